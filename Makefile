@@ -1,0 +1,39 @@
+# Lantau: the two commands are `make devnet` (run the devnet) and `make test` (run the tests).
+# Both create .venv and install what they need from the package registries.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: devnet test test-unit test-e2e bench setup clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed
+
+setup: $(STAMP) node_modules/.installed
+
+devnet: setup
+	ETH_HASH_BACKEND=pysha3 $(VENV)/bin/lantau devnet --data-dir $(or $(DATA_DIR),.devnet)
+
+test: setup
+	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q -p no:cacheprovider tests
+
+test-unit: setup
+	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q tests -m 'not e2e'
+
+test-e2e: setup
+	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q tests -m e2e
+
+bench: setup
+	ETH_HASH_BACKEND=pysha3 $(PY) bench/tps.py
+
+clean:
+	rm -rf $(VENV) node_modules .devnet
