@@ -1,0 +1,76 @@
+// Compiles every Solidity source under contracts/src with the pinned solcjs (standard JSON),
+// resolving @openzeppelin/ imports from node_modules, and writes one artifact per contract to
+// contracts/artifacts/<ContractName>.json: { contractName, sourceName, abi, bytecode,
+// deployedBytecode, storageLayout }. Artifacts are committed so that Python runs without Node.
+// Usage: node contracts/build.mjs [--out DIR]   (DIR defaults to contracts/artifacts)
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
+const solc = require("solc");
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..");
+const srcDir = path.join(here, "src");
+const outIndex = process.argv.indexOf("--out");
+const outDir = outIndex > 0 ? path.resolve(process.argv[outIndex + 1]) : path.join(here, "artifacts");
+
+function listSources(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return listSources(full);
+    return entry.name.endsWith(".sol") ? [full] : [];
+  }).sort();
+}
+
+const sources = {};
+for (const file of listSources(srcDir)) {
+  sources[path.relative(here, file).split(path.sep).join("/")] = { content: fs.readFileSync(file, "utf8") };
+}
+
+const input = {
+  language: "Solidity",
+  sources,
+  settings: {
+    evmVersion: "cancun",
+    optimizer: { enabled: true, runs: 200 },
+    viaIR: false,
+    outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "storageLayout"] } },
+  },
+};
+
+function findImports(importPath) {
+  for (const base of [path.join(root, "node_modules"), here]) {
+    const candidate = path.join(base, importPath);
+    if (fs.existsSync(candidate)) return { contents: fs.readFileSync(candidate, "utf8") };
+  }
+  return { error: `import not found: ${importPath}` };
+}
+
+const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
+const errors = (output.errors || []).filter((e) => e.severity === "error");
+for (const e of output.errors || []) {
+  if (e.severity === "error" || !/SPDX|Warning: Unnamed/.test(e.formattedMessage)) console.error(e.formattedMessage);
+}
+if (errors.length) process.exit(1);
+
+fs.mkdirSync(outDir, { recursive: true });
+let written = 0;
+for (const [sourceName, contracts] of Object.entries(output.contracts)) {
+  if (!sourceName.startsWith("src/")) continue; // OpenZeppelin's own contracts are not ours to ship
+  for (const [contractName, c] of Object.entries(contracts)) {
+    const artifact = {
+      contractName,
+      sourceName,
+      compiler: `solc-${solc.version()}`,
+      abi: c.abi,
+      bytecode: "0x" + c.evm.bytecode.object,
+      deployedBytecode: "0x" + c.evm.deployedBytecode.object,
+      storageLayout: c.storageLayout,
+    };
+    fs.writeFileSync(path.join(outDir, `${contractName}.json`), JSON.stringify(artifact, null, 2) + "\n");
+    written += 1;
+  }
+}
+console.log(`compiled ${Object.keys(sources).length} sources, wrote ${written} artifacts to ${path.relative(process.cwd(), outDir) || "."}`);

@@ -1,0 +1,151 @@
+"""The one error hierarchy of Lantau. Every error raised on purpose derives from `LantauError`.
+
+The JSON-RPC layer maps each class to a JSON-RPC code in one table (`node/rpc/errors.py`);
+nowhere else turns exceptions into error codes. Derivation errors say what the pipeline must
+do: `TemporaryError` (retry), `ResetError` (back to a common ancestor), `CriticalError` (stop).
+"""
+
+from __future__ import annotations
+
+
+class LantauError(Exception):
+    """Root of every error the node raises on purpose."""
+
+
+# --- transactions entering the pool --------------------------------------------------------
+
+
+class InvalidTransaction(LantauError):
+    """A transaction that can never be accepted as sent (bad encoding, signature, chain id...)."""
+
+
+class TransactionDecodeError(InvalidTransaction):
+    pass
+
+
+class InvalidSignature(InvalidTransaction):
+    pass
+
+
+class WrongChainId(InvalidTransaction):
+    def __init__(self, got: int | None, expected: int) -> None:
+        what = "no chain id (pre-EIP-155)" if got is None else f"chain id {got}"
+        super().__init__(f"invalid chain id: transaction is signed for {what}, this chain is {expected}")
+        self.got, self.expected = got, expected
+
+
+class NonceTooLow(InvalidTransaction):
+    def __init__(self, sender: str, nonce: int, expected: int) -> None:
+        super().__init__(f"nonce too low: next nonce for {sender} is {expected}, got {nonce}")
+        self.sender, self.nonce, self.expected = sender, nonce, expected
+
+
+class InsufficientFunds(InvalidTransaction):
+    def __init__(self, sender: str, balance: int, cost: int) -> None:
+        super().__init__(
+            f"insufficient funds for gas * price + value: address {sender} have {balance} want {cost}"
+        )
+        self.sender, self.balance, self.cost = sender, balance, cost
+
+
+class IntrinsicGasTooLow(InvalidTransaction):
+    def __init__(self, gas: int, intrinsic: int) -> None:
+        super().__init__(f"intrinsic gas too low: gas {gas}, minimum needed {intrinsic}")
+        self.gas, self.intrinsic = gas, intrinsic
+
+
+class GasLimitExceeded(InvalidTransaction):
+    def __init__(self, gas: int, block_gas_limit: int) -> None:
+        super().__init__(f"exceeds block gas limit: gas {gas} > block gas limit {block_gas_limit}")
+
+
+class OversizedTransaction(InvalidTransaction):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"oversized data: transaction size {size} bytes, limit {limit}")
+
+
+class FeeTooLow(InvalidTransaction):
+    pass
+
+
+class TxPoolRejection(LantauError):
+    """The transaction is well formed but the pool will not take it now (full, replacement...)."""
+
+
+class AlreadyKnown(TxPoolRejection):
+    def __init__(self, tx_hash: str) -> None:
+        super().__init__(f"already known: {tx_hash}")
+
+
+class ReplacementUnderpriced(TxPoolRejection):
+    pass
+
+
+class TxPoolFull(TxPoolRejection):
+    pass
+
+
+# --- chain and blocks ------------------------------------------------------------------------
+
+
+class ChainError(LantauError):
+    pass
+
+
+class BlockNotFound(ChainError):
+    pass
+
+
+class TransactionNotFound(ChainError):
+    pass
+
+
+class GenesisMismatch(ChainError):
+    """The data directory holds a chain from another genesis."""
+
+
+# --- execution on behalf of eth_call / eth_estimateGas -----------------------------------------
+
+
+class ExecutionReverted(LantauError):
+    def __init__(self, reason: str | None, data: bytes) -> None:
+        super().__init__("execution reverted" + (f": {reason}" if reason else ""))
+        self.reason, self.data = reason, data
+
+
+class ExecutionTimeout(LantauError):
+    pass
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+class InvalidParams(LantauError):
+    """A JSON-RPC parameter that is missing, of the wrong type, or out of range."""
+
+
+class LimitExceeded(LantauError):
+    """A request beyond a configured limit (block range, batch size, body size...)."""
+
+
+class ConfigError(LantauError):
+    pass
+
+
+# --- derivation ----------------------------------------------------------------------------------
+
+
+class DerivationError(LantauError):
+    pass
+
+
+class TemporaryError(DerivationError):
+    """Retry later: the L1 node is behind or unreachable."""
+
+
+class ResetError(DerivationError):
+    """Go back to a common ancestor of L1 and L2 and derive again (an L1 reorg)."""
+
+
+class CriticalError(DerivationError):
+    """Stop: continuing would produce or serve a wrong chain."""
