@@ -149,3 +149,59 @@ class ResetError(DerivationError):
 
 class CriticalError(DerivationError):
     """Stop: continuing would produce or serve a wrong chain."""
+
+
+# --- transactions entering the pool (added with node/txpool.py) -----------------------------
+
+
+class UnsupportedTransactionType(InvalidTransaction):
+    def __init__(self, type_id: int, reason: str | None = None) -> None:
+        super().__init__(
+            f"transaction type not supported: 0x{type_id:02x}" + (f" ({reason})" if reason else "")
+        )
+        self.type_id = type_id
+
+
+class UnprotectedTransaction(WrongChainId):
+    """A legacy transaction signed without a chain id: it could be replayed on any chain."""
+
+    def __init__(self, expected: int) -> None:
+        InvalidTransaction.__init__(self, "only replay-protected (EIP-155) transactions allowed over RPC")
+        self.got, self.expected = None, expected
+
+
+class FieldOutOfRange(InvalidTransaction):
+    """A field no valid transaction can hold (a nonce of 2**64 - 1, a fee above 2**256 - 1)."""
+
+
+class TipAboveFeeCap(InvalidTransaction):
+    def __init__(self, tip: int, fee_cap: int) -> None:
+        super().__init__(
+            f"max priority fee per gas higher than max fee per gas: tip {tip}, fee cap {fee_cap}"
+        )
+        self.tip, self.fee_cap = tip, fee_cap
+
+
+class FloorDataGasTooLow(IntrinsicGasTooLow):
+    """EIP-7623 (Prague): a transaction must be able to pay the calldata floor price."""
+
+    def __init__(self, gas: int, floor: int) -> None:
+        InvalidTransaction.__init__(
+            self, f"insufficient gas for floor data gas cost: gas {gas}, minimum needed {floor}"
+        )
+        self.gas, self.intrinsic = gas, floor
+
+
+class InitcodeTooLarge(InvalidTransaction):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"max initcode size exceeded: code size {size}, limit {limit}")
+        self.size, self.limit = size, limit
+
+
+class AccountLimitExceeded(TxPoolRejection):
+    def __init__(self, sender: str, limit: int) -> None:
+        super().__init__(
+            f"account limit exceeded: {sender} already has {limit} transactions in the pool, "
+            f"the most one sender may have"
+        )
+        self.sender, self.limit = sender, limit

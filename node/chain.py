@@ -1,0 +1,350 @@
+"""The L2 chain: py-evm execution over LevelDB, with Lantau's own block store and indexes.
+
+`Chain` owns the database. Its one write path is `build_block`: apply these attributes and
+transactions on this parent, and persist the result — state, header, body, receipts, the
+canonical index, the transaction index and the new head — in one atomic LevelDB batch. The
+sequencer (attributes from its pool) and a verifier (attributes from derivation) both use it,
+so both produce identical blocks.
+
+Keys Lantau adds beside py-evm's (all values RLP):
+
+    lantau:head                       -> head block hash
+    lantau:canonical:<number u64 BE>  -> block hash
+    lantau:body:<block hash>          -> [raw tx, …]   (EIP-2718 encodings)
+    lantau:receipts:<block hash>      -> [raw receipt, …]
+    lantau:tx:<tx hash>               -> [block hash, index]
+    lantau:genesis                    -> genesis hash (guards a data dir against another genesis)
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import rlp
+from eth.abc import (
+    AtomicDatabaseAPI,
+    BlockAPI,
+    BlockHeaderAPI,
+    ComputationAPI,
+    ReceiptAPI,
+    SignedTransactionAPI,
+    StateAPI,
+)
+from eth.chains.base import Chain as PyEvmChain
+from eth.constants import BLANK_ROOT_HASH
+from eth.db.atomic import AtomicDB
+from eth.db.backends.memory import MemoryDB
+from eth.db.trie import make_trie_root_and_nodes
+from eth.exceptions import HeaderNotFound
+from eth_typing import Address, Hash32
+from eth_utils import ValidationError, encode_hex
+
+from genesis.builder import genesis_header_params, genesis_state
+from genesis.config import GenesisConfig
+from node.db import LevelDB
+from node.errors import BlockNotFound, GenesisMismatch
+from node.vm import LantauVM
+
+HEAD_KEY = b"lantau:head"
+GENESIS_KEY = b"lantau:genesis"
+
+
+def _canonical_key(number: int) -> bytes:
+    return b"lantau:canonical:" + number.to_bytes(8, "big")
+
+
+def _body_key(block_hash: bytes) -> bytes:
+    return b"lantau:body:" + block_hash
+
+
+def _receipts_key(block_hash: bytes) -> bytes:
+    return b"lantau:receipts:" + block_hash
+
+
+def _tx_key(tx_hash: bytes) -> bytes:
+    return b"lantau:tx:" + tx_hash
+
+
+@dataclass(frozen=True, slots=True)
+class BlockAttributes:
+    """Everything besides the transactions that decides an L2 block."""
+
+    timestamp: int
+    fee_recipient: Address
+    prev_randao: Hash32
+    gas_limit: int
+    extra_data: bytes = b""
+    parent_beacon_block_root: Hash32 = BLANK_ROOT_HASH
+    # Transactions that must be included first and cannot be skipped (deposits, from L1).
+    forced_transactions: tuple[SignedTransactionAPI, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedTransaction:
+    transaction: SignedTransactionAPI
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltBlock:
+    block: BlockAPI
+    receipts: tuple[ReceiptAPI, ...]
+    computations: tuple[ComputationAPI, ...]
+    rejected: tuple[RejectedTransaction, ...] = ()
+
+    @property
+    def header(self) -> BlockHeaderAPI:
+        return self.block.header
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionLocation:
+    block_hash: Hash32
+    block_number: int
+    index: int
+
+
+@dataclass
+class Chain:
+    """The L2 chain on one database. Thread-safe: one writer at a time, readers any time."""
+
+    db: AtomicDatabaseAPI
+    genesis: GenesisConfig
+    chain_class: type[PyEvmChain]
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, data_dir: Path | None, genesis: GenesisConfig) -> "Chain":
+        """Open (or initialise) the chain in `data_dir`; `None` keeps it in memory (tests)."""
+        db: AtomicDatabaseAPI = AtomicDB(MemoryDB()) if data_dir is None else LevelDB(Path(data_dir) / "chaindata")
+        chain_class = PyEvmChain.configure(
+            __name__="LantauChain", vm_configuration=((0, LantauVM),), chain_id=genesis.chain_id
+        )
+        chain = cls(db=db, genesis=genesis, chain_class=chain_class)
+        chain._initialise()
+        return chain
+
+    def _initialise(self) -> None:
+        expected = self._compute_genesis_header()
+        if self.db.exists(GENESIS_KEY):
+            stored = self.db[GENESIS_KEY]
+            if stored != expected.hash:
+                raise GenesisMismatch(
+                    f"data directory holds a chain with genesis {encode_hex(stored)}, "
+                    f"but the genesis file gives {encode_hex(expected.hash)}"
+                )
+            return
+        with self.db.atomic_batch() as batch:
+            self.chain_class.from_genesis(AtomicDB(batch), genesis_header_params(self.genesis), genesis_state(self.genesis))
+            batch[_canonical_key(0)] = expected.hash
+            batch[_body_key(expected.hash)] = rlp.encode([])
+            batch[_receipts_key(expected.hash)] = rlp.encode([])
+            batch[HEAD_KEY] = expected.hash
+            batch[GENESIS_KEY] = expected.hash
+
+    def _compute_genesis_header(self) -> BlockHeaderAPI:
+        scratch = self.chain_class.from_genesis(
+            AtomicDB(MemoryDB()), genesis_header_params(self.genesis), genesis_state(self.genesis)
+        )
+        return scratch.get_canonical_block_header_by_number(0)
+
+    def close(self) -> None:
+        with self._write_lock:
+            if isinstance(self.db, LevelDB):
+                self.db.close()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    @property
+    def chain_id(self) -> int:
+        return self.genesis.chain_id
+
+    def _pyevm(self, db: AtomicDatabaseAPI | None = None) -> PyEvmChain:
+        return self.chain_class(db if db is not None else self.db)
+
+    @property
+    def genesis_hash(self) -> Hash32:
+        return Hash32(self.db[GENESIS_KEY])
+
+    @property
+    def head(self) -> BlockHeaderAPI:
+        return self.header_by_hash(Hash32(self.db[HEAD_KEY]))
+
+    def header_by_hash(self, block_hash: Hash32) -> BlockHeaderAPI:
+        try:
+            return self._pyevm().chaindb.get_block_header_by_hash(block_hash)
+        except HeaderNotFound as exc:
+            raise BlockNotFound(f"block {encode_hex(block_hash)} not found") from exc
+
+    def canonical_hash(self, number: int) -> Hash32 | None:
+        if number < 0:
+            return None
+        try:
+            return Hash32(self.db[_canonical_key(number)])
+        except KeyError:
+            return None
+
+    def header_by_number(self, number: int) -> BlockHeaderAPI:
+        block_hash = self.canonical_hash(number)
+        if block_hash is None:
+            raise BlockNotFound(f"block {number} not found")
+        return self.header_by_hash(block_hash)
+
+    def is_canonical(self, header: BlockHeaderAPI) -> bool:
+        return self.canonical_hash(header.block_number) == header.hash
+
+    def transactions(self, block_hash: Hash32) -> tuple[SignedTransactionAPI, ...]:
+        builder = LantauVM.get_transaction_builder()
+        return tuple(builder.decode(raw) for raw in rlp.decode(self.db[_body_key(block_hash)]))
+
+    def raw_transactions(self, block_hash: Hash32) -> tuple[bytes, ...]:
+        return tuple(rlp.decode(self.db[_body_key(block_hash)]))
+
+    def receipts(self, block_hash: Hash32) -> tuple[ReceiptAPI, ...]:
+        builder = LantauVM.get_receipt_builder()
+        return tuple(builder.decode(raw) for raw in rlp.decode(self.db[_receipts_key(block_hash)]))
+
+    def transaction_location(self, tx_hash: bytes) -> TransactionLocation | None:
+        try:
+            block_hash, index = rlp.decode(self.db[_tx_key(tx_hash)])
+        except KeyError:
+            return None
+        header = self.header_by_hash(Hash32(block_hash))
+        return TransactionLocation(Hash32(block_hash), header.block_number, int.from_bytes(index, "big"))
+
+    def state_at(self, header: BlockHeaderAPI) -> StateAPI:
+        """A read-only view of the state after `header` (writes go nowhere durable)."""
+        return self.vm_at(header).state
+
+    def vm_at(self, header: BlockHeaderAPI) -> LantauVM:
+        """A VM whose state is the post-state of `header`, for reads."""
+        return self._pyevm().get_vm(header)  # type: ignore[return-value]
+
+    def pending_vm(self, parent: BlockHeaderAPI, **header_params: object) -> LantauVM:
+        """A VM for a block on top of `parent` (eth_call, eth_estimateGas on `pending`/`latest`)."""
+        chain = self._pyevm(AtomicDB(_ReadThroughDB(self.db)))
+        header = chain.create_header_from_parent(parent, **header_params)
+        return chain.get_vm(header)  # type: ignore[return-value]
+
+    def iter_headers(self, first: int, last: int) -> Iterator[BlockHeaderAPI]:
+        for number in range(first, last + 1):
+            yield self.header_by_number(number)
+
+    # --- the one write path ----------------------------------------------------------------
+
+    def build_block(
+        self,
+        parent: BlockHeaderAPI,
+        attributes: BlockAttributes,
+        transactions: Sequence[SignedTransactionAPI] = (),
+    ) -> BuiltBlock:
+        """Apply `attributes` and `transactions` on `parent`; persist and make it the head.
+
+        Forced transactions (deposits) go first and every one is included. A pool transaction
+        that is invalid against the state at its turn (nonce, balance, gas left in the block) is
+        skipped and reported in `rejected`; the block is built without it.
+        """
+        with self._write_lock, self.db.atomic_batch() as batch:
+            chain = self._pyevm(AtomicDB(batch))
+            header = chain.create_header_from_parent(
+                parent,
+                timestamp=attributes.timestamp,
+                coinbase=attributes.fee_recipient,
+                mix_hash=attributes.prev_randao,
+                gas_limit=attributes.gas_limit,
+                extra_data=attributes.extra_data,
+                parent_beacon_block_root=attributes.parent_beacon_block_root,
+            )
+            vm = chain.get_vm(header)
+            included: list[SignedTransactionAPI] = []
+            receipts: list[ReceiptAPI] = []
+            computations: list[ComputationAPI] = []
+            rejected: list[RejectedTransaction] = []
+            running_header = vm.get_header()
+            for forced, tx in [(True, t) for t in attributes.forced_transactions] + [(False, t) for t in transactions]:
+                snapshot = vm.state.snapshot()
+                try:
+                    receipt, computation = vm.apply_transaction(running_header, tx)
+                except ValidationError as exc:
+                    vm.state.revert(snapshot)
+                    if forced:
+                        raise
+                    rejected.append(RejectedTransaction(tx, str(exc)))
+                    continue
+                running_header = vm.add_receipt_to_header(running_header, receipt)
+                included.append(tx)
+                receipts.append(receipt)
+                computations.append(computation)
+
+            tx_root, _ = make_trie_root_and_nodes(included)
+            receipt_root, _ = make_trie_root_and_nodes(receipts)
+            block = vm.get_block().copy(
+                transactions=included,
+                header=running_header.copy(transaction_root=tx_root, receipt_root=receipt_root),
+            )
+            block = vm.block_postprocessing(block)
+            block = vm.finalize_block(vm.pack_block(block)).block
+
+            chain.chaindb.persist_block(block)
+            self._write_block_indexes(batch, block, receipts)
+        return BuiltBlock(block, tuple(receipts), tuple(computations), tuple(rejected))
+
+    def _write_block_indexes(self, batch: AtomicDatabaseAPI, block: BlockAPI, receipts: Sequence[ReceiptAPI]) -> None:
+        block_hash = block.header.hash
+        number = block.header.block_number
+        # Rewind the canonical chain if this block replaces one (an L2 reorg of unsafe blocks).
+        stale_number = number
+        while (stale_hash := self._db_get(batch, _canonical_key(stale_number))) is not None:
+            for raw in rlp.decode(self._db_get(batch, _body_key(stale_hash)) or rlp.encode([])):
+                tx_hash = LantauVM.get_transaction_builder().decode(raw).hash
+                if self._db_get(batch, _tx_key(tx_hash)) is not None:
+                    del batch[_tx_key(tx_hash)]
+            del batch[_canonical_key(stale_number)]
+            stale_number += 1
+        batch[_body_key(block_hash)] = rlp.encode([tx.encode() for tx in block.transactions])
+        batch[_receipts_key(block_hash)] = rlp.encode([r.encode() for r in receipts])
+        for index, tx in enumerate(block.transactions):
+            batch[_tx_key(tx.hash)] = rlp.encode([block_hash, index])
+        batch[_canonical_key(number)] = block_hash
+        batch[HEAD_KEY] = block_hash
+
+    @staticmethod
+    def _db_get(db: AtomicDatabaseAPI, key: bytes) -> bytes | None:
+        try:
+            return db[key]
+        except KeyError:
+            return None
+
+
+class _ReadThroughDB(MemoryDB):
+    """Reads fall through to the chain's DB; writes stay in memory (for eth_call and friends)."""
+
+    def __init__(self, base: AtomicDatabaseAPI) -> None:
+        super().__init__()
+        self._base = base
+        self._deleted: set[bytes] = set()
+
+    def __getitem__(self, key: bytes) -> bytes:
+        if key in self.kv_store:
+            return self.kv_store[key]
+        if key in self._deleted:
+            raise KeyError(key)
+        return self._base[key]
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self._deleted.discard(key)
+        self.kv_store[key] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        self.kv_store.pop(key, None)
+        self._deleted.add(key)
+
+    def _exists(self, key: bytes) -> bool:
+        if key in self.kv_store:
+            return True
+        return key not in self._deleted and self._base.exists(key)

@@ -1,0 +1,142 @@
+"""The transaction journal: raw transactions the pool accepted, kept across restarts.
+
+The pool lives in memory; the journal is what makes an acknowledged transaction survive a
+crash (kill -9, power loss). At start the node reads it back and re-adds every transaction to
+the pool, each validated again against the current state (included or stale ones are dropped
+without a word), then compacts it to the survivors.
+
+File layout: a sequence of records, nothing else (no header), each
+
+    length   4 bytes, big-endian unsigned: the number of bytes in `raw`
+    crc32    4 bytes, big-endian unsigned: zlib.crc32(raw)
+    raw      `length` bytes: the transaction as sent to eth_sendRawTransaction
+
+`append` writes one record and fsyncs before it returns. A crash during `append` can leave a
+partial record at the end; `load` stops at the first record that is short or fails its
+checksum, cuts the file back to the good records before it (so a later append never lands
+behind garbage), and returns those. `rewrite` replaces the whole file atomically: it writes a
+temporary file beside it, fsyncs it, renames it over the journal and fsyncs the directory, so
+a crash leaves either the old journal or the new one, never a mix.
+
+Not thread-safe: the node calls it from its one event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+logger = logging.getLogger(__name__)
+
+_HEADER_SIZE = 8
+# No transaction comes near this (the pool's size cap is 128 KiB); a larger length field means
+# the header itself is garbage.
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+
+
+def encode_record(raw: bytes) -> bytes:
+    if len(raw) > MAX_RECORD_BYTES:
+        raise ValueError(f"journal record of {len(raw)} bytes exceeds the limit {MAX_RECORD_BYTES}")
+    return len(raw).to_bytes(4, "big") + zlib.crc32(raw).to_bytes(4, "big") + raw
+
+
+def decode_records(data: bytes) -> tuple[list[bytes], int]:
+    """The whole records at the start of `data`, and the number of bytes they span."""
+    records: list[bytes] = []
+    offset = 0
+    while offset + _HEADER_SIZE <= len(data):
+        length = int.from_bytes(data[offset : offset + 4], "big")
+        checksum = int.from_bytes(data[offset + 4 : offset + 8], "big")
+        end = offset + _HEADER_SIZE + length
+        if length > MAX_RECORD_BYTES or end > len(data):
+            break
+        raw = data[offset + _HEADER_SIZE : end]
+        if zlib.crc32(raw) != checksum:
+            break
+        records.append(raw)
+        offset = end
+    return records, offset
+
+
+class TxJournal:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._file: BinaryIO | None = None
+
+    def append(self, raw: bytes) -> None:
+        """Add one transaction; when this returns, it is on disk."""
+        record = encode_record(raw)
+        file = self._open_for_append()
+        file.write(record)
+        file.flush()
+        os.fsync(file.fileno())
+
+    def load(self) -> list[bytes]:
+        """Every whole record, in the order appended; a torn tail is cut off the file."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        records, good_bytes = decode_records(data)
+        if good_bytes < len(data):
+            # A crash mid-append leaves a partial record. Cut it off now: an append after it
+            # would otherwise sit behind bytes that no reader can get past.
+            logger.warning(
+                "transaction journal %s: dropping %d bytes after the last whole record "
+                "(an append interrupted by a crash)",
+                self.path,
+                len(data) - good_bytes,
+            )
+            self.close()
+            with open(self.path, "r+b") as file:
+                file.truncate(good_bytes)
+                file.flush()
+                os.fsync(file.fileno())
+        return records
+
+    def rewrite(self, raws: Iterable[bytes]) -> None:
+        """Replace the journal with exactly `raws`, atomically (compaction)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temp_path = self.path.with_name(self.path.name + ".tmp")
+        with open(temp_path, "wb") as file:
+            for raw in raws:
+                file.write(encode_record(raw))
+            file.flush()
+            os.fsync(file.fileno())
+        # The open handle still points at the file being replaced: drop it first.
+        self.close()
+        os.replace(temp_path, self.path)
+        _fsync_directory(self.path.parent)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> TxJournal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _open_for_append(self) -> BinaryIO:
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
+            self._file = open(self.path, "ab")
+            if created:
+                # The new directory entry must be durable too, or the file can vanish.
+                _fsync_directory(self.path.parent)
+        return self._file
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
