@@ -267,11 +267,11 @@ class Chain:
             rejected: list[RejectedTransaction] = []
             running_header = vm.get_header()
             for forced, tx in [(True, t) for t in attributes.forced_transactions] + [(False, t) for t in transactions]:
-                snapshot = vm.state.snapshot()
                 try:
+                    # py-evm validates (nonce, balance, gas left) before touching the state,
+                    # so a rejected transaction leaves nothing to revert.
                     receipt, computation = vm.apply_transaction(running_header, tx)
                 except ValidationError as exc:
-                    vm.state.revert(snapshot)
                     if forced:
                         raise
                     rejected.append(RejectedTransaction(tx, str(exc)))

@@ -205,3 +205,7 @@ class AccountLimitExceeded(TxPoolRejection):
             f"the most one sender may have"
         )
         self.sender, self.limit = sender, limit
+
+
+class ShuttingDown(LantauError):
+    """The node is stopping and takes no new work."""

@@ -1,0 +1,127 @@
+"""The L2 node as a running thing: chain + txpool + journal + head notifications.
+
+`L2Node` is what the JSON-RPC layer (`node.rpc.backend.RpcBackend`) and the sequencer talk to.
+It owns no loop of its own; block production is the sequencer's service, derivation the
+verifier's. Every block that becomes canonical goes through `on_new_block`, which prunes the
+pool, compacts the transaction journal and wakes subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from eth.abc import BlockHeaderAPI, SignedTransactionAPI
+from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+
+from genesis.config import GenesisConfig
+from node.chain import BuiltBlock, Chain
+from node.errors import LantauError
+from node.tx_journal import TxJournal
+from node.txpool import TxPool, TxPoolConfig
+
+log = logging.getLogger("lantau.node")
+
+CLIENT_VERSION = "lantau/v0.1.0/python"
+SUBSCRIBER_QUEUE_SIZE = 1024
+
+
+@dataclass
+class L2Node:
+    chain: Chain
+    txpool: TxPool
+    journal: TxJournal | None
+    client_version: str = CLIENT_VERSION
+    extra_methods: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    _subscribers: set["asyncio.Queue[BlockHeaderAPI]"] = field(default_factory=set)
+    _tx_arrived: asyncio.Event | None = None
+
+    @classmethod
+    def open(cls, data_dir: Path | None, genesis: GenesisConfig, *, pool_config: TxPoolConfig | None = None) -> "L2Node":
+        chain = Chain.open(data_dir, genesis)
+        pool = TxPool(pool_config or TxPoolConfig(chain_id=genesis.chain_id, block_gas_limit=genesis.gas_limit))
+        journal = TxJournal(Path(data_dir) / "transactions.journal") if data_dir is not None else None
+        node = cls(chain=chain, txpool=pool, journal=journal)
+        node._restore_journal()
+        return node
+
+    # --- heads -------------------------------------------------------------------------------
+
+    def next_base_fee(self, parent: BlockHeaderAPI | None = None) -> int:
+        return calculate_expected_base_fee_per_gas(parent or self.chain.head)
+
+    def safe_head(self) -> BlockHeaderAPI:
+        # Nothing is derived from L1 yet on a node without a batcher: safe stays at genesis.
+        return self.chain.header_by_number(0)
+
+    def finalized_head(self) -> BlockHeaderAPI:
+        return self.chain.header_by_number(0)
+
+    # --- transactions ------------------------------------------------------------------------
+
+    async def send_raw_transaction(self, raw: bytes) -> bytes:
+        head = self.chain.head
+        pooled = self.txpool.add_raw(raw, self.chain.state_at(head), self.next_base_fee(head))
+        if self.journal is not None:
+            # Acknowledge only what is on disk: the journal survives kill -9.
+            await asyncio.to_thread(self.journal.append, raw)
+        if self._tx_arrived is not None:
+            self._tx_arrived.set()
+        return pooled.hash
+
+    def tx_arrival_event(self) -> asyncio.Event:
+        if self._tx_arrived is None:
+            self._tx_arrived = asyncio.Event()
+        return self._tx_arrived
+
+    def select_transactions(self, parent: BlockHeaderAPI, gas_limit: int) -> list[SignedTransactionAPI]:
+        return self.txpool.select(gas_limit, self.next_base_fee(parent))
+
+    def _restore_journal(self) -> None:
+        if self.journal is None:
+            return
+        raws = self.journal.load()
+        head = self.chain.head
+        state, base_fee = self.chain.state_at(head), self.next_base_fee(head)
+        restored = 0
+        for raw in raws:
+            try:
+                self.txpool.add_raw(raw, state, base_fee)
+                restored += 1
+            except LantauError:
+                pass  # included before the restart, or no longer valid
+        self.journal.rewrite([p.raw for p in self._pooled()])
+        if raws:
+            log.info("restored transactions from journal", extra={"journaled": len(raws), "restored": restored})
+
+    def _pooled(self) -> list[Any]:
+        return [tx for txs in list(self.txpool.pending().values()) + list(self.txpool.queued().values()) for tx in txs]
+
+    # --- blocks ------------------------------------------------------------------------------
+
+    def on_new_block(self, built: BuiltBlock) -> None:
+        header = built.header
+        self.txpool.on_new_head(self.chain.state_at(header), self.next_base_fee(header))
+        if self.journal is not None:
+            self.journal.rewrite([p.raw for p in self._pooled()])
+        for queue in list(self._subscribers):
+            if queue.full():
+                queue.get_nowait()  # a slow subscriber loses its oldest head, never blocks the node
+            queue.put_nowait(header)
+
+    def subscribe_blocks(self) -> "asyncio.Queue[BlockHeaderAPI]":
+        queue: asyncio.Queue[BlockHeaderAPI] = asyncio.Queue(maxsize=SUBSCRIBER_QUEUE_SIZE)
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe_blocks(self, queue: "asyncio.Queue[BlockHeaderAPI]") -> None:
+        self._subscribers.discard(queue)
+
+    def register_methods(self, methods: Mapping[str, Callable[..., Any]]) -> None:
+        self.extra_methods.update(methods)
+
+    def close(self) -> None:
+        self.chain.close()

@@ -1,0 +1,479 @@
+"""The transaction pool: signed transactions waiting for the sequencer to put them in a block.
+
+In memory, per sender, keyed by nonce. A sender's transactions whose nonces run on without a
+gap from the account's nonce are *pending* (executable now, in that order); those after a gap
+are *queued* until the gap closes. Every entry is checked in `add_raw`, in this order, each
+failure its own error from `node.errors` and none of them changing the pool:
+
+    size, envelope type, decoding, already known, field ranges, chain id, signature,
+    block gas limit, tip <= fee cap, intrinsic gas (+ EIP-7623 floor, EIP-3860 initcode),
+    the pool's minimum tip, nonce, replacement price bump, balance, per-sender cap, pool cap.
+
+Accepted types are legacy (EIP-155 protected only), EIP-2930 (0x01) and EIP-1559 (0x02).
+Blob (0x03) and set-code (0x04) transactions are refused, and deposits (0x7E) never come
+through the pool: they are derived from L1.
+
+`select` builds a block's list the way geth's miner does: each sender's next executable
+transaction sits in a heap ordered by effective tip at the block's base fee (ties: earlier
+arrival first); take the best, then put that sender's next nonce in its place.
+
+If given a `TxJournal`, the pool appends every accepted transaction to it before `add_raw`
+returns, so an acknowledged transaction survives a crash; `restore` reads it back at start.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from rlp.exceptions import RLPException
+from eth.abc import SignedTransactionAPI, TransactionBuilderAPI
+from eth.constants import CREATE_CONTRACT_ADDRESS, GAS_TX, SECPK1_N, UINT_256_MAX
+from eth.exceptions import PyEVMError
+from eth.vm.forks.prague.constants import STANDARD_TOKEN_COST, TOTAL_COST_FLOOR_PER_TOKEN
+from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+from eth.vm.forks.shanghai.constants import INITCODE_WORD_COST, MAX_INITCODE_SIZE
+from eth_typing import Address, Hash32
+from eth_utils import ValidationError, to_checksum_address
+from eth_keys.exceptions import BadSignature
+
+from node.errors import (
+    AccountLimitExceeded,
+    AlreadyKnown,
+    ConfigError,
+    FeeTooLow,
+    FieldOutOfRange,
+    FloorDataGasTooLow,
+    GasLimitExceeded,
+    InitcodeTooLarge,
+    InsufficientFunds,
+    IntrinsicGasTooLow,
+    InvalidSignature,
+    LantauError,
+    NonceTooLow,
+    OversizedTransaction,
+    ReplacementUnderpriced,
+    TipAboveFeeCap,
+    TransactionDecodeError,
+    TxPoolFull,
+    UnprotectedTransaction,
+    UnsupportedTransactionType,
+    WrongChainId,
+)
+from node.tx_journal import TxJournal
+
+ACCESS_LIST_TX_TYPE = 0x01
+DYNAMIC_FEE_TX_TYPE = 0x02
+ACCEPTED_TX_TYPES = frozenset({ACCESS_LIST_TX_TYPE, DYNAMIC_FEE_TX_TYPE})  # and legacy
+_REFUSED_TYPE_REASONS = {
+    0x03: "blob transactions are not accepted on this chain",
+    0x04: "set-code (EIP-7702) transactions are not accepted by the pool",
+    0x7E: "deposit transactions come from L1 through the portal, never through the pool",
+}
+NONCE_MAX = 2**64 - 1  # EIP-2681: a nonce can never reach this
+# Journal compaction: rewrite once the file holds this many more records than the pool.
+_JOURNAL_SLACK_RECORDS = 1024
+
+
+class AccountStateReader(Protocol):
+    def get_nonce(self, address: Address) -> int: ...
+
+    def get_balance(self, address: Address) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TxPoolConfig:
+    chain_id: int
+    block_gas_limit: int
+    max_tx_size_bytes: int = 128 * 1024
+    min_tip_wei: int = 0  # fee floor on the priority fee
+    price_bump_percent: int = 10  # replacement needs >= +10% on both fee cap and tip
+    max_per_sender: int = 64
+    max_total: int = 4096
+
+    def __post_init__(self) -> None:
+        for name in (
+            "chain_id", "block_gas_limit", "max_tx_size_bytes", "max_per_sender", "max_total"
+        ):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"txpool: {name} must be at least 1, got {getattr(self, name)}")
+        for name in ("min_tip_wei", "price_bump_percent"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"txpool: {name} must not be negative, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True, slots=True)
+class PooledTransaction:
+    hash: Hash32
+    raw: bytes
+    tx: SignedTransactionAPI
+    sender: Address
+    nonce: int
+    gas: int
+    max_fee: int  # max fee per gas; a legacy or 0x01 transaction's gas price
+    max_tip: int  # max priority fee per gas; a legacy or 0x01 transaction's gas price
+    size: int  # bytes of `raw`
+    arrival: int  # order of acceptance into this pool: smaller arrived earlier
+
+    @property
+    def cost(self) -> int:
+        """The most this transaction can take from the sender: gas * fee cap + value."""
+        return self.gas * self.max_fee + self.tx.value
+
+    def effective_tip(self, base_fee: int) -> int:
+        """What the block producer earns per gas; negative when the fee cap is below base fee."""
+        return min(self.max_tip, self.max_fee - base_fee)
+
+
+class TxPool:
+    """Not thread-safe: the node calls it from its one event loop."""
+
+    def __init__(
+        self,
+        config: TxPoolConfig,
+        *,
+        transaction_builder: type[TransactionBuilderAPI] = PragueTransactionBuilder,
+        journal: TxJournal | None = None,
+    ) -> None:
+        self.config = config
+        self._builder = transaction_builder
+        self._journal = journal
+        self._journal_records = 0
+        self._by_hash: dict[bytes, PooledTransaction] = {}
+        self._by_sender: dict[Address, dict[int, PooledTransaction]] = {}
+        # Each sender's account nonce as last read from state: where its pending run starts.
+        self._account_nonce: dict[Address, int] = {}
+        self._arrivals = itertools.count()
+
+    # --- entry ----------------------------------------------------------------------------
+
+    def add_raw(self, raw: bytes, state: AccountStateReader, base_fee: int) -> PooledTransaction:
+        """Validate and add one raw transaction; raise a `node.errors` class and change nothing
+        if it is refused. With a journal, the transaction is on disk when this returns."""
+        return self._add(bytes(raw), state, base_fee, journal=self._journal is not None)
+
+    def restore(self, state: AccountStateReader, base_fee: int) -> int:
+        """Re-add the journal's transactions (at node start); return how many the pool took.
+
+        Each is validated again: those included meanwhile, replaced or no longer valid are
+        dropped silently. The journal is then compacted to the transactions the pool holds."""
+        if self._journal is None:
+            return 0
+        restored = 0
+        for raw in self._journal.load():
+            try:
+                self._add(raw, state, base_fee, journal=False)
+            except LantauError:
+                continue
+            restored += 1
+        self._compact_journal()
+        return restored
+
+    def _add(
+        self, raw: bytes, state: AccountStateReader, base_fee: int, *, journal: bool
+    ) -> PooledTransaction:
+        config = self.config
+        if len(raw) > config.max_tx_size_bytes:
+            raise OversizedTransaction(len(raw), config.max_tx_size_bytes)
+        tx = self._decode(raw)
+        tx_hash = tx.hash
+        if tx_hash in self._by_hash:
+            raise AlreadyKnown("0x" + tx_hash.hex())
+        self._check_static(tx)
+        sender = _recover_sender(tx)
+        sender_text = to_checksum_address(sender)
+        nonce, gas = tx.nonce, tx.gas
+        max_fee, max_tip = tx.max_fee_per_gas, tx.max_priority_fee_per_gas
+
+        account_nonce = state.get_nonce(sender)
+        if nonce < account_nonce:
+            raise NonceTooLow(sender_text, nonce, account_nonce)
+        # The sender's transactions still ahead of its account nonce; older ones are stale
+        # (included since the last head) and leave the pool when this one enters.
+        own = {n: t for n, t in self._by_sender.get(sender, {}).items() if n >= account_nonce}
+        replaced = own.get(nonce)
+        if replaced is not None and not self._pays_replacement_bump(replaced, max_fee, max_tip):
+            raise ReplacementUnderpriced("replacement transaction underpriced")
+
+        balance = state.get_balance(sender)
+        others_cost = sum(t.cost for n, t in own.items() if n != nonce)
+        cost = others_cost + gas * max_fee + tx.value
+        if cost > balance:
+            raise InsufficientFunds(sender_text, balance, cost)
+
+        if replaced is None and len(own) >= config.max_per_sender:
+            raise AccountLimitExceeded(sender_text, config.max_per_sender)
+
+        stale = [t for n, t in self._by_sender.get(sender, {}).items() if n < account_nonce]
+        victim = None
+        if replaced is None and len(self._by_hash) - len(stale) >= config.max_total:
+            tip = min(max_tip, max_fee - base_fee)
+            victim = self._eviction_victim(sender, nonce, tip, base_fee)
+
+        # Nothing below may refuse the transaction. The journal goes first, so that a failing
+        # disk leaves the pool as it was, and an acknowledged transaction is durable.
+        if journal:
+            assert self._journal is not None
+            self._journal.append(raw)
+            self._journal_records += 1
+        pooled = PooledTransaction(
+            hash=tx_hash,
+            raw=raw,
+            tx=tx,
+            sender=sender,
+            nonce=nonce,
+            gas=gas,
+            max_fee=max_fee,
+            max_tip=max_tip,
+            size=len(raw),
+            arrival=next(self._arrivals),
+        )
+        for old in stale:
+            self._remove(old)
+        if replaced is not None:
+            self._remove(replaced)
+        if victim is not None:
+            self._remove(victim)
+        self._account_nonce[sender] = account_nonce
+        self._by_sender.setdefault(sender, {})[nonce] = pooled
+        self._by_hash[tx_hash] = pooled
+        return pooled
+
+    def _decode(self, raw: bytes) -> SignedTransactionAPI:
+        if not raw:
+            raise TransactionDecodeError("invalid transaction encoding: empty input")
+        first = raw[0]
+        if first < 0x80 and first not in ACCEPTED_TX_TYPES:
+            # An EIP-2718 typed envelope (0x00-0x7f), of a type the pool does not take.
+            raise UnsupportedTransactionType(first, _REFUSED_TYPE_REASONS.get(first))
+        if 0x80 <= first < 0xC0:
+            raise TransactionDecodeError(
+                "invalid transaction encoding: neither a typed envelope nor an RLP list"
+            )
+        try:
+            tx = self._builder.decode(raw)
+            canonical = tx.encode()
+        except (RLPException, PyEVMError, ValidationError, ValueError, TypeError) as error:
+            raise TransactionDecodeError(f"invalid transaction encoding: {error}") from error
+        if canonical != raw:
+            # The hash is taken over the canonical encoding; two encodings of one transaction
+            # must not get two hashes.
+            raise TransactionDecodeError("invalid transaction encoding: not canonical RLP")
+        return tx
+
+    def _check_static(self, tx: SignedTransactionAPI) -> None:
+        """The checks that need no state: the transaction is good on this chain or never."""
+        config = self.config
+        if tx.nonce >= NONCE_MAX:
+            raise FieldOutOfRange(f"nonce has max value: {tx.nonce}")
+        if tx.max_fee_per_gas > UINT_256_MAX:
+            raise FieldOutOfRange("max fee per gas higher than 2^256-1")
+        if tx.max_priority_fee_per_gas > UINT_256_MAX:
+            raise FieldOutOfRange("max priority fee per gas higher than 2^256-1")
+        if tx.value > UINT_256_MAX:
+            raise FieldOutOfRange("value higher than 2^256-1")
+
+        type_id = getattr(tx, "type_id", None)
+        if type_id is None:
+            v = tx.v
+            if v in (27, 28):
+                raise UnprotectedTransaction(config.chain_id)
+            if v < 35:
+                raise InvalidSignature("invalid transaction v, r, s values")
+        if tx.chain_id != config.chain_id:
+            raise WrongChainId(tx.chain_id, config.chain_id)
+        # EIP-2: s in the lower half of the curve order, so a signature has one valid form.
+        if not (tx.y_parity in (0, 1) and 1 <= tx.r < SECPK1_N and 1 <= tx.s <= SECPK1_N // 2):
+            raise InvalidSignature("invalid transaction v, r, s values")
+
+        if tx.gas > config.block_gas_limit:
+            raise GasLimitExceeded(tx.gas, config.block_gas_limit)
+        if tx.max_priority_fee_per_gas > tx.max_fee_per_gas:
+            raise TipAboveFeeCap(tx.max_priority_fee_per_gas, tx.max_fee_per_gas)
+
+        data = tx.data
+        is_create = tx.to == CREATE_CONTRACT_ADDRESS
+        if is_create and len(data) > MAX_INITCODE_SIZE:
+            raise InitcodeTooLarge(len(data), MAX_INITCODE_SIZE)
+        intrinsic = tx.get_intrinsic_gas()
+        if is_create:
+            # EIP-3860: geth counts the initcode word cost as intrinsic; py-evm charges it
+            # on entering the computation. Either way a transaction below it cannot run.
+            intrinsic += INITCODE_WORD_COST * ((len(data) + 31) // 32)
+        if tx.gas < intrinsic:
+            raise IntrinsicGasTooLow(tx.gas, intrinsic)
+        zero_bytes = data.count(0)
+        tokens = zero_bytes + (len(data) - zero_bytes) * STANDARD_TOKEN_COST
+        floor = GAS_TX + TOTAL_COST_FLOOR_PER_TOKEN * tokens
+        if tx.gas < floor:
+            raise FloorDataGasTooLow(tx.gas, floor)
+
+        if tx.max_priority_fee_per_gas < config.min_tip_wei:
+            raise FeeTooLow(
+                f"transaction underpriced: tip {tx.max_priority_fee_per_gas} "
+                f"below the pool's minimum {config.min_tip_wei}"
+            )
+
+    def _pays_replacement_bump(self, old: PooledTransaction, max_fee: int, max_tip: int) -> bool:
+        # As geth: both must rise, and each by at least price_bump_percent.
+        bump = 100 + self.config.price_bump_percent
+        if max_fee <= old.max_fee or max_tip <= old.max_tip:
+            return False
+        return max_fee * 100 >= old.max_fee * bump and max_tip * 100 >= old.max_tip * bump
+
+    def _eviction_victim(
+        self, sender: Address, nonce: int, newcomer_tip: int, base_fee: int
+    ) -> PooledTransaction:
+        """The lowest-paying transaction the newcomer may push out, or raise TxPoolFull.
+
+        Only a sender's last nonce may go: evicting from the middle would strand the
+        transactions after it. Nor the newcomer's own sender's last nonce when the newcomer
+        comes after it, as that would only open a gap in front of the newcomer."""
+        victim: PooledTransaction | None = None
+        victim_key: tuple[int, int, int] | None = None
+        for owner, txs in self._by_sender.items():
+            tail = txs[max(txs)]
+            if owner == sender and tail.nonce < nonce:
+                continue
+            is_pending = self._is_pending(tail)
+            # Lowest effective tip first; among equals a queued one, then the newest.
+            key = (tail.effective_tip(base_fee), int(is_pending), -tail.arrival)
+            if victim_key is None or key < victim_key:
+                victim, victim_key = tail, key
+        if victim is None:
+            raise TxPoolFull(f"txpool is full: {len(self)} transactions, none this one may evict")
+        lowest_tip = victim.effective_tip(base_fee)
+        if lowest_tip >= newcomer_tip:
+            raise TxPoolFull(
+                f"txpool is full: {len(self)} transactions, and this one's tip of {newcomer_tip} "
+                f"per gas (at base fee {base_fee}) does not beat the lowest evictable {lowest_tip}"
+            )
+        return victim
+
+    # --- queries --------------------------------------------------------------------------
+
+    def get(self, tx_hash: bytes) -> PooledTransaction | None:
+        return self._by_hash.get(bytes(tx_hash))
+
+    def __len__(self) -> int:
+        return len(self._by_hash)
+
+    def __contains__(self, tx_hash: object) -> bool:
+        return tx_hash in self._by_hash
+
+    def pending_nonce(self, address: Address, state: AccountStateReader) -> int:
+        """The next nonce for `address`, counting its pending transactions (as geth's
+        eth_getTransactionCount with "pending")."""
+        nonce = state.get_nonce(address)
+        txs = self._by_sender.get(address, {})
+        while nonce in txs:
+            nonce += 1
+        return nonce
+
+    def pending(self) -> dict[Address, list[PooledTransaction]]:
+        """Executable now: each sender's run of nonces from its account nonce, in order."""
+        return {sender: run for sender in self._by_sender if (run := self._pending_run(sender))}
+
+    def queued(self) -> dict[Address, list[PooledTransaction]]:
+        """Waiting for a gap to close: each sender's transactions after its pending run."""
+        result: dict[Address, list[PooledTransaction]] = {}
+        for sender, txs in self._by_sender.items():
+            first_gap = self._account_nonce[sender] + len(self._pending_run(sender))
+            waiting = [txs[n] for n in sorted(txs) if n > first_gap]
+            if waiting:
+                result[sender] = waiting
+        return result
+
+    def select(self, gas_limit: int, base_fee: int) -> list[SignedTransactionAPI]:
+        """Transactions for a block: by effective tip, each sender's in nonce order.
+
+        A sender whose next transaction cannot pay the base fee, or does not fit in the gas
+        left, contributes nothing more to this block (its later nonces cannot go first)."""
+        runs = {sender: run for sender in self._by_sender if (run := self._pending_run(sender))}
+        heap: list[tuple[int, int, Address, int]] = []
+        for sender, run in runs.items():
+            heap.append((-run[0].effective_tip(base_fee), run[0].arrival, sender, 0))
+        heapq.heapify(heap)
+        selected: list[SignedTransactionAPI] = []
+        gas_left = gas_limit
+        while heap and gas_left >= GAS_TX:
+            _, _, sender, index = heapq.heappop(heap)
+            pooled = runs[sender][index]
+            if pooled.max_fee < base_fee or pooled.gas > gas_left:
+                continue
+            selected.append(pooled.tx)
+            gas_left -= pooled.gas
+            if index + 1 < len(runs[sender]):
+                following = runs[sender][index + 1]
+                entry = (-following.effective_tip(base_fee), following.arrival, sender, index + 1)
+                heapq.heappush(heap, entry)
+        return selected
+
+    # --- a new head -----------------------------------------------------------------------
+
+    def on_new_head(self, state: AccountStateReader, base_fee: int) -> None:
+        """Bring the pool up to a new head's state.
+
+        Drops what the head made invalid: transactions below their account's nonce (included
+        or replaced by another with that nonce), and, walking each sender's nonces upward,
+        any whose cost together with the cheaper-nonce ones kept exceeds the balance. What
+        follows a dropped transaction becomes queued; a filled gap promotes queued ones.
+        `base_fee` is accepted for the caller's symmetry with `select`; a transaction whose
+        fee cap is below it stays (the base fee may fall) but is never selected meanwhile."""
+        for sender in list(self._by_sender):
+            txs = self._by_sender[sender]
+            account_nonce = state.get_nonce(sender)
+            balance = state.get_balance(sender)
+            spent = 0
+            for nonce in sorted(txs):
+                pooled = txs[nonce]
+                if nonce < account_nonce or spent + pooled.cost > balance:
+                    self._remove(pooled)
+                else:
+                    spent += pooled.cost
+            if sender in self._by_sender:
+                self._account_nonce[sender] = account_nonce
+        if self._journal is not None:
+            if self._journal_records > 2 * len(self) + _JOURNAL_SLACK_RECORDS:
+                self._compact_journal()
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _pending_run(self, sender: Address) -> list[PooledTransaction]:
+        txs = self._by_sender[sender]
+        run: list[PooledTransaction] = []
+        nonce = self._account_nonce[sender]
+        while nonce in txs:
+            run.append(txs[nonce])
+            nonce += 1
+        return run
+
+    def _is_pending(self, pooled: PooledTransaction) -> bool:
+        txs = self._by_sender[pooled.sender]
+        return all(n in txs for n in range(self._account_nonce[pooled.sender], pooled.nonce))
+
+    def _remove(self, pooled: PooledTransaction) -> None:
+        del self._by_hash[pooled.hash]
+        txs = self._by_sender[pooled.sender]
+        del txs[pooled.nonce]
+        if not txs:
+            del self._by_sender[pooled.sender]
+            del self._account_nonce[pooled.sender]
+
+    def _compact_journal(self) -> None:
+        assert self._journal is not None
+        survivors = sorted(self._by_hash.values(), key=lambda pooled: pooled.arrival)
+        self._journal.rewrite(pooled.raw for pooled in survivors)
+        self._journal_records = len(survivors)
+
+
+def _recover_sender(tx: SignedTransactionAPI) -> Address:
+    try:
+        tx.check_signature_validity()
+        return Address(tx.sender)
+    except (ValidationError, BadSignature, ValueError) as error:
+        raise InvalidSignature(f"invalid sender: {error}") from error
+

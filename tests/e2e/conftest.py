@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.e2e.processes import LantauNodeProcess
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture
+def node_factory(tmp_path: Path) -> Iterator["callable"]:
+    """Start `lantau node` processes; every one is stopped when the test ends, pass or fail."""
+    started: list[LantauNodeProcess] = []
+
+    def start(data_dir: Path | None = None, **kwargs: object) -> LantauNodeProcess:
+        process = LantauNodeProcess(data_dir or tmp_path / f"node{len(started)}", **kwargs)  # type: ignore[arg-type]
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        process.kill()
