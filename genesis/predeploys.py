@@ -25,3 +25,9 @@ BASE_FEE_VAULT: Final = _address("0x4200000000000000000000000000000000000019")
 
 # The depositor account that sends the L1-info system deposit (OP Stack's)
 L1_INFO_DEPOSITOR: Final = _address("0xdeaddeaddeaddeaddeaddeaddeaddeaddead0001")
+
+#: Predeploy address -> contract name in `contracts/artifacts`. The genesis generator
+#: (`python -m genesis.generate`) puts each one's deployed code into the devnet genesis alloc.
+PREDEPLOY_CONTRACTS: Final[dict[Address, str]] = {
+    L1_BLOCK: "L1Block",
+}

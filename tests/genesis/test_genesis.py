@@ -64,3 +64,19 @@ def test_malformed_genesis_is_refused_with_the_field_named(tmp_path: Path, mutat
     path.write_text(json.dumps(raw))
     with pytest.raises(ConfigError, match=message):
         GenesisConfig.load(path)
+
+
+def test_committed_devnet_genesis_is_generated_from_artifacts() -> None:
+    """genesis/devnet.json == `python -m genesis.generate` output (predeploy code from artifacts)."""
+    from genesis.config import DEVNET_GENESIS_PATH
+    from genesis.generate import render
+
+    assert DEVNET_GENESIS_PATH.read_text() == render()
+
+
+def test_l1_block_predeploy_has_its_code() -> None:
+    from genesis.artifacts import load_artifact
+    from genesis.predeploys import L1_BLOCK
+
+    config = GenesisConfig.load()
+    assert config.alloc[L1_BLOCK].code == load_artifact("L1Block").deployed_bytecode != b""
