@@ -80,6 +80,18 @@ class L2Node:
     def select_transactions(self, parent: BlockHeaderAPI, gas_limit: int) -> list[SignedTransactionAPI]:
         return self.txpool.select(gas_limit, self.next_base_fee(parent))
 
+    def return_to_pool(self, abandoned: "tuple[BlockHeaderAPI, ...]", new_parent: BlockHeaderAPI) -> None:
+        """Put the user transactions of abandoned (reorged-out) L2 blocks back into the pool."""
+        state, base_fee = self.chain.state_at(new_parent), self.next_base_fee(new_parent)
+        for header in reversed(abandoned):
+            for raw in self.chain.raw_transactions(header.hash):
+                if raw[:1] == b"\x7e":
+                    continue  # deposits come back from L1 by themselves, or not at all
+                try:
+                    self.txpool.add_raw(raw, state, base_fee)
+                except LantauError:
+                    pass
+
     def _restore_journal(self) -> None:
         if self.journal is None:
             return

@@ -17,9 +17,13 @@ from eth_typing import Address, Hash32
 from eth_utils import encode_hex, keccak
 
 from genesis.predeploys import SEQUENCER_FEE_VAULT
+from eth.abc import BlockHeaderAPI
+
 from node.chain import BlockAttributes, BuiltBlock
-from node.errors import ShuttingDown
+from node.derive.l1_source import L1Source
+from node.errors import ShuttingDown, TemporaryError
 from node.service import L2Node
+from sequencer.l1_origin import plan_next_block
 
 log = logging.getLogger("lantau.sequencer")
 
@@ -32,31 +36,47 @@ class ProducerConfig:
 
 
 class BlockProducer:
-    def __init__(self, node: L2Node, config: ProducerConfig) -> None:
+    def __init__(self, node: L2Node, config: ProducerConfig, l1: L1Source | None = None) -> None:
         self.node = node
         self.config = config
+        self.l1 = l1
         self._build_lock = asyncio.Lock()
         self._stopping = asyncio.Event()
 
-    def next_attributes(self) -> BlockAttributes:
-        parent = self.node.chain.head
+    def next_attributes(self) -> tuple[BlockHeaderAPI, BlockAttributes]:
+        """The parent to build on and the block's attributes (with L1 deposits, when L1 is set).
+
+        Blocking (reads L1): call it from a worker thread.
+        """
+        head = self.node.chain.head
         # Timestamps strictly increase; on demand several blocks may share a wall-clock second.
-        timestamp = max(int(time.time()), parent.timestamp + 1)
-        return BlockAttributes(
+        timestamp = max(int(time.time()), head.timestamp + 1)
+        parent, forced = head, ()
+        if self.l1 is not None:
+            plan = plan_next_block(self.node.chain, head, timestamp, self.l1)
+            parent, forced = plan.parent, plan.forced_transactions
+            if plan.abandoned:
+                log.warning("L1 reorg: rebuilding unsafe L2 blocks", extra={"from_block": parent.block_number + 1, "abandoned": len(plan.abandoned)})
+                self.node.return_to_pool(plan.abandoned, parent)
+            timestamp = max(timestamp, parent.timestamp + 1, plan.origin.timestamp)
+        return parent, BlockAttributes(
             timestamp=timestamp,
             fee_recipient=self.config.fee_recipient,
             prev_randao=Hash32(keccak(parent.hash)),
             gas_limit=parent.gas_limit,
+            forced_transactions=tuple(forced),
         )
+
+    def _build(self) -> BuiltBlock:
+        parent, attributes = self.next_attributes()
+        transactions = self.node.select_transactions(parent, attributes.gas_limit - sum(t.gas for t in attributes.forced_transactions))
+        return self.node.chain.build_block(parent, attributes, transactions)
 
     async def produce_block(self) -> BuiltBlock:
         async with self._build_lock:
             if self._stopping.is_set():
                 raise ShuttingDown("the sequencer is shutting down")
-            parent = self.node.chain.head
-            attributes = self.next_attributes()
-            transactions = self.node.select_transactions(parent, attributes.gas_limit)
-            built = await asyncio.to_thread(self.node.chain.build_block, parent, attributes, transactions)
+            built = await asyncio.to_thread(self._build)
             self.node.on_new_block(built)
         for rejected in built.rejected:
             log.warning("transaction dropped from block", extra={"tx": encode_hex(rejected.transaction.hash), "reason": rejected.reason})
@@ -83,7 +103,10 @@ class BlockProducer:
         while not self._stopping.is_set():
             next_tick += self.config.block_time_s
             if self.config.empty_blocks or len(self.node.txpool):
-                await self.produce_block()
+                try:
+                    await self.produce_block()
+                except TemporaryError as exc:
+                    log.warning("block skipped: %s", exc)
             await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
 
     async def _run_on_demand(self) -> None:

@@ -1,0 +1,97 @@
+"""`node.derive.l1_source.L1Source` over an Ethereum JSON-RPC endpoint (anvil or any L1).
+
+Deposits of a block are read by block hash (`eth_getLogs` with `blockHash`), so a log from a
+block that was reorged out can never be mixed into its replacement: every deposit is keyed by
+(l1_block_hash, log_index), which is exactly its source hash.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from eth.abc import SignedTransactionAPI
+from eth.constants import CREATE_CONTRACT_ADDRESS
+from eth_typing import Hash32
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.exceptions import BlockNotFound, Web3Exception
+
+from bridge.deposit_event import TRANSACTION_DEPOSITED_TOPIC, MalformedDepositLog, decode_deposit_log
+from node.derive.l1_source import L1BlockRef
+from node.errors import TemporaryError
+from node.vm import LantauTransactionBuilder
+
+log = logging.getLogger("lantau.l1")
+
+
+@dataclass
+class RpcL1Source:
+    w3: Web3
+    portal_address: str
+    confirmations: int = 0
+
+    @classmethod
+    def connect(cls, rpc_url: str, portal_address: str, *, confirmations: int = 0) -> "RpcL1Source":
+        return cls(Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10})), portal_address, confirmations)
+
+    def head(self) -> L1BlockRef:
+        try:
+            latest = self.w3.eth.get_block("latest")
+        except (Web3Exception, OSError) as exc:
+            raise TemporaryError(f"L1 unreachable: {exc}") from exc
+        ref = _ref(latest)
+        if self.confirmations:
+            confirmed = self.block_by_number(max(0, ref.number - self.confirmations))
+            assert confirmed is not None
+            return confirmed
+        return ref
+
+    def block_by_number(self, number: int) -> L1BlockRef | None:
+        try:
+            return _ref(self.w3.eth.get_block(number))
+        except BlockNotFound:
+            return None
+        except (Web3Exception, OSError) as exc:
+            raise TemporaryError(f"L1 unreachable: {exc}") from exc
+
+    def deposits(self, block: L1BlockRef) -> Sequence[SignedTransactionAPI]:
+        try:
+            logs = self.w3.eth.get_logs(
+                {"blockHash": block.hash, "address": to_checksum_address(self.portal_address), "topics": [TRANSACTION_DEPOSITED_TOPIC]}
+            )
+        except (Web3Exception, OSError, ValueError) as exc:
+            raise TemporaryError(f"cannot read deposits of L1 block {block.number}: {exc}") from exc
+        deposits = []
+        for entry in sorted(logs, key=lambda e: e["logIndex"]):
+            if bytes(entry["blockHash"]) != block.hash:
+                raise TemporaryError(f"L1 block {block.number} changed while reading its deposits")
+            try:
+                event = decode_deposit_log(entry)
+            except MalformedDepositLog as exc:
+                # The portal cannot emit this; skip it loudly rather than halt the chain.
+                log.error("skipping malformed deposit log", extra={"l1_block": block.number, "reason": str(exc)})
+                continue
+            deposits.append(
+                LantauTransactionBuilder.new_deposit_transaction(
+                    source_hash=event.source_hash,
+                    from_=event.from_address,
+                    to=CREATE_CONTRACT_ADDRESS if event.to_address is None else event.to_address,
+                    mint=event.mint,
+                    value=event.value,
+                    gas=event.gas_limit,
+                    data=event.data,
+                )
+            )
+        return deposits
+
+
+def _ref(block: Any) -> L1BlockRef:
+    return L1BlockRef(
+        number=int(block["number"]),
+        hash=Hash32(bytes(block["hash"])),
+        parent_hash=Hash32(bytes(block["parentHash"])),
+        timestamp=int(block["timestamp"]),
+        base_fee=int(block.get("baseFeePerGas", 0) or 0),
+    )

@@ -1,0 +1,40 @@
+"""What derivation and the sequencer need from L1, as a small interface.
+
+`node/` defines it and never talks to L1 itself; `bridge/` implements it over an L1 RPC
+endpoint. Tests may implement it over a real anvil too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+from eth.abc import SignedTransactionAPI
+from eth_typing import Hash32
+
+
+@dataclass(frozen=True, slots=True)
+class L1BlockRef:
+    number: int
+    hash: Hash32
+    parent_hash: Hash32
+    timestamp: int
+    base_fee: int
+
+
+class L1Source(Protocol):
+    def head(self) -> L1BlockRef:
+        """The latest L1 block the source knows."""
+        ...
+
+    def block_by_number(self, number: int) -> L1BlockRef | None:
+        """The canonical L1 block at `number`, or None past the head."""
+        ...
+
+    def deposits(self, block: L1BlockRef) -> Sequence[SignedTransactionAPI]:
+        """The block's portal deposits as 0x7E transactions, in log order.
+
+        Raises `node.errors.TemporaryError` when the block is no longer canonical or the
+        endpoint fails, so the caller retries instead of building on a half-read block.
+        """
+        ...

@@ -1,0 +1,60 @@
+"""The L1-info system deposit: the first transaction of every L2 block.
+
+It writes the block's L1 origin (number, timestamp, base fee, hash) and the block's sequence
+number within that origin's epoch into the `L1Block` predeploy. Because the origin lives in
+L2 state, any node can read an L2 block's L1 origin back from the state (`read_l1_origin`):
+that is how a restarted sequencer knows which L1 deposits it has already included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth.abc import StateAPI
+from eth_abi import encode as abi_encode
+from eth_typing import Hash32
+from eth_utils import function_signature_to_4byte_selector
+
+from genesis.artifacts import load_artifact
+from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR
+from node.deposit_tx import l1_info_source_hash
+from node.derive.l1_source import L1BlockRef
+from node.vm import LantauTransactionBuilder, LantauTypedTransaction
+
+L1_INFO_DEPOSIT_GAS = 1_000_000  # as the OP Stack's
+SET_L1_BLOCK_VALUES = "setL1BlockValues(uint64,uint64,uint256,bytes32,uint64)"
+
+
+@dataclass(frozen=True, slots=True)
+class L1Origin:
+    number: int
+    hash: Hash32
+    sequence_number: int
+
+
+def l1_info_deposit(origin: L1BlockRef, sequence_number: int) -> LantauTypedTransaction:
+    calldata = function_signature_to_4byte_selector(SET_L1_BLOCK_VALUES) + abi_encode(
+        ["uint64", "uint64", "uint256", "bytes32", "uint64"],
+        [origin.number, origin.timestamp, origin.base_fee, origin.hash, sequence_number],
+    )
+    return LantauTransactionBuilder.new_deposit_transaction(
+        source_hash=l1_info_source_hash(origin.hash, sequence_number),
+        from_=L1_INFO_DEPOSITOR,
+        to=L1_BLOCK,
+        mint=0,
+        value=0,
+        gas=L1_INFO_DEPOSIT_GAS,
+        data=calldata,
+    )
+
+
+def read_l1_origin(state: StateAPI) -> L1Origin | None:
+    """The L1 origin recorded by the last L1-info deposit, or None at genesis."""
+    artifact = load_artifact("L1Block")
+    number_slot = artifact.storage_slot("number")  # number and timestamp share a slot (packed)
+    packed = state.get_storage(L1_BLOCK, number_slot)
+    block_hash = state.get_storage(L1_BLOCK, artifact.storage_slot("hash")).to_bytes(32, "big")
+    if block_hash == bytes(32):
+        return None
+    sequence_number = state.get_storage(L1_BLOCK, artifact.storage_slot("sequenceNumber"))
+    return L1Origin(number=packed & (2**64 - 1), hash=Hash32(block_hash), sequence_number=sequence_number & (2**64 - 1))
