@@ -80,13 +80,49 @@ class NodeSettings:
     admin: bool = False
     print_banner: bool = False
     info_path: Optional[Path] = None
+    l1_rpc: Optional[str] = None
+    l1_deployment: Optional[Path] = None
+    l1_confirmations: int = 0
+    devnet_l1: bool = False  # start anvil and deploy the L1 contracts first (`lantau devnet`)
 
 
 async def serve_node(settings: NodeSettings) -> None:
     """Run a sequencer node until SIGTERM/SIGINT; then stop cleanly, losing nothing."""
     genesis = GenesisConfig.load(settings.genesis_path)
+    l1_devnet = None
+    l1_info: dict[str, Any] = {}
+    l1_rpc, l1_deployment_path = settings.l1_rpc, settings.l1_deployment
+    if settings.devnet_l1:
+        from bridge.devnet import save_deployment, start_l1_devnet
+
+        log.info("starting the L1 devnet (anvil) and deploying the L1 contracts")
+        l1_devnet = await asyncio.to_thread(start_l1_devnet, genesis)
+        l1_rpc = l1_devnet.anvil.rpc_url
+        l1_deployment_path = save_deployment(l1_devnet.deployment, settings.data_dir)
+    l1_source = None
+    if l1_rpc:
+        from bridge.l1_contracts import L1Deployment
+        from bridge.l1_source import RpcL1Source
+
+        if l1_deployment_path is None:
+            raise typer.BadParameter("--l1-rpc needs --l1-deployment (the L1 address book JSON)")
+        deployment = L1Deployment.load(l1_deployment_path)
+        l1_source = RpcL1Source.connect(l1_rpc, deployment.lantau_portal, confirmations=settings.l1_confirmations)
+        l1_info = {
+            "l1_rpc": l1_rpc,
+            "l1_chain_id": deployment.l1_chain_id,
+            "contracts": {"HKDStablecoin": deployment.hkd_stablecoin, "SystemConfig": deployment.system_config, "LantauPortal": deployment.lantau_portal},
+        }
+    try:
+        await _serve(settings, genesis, l1_source, l1_info)
+    finally:
+        if l1_devnet is not None:
+            l1_devnet.stop()
+
+
+async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1_source: Any, l1_info: dict[str, Any]) -> None:
     node = L2Node.open(settings.data_dir, genesis)
-    producer = BlockProducer(node, ProducerConfig(block_time_s=settings.block_time_s))
+    producer = BlockProducer(node, ProducerConfig(block_time_s=settings.block_time_s), l1=l1_source)
     if settings.admin:
         node.register_methods(_admin_methods(producer))
     runner = web.AppRunner(create_rpc_app(node, limits=RpcLimits()), handle_signals=False)
@@ -104,6 +140,7 @@ async def serve_node(settings: NodeSettings) -> None:
             chain_id=genesis.chain_id, rpc_url=rpc_url, ws_url=ws_url, accounts=accounts,
             balance_wei={a.address: state.get_balance(bytes.fromhex(a.address[2:])) for a in accounts},
         )
+        info.update(l1_info)
         if settings.info_path:
             settings.info_path.write_text(json.dumps(info, indent=2) + "\n")
         if settings.print_banner:
@@ -128,6 +165,11 @@ async def serve_node(settings: NodeSettings) -> None:
     log.info("stopped")
 
 
+from bridge.cli import bridge_app  # noqa: E402  (the composition root wires the subcommands)
+
+app.add_typer(bridge_app, name="bridge")
+
+
 def _admin_methods(producer: BlockProducer) -> dict[str, Any]:
     async def admin_produce_block() -> str:
         built = await producer.produce_block()
@@ -142,6 +184,9 @@ RpcPort = Annotated[int, typer.Option("--rpc-port", envvar="LANTAU_RPC_PORT", he
 BlockTime = Annotated[float, typer.Option("--block-time", envvar="LANTAU_BLOCK_TIME", help="Seconds between L2 blocks; 0 builds a block as soon as transactions arrive.")]
 GenesisFile = Annotated[Path, typer.Option("--genesis", envvar="LANTAU_GENESIS", help="Genesis file (geth-style JSON).")]
 Admin = Annotated[bool, typer.Option("--admin/--no-admin", envvar="LANTAU_ADMIN", help="Serve admin_* sequencer controls (only when bound to loopback).")]
+L1Rpc = Annotated[Optional[str], typer.Option("--l1-rpc", envvar="LANTAU_L1_RPC", help="L1 JSON-RPC URL; deposits are read from its LantauPortal.")]
+L1DeploymentFile = Annotated[Optional[Path], typer.Option("--l1-deployment", envvar="LANTAU_L1_DEPLOYMENT", help="L1 address book JSON (written by `lantau devnet`).")]
+L1Confirmations = Annotated[int, typer.Option("--l1-confirmations", envvar="LANTAU_L1_CONFIRMATIONS", help="L1 blocks to wait before taking a block as L1 origin.")]
 
 
 @app.command("node")
@@ -152,10 +197,13 @@ def node_command(
     block_time: BlockTime = 1.0,
     genesis: GenesisFile = DEVNET_GENESIS_PATH,
     admin: Admin = False,
+    l1_rpc: L1Rpc = None,
+    l1_deployment: L1DeploymentFile = None,
+    l1_confirmations: L1Confirmations = 0,
 ) -> None:
     """Run a Lantau L2 node (sequencer role): JSON-RPC over HTTP and WebSocket, blocks every --block-time."""
     _check_admin(admin, rpc_host)
-    _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin))
+    _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin, l1_rpc=l1_rpc, l1_deployment=l1_deployment, l1_confirmations=l1_confirmations))
 
 
 @app.command("devnet")
@@ -165,10 +213,21 @@ def devnet_command(
     rpc_port: RpcPort = 8545,
     block_time: BlockTime = 1.0,
     genesis: GenesisFile = DEVNET_GENESIS_PATH,
+    l1: Annotated[bool, typer.Option("--l1/--no-l1", envvar="LANTAU_L1", help="Also start an L1 (anvil) with the HKD token and portal.")] = True,
 ) -> None:
-    """Run a whole local devnet and print its accounts, keys and URLs (also to DATA_DIR/devnet.json)."""
+    """Run a whole local devnet (L1 anvil + contracts + L2 sequencer) and print its accounts, keys and URLs.
+
+    Each start is a fresh devnet: the data directory's previous chain is removed, because the
+    new anvil has a new L1 history. The same information goes to DATA_DIR/devnet.json.
+    """
+    if (data_dir / "chaindata").exists():
+        import shutil
+
+        shutil.rmtree(data_dir / "chaindata")
+        (data_dir / "transactions.journal").unlink(missing_ok=True)
     data_dir.mkdir(parents=True, exist_ok=True)
-    _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin=True, print_banner=True, info_path=data_dir / "devnet.json"))
+    _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin=True, print_banner=True,
+                      info_path=data_dir / "devnet.json", devnet_l1=l1))
 
 
 def _check_admin(admin: bool, rpc_host: str) -> None:

@@ -209,3 +209,64 @@ class AccountLimitExceeded(TxPoolRejection):
 
 class ShuttingDown(LantauError):
     """The node is stopping and takes no new work."""
+
+
+# --- JSON-RPC requests and eth_call execution (added with node/rpc) ---------------------------
+
+
+class ParseError(LantauError):
+    """The request body is not valid JSON."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"parse error: {detail}")
+
+
+class InvalidRequest(LantauError):
+    """A JSON-RPC message that is not a valid request object (JSON-RPC 2.0, section 4)."""
+
+
+class RequestBodyTooLarge(InvalidRequest):
+    def __init__(self, size: int | None, limit: int) -> None:
+        # `size` is None when the body came chunked and was cut off at the limit.
+        amount = f"{size} bytes" if size is not None else f"more than {limit} bytes"
+        super().__init__(f"request body too large: {amount}, limit {limit}")
+        self.size, self.limit = size, limit
+
+
+class BatchTooLarge(InvalidRequest):
+    def __init__(self, items: int, limit: int) -> None:
+        super().__init__(f"batch too large: {items} requests, limit {limit}")
+        self.items, self.limit = items, limit
+
+
+class MethodNotFound(LantauError):
+    def __init__(self, method: str) -> None:
+        super().__init__(f"the method {method} does not exist/is not available")
+        self.method = method
+
+
+class NotificationsUnsupported(LantauError):
+    """eth_subscribe over a transport that cannot push (HTTP)."""
+
+    def __init__(self) -> None:
+        super().__init__("notifications not supported")
+
+
+class FilterNotFound(LantauError):
+    def __init__(self) -> None:
+        super().__init__("filter not found")
+
+
+class SubscriptionNotFound(LantauError):
+    def __init__(self) -> None:
+        super().__init__("subscription not found")
+
+
+class ExecutionFailed(LantauError):
+    """eth_call / eth_estimateGas stopped by an EVM error other than REVERT (out of gas...)."""
+
+
+class GasRequiredExceedsAllowance(ExecutionFailed):
+    def __init__(self, allowance: int) -> None:
+        super().__init__(f"gas required exceeds allowance ({allowance})")
+        self.allowance = allowance

@@ -3,7 +3,7 @@
 `L2Node` is what the JSON-RPC layer (`node.rpc.backend.RpcBackend`) and the sequencer talk to.
 It owns no loop of its own; block production is the sequencer's service, derivation the
 verifier's. Every block that becomes canonical goes through `on_new_block`, which prunes the
-pool, compacts the transaction journal and wakes subscribers.
+pool, lets the pool compact its journal and wakes subscribers.
 """
 
 from __future__ import annotations
@@ -42,10 +42,13 @@ class L2Node:
     @classmethod
     def open(cls, data_dir: Path | None, genesis: GenesisConfig, *, pool_config: TxPoolConfig | None = None) -> "L2Node":
         chain = Chain.open(data_dir, genesis)
-        pool = TxPool(pool_config or TxPoolConfig(chain_id=genesis.chain_id, block_gas_limit=genesis.gas_limit))
         journal = TxJournal(Path(data_dir) / "transactions.journal") if data_dir is not None else None
+        pool = TxPool(pool_config or TxPoolConfig(chain_id=genesis.chain_id, block_gas_limit=genesis.gas_limit), journal=journal)
         node = cls(chain=chain, txpool=pool, journal=journal)
-        node._restore_journal()
+        head = chain.head
+        restored = pool.restore(chain.state_at(head), node.next_base_fee(head))
+        if restored:
+            log.info("restored transactions from the journal", extra={"restored": restored})
         return node
 
     # --- heads -------------------------------------------------------------------------------
@@ -64,10 +67,9 @@ class L2Node:
 
     async def send_raw_transaction(self, raw: bytes) -> bytes:
         head = self.chain.head
+        # With a journal the pool writes (and fsyncs) the transaction before accepting it:
+        # an acknowledged transaction survives kill -9.
         pooled = self.txpool.add_raw(raw, self.chain.state_at(head), self.next_base_fee(head))
-        if self.journal is not None:
-            # Acknowledge only what is on disk: the journal survives kill -9.
-            await asyncio.to_thread(self.journal.append, raw)
         if self._tx_arrived is not None:
             self._tx_arrived.set()
         return pooled.hash
@@ -92,33 +94,11 @@ class L2Node:
                 except LantauError:
                     pass
 
-    def _restore_journal(self) -> None:
-        if self.journal is None:
-            return
-        raws = self.journal.load()
-        head = self.chain.head
-        state, base_fee = self.chain.state_at(head), self.next_base_fee(head)
-        restored = 0
-        for raw in raws:
-            try:
-                self.txpool.add_raw(raw, state, base_fee)
-                restored += 1
-            except LantauError:
-                pass  # included before the restart, or no longer valid
-        self.journal.rewrite([p.raw for p in self._pooled()])
-        if raws:
-            log.info("restored transactions from journal", extra={"journaled": len(raws), "restored": restored})
-
-    def _pooled(self) -> list[Any]:
-        return [tx for txs in list(self.txpool.pending().values()) + list(self.txpool.queued().values()) for tx in txs]
-
     # --- blocks ------------------------------------------------------------------------------
 
     def on_new_block(self, built: BuiltBlock) -> None:
         header = built.header
         self.txpool.on_new_head(self.chain.state_at(header), self.next_base_fee(header))
-        if self.journal is not None:
-            self.journal.rewrite([p.raw for p in self._pooled()])
         for queue in list(self._subscribers):
             if queue.full():
                 queue.get_nowait()  # a slow subscriber loses its oldest head, never blocks the node
@@ -137,3 +117,5 @@ class L2Node:
 
     def close(self) -> None:
         self.chain.close()
+        if self.journal is not None:
+            self.journal.close()

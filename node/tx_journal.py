@@ -18,13 +18,16 @@ behind garbage), and returns those. `rewrite` replaces the whole file atomically
 temporary file beside it, fsyncs it, renames it over the journal and fsyncs the directory, so
 a crash leaves either the old journal or the new one, never a mix.
 
-Not thread-safe: the node calls it from its one event loop.
+Thread-safe: the node appends from a worker thread (`asyncio.to_thread`, so the fsync does
+not stall the event loop) while the loop may compact; one lock orders them, so an append never
+lands in a file that a rewrite is replacing.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -66,17 +69,23 @@ class TxJournal:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._file: BinaryIO | None = None
+        self._lock = threading.Lock()
 
     def append(self, raw: bytes) -> None:
         """Add one transaction; when this returns, it is on disk."""
         record = encode_record(raw)
-        file = self._open_for_append()
-        file.write(record)
-        file.flush()
-        os.fsync(file.fileno())
+        with self._lock:
+            file = self._open_for_append()
+            file.write(record)
+            file.flush()
+            os.fsync(file.fileno())
 
     def load(self) -> list[bytes]:
         """Every whole record, in the order appended; a torn tail is cut off the file."""
+        with self._lock:
+            return self._load()
+
+    def _load(self) -> list[bytes]:
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -91,7 +100,7 @@ class TxJournal:
                 self.path,
                 len(data) - good_bytes,
             )
-            self.close()
+            self._close()
             with open(self.path, "r+b") as file:
                 file.truncate(good_bytes)
                 file.flush()
@@ -100,19 +109,24 @@ class TxJournal:
 
     def rewrite(self, raws: Iterable[bytes]) -> None:
         """Replace the journal with exactly `raws`, atomically (compaction)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp_path = self.path.with_name(self.path.name + ".tmp")
-        with open(temp_path, "wb") as file:
-            for raw in raws:
-                file.write(encode_record(raw))
-            file.flush()
-            os.fsync(file.fileno())
-        # The open handle still points at the file being replaced: drop it first.
-        self.close()
-        os.replace(temp_path, self.path)
-        _fsync_directory(self.path.parent)
+        records = [encode_record(raw) for raw in raws]
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp_path = self.path.with_name(self.path.name + ".tmp")
+            with open(temp_path, "wb") as file:
+                file.write(b"".join(records))
+                file.flush()
+                os.fsync(file.fileno())
+            # The open handle still points at the file being replaced: drop it first.
+            self._close()
+            os.replace(temp_path, self.path)
+            _fsync_directory(self.path.parent)
 
     def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None

@@ -5,9 +5,11 @@ gap from the account's nonce are *pending* (executable now, in that order); thos
 are *queued* until the gap closes. Every entry is checked in `add_raw`, in this order, each
 failure its own error from `node.errors` and none of them changing the pool:
 
-    size, envelope type, decoding, already known, field ranges, chain id, signature,
-    block gas limit, tip <= fee cap, intrinsic gas (+ EIP-7623 floor, EIP-3860 initcode),
-    the pool's minimum tip, nonce, replacement price bump, balance, per-sender cap, pool cap.
+    size, envelope type, decoding (canonical RLP only), already known, field ranges,
+    chain id (EIP-155 for legacy), signature values (EIP-2), block gas limit, tip <= fee cap,
+    intrinsic gas (+ EIP-3860 initcode, EIP-7623 calldata floor), the pool's minimum tip,
+    sender recovery, nonce, replacement price bump, balance (counting the sender's other
+    pooled transactions), per-sender cap, pool cap (evicting a cheaper tail if it pays more).
 
 Accepted types are legacy (EIP-155 protected only), EIP-2930 (0x01) and EIP-1559 (0x02).
 Blob (0x03) and set-code (0x04) transactions are refused, and deposits (0x7E) never come
@@ -25,20 +27,19 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from rlp.exceptions import RLPException
 from eth.abc import SignedTransactionAPI, TransactionBuilderAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, GAS_TX, SECPK1_N, UINT_256_MAX
 from eth.exceptions import PyEVMError
 from eth.vm.forks.prague.constants import STANDARD_TOKEN_COST, TOTAL_COST_FLOOR_PER_TOKEN
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.forks.shanghai.constants import INITCODE_WORD_COST, MAX_INITCODE_SIZE
+from eth_keys.exceptions import BadSignature
 from eth_typing import Address, Hash32
 from eth_utils import ValidationError, to_checksum_address
-from eth_keys.exceptions import BadSignature
+from rlp.exceptions import RLPException
 
 from node.errors import (
     AccountLimitExceeded,
@@ -156,21 +157,21 @@ class TxPool:
         return self._add(bytes(raw), state, base_fee, journal=self._journal is not None)
 
     def restore(self, state: AccountStateReader, base_fee: int) -> int:
-        """Re-add the journal's transactions (at node start); return how many the pool took.
+        """Re-add the journal's transactions (at node start); return how many the pool holds now
+        that it did not before.
 
         Each is validated again: those included meanwhile, replaced or no longer valid are
         dropped silently. The journal is then compacted to the transactions the pool holds."""
         if self._journal is None:
             return 0
-        restored = 0
+        before = len(self)
         for raw in self._journal.load():
             try:
                 self._add(raw, state, base_fee, journal=False)
             except LantauError:
                 continue
-            restored += 1
         self._compact_journal()
-        return restored
+        return len(self) - before
 
     def _add(
         self, raw: bytes, state: AccountStateReader, base_fee: int, *, journal: bool
@@ -255,12 +256,15 @@ class TxPool:
             )
         try:
             tx = self._builder.decode(raw)
-            canonical = tx.encode()
+            # Encode a fresh copy: a decoded object keeps the bytes it came from and would
+            # just hand them back.
+            canonical = tx.copy().encode()
         except (RLPException, PyEVMError, ValidationError, ValueError, TypeError) as error:
             raise TransactionDecodeError(f"invalid transaction encoding: {error}") from error
         if canonical != raw:
-            # The hash is taken over the canonical encoding; two encodings of one transaction
-            # must not get two hashes.
+            # pyrlp reads some non-canonical forms (an empty list where an integer belongs
+            # reads as 0). The signature covers the fields, not the bytes, so such a variant
+            # recovers the same sender under another hash: refuse it.
             raise TransactionDecodeError("invalid transaction encoding: not canonical RLP")
         return tx
 
@@ -419,7 +423,7 @@ class TxPool:
 
         Drops what the head made invalid: transactions below their account's nonce (included
         or replaced by another with that nonce), and, walking each sender's nonces upward,
-        any whose cost together with the cheaper-nonce ones kept exceeds the balance. What
+        any whose cost together with the lower-nonce ones kept exceeds the balance. What
         follows a dropped transaction becomes queued; a filled gap promotes queued ones.
         `base_fee` is accepted for the caller's symmetry with `select`; a transaction whose
         fee cap is below it stays (the base fee may fall) but is never selected meanwhile."""

@@ -1,0 +1,91 @@
+"""Client side of a deposit: approve + `LantauPortal.depositHKD` on L1, then follow it to L2.
+
+The L2 transaction of a deposit is known before it lands: its hash is the hash of the 0x7E
+transaction built from the L1 log (source hash = f(L1 block hash, log index)), so status is a
+plain `eth_getTransactionReceipt` on L2.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Callable
+
+from eth.constants import CREATE_CONTRACT_ADDRESS
+from eth_account import Account
+from web3 import Web3
+
+from bridge.deposit_event import TRANSACTION_DEPOSITED_TOPIC, decode_deposit_log
+from bridge.l1_contracts import L1Deployment, _Transactor
+from node.errors import LantauError
+from node.vm import LantauTransactionBuilder
+
+HKD_DECIMALS = 6
+DEFAULT_DEPOSIT_GAS = 100_000
+
+
+class DepositError(LantauError):
+    pass
+
+
+def parse_hkd_amount(text: str) -> int:
+    """'100.50' -> 100_500_000 (6-decimal units); refuses more precision than the token has."""
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as exc:
+        raise DepositError(f"not an amount: {text!r}") from exc
+    units = amount * 10**HKD_DECIMALS
+    if amount <= 0 or units != units.to_integral_value():
+        raise DepositError(f"amount must be positive with at most {HKD_DECIMALS} decimals, got {text}")
+    return int(units)
+
+
+@dataclass(frozen=True, slots=True)
+class DepositReceiptInfo:
+    l1_tx_hash: bytes
+    l1_block_number: int
+    l2_tx_hash: bytes
+    mint_wei: int
+    l1_gas_used: int
+
+
+def deposit_hkd(w3: Web3, deployment: L1Deployment, private_key: str, *, to: str, amount_units: int,
+                gas_limit: int = DEFAULT_DEPOSIT_GAS, data: bytes = b"") -> DepositReceiptInfo:
+    account = Account.from_key(private_key)
+    sender = _Transactor(w3, account)
+    hkd = deployment.contract(w3, "HKDStablecoin")
+    portal = deployment.contract(w3, "LantauPortal")
+    sender.send("approve the portal", hkd.functions.approve(deployment.lantau_portal, amount_units))
+    receipt = sender.send("depositHKD", portal.functions.depositHKD(Web3.to_checksum_address(to), amount_units, gas_limit, data))
+    return deposit_info_from_receipt(receipt)
+
+
+def deposit_info_from_receipt(receipt: dict) -> DepositReceiptInfo:
+    for entry in receipt["logs"]:
+        if entry["topics"] and bytes(entry["topics"][0]) == TRANSACTION_DEPOSITED_TOPIC:
+            event = decode_deposit_log(entry)
+            l2_tx = LantauTransactionBuilder.new_deposit_transaction(
+                source_hash=event.source_hash, from_=event.from_address,
+                to=CREATE_CONTRACT_ADDRESS if event.to_address is None else event.to_address,
+                mint=event.mint, value=event.value, gas=event.gas_limit, data=event.data,
+            )
+            return DepositReceiptInfo(bytes(receipt["transactionHash"]), int(receipt["blockNumber"]), l2_tx.hash, event.mint, int(receipt["gasUsed"]))
+    raise DepositError(f"L1 transaction {bytes(receipt['transactionHash']).hex()} made no deposit")
+
+
+def wait_for_l2_receipt(l2: Web3, l2_tx_hash: bytes, *, timeout_s: float = 120.0,
+                        on_tick: Callable[[int], None] | None = None) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            receipt = l2.eth.get_transaction_receipt(l2_tx_hash)
+            if receipt is not None:
+                return dict(receipt)
+        except Exception:  # web3 raises TransactionNotFound while it is pending
+            pass
+        if on_tick is not None:
+            on_tick(int(l2.eth.block_number))
+        if time.monotonic() > deadline:
+            raise DepositError(f"deposit not on L2 after {timeout_s:.0f} s (L2 tx {l2_tx_hash.hex()})")
+        time.sleep(0.25)

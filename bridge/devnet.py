@@ -1,0 +1,74 @@
+"""The L1 half of `lantau devnet`: a fresh anvil with Lantau's L1 contracts deployed.
+
+HKD on L2 must be backed one-for-one by HKD locked in the portal. The L2 genesis funds the
+dev accounts, so the devnet mints exactly that genesis supply (scaled to 6 decimals) to the
+portal as its opening backing: from block 0, L2 supply == portal balance * 10**12.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from web3 import Web3
+
+from bridge.anvil import AnvilOptions, AnvilProcess
+from bridge.l1_contracts import L1Deployment, _Transactor, deploy_l1_contracts  # noqa: F401
+from genesis.config import GenesisConfig
+from genesis.dev_accounts import dev_accounts
+from node.errors import LantauError
+
+L2_TO_L1_SCALE = 10**12  # L2 native HKD has 18 decimals, the L1 token 6
+BATCH_INBOX = "0xff00000000000000000000000000000000004852"
+
+
+class GenesisNotBackable(LantauError):
+    pass
+
+
+def genesis_backing_units(genesis: GenesisConfig) -> int:
+    supply = sum(account.balance for account in genesis.alloc.values())
+    if supply % L2_TO_L1_SCALE:
+        raise GenesisNotBackable(f"genesis L2 supply {supply} wei is not a whole number of L1 HKD units (10**12 wei)")
+    return supply // L2_TO_L1_SCALE
+
+
+@dataclass
+class L1Devnet:
+    anvil: AnvilProcess
+    deployment: L1Deployment
+
+    def stop(self) -> None:
+        self.anvil.stop()
+
+
+def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 1.0, slots_in_an_epoch: int = 4) -> L1Devnet:
+    anvil = AnvilProcess(AnvilOptions(block_time_s=block_time_s, slots_in_an_epoch=slots_in_an_epoch)).start()
+    try:
+        w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 30}))
+        accounts = dev_accounts()
+        deployment = deploy_l1_contracts(
+            w3,
+            accounts[0].private_key,
+            batcher=accounts[1].address,
+            batch_inbox=BATCH_INBOX,
+            mint_to=[a.address for a in accounts],
+        )
+        backing = genesis_backing_units(genesis)
+        if backing:
+            hkd = deployment.contract(w3, "HKDStablecoin")
+            from eth_account import Account
+
+            _Transactor(w3, Account.from_key(accounts[0].private_key)).send(
+                "mint the genesis backing to the portal", hkd.functions.mint(deployment.lantau_portal, backing)
+            )
+        return L1Devnet(anvil, deployment)
+    except BaseException:
+        anvil.stop()
+        raise
+
+
+def save_deployment(deployment: L1Deployment, data_dir: Path) -> Path:
+    path = data_dir / "l1-deployment.json"
+    deployment.save(path)
+    return path
