@@ -48,6 +48,16 @@ function findImports(importPath) {
   return { error: `import not found: ${importPath}` };
 }
 
+// Storage layouts carry solc AST ids, which shift for every contract whenever any source is
+// added. Strip them so an artifact changes only when its own contract does.
+function stableLayout(layout) {
+  if (!layout) return layout;
+  const text = JSON.stringify(layout)
+    .replace(/"astId":\d+,?/g, "")
+    .replace(/(t_(?:contract|struct|enum|userDefinedValueType)\([^)]*\))\d+/g, "$1");
+  return JSON.parse(text.replace(/,}/g, "}"));
+}
+
 const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
 const errors = (output.errors || []).filter((e) => e.severity === "error");
 for (const e of output.errors || []) {
@@ -67,7 +77,7 @@ for (const [sourceName, contracts] of Object.entries(output.contracts)) {
       abi: c.abi,
       bytecode: "0x" + c.evm.bytecode.object,
       deployedBytecode: "0x" + c.evm.deployedBytecode.object,
-      storageLayout: c.storageLayout,
+      storageLayout: stableLayout(c.storageLayout),
     };
     fs.writeFileSync(path.join(outDir, `${contractName}.json`), JSON.stringify(artifact, null, 2) + "\n");
     written += 1;

@@ -37,7 +37,6 @@ from eth.chains.base import Chain as PyEvmChain
 from eth.constants import BLANK_ROOT_HASH
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
-from eth.db.trie import make_trie_root_and_nodes
 from eth.exceptions import HeaderNotFound
 from eth_typing import Address, Hash32
 from eth_utils import ValidationError, encode_hex
@@ -46,6 +45,7 @@ from genesis.builder import genesis_header_params, genesis_state
 from genesis.config import GenesisConfig
 from node.db import LevelDB
 from node.errors import BlockNotFound, GenesisMismatch
+from node.trie_root import ordered_trie_root
 from node.vm import LantauVM
 
 HEAD_KEY = b"lantau:head"
@@ -281,10 +281,12 @@ class Chain:
                 receipts.append(receipt)
                 computations.append(computation)
 
-            tx_root, _ = make_trie_root_and_nodes(included)
-            receipt_root, _ = make_trie_root_and_nodes(receipts)
+            # Built bottom-up, each node hashed once: 15-25x faster than py-evm's insert-by-insert
+            # `make_trie_root_and_nodes`, whose trie nodes were discarded here anyway.
+            tx_root = ordered_trie_root([tx.encode() for tx in included])
+            receipt_root = ordered_trie_root([receipt.encode() for receipt in receipts])
             block = vm.get_block().copy(
-                transactions=included,
+                transactions=_SharedTransactions(included),
                 header=running_header.copy(transaction_root=tx_root, receipt_root=receipt_root),
             )
             block = vm.block_postprocessing(block)
@@ -319,6 +321,18 @@ class Chain:
             return db[key]
         except KeyError:
             return None
+
+
+class _SharedTransactions(tuple):  # type: ignore[type-arg]
+    """A block's transactions that `block.copy()` shares instead of deep-copying.
+
+    Signed transactions are immutable, so a deep copy is only an equal object; but py-evm's
+    block hooks (`block_postprocessing`, `pack_block`, `finalize_block`) each copy the block,
+    and deep-copying 500 transactions takes ~20 ms every time.
+    """
+
+    def __deepcopy__(self, memo: dict[int, object]) -> "_SharedTransactions":
+        return self
 
 
 class _ReadThroughDB(MemoryDB):

@@ -270,3 +270,144 @@ class GasRequiredExceedsAllowance(ExecutionFailed):
     def __init__(self, allowance: int) -> None:
         super().__init__(f"gas required exceeds allowance ({allowance})")
         self.allowance = allowance
+
+
+# --- batch, channel and frame codecs (node/batches.py, node/channels.py) -----------------------
+# Every malformed input has its own class, so a caller (and a test) can tell why bytes were
+# refused; derivation drops such data with the message as the logged reason.
+
+
+class CodecError(LantauError):
+    """Bytes that are not a valid batch, channel, frame or batcher transaction."""
+
+
+class MalformedBatch(CodecError):
+    pass
+
+
+class EmptyBatch(MalformedBatch):
+    def __init__(self) -> None:
+        super().__init__("empty batch: no version byte")
+
+
+class UnknownBatchVersion(MalformedBatch):
+    def __init__(self, version: int) -> None:
+        super().__init__(f"unknown batch version 0x{version:02x}")
+        self.version = version
+
+
+class TruncatedBatch(MalformedBatch):
+    """The batch ends in the middle of a field."""
+
+
+class TrailingBatchData(MalformedBatch):
+    def __init__(self, extra: int) -> None:
+        super().__init__(f"{extra} bytes after the end of the batch")
+        self.extra = extra
+
+
+class NonCanonicalBatch(MalformedBatch):
+    """The batch decodes, but re-encoding it gives other bytes (one batch, one encoding)."""
+
+
+class SpanBatchTooLarge(MalformedBatch):
+    def __init__(self, what: str, count: int, limit: int) -> None:
+        super().__init__(f"span batch too large: {what} {count}, limit {limit}")
+        self.what, self.count, self.limit = what, count, limit
+
+
+class InvalidSpanBatch(MalformedBatch):
+    """A span batch whose fields are well formed but contradict each other (no blocks, an L1
+    origin below zero, bits beyond the bitlist's length, timestamps that do not increase)."""
+
+
+class InvalidBatchTransaction(MalformedBatch):
+    """A transaction inside a batch that no L2 block may contain (empty, deposit, blob, another
+    chain's, undecodable)."""
+
+
+class NonCanonicalBatchTransaction(InvalidBatchTransaction):
+    """The transaction decodes but is not the canonical encoding of its fields: the same
+    signature under a second hash."""
+
+
+class UnencodableBatch(CodecError):
+    """Encoding side: the batch cannot be represented in the requested format."""
+
+
+class MalformedChannel(CodecError):
+    pass
+
+
+class UnknownChannelCompression(MalformedChannel):
+    def __init__(self, first_byte: int | None) -> None:
+        what = "an empty channel" if first_byte is None else f"first byte 0x{first_byte:02x}"
+        super().__init__(f"unknown channel compression: {what}")
+        self.first_byte = first_byte
+
+
+class CorruptChannel(MalformedChannel):
+    """The compressed stream is invalid or ends early."""
+
+
+class ChannelTooLarge(MalformedChannel):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"channel decompresses to more than {limit} bytes")
+        self.limit = limit
+
+
+class InvalidChannelFraming(MalformedChannel):
+    """The decompressed stream is not a sequence of RLP byte strings (one per batch)."""
+
+
+class MalformedBatcherTransaction(CodecError):
+    pass
+
+
+class EmptyBatcherTransaction(MalformedBatcherTransaction):
+    def __init__(self) -> None:
+        super().__init__("empty batcher transaction data")
+
+
+class UnknownDerivationVersion(MalformedBatcherTransaction):
+    def __init__(self, version: int) -> None:
+        super().__init__(f"unknown derivation version 0x{version:02x}")
+        self.version = version
+
+
+class NoFrames(MalformedBatcherTransaction):
+    def __init__(self) -> None:
+        super().__init__("batcher transaction holds no frame")
+
+
+class MalformedFrame(MalformedBatcherTransaction):
+    pass
+
+
+class TruncatedFrame(MalformedFrame):
+    pass
+
+
+class FrameTooLarge(MalformedFrame):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"frame data of {size} bytes, limit {limit}")
+        self.size, self.limit = size, limit
+
+
+class InvalidFrameFlag(MalformedFrame):
+    def __init__(self, value: int) -> None:
+        super().__init__(f"frame is_last byte must be 0 or 1, got {value}")
+        self.value = value
+
+
+class ChannelBuilderError(LantauError):
+    pass
+
+
+class ChannelClosed(ChannelBuilderError):
+    def __init__(self) -> None:
+        super().__init__("channel is closed: start a new one")
+
+
+class ChannelFull(ChannelBuilderError):
+    """Adding this batch would take the channel past its decompressed size limit."""

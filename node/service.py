@@ -20,6 +20,7 @@ from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from genesis.config import GenesisConfig
 from node.chain import BuiltBlock, Chain
 from node.errors import LantauError
+from node.heads import Heads
 from node.tx_journal import TxJournal
 from node.txpool import TxPool, TxPoolConfig
 
@@ -56,12 +57,16 @@ class L2Node:
     def next_base_fee(self, parent: BlockHeaderAPI | None = None) -> int:
         return calculate_expected_base_fee_per_gas(parent or self.chain.head)
 
+    @property
+    def heads(self) -> Heads:
+        return Heads(self.chain)
+
     def safe_head(self) -> BlockHeaderAPI:
-        # Nothing is derived from L1 yet on a node without a batcher: safe stays at genesis.
-        return self.chain.header_by_number(0)
+        # Until derivation confirms blocks from L1 data, safe stays at genesis.
+        return self.heads.safe_header()
 
     def finalized_head(self) -> BlockHeaderAPI:
-        return self.chain.header_by_number(0)
+        return self.heads.finalized_header()
 
     # --- transactions ------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 from eth.abc import SignedTransactionAPI
-from eth_typing import Hash32
+from eth_typing import Address, Hash32
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,22 @@ class L1BlockRef:
     parent_hash: Hash32
     timestamp: int
     base_fee: int
+
+
+@dataclass(frozen=True, slots=True)
+class InboxTransaction:
+    """An L1 transaction sent to the batch inbox address, as derivation needs to judge it.
+
+    Derivation (node/derive/retrieval.py), not the source, decides which senders count, so
+    the rule "only the configured batcher's transactions" has one home and every ignored
+    transaction gets a logged reason.
+    """
+
+    index: int  # position in the L1 block
+    sender: Address
+    data: bytes  # calldata
+    tx_type: int = 0  # EIP-2718 type; 3 = blob transaction (its data is in blobs, not calldata)
+    blob_versioned_hashes: tuple[Hash32, ...] = ()
 
 
 class L1Source(Protocol):
@@ -36,5 +52,13 @@ class L1Source(Protocol):
 
         Raises `node.errors.TemporaryError` when the block is no longer canonical or the
         endpoint fails, so the caller retries instead of building on a half-read block.
+        """
+        ...
+
+    def inbox_transactions(self, block: L1BlockRef, inbox: Address) -> Sequence[InboxTransaction]:
+        """Every transaction of `block` whose `to` is `inbox`, in block order, from any sender.
+
+        Raises `node.errors.TemporaryError` when the block is no longer canonical (its hash
+        does not match) or the endpoint fails.
         """
         ...

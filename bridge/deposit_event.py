@@ -1,0 +1,187 @@
+"""Decoding of the portal's `TransactionDeposited` log (OP Stack deposit version 0).
+
+Log layout, as LantauPortal emits it and op-node reads it:
+
+    topics[0]  keccak256("TransactionDeposited(address,address,uint256,bytes)")
+    topics[1]  from     (address, left-padded; aliased by +0x1111…1111 if an L1 contract sent it)
+    topics[2]  to       (address, left-padded; zero for a creation)
+    topics[3]  version  (uint256; only 0 is defined)
+    data       abi.encode(bytes opaqueData): offset (must be 0x20), length, content, zero padding
+
+    opaqueData (version 0), tightly packed:
+      bytes  0..32   uint256 mint        L2 wei credited to `from` before the call
+      bytes 32..64   uint256 value       L2 wei sent with the call
+      bytes 64..72   uint64  gasLimit
+      byte  72       bool    isCreation  (0 or 1)
+      bytes 73..     bytes   data        (the rest, no length prefix)
+
+The source hash that makes every user deposit's L2 transaction unique is the OP Stack's:
+    keccak256(bytes32(uint256(0)) ++ keccak256(l1BlockHash ++ bytes32(uint256(logIndex))))
+where 0 is the user-deposit domain and `logIndex` is the log's index within its L1 block.
+
+`decode_deposit_log` is pure and strict: any log the portal cannot have emitted raises a
+`MalformedDepositLog` that says what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eth_typing import Address, Hash32
+from eth_utils import keccak
+
+from node.errors import LantauError
+
+TRANSACTION_DEPOSITED_TOPIC = keccak(text="TransactionDeposited(address,address,uint256,bytes)")
+DEPOSIT_VERSION_0 = 0
+USER_DEPOSIT_DOMAIN = (0).to_bytes(32, "big")
+OPAQUE_DATA_V0_MIN_LENGTH = 32 + 32 + 8 + 1
+
+
+class MalformedDepositLog(LantauError):
+    """A log that claims to be a deposit but cannot have come from the portal."""
+
+
+class UnknownDepositVersion(MalformedDepositLog):
+    def __init__(self, version: int) -> None:
+        super().__init__(f"unknown deposit version {version}: only version {DEPOSIT_VERSION_0} is defined")
+        self.version = version
+
+
+@dataclass(frozen=True, slots=True)
+class DepositEvent:
+    """One user deposit, as read from L1. Addresses and hashes are raw bytes (20 and 32)."""
+
+    l1_block_hash: Hash32
+    l1_block_number: int
+    log_index: int  # index of the log in its L1 block (not in its transaction)
+    tx_hash: Hash32
+    from_address: Address  # the L2 sender, already aliased by the portal where it applies
+    to_address: Address | None  # None for a contract creation
+    version: int
+    mint: int  # L2 wei
+    value: int  # L2 wei
+    gas_limit: int
+    is_creation: bool
+    data: bytes
+
+    @property
+    def source_hash(self) -> Hash32:
+        return deposit_source_hash(self.l1_block_hash, self.log_index)
+
+
+def deposit_source_hash(l1_block_hash: bytes, log_index: int) -> Hash32:
+    """Source hash of a user deposit (OP Stack domain 0), unique per (L1 block, log index)."""
+    if len(l1_block_hash) != 32:
+        raise ValueError(f"L1 block hash must be 32 bytes, got {len(l1_block_hash)}")
+    if not 0 <= log_index < 2**256:
+        raise ValueError(f"log index out of range: {log_index}")
+    deposit_id = keccak(l1_block_hash + log_index.to_bytes(32, "big"))
+    return Hash32(keccak(USER_DEPOSIT_DOMAIN + deposit_id))
+
+
+def decode_deposit_log(log: Mapping[str, Any]) -> DepositEvent:
+    """Decode a `TransactionDeposited` log, as web3.py returns it (HexBytes, ints) or as raw
+    JSON-RPC returns it (0x-hex strings). Does not check the log's address: the caller asks
+    L1 for the portal's logs only."""
+    topics = [_as_bytes(t, "topic") for t in _field(log, "topics")]
+    if len(topics) != 4:
+        raise MalformedDepositLog(f"expected 4 topics (event, from, to, version), got {len(topics)}")
+    if any(len(t) != 32 for t in topics):
+        raise MalformedDepositLog("every topic must be 32 bytes")
+    if topics[0] != TRANSACTION_DEPOSITED_TOPIC:
+        raise MalformedDepositLog(f"not a TransactionDeposited log: topic0 {topics[0].hex()}")
+    from_address = _topic_address(topics[1], "from")
+    to_topic = _topic_address(topics[2], "to")
+    version = int.from_bytes(topics[3], "big")
+    if version != DEPOSIT_VERSION_0:
+        raise UnknownDepositVersion(version)
+
+    opaque = _abi_bytes(_as_bytes(_field(log, "data"), "data"))
+    if len(opaque) < OPAQUE_DATA_V0_MIN_LENGTH:
+        raise MalformedDepositLog(
+            f"opaqueData is {len(opaque)} bytes; version 0 needs at least {OPAQUE_DATA_V0_MIN_LENGTH}"
+        )
+    mint = int.from_bytes(opaque[0:32], "big")
+    value = int.from_bytes(opaque[32:64], "big")
+    gas_limit = int.from_bytes(opaque[64:72], "big")
+    creation_flag = opaque[72]
+    if creation_flag > 1:
+        raise MalformedDepositLog(f"isCreation byte must be 0 or 1, got {creation_flag}")
+    is_creation = creation_flag == 1
+
+    block_hash = _as_bytes(_field(log, "blockHash"), "blockHash")
+    tx_hash = _as_bytes(_field(log, "transactionHash"), "transactionHash")
+    if len(block_hash) != 32 or len(tx_hash) != 32:
+        raise MalformedDepositLog("blockHash and transactionHash must be 32 bytes")
+    return DepositEvent(
+        l1_block_hash=Hash32(block_hash),
+        l1_block_number=_as_int(_field(log, "blockNumber"), "blockNumber"),
+        log_index=_as_int(_field(log, "logIndex"), "logIndex"),
+        tx_hash=Hash32(tx_hash),
+        from_address=from_address,
+        to_address=None if is_creation else to_topic,
+        version=version,
+        mint=mint,
+        value=value,
+        gas_limit=gas_limit,
+        is_creation=is_creation,
+        data=bytes(opaque[73:]),
+    )
+
+
+def _abi_bytes(data: bytes) -> bytes:
+    """The content of `abi.encode(bytes)`, with op-node's checks: offset 32, length within the
+    data, and minimal zero padding to a multiple of 32 bytes."""
+    if len(data) < 64 or len(data) % 32 != 0:
+        raise MalformedDepositLog(f"log data must be >= 64 bytes and a multiple of 32, got {len(data)}")
+    offset = int.from_bytes(data[0:32], "big")
+    if offset != 32:
+        raise MalformedDepositLog(f"opaqueData offset must be 32, got {offset}")
+    length = int.from_bytes(data[32:64], "big")
+    available = len(data) - 64
+    if length > available or length + 32 <= available:
+        raise MalformedDepositLog(f"opaqueData length {length} does not match {available} bytes of content")
+    if any(data[64 + length :]):
+        raise MalformedDepositLog("opaqueData padding is not zero")
+    return data[64 : 64 + length]
+
+
+def _topic_address(topic: bytes, name: str) -> Address:
+    if any(topic[:12]):
+        raise MalformedDepositLog(f"{name} topic is not an address: {topic.hex()}")
+    return Address(topic[12:])
+
+
+def _field(log: Mapping[str, Any], name: str) -> Any:
+    try:
+        value = log[name]
+    except KeyError:
+        raise MalformedDepositLog(f"log has no {name!r}") from None
+    if value is None:  # a pending log has no block yet
+        raise MalformedDepositLog(f"log has no {name!r} (pending?)")
+    return value
+
+
+def _as_bytes(value: Any, name: str) -> bytes:
+    if isinstance(value, (bytes, bytearray)):  # includes HexBytes
+        return bytes(value)
+    if isinstance(value, str) and value.startswith("0x"):
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+    raise MalformedDepositLog(f"{name} is not bytes or 0x-hex: {value!r}")
+
+
+def _as_int(value: Any, name: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.startswith("0x"):
+        try:
+            return int(value, 16)
+        except ValueError:
+            pass
+    raise MalformedDepositLog(f"{name} is not an integer or 0x-hex: {value!r}")

@@ -1,0 +1,289 @@
+"""Deployment of Lantau's L1 contracts (HKDStablecoin, SystemConfig, LantauPortal) and their
+address book.
+
+`deploy_l1_contracts` deploys the three contracts from their committed artifacts with one
+deployer key, grants the issuer roles, configures the chain, optionally mints devnet HKD, and
+returns an `L1Deployment`: the address book that every other part of the node reads L1
+addresses from (as JSON, `L1Deployment.to_json()`), never from literals.
+
+Transactions are signed locally (eth-account) and sent one at a time, each waited for and
+checked, so a failure names the step that failed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, cast
+
+from eth_abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractConstructor, ContractFunction
+from web3.exceptions import ContractLogicError
+from web3.types import Nonce, TxParams, TxReceipt
+
+from genesis.artifacts import load_artifact
+from genesis.dev_accounts import dev_accounts
+from node.errors import LantauError
+
+HKD_DECIMALS = 6
+HKD_UNIT = 10**HKD_DECIMALS
+DEVNET_MINT_AMOUNT = 1_000_000 * HKD_UNIT  # 1,000,000 HKD per dev account
+DEFAULT_L2_GAS_LIMIT = 30_000_000
+L1_CONTRACT_NAMES = ("HKDStablecoin", "SystemConfig", "LantauPortal")
+_RECEIPT_TIMEOUT_S = 120.0
+
+
+class L1DeploymentError(LantauError):
+    """A deployment or configuration transaction failed, or an address book is unreadable."""
+
+
+@dataclass(frozen=True, slots=True)
+class DepositLimits:
+    """Mirrors `SystemConfig.DepositLimits`; the defaults are the OP Stack's values."""
+
+    min_deposit_gas: int = 21_000  # intrinsic base of a deposit's L2 gas limit
+    max_resource_limit: int = 20_000_000  # deposit gas all deposits of one L1 block may buy
+    max_deposit_data_size: int = 120_000  # bytes of data per deposit
+
+    def as_tuple(self) -> tuple[int, int, int]:
+        return (self.min_deposit_gas, self.max_resource_limit, self.max_deposit_data_size)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerRoles:
+    """Who holds each separated duty. `None` means the deployer (a devnet convenience)."""
+
+    token_admin: str | None = None  # DEFAULT_ADMIN_ROLE; the deployer renounces it if another holds it
+    minter: str | None = None
+    pauser: str | None = None
+    blacklister: str | None = None
+    portal_guardian: str | None = None
+    config_owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class L1Deployment:
+    """The L1 address book of one Lantau chain."""
+
+    hkd_stablecoin: ChecksumAddress
+    system_config: ChecksumAddress
+    lantau_portal: ChecksumAddress
+    deployer: ChecksumAddress
+    l1_chain_id: int
+    deploy_block: int  # first L1 block to scan for deposits
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "HKDStablecoin": self.hkd_stablecoin,
+                "SystemConfig": self.system_config,
+                "LantauPortal": self.lantau_portal,
+                "deployer": self.deployer,
+                "l1_chain_id": self.l1_chain_id,
+                "deploy_block": self.deploy_block,
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> L1Deployment:
+        try:
+            raw = json.loads(text)
+            return cls(
+                hkd_stablecoin=to_checksum_address(raw["HKDStablecoin"]),
+                system_config=to_checksum_address(raw["SystemConfig"]),
+                lantau_portal=to_checksum_address(raw["LantauPortal"]),
+                deployer=to_checksum_address(raw["deployer"]),
+                l1_chain_id=int(raw["l1_chain_id"]),
+                deploy_block=int(raw["deploy_block"]),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise L1DeploymentError(f"not an L1 address book: {exc!r}") from exc
+
+    def save(self, path: Path) -> None:
+        path.write_text(self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> L1Deployment:
+        return cls.from_json(path.read_text())
+
+    def address_of(self, contract_name: str) -> ChecksumAddress:
+        addresses = {
+            "HKDStablecoin": self.hkd_stablecoin,
+            "SystemConfig": self.system_config,
+            "LantauPortal": self.lantau_portal,
+        }
+        if contract_name not in addresses:
+            raise KeyError(f"no L1 contract named {contract_name!r}; known: {sorted(addresses)}")
+        return addresses[contract_name]
+
+    def contract(self, w3: Web3, contract_name: str) -> Contract:
+        """A web3 contract bound to the deployed `contract_name`, ABI from its artifact."""
+        return l1_contract(w3, contract_name, self.address_of(contract_name))
+
+
+def l1_contract(w3: Web3, contract_name: str, address: str) -> Contract:
+    return w3.eth.contract(address=to_checksum_address(address), abi=list(load_artifact(contract_name).abi))
+
+
+@dataclass(frozen=True, slots=True)
+class L1Revert:
+    """A custom error decoded from revert data, e.g. `GasLimitTooLow(20000, 21000)`."""
+
+    name: str
+    args: tuple[Any, ...]
+    selector: bytes
+
+    def __str__(self) -> str:
+        return f"{self.name}({', '.join(map(str, self.args))})"
+
+
+def decode_revert(data: bytes) -> L1Revert | None:
+    """Decode revert data against every custom error of the L1 contracts; None if unknown."""
+    if len(data) < 4:
+        return None
+    for entry in _custom_errors().get(data[:4], ()):
+        types = [i["type"] for i in entry["inputs"]]
+        try:
+            values = abi_decode(types, data[4:])
+        except DecodingError:  # not this candidate's layout: try the next one of the same selector
+            continue
+        args = tuple(to_checksum_address(v) if t == "address" else v for t, v in zip(types, values))
+        return L1Revert(entry["name"], args, data[:4])
+    return None
+
+
+@lru_cache(maxsize=1)
+def _custom_errors() -> dict[bytes, tuple[dict[str, Any], ...]]:
+    table: dict[bytes, list[dict[str, Any]]] = {}
+    for name in L1_CONTRACT_NAMES:
+        for entry in load_artifact(name).abi:
+            if entry["type"] != "error":
+                continue
+            signature = f"{entry['name']}({','.join(i['type'] for i in entry['inputs'])})"
+            candidates = table.setdefault(function_signature_to_4byte_selector(signature), [])
+            if entry not in candidates:
+                candidates.append(entry)
+    return {selector: tuple(entries) for selector, entries in table.items()}
+
+
+@dataclass
+class _Transactor:
+    """Signs and sends the deployer's transactions in nonce order, checking every receipt."""
+
+    w3: Web3
+    account: LocalAccount
+    nonce: int = field(init=False)
+    first_block: int | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.nonce = self.w3.eth.get_transaction_count(self.account.address, "pending")
+
+    def send(self, step: str, call: ContractFunction | ContractConstructor) -> TxReceipt:
+        params: TxParams = {"from": self.account.address, "nonce": Nonce(self.nonce)}
+        try:
+            tx = call.build_transaction(params)
+        except ContractLogicError as exc:  # gas estimation reverted: say which step and why
+            data = exc.data if isinstance(exc.data, str) else ""
+            reason = decode_revert(bytes.fromhex(data.removeprefix("0x"))) if data else None
+            raise L1DeploymentError(f"{step} reverted: {reason or exc}") from exc
+        signed = self.account.sign_transaction(cast(dict[str, Any], tx))
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        self.nonce += 1
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=_RECEIPT_TIMEOUT_S)
+        if receipt["status"] != 1:
+            raise L1DeploymentError(f"{step}: transaction {tx_hash.hex()} reverted")
+        if self.first_block is None:
+            self.first_block = receipt["blockNumber"]
+        return receipt
+
+    def deploy(self, contract_name: str, *args: Any) -> Contract:
+        artifact = load_artifact(contract_name)
+        factory = self.w3.eth.contract(abi=list(artifact.abi), bytecode=artifact.bytecode)
+        receipt = self.send(f"deploy {contract_name}", factory.constructor(*args))
+        address = receipt["contractAddress"]
+        if address is None:
+            raise L1DeploymentError(f"deploy {contract_name}: the receipt names no contract address")
+        return l1_contract(self.w3, contract_name, address)
+
+
+def deploy_l1_contracts(
+    w3: Web3,
+    deployer_key: str | None = None,
+    *,
+    batcher: str,
+    batch_inbox: str,
+    mint_to: Sequence[str] = (),
+    mint_amount: int = DEVNET_MINT_AMOUNT,
+    unsafe_block_signer: str | None = None,
+    l2_gas_limit: int = DEFAULT_L2_GAS_LIMIT,
+    deposit_limits: DepositLimits = DepositLimits(),
+    roles: IssuerRoles = IssuerRoles(),
+    token_name: str = "Hong Kong Dollar Stablecoin",
+    token_symbol: str = "HKD",
+) -> L1Deployment:
+    """Deploy HKDStablecoin, SystemConfig and LantauPortal, grant the issuer roles, and mint
+    `mint_amount` units (6 decimals) to each of `mint_to`.
+
+    `deployer_key` defaults to dev account #0 of the test mnemonic (devnets only). Roles and the
+    unsafe block signer default to the deployer, which is what a devnet wants; a real deployment
+    names a separate holder for each duty in `roles`. Minting needs the deployer to be the minter.
+    """
+    if deployer_key is None:
+        deployer_key = dev_accounts()[0].private_key
+    account: LocalAccount = Account.from_key(deployer_key)
+    deployer = to_checksum_address(account.address)
+
+    def holder(address: str | None) -> ChecksumAddress:
+        return deployer if address is None else to_checksum_address(address)
+
+    if mint_to and holder(roles.minter) != deployer:
+        raise L1DeploymentError("minting devnet HKD needs the deployer to hold MINTER_ROLE")
+    tx = _Transactor(w3, account)
+
+    hkd = tx.deploy("HKDStablecoin", token_name, token_symbol, deployer)
+    system_config = tx.deploy(
+        "SystemConfig",
+        holder(roles.config_owner),
+        to_checksum_address(batcher),
+        to_checksum_address(batch_inbox),
+        holder(unsafe_block_signer),
+        l2_gas_limit,
+        deposit_limits.as_tuple(),
+    )
+    portal = tx.deploy("LantauPortal", hkd.address, system_config.address, holder(roles.portal_guardian))
+
+    for role_name, address in (
+        ("MINTER_ROLE", roles.minter),
+        ("PAUSER_ROLE", roles.pauser),
+        ("BLACKLISTER_ROLE", roles.blacklister),
+    ):
+        role = Web3.keccak(text=role_name)
+        tx.send(f"grant {role_name}", hkd.functions.grantRole(role, holder(address)))
+
+    for recipient in mint_to:
+        tx.send(f"mint to {recipient}", hkd.functions.mint(to_checksum_address(recipient), mint_amount))
+
+    if holder(roles.token_admin) != deployer:
+        admin_role = bytes(32)  # DEFAULT_ADMIN_ROLE
+        tx.send("hand over the token admin", hkd.functions.grantRole(admin_role, holder(roles.token_admin)))
+        tx.send("renounce the deployer's admin", hkd.functions.renounceRole(admin_role, deployer))
+
+    return L1Deployment(
+        hkd_stablecoin=to_checksum_address(hkd.address),
+        system_config=to_checksum_address(system_config.address),
+        lantau_portal=to_checksum_address(portal.address),
+        deployer=deployer,
+        l1_chain_id=int(w3.eth.chain_id),
+        deploy_block=int(tx.first_block or 0),  # set by the first deployment above
+    )

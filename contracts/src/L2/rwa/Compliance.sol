@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ICompliance, IIdentityRegistry, IRWAToken, TransferCodes} from "./RWACommon.sol";
+
+/// @title Compliance
+/// @notice Per-asset transfer rules, one shared contract for every asset. Each rule is
+/// independent and off when zero/false, so an asset composes any subset:
+///   - allowed jurisdictions (receiver's ISO 3166 country must be on the asset's list),
+///   - professional investors only (receiver must be an SFO professional investor),
+///   - maximum number of holders,
+///   - maximum balance per investor (per wallet),
+///   - lock-up until a date (no investor-to-investor transfer before it; issuance is allowed),
+///   - daily transfer limit per sender (UTC day = block.timestamp / 1 days).
+/// Rules are set by the asset's owner (issuer) or one of its agents. Issuance (`from == 0`) is
+/// checked against the receiver rules only (jurisdiction, category, holders, balance).
+///
+/// Predeploy: stateless until assets configure it. Place the runtime code at the genesis address;
+/// nothing to initialize and no storage to set.
+contract Compliance is ICompliance {
+    /// @dev Two storage slots per asset.
+    struct Rules {
+        uint64 lockupUntil; // unix seconds; 0 = no lock-up
+        uint32 maxHolders; // 0 = unlimited
+        bool countryRestricted; // true = only `isCountryAllowed` receivers
+        bool professionalOnly;
+        uint128 maxBalance; // token units; 0 = unlimited
+        uint128 dailyLimit; // token units per sender per UTC day; 0 = unlimited
+    }
+
+    struct DailyVolume {
+        uint64 day;
+        uint192 amount;
+    }
+
+    mapping(address asset => Rules) private _rules;
+    mapping(address asset => mapping(uint16 country => bool)) public isCountryAllowed;
+    mapping(address asset => mapping(address investor => DailyVolume)) private _daily;
+
+    event RulesSet(
+        address indexed asset,
+        uint64 lockupUntil,
+        uint32 maxHolders,
+        bool countryRestricted,
+        bool professionalOnly,
+        uint128 maxBalance,
+        uint128 dailyLimit,
+        address indexed by
+    );
+    event CountryAllowed(address indexed asset, uint16 indexed country, bool allowed, address indexed by);
+
+    error NotAssetAuthority(address asset, address caller);
+
+    modifier onlyAssetAuthority(address asset) {
+        IRWAToken token = IRWAToken(asset);
+        if (msg.sender != token.owner() && !token.isAgent(msg.sender)) revert NotAssetAuthority(asset, msg.sender);
+        _;
+    }
+
+    // --- configuration (issuer or agent of the asset) --------------------------------------------
+
+    function setRules(address asset, Rules calldata newRules) external onlyAssetAuthority(asset) {
+        _rules[asset] = newRules;
+        emit RulesSet(
+            asset,
+            newRules.lockupUntil,
+            newRules.maxHolders,
+            newRules.countryRestricted,
+            newRules.professionalOnly,
+            newRules.maxBalance,
+            newRules.dailyLimit,
+            msg.sender
+        );
+    }
+
+    function setCountriesAllowed(address asset, uint16[] calldata countries, bool allowed)
+        external
+        onlyAssetAuthority(asset)
+    {
+        for (uint256 i; i < countries.length; ++i) {
+            isCountryAllowed[asset][countries[i]] = allowed;
+            emit CountryAllowed(asset, countries[i], allowed, msg.sender);
+        }
+    }
+
+    // --- checks --------------------------------------------------------------------------------
+
+    /// @notice Whether the rules of `asset` allow moving `amount` from `from` (0 = issuance) to
+    /// `to`, with a reason code (see `TransferCodes`, 0 = allowed) and its text.
+    function canTransfer(address asset, address from, address to, uint256 amount)
+        external
+        view
+        returns (uint8 code, string memory reason)
+    {
+        code = _check(asset, _rules[asset], from, to, amount);
+        reason = TransferCodes.text(code);
+    }
+
+    /// @notice Called by the asset itself (msg.sender) before it moves tokens: checks the rules and,
+    /// when allowed, records the sender's daily volume. Returns the reason code; the token reverts
+    /// when it is not zero, which also undoes the recording.
+    function checkAndRecordTransfer(address from, address to, uint256 amount) external returns (uint8 code) {
+        Rules memory r = _rules[msg.sender];
+        code = _check(msg.sender, r, from, to, amount);
+        if (code == TransferCodes.OK && r.dailyLimit != 0 && from != address(0)) {
+            uint64 today = uint64(block.timestamp / 1 days);
+            DailyVolume storage volume = _daily[msg.sender][from];
+            uint256 used = volume.day == today ? volume.amount : 0;
+            volume.day = today;
+            volume.amount = uint192(used + amount); // <= dailyLimit < 2**128, checked in _check
+        }
+    }
+
+    function rules(address asset) external view returns (Rules memory) {
+        return _rules[asset];
+    }
+
+    /// @notice Amount `investor` has sent today of `asset` (counts only while a daily limit is set).
+    function dailyVolume(address asset, address investor) external view returns (uint256) {
+        DailyVolume memory volume = _daily[asset][investor];
+        return volume.day == block.timestamp / 1 days ? volume.amount : 0;
+    }
+
+    function _check(address asset, Rules memory r, address from, address to, uint256 amount)
+        private
+        view
+        returns (uint8)
+    {
+        if (r.countryRestricted || r.professionalOnly) {
+            IIdentityRegistry registry = IRWAToken(asset).identityRegistry();
+            if (r.countryRestricted && !isCountryAllowed[asset][registry.investorCountry(to)]) {
+                return TransferCodes.COUNTRY_NOT_ALLOWED;
+            }
+            if (r.professionalOnly && !registry.isProfessional(to)) return TransferCodes.NOT_PROFESSIONAL;
+        }
+        if (r.maxHolders != 0 || r.maxBalance != 0) {
+            IRWAToken token = IRWAToken(asset);
+            uint256 toBalance = token.balanceOf(to);
+            if (r.maxBalance != 0 && toBalance + amount > r.maxBalance) return TransferCodes.MAX_BALANCE;
+            if (r.maxHolders != 0 && toBalance == 0 && amount != 0 && from != to) {
+                // A new holder, unless the sender leaves (moving its whole balance).
+                bool senderLeaves = from != address(0) && token.balanceOf(from) == amount;
+                if (!senderLeaves && token.holderCount() >= r.maxHolders) return TransferCodes.MAX_HOLDERS;
+            }
+        }
+        if (from != address(0)) {
+            if (block.timestamp < r.lockupUntil) return TransferCodes.LOCKED_UP;
+            if (r.dailyLimit != 0) {
+                DailyVolume memory volume = _daily[asset][from];
+                uint256 used = volume.day == block.timestamp / 1 days ? volume.amount : 0;
+                if (used + amount > r.dailyLimit) return TransferCodes.DAILY_LIMIT;
+            }
+        }
+        return TransferCodes.OK;
+    }
+}

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IRWAToken, BondTerms} from "./RWACommon.sol";
+
+/// @title CorporateActions
+/// @notice Coupons, dividends and revenue shares paid in native HKD from a record-date snapshot;
+/// redemption of bonds at maturity; stock splits.
+///
+/// Distributions. The issuer (the token's owner) or one of its agents announces a distribution
+/// with `msg.value` = the whole amount, a record time (now or later: it is scheduled on the token
+/// as a snapshot), a pay time and a claim deadline. The snapshot is the token's balances at the
+/// end of the record second (`RWAToken.balanceOfAt`), so nothing loops over holders and a
+/// transfer after the record time does not change who is paid. From the pay time each holder at the record time either claims
+/// (pull) or is paid by anyone pushing a chunk of addresses (`pushPayments`).
+///
+/// Rounding rule: holder h with record balance b_h of record supply S receives
+///     floor(amount * b_h / S)
+/// (full 512-bit precision, `Math.mulDiv`). The sum of the floors is at most `amount` and falls
+/// short of it by less than the number of holders. The remainder - that rounding dust plus
+/// anything unclaimed - goes to the issuer recorded at announcement when the distribution is
+/// closed: as soon as every record-date unit has been paid, or by anyone after the claim
+/// deadline. Nothing is ever lost: `paid + remainder == amount`. A push payment that the holder's
+/// address refuses (a contract without `receive`) is credited to `owedWei` and withdrawable.
+///
+/// Redemption. The issuer funds the bond's face value (`fundRedemption`, see `redemptionDue`).
+/// From maturity a holder redeems its unfrozen balance (`redeem`), or the issuer pushes a chunk of
+/// holders (`redeemFor`): the tokens are burned and floor(units * faceValuePerTokenWei /
+/// 10**decimals) HKD is paid. When the supply reaches zero the surplus returns to the issuer.
+///
+/// Splits. `announceStockSplit` schedules a forward split on the token (O(1) and exact, see
+/// RWAToken), so a 1-for-10 split is `ratio = 10`. This contract is made an agent of every token by
+/// the AssetFactory, which is what lets it burn at redemption and schedule splits.
+///
+/// Predeploy: no owner and no state to initialize. Place the runtime code at the genesis address
+/// (and give the AssetFactory this address as `corporateActions`).
+contract CorporateActions is ReentrancyGuardTransient {
+    enum DistributionKind {
+        Coupon,
+        Dividend,
+        RevenueShare
+    }
+
+    struct Distribution {
+        address token;
+        uint48 recordTime;
+        DistributionKind kind;
+        bool closed;
+        bool supplyKnown;
+        address issuer; // receives the remainder
+        uint64 payTime;
+        uint64 claimDeadline;
+        uint256 amountWei;
+        uint256 supplyAtRecord;
+        uint256 paidWei;
+        uint256 paidUnits;
+    }
+
+    struct Redemption {
+        uint256 fundedWei;
+        uint256 paidWei;
+        uint256 redeemedUnits;
+    }
+
+    /// @notice Gas forwarded with a pushed payment; a holder that needs more claims instead.
+    uint256 public constant PUSH_GAS = 50_000;
+
+    uint256 public distributionCount;
+    mapping(uint256 id => Distribution) private _distributions;
+    mapping(uint256 id => mapping(address holder => bool)) public isPaid;
+    mapping(address token => Redemption) private _redemptions;
+    mapping(address account => uint256) public owedWei;
+
+    event DistributionAnnounced(
+        uint256 indexed id,
+        address indexed token,
+        DistributionKind kind,
+        uint48 recordTime,
+        uint64 payTime,
+        uint64 claimDeadline,
+        uint256 amountWei,
+        address indexed issuer
+    );
+    event DistributionPaid(uint256 indexed id, address indexed holder, uint256 units, uint256 amountWei, bool pushed);
+    event PaymentDeferred(uint256 indexed id, address indexed holder, uint256 amountWei);
+    event DistributionClosed(uint256 indexed id, uint256 paidWei, uint256 remainderWei, address indexed issuer);
+    event RedemptionFunded(address indexed token, address indexed by, uint256 amountWei, uint256 fundedWei);
+    event Redeemed(address indexed token, address indexed holder, uint256 units, uint256 amountWei, bool pushed);
+    event RedemptionClosed(address indexed token, uint256 surplusWei, address indexed issuer);
+    event StockSplitAnnounced(address indexed token, uint256 ratio, uint48 effectiveTime, address indexed by);
+    event OwedWithdrawn(address indexed account, uint256 amountWei);
+
+    error NotIssuerOrAgent(address token, address caller);
+    error NotABond(address token);
+    error ZeroAmount();
+    error InvalidSchedule(uint48 recordTime, uint64 payTime, uint64 claimDeadline);
+    error UnknownDistribution(uint256 id);
+    error DistributionIsClosed(uint256 id);
+    error NotPayableYet(uint256 id, uint64 payTime, uint256 nowTimestamp);
+    error AlreadyPaid(uint256 id, address holder);
+    error NothingToClaim(uint256 id, address holder);
+    error CannotCloseYet(uint256 id, uint256 unpaidUnits, uint64 claimDeadline);
+    error NotMatured(address token, uint64 maturity, uint256 nowTimestamp);
+    error HolderFrozen(address token, address holder);
+    error NothingToRedeem(address token, address holder);
+    error RedemptionUnderfunded(address token, uint256 availableWei, uint256 requiredWei);
+    error SupplyOutstanding(address token, uint256 supply);
+    error NativeTransferFailed(address to, uint256 amountWei);
+
+    modifier onlyIssuerOrAgent(address token) {
+        if (msg.sender != IRWAToken(token).owner() && !IRWAToken(token).isAgent(msg.sender)) {
+            revert NotIssuerOrAgent(token, msg.sender);
+        }
+        _;
+    }
+
+    // --- distributions ---------------------------------------------------------------------------
+
+    /// @notice Announces and funds a distribution of `msg.value` HKD to the holders of `token` at
+    /// the end of second `recordTime` (not in the past), payable from `payTime` (> recordTime),
+    /// closable by anyone after `claimDeadline` (>= payTime). A coupon needs a bond (see
+    /// `couponDue`).
+    function announceDistribution(
+        address token,
+        DistributionKind kind,
+        uint48 recordTime,
+        uint64 payTime,
+        uint64 claimDeadline
+    ) external payable onlyIssuerOrAgent(token) returns (uint256 id) {
+        if (msg.value == 0) revert ZeroAmount();
+        if (payTime <= recordTime || claimDeadline < payTime) revert InvalidSchedule(recordTime, payTime, claimDeadline);
+        if (kind == DistributionKind.Coupon && IRWAToken(token).bondTerms().faceValuePerTokenWei == 0) {
+            revert NotABond(token);
+        }
+        IRWAToken(token).scheduleRecordTime(recordTime); // reverts RecordTimeInPast
+        id = ++distributionCount;
+        Distribution storage d = _distributions[id];
+        d.token = token;
+        d.recordTime = recordTime;
+        d.kind = kind;
+        d.issuer = IRWAToken(token).owner();
+        d.payTime = payTime;
+        d.claimDeadline = claimDeadline;
+        d.amountWei = msg.value;
+        emit DistributionAnnounced(id, token, kind, recordTime, payTime, claimDeadline, msg.value, d.issuer);
+    }
+
+    /// @notice Pull: the caller receives its entitlement.
+    function claim(uint256 id) external nonReentrant returns (uint256 amountWei) {
+        return _pay(id, _open(id), msg.sender, false);
+    }
+
+    /// @notice Push: pays every listed holder not yet paid (holders with nothing due and holders
+    /// already paid are skipped), so a long holder list is paid in chunks across transactions.
+    function pushPayments(uint256 id, address[] calldata holders) external nonReentrant returns (uint256 totalWei) {
+        Distribution storage d = _open(id);
+        for (uint256 i; i < holders.length; ++i) {
+            totalWei += _pay(id, d, holders[i], true);
+        }
+    }
+
+    /// @notice Sends the remainder (rounding dust and unclaimed amounts) to the issuer and ends the
+    /// distribution: allowed once every record-date unit is paid, or after the claim deadline.
+    function closeDistribution(uint256 id) external nonReentrant returns (uint256 remainderWei) {
+        Distribution storage d = _open(id);
+        uint256 supply = _supplyAtRecord(d);
+        if (d.paidUnits < supply && block.timestamp <= d.claimDeadline) {
+            revert CannotCloseYet(id, supply - d.paidUnits, d.claimDeadline);
+        }
+        d.closed = true;
+        remainderWei = d.amountWei - d.paidWei;
+        emit DistributionClosed(id, d.paidWei, remainderWei, d.issuer);
+        _sendOrOwe(d.issuer, remainderWei, gasleft());
+    }
+
+    /// @notice What `holder` receives from distribution `id` under the rounding rule (0 after it
+    /// has been paid). The record time must have passed.
+    function entitlement(uint256 id, address holder) external view returns (uint256) {
+        Distribution storage d = _distributions[id];
+        if (d.token == address(0)) revert UnknownDistribution(id);
+        if (isPaid[id][holder] || d.closed) return 0;
+        uint256 supply = d.supplyKnown ? d.supplyAtRecord : IRWAToken(d.token).totalSupplyAt(d.recordTime);
+        if (supply == 0) return 0;
+        return Math.mulDiv(d.amountWei, IRWAToken(d.token).balanceOfAt(holder, d.recordTime), supply);
+    }
+
+    function distribution(uint256 id) external view returns (Distribution memory) {
+        return _distributions[id];
+    }
+
+    // --- coupons ---------------------------------------------------------------------------------
+
+    /// @notice One coupon period of `token` on `supplyUnits`:
+    /// floor(supplyUnits * faceValuePerTokenWei * couponRatePpm / (10**6 * couponsPerYear * 10**decimals)).
+    function couponAmount(address token, uint256 supplyUnits) public view returns (uint256) {
+        BondTerms memory bond = IRWAToken(token).bondTerms();
+        if (bond.faceValuePerTokenWei == 0 || bond.couponsPerYear == 0) revert NotABond(token);
+        uint256 denominator = 1e6 * uint256(bond.couponsPerYear) * 10 ** IRWAToken(token).decimals();
+        return Math.mulDiv(supplyUnits, bond.faceValuePerTokenWei * bond.couponRatePpm, denominator);
+    }
+
+    /// @notice The coupon on today's supply (to fund a coupon whose record time is still ahead).
+    function couponDue(address token) external view returns (uint256) {
+        return couponAmount(token, IRWAToken(token).totalSupply());
+    }
+
+    // --- redemption ------------------------------------------------------------------------------
+
+    /// @notice Face value of the whole outstanding supply, rounded up: what `fundRedemption` needs.
+    function redemptionDue(address token) public view returns (uint256) {
+        BondTerms memory bond = IRWAToken(token).bondTerms();
+        if (bond.faceValuePerTokenWei == 0) revert NotABond(token);
+        return Math.mulDiv(
+            IRWAToken(token).totalSupply(),
+            bond.faceValuePerTokenWei,
+            10 ** IRWAToken(token).decimals(),
+            Math.Rounding.Ceil
+        );
+    }
+
+    function fundRedemption(address token) external payable onlyIssuerOrAgent(token) {
+        if (msg.value == 0) revert ZeroAmount();
+        if (IRWAToken(token).bondTerms().faceValuePerTokenWei == 0) revert NotABond(token);
+        Redemption storage r = _redemptions[token];
+        r.fundedWei += msg.value;
+        emit RedemptionFunded(token, msg.sender, msg.value, r.fundedWei);
+    }
+
+    /// @notice From maturity: burns the caller's unfrozen balance and pays its face value.
+    function redeem(address token) external nonReentrant returns (uint256 amountWei) {
+        BondTerms memory bond = _matured(token);
+        return _redeem(token, bond, msg.sender, false);
+    }
+
+    /// @notice From maturity, the issuer or an agent redeems a chunk of holders; frozen addresses
+    /// and empty balances are skipped.
+    function redeemFor(address token, address[] calldata holders)
+        external
+        nonReentrant
+        onlyIssuerOrAgent(token)
+        returns (uint256 totalWei)
+    {
+        BondTerms memory bond = _matured(token);
+        for (uint256 i; i < holders.length; ++i) {
+            totalWei += _redeem(token, bond, holders[i], true);
+        }
+    }
+
+    /// @notice Once every token is redeemed, returns the surplus of the redemption fund to the issuer.
+    function closeRedemption(address token) external nonReentrant returns (uint256 surplusWei) {
+        uint256 supply = IRWAToken(token).totalSupply();
+        if (supply != 0) revert SupplyOutstanding(token, supply);
+        Redemption storage r = _redemptions[token];
+        surplusWei = r.fundedWei - r.paidWei;
+        r.fundedWei = r.paidWei;
+        address issuer = IRWAToken(token).owner();
+        emit RedemptionClosed(token, surplusWei, issuer);
+        _sendOrOwe(issuer, surplusWei, gasleft());
+    }
+
+    function redemption(address token) external view returns (Redemption memory) {
+        return _redemptions[token];
+    }
+
+    // --- splits ----------------------------------------------------------------------------------
+
+    /// @notice Schedules a forward stock split on `token`: 1-for-10 is `ratio = 10`, effective from
+    /// `effectiveTime` (strictly in the future).
+    function announceStockSplit(address token, uint256 ratio, uint48 effectiveTime)
+        external
+        onlyIssuerOrAgent(token)
+    {
+        IRWAToken(token).scheduleSplit(ratio, effectiveTime);
+        emit StockSplitAnnounced(token, ratio, effectiveTime, msg.sender);
+    }
+
+    // --- owed ------------------------------------------------------------------------------------
+
+    function withdrawOwed() external nonReentrant returns (uint256 amountWei) {
+        amountWei = owedWei[msg.sender];
+        owedWei[msg.sender] = 0;
+        emit OwedWithdrawn(msg.sender, amountWei);
+        (bool ok,) = msg.sender.call{value: amountWei}("");
+        if (!ok) revert NativeTransferFailed(msg.sender, amountWei);
+    }
+
+    // --- internals -------------------------------------------------------------------------------
+
+    function _open(uint256 id) private view returns (Distribution storage d) {
+        d = _distributions[id];
+        if (d.token == address(0)) revert UnknownDistribution(id);
+        if (d.closed) revert DistributionIsClosed(id);
+    }
+
+    function _pay(uint256 id, Distribution storage d, address holder, bool pushed) private returns (uint256 amountWei) {
+        if (block.timestamp < d.payTime) revert NotPayableYet(id, d.payTime, block.timestamp);
+        if (isPaid[id][holder]) {
+            if (pushed) return 0;
+            revert AlreadyPaid(id, holder);
+        }
+        uint256 units = IRWAToken(d.token).balanceOfAt(holder, d.recordTime);
+        if (units == 0) {
+            if (pushed) return 0;
+            revert NothingToClaim(id, holder);
+        }
+        amountWei = Math.mulDiv(d.amountWei, units, _supplyAtRecord(d));
+        isPaid[id][holder] = true;
+        d.paidWei += amountWei;
+        d.paidUnits += units;
+        emit DistributionPaid(id, holder, units, amountWei, pushed);
+        if (pushed) {
+            if (!_sendOrOwe(holder, amountWei, PUSH_GAS)) emit PaymentDeferred(id, holder, amountWei);
+        } else {
+            (bool ok,) = holder.call{value: amountWei}("");
+            if (!ok) revert NativeTransferFailed(holder, amountWei);
+        }
+    }
+
+    function _supplyAtRecord(Distribution storage d) private returns (uint256 supply) {
+        if (d.supplyKnown) return d.supplyAtRecord;
+        supply = IRWAToken(d.token).totalSupplyAt(d.recordTime); // reverts until the record time has passed
+        d.supplyAtRecord = supply;
+        d.supplyKnown = true;
+    }
+
+    function _matured(address token) private view returns (BondTerms memory bond) {
+        bond = IRWAToken(token).bondTerms();
+        if (bond.faceValuePerTokenWei == 0) revert NotABond(token);
+        if (block.timestamp < bond.maturity) revert NotMatured(token, bond.maturity, block.timestamp);
+    }
+
+    function _redeem(address token, BondTerms memory bond, address holder, bool pushed)
+        private
+        returns (uint256 amountWei)
+    {
+        IRWAToken t = IRWAToken(token);
+        if (t.isFrozen(holder)) {
+            if (pushed) return 0;
+            revert HolderFrozen(token, holder);
+        }
+        uint256 units = t.balanceOf(holder) - t.frozenTokens(holder);
+        if (units == 0) {
+            if (pushed) return 0;
+            revert NothingToRedeem(token, holder);
+        }
+        amountWei = Math.mulDiv(units, bond.faceValuePerTokenWei, 10 ** t.decimals());
+        Redemption storage r = _redemptions[token];
+        if (r.paidWei + amountWei > r.fundedWei) {
+            revert RedemptionUnderfunded(token, r.fundedWei - r.paidWei, amountWei);
+        }
+        r.paidWei += amountWei;
+        r.redeemedUnits += units;
+        t.burn(holder, units);
+        emit Redeemed(token, holder, units, amountWei, pushed);
+        if (pushed) {
+            _sendOrOwe(holder, amountWei, PUSH_GAS);
+        } else {
+            (bool ok,) = holder.call{value: amountWei}("");
+            if (!ok) revert NativeTransferFailed(holder, amountWei);
+        }
+    }
+
+    /// @dev Sends native HKD with `gasLimit`; on refusal credits `owedWei` instead. Returns whether sent.
+    function _sendOrOwe(address to, uint256 amountWei, uint256 gasLimit) private returns (bool sent) {
+        if (amountWei == 0) return true;
+        (sent,) = to.call{value: amountWei, gas: gasLimit}("");
+        if (!sent) owedWei[to] += amountWei;
+    }
+}

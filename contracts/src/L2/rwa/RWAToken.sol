@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {IERC6372} from "@openzeppelin/contracts/interfaces/IERC6372.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {
+    RWAOwnable,
+    IIdentityRegistry,
+    ICompliance,
+    TransferCodes,
+    AssetInfo,
+    BondTerms
+} from "./RWACommon.sol";
+
+/// @notice Everything `RWAToken.initialize` needs; built by the AssetFactory.
+struct TokenConfig {
+    string name;
+    string symbol;
+    uint8 decimals;
+    address issuer; // becomes the token's owner
+    address identityRegistry;
+    address compliance;
+    address[] agents; // transfer agents (mint, burn, freeze, forced transfer, recovery, pause)
+    AssetInfo info;
+    BondTerms bond;
+}
+
+/// @title RWAToken
+/// @notice One permissioned asset (ERC-3643 in spirit): an ERC-20 whose every transfer is
+/// checked against the IdentityRegistry (sender and receiver KYC verified) and the per-asset
+/// Compliance rules, and reverts with `TransferNotCompliant(code, reason)` - a reason a person
+/// can read, e.g. "receiver not KYC verified". Agents mint, burn, freeze an address or part of a
+/// balance, force a transfer, recover a lost wallet and pause.
+///
+/// Record-date snapshots, ERC20Snapshot-style. An agent (CorporateActions, when it announces a
+/// distribution) schedules a record time R (unix seconds, not in the past) with
+/// `scheduleRecordTime(R)`; once R has passed, `balanceOfAt(account, R)` and `totalSupplyAt(R)`
+/// return the values at the end of second R, in O(log n), without looping over holders. Each
+/// account keeps its current balance in one slot {balance, updatedAt}; only the first write to an
+/// account after a record time has passed appends the old {updatedAt, balance} to the account's
+/// history (OpenZeppelin `Checkpoints.Trace208`). A transfer therefore costs no history write
+/// unless a record date passed since the account last moved. Times that were never scheduled
+/// cannot be looked up (`NotARecordTime`): their history is not kept.
+///
+/// Stock splits are O(1) and exact: `scheduleSplit(ratio, effectiveTime)` appends the cumulative
+/// multiplier to a split history. A stored value (balance, history entry, frozen amount, supply)
+/// written at time k is worth
+/// `value * cum(t) / cum(k)` at time t, where `cum` is the product of the integer ratios of all
+/// splits effective at or before that time; `cum(k)` divides `cum(t)`, so the result is an exact
+/// integer. A split must take effect strictly in the future, so no value in the current block is
+/// ambiguous. Only forward splits (ratio >= 2) exist: a consolidation cannot be exact for every
+/// balance. Balances change at the effective time without `Transfer` events (as in any
+/// rebasing token); allowances, compliance limits and daily volumes are not scaled.
+///
+/// Deployment: instances are EIP-1167 clones made by the AssetFactory and set up by
+/// `initialize(TokenConfig)`. The implementation itself is a predeploy: place its runtime code at
+/// the genesis address and write `type(uint64).max` to the OpenZeppelin `Initializable` slot
+/// (`INITIALIZABLE_SLOT` in RWACommon.sol) so nobody can initialize the implementation (a
+/// normally deployed implementation does this in its constructor).
+contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
+    using Checkpoints for Checkpoints.Trace208;
+
+    /// @dev A current balance (or the supply) in units of the split multiplier at `updatedAt`.
+    struct Balance {
+        uint208 value;
+        uint48 updatedAt;
+    }
+
+    struct FrozenTokens {
+        uint48 since; // clock() when written, to apply later splits
+        uint208 amount;
+    }
+
+    /// @dev Which scheduled record times have passed, in one slot read by every transfer.
+    struct RecordClock {
+        uint48 lastPassed; // latest record time < block.timestamp as of the last write, 0 = none
+        uint48 next; // earliest record time not yet passed, 0 = none scheduled
+        uint32 head; // index in `_recordTimes` of `next`
+    }
+
+    uint256 public constant MAX_SPLIT_RATIO = 1000;
+
+    // Hot-path state first: registry, decimals and paused share one slot.
+    IIdentityRegistry public identityRegistry;
+    uint8 public decimals;
+    bool public paused;
+    ICompliance public compliance;
+    uint256 public holderCount;
+    string public name;
+    string public symbol;
+    mapping(address => bool) public isAgent;
+    mapping(address => bool) public isFrozen;
+    mapping(address => FrozenTokens) private _frozen;
+    mapping(address => Balance) private _balances;
+    mapping(address => Checkpoints.Trace208) private _history; // updatedAt -> balance, see above
+    Balance private _supply;
+    Checkpoints.Trace208 private _supplyHistory;
+    RecordClock private _recordClock;
+    uint48[] private _recordTimes; // ascending; [0, head) passed, [head, length) pending
+    mapping(uint48 => bool) public isRecordTime;
+    Checkpoints.Trace208 private _splits; // effective time -> cumulative multiplier
+    mapping(address => mapping(address => uint256)) public allowance;
+    AssetInfo private _info;
+    BondTerms private _bond;
+
+    event AgentAdded(address indexed agent);
+    event AgentRemoved(address indexed agent);
+    event IdentityRegistrySet(address indexed identityRegistry);
+    event ComplianceSet(address indexed compliance);
+    event AddressFrozen(address indexed account, bool indexed frozen, address indexed agent);
+    event TokensFrozen(address indexed account, uint256 amount);
+    event TokensUnfrozen(address indexed account, uint256 amount);
+    event ForcedTransfer(address indexed from, address indexed to, uint256 amount, address indexed agent);
+    event RecoverySuccess(address indexed lostWallet, address indexed newWallet, uint256 amount, address indexed agent);
+    event Paused(address indexed agent);
+    event Unpaused(address indexed agent);
+    event SplitScheduled(uint256 ratio, uint48 effectiveTime, uint256 cumulativeMultiplier, address indexed agent);
+    event SplitCancelled(uint48 effectiveTime, address indexed agent);
+    event RecordTimeScheduled(uint48 recordTime, address indexed agent);
+    event DocumentHashUpdated(bytes32 previousHash, bytes32 newHash, address indexed by);
+
+    /// @notice A transfer that identity, freeze, pause or compliance forbids. `code` is one of
+    /// `TransferCodes`; `reason` is its text, e.g. "receiver not KYC verified".
+    error TransferNotCompliant(uint8 code, string reason);
+    error NotAgent(address caller);
+    error NotOwnerOrAgent(address caller);
+    error AgentAlreadySet(address agent, bool isAgent);
+    error PausedState(bool paused);
+    error FreezeExceedsBalance(address account, uint256 balance, uint256 frozenAfter);
+    error UnfreezeExceedsFrozen(address account, uint256 frozen, uint256 requested);
+    error NothingToRecover(address lostWallet);
+    error FutureLookup(uint48 timepoint, uint48 clock);
+    error NotARecordTime(uint48 timepoint);
+    error RecordTimeInPast(uint48 recordTime, uint48 clock);
+    error InvalidSplitRatio(uint256 ratio);
+    error SplitNotInFuture(uint48 effectiveTime, uint48 notBefore);
+    error NoScheduledSplit();
+    error LengthMismatch(uint256 accounts, uint256 amounts);
+
+    modifier onlyAgent() {
+        if (!isAgent[msg.sender]) revert NotAgent(msg.sender);
+        _;
+    }
+
+    modifier onlyOwnerOrAgent() {
+        if (msg.sender != owner && !isAgent[msg.sender]) revert NotOwnerOrAgent(msg.sender);
+        _;
+    }
+
+    constructor() {
+        _disableInitializers();
+    }
+
+    function initialize(TokenConfig calldata cfg) external initializer {
+        _initOwner(cfg.issuer);
+        if (cfg.identityRegistry == address(0)) revert ZeroAddress("identityRegistry");
+        if (cfg.compliance == address(0)) revert ZeroAddress("compliance");
+        name = cfg.name;
+        symbol = cfg.symbol;
+        decimals = cfg.decimals;
+        identityRegistry = IIdentityRegistry(cfg.identityRegistry);
+        compliance = ICompliance(cfg.compliance);
+        emit IdentityRegistrySet(cfg.identityRegistry);
+        emit ComplianceSet(cfg.compliance);
+        for (uint256 i; i < cfg.agents.length; ++i) {
+            _addAgent(cfg.agents[i]);
+        }
+        _info = cfg.info;
+        _bond = cfg.bond;
+    }
+
+    // --- ERC-20 --------------------------------------------------------------------------------
+
+    function totalSupply() public view returns (uint256) {
+        return _current(_supply);
+    }
+
+    function balanceOf(address account) public view returns (uint256) {
+        return _current(_balances[account]);
+    }
+
+    function transfer(address to, uint256 amount) external returns (bool) {
+        _transferChecked(msg.sender, to, amount);
+        return true;
+    }
+
+    function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        uint256 allowed = allowance[from][msg.sender];
+        if (allowed != type(uint256).max) {
+            if (allowed < amount) revert ERC20InsufficientAllowance(msg.sender, allowed, amount);
+            allowance[from][msg.sender] = allowed - amount;
+        }
+        _transferChecked(from, to, amount);
+        return true;
+    }
+
+    function approve(address spender, uint256 amount) external returns (bool) {
+        if (spender == address(0)) revert ERC20InvalidSpender(spender);
+        allowance[msg.sender][spender] = amount;
+        emit Approval(msg.sender, spender, amount);
+        return true;
+    }
+
+    // --- compliance view -----------------------------------------------------------------------
+
+    /// @notice Whether `transfer(to, amount)` by `from` would pass right now: a reason code
+    /// (`TransferCodes`, 0 = allowed) and the text a transfer would revert with.
+    function canTransfer(address from, address to, uint256 amount)
+        external
+        view
+        returns (uint8 code, string memory reason)
+    {
+        code = _tokenChecks(from, to, amount, balanceOf(from));
+        if (code == TransferCodes.OK) (code,) = compliance.canTransfer(address(this), from, to, amount);
+        reason = TransferCodes.text(code);
+    }
+
+    // --- snapshots (ERC-6372 clock: timestamps) ----------------------------------------------
+
+    function clock() public view returns (uint48) {
+        return uint48(block.timestamp);
+    }
+
+    // solhint-disable-next-line func-name-mixedcase
+    function CLOCK_MODE() external pure returns (string memory) {
+        return "mode=timestamp";
+    }
+
+    /// @notice Balance of `account` at the end of record time `timepoint` (scheduled and passed).
+    function balanceOfAt(address account, uint48 timepoint) external view returns (uint256) {
+        _requirePastRecordTime(timepoint);
+        return _valueAt(_balances[account], _history[account], timepoint);
+    }
+
+    function totalSupplyAt(uint48 timepoint) external view returns (uint256) {
+        _requirePastRecordTime(timepoint);
+        return _valueAt(_supply, _supplyHistory, timepoint);
+    }
+
+    /// @notice Every record time ever scheduled, ascending.
+    function recordTimes() external view returns (uint48[] memory) {
+        return _recordTimes;
+    }
+
+    /// @notice Cumulative split multiplier in force at `timepoint` (1 before any split).
+    function multiplierAt(uint48 timepoint) public view returns (uint256) {
+        uint208 m = _splits.upperLookupRecent(timepoint);
+        return m == 0 ? 1 : m;
+    }
+
+    function splitCount() external view returns (uint256) {
+        return _splits.length();
+    }
+
+    // --- agent powers --------------------------------------------------------------------------
+
+    function mint(address to, uint256 amount) external onlyAgent {
+        _mint(to, amount);
+    }
+
+    function batchMint(address[] calldata to, uint256[] calldata amounts) external onlyAgent {
+        if (to.length != amounts.length) revert LengthMismatch(to.length, amounts.length);
+        for (uint256 i; i < to.length; ++i) {
+            _mint(to[i], amounts[i]);
+        }
+    }
+
+    /// @notice Burns `amount` of `from` (redemption, cancellation); frozen tokens are released
+    /// first when the unfrozen balance is not enough.
+    function burn(address from, uint256 amount) external onlyAgent {
+        uint256 balance = balanceOf(from);
+        if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
+        _releaseFrozen(from, balance, amount);
+        uint48 lastRecord = _advanceRecordClock();
+        _write(_balances[from], _history[from], balance - amount, lastRecord);
+        _write(_supply, _supplyHistory, totalSupply() - amount, lastRecord);
+        if (amount != 0 && amount == balance) holderCount -= 1;
+        emit Transfer(from, address(0), amount);
+    }
+
+    function setAddressFrozen(address account, bool frozen) external onlyAgent {
+        isFrozen[account] = frozen;
+        emit AddressFrozen(account, frozen, msg.sender);
+    }
+
+    function freezePartialTokens(address account, uint256 amount) external onlyAgent {
+        uint256 balance = balanceOf(account);
+        uint256 frozenAfter = frozenTokens(account) + amount;
+        if (frozenAfter > balance) revert FreezeExceedsBalance(account, balance, frozenAfter);
+        _setFrozen(account, frozenAfter);
+        emit TokensFrozen(account, amount);
+    }
+
+    function unfreezePartialTokens(address account, uint256 amount) external onlyAgent {
+        uint256 frozen = frozenTokens(account);
+        if (amount > frozen) revert UnfreezeExceedsFrozen(account, frozen, amount);
+        _setFrozen(account, frozen - amount);
+        emit TokensUnfrozen(account, amount);
+    }
+
+    /// @notice Moves tokens without the holder's consent (court order, error correction). Ignores
+    /// pause, address freeze and compliance rules; the receiver must still be KYC verified.
+    /// Frozen tokens of `from` are released as needed.
+    function forcedTransfer(address from, address to, uint256 amount) external onlyAgent {
+        _requireVerifiedReceiver(to);
+        uint256 balance = balanceOf(from);
+        if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
+        _releaseFrozen(from, balance, amount);
+        _move(from, to, amount, balance);
+        emit ForcedTransfer(from, to, amount, msg.sender);
+    }
+
+    /// @notice Recovers a lost wallet: moves its whole balance, its frozen part and its address
+    /// freeze to `newWallet`, which must be KYC verified (IdentityRegistry.recoverIdentity).
+    function recoveryAddress(address lostWallet, address newWallet) external onlyAgent returns (bool) {
+        _requireVerifiedReceiver(newWallet);
+        uint256 balance = balanceOf(lostWallet);
+        if (balance == 0) revert NothingToRecover(lostWallet);
+        uint256 frozen = frozenTokens(lostWallet);
+        _move(lostWallet, newWallet, balance, balance);
+        if (frozen != 0) {
+            _setFrozen(lostWallet, 0);
+            _setFrozen(newWallet, frozenTokens(newWallet) + frozen);
+            emit TokensFrozen(newWallet, frozen);
+        }
+        if (isFrozen[lostWallet]) {
+            isFrozen[newWallet] = true;
+            emit AddressFrozen(newWallet, true, msg.sender);
+        }
+        emit RecoverySuccess(lostWallet, newWallet, balance, msg.sender);
+        return true;
+    }
+
+    function pause() external onlyAgent {
+        if (paused) revert PausedState(true);
+        paused = true;
+        emit Paused(msg.sender);
+    }
+
+    function unpause() external onlyAgent {
+        if (!paused) revert PausedState(false);
+        paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    /// @notice Schedules a forward split: from `effectiveTime` (strictly in the future, after any
+    /// split already scheduled) every balance, frozen amount and the supply are `ratio` times
+    /// larger, exactly. 1-for-10 is `ratio = 10`.
+    function scheduleSplit(uint256 ratio, uint48 effectiveTime) external onlyAgent {
+        if (ratio < 2 || ratio > MAX_SPLIT_RATIO) revert InvalidSplitRatio(ratio);
+        (bool exists, uint48 lastTime, uint208 lastMultiplier) = _splits.latestCheckpoint();
+        uint48 notBefore = exists && lastTime > clock() ? lastTime : clock();
+        if (effectiveTime <= notBefore) revert SplitNotInFuture(effectiveTime, notBefore + 1);
+        uint256 cumulative = (exists ? uint256(lastMultiplier) : 1) * ratio;
+        // The supply must still fit a checkpoint after the split (later mints are checked on write).
+        SafeCast.toUint208(totalSupply() * (cumulative / multiplierAt(clock())));
+        _splits.push(effectiveTime, SafeCast.toUint208(cumulative));
+        emit SplitScheduled(ratio, effectiveTime, cumulative, msg.sender);
+    }
+
+    /// @notice Makes `recordTime` (now or later) a record time: from when it has passed,
+    /// `balanceOfAt(·, recordTime)` and `totalSupplyAt(recordTime)` answer. Idempotent.
+    function scheduleRecordTime(uint48 recordTime) external onlyAgent {
+        if (recordTime < clock()) revert RecordTimeInPast(recordTime, clock());
+        if (isRecordTime[recordTime]) return;
+        _advanceRecordClock();
+        isRecordTime[recordTime] = true;
+        // Insert in order among the pending times (all >= now, so at or after `head`).
+        RecordClock memory c = _recordClock;
+        _recordTimes.push(recordTime);
+        uint256 i = _recordTimes.length - 1;
+        while (i > c.head && _recordTimes[i - 1] > recordTime) {
+            _recordTimes[i] = _recordTimes[i - 1];
+            i -= 1;
+        }
+        _recordTimes[i] = recordTime;
+        c.next = _recordTimes[c.head];
+        _recordClock = c;
+        emit RecordTimeScheduled(recordTime, msg.sender);
+    }
+
+    /// @notice Withdraws the last scheduled split while it is not yet effective.
+    function cancelScheduledSplit() external onlyAgent {
+        (bool exists, uint48 lastTime,) = _splits.latestCheckpoint();
+        if (!exists || lastTime <= clock()) revert NoScheduledSplit();
+        _splits._checkpoints.pop();
+        emit SplitCancelled(lastTime, msg.sender);
+    }
+
+    // --- owner (issuer) ------------------------------------------------------------------------
+
+    function addAgent(address agent) external onlyOwner {
+        _addAgent(agent);
+    }
+
+    function removeAgent(address agent) external onlyOwner {
+        if (!isAgent[agent]) revert AgentAlreadySet(agent, false);
+        isAgent[agent] = false;
+        emit AgentRemoved(agent);
+    }
+
+    function setIdentityRegistry(address registry) external onlyOwner {
+        if (registry == address(0)) revert ZeroAddress("identityRegistry");
+        identityRegistry = IIdentityRegistry(registry);
+        emit IdentityRegistrySet(registry);
+    }
+
+    function setCompliance(address newCompliance) external onlyOwner {
+        if (newCompliance == address(0)) revert ZeroAddress("compliance");
+        compliance = ICompliance(newCompliance);
+        emit ComplianceSet(newCompliance);
+    }
+
+    function setDocumentHash(bytes32 documentHash) external onlyOwnerOrAgent {
+        emit DocumentHashUpdated(_info.documentHash, documentHash, msg.sender);
+        _info.documentHash = documentHash;
+    }
+
+    // --- metadata ------------------------------------------------------------------------------
+
+    function assetInfo() external view returns (AssetInfo memory) {
+        return _info;
+    }
+
+    function bondTerms() external view returns (BondTerms memory) {
+        return _bond;
+    }
+
+    /// @notice Tokens of `account` that cannot move (partial freeze), split-adjusted.
+    function frozenTokens(address account) public view returns (uint256) {
+        FrozenTokens memory f = _frozen[account];
+        return f.amount == 0 ? 0 : f.amount * _growth(f.since, clock());
+    }
+
+    // --- internals -----------------------------------------------------------------------------
+
+    function _transferChecked(address from, address to, uint256 amount) private {
+        uint256 fromBalance = balanceOf(from);
+        uint8 code = _tokenChecks(from, to, amount, fromBalance);
+        if (code == TransferCodes.OK) code = compliance.checkAndRecordTransfer(from, to, amount);
+        if (code != TransferCodes.OK) revert TransferNotCompliant(code, TransferCodes.text(code));
+        _move(from, to, amount, fromBalance);
+    }
+
+    function _tokenChecks(address from, address to, uint256 amount, uint256 fromBalance)
+        private
+        view
+        returns (uint8)
+    {
+        if (to == address(0)) return TransferCodes.INVALID_RECEIVER;
+        if (paused) return TransferCodes.PAUSED;
+        if (isFrozen[from]) return TransferCodes.SENDER_FROZEN;
+        if (isFrozen[to]) return TransferCodes.RECEIVER_FROZEN;
+        if (fromBalance < amount) return TransferCodes.INSUFFICIENT_BALANCE;
+        if (fromBalance - frozenTokens(from) < amount) return TransferCodes.BALANCE_FROZEN;
+        (bool fromVerified, bool toVerified) = identityRegistry.areVerified(from, to);
+        if (!fromVerified) return TransferCodes.SENDER_NOT_VERIFIED;
+        if (!toVerified) return TransferCodes.RECEIVER_NOT_VERIFIED;
+        return TransferCodes.OK;
+    }
+
+    function _mint(address to, uint256 amount) private {
+        uint8 code;
+        if (to == address(0)) code = TransferCodes.INVALID_RECEIVER;
+        else if (isFrozen[to]) code = TransferCodes.RECEIVER_FROZEN;
+        else if (!identityRegistry.isVerified(to)) code = TransferCodes.RECEIVER_NOT_VERIFIED;
+        else code = compliance.checkAndRecordTransfer(address(0), to, amount);
+        if (code != TransferCodes.OK) revert TransferNotCompliant(code, TransferCodes.text(code));
+        uint256 toBalance = balanceOf(to);
+        uint48 lastRecord = _advanceRecordClock();
+        _write(_balances[to], _history[to], toBalance + amount, lastRecord);
+        _write(_supply, _supplyHistory, totalSupply() + amount, lastRecord);
+        if (toBalance == 0 && amount != 0) holderCount += 1;
+        emit Transfer(address(0), to, amount);
+    }
+
+    function _move(address from, address to, uint256 amount, uint256 fromBalance) private {
+        if (from != to) {
+            uint256 toBalance = balanceOf(to);
+            uint48 lastRecord = _advanceRecordClock();
+            _write(_balances[from], _history[from], fromBalance - amount, lastRecord);
+            _write(_balances[to], _history[to], toBalance + amount, lastRecord);
+            if (amount != 0) {
+                if (fromBalance == amount) holderCount -= 1;
+                if (toBalance == 0) holderCount += 1;
+            }
+        }
+        emit Transfer(from, to, amount);
+    }
+
+    function _releaseFrozen(address account, uint256 balance, uint256 amount) private {
+        uint256 frozen = frozenTokens(account);
+        uint256 free = balance - frozen;
+        if (amount > free) {
+            uint256 released = amount - free;
+            _setFrozen(account, frozen - released);
+            emit TokensUnfrozen(account, released);
+        }
+    }
+
+    function _requireVerifiedReceiver(address to) private view {
+        if (to == address(0)) {
+            revert TransferNotCompliant(TransferCodes.INVALID_RECEIVER, TransferCodes.text(TransferCodes.INVALID_RECEIVER));
+        }
+        if (!identityRegistry.isVerified(to)) {
+            revert TransferNotCompliant(
+                TransferCodes.RECEIVER_NOT_VERIFIED, TransferCodes.text(TransferCodes.RECEIVER_NOT_VERIFIED)
+            );
+        }
+    }
+
+    function _addAgent(address agent) private {
+        if (agent == address(0)) revert ZeroAddress("agent");
+        if (isAgent[agent]) revert AgentAlreadySet(agent, true);
+        isAgent[agent] = true;
+        emit AgentAdded(agent);
+    }
+
+    function _setFrozen(address account, uint256 amount) private {
+        _frozen[account] = FrozenTokens(clock(), SafeCast.toUint208(amount));
+    }
+
+    /// @dev Stores a new current value. When a record time has passed since the value was last
+    /// written, the old value is what that record time saw: keep it in the history first (unless
+    /// it is a zero with no history before it, which a lookup answers as 0 anyway).
+    function _write(Balance storage current, Checkpoints.Trace208 storage history, uint256 value, uint48 lastRecord)
+        private
+    {
+        Balance memory old = current;
+        if (lastRecord != 0 && lastRecord >= old.updatedAt && (old.value != 0)) {
+            history.push(old.updatedAt, old.value);
+        }
+        current.value = SafeCast.toUint208(value);
+        current.updatedAt = clock();
+    }
+
+    /// @dev Moves record times that have passed behind `head`; returns the latest one (0: none).
+    function _advanceRecordClock() private returns (uint48) {
+        RecordClock memory c = _recordClock;
+        if (c.next == 0 || c.next >= clock()) return c.lastPassed;
+        uint256 n = _recordTimes.length;
+        uint256 head = c.head;
+        while (head < n && _recordTimes[head] < clock()) {
+            c.lastPassed = _recordTimes[head];
+            head += 1;
+        }
+        c.head = uint32(head);
+        c.next = head < n ? _recordTimes[head] : 0;
+        _recordClock = c;
+        return c.lastPassed;
+    }
+
+    /// @dev Current value, split-adjusted.
+    function _current(Balance storage current) private view returns (uint256) {
+        Balance memory b = current;
+        return b.value == 0 ? 0 : b.value * _growth(b.updatedAt, clock());
+    }
+
+    /// @dev Value at the end of record time `timepoint`, split-adjusted to that time: the current
+    /// value if it was written by then, else the history entry in force at `timepoint`.
+    function _valueAt(Balance storage current, Checkpoints.Trace208 storage history, uint48 timepoint)
+        private
+        view
+        returns (uint256)
+    {
+        Balance memory b = current;
+        if (b.updatedAt <= timepoint) return b.value * _growth(b.updatedAt, timepoint);
+        uint256 n = history.length();
+        // Binary search for the first entry written after `timepoint`; the one before it holds.
+        uint256 low = 0;
+        uint256 high = n;
+        while (low < high) {
+            uint256 mid = (low + high) / 2;
+            if (history.at(uint32(mid))._key > timepoint) high = mid;
+            else low = mid + 1;
+        }
+        if (low == 0) return 0;
+        Checkpoints.Checkpoint208 memory c = history.at(uint32(low - 1));
+        return c._value * _growth(c._key, timepoint);
+    }
+
+    /// @dev cum(to) / cum(from): how many times larger a value written at `from` is at `to`.
+    function _growth(uint48 from, uint48 to) private view returns (uint256) {
+        if (_splits.length() == 0) return 1;
+        return multiplierAt(to) / multiplierAt(from);
+    }
+
+    function _requirePastRecordTime(uint48 timepoint) private view {
+        if (!isRecordTime[timepoint]) revert NotARecordTime(timepoint);
+        if (timepoint >= clock()) revert FutureLookup(timepoint, clock());
+    }
+}

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {EIP712Dynamic} from "./RWACommon.sol";
+
+/// @title SettlementEngine
+/// @notice Atomic delivery versus payment (DvP), T+0. A trade delivers `assetAmount` of an ERC-20
+/// (an RWAToken, or any ERC-20 for an FX leg) from seller to buyer against `payAmount` of either
+/// native HKD (`payToken == address(0)`) or an ERC-20 from buyer to seller. Both legs move in one
+/// call frame or neither does.
+///
+/// Bilateral OTC flow: seller and buyer both sign the EIP-712 `Trade` (domain name "Lantau
+/// SettlementEngine", version "1"); anyone may submit it. A party that submits its own trade may
+/// leave its signature empty. Signatures of contract wallets are checked with ERC-1271. The
+/// EIP-712 digest is the trade id: a trade settles at most once, can be cancelled by either party
+/// before it settles, and fails after `expiry` (unix seconds, inclusive).
+///
+/// Native HKD: the buyer pre-funds an escrow (`deposit`, or `msg.value` of the settling call,
+/// which is credited to the caller's escrow first). The cash leg moves on the escrow ledger: the
+/// buyer's escrow is debited and the seller's credited; either withdraws at any time. A batch's
+/// many cash legs between the same parties therefore settle as one net change per party (a
+/// storage slot already written in the transaction costs 100 gas to write again), and only net
+/// amounts ever leave the engine. Asset legs settle gross, each through the token's own
+/// compliance check, as a permissioned asset requires. The engine always holds exactly the sum of
+/// all escrow balances.
+///
+/// Batches: `settleBatch(trades, ..., atomic)`. Each trade runs in its own call frame
+/// (`executeTrade`, callable only by the engine itself). With `atomic = false` a failing trade is
+/// skipped - both its legs untouched - and reported by `TradeFailed(tradeId, index, reason)`;
+/// with `atomic = true` the first failure reverts the whole batch with
+/// `BatchTradeFailed(index, tradeId, reason)`.
+///
+/// Predeploy: no state to initialize and no owner. Place the runtime code at the genesis address.
+contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    struct Trade {
+        address seller; // delivers the asset
+        address buyer; // pays
+        address asset; // ERC-20 delivered (an RWAToken, or a currency token for FX)
+        uint256 assetAmount;
+        address payToken; // address(0): native HKD from the buyer's escrow
+        uint256 payAmount;
+        uint64 expiry; // last second at which the trade may settle
+        uint256 salt; // distinguishes trades with identical terms
+    }
+
+    enum TradeStatus {
+        None,
+        Settled,
+        Cancelled
+    }
+
+    bytes32 public constant TRADE_TYPEHASH = keccak256(
+        "Trade(address seller,address buyer,address asset,uint256 assetAmount,address payToken,uint256 payAmount,uint64 expiry,uint256 salt)"
+    );
+
+    mapping(bytes32 tradeId => TradeStatus) public tradeStatus;
+    mapping(address account => uint256 amountWei) public escrowOf;
+
+    event Deposited(address indexed account, uint256 amountWei);
+    event Withdrawn(address indexed account, address indexed to, uint256 amountWei);
+    event TradeSettled(
+        bytes32 indexed tradeId,
+        address indexed seller,
+        address indexed buyer,
+        address asset,
+        uint256 assetAmount,
+        address payToken,
+        uint256 payAmount
+    );
+    event TradeFailed(bytes32 indexed tradeId, uint256 index, bytes reason);
+    event TradeCancelled(bytes32 indexed tradeId, address indexed by);
+    event BatchSettled(address indexed submitter, uint256 trades, uint256 settled, bool atomic);
+
+    error InvalidTrade(bytes32 tradeId, string why);
+    error TradeExpired(bytes32 tradeId, uint64 expiry, uint256 nowTimestamp);
+    error TradeAlreadySettled(bytes32 tradeId);
+    error TradeIsCancelled(bytes32 tradeId);
+    error InvalidSignature(bytes32 tradeId, address signer);
+    error InsufficientEscrow(address account, uint256 availableWei, uint256 requiredWei);
+    error NotTradeParty(bytes32 tradeId, address caller);
+    error OnlySelf(address caller);
+    error LengthMismatch(uint256 trades, uint256 sellerSignatures, uint256 buyerSignatures);
+    error BatchTradeFailed(uint256 index, bytes32 tradeId, bytes reason);
+    error NativeTransferFailed(address to, uint256 amountWei);
+
+    receive() external payable {
+        _credit(msg.sender, msg.value);
+    }
+
+    // --- escrow --------------------------------------------------------------------------------
+
+    function deposit() external payable {
+        _credit(msg.sender, msg.value);
+    }
+
+    function depositFor(address account) external payable {
+        _credit(account, msg.value);
+    }
+
+    function withdraw(uint256 amountWei) external nonReentrant {
+        _withdraw(payable(msg.sender), amountWei);
+    }
+
+    function withdrawTo(address payable to, uint256 amountWei) external nonReentrant {
+        _withdraw(to, amountWei);
+    }
+
+    // --- settlement ----------------------------------------------------------------------------
+
+    /// @notice The EIP-712 digest both parties sign; also the trade's id.
+    function tradeId(Trade calldata t) public view returns (bytes32) {
+        return _hashTypedData(keccak256(abi.encode(TRADE_TYPEHASH, t)));
+    }
+
+    /// @notice Settles one trade; reverts with the failing check's error. `msg.value` is credited
+    /// to the caller's escrow first (a buyer settling its own trade pays with it).
+    function settle(Trade calldata t, bytes calldata sellerSignature, bytes calldata buyerSignature)
+        external
+        payable
+        nonReentrant
+    {
+        if (msg.value != 0) _credit(msg.sender, msg.value);
+        _execute(t, sellerSignature, buyerSignature, msg.sender);
+    }
+
+    /// @notice Settles many trades in one transaction, each atomically; see the contract notes for
+    /// `atomic`. Returns how many settled.
+    function settleBatch(
+        Trade[] calldata trades,
+        bytes[] calldata sellerSignatures,
+        bytes[] calldata buyerSignatures,
+        bool atomic
+    ) external payable nonReentrant returns (uint256 settled) {
+        uint256 n = trades.length;
+        if (sellerSignatures.length != n || buyerSignatures.length != n) {
+            revert LengthMismatch(n, sellerSignatures.length, buyerSignatures.length);
+        }
+        if (msg.value != 0) _credit(msg.sender, msg.value);
+        for (uint256 i; i < n; ++i) {
+            try this.executeTrade(trades[i], sellerSignatures[i], buyerSignatures[i], msg.sender) {
+                settled += 1;
+            } catch (bytes memory reason) {
+                bytes32 id = tradeId(trades[i]);
+                if (atomic) revert BatchTradeFailed(i, id, reason);
+                emit TradeFailed(id, i, reason);
+            }
+        }
+        emit BatchSettled(msg.sender, n, settled, atomic);
+    }
+
+    /// @notice One trade of a batch in its own call frame, so that its failure undoes exactly its
+    /// own legs. Only the engine may call it.
+    function executeTrade(
+        Trade calldata t,
+        bytes calldata sellerSignature,
+        bytes calldata buyerSignature,
+        address submitter
+    ) external {
+        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
+        _execute(t, sellerSignature, buyerSignature, submitter);
+    }
+
+    /// @notice Either party withdraws an unsettled trade.
+    function cancel(Trade calldata t) external {
+        bytes32 id = tradeId(t);
+        if (msg.sender != t.seller && msg.sender != t.buyer) revert NotTradeParty(id, msg.sender);
+        _requireOpen(id);
+        tradeStatus[id] = TradeStatus.Cancelled;
+        emit TradeCancelled(id, msg.sender);
+    }
+
+    // --- internals -----------------------------------------------------------------------------
+
+    function _execute(Trade calldata t, bytes calldata sellerSig, bytes calldata buyerSig, address submitter)
+        private
+    {
+        bytes32 id = tradeId(t);
+        _requireOpen(id);
+        if (block.timestamp > t.expiry) revert TradeExpired(id, t.expiry, block.timestamp);
+        if (t.seller == t.buyer || t.seller == address(0) || t.buyer == address(0)) {
+            revert InvalidTrade(id, "seller and buyer must be distinct parties");
+        }
+        if (t.asset == address(0) || t.asset == t.payToken) revert InvalidTrade(id, "invalid asset");
+        if (t.assetAmount == 0 || t.payAmount == 0) revert InvalidTrade(id, "zero amount");
+        _requireSigned(id, t.seller, sellerSig, submitter);
+        _requireSigned(id, t.buyer, buyerSig, submitter);
+
+        tradeStatus[id] = TradeStatus.Settled;
+        if (t.payToken == address(0)) {
+            uint256 available = escrowOf[t.buyer];
+            if (available < t.payAmount) revert InsufficientEscrow(t.buyer, available, t.payAmount);
+            escrowOf[t.buyer] = available - t.payAmount;
+            escrowOf[t.seller] += t.payAmount;
+        } else {
+            IERC20(t.payToken).safeTransferFrom(t.buyer, t.seller, t.payAmount);
+        }
+        IERC20(t.asset).safeTransferFrom(t.seller, t.buyer, t.assetAmount);
+        emit TradeSettled(id, t.seller, t.buyer, t.asset, t.assetAmount, t.payToken, t.payAmount);
+    }
+
+    function _requireOpen(bytes32 id) private view {
+        TradeStatus status = tradeStatus[id];
+        if (status == TradeStatus.Settled) revert TradeAlreadySettled(id);
+        if (status == TradeStatus.Cancelled) revert TradeIsCancelled(id);
+    }
+
+    function _requireSigned(bytes32 id, address party, bytes calldata signature, address submitter) private view {
+        if (party == submitter && signature.length == 0) return;
+        if (!SignatureChecker.isValidSignatureNow(party, id, signature)) revert InvalidSignature(id, party);
+    }
+
+    function _credit(address account, uint256 amountWei) private {
+        escrowOf[account] += amountWei;
+        emit Deposited(account, amountWei);
+    }
+
+    function _withdraw(address payable to, uint256 amountWei) private {
+        uint256 available = escrowOf[msg.sender];
+        if (available < amountWei) revert InsufficientEscrow(msg.sender, available, amountWei);
+        escrowOf[msg.sender] = available - amountWei;
+        emit Withdrawn(msg.sender, to, amountWei);
+        (bool ok,) = to.call{value: amountWei}("");
+        if (!ok) revert NativeTransferFailed(to, amountWei);
+    }
+
+    function _eip712Name() internal pure override returns (string memory) {
+        return "Lantau SettlementEngine";
+    }
+}

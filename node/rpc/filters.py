@@ -1,0 +1,301 @@
+"""Logs and filters: eth_getLogs, the eth_newFilter family, and the stream of new heads.
+
+`query_logs` scans a block range, skipping every block whose header bloom rules the
+criteria out before reading its receipts. `ChainEvents` turns the backend's new-head queue
+into an ordered stream of canonical headers (filling any numbers the queue skipped) for the
+filters here and the WebSocket subscriptions in `server.py`. `FilterManager` keeps the
+polling filters; one unpolled for `limits.filter_timeout_s` is dropped, as in geth.
+
+Filter ids are 16 random bytes in hex, as geth's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Final, Literal
+
+from eth.abc import BlockHeaderAPI, LogAPI
+from eth_bloom import BloomFilter
+
+from node.chain import Chain
+from node.errors import FilterNotFound, InvalidParams, LimitExceeded
+from node.rpc.format import JSON, format_log, iter_block_logs
+from node.rpc.limits import RpcLimits
+from node.rpc.params import FilterCriteria, Topics
+
+logger = logging.getLogger(__name__)
+
+#: If the head jumps ahead by more than this, only the newest blocks are replayed to filters.
+MAX_REPLAYED_BLOCKS: Final = 1_024
+
+
+# --- matching -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogMatcher:
+    """Address and topic criteria: any of `addresses` (none: any address); per topic
+    position any of its alternatives (None: any topic). A log with fewer topics than
+    positions given does not match, as in geth."""
+
+    addresses: frozenset[bytes]
+    topics: Topics
+
+    @classmethod
+    def from_criteria(cls, criteria: FilterCriteria) -> "LogMatcher":
+        return cls(frozenset(criteria.addresses), criteria.topics)
+
+    def may_match_bloom(self, bloom: int) -> bool:
+        """False when the block's bloom proves no log of it can match."""
+        filter_ = BloomFilter(bloom)
+        if self.addresses and not any(address in filter_ for address in self.addresses):
+            return False
+        for alternatives in self.topics:
+            if alternatives is not None and not any(topic in filter_ for topic in alternatives):
+                return False
+        return True
+
+    def matches(self, log: LogAPI) -> bool:
+        if self.addresses and log.address not in self.addresses:
+            return False
+        if len(self.topics) > len(log.topics):
+            return False
+        for alternatives, topic in zip(self.topics, log.topics):
+            if alternatives is not None and topic.to_bytes(32, "big") not in alternatives:
+                return False
+        return True
+
+
+def block_logs(chain: Chain, header: BlockHeaderAPI, matcher: LogMatcher) -> list[JSON]:
+    """The logs of one block that match, formatted; the bloom is checked first."""
+    if not matcher.may_match_bloom(header.bloom):
+        return []
+    transactions = chain.transactions(header.hash)
+    receipts = chain.receipts(header.hash)
+    return [
+        format_log(log, header=header, tx_hash=tx_hash, tx_index=tx_index, log_index=log_index)
+        for log, tx_hash, tx_index, log_index in iter_block_logs(transactions, receipts)
+        if matcher.matches(log)
+    ]
+
+
+def query_logs(chain: Chain, matcher: LogMatcher, first: int, last: int, *, limits: RpcLimits) -> list[JSON]:
+    """eth_getLogs over blocks `first`..`last` (inclusive; none past the head).
+    Blocking: run it in a worker thread."""
+    if first > last:
+        raise InvalidParams(f"invalid block range params: fromBlock {first} is after toBlock {last}")
+    # The cap applies to the range asked for, so a query is refused or not whatever the
+    # chain's length; blocks beyond the head are then simply not there yet.
+    if last - first + 1 > limits.max_logs_block_range:
+        raise LimitExceeded(f"query exceeds max block range {limits.max_logs_block_range}")
+    last = min(last, chain.head.block_number)
+    results: list[JSON] = []
+    for number in range(first, last + 1):
+        results.extend(block_logs(chain, chain.header_by_number(number), matcher))
+        if len(results) > limits.max_logs_results:
+            raise LimitExceeded(f"query returned more than {limits.max_logs_results} results")
+    return results
+
+
+# --- the stream of new heads ------------------------------------------------------------------
+
+
+class NewHead:
+    """A new canonical head, with its logs read at most once for all listeners."""
+
+    def __init__(self, chain: Chain, header: BlockHeaderAPI) -> None:
+        self.chain = chain
+        self.header = header
+        self._logs: list[tuple[LogAPI, bytes, int, int]] | None = None
+
+    def matching_logs(self, matcher: LogMatcher) -> list[JSON]:
+        if not matcher.may_match_bloom(self.header.bloom):
+            return []
+        if self._logs is None:
+            block_hash = self.header.hash
+            self._logs = list(iter_block_logs(self.chain.transactions(block_hash), self.chain.receipts(block_hash)))
+        return [
+            format_log(log, header=self.header, tx_hash=tx_hash, tx_index=tx_index, log_index=log_index)
+            for log, tx_hash, tx_index, log_index in self._logs
+            if matcher.matches(log)
+        ]
+
+
+HeadListener = Callable[[NewHead], None]
+PendingListener = Callable[[bytes], None]
+
+
+class ChainEvents:
+    """Fans the backend's new heads (and transactions sent through this server) out to
+    listeners. `run()` is the one consumer of the backend's queue."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+        self._head_listeners: list[HeadListener] = []
+        self._pending_listeners: list[PendingListener] = []
+        self._last: BlockHeaderAPI | None = None
+
+    def add_head_listener(self, listener: HeadListener) -> None:
+        self._head_listeners.append(listener)
+
+    def remove_head_listener(self, listener: HeadListener) -> None:
+        if listener in self._head_listeners:
+            self._head_listeners.remove(listener)
+
+    def add_pending_listener(self, listener: PendingListener) -> None:
+        self._pending_listeners.append(listener)
+
+    def remove_pending_listener(self, listener: PendingListener) -> None:
+        if listener in self._pending_listeners:
+            self._pending_listeners.remove(listener)
+
+    def publish_pending_transaction(self, tx_hash: bytes) -> None:
+        for listener in list(self._pending_listeners):
+            try:
+                listener(tx_hash)
+            except Exception:
+                logger.exception("pending-transaction listener failed")
+
+    async def run(self) -> None:
+        chain = self._backend.chain
+        queue = self._backend.subscribe_blocks()
+        try:
+            self._last = chain.head
+            while True:
+                item = await queue.get()
+                header = getattr(item, "header", item)
+                for new_header in self._advance(chain, header):
+                    event = NewHead(chain, new_header)
+                    for listener in list(self._head_listeners):
+                        try:
+                            listener(event)
+                        except Exception:
+                            logger.exception("new-head listener failed")
+        finally:
+            self._backend.unsubscribe_blocks(queue)
+
+    def _advance(self, chain: Chain, header: BlockHeaderAPI) -> list[BlockHeaderAPI]:
+        """The headers to announce for a new head: any canonical blocks the queue skipped
+        since the last one announced, then the head itself."""
+        last = self._last
+        self._last = header
+        if last is None:
+            return [header]
+        if header.hash == last.hash:
+            return []
+        skipped: list[BlockHeaderAPI] = []
+        if header.block_number > last.block_number + 1:
+            first = max(last.block_number + 1, header.block_number - MAX_REPLAYED_BLOCKS)
+            for number in range(first, header.block_number):
+                block_hash = chain.canonical_hash(number)
+                if block_hash is not None:
+                    skipped.append(chain.header_by_hash(block_hash))
+        return skipped + [header]
+
+
+# --- polling filters --------------------------------------------------------------------------
+
+FilterKind = Literal["logs", "blocks", "pending"]
+
+
+@dataclass
+class Filter:
+    kind: FilterKind
+    last_poll: float
+    criteria: FilterCriteria | None = None
+    matcher: LogMatcher | None = None
+    # Block-number bounds from fromBlock/toBlock given as numbers (tags leave them open).
+    first_block: int | None = None
+    last_block: int | None = None
+    changes: list[Any] = field(default_factory=list)
+
+
+class FilterManager:
+    """The eth_newFilter family. Event-loop only (not thread-safe)."""
+
+    def __init__(self, limits: RpcLimits, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._filters: dict[str, Filter] = {}
+
+    def __len__(self) -> int:
+        return len(self._filters)
+
+    def _install(self, filter_: Filter) -> str:
+        self.expire()
+        if len(self._filters) >= self._limits.max_filters:
+            raise LimitExceeded(f"too many filters installed (limit {self._limits.max_filters})")
+        filter_id = "0x" + secrets.token_hex(16)
+        self._filters[filter_id] = filter_
+        return filter_id
+
+    def new_log_filter(self, criteria: FilterCriteria) -> str:
+        first = criteria.from_block.number if criteria.from_block is not None else None
+        last = criteria.to_block.number if criteria.to_block is not None else None
+        return self._install(Filter("logs", self._clock(), criteria, LogMatcher.from_criteria(criteria), first, last))
+
+    def new_block_filter(self) -> str:
+        return self._install(Filter("blocks", self._clock()))
+
+    def new_pending_transaction_filter(self) -> str:
+        return self._install(Filter("pending", self._clock()))
+
+    def get(self, filter_id: str) -> Filter:
+        filter_ = self._filters.get(filter_id)
+        if filter_ is None or self._expired(filter_):
+            self._filters.pop(filter_id, None)
+            raise FilterNotFound()
+        filter_.last_poll = self._clock()
+        return filter_
+
+    def take_changes(self, filter_id: str) -> list[Any]:
+        filter_ = self.get(filter_id)
+        changes, filter_.changes = filter_.changes, []
+        return changes
+
+    def uninstall(self, filter_id: str) -> bool:
+        return self._filters.pop(filter_id, None) is not None
+
+    def _expired(self, filter_: Filter) -> bool:
+        return self._clock() - filter_.last_poll > self._limits.filter_timeout_s
+
+    def expire(self) -> int:
+        stale = [filter_id for filter_id, filter_ in self._filters.items() if self._expired(filter_)]
+        for filter_id in stale:
+            del self._filters[filter_id]
+        return len(stale)
+
+    def _append(self, filter_: Filter, items: list[Any]) -> None:
+        filter_.changes.extend(items)
+        overflow = len(filter_.changes) - self._limits.max_filter_changes
+        if overflow > 0:
+            del filter_.changes[:overflow]
+
+    def on_new_head(self, event: NewHead) -> None:
+        number = event.header.block_number
+        for filter_ in self._filters.values():
+            if filter_.kind == "blocks":
+                self._append(filter_, ["0x" + event.header.hash.hex()])
+            elif filter_.kind == "logs":
+                assert filter_.matcher is not None
+                if filter_.first_block is not None and number < filter_.first_block:
+                    continue
+                if filter_.last_block is not None and number > filter_.last_block:
+                    continue
+                self._append(filter_, event.matching_logs(filter_.matcher))
+
+    def on_pending_transaction(self, tx_hash: bytes) -> None:
+        for filter_ in self._filters.values():
+            if filter_.kind == "pending":
+                self._append(filter_, ["0x" + tx_hash.hex()])
+
+    async def run_expiry(self) -> None:
+        """Drop idle filters now and then, so abandoned ones do not pile up."""
+        interval = min(60.0, self._limits.filter_timeout_s / 4)
+        while True:
+            await asyncio.sleep(interval)
+            self.expire()

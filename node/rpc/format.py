@@ -1,0 +1,297 @@
+"""Blocks, transactions, receipts and logs as JSON-RPC objects (execution-apis shapes).
+
+Pure functions from py-evm objects to JSON-ready dicts: quantities as 0x-hex without
+leading zeros, data as 0x-hex, addresses lowercase (as geth writes them). The shapes are what
+web3.py and ethers parse: every header field of the fork (through Prague's `requestsHash`),
+`totalDifficulty` "0x0" and empty `uncles`/`withdrawals` for a post-merge L2 block.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import rlp
+from eth._utils.address import generate_contract_address
+from eth.abc import BlockHeaderAPI, LogAPI, ReceiptAPI, SignedTransactionAPI
+from eth.constants import CREATE_CONTRACT_ADDRESS
+
+from node.deposit_tx import is_deposit
+from node.vm import LantauVM
+
+LEGACY_TX_TYPE = 0
+_DYNAMIC_FEE_TYPES = frozenset({0x02, 0x03, 0x04})
+
+JSON = dict[str, Any]
+
+
+def quantity(value: int) -> str:
+    return hex(value)
+
+
+def data(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def address(value: bytes | None) -> str | None:
+    if value is None or value == CREATE_CONTRACT_ADDRESS:
+        return None
+    return "0x" + bytes(value).hex()
+
+
+def word(value: int) -> str:
+    """A 32-byte word (a topic, a storage key) from py-evm's int."""
+    return "0x" + value.to_bytes(32, "big").hex()
+
+
+def bloom(value: int) -> str:
+    return "0x" + value.to_bytes(256, "big").hex()
+
+
+# --- headers and blocks ---------------------------------------------------------------------
+
+
+def format_header(header: BlockHeaderAPI) -> JSON:
+    """The header fields of a block (also the eth_subscribe newHeads payload)."""
+    result: JSON = {
+        "number": quantity(header.block_number),
+        "hash": data(header.hash),
+        "parentHash": data(header.parent_hash),
+        "sha3Uncles": data(header.uncles_hash),
+        "logsBloom": bloom(header.bloom),
+        "transactionsRoot": data(header.transaction_root),
+        "stateRoot": data(header.state_root),
+        "receiptsRoot": data(header.receipt_root),
+        "miner": address(header.coinbase),
+        "difficulty": quantity(header.difficulty),
+        "extraData": data(header.extra_data),
+        "gasLimit": quantity(header.gas_limit),
+        "gasUsed": quantity(header.gas_used),
+        "timestamp": quantity(header.timestamp),
+        "mixHash": data(header.mix_hash),
+        "nonce": data(header.nonce),
+    }
+    # Fields of later forks, present when the header has them.
+    for name, key, encode in (
+        ("base_fee_per_gas", "baseFeePerGas", quantity),
+        ("withdrawals_root", "withdrawalsRoot", data),
+        ("blob_gas_used", "blobGasUsed", quantity),
+        ("excess_blob_gas", "excessBlobGas", quantity),
+        ("parent_beacon_block_root", "parentBeaconBlockRoot", data),
+        ("requests_hash", "requestsHash", data),
+    ):
+        value = getattr(header, name, None)
+        if value is not None:
+            result[key] = encode(value)
+    return result
+
+
+def block_size(header: BlockHeaderAPI, transactions: Sequence[SignedTransactionAPI]) -> int:
+    """Bytes of the RLP-encoded block (header, transactions, no uncles, no withdrawals)."""
+    block = LantauVM.get_block_class()(header, transactions=list(transactions), uncles=[], withdrawals=[])
+    return len(rlp.encode(block))
+
+
+def deposit_nonce(receipt: ReceiptAPI) -> int | None:
+    """The nonce a deposit used, from its receipt (None for other receipts)."""
+    inner = getattr(receipt, "_inner", receipt)  # a typed receipt wraps its payload
+    return getattr(inner, "deposit_nonce", None)
+
+
+def format_block(
+    header: BlockHeaderAPI,
+    transactions: Sequence[SignedTransactionAPI],
+    *,
+    full_transactions: bool,
+    receipts: Sequence[ReceiptAPI] | None = None,
+) -> JSON:
+    """A block; with `full_transactions`, pass the block's `receipts` too if it holds
+    deposits, so they show the nonces they used."""
+    result = format_header(header)
+    result["size"] = quantity(block_size(header, transactions))
+    result["totalDifficulty"] = "0x0"
+    result["uncles"] = []
+    if hasattr(header, "withdrawals_root"):
+        result["withdrawals"] = []
+    if full_transactions:
+        result["transactions"] = [
+            format_transaction(tx, block_hash=header.hash, block_number=header.block_number, index=index,
+                               base_fee=getattr(header, "base_fee_per_gas", None),
+                               deposit_nonce=deposit_nonce(receipts[index]) if receipts is not None else None)
+            for index, tx in enumerate(transactions)
+        ]
+    else:
+        result["transactions"] = [data(tx.hash) for tx in transactions]
+    return result
+
+
+# --- transactions ---------------------------------------------------------------------------
+
+
+def tx_type(tx: SignedTransactionAPI) -> int:
+    type_id = getattr(tx, "type_id", None)
+    return LEGACY_TX_TYPE if type_id is None else type_id
+
+
+def effective_gas_price(tx: SignedTransactionAPI, base_fee: int | None) -> int:
+    """What the sender pays per gas in a block with `base_fee` (EIP-1559); a deposit pays
+    nothing on L2."""
+    if is_deposit(tx):
+        return 0
+    if tx_type(tx) in _DYNAMIC_FEE_TYPES and base_fee is not None:
+        return min(tx.max_fee_per_gas, base_fee + tx.max_priority_fee_per_gas)
+    return tx.gas_price
+
+
+def _access_list(entries: Iterable[tuple[bytes, Sequence[int]]]) -> list[JSON]:
+    return [{"address": address(entry_address), "storageKeys": [word(slot) for slot in slots]}
+            for entry_address, slots in entries]
+
+
+def format_transaction(
+    tx: SignedTransactionAPI,
+    *,
+    block_hash: bytes | None = None,
+    block_number: int | None = None,
+    index: int | None = None,
+    base_fee: int | None = None,
+    deposit_nonce: int | None = None,
+) -> JSON:
+    """A transaction; a pooled one has no block (`blockHash` etc. null) and shows its fee cap
+    as `gasPrice`, as geth does. A deposit (0x7E) shows its OP Stack fields and, as op-geth,
+    the nonce it used (`deposit_nonce`, from its receipt) instead of a signature."""
+    type_id = tx_type(tx)
+    in_block = block_hash is not None
+    result: JSON = {
+        "blockHash": data(block_hash) if in_block else None,
+        "blockNumber": quantity(block_number) if block_number is not None else None,
+        "transactionIndex": quantity(index) if index is not None else None,
+        "hash": data(tx.hash),
+        "type": quantity(type_id),
+        "from": address(tx.sender),
+        "to": address(tx.to),
+        "nonce": quantity(tx.nonce),
+        "gas": quantity(tx.gas),
+        "value": quantity(tx.value),
+        "input": data(tx.data),
+    }
+    if is_deposit(tx):
+        result["sourceHash"] = data(tx.source_hash)  # type: ignore[attr-defined]
+        result["mint"] = quantity(tx.mint)  # type: ignore[attr-defined]
+        result["isSystemTx"] = bool(tx.is_system_tx)  # type: ignore[attr-defined]
+        result["gasPrice"] = "0x0"
+        if deposit_nonce is not None:
+            result["nonce"] = quantity(deposit_nonce)
+        return result
+    if type_id in _DYNAMIC_FEE_TYPES:
+        result["maxFeePerGas"] = quantity(tx.max_fee_per_gas)
+        result["maxPriorityFeePerGas"] = quantity(tx.max_priority_fee_per_gas)
+        price = effective_gas_price(tx, base_fee) if in_block else tx.max_fee_per_gas
+        result["gasPrice"] = quantity(price)
+    else:
+        result["gasPrice"] = quantity(tx.gas_price)
+    if type_id != LEGACY_TX_TYPE:
+        result["chainId"] = quantity(tx.chain_id)
+        result["accessList"] = _access_list(tx.access_list)
+        result["yParity"] = quantity(tx.y_parity)
+        result["v"] = quantity(tx.y_parity)
+    else:
+        if tx.chain_id is not None:
+            result["chainId"] = quantity(tx.chain_id)
+        result["v"] = quantity(tx.v)
+    if type_id == 0x03:
+        result["maxFeePerBlobGas"] = quantity(tx.max_fee_per_blob_gas)
+        result["blobVersionedHashes"] = [data(h) for h in tx.blob_versioned_hashes]
+    if type_id == 0x04:
+        result["authorizationList"] = [
+            {"chainId": quantity(auth.chain_id), "address": address(auth.address), "nonce": quantity(auth.nonce),
+             "yParity": quantity(auth.y_parity), "r": quantity(auth.r), "s": quantity(auth.s)}
+            for auth in tx.authorization_list
+        ]
+    result["r"] = quantity(tx.r)
+    result["s"] = quantity(tx.s)
+    return result
+
+
+# --- receipts and logs ----------------------------------------------------------------------
+
+
+def format_log(
+    log: LogAPI,
+    *,
+    header: BlockHeaderAPI,
+    tx_hash: bytes,
+    tx_index: int,
+    log_index: int,
+) -> JSON:
+    return {
+        "address": address(log.address),
+        "topics": [word(topic) for topic in log.topics],
+        "data": data(log.data),
+        "blockNumber": quantity(header.block_number),
+        "blockHash": data(header.hash),
+        "blockTimestamp": quantity(header.timestamp),
+        "transactionHash": data(tx_hash),
+        "transactionIndex": quantity(tx_index),
+        "logIndex": quantity(log_index),
+        "removed": False,
+    }
+
+
+def format_block_receipts(
+    header: BlockHeaderAPI,
+    transactions: Sequence[SignedTransactionAPI],
+    receipts: Sequence[ReceiptAPI],
+) -> list[JSON]:
+    """Every receipt of a block: per-transaction gas from the cumulative gas, log indexes
+    running across the block (as eth_getBlockReceipts). A deposit's receipt carries the OP
+    Stack's `depositNonce` and `depositReceiptVersion`."""
+    base_fee = getattr(header, "base_fee_per_gas", None)
+    results: list[JSON] = []
+    previous_cumulative = 0
+    log_index = 0
+    for index, (tx, receipt) in enumerate(zip(transactions, receipts, strict=True)):
+        logs = []
+        for log in receipt.logs:
+            logs.append(format_log(log, header=header, tx_hash=tx.hash, tx_index=index, log_index=log_index))
+            log_index += 1
+        nonce_used = deposit_nonce(receipt)
+        contract_address = None
+        if tx.to == CREATE_CONTRACT_ADDRESS:
+            creator_nonce = nonce_used if nonce_used is not None else tx.nonce
+            contract_address = address(generate_contract_address(tx.sender, creator_nonce))
+        result: JSON = {
+            "transactionHash": data(tx.hash),
+            "transactionIndex": quantity(index),
+            "blockHash": data(header.hash),
+            "blockNumber": quantity(header.block_number),
+            "from": address(tx.sender),
+            "to": address(tx.to),
+            "cumulativeGasUsed": quantity(receipt.gas_used),
+            "gasUsed": quantity(receipt.gas_used - previous_cumulative),
+            "effectiveGasPrice": quantity(effective_gas_price(tx, base_fee)),
+            "contractAddress": contract_address,
+            "logs": logs,
+            "logsBloom": bloom(receipt.bloom),
+            "type": quantity(tx_type(tx)),
+            "status": "0x1" if receipt.state_root == b"\x01" else "0x0",
+        }
+        if nonce_used is not None:
+            inner = getattr(receipt, "_inner", receipt)
+            result["depositNonce"] = quantity(nonce_used)
+            result["depositReceiptVersion"] = quantity(getattr(inner, "deposit_receipt_version", 1))
+        results.append(result)
+        previous_cumulative = receipt.gas_used
+    return results
+
+
+def iter_block_logs(
+    transactions: Sequence[SignedTransactionAPI],
+    receipts: Sequence[ReceiptAPI],
+) -> Iterable[tuple[LogAPI, bytes, int, int]]:
+    """Each log of a block, in block order, with its (transaction hash, transaction index,
+    log index); format the ones wanted with `format_log`."""
+    log_index = 0
+    for tx_index, (tx, receipt) in enumerate(zip(transactions, receipts, strict=True)):
+        for log in receipt.logs:
+            yield log, tx.hash, tx_index, log_index
+            log_index += 1

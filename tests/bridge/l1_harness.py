@@ -1,0 +1,157 @@
+"""Helpers for the L1 tests: the `L1` handle on a deployed devnet, revert decoding, a tiny
+forwarder contract, and EIP-2612 permit signing with eth-account. Fixtures are in conftest.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractConstructor, ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from bridge.anvil import AnvilProcess
+from bridge.l1_contracts import L1Deployment, L1Revert, decode_revert
+
+DEV_ACCOUNTS = 10
+BATCHER_INDEX = 9
+BATCH_INBOX = "0xff00000000000000000000000000000000000384"  # OP's convention: 0xff00… ++ chain id (900)
+FAILING_TX_GAS = 3_000_000  # mined on purpose to show that a reverted deposit leaves no trace
+
+# A 35-byte forwarder: calldata = target (20 bytes) ++ payload; it CALLs target with payload and
+# returns or reverts with the callee's return data. Deposits sent through it come from a contract.
+#   PUSH1 20 CALLDATASIZE SUB DUP1 PUSH1 20 PUSH0 CALLDATACOPY      mem[0:n] = calldata[20:]
+#   PUSH0 PUSH0 DUP3 PUSH0 PUSH0                                     retSize retOff argsSize argsOff value
+#   PUSH0 CALLDATALOAD PUSH1 96 SHR GAS CALL                         target = calldata[0:20]
+#   RETURNDATASIZE PUSH0 PUSH0 RETURNDATACOPY PUSH1 0x1f JUMPI
+#   RETURNDATASIZE PUSH0 REVERT   JUMPDEST RETURNDATASIZE PUSH0 RETURN
+FORWARDER_RUNTIME = bytes.fromhex("601436038060145f375f5f825f5f5f3560601c5af13d5f5f3e601f573d5ffd5b3d5ff3")
+# PUSH1 35 DUP1 PUSH1 9 PUSH0 CODECOPY PUSH0 RETURN: returns the 35 bytes that follow it.
+FORWARDER_INITCODE = bytes.fromhex("6023806009" "5f395ff3") + FORWARDER_RUNTIME
+
+
+@dataclass
+class L1:
+    """The deployed devnet L1 and a few ways to drive it as dev account `i`."""
+
+    w3: Web3
+    anvil: AnvilProcess
+    deployment: L1Deployment
+    keys: tuple[str, ...]
+    hkd: Contract
+    config: Contract
+    portal: Contract
+
+    def account(self, index: int) -> LocalAccount:
+        account: LocalAccount = Account.from_key(self.keys[index])
+        return account
+
+    def address(self, index: int) -> ChecksumAddress:
+        return self.account(index).address
+
+    def send(
+        self, index: int, call: ContractFunction | ContractConstructor, *, gas: int | None = None
+    ) -> dict[str, Any]:
+        """Sign and mine `call` as dev account `index`; returns the receipt, whatever its status.
+        With `gas` given, nothing is estimated, so a reverting call is still mined."""
+        account = self.account(index)
+        params: dict[str, Any] = {"from": account.address, "nonce": self.w3.eth.get_transaction_count(account.address)}
+        if gas is not None:
+            params["gas"] = gas
+        return self._sign_and_wait(account, dict(call.build_transaction(cast(Any, params))))
+
+    def _sign_and_wait(self, account: LocalAccount, tx: dict[str, Any]) -> dict[str, Any]:
+        tx_hash = self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+        return dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30))
+
+    def ok(self, index: int, call: ContractFunction | ContractConstructor) -> dict[str, Any]:
+        receipt = self.send(index, call)
+        assert receipt["status"] == 1, f"transaction reverted: {receipt['transactionHash'].hex()}"
+        return receipt
+
+    def send_raw(self, index: int, to: str, data: bytes, *, gas: int = 1_000_000) -> dict[str, Any]:
+        account = self.account(index)
+        tx: dict[str, Any] = {
+            "from": account.address,
+            "to": Web3.to_checksum_address(to),
+            "data": data,
+            "gas": gas,
+            "nonce": self.w3.eth.get_transaction_count(account.address),
+            "chainId": self.w3.eth.chain_id,
+            "maxFeePerGas": 2 * self.w3.eth.gas_price + 1,
+            "maxPriorityFeePerGas": 1,
+        }
+        return self._sign_and_wait(account, tx)
+
+    def revert_of(self, index: int, call: ContractFunction) -> L1Revert:
+        """The custom error `call` reverts with when sent by dev account `index` (via eth_call)."""
+        try:
+            call.call({"from": self.address(index)})
+        except (ContractCustomError, ContractLogicError) as exc:
+            data = exc.data if isinstance(exc.data, str) else None
+            assert data, f"reverted without data: {exc!r}"
+            decoded = decode_revert(bytes.fromhex(data.removeprefix("0x")))
+            assert decoded is not None, f"unknown revert data {data}"
+            return decoded
+        raise AssertionError("call did not revert")
+
+    def expect_failed_tx(self, index: int, call: ContractFunction) -> dict[str, Any]:
+        """Mine `call` anyway and check that it reverted and emitted nothing."""
+        receipt = self.send(index, call, gas=FAILING_TX_GAS)
+        assert receipt["status"] == 0
+        assert receipt["logs"] == []
+        return receipt
+
+    def deploy_forwarder(self, index: int) -> ChecksumAddress:
+        account = self.account(index)
+        tx: dict[str, Any] = {
+            "data": FORWARDER_INITCODE,
+            "gas": 200_000,
+            "nonce": self.w3.eth.get_transaction_count(account.address),
+            "chainId": self.w3.eth.chain_id,
+            "maxFeePerGas": 2 * self.w3.eth.gas_price + 1,
+            "maxPriorityFeePerGas": 1,
+        }
+        receipt = self._sign_and_wait(account, tx)
+        address: ChecksumAddress = receipt["contractAddress"]
+        assert receipt["status"] == 1 and self.w3.eth.get_code(address) == FORWARDER_RUNTIME
+        return address
+
+    def hkd_balance(self, address: str) -> int:
+        return int(self.hkd.functions.balanceOf(Web3.to_checksum_address(address)).call())
+
+
+def sign_permit(l1: L1, owner_index: int, spender: str, value: int, deadline: int) -> tuple[int, bytes, bytes]:
+    """An EIP-2612 permit for the devnet HKD, signed with eth-account's EIP-712 support (so the
+    test does not trust the contract's own digest)."""
+    owner = l1.address(owner_index)
+    signed = Account.sign_typed_data(
+        l1.keys[owner_index],
+        domain_data={
+            "name": l1.hkd.functions.name().call(),
+            "version": "1",
+            "chainId": l1.w3.eth.chain_id,
+            "verifyingContract": l1.hkd.address,
+        },
+        message_types={
+            "Permit": [
+                {"name": "owner", "type": "address"},
+                {"name": "spender", "type": "address"},
+                {"name": "value", "type": "uint256"},
+                {"name": "nonce", "type": "uint256"},
+                {"name": "deadline", "type": "uint256"},
+            ]
+        },
+        message_data={
+            "owner": owner,
+            "spender": Web3.to_checksum_address(spender),
+            "value": value,
+            "nonce": l1.hkd.functions.nonces(owner).call(),
+            "deadline": deadline,
+        },
+    )
+    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")

@@ -1,0 +1,37 @@
+"""The committed artifacts in `contracts/artifacts` are exactly what `contracts/build.mjs` builds
+from `contracts/src` today: none stale, none missing, none extra. Python runs from the committed
+artifacts without Node, so a source edit without a rebuild would otherwise go unnoticed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = REPO_ROOT / "contracts" / "artifacts"
+
+
+def test_committed_artifacts_are_a_fresh_build(tmp_path: Path) -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: cannot rebuild the contracts")
+    out = tmp_path / "artifacts"
+    result = subprocess.run(
+        [node, "contracts/build.mjs", "--out", str(out)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, f"build failed:\n{result.stdout}\n{result.stderr}"
+
+    built = {p.name for p in out.glob("*.json")}
+    committed = {p.name for p in COMMITTED.glob("*.json")}
+    assert built, "the build wrote no artifacts"
+    assert sorted(built - committed) == [], "built but not committed: run `node contracts/build.mjs`"
+    assert sorted(committed - built) == [], "committed but no longer built from any source: delete them"
+    stale = sorted(name for name in built if (out / name).read_bytes() != (COMMITTED / name).read_bytes())
+    assert stale == [], f"stale artifacts (rebuild with `node contracts/build.mjs`): {stale}"

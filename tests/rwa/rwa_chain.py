@@ -1,0 +1,316 @@
+"""Helpers for the RWA settlement tests: a handle on a real anvil, the RWA contracts installed the
+way the L2 genesis will install them (runtime code at a fixed address, then `initialize`), revert
+decoding from the artifacts' ABIs, EIP-712 signing with eth-account, and time travel.
+
+anvil runs with `--auto-impersonate`, so a transaction may come from any address (investors are
+plain addresses funded with `anvil_setBalance`); EIP-712 signatures come from known keys.
+Fixtures are in conftest.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+
+from bridge.anvil import AnvilProcess
+from genesis.artifacts import load_artifact
+
+RWA_CONTRACTS = (
+    "IdentityRegistry",
+    "Compliance",
+    "RWAToken",
+    "AssetFactory",
+    "SettlementEngine",
+    "CorporateActions",
+    "PriceFeed",
+)
+# Where these tests install the predeploys: Lantau's RWA range (0x4200…0800, see
+# genesis/predeploys.py). The genesis module owns the real addresses; only the range matters here.
+TEST_PREDEPLOYS = {name: to_checksum_address(f"0x{0x4200 << 144 | 0x800 + i:040x}") for i, name in enumerate(RWA_CONTRACTS)}
+# OpenZeppelin 5 `Initializable` ERC-7201 slot (INITIALIZABLE_SLOT in RWACommon.sol).
+INITIALIZABLE_SLOT = 0xF0C57E16840DF040F15088DC2F81FE391C3923BEC73E23A9662EFC9C229C6A00
+UINT64_MAX = 2**64 - 1
+
+HKD = 10**18  # native HKD has 18 decimals, like ether
+DAY = 86_400
+YEAR = 365 * DAY
+HONG_KONG, SINGAPORE, CHINA, UNITED_STATES = 344, 702, 156, 840  # ISO 3166-1 numeric
+RETAIL, PROFESSIONAL, INSTITUTIONAL = 1, 2, 3  # InvestorCategory
+GREEN_BOND, AGRICULTURAL, WAREHOUSE_RECEIPT, AI_COMPUTE, PRECIOUS_METAL, HK_STOCK = range(6)  # AssetClass
+COUPON, DIVIDEND, REVENUE_SHARE = range(3)  # DistributionKind
+BATCH_GAS = 25_000_000  # never estimate a non-atomic batch: see test_rwa_dvp.py
+
+
+class TxFailed(AssertionError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Revert:
+    """A decoded revert: the custom error's name and its arguments in ABI order."""
+
+    name: str
+    args: tuple[Any, ...]
+    data: bytes
+
+
+@cache
+def _error_table() -> dict[bytes, tuple[str, list[str]]]:
+    table: dict[bytes, tuple[str, list[str]]] = {
+        keccak(text="Error(string)")[:4]: ("Error", ["string"]),
+        keccak(text="Panic(uint256)")[:4]: ("Panic", ["uint256"]),
+    }
+    for name in (*RWA_CONTRACTS, "TestERC20"):
+        for item in load_artifact(name).abi:
+            if item["type"] == "error":
+                types = [_abi_type(i) for i in item["inputs"]]
+                table[keccak(text=f"{item['name']}({','.join(types)})")[:4]] = (item["name"], types)
+    return table
+
+
+def _abi_type(param: dict[str, Any]) -> str:
+    if param["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + param["type"][5:]
+    return param["type"]
+
+
+def decode_revert(data: bytes) -> Revert:
+    name, types = _error_table().get(data[:4], ("<unknown>", []))
+    args = tuple(abi_decode(types, data[4:])) if types else ()
+    args = tuple(to_checksum_address(v) if t == "address" else v for t, v in zip(types, args))
+    return Revert(name, args, data)
+
+
+@dataclass
+class Chain:
+    anvil: AnvilProcess
+    w3: Web3
+    _salt: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    # --- accounts ----------------------------------------------------------------------------
+
+    def dev(self, index: int) -> str:
+        return self.w3.eth.accounts[index]
+
+    def new_account(self, label: str, fund_wei: int = 10**21) -> LocalAccount:
+        """A fresh account with a known key (for EIP-712 signatures), funded for gas."""
+        account = Account.from_key(keccak(text=f"lantau-rwa-test/{label}/{next(self._salt)}"))
+        if fund_wei:
+            self.set_balance(account.address, fund_wei)
+        return account
+
+    def new_address(self, label: str, fund_wei: int = 0) -> str:
+        """A fresh address (no key: it sends through anvil's auto-impersonation)."""
+        address = to_checksum_address(keccak(text=f"lantau-rwa-addr/{label}/{next(self._salt)}")[12:])
+        if fund_wei:
+            self.set_balance(address, fund_wei)
+        return address
+
+    def set_balance(self, address: str, wei: int) -> None:
+        self.anvil.rpc("anvil_setBalance", [address, hex(wei)])
+
+    def balance(self, address: str) -> int:
+        return self.w3.eth.get_balance(to_checksum_address(address))
+
+    # --- contracts -----------------------------------------------------------------------------
+
+    def at(self, name: str, address: str) -> Contract:
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=load_artifact(name).abi)
+
+    def deploy(self, name: str, *args: Any, sender: str | None = None) -> Contract:
+        artifact = load_artifact(name)
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self.send(factory.constructor(*args), sender or self.dev(0))
+        return self.at(name, receipt["contractAddress"])
+
+    def install_predeploy(self, name: str, address: str, storage: dict[int, int] | None = None) -> Contract:
+        """Runtime code at `address` with no constructor run, as the genesis builder does."""
+        self.anvil.rpc("anvil_setCode", [address, "0x" + load_artifact(name).deployed_bytecode.hex()])
+        for slot, value in (storage or {}).items():
+            self.anvil.rpc("anvil_setStorageAt", [address, hex(slot), "0x" + value.to_bytes(32, "big").hex()])
+        return self.at(name, address)
+
+    # --- transactions --------------------------------------------------------------------------
+
+    def send(self, call: Any, sender: str, *, value: int = 0, gas: int | None = None) -> dict[str, Any]:
+        """Mine `call` from `sender` and return the receipt; raises TxFailed (with the decoded
+        error) when it reverts."""
+        receipt = self.send_unchecked(call, sender, value=value, gas=gas)
+        if receipt["status"] != 1:
+            raise TxFailed(f"{getattr(call, 'fn_name', 'deploy')} reverted: {self.revert_of(call, sender, value=value)}")
+        return receipt
+
+    def send_unchecked(self, call: Any, sender: str, *, value: int = 0, gas: int | None = None) -> dict[str, Any]:
+        """Mine `call` whatever happens; a reverting call needs `gas` (else estimation raises)."""
+        params: dict[str, Any] = {"from": to_checksum_address(sender), "value": value}
+        if gas is not None:
+            params["gas"] = gas
+        else:
+            revert = self.try_call(call, sender, value=value)
+            if revert is not None:
+                raise TxFailed(f"{getattr(call, 'fn_name', 'deploy')} would revert: {revert}")
+            params["gas"] = int(self._estimate(call, params) * 1.25) + 50_000
+        tx = call.build_transaction(params)
+        tx_hash = self.w3.eth.send_transaction(tx)
+        return dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01))
+
+    def _estimate(self, call: Any, params: dict[str, Any]) -> int:
+        return call.estimate_gas(params)
+
+    def try_call(self, call: Any, sender: str, *, value: int = 0) -> Revert | None:
+        """eth_call the transaction; the decoded revert, or None when it would succeed."""
+        tx = call.build_transaction({"from": to_checksum_address(sender), "value": value, "gas": 30_000_000})
+        request = {k: tx[k] for k in ("from", "to", "data", "value", "gas") if tx.get(k) not in (None, b"")}
+        request = {k: (hex(v) if isinstance(v, int) else v) for k, v in request.items()}
+        response = self.w3.provider.make_request("eth_call", [request, "latest"])
+        error = response.get("error")
+        if error is None:
+            return None
+        if "revert" not in error.get("message", ""):
+            raise RuntimeError(f"eth_call failed: {error}")
+        data = error.get("data") or "0x"
+        if isinstance(data, dict):  # some nodes nest it
+            data = data.get("data", "0x")
+        return decode_revert(bytes.fromhex(data[2:]))
+
+    def revert_of(self, call: Any, sender: str, *, value: int = 0) -> Revert:
+        revert = self.try_call(call, sender, value=value)
+        assert revert is not None, "expected the call to revert, it succeeds"
+        return revert
+
+    def expect_revert(self, call: ContractFunction, sender: str, *, value: int = 0) -> Revert:
+        """The call reverts both in eth_call (decoded) and when mined (status 0)."""
+        revert = self.revert_of(call, sender, value=value)
+        receipt = self.send_unchecked(call, sender, value=value, gas=3_000_000)
+        assert receipt["status"] == 0, "mined transaction did not revert"
+        return revert
+
+    # --- time ----------------------------------------------------------------------------------
+
+    def now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def advance(self, seconds: int) -> int:
+        """Mines a block `seconds` after the latest one; returns its timestamp."""
+        target = self.now() + seconds
+        self.anvil.rpc("evm_setNextBlockTimestamp", [target])
+        self.anvil.rpc("evm_mine")
+        return target
+
+    def set_next_timestamp(self, timestamp: int) -> None:
+        self.anvil.rpc("evm_setNextBlockTimestamp", [timestamp])
+
+
+def events(contract: Contract, name: str, receipt: dict[str, Any]) -> list[dict[str, Any]]:
+    from web3.logs import DISCARD
+
+    return [dict(e["args"]) for e in getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)]
+
+
+@dataclass
+class RWASystem:
+    """The RWA layer as installed from genesis, plus who operates it."""
+
+    chain: Chain
+    registry: Contract
+    compliance: Contract
+    token_implementation: Contract
+    factory: Contract
+    engine: Contract
+    actions: Contract
+    price_feed: Contract
+    operator: str  # owner of registry, factory and price feed
+    kyc_agent: str  # a licensed platform: registers investors, deploys assets
+    _asset_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def token(self, address: str) -> Contract:
+        return self.chain.at("RWAToken", address)
+
+    def register(
+        self,
+        investors: list[str],
+        *,
+        country: int = HONG_KONG,
+        category: int = PROFESSIONAL,
+        kyc_expiry: int | None = None,
+        chunk: int = 250,
+    ) -> None:
+        expiry = kyc_expiry if kyc_expiry is not None else self.chain.now() + 5 * YEAR
+        for i in range(0, len(investors), chunk):
+            part = investors[i : i + chunk]
+            call = self.registry.functions.batchRegisterIdentities(
+                part, [country] * len(part), [category] * len(part), [expiry] * len(part)
+            )
+            self.chain.send(call, self.kyc_agent)
+
+    def create_asset(
+        self,
+        *,
+        issuer: str,
+        agents: list[str],
+        name: str,
+        symbol: str,
+        asset_class: int,
+        identifier: str | None = None,
+        decimals: int = 18,
+        issuer_name: str = "Test Issuer Ltd",
+        document: bytes = b"offering circular",
+        bond: tuple[int, int, int, int, list[int]] = (0, 0, 0, 0, []),
+    ) -> Contract:
+        """Creates an asset through the factory and returns the token (identifier made unique)."""
+        identifier = identifier or f"TEST{next(self._asset_ids):08d}"
+        params = (name, symbol, decimals, issuer, agents, (asset_class, identifier, issuer_name, "HKD", keccak(document)), bond)
+        receipt = self.chain.send(self.factory.functions.createAsset(params), self.kyc_agent)
+        (created,) = events(self.factory, "AssetCreated", receipt)
+        return self.token(created["token"])
+
+
+def install_rwa_system(chain: Chain) -> RWASystem:
+    """Installs every RWA contract as a genesis predeploy would be and initializes it."""
+    operator, kyc_agent = chain.dev(0), chain.dev(1)
+    a = TEST_PREDEPLOYS
+    registry = chain.install_predeploy("IdentityRegistry", a["IdentityRegistry"])
+    compliance = chain.install_predeploy("Compliance", a["Compliance"])
+    implementation = chain.install_predeploy("RWAToken", a["RWAToken"], {INITIALIZABLE_SLOT: UINT64_MAX})
+    factory = chain.install_predeploy("AssetFactory", a["AssetFactory"])
+    engine = chain.install_predeploy("SettlementEngine", a["SettlementEngine"])
+    actions = chain.install_predeploy("CorporateActions", a["CorporateActions"])
+    price_feed = chain.install_predeploy("PriceFeed", a["PriceFeed"])
+
+    chain.send(registry.functions.initialize(operator), operator)
+    chain.send(registry.functions.addAgent(kyc_agent), operator)
+    chain.send(
+        factory.functions.initialize(operator, implementation.address, registry.address, compliance.address, actions.address),
+        operator,
+    )
+    chain.send(factory.functions.setDeployer(kyc_agent, True), operator)
+    chain.send(price_feed.functions.initialize(operator, 3_600), operator)
+    return RWASystem(chain, registry, compliance, implementation, factory, engine, actions, price_feed, operator, kyc_agent)
+
+
+def sign_typed(account: LocalAccount, domain: dict[str, Any], types: dict[str, Any], primary: str, message: dict[str, Any]) -> bytes:
+    full = {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            **types,
+        },
+        "primaryType": primary,
+        "domain": domain,
+        "message": message,
+    }
+    return bytes(Account.sign_typed_data(account.key, full_message=full).signature)
