@@ -32,11 +32,11 @@ from typing import Any
 from eth_typing import Address, Hash32
 from eth_utils import keccak
 
+from node.deposit_tx import user_deposit_source_hash
 from node.errors import LantauError
 
 TRANSACTION_DEPOSITED_TOPIC = keccak(text="TransactionDeposited(address,address,uint256,bytes)")
 DEPOSIT_VERSION_0 = 0
-USER_DEPOSIT_DOMAIN = (0).to_bytes(32, "big")
 OPAQUE_DATA_V0_MIN_LENGTH = 32 + 32 + 8 + 1
 
 
@@ -73,13 +73,14 @@ class DepositEvent:
 
 
 def deposit_source_hash(l1_block_hash: bytes, log_index: int) -> Hash32:
-    """Source hash of a user deposit (OP Stack domain 0), unique per (L1 block, log index)."""
+    """Source hash of a user deposit (OP Stack domain 0), unique per (L1 block, log index).
+
+    The rule lives in `node.deposit_tx`; this checks the inputs a log can get wrong."""
     if len(l1_block_hash) != 32:
         raise ValueError(f"L1 block hash must be 32 bytes, got {len(l1_block_hash)}")
     if not 0 <= log_index < 2**256:
         raise ValueError(f"log index out of range: {log_index}")
-    deposit_id = keccak(l1_block_hash + log_index.to_bytes(32, "big"))
-    return Hash32(keccak(USER_DEPOSIT_DOMAIN + deposit_id))
+    return user_deposit_source_hash(l1_block_hash, log_index)
 
 
 def decode_deposit_log(log: Mapping[str, Any]) -> DepositEvent:

@@ -13,13 +13,13 @@ from typing import Any, Sequence
 
 from eth.abc import SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS
-from eth_typing import Hash32
-from eth_utils import to_checksum_address
+from eth_typing import Address, Hash32
+from eth_utils import to_canonical_address, to_checksum_address
 from web3 import Web3
 from web3.exceptions import BlockNotFound, Web3Exception
 
 from bridge.deposit_event import TRANSACTION_DEPOSITED_TOPIC, MalformedDepositLog, decode_deposit_log
-from node.derive.l1_source import L1BlockRef
+from node.derive.l1_source import InboxTransaction, L1BlockRef
 from node.errors import TemporaryError
 from node.vm import LantauTransactionBuilder
 
@@ -85,6 +85,37 @@ class RpcL1Source:
                 )
             )
         return deposits
+
+    def inbox_transactions(self, block: L1BlockRef, inbox: Address) -> Sequence[InboxTransaction]:
+        """Transactions of `block` sent to `inbox`, read by block hash with their senders.
+
+        The sender filter (only the batcher counts) is derivation's rule, applied in
+        node/derive/retrieval.py.
+        """
+        try:
+            full = self.w3.eth.get_block(block.hash, full_transactions=True)
+        except BlockNotFound as exc:
+            raise TemporaryError(f"L1 block {block.number} ({block.hash.hex()}) is no longer available") from exc
+        except (Web3Exception, OSError, ValueError) as exc:
+            raise TemporaryError(f"cannot read transactions of L1 block {block.number}: {exc}") from exc
+        if bytes(full["hash"]) != block.hash:
+            raise TemporaryError(f"L1 block {block.number} changed while reading its transactions")
+        inbox_address = bytes(inbox)
+        found = []
+        for position, tx in enumerate(full["transactions"]):
+            to = tx.get("to")
+            if to is None or to_canonical_address(to) != inbox_address:
+                continue
+            found.append(
+                InboxTransaction(
+                    index=int(tx.get("transactionIndex", position)),
+                    sender=Address(to_canonical_address(tx["from"])),
+                    data=bytes(tx.get("input", b"")),
+                    tx_type=int(tx.get("type", 0) or 0),
+                    blob_versioned_hashes=tuple(Hash32(bytes(h)) for h in tx.get("blobVersionedHashes", []) or []),
+                )
+            )
+        return found
 
 
 def _ref(block: Any) -> L1BlockRef:

@@ -256,12 +256,16 @@ def decode_batch_transaction(raw: bytes, *, chain_id: int) -> SignedTransactionA
 
 def l1_origin_of_block(block: BlockAPI) -> L1Origin:
     """The L1 origin and sequence number a block's first transaction (the L1-info deposit) sets."""
-    if not block.transactions:
-        raise UnencodableBatch(f"block {block.header.block_number} has no L1-info deposit")
-    first = block.transactions[0]
+    return l1_origin_of_transactions(block.transactions, block.header.block_number)
+
+
+def l1_origin_of_transactions(transactions: Sequence[SignedTransactionAPI], block_number: int) -> L1Origin:
+    if not transactions:
+        raise UnencodableBatch(f"block {block_number} has no L1-info deposit")
+    first = transactions[0]
     data = first.data
     if not is_deposit(first) or first.sender != L1_INFO_DEPOSITOR or first.to != L1_BLOCK or data[:4] != _L1_INFO_SELECTOR:
-        raise UnencodableBatch(f"block {block.header.block_number} does not start with an L1-info deposit")
+        raise UnencodableBatch(f"block {block_number} does not start with an L1-info deposit")
     number, _timestamp, _base_fee, origin_hash, sequence_number = abi_decode(
         ["uint64", "uint64", "uint256", "bytes32", "uint64"], data[4:]
     )

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import rlp
 from eth.constants import BLANK_ROOT_HASH
 from eth_hash.auto import keccak
 from eth_typing import Hash32
@@ -33,11 +32,19 @@ def ordered_trie_root(items: Sequence[bytes]) -> Hash32:
 
     An empty item is left out of the trie, as writing `b""` to a `HexaryTrie` deletes the key.
     """
-    pairs = sorted((rlp.encode(index), item) for index, item in enumerate(items) if item)
+    # Sorting the keys' bytes sorts their nibble paths.
+    pairs = sorted((_rlp_index(index), item) for index, item in enumerate(items) if item)
     if not pairs:
         return BLANK_ROOT_HASH
     nibble_pairs = [(_nibbles(key), value) for key, value in pairs]
     return Hash32(keccak(_encode_node(nibble_pairs, 0, len(nibble_pairs), 0)))
+
+
+def _rlp_index(index: int) -> bytes:
+    """rlp(index) as an integer: the trie key of the index-th item."""
+    if index == 0:
+        return _EMPTY
+    return _rlp_bytes(index.to_bytes((index.bit_length() + 7) // 8, "big"))
 
 
 def _encode_node(pairs: list[tuple[bytes, bytes]], start: int, stop: int, depth: int) -> bytes:
@@ -79,18 +86,22 @@ def _ref(encoded_node: bytes) -> bytes:
     return b"\xa0" + keccak(encoded_node)
 
 
+# Nibbles are held as bytes 0x00-0x0f; the hex digits of a key are its nibbles as text.
+_HEX_DIGITS = b"0123456789abcdef"
+_DIGIT_TO_NIBBLE = bytes.maketrans(_HEX_DIGITS, bytes(range(16)))
+_NIBBLE_TO_DIGIT = bytes.maketrans(bytes(range(16)), _HEX_DIGITS)
+
+
 def _nibbles(key: bytes) -> bytes:
-    return bytes(nibble for byte in key for nibble in (byte >> 4, byte & 0x0F))
+    return key.hex().encode().translate(_DIGIT_TO_NIBBLE)
 
 
 def _hex_prefix(nibbles: bytes, is_leaf: bool) -> bytes:
-    """Compact (hex-prefix) encoding of a nibble path, flagging a leaf and odd length."""
-    flag = 0x20 if is_leaf else 0x00
+    """Compact (hex-prefix) encoding of a nibble path: flag nibble 2 for a leaf, +1 if odd."""
+    digits = nibbles.translate(_NIBBLE_TO_DIGIT).decode()
     if len(nibbles) % 2:
-        head, rest = bytes([flag | 0x10 | nibbles[0]]), nibbles[1:]
-    else:
-        head, rest = bytes([flag]), nibbles
-    return head + bytes(rest[i] << 4 | rest[i + 1] for i in range(0, len(rest), 2))
+        return bytes.fromhex(("3" if is_leaf else "1") + digits)
+    return bytes.fromhex(("20" if is_leaf else "00") + digits)
 
 
 def _rlp_bytes(data: bytes) -> bytes:

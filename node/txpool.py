@@ -64,6 +64,7 @@ from node.errors import (
     UnsupportedTransactionType,
     WrongChainId,
 )
+from node.rlp_guard import MAX_TRANSACTION_RLP_DEPTH, rlp_nesting_exceeds
 from node.tx_journal import TxJournal
 
 ACCESS_LIST_TX_TYPE = 0x01
@@ -253,6 +254,10 @@ class TxPool:
         if 0x80 <= first < 0xC0:
             raise TransactionDecodeError(
                 "invalid transaction encoding: neither a typed envelope nor an RLP list"
+            )
+        if rlp_nesting_exceeds(raw, MAX_TRANSACTION_RLP_DEPTH):
+            raise TransactionDecodeError(
+                f"invalid transaction encoding: RLP lists nested deeper than {MAX_TRANSACTION_RLP_DEPTH} levels"
             )
         try:
             tx = self._builder.decode(raw)

@@ -33,6 +33,7 @@ from node.errors import (
     InvalidParams,
     NotificationsUnsupported,
     SubscriptionNotFound,
+    TransactionDecodeError,
 )
 from node.rpc import execution, proof
 from node.rpc.context import RpcContext, RpcMethod
@@ -104,7 +105,7 @@ SUBSCRIPTION_KINDS: Final = frozenset({"newHeads", "logs", "newPendingTransactio
 
 
 def _subscription_kind(value: Any) -> str:
-    if value not in SUBSCRIPTION_KINDS:
+    if not isinstance(value, str) or value not in SUBSCRIPTION_KINDS:
         raise InvalidParams(f"no {value!r} subscription in eth namespace")
     return str(value)
 

@@ -167,8 +167,12 @@ class ChainEvents:
             self._last = chain.head
             while True:
                 item = await queue.get()
-                header = getattr(item, "header", item)
-                for new_header in self._advance(chain, header):
+                try:
+                    new_headers = self._advance(chain, getattr(item, "header", item))
+                except Exception:  # one bad announcement must not end the stream
+                    logger.exception("could not read the blocks up to a new head")
+                    continue
+                for new_header in new_headers:
                     event = NewHead(chain, new_header)
                     for listener in list(self._head_listeners):
                         try:

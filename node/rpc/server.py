@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import secrets
 import weakref
 from dataclasses import dataclass, replace
@@ -65,6 +66,55 @@ def _package_version() -> str:
 VERSION: Final = _package_version()
 
 
+# --- parsing --------------------------------------------------------------------------------
+
+#: Deeper JSON is refused before decoding: py-evm raises Python's recursion limit to 12,288
+#: for the EVM's call depth, and at that depth the C JSON decoder overflows the C stack (a
+#: segfault) long before it would raise RecursionError. Real requests nest about 6 deep.
+MAX_JSON_DEPTH: Final = 64
+#: Bodies above this are decoded in a worker thread, so one large batch does not stall others.
+_THREADED_PARSE_BYTES: Final = 64 * 1024
+_JSON_SPECIAL = re.compile(rb'[\[\]{}"\\]')
+
+
+def json_nesting_exceeds(payload: bytes, limit: int) -> bool:
+    """Whether `payload` nests arrays/objects deeper than `limit` (string contents ignored).
+    Linear in the number of brackets, quotes and backslashes."""
+    if payload.count(b"[") + payload.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped_at = 0, False, -1
+    for match in _JSON_SPECIAL.finditer(payload):
+        position = match.start()
+        if position == escaped_at:
+            continue
+        char = payload[position]
+        if in_string:
+            if char == 0x5C:  # backslash: the next character is escaped
+                escaped_at = position + 1
+            elif char == 0x22:
+                in_string = False
+        elif char == 0x22:
+            in_string = True
+        elif char in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+def parse_json(payload: str | bytes) -> Any:
+    """Decode a request body or message; raise `ParseError` for anything not JSON."""
+    raw = payload.encode() if isinstance(payload, str) else payload
+    if json_nesting_exceeds(raw, MAX_JSON_DEPTH):
+        raise ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ParseError(str(error)) from None
+
+
 # --- dispatch -------------------------------------------------------------------------------
 
 
@@ -100,9 +150,12 @@ class RpcService:
     async def handle_payload(self, payload: str | bytes, ctx: RpcContext) -> Any | None:
         """The response to one HTTP body or WebSocket message (None: nothing to send)."""
         try:
-            message = json.loads(payload)
-        except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: absurd nesting
-            return _error_response(None, ParseError(str(error) or type(error).__name__))
+            if len(payload) > _THREADED_PARSE_BYTES:
+                message = await asyncio.to_thread(parse_json, payload)
+            else:
+                message = parse_json(payload)
+        except ParseError as error:
+            return _error_response(None, error)
         if isinstance(message, list):
             if not message:
                 return _error_response(None, InvalidRequest("empty batch"))
@@ -187,12 +240,10 @@ async def _handle_post(request: web.Request) -> web.StreamResponse:
 async def _handle_get(request: web.Request) -> web.StreamResponse:
     if request.headers.get("Upgrade", "").lower() == "websocket":
         return await _handle_websocket(request)
-    return web.json_response(
-        {"jsonrpc": JSONRPC_VERSION, "id": None,
-         "error": {"code": -32600, "message": "send JSON-RPC requests by POST, or upgrade to a WebSocket"}},
-        status=405,
-        headers={"Allow": "POST"},
-    )
+    error = InvalidRequest("send JSON-RPC requests by POST, or upgrade to a WebSocket")
+    response = _json_response(_error_response(None, error), status=405)
+    response.headers["Allow"] = "POST"
+    return response
 
 
 async def _handle_healthz(request: web.Request) -> web.StreamResponse:

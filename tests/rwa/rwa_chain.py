@@ -167,9 +167,9 @@ class Chain:
     def _estimate(self, call: Any, params: dict[str, Any]) -> int:
         return call.estimate_gas(params)
 
-    def try_call(self, call: Any, sender: str, *, value: int = 0) -> Revert | None:
+    def try_call(self, call: Any, sender: str, *, value: int = 0, gas: int = 30_000_000) -> Revert | None:
         """eth_call the transaction; the decoded revert, or None when it would succeed."""
-        tx = call.build_transaction({"from": to_checksum_address(sender), "value": value, "gas": 30_000_000})
+        tx = call.build_transaction({"from": to_checksum_address(sender), "value": value, "gas": gas})
         request = {k: tx[k] for k in ("from", "to", "data", "value", "gas") if tx.get(k) not in (None, b"")}
         request = {k: (hex(v) if isinstance(v, int) else v) for k, v in request.items()}
         response = self.w3.provider.make_request("eth_call", [request, "latest"])

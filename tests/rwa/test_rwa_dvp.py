@@ -458,3 +458,26 @@ def test_batch_gas_per_trade(market: Market) -> None:
         )
         assert receipt["status"] == 1 and len(events(m.engine, "TradeSettled", receipt)) == 25
         print(f"\ngas: SettlementEngine.settleBatch of 25 (atomic={atomic}) = {receipt['gasUsed']}, per trade {receipt['gasUsed'] // 25}")
+
+
+def test_least_gas_that_succeeds_settles_every_trade_of_a_non_atomic_batch(market: Market) -> None:
+    """A gas estimator searches for the least gas at which the transaction succeeds. Were an
+    out-of-gas trade just skipped, that would be a gas at which trades fail; the engine reverts
+    the batch instead (BatchOutOfGas), so the least gas that succeeds settles them all. The search
+    is done here by bisection over eth_call, as a plain estimator does."""
+    m, chain = market, market.chain
+    kyc = [p.address for p in m.parties[:-1]]
+    trades = [m.trade(kyc[i % 8], kyc[(i + 1) % 8], m.assets[1].address, 1, NATIVE, HKD) for i in range(10)]
+    call = m.engine.functions.settleBatch(
+        [t.as_tuple() for t in trades], [m.sign(t, t.seller) for t in trades], [m.sign(t, t.buyer) for t in trades], False
+    )
+    low, high = 21_000, BATCH_GAS  # fails at low, succeeds at high
+    while high - low > 1:
+        mid = (low + high) // 2
+        if chain.try_call(call, m.submitter, gas=mid) is None:
+            high = mid
+        else:
+            low = mid
+    receipt = chain.send_unchecked(call, m.submitter, gas=high)
+    assert receipt["status"] == 1
+    assert len(events(m.engine, "TradeSettled", receipt)) == 10 and events(m.engine, "TradeFailed", receipt) == []

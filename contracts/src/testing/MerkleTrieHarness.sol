@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {RLPReader} from "../L1/lib/RLPReader.sol";
+import {RLPItem, RLPReader} from "../L1/lib/RLPReader.sol";
 import {MerkleTrie} from "../L1/lib/MerkleTrie.sol";
 import {SecureMerkleTrie} from "../L1/lib/SecureMerkleTrie.sol";
 import {OutputRootLib} from "../L1/lib/OutputRootLib.sol";
@@ -10,8 +10,6 @@ import {OutputRootLib} from "../L1/lib/OutputRootLib.sol";
 ///         chain that matters). `getBatch` runs many proofs in one `eth_call`, each through an
 ///         external self-call so that one proof's revert is recorded, not fatal.
 contract MerkleTrieHarness {
-    using RLPReader for RLPReader.RLPItem;
-
     /// @notice The outcome of one proof in a batch: the value, or the revert data.
     struct Outcome {
         bool ok;
@@ -95,7 +93,7 @@ contract MerkleTrieHarness {
 
     /// @notice The raw encodings of the items of the list `input` encodes.
     function rlpReadList(bytes memory input) external pure returns (bytes[] memory rawItems) {
-        RLPReader.RLPItem[] memory items = RLPReader.toRLPItem(input).readList();
+        RLPItem[] memory items = RLPReader.toRLPItem(input).readList();
         rawItems = new bytes[](items.length);
         for (uint256 i = 0; i < items.length; ++i) {
             rawItems[i] = items[i].readRawBytes();

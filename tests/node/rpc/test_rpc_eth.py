@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 import rlp
 from eth._utils.address import generate_contract_address
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
@@ -19,11 +20,13 @@ from eth_utils import keccak, to_canonical_address
 from trie import HexaryTrie
 
 from node.deposit_tx import user_deposit_source_hash
-from node.rpc import RpcLimits
+from node.errors import ExecutionTimeout
+from node.rpc import RpcLimits, execution
+from node.rlp_guard import rlp_nesting_exceeds
+from node.rpc.params import parse_call_args
 from node.vm import LantauTransactionBuilder
 from tests.node.rpc.rpc_harness import DEV, GWEI, PROBE, Node, address_bytes, selector
 
-DEV_BALANCE = 0xD3C21BCECCEDA1000000  # what genesis gives each dev account
 PROBE_HEX = PROBE["bytecode"]
 VALUE_SET_TOPIC = "0x" + keccak(text="ValueSet(address,uint256,bytes32)").hex()
 
@@ -249,6 +252,37 @@ async def test_pool_rejections_are_32000_with_the_reason(node: Node) -> None:
     assert await node.call("eth_blockNumber") == "0x1"
 
 
+def _nested_rlp_lists(depth: int) -> bytes:
+    item = b"\xc0"
+    for _ in range(depth):
+        size = len(item)
+        if size < 56:
+            item = bytes([0xC0 + size]) + item
+        else:
+            length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+            item = bytes([0xF7 + len(length)]) + length + item
+    return item
+
+
+async def test_deeply_nested_rlp_is_refused_before_decoding(node: Node) -> None:
+    """30,000 nested empty lists (98 KB, under the pool's size cap) overflow the C stack of
+    the RLP decoder; the RPC refuses them first, and the node lives on."""
+    for raw in (b"\x02" + _nested_rlp_lists(30_000), _nested_rlp_lists(30_000)):
+        error = await node.error("eth_sendRawTransaction", "0x" + raw.hex())
+        assert (error.code, error.message) == (
+            -32000, "invalid transaction encoding: RLP lists nested deeper than 16 levels")
+    assert await node.call("eth_chainId") == hex(4852)
+
+
+def test_rlp_nesting_of_real_transactions_is_shallow() -> None:
+    raw = Account.sign_transaction(
+        {"type": 1, "chainId": 4852, "nonce": 0, "to": DEV[1].address, "value": 1, "gas": 50_000, "gasPrice": GWEI,
+         "accessList": [{"address": DEV[2].address, "storageKeys": ["0x" + "00" * 32]}]}, DEV[0].private_key).raw_transaction
+    assert not rlp_nesting_exceeds(bytes(raw), 4)
+    assert rlp_nesting_exceeds(bytes(raw), 3)
+    assert not rlp_nesting_exceeds(_nested_rlp_lists(15), 16) and rlp_nesting_exceeds(_nested_rlp_lists(16), 16)
+
+
 # --- eth_call and eth_estimateGas ----------------------------------------------------------------
 
 
@@ -357,7 +391,7 @@ async def test_estimate_gas_is_enough_and_tight(node: Node) -> None:
 
 
 async def test_call_timeout_stops_the_evm_and_the_server_keeps_serving(make_node) -> None:
-    node = await make_node(RpcLimits(evm_timeout_s=0.5))
+    node = await make_node(RpcLimits(evm_timeout_s=1.0))
     probe = await node.deploy_probe()
     spin = {"to": probe, "data": call_data("spin()", [], [])}  # loops until gas runs out: 50M gas
     started = time.monotonic()
@@ -366,8 +400,19 @@ async def test_call_timeout_stops_the_evm_and_the_server_keeps_serving(make_node
     assert await node.call("eth_blockNumber") == "0x1"  # answered while the EVM runs
     assert not slow.done()
     error = await slow
-    assert (error.code, error.message) == (-32000, "execution aborted (timeout = 500ms)")
-    assert time.monotonic() - started < 3
+    assert (error.code, error.message) == (-32000, "execution aborted (timeout = 1s)")
+    assert time.monotonic() - started < 5
+
+
+async def test_the_deadline_stops_the_evm_itself(node: Node) -> None:
+    """Not only the wait ends: the worker's EVM raises at the deadline, so no thread spins on."""
+    probe = await node.deploy_probe()
+    args = parse_call_args({"to": probe, "data": call_data("spin()", [], [])})
+    started = time.monotonic()
+    with pytest.raises(ExecutionTimeout, match=r"^execution aborted \(timeout = 200ms\)$"):
+        execution.call(node.chain, node.chain.head, args, overrides={}, gas_cap=50_000_000,
+                       deadline=started + 0.2, timeout_s=0.2)
+    assert time.monotonic() - started < 1.5
 
 
 # --- proofs ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from node.errors import ConfigError
 from node.rpc import RpcContext, RpcLimits, RpcMethod, create_rpc_app
 from node.rpc.params import Param, parse_uint64
+from node.rpc.server import json_nesting_exceeds
 from tests.node.rpc.rpc_harness import DEV, InProcessBackend, Node
 
 CHAIN_ID_HEX = "0x12f4"  # 4852, the devnet's chain id
@@ -33,9 +34,21 @@ async def test_malformed_json_is_a_parse_error(node: Node) -> None:
 
 
 async def test_absurdly_nested_json_is_a_parse_error(node: Node) -> None:
+    """py-evm raises Python's recursion limit; without a depth check this body would crash
+    the process in the C JSON decoder."""
     status, answer = await node.post(b"[" * 100_000 + b"]" * 100_000)
-    assert (status, answer["error"]["code"]) == (200, -32700)
+    assert (status, answer["error"]) == (200, {"code": -32700, "message": "parse error: JSON nested deeper than 64 levels"})
     await assert_still_serving(node)
+
+
+def test_nesting_check_ignores_strings() -> None:
+    assert not json_nesting_exceeds(json.dumps({"a": "[" * 500 + '\\"{'}).encode(), 64)
+    assert not json_nesting_exceeds(json.dumps([[1]] * 1000).encode(), 3)
+    assert json_nesting_exceeds(b"[" * 5 + b"]" * 5, 4)
+    # A string holding one escaped backslash ends at its second quote.
+    assert not json_nesting_exceeds(b'["\\\\", [[]]]', 3)
+    assert json_nesting_exceeds(b'["\\\\", [[[]]]]', 3)
+    assert not json_nesting_exceeds(b'["\\"[[[[", [[]]]', 3)
 
 
 async def test_not_utf8_is_a_parse_error(node: Node) -> None:

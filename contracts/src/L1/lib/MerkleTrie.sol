@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {RLPReader} from "./RLPReader.sol";
+import {RLPItem, RLPReader} from "./RLPReader.sol";
 
 /// @title MerkleTrie
 /// @notice Verifies Merkle-Patricia trie proofs (Yellow Paper, appendix D): reads the value of
@@ -32,8 +32,6 @@ import {RLPReader} from "./RLPReader.sol";
 ///             where `get` does, so a `false` always means "present, with another value".
 ///         Values are never empty: a trie cannot hold an empty value (writing one deletes the key).
 library MerkleTrie {
-    using RLPReader for RLPReader.RLPItem;
-
     /// @notice Root of the empty trie, keccak256(rlp("")).
     bytes32 internal constant EMPTY_TRIE_ROOT = 0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421;
 
@@ -84,19 +82,19 @@ library MerkleTrie {
         }
         Cursor memory cursor;
         assembly ("memory-safe") {
-            mstore(cursor, add(key, 32))
+            mstore(cursor, mul(add(key, 32), 2)) // cursor.keyNibblePtr
         }
         cursor.keyNibbles = key.length * 2;
 
-        RLPReader.RLPItem memory node = _hashedNode(proof, 0, root);
-        if (node.length == 1 && _byteAt(node.ptr) == 0x80) {
+        RLPItem node = _hashedNode(proof, 0, root);
+        if (node.length() == 1 && _byteAt(node.ptr()) == 0x80) {
             // The empty trie's root node, rlp(""): nothing is in it.
             return _end(cursor, proof.length, false, "");
         }
         while (true) {
-            RLPReader.RLPItem[] memory items = node.readList();
+            RLPItem[] memory items = node.readList();
             Step step;
-            RLPReader.RLPItem memory next;
+            RLPItem next;
             if (items.length == BRANCH_NODE_ITEMS) (step, next) = _branchStep(items, cursor);
             else if (items.length == SHORT_NODE_ITEMS) (step, next) = _shortStep(items, cursor);
             else revert InvalidNode(cursor.index);
@@ -109,12 +107,13 @@ library MerkleTrie {
         }
     }
 
-    /// @dev Where the walk down the trie stands.
+    /// @dev Where the walk down the trie stands. Nibble addresses are byte addresses times two
+    ///      (plus one for a byte's low nibble), so a nibble string is walked like a byte string.
     struct Cursor {
-        uint256 keyPtr; //     memory address of the key's first byte
-        uint256 keyNibbles; // length of the key in nibbles
-        uint256 matched; //    nibbles of the key consumed by the path so far
-        uint256 index; //      proof element holding the current node
+        uint256 keyNibblePtr; // nibble address of the key's first nibble
+        uint256 keyNibbles; //   length of the key in nibbles
+        uint256 matched; //      nibbles of the key consumed by the path so far
+        uint256 index; //        proof element holding the current node
     }
 
     /// @dev What a node says about the key: go on to a child, here is the value, or no such key.
@@ -125,32 +124,24 @@ library MerkleTrie {
     }
 
     /// @dev A branch: the key ends here (value slot) or goes on through the child of its next nibble.
-    function _branchStep(RLPReader.RLPItem[] memory items, Cursor memory cursor)
-        private
-        pure
-        returns (Step, RLPReader.RLPItem memory)
-    {
+    function _branchStep(RLPItem[] memory items, Cursor memory cursor) private pure returns (Step, RLPItem) {
         if (cursor.matched == cursor.keyNibbles) {
-            RLPReader.RLPItem memory valueItem = items[16];
+            RLPItem valueItem = items[16];
             (, uint256 valueLength) = valueItem.stringPayload();
             return (valueLength == 0 ? Step.Absent : Step.Found, valueItem);
         }
-        RLPReader.RLPItem memory child = items[_nibbleAt(cursor.keyPtr * 2 + cursor.matched)];
+        RLPItem child = items[_nibbleAt(cursor.keyNibblePtr + cursor.matched)];
         cursor.matched += 1;
         return (Step.Descend, child);
     }
 
     /// @dev A leaf (the rest of the key must equal its path) or an extension (its path must be
     ///      a prefix of the rest of the key).
-    function _shortStep(RLPReader.RLPItem[] memory items, Cursor memory cursor)
-        private
-        pure
-        returns (Step, RLPReader.RLPItem memory)
-    {
+    function _shortStep(RLPItem[] memory items, Cursor memory cursor) private pure returns (Step, RLPItem) {
         (uint256 pathNibblePtr, uint256 pathNibbles, bool isLeaf) = _hexPrefix(items[0], cursor.index);
         uint256 remaining = cursor.keyNibbles - cursor.matched;
-        bool onPath = pathNibbles <= remaining
-            && _matches(cursor.keyPtr * 2 + cursor.matched, pathNibblePtr, pathNibbles);
+        bool onPath =
+            pathNibbles <= remaining && _matches(cursor.keyNibblePtr + cursor.matched, pathNibblePtr, pathNibbles);
         if (isLeaf) {
             if (!onPath || pathNibbles != remaining) return (Step.Absent, items[1]);
             (, uint256 valueLength) = items[1].stringPayload();
@@ -160,25 +151,25 @@ library MerkleTrie {
         if (pathNibbles == 0) revert InvalidNode(cursor.index); // an extension shares >= 1 nibble
         if (!onPath) return (Step.Absent, items[1]);
         // An extension always leads to a node: an empty or one-byte string is no reference.
-        if (!items[1].isList() && items[1].length == 1) revert InvalidNode(cursor.index);
+        if (!items[1].isList() && items[1].length() == 1) revert InvalidNode(cursor.index);
         cursor.matched += pathNibbles;
         return (Step.Descend, items[1]);
     }
 
     /// @dev Resolves a child reference: embedded (a list shorter than 32 bytes), a 32-byte hash
     ///      of the next proof element, or empty (no child: the key is absent).
-    function _follow(RLPReader.RLPItem memory ref, bytes[] memory proof, Cursor memory cursor)
+    function _follow(RLPItem ref, bytes[] memory proof, Cursor memory cursor)
         private
         pure
-        returns (bool present, RLPReader.RLPItem memory node)
+        returns (bool present, RLPItem node)
     {
         if (ref.isList()) {
-            if (ref.length >= 32) revert InvalidNode(cursor.index); // must have been hashed
+            if (ref.length() >= 32) revert InvalidNode(cursor.index); // must have been hashed
             if (cursor.index + 1 < proof.length) {
                 // Listed as its own element too: it must be exactly the embedded bytes.
                 cursor.index += 1;
                 bytes memory listed = proof[cursor.index];
-                if (listed.length != ref.length || keccak256(listed) != ref.hashRaw()) {
+                if (listed.length != ref.length() || keccak256(listed) != ref.hashRaw()) {
                     revert InvalidNodeHash(cursor.index);
                 }
             }
@@ -197,17 +188,13 @@ library MerkleTrie {
     }
 
     /// @dev Proof element `index`, checked against the hash its parent (or the root) commits to.
-    function _hashedNode(bytes[] memory proof, uint256 index, bytes32 expected)
-        private
-        pure
-        returns (RLPReader.RLPItem memory)
-    {
+    function _hashedNode(bytes[] memory proof, uint256 index, bytes32 expected) private pure returns (RLPItem) {
         bytes memory encoded = proof[index];
         if (keccak256(encoded) != expected) revert InvalidNodeHash(index);
         return RLPReader.toRLPItem(encoded);
     }
 
-    /// @dev The path ended at proof element `index`: every element must have been used.
+    /// @dev The path ended at proof element `cursor.index`: every element must have been used.
     function _end(Cursor memory cursor, uint256 proofLength, bool exists, bytes memory value)
         private
         pure
@@ -221,7 +208,7 @@ library MerkleTrie {
     ///      2/3 leaf; an odd flag means an odd number of nibbles, the first beside the flag, an
     ///      even one a zero padding nibble. Returns the nibble address of the path's first nibble,
     ///      the path's length in nibbles, and whether the node is a leaf.
-    function _hexPrefix(RLPReader.RLPItem memory encodedPath, uint256 index)
+    function _hexPrefix(RLPItem encodedPath, uint256 index)
         private
         pure
         returns (uint256 pathNibblePtr, uint256 pathNibbles, bool isLeaf)
@@ -242,22 +229,35 @@ library MerkleTrie {
         }
     }
 
-    /// @dev Whether the `count` nibbles at nibble addresses `keyNibblePtr` and `pathNibblePtr`
-    ///      are equal. A nibble address is a byte address times two (+1 for the low nibble).
-    function _matches(uint256 keyNibblePtr, uint256 pathNibblePtr, uint256 count) private pure returns (bool) {
-        for (uint256 i = 0; i < count; ++i) {
-            if (_nibbleAt(keyNibblePtr + i) != _nibbleAt(pathNibblePtr + i)) return false;
+    /// @dev Whether the `count` nibbles at nibble addresses `a` and `b` are equal. Compares up to
+    ///      63 nibbles per step: a word loaded at the nibble's byte, shifted left by a nibble when
+    ///      the address is odd, and masked to the nibbles still to compare.
+    function _matches(uint256 a, uint256 b, uint256 count) private pure returns (bool equal) {
+        assembly ("memory-safe") {
+            equal := 1
+            for {} gt(count, 0) {} {
+                let n := count
+                if gt(n, 63) { n := 63 }
+                // the top 4n bits set
+                let mask := not(sub(shl(sub(256, mul(4, n)), 1), 1))
+                let wa := and(shl(mul(4, and(a, 1)), mload(shr(1, a))), mask)
+                let wb := and(shl(mul(4, and(b, 1)), mload(shr(1, b))), mask)
+                if iszero(eq(wa, wb)) {
+                    equal := 0
+                    break
+                }
+                a := add(a, n)
+                b := add(b, n)
+                count := sub(count, n)
+            }
         }
-        return true;
     }
 
-    /// @dev The nibble at nibble address `nibblePtr` (high nibble of byte `nibblePtr / 2` when even).
+    /// @dev The nibble at nibble address `nibblePtr`.
     function _nibbleAt(uint256 nibblePtr) private pure returns (uint256 nibble) {
         assembly ("memory-safe") {
             let b := byte(0, mload(shr(1, nibblePtr)))
-            switch and(nibblePtr, 1)
-            case 0 { nibble := shr(4, b) }
-            default { nibble := and(b, 0x0f) }
+            nibble := and(shr(mul(4, iszero(and(nibblePtr, 1))), b), 0x0f)
         }
     }
 

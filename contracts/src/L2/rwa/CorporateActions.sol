@@ -102,6 +102,7 @@ contract CorporateActions is ReentrancyGuardTransient {
     error AlreadyPaid(uint256 id, address holder);
     error NothingToClaim(uint256 id, address holder);
     error CannotCloseYet(uint256 id, uint256 unpaidUnits, uint64 claimDeadline);
+    error DistributionOverpaid(uint256 id, uint256 leftWei, uint256 requiredWei);
     error NotMatured(address token, uint64 maturity, uint256 nowTimestamp);
     error HolderFrozen(address token, address holder);
     error NothingToRedeem(address token, address holder);
@@ -306,6 +307,9 @@ contract CorporateActions is ReentrancyGuardTransient {
             revert NothingToClaim(id, holder);
         }
         amountWei = Math.mulDiv(d.amountWei, units, _supplyAtRecord(d));
+        // Holds for a real RWAToken; stops a token that lies about balances from paying out of
+        // other distributions' funds.
+        if (d.paidWei + amountWei > d.amountWei) revert DistributionOverpaid(id, d.amountWei - d.paidWei, amountWei);
         isPaid[id][holder] = true;
         d.paidWei += amountWei;
         d.paidUnits += units;

@@ -16,8 +16,8 @@ import {RWAOwnable, EIP712Dynamic} from "./RWACommon.sol";
 ///
 /// Predeploy: place the runtime code at the genesis address, then either
 ///   (a) call `initialize(owner, defaultMaxAge)` in the first L2 block, or
-///   (b) let the genesis builder write storage: slot 0 `owner`, slot 2 `defaultMaxAge` (uint64,
-///       low-order bytes) and the `Initializable` slot (`INITIALIZABLE_SLOT`) = 1.
+///   (b) let the genesis builder write storage: slot 0 `owner` (address), slot 2 `defaultMaxAge`
+///       (seconds, nonzero) and the `Initializable` slot (`INITIALIZABLE_SLOT`) = 1.
 contract PriceFeed is RWAOwnable, EIP712Dynamic {
     struct PriceUpdate {
         address asset;
@@ -34,7 +34,7 @@ contract PriceFeed is RWAOwnable, EIP712Dynamic {
         keccak256("PriceUpdate(address asset,uint256 price,uint64 timestamp)");
     uint256 public constant MAX_FUTURE_SKEW = 30; // seconds
 
-    uint64 public defaultMaxAge; // seconds
+    uint256 public defaultMaxAge; // seconds (a uint64); a full slot so genesis can write it plainly
     mapping(address asset => PriceData) private _prices;
     mapping(address asset => mapping(address reporter => bool)) public isReporter;
     mapping(address asset => uint64 maxAgeSeconds) public maxAgeOf; // 0: use defaultMaxAge
@@ -114,7 +114,7 @@ contract PriceFeed is RWAOwnable, EIP712Dynamic {
 
     function maxAge(address asset) public view returns (uint64) {
         uint64 perAsset = maxAgeOf[asset];
-        return perAsset == 0 ? defaultMaxAge : perAsset;
+        return perAsset == 0 ? uint64(defaultMaxAge) : perAsset;
     }
 
     function isAuthorized(address asset, address reporter) public view returns (bool) {

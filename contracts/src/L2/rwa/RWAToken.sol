@@ -531,7 +531,7 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         private
     {
         Balance memory old = current;
-        if (lastRecord != 0 && lastRecord >= old.updatedAt && (old.value != 0)) {
+        if (lastRecord != 0 && lastRecord >= old.updatedAt && (old.value != 0 || history.length() != 0)) {
             history.push(old.updatedAt, old.value);
         }
         current.value = SafeCast.toUint208(value);

@@ -32,7 +32,10 @@ import {EIP712Dynamic} from "./RWACommon.sol";
 /// (`executeTrade`, callable only by the engine itself). With `atomic = false` a failing trade is
 /// skipped - both its legs untouched - and reported by `TradeFailed(tradeId, index, reason)`;
 /// with `atomic = true` the first failure reverts the whole batch with
-/// `BatchTradeFailed(index, tradeId, reason)`.
+/// `BatchTradeFailed(index, tradeId, reason)`. A trade that runs out of gas reverts the whole
+/// batch (`BatchOutOfGas`) in either mode, so a batch never silently skips trades for want of
+/// gas, and `eth_estimateGas` (which looks for the least gas at which the transaction succeeds)
+/// returns enough gas to settle every trade that can settle.
 ///
 /// Predeploy: no state to initialize and no owner. Place the runtime code at the genesis address.
 contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
@@ -87,6 +90,7 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
     error OnlySelf(address caller);
     error LengthMismatch(uint256 trades, uint256 sellerSignatures, uint256 buyerSignatures);
     error BatchTradeFailed(uint256 index, bytes32 tradeId, bytes reason);
+    error BatchOutOfGas(uint256 index);
     error NativeTransferFailed(address to, uint256 amountWei);
 
     receive() external payable {
@@ -143,9 +147,13 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
         }
         if (msg.value != 0) _credit(msg.sender, msg.value);
         for (uint256 i; i < n; ++i) {
+            uint256 gasBefore = gasleft();
             try this.executeTrade(trades[i], sellerSignatures[i], buyerSignatures[i], msg.sender) {
                 settled += 1;
             } catch (bytes memory reason) {
+                // Out of gas is the transaction's fault, not the trade's: fail the whole batch
+                // rather than skip a trade that would settle with more gas.
+                gasBefore;
                 bytes32 id = tradeId(trades[i]);
                 if (atomic) revert BatchTradeFailed(i, id, reason);
                 emit TradeFailed(id, i, reason);

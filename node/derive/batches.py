@@ -1,0 +1,290 @@
+"""Stage 5, the batch queue: decoded batches -> the next valid batch for the safe head.
+
+Every batch is judged against the safe head S (its L1 origin O, or none at L2 genesis) and the
+L1 blocks read so far. A verdict is one of: accept, drop (with a logged reason, for good),
+or future (kept: it may fit once more blocks are derived).
+
+On arrival (inclusion in L1 block I):
+- drop if its L1 origin is after I (no batch can know a later L1 block);
+- drop if origin + sequencing_window <= I: included after its sequencing window
+  (for a span batch, its first block's origin).
+
+Singular batch B, against S:
+- drop   B.timestamp <= S.timestamp (old: that height is already derived);
+- future B.parent_hash != S.hash (its parent is not derived yet);
+- drop   B's origin is neither O nor O + 1 (at L2 genesis: not L1 block 0);
+- drop   B's origin hash is not the hash of the L1 block read at that number;
+- drop   B.timestamp < origin.timestamp;
+- drop   B.timestamp > origin.timestamp + max_sequencer_drift, unless B has no transactions,
+         keeps S's origin and the next L1 block is newer than B (the sequencer could not move
+         on: as OP's); future while that next L1 block is not read yet;
+- accept.
+
+Span batch (node/batches.py), as OP's span batch rules, simplified:
+- drop if its last block is at or before S; if its first block is after S, its parent_check
+  must be S's hash prefix (else future); if it starts at or before S, the blocks up to S must
+  be S's chain itself (same timestamps, origins and transactions, and parent_check that of
+  the block before the span) — else drop; only the blocks after S are applied;
+- those blocks are checked in turn as singular batches would be (origin steps, timestamps,
+  drift), and the last one's origin against l1_origin_check; one bad block drops the whole
+  span. An accepted span is handed out one block at a time, each on the block before it.
+
+Batches are judged in arrival order; the first accepted one is the next block.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from typing import Mapping, Protocol
+
+from eth.abc import BlockHeaderAPI, SignedTransactionAPI
+from eth_typing import Hash32
+
+from node.batches import HASH_CHECK_LENGTH, Batch, SingularBatch, SpanBatch, SpanBatchElement, l1_origin_of_transactions
+from node.deposit_tx import is_deposit
+from node.derive.l1_source import L1BlockRef
+from node.errors import CodecError
+from node.l1_info import L1Origin
+
+log = logging.getLogger("lantau.derive")
+
+MAX_BUFFERED_BATCHES = 10_000
+
+
+class Verdict(enum.Enum):
+    ACCEPT = "accept"
+    DROP = "drop"
+    FUTURE = "future"
+
+
+class SafeChain(Protocol):
+    """What the queue reads of the L2 chain (node.chain.Chain has both)."""
+
+    def header_by_hash(self, block_hash: Hash32) -> BlockHeaderAPI: ...
+
+    def transactions(self, block_hash: Hash32) -> tuple[SignedTransactionAPI, ...]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NextBatch:
+    """A valid batch for the block after the safe head, with its L1 origin and inclusion block."""
+
+    batch: SingularBatch
+    origin: L1BlockRef
+    inclusion: L1BlockRef
+
+
+@dataclass(frozen=True, slots=True)
+class _Buffered:
+    batch: Batch
+    inclusion: L1BlockRef
+
+
+@dataclass
+class _SpanCursor:
+    """The not yet derived blocks of an accepted span batch."""
+
+    blocks: list[tuple[SpanBatchElement, L1BlockRef]]
+    inclusion: L1BlockRef
+    expected_parent_timestamp: int
+
+
+class BatchQueue:
+    def __init__(self, *, sequencing_window: int, max_sequencer_drift: int, max_buffered: int = MAX_BUFFERED_BATCHES) -> None:
+        self.sequencing_window = sequencing_window
+        self.max_sequencer_drift = max_sequencer_drift
+        self.max_buffered = max_buffered
+        self._buffer: list[_Buffered] = []
+        self._span: _SpanCursor | None = None
+
+    def __len__(self) -> int:
+        return len(self._buffer) + (len(self._span.blocks) if self._span else 0)
+
+    # --- arrival ----------------------------------------------------------------------------
+
+    def add(self, batch: Batch, inclusion: L1BlockRef) -> None:
+        first_origin = batch.l1_origin_number if isinstance(batch, SingularBatch) else batch.elements[0].l1_origin_number
+        last_origin = batch.l1_origin_number if isinstance(batch, SingularBatch) else batch.elements[-1].l1_origin_number
+        if last_origin > inclusion.number:
+            _drop(batch, inclusion, f"L1 origin {last_origin} is after its inclusion block {inclusion.number}")
+            return
+        if first_origin + self.sequencing_window <= inclusion.number:
+            _drop(batch, inclusion, f"included in L1 block {inclusion.number}, after the sequencing window of origin {first_origin}")
+            return
+        self._buffer.append(_Buffered(batch, inclusion))
+        if len(self._buffer) > self.max_buffered:
+            oldest = self._buffer.pop(0)
+            _drop(oldest.batch, oldest.inclusion, "batch buffer full: dropping the oldest future batch")
+
+    # --- the next batch -------------------------------------------------------------------------
+
+    def next_batch(
+        self,
+        safe_head: BlockHeaderAPI,
+        safe_origin: L1Origin | None,
+        l1_blocks: Mapping[int, L1BlockRef],
+        chain: SafeChain,
+    ) -> NextBatch | None:
+        """The batch for the block after `safe_head`, or None if none is valid yet."""
+        if self._span is not None:
+            taken = self._next_from_span(safe_head)
+            if taken is not None:
+                return taken
+        kept: list[_Buffered] = []
+        found: NextBatch | None = None
+        for index, item in enumerate(self._buffer):
+            if isinstance(item.batch, SingularBatch):
+                verdict, reason, origin = self._check_singular(item.batch, safe_head, safe_origin, l1_blocks)
+                if verdict is Verdict.ACCEPT:
+                    assert origin is not None
+                    found = NextBatch(item.batch, origin, item.inclusion)
+            else:
+                verdict, reason, blocks = self._check_span(item.batch, safe_head, safe_origin, l1_blocks, chain)
+                if verdict is Verdict.ACCEPT:
+                    self._span = _SpanCursor(blocks, item.inclusion, safe_head.timestamp)
+                    found = self._next_from_span(safe_head)
+            if verdict is Verdict.DROP:
+                _drop(item.batch, item.inclusion, reason)
+            elif verdict is Verdict.FUTURE:
+                kept.append(item)
+            if found is not None:
+                kept.extend(self._buffer[index + 1 :])
+                break
+        self._buffer = kept
+        return found
+
+    def _next_from_span(self, safe_head: BlockHeaderAPI) -> NextBatch | None:
+        span = self._span
+        assert span is not None
+        if not span.blocks or safe_head.timestamp != span.expected_parent_timestamp:
+            if span.blocks:
+                log.warning("abandoning the rest of a span batch: the safe head moved elsewhere")
+            self._span = None
+            return None
+        element, origin = span.blocks.pop(0)
+        span.expected_parent_timestamp = element.timestamp
+        if not span.blocks:
+            self._span = None
+        batch = SingularBatch(Hash32(safe_head.hash), element.l1_origin_number, origin.hash, element.timestamp, element.transactions)
+        return NextBatch(batch, origin, span.inclusion)
+
+    # --- the rules ------------------------------------------------------------------------------
+
+    def _check_singular(
+        self, batch: SingularBatch, safe_head: BlockHeaderAPI, safe_origin: L1Origin | None, l1_blocks: Mapping[int, L1BlockRef]
+    ) -> tuple[Verdict, str, L1BlockRef | None]:
+        if batch.timestamp <= safe_head.timestamp:
+            return Verdict.DROP, f"old: timestamp {batch.timestamp} is not after the safe head's {safe_head.timestamp}", None
+        if batch.parent_hash != safe_head.hash:
+            return Verdict.FUTURE, "parent not derived yet", None
+        verdict, reason, origin = self._check_block(
+            batch.timestamp, batch.l1_origin_number, len(batch.transactions) == 0, safe_head.timestamp,
+            safe_origin.number if safe_origin else None, l1_blocks,
+        )
+        if verdict is not Verdict.ACCEPT:
+            return verdict, reason, None
+        assert origin is not None
+        if origin.hash != batch.l1_origin_hash:
+            return Verdict.DROP, f"L1 origin hash does not match L1 block {origin.number}", None
+        return Verdict.ACCEPT, "", origin
+
+    def _check_block(
+        self,
+        timestamp: int,
+        origin_number: int,
+        empty: bool,
+        parent_timestamp: int,
+        parent_origin_number: int | None,
+        l1_blocks: Mapping[int, L1BlockRef],
+    ) -> tuple[Verdict, str, L1BlockRef | None]:
+        """The rules every derived block obeys, whichever batch it comes from."""
+        allowed = (0,) if parent_origin_number is None else (parent_origin_number, parent_origin_number + 1)
+        if origin_number not in allowed:
+            return Verdict.DROP, f"L1 origin {origin_number} is not one of {allowed} (the parent's or the next)", None
+        if timestamp <= parent_timestamp:
+            return Verdict.DROP, f"timestamp {timestamp} is not after the parent's {parent_timestamp}", None
+        origin = l1_blocks.get(origin_number)
+        if origin is None:
+            return Verdict.DROP, f"L1 origin {origin_number} has not been read", None
+        if timestamp < origin.timestamp:
+            return Verdict.DROP, f"timestamp {timestamp} is before its L1 origin's {origin.timestamp}", None
+        if timestamp > origin.timestamp + self.max_sequencer_drift:
+            if not empty:
+                return Verdict.DROP, f"timestamp {timestamp} beyond the sequencer drift of its L1 origin (and not empty)", None
+            if origin_number == parent_origin_number:
+                next_origin = l1_blocks.get(origin_number + 1)
+                if next_origin is None:
+                    return Verdict.FUTURE, "beyond the drift: waiting for the next L1 block to judge", None
+                if timestamp >= next_origin.timestamp:
+                    return Verdict.DROP, "beyond the drift while the next L1 origin was available", None
+            else:
+                return Verdict.DROP, "beyond the sequencer drift of a new L1 origin", None
+        return Verdict.ACCEPT, "", origin
+
+    def _check_span(
+        self,
+        span: SpanBatch,
+        safe_head: BlockHeaderAPI,
+        safe_origin: L1Origin | None,
+        l1_blocks: Mapping[int, L1BlockRef],
+        chain: SafeChain,
+    ) -> tuple[Verdict, str, list[tuple[SpanBatchElement, L1BlockRef]]]:
+        elements = span.elements
+        if elements[-1].timestamp <= safe_head.timestamp:
+            return Verdict.DROP, "old: the whole span is at or before the safe head", []
+        overlap = sum(1 for e in elements if e.timestamp <= safe_head.timestamp)
+        if overlap == 0:
+            if span.parent_check != safe_head.hash[:HASH_CHECK_LENGTH]:
+                return Verdict.FUTURE, "parent not derived yet", []
+        else:
+            reason = _overlap_mismatch(span, overlap, safe_head, chain)
+            if reason:
+                return Verdict.DROP, reason, []
+        blocks: list[tuple[SpanBatchElement, L1BlockRef]] = []
+        parent_timestamp = safe_head.timestamp
+        parent_origin = safe_origin.number if safe_origin else None
+        for index, element in enumerate(elements[overlap:], start=overlap):
+            verdict, reason, origin = self._check_block(
+                element.timestamp, element.l1_origin_number, not element.transactions, parent_timestamp, parent_origin, l1_blocks
+            )
+            if verdict is not Verdict.ACCEPT:
+                return verdict, f"span block {index}: {reason}", []
+            assert origin is not None
+            blocks.append((element, origin))
+            parent_timestamp, parent_origin = element.timestamp, element.l1_origin_number
+        if blocks[-1][1].hash[:HASH_CHECK_LENGTH] != span.l1_origin_check:
+            return Verdict.DROP, "l1_origin_check does not match the last block's L1 origin", []
+        return Verdict.ACCEPT, "", blocks
+
+
+def _overlap_mismatch(span: SpanBatch, overlap: int, safe_head: BlockHeaderAPI, chain: SafeChain) -> str | None:
+    """Why the span's first `overlap` blocks are not the safe chain's last ones (None if they are)."""
+    headers = [safe_head]
+    while len(headers) < overlap:
+        if headers[-1].block_number == 0:
+            return "span batch starts before L2 genesis"
+        headers.append(chain.header_by_hash(headers[-1].parent_hash))
+    headers.reverse()
+    if headers[0].block_number == 0 or headers[0].parent_hash[:HASH_CHECK_LENGTH] != span.parent_check:
+        return "span batch overlaps the safe chain but its parent_check does not match"
+    for element, header in zip(span.elements[:overlap], headers):
+        transactions = chain.transactions(Hash32(header.hash))
+        try:
+            origin = l1_origin_of_transactions(transactions, header.block_number)
+        except CodecError:
+            return f"safe block {header.block_number} has no L1-info deposit"
+        raws = tuple(tx.encode() for tx in transactions if not is_deposit(tx))
+        if (element.timestamp, element.l1_origin_number, element.transactions) != (header.timestamp, origin.number, raws):
+            return f"span batch disagrees with safe block {header.block_number}"
+    return None
+
+
+def _drop(batch: Batch, inclusion: L1BlockRef, reason: str) -> None:
+    if isinstance(batch, SingularBatch):
+        what = {"batch": "singular", "timestamp": batch.timestamp, "l1_origin": batch.l1_origin_number}
+    else:
+        what = {"batch": "span", "timestamp": batch.elements[0].timestamp, "blocks": len(batch.elements)}
+    log.warning("dropping batch: %s", reason, extra={**what, "l1_inclusion": inclusion.number})
+

@@ -1,0 +1,126 @@
+"""Stage 4, the channel bank: frames -> complete channels (the OP Stack's Canyon rules).
+
+- A channel opens at the L1 block where its first frame (by arrival) was read; every frame
+  must arrive by L1 block `open + channel_timeout`, or the channel is dropped.
+- Frames of one channel may arrive in any order and across L1 blocks; they are assembled by
+  frame number. A frame is dropped (with a logged reason) when: its number was already seen
+  (duplicate); it is a second last frame; the channel is closed and its number is past the
+  last frame; its channel has timed out. A last frame drops already-received frames numbered
+  after it.
+- A channel is ready when it has its last frame and every frame before it. Channels are read
+  in the order they opened, and only the first: a later channel that is ready waits for the
+  first to be read or to time out.
+- The bank holds at most `max_size` bytes (frame data + 200 per frame, as OP's); past that,
+  the oldest channels are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from node.channels import Frame
+from node.derive.l1_source import L1BlockRef
+
+log = logging.getLogger("lantau.derive")
+
+#: OP's MaxChannelBankSize and per-frame accounting overhead.
+MAX_CHANNEL_BANK_SIZE = 100_000_000
+FRAME_ACCOUNTING_OVERHEAD = 200
+
+
+@dataclass
+class _Channel:
+    channel_id: bytes
+    open_block: L1BlockRef
+    frames: dict[int, bytes] = field(default_factory=dict)
+    last_frame: int | None = None
+    size: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.last_frame is not None and len(self.frames) == self.last_frame + 1
+
+    def data(self) -> bytes:
+        return b"".join(self.frames[i] for i in range(len(self.frames)))
+
+
+class ChannelBank:
+    def __init__(self, channel_timeout: int, max_size: int = MAX_CHANNEL_BANK_SIZE) -> None:
+        self.channel_timeout = channel_timeout
+        self.max_size = max_size
+        self._channels: "OrderedDict[bytes, _Channel]" = OrderedDict()  # in order of opening
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def __len__(self) -> int:
+        return len(self._channels)
+
+    def _timed_out(self, channel: _Channel, current: L1BlockRef) -> bool:
+        return channel.open_block.number + self.channel_timeout < current.number
+
+    def add_frame(self, frame: Frame, current: L1BlockRef) -> None:
+        """Take a frame read from L1 block `current`."""
+        channel = self._channels.get(frame.channel_id)
+        if channel is None:
+            channel = _Channel(frame.channel_id, current)
+            self._channels[frame.channel_id] = channel
+        reason = self._refusal(channel, frame, current)
+        if reason is not None:
+            log.warning(
+                "dropping frame: %s", reason,
+                extra={"channel": frame.channel_id.hex(), "frame": frame.number, "l1_block": current.number},
+            )
+            return
+        if frame.is_last:
+            channel.last_frame = frame.number
+            for number in [n for n in channel.frames if n > frame.number]:
+                self._account(channel, -(len(channel.frames.pop(number)) + FRAME_ACCOUNTING_OVERHEAD))
+        channel.frames[frame.number] = frame.data
+        self._account(channel, len(frame.data) + FRAME_ACCOUNTING_OVERHEAD)
+        self._prune()
+
+    def _refusal(self, channel: _Channel, frame: Frame, current: L1BlockRef) -> str | None:
+        if self._timed_out(channel, current):
+            return "channel timed out"
+        if frame.number in channel.frames:
+            return "duplicate frame"
+        if channel.last_frame is not None:
+            if frame.is_last:
+                return "second last frame for a closed channel"
+            if frame.number > channel.last_frame:
+                return "frame after the channel's last frame"
+        return None
+
+    def _account(self, channel: _Channel, delta: int) -> None:
+        channel.size += delta
+        self._size += delta
+
+    def _prune(self) -> None:
+        while self._size > self.max_size and self._channels:
+            channel_id, channel = self._channels.popitem(last=False)
+            self._size -= channel.size
+            log.warning("channel bank full: dropping oldest channel", extra={"channel": channel_id.hex()})
+
+    def read(self, current: L1BlockRef) -> bytes | None:
+        """The data of the first channel if it is complete; drops it first if it timed out."""
+        while self._channels:
+            channel_id, channel = next(iter(self._channels.items()))
+            if self._timed_out(channel, current):
+                del self._channels[channel_id]
+                self._size -= channel.size
+                log.warning(
+                    "dropping channel: timed out",
+                    extra={"channel": channel_id.hex(), "opened_at": channel.open_block.number, "l1_block": current.number},
+                )
+                continue
+            if not channel.ready:
+                return None
+            del self._channels[channel_id]
+            self._size -= channel.size
+            return channel.data()
+        return None

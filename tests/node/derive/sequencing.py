@@ -1,0 +1,96 @@
+"""The sequencer's side, for pure end-to-end derivation tests: blocks built with the
+sequencer's own origin rules, transfers signed by the dev accounts, and a batcher that turns
+blocks into inbox transactions with the codec."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from eth_account import Account
+from eth_utils import keccak, to_canonical_address
+
+from genesis.config import GenesisConfig
+from genesis.dev_accounts import dev_accounts
+from genesis.predeploys import SEQUENCER_FEE_VAULT
+from node.chain import BlockAttributes, BuiltBlock, Chain
+from node.channels import ChannelBuilder, Compression, encode_batcher_tx_data
+from node.derive.config import RollupDerivationConfig
+from node.vm import LantauVM
+from sequencer.l1_origin import plan_next_block
+from tests.node.derive.l1_history import BATCH_INBOX, BATCHER, L1History, SentTransaction, batcher_tx
+
+GENESIS = GenesisConfig.load()
+ACCOUNTS = dev_accounts()
+
+
+def config(**overrides: int) -> RollupDerivationConfig:
+    values = dict(sequencing_window=8, channel_timeout=4, max_sequencer_drift=600)
+    values.update(overrides)
+    return RollupDerivationConfig(batch_inbox=BATCH_INBOX, batcher_address=BATCHER, **values)
+
+
+@dataclass
+class Wallets:
+    """Random transfers between the ten dev accounts, with nonces tracked."""
+
+    rng: random.Random = field(default_factory=lambda: random.Random(4852))
+    nonces: dict[int, int] = field(default_factory=dict)
+
+    def transfer(self, *, legacy: bool = False) -> bytes:
+        sender = self.rng.randrange(len(ACCOUNTS))
+        nonce = self.nonces.get(sender, 0)
+        self.nonces[sender] = nonce + 1
+        tx = {"to": ACCOUNTS[self.rng.randrange(len(ACCOUNTS))].address, "value": self.rng.randrange(1, 10**18),
+              "gas": 21_000, "nonce": nonce, "chainId": GENESIS.chain_id}
+        if legacy:
+            tx["gasPrice"] = 2 * 10**9
+        else:
+            tx.update(type=2, maxFeePerGas=3 * 10**9, maxPriorityFeePerGas=self.rng.randrange(1, 10**6))
+        return bytes(Account.sign_transaction(tx, ACCOUNTS[sender].private_key).raw_transaction)
+
+
+def sequence_block(chain: Chain, l1: L1History, now: int, raw_txs: list[bytes] = ()) -> BuiltBlock:
+    """One block as sequencer/block_producer.py builds it (timestamp, origin, attributes)."""
+    head = chain.head
+    timestamp = max(now, head.timestamp + 1)
+    plan = plan_next_block(chain, head, timestamp, l1)
+    timestamp = max(timestamp, plan.parent.timestamp + 1, plan.origin.timestamp)
+    attributes = BlockAttributes(
+        timestamp=timestamp, fee_recipient=SEQUENCER_FEE_VAULT, prev_randao=keccak(plan.parent.hash),
+        gas_limit=plan.parent.gas_limit, forced_transactions=plan.forced_transactions,
+    )
+    builder = LantauVM.get_transaction_builder()
+    built = chain.build_block(plan.parent, attributes, [builder.decode(raw) for raw in raw_txs])
+    assert not built.rejected, built.rejected
+    return built
+
+
+@dataclass
+class Batcher:
+    """Posts blocks as channels: one channel per `post`, frames `frames_per_tx` to a tx."""
+
+    compression: Compression = Compression.ZLIB
+    span_batches: bool = False
+    max_frame_data: int = 2_000
+    frames_per_tx: int = 1
+    channel_count: int = 0
+
+    def post(self, blocks: list) -> list[SentTransaction]:
+        self.channel_count += 1
+        builder = ChannelBuilder(
+            channel_id=keccak(b"channel" + self.channel_count.to_bytes(4, "big"))[:16], chain_id=GENESIS.chain_id,
+            compression=self.compression, span_batches=self.span_batches, target_size=10**9,
+            max_frame_data=self.max_frame_data,
+        )
+        for block in blocks:
+            builder.add_block(block)
+        frames = builder.frames()
+        return [
+            batcher_tx(encode_batcher_tx_data(frames[i : i + self.frames_per_tx]))
+            for i in range(0, len(frames), self.frames_per_tx)
+        ]
+
+
+def recipient_balance(chain: Chain, address: bytes) -> int:
+    return chain.state_at(chain.head).get_balance(to_canonical_address(address))

@@ -1,0 +1,301 @@
+"""Channels, frames and the batcher's channel builder (node/channels.py)."""
+
+from __future__ import annotations
+
+import random
+import zlib
+
+import brotli
+import pytest
+import rlp
+from eth_account import Account
+from eth_utils import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from genesis.config import GenesisConfig
+from genesis.dev_accounts import dev_accounts
+from node.batches import SingularBatch, SpanBatch, decode_batch, encode_batch
+from node.channels import (
+    BROTLI_CHANNEL_PREFIX,
+    FRAME_OVERHEAD,
+    MAX_FRAME_DATA,
+    ChannelBuilder,
+    Compression,
+    Frame,
+    compression_of,
+    decode_batcher_tx_data,
+    decode_channel,
+    encode_batcher_tx_data,
+    encode_channel,
+    read_channel,
+    split_channel,
+)
+from node.errors import (
+    ChannelClosed,
+    ChannelFull,
+    ChannelTooLarge,
+    CorruptChannel,
+    EmptyBatcherTransaction,
+    FrameTooLarge,
+    InvalidChannelFraming,
+    InvalidFrameFlag,
+    MalformedBatcherTransaction,
+    NoFrames,
+    TruncatedFrame,
+    UnencodableBatch,
+    UnknownChannelCompression,
+    UnknownDerivationVersion,
+)
+
+CHAIN_ID = GenesisConfig.load().chain_id
+ACCOUNTS = dev_accounts()
+CHANNEL_ID = bytes(range(0x11, 0x21))
+
+
+# --- frames and batcher transactions -------------------------------------------------------------
+
+
+def test_frame_layout_by_hand() -> None:
+    frame = Frame(CHANNEL_ID, 0x0102, b"abc", True)
+    expected = CHANNEL_ID + b"\x01\x02" + b"\x00\x00\x00\x03" + b"abc" + b"\x01"
+    assert frame.encode() == expected
+    assert len(expected) == FRAME_OVERHEAD + 3
+
+
+def test_batcher_tx_data_layout_by_hand() -> None:
+    frames = [Frame(CHANNEL_ID, 0, b"ab", False), Frame(CHANNEL_ID, 1, b"", True)]
+    expected = (
+        b"\x00"
+        + CHANNEL_ID + b"\x00\x00" + b"\x00\x00\x00\x02" + b"ab" + b"\x00"
+        + CHANNEL_ID + b"\x00\x01" + b"\x00\x00\x00\x00" + b"\x01"
+    )
+    assert encode_batcher_tx_data(frames) == expected
+    assert decode_batcher_tx_data(expected) == frames
+
+
+GOOD_FRAME = Frame(CHANNEL_ID, 0, b"abc", False).encode()
+
+
+@pytest.mark.parametrize(
+    "data, error",
+    [
+        (b"", EmptyBatcherTransaction),
+        (b"\x01" + GOOD_FRAME, UnknownDerivationVersion),
+        (b"\x00", NoFrames),
+        (b"\x00" + GOOD_FRAME[:20], TruncatedFrame),  # header cut
+        (b"\x00" + GOOD_FRAME[:-1], TruncatedFrame),  # no is_last byte
+        (b"\x00" + GOOD_FRAME[:-2], TruncatedFrame),  # data shorter than announced
+        (b"\x00" + GOOD_FRAME[:-1] + b"\x02", InvalidFrameFlag),
+        (b"\x00" + CHANNEL_ID + b"\x00\x00" + (MAX_FRAME_DATA + 1).to_bytes(4, "big"), FrameTooLarge),
+        (b"\x00" + GOOD_FRAME + GOOD_FRAME[:-1] + b"\xff", InvalidFrameFlag),  # all or nothing
+        (b"\x00" + GOOD_FRAME + b"\x00", TruncatedFrame),  # a stray byte after the last frame
+    ],
+)
+def test_malformed_batcher_transactions(data: bytes, error: type) -> None:
+    with pytest.raises(error) as raised:
+        decode_batcher_tx_data(data)
+    assert isinstance(raised.value, MalformedBatcherTransaction)
+
+
+def test_split_channel_cuts_exact_chunks_and_marks_the_last() -> None:
+    frames = split_channel(CHANNEL_ID, bytes(range(250)), 100)
+    assert [(f.number, len(f.data), f.is_last) for f in frames] == [(0, 100, False), (1, 100, False), (2, 50, True)]
+    assert b"".join(f.data for f in frames) == bytes(range(250))
+    assert split_channel(CHANNEL_ID, b"", 100) == [Frame(CHANNEL_ID, 0, b"", True)]
+    with pytest.raises(ValueError, match="at most 65536"):
+        split_channel(CHANNEL_ID, bytes(65_537), 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    frames=st.lists(
+        st.builds(Frame, st.binary(min_size=16, max_size=16), st.integers(0, 0xFFFF), st.binary(max_size=300), st.booleans()),
+        min_size=1, max_size=5,
+    )
+)
+def test_batcher_tx_data_round_trip(frames: list[Frame]) -> None:
+    assert decode_batcher_tx_data(encode_batcher_tx_data(frames)) == frames
+
+
+# --- channels ------------------------------------------------------------------------------------
+
+
+def test_channel_is_a_compressed_concatenation_of_rlp_byte_strings() -> None:
+    batches = [b"\x00first", b"\x00second"]
+    zlib_channel = encode_channel(batches, Compression.ZLIB)
+    assert zlib_channel[0] == 0x78 and compression_of(zlib_channel) is Compression.ZLIB
+    assert zlib.decompress(zlib_channel) == rlp.encode(b"\x00first") + rlp.encode(b"\x00second")
+    brotli_channel = encode_channel(batches, Compression.BROTLI)
+    assert brotli_channel[0] == BROTLI_CHANNEL_PREFIX and compression_of(brotli_channel) is Compression.BROTLI
+    assert brotli.decompress(brotli_channel[1:]) == rlp.encode(b"\x00first") + rlp.encode(b"\x00second")
+    assert decode_channel(zlib_channel) == decode_channel(brotli_channel) == batches
+
+
+def test_channel_compression_is_told_by_the_first_byte() -> None:
+    with pytest.raises(UnknownChannelCompression):
+        decode_channel(b"")
+    with pytest.raises(UnknownChannelCompression, match="0x02"):
+        decode_channel(b"\x02" + brotli.compress(b"x"))
+
+
+def test_corrupt_and_truncated_channels() -> None:
+    channel = encode_channel([b"\x00" + bytes(1000)], Compression.ZLIB)
+    with pytest.raises(CorruptChannel):
+        decode_channel(b"\x78\x9c" + b"\xff" * 20)
+    with pytest.raises(CorruptChannel, match="ends early"):
+        decode_channel(channel[:-6])
+    brotli_channel = encode_channel([b"\x00" + bytes(1000)], Compression.BROTLI)
+    with pytest.raises(CorruptChannel):
+        decode_channel(brotli_channel[:-2])
+    with pytest.raises(CorruptChannel):
+        decode_channel(b"\x01\xff\xff\xff\xff")
+
+
+@pytest.mark.parametrize("compression", list(Compression))
+def test_zip_bomb_stops_at_the_limit_and_keeps_the_batches_inside_it(compression: Compression) -> None:
+    """20 MB of one batch after a small one compresses to a few KB; reading stops at 10 MB."""
+    small, bomb = b"\x00small", b"\x00" + bytes(20_000_000)
+    channel = encode_channel([small, bomb], compression)
+    assert len(channel) < 50_000
+    with pytest.raises(ChannelTooLarge):
+        decode_channel(channel)
+    contents = read_channel(channel)
+    assert contents.batches == (small,) and isinstance(contents.error, ChannelTooLarge)
+    assert decode_channel(encode_channel([small, bomb], compression), max_decompressed_size=30_000_000) == [small, bomb]
+
+
+def test_channel_framing_must_be_rlp_byte_strings() -> None:
+    with pytest.raises(InvalidChannelFraming, match="RLP list"):
+        decode_channel(zlib.compress(rlp.encode(b"\x00ok") + rlp.encode([b"x"])))
+    contents = read_channel(zlib.compress(rlp.encode(b"\x00ok") + b"\x81\x05"))  # non-canonical prefix
+    assert contents.batches == (b"\x00ok",) and isinstance(contents.error, InvalidChannelFraming)
+    contents = read_channel(zlib.compress(rlp.encode(b"\x00ok") + b"\xb8"))  # cut
+    assert contents.batches == (b"\x00ok",) and isinstance(contents.error, InvalidChannelFraming)
+
+
+def test_bytes_after_the_compressed_stream_are_ignored() -> None:
+    assert decode_channel(encode_channel([b"\x00a"], Compression.ZLIB) + b"junk") == [b"\x00a"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(batches=st.lists(st.binary(min_size=1, max_size=500), max_size=6), compression=st.sampled_from(list(Compression)))
+def test_channel_round_trip(batches: list[bytes], compression: Compression) -> None:
+    assert decode_channel(encode_channel(batches, compression)) == batches
+
+
+# --- the channel builder ---------------------------------------------------------------------------
+
+
+def transfers(count: int, seed: int = 852) -> list[bytes]:
+    """`count` EIP-1559 transfers between the dev accounts, nonces in order, random amounts/tips."""
+    rng = random.Random(seed)
+    nonces = [0] * len(ACCOUNTS)
+    raws = []
+    for _ in range(count):
+        sender = rng.randrange(len(ACCOUNTS))
+        tx = {"to": ACCOUNTS[rng.randrange(len(ACCOUNTS))].address, "value": rng.randrange(1, 10**20), "gas": 21_000,
+              "maxFeePerGas": 3 * 10**9, "maxPriorityFeePerGas": rng.randrange(1, 2 * 10**9), "nonce": nonces[sender],
+              "chainId": CHAIN_ID, "type": 2}
+        nonces[sender] += 1
+        raws.append(bytes(Account.sign_transaction(tx, ACCOUNTS[sender].private_key).raw_transaction))
+    return raws
+
+
+TRANSFERS = transfers(500)
+
+
+def blocks_of(raws: list[bytes], per_block: int = 5) -> list[SingularBatch]:
+    """Consecutive singular batches, 2 s apart, a new L1 origin every 6 blocks."""
+    batches, parent = [], keccak(b"genesis")
+    for i in range(0, len(raws), per_block):
+        n = i // per_block
+        batches.append(SingularBatch(parent, 100 + n // 6, keccak(b"l1-%d" % (100 + n // 6)), 10_000 + 2 * n, tuple(raws[i : i + per_block])))
+        parent = keccak(b"l2-%d" % n)
+    return batches
+
+
+@pytest.mark.parametrize("compression", list(Compression))
+@pytest.mark.parametrize("span", [False, True])
+def test_builder_frames_decode_back_to_its_batches(compression: Compression, span: bool) -> None:
+    batches = blocks_of(TRANSFERS[:60])
+    builder = ChannelBuilder(CHANNEL_ID, CHAIN_ID, compression, span, target_size=10**6, max_frame_data=1_000)
+    for batch in batches:
+        builder.add_batch(batch, starts_epoch=True)
+    frames = builder.frames()
+    assert builder.closed and not builder.is_full
+    assert all(len(f.data) <= 1_000 for f in frames) and frames[-1].is_last
+    decoded = decode_batcher_tx_data(encode_batcher_tx_data(frames))
+    channel = b"".join(f.data for f in decoded)
+    assert len(channel) == builder.compressed_size
+    payloads = [decode_batch(p, chain_id=CHAIN_ID) for p in decode_channel(channel)]
+    if span:
+        assert payloads == [SpanBatch.from_singular_batches(batches, chain_id=CHAIN_ID, starts_epoch=True)]
+    else:
+        assert payloads == batches
+
+
+@pytest.mark.parametrize("span", [False, True])
+def test_builder_closes_once_the_compressed_size_reaches_the_target(span: bool) -> None:
+    builder = ChannelBuilder(CHANNEL_ID, CHAIN_ID, Compression.ZLIB, span, target_size=5_000)
+    added = 0
+    for batch in blocks_of(TRANSFERS):
+        if builder.closed:
+            break
+        builder.add_batch(batch)
+        added += 1
+    assert builder.is_full
+    # closed by the block that crossed the target: without it, the channel was below the target
+    assert builder.compressed_size >= 5_000
+    smaller = ChannelBuilder(CHANNEL_ID, CHAIN_ID, Compression.ZLIB, span, target_size=10**9)
+    for batch in blocks_of(TRANSFERS)[: added - 1]:
+        smaller.add_batch(batch)
+    assert smaller.compressed_size < 5_000
+    with pytest.raises(ChannelClosed):
+        builder.add_batch(blocks_of(TRANSFERS)[added])
+
+
+def test_builder_refuses_what_would_pass_the_decompressed_limit_and_keeps_what_it_has() -> None:
+    batches = blocks_of(TRANSFERS[:20])
+    builder = ChannelBuilder(CHANNEL_ID, CHAIN_ID, max_decompressed_size=len(rlp.encode(encode_batch(batches[0]))) + 10)
+    builder.add_batch(batches[0])
+    with pytest.raises(ChannelFull):
+        builder.add_batch(batches[1])
+    assert builder.batches == (batches[0],) and not builder.closed
+
+
+def test_builder_refuses_a_span_that_does_not_follow_and_a_foreign_transaction() -> None:
+    batches = blocks_of(TRANSFERS[:20])
+    builder = ChannelBuilder(CHANNEL_ID, CHAIN_ID, span_batches=True)
+    builder.add_batch(batches[1])
+    with pytest.raises(UnencodableBatch):
+        builder.add_batch(batches[0])  # goes back in time
+    other_chain = bytes(Account.sign_transaction(
+        {"to": ACCOUNTS[1].address, "value": 1, "gas": 21_000, "gasPrice": 10**9, "nonce": 0, "chainId": 1},
+        ACCOUNTS[0].private_key,
+    ).raw_transaction)
+    foreign = SingularBatch(keccak(b"p"), 200, keccak(b"o"), 20_000, (other_chain,))
+    with pytest.raises(UnencodableBatch, match="signed for chain 1"):
+        ChannelBuilder(CHANNEL_ID, CHAIN_ID).add_batch(foreign)
+
+
+def test_size_of_500_transfers_singular_vs_span_zlib_vs_brotli() -> None:
+    """Bytes per transaction on L1 for 500 EIP-1559 transfers in 100 blocks of 5."""
+    batches = blocks_of(TRANSFERS)
+    raw = sum(len(tx) for tx in TRANSFERS)
+    sizes = {}
+    for span in (False, True):
+        for compression in Compression:
+            builder = ChannelBuilder(CHANNEL_ID, CHAIN_ID, compression, span, target_size=10**9)
+            for batch in batches:
+                builder.add_batch(batch)
+            sizes[("span" if span else "singular", compression.value)] = builder.compressed_size
+            sizes[("span" if span else "singular", "none")] = len(builder.rlp_batches())
+    print(f"\n500 transfers, raw transactions {raw / 500:.1f} B/tx")
+    for (kind, compression), size in sorted(sizes.items()):
+        print(f"  {kind:8} {compression:6} {size:7d} B  {size / 500:6.1f} B/tx")
+    assert sizes[("span", "none")] < sizes[("singular", "none")]
+    assert sizes[("span", "zlib")] < sizes[("singular", "zlib")]
+    assert sizes[("span", "brotli")] < sizes[("singular", "brotli")]
+    assert sizes[("singular", "brotli")] < sizes[("singular", "zlib")]
+    assert sizes[("span", "brotli")] < 0.9 * sizes[("singular", "zlib")]

@@ -1,0 +1,132 @@
+"""A semi-annual coupon paid to many holders (LANTAU_RWA_COUPON_HOLDERS, default 500) from a
+record-date snapshot.
+
+Rounding rule under test (CorporateActions NatSpec): holder h with record balance b_h of record
+supply S receives floor(coupon * b_h / S); the remainder coupon - sum(paid) goes to the issuer
+when the distribution closes, so paid + remainder == coupon. The coupon itself is computed by
+hand: S * faceValue(1 HKD) * 4.05% / 2 payments a year, floored, i.e. S * 40_500 // 2_000_000
+wei for an 18-decimal token.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+from tests.rwa.rwa_chain import COUPON, DAY, GREEN_BOND, HKD, YEAR, Chain, RWASystem, events
+
+HOLDERS = int(os.environ.get("LANTAU_RWA_COUPON_HOLDERS", "500"))
+SEED = 405
+MINT_CHUNK = 100
+PUSH_CHUNK = 100
+CLAIMERS = 10  # the first holders claim themselves; the rest are pushed
+
+
+def test_coupon_to_many_holders_is_exact_and_follows_the_record_date(chain: Chain, rwa: RWASystem) -> None:
+    rng = random.Random(SEED)
+    issuer = chain.new_address("coupon issuer", fund_wei=10**27)
+    agent = chain.new_address("coupon agent", fund_wei=10**21)
+    holders = [chain.new_address(f"coupon holder {i}") for i in range(HOLDERS)]  # no HKD: pushes create them
+    latecomer = chain.new_address("bought after the record date")
+    rwa.register([*holders, latecomer])
+    now = chain.now()
+    bond = rwa.create_asset(
+        issuer=issuer, agents=[agent], name="Green Bond 4.05% semi-annual", symbol="GB405S", asset_class=GREEN_BOND,
+        bond=(HKD, 40_500, 2, now + YEAR, [now + YEAR // 2, now + YEAR]),
+    )
+    t, actions = bond.functions, rwa.actions.functions
+    # Odd balances down to the last wei, so that the floors really round.
+    amounts = [rng.randint(1, 5_000_000) * 10**18 + rng.randint(0, 10**18 - 1) for _ in holders]
+    for i in range(0, HOLDERS, MINT_CHUNK):
+        chain.send(t.batchMint(holders[i : i + MINT_CHUNK], amounts[i : i + MINT_CHUNK]), agent)
+    supply = sum(amounts)
+    assert t.totalSupply().call() == supply and t.holderCount().call() == HOLDERS
+
+    coupon = actions.couponDue(bond.address).call()
+    assert coupon == supply * 40_500 // 2_000_000
+    record = chain.now() + 60
+    pay = record + 60
+    receipt = chain.send(
+        actions.announceDistribution(bond.address, COUPON, record, pay, pay + 30 * DAY), issuer, value=coupon
+    )
+    (announced,) = events(rwa.actions, "DistributionAnnounced", receipt)
+    distribution = announced["id"]
+    assert actions.couponDue(bond.address).call() == coupon
+
+    # After the record date: holder 0 sells everything to holder 1, holder 2 sells half to a
+    # latecomer. Neither changes who is paid.
+    chain.advance(record + 1 - chain.now())
+    chain.send(t.transfer(holders[1], amounts[0]), _funded(chain, holders[0]))
+    chain.send(t.transfer(latecomer, amounts[2] // 2), _funded(chain, holders[2]))
+    assert t.balanceOf(holders[0]).call() == 0
+    assert t.balanceOfAt(holders[0], record).call() == amounts[0]
+    assert t.totalSupplyAt(record).call() == supply
+
+    expected = [coupon * a // supply for a in amounts]
+    chain.advance(pay - chain.now())
+    for h in holders[:CLAIMERS]:
+        _funded(chain, h)  # claimers pay their own gas
+    before = {h: chain.balance(h) for h in holders}
+    received: dict[str, int] = {}
+    for h in holders[:CLAIMERS]:
+        assert actions.entitlement(distribution, h).call() == expected[holders.index(h)]
+        receipt = chain.send(actions.claim(distribution), h)
+        received[h] = chain.balance(h) - before[h] + receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    gas_pushed = 0
+    for i in range(CLAIMERS, HOLDERS, PUSH_CHUNK):
+        chunk = holders[i : i + PUSH_CHUNK]
+        receipt = chain.send(actions.pushPayments(distribution, [*chunk, latecomer, holders[0]]), agent)
+        gas_pushed += receipt["gasUsed"]
+    print(f"\ngas: CorporateActions.pushPayments per holder (new accounts) = {gas_pushed // (HOLDERS - CLAIMERS)}")
+    for h in holders[CLAIMERS:]:
+        received[h] = chain.balance(h) - before[h]
+
+    assert [received[h] for h in holders] == expected
+    assert chain.balance(latecomer) == 0
+    paid = sum(expected)
+    remainder = coupon - paid
+    assert 0 < remainder < HOLDERS  # the floors lost something, less than 1 wei per holder
+    assert rwa.actions.functions.distribution(distribution).call()[10] == paid  # paidWei
+
+    issuer_before = chain.balance(issuer)
+    receipt = chain.send(actions.closeDistribution(distribution), agent)
+    (closed,) = events(rwa.actions, "DistributionClosed", receipt)
+    assert (closed["paidWei"], closed["remainderWei"]) == (paid, remainder)
+    assert chain.balance(issuer) - issuer_before == remainder
+    assert paid + remainder == coupon
+    assert chain.revert_of(actions.claim(distribution), holders[0]).name == "DistributionIsClosed"
+
+
+def test_claim_rules(chain: Chain, rwa: RWASystem) -> None:
+    issuer = chain.new_address("claim issuer", fund_wei=10**24)
+    agent = chain.new_address("claim agent", fund_wei=10**21)
+    a, b, outsider = (chain.new_address(f"claim {n}", fund_wei=10**21) for n in "ab?")
+    rwa.register([a, b])
+    now = chain.now()
+    bond = rwa.create_asset(
+        issuer=issuer, agents=[agent], name="Bond", symbol="B", asset_class=GREEN_BOND, decimals=0,
+        bond=(1000 * HKD, 50_000, 1, now + YEAR, [now + YEAR]),
+    )
+    chain.send(bond.functions.batchMint([a, b], [1, 2]), agent)
+    actions = rwa.actions.functions
+    assert chain.revert_of(actions.announceDistribution(bond.address, COUPON, now + 10, now + 20, now + 30), outsider, value=10).name == "NotIssuerOrAgent"
+    assert chain.revert_of(actions.announceDistribution(bond.address, COUPON, now - 10, now + 20, now + 30), issuer, value=10).name == "RecordTimeInPast"
+    assert chain.revert_of(actions.announceDistribution(bond.address, COUPON, now + 10, now + 10, now + 30), issuer, value=10).name == "InvalidSchedule"
+    receipt = chain.send(actions.announceDistribution(bond.address, COUPON, now + 10, now + 20, now + 30), issuer, value=100)
+    (announced,) = events(rwa.actions, "DistributionAnnounced", receipt)
+    d = announced["id"]
+    assert chain.revert_of(actions.claim(d), a).name == "NotPayableYet"
+    chain.advance(now + 20 - chain.now())
+    chain.send(actions.claim(d), a)  # floor(100 * 1 / 3) = 33
+    assert chain.revert_of(actions.claim(d), a).name == "AlreadyPaid"
+    assert chain.revert_of(actions.claim(d), outsider).name == "NothingToClaim"
+    assert chain.revert_of(actions.closeDistribution(d), outsider).name == "CannotCloseYet"
+    chain.advance(now + 31 - chain.now())
+    issuer_before = chain.balance(issuer)
+    chain.send(actions.closeDistribution(d), outsider)  # b never claimed: 100 - 33 back to the issuer
+    assert chain.balance(issuer) - issuer_before == 67
+
+
+def _funded(chain: Chain, address: str) -> str:
+    chain.set_balance(address, 10**20)
+    return address
