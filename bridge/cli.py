@@ -27,6 +27,8 @@ DeploymentOpt = Annotated[Optional[Path], typer.Option("--l1-deployment", envvar
 
 def _endpoints(devnet: Optional[Path], l1_rpc: Optional[str], l2_rpc: Optional[str], deployment: Optional[Path]) -> tuple[Web3, Web3, L1Deployment]:
     if devnet is not None:
+        if not (devnet / "devnet.json").exists():
+            raise typer.BadParameter(f"no devnet.json in {devnet}: is `lantau devnet --data-dir {devnet}` running?", param_hint="--devnet")
         info = json.loads((devnet / "devnet.json").read_text())
         l1_rpc, l2_rpc = l1_rpc or info.get("l1_rpc"), l2_rpc or info["l2_rpc"]
         deployment = deployment or devnet / "l1-deployment.json"

@@ -7,6 +7,7 @@ portal as its opening backing: from block 0, L2 supply == portal balance * 10**1
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +43,10 @@ class L1Devnet:
         self.anvil.stop()
 
 
-def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 1.0, slots_in_an_epoch: int = 4) -> L1Devnet:
-    anvil = AnvilProcess(AnvilOptions(block_time_s=block_time_s, slots_in_an_epoch=slots_in_an_epoch)).start()
+def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0, slots_in_an_epoch: int = 4) -> L1Devnet:
+    # Deploy on automine (a block per transaction: seconds, not a block time per step), then
+    # switch anvil to interval mining so L1 moves like a real chain.
+    anvil = AnvilProcess(AnvilOptions(block_time_s=None, slots_in_an_epoch=slots_in_an_epoch)).start()
     try:
         w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 30}))
         accounts = dev_accounts()
@@ -62,6 +65,11 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 1.0,
             _Transactor(w3, Account.from_key(accounts[0].private_key)).send(
                 "mint the genesis backing to the portal", hkd.functions.mint(deployment.lantau_portal, backing)
             )
+        # No deposit can predate the end of the set-up (nobody held HKD before), so the L2
+        # chain's first L1 origin is the last set-up block: L2 starts in step with L1.
+        deployment = dataclasses.replace(deployment, deploy_block=int(w3.eth.block_number))
+        if block_time_s:
+            anvil.rpc("evm_setIntervalMining", [max(1, round(block_time_s))])  # whole seconds only
         return L1Devnet(anvil, deployment)
     except BaseException:
         anvil.stop()

@@ -99,7 +99,7 @@ async def serve_node(settings: NodeSettings) -> None:
         l1_devnet = await asyncio.to_thread(start_l1_devnet, genesis)
         l1_rpc = l1_devnet.anvil.rpc_url
         l1_deployment_path = save_deployment(l1_devnet.deployment, settings.data_dir)
-    l1_source = None
+    l1_source, l1_start_block = None, 0
     if l1_rpc:
         from bridge.l1_contracts import L1Deployment
         from bridge.l1_source import RpcL1Source
@@ -108,21 +108,22 @@ async def serve_node(settings: NodeSettings) -> None:
             raise typer.BadParameter("--l1-rpc needs --l1-deployment (the L1 address book JSON)")
         deployment = L1Deployment.load(l1_deployment_path)
         l1_source = RpcL1Source.connect(l1_rpc, deployment.lantau_portal, confirmations=settings.l1_confirmations)
+        l1_start_block = deployment.deploy_block
         l1_info = {
             "l1_rpc": l1_rpc,
             "l1_chain_id": deployment.l1_chain_id,
             "contracts": {"HKDStablecoin": deployment.hkd_stablecoin, "SystemConfig": deployment.system_config, "LantauPortal": deployment.lantau_portal},
         }
     try:
-        await _serve(settings, genesis, l1_source, l1_info)
+        await _serve(settings, genesis, l1_source, l1_info, l1_start_block)
     finally:
         if l1_devnet is not None:
             l1_devnet.stop()
 
 
-async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1_source: Any, l1_info: dict[str, Any]) -> None:
+async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1_source: Any, l1_info: dict[str, Any], l1_start_block: int) -> None:
     node = L2Node.open(settings.data_dir, genesis)
-    producer = BlockProducer(node, ProducerConfig(block_time_s=settings.block_time_s), l1=l1_source)
+    producer = BlockProducer(node, ProducerConfig(block_time_s=settings.block_time_s), l1=l1_source, l1_start_block=l1_start_block)
     if settings.admin:
         node.register_methods(_admin_methods(producer))
     runner = web.AppRunner(create_rpc_app(node, limits=RpcLimits()), handle_signals=False)

@@ -36,10 +36,11 @@ class ProducerConfig:
 
 
 class BlockProducer:
-    def __init__(self, node: L2Node, config: ProducerConfig, l1: L1Source | None = None) -> None:
+    def __init__(self, node: L2Node, config: ProducerConfig, l1: L1Source | None = None, *, l1_start_block: int = 0) -> None:
         self.node = node
         self.config = config
         self.l1 = l1
+        self.l1_start_block = l1_start_block
         self._build_lock = asyncio.Lock()
         self._stopping = asyncio.Event()
 
@@ -53,7 +54,7 @@ class BlockProducer:
         timestamp = max(int(time.time()), head.timestamp + 1)
         parent, forced = head, ()
         if self.l1 is not None:
-            plan = plan_next_block(self.node.chain, head, timestamp, self.l1)
+            plan = plan_next_block(self.node.chain, head, timestamp, self.l1, l1_start_block=self.l1_start_block)
             parent, forced = plan.parent, plan.forced_transactions
             if plan.abandoned:
                 log.warning("L1 reorg: rebuilding unsafe L2 blocks", extra={"from_block": parent.block_number + 1, "abandoned": len(plan.abandoned)})

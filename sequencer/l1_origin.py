@@ -47,12 +47,13 @@ def last_block_on_canonical_l1(chain: Chain, head: BlockHeaderAPI, source: L1Sou
     return header, tuple(abandoned)
 
 
-def plan_next_block(chain: Chain, head: BlockHeaderAPI, l2_timestamp: int, source: L1Source) -> EpochPlan:
+def plan_next_block(chain: Chain, head: BlockHeaderAPI, l2_timestamp: int, source: L1Source, *, l1_start_block: int = 0) -> EpochPlan:
+    """`l1_start_block`: the first L2 block's origin (the block the L1 contracts were deployed
+    in: no deposit can be older), from which the chain catches up one L1 block at a time."""
     parent, abandoned = last_block_on_canonical_l1(chain, head, source)
     parent_origin = read_l1_origin(chain.state_at(parent))
     if parent_origin is None:
-        # The first L2 block takes L1's genesis as origin and catches up one L1 block at a time.
-        first = source.block_by_number(0)
+        first = source.block_by_number(l1_start_block)
         assert first is not None
         return EpochPlan(parent, first, (l1_info_deposit(first, 0), *source.deposits(first)), abandoned)
     current = source.block_by_number(parent_origin.number)
