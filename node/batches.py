@@ -180,12 +180,16 @@ class SpanBatch:
 Batch = Union[SingularBatch, SpanBatch]
 
 
-def encode_batch(batch: Batch) -> bytes:
-    """`version ++ content` (see the module docstring); raises `UnencodableBatch`."""
+def encode_batch(batch: Batch, *, check_transactions: bool = True) -> bytes:
+    """`version ++ content` (see the module docstring); raises `UnencodableBatch`.
+
+    A span batch's transactions are checked with `decode_batch_transaction` (the format needs
+    their fields); `check_transactions=False` skips that for transactions already checked.
+    """
     if isinstance(batch, SingularBatch):
         return _encode_singular(batch)
     if isinstance(batch, SpanBatch):
-        return _encode_span(batch)
+        return _encode_span(batch, check_transactions=check_transactions)
     raise UnencodableBatch(f"not a batch: {type(batch).__name__}")
 
 
@@ -202,7 +206,7 @@ def decode_batch(data: bytes, *, chain_id: int) -> Batch:
         raise UnknownBatchVersion(version)
     try:
         # The transactions were checked while decoding: re-encode without checking them twice.
-        canonical = _encode_singular(batch) if isinstance(batch, SingularBatch) else _encode_span(batch, check_transactions=False)
+        canonical = encode_batch(batch, check_transactions=False)
     except UnencodableBatch as exc:
         raise InvalidSpanBatch(str(exc)) from exc
     if canonical != data:
@@ -573,7 +577,10 @@ def _decode_span_txs(reader: _Reader, total: int, chain_id: int) -> list[bytes]:
             tx_type = first
         else:
             raise InvalidBatchTransaction(f"span batch transaction {index}: type 0x{first:02x} cannot be batched")
-        fields = rlp.decode(reader.rlp_list("tx_data"))
+        try:
+            fields = rlp.decode(reader.rlp_list("tx_data"))
+        except RLPException as exc:
+            raise MalformedBatch(f"span batch transaction {index}: tx_data is not canonical RLP: {exc}") from exc
         expected = {LEGACY_TX: 3, ACCESS_LIST_TX: 4, DYNAMIC_FEE_TX: 5}[tx_type]
         if len(fields) != expected:
             raise MalformedBatch(f"span batch transaction {index}: tx_data has {len(fields)} fields, expected {expected}")

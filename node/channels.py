@@ -273,14 +273,15 @@ class ChannelBuilder:
     target_size: int = 100_000
     max_frame_data: int = 120_000
     max_decompressed_size: int = MAX_RLP_BYTES_PER_CHANNEL
-    _batches: list[SingularBatch] = field(default_factory=list)
-    _singular_bytes: list[bytes] = field(default_factory=list)
-    _starts_epoch: bool = False
-    _rlp_size_bound: int = 0  # an upper bound on the uncompressed size (exact for singular batches)
-    _cache: bytes | None = None  # channel bytes of the batches so far, when computed
-    _exact_size: int = 0  # compressed size when last computed ...
-    _checked_rlp_size: int = 0  # ... and _rlp_size_bound then
-    _closed: bool = False
+    _batches: list[SingularBatch] = field(default_factory=list, init=False, repr=False)
+    _singular_bytes: list[bytes] = field(default_factory=list, init=False, repr=False)
+    _starts_epoch: bool = field(default=False, init=False, repr=False)
+    # an upper bound on the uncompressed size (exact for singular batches)
+    _rlp_size_bound: int = field(default=0, init=False, repr=False)
+    _cache: bytes | None = field(default=None, init=False, repr=False)  # channel bytes, when computed
+    _exact_size: int = field(default=0, init=False, repr=False)  # compressed size when last computed ...
+    _checked_rlp_size: int = field(default=0, init=False, repr=False)  # ... and _rlp_size_bound then
+    _closed: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.channel_id) != CHANNEL_ID_LENGTH:
@@ -362,7 +363,7 @@ class ChannelBuilder:
             return b""
         if self.span_batches:
             span = SpanBatch.from_singular_batches(self._batches, chain_id=self.chain_id, starts_epoch=self._starts_epoch)
-            return rlp.encode(encode_batch(span))
+            return rlp.encode(encode_batch(span, check_transactions=False))  # checked in add_batch
         return b"".join(rlp.encode(encoded) for encoded in self._singular_bytes)
 
     def channel_bytes(self) -> bytes:

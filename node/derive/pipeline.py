@@ -4,7 +4,10 @@
 
 `step()` derives (and builds, with the one block-building primitive) at most one block. It
 first asks the batch queue for the next batch; failing that, it checks the forced-inclusion
-rule; failing that, it reads the next L1 block through every stage and tries again. Because
+rule; failing that, it reads the next L1 block through every stage and tries again. When the
+chain already holds the derived block (same parent, header fields and transactions: a
+sequencer's own unsafe block, or a block derived before a restart) it is adopted, not rebuilt,
+so the unsafe blocks after it stay; a different block there is replaced. Because
 every L1 block is fully read before the next, and blocks are derived as soon as they can be,
 the derived chain depends only on L1's content, never on when `step` is called.
 
@@ -54,14 +57,11 @@ log = logging.getLogger("lantau.derive")
 
 @dataclass(frozen=True, slots=True)
 class DerivedBlock:
-    built: BuiltBlock
+    header: BlockHeaderAPI
     l1_origin: L1BlockRef
     derived_from: L1BlockRef  # the L1 block whose data made this block safe
     deposit_only: bool  # forced by the sequencing window, not from a batch
-
-    @property
-    def header(self) -> BlockHeaderAPI:
-        return self.built.header
+    built: BuiltBlock | None  # None: the chain already had this very block (it was adopted)
 
 
 class DerivationPipeline:
@@ -167,18 +167,21 @@ class DerivationPipeline:
         return None
 
     def _build(self, inputs: BlockInputs, derived_from: L1BlockRef, deposit_only: bool) -> DerivedBlock:
-        try:
-            built = self.chain.build_block(inputs.parent, inputs.attributes, inputs.transactions)
-        except (ValidationError, PyEVMError) as exc:
-            # Only forced transactions (L1 info, deposits) make a build fail: the L1 data says a
-            # block must exist that this node cannot build.
-            raise CriticalError(f"cannot build derived block on {encode_hex(inputs.parent.hash)}: {exc}") from exc
-        for rejected in built.rejected:
-            log.warning(
-                "batched transaction skipped by execution",
-                extra={"tx": encode_hex(rejected.transaction.hash), "reason": rejected.reason},
-            )
-        header = built.header
+        built: BuiltBlock | None = None
+        header = self._existing_block(inputs)
+        if header is None:
+            try:
+                built = self.chain.build_block(inputs.parent, inputs.attributes, inputs.transactions)
+            except (ValidationError, PyEVMError) as exc:
+                # Only forced transactions (L1 info, deposits) make a build fail: the L1 data says
+                # a block must exist that this node cannot build.
+                raise CriticalError(f"cannot build derived block on {encode_hex(inputs.parent.hash)}: {exc}") from exc
+            for rejected in built.rejected:
+                log.warning(
+                    "batched transaction skipped by execution",
+                    extra={"tx": encode_hex(rejected.transaction.hash), "reason": rejected.reason},
+                )
+            header = built.header
         self.safe_head = header
         self.safe_origin = L1Origin(inputs.l1_origin.number, inputs.l1_origin.hash, inputs.sequence_number)
         self.safe_l1 = derived_from
@@ -189,7 +192,31 @@ class DerivationPipeline:
             extra={"number": header.block_number, "hash": encode_hex(header.hash), "l1_origin": inputs.l1_origin.number,
                    "derived_from": derived_from.number, "deposit_only": deposit_only},
         )
-        return DerivedBlock(built, inputs.l1_origin, derived_from, deposit_only)
+        return DerivedBlock(header, inputs.l1_origin, derived_from, deposit_only, built)
+
+    def _existing_block(self, inputs: BlockInputs) -> BlockHeaderAPI | None:
+        """The canonical block after `inputs.parent` if it has exactly these inputs.
+
+        Execution is a function of (parent state, header fields, transactions), so such a block
+        is the one `build_block` would make. Adopting it instead of building again keeps the
+        unsafe blocks after it (a sequencer, or a verifier re-deriving after a restart): building
+        would make the rebuilt block the head and drop them.
+        """
+        existing_hash = self.chain.canonical_hash(inputs.parent.block_number + 1)
+        if existing_hash is None:
+            return None
+        header = self.chain.header_by_hash(existing_hash)
+        attributes = inputs.attributes
+        if header.parent_hash != inputs.parent.hash or (
+            header.timestamp, header.coinbase, header.mix_hash, header.gas_limit, header.extra_data,
+            header.parent_beacon_block_root,
+        ) != (
+            attributes.timestamp, attributes.fee_recipient, attributes.prev_randao, attributes.gas_limit,
+            attributes.extra_data, attributes.parent_beacon_block_root,
+        ):
+            return None
+        expected = tuple(tx.encode() for tx in (*attributes.forced_transactions, *inputs.transactions))
+        return header if self.chain.raw_transactions(existing_hash) == expected else None
 
     def _prune(self, safe_origin_number: int) -> None:
         # L1 blocks below the safe origin can never be an origin again (until a reset).

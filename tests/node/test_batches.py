@@ -251,6 +251,7 @@ def test_hand_assembled_minimal_span_decodes() -> None:
         (_span_bytes(tx_counts=b"\x01", txs=b"\x00\x00" + bytes(64) + bytes(20) + b"\x03" + rlp.encode([])), InvalidBatchTransaction),
         (_span_bytes(tx_counts=b"\x01", txs=b"\x00\x00" + bytes(64) + bytes(20) + b"\x02" + rlp.encode(b"str")), MalformedBatch),
         (_span_bytes(tx_counts=b"\x01", txs=b"\x00\x00" + bytes(64) + bytes(20) + b"\x02" + rlp.encode([1, 2])), MalformedBatch),
+        (_span_bytes(tx_counts=b"\x01", txs=b"\x00\x00" + bytes(64) + bytes(20) + b"\x02\xc2\x81\x05"), MalformedBatch),
     ],
 )
 def test_malformed_span_batches(payload: bytes, error: type) -> None:
@@ -373,3 +374,35 @@ def test_arbitrary_bytes_decode_or_raise_a_named_error(data: bytes) -> None:
         except MalformedBatch:
             continue
         assert encode_batch(batch) == version + data
+
+
+SAMPLE_SPAN = encode_batch(SpanBatch(
+    CHAIN_ID, PARENT[:20], ORIGIN_HASH[:20], True,
+    (SpanBatchElement(1000, 5, (TX_1559, TX_LEGACY)), SpanBatchElement(1002, 6, (TX_2930, TX_CREATE))),
+))
+SAMPLE_SINGULAR = encode_batch(SingularBatch(PARENT, 7, ORIGIN_HASH, 1000, (TX_1559, TX_LEGACY, TX_2930)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sample=st.sampled_from([SAMPLE_SPAN, SAMPLE_SINGULAR]),
+    edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255), st.sampled_from(["set", "insert", "delete"])), min_size=1, max_size=3),
+)
+def test_mutated_batches_decode_or_raise_a_named_error(sample: bytes, edits: list) -> None:
+    """Flipped, inserted or deleted bytes anywhere: never an exception outside MalformedBatch,
+    and whatever still decodes is the one canonical encoding of what it decodes to."""
+    data = bytearray(sample)
+    for position, value, kind in edits:
+        position %= len(data) + 1
+        if kind == "insert":
+            data.insert(position, value)
+        elif position < len(data):
+            if kind == "set":
+                data[position] = value
+            else:
+                del data[position]
+    try:
+        batch = decode_batch(bytes(data), chain_id=CHAIN_ID)
+    except MalformedBatch:
+        return
+    assert encode_batch(batch) == bytes(data)

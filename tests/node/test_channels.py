@@ -154,15 +154,19 @@ def test_corrupt_and_truncated_channels() -> None:
 
 @pytest.mark.parametrize("compression", list(Compression))
 def test_zip_bomb_stops_at_the_limit_and_keeps_the_batches_inside_it(compression: Compression) -> None:
-    """20 MB of one batch after a small one compresses to a few KB; reading stops at 10 MB."""
+    """20 MB of one batch after a small one compresses to under 100 KB; reading stops at 10 MB."""
     small, bomb = b"\x00small", b"\x00" + bytes(20_000_000)
-    channel = encode_channel([small, bomb], compression)
-    assert len(channel) < 50_000
+    content = rlp.encode(small) + rlp.encode(bomb)
+    if compression is Compression.ZLIB:  # fast settings: the format is the same at every level
+        channel = zlib.compress(content, 1)
+    else:
+        channel = bytes([BROTLI_CHANNEL_PREFIX]) + brotli.compress(content, quality=1)
+    assert len(channel) < 100_000
     with pytest.raises(ChannelTooLarge):
         decode_channel(channel)
     contents = read_channel(channel)
     assert contents.batches == (small,) and isinstance(contents.error, ChannelTooLarge)
-    assert decode_channel(encode_channel([small, bomb], compression), max_decompressed_size=30_000_000) == [small, bomb]
+    assert decode_channel(channel, max_decompressed_size=30_000_000) == [small, bomb]
 
 
 def test_channel_framing_must_be_rlp_byte_strings() -> None:
