@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from web3 import Web3
 
@@ -18,6 +19,9 @@ from bridge.l1_contracts import L1Deployment, _Transactor, deploy_l1_contracts  
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
 from node.errors import LantauError
+
+if TYPE_CHECKING:
+    from genesis.rollup_config import RollupConfig
 
 L2_TO_L1_SCALE = 10**12  # L2 native HKD has 18 decimals, the L1 token 6
 BATCH_INBOX = "0xff00000000000000000000000000000000004852"
@@ -79,4 +83,30 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
 def save_deployment(deployment: L1Deployment, data_dir: Path) -> Path:
     path = data_dir / "l1-deployment.json"
     deployment.save(path)
+    return path
+
+
+def devnet_rollup_config(deployment: L1Deployment, genesis_path: Path) -> "RollupConfig":
+    from genesis.rollup_config import RollupConfig
+
+    genesis = GenesisConfig.load(genesis_path)
+    return RollupConfig(
+        l2_chain_id=genesis.chain_id,
+        l1_chain_id=deployment.l1_chain_id,
+        genesis=Path(genesis_path).resolve(),
+        l1_start_block=deployment.deploy_block,
+        batch_inbox=BATCH_INBOX,
+        batcher_address=dev_accounts()[1].address,
+        contracts={"HKDStablecoin": deployment.hkd_stablecoin, "SystemConfig": deployment.system_config,
+                   "LantauPortal": deployment.lantau_portal},
+        # Short windows so a devnet's safe head moves, and forced inclusion shows, within seconds.
+        sequencing_window=40,
+        channel_timeout=20,
+        max_sequencer_drift=600,
+    )
+
+
+def save_rollup_config(deployment: L1Deployment, genesis_path: Path, data_dir: Path) -> Path:
+    path = data_dir / "rollup.json"
+    devnet_rollup_config(deployment, genesis_path).save(path)
     return path

@@ -48,6 +48,15 @@ class RpcL1Source:
             return confirmed
         return ref
 
+    def block_by_tag(self, tag: str) -> L1BlockRef | None:
+        """`safe` or `finalized` as L1 sees it (anvil moves them with --slots-in-an-epoch)."""
+        try:
+            return _ref(self.w3.eth.get_block(tag))
+        except BlockNotFound:
+            return None
+        except (Web3Exception, OSError, ValueError) as exc:
+            raise TemporaryError(f"L1 unreachable: {exc}") from exc
+
     def block_by_number(self, number: int) -> L1BlockRef | None:
         try:
             return _ref(self.w3.eth.get_block(number))

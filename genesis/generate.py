@@ -1,10 +1,14 @@
-"""Generates `genesis/devnet.json`: the ten dev accounts funded, predeploys with their code.
+"""Generates `genesis/devnet.json`: the ten dev accounts funded, predeploys with their code and
+their initial storage.
 
     python -m genesis.generate            # rewrite genesis/devnet.json
     python -m genesis.generate --check    # exit 1 if the committed file is out of date
 
 The output is a pure function of the dev mnemonic and the committed contract artifacts, and a
-test checks the committed file against it.
+test checks the committed file against it. The RWA predeploys' owner is dev account 0 (the
+devnet's registry owner and platform operator); their storage comes from
+`genesis.predeploys.rwa_predeploy_storage`, with each named state variable resolved to its slot
+in the artifact's storage layout.
 """
 
 from __future__ import annotations
@@ -12,22 +16,63 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import Any, Mapping
 
-from genesis.artifacts import load_artifact
+from eth_typing import Address
+from eth_utils import to_canonical_address
+
+from genesis.artifacts import Artifact, load_artifact
 from genesis.config import DEVNET_GENESIS_PATH, DEVNET_L2_CHAIN_ID
 from genesis.dev_accounts import dev_accounts
-from genesis.predeploys import PREDEPLOY_CONTRACTS, SEQUENCER_FEE_VAULT
+from genesis.predeploys import PREDEPLOY_CONTRACTS, SEQUENCER_FEE_VAULT, StorageKey, rwa_predeploy_storage
 
 DEV_ACCOUNT_BALANCE_WEI = 1_000_000 * 10**18  # 1,000,000 HKD each
 DEVNET_GAS_LIMIT = 30_000_000
 DEVNET_GENESIS_BASE_FEE = 1_000_000_000
+#: Dev account that owns the RWA predeploys on the devnet.
+DEVNET_RWA_OWNER_INDEX = 0
+
+
+class StorageLayoutError(ValueError):
+    """A predeploy's storage names a variable the artifact cannot place as a whole slot."""
+
+
+def resolve_storage(artifact: Artifact, storage: Mapping[StorageKey, int]) -> dict[int, int]:
+    """Slot -> value: names looked up in the compiler's storage layout, raw slots kept."""
+    resolved: dict[int, int] = {}
+    entries = {entry["label"]: entry for entry in artifact.storage_layout.get("storage", [])}
+    for key, value in storage.items():
+        if isinstance(key, str):
+            entry = entries.get(key)
+            if entry is None:
+                raise StorageLayoutError(f"{artifact.contract_name} has no state variable {key!r}")
+            if entry["offset"] != 0:
+                raise StorageLayoutError(f"{artifact.contract_name}.{key} shares its slot (offset {entry['offset']})")
+            slot = int(entry["slot"])
+        else:
+            slot = key
+        if not 0 <= value < 2**256:
+            raise StorageLayoutError(f"{artifact.contract_name}: value for {key!r} is not a 256-bit word")
+        resolved[slot] = value
+    return resolved
+
+
+def _word(value: int) -> str:
+    return "0x" + value.to_bytes(32, "big").hex()
 
 
 def devnet_genesis() -> dict[str, Any]:
-    alloc: dict[str, Any] = {a.address: {"balance": hex(DEV_ACCOUNT_BALANCE_WEI)} for a in dev_accounts()}
+    accounts = dev_accounts()
+    alloc: dict[str, Any] = {a.address: {"balance": hex(DEV_ACCOUNT_BALANCE_WEI)} for a in accounts}
+    owner = Address(to_canonical_address(accounts[DEVNET_RWA_OWNER_INDEX].address))
+    storage_of = rwa_predeploy_storage(owner)
     for address, name in PREDEPLOY_CONTRACTS.items():
-        alloc["0x" + address.hex()] = {"balance": "0x0", "code": "0x" + load_artifact(name).deployed_bytecode.hex()}
+        artifact = load_artifact(name)
+        entry: dict[str, Any] = {"balance": "0x0", "code": "0x" + artifact.deployed_bytecode.hex()}
+        if address in storage_of:
+            slots = resolve_storage(artifact, storage_of[address])
+            entry["storage"] = {_word(slot): _word(slots[slot]) for slot in sorted(slots)}
+        alloc["0x" + address.hex()] = entry
     return {
         "config": {"chainId": DEVNET_L2_CHAIN_ID},
         "timestamp": "0x0",

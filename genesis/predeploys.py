@@ -2,15 +2,32 @@
 
 The system addresses follow the OP Stack's (0x4200…), so tooling that knows OP chains finds
 the same contracts at the same places. Lantau's own predeploys (the RWA settlement layer)
-live in the 0x4200…0800 range.
+live in the 0x4200…0800 range:
+
+| address                                      | contract                          |
+|----------------------------------------------|-----------------------------------|
+| 0x4200000000000000000000000000000000000800   | IdentityRegistry                  |
+| 0x4200000000000000000000000000000000000801   | Compliance                        |
+| 0x4200000000000000000000000000000000000802   | RWAToken (implementation, locked) |
+| 0x4200000000000000000000000000000000000803   | AssetFactory                      |
+| 0x4200000000000000000000000000000000000804   | SettlementEngine                  |
+| 0x4200000000000000000000000000000000000805   | CorporateActions                  |
+| 0x4200000000000000000000000000000000000806   | PriceFeed                         |
+
+A predeploy's runtime code is placed at its address with no constructor run. The RWA
+contracts that need an owner get their state written straight into storage by the genesis
+generator (`rwa_predeploy_storage`), at the slots their NatSpec documents, and their
+OpenZeppelin `Initializable` flag set, so there is no first-block `initialize` that anyone
+could race. Slots are named by state variable here; the generator resolves them against the
+compiler's storage layout in the committed artifacts.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Mapping
 
 from eth_typing import Address
-from eth_utils import to_canonical_address
+from eth_utils import keccak, to_canonical_address
 
 
 def _address(hex_address: str) -> Address:
@@ -26,8 +43,80 @@ BASE_FEE_VAULT: Final = _address("0x4200000000000000000000000000000000000019")
 # The depositor account that sends the L1-info system deposit (OP Stack's)
 L1_INFO_DEPOSITOR: Final = _address("0xdeaddeaddeaddeaddeaddeaddeaddeaddead0001")
 
+# Lantau's RWA settlement layer (contracts/src/L2/rwa)
+IDENTITY_REGISTRY: Final = _address("0x4200000000000000000000000000000000000800")
+COMPLIANCE: Final = _address("0x4200000000000000000000000000000000000801")
+RWA_TOKEN_IMPLEMENTATION: Final = _address("0x4200000000000000000000000000000000000802")
+ASSET_FACTORY: Final = _address("0x4200000000000000000000000000000000000803")
+SETTLEMENT_ENGINE: Final = _address("0x4200000000000000000000000000000000000804")
+CORPORATE_ACTIONS: Final = _address("0x4200000000000000000000000000000000000805")
+PRICE_FEED: Final = _address("0x4200000000000000000000000000000000000806")
+
 #: Predeploy address -> contract name in `contracts/artifacts`. The genesis generator
 #: (`python -m genesis.generate`) puts each one's deployed code into the devnet genesis alloc.
 PREDEPLOY_CONTRACTS: Final[dict[Address, str]] = {
     L1_BLOCK: "L1Block",
+    IDENTITY_REGISTRY: "IdentityRegistry",
+    COMPLIANCE: "Compliance",
+    RWA_TOKEN_IMPLEMENTATION: "RWAToken",
+    ASSET_FACTORY: "AssetFactory",
+    SETTLEMENT_ENGINE: "SettlementEngine",
+    CORPORATE_ACTIONS: "CorporateActions",
+    PRICE_FEED: "PriceFeed",
 }
+
+#: The RWA predeploys by contract name (what the SDK and the tests look them up by).
+RWA_PREDEPLOYS: Final[dict[str, Address]] = {
+    "IdentityRegistry": IDENTITY_REGISTRY,
+    "Compliance": COMPLIANCE,
+    "RWAToken": RWA_TOKEN_IMPLEMENTATION,
+    "AssetFactory": ASSET_FACTORY,
+    "SettlementEngine": SETTLEMENT_ENGINE,
+    "CorporateActions": CORPORATE_ACTIONS,
+    "PriceFeed": PRICE_FEED,
+}
+
+
+def erc7201_slot(namespace: str) -> int:
+    """ERC-7201 storage location: keccak256(abi.encode(uint256(keccak256(id)) - 1)) & ~0xff."""
+    inner = int.from_bytes(keccak(text=namespace), "big") - 1
+    return int.from_bytes(keccak(inner.to_bytes(32, "big")), "big") & ~0xFF
+
+
+#: OpenZeppelin 5 `Initializable` (`INITIALIZABLE_SLOT` in RWACommon.sol); `_initialized` is its
+#: low uint64. 1 = initialized once (by genesis); 2**64 - 1 = locked for good (implementations).
+INITIALIZABLE_SLOT: Final = erc7201_slot("openzeppelin.storage.Initializable")
+INITIALIZED_BY_GENESIS: Final = 1
+INITIALIZERS_DISABLED: Final = 2**64 - 1
+
+#: PriceFeed's default maximum age of a price (seconds): one day, the rhythm of a NAV or of a
+#: closing price; `latestPrice` reverts StalePrice beyond it (per asset adjustable by the owner).
+PRICE_FEED_DEFAULT_MAX_AGE_S: Final = 86_400
+
+#: A storage key: a state variable's name (resolved in the artifact's storage layout; it must
+#: start its slot, so its value is written right-aligned) or a raw slot number.
+StorageKey = str | int
+
+
+def rwa_predeploy_storage(owner: Address) -> dict[Address, Mapping[StorageKey, int]]:
+    """The storage the genesis writes into each RWA predeploy, with `owner` as the platform
+    owner (registry operator, factory owner, price-feed owner). Compliance, SettlementEngine and
+    CorporateActions have no owner and nothing to set."""
+    as_word = lambda address: int.from_bytes(address, "big")  # noqa: E731 - right-aligned address
+    return {
+        IDENTITY_REGISTRY: {"owner": as_word(owner), INITIALIZABLE_SLOT: INITIALIZED_BY_GENESIS},
+        RWA_TOKEN_IMPLEMENTATION: {INITIALIZABLE_SLOT: INITIALIZERS_DISABLED},
+        ASSET_FACTORY: {
+            "owner": as_word(owner),
+            "tokenImplementation": as_word(RWA_TOKEN_IMPLEMENTATION),
+            "identityRegistry": as_word(IDENTITY_REGISTRY),
+            "compliance": as_word(COMPLIANCE),
+            "corporateActions": as_word(CORPORATE_ACTIONS),
+            INITIALIZABLE_SLOT: INITIALIZED_BY_GENESIS,
+        },
+        PRICE_FEED: {
+            "owner": as_word(owner),
+            "defaultMaxAge": PRICE_FEED_DEFAULT_MAX_AGE_S,
+            INITIALIZABLE_SLOT: INITIALIZED_BY_GENESIS,
+        },
+    }

@@ -80,52 +80,99 @@ class NodeSettings:
     admin: bool = False
     print_banner: bool = False
     info_path: Optional[Path] = None
+    role: str = "sequencer"  # or "verifier": rebuilds the chain from L1 data alone
     l1_rpc: Optional[str] = None
-    l1_deployment: Optional[Path] = None
+    rollup_config: Optional[Path] = None
+    devnet_dir: Optional[Path] = None  # read l1_rpc and rollup.json from a running devnet
     l1_confirmations: int = 0
     devnet_l1: bool = False  # start anvil and deploy the L1 contracts first (`lantau devnet`)
+    batcher_key: Optional[str] = None
+
+
+@dataclass
+class L1Wiring:
+    """What the node knows of its L1: endpoint, rollup config and the contracts' addresses."""
+
+    rpc_url: str
+    rollup: Any  # genesis.rollup_config.RollupConfig
+    source: Any  # bridge.l1_source.RpcL1Source
+    info: dict[str, Any]
+
+
+def _l1_wiring(settings: NodeSettings, l1_rpc: Optional[str], rollup_path: Optional[Path]) -> Optional[L1Wiring]:
+    from bridge.l1_source import RpcL1Source
+    from genesis.rollup_config import RollupConfig
+
+    if settings.devnet_dir is not None:
+        devnet_json = settings.devnet_dir / "devnet.json"
+        if not devnet_json.exists():
+            raise typer.BadParameter(f"no devnet.json in {settings.devnet_dir}: is `lantau devnet` running there?", param_hint="--devnet")
+        info = json.loads(devnet_json.read_text())
+        l1_rpc = l1_rpc or info.get("l1_rpc")
+        rollup_path = rollup_path or Path(info["rollup_config"])
+    if l1_rpc is None and rollup_path is None:
+        return None
+    if l1_rpc is None or rollup_path is None:
+        raise typer.BadParameter("an L1 needs both --l1-rpc and --rollup-config (or --devnet DIR)")
+    rollup = RollupConfig.load(rollup_path)
+    source = RpcL1Source.connect(l1_rpc, rollup.contracts["LantauPortal"], confirmations=settings.l1_confirmations)
+    info = {"l1_rpc": l1_rpc, "l1_chain_id": rollup.l1_chain_id, "rollup_config": str(Path(rollup_path).resolve()), "contracts": dict(rollup.contracts)}
+    return L1Wiring(l1_rpc, rollup, source, info)
 
 
 async def serve_node(settings: NodeSettings) -> None:
-    """Run a sequencer node until SIGTERM/SIGINT; then stop cleanly, losing nothing."""
-    genesis = GenesisConfig.load(settings.genesis_path)
+    """Run a node until SIGTERM/SIGINT; then stop cleanly, losing nothing."""
     l1_devnet = None
-    l1_info: dict[str, Any] = {}
-    l1_rpc, l1_deployment_path = settings.l1_rpc, settings.l1_deployment
+    l1_rpc, rollup_path = settings.l1_rpc, settings.rollup_config
     if settings.devnet_l1:
-        from bridge.devnet import save_deployment, start_l1_devnet
+        from bridge.devnet import save_deployment, save_rollup_config, start_l1_devnet
 
         log.info("starting the L1 devnet (anvil) and deploying the L1 contracts")
-        l1_devnet = await asyncio.to_thread(start_l1_devnet, genesis)
+        l1_devnet = await asyncio.to_thread(start_l1_devnet, GenesisConfig.load(settings.genesis_path))
         l1_rpc = l1_devnet.anvil.rpc_url
-        l1_deployment_path = save_deployment(l1_devnet.deployment, settings.data_dir)
-    l1_source, l1_start_block = None, 0
-    if l1_rpc:
-        from bridge.l1_contracts import L1Deployment
-        from bridge.l1_source import RpcL1Source
-
-        if l1_deployment_path is None:
-            raise typer.BadParameter("--l1-rpc needs --l1-deployment (the L1 address book JSON)")
-        deployment = L1Deployment.load(l1_deployment_path)
-        l1_source = RpcL1Source.connect(l1_rpc, deployment.lantau_portal, confirmations=settings.l1_confirmations)
-        l1_start_block = deployment.deploy_block
-        l1_info = {
-            "l1_rpc": l1_rpc,
-            "l1_chain_id": deployment.l1_chain_id,
-            "contracts": {"HKDStablecoin": deployment.hkd_stablecoin, "SystemConfig": deployment.system_config, "LantauPortal": deployment.lantau_portal},
-        }
+        save_deployment(l1_devnet.deployment, settings.data_dir)
+        rollup_path = save_rollup_config(l1_devnet.deployment, settings.genesis_path, settings.data_dir)
     try:
-        await _serve(settings, genesis, l1_source, l1_info, l1_start_block)
+        wiring = _l1_wiring(settings, l1_rpc, rollup_path)
+        if settings.role == "verifier" and wiring is None:
+            raise typer.BadParameter("a verifier derives from L1: give --l1-rpc and --rollup-config, or --devnet DIR", param_hint="--role")
+        genesis = GenesisConfig.load(wiring.rollup.genesis if wiring else settings.genesis_path)
+        await _serve(settings, genesis, wiring)
     finally:
         if l1_devnet is not None:
             l1_devnet.stop()
 
 
-async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1_source: Any, l1_info: dict[str, Any], l1_start_block: int) -> None:
-    node = L2Node.open(settings.data_dir, genesis)
-    producer = BlockProducer(node, ProducerConfig(block_time_s=settings.block_time_s), l1=l1_source, l1_start_block=l1_start_block)
-    if settings.admin:
+async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1Wiring]) -> None:
+    from node.derive.config import derivation_config
+    from node.derive.driver import DerivationDriver
+    from node.derive.pipeline import DerivationPipeline
+    from node.sync_status import sync_status
+
+    is_sequencer = settings.role == "sequencer"
+    node = L2Node.open(settings.data_dir, genesis, read_only=not is_sequencer)
+    chain_lock = asyncio.Lock()
+    services: list[Any] = []
+    producer: Optional[BlockProducer] = None
+    driver: Optional[DerivationDriver] = None
+    if is_sequencer:
+        producer = BlockProducer(
+            node, ProducerConfig(block_time_s=settings.block_time_s), l1=l1.source if l1 else None,
+            l1_start_block=l1.rollup.l1_start_block if l1 else 0, chain_lock=chain_lock,
+        )
+        services.append(producer)
+    if l1 is not None:
+        # Derive from genesis every start: blocks already in the chain are adopted, not rebuilt.
+        pipeline = DerivationPipeline(derivation_config(l1.rollup), l1.source, node.chain)
+        driver = DerivationDriver(
+            pipeline, node.heads, chain_lock, on_new_head=node.notify_new_head,
+            l1_finalized=lambda: l1.source.block_by_tag("finalized"), is_sequencer=is_sequencer,
+        )
+        services.append(driver)
+        node.register_methods(_rollup_methods(node, l1, driver, sync_status))
+    if producer is not None and settings.admin:
         node.register_methods(_admin_methods(producer))
+
     runner = web.AppRunner(create_rpc_app(node, limits=RpcLimits()), handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.rpc_host, settings.rpc_port)
@@ -133,7 +180,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1_source: Any,
     host, port = runner.addresses[0][:2]
     rpc_url, ws_url = f"http://{host}:{port}", f"ws://{host}:{port}"
     head = node.chain.head
-    log.info("RPC listening on %s", rpc_url, extra={"ws": ws_url, "chain_id": genesis.chain_id, "head": head.block_number})
+    log.info("RPC listening on %s", rpc_url, extra={"ws": ws_url, "chain_id": genesis.chain_id, "head": head.block_number, "role": settings.role})
     if settings.print_banner or settings.info_path:
         state = node.chain.state_at(head)
         accounts = dev_accounts()
@@ -141,7 +188,8 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1_source: Any,
             chain_id=genesis.chain_id, rpc_url=rpc_url, ws_url=ws_url, accounts=accounts,
             balance_wei={a.address: state.get_balance(bytes.fromhex(a.address[2:])) for a in accounts},
         )
-        info.update(l1_info)
+        if l1 is not None:
+            info.update(l1.info)
         if settings.info_path:
             settings.info_path.write_text(json.dumps(info, indent=2) + "\n")
         if settings.print_banner:
@@ -151,19 +199,37 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1_source: Any,
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    production = asyncio.create_task(producer.run(), name="block-producer")
+    tasks = [asyncio.create_task(service.run(), name=type(service).__name__) for service in services]
     stopped = asyncio.create_task(stop.wait())
-    await asyncio.wait({production, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait({*tasks, stopped}, return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down")
-    await producer.stop()  # waits for a block being built to be persisted
-    production.cancel()
-    stopped.cancel()
-    await asyncio.gather(production, stopped, return_exceptions=True)
+    for service in services:
+        await service.stop()  # each waits for the block it is writing to be persisted
+    for task in (*tasks, stopped):
+        task.cancel()
+    await asyncio.gather(*tasks, stopped, return_exceptions=True)
     await runner.cleanup()
     node.close()
-    if production.done() and not production.cancelled() and production.exception():
-        raise production.exception()  # type: ignore[misc]
+    failed = [t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None]
+    if failed:
+        raise failed[0].exception()  # type: ignore[misc]
     log.info("stopped")
+
+
+def _rollup_methods(node: L2Node, l1: L1Wiring, driver: Any, sync_status: Any) -> dict[str, Any]:
+    def lantau_sync_status() -> dict[str, Any]:
+        heads = node.heads
+        safe_ref, finalized_ref = heads.safe, heads.finalized
+        return sync_status(
+            node.chain,
+            unsafe=node.chain.head, safe=node.safe_head(), finalized=node.finalized_head(),
+            current_l1=driver.pipeline.l1_position,
+            head_l1=l1.source.head(),
+            safe_l1=l1.source.block_by_number(safe_ref.l1_number) if safe_ref.l1_number else None,
+            finalized_l1=l1.source.block_by_number(finalized_ref.l1_number) if finalized_ref.l1_number else None,
+        )
+
+    return {"lantau_syncStatus": lantau_sync_status}
 
 
 from bridge.cli import bridge_app  # noqa: E402  (the composition root wires the subcommands)
@@ -185,9 +251,11 @@ RpcPort = Annotated[int, typer.Option("--rpc-port", envvar="LANTAU_RPC_PORT", he
 BlockTime = Annotated[float, typer.Option("--block-time", envvar="LANTAU_BLOCK_TIME", help="Seconds between L2 blocks; 0 builds a block as soon as transactions arrive.")]
 GenesisFile = Annotated[Path, typer.Option("--genesis", envvar="LANTAU_GENESIS", help="Genesis file (geth-style JSON).")]
 Admin = Annotated[bool, typer.Option("--admin/--no-admin", envvar="LANTAU_ADMIN", help="Serve admin_* sequencer controls (only when bound to loopback).")]
-L1Rpc = Annotated[Optional[str], typer.Option("--l1-rpc", envvar="LANTAU_L1_RPC", help="L1 JSON-RPC URL; deposits are read from its LantauPortal.")]
-L1DeploymentFile = Annotated[Optional[Path], typer.Option("--l1-deployment", envvar="LANTAU_L1_DEPLOYMENT", help="L1 address book JSON (written by `lantau devnet`).")]
+L1Rpc = Annotated[Optional[str], typer.Option("--l1-rpc", envvar="LANTAU_L1_RPC", help="L1 JSON-RPC URL: deposits and batches are read from it.")]
+RollupFile = Annotated[Optional[Path], typer.Option("--rollup-config", envvar="LANTAU_ROLLUP_CONFIG", help="Rollup config JSON (genesis, L1 contracts, batch inbox, batcher, windows); `lantau devnet` writes rollup.json.")]
+DevnetDir = Annotated[Optional[Path], typer.Option("--devnet", envvar="LANTAU_DEVNET", help="Follow a running `lantau devnet` in DIR (reads its devnet.json).")]
 L1Confirmations = Annotated[int, typer.Option("--l1-confirmations", envvar="LANTAU_L1_CONFIRMATIONS", help="L1 blocks to wait before taking a block as L1 origin.")]
+Role = Annotated[str, typer.Option("--role", envvar="LANTAU_ROLE", help="sequencer (orders transactions into blocks) or verifier (rebuilds the chain from L1 alone).")]
 
 
 @app.command("node")
@@ -198,13 +266,18 @@ def node_command(
     block_time: BlockTime = 1.0,
     genesis: GenesisFile = DEVNET_GENESIS_PATH,
     admin: Admin = False,
+    role: Role = "sequencer",
     l1_rpc: L1Rpc = None,
-    l1_deployment: L1DeploymentFile = None,
+    rollup_config: RollupFile = None,
+    devnet: DevnetDir = None,
     l1_confirmations: L1Confirmations = 0,
 ) -> None:
-    """Run a Lantau L2 node (sequencer role): JSON-RPC over HTTP and WebSocket, blocks every --block-time."""
+    """Run a Lantau L2 node: JSON-RPC over HTTP and WebSocket; as sequencer, a block every --block-time."""
+    if role not in ("sequencer", "verifier"):
+        raise typer.BadParameter("--role must be sequencer or verifier", param_hint="--role")
     _check_admin(admin, rpc_host)
-    _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin, l1_rpc=l1_rpc, l1_deployment=l1_deployment, l1_confirmations=l1_confirmations))
+    _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin, role=role, l1_rpc=l1_rpc,
+                      rollup_config=rollup_config, devnet_dir=devnet, l1_confirmations=l1_confirmations))
 
 
 @app.command("devnet")

@@ -411,3 +411,7 @@ class ChannelClosed(ChannelBuilderError):
 
 class ChannelFull(ChannelBuilderError):
     """Adding this batch would take the channel past its decompressed size limit."""
+
+
+class ReadOnlyNode(TxPoolRejection):
+    """A verifier takes no transactions: its blocks come from L1 data only."""

@@ -38,10 +38,9 @@ _NONCE_BITS: Final = 240
 
 def output_root(state_root: Hash32, message_passer_storage_root: Hash32, block_hash: Hash32) -> Hash32:
     """Commitment to an L2 block that the proposer posts to L1 (version 0)."""
-    for name, word in (("state_root", state_root), ("message_passer_storage_root", message_passer_storage_root),
-                       ("block_hash", block_hash)):
-        if len(word) != 32:
-            raise ValueError(f"{name} must be 32 bytes, got {len(word)}")
+    _check_word("state_root", state_root)
+    _check_word("message_passer_storage_root", message_passer_storage_root)
+    _check_word("block_hash", block_hash)
     return Hash32(keccak(OUTPUT_VERSION_V0 + state_root + message_passer_storage_root + block_hash))
 
 
@@ -63,6 +62,11 @@ def withdrawal_hash(nonce: int, sender: Address, target: Address, value: int, ga
 
 def withdrawal_storage_key(withdrawal_hash: Hash32) -> Hash32:
     """The passer's storage slot holding `sentMessages[withdrawal_hash]` (1 once initiated)."""
-    if len(withdrawal_hash) != 32:
-        raise ValueError(f"withdrawal hash must be 32 bytes, got {len(withdrawal_hash)}")
+    _check_word("withdrawal_hash", withdrawal_hash)
     return Hash32(keccak(withdrawal_hash + SENT_MESSAGES_SLOT.to_bytes(32, "big")))
+
+
+def _check_word(name: str, word: bytes) -> None:
+    # A short hash would silently shift every later word of the preimage: refuse it.
+    if len(word) != 32:
+        raise ValueError(f"{name} must be 32 bytes, got {len(word)}")

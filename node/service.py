@@ -19,7 +19,7 @@ from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 
 from genesis.config import GenesisConfig
 from node.chain import BuiltBlock, Chain
-from node.errors import LantauError
+from node.errors import LantauError, ReadOnlyNode
 from node.heads import Heads
 from node.tx_journal import TxJournal
 from node.txpool import TxPool, TxPoolConfig
@@ -36,16 +36,17 @@ class L2Node:
     txpool: TxPool
     journal: TxJournal | None
     client_version: str = CLIENT_VERSION
+    read_only: bool = False  # a verifier: its blocks come from L1 only, so it takes no transactions
     extra_methods: dict[str, Callable[..., Any]] = field(default_factory=dict)
     _subscribers: set["asyncio.Queue[BlockHeaderAPI]"] = field(default_factory=set)
     _tx_arrived: asyncio.Event | None = None
 
     @classmethod
-    def open(cls, data_dir: Path | None, genesis: GenesisConfig, *, pool_config: TxPoolConfig | None = None) -> "L2Node":
+    def open(cls, data_dir: Path | None, genesis: GenesisConfig, *, pool_config: TxPoolConfig | None = None, read_only: bool = False) -> "L2Node":
         chain = Chain.open(data_dir, genesis)
         journal = TxJournal(Path(data_dir) / "transactions.journal") if data_dir is not None else None
         pool = TxPool(pool_config or TxPoolConfig(chain_id=genesis.chain_id, block_gas_limit=genesis.gas_limit), journal=journal)
-        node = cls(chain=chain, txpool=pool, journal=journal)
+        node = cls(chain=chain, txpool=pool, journal=journal, read_only=read_only)
         head = chain.head
         restored = pool.restore(chain.state_at(head), node.next_base_fee(head))
         if restored:
@@ -71,6 +72,8 @@ class L2Node:
     # --- transactions ------------------------------------------------------------------------
 
     async def send_raw_transaction(self, raw: bytes) -> bytes:
+        if self.read_only:
+            raise ReadOnlyNode("this node is a verifier: it builds blocks from L1 data only; send transactions to the sequencer")
         head = self.chain.head
         # With a journal the pool writes (and fsyncs) the transaction before accepting it:
         # an acknowledged transaction survives kill -9.
@@ -102,7 +105,10 @@ class L2Node:
     # --- blocks ------------------------------------------------------------------------------
 
     def on_new_block(self, built: BuiltBlock) -> None:
-        header = built.header
+        self.notify_new_head(built.header)
+
+    def notify_new_head(self, header: BlockHeaderAPI) -> None:
+        """A new canonical head (built here, or derived from L1): prune the pool, wake subscribers."""
         self.txpool.on_new_head(self.chain.state_at(header), self.next_base_fee(header))
         for queue in list(self._subscribers):
             if queue.full():

@@ -36,12 +36,16 @@ class ProducerConfig:
 
 
 class BlockProducer:
-    def __init__(self, node: L2Node, config: ProducerConfig, l1: L1Source | None = None, *, l1_start_block: int = 0) -> None:
+    def __init__(
+        self, node: L2Node, config: ProducerConfig, l1: L1Source | None = None, *,
+        l1_start_block: int = 0, chain_lock: asyncio.Lock | None = None,
+    ) -> None:
         self.node = node
         self.config = config
         self.l1 = l1
         self.l1_start_block = l1_start_block
-        self._build_lock = asyncio.Lock()
+        # Shared with the derivation driver: one writer of the chain at a time.
+        self._build_lock = chain_lock or asyncio.Lock()
         self._stopping = asyncio.Event()
 
     def next_attributes(self) -> tuple[BlockHeaderAPI, BlockAttributes]:

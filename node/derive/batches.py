@@ -92,8 +92,11 @@ class _SpanCursor:
 
 
 class BatchQueue:
-    def __init__(self, *, sequencing_window: int, max_sequencer_drift: int, max_buffered: int = MAX_BUFFERED_BATCHES) -> None:
+    def __init__(
+        self, *, sequencing_window: int, max_sequencer_drift: int, max_buffered: int = MAX_BUFFERED_BATCHES, l1_start_block: int = 0
+    ) -> None:
         self.sequencing_window = sequencing_window
+        self.l1_start_block = l1_start_block  # the L1 origin of the first L2 block
         self.max_sequencer_drift = max_sequencer_drift
         self.max_buffered = max_buffered
         self._buffer: list[_Buffered] = []
@@ -200,7 +203,7 @@ class BatchQueue:
         l1_blocks: Mapping[int, L1BlockRef],
     ) -> tuple[Verdict, str, L1BlockRef | None]:
         """The rules every derived block obeys, whichever batch it comes from."""
-        allowed = (0,) if parent_origin_number is None else (parent_origin_number, parent_origin_number + 1)
+        allowed = (self.l1_start_block,) if parent_origin_number is None else (parent_origin_number, parent_origin_number + 1)
         if origin_number not in allowed:
             return Verdict.DROP, f"L1 origin {origin_number} is not one of {allowed} (the parent's or the next)", None
         if timestamp <= parent_timestamp:

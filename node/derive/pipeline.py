@@ -12,7 +12,7 @@ every L1 block is fully read before the next, and blocks are derived as soon as 
 the derived chain depends only on L1's content, never on when `step` is called.
 
 Forced inclusion: with safe head S of L1 origin O (none at L2 genesis, where the first origin
-is L1 block 0, as the sequencer's), once L1 block (O + 1) + sequencing_window has been read
+is `config.l1_start_block`, as the sequencer's), once L1 block (O + 1) + sequencing_window has been read
 and no valid batch is left, the next block is the deposit-only block of origin O + 1.
 
 Errors say what the caller does: `TemporaryError` (L1 unreachable; call `step` again later,
@@ -86,14 +86,18 @@ class DerivationPipeline:
         self.safe_head = safe_head
         self.safe_origin: L1Origin | None = read_l1_origin(self.chain.state_at(safe_head))
         self.safe_l1: L1BlockRef | None = self._derived_from.get(safe_head.hash)
-        start_number = 0 if self.safe_origin is None else max(0, self.safe_origin.number - self.config.channel_timeout)
+        start_number = (
+            self.config.l1_start_block if self.safe_origin is None
+            else max(self.config.l1_start_block, self.safe_origin.number - self.config.channel_timeout)
+        )
         start = self.l1.block_by_number(start_number)
         if start is None:
             raise ResetError(f"L1 has no block {start_number} to start derivation from")
         self.traversal = L1Traversal(self.l1, start)
         self.channel_bank = ChannelBank(self.config.channel_timeout)
         self.batch_queue = BatchQueue(
-            sequencing_window=self.config.sequencing_window, max_sequencer_drift=self.config.max_sequencer_drift
+            sequencing_window=self.config.sequencing_window, max_sequencer_drift=self.config.max_sequencer_drift,
+            l1_start_block=self.config.l1_start_block,
         )
         self._l1_blocks: dict[int, L1BlockRef] = {}
         self._deposits: dict[bytes, tuple[SignedTransactionAPI, ...]] = {}
@@ -155,7 +159,7 @@ class DerivationPipeline:
                 self.safe_head, self.safe_origin, next_batch.batch, origin, self._deposits[origin.hash]
             )
             return inputs, current, False
-        next_origin_number = 0 if self.safe_origin is None else self.safe_origin.number + 1
+        next_origin_number = self.config.l1_start_block if self.safe_origin is None else self.safe_origin.number + 1
         if current.number >= next_origin_number + self.config.sequencing_window:
             origin = self._l1_blocks[next_origin_number]
             log.warning(

@@ -80,12 +80,18 @@ class Contracts:
 
     def revert_of(self, index: int, call: ContractFunction, *, value: int = 0) -> tuple[str, tuple[Any, ...]]:
         """The custom error `call` reverts with when sent by dev account `index` (eth_call)."""
+        tx = {"to": call.address, "data": call._encode_transaction_data(), "value": value}
+        return self.revert_of_raw(index, tx, call.contract_abi)
+
+    def revert_of_raw(self, index: int, tx: dict[str, Any], abi: Any) -> tuple[str, tuple[Any, ...]]:
+        """The custom error an `eth_call` of `tx` from dev account `index` reverts with, decoded
+        against `abi` (a transaction without `to` runs as a contract creation)."""
         try:
-            call.call({"from": self.address(index), "value": value})
+            self.w3.eth.call({"from": self.address(index), **tx})
         except (ContractCustomError, ContractLogicError) as exc:
             data = exc.data if isinstance(exc.data, str) else None
             assert data, f"reverted without data: {exc!r}"
-            return decode_custom_error(call.contract_abi, bytes.fromhex(data.removeprefix("0x")))
+            return decode_custom_error(abi, bytes.fromhex(data.removeprefix("0x")))
         raise AssertionError("call did not revert")
 
     def mine(self, blocks: int = 1) -> None:

@@ -223,6 +223,31 @@ def test_key_that_ends_at_a_branch(mpt_harness: Contract) -> None:
     check_cases(mpt_harness, [Case(b"\xab", pytrie_proof(trie, b"\xab"), trie.root_hash, ("KeyNotFound", (b"\xab",)))])
 
 
+def with_nibble_changed(key: bytes, position: int) -> bytes:
+    changed = bytearray(key)
+    changed[position // 2] ^= 0x10 if position % 2 == 0 else 0x01
+    return bytes(changed)
+
+
+@pytest.mark.parametrize("branch_nibbles", [0, 1, 2])
+def test_long_leaf_paths_compare_every_nibble(mpt_harness: Contract, branch_nibbles: int) -> None:
+    """A leaf path of 80, 79 or 78 nibbles (starting at an even or odd nibble) against keys that
+    differ from it in exactly one nibble, at every position: each is absent. The verifier
+    compares up to 63 nibbles a word, so this pins every chunk boundary and both alignments."""
+    key = bytes(range(0x11, 0x11 + 40))
+    items = {key: b"v" * 40}
+    for depth in range(branch_nibbles):  # neighbours that force a branch at nibble `depth`
+        items[with_nibble_changed(key, depth)] = b"w" * 40
+    trie = build(items)
+    cases = [Case(key, pytrie_proof(trie, key), trie.root_hash, b"v" * 40)]
+    for position in range(branch_nibbles, 80):
+        absent = with_nibble_changed(key, position)
+        cases.append(Case(absent, pytrie_proof(trie, absent), trie.root_hash, ("KeyNotFound", (absent,))))
+    leaf = rlp.decode(pytrie_proof(trie, key)[-1])
+    assert len(leaf) == 2 and len(leaf[0]) * 2 - (1 if leaf[0][0] & 0x10 else 2) == 80 - branch_nibbles
+    check_cases(mpt_harness, cases)
+
+
 def test_try_get_and_verify_inclusion(mpt_harness: Contract) -> None:
     rng = random.Random(SEED + 2)
     items = random_trie(rng) | {b"\x10\x20": b"\x33"}
@@ -245,7 +270,10 @@ def test_forged_nodes_with_valid_hashes(mpt_harness: Contract) -> None:
     """Nodes that hash correctly (the root is made from them) but are no valid trie nodes, or are
     no valid RLP: each gets its own named error."""
     key = b"\x12\x34"
-    leaf = lambda path, value: rlp.encode([path, value])  # noqa: E731
+
+    def leaf(path: Any, value: Any) -> bytes:  # a two-item node: leaf or extension by its flag
+        return rlp.encode([path, value])
+
     big = b"\xee" * 32
     embedded_big = [b"\x20" + b"\x00" * 10, b"v" * 30]  # 45 bytes of RLP: must have been hashed
     forged: list[tuple[bytes, tuple[str, tuple[Any, ...]]]] = [

@@ -13,9 +13,9 @@ from web3 import Web3
 
 from bridge.anvil import AnvilProcess
 from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt
-from bridge.devnet import L1Devnet, save_deployment, start_l1_devnet
+from bridge.devnet import L1Devnet, save_rollup_config, start_l1_devnet
 from genesis.artifacts import load_artifact
-from genesis.config import GenesisConfig
+from genesis.config import DEVNET_GENESIS_PATH, GenesisConfig
 from genesis.dev_accounts import dev_accounts
 
 ALICE, BOB, CAROL = dev_accounts()[0], dev_accounts()[1], dev_accounts()[2]
@@ -32,9 +32,9 @@ def l1() -> Iterator[L1Devnet]:
 
 
 def start_node(node_factory, l1: L1Devnet, data_dir: Path, block_time_s: float = 0.25):
-    deployment_path = save_deployment(l1.deployment, data_dir.parent) if not (data_dir.parent / "l1-deployment.json").exists() else data_dir.parent / "l1-deployment.json"
+    rollup_path = save_rollup_config(l1.deployment, DEVNET_GENESIS_PATH, data_dir.parent)
     return node_factory(data_dir=data_dir, block_time_s=block_time_s,
-                        extra_args=("--l1-rpc", l1.anvil.rpc_url, "--l1-deployment", str(deployment_path)))
+                        extra_args=("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
 
 
 def mine_l1(anvil: AnvilProcess, blocks: int = 1) -> None:

@@ -10,7 +10,14 @@ import pytest
 
 from tests.rwa.rwa_chain import AGRICULTURAL, DAY, Chain, RWASystem
 
-NO_RULES = (0, 0, False, False, 0, 0)  # lockupUntil, maxHolders, countryRestricted, professionalOnly, maxBalance, dailyLimit
+NO_RULES = (
+    0,
+    0,
+    False,
+    False,
+    0,
+    0,
+)  # lockupUntil, maxHolders, countryRestricted, professionalOnly, maxBalance, dailyLimit
 
 
 @pytest.fixture
@@ -20,8 +27,12 @@ def asset(chain: Chain, rwa: RWASystem) -> tuple[Any, str, str, list[str]]:
     investors = [chain.new_address(f"rice investor {i}", fund_wei=10**21) for i in range(5)]
     rwa.register(investors)
     token = rwa.create_asset(
-        issuer=issuer, agents=[agent], name="Yuen Long Rice Harvest 2025", symbol="YLRICE",
-        asset_class=AGRICULTURAL, decimals=0,
+        issuer=issuer,
+        agents=[agent],
+        name="Yuen Long Rice Harvest 2025",
+        symbol="YLRICE",
+        asset_class=AGRICULTURAL,
+        decimals=0,
     )
     chain.send(token.functions.batchMint(investors[:3], [1_000, 1_000, 1_000]), agent)
     return token, issuer, agent, investors

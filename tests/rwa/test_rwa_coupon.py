@@ -31,7 +31,11 @@ def test_coupon_to_many_holders_is_exact_and_follows_the_record_date(chain: Chai
     rwa.register([*holders, latecomer])
     now = chain.now()
     bond = rwa.create_asset(
-        issuer=issuer, agents=[agent], name="Green Bond 4.05% semi-annual", symbol="GB405S", asset_class=GREEN_BOND,
+        issuer=issuer,
+        agents=[agent],
+        name="Green Bond 4.05% semi-annual",
+        symbol="GB405S",
+        asset_class=GREEN_BOND,
         bond=(HKD, 40_500, 2, now + YEAR, [now + YEAR // 2, now + YEAR]),
     )
     t, actions = bond.functions, rwa.actions.functions
@@ -104,15 +108,37 @@ def test_claim_rules(chain: Chain, rwa: RWASystem) -> None:
     rwa.register([a, b])
     now = chain.now()
     bond = rwa.create_asset(
-        issuer=issuer, agents=[agent], name="Bond", symbol="B", asset_class=GREEN_BOND, decimals=0,
+        issuer=issuer,
+        agents=[agent],
+        name="Bond",
+        symbol="B",
+        asset_class=GREEN_BOND,
+        decimals=0,
         bond=(1000 * HKD, 50_000, 1, now + YEAR, [now + YEAR]),
     )
     chain.send(bond.functions.batchMint([a, b], [1, 2]), agent)
     actions = rwa.actions.functions
-    assert chain.revert_of(actions.announceDistribution(bond.address, COUPON, now + 10, now + 20, now + 30), outsider, value=10).name == "NotIssuerOrAgent"
-    assert chain.revert_of(actions.announceDistribution(bond.address, COUPON, now - 10, now + 20, now + 30), issuer, value=10).name == "RecordTimeInPast"
-    assert chain.revert_of(actions.announceDistribution(bond.address, COUPON, now + 10, now + 10, now + 30), issuer, value=10).name == "InvalidSchedule"
-    receipt = chain.send(actions.announceDistribution(bond.address, COUPON, now + 10, now + 20, now + 30), issuer, value=100)
+    assert (
+        chain.revert_of(
+            actions.announceDistribution(bond.address, COUPON, now + 10, now + 20, now + 30), outsider, value=10
+        ).name
+        == "NotIssuerOrAgent"
+    )
+    assert (
+        chain.revert_of(
+            actions.announceDistribution(bond.address, COUPON, now - 10, now + 20, now + 30), issuer, value=10
+        ).name
+        == "RecordTimeInPast"
+    )
+    assert (
+        chain.revert_of(
+            actions.announceDistribution(bond.address, COUPON, now + 10, now + 10, now + 30), issuer, value=10
+        ).name
+        == "InvalidSchedule"
+    )
+    receipt = chain.send(
+        actions.announceDistribution(bond.address, COUPON, now + 10, now + 20, now + 30), issuer, value=100
+    )
     (announced,) = events(rwa.actions, "DistributionAnnounced", receipt)
     d = announced["id"]
     assert chain.revert_of(actions.claim(d), a).name == "NotPayableYet"

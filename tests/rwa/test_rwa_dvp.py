@@ -8,7 +8,8 @@ badly signed, underfunded, non-KYC buyer...), against a Python model of the book
 batch: each party's balance of every asset, of the FX token and of its escrow equals the model's;
 the trades the engine reports settled / failed (with the error) are exactly the model's; and the
 sums are conserved - every token, and native HKD across parties plus the engine (the submitter is
-a separate account, so gas never blurs it). A failing trade therefore never settles half.
+a separate account, so its gas never blurs the sum; the gas of the parties' own cancellations is
+counted). A failing trade therefore never settles half.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3.contract import Contract
@@ -27,11 +29,11 @@ from web3.contract import Contract
 from tests.rwa.rwa_chain import (
     BATCH_GAS,
     DAY,
+    GREEN_BOND,
     HKD,
     HONG_KONG,
     PROFESSIONAL,
     WAREHOUSE_RECEIPT,
-    GREEN_BOND,
     YEAR,
     Chain,
     RWASystem,
@@ -71,7 +73,16 @@ class Trade:
     salt: int
 
     def as_tuple(self) -> tuple[Any, ...]:
-        return (self.seller, self.buyer, self.asset, self.asset_amount, self.pay_token, self.pay_amount, self.expiry, self.salt)
+        return (
+            self.seller,
+            self.buyer,
+            self.asset,
+            self.asset_amount,
+            self.pay_token,
+            self.pay_amount,
+            self.expiry,
+            self.salt,
+        )
 
     def as_message(self) -> dict[str, Any]:
         return dict(zip([f["name"] for f in TRADE_TYPES["Trade"]], self.as_tuple()))
@@ -101,15 +112,32 @@ class Market:
             "verifyingContract": self.engine.address,
         }
 
-    def trade(self, seller: str, buyer: str, asset: str, asset_amount: int, pay_token: str, pay_amount: int, *, expiry: int | None = None) -> Trade:
-        return Trade(seller, buyer, asset, asset_amount, pay_token, pay_amount, expiry or self.chain.now() + DAY, next(self.salts))
+    def trade(
+        self,
+        seller: str,
+        buyer: str,
+        asset: str,
+        asset_amount: int,
+        pay_token: str,
+        pay_amount: int,
+        *,
+        expiry: int | None = None,
+    ) -> Trade:
+        return Trade(
+            seller,
+            buyer,
+            asset,
+            asset_amount,
+            pay_token,
+            pay_amount,
+            expiry or self.chain.now() + DAY,
+            next(self.salts),
+        )
 
     def sign(self, trade: Trade, signer: str) -> bytes:
         return sign_typed(self.keys[signer], self.domain(), TRADE_TYPES, "Trade", trade.as_message())
 
     def trade_id(self, trade: Trade) -> bytes:
-        from eth_account.messages import encode_typed_data
-
         message = encode_typed_data(self.domain(), TRADE_TYPES, trade.as_message())
         return keccak(b"\x19\x01" + message.header + message.body)
 
@@ -136,12 +164,20 @@ def market(chain: Chain, rwa: RWASystem) -> Market:
     agent = chain.new_address("dvp agent", fund_wei=10**21)
     maturity = chain.now() + 5 * YEAR
     bond = rwa.create_asset(
-        issuer=issuer, agents=[agent], name="Green Bond 2029", symbol="GB29", asset_class=GREEN_BOND,
+        issuer=issuer,
+        agents=[agent],
+        name="Green Bond 2029",
+        symbol="GB29",
+        asset_class=GREEN_BOND,
         bond=(HKD, 30_000, 2, maturity, [maturity]),
     )
     receipt = rwa.create_asset(
-        issuer=issuer, agents=[agent], name="Kwai Chung Warehouse Receipts", symbol="KCWR",
-        asset_class=WAREHOUSE_RECEIPT, decimals=0,
+        issuer=issuer,
+        agents=[agent],
+        name="Kwai Chung Warehouse Receipts",
+        symbol="KCWR",
+        asset_class=WAREHOUSE_RECEIPT,
+        decimals=0,
     )
     fx = chain.deploy("TestERC20", "Test US Dollar", "TUSD", 6)
     kyc = [p.address for p in parties[:-1]]
@@ -153,7 +189,13 @@ def market(chain: Chain, rwa: RWASystem) -> Market:
             chain.send(token.functions.approve(rwa.engine.address, MAX_UINT), p.address)
         chain.send(rwa.engine.functions.deposit(), p.address, value=rng.randint(10_000, 1_000_000) * HKD)
     return Market(
-        chain, rwa, [bond, receipt], fx, parties, {p.address: p for p in parties}, agent,
+        chain,
+        rwa,
+        [bond, receipt],
+        fx,
+        parties,
+        {p.address: p for p in parties},
+        agent,
         submitter=chain.new_address("dvp submitter", fund_wei=10**24),
     )
 
@@ -204,7 +246,9 @@ class Order:
     signed: bool  # both signatures valid
 
 
-def random_order(m: Market, model: Model, rng: random.Random, now: int, *, inject: str | None, history: list[Order]) -> Order:
+def random_order(
+    m: Market, model: Model, rng: random.Random, now: int, *, inject: str | None, history: list[Order]
+) -> Order:
     """A random trade between KYC'd parties, with one failure injected when asked."""
     if inject == "replay" and history:
         return rng.choice(history)
@@ -292,9 +336,14 @@ def test_random_trades_in_batches_conserve_every_balance_and_never_settle_half(m
             receipt = chain.send_unchecked(call, m.submitter, gas=BATCH_GAS)
             assert receipt["status"] == 1
             settled = [e["tradeId"] for e in events(m.engine, "TradeSettled", receipt)]
-            failed = [(e["index"], e["tradeId"], decode_revert(e["reason"]).name) for e in events(m.engine, "TradeFailed", receipt)]
+            failed = [
+                (e["index"], e["tradeId"], decode_revert(e["reason"]).name)
+                for e in events(m.engine, "TradeFailed", receipt)
+            ]
             assert settled == [m.trade_id(o.trade) for o, p in zip(orders, predicted) if p is None]
-            assert failed == [(i, m.trade_id(o.trade), p) for i, (o, p) in enumerate(zip(orders, predicted)) if p is not None]
+            assert failed == [
+                (i, m.trade_id(o.trade), p) for i, (o, p) in enumerate(zip(orders, predicted)) if p is not None
+            ]
             model = trial
             history += [o for o, p in zip(orders, predicted) if p is None]
             settled_total += len(settled)
@@ -338,13 +387,17 @@ def test_single_settle_by_a_third_party_and_by_the_buyer_with_msg_value(market: 
     books = m.books()
 
     trade = m.trade(seller, buyer, bond.address, 3 * 10**18, NATIVE, 300 * HKD)
-    receipt = chain.send(m.engine.functions.settle(trade.as_tuple(), m.sign(trade, seller), m.sign(trade, buyer)), m.submitter)
+    receipt = chain.send(
+        m.engine.functions.settle(trade.as_tuple(), m.sign(trade, seller), m.sign(trade, buyer)), m.submitter
+    )
     print(f"\ngas: SettlementEngine.settle (RWA vs native HKD, third-party submitter) = {receipt['gasUsed']}")
     (settled,) = events(m.engine, "TradeSettled", receipt)
     assert settled["tradeId"] == m.trade_id(trade)
 
     fx_trade = m.trade(seller, buyer, bond.address, 10**18, m.fx.address, 13 * 10**6)
-    receipt = chain.send(m.engine.functions.settle(fx_trade.as_tuple(), m.sign(fx_trade, seller), m.sign(fx_trade, buyer)), m.submitter)
+    receipt = chain.send(
+        m.engine.functions.settle(fx_trade.as_tuple(), m.sign(fx_trade, seller), m.sign(fx_trade, buyer)), m.submitter
+    )
     print(f"gas: SettlementEngine.settle (RWA vs ERC-20 FX leg, third-party submitter) = {receipt['gasUsed']}")
 
     # The buyer submits its own trade: no buyer signature needed, pays with msg.value.
@@ -362,7 +415,12 @@ def test_single_settle_by_a_third_party_and_by_the_buyer_with_msg_value(market: 
     assert after[(m.fx.address, seller)] == books[(m.fx.address, seller)] + 13 * 10**6
 
     # Settled once only; the seller withdraws its proceeds.
-    assert chain.revert_of(m.engine.functions.settle(trade.as_tuple(), m.sign(trade, seller), m.sign(trade, buyer)), m.submitter).name == "TradeAlreadySettled"
+    assert (
+        chain.revert_of(
+            m.engine.functions.settle(trade.as_tuple(), m.sign(trade, seller), m.sign(trade, buyer)), m.submitter
+        ).name
+        == "TradeAlreadySettled"
+    )
     before = chain.balance(seller)
     receipt = chain.send(m.engine.functions.withdraw(450 * HKD), seller)
     assert chain.balance(seller) - before + receipt["gasUsed"] * receipt["effectiveGasPrice"] == 450 * HKD
@@ -380,7 +438,10 @@ def test_failing_trade_in_a_batch_leaves_both_legs_untouched(market: Market) -> 
 
     receipt = chain.send_unchecked(
         m.engine.functions.settleBatch(
-            [t.as_tuple() for t in orders], [m.sign(t, t.seller) for t in orders], [m.sign(t, t.buyer) for t in orders], False
+            [t.as_tuple() for t in orders],
+            [m.sign(t, t.seller) for t in orders],
+            [m.sign(t, t.buyer) for t in orders],
+            False,
         ),
         m.submitter,
         gas=BATCH_GAS,
@@ -406,7 +467,10 @@ def test_atomic_batch_reverts_everything_on_one_failure(market: Market) -> None:
         m.trade(c, a, bond.address, 10**18, NATIVE, HKD, expiry=chain.now() - 1),  # expired
     ]
     call = m.engine.functions.settleBatch(
-        [t.as_tuple() for t in trades], [m.sign(t, t.seller) for t in trades], [m.sign(t, t.buyer) for t in trades], True
+        [t.as_tuple() for t in trades],
+        [m.sign(t, t.seller) for t in trades],
+        [m.sign(t, t.buyer) for t in trades],
+        True,
     )
     books = m.books()
     revert = chain.revert_of(call, m.submitter)
@@ -446,30 +510,46 @@ def test_batch_gas_per_trade(market: Market) -> None:
     for _ in range(50):
         seller, buyer = rng.sample(kyc, 2)
         pay = rng.choice([NATIVE, m.fx.address])
-        trades.append(m.trade(seller, buyer, m.assets[0].address, rng.randint(1, 10) * 10**15, pay, rng.randint(1, 10) * (HKD if pay == NATIVE else 10**6)))
+        trades.append(
+            m.trade(
+                seller,
+                buyer,
+                m.assets[0].address,
+                rng.randint(1, 10) * 10**15,
+                pay,
+                rng.randint(1, 10) * (HKD if pay == NATIVE else 10**6),
+            )
+        )
     for atomic in (False, True):
         part = trades[:25] if not atomic else trades[25:]
         receipt = chain.send_unchecked(
             m.engine.functions.settleBatch(
-                [t.as_tuple() for t in part], [m.sign(t, t.seller) for t in part], [m.sign(t, t.buyer) for t in part], atomic
+                [t.as_tuple() for t in part],
+                [m.sign(t, t.seller) for t in part],
+                [m.sign(t, t.buyer) for t in part],
+                atomic,
             ),
             m.submitter,
             gas=BATCH_GAS,
         )
         assert receipt["status"] == 1 and len(events(m.engine, "TradeSettled", receipt)) == 25
-        print(f"\ngas: SettlementEngine.settleBatch of 25 (atomic={atomic}) = {receipt['gasUsed']}, per trade {receipt['gasUsed'] // 25}")
+        gas = receipt["gasUsed"]
+        print(f"\ngas: SettlementEngine.settleBatch of 25 (atomic={atomic}) = {gas}, per trade {gas // 25}")
 
 
 def test_least_gas_that_succeeds_settles_every_trade_of_a_non_atomic_batch(market: Market) -> None:
-    """A gas estimator searches for the least gas at which the transaction succeeds. Were an
-    out-of-gas trade just skipped, that would be a gas at which trades fail; the engine reverts
-    the batch instead (BatchOutOfGas), so the least gas that succeeds settles them all. The search
-    is done here by bisection over eth_call, as a plain estimator does."""
+    """A gas estimator searches for the least gas at which the transaction succeeds (bisection
+    over eth_call here, as a plain estimator does). That gas must settle every trade: a trade that
+    runs out of gas fails the whole batch with BatchOutOfGas(index) instead of being skipped as if
+    it had failed on its merits."""
     m, chain = market, market.chain
     kyc = [p.address for p in m.parties[:-1]]
     trades = [m.trade(kyc[i % 8], kyc[(i + 1) % 8], m.assets[1].address, 1, NATIVE, HKD) for i in range(10)]
     call = m.engine.functions.settleBatch(
-        [t.as_tuple() for t in trades], [m.sign(t, t.seller) for t in trades], [m.sign(t, t.buyer) for t in trades], False
+        [t.as_tuple() for t in trades],
+        [m.sign(t, t.seller) for t in trades],
+        [m.sign(t, t.buyer) for t in trades],
+        False,
     )
     low, high = 21_000, BATCH_GAS  # fails at low, succeeds at high
     while high - low > 1:
@@ -478,6 +558,9 @@ def test_least_gas_that_succeeds_settles_every_trade_of_a_non_atomic_batch(marke
             high = mid
         else:
             low = mid
+    # With half the gas, the trade that runs dry fails the batch with a reason, not silently.
+    revert = chain.try_call(call, m.submitter, gas=high // 2)
+    assert revert is not None and revert.name == "BatchOutOfGas" and 0 < revert.args[0] < 10
     receipt = chain.send_unchecked(call, m.submitter, gas=high)
     assert receipt["status"] == 1
     assert len(events(m.engine, "TradeSettled", receipt)) == 10 and events(m.engine, "TradeFailed", receipt) == []

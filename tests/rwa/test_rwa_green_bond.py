@@ -102,7 +102,9 @@ def test_issued_to_three_kyc_investors(chain: Chain, rwa: RWASystem, issue_green
     assert chain.expect_revert(t.mint(stranger, 1), bond.agent).args == (7, "receiver not KYC verified")
 
 
-def test_transfer_to_a_non_kyc_wallet_reverts_with_its_reason(chain: Chain, issue_green_bond: Callable[..., Bond]) -> None:
+def test_transfer_to_a_non_kyc_wallet_reverts_with_its_reason(
+    chain: Chain, issue_green_bond: Callable[..., Bond]
+) -> None:
     bond = issue_green_bond(lockup_s=0)
     a, _, _ = bond.investors
     not_kyc = chain.new_address("not KYC'd")
@@ -248,9 +250,7 @@ def test_pause_stops_every_investor_transfer(chain: Chain, issue_green_bond: Cal
     chain.send(t.transfer(b, TOKEN), a)
 
 
-def test_coupon_and_redemption_at_maturity(
-    chain: Chain, rwa: RWASystem, issue_green_bond: Callable[..., Bond]
-) -> None:
+def test_coupon_and_redemption_at_maturity(chain: Chain, rwa: RWASystem, issue_green_bond: Callable[..., Bond]) -> None:
     bond = issue_green_bond(lockup_s=0)
     a, b, c = bond.investors
     t = bond.token.functions

@@ -26,8 +26,14 @@ def stock(chain: Chain, rwa: RWASystem) -> tuple[Any, str, str, tuple[str, str, 
     holders = tuple(chain.new_address(f"shareholder {n}", fund_wei=10**21) for n in "abc")
     rwa.register(list(holders))
     token = rwa.create_asset(
-        issuer=issuer, agents=[agent], name="Tencent Holdings Ltd (tokenized)", symbol="0700.HK",
-        asset_class=HK_STOCK, identifier="0700", decimals=0, issuer_name="Tencent Holdings Limited",
+        issuer=issuer,
+        agents=[agent],
+        name="Tencent Holdings Ltd (tokenized)",
+        symbol="0700.HK",
+        asset_class=HK_STOCK,
+        identifier="0700",
+        decimals=0,
+        issuer_name="Tencent Holdings Limited",
     )
     chain.send(token.functions.batchMint(list(holders), list(SHARES)), agent)
     return token, issuer, agent, holders  # type: ignore[return-value]
@@ -61,9 +67,13 @@ def test_cash_dividend_then_1_for_10_split_then_dividend(chain: Chain, rwa: RWAS
     chain.send(t.freezePartialTokens(holders[2], 45), agent)
 
     effective = chain.now() + 120
-    assert chain.revert_of(actions.announceStockSplit(token.address, 10, effective), holders[0]).name == "NotIssuerOrAgent"
+    assert (
+        chain.revert_of(actions.announceStockSplit(token.address, 10, effective), holders[0]).name == "NotIssuerOrAgent"
+    )
     assert chain.revert_of(actions.announceStockSplit(token.address, 1, effective), issuer).name == "InvalidSplitRatio"
-    assert chain.revert_of(actions.announceStockSplit(token.address, 10, chain.now()), issuer).name == "SplitNotInFuture"
+    assert (
+        chain.revert_of(actions.announceStockSplit(token.address, 10, chain.now()), issuer).name == "SplitNotInFuture"
+    )
     chain.send(actions.announceStockSplit(token.address, 10, effective), issuer)
     assert [t.balanceOf(h).call() for h in holders] == list(SHARES)  # not yet
 

@@ -19,7 +19,13 @@ from tests.rwa.rwa_chain import (
 # The slots the contracts' NatSpec tells the genesis builder to write.
 DOCUMENTED_SLOTS = {
     "IdentityRegistry": {"owner": 0},
-    "AssetFactory": {"owner": 0, "tokenImplementation": 2, "identityRegistry": 3, "compliance": 4, "corporateActions": 5},
+    "AssetFactory": {
+        "owner": 0,
+        "tokenImplementation": 2,
+        "identityRegistry": 3,
+        "compliance": 4,
+        "corporateActions": 5,
+    },
     "PriceFeed": {"owner": 0, "defaultMaxAge": 2},
 }
 STATELESS = ("Compliance", "SettlementEngine", "CorporateActions")
@@ -67,9 +73,20 @@ def test_state_written_by_a_genesis_builder_works_and_locks_initialize(chain: Ch
             INITIALIZABLE_SLOT: 1,
         },
     )
-    assert chain.expect_revert(factory.functions.initialize(owner, owner, owner, owner, owner), owner).name == "InvalidInitialization"
+    assert (
+        chain.expect_revert(factory.functions.initialize(owner, owner, owner, owner, owner), owner).name
+        == "InvalidInitialization"
+    )
     chain.send(factory.functions.setDeployer(owner, True), owner)
-    params = ("Warehouse receipts", "WR", 0, owner, [owner], (WAREHOUSE_RECEIPT, "GENESIS-WR-1", "Tsing Yi Logistics", "HKD", b"\x01" * 32), (0, 0, 0, 0, []))
+    params = (
+        "Warehouse receipts",
+        "WR",
+        0,
+        owner,
+        [owner],
+        (WAREHOUSE_RECEIPT, "GENESIS-WR-1", "Tsing Yi Logistics", "HKD", b"\x01" * 32),
+        (0, 0, 0, 0, []),
+    )
     receipt = chain.send(factory.functions.createAsset(params), owner)
     token = chain.at("RWAToken", events(factory, "AssetCreated", receipt)[0]["token"])
     assert token.functions.identityRegistry().call() == registry.address
@@ -83,11 +100,26 @@ def test_token_implementation_predeploy_is_locked(chain: Chain, rwa: RWASystem) 
     implementation = rwa.token_implementation
     slot = chain.w3.eth.get_storage_at(implementation.address, INITIALIZABLE_SLOT)
     assert int.from_bytes(slot, "big") == UINT64_MAX
-    config = ("x", "x", 0, rwa.operator, rwa.registry.address, rwa.compliance.address, [], (0, "x", "x", "HKD", b"\x00" * 32), (0, 0, 0, 0, []))
+    config = (
+        "x",
+        "x",
+        0,
+        rwa.operator,
+        rwa.registry.address,
+        rwa.compliance.address,
+        [],
+        (0, "x", "x", "HKD", b"\x00" * 32),
+        (0, 0, 0, 0, []),
+    )
     assert chain.revert_of(implementation.functions.initialize(config), rwa.operator).name == "InvalidInitialization"
 
 
 def test_eip712_domains_follow_the_address_they_run_at(chain: Chain, rwa: RWASystem) -> None:
     for contract, name in ((rwa.engine, "Lantau SettlementEngine"), (rwa.price_feed, "Lantau PriceFeed")):
         fields, domain_name, version, chain_id, verifying_contract, _, _ = contract.functions.eip712Domain().call()
-        assert (domain_name, version, chain_id, verifying_contract) == (name, "1", chain.w3.eth.chain_id, contract.address)
+        assert (domain_name, version, chain_id, verifying_contract) == (
+            name,
+            "1",
+            chain.w3.eth.chain_id,
+            contract.address,
+        )

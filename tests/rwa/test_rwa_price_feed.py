@@ -28,8 +28,15 @@ def feed(chain: Chain, rwa: RWASystem) -> tuple[Any, str, LocalAccount]:
 
 
 def _sign(chain: Chain, feed: Any, reporter: LocalAccount, asset: str, price: int, timestamp: int) -> bytes:
-    domain = {"name": "Lantau PriceFeed", "version": "1", "chainId": chain.w3.eth.chain_id, "verifyingContract": feed.address}
-    return sign_typed(reporter, domain, PRICE_TYPES, "PriceUpdate", {"asset": asset, "price": price, "timestamp": timestamp})
+    domain = {
+        "name": "Lantau PriceFeed",
+        "version": "1",
+        "chainId": chain.w3.eth.chain_id,
+        "verifyingContract": feed.address,
+    }
+    return sign_typed(
+        reporter, domain, PRICE_TYPES, "PriceUpdate", {"asset": asset, "price": price, "timestamp": timestamp}
+    )
 
 
 def test_direct_and_signed_updates_and_staleness(chain: Chain, rwa: RWASystem, feed: Any) -> None:
@@ -52,12 +59,19 @@ def test_direct_and_signed_updates_and_staleness(chain: Chain, rwa: RWASystem, f
     revert = chain.expect_revert(f.submitSignedPrice(update, reporter.address, signature), outsider)
     assert revert.name == "TimestampNotIncreasing"  # a replay
     forged = (asset, 1 * HKD, now + 6)
-    assert chain.expect_revert(f.submitSignedPrice(forged, reporter.address, signature), outsider).name == "InvalidReporterSignature"
+    assert (
+        chain.expect_revert(f.submitSignedPrice(forged, reporter.address, signature), outsider).name
+        == "InvalidReporterSignature"
+    )
     impostor = chain.new_account("impostor")
     forged_sig = _sign(chain, pf, impostor, *forged)
-    assert chain.expect_revert(f.submitSignedPrice(forged, impostor.address, forged_sig), outsider).name == "NotReporter"
+    assert (
+        chain.expect_revert(f.submitSignedPrice(forged, impostor.address, forged_sig), outsider).name == "NotReporter"
+    )
     future = (asset, 1 * HKD, chain.now() + 3_600)
-    revert = chain.expect_revert(f.submitSignedPrice(future, reporter.address, _sign(chain, pf, reporter, *future)), outsider)
+    revert = chain.expect_revert(
+        f.submitSignedPrice(future, reporter.address, _sign(chain, pf, reporter, *future)), outsider
+    )
     assert revert.name == "FutureTimestamp"
 
     # Stale after the default maximum age (3,600 s, set at initialize), per asset when set.

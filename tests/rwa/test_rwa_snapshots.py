@@ -36,7 +36,9 @@ def stock(chain: Chain, rwa: RWASystem) -> tuple[Any, str, list[str]]:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_balances_at_record_times_match_an_eager_model(chain: Chain, stock: tuple[Any, str, list[str]], seed: int) -> None:
+def test_balances_at_record_times_match_an_eager_model(
+    chain: Chain, stock: tuple[Any, str, list[str]], seed: int
+) -> None:
     token, agent, holders = stock
     rng = random.Random(seed)
     t = token.functions
@@ -93,7 +95,7 @@ def test_balances_at_record_times_match_an_eager_model(chain: Chain, stock: tupl
             receipts = [chain.w3.eth.get_transaction_receipt(h) for h, _ in sent]
             assert all(r["status"] == 1 for r in receipts)
             assert len({r["blockNumber"] for r in receipts}) == 1
-            for receipt, (_, op) in sorted(zip(receipts, sent), key=lambda x: x[0]["transactionIndex"]):
+            for _, (_, op) in sorted(zip(receipts, sent), key=lambda x: x[0]["transactionIndex"]):
                 if op[0] == "transfer":
                     balances[op[1]] -= int(op[3])
                     balances[op[2]] += int(op[3])

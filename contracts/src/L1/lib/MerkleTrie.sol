@@ -80,11 +80,11 @@ library MerkleTrie {
             if (root == EMPTY_TRIE_ROOT) return (false, "");
             revert EmptyProof();
         }
-        Cursor memory cursor;
+        uint256 keyPtr;
         assembly ("memory-safe") {
-            mstore(cursor, mul(add(key, 32), 2)) // cursor.keyNibblePtr
+            keyPtr := add(key, 32)
         }
-        cursor.keyNibbles = key.length * 2;
+        Cursor memory cursor = Cursor({keyNibblePtr: keyPtr * 2, keyNibbles: key.length * 2, matched: 0, index: 0});
 
         RLPItem node = _hashedNode(proof, 0, root);
         if (node.length() == 1 && _byteAt(node.ptr()) == 0x80) {

@@ -13,8 +13,9 @@ import {IRWAToken, BondTerms} from "./RWACommon.sol";
 /// with `msg.value` = the whole amount, a record time (now or later: it is scheduled on the token
 /// as a snapshot), a pay time and a claim deadline. The snapshot is the token's balances at the
 /// end of the record second (`RWAToken.balanceOfAt`), so nothing loops over holders and a
-/// transfer after the record time does not change who is paid. From the pay time each holder at the record time either claims
-/// (pull) or is paid by anyone pushing a chunk of addresses (`pushPayments`).
+/// transfer after the record time does not change who is paid. From the pay time each holder at
+/// the record time either claims (pull) or is paid by anyone pushing a chunk of addresses
+/// (`pushPayments`).
 ///
 /// Rounding rule: holder h with record balance b_h of record supply S receives
 ///     floor(amount * b_h / S)
@@ -131,7 +132,9 @@ contract CorporateActions is ReentrancyGuardTransient {
         uint64 claimDeadline
     ) external payable onlyIssuerOrAgent(token) returns (uint256 id) {
         if (msg.value == 0) revert ZeroAmount();
-        if (payTime <= recordTime || claimDeadline < payTime) revert InvalidSchedule(recordTime, payTime, claimDeadline);
+        if (payTime <= recordTime || claimDeadline < payTime) {
+            revert InvalidSchedule(recordTime, payTime, claimDeadline);
+        }
         if (kind == DistributionKind.Coupon && IRWAToken(token).bondTerms().faceValuePerTokenWei == 0) {
             revert NotABond(token);
         }

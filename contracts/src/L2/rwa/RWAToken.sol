@@ -363,7 +363,7 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     }
 
     /// @notice Makes `recordTime` (now or later) a record time: from when it has passed,
-    /// `balanceOfAt(·, recordTime)` and `totalSupplyAt(recordTime)` answer. Idempotent.
+    /// `balanceOfAt(account, recordTime)` and `totalSupplyAt(recordTime)` answer. Idempotent.
     function scheduleRecordTime(uint48 recordTime) external onlyAgent {
         if (recordTime < clock()) revert RecordTimeInPast(recordTime, clock());
         if (isRecordTime[recordTime]) return;
@@ -503,14 +503,10 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     }
 
     function _requireVerifiedReceiver(address to) private view {
-        if (to == address(0)) {
-            revert TransferNotCompliant(TransferCodes.INVALID_RECEIVER, TransferCodes.text(TransferCodes.INVALID_RECEIVER));
-        }
-        if (!identityRegistry.isVerified(to)) {
-            revert TransferNotCompliant(
-                TransferCodes.RECEIVER_NOT_VERIFIED, TransferCodes.text(TransferCodes.RECEIVER_NOT_VERIFIED)
-            );
-        }
+        uint8 code = TransferCodes.OK;
+        if (to == address(0)) code = TransferCodes.INVALID_RECEIVER;
+        else if (!identityRegistry.isVerified(to)) code = TransferCodes.RECEIVER_NOT_VERIFIED;
+        if (code != TransferCodes.OK) revert TransferNotCompliant(code, TransferCodes.text(code));
     }
 
     function _addAgent(address agent) private {

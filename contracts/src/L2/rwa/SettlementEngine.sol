@@ -59,7 +59,8 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
     }
 
     bytes32 public constant TRADE_TYPEHASH = keccak256(
-        "Trade(address seller,address buyer,address asset,uint256 assetAmount,address payToken,uint256 payAmount,uint64 expiry,uint256 salt)"
+        "Trade(address seller,address buyer,address asset,uint256 assetAmount,"
+        "address payToken,uint256 payAmount,uint64 expiry,uint256 salt)"
     );
 
     mapping(bytes32 tradeId => TradeStatus) public tradeStatus;
@@ -153,7 +154,7 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
             } catch (bytes memory reason) {
                 // Out of gas is the transaction's fault, not the trade's: fail the whole batch
                 // rather than skip a trade that would settle with more gas.
-                gasBefore;
+                if (reason.length == 0 && gasleft() <= gasBefore / 64) revert BatchOutOfGas(i);
                 bytes32 id = tradeId(trades[i]);
                 if (atomic) revert BatchTradeFailed(i, id, reason);
                 emit TradeFailed(id, i, reason);

@@ -1,0 +1,86 @@
+"""The rollup configuration: everything a verifier needs, besides an L1 endpoint, to rebuild
+the L2 chain from L1 data alone. `lantau devnet` writes it as `rollup.json`.
+
+    {
+      "l2_chain_id": 4852, "l1_chain_id": 900, "genesis": "genesis/devnet.json",
+      "l1_start_block": 21,
+      "batch_inbox": "0xff00…4852", "batcher_address": "0x7099…79C8",
+      "contracts": {"LantauPortal": "0x…", "SystemConfig": "0x…", "HKDStablecoin": "0x…"},
+      "sequencing_window": 40, "channel_timeout": 20, "max_sequencer_drift": 600
+    }
+
+`genesis` is a path, relative to the file that names it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from eth_utils import is_hex_address, to_checksum_address
+
+from node.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class RollupConfig:
+    l2_chain_id: int
+    l1_chain_id: int
+    genesis: Path
+    l1_start_block: int
+    batch_inbox: str
+    batcher_address: str
+    contracts: Mapping[str, str] = field(default_factory=dict)
+    sequencing_window: int = 40
+    channel_timeout: int = 20
+    max_sequencer_drift: int = 600
+
+    def to_json(self) -> str:
+        raw = asdict(self)
+        raw["genesis"] = str(self.genesis)
+        raw["contracts"] = dict(self.contracts)
+        return json.dumps(raw, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any], *, base_dir: Path) -> "RollupConfig":
+        try:
+            config = cls(
+                l2_chain_id=int(raw["l2_chain_id"]),
+                l1_chain_id=int(raw["l1_chain_id"]),
+                genesis=(base_dir / raw["genesis"]).resolve(),
+                l1_start_block=int(raw["l1_start_block"]),
+                batch_inbox=_address(raw["batch_inbox"], "batch_inbox"),
+                batcher_address=_address(raw["batcher_address"], "batcher_address"),
+                contracts={name: _address(a, f"contracts.{name}") for name, a in (raw.get("contracts") or {}).items()},
+                sequencing_window=int(raw.get("sequencing_window", 40)),
+                channel_timeout=int(raw.get("channel_timeout", 20)),
+                max_sequencer_drift=int(raw.get("max_sequencer_drift", 600)),
+            )
+        except KeyError as exc:
+            raise ConfigError(f"rollup config: missing {exc.args[0]}") from exc
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"rollup config: {exc}") from exc
+        if "LantauPortal" not in config.contracts:
+            raise ConfigError("rollup config: contracts.LantauPortal is required (deposits are read from it)")
+        return config
+
+    @classmethod
+    def load(cls, path: Path) -> "RollupConfig":
+        try:
+            raw = json.loads(Path(path).read_text())
+        except FileNotFoundError as exc:
+            raise ConfigError(f"rollup config not found: {path}") from exc
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"rollup config {path} is not valid JSON: {exc}") from exc
+        return cls.from_json(raw, base_dir=Path(path).resolve().parent)
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(self.to_json())
+
+
+def _address(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not is_hex_address(value):
+        raise ValueError(f"{name} is not an address: {value!r}")
+    return to_checksum_address(value)

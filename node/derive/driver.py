@@ -1,0 +1,104 @@
+"""The derivation service: runs the pipeline against L1 and moves the safe/finalized heads.
+
+A verifier runs it alone: every block it has comes from L1 data. A sequencer runs it next to
+its block producer ("the sequencer checks itself"): a derived block that equals the
+sequencer's own unsafe block is adopted and becomes safe; one that differs replaces it and is
+logged as an error, loudly — it means the sequencer built something L1 data does not support.
+
+Both writers (producer, driver) share one lock, so neither builds on a head the other is
+about to replace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from eth.abc import BlockHeaderAPI
+from eth_utils import encode_hex
+
+from node.derive.l1_source import L1BlockRef
+from node.derive.pipeline import DerivationPipeline, DerivedBlock
+from node.errors import CriticalError, ResetError, TemporaryError
+from node.heads import Heads, L2HeadRef
+
+log = logging.getLogger("lantau.derive")
+
+MAX_BLOCKS_PER_STEP = 64
+
+
+@dataclass
+class DerivationDriver:
+    pipeline: DerivationPipeline
+    heads: Heads
+    chain_lock: asyncio.Lock
+    on_new_head: Callable[[BlockHeaderAPI], None]
+    l1_finalized: Callable[[], L1BlockRef | None]
+    is_sequencer: bool = False
+    poll_interval_s: float = 0.5
+    mismatches: int = 0
+    _pending_finality: deque[tuple[BlockHeaderAPI, L1BlockRef]] = field(default_factory=deque)
+    _stopping: bool = False
+
+    def step(self) -> list[DerivedBlock]:
+        """Derive what L1 has now (blocking: call from a worker thread)."""
+        derived: list[DerivedBlock] = []
+        try:
+            for _ in range(MAX_BLOCKS_PER_STEP):
+                block = self.pipeline.step()
+                if block is None:
+                    break
+                self._record(block)
+                derived.append(block)
+        except ResetError as exc:
+            log.warning("L1 reorganised under the safe head: %s", exc)
+            self.pipeline.reset()
+            self._pending_finality = deque(p for p in self._pending_finality if p[0].block_number <= self.pipeline.safe_head.block_number)
+            if self.pipeline.safe_l1 is not None:
+                self.heads.set_safe(self.pipeline.safe_head, self.pipeline.safe_l1)
+        except TemporaryError as exc:
+            log.info("derivation waits for L1: %s", exc)
+        self._finalize()
+        return derived
+
+    def _record(self, block: DerivedBlock) -> None:
+        if block.built is not None and self.is_sequencer:
+            self.mismatches += 1
+            log.error(
+                "derived block differs from the sequencer's own: the sequencer's unsafe chain was replaced",
+                extra={"number": block.header.block_number, "derived_hash": encode_hex(block.header.hash)},
+            )
+        self.heads.set_safe(block.header, block.derived_from)
+        self._pending_finality.append((block.header, block.derived_from))
+        if block.built is not None:
+            self.on_new_head(block.header)
+
+    def _finalize(self) -> None:
+        finalized_l1 = self.l1_finalized()
+        if finalized_l1 is None:
+            return
+        newest: tuple[BlockHeaderAPI, L1BlockRef] | None = None
+        while self._pending_finality and self._pending_finality[0][1].number <= finalized_l1.number:
+            newest = self._pending_finality.popleft()
+        if newest is not None:
+            header, l1 = newest
+            self.heads.set_finalized(L2HeadRef(header.hash, header.block_number, l1.hash, l1.number))
+
+    async def run(self) -> None:
+        while not self._stopping:
+            async with self.chain_lock:
+                try:
+                    derived = await asyncio.to_thread(self.step)
+                except CriticalError:
+                    log.critical("derivation cannot continue", exc_info=True)
+                    raise
+            if not derived:
+                await asyncio.sleep(self.poll_interval_s)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        async with self.chain_lock:
+            pass
