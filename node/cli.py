@@ -229,7 +229,19 @@ def _rollup_methods(node: L2Node, l1: L1Wiring, driver: Any, sync_status: Any) -
             finalized_l1=l1.source.block_by_number(finalized_ref.l1_number) if finalized_ref.l1_number else None,
         )
 
-    return {"lantau_syncStatus": lantau_sync_status}
+    def lantau_output_at_block(block_number: str) -> dict[str, Any]:
+        from node.errors import InvalidParams
+        from node.outputs import output_at_block, output_json
+
+        try:
+            number = int(block_number, 16) if isinstance(block_number, str) else int(block_number)
+        except ValueError as exc:
+            raise InvalidParams(f"invalid argument 0: not a block number: {block_number!r}") from exc
+        result = output_json(output_at_block(node.chain, node.chain.header_by_number(number)))
+        result["syncStatus"] = lantau_sync_status()
+        return result
+
+    return {"lantau_syncStatus": lantau_sync_status, "lantau_outputAtBlock": lantau_output_at_block}
 
 
 from bridge.cli import bridge_app  # noqa: E402  (the composition root wires the subcommands)
