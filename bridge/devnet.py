@@ -3,6 +3,12 @@
 HKD on L2 must be backed one-for-one by HKD locked in the portal. The L2 genesis funds the
 dev accounts, so the devnet mints exactly that genesis supply (scaled to 6 decimals) to the
 portal as its opening backing: from block 0, L2 supply == portal balance * 10**12.
+
+Roles on the devnet (dev accounts of the test mnemonic): #0 deploys and holds the issuer roles
+and the portal's guardian, #1 is the batcher, #2 the output proposer, #3 the challenger. The
+`OutputOracle` takes an output every 10 L2 blocks (counting from L2 genesis), each with a bond of
+0.01 ETH, final 12 s after it is posted: a withdrawal can be proven once the output covering its
+L2 block is posted, and finalized 12 s after the proof (7 days on a public chain).
 """
 
 from __future__ import annotations
@@ -15,7 +21,14 @@ from typing import TYPE_CHECKING
 from web3 import Web3
 
 from bridge.anvil import AnvilOptions, AnvilProcess
-from bridge.l1_contracts import L1Deployment, _Transactor, deploy_l1_contracts  # noqa: F401
+from bridge.l1_contracts import (  # noqa: F401
+    DEVNET_CHALLENGER_INDEX,
+    DEVNET_PROPOSER_INDEX,
+    L1Deployment,
+    OracleConfig,
+    _Transactor,
+    deploy_l1_contracts,
+)
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
 from node.errors import LantauError
@@ -60,6 +73,7 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
             batcher=accounts[1].address,
             batch_inbox=BATCH_INBOX,
             mint_to=[a.address for a in accounts],
+            oracle=devnet_oracle_config(genesis),
         )
         backing = genesis_backing_units(genesis)
         if backing:
@@ -80,6 +94,19 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
         raise
 
 
+def devnet_oracle_config(genesis: GenesisConfig) -> OracleConfig:
+    """The devnet's `OutputOracle`: `OracleConfig`'s defaults (an output every 10 L2 blocks from
+    genesis, 0.01 ETH bond, final after 12 s), timed from this genesis, with the proposer dev
+    account #2 and the challenger #3 named explicitly."""
+    accounts = dev_accounts()
+    return OracleConfig(
+        starting_block_number=0,
+        starting_timestamp=genesis.timestamp,
+        proposer=accounts[DEVNET_PROPOSER_INDEX].address,
+        challenger=accounts[DEVNET_CHALLENGER_INDEX].address,
+    )
+
+
 def save_deployment(deployment: L1Deployment, data_dir: Path) -> Path:
     path = data_dir / "l1-deployment.json"
     deployment.save(path)
@@ -98,7 +125,7 @@ def devnet_rollup_config(deployment: L1Deployment, genesis_path: Path) -> "Rollu
         batch_inbox=BATCH_INBOX,
         batcher_address=dev_accounts()[1].address,
         contracts={"HKDStablecoin": deployment.hkd_stablecoin, "SystemConfig": deployment.system_config,
-                   "LantauPortal": deployment.lantau_portal},
+                   "LantauPortal": deployment.lantau_portal, "OutputOracle": deployment.output_oracle},
         # Short windows so a devnet's safe head moves, and forced inclusion shows, within seconds.
         sequencing_window=40,
         channel_timeout=20,

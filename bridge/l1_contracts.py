@@ -1,10 +1,11 @@
-"""Deployment of Lantau's L1 contracts (HKDStablecoin, SystemConfig, LantauPortal) and their
-address book.
+"""Deployment of Lantau's L1 contracts (HKDStablecoin, SystemConfig, OutputOracle, LantauPortal)
+and their address book.
 
-`deploy_l1_contracts` deploys the three contracts from their committed artifacts with one
-deployer key, grants the issuer roles, configures the chain, optionally mints devnet HKD, and
-returns an `L1Deployment`: the address book that every other part of the node reads L1
-addresses from (as JSON, `L1Deployment.to_json()`), never from literals.
+`deploy_l1_contracts` deploys the four contracts from their committed artifacts with one
+deployer key, grants the issuer roles, configures the chain, wires the portal to the oracle that
+its withdrawals are proven against, optionally mints devnet HKD, and returns an `L1Deployment`:
+the address book that every other part of the node reads L1 addresses from (as JSON,
+`L1Deployment.to_json()`), never from literals.
 
 Transactions are signed locally (eth-account) and sent one at a time, each waited for and
 checked, so a failure names the step that failed.
@@ -39,7 +40,9 @@ HKD_DECIMALS = 6
 HKD_UNIT = 10**HKD_DECIMALS
 DEVNET_MINT_AMOUNT = 1_000_000 * HKD_UNIT  # 1,000,000 HKD per dev account
 DEFAULT_L2_GAS_LIMIT = 30_000_000
-L1_CONTRACT_NAMES = ("HKDStablecoin", "SystemConfig", "LantauPortal")
+L1_CONTRACT_NAMES = ("HKDStablecoin", "SystemConfig", "OutputOracle", "LantauPortal")
+DEVNET_PROPOSER_INDEX = 2  # dev accounts of the test mnemonic that propose and challenge outputs
+DEVNET_CHALLENGER_INDEX = 3
 _RECEIPT_TIMEOUT_S = 120.0
 
 
@@ -57,6 +60,42 @@ class DepositLimits:
 
     def as_tuple(self) -> tuple[int, int, int]:
         return (self.min_deposit_gas, self.max_resource_limit, self.max_deposit_data_size)
+
+
+@dataclass(frozen=True, slots=True)
+class OracleConfig:
+    """`OutputOracle`'s constructor arguments; the defaults are the devnet's.
+
+    Lantau's L2 has no fixed block time: timestamps are whole seconds that strictly increase, so
+    `l2_block_time_s` is the least spacing of two blocks (1), and with `starting_timestamp` the
+    L2 genesis timestamp the oracle's `L2BlockInFuture` check is a sound lower bound (it never
+    refuses a block that exists). `None` for the proposer or challenger means dev account 2 or 3
+    of the test mnemonic (devnets only, as the default deployer key).
+    """
+
+    submission_interval: int = 10  # L2 blocks between two outputs
+    l2_block_time_s: int = 1
+    starting_block_number: int = 0
+    starting_timestamp: int = 0  # L2 timestamp of `starting_block_number`
+    finalization_period_s: int = 12  # 7 days on a public chain
+    required_bond_wei: int = 10**16  # 0.01 ETH per proposal
+    proposer: str | None = None
+    challenger: str | None = None
+
+    def constructor_args(self) -> tuple[Any, ...]:
+        accounts = dev_accounts()
+        proposer = self.proposer or accounts[DEVNET_PROPOSER_INDEX].address
+        challenger = self.challenger or accounts[DEVNET_CHALLENGER_INDEX].address
+        return (
+            self.submission_interval,
+            self.l2_block_time_s,
+            self.starting_block_number,
+            self.starting_timestamp,
+            to_checksum_address(proposer),
+            to_checksum_address(challenger),
+            self.finalization_period_s,
+            self.required_bond_wei,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +117,7 @@ class L1Deployment:
     hkd_stablecoin: ChecksumAddress
     system_config: ChecksumAddress
     lantau_portal: ChecksumAddress
+    output_oracle: ChecksumAddress
     deployer: ChecksumAddress
     l1_chain_id: int
     deploy_block: int  # first L1 block to scan for deposits
@@ -88,6 +128,7 @@ class L1Deployment:
                 "HKDStablecoin": self.hkd_stablecoin,
                 "SystemConfig": self.system_config,
                 "LantauPortal": self.lantau_portal,
+                "OutputOracle": self.output_oracle,
                 "deployer": self.deployer,
                 "l1_chain_id": self.l1_chain_id,
                 "deploy_block": self.deploy_block,
@@ -103,6 +144,7 @@ class L1Deployment:
                 hkd_stablecoin=to_checksum_address(raw["HKDStablecoin"]),
                 system_config=to_checksum_address(raw["SystemConfig"]),
                 lantau_portal=to_checksum_address(raw["LantauPortal"]),
+                output_oracle=to_checksum_address(raw["OutputOracle"]),
                 deployer=to_checksum_address(raw["deployer"]),
                 l1_chain_id=int(raw["l1_chain_id"]),
                 deploy_block=int(raw["deploy_block"]),
@@ -122,6 +164,7 @@ class L1Deployment:
             "HKDStablecoin": self.hkd_stablecoin,
             "SystemConfig": self.system_config,
             "LantauPortal": self.lantau_portal,
+            "OutputOracle": self.output_oracle,
         }
         if contract_name not in addresses:
             raise KeyError(f"no L1 contract named {contract_name!r}; known: {sorted(addresses)}")
@@ -228,12 +271,14 @@ def deploy_l1_contracts(
     unsafe_block_signer: str | None = None,
     l2_gas_limit: int = DEFAULT_L2_GAS_LIMIT,
     deposit_limits: DepositLimits = DepositLimits(),
+    oracle: OracleConfig = OracleConfig(),
     roles: IssuerRoles = IssuerRoles(),
     token_name: str = "Hong Kong Dollar Stablecoin",
     token_symbol: str = "HKD",
 ) -> L1Deployment:
-    """Deploy HKDStablecoin, SystemConfig and LantauPortal, grant the issuer roles, and mint
-    `mint_amount` units (6 decimals) to each of `mint_to`.
+    """Deploy HKDStablecoin, SystemConfig, OutputOracle (configured by `oracle`) and LantauPortal
+    (proving withdrawals against that oracle), grant the issuer roles, and mint `mint_amount`
+    units (6 decimals) to each of `mint_to`.
 
     `deployer_key` defaults to dev account #0 of the test mnemonic (devnets only). Roles and the
     unsafe block signer default to the deployer, which is what a devnet wants; a real deployment
@@ -261,7 +306,10 @@ def deploy_l1_contracts(
         l2_gas_limit,
         deposit_limits.as_tuple(),
     )
-    portal = tx.deploy("LantauPortal", hkd.address, system_config.address, holder(roles.portal_guardian))
+    output_oracle = tx.deploy("OutputOracle", *oracle.constructor_args())
+    portal = tx.deploy(
+        "LantauPortal", hkd.address, system_config.address, output_oracle.address, holder(roles.portal_guardian)
+    )
 
     for role_name, address in (
         ("MINTER_ROLE", roles.minter),
@@ -283,6 +331,7 @@ def deploy_l1_contracts(
         hkd_stablecoin=to_checksum_address(hkd.address),
         system_config=to_checksum_address(system_config.address),
         lantau_portal=to_checksum_address(portal.address),
+        output_oracle=to_checksum_address(output_oracle.address),
         deployer=deployer,
         l1_chain_id=int(w3.eth.chain_id),
         deploy_block=int(tx.first_block or 0),  # set by the first deployment above

@@ -53,13 +53,19 @@ class L1:
     def address(self, index: int) -> ChecksumAddress:
         return self.account(index).address
 
+    @property
+    def oracle(self) -> Contract:
+        return self.deployment.contract(self.w3, "OutputOracle")
+
     def send(
-        self, index: int, call: ContractFunction | ContractConstructor, *, gas: int | None = None
+        self, index: int, call: ContractFunction | ContractConstructor, *, gas: int | None = None, value: int = 0
     ) -> dict[str, Any]:
         """Sign and mine `call` as dev account `index`; returns the receipt, whatever its status.
         With `gas` given, nothing is estimated, so a reverting call is still mined."""
         account = self.account(index)
         params: dict[str, Any] = {"from": account.address, "nonce": self.w3.eth.get_transaction_count(account.address)}
+        if value:
+            params["value"] = value
         if gas is not None:
             params["gas"] = gas
         return self._sign_and_wait(account, dict(call.build_transaction(cast(Any, params))))
@@ -68,8 +74,8 @@ class L1:
         tx_hash = self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
         return dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30))
 
-    def ok(self, index: int, call: ContractFunction | ContractConstructor) -> dict[str, Any]:
-        receipt = self.send(index, call)
+    def ok(self, index: int, call: ContractFunction | ContractConstructor, *, value: int = 0) -> dict[str, Any]:
+        receipt = self.send(index, call, value=value)
         assert receipt["status"] == 1, f"transaction reverted: {receipt['transactionHash'].hex()}"
         return receipt
 
@@ -87,10 +93,13 @@ class L1:
         }
         return self._sign_and_wait(account, tx)
 
-    def revert_of(self, index: int, call: ContractFunction) -> L1Revert:
+    def revert_of(self, index: int, call: ContractFunction, *, gas: int | None = None) -> L1Revert:
         """The custom error `call` reverts with when sent by dev account `index` (via eth_call)."""
+        params: dict[str, Any] = {"from": self.address(index)}
+        if gas is not None:
+            params["gas"] = gas
         try:
-            call.call({"from": self.address(index)})
+            call.call(cast(Any, params))
         except (ContractCustomError, ContractLogicError) as exc:
             data = exc.data if isinstance(exc.data, str) else None
             assert data, f"reverted without data: {exc!r}"

@@ -23,7 +23,7 @@ from tests.bridge.l1_harness import BATCH_INBOX, L1
 def test_address_book_json_round_trips(l1: L1, tmp_path: Path) -> None:
     book = l1.deployment
     assert set(json.loads(book.to_json())) == {
-        "HKDStablecoin", "SystemConfig", "LantauPortal", "deployer", "l1_chain_id", "deploy_block",
+        "HKDStablecoin", "SystemConfig", "LantauPortal", "OutputOracle", "deployer", "l1_chain_id", "deploy_block",
     }
     assert L1Deployment.from_json(book.to_json()) == book
     book.save(tmp_path / "l1.json")
@@ -36,7 +36,7 @@ def test_deployment_is_wired_and_starts_at_deploy_block(l1: L1) -> None:
     book = l1.deployment
     assert book.l1_chain_id == 900 == l1.w3.eth.chain_id
     assert book.deployer == dev_accounts()[0].address
-    for name in ("HKDStablecoin", "SystemConfig", "LantauPortal"):
+    for name in ("HKDStablecoin", "SystemConfig", "OutputOracle", "LantauPortal"):
         address = book.address_of(name)
         assert l1.w3.eth.get_code(address) != b""
         # nothing of ours existed before deploy_block: scanning for deposits from it misses none

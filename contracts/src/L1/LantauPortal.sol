@@ -6,11 +6,15 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {HKDStablecoin} from "./HKDStablecoin.sol";
 import {SystemConfig, DEPOSIT_DATA_GAS_PER_BYTE} from "./SystemConfig.sol";
+import {OutputOracle} from "./OutputOracle.sol";
+import {OutputRootLib} from "./lib/OutputRootLib.sol";
+import {SecureMerkleTrie} from "./lib/SecureMerkleTrie.sol";
 
 /// @title LantauPortal
-/// @notice The L1 entry (and, later, exit) of Lantau. It holds the L1 HKD that backs the L2's
-///         native HKD, and turns each deposit into a `TransactionDeposited` log from which the
-///         L2 derives a deposit transaction (type 0x7E), exactly as the OP Stack's OptimismPortal.
+/// @notice The L1 entry and exit of Lantau. It holds the L1 HKD that backs the L2's native HKD,
+///         turns each deposit into a `TransactionDeposited` log from which the L2 derives a
+///         deposit transaction (type 0x7E), and releases HKD for withdrawals proven against the
+///         `OutputOracle`, exactly as the OP Stack's OptimismPortal (the L2OutputOracle version).
 /// @dev    Log layout (OP Stack version 0):
 ///           topics: [keccak256("TransactionDeposited(address,address,uint256,bytes)"),
 ///                    from (aliased when the sender is a contract), to, version = 0]
@@ -24,6 +28,21 @@ import {SystemConfig, DEPOSIT_DATA_GAS_PER_BYTE} from "./SystemConfig.sol";
 ///         Every deposit's L2 gas limit is bounded below (intrinsic gas of its data) and above,
 ///         and all deposits of one L1 block together buy at most `maxResourceLimit` gas, so that
 ///         each accepted deposit fits the L2 block that must include it.
+///
+///         Withdrawals, in two steps as OP's:
+///           1. `proveWithdrawalTransaction`: the withdrawal's record in `L2ToL1MessagePasser`
+///              (slot keccak256(withdrawalHash ‖ 0) holds 1) is proven with a storage proof against
+///              the passer's storage root, and that root against an output root of the oracle.
+///              The proof starts the withdrawal's own challenge period.
+///           2. `finalizeWithdrawalTransaction`: once more than `finalizationPeriodSeconds` have
+///              passed since the proof, and the output it was proven against is still the one at
+///              its index and final in the oracle, the withdrawal pays out, once:
+///              `value / 10**12` HKD units go to `target`, then `target` is called with `data`
+///              and `gasLimit` gas if `data` is not empty. A failing call still finalizes the
+///              withdrawal (it reports `success = false`); the HKD stays with `target`.
+///         There is no native ETH on this bridge: `value` is L2 native HKD wei and must be a whole
+///         number of L1 units, which is refused already at proof time (the L2 cannot know the L1
+///         token's decimals, so the passer accepts any amount).
 contract LantauPortal {
     using SafeERC20 for IERC20;
 
@@ -35,9 +54,35 @@ contract LantauPortal {
     uint256 public constant DECIMAL_SCALE = 1e12;
     /// @notice Added (mod 2**160) to a contract sender's address, as OP's AddressAliasHelper.
     uint160 public constant ALIAS_OFFSET = uint160(0x1111000000000000000000000000000000001111);
+    /// @notice `withdrawalSender()` outside of a withdrawal's call (OP's `DEFAULT_L2_SENDER`).
+    address public constant DEFAULT_L2_SENDER = 0x000000000000000000000000000000000000dEaD;
+    /// @notice Gas kept for the portal's own work around a withdrawal's call (OP's `SafeCall`).
+    uint256 public constant CALL_GAS_BUFFER = 40_000;
 
     HKDStablecoin public immutable hkd;
     SystemConfig public immutable systemConfig;
+    /// @notice Where the output roots that withdrawals are proven against are posted.
+    OutputOracle public immutable oracle;
+    /// @notice Seconds a proof must age before its withdrawal pays out: the oracle's period.
+    uint256 public immutable finalizationPeriodSeconds;
+
+    /// @notice A withdrawal as `L2ToL1MessagePasser` records it (OP's `Types.WithdrawalTransaction`).
+    ///         `value` is in L2 wei (18 decimals); `nonce` is the passer's versioned nonce.
+    struct WithdrawalTransaction {
+        uint256 nonce;
+        address sender;
+        address target;
+        uint256 value;
+        uint256 gasLimit;
+        bytes data;
+    }
+
+    /// @notice When, and against which output, a withdrawal was proven. Two storage slots.
+    struct ProvenWithdrawal {
+        bytes32 outputRoot;
+        uint128 timestamp; //     L1 time of the proof; 0 = never proven
+        uint128 l2OutputIndex;
+    }
 
     /// @notice What every deposit reads (and mostly writes), packed into one storage slot: one
     ///         cold read and one write per deposit instead of four.
@@ -52,14 +97,24 @@ contract LantauPortal {
     address public guardian;
     DepositState private _deposits;
 
-    // Withdrawals (a later change adds them here, after the state above): storage for proven and
-    // finalized withdrawals, `proveWithdrawalTransaction`, `finalizeWithdrawalTransaction`, which
-    // release HKD with `toL1Amount` and lower the backing.
+    /// @notice Proofs of withdrawals, by withdrawal hash.
+    mapping(bytes32 withdrawalHash => ProvenWithdrawal) public provenWithdrawals;
+    /// @notice Withdrawals that paid out (finalized), by withdrawal hash.
+    mapping(bytes32 withdrawalHash => bool) public finalizedWithdrawals;
+    /// @notice Sum of all L1 HKD released by withdrawals, 6-decimal units.
+    uint256 public totalWithdrawn;
+    /// @notice The L2 sender of the withdrawal whose call is running (so that its target can tell
+    ///         who sent it), `DEFAULT_L2_SENDER` otherwise. OP's `l2Sender`.
+    address public withdrawalSender;
 
     event TransactionDeposited(address indexed from, address indexed to, uint256 indexed version, bytes opaqueData);
     event PortalPaused(address indexed by);
     event PortalUnpaused(address indexed by);
     event GuardianChanged(address indexed previousGuardian, address indexed newGuardian);
+    /// @notice `withdrawalHash` was proven; it may be finalized after the challenge period.
+    event WithdrawalProven(bytes32 indexed withdrawalHash, address indexed from, address indexed to);
+    /// @notice `withdrawalHash` paid out; `success` is the result of its call (true without one).
+    event WithdrawalFinalized(bytes32 indexed withdrawalHash, bool success);
 
     /// @notice The deposit's L2 gas limit is below what its data costs: `minimum` = 16/byte + base.
     error GasLimitTooLow(uint64 given, uint64 minimum);
@@ -83,12 +138,41 @@ contract LantauPortal {
     error NotGuardian(address caller);
     /// @notice The token does not have the 6 decimals this portal scales by.
     error UnsupportedDecimals(uint8 decimals);
+    /// @notice The oracle has no output at `index` (never proposed, or deleted).
+    error OutputNotFound(uint256 index);
+    /// @notice The output root proof does not hash to the output root posted at that index.
+    error InvalidOutputRootProof();
+    /// @notice The storage proof is valid but the passer's slot does not hold 1 (`true`).
+    ///         A forged or malformed proof reverts with `MerkleTrie`'s / `RLPReader`'s own error,
+    ///         and a proof that shows the withdrawal was never sent with `KeyNotFound`.
+    error InvalidWithdrawalProof();
+    /// @notice Already proven against output `l2OutputIndex`, which is still valid: a second proof
+    ///         would restart the challenge period, so it is refused.
+    error WithdrawalAlreadyProven(bytes32 withdrawalHash, uint256 l2OutputIndex);
+    /// @notice The withdrawal has no proof yet.
+    error WithdrawalNotProven(bytes32 withdrawalHash);
+    /// @notice The output the withdrawal was proven against was deleted or replaced since: prove
+    ///         it again against a valid output.
+    error OutputInvalidated(uint256 l2OutputIndex);
+    /// @notice The proof is too young: the withdrawal may be finalized from L1 time `finalizableAt`.
+    error ProofNotOldEnough(uint256 provenAt, uint256 finalizableAt);
+    /// @notice The output the withdrawal was proven against is not final yet in the oracle.
+    error OutputNotFinalized(uint256 index);
+    /// @notice The withdrawal already paid out.
+    error AlreadyFinalized(bytes32 withdrawalHash);
+    /// @notice Not enough gas left to give the withdrawal's call its `gasLimit`.
+    error InsufficientGas(uint256 available, uint256 required);
+    /// @notice A withdrawal's call tried to finalize another withdrawal.
+    error WithdrawalInProgress();
 
-    constructor(HKDStablecoin hkd_, SystemConfig systemConfig_, address guardian_) {
+    constructor(HKDStablecoin hkd_, SystemConfig systemConfig_, OutputOracle oracle_, address guardian_) {
         if (hkd_.decimals() != L1_DECIMALS) revert UnsupportedDecimals(hkd_.decimals());
         hkd = hkd_;
         systemConfig = systemConfig_;
+        oracle = oracle_;
+        finalizationPeriodSeconds = oracle_.finalizationPeriodSeconds();
         guardian = guardian_;
+        withdrawalSender = DEFAULT_L2_SENDER;
         emit GuardianChanged(address(0), guardian_);
     }
 
@@ -171,9 +255,121 @@ contract LantauPortal {
         emit TransactionDeposited(l2Sender(msg.sender, tx.origin), to, DEPOSIT_VERSION, opaqueData);
     }
 
+    // --- withdrawals ---------------------------------------------------------------------
+
+    /// @notice Proves that withdrawal `wtx` was initiated on L2, against output `l2OutputIndex`:
+    ///         `outputRootProof` is the preimage of that output's root, and `withdrawalProof` the
+    ///         storage proof (RLP trie nodes from the passer's storage root; embedded nodes may be
+    ///         listed or left out, as `eth_getProof` does) of the withdrawal's `sentMessages` slot.
+    ///         Anyone may prove any withdrawal. Starts the withdrawal's challenge period.
+    /// @dev    A withdrawal proven against a still-valid output cannot be proven again, so nobody
+    ///         can restart another's challenge period; once its output is deleted or replaced, a
+    ///         new proof (against a valid output) is the only way on, and restarts the period.
+    function proveWithdrawalTransaction(
+        WithdrawalTransaction calldata wtx,
+        uint256 l2OutputIndex,
+        OutputRootLib.OutputRootProof calldata outputRootProof,
+        bytes[] calldata withdrawalProof
+    ) external {
+        if (isPaused()) revert Paused();
+        _checkWithdrawal(wtx);
+        if (l2OutputIndex >= oracle.nextOutputIndex()) revert OutputNotFound(l2OutputIndex);
+        bytes32 outputRoot = oracle.getL2Output(l2OutputIndex).outputRoot;
+        if (OutputRootLib.hashOutputRootProof(outputRootProof) != outputRoot) revert InvalidOutputRootProof();
+
+        bytes32 withdrawalHash = hashWithdrawal(wtx);
+        if (finalizedWithdrawals[withdrawalHash]) revert AlreadyFinalized(withdrawalHash);
+        ProvenWithdrawal memory proven = provenWithdrawals[withdrawalHash];
+        if (proven.timestamp != 0 && !_isInvalidated(proven)) {
+            revert WithdrawalAlreadyProven(withdrawalHash, proven.l2OutputIndex);
+        }
+
+        bytes32 storageKey = OutputRootLib.withdrawalStorageKey(withdrawalHash);
+        // Reverts with the trie's own error on a forged or malformed proof, and `KeyNotFound`
+        // when the proof shows the slot empty (a withdrawal that was never sent).
+        bool holdsOne = SecureMerkleTrie.verifyInclusion(
+            abi.encode(storageKey), hex"01", withdrawalProof, outputRootProof.messagePasserStorageRoot
+        );
+        if (!holdsOne) revert InvalidWithdrawalProof();
+
+        provenWithdrawals[withdrawalHash] =
+            ProvenWithdrawal(outputRoot, uint128(block.timestamp), uint128(l2OutputIndex));
+        emit WithdrawalProven(withdrawalHash, wtx.sender, wtx.target);
+    }
+
+    /// @notice Pays out proven withdrawal `wtx`, once: `wtx.value / 10**12` HKD units to
+    ///         `wtx.target`, then, if `wtx.data` is not empty, a call to `wtx.target` with it and
+    ///         `wtx.gasLimit` gas, during which `withdrawalSender()` is `wtx.sender`. Anyone may
+    ///         finalize any withdrawal.
+    /// @dev    Needs, as OP's: a proof older than `finalizationPeriodSeconds`, against an output
+    ///         that is still the one at its index and final in the oracle. A reverting HKD
+    ///         transfer (token paused, target frozen) reverts the whole finalization, which can be
+    ///         retried later; a failing call does not, as OP's (gas is ensured up front).
+    function finalizeWithdrawalTransaction(WithdrawalTransaction calldata wtx) external {
+        if (isPaused()) revert Paused();
+        if (withdrawalSender != DEFAULT_L2_SENDER) revert WithdrawalInProgress();
+        bytes32 withdrawalHash = hashWithdrawal(wtx);
+        if (finalizedWithdrawals[withdrawalHash]) revert AlreadyFinalized(withdrawalHash);
+        ProvenWithdrawal memory proven = provenWithdrawals[withdrawalHash];
+        if (proven.timestamp == 0) revert WithdrawalNotProven(withdrawalHash);
+        if (_isInvalidated(proven)) revert OutputInvalidated(proven.l2OutputIndex);
+        uint256 finalizableAt = uint256(proven.timestamp) + finalizationPeriodSeconds + 1;
+        if (block.timestamp < finalizableAt) revert ProofNotOldEnough(proven.timestamp, finalizableAt);
+        if (!oracle.isOutputFinalized(proven.l2OutputIndex)) revert OutputNotFinalized(proven.l2OutputIndex);
+        uint256 l1Amount = toL1Amount(wtx.value); // refused at proof time already; kept as a guard
+
+        finalizedWithdrawals[withdrawalHash] = true;
+        bool success = true;
+        if (l1Amount != 0) {
+            totalWithdrawn += l1Amount;
+            IERC20(address(hkd)).safeTransfer(wtx.target, l1Amount);
+        }
+        if (wtx.data.length != 0) {
+            withdrawalSender = wtx.sender;
+            success = _callWithMinGas(wtx.target, wtx.gasLimit, wtx.data);
+            withdrawalSender = DEFAULT_L2_SENDER;
+        }
+        emit WithdrawalFinalized(withdrawalHash, success);
+    }
+
+    /// @notice The hash `L2ToL1MessagePasser` records `wtx` under (OP's `Hashing.hashWithdrawal`).
+    function hashWithdrawal(WithdrawalTransaction calldata wtx) public pure returns (bytes32) {
+        return OutputRootLib.withdrawalHash(wtx.nonce, wtx.sender, wtx.target, wtx.value, wtx.gasLimit, wtx.data);
+    }
+
+    /// @dev Refusals that no proof can cure, checked first so a user learns them before waiting.
+    ///      The portal and the token are never called on a withdrawal's behalf: a call from the
+    ///      portal to the token would move the HKD that backs the L2. HKD cannot go to address 0.
+    function _checkWithdrawal(WithdrawalTransaction calldata wtx) private view {
+        address target = wtx.target;
+        if (target == address(this) || target == address(hkd) || target == address(0)) revert BadTarget();
+        toL1Amount(wtx.value);
+    }
+
+    /// @dev The output a proof was made against is gone (deleted) or another one took its index.
+    function _isInvalidated(ProvenWithdrawal memory proven) private view returns (bool) {
+        uint256 index = proven.l2OutputIndex;
+        return index >= oracle.nextOutputIndex() || oracle.getL2Output(index).outputRoot != proven.outputRoot;
+    }
+
+    /// @dev Calls `target` with exactly `gasLimit` gas or reverts (OP's `SafeCall.callWithMinGas`):
+    ///      without the check, a finalizer could pass too little gas to make the call fail and
+    ///      burn the withdrawal. By EIP-150 a call gets at most 63/64 of the gas left, and the
+    ///      CALL itself costs up to `CALL_GAS_BUFFER`. Return data is not copied.
+    function _callWithMinGas(address target, uint256 gasLimit, bytes calldata data) private returns (bool success) {
+        uint256 required = (gasLimit * 64) / 63 + CALL_GAS_BUFFER;
+        if (gasleft() < required) revert InsufficientGas(gasleft(), required);
+        bytes memory payload = data;
+        assembly ("memory-safe") {
+            success := call(gasLimit, target, 0, add(payload, 0x20), mload(payload), 0, 0)
+        }
+    }
+
     // --- reads ---------------------------------------------------------------------------
 
-    /// @notice Sum of all L1 HKD deposited, in 6-decimal units. The portal's HKD balance backs it.
+    /// @notice Sum of all L1 HKD deposited, in 6-decimal units; never lowered. The portal's HKD
+    ///         balance is its opening backing (a devnet's genesis supply) + `totalDeposited()` -
+    ///         `totalWithdrawn()`, and backs the L2's native HKD one for one.
     function totalDeposited() external view returns (uint256) {
         return _deposits.totalDeposited;
     }

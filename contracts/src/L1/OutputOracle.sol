@@ -12,6 +12,16 @@ pragma solidity 0.8.28;
 ///         final, anyone may return its bond to the proposer (`reclaimBond`). Deleting outputs
 ///         forfeits their bonds to the challenger, which pays the winner of the dispute; the
 ///         proposer gets nothing back.
+///
+///         L2 time: Lantau's L2 blocks have no fixed block time (the sequencer stamps each block
+///         with the wall clock, at least one second after its parent), so an L2 block's timestamp
+///         is not a function of its number. What consensus does fix is that timestamps are whole
+///         seconds and strictly increase, so `l2BlockTime` is the *least* spacing of two L2
+///         blocks (1 for Lantau) and `computeL2Timestamp(n)` the *earliest* time block `n` can
+///         carry. The `L2BlockInFuture` check therefore refuses only proposals for blocks whose
+///         timestamp is provably not yet in L1's past — never a block that is — which is sound;
+///         it cannot catch every early proposal (no L1 contract can see an L2 timestamp without
+///         the header), and need not: a proposer that posts a wrong root loses it to a dispute.
 /// @dev    Output root (version 0): keccak256(bytes32(0) ‖ stateRoot ‖ messagePasserStorageRoot
 ///         ‖ blockHash); see `lib/OutputRootLib.sol` and `node/output_root.py`.
 contract OutputOracle {
@@ -26,7 +36,8 @@ contract OutputOracle {
     address public immutable proposer;
     /// @notice L2 blocks between two proposals.
     uint256 public immutable submissionInterval;
-    /// @notice Seconds between two L2 blocks.
+    /// @notice Least seconds between two L2 blocks (1 for Lantau, whose L2 timestamps are whole
+    ///         seconds that strictly increase, with no fixed block time).
     uint256 public immutable l2BlockTime;
     /// @notice The L2 block the first proposal counts from (its output is not proposed).
     uint256 public immutable startingBlockNumber;
@@ -205,7 +216,8 @@ contract OutputOracle {
         return latestBlockNumber() + submissionInterval;
     }
 
-    /// @notice L2 timestamp of block `l2BlockNumber` (blocks come every `l2BlockTime` seconds).
+    /// @notice Earliest L2 timestamp block `l2BlockNumber` can have: blocks come at least
+    ///         `l2BlockTime` seconds apart (exactly that far apart on a chain with a fixed block time).
     function computeL2Timestamp(uint256 l2BlockNumber) public view returns (uint256) {
         return startingTimestamp + (l2BlockNumber - startingBlockNumber) * l2BlockTime;
     }

@@ -1,0 +1,346 @@
+"""Client side of a withdrawal: from a `MessagePassed` log on L2 to HKD released on L1.
+
+A withdrawal starts on L2 with `L2ToL1MessagePasser.initiateWithdrawal` (value = native HKD
+wei), which records `sentMessages[withdrawal_hash] = true`. On L1 it takes three steps:
+
+1. wait until the proposer posted an output for an L2 block at or after the withdrawal's
+   (`find_output_index_covering`: the oracle's `getL2OutputIndexAfter`);
+2. prove it (`withdrawal_proof` + `prove`): the preimage of that output's root, read from an L2
+   node (the block's state root and hash, and the passer's storage root), and the EIP-1186
+   storage proof of the passer's slot `keccak256(withdrawal_hash ‖ 0)` at that block, from the
+   node's `eth_getProof`. The portal checks both against the posted root;
+3. after the challenge period (`OutputOracle.finalizationPeriodSeconds`, counted from the proof),
+   `finalize`: the portal pays `value / 10**12` L1 HKD units to `target` (and calls it with
+   `data`, if any), once.
+
+Everything an L2 node answers is checked here before it costs L1 gas: the storage proof must
+show the slot set, the account proof must commit the passer's storage root to the state root,
+and the output root built from them must be the one the oracle holds. The rules themselves
+(hashes, slot, output root) are `node.output_root`'s; the ABIs come from the committed artifacts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, cast
+
+import rlp
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_hash.auto import keccak
+from eth_typing import ChecksumAddress, Hash32
+from eth_utils import to_canonical_address, to_checksum_address
+from trie import HexaryTrie
+from trie.exceptions import BadTrieProof
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError
+from web3.types import Nonce, TxParams, TxReceipt
+
+from bridge.l1_contracts import L1Deployment, L1Revert, decode_revert
+from genesis.artifacts import load_artifact
+from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
+from node.errors import LantauError
+from node.output_root import OUTPUT_VERSION_V0, output_root, withdrawal_hash, withdrawal_storage_key
+
+L2_DECIMAL_SCALE = 10**12  # L2 wei per L1 HKD unit (18 - 6 decimals)
+MESSAGE_PASSER: ChecksumAddress = to_checksum_address(L2_TO_L1_MESSAGE_PASSER)
+_RECEIPT_TIMEOUT_S = 120.0
+
+
+class WithdrawalError(LantauError):
+    """A withdrawal cannot be proven or finalized as asked."""
+
+
+class WithdrawalNotFound(WithdrawalError):
+    """The L2 state at that block does not record the withdrawal (never sent, or not yet)."""
+
+
+class InconsistentL2Answer(WithdrawalError):
+    """The L2 node's proof does not verify against its own block: a broken or lying node."""
+
+
+class OutputRootMismatch(WithdrawalError):
+    """The oracle holds another root than the L2 node's block gives: the output is wrong (a
+    challenger should dispute it) or the node is on another chain."""
+
+
+class NoOutputYet(WithdrawalError):
+    """No output covers the L2 block yet: wait for the proposer."""
+
+
+class WithdrawalRefused(WithdrawalError):
+    """The portal refuses the call; `revert` is its custom error when one was decoded."""
+
+    def __init__(self, action: str, revert: L1Revert | None, detail: str = "") -> None:
+        super().__init__(f"{action} refused: {revert or detail or 'reverted'}")
+        self.action, self.revert = action, revert
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalTransaction:
+    """One withdrawal as the passer records it (OP's `Types.WithdrawalTransaction`)."""
+
+    nonce: int  # versioned: message version in the top 16 bits
+    sender: ChecksumAddress  # on L2
+    target: ChecksumAddress  # on L1
+    value: int  # L2 wei of native HKD
+    gas_limit: int  # for the call on L1
+    data: bytes
+
+    @property
+    def withdrawal_hash(self) -> Hash32:
+        return withdrawal_hash(
+            self.nonce, to_canonical_address(self.sender), to_canonical_address(self.target),
+            self.value, self.gas_limit, self.data,
+        )
+
+    @property
+    def storage_slot(self) -> Hash32:
+        """The passer's storage slot that holds 1 once the withdrawal was initiated."""
+        return withdrawal_storage_key(self.withdrawal_hash)
+
+    @property
+    def l1_amount(self) -> int:
+        """L1 HKD units released; raises for an amount the 6-decimal token cannot carry."""
+        if self.value % L2_DECIMAL_SCALE:
+            raise WithdrawalError(
+                f"withdrawal of {self.value} wei is not a whole number of L1 HKD units (10**12 wei):"
+                " the portal refuses it"
+            )
+        return self.value // L2_DECIMAL_SCALE
+
+    def as_abi(self) -> tuple[int, ChecksumAddress, ChecksumAddress, int, int, bytes]:
+        return (self.nonce, self.sender, self.target, self.value, self.gas_limit, self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRootProof:
+    """The preimage of an output root (OP's `Types.OutputRootProof`)."""
+
+    version: Hash32
+    state_root: Hash32
+    message_passer_storage_root: Hash32
+    latest_blockhash: Hash32
+
+    @property
+    def output_root(self) -> Hash32:
+        if self.version != OUTPUT_VERSION_V0:
+            raise WithdrawalError(f"unsupported output version 0x{self.version.hex()}")
+        return output_root(self.state_root, self.message_passer_storage_root, self.latest_blockhash)
+
+    def as_abi(self) -> tuple[bytes, bytes, bytes, bytes]:
+        return (self.version, self.state_root, self.message_passer_storage_root, self.latest_blockhash)
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalProof:
+    """What `proveWithdrawalTransaction` needs besides the withdrawal and the output index."""
+
+    l2_block_number: int
+    output_root_proof: OutputRootProof
+    storage_proof: tuple[bytes, ...]  # RLP trie nodes from the passer's storage root
+
+
+# --- from L2 ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _passer_events() -> Any:
+    return Web3().eth.contract(abi=list(load_artifact("L2ToL1MessagePasser").abi)).events
+
+
+def withdrawals_in_receipt(receipt: Mapping[str, Any]) -> tuple[WithdrawalTransaction, ...]:
+    """The withdrawals an L2 transaction initiated: its `MessagePassed` logs from the passer
+    predeploy (the same event from any other address is ignored), in log order."""
+    event = _passer_events().MessagePassed()
+    topic = bytes(keccak(b"MessagePassed(uint256,address,address,uint256,uint256,bytes,bytes32)"))
+    found = []
+    for log in receipt["logs"]:
+        if to_checksum_address(log["address"]) != MESSAGE_PASSER or not log["topics"] or bytes(log["topics"][0]) != topic:
+            continue
+        args = event.process_log(log)["args"]
+        withdrawal = WithdrawalTransaction(
+            nonce=int(args["nonce"]),
+            sender=to_checksum_address(args["sender"]),
+            target=to_checksum_address(args["target"]),
+            value=int(args["value"]),
+            gas_limit=int(args["gasLimit"]),
+            data=bytes(args["data"]),
+        )
+        if withdrawal.withdrawal_hash != bytes(args["withdrawalHash"]):
+            raise InconsistentL2Answer(
+                f"MessagePassed log {log.get('logIndex')} names hash {bytes(args['withdrawalHash']).hex()},"
+                f" its fields hash to {withdrawal.withdrawal_hash.hex()}"
+            )
+        found.append(withdrawal)
+    return tuple(found)
+
+
+def proof_from_eip1186(
+    withdrawal: WithdrawalTransaction,
+    l2_block_number: int,
+    block_hash: bytes,
+    state_root: bytes,
+    answer: Mapping[str, Any],
+) -> WithdrawalProof:
+    """Build the proof from an `eth_getProof` answer for the passer and the withdrawal's slot at
+    block `l2_block_number` (with that block's hash and state root). Pure: checks, no I/O.
+
+    Raises `WithdrawalNotFound` if the slot is not set, and `InconsistentL2Answer` if the account
+    proof does not commit the storage root to the state root or the storage proof does not
+    show the slot's value."""
+    if to_checksum_address(answer["address"]) != MESSAGE_PASSER:
+        raise InconsistentL2Answer(f"eth_getProof answered for {answer['address']}, not the passer")
+    storage_root = _bytes(answer["storageHash"])
+    account_nodes = [_bytes(node) for node in answer["accountProof"]]
+    try:
+        encoded_account = HexaryTrie.get_from_proof(
+            bytes(state_root), keccak(to_canonical_address(MESSAGE_PASSER)), [rlp.decode(n) for n in account_nodes]
+        )
+    except (BadTrieProof, rlp.DecodingError) as exc:
+        raise InconsistentL2Answer(f"the passer's account proof does not verify: {exc}") from exc
+    if not encoded_account or bytes(rlp.decode(encoded_account)[2]) != storage_root:
+        raise InconsistentL2Answer("the account proof does not commit the passer's storageHash to the state root")
+
+    (slot_answer,) = answer["storageProof"]
+    if _int(slot_answer["key"]) != int.from_bytes(withdrawal.storage_slot, "big"):
+        raise InconsistentL2Answer(f"eth_getProof answered for slot {slot_answer['key']}, not the withdrawal's")
+    nodes = tuple(_bytes(node) for node in slot_answer["proof"])
+    try:
+        proven = HexaryTrie.get_from_proof(storage_root, keccak(withdrawal.storage_slot), [rlp.decode(n) for n in nodes])
+    except (BadTrieProof, rlp.DecodingError) as exc:
+        raise InconsistentL2Answer(f"the storage proof does not verify: {exc}") from exc
+    if proven != b"\x01":
+        raise WithdrawalNotFound(
+            f"withdrawal {withdrawal.withdrawal_hash.hex()} is not recorded by the passer at L2 block {l2_block_number}"
+        )
+    return WithdrawalProof(
+        l2_block_number=l2_block_number,
+        output_root_proof=OutputRootProof(
+            version=OUTPUT_VERSION_V0,
+            state_root=Hash32(bytes(state_root)),
+            message_passer_storage_root=Hash32(storage_root),
+            latest_blockhash=Hash32(bytes(block_hash)),
+        ),
+        storage_proof=nodes,
+    )
+
+
+def withdrawal_proof(l2_w3: Web3, withdrawal: WithdrawalTransaction, l2_block_number: int) -> WithdrawalProof:
+    """The proof of `withdrawal` at L2 block `l2_block_number` (the block of the output it will be
+    proven against), from an L2 node's `eth_getBlockByNumber` and `eth_getProof`."""
+    block = l2_w3.eth.get_block(l2_block_number)
+    slot = int.from_bytes(withdrawal.storage_slot, "big")
+    answer = l2_w3.eth.get_proof(MESSAGE_PASSER, [slot], l2_block_number)
+    return proof_from_eip1186(withdrawal, l2_block_number, bytes(block["hash"]), bytes(block["stateRoot"]), answer)
+
+
+# --- on L1 --------------------------------------------------------------------------------------
+
+
+def find_output_index_covering(l1_w3: Web3, deployment: L1Deployment, l2_block_number: int) -> int:
+    """Index of the first output at or after `l2_block_number`: the one to prove against.
+    Raises `NoOutputYet` while the proposer has not got that far."""
+    oracle = deployment.contract(l1_w3, "OutputOracle")
+    try:
+        return int(oracle.functions.getL2OutputIndexAfter(l2_block_number).call())
+    except ContractLogicError as exc:
+        revert = _decoded(exc)
+        if revert is not None and revert.name == "NoOutputAfter":
+            raise NoOutputYet(f"no output at or after L2 block {l2_block_number} on L1 yet") from exc
+        raise
+
+
+def prove(
+    l1_w3: Web3,
+    deployment: L1Deployment,
+    private_key: str,
+    withdrawal: WithdrawalTransaction,
+    l2_output_index: int,
+    proof: WithdrawalProof,
+) -> TxReceipt:
+    """Send `proveWithdrawalTransaction`, after checking that output `l2_output_index` is the
+    output of `proof`'s block with the same root (else `OutputRootMismatch`, no gas spent)."""
+    oracle = deployment.contract(l1_w3, "OutputOracle")
+    try:
+        posted_root, _, posted_block = oracle.functions.getL2Output(l2_output_index).call()
+    except ContractLogicError as exc:
+        raise WithdrawalRefused("prove", _decoded(exc), str(exc)) from exc
+    if int(posted_block) != proof.l2_block_number:
+        raise OutputRootMismatch(
+            f"output {l2_output_index} is for L2 block {posted_block}, the proof for block {proof.l2_block_number}"
+        )
+    ours = proof.output_root_proof.output_root
+    if bytes(posted_root) != ours:
+        raise OutputRootMismatch(
+            f"output {l2_output_index} (L2 block {posted_block}) on L1 is 0x{bytes(posted_root).hex()},"
+            f" the L2 node gives 0x{ours.hex()}"
+        )
+    portal = deployment.contract(l1_w3, "LantauPortal")
+    call = portal.functions.proveWithdrawalTransaction(
+        withdrawal.as_abi(), l2_output_index, proof.output_root_proof.as_abi(), list(proof.storage_proof)
+    )
+    return _send(l1_w3, Account.from_key(private_key), "prove", call)
+
+
+def finalize(l1_w3: Web3, deployment: L1Deployment, private_key: str, withdrawal: WithdrawalTransaction) -> TxReceipt:
+    """Send `finalizeWithdrawalTransaction`: releases the HKD (and makes the call) once the proof
+    and its output are past the challenge period."""
+    portal = deployment.contract(l1_w3, "LantauPortal")
+    call = portal.functions.finalizeWithdrawalTransaction(withdrawal.as_abi())
+    return _send(l1_w3, Account.from_key(private_key), "finalize", call)
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalStatus:
+    proven_at: int | None  # L1 timestamp of the proof
+    l2_output_index: int | None
+    finalizable_at: int | None  # first L1 timestamp at which the proof is old enough
+    finalized: bool
+
+
+def withdrawal_status(l1_w3: Web3, deployment: L1Deployment, withdrawal: WithdrawalTransaction) -> WithdrawalStatus:
+    portal = deployment.contract(l1_w3, "LantauPortal")
+    hash_ = withdrawal.withdrawal_hash
+    _, proven_at, index = portal.functions.provenWithdrawals(hash_).call()
+    finalized = bool(portal.functions.finalizedWithdrawals(hash_).call())
+    if not proven_at:
+        return WithdrawalStatus(None, None, None, finalized)
+    period = int(portal.functions.finalizationPeriodSeconds().call())
+    return WithdrawalStatus(int(proven_at), int(index), int(proven_at) + period + 1, finalized)
+
+
+def _send(w3: Web3, account: LocalAccount, action: str, call: ContractFunction) -> TxReceipt:
+    params: TxParams = {"from": account.address, "nonce": Nonce(w3.eth.get_transaction_count(account.address, "pending"))}
+    try:
+        tx = call.build_transaction(params)  # estimates gas: a refusal surfaces here, unmined
+    except ContractLogicError as exc:
+        raise WithdrawalRefused(action, _decoded(exc), str(exc)) from exc
+    signed = account.sign_transaction(cast(dict[str, Any], tx))
+    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction), timeout=_RECEIPT_TIMEOUT_S)
+    if receipt["status"] != 1:
+        raise WithdrawalRefused(action, None, f"transaction 0x{bytes(receipt['transactionHash']).hex()} reverted")
+    return receipt
+
+
+def _decoded(exc: ContractLogicError) -> L1Revert | None:
+    data = exc.data if isinstance(exc.data, str) else ""
+    return decode_revert(bytes.fromhex(data.removeprefix("0x"))) if data else None
+
+
+def _bytes(value: Any) -> bytes:
+    if isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return bytes(value)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        return int(value, 16)
+    return int.from_bytes(bytes(value), "big")
+
