@@ -292,7 +292,7 @@ def run_in_process(args: argparse.Namespace) -> None:
     keys = sender_keys(args.senders)
     senders = [Address(to_canonical_address(Account.from_key(key).address)) for key in keys]
     genesis = bench_genesis(senders, args.block_size)
-    print(f"eth-hash backend: {os.environ['ETH_HASH_BACKEND']}; rlp backend: "
+    print(f"eth-hash backend: {type(keccak.hasher.__self__).__name__}; rlp backend: "  # type: ignore[attr-defined]
           f"{'rusty-rlp' if 'rusty_rlp' in vars(rlp.codec) else 'pure Python'}")
     print(f"{args.txs} txs per workload in blocks of {args.block_size}, {args.senders} senders, "
           f"gas limit {genesis.gas_limit:,}")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -16,7 +17,7 @@ from bridge.l1_contracts import L1Deployment
 from genesis.dev_accounts import dev_accounts
 from node.errors import LantauError
 
-bridge_app = typer.Typer(help="Move HKD between L1 and L2 (deposits now; withdrawals come with output roots).", no_args_is_help=True)
+bridge_app = typer.Typer(help="Move HKD between L1 and L2: deposit; withdraw, prove, finalize.", no_args_is_help=True)
 console = Console(stderr=True)
 
 DevnetDir = Annotated[Optional[Path], typer.Option("--devnet", envvar="LANTAU_DEVNET", help="Directory of a running `lantau devnet` (reads devnet.json).")]
@@ -92,3 +93,178 @@ def status_command(
     stage = "credited on L2" if receipt else "on L1, waiting for the L2 credit"
     typer.echo(json.dumps({"stage": stage, "l1_block": info.l1_block_number, "l2_tx": "0x" + info.l2_tx_hash.hex(),
                            "l2_block": receipt["blockNumber"] if receipt else None, "mint_wei": str(info.mint_wei)}))
+
+
+# --- withdrawals (L2 -> L1) -------------------------------------------------------------------
+
+WITHDRAWAL_GAS_LIMIT = 100_000
+
+
+def _withdrawal_of(l2: Web3, l2_tx: str) -> tuple[Any, int]:
+    from bridge.withdrawal import WithdrawalNotFound, withdrawals_in_receipt
+
+    receipt = l2.eth.get_transaction_receipt(l2_tx)
+    found = withdrawals_in_receipt(dict(receipt))
+    if not found:
+        raise WithdrawalNotFound(f"L2 transaction {l2_tx} initiated no withdrawal")
+    return found[0], int(receipt["blockNumber"])
+
+
+def _wait(description: str, timeout: float, check: Any) -> Any:
+    deadline = time.monotonic() + timeout
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task(description)
+        while True:
+            result = check(lambda text: progress.update(task, description=f"{description} ({text})"))
+            if result is not None:
+                return result
+            if time.monotonic() > deadline:
+                raise typer.Exit(_fail(f"timed out after {timeout:.0f} s: {description}"))
+            time.sleep(0.5)
+
+
+def _fail(message: str) -> int:
+    console.print(f"[red]error:[/] {message}")
+    return 1
+
+
+@bridge_app.command("withdraw")
+def withdraw_command(
+    amount: Annotated[str, typer.Option("--amount", help="HKD to withdraw, e.g. 250.25 (at most 6 decimals: the L1 token's).")],
+    to: Annotated[Optional[str], typer.Option("--to", help="L1 recipient (default: the sender).")] = None,
+    key: Annotated[Optional[str], typer.Option("--key", envvar="LANTAU_KEY", help="L2 private key (default: dev account 0).")] = None,
+    devnet: DevnetDir = None,
+    l1_rpc: L1RpcOpt = None,
+    l2_rpc: L2RpcOpt = None,
+    l1_deployment: DeploymentOpt = None,
+) -> None:
+    """Start a withdrawal on L2 (L2ToL1MessagePasser.initiateWithdrawal); prints the L2 tx hash."""
+    from genesis.artifacts import load_artifact
+    from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
+
+    _, l2, _ = _endpoints(devnet, l1_rpc, l2_rpc, l1_deployment)
+    account = l2.eth.account.from_key(key or dev_accounts()[0].private_key)
+    try:
+        value_wei = parse_hkd_amount(amount) * 10**12  # refuse sub-cent dust before it is burned on L2
+    except LantauError as exc:
+        raise typer.Exit(_fail(str(exc)))
+    passer = l2.eth.contract(address=Web3.to_checksum_address("0x" + L2_TO_L1_MESSAGE_PASSER.hex()), abi=list(load_artifact("L2ToL1MessagePasser").abi))
+    tx = passer.functions.initiateWithdrawal(Web3.to_checksum_address(to or account.address), WITHDRAWAL_GAS_LIMIT, b"").build_transaction(
+        {"from": account.address, "value": value_wei, "nonce": l2.eth.get_transaction_count(account.address, "pending"), "chainId": l2.eth.chain_id}
+    )
+    tx_hash = l2.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    receipt = l2.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+    if receipt["status"] != 1:
+        raise typer.Exit(_fail(f"initiateWithdrawal reverted on L2 (tx {tx_hash.hex()})"))
+    console.print(f"withdrawal of {amount} HKD started on L2 in block {receipt['blockNumber']}")
+    typer.echo(json.dumps({"l2_tx": "0x" + bytes(tx_hash).hex(), "l2_block": receipt["blockNumber"]}))
+
+
+@bridge_app.command("prove")
+def prove_command(
+    l2_tx: Annotated[str, typer.Argument(help="Hash of the L2 withdrawal transaction.")],
+    key: Annotated[Optional[str], typer.Option("--key", envvar="LANTAU_KEY", help="L1 private key that pays for the proof (default: dev account 0).")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for an output covering the withdrawal.")] = 300.0,
+    devnet: DevnetDir = None,
+    l1_rpc: L1RpcOpt = None,
+    l2_rpc: L2RpcOpt = None,
+    l1_deployment: DeploymentOpt = None,
+) -> None:
+    """Wait until an output covering the withdrawal is on L1, then prove the withdrawal against it."""
+    from bridge.withdrawal import NoOutputYet, find_output_index_covering, prove, withdrawal_proof
+
+    l1, l2, deployment = _endpoints(devnet, l1_rpc, l2_rpc, l1_deployment)
+    try:
+        withdrawal, l2_block = _withdrawal_of(l2, l2_tx)
+
+        def covering(report: Any) -> Optional[int]:
+            try:
+                return find_output_index_covering(l1, deployment, l2_block)
+            except NoOutputYet:
+                report(f"L2 block {l2_block}, newest output for {deployment.contract(l1, 'OutputOracle').functions.latestBlockNumber().call()}")
+                return None
+
+        index = _wait("waiting for an output covering the withdrawal", timeout, covering)
+        output_block = int(deployment.contract(l1, "OutputOracle").functions.getL2Output(index).call()[2])
+        receipt = prove(l1, deployment, key or dev_accounts()[0].private_key, withdrawal, index, withdrawal_proof(l2, withdrawal, output_block))
+    except LantauError as exc:
+        raise typer.Exit(_fail(str(exc)))
+    console.print(f"proven against output {index} (L2 block {output_block}); L1 gas {receipt['gasUsed']:,}")
+    typer.echo(json.dumps({"l1_tx": "0x" + bytes(receipt["transactionHash"]).hex(), "output_index": index, "l1_gas": receipt["gasUsed"]}))
+
+
+@bridge_app.command("finalize")
+def finalize_command(
+    l2_tx: Annotated[str, typer.Argument(help="Hash of the L2 withdrawal transaction.")],
+    key: Annotated[Optional[str], typer.Option("--key", envvar="LANTAU_KEY", help="L1 private key that pays (default: dev account 0).")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the challenge period to pass.")] = 300.0,
+    devnet: DevnetDir = None,
+    l1_rpc: L1RpcOpt = None,
+    l2_rpc: L2RpcOpt = None,
+    l1_deployment: DeploymentOpt = None,
+) -> None:
+    """Wait until the challenge period is over, then finalize: the portal releases the HKD on L1."""
+    from bridge.withdrawal import finalize, withdrawal_status
+
+    l1, l2, deployment = _endpoints(devnet, l1_rpc, l2_rpc, l1_deployment)
+    oracle = deployment.contract(l1, "OutputOracle")
+    try:
+        withdrawal, _ = _withdrawal_of(l2, l2_tx)
+
+        def finalizable(report: Any) -> Optional[bool]:
+            status = withdrawal_status(l1, deployment, withdrawal)
+            if status.finalized:
+                return True
+            if status.finalizable_at is None:
+                raise WithdrawalNotProvenYet()
+            now = int(l1.eth.get_block("latest")["timestamp"])
+            if now >= status.finalizable_at and oracle.functions.isOutputFinalized(status.l2_output_index).call():
+                return True
+            report(f"finalizable at L1 time {status.finalizable_at}, now {now}")
+            return None
+
+        _wait("waiting for the challenge period", timeout, finalizable)
+        if withdrawal_status(l1, deployment, withdrawal).finalized:
+            raise typer.Exit(_fail("already finalized"))
+        receipt = finalize(l1, deployment, key or dev_accounts()[0].private_key, withdrawal)
+    except WithdrawalNotProvenYet:
+        raise typer.Exit(_fail(f"not proven yet: run `lantau bridge prove {l2_tx}` first"))
+    except LantauError as exc:
+        raise typer.Exit(_fail(str(exc)))
+    console.print(f"finalized: {withdrawal.l1_amount / 10**6:,.6f} HKD released to {withdrawal.target} on L1; L1 gas {receipt['gasUsed']:,}")
+    typer.echo(json.dumps({"l1_tx": "0x" + bytes(receipt["transactionHash"]).hex(), "l1_gas": receipt["gasUsed"]}))
+
+
+class WithdrawalNotProvenYet(LantauError):
+    pass
+
+
+@bridge_app.command("withdrawal-status")
+def withdrawal_status_command(
+    l2_tx: Annotated[str, typer.Argument(help="Hash of the L2 withdrawal transaction.")],
+    devnet: DevnetDir = None,
+    l1_rpc: L1RpcOpt = None,
+    l2_rpc: L2RpcOpt = None,
+    l1_deployment: DeploymentOpt = None,
+) -> None:
+    """The stage of a withdrawal: initiated / waiting for output / provable / proven (finalizable at T) / finalized."""
+    from bridge.withdrawal import NoOutputYet, find_output_index_covering, withdrawal_status
+
+    l1, l2, deployment = _endpoints(devnet, l1_rpc, l2_rpc, l1_deployment)
+    try:
+        withdrawal, l2_block = _withdrawal_of(l2, l2_tx)
+        status = withdrawal_status(l1, deployment, withdrawal)
+        if status.finalized:
+            stage = "finalized"
+        elif status.finalizable_at is not None:
+            stage = f"proven, finalizable at L1 time {status.finalizable_at}"
+        else:
+            try:
+                find_output_index_covering(l1, deployment, l2_block)
+                stage = "provable"
+            except NoOutputYet:
+                stage = "waiting for output"
+    except LantauError as exc:
+        raise typer.Exit(_fail(str(exc)))
+    typer.echo(json.dumps({"stage": stage, "l2_block": l2_block, "withdrawal_hash": "0x" + withdrawal.withdrawal_hash.hex(),
+                           "amount_l1_units": withdrawal.l1_amount, "target": withdrawal.target}))

@@ -86,7 +86,8 @@ class NodeSettings:
     devnet_dir: Optional[Path] = None  # read l1_rpc and rollup.json from a running devnet
     l1_confirmations: int = 0
     devnet_l1: bool = False  # start anvil and deploy the L1 contracts first (`lantau devnet`)
-    batcher_key: Optional[str] = None
+    batcher_key: Optional[str] = None  # run the batcher in this process
+    proposer_key: Optional[str] = None  # run the proposer in this process
 
 
 @dataclass
@@ -195,6 +196,9 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         if settings.print_banner:
             print(format_banner(info), flush=True)
 
+    if l1 is not None and settings.proposer_key and is_sequencer:
+        services.append(_proposer(l1, rpc_url, settings.proposer_key))
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -214,6 +218,21 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     if failed:
         raise failed[0].exception()  # type: ignore[misc]
     log.info("stopped")
+
+
+def _proposer(l1: L1Wiring, l2_rpc_url: str, key: str) -> Any:
+    from web3 import Web3
+
+    from prover.proposer import Proposer, ProposerConfig
+
+    oracle = l1.rollup.contracts.get("OutputOracle")
+    if oracle is None:
+        raise typer.BadParameter("the rollup config names no OutputOracle: the proposer has nowhere to post")
+    return Proposer(
+        Web3(Web3.HTTPProvider(l1.rpc_url, request_kwargs={"timeout": 30})),
+        Web3(Web3.HTTPProvider(l2_rpc_url, request_kwargs={"timeout": 30})),
+        ProposerConfig(oracle_address=oracle, proposer_key=key),
+    )
 
 
 def _rollup_methods(node: L2Node, l1: L1Wiring, driver: Any, sync_status: Any) -> dict[str, Any]:
@@ -247,6 +266,8 @@ def _rollup_methods(node: L2Node, l1: L1Wiring, driver: Any, sync_status: Any) -
 from bridge.cli import bridge_app  # noqa: E402  (the composition root wires the subcommands)
 
 app.add_typer(bridge_app, name="bridge")
+from node.rwa_cli import rwa_app  # noqa: E402
+app.add_typer(rwa_app, name="rwa")
 
 
 def _admin_methods(producer: BlockProducer) -> dict[str, Any]:
@@ -283,13 +304,16 @@ def node_command(
     rollup_config: RollupFile = None,
     devnet: DevnetDir = None,
     l1_confirmations: L1Confirmations = 0,
+    batcher_key: Annotated[Optional[str], typer.Option("--batcher-key", envvar="LANTAU_BATCHER_KEY", help="Run the batcher in this node, posting batches to L1 from this key.")] = None,
+    proposer_key: Annotated[Optional[str], typer.Option("--proposer-key", envvar="LANTAU_PROPOSER_KEY", help="Run the proposer in this node, posting output roots to L1 from this key.")] = None,
 ) -> None:
     """Run a Lantau L2 node: JSON-RPC over HTTP and WebSocket; as sequencer, a block every --block-time."""
     if role not in ("sequencer", "verifier"):
         raise typer.BadParameter("--role must be sequencer or verifier", param_hint="--role")
     _check_admin(admin, rpc_host)
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin, role=role, l1_rpc=l1_rpc,
-                      rollup_config=rollup_config, devnet_dir=devnet, l1_confirmations=l1_confirmations))
+                      rollup_config=rollup_config, devnet_dir=devnet, l1_confirmations=l1_confirmations,
+                      batcher_key=batcher_key, proposer_key=proposer_key))
 
 
 @app.command("devnet")
@@ -312,8 +336,12 @@ def devnet_command(
         shutil.rmtree(data_dir / "chaindata")
         (data_dir / "transactions.journal").unlink(missing_ok=True)
     data_dir.mkdir(parents=True, exist_ok=True)
+    accounts = dev_accounts()
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin=True, print_banner=True,
-                      info_path=data_dir / "devnet.json", devnet_l1=l1))
+                      info_path=data_dir / "devnet.json", devnet_l1=l1,
+                      # The devnet's roles: batcher = dev account 1, proposer = dev account 2.
+                      batcher_key=accounts[1].private_key if l1 else None,
+                      proposer_key=accounts[2].private_key if l1 else None))
 
 
 def _check_admin(admin: bool, rpc_host: str) -> None:
