@@ -3,14 +3,29 @@
 Deposits of a block are read by block hash (`eth_getLogs` with `blockHash`), so a log from a
 block that was reorged out can never be mixed into its replacement: every deposit is keyed by
 (l1_block_hash, log_index), which is exactly its source hash.
+
+Blobs (EIP-4844) are not in the execution layer: `blobs` reads them from a beacon node's
+`GET /eth/v1/beacon/blobs/{block_id}?versioned_hashes=...` (anvil serves it on its RPC port,
+with slots numbered as blocks) and checks each against its versioned hash with KZG, so a lying
+beacon node cannot change what a blob transaction committed to. `kzg_trusted_setup` loads the
+Ethereum KZG setup once per process (~2.7 s): every KZG user in Lantau shares it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Sequence
 
+import ckzg
+
+import eth_account
 from eth.abc import SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth_typing import Address, Hash32
@@ -26,11 +41,30 @@ from node.vm import LantauTransactionBuilder
 log = logging.getLogger("lantau.l1")
 
 
+#: The Ethereum KZG ceremony's setup, as eth-account ships it (the same file as c-kzg-4844's).
+KZG_TRUSTED_SETUP_PATH = str(Path(eth_account.__file__).parent / "typed_transactions" / "blob_transactions" / "kzg_trusted_setup.txt")
+BLOB_SIZE = 4096 * 32
+_BEACON_TIMEOUT_S = 10.0
+
+
+@lru_cache(maxsize=1)
+def kzg_trusted_setup() -> object:
+    """The KZG trusted setup, loaded once per process (precompute 0: the fastest load here)."""
+    return ckzg.load_trusted_setup(KZG_TRUSTED_SETUP_PATH, 0)
+
+
+def blob_versioned_hash(blob: bytes) -> Hash32:
+    """EIP-4844: 0x01 ++ sha256(kzg_commitment(blob))[1:]."""
+    commitment = bytes(ckzg.blob_to_kzg_commitment(blob, kzg_trusted_setup()))
+    return Hash32(b"\x01" + hashlib.sha256(commitment).digest()[1:])
+
+
 @dataclass
 class RpcL1Source:
     w3: Web3
     portal_address: str
     confirmations: int = 0
+    beacon_url: str | None = None  # None: the L1 RPC endpoint itself (anvil serves the beacon API)
 
     @classmethod
     def connect(cls, rpc_url: str, portal_address: str, *, confirmations: int = 0) -> "RpcL1Source":
@@ -125,6 +159,37 @@ class RpcL1Source:
                 )
             )
         return found
+
+
+    def blobs(self, block: L1BlockRef, versioned_hashes: Sequence[Hash32]) -> list[bytes]:
+        """The blobs of `block` with these versioned hashes, in the order asked, each checked.
+
+        Raises `TemporaryError` when the beacon node is unreachable or misses a blob, and when a
+        blob does not match its versioned hash (another beacon node may answer correctly).
+        """
+        if not versioned_hashes:
+            return []
+        base = (self.beacon_url or str(getattr(self.w3.provider, "endpoint_uri", ""))).rstrip("/")
+        query = ",".join("0x" + bytes(h).hex() for h in versioned_hashes)
+        url = f"{base}/eth/v1/beacon/blobs/{block.number}?versioned_hashes={query}"
+        try:
+            with urllib.request.urlopen(url, timeout=_BEACON_TIMEOUT_S) as response:
+                answer = json.loads(response.read())
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise TemporaryError(f"cannot read blobs of L1 block {block.number}: {exc}") from exc
+        by_hash: dict[bytes, bytes] = {}
+        for item in answer.get("data") or []:
+            blob = bytes.fromhex(str(item).removeprefix("0x"))
+            if len(blob) != BLOB_SIZE:
+                raise TemporaryError(f"beacon node returned a {len(blob)}-byte blob for L1 block {block.number}")
+            by_hash[blob_versioned_hash(blob)] = blob
+        missing = [h for h in versioned_hashes if bytes(h) not in by_hash]
+        if missing:
+            raise TemporaryError(
+                f"beacon node has no blob {'0x' + bytes(missing[0]).hex()} of L1 block {block.number} "
+                f"({len(missing)} of {len(versioned_hashes)} missing or not matching their versioned hash)"
+            )
+        return [by_hash[bytes(h)] for h in versioned_hashes]
 
 
 def _ref(block: Any) -> L1BlockRef:

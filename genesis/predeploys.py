@@ -56,6 +56,7 @@ PRICE_FEED: Final = _address("0x4200000000000000000000000000000000000806")
 #: (`python -m genesis.generate`) puts each one's deployed code into the devnet genesis alloc.
 PREDEPLOY_CONTRACTS: Final[dict[Address, str]] = {
     L1_BLOCK: "L1Block",
+    L2_TO_L1_MESSAGE_PASSER: "L2ToL1MessagePasser",
     IDENTITY_REGISTRY: "IdentityRegistry",
     COMPLIANCE: "Compliance",
     RWA_TOKEN_IMPLEMENTATION: "RWAToken",

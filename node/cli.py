@@ -196,6 +196,8 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         if settings.print_banner:
             print(format_banner(info), flush=True)
 
+    if l1 is not None and settings.batcher_key and is_sequencer:
+        services.append(_batcher(node, l1, settings.batcher_key, settings.data_dir))
     if l1 is not None and settings.proposer_key and is_sequencer:
         services.append(_proposer(l1, rpc_url, settings.proposer_key))
 
@@ -218,6 +220,19 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     if failed:
         raise failed[0].exception()  # type: ignore[misc]
     log.info("stopped")
+
+
+def _batcher(node: L2Node, l1: L1Wiring, key: str, data_dir: Path) -> Any:
+    from web3 import Web3
+
+    from sequencer.batcher import Batcher, BatcherConfig
+
+    config = BatcherConfig(
+        batch_inbox=l1.rollup.batch_inbox, batcher_private_key=key,
+        sequencing_window=l1.rollup.sequencing_window, channel_timeout=l1.rollup.channel_timeout,
+    )
+    return Batcher(node.chain, Web3(Web3.HTTPProvider(l1.rpc_url, request_kwargs={"timeout": 30})), config=config,
+                   state_path=data_dir / "batcher.json")
 
 
 def _proposer(l1: L1Wiring, l2_rpc_url: str, key: str) -> Any:

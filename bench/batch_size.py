@@ -1,0 +1,260 @@
+"""What posting L2 transactions to L1 costs: bytes and L1 gas per L2 transaction, per encoding.
+
+    python bench/batch_size.py [--txs 500] [--block-size 10] [--workload transfer erc20]
+                               [--max-channel-blocks 10] [--no-anvil]
+
+For each workload (N HKD-native transfers; N ERC-20 `transfer` calls on bench/tps.py's minimal
+token) the same signed transactions are built into L2 blocks of `--block-size` transactions
+(six L2 blocks per L1 origin, each with its L1-info deposit, as the sequencer builds them), then
+batched four ways with the batcher's own `ChannelBuilder` (target 100 KB channels; with
+`--max-channel-blocks K` also closed every K blocks, as the devnet batcher does):
+
+- zlib, singular batches   the OP Stack's Bedrock format: the **baseline**
+- brotli, singular batches
+- zlib, span batches
+- brotli, span batches
+
+Per encoding it prints the bytes posted per L2 transaction (frames with their 23-byte headers
+and the version byte of each batcher transaction) and the time spent compressing. Then L1 gas:
+
+- **calldata**: computed — EIP-2028 intrinsic gas (16 per non-zero byte, 4 per zero byte, plus
+  the 21,000 of each batcher transaction) and EIP-7623's floor (Prague: 10 per token, a non-zero
+  byte being 4 tokens), whichever is higher — and **measured**: every batcher transaction is
+  sent to a real anvil (its default hardfork) and the receipts' `gasUsed` summed;
+- **blobs**: measured on the same anvil: blob gas (131,072 per blob, whatever its fill) plus the
+  blob transactions' execution gas, from the receipts.
+
+Nothing is asserted about time. The KZG setup load (~3 s, once) is outside every figure.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Sequence  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import tps  # noqa: E402  (bench/tps.py: the workloads and the bench token)
+from eth_account import Account  # noqa: E402
+from eth_typing import Address, Hash32  # noqa: E402
+from eth_utils import keccak, to_canonical_address  # noqa: E402
+from web3 import Web3  # noqa: E402
+
+from bridge.anvil import AnvilProcess  # noqa: E402
+from genesis.config import GenesisConfig  # noqa: E402
+from genesis.dev_accounts import dev_accounts  # noqa: E402
+from genesis.predeploys import SEQUENCER_FEE_VAULT  # noqa: E402
+from node.chain import BlockAttributes, Chain  # noqa: E402
+from node.channels import ChannelBuilder, Compression, Frame, encode_batcher_tx_data  # noqa: E402
+from node.derive.l1_source import L1BlockRef  # noqa: E402
+from node.l1_info import l1_info_deposit  # noqa: E402
+from node.vm import LantauVM  # noqa: E402
+from sequencer.batcher import BLOB_FRAME_DATA, TX_BASE_GAS, calldata_gas  # noqa: E402
+from sequencer.blobs import GAS_PER_BLOB, MAX_BLOBS_PER_TX, blob_sidecar, encode_blob, sign_blob_transaction  # noqa: E402
+
+ENCODINGS = (
+    ("zlib singular", Compression.ZLIB, False),
+    ("brotli singular", Compression.BROTLI, False),
+    ("zlib span", Compression.ZLIB, True),
+    ("brotli span", Compression.BROTLI, True),
+)
+TARGET_CHANNEL_SIZE = 100_000
+CALLDATA_FRAME_DATA = 120_000
+L2_BLOCKS_PER_ORIGIN = 6
+INBOX = "0xff00000000000000000000000000000000004852"
+
+
+def l2_blocks(workload: str, txs: int, block_size: int, senders: int) -> tuple[list, GenesisConfig]:
+    """Blocks of `block_size` transactions, each after its L1-info deposit (origin every 6 blocks)."""
+    keys = tps.sender_keys(senders)
+    addresses = [Address(to_canonical_address(Account.from_key(key).address)) for key in keys]
+    genesis = tps.bench_genesis(addresses, block_size)
+    raw = tps.sign_workload(workload, keys, txs, genesis.chain_id)
+    chain = Chain.open(None, genesis)
+    builder = LantauVM.get_transaction_builder()
+    blocks = []
+    parent = chain.head
+    for index, start in enumerate(range(0, len(raw), block_size)):
+        origin_number = index // L2_BLOCKS_PER_ORIGIN
+        origin = L1BlockRef(origin_number, Hash32(keccak(b"origin %d" % origin_number)), Hash32(keccak(b"origin %d" % (origin_number - 1))),
+                            1_000 + 12 * origin_number, 10**9)
+        timestamp = 1_000 + 2 * index
+        attributes = BlockAttributes(
+            timestamp=timestamp, fee_recipient=SEQUENCER_FEE_VAULT, prev_randao=Hash32(keccak(parent.hash)),
+            gas_limit=parent.gas_limit,
+            forced_transactions=(l1_info_deposit(origin, index % L2_BLOCKS_PER_ORIGIN),),
+        )
+        built = chain.build_block(parent, attributes, [builder.decode(r) for r in raw[start:start + block_size]])
+        if built.rejected:
+            raise SystemExit(f"{workload}: {len(built.rejected)} transactions rejected: {built.rejected[0].reason}")
+        if any(not c.is_success for c in built.computations):
+            raise SystemExit(f"{workload}: a transaction failed in block {index + 1}: the workload is broken")
+        blocks.append(built.block)
+        parent = built.header
+    return blocks, genesis
+
+
+@dataclass
+class Batched:
+    name: str
+    channels: list[list[Frame]]
+    rlp_bytes: int
+    compress_s: float
+
+    def calldata_txs(self) -> list[bytes]:
+        return [encode_batcher_tx_data([frame]) for frames in self.channels for frame in frames]
+
+    def posted_bytes(self) -> int:
+        return sum(len(data) for data in self.calldata_txs())
+
+
+def batch(blocks: Sequence, chain_id: int, name: str, compression: Compression, span: bool, max_frame_data: int,
+          max_channel_blocks: int | None = None) -> Batched:
+    channels: list[list[Frame]] = []
+    rlp_bytes = 0
+    start = time.perf_counter()
+    builder: ChannelBuilder | None = None
+    for block in blocks:
+        if builder is None:
+            builder = ChannelBuilder(channel_id=os.urandom(16), chain_id=chain_id, compression=compression, span_batches=span,
+                                     target_size=TARGET_CHANNEL_SIZE, max_frame_data=max_frame_data)
+        builder.add_block(block)
+        if max_channel_blocks is not None and builder.block_count >= max_channel_blocks:
+            builder.close()
+        if builder.closed:
+            rlp_bytes += len(builder.rlp_batches())
+            channels.append(builder.frames())
+            builder = None
+    if builder is not None:
+        rlp_bytes += len(builder.rlp_batches())
+        channels.append(builder.frames())
+    return Batched(name, channels, rlp_bytes, time.perf_counter() - start)
+
+
+# --- L1 gas, measured on anvil ---------------------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    txs: int
+    gas_used: int
+    blob_gas_used: int = 0
+    blobs: int = 0
+
+
+class L1Poster:
+    def __init__(self, anvil: AnvilProcess) -> None:
+        self.anvil = anvil
+        self.w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 60}))
+        self.key = dev_accounts()[1].private_key
+        self.address = dev_accounts()[1].address
+        self.chain_id = self.w3.eth.chain_id
+
+    def _fees(self) -> dict:
+        base = int(self.w3.eth.get_block("latest")["baseFeePerGas"])
+        return {"maxFeePerGas": 2 * base + 10**9, "maxPriorityFeePerGas": 10**9}
+
+    def post_calldata(self, datas: Sequence[bytes]) -> Measured:
+        gas = 0
+        for data in datas:
+            nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+            tx = dict(self._fees(), type=2, chainId=self.chain_id, nonce=nonce, to=INBOX, value=0, gas=calldata_gas(data), data=data)
+            tx_hash = self.w3.eth.send_raw_transaction(Account.sign_transaction(tx, self.key).raw_transaction)
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+            if receipt["status"] != 1:
+                raise SystemExit("a calldata batcher transaction failed on anvil")
+            gas += int(receipt["gasUsed"])
+        return Measured(len(datas), gas)
+
+    def post_blobs(self, channels: Sequence[Sequence[Frame]]) -> Measured:
+        measured = Measured(0, 0)
+        frames = [frame for channel in channels for frame in channel]
+        for start in range(0, len(frames), MAX_BLOBS_PER_TX):
+            blobs = [encode_blob(encode_batcher_tx_data([frame])) for frame in frames[start:start + MAX_BLOBS_PER_TX]]
+            nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+            tx = dict(self._fees(), chainId=self.chain_id, nonce=nonce, to=INBOX, value=0, gas=TX_BASE_GAS, data=b"",
+                      maxFeePerBlobGas=max(2 * int(self.w3.eth.blob_base_fee), 1))
+            signed = sign_blob_transaction(tx, self.key, blob_sidecar(blobs))
+            receipt = self.w3.eth.wait_for_transaction_receipt(self.w3.eth.send_raw_transaction(signed.network_form))
+            measured.txs += 1
+            measured.gas_used += int(receipt["gasUsed"])
+            measured.blob_gas_used += int(receipt["blobGasUsed"])
+            measured.blobs += len(blobs)
+        return measured
+
+
+# --- output ----------------------------------------------------------------------------------------
+
+
+def intrinsic_gas(data: bytes) -> int:
+    zeros = data.count(0)
+    return TX_BASE_GAS + 16 * (len(data) - zeros) + 4 * zeros
+
+
+def run(args: argparse.Namespace) -> None:
+    anvil = None if args.no_anvil else AnvilProcess().start()
+    try:
+        poster = L1Poster(anvil) if anvil else None
+        if poster:
+            info = anvil.rpc("anvil_nodeInfo")
+            print(f"L1: anvil, hardfork {info.get('hardFork')} (EIP-7623 calldata floor applies from Prague)")
+            blob_sidecar([encode_blob(b"warm up")])  # loads the KZG setup once, outside the figures
+        for workload in args.workload:
+            blocks, genesis = l2_blocks(workload, args.txs, args.block_size, args.senders)
+            raw_tx_bytes = sum(len(tx.encode()) for block in blocks for tx in block.transactions[1:])
+            n = args.txs
+            limit = f", at most {args.max_channel_blocks} blocks" if args.max_channel_blocks else ""
+            print(f"\n{workload}: {n} L2 txs in {len(blocks)} blocks of {args.block_size}; raw signed txs "
+                  f"{raw_tx_bytes / n:.1f} B/tx; channels target {TARGET_CHANNEL_SIZE:,} B{limit}")
+            rows = []
+            baseline_bytes = None
+            for name, compression, span in ENCODINGS:
+                calldata = batch(blocks, genesis.chain_id, name, compression, span, CALLDATA_FRAME_DATA, args.max_channel_blocks)
+                posted = calldata.posted_bytes()
+                baseline_bytes = baseline_bytes or posted
+                datas = calldata.calldata_txs()
+                computed_intrinsic = sum(intrinsic_gas(d) for d in datas)
+                computed_floor = sum(calldata_gas(d) for d in datas)
+                measured = poster.post_calldata(datas) if poster else None
+                blobs = batch(blocks, genesis.chain_id, name, compression, span, BLOB_FRAME_DATA, args.max_channel_blocks)
+                blob_measured = poster.post_blobs(blobs.channels) if poster else None
+                rows.append((name, calldata, posted, baseline_bytes, computed_intrinsic, computed_floor, measured, blob_measured))
+            print(f"{'encoding':<16} {'chan':>4} {'uncompr B/tx':>12} {'posted B/tx':>11} {'vs base':>7} {'compress ms':>11}"
+                  f" | {'calldata gas/tx: 16/4':>21} {'7623 floor':>10} {'anvil':>8} | {'blobs':>5} {'blob gas/tx':>11} {'exec gas/tx':>11}")
+            for name, calldata, posted, base, intrinsic, floor, measured, blob in rows:
+                anvil_gas = f"{measured.gas_used / n:>8.0f}" if measured else f"{'-':>8}"
+                blob_cols = (f"{blob.blobs:>5} {blob.blob_gas_used / n:>11.0f} {blob.gas_used / n:>11.0f}" if blob
+                             else f"{'-':>5} {'-':>11} {'-':>11}")
+                print(f"{name:<16} {len(calldata.channels):>4} {calldata.rlp_bytes / n:>12.1f} {posted / n:>11.1f} "
+                      f"{posted / base:>7.3f} {calldata.compress_s * 1000:>11.1f} | {intrinsic / n:>21.0f} {floor / n:>10.0f} "
+                      f"{anvil_gas} | {blob_cols}")
+            full_blob_gas = GAS_PER_BLOB / (BLOB_FRAME_DATA / (rows[-1][2] / n))
+            print(f"(a full blob at brotli-span density would cost {full_blob_gas:.0f} blob gas per L2 tx)")
+    finally:
+        if anvil is not None:
+            anvil.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--txs", type=int, default=500, help="L2 transactions per workload")
+    parser.add_argument("--block-size", type=int, default=10, help="L2 transactions per L2 block")
+    parser.add_argument("--senders", type=int, default=50, help="distinct senders")
+    parser.add_argument("--workload", nargs="+", choices=tps.WORKLOADS, default=list(tps.WORKLOADS))
+    parser.add_argument("--max-channel-blocks", type=int, default=None,
+                        help="close channels at this many L2 blocks too (the batcher's devnet default is 10)")
+    parser.add_argument("--no-anvil", action="store_true", help="skip the measured L1 gas (no anvil needed)")
+    run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""How fast a verifier derives the L2 chain from L1, next to the sequencer building the same blocks.
+
+    python bench/derive.py [--blocks 100] [--block-size 50] [--workload transfer|erc20]
+
+One run, end to end, on real components:
+
+1. a devnet L1 (anvil with Lantau's L1 contracts, automine);
+2. the **sequencer** (baseline): `Chain` on LevelDB builds `--blocks` blocks of `--block-size`
+   signed transactions (bench/tps.py's workloads and genesis), each block's L1 origin and
+   deposits chosen by `sequencer.l1_origin.plan_next_block` over `RpcL1Source`, as the block
+   producer does; the timed part is `Chain.build_block` (execution + persistence), the L1
+   reads are not;
+3. the **batcher** posts them (`sequencer.batcher.Batcher`, its defaults: brotli span batches,
+   100 KB channels, calldata), untimed;
+4. the **verifier**: a fresh `Chain` on LevelDB and `DerivationPipeline` over `RpcL1Source`,
+   timed from the first `step()` to the last block; the time inside its `Chain.build_block` is
+   measured too, so the rest — L1 reads over JSON-RPC, decompression, batch decoding and
+   checks — shows as the difference.
+
+The verifier must reach the sequencer's block hash and state root at every block, or the bench
+fails. Nothing is asserted about time.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Sequence  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import tps  # noqa: E402  (bench/tps.py: workloads, funded senders, the bench token)
+from eth_account import Account  # noqa: E402
+from eth_typing import Address, Hash32  # noqa: E402
+from eth_utils import keccak, to_canonical_address  # noqa: E402
+from web3 import Web3  # noqa: E402
+
+from bridge.devnet import BATCH_INBOX, start_l1_devnet  # noqa: E402
+from bridge.l1_source import RpcL1Source  # noqa: E402
+from genesis.dev_accounts import dev_accounts  # noqa: E402
+from genesis.predeploys import SEQUENCER_FEE_VAULT  # noqa: E402
+from node.chain import BlockAttributes, Chain  # noqa: E402
+from node.derive.config import RollupDerivationConfig  # noqa: E402
+from node.derive.pipeline import DerivationPipeline  # noqa: E402
+from node.vm import LantauVM  # noqa: E402
+from sequencer.batcher import Batcher, BatcherConfig  # noqa: E402
+from sequencer.l1_origin import plan_next_block  # noqa: E402
+
+
+@dataclass
+class Timed:
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process's CPU time: robust to other load on the machine
+    calls: int = 0
+
+
+def timing_build_block(chain: Chain, into: Timed) -> None:
+    """Wrap `chain.build_block` so the time spent inside it is summed in `into`."""
+    inner = chain.build_block
+
+    def build_block(*args: Any, **kwargs: Any) -> Any:
+        start, cpu_start = time.perf_counter(), time.process_time()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            into.seconds += time.perf_counter() - start
+            into.cpu_seconds += time.process_time() - cpu_start
+            into.calls += 1
+
+    chain.build_block = build_block  # type: ignore[method-assign]
+
+
+def run(args: argparse.Namespace) -> None:
+    keys = tps.sender_keys(args.senders)
+    senders = [Address(to_canonical_address(Account.from_key(key).address)) for key in keys]
+    genesis = tps.bench_genesis(senders, args.block_size)
+    raw = tps.sign_workload(args.workload, keys, args.blocks * args.block_size, genesis.chain_id)
+    decoded = [LantauVM.get_transaction_builder().decode(item) for item in raw]
+
+    devnet = start_l1_devnet(genesis, block_time_s=None)
+    try:
+        with tempfile.TemporaryDirectory(prefix="lantau-bench-derive-") as tmp:
+            w3 = Web3(Web3.HTTPProvider(devnet.anvil.rpc_url, request_kwargs={"timeout": 60}))
+            l1 = RpcL1Source(w3, devnet.deployment.lantau_portal)
+
+            # --- the sequencer (baseline) ---
+            sequencer = Chain.open(Path(tmp) / "sequencer", genesis)
+            sequencer_build = Timed()
+            timing_build_block(sequencer, sequencer_build)
+            gas = 0
+            gc.collect()
+            for index in range(args.blocks):
+                head = sequencer.head
+                timestamp = max(int(time.time()), head.timestamp + 1)
+                plan = plan_next_block(sequencer, head, timestamp, l1)
+                attributes = BlockAttributes(
+                    timestamp=max(timestamp, plan.origin.timestamp), fee_recipient=SEQUENCER_FEE_VAULT,
+                    prev_randao=Hash32(keccak(plan.parent.hash)), gas_limit=plan.parent.gas_limit,
+                    forced_transactions=plan.forced_transactions,
+                )
+                built = sequencer.build_block(plan.parent, attributes, decoded[index * args.block_size:(index + 1) * args.block_size])
+                if built.rejected or any(not c.is_success for c in built.computations):
+                    raise SystemExit(f"block {index + 1}: a transaction was rejected or failed: the workload is broken")
+                gas += built.header.gas_used
+
+            # --- the batcher (untimed) ---
+            batcher = Batcher(
+                sequencer, w3,
+                config=BatcherConfig(batch_inbox=BATCH_INBOX, batcher_private_key=dev_accounts()[1].private_key,
+                                     max_channel_blocks=10_000, max_channel_duration_s=3600),
+                state_path=Path(tmp) / "batcher.json",
+            )
+            while batcher.metrics.l2_blocks_posted < args.blocks:
+                batcher.step(close_open_channel=True)
+            posted = batcher.metrics
+
+            # --- the verifier ---
+            verifier = Chain.open(Path(tmp) / "verifier", genesis)
+            verifier_build = Timed()
+            timing_build_block(verifier, verifier_build)
+            config = RollupDerivationConfig(
+                batch_inbox=to_canonical_address(BATCH_INBOX), batcher_address=to_canonical_address(dev_accounts()[1].address),
+                sequencing_window=40, channel_timeout=20, max_sequencer_drift=600,
+            )
+            pipeline = DerivationPipeline(config, l1, verifier)
+            gc.collect()
+            start, cpu_start = time.perf_counter(), time.process_time()
+            derived = 0
+            while pipeline.step() is not None:
+                derived += 1
+            derive_s, derive_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+
+            if derived != args.blocks or verifier.head.hash != sequencer.head.hash:
+                raise SystemExit(f"verifier derived {derived} blocks to {verifier.head.hash.hex()}, sequencer head is "
+                                 f"{sequencer.head.hash.hex()}")
+            for number in range(1, args.blocks + 1):
+                ours, theirs = sequencer.header_by_number(number), verifier.header_by_number(number)
+                if (ours.hash, ours.state_root) != (theirs.hash, theirs.state_root):
+                    raise SystemExit(f"block {number} differs between the sequencer and the verifier")
+            sequencer.close()
+            verifier.close()
+    finally:
+        devnet.stop()
+
+    txs = args.blocks * args.block_size
+    print(f"{args.workload}: {args.blocks} L2 blocks of {args.block_size} txs ({txs} txs, {gas / 1e6:.1f} Mgas), "
+          f"LevelDB on both sides; posted in {posted.txs_sent} calldata txs, {posted.bytes_posted:,} bytes "
+          f"({posted.bytes_posted / txs:.1f} B/tx, brotli span batches)")
+    print(f"{'path':<34} {'seconds':>8} {'blocks/s':>9} {'tx/s':>8} {'Mgas/s':>7} {'ratio':>6} {'cpu s':>7} {'cpu ratio':>9}")
+    rows = [
+        ("sequencer: build_block (baseline)", sequencer_build.seconds, sequencer_build.cpu_seconds),
+        ("verifier: derive from L1 (total)", derive_s, derive_cpu_s),
+        ("  of which build_block", verifier_build.seconds, verifier_build.cpu_seconds),
+        ("  of which L1 reads + decoding", derive_s - verifier_build.seconds, derive_cpu_s - verifier_build.cpu_seconds),
+    ]
+    for name, seconds, cpu_seconds in rows:
+        ratio = sequencer_build.seconds / seconds
+        cpu_ratio = sequencer_build.cpu_seconds / cpu_seconds
+        print(f"{name:<34} {seconds:>8.2f} {args.blocks / seconds:>9.1f} {txs / seconds:>8.1f} {gas / seconds / 1e6:>7.2f} "
+              f"{ratio:>6.2f} {cpu_seconds:>7.2f} {cpu_ratio:>9.2f}")
+    print("ratio = the sequencer's build time over this row's time (1.00: as fast as building the blocks);")
+    print("cpu ratio = the same on this process's CPU time (anvil's own CPU is not in it), which other load")
+    print("on the machine disturbs less. L1 reads wait on anvil over JSON-RPC: wall clock, little CPU here.")
+    print("Every derived block has the sequencer's hash and state root.")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--blocks", type=int, default=100)
+    parser.add_argument("--block-size", type=int, default=50, help="transactions per L2 block")
+    parser.add_argument("--senders", type=int, default=100)
+    parser.add_argument("--workload", choices=tps.WORKLOADS, default="transfer")
+    run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,454 @@
+"""The batcher against a real L1 (anvil with Lantau's L1 contracts) and a real verifier.
+
+Each test runs a sequencer in process (blocks built with the sequencer's own origin rules over
+`RpcL1Source`, random transfers between the dev accounts), lets the batcher post them to the
+batch inbox, and has `DerivationPipeline` rebuild the chain from L1 alone on a fresh `Chain`:
+the verifier must reach the sequencer's block hash and state root at every block. anvil runs
+with `--slots-in-an-epoch 4`, so L1's `safe` block is the head minus 4 (measured).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import pytest
+from eth_utils import to_canonical_address
+from web3 import Web3
+
+from bridge.devnet import BATCH_INBOX, L1Devnet, start_l1_devnet
+from bridge.l1_source import RpcL1Source
+from genesis.dev_accounts import dev_accounts
+from node.chain import Chain
+from node.channels import Compression, decode_batcher_tx_data
+from node.derive.config import RollupDerivationConfig
+from node.derive.l1_source import InboxTransaction, L1BlockRef
+from node.derive.pipeline import DerivationPipeline
+from node.errors import ResetError
+from node.l1_info import read_l1_origin
+from sequencer.batcher import Batcher, BatcherConfig, BatcherStateError, calldata_gas
+from sequencer.blobs import (
+    BLOB_SIZE,
+    BLOB_TX_TYPE,
+    MAX_BLOB_DATA_SIZE,
+    BlobEncodingError,
+    decode_blob,
+    encode_blob,
+)
+from tests.node.derive.sequencing import GENESIS, Wallets, sequence_block
+
+ACCOUNTS = dev_accounts()
+BATCHER = ACCOUNTS[1]  # the devnet's batcher (SystemConfig.batcher)
+SAFE_DISTANCE = 4  # anvil --slots-in-an-epoch 4: safe = latest - 4
+
+
+def derivation_config(channel_timeout: int = 20) -> RollupDerivationConfig:
+    return RollupDerivationConfig(
+        batch_inbox=to_canonical_address(BATCH_INBOX), batcher_address=to_canonical_address(BATCHER.address),
+        sequencing_window=40, channel_timeout=channel_timeout, max_sequencer_drift=600,
+    )
+
+
+@dataclass
+class BlobReadingL1(RpcL1Source):
+    """Hands derivation the data of the batcher's blob transactions as if it were calldata: one
+    inbox entry per blob. Stands in for blob retrieval in node/derive/retrieval.py, which still
+    ignores type-3 transactions."""
+
+    def inbox_transactions(self, block: L1BlockRef, inbox: Any) -> Sequence[InboxTransaction]:
+        found: list[InboxTransaction] = []
+        for tx in super().inbox_transactions(block, inbox):
+            if tx.tx_type != BLOB_TX_TYPE:
+                found.append(tx)
+                continue
+            for blob in self.blobs(block, tx.blob_versioned_hashes):
+                found.append(replace(tx, data=decode_blob(blob), tx_type=2, blob_versioned_hashes=()))
+        return found
+
+
+@dataclass
+class Rollup:
+    """A devnet L1, an in-process sequencer chain, and helpers to batch and derive."""
+
+    devnet: L1Devnet
+    state_path: Path
+    w3: Web3 = field(init=False)
+    l1: RpcL1Source = field(init=False)
+    chain: Chain = field(default_factory=lambda: Chain.open(None, GENESIS))
+    wallets: Wallets = field(default_factory=Wallets)
+
+    def __post_init__(self) -> None:
+        self.w3 = self.new_web3()
+        self.l1 = RpcL1Source(self.w3, self.devnet.deployment.lantau_portal)
+
+    def new_web3(self) -> Web3:
+        return Web3(Web3.HTTPProvider(self.devnet.anvil.rpc_url, request_kwargs={"timeout": 30}))
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        return self.devnet.anvil.rpc(method, list(params))
+
+    def build(self, count: int, *, transfers: bool = True) -> None:
+        for _ in range(count):
+            txs = [self.wallets.transfer(legacy=self.wallets.rng.random() < 0.2) for _ in range(self.wallets.rng.randrange(4))]
+            sequence_block(self.chain, self.l1, int(time.time()), txs if transfers else [])
+
+    def batcher(self, w3: Web3 | None = None, **overrides: Any) -> Batcher:
+        config = BatcherConfig(batch_inbox=BATCH_INBOX, batcher_private_key=BATCHER.private_key, **overrides)
+        return Batcher(self.chain, w3 or self.w3, config=config, state_path=self.state_path)
+
+    def mine(self, blocks: int) -> None:
+        for _ in range(blocks):
+            self.rpc("evm_mine")
+
+    def post_until_safe(self, batcher: Batcher, *, max_rounds: int = 40) -> None:
+        """Step the batcher, mining L1 blocks, until every L2 block is in a safe channel."""
+        for _ in range(max_rounds):
+            batcher.step(close_open_channel=True)
+            if batcher.safe_l2_block == self.chain.head.block_number and not batcher.state.channels:
+                return
+            self.mine(SAFE_DISTANCE)
+        raise AssertionError(f"L2 blocks not safe on L1 after {max_rounds} rounds: safe_l2 {batcher.safe_l2_block}")
+
+    def derive(self, verifier: Chain | None = None, source: RpcL1Source | None = None, channel_timeout: int = 20) -> Chain:
+        verifier = verifier or Chain.open(None, GENESIS)
+        pipeline = DerivationPipeline(derivation_config(channel_timeout), source or self.l1, verifier)
+        while pipeline.step() is not None:
+            pass
+        return verifier
+
+    def assert_derived(self, verifier: Chain) -> None:
+        head = self.chain.head
+        assert verifier.head.block_number == head.block_number > 0
+        for number in range(1, head.block_number + 1):
+            ours, theirs = self.chain.header_by_number(number), verifier.header_by_number(number)
+            assert (theirs.hash, theirs.state_root) == (ours.hash, ours.state_root), f"block {number} differs"
+
+    def inbox_frames(self) -> Counter[tuple[str, int]]:
+        """(channel id, frame number) of every frame the batcher has on canonical L1, counted."""
+        frames: Counter[tuple[str, int]] = Counter()
+        for number in range(self.w3.eth.block_number + 1):
+            block = self.l1.block_by_number(number)
+            assert block is not None
+            for tx in self.l1.inbox_transactions(block, to_canonical_address(BATCH_INBOX)):
+                if tx.sender != to_canonical_address(BATCHER.address):
+                    continue
+                datas = [decode_blob(b) for b in self.l1.blobs(block, tx.blob_versioned_hashes)] if tx.tx_type == BLOB_TX_TYPE else [tx.data]
+                for data in datas:
+                    frames.update((f.channel_id.hex(), f.number) for f in decode_batcher_tx_data(data))
+        return frames
+
+
+@pytest.fixture
+def rollup(tmp_path: Path) -> Iterator[Rollup]:
+    devnet = start_l1_devnet(GENESIS, block_time_s=None)
+    try:
+        yield Rollup(devnet, tmp_path / "batcher-state.json")
+    finally:
+        devnet.stop()
+
+
+# --- posting and deriving ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "compression, span",
+    [(Compression.BROTLI, True), (Compression.ZLIB, False)],
+    ids=["brotli-span (default)", "zlib-singular"],
+)
+def test_posted_blocks_derive_to_the_sequencers_chain(rollup: Rollup, compression: Compression, span: bool) -> None:
+    rollup.build(35)
+    batcher = rollup.batcher(compression=compression, span_batches=span)
+    report = batcher.step()
+    # 35 blocks: three channels of 10 blocks closed and sent at once; 5 blocks stay open.
+    assert (report.blocks_added, report.channels_closed, report.txs_sent) == (35, 3, 3)
+    assert report.txs_included == 0 and batcher.safe_l2_block == 0
+    batcher.step()
+    assert batcher.safe_l2_block == 0  # included, but not yet safe
+    rollup.mine(SAFE_DISTANCE)
+    report = batcher.step()
+    assert report.channels_confirmed == 3 and batcher.safe_l2_block == 30
+    rollup.post_until_safe(batcher)
+
+    for channel_txs in _batcher_receipts(rollup):
+        assert channel_txs["status"] == 1 and channel_txs["type"] == 2
+    rollup.assert_derived(rollup.derive())
+    frames = rollup.inbox_frames()
+    assert set(frames.values()) == {1} and len(frames) == 4 == batcher.metrics.frames_posted
+    assert batcher.metrics.l2_blocks_posted == 35 and batcher.metrics.channels_confirmed == 4
+    assert sum(len(rollup.chain.transactions(rollup.chain.header_by_number(n).hash)) for n in range(1, 36)) > 35 + 20
+
+
+def _batcher_receipts(rollup: Rollup) -> list[Any]:
+    receipts = []
+    for number in range(rollup.w3.eth.block_number + 1):
+        for tx in rollup.w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            if tx["from"] == BATCHER.address:
+                receipts.append(rollup.w3.eth.get_transaction_receipt(tx["hash"]))
+    return receipts
+
+
+def test_calldata_gas_is_what_l1_charges(rollup: Rollup) -> None:
+    """anvil (Bpo1: EIP-7623 applies) charges exactly `calldata_gas`: the batcher signs with
+    that gas limit, and every receipt's gasUsed equals it."""
+    rollup.build(12)
+    batcher = rollup.batcher()
+    rollup.post_until_safe(batcher)
+    receipts = _batcher_receipts(rollup)
+    assert len(receipts) == 2
+    for receipt in receipts:
+        data = bytes(rollup.w3.eth.get_transaction(receipt["transactionHash"])["input"])
+        nonzero = len(data) - data.count(0)
+        assert receipt["gasUsed"] == calldata_gas(data) == 21_000 + 10 * (data.count(0) + 4 * nonzero)
+
+
+def test_blob_batches_round_trip_and_derive(rollup: Rollup) -> None:
+    rollup.build(14)
+    batcher = rollup.batcher(use_blobs=True, max_channel_blocks=7)
+    rollup.post_until_safe(batcher)
+    receipts = _batcher_receipts(rollup)
+    assert [r["type"] for r in receipts] == [BLOB_TX_TYPE, BLOB_TX_TYPE]
+    assert all(r["blobGasUsed"] == 131_072 and r["gasUsed"] == 21_000 for r in receipts)
+    # The blob read back from L1 (beacon API, checked against the versioned hash) carries the
+    # very channel the batcher recorded when it sent it.
+    frames = rollup.inbox_frames()
+    assert set(frames.values()) == {1} and len(frames) == 2 == batcher.metrics.frames_posted
+    # Plain derivation ignores blob transactions (node/derive/retrieval.py): nothing to derive
+    # (until the sequencing window ends and forces deposit-only blocks).
+    assert rollup.derive().head.block_number == 0
+    verifier = rollup.derive(source=BlobReadingL1(rollup.w3, rollup.devnet.deployment.lantau_portal))
+    rollup.assert_derived(verifier)
+
+
+def test_blob_encoding_layout_and_refusals() -> None:
+    data = bytes(range(1, 128)) * 3  # 381 bytes, no zero byte
+    blob = encode_blob(data)
+    assert len(blob) == BLOB_SIZE
+    # Round 0: field element 0 = (data[27] & 0x3f) ++ version 0 ++ u24 length ++ data[0:27].
+    assert blob[0] == data[27] & 0x3F and blob[1] == 0 and blob[2:5] == (381).to_bytes(3, "big") and blob[5:32] == data[:27]
+    # x = data[27], y = data[59]: element 1 = ((y & 0x0f) | (x & 0xc0) >> 2) ++ data[28:59].
+    x, y = data[27], data[59]
+    assert blob[32] == (y & 0x0F) | ((x & 0xC0) >> 2) and blob[33:64] == data[28:59]
+    assert all(blob[i] & 0xC0 == 0 for i in range(0, BLOB_SIZE, 32))
+    assert decode_blob(blob) == data
+    assert decode_blob(encode_blob(b"")) == b""
+    full = bytes((i * 7 + 3) % 256 for i in range(MAX_BLOB_DATA_SIZE))
+    assert decode_blob(encode_blob(full)) == full
+    with pytest.raises(BlobEncodingError):
+        encode_blob(full + b"\x01")
+    with pytest.raises(BlobEncodingError, match="top bit"):
+        decode_blob(blob[:64] + bytes([0x40]) + blob[65:])
+    with pytest.raises(BlobEncodingError, match="after the blob's data"):
+        decode_blob(blob[:-1] + b"\x01")
+    with pytest.raises(BlobEncodingError, match="version"):
+        decode_blob(blob[:1] + b"\x01" + blob[2:])
+
+
+# --- restarts -------------------------------------------------------------------------------------
+
+
+def test_restart_mid_channel_resends_it_identically_and_no_frame_twice(rollup: Rollup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small frames: the first channel (10 blocks) needs several. L1 mines nothing while the
+    first batcher sends frames 0 and 1 and crashes in the middle of sending frame 2 (recorded,
+    never sent). L1's pool then forgets frame 1's transaction. A new batcher on the same state
+    file leaves frame 0's transaction alone, sends frame 1's and frame 2's again with their
+    recorded hashes, and goes on with frame 3 of the same channel."""
+    rollup.build(24)
+    rollup.rpc("evm_setAutomine", False)
+    first_w3 = rollup.new_web3()
+    real_send = first_w3.eth.send_raw_transaction
+    sent: list[bytes] = []
+
+    def send_then_crash(raw: bytes) -> Any:
+        if len(sent) == 2:
+            raise KeyboardInterrupt("the batcher process dies")
+        sent.append(bytes(raw))
+        return real_send(raw)
+
+    monkeypatch.setattr(first_w3.eth, "send_raw_transaction", send_then_crash)
+    first = rollup.batcher(first_w3, max_frame_data=200)
+    with pytest.raises(KeyboardInterrupt):
+        first.step()
+    channel = first.state.channels[0]
+    assert len(channel.frames) >= 4 and [tx.frames for tx in channel.txs] == [[0], [1], [2]]
+    hashes = [tx.hashes[-1] for tx in channel.txs]
+    assert channel.txs[2].sent_at is None  # the write-ahead record of the send that never happened
+    pool = rollup.rpc("txpool_content")["pending"][BATCHER.address.lower()]
+    assert sorted(entry["hash"] for entry in pool.values()) == sorted(hashes[:2])  # frame 2 never reached L1
+    rollup.rpc("anvil_dropTransaction", hashes[1])
+
+    second = rollup.batcher(max_frame_data=200, max_pending_txs=4)
+    report = second.step()
+    resumed = second.state.channels[0]
+    assert resumed.channel_id == channel.channel_id and resumed.frames == channel.frames
+    assert [tx.hashes for tx in resumed.txs[:3]] == [[h] for h in hashes]
+    assert report.reposts == 1  # frame 1 (frame 2 had never been sent: its first send is not a repost)
+    assert [tx.frames for tx in resumed.txs] == [[0], [1], [2], [3]]  # 4 pending: frame 3 only
+    pool = rollup.rpc("txpool_content")["pending"][BATCHER.address.lower()]
+    assert sorted(entry["hash"] for entry in pool.values()) == sorted([*hashes, resumed.txs[3].hashes[0]])
+
+    rollup.rpc("evm_setAutomine", True)
+    rollup.mine(1)
+    rollup.post_until_safe(second)
+    frames = rollup.inbox_frames()
+    assert set(frames.values()) == {1}, "a frame landed twice"
+    assert sum(1 for (channel_id, _) in frames if channel_id == channel.channel_id) == len(channel.frames)
+    assert second.metrics.frames_posted == len(frames)
+    rollup.assert_derived(rollup.derive())
+
+    with pytest.raises(BatcherStateError, match="another chain or batcher"):
+        Batcher(rollup.chain, rollup.w3, config=BatcherConfig(batch_inbox="0x" + "11" * 20, batcher_private_key=BATCHER.private_key),
+                state_path=rollup.state_path)
+
+
+def test_run_and_stop_post_the_open_channel(rollup: Rollup) -> None:
+    """`stop()` closes the channel being filled and sends it: nothing taken from the chain is
+    left unposted; a batcher started again from the state file confirms it."""
+    rollup.build(14)
+
+    async def run_briefly() -> Batcher:
+        batcher = rollup.batcher(poll_interval_s=0.05, max_channel_duration_s=3600)
+        task = asyncio.create_task(batcher.run())
+        while batcher.metrics.txs_sent < 1:  # the first 10-block channel
+            await asyncio.sleep(0.05)
+        await batcher.stop()
+        await task
+        return batcher
+
+    stopped = asyncio.run(run_briefly())
+    assert stopped.metrics.txs_sent == 2 and stopped.metrics.l2_blocks_posted == 14
+    restarted = rollup.batcher()
+    assert [c.last_block for c in restarted.state.channels] == [10, 14]
+    rollup.mine(SAFE_DISTANCE)
+    restarted.step()
+    assert restarted.safe_l2_block == 14 and restarted.metrics.txs_sent == 2
+    rollup.assert_derived(rollup.derive())
+
+
+# --- L1 trouble -----------------------------------------------------------------------------------
+
+
+def test_l1_reorg_dropping_a_batch_is_reposted_and_the_verifier_reconverges(rollup: Rollup) -> None:
+    rollup.build(10)
+    batcher = rollup.batcher()
+    rollup.post_until_safe(batcher)
+    rollup.build(10)  # blocks 11-20, origins all before the snapshot
+    snapshot = rollup.rpc("evm_snapshot")
+    batcher.step()
+    batcher.step()
+    tx = batcher.state.channels[0].txs[0]
+    assert tx.included and batcher.safe_l2_block == 10
+    first_block, first_hashes = tx.included_block_hash, list(tx.hashes)
+
+    verifier = Chain.open(None, GENESIS)
+    pipeline = DerivationPipeline(derivation_config(), rollup.l1, verifier)
+    while pipeline.step() is not None:
+        pass
+    assert pipeline.safe_head.block_number == 20
+
+    rollup.rpc("evm_revert", snapshot)  # the L1 block with the batch is gone, and so is its tx
+    rollup.mine(2)
+    report = batcher.step()
+    assert report.reposts == 1 and batcher.metrics.reposts == 1
+    assert batcher.state.channels[0].txs == [tx]
+    assert tx.reorged == 1 and tx.hashes == first_hashes  # the very same transaction, again
+    batcher.step()
+    assert tx.included and tx.included_block_hash != first_block
+
+    with pytest.raises(ResetError):
+        while pipeline.step() is not None:
+            pass
+    safe = pipeline.reset()
+    assert safe.block_number == 10
+    while pipeline.step() is not None:
+        pass
+    assert pipeline.safe_head.hash == rollup.chain.head.hash
+    rollup.post_until_safe(batcher)
+    rollup.assert_derived(verifier)
+    assert set(rollup.inbox_frames().values()) == {1}
+
+
+def test_a_stuck_transaction_gets_its_fees_bumped(rollup: Rollup) -> None:
+    rollup.build(10)
+    rollup.rpc("evm_setAutomine", False)
+    batcher = rollup.batcher(resubmit_after_s=0.5)
+    batcher.step()
+    tx = batcher.state.channels[0].txs[0]
+    first_fees = (tx.max_fee_per_gas, tx.max_priority_fee_per_gas)
+    batcher.step()
+    assert len(tx.hashes) == 1  # not stuck for long enough yet
+    time.sleep(0.6)
+    report = batcher.step()
+    assert report.fee_bumps == 1 and len(tx.hashes) == 2
+    assert tx.max_fee_per_gas >= first_fees[0] * 1.125 and tx.max_priority_fee_per_gas >= first_fees[1] * 1.125
+    pool = rollup.rpc("txpool_content")["pending"][BATCHER.address.lower()]
+    assert [entry["hash"] for entry in pool.values()] == [tx.hashes[-1]]  # the replacement took its place
+    assert int(pool[str(tx.nonce)]["maxPriorityFeePerGas"], 16) == tx.max_priority_fee_per_gas
+
+    rollup.rpc("evm_setAutomine", True)
+    rollup.mine(1)
+    batcher.step()
+    assert tx.included_hash == tx.hashes[-1] and batcher.metrics.fee_bumps == 1
+    rollup.post_until_safe(batcher)
+    rollup.assert_derived(rollup.derive())
+
+
+def test_a_channel_that_cannot_complete_in_time_is_rebuilt_under_a_new_id(rollup: Rollup) -> None:
+    """Channel timeout 10: frame 0 of the first channel lands, then L1 moves 10 blocks without
+    the rest (the batcher was down). Derivation will drop that channel, so the batcher abandons
+    it and posts the same L2 blocks in a new channel; the verifier derives them from that one."""
+    rollup.build(10)
+    first = rollup.batcher(max_frame_data=200, max_pending_txs=1, channel_timeout=10)
+    first.step()
+    timed_out = first.state.channels[0]
+    assert len(timed_out.frames) >= 3 and [tx.frames for tx in timed_out.txs] == [[0]]
+    rollup.mine(10)
+
+    second = rollup.batcher(max_frame_data=200, channel_timeout=10)
+    report = second.step()
+    assert report.channels_abandoned == 1 and report.channels_closed == 1
+    # The abandoned channel's one transaction is already safe: nothing left to watch.
+    [rebuilt] = second.state.channels
+    assert rebuilt.channel_id != timed_out.channel_id and (rebuilt.first_block, rebuilt.last_block) == (1, 10)
+    assert report.txs_sent == len(rebuilt.frames) < 10  # lands within the timeout (automine: a block each)
+    rollup.post_until_safe(second)
+    assert second.metrics.channels_abandoned == 1 and second.safe_l2_block == 10
+    frames = rollup.inbox_frames()
+    assert set(frames.values()) == {1}
+    assert sorted(n for (channel_id, n) in frames if channel_id == timed_out.channel_id) == [0]
+    rollup.assert_derived(rollup.derive(channel_timeout=10))
+
+
+def test_an_l1_reorg_of_origins_reorganises_l2_and_the_batcher_follows(rollup: Rollup) -> None:
+    """The last L2 blocks take their L1 origins from L1 blocks that a reorg then replaces: the
+    sequencer rebuilds them on the new L1 blocks, and the batcher abandons the channel it had
+    posted for the old ones and posts the new blocks."""
+    rollup.build(10)
+    batcher = rollup.batcher(max_channel_blocks=100)
+    rollup.post_until_safe(batcher)
+    while read_l1_origin(rollup.chain.state_at(rollup.chain.head)).number < rollup.w3.eth.block_number:
+        rollup.build(1, transfers=False)  # L2 origins catch up with L1's head
+    snapshot = rollup.rpc("evm_snapshot")
+    rollup.mine(3)
+    rollup.build(5, transfers=False)  # origins: the 3 new L1 blocks, then the third again
+    old_head = rollup.chain.head
+    assert batcher.step(close_open_channel=True).txs_sent == 1
+    stale = batcher.state.channels[0]
+    assert stale.last_block == old_head.block_number
+
+    rollup.rpc("evm_revert", snapshot)
+    rollup.rpc("evm_increaseTime", 1)  # the replacement blocks differ from the old ones
+    rollup.mine(3)
+    rollup.build(1, transfers=False)  # the sequencer abandons those 5 blocks and builds on the new L1
+    assert rollup.chain.head.block_number == old_head.block_number - 4
+
+    report = batcher.step(close_open_channel=True)
+    assert report.channels_abandoned == 1 and stale.abandoned.startswith("L2 reorg")
+    rebuilt = batcher.state.channels[-1]
+    assert (rebuilt.first_block, rebuilt.last_block_hash) == (stale.first_block, "0x" + rollup.chain.head.hash.hex())
+    rollup.post_until_safe(batcher)
+    assert batcher.safe_l2_block == rollup.chain.head.block_number and batcher.metrics.channels_abandoned == 1
+    rollup.assert_derived(rollup.derive())
