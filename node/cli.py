@@ -339,6 +339,7 @@ def devnet_command(
     block_time: BlockTime = 1.0,
     genesis: GenesisFile = DEVNET_GENESIS_PATH,
     l1: Annotated[bool, typer.Option("--l1/--no-l1", envvar="LANTAU_L1", help="Also start an L1 (anvil) with the HKD token and portal.")] = True,
+    proposer: Annotated[bool, typer.Option("--proposer/--no-proposer", envvar="LANTAU_PROPOSER", help="Run the proposer in the devnet (or run `lantau proposer --devnet DIR` yourself).")] = True,
 ) -> None:
     """Run a whole local devnet (L1 anvil + contracts + L2 sequencer) and print its accounts, keys and URLs.
 
@@ -356,7 +357,43 @@ def devnet_command(
                       info_path=data_dir / "devnet.json", devnet_l1=l1,
                       # The devnet's roles: batcher = dev account 1, proposer = dev account 2.
                       batcher_key=accounts[1].private_key if l1 else None,
-                      proposer_key=accounts[2].private_key if l1 else None))
+                      proposer_key=accounts[2].private_key if l1 and proposer else None))
+
+
+@app.command("proposer")
+def proposer_command(
+    key: Annotated[Optional[str], typer.Option("--key", envvar="LANTAU_PROPOSER_KEY", help="The proposer's L1 private key (default on a devnet: dev account 2).")] = None,
+    devnet: DevnetDir = None,
+    l1_rpc: L1Rpc = None,
+    l2_rpc: Annotated[Optional[str], typer.Option("--l2-rpc", envvar="LANTAU_L2_RPC", help="L2 node to read safe outputs from.")] = None,
+    rollup_config: RollupFile = None,
+) -> None:
+    """Post output roots of safe L2 blocks to the L1 OutputOracle, every submission interval (resumes from the oracle)."""
+    from genesis.rollup_config import RollupConfig
+
+    if devnet is not None:
+        info = json.loads((devnet / "devnet.json").read_text())
+        l1_rpc, l2_rpc = l1_rpc or info["l1_rpc"], l2_rpc or info["l2_rpc"]
+        rollup_config = rollup_config or Path(info["rollup_config"])
+        key = key or dev_accounts()[2].private_key
+    if not (l1_rpc and l2_rpc and rollup_config and key):
+        raise typer.BadParameter("give --devnet DIR, or --l1-rpc, --l2-rpc, --rollup-config and --key")
+    rollup = RollupConfig.load(rollup_config)
+    proposer = _proposer(L1Wiring(l1_rpc, rollup, None, {}), l2_rpc, key)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        task = asyncio.create_task(proposer.run())
+        log.info("proposer running", extra={"oracle": rollup.contracts.get("OutputOracle"), "l2_rpc": l2_rpc})
+        await stop.wait()
+        await proposer.stop()
+        await asyncio.gather(task, return_exceptions=True)
+        log.info("stopped")
+
+    asyncio.run(serve())
 
 
 def _check_admin(admin: bool, rpc_host: str) -> None:

@@ -85,7 +85,9 @@ class Proposer:
         if safe < due:
             return None
         root = self.output_at(due)
-        anchor = self.l1.eth.get_block("latest")
+        # Anchor on the parent of L1's head: `blockhash` of the block being executed is zero,
+        # so the oracle's anchor check can only see blocks before the current one.
+        anchor = self.l1.eth.get_block(max(0, int(self.l1.eth.block_number) - 1))
         call = self.oracle.functions.proposeL2Output(root, due, bytes(anchor["hash"]), int(anchor["number"]))
         bond = int(self.oracle.functions.requiredBond().call())
         receipt = self._send(call, value=bond)
@@ -127,8 +129,8 @@ class Proposer:
         while not self._stopping.is_set():
             try:
                 proposed = await asyncio.to_thread(self.step)
-            except (LantauError, OSError, ValueError) as exc:
-                log.warning("proposer retries: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - an L1 or L2 hiccup must not stop the service
+                log.warning("proposer retries after an error: %s", exc, exc_info=not isinstance(exc, (LantauError, OSError)))
                 proposed = None
             if proposed is None:
                 try:

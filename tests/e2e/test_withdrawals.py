@@ -1,0 +1,120 @@
+"""HKD L1 -> L2 -> L1 on a whole `lantau devnet` (anvil, contracts, sequencer, batcher,
+proposer), driven through the `lantau bridge` CLI as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from eth_account import Account
+from web3 import Web3
+
+from genesis.artifacts import load_artifact
+from genesis.dev_accounts import dev_accounts
+from tests.e2e.processes import REPO_ROOT, LantauNodeProcess
+
+ALICE, BOB = dev_accounts()[0], dev_accounts()[4]
+PASSER = "0x4200000000000000000000000000000000000016"
+VAULTS = ("0x4200000000000000000000000000000000000019", "0x4200000000000000000000000000000000000011")
+
+
+def lantau(*args: str, timeout_s: float = 300) -> dict:
+    """Run a `lantau` CLI command; return the JSON line it prints."""
+    done = subprocess.run([sys.executable, "-m", "node.cli", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=timeout_s, env=dict(os.environ, ETH_HASH_BACKEND="pysha3"))
+    assert done.returncode == 0, f"lantau {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def l2_supply(l2: Web3) -> int:
+    holders = [a.address for a in dev_accounts()] + [PASSER, *VAULTS]
+    return sum(l2.eth.get_balance(Web3.to_checksum_address(h)) for h in holders)
+
+
+def test_round_trip_through_the_cli(node_factory, tmp_path: Path) -> None:
+    devnet_dir = tmp_path / "devnet"
+    node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1)
+    info = json.loads((devnet_dir / "devnet.json").read_text())
+    l1, l2 = Web3(Web3.HTTPProvider(info["l1_rpc"])), Web3(Web3.HTTPProvider(info["l2_rpc"]))
+    hkd = l1.eth.contract(address=info["contracts"]["HKDStablecoin"], abi=list(load_artifact("HKDStablecoin").abi))
+    portal = info["contracts"]["LantauPortal"]
+
+    def invariant() -> None:
+        # Native HKD on L2 (withdrawals waiting in the passer included) == HKD in the portal, scaled.
+        assert l2_supply(l2) == hkd.functions.balanceOf(portal).call() * 10**12
+
+    invariant()
+    bob_l1_before = hkd.functions.balanceOf(BOB.address).call()
+    alice_l1_before = hkd.functions.balanceOf(ALICE.address).call()
+    lantau("bridge", "deposit", "--amount", "1000", "--to", BOB.address, "--devnet", str(devnet_dir))
+    invariant()
+    # a transfer on L2
+    signed = Account.sign_transaction({"to": ALICE.address, "value": 10**18, "gas": 21_000, "maxFeePerGas": 10**11,
+                                       "maxPriorityFeePerGas": 10**9, "nonce": l2.eth.get_transaction_count(BOB.address),
+                                       "chainId": l2.eth.chain_id}, BOB.private_key)
+    l2.eth.wait_for_transaction_receipt(l2.eth.send_raw_transaction(signed.raw_transaction), timeout=30)
+
+    started = lantau("bridge", "withdraw", "--amount", "250.25", "--to", BOB.address, "--key", BOB.private_key, "--devnet", str(devnet_dir))
+    invariant()
+    status = lantau("bridge", "withdrawal-status", started["l2_tx"], "--devnet", str(devnet_dir))
+    assert status["stage"] in ("waiting for output", "provable") and status["amount_l1_units"] == 250_250_000
+    proven = lantau("bridge", "prove", started["l2_tx"], "--devnet", str(devnet_dir), "--timeout", "240")
+    assert lantau("bridge", "withdrawal-status", started["l2_tx"], "--devnet", str(devnet_dir))["stage"].startswith("proven")
+    finalized = lantau("bridge", "finalize", started["l2_tx"], "--devnet", str(devnet_dir), "--timeout", "120")
+    assert lantau("bridge", "withdrawal-status", started["l2_tx"], "--devnet", str(devnet_dir))["stage"] == "finalized"
+
+    # Exact to the cent on L1: Alice paid 1000 into the portal for Bob, Bob got 250.25 back.
+    assert hkd.functions.balanceOf(ALICE.address).call() == alice_l1_before - 1_000_000_000
+    assert hkd.functions.balanceOf(BOB.address).call() == bob_l1_before + 250_250_000
+    # The 250.25 HKD left the portal; on L2 it waits in the passer until burned.
+    passer = l2.eth.contract(address=Web3.to_checksum_address(PASSER), abi=list(load_artifact("L2ToL1MessagePasser").abi))
+    assert l2.eth.get_balance(Web3.to_checksum_address(PASSER)) == 250_250_000 * 10**12
+    burn = passer.functions.burn().build_transaction({"from": ALICE.address, "nonce": l2.eth.get_transaction_count(ALICE.address),
+                                                       "chainId": l2.eth.chain_id, "gas": 200_000})
+    l2.eth.wait_for_transaction_receipt(l2.eth.send_raw_transaction(Account.sign_transaction(burn, ALICE.private_key).raw_transaction), timeout=30)
+    invariant()
+    print(f"\nL1 gas: prove {proven['l1_gas']:,}, finalize {finalized['l1_gas']:,}")
+
+    # Finalizing twice is refused, and nothing moves.
+    again = subprocess.run([sys.executable, "-m", "node.cli", "bridge", "finalize", started["l2_tx"], "--devnet", str(devnet_dir), "--timeout", "5"],
+                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "already finalized" in again.stderr
+    assert hkd.functions.balanceOf(BOB.address).call() == bob_l1_before + 250_250_000
+
+
+def test_proposer_restarts_without_gaps(node_factory, tmp_path: Path) -> None:
+    devnet_dir = tmp_path / "devnet"
+    node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1, extra_args=("--no-proposer",))
+    info = json.loads((devnet_dir / "devnet.json").read_text())
+    l1 = Web3(Web3.HTTPProvider(info["l1_rpc"]))
+    oracle = l1.eth.contract(address=info["contracts"]["OutputOracle"], abi=list(load_artifact("OutputOracle").abi))
+
+    def start_proposer() -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "node.cli", "proposer", "--devnet", str(devnet_dir)], cwd=REPO_ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+                                env=dict(os.environ, ETH_HASH_BACKEND="pysha3"))
+
+    def wait_outputs(count: int, timeout_s: float = 180) -> None:
+        deadline = time.monotonic() + timeout_s
+        while oracle.functions.nextOutputIndex().call() < count:
+            assert time.monotonic() < deadline, f"fewer than {count} outputs"
+            time.sleep(0.5)
+
+    proposer = start_proposer()
+    try:
+        wait_outputs(2)
+        proposer.kill()  # kill -9, mid-interval
+        proposer.wait()
+        time.sleep(3)
+        proposer = start_proposer()
+        wait_outputs(4)
+    finally:
+        proposer.kill()
+        proposer.wait()
+    numbers = [oracle.functions.getL2Output(i).call()[2] for i in range(oracle.functions.nextOutputIndex().call())]
+    interval = oracle.functions.submissionInterval().call()
+    assert numbers == [interval * (i + 1) for i in range(len(numbers))]  # in order, no gap, no duplicate
