@@ -360,6 +360,48 @@ def devnet_command(
                       proposer_key=accounts[2].private_key if l1 and proposer else None))
 
 
+@app.command("status")
+def status_command(
+    devnet: DevnetDir = None,
+    l2_rpc: Annotated[Optional[str], typer.Option("--l2-rpc", envvar="LANTAU_L2_RPC", help="The L2 node to ask.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print lantau_syncStatus as JSON.")] = False,
+) -> None:
+    """Heads of a node: unsafe / safe / finalized L2 and the L1 blocks behind them (lantau_syncStatus)."""
+    import urllib.request
+
+    from rich.console import Console
+    from rich.table import Table
+
+    if devnet is not None:
+        l2_rpc = l2_rpc or json.loads((devnet / "devnet.json").read_text())["l2_rpc"]
+    if l2_rpc is None:
+        raise typer.BadParameter("give --devnet DIR or --l2-rpc URL")
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "lantau_syncStatus", "params": []}).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(l2_rpc, body, {"Content-Type": "application/json"}), timeout=10) as reply:
+            answer = json.loads(reply.read())
+    except OSError as exc:
+        log.error("cannot reach %s: %s", l2_rpc, exc)
+        raise typer.Exit(1)
+    if "error" in answer:
+        log.error("%s: %s", l2_rpc, answer["error"]["message"])
+        raise typer.Exit(1)
+    status = answer["result"]
+    if as_json:
+        typer.echo(json.dumps(status, indent=2))
+        return
+    table = Table(title=f"sync status of {l2_rpc}")
+    for column in ("head", "number", "hash", "L1 origin"):
+        table.add_column(column)
+    for name in ("unsafe_l2", "safe_l2", "finalized_l2"):
+        ref = status[name]
+        table.add_row(name, str(ref["number"]), ref["hash"][:18] + "…", str(ref["l1origin"]["number"]))
+    for name in ("head_l1", "current_l1", "safe_l1", "finalized_l1"):
+        ref = status[name]
+        table.add_row(name, str(ref["number"]), ref["hash"][:18] + "…", "")
+    Console().print(table)
+
+
 @app.command("proposer")
 def proposer_command(
     key: Annotated[Optional[str], typer.Option("--key", envvar="LANTAU_PROPOSER_KEY", help="The proposer's L1 private key (default on a devnet: dev account 2).")] = None,
