@@ -7,25 +7,20 @@ block that was reorged out can never be mixed into its replacement: every deposi
 Blobs (EIP-4844) are not in the execution layer: `blobs` reads them from a beacon node's
 `GET /eth/v1/beacon/blobs/{block_id}?versioned_hashes=...` (anvil serves it on its RPC port,
 with slots numbered as blocks) and checks each against its versioned hash with KZG, so a lying
-beacon node cannot change what a blob transaction committed to. `kzg_trusted_setup` loads the
+beacon node cannot change what a blob transaction committed to. `node.blobs.kzg_trusted_setup` loads the
 Ethereum KZG setup once per process (~2.7 s): every KZG user in Lantau shares it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Sequence
 
-import ckzg
 
-import eth_account
 from eth.abc import SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth_typing import Address, Hash32
@@ -34,6 +29,7 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound, Web3Exception
 
 from bridge.deposit_event import TRANSACTION_DEPOSITED_TOPIC, MalformedDepositLog, decode_deposit_log
+from node.blobs import BLOB_SIZE, blob_versioned_hash
 from node.derive.l1_source import InboxTransaction, L1BlockRef
 from node.errors import TemporaryError
 from node.vm import LantauTransactionBuilder
@@ -41,22 +37,7 @@ from node.vm import LantauTransactionBuilder
 log = logging.getLogger("lantau.l1")
 
 
-#: The Ethereum KZG ceremony's setup, as eth-account ships it (the same file as c-kzg-4844's).
-KZG_TRUSTED_SETUP_PATH = str(Path(eth_account.__file__).parent / "typed_transactions" / "blob_transactions" / "kzg_trusted_setup.txt")
-BLOB_SIZE = 4096 * 32
 _BEACON_TIMEOUT_S = 10.0
-
-
-@lru_cache(maxsize=1)
-def kzg_trusted_setup() -> object:
-    """The KZG trusted setup, loaded once per process (precompute 0: the fastest load here)."""
-    return ckzg.load_trusted_setup(KZG_TRUSTED_SETUP_PATH, 0)
-
-
-def blob_versioned_hash(blob: bytes) -> Hash32:
-    """EIP-4844: 0x01 ++ sha256(kzg_commitment(blob))[1:]."""
-    commitment = bytes(ckzg.blob_to_kzg_commitment(blob, kzg_trusted_setup()))
-    return Hash32(b"\x01" + hashlib.sha256(commitment).digest()[1:])
 
 
 @dataclass

@@ -67,9 +67,10 @@ Blobs: 131,072 blob gas per blob whatever its fill, plus 21,000 gas per blob tra
 one ~43 KB channel above in a blob is 262 blob gas + 42 gas per L2 transaction (87 blob gas if
 the blob were full), against 3,465 gas in calldata.
 
-Calldata is the default (`use_blobs=False`) because derivation (node/derive/retrieval.py)
-still ignores blob transactions; blob posting is complete (KZG once per process, EIP-7594
-cell proofs) and tested down to a derivation through a blob-reading L1 source.
+Calldata is the default (`use_blobs=False`): at devnet volumes a channel fills a few percent of
+a blob, and a blob costs a fixed 131,072 blob gas plus a beacon-API read for every verifier.
+Blobs are fully supported (`use_blobs=True`: KZG loaded once per process, EIP-7594 cell proofs,
+derivation reads them through `L1Source.blobs`) and pay off once channels near a blob's size.
 """
 
 from __future__ import annotations
@@ -92,13 +93,14 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound, TransactionNotFound, Web3Exception
 
 from node.batches import SingularBatch, l1_origin_of_transactions
+from node.blobs import MAX_BLOB_DATA_SIZE, encode_blob
 from node.chain import Chain
 from node.channels import FRAME_OVERHEAD, MAX_FRAME_DATA, ChannelBuilder, Compression, Frame, encode_batcher_tx_data
 from node.deposit_tx import DEPOSIT_TX_TYPE
 from node.errors import ChannelFull, LantauError, TemporaryError, UnencodableBatch
 from node.vm import LantauVM
 from sequencer.batcher_state import BatcherMetrics, BatcherState, BatcherStateError, ChannelRecord, TxRecord
-from sequencer.blobs import MAX_BLOB_DATA_SIZE, MAX_BLOBS_PER_TX, BlobSidecar, blob_sidecar, encode_blob, sign_blob_transaction
+from sequencer.blobs import MAX_BLOBS_PER_TX, BlobSidecar, blob_sidecar, sign_blob_transaction
 
 log = logging.getLogger("lantau.batcher")
 

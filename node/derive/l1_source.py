@@ -1,7 +1,7 @@
 """What derivation and the sequencer need from L1, as a small interface.
 
 `node/` defines it and never talks to L1 itself; `bridge/` implements it over an L1 RPC
-endpoint. Tests may implement it over a real anvil too.
+endpoint (and a beacon node's blob API). Tests may implement it over a real anvil too.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class InboxTransaction:
     sender: Address
     data: bytes  # calldata
     tx_type: int = 0  # EIP-2718 type; 3 = blob transaction (its data is in blobs, not calldata)
-    blob_versioned_hashes: tuple[Hash32, ...] = ()
+    blob_versioned_hashes: tuple[Hash32, ...] = ()  # a blob transaction's blobs, in order
 
 
 class L1Source(Protocol):
@@ -60,5 +60,16 @@ class L1Source(Protocol):
 
         Raises `node.errors.TemporaryError` when the block is no longer canonical (its hash
         does not match) or the endpoint fails.
+        """
+        ...
+
+    def blobs(self, block: L1BlockRef, versioned_hashes: Sequence[Hash32]) -> list[bytes]:
+        """The blobs of `block`'s blob transactions named by `versioned_hashes`: one blob per
+        hash, in the order asked (an empty list for no hashes).
+
+        Blobs are not in L1's execution layer: an implementation reads them from a beacon node,
+        which should check each against its versioned hash (KZG); retrieval checks again.
+        Raises `node.errors.TemporaryError` when a blob cannot be had (the beacon node is
+        unreachable, or has pruned it), so the caller retries instead of skipping the data.
         """
         ...

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 import pytest
 from eth_utils import to_canonical_address
@@ -23,22 +23,14 @@ from web3 import Web3
 from bridge.devnet import BATCH_INBOX, L1Devnet, start_l1_devnet
 from bridge.l1_source import RpcL1Source
 from genesis.dev_accounts import dev_accounts
+from node.blobs import BLOB_TX_TYPE, decode_blob
 from node.chain import Chain
 from node.channels import Compression, decode_batcher_tx_data
 from node.derive.config import RollupDerivationConfig
-from node.derive.l1_source import InboxTransaction, L1BlockRef
 from node.derive.pipeline import DerivationPipeline
-from node.errors import ResetError
+from node.errors import ResetError, TemporaryError
 from node.l1_info import read_l1_origin
 from sequencer.batcher import Batcher, BatcherConfig, BatcherStateError, calldata_gas
-from sequencer.blobs import (
-    BLOB_SIZE,
-    BLOB_TX_TYPE,
-    MAX_BLOB_DATA_SIZE,
-    BlobEncodingError,
-    decode_blob,
-    encode_blob,
-)
 from tests.node.derive.sequencing import GENESIS, Wallets, sequence_block
 
 ACCOUNTS = dev_accounts()
@@ -51,23 +43,6 @@ def derivation_config(channel_timeout: int = 20) -> RollupDerivationConfig:
         batch_inbox=to_canonical_address(BATCH_INBOX), batcher_address=to_canonical_address(BATCHER.address),
         sequencing_window=40, channel_timeout=channel_timeout, max_sequencer_drift=600,
     )
-
-
-@dataclass
-class BlobReadingL1(RpcL1Source):
-    """Hands derivation the data of the batcher's blob transactions as if it were calldata: one
-    inbox entry per blob. Stands in for blob retrieval in node/derive/retrieval.py, which still
-    ignores type-3 transactions."""
-
-    def inbox_transactions(self, block: L1BlockRef, inbox: Any) -> Sequence[InboxTransaction]:
-        found: list[InboxTransaction] = []
-        for tx in super().inbox_transactions(block, inbox):
-            if tx.tx_type != BLOB_TX_TYPE:
-                found.append(tx)
-                continue
-            for blob in self.blobs(block, tx.blob_versioned_hashes):
-                found.append(replace(tx, data=decode_blob(blob), tx_type=2, blob_versioned_hashes=()))
-        return found
 
 
 @dataclass
@@ -205,7 +180,11 @@ def test_calldata_gas_is_what_l1_charges(rollup: Rollup) -> None:
         assert receipt["gasUsed"] == calldata_gas(data) == 21_000 + 10 * (data.count(0) + 4 * nonzero)
 
 
-def test_blob_batches_round_trip_and_derive(rollup: Rollup) -> None:
+def test_blob_batches_derive_through_the_pipeline(rollup: Rollup) -> None:
+    """The batcher posts blobs; `DerivationPipeline` over `RpcL1Source` reads them back through
+    anvil's beacon API (KZG-checked by the source and by retrieval) and reaches the sequencer's
+    block hashes and state roots. With the beacon API unreachable it stops at the first blob
+    block with `TemporaryError`, derives nothing past it, and goes on once the API is back."""
     rollup.build(14)
     batcher = rollup.batcher(use_blobs=True, max_channel_blocks=7)
     rollup.post_until_safe(batcher)
@@ -216,35 +195,22 @@ def test_blob_batches_round_trip_and_derive(rollup: Rollup) -> None:
     # very channel the batcher recorded when it sent it.
     frames = rollup.inbox_frames()
     assert set(frames.values()) == {1} and len(frames) == 2 == batcher.metrics.frames_posted
-    # Plain derivation ignores blob transactions (node/derive/retrieval.py): nothing to derive
-    # (until the sequencing window ends and forces deposit-only blocks).
-    assert rollup.derive().head.block_number == 0
-    verifier = rollup.derive(source=BlobReadingL1(rollup.w3, rollup.devnet.deployment.lantau_portal))
+
+    verifier = Chain.open(None, GENESIS)
+    # Port 1 on loopback: nothing listens, so the beacon API is down (connection refused).
+    source = RpcL1Source(rollup.w3, rollup.devnet.deployment.lantau_portal, beacon_url="http://127.0.0.1:1")
+    pipeline = DerivationPipeline(derivation_config(), source, verifier)
+    first_blob_block = min(int(r["blockNumber"]) for r in receipts)
+    with pytest.raises(TemporaryError, match=f"cannot read blobs of L1 block {first_blob_block}"):
+        while pipeline.step() is not None:
+            pass
+    assert pipeline.l1_position is not None and pipeline.l1_position.number == first_blob_block - 1
+    assert verifier.head.block_number == 0
+    source.beacon_url = None  # the L1 endpoint itself: anvil serves the beacon API there
+    while pipeline.step() is not None:
+        pass
     rollup.assert_derived(verifier)
-
-
-def test_blob_encoding_layout_and_refusals() -> None:
-    data = bytes(range(1, 128)) * 3  # 381 bytes, no zero byte
-    blob = encode_blob(data)
-    assert len(blob) == BLOB_SIZE
-    # Round 0: field element 0 = (data[27] & 0x3f) ++ version 0 ++ u24 length ++ data[0:27].
-    assert blob[0] == data[27] & 0x3F and blob[1] == 0 and blob[2:5] == (381).to_bytes(3, "big") and blob[5:32] == data[:27]
-    # x = data[27], y = data[59]: element 1 = ((y & 0x0f) | (x & 0xc0) >> 2) ++ data[28:59].
-    x, y = data[27], data[59]
-    assert blob[32] == (y & 0x0F) | ((x & 0xC0) >> 2) and blob[33:64] == data[28:59]
-    assert all(blob[i] & 0xC0 == 0 for i in range(0, BLOB_SIZE, 32))
-    assert decode_blob(blob) == data
-    assert decode_blob(encode_blob(b"")) == b""
-    full = bytes((i * 7 + 3) % 256 for i in range(MAX_BLOB_DATA_SIZE))
-    assert decode_blob(encode_blob(full)) == full
-    with pytest.raises(BlobEncodingError):
-        encode_blob(full + b"\x01")
-    with pytest.raises(BlobEncodingError, match="top bit"):
-        decode_blob(blob[:64] + bytes([0x40]) + blob[65:])
-    with pytest.raises(BlobEncodingError, match="after the blob's data"):
-        decode_blob(blob[:-1] + b"\x01")
-    with pytest.raises(BlobEncodingError, match="version"):
-        decode_blob(blob[:1] + b"\x01" + blob[2:])
+    assert pipeline.safe_head.hash == rollup.chain.head.hash
 
 
 # --- restarts -------------------------------------------------------------------------------------

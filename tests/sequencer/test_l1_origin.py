@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
+from eth_typing import Hash32
 from eth_utils import keccak, to_canonical_address
 
 from genesis.config import GenesisConfig
@@ -11,6 +13,7 @@ from genesis.predeploys import SEQUENCER_FEE_VAULT
 from node.chain import BlockAttributes, Chain
 from node.deposit_tx import user_deposit_source_hash
 from node.derive.l1_source import L1BlockRef
+from node.errors import TemporaryError
 from node.l1_info import read_l1_origin
 from node.vm import LantauTransactionBuilder
 from sequencer.l1_origin import plan_next_block
@@ -49,6 +52,11 @@ class L1History:
 
     def deposits(self, block: L1BlockRef):
         return self.deposits_by_hash[block.hash]
+
+    def blobs(self, block: L1BlockRef, versioned_hashes: Sequence[Hash32]) -> list[bytes]:
+        if versioned_hashes:
+            raise TemporaryError("this L1 history has no blobs")
+        return []
 
 
 def build_next(chain: Chain, l1: L1History, timestamp: int):

@@ -1,4 +1,6 @@
-"""An in-memory L1 for pure derivation tests: blocks, portal deposits and inbox transactions.
+"""An in-memory L1 for pure derivation tests: blocks, portal deposits, inbox transactions and
+their blobs (kept by versioned hash in `blobs_by_hash`, as a beacon node does; delete one to
+play a pruned blob, replace one to play a lying beacon node).
 
 `fork_at(n)` drops blocks n.. (an L1 reorg); appending again with another `salt` gives the
 replacement blocks other hashes.
@@ -9,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from eth_typing import Address
+from eth_typing import Address, Hash32
 from eth_utils import keccak, to_canonical_address
 
+from node.blobs import BLOB_TX_TYPE, blob_versioned_hash
 from node.deposit_tx import user_deposit_source_hash
 from node.derive.l1_source import InboxTransaction, L1BlockRef
 from node.errors import TemporaryError
@@ -29,10 +32,15 @@ class SentTransaction:
     sender: Address
     data: bytes
     tx_type: int = 2
+    blobs: tuple[bytes, ...] = ()
 
 
 def batcher_tx(data: bytes, *, sender: Address = BATCHER, to: Address = BATCH_INBOX, tx_type: int = 2) -> SentTransaction:
     return SentTransaction(to, sender, data, tx_type)
+
+
+def blob_tx(*blobs: bytes, data: bytes = b"", sender: Address = BATCHER, to: Address = BATCH_INBOX) -> SentTransaction:
+    return SentTransaction(to, sender, data, BLOB_TX_TYPE, blobs)
 
 
 @dataclass
@@ -40,6 +48,7 @@ class L1History:
     blocks: list[L1BlockRef] = field(default_factory=list)
     deposits_by_hash: dict[bytes, list] = field(default_factory=dict)
     txs_by_hash: dict[bytes, list[SentTransaction]] = field(default_factory=dict)
+    blobs_by_hash: dict[bytes, bytes] = field(default_factory=dict)  # versioned hash -> blob
     reads: list[int] = field(default_factory=list)  # block numbers whose inbox was read, in order
 
     def append(
@@ -61,6 +70,7 @@ class L1History:
             for i, mint in enumerate(mints)
         ]
         self.txs_by_hash[ref.hash] = list(txs)
+        self.blobs_by_hash.update((blob_versioned_hash(blob), blob) for tx in txs for blob in tx.blobs)
         return ref
 
     def fork_at(self, number: int) -> None:
@@ -86,7 +96,14 @@ class L1History:
         self._check(block)
         self.reads.append(block.number)
         return [
-            InboxTransaction(index, tx.sender, tx.data, tx.tx_type)
+            InboxTransaction(index, tx.sender, tx.data, tx.tx_type, tuple(blob_versioned_hash(b) for b in tx.blobs))
             for index, tx in enumerate(self.txs_by_hash[block.hash])
             if tx.to == inbox
         ]
+
+    def blobs(self, block: L1BlockRef, versioned_hashes: Sequence[Hash32]) -> list[bytes]:
+        self._check(block)
+        missing = [h for h in versioned_hashes if h not in self.blobs_by_hash]
+        if missing:
+            raise TemporaryError(f"no blob {missing[0].hex()} of L1 block {block.number} (pruned)")
+        return [self.blobs_by_hash[h] for h in versioned_hashes]
