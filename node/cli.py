@@ -206,11 +206,16 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     tasks = [asyncio.create_task(service.run(), name=type(service).__name__) for service in services]
+    # The devnet's sample RWA issuance needs blocks to flow, so it runs beside the services
+    # (not among them: the first service to end stops the node).
+    sample = asyncio.create_task(_devnet_rwa_sample(rpc_url, settings.info_path)) if settings.print_banner and settings.info_path and producer else None
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({*tasks, stopped}, return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down")
     for service in services:
         await service.stop()  # each waits for the block it is writing to be persisted
+    if sample is not None:
+        sample.cancel()
     for task in (*tasks, stopped):
         task.cancel()
     await asyncio.gather(*tasks, stopped, return_exceptions=True)
@@ -220,6 +225,20 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     if failed:
         raise failed[0].exception()  # type: ignore[misc]
     log.info("stopped")
+
+
+async def _devnet_rwa_sample(rpc_url: str, info_path: Path) -> None:
+    from node.rwa import format_sample_summary, run_sample_issuance
+
+    try:
+        summary = await asyncio.to_thread(run_sample_issuance, rpc_url)
+    except Exception as exc:  # noqa: BLE001 - the devnet runs on without the sample
+        log.error("RWA sample issuance failed: %s", exc)
+        return
+    info = json.loads(info_path.read_text())
+    info["rwa_sample"] = summary
+    info_path.write_text(json.dumps(info, indent=2) + "\n")
+    print(format_sample_summary(summary), flush=True)
 
 
 def _batcher(node: L2Node, l1: L1Wiring, key: str, data_dir: Path) -> Any:

@@ -1,10 +1,15 @@
-"""Helpers for the RWA settlement tests: a handle on a real anvil, the RWA contracts installed the
-way the L2 genesis will install them (runtime code at a fixed address, then `initialize`), revert
-decoding from the artifacts' ABIs, EIP-712 signing with eth-account, and time travel.
+"""Helpers for the RWA settlement tests, on two real chains:
 
-anvil runs with `--auto-impersonate`, so a transaction may come from any address (investors are
-plain addresses funded with `anvil_setBalance`); EIP-712 signatures come from known keys.
-Fixtures are in conftest.py.
+- **L2**: a `lantau node` subprocess (py-evm, LevelDB, JSON-RPC) started from the devnet genesis,
+  whose RWA predeploys are in place from block 0 with the owner the generator wrote
+  (`genesis_rwa_system`); blocks are built on demand. Every sender has a known key and signs
+  locally; a faucet in the test genesis stands in for `anvil_setBalance`.
+- **anvil**, for what needs time travel by days or exact timestamps: the RWA contracts installed
+  the way a genesis would (runtime code at a fixed address, then `initialize`,
+  `install_rwa_system`); `--auto-impersonate`, so any address sends.
+
+Also: revert decoding from the artifacts' ABIs and EIP-712 signing with eth-account. Which tests
+run where, and the fixtures, are in conftest.py.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from eth_abi import decode as abi_decode
 from eth_account import Account
@@ -25,6 +30,9 @@ from web3.logs import DISCARD
 
 from bridge.anvil import AnvilProcess
 from genesis.artifacts import load_artifact
+from genesis.dev_accounts import dev_accounts
+from genesis.predeploys import RWA_PREDEPLOYS
+from tests.e2e.processes import LantauNodeProcess
 
 RWA_CONTRACTS = (
     "IdentityRegistry",
@@ -96,31 +104,43 @@ def decode_revert(data: bytes) -> Revert:
 
 @dataclass
 class Chain:
-    anvil: AnvilProcess
+    """A real chain the RWA tests drive: `AnvilChain` (anvil, time travel by timestamp) or
+    `L2Chain` (a `lantau node` subprocess from the devnet genesis, blocks on demand)."""
+
     w3: Web3
     _salt: itertools.count = field(default_factory=lambda: itertools.count(1))
+    backend: ClassVar[str] = "?"
+    #: Whether `advance` may jump any distance (anvil sets the next timestamp). On the L2 node
+    #: the clock moves one block at a time (each block is >= 1 s later), so tests keep the
+    #: spans they skip to minutes.
+    can_time_travel: ClassVar[bool] = False
 
     # --- accounts ----------------------------------------------------------------------------
 
     def dev(self, index: int) -> str:
-        return self.w3.eth.accounts[index]
+        return dev_accounts()[index].address
 
     def new_account(self, label: str, fund_wei: int = 10**21) -> LocalAccount:
         """A fresh account with a known key (for EIP-712 signatures), funded for gas."""
         account = Account.from_key(keccak(text=f"lantau-rwa-test/{label}/{next(self._salt)}"))
+        self._remember(account)
         if fund_wei:
             self.set_balance(account.address, fund_wei)
         return account
 
     def new_address(self, label: str, fund_wei: int = 0) -> str:
-        """A fresh address (no key: it sends through anvil's auto-impersonation)."""
-        address = to_checksum_address(keccak(text=f"lantau-rwa-addr/{label}/{next(self._salt)}")[12:])
+        """A fresh address to send from (anvil impersonates it; on L2 its key signs)."""
+        account = Account.from_key(keccak(text=f"lantau-rwa-addr/{label}/{next(self._salt)}"))
+        self._remember(account)
         if fund_wei:
-            self.set_balance(address, fund_wei)
-        return address
+            self.set_balance(account.address, fund_wei)
+        return account.address
+
+    def _remember(self, account: LocalAccount) -> None:
+        pass
 
     def set_balance(self, address: str, wei: int) -> None:
-        self.anvil.rpc("anvil_setBalance", [address, hex(wei)])
+        raise NotImplementedError
 
     def balance(self, address: str) -> int:
         return self.w3.eth.get_balance(to_checksum_address(address))
@@ -135,13 +155,6 @@ class Chain:
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         receipt = self.send(factory.constructor(*args), sender or self.dev(0))
         return self.at(name, receipt["contractAddress"])
-
-    def install_predeploy(self, name: str, address: str, storage: dict[int, int] | None = None) -> Contract:
-        """Runtime code at `address` with no constructor run, as the genesis builder does."""
-        self.anvil.rpc("anvil_setCode", [address, "0x" + load_artifact(name).deployed_bytecode.hex()])
-        for slot, value in (storage or {}).items():
-            self.anvil.rpc("anvil_setStorageAt", [address, hex(slot), "0x" + value.to_bytes(32, "big").hex()])
-        return self.at(name, address)
 
     # --- transactions --------------------------------------------------------------------------
 
@@ -165,13 +178,17 @@ class Chain:
             if revert is not None:
                 raise TxFailed(f"{getattr(call, 'fn_name', 'deploy')} would revert: {revert}")
             params["gas"] = int(call.estimate_gas(params) * 1.25) + 50_000
-        tx = call.build_transaction(params)
-        tx_hash = self.w3.eth.send_transaction(tx)
-        return dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01))
+        tx_hash = self._submit(call, params)
+        return dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.01))
+
+    def _submit(self, call: Any, params: dict[str, Any]) -> Any:
+        raise NotImplementedError
 
     def try_call(self, call: Any, sender: str, *, value: int = 0, gas: int = 30_000_000) -> Revert | None:
         """eth_call the transaction; the decoded revert, or None when it would succeed."""
-        tx = call.build_transaction({"from": to_checksum_address(sender), "value": value, "gas": gas})
+        tx = call.build_transaction(
+            {"from": to_checksum_address(sender), "value": value, "gas": gas, "maxFeePerGas": 0, "maxPriorityFeePerGas": 0}
+        )
         request = {k: tx[k] for k in ("from", "to", "data", "value", "gas") if tx.get(k) not in (None, b"")}
         request = {k: (hex(v) if isinstance(v, int) else v) for k, v in request.items()}
         response = self.w3.provider.make_request("eth_call", [request, "latest"])
@@ -203,7 +220,33 @@ class Chain:
         return int(self.w3.eth.get_block("latest")["timestamp"])
 
     def advance(self, seconds: int) -> int:
-        """Mines a block `seconds` after the latest one; returns its timestamp."""
+        """Mines until a block at least `seconds` after the latest one; returns its timestamp."""
+        raise NotImplementedError
+
+
+@dataclass
+class AnvilChain(Chain):
+    """anvil with `--auto-impersonate`: any address sends; balances and time are set directly."""
+
+    anvil: AnvilProcess = field(kw_only=True)
+    backend: ClassVar[str] = "anvil"
+    can_time_travel: ClassVar[bool] = True
+
+    def set_balance(self, address: str, wei: int) -> None:
+        self.anvil.rpc("anvil_setBalance", [address, hex(wei)])
+
+    def install_predeploy(self, name: str, address: str, storage: dict[int, int] | None = None) -> Contract:
+        """Runtime code at `address` with no constructor run, as the genesis builder does."""
+        self.anvil.rpc("anvil_setCode", [address, "0x" + load_artifact(name).deployed_bytecode.hex()])
+        for slot, value in (storage or {}).items():
+            self.anvil.rpc("anvil_setStorageAt", [address, hex(slot), "0x" + value.to_bytes(32, "big").hex()])
+        return self.at(name, address)
+
+    def _submit(self, call: Any, params: dict[str, Any]) -> Any:
+        return self.w3.eth.send_transaction(call.build_transaction(params))
+
+    def advance(self, seconds: int) -> int:
+        """Mines a block exactly `seconds` after the latest one; returns its timestamp."""
         target = self.now() + seconds
         self.anvil.rpc("evm_setNextBlockTimestamp", [target])
         self.anvil.rpc("evm_mine")
@@ -211,6 +254,86 @@ class Chain:
 
     def set_next_timestamp(self, timestamp: int) -> None:
         self.anvil.rpc("evm_setNextBlockTimestamp", [timestamp])
+
+
+#: Key of the L2 test chain's faucet: its genesis (devnet genesis + this account) funds it with
+#: far more HKD than the dev accounts hold, as anvil_setBalance would.
+L2_FAUCET_KEY = keccak(text="lantau-rwa-test/faucet")
+L2_FAUCET_WEI = 10**40
+PRIORITY_FEE_WEI = 10**6
+
+
+@dataclass
+class L2Chain(Chain):
+    """A `lantau node` subprocess (`--block-time 0 --admin`): a block per transaction as it
+    arrives. Every sender's key is known (dev accounts, accounts made here), so transactions are
+    signed locally and sent raw, as a wallet does; `set_balance` tops up from the faucet;
+    `advance` builds empty blocks with `admin_produceBlock` (each at least 1 s later)."""
+
+    node: LantauNodeProcess = field(kw_only=True)
+    keys: dict[str, LocalAccount] = field(default_factory=dict)
+    _nonces: dict[str, int] = field(default_factory=dict)
+    backend: ClassVar[str] = "l2"
+    can_time_travel: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        for dev in dev_accounts():
+            self._remember(Account.from_key(dev.private_key))
+        self.faucet = Account.from_key(L2_FAUCET_KEY)
+        self._remember(self.faucet)
+        self._chain_id = int(self.w3.eth.chain_id)
+
+    def _remember(self, account: LocalAccount) -> None:
+        self.keys[account.address] = account
+
+    def set_balance(self, address: str, wei: int) -> None:
+        """Tops `address` up to `wei` from the faucet (it never takes HKD away)."""
+        missing = wei - self.balance(address)
+        if missing <= 0:
+            return
+        tx_hash = self._sign_and_send(
+            {"from": self.faucet.address, "to": to_checksum_address(address), "value": missing, "gas": 21_000}
+        )
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.01)
+        assert receipt["status"] == 1
+
+    def _submit(self, call: Any, params: dict[str, Any]) -> Any:
+        fees = self._fees()
+        return self._sign_and_send(call.build_transaction({**params, **fees, "nonce": 0, "chainId": self._chain_id}))
+
+    def _fees(self) -> dict[str, int]:
+        base_fee = int(self.w3.eth.get_block("latest")["baseFeePerGas"])
+        return {"maxFeePerGas": 2 * base_fee + PRIORITY_FEE_WEI, "maxPriorityFeePerGas": PRIORITY_FEE_WEI}
+
+    def _sign_and_send(self, tx: dict[str, Any]) -> Any:
+        sender = to_checksum_address(tx["from"])
+        account = self.keys.get(sender)
+        if account is None:
+            raise AssertionError(f"no key for {sender}: on the L2 node every sender needs one (new_address/new_account)")
+        if sender not in self._nonces:
+            self._nonces[sender] = int(self.w3.eth.get_transaction_count(sender, "pending"))
+        tx = {**tx, "nonce": self._nonces[sender], "chainId": self._chain_id}
+        if "maxFeePerGas" not in tx:
+            tx.update(self._fees())
+        tx.pop("from")
+        tx.setdefault("type", 2)
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+        except Exception:
+            self._nonces.pop(sender, None)
+            raise
+        self._nonces[sender] += 1
+        return tx_hash
+
+    def advance(self, seconds: int) -> int:
+        """Builds empty blocks until one is at least `seconds` after the latest block; returns its
+        timestamp (later than asked when the wall clock is ahead of the chain)."""
+        target = self.now() + seconds
+        while (now := self.now()) < target:
+            batch = [("admin_produceBlock", []) for _ in range(min(500, target - now))]
+            answers = self.w3.provider.make_batch_request(batch)  # type: ignore[arg-type]
+            assert isinstance(answers, list) and all("result" in a for a in answers), answers
+        return now
 
 
 def events(contract: Contract, name: str, receipt: dict[str, Any]) -> list[dict[str, Any]]:
@@ -308,6 +431,31 @@ def install_rwa_system(chain: Chain) -> RWASystem:
     chain.send(price_feed.functions.initialize(operator, 3_600), operator)
     return RWASystem(
         chain, registry, compliance, implementation, factory, engine, actions, price_feed, operator, kyc_agent
+    )
+
+
+def genesis_rwa_system(chain: Chain) -> RWASystem:
+    """The RWA predeploys as the L2 genesis holds them (owner: dev account 0, written by the
+    genesis generator); the owner makes dev account 1 a KYC agent and an asset deployer."""
+    operator, kyc_agent = chain.dev(0), chain.dev(1)
+    at = {name: chain.at(name, "0x" + address.hex()) for name, address in RWA_PREDEPLOYS.items()}
+    registry, factory = at["IdentityRegistry"], at["AssetFactory"]
+    assert registry.functions.owner().call() == operator
+    if not registry.functions.isAgent(kyc_agent).call():
+        chain.send(registry.functions.addAgent(kyc_agent), operator)
+    if not factory.functions.isDeployer(kyc_agent).call():
+        chain.send(factory.functions.setDeployer(kyc_agent, True), operator)
+    return RWASystem(
+        chain,
+        registry,
+        at["Compliance"],
+        at["RWAToken"],
+        factory,
+        at["SettlementEngine"],
+        at["CorporateActions"],
+        at["PriceFeed"],
+        operator,
+        kyc_agent,
     )
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from tests.rwa.rwa_chain import AGRICULTURAL, DAY, Chain, RWASystem
 
+pytestmark = pytest.mark.rwa_backends("l2")  # the daily limit, which waits for a UTC midnight, on anvil
+
 NO_RULES = (
     0,
     0,
@@ -73,6 +75,7 @@ def test_max_balance_per_investor(chain: Chain, rwa: RWASystem, asset: Any) -> N
     chain.send(token.functions.mint(d, 1_500), agent)
 
 
+@pytest.mark.rwa_backends("anvil")  # up to a day of chain time
 def test_daily_transfer_limit(chain: Chain, rwa: RWASystem, asset: Any) -> None:
     token, issuer, _, (a, b, _, _, _) = asset
     _rules(chain, rwa, token, issuer, dailyLimit=100)

@@ -42,6 +42,9 @@ from tests.rwa.rwa_chain import (
     sign_typed,
 )
 
+# On the L2 node. CI runs 200 trades (~a minute on py-evm); LANTAU_RWA_DVP_TRADES=1000 for more.
+pytestmark = pytest.mark.rwa_backends("l2")
+
 TRADE_COUNT = int(os.environ.get("LANTAU_RWA_DVP_TRADES", "200"))
 SEED = int(os.environ.get("LANTAU_RWA_DVP_SEED", "20240805"))
 BATCH_SIZE = 25

@@ -18,6 +18,8 @@ from tests.rwa.rwa_chain import DIVIDEND, HK_STOCK, HKD, Chain, RWASystem, event
 
 SHARES = (100, 1_000, 12_345)
 
+pytestmark = pytest.mark.rwa_backends("l2")
+
 
 @pytest.fixture(scope="module")
 def stock(chain: Chain, rwa: RWASystem) -> tuple[Any, str, str, tuple[str, str, str]]:

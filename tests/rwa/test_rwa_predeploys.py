@@ -17,6 +17,9 @@ from tests.rwa.rwa_chain import (
 )
 
 # The slots the contracts' NatSpec tells the genesis builder to write.
+# Installs code at arbitrary addresses (anvil_setCode); the L2 genesis itself: test_rwa_genesis.py.
+pytestmark = pytest.mark.rwa_backends("anvil")
+
 DOCUMENTED_SLOTS = {
     "IdentityRegistry": {"owner": 0},
     "AssetFactory": {

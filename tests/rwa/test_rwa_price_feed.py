@@ -10,6 +10,9 @@ from eth_account.signers.local import LocalAccount
 
 from tests.rwa.rwa_chain import HKD, Chain, RWASystem, sign_typed
 
+# Staleness is checked to the second (a price exactly max-age old is fresh): anvil sets exact times.
+pytestmark = pytest.mark.rwa_backends("anvil")
+
 PRICE_TYPES = {
     "PriceUpdate": [
         {"name": "asset", "type": "address"},

@@ -18,6 +18,9 @@ import pytest
 
 from tests.rwa.rwa_chain import HK_STOCK, Chain, RWASystem
 
+# Several transactions per block at chosen timestamps (evm_setAutomine, evm_mine): anvil.
+pytestmark = pytest.mark.rwa_backends("anvil")
+
 SEEDS = (7, 8, 9)
 BLOCKS = 40
 

@@ -1,0 +1,555 @@
+"""`RWAClient`: the RWA settlement layer over JSON-RPC with web3.py.
+
+Every write is checked first with `eth_call` against the latest state, so a transaction that
+would revert is never signed: the revert is decoded (ABIs of the committed artifacts) and
+raised as a named error - `TransferNotCompliant` carries the contract's own reason ("receiver
+not KYC verified"). Transactions are EIP-1559, signed locally with eth-account and sent with
+`eth_sendRawTransaction`; the client keeps its signer's nonce, so `transact_all` can send a
+group of independent transactions back to back and wait once (one or two blocks, not one
+block each).
+
+Time: the contracts read the chain's clock (block timestamps). On a node that builds blocks on
+demand (`--block-time 0`) the clock only moves with blocks, so `wait_for_chain_time` sends a
+zero-value transfer to itself when no block has come for a second.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.logs import DISCARD
+
+from node.rwa.contracts import DecodedRevert, RWAContracts, innermost_revert
+from node.rwa.errors import (
+    AmbiguousAsset,
+    AssetNotFound,
+    ChainTimeout,
+    ContractReverted,
+    InsufficientHKD,
+    NoSigner,
+    TradeFileError,
+    TransactionFailed,
+    TransferNotCompliant,
+)
+from node.rwa.trade import Trade, TradeTicket, sign_trade
+from node.rwa.types import (
+    HONG_KONG,
+    NATIVE_HKD,
+    AssetClass,
+    AssetInfo,
+    AssetSpec,
+    BondTerms,
+    ComplianceRules,
+    DistributionKind,
+    DistributionResult,
+    Holding,
+    Identity,
+    InvestorCategory,
+    Portfolio,
+    Price,
+)
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
+GAS_MARGIN = 1.2  # over eth_estimateGas: the state may move between estimate and inclusion
+PRIORITY_FEE_WEI = 10**6  # HKD wei per gas: a token tip; the base fee is what a devnet block asks
+LOGS_BLOCK_RANGE = 10_000  # the node's eth_getLogs range cap
+PUSH_CHUNK = 100  # holders per pushPayments transaction
+MAX_UINT256 = 2**256 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One contract call to send as a transaction: `function` (web3 ContractFunction), HKD wei
+    attached, and a fixed gas limit (None: estimated)."""
+
+    function: Any
+    value_wei: int = 0
+    gas: int | None = None
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self.function, "fn_name", "call"))
+
+
+class RWAClient:
+    def __init__(self, w3: Web3, account: LocalAccount | None = None, *, receipt_timeout_s: float = 120.0) -> None:
+        self.w3 = w3
+        self.account = account
+        self.contracts = RWAContracts.at_predeploys(w3)
+        self.receipt_timeout_s = receipt_timeout_s
+        self._nonce: int | None = None
+        self._chain_id: int | None = None
+
+    @classmethod
+    def connect(cls, rpc_url: str, private_key: str | None = None, *, timeout_s: float = 60.0) -> "RWAClient":
+        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
+        return cls(w3, Account.from_key(private_key) if private_key else None)
+
+    # --- chain --------------------------------------------------------------------------------
+
+    @property
+    def address(self) -> str:
+        if self.account is None:
+            raise NoSigner("this operation")
+        return self.account.address
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    def chain_time(self) -> int:
+        """Timestamp of the latest block: the clock `eth_call` and the contracts see."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def token(self, address: str) -> Contract:
+        return self.contracts.token(address)
+
+    # --- calls and transactions -----------------------------------------------------------------
+
+    def call_revert(self, function: Any, *, sender: str | None = None, value_wei: int = 0) -> DecodedRevert | None:
+        """eth_call `function` as a transaction from `sender`: the decoded revert, or None."""
+        request: dict[str, Any] = {"to": function.address, "data": function._encode_transaction_data()}
+        if sender or self.account:
+            request["from"] = to_checksum_address(sender or self.address)
+        if value_wei:
+            request["value"] = hex(value_wei)
+        response = self.w3.provider.make_request("eth_call", [request, "latest"])  # type: ignore[arg-type]
+        error = response.get("error")
+        if error is None:
+            return None
+        data = error.get("data") or "0x"
+        if isinstance(data, dict):
+            data = data.get("data", "0x")
+        if not isinstance(data, str) or data in ("", "0x"):
+            return DecodedRevert(f"<{error.get('message', 'execution failed')}>", (), b"")
+        return innermost_revert(bytes.fromhex(data.removeprefix("0x")))
+
+    def preflight(self, call: Call) -> None:
+        """Raise the decoded error if `call` would revert now."""
+        revert = self.call_revert(call.function, value_wei=call.value_wei)
+        if revert is not None:
+            raise revert_error(call.name, revert)
+
+    def transact(self, function: Any, *, value_wei: int = 0, gas: int | None = None) -> dict[str, Any]:
+        """Check, sign, send, wait; the receipt. Raises the decoded error instead of reverting."""
+        (receipt,) = self.transact_all([Call(function, value_wei, gas)])
+        return receipt
+
+    def transact_all(self, calls: Sequence[Call], *, preflight: bool = True) -> list[dict[str, Any]]:
+        """Send independent `calls` back to back (each checked and estimated on the latest state,
+        so none may depend on another's effect), then wait for every receipt."""
+        if not calls:
+            return []
+        account = self.account
+        if account is None:
+            raise NoSigner(calls[0].name)
+        fees = self._fees()
+        prepared = []
+        for call in calls:
+            if preflight:
+                self.preflight(call)
+            gas = call.gas or self._estimate(call)
+            prepared.append((call, gas))
+        hashes = []
+        for call, gas in prepared:
+            tx = call.function.build_transaction(
+                {"from": account.address, "value": call.value_wei, "gas": gas, "nonce": self._next_nonce(),
+                 "chainId": self.chain_id, **fees}
+            )
+            raw = account.sign_transaction(tx).raw_transaction
+            try:
+                hashes.append((call, self.w3.eth.send_raw_transaction(raw)))
+            except Exception:
+                self._nonce = None  # re-read from the node next time
+                raise
+        receipts = []
+        for call, tx_hash in hashes:
+            receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.05))
+            if receipt["status"] != 1:
+                raise TransactionFailed(call.name, "0x" + bytes(tx_hash).hex(), int(receipt["blockNumber"]))
+            receipts.append(receipt)
+        return receipts
+
+    def _estimate(self, call: Call) -> int:
+        params = {"from": self.address, "value": call.value_wei}
+        return int(call.function.estimate_gas(params) * GAS_MARGIN) + 10_000
+
+    def _fees(self) -> dict[str, int]:
+        base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
+        return {"maxFeePerGas": 2 * base_fee + PRIORITY_FEE_WEI, "maxPriorityFeePerGas": PRIORITY_FEE_WEI}
+
+    def _next_nonce(self) -> int:
+        if self._nonce is None:
+            self._nonce = int(self.w3.eth.get_transaction_count(self.address, "pending"))
+        nonce, self._nonce = self._nonce, self._nonce + 1
+        return nonce
+
+    def send_hkd(self, to: str, amount_wei: int) -> dict[str, Any]:
+        """A plain native-HKD transfer."""
+        account = self.account
+        if account is None:
+            raise NoSigner("send HKD")
+        tx = {"to": to_checksum_address(to), "value": amount_wei, "gas": 21_000, "nonce": self._next_nonce(),
+              "chainId": self.chain_id, "type": 2, **self._fees()}
+        tx_hash = self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+        return dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.05))
+
+    def wait_for_chain_time(self, timestamp: int, *, timeout_s: float = 120.0) -> int:
+        """Until a block at or after `timestamp` exists; returns the latest block's timestamp.
+
+        With a signer, makes a block (a zero-value transfer to itself) when none came for half a
+        second and one would move the clock: a block is stamped max(wall clock, parent + 1 s), so
+        that is once the wall clock has reached `timestamp`, or while the chain runs ahead of it.
+        """
+        deadline = time.monotonic() + timeout_s
+        last_number, last_change = -1, time.monotonic()
+        while True:
+            block = self.w3.eth.get_block("latest")
+            head_time = int(block["timestamp"])
+            if head_time >= timestamp:
+                return head_time
+            if block["number"] != last_number:
+                last_number, last_change = block["number"], time.monotonic()
+            elif (
+                self.account is not None
+                and time.monotonic() - last_change > 0.5
+                and (time.time() >= timestamp or head_time >= time.time())
+            ):
+                self.send_hkd(self.address, 0)
+                last_change = time.monotonic()
+            if time.monotonic() > deadline:
+                raise ChainTimeout(f"the chain's clock did not reach {timestamp} within {timeout_s:.0f} s")
+            time.sleep(0.1)
+
+    # --- identity (KYC) -------------------------------------------------------------------------
+
+    def identity(self, investor: str) -> Identity:
+        investor = to_checksum_address(investor)
+        registry = self.contracts.registry.functions
+        country, category, expiry, agent = registry.identity(investor).call()
+        return Identity(investor, int(country), InvestorCategory(category), int(expiry), agent,
+                        bool(registry.isVerified(investor).call()))
+
+    def is_kyc_agent(self, account: str) -> bool:
+        return bool(self.contracts.registry.functions.isAgent(to_checksum_address(account)).call())
+
+    def register_investors(
+        self,
+        investors: Sequence[tuple[str, InvestorCategory]],
+        *,
+        country: int = HONG_KONG,
+        kyc_expiry: int | None = None,
+        valid_days: int = 365,
+    ) -> dict[str, Any]:
+        """KYC `investors` (address, category) in one transaction; the signer must be a KYC agent."""
+        expiry = kyc_expiry if kyc_expiry is not None else self.chain_time() + valid_days * 86_400
+        addresses = [to_checksum_address(a) for a, _ in investors]
+        return self.transact(self.contracts.registry.functions.batchRegisterIdentities(
+            addresses, [country] * len(addresses), [int(c) for _, c in investors], [expiry] * len(addresses)
+        ))
+
+    def update_identity(self, investor: str, *, country: int, category: InvestorCategory, kyc_expiry: int) -> dict[str, Any]:
+        return self.transact(self.contracts.registry.functions.updateIdentity(
+            to_checksum_address(investor), country, int(category), kyc_expiry
+        ))
+
+    # --- assets ---------------------------------------------------------------------------------
+
+    def asset_addresses(self) -> list[str]:
+        factory = self.contracts.factory.functions
+        return [factory.assets(i).call() for i in range(factory.assetCount().call())]
+
+    def asset_address(self, reference: str) -> str:
+        """An asset by address, identifier (ISIN / HKEX code) or symbol."""
+        factory = self.contracts.factory.functions
+        if Web3.is_address(reference):
+            address = to_checksum_address(reference)
+            if not factory.isAsset(address).call():
+                raise AssetNotFound(reference)
+            return address
+        found = factory.assetByIdentifier(reference).call()
+        if found != ZERO_ADDRESS:
+            return to_checksum_address(found)
+        matches = [a for a in self.asset_addresses() if self.token(a).functions.symbol().call().lower() == reference.lower()]
+        if len(matches) > 1:
+            raise AmbiguousAsset(reference, matches)
+        if not matches:
+            raise AssetNotFound(reference)
+        return to_checksum_address(matches[0])
+
+    def asset(self, reference: str) -> AssetInfo:
+        address = self.asset_address(reference)
+        t = self.token(address).functions
+        asset_class, identifier, issuer_name, currency, document_hash = t.assetInfo().call()
+        face, rate, per_year, maturity, dates = t.bondTerms().call()
+        return AssetInfo(
+            address=address,
+            name=t.name().call(),
+            symbol=t.symbol().call(),
+            decimals=int(t.decimals().call()),
+            asset_class=AssetClass(asset_class),
+            identifier=identifier,
+            issuer_name=issuer_name,
+            currency=currency,
+            document_hash=bytes(document_hash),
+            owner=t.owner().call(),
+            total_supply_units=int(t.totalSupply().call()),
+            holder_count=int(t.holderCount().call()),
+            paused=bool(t.paused().call()),
+            bond=BondTerms(face, rate, per_year, maturity, tuple(dates)) if face else None,
+        )
+
+    def assets(self) -> list[AssetInfo]:
+        return [self.asset(address) for address in self.asset_addresses()]
+
+    def predict_asset_address(self, identifier: str) -> str:
+        return to_checksum_address(self.contracts.factory.functions.predictAssetAddress(identifier).call())
+
+    def create_asset_call(self, spec: AssetSpec) -> Call:
+        params = (
+            spec.name,
+            spec.symbol,
+            spec.decimals,
+            to_checksum_address(spec.issuer),
+            [to_checksum_address(a) for a in spec.agents],
+            (int(spec.asset_class), spec.identifier, spec.issuer_name, spec.currency, spec.document_hash),
+            spec.bond.as_tuple(),
+        )
+        return Call(self.contracts.factory.functions.createAsset(params))
+
+    def create_asset(self, spec: AssetSpec) -> AssetInfo:
+        """Issues a new asset (the signer must be an approved deployer); its address is
+        `predict_asset_address(spec.identifier)`."""
+        receipt = self.transact_all([self.create_asset_call(spec)])[0]
+        created = self.contracts.factory.events.AssetCreated().process_receipt(receipt, errors=DISCARD)
+        return self.asset(created[0]["args"]["token"])
+
+    def mint(self, token: str, allocations: Mapping[str, int]) -> dict[str, Any]:
+        """Agent: issue `allocations` (address -> units) to KYC'd investors."""
+        holders = [to_checksum_address(a) for a in allocations]
+        return self.transact(self.token(token).functions.batchMint(holders, [allocations[a] for a in allocations]))
+
+    def set_rules(self, token: str, rules: ComplianceRules, allowed_countries: Iterable[int] = ()) -> list[dict[str, Any]]:
+        compliance = self.contracts.compliance.functions
+        calls = [Call(compliance.setRules(to_checksum_address(token), rules.as_tuple()))]
+        countries = list(allowed_countries)
+        if countries:
+            calls.append(Call(compliance.setCountriesAllowed(to_checksum_address(token), countries, True)))
+        return self.transact_all(calls)
+
+    def can_transfer(self, token: str, sender: str, to: str, units: int) -> tuple[int, str]:
+        code, reason = self.token(token).functions.canTransfer(
+            to_checksum_address(sender), to_checksum_address(to), units
+        ).call()
+        return int(code), str(reason)
+
+    def transfer(self, token: str, to: str, units: int) -> dict[str, Any]:
+        """Transfer `units` of `token` from the signer; a refused transfer raises
+        `TransferNotCompliant` with the contract's reason, before anything is sent."""
+        return self.transact(self.token(token).functions.transfer(to_checksum_address(to), units))
+
+    # --- prices ---------------------------------------------------------------------------------
+
+    def price(self, token: str, *, now: int | None = None) -> Price | None:
+        feed = self.contracts.price_feed.functions
+        token = to_checksum_address(token)
+        price_wei, updated_at = feed.latestPriceUnchecked(token).call()
+        if updated_at == 0:
+            return None
+        now = self.chain_time() if now is None else now
+        stale = now > updated_at and now - updated_at > int(feed.maxAge(token).call())
+        return Price(int(price_wei), int(updated_at), stale)
+
+    def set_price_call(self, token: str, price_wei: int, timestamp: int | None = None) -> Call:
+        observed = self.chain_time() if timestamp is None else timestamp
+        return Call(self.contracts.price_feed.functions.submitPrice(to_checksum_address(token), price_wei, observed))
+
+    def set_price(self, token: str, price_wei: int, timestamp: int | None = None) -> dict[str, Any]:
+        """Reporter: HKD wei per whole token, observed at `timestamp` (default: the chain's clock)."""
+        return self.transact_all([self.set_price_call(token, price_wei, timestamp)])[0]
+
+    # --- holdings -------------------------------------------------------------------------------
+
+    def portfolio(self, owner: str) -> Portfolio:
+        """Native HKD, escrow in the SettlementEngine, and every asset `owner` holds, each valued
+        in HKD at the PriceFeed's latest price (flagged when stale)."""
+        owner = to_checksum_address(owner)
+        block = self.w3.eth.get_block("latest")
+        now = int(block["timestamp"])
+        holdings = []
+        for address in self.asset_addresses():
+            t = self.token(address).functions
+            balance = int(t.balanceOf(owner).call())
+            if balance == 0:
+                continue
+            holdings.append(Holding(self.asset(address), balance, int(t.frozenTokens(owner).call()), self.price(address, now=now)))
+        return Portfolio(
+            owner=owner,
+            native_wei=int(self.w3.eth.get_balance(owner)),
+            escrow_wei=int(self.contracts.engine.functions.escrowOf(owner).call()),
+            holdings=tuple(holdings),
+            as_of_block=int(block["number"]),
+            as_of_time=now,
+        )
+
+    # --- corporate actions ----------------------------------------------------------------------
+
+    def holder_candidates(self, token: str) -> list[str]:
+        """Every address that ever received `token` (from its Transfer logs), in first-seen order."""
+        token = to_checksum_address(token)
+        head = int(self.w3.eth.block_number)
+        seen: dict[str, None] = {}
+        for start in range(0, head + 1, LOGS_BLOCK_RANGE):
+            logs = self.w3.eth.get_logs({
+                "address": token, "topics": ["0x" + TRANSFER_TOPIC.hex()],
+                "fromBlock": start, "toBlock": min(head, start + LOGS_BLOCK_RANGE - 1),
+            })
+            for log in logs:
+                receiver = to_checksum_address(bytes(log["topics"][2])[12:])
+                if receiver != ZERO_ADDRESS:
+                    seen.setdefault(receiver, None)
+        return list(seen)
+
+    def pay_distribution(
+        self,
+        token: str,
+        *,
+        kind: DistributionKind = DistributionKind.COUPON,
+        amount_wei: int | None = None,
+        record_delay_s: int = 2,
+        claim_period_s: int = 30 * 86_400,
+        close: bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> DistributionResult:
+        """Announce a distribution (a bond's coupon by default: `couponDue`, the coupon on today's
+        supply), with a record time a few seconds ahead; wait for the pay time; push payments to
+        every holder at the record time, `PUSH_CHUNK` a transaction; close it (rounding dust to the
+        issuer) once every record-date unit is paid. `progress` hears what is happening."""
+        say = progress or (lambda message: None)
+        token = to_checksum_address(token)
+        actions = self.contracts.actions
+        if amount_wei is None:
+            if kind is not DistributionKind.COUPON:
+                raise ValueError("a dividend or revenue share needs an amount")
+            amount_wei = int(actions.functions.couponDue(token).call())
+        balance = int(self.w3.eth.get_balance(self.address))
+        if balance < amount_wei:
+            raise InsufficientHKD(self.address, balance, amount_wei, f"the {kind.name.lower().replace('_', ' ')}")
+        record = max(self.chain_time() + 1, int(time.time())) + record_delay_s
+        pay = record + 1
+        receipt = self.transact(
+            actions.functions.announceDistribution(token, int(kind), record, pay, pay + claim_period_s), value_wei=amount_wei
+        )
+        (announced,) = actions.events.DistributionAnnounced().process_receipt(receipt, errors=DISCARD)
+        distribution_id = int(announced["args"]["id"])
+        say(f"announced #{distribution_id}: HK${amount_wei / 10**18:,.2f}, record time {record}, payable from {pay}; waiting for the pay time")
+        self.wait_for_chain_time(pay)
+        say("paying the holders at the record time")
+        payments: list[tuple[str, int, int]] = []
+        candidates = self.holder_candidates(token)
+        for start in range(0, len(candidates), PUSH_CHUNK):
+            receipt = self.transact(actions.functions.pushPayments(distribution_id, candidates[start:start + PUSH_CHUNK]))
+            for event in actions.events.DistributionPaid().process_receipt(receipt, errors=DISCARD):
+                payments.append((event["args"]["holder"], int(event["args"]["units"]), int(event["args"]["amountWei"])))
+        remainder, closed = 0, False
+        if close and self.call_revert(actions.functions.closeDistribution(distribution_id)) is None:
+            receipt = self.transact(actions.functions.closeDistribution(distribution_id))
+            (event,) = actions.events.DistributionClosed().process_receipt(receipt, errors=DISCARD)
+            remainder, closed = int(event["args"]["remainderWei"]), True
+        return DistributionResult(distribution_id, token, kind, amount_wei, record, pay, tuple(payments), remainder, closed)
+
+    # --- delivery versus payment ----------------------------------------------------------------
+
+    def propose_trade(
+        self,
+        *,
+        seller: str,
+        buyer: str,
+        token: str,
+        units: int,
+        pay_wei: int,
+        expiry_s: int = 86_400,
+        pay_token: str = NATIVE_HKD,
+        salt: int | None = None,
+        note: Mapping[str, str] | None = None,
+    ) -> TradeTicket:
+        """A trade (no signatures yet): `units` of `token` from seller to buyer against `pay_wei`
+        of native HKD, valid for `expiry_s` seconds of chain time."""
+        trade = Trade(
+            to_checksum_address(seller), to_checksum_address(buyer), to_checksum_address(token), units,
+            to_checksum_address(pay_token), pay_wei, self.chain_time() + expiry_s,
+            salt if salt is not None else int.from_bytes(keccak(text=f"{time.time_ns()}/{seller}/{buyer}/{units}"), "big"),
+        )
+        return TradeTicket(trade, self.chain_id, self.contracts.engine.address, {}, dict(note or {}))
+
+    def sign_trade(self, ticket: TradeTicket, *, prepare: bool = True) -> tuple[TradeTicket, list[str]]:
+        """Adds the signer's signature (as seller or buyer). With `prepare`, also readies its leg:
+        the seller approves the engine for the asset amount, the buyer tops up its HKD escrow.
+        Returns the signed ticket and what was done on chain."""
+        account = self.account
+        if account is None:
+            raise NoSigner("signing a trade")
+        if ticket.chain_id != self.chain_id:
+            raise TradeFileError(f"the trade is for chain {ticket.chain_id}, this node is chain {self.chain_id}")
+        role = ticket.role_of(account.address)
+        signature = sign_trade(ticket.trade, account.key, ticket.chain_id, ticket.engine)
+        done = []
+        if prepare:
+            done = self.prepare_leg(ticket.trade, role)
+        return ticket.signed(role, signature), done
+
+    def prepare_leg(self, trade: Trade, role: str) -> list[str]:
+        engine = self.contracts.engine
+        done = []
+        if role == "seller":
+            asset = self.token(trade.asset)
+            if int(asset.functions.allowance(self.address, engine.address).call()) < trade.asset_amount:
+                self.transact(asset.functions.approve(engine.address, MAX_UINT256))
+                done.append(f"approved the SettlementEngine for {asset.functions.symbol().call()}")
+        elif trade.pay_token == NATIVE_HKD:
+            escrow = int(engine.functions.escrowOf(self.address).call())
+            if escrow < trade.pay_amount:
+                self.transact(engine.functions.deposit(), value_wei=trade.pay_amount - escrow)
+                done.append(f"deposited HK${(trade.pay_amount - escrow) / 10**18:,.2f} into the settlement escrow")
+        else:
+            pay = self.token(trade.pay_token)
+            if int(pay.functions.allowance(self.address, engine.address).call()) < trade.pay_amount:
+                self.transact(pay.functions.approve(engine.address, MAX_UINT256))
+                done.append("approved the SettlementEngine for the pay token")
+        return done
+
+    def settle_trade(self, ticket: TradeTicket) -> dict[str, Any]:
+        """Submits a trade signed by both parties (a party submitting its own trade may leave its
+        own signature out; a buyer short of escrow pays the difference with the call)."""
+        t = ticket.trade
+        submitter = self.address
+        sigs = dict(ticket.signatures)
+        for role in ("seller", "buyer"):
+            if role not in sigs and getattr(t, role) != submitter:
+                raise TradeFileError(f"the trade is not signed by the {role} ({getattr(t, role)}) yet")
+        value = 0
+        if submitter == t.buyer and t.pay_token == NATIVE_HKD:
+            escrow = int(self.contracts.engine.functions.escrowOf(t.buyer).call())
+            value = max(0, t.pay_amount - escrow)
+        return self.transact(
+            self.contracts.engine.functions.settle(t.as_tuple(), sigs.get("seller", b""), sigs.get("buyer", b"")),
+            value_wei=value,
+        )
+
+
+def revert_error(function: str, revert: DecodedRevert) -> ContractReverted:
+    """The SDK's exception for a decoded revert."""
+    if revert.name == "TransferNotCompliant":
+        code, reason = revert.args
+        return TransferNotCompliant(function, int(code), str(reason), revert.data)
+    return ContractReverted(function, revert.name, revert.args, revert.data)
