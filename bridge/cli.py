@@ -73,24 +73,32 @@ def deposit_command(
 
 @bridge_app.command("status")
 def status_command(
-    l1_tx: Annotated[str, typer.Argument(help="Hash of the L1 deposit transaction.")],
+    tx: Annotated[str, typer.Argument(help="An L1 deposit transaction or an L2 withdrawal transaction.")],
     devnet: DevnetDir = None,
     l1_rpc: L1RpcOpt = None,
     l2_rpc: L2RpcOpt = None,
     l1_deployment: DeploymentOpt = None,
 ) -> None:
-    """Where a deposit is: on L1 only, or credited on L2 (with its L2 block)."""
-    l1, l2, _ = _endpoints(devnet, l1_rpc, l2_rpc, l1_deployment)
+    """The stage of a deposit (on L1 / credited on L2) or of a withdrawal (initiated … finalized)."""
+    from web3.exceptions import TransactionNotFound
+
+    l1, l2, deployment = _endpoints(devnet, l1_rpc, l2_rpc, l1_deployment)
     try:
-        info = deposit_info_from_receipt(dict(l1.eth.get_transaction_receipt(l1_tx)))
-    except (LantauError, ValueError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1)
+        l1_receipt = dict(l1.eth.get_transaction_receipt(tx))
+    except TransactionNotFound:
+        l1_receipt = None
+    if l1_receipt is None:
+        typer.echo(json.dumps(_withdrawal_stage(l1, l2, deployment, tx)))
+        return
+    try:
+        info = deposit_info_from_receipt(l1_receipt)
+    except LantauError as exc:
+        raise typer.Exit(_fail(str(exc)))
     try:
         receipt = l2.eth.get_transaction_receipt(info.l2_tx_hash)
-    except Exception:
+    except TransactionNotFound:
         receipt = None
-    stage = "credited on L2" if receipt else "on L1, waiting for the L2 credit"
+    stage = "deposit credited on L2" if receipt else "deposit on L1, waiting for the L2 credit"
     typer.echo(json.dumps({"stage": stage, "l1_block": info.l1_block_number, "l2_tx": "0x" + info.l2_tx_hash.hex(),
                            "l2_block": receipt["blockNumber"] if receipt else None, "mint_wei": str(info.mint_wei)}))
 
@@ -239,18 +247,11 @@ class WithdrawalNotProvenYet(LantauError):
     pass
 
 
-@bridge_app.command("withdrawal-status")
-def withdrawal_status_command(
-    l2_tx: Annotated[str, typer.Argument(help="Hash of the L2 withdrawal transaction.")],
-    devnet: DevnetDir = None,
-    l1_rpc: L1RpcOpt = None,
-    l2_rpc: L2RpcOpt = None,
-    l1_deployment: DeploymentOpt = None,
-) -> None:
-    """The stage of a withdrawal: initiated / waiting for output / provable / proven (finalizable at T) / finalized."""
+def _withdrawal_stage(l1: Web3, l2: Web3, deployment: L1Deployment, l2_tx: str) -> dict[str, Any]:
+    from web3.exceptions import TransactionNotFound
+
     from bridge.withdrawal import NoOutputYet, find_output_index_covering, withdrawal_status
 
-    l1, l2, deployment = _endpoints(devnet, l1_rpc, l2_rpc, l1_deployment)
     try:
         withdrawal, l2_block = _withdrawal_of(l2, l2_tx)
         status = withdrawal_status(l1, deployment, withdrawal)
@@ -264,7 +265,22 @@ def withdrawal_status_command(
                 stage = "provable"
             except NoOutputYet:
                 stage = "waiting for output"
+    except TransactionNotFound:
+        raise typer.Exit(_fail(f"{l2_tx} is neither an L1 deposit nor an L2 withdrawal transaction"))
     except LantauError as exc:
         raise typer.Exit(_fail(str(exc)))
-    typer.echo(json.dumps({"stage": stage, "l2_block": l2_block, "withdrawal_hash": "0x" + withdrawal.withdrawal_hash.hex(),
-                           "amount_l1_units": withdrawal.l1_amount, "target": withdrawal.target}))
+    return {"stage": stage, "l2_block": l2_block, "withdrawal_hash": "0x" + withdrawal.withdrawal_hash.hex(),
+            "amount_l1_units": withdrawal.l1_amount, "target": withdrawal.target}
+
+
+@bridge_app.command("withdrawal-status")
+def withdrawal_status_command(
+    l2_tx: Annotated[str, typer.Argument(help="Hash of the L2 withdrawal transaction.")],
+    devnet: DevnetDir = None,
+    l1_rpc: L1RpcOpt = None,
+    l2_rpc: L2RpcOpt = None,
+    l1_deployment: DeploymentOpt = None,
+) -> None:
+    """The stage of a withdrawal: waiting for output / provable / proven (finalizable at T) / finalized."""
+    l1, l2, deployment = _endpoints(devnet, l1_rpc, l2_rpc, l1_deployment)
+    typer.echo(json.dumps(_withdrawal_stage(l1, l2, deployment, l2_tx)))

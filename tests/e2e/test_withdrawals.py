@@ -50,8 +50,9 @@ def test_round_trip_through_the_cli(node_factory, tmp_path: Path) -> None:
     invariant()
     bob_l1_before = hkd.functions.balanceOf(BOB.address).call()
     alice_l1_before = hkd.functions.balanceOf(ALICE.address).call()
-    lantau("bridge", "deposit", "--amount", "1000", "--to", BOB.address, "--devnet", str(devnet_dir))
+    deposited = lantau("bridge", "deposit", "--amount", "1000", "--to", BOB.address, "--devnet", str(devnet_dir))
     invariant()
+    assert lantau("bridge", "status", deposited["l1_tx"], "--devnet", str(devnet_dir))["stage"] == "deposit credited on L2"
     # a transfer on L2
     signed = Account.sign_transaction({"to": ALICE.address, "value": 10**18, "gas": 21_000, "maxFeePerGas": 10**11,
                                        "maxPriorityFeePerGas": 10**9, "nonce": l2.eth.get_transaction_count(BOB.address),
@@ -60,7 +61,7 @@ def test_round_trip_through_the_cli(node_factory, tmp_path: Path) -> None:
 
     started = lantau("bridge", "withdraw", "--amount", "250.25", "--to", BOB.address, "--key", BOB.private_key, "--devnet", str(devnet_dir))
     invariant()
-    status = lantau("bridge", "withdrawal-status", started["l2_tx"], "--devnet", str(devnet_dir))
+    status = lantau("bridge", "status", started["l2_tx"], "--devnet", str(devnet_dir))
     assert status["stage"] in ("waiting for output", "provable") and status["amount_l1_units"] == 250_250_000
     proven = lantau("bridge", "prove", started["l2_tx"], "--devnet", str(devnet_dir), "--timeout", "240")
     assert lantau("bridge", "withdrawal-status", started["l2_tx"], "--devnet", str(devnet_dir))["stage"].startswith("proven")
