@@ -197,9 +197,13 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
             print(format_banner(info), flush=True)
 
     if l1 is not None and settings.batcher_key and is_sequencer:
-        services.append(_batcher(node, l1, settings.batcher_key, settings.data_dir))
+        batcher = _batcher(node, l1, settings.batcher_key, settings.data_dir)
+        _register_batcher_metrics(node, batcher)
+        services.append(batcher)
     if l1 is not None and settings.proposer_key and is_sequencer:
-        services.append(_proposer(l1, rpc_url, settings.proposer_key))
+        proposer = _proposer(l1, rpc_url, settings.proposer_key)
+        _register_proposer_metrics(node, proposer)
+        services.append(proposer)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -239,6 +243,22 @@ async def _devnet_rwa_sample(rpc_url: str, info_path: Path) -> None:
     info["rwa_sample"] = summary
     info_path.write_text(json.dumps(info, indent=2) + "\n")
     print(format_sample_summary(summary), flush=True)
+
+
+def _register_batcher_metrics(node: L2Node, batcher: Any) -> None:
+    from dataclasses import fields
+
+    for counter in fields(batcher.metrics):
+        node.metrics.gauge(f"lantau_batcher_{counter.name}", f"Batcher {counter.name.replace('_', ' ')}.",
+                           lambda name=counter.name: getattr(batcher.metrics, name))
+    node.metrics.gauge("lantau_batcher_balance_wei", "The batcher's L1 balance.", lambda: batcher.l1.eth.get_balance(batcher.account.address))
+
+
+def _register_proposer_metrics(node: L2Node, proposer: Any) -> None:
+    node.metrics.gauge("lantau_proposer_balance_wei", "The proposer's L1 balance.", lambda: proposer.l1.eth.get_balance(proposer.account.address))
+    node.metrics.gauge("lantau_proposer_outputs_proposed", "Outputs this proposer posted since start.", lambda: len(proposer.proposals))
+    node.metrics.gauge("lantau_proposer_latest_l2_block", "L2 block of the newest output on L1.",
+                       lambda: proposer.oracle.functions.latestBlockNumber().call())
 
 
 def _batcher(node: L2Node, l1: L1Wiring, key: str, data_dir: Path) -> Any:

@@ -21,6 +21,7 @@ from genesis.config import GenesisConfig
 from node.chain import BuiltBlock, Chain
 from node.errors import LantauError, ReadOnlyNode
 from node.heads import Heads
+from node.metrics import MetricsRegistry
 from node.tx_journal import TxJournal
 from node.txpool import TxPool, TxPoolConfig
 
@@ -37,6 +38,7 @@ class L2Node:
     journal: TxJournal | None
     client_version: str = CLIENT_VERSION
     read_only: bool = False  # a verifier: its blocks come from L1 only, so it takes no transactions
+    metrics: MetricsRegistry = field(default_factory=MetricsRegistry)
     extra_methods: dict[str, Callable[..., Any]] = field(default_factory=dict)
     _subscribers: set["asyncio.Queue[BlockHeaderAPI]"] = field(default_factory=set)
     _tx_arrived: asyncio.Event | None = None
@@ -47,11 +49,31 @@ class L2Node:
         journal = TxJournal(Path(data_dir) / "transactions.journal") if data_dir is not None else None
         pool = TxPool(pool_config or TxPoolConfig(chain_id=genesis.chain_id, block_gas_limit=genesis.gas_limit), journal=journal)
         node = cls(chain=chain, txpool=pool, journal=journal, read_only=read_only)
+        node._register_metrics()
         head = chain.head
         restored = pool.restore(chain.state_at(head), node.next_base_fee(head))
         if restored:
             log.info("restored transactions from the journal", extra={"restored": restored})
         return node
+
+    def _register_metrics(self) -> None:
+        from node.l1_info import read_l1_origin
+
+        def heads() -> dict[tuple[tuple[str, str], ...], float]:
+            return {
+                (("head", "unsafe"),): self.chain.head.block_number,
+                (("head", "safe"),): self.safe_head().block_number,
+                (("head", "finalized"),): self.finalized_head().block_number,
+            }
+
+        def l1_origin() -> float:
+            origin = read_l1_origin(self.chain.state_at(self.chain.head))
+            return origin.number if origin else 0
+
+        self.metrics.gauge("lantau_node_head_number", "L2 block number of each head.", heads)
+        self.metrics.gauge("lantau_node_l1_origin_number", "L1 origin of the unsafe head.", l1_origin)
+        self.metrics.gauge("lantau_node_txpool_size", "Transactions in the pool (pending + queued).", lambda: len(self.txpool))
+        self.metrics.gauge("lantau_node_head_timestamp_seconds", "Timestamp of the unsafe head.", lambda: self.chain.head.timestamp)
 
     # --- heads -------------------------------------------------------------------------------
 

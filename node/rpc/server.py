@@ -7,6 +7,7 @@
                            a WebSocket session: the same requests, one per message (text or
                            binary frames), plus eth_subscribe notifications
     GET /healthz           {"status": "ok", "version": …, "head": <head block number>}
+    GET /metrics           Prometheus text format (`node.metrics`), when the backend has a registry
 
 Dispatch follows JSON-RPC 2.0: a batch answers each call in its own entry, so a broken entry
 gets its error while the others succeed; notifications (no "id") get no answer; a batch of
@@ -246,6 +247,12 @@ async def _handle_get(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def _handle_metrics(request: web.Request) -> web.StreamResponse:
+    registry = getattr(request.app[RPC_SERVICE].backend, "metrics", None)
+    text = registry.render() if registry is not None else ""
+    return web.Response(text=text, content_type="text/plain", charset="utf-8", headers={"X-Content-Type": "version=0.0.4"})
+
+
 async def _handle_healthz(request: web.Request) -> web.StreamResponse:
     service = request.app[RPC_SERVICE]
     try:
@@ -420,6 +427,7 @@ def create_rpc_app(backend: RpcBackend, *, limits: RpcLimits = RpcLimits()) -> w
     app.router.add_post("/", _handle_post)
     app.router.add_get("/", _handle_get)
     app.router.add_get("/healthz", _handle_healthz)
+    app.router.add_get("/metrics", _handle_metrics)
     app.cleanup_ctx.append(_background_ctx)
     app.on_shutdown.append(_close_websockets)
     return app

@@ -36,6 +36,12 @@ def test_kill_9_loses_no_served_receipt(node_factory) -> None:
         assert (again["blockHash"], again["transactionIndex"], again["gasUsed"], again["status"]) == (
             receipt["blockHash"], receipt["transactionIndex"], receipt["gasUsed"], receipt["status"])
     assert w3.eth.get_transaction_count(ALICE.address) == 12
+    import urllib.request
+
+    with urllib.request.urlopen(node.rpc_url + "/metrics", timeout=10) as reply:
+        metrics = reply.read().decode()
+    assert f'lantau_node_head_number{{head="unsafe"}} {after["number"]}' in metrics
+    assert "lantau_node_txpool_size 0" in metrics
 
 
 def test_acknowledged_transactions_survive_a_restart(node_factory) -> None:
