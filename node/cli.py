@@ -87,6 +87,7 @@ class NodeSettings:
     l1_confirmations: int = 0
     devnet_l1: bool = False  # start anvil and deploy the L1 contracts first (`lantau devnet`)
     batcher_key: Optional[str] = None  # run the batcher in this process
+    batcher_blobs: bool = False  # post batches as EIP-4844 blobs instead of calldata
     proposer_key: Optional[str] = None  # run the proposer in this process
 
 
@@ -197,7 +198,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
             print(format_banner(info), flush=True)
 
     if l1 is not None and settings.batcher_key and is_sequencer:
-        batcher = _batcher(node, l1, settings.batcher_key, settings.data_dir)
+        batcher = _batcher(node, l1, settings.batcher_key, settings.data_dir, use_blobs=settings.batcher_blobs)
         _register_batcher_metrics(node, batcher)
         services.append(batcher)
     if l1 is not None and settings.proposer_key and is_sequencer:
@@ -261,7 +262,7 @@ def _register_proposer_metrics(node: L2Node, proposer: Any) -> None:
                        lambda: proposer.oracle.functions.latestBlockNumber().call())
 
 
-def _batcher(node: L2Node, l1: L1Wiring, key: str, data_dir: Path) -> Any:
+def _batcher(node: L2Node, l1: L1Wiring, key: str, data_dir: Path, *, use_blobs: bool = False) -> Any:
     from web3 import Web3
 
     from sequencer.batcher import Batcher, BatcherConfig
@@ -269,6 +270,7 @@ def _batcher(node: L2Node, l1: L1Wiring, key: str, data_dir: Path) -> Any:
     config = BatcherConfig(
         batch_inbox=l1.rollup.batch_inbox, batcher_private_key=key,
         sequencing_window=l1.rollup.sequencing_window, channel_timeout=l1.rollup.channel_timeout,
+        use_blobs=use_blobs,
     )
     return Batcher(node.chain, Web3(Web3.HTTPProvider(l1.rpc_url, request_kwargs={"timeout": 30})), config=config,
                    state_path=data_dir / "batcher.json")
@@ -360,6 +362,7 @@ def node_command(
     l1_confirmations: L1Confirmations = 0,
     batcher_key: Annotated[Optional[str], typer.Option("--batcher-key", envvar="LANTAU_BATCHER_KEY", help="Run the batcher in this node, posting batches to L1 from this key.")] = None,
     proposer_key: Annotated[Optional[str], typer.Option("--proposer-key", envvar="LANTAU_PROPOSER_KEY", help="Run the proposer in this node, posting output roots to L1 from this key.")] = None,
+    batcher_blobs: Annotated[bool, typer.Option("--batcher-blobs/--batcher-calldata", envvar="LANTAU_BATCHER_BLOBS", help="Post batches as EIP-4844 blobs (default: calldata).")] = False,
 ) -> None:
     """Run a Lantau L2 node: JSON-RPC over HTTP and WebSocket; as sequencer, a block every --block-time."""
     if role not in ("sequencer", "verifier"):
@@ -367,7 +370,7 @@ def node_command(
     _check_admin(admin, rpc_host)
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin, role=role, l1_rpc=l1_rpc,
                       rollup_config=rollup_config, devnet_dir=devnet, l1_confirmations=l1_confirmations,
-                      batcher_key=batcher_key, proposer_key=proposer_key))
+                      batcher_key=batcher_key, proposer_key=proposer_key, batcher_blobs=batcher_blobs))
 
 
 @app.command("devnet")
