@@ -17,11 +17,13 @@ from web3 import Web3
 from bridge.deposit_client import deposit_hkd
 from bridge.devnet import L1Devnet, devnet_rollup_config, start_l1_devnet
 from genesis.config import DEVNET_GENESIS_PATH, GenesisConfig
+from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
 
 ACCOUNTS = dev_accounts()
 BATCHER = ACCOUNTS[1]
-TARGET_BLOCKS = int(os.environ.get("LANTAU_E2E_BLOCKS", "60"))
+TARGET_BLOCKS = int(os.environ.get("LANTAU_E2E_BLOCKS", "200"))
+PROBE = load_artifact("Probe")
 
 
 @pytest.fixture
@@ -53,17 +55,29 @@ def wait_until(predicate, timeout_s: float, what: str) -> None:
         time.sleep(0.5)
 
 
-def random_workload(l2: Web3, rng: random.Random, nonces: dict[str, int], count: int) -> None:
+def random_workload(l2: Web3, rng: random.Random, nonces: dict[str, int], count: int, probe: str | None = None) -> None:
+    """Transfers, and calls of the Probe contract at `probe` (storage writes, events, reverts)."""
     for _ in range(count):
         sender = rng.choice(ACCOUNTS[3:8])
-        recipient = rng.choice(ACCOUNTS)
         nonce = nonces.setdefault(sender.address, l2.eth.get_transaction_count(sender.address, "pending"))
-        signed = Account.sign_transaction(
-            {"to": recipient.address, "value": rng.randrange(1, 10**18), "gas": 21_000, "maxFeePerGas": 10**11,
-             "maxPriorityFeePerGas": rng.randrange(1, 10**9), "nonce": nonce, "chainId": l2.eth.chain_id},
-            sender.private_key)
-        l2.eth.send_raw_transaction(signed.raw_transaction)
+        fees = {"maxFeePerGas": 10**11, "maxPriorityFeePerGas": rng.randrange(1, 10**9), "nonce": nonce, "chainId": l2.eth.chain_id}
+        if probe is not None and rng.random() < 0.4:
+            contract = l2.eth.contract(address=probe, abi=list(PROBE.abi))
+            # 13 reverts ("unlucky number"): failed transactions must derive identically too
+            data = contract.encode_abi("set", [rng.choice([7, 13, rng.randrange(1, 10**6)]), "from the workload"])
+            tx = {"to": probe, "data": data, "gas": 120_000, "value": 0, **fees}
+        else:
+            tx = {"to": rng.choice(ACCOUNTS).address, "value": rng.randrange(1, 10**18), "gas": 21_000, **fees}
+        l2.eth.send_raw_transaction(Account.sign_transaction(tx, sender.private_key).raw_transaction)
         nonces[sender.address] = nonce + 1
+
+
+def deploy_probe(l2: Web3) -> str:
+    deployer = ACCOUNTS[2]
+    signed = Account.sign_transaction({"data": PROBE.bytecode, "gas": 1_000_000, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9,
+                                       "nonce": l2.eth.get_transaction_count(deployer.address, "pending"), "chainId": l2.eth.chain_id,
+                                       "value": 0}, deployer.private_key)
+    return l2.eth.wait_for_transaction_receipt(l2.eth.send_raw_transaction(signed.raw_transaction), timeout=60)["contractAddress"]
 
 
 def test_verifier_reaches_the_sequencers_hashes(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
@@ -74,8 +88,9 @@ def test_verifier_reaches_the_sequencers_hashes(node_factory, l1: L1Devnet, tmp_
     l1_w3 = Web3(Web3.HTTPProvider(l1.anvil.rpc_url))
     rng, nonces = random.Random(4852), {}
     deposits = []
+    probe = deploy_probe(l2)
     while l2.eth.block_number < TARGET_BLOCKS:
-        random_workload(l2, rng, nonces, 5)
+        random_workload(l2, rng, nonces, 5, probe)
         if len(deposits) < 3 and l2.eth.block_number > 10 * (len(deposits) + 1):
             deposits.append(deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[9].address, amount_units=1_230_000))
         time.sleep(0.5)
