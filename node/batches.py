@@ -95,6 +95,7 @@ from node.errors import (
     UnknownBatchVersion,
 )
 from node.l1_info import SET_L1_BLOCK_VALUES, L1Origin
+from node.rlp_guard import MAX_TRANSACTION_RLP_DEPTH, rlp_nesting_exceeds
 from node.vm import LantauVM
 
 SINGULAR_BATCH_VERSION = 0x00
@@ -179,6 +180,9 @@ class SpanBatch:
 
 Batch = Union[SingularBatch, SpanBatch]
 
+#: A singular batch is a list holding a list of byte strings: anything deeper is malformed.
+SINGULAR_BATCH_RLP_DEPTH = 2
+
 
 def encode_batch(batch: Batch, *, check_transactions: bool = True) -> bytes:
     """`version ++ content` (see the module docstring); raises `UnencodableBatch`.
@@ -234,6 +238,8 @@ def decode_batch_transaction(raw: bytes, *, chain_id: int) -> SignedTransactionA
         raise InvalidBatchTransaction(f"transaction type 0x{first:02x} cannot be batched")
     if 0x80 <= first < 0xC0:
         raise InvalidBatchTransaction("neither a typed envelope nor an RLP list")
+    if rlp_nesting_exceeds(raw, MAX_TRANSACTION_RLP_DEPTH):
+        raise InvalidBatchTransaction(f"RLP lists nested deeper than {MAX_TRANSACTION_RLP_DEPTH} levels")
     try:
         tx = LantauVM.get_transaction_builder().decode(raw)
         # Encode a fresh copy: a decoded object keeps the bytes it came from.
@@ -347,6 +353,9 @@ def _encode_singular(batch: SingularBatch) -> bytes:
 
 
 def _decode_singular(data: bytes, chain_id: int) -> SingularBatch:
+    # Nesting first: the RLP decoder recurses per level and deep input crashes the process.
+    if rlp_nesting_exceeds(data, SINGULAR_BATCH_RLP_DEPTH):
+        raise MalformedBatch(f"singular batch nests RLP lists deeper than {SINGULAR_BATCH_RLP_DEPTH} levels")
     try:
         fields = rlp.decode(data[1:], strict=True)
     except RLPException as exc:
@@ -577,8 +586,11 @@ def _decode_span_txs(reader: _Reader, total: int, chain_id: int) -> list[bytes]:
             tx_type = first
         else:
             raise InvalidBatchTransaction(f"span batch transaction {index}: type 0x{first:02x} cannot be batched")
+        tx_data = reader.rlp_list("tx_data")
+        if rlp_nesting_exceeds(tx_data, MAX_TRANSACTION_RLP_DEPTH):
+            raise MalformedBatch(f"span batch transaction {index}: tx_data nests RLP lists too deep")
         try:
-            fields = rlp.decode(reader.rlp_list("tx_data"))
+            fields = rlp.decode(tx_data)
         except RLPException as exc:
             raise MalformedBatch(f"span batch transaction {index}: tx_data is not canonical RLP: {exc}") from exc
         expected = {LEGACY_TX: 3, ACCESS_LIST_TX: 4, DYNAMIC_FEE_TX: 5}[tx_type]

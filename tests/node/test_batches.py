@@ -406,3 +406,18 @@ def test_mutated_batches_decode_or_raise_a_named_error(sample: bytes, edits: lis
     except MalformedBatch:
         return
     assert encode_batch(batch) == bytes(data)
+
+
+def test_deeply_nested_rlp_is_refused_without_decoding() -> None:
+    """30,000 nested lists would overflow the C stack inside the RLP decoder (a crash, not an
+    exception): the nesting guard refuses them first, in a batch and as a batched transaction."""
+    from node.batches import InvalidBatchTransaction, MalformedBatch, decode_batch, decode_batch_transaction
+
+    nested = b"\xc0"
+    for _ in range(30_000):
+        nested = (bytes([0xF8 + (len(nested).bit_length() + 7) // 8 - 1]) + len(nested).to_bytes((len(nested).bit_length() + 7) // 8, "big") + nested
+                  if len(nested) > 55 else bytes([0xC0 + len(nested)]) + nested)
+    with pytest.raises(MalformedBatch, match="deeper"):
+        decode_batch(b"\x00" + nested, chain_id=4852)
+    with pytest.raises(InvalidBatchTransaction, match="nested deeper"):
+        decode_batch_transaction(b"\x02" + nested, chain_id=4852)
