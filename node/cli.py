@@ -367,6 +367,10 @@ def node_command(
     """Run a Lantau L2 node: JSON-RPC over HTTP and WebSocket; as sequencer, a block every --block-time."""
     if role not in ("sequencer", "verifier"):
         raise typer.BadParameter("--role must be sequencer or verifier", param_hint="--role")
+    if role == "sequencer" and block_time <= 0 and (l1_rpc or rollup_config or devnet):
+        # On demand, an idle sequencer's next block could run past max_sequencer_drift of its
+        # L1 origin, and verifiers would drop its batch: with an L1, blocks must keep coming.
+        raise typer.BadParameter("a sequencer with an L1 needs a block time > 0 (on-demand blocks are for L1-less dev nodes)", param_hint="--block-time")
     _check_admin(admin, rpc_host)
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin, role=role, l1_rpc=l1_rpc,
                       rollup_config=rollup_config, devnet_dir=devnet, l1_confirmations=l1_confirmations,
