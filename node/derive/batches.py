@@ -216,14 +216,14 @@ class BatchQueue:
         if timestamp > origin.timestamp + self.max_sequencer_drift:
             if not empty:
                 return Verdict.DROP, f"timestamp {timestamp} beyond the sequencer drift of its L1 origin (and not empty)", None
+            # OP Stack rule: an empty block past the drift is valid if it advances the L1 origin,
+            # or if it could not have (the next L1 block is newer than it).
             if origin_number == parent_origin_number:
                 next_origin = l1_blocks.get(origin_number + 1)
                 if next_origin is None:
                     return Verdict.FUTURE, "beyond the drift: waiting for the next L1 block to judge", None
                 if timestamp >= next_origin.timestamp:
                     return Verdict.DROP, "beyond the drift while the next L1 origin was available", None
-            else:
-                return Verdict.DROP, "beyond the sequencer drift of a new L1 origin", None
         return Verdict.ACCEPT, "", origin
 
     def _check_span(

@@ -105,7 +105,6 @@ def test_future_batches_wait_for_their_parent(world: World) -> None:
         (dict(l1_origin_number=1, timestamp=105), "timestamp 105 is before its L1 origin's 112"),
         (dict(timestamp=100 + DRIFT + 1), "timestamp 131 beyond the sequencer drift of its L1 origin (and not empty)"),
         (dict(timestamp=131, transactions=()), "beyond the drift while the next L1 origin was available"),
-        (dict(l1_origin_number=1, timestamp=112 + DRIFT + 1, transactions=()), "beyond the sequencer drift of a new L1 origin"),
     ],
 )
 def test_singular_batch_rules(world: World, caplog: pytest.LogCaptureFixture, change: dict, reason: str) -> None:
@@ -118,6 +117,16 @@ def test_singular_batch_rules(world: World, caplog: pytest.LogCaptureFixture, ch
         assert next_for(q, world, 1) is None
     assert dropped(caplog) == [f"dropping batch: {reason}"]
     assert len(q) == 0
+
+
+def test_an_empty_batch_beyond_the_drift_that_advances_the_origin_counts(world: World) -> None:
+    """OP Stack derivation spec: past the drift only empty batches, and one that moves to the next
+    L1 origin is always allowed (it is how a lagging sequencer catches up)."""
+    batch = dataclasses.replace(world.batch(2), l1_origin_number=1, l1_origin_hash=world.l1.blocks[1].hash,
+                                timestamp=112 + DRIFT + 1, transactions=())
+    q = queue()
+    q.add(batch, world.l1.blocks[3])
+    assert next_for(q, world, 1).batch == batch
 
 
 def test_an_empty_batch_beyond_the_drift_counts_when_l1_had_no_next_block_yet(world: World) -> None:
