@@ -7,12 +7,15 @@ is safe to call twice, so tests can always stop it in a `finally`.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import platform
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -32,10 +35,17 @@ class AnvilError(LantauError):
 
 
 def anvil_binary() -> str:
-    """The pinned anvil from npm (`@foundry-rs/anvil`), else one on PATH."""
+    """The pinned anvil from npm (`@foundry-rs/anvil`), else one on PATH.
+
+    The platform package's native binary is preferred over the npm `.bin` wrapper: the wrapper
+    is a Node process that spawns the binary, and a signal to the wrapper would not reach it."""
     env_path = os.environ.get("LANTAU_ANVIL")
     if env_path:
         return env_path
+    machine = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), platform.machine())
+    native = REPO_ROOT / "node_modules" / "@foundry-rs" / f"anvil-{platform.system().lower()}-{machine}" / "bin" / "anvil"
+    if native.exists():
+        return str(native)
     pinned = REPO_ROOT / "node_modules" / ".bin" / "anvil"
     if pinned.exists():
         return str(pinned)
@@ -43,6 +53,17 @@ def anvil_binary() -> str:
     if found:
         return found
     raise AnvilError("anvil not found: run `npm ci` in the repository (it pins @foundry-rs/anvil)")
+
+
+def _die_with_parent() -> None:
+    """Linux: anvil gets SIGTERM when the process that started it dies, even by kill -9, so a
+    killed devnet or test leaves no L1 behind. (No-op elsewhere.)"""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +135,7 @@ class AnvilProcess:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # our SIGINT handling stays ours; stop() signals the group
+            preexec_fn=_die_with_parent,
         )
         port_found = threading.Event()
         threading.Thread(target=self._read_log, args=(self._process.stdout, port_found), daemon=True).start()

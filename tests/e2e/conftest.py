@@ -26,4 +26,8 @@ def node_factory(tmp_path: Path) -> Iterator["callable"]:
 
     yield start
     for process in started:
+        try:
+            process.stop(timeout_s=20)  # SIGTERM: the node stops what it started (a devnet's anvil)
+        except RuntimeError:
+            pass
         process.kill()
