@@ -568,7 +568,10 @@ def test_the_same_root_posted_again_keeps_the_proof_but_waits_for_the_new_output
     refused(l1, world, ATTACKER, prove_call(l1, withdrawal, 0, withdrawal_proof(world.l2, withdrawal, INTERVAL)),
             "WithdrawalAlreadyProven", (withdrawal.withdrawal_hash, 0))
     mine_at(l1, reposted_at + PERIOD_S + 1)
+    target_before = l1.hkd_balance(withdrawal.target)
     l1.ok(RELAYER, finalize_call(l1, withdrawal))
+    assert l1.portal.functions.finalizedWithdrawals(withdrawal.withdrawal_hash).call() is True
+    assert l1.hkd_balance(withdrawal.target) == target_before + withdrawal.l1_amount
 
 
 def test_a_withdrawal_from_a_later_block_is_proven_against_the_output_covering_it(world: World, l1: L1) -> None:
@@ -626,8 +629,13 @@ def test_a_paused_portal_neither_proves_nor_finalizes(world: World, l1: L1) -> N
     mine_at(l1, proven_at + PERIOD_S + 1)
     refused(l1, world, RELAYER, finalize_call(l1, withdrawal), "Paused", ())
     refused(l1, world, RELAYER, prove_call(l1, second, 0, second_proof), "Paused", ())
+    assert l1.portal.functions.finalizedWithdrawals(withdrawal.withdrawal_hash).call() is False
+    assert proven_record(l1, second)[1] == 0  # never proven while paused
     l1.ok(0, l1.portal.functions.unpause())
+    target_before = l1.hkd_balance(withdrawal.target)
     l1.ok(RELAYER, finalize_call(l1, withdrawal))
+    assert l1.portal.functions.finalizedWithdrawals(withdrawal.withdrawal_hash).call() is True
+    assert l1.hkd_balance(withdrawal.target) == target_before + withdrawal.l1_amount
 
 
 def test_withdrawals_lower_the_backing_by_exactly_what_they_release(world: World, l1: L1) -> None:
