@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from eth_account import Account
 from web3 import Web3
 
 from bridge.anvil import AnvilOptions, AnvilProcess
@@ -78,8 +79,6 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
         backing = genesis_backing_units(genesis)
         if backing:
             hkd = deployment.contract(w3, "HKDStablecoin")
-            from eth_account import Account
-
             _Transactor(w3, Account.from_key(accounts[0].private_key)).send(
                 "mint the genesis backing to the portal", hkd.functions.mint(deployment.lantau_portal, backing)
             )

@@ -26,6 +26,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3.contract import Contract
 
+from node.rwa.trade import TRADE_TYPES, Trade
 from tests.rwa.rwa_chain import (
     BATCH_GAS,
     DAY,
@@ -50,47 +51,6 @@ SEED = int(os.environ.get("LANTAU_RWA_DVP_SEED", "20240805"))
 BATCH_SIZE = 25
 NATIVE = "0x0000000000000000000000000000000000000000"
 MAX_UINT = 2**256 - 1
-TRADE_TYPES = {
-    "Trade": [
-        {"name": "seller", "type": "address"},
-        {"name": "buyer", "type": "address"},
-        {"name": "asset", "type": "address"},
-        {"name": "assetAmount", "type": "uint256"},
-        {"name": "payToken", "type": "address"},
-        {"name": "payAmount", "type": "uint256"},
-        {"name": "expiry", "type": "uint64"},
-        {"name": "salt", "type": "uint256"},
-    ]
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Trade:
-    seller: str
-    buyer: str
-    asset: str
-    asset_amount: int
-    pay_token: str
-    pay_amount: int
-    expiry: int
-    salt: int
-
-    def as_tuple(self) -> tuple[Any, ...]:
-        return (
-            self.seller,
-            self.buyer,
-            self.asset,
-            self.asset_amount,
-            self.pay_token,
-            self.pay_amount,
-            self.expiry,
-            self.salt,
-        )
-
-    def as_message(self) -> dict[str, Any]:
-        return dict(zip([f["name"] for f in TRADE_TYPES["Trade"]], self.as_tuple()))
-
-
 @dataclass
 class Market:
     chain: Chain
