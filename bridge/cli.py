@@ -15,6 +15,7 @@ from web3 import Web3
 from bridge.deposit_client import DepositError, deposit_hkd, deposit_info_from_receipt, parse_hkd_amount, wait_for_l2_receipt
 from bridge.l1_contracts import L1Deployment
 from genesis.dev_accounts import dev_accounts
+from node.banner import read_devnet_info
 from node.errors import LantauError
 
 bridge_app = typer.Typer(help="Move HKD between L1 and L2: deposit; withdraw, prove, finalize.", no_args_is_help=True)
@@ -28,9 +29,7 @@ DeploymentOpt = Annotated[Optional[Path], typer.Option("--l1-deployment", envvar
 
 def _endpoints(devnet: Optional[Path], l1_rpc: Optional[str], l2_rpc: Optional[str], deployment: Optional[Path]) -> tuple[Web3, Web3, L1Deployment]:
     if devnet is not None:
-        if not (devnet / "devnet.json").exists():
-            raise typer.BadParameter(f"no devnet.json in {devnet}: is `lantau devnet --data-dir {devnet}` running?", param_hint="--devnet")
-        info = json.loads((devnet / "devnet.json").read_text())
+        info = read_devnet_info(devnet)
         l1_rpc, l2_rpc = l1_rpc or info.get("l1_rpc"), l2_rpc or info["l2_rpc"]
         deployment = deployment or devnet / "l1-deployment.json"
     if not (l1_rpc and l2_rpc and deployment):

@@ -6,9 +6,24 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import typer
+
 from genesis.dev_accounts import DERIVATION_PATH_PREFIX, TEST_MNEMONIC, DevAccount
+
+
+DEVNET_INFO_FILE = "devnet.json"
+
+
+def read_devnet_info(directory: Path) -> dict[str, Any]:
+    """What a running `lantau devnet` wrote to DIR/devnet.json, for the `--devnet DIR` options."""
+    path = Path(directory) / DEVNET_INFO_FILE
+    if not path.exists():
+        raise typer.BadParameter(f"no {DEVNET_INFO_FILE} in {directory}: is `lantau devnet --data-dir {directory}` running?", param_hint="--devnet")
+    return dict(json.loads(path.read_text()))
 
 
 def wallet_add_ethereum_chain(chain_id: int, rpc_url: str) -> dict[str, Any]:

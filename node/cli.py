@@ -24,7 +24,7 @@ from aiohttp import web
 
 from genesis.config import DEVNET_GENESIS_PATH, GenesisConfig
 from genesis.dev_accounts import dev_accounts
-from node.banner import devnet_info, format_banner
+from node.banner import devnet_info, format_banner, read_devnet_info
 from node.errors import LantauError
 from node.logs import configure_logging
 from node.rpc.server import RpcLimits, create_rpc_app
@@ -106,10 +106,7 @@ def _l1_wiring(settings: NodeSettings, l1_rpc: Optional[str], rollup_path: Optio
     from genesis.rollup_config import RollupConfig
 
     if settings.devnet_dir is not None:
-        devnet_json = settings.devnet_dir / "devnet.json"
-        if not devnet_json.exists():
-            raise typer.BadParameter(f"no devnet.json in {settings.devnet_dir}: is `lantau devnet` running there?", param_hint="--devnet")
-        info = json.loads(devnet_json.read_text())
+        info = read_devnet_info(settings.devnet_dir)
         l1_rpc = l1_rpc or info.get("l1_rpc")
         rollup_path = rollup_path or Path(info["rollup_config"])
     if l1_rpc is None and rollup_path is None:
@@ -419,7 +416,7 @@ def status_command(
     from rich.table import Table
 
     if devnet is not None:
-        l2_rpc = l2_rpc or json.loads((devnet / "devnet.json").read_text())["l2_rpc"]
+        l2_rpc = l2_rpc or read_devnet_info(devnet)["l2_rpc"]
     if l2_rpc is None:
         raise typer.BadParameter("give --devnet DIR or --l2-rpc URL")
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "lantau_syncStatus", "params": []}).encode()
@@ -460,7 +457,7 @@ def proposer_command(
     from genesis.rollup_config import RollupConfig
 
     if devnet is not None:
-        info = json.loads((devnet / "devnet.json").read_text())
+        info = read_devnet_info(devnet)
         l1_rpc, l2_rpc = l1_rpc or info["l1_rpc"], l2_rpc or info["l2_rpc"]
         rollup_config = rollup_config or Path(info["rollup_config"])
         key = key or dev_accounts()[2].private_key

@@ -21,6 +21,7 @@ from web3 import Web3
 
 from genesis.config import DEVNET_L2_CHAIN_ID
 from genesis.dev_accounts import dev_accounts
+from node.banner import read_devnet_info
 from node.errors import LantauError
 from node.rwa import (
     HONG_KONG,
@@ -69,10 +70,7 @@ def _rpc_url(devnet: Optional[Path], l2_rpc: Optional[str]) -> str:
     if l2_rpc:
         return l2_rpc
     if devnet is not None:
-        info_path = devnet / "devnet.json"
-        if not info_path.exists():
-            raise typer.BadParameter(f"no devnet.json in {devnet}: is `lantau devnet --data-dir {devnet}` running?", param_hint="--devnet")
-        return str(json.loads(info_path.read_text())["l2_rpc"])
+        return str(read_devnet_info(devnet)["l2_rpc"])
     raise typer.BadParameter("give --devnet DIR or --l2-rpc URL")
 
 
