@@ -15,6 +15,7 @@ from node.errors import ConfigError
 @dataclass(frozen=True, slots=True)
 class RpcLimits:
     max_batch_items: int = 1_000
+    max_response_bytes: int = 25_000_000  # one answer, or a batch's total (geth's BatchResponseMaxSize)
     max_body_bytes: int = 5 * 1024 * 1024
     gas_cap: int = 50_000_000  # eth_call / eth_estimateGas gas, as geth's --rpc.gascap
     evm_timeout_s: float = 5.0  # one eth_call, or one whole eth_estimateGas search

@@ -10,6 +10,7 @@ EIP-1898 object.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Final, Mapping, Sequence
 
@@ -27,10 +28,30 @@ SAFE: Final = "safe"
 FINALIZED: Final = "finalized"
 BLOCK_TAGS: Final = frozenset({LATEST, EARLIEST, PENDING, SAFE, FINALIZED})
 
+#: Per log filter (eth_getLogs, eth_newFilter, eth_subscribe "logs"): topic positions, as
+#: geth (4, the most a LOG opcode writes); alternatives in one position and addresses, each
+#: capped at 1,000, the batch-item limit: matching a block costs a bloom test per address and
+#: per alternative, and a filter installed once is matched against every new block, so an
+#: uncapped list (100,000 addresses) would occupy the node for seconds per block.
 MAX_TOPICS: Final = 4
+MAX_TOPIC_ALTERNATIVES: Final = 1_000
+MAX_FILTER_ADDRESSES: Final = 1_000
+#: eth_getProof: storage keys per call. geth sets none; each key costs a trie walk and about
+#: 1 KB of answer, so 1,024 keys stay near 1 MB (300,000 made a 67 MB answer).
+MAX_PROOF_STORAGE_KEYS: Final = 1_024
 
 
 # --- scalars --------------------------------------------------------------------------------
+
+
+#: Hex digits, and only those: `int(x, 16)` would also take a sign, "_" and spaces around,
+#: `bytes.fromhex` spaces anywhere, and both would read a 38-digit address with two spaces
+#: as 19 bytes. Every hex value is checked against this before it is converted.
+_HEX = re.compile(r"[0-9a-fA-F]*")
+_DECIMAL = re.compile(r"[0-9]+")
+#: A JSON number or decimal string is refused past this many digits before converting it
+#: (2**64 has 20), so a 5,000-digit number never reaches int(), which raises past 4,300.
+_MAX_DECIMAL_DIGITS: Final = 20
 
 
 def _hex_digits(value: Any, *, what: str) -> str:
@@ -40,20 +61,24 @@ def _hex_digits(value: Any, *, what: str) -> str:
         raise InvalidParams("empty hex string")
     if not (value.startswith("0x") or value.startswith("0X")):
         raise InvalidParams("hex string without 0x prefix")
-    return value[2:]
+    digits = value[2:]
+    if not _HEX.fullmatch(digits):
+        raise InvalidParams("invalid hex string")
+    return digits
 
 
 def parse_quantity(value: Any, *, bits: int = 256) -> int:
-    """A QUANTITY: 0x-hex, no leading zeros ("0x0" for zero), at most `bits` bits."""
+    """A QUANTITY as execution-apis' `uint`, `^0x(0|[1-9a-f][0-9a-f]*)$`, at most `bits` bits.
+    The spec writes the digits in lowercase; as geth (hexutil), A-F and a "0X" prefix are
+    taken too."""
     digits = _hex_digits(value, what="quantity")
     if digits == "":
         raise InvalidParams('hex string "0x"')
     if len(digits) > 1 and digits[0] == "0":
         raise InvalidParams("hex number with leading zero digits")
-    try:
-        number = int(digits, 16)
-    except ValueError:
-        raise InvalidParams("invalid hex string") from None
+    if len(digits) > (bits + 3) // 4:
+        raise InvalidParams(f"hex number > {bits} bits")
+    number = int(digits, 16)
     if number.bit_length() > bits:
         raise InvalidParams(f"hex number > {bits} bits")
     return number
@@ -64,24 +89,19 @@ def parse_uint64(value: Any) -> int:
 
 
 def parse_data(value: Any) -> bytes:
-    """DATA: 0x-hex of even length (an empty "0x" is empty data)."""
+    """DATA as execution-apis' `bytes`, `^0x([0-9a-f][0-9a-f])*$` (an empty "0x" is empty
+    data); A-F taken too, as in addresses."""
     digits = _hex_digits(value, what="data")
     if len(digits) % 2:
         raise InvalidParams("hex string of odd length")
-    try:
-        return bytes.fromhex(digits)
-    except ValueError:
-        raise InvalidParams("invalid hex string") from None
+    return bytes.fromhex(digits)
 
 
 def _fixed_bytes(value: Any, size: int, name: str) -> bytes:
     digits = _hex_digits(value, what=name)
     if len(digits) != 2 * size:
         raise InvalidParams(f"hex string has length {len(digits)}, want {2 * size} for {name}")
-    try:
-        return bytes.fromhex(digits)
-    except ValueError:
-        raise InvalidParams("invalid hex string") from None
+    return bytes.fromhex(digits)
 
 
 def parse_address(value: Any) -> Address:
@@ -97,11 +117,8 @@ def parse_storage_key(value: Any) -> int:
     """A storage slot: 0x-hex of up to 32 bytes, leading zeros allowed ("0x0", "0x00…01")."""
     digits = _hex_digits(value, what="storage key")
     if not digits or len(digits) > 64:
-        raise InvalidParams(f"storage key {value!r} must be 1 to 64 hex digits")
-    try:
-        return int(digits, 16)
-    except ValueError:
-        raise InvalidParams("invalid hex string") from None
+        raise InvalidParams(f"storage key must be 1 to 64 hex digits, got {len(digits)}")
+    return int(digits, 16)
 
 
 def parse_bool(value: Any) -> bool:
@@ -118,12 +135,14 @@ def parse_hex_or_decimal(value: Any) -> int:
         number = value
     elif isinstance(value, str) and value[:2] in ("0x", "0X"):
         number = parse_quantity(value, bits=64)
-    elif isinstance(value, str) and value.isdigit():
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value):
+        if len(value) > _MAX_DECIMAL_DIGITS:
+            raise InvalidParams(f"number of {len(value)} digits out of range")
         number = int(value)
     else:
-        raise InvalidParams(f"invalid number {value!r}")
+        raise InvalidParams(f"invalid number {value[:40] if isinstance(value, str) else value!r}")
     if not 0 <= number <= UINT64_MAX:
-        raise InvalidParams(f"number {number} out of range")
+        raise InvalidParams("number out of range")
     return number
 
 
@@ -156,7 +175,7 @@ def parse_block_number(value: Any) -> BlockId:
     if isinstance(value, str) and value in BLOCK_TAGS:
         return BlockId(tag=value)
     if isinstance(value, str) and not value.startswith(("0x", "0X")):
-        raise InvalidParams(f"invalid block tag {value!r}: want one of {', '.join(sorted(BLOCK_TAGS))} or a 0x-hex number")
+        raise InvalidParams(f"invalid block tag {value[:40]!r}: want one of {', '.join(sorted(BLOCK_TAGS))} or a 0x-hex number")
     return BlockId(number=parse_uint64(value))
 
 
@@ -194,6 +213,17 @@ def _optional(parse: Callable[[Any], Any], obj: Mapping[str, Any], key: str) -> 
     return _field(parse, obj, key)
 
 
+def _items(parse: Callable[[Any], Any], values: Sequence[Any], name: str) -> tuple[Any, ...]:
+    """Each of a list's values parsed; an error names the element ("address[3]: …")."""
+    parsed = []
+    for index, item in enumerate(values):
+        try:
+            parsed.append(parse(item))
+        except InvalidParams as error:
+            raise InvalidParams(f"{name}[{index}]: {error}") from None
+    return tuple(parsed)
+
+
 def _object(value: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise InvalidParams(f"cannot unmarshal {type(value).__name__} into {what} object")
@@ -212,12 +242,7 @@ def parse_access_list(value: Any) -> AccessList:
         keys = item.get("storageKeys") or []
         if not isinstance(keys, list):
             raise InvalidParams("storageKeys must be an array")
-        entries.append(
-            (
-                _field(parse_address, item, "address"),
-                tuple(int.from_bytes(parse_hash(key), "big") for key in keys),
-            )
-        )
+        entries.append((_field(parse_address, item, "address"), _items(parse_storage_slot, keys, "storageKeys")))
     return tuple(entries)
 
 
@@ -290,19 +315,30 @@ class AccountOverride:
 StateOverrides = Mapping[Address, AccountOverride]
 
 
+def parse_storage_slot(value: Any) -> int:
+    """A 32-byte word given as a hash (access-list keys, override slots and values)."""
+    return int.from_bytes(parse_hash(value), "big")
+
+
 def _parse_slots(value: Any) -> dict[int, int]:
     obj = _object(value, "storage")
-    return {
-        int.from_bytes(parse_hash(slot), "big"): int.from_bytes(parse_hash(word), "big")
-        for slot, word in obj.items()
-    }
+    slots: dict[int, int] = {}
+    for slot, word in obj.items():
+        try:
+            slots[parse_storage_slot(slot)] = parse_storage_slot(word)
+        except InvalidParams as error:
+            raise InvalidParams(f"slot {slot[:70]!r}: {error}") from None
+    return slots
 
 
 def parse_state_overrides(value: Any) -> StateOverrides:
     obj = _object(value, "state override")
     overrides: dict[Address, AccountOverride] = {}
     for key, account in obj.items():
-        address = parse_address(key)
+        try:
+            address = parse_address(key)
+        except InvalidParams as error:
+            raise InvalidParams(f"account {key[:50]!r}: {error}") from None
         account = _object(account, "account override")
         if account.get("state") is not None and account.get("stateDiff") is not None:
             raise InvalidParams(f"account {key} has both 'state' and 'stateDiff'")
@@ -336,17 +372,24 @@ def parse_topics(value: Any) -> Topics:
     if len(value) > MAX_TOPICS:
         raise InvalidParams(f"exceed max topics: {len(value)} given, at most {MAX_TOPICS}")
     topics: list[tuple[bytes, ...] | None] = []
-    for position in value:
+    for index, position in enumerate(value):
         if position is None:
             topics.append(None)
         elif isinstance(position, list):
             # A null inside an OR-list matches anything, as in geth.
+            if len(position) > MAX_TOPIC_ALTERNATIVES:
+                raise InvalidParams(
+                    f"too many alternatives in topic position {index}: {len(position)} given, at most {MAX_TOPIC_ALTERNATIVES}"
+                )
             if any(item is None for item in position) or not position:
                 topics.append(None)
             else:
-                topics.append(tuple(parse_hash(item) for item in position))
+                topics.append(_items(parse_hash, position, f"[{index}]"))
         else:
-            topics.append((parse_hash(position),))
+            try:
+                topics.append((parse_hash(position),))
+            except InvalidParams as error:
+                raise InvalidParams(f"[{index}]: {error}") from None
     return tuple(topics)
 
 
@@ -361,7 +404,9 @@ def parse_filter_criteria(value: Any) -> FilterCriteria:
     if raw_address is None:
         addresses: tuple[Address, ...] = ()
     elif isinstance(raw_address, list):
-        addresses = tuple(parse_address(item) for item in raw_address)
+        if len(raw_address) > MAX_FILTER_ADDRESSES:
+            raise InvalidParams(f"too many addresses: {len(raw_address)} given, at most {MAX_FILTER_ADDRESSES}")
+        addresses = _items(parse_address, raw_address, "address")
     else:
         addresses = (_field(parse_address, obj, "address"),)
     topics = _optional(parse_topics, obj, "topics") or ()
@@ -387,7 +432,9 @@ def parse_storage_keys(value: Any) -> tuple[tuple[str, int], ...]:
     """eth_getProof keys: each kept with its text, which the answer echoes back."""
     if not isinstance(value, list):
         raise InvalidParams("storage keys must be an array")
-    return tuple((item, parse_storage_key(item)) for item in value)
+    if len(value) > MAX_PROOF_STORAGE_KEYS:
+        raise InvalidParams(f"too many storage keys: {len(value)} given, at most {MAX_PROOF_STORAGE_KEYS}")
+    return _items(lambda item: (item, parse_storage_key(item)), value, "storageKeys")
 
 
 # --- binding a method's positional params ---------------------------------------------------

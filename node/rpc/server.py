@@ -21,8 +21,10 @@ subscriptions) and the filter expiry task; WebSocket sessions close on shutdown.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
+import math
 import re
 import secrets
 import weakref
@@ -31,6 +33,8 @@ from importlib import metadata
 from typing import Any, AsyncIterator, Final
 
 from aiohttp import WSMsgType, web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from node.errors import (
     BatchTooLarge,
@@ -69,50 +73,77 @@ VERSION: Final = _package_version()
 
 # --- parsing --------------------------------------------------------------------------------
 
-#: Deeper JSON is refused before decoding: py-evm raises Python's recursion limit to 12,288
-#: for the EVM's call depth, and at that depth the C JSON decoder overflows the C stack (a
-#: segfault) long before it would raise RecursionError. Real requests nest about 6 deep.
+#: Deeper JSON is refused before decoding. The C JSON decoder guards its recursion with
+#: Python's recursion limit, which this process raises far above what the C stack holds
+#: (py_ecc sets 100,000): at a few tens of thousands of levels the decoder overflows the
+#: thread's stack (a segfault) long before it would raise RecursionError. So the guard must
+#: not lean on that limit at all: the text is scanned, as the decoder will read it, against
+#: this depth, which holds whatever `sys.getrecursionlimit()` is. Real requests nest about
+#: 6 deep.
 MAX_JSON_DEPTH: Final = 64
 #: Bodies above this are decoded in a worker thread, so one large batch does not stall others.
 _THREADED_PARSE_BYTES: Final = 64 * 1024
-_JSON_SPECIAL = re.compile(rb'[\[\]{}"\\]')
+_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
 
 
-def json_nesting_exceeds(payload: bytes, limit: int) -> bool:
-    """Whether `payload` nests arrays/objects deeper than `limit` (string contents ignored).
+def json_nesting_exceeds(text: str, limit: int) -> bool:
+    """Whether JSON `text` nests arrays/objects deeper than `limit` (string contents ignored).
     Linear in the number of brackets, quotes and backslashes."""
-    if payload.count(b"[") + payload.count(b"{") <= limit:
+    if text.count("[") + text.count("{") <= limit:
         return False
     depth, in_string, escaped_at = 0, False, -1
-    for match in _JSON_SPECIAL.finditer(payload):
+    for match in _JSON_SPECIAL.finditer(text):
         position = match.start()
         if position == escaped_at:
             continue
-        char = payload[position]
+        char = match.group()
         if in_string:
-            if char == 0x5C:  # backslash: the next character is escaped
+            if char == "\\":  # the next character is escaped
                 escaped_at = position + 1
-            elif char == 0x22:
+            elif char == '"':
                 in_string = False
-        elif char == 0x22:
+        elif char == '"':
             in_string = True
-        elif char in (0x5B, 0x7B):
+        elif char in "[{":
             depth += 1
             if depth > limit:
                 return True
-        elif char in (0x5D, 0x7D):
+        elif char in "]}":
             depth -= 1
     return False
 
 
+def _refuse_constant(name: str) -> Any:
+    # NaN, Infinity and -Infinity are Python's extensions, not JSON (RFC 8259 section 6); echoed
+    # back in an "id" they would make the answer invalid JSON.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):  # 1e400: valid JSON syntax, but no double holds it
+        raise ValueError(f"number {text[:32]} is out of range")
+    return number
+
+
 def parse_json(payload: str | bytes) -> Any:
-    """Decode a request body or message; raise `ParseError` for anything not JSON."""
-    raw = payload.encode() if isinstance(payload, str) else payload
-    if json_nesting_exceeds(raw, MAX_JSON_DEPTH):
+    """Decode a request body or message; raise `ParseError` for anything not JSON.
+
+    Bytes must be UTF-8 (RFC 8259 section 8.1: JSON exchanged between systems is UTF-8);
+    `json.loads` would also take UTF-16 and UTF-32, which the nesting scan would misread. The
+    text is decoded first, and the scan and the decoder then read the same characters."""
+    if isinstance(payload, str):
+        text = payload
+    else:
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ParseError(f"request body is not UTF-8: invalid byte at position {error.start}") from None
+    if json_nesting_exceeds(text, MAX_JSON_DEPTH):
         raise ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except ValueError as error:
         raise ParseError(str(error)) from None
 
 
@@ -148,28 +179,45 @@ class RpcService:
             self.methods[name] = method
         self.sessions: weakref.WeakSet[WebSocketSession] = weakref.WeakSet()
 
-    async def handle_payload(self, payload: str | bytes, ctx: RpcContext) -> Any | None:
-        """The response to one HTTP body or WebSocket message (None: nothing to send)."""
+    async def handle_payload(self, payload: str | bytes, ctx: RpcContext) -> str | None:
+        """The response text to one HTTP body or WebSocket message (None: nothing to send).
+
+        Answers are capped at `limits.max_response_bytes` (geth's 25 MB batch response cap):
+        a single answer over it becomes an error with its id; in a batch, every entry after
+        the total passes the cap is answered with that error instead of its result."""
         try:
             if len(payload) > _THREADED_PARSE_BYTES:
                 message = await asyncio.to_thread(parse_json, payload)
             else:
                 message = parse_json(payload)
         except ParseError as error:
-            return _error_response(None, error)
+            return _dumps(_error_response(None, error))
+        limit = self.limits.max_response_bytes
         if isinstance(message, list):
             if not message:
-                return _error_response(None, InvalidRequest("empty batch"))
+                return _dumps(_error_response(None, InvalidRequest("empty batch")))
             if len(message) > self.limits.max_batch_items:
                 first_id = next((m.get("id") for m in message if isinstance(m, dict) and "id" in m), None)
-                return [_error_response(first_id, BatchTooLarge(len(message), self.limits.max_batch_items))]
-            responses = []
+                return _dumps([_error_response(first_id, BatchTooLarge(len(message), self.limits.max_batch_items))])
+            texts: list[str] = []
+            size = 0
             for item in message:
                 response = await self.handle_message(item, ctx)
-                if response is not None:
-                    responses.append(response)
-            return responses or None
-        return await self.handle_message(message, ctx)
+                if response is None:
+                    continue
+                text = _serialize(response)
+                if size + len(text) > limit:
+                    text = _dumps(_error_response(response["id"], _response_too_large(limit)))
+                size += len(text)
+                texts.append(text)
+            return "[" + ",".join(texts) + "]" if texts else None
+        response = await self.handle_message(message, ctx)
+        if response is None:
+            return None
+        text = _serialize(response)
+        if len(text) > limit:
+            return _dumps(_error_response(response["id"], _response_too_large(limit)))
+        return text
 
     async def handle_message(self, message: Any, ctx: RpcContext) -> dict[str, Any] | None:
         if not isinstance(message, dict):
@@ -199,16 +247,46 @@ class RpcService:
             args = bind_params(params, method.params)
             result = method.handler(ctx, *args)
         else:
-            if params is not None and not isinstance(params, list):
-                raise InvalidParams("non-array args")
-            result = method(*(params or []))
+            result = method(*_bind_plain(method, params))
         if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
             result = await result
         return result
 
 
+def _bind_plain(method: Any, params: Any) -> list[Any]:
+    """Positional params for an extra method given as a plain function: checked against its
+    signature, so a wrong count is the client's mistake (-32602), not a TypeError inside."""
+    if params is None:
+        params = []
+    if not isinstance(params, list):
+        raise InvalidParams("non-array args")
+    try:
+        inspect.signature(method).bind(*params)
+    except TypeError:
+        positional = [
+            p for p in inspect.signature(method).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        if len(params) > len(positional):
+            raise InvalidParams(f"too many arguments, want at most {len(positional)}") from None
+        raise InvalidParams(f"missing value for required argument {len(params)}") from None
+    return params
+
+
+def _response_too_large(limit: int) -> LimitExceeded:
+    return LimitExceeded(f"response too large: more than {limit} bytes")
+
+
 def _dumps(response: Any) -> str:
-    return json.dumps(response, separators=(",", ":"))
+    # allow_nan=False: NaN and Infinity are not JSON; nothing the node answers may carry them.
+    return json.dumps(response, separators=(",", ":"), allow_nan=False)
+
+
+def _serialize(response: dict[str, Any]) -> str:
+    try:
+        return _dumps(response)
+    except (TypeError, ValueError) as error:  # a method returned something unserialisable: a bug
+        return _dumps(_error_response(response.get("id"), error))
 
 
 # --- HTTP -------------------------------------------------------------------------------------
@@ -217,12 +295,10 @@ RPC_SERVICE: Final = web.AppKey("lantau_rpc_service", RpcService)
 
 
 def _json_response(response: Any, *, status: int = 200) -> web.Response:
+    """An HTTP answer: `response` as JSON, or as is when it is already JSON text."""
     if response is None:
         return web.Response(status=status, body=b"", content_type="application/json")
-    try:
-        text = _dumps(response)
-    except (TypeError, ValueError) as error:  # a method returned something unserialisable: a bug
-        text = _dumps(_error_response(None, error))
+    text = response if isinstance(response, str) else _serialize(response)
     return web.Response(status=status, text=text, content_type="application/json")
 
 
@@ -235,6 +311,16 @@ async def _handle_post(request: web.Request) -> web.StreamResponse:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _json_response(_error_response(None, RequestBodyTooLarge(None, limit)), status=413)
+    except (HttpProcessingError, RequestPayloadError) as error:
+        # A body that does not decode as its Content-Encoding says (bad gzip, brotli, deflate):
+        # the client's mistake, answered 400 and logged in one line, never a traceback.
+        logger.info("refused a request body that does not decode: %s", str(error).replace("\n", " "))
+        # The rest of the body cannot be read either: end it here, and close the connection
+        # after answering, instead of letting aiohttp drain it into the same error.
+        request.content.feed_eof()
+        response = _json_response(_error_response(None, ParseError("request body does not decode as its Content-Encoding")), status=400)
+        response.force_close()
+        return response
     return _json_response(await service.handle_payload(body, service.context))
 
 
@@ -336,10 +422,13 @@ class WebSocketSession:
     # sending
 
     def _send(self, response: Any) -> None:
+        self._send_text(_dumps(response))
+
+    def _send_text(self, text: str) -> None:
         if self._overflowed:
             return
         try:
-            self._outbox.put_nowait(_dumps(response))
+            self._outbox.put_nowait(text)
         except asyncio.QueueFull:
             self._overflowed = True
             logger.warning("WebSocket client fell %d messages behind; closing it", self._outbox.maxsize)
@@ -356,9 +445,9 @@ class WebSocketSession:
                 return
 
     async def _answer(self, payload: str | bytes) -> None:
-        response = await self.service.handle_payload(payload, self.context)
-        if response is not None:
-            self._send(response)
+        text = await self.service.handle_payload(payload, self.context)
+        if text is not None:
+            self._send_text(text)
 
     async def run(self) -> None:
         events = self.service.events
@@ -420,8 +509,30 @@ async def _close_websockets(app: web.Application) -> None:
         await session.ws.close(code=1001, message=b"server shutdown")
 
 
+class _OneLineClientErrors(logging.Filter):
+    """aiohttp logs every malformed HTTP request (bad request line, headers, chunking,
+    Content-Encoding) with a full traceback at ERROR: anyone could flood the log. Those are
+    the client's mistakes: one line at INFO says enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, (HttpProcessingError, RequestPayloadError)):
+            detail = f"{type(error).__name__}: {error}".replace("\n", " ")
+            record.msg, record.args = "%s: %s", (record.getMessage(), detail)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def _install_log_filter() -> None:
+    server_logger = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _OneLineClientErrors) for f in server_logger.filters):
+        server_logger.addFilter(_OneLineClientErrors())
+
+
 def create_rpc_app(backend: RpcBackend, *, limits: RpcLimits = RpcLimits()) -> web.Application:
     """The aiohttp application serving JSON-RPC for `backend`."""
+    _install_log_filter()
     app = web.Application(client_max_size=limits.max_body_bytes)
     app[RPC_SERVICE] = RpcService(backend, limits)
     app.router.add_post("/", _handle_post)

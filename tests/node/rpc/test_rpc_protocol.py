@@ -42,13 +42,13 @@ async def test_absurdly_nested_json_is_a_parse_error(node: Node) -> None:
 
 
 def test_nesting_check_ignores_strings() -> None:
-    assert not json_nesting_exceeds(json.dumps({"a": "[" * 500 + '\\"{'}).encode(), 64)
-    assert not json_nesting_exceeds(json.dumps([[1]] * 1000).encode(), 3)
-    assert json_nesting_exceeds(b"[" * 5 + b"]" * 5, 4)
+    assert not json_nesting_exceeds(json.dumps({"a": "[" * 500 + '\\"{'}), 64)
+    assert not json_nesting_exceeds(json.dumps([[1]] * 1000), 3)
+    assert json_nesting_exceeds("[" * 5 + "]" * 5, 4)
     # A string holding one escaped backslash ends at its second quote.
-    assert not json_nesting_exceeds(b'["\\\\", [[]]]', 3)
-    assert json_nesting_exceeds(b'["\\\\", [[[]]]]', 3)
-    assert not json_nesting_exceeds(b'["\\"[[[[", [[]]]', 3)
+    assert not json_nesting_exceeds('["\\\\", [[]]]', 3)
+    assert json_nesting_exceeds('["\\\\", [[[]]]]', 3)
+    assert not json_nesting_exceeds('["\\"[[[[", [[]]]', 3)
 
 
 async def test_not_utf8_is_a_parse_error(node: Node) -> None:
