@@ -59,6 +59,14 @@ class GasLimitExceeded(InvalidTransaction):
         super().__init__(f"exceeds block gas limit: gas {gas} > block gas limit {block_gas_limit}")
 
 
+class BlockGasExhausted(InvalidTransaction):
+    """The transaction's gas is more than the block it is in has left (geth's ErrGasLimitReached)."""
+
+    def __init__(self, gas: int, gas_left: int) -> None:
+        super().__init__(f"gas limit reached: gas {gas} > gas left in the block {gas_left}")
+        self.gas, self.gas_left = gas, gas_left
+
+
 class OversizedTransaction(InvalidTransaction):
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"oversized data: transaction size {size} bytes, limit {limit}")

@@ -33,9 +33,8 @@ from typing import Protocol
 from eth.abc import SignedTransactionAPI, TransactionBuilderAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, GAS_TX, SECPK1_N, UINT_256_MAX
 from eth.exceptions import PyEVMError
-from eth.vm.forks.prague.constants import STANDARD_TOKEN_COST, TOTAL_COST_FLOOR_PER_TOKEN
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
-from eth.vm.forks.shanghai.constants import INITCODE_WORD_COST, MAX_INITCODE_SIZE
+from eth.vm.forks.shanghai.constants import MAX_INITCODE_SIZE
 from eth_keys.exceptions import BadSignature
 from eth_typing import Address, Hash32
 from eth_utils import ValidationError, to_checksum_address
@@ -66,6 +65,7 @@ from node.errors import (
 )
 from node.rlp_guard import MAX_TRANSACTION_RLP_DEPTH, rlp_nesting_exceeds
 from node.tx_journal import TxJournal
+from node.vm import floor_data_gas, intrinsic_gas
 
 ACCESS_LIST_TX_TYPE = 0x01
 DYNAMIC_FEE_TX_TYPE = 0x02
@@ -307,16 +307,10 @@ class TxPool:
         is_create = tx.to == CREATE_CONTRACT_ADDRESS
         if is_create and len(data) > MAX_INITCODE_SIZE:
             raise InitcodeTooLarge(len(data), MAX_INITCODE_SIZE)
-        intrinsic = tx.get_intrinsic_gas()
-        if is_create:
-            # EIP-3860: geth counts the initcode word cost as intrinsic; py-evm charges it
-            # on entering the computation. Either way a transaction below it cannot run.
-            intrinsic += INITCODE_WORD_COST * ((len(data) + 31) // 32)
+        intrinsic = intrinsic_gas(tx)
         if tx.gas < intrinsic:
             raise IntrinsicGasTooLow(tx.gas, intrinsic)
-        zero_bytes = data.count(0)
-        tokens = zero_bytes + (len(data) - zero_bytes) * STANDARD_TOKEN_COST
-        floor = GAS_TX + TOTAL_COST_FLOOR_PER_TOKEN * tokens
+        floor = floor_data_gas(data)
         if tx.gas < floor:
             raise FloorDataGasTooLow(tx.gas, floor)
 
