@@ -1,5 +1,18 @@
 """The sequencer's block production loop: one L2 block every `block_time_s`.
 
+With a block time, a block is never stamped ahead of the wall clock. When the loop falls
+behind (the event loop stalled, a build took long), the slots it missed are skipped, not
+caught up on: building them back to back would stamp each one second after the last, ahead
+of the clock, and once the head runs ahead it stays ahead for good. The sequencer drift rule
+bounds an L2 timestamp by its L1 origin's timestamp + `max_sequencer_drift`, and origins
+are L1 blocks that exist, so stamping ahead of real time spends drift budget that L1 time
+cannot give back: the drift runs out and the sequencer must fall back to empty blocks
+against a stale origin. Skipped slots cost only throughput: the next block holds what the
+skipped ones would have, its timestamp is the wall clock, and derivation accepts any
+timestamp gap (the OP Stack's sequencer likewise never builds a block whose time is in the
+future, and a verifier fills no gaps). If the head is ahead of the clock already (an
+operator's clock stepped back), the loop waits for the clock to pass it.
+
 With `block_time_s == 0` blocks are built on demand: as soon as transactions arrive (the way
 anvil's automine works), which tests and scripts rely on. Building runs in a worker thread so
 the JSON-RPC server keeps answering; each block is persisted atomically by `Chain.build_block`,
@@ -28,6 +41,10 @@ from sequencer.l1_origin import plan_next_block
 log = logging.getLogger("lantau.sequencer")
 
 
+class SlotSkipped(TemporaryError):
+    """No block in this slot: its timestamp would be ahead of the wall clock."""
+
+
 @dataclass(frozen=True, slots=True)
 class ProducerConfig:
     block_time_s: float = 1.0
@@ -48,14 +65,18 @@ class BlockProducer:
         self._build_lock = chain_lock or asyncio.Lock()
         self._stopping = asyncio.Event()
 
-    def next_attributes(self) -> tuple[BlockHeaderAPI, BlockAttributes]:
+    def next_attributes(self, *, on_the_clock: bool = False) -> tuple[BlockHeaderAPI, BlockAttributes]:
         """The parent to build on and the block's attributes (with L1 deposits, when L1 is set).
+        `on_the_clock`: raise `SlotSkipped` rather than stamp the block ahead of the wall clock.
 
         Blocking (reads L1): call it from a worker thread.
         """
         head = self.node.chain.head
         # Timestamps strictly increase; on demand several blocks may share a wall-clock second.
-        timestamp = max(int(time.time()), head.timestamp + 1)
+        now = time.time()
+        timestamp = max(int(now), head.timestamp + 1)
+        if on_the_clock and timestamp > now:
+            raise SlotSkipped(f"the next block's timestamp {timestamp} would be ahead of the wall clock")
         parent, forced = head, ()
         if self.l1 is not None:
             plan = plan_next_block(self.node.chain, head, timestamp, self.l1, l1_start_block=self.l1_start_block)
@@ -64,6 +85,8 @@ class BlockProducer:
                 log.warning("L1 reorg: rebuilding unsafe L2 blocks", extra={"from_block": parent.block_number + 1, "abandoned": len(plan.abandoned)})
                 self.node.return_to_pool(plan.abandoned, parent)
             timestamp = max(timestamp, parent.timestamp + 1, plan.origin.timestamp)
+            if on_the_clock and timestamp > now:
+                raise SlotSkipped(f"the next block's timestamp {timestamp} would be ahead of the wall clock")
         return parent, BlockAttributes(
             timestamp=timestamp,
             fee_recipient=self.config.fee_recipient,
@@ -72,16 +95,18 @@ class BlockProducer:
             forced_transactions=tuple(forced),
         )
 
-    def _build(self) -> BuiltBlock:
-        parent, attributes = self.next_attributes()
+    def _build(self, on_the_clock: bool = False) -> BuiltBlock:
+        parent, attributes = self.next_attributes(on_the_clock=on_the_clock)
         transactions = self.node.select_transactions(parent, attributes.gas_limit - sum(t.gas for t in attributes.forced_transactions))
         return self.node.chain.build_block(parent, attributes, transactions)
 
-    async def produce_block(self) -> BuiltBlock:
+    async def produce_block(self, *, on_the_clock: bool = False) -> BuiltBlock:
+        """Build the next block. `on_the_clock`: never stamp it ahead of the wall clock
+        (raise `SlotSkipped` instead), as the interval loop requires."""
         async with self._build_lock:
             if self._stopping.is_set():
                 raise ShuttingDown("the sequencer is shutting down")
-            built = await asyncio.to_thread(self._build)
+            built = await asyncio.to_thread(self._build, on_the_clock)
             self.node.on_new_block(built)
         for rejected in built.rejected:
             log.warning("transaction dropped from block", extra={"tx": encode_hex(rejected.transaction.hash), "reason": rejected.reason})
@@ -104,14 +129,25 @@ class BlockProducer:
             pass
 
     async def _run_interval(self) -> None:
+        block_time_s = self.config.block_time_s
         next_tick = time.monotonic()
         while not self._stopping.is_set():
-            next_tick += self.config.block_time_s
+            # The head's second may not have passed yet (two ticks within one wall-clock
+            # second): wait for it rather than stamp ahead or lose the slot.
+            ahead_s = self.node.chain.head.timestamp + 1 - time.time()
+            if 0 < ahead_s <= block_time_s:
+                await asyncio.sleep(ahead_s)
             if self.config.empty_blocks or len(self.node.txpool):
                 try:
-                    await self.produce_block()
+                    await self.produce_block(on_the_clock=True)
                 except TemporaryError as exc:
                     log.warning("block skipped: %s", exc)
+            next_tick += block_time_s
+            now = time.monotonic()
+            if next_tick < now:
+                missed = int((now - next_tick) // block_time_s) + 1
+                log.warning("block production fell behind: skipping %d slot(s)", missed)
+                next_tick += missed * block_time_s
             await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
 
     async def _run_on_demand(self) -> None:

@@ -188,13 +188,15 @@ class GasPriceOracle:
         self.percentile, self.min_tip_wei = percentile, min_tip_wei
         self._cached: tuple[bytes, int] | None = None
 
-    def suggest_tip(self, chain: Chain) -> int:
+    def suggest_tip(self, chain: Chain, *, deadline: execution.Deadline | None = None) -> int:
         head = chain.head
         cached = self._cached
         if cached is not None and cached[0] == head.hash:
             return cached[1]
         samples: list[int] = []
         for number in range(max(0, head.block_number - self.blocks + 1), head.block_number + 1):
+            if deadline is not None:
+                deadline.check()
             header = chain.header_by_number(number)
             tips = sorted(
                 _effective_tip(tx, header.base_fee_per_gas)
@@ -211,7 +213,7 @@ class GasPriceOracle:
 
 
 def _fee_history(
-    chain: Chain, newest: BlockHeaderAPI, block_count: int, percentiles: tuple[float, ...]
+    chain: Chain, newest: BlockHeaderAPI, block_count: int, percentiles: tuple[float, ...], *, deadline: execution.Deadline
 ) -> JSON:
     oldest = max(0, newest.block_number - block_count + 1)
     base_fees: list[str] = []
@@ -221,6 +223,7 @@ def _fee_history(
     rewards: list[list[str]] = []
     header = newest
     for number in range(oldest, newest.block_number + 1):
+        deadline.check()
         header = chain.header_by_number(number) if number != newest.block_number else newest
         base_fees.append(quantity(header.base_fee_per_gas))
         blob_base_fees.append(quantity(blob_base_fee(header.excess_blob_gas)))

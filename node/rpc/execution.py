@@ -358,26 +358,67 @@ def _succeeds(attempt: Callable[[int], CallOutcome], gas: int) -> bool:
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When a job in an execution slot must give up. Long reads (a log scan, a proof of many
+    keys, fee history) call `check()` between steps, so a stopped request really stops."""
+
+    at: float  # time.monotonic()
+    timeout_s: float
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise ExecutionTimeout(f"request timed out (timeout = {format_duration(self.timeout_s)})")
+
+
 class ExecutionRunner:
     """Runs CPU-heavy work (calls, estimates, log scans, proofs) in worker threads, at most
-    `limits.max_concurrent_executions` at once, so the event loop keeps answering."""
+    `limits.max_concurrent_executions` at once, so the event loop keeps answering.
+
+    Every job has a deadline, counted from when the request asks for a slot: EVM runs get
+    `limits.evm_timeout_s`, reads `limits.read_timeout_s`. The job checks it itself (every
+    opcode, every block scanned, every key proven) and ends by raising `ExecutionTimeout`;
+    the wait here answers the request with that error a little later at the latest, and a
+    slot stays taken until its thread has really ended, so abandoned work never piles up
+    beyond the slots."""
+
+    #: How long past its deadline a job may take to notice it before the request is answered.
+    GRACE_S: Final = 1.0
 
     def __init__(self, limits: RpcLimits) -> None:
         self._limits = limits
         self._slots = asyncio.Semaphore(limits.max_concurrent_executions)
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        async with self._slots:
-            return await asyncio.to_thread(fn, *args, **kwargs)
+        """Run `fn(*args, deadline=Deadline, **kwargs)` under the read timeout."""
+        timeout_s = self._limits.read_timeout_s
+        return await self._in_slot(timeout_s, lambda at: fn(*args, deadline=Deadline(at, timeout_s), **kwargs))
 
     async def run_evm(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run `fn(*args, deadline=…, timeout_s=…, **kwargs)` under the EVM timeout. The
         deadline stops the EVM itself; the wait below only backs it up."""
         timeout_s = self._limits.evm_timeout_s
-        async with self._slots:
-            deadline = time.monotonic() + timeout_s
-            work = asyncio.to_thread(fn, *args, deadline=deadline, timeout_s=timeout_s, **kwargs)
-            try:
-                return await asyncio.wait_for(work, timeout_s + 1.0)
-            except TimeoutError:
-                raise ExecutionTimeout(f"execution aborted (timeout = {format_duration(timeout_s)})") from None
+        return await self._in_slot(timeout_s, lambda at: fn(*args, deadline=at, timeout_s=timeout_s, **kwargs))
+
+    async def _in_slot(self, timeout_s: float, job: Callable[[float], T]) -> T:
+        deadline = time.monotonic() + timeout_s
+        timeout_error = ExecutionTimeout(f"request timed out (timeout = {format_duration(timeout_s)})")
+        try:
+            await asyncio.wait_for(self._slots.acquire(), timeout_s)
+        except TimeoutError:
+            raise timeout_error from None
+        try:
+            work = asyncio.ensure_future(asyncio.to_thread(job, deadline))
+        except BaseException:
+            self._slots.release()
+            raise
+        work.add_done_callback(self._finished)
+        try:
+            return await asyncio.wait_for(asyncio.shield(work), max(0.0, deadline - time.monotonic()) + self.GRACE_S)
+        except TimeoutError:
+            raise timeout_error from None
+
+    def _finished(self, work: "asyncio.Future[Any]") -> None:
+        self._slots.release()
+        if not work.cancelled():
+            work.exception()  # retrieved: an abandoned job's error is not "never retrieved"

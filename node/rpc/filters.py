@@ -16,13 +16,14 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Final, Literal
+from typing import Any, Callable, Final, Iterable, Literal
 
 from eth.abc import BlockHeaderAPI, LogAPI
 from eth_bloom import BloomFilter
 
 from node.chain import Chain
 from node.errors import FilterNotFound, InvalidParams, LimitExceeded
+from node.rpc.execution import Deadline
 from node.rpc.format import JSON, format_log, iter_block_logs
 from node.rpc.limits import RpcLimits
 from node.rpc.params import FilterCriteria, Topics
@@ -36,26 +37,42 @@ MAX_REPLAYED_BLOCKS: Final = 1_024
 # --- matching -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+def bloom_bits(value: bytes) -> int:
+    """The three bits `value` sets in a log bloom (EIP-234's M3:2048), as an integer mask."""
+    bloom = BloomFilter()
+    bloom.add(value)
+    return int(bloom)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class LogMatcher:
     """Address and topic criteria: any of `addresses` (none: any address); per topic
     position any of its alternatives (None: any topic). A log with fewer topics than
-    positions given does not match, as in geth."""
+    positions given does not match, as in geth.
+
+    Each address's and topic's bloom bits are computed once, here, so testing a block's
+    bloom costs a few integer operations per entry instead of a keccak each."""
 
     addresses: frozenset[bytes]
     topics: Topics
+    address_masks: tuple[int, ...] = ()
+    topic_masks: tuple[tuple[int, ...] | None, ...] = ()
 
     @classmethod
     def from_criteria(cls, criteria: FilterCriteria) -> "LogMatcher":
-        return cls(frozenset(criteria.addresses), criteria.topics)
+        addresses = frozenset(criteria.addresses)
+        topic_masks = tuple(
+            None if alternatives is None else tuple(bloom_bits(topic) for topic in alternatives)
+            for alternatives in criteria.topics
+        )
+        return cls(addresses, criteria.topics, tuple(bloom_bits(a) for a in addresses), topic_masks)
 
     def may_match_bloom(self, bloom: int) -> bool:
         """False when the block's bloom proves no log of it can match."""
-        filter_ = BloomFilter(bloom)
-        if self.addresses and not any(address in filter_ for address in self.addresses):
+        if self.address_masks and not any(bloom & mask == mask for mask in self.address_masks):
             return False
-        for alternatives in self.topics:
-            if alternatives is not None and not any(topic in filter_ for topic in alternatives):
+        for masks in self.topic_masks:
+            if masks is not None and not any(bloom & mask == mask for mask in masks):
                 return False
         return True
 
@@ -70,8 +87,10 @@ class LogMatcher:
         return True
 
 
-def block_logs(chain: Chain, header: BlockHeaderAPI, matcher: LogMatcher) -> list[JSON]:
+def block_logs(chain: Chain, header: BlockHeaderAPI, matcher: LogMatcher, *, deadline: Deadline | None = None) -> list[JSON]:
     """The logs of one block that match, formatted; the bloom is checked first."""
+    if deadline is not None:
+        deadline.check()
     if not matcher.may_match_bloom(header.bloom):
         return []
     transactions = chain.transactions(header.hash)
@@ -83,9 +102,11 @@ def block_logs(chain: Chain, header: BlockHeaderAPI, matcher: LogMatcher) -> lis
     ]
 
 
-def query_logs(chain: Chain, matcher: LogMatcher, first: int, last: int, *, limits: RpcLimits) -> list[JSON]:
+def query_logs(
+    chain: Chain, matcher: LogMatcher, first: int, last: int, *, limits: RpcLimits, deadline: Deadline
+) -> list[JSON]:
     """eth_getLogs over blocks `first`..`last` (inclusive; none past the head).
-    Blocking: run it in a worker thread."""
+    Blocking: run it in a worker thread; stops at `deadline`, checked before each block."""
     if first > last:
         raise InvalidParams(f"invalid block range params: fromBlock {first} is after toBlock {last}")
     # The cap applies to the range asked for, so a query is refused or not whatever the
@@ -95,7 +116,7 @@ def query_logs(chain: Chain, matcher: LogMatcher, first: int, last: int, *, limi
     last = min(last, chain.head.block_number)
     results: list[JSON] = []
     for number in range(first, last + 1):
-        results.extend(block_logs(chain, chain.header_by_number(number), matcher))
+        results.extend(block_logs(chain, chain.header_by_number(number), matcher, deadline=deadline))
         if len(results) > limits.max_logs_results:
             raise LimitExceeded(f"query returned more than {limits.max_logs_results} results")
     return results
@@ -105,14 +126,31 @@ def query_logs(chain: Chain, matcher: LogMatcher, first: int, last: int, *, limi
 
 
 class NewHead:
-    """A new canonical head, with its logs read at most once for all listeners."""
+    """A new canonical head, with its logs read at most once for all listeners.
+
+    `prepare` matches every installed filter and subscription against the block in a worker
+    thread before listeners run on the event loop; their `matching_logs` then only looks the
+    answer up. (A matcher installed in between is matched on the spot: one filter's work.)"""
 
     def __init__(self, chain: Chain, header: BlockHeaderAPI) -> None:
         self.chain = chain
         self.header = header
         self._logs: list[tuple[LogAPI, bytes, int, int]] | None = None
+        self._matched: dict[int, list[JSON]] = {}
+        self._matchers: list[LogMatcher] = []  # keeps the ids in `_matched` alive
+
+    def prepare(self, matchers: list[LogMatcher]) -> None:
+        """Match `matchers` against this block. Blocking: reads receipts."""
+        for matcher in matchers:
+            if id(matcher) not in self._matched:
+                self._matched[id(matcher)] = self._match(matcher)
+                self._matchers.append(matcher)
 
     def matching_logs(self, matcher: LogMatcher) -> list[JSON]:
+        matched = self._matched.get(id(matcher))
+        return list(matched) if matched is not None else self._match(matcher)
+
+    def _match(self, matcher: LogMatcher) -> list[JSON]:
         if not matcher.may_match_bloom(self.header.bloom):
             return []
         if self._logs is None:
@@ -127,6 +165,7 @@ class NewHead:
 
 HeadListener = Callable[[NewHead], None]
 PendingListener = Callable[[bytes], None]
+MatcherSource = Callable[[], Iterable[LogMatcher]]
 
 
 class ChainEvents:
@@ -137,7 +176,19 @@ class ChainEvents:
         self._backend = backend
         self._head_listeners: list[HeadListener] = []
         self._pending_listeners: list[PendingListener] = []
+        self._matcher_sources: list[MatcherSource] = []
         self._last: BlockHeaderAPI | None = None
+        #: The hash of the last head every listener has been told about.
+        self.announced: bytes | None = None
+
+    def add_matcher_source(self, source: MatcherSource) -> None:
+        """`source()` names the log matchers a head listener will ask about, so that they are
+        matched off the event loop first."""
+        self._matcher_sources.append(source)
+
+    def remove_matcher_source(self, source: MatcherSource) -> None:
+        if source in self._matcher_sources:
+            self._matcher_sources.remove(source)
 
     def add_head_listener(self, listener: HeadListener) -> None:
         self._head_listeners.append(listener)
@@ -174,11 +225,18 @@ class ChainEvents:
                     continue
                 for new_header in new_headers:
                     event = NewHead(chain, new_header)
+                    matchers = [m for source in list(self._matcher_sources) for m in source()]
+                    if matchers:
+                        try:
+                            await asyncio.to_thread(event.prepare, matchers)
+                        except Exception:
+                            logger.exception("could not match filters against block %d", new_header.block_number)
                     for listener in list(self._head_listeners):
                         try:
                             listener(event)
                         except Exception:
                             logger.exception("new-head listener failed")
+                    self.announced = new_header.hash
         finally:
             self._backend.unsubscribe_blocks(queue)
 
@@ -279,9 +337,13 @@ class FilterManager:
         if overflow > 0:
             del filter_.changes[:overflow]
 
+    def log_matchers(self) -> list[LogMatcher]:
+        """The matchers of the installed log filters (a `ChainEvents` matcher source)."""
+        return [f.matcher for f in self._filters.values() if f.kind == "logs" and f.matcher is not None]
+
     def on_new_head(self, event: NewHead) -> None:
         number = event.header.block_number
-        for filter_ in self._filters.values():
+        for filter_ in list(self._filters.values()):
             if filter_.kind == "blocks":
                 self._append(filter_, ["0x" + event.header.hash.hex()])
             elif filter_.kind == "logs":

@@ -19,6 +19,7 @@ class RpcLimits:
     max_body_bytes: int = 5 * 1024 * 1024
     gas_cap: int = 50_000_000  # eth_call / eth_estimateGas gas, as geth's --rpc.gascap
     evm_timeout_s: float = 5.0  # one eth_call, or one whole eth_estimateGas search
+    read_timeout_s: float = 5.0  # any other execution-slot job: eth_getLogs, eth_getProof, fee history
     max_concurrent_executions: int = 4  # eth_call, estimateGas, getLogs, getProof at once
     max_logs_block_range: int = 10_000
     max_logs_results: int = 10_000

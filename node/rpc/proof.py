@@ -22,6 +22,7 @@ from rlp.sedes import big_endian_int
 from trie import HexaryTrie
 
 from node.chain import Chain
+from node.rpc.execution import Deadline
 from node.rpc.format import JSON, data, quantity
 
 
@@ -31,10 +32,12 @@ def _encoded_proof(nodes: Sequence[Any]) -> list[bytes]:
 
 
 def account_proof(
-    chain: Chain, header: BlockHeaderAPI, address: Address, storage_keys: Sequence[tuple[str, int]]
+    chain: Chain, header: BlockHeaderAPI, address: Address, storage_keys: Sequence[tuple[str, int]],
+    *, deadline: Deadline,
 ) -> JSON:
     """The EIP-1186 answer for `address` at `header`'s state. `storage_keys` are
-    (text as given, slot) pairs: the answer echoes each key's text. Blocking: reads the trie."""
+    (text as given, slot) pairs: the answer echoes each key's text. Blocking: reads the trie;
+    stops at `deadline`, checked before each key."""
     state_trie = HexaryTrie(chain.db, header.state_root)
     account_key = keccak(address)
     encoded_account = state_trie.get(account_key)
@@ -42,6 +45,7 @@ def account_proof(
     storage_trie = HexaryTrie(chain.db, account.storage_root)
     storage_proofs = []
     for text, slot in storage_keys:
+        deadline.check()
         slot_key = keccak(slot.to_bytes(32, "big"))
         encoded_value = storage_trie.get(slot_key) if account.storage_root != BLANK_ROOT_HASH else b""
         value = rlp.decode(encoded_value, sedes=big_endian_int) if encoded_value else 0

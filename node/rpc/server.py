@@ -163,6 +163,7 @@ class RpcService:
         self.filters = FilterManager(limits)
         self.events = ChainEvents(backend)
         self.events.add_head_listener(self.filters.on_new_head)
+        self.events.add_matcher_source(self.filters.log_matchers)
         self.events.add_pending_listener(self.filters.on_pending_transaction)
         self.context = RpcContext(
             backend=backend,
@@ -395,6 +396,10 @@ class WebSocketSession:
         self._subscriptions[subscription_id] = _Subscription(kind, criteria, matcher, full_transactions)
         return subscription_id
 
+    def log_matchers(self) -> list[LogMatcher]:
+        """The matchers of this connection's logs subscriptions (a `ChainEvents` matcher source)."""
+        return [s.matcher for s in self._subscriptions.values() if s.matcher is not None]
+
     def unsubscribe(self, subscription_id: str) -> bool:
         return self._subscriptions.pop(subscription_id, None) is not None
 
@@ -452,6 +457,7 @@ class WebSocketSession:
     async def run(self) -> None:
         events = self.service.events
         events.add_head_listener(self.on_new_head)
+        events.add_matcher_source(self.log_matchers)
         events.add_pending_listener(self.on_pending_transaction)
         writer = asyncio.create_task(self._writer())
         try:
@@ -465,6 +471,7 @@ class WebSocketSession:
                     break
         finally:
             events.remove_head_listener(self.on_new_head)
+            events.remove_matcher_source(self.log_matchers)
             events.remove_pending_listener(self.on_pending_transaction)
             self._subscriptions.clear()
             for task in list(self._tasks):

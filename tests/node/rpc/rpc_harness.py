@@ -26,6 +26,7 @@ from genesis.config import GenesisConfig
 from genesis.dev_accounts import DevAccount, dev_accounts
 from node.chain import BlockAttributes, BuiltBlock, Chain
 from node.rpc import RpcLimits, create_rpc_app
+from node.rpc.server import RPC_SERVICE
 from node.txpool import TxPool, TxPoolConfig
 
 PROBE = json.loads((Path(__file__).resolve().parent / "probe_contract.json").read_text())
@@ -191,8 +192,23 @@ class Node:
 
     async def mine(self, *, deposits: Sequence[SignedTransactionAPI] = (), notify: bool = True) -> BuiltBlock:
         built = self.backend.mine(deposits=deposits, notify=notify)
-        await settle()
+        if notify:
+            await self.settle()
+        else:
+            await settle()
         return built
+
+    async def settle(self) -> None:
+        """Wait until the server has told filters and subscriptions about the chain's head
+        (it matches them in a worker thread first)."""
+        events = self.server.app[RPC_SERVICE].events
+        for _ in range(2_000):
+            if events.announced == self.chain.head.hash:
+                break
+            await asyncio.sleep(0.005)
+        else:
+            raise AssertionError("the server never announced the head")
+        await settle()
 
     async def deploy_probe(self, account: DevAccount = DEV[0], initial: int = 7) -> str:
         """Deploy the Probe contract; its address (lowercase hex)."""

@@ -205,3 +205,64 @@ async def test_filter_with_100k_addresses_is_refused(node: Node) -> None:
         await ws.send_json({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["logs", {"address": addresses}]})
         answer = await ws.receive_json(timeout=30)
     assert answer["error"] == {"code": -32602, "message": f"invalid argument 1: too many addresses: 100000 given, at most {MAX_FILTER_ADDRESSES}"}
+
+
+# --- finding 2: every execution-slot job has a deadline ------------------------------------
+
+
+async def test_reads_in_execution_slots_stop_at_their_deadline(make_node) -> None:
+    """Was: eth_getLogs and eth_getProof had no deadline (7.8 s and 15.5 s in a slot, four
+    of them starving every other request). A deadline already past when the job starts makes
+    each answer with the deadline error, whatever the machine's speed."""
+    node = await make_node(RpcLimits(read_timeout_s=1e-9))
+    for _ in range(3):
+        await node.mine()
+    calls = [
+        ("eth_getLogs", {"fromBlock": "0x0", "toBlock": "latest"}),
+        ("eth_getProof", DEV[0].address, ["0x0", "0x1"], "latest"),
+        ("eth_feeHistory", "0x3", "latest", [50]),
+        ("eth_gasPrice",),
+    ]
+    for call in calls:
+        error = await node.error(*call)
+        assert (error.code, error.message) == (-32000, "request timed out (timeout = 0ms)"), call
+    await assert_still_serving(node)
+
+
+# --- finding 3: filters are matched off the event loop, with precomputed bloom bits ----------
+
+
+async def test_filter_at_the_address_cap_matches_its_last_address(node: Node) -> None:
+    from eth_abi import encode
+
+    from tests.node.rpc.rpc_harness import selector
+
+    probe = await node.deploy_probe()
+    others = ["0x" + f"{n:040x}" for n in range(1, MAX_FILTER_ADDRESSES)]
+    criteria = {"address": [*others, probe]}
+    filter_id = await node.call("eth_newFilter", criteria)
+    async with node.session.ws_connect(node.ws_url) as ws:
+        await ws.send_json({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["logs", criteria]})
+        subscription = (await ws.receive_json(timeout=10))["result"]
+        await node.send(DEV[0], to=probe, gas=100_000, data=selector("ping(uint256)") + encode(["uint256"], [5]))
+        built = await node.mine()
+        notification = await ws.receive_json(timeout=10)
+    assert notification["params"]["subscription"] == subscription
+    assert notification["params"]["result"]["address"] == probe
+    changes = await node.call("eth_getFilterChanges", filter_id)
+    assert [(log["address"], log["blockHash"]) for log in changes] == [(probe, "0x" + built.header.hash.hex())]
+    # An address the block's bloom rules out is not matched.
+    assert await node.call("eth_getLogs", {"fromBlock": "0x0", "address": others}) == []
+
+
+def test_bloom_bits_agree_with_the_bloom_filter() -> None:
+    from eth_bloom import BloomFilter
+
+    from node.rpc.filters import bloom_bits
+
+    bloom = BloomFilter()
+    values = [bytes([n]) * 20 for n in range(50)]
+    for value in values[:25]:
+        bloom.add(value)
+    for value in values:
+        assert (int(bloom) & bloom_bits(value) == bloom_bits(value)) == (value in bloom)

@@ -18,7 +18,7 @@ from node.rpc import RpcLimits
 from node.rpc.filters import FilterManager, LogMatcher
 from node.rpc.params import FilterCriteria
 from node.rpc.server import RPC_SERVICE
-from tests.node.rpc.rpc_harness import DEV, Node, selector, settle
+from tests.node.rpc.rpc_harness import DEV, Node, selector
 
 VALUE_SET = "0x" + keccak(text="ValueSet(address,uint256,bytes32)").hex()
 PING = "0x" + keccak(text="Ping(uint256)").hex()
@@ -140,7 +140,7 @@ async def test_filters_see_blocks_the_head_queue_skipped(node: Node) -> None:
     block_filter = await node.call("eth_newBlockFilter")
     built = [await node.mine(notify=False) for _ in range(3)]
     node.backend.notify(built[-1])
-    await settle()
+    await node.settle()
     assert await node.call("eth_getFilterChanges", block_filter) == ["0x" + b.header.hash.hex() for b in built]
 
 
