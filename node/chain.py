@@ -2,7 +2,9 @@
 
 `Chain` owns the database. Its one write path is `build_block`: apply these attributes and
 transactions on this parent, and persist the result — state, header, body, receipts, the
-canonical index, the transaction index and the new head — in one atomic LevelDB batch. The
+canonical index, the transaction index and the new head — in one atomic LevelDB batch.
+Which chain is canonical is Lantau's decision alone (the head the caller builds on), so
+py-evm's own canonical index is written at genesis and never after. The
 sequencer (attributes from its pool) and a verifier (attributes from derivation) both use it,
 so both produce identical blocks.
 
@@ -292,7 +294,14 @@ class Chain:
             block = vm.block_postprocessing(block)
             block = vm.finalize_block(vm.pack_block(block)).block
 
-            chain.chaindb.persist_block(block)
+            # The header, keyed by its hash, exactly as py-evm's chaindb stores it (so py-evm reads it
+            # back), and nothing else of py-evm's: the canonical chain, bodies, receipts and the
+            # transaction index are Lantau's own (`_write_block_indexes`). py-evm's
+            # `persist_block` would keep a second canonical index by its own fork-choice (longest
+            # chain), and on switching it reads the transaction tries of the blocks it switches
+            # over, which Lantau never stores: an unsafe chain replaced after an L1 reorg, once the
+            # new one grew past the old height, crashed every later build with a missing trie node.
+            batch[block.header.hash] = rlp.encode(block.header)
             self._write_block_indexes(batch, block, receipts)
         return BuiltBlock(block, tuple(receipts), tuple(computations), tuple(rejected))
 
@@ -302,18 +311,40 @@ class Chain:
         # Rewind the canonical chain if this block replaces one (an L2 reorg of unsafe blocks).
         stale_number = number
         while (stale_hash := self._db_get(batch, _canonical_key(stale_number))) is not None:
-            for raw in rlp.decode(self._db_get(batch, _body_key(stale_hash)) or rlp.encode([])):
-                tx_hash = LantauVM.get_transaction_builder().decode(raw).hash
-                if self._db_get(batch, _tx_key(tx_hash)) is not None:
-                    del batch[_tx_key(tx_hash)]
+            self._unindex_transactions(batch, stale_hash)
             del batch[_canonical_key(stale_number)]
             stale_number += 1
+        # Built on a block that is no longer canonical (a reorg back to an older branch): its
+        # ancestors become canonical again, down to the first one that already is. All that
+        # leaves the canonical chain is unindexed before anything is indexed, as one transaction
+        # may sit at other heights on the two branches.
+        restored: list[tuple[int, bytes]] = []
+        ancestor_hash, ancestor_number = block.header.parent_hash, number - 1
+        while ancestor_number >= 0 and (replaced := self._db_get(batch, _canonical_key(ancestor_number))) != ancestor_hash:
+            if replaced is not None:
+                self._unindex_transactions(batch, replaced)
+            restored.append((ancestor_number, ancestor_hash))
+            ancestor_hash = self._pyevm(batch).chaindb.get_block_header_by_hash(ancestor_hash).parent_hash
+            ancestor_number -= 1
+        for ancestor_number, ancestor_hash in restored:
+            self._index_transactions(batch, ancestor_hash)
+            batch[_canonical_key(ancestor_number)] = ancestor_hash
         batch[_body_key(block_hash)] = rlp.encode([tx.encode() for tx in block.transactions])
         batch[_receipts_key(block_hash)] = rlp.encode([r.encode() for r in receipts])
         for index, tx in enumerate(block.transactions):
             batch[_tx_key(tx.hash)] = rlp.encode([block_hash, index])
         batch[_canonical_key(number)] = block_hash
         batch[HEAD_KEY] = block_hash
+
+    def _index_transactions(self, batch: AtomicDatabaseAPI, block_hash: bytes) -> None:
+        for index, raw in enumerate(rlp.decode(batch[_body_key(block_hash)])):
+            batch[_tx_key(LantauVM.get_transaction_builder().decode(raw).hash)] = rlp.encode([block_hash, index])
+
+    def _unindex_transactions(self, batch: AtomicDatabaseAPI, block_hash: bytes) -> None:
+        for raw in rlp.decode(self._db_get(batch, _body_key(block_hash)) or rlp.encode([])):
+            tx_hash = LantauVM.get_transaction_builder().decode(raw).hash
+            if self._db_get(batch, _tx_key(tx_hash)) is not None:
+                del batch[_tx_key(tx_hash)]
 
     @staticmethod
     def _db_get(db: AtomicDatabaseAPI, key: bytes) -> bytes | None:

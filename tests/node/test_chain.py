@@ -97,3 +97,54 @@ def test_replacing_the_head_moves_transaction_index() -> None:
     assert chain.head.hash == second.header.hash != first.header.hash
     assert chain.transaction_location(first.block.transactions[0].hash) is None
     assert chain.transaction_location(second.block.transactions[0].hash).block_hash == second.header.hash
+
+
+def test_a_replacing_chain_that_overtakes_the_old_one() -> None:
+    """An L1 reorg under unsafe blocks: blocks 1-2 are rebuilt differently and the new chain
+    grows past the old height. py-evm's own canonical bookkeeping read the replaced blocks'
+    transaction tries back at that point (MissingTrieNode: build_block never stored them)."""
+    chain = Chain.open(None, GENESIS)
+    genesis = chain.head
+    old_1 = chain.build_block(genesis, attributes(chain), [transfer(0)])
+    old_2 = chain.build_block(old_1.header, attributes(chain), [transfer(1)])
+    new = [chain.build_block(genesis, attributes(chain, timestamp=genesis.timestamp + 2), [transfer(0, tip=20)])]
+    for number in range(2, 6):  # overtakes the old height (2) by three blocks
+        new.append(chain.build_block(new[-1].header, attributes(chain, timestamp=new[-1].header.timestamp + 1), [transfer(number - 1, tip=20)]))
+
+    assert chain.head.hash == new[-1].header.hash
+    assert [chain.canonical_hash(n) for n in range(1, 6)] == [b.header.hash for b in new]
+    for replaced in (old_1, old_2):
+        assert chain.transaction_location(replaced.block.transactions[0].hash) is None
+    for number, built in enumerate(new, start=1):
+        location = chain.transaction_location(built.block.transactions[0].hash)
+        assert (location.block_hash, location.block_number, location.index) == (built.header.hash, number, 0)
+    state = chain.state_at(chain.head)
+    assert state.get_nonce(to_canonical_address(ALICE.address)) == 5
+    assert state.get_balance(to_canonical_address(BOB.address)) == chain.state_at(genesis).get_balance(to_canonical_address(BOB.address)) + 5
+
+
+def test_a_replaced_chain_survives_reopen_and_can_be_replaced_back(tmp_path: Path) -> None:
+    """The old branch's blocks stay readable by hash; rebuilding on the old branch again (a
+    second reorg back) makes its blocks canonical again, and all of it is on disk. The same
+    transaction sits at height 2 on one branch and at height 1 on the other."""
+    chain = Chain.open(tmp_path, GENESIS)
+    genesis = chain.head
+    old = [chain.build_block(genesis, attributes(chain))]
+    old.append(chain.build_block(old[-1].header, attributes(chain, timestamp=old[-1].header.timestamp + 1), [transfer(0)]))
+    new = [chain.build_block(genesis, attributes(chain, timestamp=genesis.timestamp + 3), [transfer(0)])]
+    for _ in range(3):
+        new.append(chain.build_block(new[-1].header, attributes(chain, timestamp=new[-1].header.timestamp + 1)))
+    assert chain.transaction_location(transfer(0).hash).block_hash == new[0].header.hash
+    back = chain.build_block(old[-1].header, attributes(chain, timestamp=old[-1].header.timestamp + 1))
+    for _ in range(4):
+        back = chain.build_block(back.header, attributes(chain, timestamp=back.header.timestamp + 1))
+    chain.close()
+
+    reopened = Chain.open(tmp_path, GENESIS)
+    assert reopened.head.hash == back.header.hash and reopened.head.block_number == 7
+    assert [reopened.canonical_hash(n) for n in (1, 2)] == [old[0].header.hash, old[1].header.hash]
+    location = reopened.transaction_location(transfer(0).hash)
+    assert (location.block_hash, location.block_number, location.index) == (old[1].header.hash, 2, 0)
+    assert reopened.header_by_hash(new[-1].header.hash).block_number == 4  # still readable by hash
+    assert reopened.canonical_hash(8) is None
+    reopened.close()
