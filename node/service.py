@@ -98,8 +98,9 @@ class L2Node:
             raise ReadOnlyNode("this node is a verifier: it builds blocks from L1 data only; send transactions to the sequencer")
         head = self.chain.head
         # With a journal the pool writes (and fsyncs) the transaction before accepting it:
-        # an acknowledged transaction survives kill -9.
-        pooled = self.txpool.add_raw(raw, self.chain.state_at(head), self.next_base_fee(head))
+        # an acknowledged transaction survives kill -9. In a worker thread, so the fsync does
+        # not stall the event loop (the pool and the journal are thread-safe).
+        pooled = await asyncio.to_thread(self.txpool.add_raw, raw, self.chain.state_at(head), self.next_base_fee(head))
         if self._tx_arrived is not None:
             self._tx_arrived.set()
         return pooled.hash

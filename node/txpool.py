@@ -25,10 +25,12 @@ returns, so an acknowledged transaction survives a crash; `restore` reads it bac
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
+import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Callable, Protocol, TypeVar
 
 from eth.abc import SignedTransactionAPI, TransactionBuilderAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, GAS_TX, SECPK1_N, UINT_256_MAX
@@ -78,6 +80,7 @@ _REFUSED_TYPE_REASONS = {
 NONCE_MAX = 2**64 - 1  # EIP-2681: a nonce can never reach this
 # Journal compaction: rewrite once the file holds this many more records than the pool.
 _JOURNAL_SLACK_RECORDS = 1024
+T = TypeVar("T")
 
 
 class AccountStateReader(Protocol):
@@ -91,7 +94,11 @@ class TxPoolConfig:
     chain_id: int
     block_gas_limit: int
     max_tx_size_bytes: int = 128 * 1024
-    min_tip_wei: int = 0  # fee floor on the priority fee
+    # Fee floor on the priority fee: 1 wei, geth's --txpool.pricelimit default. With it every
+    # transaction costs its sender something (gas * fee cap >= 21,000 wei), so the balance
+    # check refuses keys that hold nothing: zero-fee transactions from unfunded keys would
+    # otherwise fill the pool for free and come back from the journal after every restart.
+    min_tip_wei: int = 1
     price_bump_percent: int = 10  # replacement needs >= +10% on both fee cap and tip
     max_per_sender: int = 64
     max_total: int = 4096
@@ -130,8 +137,20 @@ class PooledTransaction:
         return min(self.max_tip, self.max_fee - base_fee)
 
 
+def _locked(method: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(method)
+    def locked(self: "TxPool", *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class TxPool:
-    """Not thread-safe: the node calls it from its one event loop."""
+    """Thread-safe: one lock orders every change and read. The block producer selects from a
+    worker thread while transactions arrive (each `add_raw` also runs in a worker thread, so
+    the journal's fsync never stalls the event loop); unlocked, `select` would iterate the
+    pool's dicts while `add_raw` changes them ("dictionary changed size during iteration")."""
 
     def __init__(
         self,
@@ -149,14 +168,17 @@ class TxPool:
         # Each sender's account nonce as last read from state: where its pending run starts.
         self._account_nonce: dict[Address, int] = {}
         self._arrivals = itertools.count()
+        self._lock = threading.RLock()
 
     # --- entry ----------------------------------------------------------------------------
 
+    @_locked
     def add_raw(self, raw: bytes, state: AccountStateReader, base_fee: int) -> PooledTransaction:
         """Validate and add one raw transaction; raise a `node.errors` class and change nothing
         if it is refused. With a journal, the transaction is on disk when this returns."""
         return self._add(bytes(raw), state, base_fee, journal=self._journal is not None)
 
+    @_locked
     def restore(self, state: AccountStateReader, base_fee: int) -> int:
         """Re-add the journal's transactions (at node start); return how many the pool holds now
         that it did not before.
@@ -358,15 +380,19 @@ class TxPool:
 
     # --- queries --------------------------------------------------------------------------
 
+    @_locked
     def get(self, tx_hash: bytes) -> PooledTransaction | None:
         return self._by_hash.get(bytes(tx_hash))
 
+    @_locked
     def __len__(self) -> int:
         return len(self._by_hash)
 
+    @_locked
     def __contains__(self, tx_hash: object) -> bool:
         return tx_hash in self._by_hash
 
+    @_locked
     def pending_nonce(self, address: Address, state: AccountStateReader) -> int:
         """The next nonce for `address`, counting its pending transactions (as geth's
         eth_getTransactionCount with "pending")."""
@@ -376,10 +402,12 @@ class TxPool:
             nonce += 1
         return nonce
 
+    @_locked
     def pending(self) -> dict[Address, list[PooledTransaction]]:
         """Executable now: each sender's run of nonces from its account nonce, in order."""
         return {sender: run for sender in self._by_sender if (run := self._pending_run(sender))}
 
+    @_locked
     def queued(self) -> dict[Address, list[PooledTransaction]]:
         """Waiting for a gap to close: each sender's transactions after its pending run."""
         result: dict[Address, list[PooledTransaction]] = {}
@@ -390,6 +418,7 @@ class TxPool:
                 result[sender] = waiting
         return result
 
+    @_locked
     def select(self, gas_limit: int, base_fee: int) -> list[SignedTransactionAPI]:
         """Transactions for a block: by effective tip, each sender's in nonce order.
 
@@ -417,6 +446,7 @@ class TxPool:
 
     # --- a new head -----------------------------------------------------------------------
 
+    @_locked
     def on_new_head(self, state: AccountStateReader, base_fee: int) -> None:
         """Bring the pool up to a new head's state.
 

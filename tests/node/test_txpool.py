@@ -830,3 +830,103 @@ def test_a_flipped_bit_is_always_refused(position: int, bit: int) -> None:
     with pytest.raises(LantauError):
         pool.add_raw(bytes(raw), rich_state(), GWEI)
     assert len(pool) == 0
+
+
+# --- issue 10 finding 9 --------------------------------------------------------------------
+
+
+def _fresh_keys(count: int, offset: int = 1) -> list[bytes]:
+    return [(10**6 + offset + n).to_bytes(32, "big") for n in range(count)]
+
+
+def test_select_while_transactions_arrive_from_another_thread() -> None:
+    """Was: `select` on the block-building thread iterated the pool's dicts while
+    eth_sendRawTransaction added senders: RuntimeError ("dictionary changed size during
+    iteration"), which in the node would stop the block producer."""
+    import threading
+
+    keys = _fresh_keys(600)
+    raws = [
+        bytes(Account.sign_transaction(dict(type=2, chainId=CHAIN_ID, nonce=0, maxPriorityFeePerGas=GWEI,
+                                            maxFeePerGas=2 * GWEI, gas=21_000, to=RECIPIENT, value=0), key).raw_transaction)
+        for key in keys
+    ]
+    state = DictState(balances={Address(to_canonical_address(Account.from_key(key).address)): 10**24 for key in keys})
+    pool = new_pool()
+    for raw in raws[:300]:
+        pool.add_raw(raw, state, base_fee=GWEI)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def build_blocks() -> None:
+        while not done.is_set():
+            try:
+                pool.select(BLOCK_GAS_LIMIT, GWEI)
+            except BaseException as error:  # noqa: BLE001 - the failure this test looks for
+                errors.append(error)
+                return
+
+    builder = threading.Thread(target=build_blocks)
+    builder.start()
+    try:
+        for raw in raws[300:]:
+            pool.add_raw(raw, state, base_fee=GWEI)
+            pool.pending()
+    finally:
+        done.set()
+        builder.join()
+    assert errors == []
+    assert len(pool) == 600
+
+
+def test_zero_fee_transaction_from_an_unfunded_key_is_refused() -> None:
+    """Was: accepted (cost 0 <= balance 0); 4,096 of them filled the pool."""
+    key = _fresh_keys(1, offset=5_000)[0]
+    zero_fee = bytes(Account.sign_transaction(dict(type=2, chainId=CHAIN_ID, nonce=0, maxPriorityFeePerGas=0,
+                                                   maxFeePerGas=0, gas=21_000, to=RECIPIENT, value=0), key).raw_transaction)
+    pool = new_pool()
+    with pytest.raises(FeeTooLow, match="^transaction underpriced: tip 0 below the pool's minimum 1$"):
+        pool.add_raw(zero_fee, DictState(), base_fee=GWEI)
+    one_wei = bytes(Account.sign_transaction(dict(type=2, chainId=CHAIN_ID, nonce=0, maxPriorityFeePerGas=1,
+                                                  maxFeePerGas=1, gas=21_000, to=RECIPIENT, value=0), key).raw_transaction)
+    with pytest.raises(InsufficientFunds):
+        pool.add_raw(one_wei, DictState(), base_fee=GWEI)
+    assert len(pool) == 0
+
+
+def test_zero_fee_transactions_in_an_old_journal_do_not_come_back(tmp_path: Path) -> None:
+    """Was: they came back after every restart."""
+    keys = _fresh_keys(20, offset=7_000)
+    journal = TxJournal(tmp_path / "transactions.journal")
+    for key in keys:
+        journal.append(bytes(Account.sign_transaction(dict(type=2, chainId=CHAIN_ID, nonce=0, maxPriorityFeePerGas=0,
+                                                           maxFeePerGas=0, gas=21_000, to=RECIPIENT, value=0), key).raw_transaction))
+    pool = TxPool(TxPoolConfig(chain_id=CHAIN_ID, block_gas_limit=BLOCK_GAS_LIMIT), journal=journal)
+    assert pool.restore(DictState(), base_fee=GWEI) == 0
+    assert TxJournal(tmp_path / "transactions.journal").load() == []
+
+
+async def test_send_raw_transaction_fsyncs_in_a_worker_thread(tmp_path: Path) -> None:
+    """Was: the journal's append (write + fsync) ran on the event loop."""
+    import threading
+
+    from genesis.config import GenesisConfig
+    from node.service import L2Node
+
+    genesis = GenesisConfig.load()
+    node = L2Node.open(tmp_path, genesis)
+    try:
+        threads: list[threading.Thread] = []
+        append = node.journal.append
+
+        def recording_append(raw: bytes) -> None:
+            threads.append(threading.current_thread())
+            append(raw)
+
+        node.journal.append = recording_append  # type: ignore[method-assign]
+        raw = bytes(Account.sign_transaction(dict(type=2, chainId=genesis.chain_id, nonce=0, maxPriorityFeePerGas=GWEI,
+                                                  maxFeePerGas=100 * GWEI, gas=21_000, to=RECIPIENT, value=0), KEYS[0]).raw_transaction)
+        await node.send_raw_transaction(raw)
+        assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    finally:
+        node.close()
