@@ -1,5 +1,5 @@
 // Compiles every Solidity source under contracts/src with the pinned solcjs (standard JSON),
-// resolving @openzeppelin/ imports from node_modules, and writes one artifact per contract to
+// resolving @openzeppelin/ and @eth-optimism/contracts-bedrock/ imports from node_modules, and writes one artifact per contract to
 // contracts/artifacts/<ContractName>.json: { contractName, sourceName, abi, bytecode,
 // deployedBytecode, storageLayout }. Artifacts are committed so that Python runs without Node.
 // Usage: node contracts/build.mjs [--out DIR]   (DIR defaults to contracts/artifacts)
@@ -40,10 +40,28 @@ const input = {
   },
 };
 
+// OP's contracts-bedrock pins `pragma solidity 0.8.15;` exactly. Its libraries (SafeCall,
+// ResourceMetering) are internal code compiled into our 0.8.28 contracts, so they must be built by
+// the same compiler as the contract using them: a second compiler cannot help. Two changes are
+// made to OP's text as it is read: that pragma, relaxed to `^0.8.15`, and its imports of its own
+// files as "src/…" (OP's foundry remapping), named inside the package. The code is the pinned
+// package's. (A solc `remappings` setting would do the second too, but it enters every
+// contract's metadata and so changes every artifact's bytecode.)
+const OP_PACKAGE = "@eth-optimism/contracts-bedrock/";
+const OP_PINNED_PRAGMA = /^pragma solidity 0\.8\.15;/m;
+const OP_SRC_IMPORT = /(import\s[^;]*?")src\//g;
+
 function findImports(importPath) {
   for (const base of [path.join(root, "node_modules"), here]) {
     const candidate = path.join(base, importPath);
-    if (fs.existsSync(candidate)) return { contents: fs.readFileSync(candidate, "utf8") };
+    if (!fs.existsSync(candidate)) continue;
+    const contents = fs.readFileSync(candidate, "utf8");
+    if (importPath.startsWith(OP_PACKAGE)) {
+      return {
+        contents: contents.replace(OP_PINNED_PRAGMA, "pragma solidity ^0.8.15;").replace(OP_SRC_IMPORT, `$1${OP_PACKAGE}src/`),
+      };
+    }
+    return { contents };
   }
   return { error: `import not found: ${importPath}` };
 }

@@ -9,6 +9,7 @@ import {SystemConfig, DEPOSIT_DATA_GAS_PER_BYTE} from "./SystemConfig.sol";
 import {OutputOracle} from "./OutputOracle.sol";
 import {OutputRootLib} from "./lib/OutputRootLib.sol";
 import {SecureMerkleTrie} from "./lib/SecureMerkleTrie.sol";
+import {SafeCall} from "@eth-optimism/contracts-bedrock/src/libraries/SafeCall.sol";
 
 /// @title LantauPortal
 /// @notice The L1 entry and exit of Lantau. It holds the L1 HKD that backs the L2's native HKD,
@@ -352,17 +353,17 @@ contract LantauPortal {
         return index >= oracle.nextOutputIndex() || oracle.getL2Output(index).outputRoot != proven.outputRoot;
     }
 
-    /// @dev Calls `target` with exactly `gasLimit` gas or reverts (OP's `SafeCall.callWithMinGas`):
-    ///      without the check, a finalizer could pass too little gas to make the call fail and
-    ///      burn the withdrawal. By EIP-150 a call gets at most 63/64 of the gas left, and the
-    ///      CALL itself costs up to `CALL_GAS_BUFFER`. Return data is not copied.
+    /// @dev Calls `target` with at least `gasLimit` gas or reverts with `InsufficientGas`, as OP's
+    ///      `SafeCall.callWithMinGas` (whose `hasMinGas` and `call` this uses): without the check,
+    ///      a finalizer could pass too little gas to make the call fail and burn the withdrawal.
+    ///      The check runs after `data` is copied to memory, so the copy and the memory expansion
+    ///      (tens of thousands of gas for ~100 KB) are already paid; then, by EIP-150, the call
+    ///      gets 63/64 of what is left, which `hasMinGas` ensures is at least `gasLimit` (with
+    ///      40,000 kept for the CALL itself). Return data is not copied.
     function _callWithMinGas(address target, uint256 gasLimit, bytes calldata data) private returns (bool success) {
-        uint256 required = (gasLimit * 64) / 63 + CALL_GAS_BUFFER;
-        if (gasleft() < required) revert InsufficientGas(gasleft(), required);
         bytes memory payload = data;
-        assembly ("memory-safe") {
-            success := call(gasLimit, target, 0, add(payload, 0x20), mload(payload), 0, 0)
-        }
+        if (!SafeCall.hasMinGas(gasLimit, 0)) revert InsufficientGas(gasleft(), (gasLimit * 64) / 63 + CALL_GAS_BUFFER);
+        success = SafeCall.call(target, gasleft(), 0, payload);
     }
 
     // --- reads ---------------------------------------------------------------------------
