@@ -149,14 +149,21 @@ def withdraw_command(
     from genesis.artifacts import load_artifact
     from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
 
+    from bridge.withdrawal import check_withdrawal, passer_bounds
+
     _, l2, _ = _endpoints(devnet, l1_rpc, l2_rpc, l1_deployment)
     account = l2.eth.account.from_key(key or dev_accounts()[0].private_key)
+    target = Web3.to_checksum_address(to or account.address)
     try:
         value_wei = parse_hkd_amount(amount) * 10**12  # refuse sub-cent dust before it is burned on L2
+        # What L1 would never pay, the L2 passer refuses (and would charge gas for): say so first.
+        bounds = passer_bounds(l2)
+        check_withdrawal(target, value_wei, WITHDRAWAL_GAS_LIMIT, b"", portal=bounds.portal, hkd_token=bounds.hkd_token,
+                         max_gas_limit=bounds.max_gas_limit)
     except LantauError as exc:
         raise typer.Exit(_fail(str(exc)))
     passer = l2.eth.contract(address=Web3.to_checksum_address("0x" + L2_TO_L1_MESSAGE_PASSER.hex()), abi=list(load_artifact("L2ToL1MessagePasser").abi))
-    tx = passer.functions.initiateWithdrawal(Web3.to_checksum_address(to or account.address), WITHDRAWAL_GAS_LIMIT, b"").build_transaction(
+    tx = passer.functions.initiateWithdrawal(target, WITHDRAWAL_GAS_LIMIT, b"").build_transaction(
         {"from": account.address, "value": value_wei, "nonce": l2.eth.get_transaction_count(account.address, "pending"), "chainId": l2.eth.chain_id}
     )
     tx_hash = l2.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)

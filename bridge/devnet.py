@@ -30,8 +30,10 @@ from bridge.l1_contracts import (  # noqa: F401
     _Transactor,
     deploy_l1_contracts,
 )
+from genesis.artifacts import load_artifact
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
+from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
 from node.errors import LantauError
 
 if TYPE_CHECKING:
@@ -43,6 +45,29 @@ BATCH_INBOX = "0xff00000000000000000000000000000000004852"
 
 class GenesisNotBackable(LantauError):
     pass
+
+
+class GenesisL1Mismatch(LantauError):
+    """The L2 genesis names other L1 contracts than the ones deployed: its message passer would
+    let through withdrawals that this L1 portal refuses forever."""
+
+
+def check_genesis_knows_l1(genesis: GenesisConfig, deployment: L1Deployment) -> None:
+    """The L1 portal and HKD token written into the genesis' `L2ToL1MessagePasser` (which refuses
+    them as withdrawal targets) are the deployed ones. A genesis without the passer has no
+    withdrawals to get wrong."""
+    artifact = load_artifact("L2ToL1MessagePasser")
+    passer = genesis.alloc.get(L2_TO_L1_MESSAGE_PASSER)
+    if passer is None:
+        return
+    storage = passer.storage
+    for variable, deployed in (("l1Portal", deployment.lantau_portal), ("l1HkdToken", deployment.hkd_stablecoin)):
+        in_genesis = storage.get(artifact.storage_slot(variable), 0)
+        if in_genesis != int(deployed, 16):
+            raise GenesisL1Mismatch(
+                f"the L2 genesis' message passer has {variable} = 0x{in_genesis:040x}, but L1 has it at {deployed};"
+                " regenerate the genesis for this L1 (`python -m genesis.generate`)"
+            )
 
 
 def genesis_backing_units(genesis: GenesisConfig) -> int:
@@ -76,6 +101,7 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
             mint_to=[a.address for a in accounts],
             oracle=devnet_oracle_config(genesis),
         )
+        check_genesis_knows_l1(genesis, deployment)
         backing = genesis_backing_units(genesis)
         if backing:
             hkd = deployment.contract(w3, "HKDStablecoin")

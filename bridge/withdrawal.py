@@ -71,6 +71,15 @@ class NoOutputYet(WithdrawalError):
     """No output covers the L2 block yet: wait for the proposer."""
 
 
+class WithdrawalNotPayable(WithdrawalError):
+    """L1 would never pay this withdrawal, so the L2 passer refuses it (before any HKD is burned);
+    `reason` is the passer's (and the portal's) error name."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
 class WithdrawalRefused(WithdrawalError):
     """The portal refuses the call; `revert` is its custom error when one was decoded."""
 
@@ -142,6 +151,53 @@ class WithdrawalProof:
     l2_block_number: int
     output_root_proof: OutputRootProof
     storage_proof: tuple[bytes, ...]  # RLP trie nodes from the passer's storage root
+
+
+# --- starting one on L2 -------------------------------------------------------------------------
+
+#: L1 gas reserved per byte of a withdrawal's data (`L2ToL1MessagePasser.L1_GAS_PER_DATA_BYTE`).
+L1_GAS_PER_DATA_BYTE = 40
+
+
+@dataclass(frozen=True, slots=True)
+class PasserBounds:
+    """What the L2 passer refuses withdrawals against, as its genesis set it."""
+
+    portal: ChecksumAddress
+    hkd_token: ChecksumAddress
+    max_gas_limit: int
+
+
+def passer_bounds(l2_w3: Web3) -> PasserBounds:
+    """The L1 portal, HKD token and gas bound the L2's passer checks withdrawals against."""
+    passer = l2_w3.eth.contract(address=MESSAGE_PASSER, abi=list(load_artifact("L2ToL1MessagePasser").abi)).functions
+    return PasserBounds(to_checksum_address(passer.l1Portal().call()), to_checksum_address(passer.l1HkdToken().call()),
+                        int(passer.maxGasLimit().call()))
+
+
+def check_withdrawal(
+    target: str, value_wei: int, gas_limit: int, data: bytes, *, portal: str, hkd_token: str, max_gas_limit: int
+) -> None:
+    """Raise `WithdrawalNotPayable`, named as the passer's revert, for a withdrawal the L1 portal
+    would never pay: the same rules as `L2ToL1MessagePasser.checkWithdrawal`, checked before
+    anything is signed."""
+    if value_wei % L2_DECIMAL_SCALE:
+        raise WithdrawalNotPayable(
+            "AmountNotRepresentable",
+            f"{value_wei} wei is not a whole number of L1 HKD units (10**12 wei); the L1 token has 6 decimals",
+        )
+    target_address = to_checksum_address(target)
+    if target_address in (to_checksum_address("0x" + "00" * 20), to_checksum_address(portal), to_checksum_address(hkd_token)):
+        raise WithdrawalNotPayable(
+            "BadTarget", f"a withdrawal cannot go to {target_address} (address 0, the L1 portal or the L1 HKD token)"
+        )
+    data_gas = len(data) * L1_GAS_PER_DATA_BYTE
+    if data_gas > max_gas_limit or gas_limit > max_gas_limit - data_gas:
+        raise WithdrawalNotPayable(
+            "WithdrawalGasLimitTooHigh",
+            f"gas limit {gas_limit} with {len(data)} bytes of data does not fit an L1 block"
+            f" (at most {max(max_gas_limit - data_gas, 0)})",
+        )
 
 
 # --- from L2 ------------------------------------------------------------------------------------

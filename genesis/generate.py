@@ -5,7 +5,8 @@ their initial storage.
     python -m genesis.generate --check    # exit 1 if the committed file is out of date
 
 The output is a pure function of the dev mnemonic and the committed contract artifacts, and a
-test checks the committed file against it. The RWA predeploys' owner is dev account 0 (the
+test checks the committed file against it. The message passer gets the devnet's L1 portal and
+HKD token addresses and the withdrawal gas bound (`genesis.l1_addresses`). The RWA predeploys' owner is dev account 0 (the
 devnet's registry owner and platform operator); their storage comes from
 `genesis.predeploys.rwa_predeploy_storage`, with each named state variable resolved to its slot
 in the artifact's storage layout.
@@ -24,7 +25,14 @@ from eth_utils import to_canonical_address
 from genesis.artifacts import Artifact, load_artifact
 from genesis.config import DEVNET_GENESIS_PATH, DEVNET_L2_CHAIN_ID
 from genesis.dev_accounts import dev_accounts
-from genesis.predeploys import PREDEPLOY_CONTRACTS, SEQUENCER_FEE_VAULT, StorageKey, rwa_predeploy_storage
+from genesis.l1_addresses import DEVNET_L1_BLOCK_GAS_LIMIT, devnet_l1_addresses, max_withdrawal_gas_limit
+from genesis.predeploys import (
+    PREDEPLOY_CONTRACTS,
+    SEQUENCER_FEE_VAULT,
+    StorageKey,
+    passer_predeploy_storage,
+    rwa_predeploy_storage,
+)
 
 DEV_ACCOUNT_BALANCE_WEI = 1_000_000 * 10**18  # 1,000,000 HKD each
 DEVNET_GAS_LIMIT = 30_000_000
@@ -65,7 +73,13 @@ def devnet_genesis() -> dict[str, Any]:
     accounts = dev_accounts()
     alloc: dict[str, Any] = {a.address: {"balance": hex(DEV_ACCOUNT_BALANCE_WEI)} for a in accounts}
     owner = Address(to_canonical_address(accounts[DEVNET_RWA_OWNER_INDEX].address))
-    storage_of = rwa_predeploy_storage(owner)
+    l1 = devnet_l1_addresses()
+    storage_of = {
+        **rwa_predeploy_storage(owner),
+        **passer_predeploy_storage(
+            l1["LantauPortal"], l1["HKDStablecoin"], max_withdrawal_gas_limit(DEVNET_L1_BLOCK_GAS_LIMIT)
+        ),
+    }
     for address, name in PREDEPLOY_CONTRACTS.items():
         artifact = load_artifact(name)
         entry: dict[str, Any] = {"balance": "0x0", "code": "0x" + artifact.deployed_bytecode.hex()}

@@ -99,6 +99,20 @@ PRICE_FEED_DEFAULT_MAX_AGE_S: Final = 86_400
 StorageKey = str | int
 
 
+def passer_predeploy_storage(l1_portal: Address, l1_hkd_token: Address, max_gas_limit: int) -> dict[Address, Mapping[StorageKey, int]]:
+    """The storage the genesis writes into `L2ToL1MessagePasser`: the L1 portal and HKD token it
+    refuses as withdrawal targets, and the largest gas limit an L1 block can pay for
+    (`genesis.l1_addresses.max_withdrawal_gas_limit`). Its slots 0 and 1 (the records the L1
+    proof reads, and the nonce) start empty."""
+    return {
+        L2_TO_L1_MESSAGE_PASSER: {
+            "l1Portal": int.from_bytes(l1_portal, "big"),
+            "l1HkdToken": int.from_bytes(l1_hkd_token, "big"),
+            "maxGasLimit": max_gas_limit,
+        }
+    }
+
+
 def rwa_predeploy_storage(owner: Address) -> dict[Address, Mapping[StorageKey, int]]:
     """The storage the genesis writes into each RWA predeploy, with `owner` as the platform
     owner (registry operator, factory owner, price-feed owner). Compliance, SettlementEngine and

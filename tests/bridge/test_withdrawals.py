@@ -1,7 +1,7 @@
 """HKD withdrawals end to end: initiated on Lantau's own L2 VM, proven on a real anvil against an
 output root posted to the `OutputOracle`, finalized after the challenge period.
 
-The L2 side is an in-process chain (the devnet genesis plus the `L2ToL1MessagePasser` predeploy)
+The L2 side is an in-process chain (the devnet genesis with its `L2ToL1MessagePasser` predeploy)
 served by the node's real JSON-RPC application on a loopback port, so the client reads receipts
 and `eth_getProof` exactly as it would from a running node. The proposer's output roots are
 computed here independently, straight from the chain's state trie.
@@ -155,19 +155,28 @@ def world(anvil: AnvilProcess, w3: Web3, deployment: L1Deployment, dev_keys: tup
     l1.ok(DEPOSITOR, l1.hkd.functions.approve(deployment.lantau_portal, BACKING_UNITS))
     l1.ok(DEPOSITOR, l1.portal.functions.depositHKD(l1.address(DEPOSITOR), BACKING_UNITS, 100_000, b""))
 
-    passer_code = load_artifact("L2ToL1MessagePasser").deployed_bytecode
-    genesis = GenesisConfig.load().with_accounts({L2_TO_L1_MESSAGE_PASSER: GenesisAccount(code=passer_code)})
-    chain = Chain.open(None, genesis)
-    passer = Web3().eth.contract(abi=list(load_artifact("L2ToL1MessagePasser").abi))
     hkd = deployment.hkd_stablecoin
     recipient, forwarded_to, attacker = l1.address(RECIPIENT), l1.address(FORWARDED_TO), l1.address(ATTACKER)
+    # Records of withdrawals the L2 passer now refuses (test_withdrawal_refusals.py), written into
+    # its genesis storage as a passer without those checks would have recorded them, so that the
+    # portal's own checks (the second guard) are still tested against real proofs.
+    unpayable = {
+        "dust": WithdrawalTransaction(versioned_nonce(2**32), ALICE.address, recipient, 10**18 + 1, 100_000, b""),
+        "to_token": WithdrawalTransaction(versioned_nonce(2**32 + 1), ALICE.address, to_checksum_address(hkd), 0, 100_000,
+                                          _erc20_approve(attacker, 2**256 - 1)),
+    }
+    base = GenesisConfig.load()
+    passer_account = base.alloc[L2_TO_L1_MESSAGE_PASSER]
+    records = {int.from_bytes(w.storage_slot, "big"): 1 for w in unpayable.values()}
+    genesis = base.with_accounts({L2_TO_L1_MESSAGE_PASSER: GenesisAccount(
+        code=passer_account.code, storage={**passer_account.storage, **records})})
+    chain = Chain.open(None, genesis)
+    passer = Web3().eth.contract(abi=list(load_artifact("L2ToL1MessagePasser").abi))
     # name: (target, HKD wei, L1 gas limit, data)
     plan_block_1 = {
         "main": (recipient, 250_250_000_000_000_000_000, 100_000, b""),  # 250.25 HKD
-        "dust": (recipient, 10**18 + 1, 100_000, b""),  # 1 HKD and 1 wei: no 6-decimal amount
         "call": (forwarder, 10 * 10**18, 100_000, _forward_call(hkd, _erc20_transfer(forwarded_to, 10 * HKD_UNIT))),
         "failing_call": (forwarder, 10**18, 100_000, _forward_call(hkd, _erc20_transfer(forwarded_to, 2 * HKD_UNIT))),
-        "to_token": (to_checksum_address(hkd), 0, 100_000, _erc20_approve(attacker, 2**256 - 1)),
         "second": (recipient, 7 * 10**18, 100_000, b""),
     }
     plan_block_15 = {"late": (recipient, 5 * 10**18, 100_000, b"")}
@@ -205,7 +214,8 @@ def world(anvil: AnvilProcess, w3: Web3, deployment: L1Deployment, dev_keys: tup
     server = L2RpcServer(chain).start()
     try:
         l2 = Web3(Web3.HTTPProvider(server.url, request_kwargs={"timeout": 30}))
-        withdrawals: dict[str, WithdrawalTransaction] = {}
+        withdrawals: dict[str, WithdrawalTransaction] = dict(unpayable)
+        block_of.update({name: 0 for name in unpayable})
         for name, tx_hash in tx_hashes.items():
             (withdrawal,) = withdrawals_in_receipt(l2.eth.get_transaction_receipt(tx_hash))
             withdrawals[name] = withdrawal
@@ -329,9 +339,10 @@ def test_the_client_reads_withdrawals_from_l2_receipts(world: World, l1: L1) -> 
     state = world.chain.state_at(world.chain.header_by_number(1))
     for name, withdrawal in world.withdrawals.items():
         slot = int.from_bytes(withdrawal.storage_slot, "big")
-        assert state.get_storage(L2_TO_L1_MESSAGE_PASSER, slot) == (1 if world.l2_block_of[name] == 1 else 0), name
-    # Nonces follow the passer's count, one per withdrawal.
-    assert [w.nonce for w in world.withdrawals.values()] == list(range(len(world.withdrawals)))
+        assert state.get_storage(L2_TO_L1_MESSAGE_PASSER, slot) == (1 if world.l2_block_of[name] <= 1 else 0), name
+    # Nonces follow the passer's count, one per withdrawal initiated on L2.
+    sent = [w.nonce for name, w in world.withdrawals.items() if name in world.l2_tx_hashes]
+    assert sent == list(range(len(world.l2_tx_hashes)))
 
 
 def test_round_trip_releases_exactly_250_25_hkd(world: World, l1: L1) -> None:

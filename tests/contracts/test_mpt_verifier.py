@@ -28,6 +28,8 @@ from trie import HexaryTrie
 from web3 import Web3
 from web3.contract import Contract
 
+from genesis.config import GenesisConfig
+from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
 from tests.contracts.conftest import Contracts, decode_custom_error
 
 EMPTY_TRIE_ROOT = keccak(rlp.encode(b""))
@@ -364,9 +366,12 @@ def passer_with_withdrawals(contracts: Contracts) -> tuple[Contract, list[bytes]
     """An L2ToL1MessagePasser on anvil with 40 withdrawals, so its storage trie has some depth.
     Returns the contract and the storage slots of the recorded withdrawal hashes."""
     passer = contracts.deploy("L2ToL1MessagePasser")
+    # The withdrawal gas bound the L2 genesis writes (slot 4); without it the passer refuses all.
+    max_gas = GenesisConfig.load().alloc[L2_TO_L1_MESSAGE_PASSER].storage[4]
+    contracts.anvil.rpc("anvil_setStorageAt", [passer.address, "0x" + (4).to_bytes(32, "big").hex(), "0x" + max_gas.to_bytes(32, "big").hex()])
     slots = []
     for i in range(40):
-        receipt = contracts.ok(i % 10, passer.functions.initiateWithdrawal(contracts.address(3), 100_000 + i, bytes([i]) * i), value=i)
+        receipt = contracts.ok(i % 10, passer.functions.initiateWithdrawal(contracts.address(3), 100_000 + i, bytes([i]) * i), value=i * 10**12)  # whole L1 units: the passer refuses dust
         (event,) = passer.events.MessagePassed().process_receipt(receipt)
         slots.append(keccak(event["args"]["withdrawalHash"] + bytes(32)))
     return passer, slots

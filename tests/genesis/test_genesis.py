@@ -80,3 +80,39 @@ def test_l1_block_predeploy_has_its_code() -> None:
 
     config = GenesisConfig.load()
     assert config.alloc[L1_BLOCK].code == load_artifact("L1Block").deployed_bytecode != b""
+
+
+# The first four contracts dev account #0 deploys on a fresh anvil or hardhat node, as their
+# tutorials print them (an independent reference for CREATE(deployer, nonce)).
+HARDHAT_FIRST_CONTRACTS = (
+    "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+    "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+    "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9",
+)
+
+
+def test_message_passer_knows_the_devnet_l1_contracts_and_gas() -> None:
+    """The passer refuses withdrawals to the L1 portal and token, and gas limits no L1 block can
+    pay: the genesis writes what it compares against into its slots 2-4, and leaves the slots
+    the L1 proof reads (0: records, 1: nonce) empty."""
+    from eth_utils import to_checksum_address
+
+    from genesis.artifacts import load_artifact
+    from genesis.l1_addresses import DEVNET_L1_DEPLOY_ORDER, devnet_l1_addresses
+    from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
+
+    book = devnet_l1_addresses()
+    assert tuple(to_checksum_address(book[name]) for name in DEVNET_L1_DEPLOY_ORDER) == HARDHAT_FIRST_CONTRACTS
+    artifact = load_artifact("L2ToL1MessagePasser")
+    slots = {entry["label"]: int(entry["slot"]) for entry in artifact.storage_layout["storage"]}
+    assert slots == {"sentMessages": 0, "msgNonce": 1, "l1Portal": 2, "l1HkdToken": 3, "maxGasLimit": 4}
+    passer = GenesisConfig.load().alloc[L2_TO_L1_MESSAGE_PASSER]
+    assert passer.code == artifact.deployed_bytecode
+    # 30M-gas L1 block, 300,000 reserved for the finalization itself, 63/64 passed to the call.
+    assert dict(passer.storage) == {
+        2: int(HARDHAT_FIRST_CONTRACTS[3], 16),
+        3: int(HARDHAT_FIRST_CONTRACTS[0], 16),
+        4: (30_000_000 - 300_000) * 63 // 64,
+    }
+    assert passer.balance == 0

@@ -27,7 +27,6 @@ against the literal recorded here.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -44,7 +43,7 @@ from web3.contract import Contract
 
 from bridge.anvil import AnvilProcess
 from genesis.artifacts import load_artifact
-from genesis.config import GenesisAccount, GenesisConfig
+from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import BASE_FEE_VAULT, L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT
 from node.chain import BlockAttributes, Chain
@@ -134,7 +133,10 @@ def test_storage_layout_puts_sent_messages_at_slot_0() -> None:
     artifact = load_artifact("L2ToL1MessagePasser")
     assert artifact.storage_slot("sentMessages") == SENT_MESSAGES_SLOT == 0
     assert artifact.storage_slot("msgNonce") == 1
-    assert [entry["label"] for entry in artifact.storage_layout["storage"]] == ["sentMessages", "msgNonce"]
+    # What the genesis writes (the L1 portal, token and gas bound) comes after both.
+    assert [entry["label"] for entry in artifact.storage_layout["storage"]] == [
+        "sentMessages", "msgNonce", "l1Portal", "l1HkdToken", "maxGasLimit",
+    ]
 
 
 # ---- the Solidity twins on anvil -------------------------------------------------------------
@@ -154,11 +156,14 @@ def harness(l1: Contracts) -> Contract:
 
 @pytest.fixture(scope="module")
 def passer(l1: Contracts) -> Contract:
-    """The passer's runtime code installed at its predeploy address with empty storage, exactly as
-    the L2 genesis places it (no constructor runs)."""
-    runtime = load_artifact("L2ToL1MessagePasser").deployed_bytecode
+    """The passer's runtime code and genesis storage installed at its predeploy address, exactly as
+    the L2 genesis places them (no constructor runs)."""
+    placed = GenesisConfig.load().alloc[L2_TO_L1_MESSAGE_PASSER]
+    assert placed.code == load_artifact("L2ToL1MessagePasser").deployed_bytecode
     target = to_checksum_address(L2_TO_L1_MESSAGE_PASSER)
-    l1.anvil.rpc("anvil_setCode", [target, "0x" + runtime.hex()])
+    l1.anvil.rpc("anvil_setCode", [target, "0x" + placed.code.hex()])
+    for slot, value in placed.storage.items():
+        l1.anvil.rpc("anvil_setStorageAt", [target, "0x" + slot.to_bytes(32, "big").hex(), "0x" + value.to_bytes(32, "big").hex()])
     return l1.w3.eth.contract(address=target, abi=list(load_artifact("L2ToL1MessagePasser").abi))
 
 
@@ -192,7 +197,7 @@ def test_solidity_withdrawal_hash_and_storage_key_match(harness: Contract) -> No
 def test_message_passer_records_withdrawals(l1: Contracts, passer: Contract) -> None:
     f = passer.functions
     start = f.messageNonce().call()
-    for offset, (index, value, data) in enumerate([(1, 0, b""), (2, 5 * 10**18, b"\x01\x02"), (1, 1, b"x" * 100)]):
+    for offset, (index, value, data) in enumerate([(1, 0, b""), (2, 5 * 10**18, b"\x01\x02"), (1, 10**12, b"x" * 100)]):
         sender, target = l1.address(index), l1.address(7)
         receipt = l1.ok(index, f.initiateWithdrawal(target, 123_456, data), value=value)
         (event,) = passer.events.MessagePassed().process_receipt(receipt)
@@ -274,10 +279,7 @@ def test_withdrawal_on_the_l2_vm_is_proven_against_its_output_root(l1: Contracts
     """The passer at its predeploy address on Lantau's own VM: a withdrawal is recorded in
     storage, `burn()` destroys the HKD (native supply falls by exactly the amount), and the
     storage proof of the record verifies on L1 under the block's output root."""
-    genesis = GenesisConfig.load()
-    passer_code = load_artifact("L2ToL1MessagePasser").deployed_bytecode
-    config = dataclasses.replace(genesis, alloc={**genesis.alloc, L2_TO_L1_MESSAGE_PASSER: GenesisAccount(code=passer_code)})
-    chain = Chain.open(None, config)
+    chain = Chain.open(None, GenesisConfig.load())
     abi = Web3().eth.contract(abi=list(load_artifact("L2ToL1MessagePasser").abi))
     alice = to_canonical_address(ALICE.address)
     target = address(0xB0B)

@@ -15,9 +15,18 @@ def test_output_root_of_genesis_commits_to_its_parts() -> None:
     chain = Chain.open(None, GenesisConfig.load())
     header = chain.head
     output = output_at_block(chain, header)
-    # The passer either is absent or has empty storage at genesis: its root is the empty trie's.
-    assert output.withdrawal_storage_root == BLANK_ROOT_HASH
-    assert output.output_root == keccak(bytes(32) + header.state_root + BLANK_ROOT_HASH + header.hash)
+    # At genesis the passer holds no withdrawal, only what the genesis told it of L1 (slots 2-4):
+    # its storage root is the trie of exactly those slots, built here with py-trie.
+    from trie import HexaryTrie
+    import rlp
+
+    passer = GenesisConfig.load().alloc[L2_TO_L1_MESSAGE_PASSER]
+    assert sorted(passer.storage) == [2, 3, 4]
+    trie = HexaryTrie({})
+    for slot, value in passer.storage.items():
+        trie[keccak(slot.to_bytes(32, "big"))] = rlp.encode(value)
+    assert output.withdrawal_storage_root == trie.root_hash != BLANK_ROOT_HASH
+    assert output.output_root == keccak(bytes(32) + header.state_root + trie.root_hash + header.hash)
 
 
 def test_passer_storage_root_is_read_from_state() -> None:

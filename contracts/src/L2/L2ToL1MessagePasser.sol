@@ -6,13 +6,26 @@ pragma solidity 0.8.28;
 ///         the OP Stack's. `initiateWithdrawal` records the hash of the withdrawal in
 ///         `sentMessages`; the L1 portal later proves that record with a Merkle proof of this
 ///         contract's storage against an output root, and releases the HKD on L1.
-/// @dev    Predeploy-safe: no constructor, no immutables; storage starts empty (nonce 0).
+/// @dev    Predeploy-safe: no constructor, no immutables. The genesis writes what the passer
+///         must know of L1 into slots 2-4 (`genesis.predeploys.passer_predeploy_storage`, from
+///         the L1 address book); the rest of storage starts empty (nonce 0).
 ///
-///         Storage layout (the L1 proof depends on it; a test asserts it from the compiler's
-///         storage layout):
+///         Storage layout (the L1 proof depends on slots 0 and 1; a test asserts it from the
+///         compiler's storage layout):
 ///           slot 0  sentMessages     mapping(bytes32 => bool): the record of withdrawal `h` is
 ///                                    at keccak256(abi.encode(h, uint256(0))) and holds 1
 ///           slot 1  msgNonce         uint240, the number of withdrawals initiated so far
+///           slot 2  l1Portal         the LantauPortal on L1 (set by the genesis)
+///           slot 3  l1HkdToken       the HKDStablecoin on L1 (set by the genesis)
+///           slot 4  maxGasLimit      the largest withdrawal gas limit an L1 block can pay for
+///                                    (set by the genesis from the L1 block gas limit)
+///
+///         A withdrawal the L1 portal would refuse forever is refused here, before its HKD is
+///         burned, with the portal's own error names (the portal keeps its checks as a second
+///         guard): an amount that is not a whole number of L1 units (`AmountNotRepresentable`), a
+///         target that is the portal, the HKD token or address 0 (`BadTarget`), and a gas limit
+///         that no L1 block can pay for (`WithdrawalGasLimitTooHigh`). A passer whose genesis did
+///         not set `maxGasLimit` refuses every withdrawal rather than accept unpayable ones.
 ///
 ///         withdrawalHash = keccak256(abi.encode(nonce, sender, target, value, gasLimit, data)),
 ///         OP's `Hashing.hashWithdrawal`, where `nonce` is the versioned `messageNonce()`.
@@ -30,11 +43,40 @@ contract L2ToL1MessagePasser {
     /// @notice Gas limit on L1 of a withdrawal made by a bare transfer to this contract.
     uint256 public constant RECEIVE_DEFAULT_GAS_LIMIT = 100_000;
 
+    /// @notice L2 wei per L1 HKD unit: the L1 token has 6 decimals, L2 native HKD 18 (the
+    ///         portal's `DECIMAL_SCALE`). Only whole multiples can be paid out on L1.
+    uint256 public constant DECIMAL_SCALE = 1e12;
+
+    /// @notice L1 gas reserved per byte of a withdrawal's `data`: an L1 transaction carries it
+    ///         as calldata, at most 40 gas a byte (EIP-7623's floor price).
+    uint256 public constant L1_GAS_PER_DATA_BYTE = 40;
+
     /// @notice Withdrawal hashes initiated on this chain (slot 0).
     mapping(bytes32 withdrawalHash => bool sent) public sentMessages;
 
     /// @dev Unversioned count of withdrawals initiated so far (slot 1).
     uint240 internal msgNonce;
+
+    /// @notice The L1 portal that pays withdrawals out (slot 2): never a withdrawal's target.
+    address public l1Portal;
+
+    /// @notice The HKD token on L1 (slot 3): never a withdrawal's target, since a call from the
+    ///         portal to it could move the HKD that backs the L2.
+    address public l1HkdToken;
+
+    /// @notice The largest `gasLimit + data.length * L1_GAS_PER_DATA_BYTE` a withdrawal may ask
+    ///         for (slot 4): what is left of an L1 block's gas once the portal's finalization
+    ///         has reserved its own work and the 1/64 that EIP-150 withholds from a call.
+    uint256 public maxGasLimit;
+
+    /// @notice An amount that is not a whole number of L1 units (10**12 wei): the L1 token
+    ///         cannot carry it. Same error as the portal's.
+    error AmountNotRepresentable(uint256 amount);
+    /// @notice The target is the L1 portal, the L1 HKD token or address 0. Same as the portal's.
+    error BadTarget();
+    /// @notice No L1 block can pay for this withdrawal's call: `gasLimit` with its data's share
+    ///         may be at most `maximum`.
+    error WithdrawalGasLimitTooHigh(uint256 gasLimit, uint256 maximum);
 
     /// @notice A withdrawal was initiated; `withdrawalHash` is what the L1 portal proves.
     event MessagePassed(
@@ -86,7 +128,20 @@ contract L2ToL1MessagePasser {
         return keccak256(abi.encode(nonce, sender, target, value, gasLimit, data));
     }
 
+    /// @notice Reverts with the reason the L1 portal would never pay this withdrawal, if any.
+    function checkWithdrawal(address target, uint256 value, uint256 gasLimit, uint256 dataLength) public view {
+        if (value % DECIMAL_SCALE != 0) revert AmountNotRepresentable(value);
+        if (target == address(0) || target == l1Portal || target == l1HkdToken) revert BadTarget();
+        uint256 maximum = maxGasLimit;
+        // Checked without overflow: gasLimit and dataLength come from calldata and can be huge.
+        uint256 dataGas = dataLength * L1_GAS_PER_DATA_BYTE;
+        if (dataGas > maximum || gasLimit > maximum - dataGas) {
+            revert WithdrawalGasLimitTooHigh(gasLimit, dataGas > maximum ? 0 : maximum - dataGas);
+        }
+    }
+
     function _initiateWithdrawal(address target, uint256 gasLimit, bytes memory data) internal {
+        checkWithdrawal(target, msg.value, gasLimit, data.length);
         uint256 nonce = messageNonce();
         bytes32 withdrawalHash = hashWithdrawal(nonce, msg.sender, target, msg.value, gasLimit, data);
         sentMessages[withdrawalHash] = true;
