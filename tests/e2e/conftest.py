@@ -8,6 +8,10 @@ import pytest
 from tests.e2e.processes import LantauNodeProcess
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fuzz: the JSON-RPC fuzz target (bounded in CI; scripts/rpc_fuzz.py runs it long)")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.fspath):
