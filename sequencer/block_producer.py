@@ -132,12 +132,15 @@ class BlockProducer:
         block_time_s = self.config.block_time_s
         next_tick = time.monotonic()
         while not self._stopping.is_set():
-            # The head's second may not have passed yet (two ticks within one wall-clock
-            # second): wait for it rather than stamp ahead or lose the slot.
+            # Timestamps are whole seconds. The next one may not have come yet: within this
+            # slot, wait for it; beyond it (a block time under a second, or a head already
+            # ahead of the clock), this slot has no block.
             ahead_s = self.node.chain.head.timestamp + 1 - time.time()
             if 0 < ahead_s <= block_time_s:
                 await asyncio.sleep(ahead_s)
-            if self.config.empty_blocks or len(self.node.txpool):
+            if ahead_s > block_time_s:
+                pass
+            elif self.config.empty_blocks or len(self.node.txpool):
                 try:
                     await self.produce_block(on_the_clock=True)
                 except TemporaryError as exc:
