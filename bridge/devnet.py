@@ -92,6 +92,7 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
     anvil = AnvilProcess(AnvilOptions(block_time_s=None, slots_in_an_epoch=slots_in_an_epoch)).start()
     try:
         w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 30}))
+        l1_time = int(w3.eth.get_block("latest")["timestamp"])
         accounts = dev_accounts()
         deployment = deploy_l1_contracts(
             w3,
@@ -99,7 +100,7 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
             batcher=accounts[1].address,
             batch_inbox=BATCH_INBOX,
             mint_to=[a.address for a in accounts],
-            oracle=devnet_oracle_config(genesis),
+            oracle=devnet_oracle_config(genesis, l1_time),
         )
         check_genesis_knows_l1(genesis, deployment)
         backing = genesis_backing_units(genesis)
@@ -119,14 +120,27 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
         raise
 
 
-def devnet_oracle_config(genesis: GenesisConfig) -> OracleConfig:
+def l2_start_timestamp(genesis: GenesisConfig, l1_time: int) -> int:
+    """The least L2 time from which L2 block `n` is stamped at least `n` seconds later, for an L2
+    chain whose L1 contracts are deployed after an L1 block stamped `l1_time`.
+
+    The devnet's genesis is a fixed file stamped 0, and its first block after genesis jumps to the
+    wall clock; timing the oracle from 0 made `L2BlockInFuture` never fire. But consensus fixes
+    that an L2 block is stamped no earlier than its L1 origin, and the chain's first L1 origin is
+    no earlier than the deployment, so block `n >= 1` is stamped at least `l1_time + n - 1`.
+    """
+    return max(genesis.timestamp, l1_time - 1)
+
+
+def devnet_oracle_config(genesis: GenesisConfig, l1_time: int) -> OracleConfig:
     """The devnet's `OutputOracle`: `OracleConfig`'s defaults (an output every 10 L2 blocks from
-    genesis, 0.01 ETH bond, final after 12 s), timed from this genesis, with the proposer dev
-    account #2 and the challenger #3 named explicitly."""
+    genesis, 0.01 ETH bond, final after 12 s), timed from this genesis as it starts on an L1
+    whose head is stamped `l1_time` (`l2_start_timestamp`), with the proposer dev account #2 and
+    the challenger #3 named explicitly."""
     accounts = dev_accounts()
     return OracleConfig(
         starting_block_number=0,
-        starting_timestamp=genesis.timestamp,
+        starting_timestamp=l2_start_timestamp(genesis, l1_time),
         proposer=accounts[DEVNET_PROPOSER_INDEX].address,
         challenger=accounts[DEVNET_CHALLENGER_INDEX].address,
     )
