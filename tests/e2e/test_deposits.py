@@ -10,15 +10,18 @@ from typing import Iterator
 import pytest
 from eth_utils import to_checksum_address
 from web3 import Web3
+from web3.exceptions import BlockNotFound
 
 from bridge.anvil import AnvilProcess
-from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt
+from bridge.deposit_client import deposit_hkd, deposit_info_from_receipt, wait_for_l2_receipt
 from bridge.devnet import L1Devnet, save_rollup_config, start_l1_devnet
 from genesis.artifacts import load_artifact
 from genesis.config import DEVNET_GENESIS_PATH, GenesisConfig
 from genesis.dev_accounts import dev_accounts
+from tests.e2e.test_verifier import sequencer_safe_at, verifier_reaches, wait_until
 
 ALICE, BOB, CAROL = dev_accounts()[0], dev_accounts()[1], dev_accounts()[2]
+BATCHER = dev_accounts()[1]
 SCALE = 10**12
 
 
@@ -31,10 +34,29 @@ def l1() -> Iterator[L1Devnet]:
         devnet.stop()
 
 
-def start_node(node_factory, l1: L1Devnet, data_dir: Path, block_time_s: float = 0.25):
+def l1_args(l1: L1Devnet, data_dir: Path) -> tuple[str, ...]:
     rollup_path = save_rollup_config(l1.deployment, DEVNET_GENESIS_PATH, data_dir.parent)
-    return node_factory(data_dir=data_dir, block_time_s=block_time_s,
-                        extra_args=("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
+    return ("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path))
+
+
+def start_node(node_factory, l1: L1Devnet, data_dir: Path, block_time_s: float = 0.25, *more_args: str):
+    return node_factory(data_dir=data_dir, block_time_s=block_time_s, extra_args=(*l1_args(l1, data_dir), *more_args))
+
+
+def canonical_hash(l2: Web3, number: int) -> bytes | None:
+    """The L2 block hash at `number`, or None while the node is rebuilding that height."""
+    try:
+        return l2.eth.get_block(number)["hash"]
+    except BlockNotFound:
+        return None
+
+
+def keep_producing_past(node, l2: Web3, anvil: AnvilProcess, height: int, what: str) -> None:
+    """L1 mines a block a second from now on; wait until the L2 head is past `height`, the node
+    alive throughout (a replaced unsafe chain used to kill it once the new one overtook)."""
+    anvil.rpc("evm_setIntervalMining", [1])
+    wait_until(lambda: node.process.poll() is None and l2.eth.block_number > height, 120, what)
+    assert node.process.poll() is None, node.output[-3000:]
 
 
 def mine_l1(anvil: AnvilProcess, blocks: int = 1) -> None:
@@ -121,7 +143,7 @@ def test_restart_mints_every_deposit_exactly_once(node_factory, l1: L1Devnet, tm
 
 
 def test_l1_reorg_drops_the_deposit_and_rebuilds_l2(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
-    node = start_node(node_factory, l1, tmp_path / "l2")
+    node = start_node(node_factory, l1, tmp_path / "l2", 0.25, "--batcher-key", BATCHER.private_key)
     l1_w3, l2_w3 = Web3(Web3.HTTPProvider(l1.anvil.rpc_url)), Web3(Web3.HTTPProvider(node.rpc_url))
     carol_before = l2_w3.eth.get_balance(CAROL.address)
     snapshot = l1.anvil.rpc("evm_snapshot")
@@ -131,18 +153,53 @@ def test_l1_reorg_drops_the_deposit_and_rebuilds_l2(node_factory, l1: L1Devnet, 
     assert l2_w3.eth.get_balance(CAROL.address) == carol_before + 7_000_000 * SCALE
     dropped_block = receipt["blockHash"]
 
+    old_height = l2_w3.eth.block_number
     l1.anvil.rpc("evm_revert", [snapshot])  # the approve + deposit blocks are gone
     mine_l1(l1.anvil, 4)  # a longer L1 chain without them
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            canonical = l2_w3.eth.get_block(receipt["blockNumber"])["hash"]
-        except Exception:
-            canonical = None
-        if canonical is not None and canonical != dropped_block and l2_w3.eth.get_balance(CAROL.address) == carol_before:
-            break
-        time.sleep(0.25)
+    wait_until(lambda: canonical_hash(l2_w3, receipt["blockNumber"]) not in (None, dropped_block), 60, "the L2 rebuild")
     assert l2_w3.eth.get_balance(CAROL.address) == carol_before
-    assert l2_w3.eth.get_block(receipt["blockNumber"])["hash"] != dropped_block
     with pytest.raises(Exception):
         l2_w3.eth.get_transaction_receipt(info.l2_tx_hash)
+
+    # The rebuilt chain overtakes the old height by a good margin, the node alive throughout.
+    target = old_height + 30
+    keep_producing_past(node, l2_w3, l1.anvil, target, f"L2 block {target} after the reorg")
+    assert l2_w3.eth.get_balance(CAROL.address) == carol_before
+    sequencer_safe_at(node, l2_w3, target, 180)
+    # A verifier deriving from L1 alone (the reorged-out batches and deposit never existed for it).
+    _, v2 = verifier_reaches(node_factory, l1_args(l1, tmp_path / "verifier"), l2_w3, tmp_path / "verifier", target, 240)
+    assert v2.eth.get_balance(CAROL.address, target) == carol_before
+
+
+def test_a_deposit_reorged_out_and_included_again_mints_once(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    """The same L1 transactions, re-included in a later L1 block after a reorg, make a new
+    deposit (its source hash names the new L1 block); the dropped one is gone: one mint."""
+    node = start_node(node_factory, l1, tmp_path / "l2")
+    l1_w3, l2_w3 = Web3(Web3.HTTPProvider(l1.anvil.rpc_url)), Web3(Web3.HTTPProvider(node.rpc_url))
+    hkd = l1.deployment.contract(l1_w3, "HKDStablecoin")
+    portal_before = hkd.functions.balanceOf(l1.deployment.lantau_portal).call()
+    carol_before = l2_w3.eth.get_balance(CAROL.address)
+    snapshot = l1.anvil.rpc("evm_snapshot")
+    first = deposit_hkd(l1_w3, l1.deployment, ALICE.private_key, to=CAROL.address, amount_units=7_000_000)
+    approve_hash = l1_w3.eth.get_block(first.l1_block_number - 1)["transactions"][0]  # automine: one tx a block
+    raw_txs = [l1.anvil.rpc("eth_getRawTransactionByHash", [h]) for h in ("0x" + bytes(approve_hash).hex(), "0x" + first.l1_tx_hash.hex())]
+    mine_l1(l1.anvil)
+    wait_for_l2_receipt(l2_w3, first.l2_tx_hash, timeout_s=60)
+    assert l2_w3.eth.get_balance(CAROL.address) == carol_before + 7_000_000 * SCALE
+    old_height = l2_w3.eth.block_number
+
+    l1.anvil.rpc("evm_revert", [snapshot])
+    mine_l1(l1.anvil)  # an empty block where the approve was: the same transactions land later
+    for raw in raw_txs:
+        l1.anvil.rpc("eth_sendRawTransaction", [raw])
+    again = deposit_info_from_receipt(l1_w3.eth.wait_for_transaction_receipt(first.l1_tx_hash, timeout=30))
+    assert again.l1_block_number == first.l1_block_number + 1 and again.l2_tx_hash != first.l2_tx_hash
+    mine_l1(l1.anvil, 3)
+    receipt = wait_for_l2_receipt(l2_w3, again.l2_tx_hash, timeout_s=60)
+    assert receipt["status"] == 1
+    keep_producing_past(node, l2_w3, l1.anvil, old_height + 20, "L2 blocks past the old height")
+
+    assert l2_w3.eth.get_balance(CAROL.address) == carol_before + 7_000_000 * SCALE  # once, not twice
+    assert hkd.functions.balanceOf(l1.deployment.lantau_portal).call() == portal_before + 7_000_000
+    with pytest.raises(Exception):
+        l2_w3.eth.get_transaction_receipt(first.l2_tx_hash)

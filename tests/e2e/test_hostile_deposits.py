@@ -24,7 +24,7 @@ from bridge.devnet import L1Devnet, start_l1_devnet
 from bridge.l1_contracts import _Transactor, decode_revert
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
-from tests.e2e.test_verifier import rpc, wait_until, write_rollup
+from tests.e2e.test_verifier import sequencer_safe_at, verifier_reaches, wait_until, write_rollup
 
 ACCOUNTS = dev_accounts()
 ATTACKER, BATCHER, CAROL = ACCOUNTS[5], ACCOUNTS[1], ACCOUNTS[2]
@@ -119,16 +119,10 @@ def test_hostile_deposits_neither_stop_the_sequencer_nor_a_verifier(node_factory
     # The sequencer goes on well past the hostile blocks, and its own derivation agrees.
     target = last_block + 20
     wait_until(lambda: l2.eth.block_number >= target, 90, f"sequencer block {target}")
-    wait_until(lambda: rpc(l2, "lantau_syncStatus")["safe_l2"]["number"] >= target, 180, f"sequencer safe head {target}")
-    assert "derived block differs" not in sequencer.output
+    sequencer_safe_at(sequencer, l2, target, 180)
 
     # A verifier from L1 alone derives past the hostile L1 blocks to the same hashes.
-    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1, extra_args=("--role", "verifier", *l1_args))
-    v2 = Web3(Web3.HTTPProvider(verifier.rpc_url))
-    wait_until(lambda: rpc(v2, "lantau_syncStatus")["safe_l2"]["number"] >= target, 240, f"verifier safe head {target}")
-    for number in range(1, target + 1):
-        ours, theirs = l2.eth.get_block(number), v2.eth.get_block(number)
-        assert (theirs["hash"], theirs["stateRoot"]) == (ours["hash"], ours["stateRoot"]), f"block {number} differs"
+    verifier, v2 = verifier_reaches(node_factory, l1_args, l2, tmp_path / "verifier", target, 240)
     for shape, l2_tx_hash in sent:
         assert v2.eth.get_transaction_receipt(l2_tx_hash)["status"] == 0, shape.name
     assert sequencer.process.poll() is None and verifier.process.poll() is None

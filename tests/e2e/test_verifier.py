@@ -55,6 +55,24 @@ def wait_until(predicate, timeout_s: float, what: str) -> None:
         time.sleep(0.5)
 
 
+def sequencer_safe_at(sequencer, l2: Web3, target: int, timeout_s: float) -> None:
+    """The sequencer's own derivation from L1 confirmed its blocks up to `target`, replacing none."""
+    wait_until(lambda: rpc(l2, "lantau_syncStatus")["safe_l2"]["number"] >= target, timeout_s, f"sequencer safe head {target}")
+    assert "derived block differs" not in sequencer.output
+
+
+def verifier_reaches(node_factory, l1_args: tuple[str, ...], l2: Web3, data_dir: Path, target: int, timeout_s: float):
+    """Start a verifier that derives from L1 alone; once its safe head is at `target`, every
+    block 1..target has the sequencer's hash and state root. Returns (process, Web3)."""
+    verifier = node_factory(data_dir=data_dir, block_time_s=1, extra_args=("--role", "verifier", *l1_args))
+    v2 = Web3(Web3.HTTPProvider(verifier.rpc_url))
+    wait_until(lambda: rpc(v2, "lantau_syncStatus")["safe_l2"]["number"] >= target, timeout_s, f"verifier safe head {target}")
+    for number in range(1, target + 1):
+        ours, theirs = l2.eth.get_block(number), v2.eth.get_block(number)
+        assert (theirs["hash"], theirs["stateRoot"]) == (ours["hash"], ours["stateRoot"]), f"block {number} differs"
+    return verifier, v2
+
+
 def random_workload(l2: Web3, rng: random.Random, nonces: dict[str, int], count: int, probe: str | None = None) -> None:
     """Transfers, and calls of the Probe contract at `probe` (storage writes, events, reverts)."""
     for _ in range(count):
@@ -153,14 +171,8 @@ def test_blobs_and_a_sequencer_killed_mid_channel(node_factory, l1: L1Devnet, tm
     l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url))
     random_workload(l2, rng, {}, 10)
     target = l2.eth.block_number
-    wait_until(lambda: rpc(l2, "lantau_syncStatus")["safe_l2"]["number"] >= target, 180, f"sequencer safe head {target}")
-    assert "derived block differs" not in sequencer.output
-
-    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1, extra_args=("--role", "verifier", *l1_args))
-    v2 = Web3(Web3.HTTPProvider(verifier.rpc_url))
-    wait_until(lambda: rpc(v2, "lantau_syncStatus")["safe_l2"]["number"] >= target, 180, f"verifier safe head {target}")
-    for number in range(1, target + 1):
-        assert v2.eth.get_block(number)["hash"] == l2.eth.get_block(number)["hash"], f"block {number} differs"
+    sequencer_safe_at(sequencer, l2, target, 180)
+    verifier_reaches(node_factory, l1_args, l2, tmp_path / "verifier", target, 180)
     l1_w3 = Web3(Web3.HTTPProvider(l1.anvil.rpc_url))
     blob_txs = [tx for number in range(l1_w3.eth.block_number + 1)
                 for tx in l1_w3.eth.get_block(number, full_transactions=True)["transactions"] if tx.get("type") == 3]
