@@ -171,6 +171,13 @@ class PasserBounds:
 def passer_bounds(l2_w3: Web3) -> PasserBounds:
     """The L1 portal, HKD token and gas bound the L2's passer checks withdrawals against."""
     passer = l2_w3.eth.contract(address=MESSAGE_PASSER, abi=list(load_artifact("L2ToL1MessagePasser").abi)).functions
+    try:
+        passer.maxGasLimit().call()
+    except ContractLogicError as exc:
+        raise WithdrawalError(
+            "the L2's message passer does not say which withdrawals L1 pays (a passer from before issue 9): refusing"
+            " to withdraw through it, since it would burn HKD that L1 may never release"
+        ) from exc
     return PasserBounds(to_checksum_address(passer.l1Portal().call()), to_checksum_address(passer.l1HkdToken().call()),
                         int(passer.maxGasLimit().call()))
 

@@ -25,7 +25,7 @@ from web3.exceptions import ContractCustomError
 
 from bridge.devnet import GenesisL1Mismatch, check_genesis_knows_l1
 from bridge.l1_contracts import L1Deployment
-from bridge.withdrawal import MESSAGE_PASSER, WithdrawalError, check_withdrawal
+from bridge.withdrawal import MESSAGE_PASSER, PasserBounds, WithdrawalError, check_withdrawal, passer_bounds
 from genesis.artifacts import load_artifact
 from genesis.config import GenesisAccount, GenesisConfig
 from genesis.dev_accounts import dev_accounts
@@ -189,3 +189,19 @@ def test_a_devnet_deployment_lands_where_the_genesis_expects(
     with pytest.raises(GenesisL1Mismatch, match="l1HkdToken"):
         check_genesis_knows_l1(other_token, deployment)
     assert to_canonical_address(PORTAL) == devnet_l1_addresses()["LantauPortal"]
+
+
+def test_the_sdk_reads_the_bounds_from_the_l2_passer(l2: tuple[Chain, Web3]) -> None:
+    assert passer_bounds(l2[1]) == PasserBounds(PORTAL, HKD, MAX_GAS)
+
+
+def test_the_sdk_refuses_a_passer_that_cannot_say_what_l1_pays() -> None:
+    """A passer from before these checks takes anything: the SDK will not withdraw through it."""
+    old_passer = bytes.fromhex("60006000fd")  # PUSH1 0 PUSH1 0 REVERT: answers nothing, as the old code to l1Portal()
+    genesis = GenesisConfig.load().with_accounts({L2_TO_L1_MESSAGE_PASSER: GenesisAccount(code=old_passer)})
+    server = L2RpcServer(Chain.open(None, genesis)).start()
+    try:
+        with pytest.raises(WithdrawalError, match="before issue 9"):
+            passer_bounds(Web3(Web3.HTTPProvider(server.url)))
+    finally:
+        server.stop()
