@@ -240,6 +240,29 @@ def hkd_to_zero_address(l1: L1) -> tuple[ContractFunction, str, tuple[Any, ...]]
     return l1.portal.functions.depositHKD("0x" + "00" * 20, HKD_UNIT, L2_GAS, b""), "BadTarget", ()
 
 
+def creation_below_intrinsic_gas(l1: L1) -> tuple[ContractFunction, str, tuple[Any, ...]]:
+    # The issue's chain halt: a creation with 21,000 gas. On L2 it needs 21,000 + 32,000
+    # (EIP-2) + 16 * 10 bytes + 2 * 1 word of init code (EIP-3860) = 53,162.
+    call = l1.portal.functions.depositTransaction("0x" + "00" * 20, 0, 53_161, True, b"\x60" * 10)
+    return call, "GasLimitTooLow", (53_161, 53_162)
+
+
+def creation_at_21000_gas(l1: L1) -> tuple[ContractFunction, str, tuple[Any, ...]]:
+    call = l1.portal.functions.depositTransaction("0x" + "00" * 20, 0, 21_000, True, b"")
+    return call, "GasLimitTooLow", (21_000, 53_000)
+
+
+def init_code_too_large(l1: L1) -> tuple[ContractFunction, str, tuple[Any, ...]]:
+    call = l1.portal.functions.depositTransaction("0x" + "00" * 20, 0, 5_000_000, True, b"\x00" * 49_153)
+    return call, "InitCodeTooLarge", (49_153, 49_152)
+
+
+def call_data_gas_too_low(l1: L1) -> tuple[ContractFunction, str, tuple[Any, ...]]:
+    # Zero bytes are charged 16 too (L2 charges 4): conservative, never below the L2's cost.
+    call = l1.portal.functions.depositTransaction(l1.address(RECIPIENT), 0, 21_000 + 16 * 100 - 1, False, bytes(100))
+    return call, "GasLimitTooLow", (22_599, 22_600)
+
+
 def creation_with_target(l1: L1) -> tuple[ContractFunction, str, tuple[Any, ...]]:
     call = l1.portal.functions.depositTransaction(l1.address(RECIPIENT), 0, L2_GAS, True, b"\x00")
     return call, "BadTarget", ()
@@ -258,20 +281,36 @@ def creation_with_target(l1: L1) -> tuple[ContractFunction, str, tuple[Any, ...]
         zero_amount,
         hkd_to_zero_address,
         creation_with_target,
+        creation_below_intrinsic_gas,
+        creation_at_21000_gas,
+        init_code_too_large,
+        call_data_gas_too_low,
     ],
     ids=lambda case: case.__name__,
 )
 def test_refused_deposit_names_its_cause_and_moves_nothing(l1: L1, case: Case) -> None:
     call, error, args = case(l1)
     depositor = l1.address(DEPOSITOR)
-    before = (l1.hkd_balance(depositor), l1.hkd_balance(l1.portal.address), l1.portal.functions.totalDeposited().call())
+
+    def state() -> tuple[Any, ...]:
+        return (l1.hkd_balance(depositor), l1.hkd_balance(l1.portal.address), l1.portal.functions.totalDeposited().call(),
+                l1.portal.functions.depositBudget().call())
+
+    before = state()
 
     revert = l1.revert_of(DEPOSITOR, call)
     assert (revert.name, revert.args) == (error, args)
     l1.expect_failed_tx(DEPOSITOR, call)  # mined anyway: status 0, no logs at all
 
-    after = (l1.hkd_balance(depositor), l1.hkd_balance(l1.portal.address), l1.portal.functions.totalDeposited().call())
-    assert after == before
+    assert state() == before
+
+
+def test_a_creation_at_exactly_its_l2_intrinsic_gas_is_accepted(l1: L1) -> None:
+    init_code = b"\x60" * 49_152  # the EIP-3860 maximum: 1,536 words
+    minimum = 21_000 + 32_000 + 16 * 49_152 + 2 * 1_536
+    receipt = l1.ok(DEPOSITOR, l1.portal.functions.depositTransaction("0x" + "00" * 20, 0, minimum, True, init_code))
+    (deposit,) = deposits_in(l1, receipt)
+    assert (deposit.is_creation, deposit.gas_limit, deposit.data) == (True, 842_504, init_code)
 
 
 def test_deposit_gas_is_budgeted_per_l1_block(l1: L1) -> None:

@@ -59,6 +59,12 @@ contract LantauPortal {
     address public constant DEFAULT_L2_SENDER = 0x000000000000000000000000000000000000dEaD;
     /// @notice Gas kept for the portal's own work around a withdrawal's call (OP's `SafeCall`).
     uint256 public constant CALL_GAS_BUFFER = 40_000;
+    /// @notice Intrinsic gas a creation pays on L2 on top of a call's (EIP-2: 53,000 - 21,000).
+    uint64 public constant CREATION_GAS = 32_000;
+    /// @notice Intrinsic gas per 32-byte word of init code (EIP-3860).
+    uint64 public constant INITCODE_WORD_GAS = 2;
+    /// @notice Largest init code the L2 executes (EIP-3860: 2 * 24,576 bytes).
+    uint256 public constant MAX_INITCODE_SIZE = 49_152;
 
     HKDStablecoin public immutable hkd;
     SystemConfig public immutable systemConfig;
@@ -117,8 +123,11 @@ contract LantauPortal {
     /// @notice `withdrawalHash` paid out; `success` is the result of its call (true without one).
     event WithdrawalFinalized(bytes32 indexed withdrawalHash, bool success);
 
-    /// @notice The deposit's L2 gas limit is below what its data costs: `minimum` = 16/byte + base.
+    /// @notice The deposit's L2 gas limit is below its L2 intrinsic gas: `minimum` = base (21,000)
+    ///         + 16/byte of data, + 32,000 + 2 per 32-byte word of init code for a creation.
     error GasLimitTooLow(uint64 given, uint64 minimum);
+    /// @notice A creation's init code is longer than the L2 executes (EIP-3860).
+    error InitCodeTooLarge(uint256 size, uint256 max);
     /// @notice The deposit's L2 gas limit is above what any L1 block's deposits may buy.
     error GasLimitTooHigh(uint64 given, uint64 maximum);
     /// @notice Deposits in this L1 block already bought most of the budget; retry next block.
@@ -209,7 +218,7 @@ contract LantauPortal {
     {
         _checkDepositor();
         if (isCreation ? to != address(0) : to == address(0)) revert BadTarget();
-        _deposits = _meterDepositGas(gasLimit, data.length);
+        _deposits = _meterDepositGas(gasLimit, data.length, isCreation);
         _emitDeposit(to, 0, value, gasLimit, isCreation, data);
     }
 
@@ -217,7 +226,7 @@ contract LantauPortal {
         _checkDepositor();
         if (amount == 0) revert ZeroAmount();
         if (to == address(0)) revert BadTarget();
-        DepositState memory state = _meterDepositGas(gasLimit, data.length);
+        DepositState memory state = _meterDepositGas(gasLimit, data.length, false);
         state.totalDeposited = SafeCast.toUint120(state.totalDeposited + amount);
         _deposits = state;
         IERC20(address(hkd)).safeTransferFrom(msg.sender, address(this), amount);
@@ -232,11 +241,21 @@ contract LantauPortal {
     }
 
     /// @dev Checks the data size and gas limit, and returns the deposit state with this deposit's
-    ///      gas counted against its L1 block's budget; the caller stores it.
-    function _meterDepositGas(uint64 gasLimit, uint256 dataLength) private view returns (DepositState memory state) {
+    ///      gas counted against its L1 block's budget; the caller stores it. The L2 turns a
+    ///      deposit that fails its intrinsic checks into a failed (status 0) transaction; these
+    ///      checks, the L2's own (EIP-2 creation gas, EIP-3860 init code size and word gas, and
+    ///      calldata at a conservative 16 gas per byte, zero bytes included), refuse it here first,
+    ///      where it costs the sender nothing but the reverted L1 transaction.
+    function _meterDepositGas(uint64 gasLimit, uint256 dataLength, bool isCreation)
+        private
+        view
+        returns (DepositState memory state)
+    {
         SystemConfig.DepositLimits memory limits = systemConfig.depositLimits();
         if (dataLength > limits.maxDepositDataSize) revert DataTooLarge(dataLength, limits.maxDepositDataSize);
+        if (isCreation && dataLength > MAX_INITCODE_SIZE) revert InitCodeTooLarge(dataLength, MAX_INITCODE_SIZE);
         uint64 minimum = uint64(dataLength) * DEPOSIT_DATA_GAS_PER_BYTE + limits.minDepositGas;
+        if (isCreation) minimum += CREATION_GAS + INITCODE_WORD_GAS * uint64((dataLength + 31) / 32);
         if (gasLimit < minimum) revert GasLimitTooLow(gasLimit, minimum);
         if (gasLimit > limits.maxResourceLimit) revert GasLimitTooHigh(gasLimit, limits.maxResourceLimit);
 
