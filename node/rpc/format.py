@@ -15,7 +15,7 @@ from eth._utils.address import generate_contract_address
 from eth.abc import BlockHeaderAPI, LogAPI, ReceiptAPI, SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS
 
-from node.deposit_tx import is_deposit
+from node.deposit_tx import DEPOSIT_RECEIPT_VERSION, is_deposit
 from node.vm import LantauVM
 
 LEGACY_TX_TYPE = 0
@@ -175,12 +175,18 @@ def format_transaction(
         "input": data(tx.data),
     }
     if is_deposit(tx):
+        # op-geth's shape: v, r, s of 0 (ethers and viem build a signature from every
+        # transaction of a block and refuse one without `r`), no yParity, no chainId;
+        # `isSystemTx` only when true; the nonce used and the receipt version from the receipt.
+        result["gasPrice"] = "0x0"
+        result["v"] = result["r"] = result["s"] = "0x0"
         result["sourceHash"] = data(tx.source_hash)  # type: ignore[attr-defined]
         result["mint"] = quantity(tx.mint)  # type: ignore[attr-defined]
-        result["isSystemTx"] = bool(tx.is_system_tx)  # type: ignore[attr-defined]
-        result["gasPrice"] = "0x0"
+        if tx.is_system_tx:  # type: ignore[attr-defined]
+            result["isSystemTx"] = True
         if deposit_nonce is not None:
             result["nonce"] = quantity(deposit_nonce)
+            result["depositReceiptVersion"] = quantity(DEPOSIT_RECEIPT_VERSION)
         return result
     if type_id in _DYNAMIC_FEE_TYPES:
         result["maxFeePerGas"] = quantity(tx.max_fee_per_gas)
@@ -278,7 +284,7 @@ def format_block_receipts(
         if nonce_used is not None:
             inner = getattr(receipt, "_inner", receipt)
             result["depositNonce"] = quantity(nonce_used)
-            result["depositReceiptVersion"] = quantity(getattr(inner, "deposit_receipt_version", 1))
+            result["depositReceiptVersion"] = quantity(getattr(inner, "deposit_receipt_version", DEPOSIT_RECEIPT_VERSION))
         results.append(result)
         previous_cumulative = receipt.gas_used
     return results

@@ -528,9 +528,11 @@ async def test_deposit_transaction_and_receipt_shape(node: Node) -> None:
     tx_hash = "0x" + deposit.hash.hex()
     tx = await node.call("eth_getTransactionByHash", tx_hash)
     assert tx["type"] == "0x7e" and tx["sourceHash"] == "0x" + source_hash.hex()
-    assert tx["mint"] == hex(5 * 10**18) and tx["isSystemTx"] is False and tx["gasPrice"] == "0x0"
+    assert tx["mint"] == hex(5 * 10**18) and "isSystemTx" not in tx and tx["gasPrice"] == "0x0"
     assert tx["from"] == depositor and tx["to"] is None and tx["nonce"] == "0x0"
-    assert "r" not in tx
+    # op-geth's shape: a zero signature (ethers needs `r`), no yParity or chainId
+    assert (tx["v"], tx["r"], tx["s"]) == ("0x0", "0x0", "0x0") and "yParity" not in tx and "chainId" not in tx
+    assert tx["depositReceiptVersion"] == "0x1"
     receipt = await node.call("eth_getTransactionReceipt", tx_hash)
     assert receipt["status"] == "0x1" and receipt["type"] == "0x7e"
     assert receipt["depositNonce"] == "0x0" and receipt["depositReceiptVersion"] == "0x1"
