@@ -1,5 +1,6 @@
 """Generates `genesis/devnet.json`: the ten dev accounts funded, predeploys with their code and
-their initial storage.
+their initial storage, and the preinstalls (CREATE2 deployer, Multicall3) with their published
+runtime code (`genesis.preinstalls`).
 
     python -m genesis.generate            # rewrite genesis/devnet.json
     python -m genesis.generate --check    # exit 1 if the committed file is out of date
@@ -28,11 +29,14 @@ from genesis.dev_accounts import dev_accounts
 from genesis.l1_addresses import DEVNET_L1_BLOCK_GAS_LIMIT, devnet_l1_addresses, max_withdrawal_gas_limit
 from genesis.predeploys import (
     PREDEPLOY_CONTRACTS,
+    PREINSTALL_CONTRACTS,
+    PREINSTALL_NONCE,
     SEQUENCER_FEE_VAULT,
     StorageKey,
     passer_predeploy_storage,
     rwa_predeploy_storage,
 )
+from genesis.preinstalls import load_preinstall
 
 DEV_ACCOUNT_BALANCE_WEI = 1_000_000 * 10**18  # 1,000,000 HKD each
 DEVNET_GAS_LIMIT = 30_000_000
@@ -87,6 +91,9 @@ def devnet_genesis() -> dict[str, Any]:
             slots = resolve_storage(artifact, storage_of[address])
             entry["storage"] = {_word(slot): _word(slots[slot]) for slot in sorted(slots)}
         alloc["0x" + address.hex()] = entry
+    for address, name in PREINSTALL_CONTRACTS.items():
+        code = load_preinstall(name).deployed_bytecode
+        alloc["0x" + address.hex()] = {"balance": "0x0", "nonce": hex(PREINSTALL_NONCE), "code": "0x" + code.hex()}
     return {
         "config": {"chainId": DEVNET_L2_CHAIN_ID},
         "timestamp": "0x0",

@@ -14,6 +14,14 @@ live in the 0x4200…0800 range:
 | 0x4200000000000000000000000000000000000805   | CorporateActions                  |
 | 0x4200000000000000000000000000000000000806   | PriceFeed                         |
 
+Preinstalls (`genesis.preinstalls`): contracts every OP Stack toolchain finds at the address they
+have on Ethereum, with the runtime code they have there:
+
+| address                                      | contract                                     |
+|----------------------------------------------|----------------------------------------------|
+| 0x4e59b44847b379578588920cA78FbF26c0B4956C   | DeterministicDeploymentProxy (CREATE2 deployer) |
+| 0xcA11bde05977b3631167028862bE2a173976CA11   | Multicall3                                   |
+
 A predeploy's runtime code is placed at its address with no constructor run. The RWA
 contracts that need an owner get their state written straight into storage by the genesis
 generator (`rwa_predeploy_storage`), at the slots their NatSpec documents, and their
@@ -51,6 +59,18 @@ ASSET_FACTORY: Final = _address("0x4200000000000000000000000000000000000803")
 SETTLEMENT_ENGINE: Final = _address("0x4200000000000000000000000000000000000804")
 CORPORATE_ACTIONS: Final = _address("0x4200000000000000000000000000000000000805")
 PRICE_FEED: Final = _address("0x4200000000000000000000000000000000000806")
+
+# Preinstalls: the addresses they have on Ethereum and on every OP Stack chain
+CREATE2_DEPLOYER: Final = _address("0x4e59b44847b379578588920cA78FbF26c0B4956C")
+MULTICALL3: Final = _address("0xcA11bde05977b3631167028862bE2a173976CA11")
+
+#: Preinstall address -> name in `genesis/preinstalls.json`. Each gets nonce 1, as a contract
+#: created on Ethereum has (EIP-161), and so as OP's L2 genesis writes them.
+PREINSTALL_CONTRACTS: Final[dict[Address, str]] = {
+    CREATE2_DEPLOYER: "DeterministicDeploymentProxy",
+    MULTICALL3: "Multicall3",
+}
+PREINSTALL_NONCE: Final = 1
 
 #: Predeploy address -> contract name in `contracts/artifacts`. The genesis generator
 #: (`python -m genesis.generate`) puts each one's deployed code into the devnet genesis alloc.
