@@ -27,7 +27,7 @@ from genesis.dev_accounts import dev_accounts
 from node.banner import devnet_info, format_banner, read_devnet_info
 from node.errors import LantauError
 from node.logs import configure_logging
-from node.rpc.server import RpcLimits, create_rpc_app
+from node.rpc.server import RpcLimits, create_rpc_app, parse_cors_origins
 from node.service import L2Node
 from sequencer.block_producer import BlockProducer, ProducerConfig
 
@@ -89,6 +89,7 @@ class NodeSettings:
     batcher_key: Optional[str] = None  # run the batcher in this process
     batcher_blobs: bool = False  # post batches as EIP-4844 blobs instead of calldata
     proposer_key: Optional[str] = None  # run the proposer in this process
+    rpc_cors: Optional[str] = None  # origins browsers may call the RPC from ("*": any); None: off
 
 
 @dataclass
@@ -172,7 +173,8 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     if producer is not None and settings.admin:
         node.register_methods(_admin_methods(producer))
 
-    runner = web.AppRunner(create_rpc_app(node, limits=RpcLimits()), handle_signals=False)
+    runner = web.AppRunner(create_rpc_app(node, limits=RpcLimits(), cors_origins=parse_cors_origins(settings.rpc_cors)),
+                           handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.rpc_host, settings.rpc_port)
     await site.start()
@@ -341,6 +343,7 @@ L1Rpc = Annotated[Optional[str], typer.Option("--l1-rpc", envvar="LANTAU_L1_RPC"
 RollupFile = Annotated[Optional[Path], typer.Option("--rollup-config", envvar="LANTAU_ROLLUP_CONFIG", help="Rollup config JSON (genesis, L1 contracts, batch inbox, batcher, windows); `lantau devnet` writes rollup.json.")]
 DevnetDir = Annotated[Optional[Path], typer.Option("--devnet", envvar="LANTAU_DEVNET", help="Follow a running `lantau devnet` in DIR (reads its devnet.json).")]
 L1Confirmations = Annotated[int, typer.Option("--l1-confirmations", envvar="LANTAU_L1_CONFIRMATIONS", help="L1 blocks to wait before taking a block as L1 origin.")]
+RpcCors = Annotated[Optional[str], typer.Option("--rpc-cors", envvar="LANTAU_RPC_CORS", help="Origins a browser may call the RPC from, comma-separated, or * for any (as anvil's --allow-origin).")]
 Role = Annotated[str, typer.Option("--role", envvar="LANTAU_ROLE", help="sequencer (orders transactions into blocks) or verifier (rebuilds the chain from L1 alone).")]
 
 
@@ -360,6 +363,7 @@ def node_command(
     batcher_key: Annotated[Optional[str], typer.Option("--batcher-key", envvar="LANTAU_BATCHER_KEY", help="Run the batcher in this node, posting batches to L1 from this key.")] = None,
     proposer_key: Annotated[Optional[str], typer.Option("--proposer-key", envvar="LANTAU_PROPOSER_KEY", help="Run the proposer in this node, posting output roots to L1 from this key.")] = None,
     batcher_blobs: Annotated[bool, typer.Option("--batcher-blobs/--batcher-calldata", envvar="LANTAU_BATCHER_BLOBS", help="Post batches as EIP-4844 blobs (default: calldata).")] = False,
+    rpc_cors: RpcCors = None,
 ) -> None:
     """Run a Lantau L2 node: JSON-RPC over HTTP and WebSocket; as sequencer, a block every --block-time."""
     if role not in ("sequencer", "verifier"):
@@ -371,7 +375,7 @@ def node_command(
     _check_admin(admin, rpc_host)
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin, role=role, l1_rpc=l1_rpc,
                       rollup_config=rollup_config, devnet_dir=devnet, l1_confirmations=l1_confirmations,
-                      batcher_key=batcher_key, proposer_key=proposer_key, batcher_blobs=batcher_blobs))
+                      batcher_key=batcher_key, proposer_key=proposer_key, batcher_blobs=batcher_blobs, rpc_cors=rpc_cors))
 
 
 @app.command("devnet")
@@ -383,6 +387,7 @@ def devnet_command(
     genesis: GenesisFile = DEVNET_GENESIS_PATH,
     l1: Annotated[bool, typer.Option("--l1/--no-l1", envvar="LANTAU_L1", help="Also start an L1 (anvil) with the HKD token and portal.")] = True,
     proposer: Annotated[bool, typer.Option("--proposer/--no-proposer", envvar="LANTAU_PROPOSER", help="Run the proposer in the devnet (or run `lantau proposer --devnet DIR` yourself).")] = True,
+    rpc_cors: RpcCors = "*",
 ) -> None:
     """Run a whole local devnet (L1 anvil + contracts + L2 sequencer) and print its accounts, keys and URLs.
 
@@ -397,7 +402,7 @@ def devnet_command(
     data_dir.mkdir(parents=True, exist_ok=True)
     accounts = dev_accounts()
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin=True, print_banner=True,
-                      info_path=data_dir / "devnet.json", devnet_l1=l1,
+                      info_path=data_dir / "devnet.json", devnet_l1=l1, rpc_cors=rpc_cors,
                       # The devnet's roles: batcher = dev account 1, proposer = dev account 2.
                       batcher_key=accounts[1].private_key if l1 else None,
                       proposer_key=accounts[2].private_key if l1 and proposer else None))

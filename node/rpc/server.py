@@ -8,6 +8,13 @@
                            binary frames), plus eth_subscribe notifications
     GET /healthz           {"status": "ok", "version": …, "head": <head block number>}
     GET /metrics           Prometheus text format (`node.metrics`), when the backend has a registry
+    OPTIONS *              a CORS preflight, answered when `cors_origins` allows the Origin
+
+CORS (`lantau node --rpc-cors`, as geth's --http.corsdomain and anvil's --allow-origin): off
+unless origins are given; "*" allows any. An allowed Origin gets Access-Control-Allow-Origin
+on every answer and a preflight (OPTIONS) answer of 204 with the methods and headers it asked
+for; a preflight from an origin not allowed gets 403 with no CORS headers, so the browser
+refuses the call, as geth's rs/cors does.
 
 Dispatch follows JSON-RPC 2.0: a batch answers each call in its own entry, so a broken entry
 gets its error while the others succeed; notifications (no "id") get no answer; a batch of
@@ -493,6 +500,67 @@ async def _handle_websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+# --- CORS -------------------------------------------------------------------------------------
+
+CORS_ORIGINS: Final = web.AppKey("lantau_rpc_cors_origins", frozenset)
+_CORS_ALLOW_METHODS: Final = "POST, GET, OPTIONS"
+_CORS_MAX_AGE_S: Final = 600
+
+
+def parse_cors_origins(value: str | None) -> frozenset[str]:
+    """`--rpc-cors` as a set: comma-separated origins (scheme://host[:port]) or "*";
+    empty or None is off."""
+    if not value:
+        return frozenset()
+    origins = frozenset(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+    for origin in origins:
+        if origin != "*" and not re.fullmatch(r"[a-z][a-z0-9+.-]*://[^/\s]+", origin, re.IGNORECASE):
+            raise ConfigError(f"--rpc-cors: {origin!r} is not an origin (scheme://host[:port]) or *")
+    return origins
+
+
+def _allowed_origin(request: web.Request) -> str | None:
+    """The Access-Control-Allow-Origin value for `request`, or None if CORS does not allow it."""
+    origins = request.app[CORS_ORIGINS]
+    origin = request.headers.get("Origin")
+    if not origins or origin is None:
+        return None
+    if "*" in origins:
+        return "*"
+    return origin if origin.rstrip("/") in origins else None
+
+
+async def _handle_preflight(request: web.Request) -> web.StreamResponse:
+    allowed = _allowed_origin(request)
+    if allowed is None or "Access-Control-Request-Method" not in request.headers:
+        return web.Response(status=403, text="CORS request refused\n")
+    headers = {
+        "Access-Control-Allow-Methods": _CORS_ALLOW_METHODS,
+        "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers", "Content-Type"),
+        "Access-Control-Max-Age": str(_CORS_MAX_AGE_S),
+    }
+    return web.Response(status=204, headers=headers)
+
+
+@web.middleware
+async def _cors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:  # 404s and 405s carry the header too, so the page can read them
+        response = error
+        raise_it = True
+    else:
+        raise_it = False
+    allowed = _allowed_origin(request)
+    if allowed is not None and not response.prepared:
+        response.headers["Access-Control-Allow-Origin"] = allowed
+        if allowed != "*":
+            response.headers["Vary"] = "Origin"
+    if raise_it:
+        raise response  # type: ignore[misc]
+    return response
+
+
 # --- the application ----------------------------------------------------------------------------
 
 
@@ -537,11 +605,16 @@ def _install_log_filter() -> None:
         server_logger.addFilter(_OneLineClientErrors())
 
 
-def create_rpc_app(backend: RpcBackend, *, limits: RpcLimits = RpcLimits()) -> web.Application:
-    """The aiohttp application serving JSON-RPC for `backend`."""
+def create_rpc_app(
+    backend: RpcBackend, *, limits: RpcLimits = RpcLimits(), cors_origins: frozenset[str] = frozenset()
+) -> web.Application:
+    """The aiohttp application serving JSON-RPC for `backend`; browsers from `cors_origins`
+    ("*": any) may call it (see `parse_cors_origins`)."""
     _install_log_filter()
-    app = web.Application(client_max_size=limits.max_body_bytes)
+    app = web.Application(client_max_size=limits.max_body_bytes, middlewares=[_cors_middleware])
     app[RPC_SERVICE] = RpcService(backend, limits)
+    app[CORS_ORIGINS] = frozenset(cors_origins)
+    app.router.add_route("OPTIONS", "/{tail:.*}", _handle_preflight)
     app.router.add_post("/", _handle_post)
     app.router.add_get("/", _handle_get)
     app.router.add_get("/healthz", _handle_healthz)
