@@ -190,6 +190,16 @@ class TipAboveFeeCap(InvalidTransaction):
         self.tip, self.fee_cap = tip, fee_cap
 
 
+class FeeCapBelowBaseFee(FeeTooLow):
+    """geth's ErrFeeCapTooLow: the fee cap cannot pay the next block's base fee."""
+
+    def __init__(self, sender: str, max_fee: int, base_fee: int) -> None:
+        super().__init__(
+            f"max fee per gas less than block base fee: address {sender}, maxFeePerGas: {max_fee}, baseFee: {base_fee}"
+        )
+        self.sender, self.max_fee, self.base_fee = sender, max_fee, base_fee
+
+
 class FloorDataGasTooLow(IntrinsicGasTooLow):
     """EIP-7623 (Prague): a transaction must be able to pay the calldata floor price."""
 

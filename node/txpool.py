@@ -8,7 +8,8 @@ failure its own error from `node.errors` and none of them changing the pool:
     size, envelope type, decoding (canonical RLP only), already known, field ranges,
     chain id (EIP-155 for legacy), signature values (EIP-2), block gas limit, tip <= fee cap,
     intrinsic gas (+ EIP-3860 initcode, EIP-7623 calldata floor), the pool's minimum tip,
-    sender recovery, nonce, replacement price bump, balance (counting the sender's other
+    sender recovery, fee cap >= the next block's base fee (at admission only), nonce,
+    replacement price bump, balance (counting the sender's other
     pooled transactions), per-sender cap, pool cap (evicting a cheaper tail if it pays more).
 
 Accepted types are legacy (EIP-155 protected only), EIP-2930 (0x01) and EIP-1559 (0x02).
@@ -18,6 +19,13 @@ through the pool: they are derived from L1.
 `select` builds a block's list the way geth's miner does: each sender's next executable
 transaction sits in a heap ordered by effective tip at the block's base fee (ties: earlier
 arrival first); take the best, then put that sender's next nonce in its place.
+
+The base-fee check is geth's "max fee per gas less than block base fee", made at admission:
+a fee cap below the next base fee would sit in the pool unselected, holding back the sender's
+later nonces with no word to anyone. It is not made on transactions the pool already
+acknowledged (restored from the journal, or returned from reorged-out blocks): losing those
+would break the promise the journal keeps, and the base fee may fall back under their cap;
+`select` skips them until it does.
 
 If given a `TxJournal`, the pool appends every accepted transaction to it before `add_raw`
 returns, so an acknowledged transaction survives a crash; `restore` reads it back at start.
@@ -46,6 +54,7 @@ from node.errors import (
     AccountLimitExceeded,
     AlreadyKnown,
     ConfigError,
+    FeeCapBelowBaseFee,
     FeeTooLow,
     FieldOutOfRange,
     FloorDataGasTooLow,
@@ -173,10 +182,15 @@ class TxPool:
     # --- entry ----------------------------------------------------------------------------
 
     @_locked
-    def add_raw(self, raw: bytes, state: AccountStateReader, base_fee: int) -> PooledTransaction:
+    def add_raw(
+        self, raw: bytes, state: AccountStateReader, base_fee: int, *, require_base_fee: bool = True
+    ) -> PooledTransaction:
         """Validate and add one raw transaction; raise a `node.errors` class and change nothing
-        if it is refused. With a journal, the transaction is on disk when this returns."""
-        return self._add(bytes(raw), state, base_fee, journal=self._journal is not None)
+        if it is refused. With a journal, the transaction is on disk when this returns.
+        `require_base_fee=False` takes back a transaction the node acknowledged before (one
+        from a reorged-out block) even if its fee cap is now below `base_fee`."""
+        return self._add(bytes(raw), state, base_fee, journal=self._journal is not None,
+                         require_base_fee=require_base_fee)
 
     @_locked
     def restore(self, state: AccountStateReader, base_fee: int) -> int:
@@ -190,14 +204,14 @@ class TxPool:
         before = len(self)
         for raw in self._journal.load():
             try:
-                self._add(raw, state, base_fee, journal=False)
+                self._add(raw, state, base_fee, journal=False, require_base_fee=False)
             except LantauError:
                 continue
         self._compact_journal()
         return len(self) - before
 
     def _add(
-        self, raw: bytes, state: AccountStateReader, base_fee: int, *, journal: bool
+        self, raw: bytes, state: AccountStateReader, base_fee: int, *, journal: bool, require_base_fee: bool
     ) -> PooledTransaction:
         config = self.config
         if len(raw) > config.max_tx_size_bytes:
@@ -211,6 +225,8 @@ class TxPool:
         sender_text = to_checksum_address(sender)
         nonce, gas = tx.nonce, tx.gas
         max_fee, max_tip = tx.max_fee_per_gas, tx.max_priority_fee_per_gas
+        if require_base_fee and max_fee < base_fee:
+            raise FeeCapBelowBaseFee(sender_text, max_fee, base_fee)
 
         account_nonce = state.get_nonce(sender)
         if nonce < account_nonce:

@@ -890,7 +890,7 @@ def test_zero_fee_transaction_from_an_unfunded_key_is_refused() -> None:
     one_wei = bytes(Account.sign_transaction(dict(type=2, chainId=CHAIN_ID, nonce=0, maxPriorityFeePerGas=1,
                                                   maxFeePerGas=1, gas=21_000, to=RECIPIENT, value=0), key).raw_transaction)
     with pytest.raises(InsufficientFunds):
-        pool.add_raw(one_wei, DictState(), base_fee=GWEI)
+        pool.add_raw(one_wei, DictState(), base_fee=1)
     assert len(pool) == 0
 
 
@@ -930,3 +930,33 @@ async def test_send_raw_transaction_fsyncs_in_a_worker_thread(tmp_path: Path) ->
         assert len(threads) == 1 and threads[0] is not threading.main_thread()
     finally:
         node.close()
+
+
+def test_fee_cap_below_the_base_fee_is_refused_at_admission_with_gefs_message(state: DictState) -> None:
+    """Was: accepted, never selected, and the sender's later nonces stuck behind it silently."""
+    pool = new_pool()
+    below = dynamic(0, 0, 1, GWEI - 1)
+    with pytest.raises(FeeTooLow, match=r"^max fee per gas less than block base fee: address 0x[0-9a-fA-F]{40}, "
+                                         r"maxFeePerGas: 999999999, baseFee: 1000000000$"):
+        pool.add_raw(below, state, base_fee=GWEI)
+    assert len(pool) == 0
+    pool.add_raw(dynamic(0, 0, 1, GWEI), state, base_fee=GWEI)  # exactly the base fee: taken
+    assert len(pool) == 1
+
+
+def test_acknowledged_transactions_below_the_base_fee_stay(tmp_path: Path, state: DictState) -> None:
+    """A journaled transaction comes back after a restart even if the base fee rose above its
+    cap meanwhile (the node acknowledged it), and so does one from a reorged-out block;
+    `select` leaves them until the base fee falls back."""
+    journal = TxJournal(tmp_path / "transactions.journal")
+    pool = TxPool(TxPoolConfig(chain_id=CHAIN_ID, block_gas_limit=BLOCK_GAS_LIMIT), journal=journal)
+    raw = dynamic(0, 0, 1, 2 * GWEI)
+    pool.add_raw(raw, state, base_fee=GWEI)
+    restarted = TxPool(TxPoolConfig(chain_id=CHAIN_ID, block_gas_limit=BLOCK_GAS_LIMIT),
+                       journal=TxJournal(tmp_path / "transactions.journal"))
+    assert restarted.restore(state, base_fee=3 * GWEI) == 1
+    assert restarted.select(BLOCK_GAS_LIMIT, 3 * GWEI) == []
+    assert [tx.hash for tx in restarted.select(BLOCK_GAS_LIMIT, 2 * GWEI)] == [tx_hash(raw)]
+    reorged = new_pool()
+    reorged.add_raw(raw, state, base_fee=3 * GWEI, require_base_fee=False)
+    assert len(reorged) == 1

@@ -543,3 +543,18 @@ async def test_deposit_transaction_and_receipt_shape(node: Node) -> None:
     full = await node.call("eth_getBlockByNumber", "latest", True)
     assert full["transactions"][0] == tx
     assert await node.call("eth_call", {"to": receipt["contractAddress"], "data": call_data("value()", [], [])}) == word_hex(9)
+
+
+async def test_fee_cap_below_base_fee_is_refused_with_gefs_message(node: Node) -> None:
+    """Was: accepted, never mined, and the sender's next nonces stuck behind it with no word."""
+    base_fee = node.backend.next_base_fee()
+    error = await node.error("eth_sendRawTransaction", "0x" + node.sign(DEV[0], maxFeePerGas=base_fee - 1,
+                                                                        maxPriorityFeePerGas=1).hex())
+    assert error.code == -32000
+    assert error.message == (f"max fee per gas less than block base fee: address {DEV[0].address}, "
+                             f"maxFeePerGas: {base_fee - 1}, baseFee: {base_fee}")
+    assert await node.call("txpool_status") == {"pending": "0x0", "queued": "0x0"}
+    # The same nonce with a cap that pays goes in and is mined.
+    tx_hash = await node.send(DEV[0], maxFeePerGas=base_fee, maxPriorityFeePerGas=1)
+    await node.mine()
+    assert (await node.call("eth_getTransactionReceipt", tx_hash))["status"] == "0x1"
