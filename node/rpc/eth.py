@@ -55,13 +55,16 @@ from node.rpc.params import (
     LATEST_BLOCK,
     PENDING,
     SAFE,
+    NO_BLOCK_OVERRIDES,
     BlockId,
+    BlockOverrides,
     CallArgs,
     FilterCriteria,
     Param,
     StateOverrides,
     parse_address,
     parse_block_id,
+    parse_block_overrides,
     parse_block_number,
     parse_bool,
     parse_call_args,
@@ -393,23 +396,26 @@ CALL_PARAMS = (
     Param("transaction", parse_call_args),
     BLOCK,
     Param("stateOverrides", parse_state_overrides, {}),
+    Param("blockOverrides", parse_block_overrides, NO_BLOCK_OVERRIDES),
 )
 
 
 @rpc_method("eth_call", *CALL_PARAMS)
-async def eth_call(ctx: RpcContext, args: CallArgs, block: BlockId, overrides: StateOverrides) -> str:
+async def eth_call(ctx: RpcContext, args: CallArgs, block: BlockId, overrides: StateOverrides, block_overrides: BlockOverrides) -> str:
     header = state_header(ctx, block)
     output = await ctx.runner.run_evm(
-        execution.call, ctx.backend.chain, header, args, overrides=overrides, gas_cap=ctx.limits.gas_cap
+        execution.call, ctx.backend.chain, header, args, overrides=overrides, block_overrides=block_overrides,
+        gas_cap=ctx.limits.gas_cap,
     )
     return data(output)
 
 
 @rpc_method("eth_estimateGas", *CALL_PARAMS)
-async def eth_estimate_gas(ctx: RpcContext, args: CallArgs, block: BlockId, overrides: StateOverrides) -> str:
+async def eth_estimate_gas(ctx: RpcContext, args: CallArgs, block: BlockId, overrides: StateOverrides, block_overrides: BlockOverrides) -> str:
     header = state_header(ctx, block)
     gas = await ctx.runner.run_evm(
-        execution.estimate_gas, ctx.backend.chain, header, args, overrides=overrides, gas_cap=ctx.limits.gas_cap
+        execution.estimate_gas, ctx.backend.chain, header, args, overrides=overrides, block_overrides=block_overrides,
+        gas_cap=ctx.limits.gas_cap,
     )
     return quantity(gas)
 

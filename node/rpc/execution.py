@@ -5,7 +5,8 @@ fee), through a VM from `Chain.pending_vm` whose writes stay in memory. As geth 
 eth_call, the sender's nonce is not checked and no signature is needed; a call without a gas
 price costs nothing, so any account may call; with a price, the sender must afford
 `gas * price + value`. State overrides (balance, nonce, code, state, stateDiff) are applied
-to the scratch state first.
+to the scratch state first, and block overrides (time, gas limit, fee recipient, prevRandao) to
+the block context.
 
 Every opcode checks a deadline, so a call stopped at the EVM timeout really stops (its worker
 thread ends) instead of running on unseen. The L2's fee rules (base fee to the vault) are not
@@ -56,7 +57,7 @@ from node.errors import (
     WrongChainId,
 )
 from node.rpc.limits import RpcLimits
-from node.rpc.params import CallArgs, StateOverrides
+from node.rpc.params import NO_BLOCK_OVERRIDES, BlockOverrides, CallArgs, StateOverrides
 
 ERROR_SELECTOR: Final = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR: Final = bytes.fromhex("4e487b71")  # Panic(uint256)
@@ -120,25 +121,29 @@ def format_duration(seconds: float) -> str:
 # --- the scratch VM -------------------------------------------------------------------------
 
 
-def _scratch_state(chain: Chain, header: BlockHeaderAPI) -> StateAPI:
-    """A state at `header`'s post-state, in `header`'s context, writing only to memory."""
+def _scratch_state(chain: Chain, header: BlockHeaderAPI, block: BlockOverrides = NO_BLOCK_OVERRIDES) -> StateAPI:
+    """A state at `header`'s post-state, in `header`'s context (as `block` overrides it),
+    writing only to memory."""
     if header.block_number == 0:
         # Genesis has no parent to build its context from: run in block 1's context.
-        vm = chain.pending_vm(header, timestamp=header.timestamp + 1, gas_limit=header.gas_limit,
-                              coinbase=header.coinbase)
+        context = {"timestamp": header.timestamp + 1, "gas_limit": header.gas_limit, "coinbase": header.coinbase}
+        parent = header
     else:
         parent = chain.header_by_hash(header.parent_hash)
-        vm = chain.pending_vm(
-            parent,
-            state_root=header.state_root,
-            timestamp=header.timestamp,
-            gas_limit=header.gas_limit,
-            coinbase=header.coinbase,
-            mix_hash=header.mix_hash,
-            extra_data=header.extra_data,
-            parent_beacon_block_root=header.parent_beacon_block_root,
-        )
-    return vm.state
+        context = {
+            "state_root": header.state_root,
+            "timestamp": header.timestamp,
+            "gas_limit": header.gas_limit,
+            "coinbase": header.coinbase,
+            "mix_hash": header.mix_hash,
+            "extra_data": header.extra_data,
+            "parent_beacon_block_root": header.parent_beacon_block_root,
+        }
+    for name, value in (("timestamp", block.time), ("gas_limit", block.gas_limit),
+                        ("coinbase", block.fee_recipient), ("mix_hash", block.prev_randao)):
+        if value is not None:
+            context[name] = value
+    return chain.pending_vm(parent, **context).state
 
 
 def apply_overrides(state: StateAPI, overrides: StateOverrides) -> None:
@@ -265,6 +270,7 @@ def call(
     args: CallArgs,
     *,
     overrides: StateOverrides,
+    block_overrides: BlockOverrides = NO_BLOCK_OVERRIDES,
     gas_cap: int,
     deadline: float,
     timeout_s: float,
@@ -272,7 +278,7 @@ def call(
     """eth_call: the output of `args` run on `header`'s post-state. Blocking: run it in a
     worker thread."""
     _check_chain_id(args, chain)
-    state = _scratch_state(chain, header)
+    state = _scratch_state(chain, header, block_overrides)
     apply_overrides(state, overrides)
     _install_deadline(state, deadline, timeout_s)
     gas = min(args.gas, gas_cap) if args.gas is not None else gas_cap
@@ -287,17 +293,19 @@ def estimate_gas(
     args: CallArgs,
     *,
     overrides: StateOverrides,
+    block_overrides: BlockOverrides = NO_BLOCK_OVERRIDES,
     gas_cap: int,
     deadline: float,
     timeout_s: float,
 ) -> int:
     """eth_estimateGas: the least gas (within 1.5%) with which `args` succeeds."""
     _check_chain_id(args, chain)
-    state = _scratch_state(chain, header)
+    state = _scratch_state(chain, header, block_overrides)
     apply_overrides(state, overrides)
     _install_deadline(state, deadline, timeout_s)
 
-    hi = args.gas if args.gas is not None and args.gas >= GAS_TX else header.gas_limit
+    block_gas_limit = block_overrides.gas_limit if block_overrides.gas_limit is not None else header.gas_limit
+    hi = args.gas if args.gas is not None and args.gas >= GAS_TX else block_gas_limit
     if args.fee_cap:
         sender = args.sender or ZERO_ADDRESS
         balance = state.get_balance(sender)

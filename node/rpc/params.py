@@ -352,6 +352,38 @@ def parse_state_overrides(value: Any) -> StateOverrides:
     return overrides
 
 
+@dataclass(frozen=True, slots=True)
+class BlockOverrides:
+    """eth_call / eth_estimateGas block overrides (geth's BlockOverrides, 4th parameter): the
+    block context the call runs in. `time` is what lets a client estimate at the next block's
+    timestamp, where a time-dependent contract may take another path."""
+
+    time: int | None = None
+    gas_limit: int | None = None
+    fee_recipient: Address | None = None
+    prev_randao: Hash32 | None = None
+
+
+NO_BLOCK_OVERRIDES: Final = BlockOverrides()
+
+#: The fields Lantau honours; geth's others (number, baseFeePerGas, blobBaseFee, ...) are
+#: refused by name rather than silently ignored.
+_BLOCK_OVERRIDE_FIELDS: Final = ("time", "gasLimit", "feeRecipient", "prevRandao")
+
+
+def parse_block_overrides(value: Any) -> BlockOverrides:
+    obj = _object(value, "block overrides")
+    unsupported = sorted(set(obj) - set(_BLOCK_OVERRIDE_FIELDS))
+    if unsupported:
+        raise InvalidParams(f"block overrides: {unsupported[0]!r} is not supported (only {', '.join(_BLOCK_OVERRIDE_FIELDS)})")
+    return BlockOverrides(
+        time=_optional(parse_uint64, obj, "time"),
+        gas_limit=_optional(parse_uint64, obj, "gasLimit"),
+        fee_recipient=_optional(parse_address, obj, "feeRecipient"),
+        prev_randao=_optional(parse_hash, obj, "prevRandao"),
+    )
+
+
 Topics = tuple[tuple[bytes, ...] | None, ...]  # per position: any of these, or None for any
 
 

@@ -59,6 +59,9 @@ from node.rwa.types import (
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
 GAS_MARGIN = 1.2  # over eth_estimateGas: the state may move between estimate and inclusion
+#: Seconds past the next block's timestamp at which a write is estimated too (see `_estimate`):
+#: a transaction sent now may land a block or two after the next one.
+INCLUSION_HORIZON_S = 2
 PRIORITY_FEE_WEI = 10**6  # HKD wei per gas: a token tip; the base fee is what a devnet block asks
 LOGS_BLOCK_RANGE = 10_000  # the node's eth_getLogs range cap
 PUSH_CHUNK = 100  # holders per pushPayments transaction
@@ -118,12 +121,7 @@ class RWAClient:
 
     def call_revert(self, function: Any, *, sender: str | None = None, value_wei: int = 0) -> DecodedRevert | None:
         """eth_call `function` as a transaction from `sender`: the decoded revert, or None."""
-        request: dict[str, Any] = {"to": function.address, "data": function._encode_transaction_data()}
-        if sender or self.account:
-            request["from"] = to_checksum_address(sender or self.address)
-        if value_wei:
-            request["value"] = hex(value_wei)
-        response = self.w3.provider.make_request("eth_call", [request, "latest"])  # type: ignore[arg-type]
+        response = self.w3.provider.make_request("eth_call", [self._request(function, sender, value_wei), "latest"])  # type: ignore[arg-type]
         error = response.get("error")
         if error is None:
             return None
@@ -133,6 +131,15 @@ class RWAClient:
         if not isinstance(data, str) or data in ("", "0x"):
             return DecodedRevert(f"<{error.get('message', 'execution failed')}>", (), b"")
         return innermost_revert(bytes.fromhex(data.removeprefix("0x")))
+
+    def _request(self, function: Any, sender: str | None, value_wei: int) -> dict[str, Any]:
+        """`function` as eth_call / eth_estimateGas transaction arguments."""
+        request: dict[str, Any] = {"to": function.address, "data": function._encode_transaction_data()}
+        if sender or self.account:
+            request["from"] = to_checksum_address(sender or self.address)
+        if value_wei:
+            request["value"] = hex(value_wei)
+        return request
 
     def preflight(self, call: Call) -> None:
         """Raise the decoded error if `call` would revert now."""
@@ -154,11 +161,12 @@ class RWAClient:
         if account is None:
             raise NoSigner(calls[0].name)
         fees = self._fees()
+        inclusion_time = self._inclusion_time()
         prepared = []
         for call in calls:
             if preflight:
                 self.preflight(call)
-            gas = call.gas or self._estimate(call)
+            gas = call.gas or self._estimate(call, inclusion_time)
             prepared.append((call, gas))
         hashes = []
         for call, gas in prepared:
@@ -180,9 +188,30 @@ class RWAClient:
             receipts.append(receipt)
         return receipts
 
-    def _estimate(self, call: Call) -> int:
+    def _inclusion_time(self) -> int:
+        """A timestamp the block including a transaction sent now will have reached: the next
+        block is stamped max(wall clock, parent + 1 s); `INCLUSION_HORIZON_S` more for landing
+        a little later."""
+        return max(self.chain_time() + 1, int(time.time()) + 1) + INCLUSION_HORIZON_S
+
+    def _estimate(self, call: Call, inclusion_time: int) -> int:
+        """Gas for `call`: the larger of eth_estimateGas on the latest block and on a block stamped
+        `inclusion_time` (a block override), with `GAS_MARGIN`.
+
+        The contracts take costlier paths once a time passes: the first RWA transfer after a record
+        date writes the balance history (`RWAToken._write`, 73,196 gas estimated the block before,
+        161,901 mined). Estimated at the latest block alone, such a transaction would run out of
+        gas the moment the record date passes before it is mined. A node without block overrides,
+        or a call that cannot succeed that late (a deadline), keeps the latest block's estimate."""
         params = {"from": self.address, "value": call.value_wei}
-        return int(call.function.estimate_gas(params) * GAS_MARGIN) + 10_000
+        gas = call.function.estimate_gas(params)
+        request = self._request(call.function, self.address, call.value_wei)
+        response = self.w3.provider.make_request(  # type: ignore[arg-type]
+            "eth_estimateGas", [request, "latest", {}, {"time": hex(inclusion_time)}]
+        )
+        if "result" in response:
+            gas = max(gas, int(response["result"], 16))
+        return int(gas * GAS_MARGIN) + 10_000
 
     def _fees(self) -> dict[str, int]:
         base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
