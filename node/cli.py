@@ -25,6 +25,7 @@ from aiohttp import web
 from genesis.config import DEVNET_GENESIS_PATH, GenesisConfig
 from genesis.dev_accounts import dev_accounts
 from node.banner import devnet_info, format_banner, read_devnet_info
+from node.datadir import DataDirLock
 from node.errors import LantauError
 from node.logs import configure_logging
 from node.rpc.server import RpcLimits, create_rpc_app, parse_cors_origins
@@ -120,8 +121,9 @@ def _l1_wiring(settings: NodeSettings, l1_rpc: Optional[str], rollup_path: Optio
     return L1Wiring(l1_rpc, rollup, source, info)
 
 
-async def serve_node(settings: NodeSettings) -> None:
-    """Run a node until SIGTERM/SIGINT; then stop cleanly, losing nothing."""
+async def serve_node(settings: NodeSettings, lock: Optional[DataDirLock] = None) -> None:
+    """Run a node until SIGTERM/SIGINT; then stop cleanly, losing nothing. `lock` is the data
+    dir's lock, held by the caller; the node notes its RPC URL in it once bound."""
     l1_devnet = None
     l1_rpc, rollup_path = settings.l1_rpc, settings.rollup_config
     if settings.devnet_l1:
@@ -137,13 +139,13 @@ async def serve_node(settings: NodeSettings) -> None:
         if settings.role == "verifier" and wiring is None:
             raise typer.BadParameter("a verifier derives from L1: give --l1-rpc and --rollup-config, or --devnet DIR", param_hint="--role")
         genesis = GenesisConfig.load(wiring.rollup.genesis if wiring else settings.genesis_path)
-        await _serve(settings, genesis, wiring)
+        await _serve(settings, genesis, wiring, lock)
     finally:
         if l1_devnet is not None:
             l1_devnet.stop()
 
 
-async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1Wiring]) -> None:
+async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1Wiring], lock: Optional[DataDirLock] = None) -> None:
     from node.derive.config import derivation_config
     from node.derive.driver import DerivationDriver
     from node.derive.pipeline import DerivationPipeline
@@ -180,6 +182,8 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     await site.start()
     host, port = runner.addresses[0][:2]
     rpc_url, ws_url = f"http://{host}:{port}", f"ws://{host}:{port}"
+    if lock is not None:
+        lock.note(rpc_url=rpc_url)
     head = node.chain.head
     log.info("RPC listening on %s", rpc_url, extra={"ws": ws_url, "chain_id": genesis.chain_id, "head": head.block_number, "role": settings.role})
     if settings.print_banner or settings.info_path:
@@ -225,6 +229,8 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     await asyncio.gather(*tasks, stopped, return_exceptions=True)
     await runner.cleanup()
     node.close()
+    if settings.info_path is not None:
+        settings.info_path.unlink(missing_ok=True)  # it says "a devnet runs here": no longer true
     failed = [t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None]
     if failed:
         raise failed[0].exception()  # type: ignore[misc]
@@ -391,21 +397,48 @@ def devnet_command(
 ) -> None:
     """Run a whole local devnet (L1 anvil + contracts + L2 sequencer) and print its accounts, keys and URLs.
 
-    Each start is a fresh devnet: the data directory's previous chain is removed, because the
-    new anvil has a new L1 history. The same information goes to DATA_DIR/devnet.json.
+    Each start is a fresh devnet: the new anvil has a new L1 history, so everything the previous
+    devnet kept in DATA_DIR (chain, journal, batcher state, L1 address book, rollup config) is
+    removed first, and a directory holding anything else is refused. The same information as the
+    banner goes to DATA_DIR/devnet.json, removed again on a clean stop.
     """
-    if (data_dir / "chaindata").exists():
-        import shutil
-
-        shutil.rmtree(data_dir / "chaindata")
-        (data_dir / "transactions.journal").unlink(missing_ok=True)
-    data_dir.mkdir(parents=True, exist_ok=True)
     accounts = dev_accounts()
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin=True, print_banner=True,
                       info_path=data_dir / "devnet.json", devnet_l1=l1, rpc_cors=rpc_cors,
                       # The devnet's roles: batcher = dev account 1, proposer = dev account 2.
                       batcher_key=accounts[1].private_key if l1 else None,
-                      proposer_key=accounts[2].private_key if l1 and proposer else None))
+                      proposer_key=accounts[2].private_key if l1 and proposer else None),
+         command="devnet", prepare=_fresh_devnet_dir)
+
+
+# Everything a devnet writes to its data dir (besides the lock): a fresh start removes them all.
+DEVNET_STATE = ("chaindata", "transactions.journal", "transactions.journal.tmp", "batcher.json", "batcher.json.tmp",
+                "l1-deployment.json", "rollup.json", "devnet.json")
+
+
+class NotADevnetDir(LantauError):
+    pass
+
+
+def _fresh_devnet_dir(data_dir: Path) -> None:
+    """Remove the previous devnet's state from `data_dir` (locked by the caller); refuse a
+    directory holding files a devnet did not write (a node's data dir, a typo'd path)."""
+    import shutil
+
+    from node.datadir import LOCK_FILE
+
+    foreign = sorted(p.name for p in data_dir.iterdir() if p.name not in (*DEVNET_STATE, LOCK_FILE))
+    if foreign:
+        raise NotADevnetDir(
+            f"{data_dir} holds files a devnet did not write ({', '.join(foreign[:5])}): a devnet starts fresh and would"
+            " remove its chain; give an empty or devnet --data-dir (DATA_DIR=… for `make devnet`)"
+        )
+    for name in DEVNET_STATE:
+        path = data_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 @app.command("status")
@@ -491,9 +524,13 @@ def _check_admin(admin: bool, rpc_host: str) -> None:
         raise typer.BadParameter("--admin is only allowed with a loopback --rpc-host", param_hint="--admin")
 
 
-def _run(settings: NodeSettings) -> None:
+def _run(settings: NodeSettings, *, command: str = "node", prepare: Optional[Any] = None) -> None:
+    """Lock the data dir first (a refusal touches nothing), `prepare` it, then serve until stopped."""
     try:
-        asyncio.run(serve_node(settings))
+        with DataDirLock.acquire(settings.data_dir, command=command) as lock:
+            if prepare is not None:
+                prepare(settings.data_dir)
+            asyncio.run(serve_node(settings, lock))
     except LantauError as exc:
         log.error("%s", exc)
         raise typer.Exit(1)

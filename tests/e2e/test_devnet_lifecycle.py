@@ -1,0 +1,132 @@
+"""`lantau devnet` as a person runs it: stop and start again on the same data dir, a second one
+started by mistake on a data dir in use, a data dir that is not a devnet's.
+
+Real processes (`lantau devnet` with its own anvil), free ports; every process is stopped when
+the test ends, pass or fail (the `node_factory` fixture).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from tests.e2e.processes import REPO_ROOT, LantauNodeProcess
+
+STARTUP_S = 120.0
+
+
+def start_devnet(node_factory: Callable[..., LantauNodeProcess], data_dir: Path) -> LantauNodeProcess:
+    return node_factory(data_dir, command="devnet", block_time_s=1.0, startup_timeout_s=STARTUP_S, extra_args=("--no-proposer",))
+
+
+def run_cli(*args: str, timeout_s: float = 60.0) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, ETH_HASH_BACKEND="pysha3", PYTHONUNBUFFERED="1")
+    return subprocess.run([sys.executable, "-m", "node.cli", "--log-format", "text", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout_s)
+
+
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line, got:\n{result.stdout}{result.stderr}"
+    return lines[0]
+
+
+def snapshot(data_dir: Path) -> dict[str, str]:
+    """Every file under the data dir with a digest of its bytes."""
+    return {str(p.relative_to(data_dir)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(data_dir.rglob("*")) if p.is_file()}
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout_s: float = 90.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def safe_l2(node: LantauNodeProcess) -> int:
+    return int(node.rpc("lantau_syncStatus")["safe_l2"]["number"])  # type: ignore[index]
+
+
+def head(node: LantauNodeProcess) -> int:
+    return int(node.rpc("eth_blockNumber"), 16)  # type: ignore[arg-type]
+
+
+def test_a_devnet_restarted_on_its_data_dir_works_and_its_batches_land(node_factory: Callable[..., LantauNodeProcess], tmp_path: Path) -> None:
+    """Before: the restart kept batcher.json, whose nonces belonged to the previous anvil, so no
+    batch landed on the new L1 and the safe head never moved. Now every start owns all of its
+    state: the second run's safe head passes 5 within seconds, its chain is one chain (every
+    block's parent is the block before), and a clean stop removes devnet.json."""
+    data_dir = tmp_path / "devnet"
+    first = start_devnet(node_factory, data_dir)
+    wait_for("a batch on L1", lambda: safe_l2(first) >= 3)
+    assert first.stop() == 0
+    assert not (data_dir / "devnet.json").exists()  # a clean stop takes its "running here" note away
+    assert (data_dir / "batcher.json").exists()
+
+    second = start_devnet(node_factory, data_dir)
+    info = wait_for("devnet.json", lambda: (data_dir / "devnet.json").exists() and json.loads((data_dir / "devnet.json").read_text()))
+    assert info["l2_rpc"] == second.rpc_url
+    wait_for("the second run's batches on L1", lambda: safe_l2(second) >= 5)
+    number = head(second)
+    parent = None
+    for n in range(number + 1):
+        block = second.rpc("eth_getBlockByNumber", [hex(n), False])
+        assert block is not None and (parent is None or block["parentHash"] == parent)  # type: ignore[index]
+        parent = block["hash"]  # type: ignore[index]
+    assert "Traceback" not in second.output and " ERROR " not in second.output
+
+
+def test_a_second_devnet_or_node_on_a_data_dir_in_use_is_refused_and_touches_nothing(
+    node_factory: Callable[..., LantauNodeProcess], tmp_path: Path
+) -> None:
+    """Before: the second `lantau devnet` removed the running one's chain data and journal and
+    rewrote its config files, then failed on the port. Now it is refused in one line naming the
+    running process, and the running devnet's files and chain are as they were."""
+    data_dir = tmp_path / "devnet"
+    first = start_devnet(node_factory, data_dir)
+    wait_for("the devnet ready (devnet.json)", lambda: (data_dir / "devnet.json").exists() and "rwa_sample" in json.loads((data_dir / "devnet.json").read_text()))
+    configs = {name: (data_dir / name).read_bytes() for name in ("devnet.json", "rollup.json", "l1-deployment.json")}
+    before = snapshot(data_dir / "chaindata")
+    block_3 = first.rpc("eth_getBlockByNumber", ["0x3", False])["hash"]  # type: ignore[index]
+
+    for command in ("devnet", "node"):
+        refused = run_cli(command, "--data-dir", str(data_dir), "--rpc-port", "0")
+        assert refused.returncode == 1
+        line = one_line(refused)
+        assert f"data dir {data_dir} is in use by `lantau devnet` (pid {first.process.pid}, RPC {first.rpc_url}): stop it" in line  # type: ignore[union-attr]
+        assert "--data-dir" in line and "DATA_DIR" in line and "--rpc-port" in line
+
+    assert {name: (data_dir / name).read_bytes() for name in configs} == configs
+    after = snapshot(data_dir / "chaindata")
+    assert set(before) <= set(after)  # LevelDB only adds files while it runs (compaction aside)
+    assert first.rpc("eth_getBlockByNumber", ["0x3", False])["hash"] == block_3  # type: ignore[index]
+    number = head(first)
+    wait_for("the running devnet's next block", lambda: head(first) > number)
+
+
+def test_a_devnet_refuses_a_data_dir_that_is_not_a_devnets(tmp_path: Path) -> None:
+    """A devnet starts fresh and would remove a chain: a directory with anything a devnet did not
+    write (here a node's data dir marker and a file of the user's) is refused, untouched."""
+    data_dir = tmp_path / "mine"
+    data_dir.mkdir()
+    (data_dir / "notes.txt").write_text("keep me")
+    (data_dir / "chaindata").mkdir()
+    (data_dir / "chaindata" / "CURRENT").write_text("MANIFEST-000001\n")
+    before = snapshot(data_dir)
+    refused = run_cli("devnet", "--data-dir", str(data_dir), "--rpc-port", "0")
+    assert refused.returncode == 1
+    line = one_line(refused)
+    assert f"{data_dir} holds files a devnet did not write (notes.txt)" in line and "--data-dir" in line
+    after = snapshot(data_dir)
+    assert after == before | {"lantau.lock": hashlib.sha256(b"").hexdigest()}
