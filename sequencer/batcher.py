@@ -40,7 +40,9 @@ transactions — rather than abandoning them to time out: a frame already includ
 sent again, a transaction still in L1's pool is left alone, and one L1 forgot is sent again
 with the same hash, so no frame lands twice, and derivation drops duplicate frames anyway. The
 L2 blocks of the channel that was being filled (not yet closed, nothing sent) are not in the
-state; they are taken from the chain again.
+state; they are taken from the chain again. The stored next nonce is never trusted over L1's
+pending nonce (`_reconcile_nonce`), and a state file of another L1 (block 0 differs, e.g. a new
+anvil with the same chain id) is refused.
 
 **L2 reorgs.** If the last L2 block of an in-flight channel (or of the open builder) is no
 longer canonical, that channel and the later ones are abandoned and batching resumes from the
@@ -230,6 +232,7 @@ class Batcher:
 
     def _load_or_create_state(self) -> BatcherState:
         genesis_hash = encode_hex(self.chain.genesis_hash)
+        pending_nonce = int(self.l1.eth.get_transaction_count(self.account.address, "pending"))
         state = BatcherState.load(self.state_path)
         if state is None:
             state = BatcherState(
@@ -239,7 +242,7 @@ class Batcher:
                 batch_inbox=self.batch_inbox,
                 safe_l2_number=0,
                 safe_l2_hash=genesis_hash,
-                next_nonce=int(self.l1.eth.get_transaction_count(self.account.address, "pending")),
+                next_nonce=pending_nonce,
             )
             state.save(self.state_path)
             return state
@@ -250,7 +253,39 @@ class Batcher:
                 f"{self.state_path} belongs to another chain or batcher: (l1 chain, l2 genesis, batcher, inbox) = "
                 f"{found}, this batcher is {expected}"
             )
+        if state.l1_anchor_hash:
+            # Same chain id, other history (a new anvil): its safe head and nonces mean nothing here.
+            try:
+                here = encode_hex(self.l1.eth.get_block(state.l1_anchor_number)["hash"])
+            except BlockNotFound:
+                here = "none"
+            if here != state.l1_anchor_hash:
+                raise BatcherStateError(
+                    f"{self.state_path} belongs to another L1 (it saw L1 block {state.l1_anchor_number} safe as"
+                    f" {state.l1_anchor_hash}, this L1 has {here}): remove it to post this chain from genesis"
+                )
+        self._reconcile_nonce(state, pending_nonce)
+        state.save(self.state_path)
         return state
+
+    def _reconcile_nonce(self, state: BatcherState, pending_nonce: int) -> None:
+        """Never trust a stored nonce over L1's. Nonces from L1's pending count up are free on L1;
+        the state may still claim them only for transactions it recorded there without a gap
+        (sent and forgotten by L1's pool, or recorded just before a crash): those are sent again
+        with the same bytes. Anything beyond the first gap (the state of another L1, or of a
+        pool that lost a run of transactions) is discarded and its frames go out again."""
+        recorded = {tx.nonce for channel in state.channels for tx in channel.txs if tx.nonce >= pending_nonce}
+        usable = pending_nonce
+        while usable in recorded:
+            usable += 1
+        if state.next_nonce > usable:
+            log.warning(
+                "batcher state's next nonce %d is above L1's pending nonce %d with no transaction recorded in between:"
+                " discarding it, using %d", state.next_nonce, pending_nonce, usable,
+            )
+            for channel in state.channels:
+                channel.txs = [tx for tx in channel.txs if tx.nonce < usable]
+        state.next_nonce = usable  # at least L1's pending nonce: one taken by another sender's pooled tx is never reused
 
     @property
     def metrics(self) -> BatcherMetrics:
@@ -313,7 +348,8 @@ class Batcher:
             r = _Round()
             try:
                 head = self.l1.eth.get_block("latest")
-                l1_head, l1_safe = int(head["number"]), int(self.l1.eth.get_block("safe")["number"])
+                safe_block = self.l1.eth.get_block("safe")
+                l1_head, l1_safe = int(head["number"]), int(safe_block["number"])
                 fees = _Fees.from_block(self.l1, head, self.config)
                 # Nonces below L1's count are used: never hand them out again (someone else may
                 # have used the batcher key).
@@ -325,7 +361,8 @@ class Batcher:
                 self._check_l2_reorg(r)
                 self._track(latest_nonce, r)
                 self._time_out(l1_head, r)
-                self._confirm(l1_safe, r)
+                if self._confirm(l1_safe, r):
+                    self.state.l1_anchor_number, self.state.l1_anchor_hash = l1_safe, encode_hex(safe_block["hash"])
                 self._fill(l1_head, r, close_open_channel)
                 self._send_new(fees, r)
                 self._bump_stuck(fees, r)
@@ -460,9 +497,10 @@ class Batcher:
 
     # --- 3. confirmation ------------------------------------------------------------------------
 
-    def _confirm(self, l1_safe: int, r: _Round) -> None:
+    def _confirm(self, l1_safe: int, r: _Round) -> bool:
+        """Retire the channels that are safe on L1; True if any was."""
         kept: list[ChannelRecord] = []
-        blocked = False
+        blocked = confirmed = False
         for channel in self.state.channels:
             settled = all(tx.included and tx.included_block <= l1_safe for tx in channel.txs)  # type: ignore[operator]
             if channel.abandoned:
@@ -476,7 +514,7 @@ class Batcher:
                 self.metrics.channels_confirmed += 1
                 self.metrics.safe_l2_block = channel.last_block
                 r.channels_confirmed += 1
-                self._dirty = True
+                self._dirty = confirmed = True
                 log.info(
                     "channel safe on L1",
                     extra={"channel": channel.channel_id, "l2_blocks": f"{channel.first_block}-{channel.last_block}",
@@ -486,6 +524,7 @@ class Batcher:
             blocked = True  # later channels confirm only after this one (safe_l2 moves in order)
             kept.append(channel)
         self.state.channels = kept
+        return confirmed
 
     # --- L2 reorgs ------------------------------------------------------------------------------
 

@@ -10,7 +10,10 @@ after each change it must not forget.
       "version": 1,
       "l1_chain_id": 900, "l2_genesis_hash": "0x…", "batcher": "0x…", "batch_inbox": "0x…",
       "safe_l2": {"number": 120, "hash": "0x…"},      last L2 block whose channel is safe on L1
-      "next_nonce": 57,                               the batcher account's next unused nonce
+      "l1_anchor": {"number": 7000, "hash": "0x…"},   L1's safe block when that was found: an L1
+                                                      without it is another L1 (a new anvil)
+      "next_nonce": 57,                               the batcher account's next unused nonce (never
+                                                      trusted over L1's: see `Batcher`)
       "channels": [ … ChannelRecord … ],              posted or being posted, oldest first
       "metrics": { … BatcherMetrics … }
     }
@@ -110,6 +113,10 @@ class BatcherState:
     next_nonce: int
     channels: list[ChannelRecord] = field(default_factory=list)
     metrics: BatcherMetrics = field(default_factory=BatcherMetrics)
+    # An L1 block the batcher saw safe (number, hash): an L1 with the same chain id but without
+    # it (a new anvil) is another L1. Empty until the first channel is confirmed.
+    l1_anchor_number: int = 0
+    l1_anchor_hash: str = ""
 
     # --- JSON ---------------------------------------------------------------------------------
 
@@ -122,6 +129,7 @@ class BatcherState:
                 "batcher": self.batcher,
                 "batch_inbox": self.batch_inbox,
                 "safe_l2": {"number": self.safe_l2_number, "hash": self.safe_l2_hash},
+                "l1_anchor": {"number": self.l1_anchor_number, "hash": self.l1_anchor_hash},
                 "next_nonce": self.next_nonce,
                 "channels": [asdict(channel) for channel in self.channels],
                 "metrics": asdict(self.metrics),
@@ -145,6 +153,8 @@ class BatcherState:
                 next_nonce=int(raw["next_nonce"]),
                 channels=[_channel(c) for c in raw["channels"]],
                 metrics=BatcherMetrics(**raw["metrics"]),
+                l1_anchor_number=int(raw.get("l1_anchor", {}).get("number", 0)),
+                l1_anchor_hash=str(raw.get("l1_anchor", {}).get("hash", "")),
             )
         except BatcherStateError:
             raise

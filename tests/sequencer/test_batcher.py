@@ -418,3 +418,50 @@ def test_an_l1_reorg_of_origins_reorganises_l2_and_the_batcher_follows(rollup: R
     rollup.post_until_safe(batcher)
     assert batcher.safe_l2_block == rollup.chain.head.block_number and batcher.metrics.channels_abandoned == 1
     rollup.assert_derived(rollup.derive())
+
+
+# --- state of another L1 ----------------------------------------------------------------------------
+
+
+def test_a_stored_nonce_above_l1s_is_discarded_and_batches_land(rollup: Rollup, caplog: pytest.LogCaptureFixture) -> None:
+    """The state's next nonce is 5 above L1's pending nonce with nothing recorded in between (what
+    a restarted devnet's new anvil looked like): trusting it left every batch behind a nonce gap,
+    never mined. The batcher takes L1's pending nonce, says so in one line, and its batches land."""
+    rollup.build(6)
+    first = rollup.batcher()
+    rollup.post_until_safe(first)
+    pending = int(rollup.w3.eth.get_transaction_count(BATCHER.address, "pending"))
+    assert first.state.next_nonce == pending > 0
+    first.state.next_nonce = pending + 5
+    first.state.save(rollup.state_path)
+
+    rollup.build(6)
+    with caplog.at_level("WARNING", logger="lantau.batcher"):
+        second = rollup.batcher()
+    assert second.state.next_nonce == pending
+    assert [r.getMessage() for r in caplog.records if "discarding" in r.getMessage()] == [
+        f"batcher state's next nonce {pending + 5} is above L1's pending nonce {pending} with no transaction recorded in between:"
+        f" discarding it, using {pending}"
+    ]
+    rollup.post_until_safe(second)
+    assert int(rollup.w3.eth.get_transaction_count(BATCHER.address, "latest")) > pending  # batches landed
+    rollup.assert_derived(rollup.derive())
+
+
+def test_a_state_of_another_l1_with_the_same_chain_id_is_refused(rollup: Rollup) -> None:
+    """A new anvil has the same chain id (900) but another block 0: the state's safe head and
+    nonces describe the old L1, so the batcher refuses the file and leaves it as it was."""
+    from bridge.anvil import AnvilOptions, AnvilProcess
+
+    rollup.build(3)
+    rollup.post_until_safe(rollup.batcher())
+    saved = rollup.state_path.read_text()
+    other = AnvilProcess(AnvilOptions(block_time_s=None)).start()
+    try:
+        other_w3 = Web3(Web3.HTTPProvider(other.rpc_url, request_kwargs={"timeout": 30}))
+        assert other_w3.eth.chain_id == rollup.w3.eth.chain_id
+        with pytest.raises(BatcherStateError, match="belongs to another L1"):
+            rollup.batcher(other_w3)
+    finally:
+        other.stop()
+    assert rollup.state_path.read_text() == saved
