@@ -26,13 +26,11 @@ import logging
 import time
 from dataclasses import dataclass
 
-from eth_typing import Address, Hash32
-from eth_utils import encode_hex, keccak
-
-from genesis.predeploys import SEQUENCER_FEE_VAULT
 from eth.abc import BlockHeaderAPI
+from eth_utils import encode_hex
 
 from node.chain import BlockAttributes, BuiltBlock
+from node.derive.attributes import attributes_on
 from node.derive.l1_source import L1Source
 from node.errors import ShuttingDown, TemporaryError
 from node.service import L2Node
@@ -48,7 +46,8 @@ class SlotSkipped(TemporaryError):
 @dataclass(frozen=True, slots=True)
 class ProducerConfig:
     block_time_s: float = 1.0
-    fee_recipient: Address = SEQUENCER_FEE_VAULT
+    # No fee recipient here: derivation pays the SequencerFeeVault, so a configurable one would
+    # fork every verifier (`node.derive.attributes.attributes_on` is the one rule).
     empty_blocks: bool = True  # with a block time, build even when the pool is empty (heads keep moving)
 
 
@@ -87,13 +86,7 @@ class BlockProducer:
             timestamp = max(timestamp, parent.timestamp + 1, plan.origin.timestamp)
             if on_the_clock and timestamp > now:
                 raise SlotSkipped(f"the next block's timestamp {timestamp} would be ahead of the wall clock")
-        return parent, BlockAttributes(
-            timestamp=timestamp,
-            fee_recipient=self.config.fee_recipient,
-            prev_randao=Hash32(keccak(parent.hash)),
-            gas_limit=parent.gas_limit,
-            forced_transactions=tuple(forced),
-        )
+        return parent, attributes_on(parent, timestamp, forced)
 
     def _build(self, on_the_clock: bool = False) -> BuiltBlock:
         parent, attributes = self.next_attributes(on_the_clock=on_the_clock)

@@ -60,6 +60,13 @@ def block_attributes(
 ) -> BlockAttributes:
     """The attributes of a block on `parent` with L1 origin `origin` (the one shared rule)."""
     forced = (l1_info_deposit(origin, sequence_number), *(origin_deposits if sequence_number == 0 else ()))
+    return attributes_on(parent, timestamp, forced)
+
+
+def attributes_on(parent: BlockHeaderAPI, timestamp: int, forced: Sequence[SignedTransactionAPI]) -> BlockAttributes:
+    """The attributes every L2 block on `parent` has, given its timestamp and forced transactions:
+    the one home of the fee recipient (the `SequencerFeeVault`; a sequencer paying anyone else
+    would fork every verifier), prev_randao and gas limit. The sequencer builds with it too."""
     return BlockAttributes(
         timestamp=timestamp,
         fee_recipient=SEQUENCER_FEE_VAULT,

@@ -55,3 +55,22 @@ async def test_on_the_clock_refuses_a_timestamp_ahead_of_the_wall_clock(node: L2
     # On demand (no block time; a devnet without L1, as anvil's automine) it still builds.
     built = await producer.produce_block()
     assert built.header.timestamp == ahead + 1
+
+
+async def test_the_fee_recipient_is_the_attributes_rule_not_an_option(node: L2Node) -> None:
+    """Was: `ProducerConfig.fee_recipient` could be set while derivation pays the
+    SequencerFeeVault, so setting it forked every verifier. The option is gone; the producer's
+    attributes are `attributes_on`'s, the rule derivation uses, and its blocks pay the vault."""
+    from dataclasses import fields
+
+    from genesis.predeploys import SEQUENCER_FEE_VAULT
+    from node.derive.attributes import attributes_on
+
+    assert "fee_recipient" not in {f.name for f in fields(ProducerConfig)}
+    with pytest.raises(TypeError):
+        ProducerConfig(block_time_s=0, fee_recipient=b"\1" * 20)  # type: ignore[call-arg]
+    producer = BlockProducer(node, ProducerConfig(block_time_s=0))
+    parent, attributes = producer.next_attributes()
+    assert attributes == attributes_on(parent, attributes.timestamp, ())
+    built = await producer.produce_block()
+    assert built.header.coinbase == SEQUENCER_FEE_VAULT
