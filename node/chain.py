@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import rlp
 from eth.abc import (
@@ -233,6 +233,12 @@ class Chain:
         header = chain.create_header_from_parent(parent, **header_params)
         return chain.get_vm(header)  # type: ignore[return-value]
 
+    def replay_vm(self, header: BlockHeaderAPI) -> LantauVM:
+        """A scratch VM for `header`'s block on its parent's state, in the block's own context:
+        applying the block's transactions in order reproduces it (debug_trace*)."""
+        fields = ("timestamp", "gas_limit", "coinbase", "mix_hash", "extra_data", "parent_beacon_block_root")
+        return self.pending_vm(self.header_by_hash(header.parent_hash), **{name: getattr(header, name) for name in fields})
+
     def iter_headers(self, first: int, last: int) -> Iterator[BlockHeaderAPI]:
         for number in range(first, last + 1):
             yield self.header_by_number(number)
@@ -244,12 +250,18 @@ class Chain:
         parent: BlockHeaderAPI,
         attributes: BlockAttributes,
         transactions: Sequence[SignedTransactionAPI] = (),
+        *,
+        state_edits: Callable[[StateAPI], None] | None = None,
     ) -> BuiltBlock:
         """Apply `attributes` and `transactions` on `parent`; persist and make it the head.
 
         Forced transactions (deposits) go first and every one is included. A pool transaction
         that is invalid against the state at its turn (nonce, balance, gas left in the block) is
         skipped and reported in `rejected`; the block is built without it.
+
+        `state_edits` (dev mode only, `node.rpc.dev`: anvil_setBalance and friends) changes the
+        parent state before anything runs. No L1 data says so: a verifier cannot derive such a
+        block.
         """
         with self._write_lock, self.db.atomic_batch() as batch:
             chain = self._pyevm(AtomicDB(batch))
@@ -263,6 +275,8 @@ class Chain:
                 parent_beacon_block_root=attributes.parent_beacon_block_root,
             )
             vm = chain.get_vm(header)
+            if state_edits is not None:
+                state_edits(vm.state)
             included: list[SignedTransactionAPI] = []
             receipts: list[ReceiptAPI] = []
             computations: list[ComputationAPI] = []
@@ -305,15 +319,21 @@ class Chain:
             self._write_block_indexes(batch, block, receipts)
         return BuiltBlock(block, tuple(receipts), tuple(computations), tuple(rejected))
 
+    def rewind_to(self, header: BlockHeaderAPI) -> None:
+        """Make `header` (an ancestor of the head) the head again: the blocks above it leave the
+        canonical chain (an unsafe reorg, as a rebuilt block on an older parent does). Dev mode's
+        evm_revert."""
+        if not self.is_canonical(header):
+            raise BlockNotFound(f"block {encode_hex(header.hash)} is not on the canonical chain")
+        with self._write_lock, self.db.atomic_batch() as batch:
+            self._drop_canonical_from(batch, header.block_number + 1)
+            batch[HEAD_KEY] = header.hash
+
     def _write_block_indexes(self, batch: AtomicDatabaseAPI, block: BlockAPI, receipts: Sequence[ReceiptAPI]) -> None:
         block_hash = block.header.hash
         number = block.header.block_number
         # Rewind the canonical chain if this block replaces one (an L2 reorg of unsafe blocks).
-        stale_number = number
-        while (stale_hash := self._db_get(batch, _canonical_key(stale_number))) is not None:
-            self._unindex_transactions(batch, stale_hash)
-            del batch[_canonical_key(stale_number)]
-            stale_number += 1
+        self._drop_canonical_from(batch, number)
         # Built on a block that is no longer canonical (a reorg back to an older branch): its
         # ancestors become canonical again, down to the first one that already is. All that
         # leaves the canonical chain is unindexed before anything is indexed, as one transaction
@@ -335,6 +355,13 @@ class Chain:
             batch[_tx_key(tx.hash)] = rlp.encode([block_hash, index])
         batch[_canonical_key(number)] = block_hash
         batch[HEAD_KEY] = block_hash
+
+    def _drop_canonical_from(self, batch: AtomicDatabaseAPI, number: int) -> None:
+        """Blocks `number` and above leave the canonical chain, their transactions unindexed."""
+        while (stale_hash := self._db_get(batch, _canonical_key(number))) is not None:
+            self._unindex_transactions(batch, stale_hash)
+            del batch[_canonical_key(number)]
+            number += 1
 
     def _index_transactions(self, batch: AtomicDatabaseAPI, block_hash: bytes) -> None:
         for index, raw in enumerate(rlp.decode(batch[_body_key(block_hash)])):

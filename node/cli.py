@@ -28,6 +28,7 @@ from node.banner import devnet_info, format_banner, read_devnet_info
 from node.datadir import DataDirLock
 from node.errors import LantauError
 from node.logs import configure_logging
+from node.rpc.dev import DevClock, DevControls, dev_methods
 from node.rpc.server import RpcLimits, create_rpc_app, parse_cors_origins
 from node.service import L2Node
 from sequencer.block_producer import BlockProducer, ProducerConfig
@@ -91,6 +92,7 @@ class NodeSettings:
     batcher_blobs: bool = False  # post batches as EIP-4844 blobs instead of calldata
     proposer_key: Optional[str] = None  # run the proposer in this process
     rpc_cors: Optional[str] = None  # origins browsers may call the RPC from ("*": any); None: off
+    dev_rpc: bool = False  # serve evm_*/anvil_* developer controls (node.rpc.dev)
 
 
 @dataclass
@@ -157,10 +159,12 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     services: list[Any] = []
     producer: Optional[BlockProducer] = None
     driver: Optional[DerivationDriver] = None
+    dev_clock = DevClock() if settings.dev_rpc and is_sequencer else None
     if is_sequencer:
         producer = BlockProducer(
             node, ProducerConfig(block_time_s=settings.block_time_s), l1=l1.source if l1 else None,
             l1_start_block=l1.rollup.l1_start_block if l1 else 0, chain_lock=chain_lock,
+            **({"clock": dev_clock} if dev_clock is not None else {}),
         )
         services.append(producer)
     if l1 is not None:
@@ -174,6 +178,11 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         node.register_methods(_rollup_methods(node, l1, driver, sync_status))
     if producer is not None and settings.admin:
         node.register_methods(_admin_methods(producer))
+    if producer is not None and dev_clock is not None:
+        node.register_methods(dev_methods(DevControls(
+            node.chain, producer, dev_clock, chain_lock, on_new_head=node.notify_new_head, safe_head=node.safe_head,
+            has_l1=l1 is not None,
+        )))
 
     runner = web.AppRunner(create_rpc_app(node, limits=RpcLimits(), cors_origins=parse_cors_origins(settings.rpc_cors)),
                            handle_signals=False)
@@ -370,6 +379,7 @@ def node_command(
     proposer_key: Annotated[Optional[str], typer.Option("--proposer-key", envvar="LANTAU_PROPOSER_KEY", help="Run the proposer in this node, posting output roots to L1 from this key.")] = None,
     batcher_blobs: Annotated[bool, typer.Option("--batcher-blobs/--batcher-calldata", envvar="LANTAU_BATCHER_BLOBS", help="Post batches as EIP-4844 blobs (default: calldata).")] = False,
     rpc_cors: RpcCors = None,
+    dev_rpc: Annotated[bool, typer.Option("--dev-rpc/--no-dev-rpc", envvar="LANTAU_DEV_RPC", help="Serve anvil's evm_*/anvil_* developer controls (a sequencer; state edits and time travel only without an L1).")] = False,
 ) -> None:
     """Run a Lantau L2 node: JSON-RPC over HTTP and WebSocket; as sequencer, a block every --block-time."""
     if role not in ("sequencer", "verifier"):
@@ -381,7 +391,8 @@ def node_command(
     _check_admin(admin, rpc_host)
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin, role=role, l1_rpc=l1_rpc,
                       rollup_config=rollup_config, devnet_dir=devnet, l1_confirmations=l1_confirmations,
-                      batcher_key=batcher_key, proposer_key=proposer_key, batcher_blobs=batcher_blobs, rpc_cors=rpc_cors))
+                      batcher_key=batcher_key, proposer_key=proposer_key, batcher_blobs=batcher_blobs, rpc_cors=rpc_cors,
+                      dev_rpc=dev_rpc))
 
 
 @app.command("devnet")
@@ -404,7 +415,7 @@ def devnet_command(
     """
     accounts = dev_accounts()
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin=True, print_banner=True,
-                      info_path=data_dir / "devnet.json", devnet_l1=l1, rpc_cors=rpc_cors,
+                      info_path=data_dir / "devnet.json", devnet_l1=l1, rpc_cors=rpc_cors, dev_rpc=True,
                       # The devnet's roles: batcher = dev account 1, proposer = dev account 2.
                       batcher_key=accounts[1].private_key if l1 else None,
                       proposer_key=accounts[2].private_key if l1 and proposer else None),

@@ -25,8 +25,9 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import Callable
 
-from eth.abc import BlockHeaderAPI
+from eth.abc import BlockHeaderAPI, StateAPI
 from eth_utils import encode_hex
 
 from node.chain import BlockAttributes, BuiltBlock
@@ -55,6 +56,7 @@ class BlockProducer:
     def __init__(
         self, node: L2Node, config: ProducerConfig, l1: L1Source | None = None, *,
         l1_start_block: int = 0, chain_lock: asyncio.Lock | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.node = node
         self.config = config
@@ -63,6 +65,9 @@ class BlockProducer:
         # Shared with the derivation driver: one writer of the chain at a time.
         self._build_lock = chain_lock or asyncio.Lock()
         self._stopping = asyncio.Event()
+        # The time blocks are stamped by: the wall clock, or a dev-mode clock that time travels
+        # (`node.rpc.dev.DevClock`: evm_increaseTime, evm_setNextBlockTimestamp).
+        self.clock = clock
 
     def next_attributes(self, *, on_the_clock: bool = False) -> tuple[BlockHeaderAPI, BlockAttributes]:
         """The parent to build on and the block's attributes (with L1 deposits, when L1 is set).
@@ -72,7 +77,7 @@ class BlockProducer:
         """
         head = self.node.chain.head
         # Timestamps strictly increase; on demand several blocks may share a wall-clock second.
-        now = time.time()
+        now = self.clock()
         timestamp = max(int(now), head.timestamp + 1)
         if on_the_clock and timestamp > now:
             raise SlotSkipped(f"the next block's timestamp {timestamp} would be ahead of the wall clock")
@@ -88,18 +93,21 @@ class BlockProducer:
                 raise SlotSkipped(f"the next block's timestamp {timestamp} would be ahead of the wall clock")
         return parent, attributes_on(parent, timestamp, forced)
 
-    def _build(self, on_the_clock: bool = False) -> BuiltBlock:
+    def _build(self, on_the_clock: bool = False, state_edits: Callable[[StateAPI], None] | None = None) -> BuiltBlock:
         parent, attributes = self.next_attributes(on_the_clock=on_the_clock)
         transactions = self.node.select_transactions(parent, attributes.gas_limit - sum(t.gas for t in attributes.forced_transactions))
-        return self.node.chain.build_block(parent, attributes, transactions)
+        return self.node.chain.build_block(parent, attributes, transactions, state_edits=state_edits)
 
-    async def produce_block(self, *, on_the_clock: bool = False) -> BuiltBlock:
+    async def produce_block(
+        self, *, on_the_clock: bool = False, state_edits: Callable[[StateAPI], None] | None = None
+    ) -> BuiltBlock:
         """Build the next block. `on_the_clock`: never stamp it ahead of the wall clock
-        (raise `SlotSkipped` instead), as the interval loop requires."""
+        (raise `SlotSkipped` instead), as the interval loop requires. `state_edits`: dev mode's
+        direct state changes (`Chain.build_block`)."""
         async with self._build_lock:
             if self._stopping.is_set():
                 raise ShuttingDown("the sequencer is shutting down")
-            built = await asyncio.to_thread(self._build, on_the_clock)
+            built = await asyncio.to_thread(self._build, on_the_clock, state_edits)
             self.node.on_new_block(built)
         for rejected in built.rejected:
             log.warning("transaction dropped from block", extra={"tx": encode_hex(rejected.transaction.hash), "reason": rejected.reason})
@@ -128,7 +136,7 @@ class BlockProducer:
             # Timestamps are whole seconds. The next one may not have come yet: within this
             # slot, wait for it; beyond it (a block time under a second, or a head already
             # ahead of the clock), this slot has no block.
-            ahead_s = self.node.chain.head.timestamp + 1 - time.time()
+            ahead_s = self.node.chain.head.timestamp + 1 - self.clock()
             if 0 < ahead_s <= block_time_s:
                 await asyncio.sleep(ahead_s)
             if ahead_s > block_time_s:

@@ -1,0 +1,217 @@
+"""Developer controls of a devnet, with anvil's names and semantics (and hardhat's aliases).
+
+Served only by `lantau devnet` and by `lantau node --dev-rpc`; a node without the flag answers
+"method not found", as geth does.
+
+| method                          | what it does here                                               |
+|---------------------------------|-----------------------------------------------------------------|
+| evm_mine [timestamp]            | builds a block now (at `timestamp` if given); "0x0"             |
+| evm_increaseTime seconds        | moves the sequencer's clock forward; the total offset in seconds |
+| evm_setNextBlockTimestamp t     | the next block is stamped `t` (later ones follow from there)    |
+| evm_snapshot                    | remembers the head; a snapshot id                               |
+| evm_revert id                   | the head goes back to the snapshot's block; true, or false for an unknown id |
+| anvil_setBalance addr wei       | state edit (see below)                                          |
+| anvil_setCode addr code         | state edit                                                      |
+| anvil_setStorageAt addr slot v  | state edit; true                                                |
+
+A rollup's blocks must follow from L1 data alone, and none of these do: a state edit has no
+transaction behind it, a clock moved ahead of L1 breaks the sequencer drift rule (an L2 block may
+be at most `max_sequencer_drift` seconds ahead of its L1 origin, so a verifier would drop the
+batch), and a reverted head rewrites blocks the batcher may already have posted. So the
+state-changing controls work on a devnet without an L1 only (`lantau devnet --no-l1`, or
+`lantau node --dev-rpc` without `--l1-rpc`): a single sequencer with nothing to diverge from,
+as anvil is. With an L1 they are refused with a message saying so; `evm_mine` and snapshots work
+there too, and `evm_revert` refuses to go below the safe head (blocks already on L1).
+
+A state edit is applied as a block: the sequencer builds the next block at once on a parent
+state with the edit made, so the edit is visible at `latest` when the call returns, as with
+anvil (there the head's state changes in place; here the head moves on by one block).
+
+Impersonation (anvil_impersonateAccount, eth_sendTransaction without a signature) is not
+served: the pool and the batch format carry only signed transactions, and an unsigned one could
+never be batched for a verifier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Final, Protocol
+
+from eth.abc import BlockHeaderAPI, StateAPI
+from eth_typing import Address
+
+from node.chain import BuiltBlock, Chain
+from node.errors import InvalidParams, LantauError
+from node.rpc.context import RpcContext, RpcMethod
+from node.rpc.params import Param, parse_address, parse_data, parse_hex_or_decimal, parse_quantity, parse_storage_key
+
+
+class DevModeRefused(LantauError):
+    """A developer control this node cannot honour (it has an L1, or the target is on L1)."""
+
+
+class DevClock:
+    """The sequencer's clock in dev mode: the wall clock plus an offset that time travel moves."""
+
+    def __init__(self, wall: Callable[[], float] = time.time) -> None:
+        self._wall = wall
+        self.offset_s = 0
+
+    def __call__(self) -> float:
+        return self._wall() + self.offset_s
+
+    def set_next(self, timestamp: int) -> None:
+        """Make the clock read `timestamp` now (the next block's stamp)."""
+        self.offset_s = timestamp - int(self._wall())
+
+
+class BlockProducing(Protocol):
+    async def produce_block(self, *, state_edits: Callable[[StateAPI], None] | None = None) -> BuiltBlock: ...
+
+
+@dataclass
+class DevControls:
+    """The state behind the dev methods: the clock, the snapshots, and how to build and announce."""
+
+    chain: Chain
+    producer: BlockProducing
+    clock: DevClock
+    chain_lock: asyncio.Lock
+    on_new_head: Callable[[BlockHeaderAPI], None]
+    safe_head: Callable[[], BlockHeaderAPI]
+    has_l1: bool
+    snapshots: dict[int, tuple[bytes, int]] = field(default_factory=dict)  # id -> (head hash, clock offset)
+    _next_snapshot: int = 1
+
+    def refuse_with_l1(self, method: str) -> None:
+        if self.has_l1:
+            raise DevModeRefused(
+                f"{method} is refused on a node with an L1: its blocks must follow from L1 data, and a verifier "
+                "could not follow this (run `lantau devnet --no-l1` for a single-node dev chain)"
+            )
+
+    async def mine(self, timestamp: int | None = None) -> BuiltBlock:
+        if timestamp is not None:
+            self.set_next_timestamp(timestamp)
+        return await self.producer.produce_block()
+
+    def set_next_timestamp(self, timestamp: int) -> None:
+        head = self.chain.head
+        if timestamp <= head.timestamp:
+            raise InvalidParams(f"timestamp {timestamp} is not after the latest block's timestamp {head.timestamp}")
+        self.clock.set_next(timestamp)
+
+    async def edit(self, method: str, edit: Callable[[StateAPI], None]) -> None:
+        self.refuse_with_l1(method)
+        await self.producer.produce_block(state_edits=edit)
+
+    def snapshot(self) -> int:
+        snapshot_id, self._next_snapshot = self._next_snapshot, self._next_snapshot + 1
+        self.snapshots[snapshot_id] = (self.chain.head.hash, self.clock.offset_s)
+        return snapshot_id
+
+    async def revert(self, snapshot_id: int) -> bool:
+        """Back to the snapshot's head (an unsafe reorg); the snapshot and later ones are used up,
+        as anvil's are. False for an unknown id."""
+        if snapshot_id not in self.snapshots:
+            return False
+        block_hash, offset_s = self.snapshots[snapshot_id]
+        async with self.chain_lock:
+            header = self.chain.header_by_hash(block_hash)  # type: ignore[arg-type]
+            safe = self.safe_head()
+            if self.has_l1 and header.block_number < safe.block_number:
+                raise DevModeRefused(
+                    f"cannot revert to block {header.block_number}: blocks up to {safe.block_number} are already on L1 (safe)"
+                )
+            await asyncio.to_thread(self.chain.rewind_to, header)
+            for later in [i for i in self.snapshots if i >= snapshot_id]:
+                del self.snapshots[later]
+            self.clock.offset_s = offset_s
+        self.on_new_head(self.chain.head)
+        return True
+
+
+# --- the methods ---------------------------------------------------------------------------------
+
+
+def _parse_seconds(value: Any) -> int:
+    seconds = parse_hex_or_decimal(value)
+    if seconds < 0:
+        raise InvalidParams("time can only move forward")
+    return seconds
+
+
+def _parse_mine_options(value: Any) -> int | None:
+    """anvil's evm_mine parameter: a timestamp, or {"timestamp": t}."""
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - {"timestamp"})
+        if unknown:
+            raise InvalidParams(f"mine options: {unknown[0]!r} is not supported")
+        return None if value.get("timestamp") is None else parse_hex_or_decimal(value["timestamp"])
+    return parse_hex_or_decimal(value)
+
+
+def _parse_word(value: Any) -> int:
+    """A storage value: 0x-hex of up to 32 bytes."""
+    return parse_storage_key(value)
+
+
+def dev_methods(controls: DevControls) -> dict[str, RpcMethod]:
+    """The dev methods by name, with hardhat's aliases, for `L2Node.register_methods`."""
+
+    async def evm_mine(ctx: RpcContext, timestamp: int | None) -> str:
+        await controls.mine(timestamp)
+        return "0x0"
+
+    def evm_increase_time(ctx: RpcContext, seconds: int) -> str:
+        controls.refuse_with_l1("evm_increaseTime")
+        controls.clock.offset_s += seconds
+        return hex(controls.clock.offset_s)
+
+    def evm_set_next_block_timestamp(ctx: RpcContext, timestamp: int) -> None:
+        controls.refuse_with_l1("evm_setNextBlockTimestamp")
+        controls.set_next_timestamp(timestamp)
+
+    def evm_snapshot(ctx: RpcContext) -> str:
+        return hex(controls.snapshot())
+
+    async def evm_revert(ctx: RpcContext, snapshot_id: int) -> bool:
+        return await controls.revert(snapshot_id)
+
+    async def set_balance(ctx: RpcContext, address: Address, balance_wei: int) -> None:
+        await controls.edit("anvil_setBalance", lambda state: state.set_balance(address, balance_wei))
+
+    async def set_code(ctx: RpcContext, address: Address, code: bytes) -> None:
+        await controls.edit("anvil_setCode", lambda state: state.set_code(address, code))
+
+    async def set_storage_at(ctx: RpcContext, address: Address, slot: int, value: int) -> bool:
+        await controls.edit("anvil_setStorageAt", lambda state: state.set_storage(address, slot, value))
+        return True
+
+    address = Param("address", parse_address)
+    methods = {
+        "evm_mine": RpcMethod("evm_mine", evm_mine, (Param("timestamp", _parse_mine_options, None),)),
+        "evm_increaseTime": RpcMethod("evm_increaseTime", evm_increase_time, (Param("seconds", _parse_seconds),)),
+        "evm_setNextBlockTimestamp": RpcMethod(
+            "evm_setNextBlockTimestamp", evm_set_next_block_timestamp, (Param("timestamp", parse_hex_or_decimal),)
+        ),
+        "evm_snapshot": RpcMethod("evm_snapshot", evm_snapshot),
+        "evm_revert": RpcMethod("evm_revert", evm_revert, (Param("id", parse_quantity),)),
+        "anvil_setBalance": RpcMethod("anvil_setBalance", set_balance, (address, Param("balance", parse_quantity))),
+        "anvil_setCode": RpcMethod("anvil_setCode", set_code, (address, Param("code", parse_data))),
+        "anvil_setStorageAt": RpcMethod(
+            "anvil_setStorageAt", set_storage_at, (address, Param("slot", parse_storage_key), Param("value", _parse_word))
+        ),
+    }
+    for name in ("setBalance", "setCode", "setStorageAt"):
+        methods[f"hardhat_{name}"] = methods[f"anvil_{name}"]
+    methods["anvil_mine"] = methods["evm_mine"]
+    return methods
+
+
+DEV_METHOD_NAMES: Final = (
+    "evm_mine", "evm_increaseTime", "evm_setNextBlockTimestamp", "evm_snapshot", "evm_revert",
+    "anvil_setBalance", "anvil_setCode", "anvil_setStorageAt",
+)
