@@ -76,7 +76,7 @@ class OracleConfig:
     submission_interval: int = 10  # L2 blocks between two outputs
     l2_block_time_s: int = 1
     starting_block_number: int = 0
-    starting_timestamp: int = 0  # L2 timestamp of `starting_block_number`
+    starting_timestamp: int = 0  # least L2 timestamp of `starting_block_number`; see devnet.l2_start_timestamp
     finalization_period_s: int = 12  # 7 days on a public chain
     required_bond_wei: int = 10**16  # 0.01 ETH per proposal
     proposer: str | None = None
@@ -220,6 +220,18 @@ def _custom_errors() -> dict[bytes, tuple[dict[str, Any], ...]]:
     return {selector: tuple(entries) for selector, entries in table.items()}
 
 
+def gas_with_headroom(estimate: int) -> int:
+    """The gas to send a transaction with, from its `eth_estimateGas` against the pending block.
+
+    A deposit buys its L2 gas by burning L1 gas at the portal's deposit base fee
+    (`ResourceMetering`), which moves from one L1 block to the next (up by at most 1/8 per block
+    of busy deposits), and the metering's own work depends on how many blocks passed since the
+    last deposit; so the gas a deposit needs in the block it lands in can exceed the estimate.
+    A fifth more covers a few blocks of rising price; unused gas is not paid for.
+    """
+    return estimate + estimate // 5
+
+
 @dataclass
 class _Transactor:
     """Signs and sends the deployer's transactions in nonce order, checking every receipt."""
@@ -235,6 +247,7 @@ class _Transactor:
     def send(self, step: str, call: ContractFunction | ContractConstructor) -> TxReceipt:
         params: TxParams = {"from": self.account.address, "nonce": Nonce(self.nonce)}
         try:
+            params["gas"] = gas_with_headroom(call.estimate_gas(params, block_identifier="pending"))
             tx = call.build_transaction(params)
         except ContractLogicError as exc:  # gas estimation reverted: say which step and why
             data = exc.data if isinstance(exc.data, str) else ""

@@ -15,7 +15,7 @@ from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from bridge.anvil import AnvilProcess
-from bridge.l1_contracts import L1Deployment, L1Revert, decode_revert
+from bridge.l1_contracts import L1Deployment, L1Revert, decode_revert, gas_with_headroom
 
 DEV_ACCOUNTS = 10
 BATCHER_INDEX = 9
@@ -66,8 +66,9 @@ class L1:
         params: dict[str, Any] = {"from": account.address, "nonce": self.w3.eth.get_transaction_count(account.address)}
         if value:
             params["value"] = value
-        if gas is not None:
-            params["gas"] = gas
+        # Estimated against the pending block, with the headroom the bridge's own sender gives:
+        # deposits burn L1 gas at a price that moves per block (see `gas_with_headroom`).
+        params["gas"] = gas if gas is not None else gas_with_headroom(call.estimate_gas(cast(Any, params), "pending"))
         return self._sign_and_wait(account, dict(call.build_transaction(cast(Any, params))))
 
     def _sign_and_wait(self, account: LocalAccount, tx: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import {OutputOracle} from "./OutputOracle.sol";
 import {OutputRootLib} from "./lib/OutputRootLib.sol";
 import {SecureMerkleTrie} from "./lib/SecureMerkleTrie.sol";
 import {SafeCall} from "@eth-optimism/contracts-bedrock/src/libraries/SafeCall.sol";
+import {ResourceMetering} from "@eth-optimism/contracts-bedrock/src/L1/ResourceMetering.sol";
 
 /// @title LantauPortal
 /// @notice The L1 entry and exit of Lantau. It holds the L1 HKD that backs the L2's native HKD,
@@ -28,7 +29,14 @@ import {SafeCall} from "@eth-optimism/contracts-bedrock/src/libraries/SafeCall.s
 ///
 ///         Every deposit's L2 gas limit is bounded below (intrinsic gas of its data) and above,
 ///         and all deposits of one L1 block together buy at most `maxResourceLimit` gas, so that
-///         each accepted deposit fits the L2 block that must include it.
+///         each accepted deposit fits the L2 block that must include it (else OP's `OutOfGas`).
+///         The L2 gas is bought on OP's `ResourceMetering` market, used as is: `gasLimit` times
+///         a deposit base fee that moves like EIP-1559's with the gas deposits bought per L1
+///         block (`params()`), paid by burning that many wei / max(L1 base fee, 1 gwei) of L1 gas.
+///         Without a price, one deposit of 20M gas for ~48,000 L1 gas made every other deposit of
+///         its L1 block revert; now it burns ~20M L1 gas, and more each block it is repeated.
+///         ResourceMetering is OP's upgradeable base: here its initializer runs in the constructor
+///         (the portal is not behind a proxy) and its storage gap is simply unused.
 ///
 ///         Withdrawals, in two steps as OP's:
 ///           1. `proveWithdrawalTransaction`: the withdrawal's record in `L2ToL1MessagePasser`
@@ -44,7 +52,7 @@ import {SafeCall} from "@eth-optimism/contracts-bedrock/src/libraries/SafeCall.s
 ///         There is no native ETH on this bridge: `value` is L2 native HKD wei and must be a whole
 ///         number of L1 units, which is refused already at proof time (the L2 cannot know the L1
 ///         token's decimals, so the passer accepts any amount).
-contract LantauPortal {
+contract LantauPortal is ResourceMetering {
     using SafeERC20 for IERC20;
 
     /// @notice Version of the `TransactionDeposited` opaqueData encoding.
@@ -91,11 +99,9 @@ contract LantauPortal {
         uint128 l2OutputIndex;
     }
 
-    /// @notice What every deposit reads (and mostly writes), packed into one storage slot: one
-    ///         cold read and one write per deposit instead of four.
+    /// @notice What every deposit reads (and mostly writes), packed into one storage slot. The
+    ///         deposit gas bought per L1 block is counted in `params()` (ResourceMetering).
     struct DepositState {
-        uint64 budgetL1Block; //   L1 block whose deposits `budgetGasUsed` counts
-        uint64 budgetGasUsed; //   L2 gas bought by the deposits of that block
         uint120 totalDeposited; // sum of all L1 HKD deposited, 6-decimal units
         bool guardianPaused; //    set by the guardian; the token's own pause also counts
     }
@@ -130,8 +136,6 @@ contract LantauPortal {
     error InitCodeTooLarge(uint256 size, uint256 max);
     /// @notice The deposit's L2 gas limit is above what any L1 block's deposits may buy.
     error GasLimitTooHigh(uint64 given, uint64 maximum);
-    /// @notice Deposits in this L1 block already bought most of the budget; retry next block.
-    error DepositGasBudgetExceeded(uint64 requested, uint64 remaining);
     /// @notice The deposit's data is longer than `SystemConfig.maxDepositDataSize`.
     error DataTooLarge(uint256 size, uint256 max);
     /// @notice The portal (guardian) or the HKD token (issuer) is paused.
@@ -175,7 +179,9 @@ contract LantauPortal {
     /// @notice A withdrawal's call tried to finalize another withdrawal.
     error WithdrawalInProgress();
 
-    constructor(HKDStablecoin hkd_, SystemConfig systemConfig_, OutputOracle oracle_, address guardian_) {
+    constructor(HKDStablecoin hkd_, SystemConfig systemConfig_, OutputOracle oracle_, address guardian_)
+        initializer
+    {
         if (hkd_.decimals() != L1_DECIMALS) revert UnsupportedDecimals(hkd_.decimals());
         hkd = hkd_;
         systemConfig = systemConfig_;
@@ -184,13 +190,19 @@ contract LantauPortal {
         guardian = guardian_;
         withdrawalSender = DEFAULT_L2_SENDER;
         emit GuardianChanged(address(0), guardian_);
+        __ResourceMetering_init();
+    }
+
+    /// @dev ResourceMetering's market parameters, from the SystemConfig (as OP's portal).
+    function _resourceConfig() internal view override returns (ResourceMetering.ResourceConfig memory) {
+        return systemConfig.resourceConfig();
     }
 
     // --- deposits ------------------------------------------------------------------------
 
     /// @notice Locks `amount` L1 HKD (6 decimals; approve first) and mints `amount * 10**12` wei
     ///         of native HKD to the sender on L2, which are then sent to `to` with `data`.
-    function depositHKD(address to, uint256 amount, uint64 gasLimit, bytes calldata data) external {
+    function depositHKD(address to, uint256 amount, uint64 gasLimit, bytes calldata data) external metered(gasLimit) {
         _depositHKD(to, amount, gasLimit, data);
     }
 
@@ -206,7 +218,7 @@ contract LantauPortal {
         uint8 v,
         bytes32 r,
         bytes32 s
-    ) external {
+    ) external metered(gasLimit) {
         try hkd.permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
         _depositHKD(to, amount, gasLimit, data);
     }
@@ -215,10 +227,11 @@ contract LantauPortal {
     ///         of the sender's existing L2 balance.
     function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes calldata data)
         external
+        metered(gasLimit)
     {
         _checkDepositor();
         if (isCreation ? to != address(0) : to == address(0)) revert BadTarget();
-        _deposits = _meterDepositGas(gasLimit, data.length, isCreation);
+        _deposits = _checkDepositGas(gasLimit, data.length, isCreation);
         _emitDeposit(to, 0, value, gasLimit, isCreation, data);
     }
 
@@ -226,7 +239,7 @@ contract LantauPortal {
         _checkDepositor();
         if (amount == 0) revert ZeroAmount();
         if (to == address(0)) revert BadTarget();
-        DepositState memory state = _meterDepositGas(gasLimit, data.length, false);
+        DepositState memory state = _checkDepositGas(gasLimit, data.length, false);
         state.totalDeposited = SafeCast.toUint120(state.totalDeposited + amount);
         _deposits = state;
         IERC20(address(hkd)).safeTransferFrom(msg.sender, address(this), amount);
@@ -240,13 +253,13 @@ contract LantauPortal {
         if (hkd.isFrozen(msg.sender)) revert AccountFrozen(msg.sender);
     }
 
-    /// @dev Checks the data size and gas limit, and returns the deposit state with this deposit's
-    ///      gas counted against its L1 block's budget; the caller stores it. The L2 turns a
+    /// @dev Checks the data size and gas limit, and returns the deposit state for the caller to
+    ///      update and store (the `metered` modifier then buys the gas). The L2 turns a
     ///      deposit that fails its intrinsic checks into a failed (status 0) transaction; these
     ///      checks, the L2's own (EIP-2 creation gas, EIP-3860 init code size and word gas, and
     ///      calldata at a conservative 16 gas per byte, zero bytes included), refuse it here first,
     ///      where it costs the sender nothing but the reverted L1 transaction.
-    function _meterDepositGas(uint64 gasLimit, uint256 dataLength, bool isCreation)
+    function _checkDepositGas(uint64 gasLimit, uint256 dataLength, bool isCreation)
         private
         view
         returns (DepositState memory state)
@@ -258,14 +271,7 @@ contract LantauPortal {
         if (isCreation) minimum += CREATION_GAS + INITCODE_WORD_GAS * uint64((dataLength + 31) / 32);
         if (gasLimit < minimum) revert GasLimitTooLow(gasLimit, minimum);
         if (gasLimit > limits.maxResourceLimit) revert GasLimitTooHigh(gasLimit, limits.maxResourceLimit);
-
         state = _deposits;
-        uint64 used = state.budgetL1Block == block.number ? state.budgetGasUsed : 0;
-        // `used` can exceed the limit only if the owner lowered it within this block.
-        uint64 remaining = used < limits.maxResourceLimit ? limits.maxResourceLimit - used : 0;
-        if (gasLimit > remaining) revert DepositGasBudgetExceeded(gasLimit, remaining);
-        state.budgetL1Block = uint64(block.number);
-        state.budgetGasUsed = used + gasLimit;
     }
 
     function _emitDeposit(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes calldata data)
@@ -397,11 +403,6 @@ contract LantauPortal {
     /// @notice Set by the guardian; `isPaused` also counts the token's own pause.
     function guardianPaused() external view returns (bool) {
         return _deposits.guardianPaused;
-    }
-
-    /// @notice L2 gas bought so far by deposits in L1 block `l1Block`.
-    function depositBudget() external view returns (uint64 l1Block, uint64 gasUsed) {
-        return (_deposits.budgetL1Block, _deposits.budgetGasUsed);
     }
 
     // --- rules, exposed for clients and tests ---------------------------------------------

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {ResourceMetering} from "@eth-optimism/contracts-bedrock/src/L1/ResourceMetering.sol";
 
 /// @dev L2 gas a deposit pays per byte of data on top of the base (OP's calldata price). File-level
 ///      so that the portal compiles it in rather than calling for it on every deposit.
@@ -17,7 +18,10 @@ uint64 constant DEPOSIT_DATA_GAS_PER_BYTE = 16;
 ///
 ///         Deposit gas is bounded per L1 block (`maxResourceLimit`), and the L2 gas limit must
 ///         leave room for it plus the system transaction, so that every deposit the portal
-///         accepts fits into the L2 block that must include it.
+///         accepts fits into the L2 block that must include it. Within that bound it is sold on
+///         the OP Stack's EIP-1559-like market (`resourceConfig`, read by the portal's
+///         `ResourceMetering`): the price per L2 gas rises by up to 1/8 per L1 block while
+///         deposits buy more than the target (a tenth of the limit), and is paid by burning L1 gas.
 contract SystemConfig is Ownable {
     /// @notice Kinds of `ConfigUpdate`, and the ABI encoding of each one's `data`.
     enum UpdateType {
@@ -40,6 +44,13 @@ contract SystemConfig is Ownable {
 
     /// @notice Gas a deposit pays per byte of data on top of `minDepositGas` (calldata price).
     uint64 public constant DEPOSIT_GAS_PER_BYTE = DEPOSIT_DATA_GAS_PER_BYTE;
+
+    /// @notice The deposit gas market's parameters besides `maxResourceLimit`: OP's defaults
+    ///         (`Constants.DEFAULT_RESOURCE_CONFIG`). Target = maxResourceLimit / elasticity.
+    uint8 public constant ELASTICITY_MULTIPLIER = 10;
+    uint8 public constant BASE_FEE_MAX_CHANGE_DENOMINATOR = 8;
+    uint32 public constant MINIMUM_BASE_FEE = 1 gwei;
+    uint128 public constant MAXIMUM_BASE_FEE = type(uint128).max;
 
     /// @notice Deposit limits, packed into one slot because the portal reads all three per deposit.
     struct DepositLimits {
@@ -93,6 +104,18 @@ contract SystemConfig is Ownable {
 
     function depositLimits() external view returns (DepositLimits memory) {
         return _depositLimits;
+    }
+
+    /// @notice The deposit gas market as OP's `ResourceMetering` reads it (OP's `resourceConfig`).
+    function resourceConfig() external view returns (ResourceMetering.ResourceConfig memory) {
+        return ResourceMetering.ResourceConfig({
+            maxResourceLimit: uint32(_depositLimits.maxResourceLimit),
+            elasticityMultiplier: ELASTICITY_MULTIPLIER,
+            baseFeeMaxChangeDenominator: BASE_FEE_MAX_CHANGE_DENOMINATOR,
+            minimumBaseFee: MINIMUM_BASE_FEE,
+            systemTxMaxGas: uint32(SYSTEM_TX_MAX_GAS),
+            maximumBaseFee: MAXIMUM_BASE_FEE
+        });
     }
 
     function minDepositGas() external view returns (uint64) {
@@ -169,9 +192,13 @@ contract SystemConfig is Ownable {
     }
 
     function _setDepositLimits(DepositLimits memory limits) private {
-        // The per-block budget must admit at least one deposit of the largest allowed size.
+        // The per-block budget must admit at least one deposit of the largest allowed size, fit
+        // OP's uint32 field, and divide by the elasticity (OP's SystemConfig checks the same).
         uint64 largestDepositGas = uint64(limits.maxDepositDataSize) * DEPOSIT_GAS_PER_BYTE + limits.minDepositGas;
-        if (limits.minDepositGas == 0 || limits.maxDepositDataSize == 0 || limits.maxResourceLimit < largestDepositGas) {
+        if (
+            limits.minDepositGas == 0 || limits.maxDepositDataSize == 0 || limits.maxResourceLimit < largestDepositGas
+                || limits.maxResourceLimit > type(uint32).max || limits.maxResourceLimit % ELASTICITY_MULTIPLIER != 0
+        ) {
             revert InvalidDepositLimits();
         }
         _depositLimits = limits;
