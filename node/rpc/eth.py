@@ -1,4 +1,4 @@
-"""The standard JSON-RPC methods: web3_*, net_*, eth_* and txpool_*.
+"""The standard JSON-RPC methods: web3_*, net_*, eth_*, txpool_* and geth's debug_trace*.
 
 Each method is registered in `METHODS` with the spec of its positional params, and raises
 the node's named errors (`node.errors`); `node/rpc/errors.py` turns those into codes. Block
@@ -35,7 +35,7 @@ from node.errors import (
     SubscriptionNotFound,
     TransactionDecodeError,
 )
-from node.rpc import execution, proof
+from node.rpc import execution, proof, tracing
 from node.rpc.context import RpcContext, RpcMethod
 from node.rpc.filters import LogMatcher, block_logs, query_logs
 from node.rpc.format import (
@@ -76,6 +76,7 @@ from node.rpc.params import (
     parse_state_overrides,
     parse_storage_key,
     parse_storage_keys,
+    parse_trace_config,
     parse_uint64,
 )
 
@@ -634,3 +635,61 @@ def txpool_content(ctx: RpcContext) -> JSON:
         }
 
     return {"pending": by_sender(pool.pending()), "queued": by_sender(pool.queued())}
+
+
+# --- debug_trace* (geth's struct logger and callTracer; see node/rpc/tracing.py) -----------------
+
+
+def _trace_options(value: Any) -> tracing.TraceConfig:
+    return parse_trace_config(value)[0]
+
+
+TRACE_OPTIONS = Param("options", _trace_options, tracing.TraceConfig())
+
+
+async def _trace_block(ctx: RpcContext, header: BlockHeaderAPI | None, config: tracing.TraceConfig,
+                       only_index: int | None = None) -> list[JSON]:
+    if header is None:
+        raise BlockNotFound("block not found")
+    return await ctx.runner.run_evm(tracing.trace_block, ctx.backend.chain, header, config, only_index=only_index,
+                                    max_bytes=ctx.limits.max_response_bytes)
+
+
+@rpc_method("debug_traceTransaction", Param("hash", parse_hash), TRACE_OPTIONS)
+async def debug_trace_transaction(ctx: RpcContext, tx_hash: Hash32, config: tracing.TraceConfig) -> JSON:
+    chain = ctx.backend.chain
+    location = chain.transaction_location(tx_hash)
+    if location is None:
+        raise BlockNotFound("transaction not found")
+    header = chain.header_by_hash(location.block_hash)
+    (traced,) = await _trace_block(ctx, header, config, location.index)
+    return traced["result"]
+
+
+@rpc_method("debug_traceBlockByNumber", Param("block", parse_block_number), TRACE_OPTIONS)
+async def debug_trace_block_by_number(ctx: RpcContext, block: BlockId, config: tracing.TraceConfig) -> list[JSON]:
+    return await _trace_block(ctx, resolve_header(ctx, block), config)
+
+
+@rpc_method("debug_traceBlockByHash", Param("hash", parse_hash), TRACE_OPTIONS)
+async def debug_trace_block_by_hash(ctx: RpcContext, block_hash: Hash32, config: tracing.TraceConfig) -> list[JSON]:
+    return await _trace_block(ctx, resolve_header(ctx, BlockId(hash=block_hash)), config)
+
+
+def _trace_call_options(value: Any) -> tuple[tracing.TraceConfig, StateOverrides]:
+    config, extra = parse_trace_config(value, extra_fields=frozenset({"stateOverrides"}))
+    try:
+        overrides = parse_state_overrides(extra["stateOverrides"]) if "stateOverrides" in extra else {}
+    except InvalidParams as error:
+        raise InvalidParams(f"stateOverrides: {error}") from None
+    return config, overrides
+
+
+@rpc_method("debug_traceCall", Param("transaction", parse_call_args), BLOCK,
+            Param("options", _trace_call_options, (tracing.TraceConfig(), {})))
+async def debug_trace_call(ctx: RpcContext, args: CallArgs, block: BlockId,
+                           options: tuple[tracing.TraceConfig, StateOverrides]) -> JSON:
+    config, overrides = options
+    header = state_header(ctx, block)
+    return await ctx.runner.run_evm(tracing.trace_call, ctx.backend.chain, header, args, config, overrides=overrides,
+                                    gas_cap=ctx.limits.gas_cap, max_bytes=ctx.limits.max_response_bytes)

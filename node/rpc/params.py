@@ -469,6 +469,62 @@ def parse_storage_keys(value: Any) -> tuple[tuple[str, int], ...]:
     return _items(lambda item: (item, parse_storage_key(item)), value, "storageKeys")
 
 
+# --- debug_trace* options -------------------------------------------------------------------
+
+#: The tracers Lantau runs: geth's default struct logger (no "tracer") and its callTracer.
+TRACERS: Final = frozenset({"callTracer"})
+_TRACE_CONFIG_FIELDS: Final = frozenset({
+    "tracer", "tracerConfig", "timeout", "reexec", "enableMemory", "disableStack", "disableStorage",
+    "enableReturnData", "debug", "limit",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class TraceConfig:
+    """geth's TraceConfig, as far as Lantau honours it. `timeout` and `reexec` are taken and
+    ignored: the node's EVM timeout bounds every trace, and every block's state is kept."""
+
+    tracer: str | None = None  # None: the struct logger
+    only_top_call: bool = False  # callTracer's tracerConfig.onlyTopCall
+    enable_memory: bool = False
+    disable_stack: bool = False
+    disable_storage: bool = False
+    enable_return_data: bool = False
+
+
+def parse_trace_config(value: Any, *, extra_fields: frozenset[str] = frozenset()) -> tuple[TraceConfig, Mapping[str, Any]]:
+    """A debug_trace* options object: the `TraceConfig`, and the raw values of `extra_fields`
+    (debug_traceCall's stateOverrides) for the caller to parse. Unknown fields are refused by
+    name, so a misspelt option is not silently ignored."""
+    obj = _object(value, "trace config")
+    unknown = sorted(set(obj) - _TRACE_CONFIG_FIELDS - extra_fields)
+    if unknown:
+        raise InvalidParams(f"unknown trace option {unknown[0]!r}")
+    tracer = obj.get("tracer")
+    if tracer is not None and (not isinstance(tracer, str) or tracer not in TRACERS):
+        raise InvalidParams(f"tracer: {tracer!r} is not a tracer here (callTracer, or none for the struct logger)")
+    if obj.get("timeout") is not None and not isinstance(obj["timeout"], str):
+        raise InvalidParams("timeout: must be a duration string such as \"5s\"")
+    only_top_call = False
+    tracer_config = obj.get("tracerConfig")
+    if tracer_config is not None:
+        tracer_config = _object(tracer_config, "tracerConfig")
+        unknown = sorted(set(tracer_config) - {"onlyTopCall", "withLog"})
+        if unknown or (tracer_config and tracer is None):
+            raise InvalidParams(f"tracerConfig: unknown option {(unknown or sorted(tracer_config))[0]!r}")
+        only_top_call = bool(_optional(parse_bool, tracer_config, "onlyTopCall"))
+        if _optional(parse_bool, tracer_config, "withLog"):
+            raise InvalidParams("tracerConfig: withLog is not supported")
+    flags = {key: bool(_optional(parse_bool, obj, key)) for key in
+             ("enableMemory", "disableStack", "disableStorage", "enableReturnData")}
+    config = TraceConfig(
+        tracer=tracer, only_top_call=only_top_call, enable_memory=flags["enableMemory"],
+        disable_stack=flags["disableStack"], disable_storage=flags["disableStorage"],
+        enable_return_data=flags["enableReturnData"],
+    )
+    return config, {key: obj[key] for key in extra_fields if obj.get(key) is not None}
+
+
 # --- binding a method's positional params ---------------------------------------------------
 
 
