@@ -93,3 +93,37 @@ def test_state_edits_time_travel_and_snapshots(node_factory) -> None:
     assert int(rebuilt["number"], 16) == int(start["number"], 16) + 1
     assert int(rebuilt["timestamp"], 16) < time.time() + 60  # the clock went back too
     assert result(url, "eth_getBlockByNumber", hex(int(start["number"], 16) + 2), False) is None
+
+
+def test_time_travel_a_bond_to_maturity(node_factory) -> None:
+    """A one-year bond cannot be redeemed today; after evm_increaseTime(1 year) and evm_mine on the
+    L2 it can, and the investor receives the face value."""
+    from web3 import Web3
+
+    from tests.rwa.rwa_chain import GREEN_BOND, HKD, L2Chain, genesis_rwa_system
+
+    process = node_factory(block_time_s=0, extra_args=("--dev-rpc",))
+    chain = L2Chain(Web3(Web3.HTTPProvider(process.rpc_url, request_kwargs={"timeout": 60})), node=process)
+    rwa = genesis_rwa_system(chain)
+    issuer, agent, investor = chain.dev(3), chain.dev(4), chain.dev(5)
+    rwa.register([investor])
+    maturity = chain.now() + 365 * DAY
+    token = rwa.create_asset(issuer=issuer, agents=[agent], name="Time Travel Green Bond", symbol="TTGB",
+                             asset_class=GREEN_BOND, bond=(HKD, 40_500, 1, maturity, [maturity]))
+    chain.send(token.functions.mint(investor, 100 * HKD), agent)
+    actions = rwa.actions.functions
+    assert chain.expect_revert(actions.redeem(token.address), investor).name == "NotMatured"
+
+    # A minute more than the tenor: blocks built back to back put the chain a few seconds ahead
+    # of the wall clock, which the offset is added to.
+    result(process.rpc_url, "evm_increaseTime", 365 * DAY + 60)
+    result(process.rpc_url, "evm_mine")
+    assert chain.now() >= maturity
+
+    due = actions.redemptionDue(token.address).call()
+    assert due == 100 * HKD
+    chain.send(actions.fundRedemption(token.address), issuer, value=due)
+    before = chain.balance(investor)
+    receipt = chain.send(actions.redeem(token.address), investor)
+    assert chain.balance(investor) - before + receipt["gasUsed"] * receipt["effectiveGasPrice"] == 100 * HKD
+    assert token.functions.balanceOf(investor).call() == 0
