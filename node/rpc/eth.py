@@ -421,6 +421,13 @@ async def eth_estimate_gas(ctx: RpcContext, args: CallArgs, block: BlockId, over
     return quantity(gas)
 
 
+@rpc_method("eth_createAccessList", *CALL_PARAMS[:3])  # no block overrides, as geth
+async def eth_create_access_list(ctx: RpcContext, args: CallArgs, block: BlockId, overrides: StateOverrides) -> JSON:
+    header = state_header(ctx, block)
+    return await ctx.runner.run_evm(tracing.create_access_list, ctx.backend.chain, header, args, overrides=overrides,
+                                    gas_cap=ctx.limits.gas_cap)
+
+
 @rpc_method("eth_sendRawTransaction", Param("transaction", parse_data))
 async def eth_send_raw_transaction(ctx: RpcContext, raw: bytes) -> str:
     tx_hash = await ctx.backend.send_raw_transaction(raw)

@@ -13,6 +13,10 @@ Two tracers, as geth's:
   opcode with `pc, op, gas, gasCost, depth, stack` (+ `memory` with `enableMemory`, `storage`
   at SLOAD/SSTORE unless `disableStorage`, `refund` when non-zero, `error`); `disableStack`
   drops the stack. A CALL/CREATE's `gasCost` includes the gas handed to the callee, as geth's.
+- the access-list tracer (eth_createAccessList, as geth's AccessListTracer): the accounts
+  and slots a call touches (SLOAD/SSTORE, EXTCODE*/BALANCE/SELFDESTRUCT targets, call
+  targets); the sender, the recipient and precompiles are warm anyway and are listed only
+  for the slots read or written in them.
 - `callTracer`: nested frames `{type, from, to, value, gas, gasUsed, input, output, error,
   revertReason, calls}`; the top frame's `gas` is the transaction's gas limit and `gasUsed`
   what it was charged (after refund), as geth's; `onlyTopCall` drops the inner frames.
@@ -25,6 +29,7 @@ few million steps would otherwise build gigabytes).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Callable, Final
 
 from eth.abc import BlockHeaderAPI, ComputationAPI, MessageAPI, SignedTransactionAPI, StateAPI
@@ -41,7 +46,7 @@ from node.rpc.execution import (
     format_duration,
     run_once,
 )
-from node.rpc.params import CallArgs, StateOverrides, TraceConfig
+from node.rpc.params import AccessList, CallArgs, StateOverrides, TraceConfig
 
 CALL_TRACER: Final = "callTracer"
 _CALL_OPS: Final = frozenset({"CALL", "CALLCODE", "DELEGATECALL", "STATICCALL", "CREATE", "CREATE2"})
@@ -368,3 +373,88 @@ def trace_call(
     gas = min(args.gas, gas_cap) if args.gas is not None else gas_cap
     outcome = run_once(state, args, gas)
     return trace_result(tracer, outcome.computation, gas_limit=gas, gas_used=outcome.gas_used)
+
+
+# --- eth_createAccessList -------------------------------------------------------------------------
+
+#: Precompiles through Prague (0x01-0x11): warm from the start, never worth listing.
+_PRECOMPILES: Final = frozenset((i).to_bytes(20, "big") for i in range(1, 0x12))
+_ADDRESS_OPS: Final = frozenset({"EXTCODECOPY", "EXTCODEHASH", "EXTCODESIZE", "BALANCE", "SELFDESTRUCT"})
+_CALL_TARGET_OPS: Final = frozenset({"CALL", "CALLCODE", "DELEGATECALL", "STATICCALL"})
+#: geth iterates until the list is stable; each round can only add what the last one uncovered.
+MAX_ACCESS_LIST_ROUNDS: Final = 16
+
+
+class AccessListTracer(Tracer):
+    """Records what a call touches, in first-touch order (geth's AccessListTracer)."""
+
+    def __init__(self, start: AccessList, excluded: frozenset[bytes], **kwargs: Any) -> None:
+        super().__init__(TraceConfig(tracer=CALL_TRACER, only_top_call=True), **kwargs)
+        self.excluded = excluded
+        self.touched: dict[bytes, dict[int, None]] = {}
+        for address, slots in start:
+            self._add(bytes(address), slots)
+
+    def _add(self, address: bytes, slots: tuple[int, ...] = ()) -> None:
+        # As geth: an excluded address is listed only for its slots (a token's own storage,
+        # when the token is the recipient, is what a transfer's list is made of).
+        if address in self.excluded and not slots:
+            return
+        entry = self.touched.setdefault(address, {})
+        for slot in slots:
+            entry.setdefault(slot, None)
+
+    def before_op(self, computation: ComputationAPI, mnemonic: str) -> dict[str, Any] | None:
+        stack = computation._stack.values  # type: ignore[attr-defined]
+        if mnemonic in ("SLOAD", "SSTORE") and stack:
+            self._add(bytes(computation.msg.storage_address), (_stack_int(stack[-1]),))
+        elif mnemonic in _ADDRESS_OPS and stack:
+            self._add((_stack_int(stack[-1]) % 2**160).to_bytes(20, "big"))
+        elif mnemonic in _CALL_TARGET_OPS and len(stack) >= 2:
+            self._add((_stack_int(stack[-2]) % 2**160).to_bytes(20, "big"))
+        return super().before_op(computation, mnemonic)
+
+    def access_list(self) -> AccessList:
+        return tuple((address, tuple(slots)) for address, slots in self.touched.items())  # type: ignore[misc]
+
+
+def create_access_list(
+    chain: Chain,
+    header: BlockHeaderAPI,
+    args: CallArgs,
+    *,
+    overrides: StateOverrides,
+    gas_cap: int,
+    deadline: float,
+    timeout_s: float,
+) -> dict[str, Any]:
+    """eth_createAccessList (execution-apis): `{accessList, gasUsed, error?}` for `args` run as
+    eth_call runs it, with the list it needs; re-run with each new list until it is stable,
+    as geth does (an access list changes gas, and so can change the path taken)."""
+    from eth._utils.address import generate_contract_address
+    from eth.constants import ZERO_ADDRESS
+
+    _check_chain_id(args, chain)
+    sender = bytes(args.sender or ZERO_ADDRESS)
+    gas = min(args.gas, gas_cap) if args.gas is not None else gas_cap
+    current = args.access_list
+    for _round in range(MAX_ACCESS_LIST_ROUNDS):
+        state = _scratch_state(chain, header)
+        apply_overrides(state, overrides)
+        recipient = bytes(args.to) if args.to is not None else generate_contract_address(sender, state.get_nonce(sender))
+        tracer = AccessListTracer(current, _PRECOMPILES | {sender, recipient}, deadline=deadline,
+                                  timeout_s=timeout_s, max_bytes=0)
+        tracing_state(state, tracer)
+        outcome = run_once(state, replace(args, access_list=current), gas)
+        found = tracer.access_list()
+        if found == current:
+            break
+        current = found
+    result: dict[str, Any] = {
+        "accessList": [{"address": _data(address), "storageKeys": [_data(slot.to_bytes(32, "big")) for slot in slots]}
+                       for address, slots in current],
+        "gasUsed": _hex(outcome.gas_used),
+    }
+    if outcome.computation.is_error:
+        result["error"] = evm_error_message(outcome.computation.error)
+    return result

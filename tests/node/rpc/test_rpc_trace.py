@@ -77,3 +77,30 @@ async def test_struct_logs_stop_at_the_response_limit_and_traces_at_the_deadline
         assert "timeout" in error.message
     finally:
         await stop_node(node)
+
+
+async def test_create_access_list(node: Node) -> None:
+    """The probe's set() writes `value` (slot 0) and `credits[sender]`: the list names both
+    slots of the probe (the recipient is listed for its slots, as geth does), its gasUsed is
+    what a transaction carrying it is charged, and it is stable (a second run agrees)."""
+    probe = await node.deploy_probe()
+    call = {"from": DEV[0].address, "to": probe, "data": "0x" + set_call(5, "x").hex()}
+    created = await node.call("eth_createAccessList", call, "latest")
+    assert set(created) == {"accessList", "gasUsed"}
+    (entry,) = created["accessList"]
+    assert entry["address"] == probe and "0x" + "00" * 32 in entry["storageKeys"] and len(entry["storageKeys"]) == 2
+    # The gas it reports is what the transaction with that list is charged when mined.
+    access_list = [(entry["address"], entry["storageKeys"])]
+    tx_hash = await node.send(DEV[0], to=probe, gas=200_000, data=set_call(5, "x"),
+                              accessList=[{"address": a, "storageKeys": k} for a, k in access_list])
+    await node.mine()
+    assert (await node.call("eth_getTransactionReceipt", tx_hash))["gasUsed"] == created["gasUsed"]
+    call = {**call, "data": "0x" + set_call(6, "x").hex()}
+    created = await node.call("eth_createAccessList", call, "latest")
+    again = await node.call("eth_createAccessList", {**call, "accessList": created["accessList"]}, "latest")
+    assert again == created
+    failing = await node.call("eth_createAccessList", {"from": DEV[0].address, "to": probe, "data": "0x" + (
+        selector("fail(string)") + encode(["string"], ["no"])).hex()}, "latest")
+    assert failing["error"] == "execution reverted"
+    error = await node.error("eth_createAccessList", {"to": "0x12"}, "latest")
+    assert error.code == -32602 and error.message.startswith("invalid argument 0")
