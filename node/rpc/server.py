@@ -186,6 +186,7 @@ class RpcService:
                 raise ConfigError(f"rpc: extra method {name} would replace a standard method")
             self.methods[name] = method
         self.sessions: weakref.WeakSet[WebSocketSession] = weakref.WeakSet()
+        self.metrics_render: asyncio.Future[str] | None = None  # the /metrics render in flight
 
     async def handle_payload(self, payload: str | bytes, ctx: RpcContext) -> str | None:
         """The response text to one HTTP body or WebSocket message (None: nothing to send).
@@ -341,9 +342,27 @@ async def _handle_get(request: web.Request) -> web.StreamResponse:
     return response
 
 
+#: A scrape waits this long for the gauges; some read L1 (balances, the oracle), and an L1
+#: outage must cost the scrape an error, never the event loop's time.
+METRICS_TIMEOUT_S: Final = 5.0
+
+
 async def _handle_metrics(request: web.Request) -> web.StreamResponse:
-    registry = getattr(request.app[RPC_SERVICE].backend, "metrics", None)
-    text = registry.render() if registry is not None else ""
+    """Gauges are read in a worker thread, one render at a time: concurrent scrapes share the
+    render in flight, so a stuck L1 holds one thread, not one per scrape."""
+    service = request.app[RPC_SERVICE]
+    registry = getattr(service.backend, "metrics", None)
+    if registry is None:
+        text = ""
+    else:
+        if service.metrics_render is None or service.metrics_render.done():
+            service.metrics_render = asyncio.ensure_future(asyncio.to_thread(registry.render))
+            service.metrics_render.add_done_callback(lambda f: f.cancelled() or f.exception())
+        try:
+            text = await asyncio.wait_for(asyncio.shield(service.metrics_render), METRICS_TIMEOUT_S)
+        except TimeoutError:
+            logger.warning("metrics scrape: a gauge did not answer within %ss (L1 down?)", METRICS_TIMEOUT_S)
+            return web.Response(status=503, text=f"metrics unavailable: a gauge did not answer within {METRICS_TIMEOUT_S:g}s\n")
     return web.Response(text=text, content_type="text/plain", charset="utf-8", headers={"X-Content-Type": "version=0.0.4"})
 
 
