@@ -39,7 +39,6 @@ from eth.exceptions import (
     WriteProtection,
 )
 from eth.exceptions import InsufficientFunds as EVMInsufficientFunds
-from eth.vm.forks.prague.constants import STANDARD_TOKEN_COST, TOTAL_COST_FLOOR_PER_TOKEN
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.spoof import SpoofTransaction
 from eth_abi import decode as abi_decode
@@ -58,6 +57,7 @@ from node.errors import (
 )
 from node.rpc.limits import RpcLimits
 from node.rpc.params import NO_BLOCK_OVERRIDES, BlockOverrides, CallArgs, StateOverrides
+from node.vm import floor_data_gas
 
 ERROR_SELECTOR: Final = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR: Final = bytes.fromhex("4e487b71")  # Panic(uint256)
@@ -193,12 +193,6 @@ class CallOutcome:
         return self.computation.output
 
 
-def _floor_gas(data: bytes) -> int:
-    zero_bytes = data.count(0)
-    tokens = zero_bytes + (len(data) - zero_bytes) * STANDARD_TOKEN_COST
-    return GAS_TX + TOTAL_COST_FLOOR_PER_TOKEN * tokens
-
-
 def _message(state: StateAPI, args: CallArgs, gas: int) -> Any:
     sender = args.sender or ZERO_ADDRESS
     if args.gas_price is not None:
@@ -234,7 +228,7 @@ def run_once(state: StateAPI, args: CallArgs, gas: int) -> CallOutcome:
     intrinsic = tx.intrinsic_gas
     if gas < intrinsic:
         raise IntrinsicGasTooLow(gas, intrinsic)
-    floor = _floor_gas(args.data)
+    floor = floor_data_gas(args.data)
     if gas < floor:
         raise FloorDataGasTooLow(gas, floor)
     _check_affordable(state, args, gas)
@@ -331,7 +325,7 @@ def estimate_gas(
         if isinstance(outcome.computation.error, Revert):
             raise_for_failure(outcome.computation)
         raise GasRequiredExceedsAllowance(hi)
-    floor = _floor_gas(args.data)
+    floor = floor_data_gas(args.data)
     lo = max(outcome.gas_used - 1, floor - 1)
 
     optimistic = (outcome.gas_used + outcome.gas_refund + CALL_STIPEND) * 64 // 63
