@@ -50,8 +50,10 @@ import {ResourceMetering} from "@eth-optimism/contracts-bedrock/src/L1/ResourceM
 ///              and `gasLimit` gas if `data` is not empty. A failing call still finalizes the
 ///              withdrawal (it reports `success = false`); the HKD stays with `target`.
 ///         There is no native ETH on this bridge: `value` is L2 native HKD wei and must be a whole
-///         number of L1 units, which is refused already at proof time (the L2 cannot know the L1
-///         token's decimals, so the passer accepts any amount).
+///         number of L1 units. `L2ToL1MessagePasser` already refuses, on L2, every withdrawal
+///         this portal would refuse (dust, a target that is the portal, the token or 0, a gas
+///         limit no L1 block fits), so nothing is burned that L1 will not pay; the same checks
+///         here, at proof time, are the second guard.
 contract LantauPortal is ResourceMetering {
     using SafeERC20 for IERC20;
 
