@@ -16,10 +16,11 @@ from bridge.deposit_client import DepositError, deposit_hkd, deposit_info_from_r
 from bridge.l1_contracts import L1Deployment
 from genesis.dev_accounts import dev_accounts
 from node.banner import read_devnet_info
+from node.cli_common import parse_address, send_with_pending_nonce, show_time
 from node.errors import LantauError
 
 bridge_app = typer.Typer(help="Move HKD between L1 and L2: deposit; withdraw, prove, finalize.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
 
 DevnetDir = Annotated[Optional[Path], typer.Option("--devnet", envvar="LANTAU_DEVNET", help="Directory of a running `lantau devnet` (reads devnet.json).")]
 L1RpcOpt = Annotated[Optional[str], typer.Option("--l1-rpc", envvar="LANTAU_L1_RPC", help="L1 JSON-RPC URL (instead of --devnet).")]
@@ -40,7 +41,7 @@ def _endpoints(devnet: Optional[Path], l1_rpc: Optional[str], l2_rpc: Optional[s
 @bridge_app.command("deposit")
 def deposit_command(
     amount: Annotated[str, typer.Option("--amount", help="HKD to deposit, e.g. 100.50 (at most 6 decimals).")],
-    to: Annotated[Optional[str], typer.Option("--to", help="L2 recipient (default: the sender).")] = None,
+    to: Annotated[Optional[str], typer.Option("--to", help="L2 recipient, 0x… or dev0 … dev9 (default: the sender).")] = None,
     key: Annotated[Optional[str], typer.Option("--key", envvar="LANTAU_KEY", help="L1 private key (default: dev account 0).")] = None,
     devnet: DevnetDir = None,
     l1_rpc: L1RpcOpt = None,
@@ -51,10 +52,14 @@ def deposit_command(
     """Lock HKD in the L1 portal and wait until it is credited as native HKD on L2."""
     l1, l2, deployment = _endpoints(devnet, l1_rpc, l2_rpc, l1_deployment)
     private_key = key or dev_accounts()[0].private_key
-    sender = l1.eth.account.from_key(private_key).address
-    recipient = to or sender
     try:
         units = parse_hkd_amount(amount)
+        recipient = parse_address(to, what="--to") if to else None
+    except LantauError as exc:
+        raise typer.Exit(_fail(str(exc)))
+    sender = _account(l1, private_key).address
+    recipient = recipient or sender
+    try:
         before = l2.eth.get_balance(Web3.to_checksum_address(recipient))
         info = deposit_hkd(l1, deployment, private_key, to=recipient, amount_units=units)
         console.print(f"L1 deposit [bold]0x{info.l1_tx_hash.hex()}[/] in L1 block {info.l1_block_number} (L1 gas {info.l1_gas_used:,})")
@@ -130,6 +135,13 @@ def _wait(description: str, timeout: float, check: Any) -> Any:
             time.sleep(0.5)
 
 
+def _account(w3: Web3, private_key: str) -> Any:
+    try:
+        return w3.eth.account.from_key(private_key)
+    except (ValueError, TypeError) as exc:
+        raise typer.Exit(_fail(f"--key is not a private key (0x and 64 hex digits): {exc}")) from None
+
+
 def _fail(message: str) -> int:
     console.print(f"[red]error:[/] {message}")
     return 1
@@ -138,7 +150,7 @@ def _fail(message: str) -> int:
 @bridge_app.command("withdraw")
 def withdraw_command(
     amount: Annotated[str, typer.Option("--amount", help="HKD to withdraw, e.g. 250.25 (at most 6 decimals: the L1 token's).")],
-    to: Annotated[Optional[str], typer.Option("--to", help="L1 recipient (default: the sender).")] = None,
+    to: Annotated[Optional[str], typer.Option("--to", help="L1 recipient, 0x… or dev0 … dev9 (default: the sender).")] = None,
     key: Annotated[Optional[str], typer.Option("--key", envvar="LANTAU_KEY", help="L2 private key (default: dev account 0).")] = None,
     devnet: DevnetDir = None,
     l1_rpc: L1RpcOpt = None,
@@ -152,8 +164,12 @@ def withdraw_command(
     from bridge.withdrawal import check_withdrawal, passer_bounds
 
     _, l2, _ = _endpoints(devnet, l1_rpc, l2_rpc, l1_deployment)
-    account = l2.eth.account.from_key(key or dev_accounts()[0].private_key)
-    target = Web3.to_checksum_address(to or account.address)
+    try:
+        target = parse_address(to, what="--to") if to else None
+    except LantauError as exc:
+        raise typer.Exit(_fail(str(exc)))
+    account = _account(l2, key or dev_accounts()[0].private_key)
+    target = target or account.address
     try:
         value_wei = parse_hkd_amount(amount) * 10**12  # refuse sub-cent dust before it is burned on L2
         # What L1 would never pay, the L2 passer refuses (and would charge gas for): say so first.
@@ -166,7 +182,7 @@ def withdraw_command(
     tx = passer.functions.initiateWithdrawal(target, WITHDRAWAL_GAS_LIMIT, b"").build_transaction(
         {"from": account.address, "value": value_wei, "nonce": l2.eth.get_transaction_count(account.address, "pending"), "chainId": l2.eth.chain_id}
     )
-    tx_hash = l2.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    tx_hash = send_with_pending_nonce(l2, account, dict(tx))
     receipt = l2.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
     if receipt["status"] != 1:
         raise typer.Exit(_fail(f"initiateWithdrawal reverted on L2 (tx {tx_hash.hex()})"))
@@ -234,7 +250,7 @@ def finalize_command(
             now = int(l1.eth.get_block("latest")["timestamp"])
             if now >= status.finalizable_at and oracle.functions.isOutputFinalized(status.l2_output_index).call():
                 return True
-            report(f"finalizable at L1 time {status.finalizable_at}, now {now}")
+            report(f"finalizable at {show_time(status.finalizable_at)}, L1 time now {show_time(now)}")
             return None
 
         _wait("waiting for the challenge period", timeout, finalizable)
@@ -264,7 +280,7 @@ def _withdrawal_stage(l1: Web3, l2: Web3, deployment: L1Deployment, l2_tx: str) 
         if status.finalized:
             stage = "finalized"
         elif status.finalizable_at is not None:
-            stage = f"proven, finalizable at L1 time {status.finalizable_at}"
+            stage = f"proven, finalizable at {show_time(status.finalizable_at)} (L1 time)"
         else:
             try:
                 find_output_index_covering(l1, deployment, l2_block)
@@ -276,7 +292,7 @@ def _withdrawal_stage(l1: Web3, l2: Web3, deployment: L1Deployment, l2_tx: str) 
     except LantauError as exc:
         raise typer.Exit(_fail(str(exc)))
     return {"stage": stage, "l2_block": l2_block, "withdrawal_hash": "0x" + withdrawal.withdrawal_hash.hex(),
-            "amount_l1_units": withdrawal.l1_amount, "target": withdrawal.target}
+            "amount_l1_units": withdrawal.l1_amount, "target": withdrawal.target, "finalizable_at": status.finalizable_at}
 
 
 @bridge_app.command("withdrawal-status")

@@ -188,7 +188,9 @@ class L1Revert:
     selector: bytes
 
     def __str__(self) -> str:
-        return f"{self.name}({', '.join(map(str, self.args))})"
+        from node.cli_common import show  # bytes as 0x-hex, never b'\x8d…'
+
+        return f"{self.name}({', '.join(map(show, self.args))})"
 
 
 def decode_revert(data: bytes) -> L1Revert | None:

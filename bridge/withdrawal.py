@@ -42,6 +42,7 @@ from web3.types import Nonce, TxParams, TxReceipt
 from bridge.l1_contracts import L1Deployment, L1Revert, decode_revert
 from genesis.artifacts import load_artifact
 from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
+from node.cli_common import send_with_pending_nonce
 from node.errors import LantauError
 from node.output_root import OUTPUT_VERSION_V0, output_root, withdrawal_hash, withdrawal_storage_key
 
@@ -382,8 +383,8 @@ def _send(w3: Web3, account: LocalAccount, action: str, call: ContractFunction) 
         tx = call.build_transaction(params)  # estimates gas: a refusal surfaces here, unmined
     except ContractLogicError as exc:
         raise WithdrawalRefused(action, _decoded(exc), str(exc)) from exc
-    signed = account.sign_transaction(cast(dict[str, Any], tx))
-    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction), timeout=_RECEIPT_TIMEOUT_S)
+    tx_hash = send_with_pending_nonce(w3, account, cast(dict[str, Any], tx))  # another writer on the key: sign again
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=_RECEIPT_TIMEOUT_S)
     if receipt["status"] != 1:
         raise WithdrawalRefused(action, None, f"transaction 0x{bytes(receipt['transactionHash']).hex()} reverted")
     return receipt

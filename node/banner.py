@@ -85,5 +85,12 @@ def format_banner(info: dict[str, Any]) -> str:
     ]
     for name, address in (info.get("contracts") or {}).items():
         lines.append(f"  {name:<22} {address}")
-    lines += ["", f"wallet_addEthereumChain: {info['wallet_addEthereumChain']}", ""]
+    lines += ["", "wallet_addEthereumChain (EIP-3085 params, JSON)", "==================",
+              json.dumps(info["wallet_addEthereumChain"]), ""]
     return "\n".join(lines)
+
+
+def format_ready(info: dict[str, Any], info_path: Path) -> str:
+    """The last line a devnet prints at start: from here on it is the user's (dev account 0 is
+    no longer sending the sample), and `info_path` holds the JSON for scripts."""
+    return f"Ready: L2 RPC {info['l2_rpc']}; {info_path} written (Ctrl-C stops the devnet and removes it)"

@@ -14,6 +14,7 @@ import json
 import logging
 import signal
 import sys
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,6 +196,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         lock.note(rpc_url=rpc_url)
     head = node.chain.head
     log.info("RPC listening on %s", rpc_url, extra={"ws": ws_url, "chain_id": genesis.chain_id, "head": head.block_number, "role": settings.role})
+    info: Optional[dict[str, Any]] = None
     if settings.print_banner or settings.info_path:
         state = node.chain.state_at(head)
         accounts = dev_accounts()
@@ -204,8 +206,6 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         )
         if l1 is not None:
             info.update(l1.info)
-        if settings.info_path:
-            settings.info_path.write_text(json.dumps(info, indent=2) + "\n")
         if settings.print_banner:
             print(format_banner(info), flush=True)
 
@@ -225,7 +225,10 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     tasks = [asyncio.create_task(service.run(), name=type(service).__name__) for service in services]
     # The devnet's sample RWA issuance needs blocks to flow, so it runs beside the services
     # (not among them: the first service to end stops the node).
-    sample = asyncio.create_task(_devnet_rwa_sample(rpc_url, settings.info_path)) if settings.print_banner and settings.info_path and producer else None
+    # devnet.json and the "ready" line come after it: a script that starts on devnet.json must not
+    # race the sample for dev account 0's nonces.
+    sample = (asyncio.create_task(_devnet_ready(rpc_url, settings.info_path, info, run_sample=bool(settings.print_banner and producer)))
+              if settings.info_path and info is not None else None)
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({*tasks, stopped}, return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down")
@@ -246,18 +249,24 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     log.info("stopped")
 
 
-async def _devnet_rwa_sample(rpc_url: str, info_path: Path) -> None:
+async def _devnet_ready(rpc_url: str, info_path: Path, info: dict[str, Any], *, run_sample: bool) -> None:
+    """Run the devnet's sample RWA issuance (with `run_sample`), then write devnet.json and print
+    the "ready" line: whoever waits for either finds the devnet done with dev account 0."""
+    from node.banner import format_ready
     from node.rwa import format_sample_summary, run_sample_issuance
 
-    try:
-        summary = await asyncio.to_thread(run_sample_issuance, rpc_url)
-    except Exception as exc:  # noqa: BLE001 - the devnet runs on without the sample
-        log.error("RWA sample issuance failed: %s", exc)
-        return
-    info = json.loads(info_path.read_text())
-    info["rwa_sample"] = summary
-    info_path.write_text(json.dumps(info, indent=2) + "\n")
-    print(format_sample_summary(summary), flush=True)
+    if run_sample:
+        try:
+            summary = await asyncio.to_thread(run_sample_issuance, rpc_url)
+        except Exception as exc:  # noqa: BLE001 - the devnet runs on without the sample
+            log.error("RWA sample issuance failed: %s", exc)
+        else:
+            info = dict(info, rwa_sample=summary)
+            print(format_sample_summary(summary), flush=True)
+    tmp = info_path.with_name(info_path.name + ".tmp")
+    tmp.write_text(json.dumps(info, indent=2) + "\n")
+    tmp.replace(info_path)  # whole or absent, never half-written for a reader polling it
+    print(format_ready(info, info_path), flush=True)
 
 
 def _register_batcher_metrics(node: L2Node, batcher: Any) -> None:
@@ -424,7 +433,7 @@ def devnet_command(
 
 # Everything a devnet writes to its data dir (besides the lock): a fresh start removes them all.
 DEVNET_STATE = ("chaindata", "transactions.journal", "transactions.journal.tmp", "batcher.json", "batcher.json.tmp",
-                "l1-deployment.json", "rollup.json", "devnet.json")
+                "l1-deployment.json", "rollup.json", "devnet.json", "devnet.json.tmp")
 
 
 class NotADevnetDir(LantauError):
@@ -457,32 +466,76 @@ def status_command(
     devnet: DevnetDir = None,
     l2_rpc: Annotated[Optional[str], typer.Option("--l2-rpc", envvar="LANTAU_L2_RPC", help="The L2 node to ask.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print lantau_syncStatus as JSON.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", "-w", help="Keep the view live, refreshed every --interval seconds, until Ctrl-C.")] = False,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between refreshes with --watch.")] = 1.0,
 ) -> None:
-    """Heads of a node: unsafe / safe / finalized L2 and the L1 blocks behind them (lantau_syncStatus)."""
-    import urllib.request
+    """Heads of a node: unsafe / safe / finalized L2 and the L1 blocks behind them (lantau_syncStatus).
 
+    With --watch the table stays on screen and the heads move in it (in a pipe: one line per
+    refresh); Ctrl-C ends it.
+    """
     from rich.console import Console
-    from rich.table import Table
+    from rich.live import Live
 
     if devnet is not None:
         l2_rpc = l2_rpc or read_devnet_info(devnet)["l2_rpc"]
     if l2_rpc is None:
         raise typer.BadParameter("give --devnet DIR or --l2-rpc URL")
+    if interval <= 0:
+        raise typer.BadParameter("--interval must be above 0", param_hint="--interval")
+    if not watch:
+        status = _sync_status(l2_rpc)
+        if as_json:
+            typer.echo(json.dumps(status, indent=2))
+        else:
+            Console().print(_status_table(l2_rpc, status))
+        return
+    console = Console()
+    try:
+        if as_json or not console.is_terminal:
+            while True:  # a pipe or a log: one line per refresh
+                try:
+                    status = _sync_status(l2_rpc)
+                    typer.echo(json.dumps(status) if as_json else _status_line(status))
+                except LantauError as exc:
+                    typer.echo(f"error: {exc}; retrying", err=True)
+                time.sleep(interval)
+        with Live(console=console, auto_refresh=False, transient=False) as live:
+            while True:
+                try:
+                    live.update(_status_table(l2_rpc, _sync_status(l2_rpc), watching=interval), refresh=True)
+                except LantauError as exc:
+                    live.update(f"[red]error:[/] {exc}; retrying every {interval:g} s (Ctrl-C to stop)", refresh=True)
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        return  # Ctrl-C is how a watch ends: not an error
+
+
+class NodeUnreachable(LantauError):
+    pass
+
+
+def _sync_status(l2_rpc: str) -> dict[str, Any]:
+    """lantau_syncStatus of the node at `l2_rpc`, or one line saying why not."""
+    import urllib.request
+
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "lantau_syncStatus", "params": []}).encode()
     try:
         with urllib.request.urlopen(urllib.request.Request(l2_rpc, body, {"Content-Type": "application/json"}), timeout=10) as reply:
             answer = json.loads(reply.read())
-    except OSError as exc:
-        log.error("cannot reach %s: %s", l2_rpc, exc)
-        raise typer.Exit(1)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise NodeUnreachable(f"cannot reach {l2_rpc} ({reason}): is the devnet running (`make devnet`)? Else check --devnet/--l2-rpc") from None
     if "error" in answer:
-        log.error("%s: %s", l2_rpc, answer["error"]["message"])
-        raise typer.Exit(1)
-    status = answer["result"]
-    if as_json:
-        typer.echo(json.dumps(status, indent=2))
-        return
-    table = Table(title=f"sync status of {l2_rpc}")
+        raise NodeUnreachable(f"{l2_rpc}: {answer['error']['message']}")
+    return dict(answer["result"])
+
+
+def _status_table(l2_rpc: str, status: dict[str, Any], *, watching: float = 0) -> Any:
+    from rich.table import Table
+
+    title = f"sync status of {l2_rpc}" + (f" at {time.strftime('%H:%M:%S')}, every {watching:g} s (Ctrl-C to stop)" if watching else "")
+    table = Table(title=title)
     for column in ("head", "number", "hash", "L1 origin"):
         table.add_column(column)
     for name in ("unsafe_l2", "safe_l2", "finalized_l2"):
@@ -491,7 +544,12 @@ def status_command(
     for name in ("head_l1", "current_l1", "safe_l1", "finalized_l1"):
         ref = status[name]
         table.add_row(name, str(ref["number"]), ref["hash"][:18] + "…", "")
-    Console().print(table)
+    return table
+
+
+def _status_line(status: dict[str, Any]) -> str:
+    heads = " ".join(f"{name}={status[name]['number']}" for name in ("unsafe_l2", "safe_l2", "finalized_l2", "head_l1", "safe_l1", "finalized_l1"))
+    return f"{time.strftime('%H:%M:%S')} {heads}"
 
 
 @app.command("proposer")
@@ -548,10 +606,38 @@ def _run(settings: NodeSettings, *, command: str = "node", prepare: Optional[Any
     except OSError as exc:
         log.error("cannot start: %s", exc)
         raise typer.Exit(1)
+    except Exception:  # a daemon's bug: the whole traceback goes to its log
+        log.exception("stopped by an unexpected error")
+        raise typer.Exit(1)
 
 
 def main() -> None:
-    app()
+    """The console script: every error ends the command with one line saying what to do, never a
+    traceback (`--log-level debug` logs it too); a daemon's unexpected error is logged whole."""
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+    from typer.exceptions import Abort
+
+    from node.cli_common import error_line
+
+    try:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "lantau"
+        print(f"error: {' '.join(exc.format_message().split())} (see `{command} --help`)", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        print(f"error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except (Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        log.debug("the command failed", exc_info=True)
+        print(f"error: {error_line(exc)}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":

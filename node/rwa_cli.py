@@ -22,6 +22,7 @@ from web3 import Web3
 from genesis.config import DEVNET_L2_CHAIN_ID
 from genesis.dev_accounts import dev_accounts
 from node.banner import read_devnet_info
+from node.cli_common import error_line, parse_address
 from node.errors import LantauError
 from node.rwa import (
     HONG_KONG,
@@ -50,7 +51,7 @@ rwa_app.add_typer(trade_app, name="trade")
 rwa_app.add_typer(coupon_app, name="coupon")
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line
 
 DevnetDir = Annotated[Optional[Path], typer.Option("--devnet", envvar="LANTAU_DEVNET", help="Directory of a running `lantau devnet` (reads devnet.json).")]
 L2RpcOpt = Annotated[Optional[str], typer.Option("--l2-rpc", envvar="LANTAU_L2_RPC", help="L2 JSON-RPC URL (instead of --devnet).")]
@@ -94,7 +95,7 @@ def _chain_id(w3: Web3, url: str) -> int:
     try:
         return int(w3.eth.chain_id)
     except Exception as exc:  # connection refused, timeout, not JSON-RPC…
-        err.print(f"[red]error:[/] cannot reach the L2 at {url}: {exc}")
+        err.print(f"[red]error:[/] {error_line(exc)}")
         raise typer.Exit(1) from None
 
 
@@ -110,7 +111,7 @@ def _run(action: Callable[[], T]) -> T:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
     except OSError as exc:  # requests' connection errors and timeouts are OSErrors
-        err.print(f"[red]error:[/] cannot reach the L2: {exc}")
+        err.print(f"[red]error:[/] {error_line(exc)}")
         raise typer.Exit(1) from None
 
 
@@ -145,7 +146,7 @@ def _date(timestamp: int) -> str:
 
 @kyc_app.command("add")
 def kyc_add(
-    address: Annotated[str, typer.Argument(help="Investor wallet.")],
+    address: Annotated[str, typer.Argument(help="Investor wallet (0x… or dev0 … dev9).")],
     category: Annotated[str, typer.Option("--category", help="retail, professional or institutional (SFO).")] = "professional",
     country: Annotated[int, typer.Option("--country", help="ISO 3166-1 numeric jurisdiction (344 = Hong Kong).")] = HONG_KONG,
     valid_days: Annotated[int, typer.Option("--valid-days", help="Days until the KYC expires.")] = 365,
@@ -157,7 +158,7 @@ def kyc_add(
     client = _client(devnet, l2_rpc, key, write=True)
 
     def add() -> None:
-        investor = Web3.to_checksum_address(address)
+        investor = parse_address(address, what="investor")
         receipt = client.register_investors([(investor, InvestorCategory.from_name(category))], country=country, valid_days=valid_days)
         out.print(f"KYC'd {investor}: {category}, {COUNTRY_NAMES.get(country, country)}, valid {valid_days} days; {_tx_line(receipt)}")
 
@@ -166,14 +167,14 @@ def kyc_add(
 
 @kyc_app.command("show")
 def kyc_show(
-    address: Annotated[str, typer.Argument(help="Investor wallet.")],
+    address: Annotated[str, typer.Argument(help="Investor wallet (0x… or dev0 … dev9).")],
     as_json: JsonOpt = False,
     devnet: DevnetDir = None,
     l2_rpc: L2RpcOpt = None,
 ) -> None:
     """An investor's identity record and whether it is verified now."""
     client = _client(devnet, l2_rpc)
-    identity = _run(lambda: client.identity(address))
+    identity = _run(lambda: client.identity(parse_address(address)))
     if as_json:
         typer.echo(json.dumps({
             "address": identity.address, "registered": identity.registered, "verified": identity.verified,
@@ -199,9 +200,9 @@ def _allocations(values: list[str], decimals: int) -> dict[str, int]:
     allocations: dict[str, int] = {}
     for item in values:
         address, sep, amount = item.partition("=")
-        if not sep or not Web3.is_address(address):
+        if not sep:
             raise ValueError(f"--to wants ADDRESS=AMOUNT, got {item!r}")
-        allocations[Web3.to_checksum_address(address)] = parse_decimal_amount(amount, decimals, what=f"amount for {address}")
+        allocations[parse_address(address, what="--to")] = parse_decimal_amount(amount, decimals, what=f"amount for {address}")
     return allocations
 
 
@@ -297,7 +298,7 @@ def assets_command(as_json: JsonOpt = False, devnet: DevnetDir = None, l2_rpc: L
 @rwa_app.command("transfer")
 def transfer_command(
     asset: Annotated[str, typer.Argument(help="Asset address, identifier or symbol.")],
-    to: Annotated[str, typer.Argument(help="Receiver.")],
+    to: Annotated[str, typer.Argument(help="Receiver (0x… or dev0 … dev9).")],
     amount: Annotated[str, typer.Argument(help="Whole tokens, e.g. 1000 or 0.5.")],
     devnet: DevnetDir = None,
     l2_rpc: L2RpcOpt = None,
@@ -307,9 +308,9 @@ def transfer_command(
     client = _client(devnet, l2_rpc, key, write=True)
 
     def transfer() -> None:
+        receiver = parse_address(to, what="receiver")
         info = client.asset(asset)
         units = parse_decimal_amount(amount, info.decimals)
-        receiver = Web3.to_checksum_address(to)
         receipt = client.transfer(info.address, receiver, units)
         out.print(f"transferred {_tokens(info, units)} {info.symbol} from {client.address} to {receiver}; {_tx_line(receipt)}")
 
@@ -321,8 +322,8 @@ def transfer_command(
 
 @trade_app.command("propose")
 def trade_propose(
-    seller: Annotated[str, typer.Option("--seller", help="Delivers the asset.")],
-    buyer: Annotated[str, typer.Option("--buyer", help="Pays native HKD.")],
+    seller: Annotated[str, typer.Option("--seller", help="Delivers the asset (0x… or dev0 … dev9).")],
+    buyer: Annotated[str, typer.Option("--buyer", help="Pays native HKD (0x… or dev0 … dev9).")],
     asset: Annotated[str, typer.Option("--asset", help="Asset address, identifier or symbol.")],
     amount: Annotated[str, typer.Option("--amount", help="Whole tokens delivered.")],
     pay_hkd: Annotated[str, typer.Option("--pay-hkd", help="HKD paid for the whole amount.")],
@@ -339,7 +340,7 @@ def trade_propose(
         units = parse_decimal_amount(amount, info.decimals)
         pay_wei = parse_decimal_amount(pay_hkd, 18, what="--pay-hkd")
         ticket = client.propose_trade(
-            seller=seller, buyer=buyer, token=info.address, units=units, pay_wei=pay_wei, expiry_s=expiry_s,
+            seller=parse_address(seller, what="--seller"), buyer=parse_address(buyer, what="--buyer"), token=info.address, units=units, pay_wei=pay_wei, expiry_s=expiry_s,
             note={"asset": info.symbol, "amount": _tokens(info, units), "pay": f"HK${hkd(pay_wei):,.2f}"},
         )
         ticket.save(out_file)
@@ -479,14 +480,14 @@ def portfolio_json(p: Portfolio) -> dict[str, Any]:
 
 @rwa_app.command("holdings")
 def holdings_command(
-    address: Annotated[str, typer.Argument(help="Whose holdings.")],
+    address: Annotated[str, typer.Argument(help="Whose holdings (0x… or dev0 … dev9).")],
     as_json: JsonOpt = False,
     devnet: DevnetDir = None,
     l2_rpc: L2RpcOpt = None,
 ) -> None:
     """What an address holds, valued in HKD at the PriceFeed's latest prices."""
     client = _client(devnet, l2_rpc)
-    portfolio = _run(lambda: client.portfolio(address))
+    portfolio = _run(lambda: client.portfolio(parse_address(address)))
     if as_json:
         typer.echo(json.dumps(portfolio_json(portfolio), indent=2))
         return

@@ -26,6 +26,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
+from node.cli_common import is_nonce_race
 from node.rwa.contracts import DecodedRevert, RWAContracts, innermost_revert
 from node.rwa.errors import (
     AmbiguousAsset,
@@ -65,6 +66,7 @@ INCLUSION_HORIZON_S = 2
 PRIORITY_FEE_WEI = 10**6  # HKD wei per gas: a token tip; the base fee is what a devnet block asks
 LOGS_BLOCK_RANGE = 10_000  # the node's eth_getLogs range cap
 PUSH_CHUNK = 100  # holders per pushPayments transaction
+NONCE_RACE_ATTEMPTS = 5  # sends of one transaction when another writer on the key takes its nonce
 MAX_UINT256 = 2**256 - 1
 
 
@@ -171,15 +173,9 @@ class RWAClient:
         hashes = []
         for call, gas in prepared:
             tx = call.function.build_transaction(
-                {"from": account.address, "value": call.value_wei, "gas": gas, "nonce": self._next_nonce(),
-                 "chainId": self.chain_id, **fees}
+                {"from": account.address, "value": call.value_wei, "gas": gas, "nonce": 0, "chainId": self.chain_id, **fees}
             )
-            raw = account.sign_transaction(tx).raw_transaction
-            try:
-                hashes.append((call, self.w3.eth.send_raw_transaction(raw)))
-            except Exception:
-                self._nonce = None  # re-read from the node next time
-                raise
+            hashes.append((call, self._send(account, dict(tx))))
         receipts = []
         for call, tx_hash in hashes:
             receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.05))
@@ -217,6 +213,21 @@ class RWAClient:
         base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
         return {"maxFeePerGas": 2 * base_fee + PRIORITY_FEE_WEI, "maxPriorityFeePerGas": PRIORITY_FEE_WEI}
 
+    def _send(self, account: LocalAccount, tx: dict[str, Any]) -> bytes:
+        """Sign `tx` with the next nonce and send it. Another writer on the same key (a script, the
+        devnet's sample issuance) may take that nonce first: then the nonce is read again from the
+        pool's pending count and the transaction signed again, a few times, before giving up."""
+        for attempt in range(NONCE_RACE_ATTEMPTS):
+            tx["nonce"] = self._next_nonce()
+            try:
+                return bytes(self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
+            except Exception as exc:
+                self._nonce = None  # re-read from the node next time
+                if not is_nonce_race(exc) or attempt == NONCE_RACE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
+
     def _next_nonce(self) -> int:
         if self._nonce is None:
             self._nonce = int(self.w3.eth.get_transaction_count(self.address, "pending"))
@@ -228,9 +239,8 @@ class RWAClient:
         account = self.account
         if account is None:
             raise NoSigner("send HKD")
-        tx = {"to": to_checksum_address(to), "value": amount_wei, "gas": 21_000, "nonce": self._next_nonce(),
-              "chainId": self.chain_id, "type": 2, **self._fees()}
-        tx_hash = self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+        tx = {"to": to_checksum_address(to), "value": amount_wei, "gas": 21_000, "chainId": self.chain_id, "type": 2, **self._fees()}
+        tx_hash = self._send(account, tx)
         return dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.05))
 
     def wait_for_chain_time(self, timestamp: int, *, timeout_s: float = 120.0) -> int:

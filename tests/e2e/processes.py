@@ -55,6 +55,9 @@ class LantauNodeProcess:
             try:
                 with urllib.request.urlopen(self.rpc_url + "/healthz", timeout=2) as reply:
                     json.loads(reply.read())
+                if self.command == "devnet" and not any(line.startswith("Ready: ") for line in self.lines):
+                    # devnet.json is written, and dev account 0 free, only once the devnet says so
+                    raise OSError("not ready yet")
                 return self
             except OSError:
                 if time.monotonic() > deadline:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -85,6 +86,36 @@ def test_a_devnet_restarted_on_its_data_dir_works_and_its_batches_land(node_fact
         assert block is not None and (parent is None or block["parentHash"] == parent)  # type: ignore[index]
         parent = block["hash"]  # type: ignore[index]
     assert "Traceback" not in second.output and " ERROR " not in second.output
+
+    # The banner: EIP-3085 params a wallet can take as they are (JSON), "Ready" only after the
+    # sample issuance (dev account 0 is free from then on) and after devnet.json is written.
+    lines = second.output.splitlines()
+    params = lines[lines.index("wallet_addEthereumChain (EIP-3085 params, JSON)") + 2]
+    assert json.loads(params) == info["wallet_addEthereumChain"] == {
+        "chainId": hex(info["l2_chain_id"]), "chainName": "Lantau devnet",
+        "nativeCurrency": {"name": "Hong Kong Dollar", "symbol": "HKD", "decimals": 18}, "rpcUrls": [second.rpc_url],
+    }
+    ready = [i for i, line in enumerate(lines) if line.startswith("Ready: ")]
+    assert len(ready) == 1 and "rwa_sample" in info
+    assert ready[0] > lines.index("RWA sample issuance")
+    assert lines[ready[0]] == f"Ready: L2 RPC {second.rpc_url}; {data_dir / 'devnet.json'} written (Ctrl-C stops the devnet and removes it)"
+
+    # `lantau status --watch`: a live view (in a pipe, a line per refresh) until Ctrl-C, which
+    # ends it with status 0 and no traceback.
+    env = dict(os.environ, ETH_HASH_BACKEND="pysha3", PYTHONUNBUFFERED="1")
+    watch = subprocess.Popen([sys.executable, "-m", "node.cli", "status", "--watch", "--interval", "0.5", "--devnet", str(data_dir)],
+                             cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(4.0)
+        watch.send_signal(signal.SIGINT)
+        out, err = watch.communicate(timeout=20)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+    assert watch.returncode == 0 and "Traceback" not in err, err
+    rows = [dict(field.split("=") for field in line.split()[1:]) for line in out.splitlines() if line.strip()]
+    assert len(rows) >= 4 and int(rows[-1]["unsafe_l2"]) > int(rows[0]["unsafe_l2"])
+    assert all(int(r["safe_l2"]) <= int(r["unsafe_l2"]) for r in rows)
 
 
 def test_a_second_devnet_or_node_on_a_data_dir_in_use_is_refused_and_touches_nothing(
