@@ -28,6 +28,7 @@ from node.heads import Heads, L2HeadRef
 log = logging.getLogger("lantau.derive")
 
 MAX_BLOCKS_PER_STEP = 64
+MAX_RETRY_INTERVAL_S = 10.0  # backoff cap while L1 is unreachable
 
 
 @dataclass
@@ -40,6 +41,7 @@ class DerivationDriver:
     is_sequencer: bool = False
     poll_interval_s: float = 0.5
     mismatches: int = 0
+    l1_failures: int = 0  # consecutive steps L1 failed; the service backs off while it is above 0
     _pending_finality: deque[tuple[BlockHeaderAPI, L1BlockRef]] = field(default_factory=deque)
     _stopping: bool = False
 
@@ -53,6 +55,7 @@ class DerivationDriver:
                     break
                 self._record(block)
                 derived.append(block)
+            self._finalize()
         except ResetError as exc:
             log.warning("L1 reorganised under the safe head: %s", exc)
             self.pipeline.reset()
@@ -60,9 +63,23 @@ class DerivationDriver:
             if self.pipeline.safe_l1 is not None:
                 self.heads.set_safe(self.pipeline.safe_head, self.pipeline.safe_l1)
         except TemporaryError as exc:
-            log.info("derivation waits for L1: %s", exc)
-        self._finalize()
+            # L1 went away (or answered half): retry, never stop. One line when it starts, one
+            # when it ends, not one per retry.
+            self.l1_failures += 1
+            if self.l1_failures == 1:
+                log.warning("derivation waits for L1, retrying with backoff (up to every %.0f s): %s", MAX_RETRY_INTERVAL_S, exc)
+            return derived
+        if self.l1_failures:
+            log.info("L1 is back: derivation goes on", extra={"failed_steps": self.l1_failures})
+            self.l1_failures = 0
         return derived
+
+    def retry_interval_s(self) -> float:
+        """How long to wait before the next step: the poll interval, doubled per failed step in a
+        row while L1 is unreachable, up to `MAX_RETRY_INTERVAL_S`."""
+        if not self.l1_failures:
+            return self.poll_interval_s
+        return min(MAX_RETRY_INTERVAL_S, self.poll_interval_s * 2 ** min(self.l1_failures, 16))
 
     def _record(self, block: DerivedBlock) -> None:
         if block.built is not None and self.is_sequencer:
@@ -96,7 +113,7 @@ class DerivationDriver:
                     log.critical("derivation cannot continue", exc_info=True)
                     raise
             if not derived:
-                await asyncio.sleep(self.poll_interval_s)
+                await asyncio.sleep(self.retry_interval_s())
 
     async def stop(self) -> None:
         self._stopping = True

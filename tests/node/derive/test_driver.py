@@ -1,0 +1,84 @@
+"""The derivation service while its L1 goes away and comes back (issue 11, defect 9): before, the
+first L1 error in the finality check escaped `step()`, the driver's task ended and the verifier
+exited. Now it retries with a doubling interval, logs one line when L1 goes and one when it is
+back, and derives on from where it was."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import pytest
+
+from node.chain import Chain
+from node.channels import Compression
+from node.derive.driver import MAX_RETRY_INTERVAL_S, DerivationDriver
+from node.derive.pipeline import DerivationPipeline
+from node.errors import TemporaryError
+from node.heads import Heads
+from tests.node.derive.l1_history import L1History
+from tests.node.derive.sequencing import GENESIS, Batcher, config
+from tests.node.derive.test_pipeline import Scenario, derive_all
+
+
+@dataclass
+class FlakyL1:
+    """An L1 source that answers nothing (TemporaryError, as `RpcL1Source` raises for a refused
+    connection) while `down`."""
+
+    l1: L1History
+    down: bool = False
+    calls_while_down: int = 0
+
+    def __getattr__(self, name: str):  # head, block_by_number, deposits, inbox_transactions, blobs
+        method = getattr(self.l1, name)
+
+        def call(*args, **kwargs):
+            if self.down:
+                self.calls_while_down += 1
+                raise TemporaryError("L1 unreachable: connection refused")
+            return method(*args, **kwargs)
+
+        return call
+
+
+async def test_a_verifier_keeps_retrying_while_l1_is_down_and_derives_when_it_is_back(caplog: pytest.LogCaptureFixture) -> None:
+    scenario = Scenario(Batcher(Compression.ZLIB, span_batches=False, max_frame_data=700))
+    for _ in range(3):
+        scenario.run_round()
+    expected = derive_all(DerivationPipeline(config(), scenario.l1, Chain.open(None, GENESIS)))[-1].header
+    source = FlakyL1(scenario.l1)
+    verifier = Chain.open(None, GENESIS)
+    driver = DerivationDriver(
+        DerivationPipeline(config(), source, verifier), Heads(verifier), asyncio.Lock(), on_new_head=lambda header: None,
+        l1_finalized=lambda: source.head(), poll_interval_s=0.01,
+    )
+    source.down = True  # L1 goes away after the verifier started
+    with caplog.at_level(logging.INFO, logger="lantau.derive"):
+        task = asyncio.create_task(driver.run())
+        await asyncio.sleep(0.5)
+        assert not task.done(), "the driver stopped when L1 went away"
+        assert 3 <= source.calls_while_down <= 12  # backing off: 0.01, 0.02, 0.04 … s, not 50 tries
+        assert driver.retry_interval_s() > 0.1
+        source.down = False
+        for _ in range(200):
+            if verifier.head.block_number == expected.block_number:
+                break
+            await asyncio.sleep(0.05)
+        await driver.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert verifier.head.hash == expected.hash and expected.block_number > 0 and driver.l1_failures == 0
+    lines = [r.getMessage() for r in caplog.records if r.name == "lantau.derive" and ("L1" in r.getMessage())]
+    assert lines[0] == f"derivation waits for L1, retrying with backoff (up to every {MAX_RETRY_INTERVAL_S:.0f} s): L1 unreachable: connection refused"
+    assert sum("waits for L1" in line for line in lines) == 1 and sum(line == "L1 is back: derivation goes on" for line in lines) == 1
+
+
+def test_the_retry_interval_doubles_up_to_the_cap() -> None:
+    driver = DerivationDriver(None, None, None, on_new_head=None, l1_finalized=None, poll_interval_s=0.5)  # type: ignore[arg-type]
+    intervals = []
+    for failures in range(8):
+        driver.l1_failures = failures
+        intervals.append(driver.retry_interval_s())
+    assert intervals == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]
