@@ -1,0 +1,1431 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {StepTypes} from "./StepTypes.sol";
+import {EVMTx} from "./EVMTx.sol";
+import {EVMPrecompiles} from "./EVMPrecompiles.sol";
+
+/// @title EVMStep
+/// @notice The interpreter of the one-step transaction proof (docs/fault-proofs.md, "The
+///         interpreter"): runs one L2 transaction (legacy, 0x01, 0x02 or a 0x7E deposit) over a flat,
+///         already verified `PreState` with Prague's rules and Lantau's (deposits, fee vaults), and
+///         returns what changed. State lives in memory: every mutable word is written through a
+///         journal (a linked list of (address, old word)), so a reverting frame undoes exactly its
+///         own writes; frames are an explicit linked list, not Solidity recursion, so call depth is
+///         bounded by the EVM's 1024, not by the L1 stack.
+///         Transaction decoding and validation live in `EVMTx` and the precompile prices in
+///         `EVMPrecompiles` (separate deployed contracts) to keep each under L1's code size limit.
+contract EVMStep {
+    error MissingWitness(address account);
+    error MissingSlotWitness(address account, bytes32 slot);
+    error ExtraWitness(address account);
+    error ExtraSlotWitness(address account, bytes32 slot);
+    error DuplicateWitness(address account, bytes32 slot);
+    error MissingBlockHash(uint256 number);
+    error Unsupported(string what);
+    error InvalidTransaction(string reason);
+
+    address public immutable txLib;
+    address public immutable precompileLib;
+
+    address internal constant BASE_FEE_VAULT = 0x4200000000000000000000000000000000000019;
+    bytes32 internal constant EMPTY_CODE_HASH = 0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470;
+    bytes32 internal constant EMPTY_TRIE_ROOT = 0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421;
+
+    // stack inputs (0xff = undefined opcode), stack outputs and constant gas, per opcode
+    bytes internal constant STACK_IN =
+        hex"000202020202020203030202ffffffff0202020202010202020102020202ffff02ffffffffffffffffffffffffffffff000100000001000300030001040003010100000000000000000100ffffffffff0101020201020102000000000102030000000000000000000000000000000000000000000000000000000000000000000102030405060708090a0b0c0d0e0f1002030405060708090a0b0c0d0e0f10110203040506ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff030707020604ffffffff06ffff02ff01";
+    bytes internal constant STACK_OUT =
+        hex"000101010101010101010101000000000101010101010101010101010101000001000000000000000000000000000000010101010101010001000101000100010101010101010101010101000000000000010000010000000101010001000001010101010101010101010101010101010101010101010101010101010101010102030405060708090a0b0c0d0e0f101102030405060708090a0b0c0d0e0f1011000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001010100010100000000010000000000";
+    bytes internal constant STATIC_GAS =
+        hex"000305030505050508080a0500000000030303030303030303030303030300001e0000000000000000000000000000000200020202030203020302000002030014020202020202050203020000000000020303030000080a020202016464030203030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
+
+    /// @notice An account of the in-memory state. Field order is the memory layout (one word
+    ///         each): the `F_*` offsets below name them for journaled writes.
+    struct Acc {
+        address addr;
+        uint256 exists;
+        uint256 nonce;
+        uint256 balance;
+        bytes32 codeHash;
+        bytes code;
+        uint256 created; //     created in this transaction (EIP-6780)
+        uint256 destructed; //  SELFDESTRUCT registered it for deletion
+        uint256 touched; //     EIP-161 touched
+        uint256 used; //        read by the execution (witness accounting; never journaled)
+        uint256 slots; //       head of the slot list: [next, key, orig, cur, used, witnessed]
+        uint256 preExists;
+        uint256 preNonce;
+        uint256 preBalance;
+        bytes32 preCodeHash;
+        bytes32 storageRoot;
+    }
+
+    uint256 internal constant F_EXISTS = 0x20;
+    uint256 internal constant F_NONCE = 0x40;
+    uint256 internal constant F_BALANCE = 0x60;
+    uint256 internal constant F_CODEHASH = 0x80;
+    uint256 internal constant F_CODE = 0xa0;
+    uint256 internal constant F_CREATED = 0xc0;
+    uint256 internal constant F_DESTRUCTED = 0xe0;
+    uint256 internal constant F_TOUCHED = 0x100;
+
+    /// @notice Transaction-wide state. `journal`, `refund`, `tstore`, `warmA`, `warmS`, `logs`
+    ///         are journaled words (the lists are linked lists whose head is the word).
+    struct Env {
+        Acc[] accts;
+        uint256 journal; //  0x20 head: [prev, ptr, old]
+        uint256 refund; //   0x40
+        uint256 tstore; //   0x60 head: [next, addr, key, value]
+        uint256 warmA; //    0x80 head: [next, addr]
+        uint256 warmS; //    0xa0 head: [next, addr, key]
+        uint256 logs; //     0xc0 head: [next, rlp bytes]
+        address origin;
+        uint256 gasPrice;
+        StepTypes.BlockContext ctx;
+        EVMPrecompiles pre;
+    }
+
+    uint256 internal constant E_REFUND = 0x40;
+    uint256 internal constant E_TSTORE = 0x60;
+    uint256 internal constant E_WARMA = 0x80;
+    uint256 internal constant E_WARMS = 0xa0;
+    uint256 internal constant E_LOGS = 0xc0;
+
+    /// @notice One call frame. Field order is the memory layout.
+    struct Frame {
+        uint256 parent; //    0x000 pointer to the caller's frame (0 = top)
+        address self; //      0x020 current target (storage address)
+        address caller; //    0x040
+        uint256 value; //     0x060
+        bytes code; //        0x080
+        bytes input; //       0x0a0
+        uint256 pc; //        0x0c0
+        uint256 gas; //       0x0e0
+        uint256 stack; //     0x100 pointer to the word area
+        uint256 sp; //        0x120 number of items
+        uint256 stackCap; //  0x140
+        uint256 mem; //       0x160 pointer to the byte area
+        uint256 msize; //     0x180 bytes, a multiple of 32
+        uint256 memCap; //    0x1a0
+        bytes ret; //         0x1c0 return data of the last call
+        uint256 isStatic; //  0x1e0
+        uint256 depth; //     0x200
+        uint256 snap; //      0x220 journal head when the frame started
+        uint256 isCreate; //  0x240
+        uint256 outOff; //    0x260 where the caller wants the output
+        uint256 outLen; //    0x280
+        bytes jumpdests; //   0x2a0 one byte per code byte, 1 = valid JUMPDEST
+    }
+
+    uint256 internal constant HALT_NONE = 0;
+    uint256 internal constant HALT_OK = 1;
+    uint256 internal constant HALT_REVERT = 2;
+    uint256 internal constant HALT_ERROR = 3;
+    uint256 internal constant SPAWN = 4;
+
+    constructor(address txLib_, address precompileLib_) {
+        txLib = txLib_;
+        precompileLib = precompileLib_;
+    }
+
+    // ------------------------------------------------------------------------------------
+    // entry point
+    // ------------------------------------------------------------------------------------
+
+    /// @notice Executes `rawTx` over `pre` in block `ctx`; see StepTypes.
+    function execute(StepTypes.PreState memory pre, bytes memory rawTx, StepTypes.BlockContext memory ctx)
+        external
+        view
+        returns (StepTypes.PostState memory post)
+    {
+        EVMTx.Tx memory t = EVMTx(txLib).decode(rawTx, ctx.chainId);
+        Env memory e;
+        e.ctx = ctx;
+        e.pre = EVMPrecompiles(precompileLib);
+        e.accts = _load(pre);
+        if (t.isDeposit) {
+            _deposit(e, t, post);
+        } else {
+            _validate(e, t);
+            _transact(e, t, post);
+        }
+        _diff(e, post);
+        post.logsHash = _logsHash(e);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // state: accounts, slots, journal
+    // ------------------------------------------------------------------------------------
+
+    function _load(StepTypes.PreState memory pre) private pure returns (Acc[] memory accts) {
+        uint256 n = pre.accounts.length;
+        accts = new Acc[](n);
+        for (uint256 i = 0; i < n; i++) {
+            StepTypes.Account memory w = pre.accounts[i];
+            for (uint256 j = 0; j < i; j++) {
+                if (accts[j].addr == w.addr) revert DuplicateWitness(w.addr, bytes32(0));
+            }
+            Acc memory a = accts[i];
+            a.addr = w.addr;
+            a.exists = w.exists ? 1 : 0;
+            a.preExists = a.exists;
+            a.nonce = w.nonce;
+            a.preNonce = w.nonce;
+            a.balance = w.balance;
+            a.preBalance = w.balance;
+            a.codeHash = w.exists ? w.codeHash : bytes32(0);
+            a.preCodeHash = a.codeHash;
+            a.code = w.code;
+            a.storageRoot = w.exists ? w.storageRoot : EMPTY_TRIE_ROOT;
+            uint256 head = 0;
+            for (uint256 k = 0; k < w.slots.length; k++) {
+                bytes32 key = w.slots[k].key;
+                for (uint256 p = head; p != 0; p = _w(p, 0)) {
+                    if (bytes32(_w(p, 1)) == key) revert DuplicateWitness(w.addr, key);
+                }
+                head = _node6(head, uint256(key), uint256(w.slots[k].value), uint256(w.slots[k].value), 0, 1);
+            }
+            a.slots = head;
+        }
+    }
+
+    /// @dev The account at `addr`, marked used; reverts MissingWitness if the witness lacks it.
+    function _acc(Env memory e, address addr) private pure returns (Acc memory a) {
+        Acc[] memory accts = e.accts;
+        for (uint256 i = 0; i < accts.length; i++) {
+            if (accts[i].addr == addr) {
+                a = accts[i];
+                a.used = 1;
+                return a;
+            }
+        }
+        revert MissingWitness(addr);
+    }
+
+    /// @dev The slot node of `key` in `a`; an account whose storage is empty at the start of the
+    ///      transaction (empty root, absent, or created here) gets an unwitnessed zero slot.
+    function _slot(Acc memory a, bytes32 key) private pure returns (uint256 p) {
+        for (p = a.slots; p != 0; p = _w(p, 0)) {
+            if (bytes32(_w(p, 1)) == key) {
+                _sw(p, 4, 1);
+                return p;
+            }
+        }
+        if (a.storageRoot != EMPTY_TRIE_ROOT && a.created == 0) revert MissingSlotWitness(a.addr, key);
+        p = _node6(a.slots, uint256(key), 0, 0, 1, 0);
+        a.slots = p;
+    }
+
+    function _node6(uint256 a0, uint256 a1, uint256 a2, uint256 a3, uint256 a4, uint256 a5)
+        private
+        pure
+        returns (uint256 p)
+    {
+        assembly {
+            p := mload(0x40)
+            mstore(0x40, add(p, 0xc0))
+            mstore(p, a0)
+            mstore(add(p, 0x20), a1)
+            mstore(add(p, 0x40), a2)
+            mstore(add(p, 0x60), a3)
+            mstore(add(p, 0x80), a4)
+            mstore(add(p, 0xa0), a5)
+        }
+    }
+
+    function _w(uint256 p, uint256 i) private pure returns (uint256 v) {
+        assembly {
+            v := mload(add(p, shl(5, i)))
+        }
+    }
+
+    function _sw(uint256 p, uint256 i, uint256 v) private pure {
+        assembly {
+            mstore(add(p, shl(5, i)), v)
+        }
+    }
+
+    function _ptr(Acc memory a) private pure returns (uint256 p) {
+        assembly {
+            p := a
+        }
+    }
+
+    function _eptr(Env memory e) private pure returns (uint256 p) {
+        assembly {
+            p := e
+        }
+    }
+
+    /// @dev Journaled write of the word at `ptr`.
+    function _set(Env memory e, uint256 ptr, uint256 v) private pure {
+        uint256 old;
+        assembly {
+            old := mload(ptr)
+        }
+        if (old == v) return;
+        e.journal = _node3(e.journal, ptr, old);
+        assembly {
+            mstore(ptr, v)
+        }
+    }
+
+    function _node3(uint256 a0, uint256 a1, uint256 a2) private pure returns (uint256 p) {
+        assembly {
+            p := mload(0x40)
+            mstore(0x40, add(p, 0x60))
+            mstore(p, a0)
+            mstore(add(p, 0x20), a1)
+            mstore(add(p, 0x40), a2)
+        }
+    }
+
+    function _revertTo(Env memory e, uint256 snap) private pure {
+        uint256 p = e.journal;
+        while (p != snap) {
+            assembly {
+                mstore(mload(add(p, 0x20)), mload(add(p, 0x40)))
+                p := mload(p)
+            }
+        }
+        e.journal = snap;
+    }
+
+    function _setBalance(Env memory e, Acc memory a, uint256 v) private pure {
+        _set(e, _ptr(a) + F_BALANCE, v);
+        _set(e, _ptr(a) + F_EXISTS, 1);
+        _set(e, _ptr(a) + F_TOUCHED, 1);
+    }
+
+    function _setNonce(Env memory e, Acc memory a, uint256 v) private pure {
+        _set(e, _ptr(a) + F_NONCE, v);
+        _set(e, _ptr(a) + F_EXISTS, 1);
+    }
+
+    function _isEmpty(Acc memory a) private pure returns (bool) {
+        return a.nonce == 0 && a.balance == 0 && a.code.length == 0;
+    }
+
+    function _alive(Acc memory a) private pure returns (bool) {
+        return a.exists == 1 && !_isEmpty(a);
+    }
+
+    function _warmAccount(Env memory e, address addr) private pure returns (bool wasWarm) {
+        for (uint256 p = e.warmA; p != 0; p = _w(p, 0)) {
+            if (address(uint160(_w(p, 1))) == addr) return true;
+        }
+        if (uint160(addr) >= 1 && uint160(addr) <= 0x11) return true; // precompiles are always warm
+        _set(e, _eptr(e) + E_WARMA, _node3(e.warmA, uint160(addr), 0));
+        return false;
+    }
+
+    function _warmSlot(Env memory e, address addr, bytes32 key) private pure returns (bool wasWarm) {
+        for (uint256 p = e.warmS; p != 0; p = _w(p, 0)) {
+            if (address(uint160(_w(p, 1))) == addr && bytes32(_w(p, 2)) == key) return true;
+        }
+        _set(e, _eptr(e) + E_WARMS, _node3(e.warmS, uint160(addr), uint256(key)));
+        return false;
+    }
+
+    function _transfer(Env memory e, Acc memory from, Acc memory to, uint256 value) private pure {
+        _setBalance(e, from, from.balance - value);
+        _setBalance(e, to, to.balance + value);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // transaction
+    // ------------------------------------------------------------------------------------
+
+    function _intrinsic(EVMTx.Tx memory t) private pure returns (uint256 gas, uint256 floor) {
+        uint256 zeros;
+        bytes memory d = t.data;
+        for (uint256 i = 0; i < d.length; i++) {
+            if (d[i] == 0) zeros++;
+        }
+        uint256 tokens = zeros + (d.length - zeros) * 4;
+        gas = 21000 + tokens * 4 + t.accessListAddresses * 2400 + t.accessListKeys * 1900;
+        if (t.isCreate) gas += 32000 + 2 * ((d.length + 31) / 32);
+        floor = 21000 + 10 * tokens;
+    }
+
+    function _invalid(string memory reason) private pure {
+        revert InvalidTransaction(reason);
+    }
+
+    function _validate(Env memory e, EVMTx.Tx memory t) private pure {
+        (uint256 intrinsic, uint256 floor) = _intrinsic(t);
+        if (t.gasLimit < intrinsic) _invalid("intrinsic gas too low");
+        if (t.gasLimit < floor) _invalid("gas below the EIP-7623 calldata floor");
+        if (t.isCreate && t.data.length > 49152) _invalid("init code too large");
+        if (t.gasLimit > e.ctx.gasLimit - e.ctx.gasUsedBefore) _invalid("gas above the block's gas left");
+        if (t.maxFee < e.ctx.baseFee) _invalid("max fee per gas below the base fee");
+        if (t.maxPriority != type(uint256).max && t.maxPriority > t.maxFee) _invalid("priority fee above max fee");
+        Acc memory s = _acc(e, t.from);
+        if (s.codeHash != EMPTY_CODE_HASH && s.codeHash != bytes32(0)) _invalid("sender has code (EIP-3607)");
+        if (s.nonce != t.nonce) _invalid("nonce mismatch");
+        if (s.nonce >= type(uint64).max) _invalid("nonce at its maximum");
+        if (s.balance < t.gasLimit * t.maxFee + t.value) _invalid("insufficient funds for gas * price + value");
+    }
+
+    function _transact(Env memory e, EVMTx.Tx memory t, StepTypes.PostState memory post) private view {
+        uint256 price = t.maxFee;
+        if (t.maxPriority != type(uint256).max) {
+            uint256 tipped = e.ctx.baseFee + t.maxPriority;
+            if (tipped < price) price = tipped;
+        }
+        e.gasPrice = price;
+        e.origin = t.from;
+        Acc memory s = _acc(e, t.from);
+        _setBalance(e, s, s.balance - t.gasLimit * price);
+        _start(e, t, post);
+        uint256 used = post.gasUsed;
+        _setBalance(e, s, s.balance + (t.gasLimit - used) * price);
+        Acc memory cb = _acc(e, e.ctx.coinbase);
+        _setBalance(e, cb, cb.balance + used * (price - e.ctx.baseFee));
+        _finalizeDeletions(e);
+        if (e.ctx.baseFee != 0) {
+            Acc memory vault = _acc(e, BASE_FEE_VAULT);
+            _setBalance(e, vault, vault.balance + used * e.ctx.baseFee);
+        }
+    }
+
+    /// @dev Nonce bump, warm set, the message, then refunds and the calldata floor: sets
+    ///      post.success and post.gasUsed.
+    function _start(Env memory e, EVMTx.Tx memory t, StepTypes.PostState memory post) private view {
+        (uint256 intrinsic, uint256 floor) = _intrinsic(t);
+        Acc memory s = _acc(e, t.from);
+        uint256 senderNonce = s.nonce;
+        _setNonce(e, s, senderNonce + 1);
+        _warmTx(e, t);
+        (bool ok, uint256 gasLeft) = _message(e, t, t.gasLimit - intrinsic, senderNonce);
+        uint256 used = t.gasLimit - gasLeft;
+        uint256 refund = e.refund;
+        if (refund > used / 5) refund = used / 5;
+        used -= refund;
+        if (used < floor) used = floor;
+        post.success = ok;
+        post.gasUsed = used;
+    }
+
+    /// @dev Lantau's deposit (0x7E): mint first (kept whatever happens), no signature, fee or
+    ///      nonce check; one that cannot start fails with status 0 and uses its gas limit (or the
+    ///      block's gas left) — node/vm.py's `deposit_failure` in its order.
+    function _deposit(Env memory e, EVMTx.Tx memory t, StepTypes.PostState memory post) private view {
+        e.origin = t.from;
+        Acc memory s = _acc(e, t.from);
+        if (t.mint != 0) _setBalance(e, s, s.balance + t.mint);
+        uint256 blockGasLeft = e.ctx.gasLimit - e.ctx.gasUsedBefore;
+        (uint256 intrinsic, uint256 floor) = _intrinsic(t);
+        if (
+            t.gasLimit > blockGasLeft || t.gasLimit < intrinsic || t.gasLimit < floor || t.value > s.balance
+                || (t.isCreate && t.data.length > 49152)
+        ) {
+            _setNonce(e, s, s.nonce + 1);
+            post.success = false;
+            post.gasUsed = t.gasLimit < blockGasLeft ? t.gasLimit : blockGasLeft;
+            _clearTouched(e);
+            return;
+        }
+        _setBalance(e, s, s.balance); // py-evm buys gas at price 0: the sender is touched
+        _start(e, t, post);
+        Acc memory cb = _acc(e, e.ctx.coinbase);
+        _setBalance(e, cb, cb.balance);
+        _finalizeDeletions(e);
+    }
+
+    function _clearTouched(Env memory e) private pure {
+        for (uint256 i = 0; i < e.accts.length; i++) {
+            e.accts[i].touched = 0;
+        }
+    }
+
+    function _warmTx(Env memory e, EVMTx.Tx memory t) private pure {
+        _warmAccount(e, t.from);
+        _warmAccount(e, e.ctx.coinbase);
+        if (!t.isCreate) _warmAccount(e, t.to);
+        bytes memory al = t.accessList; // packed: [20-byte address, 2-byte key count, keys...]
+        uint256 off = 0;
+        while (off < al.length) {
+            address a;
+            uint256 count;
+            assembly {
+                let w := mload(add(add(al, 0x20), off))
+                a := shr(96, w)
+                count := and(shr(80, w), 0xffff)
+            }
+            _warmAccount(e, a);
+            off += 22;
+            for (uint256 k = 0; k < count; k++) {
+                bytes32 key;
+                assembly {
+                    key := mload(add(add(al, 0x20), off))
+                }
+                _warmSlot(e, a, key);
+                off += 32;
+            }
+        }
+    }
+
+    /// @dev The transaction's message: returns success and the gas left.
+    function _message(Env memory e, EVMTx.Tx memory t, uint256 gas, uint256 senderNonce)
+        private
+        view
+        returns (bool, uint256)
+    {
+        Frame memory f;
+        if (t.isCreate) {
+            address created = _createAddress(t.from, senderNonce);
+            _warmAccount(e, created);
+            Acc memory c = _acc(e, created);
+            if (_collides(c)) return (false, 0);
+            f = _frame(t.data, gas);
+            f.caller = t.from;
+            f.self = created;
+            f.value = t.value;
+            f.isCreate = 1;
+            _enter(e, f, t.value);
+        } else {
+            Acc memory target = _acc(e, t.to);
+            if (_isPrecompile(t.to)) {
+                uint256 snap = e.journal;
+                if (t.value != 0) _transfer(e, _acc(e, t.from), target, t.value);
+                _set(e, _ptr(target) + F_TOUCHED, 1);
+                (bool pok, uint256 pgas,) = _precompile(e, t.to, t.data, gas);
+                if (!pok) _revertTo(e, snap);
+                return (pok, pgas);
+            }
+            _checkDelegation(target.code);
+            f = _frame(target.code, gas);
+            f.caller = t.from;
+            f.self = t.to;
+            f.value = t.value;
+            f.input = t.data;
+            _enter(e, f, t.value);
+        }
+        return _run(e, f);
+    }
+
+    function _collides(Acc memory c) private pure returns (bool) {
+        return c.nonce != 0 || c.code.length != 0 || (c.storageRoot != EMPTY_TRIE_ROOT && c.storageRoot != 0);
+    }
+
+    function _checkDelegation(bytes memory code) private pure {
+        if (code.length == 23 && code[0] == 0xef && code[1] == 0x01 && code[2] == 0x00) {
+            revert Unsupported("EIP-7702 delegated code (the L2 refuses type-4 transactions)");
+        }
+    }
+
+    function _createAddress(address sender, uint256 nonce) private pure returns (address) {
+        bytes memory n;
+        if (nonce == 0) n = hex"80";
+        else if (nonce < 0x80) n = abi.encodePacked(uint8(nonce));
+        else {
+            uint256 len = 0;
+            for (uint256 v = nonce; v != 0; v >>= 8) len++;
+            n = abi.encodePacked(uint8(0x80 + len));
+            for (uint256 i = len; i > 0; i--) n = abi.encodePacked(n, uint8(nonce >> (8 * (i - 1))));
+        }
+        bytes memory enc = abi.encodePacked(uint8(0xc0 + 21 + n.length), uint8(0x94), sender, n);
+        return address(uint160(uint256(keccak256(enc))));
+    }
+
+    function _isPrecompile(address a) private pure returns (bool) {
+        return uint160(a) >= 1 && uint160(a) <= 0x11;
+    }
+
+    /// @dev Runs precompile `a` with `gas`: (success, gas left, output). Prices are the L2's
+    ///      (Prague), computed by EVMPrecompiles; the result comes from L1's own precompile.
+    function _precompile(Env memory e, address a, bytes memory input, uint256 gas)
+        private
+        view
+        returns (bool, uint256, bytes memory)
+    {
+        (bool supported, uint256 cost) = e.pre.gasCost(uint160(a), input);
+        if (!supported) revert Unsupported("precompile");
+        if (cost > gas) return (false, 0, "");
+        (bool ok, bytes memory out) = a.staticcall(input);
+        if (!ok) return (false, 0, "");
+        return (true, gas - cost, out);
+    }
+
+    /// @dev Deletes accounts SELFDESTRUCT registered (EIP-6780: only those created here) and
+    ///      empty accounts touched (EIP-161), as py-evm's finalize_computation.
+    function _finalizeDeletions(Env memory e) private pure {
+        for (uint256 i = 0; i < e.accts.length; i++) {
+            Acc memory a = e.accts[i];
+            if (a.destructed == 1 || (a.touched == 1 && a.exists == 1 && _isEmpty(a))) {
+                a.exists = 0;
+                a.nonce = 0;
+                a.balance = 0;
+                a.code = "";
+                a.codeHash = 0;
+                a.created = 1; // storage gone
+                for (uint256 p = a.slots; p != 0; p = _w(p, 0)) {
+                    _sw(p, 3, 0);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // post state
+    // ------------------------------------------------------------------------------------
+
+    function _diff(Env memory e, StepTypes.PostState memory post) private pure {
+        uint256 n = e.accts.length;
+        StepTypes.AccountDiff[] memory diffs = new StepTypes.AccountDiff[](n);
+        uint256 count = 0;
+        for (uint256 i = 0; i < n; i++) {
+            Acc memory a = e.accts[i];
+            if (a.used == 0) revert ExtraWitness(a.addr);
+            uint256 changedSlots = 0;
+            for (uint256 p = a.slots; p != 0; p = _w(p, 0)) {
+                if (_w(p, 5) == 1 && _w(p, 4) == 0) revert ExtraSlotWitness(a.addr, bytes32(_w(p, 1)));
+                if (a.exists == 1 && (a.created == 1 ? _w(p, 3) != 0 : _w(p, 3) != _w(p, 2))) changedSlots++;
+            }
+            bool changed;
+            StepTypes.AccountDiff memory d = diffs[count];
+            if (a.exists == 0) {
+                changed = a.preExists == 1;
+                d.deleted = true;
+            } else {
+                changed = a.preExists == 0 || a.created == 1 || a.nonce != a.preNonce || a.balance != a.preBalance
+                    || a.codeHash != a.preCodeHash || changedSlots != 0;
+            }
+            if (!changed) continue;
+            d.addr = a.addr;
+            if (a.exists == 1) {
+                d.storageReset = a.created == 1;
+                d.nonce = uint64(a.nonce);
+                d.balance = a.balance;
+                d.codeHash = a.codeHash == 0 ? EMPTY_CODE_HASH : a.codeHash;
+                d.slots = new StepTypes.Slot[](changedSlots);
+                uint256 k = 0;
+                for (uint256 p = a.slots; p != 0; p = _w(p, 0)) {
+                    if (a.created == 1 ? _w(p, 3) != 0 : _w(p, 3) != _w(p, 2)) {
+                        d.slots[k++] = StepTypes.Slot(bytes32(_w(p, 1)), bytes32(_w(p, 3)));
+                    }
+                }
+            }
+            count++;
+        }
+        assembly {
+            mstore(diffs, count)
+        }
+        post.accounts = diffs;
+    }
+
+    /// @dev keccak256(rlp(logs)), logs in execution order (the list is newest-first).
+    function _logsHash(Env memory e) private pure returns (bytes32) {
+        uint256 total = 0;
+        uint256 n = 0;
+        for (uint256 p = e.logs; p != 0; p = _w(p, 0)) {
+            total += _w(_w(p, 1), 0);
+            n++;
+        }
+        bytes memory body = new bytes(total);
+        uint256 end = total;
+        for (uint256 p = e.logs; p != 0; p = _w(p, 0)) {
+            uint256 item = _w(p, 1);
+            uint256 len = _w(item, 0);
+            end -= len;
+            assembly {
+                mcopy(add(add(body, 0x20), end), add(item, 0x20), len)
+            }
+        }
+        return keccak256(abi.encodePacked(_rlpListHeader(total), body));
+    }
+
+    function _rlpListHeader(uint256 len) private pure returns (bytes memory) {
+        if (len < 56) return abi.encodePacked(uint8(0xc0 + len));
+        return _longHeader(0xf7, len);
+    }
+
+    function _rlpBytesHeader(uint256 len) private pure returns (bytes memory) {
+        if (len < 56) return abi.encodePacked(uint8(0x80 + len));
+        return _longHeader(0xb7, len);
+    }
+
+    function _longHeader(uint256 base, uint256 len) private pure returns (bytes memory h) {
+        uint256 l = 0;
+        for (uint256 v = len; v != 0; v >>= 8) l++;
+        h = abi.encodePacked(uint8(base + l));
+        for (uint256 i = l; i > 0; i--) h = abi.encodePacked(h, uint8(len >> (8 * (i - 1))));
+    }
+
+    // ------------------------------------------------------------------------------------
+    // frames
+    // ------------------------------------------------------------------------------------
+
+    /// @dev A frame of `code` with `gas`; the caller fills in the rest, then calls `_enter`.
+    function _frame(bytes memory code, uint256 gas) private pure returns (Frame memory f) {
+        f.code = code;
+        f.gas = gas;
+        uint256 stack;
+        assembly {
+            stack := mload(0x40)
+            mstore(0x40, add(stack, 0x400))
+        }
+        f.stack = stack;
+        f.stackCap = 32;
+        f.jumpdests = _jumpdests(code);
+    }
+
+    /// @dev process_message's start: snapshot, the new account of a creation, the value transfer.
+    function _enter(Env memory e, Frame memory f, uint256 transfer) private pure {
+        f.snap = e.journal;
+        Acc memory target = _acc(e, f.self);
+        if (f.isCreate == 1) {
+            // the address's storage is empty here: a non-empty one collides
+            _set(e, _ptr(target) + F_CREATED, 1);
+            _setNonce(e, target, 1);
+        }
+        _set(e, _ptr(target) + F_TOUCHED, 1);
+        if (transfer != 0) _transfer(e, _acc(e, f.caller), target, transfer);
+    }
+
+    function _jumpdests(bytes memory code) private pure returns (bytes memory jd) {
+        uint256 n = code.length;
+        jd = new bytes(n);
+        assembly {
+            let c := add(code, 0x20)
+            let j := add(jd, 0x20)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let op := byte(0, mload(add(c, i)))
+                if eq(op, 0x5b) { mstore8(add(j, i), 1) }
+                if and(gt(op, 0x5f), lt(op, 0x80)) { i := add(i, sub(op, 0x5f)) }
+            }
+        }
+    }
+
+    /// @dev Runs frames until the top one halts: (success, gas left).
+    function _run(Env memory e, Frame memory f) private view returns (bool, uint256) {
+        while (true) {
+            (uint256 halt, Frame memory child, bytes memory out) = _exec(e, f);
+            if (halt == SPAWN) {
+                f = child;
+                continue;
+            }
+            if (halt == HALT_OK && f.isCreate == 1) {
+                uint256 deposit = out.length * 200;
+                if ((out.length != 0 && out[0] == 0xef) || out.length > 24576 || deposit > f.gas) {
+                    halt = HALT_ERROR;
+                } else {
+                    f.gas -= deposit;
+                    Acc memory c = _acc(e, f.self);
+                    _set(e, _ptr(c) + F_CODE, _bytesPtr(out));
+                    _set(e, _ptr(c) + F_CODEHASH, uint256(keccak256(out)));
+                    out = "";
+                }
+            }
+            if (halt == HALT_ERROR) {
+                f.gas = 0;
+                out = "";
+            }
+            if (halt != HALT_OK) _revertTo(e, f.snap);
+            if (f.parent == 0) return (halt == HALT_OK, f.gas);
+            Frame memory p;
+            uint256 pp = f.parent;
+            assembly {
+                p := pp
+            }
+            p.gas += f.gas;
+            p.ret = out;
+            if (f.isCreate == 1) {
+                _push(p, halt == HALT_OK ? uint160(f.self) : 0);
+            } else {
+                _push(p, halt == HALT_OK ? 1 : 0);
+                uint256 len = out.length < f.outLen ? out.length : f.outLen;
+                uint256 dst = p.mem + f.outOff;
+                assembly {
+                    mcopy(dst, add(out, 0x20), len)
+                }
+            }
+            f = p;
+        }
+        return (false, 0);
+    }
+
+    function _bytesPtr(bytes memory b) private pure returns (uint256 p) {
+        assembly {
+            p := b
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // stack, memory, gas
+    // ------------------------------------------------------------------------------------
+
+    function _pop(Frame memory f) private pure returns (uint256 v) {
+        assembly {
+            let sp := sub(mload(add(f, 0x120)), 1)
+            mstore(add(f, 0x120), sp)
+            v := mload(add(mload(add(f, 0x100)), shl(5, sp)))
+        }
+    }
+
+    function _push(Frame memory f, uint256 v) private pure {
+        assembly {
+            let sp := mload(add(f, 0x120))
+            let cap := mload(add(f, 0x140))
+            if eq(sp, cap) {
+                let n := mload(0x40)
+                mstore(0x40, add(n, shl(6, cap)))
+                mcopy(n, mload(add(f, 0x100)), shl(5, cap))
+                mstore(add(f, 0x100), n)
+                mstore(add(f, 0x140), shl(1, cap))
+            }
+            mstore(add(mload(add(f, 0x100)), shl(5, sp)), v)
+            mstore(add(f, 0x120), add(sp, 1))
+        }
+    }
+
+    /// @dev Pointer to the stack item `i` from the top (0 = top).
+    function _peekPtr(Frame memory f, uint256 i) private pure returns (uint256 p) {
+        assembly {
+            p := add(mload(add(f, 0x100)), shl(5, sub(sub(mload(add(f, 0x120)), 1), i)))
+        }
+    }
+
+    function _use(Frame memory f, uint256 g) private pure returns (bool) {
+        if (g > f.gas) return false;
+        f.gas -= g;
+        return true;
+    }
+
+    /// @dev Memory expansion cost of touching [off, off+len) (0 if len is 0), or max on overflow.
+    function _memCost(Frame memory f, uint256 off, uint256 len) private pure returns (uint256) {
+        if (len == 0) return 0;
+        if (off > 0xffffffffff || len > 0xffffffffff) return type(uint256).max;
+        uint256 words = (off + len + 31) / 32;
+        uint256 old = f.msize / 32;
+        if (words <= old) return 0;
+        return (3 * words + words * words / 512) - (3 * old + old * old / 512);
+    }
+
+    /// @dev Grows the frame's memory to cover [off, off+len) (its cost already charged).
+    function _memGrow(Frame memory f, uint256 off, uint256 len) private pure {
+        if (len == 0) return;
+        uint256 size = ((off + len + 31) / 32) * 32;
+        if (size <= f.msize) return;
+        if (size > f.memCap) {
+            uint256 cap = f.memCap * 2;
+            if (cap < size) cap = size;
+            uint256 n;
+            uint256 old = f.mem;
+            uint256 oldSize = f.msize;
+            assembly {
+                n := mload(0x40)
+                mstore(0x40, add(n, cap))
+                mcopy(n, old, oldSize)
+                calldatacopy(add(n, oldSize), calldatasize(), sub(cap, oldSize))
+            }
+            f.mem = n;
+            f.memCap = cap;
+        }
+        f.msize = size;
+    }
+
+    /// @dev Charges `g` plus the expansion for [off, off+len) and grows memory; false = out of gas.
+    function _useMem(Frame memory f, uint256 g, uint256 off, uint256 len) private pure returns (bool) {
+        uint256 c = _memCost(f, off, len);
+        if (c == type(uint256).max || c + g > f.gas) return false;
+        f.gas -= c + g;
+        _memGrow(f, off, len);
+        return true;
+    }
+
+    function _copyOut(Frame memory f, uint256 dst, bytes memory src, uint256 srcOff, uint256 len) private pure {
+        // copies src[srcOff:srcOff+len] into memory at dst, zero-padding past src's end
+        if (len == 0) return;
+        uint256 d = f.mem + dst;
+        uint256 avail = srcOff < src.length ? src.length - srcOff : 0;
+        uint256 n = avail < len ? avail : len;
+        assembly {
+            mcopy(d, add(add(src, 0x20), srcOff), n)
+            calldatacopy(add(d, n), calldatasize(), sub(len, n))
+        }
+    }
+
+    function _memSlice(Frame memory f, uint256 off, uint256 len) private pure returns (bytes memory b) {
+        b = new bytes(len);
+        if (len == 0) return b;
+        uint256 s = f.mem + off;
+        assembly {
+            mcopy(add(b, 0x20), s, len)
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // the interpreter loop
+    // ------------------------------------------------------------------------------------
+
+    /// @dev Executes `f` until it halts (HALT_*, output) or starts a child frame (SPAWN, child).
+    function _exec(Env memory e, Frame memory f) private view returns (uint256, Frame memory, bytes memory) {
+        Frame memory none;
+        bytes memory code = f.code;
+        while (true) {
+            uint256 pc = f.pc;
+            if (pc >= code.length) return (HALT_OK, none, "");
+            uint256 op = uint8(code[pc]);
+            uint256 sin = uint8(STACK_IN[op]);
+            if (sin == 0xff || f.sp < sin || f.sp - sin + uint8(STACK_OUT[op]) > 1024) {
+                return (HALT_ERROR, none, "");
+            }
+            if (!_use(f, uint8(STATIC_GAS[op]))) return (HALT_ERROR, none, "");
+            f.pc = pc + 1;
+            if (op >= 0x60 && op < 0x80) {
+                uint256 n = op - 0x5f;
+                uint256 v;
+                uint256 pcv = pc;
+                assembly {
+                    v := shr(sub(256, shl(3, n)), mload(add(add(code, 0x21), pcv)))
+                }
+                if (pc + 1 + n > code.length) {
+                    uint256 missing = pc + 1 + n - code.length;
+                    v = missing >= 32 ? 0 : (v >> (8 * missing)) << (8 * missing);
+                }
+                _push(f, v);
+                f.pc = pc + 1 + n;
+                continue;
+            }
+            if (op >= 0x80 && op < 0x90) {
+                _push(f, _w(_peekPtr(f, op - 0x80), 0));
+                continue;
+            }
+            if (op >= 0x90 && op < 0xa0) {
+                uint256 a = _peekPtr(f, 0);
+                uint256 b = _peekPtr(f, op - 0x8f);
+                assembly {
+                    let t := mload(a)
+                    mstore(a, mload(b))
+                    mstore(b, t)
+                }
+                continue;
+            }
+            uint256 halt;
+            Frame memory child;
+            bytes memory out;
+            if (op < 0x20) {
+                halt = _arith(f, op);
+            } else if (op < 0x50) {
+                halt = _env(e, f, op);
+            } else if (op < 0x60) {
+                halt = _flow(e, f, op);
+            } else if (op < 0xf0) {
+                halt = _log(e, f, op);
+            } else {
+                (halt, child, out) = _system(e, f, op);
+            }
+            if (halt != HALT_NONE) return (halt, child, out);
+        }
+        return (HALT_ERROR, none, "");
+    }
+
+    function _arith(Frame memory f, uint256 op) private pure returns (uint256) {
+        if (op == 0x00) return HALT_OK;
+        if (op == 0x15) {
+            uint256 p = _peekPtr(f, 0);
+            _sw(p, 0, _w(p, 0) == 0 ? 1 : 0);
+            return HALT_NONE;
+        }
+        if (op == 0x19) {
+            uint256 p = _peekPtr(f, 0);
+            _sw(p, 0, ~_w(p, 0));
+            return HALT_NONE;
+        }
+        uint256 a = _pop(f);
+        uint256 b = _pop(f);
+        uint256 r;
+        unchecked {
+            if (op == 0x01) r = a + b;
+            else if (op == 0x02) r = a * b;
+            else if (op == 0x03) r = a - b;
+            else if (op == 0x04) r = b == 0 ? 0 : a / b;
+            else if (op == 0x05) {
+                assembly {
+                    r := sdiv(a, b)
+                }
+            } else if (op == 0x06) r = b == 0 ? 0 : a % b;
+            else if (op == 0x07) {
+                assembly {
+                    r := smod(a, b)
+                }
+            } else if (op == 0x08) {
+                uint256 n = _pop(f);
+                r = n == 0 ? 0 : addmod(a, b, n);
+            } else if (op == 0x09) {
+                uint256 n = _pop(f);
+                r = n == 0 ? 0 : mulmod(a, b, n);
+            } else if (op == 0x0a) {
+                uint256 bytesLen = 0;
+                for (uint256 v = b; v != 0; v >>= 8) bytesLen++;
+                if (!_use(f, 50 * bytesLen)) return HALT_ERROR;
+                assembly {
+                    r := exp(a, b)
+                }
+            } else if (op == 0x0b) {
+                assembly {
+                    r := signextend(a, b)
+                }
+            } else if (op == 0x10) r = a < b ? 1 : 0;
+            else if (op == 0x11) r = a > b ? 1 : 0;
+            else if (op == 0x12) r = int256(a) < int256(b) ? 1 : 0;
+            else if (op == 0x13) r = int256(a) > int256(b) ? 1 : 0;
+            else if (op == 0x14) r = a == b ? 1 : 0;
+            else if (op == 0x16) r = a & b;
+            else if (op == 0x17) r = a | b;
+            else if (op == 0x18) r = a ^ b;
+            else if (op == 0x1a) {
+                assembly {
+                    r := byte(a, b)
+                }
+            } else if (op == 0x1b) {
+                assembly {
+                    r := shl(a, b)
+                }
+            } else if (op == 0x1c) {
+                assembly {
+                    r := shr(a, b)
+                }
+            } else if (op == 0x1d) {
+                assembly {
+                    r := sar(a, b)
+                }
+            }
+        }
+        _push(f, r);
+        return HALT_NONE;
+    }
+
+    function _accessCost(Env memory e, address a) private pure returns (uint256) {
+        return _warmAccount(e, a) ? 100 : 2600;
+    }
+
+    function _env(Env memory e, Frame memory f, uint256 op) private pure returns (uint256) {
+        if (op == 0x20) {
+            uint256 off = _pop(f);
+            uint256 len = _pop(f);
+            if (!_useMem(f, 6 * ((len + 31) / 32), off, len)) return HALT_ERROR;
+            bytes32 h;
+            uint256 s = f.mem + off;
+            assembly {
+                h := keccak256(s, len)
+            }
+            _push(f, uint256(h));
+            return HALT_NONE;
+        }
+        if (op == 0x30) _push(f, uint160(f.self));
+        else if (op == 0x31 || op == 0x3b || op == 0x3f) {
+            address a = address(uint160(_pop(f)));
+            if (!_use(f, _accessCost(e, a))) return HALT_ERROR;
+            Acc memory acc = _acc(e, a);
+            if (op == 0x31) _push(f, acc.balance);
+            else if (op == 0x3b) _push(f, acc.code.length);
+            else _push(f, (acc.exists == 0 || _isEmpty(acc)) ? 0 : uint256(acc.codeHash == 0 ? EMPTY_CODE_HASH : acc.codeHash));
+        } else if (op == 0x32) _push(f, uint160(e.origin));
+        else if (op == 0x33) _push(f, uint160(f.caller));
+        else if (op == 0x34) _push(f, f.value);
+        else if (op == 0x35) {
+            uint256 off = _pop(f);
+            bytes memory inp = f.input;
+            uint256 v = 0;
+            if (off < inp.length) {
+                assembly {
+                    v := mload(add(add(inp, 0x20), off))
+                }
+                uint256 avail = inp.length - off;
+                if (avail < 32) v = (v >> (8 * (32 - avail))) << (8 * (32 - avail));
+            }
+            _push(f, v);
+        } else if (op == 0x36) _push(f, f.input.length);
+        else if (op == 0x37 || op == 0x39 || op == 0x3e) {
+            uint256 dst = _pop(f);
+            uint256 src = _pop(f);
+            uint256 len = _pop(f);
+            bytes memory from = op == 0x37 ? f.input : (op == 0x39 ? f.code : f.ret);
+            if (op == 0x3e && (src > type(uint128).max || src + len > from.length)) return HALT_ERROR;
+            if (!_useMem(f, 3 * ((len + 31) / 32), dst, len)) return HALT_ERROR;
+            _copyOut(f, dst, from, src > type(uint128).max ? type(uint128).max : src, len);
+        } else if (op == 0x38) _push(f, f.code.length);
+        else if (op == 0x3a) _push(f, e.gasPrice);
+        else if (op == 0x3c) {
+            address a = address(uint160(_pop(f)));
+            uint256 dst = _pop(f);
+            uint256 src = _pop(f);
+            uint256 len = _pop(f);
+            uint256 memc = _memCost(f, dst, len);
+            if (memc == type(uint256).max) return HALT_ERROR;
+            if (!_use(f, 3 * ((len + 31) / 32) + memc + _accessCost(e, a))) return HALT_ERROR;
+            _memGrow(f, dst, len);
+            _copyOut(f, dst, _acc(e, a).code, src > type(uint128).max ? type(uint128).max : src, len);
+        } else if (op == 0x3d) _push(f, f.ret.length);
+        else if (op == 0x40) {
+            uint256 n = _pop(f);
+            uint256 num = e.ctx.number;
+            if (n >= num || num - n > 256) {
+                _push(f, 0);
+            } else {
+                uint256 idx = num - 1 - n;
+                if (idx >= e.ctx.blockHashes.length) revert MissingBlockHash(n);
+                _push(f, uint256(e.ctx.blockHashes[idx]));
+            }
+        } else if (op == 0x41) _push(f, uint160(e.ctx.coinbase));
+        else if (op == 0x42) _push(f, e.ctx.timestamp);
+        else if (op == 0x43) _push(f, e.ctx.number);
+        else if (op == 0x44) _push(f, uint256(e.ctx.prevRandao));
+        else if (op == 0x45) _push(f, e.ctx.gasLimit);
+        else if (op == 0x46) _push(f, e.ctx.chainId);
+        else if (op == 0x47) _push(f, _acc(e, f.self).balance);
+        else if (op == 0x48) _push(f, e.ctx.baseFee);
+        else if (op == 0x49) {
+            _pop(f);
+            _push(f, 0); // the L2 carries no blobs
+        } else if (op == 0x4a) _push(f, 1); // excess blob gas is always 0 on the L2: MIN_BLOB_BASE_FEE
+        return HALT_NONE;
+    }
+
+    function _flow(Env memory e, Frame memory f, uint256 op) private pure returns (uint256) {
+        if (op == 0x50) {
+            _pop(f);
+        } else if (op == 0x51) {
+            uint256 off = _pop(f);
+            if (!_useMem(f, 0, off, 32)) return HALT_ERROR;
+            _push(f, _w(f.mem + off, 0));
+        } else if (op == 0x52) {
+            uint256 off = _pop(f);
+            uint256 v = _pop(f);
+            if (!_useMem(f, 0, off, 32)) return HALT_ERROR;
+            _sw(f.mem + off, 0, v);
+        } else if (op == 0x53) {
+            uint256 off = _pop(f);
+            uint256 v = _pop(f);
+            if (!_useMem(f, 0, off, 1)) return HALT_ERROR;
+            uint256 p = f.mem + off;
+            assembly {
+                mstore8(p, v)
+            }
+        } else if (op == 0x54) {
+            bytes32 key = bytes32(_pop(f));
+            if (!_use(f, _warmSlot(e, f.self, key) ? 100 : 2100)) return HALT_ERROR;
+            _push(f, _w(_slot(_acc(e, f.self), key), 3));
+        } else if (op == 0x55) {
+            return _sstore(e, f);
+        } else if (op == 0x56 || op == 0x57) {
+            uint256 dest = _pop(f);
+            uint256 cond = op == 0x57 ? _pop(f) : 1;
+            if (cond != 0) {
+                if (dest >= f.jumpdests.length || f.jumpdests[dest] == 0) return HALT_ERROR;
+                f.pc = dest;
+            }
+        } else if (op == 0x58) _push(f, f.pc - 1);
+        else if (op == 0x59) _push(f, f.msize);
+        else if (op == 0x5a) _push(f, f.gas);
+        else if (op == 0x5c) {
+            _push(f, _w(_tslot(e, f.self, bytes32(_pop(f)), false), 3));
+        } else if (op == 0x5d) {
+            if (f.isStatic == 1) return HALT_ERROR;
+            bytes32 key = bytes32(_pop(f));
+            uint256 v = _pop(f);
+            _set(e, _tslot(e, f.self, key, true) + 0x60, v);
+        } else if (op == 0x5e) {
+            uint256 dst = _pop(f);
+            uint256 src = _pop(f);
+            uint256 len = _pop(f);
+            uint256 hi = dst > src ? dst : src;
+            if (!_useMem(f, 3 * ((len + 31) / 32), hi, len)) return HALT_ERROR;
+            if (len != 0) {
+                uint256 m = f.mem;
+                assembly {
+                    mcopy(add(m, dst), add(m, src), len)
+                }
+            }
+        } else if (op == 0x5f) _push(f, 0);
+        return HALT_NONE;
+    }
+
+    /// @dev The transient slot node [next, addr, key, value]; created (journaled) if `create`.
+    function _tslot(Env memory e, address a, bytes32 key, bool create) private pure returns (uint256 p) {
+        for (p = e.tstore; p != 0; p = _w(p, 0)) {
+            if (address(uint160(_w(p, 1))) == a && bytes32(_w(p, 2)) == key) return p;
+        }
+        if (!create) {
+            assembly {
+                p := mload(0x40)
+                mstore(0x40, add(p, 0x80))
+                mstore(add(p, 0x60), 0)
+            }
+            return p;
+        }
+        assembly {
+            p := mload(0x40)
+            mstore(0x40, add(p, 0x80))
+            mstore(add(p, 0x20), a)
+            mstore(add(p, 0x40), key)
+            mstore(add(p, 0x60), 0)
+        }
+        _sw(p, 0, e.tstore);
+        _set(e, _eptr(e) + E_TSTORE, p);
+    }
+
+    /// @dev SSTORE: EIP-2200/2929/3529 gas and refunds.
+    function _sstore(Env memory e, Frame memory f) private pure returns (uint256) {
+        bytes32 key = bytes32(_pop(f));
+        uint256 v = _pop(f);
+        if (f.gas <= 2300) return HALT_ERROR;
+        uint256 cost = _warmSlot(e, f.self, key) ? 0 : 2100;
+        uint256 p = _slot(_acc(e, f.self), key);
+        uint256 orig = _w(p, 2);
+        uint256 cur = _w(p, 3);
+        if (orig == cur && cur != v) cost += orig == 0 ? 20000 : 2900;
+        else cost += 100;
+        if (!_use(f, cost)) return HALT_ERROR;
+        if (f.isStatic == 1) return HALT_ERROR;
+        if (cur != v) {
+            int256 r = 0;
+            if (orig != 0 && cur != 0 && v == 0) r += 4800;
+            if (orig != 0 && cur == 0) r -= 4800;
+            if (orig == v) r += orig == 0 ? int256(19900) : int256(2800);
+            if (r != 0) _set(e, _eptr(e) + E_REFUND, uint256(int256(e.refund) + r));
+            _set(e, p + 0x60, v);
+        }
+        return HALT_NONE;
+    }
+
+    function _log(Env memory e, Frame memory f, uint256 op) private pure returns (uint256) {
+        if (op < 0xa0 || op > 0xa4) return HALT_ERROR;
+        uint256 topics = op - 0xa0;
+        uint256 off = _pop(f);
+        uint256 len = _pop(f);
+        if (!_useMem(f, 375 + 375 * topics + 8 * len, off, len)) return HALT_ERROR;
+        if (f.isStatic == 1) return HALT_ERROR;
+        bytes memory ts;
+        for (uint256 i = 0; i < topics; i++) {
+            ts = abi.encodePacked(ts, bytes32(_pop(f)));
+        }
+        bytes memory data = _memSlice(f, off, len);
+        bytes memory dataEnc = (len == 1 && uint8(data[0]) < 0x80) ? data : abi.encodePacked(_rlpBytesHeader(len), data);
+        bytes memory body = abi.encodePacked(uint8(0x94), f.self, _rlpListHeader(topics * 33));
+        for (uint256 i = 0; i < topics; i++) {
+            bytes32 t;
+            assembly {
+                t := mload(add(add(ts, 0x20), shl(5, i)))
+            }
+            body = abi.encodePacked(body, uint8(0xa0), t);
+        }
+        body = abi.encodePacked(body, dataEnc);
+        bytes memory item = abi.encodePacked(_rlpListHeader(body.length), body);
+        _set(e, _eptr(e) + E_LOGS, _node3(e.logs, _bytesPtr(item), 0));
+        return HALT_NONE;
+    }
+
+    // ------------------------------------------------------------------------------------
+    // system operations: CREATE, CALL family, RETURN, REVERT, SELFDESTRUCT
+    // ------------------------------------------------------------------------------------
+
+    function _system(Env memory e, Frame memory f, uint256 op) private view returns (uint256, Frame memory, bytes memory) {
+        Frame memory none;
+        if (op == 0xf3 || op == 0xfd) {
+            uint256 off = _pop(f);
+            uint256 len = _pop(f);
+            if (!_useMem(f, 0, off, len)) return (HALT_ERROR, none, "");
+            return (op == 0xf3 ? HALT_OK : HALT_REVERT, none, _memSlice(f, off, len));
+        }
+        if (op == 0xf0 || op == 0xf5) return _create(e, f, op);
+        if (op == 0xf1 || op == 0xf2 || op == 0xf4 || op == 0xfa) return _call(e, f, op);
+        if (op == 0xff) return (_selfdestruct(e, f), none, "");
+        return (HALT_ERROR, none, "");
+    }
+
+    function _selfdestruct(Env memory e, Frame memory f) private pure returns (uint256) {
+        address b = address(uint160(_pop(f)));
+        uint256 cost = 5000;
+        if (!_warmAccount(e, b)) cost += 2600;
+        Acc memory ben = _acc(e, b);
+        Acc memory me = _acc(e, f.self);
+        if (!_alive(ben) && me.balance != 0) cost += 25000;
+        if (!_use(f, cost)) return HALT_ERROR;
+        if (f.isStatic == 1) return HALT_ERROR;
+        uint256 bal = me.balance;
+        _setBalance(e, me, 0);
+        _setBalance(e, ben, ben.balance + bal);
+        if (me.created == 1) {
+            _setBalance(e, me, 0);
+            _set(e, _ptr(me) + F_DESTRUCTED, 1);
+        }
+        return HALT_OK;
+    }
+
+    function _create(Env memory e, Frame memory f, uint256 op) private pure returns (uint256, Frame memory, bytes memory) {
+        (bool ok, uint256 value, bytes memory init, address addr) = _createArgs(e, f, op);
+        if (!ok) {
+            Frame memory none;
+            return (HALT_ERROR, none, "");
+        }
+        return _createAt(e, f, value, init, addr);
+    }
+
+    function _createArgs(Env memory e, Frame memory f, uint256 op)
+        private
+        pure
+        returns (bool, uint256 value, bytes memory init, address addr)
+    {
+        value = _pop(f);
+        uint256 off = _pop(f);
+        uint256 len = _pop(f);
+        bytes32 salt = op == 0xf5 ? bytes32(_pop(f)) : bytes32(0);
+        if (len > 0xffffffff) return (false, 0, init, addr);
+        if (!_useMem(f, 32000 + (op == 0xf5 ? 8 : 2) * ((len + 31) / 32), off, len)) return (false, 0, init, addr);
+        if (len > 49152) return (false, 0, init, addr);
+        init = _memSlice(f, off, len);
+        addr = _newAddress(e, f, op, salt, init);
+        return (true, value, init, addr);
+    }
+
+    function _newAddress(Env memory e, Frame memory f, uint256 op, bytes32 salt, bytes memory init)
+        private
+        pure
+        returns (address)
+    {
+        if (op == 0xf5) {
+            return address(uint160(uint256(keccak256(abi.encodePacked(uint8(0xff), f.self, salt, keccak256(init))))));
+        }
+        return _createAddress(f.self, _acc(e, f.self).nonce);
+    }
+
+    /// @dev generic_create: the 63/64 gas, the checks that push 0, collision, the child frame.
+    function _createAt(Env memory e, Frame memory f, uint256 value, bytes memory init, address addr)
+        private
+        pure
+        returns (uint256, Frame memory, bytes memory)
+    {
+        Frame memory none;
+        uint256 childGas = f.gas - f.gas / 64;
+        f.gas -= childGas;
+        if (f.isStatic == 1) return (HALT_ERROR, none, "");
+        f.ret = "";
+        Acc memory me = _acc(e, f.self);
+        if (me.balance < value || me.nonce == type(uint64).max || f.depth + 1 > 1024) {
+            f.gas += childGas;
+            _push(f, 0);
+            return (HALT_NONE, none, "");
+        }
+        _warmAccount(e, addr);
+        Acc memory c = _acc(e, addr);
+        _setNonce(e, me, me.nonce + 1);
+        if (_collides(c)) {
+            _push(f, 0);
+            return (HALT_NONE, none, "");
+        }
+        Frame memory child = _frame(init, childGas);
+        child.caller = f.self;
+        child.self = addr;
+        child.value = value;
+        child.isCreate = 1;
+        child.parent = _framePtr(f);
+        child.depth = f.depth + 1;
+        _enter(e, child, value);
+        return (SPAWN, child, "");
+    }
+
+    function _framePtr(Frame memory f) private pure returns (uint256 p) {
+        assembly {
+            p := f
+        }
+    }
+
+    struct CallArgs {
+        uint256 op;
+        uint256 gas;
+        address to;
+        uint256 value;
+        uint256 inOff;
+        uint256 inLen;
+        uint256 outOff;
+        uint256 outLen;
+        uint256 childGas;
+    }
+
+    function _call(Env memory e, Frame memory f, uint256 op) private view returns (uint256, Frame memory, bytes memory) {
+        Frame memory none;
+        CallArgs memory c;
+        c.op = op;
+        c.gas = _pop(f);
+        c.to = address(uint160(_pop(f)));
+        c.value = (op == 0xf1 || op == 0xf2) ? _pop(f) : 0;
+        c.inOff = _pop(f);
+        c.inLen = _pop(f);
+        c.outOff = _pop(f);
+        c.outLen = _pop(f);
+        if (!_callGas(e, f, c)) return (HALT_ERROR, none, "");
+        if (f.isStatic == 1 && c.value != 0) return (HALT_ERROR, none, "");
+        _memGrow(f, c.inOff, c.inLen);
+        _memGrow(f, c.outOff, c.outLen);
+        f.ret = "";
+        Acc memory me = _acc(e, f.self);
+        if (me.balance < c.value || f.depth + 1 > 1024) {
+            f.gas += c.childGas;
+            _push(f, 0);
+            return (HALT_NONE, none, "");
+        }
+        if (_isPrecompile(c.to)) {
+            _callPrecompile(e, f, c);
+            return (HALT_NONE, none, "");
+        }
+        bytes memory code = _acc(e, c.to).code;
+        _checkDelegation(code);
+        Frame memory child = _frame(code, c.childGas);
+        child.caller = op == 0xf4 ? f.caller : f.self;
+        child.self = (op == 0xf1 || op == 0xfa) ? c.to : f.self;
+        child.value = op == 0xf4 ? f.value : c.value; // DELEGATECALL: no transfer, CALLVALUE is the caller's
+        child.input = _memSlice(f, c.inOff, c.inLen);
+        child.parent = _framePtr(f);
+        child.depth = f.depth + 1;
+        child.isStatic = (op == 0xfa || f.isStatic == 1) ? 1 : 0;
+        _enter(e, child, op == 0xf4 ? 0 : c.value);
+        child.outOff = c.outOff;
+        child.outLen = c.outLen;
+        return (SPAWN, child, "");
+    }
+
+    /// @dev Charges the CALL's gas (access, new account, value, memory, the 63/64 cap) and sets
+    ///      `c.childGas` (with the stipend); false = out of gas.
+    function _callGas(Env memory e, Frame memory f, CallArgs memory c) private pure returns (bool) {
+        uint256 m1 = _memCost(f, c.inOff, c.inLen);
+        uint256 m2 = _memCost(f, c.outOff, c.outLen);
+        if (m1 == type(uint256).max || m2 == type(uint256).max) return false;
+        uint256 memc = _memCostEnds(f, c.inLen == 0 ? 0 : c.inOff + c.inLen, c.outLen == 0 ? 0 : c.outOff + c.outLen);
+        uint256 extra = _accessCost(e, c.to);
+        Acc memory target = _acc(e, c.to);
+        if (c.op == 0xf1 && c.value != 0 && !_alive(target)) extra += 25000;
+        if (c.value != 0) extra += 9000;
+        if (f.gas < extra + memc) return false;
+        uint256 avail = f.gas - extra - memc;
+        uint256 gas = c.gas;
+        if (gas > avail - avail / 64) gas = avail - avail / 64;
+        f.gas -= gas + extra + memc;
+        c.childGas = gas + (c.value == 0 ? 0 : 2300);
+        return true;
+    }
+
+    function _callPrecompile(Env memory e, Frame memory f, CallArgs memory c) private view {
+        uint256 snap = e.journal;
+        address self = (c.op == 0xf1 || c.op == 0xfa) ? c.to : f.self;
+        Acc memory dst = _acc(e, self);
+        _set(e, _ptr(dst) + F_TOUCHED, 1);
+        if (c.op != 0xf4 && c.value != 0) _transfer(e, _acc(e, f.self), dst, c.value);
+        (bool ok, uint256 left, bytes memory out) = _precompile(e, c.to, _memSlice(f, c.inOff, c.inLen), c.childGas);
+        if (!ok) _revertTo(e, snap);
+        f.gas += left;
+        f.ret = out;
+        _push(f, ok ? 1 : 0);
+        _copyOut(f, c.outOff, out, 0, out.length < c.outLen ? out.length : c.outLen);
+    }
+
+    function _memCostEnds(Frame memory f, uint256 end1, uint256 end2) private pure returns (uint256) {
+        uint256 end = end1 > end2 ? end1 : end2;
+        if (end == 0) return 0;
+        return _memCost(f, 0, end);
+    }
+}

@@ -1,0 +1,281 @@
+"""Differential harness for the interpreter of the one-step proof (`EVMStep`): one transaction over
+a flat pre-state, through py-evm (the L2's `LantauVM` state on a MemoryDB) and through the Solidity
+step on anvil, compared field by field.
+
+The witness is what py-evm reads: the account DB is wrapped to record every account and storage
+slot the transaction touches, and exactly those (from the pre-state) are given to the step, so the
+step's `ExtraWitness` / `MissingWitness` checks are exercised on every case too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import rlp
+from eth.abc import SignedTransactionAPI
+from eth.constants import BLANK_ROOT_HASH
+from eth.db.atomic import AtomicDB
+from eth_utils import ValidationError
+from eth.vm.execution_context import ExecutionContext
+from eth_typing import Address
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from genesis.artifacts import load_artifact
+from node.deposit_tx import is_deposit
+from node.vm import LantauTransactionBuilder, LantauVM
+
+EMPTY_CODE_HASH = keccak(b"")
+STEP_CALL_GAS = 2_000_000_000
+
+
+def _lantau_vm() -> Any:
+    """The L2's VM, with the proof-cost caps lifted when this tree has them: the differential is
+    about the EVM's rules; the caps are compared separately."""
+    try:
+        from genesis.rollup_config import ProofCostLimits
+
+        huge = 10**12
+        return LantauVM.with_proof_cost_limits(ProofCostLimits(huge, huge, huge, huge, huge))  # type: ignore[attr-defined]
+    except (ImportError, AttributeError, TypeError):
+        return LantauVM
+
+
+@dataclass
+class PreAccount:
+    balance: int = 0
+    nonce: int = 0
+    code: bytes = b""
+    storage: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    number: int = 1
+    timestamp: int = 1_700_000_000
+    base_fee: int = 7
+    coinbase: bytes = bytes.fromhex("4200000000000000000000000000000000000011")
+    prev_randao: bytes = b"\x01" * 32
+    gas_limit: int = 30_000_000
+    chain_id: int = 901
+    gas_used_before: int = 0
+    block_hashes: tuple[bytes, ...] = ()
+
+    def execution_context(self) -> ExecutionContext:
+        return ExecutionContext(
+            coinbase=Address(self.coinbase),
+            timestamp=self.timestamp,
+            block_number=self.number,  # type: ignore[arg-type]
+            difficulty=0,
+            mix_hash=self.prev_randao,  # type: ignore[arg-type]
+            gas_limit=self.gas_limit,
+            prev_hashes=self.block_hashes,  # type: ignore[arg-type]
+            chain_id=self.chain_id,
+            base_fee_per_gas=self.base_fee,
+            excess_blob_gas=0,
+        )
+
+    def abi(self) -> tuple[Any, ...]:
+        return (
+            self.number, self.timestamp, self.base_fee, to_checksum_address(self.coinbase), self.prev_randao,
+            self.gas_limit, self.chain_id, self.gas_used_before, list(self.block_hashes),
+        )
+
+
+@dataclass
+class Outcome:
+    """What a transaction did: `invalid` (a reason) for one a block cannot carry."""
+
+    invalid: str | None = None
+    success: bool = False
+    gas_used: int = 0
+    logs_hash: bytes = b""
+    # address -> (exists, nonce, balance, code_hash, {slot: value}) for every witnessed account
+    accounts: dict[bytes, tuple[bool, int, int, bytes, dict[int, int]]] = field(default_factory=dict)
+    witness: dict[bytes, set[int]] = field(default_factory=dict)
+    l1_gas: int = 0
+
+
+def _state(pre: dict[bytes, PreAccount], ctx: StepContext) -> tuple[Any, AtomicDB, bytes]:
+    state_class = _lantau_vm()._state_class
+    db = AtomicDB()
+    state = state_class(db, ctx.execution_context(), BLANK_ROOT_HASH)
+    for address, account in pre.items():
+        state.set_balance(address, account.balance)
+        state.set_nonce(address, account.nonce)
+        state.set_code(address, account.code)
+        for slot, value in account.storage.items():
+            if value:
+                state.set_storage(address, slot, value)
+    state.persist()
+    return state_class, db, state.state_root
+
+
+def logs_hash(entries: Any) -> bytes:
+    return keccak(rlp.encode([[address, [t.to_bytes(32, "big") for t in topics], data] for address, topics, data in entries]))
+
+
+def run_pyevm(pre: dict[bytes, PreAccount], raw_tx: bytes, ctx: StepContext) -> tuple[Outcome, bytes]:
+    """py-evm's outcome of `raw_tx` on `pre`, with the witness it read; and the pre-state root."""
+    state_class, db, root = _state(pre, ctx)
+    state = state_class(db, ctx.execution_context(), root)
+    adb = state._account_db
+    witness: dict[bytes, set[int]] = {}
+    get_account, get_encoded, get_storage = adb._get_account, adb._get_encoded_account, adb.get_storage
+
+    def rec_account(address: bytes, *args: Any, **kwargs: Any) -> Any:
+        witness.setdefault(bytes(address), set())
+        return get_account(address, *args, **kwargs)
+
+    def rec_encoded(address: bytes, *args: Any, **kwargs: Any) -> Any:
+        witness.setdefault(bytes(address), set())
+        return get_encoded(address, *args, **kwargs)
+
+    def rec_storage(address: bytes, slot: int, *args: Any, **kwargs: Any) -> Any:
+        witness.setdefault(bytes(address), set()).add(slot)
+        return get_storage(address, slot, *args, **kwargs)
+
+    adb._get_account, adb._get_encoded_account, adb.get_storage = rec_account, rec_encoded, rec_storage
+    tx: SignedTransactionAPI = LantauTransactionBuilder.decode(raw_tx)
+    out = Outcome(witness=witness)
+    block_gas_left = ctx.gas_limit - ctx.gas_used_before
+    if is_deposit(tx):
+        computation = state.apply_deposit(tx, block_gas_left)
+    else:
+        if tx.gas > block_gas_left:
+            out.invalid = "gas above the block's gas left"
+            return out, root
+        try:
+            computation = state.apply_transaction(tx)
+        except ValidationError as exc:
+            out.invalid = str(exc)
+            return out, root
+    out.success = not computation.is_error
+    out.gas_used = _lantau_vm().finalize_gas_used(tx, computation)
+    out.logs_hash = logs_hash(computation.get_log_entries() if out.success else ())
+    adb._get_account, adb._get_encoded_account, adb.get_storage = get_account, get_encoded, get_storage
+    for address, slots in witness.items():
+        exists = state.account_exists(address)
+        out.accounts[address] = (
+            exists,
+            state.get_nonce(address),
+            state.get_balance(address),
+            state.get_code_hash(address) if exists else b"",
+            {slot: state.get_storage(address, slot) for slot in slots},
+        )
+    return out, root
+
+
+def pre_state_abi(pre: dict[bytes, PreAccount], witness: dict[bytes, set[int]], root: bytes) -> tuple[Any, ...]:
+    """The flat `StepTypes.PreState` of exactly the witnessed accounts and slots of `pre`."""
+    accounts = []
+    for address in sorted(witness):
+        account = pre.get(address)
+        exists = account is not None  # a pre-state account is in the trie, an empty one included
+        slots = [((s).to_bytes(32, "big"), (account.storage.get(s, 0) if account else 0).to_bytes(32, "big")) for s in sorted(witness[address])]
+        if account is None:
+            accounts.append((to_checksum_address(address), False, 0, 0, b"\x00" * 32, b"\x00" * 32, b"", slots))
+        else:
+            storage_root = _storage_root(account.storage)
+            accounts.append((
+                to_checksum_address(address), exists, account.nonce, account.balance, storage_root,
+                keccak(account.code), account.code, slots,
+            ))
+    return (root, accounts)
+
+
+def _storage_root(storage: dict[int, int]) -> bytes:
+    from trie import HexaryTrie
+
+    t = HexaryTrie({})
+    for slot, value in storage.items():
+        if value:
+            t[keccak(slot.to_bytes(32, "big"))] = rlp.encode(value)
+    return t.root_hash
+
+
+def apply_diffs(pre: dict[bytes, PreAccount], witness: dict[bytes, set[int]], diffs: Any) -> dict[bytes, tuple[bool, int, int, bytes, dict[int, int]]]:
+    """Each witnessed account after the step: the pre-state with the step's AccountDiffs applied."""
+    by_address = {bytes.fromhex(d[0][2:]): d for d in diffs}
+    result = {}
+    for address, slots in witness.items():
+        account = pre.get(address)
+        d = by_address.get(address)
+        if d is None:
+            if account is None:
+                result[address] = (False, 0, 0, b"", {s: 0 for s in slots})
+            else:
+                result[address] = (True, account.nonce, account.balance, keccak(account.code), {s: account.storage.get(s, 0) for s in slots})
+            continue
+        _, deleted, storage_reset, nonce, balance, code_hash, changed = d
+        if deleted:
+            result[address] = (False, 0, 0, b"", {s: 0 for s in slots})
+            continue
+        storage = {} if storage_reset or account is None else dict(account.storage)
+        for key, value in changed:
+            storage[int.from_bytes(key, "big")] = int.from_bytes(value, "big")
+        result[address] = (True, nonce, balance, bytes(code_hash), {s: storage.get(s, 0) for s in slots})
+    return result
+
+
+def deploy_step(deploy: Any) -> Contract:
+    tx_lib = deploy("EVMTx")
+    pre_lib = deploy("EVMPrecompiles")
+    step = deploy("EVMStep", tx_lib.address, pre_lib.address)
+    return deploy("EVMStepHarness", step.address)
+
+
+def step_abi() -> list[dict[str, Any]]:
+    return list(load_artifact("EVMStep").abi)
+
+
+def run_step(harness: Contract, pre_abi: tuple[Any, ...], raw_tx: bytes, ctx: StepContext) -> tuple[str | None, Any, int]:
+    """(error name or None, PostState, L1 gas of execute) from the Solidity step."""
+    from tests.contracts.conftest import decode_custom_error
+
+    try:
+        post, l1_gas = harness.functions.measure(pre_abi, raw_tx, ctx.abi()).call({"gas": STEP_CALL_GAS})
+    except (ContractCustomError, ContractLogicError) as exc:
+        data = exc.data if isinstance(exc.data, str) else None
+        if not data:
+            return f"revert without data: {exc!r}", None, 0
+        name, args = decode_custom_error(step_abi(), bytes.fromhex(data.removeprefix("0x")))
+        return f"{name}{args}", None, 0
+    return None, post, l1_gas
+
+
+def compare(harness: Contract, pre: dict[bytes, PreAccount], raw_tx: bytes, ctx: StepContext) -> tuple[list[str], Outcome]:
+    """Differences between py-evm and the step on one transaction (empty = identical)."""
+    expected, root = run_pyevm(pre, raw_tx, ctx)
+    pre_abi = pre_state_abi(pre, expected.witness, root)
+    error, post, l1_gas = run_step(harness, pre_abi, raw_tx, ctx)
+    expected.l1_gas = l1_gas
+    if expected.invalid is not None:
+        if error is None or not error.startswith("InvalidTransaction"):
+            return [f"py-evm refuses ({expected.invalid}), step gives {error or 'a post state'}"], expected
+        return [], expected
+    if error is not None:
+        return [f"step reverted {error}"], expected
+    accounts, success, gas_used, step_logs = post
+    problems = []
+    if success != expected.success:
+        problems.append(f"success: step {success}, py-evm {expected.success}")
+    if gas_used != expected.gas_used:
+        problems.append(f"gasUsed: step {gas_used}, py-evm {expected.gas_used}")
+    if bytes(step_logs) != expected.logs_hash:
+        problems.append("logs hash differs")
+    got = apply_diffs(pre, expected.witness, accounts)
+    for address, want in expected.accounts.items():
+        have = got[address]
+        if not want[0] and not have[0]:
+            continue
+        if have != want:
+            problems.append(f"{to_checksum_address(address)}: step {have}, py-evm {want}")
+    return problems, expected
+
+
+def w3_of(contract: Contract) -> Web3:
+    return contract.w3
