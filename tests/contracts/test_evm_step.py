@@ -101,6 +101,11 @@ def push(v: int) -> tuple[str, int]:
     return ("push", v)
 
 
+def push2(v: int) -> bytes:
+    """PUSH2 of `v`: fixed width, so an offset can be patched in after the code is laid out."""
+    return bytes([0x61]) + v.to_bytes(2, "big")
+
+
 # storage, arithmetic, memory, return: store results of a handful of ops in slots 0..n
 ARITH = asm(
     push(7), push(3), 0x0A, push(0), 0x55,  # 3**7 -> slot 0
@@ -133,10 +138,8 @@ def test_access_list_and_calldata_floor(harness: Any) -> None:
 
 def test_logs_calls_and_create(harness: Any) -> None:
     child = asm(push(0xBEEF), push(0), 0x52, push(1), push(2), push(32), push(0), 0xA2, push(32), push(0), 0xF3)
-    init = asm(push(len(child)), 0x80, push(12), push(0), 0x39, push(0), 0xF3) + child  # returns `child` as code
-    code = asm(
-        push(len(init)), push(0x100), push(0), 0x39,  # init at memory 0 (copied from code tail below)
-    )
+    init = asm(push(len(child)), 0x80, push(11), push(0), 0x39, push(0), 0xF3) + child  # returns `child` as code
+    code = asm(push(len(init)), push2(0x100), push(0), 0x39)  # init at memory 0 (copied from the code's tail)
     # memory[0:len(init)] = init, CREATE it, CALL it, CREATE2 it, STATICCALL OTHER, DELEGATECALL OTHER
     body = asm(
         push(len(init)), push(0), push(0), 0xF0, 0x80, push(10), 0x55,  # CREATE -> slot 10
@@ -147,16 +150,14 @@ def test_logs_calls_and_create(harness: Any) -> None:
         push(0), push(0), push(0), push(0), push(int.from_bytes(OTHER, "big")), push(50000), 0xF4, push(15), 0x55,
         0x3D, push(16), 0x55, 0x50, 0x00,
     )
-    prog = code + body
-    prog = prog.replace(asm(push(0x100)), asm(push(len(prog) + 0)), 1)
-    prog = code.replace(asm(push(0x100)), asm(push(len(code) + len(body)))) + body + init
+    prog = code.replace(push2(0x100), push2(len(code) + len(body))) + body + init
     check(harness, base_pre(prog), signed(to=CONTRACT, gas=2_000_000))
 
 
 def test_selfdestruct_in_creation_and_outside(harness: Any) -> None:
     init = asm(push(int.from_bytes(OTHER, "big")), 0xFF)
-    code = asm(push(len(init)), push(0x100), push(0), 0x39, push(len(init)), push(0), push(3), 0xF0, push(1), 0x55, push(int.from_bytes(OTHER, "big")), 0xFF)
-    code = code.replace(asm(push(0x100)), asm(push(len(code))), 1) + init
+    code = asm(push(len(init)), push2(0x100), push(0), 0x39, push(len(init)), push(0), push(3), 0xF0, push(1), 0x55, push(int.from_bytes(OTHER, "big")), 0xFF)
+    code = code.replace(push2(0x100), push2(len(code)), 1) + init
     check(harness, base_pre(code), signed(to=CONTRACT, gas=500_000))
 
 

@@ -118,6 +118,10 @@ contract EVMStep {
         bytes jumpdests; //   0x2a0 one byte per code byte, 1 = valid JUMPDEST
     }
 
+    /// @dev A length past this always runs out of gas (memory alone would cost > 2^64 gas); checked
+    ///      first so that the gas arithmetic cannot overflow.
+    uint256 internal constant MAX_LEN = 0xffffffffff;
+
     uint256 internal constant HALT_NONE = 0;
     uint256 internal constant HALT_OK = 1;
     uint256 internal constant HALT_REVERT = 2;
@@ -588,13 +592,13 @@ contract EVMStep {
             StepTypes.AccountDiff memory d = diffs[count];
             if (a.exists == 0) {
                 changed = a.preExists == 1;
-                d.deleted = true;
             } else {
                 changed = a.preExists == 0 || a.created == 1 || a.nonce != a.preNonce || a.balance != a.preBalance
                     || a.codeHash != a.preCodeHash || changedSlots != 0;
             }
             if (!changed) continue;
             d.addr = a.addr;
+            d.deleted = a.exists == 0;
             if (a.exists == 1) {
                 d.storageReset = a.created == 1;
                 d.nonce = uint64(a.nonce);
@@ -1007,7 +1011,7 @@ contract EVMStep {
         if (op == 0x20) {
             uint256 off = _pop(f);
             uint256 len = _pop(f);
-            if (!_useMem(f, 6 * ((len + 31) / 32), off, len)) return HALT_ERROR;
+            if (len > MAX_LEN || !_useMem(f, 6 * ((len + 31) / 32), off, len)) return HALT_ERROR;
             bytes32 h;
             uint256 s = f.mem + off;
             assembly {
@@ -1045,6 +1049,7 @@ contract EVMStep {
             uint256 src = _pop(f);
             uint256 len = _pop(f);
             bytes memory from = op == 0x37 ? f.input : (op == 0x39 ? f.code : f.ret);
+            if (len > MAX_LEN) return HALT_ERROR;
             if (op == 0x3e && (src > type(uint128).max || src + len > from.length)) return HALT_ERROR;
             if (!_useMem(f, 3 * ((len + 31) / 32), dst, len)) return HALT_ERROR;
             _copyOut(f, dst, from, src > type(uint128).max ? type(uint128).max : src, len);
@@ -1056,7 +1061,7 @@ contract EVMStep {
             uint256 src = _pop(f);
             uint256 len = _pop(f);
             uint256 memc = _memCost(f, dst, len);
-            if (memc == type(uint256).max) return HALT_ERROR;
+            if (memc == type(uint256).max || len > MAX_LEN) return HALT_ERROR;
             if (!_use(f, 3 * ((len + 31) / 32) + memc + _accessCost(e, a))) return HALT_ERROR;
             _memGrow(f, dst, len);
             _copyOut(f, dst, _acc(e, a).code, src > type(uint128).max ? type(uint128).max : src, len);
@@ -1134,7 +1139,7 @@ contract EVMStep {
             uint256 src = _pop(f);
             uint256 len = _pop(f);
             uint256 hi = dst > src ? dst : src;
-            if (!_useMem(f, 3 * ((len + 31) / 32), hi, len)) return HALT_ERROR;
+            if (len > MAX_LEN || !_useMem(f, 3 * ((len + 31) / 32), hi, len)) return HALT_ERROR;
             if (len != 0) {
                 uint256 m = f.mem;
                 assembly {
@@ -1173,7 +1178,7 @@ contract EVMStep {
     function _sstore(Env memory e, Frame memory f) private pure returns (uint256) {
         bytes32 key = bytes32(_pop(f));
         uint256 v = _pop(f);
-        if (f.gas <= 2300) return HALT_ERROR;
+        if (f.isStatic == 1 || f.gas <= 2300) return HALT_ERROR;
         uint256 cost = _warmSlot(e, f.self, key) ? 0 : 2100;
         uint256 p = _slot(_acc(e, f.self), key);
         uint256 orig = _w(p, 2);
@@ -1181,7 +1186,6 @@ contract EVMStep {
         if (orig == cur && cur != v) cost += orig == 0 ? 20000 : 2900;
         else cost += 100;
         if (!_use(f, cost)) return HALT_ERROR;
-        if (f.isStatic == 1) return HALT_ERROR;
         if (cur != v) {
             int256 r = 0;
             if (orig != 0 && cur != 0 && v == 0) r += 4800;
@@ -1198,8 +1202,7 @@ contract EVMStep {
         uint256 topics = op - 0xa0;
         uint256 off = _pop(f);
         uint256 len = _pop(f);
-        if (!_useMem(f, 375 + 375 * topics + 8 * len, off, len)) return HALT_ERROR;
-        if (f.isStatic == 1) return HALT_ERROR;
+        if (f.isStatic == 1 || len > MAX_LEN || !_useMem(f, 375 + 375 * topics + 8 * len, off, len)) return HALT_ERROR;
         bytes memory ts;
         for (uint256 i = 0; i < topics; i++) {
             ts = abi.encodePacked(ts, bytes32(_pop(f)));
@@ -1240,13 +1243,12 @@ contract EVMStep {
 
     function _selfdestruct(Env memory e, Frame memory f) private pure returns (uint256) {
         address b = address(uint160(_pop(f)));
-        uint256 cost = 5000;
-        if (!_warmAccount(e, b)) cost += 2600;
+        // py-evm's order (what it reads decides the witness): static, 5000, cold, then the read
+        if (f.isStatic == 1 || !_use(f, 5000)) return HALT_ERROR;
+        if (!_warmAccount(e, b) && !_use(f, 2600)) return HALT_ERROR;
         Acc memory ben = _acc(e, b);
         Acc memory me = _acc(e, f.self);
-        if (!_alive(ben) && me.balance != 0) cost += 25000;
-        if (!_use(f, cost)) return HALT_ERROR;
-        if (f.isStatic == 1) return HALT_ERROR;
+        if (!_alive(ben) && me.balance != 0 && !_use(f, 25000)) return HALT_ERROR;
         uint256 bal = me.balance;
         _setBalance(e, me, 0);
         _setBalance(e, ben, ben.balance + bal);
@@ -1396,6 +1398,12 @@ contract EVMStep {
         uint256 m2 = _memCost(f, c.outOff, c.outLen);
         if (m1 == type(uint256).max || m2 == type(uint256).max) return false;
         uint256 memc = _memCostEnds(f, c.inLen == 0 ? 0 : c.inOff + c.inLen, c.outLen == 0 ? 0 : c.outOff + c.outLen);
+        // py-evm expands memory before it reads the callee (what it reads decides the witness)
+        if (f.gas < memc) return false;
+        f.gas -= memc;
+        _memGrow(f, c.inOff, c.inLen);
+        _memGrow(f, c.outOff, c.outLen);
+        memc = 0;
         uint256 extra = _accessCost(e, c.to);
         Acc memory target = _acc(e, c.to);
         if (c.op == 0xf1 && c.value != 0 && !_alive(target)) extra += 25000;
