@@ -6,10 +6,14 @@ the L2 chain from L1 data alone. `lantau devnet` writes it as `rollup.json`.
       "l1_start_block": 21,
       "batch_inbox": "0xff00…4852", "batcher_address": "0x7099…79C8",
       "contracts": {"LantauPortal": "0x…", "SystemConfig": "0x…", "HKDStablecoin": "0x…"},
-      "sequencing_window": 40, "channel_timeout": 20, "max_sequencer_drift": 600
+      "sequencing_window": 40, "channel_timeout": 20, "max_sequencer_drift": 600,
+      "proof_cost_limits": {"max_opcodes": …, "max_accounts": …, "max_slots": …, "max_code_bytes": …,
+                            "max_memory_bytes": …}
     }
 
-`genesis` is a path, relative to the file that names it.
+`genesis` is a path, relative to the file that names it. `proof_cost_limits` may be left out
+(the devnet's, `DEVNET_PROOF_COST_LIMITS`, apply); it is a consensus rule, so every node of a
+chain must use the same one (docs/fault-proofs.md, "Proof-cost rule").
 """
 
 from __future__ import annotations
@@ -25,6 +29,34 @@ from node.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
+class ProofCostLimits:
+    """Per-transaction caps on what makes re-executing a transaction on L1 expensive (the
+    proof-cost rule, enforced by `node.vm`; the arithmetic is in docs/fault-proofs.md)."""
+
+    max_opcodes: int  #     instructions dispatched, all frames (the STOP past the end of code included)
+    max_accounts: int  #    distinct addresses accessed (EIP-2929 accessed addresses + precompiles used)
+    max_slots: int  #       distinct (address, slot) storage keys accessed
+    max_code_bytes: int  #  bytes of every distinct code read in full, plus every creation's init code
+    max_memory_bytes: int  # memory of every frame at its largest, summed over all frames
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> "ProofCostLimits":
+        limits = cls(**{name: int(raw[name]) for name in cls.__slots__})  # type: ignore[attr-defined]
+        if min(limits.max_opcodes, limits.max_accounts, limits.max_slots, limits.max_code_bytes, limits.max_memory_bytes) < 1:
+            raise ValueError(f"proof_cost_limits must be positive: {raw}")
+        return limits
+
+
+#: The devnet's caps. Each is the largest round number whose worst-case transaction stays
+#: provable on L1 (docs/fault-proofs.md, "Proof-cost rule"); bench/proof_costs.py shows the
+#: project's own workloads beside them.
+DEVNET_PROOF_COST_LIMITS = ProofCostLimits(
+    max_opcodes=250_000, max_accounts=128, max_slots=512, max_code_bytes=98_304,
+    max_memory_bytes=262_144,
+)
+
+
+@dataclass(frozen=True, slots=True)
 class RollupConfig:
     l2_chain_id: int
     l1_chain_id: int
@@ -36,6 +68,7 @@ class RollupConfig:
     sequencing_window: int = 40
     channel_timeout: int = 20
     max_sequencer_drift: int = 600
+    proof_cost_limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS
 
     def to_json(self) -> str:
         raw = asdict(self)
@@ -57,6 +90,11 @@ class RollupConfig:
                 sequencing_window=int(raw.get("sequencing_window", 40)),
                 channel_timeout=int(raw.get("channel_timeout", 20)),
                 max_sequencer_drift=int(raw.get("max_sequencer_drift", 600)),
+                proof_cost_limits=(
+                    ProofCostLimits.from_json(raw["proof_cost_limits"])
+                    if raw.get("proof_cost_limits") is not None
+                    else DEVNET_PROOF_COST_LIMITS
+                ),
             )
         except KeyError as exc:
             raise ConfigError(f"rollup config: missing {exc.args[0]}") from exc

@@ -45,6 +45,7 @@ from eth_utils import ValidationError, encode_hex
 
 from genesis.builder import genesis_header_params, genesis_state
 from genesis.config import GenesisConfig
+from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.db import LevelDB
 from node.errors import BlockNotFound, GenesisMismatch
 from node.trie_root import ordered_trie_root
@@ -121,11 +122,15 @@ class Chain:
     # --- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, data_dir: Path | None, genesis: GenesisConfig) -> "Chain":
-        """Open (or initialise) the chain in `data_dir`; `None` keeps it in memory (tests)."""
+    def open(
+        cls, data_dir: Path | None, genesis: GenesisConfig, *, proof_cost_limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS
+    ) -> "Chain":
+        """Open (or initialise) the chain in `data_dir`; `None` keeps it in memory (tests).
+        `proof_cost_limits` are the chain's rollup config's (a consensus rule, `node.vm`)."""
         db: AtomicDatabaseAPI = AtomicDB(MemoryDB()) if data_dir is None else LevelDB(Path(data_dir) / "chaindata")
+        vm_class = LantauVM.with_proof_cost_limits(proof_cost_limits)
         chain_class = PyEvmChain.configure(
-            __name__="LantauChain", vm_configuration=((0, LantauVM),), chain_id=genesis.chain_id
+            __name__="LantauChain", vm_configuration=((0, vm_class),), chain_id=genesis.chain_id
         )
         chain = cls(db=db, genesis=genesis, chain_class=chain_class)
         chain._initialise()

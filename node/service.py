@@ -18,6 +18,7 @@ from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 
 from genesis.config import GenesisConfig
+from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.chain import BuiltBlock, Chain
 from node.errors import LantauError, ReadOnlyNode
 from node.heads import Heads
@@ -44,8 +45,11 @@ class L2Node:
     _tx_arrived: asyncio.Event | None = None
 
     @classmethod
-    def open(cls, data_dir: Path | None, genesis: GenesisConfig, *, pool_config: TxPoolConfig | None = None, read_only: bool = False) -> "L2Node":
-        chain = Chain.open(data_dir, genesis)
+    def open(
+        cls, data_dir: Path | None, genesis: GenesisConfig, *, pool_config: TxPoolConfig | None = None, read_only: bool = False,
+        proof_cost_limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS,
+    ) -> "L2Node":
+        chain = Chain.open(data_dir, genesis, proof_cost_limits=proof_cost_limits)
         journal = TxJournal(Path(data_dir) / "transactions.journal") if data_dir is not None else None
         pool = TxPool(pool_config or TxPoolConfig(chain_id=genesis.chain_id, block_gas_limit=genesis.gas_limit), journal=journal)
         node = cls(chain=chain, txpool=pool, journal=journal, read_only=read_only)

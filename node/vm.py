@@ -20,6 +20,14 @@ Every L2-specific consensus rule lives here, in one subclass, so each has one ob
   the base fee (`gas_used * base_fee`) is credited to the `BaseFeeVault` predeploy instead of
   being destroyed; the priority fee goes to the block's coinbase, the `SequencerFeeVault`
   (as in the OP Stack).
+- **Proof-cost rule** (docs/fault-proofs.md, "Proof-cost rule"). Re-executing a transaction on
+  L1 costs hundreds of times its L2 cost, so each transaction is bounded in what makes that
+  expensive: instructions dispatched, distinct accounts and storage slots accessed, and code
+  bytes loaded, memory (`genesis.rollup_config.ProofCostLimits`). A transaction whose counts
+  pass any cap fails like one out of gas at its top frame: its state changes are undone, it uses
+  its whole gas limit, its fee is charged and its status is 0 (a deposit keeps its mint and
+  nonce bump, as every failed deposit). `ProofCostMeter` counts; the counts of the last
+  transaction are `LantauState.proof_meter.counts()`.
 - **No beacon chain.** An L2 block carries no EIP-7685 execution-layer requests: the requests
   hash is always that of the empty list, and blocks skip the scan for beacon deposit logs.
 """
@@ -27,7 +35,8 @@ Every L2-specific consensus rule lives here, in one subclass, so each has one ob
 from __future__ import annotations
 
 from hashlib import sha256
-from typing import Dict, Type
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Type, cast
 
 from eth.abc import (
     BlockAPI,
@@ -38,13 +47,17 @@ from eth.abc import (
     SignedTransactionAPI,
     StateAPI,
     TransactionDecoderAPI,
+    TransactionContextAPI,
     TransactionExecutorAPI,
 )
 from eth.constants import CREATE_CONTRACT_ADDRESS, GAS_TX
-from eth.exceptions import VMError
+from eth.exceptions import Halt, VMError
+from eth.vm.computation import NO_RESULT
+from eth.vm.logic.invalid import InvalidOpcode
 from eth.rlp.receipts import Receipt
 from eth.vm.message import Message
 from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.blocks import PragueBlock, PragueBlockHeader
 from eth.vm.forks.prague.constants import STANDARD_TOKEN_COST, TOTAL_COST_FLOOR_PER_TOKEN
 from eth.vm.forks.prague.receipts import PragueReceiptBuilder, PragueTypedReceipt
@@ -58,6 +71,7 @@ from rlp.sedes import CountableList
 
 from eth.vm.forks.shanghai.withdrawals import Withdrawal
 from genesis.predeploys import BASE_FEE_VAULT
+from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.deposit_tx import DEPOSIT_TX_TYPE, DepositPayloadDecoder, DepositReceipt, DepositTransaction, is_deposit
 from node.errors import (
     BlockGasExhausted,
@@ -139,6 +153,124 @@ class LantauBlock(PragueBlock):
     ]
 
 
+# --- the proof-cost rule ---------------------------------------------------------------------
+
+
+class ProofCostExceeded(LantauError, VMError):
+    """The transaction went past a proof-cost cap: it fails as if out of gas (burns all its gas)."""
+
+    def __init__(self, costs: "ProofCosts") -> None:
+        super().__init__(f"proof-cost cap exceeded: {costs.exceeded} ({costs})")
+        self.costs = costs
+
+
+@dataclass(frozen=True, slots=True)
+class ProofCosts:
+    """What one transaction used of each proof-cost cap (`exceeded`: the first cap passed, in
+    the order of the fields, or None)."""
+
+    opcodes: int
+    accounts: int
+    slots: int
+    code_bytes: int
+    memory_bytes: int
+    exceeded: Optional[str] = None
+
+
+class ProofCostMeter:
+    """The counters of one transaction. Every count only grows (work in frames that revert
+    counts too), so "the totals are within the caps" and "no count ever passed its cap" are the
+    same statement: L2 checks the totals once, when the transaction ends; the L1 step may stop
+    at the first count past its cap.
+
+    Costs on the hot path: the interpreter loop counts with `enumerate` and adds its count on
+    frame exit; accounts, slots and code are counted on their cold paths only (first access)."""
+
+    __slots__ = ("limits", "opcodes", "accounts", "slots", "code_addresses", "code_bytes", "memory_bytes")
+
+    def __init__(self, limits: ProofCostLimits) -> None:
+        self.limits = limits
+        self.opcodes = 0
+        self.accounts: set[Address] = set()
+        self.slots: set[tuple[Address, int]] = set()
+        self.code_addresses: set[Address] = set()
+        self.code_bytes = 0
+        self.memory_bytes = 0
+
+    def add_code(self, address: Optional[Address], code: bytes) -> None:
+        """Code read in full at `address` (counted once per address), or a creation's init code
+        (`address` None, counted every time)."""
+        if address is not None:
+            if not code or address in self.code_addresses:
+                return
+            self.code_addresses.add(address)
+        self.code_bytes += len(code)
+
+    def counts(self) -> ProofCosts:
+        limits = self.limits
+        used = (self.opcodes, len(self.accounts), len(self.slots), self.code_bytes, self.memory_bytes)
+        caps = (limits.max_opcodes, limits.max_accounts, limits.max_slots, limits.max_code_bytes, limits.max_memory_bytes)
+        names = ("opcodes", "accounts", "slots", "code_bytes", "memory_bytes")
+        exceeded = next((name for name, n, cap in zip(names, used, caps) if n > cap), None)
+        return ProofCosts(*used, exceeded=exceeded)
+
+
+class LantauComputation(PragueComputation):
+    """Prague's computation, counting instructions, init code and memory for the proof-cost rule.
+
+    `apply_computation` is py-evm's with the loop counted by `enumerate` (C, no Python work per
+    instruction) and its debug2 logging left out. An instruction counts when dispatched, the STOP
+    py-evm dispatches past the end of the code included; precompiles dispatch none.
+    """
+
+    @classmethod
+    def apply_computation(
+        cls,
+        state: StateAPI,
+        message: MessageAPI,
+        transaction_context: TransactionContextAPI,
+        parent_computation: Optional[ComputationAPI] = None,
+    ) -> ComputationAPI:
+        meter: ProofCostMeter = state.proof_meter  # type: ignore[attr-defined]
+        with cls(state, message, transaction_context) as computation:
+            if computation.is_origin_computation:
+                computation.contracts_created = []
+                if message.is_create:
+                    cls.consume_initcode_gas_cost(computation)
+            if parent_computation is not None:
+                computation.contracts_created = parent_computation.contracts_created
+            if message.is_create:
+                computation.contracts_created.append(message.storage_address)
+                meter.add_code(None, message.code)
+
+            precompile = computation.precompiles.get(message.code_address, NO_RESULT)
+            if precompile is not NO_RESULT:
+                if not message.is_delegation:
+                    precompile(computation)
+                return computation
+
+            opcode_lookup = computation.opcodes
+            dispatched = 0
+            try:
+                for dispatched, opcode in enumerate(computation.code, 1):  # noqa: B007
+                    try:
+                        opcode_fn = opcode_lookup[opcode]
+                    except KeyError:
+                        opcode_fn = InvalidOpcode(opcode)
+                    try:
+                        opcode_fn(computation=computation)
+                    except Halt:
+                        break
+            finally:  # an exceptional halt (out of gas, revert, ...) counts its instructions too
+                meter.opcodes += dispatched
+        return computation
+
+    def extend_memory(self, start_position: int, size: int) -> None:
+        before = len(self._memory)
+        super().extend_memory(start_position, size)
+        self.state.proof_meter.memory_bytes += len(self._memory) - before  # type: ignore[attr-defined]
+
+
 # --- execution -------------------------------------------------------------------------------
 
 
@@ -193,6 +325,26 @@ def deposit_failure(state: StateAPI, deposit: SignedTransactionAPI, block_gas_le
 
 
 class LantauTransactionExecutor(PragueTransactionExecutor):
+    def build_evm_message(self, transaction: SignedTransactionAPI) -> MessageAPI:
+        # Every transaction starts with fresh proof-cost counters (eth_call included, which
+        # calls this and build_computation directly); the top frame's code is read here.
+        self.vm_state.reset_proof_meter()  # type: ignore[attr-defined]
+        return super().build_evm_message(transaction)
+
+    def build_computation(self, message: MessageAPI, transaction: SignedTransactionAPI) -> ComputationAPI:
+        """Run the message; past a proof-cost cap, undo everything it did (the gas bought and
+        the nonce bump, done before, stay) and fail it as out of gas does: all gas used, no
+        refund, no logs, status 0."""
+        snapshot = self.vm_state.snapshot()
+        computation = super().build_computation(message, transaction)
+        costs = self.vm_state.proof_meter.counts()  # type: ignore[attr-defined]
+        if costs.exceeded is None:
+            self.vm_state.commit(snapshot)
+            return computation
+        self.vm_state.revert(snapshot)
+        computation._error = ProofCostExceeded(costs)  # type: ignore[attr-defined]  # replaces a revert's
+        return computation
+
     def __call__(self, transaction: SignedTransactionAPI) -> ComputationAPI:
         if is_deposit(transaction):
             return self.apply_deposit(transaction, self.vm_state.execution_context.gas_limit)
@@ -238,7 +390,41 @@ class LantauTransactionExecutor(PragueTransactionExecutor):
 
 
 class LantauState(PragueState):
+    computation_class: Type[ComputationAPI] = LantauComputation
     transaction_executor_class: Type[TransactionExecutorAPI] = LantauTransactionExecutor
+    proof_cost_limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.proof_meter = ProofCostMeter(self.proof_cost_limits)  # before: __init__ reads code
+        super().__init__(*args, **kwargs)
+
+    def reset_proof_meter(self) -> None:
+        self.proof_meter = ProofCostMeter(self.proof_cost_limits)
+
+    # The proof-cost counters hook the cold paths of account, slot and code access: an address
+    # or slot counts from its first EIP-2929 access, kept when a reverted frame makes it cold.
+
+    def mark_address_warm(self, address: Address) -> None:
+        super().mark_address_warm(address)
+        self.proof_meter.accounts.add(address)
+
+    def mark_storage_warm(self, address: Address, slot: int) -> None:
+        super().mark_storage_warm(address, slot)
+        self.proof_meter.slots.add((address, slot))
+
+    def is_address_warm(self, address: Address) -> bool:
+        if self._account_db.is_address_warm(address):
+            return True
+        if address in self.computation_class.get_precompiles():
+            # Precompiles are always warm (EIP-2929), so never marked: counted on first use.
+            self.proof_meter.accounts.add(address)
+            return True
+        return False
+
+    def get_code(self, address: Address) -> bytes:
+        code = self._account_db.get_code(address)
+        self.proof_meter.add_code(address, code)
+        return code
 
     def get_tip(self, transaction: SignedTransactionAPI) -> int:
         return 0 if is_deposit(transaction) else super().get_tip(transaction)
@@ -254,6 +440,15 @@ class LantauVM(PragueVM):
     fork = "lantau-prague"
     block_class: Type[BlockAPI] = LantauBlock
     _state_class: Type[BaseState] = LantauState
+
+    @classmethod
+    def with_proof_cost_limits(cls, limits: ProofCostLimits) -> Type["LantauVM"]:
+        """This VM with other proof-cost caps (a chain's rollup config), as py-evm configures
+        variants: a subclass with the class attribute set."""
+        if limits == cls._state_class.proof_cost_limits:  # type: ignore[attr-defined]
+            return cls
+        state_class = cls._state_class.configure(__name__="LantauState", proof_cost_limits=limits)
+        return cast(Type["LantauVM"], cls.configure(__name__="LantauVM", _state_class=state_class))
 
     def apply_transaction(
         self, header: BlockHeaderAPI, transaction: SignedTransactionAPI
