@@ -153,9 +153,14 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     from node.derive.driver import DerivationDriver
     from node.derive.pipeline import DerivationPipeline
     from node.sync_status import sync_status
+    from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
+    from prover.witness import witness_rpc_methods
 
     is_sequencer = settings.role == "sequencer"
-    node = L2Node.open(settings.data_dir, genesis, read_only=not is_sequencer)
+    # The proof-cost caps are a consensus rule of the rollup (node/vm.py): the rollup config's.
+    limits = l1.rollup.proof_cost_limits if l1 is not None else DEVNET_PROOF_COST_LIMITS
+    node = L2Node.open(settings.data_dir, genesis, read_only=not is_sequencer, proof_cost_limits=limits)
+    node.register_methods(witness_rpc_methods(node.chain))
     chain_lock = asyncio.Lock()
     services: list[Any] = []
     producer: Optional[BlockProducer] = None
