@@ -84,6 +84,9 @@ contract EVMStep {
         uint256 gasPrice;
         StepTypes.BlockContext ctx;
         EVMPrecompiles pre;
+        bytes stackIn; //    the opcode tables, copied to memory once (a constant `bytes` is
+        bytes stackOut; //   copied again at every read)
+        bytes staticGas;
     }
 
     uint256 internal constant E_REFUND = 0x40;
@@ -148,6 +151,9 @@ contract EVMStep {
         e.ctx = ctx;
         e.pre = EVMPrecompiles(precompileLib);
         e.accts = _load(pre);
+        e.stackIn = STACK_IN;
+        e.stackOut = STACK_OUT;
+        e.staticGas = STATIC_GAS;
         if (t.isDeposit) {
             _deposit(e, t, post);
         } else {
@@ -711,6 +717,7 @@ contract EVMStep {
                 f = child;
                 continue;
             }
+            if (halt == HALT_NONE) continue; // a system operation that stays in the frame
             if (halt == HALT_OK && f.isCreate == 1) {
                 uint256 deposit = out.length * 200;
                 if ((out.length != 0 && out[0] == 0xef) || out.length > 24576 || deposit > f.gas) {
@@ -873,11 +880,7 @@ contract EVMStep {
             uint256 pc = f.pc;
             if (pc >= code.length) return (HALT_OK, none, "");
             uint256 op = uint8(code[pc]);
-            uint256 sin = uint8(STACK_IN[op]);
-            if (sin == 0xff || f.sp < sin || f.sp - sin + uint8(STACK_OUT[op]) > 1024) {
-                return (HALT_ERROR, none, "");
-            }
-            if (!_use(f, uint8(STATIC_GAS[op]))) return (HALT_ERROR, none, "");
+            if (!_admit(e, f, op)) return (HALT_ERROR, none, "");
             f.pc = pc + 1;
             if (op >= 0x60 && op < 0x80) {
                 uint256 n = op - 0x5f;
@@ -909,8 +912,6 @@ contract EVMStep {
                 continue;
             }
             uint256 halt;
-            Frame memory child;
-            bytes memory out;
             if (op < 0x20) {
                 halt = _arith(f, op);
             } else if (op < 0x50) {
@@ -920,11 +921,28 @@ contract EVMStep {
             } else if (op < 0xf0) {
                 halt = _log(e, f, op);
             } else {
-                (halt, child, out) = _system(e, f, op);
+                return _system(e, f, op); // HALT_NONE goes back to the loop in `_run`
             }
-            if (halt != HALT_NONE) return (halt, child, out);
+            if (halt != HALT_NONE) return (halt, none, "");
         }
         return (HALT_ERROR, none, "");
+    }
+
+    /// @dev Defined opcode, stack bounds and the constant gas; false = exceptional halt.
+    function _admit(Env memory e, Frame memory f, uint256 op) private pure returns (bool) {
+        bytes memory tin = e.stackIn;
+        bytes memory tout = e.stackOut;
+        bytes memory tgas = e.staticGas;
+        uint256 sin;
+        uint256 sout;
+        uint256 g;
+        assembly {
+            sin := byte(0, mload(add(add(tin, 0x20), op)))
+            sout := byte(0, mload(add(add(tout, 0x20), op)))
+            g := byte(0, mload(add(add(tgas, 0x20), op)))
+        }
+        if (sin == 0xff || f.sp < sin || f.sp - sin + sout > 1024) return false;
+        return _use(f, g);
     }
 
     function _arith(Frame memory f, uint256 op) private pure returns (uint256) {

@@ -1,0 +1,40 @@
+"""A representative share of the shared Ethereum state tests through EVMStep vs py-evm's LantauVM
+(every 60th fixture file, in a stable order); scripts/step_state_tests.py runs them all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bridge.anvil import AnvilOptions, AnvilProcess
+from tests.contracts.conftest import Contracts
+from tests.contracts.step_diff import deploy_step
+from tests.contracts.step_state_tests import Case, cases, fixture_files, run_case
+
+SHARE = 60
+CASES = list(cases(fixture_files(SHARE)))
+
+
+@pytest.fixture(scope="module")
+def anvil() -> Iterator[AnvilProcess]:
+    process = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", "3000000000")))
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def harness(contracts: Contracts) -> Any:
+    return deploy_step(contracts.deploy)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_state_test_case(harness: Any, case: Case) -> None:
+    status, detail = run_case(harness, case)
+    if status == "excluded":
+        pytest.skip(detail)
+    assert status == "pass", detail
