@@ -9,9 +9,11 @@ step's `ExtraWitness` / `MissingWitness` checks are exercised on every case too.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import rlp
 from eth.abc import SignedTransactionAPI
 from eth.constants import BLANK_ROOT_HASH
@@ -24,6 +26,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from bridge.anvil import AnvilOptions, AnvilProcess
 from genesis.artifacts import load_artifact
 from node.deposit_tx import is_deposit
 from node.vm import LantauTransactionBuilder, LantauVM
@@ -219,6 +222,18 @@ def apply_diffs(pre: dict[bytes, PreAccount], witness: dict[bytes, set[int]], di
             storage[int.from_bytes(key, "big")] = int.from_bytes(value, "big")
         result[address] = (True, nonce, balance, bytes(code_hash), {s: storage.get(s, 0) for s in slots})
     return result
+
+
+@pytest.fixture(scope="module")
+def step_anvil() -> Iterator[AnvilProcess]:
+    """anvil with a block gas limit high enough for the step's worst cases (the L1 gas is measured,
+    not assumed: see docs/fault-proofs.md)."""
+    process = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", "3000000000")))
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
 
 
 def deploy_step(deploy: Any) -> Contract:

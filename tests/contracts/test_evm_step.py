@@ -5,7 +5,6 @@ transaction kinds (deposits included), and random programs (hypothesis)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,11 +13,11 @@ from eth_utils import keccak, to_checksum_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.anvil import AnvilOptions, AnvilProcess
+from bridge.anvil import AnvilProcess
 from genesis.dev_accounts import dev_accounts
 from node.vm import LantauTransactionBuilder
 from tests.contracts.conftest import Contracts
-from tests.contracts.step_diff import PreAccount, StepContext, compare, deploy_step
+from tests.contracts.step_diff import step_anvil, PreAccount, StepContext, compare, deploy_step
 
 CHAIN_ID = 901
 SENDER_KEY = "0x" + "11" * 32
@@ -30,13 +29,8 @@ CTX = StepContext(chain_id=CHAIN_ID, block_hashes=tuple(keccak(bytes([i])) for i
 
 
 @pytest.fixture(scope="module")
-def anvil() -> Iterator[AnvilProcess]:
-    process = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", "3000000000")))
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
+def anvil(step_anvil: AnvilProcess) -> AnvilProcess:
+    return step_anvil
 
 
 @pytest.fixture(scope="module")
