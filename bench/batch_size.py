@@ -58,8 +58,9 @@ from node.channels import ChannelBuilder, Compression, Frame, encode_batcher_tx_
 from node.derive.l1_source import L1BlockRef  # noqa: E402
 from node.l1_info import l1_info_deposit  # noqa: E402
 from node.vm import LantauVM  # noqa: E402
-from sequencer.batcher import BLOB_FRAME_DATA, TX_BASE_GAS, calldata_gas  # noqa: E402
-from sequencer.blobs import GAS_PER_BLOB, MAX_BLOBS_PER_TX, blob_sidecar, encode_blob, sign_blob_transaction  # noqa: E402
+from bridge.tx_manager import TX_BASE_GAS, calldata_gas  # noqa: E402
+from sequencer.channel_manager import BLOB_FRAME_DATA  # noqa: E402
+from bridge.blob_tx import GAS_PER_BLOB, MAX_BLOBS_PER_TX, blob_sidecar, encode_blob, sign_blob_transaction  # noqa: E402
 
 ENCODINGS = (
     ("zlib singular", Compression.ZLIB, False),

@@ -46,7 +46,9 @@ from eth_utils import keccak, to_canonical_address  # noqa: E402
 from web3 import Web3  # noqa: E402
 
 from bridge.devnet import BATCH_INBOX, start_l1_devnet  # noqa: E402
+from bridge.l1_client import L1Client  # noqa: E402
 from bridge.l1_source import RpcL1Source  # noqa: E402
+from bridge.tx_manager import TxManager  # noqa: E402
 from genesis.dev_accounts import dev_accounts  # noqa: E402
 from genesis.predeploys import SEQUENCER_FEE_VAULT  # noqa: E402
 from node.chain import BlockAttributes, Chain  # noqa: E402
@@ -115,9 +117,8 @@ def run(args: argparse.Namespace) -> None:
 
             # --- the batcher (untimed) ---
             batcher = Batcher(
-                sequencer, w3,
-                config=BatcherConfig(batch_inbox=BATCH_INBOX, batcher_private_key=dev_accounts()[1].private_key,
-                                     max_channel_blocks=10_000, max_channel_duration_s=3600),
+                sequencer, TxManager(L1Client(w3), dev_accounts()[1].private_key),
+                config=BatcherConfig(batch_inbox=BATCH_INBOX, max_channel_blocks=10_000, max_channel_duration_s=3600),
                 state_path=Path(tmp) / "batcher.json",
             )
             while batcher.metrics.l2_blocks_posted < args.blocks:

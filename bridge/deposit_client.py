@@ -13,11 +13,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Callable
 
 from eth.constants import CREATE_CONTRACT_ADDRESS
-from eth_account import Account
 from web3 import Web3
 
 from bridge.deposit_event import TRANSACTION_DEPOSITED_TOPIC, decode_deposit_log
-from bridge.l1_contracts import L1Deployment, _Transactor
+from bridge.l1_client import L1CallReverted, L1Client
+from bridge.l1_contract_clients import HkdTokenClient, PortalClient
+from bridge.l1_contracts import L1Deployment
+from bridge.tx_manager import TxManager
 from node.errors import LantauError
 from node.vm import LantauTransactionBuilder
 
@@ -52,13 +54,21 @@ class DepositReceiptInfo:
 
 def deposit_hkd(w3: Web3, deployment: L1Deployment, private_key: str, *, to: str, amount_units: int,
                 gas_limit: int = DEFAULT_DEPOSIT_GAS, data: bytes = b"") -> DepositReceiptInfo:
-    account = Account.from_key(private_key)
-    sender = _Transactor(w3, account)
-    hkd = deployment.contract(w3, "HKDStablecoin")
-    portal = deployment.contract(w3, "LantauPortal")
-    sender.send("approve the portal", hkd.functions.approve(deployment.lantau_portal, amount_units))
-    receipt = sender.send("depositHKD", portal.functions.depositHKD(Web3.to_checksum_address(to), amount_units, gas_limit, data))
+    l1 = L1Client(w3)
+    txmgr = TxManager(l1, private_key)
+    _ok("approve the portal", lambda: HkdTokenClient(l1, deployment.hkd_stablecoin).approve(txmgr, deployment.lantau_portal, amount_units))
+    receipt = _ok("depositHKD", lambda: PortalClient(l1, deployment.lantau_portal).deposit_hkd(txmgr, to, amount_units, gas_limit, data))
     return deposit_info_from_receipt(receipt)
+
+
+def _ok(step: str, send: Callable[[], dict]) -> dict:
+    try:
+        receipt = send()
+    except L1CallReverted as exc:  # the estimate reverted: nothing was sent
+        raise DepositError(f"{step} reverted: {exc.revert or exc.detail}") from exc
+    if receipt["status"] != 1:
+        raise DepositError(f"{step}: transaction {bytes(receipt['transactionHash']).hex()} reverted")
+    return receipt
 
 
 def deposit_info_from_receipt(receipt: dict) -> DepositReceiptInfo:

@@ -18,18 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eth_account import Account
-from web3 import Web3
-
 from bridge.anvil import AnvilOptions, AnvilProcess
-from bridge.l1_contracts import (  # noqa: F401
+from bridge.l1_client import L1Client
+from bridge.l1_contract_clients import HkdTokenClient
+from bridge.l1_contracts import (
     DEVNET_CHALLENGER_INDEX,
     DEVNET_PROPOSER_INDEX,
     L1Deployment,
+    L1DeploymentError,
     OracleConfig,
-    _Transactor,
     deploy_l1_contracts,
 )
+from bridge.tx_manager import TxManager
 from genesis.artifacts import load_artifact
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
@@ -91,11 +91,11 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
     # switch anvil to interval mining so L1 moves like a real chain.
     anvil = AnvilProcess(AnvilOptions(block_time_s=None, slots_in_an_epoch=slots_in_an_epoch)).start()
     try:
-        w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 30}))
-        l1_time = int(w3.eth.get_block("latest")["timestamp"])
+        l1 = L1Client.connect(anvil.rpc_url)
+        l1_time = l1.head().timestamp
         accounts = dev_accounts()
         deployment = deploy_l1_contracts(
-            w3,
+            l1.w3,
             accounts[0].private_key,
             batcher=accounts[1].address,
             batch_inbox=BATCH_INBOX,
@@ -105,13 +105,13 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
         check_genesis_knows_l1(genesis, deployment)
         backing = genesis_backing_units(genesis)
         if backing:
-            hkd = deployment.contract(w3, "HKDStablecoin")
-            _Transactor(w3, Account.from_key(accounts[0].private_key)).send(
-                "mint the genesis backing to the portal", hkd.functions.mint(deployment.lantau_portal, backing)
-            )
+            hkd = HkdTokenClient(l1, deployment.hkd_stablecoin)
+            receipt = hkd.mint(TxManager(l1, accounts[0].private_key), deployment.lantau_portal, backing)
+            if receipt["status"] != 1:
+                raise L1DeploymentError("minting the genesis backing to the portal reverted")
         # No deposit can predate the end of the set-up (nobody held HKD before), so the L2
         # chain's first L1 origin is the last set-up block: L2 starts in step with L1.
-        deployment = dataclasses.replace(deployment, deploy_block=int(w3.eth.block_number))
+        deployment = dataclasses.replace(deployment, deploy_block=l1.head().number)
         if block_time_s:
             anvil.rpc("evm_setIntervalMining", [max(1, round(block_time_s))])  # whole seconds only
         return L1Devnet(anvil, deployment)

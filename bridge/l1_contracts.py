@@ -7,31 +7,28 @@ its withdrawals are proven against, optionally mints devnet HKD, and returns an 
 the address book that every other part of the node reads L1 addresses from (as JSON,
 `L1Deployment.to_json()`), never from literals.
 
-Transactions are signed locally (eth-account) and sent one at a time, each waited for and
-checked, so a failure names the step that failed.
+Transactions go through the deployer's `TxManager` one at a time, each waited for and checked,
+so a failure names the step that failed.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_abi.exceptions import DecodingError
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import ContractLogicError
-from web3.types import Nonce, TxParams, TxReceipt
 
+from bridge.l1_client import L1_CONTRACT_NAMES, L1CallReverted, L1Client, L1Revert, decode_revert  # noqa: F401  (re-exported)
+from bridge.l1_contract_clients import candidate_of
+from bridge.tx_manager import TxCandidate, TxManager, gas_with_headroom  # noqa: F401  (re-exported)
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
 from node.errors import LantauError
@@ -40,10 +37,8 @@ HKD_DECIMALS = 6
 HKD_UNIT = 10**HKD_DECIMALS
 DEVNET_MINT_AMOUNT = 1_000_000 * HKD_UNIT  # 1,000,000 HKD per dev account
 DEFAULT_L2_GAS_LIMIT = 30_000_000
-L1_CONTRACT_NAMES = ("HKDStablecoin", "SystemConfig", "OutputOracle", "LantauPortal")
 DEVNET_PROPOSER_INDEX = 2  # dev accounts of the test mnemonic that propose and challenge outputs
 DEVNET_CHALLENGER_INDEX = 3
-_RECEIPT_TIMEOUT_S = 120.0
 
 
 class L1DeploymentError(LantauError):
@@ -179,90 +174,28 @@ def l1_contract(w3: Web3, contract_name: str, address: str) -> Contract:
     return w3.eth.contract(address=to_checksum_address(address), abi=list(load_artifact(contract_name).abi))
 
 
-@dataclass(frozen=True, slots=True)
-class L1Revert:
-    """A custom error decoded from revert data, e.g. `GasLimitTooLow(20000, 21000)`."""
-
-    name: str
-    args: tuple[Any, ...]
-    selector: bytes
-
-    def __str__(self) -> str:
-        from node.cli_common import show  # bytes as 0x-hex, never b'\x8d…'
-
-        return f"{self.name}({', '.join(map(show, self.args))})"
-
-
-def decode_revert(data: bytes) -> L1Revert | None:
-    """Decode revert data against every custom error of the L1 contracts; None if unknown."""
-    if len(data) < 4:
-        return None
-    for entry in _custom_errors().get(data[:4], ()):
-        types = [i["type"] for i in entry["inputs"]]
-        try:
-            values = abi_decode(types, data[4:])
-        except DecodingError:  # not this candidate's layout: try the next one of the same selector
-            continue
-        args = tuple(to_checksum_address(v) if t == "address" else v for t, v in zip(types, values))
-        return L1Revert(entry["name"], args, data[:4])
-    return None
-
-
-@lru_cache(maxsize=1)
-def _custom_errors() -> dict[bytes, tuple[dict[str, Any], ...]]:
-    table: dict[bytes, list[dict[str, Any]]] = {}
-    for name in L1_CONTRACT_NAMES:
-        for entry in load_artifact(name).abi:
-            if entry["type"] != "error":
-                continue
-            signature = f"{entry['name']}({','.join(i['type'] for i in entry['inputs'])})"
-            candidates = table.setdefault(function_signature_to_4byte_selector(signature), [])
-            if entry not in candidates:
-                candidates.append(entry)
-    return {selector: tuple(entries) for selector, entries in table.items()}
-
-
-def gas_with_headroom(estimate: int) -> int:
-    """The gas to send a transaction with, from its `eth_estimateGas` against the pending block.
-
-    A deposit buys its L2 gas by burning L1 gas at the portal's deposit base fee
-    (`ResourceMetering`), which moves from one L1 block to the next (up by at most 1/8 per block
-    of busy deposits), and the metering's own work depends on how many blocks passed since the
-    last deposit; so the gas a deposit needs in the block it lands in can exceed the estimate.
-    A fifth more covers a few blocks of rising price; unused gas is not paid for.
-    """
-    return estimate + estimate // 5
-
-
-@dataclass
 class _Transactor:
-    """Signs and sends the deployer's transactions in nonce order, checking every receipt."""
+    """The deployer's transactions, one at a time through its `TxManager`, each receipt checked
+    so a failure names the step that failed."""
 
-    w3: Web3
-    account: LocalAccount
-    nonce: int = field(init=False)
-    first_block: int | None = field(default=None, init=False)
+    def __init__(self, txmgr: TxManager) -> None:
+        self.txmgr = txmgr
+        self.w3 = txmgr.l1.w3
+        self.first_block: int | None = None
 
-    def __post_init__(self) -> None:
-        self.nonce = self.w3.eth.get_transaction_count(self.account.address, "pending")
-
-    def send(self, step: str, call: ContractFunction | ContractConstructor) -> TxReceipt:
-        params: TxParams = {"from": self.account.address, "nonce": Nonce(self.nonce)}
+    def send(self, step: str, call: ContractFunction | ContractConstructor) -> dict[str, Any]:
+        if isinstance(call, ContractConstructor):
+            candidate = TxCandidate(to=None, data=bytes.fromhex(str(call.data_in_transaction).removeprefix("0x")))
+        else:
+            candidate = candidate_of(call)
         try:
-            params["gas"] = gas_with_headroom(call.estimate_gas(params, block_identifier="pending"))
-            tx = call.build_transaction(params)
-        except ContractLogicError as exc:  # gas estimation reverted: say which step and why
-            data = exc.data if isinstance(exc.data, str) else ""
-            reason = decode_revert(bytes.fromhex(data.removeprefix("0x"))) if data else None
-            raise L1DeploymentError(f"{step} reverted: {reason or exc}") from exc
-        signed = self.account.sign_transaction(cast(dict[str, Any], tx))
-        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        self.nonce += 1
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=_RECEIPT_TIMEOUT_S)
+            receipt = self.txmgr.send(candidate)
+        except L1CallReverted as exc:  # gas estimation reverted: say which step and why
+            raise L1DeploymentError(f"{step} reverted: {exc.revert or exc.detail}") from exc
         if receipt["status"] != 1:
-            raise L1DeploymentError(f"{step}: transaction {tx_hash.hex()} reverted")
+            raise L1DeploymentError(f"{step}: transaction {bytes(receipt['transactionHash']).hex()} reverted")
         if self.first_block is None:
-            self.first_block = receipt["blockNumber"]
+            self.first_block = int(receipt["blockNumber"])
         return receipt
 
     def deploy(self, contract_name: str, *args: Any) -> Contract:
@@ -301,15 +234,14 @@ def deploy_l1_contracts(
     """
     if deployer_key is None:
         deployer_key = dev_accounts()[0].private_key
-    account: LocalAccount = Account.from_key(deployer_key)
-    deployer = to_checksum_address(account.address)
+    deployer = to_checksum_address(Account.from_key(deployer_key).address)
 
     def holder(address: str | None) -> ChecksumAddress:
         return deployer if address is None else to_checksum_address(address)
 
     if mint_to and holder(roles.minter) != deployer:
         raise L1DeploymentError("minting devnet HKD needs the deployer to hold MINTER_ROLE")
-    tx = _Transactor(w3, account)
+    tx = _Transactor(TxManager(L1Client(w3), deployer_key))
 
     hkd = tx.deploy("HKDStablecoin", token_name, token_symbol, deployer)
     system_config = tx.deploy(

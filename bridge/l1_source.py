@@ -18,7 +18,8 @@ import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Any, Sequence
+from functools import cached_property
+from typing import Sequence
 
 
 from eth.abc import SignedTransactionAPI
@@ -26,9 +27,10 @@ from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth_typing import Address, Hash32
 from eth_utils import to_canonical_address, to_checksum_address
 from web3 import Web3
-from web3.exceptions import BlockNotFound, Web3Exception
+from web3.exceptions import BlockNotFound
 
 from bridge.deposit_event import TRANSACTION_DEPOSITED_TOPIC, MalformedDepositLog, decode_deposit_log
+from bridge.l1_client import L1Client, transport_errors
 from node.blobs import BLOB_SIZE, blob_versioned_hash
 from node.derive.l1_source import InboxTransaction, L1BlockRef
 from node.errors import TemporaryError
@@ -51,12 +53,12 @@ class RpcL1Source:
     def connect(cls, rpc_url: str, portal_address: str, *, confirmations: int = 0) -> "RpcL1Source":
         return cls(Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10})), portal_address, confirmations)
 
+    @cached_property
+    def client(self) -> L1Client:
+        return L1Client(self.w3)
+
     def head(self) -> L1BlockRef:
-        try:
-            latest = self.w3.eth.get_block("latest")
-        except (Web3Exception, OSError) as exc:
-            raise TemporaryError(f"L1 unreachable: {exc}") from exc
-        ref = _ref(latest)
+        ref = self.client.head()
         if self.confirmations:
             confirmed = self.block_by_number(max(0, ref.number - self.confirmations))
             assert confirmed is not None
@@ -66,26 +68,20 @@ class RpcL1Source:
     def block_by_tag(self, tag: str) -> L1BlockRef | None:
         """`safe` or `finalized` as L1 sees it (anvil moves them with --slots-in-an-epoch)."""
         try:
-            return _ref(self.w3.eth.get_block(tag))
-        except BlockNotFound:
-            return None
-        except (Web3Exception, OSError, ValueError) as exc:
+            return self.client.block_ref(tag)
+        except ValueError as exc:  # a node that does not know the tag
             raise TemporaryError(f"L1 unreachable: {exc}") from exc
 
     def block_by_number(self, number: int) -> L1BlockRef | None:
-        try:
-            return _ref(self.w3.eth.get_block(number))
-        except BlockNotFound:
-            return None
-        except (Web3Exception, OSError) as exc:
-            raise TemporaryError(f"L1 unreachable: {exc}") from exc
+        return self.client.block_ref(number)
 
     def deposits(self, block: L1BlockRef) -> Sequence[SignedTransactionAPI]:
         try:
-            logs = self.w3.eth.get_logs(
-                {"blockHash": block.hash, "address": to_checksum_address(self.portal_address), "topics": [TRANSACTION_DEPOSITED_TOPIC]}
-            )
-        except (Web3Exception, OSError, ValueError) as exc:
+            with transport_errors(f"deposits of L1 block {block.number}"):
+                logs = self.w3.eth.get_logs(
+                    {"blockHash": block.hash, "address": to_checksum_address(self.portal_address), "topics": [TRANSACTION_DEPOSITED_TOPIC]}
+                )
+        except ValueError as exc:
             raise TemporaryError(f"cannot read deposits of L1 block {block.number}: {exc}") from exc
         deposits = []
         for entry in sorted(logs, key=lambda e: e["logIndex"]):
@@ -117,10 +113,11 @@ class RpcL1Source:
         node/derive/retrieval.py.
         """
         try:
-            full = self.w3.eth.get_block(block.hash, full_transactions=True)
+            with transport_errors(f"transactions of L1 block {block.number}"):
+                full = self.w3.eth.get_block(block.hash, full_transactions=True)
         except BlockNotFound as exc:
             raise TemporaryError(f"L1 block {block.number} ({block.hash.hex()}) is no longer available") from exc
-        except (Web3Exception, OSError, ValueError) as exc:
+        except ValueError as exc:
             raise TemporaryError(f"cannot read transactions of L1 block {block.number}: {exc}") from exc
         if bytes(full["hash"]) != block.hash:
             raise TemporaryError(f"L1 block {block.number} changed while reading its transactions")
@@ -171,13 +168,3 @@ class RpcL1Source:
                 f"({len(missing)} of {len(versioned_hashes)} missing or not matching their versioned hash)"
             )
         return [by_hash[bytes(h)] for h in versioned_hashes]
-
-
-def _ref(block: Any) -> L1BlockRef:
-    return L1BlockRef(
-        number=int(block["number"]),
-        hash=Hash32(bytes(block["hash"])),
-        parent_hash=Hash32(bytes(block["parentHash"])),
-        timestamp=int(block["timestamp"]),
-        base_fee=int(block.get("baseFeePerGas", 0) or 0),
-    )

@@ -21,34 +21,32 @@ and the output root built from them must be the one the oracle holds. The rules 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
 import rlp
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from eth_typing import ChecksumAddress, Hash32
 from eth_utils import to_canonical_address, to_checksum_address
 from trie import HexaryTrie
 from trie.exceptions import BadTrieProof
 from web3 import Web3
-from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
-from web3.types import Nonce, TxParams, TxReceipt
+from web3.types import TxReceipt
 
-from bridge.l1_contracts import L1Deployment, L1Revert, decode_revert
+from bridge.l1_client import L1CallReverted, L1Client, L1Revert
+from bridge.l1_contract_clients import OutputOracleClient, PortalClient
+from bridge.l1_contracts import L1Deployment
+from bridge.tx_manager import TxManager
 from genesis.artifacts import load_artifact
 from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
-from node.cli_common import send_with_pending_nonce
 from node.errors import LantauError
 from node.output_root import OUTPUT_VERSION_V0, output_root, withdrawal_hash, withdrawal_storage_key
 
 L2_DECIMAL_SCALE = 10**12  # L2 wei per L1 HKD unit (18 - 6 decimals)
 MESSAGE_PASSER: ChecksumAddress = to_checksum_address(L2_TO_L1_MESSAGE_PASSER)
-_RECEIPT_TIMEOUT_S = 120.0
 
 
 class WithdrawalError(LantauError):
@@ -308,12 +306,11 @@ def withdrawal_proof(l2_w3: Web3, withdrawal: WithdrawalTransaction, l2_block_nu
 def find_output_index_covering(l1_w3: Web3, deployment: L1Deployment, l2_block_number: int) -> int:
     """Index of the first output at or after `l2_block_number`: the one to prove against.
     Raises `NoOutputYet` while the proposer has not got that far."""
-    oracle = deployment.contract(l1_w3, "OutputOracle")
+    oracle = OutputOracleClient(L1Client(l1_w3), deployment.output_oracle)
     try:
-        return int(oracle.functions.getL2OutputIndexAfter(l2_block_number).call())
-    except ContractLogicError as exc:
-        revert = _decoded(exc)
-        if revert is not None and revert.name == "NoOutputAfter":
+        return oracle.l2_output_index_after(l2_block_number)
+    except L1CallReverted as exc:
+        if exc.revert is not None and exc.revert.name == "NoOutputAfter":
             raise NoOutputYet(f"no output at or after L2 block {l2_block_number} on L1 yet") from exc
         raise
 
@@ -328,34 +325,33 @@ def prove(
 ) -> TxReceipt:
     """Send `proveWithdrawalTransaction`, after checking that output `l2_output_index` is the
     output of `proof`'s block with the same root (else `OutputRootMismatch`, no gas spent)."""
-    oracle = deployment.contract(l1_w3, "OutputOracle")
+    l1 = L1Client(l1_w3)
     try:
-        posted_root, _, posted_block = oracle.functions.getL2Output(l2_output_index).call()
-    except ContractLogicError as exc:
-        raise WithdrawalRefused("prove", _decoded(exc), str(exc)) from exc
-    if int(posted_block) != proof.l2_block_number:
+        posted = OutputOracleClient(l1, deployment.output_oracle).l2_output(l2_output_index)
+    except L1CallReverted as exc:
+        raise WithdrawalRefused("prove", exc.revert, exc.detail) from exc
+    if posted.l2_block_number != proof.l2_block_number:
         raise OutputRootMismatch(
-            f"output {l2_output_index} is for L2 block {posted_block}, the proof for block {proof.l2_block_number}"
+            f"output {l2_output_index} is for L2 block {posted.l2_block_number}, the proof for block {proof.l2_block_number}"
         )
     ours = proof.output_root_proof.output_root
-    if bytes(posted_root) != ours:
+    if posted.output_root != ours:
         raise OutputRootMismatch(
-            f"output {l2_output_index} (L2 block {posted_block}) on L1 is 0x{bytes(posted_root).hex()},"
+            f"output {l2_output_index} (L2 block {posted.l2_block_number}) on L1 is 0x{posted.output_root.hex()},"
             f" the L2 node gives 0x{ours.hex()}"
         )
-    portal = deployment.contract(l1_w3, "LantauPortal")
-    call = portal.functions.proveWithdrawalTransaction(
-        withdrawal.as_abi(), l2_output_index, proof.output_root_proof.as_abi(), list(proof.storage_proof)
-    )
-    return _send(l1_w3, Account.from_key(private_key), "prove", call)
+    portal = PortalClient(l1, deployment.lantau_portal)
+    return _sent("prove", lambda: portal.prove_withdrawal(
+        TxManager(l1, private_key), withdrawal.as_abi(), l2_output_index, proof.output_root_proof.as_abi(), list(proof.storage_proof)
+    ))
 
 
 def finalize(l1_w3: Web3, deployment: L1Deployment, private_key: str, withdrawal: WithdrawalTransaction) -> TxReceipt:
     """Send `finalizeWithdrawalTransaction`: releases the HKD (and makes the call) once the proof
     and its output are past the challenge period."""
-    portal = deployment.contract(l1_w3, "LantauPortal")
-    call = portal.functions.finalizeWithdrawalTransaction(withdrawal.as_abi())
-    return _send(l1_w3, Account.from_key(private_key), "finalize", call)
+    l1 = L1Client(l1_w3)
+    portal = PortalClient(l1, deployment.lantau_portal)
+    return _sent("finalize", lambda: portal.finalize_withdrawal(TxManager(l1, private_key), withdrawal.as_abi()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,32 +363,25 @@ class WithdrawalStatus:
 
 
 def withdrawal_status(l1_w3: Web3, deployment: L1Deployment, withdrawal: WithdrawalTransaction) -> WithdrawalStatus:
-    portal = deployment.contract(l1_w3, "LantauPortal")
+    portal = PortalClient(L1Client(l1_w3), deployment.lantau_portal)
     hash_ = withdrawal.withdrawal_hash
-    _, proven_at, index = portal.functions.provenWithdrawals(hash_).call()
-    finalized = bool(portal.functions.finalizedWithdrawals(hash_).call())
+    _, proven_at, index = portal.proven_withdrawal(hash_)
+    finalized = portal.finalized(hash_)
     if not proven_at:
         return WithdrawalStatus(None, None, None, finalized)
-    period = int(portal.functions.finalizationPeriodSeconds().call())
-    return WithdrawalStatus(int(proven_at), int(index), int(proven_at) + period + 1, finalized)
+    return WithdrawalStatus(proven_at, index, proven_at + portal.finalization_period_s() + 1, finalized)
 
 
-def _send(w3: Web3, account: LocalAccount, action: str, call: ContractFunction) -> TxReceipt:
-    params: TxParams = {"from": account.address, "nonce": Nonce(w3.eth.get_transaction_count(account.address, "pending"))}
+def _sent(action: str, send: Callable[[], Any]) -> TxReceipt:
+    """Send through the key's `TxManager` (nonce races with another writer on the key are its
+    business); a refusal surfaces at the gas estimate, unmined, with the portal's error."""
     try:
-        tx = call.build_transaction(params)  # estimates gas: a refusal surfaces here, unmined
-    except ContractLogicError as exc:
-        raise WithdrawalRefused(action, _decoded(exc), str(exc)) from exc
-    tx_hash = send_with_pending_nonce(w3, account, cast(dict[str, Any], tx))  # another writer on the key: sign again
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=_RECEIPT_TIMEOUT_S)
+        receipt = send()
+    except L1CallReverted as exc:
+        raise WithdrawalRefused(action, exc.revert, exc.detail) from exc
     if receipt["status"] != 1:
         raise WithdrawalRefused(action, None, f"transaction 0x{bytes(receipt['transactionHash']).hex()} reverted")
-    return receipt
-
-
-def _decoded(exc: ContractLogicError) -> L1Revert | None:
-    data = exc.data if isinstance(exc.data, str) else ""
-    return decode_revert(bytes.fromhex(data.removeprefix("0x"))) if data else None
+    return cast(TxReceipt, receipt)
 
 
 def _bytes(value: Any) -> bytes:

@@ -18,7 +18,7 @@ import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from aiohttp import web
@@ -33,6 +33,10 @@ from node.rpc.dev import DevClock, DevControls, dev_methods
 from node.rpc.server import RpcLimits, create_rpc_app, parse_cors_origins
 from node.service import L2Node
 from sequencer.block_producer import BlockProducer, ProducerConfig
+
+if TYPE_CHECKING:
+    from prover.proposer import Proposer
+    from sequencer.batcher import Batcher
 
 log = logging.getLogger("lantau.cli")
 
@@ -274,49 +278,48 @@ async def _devnet_ready(rpc_url: str, info_path: Path, info: dict[str, Any], *, 
     print(format_ready(info, info_path), flush=True)
 
 
-def _register_batcher_metrics(node: L2Node, batcher: Any) -> None:
+def _register_batcher_metrics(node: L2Node, batcher: "Batcher") -> None:
     from dataclasses import fields
 
     for counter in fields(batcher.metrics):
         node.metrics.gauge(f"lantau_batcher_{counter.name}", f"Batcher {counter.name.replace('_', ' ')}.",
                            lambda name=counter.name: getattr(batcher.metrics, name))
-    node.metrics.gauge("lantau_batcher_balance_wei", "The batcher's L1 balance.", lambda: batcher.l1.eth.get_balance(batcher.account.address))
+    node.metrics.gauge("lantau_batcher_balance_wei", "The batcher's L1 balance.", batcher.txmgr.balance)
 
 
-def _register_proposer_metrics(node: L2Node, proposer: Any) -> None:
-    node.metrics.gauge("lantau_proposer_balance_wei", "The proposer's L1 balance.", lambda: proposer.l1.eth.get_balance(proposer.account.address))
+def _register_proposer_metrics(node: L2Node, proposer: "Proposer") -> None:
+    node.metrics.gauge("lantau_proposer_balance_wei", "The proposer's L1 balance.", proposer.txmgr.balance)
     node.metrics.gauge("lantau_proposer_outputs_proposed", "Outputs this proposer posted since start.", lambda: len(proposer.proposals))
-    node.metrics.gauge("lantau_proposer_latest_l2_block", "L2 block of the newest output on L1.",
-                       lambda: proposer.oracle.functions.latestBlockNumber().call())
+    node.metrics.gauge("lantau_proposer_latest_l2_block", "L2 block of the newest output on L1.", proposer.oracle.latest_block_number)
 
 
-def _batcher(node: L2Node, l1: L1Wiring, key: str, data_dir: Path, *, use_blobs: bool = False) -> Any:
-    from web3 import Web3
-
+def _batcher(node: L2Node, l1: L1Wiring, key: str, data_dir: Path, *, use_blobs: bool = False) -> "Batcher":
+    from bridge.l1_client import L1Client
+    from bridge.tx_manager import TxManager, TxManagerConfig
     from sequencer.batcher import Batcher, BatcherConfig
 
     config = BatcherConfig(
-        batch_inbox=l1.rollup.batch_inbox, batcher_private_key=key,
+        batch_inbox=l1.rollup.batch_inbox,
         sequencing_window=l1.rollup.sequencing_window, channel_timeout=l1.rollup.channel_timeout,
         use_blobs=use_blobs,
     )
-    return Batcher(node.chain, Web3(Web3.HTTPProvider(l1.rpc_url, request_kwargs={"timeout": 30})), config=config,
-                   state_path=data_dir / "batcher.json")
+    # Two L1 slots before a fee bump: a batch waits behind others in a busy pool.
+    txmgr = TxManager(L1Client.connect(l1.rpc_url), key, TxManagerConfig(resubmit_after_s=24.0))
+    return Batcher(node.chain, txmgr, config=config, state_path=data_dir / "batcher.json")
 
 
-def _proposer(l1: L1Wiring, l2_rpc_url: str, key: str) -> Any:
-    from web3 import Web3
-
-    from prover.proposer import Proposer, ProposerConfig
+def _proposer(l1: L1Wiring, l2_rpc_url: str, key: str) -> "Proposer":
+    from bridge.l1_client import L1Client
+    from bridge.l1_contract_clients import OutputOracleClient
+    from bridge.tx_manager import TxManager
+    from prover.proposer import Proposer
+    from prover.rollup_client import RollupClient
 
     oracle = l1.rollup.contracts.get("OutputOracle")
     if oracle is None:
         raise typer.BadParameter("the rollup config names no OutputOracle: the proposer has nowhere to post")
-    return Proposer(
-        Web3(Web3.HTTPProvider(l1.rpc_url, request_kwargs={"timeout": 30})),
-        Web3(Web3.HTTPProvider(l2_rpc_url, request_kwargs={"timeout": 30})),
-        ProposerConfig(oracle_address=oracle, proposer_key=key),
-    )
+    l1_client = L1Client.connect(l1.rpc_url)
+    return Proposer(OutputOracleClient(l1_client, oracle), TxManager(l1_client, key), RollupClient(l2_rpc_url))
 
 
 def _rollup_methods(node: L2Node, l1: L1Wiring, driver: Any, sync_status: Any) -> dict[str, Any]:

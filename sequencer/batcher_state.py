@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from node.errors import LantauError
+from sequencer.batcher_metrics import BatcherMetrics
 
 STATE_VERSION = 1
 
@@ -83,23 +84,6 @@ class ChannelRecord:
     def unassigned_frames(self) -> list[int]:
         assigned = self.assigned_frames()
         return [n for n in range(len(self.frames)) if n not in assigned]
-
-
-@dataclass
-class BatcherMetrics:
-    """Counters for Prometheus (`lantau_batcher_<name>`); they survive restarts."""
-
-    channels_opened: int = 0
-    channels_confirmed: int = 0
-    channels_abandoned: int = 0
-    frames_posted: int = 0  # distinct frames sent for the first time (re-sends are `reposts`)
-    bytes_posted: int = 0  # batcher tx data bytes of those frames (calldata, or blob data)
-    txs_sent: int = 0  # first sends of a nonce
-    fee_bumps: int = 0
-    reposts: int = 0  # transactions sent again after an L1 reorg or a dropped pool entry
-    l2_blocks_posted: int = 0
-    last_post_time: float = 0.0  # unix time of the last first send
-    safe_l2_block: int = 0
 
 
 @dataclass

@@ -30,7 +30,9 @@ from node.derive.config import RollupDerivationConfig
 from node.derive.pipeline import DerivationPipeline
 from node.errors import ResetError, TemporaryError
 from node.l1_info import read_l1_origin
-from sequencer.batcher import Batcher, BatcherConfig, BatcherStateError, calldata_gas
+from bridge.l1_client import L1Client
+from bridge.tx_manager import TxManager, TxManagerConfig, calldata_gas
+from sequencer.batcher import Batcher, BatcherConfig, BatcherStateError
 from tests.node.derive.sequencing import GENESIS, Wallets, sequence_block
 
 ACCOUNTS = dev_accounts()
@@ -71,9 +73,10 @@ class Rollup:
             txs = [self.wallets.transfer(legacy=self.wallets.rng.random() < 0.2) for _ in range(self.wallets.rng.randrange(4))]
             sequence_block(self.chain, self.l1, int(time.time()), txs if transfers else [])
 
-    def batcher(self, w3: Web3 | None = None, **overrides: Any) -> Batcher:
-        config = BatcherConfig(batch_inbox=BATCH_INBOX, batcher_private_key=BATCHER.private_key, **overrides)
-        return Batcher(self.chain, w3 or self.w3, config=config, state_path=self.state_path)
+    def batcher(self, w3: Web3 | None = None, *, resubmit_after_s: float = 24.0, **overrides: Any) -> Batcher:
+        config = BatcherConfig(batch_inbox=BATCH_INBOX, **overrides)
+        txmgr = TxManager(L1Client(w3 or self.w3), BATCHER.private_key, TxManagerConfig(resubmit_after_s=resubmit_after_s))
+        return Batcher(self.chain, txmgr, config=config, state_path=self.state_path)
 
     def mine(self, blocks: int) -> None:
         for _ in range(blocks):
@@ -266,7 +269,7 @@ def test_restart_mid_channel_resends_it_identically_and_no_frame_twice(rollup: R
     rollup.assert_derived(rollup.derive())
 
     with pytest.raises(BatcherStateError, match="another chain or batcher"):
-        Batcher(rollup.chain, rollup.w3, config=BatcherConfig(batch_inbox="0x" + "11" * 20, batcher_private_key=BATCHER.private_key),
+        Batcher(rollup.chain, TxManager(L1Client(rollup.w3), BATCHER.private_key), config=BatcherConfig(batch_inbox="0x" + "11" * 20),
                 state_path=rollup.state_path)
 
 

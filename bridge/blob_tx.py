@@ -1,8 +1,8 @@
-"""EIP-4844 blob transactions for the batcher: KZG commitments and cell proofs, and blob
-transactions in their network (EIP-7594 "pooled") form.
+"""EIP-4844 blob transactions, as `bridge.tx_manager.TxManager` signs them for the batcher: KZG
+commitments and cell proofs, and blob transactions in their network (EIP-7594 "pooled") form.
 
 The blob data encoding and versioned hashes are the protocol's and live in node/blobs.py
-(derivation reads them); they are re-exported here for the batcher's tools.
+(derivation reads them); they are re-exported here for the tools that build blob transactions.
 
 KZG: eth-account 0.14 reloads the trusted setup (~2.7 s here) on every commitment, proof and
 cell-proof computation, so signing one blob transaction with `blobs=` costs ~11.7 s. Here the
@@ -27,7 +27,7 @@ from eth_account import Account
 from eth_typing import Hash32
 from eth_utils import keccak
 
-from node.blobs import (  # noqa: F401  (re-exported: the batcher's tools import them from here)
+from node.blobs import (  # noqa: F401  (re-exported for the tools that build blob transactions)
     BLOB_ENCODING_VERSION,
     BLOB_SIZE,
     BLOB_TX_TYPE,

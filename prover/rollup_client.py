@@ -1,0 +1,42 @@
+"""The proposer's reader of an L2 node's rollup methods over JSON-RPC (`lantau_syncStatus`,
+`lantau_outputAtBlock`), as op-proposer reads op-node's `optimism_*` methods: plain HTTP, so
+the proposer can run beside the node or anywhere else."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from node.errors import LantauError, TemporaryError
+
+
+class RollupRpcError(LantauError):
+    """The L2 node answered a rollup method with an error."""
+
+
+class RollupClient:
+    def __init__(self, rpc_url: str, *, timeout_s: float = 30.0) -> None:
+        self.rpc_url, self.timeout_s = rpc_url, timeout_s
+        self._next_id = 0
+
+    def _call(self, method: str, params: list[Any]) -> Any:
+        self._next_id += 1
+        body = json.dumps({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}).encode()
+        request = urllib.request.Request(self.rpc_url, data=body, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                reply = json.loads(response.read())
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise TemporaryError(f"L2 node unreachable ({method}): {exc}") from exc
+        if "error" in reply:
+            raise RollupRpcError(f"{method}: {reply['error'].get('message')}")
+        return reply["result"]
+
+    def safe_l2_number(self) -> int:
+        return int(self._call("lantau_syncStatus", [])["safe_l2"]["number"])
+
+    def output_at(self, number: int) -> bytes:
+        """The output root of L2 block `number`."""
+        return bytes.fromhex(self._call("lantau_outputAtBlock", [hex(number)])["outputRoot"][2:])

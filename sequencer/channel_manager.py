@@ -1,0 +1,398 @@
+"""The batcher's channel manager, as op-batcher's: which L2 blocks go into which channel, when a
+channel closes, times out or is safe on L1, and which frames the next transaction carries. No
+I/O: the service (sequencer/batcher.py) reads the chain and L1 and tells it what happened; it
+is unit-tested with plain values (tests/sequencer/test_channel_manager.py).
+
+    add_block(...)          fill the open channel; it closes at `target_channel_size` compressed
+                            bytes, `max_channel_blocks` blocks, the decompressed size limit
+    close_if_due(...)       ... or `max_channel_duration_s` after it opened, when the sequencing
+                            window of its first block's L1 origin is within `sub_safety_margin`
+                            L1 blocks of closing, or on shutdown
+    next_tx_frames()        frames out: the oldest unsent frames (one per calldata transaction,
+                            up to `max_blobs_per_tx` per blob transaction), while fewer than
+                            `max_pending_txs` transactions are not included
+    tx_recorded / tx_sent / tx_included / tx_reorged / tx_failed
+                            what the service did with a transaction, and what L1 did with it
+    time_out(l1_head)       a channel whose first frame landed in L1 block O, still incomplete at
+                            O + channel_timeout, would be dropped by derivation: it and every
+                            later channel are abandoned, their L2 blocks go into new channels
+    confirm(l1_safe)        a channel whose every frame is in a block at or below L1's safe block
+                            is done: `safe_l2` moves to its last block
+    check_l2_reorg(...)     a channel whose last L2 block is no longer canonical is abandoned
+
+The records (`BatcherState`, sequencer/batcher_state.py) are the manager's memory; the service
+persists them whenever `dirty` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from eth_typing import Hash32
+from eth_utils import encode_hex
+
+from bridge.blob_tx import MAX_BLOBS_PER_TX
+from node.batches import SingularBatch, l1_origin_of_transactions
+from node.blobs import MAX_BLOB_DATA_SIZE
+from node.channels import FRAME_OVERHEAD, MAX_FRAME_DATA, ChannelBuilder, Compression, Frame, encode_batcher_tx_data
+from node.deposit_tx import DEPOSIT_TX_TYPE
+from node.errors import ChannelFull, LantauError, UnencodableBatch
+from node.vm import LantauVM
+from sequencer.batcher_metrics import BatcherMetrics
+from sequencer.batcher_state import BatcherState, ChannelRecord, TxRecord
+
+log = logging.getLogger("lantau.batcher")
+
+#: Largest frame data a blob holds: the blob's data minus the version byte and frame header.
+BLOB_FRAME_DATA = MAX_BLOB_DATA_SIZE - 1 - FRAME_OVERHEAD
+
+# Chosen by bench/batch_size.py (see sequencer/batcher.py's docstring).
+DEFAULT_COMPRESSION = Compression.BROTLI
+DEFAULT_SPAN_BATCHES = True
+
+
+class BatcherError(LantauError):
+    """The batcher cannot go on without an operator (a block it cannot encode, no funds...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatcherConfig:
+    batch_inbox: str
+    compression: Compression = DEFAULT_COMPRESSION
+    span_batches: bool = DEFAULT_SPAN_BATCHES
+    use_blobs: bool = False
+    target_channel_size: int = 100_000  # compressed bytes: about one blob, or one calldata tx
+    max_frame_data: int = 120_000  # calldata frames (geth's pool takes txs up to 128 KiB)
+    max_blobs_per_tx: int = MAX_BLOBS_PER_TX
+    max_channel_blocks: int = 10  # devnet: with 1 s L2 blocks, safe moves within seconds
+    max_channel_duration_s: float = 10.0
+    sequencing_window: int = 40  # the rollup config's (genesis/rollup_config.py)
+    channel_timeout: int = 20  # the rollup config's
+    sub_safety_margin: int = 10  # close a channel this many L1 blocks before its window ends
+    max_pending_txs: int = 16  # sent, not yet included
+    poll_interval_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_frame_data <= MAX_FRAME_DATA:
+            raise ValueError(f"max_frame_data must be in 1..{MAX_FRAME_DATA}")
+        if not 1 <= self.max_blobs_per_tx <= MAX_BLOBS_PER_TX:
+            raise ValueError(f"max_blobs_per_tx must be in 1..{MAX_BLOBS_PER_TX}")
+        if self.max_channel_blocks < 1 or self.max_pending_txs < 1:
+            raise ValueError("max_channel_blocks and max_pending_txs must be >= 1")
+
+
+@dataclass
+class RoundCounts:
+    """What happened since the service last reset them (one `Batcher.step`)."""
+
+    blocks_added: int = 0
+    channels_closed: int = 0
+    txs_sent: int = 0
+    txs_included: int = 0
+    reposts: int = 0
+    fee_bumps: int = 0
+    channels_confirmed: int = 0
+    channels_abandoned: int = 0
+
+
+@dataclass
+class OpenChannel:
+    builder: ChannelBuilder
+    opened_at: float  # the manager's clock
+    blocks: list[tuple[int, bytes]] = field(default_factory=list)  # (number, hash)
+    first_origin: int = 0
+
+
+def batch_of_block(number: int, parent_hash: bytes, timestamp: int, raw_transactions: list[bytes]) -> tuple[SingularBatch, bool]:
+    """The batch of L2 block `number` (its user transactions; deposits are derived from L1) and
+    whether it starts an epoch (its L1-info deposit has sequence number 0)."""
+    if not raw_transactions:
+        raise BatcherError(f"L2 block {number} has no L1-info deposit")
+    origin = l1_origin_of_transactions([LantauVM.get_transaction_builder().decode(raw_transactions[0])], number)
+    batch = SingularBatch(
+        parent_hash=Hash32(parent_hash),
+        l1_origin_number=origin.number,
+        l1_origin_hash=origin.hash,
+        timestamp=timestamp,
+        transactions=tuple(raw for raw in raw_transactions if raw[0] != DEPOSIT_TX_TYPE),
+    )
+    return batch, origin.sequence_number == 0
+
+
+class ChannelManager:
+    def __init__(
+        self,
+        state: BatcherState,
+        config: BatcherConfig,
+        *,
+        chain_id: int,
+        clock: Callable[[], float] = time.monotonic,
+        new_channel_id: Callable[[], bytes] = lambda: os.urandom(16),
+    ) -> None:
+        self.state, self.config, self.chain_id = state, config, chain_id
+        self._clock, self._new_channel_id = clock, new_channel_id
+        self.open: OpenChannel | None = None
+        self.dirty = False
+        self.counts = RoundCounts()
+        self._warned_safe_reorg = False
+
+    @property
+    def metrics(self) -> BatcherMetrics:
+        return self.state.metrics
+
+    def live_txs(self) -> list[tuple[ChannelRecord, TxRecord]]:
+        return [(channel, tx) for channel in self.state.channels for tx in channel.txs]
+
+    # --- L2 reorgs ------------------------------------------------------------------------------
+
+    def check_l2_reorg(self, canonical_hash: Callable[[int], bytes | None]) -> None:
+        """Abandon the channels (and the open one) whose last L2 block `canonical_hash` no longer
+        gives; batching resumes from the last canonical block the manager had."""
+        if canonical_hash(self.state.safe_l2_number) != _bytes(self.state.safe_l2_hash):
+            if not self._warned_safe_reorg:
+                log.error(
+                    "L2 block the batcher posted and saw safe is no longer canonical: the sequencer reorganised "
+                    "below L1's safe block; batching continues from the canonical chain",
+                    extra={"safe_l2": self.state.safe_l2_number},
+                )
+                self._warned_safe_reorg = True
+        for index, channel in enumerate(self.state.channels):
+            if channel.abandoned:
+                continue
+            if canonical_hash(channel.last_block) != _bytes(channel.last_block_hash):
+                self.abandon_from(index, f"L2 reorg: block {channel.last_block} is no longer canonical")
+                return
+        if self.open is not None and self.open.blocks:
+            number, block_hash = self.open.blocks[-1]
+            if canonical_hash(number) != block_hash:
+                log.warning("L2 reorg under the open channel: batching its blocks again", extra={"block": number})
+                self.open = None
+
+    # --- filling --------------------------------------------------------------------------------
+
+    def next_block(self) -> int:
+        """The next L2 block to add."""
+        if self.open is not None and self.open.blocks:
+            return self.open.blocks[-1][0] + 1
+        for channel in reversed(self.state.channels):
+            if not channel.abandoned:
+                return channel.last_block + 1
+        return self.state.safe_l2_number + 1
+
+    def _new_builder(self) -> ChannelBuilder:
+        return ChannelBuilder(
+            channel_id=self._new_channel_id(),
+            chain_id=self.chain_id,
+            compression=self.config.compression,
+            span_batches=self.config.span_batches,
+            target_size=self.config.target_channel_size,
+            max_frame_data=BLOB_FRAME_DATA if self.config.use_blobs else self.config.max_frame_data,
+        )
+
+    def add_block(self, number: int, block_hash: bytes, batch: SingularBatch, starts_epoch: bool) -> None:
+        """Add L2 block `number` (the next one: `next_block()`) to the open channel, opening one
+        if none is; close the channel when it is full."""
+        if number != self.next_block():
+            raise ValueError(f"L2 block {number} added, {self.next_block()} expected")
+        for _ in range(2):
+            if self.open is None:
+                self.open = OpenChannel(self._new_builder(), self._clock(), first_origin=batch.l1_origin_number)
+            try:
+                self.open.builder.add_batch(batch, starts_epoch=starts_epoch)
+                break
+            except ChannelFull:
+                if not self.open.blocks:
+                    raise BatcherError(f"L2 block {number} alone exceeds a channel's decompressed size limit")
+                self._close_open("full (decompressed size limit)")
+            except UnencodableBatch as exc:
+                raise BatcherError(f"cannot batch L2 block {number}: {exc}") from exc
+        assert self.open is not None
+        self.open.blocks.append((number, block_hash))
+        self.counts.blocks_added += 1
+        if self.open.builder.is_full:
+            self._close_open("target size reached")
+        elif self.open.builder.block_count >= self.config.max_channel_blocks:
+            self._close_open(f"{self.config.max_channel_blocks} blocks")
+
+    def close_if_due(self, l1_head: int, *, shutting_down: bool = False) -> None:
+        if self.open is None or not self.open.blocks:
+            return
+        if shutting_down:
+            self._close_open("shutting down")
+        elif self._clock() - self.open.opened_at >= self.config.max_channel_duration_s:
+            self._close_open(f"open for {self.config.max_channel_duration_s} s")
+        elif l1_head >= self.open.first_origin + self.config.sequencing_window - self.config.sub_safety_margin:
+            self._close_open(f"sequencing window of L1 origin {self.open.first_origin} ends soon")
+
+    def _close_open(self, reason: str) -> None:
+        assert self.open is not None and self.open.blocks
+        builder = self.open.builder
+        frames = builder.frames()
+        first, last = self.open.blocks[0], self.open.blocks[-1]
+        channel = ChannelRecord(
+            channel_id=builder.channel_id.hex(),
+            first_block=first[0],
+            last_block=last[0],
+            last_block_hash=encode_hex(last[1]),
+            frames=[frame.data.hex() for frame in frames],
+            blob=self.config.use_blobs,
+            block_count=len(self.open.blocks),
+            rlp_bytes=len(builder.rlp_batches()),
+        )
+        self.state.channels.append(channel)
+        self.open = None
+        self.dirty = True
+        self.counts.channels_closed += 1
+        self.metrics.channels_opened += 1
+        log.info(
+            "channel closed: %s", reason,
+            extra={"channel": channel.channel_id, "l2_blocks": f"{channel.first_block}-{channel.last_block}",
+                   "frames": len(frames), "compressed": builder.compressed_size, "uncompressed": channel.rlp_bytes},
+        )
+
+    # --- timeouts -------------------------------------------------------------------------------
+
+    def time_out(self, l1_head: int) -> None:
+        for index, channel in enumerate(self.state.channels):
+            if channel.abandoned:
+                continue
+            included = [tx.included_block for tx in channel.txs if tx.included_block is not None]
+            complete = not channel.unassigned_frames() and all(tx.included for tx in channel.txs)
+            if included and not complete and l1_head >= min(included) + self.config.channel_timeout:
+                self.abandon_from(index, f"channel timed out: opened in L1 block {min(included)}, incomplete at {l1_head}")
+                return
+
+    def abandon_from(self, index: int, reason: str) -> None:
+        """Abandon channel `index` and every later one; their L2 blocks go into new channels."""
+        for channel in self.state.channels[index:]:
+            if channel.abandoned:
+                continue
+            # Frames without a transaction are never sent; recorded transactions are still sent
+            # and tracked until they settle: their nonces are handed out, and a gap would
+            # block every later batcher transaction.
+            channel.abandoned = reason
+            self.counts.channels_abandoned += 1
+            self.metrics.channels_abandoned += 1
+            log.warning(
+                "abandoning channel: %s", reason,
+                extra={"channel": channel.channel_id, "l2_blocks": f"{channel.first_block}-{channel.last_block}"},
+            )
+        if self.open is not None:
+            log.info("discarding the open channel: its blocks are batched again", extra={"blocks": len(self.open.blocks)})
+            self.open = None
+        self.dirty = True
+
+    # --- confirmation ---------------------------------------------------------------------------
+
+    def confirm(self, l1_safe: int) -> bool:
+        """Retire the channels that are safe on L1; True if any was."""
+        kept: list[ChannelRecord] = []
+        blocked = confirmed = False
+        for channel in self.state.channels:
+            settled = all(tx.included and tx.included_block <= l1_safe for tx in channel.txs)  # type: ignore[operator]
+            if channel.abandoned:
+                if settled:
+                    self.dirty = True
+                    continue  # nothing more to watch
+                kept.append(channel)
+                continue
+            if not blocked and settled and not channel.unassigned_frames():
+                self.state.safe_l2_number, self.state.safe_l2_hash = channel.last_block, channel.last_block_hash
+                self.metrics.channels_confirmed += 1
+                self.metrics.safe_l2_block = channel.last_block
+                self.counts.channels_confirmed += 1
+                self.dirty = confirmed = True
+                log.info(
+                    "channel safe on L1",
+                    extra={"channel": channel.channel_id, "l2_blocks": f"{channel.first_block}-{channel.last_block}",
+                           "l1_blocks": sorted({tx.included_block for tx in channel.txs}), "safe_l2": channel.last_block},
+                )
+                continue
+            blocked = True  # later channels confirm only after this one (safe_l2 moves in order)
+            kept.append(channel)
+        self.state.channels = kept
+        return confirmed
+
+    # --- frames out -----------------------------------------------------------------------------
+
+    def next_tx_frames(self) -> tuple[ChannelRecord, list[int]] | None:
+        """The channel and frame numbers the next new transaction carries, or None (nothing to
+        send, or `max_pending_txs` transactions not yet included)."""
+        pending = sum(1 for _, tx in self.live_txs() if not tx.included)
+        if pending >= self.config.max_pending_txs:
+            return None
+        for channel in self.state.channels:
+            if channel.abandoned:
+                continue
+            unassigned = channel.unassigned_frames()
+            if unassigned:
+                return channel, unassigned[: self.config.max_blobs_per_tx if channel.blob else 1]
+        return None
+
+    def frames(self, channel: ChannelRecord, numbers: list[int]) -> list[Frame]:
+        last = len(channel.frames) - 1
+        return [Frame(bytes.fromhex(channel.channel_id), n, bytes.fromhex(channel.frames[n]), n == last) for n in numbers]
+
+    def tx_data(self, channel: ChannelRecord, numbers: list[int]) -> bytes:
+        """Batcher transaction data (version byte + frames) of these frames."""
+        return encode_batcher_tx_data(self.frames(channel, numbers))
+
+    # --- what the service did, and what L1 did --------------------------------------------------
+
+    def tx_recorded(self, channel: ChannelRecord, tx: TxRecord) -> None:
+        """A new transaction carrying `tx.frames` of `channel` (recorded before it is sent)."""
+        channel.txs.append(tx)
+        self.state.next_nonce = max(self.state.next_nonce, tx.nonce + 1)
+        self.dirty = True
+
+    def tx_sent(self, channel: ChannelRecord, tx: TxRecord, now: float, *, repost: bool = False) -> None:
+        """`tx` went to L1 (its first send, or a `repost` of the same bytes)."""
+        first = tx.sent_at is None
+        tx.sent_at = now
+        self.dirty = True
+        if first:
+            self.counts.txs_sent += 1
+            self.metrics.count_first_send(channel, tx, {n: len(self.tx_data(channel, [n])) for n in tx.frames}, now)
+        elif repost:
+            self.counts.reposts += 1
+            self.metrics.reposts += 1
+
+    def tx_bumped(self, tx: TxRecord) -> None:
+        self.counts.fee_bumps += 1
+        self.metrics.fee_bumps += 1
+        self.dirty = True
+
+    def tx_included(self, channel: ChannelRecord, tx: TxRecord, tx_hash: str, block_number: int, block_hash: str, now: float) -> None:
+        if tx.sent_at is None:  # sent just before a crash that kept it from being noted
+            tx.sent_at = now
+            self.metrics.count_first_send(channel, tx, {n: len(self.tx_data(channel, [n])) for n in tx.frames}, now)
+        tx.included_hash, tx.included_block, tx.included_block_hash = tx_hash, block_number, block_hash
+        self.counts.txs_included += 1
+        self.dirty = True
+
+    def tx_reorged(self, channel: ChannelRecord, tx: TxRecord) -> None:
+        """An L1 reorg took away the block that included `tx`."""
+        tx.reorged += 1
+        log.warning(
+            "L1 reorg dropped a batcher transaction",
+            extra={"tx": tx.included_hash, "l1_block": tx.included_block, "channel": channel.channel_id, "nonce": tx.nonce},
+        )
+        tx.included_hash = tx.included_block = tx.included_block_hash = None
+        self.dirty = True
+
+    def tx_failed(self, channel: ChannelRecord, tx: TxRecord) -> None:
+        """`tx`'s nonce was used by another transaction: its frames go out again under a new nonce."""
+        log.warning(
+            "batcher nonce used elsewhere: its frames go out again under a new nonce",
+            extra={"nonce": tx.nonce, "channel": channel.channel_id, "frames": tx.frames},
+        )
+        channel.txs.remove(tx)
+        self.dirty = True
+
+
+def _bytes(hex_value: str) -> bytes:
+    return bytes.fromhex(hex_value.removeprefix("0x"))

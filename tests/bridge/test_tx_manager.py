@@ -1,0 +1,258 @@
+"""`L1Client` and `TxManager` against a real anvil: nonces across restarts and other writers,
+a fee bump on a stuck transaction, the same bytes again after an L1 reorg, and the one
+classification of L1's refusals and transport failures."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from eth_account import Account
+from web3 import Web3
+
+from bridge.anvil import AnvilProcess
+from bridge.l1_client import (
+    L1CallReverted,
+    L1Client,
+    L1FeeTooLow,
+    L1InsufficientFunds,
+    L1NonceTooLow,
+    L1ReplacementUnderpriced,
+    L1TxRefused,
+    classify_refusal,
+)
+from bridge.l1_contracts import L1Deployment
+from bridge.tx_manager import (
+    FeeCaps,
+    TxCandidate,
+    TxManager,
+    TxManagerConfig,
+    bump_fee_caps,
+    fee_caps,
+    gas_with_headroom,
+)
+from genesis.dev_accounts import dev_accounts
+from node.errors import TemporaryError
+
+SENDER = dev_accounts()[5]
+OTHER = dev_accounts()[6]
+FAST = TxManagerConfig(poll_interval_s=0.05, receipt_timeout_s=30.0)
+
+
+@pytest.fixture
+def l1(anvil: AnvilProcess, w3: Web3) -> Iterator[L1Client]:
+    snapshot = anvil.rpc("evm_snapshot")
+    try:
+        yield L1Client(w3)
+    finally:
+        anvil.rpc("evm_setAutomine", [True])
+        anvil.rpc("evm_revert", [snapshot])
+
+
+def transfer(amount: int = 1) -> TxCandidate:
+    return TxCandidate(to=OTHER.address, value=amount, gas_limit=21_000)
+
+
+def in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            result["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+
+
+def pooled(anvil: AnvilProcess, address: str) -> dict[str, Any]:
+    return dict(anvil.rpc("txpool_content")["pending"].get(address.lower(), {}))
+
+
+# --- the rules, by hand ---------------------------------------------------------------------------
+
+
+def test_fee_caps_are_twice_the_base_fee_plus_the_tip() -> None:
+    assert fee_caps(100, 5, 7, min_tip=10) == FeeCaps(210, 10, 14)  # tip floor applies
+    assert fee_caps(100, 50, 0, min_tip=10) == FeeCaps(250, 50, 1)  # blob fee cap at least 1
+
+
+def test_one_fee_bump_rule_12_5_percent_at_least_one_wei_never_below_market() -> None:
+    market = FeeCaps(0, 0, 0)
+    assert bump_fee_caps(FeeCaps(1000, 100, 10), market, blob=True, limit=10**9) == FeeCaps(1125, 113, 20)
+    assert bump_fee_caps(FeeCaps(1, 1, 1), market, blob=False, limit=10**9) == FeeCaps(2, 2, 0)  # +1 wei on tiny fees
+    # geth's pool wants +10 %; 12.5 % rounded up always clears it.
+    for fee in (9, 10, 11, 999, 10**9 + 7):
+        bumped = bump_fee_caps(FeeCaps(fee, fee, 0), market, blob=False, limit=10**12)
+        assert bumped is not None and bumped.max_fee_per_gas * 10 >= fee * 11
+    assert bump_fee_caps(FeeCaps(1000, 100, 0), FeeCaps(5000, 400, 0), blob=False, limit=10**9) == FeeCaps(5000, 400, 0)
+    assert bump_fee_caps(FeeCaps(1000, 100, 0), market, blob=False, limit=1124) is None
+
+
+def test_gas_headroom_is_a_fifth() -> None:
+    assert gas_with_headroom(100_000) == 120_000
+
+
+def test_refusal_messages_are_classified() -> None:
+    assert type(classify_refusal("nonce too low: next nonce 5, tx nonce 4")) is L1NonceTooLow
+    assert type(classify_refusal("replacement transaction underpriced")) is L1ReplacementUnderpriced
+    assert type(classify_refusal("insufficient funds for gas * price + value")) is L1InsufficientFunds
+    assert type(classify_refusal("max fee per gas less than block base fee")) is L1FeeTooLow
+    assert type(classify_refusal("something new")) is L1TxRefused
+
+
+# --- against anvil -------------------------------------------------------------------------------
+
+
+def test_send_estimates_signs_and_returns_the_canonical_receipt(l1: L1Client) -> None:
+    manager = TxManager(l1, SENDER.private_key, FAST)
+    before = l1.balance(OTHER.address)
+    nonce = manager.pending_nonce()
+    receipt = manager.send(TxCandidate(to=OTHER.address, value=12345))  # gas estimated: 21,000 + a fifth
+    assert receipt["status"] == 1 and receipt["gasUsed"] == 21_000
+    assert l1.balance(OTHER.address) == before + 12345
+    tx = l1.w3.eth.get_transaction(receipt["transactionHash"])
+    assert tx["nonce"] == nonce and tx["gas"] == 25_200 and tx["type"] == 2
+    head = l1.head()
+    assert tx["maxFeePerGas"] >= tx["maxPriorityFeePerGas"] >= 10**9
+    assert manager.send(transfer())["blockNumber"] == head.number + 1 and manager.pending_nonce() == nonce + 2
+
+
+def test_a_reverting_call_is_refused_before_it_costs_gas_with_its_custom_error(l1: L1Client, deployment: L1Deployment) -> None:
+    manager = TxManager(l1, SENDER.private_key, FAST)
+    portal = l1.contract("LantauPortal", deployment.lantau_portal)
+    nonce = manager.pending_nonce()
+    data = bytes.fromhex(portal.functions.depositHKD(OTHER.address, 10**6, 100_000, b"")._encode_transaction_data()[2:])
+    with pytest.raises(L1CallReverted) as refused:  # no allowance for the portal
+        manager.send(TxCandidate(to=deployment.lantau_portal, data=data))
+    assert refused.value.revert is not None and refused.value.revert.name.startswith("ERC20InsufficientAllowance")
+    assert manager.pending_nonce() == nonce  # nothing sent
+
+
+def test_a_restarted_manager_continues_after_the_pooled_transactions(anvil: AnvilProcess, l1: L1Client) -> None:
+    """A manager holds no nonce of its own across restarts: a new one on the same key (mining
+    off, two of the old one's transactions still pooled) takes nonce +2, and all three land in order."""
+    anvil.rpc("evm_setAutomine", [False])
+    first = TxManager(l1, SENDER.private_key, FAST)
+    start = first.pending_nonce()
+    fees = first.market_fees()
+    for offset in range(2):
+        first.publish(first.sign(transfer(), nonce=start + offset, fees=fees, gas=21_000))
+    restarted = TxManager(l1, SENDER.private_key, FAST)
+    assert restarted.pending_nonce() == start + 2
+    thread, result = in_thread(lambda: restarted.send(transfer()))
+    wait_for(lambda: len(pooled(anvil, SENDER.address)) == 3)
+    anvil.rpc("evm_mine")
+    thread.join(10)
+    receipt = result["value"]
+    assert l1.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == start + 2
+    assert restarted.latest_nonce() == start + 3
+
+
+def test_another_writer_taking_the_nonce_is_answered_by_signing_again(anvil: AnvilProcess, l1: L1Client) -> None:
+    """Another process on the key sends between our nonce read and our send: L1 says the
+    replacement is underpriced (same nonce, same fees); the manager signs again on the next nonce."""
+    manager = TxManager(l1, SENDER.private_key, FAST)
+    anvil.rpc("evm_setAutomine", [False])
+    nonce = manager.pending_nonce()
+    fees = manager.market_fees()
+    other_writer = Account.sign_transaction(
+        {"chainId": l1.chain_id, "nonce": nonce, "to": OTHER.address, "value": 7, "gas": 21_000, "type": 2,
+         "maxFeePerGas": fees.max_fee_per_gas, "maxPriorityFeePerGas": fees.max_priority_fee_per_gas},
+        SENDER.private_key,
+    )
+    real_pending = manager.pending_nonce
+    reads: list[int] = []
+
+    def racing_nonce() -> int:  # the first read predates the other writer's send
+        reads.append(nonce if not reads else real_pending())
+        return reads[-1]
+
+    l1.send_raw(bytes(other_writer.raw_transaction))
+    manager.pending_nonce = racing_nonce  # type: ignore[method-assign]
+    thread, result = in_thread(lambda: manager.send(transfer(9)))
+    wait_for(lambda: len(pooled(anvil, SENDER.address)) == 2)
+    anvil.rpc("evm_mine")
+    thread.join(10)
+    receipt = result["value"]
+    assert l1.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == nonce + 1
+    assert manager.counters.nonce_races == 1 and reads[:2] == [nonce, nonce + 1]
+
+
+def test_a_stuck_transaction_is_replaced_with_fees_12_5_percent_higher(anvil: AnvilProcess, l1: L1Client) -> None:
+    anvil.rpc("evm_setAutomine", [False])
+    manager = TxManager(l1, SENDER.private_key, TxManagerConfig(poll_interval_s=0.05, resubmit_after_s=0.3))
+    thread, result = in_thread(lambda: manager.send(transfer()))
+    wait_for(lambda: len(pooled(anvil, SENDER.address)) == 1)
+    [first] = pooled(anvil, SENDER.address).values()
+    wait_for(lambda: manager.counters.fee_bumps >= 1)
+    [replacement] = pooled(anvil, SENDER.address).values()  # the pool holds the replacement only
+    assert replacement["hash"] != first["hash"] and replacement["nonce"] == first["nonce"]
+    for key in ("maxFeePerGas", "maxPriorityFeePerGas"):
+        assert int(replacement[key], 16) >= int(first[key], 16) * 1.125
+    anvil.rpc("evm_mine")
+    thread.join(10)
+    receipt = result["value"]
+    assert receipt["status"] == 1 and receipt["transactionHash"].hex() != first["hash"].removeprefix("0x")
+
+
+def test_a_transaction_an_l1_reorg_took_away_is_sent_again_byte_for_byte(anvil: AnvilProcess, l1: L1Client) -> None:
+    """confirmations=3: the manager sees its transaction mined, then anvil reverts to before it
+    (block and transaction gone); it sends the same bytes again and returns the receipt of the
+    same hash in the new block, once it is 3 deep."""
+    manager = TxManager(l1, SENDER.private_key, TxManagerConfig(poll_interval_s=0.05, confirmations=3))
+    start = manager.latest_nonce()
+    snapshot = anvil.rpc("evm_snapshot")
+    thread, result = in_thread(lambda: manager.send(transfer()))
+    wait_for(lambda: manager.counters.sent == 1 and l1.nonce(SENDER.address, "latest") == start + 1)
+    [mined] = [tx for tx in l1.w3.eth.get_block("latest", full_transactions=True)["transactions"] if tx["from"] == SENDER.address]
+    first_block = l1.w3.eth.get_transaction_receipt(mined["hash"])["blockHash"]
+    time.sleep(0.2)  # the manager sees it mined, 1 of 3 confirmations
+    anvil.rpc("evm_revert", [snapshot])
+    wait_for(lambda: manager.counters.resubmissions == 1)
+    for _ in range(3):
+        anvil.rpc("evm_mine")
+    thread.join(10)
+    receipt = result["value"]
+    assert receipt["transactionHash"] == mined["hash"] and receipt["blockHash"] != first_block
+    assert manager.counters.sent == 2 and manager.counters.fee_bumps == 0
+
+
+def test_l1_refusals_are_classified(anvil: AnvilProcess, l1: L1Client) -> None:
+    manager = TxManager(l1, SENDER.private_key, FAST)
+    receipt = manager.send(transfer())
+    used = l1.w3.eth.get_transaction(receipt["transactionHash"])["nonce"]
+    fees = manager.market_fees()
+    with pytest.raises(L1NonceTooLow):
+        manager.publish(manager.sign(transfer(), nonce=used, fees=fees, gas=21_000))
+    anvil.rpc("evm_setAutomine", [False])
+    pooled_tx = manager.sign(transfer(), nonce=used + 1, fees=fees, gas=21_000)
+    manager.publish(pooled_tx)
+    manager.publish(pooled_tx)  # already known: not an error
+    with pytest.raises(L1ReplacementUnderpriced):
+        manager.publish(manager.sign(transfer(2), nonce=used + 1, fees=fees, gas=21_000))
+    with pytest.raises(L1FeeTooLow):
+        manager.publish(manager.sign(transfer(), nonce=used + 2, fees=FeeCaps(1, 1), gas=21_000))
+    broke = TxManager(l1, "0x" + "42" * 32, FAST)
+    with pytest.raises(L1InsufficientFunds):
+        broke.publish(broke.sign(transfer(), nonce=0, fees=fees, gas=21_000))
+
+
+def test_an_unreachable_l1_is_a_temporary_error() -> None:
+    down = L1Client.connect("http://127.0.0.1:1", timeout_s=2)  # nothing listens on port 1
+    with pytest.raises(TemporaryError):
+        down.head()
+    with pytest.raises(TemporaryError):
+        TxManager(down, SENDER.private_key, FAST).pending_nonce()

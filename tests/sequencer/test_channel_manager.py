@@ -1,0 +1,207 @@
+"""The batcher's channel manager without L1 or a chain: plain batches in, frames out, and what L1
+did told back through the tx callbacks. A fake clock drives the duration rule."""
+
+from __future__ import annotations
+
+import pytest
+from eth_typing import Hash32
+
+from node.batches import SingularBatch, SpanBatch, decode_batch
+from node.channels import Compression, decode_batcher_tx_data, read_channel
+from node.errors import ChannelFull
+from sequencer.batcher_state import BatcherState, TxRecord
+from sequencer.channel_manager import BatcherConfig, BatcherError, ChannelManager, batch_of_block
+
+CHAIN_ID = 42
+GENESIS = "0x" + "00" * 32
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def block_hash(number: int) -> bytes:
+    return number.to_bytes(32, "big")
+
+
+def batch(number: int, origin: int = 1, transactions: tuple[bytes, ...] = ()) -> SingularBatch:
+    return SingularBatch(Hash32(block_hash(number - 1)), origin, Hash32(bytes([origin]) * 32), 1_700_000_000 + number, transactions)
+
+
+def manager(clock: Clock | None = None, **overrides: object) -> ChannelManager:
+    config = BatcherConfig(batch_inbox="0x" + "ff" * 20, compression=Compression.ZLIB, span_batches=False, **overrides)  # type: ignore[arg-type]
+    state = BatcherState(l1_chain_id=900, l2_genesis_hash=GENESIS, batcher="0x" + "01" * 20, batch_inbox=config.batch_inbox,
+                         safe_l2_number=0, safe_l2_hash=GENESIS, next_nonce=7)
+    ids = iter(bytes([i]) * 16 for i in range(1, 100))
+    return ChannelManager(state, config, chain_id=CHAIN_ID, clock=clock or Clock(), new_channel_id=lambda: next(ids))
+
+
+def add(m: ChannelManager, first: int, last: int, origin: int = 1) -> None:
+    for number in range(first, last + 1):
+        m.add_block(number, block_hash(number), batch(number, origin), starts_epoch=number == first)
+
+
+def send_all(m: ChannelManager) -> list[TxRecord]:
+    """Record and 'send' every frame the manager hands out, as the service does."""
+    sent = []
+    while (work := m.next_tx_frames()) is not None:
+        channel, frames = work
+        tx = TxRecord(nonce=m.state.next_nonce, frames=frames, blob=channel.blob, max_fee_per_gas=2, max_priority_fee_per_gas=1)
+        tx.hashes.append(f"0x{tx.nonce:064x}")
+        m.tx_recorded(channel, tx)
+        m.tx_sent(channel, tx, now=5.0)
+        sent.append(tx)
+    return sent
+
+
+def include(m: ChannelManager, txs: list[TxRecord], l1_block: int) -> None:
+    for channel, tx in m.live_txs():
+        if tx in txs:
+            m.tx_included(channel, tx, tx.hashes[-1], l1_block, f"0x{l1_block:064x}", now=6.0)
+
+
+def test_a_channel_closes_at_max_blocks_and_its_frames_carry_the_batches() -> None:
+    m = manager(max_channel_blocks=3)
+    add(m, 1, 7)
+    assert [(c.first_block, c.last_block) for c in m.state.channels] == [(1, 3), (4, 6)]
+    assert m.open is not None and m.open.blocks == [(7, block_hash(7))] and m.next_block() == 8
+    assert (m.counts.blocks_added, m.counts.channels_closed, m.metrics.channels_opened) == (7, 2, 2)
+    channel = m.state.channels[0]
+    frames = decode_batcher_tx_data(m.tx_data(channel, [0]))
+    assert len(frames) == 1 and frames[0].is_last and frames[0].channel_id == bytes([1]) * 16
+    decoded = [decode_batch(raw, chain_id=CHAIN_ID) for raw in read_channel(frames[0].data).batches]
+    assert decoded == [batch(1), batch(2), batch(3)]
+
+
+def test_small_frames_one_per_calldata_tx_up_to_max_pending() -> None:
+    m = manager(max_frame_data=10, max_pending_txs=3, max_channel_blocks=5)
+    add(m, 1, 5)
+    [channel] = m.state.channels
+    assert len(channel.frames) > 3
+    sent = send_all(m)
+    assert [tx.frames for tx in sent] == [[0], [1], [2]] and [tx.nonce for tx in sent] == [7, 8, 9]
+    assert m.next_tx_frames() is None and m.state.next_nonce == 10  # 3 pending: the limit
+    include(m, sent[:1], l1_block=100)
+    assert m.next_tx_frames() == (channel, [3])
+    assert m.metrics.txs_sent == 3 and m.metrics.frames_posted == 3 and m.metrics.l2_blocks_posted == 0
+
+
+def test_blob_channels_put_several_frames_in_one_transaction() -> None:
+    m = manager(use_blobs=True, max_blobs_per_tx=2, max_channel_blocks=2)
+    add(m, 1, 2)
+    [channel] = m.state.channels
+    channel.frames = channel.frames * 3  # pretend the channel needed 3 blobs
+    assert channel.blob and m.next_tx_frames() == (channel, [0, 1])
+
+
+def test_duration_and_sequencing_window_close_the_open_channel() -> None:
+    clock = Clock()
+    m = manager(clock, max_channel_duration_s=10.0, sequencing_window=40, sub_safety_margin=10)
+    add(m, 1, 2, origin=5)
+    m.close_if_due(l1_head=20)
+    assert m.open is not None  # young, and origin 5's window (until 45) is far
+    clock.now += 10
+    m.close_if_due(l1_head=20)
+    assert m.open is None and m.state.channels[-1].last_block == 2
+    add(m, 3, 3, origin=5)
+    m.close_if_due(l1_head=34)
+    assert m.open is not None
+    m.close_if_due(l1_head=35)  # 5 + 40 - 10
+    assert m.open is None and m.state.channels[-1].last_block == 3
+    add(m, 4, 4, origin=5)
+    m.close_if_due(l1_head=0, shutting_down=True)
+    assert m.open is None and len(m.state.channels) == 3
+
+
+def test_confirmation_moves_safe_l2_in_channel_order() -> None:
+    m = manager(max_channel_blocks=2)
+    add(m, 1, 4)
+    first, second = send_all(m)
+    include(m, [second], l1_block=10)
+    assert not m.confirm(l1_safe=10)  # the first channel is not in yet: safe_l2 cannot skip it
+    include(m, [first], l1_block=11)
+    assert not m.confirm(l1_safe=10)  # included, but above L1's safe block
+    assert m.confirm(l1_safe=11)
+    assert m.state.safe_l2_number == 4 and m.state.channels == [] and m.metrics.channels_confirmed == 2
+    assert m.metrics.l2_blocks_posted == 4 and m.next_block() == 5
+
+
+def test_a_channel_incomplete_at_the_timeout_is_abandoned_with_the_later_ones() -> None:
+    m = manager(max_frame_data=40, max_pending_txs=1, max_channel_blocks=5, channel_timeout=20)
+    add(m, 1, 5)
+    add(m, 6, 6)
+    [tx] = send_all(m)
+    include(m, [tx], l1_block=100)
+    m.time_out(l1_head=119)
+    assert not m.state.channels[0].abandoned
+    m.time_out(l1_head=120)
+    assert m.state.channels[0].abandoned.startswith("channel timed out") and m.open is None
+    assert m.counts.channels_abandoned == 1 and m.next_block() == 1  # blocks 1-6 go out again
+    m.confirm(l1_safe=120)  # the abandoned channel's one transaction settled: nothing left to watch
+    assert m.state.channels == []
+
+
+def test_an_l2_reorg_abandons_the_channel_whose_last_block_changed() -> None:
+    m = manager(max_channel_blocks=2)
+    add(m, 1, 5)
+    canonical = {n: block_hash(n) for n in range(0, 6)}
+    canonical[0] = bytes(32)
+    m.check_l2_reorg(canonical.get)
+    assert not any(c.abandoned for c in m.state.channels) and m.open is not None
+    canonical[4] = b"\x44" * 32
+    m.check_l2_reorg(canonical.get)
+    assert [bool(c.abandoned) for c in m.state.channels] == [False, True] and m.open is None
+    assert m.next_block() == 3
+
+
+def test_tx_callbacks_free_frames_of_a_used_nonce_and_count_reposts_once() -> None:
+    m = manager(max_channel_blocks=2)
+    add(m, 1, 2)
+    [tx] = send_all(m)
+    [channel] = m.state.channels
+    m.tx_sent(channel, tx, now=9.0, repost=True)
+    assert (m.metrics.reposts, m.metrics.txs_sent, m.metrics.frames_posted) == (1, 1, 1)
+    include(m, [tx], l1_block=3)
+    m.tx_reorged(channel, tx)
+    assert not tx.included and tx.reorged == 1
+    m.tx_failed(channel, tx)
+    assert channel.txs == [] and m.next_tx_frames() == (channel, [0])
+    [again] = send_all(m)
+    assert again.nonce == tx.nonce + 1 and m.metrics.frames_posted == 1  # a frame counts once
+
+
+def test_a_block_beyond_a_channel_alone_is_an_operator_error() -> None:
+    m = manager()
+    with pytest.raises(ValueError, match="L2 block 2 added, 1 expected"):
+        m.add_block(2, block_hash(2), batch(2), starts_epoch=True)
+    m.open = None
+
+    class Full:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            self.blocks = 0
+
+        def add_batch(self, *args: object, **kwargs: object) -> None:
+            raise ChannelFull("too big")
+
+    m._new_builder = Full  # type: ignore[method-assign]
+    with pytest.raises(BatcherError, match="alone exceeds"):
+        m.add_block(1, block_hash(1), batch(1), starts_epoch=True)
+
+
+def test_batch_of_block_needs_the_l1_info_deposit() -> None:
+    with pytest.raises(BatcherError, match="no L1-info deposit"):
+        batch_of_block(3, block_hash(2), 123, [])
+
+
+def test_span_batches_round_trip_through_the_frames() -> None:
+    config_manager = manager(max_channel_blocks=3)
+    config_manager.config = BatcherConfig(batch_inbox="0x" + "ff" * 20, span_batches=True, max_channel_blocks=3)
+    add(config_manager, 1, 3)
+    [channel] = config_manager.state.channels
+    [frame] = decode_batcher_tx_data(config_manager.tx_data(channel, [0]))
+    [span] = [decode_batch(raw, chain_id=CHAIN_ID) for raw in read_channel(frame.data).batches]
+    assert isinstance(span, SpanBatch) and len(span.elements) == 3
