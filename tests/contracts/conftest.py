@@ -19,7 +19,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from bridge.anvil import AnvilProcess
+from bridge.anvil import AnvilOptions, AnvilProcess
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
 
@@ -102,8 +102,14 @@ class Contracts:
 
 
 @pytest.fixture(scope="module")
-def anvil() -> Iterator[AnvilProcess]:
-    process = AnvilProcess()
+def anvil_options() -> AnvilOptions:
+    """The options of the module's anvil; a module overrides this fixture to change them."""
+    return AnvilOptions()
+
+
+@pytest.fixture(scope="module")
+def anvil(anvil_options: AnvilOptions) -> Iterator[AnvilProcess]:
+    process = AnvilProcess(anvil_options)
     process.start()
     try:
         yield process

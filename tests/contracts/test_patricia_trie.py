@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -28,10 +28,9 @@ from eth_hash.auto import keccak
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from trie import HexaryTrie
-from web3 import Web3
 from web3.contract import Contract
 
-from bridge.anvil import AnvilOptions, AnvilProcess
+from bridge.anvil import AnvilOptions
 from prover.trie_witness import hexary_get, trie_witness
 from tests.contracts.conftest import Contracts, decode_custom_error
 
@@ -45,19 +44,9 @@ SEQUENCES_FROM_WITNESS = int(2_000 * _SCALE)
 
 
 @pytest.fixture(scope="module")
-def anvil() -> Iterator[AnvilProcess]:
-    """An anvil whose calls may burn ~2G gas: a batch of 50 sequences costs ~50-150M."""
-    process = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", "2000000000")))
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@pytest.fixture(scope="module")
-def w3(anvil: AnvilProcess) -> Web3:
-    return Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 300}))
+def anvil_options() -> AnvilOptions:
+    """Calls may burn ~2G gas: a batch of 50 sequences costs ~50-150M."""
+    return AnvilOptions(extra_args=("--gas-limit", "2000000000"))
 
 
 @pytest.fixture(scope="module")
