@@ -165,6 +165,15 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     limits = l1.rollup.proof_cost_limits if l1 is not None else DEVNET_PROOF_COST_LIMITS
     node = L2Node.open(settings.data_dir, genesis, read_only=not is_sequencer, proof_cost_limits=limits)
     node.register_methods(witness_rpc_methods(node.chain))
+    if l1 is not None:
+        from node.chain_identity import check_chain_on_l1, check_rollup_config
+
+        try:  # an old devnet's data dir would be served as this rollup's chain: refuse it
+            check_rollup_config(settings.data_dir, l1.rollup.to_json())
+            await asyncio.to_thread(check_chain_on_l1, node.chain, l1.source, settings.data_dir)
+        except BaseException:
+            node.close()
+            raise
     chain_lock = asyncio.Lock()
     services: list[Any] = []
     producer: Optional[BlockProducer] = None
@@ -441,7 +450,8 @@ def devnet_command(
 
 # Everything a devnet writes to its data dir (besides the lock): a fresh start removes them all.
 DEVNET_STATE = ("chaindata", "transactions.journal", "transactions.journal.tmp", "batcher.json", "batcher.json.tmp",
-                "l1-deployment.json", "rollup.json", "devnet.json", "devnet.json.tmp")
+                "l1-deployment.json", "rollup.json", "devnet.json", "devnet.json.tmp", "chain-identity.json",
+                "chain-identity.json.tmp")
 
 
 class NotADevnetDir(LantauError):

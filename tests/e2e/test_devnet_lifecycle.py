@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import pytest
 
+from genesis.config import GenesisConfig
+from node.chain import Chain
 from tests.e2e.processes import REPO_ROOT, LantauNodeProcess
 
 STARTUP_S = 120.0
@@ -53,6 +55,15 @@ def wait_for(what: str, check: Callable[[], Any], timeout_s: float = 90.0) -> An
             return result
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def chain_head(data_dir: Path) -> tuple[int, bytes]:
+    """The head (number, hash) of the chain in a stopped node's data dir."""
+    chain = Chain.open(data_dir, GenesisConfig.load())
+    try:
+        return chain.head.block_number, bytes(chain.head.hash)
+    finally:
+        chain.close()
 
 
 def safe_l2(node: LantauNodeProcess) -> int:
@@ -105,16 +116,23 @@ def test_a_devnet_restarted_on_its_data_dir_works_and_its_batches_land(node_fact
     env = dict(os.environ, ETH_HASH_BACKEND="pysha3", PYTHONUNBUFFERED="1")
     watch = subprocess.Popen([sys.executable, "-m", "node.cli", "status", "--watch", "--interval", "0.5", "--devnet", str(data_dir)],
                              cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    refreshes: list[str] = []
     try:
-        time.sleep(4.0)
+        assert watch.stdout is not None
+        while len(refreshes) < 3:  # a line per refresh (bounded by the communicate timeout below)
+            line = watch.stdout.readline()
+            if not line:
+                break
+            refreshes.append(line)
         watch.send_signal(signal.SIGINT)
         out, err = watch.communicate(timeout=20)
+        out = "".join(refreshes) + out
     finally:
         if watch.poll() is None:
             watch.kill()
     assert watch.returncode == 0 and "Traceback" not in err, err
     rows = [dict(field.split("=") for field in line.split()[1:]) for line in out.splitlines() if line.strip()]
-    assert len(rows) >= 4 and int(rows[-1]["unsafe_l2"]) > int(rows[0]["unsafe_l2"])
+    assert len(rows) >= 3 and int(rows[-1]["unsafe_l2"]) > int(rows[0]["unsafe_l2"])
     assert all(int(r["safe_l2"]) <= int(r["unsafe_l2"]) for r in rows)
 
 
@@ -161,3 +179,29 @@ def test_a_devnet_refuses_a_data_dir_that_is_not_a_devnets(tmp_path: Path) -> No
     assert f"{data_dir} holds files a devnet did not write (notes.txt)" in line and "--data-dir" in line
     after = snapshot(data_dir)
     assert after == before | {"lantau.lock": hashlib.sha256(b"").hexdigest()}
+
+
+def test_a_verifier_on_an_old_devnets_data_dir_is_refused_and_its_data_untouched(
+    node_factory: Callable[..., LantauNodeProcess], tmp_path: Path
+) -> None:
+    """Before: a verifier restarted on its data dir, following a new devnet (same genesis, same
+    contract addresses, a new anvil), served the old devnet's chain as the new one's. Now it is
+    refused in one line, and the data dir is as it was."""
+    devnet_dir, verifier_dir = tmp_path / "devnet", tmp_path / "verifier"
+    old = start_devnet(node_factory, devnet_dir)
+    verifier = node_factory(verifier_dir, block_time_s=1.0, extra_args=("--role", "verifier", "--devnet", str(devnet_dir)))
+    wait_for("the verifier's safe head", lambda: safe_l2(verifier) >= 3)
+    assert verifier.stop() == 0 and old.stop() == 0
+    served = chain_head(verifier_dir)
+
+    start_devnet(node_factory, devnet_dir)  # a new anvil, a new L1 history
+    before = {name: digest for name, digest in snapshot(verifier_dir).items() if not name.startswith("chaindata/")}
+    refused = run_cli("node", "--role", "verifier", "--devnet", str(devnet_dir), "--data-dir", str(verifier_dir), "--rpc-port", "0")
+    assert refused.returncode == 1
+    line = one_line(refused)
+    assert f"data dir {verifier_dir} holds a chain derived from another L1: its block 1 has L1 origin" in line
+    assert "give a fresh --data-dir" in line
+    # Nothing moved: the files beside the chain byte for byte, and the chain (LevelDB rewrites its
+    # own log files on every open) still ends at the block the verifier served.
+    assert {name: digest for name, digest in snapshot(verifier_dir).items() if not name.startswith("chaindata/")} == before
+    assert chain_head(verifier_dir) == served and served[0] >= 3
