@@ -28,6 +28,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 from bridge.anvil import AnvilOptions, AnvilProcess
 from genesis.artifacts import load_artifact
+from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.deposit_tx import is_deposit
 from node.vm import LantauTransactionBuilder, LantauVM
 
@@ -35,16 +36,18 @@ EMPTY_CODE_HASH = keccak(b"")
 STEP_CALL_GAS = 2_000_000_000
 
 
-def _lantau_vm() -> Any:
-    """The L2's VM, with the proof-cost caps lifted when this tree has them: the differential is
-    about the EVM's rules; the caps are compared separately."""
-    try:
-        from genesis.rollup_config import ProofCostLimits
+#: Caps no transaction reaches: only for measuring what a transaction past the caps would cost.
+LIFTED_CAPS = ProofCostLimits(10**12, 10**12, 10**12, 10**12, 10**12)
 
-        huge = 10**12
-        return LantauVM.with_proof_cost_limits(ProofCostLimits(huge, huge, huge, huge, huge))  # type: ignore[attr-defined]
-    except (ImportError, AttributeError, TypeError):
-        return LantauVM
+
+def _lantau_vm(limits: ProofCostLimits) -> Any:
+    """The L2's VM with the proof-cost caps `limits` (the step gets the same ones)."""
+    return LantauVM.with_proof_cost_limits(limits)
+
+
+def caps_abi(limits: ProofCostLimits) -> tuple[int, ...]:
+    """`StepTypes.ProofCostLimits` of the rollup config's caps."""
+    return (limits.max_opcodes, limits.max_accounts, limits.max_slots, limits.max_code_bytes, limits.max_memory_bytes)
 
 
 @dataclass
@@ -100,10 +103,11 @@ class Outcome:
     accounts: dict[bytes, tuple[bool, int, int, bytes, dict[int, int]]] = field(default_factory=dict)
     witness: dict[bytes, set[int]] = field(default_factory=dict)
     l1_gas: int = 0
+    proof_costs: Any = None  # node.vm.ProofCosts of py-evm's run (`exceeded`: the cap passed)
 
 
-def _state(pre: dict[bytes, PreAccount], ctx: StepContext) -> tuple[Any, AtomicDB, bytes]:
-    state_class = _lantau_vm()._state_class
+def _state(pre: dict[bytes, PreAccount], ctx: StepContext, limits: ProofCostLimits) -> tuple[Any, AtomicDB, bytes]:
+    state_class = _lantau_vm(limits)._state_class
     db = AtomicDB()
     state = state_class(db, ctx.execution_context(), BLANK_ROOT_HASH)
     for address, account in pre.items():
@@ -121,9 +125,12 @@ def logs_hash(entries: Any) -> bytes:
     return keccak(rlp.encode([[address, [t.to_bytes(32, "big") for t in topics], data] for address, topics, data in entries]))
 
 
-def run_pyevm(pre: dict[bytes, PreAccount], raw_tx: bytes, ctx: StepContext) -> tuple[Outcome, bytes]:
-    """py-evm's outcome of `raw_tx` on `pre`, with the witness it read; and the pre-state root."""
-    state_class, db, root = _state(pre, ctx)
+def run_pyevm(
+    pre: dict[bytes, PreAccount], raw_tx: bytes, ctx: StepContext, limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS
+) -> tuple[Outcome, bytes]:
+    """py-evm's outcome of `raw_tx` on `pre` under the caps `limits`, with the witness it read; and
+    the pre-state root."""
+    state_class, db, root = _state(pre, ctx, limits)
     state = state_class(db, ctx.execution_context(), root)
     adb = state._account_db
     witness: dict[bytes, set[int]] = {}
@@ -157,7 +164,8 @@ def run_pyevm(pre: dict[bytes, PreAccount], raw_tx: bytes, ctx: StepContext) -> 
             out.invalid = str(exc)
             return out, root
     out.success = not computation.is_error
-    out.gas_used = _lantau_vm().finalize_gas_used(tx, computation)
+    out.gas_used = _lantau_vm(limits).finalize_gas_used(tx, computation)
+    out.proof_costs = state.proof_meter.counts()
     out.logs_hash = logs_hash(computation.get_log_entries() if out.success else ())
     adb._get_account, adb._get_encoded_account, adb.get_storage = get_account, get_encoded, get_storage
     for address, slots in witness.items():
@@ -247,12 +255,15 @@ def step_abi() -> list[dict[str, Any]]:
     return list(load_artifact("EVMStep").abi)
 
 
-def run_step(harness: Contract, pre_abi: tuple[Any, ...], raw_tx: bytes, ctx: StepContext) -> tuple[str | None, Any, int]:
+def run_step(
+    harness: Contract, pre_abi: tuple[Any, ...], raw_tx: bytes, ctx: StepContext,
+    limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS,
+) -> tuple[str | None, Any, int]:
     """(error name or None, PostState, L1 gas of execute) from the Solidity step."""
     from tests.contracts.conftest import decode_custom_error
 
     try:
-        post, l1_gas = harness.functions.measure(pre_abi, raw_tx, ctx.abi()).call({"gas": STEP_CALL_GAS})
+        post, l1_gas = harness.functions.measure(pre_abi, raw_tx, ctx.abi(), caps_abi(limits)).call({"gas": STEP_CALL_GAS})
     except (ContractCustomError, ContractLogicError) as exc:
         data = exc.data if isinstance(exc.data, str) else None
         if not data:
@@ -262,11 +273,15 @@ def run_step(harness: Contract, pre_abi: tuple[Any, ...], raw_tx: bytes, ctx: St
     return None, post, l1_gas
 
 
-def compare(harness: Contract, pre: dict[bytes, PreAccount], raw_tx: bytes, ctx: StepContext) -> tuple[list[str], Outcome]:
-    """Differences between py-evm and the step on one transaction (empty = identical)."""
-    expected, root = run_pyevm(pre, raw_tx, ctx)
+def compare(
+    harness: Contract, pre: dict[bytes, PreAccount], raw_tx: bytes, ctx: StepContext,
+    limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS,
+) -> tuple[list[str], Outcome]:
+    """Differences between py-evm and the step on one transaction under the caps `limits` (the
+    rollup's, by default; empty = identical)."""
+    expected, root = run_pyevm(pre, raw_tx, ctx, limits)
     pre_abi = pre_state_abi(pre, expected.witness, root)
-    error, post, l1_gas = run_step(harness, pre_abi, raw_tx, ctx)
+    error, post, l1_gas = run_step(harness, pre_abi, raw_tx, ctx, limits)
     expected.l1_gas = l1_gas
     if expected.invalid is not None:
         if error is None or not error.startswith("InvalidTransaction"):

@@ -6,7 +6,10 @@ rules: base fee to the BaseFeeVault, Prague) and through `EVMStep` on the witnes
 (tests/contracts/step_diff.py). The fixture's own expected root is for L1 rules and is not used.
 
 A case is excluded, with its reason, when the L2 cannot carry it: a transaction type the L2
-refuses (0x03 blob, 0x04 set-code), or a BLS12-381 precompile the step does not price yet.
+refuses (0x03 blob, 0x04 set-code), a BLS12-381 precompile the step does not price yet, or one
+past a proof-cost cap (the devnet's, `genesis.rollup_config.DEVNET_PROOF_COST_LIMITS`): both sides
+run with the caps on, and such a case is excluded only once the step fails it exactly as py-evm
+does (its EVM behaviour past the cap cannot happen on the L2).
 """
 
 from __future__ import annotations
@@ -101,9 +104,16 @@ def run_case(harness: Any, case: Case) -> tuple[str, str]:
     if reason:
         return "excluded", reason
     try:
-        problems, _ = compare(harness, case.pre, case.raw_tx, case.ctx)
+        problems, outcome = compare(harness, case.pre, case.raw_tx, case.ctx)
     except Exception as exc:  # noqa: BLE001 - a harness failure is reported as the case's failure
         return "fail", f"harness: {type(exc).__name__}: {str(exc)[:200]}"
     if problems and any("Unsupported" in p for p in problems):
         return "excluded", problems[0]
+    exceeded = outcome.proof_costs.exceeded if outcome.proof_costs is not None else None
+    if exceeded is not None:
+        # the L2 fails it at the cap, and the step must too (the whole PostState is compared);
+        # its EVM behaviour past the cap cannot be on the L2, so it is not counted as a pass
+        if problems:
+            return "fail", f"past proof-cost cap {exceeded}: " + "; ".join(problems)[:400]
+        return "excluded", f"exceeds proof-cost cap {exceeded} (step and py-evm fail it identically)"
     return ("fail", "; ".join(problems)[:400]) if problems else ("pass", "")

@@ -14,21 +14,31 @@ contract EVMStepHarness {
         step = step_;
     }
 
-    function execute(StepTypes.PreState memory pre, bytes memory rawTx, StepTypes.BlockContext memory ctx)
+    function execute(
+        StepTypes.PreState memory pre,
+        bytes memory rawTx,
+        StepTypes.BlockContext memory ctx,
+        StepTypes.ProofCostLimits memory caps
+    )
         external
         view
         returns (StepTypes.PostState memory)
     {
-        return step.execute(pre, rawTx, ctx);
+        return step.execute(pre, rawTx, ctx, caps);
     }
 
-    function measure(StepTypes.PreState memory pre, bytes memory rawTx, StepTypes.BlockContext memory ctx)
+    function measure(
+        StepTypes.PreState memory pre,
+        bytes memory rawTx,
+        StepTypes.BlockContext memory ctx,
+        StepTypes.ProofCostLimits memory caps
+    )
         external
         view
         returns (StepTypes.PostState memory post, uint256 l1Gas)
     {
         uint256 before = gasleft();
-        post = step.execute(pre, rawTx, ctx);
+        post = step.execute(pre, rawTx, ctx, caps);
         l1Gas = before - gasleft();
     }
 }

@@ -59,6 +59,7 @@ contract EVMStep {
         uint256 preBalance;
         bytes32 preCodeHash;
         bytes32 storageRoot;
+        uint256 codeCounted; // its code counted for the code-bytes cap (never journaled)
     }
 
     uint256 internal constant F_EXISTS = 0x20;
@@ -87,6 +88,15 @@ contract EVMStep {
         bytes stackIn; //    the opcode tables, copied to memory once (a constant `bytes` is
         bytes stackOut; //   copied again at every read)
         bytes staticGas;
+        StepTypes.ProofCostLimits caps;
+        uint256 ops; //       proof-cost counts, never journaled (work in reverted frames counts)
+        uint256 nAccounts;
+        uint256 nSlots;
+        uint256 codeBytes;
+        uint256 memBytes;
+        uint256 countedA; //  every address ever accessed: [next, addr]
+        uint256 countedS; //  every slot ever accessed: [next, addr, key]
+        uint256 capHit; //    a count passed its cap: the transaction fails as out of gas
     }
 
     uint256 internal constant E_REFUND = 0x40;
@@ -130,6 +140,7 @@ contract EVMStep {
     uint256 internal constant HALT_REVERT = 2;
     uint256 internal constant HALT_ERROR = 3;
     uint256 internal constant SPAWN = 4;
+    uint256 internal constant HALT_CAP = 5; // a proof-cost cap passed: unwind every frame
 
     constructor(address txLib_, address precompileLib_) {
         txLib = txLib_;
@@ -141,7 +152,12 @@ contract EVMStep {
     // ------------------------------------------------------------------------------------
 
     /// @notice Executes `rawTx` over `pre` in block `ctx`; see StepTypes.
-    function execute(StepTypes.PreState memory pre, bytes memory rawTx, StepTypes.BlockContext memory ctx)
+    function execute(
+        StepTypes.PreState memory pre,
+        bytes memory rawTx,
+        StepTypes.BlockContext memory ctx,
+        StepTypes.ProofCostLimits memory caps
+    )
         external
         view
         returns (StepTypes.PostState memory post)
@@ -149,6 +165,7 @@ contract EVMStep {
         EVMTx.Tx memory t = EVMTx(txLib).decode(rawTx, ctx.chainId);
         Env memory e;
         e.ctx = ctx;
+        e.caps = caps;
         e.pre = EVMPrecompiles(precompileLib);
         e.accts = _load(pre);
         e.stackIn = STACK_IN;
@@ -325,15 +342,51 @@ contract EVMStep {
         for (uint256 p = e.warmA; p != 0; p = _w(p, 0)) {
             if (address(uint160(_w(p, 1))) == addr) return true;
         }
+        _countAccount(e, addr);
         if (uint160(addr) >= 1 && uint160(addr) <= 0x11) return true; // precompiles are always warm
         _set(e, _eptr(e) + E_WARMA, _node3(e.warmA, uint160(addr), 0));
         return false;
+    }
+
+    // The proof-cost counts, as node/vm.py's ProofCostMeter: an address from its first EIP-2929
+    // access (a precompile on its first), a slot likewise, a code once per address when read in
+    // full, init code at each creation, a frame's memory when it exits.
+
+    function _countAccount(Env memory e, address addr) private pure {
+        for (uint256 p = e.countedA; p != 0; p = _w(p, 0)) {
+            if (address(uint160(_w(p, 1))) == addr) return;
+        }
+        e.countedA = _node3(e.countedA, uint160(addr), 0);
+        if (++e.nAccounts > e.caps.maxAccounts) e.capHit = 1;
+    }
+
+    function _countSlot(Env memory e, address addr, bytes32 key) private pure {
+        for (uint256 p = e.countedS; p != 0; p = _w(p, 0)) {
+            if (address(uint160(_w(p, 1))) == addr && bytes32(_w(p, 2)) == key) return;
+        }
+        e.countedS = _node3(e.countedS, uint160(addr), uint256(key));
+        if (++e.nSlots > e.caps.maxSlots) e.capHit = 1;
+    }
+
+    /// @dev `a`'s code, read in full (py-evm's state.get_code): counted once per address.
+    function _code(Env memory e, Acc memory a) private pure returns (bytes memory) {
+        if (a.codeCounted == 0 && a.code.length != 0) {
+            a.codeCounted = 1;
+            _countBytes(e, a.code.length);
+        }
+        return a.code;
+    }
+
+    function _countBytes(Env memory e, uint256 n) private pure {
+        e.codeBytes += n;
+        if (e.codeBytes > e.caps.maxCodeBytes) e.capHit = 1;
     }
 
     function _warmSlot(Env memory e, address addr, bytes32 key) private pure returns (bool wasWarm) {
         for (uint256 p = e.warmS; p != 0; p = _w(p, 0)) {
             if (address(uint160(_w(p, 1))) == addr && bytes32(_w(p, 2)) == key) return true;
         }
+        _countSlot(e, addr, key);
         _set(e, _eptr(e) + E_WARMS, _node3(e.warmS, uint160(addr), uint256(key)));
         return false;
     }
@@ -407,8 +460,16 @@ contract EVMStep {
         Acc memory s = _acc(e, t.from);
         uint256 senderNonce = s.nonce;
         _setNonce(e, s, senderNonce + 1);
+        uint256 snap = e.journal;
         _warmTx(e, t);
         (bool ok, uint256 gasLeft) = _message(e, t, t.gasLimit - intrinsic, senderNonce);
+        if (e.capHit != 0) {
+            // past a proof-cost cap: every change after the gas purchase and the nonce bump is
+            // undone (refunds and logs are journaled too) and all gas is used, as node/vm.py does
+            _revertTo(e, snap);
+            ok = false;
+            gasLeft = 0;
+        }
         uint256 used = t.gasLimit - gasLeft;
         uint256 refund = e.refund;
         if (refund > used / 5) refund = used / 5;
@@ -489,6 +550,7 @@ contract EVMStep {
             _warmAccount(e, created);
             Acc memory c = _acc(e, created);
             if (_collides(c)) return (false, 0);
+            _countBytes(e, t.data.length);
             f = _frame(t.data, gas);
             f.caller = t.from;
             f.self = created;
@@ -505,7 +567,7 @@ contract EVMStep {
                 if (!pok) _revertTo(e, snap);
                 return (pok, pgas);
             }
-            _checkDelegation(target.code);
+            _checkDelegation(_code(e, target));
             f = _frame(target.code, gas);
             f.caller = t.from;
             f.self = t.to;
@@ -588,10 +650,13 @@ contract EVMStep {
         uint256 count = 0;
         for (uint256 i = 0; i < n; i++) {
             Acc memory a = e.accts[i];
-            if (a.used == 0) revert ExtraWitness(a.addr);
+            // Past a cap the step stops early and reads a prefix of what py-evm, running on, reads
+            // (its witness): the unread rest is proven but unused, so it is not refused then.
+            bool exact = e.capHit == 0;
+            if (exact && a.used == 0) revert ExtraWitness(a.addr);
             uint256 changedSlots = 0;
             for (uint256 p = a.slots; p != 0; p = _w(p, 0)) {
-                if (_w(p, 5) == 1 && _w(p, 4) == 0) revert ExtraSlotWitness(a.addr, bytes32(_w(p, 1)));
+                if (exact && _w(p, 5) == 1 && _w(p, 4) == 0) revert ExtraSlotWitness(a.addr, bytes32(_w(p, 1)));
                 if (a.exists == 1 && (a.created == 1 ? _w(p, 3) != 0 : _w(p, 3) != _w(p, 2))) changedSlots++;
             }
             bool changed;
@@ -713,11 +778,14 @@ contract EVMStep {
     function _run(Env memory e, Frame memory f) private view returns (bool, uint256) {
         while (true) {
             (uint256 halt, Frame memory child, bytes memory out) = _exec(e, f);
+            if (halt == HALT_CAP) return (false, 0);
             if (halt == SPAWN) {
                 f = child;
                 continue;
             }
             if (halt == HALT_NONE) continue; // a system operation that stays in the frame
+            e.memBytes += f.msize; // memory never shrinks: the frame's largest
+            if (e.memBytes > e.caps.maxMemoryBytes) e.capHit = 1;
             if (halt == HALT_OK && f.isCreate == 1) {
                 uint256 deposit = out.length * 200;
                 if ((out.length != 0 && out[0] == 0xef) || out.length > 24576 || deposit > f.gas) {
@@ -838,6 +906,12 @@ contract EVMStep {
         f.msize = size;
     }
 
+    /// @dev Charges the expansion for [off, off+len) and grows memory (py-evm's extend_memory);
+    ///      false = out of gas, memory unchanged.
+    function _ext(Frame memory f, uint256 off, uint256 len) private pure returns (bool) {
+        return _useMem(f, 0, off, len);
+    }
+
     /// @dev Charges `g` plus the expansion for [off, off+len) and grows memory; false = out of gas.
     function _useMem(Frame memory f, uint256 g, uint256 off, uint256 len) private pure returns (bool) {
         uint256 c = _memCost(f, off, len);
@@ -878,6 +952,11 @@ contract EVMStep {
         bytes memory code = f.code;
         while (true) {
             uint256 pc = f.pc;
+            // every dispatch counts, a failing one and the STOP past the end of the code included
+            if (++e.ops > e.caps.maxOpcodes || e.capHit != 0) {
+                e.capHit = 1;
+                return (HALT_CAP, none, "");
+            }
             if (pc >= code.length) return (HALT_OK, none, "");
             uint256 op = uint8(code[pc]);
             if (!_admit(e, f, op)) return (HALT_ERROR, none, "");
@@ -1029,7 +1108,7 @@ contract EVMStep {
         if (op == 0x20) {
             uint256 off = _pop(f);
             uint256 len = _pop(f);
-            if (len > MAX_LEN || !_useMem(f, 6 * ((len + 31) / 32), off, len)) return HALT_ERROR;
+            if (len > MAX_LEN || !_ext(f, off, len) || !_use(f, 6 * ((len + 31) / 32))) return HALT_ERROR;
             bytes32 h;
             uint256 s = f.mem + off;
             assembly {
@@ -1044,7 +1123,7 @@ contract EVMStep {
             if (!_use(f, _accessCost(e, a))) return HALT_ERROR;
             Acc memory acc = _acc(e, a);
             if (op == 0x31) _push(f, acc.balance);
-            else if (op == 0x3b) _push(f, acc.code.length);
+            else if (op == 0x3b) _push(f, _code(e, acc).length);
             else _push(f, (acc.exists == 0 || _isEmpty(acc)) ? 0 : uint256(acc.codeHash == 0 ? EMPTY_CODE_HASH : acc.codeHash));
         } else if (op == 0x32) _push(f, uint160(e.origin));
         else if (op == 0x33) _push(f, uint160(f.caller));
@@ -1069,7 +1148,7 @@ contract EVMStep {
             bytes memory from = op == 0x37 ? f.input : (op == 0x39 ? f.code : f.ret);
             if (len > MAX_LEN) return HALT_ERROR;
             if (op == 0x3e && (src > type(uint128).max || src + len > from.length)) return HALT_ERROR;
-            if (!_useMem(f, 3 * ((len + 31) / 32), dst, len)) return HALT_ERROR;
+            if (!_ext(f, dst, len) || !_use(f, 3 * ((len + 31) / 32))) return HALT_ERROR;
             _copyOut(f, dst, from, src > type(uint128).max ? type(uint128).max : src, len);
         } else if (op == 0x38) _push(f, f.code.length);
         else if (op == 0x3a) _push(f, e.gasPrice);
@@ -1078,11 +1157,11 @@ contract EVMStep {
             uint256 dst = _pop(f);
             uint256 src = _pop(f);
             uint256 len = _pop(f);
-            uint256 memc = _memCost(f, dst, len);
-            if (memc == type(uint256).max || len > MAX_LEN) return HALT_ERROR;
-            if (!_use(f, 3 * ((len + 31) / 32) + memc + _accessCost(e, a))) return HALT_ERROR;
-            _memGrow(f, dst, len);
-            _copyOut(f, dst, _acc(e, a).code, src > type(uint128).max ? type(uint128).max : src, len);
+            // py-evm's order (what it reads and counts): memory, the code, the words, the access
+            if (len > MAX_LEN || !_ext(f, dst, len)) return HALT_ERROR;
+            bytes memory xcode = _code(e, _acc(e, a));
+            if (!_use(f, 3 * ((len + 31) / 32)) || !_use(f, _accessCost(e, a))) return HALT_ERROR;
+            _copyOut(f, dst, xcode, src > type(uint128).max ? type(uint128).max : src, len);
         } else if (op == 0x3d) _push(f, f.ret.length);
         else if (op == 0x40) {
             uint256 n = _pop(f);
@@ -1157,7 +1236,7 @@ contract EVMStep {
             uint256 src = _pop(f);
             uint256 len = _pop(f);
             uint256 hi = dst > src ? dst : src;
-            if (len > MAX_LEN || !_useMem(f, 3 * ((len + 31) / 32), hi, len)) return HALT_ERROR;
+            if (len > MAX_LEN || !_ext(f, hi, len) || !_use(f, 3 * ((len + 31) / 32))) return HALT_ERROR;
             if (len != 0) {
                 uint256 m = f.mem;
                 assembly {
@@ -1220,7 +1299,9 @@ contract EVMStep {
         uint256 topics = op - 0xa0;
         uint256 off = _pop(f);
         uint256 len = _pop(f);
-        if (f.isStatic == 1 || len > MAX_LEN || !_useMem(f, 375 + 375 * topics + 8 * len, off, len)) return HALT_ERROR;
+        if (f.isStatic == 1 || len > MAX_LEN || !_use(f, 375 + 375 * topics + 8 * len) || !_ext(f, off, len)) {
+            return HALT_ERROR;
+        }
         bytes memory ts;
         for (uint256 i = 0; i < topics; i++) {
             ts = abi.encodePacked(ts, bytes32(_pop(f)));
@@ -1296,8 +1377,9 @@ contract EVMStep {
         uint256 len = _pop(f);
         bytes32 salt = op == 0xf5 ? bytes32(_pop(f)) : bytes32(0);
         if (len > 0xffffffff) return (false, 0, init, addr);
-        if (!_useMem(f, 32000 + (op == 0xf5 ? 8 : 2) * ((len + 31) / 32), off, len)) return (false, 0, init, addr);
-        if (len > 49152) return (false, 0, init, addr);
+        if (!_use(f, 32000 + (op == 0xf5 ? 8 : 2) * ((len + 31) / 32)) || !_ext(f, off, len)) {
+            return (false, 0, init, addr);
+        }
         init = _memSlice(f, off, len);
         addr = _newAddress(e, f, op, salt, init);
         return (true, value, init, addr);
@@ -1338,6 +1420,8 @@ contract EVMStep {
             _push(f, 0);
             return (HALT_NONE, none, "");
         }
+        if (init.length > 49152) return (HALT_ERROR, none, ""); // EIP-3860, checked where py-evm does
+        _countBytes(e, init.length);
         Frame memory child = _frame(init, childGas);
         child.caller = f.self;
         child.self = addr;
@@ -1378,10 +1462,9 @@ contract EVMStep {
         c.inLen = _pop(f);
         c.outOff = _pop(f);
         c.outLen = _pop(f);
+        // EIP-214: only CALL may not carry value in a static frame (CALLCODE may), checked on the pops
+        if (op == 0xf1 && f.isStatic == 1 && c.value != 0) return (HALT_ERROR, none, "");
         if (!_callGas(e, f, c)) return (HALT_ERROR, none, "");
-        if (f.isStatic == 1 && c.value != 0) return (HALT_ERROR, none, "");
-        _memGrow(f, c.inOff, c.inLen);
-        _memGrow(f, c.outOff, c.outLen);
         f.ret = "";
         Acc memory me = _acc(e, f.self);
         if (me.balance < c.value || f.depth + 1 > 1024) {
@@ -1393,7 +1476,7 @@ contract EVMStep {
             _callPrecompile(e, f, c);
             return (HALT_NONE, none, "");
         }
-        bytes memory code = _acc(e, c.to).code;
+        bytes memory code = _acc(e, c.to).code; // read and counted in _callGas
         _checkDelegation(code);
         Frame memory child = _frame(code, c.childGas);
         child.caller = op == 0xf4 ? f.caller : f.self;
@@ -1412,25 +1495,20 @@ contract EVMStep {
     /// @dev Charges the CALL's gas (access, new account, value, memory, the 63/64 cap) and sets
     ///      `c.childGas` (with the stipend); false = out of gas.
     function _callGas(Env memory e, Frame memory f, CallArgs memory c) private pure returns (bool) {
-        uint256 m1 = _memCost(f, c.inOff, c.inLen);
-        uint256 m2 = _memCost(f, c.outOff, c.outLen);
-        if (m1 == type(uint256).max || m2 == type(uint256).max) return false;
-        uint256 memc = _memCostEnds(f, c.inLen == 0 ? 0 : c.inOff + c.inLen, c.outLen == 0 ? 0 : c.outOff + c.outLen);
-        // py-evm expands memory before it reads the callee (what it reads decides the witness)
-        if (f.gas < memc) return false;
-        f.gas -= memc;
-        _memGrow(f, c.inOff, c.inLen);
-        _memGrow(f, c.outOff, c.outLen);
-        memc = 0;
-        uint256 extra = _accessCost(e, c.to);
+        // py-evm's order (what it reads and counts): input memory, output memory (each grown once
+        // paid), the access (warm), the callee's code, then the value and new-account gas
+        if (!_ext(f, c.inOff, c.inLen) || !_ext(f, c.outOff, c.outLen)) return false;
+        if (!_use(f, _accessCost(e, c.to))) return false;
         Acc memory target = _acc(e, c.to);
+        _code(e, target);
+        uint256 extra = 0;
         if (c.op == 0xf1 && c.value != 0 && !_alive(target)) extra += 25000;
         if (c.value != 0) extra += 9000;
-        if (f.gas < extra + memc) return false;
-        uint256 avail = f.gas - extra - memc;
+        if (f.gas < extra) return false;
+        uint256 avail = f.gas - extra;
         uint256 gas = c.gas;
         if (gas > avail - avail / 64) gas = avail - avail / 64;
-        f.gas -= gas + extra + memc;
+        f.gas -= gas + extra;
         c.childGas = gas + (c.value == 0 ? 0 : 2300);
         return true;
     }
@@ -1447,11 +1525,5 @@ contract EVMStep {
         f.ret = out;
         _push(f, ok ? 1 : 0);
         _copyOut(f, c.outOff, out, 0, out.length < c.outLen ? out.length : c.outLen);
-    }
-
-    function _memCostEnds(Frame memory f, uint256 end1, uint256 end2) private pure returns (uint256) {
-        uint256 end = end1 > end2 ? end1 : end2;
-        if (end == 0) return 0;
-        return _memCost(f, 0, end);
     }
 }

@@ -58,6 +58,17 @@ library StepTypes {
         bytes32[] blockHashes; // BLOCKHASH window: hashes of blocks number-1, number-2, ... (up to 256)
     }
 
+    /// @notice The rollup's proof-cost caps (the rollup config's `proof_cost_limits`, enforced by
+    ///         node/vm.py): a transaction whose counts pass one fails like one out of gas.
+    ///         Passed to `EVMStep.execute` beside the `BlockContext`.
+    struct ProofCostLimits {
+        uint256 maxOpcodes; //     instructions dispatched, all frames (the STOP past the end included)
+        uint256 maxAccounts; //    distinct addresses accessed (EIP-2929 set + precompiles used)
+        uint256 maxSlots; //       distinct (address, slot) accessed
+        uint256 maxCodeBytes; //   every distinct code read in full + every creation's init code
+        uint256 maxMemoryBytes; // every frame's memory at its largest, summed
+    }
+
     /// @notice An account after the transaction. `deleted` = the account is removed from the
     ///         trie (EIP-6780 self-destruct of an account created in this transaction, or an
     ///         EIP-161 empty touched account). `storageReset` = its storage starts from the empty
