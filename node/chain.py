@@ -14,7 +14,8 @@ Keys Lantau adds beside py-evm's (all values RLP):
     lantau:canonical:<number u64 BE>  -> block hash
     lantau:body:<block hash>          -> [raw tx, …]   (EIP-2718 encodings)
     lantau:receipts:<block hash>      -> [raw receipt, …]
-    lantau:tx:<tx hash>               -> [block hash, index]
+    lantau:tx:<tx hash>               -> [block hash, index]   (canonical blocks only)
+    lantau:txrec:…, lantau:blockidx:… -> per-transaction read records (`node.tx_index`)
     lantau:genesis                    -> genesis hash (guards a data dir against another genesis)
 """
 
@@ -41,6 +42,7 @@ from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.exceptions import HeaderNotFound
 from eth_typing import Address, Hash32
+from eth_hash.auto import keccak
 from eth_utils import ValidationError, encode_hex
 
 from genesis.builder import genesis_header_params, genesis_state
@@ -49,6 +51,7 @@ from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.db import LevelDB
 from node.errors import BlockNotFound, GenesisMismatch
 from node.trie_root import ordered_trie_root
+from node.tx_index import BlockIndex, TransactionRecord, block_index_key, block_records, record_key
 from node.vm import LantauVM
 
 HEAD_KEY = b"lantau:head"
@@ -118,6 +121,8 @@ class Chain:
     genesis: GenesisConfig
     chain_class: type[PyEvmChain]
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
+    _legacy_records: dict[bytes, tuple[BlockIndex, list[TransactionRecord]]] = field(default_factory=dict)
+    _legacy_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -215,6 +220,37 @@ class Chain:
     def receipts(self, block_hash: Hash32) -> tuple[ReceiptAPI, ...]:
         builder = LantauVM.get_receipt_builder()
         return tuple(builder.decode(raw) for raw in rlp.decode(self.db[_receipts_key(block_hash)]))
+
+    def block_index(self, header: BlockHeaderAPI) -> BlockIndex:
+        """The block's transaction hashes and senders, in order, without decoding its body."""
+        try:
+            return BlockIndex.decode(self.db[block_index_key(header.hash)])
+        except KeyError:  # a block stored before read records existed
+            return self._derived_records(header)[0]
+
+    def transaction_record(self, header: BlockHeaderAPI, index: int) -> TransactionRecord | None:
+        """Transaction `index` of the block, with its receipt and derived receipt fields, in
+        constant time (`node.tx_index`); None past the block's last transaction."""
+        try:
+            return TransactionRecord.decode(self.db[record_key(header.hash, index)])
+        except KeyError:
+            pass
+        if self._db_get(self.db, block_index_key(header.hash)) is not None or not self.db.exists(_body_key(header.hash)):
+            return None  # indexed, so there is no such transaction
+        records = self._derived_records(header)[1]
+        return records[index] if index < len(records) else None
+
+    def _derived_records(self, header: BlockHeaderAPI) -> tuple[BlockIndex, list[TransactionRecord]]:
+        """Read records of a block stored before they existed, derived from the whole block.
+        The last few are kept: keyed by block hash, so they cannot go stale."""
+        derived = self._legacy_records.get(header.hash)
+        if derived is None:
+            derived = block_records(self.transactions(header.hash), self.receipts(header.hash), header.base_fee_per_gas)
+            with self._legacy_lock:
+                while len(self._legacy_records) >= 4:
+                    del self._legacy_records[next(iter(self._legacy_records))]
+                self._legacy_records[header.hash] = derived
+        return derived
 
     def transaction_location(self, tx_hash: bytes) -> TransactionLocation | None:
         try:
@@ -354,10 +390,15 @@ class Chain:
         for ancestor_number, ancestor_hash in restored:
             self._index_transactions(batch, ancestor_hash)
             batch[_canonical_key(ancestor_number)] = ancestor_hash
-        batch[_body_key(block_hash)] = rlp.encode([tx.encode() for tx in block.transactions])
-        batch[_receipts_key(block_hash)] = rlp.encode([r.encode() for r in receipts])
-        for index, tx in enumerate(block.transactions):
-            batch[_tx_key(tx.hash)] = rlp.encode([block_hash, index])
+        # Read records, keyed by this block's hash: reads of one transaction then cost the same
+        # in any block. Never stale, as a block never changes; reorgs move only `_tx_key`.
+        block_index, records = block_records(block.transactions, receipts, block.header.base_fee_per_gas)
+        batch[_body_key(block_hash)] = rlp.encode([record.raw_transaction for record in records])
+        batch[_receipts_key(block_hash)] = rlp.encode([record.raw_receipt for record in records])
+        batch[block_index_key(block_hash)] = block_index.encode()
+        for index, (tx_hash, record) in enumerate(zip(block_index.tx_hashes, records)):
+            batch[record_key(block_hash, index)] = record.encode()
+            batch[_tx_key(tx_hash)] = rlp.encode([block_hash, index])
         batch[_canonical_key(number)] = block_hash
         batch[HEAD_KEY] = block_hash
 
@@ -369,14 +410,21 @@ class Chain:
             number += 1
 
     def _index_transactions(self, batch: AtomicDatabaseAPI, block_hash: bytes) -> None:
-        for index, raw in enumerate(rlp.decode(batch[_body_key(block_hash)])):
-            batch[_tx_key(LantauVM.get_transaction_builder().decode(raw).hash)] = rlp.encode([block_hash, index])
+        for index, tx_hash in enumerate(self._tx_hashes(batch, block_hash)):
+            batch[_tx_key(tx_hash)] = rlp.encode([block_hash, index])
 
     def _unindex_transactions(self, batch: AtomicDatabaseAPI, block_hash: bytes) -> None:
-        for raw in rlp.decode(self._db_get(batch, _body_key(block_hash)) or rlp.encode([])):
-            tx_hash = LantauVM.get_transaction_builder().decode(raw).hash
+        for tx_hash in self._tx_hashes(batch, block_hash):
             if self._db_get(batch, _tx_key(tx_hash)) is not None:
                 del batch[_tx_key(tx_hash)]
+
+    def _tx_hashes(self, db: AtomicDatabaseAPI, block_hash: bytes) -> tuple[bytes, ...]:
+        """A stored block's transaction hashes: from its block index, else from its body."""
+        encoded_index = self._db_get(db, block_index_key(block_hash))
+        if encoded_index is not None:
+            return BlockIndex.decode(encoded_index).tx_hashes
+        # keccak of the EIP-2718 encoding is the hash of every transaction type, deposits too.
+        return tuple(keccak(raw) for raw in rlp.decode(self._db_get(db, _body_key(block_hash)) or rlp.encode([])))
 
     @staticmethod
     def _db_get(db: AtomicDatabaseAPI, key: bytes) -> bytes | None:

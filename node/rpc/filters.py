@@ -24,7 +24,8 @@ from eth_bloom import BloomFilter
 from node.chain import Chain
 from node.errors import FilterNotFound, InvalidParams, LimitExceeded
 from node.rpc.execution import Deadline
-from node.rpc.format import JSON, format_log, iter_block_logs
+from node.rpc.format import JSON, format_log
+from node.vm import LantauVM
 from node.rpc.limits import RpcLimits
 from node.rpc.params import FilterCriteria, Topics
 
@@ -87,17 +88,31 @@ class LogMatcher:
         return True
 
 
+def block_log_entries(chain: Chain, header: BlockHeaderAPI) -> list[tuple[LogAPI, bytes, int, int]]:
+    """Each log of a block, in block order, with its (transaction hash, transaction index,
+    log index). Only the receipts of transactions that logged are read (`node.tx_index`), so
+    the cost follows the block's logs, not its transactions."""
+    index = chain.block_index(header)
+    receipt_builder = LantauVM.get_receipt_builder()
+    entries: list[tuple[LogAPI, bytes, int, int]] = []
+    for tx_index in index.indexes_with_logs:
+        record = chain.transaction_record(header, tx_index)
+        assert record is not None, "a block's index names only its own transactions"
+        receipt = receipt_builder.decode(record.raw_receipt)
+        first = record.fields.first_log_index
+        entries.extend((log, index.tx_hash(tx_index), tx_index, first + offset) for offset, log in enumerate(receipt.logs))
+    return entries
+
+
 def block_logs(chain: Chain, header: BlockHeaderAPI, matcher: LogMatcher, *, deadline: Deadline | None = None) -> list[JSON]:
     """The logs of one block that match, formatted; the bloom is checked first."""
     if deadline is not None:
         deadline.check()
     if not matcher.may_match_bloom(header.bloom):
         return []
-    transactions = chain.transactions(header.hash)
-    receipts = chain.receipts(header.hash)
     return [
         format_log(log, header=header, tx_hash=tx_hash, tx_index=tx_index, log_index=log_index)
-        for log, tx_hash, tx_index, log_index in iter_block_logs(transactions, receipts)
+        for log, tx_hash, tx_index, log_index in block_log_entries(chain, header)
         if matcher.matches(log)
     ]
 
@@ -154,8 +169,7 @@ class NewHead:
         if not matcher.may_match_bloom(self.header.bloom):
             return []
         if self._logs is None:
-            block_hash = self.header.hash
-            self._logs = list(iter_block_logs(self.chain.transactions(block_hash), self.chain.receipts(block_hash)))
+            self._logs = block_log_entries(self.chain, self.header)
         return [
             format_log(log, header=self.header, tx_hash=tx_hash, tx_index=tx_index, log_index=log_index)
             for log, tx_hash, tx_index, log_index in self._logs

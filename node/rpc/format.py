@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 import rlp
-from eth._utils.address import generate_contract_address
 from eth.abc import BlockHeaderAPI, LogAPI, ReceiptAPI, SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS
 
 from node.deposit_tx import DEPOSIT_RECEIPT_VERSION, is_deposit
+from node.tx_index import ReceiptFields, deposit_nonce, effective_gas_price, receipt_fields
 from node.vm import LantauVM
+
+__all__ = ["deposit_nonce", "effective_gas_price"]  # their home is node.tx_index; RPC code imports them here
 
 LEGACY_TX_TYPE = 0
 _DYNAMIC_FEE_TYPES = frozenset({0x02, 0x03, 0x04})
@@ -91,21 +93,17 @@ def block_size(header: BlockHeaderAPI, transactions: Sequence[SignedTransactionA
     return len(rlp.encode(block))
 
 
-def deposit_nonce(receipt: ReceiptAPI) -> int | None:
-    """The nonce a deposit used, from its receipt (None for other receipts)."""
-    inner = getattr(receipt, "_inner", receipt)  # a typed receipt wraps its payload
-    return getattr(inner, "deposit_nonce", None)
-
-
 def format_block(
     header: BlockHeaderAPI,
     transactions: Sequence[SignedTransactionAPI],
     *,
     full_transactions: bool,
     receipts: Sequence[ReceiptAPI] | None = None,
+    senders: Sequence[bytes] | None = None,
 ) -> JSON:
     """A block; with `full_transactions`, pass the block's `receipts` too if it holds
-    deposits, so they show the nonces they used."""
+    deposits, so they show the nonces they used, and its `senders` if known (else each
+    transaction's signature is recovered)."""
     result = format_header(header)
     result["size"] = quantity(block_size(header, transactions))
     result["totalDifficulty"] = "0x0"
@@ -116,7 +114,8 @@ def format_block(
         result["transactions"] = [
             format_transaction(tx, block_hash=header.hash, block_number=header.block_number, index=index,
                                base_fee=getattr(header, "base_fee_per_gas", None),
-                               deposit_nonce=deposit_nonce(receipts[index]) if receipts is not None else None)
+                               deposit_nonce=deposit_nonce(receipts[index]) if receipts is not None else None,
+                               sender=senders[index] if senders is not None else None)
             for index, tx in enumerate(transactions)
         ]
     else:
@@ -132,16 +131,6 @@ def tx_type(tx: SignedTransactionAPI) -> int:
     return LEGACY_TX_TYPE if type_id is None else type_id
 
 
-def effective_gas_price(tx: SignedTransactionAPI, base_fee: int | None) -> int:
-    """What the sender pays per gas in a block with `base_fee` (EIP-1559); a deposit pays
-    nothing on L2."""
-    if is_deposit(tx):
-        return 0
-    if tx_type(tx) in _DYNAMIC_FEE_TYPES and base_fee is not None:
-        return min(tx.max_fee_per_gas, base_fee + tx.max_priority_fee_per_gas)
-    return tx.gas_price
-
-
 def _access_list(entries: Iterable[tuple[bytes, Sequence[int]]]) -> list[JSON]:
     return [{"address": address(entry_address), "storageKeys": [word(slot) for slot in slots]}
             for entry_address, slots in entries]
@@ -155,10 +144,12 @@ def format_transaction(
     index: int | None = None,
     base_fee: int | None = None,
     deposit_nonce: int | None = None,
+    sender: bytes | None = None,
 ) -> JSON:
     """A transaction; a pooled one has no block (`blockHash` etc. null) and shows its fee cap
     as `gasPrice`, as geth does. A deposit (0x7E) shows its OP Stack fields and, as op-geth,
-    the nonce it used (`deposit_nonce`, from its receipt) instead of a signature."""
+    the nonce it used (`deposit_nonce`, from its receipt) instead of a signature. `sender`, if
+    known, saves recovering it from the signature."""
     type_id = tx_type(tx)
     in_block = block_hash is not None
     result: JSON = {
@@ -167,7 +158,7 @@ def format_transaction(
         "transactionIndex": quantity(index) if index is not None else None,
         "hash": data(tx.hash),
         "type": quantity(type_id),
-        "from": address(tx.sender),
+        "from": address(sender if sender is not None else tx.sender),
         "to": address(tx.to),
         "nonce": quantity(tx.nonce),
         "gas": quantity(tx.gas),
@@ -243,61 +234,57 @@ def format_log(
     }
 
 
+def format_receipt(
+    header: BlockHeaderAPI,
+    tx: SignedTransactionAPI,
+    receipt: ReceiptAPI,
+    *,
+    index: int,
+    fields: ReceiptFields,
+) -> JSON:
+    """The receipt of transaction `index` of the block; `fields` are the ones that depend on
+    the receipts before it (`node.tx_index`). A deposit's receipt carries the OP Stack's
+    `depositNonce` and `depositReceiptVersion`."""
+    tx_hash = tx.hash
+    logs = [
+        format_log(log, header=header, tx_hash=tx_hash, tx_index=index, log_index=fields.first_log_index + offset)
+        for offset, log in enumerate(receipt.logs)
+    ]
+    result: JSON = {
+        "transactionHash": data(tx_hash),
+        "transactionIndex": quantity(index),
+        "blockHash": data(header.hash),
+        "blockNumber": quantity(header.block_number),
+        "from": address(fields.sender),
+        "to": address(tx.to),
+        "cumulativeGasUsed": quantity(receipt.gas_used),
+        "gasUsed": quantity(fields.gas_used),
+        "effectiveGasPrice": quantity(fields.effective_gas_price),
+        "contractAddress": address(fields.contract_address),
+        "logs": logs,
+        "logsBloom": bloom(receipt.bloom),
+        "type": quantity(tx_type(tx)),
+        "status": "0x1" if receipt.state_root == b"\x01" else "0x0",
+    }
+    nonce_used = deposit_nonce(receipt)
+    if nonce_used is not None:
+        inner = getattr(receipt, "_inner", receipt)
+        result["depositNonce"] = quantity(nonce_used)
+        result["depositReceiptVersion"] = quantity(getattr(inner, "deposit_receipt_version", DEPOSIT_RECEIPT_VERSION))
+    return result
+
+
 def format_block_receipts(
     header: BlockHeaderAPI,
     transactions: Sequence[SignedTransactionAPI],
     receipts: Sequence[ReceiptAPI],
+    senders: Sequence[bytes] | None = None,
 ) -> list[JSON]:
-    """Every receipt of a block: per-transaction gas from the cumulative gas, log indexes
-    running across the block (as eth_getBlockReceipts). A deposit's receipt carries the OP
-    Stack's `depositNonce` and `depositReceiptVersion`."""
-    base_fee = getattr(header, "base_fee_per_gas", None)
-    results: list[JSON] = []
-    previous_cumulative = 0
-    log_index = 0
-    for index, (tx, receipt) in enumerate(zip(transactions, receipts, strict=True)):
-        logs = []
-        for log in receipt.logs:
-            logs.append(format_log(log, header=header, tx_hash=tx.hash, tx_index=index, log_index=log_index))
-            log_index += 1
-        nonce_used = deposit_nonce(receipt)
-        contract_address = None
-        if tx.to == CREATE_CONTRACT_ADDRESS:
-            creator_nonce = nonce_used if nonce_used is not None else tx.nonce
-            contract_address = address(generate_contract_address(tx.sender, creator_nonce))
-        result: JSON = {
-            "transactionHash": data(tx.hash),
-            "transactionIndex": quantity(index),
-            "blockHash": data(header.hash),
-            "blockNumber": quantity(header.block_number),
-            "from": address(tx.sender),
-            "to": address(tx.to),
-            "cumulativeGasUsed": quantity(receipt.gas_used),
-            "gasUsed": quantity(receipt.gas_used - previous_cumulative),
-            "effectiveGasPrice": quantity(effective_gas_price(tx, base_fee)),
-            "contractAddress": contract_address,
-            "logs": logs,
-            "logsBloom": bloom(receipt.bloom),
-            "type": quantity(tx_type(tx)),
-            "status": "0x1" if receipt.state_root == b"\x01" else "0x0",
-        }
-        if nonce_used is not None:
-            inner = getattr(receipt, "_inner", receipt)
-            result["depositNonce"] = quantity(nonce_used)
-            result["depositReceiptVersion"] = quantity(getattr(inner, "deposit_receipt_version", DEPOSIT_RECEIPT_VERSION))
-        results.append(result)
-        previous_cumulative = receipt.gas_used
-    return results
-
-
-def iter_block_logs(
-    transactions: Sequence[SignedTransactionAPI],
-    receipts: Sequence[ReceiptAPI],
-) -> Iterable[tuple[LogAPI, bytes, int, int]]:
-    """Each log of a block, in block order, with its (transaction hash, transaction index,
-    log index); format the ones wanted with `format_log`."""
-    log_index = 0
-    for tx_index, (tx, receipt) in enumerate(zip(transactions, receipts, strict=True)):
-        for log in receipt.logs:
-            yield log, tx.hash, tx_index, log_index
-            log_index += 1
+    """Every receipt of a block (eth_getBlockReceipts): per-transaction gas from the
+    cumulative gas, log indexes running across the block. `senders`, if known, save
+    recovering them."""
+    fields = receipt_fields(transactions, receipts, getattr(header, "base_fee_per_gas", None), senders)
+    return [
+        format_receipt(header, tx, receipt, index=index, fields=tx_fields)
+        for index, (tx, receipt, tx_fields) in enumerate(zip(transactions, receipts, fields))
+    ]

@@ -97,13 +97,13 @@ async def test_result_cap(make_node) -> None:
 async def test_get_logs_skips_blocks_by_bloom(node: Node, monkeypatch: pytest.MonkeyPatch) -> None:
     probe = await populate(node)
     read: list[bytes] = []
-    original = node.chain.receipts
+    original = node.chain.block_index  # where a block's logs are found (node.tx_index)
 
-    def counting_receipts(block_hash: bytes) -> Any:
-        read.append(block_hash)
-        return original(block_hash)
+    def counting_block_index(header: Any) -> Any:
+        read.append(header.hash)
+        return original(header)
 
-    monkeypatch.setattr(node.chain, "receipts", counting_receipts)
+    monkeypatch.setattr(node.chain, "block_index", counting_block_index)
     logs = await node.call("eth_getLogs", {"fromBlock": "0x0", "address": probe, "topics": [PING]})
     assert len(logs) == 1
     # Of blocks 0-4 only block 3's bloom holds Ping: no other block's receipts were read.
