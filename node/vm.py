@@ -183,8 +183,9 @@ class ProofCostMeter:
     same statement: L2 checks the totals once, when the transaction ends; the L1 step may stop
     at the first count past its cap.
 
-    Costs on the hot path: the interpreter loop counts with `enumerate` and adds its count on
-    frame exit; accounts, slots and code are counted on their cold paths only (first access)."""
+    Costs on the hot path: the interpreter loop counts with `enumerate` and adds its count and
+    its memory size on frame exit; accounts, slots and code are counted on their cold paths only
+    (first access)."""
 
     __slots__ = ("limits", "opcodes", "accounts", "slots", "code_addresses", "code_bytes", "memory_bytes")
 
@@ -220,7 +221,8 @@ class LantauComputation(PragueComputation):
 
     `apply_computation` is py-evm's with the loop counted by `enumerate` (C, no Python work per
     instruction) and its debug2 logging left out. An instruction counts when dispatched, the STOP
-    py-evm dispatches past the end of the code included; precompiles dispatch none.
+    py-evm dispatches past the end of the code included; precompiles dispatch none. A frame's
+    memory is added when it exits (memory only grows, so that is its largest).
     """
 
     @classmethod
@@ -261,14 +263,10 @@ class LantauComputation(PragueComputation):
                         opcode_fn(computation=computation)
                     except Halt:
                         break
-            finally:  # an exceptional halt (out of gas, revert, ...) counts its instructions too
+            finally:  # an exceptional halt (out of gas, revert, ...) counts too
                 meter.opcodes += dispatched
+                meter.memory_bytes += len(computation._memory)  # memory never shrinks: its largest
         return computation
-
-    def extend_memory(self, start_position: int, size: int) -> None:
-        before = len(self._memory)
-        super().extend_memory(start_position, size)
-        self.state.proof_meter.memory_bytes += len(self._memory) - before  # type: ignore[attr-defined]
 
 
 # --- execution -------------------------------------------------------------------------------
