@@ -12,12 +12,13 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from web3 import Web3
 
-from bridge.deposit_client import DepositError, deposit_hkd, deposit_info_from_receipt, parse_hkd_amount, wait_for_l2_receipt
+from bridge.deposit_client import DepositError, deposit_hkd, deposit_info_from_receipt, wait_for_l2_receipt
 from bridge.l1_contracts import L1Deployment
 from genesis.dev_accounts import dev_accounts
 from node.banner import read_devnet_info
-from node.cli_common import parse_address, send_with_pending_nonce, show_time
+from node.cli_common import error_line, parse_address, send_with_pending_nonce, show_time
 from node.errors import LantauError
+from node.hkd_units import format_units, parse_hkd, units_to_wei
 
 bridge_app = typer.Typer(help="Move HKD between L1 and L2: deposit; withdraw, prove, finalize.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
@@ -53,10 +54,10 @@ def deposit_command(
     l1, l2, deployment = _endpoints(devnet, l1_rpc, l2_rpc, l1_deployment)
     private_key = key or dev_accounts()[0].private_key
     try:
-        units = parse_hkd_amount(amount)
+        units = parse_hkd(amount)
         recipient = parse_address(to, what="--to") if to else None
     except LantauError as exc:
-        raise typer.Exit(_fail(str(exc)))
+        raise typer.Exit(_fail(error_line(exc)))
     sender = _account(l1, private_key).address
     recipient = recipient or sender
     try:
@@ -69,8 +70,7 @@ def deposit_command(
                                           on_tick=lambda n: progress.update(task, description=f"waiting for the L2 credit… (L2 block {n})"))
         after = l2.eth.get_balance(Web3.to_checksum_address(recipient))
     except LantauError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1)
+        raise typer.Exit(_fail(error_line(exc)))
     console.print(f"credited on L2 in block {receipt['blockNumber']}: {recipient} +{(after - before) / 10**18:,.6f} HKD")
     typer.echo(json.dumps({"l1_tx": "0x" + info.l1_tx_hash.hex(), "l2_tx": "0x" + info.l2_tx_hash.hex(), "l2_block": receipt["blockNumber"], "mint_wei": str(info.mint_wei)}))
 
@@ -97,7 +97,7 @@ def status_command(
     try:
         info = deposit_info_from_receipt(l1_receipt)
     except LantauError as exc:
-        raise typer.Exit(_fail(str(exc)))
+        raise typer.Exit(_fail(error_line(exc)))
     try:
         receipt = l2.eth.get_transaction_receipt(info.l2_tx_hash)
     except TransactionNotFound:
@@ -167,17 +167,17 @@ def withdraw_command(
     try:
         target = parse_address(to, what="--to") if to else None
     except LantauError as exc:
-        raise typer.Exit(_fail(str(exc)))
+        raise typer.Exit(_fail(error_line(exc)))
     account = _account(l2, key or dev_accounts()[0].private_key)
     target = target or account.address
     try:
-        value_wei = parse_hkd_amount(amount) * 10**12  # refuse sub-cent dust before it is burned on L2
+        value_wei = units_to_wei(parse_hkd(amount))  # refuse sub-cent dust before it is burned on L2
         # What L1 would never pay, the L2 passer refuses (and would charge gas for): say so first.
         bounds = passer_bounds(l2)
         check_withdrawal(target, value_wei, WITHDRAWAL_GAS_LIMIT, b"", portal=bounds.portal, hkd_token=bounds.hkd_token,
                          max_gas_limit=bounds.max_gas_limit)
     except LantauError as exc:
-        raise typer.Exit(_fail(str(exc)))
+        raise typer.Exit(_fail(error_line(exc)))
     passer = l2.eth.contract(address=Web3.to_checksum_address("0x" + L2_TO_L1_MESSAGE_PASSER.hex()), abi=list(load_artifact("L2ToL1MessagePasser").abi))
     tx = passer.functions.initiateWithdrawal(target, WITHDRAWAL_GAS_LIMIT, b"").build_transaction(
         {"from": account.address, "value": value_wei, "nonce": l2.eth.get_transaction_count(account.address, "pending"), "chainId": l2.eth.chain_id}
@@ -218,7 +218,7 @@ def prove_command(
         output_block = int(deployment.contract(l1, "OutputOracle").functions.getL2Output(index).call()[2])
         receipt = prove(l1, deployment, key or dev_accounts()[0].private_key, withdrawal, index, withdrawal_proof(l2, withdrawal, output_block))
     except LantauError as exc:
-        raise typer.Exit(_fail(str(exc)))
+        raise typer.Exit(_fail(error_line(exc)))
     console.print(f"proven against output {index} (L2 block {output_block}); L1 gas {receipt['gasUsed']:,}")
     typer.echo(json.dumps({"l1_tx": "0x" + bytes(receipt["transactionHash"]).hex(), "output_index": index, "l1_gas": receipt["gasUsed"]}))
 
@@ -260,8 +260,8 @@ def finalize_command(
     except WithdrawalNotProvenYet:
         raise typer.Exit(_fail(f"not proven yet: run `lantau bridge prove {l2_tx}` first"))
     except LantauError as exc:
-        raise typer.Exit(_fail(str(exc)))
-    console.print(f"finalized: {withdrawal.l1_amount / 10**6:,.6f} HKD released to {withdrawal.target} on L1; L1 gas {receipt['gasUsed']:,}")
+        raise typer.Exit(_fail(error_line(exc)))
+    console.print(f"finalized: {format_units(withdrawal.l1_amount)} HKD released to {withdrawal.target} on L1; L1 gas {receipt['gasUsed']:,}")
     typer.echo(json.dumps({"l1_tx": "0x" + bytes(receipt["transactionHash"]).hex(), "l1_gas": receipt["gasUsed"]}))
 
 
@@ -290,7 +290,7 @@ def _withdrawal_stage(l1: Web3, l2: Web3, deployment: L1Deployment, l2_tx: str) 
     except TransactionNotFound:
         raise typer.Exit(_fail(f"{l2_tx} is neither an L1 deposit nor an L2 withdrawal transaction"))
     except LantauError as exc:
-        raise typer.Exit(_fail(str(exc)))
+        raise typer.Exit(_fail(error_line(exc)))
     return {"stage": stage, "l2_block": l2_block, "withdrawal_hash": "0x" + withdrawal.withdrawal_hash.hex(),
             "amount_l1_units": withdrawal.l1_amount, "target": withdrawal.target, "finalizable_at": status.finalizable_at}
 

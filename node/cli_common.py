@@ -71,12 +71,11 @@ _RPC_HINTS = (
 
 def error_line(exc: BaseException) -> str:
     """One line for any exception: what went wrong and, when known, what to do."""
-    if isinstance(exc, LantauError):
-        return _one_line(str(exc))
+    if isinstance(exc, LantauError):  # e.g. bridge's "L1 refused the transaction: insufficient funds …"
+        return _one_line(_with_hint(str(exc)))
     rpc_message = _rpc_error_message(exc)
     if rpc_message is not None:
-        hint = next((h for needle, h in _RPC_HINTS if needle in rpc_message.lower()), "")
-        return _one_line(f"the node refused: {rpc_message}" + (f": {hint}" if hint else ""))
+        return _one_line(_with_hint(f"the node refused: {rpc_message}"))
     if isinstance(exc, OSError):  # requests' connection errors and timeouts are OSErrors
         url = getattr(getattr(exc, "request", None), "url", None)
         where = f"{url}" if url else "the node"
@@ -84,6 +83,11 @@ def error_line(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return _one_line(f"timed out: {exc}")
     return _one_line(f"{type(exc).__name__}: {show(exc.args[0]) if len(exc.args) == 1 else show(exc.args) if exc.args else ''}")
+
+
+def _with_hint(message: str) -> str:
+    hint = next((h for needle, h in _RPC_HINTS if needle in message.lower()), "")
+    return f"{message}: {hint}" if hint and hint not in message else message
 
 
 def _rpc_error_message(exc: BaseException) -> str | None:

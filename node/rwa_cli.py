@@ -107,7 +107,10 @@ def _run(action: Callable[[], T]) -> T:
     except TransferNotCompliant as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
-    except (LantauError, ValueError) as exc:
+    except LantauError as exc:
+        err.print(f"[red]error:[/] {error_line(exc)}")
+        raise typer.Exit(1) from None
+    except ValueError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
     except OSError as exc:  # requests' connection errors and timeouts are OSErrors

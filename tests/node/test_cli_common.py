@@ -98,3 +98,12 @@ def test_other_refusals_are_not_retried() -> None:
     with pytest.raises(Web3RPCError):
         send_with_pending_nonce(node, account, {"to": GOOD, "value": 1, "gas": 21_000, "gasPrice": 1, "chainId": 4852})
     assert node.sent == []
+
+
+def test_a_refusal_wrapped_in_a_lantau_error_gets_the_hint_too() -> None:
+    from node.errors import LantauError
+
+    assert error_line(LantauError("L1 refused the transaction: Insufficient funds for gas * price + value")) == (
+        "L1 refused the transaction: Insufficient funds for gas * price + value: fund the sending key, or give another --key"
+    )
+    assert error_line(LantauError("no asset 'X'")) == "no asset 'X'"
