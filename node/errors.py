@@ -219,8 +219,8 @@ class InitcodeTooLarge(InvalidTransaction):
 class AccountLimitExceeded(TxPoolRejection):
     def __init__(self, sender: str, limit: int) -> None:
         super().__init__(
-            f"account limit exceeded: {sender} already has {limit} transactions in the pool, "
-            f"the most one sender may have"
+            f"account limit exceeded: {sender} already has {limit} queued transactions in the pool "
+            f"(nonces after a gap), the most one sender may have"
         )
         self.sender, self.limit = sender, limit
 

@@ -10,7 +10,15 @@ failure its own error from `node.errors` and none of them changing the pool:
     intrinsic gas (+ EIP-3860 initcode, EIP-7623 calldata floor), the pool's minimum tip,
     sender recovery, fee cap >= the next block's base fee (at admission only), nonce,
     replacement price bump, balance (counting the sender's other
-    pooled transactions), per-sender cap, pool cap (evicting a cheaper tail if it pays more).
+    pooled transactions), the sender's queued cap, pool cap (evicting a tail to make room).
+
+Limits per sender are geth's (legacypool): a sender may hold any number of executable
+transactions while the pool has room — a settlement agent, a price reporter or a market
+maker sends hundreds from one account — but at most `account_queue` queued ones (after a
+gap, which nothing may ever execute). Per-account limits bite only when the pool is full: a
+sender holding more than `account_slots` (its guaranteed share) gives way first to a sender
+still within its own share, its cheapest tail evicted; otherwise a newcomer must pay a better
+effective tip than the tail it evicts (eviction by price).
 
 Accepted types are legacy (EIP-155 protected only), EIP-2930 (0x01) and EIP-1559 (0x02).
 Blob (0x03) and set-code (0x04) transactions are refused, and deposits (0x7E) never come
@@ -109,12 +117,15 @@ class TxPoolConfig:
     # otherwise fill the pool for free and come back from the journal after every restart.
     min_tip_wei: int = 1
     price_bump_percent: int = 10  # replacement needs >= +10% on both fee cap and tip
-    max_per_sender: int = 64
+    # geth's --txpool.accountslots: transactions per sender guaranteed a place in a full pool.
+    account_slots: int = 16
+    # geth's --txpool.accountqueue: queued (non-executable) transactions per sender, always.
+    account_queue: int = 64
     max_total: int = 4096
 
     def __post_init__(self) -> None:
         for name in (
-            "chain_id", "block_gas_limit", "max_tx_size_bytes", "max_per_sender", "max_total"
+            "chain_id", "block_gas_limit", "max_tx_size_bytes", "account_slots", "account_queue", "max_total"
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"txpool: {name} must be at least 1, got {getattr(self, name)}")
@@ -244,14 +255,20 @@ class TxPool:
         if cost > balance:
             raise InsufficientFunds(sender_text, balance, cost)
 
-        if replaced is None and len(own) >= config.max_per_sender:
-            raise AccountLimitExceeded(sender_text, config.max_per_sender)
+        if replaced is None:
+            first_gap = account_nonce
+            while first_gap in own:
+                first_gap += 1
+            if nonce > first_gap:  # queued: it waits for a gap to close
+                queued = sum(1 for n in own if n > first_gap)
+                if queued >= config.account_queue:
+                    raise AccountLimitExceeded(sender_text, config.account_queue)
 
         stale = [t for n, t in self._by_sender.get(sender, {}).items() if n < account_nonce]
         victim = None
         if replaced is None and len(self._by_hash) - len(stale) >= config.max_total:
             tip = min(max_tip, max_fee - base_fee)
-            victim = self._eviction_victim(sender, nonce, tip, base_fee)
+            victim = self._eviction_victim(sender, nonce, tip, base_fee, newcomer_held=len(own))
 
         # Nothing below may refuse the transaction. The journal goes first, so that a failing
         # disk leaves the pool as it was, and an acknowledged transaction is durable.
@@ -366,13 +383,25 @@ class TxPool:
         return max_fee * 100 >= old.max_fee * bump and max_tip * 100 >= old.max_tip * bump
 
     def _eviction_victim(
-        self, sender: Address, nonce: int, newcomer_tip: int, base_fee: int
+        self, sender: Address, nonce: int, newcomer_tip: int, base_fee: int, *, newcomer_held: int
     ) -> PooledTransaction:
-        """The lowest-paying transaction the newcomer may push out, or raise TxPoolFull.
+        """The transaction the newcomer may push out of the full pool, or raise TxPoolFull.
 
         Only a sender's last nonce may go: evicting from the middle would strand the
         transactions after it. Nor the newcomer's own sender's last nonce when the newcomer
-        comes after it, as that would only open a gap in front of the newcomer."""
+        comes after it, as that would only open a gap in front of the newcomer.
+
+        A newcomer whose sender holds fewer than `account_slots` claims its guaranteed share:
+        the cheapest tail of a sender holding more than that goes, whatever it pays (geth
+        truncates such senders the same way). Otherwise the lowest-paying tail goes, and only
+        for a newcomer that pays a better effective tip."""
+        slots = self.config.account_slots
+        if newcomer_held < slots:
+            over_share = [
+                txs[max(txs)] for owner, txs in self._by_sender.items() if owner != sender and len(txs) > slots
+            ]
+            if over_share:
+                return min(over_share, key=lambda tail: (tail.effective_tip(base_fee), -tail.arrival))
         victim: PooledTransaction | None = None
         victim_key: tuple[int, int, int] | None = None
         for owner, txs in self._by_sender.items():

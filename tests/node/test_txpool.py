@@ -156,7 +156,7 @@ def state() -> DictState:
 @pytest.fixture
 def pool(state: DictState) -> TxPool:
     """A pool with a little in it already (Alice 0 and 2, Bob 0), so 'unchanged' means something."""
-    pool = new_pool(min_tip_wei=1_000_000, max_tx_size_bytes=4096, max_per_sender=3)
+    pool = new_pool(min_tip_wei=1_000_000, max_tx_size_bytes=4096, account_queue=2)
     for raw in (dynamic(0, 0, GWEI, 2 * GWEI), dynamic(0, 2, GWEI, 2 * GWEI), dynamic(1, 0, GWEI, 2 * GWEI)):
         pool.add_raw(raw, state, base_fee=GWEI)
     return pool
@@ -434,16 +434,65 @@ def test_rejects_already_known(pool: TxPool, state: DictState) -> None:
     assert_rejected(pool, state, raw, AlreadyKnown, f"already known: 0x{tx_hash(raw).hex()}")
 
 
-def test_rejects_per_sender_cap(pool: TxPool, state: DictState) -> None:
-    pool.add_raw(dynamic(0, 1, GWEI, 2 * GWEI), state, base_fee=GWEI)  # Alice: 0, 1, 2
+def test_rejects_queued_past_the_per_sender_cap(pool: TxPool, state: DictState) -> None:
+    """geth's accountqueue: Alice holds 0 and, after a gap, 2; the pool keeps 2 queued per sender."""
+    pool.add_raw(dynamic(0, 4, GWEI, 2 * GWEI), state, base_fee=GWEI)  # Alice queued: 2, 4
     assert_rejected(
-        pool, state, dynamic(0, 3, GWEI, 2 * GWEI), AccountLimitExceeded,
-        f"account limit exceeded: {DEV[0].address} already has 3 transactions in the pool, "
-        "the most one sender may have",
+        pool, state, dynamic(0, 5, GWEI, 2 * GWEI), AccountLimitExceeded,
+        f"account limit exceeded: {DEV[0].address} already has 2 queued transactions in the pool "
+        "(nonces after a gap), the most one sender may have",
     )
     # A replacement does not add one.
     pool.add_raw(dynamic(0, 2, 2 * GWEI, 4 * GWEI), state, base_fee=GWEI)
     assert len(pool) == 4
+
+
+def test_executable_transactions_of_one_sender_are_not_capped_while_the_pool_has_room(
+    pool: TxPool, state: DictState
+) -> None:
+    """A settlement agent sends hundreds from one account: with the gap closed, Alice's run
+    grows to 300, far past account_slots (16) and account_queue (2)."""
+    for nonce in [1] + list(range(3, 300)):
+        pool.add_raw(dynamic(0, nonce, GWEI, 2 * GWEI), state, base_fee=GWEI)
+    assert nonces(pool.pending())[ALICE] == list(range(300))
+    assert pool.queued() == {}
+    selected = pool.select(300 * 21_000, GWEI)
+    assert [tx.nonce for tx in selected if tx.sender == ALICE] == list(range(299))  # Bob's 0 takes one slot
+
+
+def test_full_pool_a_sender_over_its_share_gives_way_to_one_within_its_own(state: DictState) -> None:
+    """Pool of 6, account_slots 2. Alice holds 4 and Bob 2, all tipping 100 gwei. Carol (none
+    held) tips only 1 gwei, yet takes a place: the cheapest tail of a sender over its share
+    (Alice's last nonce) goes, as geth truncates such senders. Bob, at his share, gets no
+    such right: his third must outbid the pool's lowest tail, and 1 gwei does not."""
+    pool = new_pool(max_total=6, account_slots=2)
+    alice = [pool.add_raw(dynamic(0, n, 100 * GWEI, 200 * GWEI), state, 0) for n in range(4)]
+    for n in range(2):
+        pool.add_raw(dynamic(1, n, 100 * GWEI, 200 * GWEI), state, 0)
+
+    carol0 = pool.add_raw(dynamic(2, 0, 1 * GWEI, 200 * GWEI), state, 0)
+    assert len(pool) == 6 and pool.get(alice[3].hash) is None and pool.get(carol0.hash) is not None
+    assert nonces(pool.pending()) == {ALICE: [0, 1, 2], BOB: [0, 1], CAROL: [0]}
+    carol1 = pool.add_raw(dynamic(2, 1, 1 * GWEI, 200 * GWEI), state, 0)  # Carol still within 2
+    assert pool.get(alice[2].hash) is None and pool.get(carol1.hash) is not None
+
+    before = snapshot(pool)
+    with pytest.raises(TxPoolFull, match="^txpool is full: "):  # no one over the share now
+        pool.add_raw(dynamic(1, 2, 1 * GWEI, 200 * GWEI), state, 0)
+    assert snapshot(pool) == before
+    # A better payer still evicts by price: the lowest tail, Carol's 1 gwei.
+    pool.add_raw(dynamic(3, 0, 2 * GWEI, 200 * GWEI), state, 0)
+    assert pool.get(carol1.hash) is None and nonces(pool.pending())[DAVE] == [0]
+
+
+def test_full_pool_of_senders_over_their_share_evicts_the_cheapest_tail(state: DictState) -> None:
+    pool = new_pool(max_total=6, account_slots=2)
+    for n in range(3):
+        pool.add_raw(dynamic(0, n, 30 * GWEI, 200 * GWEI), state, 0)
+    bob = [pool.add_raw(dynamic(1, n, 20 * GWEI, 200 * GWEI), state, 0) for n in range(3)]
+    pool.add_raw(dynamic(2, 0, 50 * GWEI, 200 * GWEI), state, 0)
+    assert pool.get(bob[2].hash) is None
+    assert nonces(pool.pending()) == {ALICE: [0, 1, 2], BOB: [0, 1], CAROL: [0]}
 
 
 # --- replacement -------------------------------------------------------------------------------
@@ -782,7 +831,7 @@ def test_select_respects_nonce_order_and_base_fee(
         nonces=dict(zip(ADDRESSES, account_nonces)),
         balances={address: 10**24 for address in ADDRESSES},
     )
-    pool = new_pool(max_per_sender=4, max_total=7)
+    pool = new_pool(account_slots=2, account_queue=2, max_total=7)
     base_fee = base_fee_gwei * GWEI
     for add in adds:
         raw = _raw_for(*add)
@@ -792,7 +841,7 @@ def test_select_respects_nonce_order_and_base_fee(
         except LantauError:
             assert snapshot(pool) == before
         assert len(pool) <= 7
-        assert all(len(txs) <= 4 for txs in pool.pending().values())
+        assert all(len(txs) <= 2 for txs in pool.queued().values())
 
     selected = pool.select(gas_limit, base_fee)
     next_nonce = dict(zip(ADDRESSES, account_nonces))
