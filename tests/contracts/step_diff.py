@@ -19,6 +19,7 @@ from eth.abc import SignedTransactionAPI
 from eth.constants import BLANK_ROOT_HASH
 from eth.db.atomic import AtomicDB
 from eth_utils import ValidationError
+from eth.exceptions import VMError
 from eth.vm.execution_context import ExecutionContext
 from eth_typing import Address
 from eth_utils import keccak, to_checksum_address
@@ -160,7 +161,9 @@ def run_pyevm(
             return out, root
         try:
             computation = state.apply_transaction(tx)
-        except ValidationError as exc:
+        except (ValidationError, VMError) as exc:
+            # VMError: py-evm will not start it (init code over EIP-3860's limit); the pool refuses
+            # it and a block carrying it does not apply, so it is never on the L2
             out.invalid = str(exc)
             return out, root
     out.success = not computation.is_error
