@@ -195,6 +195,12 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         )
         services.append(driver)
         node.register_methods(_rollup_methods(node, l1, driver, sync_status))
+        if not is_sequencer:  # eth_syncing: a verifier is behind while its derivation trails L1
+            from node.syncing import DerivationSync
+
+            node.sync_progress = DerivationSync(
+                node.chain, lambda: driver.pipeline.l1_position, l1.source.head, l1.rollup.l1_start_block,
+            ).progress
     if producer is not None and settings.admin:
         node.register_methods(_admin_methods(producer))
     if producer is not None and dev_clock is not None:

@@ -41,6 +41,9 @@ class L2Node:
     read_only: bool = False  # a verifier: its blocks come from L1 only, so it takes no transactions
     metrics: MetricsRegistry = field(default_factory=MetricsRegistry)
     extra_methods: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    #: A derivation node's `eth_syncing` source (node.syncing.DerivationSync.progress), set by the
+    #: composition root; None: the node never syncs (a sequencer, a node without an L1).
+    sync_progress: Callable[[], Any] | None = None
     _subscribers: set["asyncio.Queue[BlockHeaderAPI]"] = field(default_factory=set)
     _tx_arrived: asyncio.Event | None = None
 

@@ -39,6 +39,7 @@ from node.rpc import execution, proof, tracing
 from node.rpc.context import RpcContext, RpcMethod
 from node.rpc.filters import LogMatcher, block_logs, query_logs
 from node.tx_index import TransactionRecord
+from node.syncing import sync_progress_json
 from node.vm import LantauVM
 from node.rpc.format import (
     JSON,
@@ -320,8 +321,12 @@ def eth_block_number(ctx: RpcContext) -> str:
 
 
 @rpc_method("eth_syncing")
-def eth_syncing(ctx: RpcContext) -> bool:
-    return False
+async def eth_syncing(ctx: RpcContext) -> bool | dict[str, str]:
+    """geth's sync object while a derivation node is behind L1 (node/syncing.py), else false."""
+    progress_of = getattr(ctx.backend, "sync_progress", None)
+    if progress_of is None:
+        return False
+    return sync_progress_json(await ctx.runner.run(lambda deadline: progress_of()))
 
 
 @rpc_method("eth_accounts")
