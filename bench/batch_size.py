@@ -55,7 +55,7 @@ from genesis.dev_accounts import dev_accounts  # noqa: E402
 from genesis.predeploys import SEQUENCER_FEE_VAULT  # noqa: E402
 from node.chain import BlockAttributes, Chain  # noqa: E402
 from node.channels import ChannelBuilder, Compression, Frame, encode_batcher_tx_data  # noqa: E402
-from node.derive.l1_source import L1BlockRef  # noqa: E402
+from node.l1_block_ref import L1BlockRef  # noqa: E402
 from node.l1_info import l1_info_deposit  # noqa: E402
 from node.vm import LantauVM  # noqa: E402
 from bridge.tx_manager import TX_BASE_GAS, calldata_gas  # noqa: E402

@@ -9,38 +9,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Callable
 
-from eth.constants import CREATE_CONTRACT_ADDRESS
 from web3 import Web3
 
-from bridge.deposit_event import TRANSACTION_DEPOSITED_TOPIC, decode_deposit_log
 from bridge.l1_client import L1CallReverted, L1Client
 from bridge.l1_contract_clients import HkdTokenClient, PortalClient
 from bridge.l1_contracts import L1Deployment
 from bridge.tx_manager import TxManager
 from node.errors import LantauError
-from node.vm import LantauTransactionBuilder
+from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, decode_deposit_log, deposit_transaction
 
-HKD_DECIMALS = 6
 DEFAULT_DEPOSIT_GAS = 100_000
 
 
 class DepositError(LantauError):
     pass
-
-
-def parse_hkd_amount(text: str) -> int:
-    """'100.50' -> 100_500_000 (6-decimal units); refuses more precision than the token has."""
-    try:
-        amount = Decimal(text)
-    except InvalidOperation as exc:
-        raise DepositError(f"not an amount: {text!r}") from exc
-    units = amount * 10**HKD_DECIMALS
-    if amount <= 0 or units != units.to_integral_value():
-        raise DepositError(f"amount must be positive with at most {HKD_DECIMALS} decimals, got {text}")
-    return int(units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +59,7 @@ def deposit_info_from_receipt(receipt: dict) -> DepositReceiptInfo:
     for entry in receipt["logs"]:
         if entry["topics"] and bytes(entry["topics"][0]) == TRANSACTION_DEPOSITED_TOPIC:
             event = decode_deposit_log(entry)
-            l2_tx = LantauTransactionBuilder.new_deposit_transaction(
-                source_hash=event.source_hash, from_=event.from_address,
-                to=CREATE_CONTRACT_ADDRESS if event.to_address is None else event.to_address,
-                mint=event.mint, value=event.value, gas=event.gas_limit, data=event.data,
-            )
+            l2_tx = deposit_transaction(event)
             return DepositReceiptInfo(bytes(receipt["transactionHash"]), int(receipt["blockNumber"]), l2_tx.hash, event.mint, int(receipt["gasUsed"]))
     raise DepositError(f"L1 transaction {bytes(receipt['transactionHash']).hex()} made no deposit")
 

@@ -2,7 +2,7 @@
 
 HKD on L2 must be backed one-for-one by HKD locked in the portal. The L2 genesis funds the
 dev accounts, so the devnet mints exactly that genesis supply (scaled to 6 decimals) to the
-portal as its opening backing: from block 0, L2 supply == portal balance * 10**12.
+portal as its opening backing: from block 0, L2 supply == portal balance * 10**12 (node/hkd_units.py).
 
 Roles on the devnet (dev accounts of the test mnemonic): #0 deploys and holds the issuer roles
 and the portal's guardian, #1 is the batcher, #2 the output proposer, #3 the challenger. The
@@ -35,11 +35,11 @@ from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
 from node.errors import LantauError
+from node.hkd_units import NotRepresentable, wei_to_units
 
 if TYPE_CHECKING:
     from genesis.rollup_config import RollupConfig
 
-L2_TO_L1_SCALE = 10**12  # L2 native HKD has 18 decimals, the L1 token 6
 BATCH_INBOX = "0xff00000000000000000000000000000000004852"
 
 
@@ -72,9 +72,10 @@ def check_genesis_knows_l1(genesis: GenesisConfig, deployment: L1Deployment) -> 
 
 def genesis_backing_units(genesis: GenesisConfig) -> int:
     supply = sum(account.balance for account in genesis.alloc.values())
-    if supply % L2_TO_L1_SCALE:
-        raise GenesisNotBackable(f"genesis L2 supply {supply} wei is not a whole number of L1 HKD units (10**12 wei)")
-    return supply // L2_TO_L1_SCALE
+    try:
+        return wei_to_units(supply, what="genesis L2 supply")
+    except NotRepresentable as exc:
+        raise GenesisNotBackable(str(exc)) from exc
 
 
 @dataclass

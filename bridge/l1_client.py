@@ -36,8 +36,8 @@ from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFou
 
 from genesis.artifacts import load_artifact
 from node.cli_common import show
-from node.derive.l1_source import L1BlockRef
 from node.errors import LantauError, TemporaryError
+from node.l1_block_ref import L1BlockRef
 
 L1_CONTRACT_NAMES = ("HKDStablecoin", "SystemConfig", "OutputOracle", "LantauPortal")
 DEFAULT_TIMEOUT_S = 30.0

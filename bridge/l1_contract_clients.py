@@ -17,7 +17,7 @@ from web3.contract import Contract
 
 from bridge.l1_client import L1Client
 from bridge.tx_manager import TxCandidate, TxManager
-from node.derive.l1_source import L1BlockRef
+from node.l1_block_ref import L1BlockRef
 
 
 def candidate_of(function: Any, *, value: int = 0, gas_limit: int | None = None) -> TxCandidate:

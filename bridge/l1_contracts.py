@@ -32,9 +32,8 @@ from bridge.tx_manager import TxCandidate, TxManager, gas_with_headroom  # noqa:
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
 from node.errors import LantauError
+from node.hkd_units import HKD_UNIT
 
-HKD_DECIMALS = 6
-HKD_UNIT = 10**HKD_DECIMALS
 DEVNET_MINT_AMOUNT = 1_000_000 * HKD_UNIT  # 1,000,000 HKD per dev account
 DEFAULT_L2_GAS_LIMIT = 30_000_000
 DEVNET_PROPOSER_INDEX = 2  # dev accounts of the test mnemonic that propose and challenge outputs

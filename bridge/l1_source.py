@@ -23,18 +23,17 @@ from typing import Sequence
 
 
 from eth.abc import SignedTransactionAPI
-from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth_typing import Address, Hash32
 from eth_utils import to_canonical_address, to_checksum_address
 from web3 import Web3
 from web3.exceptions import BlockNotFound
 
-from bridge.deposit_event import TRANSACTION_DEPOSITED_TOPIC, MalformedDepositLog, decode_deposit_log
 from bridge.l1_client import L1Client, transport_errors
 from node.blobs import BLOB_SIZE, blob_versioned_hash
-from node.derive.l1_source import InboxTransaction, L1BlockRef
+from node.derive.l1_source import InboxTransaction
+from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, MalformedDepositLog, decode_deposit_log, deposit_transaction
 from node.errors import TemporaryError
-from node.vm import LantauTransactionBuilder
+from node.l1_block_ref import L1BlockRef
 
 log = logging.getLogger("lantau.l1")
 
@@ -93,17 +92,7 @@ class RpcL1Source:
                 # The portal cannot emit this; skip it loudly rather than halt the chain.
                 log.error("skipping malformed deposit log", extra={"l1_block": block.number, "reason": str(exc)})
                 continue
-            deposits.append(
-                LantauTransactionBuilder.new_deposit_transaction(
-                    source_hash=event.source_hash,
-                    from_=event.from_address,
-                    to=CREATE_CONTRACT_ADDRESS if event.to_address is None else event.to_address,
-                    mint=event.mint,
-                    value=event.value,
-                    gas=event.gas_limit,
-                    data=event.data,
-                )
-            )
+            deposits.append(deposit_transaction(event))
         return deposits
 
     def inbox_transactions(self, block: L1BlockRef, inbox: Address) -> Sequence[InboxTransaction]:

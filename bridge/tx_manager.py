@@ -40,8 +40,8 @@ from eth_utils import encode_hex, to_checksum_address
 
 from bridge.blob_tx import BlobSidecar, blob_sidecar, sign_blob_transaction
 from bridge.l1_client import L1Client, L1NonceTooLow, L1ReplacementUnderpriced
-from node.derive.l1_source import L1BlockRef
 from node.errors import LantauError, TemporaryError
+from node.l1_block_ref import L1BlockRef
 from node.vm import floor_data_gas
 
 log = logging.getLogger("lantau.txmgr")

@@ -10,7 +10,7 @@ wei), which records `sentMessages[withdrawal_hash] = true`. On L1 it takes three
    storage proof of the passer's slot `keccak256(withdrawal_hash ‖ 0)` at that block, from the
    node's `eth_getProof`. The portal checks both against the posted root;
 3. after the challenge period (`OutputOracle.finalizationPeriodSeconds`, counted from the proof),
-   `finalize`: the portal pays `value / 10**12` L1 HKD units to `target` (and calls it with
+   `finalize`: the portal pays `value / WEI_PER_UNIT` L1 HKD units (node/hkd_units.py) to `target` (and calls it with
    `data`, if any), once.
 
 Everything an L2 node answers is checked here before it costs L1 gas: the storage proof must
@@ -43,9 +43,9 @@ from bridge.tx_manager import TxManager
 from genesis.artifacts import load_artifact
 from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
 from node.errors import LantauError
+from node.hkd_units import NotRepresentable, is_representable, wei_to_units
 from node.output_root import OUTPUT_VERSION_V0, output_root, withdrawal_hash, withdrawal_storage_key
 
-L2_DECIMAL_SCALE = 10**12  # L2 wei per L1 HKD unit (18 - 6 decimals)
 MESSAGE_PASSER: ChecksumAddress = to_checksum_address(L2_TO_L1_MESSAGE_PASSER)
 
 
@@ -113,12 +113,10 @@ class WithdrawalTransaction:
     @property
     def l1_amount(self) -> int:
         """L1 HKD units released; raises for an amount the 6-decimal token cannot carry."""
-        if self.value % L2_DECIMAL_SCALE:
-            raise WithdrawalError(
-                f"withdrawal of {self.value} wei is not a whole number of L1 HKD units (10**12 wei):"
-                " the portal refuses it"
-            )
-        return self.value // L2_DECIMAL_SCALE
+        try:
+            return wei_to_units(self.value, what="withdrawal")
+        except NotRepresentable as exc:
+            raise WithdrawalError(f"{exc}: the portal refuses it") from exc
 
     def as_abi(self) -> tuple[int, ChecksumAddress, ChecksumAddress, int, int, bytes]:
         return (self.nonce, self.sender, self.target, self.value, self.gas_limit, self.data)
@@ -187,11 +185,8 @@ def check_withdrawal(
     """Raise `WithdrawalNotPayable`, named as the passer's revert, for a withdrawal the L1 portal
     would never pay: the same rules as `L2ToL1MessagePasser.checkWithdrawal`, checked before
     anything is signed."""
-    if value_wei % L2_DECIMAL_SCALE:
-        raise WithdrawalNotPayable(
-            "AmountNotRepresentable",
-            f"{value_wei} wei is not a whole number of L1 HKD units (10**12 wei); the L1 token has 6 decimals",
-        )
+    if not is_representable(value_wei):
+        raise WithdrawalNotPayable("AmountNotRepresentable", str(NotRepresentable(value_wei)))
     target_address = to_checksum_address(target)
     if target_address in (to_checksum_address("0x" + "00" * 20), to_checksum_address(portal), to_checksum_address(hkd_token)):
         raise WithdrawalNotPayable(

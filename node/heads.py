@@ -17,7 +17,7 @@ from eth.abc import BlockHeaderAPI
 from eth_typing import Hash32
 
 from node.chain import Chain
-from node.derive.l1_source import L1BlockRef
+from node.l1_block_ref import L1BlockRef
 
 SAFE_KEY = b"lantau:head:safe"
 FINALIZED_KEY = b"lantau:head:finalized"

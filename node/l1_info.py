@@ -18,7 +18,7 @@ from eth_utils import function_signature_to_4byte_selector
 from genesis.artifacts import load_artifact
 from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR
 from node.deposit_tx import l1_info_source_hash
-from node.derive.l1_source import L1BlockRef
+from node.l1_block_ref import L1BlockRef
 from node.vm import LantauTransactionBuilder, LantauTypedTransaction
 
 L1_INFO_DEPOSIT_GAS = 1_000_000  # as the OP Stack's

@@ -8,7 +8,7 @@ from eth.abc import BlockHeaderAPI
 from eth_utils import encode_hex
 
 from node.chain import Chain
-from node.derive.l1_source import L1BlockRef
+from node.l1_block_ref import L1BlockRef
 from node.l1_info import read_l1_origin
 
 _ZERO = "0x" + "00" * 32

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 
 from node.chain import Chain
-from node.derive.l1_source import L1BlockRef, L1Source
+from node.derive.l1_source import L1Source
+from node.l1_block_ref import L1BlockRef
 from node.l1_info import L1Origin, l1_info_deposit, read_l1_origin
 
 

@@ -44,8 +44,8 @@ from eth_typing import Hash32
 
 from node.batches import HASH_CHECK_LENGTH, Batch, SingularBatch, SpanBatch, SpanBatchElement, l1_origin_of_transactions
 from node.deposit_tx import is_deposit
-from node.derive.l1_source import L1BlockRef
 from node.errors import CodecError
+from node.l1_block_ref import L1BlockRef
 from node.l1_info import L1Origin
 
 log = logging.getLogger("lantau.derive")

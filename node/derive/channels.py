@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from node.channels import Frame
-from node.derive.l1_source import L1BlockRef
+from node.l1_block_ref import L1BlockRef
 
 log = logging.getLogger("lantau.derive")
 

@@ -20,10 +20,10 @@ from typing import Callable
 from eth.abc import BlockHeaderAPI
 from eth_utils import encode_hex
 
-from node.derive.l1_source import L1BlockRef
 from node.derive.pipeline import DerivationPipeline, DerivedBlock
 from node.errors import CriticalError, ResetError, TemporaryError
 from node.heads import Heads, L2HeadRef
+from node.l1_block_ref import L1BlockRef
 
 log = logging.getLogger("lantau.derive")
 

@@ -2,6 +2,7 @@
 
 `node/` defines it and never talks to L1 itself; `bridge/` implements it over an L1 RPC
 endpoint (and a beacon node's blob API). Tests may implement it over a real anvil too.
+`L1BlockRef` (node/l1_block_ref.py) is the block it hands out.
 """
 
 from __future__ import annotations
@@ -12,14 +13,7 @@ from typing import Protocol, Sequence
 from eth.abc import SignedTransactionAPI
 from eth_typing import Address, Hash32
 
-
-@dataclass(frozen=True, slots=True)
-class L1BlockRef:
-    number: int
-    hash: Hash32
-    parent_hash: Hash32
-    timestamp: int
-    base_fee: int
+from node.l1_block_ref import L1BlockRef
 
 
 @dataclass(frozen=True, slots=True)

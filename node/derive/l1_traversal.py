@@ -8,8 +8,9 @@ derivation: `ResetError`, and the pipeline goes back to a common ancestor.
 
 from __future__ import annotations
 
-from node.derive.l1_source import L1BlockRef, L1Source
+from node.derive.l1_source import L1Source
 from node.errors import ResetError
+from node.l1_block_ref import L1BlockRef
 
 
 class L1Traversal:

@@ -46,10 +46,11 @@ from node.derive.batches import BatchQueue
 from node.derive.channels import ChannelBank
 from node.derive.config import RollupDerivationConfig
 from node.derive.frames import frames_from_batcher_data
-from node.derive.l1_source import L1BlockRef, L1Source
+from node.derive.l1_source import L1Source
 from node.derive.l1_traversal import L1Traversal
 from node.derive.retrieval import L1BlockData, retrieve
 from node.errors import CriticalError, MalformedBatch, ResetError
+from node.l1_block_ref import L1BlockRef
 from node.l1_info import L1Origin, read_l1_origin
 
 log = logging.getLogger("lantau.derive")

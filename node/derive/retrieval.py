@@ -32,8 +32,9 @@ from eth_typing import Address, Hash32
 from eth_utils import encode_hex, to_checksum_address
 
 from node.blobs import BLOB_TX_TYPE, BlobEncodingError, blob_versioned_hash, decode_blob
-from node.derive.l1_source import InboxTransaction, L1BlockRef, L1Source
+from node.derive.l1_source import InboxTransaction, L1Source
 from node.errors import TemporaryError
+from node.l1_block_ref import L1BlockRef
 
 log = logging.getLogger("lantau.derive")
 

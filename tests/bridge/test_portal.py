@@ -15,7 +15,7 @@ from web3.contract.contract import ContractFunction
 from web3.logs import DISCARD
 from web3.types import Nonce
 
-from bridge.deposit_event import TRANSACTION_DEPOSITED_TOPIC, DepositEvent, decode_deposit_log
+from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, DepositEvent, decode_deposit_log
 from bridge.l1_contracts import DEVNET_MINT_AMOUNT, HKD_UNIT
 
 from tests.bridge.l1_harness import L1, sign_permit

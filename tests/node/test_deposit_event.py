@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from eth_abi import encode as abi_encode
 
-from bridge.deposit_event import (
+from node.deposit_event import (
     TRANSACTION_DEPOSITED_TOPIC,
     MalformedDepositLog,
     UnknownDepositVersion,
     decode_deposit_log,
     deposit_source_hash,
+    deposit_transaction,
 )
 
 FROM = bytes.fromhex("f39fd6e51aad88f6f4ce6ab8827279cfffb92266")
@@ -133,3 +134,14 @@ def test_unknown_version_is_its_own_error() -> None:
     with pytest.raises(UnknownDepositVersion) as info:
         decode_deposit_log(raw_log(GOOD, version=1))
     assert info.value.version == 1
+
+
+@pytest.mark.parametrize("is_creation", [False, True], ids=["call", "creation"])
+def test_deposit_transaction_carries_every_field_of_the_log(is_creation: bool) -> None:
+    """The one log -> 0x7E mapping (derivation and the deposit client both use it): every field
+    in place, a creation sent to the empty address, and the type byte 0x7E first."""
+    event = decode_deposit_log(raw_log(opaque(10**18, 5, 100_000, is_creation, b"\x60\x00")))
+    tx = deposit_transaction(event)
+    assert tx.encode()[0] == 0x7E and tx.source_hash == event.source_hash and not tx.is_system_tx
+    assert (tx.sender, tx.mint, tx.value, tx.gas, tx.data) == (FROM, 10**18, 5, 100_000, b"\x60\x00")
+    assert tx.to == (b"" if is_creation else TO)

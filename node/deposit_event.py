@@ -20,7 +20,10 @@ The source hash that makes every user deposit's L2 transaction unique is the OP 
 where 0 is the user-deposit domain and `logIndex` is the log's index within its L1 block.
 
 `decode_deposit_log` is pure and strict: any log the portal cannot have emitted raises a
-`MalformedDepositLog` that says what is wrong.
+`MalformedDepositLog` that says what is wrong. `deposit_transaction` maps a decoded event to
+its L2 transaction (type 0x7E): the one mapping, used by derivation's L1 source and by the
+deposit client that predicts a deposit's L2 hash. A consensus format, so it lives in `node/`;
+bridge/ only fetches the logs.
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth_typing import Address, Hash32
 from eth_utils import keccak
 
 from node.deposit_tx import user_deposit_source_hash
 from node.errors import LantauError
+from node.vm import LantauTransactionBuilder, LantauTypedTransaction
 
 TRANSACTION_DEPOSITED_TOPIC = keccak(text="TransactionDeposited(address,address,uint256,bytes)")
 DEPOSIT_VERSION_0 = 0
@@ -130,6 +135,19 @@ def decode_deposit_log(log: Mapping[str, Any]) -> DepositEvent:
         gas_limit=gas_limit,
         is_creation=is_creation,
         data=bytes(opaque[73:]),
+    )
+
+
+def deposit_transaction(event: DepositEvent) -> LantauTypedTransaction:
+    """The L2 deposit transaction (type 0x7E) that `event` makes: its hash is known on L1."""
+    return LantauTransactionBuilder.new_deposit_transaction(
+        source_hash=event.source_hash,
+        from_=event.from_address,
+        to=CREATE_CONTRACT_ADDRESS if event.to_address is None else event.to_address,
+        mint=event.mint,
+        value=event.value,
+        gas=event.gas_limit,
+        data=event.data,
     )
 
 
