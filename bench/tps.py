@@ -16,10 +16,8 @@ Both paths must agree on the gas used, the transactions root and the receipts ro
 block. State roots differ by design: Lantau credits the base fee to `BaseFeeVault` instead of
 burning it. Signing and decoding are outside the timings (a node decodes at RPC ingest).
 
-`--rpc URL` mode is end to end: it funds fresh senders from the dev accounts (untimed), then
-sends N pre-signed plain transfers to a running `lantau node` with batched
-`eth_sendRawTransaction` (100 per JSON-RPC batch) and waits for every receipt; it prints tx/s
-accepted (all sends answered) and tx/s included (all receipts in).
+`--rpc URL` mode is end to end against a node already running: `bench/rpc_e2e.py`'s workload
+(which also starts the nodes itself, lantau and anvil side by side).
 """
 
 from __future__ import annotations
@@ -328,94 +326,14 @@ def run_in_process(args: argparse.Namespace) -> None:
 # --- end to end over JSON-RPC ------------------------------------------------------------------
 
 
-RPC_BATCH = 100  # JSON-RPC requests per HTTP batch
-RPC_TXS_PER_SENDER = 32  # under the pool's per-sender limit (64), so nothing is refused for it
-RPC_SENDER_FUNDING_WEI = 10**21
-
-
 def run_rpc(args: argparse.Namespace) -> None:
-    """Fund fresh senders from the dev accounts (untimed), then send pre-signed transfers."""
-    from web3 import Web3
+    """End to end against a node already running at `args.rpc`: the workload of
+    `bench/rpc_e2e.py` (funded senders, batches of 100 sends, every receipt polled)."""
+    import rpc_e2e
 
-    from genesis.dev_accounts import dev_accounts
-
-    web3 = Web3(Web3.HTTPProvider(args.rpc, request_kwargs={"timeout": 60}))
-    chain_id = web3.eth.chain_id
-    # Generous fee cap: the base fee may rise while the bench fills blocks.
-    max_fee = 10 * int(web3.eth.get_block("latest")["baseFeePerGas"]) + PRIORITY_FEE_PER_GAS
-    keys = sender_keys(-(-args.txs // RPC_TXS_PER_SENDER))
-    senders = [Account.from_key(key).address for key in keys]
-
-    funders = dev_accounts()
-    funding = []
-    for funder_index, funder in enumerate(funders):
-        nonce = web3.eth.get_transaction_count(funder.address, "pending")
-        for sender in senders[funder_index::len(funders)]:
-            tx = {"type": 2, "chainId": chain_id, "nonce": nonce, "to": sender, "value": RPC_SENDER_FUNDING_WEI,
-                  "gas": TRANSFER_GAS, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": PRIORITY_FEE_PER_GAS}
-            funding.append(bytes(Account.sign_transaction(tx, funder.private_key).raw_transaction))
-            nonce += 1
-    send_raw_transactions(web3, funding)
-    wait_for_inclusion(web3, last_per_sender(funding), args.rpc_timeout_s)
-
-    nonces = [int(r["result"], 16) for r in rpc_batch(web3, "eth_getTransactionCount", [[a, "pending"] for a in senders])]
-    raw = sign_workload("transfer", keys, args.txs, chain_id, nonces, max_fee=max_fee)
-    watched = last_per_sender(raw)
-    start = time.perf_counter()
-    send_raw_transactions(web3, raw)
-    accepted_s = time.perf_counter() - start
-    wait_for_inclusion(web3, watched, args.rpc_timeout_s)
-    included_s = time.perf_counter() - start
-    gas = total_gas_used(web3, raw)
-    print(f"{len(raw)} plain transfers from {len(senders)} senders to {args.rpc}, {RPC_BATCH} per JSON-RPC batch")
-    print(f"{'stage':<9} {'txs':>6} {'seconds':>8} {'tx/s':>8} {'Mgas/s':>7}")
-    print(f"{'accepted':<9} {len(raw):>6} {accepted_s:>8.2f} {len(raw) / accepted_s:>8.1f} {'':>7}")
-    print(f"{'included':<9} {len(raw):>6} {included_s:>8.2f} {len(raw) / included_s:>8.1f} {gas / included_s / 1e6:>7.2f}")
-
-
-def rpc_batch(web3: Any, method: str, params: Sequence[list[Any]]) -> list[dict[str, Any]]:
-    """One JSON-RPC call per entry of `params`, RPC_BATCH to an HTTP request; answers in order."""
-    answers: list[dict[str, Any]] = []
-    for start in range(0, len(params), RPC_BATCH):
-        answer = web3.provider.make_batch_request([(method, p) for p in params[start:start + RPC_BATCH]])
-        if not isinstance(answer, list):  # the whole batch was refused
-            raise SystemExit(f"{method}: {answer}")
-        answers.extend(sorted(answer, key=lambda entry: entry["id"]))
-    return answers
-
-
-def send_raw_transactions(web3: Any, raw: Sequence[bytes]) -> None:
-    errors = [a["error"] for a in rpc_batch(web3, "eth_sendRawTransaction", [["0x" + r.hex()] for r in raw]) if "error" in a]
-    if errors:
-        raise SystemExit(f"{len(errors)} of {len(raw)} transactions refused; first: {errors[0]}")
-
-
-def tx_hash(raw: bytes) -> str:
-    return "0x" + keccak(raw).hex()
-
-
-def last_per_sender(raw: Sequence[bytes]) -> list[str]:
-    """Hashes of each sender's last transaction: its inclusion implies its predecessors'."""
-    builder = LantauVM.get_transaction_builder()
-    return [tx_hash(item) for item in {builder.decode(item).sender: item for item in raw}.values()]
-
-
-def wait_for_inclusion(web3: Any, watched: Sequence[str], timeout_s: float) -> None:
-    """Poll until every watched transaction has a receipt (few: polling must not load the node)."""
-    deadline = time.monotonic() + timeout_s
-    pending = list(watched)
-    while pending:
-        answers = rpc_batch(web3, "eth_getTransactionReceipt", [[h] for h in pending])
-        pending = [h for h, answer in zip(pending, answers) if not answer.get("result")]
-        if pending and time.monotonic() > deadline:
-            raise SystemExit(f"{len(pending)} senders' last transactions not included after {timeout_s} s")
-        if pending:
-            time.sleep(0.05)
-
-
-def total_gas_used(web3: Any, raw: Sequence[bytes]) -> int:
-    receipts = rpc_batch(web3, "eth_getTransactionReceipt", [[tx_hash(item)] for item in raw])
-    return sum(int(answer["result"]["gasUsed"], 16) for answer in receipts)
+    e2e_args = argparse.Namespace(txs=args.txs, senders=rpc_e2e.DEFAULT_SENDERS, read_load=0, timeout_s=args.rpc_timeout_s)
+    result = rpc_e2e.run_workload(f"node at {args.rpc}", args.rpc, None, e2e_args, watch_heads=False)
+    rpc_e2e.print_results([result], None, e2e_args)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
