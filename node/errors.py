@@ -433,3 +433,43 @@ class ChannelFull(ChannelBuilderError):
 
 class ReadOnlyNode(TxPoolRejection):
     """A verifier takes no transactions: its blocks come from L1 data only."""
+
+
+# --- eth_simulateV1 (node/rpc/simulate.py) ---------------------------------------------------
+
+
+class SimulationRefused(LantauError):
+    """eth_simulateV1 stops: one simulated transaction or block is invalid. Each subclass has the
+    execution-apis error code (node/rpc/errors.py); a call that runs and fails is no such error,
+    it is reported in that call's result."""
+
+
+class SimulationNonceTooLow(SimulationRefused): ...
+
+
+class SimulationNonceTooHigh(SimulationRefused): ...
+
+
+class SimulationFeeCapTooLow(SimulationRefused): ...
+
+
+class SimulationIntrinsicGasTooLow(SimulationRefused): ...
+
+
+class SimulationInsufficientFunds(SimulationRefused): ...
+
+
+class SimulationBlockGasLimitReached(SimulationRefused): ...
+
+
+class SimulationBlockNumberInvalid(SimulationRefused): ...
+
+
+class SimulationBlockTimestampInvalid(SimulationRefused): ...
+
+
+class SimulationSenderNotEOA(SimulationRefused): ...
+
+
+class SimulationTooLarge(SimulationRefused):
+    """More simulated blocks than a request may ask for (geth's 256)."""

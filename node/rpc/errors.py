@@ -8,6 +8,7 @@ follow geth, so clients that switch on them (web3.py, ethers) behave as against 
     -32600  invalid request           -32602  invalid params
     -32603  internal error (a bug)    -32005  a limit was exceeded
          3  execution reverted, with the revert data in `data`
+    -380xx  eth_simulateV1's refusals (nonce, funds, block gas, block order, ...), as geth's
     -32000  everything else the node refuses on purpose (transaction rejections, unknown
             block, execution errors, timeouts), with the error's own message
 """
@@ -26,6 +27,16 @@ from node.errors import (
     MethodNotFound,
     NotificationsUnsupported,
     ParseError,
+    SimulationBlockGasLimitReached,
+    SimulationBlockNumberInvalid,
+    SimulationBlockTimestampInvalid,
+    SimulationFeeCapTooLow,
+    SimulationInsufficientFunds,
+    SimulationIntrinsicGasTooLow,
+    SimulationNonceTooHigh,
+    SimulationNonceTooLow,
+    SimulationSenderNotEOA,
+    SimulationTooLarge,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,6 +59,17 @@ ERROR_CODES: Final[dict[type[LantauError], int]] = {
     InvalidParams: INVALID_PARAMS,
     LimitExceeded: LIMIT_EXCEEDED,
     ExecutionReverted: EXECUTION_REVERTED,
+    # eth_simulateV1's codes (execution-apis, as geth's internal/ethapi/errors.go)
+    SimulationNonceTooLow: -38010,
+    SimulationNonceTooHigh: -38011,
+    SimulationFeeCapTooLow: -38012,
+    SimulationIntrinsicGasTooLow: -38013,
+    SimulationInsufficientFunds: -38014,
+    SimulationBlockGasLimitReached: -38015,
+    SimulationBlockNumberInvalid: -38020,
+    SimulationBlockTimestampInvalid: -38021,
+    SimulationSenderNotEOA: -38024,
+    SimulationTooLarge: -38026,
     LantauError: SERVER_ERROR,
 }
 

@@ -35,7 +35,7 @@ from node.errors import (
     SubscriptionNotFound,
     TransactionDecodeError,
 )
-from node.rpc import execution, proof, tracing
+from node.rpc import execution, proof, simulate, tracing
 from node.rpc.context import RpcContext, RpcMethod
 from node.rpc.filters import LogMatcher, block_logs, query_logs
 from node.tx_index import TransactionRecord
@@ -428,6 +428,13 @@ async def eth_estimate_gas(ctx: RpcContext, args: CallArgs, block: BlockId, over
         gas_cap=ctx.limits.gas_cap,
     )
     return quantity(gas)
+
+
+@rpc_method("eth_simulateV1", Param("options", simulate.parse_simulate_options), BLOCK)
+async def eth_simulate_v1(ctx: RpcContext, options: simulate.SimulateOptions, block: BlockId) -> list[JSON]:
+    header = state_header(ctx, block)
+    return await ctx.runner.run_evm(simulate.simulate, ctx.backend.chain, header, options, gas_cap=ctx.limits.gas_cap,
+                                    max_bytes=ctx.limits.max_response_bytes)
 
 
 @rpc_method("eth_createAccessList", *CALL_PARAMS[:3])  # no block overrides, as geth
