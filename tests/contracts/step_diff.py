@@ -263,10 +263,17 @@ def run_step(
     limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS,
 ) -> tuple[str | None, Any, int]:
     """(error name or None, PostState, L1 gas of execute) from the Solidity step."""
+    return measure_step(harness, pre_abi, raw_tx, ctx.abi(), limits)
+
+
+def measure_step(
+    harness: Contract, pre_abi: tuple[Any, ...], raw_tx: bytes, ctx_abi: tuple[Any, ...], limits: ProofCostLimits,
+) -> tuple[str | None, Any, int]:
+    """`EVMStepHarness.measure` on ABI tuples: (error name or None, PostState, L1 gas)."""
     from tests.contracts.conftest import decode_custom_error
 
     try:
-        post, l1_gas = harness.functions.measure(pre_abi, raw_tx, ctx.abi(), caps_abi(limits)).call({"gas": STEP_CALL_GAS})
+        post, l1_gas = harness.functions.measure(pre_abi, raw_tx, ctx_abi, caps_abi(limits)).call({"gas": STEP_CALL_GAS})
     except (ContractCustomError, ContractLogicError) as exc:
         data = exc.data if isinstance(exc.data, str) else None
         if not data:
@@ -274,6 +281,18 @@ def run_step(
         name, args = decode_custom_error(step_abi(), bytes.fromhex(data.removeprefix("0x")))
         return f"{name}{args}", None, 0
     return None, post, l1_gas
+
+
+@pytest.fixture(scope="module")
+def anvil(step_anvil: AnvilProcess) -> AnvilProcess:
+    """The `contracts` fixture's anvil, for a module importing this: the step's."""
+    return step_anvil
+
+
+@pytest.fixture(scope="module")
+def harness(contracts: Any) -> Contract:
+    """EVMStepHarness over a fresh EVMStep (with EVMTx and EVMPrecompiles)."""
+    return deploy_step(contracts.deploy)
 
 
 def compare(

@@ -154,21 +154,13 @@ class StepResult:
 
 
 def run_workload(harness: Any, chain: Chain, workload: Workload, limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS) -> StepResult:
-    from tests.contracts.step_diff import STEP_CALL_GAS, caps_abi, step_abi
-    from tests.contracts.conftest import decode_custom_error
-    from web3.exceptions import ContractCustomError, ContractLogicError
+    from tests.contracts.step_diff import measure_step
 
     witness = transaction_witness(chain, workload.block_number, workload.index, with_trie_nodes=False)
     pre = (witness.pre_state_root, [a.abi_tuple() for a in witness.accounts])
-    try:
-        post, l1_gas = harness.functions.measure(pre, witness.transaction, witness.context.abi_tuple(), caps_abi(limits)).call(
-            {"gas": STEP_CALL_GAS})
-    except (ContractCustomError, ContractLogicError) as exc:
-        data = exc.data if isinstance(exc.data, str) else None
-        if not data:
-            return StepResult(workload, witness, [f"step reverted without data: {exc!r}"], 0)
-        name, args = decode_custom_error(step_abi(), bytes.fromhex(data.removeprefix("0x")))
-        return StepResult(workload, witness, [f"step reverted {name}{args}"], 0)
+    error, post, l1_gas = measure_step(harness, pre, witness.transaction, witness.context.abi_tuple(), limits)
+    if error is not None:
+        return StepResult(workload, witness, [f"step reverted {error}"], 0)
     diffs, success, gas_used, logs = post
     problems = []
     if success != witness.success:

@@ -13,11 +13,9 @@ from eth_utils import keccak, to_checksum_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.anvil import AnvilProcess
 from genesis.dev_accounts import dev_accounts
 from node.vm import LantauTransactionBuilder
-from tests.contracts.conftest import Contracts
-from tests.contracts.step_diff import step_anvil, PreAccount, StepContext, compare, deploy_step
+from tests.contracts.step_diff import PreAccount, StepContext, anvil, compare, harness, step_anvil  # noqa: F401 (fixtures)
 
 CHAIN_ID = 901
 SENDER_KEY = "0x" + "11" * 32
@@ -26,16 +24,6 @@ CONTRACT = bytes.fromhex("00000000000000000000000000000000000c0de1")
 OTHER = bytes.fromhex("00000000000000000000000000000000000c0de2")
 VAULT = bytes.fromhex("4200000000000000000000000000000000000019")
 CTX = StepContext(chain_id=CHAIN_ID, block_hashes=tuple(keccak(bytes([i])) for i in range(256)), number=300)
-
-
-@pytest.fixture(scope="module")
-def anvil(step_anvil: AnvilProcess) -> AnvilProcess:
-    return step_anvil
-
-
-@pytest.fixture(scope="module")
-def harness(contracts: Contracts) -> Any:
-    return deploy_step(contracts.deploy)
 
 
 def signed(*, to: bytes | None, data: bytes = b"", value: int = 0, gas: int = 1_000_000, nonce: int = 0,

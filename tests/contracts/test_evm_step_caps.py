@@ -14,10 +14,8 @@ from typing import Any
 
 import pytest
 
-from bridge.anvil import AnvilProcess
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
-from tests.contracts.conftest import Contracts
-from tests.contracts.step_diff import LIFTED_CAPS, StepContext, compare, deploy_step, run_pyevm, step_anvil  # noqa: F401
+from tests.contracts.step_diff import LIFTED_CAPS, anvil, compare, harness, run_pyevm, step_anvil  # noqa: F401 (fixtures)
 from tests.contracts.test_evm_step import CONTRACT, CTX, OTHER, asm, base_pre, deposit, push, signed
 
 PRECOMPILE_IDENTITY = 4
@@ -43,16 +41,6 @@ def _program() -> bytes:
 
 
 FIELDS = ("opcodes", "accounts", "slots", "code_bytes", "memory_bytes")
-
-
-@pytest.fixture(scope="module")
-def anvil(step_anvil: AnvilProcess) -> AnvilProcess:
-    return step_anvil
-
-
-@pytest.fixture(scope="module")
-def harness(contracts: Contracts) -> Any:
-    return deploy_step(contracts.deploy)
 
 
 def _raw(kind: str) -> bytes:

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from bridge.anvil import AnvilProcess
 from tests.contracts.conftest import Contracts
-from tests.contracts.step_diff import step_anvil, deploy_step
+from tests.contracts.step_diff import anvil, harness, step_anvil  # noqa: F401 (fixtures)
 from tests.contracts.step_state_tests import Case, cases, fixture_files, run_case
 
 SHARE = 60
@@ -17,16 +16,6 @@ CASES = list(cases(fixture_files(SHARE)))
 #: Known differences, open (docs/fault-proofs.md, "Differential tests"): deep call trees run out of
 #: L1 gas or memory in the step; the proof-cost caps are to bound them.
 KNOWN_FAILURES = {"stSolidityTest/RecursiveCreateContracts.json::RecursiveCreateContracts[0]"}
-
-
-@pytest.fixture(scope="module")
-def anvil(step_anvil: AnvilProcess) -> AnvilProcess:
-    return step_anvil
-
-
-@pytest.fixture(scope="module")
-def harness(contracts: Contracts) -> Any:
-    return deploy_step(contracts.deploy)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

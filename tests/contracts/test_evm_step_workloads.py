@@ -10,23 +10,11 @@ from typing import Any, Iterator
 
 import pytest
 
-from bridge.anvil import AnvilProcess
 from node.chain import Chain
-from tests.contracts.conftest import Contracts
-from tests.contracts.step_diff import deploy_step, step_anvil  # noqa: F401
+from tests.contracts.step_diff import anvil, harness, step_anvil  # noqa: F401 (fixtures)
 from tests.contracts.step_workloads import Workload, build_workloads, run_workload
 
 _BUILT: dict[str, Any] = {}
-
-
-@pytest.fixture(scope="module")
-def anvil(step_anvil: AnvilProcess) -> AnvilProcess:
-    return step_anvil
-
-
-@pytest.fixture(scope="module")
-def harness(contracts: Contracts) -> Any:
-    return deploy_step(contracts.deploy)
 
 
 @pytest.fixture(scope="module")
