@@ -1,0 +1,116 @@
+"""The L1 calls of the one-step transaction proof (`OneStepProof`, docs/fault-proofs.md, "The
+whole step"), built from a transaction's witness (`lantau_txWitness` / `prover.witness`).
+
+    call = StepCall.from_rpc(node.rpc("lantau_txWitness", [hex(n), hex(i)]))
+    calldata = call.prove_calldata()          # OneStepProof.proveTransaction, one L1 call
+    call.load_args(), call.execute_args(pre), call.commit_args(post)   # the staged path
+
+Arguments are the Python values eth_abi (and web3's contract functions) take for the ABI types of
+`StepTypes.sol` / `WitnessDB.AccountWitness`; the selector and the types are read from the
+committed `OneStepProof` artifact, never written here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_typing import Hash32
+from eth_utils import keccak, to_checksum_address
+from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
+
+from genesis.artifacts import load_artifact
+from prover.witness import BLOCK_CONTEXT_ABI, TransactionWitness
+
+ONE_STEP_PROOF = "OneStepProof"
+
+
+@dataclass(frozen=True, slots=True)
+class StepCall:
+    """One transaction's step: the inputs of `OneStepProof` and the root it must return."""
+
+    pre_state_root: Hash32
+    trie_nodes: tuple[bytes, ...]
+    # WitnessDB.AccountWitness: (address, code, slots), ascending by address, slots ascending
+    accounts: tuple[tuple[str, bytes, tuple[bytes, ...]], ...]
+    transaction: bytes  # raw (EIP-2718), as in the block body
+    context: tuple[Any, ...]  # StepTypes.BlockContext
+    post_state_root: Hash32  # what the step must return (the witness's claim)
+
+    @property
+    def transaction_hash(self) -> Hash32:
+        """The hash the dispute commits to: keccak256 of the raw transaction (deposits too)."""
+        return Hash32(keccak(self.transaction))
+
+    @classmethod
+    def from_witness(cls, witness: TransactionWitness) -> "StepCall":
+        if witness.trie_nodes is None:
+            raise ValueError("the witness has no trie nodes")
+        return cls(
+            pre_state_root=witness.pre_state_root,
+            trie_nodes=tuple(witness.trie_nodes),
+            accounts=tuple((to_checksum_address(a.address), a.code, tuple(s.key.to_bytes(32, "big") for s in a.slots))
+                           for a in witness.accounts),
+            transaction=witness.transaction,
+            context=witness.context.abi_tuple(),
+            post_state_root=witness.post_state_root,
+        )
+
+    @classmethod
+    def from_rpc(cls, witness: Mapping[str, Any]) -> "StepCall":
+        """From `lantau_txWitness`'s answer (camelCase keys, 0x-hex data and quantities)."""
+        if witness.get("trieNodes") is None:
+            raise ValueError("the witness has no trie nodes")
+        (context,) = abi_decode([BLOCK_CONTEXT_ABI], _data(witness["contextAbi"]))
+        return cls(
+            pre_state_root=Hash32(_data(witness["preStateRoot"])),
+            trie_nodes=tuple(_data(node) for node in witness["trieNodes"]),
+            accounts=tuple(
+                (to_checksum_address(a["address"]), _data(a["code"]),
+                 tuple(int(s["key"], 16).to_bytes(32, "big") for s in a["slots"]))
+                for a in witness["accounts"]
+            ),
+            transaction=_data(witness["transaction"]),
+            context=tuple(list(v) if isinstance(v, tuple) else v for v in context),
+            post_state_root=Hash32(_data(witness["postStateRoot"])),
+        )
+
+    # --- one call ---------------------------------------------------------------------------
+
+    def prove_args(self) -> tuple[Any, ...]:
+        """`proveTransaction(preRoot, nodes, witnesses, rawTx, claimedTxHash, ctx)`."""
+        return (self.pre_state_root, list(self.trie_nodes), self._abi_accounts(), self.transaction,
+                self.transaction_hash, self.context)
+
+    def prove_calldata(self) -> bytes:
+        """The calldata of `OneStepProof.proveTransaction` for this step."""
+        return encode_call("proveTransaction", self.prove_args())
+
+    # --- staged -----------------------------------------------------------------------------
+
+    def load_args(self) -> tuple[Any, ...]:
+        """Stage 1, `loadWitness(preRoot, nodes, witnesses)`: returns the `PreState` to pass on."""
+        return (self.pre_state_root, list(self.trie_nodes), self._abi_accounts())
+
+    def execute_args(self, pre_state: Any) -> tuple[Any, ...]:
+        """Stage 2, `executeTransaction(pre, rawTx, claimedTxHash, ctx)`, with stage 1's `PreState`."""
+        return (pre_state, self.transaction, self.transaction_hash, self.context)
+
+    def commit_args(self, post_state: Any) -> tuple[Any, ...]:
+        """Stage 3, `commitTransaction(preRoot, txHash, ctx, nodes, post)`, with stage 2's `PostState`."""
+        return (self.pre_state_root, self.transaction_hash, self.context, list(self.trie_nodes), post_state)
+
+    def _abi_accounts(self) -> list[tuple[str, bytes, list[bytes]]]:
+        return [(address, code, list(slots)) for address, code, slots in self.accounts]
+
+
+def encode_call(function: str, args: tuple[Any, ...]) -> bytes:
+    """Calldata of `OneStepProof.<function>(*args)`, typed from the committed artifact's ABI."""
+    (entry,) = [e for e in load_artifact(ONE_STEP_PROOF).abi if e.get("type") == "function" and e["name"] == function]
+    return function_abi_to_4byte_selector(entry) + abi_encode(get_abi_input_types(entry), args)
+
+
+def _data(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
