@@ -7,22 +7,16 @@ from typing import Any
 
 import pytest
 
-from tests.contracts.conftest import Contracts
 from tests.contracts.step_diff import anvil, harness, step_anvil  # noqa: F401 (fixtures)
 from tests.contracts.step_state_tests import Case, cases, fixture_files, run_case
 
 SHARE = 60
 CASES = list(cases(fixture_files(SHARE)))
-#: Known differences, open (docs/fault-proofs.md, "Differential tests"): deep call trees run out of
-#: L1 gas or memory in the step; the proof-cost caps are to bound them.
-KNOWN_FAILURES = {"stSolidityTest/RecursiveCreateContracts.json::RecursiveCreateContracts[0]"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_state_test_case(harness: Any, case: Case) -> None:
     status, detail = run_case(harness, case)
-    if case.name in KNOWN_FAILURES:
-        pytest.xfail(detail or "known difference")
     if status == "excluded":
         pytest.skip(detail)
     assert status == "pass", detail
