@@ -174,6 +174,7 @@ class ProofCosts:
     slots: int
     code_bytes: int
     memory_bytes: int
+    frames: int  # call frames entered: measured, not capped yet (docs/fault-proofs.md)
     exceeded: Optional[str] = None
 
 
@@ -187,7 +188,7 @@ class ProofCostMeter:
     its memory size on frame exit; accounts, slots and code are counted on their cold paths only
     (first access)."""
 
-    __slots__ = ("limits", "opcodes", "accounts", "slots", "code_addresses", "code_bytes", "memory_bytes")
+    __slots__ = ("limits", "opcodes", "accounts", "slots", "code_addresses", "code_bytes", "memory_bytes", "frames")
 
     def __init__(self, limits: ProofCostLimits) -> None:
         self.limits = limits
@@ -197,6 +198,7 @@ class ProofCostMeter:
         self.code_addresses: set[Address] = set()
         self.code_bytes = 0
         self.memory_bytes = 0
+        self.frames = 0
 
     def add_code(self, address: Optional[Address], code: bytes) -> None:
         """Code read in full at `address` (counted once per address), or a creation's init code
@@ -213,7 +215,7 @@ class ProofCostMeter:
         caps = (limits.max_opcodes, limits.max_accounts, limits.max_slots, limits.max_code_bytes, limits.max_memory_bytes)
         names = ("opcodes", "accounts", "slots", "code_bytes", "memory_bytes")
         exceeded = next((name for name, n, cap in zip(names, used, caps) if n > cap), None)
-        return ProofCosts(*used, exceeded=exceeded)
+        return ProofCosts(*used, frames=self.frames, exceeded=exceeded)
 
 
 class LantauComputation(PragueComputation):
@@ -222,7 +224,8 @@ class LantauComputation(PragueComputation):
     `apply_computation` is py-evm's with the loop counted by `enumerate` (C, no Python work per
     instruction) and its debug2 logging left out. An instruction counts when dispatched, the STOP
     py-evm dispatches past the end of the code included; precompiles dispatch none. A frame's
-    memory is added when it exits (memory only grows, so that is its largest).
+    memory is added when it exits (memory only grows, so that is its largest); frames entered
+    (precompile calls too) are counted, not capped.
     """
 
     @classmethod
@@ -234,6 +237,7 @@ class LantauComputation(PragueComputation):
         parent_computation: Optional[ComputationAPI] = None,
     ) -> ComputationAPI:
         meter: ProofCostMeter = state.proof_meter  # type: ignore[attr-defined]
+        meter.frames += 1
         with cls(state, message, transaction_context) as computation:
             if computation.is_origin_computation:
                 computation.contracts_created = []

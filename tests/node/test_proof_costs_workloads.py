@@ -26,4 +26,4 @@ def test_every_workload_fits_the_devnet_caps() -> None:
     assert by_name["DvP settleBatch of 25 (atomic=True)"].opcodes > caps.max_opcodes // 10
     assert by_name["coupon pushPayments chunk of 100"].accounts > 100
     assert dataclasses.asdict(by_name["HKD transfer"]) == {
-        "opcodes": 1, "accounts": 3, "slots": 0, "code_bytes": 0, "memory_bytes": 0, "exceeded": None}
+        "opcodes": 1, "accounts": 3, "slots": 0, "code_bytes": 0, "memory_bytes": 0, "frames": 1, "exceeded": None}
