@@ -168,13 +168,7 @@ class AnvilProcess:
 
     def rpc(self, method: str, params: list[object] | None = None, timeout_s: float = 10.0) -> object:
         """A raw JSON-RPC call, for anvil's own methods (`anvil_reorg`, `evm_increaseTime`...)."""
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
-        request = urllib.request.Request(self.rpc_url, body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            reply = json.loads(response.read())
-        if "error" in reply:
-            raise AnvilError(f"{method}: {reply['error'].get('message')}")
-        return reply["result"]
+        return anvil_rpc(self.rpc_url, method, params, timeout_s)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         process, self._process = self._process, None
@@ -195,3 +189,35 @@ class AnvilProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def anvil_rpc(rpc_url: str, method: str, params: list[object] | None = None, timeout_s: float = 10.0) -> object:
+    """A raw JSON-RPC call to the anvil at `rpc_url`; its error as `AnvilError`."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
+    request = urllib.request.Request(rpc_url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        reply = json.loads(response.read())
+    if "error" in reply:
+        raise AnvilError(f"{method}: {reply['error'].get('message')}")
+    return reply["result"]
+
+
+def advance_anvil_clock(rpc_url: str, timestamp: int) -> int | None:
+    """Time travel on an anvil L1 (an L2 devnet's `evm_increaseTime`): mine one block stamped
+    `timestamp`, after which anvil's clock runs on from there. Returns that block's number, or
+    None when L1's latest block is already that late (nothing to do)."""
+    latest = anvil_rpc(rpc_url, "eth_getBlockByNumber", ["latest", False])
+    assert isinstance(latest, dict)
+    if int(latest["timestamp"], 16) >= timestamp:
+        return None
+    anvil_rpc(rpc_url, "evm_setNextBlockTimestamp", [timestamp])
+    anvil_rpc(rpc_url, "evm_mine")
+    # Interval mining may have slipped a block in before ours: the jump is the first one stamped late.
+    number = int(latest["number"], 16) + 1
+    while True:
+        block = anvil_rpc(rpc_url, "eth_getBlockByNumber", [hex(number), False])
+        if not isinstance(block, dict):
+            raise AnvilError(f"anvil has no block {number} after evm_mine")
+        if int(block["timestamp"], 16) >= timestamp:
+            return number
+        number += 1

@@ -206,7 +206,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     if producer is not None and dev_clock is not None:
         node.register_methods(dev_methods(DevControls(
             node.chain, producer, dev_clock, chain_lock, on_new_head=node.notify_new_head, safe_head=node.safe_head,
-            has_l1=l1 is not None,
+            has_l1=l1 is not None, l1_clock=_anvil_clock(l1.rpc_url) if l1 is not None else None,
         )))
 
     runner = web.AppRunner(create_rpc_app(node, limits=RpcLimits(), cors_origins=parse_cors_origins(settings.rpc_cors)),
@@ -335,6 +335,13 @@ def _proposer(l1: L1Wiring, l2_rpc_url: str, key: str) -> "Proposer":
         raise typer.BadParameter("the rollup config names no OutputOracle: the proposer has nowhere to post")
     l1_client = L1Client.connect(l1.rpc_url)
     return Proposer(OutputOracleClient(l1_client, oracle), TxManager(l1_client, key), RollupClient(l2_rpc_url))
+
+
+def _anvil_clock(l1_rpc: str) -> Any:
+    """Time travel's handle on an anvil L1 (node.rpc.dev.L1Clock); node/rpc never imports bridge/."""
+    from bridge.anvil import advance_anvil_clock
+
+    return lambda timestamp: advance_anvil_clock(l1_rpc, timestamp)
 
 
 def _rollup_methods(node: L2Node, l1: L1Wiring, driver: Any, sync_status: Any) -> dict[str, Any]:

@@ -14,14 +14,21 @@ Served only by `lantau devnet` and by `lantau node --dev-rpc`; a node without th
 | anvil_setCode addr code         | state edit                                                      |
 | anvil_setStorageAt addr slot v  | state edit; true                                                |
 
-A rollup's blocks must follow from L1 data alone, and none of these do: a state edit has no
-transaction behind it, a clock moved ahead of L1 breaks the sequencer drift rule (an L2 block may
-be at most `max_sequencer_drift` seconds ahead of its L1 origin, so a verifier would drop the
-batch), and a reverted head rewrites blocks the batcher may already have posted. So the
-state-changing controls work on a devnet without an L1 only (`lantau devnet --no-l1`, or
-`lantau node --dev-rpc` without `--l1-rpc`): a single sequencer with nothing to diverge from,
-as anvil is. With an L1 they are refused with a message saying so; `evm_mine` and snapshots work
-there too, and `evm_revert` refuses to go below the safe head (blocks already on L1).
+A rollup's blocks must follow from L1 data alone. A state edit has no transaction behind it and
+a reverted head rewrites blocks the batcher may already have posted, so state edits work on a
+devnet without an L1 only (`lantau devnet --no-l1`, or `lantau node --dev-rpc` without
+`--l1-rpc`): a single sequencer with nothing to diverge from, as anvil is. With an L1 they are
+refused with a message saying so; `evm_mine` and snapshots work there too, and `evm_revert`
+refuses to go below the safe head (blocks already on L1).
+
+Time travel works with an L1 too, when that L1 is an anvil (`lantau devnet`): a clock moved ahead
+of L1 alone would break the sequencer drift rule (an L2 block may be at most
+`max_sequencer_drift` seconds ahead of its L1 origin, or a verifier drops the batch), so L1's clock
+moves first (`L1Clock`: anvil mines one block stamped at the target time and runs on from there);
+the sequencer then builds blocks at the old time until its L1 origin is the block just before
+that jump (an origin moves one L1 block per L2 block), and only then does the L2 clock move: the
+next L2 block takes the jump block as its origin, within the drift. Every block still follows
+from L1 data, so verifiers derive the same chain.
 
 A state edit is applied as a block: the sequencer builds the next block at once on a parent
 state with the edit made, so the edit is visible at `latest` when the call returns, as with
@@ -44,6 +51,7 @@ from eth_typing import Address
 
 from node.chain import BuiltBlock, Chain
 from node.errors import InvalidParams, LantauError
+from node.l1_info import read_l1_origin
 from node.rpc.context import RpcContext, RpcMethod
 from node.rpc.params import Param, parse_address, parse_data, parse_hex_or_decimal, parse_quantity, parse_storage_key
 
@@ -67,6 +75,17 @@ class DevClock:
         self.offset_s = timestamp - int(self._wall())
 
 
+class L1Clock(Protocol):
+    def __call__(self, timestamp: int) -> int | None:
+        """Make L1 mine a block stamped `timestamp` (its clock runs on from there); that block's
+        number, or None if L1 is already that late. Blocking."""
+        ...
+
+
+#: L2 blocks time travel may build to bring the L1 origin up to L1's head before the jump.
+MAX_CATCH_UP_BLOCKS: Final = 256
+
+
 class BlockProducing(Protocol):
     async def produce_block(self, *, state_edits: Callable[[StateAPI], None] | None = None) -> BuiltBlock: ...
 
@@ -82,6 +101,7 @@ class DevControls:
     on_new_head: Callable[[BlockHeaderAPI], None]
     safe_head: Callable[[], BlockHeaderAPI]
     has_l1: bool
+    l1_clock: L1Clock | None = None  # an anvil L1's clock (the composition root wires it)
     snapshots: dict[int, tuple[bytes, int]] = field(default_factory=dict)  # id -> (head hash, clock offset)
     _next_snapshot: int = 1
 
@@ -102,6 +122,35 @@ class DevControls:
         if timestamp <= head.timestamp:
             raise InvalidParams(f"timestamp {timestamp} is not after the latest block's timestamp {head.timestamp}")
         self.clock.set_next(timestamp)
+
+    async def travel(self, method: str, timestamp: int) -> None:
+        """Move the sequencer's clock so the next block is stamped `timestamp` (or later); with an
+        L1, L1's clock first and the L1 origin up to it (see the module docstring)."""
+        if self.has_l1:
+            if self.l1_clock is None:
+                self.refuse_with_l1(method)
+            try:
+                jump = await asyncio.to_thread(self.l1_clock, timestamp)  # type: ignore[arg-type]
+            except (LantauError, OSError) as exc:
+                raise DevModeRefused(f"{method}: cannot move the L1's clock (is the L1 an anvil?): {exc}") from exc
+            if jump is not None:
+                await self._origin_up_to(method, jump - 1)
+        self.set_next_timestamp(timestamp)
+
+    async def _origin_up_to(self, method: str, l1_number: int) -> None:
+        stalled = 0
+        for _ in range(MAX_CATCH_UP_BLOCKS):
+            before = _origin_number(self.chain)
+            if before >= l1_number:
+                return
+            await self.producer.produce_block()
+            stalled = stalled + 1 if _origin_number(self.chain) == before else 0
+            if stalled >= 8:
+                break
+        raise DevModeRefused(
+            f"{method}: the L2's L1 origin ({_origin_number(self.chain)}) did not reach L1 block {l1_number} before the "
+            "jump (L1 confirmations?); time did not move on L2"
+        )
 
     async def edit(self, method: str, edit: Callable[[StateAPI], None]) -> None:
         self.refuse_with_l1(method)
@@ -131,6 +180,11 @@ class DevControls:
             self.clock.offset_s = offset_s
         self.on_new_head(self.chain.head)
         return True
+
+
+def _origin_number(chain: Chain) -> int:
+    origin = read_l1_origin(chain.state_at(chain.head))
+    return origin.number if origin is not None else -1
 
 
 # --- the methods ---------------------------------------------------------------------------------
@@ -165,14 +219,18 @@ def dev_methods(controls: DevControls) -> dict[str, RpcMethod]:
         await controls.mine(timestamp)
         return "0x0"
 
-    def evm_increase_time(ctx: RpcContext, seconds: int) -> str:
-        controls.refuse_with_l1("evm_increaseTime")
-        controls.clock.offset_s += seconds
+    async def evm_increase_time(ctx: RpcContext, seconds: int) -> str:
+        if controls.has_l1:
+            target = max(int(controls.clock()), controls.chain.head.timestamp) + seconds
+            await controls.travel("evm_increaseTime", max(target, controls.chain.head.timestamp + 1))
+        else:
+            controls.clock.offset_s += seconds
         return hex(controls.clock.offset_s)
 
-    def evm_set_next_block_timestamp(ctx: RpcContext, timestamp: int) -> None:
-        controls.refuse_with_l1("evm_setNextBlockTimestamp")
-        controls.set_next_timestamp(timestamp)
+    async def evm_set_next_block_timestamp(ctx: RpcContext, timestamp: int) -> None:
+        if timestamp <= controls.chain.head.timestamp:
+            controls.set_next_timestamp(timestamp)  # refused with the reason
+        await controls.travel("evm_setNextBlockTimestamp", timestamp)
 
     def evm_snapshot(ctx: RpcContext) -> str:
         return hex(controls.snapshot())

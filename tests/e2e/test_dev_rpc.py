@@ -96,13 +96,16 @@ def test_state_edits_time_travel_and_snapshots(node_factory) -> None:
 
 
 def test_time_travel_a_bond_to_maturity(node_factory) -> None:
+    time_travel_bond_to_maturity(node_factory(block_time_s=0, extra_args=("--dev-rpc",)))
+
+
+def time_travel_bond_to_maturity(process: Any) -> int:
     """A one-year bond cannot be redeemed today; after evm_increaseTime(1 year) and evm_mine on the
-    L2 it can, and the investor receives the face value."""
+    L2 it can, and the investor receives the face value. Returns the maturity time."""
     from web3 import Web3
 
     from tests.rwa.rwa_chain import GREEN_BOND, HKD, L2Chain, genesis_rwa_system
 
-    process = node_factory(block_time_s=0, extra_args=("--dev-rpc",))
     chain = L2Chain(Web3(Web3.HTTPProvider(process.rpc_url, request_kwargs={"timeout": 60})), node=process)
     rwa = genesis_rwa_system(chain)
     issuer, agent, investor = chain.dev(3), chain.dev(4), chain.dev(5)
@@ -127,3 +130,4 @@ def test_time_travel_a_bond_to_maturity(node_factory) -> None:
     receipt = chain.send(actions.redeem(token.address), investor)
     assert chain.balance(investor) - before + receipt["gasUsed"] * receipt["effectiveGasPrice"] == 100 * HKD
     assert token.functions.balanceOf(investor).call() == 0
+    return maturity
