@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from eth_account import Account
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from bridge.deposit_client import deposit_info_from_receipt, wait_for_l2_receipt
 from bridge.devnet import L1Devnet, start_l1_devnet
-from bridge.l1_contracts import _Transactor, decode_revert
+from bridge.l1_client import L1Client, decode_revert
+from bridge.l1_contract_clients import candidate_of
+from bridge.tx_manager import TxManager
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
 from tests.e2e.test_verifier import sequencer_safe_at, verifier_reaches, wait_until, write_rollup
@@ -78,10 +79,10 @@ def test_hostile_deposits_neither_stop_the_sequencer_nor_a_verifier(node_factory
     carol_balance = l2.eth.get_balance(CAROL.address)
     portal = l1.deployment.contract(l1_w3, "LantauPortal")
     hkd = l1.deployment.contract(l1_w3, "HKDStablecoin")
-    funder = _Transactor(l1_w3, Account.from_key(ACCOUNTS[0].private_key))
-    funder.send("fund the attacker with L1 HKD", hkd.functions.transfer(ATTACKER.address, 3_000_000))
-    sender = _Transactor(l1_w3, Account.from_key(ATTACKER.private_key))
-    sender.send("approve the portal", hkd.functions.approve(l1.deployment.lantau_portal, 3_000_000))
+    funder = TxManager(L1Client(l1_w3), ACCOUNTS[0].private_key)
+    assert funder.send(candidate_of(hkd.functions.transfer(ATTACKER.address, 3_000_000)))["status"] == 1  # fund the attacker
+    sender = TxManager(L1Client(l1_w3), ATTACKER.private_key)
+    assert sender.send(candidate_of(hkd.functions.approve(l1.deployment.lantau_portal, 3_000_000)))["status"] == 1
 
     sent: list[tuple[Shape, bytes]] = []
     for shape in hostile_shapes(attacker_balance):
@@ -94,7 +95,8 @@ def test_hostile_deposits_neither_stop_the_sequencer_nor_a_verifier(node_factory
             assert reason is not None, f"{shape.name}: refused without a named portal error: {exc}"
             print(f"\n{shape.name}: refused by the portal with {reason.name}{reason.args}")
             continue
-        receipt = sender.send(shape.name, call)
+        receipt = sender.send(candidate_of(call))
+        assert receipt["status"] == 1, f"{shape.name}: the L1 deposit itself reverted"
         sent.append((shape, deposit_info_from_receipt(receipt).l2_tx_hash))
     assert sent[0][0].name == "value above the L2 balance"
 
