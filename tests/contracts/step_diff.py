@@ -276,7 +276,7 @@ def measure_step(
         post, l1_gas = harness.functions.measure(pre_abi, raw_tx, ctx_abi, caps_abi(limits)).call({"gas": STEP_CALL_GAS})
     except (ContractCustomError, ContractLogicError) as exc:
         data = exc.data if isinstance(exc.data, str) else None
-        if not data:
+        if not data or data == "0x":  # out of L1 gas or memory
             return f"revert without data: {exc!r}", None, 0
         name, args = decode_custom_error(step_abi(), bytes.fromhex(data.removeprefix("0x")))
         return f"{name}{args}", None, 0

@@ -71,7 +71,7 @@ contract EVMStep {
     uint256 internal constant F_DESTRUCTED = 0xe0;
     uint256 internal constant F_TOUCHED = 0x100;
 
-    /// @notice Transaction-wide state. `journal`, `refund`, `warmA`, `warmS`, `logs`
+    /// @notice Transaction-wide state. `journal`, `refund`, `warmA`, `logs`
     ///         are journaled words (the lists are linked lists whose head is the word).
     struct Env {
         Acc[] accts;
@@ -79,7 +79,7 @@ contract EVMStep {
         uint256 refund; //   0x40
         uint256 tstore; //   0x60 the transient-storage buckets (see `_tslot`)
         uint256 warmA; //    0x80 head: [next, addr]
-        uint256 warmS; //    0xa0 head: [next, addr, key]
+        uint256 warmS; //    0xa0 the accessed slots' buckets (see `_warmSlot`)
         uint256 logs; //     0xc0 head: [next, rlp bytes]
         address origin;
         uint256 gasPrice;
@@ -95,13 +95,11 @@ contract EVMStep {
         uint256 codeBytes;
         uint256 memBytes;
         uint256 countedA; //  every address ever accessed: [next, addr]
-        uint256 countedS; //  every slot ever accessed: [next, addr, key]
         uint256 capHit; //    a count passed its cap: the transaction fails as out of gas
     }
 
     uint256 internal constant E_REFUND = 0x40;
     uint256 internal constant E_WARMA = 0x80;
-    uint256 internal constant E_WARMS = 0xa0;
     uint256 internal constant E_LOGS = 0xc0;
 
     /// @notice One call frame. Field order is the memory layout.
@@ -359,14 +357,6 @@ contract EVMStep {
         if (++e.nAccounts > e.caps.maxAccounts) e.capHit = 1;
     }
 
-    function _countSlot(Env memory e, address addr, bytes32 key) private pure {
-        for (uint256 p = e.countedS; p != 0; p = _w(p, 0)) {
-            if (address(uint160(_w(p, 1))) == addr && bytes32(_w(p, 2)) == key) return;
-        }
-        e.countedS = _node3(e.countedS, uint160(addr), uint256(key));
-        if (++e.nSlots > e.caps.maxSlots) e.capHit = 1;
-    }
-
     /// @dev `a`'s code, read in full (py-evm's state.get_code): counted once per address.
     function _code(Env memory e, Acc memory a) private pure returns (bytes memory) {
         if (a.codeCounted == 0 && a.code.length != 0) {
@@ -381,13 +371,47 @@ contract EVMStep {
         if (e.codeBytes > e.caps.maxCodeBytes) e.capHit = 1;
     }
 
-    function _warmSlot(Env memory e, address addr, bytes32 key) private pure returns (bool wasWarm) {
-        for (uint256 p = e.warmS; p != 0; p = _w(p, 0)) {
-            if (address(uint160(_w(p, 1))) == addr && bytes32(_w(p, 2)) == key) return true;
+    /// @dev Marks (addr, key) warm: (was it warm, its node [next, addr, key, warm, slot node]).
+    ///      Nodes hang from 256 buckets and are never unlinked: a node is a slot ever accessed
+    ///      (counted for the slots cap when created), its `warm` word is journaled (a revert makes
+    ///      the slot cold again), and it keeps the account's slot node once found, so a warm
+    ///      SLOAD or SSTORE costs no list walk however many slots are warm.
+    function _warmSlot(Env memory e, address addr, bytes32 key) private pure returns (bool, uint256 p) {
+        uint256 table = e.warmS;
+        if (table == 0) {
+            assembly {
+                table := mload(0x40)
+                mstore(0x40, add(table, 0x2000))
+                calldatacopy(table, calldatasize(), 0x2000)
+            }
+            e.warmS = table;
         }
-        _countSlot(e, addr, key);
-        _set(e, _eptr(e) + E_WARMS, _node3(e.warmS, uint160(addr), uint256(key)));
-        return false;
+        uint256 bucket;
+        assembly {
+            mstore(0, addr)
+            mstore(0x20, key)
+            bucket := add(table, shl(5, and(keccak256(0, 0x40), 0xff)))
+        }
+        for (p = _w(bucket, 0); p != 0; p = _w(p, 0)) {
+            if (address(uint160(_w(p, 1))) == addr && bytes32(_w(p, 2)) == key) break;
+        }
+        if (p == 0) {
+            p = _node6(_w(bucket, 0), uint160(addr), uint256(key), 0, 0, 0);
+            _sw(bucket, 0, p);
+            if (++e.nSlots > e.caps.maxSlots) e.capHit = 1;
+        }
+        if (_w(p, 3) == 1) return (true, p);
+        _set(e, p + 0x60, 1);
+        return (false, p);
+    }
+
+    /// @dev The account's slot node behind warm-slot node `w` of the frame's storage.
+    function _slotOf(Env memory e, Frame memory f, uint256 w) private pure returns (uint256 p) {
+        p = _w(w, 4);
+        if (p == 0) {
+            p = _slot(_acc(e, f.self), bytes32(_w(w, 2)));
+            _sw(w, 4, p);
+        }
     }
 
     function _transfer(Env memory e, Acc memory from, Acc memory to, uint256 value) private pure {
@@ -1219,9 +1243,9 @@ contract EVMStep {
                 mstore8(p, v)
             }
         } else if (op == 0x54) {
-            bytes32 key = bytes32(_pop(f));
-            if (!_use(f, _warmSlot(e, f.self, key) ? 100 : 2100)) return HALT_ERROR;
-            _push(f, _w(_slot(_acc(e, f.self), key), 3));
+            (bool warm, uint256 w) = _warmSlot(e, f.self, bytes32(_pop(f)));
+            if (!_use(f, warm ? 100 : 2100)) return HALT_ERROR;
+            _push(f, _w(_slotOf(e, f, w), 3));
         } else if (op == 0x55) {
             return _sstore(e, f);
         } else if (op == 0x56 || op == 0x57) {
@@ -1298,8 +1322,9 @@ contract EVMStep {
         bytes32 key = bytes32(_pop(f));
         uint256 v = _pop(f);
         if (f.isStatic == 1 || f.gas <= 2300) return HALT_ERROR;
-        uint256 cost = _warmSlot(e, f.self, key) ? 0 : 2100;
-        uint256 p = _slot(_acc(e, f.self), key);
+        (bool warm, uint256 w) = _warmSlot(e, f.self, key);
+        uint256 cost = warm ? 0 : 2100;
+        uint256 p = _slotOf(e, f, w);
         uint256 orig = _w(p, 2);
         uint256 cur = _w(p, 3);
         if (orig == cur && cur != v) cost += orig == 0 ? 20000 : 2900;
