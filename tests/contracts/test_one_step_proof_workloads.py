@@ -8,9 +8,7 @@ header's stateRoot, in one call and staged (three L1 transactions). Prints the L
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from web3.contract import Contract
@@ -21,19 +19,10 @@ from prover.step_call import StepCall
 from prover.witness import transaction_witness
 from tests.contracts.conftest import Contracts
 from tests.contracts.step_diff import STEP_CALL_GAS, anvil, caps_abi, step_anvil  # noqa: F401 (fixtures)
-from tests.contracts.step_workloads import Workload, build_workloads
+from tests.contracts.step_workloads import Workload
+from tests.contracts.test_evm_step_workloads import built  # noqa: F401 (fixture: the chain of workloads)
 
 EIP_7825_TX_GAS_CAP = 16_777_216
-
-
-@pytest.fixture(scope="module")
-def built() -> Iterator[tuple[Chain, list[Workload]]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        chain, workloads = build_workloads(Path(tmp))
-        try:
-            yield chain, workloads
-        finally:
-            chain.close()
 
 
 @pytest.fixture(scope="module")
