@@ -1,0 +1,145 @@
+"""L1 gas of the one-step proof (docs/fault-proofs.md, "The interpreter" and "The numbers").
+
+    python bench/step_gas.py
+
+On anvil (block gas limit 3e9, so that nothing is cut short): for each of the project's
+transactions, built on the devnet genesis by the L2's block builder (tests/contracts/step_workloads.py),
+its witness from `prover.witness.transaction_witness` goes through the three parts of the step:
+
+- `load`    WitnessDB.load: every witnessed account and slot proven against the pre-state root;
+- `execute` EVMStep.execute: the transaction over the flat pre-state, under the devnet's caps;
+- `commit`  WitnessDB.commit: the AccountDiffs written back, which must give the L2's post root;
+
+(`load` and `commit` measured together over one node set by `WitnessDBHarness.loadAndCommit`).
+Beside them, the worst cases for `execute` at the devnet caps: synthetic transactions that run
+to the opcode cap doing what the step finds dearest per instruction (each is stopped at
+instruction 250,001 and fails, in py-evm as in the step; `opcodes` shows what the step ran).
+Every row is checked against py-evm
+(post root, or the whole PostState) before it is printed.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
+
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from web3 import Web3  # noqa: E402
+
+from bridge.anvil import AnvilOptions, AnvilProcess  # noqa: E402
+from genesis.dev_accounts import dev_accounts  # noqa: E402
+from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS  # noqa: E402
+from prover.witness import transaction_witness  # noqa: E402
+from tests.contracts.conftest import Contracts  # noqa: E402
+from tests.contracts.step_diff import STEP_CALL_GAS, PreAccount, compare, deploy_step, measure_step  # noqa: E402
+from tests.contracts.step_workloads import build_workloads, expected_accounts, step_accounts  # noqa: E402
+from tests.contracts.test_evm_step import CONTRACT, CTX, SENDER, VAULT, asm, push, signed  # noqa: E402
+
+WORKLOADS = ("HKD transfer", "ERC-20 transfer", "RWA transfer", "DvP settle", "coupon pushPayments chunk of 100",
+             "DvP settleBatch of 25 (atomic=True)")
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    l2_gas: int
+    opcodes: int
+    accounts: int
+    slots: int
+    load_gas: int | None
+    execute_gas: int
+    commit_gas: int | None
+
+
+def workload_rows(contracts: Contracts, step: Any) -> list[Row]:
+    db_harness = contracts.deploy("WitnessDBHarness")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        chain, workloads = build_workloads(Path(tmp))
+        try:
+            for workload in workloads:
+                if workload.name not in WORKLOADS:
+                    continue
+                witness = transaction_witness(chain, workload.block_number, workload.index)
+                pre = (witness.pre_state_root, [a.abi_tuple() for a in witness.accounts])
+                error, post, execute_gas = measure_step(step, pre, witness.transaction, witness.context.abi_tuple(),
+                                                        DEVNET_PROOF_COST_LIMITS)
+                if error is not None:
+                    raise SystemExit(f"{workload.name}: the step reverted {error}")
+                if step_accounts(witness, post[0]) != expected_accounts(chain, witness) or post[2] != witness.gas_used:
+                    raise SystemExit(f"{workload.name}: the step's PostState is not the L2's")
+                accounts = [(a.address, a.code, [s.key.to_bytes(32, "big") for s in a.slots]) for a in witness.accounts]
+                root, load_gas, commit_gas = db_harness.functions.loadAndCommit(
+                    witness.pre_state_root, list(witness.trie_nodes or ()), accounts, post).call({"gas": STEP_CALL_GAS})
+                if bytes(root) != bytes(witness.post_state_root):
+                    raise SystemExit(f"{workload.name}: commit gives {bytes(root).hex()}, the L2 {witness.post_state_root.hex()}")
+                costs = witness.proof_costs
+                rows.append(Row(workload.name, witness.gas_used, costs.opcodes, costs.accounts, costs.slots,
+                                load_gas, execute_gas, commit_gas))
+        finally:
+            chain.close()
+    return sorted(rows, key=lambda r: WORKLOADS.index(r.name))
+
+
+def _worst_cases() -> list[tuple[str, dict[bytes, PreAccount], bytes]]:
+    base = {SENDER: PreAccount(balance=10**20), VAULT: PreAccount(balance=1)}
+    loop = asm(push(0), 0x5B, push(1), 0x01, push(2), 0x56)  # x += 1 forever (5 instructions)
+    tstore = asm(0x5B, 0x5A, 0x80, 0x5D, push(0), 0x56)  # TSTORE(gas, gas) forever: a new key each time
+    sload = asm(0x5B, push(0), 0x54, 0x50, push(0), 0x56)  # SLOAD(0) forever, 512 slots warm
+    warm_512 = [{"address": "0x" + CONTRACT.hex(), "storageKeys": ["0x" + k.to_bytes(32, "big").hex() for k in range(512)]}]
+    return [
+        ("cheap instructions to the opcode cap", {**base, CONTRACT: PreAccount(code=loop)}, signed(to=CONTRACT, gas=6_000_000)),
+        ("TSTORE of new keys to the opcode cap", {**base, CONTRACT: PreAccount(code=tstore)}, signed(to=CONTRACT, gas=10_000_000)),
+        ("warm SLOAD (512 slots warm) to the opcode cap", {**base, CONTRACT: PreAccount(code=sload, storage={0: 1})},
+         signed(to=CONTRACT, gas=8_000_000, access_list=warm_512)),
+    ]
+
+
+def worst_case_rows(step: Any) -> list[Row]:
+    rows = []
+    for name, pre, raw in _worst_cases():
+        problems, outcome = compare(step, pre, raw, CTX)
+        if problems:
+            raise SystemExit(f"{name}: step and py-evm differ: {problems}")
+        costs = outcome.proof_costs
+        # past the cap py-evm runs on to its gas limit; the step stops at the first instruction over
+        opcodes = min(costs.opcodes, DEVNET_PROOF_COST_LIMITS.max_opcodes + 1)
+        rows.append(Row(f"{name} ({'fails: ' + costs.exceeded if costs.exceeded else 'ok'})", outcome.gas_used,
+                        opcodes, costs.accounts, costs.slots, None, outcome.l1_gas, None))
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    header = (f"{'transaction':<62} {'L2 gas':>10} {'opcodes':>8} {'acc':>4} {'slots':>5} "
+              f"{'L1 load':>12} {'L1 execute':>13} {'L1 commit':>12}")
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        load = f"{r.load_gas:>12,}" if r.load_gas is not None else f"{'-':>12}"
+        commit = f"{r.commit_gas:>12,}" if r.commit_gas is not None else f"{'-':>12}"
+        lines.append(f"{r.name:<62} {r.l2_gas:>10,} {r.opcodes:>8,} {r.accounts:>4} {r.slots:>5} {load} "
+                     f"{r.execute_gas:>13,} {commit}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    anvil = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", "3000000000")))
+    anvil.start()
+    try:
+        w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 300}))
+        contracts = Contracts(w3=w3, anvil=anvil, keys=tuple(a.private_key for a in dev_accounts()))
+        step = deploy_step(contracts.deploy)
+        print(table(workload_rows(contracts, step) + worst_case_rows(step)))
+    finally:
+        anvil.stop()
+
+
+if __name__ == "__main__":
+    main()
