@@ -32,14 +32,11 @@ from typing import Any  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from web3 import Web3  # noqa: E402
 
-from bridge.anvil import AnvilOptions, AnvilProcess  # noqa: E402
-from genesis.dev_accounts import dev_accounts  # noqa: E402
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS  # noqa: E402
 from prover.witness import transaction_witness  # noqa: E402
 from tests.contracts.conftest import Contracts  # noqa: E402
-from tests.contracts.step_diff import STEP_CALL_GAS, PreAccount, compare, deploy_step, measure_step  # noqa: E402
+from tests.contracts.step_diff import STEP_CALL_GAS, PreAccount, compare, measure_step, step_on_anvil  # noqa: E402
 from tests.contracts.step_workloads import build_workloads, expected_accounts, step_accounts  # noqa: E402
 from tests.contracts.test_evm_step import CONTRACT, CTX, SENDER, VAULT, asm, push, signed  # noqa: E402
 
@@ -130,16 +127,8 @@ def table(rows: list[Row]) -> str:
 
 
 def main() -> None:
-    anvil = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", "3000000000")))
-    anvil.start()
-    try:
-        w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 300}))
-        contracts = Contracts(w3=w3, anvil=anvil, keys=tuple(a.private_key for a in dev_accounts()))
-        step = deploy_step(contracts.deploy)
+    with step_on_anvil() as (contracts, step):
         print(table(workload_rows(contracts, step) + worst_case_rows(step)))
-    finally:
-        anvil.stop()
-
 
 if __name__ == "__main__":
     main()

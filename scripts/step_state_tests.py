@@ -14,12 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from web3 import Web3  # noqa: E402
 
-from bridge.anvil import AnvilOptions, AnvilProcess  # noqa: E402
-from genesis.dev_accounts import dev_accounts  # noqa: E402
-from tests.contracts.conftest import Contracts  # noqa: E402
-from tests.contracts.step_diff import deploy_step  # noqa: E402
+from tests.contracts.step_diff import step_on_anvil  # noqa: E402
 from tests.contracts.step_state_tests import cases, fixture_files, run_case  # noqa: E402
 
 
@@ -29,16 +25,13 @@ def main() -> None:
     parser.add_argument("--match", default="", help="only fixture paths containing this text")
     parser.add_argument("--show-failures", action="store_true")
     args = parser.parse_args()
-    anvil = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", "3000000000")))
-    anvil.start()
-    try:
-        w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 120}))
-        contracts = Contracts(w3=w3, anvil=anvil, keys=tuple(a.private_key for a in dev_accounts()))
-        harness = deploy_step(contracts.deploy)
+    with step_on_anvil() as (_, harness):
         counts: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
         files = [p for p in fixture_files(args.share) if args.match in str(p)]
-        for case in cases(files):
+        for n, case in enumerate(cases(files), 1):
+            if n % 500 == 0:
+                print(f"... {n} cases: {dict(counts)}", file=sys.stderr, flush=True)
             status, detail = run_case(harness, case)
             counts[status] += 1
             if status == "excluded":
@@ -48,8 +41,6 @@ def main() -> None:
         print(f"files {len(files)}: pass {counts['pass']}, fail {counts['fail']}, excluded {counts['excluded']}")
         for reason, n in reasons.most_common():
             print(f"  excluded {n}: {reason}")
-    finally:
-        anvil.stop()
 
 
 if __name__ == "__main__":

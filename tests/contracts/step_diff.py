@@ -10,6 +10,7 @@ step's `ExtraWitness` / `MissingWitness` checks are exercised on every case too.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -243,6 +244,23 @@ def step_anvil() -> Iterator[AnvilProcess]:
     process.start()
     try:
         yield process
+    finally:
+        process.stop()
+
+
+@contextmanager
+def step_on_anvil() -> Iterator[tuple[Any, Contract]]:
+    """Outside pytest (scripts, bench): a fresh anvil as `step_anvil` starts it, the `Contracts`
+    deployer over it and an EVMStepHarness."""
+    from genesis.dev_accounts import dev_accounts
+    from tests.contracts.conftest import Contracts
+
+    process = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", "3000000000")))
+    process.start()
+    try:
+        w3 = Web3(Web3.HTTPProvider(process.rpc_url, request_kwargs={"timeout": 300}))
+        contracts = Contracts(w3=w3, anvil=process, keys=tuple(a.private_key for a in dev_accounts()))
+        yield contracts, deploy_step(contracts.deploy)
     finally:
         process.stop()
 
