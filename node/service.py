@@ -9,6 +9,7 @@ pool, lets the pool compact its journal and wakes subscribers.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 
 from genesis.config import GenesisConfig
+from node import durability
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.chain import BuiltBlock, Chain
 from node.errors import LantauError, ReadOnlyNode
@@ -104,10 +106,15 @@ class L2Node:
         if self.read_only:
             raise ReadOnlyNode("this node is a verifier: it builds blocks from L1 data only; send transactions to the sequencer")
         head = self.chain.head
-        # With a journal the pool writes (and fsyncs) the transaction before accepting it:
-        # an acknowledged transaction survives kill -9. In a worker thread, so the fsync does
-        # not stall the event loop (the pool and the journal are thread-safe).
-        pooled = await asyncio.to_thread(self.txpool.add_raw, raw, self.chain.state_at(head), self.next_base_fee(head))
+        # With a journal the pool writes the transaction before accepting it, and it is fsynced
+        # before anyone is told: an acknowledged transaction survives kill -9 and power loss.
+        # The fsync is owed to the end of the JSON-RPC request (`node.durability`), so a batch
+        # shares one; in worker threads, so it never stalls the event loop.
+        pooled, ticket = await asyncio.to_thread(self.txpool.admit, raw, self.chain.state_at(head), self.next_base_fee(head))
+        if ticket is not None:
+            make_durable = functools.partial(self.txpool.make_durable, pooled, ticket)
+            if not durability.defer(make_durable):
+                await asyncio.to_thread(make_durable)
         if self._tx_arrived is not None:
             self._tx_arrived.set()
         return pooled.hash

@@ -11,7 +11,10 @@ File layout: a sequence of records, nothing else (no header), each
     crc32    4 bytes, big-endian unsigned: zlib.crc32(raw)
     raw      `length` bytes: the transaction as sent to eth_sendRawTransaction
 
-`append` writes one record and fsyncs before it returns. A crash during `append` can leave a
+`append` writes one record and fsyncs before it returns. `write` and `sync` are the same in two
+steps, for group commit: `write` returns a ticket, `sync(ticket)` returns once that record is on
+disk, and one fsync covers every record written before it, so a JSON-RPC batch of 100 sends
+pays one fsync, not 100 (`node.durability`). A crash during `append` can leave a
 partial record at the end; `load` stops at the first record that is short or fails its
 checksum, cuts the file back to the good records before it (so a later append never lands
 behind garbage), and returns those. `rewrite` replaces the whole file atomically: it writes a
@@ -70,15 +73,32 @@ class TxJournal:
         self.path = Path(path)
         self._file: BinaryIO | None = None
         self._lock = threading.Lock()
+        self._written = 0  # tickets: records written since open
+        self._synced = 0  # every ticket up to this one is on disk
 
     def append(self, raw: bytes) -> None:
         """Add one transaction; when this returns, it is on disk."""
+        self.sync(self.write(raw))
+
+    def write(self, raw: bytes) -> int:
+        """Add one transaction to the file (not yet fsynced); its ticket for `sync`."""
         record = encode_record(raw)
         with self._lock:
             file = self._open_for_append()
             file.write(record)
             file.flush()
-            os.fsync(file.fileno())
+            self._written += 1
+            return self._written
+
+    def sync(self, ticket: int) -> None:
+        """Return once the record of `ticket`, and every one written before it, is on disk.
+        One fsync serves all records written so far: later callers find theirs done."""
+        with self._lock:
+            if self._synced >= ticket:
+                return
+            if self._file is not None:
+                os.fsync(self._file.fileno())
+            self._synced = self._written
 
     def load(self) -> list[bytes]:
         """Every whole record, in the order appended; a torn tail is cut off the file."""
@@ -121,6 +141,8 @@ class TxJournal:
             self._close()
             os.replace(temp_path, self.path)
             _fsync_directory(self.path.parent)
+            # Records written but not yet synced are in the new file if still wanted, and durable.
+            self._synced = self._written
 
     def close(self) -> None:
         with self._lock:
@@ -128,6 +150,9 @@ class TxJournal:
 
     def _close(self) -> None:
         if self._file is not None:
+            if self._synced < self._written:  # `sync` must never find the file gone unsynced
+                os.fsync(self._file.fileno())
+                self._synced = self._written
             self._file.close()
             self._file = None
 

@@ -201,7 +201,33 @@ class TxPool:
         `require_base_fee=False` takes back a transaction the node acknowledged before (one
         from a reorged-out block) even if its fee cap is now below `base_fee`."""
         return self._add(bytes(raw), state, base_fee, journal=self._journal is not None,
-                         require_base_fee=require_base_fee)
+                         require_base_fee=require_base_fee)[0]
+
+    @_locked
+    def admit(
+        self, raw: bytes, state: AccountStateReader, base_fee: int
+    ) -> tuple[PooledTransaction, int | None]:
+        """`add_raw` in two steps, for group commit: the transaction is validated, written to
+        the journal (not yet fsynced) and pooled; the caller must `make_durable(pooled, ticket)`
+        before it acknowledges the transaction to anyone (`node.durability` defers that to the
+        end of a JSON-RPC batch, so the whole batch shares one fsync)."""
+        return self._add(bytes(raw), state, base_fee, journal=self._journal is not None, require_base_fee=True,
+                         sync=False)
+
+    def make_durable(self, pooled: PooledTransaction, ticket: int | None) -> None:
+        """Return once an admitted transaction's journal record is on disk. If the disk fails,
+        the transaction leaves the pool (it was never acknowledged) and the error is raised;
+        what it replaced or evicted stays out."""
+        if ticket is None:
+            return
+        assert self._journal is not None
+        try:
+            self._journal.sync(ticket)  # outside the pool lock: selection and admission go on
+        except OSError:
+            with self._lock:
+                if self._by_hash.get(pooled.hash) is pooled:
+                    self._remove(pooled)
+            raise
 
     @_locked
     def restore(self, state: AccountStateReader, base_fee: int) -> int:
@@ -222,8 +248,11 @@ class TxPool:
         return len(self) - before
 
     def _add(
-        self, raw: bytes, state: AccountStateReader, base_fee: int, *, journal: bool, require_base_fee: bool
-    ) -> PooledTransaction:
+        self, raw: bytes, state: AccountStateReader, base_fee: int, *, journal: bool, require_base_fee: bool,
+        sync: bool = True,
+    ) -> tuple[PooledTransaction, int | None]:
+        """Validate and pool; with `journal`, write it there first: fsynced if `sync`, else
+        also return the journal ticket to sync before acknowledging."""
         config = self.config
         if len(raw) > config.max_tx_size_bytes:
             raise OversizedTransaction(len(raw), config.max_tx_size_bytes)
@@ -272,9 +301,13 @@ class TxPool:
 
         # Nothing below may refuse the transaction. The journal goes first, so that a failing
         # disk leaves the pool as it was, and an acknowledged transaction is durable.
+        ticket = None
         if journal:
             assert self._journal is not None
-            self._journal.append(raw)
+            if sync:
+                self._journal.append(raw)
+            else:
+                ticket = self._journal.write(raw)
             self._journal_records += 1
         pooled = PooledTransaction(
             hash=tx_hash,
@@ -297,7 +330,7 @@ class TxPool:
         self._account_nonce[sender] = account_nonce
         self._by_sender.setdefault(sender, {})[nonce] = pooled
         self._by_hash[tx_hash] = pooled
-        return pooled
+        return pooled, ticket
 
     def _decode(self, raw: bytes) -> SignedTransactionAPI:
         if not raw:

@@ -43,6 +43,7 @@ from aiohttp import WSMsgType, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
+from node import durability
 from node.errors import (
     BatchTooLarge,
     ConfigError,
@@ -190,6 +191,21 @@ class RpcService:
 
     async def handle_payload(self, payload: str | bytes, ctx: RpcContext) -> str | None:
         """The response text to one HTTP body or WebSocket message (None: nothing to send).
+
+        Durability the handlers owe (a sent transaction's journal fsync, `node.durability`) is
+        settled before the answer exists, once for the whole body: a batch of sends shares one
+        fsync. If the disk fails there, the body is answered with that one error instead."""
+        with durability.collect() as owed:
+            text = await self._answer_payload(payload, ctx)
+            try:
+                await owed.settle()
+            except Exception as error:  # noqa: BLE001 - nothing owed was acknowledged
+                logger.error("could not make sent transactions durable: %s", error)
+                return _dumps(_error_response(None, error))
+        return text
+
+    async def _answer_payload(self, payload: str | bytes, ctx: RpcContext) -> str | None:
+        """The answer to one body, before what it owes is settled.
 
         Answers are capped at `limits.max_response_bytes` (geth's 25 MB batch response cap):
         a single answer over it becomes an error with its id; in a batch, every entry after

@@ -45,6 +45,43 @@ def test_append_is_on_disk_before_close(tmp_path: Path) -> None:
     journal.close()
 
 
+def test_one_fsync_covers_every_record_written_before_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Group commit: three writes, one sync of the last ticket; the earlier tickets find
+    theirs done, and a later write needs a new fsync."""
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr("node.tx_journal.os.fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
+    journal = TxJournal(tmp_path / "journal")
+    journal.load()  # the file exists before counting (creating it fsyncs the directory)
+    journal.append(b"\x02first")
+    fsyncs.clear()
+    tickets = [journal.write(raw) for raw in RAWS]
+    assert fsyncs == []
+    journal.sync(tickets[-1])
+    assert len(fsyncs) == 1
+    for ticket in tickets:
+        journal.sync(ticket)
+    assert len(fsyncs) == 1
+    journal.sync(journal.write(b"\x02later"))
+    assert len(fsyncs) == 2
+    assert TxJournal(tmp_path / "journal").load() == [b"\x02first", *RAWS, b"\x02later"]
+    journal.close()
+
+
+def test_close_syncs_what_was_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ticket synced after close() must not be taken as durable without an fsync."""
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+    journal = TxJournal(tmp_path / "journal")
+    journal.append(RAWS[0])
+    monkeypatch.setattr("node.tx_journal.os.fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
+    ticket = journal.write(RAWS[1])
+    journal.close()
+    assert len(fsyncs) == 1
+    journal.sync(ticket)
+    assert len(fsyncs) == 1
+
+
 @pytest.mark.parametrize("cut", [1, 4, 7, 8, 9, 8 + len(RAWS[2]) - 1])
 def test_truncated_tail_is_dropped_and_cut_off(tmp_path: Path, cut: int) -> None:
     path = tmp_path / "journal"

@@ -787,11 +787,37 @@ def test_a_failing_journal_leaves_the_pool_unchanged(
             raise OSError(28, "No space left on device")
 
         monkeypatch.setattr(journal, "append", disk_full)
+        monkeypatch.setattr(journal, "write", disk_full)
         with pytest.raises(OSError):
             pool.add_raw(dynamic(0, 0, 2 * GWEI, 4 * GWEI), state, GWEI)  # a replacement
         with pytest.raises(OSError):
             pool.add_raw(dynamic(1, 0, GWEI, 2 * GWEI), state, GWEI)
+        with pytest.raises(OSError):
+            pool.admit(dynamic(1, 0, GWEI, 2 * GWEI), state, GWEI)
         assert snapshot(pool) == before
+
+
+def test_an_admitted_transaction_whose_fsync_fails_leaves_the_pool(
+    tmp_path: Path, state: DictState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit (`admit`, then `make_durable` before acknowledging): a failing fsync
+    means the transaction was never acknowledged, so it must not stay to be mined."""
+    with TxJournal(tmp_path / "transactions.rlp") as journal:
+        pool = TxPool(TxPoolConfig(chain_id=CHAIN_ID, block_gas_limit=BLOCK_GAS_LIMIT), journal=journal)
+        kept, ticket = pool.admit(dynamic(0, 0, GWEI, 2 * GWEI), state, GWEI)
+        pool.make_durable(kept, ticket)
+        before = snapshot(pool)
+        admitted, ticket = pool.admit(dynamic(1, 0, GWEI, 2 * GWEI), state, GWEI)
+        assert pool.get(admitted.hash) is not None
+
+        def failing_fsync(fd: int) -> None:
+            raise OSError(5, "Input/output error")
+
+        monkeypatch.setattr("node.tx_journal.os.fsync", failing_fsync)
+        with pytest.raises(OSError):
+            pool.make_durable(admitted, ticket)
+        assert snapshot(pool) == before
+        monkeypatch.undo()  # the disk is back for close()
 
 
 # --- properties -----------------------------------------------------------------------------------
@@ -956,7 +982,8 @@ def test_zero_fee_transactions_in_an_old_journal_do_not_come_back(tmp_path: Path
 
 
 async def test_send_raw_transaction_fsyncs_in_a_worker_thread(tmp_path: Path) -> None:
-    """Was: the journal's append (write + fsync) ran on the event loop."""
+    """Was: the journal's append (write + fsync) ran on the event loop. Outside a JSON-RPC
+    request nothing collects deferred durability, so the send fsyncs before it returns."""
     import threading
 
     from genesis.config import GenesisConfig
@@ -966,17 +993,18 @@ async def test_send_raw_transaction_fsyncs_in_a_worker_thread(tmp_path: Path) ->
     node = L2Node.open(tmp_path, genesis)
     try:
         threads: list[threading.Thread] = []
-        append = node.journal.append
+        sync = node.journal.sync
 
-        def recording_append(raw: bytes) -> None:
+        def recording_sync(ticket: int) -> None:
             threads.append(threading.current_thread())
-            append(raw)
+            sync(ticket)
 
-        node.journal.append = recording_append  # type: ignore[method-assign]
+        node.journal.sync = recording_sync  # type: ignore[method-assign]
         raw = bytes(Account.sign_transaction(dict(type=2, chainId=genesis.chain_id, nonce=0, maxPriorityFeePerGas=GWEI,
                                                   maxFeePerGas=100 * GWEI, gas=21_000, to=RECIPIENT, value=0), KEYS[0]).raw_transaction)
         await node.send_raw_transaction(raw)
         assert len(threads) == 1 and threads[0] is not threading.main_thread()
+        assert TxJournal(tmp_path / "transactions.journal").load() == [raw]
     finally:
         node.close()
 
