@@ -11,6 +11,8 @@ its witness from `prover.witness.transaction_witness` goes through the three par
 - `commit`  WitnessDB.commit: the AccountDiffs written back, which must give the L2's post root;
 
 (`load` and `commit` measured together over one node set by `WitnessDBHarness.loadAndCommit`).
+"full step, 1 tx" is `OneStepProof.proveTransaction` (the three parts in one call, calldata
+included) sent as one L1 transaction, beside EIP-7825's 16,777,216 per L1 transaction.
 Beside them, the worst cases for `execute` at the devnet caps: synthetic transactions that run
 to the opcode cap doing what the step finds dearest per instruction (each is stopped at
 instruction 250,001 and fails, in py-evm as in the step; `opcodes` shows what the step ran).
@@ -34,12 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS  # noqa: E402
+from prover.step_call import StepCall  # noqa: E402
 from prover.witness import transaction_witness  # noqa: E402
 from tests.contracts.conftest import Contracts  # noqa: E402
-from tests.contracts.step_diff import STEP_CALL_GAS, PreAccount, compare, measure_step, step_on_anvil  # noqa: E402
+from tests.contracts.step_diff import STEP_CALL_GAS, PreAccount, caps_abi, compare, measure_step, step_on_anvil  # noqa: E402
 from tests.contracts.step_workloads import build_workloads, expected_accounts, step_accounts  # noqa: E402
 from tests.contracts.test_evm_step import CONTRACT, CTX, SENDER, VAULT, asm, push, signed  # noqa: E402
 
+EIP_7825_TX_GAS_CAP = 16_777_216
 WORKLOADS = ("HKD transfer", "ERC-20 transfer", "RWA transfer", "DvP settle", "coupon pushPayments chunk of 100",
              "DvP settleBatch of 25 (atomic=True)")
 
@@ -54,10 +58,12 @@ class Row:
     load_gas: int | None
     execute_gas: int
     commit_gas: int | None
+    full_step_gas: int | None = None  # OneStepProof.proveTransaction as one L1 transaction (calldata included)
 
 
 def workload_rows(contracts: Contracts, step: Any) -> list[Row]:
     db_harness = contracts.deploy("WitnessDBHarness")
+    proof = contracts.deploy("OneStepProof", step.functions.step().call(), caps_abi(DEVNET_PROOF_COST_LIMITS))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         chain, workloads = build_workloads(Path(tmp))
@@ -78,9 +84,13 @@ def workload_rows(contracts: Contracts, step: Any) -> list[Row]:
                     witness.pre_state_root, list(witness.trie_nodes or ()), accounts, post).call({"gas": STEP_CALL_GAS})
                 if bytes(root) != bytes(witness.post_state_root):
                     raise SystemExit(f"{workload.name}: commit gives {bytes(root).hex()}, the L2 {witness.post_state_root.hex()}")
+                prove = proof.functions.proveTransaction(*StepCall.from_witness(witness).prove_args())
+                if bytes(prove.call({"gas": STEP_CALL_GAS})) != bytes(witness.post_state_root):
+                    raise SystemExit(f"{workload.name}: OneStepProof's root is not the L2's")
+                full_step_gas = prove.estimate_gas({"gas": STEP_CALL_GAS})
                 costs = witness.proof_costs
                 rows.append(Row(workload.name, witness.gas_used, costs.opcodes, costs.accounts, costs.slots,
-                                load_gas, execute_gas, commit_gas))
+                                load_gas, execute_gas, commit_gas, full_step_gas))
         finally:
             chain.close()
     return sorted(rows, key=lambda r: WORKLOADS.index(r.name))
@@ -116,13 +126,15 @@ def worst_case_rows(step: Any) -> list[Row]:
 
 def table(rows: list[Row]) -> str:
     header = (f"{'transaction':<62} {'L2 gas':>10} {'opcodes':>8} {'acc':>4} {'slots':>5} "
-              f"{'L1 load':>12} {'L1 execute':>13} {'L1 commit':>12}")
+              f"{'L1 load':>12} {'L1 execute':>13} {'L1 commit':>12} {'full step, 1 tx':>16} {'fits 16.7M':>10}")
     lines = [header, "-" * len(header)]
     for r in rows:
         load = f"{r.load_gas:>12,}" if r.load_gas is not None else f"{'-':>12}"
         commit = f"{r.commit_gas:>12,}" if r.commit_gas is not None else f"{'-':>12}"
+        full = f"{r.full_step_gas:>16,} {'yes' if r.full_step_gas <= EIP_7825_TX_GAS_CAP else 'no':>10}" \
+            if r.full_step_gas is not None else f"{'-':>16} {'-':>10}"
         lines.append(f"{r.name:<62} {r.l2_gas:>10,} {r.opcodes:>8,} {r.accounts:>4} {r.slots:>5} {load} "
-                     f"{r.execute_gas:>13,} {commit}")
+                     f"{r.execute_gas:>13,} {commit} {full}")
     return "\n".join(lines)
 
 
