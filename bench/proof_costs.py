@@ -59,8 +59,8 @@ from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits  # n
 from node.chain import BlockAttributes, Chain  # noqa: E402
 from node.derive.l1_source import L1BlockRef  # noqa: E402
 from node.l1_info import l1_info_deposit  # noqa: E402
-from node.rwa.trade import Trade, sign_trade  # noqa: E402
-from node.rwa.types import NATIVE_HKD  # noqa: E402
+from rwa.trade import Trade, sign_trade  # noqa: E402
+from rwa.types import NATIVE_HKD  # noqa: E402
 from node.vm import LantauTransactionBuilder, ProofCosts  # noqa: E402
 from prover.witness import block_proof_costs  # noqa: E402
 
@@ -179,7 +179,7 @@ def _workloads(run: _Run, assets: list[str], chain_id: int) -> None:
 def _create_asset(run: _Run, now: int) -> bytes:
     from bench.rwa_mix import FACTORY
     from genesis.predeploys import ASSET_FACTORY
-    from node.rwa.types import AssetClass
+    from rwa.types import AssetClass
 
     owner = run.actors.owner
     params = ("Proof Cost Bond", "PCB", 18, owner.address, [owner.address],

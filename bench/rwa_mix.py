@@ -62,8 +62,8 @@ from genesis.config import GenesisAccount, GenesisConfig  # noqa: E402
 from genesis.dev_accounts import dev_accounts  # noqa: E402
 from genesis.predeploys import ASSET_FACTORY, IDENTITY_REGISTRY, PRICE_FEED, SETTLEMENT_ENGINE  # noqa: E402
 from node.chain import BlockAttributes, BuiltBlock, Chain  # noqa: E402
-from node.rwa.trade import Trade, sign_trade  # noqa: E402
-from node.rwa.types import HONG_KONG, NATIVE_HKD, AssetClass, InvestorCategory  # noqa: E402
+from rwa.trade import Trade, sign_trade  # noqa: E402
+from rwa.types import HONG_KONG, NATIVE_HKD, AssetClass, InvestorCategory  # noqa: E402
 from node.vm import LantauVM  # noqa: E402
 
 HKD = 10**18

@@ -1,5 +1,5 @@
 """`lantau`: the command line, and the composition root — the one module that wires
-the node, the sequencer, the bridge and the prover together.
+the node, the sequencer, the bridge, the prover and the RWA application together.
 
 Every option can also be given as an environment variable `LANTAU_<OPTION>` (for example
 `LANTAU_RPC_PORT=8545`) or in a TOML file passed with `--config FILE`, in a table named after
@@ -277,7 +277,7 @@ async def _devnet_ready(rpc_url: str, info_path: Path, info: dict[str, Any], *, 
     """Run the devnet's sample RWA issuance (with `run_sample`), then write devnet.json and print
     the "ready" line: whoever waits for either finds the devnet done with dev account 0."""
     from node.banner import format_ready
-    from node.rwa import format_sample_summary, run_sample_issuance
+    from rwa import format_sample_summary, run_sample_issuance
 
     if run_sample:
         try:
@@ -375,7 +375,8 @@ def _rollup_methods(node: L2Node, l1: L1Wiring, driver: Any, sync_status: Any) -
 from bridge.cli import bridge_app  # noqa: E402  (the composition root wires the subcommands)
 
 app.add_typer(bridge_app, name="bridge")
-from node.rwa_cli import rwa_app  # noqa: E402
+from rwa.cli import rwa_app  # noqa: E402
+
 app.add_typer(rwa_app, name="rwa")
 
 

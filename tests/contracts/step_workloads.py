@@ -37,8 +37,8 @@ from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import CORPORATE_ACTIONS, SETTLEMENT_ENGINE
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.chain import Chain
-from node.rwa.trade import Trade, sign_trade
-from node.rwa.types import NATIVE_HKD
+from rwa.trade import Trade, sign_trade
+from rwa.types import NATIVE_HKD
 from node.vm import LantauTransactionBuilder
 from prover.witness import TransactionWitness, transaction_witness
 

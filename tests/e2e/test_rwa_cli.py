@@ -1,7 +1,7 @@
 """`lantau rwa …` against a real `lantau node` subprocess (devnet genesis, blocks on demand), each
 command run as its own process, the way a user runs it.
 
-Numbers by hand (the sample issuance, node/rwa/sample.py): dev 1 holds 400,000,000 HKGGB at
+Numbers by hand (the sample issuance, rwa/sample.py): dev 1 holds 400,000,000 HKGGB at
 HK$1.0012 = HK$400,480,000.00 and 20,000 shares of 0005.HK at HK$100 = HK$2,000,000.00. The
 agricultural receivable (5,000 tokens of HK$1,000 face, 6% a year paid twice a year) pays a
 coupon of 5,000 x 1,000 x 6% / 2 = HK$150,000: 30,000 / 45,000 / 75,000 to the holders of 1,000 /

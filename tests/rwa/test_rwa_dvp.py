@@ -26,7 +26,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3.contract import Contract
 
-from node.rwa.trade import TRADE_TYPES, Trade
+from rwa.trade import TRADE_TYPES, Trade
 from tests.rwa.rwa_chain import (
     BATCH_GAS,
     DAY,

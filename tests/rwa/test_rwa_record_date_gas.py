@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from node.rwa import RWAClient
+from rwa import RWAClient
 from tests.rwa.rwa_chain import HK_STOCK, Chain, RWASystem
 
 pytestmark = pytest.mark.rwa_backends("l2")

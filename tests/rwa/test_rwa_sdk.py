@@ -1,4 +1,4 @@
-"""The Python SDK (`node.rwa`) against the L2 node: the sample issuance (and that it is idempotent),
+"""The Python SDK (`rwa`) against the L2 node: the sample issuance (and that it is idempotent),
 holdings valued in HKD, a refused transfer raised with the contract's reason before anything is
 signed, and DvP trade files whose id is the engine's own EIP-712 digest.
 
@@ -15,7 +15,7 @@ import pytest
 from eth_account import Account
 
 from genesis.dev_accounts import dev_accounts
-from node.rwa import (
+from rwa import (
     NATIVE_HKD,
     AssetClass,
     RWAClient,

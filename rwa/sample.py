@@ -48,8 +48,8 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from genesis.dev_accounts import dev_accounts
-from node.rwa.client import Call, RWAClient
-from node.rwa.types import (
+from rwa.client import Call, RWAClient
+from rwa.types import (
     HKD_WEI,
     HONG_KONG,
     AssetClass,

@@ -1,4 +1,4 @@
-"""`lantau rwa …`: the RWA settlement layer from the command line (over the SDK in `node.rwa`).
+"""`lantau rwa …`: the RWA settlement layer from the command line (over the SDK, `rwa`).
 
 Every command reaches the L2 with `--devnet DIR` (a running `lantau devnet`: reads
 DIR/devnet.json) or `--l2-rpc URL`. Writes sign with `--key` (or LANTAU_KEY); on a devnet (the
@@ -24,7 +24,7 @@ from genesis.dev_accounts import dev_accounts
 from node.banner import read_devnet_info
 from node.cli_common import error_line, parse_address
 from node.errors import LantauError
-from node.rwa import (
+from rwa import (
     HONG_KONG,
     AssetClass,
     AssetInfo,

@@ -1,7 +1,7 @@
 """Python SDK of Lantau's RWA settlement layer (the L2 predeploys of `contracts/src/L2/rwa`),
 over JSON-RPC with web3.py.
 
-    from node.rwa import RWAClient
+    from rwa import RWAClient
     client = RWAClient.connect("http://127.0.0.1:8545", private_key)
     client.transfer(client.asset_address("0005"), to, 100)        # TransferNotCompliant if refused
     client.portfolio(address)                                       # holdings valued in HKD
@@ -10,9 +10,9 @@ ABIs come only from the committed artifacts (`genesis.artifacts`), addresses onl
 `genesis.predeploys`. `run_sample_issuance(url)` sets up the devnet's sample assets.
 """
 
-from node.rwa.client import Call, RWAClient, revert_error
-from node.rwa.contracts import DecodedRevert, RWAContracts, decode_revert
-from node.rwa.errors import (
+from rwa.client import Call, RWAClient, revert_error
+from rwa.contracts import DecodedRevert, RWAContracts, decode_revert
+from rwa.errors import (
     AmbiguousAsset,
     AssetNotFound,
     ChainTimeout,
@@ -24,9 +24,9 @@ from node.rwa.errors import (
     TransactionFailed,
     TransferNotCompliant,
 )
-from node.rwa.sample import SAMPLE_ASSETS, SampleIssuance, format_sample_summary, run_sample_issuance, sample_issuance
-from node.rwa.trade import Trade, TradeTicket, sign_trade, trade_id
-from node.rwa.types import (
+from rwa.sample import SAMPLE_ASSETS, SampleIssuance, format_sample_summary, run_sample_issuance, sample_issuance
+from rwa.trade import Trade, TradeTicket, sign_trade, trade_id
+from rwa.types import (
     HKD_WEI,
     HONG_KONG,
     NATIVE_HKD,

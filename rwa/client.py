@@ -27,8 +27,8 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from node.cli_common import is_nonce_race
-from node.rwa.contracts import DecodedRevert, RWAContracts, innermost_revert
-from node.rwa.errors import (
+from rwa.contracts import DecodedRevert, RWAContracts, innermost_revert
+from rwa.errors import (
     AmbiguousAsset,
     AssetNotFound,
     ChainTimeout,
@@ -39,8 +39,8 @@ from node.rwa.errors import (
     TransactionFailed,
     TransferNotCompliant,
 )
-from node.rwa.trade import Trade, TradeTicket, sign_trade
-from node.rwa.types import (
+from rwa.trade import Trade, TradeTicket, sign_trade
+from rwa.types import (
     HONG_KONG,
     NATIVE_HKD,
     AssetClass,

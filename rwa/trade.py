@@ -30,7 +30,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
-from node.rwa.errors import TradeFileError
+from rwa.errors import TradeFileError
 
 TRADE_FILE_TYPE = "lantau-rwa-trade/1"
 ENGINE_DOMAIN_NAME = "Lantau SettlementEngine"
