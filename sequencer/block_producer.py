@@ -25,9 +25,9 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
-from eth.abc import BlockHeaderAPI, StateAPI
+from eth.abc import BlockHeaderAPI, SignedTransactionAPI, StateAPI
 from eth_utils import encode_hex
 
 from node.chain import BlockAttributes, BuiltBlock
@@ -93,21 +93,28 @@ class BlockProducer:
                 raise SlotSkipped(f"the next block's timestamp {timestamp} would be ahead of the wall clock")
         return parent, attributes_on(parent, timestamp, forced)
 
-    def _build(self, on_the_clock: bool = False, state_edits: Callable[[StateAPI], None] | None = None) -> BuiltBlock:
+    def _build(
+        self, on_the_clock: bool = False, state_edits: Callable[[StateAPI], None] | None = None,
+        dev_transactions: Sequence[SignedTransactionAPI] = (),
+    ) -> BuiltBlock:
         parent, attributes = self.next_attributes(on_the_clock=on_the_clock)
-        transactions = self.node.select_transactions(parent, attributes.gas_limit - sum(t.gas for t in attributes.forced_transactions))
-        return self.node.chain.build_block(parent, attributes, transactions, state_edits=state_edits)
+        reserved_gas = sum(t.gas for t in attributes.forced_transactions) + sum(t.gas for t in dev_transactions)
+        transactions = self.node.select_transactions(parent, attributes.gas_limit - reserved_gas)
+        # Dev transactions go after the pool's, which may hold the same sender's earlier nonces.
+        return self.node.chain.build_block(parent, attributes, [*transactions, *dev_transactions], state_edits=state_edits)
 
     async def produce_block(
-        self, *, on_the_clock: bool = False, state_edits: Callable[[StateAPI], None] | None = None
+        self, *, on_the_clock: bool = False, state_edits: Callable[[StateAPI], None] | None = None,
+        dev_transactions: Sequence[SignedTransactionAPI] = (),
     ) -> BuiltBlock:
         """Build the next block. `on_the_clock`: never stamp it ahead of the wall clock
         (raise `SlotSkipped` instead), as the interval loop requires. `state_edits`: dev mode's
-        direct state changes (`Chain.build_block`)."""
+        direct state changes (`Chain.build_block`); `dev_transactions`: dev mode's impersonated
+        sends (`node.rpc.dev`), never in the pool, included after the pool's transactions."""
         async with self._build_lock:
             if self._stopping.is_set():
                 raise ShuttingDown("the sequencer is shutting down")
-            built = await asyncio.to_thread(self._build, on_the_clock, state_edits)
+            built = await asyncio.to_thread(self._build, on_the_clock, state_edits, dev_transactions)
             self.node.on_new_block(built)
         for rejected in built.rejected:
             log.warning("transaction dropped from block", extra={"tx": encode_hex(rejected.transaction.hash), "reason": rejected.reason})

@@ -13,6 +13,10 @@ Served only by `lantau devnet` and by `lantau node --dev-rpc`; a node without th
 | anvil_setBalance addr wei       | state edit (see below)                                          |
 | anvil_setCode addr code         | state edit                                                      |
 | anvil_setStorageAt addr slot v  | state edit; true                                                |
+| anvil_impersonateAccount addr   | eth_sendTransaction may send as `addr` without its key (below)  |
+| anvil_stopImpersonatingAccount  | no longer                                                       |
+| anvil_autoImpersonateAccount b  | any sender may be impersonated (true) or only the listed (false) |
+| eth_sendTransaction tx          | an impersonated send, built into a block at once; the tx hash   |
 
 A rollup's blocks must follow from L1 data alone. A state edit has no transaction behind it and
 a reverted head rewrites blocks the batcher may already have posted, so state edits work on a
@@ -34,30 +38,110 @@ A state edit is applied as a block: the sequencer builds the next block at once 
 state with the edit made, so the edit is visible at `latest` when the call returns, as with
 anvil (there the head's state changes in place; here the head moves on by one block).
 
-Impersonation (anvil_impersonateAccount, eth_sendTransaction without a signature) is not
-served: the pool and the batch format carry only signed transactions, and an unsigned one could
-never be batched for a verifier.
+Impersonation is a state edit too, in effect: a transaction no key signed. The pool, its journal
+and the batch format carry only signed transactions, and a verifier recovers every sender from
+its signature, so an unsigned transaction must never reach a batch. Impersonated sends therefore
+work only without an L1 (no batcher, no verifier; refused with a one-line reason when there is
+one), and never touch the pool or the journal: `eth_sendTransaction` from an impersonated
+address fills in nonce, gas (estimated) and fees as a wallet would, and builds the transaction
+into the next block at once (after the pool's transactions, which may hold the sender's earlier
+nonces), as anvil's automine does; a refused one (funds, nonce) builds nothing. It is an
+`ImpersonatedTransaction`: an EIP-1559 transaction whose sender is given instead of recovered,
+with a recognisable fake signature (y_parity 0, r = the sender's address, s = 1; anvil also uses
+a fake one). Its hash is keccak of that encoding, as for any transaction, and differs for two
+senders sending the same fields because r holds the sender. The block's read records keep the
+sender (`node.tx_index`), so receipts and lookups answer as for any transaction, after a restart
+too; a re-execution that recovers senders from the stored encoding (`debug_trace*` of that
+block) cannot. From an address neither impersonated nor auto-impersonated, `eth_sendTransaction`
+answers geth's "unknown account" (this node holds no keys).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Final, Protocol
+from typing import Any, Awaitable, Callable, Final, Protocol, Sequence
 
-from eth.abc import BlockHeaderAPI, StateAPI
+from eth.abc import BlockHeaderAPI, SignedTransactionAPI, StateAPI
+from eth.constants import CREATE_CONTRACT_ADDRESS
+from eth.vm.forks.berlin.transactions import AccountAccesses
+from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+from eth.vm.forks.london.transactions import DynamicFeeTransaction
 from eth_typing import Address
+from eth_utils import encode_hex, to_checksum_address
 
 from node.chain import BuiltBlock, Chain
-from node.errors import InvalidParams, LantauError
+from node.errors import FeeCapBelowBaseFee, InsufficientFunds, InvalidParams, InvalidTransaction, LantauError, NonceTooLow, WrongChainId
 from node.l1_info import read_l1_origin
+from node.rpc import execution
 from node.rpc.context import RpcContext, RpcMethod
-from node.rpc.params import Param, parse_address, parse_data, parse_hex_or_decimal, parse_quantity, parse_storage_key
+from node.rpc.params import (
+    CallArgs,
+    Param,
+    parse_address,
+    parse_bool,
+    parse_call_args,
+    parse_data,
+    parse_hex_or_decimal,
+    parse_quantity,
+    parse_storage_key,
+)
+from node.vm import LantauTypedTransaction
 
 
 class DevModeRefused(LantauError):
     """A developer control this node cannot honour (it has an L1, or the target is on L1)."""
+
+
+class UnknownAccount(LantauError):
+    """eth_sendTransaction from an address this node cannot send as (it holds no keys)."""
+
+    def __init__(self, sender: Address) -> None:
+        super().__init__(
+            f"unknown account {to_checksum_address(sender)}: this node holds no keys; impersonate it first "
+            "(anvil_impersonateAccount) or sign the transaction and use eth_sendRawTransaction"
+        )
+
+
+DYNAMIC_FEE_TX_TYPE: Final = 2
+#: The `s` of an impersonated transaction's fake signature (its `r` is the sender's address).
+IMPERSONATED_S: Final = 1
+
+
+class ImpersonatedTransaction(LantauTypedTransaction):
+    """An EIP-1559 transaction whose sender is given, not recovered (dev mode without an L1 only;
+    see the module docstring). Encoded with the fake signature y_parity 0, r = sender, s = 1."""
+
+    def __init__(self, inner: DynamicFeeTransaction, sender: Address) -> None:
+        super().__init__(DYNAMIC_FEE_TX_TYPE, inner)
+        self._impersonated_sender = sender
+
+    @property
+    def sender(self) -> Address:  # type: ignore[override]
+        return self._impersonated_sender
+
+    def get_sender(self) -> Address:
+        return self._impersonated_sender
+
+    def check_signature_validity(self) -> None:
+        """No key signed it: the sender is whom the developer impersonates."""
+
+    def copy(self, **overrides: Any) -> "ImpersonatedTransaction":
+        return type(self)(self._inner.copy(**overrides), self._impersonated_sender)
+
+
+def impersonated_transaction(
+    sender: Address, *, chain_id: int, nonce: int, max_priority_fee_per_gas: int, max_fee_per_gas: int, gas: int,
+    to: Address | None, value: int, data: bytes, access_list: Any = (),
+) -> ImpersonatedTransaction:
+    inner = DynamicFeeTransaction(
+        chain_id, nonce, max_priority_fee_per_gas, max_fee_per_gas, gas, to if to is not None else CREATE_CONTRACT_ADDRESS,
+        value, data, [AccountAccesses(address, list(slots)) for address, slots in access_list],
+        0, int.from_bytes(sender, "big"), IMPERSONATED_S,
+    )
+    return ImpersonatedTransaction(inner, sender)
 
 
 class DevClock:
@@ -87,7 +171,9 @@ MAX_CATCH_UP_BLOCKS: Final = 256
 
 
 class BlockProducing(Protocol):
-    async def produce_block(self, *, state_edits: Callable[[StateAPI], None] | None = None) -> BuiltBlock: ...
+    async def produce_block(
+        self, *, state_edits: Callable[[StateAPI], None] | None = None, dev_transactions: Sequence[SignedTransactionAPI] = (),
+    ) -> BuiltBlock: ...
 
 
 @dataclass
@@ -104,13 +190,30 @@ class DevControls:
     l1_clock: L1Clock | None = None  # an anvil L1's clock (the composition root wires it)
     snapshots: dict[int, tuple[bytes, int]] = field(default_factory=dict)  # id -> (head hash, clock offset)
     _next_snapshot: int = 1
+    impersonated: set[Address] = field(default_factory=set)
+    auto_impersonate: bool = False
 
-    def refuse_with_l1(self, method: str) -> None:
+    def refuse_with_l1(self, method: str, why: str = "its blocks must follow from L1 data, and a verifier could not follow this") -> None:
         if self.has_l1:
             raise DevModeRefused(
-                f"{method} is refused on a node with an L1: its blocks must follow from L1 data, and a verifier "
-                "could not follow this (run `lantau devnet --no-l1` for a single-node dev chain)"
+                f"{method} is refused on a node with an L1: {why} "
+                "(run `lantau devnet --no-l1` for a single-node dev chain)"
             )
+
+    def refuse_impersonation_with_l1(self, method: str) -> None:
+        self.refuse_with_l1(method, "an unsigned transaction could never be batched for verifiers, who recover every sender from its signature")
+
+    def may_send_as(self, sender: Address) -> bool:
+        return self.auto_impersonate or sender in self.impersonated
+
+    async def send_impersonated(self, tx: ImpersonatedTransaction) -> bytes:
+        """Build `tx` into the next block at once (never into the pool or the journal)."""
+        self.refuse_impersonation_with_l1("eth_sendTransaction")
+        built = await self.producer.produce_block(dev_transactions=(tx,))
+        for rejected in built.rejected:
+            if rejected.transaction is tx:
+                raise InvalidTransaction(f"transaction {encode_hex(tx.hash)} was not included: {rejected.reason}")
+        return tx.hash
 
     async def mine(self, timestamp: int | None = None) -> BuiltBlock:
         if timestamp is not None:
@@ -212,6 +315,60 @@ def _parse_word(value: Any) -> int:
     return parse_storage_key(value)
 
 
+def _parse_send_args(value: Any) -> CallArgs:
+    """eth_sendTransaction's transaction: eth_call's fields, "from" required; a fee field left
+    out is filled in (`_fill_transaction`), not zero as for a call."""
+    args = parse_call_args(value)
+    if args.sender is None:
+        raise InvalidParams('transaction: "from" is required')
+    return dataclasses.replace(
+        args,
+        max_fee_per_gas=args.max_fee_per_gas if value.get("maxFeePerGas") is not None else None,
+        max_priority_fee_per_gas=args.max_priority_fee_per_gas if value.get("maxPriorityFeePerGas") is not None else None,
+    )
+
+
+async def _fill_transaction(ctx: RpcContext, chain: Chain, args: CallArgs) -> ImpersonatedTransaction:
+    """The transaction a wallet would send for `args`: the pending nonce, the estimated gas, the
+    suggested tip and a max fee of twice the next base fee plus the tip (geth's defaults); a
+    `gasPrice` is both max fee and tip. Refused here, before any block is built, if the sender
+    cannot afford it or the nonce is not the next one."""
+    sender = args.sender
+    assert sender is not None
+    if args.chain_id is not None and args.chain_id != chain.chain_id:
+        raise WrongChainId(args.chain_id, chain.chain_id)
+    head = chain.head
+    state = chain.state_at(head)
+    base_fee = calculate_expected_base_fee_per_gas(head)
+    if args.gas_price is not None:
+        tip = max_fee = args.gas_price
+    else:
+        tip = args.max_priority_fee_per_gas
+        if tip is None:
+            tip = await ctx.runner.run(ctx.gas_oracle.suggest_tip, chain)
+        max_fee = args.max_fee_per_gas if args.max_fee_per_gas is not None else 2 * base_fee + tip
+        if tip > max_fee:
+            raise InvalidParams(f"maxFeePerGas ({max_fee}) < maxPriorityFeePerGas ({tip})")
+    if max_fee < base_fee:
+        raise FeeCapBelowBaseFee(to_checksum_address(sender), max_fee, base_fee)
+    pending_nonce = ctx.backend.txpool.pending_nonce(sender, state)
+    nonce = args.nonce if args.nonce is not None else pending_nonce
+    if nonce < state.get_nonce(sender):
+        raise NonceTooLow(to_checksum_address(sender), nonce, state.get_nonce(sender))
+    if nonce > pending_nonce:
+        raise InvalidTransaction(f"nonce too high: next nonce for {to_checksum_address(sender)} is {pending_nonce}, got {nonce}")
+    gas = args.gas
+    if gas is None:
+        gas = await ctx.runner.run_evm(execution.estimate_gas, chain, head, args, overrides={}, gas_cap=ctx.limits.gas_cap)
+    balance = state.get_balance(sender)
+    if balance < gas * max_fee + args.value:
+        raise InsufficientFunds(to_checksum_address(sender), balance, gas * max_fee + args.value)
+    return impersonated_transaction(
+        sender, chain_id=chain.chain_id, nonce=nonce, max_priority_fee_per_gas=tip, max_fee_per_gas=max_fee, gas=gas,
+        to=args.to, value=args.value, data=args.data, access_list=args.access_list,
+    )
+
+
 def dev_methods(controls: DevControls) -> dict[str, RpcMethod]:
     """The dev methods by name, with hardhat's aliases, for `L2Node.register_methods`."""
 
@@ -248,6 +405,26 @@ def dev_methods(controls: DevControls) -> dict[str, RpcMethod]:
         await controls.edit("anvil_setStorageAt", lambda state: state.set_storage(address, slot, value))
         return True
 
+    def impersonate(ctx: RpcContext, address: Address) -> None:
+        controls.refuse_impersonation_with_l1("anvil_impersonateAccount")
+        controls.impersonated.add(address)
+
+    def stop_impersonating(ctx: RpcContext, address: Address) -> None:
+        controls.refuse_impersonation_with_l1("anvil_stopImpersonatingAccount")
+        controls.impersonated.discard(address)
+
+    def auto_impersonate(ctx: RpcContext, enabled: bool) -> None:
+        controls.refuse_impersonation_with_l1("anvil_autoImpersonateAccount")
+        controls.auto_impersonate = enabled
+
+    async def send_transaction(ctx: RpcContext, args: CallArgs) -> str:
+        controls.refuse_impersonation_with_l1("eth_sendTransaction")
+        assert args.sender is not None  # _parse_send_args requires it
+        if not controls.may_send_as(args.sender):
+            raise UnknownAccount(args.sender)
+        tx = await _fill_transaction(ctx, controls.chain, args)
+        return encode_hex(await controls.send_impersonated(tx))
+
     address = Param("address", parse_address)
     methods = {
         "evm_mine": RpcMethod("evm_mine", evm_mine, (Param("timestamp", _parse_mine_options, None),)),
@@ -262,8 +439,12 @@ def dev_methods(controls: DevControls) -> dict[str, RpcMethod]:
         "anvil_setStorageAt": RpcMethod(
             "anvil_setStorageAt", set_storage_at, (address, Param("slot", parse_storage_key), Param("value", _parse_word))
         ),
+        "anvil_impersonateAccount": RpcMethod("anvil_impersonateAccount", impersonate, (address,)),
+        "anvil_stopImpersonatingAccount": RpcMethod("anvil_stopImpersonatingAccount", stop_impersonating, (address,)),
+        "anvil_autoImpersonateAccount": RpcMethod("anvil_autoImpersonateAccount", auto_impersonate, (Param("enabled", parse_bool),)),
+        "eth_sendTransaction": RpcMethod("eth_sendTransaction", send_transaction, (Param("transaction", _parse_send_args),)),
     }
-    for name in ("setBalance", "setCode", "setStorageAt"):
+    for name in ("setBalance", "setCode", "setStorageAt", "impersonateAccount", "stopImpersonatingAccount"):
         methods[f"hardhat_{name}"] = methods[f"anvil_{name}"]
     methods["anvil_mine"] = methods["evm_mine"]
     return methods
@@ -272,4 +453,5 @@ def dev_methods(controls: DevControls) -> dict[str, RpcMethod]:
 DEV_METHOD_NAMES: Final = (
     "evm_mine", "evm_increaseTime", "evm_setNextBlockTimestamp", "evm_snapshot", "evm_revert",
     "anvil_setBalance", "anvil_setCode", "anvil_setStorageAt",
+    "anvil_impersonateAccount", "anvil_stopImpersonatingAccount", "anvil_autoImpersonateAccount", "eth_sendTransaction",
 )
