@@ -24,6 +24,16 @@ and the version byte of each batcher transaction) and the time spent compressing
 - **blobs**: measured on the same anvil: blob gas (131,072 per blob, whatever its fill) plus the
   blob transactions' execution gas, from the receipts.
 
+and **L1 decode gas**: what the L1 contract spends to decode the bench's channels with
+`contracts/src/L1/lib/FastLZ.sol` (through `FastLZHarness` on the same anvil; the copy of the
+channel from calldata into memory included, the calldata itself not). zlib and brotli have no
+L1 decoder ("-"): that is why the canonical format is FastLZ span batches (docs/fault-proofs.md).
+
+A second table compares the L1-decodable candidates on the same blocks, for channels closed at
+100 KB and, with `--max-channel-blocks`, sooner: span batches uncompressed, with Solady's calldata
+RLE (`cdCompress`: runs of 0x00/0xff), FastLZ, RLE then FastLZ, each with its L1 decode gas
+(Solady's own decoders for RLE; RLE then FastLZ adds the two).
+
 Nothing is asserted about time. The KZG setup load (~3 s, once) is outside every figure.
 """
 
@@ -54,7 +64,9 @@ from genesis.config import GenesisConfig  # noqa: E402
 from genesis.dev_accounts import dev_accounts  # noqa: E402
 from genesis.predeploys import SEQUENCER_FEE_VAULT  # noqa: E402
 from node.chain import BlockAttributes, Chain  # noqa: E402
-from node.channels import ChannelBuilder, Compression, Frame, encode_batcher_tx_data  # noqa: E402
+from node import fastlz  # noqa: E402
+from node.channels import FRAME_OVERHEAD, MAX_RLP_BYTES_PER_CHANNEL, ChannelBuilder, Compression, Frame, encode_batcher_tx_data  # noqa: E402
+from genesis.artifacts import load_artifact  # noqa: E402
 from node.l1_block_ref import L1BlockRef  # noqa: E402
 from node.l1_info import l1_info_deposit  # noqa: E402
 from node.vm import LantauVM  # noqa: E402
@@ -67,6 +79,7 @@ ENCODINGS = (
     ("brotli singular", Compression.BROTLI, False),
     ("zlib span", Compression.ZLIB, True),
     ("brotli span", Compression.BROTLI, True),
+    ("fastlz span", Compression.FASTLZ, True),
 )
 TARGET_CHANNEL_SIZE = 100_000
 CALLDATA_FRAME_DATA = 120_000
@@ -110,6 +123,7 @@ class Batched:
     channels: list[list[Frame]]
     rlp_bytes: int
     compress_s: float
+    contents: list[bytes]  # each channel's uncompressed content (rlp_batches)
 
     def calldata_txs(self) -> list[bytes]:
         return [encode_batcher_tx_data([frame]) for frames in self.channels for frame in frames]
@@ -117,10 +131,14 @@ class Batched:
     def posted_bytes(self) -> int:
         return sum(len(data) for data in self.calldata_txs())
 
+    def channel_bytes(self) -> list[bytes]:
+        return [b"".join(frame.data for frame in frames) for frames in self.channels]
+
 
 def batch(blocks: Sequence, chain_id: int, name: str, compression: Compression, span: bool, max_frame_data: int,
           max_channel_blocks: int | None = None) -> Batched:
     channels: list[list[Frame]] = []
+    contents: list[bytes] = []
     rlp_bytes = 0
     start = time.perf_counter()
     builder: ChannelBuilder | None = None
@@ -132,13 +150,14 @@ def batch(blocks: Sequence, chain_id: int, name: str, compression: Compression, 
         if max_channel_blocks is not None and builder.block_count >= max_channel_blocks:
             builder.close()
         if builder.closed:
-            rlp_bytes += len(builder.rlp_batches())
+            contents.append(builder.rlp_batches())
             channels.append(builder.frames())
             builder = None
     if builder is not None:
-        rlp_bytes += len(builder.rlp_batches())
+        contents.append(builder.rlp_batches())
         channels.append(builder.frames())
-    return Batched(name, channels, rlp_bytes, time.perf_counter() - start)
+    rlp_bytes = sum(len(c) for c in contents)
+    return Batched(name, channels, rlp_bytes, time.perf_counter() - start, contents)
 
 
 # --- L1 gas, measured on anvil ---------------------------------------------------------------------
@@ -193,7 +212,110 @@ class L1Poster:
         return measured
 
 
+class L1Decoder:
+    """`FastLZHarness` on anvil: the L1 gas of decoding a channel's stream (eth_call)."""
+
+    def __init__(self, w3: Web3, key: str) -> None:
+        artifact = load_artifact("FastLZHarness")
+        account = Account.from_key(key)
+        factory = w3.eth.contract(abi=list(artifact.abi), bytecode=artifact.bytecode)
+        tx = factory.constructor().build_transaction({"from": account.address, "nonce": w3.eth.get_transaction_count(account.address, "pending")})
+        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(Account.sign_transaction(tx, key).raw_transaction))
+        self.harness = w3.eth.contract(address=receipt["contractAddress"], abi=list(artifact.abi))
+
+    def _gas(self, call, expected: bytes) -> int:
+        gas_used, length, digest = call.call({"gas": 1_000_000_000})
+        if length != len(expected) or bytes(digest) != keccak(expected):
+            raise SystemExit("the L1 decoder gave other bytes than the channel's content")
+        return int(gas_used)
+
+    def fastlz(self, stream: bytes, content: bytes) -> int:
+        return self._gas(self.harness.functions.decompressGas(stream, MAX_RLP_BYTES_PER_CHANNEL), content)
+
+    def copy(self, content: bytes) -> int:
+        return self._gas(self.harness.functions.copyGas(content), content)
+
+    def rle(self, stream: bytes, content: bytes) -> int:
+        return self._gas(self.harness.functions.soladyCdDecompressGas(stream), content)
+
+
+def cd_compress(data: bytes) -> bytes:
+    """Solady's `LibZip.cdCompress` without its first-4-bytes negation (a dispatch trick for
+    contract fallbacks, no use in a channel): runs of up to 128 0x00 / 32 0xff become 2 bytes."""
+    out = bytearray()
+    zeros = ones = 0
+    for byte in data:
+        if byte == 0 and ones:
+            out += bytes((0, 0x80 + ones - 1))
+            ones = 0
+        elif byte == 0xFF and zeros:
+            out += bytes((0, zeros - 1))
+            zeros = 0
+        if byte == 0:
+            zeros += 1
+            if zeros == 0x80:
+                out += bytes((0, 0x7F))
+                zeros = 0
+            continue
+        if byte == 0xFF:
+            ones += 1
+            if ones == 0x20:
+                out += bytes((0, 0x9F))
+                ones = 0
+            continue
+        if ones:
+            out += bytes((0, 0x80 + ones - 1))
+            ones = 0
+        if zeros:
+            out += bytes((0, zeros - 1))
+            zeros = 0
+        out.append(byte)
+    if ones:
+        out += bytes((0, 0x80 + ones - 1))
+    if zeros:
+        out += bytes((0, zeros - 1))
+    return bytes(out)
+
+
+def negate_selector(data: bytes) -> bytes:
+    return bytes(b ^ 0xFF for b in data[:4]) + data[4:]
+
+
+CANDIDATES = ("uncompressed", "rle (cdCompress)", "fastlz", "rle then fastlz")
+
+
+def candidate_rows(contents: Sequence[bytes], decoder: L1Decoder | None) -> list[tuple[str, int, int | None, int | None]]:
+    """(candidate, posted bytes, total L1 decode gas, largest channel's gas) over `contents`."""
+    rows = []
+    for name in CANDIDATES:
+        posted, gas, largest = 0, 0, 0
+        for content in contents:
+            rle = cd_compress(content) if "rle" in name else b""
+            stream = {"uncompressed": content, "rle (cdCompress)": rle, "fastlz": fastlz.compress(content),
+                      "rle then fastlz": fastlz.compress(rle)}[name]
+            frames = -(-(1 + len(stream)) // CALLDATA_FRAME_DATA)
+            posted += 1 + len(stream) + frames * (1 + FRAME_OVERHEAD)  # version byte ++ frame per tx
+            if decoder is None:
+                continue
+            if name == "uncompressed":
+                channel_gas = decoder.copy(content)
+            elif name == "fastlz":
+                channel_gas = decoder.fastlz(stream, content)
+            elif name == "rle (cdCompress)":
+                channel_gas = decoder.rle(negate_selector(stream), content)
+            else:
+                channel_gas = decoder.fastlz(stream, rle) + decoder.rle(negate_selector(rle), content)
+            gas += channel_gas
+            largest = max(largest, channel_gas)
+        rows.append((name, posted, gas if decoder else None, largest if decoder else None))
+    return rows
+
+
 # --- output ----------------------------------------------------------------------------------------
+
+
+def _per_tx(gas: int | None, n: int) -> str:
+    return "-" if gas is None else f"{gas / n:.0f}"
 
 
 def intrinsic_gas(data: bytes) -> int:
@@ -205,6 +327,7 @@ def run(args: argparse.Namespace) -> None:
     anvil = None if args.no_anvil else AnvilProcess().start()
     try:
         poster = L1Poster(anvil) if anvil else None
+        decoder = L1Decoder(poster.w3, poster.key) if poster else None
         if poster:
             info = anvil.rpc("anvil_nodeInfo")
             print(f"L1: anvil, hardfork {info.get('hardFork')} (EIP-7623 calldata floor applies from Prague)")
@@ -228,18 +351,35 @@ def run(args: argparse.Namespace) -> None:
                 measured = poster.post_calldata(datas) if poster else None
                 blobs = batch(blocks, genesis.chain_id, name, compression, span, BLOB_FRAME_DATA, args.max_channel_blocks)
                 blob_measured = poster.post_blobs(blobs.channels) if poster else None
-                rows.append((name, calldata, posted, baseline_bytes, computed_intrinsic, computed_floor, measured, blob_measured))
+                decode_gas = None
+                if decoder is not None and compression is Compression.FASTLZ:
+                    decode_gas = sum(decoder.fastlz(channel[1:], content)
+                                     for channel, content in zip(calldata.channel_bytes(), calldata.contents))
+                rows.append((name, calldata, posted, baseline_bytes, computed_intrinsic, computed_floor, measured, blob_measured, decode_gas))
             print(f"{'encoding':<16} {'chan':>4} {'uncompr B/tx':>12} {'posted B/tx':>11} {'vs base':>7} {'compress ms':>11}"
-                  f" | {'calldata gas/tx: 16/4':>21} {'7623 floor':>10} {'anvil':>8} | {'blobs':>5} {'blob gas/tx':>11} {'exec gas/tx':>11}")
-            for name, calldata, posted, base, intrinsic, floor, measured, blob in rows:
+                  f" | {'calldata gas/tx: 16/4':>21} {'7623 floor':>10} {'anvil':>8} | {'blobs':>5} {'blob gas/tx':>11} {'exec gas/tx':>11}"
+                  f" | {'L1 decode gas/tx':>16}")
+            for name, calldata, posted, base, intrinsic, floor, measured, blob, decode_gas in rows:
                 anvil_gas = f"{measured.gas_used / n:>8.0f}" if measured else f"{'-':>8}"
                 blob_cols = (f"{blob.blobs:>5} {blob.blob_gas_used / n:>11.0f} {blob.gas_used / n:>11.0f}" if blob
                              else f"{'-':>5} {'-':>11} {'-':>11}")
                 print(f"{name:<16} {len(calldata.channels):>4} {calldata.rlp_bytes / n:>12.1f} {posted / n:>11.1f} "
                       f"{posted / base:>7.3f} {calldata.compress_s * 1000:>11.1f} | {intrinsic / n:>21.0f} {floor / n:>10.0f} "
-                      f"{anvil_gas} | {blob_cols}")
-            full_blob_gas = GAS_PER_BLOB / (BLOB_FRAME_DATA / (rows[-1][2] / n))
+                      f"{anvil_gas} | {blob_cols} | {_per_tx(decode_gas, n):>16}")
+            brotli_span = next(row for row in rows if row[0] == "brotli span")
+            full_blob_gas = GAS_PER_BLOB / (BLOB_FRAME_DATA / (brotli_span[2] / n))
             print(f"(a full blob at brotli-span density would cost {full_blob_gas:.0f} blob gas per L2 tx)")
+            fastlz_span = next(row for row in rows if row[0] == "fastlz span")
+            limits = [None] + ([args.max_channel_blocks] if args.max_channel_blocks else [])
+            print(f"L1-decodable candidates (span batches; decode gas measured on anvil, whole channels):")
+            print(f"{'candidate':<18} {'channels':>16} {'posted B/tx':>11} {'L1 decode gas/tx':>16} {'largest channel gas':>19}")
+            for limit_blocks in limits:
+                contents = (fastlz_span[1].contents if limit_blocks == args.max_channel_blocks else
+                            batch(blocks, genesis.chain_id, "fastlz span", Compression.FASTLZ, True, CALLDATA_FRAME_DATA).contents)
+                label = f"{len(contents)} x " + (f"<={limit_blocks} blk" if limit_blocks else "100 KB")
+                for name, cand_posted, gas, largest in candidate_rows(contents, decoder):
+                    print(f"{name:<18} {label:>16} {cand_posted / n:>11.1f} {_per_tx(gas, n):>16} "
+                          f"{'-' if largest is None else f'{largest:,}':>19}")
     finally:
         if anvil is not None:
             anvil.stop()

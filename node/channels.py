@@ -39,6 +39,7 @@ import brotli
 import rlp
 from eth.abc import BlockAPI
 
+from node import fastlz
 from node.batches import (
     RlpFramingError,
     SingularBatch,
@@ -77,6 +78,7 @@ FRAME_OVERHEAD = CHANNEL_ID_LENGTH + 2 + 4 + 1
 #: OP's (Bedrock) limit on a channel's decompressed size.
 MAX_RLP_BYTES_PER_CHANNEL = 10_000_000
 BROTLI_CHANNEL_PREFIX = 0x01
+FASTLZ_CHANNEL_PREFIX = 0x02
 
 ZLIB_LEVEL = 9  # as op-batcher's zlib compressor (best compression)
 BROTLI_QUALITY = 10  # as op-batcher's "brotli-10"
@@ -86,6 +88,7 @@ BROTLI_LGWIN = 24
 class Compression(enum.Enum):
     ZLIB = "zlib"
     BROTLI = "brotli"
+    FASTLZ = "fastlz"
 
 
 # --- channels -------------------------------------------------------------------------------------
@@ -99,6 +102,8 @@ def encode_channel(batches: Sequence[bytes], compression: Compression = Compress
 def compress(rlp_batches: bytes, compression: Compression) -> bytes:
     if compression is Compression.ZLIB:
         return zlib.compress(rlp_batches, ZLIB_LEVEL)
+    if compression is Compression.FASTLZ:
+        return bytes([FASTLZ_CHANNEL_PREFIX]) + fastlz.compress(rlp_batches)
     return bytes([BROTLI_CHANNEL_PREFIX]) + brotli.compress(rlp_batches, quality=BROTLI_QUALITY, lgwin=BROTLI_LGWIN)
 
 
@@ -110,6 +115,8 @@ def compression_of(channel: bytes) -> Compression:
         return Compression.ZLIB
     if first == BROTLI_CHANNEL_PREFIX:
         return Compression.BROTLI
+    if first == FASTLZ_CHANNEL_PREFIX:
+        return Compression.FASTLZ
     raise UnknownChannelCompression(first)
 
 
@@ -154,6 +161,8 @@ def decode_channel(channel: bytes, *, max_decompressed_size: int = MAX_RLP_BYTES
 def _decompress(channel: bytes, limit: int) -> tuple[bytes, CodecError | None]:
     """(output up to `limit` bytes, the error that ended the stream early or None)."""
     compression = compression_of(channel)
+    if compression is Compression.FASTLZ:
+        return fastlz.decompress(channel[1:], limit), None  # any error refuses the whole channel
     if compression is Compression.ZLIB:
         decompressor = zlib.decompressobj()
         try:

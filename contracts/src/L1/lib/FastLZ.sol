@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title FastLZ
+/// @notice Decodes a FastLZ level 1 stream, checked: the L1 twin of node/fastlz.py's
+///         `decompress`, refusing the same streams with the same named errors.
+/// @dev    Instructions, told by the top 3 bits `t` of the first byte `c` (docs/batches.md):
+///         t == 0: literal run of c + 1 bytes; t in 1..6: match of t + 2 bytes, 2-byte
+///         instruction; t == 7: match of n + 9 bytes, 3-byte instruction c ++ n ++ d_lo.
+///         A match copies from `((c & 0x1f) << 8 | d_lo) + 1` bytes back in the output.
+///         The copy loops follow Solady's `LibZip.flzDecompress` (MIT), which has no checks: it
+///         reads before its output and past its input, and writes as much as it is told.
+library FastLZ {
+    /// @notice The instruction at `position` (in the stream) reads past the stream's end.
+    error FastLZTruncated(uint256 position);
+    /// @notice The match at `position` reaches `distance` bytes back, only `produced` written.
+    error FastLZBadBackReference(uint256 position, uint256 distance, uint256 produced);
+    /// @notice The stream decodes to more than `limit` bytes (a decompression bomb).
+    error FastLZTooLarge(uint256 limit);
+
+    /// @notice The bytes that `data[offset:]` encodes, at most `maxSize` of them.
+    function decompress(bytes memory data, uint256 offset, uint256 maxSize) internal pure returns (bytes memory result) {
+        bytes4 truncated = FastLZTruncated.selector;
+        bytes4 badReference = FastLZBadBackReference.selector;
+        bytes4 tooLarge = FastLZTooLarge.selector;
+        assembly ("memory-safe") {
+            function fail1(selector, a) {
+                mstore(0x00, selector)
+                mstore(0x04, a)
+                revert(0x00, 0x24)
+            }
+            result := mload(0x40)
+            let out := add(result, 0x20)
+            let op := out
+            let end := add(add(data, 0x20), mload(data))
+            let start := add(add(data, 0x20), offset)
+            if gt(start, end) { start := end }
+            for { let ip := start } lt(ip, end) {} {
+                let w := mload(ip)
+                let c := byte(0, w)
+                let t := shr(5, c)
+                if iszero(t) {
+                    let run := add(c, 1)
+                    if gt(add(add(ip, 1), run), end) { fail1(truncated, sub(ip, start)) }
+                    if gt(add(sub(op, out), run), maxSize) { fail1(tooLarge, maxSize) }
+                    mstore(op, mload(add(ip, 1))) // run <= 32: one word
+                    ip := add(ip, add(1, run))
+                    op := add(op, run)
+                    continue
+                }
+                let g := eq(t, 7)
+                if gt(add(add(ip, 2), g), end) { fail1(truncated, sub(ip, start)) }
+                let l := add(2, xor(t, mul(g, xor(t, add(7, byte(1, w)))))) // t + 2, or n + 9
+                let s := add(add(shl(8, and(0x1f, c)), byte(add(1, g), w)), 1) // distance
+                if gt(s, sub(op, out)) {
+                    mstore(0x00, badReference)
+                    mstore(0x04, sub(ip, start))
+                    mstore(0x24, s)
+                    mstore(0x44, sub(op, out))
+                    revert(0x00, 0x64)
+                }
+                if gt(add(sub(op, out), l), maxSize) { fail1(tooLarge, maxSize) }
+                let r := sub(op, s)
+                // Copy in steps of at most the distance, so an overlapping match repeats.
+                let f := xor(s, mul(gt(s, 0x20), xor(s, 0x20)))
+                for { let j := 0 } lt(j, l) { j := add(j, f) } { mstore(add(op, j), mload(add(r, j))) }
+                ip := add(ip, add(2, g))
+                op := add(op, l)
+            }
+            mstore(result, sub(op, out))
+            mstore(op, 0) // the copies wrote up to 31 bytes past the end
+            mstore(0x40, add(op, 0x20))
+        }
+    }
+}
