@@ -60,6 +60,7 @@ contract EVMStep {
         bytes32 preCodeHash;
         bytes32 storageRoot;
         uint256 codeCounted; // its code counted for the code-bytes cap (never journaled)
+        bytes jd; //           its code's jump-destination map once analysed (a cache)
     }
 
     uint256 internal constant F_EXISTS = 0x20;
@@ -574,7 +575,7 @@ contract EVMStep {
             Acc memory c = _acc(e, created);
             if (_collides(c)) return (false, 0);
             _countBytes(e, t.data.length);
-            f = _frame(t.data, gas);
+            f = _frame(t.data, gas, _jumpdests(t.data));
             f.caller = t.from;
             f.self = created;
             f.value = t.value;
@@ -591,7 +592,7 @@ contract EVMStep {
                 return (pok, pgas);
             }
             _checkDelegation(_code(e, target));
-            f = _frame(target.code, gas);
+            f = _frame(target.code, gas, _jdOf(target));
             f.caller = t.from;
             f.self = t.to;
             f.value = t.value;
@@ -768,17 +769,24 @@ contract EVMStep {
     // ------------------------------------------------------------------------------------
 
     /// @dev A frame of `code` with `gas`; the caller fills in the rest, then calls `_enter`.
-    function _frame(bytes memory code, uint256 gas) private pure returns (Frame memory f) {
+    function _frame(bytes memory code, uint256 gas, bytes memory jumpdests) private pure returns (Frame memory f) {
         f.code = code;
         f.gas = gas;
         uint256 stack;
         assembly {
             stack := mload(0x40)
-            mstore(0x40, add(stack, 0x400))
+            mstore(0x40, add(stack, 0x200))
         }
         f.stack = stack;
-        f.stackCap = 32;
-        f.jumpdests = _jumpdests(code);
+        f.stackCap = 16; // grows by doubling: a frame's memory is never reused, so start small
+        f.jumpdests = jumpdests;
+    }
+
+    /// @dev `a`'s jump-destination map, analysed once per code (a contract called 50 times in a
+    ///      DvP batch is analysed once, not 50 times).
+    function _jdOf(Acc memory a) private pure returns (bytes memory) {
+        if (a.jd.length != a.code.length) a.jd = _jumpdests(a.code);
+        return a.jd;
     }
 
     /// @dev process_message's start: snapshot, the new account of a creation, the value transfer.
@@ -811,10 +819,14 @@ contract EVMStep {
     /// @dev Runs frames until the top one halts: (success, gas left).
     function _run(Env memory e, Frame memory f) private view returns (bool, uint256) {
         while (true) {
-            (uint256 halt, Frame memory child, bytes memory out) = _exec(e, f);
+            // frames travel as pointers: a `Frame memory` return value would allocate a zeroed
+            // frame at every call of the function, ~5 kB of L1 memory per EVM call
+            (uint256 halt, uint256 child, bytes memory out) = _exec(e, f);
             if (halt == HALT_CAP) return (false, 0);
             if (halt == SPAWN) {
-                f = child;
+                assembly {
+                    f := child
+                }
                 continue;
             }
             if (halt == HALT_NONE) continue; // a system operation that stays in the frame
@@ -829,6 +841,7 @@ contract EVMStep {
                     Acc memory c = _acc(e, f.self);
                     _set(e, _ptr(c) + F_CODE, _bytesPtr(out));
                     _set(e, _ptr(c) + F_CODEHASH, uint256(keccak256(out)));
+                    c.jd = ""; // analysed afresh at its first call
                     out = "";
                 }
             }
@@ -838,7 +851,7 @@ contract EVMStep {
             }
             if (halt != HALT_OK) _revertTo(e, f.snap);
             if (f.parent == 0) return (halt == HALT_OK, f.gas);
-            Frame memory p;
+            Frame memory p = f; // re-pointed below: no allocation
             uint256 pp = f.parent;
             assembly {
                 p := pp
@@ -981,19 +994,18 @@ contract EVMStep {
     // ------------------------------------------------------------------------------------
 
     /// @dev Executes `f` until it halts (HALT_*, output) or starts a child frame (SPAWN, child).
-    function _exec(Env memory e, Frame memory f) private view returns (uint256, Frame memory, bytes memory) {
-        Frame memory none;
+    function _exec(Env memory e, Frame memory f) private view returns (uint256, uint256, bytes memory) {
         bytes memory code = f.code;
         while (true) {
             uint256 pc = f.pc;
             // every dispatch counts, a failing one and the STOP past the end of the code included
             if (++e.ops > e.caps.maxOpcodes || e.capHit != 0) {
                 e.capHit = 1;
-                return (HALT_CAP, none, "");
+                return (HALT_CAP, 0, "");
             }
-            if (pc >= code.length) return (HALT_OK, none, "");
+            if (pc >= code.length) return (HALT_OK, 0, "");
             uint256 op = uint8(code[pc]);
-            if (!_admit(e, f, op)) return (HALT_ERROR, none, "");
+            if (!_admit(e, f, op)) return (HALT_ERROR, 0, "");
             f.pc = pc + 1;
             if (op >= 0x60 && op < 0x80) {
                 uint256 n = op - 0x5f;
@@ -1036,9 +1048,9 @@ contract EVMStep {
             } else {
                 return _system(e, f, op); // HALT_NONE goes back to the loop in `_run`
             }
-            if (halt != HALT_NONE) return (halt, none, "");
+            if (halt != HALT_NONE) return (halt, 0, "");
         }
-        return (HALT_ERROR, none, "");
+        return (HALT_ERROR, 0, "");
     }
 
     /// @dev Defined opcode, stack bounds and the constant gas; false = exceptional halt.
@@ -1373,18 +1385,17 @@ contract EVMStep {
     // system operations: CREATE, CALL family, RETURN, REVERT, SELFDESTRUCT
     // ------------------------------------------------------------------------------------
 
-    function _system(Env memory e, Frame memory f, uint256 op) private view returns (uint256, Frame memory, bytes memory) {
-        Frame memory none;
+    function _system(Env memory e, Frame memory f, uint256 op) private view returns (uint256, uint256, bytes memory) {
         if (op == 0xf3 || op == 0xfd) {
             uint256 off = _pop(f);
             uint256 len = _pop(f);
-            if (!_useMem(f, 0, off, len)) return (HALT_ERROR, none, "");
-            return (op == 0xf3 ? HALT_OK : HALT_REVERT, none, _memSlice(f, off, len));
+            if (!_useMem(f, 0, off, len)) return (HALT_ERROR, 0, "");
+            return (op == 0xf3 ? HALT_OK : HALT_REVERT, 0, _memSlice(f, off, len));
         }
         if (op == 0xf0 || op == 0xf5) return _create(e, f, op);
         if (op == 0xf1 || op == 0xf2 || op == 0xf4 || op == 0xfa) return _call(e, f, op);
-        if (op == 0xff) return (_selfdestruct(e, f), none, "");
-        return (HALT_ERROR, none, "");
+        if (op == 0xff) return (_selfdestruct(e, f), 0, "");
+        return (HALT_ERROR, 0, "");
     }
 
     function _selfdestruct(Env memory e, Frame memory f) private pure returns (uint256) {
@@ -1405,11 +1416,10 @@ contract EVMStep {
         return HALT_OK;
     }
 
-    function _create(Env memory e, Frame memory f, uint256 op) private pure returns (uint256, Frame memory, bytes memory) {
+    function _create(Env memory e, Frame memory f, uint256 op) private pure returns (uint256, uint256, bytes memory) {
         (bool ok, uint256 value, bytes memory init, address addr) = _createArgs(e, f, op);
         if (!ok) {
-            Frame memory none;
-            return (HALT_ERROR, none, "");
+            return (HALT_ERROR, 0, "");
         }
         return _createAt(e, f, value, init, addr);
     }
@@ -1447,29 +1457,28 @@ contract EVMStep {
     function _createAt(Env memory e, Frame memory f, uint256 value, bytes memory init, address addr)
         private
         pure
-        returns (uint256, Frame memory, bytes memory)
+        returns (uint256, uint256, bytes memory)
     {
-        Frame memory none;
         uint256 childGas = f.gas - f.gas / 64;
         f.gas -= childGas;
-        if (f.isStatic == 1) return (HALT_ERROR, none, "");
+        if (f.isStatic == 1) return (HALT_ERROR, 0, "");
         f.ret = "";
         Acc memory me = _acc(e, f.self);
         if (me.balance < value || me.nonce == type(uint64).max || f.depth + 1 > 1024) {
             f.gas += childGas;
             _push(f, 0);
-            return (HALT_NONE, none, "");
+            return (HALT_NONE, 0, "");
         }
         _warmAccount(e, addr);
         Acc memory c = _acc(e, addr);
         _setNonce(e, me, me.nonce + 1);
         if (_collides(c)) {
             _push(f, 0);
-            return (HALT_NONE, none, "");
+            return (HALT_NONE, 0, "");
         }
-        if (init.length > 49152) return (HALT_ERROR, none, ""); // EIP-3860, checked where py-evm does
+        if (init.length > 49152) return (HALT_ERROR, 0, ""); // EIP-3860, checked where py-evm does
         _countBytes(e, init.length);
-        Frame memory child = _frame(init, childGas);
+        Frame memory child = _frame(init, childGas, _jumpdests(init));
         child.caller = f.self;
         child.self = addr;
         child.value = value;
@@ -1477,7 +1486,7 @@ contract EVMStep {
         child.parent = _framePtr(f);
         child.depth = f.depth + 1;
         _enter(e, child, value);
-        return (SPAWN, child, "");
+        return (SPAWN, _framePtr(child), "");
     }
 
     function _framePtr(Frame memory f) private pure returns (uint256 p) {
@@ -1498,8 +1507,7 @@ contract EVMStep {
         uint256 childGas;
     }
 
-    function _call(Env memory e, Frame memory f, uint256 op) private view returns (uint256, Frame memory, bytes memory) {
-        Frame memory none;
+    function _call(Env memory e, Frame memory f, uint256 op) private view returns (uint256, uint256, bytes memory) {
         CallArgs memory c;
         c.op = op;
         c.gas = _pop(f);
@@ -1510,22 +1518,22 @@ contract EVMStep {
         c.outOff = _pop(f);
         c.outLen = _pop(f);
         // EIP-214: only CALL may not carry value in a static frame (CALLCODE may), checked on the pops
-        if (op == 0xf1 && f.isStatic == 1 && c.value != 0) return (HALT_ERROR, none, "");
-        if (!_callGas(e, f, c)) return (HALT_ERROR, none, "");
+        if (op == 0xf1 && f.isStatic == 1 && c.value != 0) return (HALT_ERROR, 0, "");
+        if (!_callGas(e, f, c)) return (HALT_ERROR, 0, "");
         f.ret = "";
         Acc memory me = _acc(e, f.self);
         if (me.balance < c.value || f.depth + 1 > 1024) {
             f.gas += c.childGas;
             _push(f, 0);
-            return (HALT_NONE, none, "");
+            return (HALT_NONE, 0, "");
         }
         if (_isPrecompile(c.to)) {
             _callPrecompile(e, f, c);
-            return (HALT_NONE, none, "");
+            return (HALT_NONE, 0, "");
         }
-        bytes memory code = _acc(e, c.to).code; // read and counted in _callGas
-        _checkDelegation(code);
-        Frame memory child = _frame(code, c.childGas);
+        Acc memory callee = _acc(e, c.to); // read and counted in _callGas
+        _checkDelegation(callee.code);
+        Frame memory child = _frame(callee.code, c.childGas, _jdOf(callee));
         child.caller = op == 0xf4 ? f.caller : f.self;
         child.self = (op == 0xf1 || op == 0xfa) ? c.to : f.self;
         child.value = op == 0xf4 ? f.value : c.value; // DELEGATECALL: no transfer, CALLVALUE is the caller's
@@ -1536,7 +1544,7 @@ contract EVMStep {
         _enter(e, child, op == 0xf4 ? 0 : c.value);
         child.outOff = c.outOff;
         child.outLen = c.outLen;
-        return (SPAWN, child, "");
+        return (SPAWN, _framePtr(child), "");
     }
 
     /// @dev Charges the CALL's gas (access, new account, value, memory, the 63/64 cap) and sets
