@@ -29,6 +29,7 @@ from node.banner import devnet_info, format_banner, read_devnet_info
 from node.datadir import DataDirLock
 from node.errors import LantauError
 from node.logs import configure_logging
+from node.rpc.admin import admin_methods
 from node.rpc.dev import DevClock, DevControls, dev_methods
 from node.rpc.server import RpcLimits, create_rpc_app, parse_cors_origins
 from node.service import L2Node
@@ -156,7 +157,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     from node.derive.config import derivation_config
     from node.derive.driver import DerivationDriver
     from node.derive.pipeline import DerivationPipeline
-    from node.sync_status import sync_status
+    from node.rpc.rollup import rollup_methods
     from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
     from prover.witness import witness_rpc_methods
 
@@ -194,7 +195,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
             l1_finalized=lambda: l1.source.block_by_tag("finalized"), is_sequencer=is_sequencer,
         )
         services.append(driver)
-        node.register_methods(_rollup_methods(node, l1, driver, sync_status))
+        node.register_methods(rollup_methods(node, l1.source, lambda: pipeline.l1_position))
         if not is_sequencer:  # eth_syncing: a verifier is behind while its derivation trails L1
             from node.syncing import DerivationSync
 
@@ -202,7 +203,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
                 node.chain, lambda: driver.pipeline.l1_position, l1.source.head, l1.rollup.l1_start_block,
             ).progress
     if producer is not None and settings.admin:
-        node.register_methods(_admin_methods(producer))
+        node.register_methods(admin_methods(producer))
     if producer is not None and dev_clock is not None:
         node.register_methods(dev_methods(DevControls(
             node.chain, producer, dev_clock, chain_lock, on_new_head=node.notify_new_head, safe_head=node.safe_head,
@@ -344,48 +345,12 @@ def _anvil_clock(l1_rpc: str) -> Any:
     return lambda timestamp: advance_anvil_clock(l1_rpc, timestamp)
 
 
-def _rollup_methods(node: L2Node, l1: L1Wiring, driver: Any, sync_status: Any) -> dict[str, Any]:
-    def lantau_sync_status() -> dict[str, Any]:
-        heads = node.heads
-        safe_ref, finalized_ref = heads.safe, heads.finalized
-        return sync_status(
-            node.chain,
-            unsafe=node.chain.head, safe=node.safe_head(), finalized=node.finalized_head(),
-            current_l1=driver.pipeline.l1_position,
-            head_l1=l1.source.head(),
-            safe_l1=l1.source.block_by_number(safe_ref.l1_number) if safe_ref.l1_number else None,
-            finalized_l1=l1.source.block_by_number(finalized_ref.l1_number) if finalized_ref.l1_number else None,
-        )
-
-    def lantau_output_at_block(block_number: str) -> dict[str, Any]:
-        from node.errors import InvalidParams
-        from node.outputs import output_at_block, output_json
-
-        try:
-            number = int(block_number, 16) if isinstance(block_number, str) else int(block_number)
-        except ValueError as exc:
-            raise InvalidParams(f"invalid argument 0: not a block number: {block_number!r}") from exc
-        result = output_json(output_at_block(node.chain, node.chain.header_by_number(number)))
-        result["syncStatus"] = lantau_sync_status()
-        return result
-
-    return {"lantau_syncStatus": lantau_sync_status, "lantau_outputAtBlock": lantau_output_at_block}
-
-
 from bridge.cli import bridge_app  # noqa: E402  (the composition root wires the subcommands)
 
 app.add_typer(bridge_app, name="bridge")
 from rwa.cli import rwa_app  # noqa: E402
 
 app.add_typer(rwa_app, name="rwa")
-
-
-def _admin_methods(producer: BlockProducer) -> dict[str, Any]:
-    async def admin_produce_block() -> str:
-        built = await producer.produce_block()
-        return hex(built.header.block_number)
-
-    return {"admin_produceBlock": admin_produce_block}
 
 
 DataDir = Annotated[Path, typer.Option("--data-dir", envvar="LANTAU_DATA_DIR", help="Where the chain (LevelDB) and the transaction journal live.")]

@@ -25,6 +25,7 @@ from node.chain import BuiltBlock, Chain
 from node.errors import LantauError, ReadOnlyNode
 from node.heads import Heads
 from node.metrics import MetricsRegistry
+from node.rpc.context import RpcMethod
 from node.tx_journal import TxJournal
 from node.txpool import TxPool, TxPoolConfig
 
@@ -42,7 +43,7 @@ class L2Node:
     client_version: str = CLIENT_VERSION
     read_only: bool = False  # a verifier: its blocks come from L1 only, so it takes no transactions
     metrics: MetricsRegistry = field(default_factory=MetricsRegistry)
-    extra_methods: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    extra_methods: dict[str, RpcMethod] = field(default_factory=dict)
     #: A derivation node's `eth_syncing` source (node.syncing.DerivationSync.progress), set by the
     #: composition root; None: the node never syncs (a sequencer, a node without an L1).
     sync_progress: Callable[[], Any] | None = None
@@ -160,7 +161,7 @@ class L2Node:
     def unsubscribe_blocks(self, queue: "asyncio.Queue[BlockHeaderAPI]") -> None:
         self._subscribers.discard(queue)
 
-    def register_methods(self, methods: Mapping[str, Callable[..., Any]]) -> None:
+    def register_methods(self, methods: Mapping[str, RpcMethod]) -> None:
         self.extra_methods.update(methods)
 
     def close(self) -> None:

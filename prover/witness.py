@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypeVar
 
 import rlp
 from eth.abc import BlockHeaderAPI
@@ -33,6 +33,9 @@ from trie import HexaryTrie
 from node.chain import Chain
 from node.errors import BlockNotFound, LantauError
 from node.vm import LantauState, LantauVM, ProofCosts
+
+if TYPE_CHECKING:
+    from node.rpc.context import RpcMethod
 
 #: StepTypes.sol's structs as eth_abi types (the order of their fields).
 SLOT_ABI = "(bytes32,bytes32)"
@@ -292,23 +295,19 @@ def _trie_nodes(db: Any, pre_root: Hash32, touched: Mapping[Address, Sequence[in
 # --- JSON-RPC ---------------------------------------------------------------------------------
 
 
-def witness_rpc_methods(chain: Chain) -> dict[str, Callable[..., Any]]:
+def witness_rpc_methods(chain: Chain) -> dict[str, "RpcMethod"]:
     """`lantau_txWitness(blockNumber, index)`: the witness of a canonical block's transaction, as
     `TransactionWitness.to_json` (re-executed in a worker thread, so the node keeps serving)."""
     from node.errors import InvalidParams
-    from node.rpc.params import parse_quantity
+    from node.rpc.context import RpcContext, RpcMethod
+    from node.rpc.params import Param, parse_uint64
 
-    async def lantau_tx_witness(block_number: Any, index: Any) -> dict[str, Any]:
-        parsed = []
-        for position, value in enumerate((block_number, index)):
-            try:
-                parsed.append(parse_quantity(value, bits=64))
-            except InvalidParams as exc:
-                raise InvalidParams(f"invalid argument {position}: {exc}") from exc
+    async def lantau_tx_witness(ctx: RpcContext, block_number: int, index: int) -> dict[str, Any]:
         try:
-            witness = await asyncio.to_thread(transaction_witness, chain, parsed[0], parsed[1])
+            witness = await asyncio.to_thread(transaction_witness, chain, block_number, index)
         except WitnessError as exc:
             raise InvalidParams(str(exc)) from exc
         return witness.to_json()
 
-    return {"lantau_txWitness": lantau_tx_witness}
+    params = (Param("blockNumber", parse_uint64), Param("index", parse_uint64))
+    return {"lantau_txWitness": RpcMethod("lantau_txWitness", lantau_tx_witness, params)}

@@ -8,11 +8,12 @@ the RPC tests implement a small in-process one from the same pieces.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Mapping, Protocol, Union
+from typing import Mapping, Protocol, Union
 
 from eth.abc import BlockAPI, BlockHeaderAPI
 
 from node.chain import Chain
+from node.rpc.context import RpcMethod
 from node.txpool import TxPool
 
 #: What `subscribe_blocks` queues deliver: a new canonical head, as a block or a header.
@@ -23,10 +24,9 @@ class RpcBackend(Protocol):
     chain: Chain
     txpool: TxPool
     client_version: str
-    #: More JSON-RPC methods (lantau_*, admin_*), by name. A value is either an
-    #: `node.rpc.context.RpcMethod` (its params are parsed by its spec) or a plain callable
-    #: called as `fn(*params)`, sync or async, returning a JSON-serialisable result.
-    extra_methods: Mapping[str, Callable[..., Any]]
+    #: More JSON-RPC methods (lantau_*, admin_*, dev), by name, their params parsed by their spec
+    #: as every other method's (`node.rpc.rollup`, `node.rpc.admin`, `node.rpc.dev`).
+    extra_methods: Mapping[str, RpcMethod]
 
     def safe_head(self) -> BlockHeaderAPI:
         """The head of the chain derived from L1 data (the "safe" block tag)."""

@@ -28,7 +28,6 @@ subscriptions) and the filter expiry task; WebSocket sessions close on shutdown.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import math
@@ -47,7 +46,6 @@ from node import durability
 from node.errors import (
     BatchTooLarge,
     ConfigError,
-    InvalidParams,
     InvalidRequest,
     LimitExceeded,
     MethodNotFound,
@@ -181,10 +179,12 @@ class RpcService:
             events=self.events,
             gas_oracle=eth.GasPriceOracle(),
         )
-        self.methods: dict[str, RpcMethod | Any] = dict(eth.METHODS)
+        self.methods: dict[str, RpcMethod] = dict(eth.METHODS)
         for name, method in (getattr(backend, "extra_methods", None) or {}).items():
             if name in self.methods:
                 raise ConfigError(f"rpc: extra method {name} would replace a standard method")
+            if not isinstance(method, RpcMethod):  # its params would bypass bind_params
+                raise ConfigError(f"rpc: extra method {name} is not an RpcMethod")
             self.methods[name] = method
         self.sessions: weakref.WeakSet[WebSocketSession] = weakref.WeakSet()
         self.metrics_render: asyncio.Future[str] | None = None  # the /metrics render in flight
@@ -268,34 +268,10 @@ class RpcService:
         method = self.methods.get(method_name)
         if method is None:
             raise MethodNotFound(method_name)
-        if isinstance(method, RpcMethod):
-            args = bind_params(params, method.params)
-            result = method.handler(ctx, *args)
-        else:
-            result = method(*_bind_plain(method, params))
+        result = method.handler(ctx, *bind_params(params, method.params))
         if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
             result = await result
         return result
-
-
-def _bind_plain(method: Any, params: Any) -> list[Any]:
-    """Positional params for an extra method given as a plain function: checked against its
-    signature, so a wrong count is the client's mistake (-32602), not a TypeError inside."""
-    if params is None:
-        params = []
-    if not isinstance(params, list):
-        raise InvalidParams("non-array args")
-    try:
-        inspect.signature(method).bind(*params)
-    except TypeError:
-        positional = [
-            p for p in inspect.signature(method).parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
-        if len(params) > len(positional):
-            raise InvalidParams(f"too many arguments, want at most {len(positional)}") from None
-        raise InvalidParams(f"missing value for required argument {len(params)}") from None
-    return params
 
 
 def _response_too_large(limit: int) -> LimitExceeded:

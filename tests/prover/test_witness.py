@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 from eth.constants import BLANK_ROOT_HASH
@@ -31,6 +32,7 @@ from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import SEQUENCER_FEE_VAULT
 from node.chain import BlockAttributes, Chain
 from node.errors import InvalidParams
+from node.rpc.params import bind_params
 from node.deposit_tx import is_deposit, user_deposit_source_hash
 from node.vm import LantauTransactionBuilder, LantauVM
 from prover.witness import (
@@ -232,11 +234,15 @@ def test_abi_encodings_match_step_types(witnesses: list[TransactionWitness]) -> 
 
 def test_lantau_tx_witness_rpc(chain: Chain, witnesses: list[TransactionWitness]) -> None:
     method = witness_rpc_methods(chain)["lantau_txWitness"]
-    assert asyncio.run(method("0x1", "0x4")) == witnesses[4].to_json()
+
+    def call(*params: str) -> Any:  # as the server calls it: params bound by the method's spec
+        return asyncio.run(method.handler(None, *bind_params(list(params), method.params)))
+
+    assert call("0x1", "0x4") == witnesses[4].to_json()
     with pytest.raises(InvalidParams, match="invalid argument 1"):
-        asyncio.run(method("0x1", "4"))
+        call("0x1", "4")
     with pytest.raises(InvalidParams, match="no index 9"):
-        asyncio.run(method("0x2", "0x9"))
+        call("0x2", "0x9")
 
 
 def test_trie_nodes_come_from_the_trie_side_when_it_is_there(witnesses: list[TransactionWitness]) -> None:

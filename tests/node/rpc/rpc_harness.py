@@ -12,7 +12,7 @@ import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import aiohttp
 from aiohttp.test_utils import TestServer
@@ -25,7 +25,7 @@ from genesis import predeploys
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import DevAccount, dev_accounts
 from node.chain import BlockAttributes, BuiltBlock, Chain
-from node.rpc import RpcLimits, create_rpc_app
+from node.rpc import RpcLimits, RpcMethod, create_rpc_app
 from node.rpc.server import RPC_SERVICE
 from node.txpool import TxPool, TxPoolConfig
 
@@ -50,7 +50,7 @@ class InProcessBackend:
         self.chain = chain
         self.txpool = txpool
         self.client_version = "lantau/v0.1.0-test/python3"
-        self.extra_methods: Mapping[str, Callable[..., Any]] = {}
+        self.extra_methods: Mapping[str, RpcMethod] = {}
         self.safe: BlockHeaderAPI | None = None
         self.finalized: BlockHeaderAPI | None = None
         self._queues: list[asyncio.Queue[Any]] = []
@@ -225,7 +225,7 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-async def start_node(limits: RpcLimits = RpcLimits(), *, extra_methods: Mapping[str, Callable[..., Any]] | None = None) -> Node:
+async def start_node(limits: RpcLimits = RpcLimits(), *, extra_methods: Mapping[str, RpcMethod] | None = None) -> Node:
     backend = InProcessBackend.create()
     backend.extra_methods = dict(extra_methods or {})
     server = TestServer(create_rpc_app(backend, limits=limits), host="127.0.0.1")

@@ -15,7 +15,9 @@ import math
 import pytest
 
 from node.rpc import RpcLimits
+from node.rpc.admin import admin_methods
 from node.rpc.params import MAX_FILTER_ADDRESSES, MAX_PROOF_STORAGE_KEYS
+from node.rpc.rollup import rollup_methods
 from tests.node.rpc.rpc_harness import DEV, Node
 
 CHAIN_ID_HEX = "0x12f4"
@@ -65,11 +67,16 @@ async def test_quantities_take_hex_digits_only(node: Node, text: str) -> None:
 # --- finding 5: bad parameters answered -32603 ----------------------------------------------
 
 
-async def test_bad_parameters_are_invalid_params_naming_the_parameter(make_node) -> None:
-    async def admin_produce_block() -> str:
-        return "0x1"
+class _NoProducer:
+    async def produce_block(self) -> None:
+        raise AssertionError("bad params must be refused before the handler runs")
 
-    node = await make_node(extra_methods={"admin_produceBlock": admin_produce_block})
+
+async def test_bad_parameters_are_invalid_params_naming_the_parameter(make_node) -> None:
+    # The rollup and admin methods are bound as every other method: only their params are
+    # exercised here, so their node, L1 and producer are never reached.
+    rollup = rollup_methods(None, None, lambda: None)  # type: ignore[arg-type]
+    node = await make_node(extra_methods={**rollup, **admin_methods(_NoProducer())})  # type: ignore[arg-type]
     address, padded_address = DEV[0].address, DEV[0].address + " "
     block_hash = "0x" + "ab" * 32
     padded_hash = "0x " + "ab" * 31 + "a "
@@ -95,6 +102,12 @@ async def test_bad_parameters_are_invalid_params_naming_the_parameter(make_node)
         (("eth_feeHistory", int("1" * 4_000), "latest"), "invalid argument 0: number out of range"),
         (("eth_getBlockByNumber", "0x" + "f" * 5_000, False), "invalid argument 0: hex number > 64 bits"),
         (("admin_produceBlock", "0x1"), "too many arguments, want at most 0"),
+        (("lantau_syncStatus", "0x1"), "too many arguments, want at most 0"),
+        (("lantau_outputAtBlock",), "missing value for required argument 0"),
+        (("lantau_outputAtBlock", "12"), "invalid argument 0: hex string without 0x prefix"),
+        (("lantau_outputAtBlock", 12), "invalid argument 0: cannot unmarshal non-string into quantity, want a 0x-prefixed hex string"),
+        (("lantau_outputAtBlock", "0x" + "f" * 17), "invalid argument 0: hex number > 64 bits"),
+        (("lantau_outputAtBlock", "0x1", "0x2"), "too many arguments, want at most 1"),
     ]
     for call, message in cases:
         assert await invalid_params(node, *call) == message, call

@@ -232,17 +232,20 @@ async def test_extra_methods_from_the_backend(make_node) -> None:
     async def head_number(ctx: RpcContext, offset: int) -> str:
         return hex(ctx.backend.chain.head.block_number + offset)
 
-    def echo(*params: object) -> list[object]:
-        return list(params)
-
     node = await make_node(extra_methods={
         "lantau_headPlus": RpcMethod("lantau_headPlus", head_number, (Param("offset", parse_uint64),)),
-        "lantau_echo": echo,
     })
     assert await node.call("lantau_headPlus", "0x2") == "0x2"
     error = await node.error("lantau_headPlus", "2")
     assert (error.code, error.message) == (-32602, "invalid argument 0: hex string without 0x prefix")
-    assert await node.call("lantau_echo", 1, "two") == [1, "two"]
+
+
+def test_extra_methods_are_typed() -> None:
+    """A plain function would take its params unparsed, past the -32602 checks: refused at start."""
+    backend = InProcessBackend.create()
+    backend.extra_methods = {"lantau_echo": lambda *params: list(params)}  # type: ignore[dict-item]
+    with pytest.raises(ConfigError, match="lantau_echo is not an RpcMethod"):
+        create_rpc_app(backend)
 
 
 def test_extra_methods_cannot_replace_standard_ones() -> None:
