@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IDisputeGameRegistry} from "./dispute/IDisputeGameRegistry.sol";
+
 /// @title OutputOracle
 /// @notice Lantau's L2 output roots on L1, as the OP Stack's L2OutputOracle: the proposer posts
 ///         the output root of every `submissionInterval`-th L2 block, strictly in order, with a
@@ -223,9 +225,13 @@ contract OutputOracle {
     }
 
     /// @notice Whether output `index` is final: more than `finalizationPeriodSeconds` have passed
-    ///         since it was posted (the OP portal's `block.timestamp > posted + period`).
+    ///         since it was posted (the OP portal's `block.timestamp > posted + period`), and, when
+    ///         the challenger is the dispute game factory, no open game disputes it or an earlier
+    ///         output (a withdrawal proven against it waits for the game to resolve).
     function isOutputFinalized(uint256 index) public view returns (bool) {
-        return block.timestamp > uint256(_output(index).timestamp) + finalizationPeriodSeconds;
+        if (block.timestamp <= uint256(_output(index).timestamp) + finalizationPeriodSeconds) return false;
+        address disputes = challenger;
+        return disputes.code.length == 0 || !IDisputeGameRegistry(disputes).blocksFinalization(index);
     }
 
     /// @notice Bond still locked by output `index` (0 once reclaimed).

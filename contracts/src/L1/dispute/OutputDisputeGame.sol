@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Position, LibPosition} from "@eth-optimism/contracts-bedrock/src/dispute/lib/LibPosition.sol";
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+import {OneStepProof} from "../proof/OneStepProof.sol";
+import {StepTypes} from "../proof/StepTypes.sol";
+import {WitnessDB} from "../proof/WitnessDB.sol";
+import {OutputRootLib} from "../lib/OutputRootLib.sol";
+import {BlockFinishLeaf} from "./BlockFinishLeaf.sol";
+import {IInputOracle} from "./IInputOracle.sol";
+
+/// @notice What a game asks of the factory that made it (`DisputeGameFactory`).
+interface IGameFactoryHooks {
+    function gameResolved(bool challengerWins) external;
+}
+
+/// @title OutputDisputeGame
+/// @notice One dispute about one `OutputOracle` output, with the OP Stack's FaultDisputeGame
+///         mechanics (docs/fault-proofs.md, "The game"): one tree of claims whose positions are
+///         OP's generalized indices (`LibPosition`, imported from the pinned package), attack and
+///         defend moves, a chess clock per side (OP's `getChallengerDuration` with its clock
+///         extension), bonds growing with depth (OP's `getRequiredBond` curve), subgames resolved
+///         bottom-up (OP's `resolveClaim`: a claim stands iff none of its children stands; the
+///         left-most standing child takes its bond), credit paid out `bondDelay` after resolution.
+///
+///         What is Lantau's: the levels and the leaves. Depths 0..`SPLIT_DEPTH` bisect the L2
+///         blocks between the previous output (agreed) and the disputed one: a claim there is the
+///         output root of a block. Below, a subgame bisects one block: trace index k < T-1 (T =
+///         2^`TX_DEPTH`) is the state root after its transaction k (after the last one for k past
+///         the transactions: padding), and k = T-1 is the block's output root. The subgame's root
+///         claim (depth `SPLIT_DEPTH`+1) names the block's inputs by `inputsHash` (moveToBlock).
+///         Leaves (depth `MAX_DEPTH`) are countered by `stepTransaction` (OneStepProof re-executes
+///         transaction k), `stepFinish` (the output root recomputed from the state root, the
+///         message passer's storage root proven in it and the block header) or `stepInput` (the
+///         inputs against L1's commitment: `LeafNotAvailable` until issue 15's oracle exists).
+/// @dev    Adapted from @eth-optimism/contracts-bedrock 0.17.3 `FaultDisputeGame` (MIT): `move`,
+///         `step`'s agreement rule, `resolveClaim`, `getChallengerDuration`, `getRequiredBond`,
+///         `_findTraceAncestor`, `_findStartingAndDisputedOutputs` follow OP's code.
+contract OutputDisputeGame {
+    enum GameStatus {
+        IN_PROGRESS,
+        CHALLENGER_WINS,
+        DEFENDER_WINS
+    }
+
+    /// @notice OP's `ClaimData`, the clock as two fields.
+    struct ClaimData {
+        uint32 parentIndex;
+        address counteredBy;
+        address claimant;
+        uint128 bond;
+        bytes32 claim;
+        Position position;
+        uint64 clockDuration; //  time on the claimant's side's clock when the claim was made
+        uint64 clockTimestamp; // when the claim was made
+    }
+
+    /// @notice The game's rules, set by the factory for every game it makes.
+    struct Config {
+        uint256 splitDepth; //        log2 of the L2 blocks between two outputs
+        uint256 txDepth; //           log2 of a block's trace: 2^txDepth - 1 > transactions per block
+        uint64 maxClockDuration; //   seconds a side may spend in all (OP: 3.5 days)
+        uint64 clockExtension; //     seconds a side always has left to answer (OP: 3 hours)
+        uint256 bondDelay; //         seconds between resolution and payout (OP's DelayedWETH: 7 days)
+        uint256 minBond; //           wei of the bond at depth 0 (the curve's start)
+        uint256 maxBond; //           wei of the bond at `MAX_DEPTH` (the curve's end)
+        OneStepProof oneStepProof;
+        IInputOracle inputOracle; //  0 until issue 15's commitments exist
+        address messagePasser; //     the L2ToL1MessagePasser predeploy
+        BlockFinishLeaf finishLeaf;
+    }
+
+    struct Output {
+        bytes32 root;
+        uint256 l2BlockNumber;
+    }
+
+    /// @notice A block's inputs as the leaves read them: the hash of each transaction and of the
+    ///         `StepTypes.BlockContext` it runs in (`contextHash`).
+    struct BlockInputs {
+        bytes32[] txHashes;
+        bytes32[] contextHashes;
+    }
+
+    /// @notice One transaction's witness (`lantau_txWitness`, prover/step_call.py).
+    struct TxProof {
+        bytes[] nodes;
+        WitnessDB.AccountWitness[] witnesses;
+        bytes rawTx;
+        StepTypes.BlockContext context;
+    }
+
+    /// @dev Where a step sits: the claims it reads and the block it is about.
+    struct Frame {
+        uint256 traceIndex; //    k: the post's index in the block's trace
+        bytes32 preClaim; //      claim at k-1 (unused when k = 0)
+        uint256 postIndex;
+        uint256 execRootIndex;
+        bytes32 startingOutput; // output root of the block before the disputed block
+        uint256 blockNumber; //    the disputed block
+    }
+
+    error GameNotInProgress();
+    error ClaimNotFound(uint256 index);
+    error InvalidDisputedClaimIndex();
+    error CannotDefendRootClaim();
+    error GameDepthExceeded();
+    error BlockClaimNeedsInputs();
+    error NotABlockClaim();
+    /// @notice A subgame's root claim contradicts (or, for its own side, repeats) the wrong output.
+    error UnexpectedBlockClaim(bytes32 outputRoot, bytes32 disputedOutput);
+    error IncorrectBondAmount(uint256 given, uint256 required);
+    error ClockTimeExceeded();
+    error ClaimAlreadyExists();
+    error InvalidParent();
+    error DuplicateStep();
+    error ValidStep();
+    /// @notice The step function does not decide the leaf at trace index `traceIndex`.
+    error WrongLeafKind(uint256 traceIndex);
+    error InvalidStartingOutput();
+    error InputsMismatch(bytes32 expected, bytes32 given);
+    error ContextMismatch(uint256 traceIndex);
+    error TooManyTransactions(uint256 count, uint256 max);
+    /// @notice The input leaf needs issue 15's L1 input commitments, which are not deployed yet.
+    error LeafNotAvailable();
+    error InputsMatch();
+    error ClockNotExpired();
+    error ClaimAlreadyResolved();
+    error OutOfOrderResolution();
+    error GameNotResolved();
+    error CreditLocked(uint256 unlockAt);
+    error NoCreditToClaim();
+    error BondTransferFailed();
+    error NotFactory();
+
+    event Move(uint256 indexed parentIndex, bytes32 indexed claim, address indexed claimant);
+    event Stepped(uint256 indexed claimIndex, address indexed counteredBy);
+    event Resolved(GameStatus indexed status);
+
+    Position internal constant ROOT_POSITION = Position.wrap(1);
+
+    address public immutable factory;
+    uint256 public immutable outputIndex;
+    bytes32 public immutable rootClaim;
+    uint256 public immutable l2BlockNumber;
+    bytes32 public immutable startingOutputRoot;
+    uint256 public immutable startingBlockNumber;
+    uint256 public immutable SPLIT_DEPTH;
+    uint256 public immutable MAX_DEPTH;
+    uint64 public immutable MAX_CLOCK_DURATION;
+    uint64 public immutable CLOCK_EXTENSION;
+    uint256 public immutable BOND_DELAY;
+    uint256 public immutable MIN_BOND;
+    uint256 public immutable MAX_BOND;
+    OneStepProof public immutable oneStepProof;
+    IInputOracle public immutable inputOracle;
+    address public immutable messagePasser;
+    BlockFinishLeaf public immutable finishLeaf;
+
+    GameStatus public status;
+    uint64 public createdAt;
+    uint64 public resolvedAt;
+    ClaimData[] public claimData;
+    mapping(bytes32 => bool) public claims;
+    mapping(uint256 => uint256[]) public subgames;
+    mapping(uint256 => bool) public resolvedSubgames;
+    /// @notice `inputsHash` named by each block subgame's root claim.
+    mapping(uint256 => bytes32) public blockInputs;
+    /// @notice Who countered a block subgame's root by the input leaf.
+    mapping(uint256 => address) public inputCounteredBy;
+    mapping(address => uint256) public credit;
+
+    /// @param creator  the first challenger; its `firstClaim` attacks the root with `msg.value`.
+    constructor(
+        Config memory cfg,
+        uint256 outputIndex_,
+        Output memory disputed,
+        Output memory starting,
+        address proposer,
+        address creator,
+        bytes32 firstClaim
+    ) payable {
+        factory = msg.sender;
+        outputIndex = outputIndex_;
+        rootClaim = disputed.root;
+        l2BlockNumber = disputed.l2BlockNumber;
+        startingOutputRoot = starting.root;
+        startingBlockNumber = starting.l2BlockNumber;
+        SPLIT_DEPTH = cfg.splitDepth;
+        MAX_DEPTH = cfg.splitDepth + cfg.txDepth;
+        MAX_CLOCK_DURATION = cfg.maxClockDuration;
+        CLOCK_EXTENSION = cfg.clockExtension;
+        BOND_DELAY = cfg.bondDelay;
+        MIN_BOND = cfg.minBond;
+        MAX_BOND = cfg.maxBond;
+        oneStepProof = cfg.oneStepProof;
+        inputOracle = cfg.inputOracle;
+        messagePasser = cfg.messagePasser;
+        finishLeaf = cfg.finishLeaf;
+        createdAt = uint64(block.timestamp);
+        // The root is the proposer's output; its bond is the one the oracle holds.
+        claimData.push(
+            ClaimData(type(uint32).max, address(0), proposer, 0, disputed.root, ROOT_POSITION, 0, uint64(block.timestamp))
+        );
+        if (SPLIT_DEPTH == 0) revert BlockClaimNeedsInputs(); // the first move is a block claim
+        _move(creator, 0, firstClaim, true, msg.value);
+    }
+
+    // ---- moves ---------------------------------------------------------------------------
+
+    function attack(bytes32 disputed, uint256 parentIndex, bytes32 claim) external payable {
+        move(disputed, parentIndex, claim, true);
+    }
+
+    function defend(bytes32 disputed, uint256 parentIndex, bytes32 claim) external payable {
+        move(disputed, parentIndex, claim, false);
+    }
+
+    /// @notice OP's move: a claim at the parent's left (attack) or right sibling's left (defend) child.
+    function move(bytes32 disputed, uint256 parentIndex, bytes32 claim, bool isAttack) public payable {
+        _checkDisputed(disputed, parentIndex);
+        if (_parent(parentIndex).position.move(isAttack).depth() == SPLIT_DEPTH + 1) revert BlockClaimNeedsInputs();
+        _move(msg.sender, parentIndex, claim, isAttack, msg.value);
+    }
+
+    /// @notice Opens a block subgame under a claim at the split depth: `outputRoot` is the mover's
+    ///         output root of the disputed block (OP's VM-status rule: it must differ from the
+    ///         disputed output when that is the other side's, equal it when it is the mover's
+    ///         side's), `inputsHash` the block's inputs every leaf of the subgame reads.
+    function moveToBlock(bytes32 disputed, uint256 parentIndex, bytes32 outputRoot, bytes32 inputsHash, bool isAttack)
+        external
+        payable
+    {
+        _checkDisputed(disputed, parentIndex);
+        Position parentPos = _parent(parentIndex).position;
+        if (parentPos.move(isAttack).depth() != SPLIT_DEPTH + 1) revert NotABlockClaim();
+        ClaimData storage disputedOutput =
+            _findTraceAncestor(Position.wrap(parentPos.raw() + 1), parentIndex, true);
+        bool opposed = isAttack || disputedOutput.position.depth() % 2 == SPLIT_DEPTH % 2;
+        if (opposed == (outputRoot == disputedOutput.claim)) {
+            revert UnexpectedBlockClaim(outputRoot, disputedOutput.claim);
+        }
+        blockInputs[claimData.length] = inputsHash;
+        _move(msg.sender, parentIndex, outputRoot, isAttack, msg.value);
+    }
+
+    function _checkDisputed(bytes32 disputed, uint256 parentIndex) internal view {
+        if (status != GameStatus.IN_PROGRESS) revert GameNotInProgress();
+        if (_parent(parentIndex).claim != disputed) revert InvalidDisputedClaimIndex();
+    }
+
+    function _move(address mover, uint256 parentIndex, bytes32 claim, bool isAttack, uint256 value) internal {
+        ClaimData storage parent = claimData[parentIndex];
+        Position nextPosition = parent.position.move(isAttack);
+        uint256 nextDepth = nextPosition.depth();
+        if ((parentIndex == 0 || nextDepth == SPLIT_DEPTH + 2) && !isAttack) revert CannotDefendRootClaim();
+        if (nextDepth > MAX_DEPTH) revert GameDepthExceeded();
+        uint256 required = getRequiredBond(nextPosition);
+        if (value != required) revert IncorrectBondAmount(value, required);
+
+        uint64 nextDuration = getChallengerDuration(parentIndex);
+        if (nextDuration == MAX_CLOCK_DURATION) revert ClockTimeExceeded();
+        // OP: a side always keeps `CLOCK_EXTENSION` to answer (twice that before a block subgame).
+        if (nextDuration > MAX_CLOCK_DURATION - CLOCK_EXTENSION) {
+            uint64 extension = nextDepth == SPLIT_DEPTH - 1 ? CLOCK_EXTENSION * 2 : CLOCK_EXTENSION;
+            nextDuration = MAX_CLOCK_DURATION - extension;
+        }
+
+        bytes32 claimHash = keccak256(abi.encode(claim, nextPosition, parentIndex));
+        if (claims[claimHash]) revert ClaimAlreadyExists();
+        claims[claimHash] = true;
+        claimData.push(
+            ClaimData(
+                uint32(parentIndex), address(0), mover, uint128(value), claim, nextPosition, nextDuration,
+                uint64(block.timestamp)
+            )
+        );
+        subgames[parentIndex].push(claimData.length - 1);
+        emit Move(parentIndex, claim, mover);
+    }
+
+    // ---- leaves --------------------------------------------------------------------------
+
+    /// @notice Counters a leaf about transaction k (or padding past the block's transactions) by
+    ///         re-executing it on L1: the post-state root OneStepProof computes from the agreed
+    ///         pre-state root decides. At k = 0 the pre-state is the previous block's, proven by
+    ///         `startingOutput` (the parts of the agreed output root).
+    function stepTransaction(
+        uint256 claimIndex,
+        bool isAttack,
+        OutputRootLib.OutputRootProof calldata startingOutput,
+        BlockInputs calldata inputs,
+        TxProof calldata proof
+    ) external {
+        Frame memory f = _frame(claimIndex, isAttack);
+        uint256 traceLength = 1 << (MAX_DEPTH - SPLIT_DEPTH);
+        if (f.traceIndex == traceLength - 1) revert WrongLeafKind(f.traceIndex);
+        uint256 count = inputs.txHashes.length;
+        if (count >= traceLength || inputs.contextHashes.length != count) {
+            revert TooManyTransactions(count, traceLength - 1);
+        }
+        bytes32 expected = blockInputs[f.execRootIndex];
+        bytes32 given = inputsHash(inputs.txHashes, inputs.contextHashes);
+        if (given != expected) revert InputsMismatch(expected, given);
+
+        bytes32 preRoot = f.preClaim;
+        if (f.traceIndex == 0) {
+            if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
+            preRoot = startingOutput.stateRoot;
+        }
+        _counter(claimIndex, f, _transactionPostRoot(preRoot, f, inputs, proof));
+    }
+
+    /// @dev The state root after step k: transaction k re-executed, or the same root past the end.
+    function _transactionPostRoot(bytes32 preRoot, Frame memory f, BlockInputs calldata inputs, TxProof calldata proof)
+        internal
+        view
+        returns (bytes32)
+    {
+        uint256 k = f.traceIndex;
+        if (k >= inputs.txHashes.length) return preRoot; // padding: no transaction, no change
+        if (contextHash(proof.context) != inputs.contextHashes[k] || proof.context.number != f.blockNumber) {
+            revert ContextMismatch(k);
+        }
+        return oneStepProof.proveTransaction(preRoot, proof.nodes, proof.witnesses, proof.rawTx, inputs.txHashes[k], proof.context);
+    }
+
+    /// @notice Counters the leaf that finishes a block (trace index T-1): its output root is
+    ///         recomputed from the agreed final state root S, the message passer's storage root
+    ///         proven in S, and the block hash of `header`, whose parent is the previous block
+    ///         (`startingOutput`), whose stateRoot is S and whose number is the disputed block's.
+    /// @dev    The header's other fields (transactions, receipts, gas used) are not checked yet.
+    function stepFinish(
+        uint256 claimIndex,
+        bool isAttack,
+        OutputRootLib.OutputRootProof calldata startingOutput,
+        bytes[] calldata passerAccountProof,
+        bytes calldata header
+    ) external {
+        Frame memory f = _frame(claimIndex, isAttack);
+        if (f.traceIndex != (1 << (MAX_DEPTH - SPLIT_DEPTH)) - 1) revert WrongLeafKind(f.traceIndex);
+        if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
+        bytes32 output = finishLeaf.outputRoot(
+            f.preClaim, startingOutput.latestBlockhash, f.blockNumber, messagePasser, passerAccountProof, header
+        );
+        _counter(claimIndex, f, output);
+    }
+
+    /// @notice Counters a block subgame's root whose `inputsHash` is not the one L1 commits to for
+    ///         that block. Needs issue 15's `IInputOracle`: until it is set, `LeafNotAvailable`.
+    function stepInput(uint256 execRootIndex) external {
+        if (status != GameStatus.IN_PROGRESS) revert GameNotInProgress();
+        if (_parent(execRootIndex).position.depth() != SPLIT_DEPTH + 1) revert NotABlockClaim();
+        if (address(inputOracle) == address(0)) revert LeafNotAvailable();
+        (,, uint256 blockNumber) = _blockOf(execRootIndex);
+        if (inputOracle.blockInputsHash(blockNumber) == blockInputs[execRootIndex]) revert InputsMatch();
+        if (inputCounteredBy[execRootIndex] != address(0)) revert DuplicateStep();
+        inputCounteredBy[execRootIndex] = msg.sender;
+        emit Stepped(execRootIndex, msg.sender);
+    }
+
+    /// @dev OP's `step` up to the VM call: which claims are pre and post of the step under
+    ///      `claimIndex` (a leaf), and whether the game lets it be stepped on.
+    function _frame(uint256 claimIndex, bool isAttack) internal view returns (Frame memory f) {
+        if (status != GameStatus.IN_PROGRESS) revert GameNotInProgress();
+        ClaimData storage parent = _parent(claimIndex);
+        Position parentPos = parent.position;
+        if (parentPos.move(isAttack).depth() != MAX_DEPTH + 1) revert InvalidParent();
+        if (parent.counteredBy != address(0)) revert DuplicateStep();
+        uint256 traceLength = 1 << (MAX_DEPTH - SPLIT_DEPTH);
+        uint256 leaf = uint256(parentPos.indexAtDepth()) % traceLength;
+        if (isAttack) {
+            f.traceIndex = leaf;
+            f.postIndex = claimIndex;
+            if (leaf != 0) {
+                f.preClaim = _findTraceAncestor(Position.wrap(parentPos.raw() - 1), parent.parentIndex, false).claim;
+            }
+        } else {
+            // Defending the block's last leaf would agree with its output root: nothing to step.
+            if (leaf == traceLength - 1) revert InvalidParent();
+            f.traceIndex = leaf + 1;
+            f.preClaim = parent.claim;
+            f.postIndex = _traceAncestorIndex(Position.wrap(parentPos.raw() + 1), parent.parentIndex, false);
+        }
+        (f.execRootIndex, f.startingOutput, f.blockNumber) = _blockOf(claimIndex);
+    }
+
+    /// @dev OP's agreement rule: the step counters the parent iff the computed post contradicts it.
+    function _counter(uint256 claimIndex, Frame memory f, bytes32 computedPost) internal {
+        ClaimData storage parent = claimData[claimIndex];
+        ClaimData storage post = claimData[f.postIndex];
+        bool validStep = computedPost == post.claim;
+        bool parentPostAgree = (parent.position.depth() - post.position.depth()) % 2 == 0;
+        if (parentPostAgree == validStep) revert ValidStep();
+        parent.counteredBy = msg.sender;
+        emit Stepped(claimIndex, msg.sender);
+    }
+
+    // ---- resolution ----------------------------------------------------------------------
+
+    /// @notice OP's `resolveClaim` (all children in one call): once the clock of whoever would
+    ///         answer `claimIndex` has run out and its children are resolved, it stands iff no
+    ///         child stands; its bond goes to the left-most standing child's claimant, or back to
+    ///         its own claimant. A leaf stepped on pays the stepper.
+    function resolveClaim(uint256 claimIndex) external {
+        if (status != GameStatus.IN_PROGRESS) revert GameNotInProgress();
+        ClaimData storage subgameRoot = _parent(claimIndex);
+        if (getChallengerDuration(claimIndex) < MAX_CLOCK_DURATION) revert ClockNotExpired();
+        if (resolvedSubgames[claimIndex]) revert ClaimAlreadyResolved();
+
+        uint256[] storage children = subgames[claimIndex];
+        address countered = subgameRoot.counteredBy; // set by a step on a leaf
+        uint128 leftmost = type(uint128).max;
+        for (uint256 i = 0; i < children.length; ++i) {
+            uint256 childIndex = children[i];
+            if (!resolvedSubgames[childIndex]) revert OutOfOrderResolution();
+            ClaimData storage child = claimData[childIndex];
+            if (child.counteredBy == address(0) && child.position.raw() < leftmost) {
+                countered = child.claimant;
+                leftmost = child.position.raw();
+            }
+        }
+        if (inputCounteredBy[claimIndex] != address(0)) countered = inputCounteredBy[claimIndex];
+        resolvedSubgames[claimIndex] = true;
+        subgameRoot.counteredBy = countered;
+        credit[countered == address(0) ? subgameRoot.claimant : countered] += subgameRoot.bond;
+    }
+
+    /// @notice Ends the game once the root's subgame is resolved: the challengers win iff the root
+    ///         was countered. The factory then deletes the output (and every later one) from the
+    ///         oracle and forwards the forfeited proposer bonds, credited to the root's counter.
+    function resolve() external returns (GameStatus) {
+        if (status != GameStatus.IN_PROGRESS) revert GameNotInProgress();
+        if (!resolvedSubgames[0]) revert OutOfOrderResolution();
+        bool challengerWins = claimData[0].counteredBy != address(0);
+        status = challengerWins ? GameStatus.CHALLENGER_WINS : GameStatus.DEFENDER_WINS;
+        resolvedAt = uint64(block.timestamp);
+        emit Resolved(status);
+        IGameFactoryHooks(factory).gameResolved(challengerWins);
+        return status;
+    }
+
+    /// @notice The proposer bonds the oracle forfeited, for the root's counter (factory only).
+    function receiveForfeit() external payable {
+        if (msg.sender != factory) revert NotFactory();
+        credit[claimData[0].counteredBy] += msg.value;
+    }
+
+    /// @notice Pays `recipient` its credit, `BOND_DELAY` seconds after the game resolved (as OP's
+    ///         DelayedWETH delays a withdrawal, so that a faulty resolution can be noticed first).
+    function claimCredit(address recipient) external {
+        if (status == GameStatus.IN_PROGRESS) revert GameNotResolved();
+        uint256 unlockAt = uint256(resolvedAt) + BOND_DELAY;
+        if (block.timestamp < unlockAt) revert CreditLocked(unlockAt);
+        uint256 amount = credit[recipient];
+        if (amount == 0) revert NoCreditToClaim();
+        credit[recipient] = 0;
+        (bool ok,) = recipient.call{value: amount}("");
+        if (!ok) revert BondTransferFailed();
+    }
+
+    // ---- reading -------------------------------------------------------------------------
+
+    /// @notice OP's: time on the clock of whoever would answer `claimIndex`, capped at the maximum.
+    function getChallengerDuration(uint256 claimIndex) public view returns (uint64) {
+        if (status != GameStatus.IN_PROGRESS) revert GameNotInProgress();
+        ClaimData storage claim = _parent(claimIndex);
+        uint64 parentDuration = claim.parentIndex == type(uint32).max ? 0 : claimData[claim.parentIndex].clockDuration;
+        uint256 duration = uint256(parentDuration) + (block.timestamp - claim.clockTimestamp);
+        return duration > MAX_CLOCK_DURATION ? MAX_CLOCK_DURATION : uint64(duration);
+    }
+
+    /// @notice OP's bond curve: geometric in the depth, `MIN_BOND` at 0 to `MAX_BOND` at `MAX_DEPTH`
+    ///         (OP: 200 gwei x 400k gas to 200 gwei x 300M gas).
+    function getRequiredBond(Position position) public view returns (uint256) {
+        uint256 depth = uint256(position.depth());
+        if (depth > MAX_DEPTH) revert GameDepthExceeded();
+        uint256 ratio = MAX_BOND / MIN_BOND;
+        if (ratio <= 1) return MIN_BOND;
+        uint256 lnRatio = uint256(FixedPointMathLib.lnWad(int256(ratio * FixedPointMathLib.WAD)));
+        uint256 perDepth = FixedPointMathLib.divWad(FixedPointMathLib.WAD, MAX_DEPTH * FixedPointMathLib.WAD);
+        int256 base = FixedPointMathLib.expWad(int256(FixedPointMathLib.mulWad(lnRatio, perDepth)));
+        int256 factor = FixedPointMathLib.powWad(base, int256(depth * FixedPointMathLib.WAD));
+        return FixedPointMathLib.mulWad(MIN_BOND, uint256(factor));
+    }
+
+    function claimDataLen() external view returns (uint256) {
+        return claimData.length;
+    }
+
+    /// @notice The L2 block a claim's position is about (its output, or the block its subgame bisects).
+    function blockNumberOf(uint256 claimIndex) external view returns (uint256) {
+        Position pos = _parent(claimIndex).position;
+        if (pos.depth() <= SPLIT_DEPTH) {
+            return startingBlockNumber + uint256(pos.traceIndex(SPLIT_DEPTH)) + 1;
+        }
+        (,, uint256 blockNumber) = _blockOf(claimIndex);
+        return blockNumber;
+    }
+
+    /// @notice `inputsHash` of a block: keccak256(abi.encode(txHashes, contextHashes)).
+    function inputsHash(bytes32[] calldata txHashes, bytes32[] calldata contextHashes) public pure returns (bytes32) {
+        return keccak256(abi.encode(txHashes, contextHashes));
+    }
+
+    /// @notice keccak256(abi.encode(context)): one transaction's block context in `BlockInputs`.
+    function contextHash(StepTypes.BlockContext calldata context) public pure returns (bytes32) {
+        return keccak256(abi.encode(context));
+    }
+
+    // ---- internals -----------------------------------------------------------------------
+
+    function _parent(uint256 index) internal view returns (ClaimData storage) {
+        if (index >= claimData.length) revert ClaimNotFound(index);
+        return claimData[index];
+    }
+
+    /// @dev The block subgame `claimIndex` (below the split) is in: its root, the agreed output
+    ///      before the disputed block, and that block's number (OP's `_findStartingAndDisputedOutputs`).
+    function _blockOf(uint256 claimIndex)
+        internal
+        view
+        returns (uint256 execRootIndex, bytes32 startingOutput, uint256 blockNumber)
+    {
+        uint256 index = claimIndex;
+        ClaimData storage claim = claimData[index];
+        execRootIndex = index;
+        while (claim.position.depth() > SPLIT_DEPTH) {
+            execRootIndex = index;
+            index = claim.parentIndex;
+            claim = claimData[index];
+        }
+        Position outputPos = claim.position;
+        bool wasAttack = claimData[execRootIndex].position.parent().raw() == outputPos.raw();
+        Position disputedPos;
+        if (wasAttack) {
+            disputedPos = outputPos;
+            startingOutput = outputPos.indexAtDepth() == 0
+                ? startingOutputRoot
+                : _findTraceAncestor(Position.wrap(outputPos.raw() - 1), index, true).claim;
+        } else {
+            startingOutput = claim.claim;
+            disputedPos = _findTraceAncestor(Position.wrap(outputPos.raw() + 1), index, true).position;
+        }
+        blockNumber = startingBlockNumber + uint256(disputedPos.traceIndex(SPLIT_DEPTH)) + 1;
+    }
+
+    /// @dev OP's `_findTraceAncestor`: the claim up the path from `start` that commits to the same
+    ///      trace index as `pos` (within the block subgame unless `global`).
+    function _findTraceAncestor(Position pos, uint256 start, bool global) internal view returns (ClaimData storage) {
+        return claimData[_traceAncestorIndex(pos, start, global)];
+    }
+
+    function _traceAncestorIndex(Position pos, uint256 start, bool global) internal view returns (uint256 index) {
+        Position target = global ? pos.traceAncestor() : pos.traceAncestorBounded(SPLIT_DEPTH);
+        index = start;
+        while (claimData[index].position.raw() != target.raw()) index = claimData[index].parentIndex;
+    }
+}
