@@ -17,7 +17,7 @@ COMMITTED = REPO_ROOT / "contracts" / "artifacts"
 def test_committed_artifacts_are_a_fresh_build(tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not installed: cannot rebuild the contracts")
+        pytest.fail("node (Node.js) is not on PATH: the contracts cannot be rebuilt; install Node.js, then `make setup`")
     out = tmp_path / "artifacts"
     result = subprocess.run(
         [node, "contracts/build.mjs", "--out", str(out)],

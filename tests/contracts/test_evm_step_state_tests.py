@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 
 from tests.contracts.step_diff import anvil, harness, step_anvil  # noqa: F401 (fixtures)
-from tests.contracts.step_state_tests import Case, cases, fixture_files, run_case
+from tests.contracts.step_state_tests import FIXTURES, Case, cases, fixture_files, run_case
 
 SHARE = 60
 CASES = list(cases(fixture_files(SHARE)))
+if not CASES:  # an empty parametrize would be one silent skip
+    raise RuntimeError(f"no state tests under {FIXTURES}: the shared state-test fixtures are missing")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -23,8 +23,9 @@ DEPOSIT_TX_TYPE = 0x7E
 L1_INFO_DEPOSITOR = "0xDeaDDEaDDeAdDeAdDEAdDEaddeAddEAdDEAd0001"  # the OP Stack's system sender
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js for ethers")
 def test_ethers_v6_sends_waits_and_reads_blocks_with_deposits(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    if shutil.which("node") is None:
+        pytest.fail("node (Node.js) is not on PATH: ethers runs on it; install Node.js, then `make setup`")
     node = start_node(node_factory, l1, tmp_path / "l2", 0.5)
     run = subprocess.run(
         ["node", str(ETHERS_CLIENT), node.rpc_url, dev_accounts()[0].private_key, str(PROBE_ARTIFACT)],

@@ -245,8 +245,7 @@ def test_lantau_tx_witness_rpc(chain: Chain, witnesses: list[TransactionWitness]
         call("0x2", "0x9")
 
 
-def test_trie_nodes_come_from_the_trie_side_when_it_is_there(witnesses: list[TransactionWitness]) -> None:
-    pytest.importorskip("prover.trie_witness")
+def test_trie_nodes_come_from_the_trie_side(witnesses: list[TransactionWitness]) -> None:
     for witness in witnesses:
         assert witness.trie_nodes, witness.index
         assert any(keccak(node) == witness.pre_state_root for node in witness.trie_nodes)

@@ -190,7 +190,7 @@ def test_rpc_source_reads_inbox_transactions_with_senders_from_anvil() -> None:
     try:
         anvil_binary()
     except AnvilError as exc:
-        pytest.skip(str(exc))
+        pytest.fail(f"{exc} (`make setup` does)")
     batcher, stranger = dev_accounts()[9], dev_accounts()[8]
     with AnvilProcess() as anvil:
         w3 = Web3(Web3.HTTPProvider(anvil.rpc_url))
