@@ -56,7 +56,7 @@ class Row:
     accounts: int
     slots: int
     load_gas: int | None
-    execute_gas: int
+    execute_gas: int | None  # None: more than the 2e9 L1 gas the measurement gives the call
     commit_gas: int | None
     full_step_gas: int | None = None  # OneStepProof.proveTransaction as one L1 transaction (calldata included)
 
@@ -101,12 +101,20 @@ def _worst_cases() -> list[tuple[str, dict[bytes, PreAccount], bytes]]:
     loop = asm(push(0), 0x5B, push(1), 0x01, push(2), 0x56)  # x += 1 forever (5 instructions)
     tstore = asm(0x5B, 0x5A, 0x80, 0x5D, push(0), 0x56)  # TSTORE(gas, gas) forever: a new key each time
     sload = asm(0x5B, push(0), 0x54, 0x50, push(0), 0x56)  # SLOAD(0) forever, 512 slots warm
+    callee = bytes.fromhex("00000000000000000000000000000000000ca11e")
+    calls = asm(0x5B, 0x5F, 0x5F, 0x5F, 0x5F, 0x5F, push(int.from_bytes(callee, "big")), 0x5A, 0xF1, 0x50, 0x5F, 0x56)
+    calling = {**base, CONTRACT: PreAccount(code=calls), callee: PreAccount(balance=1)}
     warm_512 = [{"address": "0x" + CONTRACT.hex(), "storageKeys": ["0x" + k.to_bytes(32, "big").hex() for k in range(512)]}]
     return [
         ("cheap instructions to the opcode cap", {**base, CONTRACT: PreAccount(code=loop)}, signed(to=CONTRACT, gas=6_000_000)),
         ("TSTORE of new keys to the opcode cap", {**base, CONTRACT: PreAccount(code=tstore)}, signed(to=CONTRACT, gas=10_000_000)),
         ("warm SLOAD (512 slots warm) to the opcode cap", {**base, CONTRACT: PreAccount(code=sload, storage={0: 1})},
          signed(to=CONTRACT, gas=8_000_000, access_list=warm_512)),
+        # a CALL costs the step more the more calls came before (its memory is never freed), so
+        # the opcode cap does not bound this one: see docs/fault-proofs.md, "L1 gas"
+        ("CALL to an account without code, 1,145 calls", calling, signed(to=CONTRACT, gas=170_000)),
+        ("CALL to an account without code, 7,630 calls", calling, signed(to=CONTRACT, gas=1_000_000)),
+        ("CALL to an account without code to the opcode cap", calling, signed(to=CONTRACT, gas=4_000_000)),
     ]
 
 
@@ -114,13 +122,14 @@ def worst_case_rows(step: Any) -> list[Row]:
     rows = []
     for name, pre, raw in _worst_cases():
         problems, outcome = compare(step, pre, raw, CTX)
-        if problems:
+        out_of_l1_gas = bool(problems) and all(p.startswith("step reverted revert without data") for p in problems)
+        if problems and not out_of_l1_gas:
             raise SystemExit(f"{name}: step and py-evm differ: {problems}")
         costs = outcome.proof_costs
         # past the cap py-evm runs on to its gas limit; the step stops at the first instruction over
         opcodes = min(costs.opcodes, DEVNET_PROOF_COST_LIMITS.max_opcodes + 1)
-        rows.append(Row(f"{name} ({'fails: ' + costs.exceeded if costs.exceeded else 'ok'})", outcome.gas_used,
-                        opcodes, costs.accounts, costs.slots, None, outcome.l1_gas, None))
+        rows.append(Row(f"{name} ({'fails: ' + costs.exceeded if costs.exceeded else 'ok' if outcome.success else 'out of gas'})", outcome.gas_used,
+                        opcodes, costs.accounts, costs.slots, None, None if out_of_l1_gas else outcome.l1_gas, None))
     return rows
 
 
@@ -134,7 +143,7 @@ def table(rows: list[Row]) -> str:
         full = f"{r.full_step_gas:>16,} {'yes' if r.full_step_gas <= EIP_7825_TX_GAS_CAP else 'no':>10}" \
             if r.full_step_gas is not None else f"{'-':>16} {'-':>10}"
         lines.append(f"{r.name:<62} {r.l2_gas:>10,} {r.opcodes:>8,} {r.accounts:>4} {r.slots:>5} {load} "
-                     f"{r.execute_gas:>13,} {commit} {full}")
+                     f"{f'{r.execute_gas:,}' if r.execute_gas is not None else '> 2e9':>13} {commit} {full}")
     return "\n".join(lines)
 
 
