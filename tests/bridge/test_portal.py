@@ -70,7 +70,9 @@ def test_deposit_of_100_50_hkd_mints_exactly_100_50_native_hkd(l1: L1) -> None:
 def test_measure_deposit_gas(l1: L1) -> None:
     """The L1 gas of a `depositHKD` (no data), from receipts. Each buys 100,000 L2 gas at the
     deposit base fee's floor (1 gwei per L2 gas) by burning 100,000 L1 gas, from which the
-    portal's own work is deducted (`ResourceMetering`), so all cost about the same."""
+    portal's own work is deducted (`ResourceMetering`), so all cost about the same, except the
+    first ever, whose work (first writes of the portal's slots, and of the block's
+    `depositHashChain`: ~22,000) passes the 100,000 it burns."""
     first = hkd_deposit(l1, DEPOSITOR, 10 * HKD_UNIT)
     second = hkd_deposit(l1, 3, 20 * HKD_UNIT)
     third = hkd_deposit(l1, DEPOSITOR, 30 * HKD_UNIT)
@@ -78,7 +80,8 @@ def test_measure_deposit_gas(l1: L1) -> None:
         f"\nL1 gas of depositHKD: first ever {first['gasUsed']}, "
         f"new depositor {second['gasUsed']}, repeat depositor {third['gasUsed']}"
     )
-    for receipt in (first, second, third):
+    assert L2_GAS <= first["gasUsed"] < L2_GAS + 40_000
+    for receipt in (second, third):
         assert L2_GAS <= receipt["gasUsed"] < L2_GAS + 30_000  # net of SSTORE refunds
 
 

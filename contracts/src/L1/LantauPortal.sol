@@ -118,6 +118,14 @@ contract LantauPortal is ResourceMetering {
     mapping(bytes32 withdrawalHash => bool) public finalizedWithdrawals;
     /// @notice Sum of all L1 HKD released by withdrawals, 6-decimal units.
     uint256 public totalWithdrawn;
+    /// @notice Per L1 block, the hash chain of its deposits in the order they were made:
+    ///         c_0 = 0, c_i = keccak256(c_{i-1} ‖ keccak256(from ‖ to ‖ opaqueData_i)), with `from`
+    ///         and `to` as the log's topics (20 bytes each; `to` is 0 for a creation) and
+    ///         `opaqueData` as the log's (mint ‖ value ‖ gasLimit ‖ isCreation ‖ data). 0 for a
+    ///         block without deposits. It fixes every field of the L2 deposit transaction (0x7E)
+    ///         but its source hash (the log index is not known during the transaction); the
+    ///         Python twin is `node.deposit_chain.deposit_hash_chain`.
+    mapping(uint256 l1BlockNumber => bytes32) public depositHashChain;
     /// @notice The L2 sender of the withdrawal whose call is running (so that its target can tell
     ///         who sent it), `DEFAULT_L2_SENDER` otherwise. OP's `l2Sender`.
     address public withdrawalSender;
@@ -280,7 +288,10 @@ contract LantauPortal is ResourceMetering {
         private
     {
         bytes memory opaqueData = abi.encodePacked(mint, value, gasLimit, isCreation, data);
-        emit TransactionDeposited(l2Sender(msg.sender, tx.origin), to, DEPOSIT_VERSION, opaqueData);
+        address from = l2Sender(msg.sender, tx.origin);
+        bytes32 leaf = keccak256(abi.encodePacked(from, to, opaqueData));
+        depositHashChain[block.number] = keccak256(abi.encodePacked(depositHashChain[block.number], leaf));
+        emit TransactionDeposited(from, to, DEPOSIT_VERSION, opaqueData);
     }
 
     // --- withdrawals ---------------------------------------------------------------------
