@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {OutputOracle} from "../OutputOracle.sol";
+import {BondCurve} from "./BondCurve.sol";
 import {IDisputeGameRegistry} from "./IDisputeGameRegistry.sol";
 import {OutputDisputeGame} from "./OutputDisputeGame.sol";
 
@@ -130,6 +131,11 @@ contract DisputeGameFactory is IDisputeGameRegistry {
     /// @notice The forfeited bonds of deleted outputs (from the oracle only).
     receive() external payable {
         if (msg.sender != address(oracle)) revert NotOracle(msg.sender);
+    }
+
+    /// @notice The bond `create`'s first attack (depth 1) needs.
+    function createBond() external view returns (uint256) {
+        return BondCurve.requiredBond(1, _config.splitDepth + _config.txDepth, _config.minBond, _config.maxBond);
     }
 
     function gameKey(uint256 outputIndex, bytes32 outputRoot) public pure returns (bytes32) {

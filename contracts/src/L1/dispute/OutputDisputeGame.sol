@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Position, LibPosition} from "@eth-optimism/contracts-bedrock/src/dispute/lib/LibPosition.sol";
-import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+import {BondCurve} from "./BondCurve.sol";
 import {OneStepProof} from "../proof/OneStepProof.sol";
 import {StepTypes} from "../proof/StepTypes.sol";
 import {WitnessDB} from "../proof/WitnessDB.sol";
@@ -235,8 +235,10 @@ contract OutputDisputeGame {
         _checkDisputed(disputed, parentIndex);
         Position parentPos = _parent(parentIndex).position;
         if (parentPos.move(isAttack).depth() != SPLIT_DEPTH + 1) revert NotABlockClaim();
-        ClaimData storage disputedOutput =
-            _findTraceAncestor(Position.wrap(parentPos.raw() + 1), parentIndex, true);
+        // Attacking, the disputed output is the parent; defending, the next block's (OP's search).
+        ClaimData storage disputedOutput = isAttack
+            ? claimData[parentIndex]
+            : _findTraceAncestor(Position.wrap(parentPos.raw() + 1), parentIndex, true);
         bool opposed = isAttack || disputedOutput.position.depth() % 2 == SPLIT_DEPTH % 2;
         if (opposed == (outputRoot == disputedOutput.claim)) {
             revert UnexpectedBlockClaim(outputRoot, disputedOutput.claim);
@@ -476,13 +478,7 @@ contract OutputDisputeGame {
     function getRequiredBond(Position position) public view returns (uint256) {
         uint256 depth = uint256(position.depth());
         if (depth > MAX_DEPTH) revert GameDepthExceeded();
-        uint256 ratio = MAX_BOND / MIN_BOND;
-        if (ratio <= 1) return MIN_BOND;
-        uint256 lnRatio = uint256(FixedPointMathLib.lnWad(int256(ratio * FixedPointMathLib.WAD)));
-        uint256 perDepth = FixedPointMathLib.divWad(FixedPointMathLib.WAD, MAX_DEPTH * FixedPointMathLib.WAD);
-        int256 base = FixedPointMathLib.expWad(int256(FixedPointMathLib.mulWad(lnRatio, perDepth)));
-        int256 factor = FixedPointMathLib.powWad(base, int256(depth * FixedPointMathLib.WAD));
-        return FixedPointMathLib.mulWad(MIN_BOND, uint256(factor));
+        return BondCurve.requiredBond(depth, MAX_DEPTH, MIN_BOND, MAX_BOND);
     }
 
     function claimDataLen() external view returns (uint256) {

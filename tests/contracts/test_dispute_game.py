@@ -1,0 +1,183 @@
+"""The dispute game (contracts/src/L1/dispute/, docs/fault-proofs.md "The game") on a real anvil:
+`DisputeGameFactory` as the `OutputOracle`'s challenger, `OutputDisputeGame` played by Python
+players. Outputs every 4 L2 blocks (split depth 2), a block's trace of 4 (tx depth 2), clocks of
+100 s, bonds from 0.001 to 0.1 ETH, payout 50 s after resolution. Each refusal is checked by its
+named error with the game's state unchanged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from web3.contract import Contract
+
+from tests.contracts.conftest import Contracts
+
+PROPOSER, OLD_CHALLENGER, CHALLENGER, DEFENDER = 2, 3, 4, 5
+INTERVAL, SPLIT_DEPTH, TX_DEPTH = 4, 2, 2
+MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S = 100, 10, 50
+MIN_BOND, MAX_BOND, ORACLE_BOND = 10**15, 10**17, 10**16
+FINALIZATION_S = 30
+ANCHOR = b"\xaa" * 32
+MESSAGE_PASSER = "0x4200000000000000000000000000000000000016"
+
+
+def blueprint_init(code: bytes) -> bytes:
+    """Init code that deploys `code` itself as a contract's code (the game's blueprint)."""
+    return bytes.fromhex("61") + len(code).to_bytes(2, "big") + bytes.fromhex("80600c6000396000f3") + code
+
+
+@pytest.fixture(scope="module")
+def system(contracts: Contracts) -> dict[str, Contract]:
+    from genesis.artifacts import load_artifact
+
+    now = contracts.latest_timestamp()
+    oracle = contracts.deploy("OutputOracle", INTERVAL, 1, 0, now - 10_000, contracts.address(PROPOSER),
+                              contracts.address(OLD_CHALLENGER), FINALIZATION_S, ORACLE_BOND)
+    game_code = bytes(load_artifact("OutputDisputeGame").bytecode)
+    receipt = contracts.ok(0, _raw_create(contracts, blueprint_init(game_code)))
+    finish = contracts.deploy("BlockFinishLeaf")
+    config = (SPLIT_DEPTH, TX_DEPTH, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND,
+              "0x" + "00" * 20, "0x" + "00" * 20, MESSAGE_PASSER, finish.address)
+    factory = contracts.deploy("DisputeGameFactory", oracle.address, receipt["contractAddress"], ANCHOR, config)
+    contracts.ok(OLD_CHALLENGER, oracle.functions.setChallenger(factory.address))
+    return {"oracle": oracle, "factory": factory}
+
+
+class _RawCreate:
+    def __init__(self, data: bytes, chain_id: int) -> None:
+        self.data, self.chain_id = data, chain_id
+
+    def build_transaction(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**params, "data": self.data, "gas": 8_000_000, "chainId": self.chain_id,
+                "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 1}
+
+
+def _raw_create(contracts: Contracts, data: bytes) -> _RawCreate:
+    return _RawCreate(data, contracts.w3.eth.chain_id)
+
+
+def game_at(contracts: Contracts, address: str) -> Contract:
+    from genesis.artifacts import load_artifact
+    return contracts.w3.eth.contract(address=address, abi=list(load_artifact("OutputDisputeGame").abi))
+
+
+def propose(contracts: Contracts, oracle: Contract, root: bytes) -> int:
+    block = oracle.functions.nextBlockNumber().call()
+    contracts.ok(PROPOSER, oracle.functions.proposeL2Output(root, block, b"\x00" * 32, 0), value=ORACLE_BOND)
+    return oracle.functions.latestOutputIndex().call()
+
+
+def bond(game: Contract, depth: int) -> int:
+    return game.functions.getRequiredBond((1 << depth)).call()
+
+
+def open_game(contracts: Contracts, system: dict[str, Contract], root: bytes, claim: bytes) -> tuple[int, Contract]:
+    oracle, factory = system["oracle"], system["factory"]
+    index = propose(contracts, oracle, root)
+    value = factory.functions.createBond().call()
+    receipt = contracts.ok(CHALLENGER, factory.functions.create(index, claim), value=value)
+    (event,) = factory.events.GameCreated().process_receipt(receipt)
+    return index, game_at(contracts, event["args"]["game"])
+
+
+def warp(contracts: Contracts, seconds: int) -> None:
+    contracts.anvil.rpc("evm_increaseTime", [seconds])
+    contracts.mine()
+
+
+def test_a_challenger_the_proposer_does_not_answer_wins_and_the_output_goes(contracts: Contracts, system, isolated) -> None:
+    oracle, factory = system["oracle"], system["factory"]
+    index, game = open_game(contracts, system, b"\x01" * 32, b"\x02" * 32)
+    first_bond = factory.functions.createBond().call()
+    assert first_bond == bond(game, 1) and bond(game, 1) < bond(game, 2) < bond(game, 4)
+    # While the game runs the output is not final, even after the finalization period.
+    warp(contracts, FINALIZATION_S + 5)
+    assert not oracle.functions.isOutputFinalized(index).call()
+    assert contracts.revert_of(CHALLENGER, game.functions.resolveClaim(1)) == ("ClockNotExpired", ())
+    assert contracts.revert_of(CHALLENGER, game.functions.resolve()) == ("OutOfOrderResolution", ())
+    warp(contracts, MAX_CLOCK_S)
+    assert contracts.revert_of(DEFENDER, game.functions.attack(b"\x02" * 32, 1, b"\x03" * 32),
+                               value=bond(game, 2)) == ("ClockTimeExceeded", ())
+    contracts.ok(CHALLENGER, game.functions.resolveClaim(1))
+    assert contracts.revert_of(CHALLENGER, game.functions.resolveClaim(1)) == ("ClaimAlreadyResolved", ())
+    contracts.ok(CHALLENGER, game.functions.resolveClaim(0))
+    contracts.ok(CHALLENGER, game.functions.resolve())
+    assert game.functions.status().call() == 1  # CHALLENGER_WINS
+    assert contracts.revert_of(CHALLENGER, game.functions.resolve()) == ("GameNotInProgress", ())
+    assert oracle.functions.nextOutputIndex().call() == index  # deleted
+    challenger = contracts.address(CHALLENGER)
+    assert game.functions.credit(challenger).call() == first_bond + ORACLE_BOND
+    unlock = game.functions.resolvedAt().call() + BOND_DELAY_S
+    assert contracts.revert_of(CHALLENGER, game.functions.claimCredit(challenger)) == ("CreditLocked", (unlock,))
+    warp(contracts, BOND_DELAY_S)
+    before = contracts.w3.eth.get_balance(challenger)
+    receipt = contracts.ok(DEFENDER, game.functions.claimCredit(challenger))
+    assert contracts.w3.eth.get_balance(challenger) == before + first_bond + ORACLE_BOND
+    assert receipt["status"] == 1
+    assert contracts.revert_of(CHALLENGER, game.functions.claimCredit(challenger)) == ("NoCreditToClaim", ())
+    assert factory.functions.openGameCount().call() == 0
+
+
+def test_a_dishonest_challenger_answered_by_the_proposer_loses_its_bond(contracts: Contracts, system, isolated) -> None:
+    oracle, factory = system["oracle"], system["factory"]
+    index, game = open_game(contracts, system, b"\x11" * 32, b"\x12" * 32)
+    contracts.ok(DEFENDER, game.functions.attack(b"\x12" * 32, 1, b"\x13" * 32), value=bond(game, 2))
+    warp(contracts, MAX_CLOCK_S + 1)
+    for claim in (2, 1, 0):
+        contracts.ok(PROPOSER, game.functions.resolveClaim(claim))
+    contracts.ok(PROPOSER, game.functions.resolve())
+    assert game.functions.status().call() == 2  # DEFENDER_WINS
+    assert oracle.functions.nextOutputIndex().call() == index + 1  # the output stays
+    assert game.functions.credit(contracts.address(DEFENDER)).call() == bond(game, 1) + bond(game, 2)
+    assert game.functions.credit(contracts.address(CHALLENGER)).call() == 0
+    warp(contracts, FINALIZATION_S)
+    assert oracle.functions.isOutputFinalized(index).call()
+
+
+def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system, isolated) -> None:
+    oracle, factory = system["oracle"], system["factory"]
+    index, game = open_game(contracts, system, b"\x21" * 32, b"\x22" * 32)
+    claims = game.functions.claimDataLen().call()
+    assert contracts.revert_of(CHALLENGER, factory.functions.create(index, b"\x09" * 32),
+                               value=factory.functions.createBond().call()) == ("GameAlreadyExists", (game.address,))
+    assert contracts.revert_of(DEFENDER, game.functions.attack(b"\x22" * 32, 1, b"\x23" * 32),
+                               value=bond(game, 2) - 1) == ("IncorrectBondAmount", (bond(game, 2) - 1, bond(game, 2)))
+    assert contracts.revert_of(DEFENDER, game.functions.attack(b"\x99" * 32, 1, b"\x23" * 32),
+                               value=bond(game, 2)) == ("InvalidDisputedClaimIndex", ())
+    assert contracts.revert_of(DEFENDER, game.functions.defend(b"\x21" * 32, 0, b"\x23" * 32),
+                               value=bond(game, 1)) == ("CannotDefendRootClaim", ())
+    assert contracts.revert_of(DEFENDER, game.functions.attack(b"\x22" * 32, 7, b"\x23" * 32),
+                               value=bond(game, 2)) == ("ClaimNotFound", (7,))
+    assert contracts.revert_of(CHALLENGER, game.functions.attack(b"\x21" * 32, 0, b"\x22" * 32),
+                               value=bond(game, 1)) == ("ClaimAlreadyExists", ())
+    contracts.ok(DEFENDER, game.functions.attack(b"\x22" * 32, 1, b"\x23" * 32), value=bond(game, 2))
+    # depth 3 opens a block subgame: it must name the block's inputs.
+    assert contracts.revert_of(CHALLENGER, game.functions.attack(b"\x23" * 32, 2, b"\x24" * 32),
+                               value=bond(game, 3)) == ("BlockClaimNeedsInputs", ())
+    assert contracts.revert_of(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x23" * 32, b"\x00" * 32, True),
+                               value=bond(game, 3)) == ("UnexpectedBlockClaim", (b"\x23" * 32, b"\x23" * 32))
+    contracts.ok(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x24" * 32, b"\x55" * 32, True), value=bond(game, 3))
+    assert contracts.revert_of(DEFENDER, game.functions.defend(b"\x24" * 32, 3, b"\x25" * 32),
+                               value=bond(game, 4)) == ("CannotDefendRootClaim", ())
+    # the input leaf waits for issue 15
+    assert contracts.revert_of(DEFENDER, game.functions.stepInput(3)) == ("LeafNotAvailable", ())
+    assert contracts.revert_of(DEFENDER, game.functions.stepInput(2)) == ("NotABlockClaim", ())
+    contracts.ok(DEFENDER, game.functions.attack(b"\x24" * 32, 3, b"\x25" * 32), value=bond(game, 4))
+    assert contracts.revert_of(CHALLENGER, game.functions.attack(b"\x25" * 32, 4, b"\x26" * 32),
+                               value=bond(game, 4)) == ("GameDepthExceeded", ())
+    # steps: only on a leaf, and with the leaf's own kind (index 0 of the block's trace is a transaction)
+    starting = (b"\x00" * 32,) * 4
+    no_inputs = ([], [])
+    no_tx = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
+    assert contracts.revert_of(CHALLENGER, game.functions.stepTransaction(3, True, starting, no_inputs, no_tx)) == ("InvalidParent", ())
+    assert contracts.revert_of(CHALLENGER, game.functions.stepFinish(4, True, starting, [], b"")) == ("WrongLeafKind", (0,))
+    assert contracts.revert_of(CHALLENGER, game.functions.stepTransaction(4, True, starting, no_inputs, no_tx)) == (
+        "InputsMismatch", (b"\x55" * 32, game.functions.inputsHash([], []).call()))
+    assert game.functions.claimDataLen().call() == claims + 3
+    assert [game.functions.claimData(i).call()[1] for i in range(5)] == ["0x" + "00" * 20] * 5
+    # the clock of the side that moved last runs for the other side
+    warp(contracts, MAX_CLOCK_S + 1)
+    assert contracts.revert_of(CHALLENGER, game.functions.claimCredit(contracts.address(CHALLENGER))) == ("GameNotResolved", ())
+    assert contracts.revert_of(CHALLENGER, game.functions.resolveClaim(3)) == ("OutOfOrderResolution", ())
+    del oracle
