@@ -293,8 +293,15 @@ class Chain:
         transactions: Sequence[SignedTransactionAPI] = (),
         *,
         state_edits: Callable[[StateAPI], None] | None = None,
+        stop_filling: Callable[[], bool] | None = None,
     ) -> BuiltBlock:
         """Apply `attributes` and `transactions` on `parent`; persist and make it the head.
+
+        `stop_filling`, asked before each pool transaction: once it answers True the rest are
+        left out, neither included nor rejected (they stay in the pool for the next block). The
+        sequencer passes its slot's time budget, as geth's miner stops filling a block when its
+        time is up, so a burst of transactions cannot stretch a block past its slot; derivation
+        never passes one (a derived block holds every transaction of its batch).
 
         Forced transactions (deposits) go first and every one is included. A pool transaction
         that is invalid against the state at its turn (nonce, balance, gas left in the block) is
@@ -324,6 +331,8 @@ class Chain:
             rejected: list[RejectedTransaction] = []
             running_header = vm.get_header()
             for forced, tx in [(True, t) for t in attributes.forced_transactions] + [(False, t) for t in transactions]:
+                if not forced and stop_filling is not None and stop_filling():
+                    break
                 try:
                     # py-evm validates (nonce, balance, gas left) before touching the state,
                     # so a rejected transaction leaves nothing to revert.

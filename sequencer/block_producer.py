@@ -50,13 +50,16 @@ class ProducerConfig:
     # No fee recipient here: derivation pays the SequencerFeeVault, so a configurable one would
     # fork every verifier (`node.derive.attributes.attributes_on` is the one rule).
     empty_blocks: bool = True  # with a block time, build even when the pool is empty (heads keep moving)
+    # With a block time, the share of it spent applying pool transactions; what does not fit
+    # waits for the next block, so the state root and persisting still finish within the slot.
+    fill_budget: float = 0.5
 
 
 class BlockProducer:
     def __init__(
         self, node: L2Node, config: ProducerConfig, l1: L1Source | None = None, *,
         l1_start_block: int = 0, chain_lock: asyncio.Lock | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.node = node
         self.config = config
@@ -68,6 +71,7 @@ class BlockProducer:
         # The time blocks are stamped by: the wall clock, or a dev-mode clock that time travels
         # (`node.rpc.dev.DevClock`: evm_increaseTime, evm_setNextBlockTimestamp).
         self.clock = clock
+        self.monotonic = monotonic  # times a block's filling (`ProducerConfig.fill_budget`)
 
     def next_attributes(self, *, on_the_clock: bool = False) -> tuple[BlockHeaderAPI, BlockAttributes]:
         """The parent to build on and the block's attributes (with L1 deposits, when L1 is set).
@@ -101,7 +105,12 @@ class BlockProducer:
         reserved_gas = sum(t.gas for t in attributes.forced_transactions) + sum(t.gas for t in dev_transactions)
         transactions = self.node.select_transactions(parent, attributes.gas_limit - reserved_gas)
         # Dev transactions go after the pool's, which may hold the same sender's earlier nonces.
-        return self.node.chain.build_block(parent, attributes, [*transactions, *dev_transactions], state_edits=state_edits)
+        stop_filling = None
+        if on_the_clock and not dev_transactions:  # the interval loop: the block must fit its slot
+            fill_until = self.monotonic() + self.config.block_time_s * self.config.fill_budget
+            stop_filling = lambda: self.monotonic() > fill_until  # noqa: E731
+        return self.node.chain.build_block(parent, attributes, [*transactions, *dev_transactions], state_edits=state_edits,
+                                           stop_filling=stop_filling)
 
     async def produce_block(
         self, *, on_the_clock: bool = False, state_edits: Callable[[StateAPI], None] | None = None,

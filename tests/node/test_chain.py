@@ -148,3 +148,13 @@ def test_a_replaced_chain_survives_reopen_and_can_be_replaced_back(tmp_path: Pat
     assert reopened.header_by_hash(new[-1].header.hash).block_number == 4  # still readable by hash
     assert reopened.canonical_hash(8) is None
     reopened.close()
+
+
+def test_stop_filling_leaves_the_remaining_pool_transactions_out() -> None:
+    """Neither included nor rejected: the sequencer's time budget ran out (issue 13)."""
+    chain = Chain.open(None, GENESIS)
+    asked = iter([False, False, True])
+    built = chain.build_block(chain.head, attributes(chain), [transfer(n) for n in range(4)],
+                              stop_filling=lambda: next(asked))
+    assert [tx.nonce for tx in built.block.transactions] == [0, 1] and built.rejected == ()
+    assert chain.state_at(chain.head).get_nonce(to_canonical_address(ALICE.address)) == 2

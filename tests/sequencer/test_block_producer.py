@@ -74,3 +74,30 @@ async def test_the_fee_recipient_is_the_attributes_rule_not_an_option(node: L2No
     assert attributes == attributes_on(parent, attributes.timestamp, ())
     built = await producer.produce_block()
     assert built.header.coinbase == SEQUENCER_FEE_VAULT
+
+
+async def test_a_block_on_the_clock_is_filled_only_within_its_budget(node: L2Node) -> None:
+    """Issue 13: a burst of transactions stretched blocks far past their 1 s slot. The
+    interval loop now stops applying pool transactions after `fill_budget` of the slot (as
+    geth's miner); the rest stay pooled for the next block. A fake monotonic clock moves
+    0.3 s per reading: the budget (0.5 s) admits the first transaction only."""
+    from eth_account import Account
+
+    from genesis.dev_accounts import dev_accounts
+
+    genesis = GenesisConfig.load()
+    alice, bob = dev_accounts()[:2]
+    for nonce in range(3):
+        raw = Account.sign_transaction({"type": 2, "chainId": genesis.chain_id, "nonce": nonce, "to": bob.address,
+                                        "value": 1, "gas": 21_000, "maxFeePerGas": 10**11,
+                                        "maxPriorityFeePerGas": 10**9}, alice.private_key).raw_transaction
+        await node.send_raw_transaction(bytes(raw))
+    readings = iter(0.3 * n for n in range(100))
+    producer = BlockProducer(node, ProducerConfig(block_time_s=1.0, fill_budget=0.5),
+                             monotonic=lambda: next(readings))
+    first = await producer.produce_block(on_the_clock=True)
+    assert [tx.nonce for tx in first.block.transactions] == [0] and first.rejected == ()
+    assert len(node.txpool) == 2
+    # On demand (no slot) nothing is cut: the rest go in the next block.
+    second = await producer.produce_block()
+    assert [tx.nonce for tx in second.block.transactions] == [1, 2]
