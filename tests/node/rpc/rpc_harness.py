@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import aiohttp
@@ -22,6 +21,7 @@ from eth_account import Account
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from genesis import predeploys
+from genesis.artifacts import load_artifact
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import DevAccount, dev_accounts
 from node.chain import BlockAttributes, BuiltBlock, Chain
@@ -29,8 +29,7 @@ from node.rpc import RpcLimits, RpcMethod, create_rpc_app
 from node.rpc.server import RPC_SERVICE
 from node.txpool import TxPool, TxPoolConfig
 
-PROBE = json.loads((Path(__file__).resolve().parent / "probe_contract.json").read_text())
-PROBE_BYTECODE = bytes.fromhex(PROBE["bytecode"][2:])
+PROBE = load_artifact("RpcProbe")  # contracts/src/testing/RpcProbe.sol
 DEV: tuple[DevAccount, ...] = dev_accounts()
 GWEI = 10**9
 
@@ -212,7 +211,7 @@ class Node:
 
     async def deploy_probe(self, account: DevAccount = DEV[0], initial: int = 7) -> str:
         """Deploy the Probe contract; its address (lowercase hex)."""
-        tx_hash = await self.send(account, to="", gas=1_000_000, data=PROBE_BYTECODE + initial.to_bytes(32, "big"))
+        tx_hash = await self.send(account, to="", gas=1_000_000, data=PROBE.bytecode + initial.to_bytes(32, "big"))
         await self.mine()
         receipt = await self.call("eth_getTransactionReceipt", tx_hash)
         assert receipt["status"] == "0x1", receipt

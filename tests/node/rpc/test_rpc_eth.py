@@ -27,7 +27,6 @@ from node.rpc.params import parse_call_args
 from node.vm import LantauTransactionBuilder
 from tests.node.rpc.rpc_harness import DEV, GWEI, PROBE, Node, address_bytes, selector
 
-PROBE_HEX = PROBE["bytecode"]
 VALUE_SET_TOPIC = "0x" + keccak(text="ValueSet(address,uint256,bytes32)").hex()
 
 
@@ -522,7 +521,7 @@ async def test_deposit_transaction_and_receipt_shape(node: Node) -> None:
     source_hash = user_deposit_source_hash(b"\x11" * 32, 3)
     deposit = LantauTransactionBuilder.new_deposit_transaction(
         source_hash=source_hash, from_=bytes.fromhex(depositor[2:]), to=b"", mint=5 * 10**18, value=0,
-        gas=1_000_000, data=bytes.fromhex(PROBE_HEX[2:]) + (9).to_bytes(32, "big"),
+        gas=1_000_000, data=PROBE.bytecode + (9).to_bytes(32, "big"),
     )
     built = await node.mine(deposits=[deposit])
     tx_hash = "0x" + deposit.hash.hex()

@@ -33,7 +33,7 @@ from node.rpc.format import data, format_block_receipts, format_transaction
 from node.tx_index import block_index_key, deposit_nonce, record_key
 from node.txpool import TxPool, TxPoolConfig
 from node.vm import LantauTransactionBuilder, LantauVM
-from tests.node.rpc.rpc_harness import DEV, GWEI, PROBE_BYTECODE, InProcessBackend, Node, selector, stop_node
+from tests.node.rpc.rpc_harness import DEV, GWEI, PROBE, InProcessBackend, Node, selector, stop_node
 
 GENESIS = GenesisConfig.load()
 DEPOSITOR = b"\xd0" * 20
@@ -108,7 +108,7 @@ async def build_chain(node: Node) -> None:
     """Block 1: a creation, a legacy and an access-list transaction. Block 2: a deposit that
     creates, calls that log from several senders between plain transfers. Block 3: 40
     transfers with pings among them."""
-    await node.send(DEV[0], to="", gas=1_000_000, data=PROBE_BYTECODE + (7).to_bytes(32, "big"))
+    await node.send(DEV[0], to="", gas=1_000_000, data=PROBE.bytecode + (7).to_bytes(32, "big"))
     await node.send(DEV[1], type=0, to=DEV[2].address, value=5, gas=21_000)
     access_list_tx = Account.sign_transaction(
         {"type": 1, "chainId": node.chain.chain_id, "nonce": 0, "gasPrice": 2 * GWEI, "gas": 30_000, "to": DEV[3].address,
@@ -119,7 +119,7 @@ async def build_chain(node: Node) -> None:
     probe = "0x" + keccak(rlp.encode([bytes.fromhex(DEV[0].address[2:]), 0]))[12:].hex()
     deposit = LantauTransactionBuilder.new_deposit_transaction(
         source_hash=user_deposit_source_hash(b"\x22" * 32, 1), from_=DEPOSITOR, to=b"", mint=10**18, value=0,
-        gas=1_000_000, data=PROBE_BYTECODE + (9).to_bytes(32, "big"),
+        gas=1_000_000, data=PROBE.bytecode + (9).to_bytes(32, "big"),
     )
     for account, value in ((DEV[3], 11), (DEV[4], 22), (DEV[5], 33)):
         await node.send(account, to=probe, gas=200_000,

@@ -46,11 +46,11 @@ async def test_web3_http_contract_lifecycle(mining: Node) -> None:
         assert latest["number"] == 0 and latest["baseFeePerGas"] > 0
 
         # Deploy through web3's own gas estimation, fee filling and signing.
-        factory = w3.eth.contract(abi=PROBE["abi"], bytecode=PROBE["bytecode"])
+        factory = w3.eth.contract(abi=list(PROBE.abi), bytecode=PROBE.bytecode)
         tx_hash = await factory.constructor(41).transact()
         receipt = await w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.05)
         assert receipt["status"] == 1
-        probe = w3.eth.contract(address=receipt["contractAddress"], abi=PROBE["abi"])
+        probe = w3.eth.contract(address=receipt["contractAddress"], abi=list(PROBE.abi))
         assert await probe.functions.value().call() == 41
 
         tx_hash = await probe.functions.set(42, b"w" * 32).transact()
