@@ -2,7 +2,7 @@
 pass / fail / excluded counts with reasons (tests/contracts/step_state_tests.py says how a case is
 built and what is excluded).
 
-Usage: python scripts/step_state_tests.py [--share N] [--match TEXT] [--show-failures]
+Usage: python scripts/step_state_tests.py [--share N [--offset K]] [--match TEXT] [--show-failures]
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from tests.contracts.step_state_tests import cases, fixture_files, run_case  # n
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--share", type=int, default=1, help="every N-th fixture file")
+    parser.add_argument("--offset", type=int, default=0, help="starting from the K-th (shards: --share 2 --offset 0/1)")
     parser.add_argument("--match", default="", help="only fixture paths containing this text")
     parser.add_argument("--show-failures", action="store_true")
     args = parser.parse_args()
     with step_on_anvil() as (_, harness):
         counts: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
-        files = [p for p in fixture_files(args.share) if args.match in str(p)]
+        files = [p for p in fixture_files(1)[args.offset::args.share] if args.match in str(p)]
         for n, case in enumerate(cases(files), 1):
             if n % 500 == 0:
                 print(f"... {n} cases: {dict(counts)}", file=sys.stderr, flush=True)
