@@ -1,16 +1,23 @@
-"""Channels and frames: how batches travel to L1 (the OP Stack's format, Fjord compression).
+"""Channels and frames: how batches travel to L1 (the OP Stack's format, FastLZ compression).
 
 A **channel** is a compressed stream of batches::
 
     rlp_batches      = rlp_bytes(batch_0) ++ rlp_bytes(batch_1) ++ ...   (each an RLP byte
                        string holding `encode_batch(batch)`, node/batches.py)
+    channel (fastlz) = 0x02 ++ fastlz_stream(rlp_batches)   the canonical format (node/fastlz.py)
     channel (zlib)   = zlib_stream(rlp_batches)          first byte's low nibble is 8 (CM=8,
                                                          deflate) or 15 (reserved), as OP's
     channel (brotli) = 0x01 ++ brotli_stream(rlp_batches)
 
-Decompression stops at `MAX_RLP_BYTES_PER_CHANNEL` decompressed bytes (a zip bomb guard):
-the batches wholly inside the limit still count, the rest of the channel does not. Bytes
-after the end of the compressed stream are ignored.
+Only FastLZ channels are canonical: an L1 contract decodes them (contracts/src/L1/lib/FastLZ.sol)
+where it cannot decode zlib or brotli, so derivation refuses the other two
+(`RetiredChannelCompression`); they remain here for bench/batch_size.py's comparison.
+
+A FastLZ channel that is malformed anywhere (`FastLZTruncated`, `FastLZBadBackReference`) or
+decodes to more than `MAX_RLP_BYTES_PER_CHANNEL` bytes (`FastLZTooLarge`) counts for nothing,
+as the L1 decoder reverts on it. For zlib and brotli, decompression stops at the limit (a zip
+bomb guard): the batches wholly inside it still count, the rest of the channel does not, and
+bytes after the end of the compressed stream are ignored.
 
 A channel is cut into **frames** that fit L1 transactions::
 
@@ -62,6 +69,7 @@ from node.errors import (
     InvalidChannelFraming,
     InvalidFrameFlag,
     NoFrames,
+    RetiredChannelCompression,
     TruncatedFrame,
     UnencodableBatch,
     UnknownChannelCompression,
@@ -91,10 +99,14 @@ class Compression(enum.Enum):
     FASTLZ = "fastlz"
 
 
+#: What derivation reads: the formats an L1 contract can decode.
+CANONICAL_COMPRESSIONS = frozenset({Compression.FASTLZ})
+
+
 # --- channels -------------------------------------------------------------------------------------
 
 
-def encode_channel(batches: Sequence[bytes], compression: Compression = Compression.ZLIB) -> bytes:
+def encode_channel(batches: Sequence[bytes], compression: Compression = Compression.FASTLZ) -> bytes:
     """Compress encoded batches (`encode_batch` outputs) into channel bytes."""
     return compress(b"".join(rlp.encode(batch) for batch in batches), compression)
 
@@ -128,9 +140,13 @@ class ChannelContents:
     error: CodecError | None = None
 
 
-def read_channel(channel: bytes, *, max_decompressed_size: int = MAX_RLP_BYTES_PER_CHANNEL) -> ChannelContents:
-    """Decompress and split a channel, keeping every batch that precedes a problem (as OP's)."""
+def read_channel(channel: bytes, *, max_decompressed_size: int = MAX_RLP_BYTES_PER_CHANNEL,
+                 compressions: frozenset[Compression] = CANONICAL_COMPRESSIONS) -> ChannelContents:
+    """Decompress and split a channel, keeping every batch that precedes a problem (as OP's).
+    A channel in a compression outside `compressions` gives `RetiredChannelCompression`."""
     try:
+        if (compression := compression_of(channel)) not in compressions:
+            raise RetiredChannelCompression(compression.value)
         decompressed, stream_error = _decompress(channel, max_decompressed_size)
     except CodecError as exc:
         return ChannelContents((), exc)
@@ -150,9 +166,10 @@ def read_channel(channel: bytes, *, max_decompressed_size: int = MAX_RLP_BYTES_P
     return ChannelContents(tuple(batches), stream_error)
 
 
-def decode_channel(channel: bytes, *, max_decompressed_size: int = MAX_RLP_BYTES_PER_CHANNEL) -> list[bytes]:
+def decode_channel(channel: bytes, *, max_decompressed_size: int = MAX_RLP_BYTES_PER_CHANNEL,
+                   compressions: frozenset[Compression] = CANONICAL_COMPRESSIONS) -> list[bytes]:
     """The channel's encoded batches; raises a `MalformedChannel` subclass on any problem."""
-    contents = read_channel(channel, max_decompressed_size=max_decompressed_size)
+    contents = read_channel(channel, max_decompressed_size=max_decompressed_size, compressions=compressions)
     if contents.error is not None:
         raise contents.error
     return list(contents.batches)
@@ -277,7 +294,7 @@ class ChannelBuilder:
 
     channel_id: bytes
     chain_id: int
-    compression: Compression = Compression.ZLIB
+    compression: Compression = Compression.FASTLZ
     span_batches: bool = False
     target_size: int = 100_000
     max_frame_data: int = 120_000
@@ -332,9 +349,10 @@ class ChannelBuilder:
         self._rlp_size_bound += growth
         self._cache = None
         # Compressed data grows at most by the raw growth plus a little framing (deflate's
-        # stored blocks, brotli's metablocks): compress again only when the target is in reach.
+        # stored blocks, brotli's metablocks, FastLZ's literal-run bytes, 1 in 32): compress
+        # again only when the target is in reach.
         unchecked = self._rlp_size_bound - self._checked_rlp_size
-        if self._exact_size + unchecked + unchecked // 64 + 64 >= self.target_size:
+        if self._exact_size + unchecked + unchecked // 32 + 64 >= self.target_size:
             if self.compressed_size >= self.target_size:
                 self._closed = True
 

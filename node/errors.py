@@ -364,6 +364,14 @@ class UnknownChannelCompression(MalformedChannel):
         self.first_byte = first_byte
 
 
+class RetiredChannelCompression(MalformedChannel):
+    """A zlib or brotli channel: no L1 contract can decode it, so it is not canonical."""
+
+    def __init__(self, compression: str) -> None:
+        super().__init__(f"channel compression {compression} is not canonical (only fastlz is decodable on L1)")
+        self.compression = compression
+
+
 class CorruptChannel(MalformedChannel):
     """The compressed stream is invalid or ends early."""
 

@@ -50,8 +50,9 @@ log = logging.getLogger("lantau.batcher")
 #: Largest frame data a blob holds: the blob's data minus the version byte and frame header.
 BLOB_FRAME_DATA = MAX_BLOB_DATA_SIZE - 1 - FRAME_OVERHEAD
 
-# Chosen by bench/batch_size.py (see sequencer/batcher.py's docstring).
-DEFAULT_COMPRESSION = Compression.BROTLI
+# The canonical format: the only one derivation reads, as an L1 contract can decode it
+# (bench/batch_size.py, docs/fault-proofs.md "Canonical batch format").
+DEFAULT_COMPRESSION = Compression.FASTLZ
 DEFAULT_SPAN_BATCHES = True
 
 

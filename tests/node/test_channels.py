@@ -16,13 +16,16 @@ from hypothesis import strategies as st
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
 from node.batches import SingularBatch, SpanBatch, decode_batch, encode_batch
+from node import fastlz
 from node.channels import (
     BROTLI_CHANNEL_PREFIX,
+    FASTLZ_CHANNEL_PREFIX,
     FRAME_OVERHEAD,
     MAX_FRAME_DATA,
     ChannelBuilder,
     Compression,
     Frame,
+    compress,
     compression_of,
     decode_batcher_tx_data,
     decode_channel,
@@ -42,6 +45,7 @@ from node.errors import (
     InvalidFrameFlag,
     MalformedBatcherTransaction,
     NoFrames,
+    RetiredChannelCompression,
     TruncatedFrame,
     UnencodableBatch,
     UnknownChannelCompression,
@@ -51,6 +55,7 @@ from node.errors import (
 CHAIN_ID = GenesisConfig.load().chain_id
 ACCOUNTS = dev_accounts()
 CHANNEL_ID = bytes(range(0x11, 0x21))
+ALL = frozenset(Compression)  # zlib and brotli too: the reader's old formats, still tested
 
 
 # --- frames and batcher transactions -------------------------------------------------------------
@@ -129,30 +134,77 @@ def test_channel_is_a_compressed_concatenation_of_rlp_byte_strings() -> None:
     brotli_channel = encode_channel(batches, Compression.BROTLI)
     assert brotli_channel[0] == BROTLI_CHANNEL_PREFIX and compression_of(brotli_channel) is Compression.BROTLI
     assert brotli.decompress(brotli_channel[1:]) == rlp.encode(b"\x00first") + rlp.encode(b"\x00second")
-    assert decode_channel(zlib_channel) == decode_channel(brotli_channel) == batches
+    assert decode_channel(zlib_channel, compressions=ALL) == decode_channel(brotli_channel, compressions=ALL) == batches
+    fastlz_channel = encode_channel(batches)  # the canonical format, the default
+    assert fastlz_channel[0] == FASTLZ_CHANNEL_PREFIX and compression_of(fastlz_channel) is Compression.FASTLZ
+    assert fastlz.decompress(fastlz_channel[1:], 1_000) == rlp.encode(b"\x00first") + rlp.encode(b"\x00second")
+    assert decode_channel(fastlz_channel) == batches
+
+
+def test_zlib_and_brotli_channels_are_not_canonical() -> None:
+    """No L1 contract can decode them, so derivation (the default reader) refuses them whole."""
+    for compression in (Compression.ZLIB, Compression.BROTLI):
+        contents = read_channel(encode_channel([b"\x00a"], compression))
+        assert contents.batches == () and isinstance(contents.error, RetiredChannelCompression)
 
 
 def test_channel_compression_is_told_by_the_first_byte() -> None:
     with pytest.raises(UnknownChannelCompression):
         decode_channel(b"")
-    with pytest.raises(UnknownChannelCompression, match="0x02"):
-        decode_channel(b"\x02" + brotli.compress(b"x"))
+    with pytest.raises(UnknownChannelCompression, match="0x03"):
+        decode_channel(b"\x03" + brotli.compress(b"x"))
 
 
 def test_corrupt_and_truncated_channels() -> None:
     channel = encode_channel([b"\x00" + bytes(1000)], Compression.ZLIB)
     with pytest.raises(CorruptChannel):
-        decode_channel(b"\x78\x9c" + b"\xff" * 20)
+        decode_channel(b"\x78\x9c" + b"\xff" * 20, compressions=ALL)
     with pytest.raises(CorruptChannel, match="ends early"):
-        decode_channel(channel[:-6])
+        decode_channel(channel[:-6], compressions=ALL)
     brotli_channel = encode_channel([b"\x00" + bytes(1000)], Compression.BROTLI)
     with pytest.raises(CorruptChannel):
-        decode_channel(brotli_channel[:-2])
+        decode_channel(brotli_channel[:-2], compressions=ALL)
     with pytest.raises(CorruptChannel):
-        decode_channel(b"\x01\xff\xff\xff\xff")
+        decode_channel(b"\x01\xff\xff\xff\xff", compressions=ALL)
 
 
-@pytest.mark.parametrize("compression", list(Compression))
+def test_a_truncated_fastlz_channel_counts_for_nothing() -> None:
+    channel = encode_channel([b"\x00ok", b"\x00" + bytes(1000)])
+    cuts = (
+        channel[:-1],  # in the last literal run (FastLZ ends with literals)
+        b"\x02\x1f" + bytes(31),  # a literal run of 32 with 31 bytes
+        b"\x02\x00a\x20",  # a short match without its distance byte
+        b"\x02\x00a\xe0\x00",  # a long match without its distance byte
+    )
+    for cut in cuts:
+        contents = read_channel(cut)
+        assert contents.batches == () and isinstance(contents.error, fastlz.FastLZTruncated), cut.hex()
+
+
+def test_a_fastlz_back_reference_before_the_output_is_refused_by_name() -> None:
+    # 3 literals, then a match reaching 4 bytes back: one before the start of the output
+    stream = b"\x02abc" + bytes([1 << 5, 3])
+    with pytest.raises(fastlz.FastLZBadBackReference) as raised:
+        decode_channel(b"\x02" + stream)
+    assert (raised.value.position, raised.value.distance, raised.value.produced) == (4, 4, 3)
+    with pytest.raises(fastlz.FastLZBadBackReference):
+        decode_channel(b"\x02" + bytes([0xE0, 0, 0]))  # a match first, nothing to copy from
+
+
+def test_a_fastlz_bomb_is_refused_whole() -> None:
+    """A FastLZ match writes 264 bytes for 3: a 100 KB stream of them decodes to ~9 MB. Past the
+    cap the whole channel counts for nothing (the L1 decoder reverts), batches before it too."""
+    small = rlp.encode(b"\x00small")
+    stream = bytes([len(small) - 1]) + small + b"\x00\x00" + bytes([0xE0, 255, 0]) * 40_000  # a literal zero, then matches
+    channel = bytes([FASTLZ_CHANNEL_PREFIX]) + stream
+    assert len(channel) < 130_000
+    contents = read_channel(channel, max_decompressed_size=5_000_000)
+    assert contents.batches == () and isinstance(contents.error, fastlz.FastLZTooLarge)
+    assert isinstance(contents.error, ChannelTooLarge)
+    assert len(fastlz.decompress(stream, 20_000_000)) == len(small) + 1 + 264 * 40_000
+
+
+@pytest.mark.parametrize("compression", [Compression.ZLIB, Compression.BROTLI])
 def test_zip_bomb_stops_at_the_limit_and_keeps_the_batches_inside_it(compression: Compression) -> None:
     """20 MB of one batch after a small one compresses to under 100 KB; reading stops at 10 MB."""
     small, bomb = b"\x00small", b"\x00" + bytes(20_000_000)
@@ -163,29 +215,29 @@ def test_zip_bomb_stops_at_the_limit_and_keeps_the_batches_inside_it(compression
         channel = bytes([BROTLI_CHANNEL_PREFIX]) + brotli.compress(content, quality=1)
     assert len(channel) < 100_000
     with pytest.raises(ChannelTooLarge):
-        decode_channel(channel)
-    contents = read_channel(channel)
+        decode_channel(channel, compressions=ALL)
+    contents = read_channel(channel, compressions=ALL)
     assert contents.batches == (small,) and isinstance(contents.error, ChannelTooLarge)
-    assert decode_channel(channel, max_decompressed_size=30_000_000) == [small, bomb]
+    assert decode_channel(channel, max_decompressed_size=30_000_000, compressions=ALL) == [small, bomb]
 
 
 def test_channel_framing_must_be_rlp_byte_strings() -> None:
     with pytest.raises(InvalidChannelFraming, match="RLP list"):
-        decode_channel(zlib.compress(rlp.encode(b"\x00ok") + rlp.encode([b"x"])))
-    contents = read_channel(zlib.compress(rlp.encode(b"\x00ok") + b"\x81\x05"))  # non-canonical prefix
+        decode_channel(compress(rlp.encode(b"\x00ok") + rlp.encode([b"x"]), Compression.FASTLZ))
+    contents = read_channel(compress(rlp.encode(b"\x00ok") + b"\x81\x05", Compression.FASTLZ))  # non-canonical prefix
     assert contents.batches == (b"\x00ok",) and isinstance(contents.error, InvalidChannelFraming)
-    contents = read_channel(zlib.compress(rlp.encode(b"\x00ok") + b"\xb8"))  # cut
+    contents = read_channel(compress(rlp.encode(b"\x00ok") + b"\xb8", Compression.FASTLZ))  # cut
     assert contents.batches == (b"\x00ok",) and isinstance(contents.error, InvalidChannelFraming)
 
 
 def test_bytes_after_the_compressed_stream_are_ignored() -> None:
-    assert decode_channel(encode_channel([b"\x00a"], Compression.ZLIB) + b"junk") == [b"\x00a"]
+    assert decode_channel(encode_channel([b"\x00a"], Compression.ZLIB) + b"junk", compressions=ALL) == [b"\x00a"]
 
 
 @settings(max_examples=40, deadline=None)
 @given(batches=st.lists(st.binary(min_size=1, max_size=500), max_size=6), compression=st.sampled_from(list(Compression)))
 def test_channel_round_trip(batches: list[bytes], compression: Compression) -> None:
-    assert decode_channel(encode_channel(batches, compression)) == batches
+    assert decode_channel(encode_channel(batches, compression), compressions=ALL) == batches
 
 
 # --- the channel builder ---------------------------------------------------------------------------
@@ -232,7 +284,7 @@ def test_builder_frames_decode_back_to_its_batches(compression: Compression, spa
     decoded = decode_batcher_tx_data(encode_batcher_tx_data(frames))
     channel = b"".join(f.data for f in decoded)
     assert len(channel) == builder.compressed_size
-    payloads = [decode_batch(p, chain_id=CHAIN_ID) for p in decode_channel(channel)]
+    payloads = [decode_batch(p, chain_id=CHAIN_ID) for p in decode_channel(channel, compressions=ALL)]
     if span:
         assert payloads == [SpanBatch.from_singular_batches(batches, chain_id=CHAIN_ID, starts_epoch=True)]
     else:

@@ -134,8 +134,8 @@ def rollup(tmp_path: Path) -> Iterator[Rollup]:
 
 @pytest.mark.parametrize(
     "compression, span",
-    [(Compression.BROTLI, True), (Compression.ZLIB, False)],
-    ids=["brotli-span (default)", "zlib-singular"],
+    [(Compression.FASTLZ, True), (Compression.FASTLZ, False)],
+    ids=["fastlz-span (default)", "fastlz-singular"],
 )
 def test_posted_blocks_derive_to_the_sequencers_chain(rollup: Rollup, compression: Compression, span: bool) -> None:
     rollup.build(35)

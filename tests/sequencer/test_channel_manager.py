@@ -33,7 +33,7 @@ def batch(number: int, origin: int = 1, transactions: tuple[bytes, ...] = ()) ->
 
 
 def manager(clock: Clock | None = None, **overrides: object) -> ChannelManager:
-    config = BatcherConfig(batch_inbox="0x" + "ff" * 20, compression=Compression.ZLIB, span_batches=False, **overrides)  # type: ignore[arg-type]
+    config = BatcherConfig(batch_inbox="0x" + "ff" * 20, compression=Compression.FASTLZ, span_batches=False, **overrides)  # type: ignore[arg-type]
     state = BatcherState(l1_chain_id=900, l2_genesis_hash=GENESIS, batcher="0x" + "01" * 20, batch_inbox=config.batch_inbox,
                          safe_l2_number=0, safe_l2_hash=GENESIS, next_nonce=7)
     ids = iter(bytes([i]) * 16 for i in range(1, 100))

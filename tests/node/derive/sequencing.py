@@ -70,7 +70,7 @@ def sequence_block(chain: Chain, l1: L1History, now: int, raw_txs: list[bytes] =
 class Batcher:
     """Posts blocks as channels: one channel per `post`, frames `frames_per_tx` to a tx."""
 
-    compression: Compression = Compression.ZLIB
+    compression: Compression = Compression.FASTLZ
     span_batches: bool = False
     max_frame_data: int = 2_000
     frames_per_tx: int = 1

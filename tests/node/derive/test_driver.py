@@ -44,7 +44,7 @@ class FlakyL1:
 
 
 async def test_a_verifier_keeps_retrying_while_l1_is_down_and_derives_when_it_is_back(caplog: pytest.LogCaptureFixture) -> None:
-    scenario = Scenario(Batcher(Compression.ZLIB, span_batches=False, max_frame_data=700))
+    scenario = Scenario(Batcher(Compression.FASTLZ, span_batches=False, max_frame_data=700))
     for _ in range(3):
         scenario.run_round()
     expected = derive_all(DerivationPipeline(config(), scenario.l1, Chain.open(None, GENESIS)))[-1].header

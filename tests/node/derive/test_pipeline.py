@@ -75,10 +75,10 @@ def assert_same_chain(verifier: Chain, blocks: list) -> None:
 @pytest.mark.parametrize(
     "batcher, split",
     [
-        (Batcher(Compression.ZLIB, span_batches=False, max_frame_data=700, frames_per_tx=3), False),
-        (Batcher(Compression.BROTLI, span_batches=True, max_frame_data=500), True),
+        (Batcher(Compression.FASTLZ, span_batches=False, max_frame_data=700, frames_per_tx=3), False),
+        (Batcher(Compression.FASTLZ, span_batches=True, max_frame_data=500), True),
     ],
-    ids=["singular-zlib", "span-brotli-split"],
+    ids=["singular", "span-split"],
 )
 def test_verifier_derives_the_sequencers_blocks_ignoring_garbage(batcher: Batcher, split: bool, caplog: pytest.LogCaptureFixture) -> None:
     scenario = Scenario(batcher, split_channels=split)

@@ -9,7 +9,9 @@ pragma solidity 0.8.28;
 ///         instruction; t == 7: match of n + 9 bytes, 3-byte instruction c ++ n ++ d_lo.
 ///         A match copies from `((c & 0x1f) << 8 | d_lo) + 1` bytes back in the output.
 ///         The copy loops follow Solady's `LibZip.flzDecompress` (MIT), which has no checks: it
-///         reads before its output and past its input, and writes as much as it is told.
+///         reads before its output and past its input, and writes as much as it is told; and
+///         which copies an overlapping match one distance at a time (a byte per step at distance
+///         1: ~30 gas per output byte, so a stream of such matches was a cheap gas bomb).
 library FastLZ {
     /// @notice The instruction at `position` (in the stream) reads past the stream's end.
     error FastLZTruncated(uint256 position);
@@ -20,15 +22,11 @@ library FastLZ {
 
     /// @notice The bytes that `data[offset:]` encodes, at most `maxSize` of them.
     function decompress(bytes memory data, uint256 offset, uint256 maxSize) internal pure returns (bytes memory result) {
-        bytes4 truncated = FastLZTruncated.selector;
-        bytes4 badReference = FastLZBadBackReference.selector;
-        bytes4 tooLarge = FastLZTooLarge.selector;
+        uint256 failure; // 0: none, 1: truncated, 2: bad back-reference, 3: too large
+        uint256 position;
+        uint256 distance;
+        uint256 produced;
         assembly ("memory-safe") {
-            function fail1(selector, a) {
-                mstore(0x00, selector)
-                mstore(0x04, a)
-                revert(0x00, 0x24)
-            }
             result := mload(0x40)
             let out := add(result, 0x20)
             let op := out
@@ -41,29 +39,53 @@ library FastLZ {
                 let t := shr(5, c)
                 if iszero(t) {
                     let run := add(c, 1)
-                    if gt(add(add(ip, 1), run), end) { fail1(truncated, sub(ip, start)) }
-                    if gt(add(sub(op, out), run), maxSize) { fail1(tooLarge, maxSize) }
+                    if gt(add(add(ip, 1), run), end) {
+                        failure := 1
+                        position := sub(ip, start)
+                        break
+                    }
+                    if gt(add(sub(op, out), run), maxSize) {
+                        failure := 3
+                        break
+                    }
                     mstore(op, mload(add(ip, 1))) // run <= 32: one word
                     ip := add(ip, add(1, run))
                     op := add(op, run)
                     continue
                 }
                 let g := eq(t, 7)
-                if gt(add(add(ip, 2), g), end) { fail1(truncated, sub(ip, start)) }
+                if gt(add(add(ip, 2), g), end) {
+                    failure := 1
+                    position := sub(ip, start)
+                    break
+                }
                 let l := add(2, xor(t, mul(g, xor(t, add(7, byte(1, w)))))) // t + 2, or n + 9
                 let s := add(add(shl(8, and(0x1f, c)), byte(add(1, g), w)), 1) // distance
                 if gt(s, sub(op, out)) {
-                    mstore(0x00, badReference)
-                    mstore(0x04, sub(ip, start))
-                    mstore(0x24, s)
-                    mstore(0x44, sub(op, out))
-                    revert(0x00, 0x64)
+                    failure := 2
+                    position := sub(ip, start)
+                    distance := s
+                    produced := sub(op, out)
+                    break
                 }
-                if gt(add(sub(op, out), l), maxSize) { fail1(tooLarge, maxSize) }
+                if gt(add(sub(op, out), l), maxSize) {
+                    failure := 3
+                    break
+                }
                 let r := sub(op, s)
-                // Copy in steps of at most the distance, so an overlapping match repeats.
-                let f := xor(s, mul(gt(s, 0x20), xor(s, 0x20)))
-                for { let j := 0 } lt(j, l) { j := add(j, f) } { mstore(add(op, j), mload(add(r, j))) }
+                switch lt(s, 0x20)
+                case 0 {
+                    for { let j := 0 } lt(j, l) { j := add(j, 0x20) } { mstore(add(op, j), mload(add(r, j))) }
+                }
+                default {
+                    // An overlapping match repeats its last s bytes. Copy s at a time up to
+                    // p = s * ceil(32 / s), then whole words from p back (a multiple of the
+                    // period): a distance-1 match of 264 bytes takes 40 steps, not 264.
+                    let p := mul(s, div(add(s, 31), s))
+                    let j := 0
+                    for {} and(lt(j, l), lt(j, p)) { j := add(j, s) } { mstore(add(op, j), mload(add(r, j))) }
+                    for {} lt(j, l) { j := add(j, 0x20) } { mstore(add(op, j), mload(sub(add(op, j), p))) }
+                }
                 ip := add(ip, add(2, g))
                 op := add(op, l)
             }
@@ -71,5 +93,8 @@ library FastLZ {
             mstore(op, 0) // the copies wrote up to 31 bytes past the end
             mstore(0x40, add(op, 0x20))
         }
+        if (failure == 1) revert FastLZTruncated(position);
+        if (failure == 2) revert FastLZBadBackReference(position, distance, produced);
+        if (failure == 3) revert FastLZTooLarge(maxSize);
     }
 }
