@@ -14,6 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = REPO_ROOT / "contracts" / "artifacts"
 
 
+@pytest.mark.e2e
 def test_committed_artifacts_are_a_fresh_build(tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None:

@@ -202,6 +202,7 @@ def test_rewrite_waits_for_an_append_in_progress(
     assert TxJournal(path).load() == [b"\x02old", b"\x02new", b"\x02after"]
 
 
+@pytest.mark.e2e
 def test_append_survives_kill_9(tmp_path: Path) -> None:
     """A child process appends, says so, and is killed with SIGKILL at once: what it
     acknowledged is in the file."""

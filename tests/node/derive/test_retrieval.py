@@ -177,6 +177,7 @@ def test_a_block_that_is_no_longer_canonical_is_retried_not_read() -> None:
         retrieve(l1, block, batch_inbox=BATCH_INBOX, batcher_address=BATCHER)
 
 
+@pytest.mark.e2e
 def test_rpc_source_reads_inbox_transactions_with_senders_from_anvil() -> None:
     """bridge.l1_source.RpcL1Source against a real anvil: a batcher transaction, a stranger's
     and one to another address in one block; retrieval keeps the batcher's calldata only."""

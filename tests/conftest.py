@@ -1,0 +1,54 @@
+"""What makes a test `e2e`: it starts a process (anvil, `lantau node`, node, a child Python).
+
+`make test-unit` (`-m 'not e2e'`) must start none. A test is marked here when its fixtures
+include one that starts a process (or, for the RWA tests, picks the chain process to run on),
+and tests/e2e/ is marked by path; a test that starts one itself says `@pytest.mark.e2e`. Any
+other test that tries to start a process fails, naming the marker, instead of running one.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+# Every fixture of these names starts a process (or, rwa_backend, chooses which one the test uses).
+PROCESS_FIXTURES = frozenset({
+    "anvil",  # tests/bridge, tests/contracts, tests/e2e/test_debug_trace.py
+    "step_anvil",  # tests/contracts/step_diff.py
+    "l1",  # an anvil with the L1 contracts: tests/bridge, tests/e2e, tests/node/test_output_root.py
+    "devnet",  # tests/bridge/test_devnet_oracle.py, tests/e2e/test_cli_errors.py
+    "rollup",  # tests/sequencer/test_batcher.py: an L1 devnet
+    "node_factory",  # tests/e2e: `lantau node` processes
+    "rwa_anvil", "rwa_l2_node", "rwa_backend",  # tests/rwa: the chain every RWA test runs on
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
+def _refuse_to_start(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+    raise RuntimeError(f"a test not marked e2e started a process ({args!r}): mark it `@pytest.mark.e2e`")
+
+
+def _guarded(item: pytest.Item) -> Iterator[None]:
+    if item.get_closest_marker("e2e") is not None:
+        return (yield)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess.Popen, "_execute_child", _refuse_to_start)
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    return (yield from _guarded(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    return (yield from _guarded(item))
