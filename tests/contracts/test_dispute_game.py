@@ -164,18 +164,22 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     assert contracts.revert_of(DEFENDER, game.functions.stepInput(3)) == ("LeafNotAvailable", ())
     assert contracts.revert_of(DEFENDER, game.functions.stepInput(2)) == ("NotABlockClaim", ())
     contracts.ok(DEFENDER, game.functions.attack(b"\x24" * 32, 3, b"\x25" * 32), value=bond(game, 4))
-    assert contracts.revert_of(CHALLENGER, game.functions.attack(b"\x25" * 32, 4, b"\x26" * 32),
-                               value=bond(game, 4)) == ("GameDepthExceeded", ())
+    # the leaves are TX_DEPTH levels below the block subgame's root: depth 5 here
+    assert game.functions.MAX_DEPTH().call() == SPLIT_DEPTH + 1 + TX_DEPTH
+    assert contracts.revert_of(CHALLENGER, game.functions.stepFinish(4, True, (b"\x00" * 32,) * 4, [], b"")) == ("InvalidParent", ())
+    contracts.ok(CHALLENGER, game.functions.attack(b"\x25" * 32, 4, b"\x26" * 32), value=bond(game, 5))
+    assert contracts.revert_of(DEFENDER, game.functions.attack(b"\x26" * 32, 5, b"\x27" * 32),
+                               value=bond(game, 5)) == ("GameDepthExceeded", ())
     # steps: only on a leaf, and with the leaf's own kind (index 0 of the block's trace is a transaction)
     starting = (b"\x00" * 32,) * 4
     no_inputs = ([], [])
     no_tx = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
     assert contracts.revert_of(CHALLENGER, game.functions.stepTransaction(3, True, starting, no_inputs, no_tx)) == ("InvalidParent", ())
-    assert contracts.revert_of(CHALLENGER, game.functions.stepFinish(4, True, starting, [], b"")) == ("WrongLeafKind", (0,))
-    assert contracts.revert_of(CHALLENGER, game.functions.stepTransaction(4, True, starting, no_inputs, no_tx)) == (
+    assert contracts.revert_of(DEFENDER, game.functions.stepFinish(5, True, starting, [], b"")) == ("WrongLeafKind", (0,))
+    assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_inputs, no_tx)) == (
         "InputsMismatch", (b"\x55" * 32, game.functions.inputsHash([], []).call()))
-    assert game.functions.claimDataLen().call() == claims + 3
-    assert [game.functions.claimData(i).call()[1] for i in range(5)] == ["0x" + "00" * 20] * 5
+    assert game.functions.claimDataLen().call() == claims + 4
+    assert [game.functions.claimData(i).call()[1] for i in range(6)] == ["0x" + "00" * 20] * 6
     # the clock of the side that moved last runs for the other side
     warp(contracts, MAX_CLOCK_S + 1)
     assert contracts.revert_of(CHALLENGER, game.functions.claimCredit(contracts.address(CHALLENGER))) == ("GameNotResolved", ())

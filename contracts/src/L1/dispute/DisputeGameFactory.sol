@@ -135,7 +135,7 @@ contract DisputeGameFactory is IDisputeGameRegistry {
 
     /// @notice The bond `create`'s first attack (depth 1) needs.
     function createBond() external view returns (uint256) {
-        return BondCurve.requiredBond(1, _config.splitDepth + _config.txDepth, _config.minBond, _config.maxBond);
+        return BondCurve.requiredBond(1, _config.splitDepth + 1 + _config.txDepth, _config.minBond, _config.maxBond);
     }
 
     function gameKey(uint256 outputIndex, bytes32 outputRoot) public pure returns (bytes32) {

@@ -27,7 +27,7 @@ interface IGameFactoryHooks {
 ///         What is Lantau's: the levels and the leaves. Depths 0..`SPLIT_DEPTH` bisect the L2
 ///         blocks between the previous output (agreed) and the disputed one: a claim there is the
 ///         output root of a block. Below, a subgame bisects one block: trace index k < T-1 (T =
-///         2^`TX_DEPTH`) is the state root after its transaction k (after the last one for k past
+///         `TRACE_LENGTH` = 2^txDepth, leaves at `MAX_DEPTH` = `SPLIT_DEPTH` + 1 + txDepth) is the state root after its transaction k (after the last one for k past
 ///         the transactions: padding), and k = T-1 is the block's output root. The subgame's root
 ///         claim (depth `SPLIT_DEPTH`+1) names the block's inputs by `inputsHash` (moveToBlock).
 ///         Leaves (depth `MAX_DEPTH`) are countered by `stepTransaction` (OneStepProof re-executes
@@ -59,7 +59,7 @@ contract OutputDisputeGame {
     /// @notice The game's rules, set by the factory for every game it makes.
     struct Config {
         uint256 splitDepth; //        log2 of the L2 blocks between two outputs
-        uint256 txDepth; //           log2 of a block's trace: 2^txDepth - 1 > transactions per block
+        uint256 txDepth; //           log2 of a block's trace: at most 2^txDepth - 1 transactions per block
         uint64 maxClockDuration; //   seconds a side may spend in all (OP: 3.5 days)
         uint64 clockExtension; //     seconds a side always has left to answer (OP: 3 hours)
         uint256 bondDelay; //         seconds between resolution and payout (OP's DelayedWETH: 7 days)
@@ -148,6 +148,8 @@ contract OutputDisputeGame {
     uint256 public immutable startingBlockNumber;
     uint256 public immutable SPLIT_DEPTH;
     uint256 public immutable MAX_DEPTH;
+    /// @notice T = 2^txDepth: a block's trace (transactions 0..T-2, then its output root at T-1).
+    uint256 public immutable TRACE_LENGTH;
     uint64 public immutable MAX_CLOCK_DURATION;
     uint64 public immutable CLOCK_EXTENSION;
     uint256 public immutable BOND_DELAY;
@@ -188,7 +190,11 @@ contract OutputDisputeGame {
         startingOutputRoot = starting.root;
         startingBlockNumber = starting.l2BlockNumber;
         SPLIT_DEPTH = cfg.splitDepth;
-        MAX_DEPTH = cfg.splitDepth + cfg.txDepth;
+        // The block subgame's root (depth SPLIT_DEPTH + 1) sits at an even index of its depth, so
+        // the leaves under it are the first 2^txDepth of 2^(MAX_DEPTH - SPLIT_DEPTH) (as OP's
+        // execution subgame): txDepth levels below that root give a trace of 2^txDepth.
+        MAX_DEPTH = cfg.splitDepth + 1 + cfg.txDepth;
+        TRACE_LENGTH = 1 << cfg.txDepth;
         MAX_CLOCK_DURATION = cfg.maxClockDuration;
         CLOCK_EXTENSION = cfg.clockExtension;
         BOND_DELAY = cfg.bondDelay;
@@ -296,7 +302,7 @@ contract OutputDisputeGame {
         TxProof calldata proof
     ) external {
         Frame memory f = _frame(claimIndex, isAttack);
-        uint256 traceLength = 1 << (MAX_DEPTH - SPLIT_DEPTH);
+        uint256 traceLength = TRACE_LENGTH;
         if (f.traceIndex == traceLength - 1) revert WrongLeafKind(f.traceIndex);
         uint256 count = inputs.txHashes.length;
         if (count >= traceLength || inputs.contextHashes.length != count) {
@@ -341,7 +347,7 @@ contract OutputDisputeGame {
         bytes calldata header
     ) external {
         Frame memory f = _frame(claimIndex, isAttack);
-        if (f.traceIndex != (1 << (MAX_DEPTH - SPLIT_DEPTH)) - 1) revert WrongLeafKind(f.traceIndex);
+        if (f.traceIndex != TRACE_LENGTH - 1) revert WrongLeafKind(f.traceIndex);
         if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
         bytes32 output = finishLeaf.outputRoot(
             f.preClaim, startingOutput.latestBlockhash, f.blockNumber, messagePasser, passerAccountProof, header
@@ -370,7 +376,7 @@ contract OutputDisputeGame {
         Position parentPos = parent.position;
         if (parentPos.move(isAttack).depth() != MAX_DEPTH + 1) revert InvalidParent();
         if (parent.counteredBy != address(0)) revert DuplicateStep();
-        uint256 traceLength = 1 << (MAX_DEPTH - SPLIT_DEPTH);
+        uint256 traceLength = TRACE_LENGTH;
         uint256 leaf = uint256(parentPos.indexAtDepth()) % traceLength;
         if (isAttack) {
             f.traceIndex = leaf;
