@@ -85,17 +85,16 @@ class BlockProducer:
         timestamp = max(int(now), head.timestamp + 1)
         if on_the_clock and timestamp > now:
             raise SlotSkipped(f"the next block's timestamp {timestamp} would be ahead of the wall clock")
-        parent, forced = head, ()
-        if self.l1 is not None:
-            plan = plan_next_block(self.node.chain, head, timestamp, self.l1, l1_start_block=self.l1_start_block)
-            parent, forced = plan.parent, plan.forced_transactions
-            if plan.abandoned:
-                log.warning("L1 reorg: rebuilding unsafe L2 blocks", extra={"from_block": parent.block_number + 1, "abandoned": len(plan.abandoned)})
-                self.node.return_to_pool(plan.abandoned, parent)
-            timestamp = max(timestamp, parent.timestamp + 1, plan.origin.timestamp)
-            if on_the_clock and timestamp > now:
-                raise SlotSkipped(f"the next block's timestamp {timestamp} would be ahead of the wall clock")
-        return parent, attributes_on(parent, timestamp, forced)
+        if self.l1 is None:
+            return head, attributes_on(head, timestamp, ())
+        plan = plan_next_block(self.node.chain, head, timestamp, self.l1, l1_start_block=self.l1_start_block)
+        if plan.abandoned:
+            log.warning("L1 reorg: rebuilding unsafe L2 blocks", extra={"from_block": plan.parent.block_number + 1, "abandoned": len(plan.abandoned)})
+            self.node.return_to_pool(plan.abandoned, plan.parent)
+        attributes = plan.attributes(timestamp)
+        if on_the_clock and attributes.timestamp > now:
+            raise SlotSkipped(f"the next block's timestamp {attributes.timestamp} would be ahead of the wall clock")
+        return plan.parent, attributes
 
     def _build(
         self, on_the_clock: bool = False, state_edits: Callable[[StateAPI], None] | None = None,

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 
-from node.chain import Chain
+from node.chain import BlockAttributes, Chain
+from node.derive.attributes import attributes_on, forced_transactions
 from node.derive.l1_source import L1Source
 from node.l1_block_ref import L1BlockRef
-from node.l1_info import L1Origin, l1_info_deposit, read_l1_origin
+from node.l1_info import L1Origin, read_l1_origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,12 @@ class EpochPlan:
     origin: L1BlockRef
     forced_transactions: tuple[SignedTransactionAPI, ...]
     abandoned: tuple[BlockHeaderAPI, ...] = ()  # L2 blocks dropped because their origin was reorged out
+
+    def attributes(self, timestamp: int) -> BlockAttributes:
+        """The attributes of the planned block, stamped `timestamp` unless that is not after the
+        parent or is before the origin (an L2 block is never older than its L1 origin)."""
+        timestamp = max(timestamp, self.parent.timestamp + 1, self.origin.timestamp)
+        return attributes_on(self.parent, timestamp, self.forced_transactions)
 
 
 def origin_is_canonical(origin: L1Origin, source: L1Source) -> bool:
@@ -56,11 +63,11 @@ def plan_next_block(chain: Chain, head: BlockHeaderAPI, l2_timestamp: int, sourc
     if parent_origin is None:
         first = source.block_by_number(l1_start_block)
         assert first is not None
-        return EpochPlan(parent, first, (l1_info_deposit(first, 0), *source.deposits(first)), abandoned)
+        return EpochPlan(parent, first, forced_transactions(first, 0, source.deposits(first)), abandoned)
     current = source.block_by_number(parent_origin.number)
     assert current is not None  # canonical, checked above
     candidate = source.block_by_number(parent_origin.number + 1)
     l1_tip = source.head()
     if candidate is not None and candidate.number <= l1_tip.number and candidate.timestamp <= l2_timestamp:
-        return EpochPlan(parent, candidate, (l1_info_deposit(candidate, 0), *source.deposits(candidate)), abandoned)
-    return EpochPlan(parent, current, (l1_info_deposit(current, parent_origin.sequence_number + 1),), abandoned)
+        return EpochPlan(parent, candidate, forced_transactions(candidate, 0, source.deposits(candidate)), abandoned)
+    return EpochPlan(parent, current, forced_transactions(current, parent_origin.sequence_number + 1, ()), abandoned)

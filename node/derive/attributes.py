@@ -1,7 +1,8 @@
 """Stage 6, attributes: a valid batch (or a forced epoch) -> the inputs of one L2 block.
 
-The rules are the sequencer's (sequencer/l1_origin.py, sequencer/block_producer.py), so a
-verifier that builds with these inputs reaches the sequencer's block hash:
+The sequencer builds with these same functions (`forced_transactions` in
+sequencer/l1_origin.py, `attributes_on` via its `EpochPlan`), so a verifier that builds with
+these inputs reaches the sequencer's block hash:
 
 - the first block of a new L1 origin carries the L1-info deposit with sequence number 0,
   then every deposit of that L1 block in log order; a later block of the same origin only the
@@ -59,8 +60,16 @@ def block_attributes(
     timestamp: int,
 ) -> BlockAttributes:
     """The attributes of a block on `parent` with L1 origin `origin` (the one shared rule)."""
-    forced = (l1_info_deposit(origin, sequence_number), *(origin_deposits if sequence_number == 0 else ()))
-    return attributes_on(parent, timestamp, forced)
+    return attributes_on(parent, timestamp, forced_transactions(origin, sequence_number, origin_deposits))
+
+
+def forced_transactions(
+    origin: L1BlockRef, sequence_number: int, origin_deposits: Sequence[SignedTransactionAPI],
+) -> tuple[SignedTransactionAPI, ...]:
+    """The transactions a block of `origin` starts with: the L1-info deposit, then, in the first
+    block of the origin (sequence number 0) only, every deposit of that L1 block in log order.
+    The sequencer plans its blocks with it too (`sequencer.l1_origin.plan_next_block`)."""
+    return (l1_info_deposit(origin, sequence_number), *(origin_deposits if sequence_number == 0 else ()))
 
 
 def attributes_on(parent: BlockHeaderAPI, timestamp: int, forced: Sequence[SignedTransactionAPI]) -> BlockAttributes:

@@ -9,8 +9,7 @@ from eth_typing import Hash32
 from eth_utils import keccak, to_canonical_address
 
 from genesis.config import GenesisConfig
-from genesis.predeploys import SEQUENCER_FEE_VAULT
-from node.chain import BlockAttributes, Chain
+from node.chain import Chain
 from node.deposit_tx import user_deposit_source_hash
 from node.derive.l1_source import L1BlockRef
 from node.errors import TemporaryError
@@ -61,9 +60,7 @@ class L1History:
 
 def build_next(chain: Chain, l1: L1History, timestamp: int):
     plan = plan_next_block(chain, chain.head, timestamp, l1)
-    attributes = BlockAttributes(timestamp=timestamp, fee_recipient=SEQUENCER_FEE_VAULT, prev_randao=bytes(32),
-                                 gas_limit=plan.parent.gas_limit, forced_transactions=plan.forced_transactions)
-    return plan, chain.build_block(plan.parent, attributes)
+    return plan, chain.build_block(plan.parent, plan.attributes(timestamp))
 
 
 def test_origin_advances_one_l1_block_at_a_time_and_deposits_come_once() -> None:

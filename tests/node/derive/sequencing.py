@@ -12,8 +12,7 @@ from eth_utils import keccak, to_canonical_address
 
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
-from genesis.predeploys import SEQUENCER_FEE_VAULT
-from node.chain import BlockAttributes, BuiltBlock, Chain
+from node.chain import BuiltBlock, Chain
 from node.channels import ChannelBuilder, Compression, encode_batcher_tx_data
 from node.derive.config import RollupDerivationConfig
 from node.vm import LantauVM
@@ -51,17 +50,11 @@ class Wallets:
 
 
 def sequence_block(chain: Chain, l1: L1History, now: int, raw_txs: list[bytes] = ()) -> BuiltBlock:
-    """One block as sequencer/block_producer.py builds it (timestamp, origin, attributes)."""
-    head = chain.head
-    timestamp = max(now, head.timestamp + 1)
-    plan = plan_next_block(chain, head, timestamp, l1)
-    timestamp = max(timestamp, plan.parent.timestamp + 1, plan.origin.timestamp)
-    attributes = BlockAttributes(
-        timestamp=timestamp, fee_recipient=SEQUENCER_FEE_VAULT, prev_randao=keccak(plan.parent.hash),
-        gas_limit=plan.parent.gas_limit, forced_transactions=plan.forced_transactions,
-    )
+    """One block as sequencer/block_producer.py builds it (its origin plan and attributes)."""
+    timestamp = max(now, chain.head.timestamp + 1)
+    plan = plan_next_block(chain, chain.head, timestamp, l1)
     builder = LantauVM.get_transaction_builder()
-    built = chain.build_block(plan.parent, attributes, [builder.decode(raw) for raw in raw_txs])
+    built = chain.build_block(plan.parent, plan.attributes(timestamp), [builder.decode(raw) for raw in raw_txs])
     assert not built.rejected, built.rejected
     return built
 
