@@ -59,11 +59,12 @@ L1 blocks it has read, and checks the two 20-byte prefixes.
 Rules for decoding (`decode_batch`), each with its named error (node/errors.py):
 - exactly one encoding per batch: the decoded batch is re-encoded and must give the input
   back (`NonCanonicalBatch`; this also refuses non-minimal varints and RLP);
-- every transaction is checked by `decode_batch_transaction`: not empty, a type the L2 takes
-  from users (legacy with EIP-155, 0x01, 0x02 — never a 0x7E deposit or 0x03 blob), this
-  chain's id, fields in range, and the canonical encoding of its own fields (py-evm's decoder
-  accepts some non-canonical RLP and keeps the input bytes, which would give the same
-  signature a second hash). Any bad transaction makes the whole batch invalid, as OP's.
+- every transaction is checked by `decode_batch_transaction`: one a user may send on L2
+  (`node.user_tx`, the pool's rule too: not empty, legacy with EIP-155, 0x01 or 0x02 — never
+  a 0x7E deposit or 0x03 blob —, this chain's id, the canonical encoding of its own fields, as
+  py-evm's decoder accepts some non-canonical RLP and keeps the input bytes, which would give
+  the same signature a second hash), then fields in range (u64 nonce and gas, u256 amounts and
+  signature values). Any bad transaction makes the whole batch invalid, as OP's.
 """
 
 from __future__ import annotations
@@ -73,21 +74,22 @@ from typing import Sequence, Union
 
 import rlp
 from eth.abc import BlockAPI, SignedTransactionAPI
-from eth.exceptions import PyEVMError
 from eth_abi import decode as abi_decode
 from eth_typing import Hash32
-from eth_utils import ValidationError, function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector
 from rlp.exceptions import RLPException
 
 from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR
-from node.deposit_tx import DEPOSIT_TX_TYPE, is_deposit
+from node.deposit_tx import is_deposit
 from node.errors import (
     EmptyBatch,
     InvalidBatchTransaction,
+    InvalidTransaction,
     InvalidSpanBatch,
     MalformedBatch,
     NonCanonicalBatch,
     NonCanonicalBatchTransaction,
+    NonCanonicalTransaction,
     SpanBatchTooLarge,
     TrailingBatchData,
     TruncatedBatch,
@@ -96,7 +98,7 @@ from node.errors import (
 )
 from node.l1_info import SET_L1_BLOCK_VALUES, L1Origin
 from node.rlp_guard import MAX_TRANSACTION_RLP_DEPTH, rlp_nesting_exceeds
-from node.vm import LantauVM
+from node.user_tx import ACCESS_LIST_TX_TYPE, DYNAMIC_FEE_TX_TYPE, check_chain_id, decode_user_transaction
 
 SINGULAR_BATCH_VERSION = 0x00
 SPAN_BATCH_VERSION = 0x01
@@ -105,12 +107,10 @@ SPAN_BATCH_VERSION = 0x01
 MAX_SPAN_BATCH_ELEMENT_COUNT = 10_000_000
 HASH_CHECK_LENGTH = 20
 
+#: A span batch's tx_data types: the user transaction types (`node.user_tx.USER_TX_TYPES`).
 LEGACY_TX = 0x00
-ACCESS_LIST_TX = 0x01
-DYNAMIC_FEE_TX = 0x02
-#: The types a batch may carry: those the L2 takes from users (the pool's). Adding one is a
-#: consensus change, and needs a span-batch tx_data layout.
-BATCHABLE_TX_TYPES = frozenset({LEGACY_TX, ACCESS_LIST_TX, DYNAMIC_FEE_TX})
+ACCESS_LIST_TX = ACCESS_LIST_TX_TYPE
+DYNAMIC_FEE_TX = DYNAMIC_FEE_TX_TYPE
 
 U64_MAX = 2**64 - 1
 U256_MAX = 2**256 - 1
@@ -224,35 +224,17 @@ def decode_batch(data: bytes, *, chain_id: int) -> Batch:
 def decode_batch_transaction(raw: bytes, *, chain_id: int) -> SignedTransactionAPI:
     """The transaction `raw` if an L2 block may carry it as a batched (non-deposit) transaction.
 
-    Checks, in order: not empty; a batchable type; decodable by the L2's transaction builder;
-    canonical (a fresh copy re-encodes to `raw`); signed for `chain_id` (EIP-155 for legacy);
-    nonce and gas fit a u64, amounts and signature values a u256 — so every transaction a
-    singular batch may hold also fits a span batch.
+    Checks, in order: a transaction a user may send on this chain (`node.user_tx`: type,
+    nesting, canonical RLP, chain id); nonce and gas fit a u64, amounts and signature values
+    a u256 — so every transaction a singular batch may hold also fits a span batch.
     """
-    if not raw:
-        raise InvalidBatchTransaction("empty transaction")
-    first = raw[0]
-    if first == DEPOSIT_TX_TYPE:
-        raise InvalidBatchTransaction("deposit transaction (0x7e) in a batch: deposits come from L1 only")
-    if first < 0x80 and first not in BATCHABLE_TX_TYPES:
-        raise InvalidBatchTransaction(f"transaction type 0x{first:02x} cannot be batched")
-    if 0x80 <= first < 0xC0:
-        raise InvalidBatchTransaction("neither a typed envelope nor an RLP list")
-    if rlp_nesting_exceeds(raw, MAX_TRANSACTION_RLP_DEPTH):
-        raise InvalidBatchTransaction(f"RLP lists nested deeper than {MAX_TRANSACTION_RLP_DEPTH} levels")
     try:
-        tx = LantauVM.get_transaction_builder().decode(raw)
-        # Encode a fresh copy: a decoded object keeps the bytes it came from.
-        canonical = tx.copy().encode()
-    except (RLPException, PyEVMError, ValidationError, ValueError, TypeError, IndexError) as exc:
-        raise InvalidBatchTransaction(f"undecodable transaction: {exc}") from exc
-    if canonical != raw:
-        raise NonCanonicalBatchTransaction("transaction is not canonical RLP (re-encoding differs)")
-    tx_chain_id = tx.chain_id
-    if tx_chain_id is None:
-        raise InvalidBatchTransaction("legacy transaction without EIP-155 replay protection")
-    if tx_chain_id != chain_id:
-        raise InvalidBatchTransaction(f"transaction signed for chain {tx_chain_id}, this chain is {chain_id}")
+        tx = decode_user_transaction(raw)
+        check_chain_id(tx, chain_id)
+    except NonCanonicalTransaction as exc:
+        raise NonCanonicalBatchTransaction(str(exc)) from exc
+    except InvalidTransaction as exc:
+        raise InvalidBatchTransaction(str(exc)) from exc
     if tx.nonce > U64_MAX or tx.gas > U64_MAX:
         raise InvalidBatchTransaction("nonce or gas beyond 2**64 - 1")
     amounts = (tx.value, tx.r, tx.s, tx.max_fee_per_gas, tx.max_priority_fee_per_gas)

@@ -23,6 +23,11 @@ class TransactionDecodeError(InvalidTransaction):
     pass
 
 
+class NonCanonicalTransaction(TransactionDecodeError):
+    """The transaction decodes but is not the canonical encoding of its fields: the same
+    signature under a second hash."""
+
+
 class InvalidSignature(InvalidTransaction):
     pass
 

@@ -20,9 +20,9 @@ sender holding more than `account_slots` (its guaranteed share) gives way first 
 still within its own share, its cheapest tail evicted; otherwise a newcomer must pay a better
 effective tip than the tail it evicts (eviction by price).
 
-Accepted types are legacy (EIP-155 protected only), EIP-2930 (0x01) and EIP-1559 (0x02).
-Blob (0x03) and set-code (0x04) transactions are refused, and deposits (0x7E) never come
-through the pool: they are derived from L1.
+Which transactions a user may send at all (types, canonical RLP, nesting, chain id) is the
+L2's rule, `node.user_tx`, which batches are checked by too; the pool adds its policy: size,
+the fee floor, per-sender limits, replacement.
 
 `select` builds a block's list the way geth's miner does: each sender's next executable
 transaction sits in a heap ordered by effective tip at the block's base fee (ties: earlier
@@ -50,13 +50,11 @@ from typing import Any, Callable, Protocol, TypeVar
 
 from eth.abc import SignedTransactionAPI, TransactionBuilderAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, GAS_TX, SECPK1_N, UINT_256_MAX
-from eth.exceptions import PyEVMError
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.forks.shanghai.constants import MAX_INITCODE_SIZE
 from eth_keys.exceptions import BadSignature
 from eth_typing import Address, Hash32
 from eth_utils import ValidationError, to_checksum_address
-from rlp.exceptions import RLPException
 
 from node.errors import (
     AccountLimitExceeded,
@@ -76,24 +74,12 @@ from node.errors import (
     OversizedTransaction,
     ReplacementUnderpriced,
     TipAboveFeeCap,
-    TransactionDecodeError,
     TxPoolFull,
-    UnprotectedTransaction,
-    UnsupportedTransactionType,
-    WrongChainId,
 )
-from node.rlp_guard import MAX_TRANSACTION_RLP_DEPTH, rlp_nesting_exceeds
 from node.tx_journal import TxJournal
+from node.user_tx import check_chain_id, decode_user_transaction
 from node.vm import floor_data_gas, intrinsic_gas
 
-ACCESS_LIST_TX_TYPE = 0x01
-DYNAMIC_FEE_TX_TYPE = 0x02
-ACCEPTED_TX_TYPES = frozenset({ACCESS_LIST_TX_TYPE, DYNAMIC_FEE_TX_TYPE})  # and legacy
-_REFUSED_TYPE_REASONS = {
-    0x03: "blob transactions are not accepted on this chain",
-    0x04: "set-code (EIP-7702) transactions are not accepted by the pool",
-    0x7E: "deposit transactions come from L1 through the portal, never through the pool",
-}
 NONCE_MAX = 2**64 - 1  # EIP-2681: a nonce can never reach this
 # Journal compaction: rewrite once the file holds this many more records than the pool.
 _JOURNAL_SLACK_RECORDS = 1024
@@ -333,33 +319,7 @@ class TxPool:
         return pooled, ticket
 
     def _decode(self, raw: bytes) -> SignedTransactionAPI:
-        if not raw:
-            raise TransactionDecodeError("invalid transaction encoding: empty input")
-        first = raw[0]
-        if first < 0x80 and first not in ACCEPTED_TX_TYPES:
-            # An EIP-2718 typed envelope (0x00-0x7f), of a type the pool does not take.
-            raise UnsupportedTransactionType(first, _REFUSED_TYPE_REASONS.get(first))
-        if 0x80 <= first < 0xC0:
-            raise TransactionDecodeError(
-                "invalid transaction encoding: neither a typed envelope nor an RLP list"
-            )
-        if rlp_nesting_exceeds(raw, MAX_TRANSACTION_RLP_DEPTH):
-            raise TransactionDecodeError(
-                f"invalid transaction encoding: RLP lists nested deeper than {MAX_TRANSACTION_RLP_DEPTH} levels"
-            )
-        try:
-            tx = self._builder.decode(raw)
-            # Encode a fresh copy: a decoded object keeps the bytes it came from and would
-            # just hand them back.
-            canonical = tx.copy().encode()
-        except (RLPException, PyEVMError, ValidationError, ValueError, TypeError) as error:
-            raise TransactionDecodeError(f"invalid transaction encoding: {error}") from error
-        if canonical != raw:
-            # pyrlp reads some non-canonical forms (an empty list where an integer belongs
-            # reads as 0). The signature covers the fields, not the bytes, so such a variant
-            # recovers the same sender under another hash: refuse it.
-            raise TransactionDecodeError("invalid transaction encoding: not canonical RLP")
-        return tx
+        return decode_user_transaction(raw, self._builder)
 
     def _check_static(self, tx: SignedTransactionAPI) -> None:
         """The checks that need no state: the transaction is good on this chain or never."""
@@ -373,15 +333,7 @@ class TxPool:
         if tx.value > UINT_256_MAX:
             raise FieldOutOfRange("value higher than 2^256-1")
 
-        type_id = getattr(tx, "type_id", None)
-        if type_id is None:
-            v = tx.v
-            if v in (27, 28):
-                raise UnprotectedTransaction(config.chain_id)
-            if v < 35:
-                raise InvalidSignature("invalid transaction v, r, s values")
-        if tx.chain_id != config.chain_id:
-            raise WrongChainId(tx.chain_id, config.chain_id)
+        check_chain_id(tx, config.chain_id)
         # EIP-2: s in the lower half of the curve order, so a signature has one valid form.
         if not (tx.y_parity in (0, 1) and 1 <= tx.r < SECPK1_N and 1 <= tx.s <= SECPK1_N // 2):
             raise InvalidSignature("invalid transaction v, r, s values")

@@ -331,7 +331,7 @@ def test_builder_refuses_a_span_that_does_not_follow_and_a_foreign_transaction()
         ACCOUNTS[0].private_key,
     ).raw_transaction)
     foreign = SingularBatch(keccak(b"p"), 200, keccak(b"o"), 20_000, (other_chain,))
-    with pytest.raises(UnencodableBatch, match="signed for chain 1"):
+    with pytest.raises(UnencodableBatch, match="signed for chain id 1"):
         ChannelBuilder(CHANNEL_ID, CHAIN_ID).add_batch(foreign)
 
 
