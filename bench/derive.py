@@ -45,7 +45,7 @@ from eth_typing import Address, Hash32  # noqa: E402
 from eth_utils import keccak, to_canonical_address  # noqa: E402
 from web3 import Web3  # noqa: E402
 
-from bridge.devnet import BATCH_INBOX, start_l1_devnet  # noqa: E402
+from bridge.devnet import start_l1_devnet  # noqa: E402
 from bridge.l1_client import L1Client  # noqa: E402
 from bridge.l1_source import RpcL1Source  # noqa: E402
 from bridge.tx_manager import TxManager  # noqa: E402
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> None:
             # --- the batcher (untimed) ---
             batcher = Batcher(
                 sequencer, TxManager(L1Client(w3), dev_accounts()[1].private_key),
-                config=BatcherConfig(batch_inbox=BATCH_INBOX, max_channel_blocks=10_000, max_channel_duration_s=3600),
+                config=BatcherConfig(batch_inbox=devnet.deployment.batch_inbox, max_channel_blocks=10_000, max_channel_duration_s=3600),
                 state_path=Path(tmp) / "batcher.json",
             )
             while batcher.metrics.l2_blocks_posted < args.blocks:
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> None:
             verifier_build = Timed()
             timing_build_block(verifier, verifier_build)
             config = RollupDerivationConfig(
-                batch_inbox=to_canonical_address(BATCH_INBOX), batcher_address=to_canonical_address(dev_accounts()[1].address),
+                batch_inbox=to_canonical_address(devnet.deployment.batch_inbox), batcher_address=to_canonical_address(dev_accounts()[1].address),
                 sequencing_window=40, channel_timeout=20, max_sequencer_drift=600,
             )
             pipeline = DerivationPipeline(config, l1, verifier)

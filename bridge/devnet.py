@@ -5,7 +5,7 @@ dev accounts, so the devnet mints exactly that genesis supply (scaled to 6 decim
 portal as its opening backing: from block 0, L2 supply == portal balance * 10**12 (node/hkd_units.py).
 
 Roles on the devnet (dev accounts of the test mnemonic): #0 deploys and holds the issuer roles
-and the portal's guardian, #1 is the batcher, #2 the output proposer, #3 the challenger. The
+and the portal's guardian, #1 is the batcher (posting to the `BatchInbox` contract), #2 the output proposer, #3 the challenger. The
 `OutputOracle` takes an output every 10 L2 blocks (counting from L2 genesis), each with a bond of
 0.01 ETH, final 12 s after it is posted: a withdrawal can be proven once the output covering its
 L2 block is posted, and finalized 12 s after the proof (7 days on a public chain).
@@ -40,7 +40,6 @@ from node.hkd_units import NotRepresentable, wei_to_units
 if TYPE_CHECKING:
     from genesis.rollup_config import RollupConfig
 
-BATCH_INBOX = "0xff00000000000000000000000000000000004852"
 
 
 class GenesisNotBackable(LantauError):
@@ -99,7 +98,6 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
             l1.w3,
             accounts[0].private_key,
             batcher=accounts[1].address,
-            batch_inbox=BATCH_INBOX,
             mint_to=[a.address for a in accounts],
             oracle=devnet_oracle_config(genesis, l1_time),
         )
@@ -162,7 +160,7 @@ def devnet_rollup_config(deployment: L1Deployment, genesis_path: Path) -> "Rollu
         l1_chain_id=deployment.l1_chain_id,
         genesis=Path(genesis_path).resolve(),
         l1_start_block=deployment.deploy_block,
-        batch_inbox=BATCH_INBOX,
+        batch_inbox=deployment.batch_inbox,  # the BatchInbox contract: L1 records what the batcher posts
         batcher_address=dev_accounts()[1].address,
         contracts={"HKDStablecoin": deployment.hkd_stablecoin, "SystemConfig": deployment.system_config,
                    "LantauPortal": deployment.lantau_portal, "OutputOracle": deployment.output_oracle},

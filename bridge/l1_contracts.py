@@ -1,5 +1,5 @@
-"""Deployment of Lantau's L1 contracts (HKDStablecoin, SystemConfig, OutputOracle, LantauPortal)
-and their address book.
+"""Deployment of Lantau's L1 contracts (HKDStablecoin, SystemConfig, OutputOracle, LantauPortal,
+BatchInbox) and their address book.
 
 `deploy_l1_contracts` deploys the four contracts from their committed artifacts with one
 deployer key, grants the issuer roles, configures the chain, wires the portal to the oracle that
@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from eth_typing import ChecksumAddress
-from eth_utils import to_checksum_address
+from eth_typing import Address, ChecksumAddress
+from eth_utils import to_canonical_address, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
@@ -31,6 +31,7 @@ from bridge.l1_contract_clients import candidate_of
 from bridge.tx_manager import TxCandidate, TxManager, gas_with_headroom  # noqa: F401  (re-exported)
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
+from genesis.l1_addresses import DEVNET_L1_DEPLOY_ORDER, create_address
 from node.errors import LantauError
 from node.hkd_units import HKD_UNIT
 
@@ -38,6 +39,8 @@ DEVNET_MINT_AMOUNT = 1_000_000 * HKD_UNIT  # 1,000,000 HKD per dev account
 DEFAULT_L2_GAS_LIMIT = 30_000_000
 DEVNET_PROPOSER_INDEX = 2  # dev accounts of the test mnemonic that propose and challenge outputs
 DEVNET_CHALLENGER_INDEX = 3
+#: BatchInbox is the deployer's fifth deployment (after the four SystemConfig's inbox must not wait for).
+BATCH_INBOX_DEPLOY_INDEX = DEVNET_L1_DEPLOY_ORDER.index("BatchInbox")
 
 
 class L1DeploymentError(LantauError):
@@ -115,6 +118,7 @@ class L1Deployment:
     deployer: ChecksumAddress
     l1_chain_id: int
     deploy_block: int  # first L1 block to scan for deposits
+    batch_inbox: ChecksumAddress  # the BatchInbox contract (SystemConfig.batchInbox may name another address)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -123,6 +127,7 @@ class L1Deployment:
                 "SystemConfig": self.system_config,
                 "LantauPortal": self.lantau_portal,
                 "OutputOracle": self.output_oracle,
+                "BatchInbox": self.batch_inbox,
                 "deployer": self.deployer,
                 "l1_chain_id": self.l1_chain_id,
                 "deploy_block": self.deploy_block,
@@ -139,6 +144,7 @@ class L1Deployment:
                 system_config=to_checksum_address(raw["SystemConfig"]),
                 lantau_portal=to_checksum_address(raw["LantauPortal"]),
                 output_oracle=to_checksum_address(raw["OutputOracle"]),
+                batch_inbox=to_checksum_address(raw["BatchInbox"]),
                 deployer=to_checksum_address(raw["deployer"]),
                 l1_chain_id=int(raw["l1_chain_id"]),
                 deploy_block=int(raw["deploy_block"]),
@@ -159,6 +165,7 @@ class L1Deployment:
             "SystemConfig": self.system_config,
             "LantauPortal": self.lantau_portal,
             "OutputOracle": self.output_oracle,
+            "BatchInbox": self.batch_inbox,
         }
         if contract_name not in addresses:
             raise KeyError(f"no L1 contract named {contract_name!r}; known: {sorted(addresses)}")
@@ -212,7 +219,7 @@ def deploy_l1_contracts(
     deployer_key: str | None = None,
     *,
     batcher: str,
-    batch_inbox: str,
+    batch_inbox: str | None = None,
     mint_to: Sequence[str] = (),
     mint_amount: int = DEVNET_MINT_AMOUNT,
     unsafe_block_signer: str | None = None,
@@ -223,9 +230,13 @@ def deploy_l1_contracts(
     token_name: str = "Hong Kong Dollar Stablecoin",
     token_symbol: str = "HKD",
 ) -> L1Deployment:
-    """Deploy HKDStablecoin, SystemConfig, OutputOracle (configured by `oracle`) and LantauPortal
-    (proving withdrawals against that oracle), grant the issuer roles, and mint `mint_amount`
-    units (6 decimals) to each of `mint_to`.
+    """Deploy HKDStablecoin, SystemConfig, OutputOracle (configured by `oracle`), LantauPortal
+    (proving withdrawals against that oracle) and BatchInbox (accepting `batcher`'s data), grant
+    the issuer roles, and mint `mint_amount` units (6 decimals) to each of `mint_to`.
+
+    `batch_inbox` is the address SystemConfig names as the inbox; None (what a chain wants) is
+    the BatchInbox contract's, known before it is deployed (CREATE of the deployer's fifth
+    deployment nonce, deployments being its first five transactions here).
 
     `deployer_key` defaults to dev account #0 of the test mnemonic (devnets only). Roles and the
     unsafe block signer default to the deployer, which is what a devnet wants; a real deployment
@@ -241,13 +252,16 @@ def deploy_l1_contracts(
     if mint_to and holder(roles.minter) != deployer:
         raise L1DeploymentError("minting devnet HKD needs the deployer to hold MINTER_ROLE")
     tx = _Transactor(TxManager(L1Client(w3), deployer_key))
+    inbox_address = to_checksum_address(
+        create_address(Address(to_canonical_address(deployer)), tx.txmgr.pending_nonce() + BATCH_INBOX_DEPLOY_INDEX)
+    )
 
     hkd = tx.deploy("HKDStablecoin", token_name, token_symbol, deployer)
     system_config = tx.deploy(
         "SystemConfig",
         holder(roles.config_owner),
         to_checksum_address(batcher),
-        to_checksum_address(batch_inbox),
+        to_checksum_address(batch_inbox or inbox_address),
         holder(unsafe_block_signer),
         l2_gas_limit,
         deposit_limits.as_tuple(),
@@ -256,6 +270,9 @@ def deploy_l1_contracts(
     portal = tx.deploy(
         "LantauPortal", hkd.address, system_config.address, output_oracle.address, holder(roles.portal_guardian)
     )
+    inbox = tx.deploy("BatchInbox", system_config.address)
+    if inbox.address != inbox_address:
+        raise L1DeploymentError(f"BatchInbox landed at {inbox.address}, SystemConfig was given {inbox_address}")
 
     for role_name, address in (
         ("MINTER_ROLE", roles.minter),
@@ -278,6 +295,7 @@ def deploy_l1_contracts(
         system_config=to_checksum_address(system_config.address),
         lantau_portal=to_checksum_address(portal.address),
         output_oracle=to_checksum_address(output_oracle.address),
+        batch_inbox=inbox_address,
         deployer=deployer,
         l1_chain_id=int(w3.eth.chain_id),
         deploy_block=int(tx.first_block or 0),  # set by the first deployment above

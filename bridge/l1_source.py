@@ -13,6 +13,7 @@ Ethereum KZG setup once per process (~2.7 s): every KZG user in Lantau shares it
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import urllib.error
@@ -99,7 +100,9 @@ class RpcL1Source:
         """Transactions of `block` sent to `inbox`, read by block hash with their senders.
 
         The sender filter (only the batcher counts) is derivation's rule, applied in
-        node/derive/retrieval.py.
+        node/derive/retrieval.py. The receipts of the block (`eth_getBlockReceipts`, by hash) are
+        read only when it has an inbox transaction, for their status: the inbox is a contract,
+        and a reverted call to it does not count.
         """
         try:
             with transport_errors(f"transactions of L1 block {block.number}"):
@@ -125,7 +128,27 @@ class RpcL1Source:
                     blob_versioned_hashes=tuple(Hash32(bytes(h)) for h in tx.get("blobVersionedHashes", []) or []),
                 )
             )
+        if found:
+            status = self._receipt_status(block)
+            found = [dataclasses.replace(tx, succeeded=status.get(tx.index) == 1) for tx in found]
         return found
+
+    def _receipt_status(self, block: L1BlockRef) -> dict[int, int]:
+        """Transaction index -> receipt status of every transaction of `block`."""
+        try:
+            with transport_errors(f"receipts of L1 block {block.number}"):
+                receipts = self.w3.provider.make_request("eth_getBlockReceipts", ["0x" + bytes(block.hash).hex()])
+        except ValueError as exc:
+            raise TemporaryError(f"cannot read receipts of L1 block {block.number}: {exc}") from exc
+        result = receipts.get("result")
+        if not isinstance(result, list):
+            raise TemporaryError(f"no receipts for L1 block {block.number}: {receipts.get('error')}")
+        status = {}
+        for receipt in result:
+            if bytes.fromhex(str(receipt["blockHash"])[2:]) != block.hash:
+                raise TemporaryError(f"L1 block {block.number} changed while reading its receipts")
+            status[int(receipt["transactionIndex"], 16)] = int(receipt["status"], 16)
+        return status
 
 
     def blobs(self, block: L1BlockRef, versioned_hashes: Sequence[Hash32]) -> list[bytes]:

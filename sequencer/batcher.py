@@ -95,6 +95,7 @@ from bridge.l1_client import L1InsufficientFunds, L1TxRefused
 from bridge.tx_manager import TX_BASE_GAS, FeeCaps, SignedTx, TxCandidate, TxManager, calldata_gas
 from node.chain import Chain
 from node.errors import TemporaryError
+from node.vm import floor_data_gas
 from sequencer.batcher_metrics import BatcherMetrics
 from sequencer.batcher_state import BatcherState, BatcherStateError, ChannelRecord, TxRecord
 from sequencer.channel_manager import (
@@ -110,8 +111,26 @@ log = logging.getLogger("lantau.batcher")
 
 __all__ = [
     "BLOB_FRAME_DATA", "Batcher", "BatcherConfig", "BatcherError", "BatcherMetrics", "BatcherStateError", "StepReport",
-    "TX_BASE_GAS", "calldata_gas",
+    "TX_BASE_GAS", "calldata_gas", "inbox_call_gas",
 ]
+
+#: L1 gas the `BatchInbox` contract's fixed work takes at most: `SystemConfig.batcher()` (a cold
+#: account and slot), the code check, BLOBHASH, and the block's hash chain (a cold SSTORE, 22,100
+#: for a block's first batcher transaction). Measured ~28,000
+#: (`tests/bridge/test_batch_inbox.py::test_measure_inbox_gas`).
+INBOX_FIXED_GAS = 40_000
+
+
+def inbox_call_gas(data: bytes) -> int:
+    """The gas limit of a batcher transaction to the `BatchInbox` carrying `data` (b"" for a blob
+    transaction): its intrinsic cost plus the inbox's work (the fixed part, and per 32-byte word
+    the calldata copy, its memory and keccak256), or EIP-7623's floor if higher. A pure function
+    of `data`, so that signing a recorded transaction again gives the same bytes."""
+    words = (len(data) + 31) // 32
+    execution = INBOX_FIXED_GAS + 12 * words + words * words // 512
+    zeros = data.count(0)
+    standard = TX_BASE_GAS + 16 * (len(data) - zeros) + 4 * zeros
+    return max(standard + execution, floor_data_gas(data))
 
 
 @dataclass
@@ -366,10 +385,10 @@ class Batcher:
         fees = FeeCaps(tx.max_fee_per_gas, tx.max_priority_fee_per_gas, tx.max_fee_per_blob_gas)
         if tx.blob:
             blobs = tuple(encode_blob(self.manager.tx_data(channel, [n])) for n in tx.frames)
-            candidate = TxCandidate(to=self.batch_inbox, blobs=blobs, gas_limit=TX_BASE_GAS)
+            candidate = TxCandidate(to=self.batch_inbox, blobs=blobs, gas_limit=inbox_call_gas(b""))
         else:
             data = self.manager.tx_data(channel, tx.frames)
-            candidate = TxCandidate(to=self.batch_inbox, data=data, gas_limit=calldata_gas(data))
+            candidate = TxCandidate(to=self.batch_inbox, data=data, gas_limit=inbox_call_gas(data))
         assert candidate.gas_limit is not None
         return self.txmgr.sign(candidate, nonce=tx.nonce, fees=fees, gas=candidate.gas_limit)
 

@@ -30,6 +30,7 @@ class InboxTransaction:
     data: bytes  # calldata
     tx_type: int = 0  # EIP-2718 type; 3 = blob transaction (its data is in blobs, not calldata)
     blob_versioned_hashes: tuple[Hash32, ...] = ()  # a blob transaction's blobs, in order
+    succeeded: bool = True  # receipt status 1; a reverted inbox call recorded nothing on L1
 
 
 class L1Source(Protocol):
@@ -50,7 +51,8 @@ class L1Source(Protocol):
         ...
 
     def inbox_transactions(self, block: L1BlockRef, inbox: Address) -> Sequence[InboxTransaction]:
-        """Every transaction of `block` whose `to` is `inbox`, in block order, from any sender.
+        """Every transaction of `block` whose `to` is `inbox`, in block order, from any sender,
+        with its receipt's status (`succeeded`).
 
         Raises `node.errors.TemporaryError` when the block is no longer canonical (its hash
         does not match) or the endpoint fails.

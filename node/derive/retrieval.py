@@ -1,8 +1,12 @@
 """Stage 2, retrieval: an L1 block's data for derivation — the batcher's data and the deposits.
 
 Only transactions sent to the batch inbox address BY the configured batcher address count:
-anyone can send to the inbox, and counting others would let them write the L2 chain. Every
-other inbox transaction is ignored with a logged reason (and a stranger's blobs are never
+anyone can send to the inbox, and counting others would let them write the L2 chain. And only
+those that succeeded (receipt status 1): the inbox is a contract (`BatchInbox`) that records a
+commitment to every batcher transaction (node/batch_inbox.py), and a reverted call (out of gas,
+or a stranger's `NotBatcher`) recorded nothing, so derivation must not read it either, or L1's
+record and derivation would disagree on the block's data. Every other inbox transaction is
+ignored with a logged reason (and a stranger's or a reverted transaction's blobs are never
 fetched: their absence must not stall derivation).
 
 The batcher's data comes in two kinds of transaction, both read (as OP's since Ecotone):
@@ -55,6 +59,12 @@ def retrieve(l1: L1Source, block: L1BlockRef, *, batch_inbox: Address, batcher_a
         if tx.sender != batcher_address:
             log.info(
                 "ignoring inbox transaction: not from the batcher",
+                extra={"l1_block": block.number, "index": tx.index, "sender": to_checksum_address(tx.sender)},
+            )
+            continue
+        if not tx.succeeded:
+            log.info(
+                "ignoring inbox transaction: reverted on L1",
                 extra={"l1_block": block.number, "index": tx.index, "sender": to_checksum_address(tx.sender)},
             )
             continue

@@ -23,7 +23,7 @@ from tests.bridge.l1_harness import BATCH_INBOX, L1
 def test_address_book_json_round_trips(l1: L1, tmp_path: Path) -> None:
     book = l1.deployment
     assert set(json.loads(book.to_json())) == {
-        "HKDStablecoin", "SystemConfig", "LantauPortal", "OutputOracle", "deployer", "l1_chain_id", "deploy_block",
+        "HKDStablecoin", "SystemConfig", "LantauPortal", "OutputOracle", "BatchInbox", "deployer", "l1_chain_id", "deploy_block",
     }
     assert L1Deployment.from_json(book.to_json()) == book
     book.save(tmp_path / "l1.json")

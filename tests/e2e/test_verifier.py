@@ -112,10 +112,13 @@ def test_verifier_reaches_the_sequencers_hashes(node_factory, l1: L1Devnet, tmp_
         if len(deposits) < 3 and l2.eth.block_number > 10 * (len(deposits) + 1):
             deposits.append(deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[9].address, amount_units=1_230_000))
         time.sleep(0.5)
-    # Garbage at the inbox from a stranger: ignored by rule, derivation goes on.
+    # Garbage at the inbox from a stranger: the inbox contract refuses it (NotBatcher, nothing
+    # recorded), derivation ignores it by rule, and goes on.
     stranger = ACCOUNTS[8]
-    l1_w3.eth.send_transaction({"from": stranger.address, "to": Web3.to_checksum_address(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH).batch_inbox),
-                                "data": b"\x00" + os.urandom(200)})
+    inbox = Web3.to_checksum_address(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH).batch_inbox)
+    assert inbox == l1.deployment.batch_inbox
+    garbage = l1_w3.eth.send_transaction({"from": stranger.address, "to": inbox, "gas": 100_000, "data": b"\x00" + os.urandom(200)})
+    assert l1_w3.eth.wait_for_transaction_receipt(garbage)["status"] == 0
 
     verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1, extra_args=("--role", "verifier", *l1_args))
     v2 = Web3(Web3.HTTPProvider(verifier.rpc_url))

@@ -20,7 +20,7 @@ import pytest
 from eth_utils import to_canonical_address
 from web3 import Web3
 
-from bridge.devnet import BATCH_INBOX, L1Devnet, start_l1_devnet
+from bridge.devnet import L1Devnet, start_l1_devnet
 from bridge.l1_source import RpcL1Source
 from genesis.dev_accounts import dev_accounts
 from node.blobs import BLOB_TX_TYPE, decode_blob
@@ -32,7 +32,7 @@ from node.errors import ResetError, TemporaryError
 from node.l1_info import read_l1_origin
 from bridge.l1_client import L1Client
 from bridge.tx_manager import TxManager, TxManagerConfig, calldata_gas
-from sequencer.batcher import Batcher, BatcherConfig, BatcherStateError
+from sequencer.batcher import Batcher, BatcherConfig, BatcherStateError, inbox_call_gas
 from tests.node.derive.sequencing import GENESIS, Wallets, sequence_block
 
 ACCOUNTS = dev_accounts()
@@ -40,9 +40,9 @@ BATCHER = ACCOUNTS[1]  # the devnet's batcher (SystemConfig.batcher)
 SAFE_DISTANCE = 4  # anvil --slots-in-an-epoch 4: safe = latest - 4
 
 
-def derivation_config(channel_timeout: int = 20) -> RollupDerivationConfig:
+def derivation_config(batch_inbox: str, channel_timeout: int = 20) -> RollupDerivationConfig:
     return RollupDerivationConfig(
-        batch_inbox=to_canonical_address(BATCH_INBOX), batcher_address=to_canonical_address(BATCHER.address),
+        batch_inbox=to_canonical_address(batch_inbox), batcher_address=to_canonical_address(BATCHER.address),
         sequencing_window=40, channel_timeout=channel_timeout, max_sequencer_drift=600,
     )
 
@@ -74,7 +74,7 @@ class Rollup:
             sequence_block(self.chain, self.l1, int(time.time()), txs if transfers else [])
 
     def batcher(self, w3: Web3 | None = None, *, resubmit_after_s: float = 24.0, **overrides: Any) -> Batcher:
-        config = BatcherConfig(batch_inbox=BATCH_INBOX, **overrides)
+        config = BatcherConfig(batch_inbox=self.devnet.deployment.batch_inbox, **overrides)
         txmgr = TxManager(L1Client(w3 or self.w3), BATCHER.private_key, TxManagerConfig(resubmit_after_s=resubmit_after_s))
         return Batcher(self.chain, txmgr, config=config, state_path=self.state_path)
 
@@ -93,7 +93,7 @@ class Rollup:
 
     def derive(self, verifier: Chain | None = None, source: RpcL1Source | None = None, channel_timeout: int = 20) -> Chain:
         verifier = verifier or Chain.open(None, GENESIS)
-        pipeline = DerivationPipeline(derivation_config(channel_timeout), source or self.l1, verifier)
+        pipeline = DerivationPipeline(derivation_config(self.devnet.deployment.batch_inbox, channel_timeout), source or self.l1, verifier)
         while pipeline.step() is not None:
             pass
         return verifier
@@ -111,7 +111,7 @@ class Rollup:
         for number in range(self.w3.eth.block_number + 1):
             block = self.l1.block_by_number(number)
             assert block is not None
-            for tx in self.l1.inbox_transactions(block, to_canonical_address(BATCH_INBOX)):
+            for tx in self.l1.inbox_transactions(block, to_canonical_address(self.devnet.deployment.batch_inbox)):
                 if tx.sender != to_canonical_address(BATCHER.address):
                     continue
                 datas = [decode_blob(b) for b in self.l1.blobs(block, tx.blob_versioned_hashes)] if tx.tx_type == BLOB_TX_TYPE else [tx.data]
@@ -170,8 +170,10 @@ def _batcher_receipts(rollup: Rollup) -> list[Any]:
 
 
 def test_calldata_gas_is_what_l1_charges(rollup: Rollup) -> None:
-    """anvil (Bpo1: EIP-7623 applies) charges exactly `calldata_gas`: the batcher signs with
-    that gas limit, and every receipt's gasUsed equals it."""
+    """anvil (Bpo1: EIP-7623 applies) charges at least `calldata_gas` (a plain transaction's cost,
+    here the floor) and at most the batcher's limit `inbox_call_gas`: the BatchInbox's work is
+    charged on top of the standard cost, and disappears under the floor for frames above ~1.3 KB
+    (tests/bridge/test_batch_inbox.py measures both)."""
     rollup.build(12)
     batcher = rollup.batcher()
     rollup.post_until_safe(batcher)
@@ -180,7 +182,8 @@ def test_calldata_gas_is_what_l1_charges(rollup: Rollup) -> None:
     for receipt in receipts:
         data = bytes(rollup.w3.eth.get_transaction(receipt["transactionHash"])["input"])
         nonzero = len(data) - data.count(0)
-        assert receipt["gasUsed"] == calldata_gas(data) == 21_000 + 10 * (data.count(0) + 4 * nonzero)
+        assert calldata_gas(data) == 21_000 + 10 * (data.count(0) + 4 * nonzero)  # the floor: these frames are small
+        assert calldata_gas(data) <= receipt["gasUsed"] <= inbox_call_gas(data)
 
 
 def test_blob_batches_derive_through_the_pipeline(rollup: Rollup) -> None:
@@ -193,7 +196,8 @@ def test_blob_batches_derive_through_the_pipeline(rollup: Rollup) -> None:
     rollup.post_until_safe(batcher)
     receipts = _batcher_receipts(rollup)
     assert [r["type"] for r in receipts] == [BLOB_TX_TYPE, BLOB_TX_TYPE]
-    assert all(r["blobGasUsed"] == 131_072 and r["gasUsed"] == 21_000 for r in receipts)
+    # 21,000 plus the BatchInbox's work (recording the versioned hashes), within the signed limit.
+    assert all(r["blobGasUsed"] == 131_072 and 21_000 < r["gasUsed"] <= inbox_call_gas(b"") for r in receipts)
     # The blob read back from L1 (beacon API, checked against the versioned hash) carries the
     # very channel the batcher recorded when it sent it.
     frames = rollup.inbox_frames()
@@ -202,7 +206,7 @@ def test_blob_batches_derive_through_the_pipeline(rollup: Rollup) -> None:
     verifier = Chain.open(None, GENESIS)
     # Port 1 on loopback: nothing listens, so the beacon API is down (connection refused).
     source = RpcL1Source(rollup.w3, rollup.devnet.deployment.lantau_portal, beacon_url="http://127.0.0.1:1")
-    pipeline = DerivationPipeline(derivation_config(), source, verifier)
+    pipeline = DerivationPipeline(derivation_config(rollup.devnet.deployment.batch_inbox), source, verifier)
     first_blob_block = min(int(r["blockNumber"]) for r in receipts)
     with pytest.raises(TemporaryError, match=f"cannot read blobs of L1 block {first_blob_block}"):
         while pipeline.step() is not None:
@@ -313,7 +317,7 @@ def test_l1_reorg_dropping_a_batch_is_reposted_and_the_verifier_reconverges(roll
     first_block, first_hashes = tx.included_block_hash, list(tx.hashes)
 
     verifier = Chain.open(None, GENESIS)
-    pipeline = DerivationPipeline(derivation_config(), rollup.l1, verifier)
+    pipeline = DerivationPipeline(derivation_config(rollup.devnet.deployment.batch_inbox), rollup.l1, verifier)
     while pipeline.step() is not None:
         pass
     assert pipeline.safe_head.block_number == 20
