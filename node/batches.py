@@ -74,12 +74,9 @@ from typing import Sequence, Union
 
 import rlp
 from eth.abc import BlockAPI, SignedTransactionAPI
-from eth_abi import decode as abi_decode
 from eth_typing import Hash32
-from eth_utils import function_signature_to_4byte_selector
 from rlp.exceptions import RLPException
 
-from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR
 from node.deposit_tx import is_deposit
 from node.errors import (
     EmptyBatch,
@@ -96,7 +93,7 @@ from node.errors import (
     UnencodableBatch,
     UnknownBatchVersion,
 )
-from node.l1_info import SET_L1_BLOCK_VALUES, L1Origin
+from node.l1_info import l1_origin_of_block
 from node.rlp_guard import MAX_TRANSACTION_RLP_DEPTH, rlp_nesting_exceeds
 from node.user_tx import ACCESS_LIST_TX_TYPE, DYNAMIC_FEE_TX_TYPE, check_chain_id, decode_user_transaction
 
@@ -115,7 +112,6 @@ DYNAMIC_FEE_TX = DYNAMIC_FEE_TX_TYPE
 U64_MAX = 2**64 - 1
 U256_MAX = 2**256 - 1
 _MAX_UVARINT_BYTES = 10
-_L1_INFO_SELECTOR = function_signature_to_4byte_selector(SET_L1_BLOCK_VALUES)
 
 
 # --- the batches -------------------------------------------------------------------------------
@@ -244,24 +240,6 @@ def decode_batch_transaction(raw: bytes, *, chain_id: int) -> SignedTransactionA
 
 
 # --- from an L2 block (the batcher's side) -------------------------------------------------------
-
-
-def l1_origin_of_block(block: BlockAPI) -> L1Origin:
-    """The L1 origin and sequence number a block's first transaction (the L1-info deposit) sets."""
-    return l1_origin_of_transactions(block.transactions, block.header.block_number)
-
-
-def l1_origin_of_transactions(transactions: Sequence[SignedTransactionAPI], block_number: int) -> L1Origin:
-    if not transactions:
-        raise UnencodableBatch(f"block {block_number} has no L1-info deposit")
-    first = transactions[0]
-    data = first.data
-    if not is_deposit(first) or first.sender != L1_INFO_DEPOSITOR or first.to != L1_BLOCK or data[:4] != _L1_INFO_SELECTOR:
-        raise UnencodableBatch(f"block {block_number} does not start with an L1-info deposit")
-    number, _timestamp, _base_fee, origin_hash, sequence_number = abi_decode(
-        ["uint64", "uint64", "uint256", "bytes32", "uint64"], data[4:]
-    )
-    return L1Origin(number=number, hash=Hash32(origin_hash), sequence_number=sequence_number)
 
 
 def batch_from_block(block: BlockAPI) -> SingularBatch:

@@ -54,7 +54,6 @@ from node.batches import (
     batch_from_block,
     decode_batch_transaction,
     encode_batch,
-    l1_origin_of_block,
     rlp_item_bounds,
 )
 from node.errors import (
@@ -75,6 +74,7 @@ from node.errors import (
     UnknownChannelCompression,
     UnknownDerivationVersion,
 )
+from node.l1_info import l1_origin_of_block
 
 DERIVATION_VERSION_0 = 0x00
 CHANNEL_ID_LENGTH = 16

@@ -3,26 +3,36 @@
 It writes the block's L1 origin (number, timestamp, base fee, hash) and the block's sequence
 number within that origin's epoch into the `L1Block` predeploy. Because the origin lives in
 L2 state, any node can read an L2 block's L1 origin back from the state (`read_l1_origin`):
-that is how a restarted sequencer knows which L1 deposits it has already included.
+that is how a restarted sequencer knows which L1 deposits it has already included. The
+batcher reads it back from the deposit itself (`l1_origin_of_transactions`).
+
+Calldata: `setL1BlockValues` selector ++ abi(uint64 number, uint64 timestamp, uint256 base
+fee, bytes32 hash, uint64 sequence number).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth.abc import StateAPI
+from typing import Sequence
+
+from eth.abc import BlockAPI, SignedTransactionAPI, StateAPI
+from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_typing import Hash32
 from eth_utils import function_signature_to_4byte_selector
 
 from genesis.artifacts import load_artifact
 from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR
-from node.deposit_tx import l1_info_source_hash
+from node.deposit_tx import is_deposit, l1_info_source_hash
+from node.errors import UnencodableBatch
 from node.l1_block_ref import L1BlockRef
 from node.vm import LantauTransactionBuilder, LantauTypedTransaction
 
 L1_INFO_DEPOSIT_GAS = 1_000_000  # as the OP Stack's
 SET_L1_BLOCK_VALUES = "setL1BlockValues(uint64,uint64,uint256,bytes32,uint64)"
+_L1_INFO_SELECTOR = function_signature_to_4byte_selector(SET_L1_BLOCK_VALUES)
+_L1_INFO_ABI = ["uint64", "uint64", "uint256", "bytes32", "uint64"]  # number, timestamp, base fee, hash, sequence number
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +43,8 @@ class L1Origin:
 
 
 def l1_info_deposit(origin: L1BlockRef, sequence_number: int) -> LantauTypedTransaction:
-    calldata = function_signature_to_4byte_selector(SET_L1_BLOCK_VALUES) + abi_encode(
-        ["uint64", "uint64", "uint256", "bytes32", "uint64"],
-        [origin.number, origin.timestamp, origin.base_fee, origin.hash, sequence_number],
+    calldata = _L1_INFO_SELECTOR + abi_encode(
+        _L1_INFO_ABI, [origin.number, origin.timestamp, origin.base_fee, origin.hash, sequence_number],
     )
     return LantauTransactionBuilder.new_deposit_transaction(
         source_hash=l1_info_source_hash(origin.hash, sequence_number),
@@ -46,6 +55,24 @@ def l1_info_deposit(origin: L1BlockRef, sequence_number: int) -> LantauTypedTran
         gas=L1_INFO_DEPOSIT_GAS,
         data=calldata,
     )
+
+
+def l1_origin_of_block(block: BlockAPI) -> L1Origin:
+    """The L1 origin and sequence number a block's first transaction (the L1-info deposit) sets."""
+    return l1_origin_of_transactions(block.transactions, block.header.block_number)
+
+
+def l1_origin_of_transactions(transactions: Sequence[SignedTransactionAPI], block_number: int) -> L1Origin:
+    """The L1 origin the L1-info deposit heading `transactions` sets (`UnencodableBatch` if
+    they do not start with one: such a block cannot be batched)."""
+    if not transactions:
+        raise UnencodableBatch(f"block {block_number} has no L1-info deposit")
+    first = transactions[0]
+    data = first.data
+    if not is_deposit(first) or first.sender != L1_INFO_DEPOSITOR or first.to != L1_BLOCK or data[:4] != _L1_INFO_SELECTOR:
+        raise UnencodableBatch(f"block {block_number} does not start with an L1-info deposit")
+    number, _timestamp, _base_fee, origin_hash, sequence_number = abi_decode(_L1_INFO_ABI, data[4:])
+    return L1Origin(number=number, hash=Hash32(origin_hash), sequence_number=sequence_number)
 
 
 def read_l1_origin(state: StateAPI) -> L1Origin | None:

@@ -36,11 +36,12 @@ from eth_typing import Hash32
 from eth_utils import encode_hex
 
 from bridge.blob_tx import MAX_BLOBS_PER_TX
-from node.batches import SingularBatch, l1_origin_of_transactions
+from node.batches import SingularBatch
 from node.blobs import MAX_BLOB_DATA_SIZE
 from node.channels import FRAME_OVERHEAD, MAX_FRAME_DATA, ChannelBuilder, Compression, Frame, encode_batcher_tx_data
 from node.deposit_tx import DEPOSIT_TX_TYPE
 from node.errors import ChannelFull, LantauError, UnencodableBatch
+from node.l1_info import l1_origin_of_transactions
 from node.vm import LantauVM
 from sequencer.batcher_metrics import BatcherMetrics
 from sequencer.batcher_state import BatcherState, ChannelRecord, TxRecord

@@ -42,11 +42,11 @@ from typing import Mapping, Protocol
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth_typing import Hash32
 
-from node.batches import HASH_CHECK_LENGTH, Batch, SingularBatch, SpanBatch, SpanBatchElement, l1_origin_of_transactions
+from node.batches import HASH_CHECK_LENGTH, Batch, SingularBatch, SpanBatch, SpanBatchElement
 from node.deposit_tx import is_deposit
 from node.errors import CodecError
 from node.l1_block_ref import L1BlockRef
-from node.l1_info import L1Origin
+from node.l1_info import L1Origin, l1_origin_of_transactions
 
 log = logging.getLogger("lantau.derive")
 
