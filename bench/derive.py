@@ -50,6 +50,7 @@ from bridge.l1_client import L1Client  # noqa: E402
 from bridge.l1_source import RpcL1Source  # noqa: E402
 from bridge.tx_manager import TxManager  # noqa: E402
 from genesis.dev_accounts import dev_accounts  # noqa: E402
+from genesis.rollup_config import CHANNEL_TIMEOUT, MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW  # noqa: E402
 from genesis.predeploys import SEQUENCER_FEE_VAULT  # noqa: E402
 from node.chain import BlockAttributes, Chain  # noqa: E402
 from node.derive.config import RollupDerivationConfig  # noqa: E402
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> None:
             timing_build_block(verifier, verifier_build)
             config = RollupDerivationConfig(
                 batch_inbox=to_canonical_address(devnet.deployment.batch_inbox), batcher_address=to_canonical_address(dev_accounts()[1].address),
-                sequencing_window=40, channel_timeout=20, max_sequencer_drift=600,
+                sequencing_window=SEQUENCING_WINDOW, channel_timeout=CHANNEL_TIMEOUT, max_sequencer_drift=MAX_SEQUENCER_DRIFT,
             )
             pipeline = DerivationPipeline(config, l1, verifier)
             gc.collect()

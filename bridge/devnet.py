@@ -164,11 +164,7 @@ def devnet_rollup_config(deployment: L1Deployment, genesis_path: Path) -> "Rollu
         batcher_address=dev_accounts()[1].address,
         contracts={"HKDStablecoin": deployment.hkd_stablecoin, "SystemConfig": deployment.system_config,
                    "LantauPortal": deployment.lantau_portal, "OutputOracle": deployment.output_oracle},
-        # Short windows so a devnet's safe head moves, and forced inclusion shows, within seconds.
-        sequencing_window=40,
-        channel_timeout=20,
-        max_sequencer_drift=600,
-    )
+    )  # the rollup windows are the config's defaults (genesis.rollup_config.SEQUENCING_WINDOW ...)
 
 
 def save_rollup_config(deployment: L1Deployment, genesis_path: Path, data_dir: Path) -> Path:

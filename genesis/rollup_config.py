@@ -56,6 +56,14 @@ DEVNET_PROOF_COST_LIMITS = ProofCostLimits(
 )
 
 
+#: The rollup windows of every chain that does not set its own (the devnet's), in L1 blocks
+#: and seconds; their meaning is in `node.derive.config.RollupDerivationConfig`. Short, so a
+#: devnet's safe head moves, and forced inclusion shows, within seconds.
+SEQUENCING_WINDOW = 40
+CHANNEL_TIMEOUT = 20
+MAX_SEQUENCER_DRIFT = 600
+
+
 @dataclass(frozen=True, slots=True)
 class RollupConfig:
     l2_chain_id: int
@@ -65,9 +73,9 @@ class RollupConfig:
     batch_inbox: str
     batcher_address: str
     contracts: Mapping[str, str] = field(default_factory=dict)
-    sequencing_window: int = 40
-    channel_timeout: int = 20
-    max_sequencer_drift: int = 600
+    sequencing_window: int = SEQUENCING_WINDOW
+    channel_timeout: int = CHANNEL_TIMEOUT
+    max_sequencer_drift: int = MAX_SEQUENCER_DRIFT
     proof_cost_limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS
 
     def to_json(self) -> str:
@@ -87,9 +95,9 @@ class RollupConfig:
                 batch_inbox=_address(raw["batch_inbox"], "batch_inbox"),
                 batcher_address=_address(raw["batcher_address"], "batcher_address"),
                 contracts={name: _address(a, f"contracts.{name}") for name, a in (raw.get("contracts") or {}).items()},
-                sequencing_window=int(raw.get("sequencing_window", 40)),
-                channel_timeout=int(raw.get("channel_timeout", 20)),
-                max_sequencer_drift=int(raw.get("max_sequencer_drift", 600)),
+                sequencing_window=int(raw.get("sequencing_window", SEQUENCING_WINDOW)),
+                channel_timeout=int(raw.get("channel_timeout", CHANNEL_TIMEOUT)),
+                max_sequencer_drift=int(raw.get("max_sequencer_drift", MAX_SEQUENCER_DRIFT)),
                 proof_cost_limits=(
                     ProofCostLimits.from_json(raw["proof_cost_limits"])
                     if raw.get("proof_cost_limits") is not None

@@ -36,6 +36,7 @@ from eth_typing import Hash32
 from eth_utils import encode_hex
 
 from bridge.blob_tx import MAX_BLOBS_PER_TX
+from genesis.rollup_config import CHANNEL_TIMEOUT, SEQUENCING_WINDOW
 from node.batches import SingularBatch
 from node.blobs import MAX_BLOB_DATA_SIZE
 from node.channels import FRAME_OVERHEAD, MAX_FRAME_DATA, ChannelBuilder, Compression, Frame, encode_batcher_tx_data
@@ -72,8 +73,8 @@ class BatcherConfig:
     max_blobs_per_tx: int = MAX_BLOBS_PER_TX
     max_channel_blocks: int = 10  # devnet: with 1 s L2 blocks, safe moves within seconds
     max_channel_duration_s: float = 10.0
-    sequencing_window: int = 40  # the rollup config's (genesis/rollup_config.py)
-    channel_timeout: int = 20  # the rollup config's
+    sequencing_window: int = SEQUENCING_WINDOW  # the rollup config's
+    channel_timeout: int = CHANNEL_TIMEOUT  # the rollup config's
     sub_safety_margin: int = 10  # close a channel this many L1 blocks before its window ends
     max_pending_txs: int = 16  # sent, not yet included
     poll_interval_s: float = 1.0

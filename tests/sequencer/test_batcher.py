@@ -23,6 +23,7 @@ from web3 import Web3
 from bridge.devnet import L1Devnet, start_l1_devnet
 from bridge.l1_source import RpcL1Source
 from genesis.dev_accounts import dev_accounts
+from genesis.rollup_config import CHANNEL_TIMEOUT, MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW
 from node.blobs import BLOB_TX_TYPE, decode_blob
 from node.chain import Chain
 from node.channels import Compression, decode_batcher_tx_data
@@ -40,10 +41,10 @@ BATCHER = ACCOUNTS[1]  # the devnet's batcher (SystemConfig.batcher)
 SAFE_DISTANCE = 4  # anvil --slots-in-an-epoch 4: safe = latest - 4
 
 
-def derivation_config(batch_inbox: str, channel_timeout: int = 20) -> RollupDerivationConfig:
+def derivation_config(batch_inbox: str, channel_timeout: int = CHANNEL_TIMEOUT) -> RollupDerivationConfig:
     return RollupDerivationConfig(
         batch_inbox=to_canonical_address(batch_inbox), batcher_address=to_canonical_address(BATCHER.address),
-        sequencing_window=40, channel_timeout=channel_timeout, max_sequencer_drift=600,
+        sequencing_window=SEQUENCING_WINDOW, channel_timeout=channel_timeout, max_sequencer_drift=MAX_SEQUENCER_DRIFT,
     )
 
 
@@ -91,7 +92,7 @@ class Rollup:
             self.mine(SAFE_DISTANCE)
         raise AssertionError(f"L2 blocks not safe on L1 after {max_rounds} rounds: safe_l2 {batcher.safe_l2_block}")
 
-    def derive(self, verifier: Chain | None = None, source: RpcL1Source | None = None, channel_timeout: int = 20) -> Chain:
+    def derive(self, verifier: Chain | None = None, source: RpcL1Source | None = None, channel_timeout: int = CHANNEL_TIMEOUT) -> Chain:
         verifier = verifier or Chain.open(None, GENESIS)
         pipeline = DerivationPipeline(derivation_config(self.devnet.deployment.batch_inbox, channel_timeout), source or self.l1, verifier)
         while pipeline.step() is not None:

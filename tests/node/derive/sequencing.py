@@ -12,6 +12,7 @@ from eth_utils import keccak, to_canonical_address
 
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
+from genesis.rollup_config import MAX_SEQUENCER_DRIFT
 from node.chain import BuiltBlock, Chain
 from node.channels import ChannelBuilder, Compression, encode_batcher_tx_data
 from node.derive.config import RollupDerivationConfig
@@ -24,7 +25,7 @@ ACCOUNTS = dev_accounts()
 
 
 def config(**overrides: int) -> RollupDerivationConfig:
-    values = dict(sequencing_window=8, channel_timeout=4, max_sequencer_drift=600)
+    values = dict(sequencing_window=8, channel_timeout=4, max_sequencer_drift=MAX_SEQUENCER_DRIFT)
     values.update(overrides)
     return RollupDerivationConfig(batch_inbox=BATCH_INBOX, batcher_address=BATCHER, **values)
 
