@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from genesis.dev_accounts import TEST_MNEMONIC
 from node.errors import LantauError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LISTENING_LINE = re.compile(r"Listening on (?P<host>[\d.]+):(?P<port>\d+)")
-TEST_MNEMONIC = "test test test test test test test test test test test junk"
 
 
 class AnvilError(LantauError):

@@ -19,6 +19,7 @@ from eth_utils import to_canonical_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from genesis.dev_accounts import TEST_MNEMONIC
 from node.errors import (
     AccountLimitExceeded,
     AlreadyKnown,
@@ -44,14 +45,13 @@ from node.errors import (
 from node.tx_journal import TxJournal
 from node.txpool import PooledTransaction, TxPool, TxPoolConfig
 
-MNEMONIC = "test test test test test test test test test test test junk"
 CHAIN_ID = 42069
 BLOCK_GAS_LIMIT = 30_000_000
 GWEI = 10**9
 RECIPIENT = "0x" + "11" * 20
 
 Account.enable_unaudited_hdwallet_features()
-DEV = [Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(4)]
+DEV = [Account.from_mnemonic(TEST_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(4)]
 # The same accounts anvil and hardhat print; a wrong derivation would fail here, not later.
 assert DEV[0].address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 KEYS = [account.key for account in DEV]
