@@ -447,7 +447,8 @@ contract EVMStep {
         if (t.isCreate && t.data.length > 49152) _invalid("init code too large");
         if (t.gasLimit > e.ctx.gasLimit - e.ctx.gasUsedBefore) _invalid("gas above the block's gas left");
         if (t.maxFee < e.ctx.baseFee) _invalid("max fee per gas below the base fee");
-        if (t.maxPriority != type(uint256).max && t.maxPriority > t.maxFee) _invalid("priority fee above max fee");
+        // no "tip above fee cap" check: py-evm has none, so a block can carry such a transaction
+        // (only the pool refuses it); its price is min(fee cap, base fee + tip), as py-evm's
         Acc memory s = _acc(e, t.from);
         // no EIP-3607 check: the L2 (py-evm, node/txpool.py) has none, and the step follows the L2
         if (s.nonce != t.nonce) _invalid("nonce mismatch");
