@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--offset", type=int, default=0, help="starting from the K-th (shards: --share 2 --offset 0/1)")
     parser.add_argument("--match", default="", help="only fixture paths containing this text")
     parser.add_argument("--show-failures", action="store_true")
+    parser.add_argument("--per-case", action="store_true", help="a line per case, as it finishes")
     args = parser.parse_args()
     with step_on_anvil() as (_, harness):
         counts: Counter[str] = Counter()
@@ -39,6 +40,8 @@ def main() -> None:
                 reasons[detail[:90]] += 1
             if status == "fail" and args.show_failures:
                 print(f"FAIL {case.name}: {detail}", flush=True)
+            if args.per_case:  # one line a case: a run cut short still reports what it did
+                print(f"CASE {status} {case.name} | {detail[:90] if status == 'excluded' else ''}", flush=True)
         print(f"files {len(files)}: pass {counts['pass']}, fail {counts['fail']}, excluded {counts['excluded']}")
         for reason, n in reasons.most_common():
             print(f"  excluded {n}: {reason}")
