@@ -127,6 +127,7 @@ contract EVMStep {
         uint256 outOff; //    0x260 where the caller wants the output
         uint256 outLen; //    0x280
         bytes jumpdests; //   0x2a0 one byte per code byte, 1 = valid JUMPDEST
+        uint256 memCounted; // 0x2c0 of msize, what the memory cap has counted
     }
 
     /// @dev A length past this always runs out of gas (memory alone would cost > 2^64 gas); checked
@@ -358,6 +359,15 @@ contract EVMStep {
         if (++e.nAccounts > e.caps.maxAccounts) e.capHit = 1;
     }
 
+    /// @dev Adds the frame's memory growth to the memory count. node/vm.py adds a frame's size
+    ///      when it exits; the sum is the same, but counting growth as it happens lets the step
+    ///      stop before live frames hold more memory than the cap allows.
+    function _countMem(Env memory e, Frame memory f) private pure {
+        e.memBytes += f.msize - f.memCounted;
+        f.memCounted = f.msize;
+        if (e.memBytes > e.caps.maxMemoryBytes) e.capHit = 1;
+    }
+
     /// @dev `a`'s code, read in full (py-evm's state.get_code): counted once per address.
     function _code(Env memory e, Acc memory a) private pure returns (bytes memory) {
         if (a.codeCounted == 0 && a.code.length != 0) {
@@ -441,9 +451,10 @@ contract EVMStep {
     }
 
     function _validate(Env memory e, EVMTx.Tx memory t) private pure {
-        (uint256 intrinsic, uint256 floor) = _intrinsic(t);
+        (uint256 intrinsic,) = _intrinsic(t);
         if (t.gasLimit < intrinsic) _invalid("intrinsic gas too low");
-        if (t.gasLimit < floor) _invalid("gas below the EIP-7623 calldata floor");
+        // no check of the gas limit against EIP-7623's floor: py-evm has none (only the pool
+        // refuses), so a block can carry such a transaction; it is charged the floor (below)
         if (t.isCreate && t.data.length > 49152) _invalid("init code too large");
         if (t.gasLimit > e.ctx.gasLimit - e.ctx.gasUsedBefore) _invalid("gas above the block's gas left");
         if (t.maxFee < e.ctx.baseFee) _invalid("max fee per gas below the base fee");
@@ -468,7 +479,15 @@ contract EVMStep {
         _setBalance(e, s, s.balance - t.gasLimit * price);
         _start(e, t, post);
         uint256 used = post.gasUsed;
-        _setBalance(e, s, s.balance + (t.gasLimit - used) * price);
+        if (used <= t.gasLimit) {
+            _setBalance(e, s, s.balance + (t.gasLimit - used) * price);
+        } else {
+            // the EIP-7623 floor above the gas limit: py-evm charges the rest after execution,
+            // and refuses the transaction (ValidationError) if the balance cannot pay it
+            uint256 extra = (used - t.gasLimit) * price;
+            if (s.balance < extra) _invalid("balance below the EIP-7623 floor charge");
+            _setBalance(e, s, s.balance - extra);
+        }
         Acc memory cb = _acc(e, e.ctx.coinbase);
         _setBalance(e, cb, cb.balance + used * (price - e.ctx.baseFee));
         _finalizeDeletions(e);
@@ -831,8 +850,7 @@ contract EVMStep {
                 continue;
             }
             if (halt == HALT_NONE) continue; // a system operation that stays in the frame
-            e.memBytes += f.msize; // memory never shrinks: the frame's largest
-            if (e.memBytes > e.caps.maxMemoryBytes) e.capHit = 1;
+            _countMem(e, f); // memory never shrinks: the frame's largest
             if (halt == HALT_OK && f.isCreate == 1) {
                 uint256 deposit = out.length * 200;
                 if ((out.length != 0 && out[0] == 0xef) || out.length > 24576 || deposit > f.gas) {
@@ -956,15 +974,21 @@ contract EVMStep {
 
     /// @dev Charges the expansion for [off, off+len) and grows memory (py-evm's extend_memory);
     ///      false = out of gas, memory unchanged.
-    function _ext(Frame memory f, uint256 off, uint256 len) private pure returns (bool) {
-        return _useMem(f, 0, off, len);
+    function _ext(Env memory e, Frame memory f, uint256 off, uint256 len) private pure returns (bool) {
+        return _useMem(e, f, 0, off, len);
     }
 
     /// @dev Charges `g` plus the expansion for [off, off+len) and grows memory; false = out of gas.
-    function _useMem(Frame memory f, uint256 g, uint256 off, uint256 len) private pure returns (bool) {
+    function _useMem(Env memory e, Frame memory f, uint256 g, uint256 off, uint256 len) private pure returns (bool) {
         uint256 c = _memCost(f, off, len);
         if (c == type(uint256).max || c + g > f.gas) return false;
         f.gas -= c + g;
+        if (c != 0 && e.memBytes + ((off + len + 31) / 32) * 32 - f.memCounted > e.caps.maxMemoryBytes) {
+            // this growth passes the memory cap: the transaction fails at the cap (so the frame's
+            // failure here changes nothing), before the step allocates or copies that memory
+            e.capHit = 1;
+            return false;
+        }
         _memGrow(f, off, len);
         return true;
     }
@@ -1000,6 +1024,7 @@ contract EVMStep {
         while (true) {
             uint256 pc = f.pc;
             // every dispatch counts, a failing one and the STOP past the end of the code included
+            if (f.msize != f.memCounted) _countMem(e, f);
             if (++e.ops > e.caps.maxOpcodes || e.capHit != 0) {
                 e.capHit = 1;
                 return (HALT_CAP, 0, "");
@@ -1155,7 +1180,7 @@ contract EVMStep {
         if (op == 0x20) {
             uint256 off = _pop(f);
             uint256 len = _pop(f);
-            if (len > MAX_LEN || !_ext(f, off, len) || !_use(f, 6 * ((len + 31) / 32))) return HALT_ERROR;
+            if (len > MAX_LEN || !_ext(e, f, off, len) || !_use(f, 6 * ((len + 31) / 32))) return HALT_ERROR;
             bytes32 h;
             uint256 s = f.mem + off;
             assembly {
@@ -1195,7 +1220,7 @@ contract EVMStep {
             bytes memory from = op == 0x37 ? f.input : (op == 0x39 ? f.code : f.ret);
             if (len > MAX_LEN) return HALT_ERROR;
             if (op == 0x3e && (src > type(uint128).max || src + len > from.length)) return HALT_ERROR;
-            if (!_ext(f, dst, len) || !_use(f, 3 * ((len + 31) / 32))) return HALT_ERROR;
+            if (!_ext(e, f, dst, len) || !_use(f, 3 * ((len + 31) / 32))) return HALT_ERROR;
             _copyOut(f, dst, from, src > type(uint128).max ? type(uint128).max : src, len);
         } else if (op == 0x38) _push(f, f.code.length);
         else if (op == 0x3a) _push(f, e.gasPrice);
@@ -1205,7 +1230,7 @@ contract EVMStep {
             uint256 src = _pop(f);
             uint256 len = _pop(f);
             // py-evm's order (what it reads and counts): memory, the code, the words, the access
-            if (len > MAX_LEN || !_ext(f, dst, len)) return HALT_ERROR;
+            if (len > MAX_LEN || !_ext(e, f, dst, len)) return HALT_ERROR;
             bytes memory xcode = _code(e, _acc(e, a));
             if (!_use(f, 3 * ((len + 31) / 32)) || !_use(f, _accessCost(e, a))) return HALT_ERROR;
             _copyOut(f, dst, xcode, src > type(uint128).max ? type(uint128).max : src, len);
@@ -1240,17 +1265,17 @@ contract EVMStep {
             _pop(f);
         } else if (op == 0x51) {
             uint256 off = _pop(f);
-            if (!_useMem(f, 0, off, 32)) return HALT_ERROR;
+            if (!_useMem(e, f, 0, off, 32)) return HALT_ERROR;
             _push(f, _w(f.mem + off, 0));
         } else if (op == 0x52) {
             uint256 off = _pop(f);
             uint256 v = _pop(f);
-            if (!_useMem(f, 0, off, 32)) return HALT_ERROR;
+            if (!_useMem(e, f, 0, off, 32)) return HALT_ERROR;
             _sw(f.mem + off, 0, v);
         } else if (op == 0x53) {
             uint256 off = _pop(f);
             uint256 v = _pop(f);
-            if (!_useMem(f, 0, off, 1)) return HALT_ERROR;
+            if (!_useMem(e, f, 0, off, 1)) return HALT_ERROR;
             uint256 p = f.mem + off;
             assembly {
                 mstore8(p, v)
@@ -1283,7 +1308,7 @@ contract EVMStep {
             uint256 src = _pop(f);
             uint256 len = _pop(f);
             uint256 hi = dst > src ? dst : src;
-            if (len > MAX_LEN || !_ext(f, hi, len) || !_use(f, 3 * ((len + 31) / 32))) return HALT_ERROR;
+            if (len > MAX_LEN || !_ext(e, f, hi, len) || !_use(f, 3 * ((len + 31) / 32))) return HALT_ERROR;
             if (len != 0) {
                 uint256 m = f.mem;
                 assembly {
@@ -1359,7 +1384,7 @@ contract EVMStep {
         uint256 topics = op - 0xa0;
         uint256 off = _pop(f);
         uint256 len = _pop(f);
-        if (f.isStatic == 1 || len > MAX_LEN || !_use(f, 375 + 375 * topics + 8 * len) || !_ext(f, off, len)) {
+        if (f.isStatic == 1 || len > MAX_LEN || !_use(f, 375 + 375 * topics + 8 * len) || !_ext(e, f, off, len)) {
             return HALT_ERROR;
         }
         bytes memory ts;
@@ -1390,7 +1415,7 @@ contract EVMStep {
         if (op == 0xf3 || op == 0xfd) {
             uint256 off = _pop(f);
             uint256 len = _pop(f);
-            if (!_useMem(f, 0, off, len)) return (HALT_ERROR, 0, "");
+            if (!_useMem(e, f, 0, off, len)) return (HALT_ERROR, 0, "");
             return (op == 0xf3 ? HALT_OK : HALT_REVERT, 0, _memSlice(f, off, len));
         }
         if (op == 0xf0 || op == 0xf5) return _create(e, f, op);
@@ -1435,7 +1460,7 @@ contract EVMStep {
         uint256 len = _pop(f);
         bytes32 salt = op == 0xf5 ? bytes32(_pop(f)) : bytes32(0);
         if (len > 0xffffffff) return (false, 0, init, addr);
-        if (!_use(f, 32000 + (op == 0xf5 ? 8 : 2) * ((len + 31) / 32)) || !_ext(f, off, len)) {
+        if (!_use(f, 32000 + (op == 0xf5 ? 8 : 2) * ((len + 31) / 32)) || !_ext(e, f, off, len)) {
             return (false, 0, init, addr);
         }
         init = _memSlice(f, off, len);
@@ -1553,7 +1578,7 @@ contract EVMStep {
     function _callGas(Env memory e, Frame memory f, CallArgs memory c) private pure returns (bool) {
         // py-evm's order (what it reads and counts): input memory, output memory (each grown once
         // paid), the access (warm), the callee's code, then the value and new-account gas
-        if (!_ext(f, c.inOff, c.inLen) || !_ext(f, c.outOff, c.outLen)) return false;
+        if (!_ext(e, f, c.inOff, c.inLen) || !_ext(e, f, c.outOff, c.outLen)) return false;
         if (!_use(f, _accessCost(e, c.to))) return false;
         Acc memory target = _acc(e, c.to);
         _code(e, target);
