@@ -25,12 +25,15 @@ def main() -> None:
     parser.add_argument("--offset", type=int, default=0, help="starting from the K-th (shards: --share 2 --offset 0/1)")
     parser.add_argument("--match", default="", help="only fixture paths containing this text")
     parser.add_argument("--show-failures", action="store_true")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first K of those files")
+    parser.add_argument("--take", type=int, default=0, help="then take only M files (0: all)")
     parser.add_argument("--per-case", action="store_true", help="a line per case, as it finishes")
     args = parser.parse_args()
     with step_on_anvil() as (_, harness):
         counts: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
         files = [p for p in fixture_files(1)[args.offset::args.share] if args.match in str(p)]
+        files = files[args.skip:args.skip + args.take if args.take else None]
         for n, case in enumerate(cases(files), 1):
             if n % 500 == 0:
                 print(f"... {n} cases: {dict(counts)}", file=sys.stderr, flush=True)
