@@ -37,6 +37,9 @@ from node.errors import ShuttingDown, TemporaryError
 from node.service import L2Node
 from sequencer.l1_origin import plan_next_block
 
+#: On demand (block time 0), how often the loop looks at the pool without being woken.
+ON_DEMAND_RECHECK_S = 1.0
+
 log = logging.getLogger("lantau.sequencer")
 
 
@@ -171,12 +174,26 @@ class BlockProducer:
 
     async def _run_on_demand(self) -> None:
         arrived = self.node.tx_arrival_event()
+        stalled = False
         while not self._stopping.is_set():
-            await arrived.wait()
+            # An arrival wakes the loop at once; the timeout is a backstop, so that a transaction
+            # that became selectable without a new arrival (or whose wake-up raced a build) is
+            # built within ON_DEMAND_RECHECK_S instead of waiting for the next sender.
+            try:
+                await asyncio.wait_for(arrived.wait(), ON_DEMAND_RECHECK_S)
+            except asyncio.TimeoutError:
+                if stalled:
+                    continue  # the pool's head transactions fail to execute: wait for news
             arrived.clear()
+            stalled = False
             while not self._stopping.is_set() and self.node.select_transactions(
                 self.node.chain.head, self.node.chain.head.gas_limit
             ):
-                built = await self.produce_block()
+                try:
+                    built = await self.produce_block()
+                except TemporaryError as exc:
+                    log.warning("block skipped: %s", exc)
+                    break
                 if not built.block.transactions:
+                    stalled = True
                     break  # everything selectable was rejected by execution; wait for news

@@ -101,3 +101,37 @@ async def test_a_block_on_the_clock_is_filled_only_within_its_budget(node: L2Nod
     # On demand (no slot) nothing is cut: the rest go in the next block.
     second = await producer.produce_block()
     assert [tx.nonce for tx in second.block.transactions] == [1, 2]
+
+
+async def test_on_demand_builds_a_pooled_transaction_whose_wake_up_was_missed(node: L2Node) -> None:
+    """Was: the on-demand loop slept until the next arrival, so a selectable transaction whose
+    wake-up raced a build (seen once in CI: `lantau rwa sample` waited 120 s for a receipt) was
+    stranded until some other sender came. Here the transaction enters the pool without the
+    arrival event at all; the loop's recheck builds it."""
+    from eth_account import Account
+
+    from genesis.dev_accounts import dev_accounts
+
+    sender = dev_accounts()[3]
+    head = node.chain.head
+    base_fee = node.next_base_fee(head)
+    raw = Account.sign_transaction(
+        {"type": 2, "chainId": GenesisConfig.load().chain_id, "nonce": 0, "to": "0x" + "11" * 20, "value": 1,
+         "gas": 21_000, "maxFeePerGas": 2 * base_fee + 1, "maxPriorityFeePerGas": 1},
+        sender.private_key,
+    ).raw_transaction
+    producer = BlockProducer(node, ProducerConfig(block_time_s=0))
+    task = asyncio.create_task(producer.run())
+    try:
+        await asyncio.sleep(0.1)
+        pooled = node.txpool.add_raw(bytes(raw), node.chain.state_at(head), base_fee)  # no arrival event
+        for _ in range(100):
+            if node.chain.head.block_number > head.block_number:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await producer.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert node.chain.head.block_number == head.block_number + 1
+    assert [tx.hash for tx in node.chain.transactions(node.chain.head.hash)][-1] == pooled.hash
