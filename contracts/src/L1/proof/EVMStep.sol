@@ -464,7 +464,10 @@ contract EVMStep {
         // no EIP-3607 check: the L2 (py-evm, node/txpool.py) has none, and the step follows the L2
         if (s.nonce != t.nonce) _invalid("nonce mismatch");
         if (s.nonce >= type(uint64).max) _invalid("nonce at its maximum");
-        if (s.balance < t.gasLimit * t.maxFee + t.value) _invalid("insufficient funds for gas * price + value");
+        // py-evm checks the balance against the gas at the effective price, not at the fee cap
+        uint256 price = t.maxFee;
+        if (t.maxPriority != type(uint256).max && e.ctx.baseFee + t.maxPriority < price) price = e.ctx.baseFee + t.maxPriority;
+        if (s.balance < t.gasLimit * price + t.value) _invalid("insufficient funds for gas * price + value");
     }
 
     function _transact(Env memory e, EVMTx.Tx memory t, StepTypes.PostState memory post) private view {
