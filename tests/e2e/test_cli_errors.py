@@ -14,19 +14,20 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from eth_utils import to_checksum_address
 from web3 import Web3
 
 from bridge.l1_contracts import L1Deployment
 from genesis.dev_accounts import dev_accounts
+from genesis.l1_addresses import devnet_l1_addresses
 from tests.e2e.processes import REPO_ROOT, LantauNodeProcess
 
 DEV0, DEV4 = dev_accounts()[0], dev_accounts()[4]
 _LETTER = next(i for i, c in enumerate(DEV4.address) if i > 1 and c.isalpha())
 BAD_CHECKSUM = DEV4.address[:_LETTER] + DEV4.address[_LETTER].swapcase() + DEV4.address[_LETTER + 1:]  # one letter's case off
 UNFUNDED_KEY = "0x" + "ab" * 32
-DEPLOYMENT = {  # the devnet's (deterministic) L1 address book
-    "HKDStablecoin": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "SystemConfig": "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
-    "LantauPortal": "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9", "OutputOracle": "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+DEPLOYMENT = {  # the devnet's (deterministic) L1 address book, from its one home
+    **{name: to_checksum_address(address) for name, address in devnet_l1_addresses().items()},
     "deployer": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "l1_chain_id": 900, "deploy_block": 18,
 }
 
