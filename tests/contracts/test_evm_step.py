@@ -105,17 +105,17 @@ ARITH = asm(
 
 def test_plain_transfer_each_type(harness: Any) -> None:
     for kind in (0, 1, 2):
-        check(harness, base_pre(), signed(to=OTHER, value=12345, kind=kind, gas=21000 if kind else 30000))
+        assert compare(harness, base_pre(), signed(to=OTHER, value=12345, kind=kind, gas=21000 if kind else 30000), CTX)[0] == []
 
 
 def test_arithmetic_storage_and_refunds(harness: Any) -> None:
-    check(harness, base_pre(ARITH, {0: 5, 9: 3}), signed(to=CONTRACT, data=b"\x01\x00\x02"))
+    assert compare(harness, base_pre(ARITH, {0: 5, 9: 3}), signed(to=CONTRACT, data=b"\x01\x00\x02"), CTX)[0] == []
 
 
 def test_access_list_and_calldata_floor(harness: Any) -> None:
     al = [{"address": to_checksum_address(CONTRACT), "storageKeys": ["0x" + "00" * 32, "0x" + "00" * 31 + "09"]}]
-    check(harness, base_pre(ARITH, {0: 5}), signed(to=CONTRACT, kind=1, access_list=al))
-    check(harness, base_pre(), signed(to=OTHER, data=b"\xff" * 400, gas=200_000))
+    assert compare(harness, base_pre(ARITH, {0: 5}), signed(to=CONTRACT, kind=1, access_list=al), CTX)[0] == []
+    assert compare(harness, base_pre(), signed(to=OTHER, data=b"\xff" * 400, gas=200_000), CTX)[0] == []
 
 
 def test_logs_calls_and_create(harness: Any) -> None:
@@ -133,14 +133,14 @@ def test_logs_calls_and_create(harness: Any) -> None:
         0x3D, push(16), 0x55, 0x50, 0x00,
     )
     prog = code.replace(push2(0x100), push2(len(code) + len(body))) + body + init
-    check(harness, base_pre(prog), signed(to=CONTRACT, gas=2_000_000))
+    assert compare(harness, base_pre(prog), signed(to=CONTRACT, gas=2_000_000), CTX)[0] == []
 
 
 def test_selfdestruct_in_creation_and_outside(harness: Any) -> None:
     init = asm(push(int.from_bytes(OTHER, "big")), 0xFF)
     code = asm(push(len(init)), push2(0x100), push(0), 0x39, push(len(init)), push(0), push(3), 0xF0, push(1), 0x55, push(int.from_bytes(OTHER, "big")), 0xFF)
     code = code.replace(push2(0x100), push2(len(code)), 1) + init
-    check(harness, base_pre(code), signed(to=CONTRACT, gas=500_000))
+    assert compare(harness, base_pre(code), signed(to=CONTRACT, gas=500_000), CTX)[0] == []
 
 
 def test_revert_out_of_gas_and_transient(harness: Any) -> None:

@@ -104,7 +104,8 @@ def update_lists(draw: st.DrawFn, base_keys: Sequence[bytes] = ()) -> tuple[tupl
     return tuple(ops)
 
 
-def run_and_compare(harness: Contract, sequences: Sequence[TrieSequence], db: dict[bytes, bytes]) -> None:
+def run_and_compare(harness: Contract, sequences: Sequence[TrieSequence], db: dict[bytes, bytes]) -> int:
+    """How many sequences matched py-trie (all, or an AssertionError names the first that did not)."""
     calls = []
     expected = []
     for seq in sequences:
@@ -120,6 +121,7 @@ def run_and_compare(harness: Contract, sequences: Sequence[TrieSequence], db: di
             at = next(i for i, (a, b) in enumerate(zip(got, want_roots)) if a != b)
             raise AssertionError(f"root differs from py-trie's after update {at} of {seq}")
         assert [bytes(v) for v in values] == want_values, f"values differ from py-trie's after {seq}"
+    return len(outcomes)
 
 
 @settings(
@@ -132,7 +134,7 @@ def run_and_compare(harness: Contract, sequences: Sequence[TrieSequence], db: di
 @given(batch=st.lists(st.tuples(update_lists(), st.integers(0, 4)), min_size=BATCH, max_size=BATCH))
 def test_sequences_from_the_empty_trie_match_py_trie(harness: Contract, batch: list) -> None:
     sequences = [TrieSequence(EMPTY_ROOT, (), ops, secure=(flag == 0)) for ops, flag in batch]
-    run_and_compare(harness, sequences, {})
+    assert run_and_compare(harness, sequences, {}) == len(sequences) == BATCH
 
 
 def _random_trie(rng: random.Random, size: int) -> tuple[dict[bytes, bytes], bytes, list[bytes]]:
@@ -164,7 +166,7 @@ def test_sequences_from_a_witnessed_trie_match_py_trie(harness: Contract, seed: 
         ops = data.draw(update_lists(base_keys=rng.sample(base_keys, min(len(base_keys), 6))))
         nodes = trie_witness(db, root, [k for k, _ in ops], ops, in_order=True)
         sequences.append(TrieSequence(root, tuple(sorted(nodes)), ops, secure=False))
-    run_and_compare(harness, sequences, db)
+    assert run_and_compare(harness, sequences, db) == len(sequences) == BATCH
 
 
 def test_witness_holds_only_needed_nodes_for_a_collapse(harness: Contract, contracts: Contracts) -> None:
