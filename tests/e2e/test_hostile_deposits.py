@@ -12,19 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from bridge.deposit_client import deposit_info_from_receipt, wait_for_l2_receipt
-from bridge.devnet import L1Devnet, start_l1_devnet
+from bridge.devnet import L1Devnet
 from bridge.l1_client import L1Client, decode_revert
 from bridge.l1_contract_clients import candidate_of
 from bridge.tx_manager import TxManager
-from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
+from tests.e2e.test_verifier import l1  # noqa: F401 (the same L1 devnet fixture)
 from tests.e2e.test_verifier import sequencer_safe_at, verifier_reaches, wait_until, write_rollup
 
 ACCOUNTS = dev_accounts()
@@ -55,15 +54,6 @@ def hostile_shapes(l2_balance: int) -> list[Shape]:
         # depositHKD mints: a failing one still credits the sender, and moves no value.
         Shape("HKD deposit below the calldata floor", "depositHKD", (CAROL.address, 3_000_000, 37_000, floor_data), 37_000, mint=3_000_000 * SCALE),
     ]
-
-
-@pytest.fixture
-def l1() -> Iterator[L1Devnet]:
-    devnet = start_l1_devnet(GenesisConfig.load(), block_time_s=1)
-    try:
-        yield devnet
-    finally:
-        devnet.stop()
 
 
 def test_hostile_deposits_neither_stop_the_sequencer_nor_a_verifier(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
