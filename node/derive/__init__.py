@@ -1,6 +1,6 @@
 """Derivation: the L2 chain as a pure function of L1 data (deposits and batches).
 
-    l1_traversal -> retrieval -> frames -> channels -> batches -> attributes   (pipeline.py)
+    l1_traversal -> retrieval -> frames -> channel_bank -> batch_queue -> attributes   (pipeline.py)
 
 Public surface: `DerivationPipeline`, `DerivedBlock`, `RollupDerivationConfig`, and the L1
 interface `L1Source` / `L1BlockRef` / `InboxTransaction` that `bridge/` implements.

@@ -1,6 +1,6 @@
 """The derivation pipeline: the safe L2 chain as a function of L1 data alone.
 
-    l1_traversal -> retrieval -> frames -> channels -> batches -> attributes -> Chain.build_block
+    l1_traversal -> retrieval -> frames -> channel_bank -> batch_queue -> attributes -> Chain.build_block
 
 `step()` derives (and builds, with the one block-building primitive) at most one block. It
 first asks the batch queue for the next batch; failing that, it checks the forced-inclusion
@@ -42,8 +42,8 @@ from node.batches import decode_batch
 from node.chain import BuiltBlock, Chain
 from node.channels import read_channel
 from node.derive.attributes import BlockInputs, deposit_only_inputs, inputs_from_batch
-from node.derive.batches import BatchQueue
-from node.derive.channels import ChannelBank
+from node.derive.batch_queue import BatchQueue
+from node.derive.channel_bank import ChannelBank
 from node.derive.config import RollupDerivationConfig
 from node.derive.frames import frames_from_batcher_data
 from node.derive.l1_source import L1Source

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from node.channels import Frame
-from node.derive.channels import FRAME_ACCOUNTING_OVERHEAD, ChannelBank
+from node.derive.channel_bank import FRAME_ACCOUNTING_OVERHEAD, ChannelBank
 from node.derive.l1_source import L1BlockRef
 
 A, B, C = b"\xaa" * 16, b"\xbb" * 16, b"\xcc" * 16
