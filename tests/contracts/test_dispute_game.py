@@ -160,9 +160,10 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     contracts.ok(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x24" * 32, b"\x55" * 32, True), value=bond(game, 3))
     assert contracts.revert_of(DEFENDER, game.functions.defend(b"\x24" * 32, 3, b"\x25" * 32),
                                value=bond(game, 4)) == ("CannotDefendRootClaim", ())
-    # the input leaf waits for issue 15
-    assert contracts.revert_of(DEFENDER, game.functions.stepInput(3)) == ("LeafNotAvailable", ())
-    assert contracts.revert_of(DEFENDER, game.functions.stepInput(2)) == ("NotABlockClaim", ())
+    # the input leaf needs an IInputOracle (this game has none)
+    no_context = (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, [])
+    assert contracts.revert_of(DEFENDER, game.functions.stepInput(3, ([], []), no_context, b"")) == ("LeafNotAvailable", ())
+    assert contracts.revert_of(DEFENDER, game.functions.stepInput(2, ([], []), no_context, b"")) == ("NotABlockClaim", ())
     contracts.ok(DEFENDER, game.functions.attack(b"\x24" * 32, 3, b"\x25" * 32), value=bond(game, 4))
     # the leaves are TX_DEPTH levels below the block subgame's root: depth 5 here
     assert game.functions.MAX_DEPTH().call() == SPLIT_DEPTH + 1 + TX_DEPTH

@@ -2,12 +2,20 @@
 pragma solidity 0.8.28;
 
 /// @title IInputOracle
-/// @notice The L1 commitment to an L2 block's inputs (issue 15: batcher data recorded by the inbox,
-///         the portal's per-L1-block deposit accumulator, L1 block hashes), as the dispute game's
-///         input leaf reads it. `blockInputsHash(n)` is the `inputsHash` (see
-///         `OutputDisputeGame.inputsHash`) of the transactions and contexts that L1 derivation gives
-///         L2 block `n`. Not deployed yet: until it is, the game's input leaf reverts
-///         `LeafNotAvailable` and a claim with wrong inputs cannot be countered by it.
+/// @notice The L1 check of an L2 block's inputs (issue 15: the L1 origin's header against
+///         `L1BlockAnchors`, the portal's per-L1-block deposit accumulator, the batcher data recorded
+///         by the inbox), as the dispute game's input leaf reads it. `refutes` answers whether the
+///         block `l2BlockNumber` on the parent whose output root is `parentOutputRoot` (agreed in
+///         the game) can have the transactions `txHashes` (in order) at `timestamp`: true iff a
+///         rule of derivation is broken. `evidence` is the refuter's (its layout is the oracle's;
+///         `InputOracle`: abi.encode(ParentProof, Evidence)); evidence that does not match L1's
+///         commitments reverts. Implemented by `contracts/src/L1/derive/InputOracle.sol`.
 interface IInputOracle {
-    function blockInputsHash(uint256 l2BlockNumber) external view returns (bytes32);
+    function refutes(
+        uint256 l2BlockNumber,
+        bytes32 parentOutputRoot,
+        bytes32[] calldata txHashes,
+        uint256 timestamp,
+        bytes calldata evidence
+    ) external view returns (bool);
 }

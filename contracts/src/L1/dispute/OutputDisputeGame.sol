@@ -33,7 +33,7 @@ interface IGameFactoryHooks {
 ///         Leaves (depth `MAX_DEPTH`) are countered by `stepTransaction` (OneStepProof re-executes
 ///         transaction k), `stepFinish` (the output root recomputed from the state root, the
 ///         message passer's storage root proven in it and the block header) or `stepInput` (the
-///         inputs against L1's commitment: `LeafNotAvailable` until issue 15's oracle exists).
+///         inputs against L1's commitments, `IInputOracle`; `LeafNotAvailable` while none is set).
 /// @dev    Adapted from @eth-optimism/contracts-bedrock 0.17.3 `FaultDisputeGame` (MIT): `move`,
 ///         `step`'s agreement rule, `resolveClaim`, `getChallengerDuration`, `getRequiredBond`,
 ///         `_findTraceAncestor`, `_findStartingAndDisputedOutputs` follow OP's code.
@@ -355,15 +355,32 @@ contract OutputDisputeGame {
         _counter(claimIndex, f, output);
     }
 
-    /// @notice Counters a block subgame's root whose `inputsHash` is not the one L1 commits to for
-    ///         that block. Needs issue 15's `IInputOracle`: until it is set, `LeafNotAvailable`.
-    function stepInput(uint256 execRootIndex) external {
+    /// @notice Counters a block subgame's root whose inputs break a rule of derivation that L1
+    ///         decides (issue 15's `IInputOracle`: the L1-info deposit and its L1 origin, the
+    ///         origin's deposits, no forged deposit, the timestamp rules). `inputs` is the preimage
+    ///         of the subgame's `inputsHash`, `context0` the context of its transaction 0 (the block's
+    ///         timestamp), `evidence` the oracle's. Until an oracle is set, `LeafNotAvailable`.
+    function stepInput(
+        uint256 execRootIndex,
+        BlockInputs calldata inputs,
+        StepTypes.BlockContext calldata context0,
+        bytes calldata evidence
+    ) external {
         if (status != GameStatus.IN_PROGRESS) revert GameNotInProgress();
         if (_parent(execRootIndex).position.depth() != SPLIT_DEPTH + 1) revert NotABlockClaim();
         if (address(inputOracle) == address(0)) revert LeafNotAvailable();
-        (,, uint256 blockNumber) = _blockOf(execRootIndex);
-        if (inputOracle.blockInputsHash(blockNumber) == blockInputs[execRootIndex]) revert InputsMatch();
         if (inputCounteredBy[execRootIndex] != address(0)) revert DuplicateStep();
+        bytes32 expected = blockInputs[execRootIndex];
+        bytes32 given = inputsHash(inputs.txHashes, inputs.contextHashes);
+        if (given != expected) revert InputsMismatch(expected, given);
+        (, bytes32 startingOutput, uint256 blockNumber) = _blockOf(execRootIndex);
+        // A block has at least its L1-info deposit: an empty list is a lie the oracle names.
+        uint256 timestamp;
+        if (inputs.contextHashes.length > 0) {
+            if (contextHash(context0) != inputs.contextHashes[0]) revert ContextMismatch(0);
+            timestamp = context0.timestamp;
+        }
+        if (!inputOracle.refutes(blockNumber, startingOutput, inputs.txHashes, timestamp, evidence)) revert InputsMatch();
         inputCounteredBy[execRootIndex] = msg.sender;
         emit Stepped(execRootIndex, msg.sender);
     }

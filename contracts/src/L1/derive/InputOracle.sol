@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IInputOracle} from "../dispute/IInputOracle.sol";
+import {L1BlockAnchors} from "../L1BlockAnchors.sol";
+import {L1HeaderLib} from "../lib/L1HeaderLib.sol";
+import {OutputRootLib} from "../lib/OutputRootLib.sol";
+import {RLPItem, RLPReader} from "../lib/RLPReader.sol";
+import {SecureMerkleTrie} from "../lib/SecureMerkleTrie.sol";
+import {DepositTxLib} from "./DepositTxLib.sol";
+
+interface IDepositHashChain {
+    function depositHashChain(uint256 l1BlockNumber) external view returns (bytes32);
+}
+
+/// @title InputOracle
+/// @notice Decides on L1, for one L2 block on an agreed parent, whether a claimed list of its
+///         transactions (by hash) and its timestamp obey derivation's rules for the inputs L1
+///         decides (node/derive: attributes.py, batches.py `_check_block`): the L1-info deposit
+///         first, naming a real L1 block that may be this block's origin, with the right sequence
+///         number; then, in the first block of an origin, exactly that L1 block's deposits, in
+///         order; no other deposit anywhere; the timestamp after the parent's, not before the
+///         origin's, within the sequencer drift (or an empty block that could not move on).
+///         docs/fault-proofs.md, "Deciding a block's inputs on L1".
+///
+///         Everything is checked against L1's own commitments: the parent against the agreed
+///         output root (its header and the `L1Block` predeploy's storage proven in its state),
+///         L1 headers against `L1BlockAnchors`, deposits against the portal's `depositHashChain`.
+///         Evidence that does not match them reverts with a named error (the refuter's fault);
+///         a claim that breaks a rule is a `Lie` (`lieOf`), or a named revert (`checkInputs`).
+contract InputOracle is IInputOracle {
+    /// @notice The agreed parent, proven against its output root.
+    struct ParentProof {
+        OutputRootLib.OutputRootProof output;
+        bytes header; //             the parent's header RLP: keccak = output.latestBlockhash
+        bytes[] l1BlockAccount; //   the L1Block predeploy's account proof in output.stateRoot
+        bytes[] numberSlot; //        storage proofs of its slots (packed number/timestamp, hash, sequenceNumber)
+        bytes[] hashSlot;
+        bytes[] sequenceSlot;
+    }
+
+    /// @notice What a claim says of a block: its transactions' hashes, in order, and its timestamp.
+    struct Claim {
+        bytes32[] txHashes;
+        uint256 timestamp;
+    }
+
+    /// @notice What the refuter shows. `l1InfoTx` is the raw transaction behind `txHashes[0]`;
+    ///         `originHeaders` a header chain from an anchored (or recent) L1 block down to the
+    ///         origin it names; `deposits` that origin's portal deposits (first block of an
+    ///         origin); `nextOriginHeaders` the next L1 block's (only for an empty block beyond
+    ///         the drift); `rawTxs` the raw transactions at positions `rawTxIndexes`.
+    struct Evidence {
+        bytes l1InfoTx;
+        bytes[] originHeaders;
+        DepositTxLib.UserDeposit[] deposits;
+        bytes[] nextOriginHeaders;
+        uint256[] rawTxIndexes;
+        bytes[] rawTxs;
+    }
+
+    /// @notice The rule a claim breaks (None: it obeys every rule this oracle decides).
+    enum Lie {
+        None,
+        NoL1InfoDeposit, //        no transaction at all
+        MalformedL1InfoDeposit, // txHashes[0] is not an L1-info deposit as derivation builds it
+        L1OriginNotAllowed, //     the origin is neither the parent's nor the next (genesis: the start block)
+        WrongL1Origin, //          the origin's hash is not L1's block at that number
+        WrongL1Info, //            the origin's timestamp or base fee is not that L1 block's
+        WrongSequenceNumber, //    0 for an origin's first block, else the parent's + 1
+        TimestampNotAfterParent,
+        TimestampBeforeL1Origin,
+        BeyondSequencerDrift, //   past origin.timestamp + drift with transactions, or while the next origin was there
+        MissingDeposit, //         fewer transactions than the origin's deposits need
+        WrongDeposit, //           a deposit position holds another transaction
+        ForgedDeposit //           a deposit among the batched transactions
+    }
+
+    /// @notice The parent's output root is not the one agreed.
+    error ParentOutputMismatch(bytes32 agreed, bytes32 proven);
+    /// @notice The parent's header does not hash to its output's block hash, or is not block n-1.
+    error ParentHeaderMismatch();
+    error L1InfoTxMismatch(bytes32 claimed, bytes32 given);
+    error OriginHeaderMismatch(uint256 claimedNumber, uint256 headerNumber);
+    error NextOriginHeaderMismatch(uint256 expectedNumber, uint256 headerNumber);
+    /// @notice The deposits shown are not the portal's for that L1 block.
+    error DepositsNotL1s(uint256 l1Block, bytes32 portalChain, bytes32 shownChain);
+    error DepositLogIndexesNotIncreasing(uint256 index);
+    error RawTxMismatch(uint256 index);
+    error EvidenceNeeded(string what);
+
+    /// @notice `checkInputs` on a claim that breaks a rule: `lie` is its `Lie`, `index` the position.
+    error InputsBreakRule(Lie lie, uint256 index);
+
+    L1BlockAnchors public immutable anchors;
+    IDepositHashChain public immutable portal;
+    uint256 public immutable l1StartBlock; //      the L1 origin of L2 block 1 (rollup config)
+    uint256 public immutable maxSequencerDrift; // seconds (rollup config)
+    uint256 public immutable numberSlot; //         L1Block's storage slots (its storage layout)
+    uint256 public immutable hashSlot;
+    uint256 public immutable sequenceSlot;
+
+    constructor(
+        L1BlockAnchors anchors_,
+        IDepositHashChain portal_,
+        uint256 l1StartBlock_,
+        uint256 maxSequencerDrift_,
+        uint256[3] memory l1BlockSlots
+    ) {
+        anchors = anchors_;
+        portal = portal_;
+        l1StartBlock = l1StartBlock_;
+        maxSequencerDrift = maxSequencerDrift_;
+        (numberSlot, hashSlot, sequenceSlot) = (l1BlockSlots[0], l1BlockSlots[1], l1BlockSlots[2]);
+    }
+
+    /// @dev What derivation knows of the parent (`safe_head`, `safe_origin`).
+    struct Parent {
+        uint256 number;
+        uint256 timestamp;
+        uint256 originNumber;
+        bytes32 originHash; // 0 at L2 genesis (no L1 origin yet)
+        uint256 sequenceNumber;
+    }
+
+    // --- the entry points ---------------------------------------------------------------------
+
+    /// @inheritdoc IInputOracle
+    function refutes(
+        uint256 l2BlockNumber,
+        bytes32 parentOutputRoot,
+        bytes32[] calldata txHashes,
+        uint256 timestamp,
+        bytes calldata evidence
+    ) external view returns (bool) {
+        (ParentProof memory parent, Evidence memory ev) = abi.decode(evidence, (ParentProof, Evidence));
+        (Lie lie,) = lieOf(l2BlockNumber, parentOutputRoot, parent, Claim(txHashes, timestamp), ev);
+        return lie != Lie.None;
+    }
+
+    /// @notice Reverts `InputsBreakRule(lie, index)` if the claim breaks a rule; returns the
+    ///         number of transactions derivation forces at the block's start (L1 info + deposits).
+    function checkInputs(
+        uint256 l2BlockNumber,
+        bytes32 parentOutputRoot,
+        ParentProof memory parent,
+        Claim memory claim,
+        Evidence memory ev
+    ) external view returns (uint256 forced) {
+        Lie lie;
+        uint256 index;
+        (lie, index) = lieOf(l2BlockNumber, parentOutputRoot, parent, claim, ev);
+        if (lie != Lie.None) revert InputsBreakRule(lie, index);
+        forced = _forcedCount(claim, ev);
+    }
+
+    /// @notice The first rule `claim` breaks for L2 block `l2BlockNumber` on the parent whose
+    ///         output root is `parentOutputRoot`, and the transaction position it concerns.
+    function lieOf(
+        uint256 l2BlockNumber,
+        bytes32 parentOutputRoot,
+        ParentProof memory parentProof,
+        Claim memory claim,
+        Evidence memory ev
+    ) public view returns (Lie, uint256) {
+        Parent memory parent = _parent(l2BlockNumber, parentOutputRoot, parentProof);
+        if (claim.txHashes.length == 0) return (Lie.NoL1InfoDeposit, 0);
+        if (keccak256(ev.l1InfoTx) != claim.txHashes[0]) revert L1InfoTxMismatch(claim.txHashes[0], keccak256(ev.l1InfoTx));
+        (bool wellFormed, DepositTxLib.L1Info memory info) = _readL1Info(ev.l1InfoTx);
+        if (!wellFormed) return (Lie.MalformedL1InfoDeposit, 0);
+
+        // The origin: the parent's or the next (at L2 genesis: the rollup's start block).
+        bool sameOrigin = parent.originHash != bytes32(0) && info.number == parent.originNumber;
+        if (parent.originHash == bytes32(0) ? info.number != l1StartBlock : !(sameOrigin || info.number == parent.originNumber + 1)) {
+            return (Lie.L1OriginNotAllowed, 0);
+        }
+        L1HeaderLib.Header memory origin = anchors.verifyL1Header(ev.originHeaders);
+        if (origin.number != info.number) revert OriginHeaderMismatch(info.number, origin.number);
+        if (origin.hash != info.hash) return (Lie.WrongL1Origin, 0);
+        if (origin.timestamp != info.timestamp || origin.baseFee != info.baseFee) return (Lie.WrongL1Info, 0);
+        if (info.sequenceNumber != (sameOrigin ? parent.sequenceNumber + 1 : 0)) return (Lie.WrongSequenceNumber, 0);
+
+        // Deposits: the origin's, in the first block of the origin; none anywhere else.
+        uint256 forced = 1;
+        if (info.sequenceNumber == 0) {
+            (Lie lie, uint256 index) = _checkDeposits(origin, claim.txHashes, ev.deposits);
+            if (lie != Lie.None) return (lie, index);
+            forced += ev.deposits.length;
+        }
+        for (uint256 i = 0; i < ev.rawTxIndexes.length; i++) {
+            uint256 at = ev.rawTxIndexes[i];
+            if (at >= claim.txHashes.length || keccak256(ev.rawTxs[i]) != claim.txHashes[at]) revert RawTxMismatch(at);
+            if (at >= forced && ev.rawTxs[i].length > 0 && uint8(ev.rawTxs[i][0]) == DepositTxLib.DEPOSIT_TX_TYPE) {
+                return (Lie.ForgedDeposit, at);
+            }
+        }
+
+        // Timestamps (batches.py `_check_block`).
+        if (claim.timestamp <= parent.timestamp) return (Lie.TimestampNotAfterParent, 0);
+        if (claim.timestamp < origin.timestamp) return (Lie.TimestampBeforeL1Origin, 0);
+        if (claim.timestamp > origin.timestamp + maxSequencerDrift) {
+            if (claim.txHashes.length > forced) return (Lie.BeyondSequencerDrift, forced);
+            // An empty block past the drift is valid if it moves to a new origin, or if the next
+            // L1 block is newer than it (the sequencer could not move on).
+            if (sameOrigin) {
+                if (ev.nextOriginHeaders.length == 0) revert EvidenceNeeded("next L1 block's header");
+                L1HeaderLib.Header memory next = anchors.verifyL1Header(ev.nextOriginHeaders);
+                if (next.number != origin.number + 1) revert NextOriginHeaderMismatch(origin.number + 1, next.number);
+                if (claim.timestamp >= next.timestamp) return (Lie.BeyondSequencerDrift, 0);
+            }
+        }
+        return (Lie.None, 0);
+    }
+
+    // --- the parts ----------------------------------------------------------------------------
+
+    /// @dev The parent's number, timestamp and L1 origin, proven against its output root.
+    function _parent(uint256 l2BlockNumber, bytes32 agreed, ParentProof memory proof) internal view returns (Parent memory p) {
+        bytes32 proven = OutputRootLib.hashOutputRootProof(proof.output);
+        if (proven != agreed) revert ParentOutputMismatch(agreed, proven);
+        if (keccak256(proof.header) != proof.output.latestBlockhash) revert ParentHeaderMismatch();
+        L1HeaderLib.Header memory header = L1HeaderLib.decode(proof.header); // L2 headers have L1's fields
+        if (header.number + 1 != l2BlockNumber) revert ParentHeaderMismatch();
+        p.number = header.number;
+        p.timestamp = header.timestamp;
+        bytes memory account = SecureMerkleTrie.get(abi.encodePacked(DepositTxLib.L1_BLOCK), proof.l1BlockAccount, proof.output.stateRoot);
+        RLPItem[] memory fields = RLPReader.toRLPItem(account).readList();
+        bytes32 storageRoot = bytes32(fields[2].readBytes());
+        uint256 packed = _slot(numberSlot, proof.numberSlot, storageRoot);
+        p.originNumber = uint64(packed);
+        p.originHash = bytes32(_slot(hashSlot, proof.hashSlot, storageRoot));
+        p.sequenceNumber = uint64(_slot(sequenceSlot, proof.sequenceSlot, storageRoot));
+    }
+
+    function _slot(uint256 slot, bytes[] memory proof, bytes32 storageRoot) internal pure returns (uint256 value) {
+        (bool found, bytes memory encoded) = SecureMerkleTrie.tryGet(abi.encode(slot), proof, storageRoot);
+        if (!found) return 0;
+        bytes memory word = RLPReader.toRLPItem(encoded).readBytes();
+        for (uint256 i = 0; i < word.length; i++) {
+            value = (value << 8) | uint8(word[i]);
+        }
+    }
+
+    /// @dev (true, fields) iff `raw` is byte for byte the L1-info deposit of the fields it carries.
+    function _readL1Info(bytes memory raw) internal pure returns (bool, DepositTxLib.L1Info memory info) {
+        // 0x7E ‖ rlp(...) ‖ ... data = selector ‖ 5 words: the data's 164 bytes end the transaction.
+        if (raw.length < 170 || uint8(raw[0]) != DepositTxLib.DEPOSIT_TX_TYPE) return (false, info);
+        uint256 at = raw.length - 160;
+        uint256[5] memory words;
+        for (uint256 i = 0; i < 5; i++) {
+            uint256 w;
+            assembly ("memory-safe") {
+                w := mload(add(add(raw, 32), add(at, mul(i, 32))))
+            }
+            words[i] = w;
+        }
+        if (words[0] > type(uint64).max || words[1] > type(uint64).max || words[4] > type(uint64).max) return (false, info);
+        info = DepositTxLib.L1Info(uint64(words[0]), uint64(words[1]), words[2], bytes32(words[3]), uint64(words[4]));
+        return (keccak256(DepositTxLib.l1InfoDeposit(info)) == keccak256(raw), info);
+    }
+
+    /// @dev The claim's transactions 1..k must be the origin's k portal deposits, in order.
+    function _checkDeposits(L1HeaderLib.Header memory origin, bytes32[] memory txHashes, DepositTxLib.UserDeposit[] memory deposits)
+        internal
+        view
+        returns (Lie, uint256)
+    {
+        bytes32 chain;
+        for (uint256 i = 0; i < deposits.length; i++) {
+            if (i > 0 && deposits[i].logIndex <= deposits[i - 1].logIndex) revert DepositLogIndexesNotIncreasing(i);
+            chain = keccak256(abi.encodePacked(chain, DepositTxLib.depositLeaf(deposits[i])));
+        }
+        bytes32 portalChain = portal.depositHashChain(origin.number);
+        if (chain != portalChain) revert DepositsNotL1s(origin.number, portalChain, chain);
+        for (uint256 i = 0; i < deposits.length; i++) {
+            if (txHashes.length <= 1 + i) return (Lie.MissingDeposit, 1 + i);
+            if (keccak256(DepositTxLib.userDeposit(origin.hash, deposits[i])) != txHashes[1 + i]) return (Lie.WrongDeposit, 1 + i);
+        }
+        return (Lie.None, 0);
+    }
+
+    function _forcedCount(Claim memory, Evidence memory ev) internal pure returns (uint256) {
+        (, DepositTxLib.L1Info memory info) = _readL1Info(ev.l1InfoTx);
+        return info.sequenceNumber == 0 ? 1 + ev.deposits.length : 1;
+    }
+}

@@ -1,0 +1,168 @@
+"""Evidence for the dispute's input leaf: what `InputOracle` (contracts/src/L1/derive/) reads to
+decide an L2 block's inputs on L1, built from JSON-RPC answers of the L2 node and of L1.
+
+The rules are node/derive's; this module only gathers and encodes. The transactions an L2 block
+must start with are `node.derive.attributes.forced_transactions` (the L1-info deposit, then its
+L1 origin's deposits in the origin's first block), built here from the origin's portal logs
+with node's own deposit decoding (`node.deposit_event`), exactly as derivation builds them; the
+oracle rebuilds the same bytes in Solidity (`DepositTxLib`) and checks the claim against them.
+
+`encode_evidence(parent, evidence)` is the `evidence` argument of `IInputOracle.refutes`:
+abi.encode(ParentProof, Evidence), in `InputOracle`'s struct layouts (`PARENT_PROOF_ABI`,
+`EVIDENCE_ABI`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from eth.abc import SignedTransactionAPI
+from eth_abi import encode as abi_encode
+from eth_typing import Hash32
+
+from genesis.artifacts import load_artifact
+from node.deposit_event import DepositEvent, decode_deposit_log, deposit_transaction
+from node.derive.attributes import forced_transactions
+from node.l1_block_ref import L1BlockRef
+from node.l1_header import encode_l1_header
+
+PARENT_PROOF_ABI = "((bytes32,bytes32,bytes32,bytes32),bytes,bytes[],bytes[],bytes[],bytes[])"
+EVIDENCE_ABI = "(bytes,bytes[],(address,address,bytes,uint256)[],bytes[],uint256[],bytes[])"
+OUTPUT_VERSION_V0 = bytes(32)
+
+
+def l1_block_slots() -> tuple[int, int, int]:
+    """The `L1Block` predeploy's slots of (number, hash, sequenceNumber): the oracle's constructor
+    argument, from the compiler's storage layout (number and timestamp share the first)."""
+    artifact = load_artifact("L1Block")
+    return artifact.storage_slot("number"), artifact.storage_slot("hash"), artifact.storage_slot("sequenceNumber")
+
+
+@dataclass(frozen=True, slots=True)
+class ParentProof:
+    """The agreed parent (L2 block n-1): its output root's parts, header and L1Block storage."""
+
+    state_root: bytes
+    message_passer_storage_root: bytes
+    block_hash: bytes
+    header: bytes
+    l1_block_account: list[bytes]
+    number_slot: list[bytes]
+    hash_slot: list[bytes]
+    sequence_slot: list[bytes]
+
+    def as_abi(self) -> tuple:
+        output = (OUTPUT_VERSION_V0, self.state_root, self.message_passer_storage_root, self.block_hash)
+        return (output, self.header, self.l1_block_account, self.number_slot, self.hash_slot, self.sequence_slot)
+
+
+def parent_proof(block: Mapping[str, Any], l1_block_proof: Mapping[str, Any], message_passer_proof: Mapping[str, Any]) -> ParentProof:
+    """From the parent's `eth_getBlockByNumber`, `eth_getProof(L1Block, l1_block_slots())` and
+    `eth_getProof(L2ToL1MessagePasser, [])` at that block (web3.py answers or raw JSON)."""
+    storage = {_int(entry["key"]): [_bytes(n) for n in entry["proof"]] for entry in l1_block_proof["storageProof"]}
+    number, hash_, sequence = l1_block_slots()
+    return ParentProof(
+        state_root=_bytes(block["stateRoot"]),
+        message_passer_storage_root=_bytes(message_passer_proof["storageHash"]),
+        block_hash=_bytes(block["hash"]),
+        header=encode_l1_header(block),  # an L2 header has L1's fields (py-evm's Prague header)
+        l1_block_account=[_bytes(n) for n in l1_block_proof["accountProof"]],
+        number_slot=storage[number],
+        hash_slot=storage[hash_],
+        sequence_slot=storage[sequence],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UserDeposit:
+    """One portal deposit as `InputOracle` reads it (`DepositTxLib.UserDeposit`)."""
+
+    from_address: bytes
+    to_address: bytes  # 20 zero bytes for a creation (as the portal's hash chain has it)
+    opaque_data: bytes
+    log_index: int
+
+    @classmethod
+    def of(cls, event: DepositEvent) -> "UserDeposit":
+        opaque = (
+            event.mint.to_bytes(32, "big") + event.value.to_bytes(32, "big") + event.gas_limit.to_bytes(8, "big")
+            + bytes([event.is_creation]) + event.data
+        )
+        to = bytes(20) if event.to_address is None else bytes(event.to_address)
+        return cls(bytes(event.from_address), to, opaque, event.log_index)
+
+    def as_abi(self) -> tuple:
+        return (self.from_address, self.to_address, self.opaque_data, self.log_index)
+
+
+def deposit_events(logs: Sequence[Mapping[str, Any]]) -> list[DepositEvent]:
+    """The portal's `TransactionDeposited` logs of one L1 block, in log order, decoded."""
+    return [decode_deposit_log(entry) for entry in sorted(logs, key=lambda e: int(e["logIndex"]))]
+
+
+def l1_block_ref(block: Mapping[str, Any]) -> L1BlockRef:
+    return L1BlockRef(
+        number=int(block["number"]), hash=Hash32(_bytes(block["hash"])), parent_hash=Hash32(_bytes(block["parentHash"])),
+        timestamp=int(block["timestamp"]), base_fee=int(block["baseFeePerGas"]),
+    )
+
+
+def expected_forced_transactions(
+    origin_block: Mapping[str, Any], sequence_number: int, deposit_logs: Sequence[Mapping[str, Any]]
+) -> tuple[SignedTransactionAPI, ...]:
+    """What derivation puts first in a block of this L1 origin and sequence number (node's rule)."""
+    deposits = [deposit_transaction(event) for event in deposit_events(deposit_logs)]
+    return forced_transactions(l1_block_ref(origin_block), sequence_number, deposits)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """`InputOracle.Evidence`: see its NatSpec."""
+
+    l1_info_tx: bytes
+    origin_headers: list[bytes]
+    deposits: list[UserDeposit] = field(default_factory=list)
+    next_origin_headers: list[bytes] = field(default_factory=list)
+    raw_txs: dict[int, bytes] = field(default_factory=dict)
+
+    def as_abi(self) -> tuple:
+        indexes = sorted(self.raw_txs)
+        return (
+            self.l1_info_tx, self.origin_headers, [d.as_abi() for d in self.deposits], self.next_origin_headers,
+            indexes, [self.raw_txs[i] for i in indexes],
+        )
+
+
+def block_evidence(
+    l1_info_tx: bytes,
+    origin_block: Mapping[str, Any],
+    sequence_number: int,
+    deposit_logs: Sequence[Mapping[str, Any]],
+    *,
+    next_origin_block: Mapping[str, Any] | None = None,
+    raw_txs: Mapping[int, bytes] | None = None,
+) -> Evidence:
+    """The evidence for a block whose L1-info deposit is `l1_info_tx`, its origin recent on L1."""
+    return Evidence(
+        l1_info_tx=l1_info_tx,
+        origin_headers=[encode_l1_header(origin_block)],
+        deposits=[UserDeposit.of(e) for e in deposit_events(deposit_logs)] if sequence_number == 0 else [],
+        next_origin_headers=[encode_l1_header(next_origin_block)] if next_origin_block is not None else [],
+        raw_txs=dict(raw_txs or {}),
+    )
+
+
+def encode_evidence(parent: ParentProof, evidence: Evidence) -> bytes:
+    """The `evidence` bytes of `IInputOracle.refutes` for `InputOracle`."""
+    return abi_encode([PARENT_PROOF_ABI, EVIDENCE_ABI], [parent.as_abi(), evidence.as_abi()])
+
+
+def _bytes(value: Any) -> bytes:
+    return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    return int(value, 16) if isinstance(value, str) else int.from_bytes(bytes(value), "big")

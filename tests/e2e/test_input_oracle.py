@@ -1,0 +1,266 @@
+"""Deciding an L2 block's inputs on L1 (docs/fault-proofs.md, "Deciding a block's inputs on L1").
+
+A real sequencer (`lantau node` with its batcher) on a real anvil runs transfers, HKD deposits and
+idle stretches (blocks with no user transaction); a verifier alone on a second devnet, with the
+sequencer gone, force-includes a deposit when the sequencing window ends. For every block, the
+forced transactions node's rule gives (`prover.input_evidence.expected_forced_transactions`, i.e.
+`node.derive.attributes.forced_transactions`) are the block's first transactions, and
+`InputOracle` on the same anvil accepts the real block's transaction list and timestamp on its
+real parent (proven from the parent's output root, header and L1Block storage). Each lie is
+refuted by name (`InputsBreakRule(lie, index)`), and evidence that does not match L1's
+commitments is refused by name, the oracle's state untouched (it has none: all calls are views).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from eth_account import Account
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt
+from bridge.devnet import L1Devnet, devnet_rollup_config, start_l1_devnet
+from genesis.artifacts import load_artifact
+from genesis.config import DEVNET_GENESIS_PATH, GenesisConfig
+from genesis.dev_accounts import dev_accounts
+from genesis.predeploys import L1_BLOCK, L2_TO_L1_MESSAGE_PASSER
+from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC
+from node.l1_block_ref import L1BlockRef
+from node.l1_info import l1_info_deposit
+from node.output_root import output_root
+from node.vm import LantauTransactionBuilder
+from prover.input_evidence import (
+    Evidence, block_evidence, encode_evidence, expected_forced_transactions, l1_block_slots, parent_proof,
+)
+from tests.contracts.conftest import decode_custom_error
+from tests.e2e.test_verifier import wait_until, write_rollup
+
+ACCOUNTS = dev_accounts()
+BATCHER = ACCOUNTS[1]
+ORACLE_DEPLOYER = ACCOUNTS[6]
+LIES = [
+    "None", "NoL1InfoDeposit", "MalformedL1InfoDeposit", "L1OriginNotAllowed", "WrongL1Origin", "WrongL1Info",
+    "WrongSequenceNumber", "TimestampNotAfterParent", "TimestampBeforeL1Origin", "BeyondSequencerDrift",
+    "MissingDeposit", "WrongDeposit", "ForgedDeposit",
+]
+L1_BLOCK_ABI = list(load_artifact("L1Block").abi)
+
+
+@pytest.fixture
+def l1() -> Iterator[L1Devnet]:
+    devnet = start_l1_devnet(GenesisConfig.load(), block_time_s=1)
+    try:
+        yield devnet
+    finally:
+        devnet.stop()
+
+
+@dataclasses.dataclass
+class Setup:
+    l1: L1Devnet
+    l1_w3: Web3
+    l2: Web3
+    oracle: Contract
+    abi: list[dict[str, Any]]
+
+    # --- what the chains say -------------------------------------------------------------------
+
+    def origin_of(self, number: int) -> tuple[int, int]:
+        """(L1 origin number, sequence number) that L2 block `number` recorded."""
+        l1_block = self.l2.eth.contract(address=to_checksum_address(L1_BLOCK), abi=L1_BLOCK_ABI)
+        return (l1_block.functions.number().call(block_identifier=number),
+                l1_block.functions.sequenceNumber().call(block_identifier=number))
+
+    def deposit_logs(self, l1_number: int) -> list[Any]:
+        block_hash = self.l1_w3.eth.get_block(l1_number)["hash"]
+        logs = self.l1_w3.eth.get_logs({"blockHash": block_hash, "address": self.l1.deployment.lantau_portal})
+        return [entry for entry in logs if bytes(entry["topics"][0]) == TRANSACTION_DEPOSITED_TOPIC]
+
+    def parent_output(self, number: int) -> tuple[bytes, Any]:
+        block = self.l2.eth.get_block(number - 1)
+        slots = [hex(s) for s in l1_block_slots()]
+        l1_block_proof = self.l2.provider.make_request("eth_getProof", [to_checksum_address(L1_BLOCK), slots, hex(number - 1)])["result"]
+        passer_proof = self.l2.provider.make_request("eth_getProof", [to_checksum_address(L2_TO_L1_MESSAGE_PASSER), [], hex(number - 1)])["result"]
+        proof = parent_proof(block, l1_block_proof, passer_proof)
+        root = output_root(proof.state_root, proof.message_passer_storage_root, proof.block_hash)
+        return root, proof
+
+    def honest(self, number: int) -> tuple[list[bytes], int, Evidence, int]:
+        """The block's tx hashes and timestamp, its evidence, and how many transactions node's
+        rule forces at its start (checked against the block itself)."""
+        block = self.l2.eth.get_block(number)
+        origin_number, sequence = self.origin_of(number)
+        origin = self.l1_w3.eth.get_block(origin_number)
+        logs = self.deposit_logs(origin_number)
+        forced = expected_forced_transactions(origin, sequence, logs)
+        hashes = [bytes(h) for h in block["transactions"]]
+        assert hashes[: len(forced)] == [tx.hash for tx in forced], f"block {number}: node's forced transactions differ"
+        evidence = block_evidence(forced[0].encode(), origin, sequence, logs)
+        return hashes, int(block["timestamp"]), evidence, len(forced)
+
+    # --- the oracle ----------------------------------------------------------------------------
+
+    def check(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence, *, parent: Any = None,
+              parent_root: bytes | None = None) -> Any:
+        root, proof = self.parent_output(number)
+        call = self.oracle.functions.checkInputs(
+            number, parent_root or root, (parent or proof).as_abi(), (hashes, timestamp), evidence.as_abi()
+        )
+        try:
+            return ("ok", call.call())
+        except (ContractCustomError, ContractLogicError) as exc:
+            data = exc.data if isinstance(exc.data, str) else None
+            assert data, f"reverted without data: {exc!r}"
+            name, args = decode_custom_error(self.abi, bytes.fromhex(data.removeprefix("0x")))
+            if name == "InputsBreakRule":
+                return (LIES[args[0]], args[1])
+            return (name, args)
+
+    def refutes(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence) -> bool:
+        root, proof = self.parent_output(number)
+        return self.oracle.functions.refutes(number, root, hashes, timestamp, encode_evidence(proof, evidence)).call()
+
+    def gas(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence) -> int:
+        root, proof = self.parent_output(number)
+        return self.oracle.functions.checkInputs(number, root, proof.as_abi(), (hashes, timestamp), evidence.as_abi()).estimate_gas()
+
+
+def deploy_oracle(l1: L1Devnet, rollup: Any) -> tuple[Web3, Contract, list[dict[str, Any]]]:
+    """L1BlockAnchors and InputOracle, deployed beside the devnet's contracts (not in its
+    deploy order: docs/fault-proofs.md says how the devnet wires them)."""
+    w3 = Web3(Web3.HTTPProvider(l1.anvil.rpc_url))
+
+    def deploy(name: str, *args: Any) -> Contract:
+        artifact = load_artifact(name)
+        factory = w3.eth.contract(abi=list(artifact.abi), bytecode=artifact.bytecode)
+        receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(*args).transact({"from": ORACLE_DEPLOYER.address}))
+        assert receipt["status"] == 1
+        return w3.eth.contract(address=receipt["contractAddress"], abi=list(artifact.abi))
+
+    anchors = deploy("L1BlockAnchors")
+    oracle = deploy("InputOracle", anchors.address, l1.deployment.lantau_portal, rollup.l1_start_block,
+                    rollup.max_sequencer_drift, list(l1_block_slots()))
+    abi = [*oracle.abi, *[e for e in anchors.abi if e["type"] == "error"],
+           *[e for e in load_artifact("OutputDisputeGame").abi if e["type"] == "error" and e["name"] == "NotAHeader"]]
+    return w3, oracle, abi
+
+
+def send_transfers(l2: Web3, count: int) -> None:
+    sender = ACCOUNTS[4]
+    nonce = l2.eth.get_transaction_count(sender.address, "pending")
+    for i in range(count):
+        tx = {"to": ACCOUNTS[5].address, "value": 10**15 + i, "gas": 21_000, "maxFeePerGas": 10**11,
+              "maxPriorityFeePerGas": 10**9, "nonce": nonce + i, "chainId": l2.eth.chain_id}
+        l2.eth.send_raw_transaction(Account.sign_transaction(tx, sender.private_key).raw_transaction)
+
+
+def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    rollup_path = write_rollup(l1, tmp_path)
+    rollup = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH)
+    l1_args = ("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path))
+    sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5, extra_args=(*l1_args, "--batcher-key", BATCHER.private_key))
+    l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url))
+    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
+    setup = Setup(l1, l1_w3, l2, oracle, abi)
+
+    send_transfers(l2, 3)
+    first = deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[9].address, amount_units=1_230_000)
+    second = deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[2].private_key, to=ACCOUNTS[8].address, amount_units=4_560_000)
+    send_transfers(l2, 2)
+    deposit_blocks = {int(wait_for_l2_receipt(l2, d.l2_tx_hash, timeout_s=60)["blockNumber"]) for d in (first, second)}
+    time.sleep(2)  # a few blocks with no user transaction
+    head = l2.eth.block_number
+
+    decided = {"deposits": 0, "empty": 0, "with user txs": 0}
+    gas_by_kind: dict[str, int] = {}
+    for number in range(1, head + 1):
+        hashes, timestamp, evidence, forced = setup.honest(number)
+        assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced), f"block {number}"
+        assert setup.refutes(number, hashes, timestamp, evidence) is False
+        kind = "deposits" if len(evidence.deposits) else ("empty" if len(hashes) == forced else "with user txs")
+        decided[kind] += 1
+        gas_by_kind.setdefault(kind, setup.gas(number, hashes, timestamp, evidence))
+    assert decided["deposits"] >= 1 and decided["empty"] >= 1 and decided["with user txs"] >= 1, decided
+    print(f"\nblocks decided on L1: {decided}; L1 gas of checkInputs (one block): {gas_by_kind}")
+
+    # --- lies about the block with the most deposits: each refuted by name ---------------------
+    number = max(deposit_blocks, key=lambda n: len(setup.honest(n)[2].deposits))
+    hashes, timestamp, evidence, forced = setup.honest(number)
+    origin_number, sequence = setup.origin_of(number)
+    assert sequence == 0 and forced >= 2
+    tail = hashes[forced:]
+    # a dropped deposit
+    assert setup.check(number, [hashes[0], *hashes[2:]], timestamp, evidence)[0] in ("MissingDeposit", "WrongDeposit")
+    assert setup.check(number, hashes[:1], timestamp, evidence) == ("MissingDeposit", 1)
+    # a forged deposit: a mint out of thin air among the batched transactions
+    forged = LantauTransactionBuilder.new_deposit_transaction(
+        source_hash=keccak(b"forged"), from_=bytes.fromhex(ACCOUNTS[7].address[2:]), to=bytes.fromhex(ACCOUNTS[7].address[2:]),
+        mint=10**24, value=0, gas=21_000, data=b"",
+    )
+    lie = [*hashes[:forced], forged.hash, *tail]
+    shown = dataclasses.replace(evidence, raw_txs={forced: forged.encode()})
+    assert setup.check(number, lie, timestamp, shown) == ("ForgedDeposit", forced)
+    assert setup.refutes(number, lie, timestamp, shown) is True
+    # a deposit replaced by a forged one in the deposits' place
+    assert setup.check(number, [hashes[0], forged.hash, *hashes[2:]], timestamp, evidence) == ("WrongDeposit", 1)
+    # a wrong L1 origin: the origin's number with another block's hash, and an origin too far ahead
+    origin = l1_w3.eth.get_block(origin_number)
+    other = l1_w3.eth.get_block(origin_number - 1)
+    wrong = l1_info_deposit(L1BlockRef(origin_number, bytes(other["hash"]), bytes(origin["parentHash"]), int(origin["timestamp"]),
+                                       int(origin["baseFeePerGas"])), 0)
+    assert setup.check(number, [wrong.hash, *hashes[1:]], timestamp, dataclasses.replace(evidence, l1_info_tx=wrong.encode())) == ("WrongL1Origin", 0)
+    wrong_fee = l1_info_deposit(L1BlockRef(origin_number, bytes(origin["hash"]), bytes(origin["parentHash"]), int(origin["timestamp"]),
+                                           int(origin["baseFeePerGas"]) + 1), 0)
+    assert setup.check(number, [wrong_fee.hash, *hashes[1:]], timestamp,
+                       dataclasses.replace(evidence, l1_info_tx=wrong_fee.encode())) == ("WrongL1Info", 0)
+    ahead_block = l1_w3.eth.get_block(origin_number + 2)
+    ahead = l1_info_deposit(L1BlockRef(origin_number + 2, bytes(ahead_block["hash"]), bytes(ahead_block["parentHash"]),
+                                       int(ahead_block["timestamp"]), int(ahead_block["baseFeePerGas"])), 0)
+    assert setup.check(number, [ahead.hash, *hashes[1:]], timestamp,
+                       dataclasses.replace(evidence, l1_info_tx=ahead.encode())) == ("L1OriginNotAllowed", 0)
+    # timestamps
+    parent_timestamp = int(l2.eth.get_block(number - 1)["timestamp"])
+    assert setup.check(number, hashes, parent_timestamp, evidence) == ("TimestampNotAfterParent", 0)
+    if tail:
+        assert setup.check(number, hashes, timestamp + 10_000, evidence) == ("BeyondSequencerDrift", forced)
+    assert setup.check(number, [], timestamp, evidence) == ("NoL1InfoDeposit", 0)
+
+    # --- evidence that does not match L1's commitments: refused by name -------------------------
+    assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, deposits=evidence.deposits[1:]))[0] == "DepositsNotL1s"
+    assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, l1_info_tx=wrong.encode()))[0] == "L1InfoTxMismatch"
+    fake_origin = dict(origin)
+    fake_origin["extraData"] = b"forged"
+    forged_header = dataclasses.replace(evidence, origin_headers=[block_evidence(b"", fake_origin, 1, []).origin_headers[0]])
+    assert setup.check(number, hashes, timestamp, forged_header)[0] == "UnanchoredL1Header"
+    assert setup.check(number, hashes, timestamp, evidence, parent_root=keccak(b"not the agreed output"))[0] == "ParentOutputMismatch"
+    # nothing was changed by any of it: the honest claim still passes
+    assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced)
+
+
+def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    """No sequencer: the verifier derives deposit-only blocks when the sequencing window ends;
+    the oracle accepts them (timestamp max(parent + 1, origin), the origin's deposits, nothing else)."""
+    rollup_path = write_rollup(l1, tmp_path, sequencing_window=6, channel_timeout=4)
+    rollup = dataclasses.replace(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH), sequencing_window=6, channel_timeout=4)
+    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
+                            extra_args=("--role", "verifier", "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
+    l2 = Web3(Web3.HTTPProvider(verifier.rpc_url))
+    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
+    setup = Setup(l1, l1_w3, l2, oracle, abi)
+    info = deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[7].address, amount_units=4_200_000)
+    receipt = wait_for_l2_receipt(l2, info.l2_tx_hash, timeout_s=120)
+    assert "deposit-only" in verifier.output
+    for number in range(1, int(receipt["blockNumber"]) + 1):
+        hashes, timestamp, evidence, forced = setup.honest(number)
+        assert len(hashes) == forced
+        assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced), f"block {number}"
+    number = int(receipt["blockNumber"])
+    hashes, timestamp, evidence, forced = setup.honest(number)
+    assert setup.check(number, hashes[:1], timestamp, evidence) == ("MissingDeposit", 1)
