@@ -16,9 +16,8 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
@@ -26,9 +25,9 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt
-from bridge.devnet import L1Devnet, devnet_rollup_config, start_l1_devnet
+from bridge.devnet import L1Devnet, devnet_rollup_config
 from genesis.artifacts import load_artifact
-from genesis.config import DEVNET_GENESIS_PATH, GenesisConfig
+from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import L1_BLOCK, L2_TO_L1_MESSAGE_PASSER
 from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC
@@ -40,7 +39,7 @@ from prover.input_evidence import (
     Evidence, block_evidence, encode_evidence, expected_forced_transactions, l1_block_slots, parent_proof,
 )
 from tests.contracts.conftest import decode_custom_error
-from tests.e2e.test_verifier import wait_until, write_rollup
+from tests.e2e.test_verifier import l1, write_rollup  # noqa: F401 (l1: the devnet fixture, 1 s blocks)
 
 ACCOUNTS = dev_accounts()
 BATCHER = ACCOUNTS[1]
@@ -51,15 +50,6 @@ LIES = [
     "MissingDeposit", "WrongDeposit", "ForgedDeposit",
 ]
 L1_BLOCK_ABI = list(load_artifact("L1Block").abi)
-
-
-@pytest.fixture
-def l1() -> Iterator[L1Devnet]:
-    devnet = start_l1_devnet(GenesisConfig.load(), block_time_s=1)
-    try:
-        yield devnet
-    finally:
-        devnet.stop()
 
 
 @dataclasses.dataclass
