@@ -52,22 +52,21 @@ longer canonical, that channel and the later ones are abandoned and batching res
 last canonical block the batcher had.
 
 **Defaults, by measurement** — `bench/batch_size.py` (500 L2 transactions in blocks of 10,
-six blocks per L1 origin, 100 KB channels; L1 = anvil, hardfork Bpo1). Bytes posted to L1 per
-L2 transaction (frames, headers and version bytes included) and L1 gas per L2 transaction for
-calldata, measured from anvil's receipts (they equal EIP-7623's floor, 40 gas per non-zero byte;
-EIP-2028's 16/4 pricing would give ~1,400-1,600):
+six blocks per L1 origin, 100 KB channels; L1 = anvil). Bytes posted to L1 per L2 transaction
+(frames, headers and version bytes included); L1 gas per L2 transaction for calldata is EIP-7623's
+floor, 40 gas per non-zero byte:
 
-    encoding                 HKD transfers            ERC-20 transfers
-                           B/tx  vs OP   gas/tx     B/tx  vs OP   gas/tx
-    zlib singular (OP's)   97.4  1.000    3,925     98.0  1.000    3,950
-    brotli singular        93.7  0.962    3,776     94.1  0.960    3,794
-    zlib span              87.6  0.899    3,532     89.7  0.915    3,615
-    brotli span            85.8  0.881    3,465     87.2  0.890    3,518   <- the default
+    encoding                 HKD transfers   ERC-20 transfers
+                               B/tx             B/tx
+    zlib singular (OP's)       97.4             98.0
+    brotli span                85.8             87.2     (before: no L1 decoder)
+    FastLZ span                92.1             97.8     <- the default (channel version 0x02)
 
-Closing channels every 10 blocks (`--max-channel-blocks 10`, the devnet setting) keeps the
-order: 98.0 / 94.7 / 88.6 / 87.0 B/tx (transfers), 98.9 / 95.6 / 91.1 / 88.8 (ERC-20). Span
-batches save ~10 %, brotli another 2-4 %; brotli-10 costs about twice zlib-9's CPU (80-470 ms
-per 45-60 KB channel on this machine, once per channel): cheap next to the gas it saves.
+Channels are span batches compressed with FastLZ level 1 (`node.channels`, the
+`Compression.FASTLZ` default), because the dispute must decode them on L1 and brotli cannot be
+decoded there: `contracts/src/L1/lib/FastLZ.sol` reads a channel in one L1 transaction up to
+~1.5 MB decompressed (docs/fault-proofs.md, "Canonical batch format"). A channel stays under it:
+the batcher closes channels at 100 KB compressed.
 Blobs: 131,072 blob gas per blob whatever its fill, plus 21,000 gas per blob transaction; the
 one ~43 KB channel above in a blob is 262 blob gas + 42 gas per L2 transaction (87 blob gas if
 the blob were full), against 3,465 gas in calldata.
