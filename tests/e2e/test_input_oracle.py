@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
@@ -35,11 +36,13 @@ from node.l1_block_ref import L1BlockRef
 from node.l1_info import l1_info_deposit
 from node.output_root import output_root
 from node.vm import LantauTransactionBuilder
+from prover.witness import BLOCK_CONTEXT_ABI
 from prover.input_evidence import (
     Evidence, block_evidence, encode_evidence, expected_forced_transactions, l1_block_slots, parent_proof,
 )
 from tests.contracts.conftest import decode_custom_error
-from tests.e2e.test_verifier import l1, write_rollup  # noqa: F401 (l1: the devnet fixture, 1 s blocks)
+from tests.contracts.test_dispute_game import blueprint_init
+from tests.e2e.test_verifier import l1, wait_until, write_rollup  # noqa: F401 (l1: the devnet fixture, 1 s blocks)
 
 ACCOUNTS = dev_accounts()
 BATCHER = ACCOUNTS[1]
@@ -254,3 +257,101 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     number = int(receipt["blockNumber"])
     hashes, timestamp, evidence, forced = setup.honest(number)
     assert setup.check(number, hashes[:1], timestamp, evidence) == ("MissingDeposit", 1)
+
+
+# --- the game's input leaf -------------------------------------------------------------------------
+
+SPLIT_DEPTH, TX_DEPTH = 2, 3
+MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S = 100, 10, 50
+MIN_BOND, MAX_BOND, ORACLE_BOND = 10**15, 10**17, 10**16
+PROPOSER, OLD_CHALLENGER, LIAR = ACCOUNTS[2], ACCOUNTS[3], ACCOUNTS[4]
+
+
+def deploy_game_system(setup: Setup, starting_block: int, anchor: bytes) -> tuple[Contract, Contract]:
+    """An OutputOracle (outputs every 4 blocks from `starting_block`) whose challenger is a
+    DisputeGameFactory whose games ask `setup.oracle` at the input leaf."""
+    w3 = setup.l1_w3
+
+    def deploy(name: str, *args: Any) -> Contract:
+        artifact = load_artifact(name)
+        factory = w3.eth.contract(abi=list(artifact.abi), bytecode=artifact.bytecode)
+        receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(*args).transact({"from": ORACLE_DEPLOYER.address}))
+        assert receipt["status"] == 1
+        return w3.eth.contract(address=receipt["contractAddress"], abi=list(artifact.abi))
+
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    output_oracle = deploy("OutputOracle", 1 << SPLIT_DEPTH, 1, starting_block, now - 10_000, PROPOSER.address,
+                           OLD_CHALLENGER.address, 30, ORACLE_BOND)
+    blueprint = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(
+        {"from": ORACLE_DEPLOYER.address, "data": blueprint_init(bytes(load_artifact("OutputDisputeGame").bytecode)), "gas": 8_000_000}
+    ))["contractAddress"]
+    finish = deploy("BlockFinishLeaf")
+    config = (SPLIT_DEPTH, TX_DEPTH, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND, "0x" + "00" * 20,
+              setup.oracle.address, to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address)
+    factory = deploy("DisputeGameFactory", output_oracle.address, blueprint, anchor, config)
+    transact(w3, OLD_CHALLENGER, output_oracle.functions.setChallenger(factory.address))
+    return output_oracle, factory
+
+
+def transact(w3: Web3, sender: Any, call: Any, value: int = 0) -> Any:
+    receipt = w3.eth.wait_for_transaction_receipt(call.transact({"from": sender.address, "value": value}))
+    assert receipt["status"] == 1
+    return receipt
+
+
+def context_hash(number: int, timestamp: int) -> bytes:
+    """keccak(abi.encode(BlockContext)) of a context with this number and timestamp (the other
+    fields are the step's business, not the input leaf's)."""
+    return keccak(abi_encode([BLOCK_CONTEXT_ABI], [(number, timestamp, 0, "0x" + "00" * 20, bytes(32), 0, 0, 0, [])]))
+
+
+def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    """A dishonest challenger disputes a true output and, in the block subgame of the block that
+    carries a deposit, names inputs with the deposit dropped; the proposer counters that root by
+    `stepInput` with the oracle's evidence (the L1 origin's header, the portal's deposits, the agreed
+    parent's proofs). The oracle says the same evidence does not refute the true inputs."""
+    rollup_path = write_rollup(l1, tmp_path)
+    rollup = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH)
+    sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5,
+                             extra_args=("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key))
+    l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url))
+    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
+    setup = Setup(l1, l1_w3, l2, oracle, abi)
+    info = deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[9].address, amount_units=7_000_000)
+    deposit_block = int(wait_for_l2_receipt(l2, info.l2_tx_hash, timeout_s=60)["blockNumber"])
+    start = deposit_block - 1  # the span (start, start + 4] opens with the deposit's block
+    wait_until(lambda: l2.eth.block_number >= start + 4, 30, "four more L2 blocks")
+    outputs = {n: setup.parent_output(n + 1)[0] for n in range(start, start + 5)}
+
+    output_oracle, factory = deploy_game_system(setup, start, outputs[start])
+    transact(l1_w3, PROPOSER, output_oracle.functions.proposeL2Output(outputs[start + 4], start + 4, b"\x00" * 32, 0), value=ORACLE_BOND)
+    receipt = transact(l1_w3, LIAR, factory.functions.create(0, keccak(b"a lie about block start+2")),
+                       value=factory.functions.createBond().call())
+    (created,) = factory.events.GameCreated().process_receipt(receipt)
+    game = l1_w3.eth.contract(address=created["args"]["game"], abi=list(load_artifact("OutputDisputeGame").abi))
+    bond = lambda depth: game.functions.getRequiredBond(1 << depth).call()  # noqa: E731
+
+    # proposer: block start+1's true output (depth 2); liar: its block subgame with the deposit dropped
+    transact(l1_w3, PROPOSER, game.functions.attack(game.functions.claimData(1).call()[4], 1, outputs[start + 1]), value=bond(2))
+    hashes, timestamp, evidence, forced = setup.honest(deposit_block)
+    assert forced >= 2
+    lie = [hashes[0], *hashes[2:]]
+    lie_inputs = (lie, [context_hash(deposit_block, timestamp)] * len(lie))
+    lie_hash = game.functions.inputsHash(*lie_inputs).call()
+    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"another output"), lie_hash, True), value=bond(3))
+    root, parent = setup.parent_output(deposit_block)
+    assert root == outputs[start]
+    context0 = (deposit_block, timestamp, 0, "0x" + "00" * 20, bytes(32), 0, 0, 0, [])
+    step = game.functions.stepInput(3, lie_inputs, context0, encode_evidence(parent, evidence))
+    gas = step.estimate_gas({"from": PROPOSER.address})
+    transact(l1_w3, PROPOSER, step)
+    assert game.functions.inputCounteredBy(3).call() == PROPOSER.address
+    print(f"\nL1 gas of stepInput (block {deposit_block}, a dropped deposit refuted): {gas:,}")
+    # refused by name: a second step, and the true inputs (they match L1)
+    try:
+        step.call({"from": PROPOSER.address})
+        raise AssertionError("a second stepInput did not revert")
+    except (ContractCustomError, ContractLogicError) as exc:
+        assert decode_custom_error(game.abi, bytes.fromhex(str(exc.data).removeprefix("0x")))[0] == "DuplicateStep"
+    assert oracle.functions.refutes(deposit_block, root, hashes, timestamp, encode_evidence(parent, evidence)).call() is False
+    assert oracle.functions.refutes(deposit_block, root, lie, timestamp, encode_evidence(parent, evidence)).call() is True
