@@ -1,0 +1,134 @@
+"""L2 gas per RWA operation, next to the figures of the layer before issue 17's changes.
+
+    python bench/rwa_gas.py [--trades 20] [--holders 100]
+
+In process, on the devnet genesis, with `bench/rwa_mix.py`'s untimed set-up (100 KYC'd traders,
+three assets minted to all, approvals and HKD escrow). Each measured transaction is alone in its
+block (`Chain.build_block`), so a block's `gas_used` is that transaction's gas, intrinsic gas
+included:
+
+- **transfer**: `RWAToken.transfer` between two traders who both hold the asset (mean of
+  `--trades` transfers, random pairs and assets);
+- **settle**: `SettlementEngine.settle` of a trade both parties signed, cash from the escrow
+  (mean of `--trades`);
+- **settleBatch / trade**: one non-atomic `settleBatch` of `--trades` trades, divided by the count;
+- **coupon / holder**: one `CorporateActions.pushPayments` paying a green-bond coupon to
+  `--holders` holders, divided by the count.
+
+Gas is deterministic, so one run suffices. `BASELINE` holds the same figures measured on the
+tree before issue 17 (main at 47e5ac8, same command and defaults); the table prints both.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
+
+import argparse  # noqa: E402
+import random  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Sequence  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from eth_account import Account  # noqa: E402
+from eth_utils import keccak  # noqa: E402
+
+import rwa_mix  # noqa: E402
+from genesis.dev_accounts import dev_accounts  # noqa: E402
+from genesis.predeploys import CORPORATE_ACTIONS, SETTLEMENT_ENGINE  # noqa: E402
+from node.chain import Chain  # noqa: E402
+from rwa.trade import Trade, sign_trade  # noqa: E402
+from rwa.types import NATIVE_HKD  # noqa: E402
+
+ACTIONS = rwa_mix._contract("CorporateActions")
+COUPON_KIND = 0
+YEAR_S = 365 * 86_400
+
+#: Gas per operation before issue 17 (main at 47e5ac8), `python bench/rwa_gas.py` defaults.
+BASELINE: dict[str, int] = {
+    "transfer": 72_318,
+    "settle": 138_487,
+    "settleBatch / trade": 94_213,
+    "coupon / holder": 42_382,
+}
+
+
+def measure(trades: int, holders: int, seed: int) -> dict[str, int]:
+    owner = Account.from_key(dev_accounts()[0].private_key)
+    actors = rwa_mix.Actors(
+        owner,
+        tuple(rwa_mix._account(f"trader {i}") for i in range(rwa_mix.TRADERS)),
+        tuple(rwa_mix._account(f"venue {i}") for i in range(rwa_mix.VENUES)),
+        tuple(rwa_mix._account(f"reporter {i}") for i in range(rwa_mix.REPORTERS)),
+    )
+    genesis = rwa_mix.bench_genesis([*actors.traders, *actors.venues, *actors.reporters], 200)
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory(prefix="lantau-rwa-gas-") as data_dir:
+        bench = rwa_mix.Bench(Chain.open(Path(data_dir), genesis), genesis)
+        try:
+            signer = rwa_mix.Signer(genesis.chain_id)
+            assets = rwa_mix.set_up(bench, signer, actors)
+            work = rwa_mix.Workloads(signer, actors, assets, genesis.chain_id, rng, assets)
+
+            def alone(raw: bytes, *, events: tuple[str, int] | None = None) -> int:
+                built = bench.build(rwa_mix._decode([raw]))
+                if events is not None:  # a batch must have done all its work, not skipped some
+                    name, expected = events
+                    topic = int.from_bytes(keccak(text=name), "big")
+                    seen = sum(1 for log in built.receipts[0].logs if log.topics and log.topics[0] == topic)
+                    if seen != expected:
+                        raise SystemExit(f"{name}: {seen} events, expected {expected}")
+                return built.header.gas_used
+
+            transfer = sum(alone(work.rwa_transfer(0, 0)) for _ in range(trades)) // trades
+            settle = sum(alone(work.dvp_settle(0, 0)) for _ in range(trades)) // trades
+
+            batch, seller_sigs, buyer_sigs = [], [], []
+            engine = rwa_mix._hex(SETTLEMENT_ENGINE)
+            for salt in range(trades):
+                seller, buyer = rng.sample(actors.traders, 2)
+                trade = Trade(seller.address, buyer.address, assets[1], rng.randint(1, 100), NATIVE_HKD,
+                              rng.randint(1, 1_000) * rwa_mix.HKD // 10, 2**40, 10**9 + salt)
+                batch.append(trade.as_tuple())
+                seller_sigs.append(sign_trade(trade, seller.key, genesis.chain_id, engine))
+                buyer_sigs.append(sign_trade(trade, buyer.key, genesis.chain_id, engine))
+            data = rwa_mix.ENGINE.encode_abi("settleBatch", [batch, seller_sigs, buyer_sigs, False])
+            settled = ("TradeSettled(bytes32,address,address,address,uint256,address,uint256)", trades)
+            settle_batch = alone(signer.sign(actors.venues[0], engine, data, gas=25_000_000), events=settled) // trades
+
+            bond, actions = assets[0], rwa_mix._hex(CORPORATE_ACTIONS)
+            record = bench.chain.head.timestamp + 1
+            announce = ACTIONS.encode_abi("announceDistribution",
+                                          [bond, COUPON_KIND, record, record + 1, record + 1 + YEAR_S])
+            alone(signer.sign(owner, actions, announce, value=1_000 * rwa_mix.HKD, gas=1_000_000))
+            alone(signer.sign(owner, owner.address, value=1, gas=21_000))  # the pay time passes
+            paid = [t.address for t in actors.traders[:holders]]
+            push = ACTIONS.encode_abi("pushPayments", [1, paid])
+            paid_events = ("DistributionPaid(uint256,address,uint256,uint256,bool)", holders)
+            coupon = alone(signer.sign(owner, actions, push, gas=25_000_000), events=paid_events) // holders
+        finally:
+            bench.chain.close()
+    return {"transfer": transfer, "settle": settle, "settleBatch / trade": settle_batch, "coupon / holder": coupon}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trades", type=int, default=20, help="transfers, settles and trades in the batch")
+    parser.add_argument("--holders", type=int, default=100, help="holders paid by one pushPayments")
+    parser.add_argument("--seed", type=int, default=852)
+    args = parser.parse_args(argv)
+    figures = measure(args.trades, min(args.holders, rwa_mix.TRADERS), args.seed)
+    print(f"{'operation':<22} {'gas':>9} {'baseline':>9} {'change':>8}")
+    for name, gas in figures.items():
+        base = BASELINE[name]
+        change = f"{(gas - base) / base:+.1%}" if base else "-"
+        print(f"{name:<22} {gas:>9,} {base:>9,} {change:>8}")
+
+
+if __name__ == "__main__":
+    main()
