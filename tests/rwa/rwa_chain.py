@@ -52,6 +52,7 @@ TEST_PREDEPLOYS = {
 INITIALIZABLE_SLOT = 0xF0C57E16840DF040F15088DC2F81FE391C3923BEC73E23A9662EFC9C229C6A00
 UINT64_MAX = 2**64 - 1
 
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 HKD = 10**18  # native HKD has 18 decimals, like ether
 DAY = 86_400
 YEAR = 365 * DAY
@@ -368,14 +369,22 @@ class RWASystem:
         category: int = PROFESSIONAL,
         kyc_expiry: int | None = None,
         chunk: int = 250,
+        agent: str | None = None,
     ) -> None:
+        """Registers `investors` through `agent` (default: the system's KYC agent)."""
         expiry = kyc_expiry if kyc_expiry is not None else self.chain.now() + 5 * YEAR
         for i in range(0, len(investors), chunk):
             part = investors[i : i + chunk]
             call = self.registry.functions.batchRegisterIdentities(
                 part, [country] * len(part), [category] * len(part), [expiry] * len(part)
             )
-            self.chain.send(call, self.kyc_agent)
+            self.chain.send(call, agent or self.kyc_agent)
+
+    def new_kyc_agent(self, label: str) -> str:
+        """Another licensed platform: a fresh address the operator makes a registry agent."""
+        agent = self.chain.new_address(label, fund_wei=10**21)
+        self.chain.send(self.registry.functions.addAgent(agent), self.operator)
+        return agent
 
     def create_asset(
         self,

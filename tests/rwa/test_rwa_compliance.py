@@ -91,9 +91,15 @@ def test_daily_transfer_limit(chain: Chain, rwa: RWASystem, asset: Any) -> None:
     chain.send(token.functions.transfer(b, 100), a)
 
 
-def test_only_the_issuer_or_an_agent_sets_rules(chain: Chain, rwa: RWASystem, asset: Any) -> None:
+def test_only_the_issuer_sets_rules(chain: Chain, rwa: RWASystem, asset: Any) -> None:
+    """Issue 17, defect 7: an agent's key (it moves tokens daily) cannot loosen the rules."""
     token, issuer, agent, (a, *_) = asset
-    revert = chain.expect_revert(rwa.compliance.functions.setRules(token.address, NO_RULES), a)
-    assert (revert.name, revert.args) == ("NotAssetAuthority", (token.address, a))
-    chain.send(rwa.compliance.functions.setRules(token.address, NO_RULES), agent)
+    _rules(chain, rwa, token, issuer, maxBalance=1_500)
+    for caller in (a, agent):
+        revert = chain.expect_revert(rwa.compliance.functions.setRules(token.address, NO_RULES), caller)
+        assert (revert.name, revert.args) == ("NotAssetOwner", (token.address, caller))
+        revert = chain.expect_revert(rwa.compliance.functions.setCountriesAllowed(token.address, [840], True), caller)
+        assert (revert.name, revert.args) == ("NotAssetOwner", (token.address, caller))
+    assert rwa.compliance.functions.rules(token.address).call()[4] == 1_500  # unchanged
+    assert not rwa.compliance.functions.isCountryAllowed(token.address, 840).call()
     chain.send(rwa.compliance.functions.setRules(token.address, NO_RULES), issuer)

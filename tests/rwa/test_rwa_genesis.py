@@ -65,7 +65,7 @@ def test_initialize_is_locked_on_every_owned_predeploy(chain: Chain, rwa: RWASys
         assert chain.expect_revert(call, stranger).name == "InvalidInitialization", contract.address
     slot = chain.w3.eth.get_storage_at(rwa.token_implementation.address, INITIALIZABLE_SLOT)
     assert int.from_bytes(slot, "big") == UINT64_MAX
-    config = ("x", "x", 0, stranger, rwa.registry.address, rwa.compliance.address, [],
+    config = ("x", "x", 0, stranger, rwa.registry.address, rwa.compliance.address, [], [],
               (0, "x", "x", "HKD", b"\x00" * 32), (0, 0, 0, 0, []))
     assert chain.revert_of(rwa.token_implementation.functions.initialize(config), stranger).name == "InvalidInitialization"
 

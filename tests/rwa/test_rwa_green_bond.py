@@ -29,6 +29,7 @@ from tests.rwa.rwa_chain import (
     SINGAPORE,
     UNITED_STATES,
     YEAR,
+    ZERO_ADDRESS,
     Chain,
     RWASystem,
     TxFailed,
@@ -158,15 +159,18 @@ def test_frozen_investor_cannot_move_tokens_and_forced_transfer_works(
     assert chain.expect_revert(t.transfer(b, TOKEN), a).args == (3, "receiver address frozen")
 
     # A forced transfer (court order) moves the frozen investor's tokens; only an agent may do it,
-    # and only to a KYC'd wallet.
-    assert chain.expect_revert(t.forcedTransfer(b, c, TOKEN), bond.issuer).name == "NotAgent"
-    assert chain.expect_revert(t.forcedTransfer(b, chain.new_address("x"), TOKEN), bond.agent).args == (
+    # only to a KYC'd wallet, and it names its legal basis.
+    order = "HCMP 1234/2025 (Court of First Instance)"
+    assert chain.expect_revert(t.forcedTransfer(b, c, TOKEN, order), bond.issuer).name == "NotAgent"
+    assert chain.expect_revert(t.forcedTransfer(b, chain.new_address("x"), TOKEN, order), bond.agent).args == (
         7,
         "receiver not KYC verified",
     )
-    receipt = chain.send(t.forcedTransfer(b, c, 50_000_000 * TOKEN), bond.agent)
+    assert chain.expect_revert(t.forcedTransfer(b, c, TOKEN, ""), bond.agent).name == "LegalReferenceRequired"
+    receipt = chain.send(t.forcedTransfer(b, c, 50_000_000 * TOKEN, order), bond.agent)
     assert events(bond.token, "ForcedTransfer", receipt) == [
-        {"from": b, "to": c, "amount": 50_000_000 * TOKEN, "agent": bond.agent}
+        {"from": b, "to": c, "amount": 50_000_000 * TOKEN, "agent": bond.agent, "legalReference": order,
+         "rulesOverridden": False}
     ]
     assert t.balanceOf(b).call() == HOLDINGS[1] - 50_000_000 * TOKEN
     assert t.balanceOf(c).call() == HOLDINGS[2] + 50_000_000 * TOKEN
@@ -194,7 +198,7 @@ def test_partial_freeze_holds_part_of_a_balance(chain: Chain, issue_green_bond: 
     chain.send(t.transfer(b, 40_000_000 * TOKEN), a)
     assert t.balanceOf(a).call() == t.frozenTokens(a).call() == 60_000_000 * TOKEN
     # A forced transfer releases frozen tokens as it needs them.
-    chain.send(t.forcedTransfer(a, b, 10_000_000 * TOKEN), bond.agent)
+    chain.send(t.forcedTransfer(a, b, 10_000_000 * TOKEN, "error correction ticket 42"), bond.agent)
     assert t.balanceOf(a).call() == t.frozenTokens(a).call() == 50_000_000 * TOKEN
     assert t.balanceOf(b).call() == HOLDINGS[1] + free + 50_000_000 * TOKEN
 
@@ -207,14 +211,19 @@ def test_recovery_moves_a_lost_wallet_to_a_new_one(
     t = bond.token.functions
     chain.send(t.freezePartialTokens(a, 7 * TOKEN), bond.agent)
     new_wallet = chain.new_address("investor a, new wallet", fund_wei=10**21)
-    # The token will not recover into a wallet without KYC...
-    assert chain.expect_revert(t.recoveryAddress(a, new_wallet), bond.agent).args == (7, "receiver not KYC verified")
+    # The token follows the registry: no recovery the KYC agent has not made there...
+    revert = chain.expect_revert(t.recoveryAddress(a, new_wallet), bond.agent)
+    assert (revert.name, revert.args) == ("RecoveryNotInRegistry", (a, new_wallet, ZERO_ADDRESS))
+    assert t.balanceOf(a).call() == HOLDINGS[0] and t.balanceOf(new_wallet).call() == 0
     # ...so the KYC agent moves the identity first, then the transfer agent moves the tokens.
     chain.send(rwa.registry.functions.recoverIdentity(a, new_wallet), rwa.kyc_agent)
     receipt = chain.send(t.recoveryAddress(a, new_wallet), bond.agent)
     assert events(bond.token, "RecoverySuccess", receipt) == [
         {"lostWallet": a, "newWallet": new_wallet, "amount": HOLDINGS[0], "agent": bond.agent}
     ]
+    # The lost wallet's frozen part moves: released there, frozen again on the new wallet.
+    assert events(bond.token, "TokensUnfrozen", receipt) == [{"account": a, "amount": 7 * TOKEN}]
+    assert events(bond.token, "TokensFrozen", receipt) == [{"account": new_wallet, "amount": 7 * TOKEN}]
     assert t.balanceOf(a).call() == 0
     assert t.balanceOf(new_wallet).call() == HOLDINGS[0]
     assert t.frozenTokens(new_wallet).call() == 7 * TOKEN and t.frozenTokens(a).call() == 0

@@ -111,6 +111,7 @@ def test_token_implementation_predeploy_is_locked(chain: Chain, rwa: RWASystem) 
         rwa.registry.address,
         rwa.compliance.address,
         [],
+        [],
         (0, "x", "x", "HKD", b"\x00" * 32),
         (0, 0, 0, 0, []),
     )

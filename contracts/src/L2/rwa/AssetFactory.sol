@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
-import {RWAOwnable, AssetInfo, AssetClass, BondTerms} from "./RWACommon.sol";
+import {RWAOwnable, AssetInfo, AssetClass, BondTerms, AgentRoles} from "./RWACommon.sol";
 import {RWAToken, TokenConfig} from "./RWAToken.sol";
 
 /// @title AssetFactory
@@ -35,7 +35,7 @@ contract AssetFactory is RWAOwnable {
         string symbol;
         uint8 decimals;
         address issuer; // owner of the token: sets agents, registry, compliance
-        address[] agents; // transfer agents, in addition to CorporateActions
+        address[] agents; // agents with the operational roles (`AgentRoles.OPERATIONS`), beside CorporateActions
         AssetInfo info;
         BondTerms bond; // all zero unless the asset is a debt instrument
     }
@@ -57,6 +57,11 @@ contract AssetFactory is RWAOwnable {
     error AssetExists(string identifier, address token);
     error InvalidIdentifier(string identifier);
     error InvalidBondTerms(string why);
+    /// @notice More decimals than `MAX_DECIMALS` (10**decimals must leave room in coupon and
+    /// redemption arithmetic).
+    error InvalidDecimals(uint8 decimals, uint8 maxDecimals);
+
+    uint8 public constant MAX_DECIMALS = 18;
 
     function initialize(
         address initialOwner,
@@ -93,6 +98,7 @@ contract AssetFactory is RWAOwnable {
         bytes32 salt = keccak256(identifier);
         address existing = _assetByIdentifier[salt];
         if (existing != address(0)) revert AssetExists(p.info.identifier, existing);
+        if (p.decimals > MAX_DECIMALS) revert InvalidDecimals(p.decimals, MAX_DECIMALS);
         if (p.bond.faceValuePerTokenWei != 0) {
             if (p.bond.maturity <= block.timestamp) revert InvalidBondTerms("maturity not in the future");
             if (p.bond.couponRatePpm != 0 && p.bond.couponsPerYear == 0) revert InvalidBondTerms("couponsPerYear is 0");
@@ -103,10 +109,14 @@ contract AssetFactory is RWAOwnable {
         token = Clones.cloneDeterministic(tokenImplementation, salt);
         uint256 n = p.agents.length;
         address[] memory agents = new address[](n + 1);
+        uint8[] memory roles = new uint8[](n + 1);
         for (uint256 i; i < n; ++i) {
             agents[i] = p.agents[i];
+            roles[i] = AgentRoles.OPERATIONS;
         }
+        // CorporateActions burns at redemption and schedules record dates and splits.
         agents[n] = corporateActions;
+        roles[n] = AgentRoles.SUPPLY | AgentRoles.CORPORATE;
         RWAToken(token).initialize(
             TokenConfig({
                 name: p.name,
@@ -116,6 +126,7 @@ contract AssetFactory is RWAOwnable {
                 identityRegistry: identityRegistry,
                 compliance: compliance,
                 agents: agents,
+                agentRoles: roles,
                 info: p.info,
                 bond: p.bond
             })

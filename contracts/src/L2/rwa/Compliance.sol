@@ -8,12 +8,18 @@ import {ICompliance, IIdentityRegistry, IRWAToken, TransferCodes} from "./RWACom
 /// independent and off when zero/false, so an asset composes any subset:
 ///   - allowed jurisdictions (receiver's ISO 3166 country must be on the asset's list),
 ///   - professional investors only (receiver must be an SFO professional investor),
-///   - maximum number of holders,
-///   - maximum balance per investor (per wallet),
+///   - maximum number of holders (investors, see below),
+///   - maximum balance per investor (over all the investor's wallets),
 ///   - lock-up until a date (no investor-to-investor transfer before it; issuance is allowed),
-///   - daily transfer limit per sender (UTC day = block.timestamp / 1 days).
-/// Rules are set by the asset's owner (issuer) or one of its agents. Issuance (`from == 0`) is
-/// checked against the receiver rules only (jurisdiction, category, holders, balance).
+///   - daily transfer limit per sending investor (UTC day = block.timestamp / 1 days).
+/// Limits count investors, not wallets: the token says which investor a wallet belongs to and what
+/// each holds over all its wallets (`RWAToken.investorBalances`, from the registry's salted
+/// investor ids), so a second wallet on another platform does not double a cap; moving between
+/// two wallets of one investor neither adds a holder nor counts against its maximum.
+/// Rules are set by the asset's owner (issuer) only: an agent's key, which moves tokens every
+/// day, cannot also loosen the rules they are checked against. Issuance and forced transfers
+/// (`from == 0`) are checked against the receiver rules only (jurisdiction, category, holders,
+/// balance).
 ///
 /// Predeploy: stateless until assets configure it. Place the runtime code at the genesis address;
 /// nothing to initialize and no storage to set.
@@ -35,7 +41,7 @@ contract Compliance is ICompliance {
 
     mapping(address asset => Rules) private _rules;
     mapping(address asset => mapping(uint16 country => bool)) public isCountryAllowed;
-    mapping(address asset => mapping(address investor => DailyVolume)) private _daily;
+    mapping(address asset => mapping(bytes32 investorId => DailyVolume)) private _daily;
 
     event RulesSet(
         address indexed asset,
@@ -49,17 +55,17 @@ contract Compliance is ICompliance {
     );
     event CountryAllowed(address indexed asset, uint16 indexed country, bool allowed, address indexed by);
 
-    error NotAssetAuthority(address asset, address caller);
+    /// @notice Only the asset's owner (issuer) changes its rules.
+    error NotAssetOwner(address asset, address caller);
 
-    modifier onlyAssetAuthority(address asset) {
-        IRWAToken token = IRWAToken(asset);
-        if (msg.sender != token.owner() && !token.isAgent(msg.sender)) revert NotAssetAuthority(asset, msg.sender);
+    modifier onlyAssetOwner(address asset) {
+        if (msg.sender != IRWAToken(asset).owner()) revert NotAssetOwner(asset, msg.sender);
         _;
     }
 
-    // --- configuration (issuer or agent of the asset) --------------------------------------------
+    // --- configuration (issuer of the asset) ---------------------------------------------------
 
-    function setRules(address asset, Rules calldata newRules) external onlyAssetAuthority(asset) {
+    function setRules(address asset, Rules calldata newRules) external onlyAssetOwner(asset) {
         _rules[asset] = newRules;
         emit RulesSet(
             asset,
@@ -75,7 +81,7 @@ contract Compliance is ICompliance {
 
     function setCountriesAllowed(address asset, uint16[] calldata countries, bool allowed)
         external
-        onlyAssetAuthority(asset)
+        onlyAssetOwner(asset)
     {
         for (uint256 i; i < countries.length; ++i) {
             isCountryAllowed[asset][countries[i]] = allowed;
@@ -104,7 +110,7 @@ contract Compliance is ICompliance {
         code = _check(msg.sender, r, from, to, amount);
         if (code == TransferCodes.OK && r.dailyLimit != 0 && from != address(0)) {
             uint64 today = uint64(block.timestamp / 1 days);
-            DailyVolume storage volume = _daily[msg.sender][from];
+            DailyVolume storage volume = _daily[msg.sender][IRWAToken(msg.sender).investorOf(from)];
             uint256 used = volume.day == today ? volume.amount : 0;
             volume.day = today;
             volume.amount = uint192(used + amount); // <= dailyLimit < 2**128, checked in _check
@@ -115,9 +121,10 @@ contract Compliance is ICompliance {
         return _rules[asset];
     }
 
-    /// @notice Amount `investor` has sent today of `asset` (counts only while a daily limit is set).
+    /// @notice Amount the investor of wallet `investor` has sent today of `asset`, from all its
+    /// wallets (counts only while a daily limit is set).
     function dailyVolume(address asset, address investor) external view returns (uint256) {
-        DailyVolume memory volume = _daily[asset][investor];
+        DailyVolume memory volume = _daily[asset][IRWAToken(asset).investorOf(investor)];
         return volume.day == block.timestamp / 1 days ? volume.amount : 0;
     }
 
@@ -135,18 +142,20 @@ contract Compliance is ICompliance {
         }
         if (r.maxHolders != 0 || r.maxBalance != 0) {
             IRWAToken token = IRWAToken(asset);
-            uint256 toBalance = token.balanceOf(to);
-            if (r.maxBalance != 0 && toBalance + amount > r.maxBalance) return TransferCodes.MAX_BALANCE;
-            if (r.maxHolders != 0 && toBalance == 0 && amount != 0 && from != to) {
-                // A new holder, unless the sender leaves (moving its whole balance).
-                bool senderLeaves = from != address(0) && token.balanceOf(from) == amount;
-                if (!senderLeaves && token.holderCount() >= r.maxHolders) return TransferCodes.MAX_HOLDERS;
+            (uint256 fromHolding, uint256 toHolding, bool sameInvestor) = token.investorBalances(from, to);
+            if (!sameInvestor) {
+                if (r.maxBalance != 0 && toHolding + amount > r.maxBalance) return TransferCodes.MAX_BALANCE;
+                if (r.maxHolders != 0 && toHolding == 0 && amount != 0) {
+                    // A new holder, unless the sending investor leaves (moving all it holds).
+                    bool senderLeaves = from != address(0) && fromHolding == amount;
+                    if (!senderLeaves && token.holderCount() >= r.maxHolders) return TransferCodes.MAX_HOLDERS;
+                }
             }
         }
         if (from != address(0)) {
             if (block.timestamp < r.lockupUntil) return TransferCodes.LOCKED_UP;
             if (r.dailyLimit != 0) {
-                DailyVolume memory volume = _daily[asset][from];
+                DailyVolume memory volume = _daily[asset][IRWAToken(asset).investorOf(from)];
                 uint256 used = volume.day == block.timestamp / 1 days ? volume.amount : 0;
                 if (used + amount > r.dailyLimit) return TransferCodes.DAILY_LIMIT;
             }

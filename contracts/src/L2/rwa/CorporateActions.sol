@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {IRWAToken, BondTerms} from "./RWACommon.sol";
+import {IRWAToken, BondTerms, AgentRoles, TransferCodes} from "./RWACommon.sol";
 
 /// @title CorporateActions
 /// @notice Coupons, dividends and revenue shares paid in native HKD from a record-date snapshot;
@@ -26,6 +26,15 @@ import {IRWAToken, BondTerms} from "./RWACommon.sol";
 /// deadline. Nothing is ever lost: `paid + remainder == amount`. A push payment that the holder's
 /// address refuses (a contract without `receive`) is credited to `owedWei` and withdrawable.
 ///
+/// Cash respects freezes and KYC. Every payment (distribution or redemption) goes to the holder's
+/// `RWAToken.cashRecipient`: the wallet the registry recovered it to, if any (a lost wallet's
+/// coupon reaches its owner's new wallet), and only while that wallet is not frozen and is KYC
+/// verified by a provider the asset trusts. Otherwise a claim or a redemption reverts
+/// (`PaymentWithheld`, `RedemptionWithheld`) and a push holds the entitlement in `heldWei`
+/// (`PaymentHeld`): it counts as paid for the distribution (closing does not sweep it to the
+/// issuer) and anyone releases it to the holder's recipient once that one may receive
+/// (`releaseHeld`), even after the distribution closed.
+///
 /// Redemption. The issuer funds the bond's face value (`fundRedemption`, see `redemptionDue`).
 /// From maturity a holder redeems its unfrozen balance (`redeem`), or the issuer pushes a chunk of
 /// holders (`redeemFor`): the tokens are burned and floor(units * faceValuePerTokenWei /
@@ -33,7 +42,9 @@ import {IRWAToken, BondTerms} from "./RWACommon.sol";
 ///
 /// Splits. `announceStockSplit` schedules a forward split on the token (O(1) and exact, see
 /// RWAToken), so a 1-for-10 split is `ratio = 10`. This contract is made an agent of every token by
-/// the AssetFactory, which is what lets it burn at redemption and schedule splits.
+/// the AssetFactory (roles supply and corporate actions), which is what lets it burn at redemption
+/// and schedule splits. Its functions for the issuer accept the token's owner or an agent with the
+/// corporate-actions role (`AgentRoles.CORPORATE`).
 ///
 /// Predeploy: no owner and no state to initialize. Place the runtime code at the genesis address
 /// (and give the AssetFactory this address as `corporateActions`).
@@ -73,6 +84,8 @@ contract CorporateActions is ReentrancyGuardTransient {
     mapping(uint256 id => mapping(address holder => bool)) public isPaid;
     mapping(address token => Redemption) private _redemptions;
     mapping(address account => uint256) public owedWei;
+    /// @notice Entitlements held back from a holder that could not receive cash (see notes).
+    mapping(uint256 id => mapping(address holder => uint256)) public heldWei;
 
     event DistributionAnnounced(
         uint256 indexed id,
@@ -92,6 +105,10 @@ contract CorporateActions is ReentrancyGuardTransient {
     event RedemptionClosed(address indexed token, uint256 surplusWei, address indexed issuer);
     event StockSplitAnnounced(address indexed token, uint256 ratio, uint48 effectiveTime, address indexed by);
     event OwedWithdrawn(address indexed account, uint256 amountWei);
+    event PaymentHeld(uint256 indexed id, address indexed holder, uint256 amountWei, string reason);
+    event HeldReleased(uint256 indexed id, address indexed holder, address indexed payee, uint256 amountWei);
+    /// @notice Cash due to a lost wallet went to the wallet the registry recovered it to.
+    event PaidToRecoveredWallet(uint256 indexed id, address indexed lostWallet, address indexed payee);
 
     error NotIssuerOrAgent(address token, address caller);
     error NotABond(address token);
@@ -105,14 +122,21 @@ contract CorporateActions is ReentrancyGuardTransient {
     error CannotCloseYet(uint256 id, uint256 unpaidUnits, uint64 claimDeadline);
     error DistributionOverpaid(uint256 id, uint256 leftWei, uint256 requiredWei);
     error NotMatured(address token, uint64 maturity, uint256 nowTimestamp);
-    error HolderFrozen(address token, address holder);
+    /// @notice The holder's cash recipient may not receive now (frozen, KYC deleted or expired,
+    /// provider not trusted); the entitlement stays claimable.
+    error PaymentWithheld(uint256 id, address holder, address payee, string reason);
+    error RedemptionWithheld(address token, address holder, address payee, string reason);
+    error NothingHeld(uint256 id, address holder);
     error NothingToRedeem(address token, address holder);
     error RedemptionUnderfunded(address token, uint256 availableWei, uint256 requiredWei);
     error SupplyOutstanding(address token, uint256 supply);
     error NativeTransferFailed(address to, uint256 amountWei);
 
     modifier onlyIssuerOrAgent(address token) {
-        if (msg.sender != IRWAToken(token).owner() && !IRWAToken(token).isAgent(msg.sender)) {
+        if (
+            msg.sender != IRWAToken(token).owner()
+                && IRWAToken(token).agentRoles(msg.sender) & AgentRoles.CORPORATE == 0
+        ) {
             revert NotIssuerOrAgent(token, msg.sender);
         }
         _;
@@ -179,6 +203,18 @@ contract CorporateActions is ReentrancyGuardTransient {
         _sendOrOwe(d.issuer, remainderWei, gasleft());
     }
 
+    /// @notice Pays an entitlement held back from `holder` (see the contract notes) to its cash
+    /// recipient, once that one may receive; anyone may call it, also after the distribution closed.
+    function releaseHeld(uint256 id, address holder) external nonReentrant returns (uint256 amountWei) {
+        amountWei = heldWei[id][holder];
+        if (amountWei == 0) revert NothingHeld(id, holder);
+        (address payee, uint8 code) = IRWAToken(_distributions[id].token).cashRecipient(holder);
+        if (code != TransferCodes.OK) revert PaymentWithheld(id, holder, payee, TransferCodes.text(code));
+        heldWei[id][holder] = 0;
+        emit HeldReleased(id, holder, payee, amountWei);
+        _sendOrOwe(payee, amountWei, PUSH_GAS);
+    }
+
     /// @notice What `holder` receives from distribution `id` under the rounding rule (0 after it
     /// has been paid). The record time must have passed.
     function entitlement(uint256 id, address holder) external view returns (uint256) {
@@ -238,7 +274,7 @@ contract CorporateActions is ReentrancyGuardTransient {
         return _redeem(token, bond, msg.sender, false);
     }
 
-    /// @notice From maturity, the issuer or an agent redeems a chunk of holders; frozen addresses
+    /// @notice From maturity, the issuer or an agent redeems a chunk of holders; holders whose cash is withheld
     /// and empty balances are skipped.
     function redeemFor(address token, address[] calldata holders)
         external
@@ -313,15 +349,25 @@ contract CorporateActions is ReentrancyGuardTransient {
         // Holds for a real RWAToken; stops a token that lies about balances from paying out of
         // other distributions' funds.
         if (d.paidWei + amountWei > d.amountWei) revert DistributionOverpaid(id, d.amountWei - d.paidWei, amountWei);
+        (address payee, uint8 code) = IRWAToken(d.token).cashRecipient(holder);
+        if (code != TransferCodes.OK && !pushed) {
+            revert PaymentWithheld(id, holder, payee, TransferCodes.text(code));
+        }
         isPaid[id][holder] = true;
         d.paidWei += amountWei;
         d.paidUnits += units;
+        if (code != TransferCodes.OK) {
+            heldWei[id][holder] = amountWei;
+            emit PaymentHeld(id, holder, amountWei, TransferCodes.text(code));
+            return 0;
+        }
         emit DistributionPaid(id, holder, units, amountWei, pushed);
+        if (payee != holder) emit PaidToRecoveredWallet(id, holder, payee);
         if (pushed) {
-            if (!_sendOrOwe(holder, amountWei, PUSH_GAS)) emit PaymentDeferred(id, holder, amountWei);
+            if (!_sendOrOwe(payee, amountWei, PUSH_GAS)) emit PaymentDeferred(id, holder, amountWei);
         } else {
-            (bool ok,) = holder.call{value: amountWei}("");
-            if (!ok) revert NativeTransferFailed(holder, amountWei);
+            (bool ok,) = payee.call{value: amountWei}("");
+            if (!ok) revert NativeTransferFailed(payee, amountWei);
         }
     }
 
@@ -343,9 +389,10 @@ contract CorporateActions is ReentrancyGuardTransient {
         returns (uint256 amountWei)
     {
         IRWAToken t = IRWAToken(token);
-        if (t.isFrozen(holder)) {
+        (address payee, uint8 code) = t.cashRecipient(holder);
+        if (code != TransferCodes.OK) {
             if (pushed) return 0;
-            revert HolderFrozen(token, holder);
+            revert RedemptionWithheld(token, holder, payee, TransferCodes.text(code));
         }
         uint256 units = t.balanceOf(holder) - t.frozenTokens(holder);
         if (units == 0) {
@@ -362,10 +409,10 @@ contract CorporateActions is ReentrancyGuardTransient {
         t.burn(holder, units);
         emit Redeemed(token, holder, units, amountWei, pushed);
         if (pushed) {
-            _sendOrOwe(holder, amountWei, PUSH_GAS);
+            _sendOrOwe(payee, amountWei, PUSH_GAS);
         } else {
-            (bool ok,) = holder.call{value: amountWei}("");
-            if (!ok) revert NativeTransferFailed(holder, amountWei);
+            (bool ok,) = payee.call{value: amountWei}("");
+            if (!ok) revert NativeTransferFailed(payee, amountWei);
         }
     }
 

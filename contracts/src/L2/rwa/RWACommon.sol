@@ -66,8 +66,36 @@ struct BondTerms {
 interface IIdentityRegistry {
     function isVerified(address investor) external view returns (bool);
     function areVerified(address a, address b) external view returns (bool aVerified, bool bVerified);
+    function verifiedAgent(address investor) external view returns (address);
+    function verifiedAgents(address a, address b) external view returns (address aAgent, address bAgent);
+    function investorIdOf(address wallet) external view returns (bytes32);
+    function recoveredWallet(address lostWallet) external view returns (address);
     function investorCountry(address investor) external view returns (uint16);
     function isProfessional(address investor) external view returns (bool);
+}
+
+/// @notice What an agent of an RWAToken may do, one bit each (as T-REX v4's AgentRoles). The
+/// issuer (owner) grants them per agent (`RWAToken.setAgentRoles`). `OVERRIDE` is the explicit
+/// power to force a transfer past the asset's compliance rules; nobody has it by default.
+library AgentRoles {
+    uint8 internal constant SUPPLY = 1; // mint, burn
+    uint8 internal constant FREEZE = 2; // freeze addresses and tokens, pause
+    uint8 internal constant TRANSFER = 4; // forced transfer within the asset's rules
+    uint8 internal constant RECOVERY = 8; // move a lost wallet's tokens to its recovered wallet
+    uint8 internal constant CORPORATE = 16; // record dates, splits, documents, distributions
+    uint8 internal constant OVERRIDE = 32; // forced transfer to a receiver the rules forbid
+    uint8 internal constant OPERATIONS = SUPPLY | FREEZE | TRANSFER | RECOVERY | CORPORATE;
+    uint8 internal constant ALL = OPERATIONS | OVERRIDE;
+
+    function name(uint8 role) internal pure returns (string memory) {
+        if (role == SUPPLY) return "supply (mint, burn)";
+        if (role == FREEZE) return "freeze (freeze, pause)";
+        if (role == TRANSFER) return "transfer manager (forced transfer)";
+        if (role == RECOVERY) return "recovery";
+        if (role == CORPORATE) return "corporate actions (record dates, splits, documents)";
+        if (role == OVERRIDE) return "compliance override";
+        return "agent";
+    }
 }
 
 interface ICompliance {
@@ -81,6 +109,13 @@ interface ICompliance {
 interface IRWAToken {
     function owner() external view returns (address);
     function isAgent(address account) external view returns (bool);
+    function agentRoles(address account) external view returns (uint8);
+    function investorOf(address wallet) external view returns (bytes32);
+    function investorBalances(address from, address to)
+        external
+        view
+        returns (uint256 fromInvestorBalance, uint256 toInvestorBalance, bool sameInvestor);
+    function cashRecipient(address holder) external view returns (address payee, uint8 code);
     function identityRegistry() external view returns (IIdentityRegistry);
     function holderCount() external view returns (uint256);
     function balanceOf(address account) external view returns (uint256);
@@ -108,6 +143,8 @@ library TransferCodes {
     uint8 internal constant SENDER_NOT_VERIFIED = 6;
     uint8 internal constant RECEIVER_NOT_VERIFIED = 7;
     uint8 internal constant INVALID_RECEIVER = 8;
+    uint8 internal constant SENDER_KYC_NOT_TRUSTED = 9;
+    uint8 internal constant RECEIVER_KYC_NOT_TRUSTED = 10;
     uint8 internal constant COUNTRY_NOT_ALLOWED = 16;
     uint8 internal constant NOT_PROFESSIONAL = 17;
     uint8 internal constant MAX_HOLDERS = 18;
@@ -125,6 +162,8 @@ library TransferCodes {
         if (code == SENDER_NOT_VERIFIED) return "sender not KYC verified";
         if (code == RECEIVER_NOT_VERIFIED) return "receiver not KYC verified";
         if (code == INVALID_RECEIVER) return "invalid receiver";
+        if (code == SENDER_KYC_NOT_TRUSTED) return "sender's KYC provider not trusted by this asset";
+        if (code == RECEIVER_KYC_NOT_TRUSTED) return "receiver's KYC provider not trusted by this asset";
         if (code == COUNTRY_NOT_ALLOWED) return "receiver jurisdiction not allowed";
         if (code == NOT_PROFESSIONAL) return "receiver not a professional investor";
         if (code == MAX_HOLDERS) return "maximum number of holders reached";

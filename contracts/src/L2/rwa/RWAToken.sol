@@ -13,7 +13,8 @@ import {
     ICompliance,
     TransferCodes,
     AssetInfo,
-    BondTerms
+    BondTerms,
+    AgentRoles
 } from "./RWACommon.sol";
 
 /// @notice Everything `RWAToken.initialize` needs; built by the AssetFactory.
@@ -24,7 +25,8 @@ struct TokenConfig {
     address issuer; // becomes the token's owner
     address identityRegistry;
     address compliance;
-    address[] agents; // transfer agents (mint, burn, freeze, forced transfer, recovery, pause)
+    address[] agents; // agents of the asset
+    uint8[] agentRoles; // their `AgentRoles` bits, one per agent
     AssetInfo info;
     BondTerms bond;
 }
@@ -34,7 +36,17 @@ struct TokenConfig {
 /// checked against the IdentityRegistry (sender and receiver KYC verified) and the per-asset
 /// Compliance rules, and reverts with `TransferNotCompliant(code, reason)` - a reason a person
 /// can read, e.g. "receiver not KYC verified". Agents mint, burn, freeze an address or part of a
-/// balance, force a transfer, recover a lost wallet and pause.
+/// balance, force a transfer, recover a lost wallet and pause, each power a separate role
+/// (`AgentRoles`) the issuer grants per agent.
+///
+/// Shared registry, chosen providers: the IdentityRegistry serves every platform of the chain;
+/// once the issuer names trusted KYC agents (`setTrustedKycAgent`), only investors whose record
+/// one of them keeps may hold or receive the asset.
+///
+/// Investors, not wallets: each holding wallet is pinned to the investor the registry says it
+/// belongs to (`IdentityRegistry.investorIdOf`) when it starts to hold, and the asset keeps each
+/// multi-wallet investor's total (`investorBalances`); `holderCount` counts investors. Compliance
+/// limits (maximum balance, holders, daily volume) use these totals.
 ///
 /// Record-date snapshots, ERC20Snapshot-style. An agent (CorporateActions, when it announces a
 /// distribution) schedules a record time R (unix seconds, not in the past) with
@@ -83,16 +95,19 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     }
 
     uint256 public constant MAX_SPLIT_RATIO = 1000;
+    /// @notice Recovery hops `cashRecipient` follows (a wallet recovered to one later lost too).
+    uint256 public constant MAX_RECOVERY_HOPS = 4;
 
-    // Hot-path state first: registry, decimals and paused share one slot.
+    // Hot-path state first: registry, decimals, paused and the trusted-provider count share a slot.
     IIdentityRegistry public identityRegistry;
     uint8 public decimals;
     bool public paused;
+    uint32 public trustedKycAgentCount; // 0: every registry agent's records are accepted
     ICompliance public compliance;
-    uint256 public holderCount;
+    uint256 public holderCount; // investors holding a non-zero balance
     string public name;
     string public symbol;
-    mapping(address => bool) public isAgent;
+    mapping(address => uint8) public agentRoles;
     mapping(address => bool) public isFrozen;
     mapping(address => FrozenTokens) private _frozen;
     mapping(address => Balance) private _balances;
@@ -106,15 +121,30 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     mapping(address => mapping(address => uint256)) public allowance;
     AssetInfo private _info;
     BondTerms private _bond;
+    mapping(address => bool) public isTrustedKycAgent;
+    mapping(address wallet => bytes32) private _holderInvestor; // 0: the wallet is its own investor
+    mapping(bytes32 investorId => Balance) private _investorBalances; // multi-wallet investors only
 
     event AgentAdded(address indexed agent);
     event AgentRemoved(address indexed agent);
+    event AgentRolesSet(address indexed agent, uint8 roles);
+    event TrustedKycAgentSet(address indexed kycAgent, bool trusted);
     event IdentityRegistrySet(address indexed identityRegistry);
     event ComplianceSet(address indexed compliance);
     event AddressFrozen(address indexed account, bool indexed frozen, address indexed agent);
     event TokensFrozen(address indexed account, uint256 amount);
     event TokensUnfrozen(address indexed account, uint256 amount);
-    event ForcedTransfer(address indexed from, address indexed to, uint256 amount, address indexed agent);
+    /// @notice `legalReference` names the order or instruction (court order number, regulator
+    /// direction, error ticket); `rulesOverridden` is true when the receiver failed the asset's
+    /// compliance rules and an agent with the `OVERRIDE` role moved the tokens anyway.
+    event ForcedTransfer(
+        address indexed from,
+        address indexed to,
+        uint256 amount,
+        address indexed agent,
+        string legalReference,
+        bool rulesOverridden
+    );
     event RecoverySuccess(address indexed lostWallet, address indexed newWallet, uint256 amount, address indexed agent);
     event Paused(address indexed agent);
     event Unpaused(address indexed agent);
@@ -128,6 +158,14 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     error TransferNotCompliant(uint8 code, string reason);
     error NotAgent(address caller);
     error NotOwnerOrAgent(address caller);
+    /// @notice The caller lacks the agent role the function needs (`role` names it).
+    error MissingAgentRole(address caller, uint8 roleBit, string role);
+    error InvalidAgentRoles(uint8 roles);
+    error TrustedKycAgentAlreadySet(address kycAgent, bool trusted);
+    /// @notice A forced transfer must name its legal basis.
+    error LegalReferenceRequired();
+    /// @notice Token recovery follows the registry's: `recoverIdentity(lost, new)` comes first.
+    error RecoveryNotInRegistry(address lostWallet, address newWallet, address registryRecoveredTo);
     error AgentAlreadySet(address agent, bool isAgent);
     error PausedState(bool paused);
     error FreezeExceedsBalance(address account, uint256 balance, uint256 frozenAfter);
@@ -141,13 +179,13 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     error NoScheduledSplit();
     error LengthMismatch(uint256 accounts, uint256 amounts);
 
-    modifier onlyAgent() {
-        if (!isAgent[msg.sender]) revert NotAgent(msg.sender);
+    modifier onlyRole(uint8 role) {
+        _requireRole(msg.sender, role);
         _;
     }
 
-    modifier onlyOwnerOrAgent() {
-        if (msg.sender != owner && !isAgent[msg.sender]) revert NotOwnerOrAgent(msg.sender);
+    modifier onlyOwnerOrRole(uint8 role) {
+        if (msg.sender != owner) _requireRole(msg.sender, role);
         _;
     }
 
@@ -166,8 +204,9 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         compliance = ICompliance(cfg.compliance);
         emit IdentityRegistrySet(cfg.identityRegistry);
         emit ComplianceSet(cfg.compliance);
+        if (cfg.agentRoles.length != cfg.agents.length) revert LengthMismatch(cfg.agents.length, cfg.agentRoles.length);
         for (uint256 i; i < cfg.agents.length; ++i) {
-            _addAgent(cfg.agents[i]);
+            _addAgent(cfg.agents[i], cfg.agentRoles[i]);
         }
         _info = cfg.info;
         _bond = cfg.bond;
@@ -258,11 +297,11 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
 
     // --- agent powers --------------------------------------------------------------------------
 
-    function mint(address to, uint256 amount) external onlyAgent {
+    function mint(address to, uint256 amount) external onlyRole(AgentRoles.SUPPLY) {
         _mint(to, amount);
     }
 
-    function batchMint(address[] calldata to, uint256[] calldata amounts) external onlyAgent {
+    function batchMint(address[] calldata to, uint256[] calldata amounts) external onlyRole(AgentRoles.SUPPLY) {
         if (to.length != amounts.length) revert LengthMismatch(to.length, amounts.length);
         for (uint256 i; i < to.length; ++i) {
             _mint(to[i], amounts[i]);
@@ -271,23 +310,23 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
 
     /// @notice Burns `amount` of `from` (redemption, cancellation); frozen tokens are released
     /// first when the unfrozen balance is not enough.
-    function burn(address from, uint256 amount) external onlyAgent {
+    function burn(address from, uint256 amount) external onlyRole(AgentRoles.SUPPLY) {
         uint256 balance = balanceOf(from);
         if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
         _releaseFrozen(from, balance, amount);
         uint48 lastRecord = _advanceRecordClock();
         _write(_balances[from], _history[from], balance - amount, lastRecord);
         _write(_supply, _supplyHistory, totalSupply() - amount, lastRecord);
-        if (amount != 0 && amount == balance) holderCount -= 1;
+        if (amount != 0 && _debitInvestor(from, balance, amount)) holderCount -= 1;
         emit Transfer(from, address(0), amount);
     }
 
-    function setAddressFrozen(address account, bool frozen) external onlyAgent {
+    function setAddressFrozen(address account, bool frozen) external onlyRole(AgentRoles.FREEZE) {
         isFrozen[account] = frozen;
         emit AddressFrozen(account, frozen, msg.sender);
     }
 
-    function freezePartialTokens(address account, uint256 amount) external onlyAgent {
+    function freezePartialTokens(address account, uint256 amount) external onlyRole(AgentRoles.FREEZE) {
         uint256 balance = balanceOf(account);
         uint256 frozenAfter = frozenTokens(account) + amount;
         if (frozenAfter > balance) revert FreezeExceedsBalance(account, balance, frozenAfter);
@@ -295,35 +334,56 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         emit TokensFrozen(account, amount);
     }
 
-    function unfreezePartialTokens(address account, uint256 amount) external onlyAgent {
+    function unfreezePartialTokens(address account, uint256 amount) external onlyRole(AgentRoles.FREEZE) {
         uint256 frozen = frozenTokens(account);
         if (amount > frozen) revert UnfreezeExceedsFrozen(account, frozen, amount);
         _setFrozen(account, frozen - amount);
         emit TokensUnfrozen(account, amount);
     }
 
-    /// @notice Moves tokens without the holder's consent (court order, error correction). Ignores
-    /// pause, address freeze and compliance rules; the receiver must still be KYC verified.
-    /// Frozen tokens of `from` are released as needed.
-    function forcedTransfer(address from, address to, uint256 amount) external onlyAgent {
-        _requireVerifiedReceiver(to);
+    /// @notice Moves tokens without the holder's consent (court order, error correction), stating
+    /// its legal basis (`legalReference`, in the event). Ignores pause, the sender's freeze, lock-up
+    /// and daily limits; the receiver must be KYC verified by a provider the asset trusts and must
+    /// pass the asset's receiver rules (jurisdiction, category, holders, maximum balance) unless the
+    /// caller also holds the `OVERRIDE` role. Frozen tokens of `from` are released as needed.
+    function forcedTransfer(address from, address to, uint256 amount, string calldata legalReference)
+        external
+        onlyRole(AgentRoles.TRANSFER)
+        returns (bool)
+    {
+        if (bytes(legalReference).length == 0) revert LegalReferenceRequired();
+        _requireEligibleReceiver(to);
+        (uint8 code,) = compliance.canTransfer(address(this), address(0), to, amount);
+        bool overridden = code != TransferCodes.OK;
+        if (overridden && agentRoles[msg.sender] & AgentRoles.OVERRIDE == 0) {
+            revert TransferNotCompliant(code, TransferCodes.text(code));
+        }
         uint256 balance = balanceOf(from);
         if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
         _releaseFrozen(from, balance, amount);
         _move(from, to, amount, balance);
-        emit ForcedTransfer(from, to, amount, msg.sender);
+        emit ForcedTransfer(from, to, amount, msg.sender, legalReference, overridden);
+        return true;
     }
 
-    /// @notice Recovers a lost wallet: moves its whole balance, its frozen part and its address
-    /// freeze to `newWallet`, which must be KYC verified (IdentityRegistry.recoverIdentity).
-    function recoveryAddress(address lostWallet, address newWallet) external onlyAgent returns (bool) {
-        _requireVerifiedReceiver(newWallet);
+    /// @notice Recovers a lost wallet after the registry did (`IdentityRegistry.recoverIdentity`
+    /// moved the record to `newWallet`): moves its whole balance, its frozen part and its address
+    /// freeze to `newWallet`, which must be verified by a provider the asset trusts.
+    function recoveryAddress(address lostWallet, address newWallet)
+        external
+        onlyRole(AgentRoles.RECOVERY)
+        returns (bool)
+    {
+        address recoveredTo = identityRegistry.recoveredWallet(lostWallet);
+        if (recoveredTo != newWallet) revert RecoveryNotInRegistry(lostWallet, newWallet, recoveredTo);
+        _requireEligibleReceiver(newWallet);
         uint256 balance = balanceOf(lostWallet);
         if (balance == 0) revert NothingToRecover(lostWallet);
         uint256 frozen = frozenTokens(lostWallet);
         _move(lostWallet, newWallet, balance, balance);
         if (frozen != 0) {
             _setFrozen(lostWallet, 0);
+            emit TokensUnfrozen(lostWallet, frozen);
             _setFrozen(newWallet, frozenTokens(newWallet) + frozen);
             emit TokensFrozen(newWallet, frozen);
         }
@@ -335,13 +395,13 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         return true;
     }
 
-    function pause() external onlyAgent {
+    function pause() external onlyRole(AgentRoles.FREEZE) {
         if (paused) revert PausedState(true);
         paused = true;
         emit Paused(msg.sender);
     }
 
-    function unpause() external onlyAgent {
+    function unpause() external onlyRole(AgentRoles.FREEZE) {
         if (!paused) revert PausedState(false);
         paused = false;
         emit Unpaused(msg.sender);
@@ -350,7 +410,7 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     /// @notice Schedules a forward split: from `effectiveTime` (strictly in the future, after any
     /// split already scheduled) every balance, frozen amount and the supply are `ratio` times
     /// larger, exactly. 1-for-10 is `ratio = 10`.
-    function scheduleSplit(uint256 ratio, uint48 effectiveTime) external onlyAgent {
+    function scheduleSplit(uint256 ratio, uint48 effectiveTime) external onlyRole(AgentRoles.CORPORATE) {
         if (ratio < 2 || ratio > MAX_SPLIT_RATIO) revert InvalidSplitRatio(ratio);
         (bool exists, uint48 lastTime, uint208 lastMultiplier) = _splits.latestCheckpoint();
         uint48 notBefore = exists && lastTime > clock() ? lastTime : clock();
@@ -364,7 +424,7 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
 
     /// @notice Makes `recordTime` (now or later) a record time: from when it has passed,
     /// `balanceOfAt(account, recordTime)` and `totalSupplyAt(recordTime)` answer. Idempotent.
-    function scheduleRecordTime(uint48 recordTime) external onlyAgent {
+    function scheduleRecordTime(uint48 recordTime) external onlyRole(AgentRoles.CORPORATE) {
         if (recordTime < clock()) revert RecordTimeInPast(recordTime, clock());
         if (isRecordTime[recordTime]) return;
         _advanceRecordClock();
@@ -384,7 +444,7 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     }
 
     /// @notice Withdraws the last scheduled split while it is not yet effective.
-    function cancelScheduledSplit() external onlyAgent {
+    function cancelScheduledSplit() external onlyRole(AgentRoles.CORPORATE) {
         (bool exists, uint48 lastTime,) = _splits.latestCheckpoint();
         if (!exists || lastTime <= clock()) revert NoScheduledSplit();
         _splits._checkpoints.pop();
@@ -393,14 +453,38 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
 
     // --- owner (issuer) ------------------------------------------------------------------------
 
+    /// @notice Adds an agent with the operational roles (`AgentRoles.OPERATIONS`: supply, freeze,
+    /// transfer manager, recovery, corporate actions); `setAgentRoles` narrows or widens them.
     function addAgent(address agent) external onlyOwner {
-        _addAgent(agent);
+        _addAgent(agent, AgentRoles.OPERATIONS);
     }
 
     function removeAgent(address agent) external onlyOwner {
-        if (!isAgent[agent]) revert AgentAlreadySet(agent, false);
-        isAgent[agent] = false;
+        if (agentRoles[agent] == 0) revert AgentAlreadySet(agent, false);
+        agentRoles[agent] = 0;
+        emit AgentRolesSet(agent, 0);
         emit AgentRemoved(agent);
+    }
+
+    /// @notice Sets exactly which `AgentRoles` bits `agent` holds (0 removes it as an agent).
+    function setAgentRoles(address agent, uint8 roles) external onlyOwner {
+        if (agent == address(0)) revert ZeroAddress("agent");
+        if (roles & ~AgentRoles.ALL != 0) revert InvalidAgentRoles(roles);
+        if (agentRoles[agent] == 0 && roles != 0) emit AgentAdded(agent);
+        if (agentRoles[agent] != 0 && roles == 0) emit AgentRemoved(agent);
+        agentRoles[agent] = roles;
+        emit AgentRolesSet(agent, roles);
+    }
+
+    /// @notice Trusts (or stops trusting) the records of registry agent `kycAgent` for this asset.
+    /// While at least one is trusted, every holder and receiver must be verified by one of them.
+    function setTrustedKycAgent(address kycAgent, bool trusted) external onlyOwner {
+        if (kycAgent == address(0)) revert ZeroAddress("kycAgent");
+        if (isTrustedKycAgent[kycAgent] == trusted) revert TrustedKycAgentAlreadySet(kycAgent, trusted);
+        isTrustedKycAgent[kycAgent] = trusted;
+        if (trusted) trustedKycAgentCount += 1;
+        else trustedKycAgentCount -= 1;
+        emit TrustedKycAgentSet(kycAgent, trusted);
     }
 
     function setIdentityRegistry(address registry) external onlyOwner {
@@ -415,12 +499,56 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         emit ComplianceSet(newCompliance);
     }
 
-    function setDocumentHash(bytes32 documentHash) external onlyOwnerOrAgent {
+    function setDocumentHash(bytes32 documentHash) external onlyOwnerOrRole(AgentRoles.CORPORATE) {
         emit DocumentHashUpdated(_info.documentHash, documentHash, msg.sender);
         _info.documentHash = documentHash;
     }
 
     // --- metadata ------------------------------------------------------------------------------
+
+    function isAgent(address account) external view returns (bool) {
+        return agentRoles[account] != 0;
+    }
+
+    /// @notice The investor `wallet` belongs to: the one it was pinned to while it holds, else the
+    /// registry's answer (`IdentityRegistry.investorIdOf`).
+    function investorOf(address wallet) public view returns (bytes32) {
+        if (_balances[wallet].value != 0) {
+            bytes32 pinned = _holderInvestor[wallet];
+            return pinned != bytes32(0) ? pinned : _selfInvestor(wallet);
+        }
+        return identityRegistry.investorIdOf(wallet);
+    }
+
+    /// @notice What the investors of `from` and `to` hold over all their wallets, and whether they
+    /// are the same investor (the inputs of Compliance's per-investor limits).
+    function investorBalances(address from, address to)
+        external
+        view
+        returns (uint256 fromInvestorBalance, uint256 toInvestorBalance, bool sameInvestor)
+    {
+        bytes32 toInvestor = investorOf(to);
+        toInvestorBalance = _investorBalance(to, toInvestor);
+        if (from != address(0)) {
+            bytes32 fromInvestor = investorOf(from);
+            fromInvestorBalance = _investorBalance(from, fromInvestor);
+            sameInvestor = fromInvestor == toInvestor;
+        }
+    }
+
+    /// @notice Where cash due to `holder` (a coupon, a dividend, a redemption) goes and whether it
+    /// may go now: the wallet the registry recovered `holder` to (followed up to
+    /// `MAX_RECOVERY_HOPS`), else `holder`; `code` is 0 when that wallet is not frozen and is
+    /// verified by a provider the asset trusts, else the `TransferCodes` reason it is not.
+    function cashRecipient(address holder) external view returns (address payee, uint8 code) {
+        payee = holder;
+        for (uint256 i; i < MAX_RECOVERY_HOPS; ++i) {
+            address next = identityRegistry.recoveredWallet(payee);
+            if (next == address(0)) break;
+            payee = next;
+        }
+        code = isFrozen[payee] ? TransferCodes.RECEIVER_FROZEN : _receiverCode(payee);
+    }
 
     function assetInfo() external view returns (AssetInfo memory) {
         return _info;
@@ -457,24 +585,34 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         if (isFrozen[to]) return TransferCodes.RECEIVER_FROZEN;
         if (fromBalance < amount) return TransferCodes.INSUFFICIENT_BALANCE;
         if (fromBalance - frozenTokens(from) < amount) return TransferCodes.BALANCE_FROZEN;
-        (bool fromVerified, bool toVerified) = identityRegistry.areVerified(from, to);
-        if (!fromVerified) return TransferCodes.SENDER_NOT_VERIFIED;
-        if (!toVerified) return TransferCodes.RECEIVER_NOT_VERIFIED;
+        (address fromAgent, address toAgent) = identityRegistry.verifiedAgents(from, to);
+        if (fromAgent == address(0)) return TransferCodes.SENDER_NOT_VERIFIED;
+        if (toAgent == address(0)) return TransferCodes.RECEIVER_NOT_VERIFIED;
+        if (trustedKycAgentCount != 0) {
+            if (!isTrustedKycAgent[fromAgent]) return TransferCodes.SENDER_KYC_NOT_TRUSTED;
+            if (!isTrustedKycAgent[toAgent]) return TransferCodes.RECEIVER_KYC_NOT_TRUSTED;
+        }
+        return TransferCodes.OK;
+    }
+
+    /// @dev Whether `to` may receive: a real address verified by a provider the asset trusts.
+    function _receiverCode(address to) private view returns (uint8) {
+        if (to == address(0)) return TransferCodes.INVALID_RECEIVER;
+        address agent = identityRegistry.verifiedAgent(to);
+        if (agent == address(0)) return TransferCodes.RECEIVER_NOT_VERIFIED;
+        if (trustedKycAgentCount != 0 && !isTrustedKycAgent[agent]) return TransferCodes.RECEIVER_KYC_NOT_TRUSTED;
         return TransferCodes.OK;
     }
 
     function _mint(address to, uint256 amount) private {
-        uint8 code;
-        if (to == address(0)) code = TransferCodes.INVALID_RECEIVER;
-        else if (isFrozen[to]) code = TransferCodes.RECEIVER_FROZEN;
-        else if (!identityRegistry.isVerified(to)) code = TransferCodes.RECEIVER_NOT_VERIFIED;
-        else code = compliance.checkAndRecordTransfer(address(0), to, amount);
+        uint8 code = isFrozen[to] ? TransferCodes.RECEIVER_FROZEN : _receiverCode(to);
+        if (code == TransferCodes.OK) code = compliance.checkAndRecordTransfer(address(0), to, amount);
         if (code != TransferCodes.OK) revert TransferNotCompliant(code, TransferCodes.text(code));
         uint256 toBalance = balanceOf(to);
         uint48 lastRecord = _advanceRecordClock();
         _write(_balances[to], _history[to], toBalance + amount, lastRecord);
         _write(_supply, _supplyHistory, totalSupply() + amount, lastRecord);
-        if (toBalance == 0 && amount != 0) holderCount += 1;
+        if (amount != 0 && _creditInvestor(to, toBalance, amount)) holderCount += 1;
         emit Transfer(address(0), to, amount);
     }
 
@@ -485,8 +623,8 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
             _write(_balances[from], _history[from], fromBalance - amount, lastRecord);
             _write(_balances[to], _history[to], toBalance + amount, lastRecord);
             if (amount != 0) {
-                if (fromBalance == amount) holderCount -= 1;
-                if (toBalance == 0) holderCount += 1;
+                if (_debitInvestor(from, fromBalance, amount)) holderCount -= 1;
+                if (_creditInvestor(to, toBalance, amount)) holderCount += 1;
             }
         }
         emit Transfer(from, to, amount);
@@ -502,18 +640,65 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         }
     }
 
-    function _requireVerifiedReceiver(address to) private view {
-        uint8 code = TransferCodes.OK;
-        if (to == address(0)) code = TransferCodes.INVALID_RECEIVER;
-        else if (!identityRegistry.isVerified(to)) code = TransferCodes.RECEIVER_NOT_VERIFIED;
+    function _requireEligibleReceiver(address to) private view {
+        uint8 code = _receiverCode(to);
         if (code != TransferCodes.OK) revert TransferNotCompliant(code, TransferCodes.text(code));
     }
 
-    function _addAgent(address agent) private {
+    function _requireRole(address account, uint8 role) private view {
+        uint8 roles = agentRoles[account];
+        if (roles & role == 0) {
+            if (roles == 0) revert NotAgent(account);
+            revert MissingAgentRole(account, role, AgentRoles.name(role));
+        }
+    }
+
+    function _addAgent(address agent, uint8 roles) private {
         if (agent == address(0)) revert ZeroAddress("agent");
-        if (isAgent[agent]) revert AgentAlreadySet(agent, true);
-        isAgent[agent] = true;
+        if (agentRoles[agent] != 0) revert AgentAlreadySet(agent, true);
+        if (roles == 0 || roles & ~AgentRoles.ALL != 0) revert InvalidAgentRoles(roles);
+        agentRoles[agent] = roles;
         emit AgentAdded(agent);
+        emit AgentRolesSet(agent, roles);
+    }
+
+    function _selfInvestor(address wallet) private pure returns (bytes32) {
+        return bytes32(uint256(uint160(wallet)));
+    }
+
+    function _investorBalance(address wallet, bytes32 investor) private view returns (uint256) {
+        return investor == _selfInvestor(wallet) ? balanceOf(wallet) : _current(_investorBalances[investor]);
+    }
+
+    /// @dev Adds `amount` (> 0) to the investor of `to`, pinning `to` to its investor when it
+    /// starts to hold; returns whether the investor held nothing before.
+    function _creditInvestor(address to, uint256 toBalance, uint256 amount) private returns (bool newInvestor) {
+        bytes32 investor;
+        if (toBalance == 0) {
+            investor = identityRegistry.investorIdOf(to);
+            if (investor == _selfInvestor(to)) return true;
+            _holderInvestor[to] = investor;
+        } else {
+            investor = _holderInvestor[to];
+            if (investor == bytes32(0)) return false;
+        }
+        Balance storage total = _investorBalances[investor];
+        uint256 before = _current(total);
+        total.value = SafeCast.toUint208(before + amount);
+        total.updatedAt = clock();
+        return before == 0;
+    }
+
+    /// @dev Takes `amount` (> 0) from the investor of `from`; returns whether it now holds nothing.
+    function _debitInvestor(address from, uint256 fromBalance, uint256 amount) private returns (bool investorLeft) {
+        bytes32 investor = _holderInvestor[from];
+        if (investor == bytes32(0)) return fromBalance == amount;
+        if (fromBalance == amount) delete _holderInvestor[from];
+        Balance storage total = _investorBalances[investor];
+        uint256 after_ = _current(total) - amount;
+        total.value = SafeCast.toUint208(after_);
+        total.updatedAt = clock();
+        return after_ == 0;
     }
 
     function _setFrozen(address account, uint256 amount) private {
