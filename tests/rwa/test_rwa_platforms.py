@@ -227,17 +227,24 @@ def _investor_id(document: str) -> bytes:
     return keccak(b"lantau-kyc-salt-2026" + document.encode())
 
 
-def test_limits_count_investors_not_wallets(chain: Chain, rwa: RWASystem) -> None:
-    platform_b = rwa.new_kyc_agent("platform B (second wallet)")
-    same_person = _investor_id("HKID A123456(7)")
-    wallet_on_a = chain.new_address("investor X on platform A", fund_wei=10**21)
-    wallet_on_b = chain.new_address("investor X on platform B", fund_wei=10**21)
+def _one_investor_two_platforms(chain: Chain, rwa: RWASystem, document: str) -> tuple[str, str, bytes]:
+    """Two wallets of one investor, KYC'd by platform A and by a new platform B under the same
+    investor id; returns (wallet on A, wallet on B, investor id)."""
+    platform_b = rwa.new_kyc_agent(f"platform B for {document}")
+    same_person = _investor_id(document)
+    wallet_on_a = chain.new_address(f"{document} on platform A", fund_wei=10**21)
+    wallet_on_b = chain.new_address(f"{document} on platform B", fund_wei=10**21)
     registry = rwa.registry.functions
     expiry = chain.now() + YEAR
-    chain.send(registry.registerIdentityWithInvestorId(wallet_on_a, HONG_KONG, PROFESSIONAL, expiry, same_person),
-               rwa.kyc_agent)
-    chain.send(registry.registerIdentityWithInvestorId(wallet_on_b, HONG_KONG, PROFESSIONAL, expiry, same_person),
-               platform_b)
+    for wallet, agent in ((wallet_on_a, rwa.kyc_agent), (wallet_on_b, platform_b)):
+        call = registry.registerIdentityWithInvestorId(wallet, HONG_KONG, PROFESSIONAL, expiry, same_person)
+        chain.send(call, agent)
+    return wallet_on_a, wallet_on_b, same_person
+
+
+def test_limits_count_investors_not_wallets(chain: Chain, rwa: RWASystem) -> None:
+    wallet_on_a, wallet_on_b, same_person = _one_investor_two_platforms(chain, rwa, "HKID A123456(7)")
+    registry = rwa.registry.functions
     assert registry.investorIdOf(wallet_on_a).call() == registry.investorIdOf(wallet_on_b).call() == same_person
     c, d = (chain.new_address(f"single-wallet investor {i}", fund_wei=10**21) for i in "cd")
     rwa.register([c, d])
@@ -277,16 +284,7 @@ def test_limits_count_investors_not_wallets(chain: Chain, rwa: RWASystem) -> Non
 
 @pytest.mark.rwa_backends("anvil")  # waits for a UTC midnight
 def test_daily_limit_counts_all_wallets_of_an_investor(chain: Chain, rwa: RWASystem) -> None:
-    platform_b = rwa.new_kyc_agent("platform B (daily)")
-    same_person = _investor_id("HKID B765432(1)")
-    wallet_on_a = chain.new_address("investor Y on platform A", fund_wei=10**21)
-    wallet_on_b = chain.new_address("investor Y on platform B", fund_wei=10**21)
-    registry = rwa.registry.functions
-    expiry = chain.now() + YEAR
-    chain.send(registry.registerIdentityWithInvestorId(wallet_on_a, HONG_KONG, PROFESSIONAL, expiry, same_person),
-               rwa.kyc_agent)
-    chain.send(registry.registerIdentityWithInvestorId(wallet_on_b, HONG_KONG, PROFESSIONAL, expiry, same_person),
-               platform_b)
+    wallet_on_a, wallet_on_b, _ = _one_investor_two_platforms(chain, rwa, "HKID B765432(1)")
     buyer = chain.new_address("daily buyer", fund_wei=10**21)
     rwa.register([buyer])
     token = rwa.create_asset(issuer=rwa.kyc_agent, agents=[rwa.kyc_agent], name="Daily capped",
