@@ -36,7 +36,7 @@ def ordered_trie_root(items: Sequence[bytes]) -> Hash32:
     pairs = sorted((_rlp_index(index), item) for index, item in enumerate(items) if item)
     if not pairs:
         return BLANK_ROOT_HASH
-    nibble_pairs = [(_nibbles(key), value) for key, value in pairs]
+    nibble_pairs = [(nibbles_of(key), value) for key, value in pairs]
     return Hash32(keccak(_encode_node(nibble_pairs, 0, len(nibble_pairs), 0)))
 
 
@@ -44,14 +44,14 @@ def _rlp_index(index: int) -> bytes:
     """rlp(index) as an integer: the trie key of the index-th item."""
     if index == 0:
         return _EMPTY
-    return _rlp_bytes(index.to_bytes((index.bit_length() + 7) // 8, "big"))
+    return rlp_bytes(index.to_bytes((index.bit_length() + 7) // 8, "big"))
 
 
 def _encode_node(pairs: list[tuple[bytes, bytes]], start: int, stop: int, depth: int) -> bytes:
     """RLP of the node holding `pairs[start:stop]` (sorted, unique keys) below `depth` nibbles."""
     first_key, first_value = pairs[start]
     if stop - start == 1:
-        return _rlp_list(_rlp_bytes(_hex_prefix(first_key[depth:], is_leaf=True)) + _rlp_bytes(first_value))
+        return rlp_list(rlp_bytes(hex_prefix(first_key[depth:], is_leaf=True)) + rlp_bytes(first_value))
 
     # Sorted keys: the prefix all of them share is the prefix of the first and the last.
     last_key = pairs[stop - 1][0]
@@ -61,13 +61,13 @@ def _encode_node(pairs: list[tuple[bytes, bytes]], start: int, stop: int, depth:
         shared += 1
     if shared > depth:
         child = _encode_node(pairs, start, stop, shared)
-        return _rlp_list(_rlp_bytes(_hex_prefix(first_key[depth:shared], is_leaf=False)) + _ref(child))
+        return rlp_list(rlp_bytes(hex_prefix(first_key[depth:shared], is_leaf=False)) + _ref(child))
 
     slots = [_EMPTY] * 16
     value = _EMPTY
     index = start
     if len(first_key) == depth:  # a key that ends here sorts first and is the branch's value
-        value = _rlp_bytes(first_value)
+        value = rlp_bytes(first_value)
         index += 1
     while index < stop:
         nibble = pairs[index][0][depth]
@@ -76,7 +76,7 @@ def _encode_node(pairs: list[tuple[bytes, bytes]], start: int, stop: int, depth:
             end += 1
         slots[nibble] = _ref(_encode_node(pairs, index, end, depth + 1))
         index = end
-    return _rlp_list(b"".join(slots) + value)
+    return rlp_list(b"".join(slots) + value)
 
 
 def _ref(encoded_node: bytes) -> bytes:
@@ -86,17 +86,18 @@ def _ref(encoded_node: bytes) -> bytes:
     return b"\xa0" + keccak(encoded_node)
 
 
+# Node encoding helpers, shared with `node.trie_update` (writes to a stored trie).
 # Nibbles are held as bytes 0x00-0x0f; the hex digits of a key are its nibbles as text.
 _HEX_DIGITS = b"0123456789abcdef"
 _DIGIT_TO_NIBBLE = bytes.maketrans(_HEX_DIGITS, bytes(range(16)))
 _NIBBLE_TO_DIGIT = bytes.maketrans(bytes(range(16)), _HEX_DIGITS)
 
 
-def _nibbles(key: bytes) -> bytes:
+def nibbles_of(key: bytes) -> bytes:
     return key.hex().encode().translate(_DIGIT_TO_NIBBLE)
 
 
-def _hex_prefix(nibbles: bytes, is_leaf: bool) -> bytes:
+def hex_prefix(nibbles: bytes, is_leaf: bool) -> bytes:
     """Compact (hex-prefix) encoding of a nibble path: flag nibble 2 for a leaf, +1 if odd."""
     digits = nibbles.translate(_NIBBLE_TO_DIGIT).decode()
     if len(nibbles) % 2:
@@ -104,13 +105,13 @@ def _hex_prefix(nibbles: bytes, is_leaf: bool) -> bytes:
     return bytes.fromhex(("20" if is_leaf else "00") + digits)
 
 
-def _rlp_bytes(data: bytes) -> bytes:
+def rlp_bytes(data: bytes) -> bytes:
     if len(data) == 1 and data[0] < 0x80:
         return data
     return _length_prefix(len(data), 0x80) + data
 
 
-def _rlp_list(payload: bytes) -> bytes:
+def rlp_list(payload: bytes) -> bytes:
     """RLP of a list whose items are already RLP-encoded and concatenated in `payload`."""
     return _length_prefix(len(payload), 0xC0) + payload
 

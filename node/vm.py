@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Type, cast
 
 from eth.abc import (
+    AccountDatabaseAPI,
     BlockAPI,
     BlockHeaderAPI,
     ComputationAPI,
@@ -73,6 +74,7 @@ from eth.vm.forks.shanghai.withdrawals import Withdrawal
 from genesis.predeploys import BASE_FEE_VAULT
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.deposit_tx import DEPOSIT_TX_TYPE, DepositPayloadDecoder, DepositReceipt, DepositTransaction, is_deposit
+from node.state_db import BufferedAccountDB
 from node.errors import (
     BlockGasExhausted,
     FloorDataGasTooLow,
@@ -394,6 +396,7 @@ class LantauTransactionExecutor(PragueTransactionExecutor):
 class LantauState(PragueState):
     computation_class: Type[ComputationAPI] = LantauComputation
     transaction_executor_class: Type[TransactionExecutorAPI] = LantauTransactionExecutor
+    account_db_class: Type[AccountDatabaseAPI] = BufferedAccountDB  # each trie updated once per root (node.state_db)
     proof_cost_limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

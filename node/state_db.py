@@ -1,0 +1,73 @@
+"""py-evm's account and storage databases, with each trie updated once per state root.
+
+py-evm's `AccountDB` applies a block's account changes to its state trie key by key when it
+makes the state root (and `StorageLookup` applies each storage write to the account's storage
+trie as the transaction's changes are locked in), so every changed node near the root is
+re-encoded and re-hashed once per changed key. Here both tries are `node.trie_update`'s
+`BufferedHexaryTrie`: the writes wait and apply together when the root is asked for, each
+changed node hashed once. Everything else (journals, caches, reverts, persistence) is py-evm's.
+
+The state root, the storage roots and the nodes reachable from them are the same as py-evm's:
+the trie of a set of keys is unique (tests/node/test_state_db.py builds the same blocks both
+ways; tests/node/test_trie_update.py checks the trie writes against `HexaryTrie`).
+"""
+
+from __future__ import annotations
+
+from eth.abc import AccountStorageDatabaseAPI, AtomicDatabaseAPI, DatabaseAPI
+from eth.constants import BLANK_ROOT_HASH
+from eth.db.account import AccountDB
+from eth.db.accesslog import KeyAccessLoggerDB
+from eth.db.batch import BatchDB
+from eth.db.cache import CacheDB
+from eth.db.hash_trie import HashTrie
+from eth.db.journal import JournalDB
+from eth.db.storage import AccountStorageDB, StorageLookup
+from eth_typing import Address, Hash32
+
+from node.trie_update import BufferedHexaryTrie
+
+
+class BufferedStorageLookup(StorageLookup):
+    """An account's storage trie whose writes apply together when its root is read."""
+
+    def _get_write_trie(self) -> BufferedHexaryTrie:  # type: ignore[override]
+        if self._trie_nodes_batch is None:
+            self._trie_nodes_batch = BatchDB(self._db, read_through_deletes=True)
+        if self._write_trie is None:
+            self._write_trie = BufferedHexaryTrie(self._trie_nodes_batch, root_hash=self._starting_root_hash)  # type: ignore[assignment]
+        return self._write_trie  # type: ignore[return-value]
+
+    def commit_to(self, db: DatabaseAPI) -> None:
+        if self._write_trie is not None:
+            self._write_trie.root_hash  # noqa: B018  # the waiting writes reach the node batch first
+        super().commit_to(db)
+
+
+class BufferedAccountStorageDB(AccountStorageDB):
+    def __init__(self, db: AtomicDatabaseAPI, storage_root: Hash32, address: Address) -> None:
+        super().__init__(db, storage_root, address)
+        # py-evm's layering (see AccountStorageDB.__init__), on the buffered lookup.
+        self._storage_lookup = BufferedStorageLookup(db, storage_root, address)
+        self._storage_cache = CacheDB(self._storage_lookup)
+        self._locked_changes = JournalDB(self._storage_cache)
+        self._journal_storage = JournalDB(self._locked_changes)
+
+
+class BufferedAccountDB(AccountDB):
+    """py-evm's `AccountDB` on buffered state and storage tries."""
+
+    def __init__(self, db: AtomicDatabaseAPI, state_root: Hash32 = BLANK_ROOT_HASH) -> None:
+        super().__init__(db, state_root)
+        # py-evm's layering (see AccountDB.__init__), on the buffered state trie.
+        self._trie = HashTrie(BufferedHexaryTrie(self._batchtrie, state_root))
+        self._trie_logger = KeyAccessLoggerDB(self._trie, log_missing_keys=False)
+        self._trie_cache = CacheDB(self._trie_logger)
+        self._journaltrie = JournalDB(self._trie_cache)
+
+    def _get_address_store(self, address: Address) -> AccountStorageDatabaseAPI:
+        store = self._account_stores.get(address)
+        if store is None:
+            store = BufferedAccountStorageDB(self._raw_store_db, self._get_storage_root(address), address)
+            self._account_stores[address] = store
+        return store

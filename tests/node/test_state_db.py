@@ -1,0 +1,117 @@
+"""The L2 state on `node.state_db`'s buffered tries against py-evm's own `AccountDB`: the same
+post-state root, gas and status for a share of the shared Ethereum state tests (storage writes,
+deletions, self-destructs, reverts, creations), and the same blocks from `Chain.build_block`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth.constants import BLANK_ROOT_HASH
+from eth.db.account import AccountDB
+from eth.chains.base import Chain as PyEvmChain
+from eth.db.atomic import AtomicDB
+from eth.db.backends.memory import MemoryDB
+from eth.exceptions import VMError
+from eth_utils import ValidationError
+from trie import HexaryTrie
+
+from eth_account import Account
+
+from genesis.config import GenesisConfig
+from genesis.dev_accounts import dev_accounts
+from genesis.predeploys import SEQUENCER_FEE_VAULT
+from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
+from node.chain import BlockAttributes, Chain
+from node.state_db import BufferedAccountDB
+from node.vm import LantauState, LantauTransactionBuilder, LantauVM
+from tests.contracts.step_diff import PreAccount, StepContext
+from tests.contracts.step_state_tests import FIXTURES, Case, cases, exclusion, fixture_files
+
+SHARE = 20  # every 20th fixture file, every other case of it: ~400 cases
+CASES = [case for case in cases(fixture_files(SHARE)) if exclusion(case) is None][::2]
+if not CASES:  # an empty parametrize would be one silent skip
+    raise RuntimeError(f"no state tests under {FIXTURES}: the shared state-test fixtures are missing")
+
+STOCK_STATE = LantauState.configure(__name__="LantauStateOnStockAccountDB", account_db_class=AccountDB)
+
+
+def _post_state(state_class: Any, pre: dict[bytes, PreAccount], raw_tx: bytes, ctx: StepContext) -> tuple[Any, ...]:
+    db = AtomicDB()
+    state = state_class(db, ctx.execution_context(), BLANK_ROOT_HASH)
+    for address, account in pre.items():
+        state.set_balance(address, account.balance)
+        state.set_nonce(address, account.nonce)
+        state.set_code(address, account.code)
+        for slot, value in account.storage.items():
+            if value:
+                state.set_storage(address, slot, value)
+    state.persist()
+    pre_root = state.state_root
+    state = state_class(db, ctx.execution_context(), pre_root)
+    tx = LantauTransactionBuilder.decode(raw_tx)
+    try:
+        computation = state.apply_transaction(tx)
+    except (ValidationError, VMError) as exc:
+        return ("invalid", type(exc).__name__, pre_root)
+    state.persist()
+    root = state.state_root
+    # Every account the transaction touched reads back from the stored nodes.
+    stored = HexaryTrie(db, root)
+    for address in pre:
+        stored.get(bytes(address).rjust(20, b"\0"))
+    return (computation.is_success, LantauVM.finalize_gas_used(tx, computation), pre_root, root)
+
+
+def test_the_l2_state_uses_the_buffered_account_db() -> None:
+    assert LantauVM.with_proof_cost_limits(DEVNET_PROOF_COST_LIMITS)._state_class.account_db_class is BufferedAccountDB
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_state_test_post_root_matches_stock_account_db(case: Case) -> None:
+    buffered = _post_state(LantauState, case.pre, case.raw_tx, case.ctx)
+    stock = _post_state(STOCK_STATE, case.pre, case.raw_tx, case.ctx)
+    assert buffered == stock
+
+
+GENESIS = GenesisConfig.load()
+# Init code that stores 1..8 in slots 0..7, then returns empty code: storage tries grow.
+STORING_INIT_CODE = b"".join(bytes([0x60, value, 0x60, value - 1, 0x55]) for value in range(1, 9)) + b"\x00"
+
+
+def _signed(key: str, nonce: int, **fields: Any) -> Any:
+    tx = {"value": 0, "gas": 100_000, "maxFeePerGas": 3 * 10**9, "maxPriorityFeePerGas": 7, "nonce": nonce,
+          "chainId": GENESIS.chain_id, "type": 2, "data": b"", **fields}
+    return LantauVM.get_transaction_builder().decode(bytes(Account.sign_transaction(tx, key).raw_transaction))
+
+
+def _stock_chain() -> Chain:
+    vm_class = LantauVM.configure(__name__="LantauVMOnStockAccountDB", _state_class=STOCK_STATE)
+    chain_class = PyEvmChain.configure(__name__="StockChain", vm_configuration=((0, vm_class),), chain_id=GENESIS.chain_id)
+    chain = Chain(db=AtomicDB(MemoryDB()), genesis=GENESIS, chain_class=chain_class)
+    chain._initialise()
+    return chain
+
+
+def test_chain_builds_the_same_blocks_as_on_stock_account_db() -> None:
+    buffered, stock = Chain.open(None, GENESIS), _stock_chain()
+    senders = dev_accounts()[:4]
+    nonces = [0] * len(senders)
+    for block in range(3):
+        txs = []
+        for index in range(60):
+            which = index % len(senders)
+            if index % 10 == 0:
+                txs.append(_signed(senders[which].private_key, nonces[which], to=b"", data=STORING_INIT_CODE, gas=300_000))
+            else:
+                to = bytes([block + 1]) * 12 + index.to_bytes(8, "big")
+                txs.append(_signed(senders[which].private_key, nonces[which], to=to, value=10**12 + index, gas=21_000))
+            nonces[which] += 1
+        heads = []
+        for chain in (buffered, stock):
+            attributes = BlockAttributes(timestamp=chain.head.timestamp + 1, fee_recipient=SEQUENCER_FEE_VAULT,
+                                         prev_randao=b"\x01" * 32, gas_limit=chain.head.gas_limit)
+            built = chain.build_block(chain.head, attributes, txs)
+            assert not built.rejected and all(c.is_success for c in built.computations)
+            heads.append(built.header)
+        assert heads[0].state_root == heads[1].state_root and heads[0].hash == heads[1].hash
