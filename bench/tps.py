@@ -178,9 +178,10 @@ class RunResult:
     blocks: tuple[BlockSummary, ...]
 
 
-def _decode_all(raw: Sequence[bytes]) -> list[SignedTransactionAPI]:
-    # Fresh objects per path: a decoded transaction caches its sender and hash.
-    builder = LantauVM.get_transaction_builder()
+def _decode_all(raw: Sequence[bytes], vm_class: type[PragueVM] = LantauVM) -> list[SignedTransactionAPI]:
+    # Fresh objects per path: a decoded transaction caches its sender and hash. Each path
+    # decodes with its own VM's transaction classes (how each recovers senders is part of it).
+    builder = vm_class.get_transaction_builder()
     return [builder.decode(item) for item in raw]
 
 
@@ -234,7 +235,7 @@ def run_pyevm(genesis: GenesisConfig, raw: Sequence[bytes], block_size: int,
         __name__="StockPragueChain", vm_configuration=((0, PragueVM),), chain_id=genesis.chain_id
     )
     chain = chain_class.from_genesis(AtomicDB(MemoryDB()), genesis_header_params(genesis), genesis_state(genesis))
-    blocks = _chunks(_decode_all(raw), block_size)
+    blocks = _chunks(_decode_all(raw, PragueVM), block_size)
 
     def mine_all() -> tuple[BlockSummary, ...]:
         summaries = []

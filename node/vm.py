@@ -67,7 +67,8 @@ from eth.vm.forks.prague.transactions import PragueTransactionBuilder, PragueTyp
 from eth.vm.forks.shanghai.constants import INITCODE_WORD_COST, MAX_INITCODE_SIZE
 from eth.vm.state import BaseState
 from eth_typing import Address, Hash32
-from eth_utils import to_checksum_address
+from eth_keys.exceptions import BadSignature
+from eth_utils import ValidationError, to_checksum_address
 from rlp.sedes import CountableList
 
 from eth.vm.forks.shanghai.withdrawals import Withdrawal
@@ -75,6 +76,7 @@ from genesis.predeploys import BASE_FEE_VAULT
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.deposit_tx import DEPOSIT_TX_TYPE, DepositPayloadDecoder, DepositReceipt, DepositTransaction, is_deposit
 from node.state_db import BufferedAccountDB
+from node.tx_sender import SIGNED_TYPED_TX_TYPES, recover_typed_sender
 from node.errors import (
     BlockGasExhausted,
     FloorDataGasTooLow,
@@ -107,6 +109,22 @@ class LantauTypedTransaction(PragueTypedTransaction):
     @property
     def is_system_tx(self) -> bool:
         return self._inner.is_system_tx  # type: ignore[attr-defined]
+
+    # Sender recovery: one curve operation, cached on the object (node.tx_sender).
+
+    def get_sender(self) -> Address:
+        if self.type_id in SIGNED_TYPED_TX_TYPES:
+            return recover_typed_sender(self)
+        return self._inner.get_sender()
+
+    def check_signature_validity(self) -> None:
+        if self.type_id not in SIGNED_TYPED_TX_TYPES:
+            self._inner.check_signature_validity()
+            return
+        try:
+            self.__dict__["sender"] = recover_typed_sender(self)  # fills the cached `sender`
+        except BadSignature as error:
+            raise ValidationError(f"Bad Signature: {error}") from error
 
 
 class LantauTypedReceipt(PragueTypedReceipt):
