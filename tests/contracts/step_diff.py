@@ -108,8 +108,11 @@ class Outcome:
     proof_costs: Any = None  # node.vm.ProofCosts of py-evm's run (`exceeded`: the cap passed)
 
 
-def _state(pre: dict[bytes, PreAccount], ctx: StepContext, limits: ProofCostLimits) -> tuple[Any, AtomicDB, bytes]:
-    state_class = _lantau_vm(limits)._state_class
+def _state(
+    pre: dict[bytes, PreAccount], ctx: StepContext, limits: ProofCostLimits, state_class: Any = None
+) -> tuple[Any, AtomicDB, bytes]:
+    """`pre` persisted on a fresh database by the L2's state class (or `state_class`)."""
+    state_class = state_class or _lantau_vm(limits)._state_class
     db = AtomicDB()
     state = state_class(db, ctx.execution_context(), BLANK_ROOT_HASH)
     for address, account in pre.items():

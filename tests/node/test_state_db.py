@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from eth.constants import BLANK_ROOT_HASH
 from eth.db.account import AccountDB
 from eth.chains.base import Chain as PyEvmChain
 from eth.db.atomic import AtomicDB
@@ -26,6 +25,7 @@ from node.chain import BlockAttributes, Chain
 from node.state_db import BufferedAccountDB
 from node.vm import LantauState, LantauTransactionBuilder, LantauVM
 from tests.contracts.step_diff import PreAccount, StepContext
+from tests.contracts.step_diff import _state as pre_state
 from tests.contracts.step_state_tests import FIXTURES, Case, cases, exclusion, fixture_files
 
 SHARE = 20  # every 20th fixture file, every other case of it: ~400 cases
@@ -37,17 +37,7 @@ STOCK_STATE = LantauState.configure(__name__="LantauStateOnStockAccountDB", acco
 
 
 def _post_state(state_class: Any, pre: dict[bytes, PreAccount], raw_tx: bytes, ctx: StepContext) -> tuple[Any, ...]:
-    db = AtomicDB()
-    state = state_class(db, ctx.execution_context(), BLANK_ROOT_HASH)
-    for address, account in pre.items():
-        state.set_balance(address, account.balance)
-        state.set_nonce(address, account.nonce)
-        state.set_code(address, account.code)
-        for slot, value in account.storage.items():
-            if value:
-                state.set_storage(address, slot, value)
-    state.persist()
-    pre_root = state.state_root
+    _, db, pre_root = pre_state(pre, ctx, DEVNET_PROOF_COST_LIMITS, state_class)
     state = state_class(db, ctx.execution_context(), pre_root)
     tx = LantauTransactionBuilder.decode(raw_tx)
     try:
