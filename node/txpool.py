@@ -50,7 +50,6 @@ from typing import Any, Callable, Protocol, TypeVar
 
 from eth.abc import SignedTransactionAPI, TransactionBuilderAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, GAS_TX, SECPK1_N, UINT_256_MAX
-from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.forks.shanghai.constants import MAX_INITCODE_SIZE
 from eth_keys.exceptions import BadSignature
 from eth_typing import Address, Hash32
@@ -78,7 +77,7 @@ from node.errors import (
 )
 from node.tx_journal import TxJournal
 from node.user_tx import check_chain_id, decode_user_transaction
-from node.vm import floor_data_gas, intrinsic_gas
+from node.vm import LantauTransactionBuilder, floor_data_gas, intrinsic_gas
 
 NONCE_MAX = 2**64 - 1  # EIP-2681: a nonce can never reach this
 # Journal compaction: rewrite once the file holds this many more records than the pool.
@@ -162,7 +161,7 @@ class TxPool:
         self,
         config: TxPoolConfig,
         *,
-        transaction_builder: type[TransactionBuilderAPI] = PragueTransactionBuilder,
+        transaction_builder: type[TransactionBuilderAPI] = LantauTransactionBuilder,
         journal: TxJournal | None = None,
     ) -> None:
         self.config = config
@@ -248,15 +247,14 @@ class TxPool:
             raise AlreadyKnown("0x" + tx_hash.hex())
         self._check_static(tx)
         sender = _recover_sender(tx)
-        sender_text = to_checksum_address(sender)
         nonce, gas = tx.nonce, tx.gas
         max_fee, max_tip = tx.max_fee_per_gas, tx.max_priority_fee_per_gas
         if require_base_fee and max_fee < base_fee:
-            raise FeeCapBelowBaseFee(sender_text, max_fee, base_fee)
+            raise FeeCapBelowBaseFee(to_checksum_address(sender), max_fee, base_fee)
 
         account_nonce = state.get_nonce(sender)
         if nonce < account_nonce:
-            raise NonceTooLow(sender_text, nonce, account_nonce)
+            raise NonceTooLow(to_checksum_address(sender), nonce, account_nonce)
         # The sender's transactions still ahead of its account nonce; older ones are stale
         # (included since the last head) and leave the pool when this one enters.
         own = {n: t for n, t in self._by_sender.get(sender, {}).items() if n >= account_nonce}
@@ -268,7 +266,7 @@ class TxPool:
         others_cost = sum(t.cost for n, t in own.items() if n != nonce)
         cost = others_cost + gas * max_fee + tx.value
         if cost > balance:
-            raise InsufficientFunds(sender_text, balance, cost)
+            raise InsufficientFunds(to_checksum_address(sender), balance, cost)
 
         if replaced is None:
             first_gap = account_nonce
@@ -277,7 +275,7 @@ class TxPool:
             if nonce > first_gap:  # queued: it waits for a gap to close
                 queued = sum(1 for n in own if n > first_gap)
                 if queued >= config.account_queue:
-                    raise AccountLimitExceeded(sender_text, config.account_queue)
+                    raise AccountLimitExceeded(to_checksum_address(sender), config.account_queue)
 
         stale = [t for n, t in self._by_sender.get(sender, {}).items() if n < account_nonce]
         victim = None

@@ -18,6 +18,7 @@ what its span format cannot hold (u64 nonce and gas, u256 amounts and signature 
 
 from __future__ import annotations
 
+import rlp
 from eth.abc import SignedTransactionAPI, TransactionBuilderAPI
 from eth.exceptions import PyEVMError
 from eth_utils import ValidationError
@@ -64,9 +65,7 @@ def decode_user_transaction(
         )
     try:
         tx = (builder or LantauVM.get_transaction_builder()).decode(raw)
-        # Encode a fresh copy: a decoded object keeps the bytes it came from and would
-        # just hand them back.
-        canonical = tx.copy().encode()
+        canonical = _encoding_from_fields(tx)
     except (RLPException, PyEVMError, ValidationError, ValueError, TypeError, IndexError) as error:
         raise TransactionDecodeError(f"invalid transaction encoding: {error}") from error
     if canonical != raw:
@@ -75,6 +74,16 @@ def decode_user_transaction(
         # recovers the same sender under another hash: refuse it.
         raise NonCanonicalTransaction("invalid transaction encoding: not canonical RLP")
     return tx
+
+
+def _encoding_from_fields(tx: SignedTransactionAPI) -> bytes:
+    """`tx` encoded from its field values: a decoded object keeps the bytes it came from and
+    would just hand them back (an explicit sedes skips that cache; cheaper than encoding a
+    fresh copy, which deep-copies every field)."""
+    inner = getattr(tx, "_inner", None)
+    if inner is None:  # legacy: the RLP list itself
+        return rlp.encode(tx, sedes=type(tx))
+    return bytes([tx.type_id]) + rlp.encode(inner, sedes=type(inner))
 
 
 def check_chain_id(tx: SignedTransactionAPI, chain_id: int) -> None:
