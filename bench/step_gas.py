@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS  # noqa: E402
 from prover.step_call import StepCall  # noqa: E402
 from prover.witness import transaction_witness  # noqa: E402
-from tests.contracts.conftest import Contracts  # noqa: E402
+from tests.harness.evm import Contracts  # noqa: E402
 from tests.contracts.step_diff import STEP_CALL_GAS, PreAccount, caps_abi, compare, measure_step, step_on_anvil  # noqa: E402
 from tests.contracts.step_workloads import build_workloads, expected_accounts, step_accounts  # noqa: E402
 from tests.contracts.test_evm_step import CONTRACT, CTX, SENDER, VAULT, asm, push, signed  # noqa: E402

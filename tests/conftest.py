@@ -16,9 +16,8 @@ import pytest
 
 # Every fixture of these names starts a process (or, rwa_backend, chooses which one the test uses).
 PROCESS_FIXTURES = frozenset({
-    "anvil",  # tests/bridge, tests/contracts, tests/e2e/test_debug_trace.py
-    "step_anvil",  # tests/contracts/step_diff.py
-    "l1",  # an anvil with the L1 contracts: tests/bridge, tests/e2e, tests/node/test_output_root.py
+    "anvil",  # tests/harness/anvil.py (tests/bridge, tests/contracts), tests/e2e/test_debug_trace.py
+    "l1",  # an anvil with the L1 contracts: tests/bridge, tests/e2e (tests/harness/devnet.py), tests/node/test_output_root.py
     "devnet",  # tests/bridge/test_devnet_oracle.py, tests/e2e/test_cli_errors.py
     "rollup",  # tests/sequencer/test_batcher.py: an L1 devnet
     "node_factory",  # tests/e2e: `lantau node` processes

@@ -1,5 +1,6 @@
-"""Helpers for the L1 tests: the `L1` handle on a deployed devnet, revert decoding, a tiny
-forwarder contract, and EIP-2612 permit signing with eth-account. Fixtures are in conftest.py."""
+"""Helpers for the L1 tests: the `L1` handle on the deployed L1 contracts (the harness' dev-account
+sender, tests/harness/evm.py, plus the contracts and revert decoding), a tiny forwarder contract,
+and EIP-2612 permit signing with eth-account. Fixtures are in conftest.py."""
 
 from __future__ import annotations
 
@@ -7,19 +8,17 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
-from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.contract.contract import ContractFunction
 
 from bridge.anvil import AnvilProcess
 from bridge.l1_contracts import L1Deployment, L1Revert, decode_revert, gas_with_headroom
+from tests.harness.evm import DevSender
 
 DEV_ACCOUNTS = 10
 BATCHER_INDEX = 9
-BATCH_INBOX = "0xff00000000000000000000000000000000000384"  # OP's convention: 0xff00… ++ chain id (900)
 FAILING_TX_GAS = 3_000_000  # mined on purpose to show that a reverted deposit leaves no trace
 
 # A 35-byte forwarder: calldata = target (20 bytes) ++ payload; it CALLs target with payload and
@@ -35,50 +34,27 @@ FORWARDER_INITCODE = bytes.fromhex("6023806009" "5f395ff3") + FORWARDER_RUNTIME
 
 
 @dataclass
-class L1:
-    """The deployed devnet L1 and a few ways to drive it as dev account `i`."""
+class L1(DevSender):
+    """The deployed devnet L1 (tests/harness/evm.py's `DevSender` with the L1 contracts)."""
 
-    w3: Web3
-    anvil: AnvilProcess
     deployment: L1Deployment
-    keys: tuple[str, ...]
     hkd: Contract
     config: Contract
     portal: Contract
 
-    def account(self, index: int) -> LocalAccount:
-        account: LocalAccount = Account.from_key(self.keys[index])
-        return account
-
-    def address(self, index: int) -> ChecksumAddress:
-        return self.account(index).address
+    @classmethod
+    def on(cls, w3: Web3, anvil: AnvilProcess, deployment: L1Deployment, keys: tuple[str, ...]) -> "L1":
+        return cls(w3=w3, anvil=anvil, keys=keys, deployment=deployment, hkd=deployment.contract(w3, "HKDStablecoin"),
+                   config=deployment.contract(w3, "SystemConfig"), portal=deployment.contract(w3, "LantauPortal"))
 
     @property
     def oracle(self) -> Contract:
         return self.deployment.contract(self.w3, "OutputOracle")
 
-    def send(
-        self, index: int, call: ContractFunction | ContractConstructor, *, gas: int | None = None, value: int = 0
-    ) -> dict[str, Any]:
-        """Sign and mine `call` as dev account `index`; returns the receipt, whatever its status.
-        With `gas` given, nothing is estimated, so a reverting call is still mined."""
-        account = self.account(index)
-        params: dict[str, Any] = {"from": account.address, "nonce": self.w3.eth.get_transaction_count(account.address)}
-        if value:
-            params["value"] = value
+    def gas_for(self, call: Any, params: dict[str, Any]) -> int | None:
         # Estimated against the pending block, with the headroom the bridge's own sender gives:
         # deposits burn L1 gas at a price that moves per block (see `gas_with_headroom`).
-        params["gas"] = gas if gas is not None else gas_with_headroom(call.estimate_gas(cast(Any, params), "pending"))
-        return self._sign_and_wait(account, dict(call.build_transaction(cast(Any, params))))
-
-    def _sign_and_wait(self, account: LocalAccount, tx: dict[str, Any]) -> dict[str, Any]:
-        tx_hash = self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
-        return dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30))
-
-    def ok(self, index: int, call: ContractFunction | ContractConstructor, *, value: int = 0) -> dict[str, Any]:
-        receipt = self.send(index, call, value=value)
-        assert receipt["status"] == 1, f"transaction reverted: {receipt['transactionHash'].hex()}"
-        return receipt
+        return gas_with_headroom(call.estimate_gas(cast(Any, params), "pending"))
 
     def send_raw(self, index: int, to: str, data: bytes, *, gas: int = 1_000_000) -> dict[str, Any]:
         account = self.account(index)
@@ -92,22 +68,17 @@ class L1:
             "maxFeePerGas": 2 * self.w3.eth.gas_price + 1,
             "maxPriorityFeePerGas": 1,
         }
-        return self._sign_and_wait(account, tx)
+        return self.sign_and_wait(account, tx)
 
     def revert_of(self, index: int, call: ContractFunction, *, gas: int | None = None) -> L1Revert:
         """The custom error `call` reverts with when sent by dev account `index` (via eth_call)."""
         params: dict[str, Any] = {"from": self.address(index)}
         if gas is not None:
             params["gas"] = gas
-        try:
-            call.call(cast(Any, params))
-        except (ContractCustomError, ContractLogicError) as exc:
-            data = exc.data if isinstance(exc.data, str) else None
-            assert data, f"reverted without data: {exc!r}"
-            decoded = decode_revert(bytes.fromhex(data.removeprefix("0x")))
-            assert decoded is not None, f"unknown revert data {data}"
-            return decoded
-        raise AssertionError("call did not revert")
+        data = self.revert_data({**params, "to": call.address, "data": call._encode_transaction_data()})
+        decoded = decode_revert(data)
+        assert decoded is not None, f"unknown revert data 0x{data.hex()}"
+        return decoded
 
     def expect_failed_tx(self, index: int, call: ContractFunction) -> dict[str, Any]:
         """Mine `call` anyway and check that it reverted and emitted nothing."""
@@ -126,7 +97,7 @@ class L1:
             "maxFeePerGas": 2 * self.w3.eth.gas_price + 1,
             "maxPriorityFeePerGas": 1,
         }
-        receipt = self._sign_and_wait(account, tx)
+        receipt = self.sign_and_wait(account, tx)
         address: ChecksumAddress = receipt["contractAddress"]
         assert receipt["status"] == 1 and self.w3.eth.get_code(address) == FORWARDER_RUNTIME
         return address

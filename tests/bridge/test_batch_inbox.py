@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 import pytest
-from eth_utils import keccak, to_canonical_address
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 from web3.types import Nonce
 
 from bridge.l1_client import L1Client
@@ -101,7 +101,8 @@ def test_measure_inbox_gas(l1: L1, inbox: Any) -> None:
     EIP-7623's floor (40 gas per non-zero byte) already exceeds a calldata transaction's standard
     cost by ~24 gas per byte, and execution is charged within that margin: a frame of more than
     ~1.3 KB costs the same gas to the inbox as to a plain address."""
-    no_code = "0xff00000000000000000000000000000000000384"
+    no_code = to_checksum_address(keccak(text="an address without code, as OP's inbox")[12:])
+    assert l1.w3.eth.get_code(no_code) == b""
     batcher = _batcher(l1)
     frame = b"\x00" + os.urandom(FRAME_BYTES)
     small = b"\x00" + os.urandom(300)

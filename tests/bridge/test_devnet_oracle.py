@@ -15,11 +15,11 @@ from eth_hash.auto import keccak
 from web3 import Web3
 from web3.exceptions import ContractCustomError
 
-from bridge.devnet import L1Devnet, start_l1_devnet
+from bridge.devnet import L1Devnet
 from bridge.l1_contracts import decode_revert
-from genesis.config import GenesisConfig
-from genesis.dev_accounts import dev_accounts
 from tests.bridge.l1_harness import L1
+from tests.harness.devnet import running_l1_devnet
+from tests.harness.evm import dev_keys
 
 PROPOSER = 2
 BOND = 10**16
@@ -28,19 +28,14 @@ INTERVAL = 10
 
 @pytest.fixture(scope="module")
 def devnet() -> Iterator[L1Devnet]:
-    devnet = start_l1_devnet(GenesisConfig.load(), block_time_s=None)  # automine
-    try:
+    with running_l1_devnet(block_time_s=None) as devnet:  # automine
         yield devnet
-    finally:
-        devnet.stop()
 
 
 def test_an_output_for_a_future_l2_block_is_refused(devnet: L1Devnet) -> None:
     w3 = Web3(Web3.HTTPProvider(devnet.anvil.rpc_url))
     deployment = devnet.deployment
-    keys = tuple(account.private_key for account in dev_accounts())
-    l1 = L1(w3=w3, anvil=devnet.anvil, deployment=deployment, keys=keys, hkd=deployment.contract(w3, "HKDStablecoin"),
-            config=deployment.contract(w3, "SystemConfig"), portal=deployment.contract(w3, "LantauPortal"))
+    l1 = L1.on(w3, devnet.anvil, deployment, dev_keys())
     oracle = l1.oracle.functions
 
     # Anvil's genesis block is the L1 head the devnet deployed after.

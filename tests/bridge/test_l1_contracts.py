@@ -17,7 +17,7 @@ from bridge.l1_contracts import (
 )
 from genesis.dev_accounts import dev_accounts
 
-from tests.bridge.l1_harness import BATCH_INBOX, L1
+from tests.bridge.l1_harness import L1
 
 
 def test_address_book_json_round_trips(l1: L1, tmp_path: Path) -> None:
@@ -54,7 +54,6 @@ def test_default_deployer_is_dev_account_zero_and_roles_can_be_split(l1: L1) -> 
     book = deploy_l1_contracts(
         l1.w3,
         batcher=dev_accounts()[9].address,
-        batch_inbox=BATCH_INBOX,
         roles=IssuerRoles(token_admin=admin, minter=minter, pauser=pauser),
     )
     assert book.deployer == dev_accounts()[0].address
@@ -74,8 +73,7 @@ def test_minting_without_the_minter_role_is_refused_up_front(l1: L1) -> None:
         deploy_l1_contracts(
             l1.w3,
             batcher=dev_accounts()[9].address,
-            batch_inbox=BATCH_INBOX,
-            mint_to=[dev_accounts()[3].address],
+                mint_to=[dev_accounts()[3].address],
             roles=IssuerRoles(minter=dev_accounts()[1].address),
         )
     assert l1.w3.eth.block_number == block  # nothing was sent
@@ -83,7 +81,7 @@ def test_minting_without_the_minter_role_is_refused_up_front(l1: L1) -> None:
 
 def test_a_failing_step_is_named(l1: L1) -> None:
     with pytest.raises(L1DeploymentError, match=r"deploy SystemConfig reverted: L2GasLimitTooLow\(1000, 21000000\)"):
-        deploy_l1_contracts(l1.w3, batcher=dev_accounts()[9].address, batch_inbox=BATCH_INBOX, l2_gas_limit=1_000)
+        deploy_l1_contracts(l1.w3, batcher=dev_accounts()[9].address, l2_gas_limit=1_000)
 
 
 def test_decode_revert_knows_only_our_errors() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from eth_abi import encode as abi_encode
 from web3 import Web3
 
-from tests.bridge.l1_harness import BATCH_INBOX, BATCHER_INDEX, L1
+from tests.bridge.l1_harness import BATCHER_INDEX, L1
 
 BATCHER, GAS_CONFIG, GAS_LIMIT, UNSAFE_BLOCK_SIGNER, DEPOSIT_LIMITS, BATCH_INBOX_TYPE = range(6)
 
@@ -17,7 +17,7 @@ def test_deployed_values(l1: L1) -> None:
     batcher = l1.address(BATCHER_INDEX)
     assert config.batcher().call() == batcher
     assert config.batcherHash().call() == bytes(12) + bytes.fromhex(batcher[2:])
-    assert config.batchInbox().call() == Web3.to_checksum_address(BATCH_INBOX)
+    assert config.batchInbox().call() == l1.deployment.batch_inbox
     assert config.unsafeBlockSigner().call() == l1.address(0)
     assert config.owner().call() == l1.address(0)
     assert config.gasLimit().call() == 30_000_000
@@ -36,7 +36,7 @@ def test_deploy_emitted_one_config_update_per_setting(l1: L1) -> None:
         GAS_LIMIT: abi_encode(["uint64"], [30_000_000]),
         UNSAFE_BLOCK_SIGNER: abi_encode(["address"], [l1.address(0)]),
         DEPOSIT_LIMITS: abi_encode(["uint64", "uint64", "uint32"], [21_000, 20_000_000, 120_000]),
-        BATCH_INBOX_TYPE: abi_encode(["address"], [Web3.to_checksum_address(BATCH_INBOX)]),
+        BATCH_INBOX_TYPE: abi_encode(["address"], [l1.deployment.batch_inbox]),
     }
 
 

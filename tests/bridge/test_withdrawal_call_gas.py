@@ -59,7 +59,7 @@ def deploy_code(l1: L1, initcode: bytes, runtime: bytes) -> str:
         "data": initcode, "gas": 100_000, "nonce": l1.w3.eth.get_transaction_count(account.address),
         "chainId": l1.w3.eth.chain_id, "maxFeePerGas": 2 * l1.w3.eth.gas_price + 1, "maxPriorityFeePerGas": 1,
     }
-    receipt = l1._sign_and_wait(account, tx)
+    receipt = l1.sign_and_wait(account, tx)
     address = to_checksum_address(receipt["contractAddress"])
     assert l1.w3.eth.get_code(address) == runtime
     return address

@@ -33,6 +33,7 @@ from genesis.artifacts import load_artifact
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.deposit_tx import is_deposit
 from node.vm import LantauTransactionBuilder, LantauVM
+from tests.harness.evm import Contracts, decode_custom_error, dev_keys
 
 EMPTY_CODE_HASH = keccak(b"")
 STEP_CALL_GAS = 2_000_000_000
@@ -239,33 +240,25 @@ def apply_diffs(pre: dict[bytes, PreAccount], witness: dict[bytes, set[int]], di
     return result
 
 
+#: anvil with a block gas limit high enough for the step's worst cases (the L1 gas is measured,
+#: not assumed: see docs/fault-proofs.md).
+STEP_ANVIL_OPTIONS = AnvilOptions(extra_args=("--gas-limit", "3000000000"))
+
+
 @pytest.fixture(scope="module")
-def step_anvil() -> Iterator[AnvilProcess]:
-    """anvil with a block gas limit high enough for the step's worst cases (the L1 gas is measured,
-    not assumed: see docs/fault-proofs.md)."""
-    process = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", "3000000000")))
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
+def anvil_options() -> AnvilOptions:
+    """The harness' `anvil` fixture, for a module importing this: with the step's gas limit."""
+    return STEP_ANVIL_OPTIONS
 
 
 @contextmanager
 def step_on_anvil() -> Iterator[tuple[Any, Contract]]:
-    """Outside pytest (scripts, bench): a fresh anvil as `step_anvil` starts it, the `Contracts`
+    """Outside pytest (scripts, bench): a fresh anvil with `STEP_ANVIL_OPTIONS`, the `Contracts`
     deployer over it and an EVMStepHarness."""
-    from genesis.dev_accounts import dev_accounts
-    from tests.contracts.conftest import Contracts
-
-    process = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", "3000000000")))
-    process.start()
-    try:
+    with AnvilProcess(STEP_ANVIL_OPTIONS) as process:
         w3 = Web3(Web3.HTTPProvider(process.rpc_url, request_kwargs={"timeout": 300}))
-        contracts = Contracts(w3=w3, anvil=process, keys=tuple(a.private_key for a in dev_accounts()))
+        contracts = Contracts(w3=w3, anvil=process, keys=dev_keys())
         yield contracts, deploy_step(contracts.deploy)
-    finally:
-        process.stop()
 
 
 def deploy_step(deploy: Any) -> Contract:
@@ -291,8 +284,6 @@ def measure_step(
     harness: Contract, pre_abi: tuple[Any, ...], raw_tx: bytes, ctx_abi: tuple[Any, ...], limits: ProofCostLimits,
 ) -> tuple[str | None, Any, int]:
     """`EVMStepHarness.measure` on ABI tuples: (error name or None, PostState, L1 gas)."""
-    from tests.contracts.conftest import decode_custom_error
-
     try:
         post, l1_gas = harness.functions.measure(pre_abi, raw_tx, ctx_abi, caps_abi(limits)).call({"gas": STEP_CALL_GAS})
     except (ContractCustomError, ContractLogicError) as exc:
@@ -302,12 +293,6 @@ def measure_step(
         name, args = decode_custom_error(step_abi(), bytes.fromhex(data.removeprefix("0x")))
         return f"{name}{args}", None, 0
     return None, post, l1_gas
-
-
-@pytest.fixture(scope="module")
-def anvil(step_anvil: AnvilProcess) -> AnvilProcess:
-    """The `contracts` fixture's anvil, for a module importing this: the step's."""
-    return step_anvil
 
 
 @pytest.fixture(scope="module")

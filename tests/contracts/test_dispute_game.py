@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from web3.contract import Contract
 
-from tests.contracts.conftest import Contracts
+from tests.harness.evm import Contracts
 
 PROPOSER, OLD_CHALLENGER, CHALLENGER, DEFENDER = 2, 3, 4, 5
 INTERVAL, SPLIT_DEPTH, TX_DEPTH = 4, 2, 2

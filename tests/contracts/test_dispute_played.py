@@ -42,8 +42,8 @@ from node.outputs import output_at_block
 from node.vm import LantauVM
 from prover.step_call import StepCall
 from prover.witness import BLOCK_CONTEXT_ABI, block_context, intermediate_state_roots, transaction_witness
-from tests.contracts.conftest import Contracts
-from tests.contracts.step_diff import anvil, caps_abi, step_anvil  # noqa: F401 (fixtures: anvil with a high gas limit)
+from tests.harness.evm import Contracts
+from tests.contracts.step_diff import anvil_options, caps_abi  # noqa: F401 (fixtures: anvil with a high gas limit)
 from tests.contracts.test_dispute_game import blueprint_init, _raw_create, game_at
 
 PROPOSER, OLD_CHALLENGER, CHALLENGER = 2, 3, 4

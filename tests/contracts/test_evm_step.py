@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from genesis.dev_accounts import dev_accounts
 from node.vm import LantauTransactionBuilder
-from tests.contracts.step_diff import PreAccount, StepContext, anvil, compare, harness, step_anvil  # noqa: F401 (fixtures)
+from tests.contracts.step_diff import PreAccount, StepContext, anvil_options, compare, harness  # noqa: F401 (fixtures)
 
 CHAIN_ID = 901
 SENDER_KEY = "0x" + "11" * 32

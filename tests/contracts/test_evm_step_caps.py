@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
-from tests.contracts.step_diff import LIFTED_CAPS, anvil, compare, harness, run_pyevm, step_anvil  # noqa: F401 (fixtures)
+from tests.contracts.step_diff import LIFTED_CAPS, anvil_options, compare, harness, run_pyevm  # noqa: F401 (fixtures)
 from tests.contracts.test_evm_step import CONTRACT, CTX, OTHER, asm, base_pre, deposit, push, signed
 
 PRECOMPILE_IDENTITY = 4

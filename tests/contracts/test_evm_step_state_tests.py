@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.contracts.step_diff import anvil, harness, step_anvil  # noqa: F401 (fixtures)
+from tests.contracts.step_diff import anvil_options, harness  # noqa: F401 (fixtures)
 from tests.contracts.step_state_tests import FIXTURES, Case, cases, fixture_files, run_case
 
 SHARE = 60

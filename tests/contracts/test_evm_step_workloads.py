@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import pytest
 
 from node.chain import Chain
-from tests.contracts.step_diff import anvil, harness, step_anvil  # noqa: F401 (fixtures)
+from tests.contracts.step_diff import anvil_options, harness  # noqa: F401 (fixtures)
 from tests.contracts.step_workloads import Workload, build_workloads, run_workload
 
 _BUILT: dict[str, Any] = {}

@@ -15,7 +15,7 @@ from node import fastlz
 from node.batches import SpanBatch, decode_batch
 from node.channels import FASTLZ_CHANNEL_PREFIX, MAX_FRAME_DATA, MAX_RLP_BYTES_PER_CHANNEL, ChannelBuilder, read_channel
 from node.errors import CodecError
-from tests.contracts.conftest import Contracts
+from tests.harness.evm import Contracts
 from tests.node.test_channels import CHAIN_ID, CHANNEL_ID, TRANSFERS, blocks_of
 
 CALL = {"gas": 1_000_000_000}

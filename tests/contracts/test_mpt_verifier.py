@@ -30,7 +30,7 @@ from web3.contract import Contract
 
 from genesis.config import GenesisConfig
 from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
-from tests.contracts.conftest import Contracts, decode_custom_error
+from tests.harness.evm import Contracts, decode_custom_error
 
 EMPTY_TRIE_ROOT = keccak(rlp.encode(b""))
 BATCH_SIZE = 30

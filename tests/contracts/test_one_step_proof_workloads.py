@@ -17,8 +17,8 @@ from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
 from node.chain import Chain
 from prover.step_call import StepCall
 from prover.witness import transaction_witness
-from tests.contracts.conftest import Contracts
-from tests.contracts.step_diff import STEP_CALL_GAS, anvil, caps_abi, step_anvil  # noqa: F401 (fixtures)
+from tests.harness.evm import Contracts
+from tests.contracts.step_diff import STEP_CALL_GAS, anvil_options, caps_abi  # noqa: F401 (fixtures)
 from tests.contracts.step_workloads import Workload
 from tests.contracts.test_evm_step_workloads import built  # noqa: F401 (fixture: the chain of workloads)
 

@@ -13,7 +13,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from genesis.artifacts import load_artifact
-from tests.contracts.conftest import Contracts
+from tests.harness.evm import Contracts
 
 PROPOSER, CHALLENGER, STRANGER = 1, 2, 3
 SUBMISSION_INTERVAL = 10

@@ -32,7 +32,7 @@ from web3.contract import Contract
 
 from bridge.anvil import AnvilOptions
 from prover.trie_witness import hexary_get, trie_witness
-from tests.contracts.conftest import Contracts, decode_custom_error
+from tests.harness.evm import Contracts, decode_custom_error
 
 EMPTY_ROOT = keccak(rlp.encode(b""))
 CALL_GAS = 1_900_000_000

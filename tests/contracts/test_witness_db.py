@@ -25,7 +25,7 @@ from trie import HexaryTrie
 from web3.contract import Contract
 
 from prover.trie_witness import state_witness
-from tests.contracts.conftest import Contracts
+from tests.harness.evm import Contracts
 
 CODE_A = bytes.fromhex("6080604052348015600f57600080fd5b50")
 CODE_B = bytes.fromhex("60016000556002600155")

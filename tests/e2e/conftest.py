@@ -6,6 +6,7 @@ from typing import Iterator
 import pytest
 
 from tests.e2e.processes import LantauNodeProcess
+from tests.harness.devnet import l1_block_time_s, l1_devnet  # noqa: F401 (fixtures: `l1`, the L1 devnet)
 
 
 def pytest_configure(config: pytest.Config) -> None:

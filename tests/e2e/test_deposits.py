@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from eth_utils import to_checksum_address
@@ -14,7 +13,7 @@ from web3.exceptions import BlockNotFound
 
 from bridge.anvil import AnvilProcess
 from bridge.deposit_client import deposit_hkd, deposit_info_from_receipt, wait_for_l2_receipt
-from bridge.devnet import L1Devnet, save_rollup_config, start_l1_devnet
+from bridge.devnet import L1Devnet, save_rollup_config
 from genesis.artifacts import load_artifact
 from genesis.config import DEVNET_GENESIS_PATH, GenesisConfig
 from genesis.dev_accounts import dev_accounts
@@ -26,12 +25,9 @@ SCALE = 10**12
 
 
 @pytest.fixture
-def l1() -> Iterator[L1Devnet]:
-    devnet = start_l1_devnet(GenesisConfig.load(), block_time_s=None)  # automine: a block per L1 tx
-    try:
-        yield devnet
-    finally:
-        devnet.stop()
+def l1_block_time_s() -> None:
+    """The `l1` devnet (tests/harness/devnet.py) on automine: a block per L1 transaction."""
+    return None
 
 
 def l1_args(l1: L1Devnet, data_dir: Path) -> tuple[str, ...]:

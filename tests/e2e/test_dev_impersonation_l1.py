@@ -9,7 +9,7 @@ from pathlib import Path
 from bridge.devnet import L1Devnet
 from tests.e2e.test_dev_impersonation import RECIPIENT, WHALE
 from tests.e2e.test_dev_rpc import result, rpc
-from tests.e2e.test_verifier import BATCHER, l1, write_rollup  # noqa: F401
+from tests.e2e.test_verifier import BATCHER, write_rollup
 
 
 def test_impersonation_is_refused_with_an_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:  # noqa: F811

@@ -10,7 +10,7 @@ from web3 import Web3
 
 from bridge.devnet import L1Devnet
 from tests.e2e.test_dev_rpc import result, rpc, time_travel_bond_to_maturity
-from tests.e2e.test_verifier import BATCHER, l1, sequencer_safe_at, verifier_reaches, write_rollup  # noqa: F401
+from tests.e2e.test_verifier import BATCHER, sequencer_safe_at, verifier_reaches, write_rollup
 
 
 def test_time_travel_a_bond_to_maturity_with_an_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:  # noqa: F811

@@ -9,7 +9,7 @@ from pathlib import Path
 from web3 import Web3
 
 from bridge.devnet import L1Devnet
-from tests.e2e.test_verifier import l1, rpc, wait_until, write_rollup  # noqa: F401 - the l1 fixture
+from tests.e2e.test_verifier import rpc, wait_until, write_rollup
 
 L1_BLOCKS = 300
 

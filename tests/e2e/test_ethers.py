@@ -15,7 +15,7 @@ import pytest
 from bridge.devnet import L1Devnet
 from genesis.dev_accounts import dev_accounts
 from tests.e2e.processes import REPO_ROOT
-from tests.e2e.test_deposits import l1, start_node  # noqa: F401 (l1: an anvil with the L1 contracts)
+from tests.e2e.test_deposits import l1_block_time_s, start_node  # noqa: F401 (l1_block_time_s: the `l1` devnet on automine)
 
 ETHERS_CLIENT = Path(__file__).with_name("ethers_client.mjs")
 PROBE_ARTIFACT = REPO_ROOT / "contracts" / "artifacts" / "Probe.json"

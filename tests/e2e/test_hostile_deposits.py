@@ -23,7 +23,6 @@ from bridge.l1_client import L1Client, decode_revert
 from bridge.l1_contract_clients import candidate_of
 from bridge.tx_manager import TxManager
 from genesis.dev_accounts import dev_accounts
-from tests.e2e.test_verifier import l1  # noqa: F401 (the same L1 devnet fixture)
 from tests.e2e.test_verifier import sequencer_safe_at, verifier_reaches, wait_until, write_rollup
 
 ACCOUNTS = dev_accounts()

@@ -28,13 +28,14 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 from bridge.anvil import AnvilOptions, AnvilProcess
 from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt
-from bridge.devnet import L1Devnet, save_rollup_config, start_l1_devnet
+from bridge.devnet import L1Devnet, save_rollup_config
 from genesis.artifacts import load_artifact
-from genesis.config import DEVNET_GENESIS_PATH, GenesisConfig
+from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
 from prover.step_call import StepCall
-from tests.contracts.conftest import Contracts, decode_custom_error
+from tests.harness.devnet import running_l1_devnet
+from tests.harness.evm import Contracts, decode_custom_error, dev_keys
 from tests.contracts.step_diff import caps_abi
 from tests.e2e.processes import LantauNodeProcess
 
@@ -103,34 +104,33 @@ def _run_workload(l1: L1Devnet, l2: Web3) -> list[tuple[str, dict[str, Any]]]:
 def proven(tmp_path_factory: pytest.TempPathFactory) -> list[ProvenTx]:
     """Every transaction of every block the workload touched, with its witness (nodes stopped after)."""
     tmp = tmp_path_factory.mktemp("one_step_proof")
-    l1 = start_l1_devnet(GenesisConfig.load(), block_time_s=None)
-    node = None
-    try:
-        data_dir = tmp / "l2"
-        rollup = save_rollup_config(l1.deployment, DEVNET_GENESIS_PATH, tmp)
-        node = LantauNodeProcess(data_dir, block_time_s=0.25,
-                                 extra_args=("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup))).start()
-        l2 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
-        done = _run_workload(l1, l2)
-        kinds = {bytes(r["transactionHash"]): kind for kind, r in done}
-        result = []
-        for number in sorted({int(r["blockNumber"]) for _, r in done}):
-            block = l2.eth.get_block(number)
-            hashes = [bytes(h) for h in block["transactions"]]
-            for index, tx_hash in enumerate(hashes):
-                witness = node.rpc("lantau_txWitness", [hex(number), hex(index)])
-                assert isinstance(witness, dict)
-                result.append(ProvenTx(
-                    kind=kinds.get(tx_hash, "L1-info deposit" if index == 0 else "other"),
-                    block_number=number, index=index, last_in_block=index == len(hashes) - 1,
-                    header_state_root=bytes(block["stateRoot"]), witness=witness,
-                    receipt=dict(l2.eth.get_transaction_receipt(tx_hash)),
-                ))
-        return result
-    finally:
-        if node is not None:
-            node.stop()
-        l1.stop()
+    with running_l1_devnet(block_time_s=None) as l1:
+        node = LantauNodeProcess(tmp / "l2", block_time_s=0.25, extra_args=(
+            "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(save_rollup_config(l1.deployment, DEVNET_GENESIS_PATH, tmp))))
+        try:
+            node.start()
+            l2 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
+            done = _run_workload(l1, l2)
+            kinds = {bytes(r["transactionHash"]): kind for kind, r in done}
+            result = []
+            for number in sorted({int(r["blockNumber"]) for _, r in done}):
+                block = l2.eth.get_block(number)
+                hashes = [bytes(h) for h in block["transactions"]]
+                for index, tx_hash in enumerate(hashes):
+                    witness = node.rpc("lantau_txWitness", [hex(number), hex(index)])
+                    assert isinstance(witness, dict)
+                    result.append(ProvenTx(
+                        kind=kinds.get(tx_hash, "L1-info deposit" if index == 0 else "other"),
+                        block_number=number, index=index, last_in_block=index == len(hashes) - 1,
+                        header_state_root=bytes(block["stateRoot"]), witness=witness,
+                        receipt=dict(l2.eth.get_transaction_receipt(tx_hash)),
+                    ))
+            return result
+        finally:
+            try:
+                node.stop()
+            finally:
+                node.kill()
 
 
 # --- the step's L1 ----------------------------------------------------------------------------
@@ -138,12 +138,9 @@ def proven(tmp_path_factory: pytest.TempPathFactory) -> list[ProvenTx]:
 
 @pytest.fixture(scope="module")
 def step_l1() -> Iterator[Contracts]:
-    anvil = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", str(STEP_ANVIL_GAS_LIMIT)))).start()
-    try:
+    with AnvilProcess(AnvilOptions(extra_args=("--gas-limit", str(STEP_ANVIL_GAS_LIMIT)))) as anvil:
         w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 120}))
-        yield Contracts(w3=w3, anvil=anvil, keys=tuple(a.private_key for a in dev_accounts()))
-    finally:
-        anvil.stop()
+        yield Contracts(w3=w3, anvil=anvil, keys=dev_keys())
 
 
 @pytest.fixture(scope="module")

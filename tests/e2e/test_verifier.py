@@ -8,15 +8,13 @@ import os
 import random
 import time
 from pathlib import Path
-from typing import Iterator
 
-import pytest
 from eth_account import Account
 from web3 import Web3
 
 from bridge.deposit_client import deposit_hkd
-from bridge.devnet import L1Devnet, devnet_rollup_config, start_l1_devnet
-from genesis.config import DEVNET_GENESIS_PATH, GenesisConfig
+from bridge.devnet import L1Devnet, devnet_rollup_config
+from genesis.config import DEVNET_GENESIS_PATH
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
 
@@ -24,15 +22,6 @@ ACCOUNTS = dev_accounts()
 BATCHER = ACCOUNTS[1]
 TARGET_BLOCKS = int(os.environ.get("LANTAU_E2E_BLOCKS", "200"))
 PROBE = load_artifact("Probe")
-
-
-@pytest.fixture
-def l1() -> Iterator[L1Devnet]:
-    devnet = start_l1_devnet(GenesisConfig.load(), block_time_s=1)
-    try:
-        yield devnet
-    finally:
-        devnet.stop()
 
 
 def write_rollup(l1: L1Devnet, tmp_path: Path, **overrides: int) -> Path:

@@ -57,7 +57,7 @@ from node.output_root import (
     withdrawal_storage_key,
 )
 from node.vm import LantauVM
-from tests.contracts.conftest import Contracts
+from tests.harness.evm import Contracts
 
 
 def w(value: int) -> bytes:

@@ -20,7 +20,7 @@ import pytest
 from eth_utils import to_canonical_address
 from web3 import Web3
 
-from bridge.devnet import L1Devnet, start_l1_devnet
+from bridge.devnet import L1Devnet
 from bridge.l1_source import RpcL1Source
 from genesis.dev_accounts import dev_accounts
 from genesis.rollup_config import CHANNEL_TIMEOUT, MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW
@@ -34,6 +34,7 @@ from node.l1_info import read_l1_origin
 from bridge.l1_client import L1Client
 from bridge.tx_manager import TxManager, TxManagerConfig, calldata_gas
 from sequencer.batcher import Batcher, BatcherConfig, BatcherStateError, inbox_call_gas
+from tests.harness.devnet import running_l1_devnet
 from tests.node.derive.sequencing import GENESIS, Wallets, sequence_block
 
 ACCOUNTS = dev_accounts()
@@ -123,11 +124,8 @@ class Rollup:
 
 @pytest.fixture
 def rollup(tmp_path: Path) -> Iterator[Rollup]:
-    devnet = start_l1_devnet(GENESIS, block_time_s=None)
-    try:
+    with running_l1_devnet(block_time_s=None, genesis=GENESIS) as devnet:
         yield Rollup(devnet, tmp_path / "batcher-state.json")
-    finally:
-        devnet.stop()
 
 
 # --- posting and deriving ----------------------------------------------------------------------------

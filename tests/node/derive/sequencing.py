@@ -18,7 +18,7 @@ from node.channels import ChannelBuilder, Compression, encode_batcher_tx_data
 from node.derive.config import RollupDerivationConfig
 from node.vm import LantauVM
 from sequencer.l1_origin import plan_next_block
-from tests.node.derive.l1_history import BATCH_INBOX, BATCHER, L1History, SentTransaction, batcher_tx
+from tests.harness.l1_history import BATCH_INBOX, BATCHER, L1History, SentTransaction, batcher_tx
 
 GENESIS = GenesisConfig.load()
 ACCOUNTS = dev_accounts()

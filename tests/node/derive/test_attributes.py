@@ -11,7 +11,7 @@ from node.chain import Chain
 from node.deposit_tx import is_deposit
 from node.derive.attributes import deposit_only_inputs, inputs_from_batch, sequence_number_after
 from node.l1_info import L1Origin, read_l1_origin
-from tests.node.derive.l1_history import L1History
+from tests.harness.l1_history import L1History
 from tests.node.derive.sequencing import GENESIS, Wallets, sequence_block
 
 

@@ -12,7 +12,7 @@ from node.batches import SingularBatch, SpanBatch, batch_from_block
 from node.chain import Chain
 from node.derive.batch_queue import BatchQueue
 from node.l1_info import L1Origin, read_l1_origin
-from tests.node.derive.l1_history import L1History
+from tests.harness.l1_history import L1History
 from tests.node.derive.sequencing import GENESIS, Wallets, sequence_block
 
 DRIFT = 30

@@ -17,7 +17,7 @@ from node.derive.driver import MAX_RETRY_INTERVAL_S, DerivationDriver
 from node.derive.pipeline import DerivationPipeline
 from node.errors import TemporaryError
 from node.heads import Heads
-from tests.node.derive.l1_history import L1History
+from tests.harness.l1_history import L1History
 from tests.node.derive.sequencing import GENESIS, Batcher, config
 from tests.node.derive.test_pipeline import Scenario, derive_all
 

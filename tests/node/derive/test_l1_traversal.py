@@ -6,7 +6,7 @@ import pytest
 
 from node.derive.l1_traversal import L1Traversal
 from node.errors import ResetError
-from tests.node.derive.l1_history import L1History
+from tests.harness.l1_history import L1History
 
 
 def history(count: int) -> L1History:

@@ -14,7 +14,7 @@ from node.channels import Compression, Frame, encode_batcher_tx_data, encode_cha
 from node.batches import SingularBatch, batch_from_block, encode_batch
 from node.derive.pipeline import DerivationPipeline, DerivedBlock
 from node.errors import ResetError, TemporaryError
-from tests.node.derive.l1_history import DEPOSITOR, STRANGER, L1History, SentTransaction, batcher_tx
+from tests.harness.l1_history import DEPOSITOR, STRANGER, L1History, SentTransaction, batcher_tx
 from tests.node.derive.sequencing import GENESIS, Batcher, Wallets, config, sequence_block
 
 L1_BLOCK_TIME = 12

@@ -12,7 +12,7 @@ from node.chain import Chain
 from node.derive.pipeline import DerivationPipeline
 from node.vm import ProofCostExceeded
 from prover.witness import block_proof_costs
-from tests.node.derive.l1_history import L1History
+from tests.harness.l1_history import L1History
 from tests.node.derive.sequencing import ACCOUNTS, GENESIS, Batcher, config, sequence_block
 
 GAS = 1_000_000

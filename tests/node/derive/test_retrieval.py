@@ -17,7 +17,7 @@ from node.derive.frames import frames_from_batcher_data
 from node.derive.l1_source import L1BlockRef
 from node.derive.retrieval import retrieve
 from node.errors import TemporaryError
-from tests.node.derive.l1_history import BATCH_INBOX, BATCHER, STRANGER, L1History, batcher_tx, blob_tx
+from tests.harness.l1_history import BATCH_INBOX, BATCHER, STRANGER, L1History, batcher_tx, blob_tx
 
 ELSEWHERE = to_canonical_address("0x" + "0e" * 20)
 

@@ -1,6 +1,7 @@
-"""An in-memory L1 for pure derivation tests: blocks, portal deposits, inbox transactions and
-their blobs (kept by versioned hash in `blobs_by_hash`, as a beacon node does; delete one to
-play a pruned blob, replace one to play a lying beacon node).
+"""An in-memory L1 (`L1Source`) for the pure derivation and sequencer tests: blocks, portal
+deposits, inbox transactions and their blobs (kept by versioned hash in `blobs_by_hash`, as a
+beacon node does; delete one to play a pruned blob, replace one to play a lying beacon node).
+Inbox transactions go to the devnet's `BatchInbox` address (genesis/l1_addresses.py).
 
 `fork_at(n)` drops blocks n.. (an L1 reorg); appending again with another `salt` gives the
 replacement blocks other hashes.
@@ -11,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from eth.abc import SignedTransactionAPI
 from eth_typing import Address, Hash32
 from eth_utils import keccak, to_canonical_address
 
+from genesis.l1_addresses import devnet_l1_addresses
 from node.blobs import BLOB_TX_TYPE, blob_versioned_hash
 from node.deposit_tx import user_deposit_source_hash
 from node.derive.l1_source import InboxTransaction, L1BlockRef
@@ -21,7 +24,7 @@ from node.errors import TemporaryError
 from node.vm import LantauTransactionBuilder
 
 DEPOSITOR = to_canonical_address("0x" + "c3" * 20)
-BATCH_INBOX = to_canonical_address("0xff00000000000000000000000000000000004852")
+BATCH_INBOX = devnet_l1_addresses()["BatchInbox"]
 BATCHER = to_canonical_address("0x" + "ba" * 20)
 STRANGER = to_canonical_address("0x" + "5e" * 20)
 
@@ -58,7 +61,10 @@ class L1History:
         txs: Sequence[SentTransaction] = (),
         salt: bytes = b"",
         recipient: Address = DEPOSITOR,
+        deposits: Sequence[SignedTransactionAPI] = (),
     ) -> L1BlockRef:
+        """The next L1 block: a portal deposit of each of `mints` to `recipient`, then `deposits`
+        (deposit transactions made by the test), and `txs` sent in it."""
         number = len(self.blocks)
         parent = self.blocks[-1].hash if self.blocks else bytes(32)
         ref = L1BlockRef(number, keccak(parent + number.to_bytes(8, "big") + salt), parent, timestamp, 7)
@@ -68,7 +74,7 @@ class L1History:
                 source_hash=user_deposit_source_hash(ref.hash, i), from_=recipient, to=recipient,
                 mint=mint, value=0, gas=50_000, data=b"")
             for i, mint in enumerate(mints)
-        ]
+        ] + list(deposits)
         self.txs_by_hash[ref.hash] = list(txs)
         self.blobs_by_hash.update((blob_versioned_hash(blob), blob) for tx in txs for blob in tx.blobs)
         return ref
