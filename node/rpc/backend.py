@@ -1,8 +1,8 @@
 """What the JSON-RPC server needs from the node: the `RpcBackend` protocol.
 
 The server only reads the chain and the pool and hands raw transactions to the node; it
-never writes blocks. The node service implements this protocol (`node/cli.py` wires it);
-the RPC tests implement a small in-process one from the same pieces.
+never writes blocks. The node service (`node.service.L2Node`) implements this protocol; `node/cli.py`
+wires it, and the RPC tests serve the same class (tests/node/rpc/rpc_harness.py).
 """
 
 from __future__ import annotations

@@ -56,10 +56,9 @@ from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT
 from node.chain import BlockAttributes, Chain
 from node.output_root import output_root, versioned_nonce
 from node.rpc import create_rpc_app
-from node.txpool import TxPool, TxPoolConfig
 from node.vm import LantauVM
 from tests.bridge.l1_harness import L1
-from tests.node.rpc.rpc_harness import InProcessBackend
+from tests.node.rpc.rpc_harness import l2_node_on
 
 # L1 roles (dev accounts): the devnet's proposer and challenger, and the people of the tests.
 DEPOSITOR, PROPOSER, CHALLENGER, RECIPIENT, RELAYER, FORWARDED_TO, FORWARDER_OWNER, ATTACKER = 1, 2, 3, 5, 6, 7, 8, 9
@@ -86,8 +85,7 @@ class L2RpcServer:
     (synchronous) tests and client reach it over HTTP."""
 
     def __init__(self, chain: Chain) -> None:
-        pool = TxPool(TxPoolConfig(chain_id=chain.chain_id, block_gas_limit=chain.head.gas_limit))
-        self._app = create_rpc_app(InProcessBackend(chain, pool))
+        self._app = create_rpc_app(l2_node_on(chain))
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="l2-rpc", daemon=True)
         self._runner = web.AppRunner(self._app)
@@ -149,8 +147,7 @@ def world(anvil: AnvilProcess, w3: Web3, deployment: L1Deployment, dev_keys: tup
     """Set up once per module, before any test's snapshot: an L1 forwarder contract, 1,000 HKD of
     backing deposited into the portal, and an L2 chain of 20 blocks whose block 1 and block 15
     initiate the withdrawals the tests use."""
-    l1 = L1(w3=w3, anvil=anvil, deployment=deployment, keys=dev_keys, hkd=deployment.contract(w3, "HKDStablecoin"),
-            config=deployment.contract(w3, "SystemConfig"), portal=deployment.contract(w3, "LantauPortal"))
+    l1 = L1.on(w3, anvil, deployment, dev_keys)
     forwarder = l1.deploy_forwarder(FORWARDER_OWNER)
     l1.ok(DEPOSITOR, l1.hkd.functions.approve(deployment.lantau_portal, BACKING_UNITS))
     l1.ok(DEPOSITOR, l1.portal.functions.depositHKD(l1.address(DEPOSITOR), BACKING_UNITS, 100_000, b""))

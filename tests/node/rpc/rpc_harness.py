@@ -1,9 +1,11 @@
-"""An in-process Lantau node for the RPC tests: the real chain (in memory), the real pool, and
-the real RPC application on a loopback port, with a test backend built from those pieces.
+"""An in-process Lantau node for the RPC tests: the shipped `L2Node` (chain in memory, the real
+pool) and the real RPC application on a loopback port, blocks built by the shipped sequencer's
+`BlockProducer` on demand (`Node.mine`).
 
-Blocks are mined by hand (`InProcessBackend.mine`) the way the sequencer will: the pool's
-selection on the head, `Chain.build_block`, `pool.on_new_head`, then every new-head queue is
-told.
+The producer's clock stands still at 0, so each block is stamped one second after its parent;
+deposits come from an in-memory L1 (tests/harness/l1_history.py) the way a sequencer takes
+them: the block that moves to a new L1 origin carries its L1-info deposit, then that L1 block's
+deposits.
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ from typing import Any, Mapping, Sequence
 import aiohttp
 from aiohttp.test_utils import TestServer
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
-from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth_account import Account
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
-from genesis import predeploys
 from genesis.artifacts import load_artifact
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import DevAccount, dev_accounts
-from node.chain import BlockAttributes, BuiltBlock, Chain
+from node.chain import BuiltBlock, Chain
 from node.rpc import RpcLimits, RpcMethod, create_rpc_app
 from node.rpc.server import RPC_SERVICE
+from node.service import L2Node
 from node.txpool import TxPool, TxPoolConfig
+from sequencer.block_producer import BlockProducer, ProducerConfig
+from tests.harness.l1_history import L1History
 
 PROBE = load_artifact("RpcProbe")  # contracts/src/testing/RpcProbe.sol
 DEV: tuple[DevAccount, ...] = dev_accounts()
@@ -42,71 +45,41 @@ def address_bytes(account: DevAccount) -> bytes:
     return to_canonical_address(account.address)
 
 
-class InProcessBackend:
-    """`RpcBackend` over a chain and pool in this process (the node service's stand-in)."""
+def _stopped_clock() -> float:
+    """The producer's wall clock: always before the head, so a block is its parent's time + 1."""
+    return 0.0
 
-    def __init__(self, chain: Chain, txpool: TxPool) -> None:
-        self.chain = chain
-        self.txpool = txpool
-        self.client_version = "lantau/v0.1.0-test/python3"
-        self.extra_methods: Mapping[str, RpcMethod] = {}
-        self.safe: BlockHeaderAPI | None = None
-        self.finalized: BlockHeaderAPI | None = None
-        self._queues: list[asyncio.Queue[Any]] = []
+
+@dataclass
+class Miner:
+    """Builds blocks with the sequencer's own producer on demand. Without deposits it builds as a
+    sequencer without an L1 (dev mode); a block with deposits first puts them in the next block
+    of `l1`, and the producer reading `l1` takes that block as the new origin."""
+
+    node: L2Node
+    l1: L1History
+    producer: BlockProducer
+    with_l1: BlockProducer
 
     @classmethod
-    def create(cls) -> "InProcessBackend":
-        genesis = GenesisConfig.load()
-        chain = Chain.open(None, genesis)
-        pool = TxPool(TxPoolConfig(chain_id=genesis.chain_id, block_gas_limit=chain.head.gas_limit))
-        return cls(chain, pool)
+    def on(cls, node: L2Node) -> "Miner":
+        config = ProducerConfig(block_time_s=0)
+        lock = asyncio.Lock()  # one writer of the chain at a time, as in the node
+        l1 = L1History()
+        return cls(node, l1, BlockProducer(node, config, chain_lock=lock, clock=_stopped_clock),
+                   BlockProducer(node, config, l1, chain_lock=lock, clock=_stopped_clock))
 
-    def safe_head(self) -> BlockHeaderAPI:
-        return self.safe or self.chain.header_by_number(0)
+    async def mine(self, deposits: Sequence[SignedTransactionAPI] = ()) -> BuiltBlock:
+        if not deposits:
+            return await self.producer.produce_block()
+        self.l1.append(0, deposits=deposits)
+        return await self.with_l1.produce_block()
 
-    def finalized_head(self) -> BlockHeaderAPI:
-        return self.finalized or self.chain.header_by_number(0)
-
-    def next_base_fee(self) -> int:
-        return calculate_expected_base_fee_per_gas(self.chain.head)
-
-    async def send_raw_transaction(self, raw: bytes) -> bytes:
-        pooled = self.txpool.add_raw(raw, self.chain.state_at(self.chain.head), self.next_base_fee())
-        return pooled.hash
-
-    def subscribe_blocks(self) -> "asyncio.Queue[Any]":
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        self._queues.append(queue)
-        return queue
-
-    def unsubscribe_blocks(self, queue: "asyncio.Queue[Any]") -> None:
-        if queue in self._queues:
-            self._queues.remove(queue)
-
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._queues)
-
-    def mine(self, *, deposits: Sequence[SignedTransactionAPI] = (), notify: bool = True) -> BuiltBlock:
-        """Build the next block from the pool (after `deposits`), and tell subscribers."""
-        head = self.chain.head
-        base_fee = calculate_expected_base_fee_per_gas(head)
-        attributes = BlockAttributes(
-            timestamp=head.timestamp + 1,
-            fee_recipient=predeploys.SEQUENCER_FEE_VAULT,
-            prev_randao=b"\0" * 32,
-            gas_limit=head.gas_limit,
-            forced_transactions=tuple(deposits),
-        )
-        built = self.chain.build_block(head, attributes, self.txpool.select(head.gas_limit, base_fee))
-        self.txpool.on_new_head(self.chain.state_at(self.chain.head), calculate_expected_base_fee_per_gas(built.header))
-        if notify:
-            self.notify(built)
-        return built
-
-    def notify(self, built: BuiltBlock) -> None:
-        for queue in self._queues:
-            queue.put_nowait(built.block)
+    def mark_safe(self, header: BlockHeaderAPI) -> None:
+        """Make `header` the safe head, as derivation does once L1 data confirms it."""
+        if not self.l1.blocks:
+            self.l1.append(0)
+        self.node.heads.set_safe(header, self.l1.head())
 
 
 class RpcError(Exception):
@@ -119,7 +92,8 @@ class RpcError(Exception):
 
 @dataclass
 class Node:
-    backend: InProcessBackend
+    backend: L2Node
+    miner: Miner
     server: TestServer
     session: aiohttp.ClientSession
     _ids: int = 0
@@ -190,11 +164,19 @@ class Node:
         return await self.call("eth_sendRawTransaction", "0x" + self.sign(account, **fields).hex())
 
     async def mine(self, *, deposits: Sequence[SignedTransactionAPI] = (), notify: bool = True) -> BuiltBlock:
-        built = self.backend.mine(deposits=deposits, notify=notify)
+        """The next block, built by the sequencer's producer (after `deposits`). `notify=False`:
+        the server is not told of it (as a node that announces only its newest head)."""
         if notify:
+            built = await self.miner.mine(deposits)
             await self.settle()
-        else:
-            await settle()
+            return built
+        followers = set(self.backend._subscribers)
+        self.backend._subscribers.clear()
+        try:
+            built = await self.miner.mine(deposits)
+        finally:
+            self.backend._subscribers.update(followers)
+        await settle()
         return built
 
     async def settle(self) -> None:
@@ -225,15 +207,25 @@ async def settle() -> None:
 
 
 async def start_node(limits: RpcLimits = RpcLimits(), *, extra_methods: Mapping[str, RpcMethod] | None = None) -> Node:
-    backend = InProcessBackend.create()
-    backend.extra_methods = dict(extra_methods or {})
+    backend = L2Node.open(None, GenesisConfig.load())
+    backend.register_methods(extra_methods or {})
+    return await serve(backend, limits)
+
+
+def l2_node_on(chain: Chain) -> L2Node:
+    """The node service over an open `chain` (no journal: the pool lives in memory)."""
+    pool = TxPool(TxPoolConfig(chain_id=chain.chain_id, block_gas_limit=chain.head.gas_limit))
+    return L2Node(chain=chain, txpool=pool, journal=None)
+
+
+async def serve(backend: L2Node, limits: RpcLimits = RpcLimits()) -> Node:
+    """Serve `backend` on a loopback port, with a miner on it."""
     server = TestServer(create_rpc_app(backend, limits=limits), host="127.0.0.1")
     await server.start_server()
-    session = aiohttp.ClientSession()
-    node = Node(backend, server, session)
+    node = Node(backend, Miner.on(backend), server, aiohttp.ClientSession())
     # Wait until the server follows new heads, so no block mined by a test is missed.
     for _ in range(100):
-        if backend.subscriber_count:
+        if backend._subscribers:
             break
         await asyncio.sleep(0.01)
     return node

@@ -19,6 +19,7 @@ from eth_account import Account
 from eth_utils import keccak, to_canonical_address
 from trie import HexaryTrie
 
+from genesis.predeploys import L1_BLOCK
 from node.deposit_tx import user_deposit_source_hash
 from node.errors import ExecutionTimeout
 from node.rpc import RpcLimits, execution
@@ -56,7 +57,7 @@ async def test_chain_identity_agrees(node: Node) -> None:
 async def test_block_tags_and_fields(node: Node) -> None:
     await node.send(DEV[0], to=DEV[1].address, value=5, gas=21_000)
     built = await node.mine()
-    node.backend.safe = node.chain.header_by_number(1)
+    node.miner.mark_safe(node.chain.header_by_number(1))
     await node.mine()
 
     latest = await node.call("eth_getBlockByNumber", "latest", False)
@@ -537,10 +538,10 @@ async def test_deposit_transaction_and_receipt_shape(node: Node) -> None:
     assert receipt["depositNonce"] == "0x0" and receipt["depositReceiptVersion"] == "0x1"
     assert receipt["effectiveGasPrice"] == "0x0"
     assert receipt["contractAddress"] == "0x" + generate_contract_address(bytes.fromhex(depositor[2:]), 0).hex()
-    assert receipt["gasUsed"] == hex(built.receipts[0].gas_used)
+    assert receipt["gasUsed"] == hex(built.receipts[1].gas_used - built.receipts[0].gas_used)  # cumulative: after the L1-info deposit
     assert await node.call("eth_getBalance", depositor, "latest") == hex(5 * 10**18)
     full = await node.call("eth_getBlockByNumber", "latest", True)
-    assert full["transactions"][0] == tx
+    assert full["transactions"][1] == tx and full["transactions"][0]["to"] == "0x" + L1_BLOCK.hex()
     assert await node.call("eth_call", {"to": receipt["contractAddress"], "data": call_data("value()", [], [])}) == word_hex(9)
 
 

@@ -139,7 +139,7 @@ async def test_filters_see_blocks_the_head_queue_skipped(node: Node) -> None:
     """The backend may announce only the newest head; the skipped blocks still reach filters."""
     block_filter = await node.call("eth_newBlockFilter")
     built = [await node.mine(notify=False) for _ in range(3)]
-    node.backend.notify(built[-1])
+    node.backend.notify_new_head(built[-1].header)
     await node.settle()
     assert await node.call("eth_getFilterChanges", block_filter) == ["0x" + b.header.hash.hex() for b in built]
 

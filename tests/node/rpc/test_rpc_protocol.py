@@ -11,11 +11,13 @@ import json
 import aiohttp
 import pytest
 
+from genesis.config import GenesisConfig
 from node.errors import ConfigError
 from node.rpc import RpcContext, RpcLimits, RpcMethod, create_rpc_app
 from node.rpc.params import Param, parse_uint64
 from node.rpc.server import json_nesting_exceeds
-from tests.node.rpc.rpc_harness import DEV, InProcessBackend, Node
+from node.service import L2Node
+from tests.node.rpc.rpc_harness import DEV, Node
 
 CHAIN_ID_HEX = "0x12f4"  # 4852, the devnet's chain id
 
@@ -242,14 +244,14 @@ async def test_extra_methods_from_the_backend(make_node) -> None:
 
 def test_extra_methods_are_typed() -> None:
     """A plain function would take its params unparsed, past the -32602 checks: refused at start."""
-    backend = InProcessBackend.create()
+    backend = L2Node.open(None, GenesisConfig.load())
     backend.extra_methods = {"lantau_echo": lambda *params: list(params)}  # type: ignore[dict-item]
     with pytest.raises(ConfigError, match="lantau_echo is not an RpcMethod"):
         create_rpc_app(backend)
 
 
 def test_extra_methods_cannot_replace_standard_ones() -> None:
-    backend = InProcessBackend.create()
+    backend = L2Node.open(None, GenesisConfig.load())
     backend.extra_methods = {"eth_chainId": lambda: "0x1"}
     with pytest.raises(ConfigError, match="eth_chainId"):
         create_rpc_app(backend)
