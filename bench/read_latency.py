@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from node.chain import BlockAttributes, Chain
     from node.rpc import RpcLimits, create_rpc_app
     from node.vm import LantauVM
-    from tests.node.rpc.rpc_harness import InProcessBackend
+    from node.service import L2Node
     from node.txpool import TxPool, TxPoolConfig
     import tps
 
@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         assert len(big.block.transactions) == args.big and all(r.state_root == b"\x01" for r in big.receipts), "bench chain broken"
         assert len(small.receipts[0].logs) == 1
 
-        backend = InProcessBackend(chain, TxPool(TxPoolConfig(chain_id=chain.chain_id, block_gas_limit=head.gas_limit)))
+        backend = L2Node(chain=chain, txpool=TxPool(TxPoolConfig(chain_id=chain.chain_id, block_gas_limit=head.gas_limit)), journal=None)
         url = serve_in_thread(create_rpc_app(backend, limits=RpcLimits()), web)
         session = requests.Session()
 

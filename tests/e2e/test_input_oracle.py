@@ -40,9 +40,9 @@ from prover.witness import BLOCK_CONTEXT_ABI
 from prover.input_evidence import (
     Evidence, block_evidence, encode_evidence, expected_forced_transactions, l1_block_slots, parent_proof,
 )
-from tests.contracts.conftest import decode_custom_error
+from tests.harness.evm import decode_custom_error
 from tests.contracts.test_dispute_game import blueprint_init
-from tests.e2e.test_verifier import l1, wait_until, write_rollup  # noqa: F401 (l1: the devnet fixture, 1 s blocks)
+from tests.e2e.test_verifier import wait_until, write_rollup
 
 ACCOUNTS = dev_accounts()
 BATCHER = ACCOUNTS[1]
