@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from eth_utils import to_checksum_address
 
+from genesis.l1_addresses import devnet_l1_addresses
 from node.chain_identity import IDENTITY_FILE, DataDirOfAnotherChain, check_rollup_config
 
 ROLLUP = {"l2_chain_id": 4852, "l1_chain_id": 900, "genesis": "/a/devnet.json", "l1_start_block": 18,
-          "batch_inbox": "0xff00000000000000000000000000000000004852", "contracts": {"LantauPortal": "0x" + "11" * 20}}
+          "batch_inbox": to_checksum_address(devnet_l1_addresses()["BatchInbox"]), "contracts": {"LantauPortal": "0x" + "11" * 20}}
 
 
 def test_the_first_rollup_config_is_kept_and_the_same_one_accepted_from_anywhere(tmp_path: Path) -> None:
