@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {RLPWriter} from "../lib/RLPWriter.sol";
+
 /// @title DepositTxLib
 /// @notice The L2's deposit transactions (type 0x7E) built on L1 byte for byte as the node builds
 ///         them, so that their hashes (the `txHashes` the dispute game's block subgames name) can
@@ -100,41 +102,11 @@ library DepositTxLib {
         bytes memory data
     ) internal pure returns (bytes memory) {
         bytes memory payload = abi.encodePacked(
-            bytes1(0xa0), sourceHash, bytes1(0x94), from,
-            creation ? bytes(hex"80") : abi.encodePacked(bytes1(0x94), to),
-            _uint(mint), _uint(value), _uint(gas), bytes1(0x80), _bytes(data)
+            bytes1(0xa0), sourceHash, RLPWriter.writeAddress(from),
+            creation ? bytes(hex"80") : RLPWriter.writeAddress(to),
+            RLPWriter.writeUint(mint), RLPWriter.writeUint(value), RLPWriter.writeUint(gas), bytes1(0x80),
+            RLPWriter.writeBytes(data)
         );
-        return abi.encodePacked(bytes1(DEPOSIT_TX_TYPE), _listHeader(payload.length), payload);
-    }
-
-    // --- RLP ------------------------------------------------------------------------------------
-
-    function _uint(uint256 x) private pure returns (bytes memory) {
-        if (x == 0) return hex"80";
-        if (x < 0x80) return abi.encodePacked(uint8(x));
-        bytes memory be = _minimalBigEndian(x);
-        return abi.encodePacked(uint8(0x80 + be.length), be);
-    }
-
-    function _bytes(bytes memory b) private pure returns (bytes memory) {
-        if (b.length == 1 && uint8(b[0]) < 0x80) return b;
-        if (b.length < 56) return abi.encodePacked(uint8(0x80 + b.length), b);
-        bytes memory len = _minimalBigEndian(b.length);
-        return abi.encodePacked(uint8(0xb7 + len.length), len, b);
-    }
-
-    function _listHeader(uint256 length) private pure returns (bytes memory) {
-        if (length < 56) return abi.encodePacked(uint8(0xc0 + length));
-        bytes memory len = _minimalBigEndian(length);
-        return abi.encodePacked(uint8(0xf7 + len.length), len);
-    }
-
-    function _minimalBigEndian(uint256 x) private pure returns (bytes memory out) {
-        uint256 n = 0;
-        for (uint256 y = x; y != 0; y >>= 8) n++;
-        out = new bytes(n);
-        for (uint256 i = 0; i < n; i++) {
-            out[n - 1 - i] = bytes1(uint8(x >> (8 * i)));
-        }
+        return abi.encodePacked(bytes1(DEPOSIT_TX_TYPE), RLPWriter.writeList(payload));
     }
 }

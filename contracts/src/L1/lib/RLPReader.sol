@@ -48,6 +48,17 @@ library RLPReader {
         return _item(start, input.length);
     }
 
+    /// @notice The item that starts at `input[pos]` (it may be followed by more bytes).
+    function itemAt(bytes memory input, uint256 pos) internal pure returns (RLPItem) {
+        if (pos >= input.length) revert RLPEmptyInput();
+        uint256 start;
+        assembly ("memory-safe") {
+            start := add(add(input, 32), pos)
+        }
+        (, uint256 offset, uint256 payloadLength) = _decodeHeader(start, input.length - pos);
+        return _item(start, offset + payloadLength);
+    }
+
     /// @notice Memory address of the item's first (header) byte.
     function ptr(RLPItem item) internal pure returns (uint256) {
         return RLPItem.unwrap(item) >> 128;

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {FastLZ} from "../lib/FastLZ.sol";
+import {RLPItem, RLPReader} from "../lib/RLPReader.sol";
+import {RLPWriter} from "../lib/RLPWriter.sol";
+
+/// @title BatchReader
+/// @notice The batcher's data read on L1 exactly as node/channels.py and node/batches.py read it:
+///         a batcher transaction's frames, a FastLZ channel's batches, and a span batch's blocks
+///         with each transaction rebuilt in its EIP-2718 bytes (so its hash is the L2's). Every
+///         refusal is a named error; node's refusal of the same input is a `MalformedBatch`,
+///         `MalformedChannel` or `MalformedBatcherTransaction` subclass (docs/batches.md).
+///         Pure functions, deployed as a contract so the oracle and tests can call them.
+contract BatchReader {
+    uint256 internal constant CHANNEL_ID_LENGTH = 16;
+    uint256 internal constant MAX_FRAME_DATA = 1_000_000;
+    uint8 internal constant FASTLZ_CHANNEL_PREFIX = 0x02;
+    uint256 internal constant MAX_SPAN_BATCH_ELEMENT_COUNT = 10_000_000;
+    uint8 internal constant SPAN_BATCH_VERSION = 0x01;
+    uint8 internal constant ACCESS_LIST_TX = 0x01;
+    uint8 internal constant DYNAMIC_FEE_TX = 0x02;
+    uint256 internal constant LEGACY_TX = 0x00;
+    uint256 internal constant ALL_BLOCKS = type(uint256).max;
+
+    struct Frame {
+        bytes16 channelId;
+        uint16 number;
+        bytes data;
+        bool isLast;
+    }
+
+    /// @notice One block of a span batch: its timestamp, L1 origin and transactions' hashes.
+    struct SpanBlock {
+        uint256 timestamp;
+        uint256 originNumber;
+        bytes32[] txHashes;
+    }
+
+    struct SpanHeader {
+        bytes20 parentCheck;
+        bytes20 l1OriginCheck;
+    }
+
+    error EmptyBatcherTransaction();
+    error UnknownDerivationVersion(uint256 version);
+    error TruncatedFrame();
+    error FrameTooLarge(uint256 length, uint256 max);
+    error InvalidFrameFlag(uint256 flag);
+    error UnknownChannelCompression(uint256 prefix);
+    error InvalidChannelFraming(uint256 batchIndex);
+    error NotASpanBatch(uint256 version);
+    error TruncatedBatch(uint256 position);
+    error MalformedBatch(uint256 position);
+    error NonCanonicalBatch(uint256 position);
+    error InvalidSpanBatch(uint256 position);
+    error SpanBatchTooLarge(uint256 count);
+    error TrailingBatchData(uint256 extra);
+    error InvalidBatchTransaction(uint256 index);
+    error BlockNotInSpan(uint256 index, uint256 blocks);
+
+    // --- frames and channels ----------------------------------------------------------------
+
+    /// @notice The frames of one batcher transaction (`node.channels.decode_batcher_tx_data`).
+    function frames(bytes calldata data) external pure returns (Frame[] memory out) {
+        if (data.length == 0) revert EmptyBatcherTransaction();
+        if (uint8(data[0]) != 0) revert UnknownDerivationVersion(uint8(data[0]));
+        Frame[] memory buffer = new Frame[](data.length / 23 + 1);
+        uint256 count;
+        uint256 pos = 1;
+        while (pos < data.length) {
+            uint256 headerEnd = pos + CHANNEL_ID_LENGTH + 6;
+            if (headerEnd > data.length) revert TruncatedFrame();
+            uint256 length = uint32(bytes4(data[pos + 18:headerEnd]));
+            if (length > MAX_FRAME_DATA) revert FrameTooLarge(length, MAX_FRAME_DATA);
+            uint256 dataEnd = headerEnd + length;
+            if (dataEnd + 1 > data.length) revert TruncatedFrame();
+            uint8 flag = uint8(data[dataEnd]);
+            if (flag > 1) revert InvalidFrameFlag(flag);
+            buffer[count++] = Frame(bytes16(data[pos:pos + 16]), uint16(bytes2(data[pos + 16:pos + 18])), data[headerEnd:dataEnd], flag == 1);
+            pos = dataEnd + 1;
+        }
+        out = new Frame[](count);
+        for (uint256 i = 0; i < count; i++) out[i] = buffer[i];
+    }
+
+    /// @notice A FastLZ channel's encoded batches (`node.channels.decode_channel`), decompressed
+    ///         up to `maxSize` bytes (node: `MAX_RLP_BYTES_PER_CHANNEL`).
+    function channelBatches(bytes memory channel, uint256 maxSize) public pure returns (bytes[] memory batches) {
+        if (channel.length == 0 || uint8(channel[0]) != FASTLZ_CHANNEL_PREFIX) {
+            revert UnknownChannelCompression(channel.length == 0 ? 256 : uint8(channel[0]));
+        }
+        bytes memory stream = FastLZ.decompress(channel, 1, maxSize);
+        uint256 count;
+        for (uint256 pos = 0; pos < stream.length; count++) {
+            RLPItem item = _batchItem(stream, pos, count);
+            pos += item.length();
+        }
+        batches = new bytes[](count);
+        uint256 at;
+        for (uint256 i = 0; i < count; i++) {
+            RLPItem item = RLPReader.itemAt(stream, at);
+            batches[i] = item.readBytes();
+            at += item.length();
+        }
+    }
+
+    function _batchItem(bytes memory stream, uint256 pos, uint256 index) private pure returns (RLPItem) {
+        (bool ok, bool isList) = _itemHeader(stream, pos);
+        if (!ok || isList) revert InvalidChannelFraming(index);
+        return RLPReader.itemAt(stream, pos);
+    }
+
+    /// @dev Whether a canonical RLP item header starts at `data[pos]` and its item fits, and
+    ///      whether it is a list (node.batches.rlp_item_bounds's checks), without reverting.
+    function _itemHeader(bytes memory data, uint256 pos) private pure returns (bool ok, bool isList) {
+        uint256 available = data.length - pos;
+        uint256 prefix = uint8(data[pos]);
+        if (prefix < 0x80) return (true, false);
+        isList = prefix >= 0xc0;
+        uint256 base = isList ? 0xc0 : 0x80;
+        uint256 payload;
+        uint256 offset;
+        if (prefix < base + 56) {
+            payload = prefix - base;
+            offset = 1;
+            if (!isList && payload == 1 && (available < 2 || uint8(data[pos + 1]) < 0x80)) return (false, false);
+        } else {
+            uint256 lengthOfLength = prefix - base - 55;
+            if (available < 1 + lengthOfLength || uint8(data[pos + 1]) == 0) return (false, isList);
+            for (uint256 i = 0; i < lengthOfLength; i++) payload = (payload << 8) | uint8(data[pos + 1 + i]);
+            if (payload < 56) return (false, isList);
+            offset = 1 + lengthOfLength;
+        }
+        return (available >= offset + payload, isList);
+    }
+
+    // --- span batches ---------------------------------------------------------------------------
+
+    /// @dev A cursor over a batch.
+    struct Cursor {
+        bytes data;
+        uint256 pos;
+    }
+
+    /// @dev One transaction's fields as the span batch stores them.
+    struct SpanTx {
+        uint256 txType;
+        RLPItem[] fields;
+        uint256 r;
+        uint256 s;
+        bool creation;
+        address to;
+        uint256 yParity;
+        uint256 nonce;
+        uint256 gas;
+        bool protectedLegacy;
+    }
+
+    /// @notice A span batch (`node.batches._decode_span`): its two checks and its blocks, each
+    ///         transaction's hash that of its rebuilt EIP-2718 bytes for chain `chainId`.
+    function decodeSpan(bytes memory batch, uint256 chainId)
+        public
+        pure
+        returns (SpanHeader memory header, SpanBlock[] memory blocks)
+    {
+        return _decodeSpan(batch, chainId, ALL_BLOCKS);
+    }
+
+    /// @notice `decodeSpan` with only block `blockIndex`'s transactions rebuilt and hashed (every
+    ///         transaction is still checked, as node refuses the whole batch for one bad one); the
+    ///         other blocks' `txHashes` are empty. What deciding one L2 block needs.
+    function decodeSpanBlock(bytes memory batch, uint256 chainId, uint256 blockIndex)
+        public
+        pure
+        returns (SpanHeader memory header, SpanBlock memory block_, uint256 blockCount)
+    {
+        SpanBlock[] memory blocks;
+        (header, blocks) = _decodeSpan(batch, chainId, blockIndex);
+        if (blockIndex >= blocks.length) revert BlockNotInSpan(blockIndex, blocks.length);
+        return (header, blocks[blockIndex], blocks.length);
+    }
+
+    function _decodeSpan(bytes memory batch, uint256 chainId, uint256 only)
+        private
+        pure
+        returns (SpanHeader memory header, SpanBlock[] memory blocks)
+    {
+        if (batch.length == 0 || uint8(batch[0]) != SPAN_BATCH_VERSION) revert NotASpanBatch(batch.length == 0 ? 256 : uint8(batch[0]));
+        Cursor memory c = Cursor(batch, 1);
+        uint256[] memory txCounts;
+        uint256 total;
+        (header, blocks, txCounts, total) = _readSpanHead(c);
+        (uint256 hashFrom, uint256 hashTo) = _hashRange(txCounts, only, total);
+        bytes32[] memory hashes = _spanTxs(c, total, chainId, hashFrom, hashTo);
+        if (c.pos != batch.length) revert TrailingBatchData(batch.length - c.pos);
+        uint256 cursor;
+        for (uint256 i = 0; i < blocks.length; i++) {
+            bool wanted = only == ALL_BLOCKS || only == i;
+            blocks[i].txHashes = new bytes32[](wanted ? txCounts[i] : 0);
+            for (uint256 k = 0; k < txCounts[i]; k++) {
+                if (wanted) blocks[i].txHashes[k] = hashes[cursor];
+                cursor++;
+            }
+        }
+    }
+
+    /// @dev prefix ++ block_count ++ origin_bits ++ timestamp_deltas ++ block_tx_counts.
+    function _readSpanHead(Cursor memory c)
+        private
+        pure
+        returns (SpanHeader memory header, SpanBlock[] memory blocks, uint256[] memory txCounts, uint256 total)
+    {
+        uint256 firstTimestamp = _uvarint(c);
+        uint256 lastOrigin = _uvarint(c);
+        header.parentCheck = bytes20(_take(c, 20));
+        header.l1OriginCheck = bytes20(_take(c, 20));
+        uint256 count = _uvarint(c);
+        if (count == 0) revert InvalidSpanBatch(c.pos);
+        if (count > MAX_SPAN_BATCH_ELEMENT_COUNT) revert SpanBatchTooLarge(count);
+        (uint256 originAt, uint256 originLen) = _bitlist(c, count);
+        blocks = new SpanBlock[](count);
+        blocks[0].timestamp = firstTimestamp;
+        for (uint256 i = 1; i < count; i++) {
+            uint256 delta = _uvarint(c);
+            if (delta == 0) revert InvalidSpanBatch(c.pos);
+            blocks[i].timestamp = blocks[i - 1].timestamp + delta;
+        }
+        if (blocks[count - 1].timestamp > type(uint64).max) revert MalformedBatch(c.pos);
+        txCounts = new uint256[](count);
+        for (uint256 i = 0; i < count; i++) {
+            txCounts[i] = _uvarint(c);
+            total += txCounts[i];
+            if (total > MAX_SPAN_BATCH_ELEMENT_COUNT) revert SpanBatchTooLarge(total);
+        }
+        uint256 origin = lastOrigin;
+        for (uint256 i = count; i > 0; i--) {
+            blocks[i - 1].originNumber = origin;
+            if (i > 1 && _bit(c.data, originAt, originLen, i - 1)) {
+                if (origin == 0) revert InvalidSpanBatch(c.pos);
+                origin -= 1;
+            }
+        }
+    }
+
+    /// @dev The transactions to rebuild: all, or those of block `only`.
+    function _hashRange(uint256[] memory txCounts, uint256 only, uint256 total) private pure returns (uint256 from, uint256 to) {
+        if (only == ALL_BLOCKS) return (0, total);
+        for (uint256 i = 0; i < only && i < txCounts.length; i++) from += txCounts[i];
+        to = only < txCounts.length ? from + txCounts[only] : from;
+    }
+
+    function _spanTxs(Cursor memory c, uint256 total, uint256 chainId, uint256 hashFrom, uint256 hashTo)
+        private
+        pure
+        returns (bytes32[] memory hashes)
+    {
+        SpanTx[] memory txs = new SpanTx[](total);
+        uint256 creations = _readBitsAndSigs(c, txs);
+        uint256 legacyCount = _readTosAndDatas(c, txs, creations);
+        for (uint256 i = 0; i < total; i++) txs[i].nonce = _uvarint(c);
+        for (uint256 i = 0; i < total; i++) txs[i].gas = _uvarint(c);
+        (uint256 protectedAt, uint256 protectedLen) = _bitlist(c, legacyCount);
+        uint256 legacyIndex;
+        hashes = new bytes32[](total);
+        for (uint256 i = 0; i < total; i++) {
+            if (txs[i].txType == LEGACY_TX) {
+                txs[i].protectedLegacy = _bit(c.data, protectedAt, protectedLen, legacyIndex++);
+                // node: a user transaction on L2 is EIP-155 protected (node.user_tx.check_chain_id)
+                if (!txs[i].protectedLegacy) revert InvalidBatchTransaction(i);
+            }
+            if (i >= hashFrom && i < hashTo) {
+                hashes[i] = keccak256(_rebuild(txs[i], chainId, i));
+            } else {
+                _checkFields(txs[i], i);
+            }
+        }
+    }
+
+    function _readBitsAndSigs(Cursor memory c, SpanTx[] memory txs) private pure returns (uint256 creations) {
+        uint256 total = txs.length;
+        (uint256 creationAt, uint256 creationLen) = _bitlist(c, total);
+        (uint256 yAt, uint256 yLen) = _bitlist(c, total);
+        uint256 sigsAt = c.pos;
+        _skip(c, 64 * total);
+        for (uint256 i = 0; i < total; i++) {
+            txs[i].creation = _bit(c.data, creationAt, creationLen, i);
+            if (txs[i].creation) creations++;
+            txs[i].yParity = _bit(c.data, yAt, yLen, i) ? 1 : 0;
+            txs[i].r = _word(c.data, sigsAt + 64 * i);
+            txs[i].s = _word(c.data, sigsAt + 64 * i + 32);
+        }
+    }
+
+    function _readTosAndDatas(Cursor memory c, SpanTx[] memory txs, uint256 creations) private pure returns (uint256 legacyCount) {
+        uint256 tosAt = c.pos;
+        _skip(c, 20 * (txs.length - creations));
+        uint256 toCursor;
+        for (uint256 i = 0; i < txs.length; i++) {
+            if (!txs[i].creation) {
+                txs[i].to = address(bytes20(bytes32(_word(c.data, tosAt + 20 * toCursor++))));
+            }
+            if (c.pos >= c.data.length) revert TruncatedBatch(c.pos);
+            uint8 first = uint8(c.data[c.pos]);
+            if (first >= 0xc0) {
+                txs[i].txType = LEGACY_TX;
+                legacyCount++;
+            } else if (first == ACCESS_LIST_TX || first == DYNAMIC_FEE_TX) {
+                txs[i].txType = first;
+                c.pos++;
+            } else {
+                revert InvalidBatchTransaction(i);
+            }
+            RLPItem item = _rlpAt(c);
+            if (!item.isList()) revert MalformedBatch(c.pos);
+            txs[i].fields = item.readList();
+            uint256 expected = txs[i].txType == LEGACY_TX ? 3 : (txs[i].txType == ACCESS_LIST_TX ? 4 : 5);
+            if (txs[i].fields.length != expected) revert MalformedBatch(c.pos);
+            c.pos += item.length();
+        }
+    }
+
+    /// @dev The transaction's EIP-2718 bytes (node.batches._decode_span_txs), its fields checked
+    ///      as node's decoder checks them (canonical integers, a 20-byte address list).
+    function _rebuild(SpanTx memory t, uint256 chainId, uint256 index) private pure returns (bytes memory) {
+        _checkFields(t, index);
+        RLPItem[] memory f = t.fields;
+        bytes memory to = t.creation ? bytes(hex"80") : RLPWriter.writeAddress(t.to);
+        if (t.txType == LEGACY_TX) {
+            // [nonce, gas_price, gas, to, value, data, v, r, s]
+            bytes memory head = abi.encodePacked(RLPWriter.writeUint(t.nonce), f[1].readRawBytes(), RLPWriter.writeUint(t.gas), to);
+            return RLPWriter.writeList(abi.encodePacked(head, f[0].readRawBytes(), f[2].readRawBytes(), _sigTail(t, chainId * 2 + 35 + t.yParity)));
+        }
+        bytes memory start = abi.encodePacked(RLPWriter.writeUint(chainId), RLPWriter.writeUint(t.nonce));
+        if (t.txType == ACCESS_LIST_TX) {
+            // 0x01 ‖ [chain_id, nonce, gas_price, gas, to, value, data, access_list, y, r, s]
+            bytes memory head = abi.encodePacked(start, f[1].readRawBytes(), RLPWriter.writeUint(t.gas), to);
+            bytes memory body = abi.encodePacked(head, f[0].readRawBytes(), f[2].readRawBytes(), f[3].readRawBytes());
+            return abi.encodePacked(bytes1(ACCESS_LIST_TX), RLPWriter.writeList(abi.encodePacked(body, _sigTail(t, t.yParity))));
+        }
+        // 0x02 ‖ [chain_id, nonce, tip, fee_cap, gas, to, value, data, access_list, y, r, s]
+        bytes memory fees = abi.encodePacked(start, f[1].readRawBytes(), f[2].readRawBytes(), RLPWriter.writeUint(t.gas), to);
+        bytes memory rest = abi.encodePacked(fees, f[0].readRawBytes(), f[3].readRawBytes(), f[4].readRawBytes());
+        return abi.encodePacked(bytes1(DYNAMIC_FEE_TX), RLPWriter.writeList(abi.encodePacked(rest, _sigTail(t, t.yParity))));
+    }
+
+    /// @dev v (or y), r, s: r and s as minimal integers.
+    function _sigTail(SpanTx memory t, uint256 v) private pure returns (bytes memory) {
+        return abi.encodePacked(RLPWriter.writeUint(v), RLPWriter.writeUint(t.r), RLPWriter.writeUint(t.s));
+    }
+
+    /// @dev The tx_data fields as node's decoder takes them: integers canonical, data a string,
+    ///      the access list well formed.
+    function _checkFields(SpanTx memory t, uint256 index) private pure {
+        RLPItem[] memory f = t.fields;
+        uint256 dataAt = t.txType == DYNAMIC_FEE_TX ? 3 : 2;
+        for (uint256 k = 0; k < f.length; k++) {
+            if (t.txType != LEGACY_TX && k == f.length - 1) {
+                _checkAccessList(f[k], index);
+            } else if (k != dataAt) {
+                _checkUint(f[k], index);
+            } else if (f[k].isList()) {
+                revert InvalidBatchTransaction(index);
+            }
+        }
+    }
+
+    /// @dev An RLP integer as py-evm reads one canonically: a string of at most 32 bytes, no
+    ///      leading zero byte.
+    function _checkUint(RLPItem item, uint256 index) private pure {
+        if (item.isList()) revert InvalidBatchTransaction(index);
+        (uint256 at, uint256 len) = item.stringPayload();
+        if (len > 32) revert InvalidBatchTransaction(index);
+        if (len > 0) {
+            uint256 firstByte;
+            assembly ("memory-safe") {
+                firstByte := byte(0, mload(at))
+            }
+            if (firstByte == 0) revert InvalidBatchTransaction(index);
+        }
+    }
+
+    /// @dev An access list: [[address (20 bytes), [slot (32 bytes), ...]], ...].
+    function _checkAccessList(RLPItem item, uint256 index) private pure {
+        if (!item.isList()) revert InvalidBatchTransaction(index);
+        RLPItem[] memory entries = item.readList();
+        for (uint256 e = 0; e < entries.length; e++) {
+            if (!entries[e].isList()) revert InvalidBatchTransaction(index);
+            RLPItem[] memory pair = entries[e].readList();
+            if (pair.length != 2 || pair[0].isList() || !pair[1].isList()) revert InvalidBatchTransaction(index);
+            (, uint256 addrLen) = pair[0].stringPayload();
+            if (addrLen != 20) revert InvalidBatchTransaction(index);
+            RLPItem[] memory slots = pair[1].readList();
+            for (uint256 k = 0; k < slots.length; k++) {
+                if (slots[k].isList()) revert InvalidBatchTransaction(index);
+                (, uint256 slotLen) = slots[k].stringPayload();
+                if (slotLen != 32) revert InvalidBatchTransaction(index);
+            }
+        }
+    }
+
+    // --- small readers ------------------------------------------------------------------------
+
+    function _rlpAt(Cursor memory c) private pure returns (RLPItem) {
+        if (c.pos >= c.data.length) revert TruncatedBatch(c.pos);
+        (bool ok,) = _itemHeader(c.data, c.pos);
+        if (!ok) revert MalformedBatch(c.pos);
+        return RLPReader.itemAt(c.data, c.pos);
+    }
+
+    /// @dev Unsigned LEB128, at most 10 bytes, a u64, minimal (node re-encodes and compares).
+    function _uvarint(Cursor memory c) private pure returns (uint256 value) {
+        uint256 shift;
+        for (uint256 n = 0; n < 10; n++) {
+            if (c.pos >= c.data.length) revert TruncatedBatch(c.pos);
+            uint8 b = uint8(c.data[c.pos++]);
+            value |= uint256(b & 0x7f) << shift;
+            if (b < 0x80) {
+                if (value > type(uint64).max) revert MalformedBatch(c.pos);
+                if (b == 0 && n > 0) revert NonCanonicalBatch(c.pos);
+                return value;
+            }
+            shift += 7;
+        }
+        revert MalformedBatch(c.pos);
+    }
+
+    /// @dev A bitlist of `n` bits: ceil(n/8) bytes, the big-endian integer sum(bit_i << i).
+    function _bitlist(Cursor memory c, uint256 n) private pure returns (uint256 at, uint256 len) {
+        at = c.pos;
+        len = (n + 7) / 8;
+        _skip(c, len);
+        if (n % 8 != 0 && len > 0 && (uint8(c.data[at]) >> (n % 8)) != 0) revert InvalidSpanBatch(at);
+    }
+
+    function _bit(bytes memory data, uint256 at, uint256 len, uint256 i) private pure returns (bool) {
+        return (uint8(data[at + len - 1 - i / 8]) >> (i % 8)) & 1 == 1;
+    }
+
+    function _skip(Cursor memory c, uint256 n) private pure {
+        if (c.pos + n > c.data.length) revert TruncatedBatch(c.pos);
+        c.pos += n;
+    }
+
+    function _take(Cursor memory c, uint256 n) private pure returns (bytes memory out) {
+        if (c.pos + n > c.data.length) revert TruncatedBatch(c.pos);
+        out = _slice(c.data, c.pos, n);
+        c.pos += n;
+    }
+
+    function _slice(bytes memory data, uint256 at, uint256 n) private pure returns (bytes memory out) {
+        out = new bytes(n);
+        assembly ("memory-safe") {
+            mcopy(add(out, 32), add(add(data, 32), at), n)
+        }
+    }
+
+    function _word(bytes memory data, uint256 at) private pure returns (uint256 w) {
+        assembly ("memory-safe") {
+            w := mload(add(add(data, 32), at))
+        }
+    }
+}

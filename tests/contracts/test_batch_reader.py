@@ -1,0 +1,238 @@
+"""`BatchReader` (contracts/src/L1/derive/) against node's own codecs, differentially, on a real
+anvil: random span batches of signed transactions of every batchable kind (EIP-155 legacy,
+EIP-2930 with access lists, EIP-1559, creations, big calldata), spread over random blocks,
+timestamps and L1 origins, encoded by node (`node.batches.encode_batch`), put in FastLZ channels
+(`node.channels.encode_channel`) and cut into batcher transactions (`split_channel`,
+`encode_batcher_tx_data`). L1 must read the same frames, the same batches and, for every block of
+every span, the same timestamp, L1 origin and transaction hashes as `node.batches.decode_batch`;
+and refuse what node refuses (truncated, trailing, non-canonical, unprotected legacy, a deposit
+type, bad frames).
+
+CI runs `BATCH_READER_CASES` random channels (default 12) and one channel as big as the batcher's; `scripts/batch_reader_differential.py`
+runs the full campaign."""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import Any, Iterator
+
+import pytest
+from eth_account import Account
+from eth_utils import keccak, to_checksum_address
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from bridge.anvil import AnvilOptions, AnvilProcess
+from genesis.dev_accounts import dev_accounts
+from node.batches import SpanBatch, SpanBatchElement, decode_batch, encode_batch
+from node.channels import MAX_RLP_BYTES_PER_CHANNEL, decode_batcher_tx_data, decode_channel, encode_batcher_tx_data, encode_channel, split_channel
+from node.errors import CodecError, LantauError
+from tests.contracts.conftest import Contracts, decode_custom_error
+
+CHAIN_ID = 4852
+CASES = int(os.environ.get("BATCH_READER_CASES", "12"))
+SENDERS = dev_accounts()[:6]
+
+
+@pytest.fixture(scope="module")
+def anvil() -> Iterator[AnvilProcess]:
+    """Decoding a big span batch on L1 costs more than a 30M block: measured, not assumed."""
+    process = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", "3000000000")))
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def reader(contracts: Contracts) -> Any:
+    return contracts.deploy("BatchReader")
+
+
+def random_transaction(rng: random.Random, nonce: int) -> bytes:
+    sender = rng.choice(SENDERS)
+    kind = rng.choice(["legacy", "access_list", "dynamic", "dynamic", "dynamic"])
+    tx: dict[str, Any] = {"nonce": nonce, "gas": rng.randrange(21_000, 3_000_000), "value": rng.choice([0, 1, rng.randrange(2**70)]),
+                          "chainId": CHAIN_ID}
+    tx["data"] = rng.choice([b"", rng.randbytes(rng.randrange(1, 40)), rng.randbytes(rng.randrange(100, 3_000))]) if rng.random() < 0.6 else b""
+    if rng.random() < 0.1:
+        tx["data"] = b"\x60\x00\x60\x00" + tx["data"]  # a creation: no `to`
+    else:
+        tx["to"] = rng.choice(SENDERS).address if rng.random() < 0.7 else to_checksum_address(rng.randbytes(20))
+    if kind == "legacy":
+        tx["gasPrice"] = rng.randrange(1, 10**11)
+    else:
+        if kind == "access_list" or rng.random() < 0.2:
+            tx["accessList"] = [{"address": to_checksum_address(rng.randbytes(20)), "storageKeys": ["0x" + rng.randbytes(32).hex() for _ in range(rng.randrange(0, 3))]}
+                                for _ in range(rng.randrange(1, 3))]
+        if kind == "access_list":
+            tx["gasPrice"] = rng.randrange(1, 10**11)
+            tx["type"] = 1
+        else:
+            tx["maxFeePerGas"] = rng.randrange(10**9, 10**12)
+            tx["maxPriorityFeePerGas"] = rng.randrange(0, 10**9)
+            tx["type"] = 2
+    return bytes(Account.sign_transaction(tx, sender.private_key).raw_transaction)
+
+
+def random_span(rng: random.Random, blocks: int, max_txs: int) -> bytes:
+    timestamp, origin = rng.randrange(1_700_000_000, 1_800_000_000), rng.randrange(1, 10**6)
+    elements = []
+    for _ in range(blocks):
+        txs = tuple(random_transaction(rng, rng.randrange(2**20)) for _ in range(rng.choice([0, 0, 1, rng.randrange(0, max_txs + 1)])))
+        elements.append(SpanBatchElement(timestamp, origin, txs))
+        timestamp += rng.randrange(1, 4)
+        origin += rng.random() < 0.3
+    return encode_batch(SpanBatch(CHAIN_ID, rng.randbytes(20), rng.randbytes(20), rng.random() < 0.5, tuple(elements)))
+
+
+def l1_span(reader: Any, batch: bytes) -> tuple[tuple[bytes, bytes], list[tuple[int, int, list[bytes]]]]:
+    header, blocks = reader.functions.decodeSpan(batch, CHAIN_ID).call(transaction={"gas": 2_000_000_000})
+    return (bytes(header[0]), bytes(header[1])), [(b[0], b[1], [bytes(h) for h in b[2]]) for b in blocks]
+
+
+def node_span(batch: bytes) -> tuple[tuple[bytes, bytes], list[tuple[int, int, list[bytes]]]]:
+    span = decode_batch(batch, chain_id=CHAIN_ID)
+    assert isinstance(span, SpanBatch)
+    return (span.parent_check, span.l1_origin_check), [(e.timestamp, e.l1_origin_number, [keccak(raw) for raw in e.transactions]) for e in span.elements]
+
+
+def l1_refusal(reader: Any, call: Any) -> str:
+    try:
+        call.call(transaction={"gas": 2_000_000_000})
+    except (ContractCustomError, ContractLogicError) as exc:
+        data = exc.data if isinstance(exc.data, str) else None
+        assert data, f"reverted without data: {exc!r}"
+        abi = [*reader.abi, *[e for e in FASTLZ_AND_RLP_ERRORS]]
+        return decode_custom_error(abi, bytes.fromhex(data.removeprefix("0x")))[0]
+    raise AssertionError("L1 accepted what node refuses")
+
+
+def _errors_of(*names: str) -> list[dict[str, Any]]:
+    from genesis.artifacts import load_artifact
+    errors: dict[str, dict[str, Any]] = {}
+    for name in names:
+        for entry in load_artifact(name).abi:
+            if entry["type"] == "error":
+                errors[entry["name"]] = entry
+    return list(errors.values())
+
+
+FASTLZ_AND_RLP_ERRORS = _errors_of("MerkleTrieHarness")
+
+
+def test_random_channels_read_alike(reader: Any) -> None:
+    rng = random.Random(int(os.environ.get("BATCH_READER_SEED", "15")))
+    blocks_seen = txs_seen = 0
+    for case in range(CASES):
+        batches = [random_span(rng, rng.randrange(1, 12), rng.choice([3, 10, 40])) for _ in range(rng.randrange(1, 3))]
+        channel = encode_channel(batches)
+        # frames: node's batcher transactions, read back on L1
+        frames = split_channel(rng.randbytes(16), channel, rng.choice([len(channel) + 1, max(1, len(channel) // 3)]))
+        for frame in frames:
+            data = encode_batcher_tx_data([frame])
+            (l1_frame,) = reader.functions.frames(data).call()
+            (node_frame,) = decode_batcher_tx_data(data)
+            assert (bytes(l1_frame[0]), l1_frame[1], bytes(l1_frame[2]), l1_frame[3]) == (node_frame.channel_id, node_frame.number, node_frame.data, node_frame.is_last)
+        l1_batches = [bytes(b) for b in reader.functions.channelBatches(channel, MAX_RLP_BYTES_PER_CHANNEL).call(transaction={"gas": 2_000_000_000})]
+        assert l1_batches == decode_channel(channel) == batches, f"case {case}: channel"
+        for batch in batches:
+            ours = l1_span(reader, batch)
+            assert ours == node_span(batch), f"case {case}: span batch"
+            blocks_seen += len(ours[1])
+            txs_seen += sum(len(b[2]) for b in ours[1])
+    print(f"\n{CASES} random channels: {blocks_seen} blocks, {txs_seen} transactions read alike on L1 and by node")
+
+
+def test_a_batcher_sized_channel_read_alike(reader: Any) -> None:
+    """A channel of the batcher's size (100 KB compressed target) of HKD transfers in one span;
+    prints the L1 gas of reading it (FastLZ + framing) and of decoding its span batch."""
+    rng = random.Random(99)
+    elements, timestamp = [], 1_750_000_000
+    for block in range(60):
+        txs = []
+        for i in range(12):
+            sender = SENDERS[(block + i) % len(SENDERS)]
+            tx = {"nonce": block * 12 + i, "gas": 21_000, "to": SENDERS[(i + 1) % len(SENDERS)].address, "value": rng.randrange(1, 10**18),
+                  "maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 10**6, "chainId": CHAIN_ID, "type": 2}
+            txs.append(bytes(Account.sign_transaction(tx, sender.private_key).raw_transaction))
+        elements.append(SpanBatchElement(timestamp + 2 * block, 1000 + block // 6, tuple(txs)))
+    batch = encode_batch(SpanBatch(CHAIN_ID, rng.randbytes(20), rng.randbytes(20), True, tuple(elements)))
+    channel = encode_channel([batch])
+    call = reader.functions.channelBatches(channel, MAX_RLP_BYTES_PER_CHANNEL)
+    assert [bytes(b) for b in call.call(transaction={"gas": 2_000_000_000})] == [batch]
+    assert l1_span(reader, batch) == node_span(batch)
+    read_gas = call.estimate_gas({"gas": 2_000_000_000})
+    span_gas = reader.functions.decodeSpan(batch, CHAIN_ID).estimate_gas({"gas": 2_000_000_000})
+    one = reader.functions.decodeSpanBlock(batch, CHAIN_ID, 30)
+    header, block, count = one.call(transaction={"gas": 2_000_000_000})
+    assert (block[0], block[1], [bytes(h) for h in block[2]]) == node_span(batch)[1][30] and count == 60
+    one_gas = one.estimate_gas({"gas": 2_000_000_000})
+    print(f"\nchannel of {len(channel):,} B ({len(batch):,} B span batch, 60 blocks, 720 transfers): L1 gas to read it "
+          f"{read_gas:,}; to decode the span with every transaction rebuilt {span_gas:,} ({span_gas // 720:,} per transaction), "
+          f"with one block's 12 rebuilt and all checked {one_gas:,}")
+
+
+def _node_refuses(batch: bytes) -> bool:
+    try:
+        decode_batch(batch, chain_id=CHAIN_ID)
+    except (CodecError, LantauError):
+        return True
+    return False
+
+
+def test_refusals_agree(reader: Any) -> None:
+    rng = random.Random(7)
+    batch = random_span(rng, 3, 3)
+    while len(node_span(batch)[1][0][2]) + len(node_span(batch)[1][1][2]) + len(node_span(batch)[1][2][2]) == 0:
+        batch = random_span(rng, 3, 3)
+    cases = {
+        "truncated": batch[:-1],
+        "trailing byte": batch + b"\x00",
+        "cut in the middle": batch[: len(batch) // 2],
+        "not a span batch": b"\x07" + batch[1:],
+        "non-canonical first varint": batch[:1] + bytes([batch[1] | 0x80]) + b"\x00" + batch[2:] if batch[1] < 0x80 else batch[:-1],
+        "no block": _with_block_count_zero(batch),
+    }
+    for name, bad in cases.items():
+        assert _node_refuses(bad), name
+        l1_refusal(reader, reader.functions.decodeSpan(bad, CHAIN_ID))
+    # an unprotected legacy transaction and a deposit-typed one in a span: refused on both sides
+    unprotected = bytes(Account.sign_transaction({"nonce": 0, "gas": 21_000, "gasPrice": 1, "to": SENDERS[1].address, "value": 1},
+                                                 SENDERS[0].private_key).raw_transaction)
+    with pytest.raises(LantauError):
+        encode_batch(SpanBatch(CHAIN_ID, bytes(20), bytes(20), False, (SpanBatchElement(1, 1, (unprotected,)),)))
+    seed = 1
+    protected = random_transaction(random.Random(seed), 0)
+    while protected[0] < 0xC0:  # a legacy (EIP-155) one
+        seed += 1
+        protected = random_transaction(random.Random(seed), 0)
+    good = encode_batch(SpanBatch(CHAIN_ID, bytes(20), bytes(20), False, (SpanBatchElement(1, 1, (protected,)),)))
+    unprotected_bits = good[:-1] + b"\x00"  # the protected_bits byte at the end, cleared
+    assert _node_refuses(unprotected_bits)
+    assert l1_refusal(reader, reader.functions.decodeSpan(unprotected_bits, CHAIN_ID)) == "InvalidBatchTransaction"
+    # frames: a bad flag, a truncated frame, an unknown version
+    frame = encode_batcher_tx_data(split_channel(bytes(16), encode_channel([batch]), 10_000))
+    for name, bad in {"flag 2": frame[:-1] + b"\x02", "truncated": frame[:-2], "version 1": b"\x01" + frame[1:], "empty": b""}.items():
+        with pytest.raises(LantauError):
+            decode_batcher_tx_data(bad)
+        assert l1_refusal(reader, reader.functions.frames(bad)) in {"InvalidFrameFlag", "TruncatedFrame", "UnknownDerivationVersion", "EmptyBatcherTransaction"}, name
+    # a channel that is not FastLZ, or whose stream is not a list of byte strings
+    with pytest.raises(LantauError):
+        decode_channel(b"\x01" + encode_channel([batch])[1:])
+    assert l1_refusal(reader, reader.functions.channelBatches(b"\x01" + encode_channel([batch])[1:], MAX_RLP_BYTES_PER_CHANNEL)) == "UnknownChannelCompression"
+
+
+def _with_block_count_zero(batch: bytes) -> bytes:
+    """The batch with block_count 0 (after the two varints and the two 20-byte checks)."""
+    pos = 1
+    for _ in range(2):
+        while batch[pos] >= 0x80:
+            pos += 1
+        pos += 1
+    pos += 40
+    end = pos
+    while batch[end] >= 0x80:
+        end += 1
+    return batch[:pos] + b"\x00" + batch[end + 1 :]
