@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import os
 import random
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from bridge.anvil import AnvilOptions, AnvilProcess
+from bridge.anvil import AnvilOptions
 from genesis.dev_accounts import dev_accounts
 from node.batches import SpanBatch, SpanBatchElement, decode_batch, encode_batch
 from node.channels import MAX_RLP_BYTES_PER_CHANNEL, decode_batcher_tx_data, decode_channel, encode_batcher_tx_data, encode_channel, split_channel
 from node.errors import CodecError, LantauError
-from tests.contracts.conftest import Contracts, decode_custom_error
+from tests.harness.evm import Contracts, decode_custom_error
 
 CHAIN_ID = 4852
 CASES = int(os.environ.get("BATCH_READER_CASES", "12"))
@@ -35,14 +35,10 @@ SENDERS = dev_accounts()[:6]
 
 
 @pytest.fixture(scope="module")
-def anvil() -> Iterator[AnvilProcess]:
-    """Decoding a big span batch on L1 costs more than a 30M block: measured, not assumed."""
-    process = AnvilProcess(AnvilOptions(extra_args=("--gas-limit", "3000000000")))
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
+def anvil_options() -> AnvilOptions:
+    """Decoding every transaction of a big span batch on L1 costs more than a 30M block: measured,
+    not assumed."""
+    return AnvilOptions(extra_args=("--gas-limit", "3000000000"))
 
 
 @pytest.fixture(scope="module")
