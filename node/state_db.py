@@ -5,7 +5,7 @@ makes the state root (and `StorageLookup` applies each storage write to the acco
 trie as the transaction's changes are locked in), so every changed node near the root is
 re-encoded and re-hashed once per changed key. Here both tries are `node.trie_update`'s
 `BufferedHexaryTrie`: the writes wait and apply together when the root is asked for, each
-changed node hashed once. Balance and nonce writes build the new account directly instead of
+changed node hashed once, and reads go through the flat pairs of `node.trie_cache` first. Balance and nonce writes build the new account directly instead of
 through `Account.copy` (which deep-copies every field; ~5x slower, and a transaction writes
 balances 4-6 times). Everything else (journals, caches, reverts, persistence) is py-evm's.
 
@@ -41,6 +41,12 @@ class BufferedStorageLookup(StorageLookup):
         if self._write_trie is None:
             self._write_trie = BufferedHexaryTrie(self._trie_nodes_batch, root_hash=self._starting_root_hash)  # type: ignore[assignment]
         return self._write_trie  # type: ignore[return-value]
+
+    def _get_read_trie(self) -> BufferedHexaryTrie:  # type: ignore[override]
+        # Reads before the first write go through the flat cache too (node.trie_cache).
+        if self._write_trie is not None:
+            return self._write_trie  # type: ignore[return-value]
+        return BufferedHexaryTrie(self._db, root_hash=self._starting_root_hash)
 
     def commit_to(self, db: DatabaseAPI) -> None:
         if self._write_trie is not None:

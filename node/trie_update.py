@@ -19,7 +19,7 @@ place, as `HexaryTrie.squash_changes` leaves the nodes it started from.
 
 `BufferedHexaryTrie` puts this behind `HexaryTrie`'s interface: writes wait in a dict and are
 applied together when the root hash is asked for (`node.state_db` gives it to py-evm's account
-and storage databases).
+and storage databases); reads go through `node.trie_cache`'s flat pairs by root first.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from eth_typing import Hash32
 from trie import HexaryTrie
 from trie.exceptions import MissingTrieNode
 
+from node.trie_cache import FLAT_TRIE_CACHE, FlatTrieCache
 from node.trie_root import hex_prefix, nibbles_of, rlp_bytes, rlp_list
 
 _EMPTY_SLOT = b"\x80"  # rlp(b""): an empty branch slot or branch value
@@ -257,18 +258,24 @@ class BufferedHexaryTrie:
     use is offered.
     """
 
-    def __init__(self, db: MutableMapping[bytes, bytes], root_hash: Hash32 = BLANK_ROOT_HASH, prune: bool = False) -> None:
+    def __init__(
+        self, db: MutableMapping[bytes, bytes], root_hash: Hash32 = BLANK_ROOT_HASH, prune: bool = False,
+        *, cache: FlatTrieCache = FLAT_TRIE_CACHE,
+    ) -> None:
         # `prune` is accepted for HexaryTrie's signature: old nodes are never deleted here,
         # as squash_changes never deletes nodes that existed before it started.
         self.db = db
         self._trie = HexaryTrie(db, root_hash)
         self._pending: dict[bytes, bytes] = {}
+        self._cache = cache
 
     @property
     def root_hash(self) -> Hash32:
         if self._pending:
             pending, self._pending = self._pending, {}
-            self._trie.root_hash = apply_trie_changes(self.db, Hash32(self._trie.root_hash), pending)
+            old_root = Hash32(self._trie.root_hash)
+            self._trie.root_hash = apply_trie_changes(self.db, old_root, pending)
+            self._cache.advance(old_root, self._trie.root_hash, pending)
         return Hash32(self._trie.root_hash)
 
     @root_hash.setter
@@ -279,7 +286,12 @@ class BufferedHexaryTrie:
     def get(self, key: bytes) -> bytes:
         if key in self._pending:
             return self._pending[key]
-        return self._trie.get(key)
+        root = self._trie.root_hash
+        value = self._cache.get(root, key)
+        if value is None:
+            value = self._trie.get(key)
+            self._cache.put(root, key, value)
+        return value
 
     def set(self, key: bytes, value: bytes) -> None:
         self._pending[key] = value
