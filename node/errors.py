@@ -8,11 +8,23 @@ do: `TemporaryError` (retry), `ResetError` (back to a common ancestor), `Critica
 from __future__ import annotations
 
 
+# --- the root, and the node as a whole --------------------------------------------------------
+
+
 class LantauError(Exception):
     """Root of every error the node raises on purpose."""
 
 
-# --- transactions entering the pool --------------------------------------------------------
+class ConfigError(LantauError):
+    """A configuration (genesis, rollup config, command line, wiring) that the node refuses to
+    run with."""
+
+
+class ShuttingDown(LantauError):
+    """The node is stopping and takes no new work."""
+
+
+# --- transactions refused as sent (node/user_tx.py, node/txpool.py) ---------------------------
 
 
 class InvalidTransaction(LantauError):
@@ -20,7 +32,7 @@ class InvalidTransaction(LantauError):
 
 
 class TransactionDecodeError(InvalidTransaction):
-    pass
+    """The bytes are not a transaction of a type this chain knows (bad RLP, bad fields)."""
 
 
 class NonCanonicalTransaction(TransactionDecodeError):
@@ -28,151 +40,28 @@ class NonCanonicalTransaction(TransactionDecodeError):
     signature under a second hash."""
 
 
-class InvalidSignature(InvalidTransaction):
-    pass
-
-
-class WrongChainId(InvalidTransaction):
-    def __init__(self, got: int | None, expected: int) -> None:
-        what = "no chain id (pre-EIP-155)" if got is None else f"chain id {got}"
-        super().__init__(f"invalid chain id: transaction is signed for {what}, this chain is {expected}")
-        self.got, self.expected = got, expected
-
-
-class NonceTooLow(InvalidTransaction):
-    def __init__(self, sender: str, nonce: int, expected: int) -> None:
-        super().__init__(f"nonce too low: next nonce for {sender} is {expected}, got {nonce}")
-        self.sender, self.nonce, self.expected = sender, nonce, expected
-
-
-class InsufficientFunds(InvalidTransaction):
-    def __init__(self, sender: str, balance: int, cost: int) -> None:
-        super().__init__(
-            f"insufficient funds for gas * price + value: address {sender} have {balance} want {cost}"
-        )
-        self.sender, self.balance, self.cost = sender, balance, cost
-
-
-class IntrinsicGasTooLow(InvalidTransaction):
-    def __init__(self, gas: int, intrinsic: int) -> None:
-        super().__init__(f"intrinsic gas too low: gas {gas}, minimum needed {intrinsic}")
-        self.gas, self.intrinsic = gas, intrinsic
-
-
-class GasLimitExceeded(InvalidTransaction):
-    def __init__(self, gas: int, block_gas_limit: int) -> None:
-        super().__init__(f"exceeds block gas limit: gas {gas} > block gas limit {block_gas_limit}")
-
-
-class BlockGasExhausted(InvalidTransaction):
-    """The transaction's gas is more than the block it is in has left (geth's ErrGasLimitReached)."""
-
-    def __init__(self, gas: int, gas_left: int) -> None:
-        super().__init__(f"gas limit reached: gas {gas} > gas left in the block {gas_left}")
-        self.gas, self.gas_left = gas, gas_left
-
-
-class OversizedTransaction(InvalidTransaction):
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"oversized data: transaction size {size} bytes, limit {limit}")
-
-
-class FeeTooLow(InvalidTransaction):
-    pass
-
-
-class TxPoolRejection(LantauError):
-    """The transaction is well formed but the pool will not take it now (full, replacement...)."""
-
-
-class AlreadyKnown(TxPoolRejection):
-    def __init__(self, tx_hash: str) -> None:
-        super().__init__(f"already known: {tx_hash}")
-
-
-class ReplacementUnderpriced(TxPoolRejection):
-    pass
-
-
-class TxPoolFull(TxPoolRejection):
-    pass
-
-
-# --- chain and blocks ------------------------------------------------------------------------
-
-
-class ChainError(LantauError):
-    pass
-
-
-class BlockNotFound(ChainError):
-    pass
-
-
-class TransactionNotFound(ChainError):
-    pass
-
-
-class GenesisMismatch(ChainError):
-    """The data directory holds a chain from another genesis."""
-
-
-# --- execution on behalf of eth_call / eth_estimateGas -----------------------------------------
-
-
-class ExecutionReverted(LantauError):
-    def __init__(self, reason: str | None, data: bytes) -> None:
-        super().__init__("execution reverted" + (f": {reason}" if reason else ""))
-        self.reason, self.data = reason, data
-
-
-class ExecutionTimeout(LantauError):
-    pass
-
-
-# --- requests ----------------------------------------------------------------------------------
-
-
-class InvalidParams(LantauError):
-    """A JSON-RPC parameter that is missing, of the wrong type, or out of range."""
-
-
-class LimitExceeded(LantauError):
-    """A request beyond a configured limit (block range, batch size, body size...)."""
-
-
-class ConfigError(LantauError):
-    pass
-
-
-# --- derivation ----------------------------------------------------------------------------------
-
-
-class DerivationError(LantauError):
-    pass
-
-
-class TemporaryError(DerivationError):
-    """Retry later: the L1 node is behind or unreachable."""
-
-
-class ResetError(DerivationError):
-    """Go back to a common ancestor of L1 and L2 and derive again (an L1 reorg)."""
-
-
-class CriticalError(DerivationError):
-    """Stop: continuing would produce or serve a wrong chain."""
-
-
-# --- transactions entering the pool (added with node/txpool.py) -----------------------------
-
-
 class UnsupportedTransactionType(InvalidTransaction):
+    """The transaction type is not one a user may send on L2 (deposits come from L1, blobs
+    never)."""
+
     def __init__(self, type_id: int, reason: str | None = None) -> None:
         super().__init__(
             f"transaction type not supported: 0x{type_id:02x}" + (f" ({reason})" if reason else "")
         )
         self.type_id = type_id
+
+
+class InvalidSignature(InvalidTransaction):
+    """The signature is malformed or recovers no sender."""
+
+
+class WrongChainId(InvalidTransaction):
+    """The transaction is signed for another chain (or, legacy, for none)."""
+
+    def __init__(self, got: int | None, expected: int) -> None:
+        what = "no chain id (pre-EIP-155)" if got is None else f"chain id {got}"
+        super().__init__(f"invalid chain id: transaction is signed for {what}, this chain is {expected}")
+        self.got, self.expected = got, expected
 
 
 class UnprotectedTransaction(WrongChainId):
@@ -187,22 +76,30 @@ class FieldOutOfRange(InvalidTransaction):
     """A field no valid transaction can hold (a nonce of 2**64 - 1, a fee above 2**256 - 1)."""
 
 
-class TipAboveFeeCap(InvalidTransaction):
-    def __init__(self, tip: int, fee_cap: int) -> None:
+class NonceTooLow(InvalidTransaction):
+    """The sender's account has already used this nonce."""
+
+    def __init__(self, sender: str, nonce: int, expected: int) -> None:
+        super().__init__(f"nonce too low: next nonce for {sender} is {expected}, got {nonce}")
+        self.sender, self.nonce, self.expected = sender, nonce, expected
+
+
+class InsufficientFunds(InvalidTransaction):
+    """The sender cannot pay gas * fee cap + value."""
+
+    def __init__(self, sender: str, balance: int, cost: int) -> None:
         super().__init__(
-            f"max priority fee per gas higher than max fee per gas: tip {tip}, fee cap {fee_cap}"
+            f"insufficient funds for gas * price + value: address {sender} have {balance} want {cost}"
         )
-        self.tip, self.fee_cap = tip, fee_cap
+        self.sender, self.balance, self.cost = sender, balance, cost
 
 
-class FeeCapBelowBaseFee(FeeTooLow):
-    """geth's ErrFeeCapTooLow: the fee cap cannot pay the next block's base fee."""
+class IntrinsicGasTooLow(InvalidTransaction):
+    """The gas limit is below what the transaction costs before it runs."""
 
-    def __init__(self, sender: str, max_fee: int, base_fee: int) -> None:
-        super().__init__(
-            f"max fee per gas less than block base fee: address {sender}, maxFeePerGas: {max_fee}, baseFee: {base_fee}"
-        )
-        self.sender, self.max_fee, self.base_fee = sender, max_fee, base_fee
+    def __init__(self, gas: int, intrinsic: int) -> None:
+        super().__init__(f"intrinsic gas too low: gas {gas}, minimum needed {intrinsic}")
+        self.gas, self.intrinsic = gas, intrinsic
 
 
 class FloorDataGasTooLow(IntrinsicGasTooLow):
@@ -215,13 +112,86 @@ class FloorDataGasTooLow(IntrinsicGasTooLow):
         self.gas, self.intrinsic = gas, floor
 
 
+class GasLimitExceeded(InvalidTransaction):
+    """The gas limit is above the block gas limit: no block can hold it."""
+
+    def __init__(self, gas: int, block_gas_limit: int) -> None:
+        super().__init__(f"exceeds block gas limit: gas {gas} > block gas limit {block_gas_limit}")
+
+
+class BlockGasExhausted(InvalidTransaction):
+    """The transaction's gas is more than the block it is in has left (geth's ErrGasLimitReached)."""
+
+    def __init__(self, gas: int, gas_left: int) -> None:
+        super().__init__(f"gas limit reached: gas {gas} > gas left in the block {gas_left}")
+        self.gas, self.gas_left = gas, gas_left
+
+
+class OversizedTransaction(InvalidTransaction):
+    """The encoded transaction is larger than the pool takes."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"oversized data: transaction size {size} bytes, limit {limit}")
+
+
 class InitcodeTooLarge(InvalidTransaction):
+    """A contract creation whose initcode is above EIP-3860's limit."""
+
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"max initcode size exceeded: code size {size}, limit {limit}")
         self.size, self.limit = size, limit
 
 
+class FeeTooLow(InvalidTransaction):
+    """The fees offered are below what the node requires."""
+
+
+class FeeCapBelowBaseFee(FeeTooLow):
+    """geth's ErrFeeCapTooLow: the fee cap cannot pay the next block's base fee."""
+
+    def __init__(self, sender: str, max_fee: int, base_fee: int) -> None:
+        super().__init__(
+            f"max fee per gas less than block base fee: address {sender}, maxFeePerGas: {max_fee}, baseFee: {base_fee}"
+        )
+        self.sender, self.max_fee, self.base_fee = sender, max_fee, base_fee
+
+
+class TipAboveFeeCap(InvalidTransaction):
+    """The priority fee is above the fee cap (EIP-1559)."""
+
+    def __init__(self, tip: int, fee_cap: int) -> None:
+        super().__init__(
+            f"max priority fee per gas higher than max fee per gas: tip {tip}, fee cap {fee_cap}"
+        )
+        self.tip, self.fee_cap = tip, fee_cap
+
+
+# --- the pool's policy (node/txpool.py) -------------------------------------------------------
+
+
+class TxPoolRejection(LantauError):
+    """The transaction is well formed but the pool will not take it now (full, replacement...)."""
+
+
+class AlreadyKnown(TxPoolRejection):
+    """The pool already holds this transaction."""
+
+    def __init__(self, tx_hash: str) -> None:
+        super().__init__(f"already known: {tx_hash}")
+
+
+class ReplacementUnderpriced(TxPoolRejection):
+    """A transaction of the same sender and nonce is in the pool and this one does not raise
+    its fees enough to replace it."""
+
+
+class TxPoolFull(TxPoolRejection):
+    """The pool is at capacity and this transaction pays too little to evict another."""
+
+
 class AccountLimitExceeded(TxPoolRejection):
+    """The sender already has as many queued (gapped) transactions as one sender may."""
+
     def __init__(self, sender: str, limit: int) -> None:
         super().__init__(
             f"account limit exceeded: {sender} already has {limit} queued transactions in the pool "
@@ -230,11 +200,58 @@ class AccountLimitExceeded(TxPoolRejection):
         self.sender, self.limit = sender, limit
 
 
-class ShuttingDown(LantauError):
-    """The node is stopping and takes no new work."""
+class ReadOnlyNode(TxPoolRejection):
+    """A verifier takes no transactions: its blocks come from L1 data only."""
 
 
-# --- JSON-RPC requests and eth_call execution (added with node/rpc) ---------------------------
+# --- chain and blocks (node/chain.py) ---------------------------------------------------------
+
+
+class ChainError(LantauError):
+    """A read of the chain that cannot be answered."""
+
+
+class BlockNotFound(ChainError):
+    """No block with that hash or number."""
+
+
+class TransactionNotFound(ChainError):
+    """No transaction with that hash."""
+
+
+class GenesisMismatch(ChainError):
+    """The data directory holds a chain from another genesis."""
+
+
+# --- execution on behalf of eth_call / eth_estimateGas (node/rpc/execution.py) ----------------
+
+
+class ExecutionReverted(LantauError):
+    """eth_call / eth_estimateGas: the call ended in REVERT (`reason` decoded, `data` as
+    returned)."""
+
+    def __init__(self, reason: str | None, data: bytes) -> None:
+        super().__init__("execution reverted" + (f": {reason}" if reason else ""))
+        self.reason, self.data = reason, data
+
+
+class ExecutionTimeout(LantauError):
+    """A call or trace (eth_call, eth_estimateGas, debug_trace*) ran past its time limit."""
+
+
+class ExecutionFailed(LantauError):
+    """eth_call / eth_estimateGas stopped by an EVM error other than REVERT (out of gas...)."""
+
+
+class GasRequiredExceedsAllowance(ExecutionFailed):
+    """eth_estimateGas: the call fails even with all the gas it may have."""
+
+    def __init__(self, allowance: int) -> None:
+        super().__init__(f"gas required exceeds allowance ({allowance})")
+        self.allowance = allowance
+
+
+# --- JSON-RPC requests (node/rpc/server.py, node/rpc/params.py) -------------------------------
 
 
 class ParseError(LantauError):
@@ -249,6 +266,8 @@ class InvalidRequest(LantauError):
 
 
 class RequestBodyTooLarge(InvalidRequest):
+    """The HTTP body is larger than the configured limit."""
+
     def __init__(self, size: int | None, limit: int) -> None:
         # `size` is None when the body came chunked and was cut off at the limit.
         amount = f"{size} bytes" if size is not None else f"more than {limit} bytes"
@@ -257,15 +276,27 @@ class RequestBodyTooLarge(InvalidRequest):
 
 
 class BatchTooLarge(InvalidRequest):
+    """A JSON-RPC batch with more requests than the configured limit."""
+
     def __init__(self, items: int, limit: int) -> None:
         super().__init__(f"batch too large: {items} requests, limit {limit}")
         self.items, self.limit = items, limit
 
 
 class MethodNotFound(LantauError):
+    """No such JSON-RPC method (or not enabled on this node)."""
+
     def __init__(self, method: str) -> None:
         super().__init__(f"the method {method} does not exist/is not available")
         self.method = method
+
+
+class InvalidParams(LantauError):
+    """A JSON-RPC parameter that is missing, of the wrong type, or out of range."""
+
+
+class LimitExceeded(LantauError):
+    """A request beyond a configured limit (block range, batch size, body size...)."""
 
 
 class NotificationsUnsupported(LantauError):
@@ -276,26 +307,88 @@ class NotificationsUnsupported(LantauError):
 
 
 class FilterNotFound(LantauError):
+    """No filter with that id (never made, uninstalled or expired)."""
+
     def __init__(self) -> None:
         super().__init__("filter not found")
 
 
 class SubscriptionNotFound(LantauError):
+    """No subscription with that id on this connection."""
+
     def __init__(self) -> None:
         super().__init__("subscription not found")
 
 
-class ExecutionFailed(LantauError):
-    """eth_call / eth_estimateGas stopped by an EVM error other than REVERT (out of gas...)."""
+# --- eth_simulateV1 (node/rpc/simulate.py) ----------------------------------------------------
 
 
-class GasRequiredExceedsAllowance(ExecutionFailed):
-    def __init__(self, allowance: int) -> None:
-        super().__init__(f"gas required exceeds allowance ({allowance})")
-        self.allowance = allowance
+class SimulationRefused(LantauError):
+    """eth_simulateV1 stops: one simulated transaction or block is invalid. Each subclass has the
+    execution-apis error code (node/rpc/errors.py); a call that runs and fails is no such error,
+    it is reported in that call's result."""
 
 
-# --- batch, channel and frame codecs (node/batches.py, node/channels.py) -----------------------
+class SimulationNonceTooLow(SimulationRefused):
+    """eth_simulateV1: a call's nonce is below the sender's."""
+
+
+class SimulationNonceTooHigh(SimulationRefused):
+    """eth_simulateV1: a call's nonce is above the sender's."""
+
+
+class SimulationFeeCapTooLow(SimulationRefused):
+    """eth_simulateV1: a fee cap below the block's base fee."""
+
+
+class SimulationIntrinsicGasTooLow(SimulationRefused):
+    """eth_simulateV1: gas below the intrinsic cost."""
+
+
+class SimulationInsufficientFunds(SimulationRefused):
+    """eth_simulateV1: the sender cannot pay for the call."""
+
+
+class SimulationBlockGasLimitReached(SimulationRefused):
+    """eth_simulateV1: the calls of a block need more gas than it has."""
+
+
+class SimulationBlockNumberInvalid(SimulationRefused):
+    """eth_simulateV1: block numbers that do not increase."""
+
+
+class SimulationBlockTimestampInvalid(SimulationRefused):
+    """eth_simulateV1: timestamps that do not increase."""
+
+
+class SimulationSenderNotEOA(SimulationRefused):
+    """eth_simulateV1: the sender has code."""
+
+
+class SimulationTooLarge(SimulationRefused):
+    """More simulated blocks than a request may ask for (geth's 256)."""
+
+
+# --- derivation (node/derive/): what the pipeline must do -------------------------------------
+
+
+class DerivationError(LantauError):
+    """Derivation cannot go on as it is; the subclass says what the caller does."""
+
+
+class TemporaryError(DerivationError):
+    """Retry later: the L1 node is behind or unreachable."""
+
+
+class ResetError(DerivationError):
+    """Go back to a common ancestor of L1 and L2 and derive again (an L1 reorg)."""
+
+
+class CriticalError(DerivationError):
+    """Stop: continuing would produce or serve a wrong chain."""
+
+
+# --- batch, channel and frame codecs (node/batches.py, node/channels.py) ----------------------
 # Every malformed input has its own class, so a caller (and a test) can tell why bytes were
 # refused; derivation drops such data with the message as the logged reason.
 
@@ -305,15 +398,19 @@ class CodecError(LantauError):
 
 
 class MalformedBatch(CodecError):
-    pass
+    """Bytes that are not a valid batch (node/batches.py)."""
 
 
 class EmptyBatch(MalformedBatch):
+    """The batch has no bytes, not even its version byte."""
+
     def __init__(self) -> None:
         super().__init__("empty batch: no version byte")
 
 
 class UnknownBatchVersion(MalformedBatch):
+    """The batch version byte is neither singular nor span."""
+
     def __init__(self, version: int) -> None:
         super().__init__(f"unknown batch version 0x{version:02x}")
         self.version = version
@@ -324,6 +421,8 @@ class TruncatedBatch(MalformedBatch):
 
 
 class TrailingBatchData(MalformedBatch):
+    """Bytes left over after a complete batch."""
+
     def __init__(self, extra: int) -> None:
         super().__init__(f"{extra} bytes after the end of the batch")
         self.extra = extra
@@ -334,6 +433,8 @@ class NonCanonicalBatch(MalformedBatch):
 
 
 class SpanBatchTooLarge(MalformedBatch):
+    """A span batch declaring more blocks or transactions than a span batch may hold."""
+
     def __init__(self, what: str, count: int, limit: int) -> None:
         super().__init__(f"span batch too large: {what} {count}, limit {limit}")
         self.what, self.count, self.limit = what, count, limit
@@ -359,10 +460,12 @@ class UnencodableBatch(CodecError):
 
 
 class MalformedChannel(CodecError):
-    pass
+    """A channel whose content cannot be read (node/channels.py)."""
 
 
 class UnknownChannelCompression(MalformedChannel):
+    """The first byte of the channel names no compression."""
+
     def __init__(self, first_byte: int | None) -> None:
         what = "an empty channel" if first_byte is None else f"first byte 0x{first_byte:02x}"
         super().__init__(f"unknown channel compression: {what}")
@@ -382,6 +485,8 @@ class CorruptChannel(MalformedChannel):
 
 
 class ChannelTooLarge(MalformedChannel):
+    """The channel decompresses to more than its limit."""
+
     def __init__(self, limit: int) -> None:
         super().__init__(f"channel decompresses to more than {limit} bytes")
         self.limit = limit
@@ -392,97 +497,68 @@ class InvalidChannelFraming(MalformedChannel):
 
 
 class MalformedBatcherTransaction(CodecError):
-    pass
+    """Batcher transaction data that is not `version ++ frames` (node/channels.py)."""
 
 
 class EmptyBatcherTransaction(MalformedBatcherTransaction):
+    """The batcher transaction carries no data."""
+
     def __init__(self) -> None:
         super().__init__("empty batcher transaction data")
 
 
 class UnknownDerivationVersion(MalformedBatcherTransaction):
+    """The first byte of the batcher data is not derivation version 0."""
+
     def __init__(self, version: int) -> None:
         super().__init__(f"unknown derivation version 0x{version:02x}")
         self.version = version
 
 
 class NoFrames(MalformedBatcherTransaction):
+    """The batcher data has a version byte and nothing after it."""
+
     def __init__(self) -> None:
         super().__init__("batcher transaction holds no frame")
 
 
 class MalformedFrame(MalformedBatcherTransaction):
-    pass
+    """A frame that cannot be read."""
 
 
 class TruncatedFrame(MalformedFrame):
-    pass
+    """The data ends in the middle of a frame."""
 
 
 class FrameTooLarge(MalformedFrame):
+    """A frame carrying more data than a frame may."""
+
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"frame data of {size} bytes, limit {limit}")
         self.size, self.limit = size, limit
 
 
 class InvalidFrameFlag(MalformedFrame):
+    """The is_last byte of a frame is neither 0 nor 1."""
+
     def __init__(self, value: int) -> None:
         super().__init__(f"frame is_last byte must be 0 or 1, got {value}")
         self.value = value
 
 
+# --- the batcher's channel builder (node/channels.py) -----------------------------------------
+
+
 class ChannelBuilderError(LantauError):
-    pass
+    """The batcher cannot add to a channel (encoding side)."""
 
 
 class ChannelClosed(ChannelBuilderError):
+    """The channel was closed; batches go to a new one."""
+
     def __init__(self) -> None:
         super().__init__("channel is closed: start a new one")
 
 
 class ChannelFull(ChannelBuilderError):
     """Adding this batch would take the channel past its decompressed size limit."""
-
-
-class ReadOnlyNode(TxPoolRejection):
-    """A verifier takes no transactions: its blocks come from L1 data only."""
-
-
-# --- eth_simulateV1 (node/rpc/simulate.py) ---------------------------------------------------
-
-
-class SimulationRefused(LantauError):
-    """eth_simulateV1 stops: one simulated transaction or block is invalid. Each subclass has the
-    execution-apis error code (node/rpc/errors.py); a call that runs and fails is no such error,
-    it is reported in that call's result."""
-
-
-class SimulationNonceTooLow(SimulationRefused): ...
-
-
-class SimulationNonceTooHigh(SimulationRefused): ...
-
-
-class SimulationFeeCapTooLow(SimulationRefused): ...
-
-
-class SimulationIntrinsicGasTooLow(SimulationRefused): ...
-
-
-class SimulationInsufficientFunds(SimulationRefused): ...
-
-
-class SimulationBlockGasLimitReached(SimulationRefused): ...
-
-
-class SimulationBlockNumberInvalid(SimulationRefused): ...
-
-
-class SimulationBlockTimestampInvalid(SimulationRefused): ...
-
-
-class SimulationSenderNotEOA(SimulationRefused): ...
-
-
-class SimulationTooLarge(SimulationRefused):
-    """More simulated blocks than a request may ask for (geth's 256)."""
