@@ -55,6 +55,7 @@ from genesis.predeploys import SEQUENCER_FEE_VAULT  # noqa: E402
 from node.chain import BlockAttributes, Chain  # noqa: E402
 from node.derive.config import RollupDerivationConfig  # noqa: E402
 from node.derive.pipeline import DerivationPipeline  # noqa: E402
+from node.trie_cache import FLAT_TRIE_CACHE  # noqa: E402
 from node.vm import LantauVM  # noqa: E402
 from sequencer.batcher import Batcher, BatcherConfig  # noqa: E402
 from sequencer.l1_origin import plan_next_block  # noqa: E402
@@ -135,6 +136,7 @@ def run(args: argparse.Namespace) -> None:
                 sequencing_window=SEQUENCING_WINDOW, channel_timeout=CHANNEL_TIMEOUT, max_sequencer_drift=MAX_SEQUENCER_DRIFT,
             )
             pipeline = DerivationPipeline(config, l1, verifier)
+            FLAT_TRIE_CACHE.clear()  # a verifier is another process: nothing read by the sequencer here
             gc.collect()
             start, cpu_start = time.perf_counter(), time.process_time()
             derived = 0

@@ -458,10 +458,14 @@ def _block_json(ctx: RpcContext, header: BlockHeaderAPI | None, full: bool) -> J
     if header is None:
         return None
     chain = ctx.backend.chain
+    raw_transactions = chain.raw_transactions(header.hash)
+    index = chain.block_index(header)
+    if not full:  # hashes from the block index: no transaction decoded
+        return format_block(header, raw_transactions, index.tx_hashes)
     transactions = chain.transactions(header.hash)
-    receipts = chain.receipts(header.hash) if full and any(is_deposit(tx) for tx in transactions) else None
-    senders = chain.block_index(header).senders if full else None
-    return format_block(header, transactions, full_transactions=full, receipts=receipts, senders=senders)
+    receipts = chain.receipts(header.hash) if any(is_deposit(tx) for tx in transactions) else None
+    return format_block(header, raw_transactions, index.tx_hashes, transactions=transactions, receipts=receipts,
+                        senders=index.senders)
 
 
 @rpc_method("eth_getBlockByNumber", Param("block", parse_block_number), Param("full", parse_bool, False))

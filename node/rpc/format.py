@@ -16,7 +16,7 @@ from eth.constants import CREATE_CONTRACT_ADDRESS
 
 from node.deposit_tx import DEPOSIT_RECEIPT_VERSION, is_deposit
 from node.tx_index import ReceiptFields, deposit_nonce, effective_gas_price, receipt_fields
-from node.vm import LantauVM
+from node.trie_root import rlp_bytes, rlp_list
 
 __all__ = ["deposit_nonce", "effective_gas_price"]  # their home is node.tx_index; RPC code imports them here
 
@@ -87,30 +87,33 @@ def format_header(header: BlockHeaderAPI) -> JSON:
     return result
 
 
-def block_size(header: BlockHeaderAPI, transactions: Sequence[SignedTransactionAPI]) -> int:
-    """Bytes of the RLP-encoded block (header, transactions, no uncles, no withdrawals)."""
-    block = LantauVM.get_block_class()(header, transactions=list(transactions), uncles=[], withdrawals=[])
-    return len(rlp.encode(block))
+def block_size(header: BlockHeaderAPI, raw_transactions: Sequence[bytes]) -> int:
+    """Bytes of the RLP-encoded block (header, transactions, no uncles, no withdrawals), from the
+    stored encodings: in a block body a typed transaction is an RLP string holding its EIP-2718
+    bytes, a legacy one its RLP list itself."""
+    items = b"".join(raw if raw[0] >= 0xC0 else rlp_bytes(raw) for raw in raw_transactions)
+    return len(rlp_list(rlp.encode(header) + rlp_list(items) + rlp_list(b"") + rlp_list(b"")))
 
 
 def format_block(
     header: BlockHeaderAPI,
-    transactions: Sequence[SignedTransactionAPI],
+    raw_transactions: Sequence[bytes],
+    tx_hashes: Sequence[bytes],
     *,
-    full_transactions: bool,
+    transactions: Sequence[SignedTransactionAPI] | None = None,
     receipts: Sequence[ReceiptAPI] | None = None,
     senders: Sequence[bytes] | None = None,
 ) -> JSON:
-    """A block; with `full_transactions`, pass the block's `receipts` too if it holds
-    deposits, so they show the nonces they used, and its `senders` if known (else each
-    transaction's signature is recovered)."""
+    """A block; with its decoded `transactions` it lists them in full (pass the block's
+    `receipts` too if it holds deposits, so they show the nonces they used, and its `senders`
+    if known, else each transaction's signature is recovered); without, their hashes."""
     result = format_header(header)
-    result["size"] = quantity(block_size(header, transactions))
+    result["size"] = quantity(block_size(header, raw_transactions))
     result["totalDifficulty"] = "0x0"
     result["uncles"] = []
     if hasattr(header, "withdrawals_root"):
         result["withdrawals"] = []
-    if full_transactions:
+    if transactions is not None:
         result["transactions"] = [
             format_transaction(tx, block_hash=header.hash, block_number=header.block_number, index=index,
                                base_fee=getattr(header, "base_fee_per_gas", None),
@@ -119,7 +122,7 @@ def format_block(
             for index, tx in enumerate(transactions)
         ]
     else:
-        result["transactions"] = [data(tx.hash) for tx in transactions]
+        result["transactions"] = [data(tx_hash) for tx_hash in tx_hashes]
     return result
 
 

@@ -87,10 +87,17 @@ async def assert_reads_match(node: Node, chain: Chain, block_hashes: list[bytes]
         assert past_end is None
         logs = await node.call("eth_getLogs", {"blockHash": data(block_hash)})
         assert logs == [dict(log, blockTimestamp=hex(header.timestamp)) for r in receipts_json for log in r["logs"]]
+        # Blocks: the size is that of py-evm's own block encoding, hashes those of the body.
+        size = len(rlp.encode(LantauVM.get_block_class()(header, transactions=transactions, uncles=[], withdrawals=[])))
+        hashes_only = await node.call("eth_getBlockByHash", data(block_hash), False)
+        assert hashes_only["transactions"] == [data(tx.hash) for tx in transactions]
+        assert int(hashes_only["size"], 16) == size
         if canonical:
             assert await node.call("eth_getBlockReceipts", data(block_hash)) == receipts_json
             full = await node.call("eth_getBlockByHash", data(block_hash), True)
             assert full["transactions"] == transactions_json
+            assert {**full, "transactions": None} == {**hashes_only, "transactions": None}
+            assert await node.call("eth_getBlockByNumber", hex(header.block_number), True) == full
     return answers
 
 
