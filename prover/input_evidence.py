@@ -14,6 +14,7 @@ abi.encode(ParentProof, Evidence), in `InputOracle`'s struct layouts (`PARENT_PR
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -22,14 +23,28 @@ from eth_abi import encode as abi_encode
 from eth_typing import Hash32
 
 from genesis.artifacts import load_artifact
+from node.batches import SpanBatch, decode_batch
+from node.channels import decode_batcher_tx_data, decode_channel
 from node.deposit_event import DepositEvent, decode_deposit_log, deposit_transaction
 from node.derive.attributes import forced_transactions
 from node.l1_block_ref import L1BlockRef
+from node.errors import LantauError
 from node.l1_header import encode_l1_header
 
 PARENT_PROOF_ABI = "((bytes32,bytes32,bytes32,bytes32),bytes,bytes[],bytes[],bytes[],bytes[])"
-EVIDENCE_ABI = "(bytes,bytes[],(address,address,bytes,uint256)[],bytes[],uint256[],bytes[])"
+BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256,bytes[],bytes[])"
+EVIDENCE_ABI = f"(bytes,bytes[],(address,address,bytes,uint256)[],bytes[],uint256[],bytes[],{BATCH_EVIDENCE_ABI})"
+CONFIG_ABI = "(address,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256[3])"
 OUTPUT_VERSION_V0 = bytes(32)
+
+
+def oracle_config(
+    *, anchors: str, portal: str, inbox: str, reader: str, rollup: Any, l2_chain_id: int,
+) -> tuple:
+    """`InputOracle.Config` for a rollup (`genesis.rollup_config.RollupConfig`): what its
+    constructor takes."""
+    return (anchors, portal, inbox, reader, rollup.l1_start_block, rollup.max_sequencer_drift, rollup.sequencing_window,
+            rollup.channel_timeout, l2_chain_id, list(l1_block_slots()))
 
 
 def l1_block_slots() -> tuple[int, int, int]:
@@ -117,6 +132,71 @@ def expected_forced_transactions(
 
 
 @dataclass(frozen=True, slots=True)
+class InboxBlock:
+    """The batcher transactions the inbox recorded in one L1 block, in block order: each one's
+    (kind, item hash) (`node.batch_inbox.batch_item`) and its calldata."""
+
+    number: int
+    items: list[tuple[int, bytes]]
+    calldata: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchEvidence:
+    """`InputOracle.BatchEvidence`: see its NatSpec. Empty: no batch shown."""
+
+    frames: list[tuple[int, list[tuple[int, bytes]], int, bytes, int]] = field(default_factory=list)
+    batch_index: int = 0
+    block_index: int = 0
+    last_origin_headers: list[bytes] = field(default_factory=list)
+    l2_ancestors: list[bytes] = field(default_factory=list)
+
+    def as_abi(self) -> tuple:
+        return (self.frames, self.batch_index, self.block_index, self.last_origin_headers, self.l2_ancestors)
+
+
+def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int) -> tuple[BatchEvidence, int] | None:
+    """The channel, batch and span block that carry the L2 block of `timestamp`, read from the
+    inbox with node's own decoders (`node.channels`, `node.batches`), and that span's last L1
+    origin number; None if no batch carries it. The caller adds the headers (`with_headers`)."""
+    # channel id -> frame number -> (the frame's data, where it was first read)
+    channels: dict[bytes, dict[int, tuple[bytes, tuple[int, list[tuple[int, bytes]], int, bytes, int]]]] = {}
+    for block in inbox_blocks:
+        for index, data in enumerate(block.calldata):
+            try:
+                frames = decode_batcher_tx_data(data)
+            except LantauError:
+                continue
+            for frame_index, frame in enumerate(frames):
+                channels.setdefault(frame.channel_id, {}).setdefault(frame.number, (frame.data, (block.number, block.items, index, data, frame_index)))
+    for parts in channels.values():
+        if sorted(parts) != list(range(len(parts))):
+            continue
+        shown = [parts[i][1] for i in range(len(parts))]
+        channel = b"".join(parts[i][0] for i in range(len(parts)))
+        try:
+            batches = decode_channel(channel)
+        except LantauError:
+            continue
+        for batch_index, encoded in enumerate(batches):
+            span = decode_batch(encoded, chain_id=chain_id)
+            if not isinstance(span, SpanBatch):
+                continue
+            for block_index, element in enumerate(span.elements):
+                if element.timestamp == timestamp:
+                    return BatchEvidence(list(shown), batch_index, block_index), span.elements[-1].l1_origin_number
+    return None
+
+
+def with_headers(batch: BatchEvidence, last_origin_block: Mapping[str, Any], l2_ancestors: Sequence[Mapping[str, Any]]) -> BatchEvidence:
+    """`batch` with the header of its span's last L1 origin (recent on L1) and the L2 headers of
+    the span's blocks before the parent (L2 blocks n-2 down to n-block_index)."""
+    return dataclasses.replace(
+        batch, last_origin_headers=[encode_l1_header(last_origin_block)], l2_ancestors=[encode_l1_header(b) for b in l2_ancestors],
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """`InputOracle.Evidence`: see its NatSpec."""
 
@@ -125,12 +205,13 @@ class Evidence:
     deposits: list[UserDeposit] = field(default_factory=list)
     next_origin_headers: list[bytes] = field(default_factory=list)
     raw_txs: dict[int, bytes] = field(default_factory=dict)
+    batch: BatchEvidence = field(default_factory=BatchEvidence)
 
     def as_abi(self) -> tuple:
         indexes = sorted(self.raw_txs)
         return (
             self.l1_info_tx, self.origin_headers, [d.as_abi() for d in self.deposits], self.next_origin_headers,
-            indexes, [self.raw_txs[i] for i in indexes],
+            indexes, [self.raw_txs[i] for i in indexes], self.batch.as_abi(),
         )
 
 

@@ -38,7 +38,8 @@ from node.output_root import output_root
 from node.vm import LantauTransactionBuilder
 from prover.witness import BLOCK_CONTEXT_ABI
 from prover.input_evidence import (
-    Evidence, block_evidence, encode_evidence, expected_forced_transactions, l1_block_slots, parent_proof,
+    Evidence, InboxBlock, block_evidence, encode_evidence, expected_forced_transactions, find_batch, l1_block_slots,
+    oracle_config, parent_proof, with_headers,
 )
 from tests.harness.evm import decode_custom_error
 from tests.contracts.test_dispute_game import blueprint_init
@@ -50,8 +51,9 @@ ORACLE_DEPLOYER = ACCOUNTS[6]
 LIES = [
     "None", "NoL1InfoDeposit", "MalformedL1InfoDeposit", "L1OriginNotAllowed", "WrongL1Origin", "WrongL1Info",
     "WrongSequenceNumber", "TimestampNotAfterParent", "TimestampBeforeL1Origin", "BeyondSequencerDrift",
-    "MissingDeposit", "WrongDeposit", "ForgedDeposit",
+    "MissingDeposit", "WrongDeposit", "ForgedDeposit", "NotTheBatchOrigin", "NotTheBatchTimestamp", "NotTheBatchedTransactions",
 ]
+L2_CHAIN_ID = 4852
 L1_BLOCK_ABI = list(load_artifact("L1Block").abi)
 
 
@@ -84,6 +86,29 @@ class Setup:
         proof = parent_proof(block, l1_block_proof, passer_proof)
         root = output_root(proof.state_root, proof.message_passer_storage_root, proof.block_hash)
         return root, proof
+
+    def inbox_blocks(self, first: int, last: int) -> list[InboxBlock]:
+        """What the inbox recorded from L1 blocks first..last: the batcher's successful calldata
+        transactions to it, in block order."""
+        inbox, batcher = self.l1.deployment.batch_inbox.lower(), BATCHER.address.lower()
+        found = []
+        for number in range(first, last + 1):
+            block = self.l1_w3.eth.get_block(number, full_transactions=True)
+            txs = [tx for tx in block["transactions"] if (tx.get("to") or "").lower() == inbox and tx["from"].lower() == batcher
+                   and self.l1_w3.eth.get_transaction_receipt(tx["hash"])["status"] == 1]
+            if txs:
+                found.append(InboxBlock(number, [(0, keccak(bytes(tx["input"]))) for tx in txs], [bytes(tx["input"]) for tx in txs]))
+        return found
+
+    def with_batch(self, number: int, evidence: Evidence, inbox: list[InboxBlock]) -> Evidence | None:
+        """`evidence` with the batch that carries block `number` (None if none does)."""
+        block = self.l2.eth.get_block(number)
+        found = find_batch(inbox, int(block["timestamp"]), chain_id=L2_CHAIN_ID)
+        if found is None:
+            return None
+        batch, last_origin = found
+        ancestors = [self.l2.eth.get_block(number - 2 - k) for k in range(batch.block_index - 1)] if batch.block_index else []
+        return dataclasses.replace(evidence, batch=with_headers(batch, self.l1_w3.eth.get_block(last_origin), ancestors))
 
     def honest(self, number: int) -> tuple[list[bytes], int, Evidence, int]:
         """The block's tx hashes and timestamp, its evidence, and how many transactions node's
@@ -138,9 +163,11 @@ def deploy_oracle(l1: L1Devnet, rollup: Any) -> tuple[Web3, Contract, list[dict[
         return w3.eth.contract(address=receipt["contractAddress"], abi=list(artifact.abi))
 
     anchors = deploy("L1BlockAnchors")
-    oracle = deploy("InputOracle", anchors.address, l1.deployment.lantau_portal, rollup.l1_start_block,
-                    rollup.max_sequencer_drift, list(l1_block_slots()))
-    abi = [*oracle.abi, *[e for e in anchors.abi if e["type"] == "error"],
+    reader = deploy("BatchReader")
+    config = oracle_config(anchors=anchors.address, portal=l1.deployment.lantau_portal, inbox=l1.deployment.batch_inbox,
+                           reader=reader.address, rollup=rollup, l2_chain_id=L2_CHAIN_ID)
+    oracle = deploy("InputOracle", config)
+    abi = [*oracle.abi, *[e for e in anchors.abi if e["type"] == "error"], *[e for e in reader.abi if e["type"] == "error"],
            *[e for e in load_artifact("OutputDisputeGame").abi if e["type"] == "error" and e["name"] == "NotAHeader"]]
     return w3, oracle, abi
 
@@ -170,9 +197,13 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     deposit_blocks = {int(wait_for_l2_receipt(l2, d.l2_tx_hash, timeout_s=60)["blockNumber"]) for d in (first, second)}
     time.sleep(2)  # a few blocks with no user transaction
     head = l2.eth.block_number
+    # the batcher posts them and the sequencer's own derivation confirms them
+    wait_until(lambda: l2.provider.make_request("lantau_syncStatus", [])["result"]["safe_l2"]["number"] >= head, 120, "safe head")
+    inbox = setup.inbox_blocks(rollup.l1_start_block, l1_w3.eth.block_number)
 
-    decided = {"deposits": 0, "empty": 0, "with user txs": 0}
+    decided = {"deposits": 0, "empty": 0, "with user txs": 0, "with their batch": 0}
     gas_by_kind: dict[str, int] = {}
+    batched: dict[int, Evidence] = {}
     for number in range(1, head + 1):
         hashes, timestamp, evidence, forced = setup.honest(number)
         assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced), f"block {number}"
@@ -180,8 +211,35 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
         kind = "deposits" if len(evidence.deposits) else ("empty" if len(hashes) == forced else "with user txs")
         decided[kind] += 1
         gas_by_kind.setdefault(kind, setup.gas(number, hashes, timestamp, evidence))
+        shown = setup.with_batch(number, evidence, inbox)
+        assert shown is not None, f"block {number}: no batch carries it"
+        assert setup.check(number, hashes, timestamp, shown) == ("ok", forced), f"block {number} with its batch"
+        decided["with their batch"] += 1
+        decided["past a span's first block"] = decided.get("past a span's first block", 0) + (shown.batch.block_index > 1)
+        batched[number] = shown
+        if len(hashes) > forced:
+            gas_by_kind.setdefault(f"{kind}, its batch shown", setup.gas(number, hashes, timestamp, shown))
     assert decided["deposits"] >= 1 and decided["empty"] >= 1 and decided["with user txs"] >= 1, decided
+    assert decided["past a span's first block"] >= 1, decided  # L2 ancestors walked back to the span's parent
     print(f"\nblocks decided on L1: {decided}; L1 gas of checkInputs (one block): {gas_by_kind}")
+
+    # --- lies about the batched transactions, and batches L1 never recorded ----------------------
+    number = max(batched, key=lambda n: len(l2.eth.get_block(n)["transactions"]))
+    hashes, timestamp, _, forced = setup.honest(number)
+    shown = batched[number]
+    assert len(hashes) > forced
+    never_sent = Account.sign_transaction({"to": ACCOUNTS[5].address, "value": 1, "gas": 21_000, "maxFeePerGas": 10**11,
+                                           "maxPriorityFeePerGas": 1, "nonce": 999, "chainId": L2_CHAIN_ID}, ACCOUNTS[4].private_key)
+    assert setup.check(number, [*hashes, bytes(never_sent.hash)], timestamp, shown) == ("NotTheBatchedTransactions", len(hashes))
+    assert setup.check(number, [*hashes[:forced], *hashes[forced + 1:]], timestamp, shown) == ("NotTheBatchedTransactions", forced)
+    assert setup.check(number, [*hashes[:forced], bytes(never_sent.hash), *hashes[forced + 1:]], timestamp, shown) == ("NotTheBatchedTransactions", forced)
+    frame = shown.batch.frames[0]
+    tampered_data = frame[3][:-2] + bytes([frame[3][-2] ^ 1]) + frame[3][-1:]
+    tampered = dataclasses.replace(shown, batch=dataclasses.replace(shown.batch, frames=[(frame[0], frame[1], frame[2], tampered_data, frame[4]), *shown.batch.frames[1:]]))
+    assert setup.check(number, hashes, timestamp, tampered) == ("BatchNotInInbox", (frame[0], frame[2]))
+    moved = dataclasses.replace(shown, batch=dataclasses.replace(shown.batch, frames=[(frame[0] + 1, frame[1], frame[2], frame[3], frame[4]), *shown.batch.frames[1:]]))
+    assert setup.check(number, hashes, timestamp, moved)[0] == "BatchNotInInbox"
+    assert setup.check(number, hashes, timestamp, shown) == ("ok", forced)
 
     # --- lies about the block with the most deposits: each refuted by name ---------------------
     number = max(deposit_blocks, key=lambda n: len(setup.honest(n)[2].deposits))

@@ -169,16 +169,15 @@ contract BatchReader {
 
     /// @notice `decodeSpan` with only block `blockIndex`'s transactions rebuilt and hashed (every
     ///         transaction is still checked, as node refuses the whole batch for one bad one); the
-    ///         other blocks' `txHashes` are empty. What deciding one L2 block needs.
+    ///         other blocks keep their timestamps and origins, their `txHashes` empty. What deciding
+    ///         one L2 block needs.
     function decodeSpanBlock(bytes memory batch, uint256 chainId, uint256 blockIndex)
         public
         pure
-        returns (SpanHeader memory header, SpanBlock memory block_, uint256 blockCount)
+        returns (SpanHeader memory header, SpanBlock[] memory blocks)
     {
-        SpanBlock[] memory blocks;
         (header, blocks) = _decodeSpan(batch, chainId, blockIndex);
         if (blockIndex >= blocks.length) revert BlockNotInSpan(blockIndex, blocks.length);
-        return (header, blocks[blockIndex], blocks.length);
     }
 
     function _decodeSpan(bytes memory batch, uint256 chainId, uint256 only)

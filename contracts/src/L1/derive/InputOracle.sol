@@ -8,6 +8,8 @@ import {OutputRootLib} from "../lib/OutputRootLib.sol";
 import {RLPItem, RLPReader} from "../lib/RLPReader.sol";
 import {SecureMerkleTrie} from "../lib/SecureMerkleTrie.sol";
 import {DepositTxLib} from "./DepositTxLib.sol";
+import {BatchReader} from "./BatchReader.sol";
+import {BatchInbox} from "../BatchInbox.sol";
 
 interface IDepositHashChain {
     function depositHashChain(uint256 l1BlockNumber) external view returns (bytes32);
@@ -57,6 +59,29 @@ contract InputOracle is IInputOracle {
         bytes[] nextOriginHeaders;
         uint256[] rawTxIndexes;
         bytes[] rawTxs;
+        BatchEvidence batch; // no frames: no batch shown
+    }
+
+    /// @notice One frame of the channel, in the batcher transaction that carried it: L1 block
+    ///         `l1Block`'s inbox items (`BatchInbox.isBlockData`), the item's calldata, and which
+    ///         frame of it this is.
+    struct FrameTx {
+        uint256 l1Block;
+        BatchInbox.Item[] items;
+        uint256 itemIndex;
+        bytes data;
+        uint256 frameIndex;
+    }
+
+    /// @notice The batch that gives the block its user transactions: the channel's frames in
+    ///         frame-number order, which batch of the channel, which block of that span batch, and
+    ///         a header chain to the span's last block's L1 origin (its `l1_origin_check`).
+    struct BatchEvidence {
+        FrameTx[] frames;
+        uint256 batchIndex;
+        uint256 blockIndex;
+        bytes[] lastOriginHeaders;
+        bytes[] l2Ancestors; // headers of L2 blocks n-2, n-3, ... n-blockIndex (the span's blocks before the parent)
     }
 
     /// @notice The rule a claim breaks (None: it obeys every rule this oracle decides).
@@ -73,7 +98,10 @@ contract InputOracle is IInputOracle {
         BeyondSequencerDrift, //   past origin.timestamp + drift with transactions, or while the next origin was there
         MissingDeposit, //         fewer transactions than the origin's deposits need
         WrongDeposit, //           a deposit position holds another transaction
-        ForgedDeposit //           a deposit among the batched transactions
+        ForgedDeposit, //          a deposit among the batched transactions
+        NotTheBatchOrigin, //      the batch gives the block another L1 origin
+        NotTheBatchTimestamp, //   the batch gives the block another timestamp
+        NotTheBatchedTransactions // the block's user transactions are not the batch's (index: the first that differs)
     }
 
     /// @notice The parent's output root is not the one agreed.
@@ -88,34 +116,66 @@ contract InputOracle is IInputOracle {
     error DepositLogIndexesNotIncreasing(uint256 index);
     error RawTxMismatch(uint256 index);
     error EvidenceNeeded(string what);
+    /// @notice A frame's transaction is not one the inbox recorded for that L1 block as the batcher's calldata.
+    error BatchNotInInbox(uint256 l1Block, uint256 itemIndex);
+    /// @notice The frames shown are not one whole channel (same id, numbers 0..n-1, only the last closing it).
+    error ChannelIncomplete(uint256 frame);
+    /// @notice Derivation drops the channel or batch shown (`reason`: why), so it gives no block.
+    error BatchNotDerived(string reason);
+    error L1OriginCheckMismatch(uint256 l1Block);
+    /// @notice An L2 header shown is not the ancestor at its place.
+    error L2AncestorMismatch(uint256 index);
 
     /// @notice `checkInputs` on a claim that breaks a rule: `lie` is its `Lie`, `index` the position.
     error InputsBreakRule(Lie lie, uint256 index);
 
+    /// @notice The rollup's parameters and the L1 contracts the oracle reads.
+    struct Config {
+        L1BlockAnchors anchors;
+        IDepositHashChain portal;
+        BatchInbox inbox;
+        BatchReader reader;
+        uint256 l1StartBlock; //      the L1 origin of L2 block 1 (rollup config)
+        uint256 maxSequencerDrift; // seconds (rollup config)
+        uint256 sequencingWindow; //  L1 blocks (rollup config)
+        uint256 channelTimeout; //    L1 blocks (rollup config)
+        uint256 l2ChainId;
+        uint256[3] l1BlockSlots; //   L1Block's slots of number, hash, sequenceNumber (its storage layout)
+    }
+
     L1BlockAnchors public immutable anchors;
     IDepositHashChain public immutable portal;
-    uint256 public immutable l1StartBlock; //      the L1 origin of L2 block 1 (rollup config)
-    uint256 public immutable maxSequencerDrift; // seconds (rollup config)
-    uint256 public immutable numberSlot; //         L1Block's storage slots (its storage layout)
+    BatchInbox public immutable inbox;
+    BatchReader public immutable reader;
+    uint256 public immutable l1StartBlock;
+    uint256 public immutable maxSequencerDrift;
+    uint256 public immutable sequencingWindow;
+    uint256 public immutable channelTimeout;
+    uint256 public immutable l2ChainId;
+    uint256 public immutable numberSlot;
     uint256 public immutable hashSlot;
     uint256 public immutable sequenceSlot;
 
-    constructor(
-        L1BlockAnchors anchors_,
-        IDepositHashChain portal_,
-        uint256 l1StartBlock_,
-        uint256 maxSequencerDrift_,
-        uint256[3] memory l1BlockSlots
-    ) {
-        anchors = anchors_;
-        portal = portal_;
-        l1StartBlock = l1StartBlock_;
-        maxSequencerDrift = maxSequencerDrift_;
-        (numberSlot, hashSlot, sequenceSlot) = (l1BlockSlots[0], l1BlockSlots[1], l1BlockSlots[2]);
+    /// @notice Decompressed bytes a channel may have (node: `MAX_RLP_BYTES_PER_CHANNEL`).
+    uint256 public constant MAX_RLP_BYTES_PER_CHANNEL = 10_000_000;
+
+    constructor(Config memory cfg) {
+        anchors = cfg.anchors;
+        portal = cfg.portal;
+        inbox = cfg.inbox;
+        reader = cfg.reader;
+        l1StartBlock = cfg.l1StartBlock;
+        maxSequencerDrift = cfg.maxSequencerDrift;
+        sequencingWindow = cfg.sequencingWindow;
+        channelTimeout = cfg.channelTimeout;
+        l2ChainId = cfg.l2ChainId;
+        (numberSlot, hashSlot, sequenceSlot) = (cfg.l1BlockSlots[0], cfg.l1BlockSlots[1], cfg.l1BlockSlots[2]);
     }
 
     /// @dev What derivation knows of the parent (`safe_head`, `safe_origin`).
     struct Parent {
+        bytes32 hash;
+        bytes32 parentHash;
         uint256 number;
         uint256 timestamp;
         uint256 originNumber;
@@ -209,7 +269,101 @@ contract InputOracle is IInputOracle {
                 if (claim.timestamp >= next.timestamp) return (Lie.BeyondSequencerDrift, 0);
             }
         }
+        if (ev.batch.frames.length > 0) return _batchLie(parent, claim, info.number, forced, ev.batch);
         return (Lie.None, 0);
+    }
+
+    // --- the batch ----------------------------------------------------------------------------
+
+    /// @dev The block's element of the batch shown (batch_queue.py's rules for a batch to give the
+    ///      block after the parent), against the claim: same origin, timestamp, user transactions.
+    function _batchLie(Parent memory parent, Claim memory claim, uint256 originNumber, uint256 forced, BatchEvidence memory b)
+        internal
+        view
+        returns (Lie, uint256)
+    {
+        (bytes memory channel, uint256 inclusion) = _channel(b.frames);
+        bytes[] memory batches = reader.channelBatches(channel, MAX_RLP_BYTES_PER_CHANNEL);
+        if (b.batchIndex >= batches.length) revert BatchNotDerived("no such batch in the channel");
+        (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks) =
+            reader.decodeSpanBlock(batches[b.batchIndex], l2ChainId, b.blockIndex);
+        _checkSpan(parent, header, blocks, b, inclusion);
+        BatchReader.SpanBlock memory element = blocks[b.blockIndex];
+        if (element.originNumber != originNumber) return (Lie.NotTheBatchOrigin, 0);
+        if (element.timestamp != claim.timestamp) return (Lie.NotTheBatchTimestamp, 0);
+        uint256 n = element.txHashes.length;
+        for (uint256 i = 0; i < n; i++) {
+            if (forced + i >= claim.txHashes.length || claim.txHashes[forced + i] != element.txHashes[i]) {
+                return (Lie.NotTheBatchedTransactions, forced + i);
+            }
+        }
+        if (claim.txHashes.length != forced + n) return (Lie.NotTheBatchedTransactions, forced + n);
+        return (Lie.None, 0);
+    }
+
+    /// @dev The span gives the block after the parent: included in time (batch_queue.py `add`),
+    ///      its block `blockIndex` the first after the parent, built on it (`parent_check`), its
+    ///      last origin the L1 block `l1_origin_check` names.
+    function _checkSpan(
+        Parent memory parent,
+        BatchReader.SpanHeader memory header,
+        BatchReader.SpanBlock[] memory blocks,
+        BatchEvidence memory b,
+        uint256 inclusion
+    ) internal view {
+        uint256 lastOrigin = blocks[blocks.length - 1].originNumber;
+        if (lastOrigin > inclusion) revert BatchNotDerived("L1 origin after its inclusion block");
+        if (blocks[0].originNumber + sequencingWindow <= inclusion) revert BatchNotDerived("included after its sequencing window");
+        if (blocks[b.blockIndex].timestamp <= parent.timestamp) revert BatchNotDerived("the block is at or before the parent");
+        if (header.parentCheck != bytes20(_spanParent(parent, blocks, b))) revert BatchNotDerived("parent_check is not the span's parent");
+        L1HeaderLib.Header memory last = anchors.verifyL1Header(b.lastOriginHeaders);
+        if (last.number != lastOrigin || bytes20(last.hash) != header.l1OriginCheck) revert L1OriginCheckMismatch(lastOrigin);
+    }
+
+    /// @dev The hash of the block before the span's first block. The span's blocks before block
+    ///      `blockIndex` are the agreed chain's last ones (node: `_overlap_mismatch`, here their
+    ///      timestamps against the headers shown, walked back from the parent).
+    function _spanParent(Parent memory parent, BatchReader.SpanBlock[] memory blocks, BatchEvidence memory b)
+        internal
+        pure
+        returns (bytes32)
+    {
+        uint256 j = b.blockIndex;
+        if (j == 0) return parent.hash;
+        if (blocks[j - 1].timestamp != parent.timestamp) revert BatchNotDerived("span disagrees with the agreed chain");
+        if (b.l2Ancestors.length != j - 1) revert EvidenceNeeded("the L2 headers of the span's blocks before the parent");
+        bytes32 next = parent.parentHash;
+        for (uint256 k = 0; k < j - 1; k++) {
+            L1HeaderLib.Header memory h = L1HeaderLib.decode(b.l2Ancestors[k]);
+            if (h.hash != next) revert L2AncestorMismatch(k);
+            if (blocks[j - 2 - k].timestamp != h.timestamp) revert BatchNotDerived("span disagrees with the agreed chain");
+            next = h.parentHash;
+        }
+        return next;
+    }
+
+    /// @dev The channel's bytes from its frames, each shown in the inbox, and the L1 block it
+    ///      became whole in (channel_bank.py: frames in number order, the last one closing it,
+    ///      every frame within `channelTimeout` of the first).
+    function _channel(FrameTx[] memory frames) internal view returns (bytes memory channel, uint256 inclusion) {
+        bytes16 id;
+        uint256 opened = type(uint256).max;
+        for (uint256 i = 0; i < frames.length; i++) {
+            FrameTx memory f = frames[i];
+            if (
+                !inbox.isBlockData(f.l1Block, f.items) || f.itemIndex >= f.items.length
+                    || f.items[f.itemIndex].kind != 0 || f.items[f.itemIndex].dataHash != keccak256(f.data)
+            ) revert BatchNotInInbox(f.l1Block, f.itemIndex);
+            BatchReader.Frame[] memory inTx = reader.frames(f.data);
+            if (f.frameIndex >= inTx.length) revert ChannelIncomplete(i);
+            BatchReader.Frame memory frame = inTx[f.frameIndex];
+            if (i == 0) id = frame.channelId;
+            if (frame.channelId != id || frame.number != i || frame.isLast != (i == frames.length - 1)) revert ChannelIncomplete(i);
+            if (f.l1Block < opened) opened = f.l1Block;
+            if (f.l1Block > inclusion) inclusion = f.l1Block;
+            channel = bytes.concat(channel, frame.data);
+        }
+        if (inclusion > opened + channelTimeout) revert BatchNotDerived("channel timed out");
     }
 
     // --- the parts ----------------------------------------------------------------------------
@@ -221,6 +375,8 @@ contract InputOracle is IInputOracle {
         if (keccak256(proof.header) != proof.output.latestBlockhash) revert ParentHeaderMismatch();
         L1HeaderLib.Header memory header = L1HeaderLib.decode(proof.header); // L2 headers have L1's fields
         if (header.number + 1 != l2BlockNumber) revert ParentHeaderMismatch();
+        p.hash = header.hash;
+        p.parentHash = header.parentHash;
         p.number = header.number;
         p.timestamp = header.timestamp;
         bytes memory account = SecureMerkleTrie.get(abi.encodePacked(DepositTxLib.L1_BLOCK), proof.l1BlockAccount, proof.output.stateRoot);
