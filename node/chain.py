@@ -332,7 +332,7 @@ class Chain:
             receipts: list[ReceiptAPI] = []
             computations: list[ComputationAPI] = []
             rejected: list[RejectedTransaction] = []
-            running_header = vm.get_header()
+            running_header = _RunningHeader(vm.get_header())
             for forced, tx in [(True, t) for t in attributes.forced_transactions] + [(False, t) for t in transactions]:
                 if not forced and stop_filling is not None and stop_filling():
                     break
@@ -345,7 +345,7 @@ class Chain:
                         raise
                     rejected.append(RejectedTransaction(tx, str(exc)))
                     continue
-                running_header = vm.add_receipt_to_header(running_header, receipt)
+                running_header.add_receipt(receipt)
                 included.append(tx)
                 receipts.append(receipt)
                 computations.append(computation)
@@ -356,7 +356,7 @@ class Chain:
             receipt_root = ordered_trie_root([receipt.encode() for receipt in receipts])
             block = vm.get_block().copy(
                 transactions=_SharedTransactions(included),
-                header=running_header.copy(transaction_root=tx_root, receipt_root=receipt_root),
+                header=running_header.final(transaction_root=tx_root, receipt_root=receipt_root),
             )
             block = vm.block_postprocessing(block)
             block = vm.finalize_block(vm.pack_block(block)).block
@@ -444,6 +444,35 @@ class Chain:
             return db[key]
         except KeyError:
             return None
+
+
+class _RunningHeader:
+    """A block's header while it fills: gas used and bloom kept here, every other field read from
+    the header made on the parent.
+
+    py-evm's `add_receipt_to_header` copies the whole header after each transaction (a
+    Serializable copy deep-copies every field, ~0.2 ms); `apply_transaction` reads only
+    `gas_used` and `gas_limit` of it, and `final` makes the one real header, with what
+    `add_receipt_to_header` would have left: the last receipt's cumulative gas and the OR of
+    every receipt's bloom.
+    """
+
+    __slots__ = ("_header", "gas_used", "bloom")
+
+    def __init__(self, header: BlockHeaderAPI) -> None:
+        self._header = header
+        self.gas_used: int = header.gas_used
+        self.bloom: int = header.bloom
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._header, name)
+
+    def add_receipt(self, receipt: ReceiptAPI) -> None:
+        self.gas_used = receipt.gas_used  # cumulative, as add_receipt_to_header sets it
+        self.bloom |= receipt.bloom
+
+    def final(self, **fields: object) -> BlockHeaderAPI:
+        return self._header.copy(gas_used=self.gas_used, bloom=self.bloom, **fields)
 
 
 class _SharedTransactions(tuple[SignedTransactionAPI, ...]):

@@ -75,6 +75,7 @@ from eth.vm.forks.shanghai.withdrawals import Withdrawal
 from genesis.predeploys import BASE_FEE_VAULT
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.deposit_tx import DEPOSIT_TX_TYPE, DepositPayloadDecoder, DepositReceipt, DepositTransaction, is_deposit
+from node.code_stream import AnalyzedCodeStream
 from node.state_db import BufferedAccountDB
 from node.tx_sender import SIGNED_TYPED_TX_TYPES, recover_typed_sender
 from node.errors import (
@@ -247,6 +248,10 @@ class LantauComputation(PragueComputation):
     memory is added when it exits (memory only grows, so that is its largest); frames entered
     (precompile calls too) are counted, not capped.
     """
+
+    def __init__(self, state: StateAPI, message: MessageAPI, transaction_context: TransactionContextAPI) -> None:
+        super().__init__(state, message, transaction_context)
+        self.code = AnalyzedCodeStream(message.code)  # jump targets from one analysis per code (node.code_stream)
 
     @classmethod
     def apply_computation(

@@ -7,7 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import rlp
 from eth.db.account import AccountDB
+from eth.rlp.accounts import Account as AccountRLP
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from eth.chains.base import Chain as PyEvmChain
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
@@ -22,7 +26,7 @@ from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import SEQUENCER_FEE_VAULT
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
 from node.chain import BlockAttributes, Chain
-from node.state_db import BufferedAccountDB
+from node.state_db import BufferedAccountDB, encode_account
 from node.vm import LantauState, LantauTransactionBuilder, LantauVM
 from tests.contracts.step_diff import PreAccount, StepContext
 from tests.contracts.step_diff import _state as pre_state
@@ -51,6 +55,13 @@ def _post_state(state_class: Any, pre: dict[bytes, PreAccount], raw_tx: bytes, c
     for address in pre:
         stored.get(bytes(address).rjust(20, b"\0"))
     return (computation.is_success, LantauVM.finalize_gas_used(tx, computation), pre_root, root)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**64 - 1), st.integers(0, 2**256 - 1), st.binary(min_size=32, max_size=32))
+def test_account_encoding_is_pyrlps(nonce: int, balance: int, root: bytes) -> None:
+    account = AccountRLP(nonce, balance, root, root[::-1])
+    assert encode_account(account) == rlp.encode(account, sedes=AccountRLP)
 
 
 def test_the_l2_state_uses_the_buffered_account_db() -> None:
