@@ -18,7 +18,7 @@ import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
 
 import typer
 from aiohttp import web
@@ -30,12 +30,15 @@ from node.datadir import DataDirLock
 from node.errors import LantauError
 from node.logs import configure_logging
 from node.rpc.admin import admin_methods
-from node.rpc.dev import DevClock, DevControls, dev_methods
+from node.lifecycle import Service
+from node.rpc.dev import DevClock, DevControls, L1Clock, dev_methods
 from node.rpc.server import RpcLimits, create_rpc_app, parse_cors_origins
 from node.service import L2Node
 from sequencer.block_producer import BlockProducer, ProducerConfig
 
 if TYPE_CHECKING:
+    from bridge.l1_source import RpcL1Source
+    from genesis.rollup_config import RollupConfig
     from prover.proposer import Proposer
     from sequencer.batcher import Batcher
 
@@ -106,8 +109,8 @@ class L1Wiring:
     """What the node knows of its L1: endpoint, rollup config and the contracts' addresses."""
 
     rpc_url: str
-    rollup: Any  # genesis.rollup_config.RollupConfig
-    source: Any  # bridge.l1_source.RpcL1Source
+    rollup: RollupConfig
+    source: RpcL1Source
     info: dict[str, Any]
 
 
@@ -176,7 +179,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
             node.close()
             raise
     chain_lock = asyncio.Lock()
-    services: list[Any] = []
+    services: list[Service] = []
     producer: Optional[BlockProducer] = None
     driver: Optional[DerivationDriver] = None
     dev_clock = DevClock() if settings.dev_rpc and is_sequencer else None
@@ -338,7 +341,7 @@ def _proposer(l1: L1Wiring, l2_rpc_url: str, key: str) -> "Proposer":
     return Proposer(OutputOracleClient(l1_client, oracle), TxManager(l1_client, key), RollupClient(l2_rpc_url))
 
 
-def _anvil_clock(l1_rpc: str) -> Any:
+def _anvil_clock(l1_rpc: str) -> L1Clock:
     """Time travel's handle on an anvil L1 (node.rpc.dev.L1Clock); node/rpc never imports bridge/."""
     from bridge.anvil import advance_anvil_clock
 
@@ -590,7 +593,7 @@ def _check_admin(admin: bool, rpc_host: str) -> None:
         raise typer.BadParameter("--admin is only allowed with a loopback --rpc-host", param_hint="--admin")
 
 
-def _run(settings: NodeSettings, *, command: str = "node", prepare: Optional[Any] = None) -> None:
+def _run(settings: NodeSettings, *, command: str = "node", prepare: Optional[Callable[[Path], None]] = None) -> None:
     """Lock the data dir first (a refusal touches nothing), `prepare` it, then serve until stopped."""
     try:
         with DataDirLock.acquire(settings.data_dir, command=command) as lock:

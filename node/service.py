@@ -13,7 +13,7 @@ import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI, StateAPI
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
@@ -26,6 +26,7 @@ from node.errors import LantauError, ReadOnlyNode
 from node.heads import Heads
 from node.metrics import MetricsRegistry
 from node.rpc.context import RpcMethod
+from node.syncing import SyncProgress
 from node.tx_journal import TxJournal
 from node.txpool import TxPool, TxPoolConfig
 
@@ -46,7 +47,7 @@ class L2Node:
     extra_methods: dict[str, RpcMethod] = field(default_factory=dict)
     #: A derivation node's `eth_syncing` source (node.syncing.DerivationSync.progress), set by the
     #: composition root; None: the node never syncs (a sequencer, a node without an L1).
-    sync_progress: Callable[[], Any] | None = None
+    sync_progress: Callable[[], SyncProgress | None] | None = None
     _subscribers: set["asyncio.Queue[BlockHeaderAPI]"] = field(default_factory=set)
     _tx_arrived: asyncio.Event | None = None
     _admission_cache: tuple[bytes, StateAPI, int] | None = None

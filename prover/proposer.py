@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from bridge.l1_contract_clients import OutputOracleClient
 from bridge.tx_manager import TxManager
 from node.errors import LantauError
+from node.lifecycle import StopSignal
 from prover.rollup_client import RollupClient
 
 log = logging.getLogger("lantau.proposer")
@@ -44,7 +45,7 @@ class ProposalResult:
 class Proposer:
     def __init__(self, oracle: OutputOracleClient, txmgr: TxManager, l2: RollupClient, config: ProposerConfig = ProposerConfig()) -> None:
         self.oracle, self.txmgr, self.l2, self.config = oracle, txmgr, l2, config
-        self._stopping = asyncio.Event()
+        self._stopping = StopSignal()
         self.proposals: list[ProposalResult] = []
 
     # --- one step ------------------------------------------------------------------------------
@@ -81,10 +82,9 @@ class Proposer:
                 log.warning("proposer retries after an error: %s", exc, exc_info=not isinstance(exc, (LantauError, OSError)))
                 proposed = None
             if proposed is None:
-                try:
-                    await asyncio.wait_for(self._stopping.wait(), self.config.poll_interval_s)
-                except asyncio.TimeoutError:
-                    pass
+                await self._stopping.wait(self.config.poll_interval_s)
 
     async def stop(self) -> None:
+        """Ask `run` to stop before its next step (a proposal being sent completes in its thread;
+        the proposer holds nothing else)."""
         self._stopping.set()

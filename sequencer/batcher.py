@@ -94,6 +94,7 @@ from bridge.l1_client import L1InsufficientFunds, L1TxRefused
 from bridge.tx_manager import TX_BASE_GAS, FeeCaps, SignedTx, TxCandidate, TxManager, calldata_gas
 from node.chain import Chain
 from node.errors import TemporaryError
+from node.lifecycle import StopSignal
 from node.vm import floor_data_gas
 from sequencer.batcher_metrics import BatcherMetrics
 from sequencer.batcher_state import BatcherState, BatcherStateError, ChannelRecord, TxRecord
@@ -171,7 +172,7 @@ class Batcher:
         self.state = self._load_or_create_state()
         self.manager = ChannelManager(self.state, config, chain_id=chain.chain_id)
         self._step_lock = threading.Lock()
-        self._stopping = asyncio.Event()
+        self._stopping = StopSignal()
         self._stopped = asyncio.Event()
         self._running = False
         log.info(
@@ -244,10 +245,7 @@ class Batcher:
                     await asyncio.to_thread(self.step)
                 except TemporaryError as exc:
                     log.warning("batcher step failed, retrying: %s", exc)
-                try:
-                    await asyncio.wait_for(self._stopping.wait(), self.config.poll_interval_s)
-                except asyncio.TimeoutError:
-                    pass
+                await self._stopping.wait(self.config.poll_interval_s)
             await asyncio.to_thread(self._drain)
         finally:
             self._running = False

@@ -34,6 +34,7 @@ from node.chain import BlockAttributes, BuiltBlock
 from node.derive.attributes import attributes_on
 from node.derive.l1_source import L1Source
 from node.errors import ShuttingDown, TemporaryError
+from node.lifecycle import StopSignal
 from node.service import L2Node
 from sequencer.l1_origin import plan_next_block
 
@@ -70,7 +71,7 @@ class BlockProducer:
         self.l1_start_block = l1_start_block
         # Shared with the derivation driver: one writer of the chain at a time.
         self._build_lock = chain_lock or asyncio.Lock()
-        self._stopping = asyncio.Event()
+        self._stopping = StopSignal()
         # The time blocks are stamped by: the wall clock, or a dev-mode clock that time travels
         # (`node.rpc.dev.DevClock`: evm_increaseTime, evm_setNextBlockTimestamp).
         self.clock = clock
@@ -170,7 +171,7 @@ class BlockProducer:
                 missed = int((now - next_tick) // block_time_s) + 1
                 log.warning("block production fell behind: skipping %d slot(s)", missed)
                 next_tick += missed * block_time_s
-            await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
+            await self._stopping.wait(max(0.0, next_tick - time.monotonic()))
 
     async def _run_on_demand(self) -> None:
         arrived = self.node.tx_arrival_event()

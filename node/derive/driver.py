@@ -24,6 +24,7 @@ from node.derive.pipeline import DerivationPipeline, DerivedBlock
 from node.errors import CriticalError, ResetError, TemporaryError
 from node.heads import Heads, L2HeadRef
 from node.l1_block_ref import L1BlockRef
+from node.lifecycle import StopSignal
 
 log = logging.getLogger("lantau.derive")
 
@@ -43,7 +44,7 @@ class DerivationDriver:
     mismatches: int = 0
     l1_failures: int = 0  # consecutive steps L1 failed; the service backs off while it is above 0
     _pending_finality: deque[tuple[BlockHeaderAPI, L1BlockRef]] = field(default_factory=deque)
-    _stopping: bool = False
+    _stopping: StopSignal = field(default_factory=StopSignal)
 
     def step(self) -> list[DerivedBlock]:
         """Derive what L1 has now (blocking: call from a worker thread)."""
@@ -105,7 +106,7 @@ class DerivationDriver:
             self.heads.set_finalized(L2HeadRef(header.hash, header.block_number, l1.hash, l1.number))
 
     async def run(self) -> None:
-        while not self._stopping:
+        while not self._stopping.is_set():
             async with self.chain_lock:
                 try:
                     derived = await asyncio.to_thread(self.step)
@@ -113,9 +114,10 @@ class DerivationDriver:
                     log.critical("derivation cannot continue", exc_info=True)
                     raise
             if not derived:
-                await asyncio.sleep(self.retry_interval_s())
+                await self._stopping.wait(self.retry_interval_s())
 
     async def stop(self) -> None:
-        self._stopping = True
+        """Stop after the step being derived (if any) is persisted."""
+        self._stopping.set()
         async with self.chain_lock:
             pass
