@@ -38,7 +38,7 @@ from eth.exceptions import PyEVMError
 from eth_typing import Hash32
 from eth_utils import ValidationError, encode_hex
 
-from node.batches import decode_batch
+from node.batches import Batch, SpanBatch, decode_batch
 from node.chain import BuiltBlock, Chain
 from node.channels import read_channel
 from node.derive.attributes import BlockInputs, deposit_only_inputs, inputs_from_batch
@@ -52,6 +52,7 @@ from node.derive.retrieval import L1BlockData, retrieve
 from node.errors import CriticalError, MalformedBatch, ResetError
 from node.l1_block_ref import L1BlockRef
 from node.l1_info import L1Origin, read_l1_origin
+from node.tx_sender import RECOVERED_AHEAD
 
 log = logging.getLogger("lantau.derive")
 
@@ -147,6 +148,8 @@ class DerivationPipeline:
                         extra={"l1_block": block.number, "batch_index": index, "reason": type(exc).__name__},
                     )
                     continue
+                # Its senders, recovered on another thread while earlier blocks execute.
+                RECOVERED_AHEAD.recover_ahead(_batch_transactions(batch))
                 self.batch_queue.add(batch, block)
 
     def _next_inputs(self) -> tuple[BlockInputs, L1BlockRef, bool] | None:
@@ -270,3 +273,9 @@ class DerivationPipeline:
         # Derived before this pipeline started: its batch was in some L1 block from its origin
         # to origin + sequencing_window; all must be unchanged.
         return fork_point is None or origin.number + self.config.sequencing_window <= fork_point
+
+
+def _batch_transactions(batch: Batch) -> list[bytes]:
+    if isinstance(batch, SpanBatch):
+        return [raw for element in batch.elements for raw in element.transactions]
+    return list(batch.transactions)

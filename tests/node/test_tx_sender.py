@@ -11,7 +11,7 @@ from eth_keys.constants import SECPK1_N
 from eth_keys.exceptions import BadSignature
 from eth_utils import ValidationError, keccak
 
-from node.tx_sender import recover_typed_sender
+from node.tx_sender import RECOVERED_AHEAD, RecoveredAhead, recover_typed_sender
 from node.vm import LantauVM
 
 BUILDER = LantauVM.get_transaction_builder()
@@ -86,3 +86,26 @@ def test_unrecoverable_signature_is_refused_as_in_py_evm() -> None:
         validate_transaction_signature(tx._inner)
     with pytest.raises(ValidationError):
         tx.check_signature_validity()
+
+
+def test_senders_recovered_ahead_are_taken_once_and_match() -> None:
+    ahead = RecoveredAhead()
+    raws = [_signed(keccak(b"ahead %d" % index), index, 2) for index in range(30)]
+    bad = _with_signature(raws[0], b"", b"", b"\x01" * 32)  # r = 0: recovers nothing
+    ahead.recover_ahead([*raws, bad, b"\xc0"])  # a legacy-looking item is not typed: ignored
+    assert ahead._worker is not None
+    ahead._worker.shutdown(wait=True)
+    for raw in raws:
+        assert ahead.take(raw) == extract_transaction_sender(BUILDER.decode(raw)._inner)
+        assert ahead.take(raw) is None  # taken once
+    assert ahead.take(bad) is None  # left for the build to refuse
+
+
+def test_the_l2_transaction_uses_a_sender_recovered_ahead() -> None:
+    raw = _signed(keccak(b"k"), 7, 2)
+    RECOVERED_AHEAD.recover_ahead([raw])
+    assert RECOVERED_AHEAD._worker is not None
+    RECOVERED_AHEAD._worker.submit(lambda: None).result()  # the worker has run what came before
+    tx = BUILDER.decode(raw)
+    assert tx.sender == bytes.fromhex(Account.from_key(keccak(b"k")).address[2:])
+    assert RECOVERED_AHEAD.take(raw) is None  # it was taken by `sender`
