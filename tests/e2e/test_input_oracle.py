@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import rlp
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
@@ -32,9 +33,10 @@ from bridge.devnet import L1Devnet, devnet_rollup_config
 from genesis.artifacts import load_artifact
 from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
-from genesis.predeploys import L1_BLOCK, L2_TO_L1_MESSAGE_PASSER
+from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR, L2_TO_L1_MESSAGE_PASSER
 from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC
 from node.l1_block_ref import L1BlockRef
+from node.l1_header import encode_l1_header
 from node.l1_info import l1_info_deposit
 from node.output_root import output_root
 from node.vm import LantauTransactionBuilder
@@ -256,6 +258,7 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     assert setup.check(number, [*hashes, bytes(never_sent.hash)], timestamp, shown) == ("NotTheBatchedTransactions", len(hashes))
     assert setup.check(number, [*hashes[:forced], *hashes[forced + 1:]], timestamp, shown) == ("NotTheBatchedTransactions", forced)
     assert setup.check(number, [*hashes[:forced], bytes(never_sent.hash), *hashes[forced + 1:]], timestamp, shown) == ("NotTheBatchedTransactions", forced)
+    assert setup.check(number, hashes, timestamp + 1, shown) == ("NotTheBatchTimestamp", 0)
     frame = shown.batch.frames[0]
     tampered_data = frame[3][:-2] + bytes([frame[3][-2] ^ 1]) + frame[3][-1:]
     tampered = dataclasses.replace(shown, batch=dataclasses.replace(shown.batch, frames=[(frame[0], frame[1], frame[2], tampered_data, frame[4]), *shown.batch.frames[1:]]))
@@ -263,6 +266,57 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     moved = dataclasses.replace(shown, batch=dataclasses.replace(shown.batch, frames=[(frame[0] + 1, frame[1], frame[2], frame[3], frame[4]), *shown.batch.frames[1:]]))
     assert setup.check(number, hashes, timestamp, moved)[0] == "BatchNotInInbox"
     assert setup.check(number, hashes, timestamp, shown) == ("ok", forced)
+    # more batch evidence refused by name: frames not one channel, a block before the parent's,
+    # a wrong ancestor, a wrong last-origin header, a raw transaction that is not the claim's
+    batch = shown.batch
+    assert setup.check(number, hashes, timestamp, dataclasses.replace(shown, batch=dataclasses.replace(
+        batch, frames=[*batch.frames, batch.frames[0]]))) == ("ChannelIncomplete", (len(batch.frames) - 1,))
+    deep = next(n for n in sorted(batched) if batched[n].batch.block_index > 1)  # past its span's second block
+    d_hashes, d_timestamp, _, _ = setup.honest(deep)
+    d_shown, d_batch = batched[deep], batched[deep].batch
+    earlier = dataclasses.replace(d_batch, block_index=d_batch.block_index - 1, l2_ancestors=d_batch.l2_ancestors[:-1])
+    assert setup.check(deep, d_hashes, d_timestamp, dataclasses.replace(d_shown, batch=earlier)) == (
+        "BatchNotDerived", ("the block is at or before the parent",))
+    wrong_ancestor = [encode_l1_header(l2.eth.get_block(deep - 1)), *d_batch.l2_ancestors[1:]]
+    assert setup.check(deep, d_hashes, d_timestamp, dataclasses.replace(d_shown, batch=dataclasses.replace(
+        d_batch, l2_ancestors=wrong_ancestor))) == ("L2AncestorMismatch", (0,))
+    last_origin = int.from_bytes(rlp.decode(batch.last_origin_headers[0])[8], "big")
+    assert setup.check(number, hashes, timestamp, dataclasses.replace(shown, batch=dataclasses.replace(
+        batch, last_origin_headers=[encode_l1_header(l1_w3.eth.get_block(last_origin - 1))]))) == ("L1OriginCheckMismatch", (last_origin,))
+    assert setup.check(number, hashes, timestamp, dataclasses.replace(shown, raw_txs={forced: b"\x02not it"})) == ("RawTxMismatch", (forced,))
+    # the L1-info deposit: one with another gas limit, one with the next sequence number
+    _, sequence = setup.origin_of(number)
+    origin_block = l1_w3.eth.get_block(setup.origin_of(number)[0])
+    ref = L1BlockRef(int(origin_block["number"]), bytes(origin_block["hash"]), bytes(origin_block["parentHash"]),
+                     int(origin_block["timestamp"]), int(origin_block["baseFeePerGas"]))
+    info = l1_info_deposit(ref, sequence)
+    regassed = LantauTransactionBuilder.new_deposit_transaction(source_hash=info.source_hash, from_=L1_INFO_DEPOSITOR, to=L1_BLOCK, mint=0,
+                                                               value=0, gas=999_999, data=info.data)
+    assert setup.check(number, [regassed.hash, *hashes[1:]], timestamp,
+                       dataclasses.replace(shown, l1_info_tx=regassed.encode())) == ("MalformedL1InfoDeposit", 0)
+    skipped = l1_info_deposit(ref, sequence + 1)
+    assert setup.check(number, [skipped.hash, *hashes[1:]], timestamp,
+                       dataclasses.replace(shown, l1_info_tx=skipped.encode())) == ("WrongSequenceNumber", 0)
+    # the parent: a header that is not its output's
+    root, proof = setup.parent_output(number)
+    other_header = dataclasses.replace(proof, header=encode_l1_header(l2.eth.get_block(number - 2)))
+    assert setup.check(number, hashes, timestamp, shown, parent=other_header) == ("ParentHeaderMismatch", ())
+    # a block claimed on its parent's L1 origin (the sequencer moved on to the next): valid by the
+    # L1-given rules alone, refuted by the batch (`NotTheBatchOrigin`); past the drift and empty,
+    # the next L1 block decides (`EvidenceNeeded` without it)
+    q = next(n for n in sorted(batched) if n > 2 and setup.origin_of(n)[0] == setup.origin_of(n - 1)[0] + 1)
+    p_origin, p_sequence = setup.origin_of(q - 1)
+    p_block = l1_w3.eth.get_block(p_origin)
+    p_ref = L1BlockRef(p_origin, bytes(p_block["hash"]), bytes(p_block["parentHash"]), int(p_block["timestamp"]), int(p_block["baseFeePerGas"]))
+    stay = l1_info_deposit(p_ref, p_sequence + 1)
+    q_hashes, q_timestamp, q_evidence, _ = setup.honest(q)
+    stayed = dataclasses.replace(q_evidence, l1_info_tx=stay.encode(), origin_headers=[encode_l1_header(p_block)], deposits=[])
+    assert setup.check(q, [stay.hash], q_timestamp, stayed) == ("ok", 1)
+    assert setup.check(q, [stay.hash], q_timestamp, dataclasses.replace(stayed, batch=batched[q].batch)) == ("NotTheBatchOrigin", 0)
+    late = int(p_block["timestamp"]) + rollup.max_sequencer_drift + 1
+    assert setup.check(q, [stay.hash], late, stayed) == ("EvidenceNeeded", ("next L1 block's header",))
+    with_next = dataclasses.replace(stayed, next_origin_headers=[encode_l1_header(l1_w3.eth.get_block(p_origin + 1))])
+    assert setup.check(q, [stay.hash], late, with_next) == ("BeyondSequencerDrift", 0)
 
     # --- lies about the block with the most deposits: each refuted by name ---------------------
     number = max(deposit_blocks, key=lambda n: len(setup.honest(n)[2].deposits))
