@@ -15,7 +15,8 @@ its witness from `prover.witness.transaction_witness` goes through the three par
 included) sent as one L1 transaction, beside EIP-7825's 16,777,216 per L1 transaction.
 Beside them, the worst cases for `execute` at the devnet caps: synthetic transactions that run
 to the opcode cap doing what the step finds dearest per instruction (each is stopped at
-instruction 250,001 and fails, in py-evm as in the step; `opcodes` shows what the step ran).
+instruction 250,001 and fails, in py-evm as in the step; `opcodes` shows what the step ran), and
+call loops to the frames cap (stopped at frame 1,025; `opcodes` is py-evm's, which runs on).
 Every row is checked against py-evm
 (post root, or the whole PostState) before it is printed.
 """
@@ -104,17 +105,19 @@ def _worst_cases() -> list[tuple[str, dict[bytes, PreAccount], bytes]]:
     callee = bytes.fromhex("00000000000000000000000000000000000ca11e")
     calls = asm(0x5B, 0x5F, 0x5F, 0x5F, 0x5F, 0x5F, push(int.from_bytes(callee, "big")), 0x5A, 0xF1, 0x50, 0x5F, 0x56)
     calling = {**base, CONTRACT: PreAccount(code=calls), callee: PreAccount(balance=1)}
+    # STATICCALL(gas, identity, 0, 50,000, 0, 0) forever: a state test's static_Call50000_identity
+    identity = asm(0x5B, 0x5F, 0x5F, push(50_000), 0x5F, push(4), 0x5A, 0xFA, 0x50, 0x5F, 0x56)
     warm_512 = [{"address": "0x" + CONTRACT.hex(), "storageKeys": ["0x" + k.to_bytes(32, "big").hex() for k in range(512)]}]
     return [
         ("cheap instructions to the opcode cap", {**base, CONTRACT: PreAccount(code=loop)}, signed(to=CONTRACT, gas=6_000_000)),
         ("TSTORE of new keys to the opcode cap", {**base, CONTRACT: PreAccount(code=tstore)}, signed(to=CONTRACT, gas=10_000_000)),
         ("warm SLOAD (512 slots warm) to the opcode cap", {**base, CONTRACT: PreAccount(code=sload, storage={0: 1})},
          signed(to=CONTRACT, gas=8_000_000, access_list=warm_512)),
-        # a CALL costs the step more the more calls came before (its memory is never freed), so
-        # the opcode cap does not bound this one: see docs/fault-proofs.md, "L1 gas"
-        ("CALL to an account without code, 1,145 calls", calling, signed(to=CONTRACT, gas=170_000)),
-        ("CALL to an account without code, 7,630 calls", calling, signed(to=CONTRACT, gas=1_000_000)),
-        ("CALL to an account without code to the opcode cap", calling, signed(to=CONTRACT, gas=4_000_000)),
+        # a CALL costs the step more the more calls came before (its memory is never freed): the
+        # frames cap bounds them (docs/fault-proofs.md, "L1 gas")
+        ("CALL to an account without code to the frames cap", calling, signed(to=CONTRACT, gas=1_000_000)),
+        ("STATICCALL identity, 50 kB input, to the frames cap", {**base, CONTRACT: PreAccount(code=identity)},
+         signed(to=CONTRACT, gas=8_000_000)),
     ]
 
 

@@ -8,7 +8,7 @@ the L2 chain from L1 data alone. `lantau devnet` writes it as `rollup.json`.
       "contracts": {"LantauPortal": "0x…", "SystemConfig": "0x…", "HKDStablecoin": "0x…"},
       "sequencing_window": 40, "channel_timeout": 20, "max_sequencer_drift": 600,
       "proof_cost_limits": {"max_opcodes": …, "max_accounts": …, "max_slots": …, "max_code_bytes": …,
-                            "max_memory_bytes": …}
+                            "max_memory_bytes": …, "max_frames": …}
     }
 
 `genesis` is a path, relative to the file that names it. `proof_cost_limits` may be left out
@@ -38,13 +38,18 @@ class ProofCostLimits:
     max_slots: int  #       distinct (address, slot) storage keys accessed
     max_code_bytes: int  #  bytes of every distinct code read in full, plus every creation's init code
     max_memory_bytes: int  # memory of every frame at its largest, summed over all frames
+    max_frames: int  #      call frames entered (the top frame, every call and creation, precompiles too)
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> "ProofCostLimits":
         limits = cls(**{name: int(raw[name]) for name in cls.__slots__})  # type: ignore[attr-defined]
-        if min(limits.max_opcodes, limits.max_accounts, limits.max_slots, limits.max_code_bytes, limits.max_memory_bytes) < 1:
+        if min(limits.abi_tuple()) < 1:
             raise ValueError(f"proof_cost_limits must be positive: {raw}")
         return limits
+
+    def abi_tuple(self) -> tuple[int, ...]:
+        """The caps in field order: `StepTypes.ProofCostLimits` as eth_abi / web3 take it."""
+        return tuple(getattr(self, name) for name in self.__slots__)  # type: ignore[attr-defined]
 
 
 #: The devnet's caps. Each is the largest round number whose worst-case transaction stays
@@ -52,7 +57,7 @@ class ProofCostLimits:
 #: project's own workloads beside them.
 DEVNET_PROOF_COST_LIMITS = ProofCostLimits(
     max_opcodes=250_000, max_accounts=128, max_slots=512, max_code_bytes=98_304,
-    max_memory_bytes=262_144,
+    max_memory_bytes=262_144, max_frames=1_024,
 )
 
 

@@ -94,6 +94,14 @@ class InsufficientFunds(InvalidTransaction):
         self.sender, self.balance, self.cost = sender, balance, cost
 
 
+class SenderNotEOA(InvalidTransaction):
+    """EIP-3607: the sender's account holds code."""
+
+    def __init__(self, sender: str) -> None:
+        super().__init__(f"sender not an eoa: address {sender} has code")
+        self.sender = sender
+
+
 class IntrinsicGasTooLow(InvalidTransaction):
     """The gas limit is below what the transaction costs before it runs."""
 

@@ -72,12 +72,11 @@ from node.errors import (
     NonceTooLow,
     OversizedTransaction,
     ReplacementUnderpriced,
-    TipAboveFeeCap,
     TxPoolFull,
 )
 from node.tx_journal import TxJournal
 from node.user_tx import check_chain_id, decode_user_transaction
-from node.vm import LantauTransactionBuilder, floor_data_gas, intrinsic_gas
+from node.vm import LantauTransactionBuilder, check_sender_is_eoa, check_tip_within_fee_cap, floor_data_gas, intrinsic_gas
 
 NONCE_MAX = 2**64 - 1  # EIP-2681: a nonce can never reach this
 # Journal compaction: rewrite once the file holds this many more records than the pool.
@@ -89,6 +88,8 @@ class AccountStateReader(Protocol):
     def get_nonce(self, address: Address) -> int: ...
 
     def get_balance(self, address: Address) -> int: ...
+
+    def get_code_hash(self, address: Address) -> Hash32: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +248,7 @@ class TxPool:
             raise AlreadyKnown("0x" + tx_hash.hex())
         self._check_static(tx)
         sender = _recover_sender(tx)
+        check_sender_is_eoa(state, sender)  # EIP-3607: a block refuses it too
         nonce, gas = tx.nonce, tx.gas
         max_fee, max_tip = tx.max_fee_per_gas, tx.max_priority_fee_per_gas
         if require_base_fee and max_fee < base_fee:
@@ -338,8 +340,7 @@ class TxPool:
 
         if tx.gas > config.block_gas_limit:
             raise GasLimitExceeded(tx.gas, config.block_gas_limit)
-        if tx.max_priority_fee_per_gas > tx.max_fee_per_gas:
-            raise TipAboveFeeCap(tx.max_priority_fee_per_gas, tx.max_fee_per_gas)
+        check_tip_within_fee_cap(tx)  # a block refuses it too (node.vm)
 
         data = tx.data
         is_create = tx.to == CREATE_CONTRACT_ADDRESS

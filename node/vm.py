@@ -22,8 +22,8 @@ Every L2-specific consensus rule lives here, in one subclass, so each has one ob
   (as in the OP Stack).
 - **Proof-cost rule** (docs/fault-proofs.md, "Proof-cost rule"). Re-executing a transaction on
   L1 costs hundreds of times its L2 cost, so each transaction is bounded in what makes that
-  expensive: instructions dispatched, distinct accounts and storage slots accessed, and code
-  bytes loaded, memory (`genesis.rollup_config.ProofCostLimits`). A transaction whose counts
+  expensive: instructions dispatched, distinct accounts and storage slots accessed, code
+  bytes loaded, memory, call frames entered (`genesis.rollup_config.ProofCostLimits`). A transaction whose counts
   pass any cap fails like one out of gas at its top frame: its state changes are undone, it uses
   its whole gas limit, its fee is charged and its status is 0 (a deposit keeps its mint and
   nonce bump, as every failed deposit). `ProofCostMeter` counts; the counts of the last
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from hashlib import sha256
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Type, cast
+from typing import Any, Dict, Optional, Protocol, Type, cast
 
 from eth.abc import (
     AccountDatabaseAPI,
@@ -51,7 +51,7 @@ from eth.abc import (
     TransactionContextAPI,
     TransactionExecutorAPI,
 )
-from eth.constants import CREATE_CONTRACT_ADDRESS, GAS_TX
+from eth.constants import CREATE_CONTRACT_ADDRESS, EMPTY_SHA3, GAS_TX
 from eth.exceptions import Halt, VMError
 from eth.vm.computation import NO_RESULT
 from eth.vm.logic.invalid import InvalidOpcode
@@ -84,8 +84,12 @@ from node.errors import (
     InitcodeTooLarge,
     InsufficientFunds,
     IntrinsicGasTooLow,
+    InvalidTransaction,
     LantauError,
+    SenderNotEOA,
+    TipAboveFeeCap,
 )
+from node.precompiles import LANTAU_PRECOMPILES
 
 EMPTY_REQUESTS_HASH = sha256(b"").digest()
 
@@ -195,7 +199,7 @@ class ProofCosts:
     slots: int
     code_bytes: int
     memory_bytes: int
-    frames: int  # call frames entered: measured, not capped yet (docs/fault-proofs.md)
+    frames: int  # call frames entered (the top frame, every call and creation, precompiles too)
     exceeded: Optional[str] = None
 
 
@@ -231,23 +235,25 @@ class ProofCostMeter:
         self.code_bytes += len(code)
 
     def counts(self) -> ProofCosts:
-        limits = self.limits
-        used = (self.opcodes, len(self.accounts), len(self.slots), self.code_bytes, self.memory_bytes)
-        caps = (limits.max_opcodes, limits.max_accounts, limits.max_slots, limits.max_code_bytes, limits.max_memory_bytes)
-        names = ("opcodes", "accounts", "slots", "code_bytes", "memory_bytes")
-        exceeded = next((name for name, n, cap in zip(names, used, caps) if n > cap), None)
-        return ProofCosts(*used, frames=self.frames, exceeded=exceeded)
+        used = (self.opcodes, len(self.accounts), len(self.slots), self.code_bytes, self.memory_bytes, self.frames)
+        names = ("opcodes", "accounts", "slots", "code_bytes", "memory_bytes", "frames")
+        exceeded = next((name for name, n, cap in zip(names, used, self.limits.abi_tuple()) if n > cap), None)
+        return ProofCosts(*used, exceeded=exceeded)
 
 
 class LantauComputation(PragueComputation):
-    """Prague's computation, counting instructions, init code and memory for the proof-cost rule.
+    """Prague's computation, counting instructions, init code and memory for the proof-cost rule,
+    with the L2's precompiles (`node.precompiles`: MODEXP as the EIPs define it).
 
     `apply_computation` is py-evm's with the loop counted by `enumerate` (C, no Python work per
     instruction) and its debug2 logging left out. An instruction counts when dispatched, the STOP
     py-evm dispatches past the end of the code included; precompiles dispatch none. A frame's
-    memory is added when it exits (memory only grows, so that is its largest); frames entered
-    (precompile calls too) are counted, not capped.
+    memory is added when it exits (memory only grows, so that is its largest); a frame counts
+    when entered (precompile calls too; a call refused before its frame, e.g. at depth 1024 or
+    for want of balance, enters none).
     """
+
+    _precompiles = LANTAU_PRECOMPILES
 
     def __init__(self, state: StateAPI, message: MessageAPI, transaction_context: TransactionContextAPI) -> None:
         super().__init__(state, message, transaction_context)
@@ -316,6 +322,25 @@ def intrinsic_gas(transaction: SignedTransactionAPI) -> int:
     if transaction.to == CREATE_CONTRACT_ADDRESS:
         gas += INITCODE_WORD_COST * ((len(transaction.data) + 31) // 32)
     return gas
+
+
+def check_tip_within_fee_cap(transaction: SignedTransactionAPI) -> None:
+    """EIP-1559: the priority fee is at most the fee cap (a legacy or 0x01 transaction's are both
+    its gas price). py-evm lacks the check; the L2 refuses such a transaction in a block
+    (`LantauState.validate_transaction`) and the pool admits by this same function."""
+    if transaction.max_priority_fee_per_gas > transaction.max_fee_per_gas:
+        raise TipAboveFeeCap(transaction.max_priority_fee_per_gas, transaction.max_fee_per_gas)
+
+
+class CodeHashReader(Protocol):
+    def get_code_hash(self, address: Address) -> Hash32: ...
+
+
+def check_sender_is_eoa(state: CodeHashReader, sender: Address) -> None:
+    """EIP-3607: a transaction's sender has no code (the L2 takes no EIP-7702 delegations, so any
+    code refuses). py-evm lacks the check; the L2 and the pool refuse by this function."""
+    if state.get_code_hash(sender) != EMPTY_SHA3:
+        raise SenderNotEOA(to_checksum_address(sender))
 
 
 class FailedDeposit(LantauError, VMError):
@@ -453,6 +478,17 @@ class LantauState(PragueState):
         code = self._account_db.get_code(address)
         self.proof_meter.add_code(address, code)
         return code
+
+    def validate_transaction(self, transaction: SignedTransactionAPI) -> None:
+        """py-evm's checks (fee cap against the base fee, balance, nonce) and two of L1's it
+        lacks, refused as py-evm refuses (a ValidationError: a block builder skips the
+        transaction, derivation too). Deposits never come here (`apply_deposit`)."""
+        try:
+            check_tip_within_fee_cap(transaction)
+            check_sender_is_eoa(self, transaction.sender)
+        except InvalidTransaction as exc:
+            raise ValidationError(str(exc)) from exc
+        super().validate_transaction(transaction)
 
     def get_tip(self, transaction: SignedTransactionAPI) -> int:
         return 0 if is_deposit(transaction) else super().get_tip(transaction)

@@ -40,7 +40,7 @@ STEP_CALL_GAS = 2_000_000_000
 
 
 #: Caps no transaction reaches: only for measuring what a transaction past the caps would cost.
-LIFTED_CAPS = ProofCostLimits(10**12, 10**12, 10**12, 10**12, 10**12)
+LIFTED_CAPS = ProofCostLimits(10**12, 10**12, 10**12, 10**12, 10**12, 10**12)
 
 
 def _lantau_vm(limits: ProofCostLimits) -> Any:
@@ -50,7 +50,7 @@ def _lantau_vm(limits: ProofCostLimits) -> Any:
 
 def caps_abi(limits: ProofCostLimits) -> tuple[int, ...]:
     """`StepTypes.ProofCostLimits` of the rollup config's caps."""
-    return (limits.max_opcodes, limits.max_accounts, limits.max_slots, limits.max_code_bytes, limits.max_memory_bytes)
+    return limits.abi_tuple()
 
 
 @dataclass
@@ -109,13 +109,9 @@ class Outcome:
     proof_costs: Any = None  # node.vm.ProofCosts of py-evm's run (`exceeded`: the cap passed)
 
 
-def _state(
-    pre: dict[bytes, PreAccount], ctx: StepContext, limits: ProofCostLimits, state_class: Any = None
-) -> tuple[Any, AtomicDB, bytes]:
-    """`pre` persisted on a fresh database by the L2's state class (or `state_class`)."""
-    state_class = state_class or _lantau_vm(limits)._state_class
-    db = AtomicDB()
-    state = state_class(db, ctx.execution_context(), BLANK_ROOT_HASH)
+def state_with(state_class: Any, pre: dict[bytes, PreAccount], ctx: StepContext) -> Any:
+    """A py-evm state of `state_class` (any fork's) holding `pre`, persisted, on a fresh DB."""
+    state = state_class(AtomicDB(), ctx.execution_context(), BLANK_ROOT_HASH)
     for address, account in pre.items():
         state.set_balance(address, account.balance)
         state.set_nonce(address, account.nonce)
@@ -124,7 +120,16 @@ def _state(
             if value:
                 state.set_storage(address, slot, value)
     state.persist()
-    return state_class, db, state.state_root
+    return state
+
+
+def _state(
+    pre: dict[bytes, PreAccount], ctx: StepContext, limits: ProofCostLimits, state_class: Any = None
+) -> tuple[Any, AtomicDB, bytes]:
+    """`pre` persisted on a fresh database by the L2's state class (or `state_class`)."""
+    state_class = state_class or _lantau_vm(limits)._state_class
+    state = state_with(state_class, pre, ctx)
+    return state_class, state._db, state.state_root
 
 
 def logs_hash(entries: Any) -> bytes:

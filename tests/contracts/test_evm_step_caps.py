@@ -1,7 +1,7 @@
 """The proof-cost caps in EVMStep against node/vm.py's (docs/fault-proofs.md, "Proof-cost rule"):
 one program that counts in every dimension (instructions in three frames and a precompile call,
 accounts incl. a precompile and access-list entries, slots incl. an access-list key, code read by
-EXTCODESIZE/CALL plus CREATE's init code, memory of every frame) is run by py-evm with the caps
+EXTCODESIZE/CALL plus CREATE's init code, memory of every frame, frames entered) is run by py-evm with the caps
 lifted to learn its counts; then, one dimension at a time, with that cap set to the count (the
 transaction succeeds in both) and to the count - 1 (both fail it as out of gas: all gas used,
 status 0, the fee charged, the state as after the gas purchase and nonce bump; a deposit keeps its
@@ -40,7 +40,7 @@ def _program() -> bytes:
     )
 
 
-FIELDS = ("opcodes", "accounts", "slots", "code_bytes", "memory_bytes")
+FIELDS = ("opcodes", "accounts", "slots", "code_bytes", "memory_bytes", "frames")
 
 
 def _raw(kind: str) -> bytes:
@@ -81,6 +81,8 @@ def test_counts_are_the_l2s(harness: Any) -> None:
     assert costs.code_bytes == len(_program()) + len(bytes.fromhex("60016000556001600155366000f3")) + len(INIT)
     # top frame 0x220 (MSTORE at 0x200), OTHER's frame 0x20 (CALLDATASIZE-long RETURN of 0), init 0
     assert costs.memory_bytes == 0x220
+    # the top frame, the identity precompile's, OTHER's, the creation's
+    assert costs.frames == 4
 
 
 def test_devnet_caps_are_the_default(harness: Any) -> None:
@@ -95,3 +97,19 @@ def test_devnet_caps_are_the_default(harness: Any) -> None:
     assert outcome.proof_costs.exceeded == "opcodes" and not outcome.success
     assert outcome.gas_used == 6_000_000
     assert DEVNET_PROOF_COST_LIMITS.max_opcodes == 250_000
+
+
+@pytest.mark.parametrize("kind", ["tx", "deposit"])
+def test_devnet_frames_cap_stops_a_call_loop(harness: Any, kind: str) -> None:
+    """A loop of CALLs to an account without code (a state test's Call50000): under the devnet
+    caps both fail it as out of gas (the step when frame 1,025 is entered), far below the opcode cap."""
+    empty = int.from_bytes(b"\xca" * 20, "big")
+    loop = asm(0x5B, push(0), push(0), push(0), push(0), push(0), push(empty), 0x5A, 0xF1, 0x50, push(0), 0x56)
+    pre = base_pre(code=loop)
+    raw = deposit(to=CONTRACT, gas=1_000_000) if kind == "deposit" else signed(to=CONTRACT, gas=1_000_000)
+    problems, outcome = compare(harness, pre, raw, CTX)
+    assert not problems, problems
+    assert outcome.proof_costs.exceeded == "frames" and not outcome.success
+    # py-evm runs on to the gas limit (7,288 frames), the step stops entering frame 1,025
+    assert outcome.proof_costs.frames > DEVNET_PROOF_COST_LIMITS.max_frames == 1_024
+    assert outcome.gas_used == 1_000_000

@@ -27,7 +27,7 @@ from prover.witness import block_proof_costs
 ALICE = dev_accounts()[1]
 SENDER = to_canonical_address(ALICE.address)
 AT, OVER = to_canonical_address("0x" + "a7" * 20), to_canonical_address("0x" + "0e" * 20)
-LOOSE = ProofCostLimits(10**6, 10**6, 10**6, 10**6, 10**6)
+LOOSE = ProofCostLimits(10**6, 10**6, 10**6, 10**6, 10**6, 10**6)
 MARK = bytes.fromhex("6001600055")  # SSTORE(0, 1)
 GAS = 300_000
 MAX_FEE, TIP = 3 * 10**9, 7
@@ -43,6 +43,11 @@ def balances(n: int, *, precompile: bool) -> bytes:
 
 def sloads(n: int) -> bytes:
     return b"".join(b"\x61" + (i + 1).to_bytes(2, "big") + b"\x54\x50" for i in range(n))
+
+
+def calls(n: int) -> bytes:
+    """n CALLs with no value, input or output to an account without code (each enters a frame)."""
+    return (b"\x60\x00" * 5 + b"\x73" + b"\xca" * 20 + b"\x5a\xf1\x50") * n  # CALL(gas, 0xca..ca, 0, 0, 0, 0, 0)
 
 
 def mstore8_at(offset: int) -> bytes:
@@ -64,6 +69,8 @@ CASES = {
     "code_bytes": (dataclasses.replace(LOOSE, max_code_bytes=300), MARK + b"\x5b" * 295, MARK + b"\x5b" * 296),
     # MSTORE8 at 4095 grows memory to 4096 bytes; at 4096, to 4128
     "memory_bytes": (dataclasses.replace(LOOSE, max_memory_bytes=4096), MARK + mstore8_at(4095), MARK + mstore8_at(4096)),
+    # the top frame + 4 calls = 5 frames (a call to an account without code enters one)
+    "frames": (dataclasses.replace(LOOSE, max_frames=5), MARK + calls(4), MARK + calls(5)),
 }
 
 
@@ -124,8 +131,9 @@ def test_a_transaction_at_the_cap_succeeds_and_one_past_it_fails_as_out_of_gas(c
     assert (again.header.hash, again.header.state_root) == (built.header.hash, built.header.state_root)
 
 
-def test_a_deposit_past_a_cap_fails_with_its_mint_kept() -> None:
-    limits, at_code, over_code = CASES["opcodes"]
+@pytest.mark.parametrize("cap", ["opcodes", "frames"])
+def test_a_deposit_past_a_cap_fails_with_its_mint_kept(cap: str) -> None:
+    limits, at_code, over_code = CASES[cap]
     genesis = genesis_with(at_code, over_code)
     chain = Chain.open(None, genesis, proof_cost_limits=limits)
     depositor = to_canonical_address("0x" + "d1" * 20)
@@ -161,9 +169,10 @@ def test_the_caps_are_read_from_the_rollup_config(tmp_path) -> None:
            "batch_inbox": "0x" + "ff" * 20, "batcher_address": "0x" + "11" * 20,
            "contracts": {"LantauPortal": "0x" + "22" * 20}}
     assert RollupConfig.from_json(raw, base_dir=tmp_path).proof_cost_limits == DEVNET_PROOF_COST_LIMITS
-    limits = {"max_opcodes": 1, "max_accounts": 2, "max_slots": 3, "max_code_bytes": 4, "max_memory_bytes": 5}
+    limits = {"max_opcodes": 1, "max_accounts": 2, "max_slots": 3, "max_code_bytes": 4, "max_memory_bytes": 5,
+              "max_frames": 6}
     config = RollupConfig.from_json({**raw, "proof_cost_limits": limits}, base_dir=tmp_path)
-    assert config.proof_cost_limits == ProofCostLimits(1, 2, 3, 4, 5)
+    assert config.proof_cost_limits == ProofCostLimits(1, 2, 3, 4, 5, 6)
     import json
 
     assert RollupConfig.from_json(json.loads(config.to_json()), base_dir=tmp_path).proof_cost_limits == config.proof_cost_limits

@@ -20,10 +20,11 @@ def test_every_workload_fits_the_devnet_caps() -> None:
         assert costs.exceeded is None, result
         assert costs.opcodes <= caps.max_opcodes and costs.accounts <= caps.max_accounts, result
         assert costs.slots <= caps.max_slots and costs.code_bytes <= caps.max_code_bytes, result
-        assert costs.memory_bytes <= caps.max_memory_bytes, result
+        assert costs.memory_bytes <= caps.max_memory_bytes and costs.frames <= caps.max_frames, result
     by_name = {r.name: r.costs for r in results}
     # The big ones really are big: a cap a tenth as high would refuse them.
     assert by_name["DvP settleBatch of 25 (atomic=True)"].opcodes > caps.max_opcodes // 10
     assert by_name["coupon pushPayments chunk of 100"].accounts > 100
+    assert by_name["coupon pushPayments chunk of 100"].frames > caps.max_frames // 4
     assert dataclasses.asdict(by_name["HKD transfer"]) == {
         "opcodes": 1, "accounts": 3, "slots": 0, "code_bytes": 0, "memory_bytes": 0, "frames": 1, "exceeded": None}

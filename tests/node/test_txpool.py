@@ -14,8 +14,8 @@ import rlp
 from eth.constants import SECPK1_N
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth_account import Account
-from eth_typing import Address
-from eth_utils import to_canonical_address
+from eth_typing import Address, Hash32
+from eth_utils import keccak, to_canonical_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +35,7 @@ from node.errors import (
     NonceTooLow,
     OversizedTransaction,
     ReplacementUnderpriced,
+    SenderNotEOA,
     TipAboveFeeCap,
     TransactionDecodeError,
     TxPoolFull,
@@ -63,12 +64,16 @@ ALICE, BOB, CAROL, DAVE = ADDRESSES
 class DictState:
     nonces: dict[Address, int] = field(default_factory=dict)
     balances: dict[Address, int] = field(default_factory=dict)
+    code_hashes: dict[Address, Hash32] = field(default_factory=dict)
 
     def get_nonce(self, address: Address) -> int:
         return self.nonces.get(address, 0)
 
     def get_balance(self, address: Address) -> int:
         return self.balances.get(address, 0)
+
+    def get_code_hash(self, address: Address) -> Hash32:
+        return self.code_hashes.get(address, Hash32(keccak(b"")))
 
 
 def rich_state() -> DictState:
@@ -373,6 +378,15 @@ def test_rejects_tip_above_fee_cap(pool: TxPool, state: DictState) -> None:
     assert_rejected(
         pool, state, dynamic(2, 0, 5 * GWEI, 2 * GWEI), TipAboveFeeCap,
         "max priority fee per gas higher than max fee per gas: tip 5000000000, fee cap 2000000000",
+    )
+
+
+def test_rejects_a_sender_with_code(pool: TxPool, state: DictState) -> None:
+    """EIP-3607 (node.vm.check_sender_is_eoa, the rule a block applies too)."""
+    state.code_hashes[ADDRESSES[2]] = Hash32(keccak(b"\x00"))
+    assert_rejected(
+        pool, state, dynamic(2, 0, GWEI, 2 * GWEI), SenderNotEOA,
+        f"sender not an eoa: address {DEV[2].address} has code",
     )
 
 

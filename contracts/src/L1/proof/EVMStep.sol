@@ -95,6 +95,7 @@ contract EVMStep {
         uint256 nSlots;
         uint256 codeBytes;
         uint256 memBytes;
+        uint256 frames;
         uint256 countedA; //  every address ever accessed: [next, addr]
         uint256 capHit; //    a count passed its cap: the transaction fails as out of gas
     }
@@ -128,7 +129,14 @@ contract EVMStep {
         uint256 outLen; //    0x280
         bytes jumpdests; //   0x2a0 one byte per code byte, 1 = valid JUMPDEST
         uint256 memCounted; // 0x2c0 of msize, what the memory cap has counted
+        uint256 inBuf; //     0x2e0 reused for the input of each call this frame makes: [len, bytes]
+        uint256 inCap; //     0x300
+        uint256 outBuf; //    0x320 reused for the output of each precompile this frame calls
+        uint256 outCap; //    0x340
     }
+
+    uint256 internal constant F_INBUF = 0x2e0;
+    uint256 internal constant F_OUTBUF = 0x320;
 
     /// @dev A length past this always runs out of gas (memory alone would cost > 2^64 gas); checked
     ///      first so that the gas arithmetic cannot overflow.
@@ -359,6 +367,12 @@ contract EVMStep {
         if (++e.nAccounts > e.caps.maxAccounts) e.capHit = 1;
     }
 
+    /// @dev A frame entered (node/vm.py counts each `apply_computation`): the top frame, a call or
+    ///      creation once past its depth, balance and collision checks, a precompile call too.
+    function _countFrame(Env memory e) private pure {
+        if (++e.frames > e.caps.maxFrames) e.capHit = 1;
+    }
+
     /// @dev Adds the frame's memory growth to the memory count. node/vm.py adds a frame's size
     ///      when it exits; the sum is the same, but counting growth as it happens lets the step
     ///      stop before live frames hold more memory than the cap allows.
@@ -450,24 +464,15 @@ contract EVMStep {
         revert InvalidTransaction(reason);
     }
 
-    function _validate(Env memory e, EVMTx.Tx memory t) private pure {
+    /// @dev A user transaction's checks before it runs, in EVMTx: those of the transaction and
+    ///      the block first, then, the sender read, those of its account (py-evm reads nothing
+    ///      before the first ones, so neither does the step).
+    function _validate(Env memory e, EVMTx.Tx memory t) private view {
         (uint256 intrinsic,) = _intrinsic(t);
-        if (t.gasLimit < intrinsic) _invalid("intrinsic gas too low");
-        // no check of the gas limit against EIP-7623's floor: py-evm has none (only the pool
-        // refuses), so a block can carry such a transaction; it is charged the floor (below)
-        if (t.isCreate && t.data.length > 49152) _invalid("init code too large");
-        if (t.gasLimit > e.ctx.gasLimit - e.ctx.gasUsedBefore) _invalid("gas above the block's gas left");
-        if (t.maxFee < e.ctx.baseFee) _invalid("max fee per gas below the base fee");
-        // no "tip above fee cap" check: py-evm has none, so a block can carry such a transaction
-        // (only the pool refuses it); its price is min(fee cap, base fee + tip), as py-evm's
+        EVMTx lib = EVMTx(txLib);
+        lib.checkBlock(t.gasLimit, intrinsic, t.isCreate, t.data.length, t.maxFee, e.ctx.gasLimit - e.ctx.gasUsedBefore, e.ctx.baseFee);
         Acc memory s = _acc(e, t.from);
-        // no EIP-3607 check: the L2 (py-evm, node/txpool.py) has none, and the step follows the L2
-        if (s.nonce != t.nonce) _invalid("nonce mismatch");
-        if (s.nonce >= type(uint64).max) _invalid("nonce at its maximum");
-        // py-evm checks the balance against the gas at the effective price, not at the fee cap
-        uint256 price = t.maxFee;
-        if (t.maxPriority != type(uint256).max && e.ctx.baseFee + t.maxPriority < price) price = e.ctx.baseFee + t.maxPriority;
-        if (s.balance < t.gasLimit * price + t.value) _invalid("insufficient funds for gas * price + value");
+        lib.checkSender(t.nonce, t.gasLimit, t.maxFee, t.maxPriority, t.value, e.ctx.baseFee, s.nonce, s.balance, s.code.length);
     }
 
     function _transact(Env memory e, EVMTx.Tx memory t, StepTypes.PostState memory post) private view {
@@ -607,6 +612,7 @@ contract EVMStep {
         } else {
             Acc memory target = _acc(e, t.to);
             if (_isPrecompile(t.to)) {
+                _countFrame(e);
                 uint256 snap = e.journal;
                 if (t.value != 0) _transfer(e, _acc(e, t.from), target, t.value);
                 _set(e, _ptr(target) + F_TOUCHED, 1);
@@ -663,18 +669,8 @@ contract EVMStep {
         (bool supported, uint256 cost) = e.pre.gasCost(uint160(a), input);
         if (!supported) revert Unsupported("precompile");
         if (cost > gas) return (false, 0, "");
-        if (uint160(a) == 5) {
-            // py-evm's modexp (the L2's) answers 0 for an empty base, even 0^0 (where L1 gives 1)
-            bytes memory padded = bytes.concat(input, new bytes(96));
-            uint256 baseLen;
-            uint256 modLen;
-            assembly {
-                baseLen := mload(add(padded, 0x20))
-                modLen := mload(add(padded, 0x60))
-            }
-            if (baseLen == 0) return (true, gas - cost, new bytes(modLen));
-        }
-        (bool ok, bytes memory out) = a.staticcall(input);
+        (bool ok, bytes memory out) = a.staticcall(input); // MODEXP too: node/precompiles.py is the EIPs'
+
         if (!ok) return (false, 0, "");
         return (true, gas - cost, out);
     }
@@ -814,6 +810,7 @@ contract EVMStep {
 
     /// @dev process_message's start: snapshot, the new account of a creation, the value transfer.
     function _enter(Env memory e, Frame memory f, uint256 transfer) private pure {
+        _countFrame(e);
         f.snap = e.journal;
         Acc memory target = _acc(e, f.self);
         if (f.isCreate == 1) {
@@ -1005,6 +1002,31 @@ contract EVMStep {
         assembly {
             mcopy(d, add(add(src, 0x20), srcOff), n)
             calldatacopy(add(d, n), calldatasize(), sub(len, n))
+        }
+    }
+
+    /// @dev `len` bytes at `src` as a `bytes` in the frame's reusable buffer `which` (F_INBUF,
+    ///      F_OUTBUF). A call's input lives only as long as the callee (the caller waits) and a
+    ///      precompile's output only until the frame's next call, so one buffer per frame serves
+    ///      them all: a loop of calls with large inputs costs no L1 memory per call.
+    function _reuse(Frame memory f, uint256 which, uint256 src, uint256 len) private pure returns (bytes memory b) {
+        if (len == 0) return b;
+        uint256 slot = _framePtr(f) + which;
+        uint256 buf = _w(slot, 0);
+        uint256 cap = _w(slot, 1);
+        if (cap < len) {
+            cap = len > 2 * cap ? len : 2 * cap;
+            assembly {
+                buf := mload(0x40)
+                mstore(0x40, add(buf, add(0x20, and(add(cap, 31), not(31)))))
+            }
+            _sw(slot, 0, buf);
+            _sw(slot, 1, cap);
+        }
+        assembly {
+            mstore(buf, len)
+            mcopy(add(buf, 0x20), src, len)
+            b := buf
         }
     }
 
@@ -1566,7 +1588,7 @@ contract EVMStep {
         child.caller = op == 0xf4 ? f.caller : f.self;
         child.self = (op == 0xf1 || op == 0xfa) ? c.to : f.self;
         child.value = op == 0xf4 ? f.value : c.value; // DELEGATECALL: no transfer, CALLVALUE is the caller's
-        child.input = _memSlice(f, c.inOff, c.inLen);
+        child.input = _reuse(f, F_INBUF, f.mem + c.inOff, c.inLen);
         child.parent = _framePtr(f);
         child.depth = f.depth + 1;
         child.isStatic = (op == 0xfa || f.isStatic == 1) ? 1 : 0;
@@ -1598,14 +1620,24 @@ contract EVMStep {
     }
 
     function _callPrecompile(Env memory e, Frame memory f, CallArgs memory c) private view {
+        _countFrame(e);
         uint256 snap = e.journal;
         address self = (c.op == 0xf1 || c.op == 0xfa) ? c.to : f.self;
         Acc memory dst = _acc(e, self);
         _set(e, _ptr(dst) + F_TOUCHED, 1);
         if (c.op != 0xf4 && c.value != 0) _transfer(e, _acc(e, f.self), dst, c.value);
-        (bool ok, uint256 left, bytes memory out) = _precompile(e, c.to, _memSlice(f, c.inOff, c.inLen), c.childGas);
+        bytes memory input = _reuse(f, F_INBUF, f.mem + c.inOff, c.inLen);
+        uint256 mark;
+        assembly {
+            mark := mload(0x40)
+        }
+        (bool ok, uint256 left, bytes memory out) = _precompile(e, c.to, input, c.childGas);
+        assembly {
+            mstore(0x40, mark) // the call's temporaries (its output's copy too) are dropped
+        }
         if (!ok) _revertTo(e, snap);
         f.gas += left;
+        out = _reuse(f, F_OUTBUF, _bytesPtr(out) + 0x20, out.length); // moves down: memmove-safe
         f.ret = out;
         _push(f, ok ? 1 : 0);
         _copyOut(f, c.outOff, out, 0, out.length < c.outLen ? out.length : c.outLen);

@@ -34,6 +34,50 @@ contract EVMTx {
         revert InvalidTransaction(reason);
     }
 
+    /// @notice The checks a block applies to a user transaction before it runs (py-evm's and
+    ///         node/vm.py's `LantauState.validate_transaction`), those that read no state: its
+    ///         gas against its intrinsic gas and the block's gas left, its init code, its fee cap
+    ///         against the base fee. Reverts InvalidTransaction(reason). (A tip above the fee cap
+    ///         is refused by `decode`.)
+    function checkBlock(
+        uint256 gasLimit,
+        uint256 intrinsic,
+        bool isCreate,
+        uint256 dataLength,
+        uint256 maxFee,
+        uint256 blockGasLeft,
+        uint256 baseFee
+    ) external pure {
+        if (gasLimit < intrinsic) _bad("intrinsic gas too low");
+        // no check of the gas limit against EIP-7623's floor: py-evm has none (only the pool
+        // refuses), so a block can carry such a transaction; EVMStep charges it the floor
+        if (isCreate && dataLength > 49152) _bad("init code too large");
+        if (gasLimit > blockGasLeft) _bad("gas above the block's gas left");
+        if (maxFee < baseFee) _bad("max fee per gas below the base fee");
+    }
+
+    /// @notice The checks of the sender's account: no code (EIP-3607, node/vm.py's
+    ///         `check_sender_is_eoa`), its nonce, and a balance for the gas at the effective price
+    ///         (py-evm's, not at the fee cap) plus the value. Reverts InvalidTransaction(reason).
+    function checkSender(
+        uint256 nonce,
+        uint256 gasLimit,
+        uint256 maxFee,
+        uint256 maxPriority,
+        uint256 value,
+        uint256 baseFee,
+        uint256 senderNonce,
+        uint256 senderBalance,
+        uint256 senderCodeLength
+    ) external pure {
+        if (senderCodeLength != 0) _bad("sender has code (EIP-3607)");
+        if (senderNonce != nonce) _bad("nonce mismatch");
+        if (senderNonce >= type(uint64).max) _bad("nonce at its maximum");
+        uint256 price = maxFee;
+        if (maxPriority != type(uint256).max && baseFee + maxPriority < price) price = baseFee + maxPriority;
+        if (senderBalance < gasLimit * price + value) _bad("insufficient funds for gas * price + value");
+    }
+
     /// @dev (payload offset, payload length, is list, end) of the RLP item at `p` in `b`.
     function _item(bytes memory b, uint256 p) private pure returns (uint256 off, uint256 len, bool isList, uint256 end) {
         if (p >= b.length) _bad("rlp: truncated");
@@ -201,6 +245,8 @@ contract EVMTx {
         if (first == 0x02) {
             t.maxPriority = _uint(raw, f[2]);
             t.maxFee = _uint(raw, f[3]);
+            // EIP-1559 (node/vm.py: check_tip_within_fee_cap)
+            if (t.maxPriority > t.maxFee) _bad("max priority fee per gas above max fee per gas");
             i = 4;
         } else {
             t.maxFee = _uint(raw, f[2]);

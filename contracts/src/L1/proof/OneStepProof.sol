@@ -50,6 +50,7 @@ contract OneStepProof {
     uint256 public immutable maxSlots;
     uint256 public immutable maxCodeBytes;
     uint256 public immutable maxMemoryBytes;
+    uint256 public immutable maxFrames;
 
     /// @notice Staged: hashes of `PreState`s proven by `loadWitness`.
     mapping(bytes32 preStateHash => bool) public loaded;
@@ -65,6 +66,7 @@ contract OneStepProof {
         maxSlots = caps.maxSlots;
         maxCodeBytes = caps.maxCodeBytes;
         maxMemoryBytes = caps.maxMemoryBytes;
+        maxFrames = caps.maxFrames;
     }
 
     // ---- one call --------------------------------------------------------------------------
@@ -172,6 +174,6 @@ contract OneStepProof {
 
     /// @notice The rollup's proof-cost caps this proof enforces.
     function caps() public view returns (StepTypes.ProofCostLimits memory) {
-        return StepTypes.ProofCostLimits(maxOpcodes, maxAccounts, maxSlots, maxCodeBytes, maxMemoryBytes);
+        return StepTypes.ProofCostLimits(maxOpcodes, maxAccounts, maxSlots, maxCodeBytes, maxMemoryBytes, maxFrames);
     }
 }

@@ -67,6 +67,7 @@ library StepTypes {
         uint256 maxSlots; //       distinct (address, slot) accessed
         uint256 maxCodeBytes; //   every distinct code read in full + every creation's init code
         uint256 maxMemoryBytes; // every frame's memory at its largest, summed
+        uint256 maxFrames; //      call frames entered (top frame, calls, creations, precompile calls)
     }
 
     /// @notice An account after the transaction. `deleted` = the account is removed from the
