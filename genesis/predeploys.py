@@ -135,8 +135,8 @@ def passer_predeploy_storage(l1_portal: Address, l1_hkd_token: Address, max_gas_
 
 def rwa_predeploy_storage(owner: Address) -> dict[Address, Mapping[StorageKey, int]]:
     """The storage the genesis writes into each RWA predeploy, with `owner` as the platform
-    owner (registry operator, factory owner, price-feed owner). Compliance, SettlementEngine and
-    CorporateActions have no owner and nothing to set."""
+    owner (registry operator, factory owner, price-feed owner, settlement-engine owner, who
+    freezes escrow). Compliance and CorporateActions have no owner and nothing to set."""
     as_word = lambda address: int.from_bytes(address, "big")  # noqa: E731 - right-aligned address
     return {
         IDENTITY_REGISTRY: {"owner": as_word(owner), INITIALIZABLE_SLOT: INITIALIZED_BY_GENESIS},
@@ -149,6 +149,7 @@ def rwa_predeploy_storage(owner: Address) -> dict[Address, Mapping[StorageKey, i
             "corporateActions": as_word(CORPORATE_ACTIONS),
             INITIALIZABLE_SLOT: INITIALIZED_BY_GENESIS,
         },
+        SETTLEMENT_ENGINE: {"owner": as_word(owner), INITIALIZABLE_SLOT: INITIALIZED_BY_GENESIS},
         PRICE_FEED: {
             "owner": as_word(owner),
             "defaultMaxAge": PRICE_FEED_DEFAULT_MAX_AGE_S,

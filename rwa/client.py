@@ -65,7 +65,7 @@ GAS_MARGIN = 1.2  # over eth_estimateGas: the state may move between estimate an
 INCLUSION_HORIZON_S = 2
 PRIORITY_FEE_WEI = 10**6  # HKD wei per gas: a token tip; the base fee is what a devnet block asks
 LOGS_BLOCK_RANGE = 10_000  # the node's eth_getLogs range cap
-PUSH_CHUNK = 100  # holders per pushPayments transaction
+PUSH_CHUNK = 50  # holders per pushPayments transaction (within the L2 proof-cost caps)
 NONCE_RACE_ATTEMPTS = 5  # sends of one transaction when another writer on the key takes its nonce
 MAX_UINT256 = 2**256 - 1
 
@@ -523,11 +523,13 @@ class RWAClient:
         note: Mapping[str, str] | None = None,
     ) -> TradeTicket:
         """A trade (no signatures yet): `units` of `token` from seller to buyer against `pay_wei`
-        of native HKD, valid for `expiry_s` seconds of chain time."""
+        of native HKD, valid for `expiry_s` seconds of chain time, bound to the asset's current
+        split epoch (the engine refuses it once a split has taken effect)."""
         trade = Trade(
             to_checksum_address(seller), to_checksum_address(buyer), to_checksum_address(token), units,
             to_checksum_address(pay_token), pay_wei, self.chain_time() + expiry_s,
             salt if salt is not None else int.from_bytes(keccak(text=f"{time.time_ns()}/{seller}/{buyer}/{units}"), "big"),
+            int(self.token(token).functions.splitEpoch().call()),
         )
         return TradeTicket(trade, self.chain_id, self.contracts.engine.address, {}, dict(note or {}))
 

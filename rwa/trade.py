@@ -9,14 +9,16 @@ that travels between the parties:
       "settlementEngine": "0x4200…0804",
       "trade": {"seller": "0x…", "buyer": "0x…", "asset": "0x…", "assetAmount": "1000",
                 "payToken": "0x0000…0000", "payAmount": "1001200000000000000000",
-                "expiry": 1767225600, "salt": "…"},
+                "expiry": 1767225600, "salt": "…", "assetSplitEpoch": "0"},
       "tradeId": "0x…",
       "signatures": {"seller": "0x…", "buyer": "0x…"},       # each present once signed
       "note": {"asset": "HKGGB", "amount": "1000", "pay": "HK$1,001.20"}   # for people only
     }
 
 Big integers are decimal strings (JSON numbers lose precision past 2**53). `payToken` is the zero
-address for native HKD, paid from the buyer's escrow in the engine.
+address for native HKD, paid from the buyer's escrow in the engine. `assetSplitEpoch` is the
+asset's `splitEpoch()` when the trade was proposed: the engine refuses the trade once a split has
+taken effect since (0 for a plain ERC-20; a file without it means 0).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ TRADE_TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "payAmount", "type": "uint256"},
         {"name": "expiry", "type": "uint64"},
         {"name": "salt", "type": "uint256"},
+        {"name": "assetSplitEpoch", "type": "uint256"},
     ]
 }
 ROLES = ("seller", "buyer")
@@ -52,7 +55,8 @@ ROLES = ("seller", "buyer")
 @dataclass(frozen=True, slots=True)
 class Trade:
     """SettlementEngine.Trade: `asset_amount` in the asset's units, `pay_amount` in HKD wei (or
-    the pay token's units), `expiry` the last unix second at which it may settle."""
+    the pay token's units), `expiry` the last unix second at which it may settle,
+    `asset_split_epoch` the asset's `splitEpoch()` when signed."""
 
     seller: str
     buyer: str
@@ -62,6 +66,7 @@ class Trade:
     pay_amount: int
     expiry: int
     salt: int
+    asset_split_epoch: int = 0
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (
@@ -73,6 +78,7 @@ class Trade:
             self.pay_amount,
             self.expiry,
             self.salt,
+            self.asset_split_epoch,
         )
 
     def as_message(self) -> dict[str, Any]:
@@ -145,6 +151,7 @@ class TradeTicket:
                 "payAmount": str(t.pay_amount),
                 "expiry": t.expiry,
                 "salt": str(t.salt),
+                "assetSplitEpoch": str(t.asset_split_epoch),
             },
             "tradeId": "0x" + self.trade_id.hex(),
             "signatures": {role: "0x" + sig.hex() for role, sig in self.signatures.items()},
@@ -166,6 +173,7 @@ class TradeTicket:
                 int(t["payAmount"]),
                 int(t["expiry"]),
                 int(t["salt"]),
+                int(t.get("assetSplitEpoch", 0)),
             )
             ticket = cls(trade, int(raw["chainId"]), to_checksum_address(raw["settlementEngine"]), {}, dict(raw.get("note") or {}))
             if "tradeId" in raw and raw["tradeId"] != "0x" + ticket.trade_id.hex():

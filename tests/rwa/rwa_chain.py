@@ -438,6 +438,7 @@ def install_rwa_system(chain: Chain) -> RWASystem:
     )
     chain.send(factory.functions.setDeployer(kyc_agent, True), operator)
     chain.send(price_feed.functions.initialize(operator, 3_600), operator)
+    chain.send(engine.functions.initialize(operator), operator)
     return RWASystem(
         chain, registry, compliance, implementation, factory, engine, actions, price_feed, operator, kyc_agent
     )

@@ -2,11 +2,11 @@
 (LANTAU_RWA_COUPON_HOLDERS) and 100 on the L2 node (LANTAU_RWA_COUPON_HOLDERS_L2; py-evm executes
 ~100x slower than anvil, and the whole RWA suite must stay within minutes).
 
-Rounding rule under test (CorporateActions NatSpec): holder h with record balance b_h of record
-supply S receives floor(coupon * b_h / S); the remainder coupon - sum(paid) goes to the issuer
-when the distribution closes, so paid + remainder == coupon. The coupon itself is computed by
-hand: S * faceValue(1 HKD) * 4.05% / 2 payments a year, floored, i.e. S * 40_500 // 2_000_000
-wei for an 18-decimal token.
+Rounding rule under test (CorporateActions NatSpec): a coupon is the bond's rate on each holder's
+record-date units, so holder h with record balance b_h receives floor(b_h * faceValue(1 HKD) *
+4.05% / 2 payments a year) = b_h * 40_500 // 2_000_000 wei (18 decimals), computed by hand here;
+the coupon funded is the same formula on the supply S, and the remainder coupon - sum(paid) (the
+floors' dust) goes to the issuer when the distribution closes, so paid + remainder == coupon.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ HOLDERS_BY_BACKEND = {
 }
 SEED = 405
 MINT_CHUNK = 100
-PUSH_CHUNK = 100
+PUSH_CHUNK = 50  # holders per pushPayments (within the L2 proof-cost caps, genesis.rollup_config)
 CLAIMERS = 10  # the first holders claim themselves; the rest are pushed
 
 
@@ -74,7 +74,7 @@ def test_coupon_to_many_holders_is_exact_and_follows_the_record_date(chain: Chai
     assert t.balanceOfAt(holders[0], record).call() == amounts[0]
     assert t.totalSupplyAt(record).call() == supply
 
-    expected = [coupon * a // supply for a in amounts]
+    expected = [a * 40_500 // 2_000_000 for a in amounts]
     chain.advance(pay - chain.now())
     for h in holders[:CLAIMERS]:
         _funded(chain, h)  # claimers pay their own gas
@@ -109,6 +109,7 @@ def test_coupon_to_many_holders_is_exact_and_follows_the_record_date(chain: Chai
     assert chain.revert_of(actions.claim(distribution), holders[0]).name == "DistributionIsClosed"
 
 
+@pytest.mark.rwa_backends("anvil")  # the 30-day claim period
 def test_claim_rules(chain: Chain, rwa: RWASystem) -> None:
     issuer = chain.new_address("claim issuer", fund_wei=10**24)
     agent = chain.new_address("claim agent", fund_wei=10**21)
@@ -126,39 +127,35 @@ def test_claim_rules(chain: Chain, rwa: RWASystem) -> None:
     )
     chain.send(bond.functions.batchMint([a, b], [1, 2]), agent)
     actions = rwa.actions.functions
-    assert (
-        chain.revert_of(
-            actions.announceDistribution(bond.address, COUPON, now + 10, now + 20, now + 30), outsider, value=10
-        ).name
-        == "NotIssuerOrAgent"
+    deadline = now + 20 + 30 * DAY  # the shortest claim period (MIN_CLAIM_PERIOD)
+    due = 150 * HKD  # 3 units x HK$1,000 x 5%
+    for record, pay, sender, value, error in (
+        (now + 10, now + 20, outsider, due, "NotIssuerOrAgent"),
+        (now - 10, now + 20, issuer, due, "RecordTimeInPast"),
+        (now + 10, now + 10, issuer, due, "InvalidSchedule"),
+        (now + 10, now + 20, issuer, due - 1, "CouponUnderfunded"),
+    ):
+        call = actions.announceDistribution(bond.address, COUPON, record, pay, deadline)
+        assert chain.revert_of(call, sender, value=value).name == error
+    revert = chain.revert_of(
+        actions.announceDistribution(bond.address, COUPON, now + 10, now + 20, deadline - 1), issuer, value=150 * HKD
     )
-    assert (
-        chain.revert_of(
-            actions.announceDistribution(bond.address, COUPON, now - 10, now + 20, now + 30), issuer, value=10
-        ).name
-        == "RecordTimeInPast"
-    )
-    assert (
-        chain.revert_of(
-            actions.announceDistribution(bond.address, COUPON, now + 10, now + 10, now + 30), issuer, value=10
-        ).name
-        == "InvalidSchedule"
-    )
+    assert (revert.name, revert.args) == ("ClaimPeriodTooShort", (now + 20, deadline - 1, deadline))
     receipt = chain.send(
-        actions.announceDistribution(bond.address, COUPON, now + 10, now + 20, now + 30), issuer, value=100
+        actions.announceDistribution(bond.address, COUPON, now + 10, now + 20, deadline), issuer, value=150 * HKD
     )
     (announced,) = events(rwa.actions, "DistributionAnnounced", receipt)
     d = announced["id"]
     assert chain.revert_of(actions.claim(d), a).name == "NotPayableYet"
     chain.advance(now + 20 - chain.now())
-    chain.send(actions.claim(d), a)  # floor(100 * 1 / 3) = 33
+    chain.send(actions.claim(d), a)  # 1 unit x HK$1,000 x 5% = HK$50
     assert chain.revert_of(actions.claim(d), a).name == "AlreadyPaid"
     assert chain.revert_of(actions.claim(d), outsider).name == "NothingToClaim"
     assert chain.revert_of(actions.closeDistribution(d), outsider).name == "CannotCloseYet"
-    chain.advance(now + 31 - chain.now())
+    chain.advance(deadline + 1 - chain.now())
     issuer_before = chain.balance(issuer)
-    chain.send(actions.closeDistribution(d), outsider)  # b never claimed: 100 - 33 back to the issuer
-    assert chain.balance(issuer) - issuer_before == 67
+    chain.send(actions.closeDistribution(d), outsider)  # b never claimed: HK$150 - 50 back to the issuer
+    assert chain.balance(issuer) - issuer_before == 100 * HKD
 
 
 def _funded(chain: Chain, address: str) -> str:

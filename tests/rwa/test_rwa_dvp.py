@@ -527,3 +527,27 @@ def test_least_gas_that_succeeds_settles_every_trade_of_a_non_atomic_batch(marke
     receipt = chain.send_unchecked(call, m.submitter, gas=high)
     assert receipt["status"] == 1
     assert len(events(m.engine, "TradeSettled", receipt)) == 10 and events(m.engine, "TradeFailed", receipt) == []
+
+
+def test_gas_capped_batch_fails_only_the_trade_over_its_cap(market: Market) -> None:
+    """`settleBatchWithGasCap`: each trade runs with at most the cap; the RWA leg (identity and
+    compliance checks) needs more than 90,000 gas and fails alone, the plain ERC-20 leg settles."""
+    m, chain = market, market.chain
+    a, b = m.parties[0].address, m.parties[1].address
+    heavy = m.trade(a, b, m.assets[0].address, 10**18, NATIVE, HKD)
+    light = m.trade(a, b, m.fx.address, 10**6, NATIVE, HKD)
+    trades = [heavy, light]
+    args = ([t.as_tuple() for t in trades], [m.sign(t, t.seller) for t in trades], [m.sign(t, t.buyer) for t in trades])
+    assert chain.revert_of(m.engine.functions.settleBatchWithGasCap(*args, 0), m.submitter).name == "InvalidGasCap"
+    books = m.books()
+    receipt = chain.send_unchecked(m.engine.functions.settleBatchWithGasCap(*args, 90_000), m.submitter, gas=BATCH_GAS)
+    assert receipt["status"] == 1
+    (failed,) = events(m.engine, "TradeFailed", receipt)
+    assert (failed["index"], failed["reason"]) == (0, b"")  # out of its gas
+    (settled,) = events(m.engine, "TradeSettled", receipt)
+    assert settled["tradeId"] == m.trade_id(light)
+    after = m.books()
+    assert after[(m.assets[0].address, a)] == books[(m.assets[0].address, a)]
+    assert after[(m.fx.address, b)] == books[(m.fx.address, b)] + 10**6
+    assert after[(NATIVE, b)] == books[(NATIVE, b)] - HKD
+    assert m.engine.functions.tradeStatus(m.trade_id(heavy)).call() == 0  # still open

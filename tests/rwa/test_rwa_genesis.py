@@ -40,6 +40,7 @@ def test_owner_and_wiring_come_from_genesis_storage(chain: Chain, rwa: RWASystem
     assert rwa.registry.functions.owner().call(block_identifier=0) == owner
     assert rwa.factory.functions.owner().call(block_identifier=0) == owner
     assert rwa.price_feed.functions.owner().call(block_identifier=0) == owner
+    assert rwa.engine.functions.owner().call(block_identifier=0) == owner
     assert rwa.price_feed.functions.defaultMaxAge().call(block_identifier=0) == PRICE_FEED_DEFAULT_MAX_AGE_S
     f = rwa.factory.functions
     assert (
@@ -61,6 +62,7 @@ def test_initialize_is_locked_on_every_owned_predeploy(chain: Chain, rwa: RWASys
         (rwa.registry, rwa.registry.functions.initialize(stranger)),
         (rwa.factory, rwa.factory.functions.initialize(stranger, stranger, stranger, stranger, stranger)),
         (rwa.price_feed, rwa.price_feed.functions.initialize(stranger, 60)),
+        (rwa.engine, rwa.engine.functions.initialize(stranger)),
     ):
         assert chain.expect_revert(call, stranger).name == "InvalidInitialization", contract.address
     slot = chain.w3.eth.get_storage_at(rwa.token_implementation.address, INITIALIZABLE_SLOT)

@@ -46,7 +46,7 @@ def _pay_dividend(chain: Chain, rwa: RWASystem, token: Any, issuer: str, per_sha
     record = chain.now() + 30
     amount = per_share_wei * token.functions.totalSupply().call()
     receipt = chain.send(
-        rwa.actions.functions.announceDistribution(token.address, DIVIDEND, record, record + 30, record + 86_400),
+        rwa.actions.functions.announceDistribution(token.address, DIVIDEND, record, record + 30, record + 30 + 30 * 86_400),
         issuer,
         value=amount,
     )

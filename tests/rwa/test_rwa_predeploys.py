@@ -30,8 +30,9 @@ DOCUMENTED_SLOTS = {
         "corporateActions": 5,
     },
     "PriceFeed": {"owner": 0, "defaultMaxAge": 2},
+    "SettlementEngine": {"owner": 0},
 }
-STATELESS = ("Compliance", "SettlementEngine", "CorporateActions")
+STATELESS = ("Compliance", "CorporateActions")
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTED_SLOTS))

@@ -53,15 +53,16 @@ def test_direct_and_signed_updates_and_staleness(chain: Chain, rwa: RWASystem, f
     outsider = chain.new_address("not a reporter", fund_wei=10**21)
     assert chain.expect_revert(f.submitPrice(asset, 1, now + 1), outsider).name == "NotReporter"
 
-    # A signed update, relayed by someone else.
-    update = (asset, 18_700 * HKD, now + 5)
+    # A signed update, relayed by someone else (observed at the latest block: never from the future).
+    signed_at = chain.advance(1)  # a second after the first price (anvil blocks may share a second)
+    update = (asset, 18_700 * HKD, signed_at)
     signature = _sign(chain, pf, reporter, *update)
     assert f.priceUpdateDigest(update).call() is not None
     chain.send(f.submitSignedPrice(update, reporter.address, signature), outsider)
-    assert tuple(f.latestPrice(asset).call()) == (18_700 * HKD, now + 5)
+    assert tuple(f.latestPrice(asset).call()) == (18_700 * HKD, signed_at)
     revert = chain.expect_revert(f.submitSignedPrice(update, reporter.address, signature), outsider)
     assert revert.name == "TimestampNotIncreasing"  # a replay
-    forged = (asset, 1 * HKD, now + 6)
+    forged = (asset, 1 * HKD, signed_at + 1)
     assert (
         chain.expect_revert(f.submitSignedPrice(forged, reporter.address, signature), outsider).name
         == "InvalidReporterSignature"
@@ -78,12 +79,12 @@ def test_direct_and_signed_updates_and_staleness(chain: Chain, rwa: RWASystem, f
     assert revert.name == "FutureTimestamp"
 
     # Stale after the default maximum age (3,600 s, set at initialize), per asset when set.
-    chain.advance(now + 5 + 3_600 - chain.now())
+    chain.advance(signed_at + 3_600 - chain.now())
     assert f.latestPrice(asset).call()[0] == 18_700 * HKD  # exactly max age old: still fresh
     chain.advance(1)
     revert = chain.revert_of(f.latestPrice(asset), outsider)
-    assert (revert.name, revert.args) == ("StalePrice", (asset, now + 5, 3_600, now + 5 + 3_601))
-    assert tuple(f.latestPriceUnchecked(asset).call()) == (18_700 * HKD, now + 5)
+    assert (revert.name, revert.args) == ("StalePrice", (asset, signed_at, 3_600, signed_at + 3_601))
+    assert tuple(f.latestPriceUnchecked(asset).call()) == (18_700 * HKD, signed_at)
     chain.send(f.setMaxAge(asset, 86_400), rwa.operator)
     assert f.latestPrice(asset).call()[0] == 18_700 * HKD
     assert chain.expect_revert(f.setMaxAge(asset, 1), outsider).name == "NotOwner"

@@ -117,6 +117,12 @@ contract Compliance is ICompliance {
         }
     }
 
+    /// @notice The text of a `TransferCodes` reason code (the tokens ask here rather than each
+    /// carrying the table).
+    function reasonText(uint8 code) external pure returns (string memory) {
+        return TransferCodes.text(code);
+    }
+
     function rules(address asset) external view returns (Rules memory) {
         return _rules[asset];
     }

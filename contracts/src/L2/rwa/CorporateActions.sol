@@ -17,10 +17,16 @@ import {IRWAToken, BondTerms, AgentRoles, TransferCodes} from "./RWACommon.sol";
 /// the record time either claims (pull) or is paid by anyone pushing a chunk of addresses
 /// (`pushPayments`).
 ///
-/// Rounding rule: holder h with record balance b_h of record supply S receives
+/// Rounding rule: a dividend or revenue share is a pot: holder h with record balance b_h of record
+/// supply S receives
 ///     floor(amount * b_h / S)
 /// (full 512-bit precision, `Math.mulDiv`). The sum of the floors is at most `amount` and falls
-/// short of it by less than the number of holders. The remainder - that rounding dust plus
+/// short of it by less than the number of holders. A coupon is not a pot but the bond's rate:
+/// holder h receives `couponAmount(token, b_h)` = floor(b_h * face * rate / (10**6 * couponsPerYear
+/// * 10**decimals)), fixed by its record-date units whatever the supply did since the
+/// announcement; it is funded with at least `couponDue` at announcement and topped up
+/// (`topUpDistribution`) when the record supply grew. The claim period is at least
+/// `MIN_CLAIM_PERIOD`, and the issuer may cancel (full refund) until the record time. The remainder - that rounding dust plus
 /// anything unclaimed - goes to the issuer recorded at announcement when the distribution is
 /// closed: as soon as every record-date unit has been paid, or by anyone after the claim
 /// deadline. Nothing is ever lost: `paid + remainder == amount`. A push payment that the holder's
@@ -78,6 +84,8 @@ contract CorporateActions is ReentrancyGuardTransient {
 
     /// @notice Gas forwarded with a pushed payment; a holder that needs more claims instead.
     uint256 public constant PUSH_GAS = 50_000;
+    /// @notice Shortest time holders have to claim before the remainder may go back to the issuer.
+    uint64 public constant MIN_CLAIM_PERIOD = 30 days;
 
     uint256 public distributionCount;
     mapping(uint256 id => Distribution) private _distributions;
@@ -105,6 +113,8 @@ contract CorporateActions is ReentrancyGuardTransient {
     event RedemptionClosed(address indexed token, uint256 surplusWei, address indexed issuer);
     event StockSplitAnnounced(address indexed token, uint256 ratio, uint48 effectiveTime, address indexed by);
     event OwedWithdrawn(address indexed account, uint256 amountWei);
+    event DistributionCancelled(uint256 indexed id, uint256 refundWei, address indexed issuer);
+    event DistributionToppedUp(uint256 indexed id, uint256 amountWei, uint256 totalWei);
     event PaymentHeld(uint256 indexed id, address indexed holder, uint256 amountWei, string reason);
     event HeldReleased(uint256 indexed id, address indexed holder, address indexed payee, uint256 amountWei);
     /// @notice Cash due to a lost wallet went to the wallet the registry recovered it to.
@@ -114,6 +124,12 @@ contract CorporateActions is ReentrancyGuardTransient {
     error NotABond(address token);
     error ZeroAmount();
     error InvalidSchedule(uint48 recordTime, uint64 payTime, uint64 claimDeadline);
+    /// @notice The claim deadline must leave holders `MIN_CLAIM_PERIOD` after the pay time.
+    error ClaimPeriodTooShort(uint64 payTime, uint64 claimDeadline, uint64 earliestDeadline);
+    /// @notice A distribution is cancelled only before its record time.
+    error RecordTimePassed(uint256 id, uint48 recordTime, uint256 nowTimestamp);
+    /// @notice A coupon is funded with at least the coupon on today's supply (`couponDue`).
+    error CouponUnderfunded(address token, uint256 fundedWei, uint256 requiredWei);
     error UnknownDistribution(uint256 id);
     error DistributionIsClosed(uint256 id);
     error NotPayableYet(uint256 id, uint64 payTime, uint256 nowTimestamp);
@@ -133,13 +149,17 @@ contract CorporateActions is ReentrancyGuardTransient {
     error NativeTransferFailed(address to, uint256 amountWei);
 
     modifier onlyIssuerOrAgent(address token) {
+        _requireIssuerOrAgent(token);
+        _;
+    }
+
+    function _requireIssuerOrAgent(address token) private view {
         if (
             msg.sender != IRWAToken(token).owner()
                 && IRWAToken(token).agentRoles(msg.sender) & AgentRoles.CORPORATE == 0
         ) {
             revert NotIssuerOrAgent(token, msg.sender);
         }
-        _;
     }
 
     // --- distributions ---------------------------------------------------------------------------
@@ -159,8 +179,12 @@ contract CorporateActions is ReentrancyGuardTransient {
         if (payTime <= recordTime || claimDeadline < payTime) {
             revert InvalidSchedule(recordTime, payTime, claimDeadline);
         }
-        if (kind == DistributionKind.Coupon && IRWAToken(token).bondTerms().faceValuePerTokenWei == 0) {
-            revert NotABond(token);
+        if (claimDeadline < payTime + MIN_CLAIM_PERIOD) {
+            revert ClaimPeriodTooShort(payTime, claimDeadline, payTime + MIN_CLAIM_PERIOD);
+        }
+        if (kind == DistributionKind.Coupon) {
+            uint256 due = couponAmount(token, IRWAToken(token).totalSupply()); // reverts NotABond
+            if (msg.value < due) revert CouponUnderfunded(token, msg.value, due);
         }
         IRWAToken(token).scheduleRecordTime(recordTime); // reverts RecordTimeInPast
         id = ++distributionCount;
@@ -173,6 +197,26 @@ contract CorporateActions is ReentrancyGuardTransient {
         d.claimDeadline = claimDeadline;
         d.amountWei = msg.value;
         emit DistributionAnnounced(id, token, kind, recordTime, payTime, claimDeadline, msg.value, d.issuer);
+    }
+
+    /// @notice Withdraws a distribution before its record time and refunds the issuer recorded at
+    /// announcement the whole amount.
+    function cancelDistribution(uint256 id) external nonReentrant returns (uint256 refundWei) {
+        Distribution storage d = _open(id);
+        _requireIssuerOrAgent(d.token);
+        if (block.timestamp >= d.recordTime) revert RecordTimePassed(id, d.recordTime, block.timestamp);
+        d.closed = true;
+        refundWei = d.amountWei;
+        emit DistributionCancelled(id, refundWei, d.issuer);
+        _sendOrOwe(d.issuer, refundWei, gasleft());
+    }
+
+    /// @notice Adds `msg.value` to an open distribution (a coupon whose record supply grew).
+    function topUpDistribution(uint256 id) external payable {
+        Distribution storage d = _open(id);
+        if (msg.value == 0) revert ZeroAmount();
+        d.amountWei += msg.value;
+        emit DistributionToppedUp(id, msg.value, d.amountWei);
     }
 
     /// @notice Pull: the caller receives its entitlement.
@@ -221,9 +265,11 @@ contract CorporateActions is ReentrancyGuardTransient {
         Distribution storage d = _distributions[id];
         if (d.token == address(0)) revert UnknownDistribution(id);
         if (isPaid[id][holder] || d.closed) return 0;
+        uint256 units = IRWAToken(d.token).balanceOfAt(holder, d.recordTime);
+        if (d.kind == DistributionKind.Coupon) return couponAmount(d.token, units);
         uint256 supply = d.supplyKnown ? d.supplyAtRecord : IRWAToken(d.token).totalSupplyAt(d.recordTime);
         if (supply == 0) return 0;
-        return Math.mulDiv(d.amountWei, IRWAToken(d.token).balanceOfAt(holder, d.recordTime), supply);
+        return Math.mulDiv(d.amountWei, units, supply);
     }
 
     function distribution(uint256 id) external view returns (Distribution memory) {
@@ -345,7 +391,9 @@ contract CorporateActions is ReentrancyGuardTransient {
             if (pushed) return 0;
             revert NothingToClaim(id, holder);
         }
-        amountWei = Math.mulDiv(d.amountWei, units, _supplyAtRecord(d));
+        amountWei = d.kind == DistributionKind.Coupon
+            ? couponAmount(d.token, units)
+            : Math.mulDiv(d.amountWei, units, _supplyAtRecord(d));
         // Holds for a real RWAToken; stops a token that lies about balances from paying out of
         // other distributions' funds.
         if (d.paidWei + amountWei > d.amountWei) revert DistributionOverpaid(id, d.amountWei - d.paidWei, amountWei);

@@ -47,6 +47,8 @@ contract IdentityRegistry is RWAOwnable, IIdentityRegistry {
 
     /// @notice How long a category upgrade waits when no second agent confirms it.
     uint64 public constant CATEGORY_UPGRADE_DELAY = 3 days;
+    /// @notice Recovery hops `cashWallet` follows (a wallet recovered to one later lost too).
+    uint256 public constant MAX_RECOVERY_HOPS = 4;
 
     mapping(address => bool) public isAgent;
     mapping(address => Identity) private _identities;
@@ -259,6 +261,18 @@ contract IdentityRegistry is RWAOwnable, IIdentityRegistry {
     /// @notice `verifiedAgent` of both parties of a transfer in one call (the token's hot path).
     function verifiedAgents(address a, address b) external view returns (address aAgent, address bAgent) {
         return (verifiedAgent(a), verifiedAgent(b));
+    }
+
+    /// @notice Where cash due to `holder` goes: the wallet its record was recovered to (followed up
+    /// to `MAX_RECOVERY_HOPS`), else `holder`; and that wallet's `verifiedAgent` (0: not verified).
+    function cashWallet(address holder) external view returns (address payee, address agent) {
+        payee = holder;
+        for (uint256 i; i < MAX_RECOVERY_HOPS; ++i) {
+            address next = recoveredWallet[payee];
+            if (next == address(0)) break;
+            payee = next;
+        }
+        agent = verifiedAgent(payee);
     }
 
     /// @notice The investor `wallet` belongs to: its registered investor id, else the wallet itself.

@@ -9,8 +9,10 @@ import {RWAOwnable, EIP712Dynamic} from "./RWACommon.sol";
 /// reporters: a reporter calls `submitPrice`, or signs an EIP-712 `PriceUpdate` (domain name
 /// "Lantau PriceFeed", version "1") that anyone relays with `submitSignedPrice`. Timestamps are
 /// the reporter's observation time (unix seconds); per asset they must strictly increase (which
-/// also makes a signed update unreplayable) and may not be more than `MAX_FUTURE_SKEW` ahead of
-/// the block. `latestPrice(asset)` reverts `StalePrice` when the price is older than the asset's
+/// also makes a signed update unreplayable) and may not be ahead of the block (an observation
+/// cannot come from the future). With a deviation bound set for an asset (`setMaxDeviation`), a
+/// price further than it from the last one is held (`PriceHeld`) until a second reporter submits
+/// the same price and timestamp, so no single reporter key moves a price far. `latestPrice(asset)` reverts `StalePrice` when the price is older than the asset's
 /// `maxAge` (or the default). A reporter is authorized per asset, or for every asset when
 /// registered under `asset = address(0)`.
 ///
@@ -32,17 +34,24 @@ contract PriceFeed is RWAOwnable, EIP712Dynamic {
 
     bytes32 public constant PRICE_UPDATE_TYPEHASH =
         keccak256("PriceUpdate(address asset,uint256 price,uint64 timestamp)");
-    uint256 public constant MAX_FUTURE_SKEW = 30; // seconds
+    uint256 public constant MAX_FUTURE_SKEW = 0; // seconds a timestamp may be ahead of the block
+    uint16 public constant BPS = 10_000;
 
     uint256 public defaultMaxAge; // seconds (a uint64); a full slot so genesis can write it plainly
     mapping(address asset => PriceData) private _prices;
     mapping(address asset => mapping(address reporter => bool)) public isReporter;
     mapping(address asset => uint64 maxAgeSeconds) public maxAgeOf; // 0: use defaultMaxAge
+    mapping(address asset => uint16 bps) public maxDeviationBpsOf; // 0: no bound
+    mapping(address asset => PriceData) private _held; // a far move awaiting a second reporter
+    mapping(address asset => address reporter) public heldBy;
 
     event PriceUpdated(address indexed asset, uint256 price, uint64 timestamp, address indexed reporter);
     event ReporterSet(address indexed asset, address indexed reporter, bool allowed);
     event MaxAgeSet(address indexed asset, uint64 maxAge);
     event DefaultMaxAgeSet(uint64 maxAge);
+    event MaxDeviationSet(address indexed asset, uint16 maxDeviationBps);
+    /// @notice A price beyond the asset's deviation bound, waiting for a second reporter.
+    event PriceHeld(address indexed asset, uint256 price, uint64 timestamp, address indexed reporter);
 
     error NotReporter(address asset, address account);
     error InvalidReporterSignature(address asset, address recovered);
@@ -52,6 +61,9 @@ contract PriceFeed is RWAOwnable, EIP712Dynamic {
     error FutureTimestamp(uint64 timestamp, uint256 nowTimestamp);
     error PriceOutOfRange(uint256 price);
     error InvalidMaxAge(uint64 maxAge);
+    error InvalidDeviation(uint16 maxDeviationBps);
+    /// @notice The reporter that submitted a held price cannot also confirm it.
+    error SecondReporterRequired(address asset, address reporter);
 
     function initialize(address initialOwner, uint64 defaultMaxAge_) external initializer {
         _initOwner(initialOwner);
@@ -70,6 +82,19 @@ contract PriceFeed is RWAOwnable, EIP712Dynamic {
     function setMaxAge(address asset, uint64 maxAgeSeconds) external onlyOwner {
         maxAgeOf[asset] = maxAgeSeconds;
         emit MaxAgeSet(asset, maxAgeSeconds);
+    }
+
+    /// @notice Largest move from the last price one reporter may make, in basis points (0: none).
+    function setMaxDeviation(address asset, uint16 maxDeviationBps) external onlyOwner {
+        if (maxDeviationBps > BPS) revert InvalidDeviation(maxDeviationBps);
+        maxDeviationBpsOf[asset] = maxDeviationBps;
+        emit MaxDeviationSet(asset, maxDeviationBps);
+    }
+
+    /// @notice The price held for a second reporter (0 when none).
+    function heldPrice(address asset) external view returns (uint256 price, uint64 timestamp) {
+        PriceData memory h = _held[asset];
+        return (h.price, h.updatedAt);
     }
 
     function setDefaultMaxAge(uint64 maxAgeSeconds) external onlyOwner {
@@ -130,8 +155,26 @@ contract PriceFeed is RWAOwnable, EIP712Dynamic {
     function _record(address asset, uint256 price, uint64 timestamp, address reporter) private {
         if (price == 0 || price > type(uint192).max) revert PriceOutOfRange(price);
         if (timestamp > block.timestamp + MAX_FUTURE_SKEW) revert FutureTimestamp(timestamp, block.timestamp);
-        uint64 last = _prices[asset].updatedAt;
-        if (timestamp <= last) revert TimestampNotIncreasing(asset, timestamp, last);
+        PriceData memory previous = _prices[asset];
+        if (timestamp <= previous.updatedAt) revert TimestampNotIncreasing(asset, timestamp, previous.updatedAt);
+        uint256 bound = maxDeviationBpsOf[asset];
+        if (bound != 0 && previous.price != 0) {
+            uint256 move = price > previous.price ? price - previous.price : previous.price - price;
+            if (move * BPS > previous.price * bound) {
+                PriceData memory held = _held[asset];
+                if (held.price != price || held.updatedAt != timestamp) {
+                    _held[asset] = PriceData(uint192(price), timestamp);
+                    heldBy[asset] = reporter;
+                    emit PriceHeld(asset, price, timestamp, reporter);
+                    return;
+                }
+                if (heldBy[asset] == reporter) revert SecondReporterRequired(asset, reporter);
+            }
+        }
+        if (bound != 0) {
+            delete _held[asset];
+            delete heldBy[asset];
+        }
         _prices[asset] = PriceData(uint192(price), timestamp);
         emit PriceUpdated(asset, price, timestamp, reporter);
     }

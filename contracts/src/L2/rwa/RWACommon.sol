@@ -70,6 +70,7 @@ interface IIdentityRegistry {
     function verifiedAgents(address a, address b) external view returns (address aAgent, address bAgent);
     function investorIdOf(address wallet) external view returns (bytes32);
     function recoveredWallet(address lostWallet) external view returns (address);
+    function cashWallet(address holder) external view returns (address payee, address agent);
     function investorCountry(address investor) external view returns (uint16);
     function isProfessional(address investor) external view returns (bool);
 }
@@ -104,6 +105,18 @@ interface ICompliance {
         view
         returns (uint8 code, string memory reason);
     function checkAndRecordTransfer(address from, address to, uint256 amount) external returns (uint8 code);
+    function reasonText(uint8 code) external pure returns (string memory);
+}
+
+/// @notice ERC-1643 (document management, from ERC-1400): named documents with a URI and a hash.
+interface IERC1643 {
+    event DocumentUpdated(bytes32 indexed name, string uri, bytes32 documentHash);
+    event DocumentRemoved(bytes32 indexed name, string uri, bytes32 documentHash);
+
+    function getDocument(bytes32 name) external view returns (string memory uri, bytes32 documentHash, uint256 lastModified);
+    function setDocument(bytes32 name, string calldata uri, bytes32 documentHash) external;
+    function removeDocument(bytes32 name) external;
+    function getAllDocuments() external view returns (bytes32[] memory);
 }
 
 interface IRWAToken {

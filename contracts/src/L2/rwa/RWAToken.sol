@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC6372} from "@openzeppelin/contracts/interfaces/IERC6372.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {
@@ -14,7 +15,8 @@ import {
     TransferCodes,
     AssetInfo,
     BondTerms,
-    AgentRoles
+    AgentRoles,
+    IERC1643
 } from "./RWACommon.sol";
 
 /// @notice Everything `RWAToken.initialize` needs; built by the AssetFactory.
@@ -73,13 +75,21 @@ struct TokenConfig {
 /// the genesis address and write `type(uint64).max` to the OpenZeppelin `Initializable` slot
 /// (`INITIALIZABLE_SLOT` in RWACommon.sol) so nobody can initialize the implementation (a
 /// normally deployed implementation does this in its constructor).
-contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
+contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372, IERC165, IERC1643 {
     using Checkpoints for Checkpoints.Trace208;
 
     /// @dev A current balance (or the supply) in units of the split multiplier at `updatedAt`.
     struct Balance {
         uint208 value;
         uint48 updatedAt;
+    }
+
+    /// @dev An ERC-1643 document; `position` is its index in `_documentNames` plus one.
+    struct Document {
+        string uri;
+        bytes32 documentHash;
+        uint64 lastModified;
+        uint32 position;
     }
 
     struct FrozenTokens {
@@ -95,8 +105,8 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     }
 
     uint256 public constant MAX_SPLIT_RATIO = 1000;
-    /// @notice Recovery hops `cashRecipient` follows (a wallet recovered to one later lost too).
-    uint256 public constant MAX_RECOVERY_HOPS = 4;
+    /// @notice Record times scheduled and not yet passed, at most (each costs a transfer a step).
+    uint256 public constant MAX_PENDING_RECORD_TIMES = 16;
 
     // Hot-path state first: registry, decimals, paused and the trusted-provider count share a slot.
     IIdentityRegistry public identityRegistry;
@@ -124,6 +134,9 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     mapping(address => bool) public isTrustedKycAgent;
     mapping(address wallet => bytes32) private _holderInvestor; // 0: the wallet is its own investor
     mapping(bytes32 investorId => Balance) private _investorBalances; // multi-wallet investors only
+    uint256 public maxSupply; // 0: no cap
+    mapping(bytes32 name => Document) private _documents;
+    bytes32[] private _documentNames;
 
     event AgentAdded(address indexed agent);
     event AgentRemoved(address indexed agent);
@@ -151,7 +164,8 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     event SplitScheduled(uint256 ratio, uint48 effectiveTime, uint256 cumulativeMultiplier, address indexed agent);
     event SplitCancelled(uint48 effectiveTime, address indexed agent);
     event RecordTimeScheduled(uint48 recordTime, address indexed agent);
-    event DocumentHashUpdated(bytes32 previousHash, bytes32 newHash, address indexed by);
+    event TokenInformationUpdated(string name, string symbol);
+    event MaxSupplySet(uint256 maxSupply);
 
     /// @notice A transfer that identity, freeze, pause or compliance forbids. `code` is one of
     /// `TransferCodes`; `reason` is its text, e.g. "receiver not KYC verified".
@@ -177,6 +191,14 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     error InvalidSplitRatio(uint256 ratio);
     error SplitNotInFuture(uint48 effectiveTime, uint48 notBefore);
     error NoScheduledSplit();
+    /// @notice A split would multiply what a bond's redemption owes: refused on debt instruments.
+    error SplitOnBond(uint256 faceValuePerTokenWei);
+    error TooManyPendingRecordTimes(uint256 maxPending);
+    /// @notice A mint beyond the asset's supply cap (`maxSupply`).
+    error SupplyCapExceeded(uint256 maxSupply, uint256 supplyAfter);
+    error InvalidMaxSupply(uint256 maxSupply, uint256 supply);
+    error DocumentNotFound(bytes32 name);
+    error InvalidDocument(bytes32 name);
     error LengthMismatch(uint256 accounts, uint256 amounts);
 
     modifier onlyRole(uint8 role) {
@@ -255,7 +277,7 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     {
         code = _tokenChecks(from, to, amount, balanceOf(from));
         if (code == TransferCodes.OK) (code,) = compliance.canTransfer(address(this), from, to, amount);
-        reason = TransferCodes.text(code);
+        reason = _reason(code);
     }
 
     // --- snapshots (ERC-6372 clock: timestamps) ----------------------------------------------
@@ -295,6 +317,13 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         return _splits.length();
     }
 
+    /// @notice How many splits have taken effect (0 before the first). A trade binds it when
+    /// signed, so a trade signed before a split never settles after it at the old unit count.
+    function splitEpoch() external view returns (uint256 epoch) {
+        epoch = _splits.length();
+        while (epoch != 0 && _splits.at(uint32(epoch - 1))._key > clock()) epoch -= 1;
+    }
+
     // --- agent powers --------------------------------------------------------------------------
 
     function mint(address to, uint256 amount) external onlyRole(AgentRoles.SUPPLY) {
@@ -311,6 +340,45 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     /// @notice Burns `amount` of `from` (redemption, cancellation); frozen tokens are released
     /// first when the unfrozen balance is not enough.
     function burn(address from, uint256 amount) external onlyRole(AgentRoles.SUPPLY) {
+        _burn(from, amount);
+    }
+
+    function batchBurn(address[] calldata from, uint256[] calldata amounts) external onlyRole(AgentRoles.SUPPLY) {
+        if (from.length != amounts.length) revert LengthMismatch(from.length, amounts.length);
+        for (uint256 i; i < from.length; ++i) {
+            _burn(from[i], amounts[i]);
+        }
+    }
+
+    function setAddressFrozen(address account, bool frozen) external onlyRole(AgentRoles.FREEZE) {
+        _setAddressFrozen(account, frozen);
+    }
+
+    function batchSetAddressFrozen(address[] calldata accounts, bool[] calldata frozen)
+        external
+        onlyRole(AgentRoles.FREEZE)
+    {
+        if (accounts.length != frozen.length) revert LengthMismatch(accounts.length, frozen.length);
+        for (uint256 i; i < accounts.length; ++i) {
+            _setAddressFrozen(accounts[i], frozen[i]);
+        }
+    }
+
+    function freezePartialTokens(address account, uint256 amount) external onlyRole(AgentRoles.FREEZE) {
+        _freezePartial(account, amount);
+    }
+
+    function batchFreezePartialTokens(address[] calldata accounts, uint256[] calldata amounts)
+        external
+        onlyRole(AgentRoles.FREEZE)
+    {
+        if (accounts.length != amounts.length) revert LengthMismatch(accounts.length, amounts.length);
+        for (uint256 i; i < accounts.length; ++i) {
+            _freezePartial(accounts[i], amounts[i]);
+        }
+    }
+
+    function _burn(address from, uint256 amount) private {
         uint256 balance = balanceOf(from);
         if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
         _releaseFrozen(from, balance, amount);
@@ -321,12 +389,12 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         emit Transfer(from, address(0), amount);
     }
 
-    function setAddressFrozen(address account, bool frozen) external onlyRole(AgentRoles.FREEZE) {
+    function _setAddressFrozen(address account, bool frozen) private {
         isFrozen[account] = frozen;
         emit AddressFrozen(account, frozen, msg.sender);
     }
 
-    function freezePartialTokens(address account, uint256 amount) external onlyRole(AgentRoles.FREEZE) {
+    function _freezePartial(address account, uint256 amount) private {
         uint256 balance = balanceOf(account);
         uint256 frozenAfter = frozenTokens(account) + amount;
         if (frozenAfter > balance) revert FreezeExceedsBalance(account, balance, frozenAfter);
@@ -351,19 +419,37 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         onlyRole(AgentRoles.TRANSFER)
         returns (bool)
     {
+        _forcedTransfer(from, to, amount, legalReference);
+        return true;
+    }
+
+    /// @notice Several forced transfers under one legal reference (one order, many accounts).
+    function batchForcedTransfer(
+        address[] calldata from,
+        address[] calldata to,
+        uint256[] calldata amounts,
+        string calldata legalReference
+    ) external onlyRole(AgentRoles.TRANSFER) {
+        if (from.length != to.length) revert LengthMismatch(from.length, to.length);
+        if (from.length != amounts.length) revert LengthMismatch(from.length, amounts.length);
+        for (uint256 i; i < from.length; ++i) {
+            _forcedTransfer(from[i], to[i], amounts[i], legalReference);
+        }
+    }
+
+    function _forcedTransfer(address from, address to, uint256 amount, string calldata legalReference) private {
         if (bytes(legalReference).length == 0) revert LegalReferenceRequired();
         _requireEligibleReceiver(to);
         (uint8 code,) = compliance.canTransfer(address(this), address(0), to, amount);
         bool overridden = code != TransferCodes.OK;
         if (overridden && agentRoles[msg.sender] & AgentRoles.OVERRIDE == 0) {
-            revert TransferNotCompliant(code, TransferCodes.text(code));
+            revert TransferNotCompliant(code, _reason(code));
         }
         uint256 balance = balanceOf(from);
         if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
         _releaseFrozen(from, balance, amount);
         _move(from, to, amount, balance);
         emit ForcedTransfer(from, to, amount, msg.sender, legalReference, overridden);
-        return true;
     }
 
     /// @notice Recovers a lost wallet after the registry did (`IdentityRegistry.recoverIdentity`
@@ -412,6 +498,7 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     /// larger, exactly. 1-for-10 is `ratio = 10`.
     function scheduleSplit(uint256 ratio, uint48 effectiveTime) external onlyRole(AgentRoles.CORPORATE) {
         if (ratio < 2 || ratio > MAX_SPLIT_RATIO) revert InvalidSplitRatio(ratio);
+        if (_bond.faceValuePerTokenWei != 0) revert SplitOnBond(_bond.faceValuePerTokenWei);
         (bool exists, uint48 lastTime, uint208 lastMultiplier) = _splits.latestCheckpoint();
         uint48 notBefore = exists && lastTime > clock() ? lastTime : clock();
         if (effectiveTime <= notBefore) revert SplitNotInFuture(effectiveTime, notBefore + 1);
@@ -428,9 +515,12 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         if (recordTime < clock()) revert RecordTimeInPast(recordTime, clock());
         if (isRecordTime[recordTime]) return;
         _advanceRecordClock();
+        RecordClock memory c = _recordClock;
+        if (_recordTimes.length - c.head >= MAX_PENDING_RECORD_TIMES) {
+            revert TooManyPendingRecordTimes(MAX_PENDING_RECORD_TIMES);
+        }
         isRecordTime[recordTime] = true;
         // Insert in order among the pending times (all >= now, so at or after `head`).
-        RecordClock memory c = _recordClock;
         _recordTimes.push(recordTime);
         uint256 i = _recordTimes.length - 1;
         while (i > c.head && _recordTimes[i - 1] > recordTime) {
@@ -468,7 +558,6 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
 
     /// @notice Sets exactly which `AgentRoles` bits `agent` holds (0 removes it as an agent).
     function setAgentRoles(address agent, uint8 roles) external onlyOwner {
-        if (agent == address(0)) revert ZeroAddress("agent");
         if (roles & ~AgentRoles.ALL != 0) revert InvalidAgentRoles(roles);
         if (agentRoles[agent] == 0 && roles != 0) emit AgentAdded(agent);
         if (agentRoles[agent] != 0 && roles == 0) emit AgentRemoved(agent);
@@ -499,10 +588,74 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         emit ComplianceSet(newCompliance);
     }
 
-    function setDocumentHash(bytes32 documentHash) external onlyOwnerOrRole(AgentRoles.CORPORATE) {
-        emit DocumentHashUpdated(_info.documentHash, documentHash, msg.sender);
-        _info.documentHash = documentHash;
+    function setName(string calldata newName) external onlyOwner {
+        name = newName;
+        _tokenInformationUpdated();
     }
+
+    function setSymbol(string calldata newSymbol) external onlyOwner {
+        symbol = newSymbol;
+        _tokenInformationUpdated();
+    }
+
+    function _tokenInformationUpdated() private {
+        emit TokenInformationUpdated(name, symbol);
+    }
+
+    /// @notice Caps the supply (0: no cap); not below today's supply. Splits scale balances, not the cap.
+    function setMaxSupply(uint256 newMaxSupply) external onlyOwner {
+        uint256 supply = totalSupply();
+        if (newMaxSupply != 0 && newMaxSupply < supply) revert InvalidMaxSupply(newMaxSupply, supply);
+        maxSupply = newMaxSupply;
+        emit MaxSupplySet(newMaxSupply);
+    }
+
+    // --- documents (ERC-1643) ------------------------------------------------------------------
+
+    /// @notice Adds or replaces document `docName` (e.g. "prospectus", "warehouse-receipt").
+    function setDocument(bytes32 docName, string calldata uri, bytes32 documentHash)
+        external
+        onlyOwnerOrRole(AgentRoles.CORPORATE)
+    {
+        if (docName == bytes32(0) || bytes(uri).length == 0) revert InvalidDocument(docName);
+        Document storage d = _documents[docName];
+        if (d.position == 0) {
+            _documentNames.push(docName);
+            d.position = uint32(_documentNames.length);
+        }
+        d.uri = uri;
+        d.documentHash = documentHash;
+        d.lastModified = uint64(block.timestamp);
+        emit DocumentUpdated(docName, uri, documentHash);
+    }
+
+    function removeDocument(bytes32 docName) external onlyOwnerOrRole(AgentRoles.CORPORATE) {
+        Document memory d = _documents[docName];
+        if (d.position == 0) revert DocumentNotFound(docName);
+        bytes32 last = _documentNames[_documentNames.length - 1];
+        _documentNames[d.position - 1] = last;
+        _documents[last].position = d.position;
+        _documentNames.pop();
+        delete _documents[docName];
+        emit DocumentRemoved(docName, d.uri, d.documentHash);
+    }
+
+    function getDocument(bytes32 docName) external view returns (string memory, bytes32, uint256) {
+        Document storage d = _documents[docName];
+        if (d.position == 0) revert DocumentNotFound(docName);
+        return (d.uri, d.documentHash, d.lastModified);
+    }
+
+    function getAllDocuments() external view returns (bytes32[] memory) {
+        return _documentNames;
+    }
+
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IERC165).interfaceId || interfaceId == type(IERC20).interfaceId
+            || interfaceId == type(IERC20Metadata).interfaceId || interfaceId == type(IERC1643).interfaceId
+            || interfaceId == type(IERC6372).interfaceId;
+    }
+
 
     // --- metadata ------------------------------------------------------------------------------
 
@@ -537,17 +690,15 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     }
 
     /// @notice Where cash due to `holder` (a coupon, a dividend, a redemption) goes and whether it
-    /// may go now: the wallet the registry recovered `holder` to (followed up to
-    /// `MAX_RECOVERY_HOPS`), else `holder`; `code` is 0 when that wallet is not frozen and is
-    /// verified by a provider the asset trusts, else the `TransferCodes` reason it is not.
+    /// may go now: the wallet the registry recovered `holder` to, else `holder`
+    /// (`IdentityRegistry.cashWallet`); `code` is 0 when that wallet is not frozen and is verified
+    /// by a provider the asset trusts, else the `TransferCodes` reason it is not.
     function cashRecipient(address holder) external view returns (address payee, uint8 code) {
-        payee = holder;
-        for (uint256 i; i < MAX_RECOVERY_HOPS; ++i) {
-            address next = identityRegistry.recoveredWallet(payee);
-            if (next == address(0)) break;
-            payee = next;
-        }
-        code = isFrozen[payee] ? TransferCodes.RECEIVER_FROZEN : _receiverCode(payee);
+        address agent;
+        (payee, agent) = identityRegistry.cashWallet(holder);
+        if (isFrozen[payee]) code = TransferCodes.RECEIVER_FROZEN;
+        else if (agent == address(0)) code = TransferCodes.RECEIVER_NOT_VERIFIED;
+        else if (trustedKycAgentCount != 0 && !isTrustedKycAgent[agent]) code = TransferCodes.RECEIVER_KYC_NOT_TRUSTED;
     }
 
     function assetInfo() external view returns (AssetInfo memory) {
@@ -570,7 +721,7 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
         uint256 fromBalance = balanceOf(from);
         uint8 code = _tokenChecks(from, to, amount, fromBalance);
         if (code == TransferCodes.OK) code = compliance.checkAndRecordTransfer(from, to, amount);
-        if (code != TransferCodes.OK) revert TransferNotCompliant(code, TransferCodes.text(code));
+        if (code != TransferCodes.OK) revert TransferNotCompliant(code, _reason(code));
         _move(from, to, amount, fromBalance);
     }
 
@@ -605,9 +756,11 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     }
 
     function _mint(address to, uint256 amount) private {
+        uint256 supplyAfter = totalSupply() + amount;
+        if (maxSupply != 0 && supplyAfter > maxSupply) revert SupplyCapExceeded(maxSupply, supplyAfter);
         uint8 code = isFrozen[to] ? TransferCodes.RECEIVER_FROZEN : _receiverCode(to);
         if (code == TransferCodes.OK) code = compliance.checkAndRecordTransfer(address(0), to, amount);
-        if (code != TransferCodes.OK) revert TransferNotCompliant(code, TransferCodes.text(code));
+        if (code != TransferCodes.OK) revert TransferNotCompliant(code, _reason(code));
         uint256 toBalance = balanceOf(to);
         uint48 lastRecord = _advanceRecordClock();
         _write(_balances[to], _history[to], toBalance + amount, lastRecord);
@@ -642,7 +795,11 @@ contract RWAToken is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
 
     function _requireEligibleReceiver(address to) private view {
         uint8 code = _receiverCode(to);
-        if (code != TransferCodes.OK) revert TransferNotCompliant(code, TransferCodes.text(code));
+        if (code != TransferCodes.OK) revert TransferNotCompliant(code, _reason(code));
+    }
+
+    function _reason(uint8 code) private view returns (string memory) {
+        return compliance.reasonText(code);
     }
 
     function _requireRole(address account, uint8 role) private view {

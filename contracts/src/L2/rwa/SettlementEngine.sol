@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {EIP712Dynamic} from "./RWACommon.sol";
+import {RWAOwnable, EIP712Dynamic} from "./RWACommon.sol";
 
 /// @title SettlementEngine
 /// @notice Atomic delivery versus payment (DvP), T+0. A trade delivers `assetAmount` of an ERC-20
@@ -17,7 +17,9 @@ import {EIP712Dynamic} from "./RWACommon.sol";
 /// SettlementEngine", version "1"); anyone may submit it. A party that submits its own trade may
 /// leave its signature empty. Signatures of contract wallets are checked with ERC-1271. The
 /// EIP-712 digest is the trade id: a trade settles at most once, can be cancelled by either party
-/// before it settles, and fails after `expiry` (unix seconds, inclusive).
+/// before it settles, and fails after `expiry` (unix seconds, inclusive). A trade also binds the
+/// asset's split epoch (`RWAToken.splitEpoch`, 0 for a plain ERC-20) at signing: after a split
+/// took effect it is refused (`SplitSinceSigned`), never settled at the pre-split unit count.
 ///
 /// Native HKD: the buyer pre-funds an escrow (`deposit`, or `msg.value` of the settling call,
 /// which is credited to the caller's escrow first). The cash leg moves on the escrow ledger: the
@@ -37,8 +39,15 @@ import {EIP712Dynamic} from "./RWACommon.sol";
 /// gas, and `eth_estimateGas` (which looks for the least gas at which the transaction succeeds)
 /// returns enough gas to settle every trade that can settle.
 ///
-/// Predeploy: no state to initialize and no owner. Place the runtime code at the genesis address.
-contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
+/// Escrow freezes: the owner (the platform operator, answering to the regulator) freezes an
+/// account's HKD escrow (`setEscrowFrozen`): it can neither withdraw nor pay a trade from it until
+/// unfrozen (`EscrowFrozen`); credits from its sales still arrive, and stay frozen with the rest.
+///
+/// Predeploy: place the runtime code at the genesis address, then either
+///   (a) call `initialize(owner)` in the first L2 block, or
+///   (b) let the genesis builder write storage: slot 0 (`owner`) = owner address and the
+///       `Initializable` slot (`INITIALIZABLE_SLOT` in RWACommon.sol) = 1.
+contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     struct Trade {
@@ -50,6 +59,7 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
         uint256 payAmount;
         uint64 expiry; // last second at which the trade may settle
         uint256 salt; // distinguishes trades with identical terms
+        uint256 assetSplitEpoch; // `RWAToken.splitEpoch()` when signed; 0 for a plain ERC-20
     }
 
     enum TradeStatus {
@@ -60,11 +70,12 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
 
     bytes32 public constant TRADE_TYPEHASH = keccak256(
         "Trade(address seller,address buyer,address asset,uint256 assetAmount,"
-        "address payToken,uint256 payAmount,uint64 expiry,uint256 salt)"
+        "address payToken,uint256 payAmount,uint64 expiry,uint256 salt,uint256 assetSplitEpoch)"
     );
 
     mapping(bytes32 tradeId => TradeStatus) public tradeStatus;
     mapping(address account => uint256 amountWei) public escrowOf;
+    mapping(address account => bool) public isEscrowFrozen;
 
     event Deposited(address indexed account, uint256 amountWei);
     event Withdrawn(address indexed account, address indexed to, uint256 amountWei);
@@ -80,6 +91,7 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
     event TradeFailed(bytes32 indexed tradeId, uint256 index, bytes reason);
     event TradeCancelled(bytes32 indexed tradeId, address indexed by);
     event BatchSettled(address indexed submitter, uint256 trades, uint256 settled, bool atomic);
+    event EscrowFrozen(address indexed account, bool frozen);
 
     error InvalidTrade(bytes32 tradeId, string why);
     error TradeExpired(bytes32 tradeId, uint64 expiry, uint256 nowTimestamp);
@@ -92,7 +104,23 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
     error LengthMismatch(uint256 trades, uint256 sellerSignatures, uint256 buyerSignatures);
     error BatchTradeFailed(uint256 index, bytes32 tradeId, bytes reason);
     error BatchOutOfGas(uint256 index);
+    error InvalidGasCap(uint256 gasPerTrade);
     error NativeTransferFailed(address to, uint256 amountWei);
+    /// @notice The account's HKD escrow is frozen: no withdrawal and no payment from it.
+    error EscrowIsFrozen(address account);
+    /// @notice The asset split since the trade was signed: its unit count no longer means what the
+    /// parties agreed; they sign again at the new epoch.
+    error SplitSinceSigned(bytes32 tradeId, uint256 signedEpoch, uint256 currentEpoch);
+
+    function initialize(address initialOwner) external initializer {
+        _initOwner(initialOwner);
+    }
+
+    /// @notice Freezes or unfreezes `account`'s HKD escrow (see the contract notes).
+    function setEscrowFrozen(address account, bool frozen) external onlyOwner {
+        isEscrowFrozen[account] = frozen;
+        emit EscrowFrozen(account, frozen);
+    }
 
     receive() external payable {
         _credit(msg.sender, msg.value);
@@ -142,6 +170,30 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
         bytes[] calldata buyerSignatures,
         bool atomic
     ) external payable nonReentrant returns (uint256 settled) {
+        return _settleBatch(trades, sellerSignatures, buyerSignatures, atomic, 0);
+    }
+
+    /// @notice A non-atomic batch in which each trade gets at most `gasPerTrade` gas: a trade that
+    /// needs more (a griefing leg, e.g. a token whose transfer burns gas) fails alone
+    /// (`TradeFailed`) instead of exhausting the batch. The transaction itself must carry enough gas
+    /// to give every trade its cap, else `BatchOutOfGas`.
+    function settleBatchWithGasCap(
+        Trade[] calldata trades,
+        bytes[] calldata sellerSignatures,
+        bytes[] calldata buyerSignatures,
+        uint256 gasPerTrade
+    ) external payable nonReentrant returns (uint256 settled) {
+        if (gasPerTrade == 0) revert InvalidGasCap(gasPerTrade);
+        return _settleBatch(trades, sellerSignatures, buyerSignatures, false, gasPerTrade);
+    }
+
+    function _settleBatch(
+        Trade[] calldata trades,
+        bytes[] calldata sellerSignatures,
+        bytes[] calldata buyerSignatures,
+        bool atomic,
+        uint256 gasPerTrade
+    ) private returns (uint256 settled) {
         uint256 n = trades.length;
         if (sellerSignatures.length != n || buyerSignatures.length != n) {
             revert LengthMismatch(n, sellerSignatures.length, buyerSignatures.length);
@@ -149,12 +201,16 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
         if (msg.value != 0) _credit(msg.sender, msg.value);
         for (uint256 i; i < n; ++i) {
             uint256 gasBefore = gasleft();
-            try this.executeTrade(trades[i], sellerSignatures[i], buyerSignatures[i], msg.sender) {
+            // With a cap, the call must really get it (63/64 rule, plus the call's own costs).
+            if (gasPerTrade != 0 && gasBefore < gasPerTrade + gasPerTrade / 63 + 10_000) revert BatchOutOfGas(i);
+            uint256 gasForTrade = gasPerTrade != 0 ? gasPerTrade : gasBefore;
+            try this.executeTrade{gas: gasForTrade}(trades[i], sellerSignatures[i], buyerSignatures[i], msg.sender) {
                 settled += 1;
             } catch (bytes memory reason) {
                 // Out of gas is the transaction's fault, not the trade's: fail the whole batch
-                // rather than skip a trade that would settle with more gas.
-                if (reason.length == 0 && gasleft() <= gasBefore / 64) revert BatchOutOfGas(i);
+                // rather than skip a trade that would settle with more gas (a capped trade that
+                // spends its cap is the trade's fault).
+                if (gasPerTrade == 0 && reason.length == 0 && gasleft() <= gasBefore / 64) revert BatchOutOfGas(i);
                 bytes32 id = tradeId(trades[i]);
                 if (atomic) revert BatchTradeFailed(i, id, reason);
                 emit TradeFailed(id, i, reason);
@@ -199,9 +255,12 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
         if (t.assetAmount == 0 || t.payAmount == 0) revert InvalidTrade(id, "zero amount");
         _requireSigned(id, t.seller, sellerSig, submitter);
         _requireSigned(id, t.buyer, buyerSig, submitter);
+        uint256 epoch = _splitEpoch(t.asset);
+        if (epoch != t.assetSplitEpoch) revert SplitSinceSigned(id, t.assetSplitEpoch, epoch);
 
         tradeStatus[id] = TradeStatus.Settled;
         if (t.payToken == address(0)) {
+            if (isEscrowFrozen[t.buyer]) revert EscrowIsFrozen(t.buyer);
             uint256 available = escrowOf[t.buyer];
             if (available < t.payAmount) revert InsufficientEscrow(t.buyer, available, t.payAmount);
             escrowOf[t.buyer] = available - t.payAmount;
@@ -211,6 +270,12 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
         }
         IERC20(t.asset).safeTransferFrom(t.seller, t.buyer, t.assetAmount);
         emit TradeSettled(id, t.seller, t.buyer, t.asset, t.assetAmount, t.payToken, t.payAmount);
+    }
+
+    /// @dev The asset's `splitEpoch()`, or 0 for an asset without one (a plain ERC-20).
+    function _splitEpoch(address asset) private view returns (uint256) {
+        (bool ok, bytes memory answer) = asset.staticcall(abi.encodeWithSignature("splitEpoch()"));
+        return ok && answer.length == 32 ? abi.decode(answer, (uint256)) : 0;
     }
 
     function _requireOpen(bytes32 id) private view {
@@ -230,6 +295,7 @@ contract SettlementEngine is EIP712Dynamic, ReentrancyGuardTransient {
     }
 
     function _withdraw(address payable to, uint256 amountWei) private {
+        if (isEscrowFrozen[msg.sender]) revert EscrowIsFrozen(msg.sender);
         uint256 available = escrowOf[msg.sender];
         if (available < amountWei) revert InsufficientEscrow(msg.sender, available, amountWei);
         escrowOf[msg.sender] = available - amountWei;
