@@ -31,6 +31,18 @@ The assets (sample data: names and prices are illustrations, not market data):
    4 (1,000), dev 5 (1,500), dev 6 (2,500). Price HK$985.00 per token.
 3. **Tokenized Hong Kong stock**, HKEX code "0005", 0 decimals: 1 token = 1 share. Held by dev 1
    (20,000), dev 4 (800), dev 7 (1,200), dev 8 (50,000). Price HK$100.00 per share.
+4. **Logistics warehouse receipts**: 0 decimals, 1 token = 1 pallet of frozen seafood in a Kwai
+   Chung cold store. Held by dev 6 (40) and dev 8 (60). Price HK$12,000 per pallet.
+5. **AI compute centre revenue share**: 0 decimals, 1 token = 1/5,000 of a Tseung Kwan O GPU
+   cluster's 2026 net revenue. Professional investors only. Held by dev 2 (3,000) and dev 3
+   (2,000). Price HK$1,050 per unit.
+6. **Precious metal**: vaulted gold claims, 3 decimals, 1 token = 1 troy ounce. Held by dev 5
+   (12.5 oz) and dev 7 (2.5 oz). Price HK$20,400 per ounce.
+
+Each asset carries its class-specific metadata as ERC-1643 documents (`RWAToken.getDocument`):
+the green-bond framework, the invoice pool, the share register, the warehouse receipt (warehouse,
+bay, commodity, pallets), the compute centre's revenue report (site, GPUs, utilisation) and the
+vault certificate (vault, bar list); each a URI and the keccak256 of its content.
 
 Dev 0 is each token's issuer (owner) and agent, so the CLI's default key can mint, pay coupons
 and run corporate actions. The sample is idempotent: every step first checks the chain (role
@@ -100,6 +112,8 @@ class SampleAsset:
     tenor_s: int = 0
     rules: ComplianceRules = field(default_factory=ComplianceRules)
     allowed_countries: tuple[int, ...] = ()
+    #: Class-specific metadata as ERC-1643 documents: (name, URI, content hashed with keccak256).
+    documents: tuple[tuple[str, str, str], ...] = ()
 
     def spec(self, issuer: str, now: int) -> AssetSpec:
         bond = BondTerms(0, 0, 0, 0, ())
@@ -141,6 +155,8 @@ SAMPLE_ASSETS: tuple[SampleAsset, ...] = (
         tenor_s=YEAR_S,
         rules=ComplianceRules(country_restricted=True, professional_only=True),
         allowed_countries=(HONG_KONG,),
+        documents=(("green-bond-framework", "https://example.org/sample/hkggb/framework.pdf",
+                    "use of proceeds: renewable energy, green buildings, clean transport; second-party opinion"),),
     ),
     SampleAsset(
         key="agricultural_receivable",
@@ -157,6 +173,8 @@ SAMPLE_ASSETS: tuple[SampleAsset, ...] = (
         coupon_rate_ppm=60_000,
         coupons_per_year=2,
         tenor_s=180 * 86_400,
+        documents=(("invoice-pool", "https://example.org/sample/ylagri/pool.json",
+                    "412 invoices from 38 Yuen Long farms; produce: vegetables, rice, fish; HK$5,000,000"),),
     ),
     SampleAsset(
         key="hk_stock",
@@ -169,6 +187,51 @@ SAMPLE_ASSETS: tuple[SampleAsset, ...] = (
         document="Lantau sample: tokenized-share deed for HKEX 0005",
         allocations=((1, 20_000), (4, 800), (7, 1_200), (8, 50_000)),
         price_wei=100 * HKD_WEI,
+        documents=(("share-register", "https://example.org/sample/0005/register.json",
+                    "HKEX 0005 ordinary shares held by the tokenization custodian; 1 token = 1 share"),),
+    ),
+    SampleAsset(
+        key="warehouse_receipt",
+        name="Kwai Chung Cold Store Warehouse Receipts (sample)",
+        symbol="KCWR",
+        decimals=0,
+        asset_class=AssetClass.LOGISTICS_WAREHOUSE_RECEIPT,
+        identifier="SAMPLE-KCWR-2026-07",
+        issuer_name="Kwai Chung Cold Chain Logistics Ltd (sample data)",
+        document="Lantau sample: negotiable warehouse receipts, 100 pallets, Kwai Chung",
+        allocations=((6, 40), (8, 60)),
+        price_wei=12_000 * HKD_WEI,
+        documents=(("warehouse-receipt", "https://example.org/sample/kcwr/receipt.json",
+                    "warehouse: Kwai Chung Cold Store, bay 7; commodity: frozen seafood; 100 pallets; insured"),),
+    ),
+    SampleAsset(
+        key="ai_compute_revenue",
+        name="Tseung Kwan O AI Compute Revenue Share 2026 (sample)",
+        symbol="TKOAI",
+        decimals=0,
+        asset_class=AssetClass.AI_COMPUTE_REVENUE,
+        identifier="SAMPLE-TKOAI-REV-2026",
+        issuer_name="TKO Compute Centre Ltd (sample data)",
+        document="Lantau sample: revenue-share deed on a GPU cluster's 2026 net revenue, 5,000 units",
+        allocations=((2, 3_000), (3, 2_000)),
+        price_wei=1_050 * HKD_WEI,
+        rules=ComplianceRules(professional_only=True),
+        documents=(("revenue-report", "https://example.org/sample/tkoai/2026-q1.json",
+                    "site: Tseung Kwan O data centre; 512 GPUs; utilisation 81%; Q1 net revenue HK$4.2m"),),
+    ),
+    SampleAsset(
+        key="precious_metal",
+        name="Hong Kong Vaulted Gold Claims, 1 oz (sample)",
+        symbol="HKGOLD",
+        decimals=3,
+        asset_class=AssetClass.PRECIOUS_METAL,
+        identifier="SAMPLE-HKGOLD-VAULT",
+        issuer_name="Harbour Bullion Custody Ltd (sample data)",
+        document="Lantau sample: allocated gold claims, 1 token = 1 troy ounce",
+        allocations=((5, 12_500), (7, 2_500)),
+        price_wei=20_400 * HKD_WEI,
+        documents=(("vault-certificate", "https://example.org/sample/hkgold/bar-list.json",
+                    "vault: Harbour Bullion, Chek Lap Kok; 15 oz allocated; bar list 2026-07; LBMA good delivery"),),
     ),
 )
 
@@ -217,7 +280,7 @@ class SampleIssuance:
 def sample_issuance(w3: Web3, *, platform_key: str | None = None) -> SampleIssuance:
     """Runs (or completes) the sample issuance with `platform_key` (default: dev account 0, the
     genesis owner of the RWA predeploys). Three groups of transactions, each sent back to back
-    and mined together: roles; KYC, assets and prices; rules and distributions."""
+    and mined together: roles; KYC, assets and prices; rules, documents and distributions."""
     accounts = dev_accounts()
     platform = Account.from_key(platform_key or accounts[0].private_key)
     client = RWAClient(w3, platform)
@@ -263,6 +326,11 @@ def sample_issuance(w3: Web3, *, platform_key: str | None = None) -> SampleIssua
             group.append(Call(c.compliance.functions.setRules(addresses[s.key], s.rules.as_tuple())))
         if s.allowed_countries:
             group.append(Call(c.compliance.functions.setCountriesAllowed(addresses[s.key], list(s.allowed_countries), True)))
+        for doc_name, uri, content in s.documents:
+            document = client.token(addresses[s.key]).functions.setDocument(
+                doc_name.encode().ljust(32, b"\x00"), uri, keccak(text=content)
+            )
+            group.append(Call(document))
     for s in SAMPLE_ASSETS:
         token = client.token(addresses[s.key])
         if token.functions.totalSupply().call() == 0:

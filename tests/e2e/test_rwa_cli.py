@@ -17,11 +17,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from eth_utils import keccak
 from web3 import Web3
 
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import ASSET_FACTORY, PRICE_FEED, SETTLEMENT_ENGINE
+from rwa.types import AssetClass
 from tests.e2e.processes import REPO_ROOT
 
 HKD = 10**18
@@ -57,7 +59,8 @@ def test_sample_issuance_and_holdings_as_table_and_json(node_factory: Any, tmp_p
     first = lantau("rwa", "sample", "--l2-rpc", url, "--json")
     summary = json.loads(first.stdout)
     assert summary["already_ran"] is False and summary["transactions"] > 0
-    assert [a["symbol"] for a in summary["assets"]] == ["HKGGB", "YLAGRI", "0005.HK"]
+    assert [a["symbol"] for a in summary["assets"]] == ["HKGGB", "YLAGRI", "0005.HK", "KCWR", "TKOAI", "HKGOLD"]
+    assert sorted(a["class"] for a in summary["assets"]) == sorted(c.slug for c in AssetClass)  # all six classes
     # A second run finds everything on chain: nothing sent. --devnet reads devnet.json's l2_rpc.
     (tmp_path / "devnet.json").write_text(json.dumps({"l2_rpc": url}))
     again = lantau("rwa", "sample", "--devnet", str(tmp_path))
@@ -68,6 +71,14 @@ def test_sample_issuance_and_holdings_as_table_and_json(node_factory: Any, tmp_p
     assert bond.functions.totalSupply().call() == 800_000_000 * HKD  # HK$800m face, 1 token = HK$1
     assert tuple(bond.functions.bondTerms().call()[1:3]) == (40_500, 1)  # 4.05%, annual
     assert stock.functions.assetInfo().call()[1] == "0005" and stock.functions.decimals().call() == 0
+    gold = _token(w3, factory, "SAMPLE-HKGOLD-VAULT")
+    (certificate,) = gold.functions.getAllDocuments().call()
+    assert certificate.rstrip(b"\x00") == b"vault-certificate"
+    uri, digest, _ = gold.functions.getDocument(certificate).call()
+    assert uri.endswith("bar-list.json") and digest == keccak(
+        text="vault: Harbour Bullion, Chek Lap Kok; 15 oz allocated; bar list 2026-07; LBMA good delivery"
+    )
+    assert gold.functions.balanceOf(DEV[5].address).call() == 12_500  # 12.5 oz, 3 decimals
 
     dev1 = DEV[1].address
     held = json.loads(lantau("rwa", "holdings", dev1, "--l2-rpc", url, "--json").stdout)

@@ -57,7 +57,8 @@ def test_sample_assets_and_investors(sampled: RWAClient) -> None:
 def test_portfolio_is_valued_at_the_feed_prices(sampled: RWAClient) -> None:
     dev2 = sampled.portfolio(DEV[2].address)
     assert [(h.asset.symbol, h.balance_units, h.value_wei) for h in dev2.holdings] == [
-        ("HKGGB", 250_000_000 * HKD, 250_300_000 * HKD)
+        ("HKGGB", 250_000_000 * HKD, 250_300_000 * HKD),
+        ("TKOAI", 3_000, 3_150_000 * HKD),  # the AI compute revenue share, HK$1,050 a unit
     ]
     dev4 = sampled.portfolio(DEV[4].address)
     assert {h.asset.symbol: h.value_wei for h in dev4.holdings} == {"YLAGRI": 985_000 * HKD, "0005.HK": 80_000 * HKD}
