@@ -40,7 +40,7 @@ import ckzg
 import eth_account
 from eth_typing import Hash32
 
-from node.errors import CodecError
+from node.errors import BlobEncodingError
 
 BLOB_TX_TYPE = 0x03
 FIELD_ELEMENTS_PER_BLOB = 4096
@@ -56,9 +56,6 @@ KZG_TRUSTED_SETUP_PATH = str(
     Path(eth_account.__file__).parent / "typed_transactions" / "blob_transactions" / "kzg_trusted_setup.txt"
 )
 
-
-class BlobEncodingError(CodecError):
-    """Data that cannot be a blob, or a blob that is not a version-0 encoding."""
 
 
 # --- blob data encoding ----------------------------------------------------------------------------

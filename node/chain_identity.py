@@ -22,16 +22,13 @@ from eth_utils import encode_hex
 
 from node.chain import Chain
 from node.derive.l1_source import L1Source
-from node.errors import LantauError
+from node.errors import DataDirOfAnotherChain
 from node.l1_info import read_l1_origin
 
 IDENTITY_FILE = "chain-identity.json"
 # Where the genesis file lives is no part of the chain (its hash is, and Chain.open checks it).
 _NOT_CONSENSUS = ("genesis",)
 
-
-class DataDirOfAnotherChain(LantauError):
-    """The data dir's chain belongs to another rollup config or another L1."""
 
 
 def check_rollup_config(data_dir: Path, rollup_json: str) -> None:

@@ -27,7 +27,7 @@ from genesis.config import DEVNET_GENESIS_PATH, GenesisConfig
 from genesis.dev_accounts import dev_accounts
 from node.banner import devnet_info, format_banner, read_devnet_info
 from node.datadir import DataDirLock
-from node.errors import LantauError
+from node.errors import LantauError, NodeUnreachable, NotADevnetDir
 from node.logs import configure_logging
 from node.rpc.admin import admin_methods
 from node.lifecycle import Service
@@ -436,9 +436,6 @@ DEVNET_STATE = ("chaindata", "transactions.journal", "transactions.journal.tmp",
                 "chain-identity.json.tmp")
 
 
-class NotADevnetDir(LantauError):
-    pass
-
 
 def _fresh_devnet_dir(data_dir: Path) -> None:
     """Remove the previous devnet's state from `data_dir` (locked by the caller); refuse a
@@ -510,9 +507,6 @@ def status_command(
     except KeyboardInterrupt:
         return  # Ctrl-C is how a watch ends: not an error
 
-
-class NodeUnreachable(LantauError):
-    pass
 
 
 def _sync_status(l2_rpc: str) -> dict[str, Any]:

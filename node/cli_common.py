@@ -20,14 +20,11 @@ from typing import Any
 from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 
-from node.errors import LantauError
+from node.errors import BadAddress, LantauError
 
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _DEV_ACCOUNT = re.compile(r"dev([0-9])")
 
-
-class BadAddress(LantauError):
-    """Not an address, or a mixed-case address whose EIP-55 checksum is wrong (a typo)."""
 
 
 def parse_address(text: str, *, what: str = "address") -> ChecksumAddress:

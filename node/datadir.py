@@ -19,23 +19,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from node.errors import LantauError
+from node.errors import DataDirInUse
 
 LOCK_FILE = "lantau.lock"
 
-
-class DataDirInUse(LantauError):
-    """Another live process holds the data directory's lock."""
-
-    def __init__(self, data_dir: Path, holder: dict[str, Any]) -> None:
-        pid = holder.get("pid", "?")
-        command = holder.get("command", "lantau")
-        where = f", RPC {holder['rpc_url']}" if holder.get("rpc_url") else ""
-        super().__init__(
-            f"data dir {data_dir} is in use by `lantau {command}` (pid {pid}{where}): stop it, or give this one"
-            " another --data-dir (DATA_DIR=… for `make devnet`) and --rpc-port"
-        )
-        self.data_dir, self.holder = data_dir, holder
 
 
 class DataDirLock:

@@ -37,16 +37,13 @@ from eth_typing import Address, Hash32
 from eth_utils import keccak
 
 from node.deposit_tx import user_deposit_source_hash
-from node.errors import LantauError
+from node.errors import MalformedDepositLog
 from node.vm import LantauTransactionBuilder, LantauTypedTransaction
 
 TRANSACTION_DEPOSITED_TOPIC = keccak(text="TransactionDeposited(address,address,uint256,bytes)")
 DEPOSIT_VERSION_0 = 0
 OPAQUE_DATA_V0_MIN_LENGTH = 32 + 32 + 8 + 1
 
-
-class MalformedDepositLog(LantauError):
-    """A log that claims to be a deposit but cannot have come from the portal."""
 
 
 class UnknownDepositVersion(MalformedDepositLog):

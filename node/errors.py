@@ -7,6 +7,15 @@ do: `TemporaryError` (retry), `ResetError` (back to a common ancestor), `Critica
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from eth_utils import to_checksum_address
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from eth_typing import Address
+
 
 # --- the root, and the node as a whole --------------------------------------------------------
 
@@ -570,3 +579,69 @@ class ChannelClosed(ChannelBuilderError):
 
 class ChannelFull(ChannelBuilderError):
     """Adding this batch would take the channel past its decompressed size limit."""
+
+
+# --- operating a node (CLI input, data dir, chain identity) -----------------------------------
+
+
+class NotADevnetDir(LantauError):
+    """A --data-dir for `lantau devnet` holding files no devnet wrote (a node's data dir, a
+    typo'd path)."""
+
+
+class NodeUnreachable(LantauError):
+    """`lantau status`: no node answers at the given RPC URL."""
+
+
+class DataDirInUse(LantauError):
+    """Another live process holds the data directory's lock."""
+
+    def __init__(self, data_dir: Path, holder: dict[str, Any]) -> None:
+        pid = holder.get("pid", "?")
+        command = holder.get("command", "lantau")
+        where = f", RPC {holder['rpc_url']}" if holder.get("rpc_url") else ""
+        super().__init__(
+            f"data dir {data_dir} is in use by `lantau {command}` (pid {pid}{where}): stop it, or give this one"
+            " another --data-dir (DATA_DIR=… for `make devnet`) and --rpc-port"
+        )
+        self.data_dir, self.holder = data_dir, holder
+
+
+class DataDirOfAnotherChain(LantauError):
+    """The data dir's chain belongs to another rollup config or another L1."""
+
+
+class BadAddress(LantauError):
+    """Not an address, or a mixed-case address whose EIP-55 checksum is wrong (a typo)."""
+
+
+class BadHkdAmount(LantauError):
+    """Text that is not a positive HKD amount the L1 token can carry."""
+
+
+# --- developer controls (node/rpc/dev.py) -----------------------------------------------------
+
+
+class DevModeRefused(LantauError):
+    """A developer control this node cannot honour (it has an L1, or the target is on L1)."""
+
+
+class UnknownAccount(LantauError):
+    """eth_sendTransaction from an address this node cannot send as (it holds no keys)."""
+
+    def __init__(self, sender: Address) -> None:
+        super().__init__(
+            f"unknown account {to_checksum_address(sender)}: this node holds no keys; impersonate it first "
+            "(anvil_impersonateAccount) or sign the transaction and use eth_sendRawTransaction"
+        )
+
+
+# --- L1 data (node/blobs.py, node/deposit_event.py) -------------------------------------------
+
+
+class BlobEncodingError(CodecError):
+    """Data that cannot be a blob, or a blob that is not a version-0 encoding."""
+
+
+class MalformedDepositLog(LantauError):
+    """A log that claims to be a deposit but cannot have come from the portal."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from node.errors import LantauError
+from node.errors import BadHkdAmount, LantauError
 
 L1_DECIMALS = 6
 L2_DECIMALS = 18
@@ -26,9 +26,6 @@ class NotRepresentable(LantauError):
                          f"the L1 token has {L1_DECIMALS} decimals")
         self.wei = wei
 
-
-class BadHkdAmount(LantauError):
-    """Text that is not a positive HKD amount the L1 token can carry."""
 
 
 def units_to_wei(units: int) -> int:

@@ -73,7 +73,7 @@ from eth_typing import Address
 from eth_utils import encode_hex, to_checksum_address
 
 from node.chain import BuiltBlock, Chain
-from node.errors import FeeCapBelowBaseFee, InsufficientFunds, InvalidParams, InvalidTransaction, LantauError, NonceTooLow, WrongChainId
+from node.errors import DevModeRefused, FeeCapBelowBaseFee, InsufficientFunds, InvalidParams, InvalidTransaction, LantauError, NonceTooLow, UnknownAccount, WrongChainId
 from node.l1_info import read_l1_origin
 from node.rpc import execution
 from node.rpc.context import RpcContext, RpcMethod
@@ -90,19 +90,6 @@ from node.rpc.params import (
 )
 from node.vm import LantauTypedTransaction
 
-
-class DevModeRefused(LantauError):
-    """A developer control this node cannot honour (it has an L1, or the target is on L1)."""
-
-
-class UnknownAccount(LantauError):
-    """eth_sendTransaction from an address this node cannot send as (it holds no keys)."""
-
-    def __init__(self, sender: Address) -> None:
-        super().__init__(
-            f"unknown account {to_checksum_address(sender)}: this node holds no keys; impersonate it first "
-            "(anvil_impersonateAccount) or sign the transaction and use eth_sendRawTransaction"
-        )
 
 
 DYNAMIC_FEE_TX_TYPE: Final = 2
