@@ -247,7 +247,8 @@ def apply_diffs(pre: dict[bytes, PreAccount], witness: dict[bytes, set[int]], di
 
 #: anvil with a block gas limit high enough for the step's worst cases (the L1 gas is measured,
 #: not assumed: see docs/fault-proofs.md).
-STEP_ANVIL_OPTIONS = AnvilOptions(extra_args=("--gas-limit", "3000000000"))
+STEP_ANVIL_GAS_LIMIT = 3_000_000_000
+STEP_ANVIL_OPTIONS = AnvilOptions(extra_args=("--gas-limit", str(STEP_ANVIL_GAS_LIMIT)))
 
 
 @pytest.fixture(scope="module")

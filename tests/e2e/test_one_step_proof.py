@@ -26,7 +26,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from bridge.anvil import AnvilOptions, AnvilProcess
+from bridge.anvil import AnvilProcess
 from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt
 from bridge.devnet import L1Devnet, save_rollup_config
 from genesis.artifacts import load_artifact
@@ -36,12 +36,11 @@ from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
 from prover.step_call import StepCall
 from tests.harness.devnet import running_l1_devnet
 from tests.harness.evm import Contracts, decode_custom_error, dev_keys
-from tests.contracts.step_diff import caps_abi
+from tests.contracts.step_diff import STEP_ANVIL_GAS_LIMIT, STEP_ANVIL_OPTIONS, caps_abi
 from tests.e2e.processes import LantauNodeProcess
 
 ALICE, BOB, CAROL, DAVE = (dev_accounts()[i] for i in (0, 1, 2, 3))
 EIP_7825_TX_GAS_CAP = 16_777_216
-STEP_ANVIL_GAS_LIMIT = 3_000_000_000
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ def proven(tmp_path_factory: pytest.TempPathFactory) -> list[ProvenTx]:
 
 @pytest.fixture(scope="module")
 def step_l1() -> Iterator[Contracts]:
-    with AnvilProcess(AnvilOptions(extra_args=("--gas-limit", str(STEP_ANVIL_GAS_LIMIT)))) as anvil:
+    with AnvilProcess(STEP_ANVIL_OPTIONS) as anvil:
         w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 120}))
         yield Contracts(w3=w3, anvil=anvil, keys=dev_keys())
 

@@ -28,7 +28,6 @@ against the literal recorded here.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -57,7 +56,8 @@ from node.output_root import (
     withdrawal_storage_key,
 )
 from node.vm import LantauVM
-from tests.harness.evm import Contracts
+from tests.harness.anvil import anvil, anvil_options, w3  # noqa: F401 (fixtures)
+from tests.harness.evm import Contracts, dev_keys
 
 
 def w(value: int) -> bytes:
@@ -143,10 +143,9 @@ def test_storage_layout_puts_sent_messages_at_slot_0() -> None:
 
 
 @pytest.fixture(scope="module")
-def l1() -> Iterator[Contracts]:
-    with AnvilProcess() as anvil:
-        w3 = Web3(Web3.HTTPProvider(anvil.rpc_url))
-        yield Contracts(w3=w3, anvil=anvil, keys=tuple(account.private_key for account in dev_accounts()))
+def l1(anvil: AnvilProcess, w3: Web3) -> Contracts:  # noqa: F811
+    """The Solidity twins' chain: the harness' anvil (tests/harness/anvil.py), driven as the dev accounts."""
+    return Contracts(w3=w3, anvil=anvil, keys=dev_keys())
 
 
 @pytest.fixture(scope="module")
