@@ -148,17 +148,18 @@ class BatchEvidence:
     frames: list[tuple[int, list[tuple[int, bytes]], int, bytes, int]] = field(default_factory=list)
     batch_index: int = 0
     block_index: int = 0
-    last_origin_headers: list[bytes] = field(default_factory=list)
+    span_origin_headers: list[bytes] = field(default_factory=list)
     l2_ancestors: list[bytes] = field(default_factory=list)
 
     def as_abi(self) -> tuple:
-        return (self.frames, self.batch_index, self.block_index, self.last_origin_headers, self.l2_ancestors)
+        return (self.frames, self.batch_index, self.block_index, self.span_origin_headers, self.l2_ancestors)
 
 
-def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int) -> tuple[BatchEvidence, int] | None:
+def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int) -> tuple[BatchEvidence, range] | None:
     """The channel, batch and span block that carry the L2 block of `timestamp`, read from the
-    inbox with node's own decoders (`node.channels`, `node.batches`), and that span's last L1
-    origin number; None if no batch carries it. The caller adds the headers (`with_headers`)."""
+    inbox with node's own decoders (`node.channels`, `node.batches`), and the L1 origins whose
+    headers the oracle reads (that block's origin to the span's last, newest first); None if no
+    batch carries it. The caller adds the headers (`with_headers`)."""
     # channel id -> frame number -> (the frame's data, where it was first read)
     channels: dict[bytes, dict[int, tuple[bytes, tuple[int, list[tuple[int, bytes]], int, bytes, int]]]] = {}
     for block in inbox_blocks:
@@ -184,15 +185,17 @@ def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: 
                 continue
             for block_index, element in enumerate(span.elements):
                 if element.timestamp == timestamp:
-                    return BatchEvidence(list(shown), batch_index, block_index), span.elements[-1].l1_origin_number
+                    origins = range(span.elements[-1].l1_origin_number, element.l1_origin_number - 1, -1)
+                    return BatchEvidence(list(shown), batch_index, block_index), origins
     return None
 
 
-def with_headers(batch: BatchEvidence, last_origin_block: Mapping[str, Any], l2_ancestors: Sequence[Mapping[str, Any]]) -> BatchEvidence:
-    """`batch` with the header of its span's last L1 origin (recent on L1) and the L2 headers of
-    the span's blocks before the parent (L2 blocks n-2 down to n-block_index)."""
+def with_headers(batch: BatchEvidence, origin_blocks: Sequence[Mapping[str, Any]], l2_ancestors: Sequence[Mapping[str, Any]]) -> BatchEvidence:
+    """`batch` with the headers of the L1 origins `find_batch` named (newest first, the newest
+    recent on L1) and the L2 headers of the span's blocks before the parent (L2 blocks n-2 down to
+    n-block_index)."""
     return dataclasses.replace(
-        batch, last_origin_headers=[encode_l1_header(last_origin_block)], l2_ancestors=[encode_l1_header(b) for b in l2_ancestors],
+        batch, span_origin_headers=[encode_l1_header(b) for b in origin_blocks], l2_ancestors=[encode_l1_header(b) for b in l2_ancestors],
     )
 
 

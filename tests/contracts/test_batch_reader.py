@@ -85,7 +85,8 @@ def random_span(rng: random.Random, blocks: int, max_txs: int) -> bytes:
 
 def l1_span(reader: Any, batch: bytes) -> tuple[tuple[bytes, bytes], list[tuple[int, int, list[bytes]]]]:
     header, blocks = reader.functions.decodeSpan(batch, CHAIN_ID).call(transaction={"gas": 2_000_000_000})
-    return (bytes(header[0]), bytes(header[1])), [(b[0], b[1], [bytes(h) for h in b[2]]) for b in blocks]
+    assert all(b[2] == len(b[3]) for b in blocks)  # txCount
+    return (bytes(header[0]), bytes(header[1])), [(b[0], b[1], [bytes(h) for h in b[3]]) for b in blocks]
 
 
 def node_span(batch: bytes) -> tuple[tuple[bytes, bytes], list[tuple[int, int, list[bytes]]]]:
@@ -163,7 +164,8 @@ def test_a_batcher_sized_channel_read_alike(reader: Any) -> None:
     span_gas = reader.functions.decodeSpan(batch, CHAIN_ID).estimate_gas({"gas": 2_000_000_000})
     one = reader.functions.decodeSpanBlock(batch, CHAIN_ID, 30)
     header, blocks = one.call(transaction={"gas": 2_000_000_000})
-    assert [(b[0], b[1], [bytes(h) for h in b[2]]) for b in blocks] == [
+    assert [b[2] for b in blocks] == [len(e[2]) for e in node_span(batch)[1]]
+    assert [(b[0], b[1], [bytes(h) for h in b[3]]) for b in blocks] == [
         (t, o, hashes if i == 30 else []) for i, (t, o, hashes) in enumerate(node_span(batch)[1])
     ]
     one_gas = one.estimate_gas({"gas": 2_000_000_000})

@@ -110,9 +110,9 @@ class Setup:
         found = find_batch(inbox, int(block["timestamp"]), chain_id=L2_CHAIN_ID)
         if found is None:
             return None
-        batch, last_origin = found
+        batch, origins = found
         ancestors = [self.l2.eth.get_block(number - 2 - k) for k in range(batch.block_index - 1)] if batch.block_index else []
-        return dataclasses.replace(evidence, batch=with_headers(batch, self.l1_w3.eth.get_block(last_origin), ancestors))
+        return dataclasses.replace(evidence, batch=with_headers(batch, [self.l1_w3.eth.get_block(o) for o in origins], ancestors))
 
     def honest(self, number: int) -> tuple[list[bytes], int, Evidence, int]:
         """The block's tx hashes and timestamp, its evidence, and how many transactions node's
@@ -280,9 +280,9 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     wrong_ancestor = [encode_l1_header(l2.eth.get_block(deep - 1)), *d_batch.l2_ancestors[1:]]
     assert setup.check(deep, d_hashes, d_timestamp, dataclasses.replace(d_shown, batch=dataclasses.replace(
         d_batch, l2_ancestors=wrong_ancestor))) == ("L2AncestorMismatch", (0,))
-    last_origin = int.from_bytes(rlp.decode(batch.last_origin_headers[0])[8], "big")
+    shifted = [encode_l1_header(l1_w3.eth.get_block(int.from_bytes(rlp.decode(h)[8], "big") - 1)) for h in batch.span_origin_headers]
     assert setup.check(number, hashes, timestamp, dataclasses.replace(shown, batch=dataclasses.replace(
-        batch, last_origin_headers=[encode_l1_header(l1_w3.eth.get_block(last_origin - 1))]))) == ("L1OriginCheckMismatch", (last_origin,))
+        batch, span_origin_headers=shifted))) == ("EvidenceNeeded", ("the headers of the span's origins, newest first",))
     assert setup.check(number, hashes, timestamp, dataclasses.replace(shown, raw_txs={forced: b"\x02not it"})) == ("RawTxMismatch", (forced,))
     # the L1-info deposit: one with another gas limit, one with the next sequence number
     _, sequence = setup.origin_of(number)

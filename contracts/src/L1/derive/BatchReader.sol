@@ -34,7 +34,8 @@ contract BatchReader {
     struct SpanBlock {
         uint256 timestamp;
         uint256 originNumber;
-        bytes32[] txHashes;
+        uint256 txCount;
+        bytes32[] txHashes; // empty for the blocks `decodeSpanBlock` was not asked for
     }
 
     struct SpanHeader {
@@ -196,6 +197,7 @@ contract BatchReader {
         uint256 cursor;
         for (uint256 i = 0; i < blocks.length; i++) {
             bool wanted = only == ALL_BLOCKS || only == i;
+            blocks[i].txCount = txCounts[i];
             blocks[i].txHashes = new bytes32[](wanted ? txCounts[i] : 0);
             for (uint256 k = 0; k < txCounts[i]; k++) {
                 if (wanted) blocks[i].txHashes[k] = hashes[cursor];

@@ -74,13 +74,16 @@ contract InputOracle is IInputOracle {
     }
 
     /// @notice The batch that gives the block its user transactions: the channel's frames in
-    ///         frame-number order, which batch of the channel, which block of that span batch, and
-    ///         a header chain to the span's last block's L1 origin (its `l1_origin_check`).
+    ///         frame-number order, which batch of the channel, which block of that span batch, the
+    ///         headers of the L1 origins of that block and the span's later ones (newest first:
+    ///         the span's last origin, whose hash `l1_origin_check` names, down to the block's own
+    ///         origin, each the parent of the one before; the first anchored or recent), and the L2
+    ///         headers of the span's blocks before the parent.
     struct BatchEvidence {
         FrameTx[] frames;
         uint256 batchIndex;
         uint256 blockIndex;
-        bytes[] lastOriginHeaders;
+        bytes[] spanOriginHeaders;
         bytes[] l2Ancestors; // headers of L2 blocks n-2, n-3, ... n-blockIndex (the span's blocks before the parent)
     }
 
@@ -316,8 +319,46 @@ contract InputOracle is IInputOracle {
         if (blocks[0].originNumber + sequencingWindow <= inclusion) revert BatchNotDerived("included after its sequencing window");
         if (blocks[b.blockIndex].timestamp <= parent.timestamp) revert BatchNotDerived("the block is at or before the parent");
         if (header.parentCheck != bytes20(_spanParent(parent, blocks, b))) revert BatchNotDerived("parent_check is not the span's parent");
-        L1HeaderLib.Header memory last = anchors.verifyL1Header(b.lastOriginHeaders);
-        if (last.number != lastOrigin || bytes20(last.hash) != header.l1OriginCheck) revert L1OriginCheckMismatch(lastOrigin);
+        _checkSpanBlocks(parent, header, blocks, b);
+    }
+
+    /// @dev node drops a whole span when one of its blocks after the parent breaks a rule
+    ///      (batch_queue.py `_check_span`, `_check_block`): the block's origin the parent's or
+    ///      the next, each block not before its origin, within the drift (or empty and unable to
+    ///      move on); the last origin's hash is `l1_origin_check`.
+    function _checkSpanBlocks(
+        Parent memory parent,
+        BatchReader.SpanHeader memory header,
+        BatchReader.SpanBlock[] memory blocks,
+        BatchEvidence memory b
+    ) internal view {
+        uint256 j = b.blockIndex;
+        uint256 lastOrigin = blocks[blocks.length - 1].originNumber;
+        L1HeaderLib.Header memory last = anchors.verifyL1Header(b.spanOriginHeaders); // the whole chain: canonical
+        uint256 firstOrigin = blocks[j].originNumber;
+        if (b.spanOriginHeaders.length != lastOrigin - firstOrigin + 1 || last.number != firstOrigin) {
+            revert EvidenceNeeded("the headers of the span's origins, newest first");
+        }
+        if (bytes20(keccak256(b.spanOriginHeaders[0])) != header.l1OriginCheck) revert L1OriginCheckMismatch(lastOrigin);
+        bool genesis = parent.originHash == bytes32(0);
+        if (genesis ? firstOrigin != l1StartBlock : (firstOrigin != parent.originNumber && firstOrigin != parent.originNumber + 1)) {
+            revert BatchNotDerived("span block's L1 origin is not the parent's or the next");
+        }
+        uint256 previousOrigin = genesis ? type(uint256).max : parent.originNumber;
+        for (uint256 k = j; k < blocks.length; k++) {
+            uint256 origin = blocks[k].originNumber;
+            uint256 originTime = L1HeaderLib.decode(b.spanOriginHeaders[lastOrigin - origin]).timestamp;
+            if (blocks[k].timestamp < originTime) revert BatchNotDerived("span block before its L1 origin");
+            if (blocks[k].timestamp > originTime + maxSequencerDrift) {
+                if (blocks[k].txCount > 0) revert BatchNotDerived("span block beyond the sequencer drift");
+                if (origin == previousOrigin) {
+                    if (origin + 1 > lastOrigin) revert EvidenceNeeded("the L1 block after the span's last origin");
+                    uint256 nextTime = L1HeaderLib.decode(b.spanOriginHeaders[lastOrigin - origin - 1]).timestamp;
+                    if (blocks[k].timestamp >= nextTime) revert BatchNotDerived("span block beyond the drift while the next origin was there");
+                }
+            }
+            previousOrigin = origin;
+        }
     }
 
     /// @dev The hash of the block before the span's first block. The span's blocks before block
