@@ -256,6 +256,8 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     never_sent = Account.sign_transaction({"to": ACCOUNTS[5].address, "value": 1, "gas": 21_000, "maxFeePerGas": 10**11,
                                            "maxPriorityFeePerGas": 1, "nonce": 999, "chainId": L2_CHAIN_ID}, ACCOUNTS[4].private_key)
     assert setup.check(number, [*hashes, bytes(never_sent.hash)], timestamp, shown) == ("NotTheBatchedTransactions", len(hashes))
+    assert setup.refutes(number, [*hashes, bytes(never_sent.hash)], timestamp, shown) is True  # what the game's stepInput asks
+    assert setup.refutes(number, hashes, timestamp, shown) is False
     assert setup.check(number, [*hashes[:forced], *hashes[forced + 1:]], timestamp, shown) == ("NotTheBatchedTransactions", forced)
     assert setup.check(number, [*hashes[:forced], bytes(never_sent.hash), *hashes[forced + 1:]], timestamp, shown) == ("NotTheBatchedTransactions", forced)
     assert setup.check(number, hashes, timestamp + 1, shown) == ("NotTheBatchTimestamp", 0)
