@@ -485,7 +485,10 @@ class LantauState(PragueState):
         transaction, derivation too). Deposits never come here (`apply_deposit`)."""
         try:
             check_tip_within_fee_cap(transaction)
-            check_sender_is_eoa(self, transaction.sender)
+            if not getattr(transaction, "sender_is_impersonated", False):
+                # dev mode's impersonated sends (node.rpc.dev: no L1, never in a batch) may come
+                # from a contract, as anvil's do
+                check_sender_is_eoa(self, transaction.sender)
         except InvalidTransaction as exc:
             raise ValidationError(str(exc)) from exc
         super().validate_transaction(transaction)

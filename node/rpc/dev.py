@@ -101,6 +101,10 @@ class ImpersonatedTransaction(LantauTypedTransaction):
     """An EIP-1559 transaction whose sender is given, not recovered (dev mode without an L1 only;
     see the module docstring). Encoded with the fake signature y_parity 0, r = sender, s = 1."""
 
+    #: Read by `node.vm.LantauState.validate_transaction`: an impersonated sender may hold code
+    #: (EIP-3607 is skipped, as anvil skips it for impersonated accounts).
+    sender_is_impersonated: Final = True
+
     def __init__(self, inner: DynamicFeeTransaction, sender: Address) -> None:
         super().__init__(DYNAMIC_FEE_TX_TYPE, inner)
         self._impersonated_sender = sender

@@ -169,3 +169,16 @@ def test_a_block_skips_the_transaction_and_keeps_the_state(rule: str) -> None:
     after = chain.state_at(built.header)
     assert (after.get_balance(SENDER), after.get_nonce(SENDER)) == (balance, nonce)
     assert built.header.state_root == before.state_root
+
+
+def test_an_impersonated_send_may_come_from_a_contract() -> None:
+    """Dev mode's impersonation (no L1, never batched) skips EIP-3607, as anvil does."""
+    from node.rpc.dev import impersonated_transaction
+
+    genesis = GenesisConfig.load().with_accounts({SENDER: GenesisAccount(balance=10**21, code=b"\x00")})
+    chain = Chain.open(None, genesis, proof_cost_limits=DEVNET_PROOF_COST_LIMITS)
+    tx = impersonated_transaction(SENDER, chain_id=genesis.chain_id, nonce=0, max_priority_fee_per_gas=1,
+                                  max_fee_per_gas=3 * 10**9, gas=21_000, to=b"\x77" * 20, value=1, data=b"")
+    built = chain.build_block(chain.head, _attributes(chain), [tx])
+    assert built.rejected == () and built.receipts[0].state_root == b"\x01"
+    assert chain.state_at(built.header).get_nonce(SENDER) == 1
