@@ -20,13 +20,11 @@ from bridge.l1_contract_clients import OutputOracleClient
 from bridge.tx_manager import TxManager
 from node.errors import LantauError
 from node.lifecycle import StopSignal
+from prover.errors import ProposerError
 from prover.rollup_client import RollupClient
 
 log = logging.getLogger("lantau.proposer")
 
-
-class ProposerError(LantauError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)

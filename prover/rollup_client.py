@@ -9,11 +9,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from node.errors import LantauError, TemporaryError
+from node.errors import TemporaryError
+from prover.errors import RollupRpcError
 
-
-class RollupRpcError(LantauError):
-    """The L2 node answered a rollup method with an error."""
 
 
 class RollupClient:

@@ -31,8 +31,9 @@ from eth_utils import keccak, to_checksum_address
 from trie import HexaryTrie
 
 from node.chain import Chain
-from node.errors import BlockNotFound, LantauError
+from node.errors import BlockNotFound
 from node.vm import LantauState, LantauVM, ProofCosts
+from prover.errors import WitnessError
 
 if TYPE_CHECKING:
     from node.rpc.context import RpcMethod
@@ -45,9 +46,6 @@ BLOCK_CONTEXT_ABI = "(uint256,uint256,uint256,address,bytes32,uint256,uint256,ui
 BLOCKHASH_WINDOW = 256
 T = TypeVar("T")
 
-
-class WitnessError(LantauError):
-    """No witness for this (block, index): the block or the transaction does not exist."""
 
 
 # --- the witness ----------------------------------------------------------------------------

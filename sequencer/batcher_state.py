@@ -30,14 +30,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from node.errors import LantauError
 from sequencer.batcher_metrics import BatcherMetrics
+from sequencer.errors import BatcherStateError
 
 STATE_VERSION = 1
 
-
-class BatcherStateError(LantauError):
-    """The state file is unreadable, of another version, or belongs to another chain or batcher."""
 
 
 @dataclass

@@ -36,6 +36,7 @@ from node.derive.l1_source import L1Source
 from node.errors import ShuttingDown, TemporaryError
 from node.lifecycle import StopSignal
 from node.service import L2Node
+from sequencer.errors import SlotSkipped
 from sequencer.l1_origin import plan_next_block
 
 #: On demand (block time 0), how often the loop looks at the pool without being woken.
@@ -43,9 +44,6 @@ ON_DEMAND_RECHECK_S = 1.0
 
 log = logging.getLogger("lantau.sequencer")
 
-
-class SlotSkipped(TemporaryError):
-    """No block in this slot: its timestamp would be ahead of the wall clock."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,11 +41,12 @@ from node.batches import SingularBatch
 from node.blobs import MAX_BLOB_DATA_SIZE
 from node.channels import FRAME_OVERHEAD, MAX_FRAME_DATA, ChannelBuilder, Compression, Frame, encode_batcher_tx_data
 from node.deposit_tx import DEPOSIT_TX_TYPE
-from node.errors import ChannelFull, LantauError, UnencodableBatch
+from node.errors import ChannelFull, UnencodableBatch
 from node.l1_info import l1_origin_of_transactions
 from node.vm import LantauVM
 from sequencer.batcher_metrics import BatcherMetrics
 from sequencer.batcher_state import BatcherState, ChannelRecord, TxRecord
+from sequencer.errors import BatcherError
 
 log = logging.getLogger("lantau.batcher")
 
@@ -57,9 +58,6 @@ BLOB_FRAME_DATA = MAX_BLOB_DATA_SIZE - 1 - FRAME_OVERHEAD
 DEFAULT_COMPRESSION = Compression.FASTLZ
 DEFAULT_SPAN_BATCHES = True
 
-
-class BatcherError(LantauError):
-    """The batcher cannot go on without an operator (a block it cannot encode, no funds...)."""
 
 
 @dataclass(frozen=True, slots=True)
