@@ -422,6 +422,7 @@ def test_a_dishonest_challenger_loses_at_the_finish_step(contracts: Contracts, s
           f"+ liar's bonds {liar_bonds}")
 
 
+@pytest.mark.e2e  # the gas rows come from the two games above, which run on anvil: `make test-unit` runs neither
 def test_print_gas_table() -> None:
     """The L1 gas of every transaction the two games sent (docs/fault-proofs.md, "The game")."""
     assert GAS_ROWS, "run with the games"
