@@ -120,6 +120,14 @@ def test_transfers_trade_and_coupon_through_the_cli(node_factory: Any, tmp_path:
     assert bond.functions.balanceOf(dev[1]).call() == 400_000_000 * HKD - 1_000_500 * HKD // 1_000
     assert bond.functions.balanceOf(dev[2]).call() == 250_000_000 * HKD + 1_000_500 * HKD // 1_000
 
+    # A refusal the issue-17 layer added prints as one line with the contract's error, nothing issued.
+    count = factory.functions.assetCount().call()
+    refused = lantau("rwa", "issue", "--class", "hk-stock", "--name", "Too fine", "--symbol", "FINE",
+                     "--identifier", "FINE-19", "--decimals", "19", "--l2-rpc", url, check=False)
+    assert refused.returncode == 1
+    assert len(refused.stderr.strip().splitlines()) == 1 and "InvalidDecimals(19, 18)" in refused.stderr
+    assert factory.functions.assetCount().call() == count
+
     # KYC a newcomer (dev 0 is the KYC agent on the devnet), then read it back.
     newcomer = Web3.to_checksum_address("0x" + "5a" * 20)
     lantau("rwa", "kyc", "add", newcomer, "--category", "retail", "--l2-rpc", url)

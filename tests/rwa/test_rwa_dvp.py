@@ -551,3 +551,18 @@ def test_gas_capped_batch_fails_only_the_trade_over_its_cap(market: Market) -> N
     assert after[(m.fx.address, b)] == books[(m.fx.address, b)] + 10**6
     assert after[(NATIVE, b)] == books[(NATIVE, b)] - HKD
     assert m.engine.functions.tradeStatus(m.trade_id(heavy)).call() == 0  # still open
+
+
+def test_a_frozen_escrow_pays_no_trade(market: Market) -> None:
+    m, chain = market, market.chain
+    a, b = m.parties[2].address, m.parties[3].address
+    trade = m.trade(a, b, m.assets[1].address, 1, NATIVE, HKD)
+    chain.send(m.engine.functions.setEscrowFrozen(b, True), m.rwa.operator)
+    books = m.books()
+    settle = m.engine.functions.settle(trade.as_tuple(), m.sign(trade, a), m.sign(trade, b))
+    revert = chain.expect_revert(settle, m.submitter)
+    assert (revert.name, revert.args) == ("EscrowIsFrozen", (b,))
+    assert m.books() == books and m.engine.functions.tradeStatus(m.trade_id(trade)).call() == 0
+    chain.send(m.engine.functions.setEscrowFrozen(b, False), m.rwa.operator)
+    chain.send(settle, m.submitter)
+    assert m.engine.functions.tradeStatus(m.trade_id(trade)).call() == 1

@@ -32,6 +32,7 @@ def test_the_engine_owner_freezes_escrow(chain: Chain, rwa: RWASystem) -> None:
         assert (revert.name, revert.args) == ("EscrowIsFrozen", (account,))
     assert engine.escrowOf(account).call() == 100 * HKD and chain.balance(rwa.engine.address) == held
     chain.send(engine.depositFor(account), rwa.operator, value=HKD)  # credits still arrive
+    assert engine.escrowOf(account).call() == 101 * HKD
     chain.send(engine.setEscrowFrozen(account, False), rwa.operator)
     chain.send(engine.withdraw(101 * HKD), account)
     assert engine.escrowOf(account).call() == 0
@@ -52,6 +53,9 @@ def test_prices_come_from_the_past_and_far_moves_need_two_reporters(chain: Chain
     assert tuple(feed.latestPriceUnchecked(asset).call()) == (18_000 * HKD, now)
 
     assert chain.expect_revert(feed.setMaxDeviation(asset, 1_000), first).name == "NotOwner"
+    revert = chain.expect_revert(feed.setMaxDeviation(asset, 10_001), rwa.operator)
+    assert (revert.name, revert.args) == ("InvalidDeviation", (10_001,))
+    assert feed.maxDeviationBpsOf(asset).call() == 0
     chain.send(feed.setMaxDeviation(asset, 1_000), rwa.operator)  # 10%
     t1 = chain.advance(1)  # anvil blocks may share a second: observations must move on
     chain.send(feed.submitPrice(asset, 19_800 * HKD, t1), first)  # +10%: within the bound

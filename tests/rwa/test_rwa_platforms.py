@@ -246,6 +246,11 @@ def test_limits_count_investors_not_wallets(chain: Chain, rwa: RWASystem) -> Non
     wallet_on_a, wallet_on_b, same_person = _one_investor_two_platforms(chain, rwa, "HKID A123456(7)")
     registry = rwa.registry.functions
     assert registry.investorIdOf(wallet_on_a).call() == registry.investorIdOf(wallet_on_b).call() == same_person
+    nobody = chain.new_address("wallet without an investor id")
+    call = registry.registerIdentityWithInvestorId(nobody, HONG_KONG, PROFESSIONAL, chain.now() + YEAR, bytes(32))
+    revert = chain.expect_revert(call, rwa.kyc_agent)
+    assert (revert.name, revert.args) == ("InvalidInvestorId", (bytes(32),))
+    assert not registry.isVerified(nobody).call()
     c, d = (chain.new_address(f"single-wallet investor {i}", fund_wei=10**21) for i in "cd")
     rwa.register([c, d])
     assert registry.investorIdOf(c).call() == bytes(12) + bytes.fromhex(c[2:])

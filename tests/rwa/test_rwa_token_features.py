@@ -55,6 +55,8 @@ def test_documents_supply_cap_and_token_information(chain: Chain, rwa: RWASystem
     assert (uri, digest) == ("ipfs://bafy-vault-2026-01", certificate) and modified > 0
     assert t.getAllDocuments().call() == [_name("vault-certificate"), _name("assay-report")]
     assert chain.expect_revert(t.setDocument(_name("x"), "u", certificate), holder).name == "NotAgent"
+    revert = chain.expect_revert(t.setDocument(_name("empty-uri"), "", certificate), issuer)
+    assert (revert.name, revert.args) == ("InvalidDocument", (_name("empty-uri"),))
     chain.send(t.removeDocument(_name("vault-certificate")), issuer)
     assert t.getAllDocuments().call() == [_name("assay-report")]
     revert = chain.expect_revert(t.removeDocument(_name("vault-certificate")), issuer)

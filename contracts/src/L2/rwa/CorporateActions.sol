@@ -74,6 +74,9 @@ contract CorporateActions is ReentrancyGuardTransient {
         uint256 supplyAtRecord;
         uint256 paidWei;
         uint256 paidUnits;
+        // A coupon's rate, fixed at announcement: holder gets units * couponNumerator / couponDenominator.
+        uint256 couponNumerator;
+        uint256 couponDenominator;
     }
 
     struct Redemption {
@@ -182,13 +185,16 @@ contract CorporateActions is ReentrancyGuardTransient {
         if (claimDeadline < payTime + MIN_CLAIM_PERIOD) {
             revert ClaimPeriodTooShort(payTime, claimDeadline, payTime + MIN_CLAIM_PERIOD);
         }
-        if (kind == DistributionKind.Coupon) {
-            uint256 due = couponAmount(token, IRWAToken(token).totalSupply()); // reverts NotABond
-            if (msg.value < due) revert CouponUnderfunded(token, msg.value, due);
-        }
         IRWAToken(token).scheduleRecordTime(recordTime); // reverts RecordTimeInPast
         id = ++distributionCount;
         Distribution storage d = _distributions[id];
+        if (kind == DistributionKind.Coupon) {
+            (uint256 numerator, uint256 denominator) = _couponRate(token); // reverts NotABond
+            uint256 due = Math.mulDiv(IRWAToken(token).totalSupply(), numerator, denominator);
+            if (msg.value < due) revert CouponUnderfunded(token, msg.value, due);
+            d.couponNumerator = numerator;
+            d.couponDenominator = denominator;
+        }
         d.token = token;
         d.recordTime = recordTime;
         d.kind = kind;
@@ -266,7 +272,7 @@ contract CorporateActions is ReentrancyGuardTransient {
         if (d.token == address(0)) revert UnknownDistribution(id);
         if (isPaid[id][holder] || d.closed) return 0;
         uint256 units = IRWAToken(d.token).balanceOfAt(holder, d.recordTime);
-        if (d.kind == DistributionKind.Coupon) return couponAmount(d.token, units);
+        if (d.kind == DistributionKind.Coupon) return Math.mulDiv(units, d.couponNumerator, d.couponDenominator);
         uint256 supply = d.supplyKnown ? d.supplyAtRecord : IRWAToken(d.token).totalSupplyAt(d.recordTime);
         if (supply == 0) return 0;
         return Math.mulDiv(d.amountWei, units, supply);
@@ -281,10 +287,16 @@ contract CorporateActions is ReentrancyGuardTransient {
     /// @notice One coupon period of `token` on `supplyUnits`:
     /// floor(supplyUnits * faceValuePerTokenWei * couponRatePpm / (10**6 * couponsPerYear * 10**decimals)).
     function couponAmount(address token, uint256 supplyUnits) public view returns (uint256) {
+        (uint256 numerator, uint256 denominator) = _couponRate(token);
+        return Math.mulDiv(supplyUnits, numerator, denominator);
+    }
+
+    /// @dev A coupon per unit as a fraction: face * rate / (10**6 * couponsPerYear * 10**decimals).
+    function _couponRate(address token) private view returns (uint256 numerator, uint256 denominator) {
         BondTerms memory bond = IRWAToken(token).bondTerms();
         if (bond.faceValuePerTokenWei == 0 || bond.couponsPerYear == 0) revert NotABond(token);
-        uint256 denominator = 1e6 * uint256(bond.couponsPerYear) * 10 ** IRWAToken(token).decimals();
-        return Math.mulDiv(supplyUnits, bond.faceValuePerTokenWei * bond.couponRatePpm, denominator);
+        numerator = bond.faceValuePerTokenWei * bond.couponRatePpm;
+        denominator = 1e6 * uint256(bond.couponsPerYear) * 10 ** IRWAToken(token).decimals();
     }
 
     /// @notice The coupon on today's supply (to fund a coupon whose record time is still ahead).
@@ -392,7 +404,7 @@ contract CorporateActions is ReentrancyGuardTransient {
             revert NothingToClaim(id, holder);
         }
         amountWei = d.kind == DistributionKind.Coupon
-            ? couponAmount(d.token, units)
+            ? Math.mulDiv(units, d.couponNumerator, d.couponDenominator)
             : Math.mulDiv(d.amountWei, units, _supplyAtRecord(d));
         // Holds for a real RWAToken; stops a token that lies about balances from paying out of
         // other distributions' funds.
