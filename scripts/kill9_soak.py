@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from eth_account import Account  # noqa: E402
 
 from genesis.dev_accounts import dev_accounts  # noqa: E402
-from tests.e2e.processes import LantauNodeProcess  # noqa: E402
+from tests.harness.node_process import LantauNodeProcess  # noqa: E402
 
 
 def rpc(url: str, method: str, *params: object) -> object:

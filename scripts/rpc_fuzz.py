@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.e2e import rpc_fuzz  # noqa: E402
-from tests.e2e.processes import LantauNodeProcess  # noqa: E402
+from tests.harness.node_process import LantauNodeProcess  # noqa: E402
 
 CHUNK = 500
 

@@ -20,7 +20,7 @@ from web3 import Web3
 from bridge.l1_contracts import L1Deployment
 from genesis.dev_accounts import dev_accounts
 from genesis.l1_addresses import devnet_l1_addresses
-from tests.e2e.processes import REPO_ROOT, LantauNodeProcess
+from tests.harness.node_process import REPO_ROOT, LantauNodeProcess
 
 DEV0, DEV4 = dev_accounts()[0], dev_accounts()[4]
 _LETTER = next(i for i, c in enumerate(DEV4.address) if i > 1 and c.isalpha())

@@ -21,7 +21,7 @@ import pytest
 
 from genesis.config import GenesisConfig
 from node.chain import Chain
-from tests.e2e.processes import REPO_ROOT, LantauNodeProcess
+from tests.harness.node_process import REPO_ROOT, LantauNodeProcess
 
 STARTUP_S = 120.0
 

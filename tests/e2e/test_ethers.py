@@ -14,7 +14,7 @@ import pytest
 
 from bridge.devnet import L1Devnet
 from genesis.dev_accounts import dev_accounts
-from tests.e2e.processes import REPO_ROOT
+from tests.harness.node_process import REPO_ROOT
 from tests.e2e.test_deposits import l1_block_time_s, start_node  # noqa: F401 (l1_block_time_s: the `l1` devnet on automine)
 
 ETHERS_CLIENT = Path(__file__).with_name("ethers_client.mjs")

@@ -37,7 +37,7 @@ from prover.step_call import StepCall
 from tests.harness.devnet import running_l1_devnet
 from tests.harness.evm import Contracts, decode_custom_error, dev_keys
 from tests.contracts.step_diff import STEP_ANVIL_GAS_LIMIT, STEP_ANVIL_OPTIONS, caps_abi
-from tests.e2e.processes import LantauNodeProcess
+from tests.harness.node_process import LantauNodeProcess
 
 ALICE, BOB, CAROL, DAVE = (dev_accounts()[i] for i in (0, 1, 2, 3))
 EIP_7825_TX_GAS_CAP = 16_777_216

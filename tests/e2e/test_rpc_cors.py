@@ -66,7 +66,7 @@ def test_bad_cors_origin_is_one_line_error(tmp_path) -> None:
     import subprocess
     import sys
 
-    from tests.e2e.processes import REPO_ROOT
+    from tests.harness.node_process import REPO_ROOT
 
     run = subprocess.run([sys.executable, "-m", "node.cli", "node", "--data-dir", str(tmp_path / "d"), "--rpc-port", "0",
                           "--rpc-cors", "app.example/path"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e import rpc_fuzz
-from tests.e2e.processes import LantauNodeProcess
+from tests.harness.node_process import LantauNodeProcess
 
 pytestmark = pytest.mark.fuzz
 

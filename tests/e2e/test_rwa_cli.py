@@ -24,7 +24,7 @@ from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import ASSET_FACTORY, PRICE_FEED, SETTLEMENT_ENGINE
 from rwa.types import AssetClass
-from tests.e2e.processes import REPO_ROOT
+from tests.harness.node_process import REPO_ROOT
 
 HKD = 10**18
 DEV = dev_accounts()

@@ -21,7 +21,7 @@ from web3 import Web3
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
 from node.db import LevelDB
-from tests.e2e.processes import REPO_ROOT, LantauNodeProcess
+from tests.harness.node_process import REPO_ROOT, LantauNodeProcess
 
 ALICE, BOB = dev_accounts()[0], dev_accounts()[4]
 PASSER = "0x4200000000000000000000000000000000000016"

@@ -24,7 +24,7 @@ from web3 import Web3
 
 from bridge.anvil import AnvilOptions, AnvilProcess
 from genesis.config import DEVNET_GENESIS_PATH
-from tests.e2e.processes import LantauNodeProcess
+from tests.harness.node_process import LantauNodeProcess
 from tests.rwa.rwa_chain import (
     L2_FAUCET_KEY,
     L2_FAUCET_WEI,

@@ -32,7 +32,7 @@ from bridge.anvil import AnvilProcess
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import RWA_PREDEPLOYS
-from tests.e2e.processes import LantauNodeProcess
+from tests.harness.node_process import LantauNodeProcess
 
 RWA_CONTRACTS = (
     "IdentityRegistry",

@@ -1,6 +1,6 @@
 """Real processes for end-to-end tests: `lantau node` started as a subprocess on a free
 loopback port (`--rpc-port 0`, the URL read from its log), stopped by the test — always,
-also when the test fails."""
+also when the test fails. `node_factory` is the fixture that starts them for a test."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 RPC_LINE = re.compile(r"RPC listening on (?P<url>http://[\d.]+:\d+)")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -111,3 +114,23 @@ class LantauNodeProcess:
         if "error" in answer:
             raise RuntimeError(f"{method}: {answer['error']}")
         return answer["result"]
+
+
+@pytest.fixture
+def node_factory(tmp_path: Path) -> Iterator[Callable[..., LantauNodeProcess]]:
+    """Start `lantau node` processes; every one is stopped when the test ends, pass or fail."""
+    started: list[LantauNodeProcess] = []
+
+    def start(data_dir: Path | None = None, **kwargs: object) -> LantauNodeProcess:
+        process = LantauNodeProcess(data_dir or tmp_path / f"node{len(started)}", **kwargs)  # type: ignore[arg-type]
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        try:
+            process.stop(timeout_s=20)  # SIGTERM: the node stops what it started (a devnet's anvil)
+        except RuntimeError:
+            pass  # it did not stop in time: killed below
+        finally:
+            process.kill()
