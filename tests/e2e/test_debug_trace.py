@@ -15,7 +15,7 @@ The forwarder is hand-assembled (addresses: bytes 10-29 of its runtime):
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -25,6 +25,7 @@ from web3 import Web3
 from bridge.anvil import AnvilOptions, AnvilProcess
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
+from tests.harness.anvil import anvil  # noqa: F401 (fixture: the reference anvil)
 
 DEPLOYER = dev_accounts()[7]
 PROBE = load_artifact("Probe")
@@ -37,13 +38,10 @@ def forwarder_initcode(target: bytes) -> bytes:
     return bytes([0x60, len(runtime), 0x80, 0x60, 0x09, 0x5F, 0x39, 0x5F, 0xF3]) + runtime
 
 
-@pytest.fixture
-def anvil() -> Iterator[AnvilProcess]:
-    process = AnvilProcess(AnvilOptions(chain_id=31337, extra_args=("--hardfork", "prague", "--steps-tracing"))).start()
-    try:
-        yield process
-    finally:
-        process.stop()
+@pytest.fixture(scope="module")
+def anvil_options() -> AnvilOptions:
+    """The harness' anvil (tests/harness/anvil.py) as the reference: Prague, with step tracing."""
+    return AnvilOptions(chain_id=31337, extra_args=("--hardfork", "prague", "--steps-tracing"))
 
 
 def send(w3: Web3, **fields: Any) -> bytes:
