@@ -16,7 +16,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Final, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Final, Iterable, Literal
 
 from eth.abc import BlockHeaderAPI, LogAPI
 from eth_bloom import BloomFilter
@@ -28,6 +28,9 @@ from node.rpc.format import JSON, format_log
 from node.vm import LantauVM
 from node.rpc.limits import RpcLimits
 from node.rpc.params import FilterCriteria, Topics
+
+if TYPE_CHECKING:
+    from node.rpc.backend import RpcBackend
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +189,7 @@ class ChainEvents:
     """Fans the backend's new heads (and transactions sent through this server) out to
     listeners. `run()` is the one consumer of the backend's queue."""
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: RpcBackend) -> None:
         self._backend = backend
         self._head_listeners: list[HeadListener] = []
         self._pending_listeners: list[PendingListener] = []

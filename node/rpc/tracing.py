@@ -32,7 +32,7 @@ import time
 from dataclasses import replace
 from typing import Any, Callable, Final
 
-from eth.abc import BlockHeaderAPI, ComputationAPI, MessageAPI, SignedTransactionAPI, StateAPI
+from eth.abc import BlockHeaderAPI, ComputationAPI, MessageAPI, OpcodeAPI, SignedTransactionAPI, StateAPI, TransactionContextAPI
 from eth.exceptions import Revert
 
 from node.chain import Chain
@@ -67,7 +67,7 @@ def evm_error_message(error: BaseException) -> str:
 _GETH_OPCODE_NAMES: Final = {"SHA3": "KECCAK256"}
 
 
-def opcode_name(opcode_fn: Any) -> str:
+def opcode_name(opcode_fn: OpcodeAPI) -> str:
     """An opcode's name as geth writes it (py-evm wraps a few, e.g. SELFDESTRUCT)."""
     mnemonic = getattr(opcode_fn, "mnemonic", None) or getattr(getattr(opcode_fn, "__wrapped__", None), "mnemonic", "INVALID")
     return _GETH_OPCODE_NAMES.get(mnemonic, mnemonic)
@@ -210,7 +210,7 @@ def tracing_state(state: StateAPI, tracer: Tracer) -> Callable[[], None]:
     previous = state.computation_class
     base = type(state).computation_class
 
-    def traced(opcode_fn: Any) -> Callable[..., None]:
+    def traced(opcode_fn: OpcodeAPI) -> Callable[..., None]:
         mnemonic = opcode_name(opcode_fn)
 
         def run(computation: ComputationAPI) -> None:
@@ -235,7 +235,7 @@ def tracing_state(state: StateAPI, tracer: Tracer) -> Callable[[], None]:
         opcodes = {opcode: traced(fn) for opcode, fn in base.opcodes.items()}
 
         @classmethod
-        def apply_message(cls, state: StateAPI, message: MessageAPI, transaction_context: Any,
+        def apply_message(cls, state: StateAPI, message: MessageAPI, transaction_context: TransactionContextAPI,
                           parent_computation: ComputationAPI | None = None) -> ComputationAPI:
             if message.is_create:  # from apply_create_message, whose frame is open already
                 return super().apply_message(state, message, transaction_context, parent_computation)
@@ -243,7 +243,7 @@ def tracing_state(state: StateAPI, tracer: Tracer) -> Callable[[], None]:
                 state, message, transaction_context, parent_computation), message)
 
         @classmethod
-        def apply_create_message(cls, state: StateAPI, message: MessageAPI, transaction_context: Any,
+        def apply_create_message(cls, state: StateAPI, message: MessageAPI, transaction_context: TransactionContextAPI,
                                  parent_computation: ComputationAPI | None = None) -> ComputationAPI:
             return _framed(lambda: super(TracingComputation, cls).apply_create_message(
                 state, message, transaction_context, parent_computation), message)
@@ -336,7 +336,7 @@ def _deadline_only(state: StateAPI, tracer: Tracer) -> Callable[[], None]:
     previous = state.computation_class
     base = type(state).computation_class
 
-    def timed(opcode_fn: Any) -> Callable[..., None]:
+    def timed(opcode_fn: OpcodeAPI) -> Callable[..., None]:
         def run(computation: ComputationAPI) -> None:
             tracer.check_deadline()
             opcode_fn(computation=computation)
