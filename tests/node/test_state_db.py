@@ -10,6 +10,7 @@ import pytest
 import rlp
 from eth.db.account import AccountDB
 from eth.rlp.accounts import Account as AccountRLP
+from eth.vm.forks.prague.state import PragueState
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from eth.chains.base import Chain as PyEvmChain
@@ -116,3 +117,27 @@ def test_chain_builds_the_same_blocks_as_on_stock_account_db() -> None:
             assert not built.rejected and all(c.is_success for c in built.computations)
             heads.append(built.header)
         assert heads[0].state_root == heads[1].state_root and heads[0].hash == heads[1].hash
+
+
+# --- the interpreter's inlined gas charge against py-evm's own loop ----------------------------
+
+STOCK_PRAGUE_STATE = PragueState
+SENDER_KEY = b"\x42" * 32
+LOOP_FOREVER = bytes.fromhex("5b600056")  # JUMPDEST PUSH1 0 JUMP
+STORE_THEN_LOOP = bytes.fromhex("600160005560016001555b600a56")  # two SSTOREs, then a loop
+ARITHMETIC = bytes.fromhex("6001600201600302600404600506600052600060205200")  # ADD MUL DIV SMOD MSTORE ... STOP
+
+
+@pytest.mark.parametrize("code", [LOOP_FOREVER, STORE_THEN_LOOP, ARITHMETIC])
+def test_execution_and_out_of_gas_match_py_evm_at_every_gas_limit(code: bytes) -> None:
+    """Every gas limit from the intrinsic 21,000 up to past what the code needs: same status,
+    gas and post-state as py-evm's own interpreter (base fee 0, so no fee vault differs)."""
+    sender = Account.from_key(SENDER_KEY)
+    contract = b"\xc0" * 20
+    pre = {bytes.fromhex(sender.address[2:]): PreAccount(balance=10**18), contract: PreAccount(code=code)}
+    ctx = StepContext(base_fee=0)
+    for gas in [*range(21_000, 21_120), 30_000, 50_000, 70_000]:
+        tx = {"to": contract, "value": 0, "gas": gas, "maxFeePerGas": 1, "maxPriorityFeePerGas": 1, "nonce": 0,
+              "chainId": ctx.chain_id, "type": 2, "data": b""}
+        raw = bytes(Account.sign_transaction(tx, SENDER_KEY).raw_transaction)
+        assert _post_state(LantauState, pre, raw, ctx) == _post_state(STOCK_PRAGUE_STATE, pre, raw, ctx), gas
