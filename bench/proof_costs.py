@@ -8,9 +8,9 @@ transaction in a block of its own, built with `Chain.build_block` under the devn
 block is replayed (`prover.witness.block_proof_costs`) for the counts. Workloads: the L1-info
 system deposit every block starts with, a user deposit (mint to an account) and one calling a
 contract, a plain HKD transfer, an RWA transfer, a DvP `settle`, `settleBatch` of 25 (atomic and
-not), a coupon `pushPayments` chunk of 100 holders (the chunk tests/rwa uses), a price update, a
+not), a coupon `pushPayments` chunk of 50 holders (the chunk tests/rwa and the SDK use), a price update, a
 withdrawal (`L2ToL1MessagePasser.initiateWithdrawal`), `AssetFactory.createAsset`, and the
-deployment of the biggest L2 contract (RWAToken, 18 kB of runtime code).
+deployment of the biggest L2 contract (RWAToken, 24 kB of runtime code).
 
 The table prints each transaction's counts beside the caps and its share of the tightest cap;
 `tests/node/test_proof_costs.py` asserts every workload succeeds under the caps.
@@ -66,7 +66,7 @@ from prover.witness import block_proof_costs  # noqa: E402
 
 TRADERS = 100
 BATCH = 25
-PUSH_CHUNK = 100
+PUSH_CHUNK = 50
 COUPON = 0  # DistributionKind.COUPON
 ACTIONS, PASSER = _contract("CorporateActions"), _contract("L2ToL1MessagePasser")
 
