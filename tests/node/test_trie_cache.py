@@ -42,11 +42,19 @@ def test_blank_root_is_never_cached_and_old_roots_are_evicted() -> None:
     assert cache.get(ROOT_A, b"k") is None and cache.get(ROOT_B, b"k") == ROOT_B and cache.get(ROOT_C, b"k") == ROOT_C
 
 
-def test_a_root_over_its_entry_cap_starts_over() -> None:
-    cache = FlatTrieCache(max_entries_per_root=3)
-    for index in range(4):
+def test_entries_are_bounded_over_all_roots() -> None:
+    cache = FlatTrieCache(max_entries=10)
+    for index in range(8):
         cache.put(ROOT_A, b"k%d" % index, b"v")
-    assert cache.get(ROOT_A, b"k0") is None and cache.get(ROOT_A, b"k3") == b"v"
+    cache.advance(ROOT_A, ROOT_B, {b"new": b"v"})  # B copies A's 8 and adds one: 17 > 10
+    assert cache.get(ROOT_A, b"k0") is None  # the older root went
+    assert cache.get(ROOT_B, b"k0") == b"v" and cache.get(ROOT_B, b"new") == b"v"
+    assert cache.entries == 9
+    for index in range(20):  # one root alone at the bound starts over
+        cache.put(ROOT_B, b"x%d" % index, b"v")
+    assert cache.entries <= 10 and cache.get(ROOT_B, b"x19") == b"v"
+    cache.clear()
+    assert cache.entries == 0 and cache.get(ROOT_B, b"x19") is None
 
 
 def test_buffered_trie_reads_through_the_cache_and_fills_it() -> None:
