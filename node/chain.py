@@ -474,6 +474,8 @@ class _RunningHeader:
     def final(self, **fields: object) -> BlockHeaderAPI:
         return self._header.copy(gas_used=self.gas_used, bloom=self.bloom, **fields)
 
+    copy = final  # a hook that copies the running header gets its current gas and bloom
+
 
 class _SharedTransactions(tuple[SignedTransactionAPI, ...]):
     """A block's transactions, which `block.copy()` shares instead of deep-copying.
