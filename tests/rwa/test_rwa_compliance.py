@@ -103,3 +103,20 @@ def test_only_the_issuer_sets_rules(chain: Chain, rwa: RWASystem, asset: Any) ->
     assert rwa.compliance.functions.rules(token.address).call()[4] == 1_500  # unchanged
     assert not rwa.compliance.functions.isCountryAllowed(token.address, 840).call()
     chain.send(rwa.compliance.functions.setRules(token.address, NO_RULES), issuer)
+
+
+def test_per_holder_lockup(chain: Chain, rwa: RWASystem, asset: Any) -> None:
+    """Issue 17 feature: one holder's allocation locked to a date, the others free to trade."""
+    token, issuer, agent, (a, b, *_) = asset
+    until = chain.now() + 30
+    revert = chain.expect_revert(rwa.compliance.functions.setHolderLockup(token.address, a, until), agent)
+    assert (revert.name, revert.args) == ("NotAssetOwner", (token.address, agent))
+    chain.send(rwa.compliance.functions.setHolderLockup(token.address, a, until), issuer)
+    assert rwa.compliance.functions.holderLockupUntil(token.address, a).call() == until
+    assert _refused(chain, rwa, token, a, b, 1) == (20, "tokens are locked up")
+    assert token.functions.balanceOf(a).call() == 1_000
+    chain.send(token.functions.transfer(a, 10), b)  # b trades freely; a may receive
+    assert tuple(rwa.compliance.functions.rules(token.address).call()) == NO_RULES  # the six rules untouched
+    chain.advance(until - chain.now())
+    chain.send(token.functions.transfer(b, 1), a)
+    assert token.functions.balanceOf(a).call() == 1_009

@@ -11,7 +11,9 @@ import {ICompliance, IIdentityRegistry, IRWAToken, TransferCodes} from "./RWACom
 ///   - maximum number of holders (investors, see below),
 ///   - maximum balance per investor (over all the investor's wallets),
 ///   - lock-up until a date (no investor-to-investor transfer before it; issuance is allowed),
-///   - daily transfer limit per sending investor (UTC day = block.timestamp / 1 days).
+///   - daily transfer limit per sending investor (UTC day = block.timestamp / 1 days),
+///   - per-holder lock-ups (`setHolderLockup`: this wallet sends nothing before its date, e.g. an
+///     anchor investor's or a founder's allocation), read only by assets that set one.
 /// Limits count investors, not wallets: the token says which investor a wallet belongs to and what
 /// each holds over all its wallets (`RWAToken.investorBalances`, from the registry's salted
 /// investor ids), so a second wallet on another platform does not double a cap; moving between
@@ -24,14 +26,27 @@ import {ICompliance, IIdentityRegistry, IRWAToken, TransferCodes} from "./RWACom
 /// Predeploy: stateless until assets configure it. Place the runtime code at the genesis address;
 /// nothing to initialize and no storage to set.
 contract Compliance is ICompliance {
-    /// @dev Two storage slots per asset.
-    struct Rules {
+    /// @notice The rules an issuer sets (`setRules`) and reads (`rules`).
+    struct RulesInput {
         uint64 lockupUntil; // unix seconds; 0 = no lock-up
         uint32 maxHolders; // 0 = unlimited
         bool countryRestricted; // true = only `isCountryAllowed` receivers
         bool professionalOnly;
         uint128 maxBalance; // token units; 0 = unlimited
         uint128 dailyLimit; // token units per sender per UTC day; 0 = unlimited
+    }
+
+    /// @dev As stored: two slots per asset. `holderLockups` sits in the first slot's free bytes
+    /// (zero in records written before it existed), so assets without per-holder lock-ups pay no
+    /// extra read.
+    struct Rules {
+        uint64 lockupUntil;
+        uint32 maxHolders;
+        bool countryRestricted;
+        bool professionalOnly;
+        bool holderLockups; // some holder of the asset has a lock-up date
+        uint128 maxBalance;
+        uint128 dailyLimit;
     }
 
     struct DailyVolume {
@@ -42,6 +57,8 @@ contract Compliance is ICompliance {
     mapping(address asset => Rules) private _rules;
     mapping(address asset => mapping(uint16 country => bool)) public isCountryAllowed;
     mapping(address asset => mapping(bytes32 investorId => DailyVolume)) private _daily;
+    /// @notice Until when (unix seconds) `holder` may send nothing of `asset`.
+    mapping(address asset => mapping(address holder => uint64)) public holderLockupUntil;
 
     event RulesSet(
         address indexed asset,
@@ -53,6 +70,7 @@ contract Compliance is ICompliance {
         uint128 dailyLimit,
         address indexed by
     );
+    event HolderLockupSet(address indexed asset, address indexed holder, uint64 lockedUntil);
     event CountryAllowed(address indexed asset, uint16 indexed country, bool allowed, address indexed by);
 
     /// @notice Only the asset's owner (issuer) changes its rules.
@@ -65,8 +83,16 @@ contract Compliance is ICompliance {
 
     // --- configuration (issuer of the asset) ---------------------------------------------------
 
-    function setRules(address asset, Rules calldata newRules) external onlyAssetOwner(asset) {
-        _rules[asset] = newRules;
+    function setRules(address asset, RulesInput calldata newRules) external onlyAssetOwner(asset) {
+        _rules[asset] = Rules(
+            newRules.lockupUntil,
+            newRules.maxHolders,
+            newRules.countryRestricted,
+            newRules.professionalOnly,
+            _rules[asset].holderLockups,
+            newRules.maxBalance,
+            newRules.dailyLimit
+        );
         emit RulesSet(
             asset,
             newRules.lockupUntil,
@@ -77,6 +103,13 @@ contract Compliance is ICompliance {
             newRules.dailyLimit,
             msg.sender
         );
+    }
+
+    /// @notice Locks `holder`'s balance of `asset` until `lockedUntil` (0 or a past date: none).
+    function setHolderLockup(address asset, address holder, uint64 lockedUntil) external onlyAssetOwner(asset) {
+        holderLockupUntil[asset][holder] = lockedUntil;
+        _rules[asset].holderLockups = true;
+        emit HolderLockupSet(asset, holder, lockedUntil);
     }
 
     function setCountriesAllowed(address asset, uint16[] calldata countries, bool allowed)
@@ -123,8 +156,9 @@ contract Compliance is ICompliance {
         return TransferCodes.text(code);
     }
 
-    function rules(address asset) external view returns (Rules memory) {
-        return _rules[asset];
+    function rules(address asset) external view returns (RulesInput memory) {
+        Rules memory r = _rules[asset];
+        return RulesInput(r.lockupUntil, r.maxHolders, r.countryRestricted, r.professionalOnly, r.maxBalance, r.dailyLimit);
     }
 
     /// @notice Amount the investor of wallet `investor` has sent today of `asset`, from all its
@@ -160,6 +194,7 @@ contract Compliance is ICompliance {
         }
         if (from != address(0)) {
             if (block.timestamp < r.lockupUntil) return TransferCodes.LOCKED_UP;
+            if (r.holderLockups && block.timestamp < holderLockupUntil[asset][from]) return TransferCodes.LOCKED_UP;
             if (r.dailyLimit != 0) {
                 DailyVolume memory volume = _daily[asset][IRWAToken(asset).investorOf(from)];
                 uint256 used = volume.day == block.timestamp / 1 days ? volume.amount : 0;
