@@ -54,6 +54,7 @@ from genesis.rollup_config import CHANNEL_TIMEOUT, MAX_SEQUENCER_DRIFT, SEQUENCI
 from genesis.predeploys import SEQUENCER_FEE_VAULT  # noqa: E402
 from node.chain import BlockAttributes, Chain  # noqa: E402
 from node.derive.config import RollupDerivationConfig  # noqa: E402
+from node.derive.l1_prefetch import PrefetchingL1Source  # noqa: E402
 from node.derive.pipeline import DerivationPipeline  # noqa: E402
 from node.trie_cache import FLAT_TRIE_CACHE  # noqa: E402
 from node.vm import LantauVM  # noqa: E402
@@ -135,7 +136,7 @@ def run(args: argparse.Namespace) -> None:
                 batch_inbox=to_canonical_address(devnet.deployment.batch_inbox), batcher_address=to_canonical_address(dev_accounts()[1].address),
                 sequencing_window=SEQUENCING_WINDOW, channel_timeout=CHANNEL_TIMEOUT, max_sequencer_drift=MAX_SEQUENCER_DRIFT,
             )
-            pipeline = DerivationPipeline(config, l1, verifier)
+            pipeline = DerivationPipeline(config, PrefetchingL1Source(l1, inbox=config.batch_inbox), verifier)  # as node/cli.py
             FLAT_TRIE_CACHE.clear()  # a verifier is another process: nothing read by the sequencer here
             gc.collect()
             start, cpu_start = time.perf_counter(), time.process_time()

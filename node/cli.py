@@ -160,6 +160,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     from node.derive.config import derivation_config
     from node.derive.driver import DerivationDriver
     from node.derive.pipeline import DerivationPipeline
+    from node.derive.l1_prefetch import PrefetchingL1Source
     from node.rpc.rollup import rollup_methods
     from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
     from prover.witness import witness_rpc_methods
@@ -192,7 +193,9 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         services.append(producer)
     if l1 is not None:
         # Derive from genesis every start: blocks already in the chain are adopted, not rebuilt.
-        pipeline = DerivationPipeline(derivation_config(l1.rollup), l1.source, node.chain)
+        rollup = derivation_config(l1.rollup)
+        # The next L1 blocks' inbox transactions and deposits are read ahead (node.derive.l1_prefetch).
+        pipeline = DerivationPipeline(rollup, PrefetchingL1Source(l1.source, inbox=rollup.batch_inbox), node.chain)
         driver = DerivationDriver(
             pipeline, node.heads, chain_lock, on_new_head=node.notify_new_head,
             l1_finalized=lambda: l1.source.block_by_tag("finalized"), is_sequencer=is_sequencer,
