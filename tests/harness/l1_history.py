@@ -113,3 +113,16 @@ class L1History:
         if missing:
             raise TemporaryError(f"no blob {missing[0].hex()} of L1 block {block.number} (pruned)")
         return [self.blobs_by_hash[h] for h in versioned_hashes]
+
+
+class FlakyInbox(L1History):
+    """The same history, whose inbox read of block `failing_block` fails `failures` times first."""
+
+    failing_block = 2
+    failures = 2
+
+    def inbox_transactions(self, block: L1BlockRef, inbox: Address) -> list[InboxTransaction]:
+        if block.number == self.failing_block and self.failures:
+            self.failures -= 1
+            raise TemporaryError("L1 unreachable")
+        return super().inbox_transactions(block, inbox)

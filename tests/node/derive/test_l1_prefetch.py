@@ -11,7 +11,7 @@ from node.chain import Chain
 from node.derive.l1_prefetch import PrefetchingL1Source
 from node.derive.pipeline import DerivationPipeline, DerivedBlock
 from node.errors import ResetError, TemporaryError
-from tests.harness.l1_history import L1History
+from tests.harness.l1_history import FlakyInbox, L1History
 from tests.node.derive.sequencing import GENESIS, Batcher, config
 from tests.node.derive.test_pipeline import Scenario, assert_same_chain, derive_all
 
@@ -66,16 +66,8 @@ def test_a_failed_read_ahead_is_asked_again_and_changes_nothing() -> None:
     for _ in range(3):
         scenario.run_round()
 
-    class Flaky(L1History):
-        failures = 3
-
-        def inbox_transactions(self, block, inbox):
-            if block.number == 2 and self.failures:
-                self.failures -= 1
-                raise TemporaryError("L1 unreachable")
-            return super().inbox_transactions(block, inbox)
-
-    flaky = Flaky(scenario.l1.blocks, scenario.l1.deposits_by_hash, scenario.l1.txs_by_hash)
+    flaky = FlakyInbox(scenario.l1.blocks, scenario.l1.deposits_by_hash, scenario.l1.txs_by_hash)
+    flaky.failures = 3
     source = PrefetchingL1Source(flaky, inbox=config().batch_inbox, depth=2)
     pipeline = DerivationPipeline(config(), source, Chain.open(None, GENESIS))
     derived: list[DerivedBlock] = []

@@ -14,7 +14,7 @@ from node.channels import Compression, Frame, encode_batcher_tx_data, encode_cha
 from node.batches import SingularBatch, batch_from_block, encode_batch
 from node.derive.pipeline import DerivationPipeline, DerivedBlock
 from node.errors import ResetError, TemporaryError
-from tests.harness.l1_history import DEPOSITOR, STRANGER, L1History, SentTransaction, batcher_tx
+from tests.harness.l1_history import DEPOSITOR, STRANGER, FlakyInbox, L1History, SentTransaction, batcher_tx
 from tests.node.derive.sequencing import GENESIS, Batcher, Wallets, config, sequence_block
 
 L1_BLOCK_TIME = 12
@@ -200,16 +200,7 @@ def test_a_temporary_l1_failure_changes_nothing() -> None:
     for _ in range(3):
         scenario.run_round()
 
-    class Flaky(L1History):
-        failures = 2
-
-        def inbox_transactions(self, block, inbox):
-            if block.number == 2 and self.failures:
-                self.failures -= 1
-                raise TemporaryError("L1 unreachable")
-            return super().inbox_transactions(block, inbox)
-
-    flaky = Flaky(scenario.l1.blocks, scenario.l1.deposits_by_hash, scenario.l1.txs_by_hash)
+    flaky = FlakyInbox(scenario.l1.blocks, scenario.l1.deposits_by_hash, scenario.l1.txs_by_hash)
     pipeline = DerivationPipeline(config(), flaky, Chain.open(None, GENESIS))
     derived: list[DerivedBlock] = []
     failures = 0
