@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: devnet test test-unit test-e2e bench setup clean
+.PHONY: devnet test test-unit test-e2e bench setup browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch node_modules/.installed
 
-setup: $(STAMP) node_modules/.installed
+# The explorer's browser tests drive Debian's chromium and chromium-driver (CI runs as root on
+# Debian); installed here when missing, never downloaded by a Python package.
+browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update && apt-get install -y chromium chromium-driver; }
 
-devnet: setup
+setup: $(STAMP) node_modules/.installed browser
+
+devnet: $(STAMP) node_modules/.installed
 	ETH_HASH_BACKEND=pysha3 $(VENV)/bin/lantau devnet --data-dir $(or $(DATA_DIR),.devnet)
 
 test: setup

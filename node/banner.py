@@ -39,6 +39,7 @@ def devnet_info(*, chain_id: int, rpc_url: str, ws_url: str, accounts: tuple[Dev
     return {
         "l2_rpc": rpc_url,
         "l2_ws": ws_url,
+        "explorer": rpc_url + "/",  # the block explorer the node serves (node/explorer)
         "l2_chain_id": chain_id,
         "mnemonic": TEST_MNEMONIC,
         "derivation_path": DERIVATION_PATH_PREFIX,
@@ -82,6 +83,7 @@ def format_banner(info: dict[str, Any]) -> str:
     lines += [
         f"L2 RPC (HTTP):     {info['l2_rpc']}",
         f"L2 RPC (WS):       {info['l2_ws']}",
+        f"Explorer:          {info['explorer']}",
     ]
     for name, address in (info.get("contracts") or {}).items():
         lines.append(f"  {name:<22} {address}")
@@ -93,4 +95,4 @@ def format_banner(info: dict[str, Any]) -> str:
 def format_ready(info: dict[str, Any], info_path: Path) -> str:
     """The last line a devnet prints at start: from here on it is the user's (dev account 0 is
     no longer sending the sample), and `info_path` holds the JSON for scripts."""
-    return f"Ready: L2 RPC {info['l2_rpc']}; {info_path} written (Ctrl-C stops the devnet and removes it)"
+    return f"Ready: L2 RPC {info['l2_rpc']}; explorer {info['explorer']}; {info_path} written (Ctrl-C stops the devnet and removes it)"

@@ -227,6 +227,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         lock.note(rpc_url=rpc_url)
     head = node.chain.head
     log.info("RPC listening on %s", rpc_url, extra={"ws": ws_url, "chain_id": genesis.chain_id, "head": head.block_number, "role": settings.role})
+    log.info("explorer at %s/ (open it in a browser)", rpc_url)
     info: Optional[dict[str, Any]] = None
     if settings.print_banner or settings.info_path:
         state = node.chain.state_at(head)

@@ -6,6 +6,9 @@
     GET /  (Upgrade: websocket)
                            a WebSocket session: the same requests, one per message (text or
                            binary frames), plus eth_subscribe notifications
+    GET /  (Accept: text/html)
+                           the block explorer page (`node.explorer`), and its files under
+                           /explorer/; read-only, it calls this same JSON-RPC
     GET /healthz           {"status": "ok", "version": …, "head": <head block number>}
     GET /metrics           Prometheus text format (`node.metrics`), when the backend has a registry
     OPTIONS *              a CORS preflight, answered when `cors_origins` allows the Origin
@@ -43,6 +46,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from node import durability
+from node.explorer import add_explorer_routes, explorer_page, wants_explorer
 from node.errors import (
     BatchTooLarge,
     ConfigError,
@@ -328,6 +332,8 @@ async def _handle_post(request: web.Request) -> web.StreamResponse:
 async def _handle_get(request: web.Request) -> web.StreamResponse:
     if request.headers.get("Upgrade", "").lower() == "websocket":
         return await _handle_websocket(request)
+    if wants_explorer(request):
+        return explorer_page()
     error = InvalidRequest("send JSON-RPC requests by POST, or upgrade to a WebSocket")
     response = _json_response(_error_response(None, error), status=405)
     response.headers["Allow"] = "POST"
@@ -630,6 +636,7 @@ def create_rpc_app(
     app.router.add_get("/", _handle_get)
     app.router.add_get("/healthz", _handle_healthz)
     app.router.add_get("/metrics", _handle_metrics)
+    add_explorer_routes(app)
     app.cleanup_ctx.append(_background_ctx)
     app.on_shutdown.append(_close_websockets)
     return app

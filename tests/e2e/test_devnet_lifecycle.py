@@ -109,7 +109,7 @@ def test_a_devnet_restarted_on_its_data_dir_works_and_its_batches_land(node_fact
     ready = [i for i, line in enumerate(lines) if line.startswith("Ready: ")]
     assert len(ready) == 1 and "rwa_sample" in info
     assert ready[0] > lines.index("RWA sample issuance")
-    assert lines[ready[0]] == f"Ready: L2 RPC {second.rpc_url}; {data_dir / 'devnet.json'} written (Ctrl-C stops the devnet and removes it)"
+    assert lines[ready[0]] == f"Ready: L2 RPC {second.rpc_url}; explorer {second.rpc_url}/; {data_dir / 'devnet.json'} written (Ctrl-C stops the devnet and removes it)"
 
     # `lantau status --watch`: a live view (in a pipe, a line per refresh) until Ctrl-C, which
     # ends it with status 0 and no traceback.

@@ -98,6 +98,13 @@ class LantauNodeProcess:
             self.kill()
             raise RuntimeError("lantau node ignored SIGTERM:\n" + self.output[-4000:])
 
+    def stop_or_kill(self) -> None:
+        """Stop cleanly; kill it if it does not stop in time (and say so by raising)."""
+        try:
+            self.stop()
+        finally:
+            self.kill()
+
     def kill(self) -> None:
         """SIGKILL (kill -9): no chance to clean up."""
         process = self.process

@@ -200,6 +200,26 @@ async def test_get_without_upgrade_is_refused(node: Node) -> None:
         assert response.headers["Allow"] == "POST"
 
 
+async def test_a_browser_get_gets_the_explorer_page_and_its_files(node: Node) -> None:
+    async with node.session.get(node.url, headers={"Accept": "text/html,application/xhtml+xml"}) as response:
+        assert response.status == 200 and response.content_type == "text/html"
+        page = await response.text()
+    assert '<script type="module" src="/explorer/app.js">' in page
+    async with node.session.get(node.url + "explorer/app.js") as response:
+        assert response.status == 200 and response.content_type in ("application/javascript", "text/javascript")
+        assert "eth_subscribe" in await response.text()
+    async with node.session.get(node.url + "explorer/style.css") as response:
+        assert response.status == 200 and response.content_type == "text/css"
+
+
+async def test_explorer_files_do_not_reach_outside_their_folder(node: Node) -> None:
+    for path in ("explorer/../__init__.py", "explorer/%2e%2e/__init__.py", "explorer/", "explorer/missing.js"):
+        async with node.session.get(node.url + path) as response:
+            assert response.status in (403, 404, 405), path  # 405: the client made it /__init__.py
+            assert "from __future__" not in await response.text()
+    assert (await node.call("eth_blockNumber")) == "0x0"  # the RPC answers as before
+
+
 async def test_subscribe_over_http_is_unsupported(node: Node) -> None:
     error = await node.error("eth_subscribe", "newHeads")
     assert (error.code, error.message) == (-32601, "notifications not supported")

@@ -1,0 +1,35 @@
+"""The block explorer the node serves on its RPC port: static files only, read-only.
+
+    GET /                  (a browser: Accept names text/html) the explorer page; other GETs
+                           without a WebSocket upgrade keep the JSON-RPC 405 answer
+    GET /explorer/<file>   its script and style sheet, shipped in node/explorer/static/
+
+The page reads everything through the node's own JSON-RPC (POST /) and its WebSocket
+`newHeads` subscription on the same origin; it adds no endpoint and nothing here can change
+state. Plain JavaScript modules, no front-end library and no CDN: it works offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from aiohttp import web
+
+STATIC_DIR: Final = Path(__file__).resolve().parent / "static"
+INDEX_FILE: Final = STATIC_DIR / "index.html"
+STATIC_PREFIX: Final = "/explorer/"
+
+
+def wants_explorer(request: web.Request) -> bool:
+    """Whether a GET without a WebSocket upgrade comes from a browser asking for a page."""
+    return "text/html" in request.headers.get("Accept", "")
+
+
+def explorer_page() -> web.FileResponse:
+    return web.FileResponse(INDEX_FILE, headers={"Cache-Control": "no-cache"})
+
+
+def add_explorer_routes(app: web.Application) -> None:
+    """The static files under /explorer/ (aiohttp refuses paths leaving STATIC_DIR)."""
+    app.router.add_static(STATIC_PREFIX, STATIC_DIR, show_index=False, follow_symlinks=False)

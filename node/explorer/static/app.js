@@ -1,0 +1,384 @@
+// The Lantau explorer: hash-routed pages drawn from the node's own JSON-RPC (POST / on this
+// origin) and its WebSocket newHeads subscription. Read-only: no method called here changes
+// state. Every value from the chain is put into the page as text, never as HTML.
+
+const WEI_PER_HKD = 10n ** 18n;
+const LATEST_BLOCKS = 20;      // home: blocks listed and charted
+const LATEST_TXS = 15;         // home: transactions listed
+const ADDRESS_SCAN_BLOCKS = 200; // address: recent blocks scanned for its transactions (no address index yet)
+const BATCH = 100;             // JSON-RPC calls per batch request (the node allows 1,000)
+
+// --- JSON-RPC -------------------------------------------------------------------------------
+
+class RpcError extends Error {
+  constructor(method, error) { super(`${method}: ${error.message}`); this.code = error.code; }
+}
+
+let nextId = 1;
+
+async function post(body) {
+  const reply = await fetch("/", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return reply.json();
+}
+
+async function rpc(method, ...params) {
+  const answer = await post({ jsonrpc: "2.0", id: nextId++, method, params });
+  if (answer.error) throw new RpcError(method, answer.error);
+  return answer.result;
+}
+
+// Results in call order; a failed call's entry is its RpcError.
+async function rpcBatch(calls) {
+  const results = [];
+  for (let start = 0; start < calls.length; start += BATCH) {
+    const chunk = calls.slice(start, start + BATCH);
+    const first = nextId;
+    nextId += chunk.length;
+    const answers = await post(chunk.map(([method, ...params], i) => ({ jsonrpc: "2.0", id: first + i, method, params })));
+    const byId = new Map(answers.map((a) => [a.id, a]));
+    chunk.forEach(([method], i) => {
+      const answer = byId.get(first + i);
+      results.push(answer.error ? new RpcError(method, answer.error) : answer.result);
+    });
+  }
+  return results;
+}
+
+// --- formatting -----------------------------------------------------------------------------
+
+const num = (hex) => (hex == null ? null : Number(BigInt(hex)));
+const hex = (n) => "0x" + n.toString(16);
+
+function hkd(weiHex) {
+  const wei = BigInt(weiHex);
+  const whole = wei / WEI_PER_HKD;
+  const fraction = (wei % WEI_PER_HKD).toString().padStart(18, "0").replace(/0+$/, "");
+  return `${whole}${fraction ? "." + fraction : ""} HKD (${wei} wei)`;
+}
+
+function time(tsHex) {
+  return new Date(num(tsHex) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+const short = (h) => (h && h.length > 18 ? h.slice(0, 10) + "…" + h.slice(-6) : h);
+
+// --- DOM helpers ----------------------------------------------------------------------------
+
+function h(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value == null) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("data-")) node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  for (const child of children.flat()) {
+    if (child == null) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+const link = (href, text) => h("a", { href, class: "mono" }, text);
+const blockLink = (n) => link(`#/block/${n}`, String(n));
+const txLink = (hash, full) => link(`#/tx/${hash}`, full ? hash : short(hash));
+const addressLink = (a, full) => (a ? link(`#/address/${a}`, full ? a : short(a)) : "—");
+
+// A two-column table of named fields; each row carries data-field for tests and scripts.
+function fields(rows) {
+  return h("table", { class: "fields" },
+    rows.filter((r) => r).map(([key, label, value]) =>
+      h("tr", { "data-field": key }, h("th", {}, label), h("td", { class: "mono" }, value ?? "—"))));
+}
+
+function table(id, headings, rows) {
+  return h("table", { id },
+    h("tr", {}, headings.map((x) => h("th", {}, x))),
+    rows);
+}
+
+// --- pages ----------------------------------------------------------------------------------
+
+const main = () => document.getElementById("page");
+let renderToken = 0;
+
+function show(page, ...content) {
+  const root = main();
+  root.replaceChildren(...content.flat().filter((c) => c != null));
+  root.dataset.page = page;
+  root.dataset.ready = "1";
+}
+
+function notFound(what) {
+  show("notfound", h("h1", {}, "Not found"), h("p", { class: "error", id: "not-found" }, what));
+}
+
+async function heads() {
+  try {
+    const status = await rpc("lantau_syncStatus");
+    return ["unsafe", "safe", "finalized"].map((name) => {
+      const ref = status[`${name}_l2`];
+      return { name, number: ref.number, hash: ref.hash, l1: ref.l1origin.number };
+    });
+  } catch (error) {
+    if (!(error instanceof RpcError)) throw error;
+    // a node without an L1 has no syncStatus: the block tags still name its heads
+    const blocks = await rpcBatch(["latest", "safe", "finalized"].map((tag) => ["eth_getBlockByNumber", tag, false]));
+    return ["unsafe", "safe", "finalized"].map((name, i) => {
+      const block = blocks[i] instanceof Error ? null : blocks[i];
+      return { name, number: block ? num(block.number) : null, hash: block?.hash, l1: null };
+    });
+  }
+}
+
+function gasChart(blocks) {
+  const ordered = [...blocks].reverse();
+  const width = 600, height = 120, bar = width / Math.max(ordered.length, 1);
+  const max = Math.max(1, ...ordered.map((b) => num(b.gasUsed)));
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height + 14}`);
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("id", "gas-chart");
+  ordered.forEach((b, i) => {
+    const used = num(b.gasUsed);
+    const rect = document.createElementNS(svg.namespaceURI, "rect");
+    const tall = Math.max(1, (used / max) * height);
+    rect.setAttribute("x", i * bar + 1); rect.setAttribute("width", bar - 2);
+    rect.setAttribute("y", height - tall); rect.setAttribute("height", tall);
+    const title = document.createElementNS(svg.namespaceURI, "title");
+    title.textContent = `block ${num(b.number)}: ${used} gas, ${b.transactions.length} txs`;
+    rect.append(title);
+    svg.append(rect);
+  });
+  const label = document.createElementNS(svg.namespaceURI, "text");
+  label.setAttribute("x", 0); label.setAttribute("y", height + 12);
+  label.textContent = `gas used per block, blocks ${num(ordered[0]?.number ?? "0x0")}–${num(ordered.at(-1)?.number ?? "0x0")} (max ${max})`;
+  svg.append(label);
+  return svg;
+}
+
+async function homePage(token) {
+  const [headRows, [pool, head]] = await Promise.all([heads(), rpcBatch([["txpool_status"], ["eth_blockNumber"]])]);
+  const top = num(head);
+  const numbers = [];
+  for (let n = top; n >= 0 && numbers.length < LATEST_BLOCKS; n--) numbers.push(n);
+  const blocks = (await rpcBatch(numbers.map((n) => ["eth_getBlockByNumber", hex(n), true]))).filter((b) => b && !(b instanceof Error));
+  if (token !== renderToken) return;
+  const txs = blocks.flatMap((b) => b.transactions).slice(0, LATEST_TXS);
+  const blockSeconds = blocks.length > 1 ? num(blocks[0].timestamp) - num(blocks.at(-1).timestamp) : 0;
+  const txCount = blocks.reduce((sum, b) => sum + b.transactions.length, 0);
+  show("home",
+    h("h1", {}, "Chain"),
+    h("div", { class: "grid" },
+      h("div", {},
+        h("h2", {}, "Heads"),
+        table("heads", ["Head", "L2 block", "Hash", "L1 origin"], headRows.map((r) =>
+          h("tr", { "data-head": r.name }, h("td", {}, r.name),
+            h("td", { class: "number" }, r.number == null ? "—" : blockLink(r.number)),
+            h("td", { class: "mono" }, r.hash ? short(r.hash) : "—"),
+            h("td", { class: "mono" }, r.l1 == null ? "— (no L1)" : String(r.l1)))))),
+      h("div", {},
+        h("h2", {}, "Activity"),
+        fields([
+          ["pool", "Pool (pending / queued)", pool instanceof Error ? "—" : `${num(pool.pending)} / ${num(pool.queued)}`],
+          ["throughput", `Throughput (last ${blocks.length} blocks)`, blockSeconds > 0 ? `${(txCount / blockSeconds).toFixed(2)} tx/s` : `${txCount} txs`],
+        ]),
+        gasChart(blocks))),
+    h("h2", {}, "Latest blocks"),
+    table("latest-blocks", ["Block", "Hash", "Time", "Txs", "Gas used"], blocks.slice(0, 10).map((b) =>
+      h("tr", { "data-block": num(b.number) }, h("td", {}, blockLink(num(b.number))), h("td", { class: "mono" }, short(b.hash)),
+        h("td", {}, time(b.timestamp)), h("td", {}, b.transactions.length), h("td", {}, num(b.gasUsed))))),
+    h("h2", {}, "Latest transactions"),
+    table("latest-txs", ["Hash", "Block", "Type", "From", "To", "Value"], txs.map((t) =>
+      h("tr", { "data-tx": t.hash }, h("td", {}, txLink(t.hash)), h("td", {}, blockLink(num(t.blockNumber))), h("td", {}, t.type),
+        h("td", {}, addressLink(t.from)), h("td", {}, addressLink(t.to)), h("td", {}, hkd(t.value))))));
+}
+
+async function blockPage(token, id) {
+  const block = /^0x[0-9a-fA-F]{64}$/.test(id)
+    ? await rpc("eth_getBlockByHash", id, true)
+    : await rpc("eth_getBlockByNumber", hex(BigInt(id)), true);
+  if (token !== renderToken) return;
+  if (!block) return notFound(`no block ${id}`);
+  const n = num(block.number);
+  show("block",
+    h("h1", {}, `Block ${n}`),
+    fields([
+      ["number", "Number", String(n)],
+      ["hash", "Hash", block.hash],
+      ["parentHash", "Parent", n > 0 ? link(`#/block/${block.parentHash}`, block.parentHash) : block.parentHash],
+      ["timestamp", "Time", `${time(block.timestamp)} (${num(block.timestamp)})`],
+      ["transactions", "Transactions", String(block.transactions.length)],
+      ["gasUsed", "Gas used", String(num(block.gasUsed))],
+      ["gasLimit", "Gas limit", String(num(block.gasLimit))],
+      block.baseFeePerGas && ["baseFeePerGas", "Base fee", `${num(block.baseFeePerGas)} wei`],
+      ["miner", "Fee recipient", addressLink(block.miner, true)],
+      ["stateRoot", "State root", block.stateRoot],
+      ["receiptsRoot", "Receipts root", block.receiptsRoot],
+      ["size", "Size", `${num(block.size)} bytes`],
+    ]),
+    h("p", {}, n > 0 ? link(`#/block/${n - 1}`, "← previous") : null, " ", link(`#/block/${n + 1}`, "next →")),
+    h("h2", {}, "Transactions"),
+    table("block-txs", ["#", "Hash", "Type", "From", "To", "Value"], block.transactions.map((t) =>
+      h("tr", { "data-tx": t.hash }, h("td", {}, num(t.transactionIndex)), h("td", {}, txLink(t.hash)), h("td", {}, t.type),
+        h("td", {}, addressLink(t.from)), h("td", {}, addressLink(t.to)), h("td", {}, hkd(t.value))))));
+}
+
+async function revertReason(hash) {
+  try {
+    const frame = await rpc("debug_traceTransaction", hash, { tracer: "callTracer", tracerConfig: { onlyTopCall: true } });
+    return frame.revertReason || frame.error || "reverted (no reason given)";
+  } catch (error) {
+    return `reverted (reason unavailable: ${error.message})`;
+  }
+}
+
+async function txPage(token, hash) {
+  const [tx, receipt] = await rpcBatch([["eth_getTransactionByHash", hash], ["eth_getTransactionReceipt", hash]]);
+  if (tx instanceof Error) throw tx;
+  if (token !== renderToken) return;
+  if (!tx) return notFound(`no transaction ${hash}`);
+  const ok = receipt && !(receipt instanceof Error) ? receipt.status === "0x1" : null;
+  const reason = ok === false ? await revertReason(hash) : null;
+  if (token !== renderToken) return;
+  const isDeposit = tx.type === "0x7e";
+  show("tx",
+    h("h1", {}, isDeposit ? "Deposit transaction" : "Transaction"),
+    fields([
+      ["hash", "Hash", tx.hash],
+      ["status", "Status", ok === null ? "pending" : h("span", { class: ok ? "ok" : "error" }, ok ? "success" : "reverted")],
+      reason && ["revertReason", "Revert reason", h("span", { class: "error" }, reason)],
+      ["blockNumber", "Block", tx.blockNumber ? blockLink(num(tx.blockNumber)) : "pending"],
+      ["transactionIndex", "Index", tx.transactionIndex ? String(num(tx.transactionIndex)) : "—"],
+      ["type", "Type", tx.type],
+      ["from", "From", addressLink(tx.from, true)],
+      ["to", "To", tx.to ? addressLink(tx.to, true) : "(contract creation)"],
+      receipt?.contractAddress && ["contractAddress", "Created", addressLink(receipt.contractAddress, true)],
+      ["value", "Value", hkd(tx.value)],
+      ["nonce", "Nonce", String(num(tx.nonce))],
+      ["gas", "Gas limit", String(num(tx.gas))],
+      receipt && ["gasUsed", "Gas used", String(num(receipt.gasUsed))],
+      receipt?.effectiveGasPrice && ["effectiveGasPrice", "Gas price", `${num(receipt.effectiveGasPrice)} wei`],
+      ["input", "Input", tx.input === "0x" ? "0x" : h("pre", {}, tx.input)],
+    ]),
+    isDeposit ? [h("h2", {}, "Deposit"), h("div", { id: "deposit" }, fields([
+      ["sourceHash", "Source hash", tx.sourceHash],
+      ["mint", "Mint", hkd(tx.mint ?? "0x0")],
+      ["isSystemTx", "System transaction", tx.isSystemTx ? "yes" : "no"],
+    ]))] : null,
+    h("h2", {}, `Logs (${receipt?.logs?.length ?? 0})`),
+    table("logs", ["#", "Address", "Topics", "Data"], (receipt?.logs ?? []).map((log) =>
+      h("tr", {}, h("td", {}, num(log.logIndex)), h("td", {}, addressLink(log.address, true)),
+        h("td", { class: "mono" }, log.topics.map((t) => h("div", {}, t))), h("td", { class: "mono" }, log.data)))));
+}
+
+async function addressPage(token, address) {
+  const [balance, nonce, code, head] = await rpcBatch([
+    ["eth_getBalance", address, "latest"], ["eth_getTransactionCount", address, "latest"],
+    ["eth_getCode", address, "latest"], ["eth_blockNumber"]]);
+  for (const r of [balance, nonce, code, head]) if (r instanceof Error) throw r;
+  const top = num(head), low = Math.max(0, top - ADDRESS_SCAN_BLOCKS + 1);
+  const numbers = [];
+  for (let n = top; n >= low; n--) numbers.push(n);
+  const blocks = await rpcBatch(numbers.map((n) => ["eth_getBlockByNumber", hex(n), true]));
+  if (token !== renderToken) return;
+  const me = address.toLowerCase();
+  const txs = blocks.filter((b) => b && !(b instanceof Error)).flatMap((b) => b.transactions)
+    .filter((t) => t.from?.toLowerCase() === me || t.to?.toLowerCase() === me);
+  const codeBytes = (code.length - 2) / 2;
+  show("address",
+    h("h1", {}, codeBytes ? "Contract" : "Account"),
+    fields([
+      ["address", "Address", address],
+      ["balance", "Balance", hkd(balance)],
+      ["nonce", "Nonce", String(num(nonce))],
+      ["code", "Code", codeBytes ? h("details", {}, h("summary", {}, `${codeBytes} bytes`), h("pre", {}, code)) : "none (an account)"],
+    ]),
+    h("h2", {}, `Transactions in blocks ${low}–${top} (${txs.length})`),
+    table("address-txs", ["Hash", "Block", "Direction", "Counterparty", "Value"], txs.map((t) => {
+      const out = t.from?.toLowerCase() === me;
+      return h("tr", { "data-tx": t.hash }, h("td", {}, txLink(t.hash)), h("td", {}, blockLink(num(t.blockNumber))),
+        h("td", {}, out ? "out" : "in"), h("td", {}, addressLink(out ? t.to : t.from)), h("td", {}, hkd(t.value)));
+    })));
+}
+
+// Where a search term leads: a block number, an address, a transaction or block hash.
+async function resolveSearch(term) {
+  const q = term.trim();
+  if (/^\d+$/.test(q)) return `#/block/${q}`;
+  if (/^0x[0-9a-fA-F]{40}$/.test(q)) return `#/address/${q}`;
+  if (/^0x[0-9a-fA-F]{64}$/.test(q)) {
+    const [tx, block] = await rpcBatch([["eth_getTransactionByHash", q], ["eth_getBlockByHash", q, false]]);
+    if (tx && !(tx instanceof Error)) return `#/tx/${q}`;
+    if (block && !(block instanceof Error)) return `#/block/${q}`;
+  }
+  return null;
+}
+
+async function searchPage(token, term) {
+  const target = await resolveSearch(term);
+  if (token !== renderToken) return;
+  if (target) location.replace(target);
+  else notFound(`nothing matches "${term}" (try a block number, a block or transaction hash, or an address)`);
+}
+
+// --- routing --------------------------------------------------------------------------------
+
+const ROUTES = [
+  [/^#?\/?$/, homePage],
+  [/^#\/block\/(\d+|0x[0-9a-fA-F]{64})$/, blockPage],
+  [/^#\/tx\/(0x[0-9a-fA-F]{64})$/, txPage],
+  [/^#\/address\/(0x[0-9a-fA-F]{40})$/, addressPage],
+  [/^#\/search\/(.*)$/, (token, term) => searchPage(token, decodeURIComponent(term))],
+];
+
+async function render() {
+  const token = ++renderToken;
+  main().dataset.ready = "0";
+  const route = ROUTES.find(([pattern]) => pattern.test(location.hash));
+  if (!route) return notFound(`no page ${location.hash}`);
+  const args = location.hash.match(route[0]).slice(1);
+  try {
+    await route[1](token, ...args);
+  } catch (error) {
+    if (token === renderToken) show("error", h("h1", {}, "Error"), h("p", { class: "error", id: "error" }, error.message));
+  }
+}
+
+// --- live: newHeads over the WebSocket ------------------------------------------------------
+
+let homeRefresh = null;
+
+function onNewHead(header) {
+  document.getElementById("live").textContent = `● live, head ${num(header.number)}`;
+  const onHome = main().dataset.page === "home" && ROUTES[0][0].test(location.hash);
+  if (!onHome || homeRefresh) return;
+  const token = renderToken;
+  homeRefresh = homePage(token).catch(() => {}).finally(() => { homeRefresh = null; });
+}
+
+function connectLive() {
+  const status = document.getElementById("live");
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/`);
+  ws.onopen = () => {
+    status.textContent = "● live";
+    ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
+  };
+  ws.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    if (message.method === "eth_subscription") onNewHead(message.params.result);
+  };
+  ws.onclose = () => {
+    status.textContent = "○ disconnected, retrying";
+    setTimeout(connectLive, 2000);
+  };
+}
+
+document.getElementById("search").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const term = document.getElementById("search-input").value.trim();
+  if (term) location.hash = `#/search/${encodeURIComponent(term)}`;
+});
+window.addEventListener("hashchange", render);
+render();
+connectLive();

@@ -1,0 +1,235 @@
+"""The explorer (`node.explorer`) in a real headless Chromium (Debian's `chromium` and
+`chromium-driver`, driven by Selenium) against a real `lantau devnet`: every page loads without
+a console error and shows what the test reads itself over JSON-RPC; the search finds a block,
+a transaction and an address; a new block appears on the home page without a reload.
+
+One devnet and one browser for the module (~20 s to start); both are stopped when the module
+ends, pass or fail. A missing browser or driver is an error (`make setup` installs them)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from eth_account import Account
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from genesis.dev_accounts import dev_accounts
+from tests.harness.node_process import LantauNodeProcess
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+WAIT_S = 15.0
+SENDER = dev_accounts()[5]  # not one the devnet's batcher, proposer or sample uses
+REVERT_TEXT = "explorer test says no"
+
+T = TypeVar("T")
+
+
+def error_revert_initcode(reason: str) -> bytes:
+    """Init code that reverts with Error(reason), the Solidity revert reason encoding."""
+    text = reason.encode()
+    payload = bytes.fromhex("08c379a0") + (32).to_bytes(32, "big") + len(text).to_bytes(32, "big") + text.ljust(32, b"\0")
+    padded = payload.ljust((len(payload) + 31) // 32 * 32, b"\0")
+    code = b""
+    for offset in range(0, len(padded), 32):
+        code += b"\x7f" + padded[offset:offset + 32] + bytes([0x60, offset, 0x52])  # PUSH32 word, PUSH1 off, MSTORE
+    return code + bytes([0x60, len(payload), 0x60, 0x00, 0xFD])  # REVERT(0, len)
+
+
+@pytest.fixture(scope="module")
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LantauNodeProcess]:
+    process = LantauNodeProcess(tmp_path_factory.mktemp("explorer-devnet"), block_time_s=1.0, command="devnet")
+    try:
+        yield process.start()
+    finally:
+        process.stop_or_kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: `make setup` installs Debian's chromium and chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(autouse=True)
+def no_console_errors(browser: WebDriver) -> Iterator[None]:
+    """Each test starts with an empty browser log and ends with no error in it."""
+    browser.get_log("browser")
+    yield
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
+
+
+def wait_for(what: str, probe: Callable[[], T | None]) -> T:
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the page never showed {what}")
+        time.sleep(0.1)
+
+
+def page_ready(driver: WebDriver, page: str) -> None:
+    def ready() -> bool:
+        root = driver.find_element(By.ID, "page")
+        return root.get_attribute("data-page") == page and root.get_attribute("data-ready") == "1"
+
+    wait_for(f"the {page} page", ready)
+
+
+def open_page(driver: WebDriver, devnet: LantauNodeProcess, route: str, page: str) -> None:
+    driver.get(f"{devnet.rpc_url}/#/{route}")
+    page_ready(driver, page)
+
+
+def field(driver: WebDriver, name: str) -> str:
+    return driver.find_element(By.CSS_SELECTOR, f'#page tr[data-field="{name}"] td').text
+
+
+def hkd_text(wei: int) -> str:
+    whole, fraction = divmod(wei, 10**18)
+    digits = str(fraction).rjust(18, "0").rstrip("0")
+    return f"{whole}{'.' + digits if digits else ''} HKD ({wei} wei)"
+
+
+def search(driver: WebDriver, term: str) -> None:
+    box = driver.find_element(By.ID, "search-input")
+    box.clear()
+    box.send_keys(term)
+    driver.find_element(By.CSS_SELECTOR, "#search button").click()
+
+
+def rpc(devnet: LantauNodeProcess, method: str, *params: Any) -> Any:
+    return devnet.rpc(method, list(params))
+
+
+@pytest.fixture(scope="module")
+def reverted_tx(devnet: LantauNodeProcess) -> str:
+    """A transaction from SENDER whose contract creation reverts with REVERT_TEXT."""
+    tx = {"chainId": int(rpc(devnet, "eth_chainId"), 16), "nonce": 0, "gas": 200_000, "maxFeePerGas": 10**11,
+          "maxPriorityFeePerGas": 10**9, "value": 0, "data": error_revert_initcode(REVERT_TEXT)}
+    raw = Account.sign_transaction(tx, SENDER.private_key).raw_transaction
+    tx_hash = rpc(devnet, "eth_sendRawTransaction", "0x" + raw.hex())
+    receipt = wait_for("the receipt", lambda: rpc(devnet, "eth_getTransactionReceipt", tx_hash))
+    assert receipt["status"] == "0x0"
+    return tx_hash
+
+
+HOME_SNAPSHOT = """
+const cells = (selector) => Array.from(document.querySelectorAll(selector));
+return {
+  heads: Object.fromEntries(cells('#heads tr[data-head]').map((r) => [r.dataset.head, r.querySelector('td.number').textContent])),
+  blocks: Object.fromEntries(cells('#latest-blocks tr[data-block]').map((r) => [r.dataset.block, r.textContent])),
+  bars: cells('#gas-chart rect').length,
+};
+"""
+
+
+def home_snapshot(driver: WebDriver) -> dict[str, Any]:
+    """The home page's heads, block rows and chart bars, read at once: it redraws on every new
+    head, so elements found one by one may be gone by the next read."""
+    return driver.execute_script(HOME_SNAPSHOT)
+
+
+def test_home_shows_the_heads_from_json_rpc_and_a_new_block_without_reload(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    before = int(rpc(devnet, "eth_blockNumber"), 16)
+    open_page(browser, devnet, "", "home")
+    shown = home_snapshot(browser)
+    status = rpc(devnet, "lantau_syncStatus")
+    unsafe = int(shown["heads"]["unsafe"])
+    assert before <= unsafe <= status["unsafe_l2"]["number"]
+    assert int(shown["heads"]["finalized"]) <= int(shown["heads"]["safe"]) <= status["safe_l2"]["number"]
+    block = rpc(devnet, "eth_getBlockByNumber", hex(unsafe), False)
+    row = shown["blocks"][str(unsafe)]
+    assert block["hash"][:10] in row and str(int(block["gasUsed"], 16)) in row
+    assert shown["bars"] == min(unsafe + 1, 20)
+
+    browser.execute_script("window.__notReloaded = true;")
+    wait_for("a newer block", lambda: max(int(n) for n in home_snapshot(browser)["blocks"]) > unsafe)
+    assert browser.execute_script("return window.__notReloaded === true;")
+    assert "live" in browser.find_element(By.ID, "live").text
+
+
+def test_block_page_shows_the_blocks_fields(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    block = rpc(devnet, "eth_getBlockByNumber", "0x1", False)
+    open_page(browser, devnet, "block/1", "block")
+    assert field(browser, "hash") == block["hash"]
+    assert field(browser, "gasUsed") == str(int(block["gasUsed"], 16))
+    assert field(browser, "transactions") == str(len(block["transactions"]))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#block-txs tr[data-tx]")) == len(block["transactions"])
+
+
+def test_transaction_page_shows_a_deposits_fields(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    deposit_hash = rpc(devnet, "eth_getBlockByNumber", "0x1", False)["transactions"][0]  # the L1 info deposit
+    tx = rpc(devnet, "eth_getTransactionByHash", deposit_hash)
+    receipt = rpc(devnet, "eth_getTransactionReceipt", deposit_hash)
+    assert tx["type"] == "0x7e"
+    open_page(browser, devnet, f"tx/{deposit_hash}", "tx")
+    assert field(browser, "from") == tx["from"]
+    assert field(browser, "to").lower() == tx["to"].lower()
+    assert field(browser, "status") == "success"
+    assert field(browser, "gasUsed") == str(int(receipt["gasUsed"], 16))
+    deposit = browser.find_element(By.ID, "deposit")
+    assert tx["sourceHash"] in deposit.text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#logs tr")) == 1 + len(receipt["logs"])
+
+
+def test_transaction_page_shows_the_revert_reason(browser: WebDriver, devnet: LantauNodeProcess, reverted_tx: str) -> None:
+    open_page(browser, devnet, f"tx/{reverted_tx}", "tx")
+    assert field(browser, "status") == "reverted"
+    assert REVERT_TEXT in field(browser, "revertReason")
+
+
+def test_address_page_shows_balance_nonce_and_transactions(
+    browser: WebDriver, devnet: LantauNodeProcess, reverted_tx: str
+) -> None:
+    open_page(browser, devnet, f"address/{SENDER.address}", "address")
+    assert field(browser, "balance") == hkd_text(int(rpc(devnet, "eth_getBalance", SENDER.address, "latest"), 16))
+    assert field(browser, "nonce") == str(int(rpc(devnet, "eth_getTransactionCount", SENDER.address, "latest"), 16))
+    assert browser.find_elements(By.CSS_SELECTOR, f'#address-txs tr[data-tx="{reverted_tx}"]')
+
+
+def test_search_finds_a_block_a_transaction_and_an_address_and_names_a_miss(
+    browser: WebDriver, devnet: LantauNodeProcess, reverted_tx: str
+) -> None:
+    open_page(browser, devnet, "", "home")
+    search(browser, "2")
+    page_ready(browser, "block")
+    assert field(browser, "number") == "2"
+
+    block_hash = rpc(devnet, "eth_getBlockByNumber", "0x3", False)["hash"]
+    search(browser, block_hash)
+    page_ready(browser, "block")
+    assert field(browser, "number") == "3"
+
+    search(browser, reverted_tx)
+    page_ready(browser, "tx")
+    assert field(browser, "hash") == reverted_tx
+
+    search(browser, SENDER.address)
+    page_ready(browser, "address")
+    assert field(browser, "address") == SENDER.address
+
+    search(browser, "0x" + "ab" * 32)
+    page_ready(browser, "notfound")
+    assert "nothing matches" in browser.find_element(By.ID, "not-found").text
