@@ -5,10 +5,14 @@ dev accounts, so the devnet mints exactly that genesis supply (scaled to 6 decim
 portal as its opening backing: from block 0, L2 supply == portal balance * 10**12 (node/hkd_units.py).
 
 Roles on the devnet (dev accounts of the test mnemonic): #0 deploys and holds the issuer roles
-and the portal's guardian, #1 is the batcher (posting to the `BatchInbox` contract), #2 the output proposer, #3 the challenger. The
-`OutputOracle` takes an output every 10 L2 blocks (counting from L2 genesis), each with a bond of
-0.01 ETH, final 12 s after it is posted: a withdrawal can be proven once the output covering its
-L2 block is posted, and finalized 12 s after the proof (7 days on a public chain).
+and the portal's guardian, #1 is the batcher (posting to the `BatchInbox` contract), #2 the output
+proposer. Nobody holds the oracle's challenger role: it is the `DisputeGameFactory`'s, so an
+output is deleted only by a dispute game its challengers win (docs/fault-proofs.md, "The game");
+`lantau challenger` (dev account #3 on a devnet, but any funded key may play) disputes wrong
+outputs. The `OutputOracle` takes an output every 8 L2 blocks (2^split_depth of the game, counting
+from L2 genesis), each with a bond of 0.01 ETH, final 12 s after it is posted unless a game about
+it (or an earlier output) is open: a withdrawal can be proven once the output covering its L2
+block is posted, and finalized 12 s after the proof (7 days on a public chain).
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from bridge.anvil import AnvilOptions, AnvilProcess
 from bridge.l1_client import L1Client
 from bridge.l1_contract_clients import HkdTokenClient
 from bridge.l1_contracts import (
-    DEVNET_CHALLENGER_INDEX,
     DEVNET_PROPOSER_INDEX,
+    DisputeConfig,
+    DisputeSetup,
     L1Deployment,
     L1DeploymentError,
     OracleConfig,
@@ -100,6 +105,7 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
             batcher=accounts[1].address,
             mint_to=[a.address for a in accounts],
             oracle=devnet_oracle_config(genesis, l1_time),
+            disputes=devnet_dispute_setup(genesis),
         )
         check_genesis_knows_l1(genesis, deployment)
         backing = genesis_backing_units(genesis)
@@ -131,18 +137,39 @@ def l2_start_timestamp(genesis: GenesisConfig, l1_time: int) -> int:
     return max(genesis.timestamp, l1_time - 1)
 
 
+#: The devnet's dispute game (`DisputeConfig`'s defaults: seconds-long clocks and bond delay).
+DEVNET_DISPUTES = DisputeConfig()
+
+
 def devnet_oracle_config(genesis: GenesisConfig, l1_time: int) -> OracleConfig:
-    """The devnet's `OutputOracle`: `OracleConfig`'s defaults (an output every 10 L2 blocks from
-    genesis, 0.01 ETH bond, final after 12 s), timed from this genesis as it starts on an L1
-    whose head is stamped `l1_time` (`l2_start_timestamp`), with the proposer dev account #2 and
-    the challenger #3 named explicitly."""
+    """The devnet's `OutputOracle`: `OracleConfig`'s defaults (0.01 ETH bond, final after 12 s)
+    with an output every 2^split_depth L2 blocks of the devnet's dispute game, timed from this
+    genesis as it starts on an L1 whose head is stamped `l1_time` (`l2_start_timestamp`), with the
+    proposer dev account #2 and no challenger key (the dispute game factory takes the role)."""
     accounts = dev_accounts()
     return OracleConfig(
+        submission_interval=DEVNET_DISPUTES.output_interval,
         starting_block_number=0,
         starting_timestamp=l2_start_timestamp(genesis, l1_time),
         proposer=accounts[DEVNET_PROPOSER_INDEX].address,
-        challenger=accounts[DEVNET_CHALLENGER_INDEX].address,
     )
+
+
+def devnet_dispute_setup(genesis: GenesisConfig) -> DisputeSetup:
+    """The devnet's dispute game: `DEVNET_DISPUTES`, the output root of the L2 genesis (the
+    oracle's starting block) and the devnet's proof-cost caps."""
+    from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
+    from node.chain import Chain
+    from node.outputs import output_at_block
+
+    chain = Chain.open(None, genesis)  # the genesis state in memory, to read its output root
+    try:
+        anchor = output_at_block(chain, chain.header_by_number(0)).output_root
+    finally:
+        chain.close()
+    limits = DEVNET_PROOF_COST_LIMITS
+    caps = (limits.max_opcodes, limits.max_accounts, limits.max_slots, limits.max_code_bytes, limits.max_memory_bytes)
+    return DisputeSetup(DEVNET_DISPUTES, bytes(anchor), caps)
 
 
 def save_deployment(deployment: L1Deployment, data_dir: Path) -> Path:
@@ -163,7 +190,9 @@ def devnet_rollup_config(deployment: L1Deployment, genesis_path: Path) -> "Rollu
         batch_inbox=deployment.batch_inbox,  # the BatchInbox contract: L1 records what the batcher posts
         batcher_address=dev_accounts()[1].address,
         contracts={"HKDStablecoin": deployment.hkd_stablecoin, "SystemConfig": deployment.system_config,
-                   "LantauPortal": deployment.lantau_portal, "OutputOracle": deployment.output_oracle},
+                   "LantauPortal": deployment.lantau_portal, "OutputOracle": deployment.output_oracle,
+                   **({"DisputeGameFactory": deployment.dispute_game_factory} if deployment.dispute_game_factory else {}),
+                   **({"L1BlockAnchors": deployment.l1_block_anchors} if deployment.l1_block_anchors else {})},
     )  # the rollup windows are the config's defaults (genesis.rollup_config.SEQUENCING_WINDOW ...)
 
 

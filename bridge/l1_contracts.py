@@ -1,5 +1,7 @@
 """Deployment of Lantau's L1 contracts (HKDStablecoin, SystemConfig, OutputOracle, LantauPortal,
-BatchInbox) and their address book.
+BatchInbox, L1BlockAnchors and, with a `DisputeSetup`, the dispute game: OneStepProof and its
+parts, BlockFinishLeaf, the game's blueprint and DisputeGameFactory, which becomes the oracle's
+challenger) and their address book.
 
 `deploy_l1_contracts` deploys the four contracts from their committed artifacts with one
 deployer key, grants the issuer roles, configures the chain, wires the portal to the oracle that
@@ -13,6 +15,7 @@ so a failure names the step that failed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,6 +99,43 @@ class OracleConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DisputeConfig:
+    """`OutputDisputeGame.Config`'s rules (docs/fault-proofs.md, "The game"); the defaults are the
+    devnet's: seconds where OP has days, so that a devnet game is played and paid out in minutes."""
+
+    split_depth: int = 3  # outputs every 2^3 = 8 L2 blocks (the oracle's interval must be 2^split_depth)
+    # A block's trace is 2^tx_depth: up to 2,047 transactions, above the 1,429 of 21,000 gas a
+    # 30M-gas L2 block holds (a block with more could not be disputed: `TooManyTransactions`).
+    tx_depth: int = 11
+    max_clock_duration_s: int = 60  # OP: 3.5 days
+    clock_extension_s: int = 15  # OP: 3 hours
+    bond_delay_s: int = 20  # OP's DelayedWETH: 7 days
+    min_bond_wei: int = 10**15  # the curve's start (depth 0)
+    max_bond_wei: int = 10**17  # the curve's end (the leaves)
+
+    @property
+    def output_interval(self) -> int:
+        return 1 << self.split_depth
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeSetup:
+    """What deploying the dispute game needs besides its rules: the output root of the oracle's
+    starting L2 block (the agreed start of a game about the first output) and the rollup's
+    proof-cost caps, which the one-step proof applies as the L2 does."""
+
+    config: DisputeConfig
+    anchor_output_root: bytes
+    proof_cost_limits: tuple[int, int, int, int, int]  # StepTypes.ProofCostLimits
+
+
+def blueprint_init(code: bytes) -> bytes:
+    """Init code that deploys `code` itself as a contract's code (ERC-5202's blueprint idea: the
+    factory copies the game's creation code from it)."""
+    return bytes.fromhex("61") + len(code).to_bytes(2, "big") + bytes.fromhex("80600c6000396000f3") + code
+
+
+@dataclass(frozen=True, slots=True)
 class IssuerRoles:
     """Who holds each separated duty. `None` means the deployer (a devnet convenience)."""
 
@@ -119,8 +159,11 @@ class L1Deployment:
     l1_chain_id: int
     deploy_block: int  # first L1 block to scan for deposits
     batch_inbox: ChecksumAddress  # the BatchInbox contract (SystemConfig.batchInbox may name another address)
+    l1_block_anchors: ChecksumAddress | None = None
+    dispute_game_factory: ChecksumAddress | None = None  # the oracle's challenger, when deployed
 
     def to_json(self) -> str:
+        optional = {"L1BlockAnchors": self.l1_block_anchors, "DisputeGameFactory": self.dispute_game_factory}
         return json.dumps(
             {
                 "HKDStablecoin": self.hkd_stablecoin,
@@ -128,6 +171,7 @@ class L1Deployment:
                 "LantauPortal": self.lantau_portal,
                 "OutputOracle": self.output_oracle,
                 "BatchInbox": self.batch_inbox,
+                **{name: address for name, address in optional.items() if address is not None},
                 "deployer": self.deployer,
                 "l1_chain_id": self.l1_chain_id,
                 "deploy_block": self.deploy_block,
@@ -148,6 +192,9 @@ class L1Deployment:
                 deployer=to_checksum_address(raw["deployer"]),
                 l1_chain_id=int(raw["l1_chain_id"]),
                 deploy_block=int(raw["deploy_block"]),
+                l1_block_anchors=to_checksum_address(raw["L1BlockAnchors"]) if "L1BlockAnchors" in raw else None,
+                dispute_game_factory=(to_checksum_address(raw["DisputeGameFactory"])
+                                      if "DisputeGameFactory" in raw else None),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise L1DeploymentError(f"not an L1 address book: {exc!r}") from exc
@@ -166,6 +213,8 @@ class L1Deployment:
             "LantauPortal": self.lantau_portal,
             "OutputOracle": self.output_oracle,
             "BatchInbox": self.batch_inbox,
+            **({"L1BlockAnchors": self.l1_block_anchors} if self.l1_block_anchors else {}),
+            **({"DisputeGameFactory": self.dispute_game_factory} if self.dispute_game_factory else {}),
         }
         if contract_name not in addresses:
             raise KeyError(f"no L1 contract named {contract_name!r}; known: {sorted(addresses)}")
@@ -189,8 +238,10 @@ class _Transactor:
         self.w3 = txmgr.l1.w3
         self.first_block: int | None = None
 
-    def send(self, step: str, call: ContractFunction | ContractConstructor) -> dict[str, Any]:
-        if isinstance(call, ContractConstructor):
+    def send(self, step: str, call: ContractFunction | ContractConstructor | TxCandidate) -> dict[str, Any]:
+        if isinstance(call, TxCandidate):
+            candidate = call
+        elif isinstance(call, ContractConstructor):
             candidate = TxCandidate(to=None, data=bytes.fromhex(str(call.data_in_transaction).removeprefix("0x")))
         else:
             candidate = candidate_of(call)
@@ -203,6 +254,11 @@ class _Transactor:
         if self.first_block is None:
             self.first_block = int(receipt["blockNumber"])
         return receipt
+
+    def deploy_code(self, step: str, code: bytes) -> ChecksumAddress:
+        """A contract whose code is `code` (a blueprint)."""
+        receipt = self.send(step, TxCandidate(to=None, data=blueprint_init(code)))
+        return to_checksum_address(receipt["contractAddress"])
 
     def deploy(self, contract_name: str, *args: Any) -> Contract:
         artifact = load_artifact(contract_name)
@@ -227,6 +283,7 @@ def deploy_l1_contracts(
     deposit_limits: DepositLimits = DepositLimits(),
     oracle: OracleConfig = OracleConfig(),
     roles: IssuerRoles = IssuerRoles(),
+    disputes: DisputeSetup | None = None,
     token_name: str = "Hong Kong Dollar Stablecoin",
     token_symbol: str = "HKD",
 ) -> L1Deployment:
@@ -236,7 +293,11 @@ def deploy_l1_contracts(
 
     `batch_inbox` is the address SystemConfig names as the inbox; None (what a chain wants) is
     the BatchInbox contract's, known before it is deployed (CREATE of the deployer's fifth
-    deployment nonce, deployments being its first five transactions here).
+    deployment nonce, deployments being its first transactions here, in `DEVNET_L1_DEPLOY_ORDER`).
+
+    With `disputes`, the dispute game is deployed too and `DisputeGameFactory` becomes the oracle's
+    challenger: the oracle is deployed with the deployer as its challenger, which hands the role
+    to the factory at once, so no key can delete outputs (`oracle.challenger` must then be None).
 
     `deployer_key` defaults to dev account #0 of the test mnemonic (devnets only). Roles and the
     unsafe block signer default to the deployer, which is what a devnet wants; a real deployment
@@ -249,6 +310,13 @@ def deploy_l1_contracts(
     def holder(address: str | None) -> ChecksumAddress:
         return deployer if address is None else to_checksum_address(address)
 
+    if disputes is not None:
+        if oracle.challenger is not None:
+            raise L1DeploymentError("with the dispute game the factory is the oracle's challenger: give no challenger key")
+        if oracle.submission_interval != disputes.config.output_interval:
+            raise L1DeploymentError(f"the dispute game needs an output every {disputes.config.output_interval} L2 blocks"
+                                    f" (2^split_depth), the oracle has {oracle.submission_interval}")
+        oracle = dataclasses.replace(oracle, challenger=deployer)
     if mint_to and holder(roles.minter) != deployer:
         raise L1DeploymentError("minting devnet HKD needs the deployer to hold MINTER_ROLE")
     tx = _Transactor(TxManager(L1Client(w3), deployer_key))
@@ -273,6 +341,8 @@ def deploy_l1_contracts(
     inbox = tx.deploy("BatchInbox", system_config.address)
     if inbox.address != inbox_address:
         raise L1DeploymentError(f"BatchInbox landed at {inbox.address}, SystemConfig was given {inbox_address}")
+    anchors = tx.deploy("L1BlockAnchors")
+    factory = _deploy_dispute_game(tx, output_oracle, disputes) if disputes is not None else None
 
     for role_name, address in (
         ("MINTER_ROLE", roles.minter),
@@ -299,4 +369,24 @@ def deploy_l1_contracts(
         deployer=deployer,
         l1_chain_id=int(w3.eth.chain_id),
         deploy_block=int(tx.first_block or 0),  # set by the first deployment above
+        l1_block_anchors=to_checksum_address(anchors.address),
+        dispute_game_factory=to_checksum_address(factory.address) if factory is not None else None,
     )
+
+
+def _deploy_dispute_game(tx: _Transactor, oracle: Contract, setup: DisputeSetup) -> Contract:
+    """OneStepProof (EVMTx, EVMPrecompiles, EVMStep), BlockFinishLeaf, the game's blueprint and
+    the factory; then the oracle's challenger (the deployer) hands its role to the factory."""
+    from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
+
+    step = tx.deploy("EVMStep", tx.deploy("EVMTx").address, tx.deploy("EVMPrecompiles").address)
+    one_step = tx.deploy("OneStepProof", step.address, setup.proof_cost_limits)
+    finish = tx.deploy("BlockFinishLeaf")
+    blueprint = tx.deploy_code("deploy the OutputDisputeGame blueprint", bytes(load_artifact("OutputDisputeGame").bytecode))
+    c = setup.config
+    game_config = (c.split_depth, c.tx_depth, c.max_clock_duration_s, c.clock_extension_s, c.bond_delay_s,
+                   c.min_bond_wei, c.max_bond_wei, one_step.address, "0x" + "00" * 20,
+                   to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address)
+    factory = tx.deploy("DisputeGameFactory", oracle.address, blueprint, setup.anchor_output_root, game_config)
+    tx.send("hand the oracle's challenger role to the dispute game factory", oracle.functions.setChallenger(factory.address))
+    return factory

@@ -5,7 +5,7 @@ The L2's `L2ToL1MessagePasser` refuses withdrawals that the L1 portal would neve
 portal, to the HKD token, with a gas limit no L1 block fits), so the genesis writes the portal's
 and the token's L1 addresses into its storage, as the OP Stack's L2 genesis writes the L1
 addresses its predeploys talk to. On a devnet they are known before anything is deployed: a
-fresh anvil, dev account #0 deploying the five contracts as its first transactions, in
+fresh anvil, dev account #0 deploying its contracts as its first transactions, in
 `DEVNET_L1_DEPLOY_ORDER`, so each address is CREATE(deployer, nonce). `bridge.devnet` checks
 after deploying that L1 matches the genesis, and refuses to start otherwise.
 """
@@ -21,7 +21,12 @@ from eth_utils import keccak, to_canonical_address
 from genesis.dev_accounts import dev_accounts
 
 #: The order (= deployer nonce) in which `bridge.l1_contracts.deploy_l1_contracts` deploys.
-DEVNET_L1_DEPLOY_ORDER: Final = ("HKDStablecoin", "SystemConfig", "OutputOracle", "LantauPortal", "BatchInbox")
+#: Append only: every address is CREATE(deployer, position). After the five the genesis needs come
+#: the L1 block anchors and the dispute game's contracts (docs/fault-proofs.md, "The game"); the
+#: game's blueprint is `OutputDisputeGame`'s creation code deployed as code.
+DEVNET_L1_DEPLOY_ORDER: Final = ("HKDStablecoin", "SystemConfig", "OutputOracle", "LantauPortal", "BatchInbox",
+                                 "L1BlockAnchors", "EVMTx", "EVMPrecompiles", "EVMStep", "OneStepProof",
+                                 "BlockFinishLeaf", "OutputDisputeGame", "DisputeGameFactory")
 #: Dev account of the test mnemonic that deploys the devnet's L1 contracts.
 DEVNET_L1_DEPLOYER_INDEX: Final = 0
 #: Gas limit of an L1 block on the devnet: anvil's default. A public L1's is of the same order.

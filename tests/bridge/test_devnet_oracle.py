@@ -15,7 +15,7 @@ from eth_hash.auto import keccak
 from web3 import Web3
 from web3.exceptions import ContractCustomError
 
-from bridge.devnet import L1Devnet
+from bridge.devnet import DEVNET_DISPUTES, L1Devnet
 from bridge.l1_contracts import decode_revert
 from tests.bridge.l1_harness import L1
 from tests.harness.devnet import running_l1_devnet
@@ -23,7 +23,8 @@ from tests.harness.evm import dev_keys
 
 PROPOSER = 2
 BOND = 10**16
-INTERVAL = 10
+INTERVAL = DEVNET_DISPUTES.output_interval  # 8: 2^split_depth of the devnet's dispute game
+FUTURE = 22 * INTERVAL  # 176, the block proposed too early (the issue's was 180 with a head at 173)
 
 
 @pytest.fixture(scope="module")
@@ -41,31 +42,66 @@ def test_an_output_for_a_future_l2_block_is_refused(devnet: L1Devnet) -> None:
     # Anvil's genesis block is the L1 head the devnet deployed after.
     start = int(w3.eth.get_block(0)["timestamp"]) - 1
     assert (oracle.startingBlockNumber().call(), oracle.startingTimestamp().call()) == (0, start)
-    assert oracle.computeL2Timestamp(180).call() == start + 180
+    assert oracle.submissionInterval().call() == INTERVAL == 8
+    assert oracle.computeL2Timestamp(FUTURE).call() == start + FUTURE
 
     def propose_at(l2_block: int, l1_time: int) -> dict[str, object]:
         l1.anvil.rpc("evm_setNextBlockTimestamp", [l1_time])
         return l1.send(PROPOSER, oracle.proposeL2Output(keccak(b"output %d" % l2_block), l2_block, bytes(32), 0),
                        value=BOND, gas=500_000)
 
-    for l2_block in range(INTERVAL, 180, INTERVAL):  # 10 .. 170, each once L1 is past it
+    for l2_block in range(INTERVAL, FUTURE, INTERVAL):  # 8 .. 168, each once L1 is past it
         latest = int(w3.eth.get_block("latest")["timestamp"])
         assert propose_at(l2_block, max(start + l2_block + 1, latest + 1))["status"] == 1
 
-    # Block 180 at L1 time start + 180 (the issue's head was 173): it cannot exist yet.
-    l1.anvil.rpc("evm_mine", [start + 180])
+    # Block 176 at L1 time start + 176: it cannot exist yet.
+    l1.anvil.rpc("evm_mine", [start + FUTURE])
     try:
-        oracle.proposeL2Output(keccak(b"output 180"), 180, bytes(32), 0).call({"from": l1.address(PROPOSER), "value": BOND})
-        raise AssertionError("the proposal for block 180 did not revert")
+        oracle.proposeL2Output(keccak(b"output %d" % FUTURE), FUTURE, bytes(32), 0).call({"from": l1.address(PROPOSER), "value": BOND})
+        raise AssertionError("the proposal for block 176 did not revert")
     except ContractCustomError as exc:
         error = decode_revert(bytes.fromhex(str(exc.data).removeprefix("0x")))
     assert error is not None
-    assert (error.name, error.args) == ("L2BlockInFuture", (start + 180, start + 180))
+    assert (error.name, error.args) == ("L2BlockInFuture", (start + FUTURE, start + FUTURE))
     outputs_before = oracle.nextOutputIndex().call()
-    refused = propose_at(180, start + 180)  # same second as its parent: anvil allows it
+    refused = propose_at(FUTURE, start + FUTURE)  # same second as its parent: anvil allows it
     assert refused["status"] == 0 and refused["logs"] == []
-    assert oracle.nextOutputIndex().call() == outputs_before == 17
+    assert oracle.nextOutputIndex().call() == outputs_before == 21
 
     # One second later it may exist, and is accepted.
-    assert propose_at(180, start + 181)["status"] == 1
-    assert oracle.latestBlockNumber().call() == 180
+    assert propose_at(FUTURE, start + FUTURE + 1)["status"] == 1
+    assert oracle.latestBlockNumber().call() == FUTURE
+
+
+def test_the_dispute_game_factory_is_the_only_challenger(devnet: L1Devnet) -> None:
+    """No key holds the challenger role: the devnet's oracle names the `DisputeGameFactory` (at the
+    address `DEVNET_L1_DEPLOY_ORDER` predicts), whose rules are `DEVNET_DISPUTES` and whose agreed
+    start is the L2 genesis' output root; the deployer and the old challenger key are refused."""
+    from bridge.devnet import devnet_dispute_setup
+    from genesis.config import GenesisConfig
+    from genesis.dev_accounts import dev_accounts
+    from genesis.l1_addresses import devnet_l1_addresses
+
+    w3 = Web3(Web3.HTTPProvider(devnet.anvil.rpc_url))
+    deployment = devnet.deployment
+    predicted = {name: Web3.to_checksum_address(address) for name, address in devnet_l1_addresses().items()}
+    assert deployment.dispute_game_factory == predicted["DisputeGameFactory"]
+    assert deployment.l1_block_anchors == predicted["L1BlockAnchors"]
+    oracle = deployment.contract(w3, "OutputOracle")
+    factory = deployment.contract(w3, "DisputeGameFactory")
+    assert oracle.functions.challenger().call() == deployment.dispute_game_factory
+    assert factory.functions.oracle().call() == deployment.output_oracle
+    assert factory.functions.anchorOutputRoot().call() == devnet_dispute_setup(GenesisConfig.load()).anchor_output_root
+    config = factory.functions.config().call()
+    rules = DEVNET_DISPUTES
+    assert tuple(config[:7]) == (rules.split_depth, rules.tx_depth, rules.max_clock_duration_s, rules.clock_extension_s,
+                                 rules.bond_delay_s, rules.min_bond_wei, rules.max_bond_wei)
+    assert config[7] == predicted["OneStepProof"] and config[10] == predicted["BlockFinishLeaf"]
+    for account in dev_accounts()[:4]:  # the deployer and the former challenger key among them
+        for call in (oracle.functions.deleteL2Outputs(0), oracle.functions.setChallenger(account.address)):
+            try:
+                call.call({"from": account.address})
+                raise AssertionError("an EOA used the challenger role")
+            except ContractCustomError as exc:
+                error = decode_revert(bytes.fromhex(str(exc.data).removeprefix("0x")))
+            assert error is not None and (error.name, error.args) == ("NotChallenger", (account.address,))
