@@ -4,6 +4,7 @@
     OutputOracleClient   nextBlockNumber, proposeL2Output (with the bond), outputs
     PortalClient         depositHKD, proveWithdrawalTransaction, finalizeWithdrawalTransaction
     HkdTokenClient       approve, mint
+    DisputeGameFactoryClient, DisputeGameClient   games, claims, moves, steps, resolution, credit
 """
 
 from __future__ import annotations
@@ -56,6 +57,15 @@ class OutputOracleClient(_ContractClient):
 
     def required_bond(self) -> int:
         return int(self._call("requiredBond"))
+
+    def next_output_index(self) -> int:
+        return int(self._call("nextOutputIndex"))
+
+    def is_output_finalized(self, index: int) -> bool:
+        return bool(self._call("isOutputFinalized", index))
+
+    def starting_block_number(self) -> int:
+        return int(self._call("startingBlockNumber"))
 
     def finalization_period_s(self) -> int:
         return int(self._call("finalizationPeriodSeconds"))
@@ -114,3 +124,150 @@ class HkdTokenClient(_ContractClient):
 
     def balance_of(self, holder: str) -> int:
         return int(self._call("balanceOf", to_checksum_address(holder)))
+
+
+# --- the dispute game (docs/fault-proofs.md, "The game") -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """`OutputDisputeGame.ClaimData` at `index`."""
+
+    index: int
+    parent_index: int  # 2^32 - 1 for the root
+    countered_by: ChecksumAddress  # the zero address unless a step countered it
+    claimant: ChecksumAddress
+    bond_wei: int
+    value: bytes
+    position: int  # OP's generalized index
+    clock_duration_s: int  # on the claimant's side's clock when the claim was made
+    clock_timestamp: int  # L1 time of the claim
+
+    @property
+    def depth(self) -> int:
+        return self.position.bit_length() - 1
+
+
+GAME_STATUS = ("IN_PROGRESS", "CHALLENGER_WINS", "DEFENDER_WINS")
+NO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+@dataclass(frozen=True, slots=True)
+class GameInfo:
+    """What a game is about and its rules (immutable once created)."""
+
+    address: ChecksumAddress
+    output_index: int
+    root_claim: bytes
+    l2_block_number: int
+    starting_output_root: bytes
+    starting_block_number: int
+    split_depth: int
+    max_depth: int
+    trace_length: int
+    max_clock_duration_s: int
+    clock_extension_s: int
+    bond_delay_s: int
+
+
+class DisputeGameFactoryClient(_ContractClient):
+    name = "DisputeGameFactory"
+
+    def game_count(self) -> int:
+        return int(self._call("gameCount"))
+
+    def game_at(self, index: int) -> ChecksumAddress:
+        return to_checksum_address(self._call("games", index))
+
+    def game_of(self, output_index: int, output_root: bytes) -> ChecksumAddress | None:
+        """The game about output `output_index` with root `output_root`, if any."""
+        address = to_checksum_address(self._call("gameOf", self._call("gameKey", output_index, output_root)))
+        return None if address == NO_ADDRESS else address
+
+    def create_bond(self) -> int:
+        return int(self._call("createBond"))
+
+    def create(self, txmgr: TxManager, output_index: int, claim: bytes) -> dict[str, Any]:
+        """Disputes output `output_index` with `claim` at depth 1 (the depth-1 bond is paid)."""
+        call = self.contract.functions.create(output_index, claim)
+        return txmgr.send(candidate_of(call, value=self.create_bond()))
+
+    def created_game(self, receipt: dict[str, Any]) -> ChecksumAddress:
+        (event,) = self.contract.events.GameCreated().process_receipt(receipt)
+        return to_checksum_address(event["args"]["game"])
+
+
+class DisputeGameClient(_ContractClient):
+    name = "OutputDisputeGame"
+
+    def info(self) -> GameInfo:
+        c = self._call
+        return GameInfo(self.address, int(c("outputIndex")), bytes(c("rootClaim")), int(c("l2BlockNumber")),
+                        bytes(c("startingOutputRoot")), int(c("startingBlockNumber")), int(c("SPLIT_DEPTH")),
+                        int(c("MAX_DEPTH")), int(c("TRACE_LENGTH")), int(c("MAX_CLOCK_DURATION")),
+                        int(c("CLOCK_EXTENSION")), int(c("BOND_DELAY")))
+
+    def status(self) -> int:
+        return int(self._call("status"))
+
+    def resolved_at(self) -> int:
+        return int(self._call("resolvedAt"))
+
+    def claim_count(self) -> int:
+        return int(self._call("claimDataLen"))
+
+    def claim(self, index: int) -> Claim:
+        parent, countered, claimant, bond, value, position, duration, timestamp = self._call("claimData", index)
+        return Claim(index, int(parent), to_checksum_address(countered), to_checksum_address(claimant), int(bond),
+                     bytes(value), int(position), int(duration), int(timestamp))
+
+    def claims(self) -> tuple[Claim, ...]:
+        return tuple(self.claim(i) for i in range(self.claim_count()))
+
+    def resolved_subgame(self, index: int) -> bool:
+        return bool(self._call("resolvedSubgames", index))
+
+    def credit(self, address: str) -> int:
+        return int(self._call("credit", to_checksum_address(address)))
+
+    def required_bond(self, position: int) -> int:
+        return int(self._call("getRequiredBond", position))
+
+    def challenger_duration(self, index: int) -> int:
+        """Seconds the side that would answer claim `index` has used (OP's `getChallengerDuration`)."""
+        return int(self._call("getChallengerDuration", index))
+
+    def move(self, txmgr: TxManager, disputed: Claim, value: bytes, is_attack: bool) -> dict[str, Any]:
+        position = 2 * disputed.position if is_attack else 2 * (disputed.position + 1)
+        call = self.contract.functions.move(disputed.value, disputed.index, value, is_attack)
+        return txmgr.send(candidate_of(call, value=self.required_bond(position)))
+
+    def move_to_block(self, txmgr: TxManager, disputed: Claim, output_root: bytes, inputs_hash: bytes,
+                      is_attack: bool) -> dict[str, Any]:
+        position = 2 * disputed.position if is_attack else 2 * (disputed.position + 1)
+        call = self.contract.functions.moveToBlock(disputed.value, disputed.index, output_root, inputs_hash, is_attack)
+        return txmgr.send(candidate_of(call, value=self.required_bond(position)))
+
+    def step_transaction_call(self, index: int, is_attack: bool, starting_output: tuple[bytes, ...],
+                              inputs: tuple[list[bytes], list[bytes]], tx_proof: tuple[Any, ...]) -> Any:
+        return self.contract.functions.stepTransaction(index, is_attack, starting_output, inputs, tx_proof)
+
+    def step_finish_call(self, index: int, is_attack: bool, starting_output: tuple[bytes, ...],
+                         passer_proof: list[bytes], header: bytes) -> Any:
+        return self.contract.functions.stepFinish(index, is_attack, starting_output, passer_proof, header)
+
+    def check(self, call: Any) -> None:
+        """`eth_call` of `call`: raises `L1CallReverted` (decoded) if it would revert."""
+        self.l1.call(call)
+
+    def send(self, txmgr: TxManager, call: Any, *, gas_limit: int | None = None) -> dict[str, Any]:
+        return txmgr.send(candidate_of(call, gas_limit=gas_limit))
+
+    def resolve_claim(self, txmgr: TxManager, index: int) -> dict[str, Any]:
+        return txmgr.send(candidate_of(self.contract.functions.resolveClaim(index)))
+
+    def resolve(self, txmgr: TxManager) -> dict[str, Any]:
+        return txmgr.send(candidate_of(self.contract.functions.resolve()))
+
+    def claim_credit(self, txmgr: TxManager, recipient: str) -> dict[str, Any]:
+        return txmgr.send(candidate_of(self.contract.functions.claimCredit(to_checksum_address(recipient))))

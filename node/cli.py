@@ -39,6 +39,7 @@ from sequencer.block_producer import BlockProducer, ProducerConfig
 if TYPE_CHECKING:
     from bridge.l1_source import RpcL1Source
     from genesis.rollup_config import RollupConfig
+    from prover.challenger import Challenger
     from prover.proposer import Proposer
     from sequencer.batcher import Batcher
 
@@ -100,6 +101,7 @@ class NodeSettings:
     batcher_key: Optional[str] = None  # run the batcher in this process
     batcher_blobs: bool = False  # post batches as EIP-4844 blobs instead of calldata
     proposer_key: Optional[str] = None  # run the proposer in this process
+    challenger_key: Optional[str] = None  # run an honest challenger in this process
     rpc_cors: Optional[str] = None  # origins browsers may call the RPC from ("*": any); None: off
     dev_rpc: bool = False  # serve evm_*/anvil_* developer controls (node.rpc.dev)
 
@@ -163,6 +165,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     from node.derive.l1_prefetch import PrefetchingL1Source
     from node.rpc.rollup import rollup_methods
     from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
+    from prover.dispute_block import dispute_rpc_methods
     from prover.witness import witness_rpc_methods
 
     is_sequencer = settings.role == "sequencer"
@@ -170,6 +173,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     limits = l1.rollup.proof_cost_limits if l1 is not None else DEVNET_PROOF_COST_LIMITS
     node = L2Node.open(settings.data_dir, genesis, read_only=not is_sequencer, proof_cost_limits=limits)
     node.register_methods(witness_rpc_methods(node.chain))
+    node.register_methods(dispute_rpc_methods(node.chain))
     if l1 is not None:
         from node.chain_identity import check_chain_on_l1, check_rollup_config
 
@@ -249,6 +253,10 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         proposer = _proposer(l1, rpc_url, settings.proposer_key)
         _register_proposer_metrics(node, proposer)
         services.append(proposer)
+    if l1 is not None and settings.challenger_key:
+        challenger = _challenger(l1, rpc_url, settings.challenger_key, settings.data_dir / "challenger.json")
+        register_challenger_metrics(node.metrics, challenger)
+        services.append(challenger)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -316,6 +324,45 @@ def _register_proposer_metrics(node: L2Node, proposer: "Proposer") -> None:
     node.metrics.gauge("lantau_proposer_latest_l2_block", "L2 block of the newest output on L1.", proposer.oracle.latest_block_number)
 
 
+def register_challenger_metrics(metrics: Any, challenger: "Challenger") -> None:
+    """`lantau_challenger_*`: its counters, its L1 balance and the games it follows."""
+    from dataclasses import fields
+
+    for counter in fields(challenger.metrics):
+        metrics.gauge(f"lantau_challenger_{counter.name}", f"Challenger {counter.name.replace('_', ' ')}.",
+                      lambda name=counter.name: getattr(challenger.metrics, name))
+    metrics.gauge("lantau_challenger_balance_wei", "The challenger's L1 balance.", challenger.txmgr.balance)
+    metrics.gauge("lantau_challenger_open_games", "Games the challenger follows that are not settled.",
+                  lambda: len(challenger.state.games))
+
+
+def _challenger(l1: L1Wiring, l2_rpc_url: str, key: str, state_path: Optional[Path], *, dishonest: bool = False,
+                lie: Any = None) -> "Challenger":
+    """A challenger on the rollup's factory following the L2 node at `l2_rpc_url`; `lie` (a
+    `prover.faults.LyingTrace` builder) replaces its honest trace (devnet fault injection)."""
+    from bridge.l1_client import L1Client
+    from bridge.l1_contract_clients import DisputeGameFactoryClient, OutputOracleClient
+    from bridge.tx_manager import TxManager
+    from prover.challenger import Challenger, ChallengerConfig
+    from prover.dispute_trace import NodeTrace
+    from prover.faults import LyingTrace, check_devnet
+    from prover.rollup_client import RollupClient
+
+    oracle, factory = l1.rollup.contracts.get("OutputOracle"), l1.rollup.contracts.get("DisputeGameFactory")
+    if oracle is None or factory is None:
+        raise typer.BadParameter("the rollup config names no OutputOracle or DisputeGameFactory: there is no game to play")
+    l1_client = L1Client.connect(l1.rpc_url)
+    trace: Any = NodeTrace(RollupClient(l2_rpc_url))
+    config = ChallengerConfig()
+    if dishonest:
+        check_devnet(l1_client.chain_id)
+        trace = LyingTrace(trace, None, None)
+    if lie is not None:
+        trace, config = lie(trace), ChallengerConfig(create_games=False)
+    return Challenger(OutputOracleClient(l1_client, oracle), DisputeGameFactoryClient(l1_client, factory),
+                      TxManager(l1_client, key), trace, config, state_path)
+
+
 def _batcher(node: L2Node, l1: L1Wiring, key: str, data_dir: Path, *, use_blobs: bool = False) -> "Batcher":
     from bridge.l1_client import L1Client
     from bridge.tx_manager import TxManager, TxManagerConfig
@@ -331,7 +378,7 @@ def _batcher(node: L2Node, l1: L1Wiring, key: str, data_dir: Path, *, use_blobs:
     return Batcher(node.chain, txmgr, config=config, state_path=data_dir / "batcher.json")
 
 
-def _proposer(l1: L1Wiring, l2_rpc_url: str, key: str) -> "Proposer":
+def _proposer(l1: L1Wiring, l2_rpc_url: str, key: str, *, output_root_of: Any = None) -> "Proposer":
     from bridge.l1_client import L1Client
     from bridge.l1_contract_clients import OutputOracleClient
     from bridge.tx_manager import TxManager
@@ -342,7 +389,9 @@ def _proposer(l1: L1Wiring, l2_rpc_url: str, key: str) -> "Proposer":
     if oracle is None:
         raise typer.BadParameter("the rollup config names no OutputOracle: the proposer has nowhere to post")
     l1_client = L1Client.connect(l1.rpc_url)
-    return Proposer(OutputOracleClient(l1_client, oracle), TxManager(l1_client, key), RollupClient(l2_rpc_url))
+    l2 = RollupClient(l2_rpc_url)
+    return Proposer(OutputOracleClient(l1_client, oracle), TxManager(l1_client, key), l2,
+                    output_root_of=output_root_of or l2.output_at)
 
 
 def _anvil_clock(l1_rpc: str) -> L1Clock:
@@ -358,6 +407,9 @@ app.add_typer(bridge_app, name="bridge")
 from rwa.cli import rwa_app  # noqa: E402
 
 app.add_typer(rwa_app, name="rwa")
+from prover.dispute_cli import dispute_app  # noqa: E402
+
+app.add_typer(dispute_app, name="dispute")
 
 
 DataDir = Annotated[Path, typer.Option("--data-dir", envvar="LANTAU_DATA_DIR", help="Where the chain (LevelDB) and the transaction journal live.")]
@@ -416,6 +468,7 @@ def devnet_command(
     genesis: GenesisFile = DEVNET_GENESIS_PATH,
     l1: Annotated[bool, typer.Option("--l1/--no-l1", envvar="LANTAU_L1", help="Also start an L1 (anvil) with the HKD token and portal.")] = True,
     proposer: Annotated[bool, typer.Option("--proposer/--no-proposer", envvar="LANTAU_PROPOSER", help="Run the proposer in the devnet (or run `lantau proposer --devnet DIR` yourself).")] = True,
+    challenger: Annotated[bool, typer.Option("--challenger/--no-challenger", envvar="LANTAU_CHALLENGER", help="Run an honest challenger in the devnet (dev account 3; or run `lantau challenger --devnet DIR` yourself).")] = True,
     rpc_cors: RpcCors = "*",
 ) -> None:
     """Run a whole local devnet (L1 anvil + contracts + L2 sequencer) and print its accounts, keys and URLs.
@@ -428,16 +481,17 @@ def devnet_command(
     accounts = dev_accounts()
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin=True, print_banner=True,
                       info_path=data_dir / "devnet.json", devnet_l1=l1, rpc_cors=rpc_cors, dev_rpc=True,
-                      # The devnet's roles: batcher = dev account 1, proposer = dev account 2.
+                      # The devnet's roles: batcher = dev account 1, proposer = dev account 2, challenger = 3.
                       batcher_key=accounts[1].private_key if l1 else None,
-                      proposer_key=accounts[2].private_key if l1 and proposer else None),
+                      proposer_key=accounts[2].private_key if l1 and proposer else None,
+                      challenger_key=accounts[3].private_key if l1 and challenger else None),
          command="devnet", prepare=_fresh_devnet_dir)
 
 
 # Everything a devnet writes to its data dir (besides the lock): a fresh start removes them all.
 DEVNET_STATE = ("chaindata", "transactions.journal", "transactions.journal.tmp", "batcher.json", "batcher.json.tmp",
                 "l1-deployment.json", "rollup.json", "devnet.json", "devnet.json.tmp", "chain-identity.json",
-                "chain-identity.json.tmp")
+                "chain-identity.json.tmp", "challenger.json", "challenger.json.tmp")
 
 
 
@@ -557,6 +611,9 @@ def proposer_command(
     l1_rpc: L1Rpc = None,
     l2_rpc: Annotated[Optional[str], typer.Option("--l2-rpc", envvar="LANTAU_L2_RPC", help="L2 node to read safe outputs from.")] = None,
     rollup_config: RollupFile = None,
+    inject_fault: Annotated[Optional[str], typer.Option("--inject-fault", envvar="LANTAU_INJECT_FAULT", help="Devnet only: post the next output with this lie and defend it in its dispute game (state-root, tx-result, block-hash, message-passer-root).")] = None,
+    inject_at: Annotated[Optional[int], typer.Option("--inject-at", help="With --inject-fault: the L2 block whose output lies (an output block; default: the next one due).")] = None,
+    forged_target: Annotated[Optional[str], typer.Option("--forged-target", help="With --inject-fault message-passer-root: the L1 address the forged withdrawal pays.")] = None,
 ) -> None:
     """Post output roots of safe L2 blocks to the L1 OutputOracle, every submission interval (resumes from the oracle)."""
     from genesis.rollup_config import RollupConfig
@@ -569,18 +626,121 @@ def proposer_command(
     if not (l1_rpc and l2_rpc and rollup_config and key):
         raise typer.BadParameter("give --devnet DIR, or --l1-rpc, --l2-rpc, --rollup-config and --key")
     rollup = RollupConfig.load(rollup_config)
-    proposer = _proposer(L1Wiring(l1_rpc, rollup, None, {}), l2_rpc, key)
+    wiring = L1Wiring(l1_rpc, rollup, None, {})
+    services: list[Any] = []
+    if inject_fault is None:
+        services.append(_proposer(wiring, l2_rpc, key))
+    else:
+        services.extend(_lying_proposer(wiring, l2_rpc, key, inject_fault, inject_at, forged_target))
 
     async def serve() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        task = asyncio.create_task(proposer.run())
-        log.info("proposer running", extra={"oracle": rollup.contracts.get("OutputOracle"), "l2_rpc": l2_rpc})
+        tasks = [asyncio.create_task(service.run()) for service in services]
+        log.info("proposer running", extra={"oracle": rollup.contracts.get("OutputOracle"), "l2_rpc": l2_rpc,
+                                            "inject_fault": inject_fault})
         await stop.wait()
-        await proposer.stop()
+        for service in services:
+            await service.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        log.info("stopped")
+
+    asyncio.run(serve())
+
+
+def _lying_proposer(wiring: L1Wiring, l2_rpc: str, key: str, kind_name: str, inject_at: Optional[int],
+                    forged_target: Optional[str]) -> list[Any]:
+    """A proposer whose output of L2 block `inject_at` (default: the next due) carries the lie
+    `kind_name`, posted once (a replacement after the lie is deleted is true), and a player
+    defending that lie in its game (`prover.faults`). Refused unless L1 is a devnet's."""
+    from bridge.l1_client import L1Client
+    from bridge.l1_contract_clients import OutputOracleClient
+    from prover.faults import FaultKind, LyingTrace, check_devnet
+    from prover.rollup_client import RollupClient
+
+    try:
+        kind = FaultKind(kind_name)
+    except ValueError:
+        raise typer.BadParameter(f"unknown fault {kind_name!r}; one of: {', '.join(k.value for k in FaultKind)}",
+                                 param_hint="--inject-fault")
+    l1_client = L1Client.connect(wiring.rpc_url)
+    check_devnet(l1_client.chain_id)
+    oracle = OutputOracleClient(l1_client, wiring.rollup.contracts["OutputOracle"])
+    lie_block = oracle.next_block_number() if inject_at is None else inject_at
+    interval = int(oracle.contract.functions.submissionInterval().call())
+    if lie_block < oracle.next_block_number() or lie_block % interval:
+        raise typer.BadParameter(f"L2 block {lie_block} is not an output still to propose (every {interval} blocks, "
+                                 f"next {oracle.next_block_number()})", param_hint="--inject-at")
+    target = forged_target or dev_accounts()[2].address
+
+    def lying(trace: Any) -> Any:
+        return LyingTrace(trace, kind, lie_block, forged_target=target)
+
+    defender = _challenger(wiring, l2_rpc, key, None, lie=lying)
+    honest = RollupClient(l2_rpc)
+    lied: list[bool] = []
+
+    def output_root_of(number: int) -> bytes:
+        if number == lie_block and not lied:
+            lied.append(True)
+            log.warning("fault injection: posting a lie", extra={"fault": kind.value, "l2_block": number})
+            return defender.trace.output_root(number)
+        return honest.output_at(number)
+
+    log.warning("fault injection: the output of L2 block %d will carry a lie", lie_block, extra={"fault": kind.value})
+    return [_proposer(wiring, l2_rpc, key, output_root_of=output_root_of), defender]
+
+
+@app.command("challenger")
+def challenger_command(
+    key: Annotated[Optional[str], typer.Option("--key", envvar="LANTAU_CHALLENGER_KEY", help="The challenger's L1 private key (default on a devnet: dev account 3).")] = None,
+    devnet: DevnetDir = None,
+    l1_rpc: L1Rpc = None,
+    l2_rpc: Annotated[Optional[str], typer.Option("--l2-rpc", envvar="LANTAU_L2_RPC", help="The challenger's own L2 node (a verifier) to check outputs against.")] = None,
+    rollup_config: RollupFile = None,
+    data_dir: Annotated[Path, typer.Option("--data-dir", envvar="LANTAU_DATA_DIR", help="Where the challenger keeps its state (challenger.json).")] = Path("./lantau-challenger"),
+    dishonest: Annotated[bool, typer.Option("--dishonest", help="Devnet only: dispute correct outputs with made-up output roots.")] = False,
+    metrics_port: Annotated[Optional[int], typer.Option("--metrics-port", envvar="LANTAU_METRICS_PORT", help="Serve lantau_challenger_* at http://127.0.0.1:PORT/metrics (0: a free port).")] = None,
+) -> None:
+    """Check every output on L1 against your own L2 node, dispute wrong ones, defend right ones, play every game to the end and claim its bonds (resumes from its state and L1)."""
+    from genesis.rollup_config import RollupConfig
+    from node.metrics import MetricsRegistry
+
+    if devnet is not None:
+        info = read_devnet_info(devnet)
+        l1_rpc, l2_rpc = l1_rpc or info["l1_rpc"], l2_rpc or info["l2_rpc"]
+        rollup_config = rollup_config or Path(info["rollup_config"])
+        key = key or dev_accounts()[3].private_key
+    if not (l1_rpc and l2_rpc and rollup_config and key):
+        raise typer.BadParameter("give --devnet DIR, or --l1-rpc, --l2-rpc, --rollup-config and --key")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    challenger = _challenger(L1Wiring(l1_rpc, RollupConfig.load(rollup_config), None, {}), l2_rpc, key,
+                             data_dir / "challenger.json", dishonest=dishonest)
+    registry = MetricsRegistry()
+    register_challenger_metrics(registry, challenger)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        runner = None
+        if metrics_port is not None:
+            metrics_app = web.Application()
+            metrics_app.router.add_get("/metrics", lambda _: web.Response(text=registry.render(), content_type="text/plain"))
+            runner = web.AppRunner(metrics_app)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", metrics_port).start()
+            log.info("metrics at http://%s:%d/metrics", *runner.addresses[0][:2])
+        task = asyncio.create_task(challenger.run())
+        log.info("challenger running", extra={"address": challenger.address, "l2_rpc": l2_rpc, "dishonest": dishonest})
+        await stop.wait()
+        await challenger.stop()
         await asyncio.gather(task, return_exceptions=True)
+        if runner is not None:
+            await runner.cleanup()
         log.info("stopped")
 
     asyncio.run(serve())

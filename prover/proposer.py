@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bridge.l1_contract_clients import OutputOracleClient
@@ -41,8 +42,12 @@ class ProposalResult:
 
 
 class Proposer:
-    def __init__(self, oracle: OutputOracleClient, txmgr: TxManager, l2: RollupClient, config: ProposerConfig = ProposerConfig()) -> None:
+    def __init__(self, oracle: OutputOracleClient, txmgr: TxManager, l2: RollupClient, config: ProposerConfig = ProposerConfig(),
+                 *, output_root_of: Callable[[int], bytes] | None = None) -> None:
+        """`output_root_of(n)`: the root to post for L2 block n; the node's (`l2.output_at`) unless
+        a devnet injects a fault (`prover.faults`)."""
         self.oracle, self.txmgr, self.l2, self.config = oracle, txmgr, l2, config
+        self.output_root_of = output_root_of or l2.output_at
         self._stopping = StopSignal()
         self.proposals: list[ProposalResult] = []
 
@@ -56,7 +61,7 @@ class Proposer:
         due = self.due_block()
         if self.l2.safe_l2_number() < due:
             return None
-        root = self.l2.output_at(due)
+        root = self.output_root_of(due)
         # Anchor on the parent of L1's head: `blockhash` of the block being executed is zero,
         # so the oracle's anchor check can only see blocks before the current one.
         anchor = self.oracle.l1.block_ref(max(0, self.oracle.l1.head().number - 1))

@@ -38,3 +38,11 @@ class RollupClient:
     def output_at(self, number: int) -> bytes:
         """The output root of L2 block `number`."""
         return bytes.fromhex(self._call("lantau_outputAtBlock", [hex(number)])["outputRoot"][2:])
+
+    def dispute_block(self, number: int) -> dict[str, Any]:
+        """`lantau_disputeBlock`: what a dispute game needs of L2 block `number` (`prover.dispute_block`)."""
+        return dict(self._call("lantau_disputeBlock", [hex(number)]))
+
+    def tx_witness(self, number: int, index: int) -> dict[str, Any]:
+        """`lantau_txWitness`: the one-step proof witness of transaction `index` of block `number`."""
+        return dict(self._call("lantau_txWitness", [hex(number), hex(index)]))

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from web3.contract import Contract
 
+from bridge.l1_contracts import blueprint_init  # noqa: F401  (the deployment's; test_dispute_played imports it here)
 from tests.harness.evm import Contracts
 
 PROPOSER, OLD_CHALLENGER, CHALLENGER, DEFENDER = 2, 3, 4, 5
@@ -20,11 +21,6 @@ MIN_BOND, MAX_BOND, ORACLE_BOND = 10**15, 10**17, 10**16
 FINALIZATION_S = 30
 ANCHOR = b"\xaa" * 32
 MESSAGE_PASSER = "0x4200000000000000000000000000000000000016"
-
-
-def blueprint_init(code: bytes) -> bytes:
-    """Init code that deploys `code` itself as a contract's code (the game's blueprint)."""
-    return bytes.fromhex("61") + len(code).to_bytes(2, "big") + bytes.fromhex("80600c6000396000f3") + code
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,324 @@
+"""`lantau challenger`: the daemon that keeps the `OutputOracle` honest (docs/fault-proofs.md,
+"The challenger").
+
+Each pass (`step`, blocking: run in a thread):
+
+1. checks every output that is not final against its own L2 node (`Trace.output_root`), in order,
+   once the node's safe head has its block; a wrong one is disputed (`DisputeGameFactory.create`
+   with the player's claim half-way through the span) unless a game about it exists;
+2. plays every open game of the factory (`prover.dispute_player.responses`): defends correct
+   outputs against dishonest challengers as well as attacking wrong ones, down to the leaf,
+   where it steps with the one-step proof (`lantau_txWitness`) or the finish leaf;
+3. resolves what the clocks allow (`resolveClaim` bottom-up, then `resolve`; anyone may) and,
+   `bondDelay` after resolution, claims its credit.
+
+L1 is the game's memory, so the persisted state (`state_path`, JSON written whole) is only what
+saves work: outputs already checked and games already settled. After kill -9 a restart reads it,
+re-reads the games from L1, and goes on: a move it sent before dying is on L1 (its claim exists,
+so it is not owed again) or in the pool (its estimate reverts `ClaimAlreadyExists`, noted and
+skipped). Transactions go through bridge/'s `TxManager` (nonces, fees, bumps, re-sends).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bridge.l1_client import L1CallReverted
+from bridge.l1_contract_clients import Claim, DisputeGameClient, DisputeGameFactoryClient, GameInfo, OutputOracleClient
+from bridge.tx_manager import TxManager
+from node.errors import LantauError
+from prover.dispute_player import GameShape, Move, Step, depth, is_defender, responses
+from prover.dispute_trace import Trace
+
+log = logging.getLogger("lantau.challenger")
+
+IN_PROGRESS = 0
+#: Gas for a step: estimated like any call, but a step near L1's per-transaction cap (EIP-7825)
+#: gets the cap rather than an estimate plus headroom above it.
+EIP_7825_TX_GAS_CAP = 16_777_216
+
+
+class ChallengerError(LantauError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengerConfig:
+    poll_interval_s: float = 1.0
+    create_games: bool = True  # dispute outputs the trace disagrees with (a defending liar: False)
+
+
+@dataclass
+class ChallengerMetrics:
+    outputs_checked: int = 0
+    outputs_wrong: int = 0
+    games_created: int = 0
+    moves: int = 0
+    steps: int = 0
+    resolutions: int = 0
+    games_won: int = 0
+    games_lost: int = 0
+    credit_claimed_wei: int = 0
+    l1_gas_used: int = 0
+
+
+@dataclass
+class ChallengerState:
+    """What survives a restart (L1 holds the rest)."""
+
+    checked: dict[str, str] = field(default_factory=dict)  # output index -> output root it checked (0x-hex)
+    first_open_output: int = 0  # outputs below it are final
+    games_seen: int = 0  # factory.games() read so far
+    games: list[str] = field(default_factory=list)  # games not settled yet (addresses)
+    settled: dict[str, str] = field(default_factory=dict)  # game -> "won" / "lost" / "no stake"
+
+    @classmethod
+    def load(cls, path: Path | None) -> "ChallengerState":
+        if path is None or not path.exists():
+            return cls()
+        raw = json.loads(path.read_text())
+        return cls(**raw)
+
+    def save(self, path: Path | None) -> None:
+        if path is None:
+            return
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1) + "\n")
+        tmp.replace(path)  # whole or the previous one, never half-written
+
+
+class Challenger:
+    def __init__(self, oracle: OutputOracleClient, factory: DisputeGameFactoryClient, txmgr: TxManager, trace: Trace,
+                 config: ChallengerConfig = ChallengerConfig(), state_path: Path | None = None) -> None:
+        self.oracle, self.factory, self.txmgr, self.trace, self.config = oracle, factory, txmgr, trace, config
+        self.state_path = state_path
+        self.state = ChallengerState.load(state_path)
+        self.metrics = ChallengerMetrics()
+        self._games: dict[str, tuple[DisputeGameClient, GameInfo]] = {}
+        self._refused: set[tuple[str, int, int, bytes]] = set()  # (game, parent, position, value) L1 refused
+        self._stopping = asyncio.Event()
+
+    @property
+    def address(self) -> str:
+        return str(self.txmgr.address)
+
+    # --- one pass -------------------------------------------------------------------------------
+
+    def step(self) -> bool:
+        """One pass; True if it sent anything."""
+        sent = self.check_outputs()
+        sent |= self.play_games()
+        self.state.save(self.state_path)
+        return sent
+
+    def check_outputs(self) -> bool:
+        sent = False
+        count = self.oracle.next_output_index()
+        while self.state.first_open_output < count and self.oracle.is_output_finalized(self.state.first_open_output):
+            self.state.first_open_output += 1
+        safe = self.trace.safe_l2_number()
+        for index in range(self.state.first_open_output, count):
+            output = self.oracle.l2_output(index)
+            root_hex = "0x" + output.output_root.hex()
+            if self.state.checked.get(str(index)) == root_hex:
+                continue
+            if output.l2_block_number > safe:
+                break  # the node has not derived it yet: check it next pass
+            mine = self.trace.output_root(output.l2_block_number)
+            self.metrics.outputs_checked += 1
+            self.state.checked[str(index)] = root_hex
+            if mine == output.output_root:
+                log.info("output checked: correct", extra={"output_index": index, "l2_block": output.l2_block_number})
+                continue
+            self.metrics.outputs_wrong += 1
+            log.warning("output checked: WRONG", extra={"output_index": index, "l2_block": output.l2_block_number,
+                                                       "posted": root_hex, "mine": "0x" + mine.hex()})
+            if self.config.create_games and self.factory.game_of(index, output.output_root) is None:
+                sent |= self.create_game(index, output.l2_block_number)
+        return sent
+
+    def create_game(self, index: int, l2_block: int) -> bool:
+        """Dispute output `index` (of L2 block `l2_block`) with this trace's claim half-way through its span."""
+        config = self.factory.contract.functions.config().call()
+        split_depth, tx_depth = int(config[0]), int(config[1])
+        start = self.oracle.l2_output(index - 1).l2_block_number if index else self.oracle.starting_block_number()
+        shape = GameShape(split_depth, split_depth + 1 + tx_depth, 1 << tx_depth, start)
+        claim = shape.value(self.trace, 2)
+        try:
+            receipt = self.factory.create(self.txmgr, index, claim)
+        except L1CallReverted as exc:
+            log.warning("could not dispute the output: %s", exc, extra={"output_index": index})
+            return False
+        self._count_gas(receipt)
+        if receipt["status"] != 1:
+            raise ChallengerError(f"create for output {index} reverted on L1")
+        game = self.factory.created_game(receipt)
+        self.metrics.games_created += 1
+        log.warning("disputed the output", extra={"output_index": index, "l2_block": l2_block, "game": game,
+                                                 "l1_gas": int(receipt["gasUsed"])})
+        return True
+
+    def play_games(self) -> bool:
+        total = self.factory.game_count()
+        for i in range(self.state.games_seen, total):
+            address = self.factory.game_at(i)
+            if address not in self.state.settled and address not in self.state.games:
+                self.state.games.append(address)
+        self.state.games_seen = total
+        sent = False
+        for address in list(self.state.games):
+            try:
+                sent |= self.play(address)
+            except L1CallReverted as exc:
+                log.warning("game pass failed: %s", exc, extra={"game": address})
+        return sent
+
+    def _game(self, address: str) -> tuple[DisputeGameClient, GameInfo]:
+        if address not in self._games:
+            client = DisputeGameClient(self.oracle.l1, address)
+            self._games[address] = (client, client.info())
+        return self._games[address]
+
+    def play(self, address: str) -> bool:
+        game, info = self._game(address)
+        if game.status() == IN_PROGRESS:
+            claims = game.claims()
+            if info.l2_block_number > self.trace.safe_l2_number():
+                return False  # cannot judge it before the node has the block
+            sent = False
+            for action in responses(info, claims, self.trace):
+                sent |= self._act(game, info, action)
+            if not sent:
+                sent = self._resolve(game, info, claims)
+            return sent
+        return self._settle(game, info)
+
+    # --- moves and steps ------------------------------------------------------------------------
+
+    def _act(self, game: DisputeGameClient, info: GameInfo, action: Move | Step) -> bool:
+        key = (game.address, action.parent.index if isinstance(action, Move) else action.leaf.index,
+               action.position if isinstance(action, Move) else -1 - int(action.is_attack),
+               action.value if isinstance(action, Move) else b"")
+        if key in self._refused:
+            return False
+        try:
+            if isinstance(action, Move):
+                receipt = self._move(game, action)
+                self.metrics.moves += 1
+                label = "moveToBlock" if action.block_number is not None else ("attack" if action.is_attack else "defend")
+                extra = {"depth": depth(action.position), "parent": action.parent.index}
+            else:
+                receipt = self._step(game, info, action)
+                self.metrics.steps += 1
+                label = "step"
+                extra = {"leaf": action.leaf.index, "l2_block": action.block_number, "tx_index": action.tx_index,
+                         "attack": action.is_attack}
+        except L1CallReverted as exc:
+            # Refused on estimation (a move already made by us before a restart, a step L1 finds
+            # valid, a clock run out): nothing was sent; do not try it again this run.
+            self._refused.add(key)
+            log.info("L1 refuses the %s: %s", type(action).__name__.lower(), exc, extra={"game": game.address})
+            return False
+        self._count_gas(receipt)
+        if receipt["status"] != 1:
+            self._refused.add(key)
+            log.warning("%s reverted on L1", label, extra={"game": game.address, **extra})
+            return True
+        log.info("played %s", label, extra={"game": game.address, "l1_gas": int(receipt["gasUsed"]), **extra})
+        return True
+
+    def _move(self, game: DisputeGameClient, move: Move) -> dict[str, Any]:
+        if move.block_number is not None:
+            block = self.trace.block(move.block_number)
+            return game.move_to_block(self.txmgr, move.parent, move.value, block.inputs_hash(), move.is_attack)
+        return game.move(self.txmgr, move.parent, move.value, move.is_attack)
+
+    def _step(self, game: DisputeGameClient, info: GameInfo, step: Step) -> dict[str, Any]:
+        number = step.block_number
+        block = self.trace.block(number)
+        starting = self.trace.block(number - 1).output_root_proof()
+        if step.tx_index == info.trace_length - 1:
+            call = game.step_finish_call(step.leaf.index, step.is_attack, starting, list(block.passer_proof), block.header)
+        else:
+            if step.tx_index < len(block.tx_hashes):
+                witness = self.trace.transaction_step(number, step.tx_index)
+                _, nodes, accounts = witness.load_args()
+                tx_proof: tuple[Any, ...] = (nodes, accounts, witness.transaction, witness.context)
+            else:  # padding past the block's transactions: nothing to execute
+                tx_proof = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
+            call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, block.inputs(), tx_proof)
+        game.check(call)  # a step L1 finds valid is refused by name (`ValidStep`), never sent
+        return game.send(self.txmgr, call)
+
+    # --- resolution and credit ------------------------------------------------------------------
+
+    def _resolve(self, game: DisputeGameClient, info: GameInfo, claims: tuple[Claim, ...]) -> bool:
+        """Resolve every claim the clocks allow, children first, then the game."""
+        sent = False
+        for claim in reversed(claims):
+            if game.resolved_subgame(claim.index):
+                continue
+            if game.challenger_duration(claim.index) < info.max_clock_duration_s:
+                return sent  # its clock runs: so does every claim above it
+            receipt = game.resolve_claim(self.txmgr, claim.index)
+            self._count_gas(receipt)
+            self.metrics.resolutions += 1
+            sent = True
+        receipt = game.resolve(self.txmgr)
+        self._count_gas(receipt)
+        status = game.status()
+        log.warning("game resolved", extra={"game": game.address, "status": ("", "CHALLENGER_WINS", "DEFENDER_WINS")[status],
+                                            "output_index": info.output_index})
+        return True
+
+    def _settle(self, game: DisputeGameClient, info: GameInfo) -> bool:
+        """After resolution: claim this player's credit once the bond delay has passed."""
+        credit = game.credit(self.address)
+        won = is_defender(info, self.trace) == (game.status() == 2)
+        if credit == 0:
+            played = any(c.claimant == self.address for c in game.claims()[1:])
+            self._close(game.address, ("won" if won else "lost") if played else "no stake")
+            return False
+        if self.oracle.l1.head().timestamp < game.resolved_at() + info.bond_delay_s:
+            return False
+        receipt = game.claim_credit(self.txmgr, self.address)
+        self._count_gas(receipt)
+        self.metrics.credit_claimed_wei += credit
+        log.info("claimed credit", extra={"game": game.address, "credit_wei": credit})
+        self._close(game.address, "won" if won else "lost")
+        return True
+
+    def _close(self, address: str, outcome: str) -> None:
+        if address in self.state.games:
+            self.state.games.remove(address)
+        self.state.settled[address] = outcome
+        if outcome == "won":
+            self.metrics.games_won += 1
+        elif outcome == "lost":
+            self.metrics.games_lost += 1
+
+    def _count_gas(self, receipt: dict[str, Any]) -> None:
+        self.metrics.l1_gas_used += int(receipt.get("gasUsed", 0))
+
+    # --- the service ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                sent = await asyncio.to_thread(self.step)
+            except Exception as exc:  # noqa: BLE001 - an L1 or L2 hiccup must not stop the service
+                log.warning("challenger retries after an error: %s", exc, exc_info=not isinstance(exc, (LantauError, OSError)))
+                sent = False
+            if not sent:
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), self.config.poll_interval_s)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def stop(self) -> None:
+        self._stopping.set()

@@ -1,0 +1,134 @@
+"""What a dispute game needs to know of one L2 block (docs/fault-proofs.md, "The game"), computed
+by the node that holds the block and served as `lantau_disputeBlock(blockNumber)`:
+
+    outputRoot, stateRoot, withdrawalStorageRoot, blockHash   the block's output and its parts
+                                                              (`OutputRootLib.OutputRootProof`)
+    stateRoots      the state root after each transaction (the block's trace below the split)
+    txHashes        keccak256 of each raw transaction      } `OutputDisputeGame.BlockInputs`,
+    contextHashes   keccak256 of each `BlockContext`      } whose hash is `inputsHash`
+    header          the block header's RLP (`stepFinish`)
+    passerProof     the message passer's account proof in the final state (`stepFinish`)
+
+The state roots come from re-executing the block (`prover.witness.intermediate_state_roots`),
+off the hot path like every witness.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import rlp
+from eth_abi import encode as abi_encode
+from eth_typing import Hash32
+from eth_utils import keccak
+from trie import HexaryTrie
+
+from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
+from node.chain import Chain
+from node.errors import BlockNotFound
+from node.outputs import output_at_block
+from prover.witness import BLOCK_CONTEXT_ABI, WitnessError, block_context, intermediate_state_roots
+
+if TYPE_CHECKING:
+    from node.rpc.context import RpcMethod
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeBlock:
+    number: int
+    output_root: Hash32
+    state_root: Hash32
+    withdrawal_storage_root: Hash32
+    block_hash: Hash32
+    state_roots: tuple[Hash32, ...]  # after each transaction
+    tx_hashes: tuple[Hash32, ...]
+    context_hashes: tuple[Hash32, ...]
+    header: bytes  # RLP
+    passer_proof: tuple[bytes, ...]  # the message passer's account proof against state_root
+
+    def output_root_proof(self) -> tuple[bytes, bytes, bytes, bytes]:
+        """`OutputRootLib.OutputRootProof(version, stateRoot, messagePasserStorageRoot, latestBlockhash)`."""
+        return (b"\x00" * 32, self.state_root, self.withdrawal_storage_root, self.block_hash)
+
+    def inputs(self) -> tuple[list[bytes], list[bytes]]:
+        """`OutputDisputeGame.BlockInputs(txHashes, contextHashes)`."""
+        return list(self.tx_hashes), list(self.context_hashes)
+
+    def inputs_hash(self) -> bytes:
+        """`OutputDisputeGame.inputsHash`: keccak256(abi.encode(txHashes, contextHashes))."""
+        return keccak(abi_encode(["bytes32[]", "bytes32[]"], list(self.inputs())))
+
+    def to_json(self) -> dict[str, Any]:
+        def hexed(value: Any) -> Any:
+            if isinstance(value, bytes):
+                return "0x" + value.hex()
+            if isinstance(value, tuple):
+                return [hexed(v) for v in value]
+            return value
+
+        return {_camel(f.name): hexed(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> "DisputeBlock":
+        def unhex(value: Any) -> Any:
+            if isinstance(value, str):
+                return bytes.fromhex(value.removeprefix("0x"))
+            return tuple(unhex(v) for v in value)
+
+        return cls(**{f.name: (int(raw[_camel(f.name)]) if f.name == "number" else unhex(raw[_camel(f.name)]))
+                      for f in dataclasses.fields(cls)})
+
+
+def dispute_block(chain: Chain, number: int) -> DisputeBlock:
+    """`DisputeBlock` of canonical L2 block `number`."""
+    try:
+        header = chain.header_by_number(number)
+    except BlockNotFound as exc:
+        raise WitnessError(f"no canonical block {number}") from exc
+    output = output_at_block(chain, header)
+    raws = chain.raw_transactions(header.hash)
+    context = block_context(chain, header, gas_used_before=0)
+    gas_before = [0]
+    for receipt in chain.receipts(header.hash)[:-1]:
+        gas_before.append(receipt.gas_used)  # cumulative, as receipts carry it
+    contexts = [dataclasses.replace(context, gas_used_before=gas).abi_tuple() for gas in gas_before[: len(raws)]]
+    proof = HexaryTrie(chain.db, header.state_root).get_proof(keccak(L2_TO_L1_MESSAGE_PASSER))
+    # The proof as the L1 trie library walks it: the root, then every node referenced by hash
+    # (a node under 32 bytes is embedded in its parent, not a proof element of its own).
+    nodes = tuple(n for i, n in enumerate(rlp.encode(x) for x in proof) if i == 0 or len(n) >= 32)
+    return DisputeBlock(
+        number=number,
+        output_root=output.output_root,
+        state_root=output.state_root,
+        withdrawal_storage_root=output.withdrawal_storage_root,
+        block_hash=output.block_hash,
+        state_roots=tuple(intermediate_state_roots(chain, header)) if number > 0 else (),
+        tx_hashes=tuple(Hash32(keccak(raw)) for raw in raws),
+        context_hashes=tuple(Hash32(keccak(abi_encode([BLOCK_CONTEXT_ABI], [c]))) for c in contexts),
+        header=rlp.encode(header),
+        passer_proof=nodes,
+    )
+
+
+def dispute_rpc_methods(chain: Chain) -> dict[str, "RpcMethod"]:
+    """`lantau_disputeBlock(blockNumber)`: `DisputeBlock.to_json` (re-executed in a worker thread)."""
+    from node.errors import InvalidParams
+    from node.rpc.context import RpcContext, RpcMethod
+    from node.rpc.params import Param, parse_uint64
+
+    async def lantau_dispute_block(ctx: RpcContext, block_number: int) -> dict[str, Any]:
+        try:
+            block = await asyncio.to_thread(dispute_block, chain, block_number)
+        except WitnessError as exc:
+            raise InvalidParams(str(exc)) from exc
+        return block.to_json()
+
+    return {"lantau_disputeBlock": RpcMethod("lantau_disputeBlock", lantau_dispute_block, (Param("blockNumber", parse_uint64),))}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -1,0 +1,73 @@
+"""A player's trace of the L2 chain: what it claims at every position of a dispute game
+(docs/fault-proofs.md, "The game", "Levels and positions").
+
+`NodeTrace` is the honest one, read from an L2 node over JSON-RPC (`lantau_disputeBlock`,
+`lantau_txWitness`, `lantau_outputAtBlock`): the output root of every block, the state root after
+each of its transactions. `LyingTrace` is the same trace with a lie in it (`prover.faults`): what
+a dishonest proposer or challenger claims. Both answer the same questions, so one player
+(`prover.dispute_player`) plays either side, honest or not.
+
+Proofs (witnesses, headers, the message passer's account proof) are always the node's: they are
+checked on L1, so a liar has no better ones.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Protocol
+
+from prover.dispute_block import DisputeBlock
+from prover.rollup_client import RollupClient
+from prover.step_call import StepCall
+
+_BLOCK_CACHE = 64
+
+
+class Trace(Protocol):
+    def safe_l2_number(self) -> int: ...
+
+    def output_root(self, number: int) -> bytes:
+        """The output root this player claims for L2 block `number`."""
+        ...
+
+    def state_roots(self, number: int) -> tuple[bytes, ...]:
+        """The state roots this player claims after each transaction of block `number`."""
+        ...
+
+    def block(self, number: int) -> DisputeBlock:
+        """The node's data of block `number` (for proofs and inputs)."""
+        ...
+
+    def transaction_step(self, number: int, index: int) -> StepCall:
+        """The one-step proof inputs of transaction `index` of block `number`."""
+        ...
+
+
+class NodeTrace:
+    """The honest trace: an L2 node's view of its safe chain."""
+
+    def __init__(self, node: RollupClient) -> None:
+        self.node = node
+        self._blocks: OrderedDict[int, DisputeBlock] = OrderedDict()
+
+    def safe_l2_number(self) -> int:
+        return self.node.safe_l2_number()
+
+    def block(self, number: int) -> DisputeBlock:
+        if number in self._blocks:
+            self._blocks.move_to_end(number)
+            return self._blocks[number]
+        block = DisputeBlock.from_json(self.node.dispute_block(number))
+        self._blocks[number] = block
+        if len(self._blocks) > _BLOCK_CACHE:
+            self._blocks.popitem(last=False)
+        return block
+
+    def output_root(self, number: int) -> bytes:
+        return bytes(self.block(number).output_root)
+
+    def state_roots(self, number: int) -> tuple[bytes, ...]:
+        return tuple(bytes(r) for r in self.block(number).state_roots)
+
+    def transaction_step(self, number: int, index: int) -> StepCall:
+        return StepCall.from_rpc(self.node.tx_witness(number, index))

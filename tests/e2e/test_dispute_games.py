@@ -1,0 +1,178 @@
+"""Dispute games on a whole devnet, every party a separate process (docs/fault-proofs.md, "The
+challenger"): `lantau devnet` (anvil, the contracts with the dispute game factory as the oracle's
+only challenger, sequencer, batcher), a verifier node deriving from L1 alone, `lantau challenger`
+following that verifier, and `lantau proposer --inject-fault` posting a lie and defending it.
+
+The game is played to the leaf by the two daemons; the test waits only on the L1 clock, which it
+moves with anvil's `evm_increaseTime` once the leaf is stepped (the game's clocks and the bond
+delay are what it waits for).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from bridge.devnet import DEVNET_DISPUTES
+from bridge.l1_client import L1Client
+from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient
+from genesis.dev_accounts import dev_accounts
+from tests.e2e.processes import REPO_ROOT
+
+pytestmark = pytest.mark.e2e
+
+PROPOSER, CHALLENGER = dev_accounts()[2].address, dev_accounts()[3].address
+CHALLENGER_WINS, DEFENDER_WINS = 1, 2
+
+
+class Daemon:
+    """`python -m node.cli ARGS` as its own process group, its log in a file."""
+
+    def __init__(self, log_path: Path, *args: str) -> None:
+        self.log_path, self.args = log_path, args
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "Daemon":
+        env = dict(os.environ, ETH_HASH_BACKEND="pysha3", PYTHONUNBUFFERED="1")
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "node.cli", "--log-format", "json", *self.args],
+                                            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        return self
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        lines = []
+        for line in self.log_path.read_text().splitlines():
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                pass
+        return lines
+
+
+@pytest.fixture
+def daemons() -> Iterator[Callable[..., Daemon]]:
+    started: list[Daemon] = []
+
+    def start(log_path: Path, *args: str) -> Daemon:
+        daemon = Daemon(log_path, *args).start()
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        daemon.kill(signal.SIGTERM)
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout_s: float, logs: tuple[Daemon, ...] = ()) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    tails = "\n".join(f"--- {d.log_path.name}\n" + "\n".join(d.log_path.read_text().splitlines()[-25:]) for d in logs)
+    raise AssertionError(f"timed out waiting for {what}\n{tails}")
+
+
+def warp(l1: L1Client, seconds: int) -> None:
+    """Move the L1 clock: what the game's clocks and the bond delay wait on."""
+    l1.rpc("evm_increaseTime", [seconds])
+    l1.rpc("evm_mine", [])
+
+
+@pytest.fixture
+def devnet(node_factory, tmp_path: Path) -> dict[str, Any]:
+    """A devnet with no proposer and no challenger of its own, and a verifier following it."""
+    devnet_dir = tmp_path / "devnet"
+    node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1, extra_args=("--no-proposer", "--no-challenger"))
+    info = json.loads((devnet_dir / "devnet.json").read_text())
+    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
+                            extra_args=("--role", "verifier", "--devnet", str(devnet_dir)))
+    l1 = L1Client.connect(info["l1_rpc"])
+    contracts = info["contracts"]
+    return {"dir": devnet_dir, "info": info, "verifier": verifier, "l1": l1,
+            "oracle": OutputOracleClient(l1, contracts["OutputOracle"]),
+            "factory": DisputeGameFactoryClient(l1, contracts["DisputeGameFactory"]),
+            "l2": Web3(Web3.HTTPProvider(info["l2_rpc"]))}
+
+
+def next_quiet_output_block(l2: Web3, ahead: int = 8) -> int:
+    """An output block a few blocks ahead of the head: the devnet's sample is done, so it will hold
+    only its L1-info deposit (the leaf then re-executes that one transaction)."""
+    interval = DEVNET_DISPUTES.output_interval
+    head = l2.eth.block_number
+    return (head + ahead) // interval * interval + interval
+
+
+def test_a_lying_proposer_loses_its_game_and_bond_to_the_honest_challenger(devnet, daemons, tmp_path: Path) -> None:
+    """`--inject-fault state-root`: the output of block B claims another state after its last
+    transaction. The challenger disputes it, both daemons play to the leaf, the challenger steps
+    (the one-step proof re-executes the transaction on L1), the game resolves for the challenger,
+    the lie (and every output after it) leaves the oracle, and the challenger is credited every
+    bond of the game and the liar's oracle bonds."""
+    l1, oracle, factory = devnet["l1"], devnet["oracle"], devnet["factory"]
+    lie_block = next_quiet_output_block(devnet["l2"])
+    dir_args = ("--devnet", str(devnet["dir"]))
+    liar = daemons(tmp_path / "proposer.log", "proposer", *dir_args, "--inject-fault", "state-root",
+                   "--inject-at", str(lie_block))
+    challenger = daemons(tmp_path / "challenger.log", "challenger", *dir_args, "--l2-rpc", devnet["verifier"].rpc_url,
+                         "--data-dir", str(tmp_path / "challenger"))
+    logs = (liar, challenger)
+    lie_index = lie_block // DEVNET_DISPUTES.output_interval - 1
+
+    game_address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0),
+                            240, logs)
+    game = DisputeGameClient(l1, game_address)
+    info = game.info()
+    assert (info.output_index, info.l2_block_number) == (lie_index, lie_block)
+    true_root = bytes.fromhex(devnet["verifier"].rpc("lantau_outputAtBlock", [hex(lie_block)])["outputRoot"][2:])
+    assert info.root_claim != true_root  # the liar's root
+
+    def leaf_stepped() -> bool:
+        claims = game.claims()
+        return claims[-1].depth == info.max_depth and claims[-1].countered_by != NO_ADDRESS
+
+    wait_for("the game played to the leaf and stepped", leaf_stepped, 300, logs)
+    claims = game.claims()
+    assert claims[-1].countered_by == CHALLENGER
+    assert {c.claimant for c in claims[1:] if c.depth % 2 == 1} == {CHALLENGER}
+    assert {c.claimant for c in claims[1:] if c.depth % 2 == 0} == {PROPOSER}  # the liar defended to the leaf
+    assert len(claims) == info.max_depth + 1  # one claim per depth: 15 moves
+    assert not oracle.contract.functions.isOutputFinalized(lie_index).call()
+
+    warp(l1, info.max_clock_duration_s + 1)
+    wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
+    assert game.status() == CHALLENGER_WINS
+    for index in range(lie_index, oracle.next_output_index()):  # any output there now is a true one
+        assert oracle.l2_output(index).output_root != info.root_claim
+    bonds = sum(c.bond_wei for c in claims)
+    forfeited = int(factory.contract.events.GameResolved().get_logs(from_block=0)[0]["args"]["forfeited"])
+    assert forfeited >= oracle.required_bond()  # the liar's oracle bond (and any later output's)
+    assert game.credit(PROPOSER) == 0
+    credit = game.credit(CHALLENGER)
+    assert credit in (bonds + forfeited, 0)  # 0: already claimed (the bond delay passed)
+
+    warp(l1, info.bond_delay_s + 1)
+    wait_for("the challenger to claim its credit", lambda: game.credit(CHALLENGER) == 0, 60, logs)
+    claimed = [line for line in challenger.log_lines() if line.get("msg") == "claimed credit"]
+    assert [line["credit_wei"] for line in claimed] == [bonds + forfeited]
