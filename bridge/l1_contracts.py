@@ -104,9 +104,11 @@ class DisputeConfig:
     devnet's: seconds where OP has days, so that a devnet game is played and paid out in minutes."""
 
     split_depth: int = 3  # outputs every 2^3 = 8 L2 blocks (the oracle's interval must be 2^split_depth)
-    # A block's trace is 2^tx_depth: up to 2,047 transactions, above the 1,429 of 21,000 gas a
+    # A block's trace is 2^tx_depth: up to 4,095 transactions, above the 1,429 of 21,000 gas a
     # 30M-gas L2 block holds (a block with more could not be disputed: `TooManyTransactions`).
-    tx_depth: int = 11
+    # 12, not 11: leaves at an even depth (3 + 1 + 12 = 16) are the proposer's side, so the
+    # challenger of a wrong output counters the proposer's leaf with the one-step proof.
+    tx_depth: int = 12
     max_clock_duration_s: int = 60  # OP: 3.5 days
     clock_extension_s: int = 15  # OP: 3 hours
     bond_delay_s: int = 20  # OP's DelayedWETH: 7 days

@@ -337,7 +337,7 @@ def register_challenger_metrics(metrics: Any, challenger: "Challenger") -> None:
 
 
 def _challenger(l1: L1Wiring, l2_rpc_url: str, key: str, state_path: Optional[Path], *, dishonest: bool = False,
-                lie: Any = None) -> "Challenger":
+                lie: Any = None, max_disputes: Optional[int] = None) -> "Challenger":
     """A challenger on the rollup's factory following the L2 node at `l2_rpc_url`; `lie` (a
     `prover.faults.LyingTrace` builder) replaces its honest trace (devnet fault injection)."""
     from bridge.l1_client import L1Client
@@ -353,7 +353,7 @@ def _challenger(l1: L1Wiring, l2_rpc_url: str, key: str, state_path: Optional[Pa
         raise typer.BadParameter("the rollup config names no OutputOracle or DisputeGameFactory: there is no game to play")
     l1_client = L1Client.connect(l1.rpc_url)
     trace: Any = NodeTrace(RollupClient(l2_rpc_url))
-    config = ChallengerConfig()
+    config = ChallengerConfig(max_games_created=max_disputes)
     if dishonest:
         check_devnet(l1_client.chain_id)
         trace = LyingTrace(trace, None, None)
@@ -703,6 +703,7 @@ def challenger_command(
     data_dir: Annotated[Path, typer.Option("--data-dir", envvar="LANTAU_DATA_DIR", help="Where the challenger keeps its state (challenger.json).")] = Path("./lantau-challenger"),
     dishonest: Annotated[bool, typer.Option("--dishonest", help="Devnet only: dispute correct outputs with made-up output roots.")] = False,
     metrics_port: Annotated[Optional[int], typer.Option("--metrics-port", envvar="LANTAU_METRICS_PORT", help="Serve lantau_challenger_* at http://127.0.0.1:PORT/metrics (0: a free port).")] = None,
+    max_disputes: Annotated[Optional[int], typer.Option("--max-disputes", help="Open at most this many games (it still plays every game).")] = None,
 ) -> None:
     """Check every output on L1 against your own L2 node, dispute wrong ones, defend right ones, play every game to the end and claim its bonds (resumes from its state and L1)."""
     from genesis.rollup_config import RollupConfig
@@ -717,7 +718,7 @@ def challenger_command(
         raise typer.BadParameter("give --devnet DIR, or --l1-rpc, --l2-rpc, --rollup-config and --key")
     data_dir.mkdir(parents=True, exist_ok=True)
     challenger = _challenger(L1Wiring(l1_rpc, RollupConfig.load(rollup_config), None, {}), l2_rpc, key,
-                             data_dir / "challenger.json", dishonest=dishonest)
+                             data_dir / "challenger.json", dishonest=dishonest, max_disputes=max_disputes)
     registry = MetricsRegistry()
     register_challenger_metrics(registry, challenger)
 

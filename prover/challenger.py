@@ -51,6 +51,7 @@ class ChallengerError(LantauError):
 class ChallengerConfig:
     poll_interval_s: float = 1.0
     create_games: bool = True  # dispute outputs the trace disagrees with (a defending liar: False)
+    max_games_created: int | None = None  # stop disputing after this many games (fault injection)
 
 
 @dataclass
@@ -138,6 +139,9 @@ class Challenger:
             self.metrics.outputs_wrong += 1
             log.warning("output checked: WRONG", extra={"output_index": index, "l2_block": output.l2_block_number,
                                                        "posted": root_hex, "mine": "0x" + mine.hex()})
+            limit = self.config.max_games_created
+            if limit is not None and self.metrics.games_created >= limit:
+                continue
             if self.config.create_games and self.factory.game_of(index, output.output_root) is None:
                 sent |= self.create_game(index, output.l2_block_number)
         return sent
@@ -265,11 +269,21 @@ class Challenger:
                 continue
             if game.challenger_duration(claim.index) < info.max_clock_duration_s:
                 return sent  # its clock runs: so does every claim above it
-            receipt = game.resolve_claim(self.txmgr, claim.index)
+            try:
+                receipt = game.resolve_claim(self.txmgr, claim.index)
+            except L1CallReverted as exc:
+                if exc.revert is not None and exc.revert.name == "ClaimAlreadyResolved":
+                    continue  # another player (anyone may resolve) was first
+                raise
             self._count_gas(receipt)
             self.metrics.resolutions += 1
             sent = True
-        receipt = game.resolve(self.txmgr)
+        try:
+            receipt = game.resolve(self.txmgr)
+        except L1CallReverted as exc:
+            if exc.revert is not None and exc.revert.name == "GameNotInProgress":
+                return sent  # resolved by another player
+            raise
         self._count_gas(receipt)
         status = game.status()
         log.warning("game resolved", extra={"game": game.address, "status": ("", "CHALLENGER_WINS", "DEFENDER_WINS")[status],

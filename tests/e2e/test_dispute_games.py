@@ -24,6 +24,7 @@ import pytest
 from web3 import Web3
 
 from bridge.devnet import DEVNET_DISPUTES
+from bridge.l1_client import L1CallReverted as L1CallRevertedError
 from bridge.l1_client import L1Client
 from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient
 from genesis.dev_accounts import dev_accounts
@@ -116,6 +117,12 @@ def devnet(node_factory, tmp_path: Path) -> dict[str, Any]:
             "l2": Web3(Web3.HTTPProvider(info["l2_rpc"]))}
 
 
+def dispute_block_parts(node: Any, number: int) -> dict[str, bytes]:
+    """The verifier's `lantau_disputeBlock`, hex decoded (the parts of its output)."""
+    raw = node.rpc("lantau_disputeBlock", [hex(number)])
+    return {key: bytes.fromhex(raw[key][2:]) for key in ("stateRoot", "blockHash", "withdrawalStorageRoot", "outputRoot")}
+
+
 def next_quiet_output_block(l2: Web3, ahead: int = 8) -> int:
     """An output block a few blocks ahead of the head: the devnet's sample is done, so it will hold
     only its L1-info deposit (the leaf then re-executes that one transaction)."""
@@ -176,3 +183,115 @@ def test_a_lying_proposer_loses_its_game_and_bond_to_the_honest_challenger(devne
     wait_for("the challenger to claim its credit", lambda: game.credit(CHALLENGER) == 0, 60, logs)
     claimed = [line for line in challenger.log_lines() if line.get("msg") == "claimed credit"]
     assert [line["credit_wei"] for line in claimed] == [bonds + forfeited]
+
+
+def test_a_forged_withdrawal_never_pays_and_a_challenger_killed_mid_game_still_wins(devnet, daemons, tmp_path: Path) -> None:
+    """`--inject-fault message-passer-root`: the lie's message passer storage holds a withdrawal
+    the L2 never sent (1,000 HKD to dev account 5). It is proven on L1 against the lying output
+    (the portal accepts the proof: the output is on L1), the challenger disputes the output and is
+    killed -9 in the middle of the game, restarted on its data dir, and wins the game at the
+    finish leaf; the forged withdrawal can never be finalized and the portal pays nothing."""
+    from bridge.l1_contract_clients import HkdTokenClient, PortalClient
+    from bridge.tx_manager import TxManager
+    from prover.faults import forged_withdrawal
+
+    l1, oracle, factory = devnet["l1"], devnet["oracle"], devnet["factory"]
+    contracts = devnet["info"]["contracts"]
+    portal, hkd = PortalClient(l1, contracts["LantauPortal"]), HkdTokenClient(l1, contracts["HKDStablecoin"])
+    thief = dev_accounts()[5]
+    lie_block = next_quiet_output_block(devnet["l2"])
+    dir_args = ("--devnet", str(devnet["dir"]))
+    liar = daemons(tmp_path / "proposer.log", "proposer", *dir_args, "--inject-fault", "message-passer-root",
+                   "--inject-at", str(lie_block), "--forged-target", thief.address)
+    challenger_args = ("challenger", *dir_args, "--l2-rpc", devnet["verifier"].rpc_url, "--data-dir", str(tmp_path / "challenger"))
+    challenger = daemons(tmp_path / "challenger.log", *challenger_args)
+    logs = (liar, challenger)
+    lie_index = lie_block // DEVNET_DISPUTES.output_interval - 1
+
+    wait_for("the lie on L1", lambda: oracle.next_output_index() > lie_index, 240, logs)
+    lie = oracle.l2_output(lie_index)
+    forged = forged_withdrawal(thief.address)
+    block = dispute_block_parts(devnet["verifier"], lie_block)
+    output_proof = (b"\x00" * 32, block["stateRoot"], forged.storage_root, block["blockHash"])
+    thief_txmgr = TxManager(l1, thief.private_key)
+    receipt = portal.prove_withdrawal(thief_txmgr, forged.withdrawal.as_abi(), lie_index, output_proof, list(forged.storage_proof))
+    assert receipt["status"] == 1  # against the lie, the forged withdrawal is "proven"
+    portal_before, thief_before = hkd.balance_of(portal.address), hkd.balance_of(thief.address)
+
+    game_address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0), 120, logs)
+    game = DisputeGameClient(l1, game_address)
+    info = game.info()
+    assert info.root_claim == lie.output_root
+    wait_for("the game half played", lambda: game.claim_count() >= info.max_depth // 2, 180, logs)
+    challenger.kill(signal.SIGKILL)  # kill -9, in the middle of the game
+    claims_when_killed = game.claim_count()
+    assert claims_when_killed < info.max_depth + 1
+    challenger = daemons(tmp_path / "challenger.log", *challenger_args)  # the same data dir
+    assert (tmp_path / "challenger" / "challenger.json").exists()
+
+    def leaf_stepped() -> bool:
+        claims = game.claims()
+        return claims[-1].depth == info.max_depth and claims[-1].countered_by != NO_ADDRESS
+
+    wait_for("the restarted challenger to play to the leaf and step", leaf_stepped, 300, (liar, challenger))
+    assert game.claims()[-1].countered_by == CHALLENGER
+    assert [line["leaf"] for line in challenger.log_lines() if line.get("msg") == "played step"] == [info.max_depth]
+    warp(l1, info.max_clock_duration_s + 1)
+    wait_for("the game resolved", lambda: game.status() != 0, 240, (liar, challenger))
+    assert game.status() == CHALLENGER_WINS
+
+    warp(l1, max(info.bond_delay_s, oracle.finalization_period_s()) + 1)
+    finalize = portal.contract.functions.finalizeWithdrawalTransaction(forged.withdrawal.as_abi())
+    try:
+        l1.call(finalize)
+        raise AssertionError("the forged withdrawal could be finalized")
+    except L1CallRevertedError as exc:
+        assert exc.revert is not None and exc.revert.name == "OutputInvalidated", exc
+    assert not portal.finalized(forged.withdrawal.withdrawal_hash)
+    assert (hkd.balance_of(portal.address), hkd.balance_of(thief.address)) == (portal_before, thief_before)
+    wait_for("the challenger to claim its credit", lambda: game.credit(CHALLENGER) == 0, 60, (liar, challenger))
+
+
+def test_a_dishonest_challenger_loses_to_the_devnet_challenger(node_factory, daemons, tmp_path: Path) -> None:
+    """`lantau devnet` runs the proposer and an honest challenger; `lantau challenger --dishonest`
+    (dev account 4) disputes a correct output with made-up output roots. The devnet's challenger
+    defends the output down to the leaf, where the liar's step is refused by L1; the game resolves
+    for the defender, the output stays and finalizes, and the liar's bonds go to the defender."""
+    devnet_dir = tmp_path / "devnet"
+    node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1)
+    info = json.loads((devnet_dir / "devnet.json").read_text())
+    l1 = L1Client.connect(info["l1_rpc"])
+    oracle = OutputOracleClient(l1, info["contracts"]["OutputOracle"])
+    factory = DisputeGameFactoryClient(l1, info["contracts"]["DisputeGameFactory"])
+    liar_account = dev_accounts()[4]
+    liar = daemons(tmp_path / "dishonest.log", "challenger", "--devnet", str(devnet_dir), "--dishonest", "--max-disputes", "1",
+                   "--key", liar_account.private_key, "--data-dir", str(tmp_path / "dishonest"))
+
+    game_address = wait_for("the dishonest challenger to dispute", lambda: factory.game_count() and factory.game_at(0), 240, (liar,))
+    game = DisputeGameClient(l1, game_address)
+    info_game = game.info()
+    output = oracle.l2_output(info_game.output_index)
+    assert output.output_root == info_game.root_claim  # a correct output, as the devnet's node has it
+
+    def at_leaf() -> bool:
+        claims = game.claims()
+        return claims[-1].depth == info_game.max_depth
+
+    wait_for("the devnet's challenger to defend down to the leaf", at_leaf, 300, (liar,))
+    claims = game.claims()
+    assert {c.claimant for c in claims[1:] if c.depth % 2 == 0} == {CHALLENGER}  # the devnet's challenger defended
+    assert {c.claimant for c in claims[1:] if c.depth % 2 == 1} == {liar_account.address}
+    wait_for("the liar's step refused", lambda: any("ValidStep" in str(line.get("msg")) for line in liar.log_lines()), 60, (liar,))
+    assert claims[-1].countered_by == NO_ADDRESS
+
+    warp(l1, info_game.max_clock_duration_s + 1)
+    wait_for("the game resolved", lambda: game.status() != 0, 240, (liar,))
+    assert game.status() == DEFENDER_WINS
+    assert oracle.l2_output(info_game.output_index).output_root == info_game.root_claim  # the output stays
+    liar_bonds = sum(c.bond_wei for c in claims if c.claimant == liar_account.address)
+    assert game.credit(liar_account.address) == 0
+    assert game.credit(CHALLENGER) in (sum(c.bond_wei for c in claims[1:]), 0)
+    assert liar_bonds > 0
+    warp(l1, info_game.bond_delay_s + 1)
+    wait_for("the devnet's challenger to claim the liar's bonds", lambda: game.credit(CHALLENGER) == 0, 60, (liar,))
+    assert wait_for("the output final", lambda: oracle.is_output_finalized(info_game.output_index), 60, (liar,))
