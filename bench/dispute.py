@@ -1,0 +1,210 @@
+"""Dispute games played on a devnet, per injected fault (docs/fault-proofs.md, "The challenger").
+
+    python bench/dispute.py [--kinds state-root,tx-result,block-hash,message-passer-root] [--no-dishonest]
+
+One `lantau devnet` (no proposer, no challenger of its own), a verifier node, and `lantau
+challenger` following the verifier (dev account 3), every one a separate process. For each fault
+kind, `lantau proposer --inject-fault KIND --inject-at B` (dev account 2) posts a lie about the
+output of block B and defends it; the challenger disputes it and both play to the leaf. Then the
+L1 clock is moved past the game's clocks (anvil `evm_increaseTime`), the game resolves and, past
+the bond delay, the credit is claimed. Last, a dishonest challenger (dev account 4, `--dishonest
+--max-disputes 1`) disputes a correct output posted by an honest `lantau proposer`, and the first
+challenger defends it.
+
+Per game: the moves each side made, the L1 gas each side spent on the game (create, moves, step,
+resolutions, credit: every receipt of a transaction to the game or to the factory's `create`),
+the wall time from the proposal to the leaf (real: the L1 mines a block every 2 s and the daemons
+poll every second) and from the proposal to the payout (the clocks and the bond delay moved by
+anvil), and who won. The honest win rate is over every game played (goal: 100 %).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Callable  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from web3 import Web3  # noqa: E402
+
+from bridge.devnet import DEVNET_DISPUTES  # noqa: E402
+from bridge.l1_client import L1Client  # noqa: E402
+from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient  # noqa: E402
+from genesis.dev_accounts import dev_accounts  # noqa: E402
+
+ACCOUNTS = dev_accounts()
+HONEST_CHALLENGER, LIAR_PROPOSER, DISHONEST = ACCOUNTS[3].address, ACCOUNTS[2].address, ACCOUNTS[4].address
+KINDS = ("state-root", "tx-result", "block-hash", "message-passer-root")
+
+
+class Process:
+    def __init__(self, log: Path, *args: str) -> None:
+        env = dict(os.environ, ETH_HASH_BACKEND="pysha3", PYTHONUNBUFFERED="1")
+        self.log = log
+        with log.open("ab") as out:
+            self.popen = subprocess.Popen([sys.executable, "-m", "node.cli", "--log-format", "json", *args], cwd=ROOT,
+                                          env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def rpc_url(self, timeout_s: float = 120) -> str:
+        return wait("an RPC URL", lambda: next((json.loads(line)["msg"].split()[-1] for line in self.log.read_text().splitlines()
+                                               if line.startswith("{") and "RPC listening" in line), None), timeout_s)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+
+
+def wait(what: str, check: Callable[[], Any], timeout_s: float) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except (OSError, ValueError):
+            value = None
+        if value:
+            return value
+        time.sleep(0.5)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+@dataclass
+class GameFigures:
+    label: str
+    moves: dict[str, int]
+    gas: dict[str, int]
+    to_leaf_s: float
+    to_payout_s: float
+    honest_won: bool
+
+
+def game_gas(l1: L1Client, game: str, factory: str, from_block: int) -> dict[str, int]:
+    """L1 gas of every transaction to `game` (and the factory's create of it), by sender."""
+    gas: dict[str, int] = {}
+    w3 = l1.w3
+    for number in range(from_block, w3.eth.block_number + 1):
+        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            if tx["to"] in (game, factory):
+                receipt = w3.eth.get_transaction_receipt(tx["hash"])
+                if tx["to"] == factory and not any(log["address"] == game for log in receipt["logs"]):
+                    continue
+                gas[tx["from"]] = gas.get(tx["from"], 0) + int(receipt["gasUsed"])
+    return gas
+
+
+def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, output_index: int | None,
+         posted_at: float, honest: str, label: str) -> GameFigures:
+    start_block = l1.head().number
+    address = wait(f"game {game_number}", lambda: factory.game_count() > game_number and factory.game_at(game_number), 300)
+    game = DisputeGameClient(l1, address)
+    info = game.info()
+    assert output_index is None or info.output_index == output_index, (info.output_index, output_index)
+
+    def at_leaf() -> bool:
+        claims = game.claims()
+        leaf = claims[-1]
+        if leaf.depth != info.max_depth:
+            return False
+        return leaf.countered_by != NO_ADDRESS or time.monotonic() - leaf_seen.setdefault("t", time.monotonic()) > 15
+
+    leaf_seen: dict[str, float] = {}
+    wait("the leaf", at_leaf, 600)
+    to_leaf = time.monotonic() - posted_at
+    l1.rpc("evm_increaseTime", [info.max_clock_duration_s + 1])
+    l1.rpc("evm_mine", [])
+    wait("resolution", lambda: game.status() != 0, 300)
+    l1.rpc("evm_increaseTime", [info.bond_delay_s + 1])
+    l1.rpc("evm_mine", [])
+    wait("the honest side's payout", lambda: game.credit(honest) == 0, 120)
+    to_payout = time.monotonic() - posted_at
+    claims = game.claims()
+    moves: dict[str, int] = {}
+    for claim in claims[1:]:
+        moves[claim.claimant] = moves.get(claim.claimant, 0) + 1
+    defender_won = game.status() == 2
+    honest_won = defender_won if label.startswith("dishonest") else not defender_won  # the liar is the proposer
+    return GameFigures(label, moves, game_gas(l1, address, factory.address, max(0, start_block - 30)), to_leaf,
+                       to_payout, honest_won)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--no-dishonest", action="store_true")
+    args = parser.parse_args()
+    kinds = [k for k in args.kinds.split(",") if k]
+    work = Path(tempfile.mkdtemp(prefix="lantau-dispute-bench-"))
+    processes: list[Process] = []
+    figures: list[GameFigures] = []
+    try:
+        devnet = Process(work / "devnet.log", "devnet", "--data-dir", str(work / "devnet"), "--rpc-port", "0",
+                         "--block-time", "1", "--no-proposer", "--no-challenger")
+        processes.append(devnet)
+        info = wait("devnet.json", lambda: json.loads((work / "devnet" / "devnet.json").read_text()), 180)
+        verifier = Process(work / "verifier.log", "node", "--data-dir", str(work / "verifier"), "--rpc-port", "0",
+                           "--role", "verifier", "--devnet", str(work / "devnet"))
+        processes.append(verifier)
+        verifier_url = verifier.rpc_url()
+        l1 = L1Client.connect(info["l1_rpc"])
+        oracle = OutputOracleClient(l1, info["contracts"]["OutputOracle"])
+        factory = DisputeGameFactoryClient(l1, info["contracts"]["DisputeGameFactory"])
+        l2 = Web3(Web3.HTTPProvider(info["l2_rpc"]))
+        challenger = Process(work / "challenger.log", "challenger", "--devnet", str(work / "devnet"), "--l2-rpc",
+                             verifier_url, "--data-dir", str(work / "challenger"))
+        processes.append(challenger)
+        interval = DEVNET_DISPUTES.output_interval
+        for number, kind in enumerate(kinds):
+            lie_block = max(oracle.next_block_number() + 2 * interval, (l2.eth.block_number + 8) // interval * interval + interval)
+            liar = Process(work / f"proposer-{kind}.log", "proposer", "--devnet", str(work / "devnet"), "--inject-fault", kind,
+                           "--inject-at", str(lie_block), "--forged-target", ACCOUNTS[5].address)
+            lie_index = lie_block // interval - 1
+            wait(f"the lie ({kind})", lambda: oracle.next_output_index() > lie_index, 300)
+            posted = time.monotonic()
+            figures.append(play(l1, factory, number, lie_index, posted, HONEST_CHALLENGER, kind))
+            liar.stop()
+            print(f"{kind}: done", file=sys.stderr, flush=True)
+        if not args.no_dishonest:
+            honest = Process(work / "proposer.log", "proposer", "--devnet", str(work / "devnet"))
+            processes.append(honest)
+            first_due = oracle.next_block_number()
+            dishonest = Process(work / "dishonest.log", "challenger", "--devnet", str(work / "devnet"), "--dishonest",
+                                "--max-disputes", "1", "--key", ACCOUNTS[4].private_key, "--data-dir", str(work / "dishonest"))
+            processes.append(dishonest)
+            index = first_due // interval - 1
+            wait("an honest output", lambda: oracle.next_output_index() > index, 300)
+            figures.append(play(l1, factory, len(kinds), None, time.monotonic(), HONEST_CHALLENGER, "dishonest challenger"))
+    finally:
+        for process in reversed(processes):
+            process.stop()
+    names = {HONEST_CHALLENGER: "honest", LIAR_PROPOSER: "liar", DISHONEST: "liar"}
+    print("\n| game | moves honest / liar | L1 gas honest | L1 gas liar | proposal to leaf (s) | to payout (s, clocks warped) | honest won |")
+    print("|---|---|---|---|---|---|---|")
+    for f in figures:
+        moves = {names.get(k, k): v for k, v in f.moves.items()}
+        gas = {names.get(k, k): v for k, v in f.gas.items()}
+        print(f"| {f.label} | {moves.get('honest', 0)} / {moves.get('liar', 0)} | {gas.get('honest', 0):,} | "
+              f"{gas.get('liar', 0):,} | {f.to_leaf_s:.0f} | {f.to_payout_s:.0f} | {'yes' if f.honest_won else 'NO'} |")
+    won = sum(f.honest_won for f in figures)
+    print(f"\nhonest win rate: {won}/{len(figures)} = {100 * won / max(1, len(figures)):.0f} %  (goal: 100 %)")
+    print(f"logs: {work}")
+
+
+if __name__ == "__main__":
+    main()
