@@ -604,6 +604,19 @@ def _status_line(status: dict[str, Any]) -> str:
     return f"{time.strftime('%H:%M:%S')} {heads}"
 
 
+def _daemon_endpoints(devnet: Optional[Path], l1_rpc: Optional[str], l2_rpc: Optional[str], rollup_config: Optional[Path],
+                      key: Optional[str], *, dev_key_index: int) -> tuple[str, str, Path, str]:
+    """L1 and L2 endpoints, rollup config and key of a daemon: given, or a devnet's (its dev key)."""
+    if devnet is not None:
+        info = read_devnet_info(devnet)
+        l1_rpc, l2_rpc = l1_rpc or info["l1_rpc"], l2_rpc or info["l2_rpc"]
+        rollup_config = rollup_config or Path(info["rollup_config"])
+        key = key or dev_accounts()[dev_key_index].private_key
+    if not (l1_rpc and l2_rpc and rollup_config and key):
+        raise typer.BadParameter("give --devnet DIR, or --l1-rpc, --l2-rpc, --rollup-config and --key")
+    return l1_rpc, l2_rpc, rollup_config, key
+
+
 @app.command("proposer")
 def proposer_command(
     key: Annotated[Optional[str], typer.Option("--key", envvar="LANTAU_PROPOSER_KEY", help="The proposer's L1 private key (default on a devnet: dev account 2).")] = None,
@@ -618,13 +631,7 @@ def proposer_command(
     """Post output roots of safe L2 blocks to the L1 OutputOracle, every submission interval (resumes from the oracle)."""
     from genesis.rollup_config import RollupConfig
 
-    if devnet is not None:
-        info = read_devnet_info(devnet)
-        l1_rpc, l2_rpc = l1_rpc or info["l1_rpc"], l2_rpc or info["l2_rpc"]
-        rollup_config = rollup_config or Path(info["rollup_config"])
-        key = key or dev_accounts()[2].private_key
-    if not (l1_rpc and l2_rpc and rollup_config and key):
-        raise typer.BadParameter("give --devnet DIR, or --l1-rpc, --l2-rpc, --rollup-config and --key")
+    l1_rpc, l2_rpc, rollup_config, key = _daemon_endpoints(devnet, l1_rpc, l2_rpc, rollup_config, key, dev_key_index=2)
     rollup = RollupConfig.load(rollup_config)
     wiring = L1Wiring(l1_rpc, rollup, None, {})
     services: list[Any] = []
@@ -709,13 +716,7 @@ def challenger_command(
     from genesis.rollup_config import RollupConfig
     from node.metrics import MetricsRegistry
 
-    if devnet is not None:
-        info = read_devnet_info(devnet)
-        l1_rpc, l2_rpc = l1_rpc or info["l1_rpc"], l2_rpc or info["l2_rpc"]
-        rollup_config = rollup_config or Path(info["rollup_config"])
-        key = key or dev_accounts()[3].private_key
-    if not (l1_rpc and l2_rpc and rollup_config and key):
-        raise typer.BadParameter("give --devnet DIR, or --l1-rpc, --l2-rpc, --rollup-config and --key")
+    l1_rpc, l2_rpc, rollup_config, key = _daemon_endpoints(devnet, l1_rpc, l2_rpc, rollup_config, key, dev_key_index=3)
     data_dir.mkdir(parents=True, exist_ok=True)
     challenger = _challenger(L1Wiring(l1_rpc, RollupConfig.load(rollup_config), None, {}), l2_rpc, key,
                              data_dir / "challenger.json", dishonest=dishonest, max_disputes=max_disputes)

@@ -21,7 +21,6 @@ skipped). Transactions go through bridge/'s `TxManager` (nonces, fees, bumps, re
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from dataclasses import asdict, dataclass, field
@@ -34,6 +33,7 @@ from bridge.tx_manager import TxManager
 from node.errors import LantauError
 from prover.dispute_player import GameShape, Move, Step, depth, is_defender, responses
 from prover.dispute_trace import Trace
+from prover.polling import PollingService
 
 log = logging.getLogger("lantau.challenger")
 
@@ -93,7 +93,7 @@ class ChallengerState:
         tmp.replace(path)  # whole or the previous one, never half-written
 
 
-class Challenger:
+class Challenger(PollingService):
     def __init__(self, oracle: OutputOracleClient, factory: DisputeGameFactoryClient, txmgr: TxManager, trace: Trace,
                  config: ChallengerConfig = ChallengerConfig(), state_path: Path | None = None) -> None:
         self.oracle, self.factory, self.txmgr, self.trace, self.config = oracle, factory, txmgr, trace, config
@@ -102,7 +102,7 @@ class Challenger:
         self.metrics = ChallengerMetrics()
         self._games: dict[str, tuple[DisputeGameClient, GameInfo]] = {}
         self._refused: set[tuple[str, int, int, bytes]] = set()  # (game, parent, position, value) L1 refused
-        self._stopping = asyncio.Event()
+        super().__init__("challenger", config.poll_interval_s, log)
 
     @property
     def address(self) -> str:
@@ -319,20 +319,5 @@ class Challenger:
     def _count_gas(self, receipt: dict[str, Any]) -> None:
         self.metrics.l1_gas_used += int(receipt.get("gasUsed", 0))
 
-    # --- the service ----------------------------------------------------------------------------
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                sent = await asyncio.to_thread(self.step)
-            except Exception as exc:  # noqa: BLE001 - an L1 or L2 hiccup must not stop the service
-                log.warning("challenger retries after an error: %s", exc, exc_info=not isinstance(exc, (LantauError, OSError)))
-                sent = False
-            if not sent:
-                try:
-                    await asyncio.wait_for(self._stopping.wait(), self.config.poll_interval_s)
-                except asyncio.TimeoutError:
-                    pass
-
-    async def stop(self) -> None:
-        self._stopping.set()
+    def poll(self) -> bool:
+        return self.step()

@@ -12,16 +12,14 @@ re-sends after an L1 reorg), which the composition root (node/cli.py) hands in.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bridge.l1_contract_clients import OutputOracleClient
 from bridge.tx_manager import TxManager
-from node.errors import LantauError
-from node.lifecycle import StopSignal
 from prover.errors import ProposerError
+from prover.polling import PollingService
 from prover.rollup_client import RollupClient
 
 log = logging.getLogger("lantau.proposer")
@@ -41,14 +39,14 @@ class ProposalResult:
     l1_gas_used: int
 
 
-class Proposer:
+class Proposer(PollingService):
     def __init__(self, oracle: OutputOracleClient, txmgr: TxManager, l2: RollupClient, config: ProposerConfig = ProposerConfig(),
                  *, output_root_of: Callable[[int], bytes] | None = None) -> None:
         """`output_root_of(n)`: the root to post for L2 block n; the node's (`l2.output_at`) unless
         a devnet injects a fault (`prover.faults`)."""
         self.oracle, self.txmgr, self.l2, self.config = oracle, txmgr, l2, config
         self.output_root_of = output_root_of or l2.output_at
-        self._stopping = StopSignal()
+        super().__init__("proposer", config.poll_interval_s, log)
         self.proposals: list[ProposalResult] = []
 
     # --- one step ------------------------------------------------------------------------------
@@ -75,19 +73,5 @@ class Proposer:
         log.info("proposed output", extra={"l2_block": due, "output_root": "0x" + root.hex(), "l1_gas": result.l1_gas_used})
         return result
 
-    # --- the service --------------------------------------------------------------------------
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                proposed = await asyncio.to_thread(self.step)
-            except Exception as exc:  # noqa: BLE001 - an L1 or L2 hiccup must not stop the service
-                log.warning("proposer retries after an error: %s", exc, exc_info=not isinstance(exc, (LantauError, OSError)))
-                proposed = None
-            if proposed is None:
-                await self._stopping.wait(self.config.poll_interval_s)
-
-    async def stop(self) -> None:
-        """Ask `run` to stop before its next step (a proposal being sent completes in its thread;
-        the proposer holds nothing else)."""
-        self._stopping.set()
+    def poll(self) -> bool:
+        return self.step() is not None

@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from bridge.l1_client import L1Client
 from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient
 from genesis.dev_accounts import dev_accounts
 from tests.e2e.processes import REPO_ROOT
+from tests.e2e.test_devnet_lifecycle import wait_for as wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -85,14 +85,12 @@ def daemons() -> Iterator[Callable[..., Daemon]]:
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout_s: float, logs: tuple[Daemon, ...] = ()) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    tails = "\n".join(f"--- {d.log_path.name}\n" + "\n".join(d.log_path.read_text().splitlines()[-25:]) for d in logs)
-    raise AssertionError(f"timed out waiting for {what}\n{tails}")
+    """`test_devnet_lifecycle.wait_for`, with the last lines of the daemons' logs on a timeout."""
+    try:
+        return wait_until(what, check, timeout_s)
+    except AssertionError as exc:
+        tails = "\n".join(f"--- {d.log_path.name}\n" + "\n".join(d.log_path.read_text().splitlines()[-25:]) for d in logs)
+        raise AssertionError(f"{exc}\n{tails}") from None
 
 
 def warp(l1: L1Client, seconds: int) -> None:
