@@ -44,6 +44,8 @@ DEVNET_PROPOSER_INDEX = 2  # dev accounts of the test mnemonic that propose and 
 DEVNET_CHALLENGER_INDEX = 3
 #: BatchInbox is the deployer's fifth deployment (after the four SystemConfig's inbox must not wait for).
 BATCH_INBOX_DEPLOY_INDEX = DEVNET_L1_DEPLOY_ORDER.index("BatchInbox")
+#: L1BlockAnchors comes next; the oracle (deployed before it) names it.
+ANCHORS_DEPLOY_INDEX = DEVNET_L1_DEPLOY_ORDER.index("L1BlockAnchors")
 
 
 class L1DeploymentError(LantauError):
@@ -82,7 +84,8 @@ class OracleConfig:
     proposer: str | None = None
     challenger: str | None = None
 
-    def constructor_args(self) -> tuple[Any, ...]:
+    def constructor_args(self, anchors: str) -> tuple[Any, ...]:
+        """With `anchors` the `L1BlockAnchors` each proposal anchors the previous L1 block in."""
         accounts = dev_accounts()
         proposer = self.proposer or accounts[DEVNET_PROPOSER_INDEX].address
         challenger = self.challenger or accounts[DEVNET_CHALLENGER_INDEX].address
@@ -95,6 +98,7 @@ class OracleConfig:
             to_checksum_address(challenger),
             self.finalization_period_s,
             self.required_bond_wei,
+            to_checksum_address(anchors),
         )
 
 
@@ -322,8 +326,10 @@ def deploy_l1_contracts(
     if mint_to and holder(roles.minter) != deployer:
         raise L1DeploymentError("minting devnet HKD needs the deployer to hold MINTER_ROLE")
     tx = _Transactor(TxManager(L1Client(w3), deployer_key))
-    inbox_address = to_checksum_address(
-        create_address(Address(to_canonical_address(deployer)), tx.txmgr.pending_nonce() + BATCH_INBOX_DEPLOY_INDEX)
+    first_nonce = tx.txmgr.pending_nonce()
+    inbox_address, anchors_address = (
+        to_checksum_address(create_address(Address(to_canonical_address(deployer)), first_nonce + index))
+        for index in (BATCH_INBOX_DEPLOY_INDEX, ANCHORS_DEPLOY_INDEX)
     )
 
     hkd = tx.deploy("HKDStablecoin", token_name, token_symbol, deployer)
@@ -336,7 +342,7 @@ def deploy_l1_contracts(
         l2_gas_limit,
         deposit_limits.as_tuple(),
     )
-    output_oracle = tx.deploy("OutputOracle", *oracle.constructor_args())
+    output_oracle = tx.deploy("OutputOracle", *oracle.constructor_args(anchors_address))
     portal = tx.deploy(
         "LantauPortal", hkd.address, system_config.address, output_oracle.address, holder(roles.portal_guardian)
     )
@@ -344,6 +350,8 @@ def deploy_l1_contracts(
     if inbox.address != inbox_address:
         raise L1DeploymentError(f"BatchInbox landed at {inbox.address}, SystemConfig was given {inbox_address}")
     anchors = tx.deploy("L1BlockAnchors")
+    if anchors.address != anchors_address:
+        raise L1DeploymentError(f"L1BlockAnchors landed at {anchors.address}, OutputOracle was given {anchors_address}")
     factory = _deploy_dispute_game(tx, output_oracle, disputes) if disputes is not None else None
 
     for role_name, address in (

@@ -29,7 +29,7 @@ def system(contracts: Contracts) -> dict[str, Contract]:
 
     now = contracts.latest_timestamp()
     oracle = contracts.deploy("OutputOracle", INTERVAL, 1, 0, now - 10_000, contracts.address(PROPOSER),
-                              contracts.address(OLD_CHALLENGER), FINALIZATION_S, ORACLE_BOND)
+                              contracts.address(OLD_CHALLENGER), FINALIZATION_S, ORACLE_BOND, "0x" + "00" * 20)
     game_code = bytes(load_artifact("OutputDisputeGame").bytecode)
     receipt = contracts.ok(0, _raw_create(contracts, blueprint_init(game_code)))
     finish = contracts.deploy("BlockFinishLeaf")

@@ -269,7 +269,7 @@ def system(contracts: Contracts, l2: L2) -> dict[str, Contract]:
 
     now = contracts.latest_timestamp()
     oracle = contracts.deploy("OutputOracle", INTERVAL, 1, 0, now - 10_000, contracts.address(PROPOSER),
-                              contracts.address(OLD_CHALLENGER), FINALIZATION_S, ORACLE_BOND)
+                              contracts.address(OLD_CHALLENGER), FINALIZATION_S, ORACLE_BOND, "0x" + "00" * 20)
     receipt = contracts.ok(0, _raw_create(contracts, blueprint_init(bytes(load_artifact("OutputDisputeGame").bytecode))))
     step = contracts.deploy("EVMStep", contracts.deploy("EVMTx").address, contracts.deploy("EVMPrecompiles").address)
     one_step = contracts.deploy("OneStepProof", step.address, caps_abi(DEVNET_PROOF_COST_LIMITS))

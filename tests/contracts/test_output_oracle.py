@@ -22,6 +22,7 @@ STARTING_BLOCK = 100
 FINALIZATION_PERIOD_S = 3_600
 BOND = 10**17
 GAS = 500_000
+NO_ANCHORS = "0x" + "00" * 20  # an oracle that anchors no L1 block (the ones here, but the last test's)
 
 
 def root(n: int) -> bytes:
@@ -64,6 +65,7 @@ def deployed_oracle(contracts: Contracts) -> Oracle:
         contracts.address(CHALLENGER),
         FINALIZATION_PERIOD_S,
         BOND,
+        NO_ANCHORS,
     )
     return Oracle(oracle, contracts, starting_timestamp)
 
@@ -140,7 +142,7 @@ def test_empty_root_and_future_blocks_are_refused(oracle: Oracle) -> None:
     now = oracle.chain.latest_timestamp()
     late = oracle.chain.deploy(
         "OutputOracle", SUBMISSION_INTERVAL, L2_BLOCK_TIME, 0, now + 1_000, oracle.chain.address(PROPOSER),
-        oracle.chain.address(CHALLENGER), FINALIZATION_PERIOD_S, 0,
+        oracle.chain.address(CHALLENGER), FINALIZATION_PERIOD_S, 0, NO_ANCHORS,
     )
     name, args = oracle.chain.revert_of(PROPOSER, late.functions.proposeL2Output(root(1), SUBMISSION_INTERVAL, bytes(32), 0))
     assert name == "L2BlockInFuture" and args[0] == now + 1_000 + SUBMISSION_INTERVAL * L2_BLOCK_TIME
@@ -284,3 +286,19 @@ def test_constructor_refuses_nonsense(contracts: Contracts, isolated: None) -> N
         args[position] = bad
         data = factory.constructor(*args).data_in_transaction
         assert contracts.revert_of_raw(0, {"data": data}, artifact.abi) == (error, ())
+
+
+def test_a_proposal_anchors_the_previous_l1_block(contracts: Contracts, isolated: None) -> None:
+    """With an `L1BlockAnchors`, each proposal records the hash of the L1 block before its own
+    (`anchorPrevious`), so every L1 origin of the proposed blocks stays checkable on L1."""
+    anchors = contracts.deploy("L1BlockAnchors")
+    oracle = contracts.deploy("OutputOracle", SUBMISSION_INTERVAL, L2_BLOCK_TIME, STARTING_BLOCK,
+                              contracts.latest_timestamp() - 10_000, contracts.address(PROPOSER),
+                              contracts.address(CHALLENGER), FINALIZATION_PERIOD_S, BOND, anchors.address)
+    assert oracle.functions.anchors().call() == anchors.address
+    block = STARTING_BLOCK + SUBMISSION_INTERVAL
+    receipt = contracts.ok(PROPOSER, oracle.functions.proposeL2Output(root(block), block, bytes(32), 0), value=BOND)
+    previous = receipt["blockNumber"] - 1
+    assert anchors.functions.anchored(previous).call() == bytes(contracts.w3.eth.get_block(previous)["hash"])
+    (event,) = anchors.events.L1BlockAnchored().process_receipt(receipt)
+    assert event["args"]["l1BlockNumber"] == previous

@@ -418,7 +418,7 @@ def deploy_game_system(setup: Setup, starting_block: int, anchor: bytes) -> tupl
 
     now = int(w3.eth.get_block("latest")["timestamp"])
     output_oracle = deploy("OutputOracle", 1 << SPLIT_DEPTH, 1, starting_block, now - 10_000, PROPOSER.address,
-                           OLD_CHALLENGER.address, 30, ORACLE_BOND)
+                           OLD_CHALLENGER.address, 30, ORACLE_BOND, "0x" + "00" * 20)
     blueprint = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(
         {"from": ORACLE_DEPLOYER.address, "data": blueprint_init(bytes(load_artifact("OutputDisputeGame").bytecode)), "gas": 8_000_000}
     ))["contractAddress"]

@@ -2,13 +2,15 @@
 pragma solidity 0.8.28;
 
 import {IDisputeGameRegistry} from "./dispute/IDisputeGameRegistry.sol";
+import {L1BlockAnchors} from "./L1BlockAnchors.sol";
 
 /// @title OutputOracle
 /// @notice Lantau's L2 output roots on L1, as the OP Stack's L2OutputOracle: the proposer posts
 ///         the output root of every `submissionInterval`-th L2 block, strictly in order, with a
 ///         bond; an output is final `finalizationPeriodSeconds` after it was posted, unless the
-///         challenger (an EOA on a devnet, the dispute game later) deleted it first. The portal
-///         proves withdrawals against these roots and pays out only against final ones.
+///         challenger (the dispute game factory on the devnet; an EOA only where no game is
+///         deployed) deleted it first. Each proposal anchors the L1 block before it in `anchors`.
+///         The portal proves withdrawals against these roots and pays out only against final ones.
 ///
 ///         Bonds: each proposal locks `msg.value` (at least `requiredBond`). Once the output is
 ///         final, anyone may return its bond to the proposer (`reclaimBond`). Deleting outputs
@@ -49,6 +51,11 @@ contract OutputOracle {
     uint256 public immutable finalizationPeriodSeconds;
     /// @notice Least wei that must accompany a proposal.
     uint256 public immutable requiredBond;
+
+    /// @notice Where each proposal anchors the L1 block before it (0: none), so that every L1
+    ///         origin of the proposed L2 blocks descends from an anchored block whose hash L1 keeps
+    ///         checkable after its 8191-block window (docs/fault-proofs.md, "Inputs on L1").
+    L1BlockAnchors public immutable anchors;
 
     /// @notice May delete unfinalized outputs and hand this power on (to the dispute game).
     address public challenger;
@@ -92,7 +99,8 @@ contract OutputOracle {
         address _proposer,
         address _challenger,
         uint256 _finalizationPeriodSeconds,
-        uint256 _requiredBond
+        uint256 _requiredBond,
+        L1BlockAnchors _anchors
     ) {
         if (_submissionInterval == 0) revert ZeroSubmissionInterval();
         if (_l2BlockTime == 0) revert ZeroL2BlockTime();
@@ -105,6 +113,7 @@ contract OutputOracle {
         challenger = _challenger;
         finalizationPeriodSeconds = _finalizationPeriodSeconds;
         requiredBond = _requiredBond;
+        anchors = _anchors;
         emit ChallengerChanged(address(0), _challenger);
     }
 
@@ -130,6 +139,7 @@ contract OutputOracle {
             if (actual != l1BlockHash) revert L1BlockHashMismatch(l1BlockNumber, actual, l1BlockHash);
         }
 
+        if (address(anchors) != address(0)) anchors.anchorPrevious();
         uint256 index = _outputs.length;
         _outputs.push(Proposal(outputRoot, uint128(block.timestamp), uint128(l2BlockNumber)));
         _bonds.push(msg.value);
