@@ -277,7 +277,7 @@ def test_challenger_hands_its_role_on(oracle: Oracle) -> None:
 def test_constructor_refuses_nonsense(contracts: Contracts, isolated: None) -> None:
     artifact = load_artifact("OutputOracle")
     factory = contracts.w3.eth.contract(abi=list(artifact.abi), bytecode=artifact.bytecode)
-    good = [SUBMISSION_INTERVAL, L2_BLOCK_TIME, 0, 0, contracts.address(PROPOSER), contracts.address(CHALLENGER), 1, 0]
+    good = [SUBMISSION_INTERVAL, L2_BLOCK_TIME, 0, 0, contracts.address(PROPOSER), contracts.address(CHALLENGER), 1, 0, NO_ANCHORS]
     zero_address = "0x" + "00" * 20
     for position, bad, error in (
         (0, 0, "ZeroSubmissionInterval"), (1, 0, "ZeroL2BlockTime"), (4, zero_address, "ZeroAddress"), (5, zero_address, "ZeroAddress"),

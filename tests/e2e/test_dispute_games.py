@@ -162,7 +162,7 @@ def test_a_lying_proposer_loses_its_game_and_bond_to_the_honest_challenger(devne
     assert claims[-1].countered_by == CHALLENGER
     assert {c.claimant for c in claims[1:] if c.depth % 2 == 1} == {CHALLENGER}
     assert {c.claimant for c in claims[1:] if c.depth % 2 == 0} == {PROPOSER}  # the liar defended to the leaf
-    assert len(claims) == info.max_depth + 1  # one claim per depth: 15 moves
+    assert len(claims) == info.max_depth + 1  # one claim per depth: 16 moves
     assert not oracle.contract.functions.isOutputFinalized(lie_index).call()
 
     warp(l1, info.max_clock_duration_s + 1)
@@ -178,9 +178,10 @@ def test_a_lying_proposer_loses_its_game_and_bond_to_the_honest_challenger(devne
     assert credit in (bonds + forfeited, 0)  # 0: already claimed (the bond delay passed)
 
     warp(l1, info.bond_delay_s + 1)
-    wait_for("the challenger to claim its credit", lambda: game.credit(CHALLENGER) == 0, 60, logs)
-    claimed = [line for line in challenger.log_lines() if line.get("msg") == "claimed credit"]
+    claimed = wait_for("the challenger to claim its credit",
+                       lambda: [line for line in challenger.log_lines() if line.get("msg") == "claimed credit"], 60, logs)
     assert [line["credit_wei"] for line in claimed] == [bonds + forfeited]
+    assert game.credit(CHALLENGER) == 0
 
 
 def test_a_forged_withdrawal_never_pays_and_a_challenger_killed_mid_game_still_wins(devnet, daemons, tmp_path: Path) -> None:
