@@ -30,7 +30,7 @@ from typing import Any
 from bridge.l1_client import L1CallReverted
 from bridge.l1_contract_clients import Claim, DisputeGameClient, DisputeGameFactoryClient, GameInfo, OutputOracleClient
 from bridge.tx_manager import TxManager
-from node.errors import LantauError
+from prover.errors import ChallengerError
 from prover.dispute_player import GameShape, Move, Step, depth, is_defender, responses
 from prover.dispute_trace import Trace
 from prover.polling import PollingService
@@ -41,10 +41,6 @@ IN_PROGRESS = 0
 #: Gas for a step: estimated like any call, but a step near L1's per-transaction cap (EIP-7825)
 #: gets the cap rather than an estimate plus headroom above it.
 EIP_7825_TX_GAS_CAP = 16_777_216
-
-
-class ChallengerError(LantauError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)

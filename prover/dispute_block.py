@@ -30,7 +30,8 @@ from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
 from node.chain import Chain
 from node.errors import BlockNotFound
 from node.outputs import output_at_block
-from prover.witness import BLOCK_CONTEXT_ABI, WitnessError, block_context, intermediate_state_roots
+from prover.errors import WitnessError
+from prover.witness import BLOCK_CONTEXT_ABI, block_context, intermediate_state_roots
 
 if TYPE_CHECKING:
     from node.rpc.context import RpcMethod

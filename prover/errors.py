@@ -1,5 +1,5 @@
-"""The errors of the prover's parts (witness, proposer, the L2 rollup client): one module for
-the layer.
+"""The errors of the prover's parts (witness, proposer, challenger, fault injection, the L2
+rollup client): one module for the layer.
 
 Each derives from the node's hierarchy (node/errors.py), so the composition root and the CLI
 handle them as every other `LantauError`.
@@ -20,3 +20,11 @@ class ProposerError(LantauError):
 
 class RollupRpcError(LantauError):
     """The L2 node answered a rollup method with an error."""
+
+
+class ChallengerError(LantauError):
+    """A dispute transaction the challenger sent reverted on L1: it retries at its next pass."""
+
+
+class FaultInjectionRefused(LantauError):
+    """Fault injection (a lying proposer, a dishonest challenger) outside a devnet."""

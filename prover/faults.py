@@ -25,7 +25,7 @@ from eth_utils import keccak, to_checksum_address
 from trie import HexaryTrie
 
 from bridge.withdrawal import WithdrawalTransaction
-from node.errors import LantauError
+from prover.errors import FaultInjectionRefused
 from node.output_root import output_root, versioned_nonce
 from prover.dispute_block import DisputeBlock
 from prover.dispute_trace import Trace
@@ -37,10 +37,6 @@ class FaultKind(str, Enum):
     TX_RESULT = "tx-result"
     BLOCK_HASH = "block-hash"
     MESSAGE_PASSER_ROOT = "message-passer-root"
-
-
-class FaultInjectionRefused(LantauError):
-    """Fault injection outside a devnet."""
 
 
 #: A devnet's L1 chain id (anvil's, `bridge.anvil.AnvilOptions`): the only L1 a lie may be posted to.
