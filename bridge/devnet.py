@@ -167,9 +167,7 @@ def devnet_dispute_setup(genesis: GenesisConfig) -> DisputeSetup:
         anchor = output_at_block(chain, chain.header_by_number(0)).output_root
     finally:
         chain.close()
-    limits = DEVNET_PROOF_COST_LIMITS
-    caps = (limits.max_opcodes, limits.max_accounts, limits.max_slots, limits.max_code_bytes, limits.max_memory_bytes)
-    return DisputeSetup(DEVNET_DISPUTES, bytes(anchor), caps)
+    return DisputeSetup(DEVNET_DISPUTES, bytes(anchor), DEVNET_PROOF_COST_LIMITS.abi_tuple())
 
 
 def save_deployment(deployment: L1Deployment, data_dir: Path) -> Path:

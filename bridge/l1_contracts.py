@@ -132,7 +132,7 @@ class DisputeSetup:
 
     config: DisputeConfig
     anchor_output_root: bytes
-    proof_cost_limits: tuple[int, int, int, int, int]  # StepTypes.ProofCostLimits
+    proof_cost_limits: tuple[int, ...]  # StepTypes.ProofCostLimits (`ProofCostLimits.abi_tuple`)
 
 
 def blueprint_init(code: bytes) -> bytes:

@@ -93,6 +93,15 @@ def wait_for(what: str, check: Callable[[], Any], timeout_s: float, logs: tuple[
         raise AssertionError(f"{exc}\n{tails}") from None
 
 
+def lantau_dispute(*args: str) -> str:
+    """`lantau dispute ARGS`: its output (it must succeed)."""
+    env = dict(os.environ, ETH_HASH_BACKEND="pysha3", COLUMNS="200")
+    done = subprocess.run([sys.executable, "-m", "node.cli", "dispute", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def warp(l1: L1Client, seconds: int) -> None:
     """Move the L1 clock: what the game's clocks and the bond delay wait on."""
     l1.rpc("evm_increaseTime", [seconds])
@@ -164,6 +173,12 @@ def test_a_lying_proposer_loses_its_game_and_bond_to_the_honest_challenger(devne
     assert {c.claimant for c in claims[1:] if c.depth % 2 == 0} == {PROPOSER}  # the liar defended to the leaf
     assert len(claims) == info.max_depth + 1  # one claim per depth: 16 moves
     assert not oracle.contract.functions.isOutputFinalized(lie_index).call()
+    shown = lantau_dispute("show", game_address, *dir_args)  # the readable view of the claims and clocks
+    assert f"output {lie_index} (L2 block {lie_block}), in progress" in shown
+    assert f"state after tx 0 of L2 block {lie_block}" in shown and f"countered by step of {CHALLENGER}" in shown
+    assert len([line for line in shown.splitlines() if line.lstrip().startswith("#")]) == len(claims)
+    listed = lantau_dispute("list", *dir_args)
+    assert game_address in listed and "in progress" in listed
 
     warp(l1, info.max_clock_duration_s + 1)
     wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
