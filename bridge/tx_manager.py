@@ -99,6 +99,10 @@ class TxManagerConfig:
     poll_interval_s: float = 0.25
     confirmations: int = 1  # 1: the block that includes it
     nonce_race_retries: int = 5
+    # A node can show the account's new nonce a moment before the receipt of the block that moved
+    # it (anvil under load does): a nonce past ours counts as "used elsewhere" only after this long
+    # without a receipt for any version of ours.
+    nonce_moved_grace_s: float = 2.0
 
     def __post_init__(self) -> None:
         if self.confirmations < 1:
@@ -275,14 +279,18 @@ class TxManager:
         versions = [signed]
         sent_at = time.monotonic()
         deadline = sent_at + self.config.receipt_timeout_s
+        nonce_moved_at: float | None = None
         while True:
             hashes = [v.hash for v in versions]
             receipt = self.find_receipt(hashes)
             if receipt is not None:
                 if self.l1.head().number - int(receipt["blockNumber"]) + 1 >= self.config.confirmations:
                     return receipt
-            elif self.latest_nonce() > signed.nonce and self.find_receipt(hashes) is None:
-                raise NonceUsedElsewhere(f"L1 mined another transaction with nonce {signed.nonce} of {self.address}")
+            elif self.latest_nonce() > signed.nonce:
+                # Ours or another's took the nonce; only a receipt can tell which, and it may lag.
+                nonce_moved_at = time.monotonic() if nonce_moved_at is None else nonce_moved_at
+                if time.monotonic() - nonce_moved_at >= self.config.nonce_moved_grace_s:
+                    raise NonceUsedElsewhere(f"L1 mined another transaction with nonce {signed.nonce} of {self.address}")
             elif not self.in_pool(hashes):
                 # L1 forgot it (a reorg took its block, or the pool evicted it): the same bytes again.
                 self.counters.resubmissions += 1

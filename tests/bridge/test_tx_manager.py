@@ -27,6 +27,7 @@ from bridge.l1_client import (
 from bridge.l1_contracts import L1Deployment
 from bridge.tx_manager import (
     FeeCaps,
+    NonceUsedElsewhere,
     TxCandidate,
     TxManager,
     TxManagerConfig,
@@ -189,6 +190,53 @@ def test_another_writer_taking_the_nonce_is_answered_by_signing_again(anvil: Anv
     receipt = result["value"]
     assert l1.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == nonce + 1
     assert manager.counters.nonce_races == 1 and reads[:2] == [nonce, nonce + 1]
+
+
+def test_a_receipt_that_lags_the_nonce_is_waited_for_not_taken_for_another_writer(anvil: AnvilProcess, l1: L1Client) -> None:
+    """Under load anvil can show the sender's new nonce before the receipt of the block that moved
+    it (seen in CI as NonceUsedElsewhere for the manager's own transaction): the manager waits
+    `nonce_moved_grace_s` for a receipt before it decides another writer took the nonce."""
+    manager = TxManager(l1, SENDER.private_key, FAST)
+    real_receipt = l1.receipt
+    first_seen: list[float] = []
+
+    def lagging_receipt(tx_hash: str | bytes) -> dict[str, Any] | None:
+        found = real_receipt(tx_hash)
+        if found is not None and not first_seen:
+            first_seen.append(time.monotonic())
+        return None if not first_seen or time.monotonic() - first_seen[0] < 0.5 else found
+
+    l1.receipt = lagging_receipt  # type: ignore[method-assign]
+    try:
+        receipt = manager.send(transfer(3))
+    finally:
+        l1.receipt = real_receipt  # type: ignore[method-assign]
+    assert receipt["status"] == 1 and first_seen
+    assert l1.w3.eth.get_transaction(receipt["transactionHash"])["value"] == 3
+
+
+def test_another_writer_mining_our_nonce_is_named_after_the_grace(anvil: AnvilProcess, l1: L1Client) -> None:
+    """Another process on the key replaces the manager's pooled transaction with its own (same
+    nonce, higher fees) and it is mined: no receipt of ours will come, so after the grace the
+    manager raises NonceUsedElsewhere naming the nonce; L1 holds the other writer's transfer."""
+    manager = TxManager(l1, SENDER.private_key, TxManagerConfig(poll_interval_s=0.05, nonce_moved_grace_s=0.5))
+    anvil.rpc("evm_setAutomine", [False])
+    thread, result = in_thread(lambda: manager.send(transfer(1)))
+    wait_for(lambda: len(pooled(anvil, SENDER.address)) == 1)
+    [ours] = pooled(anvil, SENDER.address).values()
+    nonce = int(ours["nonce"], 16)
+    theirs = Account.sign_transaction(
+        {"chainId": l1.chain_id, "nonce": nonce, "to": OTHER.address, "value": 11, "gas": 21_000, "type": 2,
+         "maxFeePerGas": int(ours["maxFeePerGas"], 16) * 2, "maxPriorityFeePerGas": int(ours["maxPriorityFeePerGas"], 16) * 2},
+        SENDER.private_key,
+    )
+    l1.send_raw(bytes(theirs.raw_transaction))
+    anvil.rpc("evm_mine")
+    thread.join(10)
+    assert isinstance(result.get("error"), NonceUsedElsewhere), result
+    assert f"nonce {nonce}" in str(result["error"])
+    mined = l1.w3.eth.get_transaction(theirs.hash)
+    assert mined["value"] == 11 and l1.nonce(SENDER.address, "latest") == nonce + 1
 
 
 def test_a_stuck_transaction_is_replaced_with_fees_12_5_percent_higher(anvil: AnvilProcess, l1: L1Client) -> None:
