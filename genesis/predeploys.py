@@ -13,6 +13,8 @@ live in the 0x4200…0800 range:
 | 0x4200000000000000000000000000000000000804   | SettlementEngine                  |
 | 0x4200000000000000000000000000000000000805   | CorporateActions                  |
 | 0x4200000000000000000000000000000000000806   | PriceFeed                         |
+| 0x4200000000000000000000000000000000000807   | VenueRegistry                     |
+| 0x4200000000000000000000000000000000000808   | CallAuction                       |
 
 Preinstalls (`genesis.preinstalls`): contracts every OP Stack toolchain finds at the address they
 have on Ethereum, with the runtime code they have there:
@@ -59,6 +61,8 @@ ASSET_FACTORY: Final = _address("0x4200000000000000000000000000000000000803")
 SETTLEMENT_ENGINE: Final = _address("0x4200000000000000000000000000000000000804")
 CORPORATE_ACTIONS: Final = _address("0x4200000000000000000000000000000000000805")
 PRICE_FEED: Final = _address("0x4200000000000000000000000000000000000806")
+VENUE_REGISTRY: Final = _address("0x4200000000000000000000000000000000000807")
+CALL_AUCTION: Final = _address("0x4200000000000000000000000000000000000808")
 
 # Preinstalls: the addresses they have on Ethereum and on every OP Stack chain
 CREATE2_DEPLOYER: Final = _address("0x4e59b44847b379578588920cA78FbF26c0B4956C")
@@ -84,6 +88,8 @@ PREDEPLOY_CONTRACTS: Final[dict[Address, str]] = {
     SETTLEMENT_ENGINE: "SettlementEngine",
     CORPORATE_ACTIONS: "CorporateActions",
     PRICE_FEED: "PriceFeed",
+    VENUE_REGISTRY: "VenueRegistry",
+    CALL_AUCTION: "CallAuction",
 }
 
 #: The RWA predeploys by contract name (what the SDK and the tests look them up by).
@@ -95,6 +101,8 @@ RWA_PREDEPLOYS: Final[dict[str, Address]] = {
     "SettlementEngine": SETTLEMENT_ENGINE,
     "CorporateActions": CORPORATE_ACTIONS,
     "PriceFeed": PRICE_FEED,
+    "VenueRegistry": VENUE_REGISTRY,
+    "CallAuction": CALL_AUCTION,
 }
 
 
@@ -113,6 +121,10 @@ INITIALIZERS_DISABLED: Final = 2**64 - 1
 #: PriceFeed's default maximum age of a price (seconds): one day, the rhythm of a NAV or of a
 #: closing price; `latestPrice` reverts StalePrice beyond it (per asset adjustable by the owner).
 PRICE_FEED_DEFAULT_MAX_AGE_S: Final = 86_400
+
+#: CallAuction's circuit breaker: a clearing price at most 10% (1,000 bps) from the asset's
+#: PriceFeed price (the owner, the alliance, changes it with `setBand`).
+CALL_AUCTION_DEFAULT_BAND_BPS: Final = 1_000
 
 #: A storage key: a state variable's name (resolved in the artifact's storage layout; it must
 #: start its slot, so its value is written right-aligned) or a raw slot number.
@@ -136,7 +148,8 @@ def passer_predeploy_storage(l1_portal: Address, l1_hkd_token: Address, max_gas_
 def rwa_predeploy_storage(owner: Address) -> dict[Address, Mapping[StorageKey, int]]:
     """The storage the genesis writes into each RWA predeploy, with `owner` as the platform
     owner (registry operator, factory owner, price-feed owner, settlement-engine owner, who
-    freezes escrow). Compliance and CorporateActions have no owner and nothing to set."""
+    freezes escrow, alliance owner of the venue registry and the call auction). Compliance and
+    CorporateActions have no owner and nothing to set."""
     as_word = lambda address: int.from_bytes(address, "big")  # noqa: E731 - right-aligned address
     return {
         IDENTITY_REGISTRY: {"owner": as_word(owner), INITIALIZABLE_SLOT: INITIALIZED_BY_GENESIS},
@@ -153,6 +166,15 @@ def rwa_predeploy_storage(owner: Address) -> dict[Address, Mapping[StorageKey, i
         PRICE_FEED: {
             "owner": as_word(owner),
             "defaultMaxAge": PRICE_FEED_DEFAULT_MAX_AGE_S,
+            INITIALIZABLE_SLOT: INITIALIZED_BY_GENESIS,
+        },
+        VENUE_REGISTRY: {"owner": as_word(owner), INITIALIZABLE_SLOT: INITIALIZED_BY_GENESIS},
+        CALL_AUCTION: {
+            "owner": as_word(owner),
+            "venueRegistry": as_word(VENUE_REGISTRY),
+            "priceFeed": as_word(PRICE_FEED),
+            "compliance": as_word(COMPLIANCE),
+            "bandBps": CALL_AUCTION_DEFAULT_BAND_BPS,
             INITIALIZABLE_SLOT: INITIALIZED_BY_GENESIS,
         },
     }

@@ -42,6 +42,8 @@ RWA_CONTRACTS = (
     "SettlementEngine",
     "CorporateActions",
     "PriceFeed",
+    "VenueRegistry",
+    "CallAuction",
 )
 # Where these tests install the predeploys: Lantau's RWA range (0x4200…0800, see
 # genesis/predeploys.py). The genesis module owns the real addresses; only the range matters here.

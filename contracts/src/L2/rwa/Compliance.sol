@@ -23,6 +23,10 @@ import {ICompliance, IIdentityRegistry, IRWAToken, TransferCodes} from "./RWACom
 /// (`from == 0`) are checked against the receiver rules only (jurisdiction, category, holders,
 /// balance).
 ///
+/// Venue filtering (as Polymesh's): the issuer also lists the alliance venues (`VenueRegistry`
+/// operators) whose books may trade the asset in a `CallAuction` (`setVenuesAllowed`,
+/// `isVenueAllowed`); none by default.
+///
 /// Predeploy: stateless until assets configure it. Place the runtime code at the genesis address;
 /// nothing to initialize and no storage to set.
 contract Compliance is ICompliance {
@@ -59,6 +63,7 @@ contract Compliance is ICompliance {
     mapping(address asset => mapping(bytes32 investorId => DailyVolume)) private _daily;
     /// @notice Until when (unix seconds) `holder` may send nothing of `asset`.
     mapping(address asset => mapping(address holder => uint64)) public holderLockupUntil;
+    mapping(address asset => mapping(address venue => bool)) public isVenueAllowed;
 
     event RulesSet(
         address indexed asset,
@@ -72,6 +77,7 @@ contract Compliance is ICompliance {
     );
     event HolderLockupSet(address indexed asset, address indexed holder, uint64 lockedUntil);
     event CountryAllowed(address indexed asset, uint16 indexed country, bool allowed, address indexed by);
+    event VenueAllowed(address indexed asset, address indexed venue, bool allowed, address indexed by);
 
     /// @notice Only the asset's owner (issuer) changes its rules.
     error NotAssetOwner(address asset, address caller);
@@ -119,6 +125,13 @@ contract Compliance is ICompliance {
         for (uint256 i; i < countries.length; ++i) {
             isCountryAllowed[asset][countries[i]] = allowed;
             emit CountryAllowed(asset, countries[i], allowed, msg.sender);
+        }
+    }
+
+    function setVenuesAllowed(address asset, address[] calldata venues, bool allowed) external onlyAssetOwner(asset) {
+        for (uint256 i; i < venues.length; ++i) {
+            isVenueAllowed[asset][venues[i]] = allowed;
+            emit VenueAllowed(asset, venues[i], allowed, msg.sender);
         }
     }
 

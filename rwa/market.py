@@ -1,0 +1,200 @@
+"""The alliance market's orders and books, off chain: the EIP-712 `Order` an investor signs for the
+`CallAuction` predeploy (domain "Lantau CallAuction", version "1", the chain id and the auction's
+address), its id (the digest, as the contract computes it), a venue's book as a Merkle tree whose
+root the venue commits (leaves `keccak256(keccak256(orderId))`, pairs hashed sorted: what
+OpenZeppelin's `MerkleProof` verifies), and the settlement a matcher submits, computed by the one
+matching rule (`rwa.auction.match`). Pure functions, no chain access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak
+
+from rwa.auction import AuctionOrder, AuctionResult, Side, match
+from rwa.errors import RWAError
+
+AUCTION_DOMAIN_NAME = "Lantau CallAuction"
+ORDER_TYPES: dict[str, list[dict[str, str]]] = {
+    "Order": [
+        {"name": "trader", "type": "address"},
+        {"name": "asset", "type": "address"},
+        {"name": "venue", "type": "address"},
+        {"name": "auctionId", "type": "uint64"},
+        {"name": "side", "type": "uint8"},
+        {"name": "amount", "type": "uint256"},
+        {"name": "limitPrice", "type": "uint256"},
+        {"name": "placedAt", "type": "uint64"},
+        {"name": "expiry", "type": "uint64"},
+        {"name": "salt", "type": "uint256"},
+    ]
+}
+
+
+class MatcherResultMismatch(RWAError):
+    """A matcher's price or fills differ from what the matching rule gives on the committed books."""
+
+    def __init__(self, claimed_price: int, expected_price: int, what: str) -> None:
+        super().__init__(f"matcher's result disputed: {what} (claimed price {claimed_price}, the rule gives {expected_price})")
+        self.claimed_price, self.expected_price = claimed_price, expected_price
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """CallAuction.Order: `amount` in asset units, `limit_price` in HKD wei per whole token."""
+
+    trader: str
+    asset: str
+    venue: str
+    auction_id: int
+    side: Side
+    amount: int
+    limit_price: int
+    placed_at: int
+    expiry: int
+    salt: int
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.trader,
+            self.asset,
+            self.venue,
+            self.auction_id,
+            int(self.side),
+            self.amount,
+            self.limit_price,
+            self.placed_at,
+            self.expiry,
+            self.salt,
+        )
+
+    def message(self) -> dict[str, Any]:
+        return dict(zip((f["name"] for f in ORDER_TYPES["Order"]), self.as_tuple()))
+
+
+@dataclass(frozen=True, slots=True)
+class SignedOrder:
+    order: Order
+    order_id: bytes
+    signature: bytes
+
+    def for_matching(self) -> AuctionOrder:
+        o = self.order
+        return AuctionOrder(self.order_id, o.side, o.amount, o.limit_price, o.placed_at)
+
+
+def auction_domain(chain_id: int, auction_address: str) -> dict[str, Any]:
+    return {"name": AUCTION_DOMAIN_NAME, "version": "1", "chainId": chain_id, "verifyingContract": auction_address}
+
+
+def _typed(order: Order, chain_id: int, auction_address: str) -> dict[str, Any]:
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            **ORDER_TYPES,
+        },
+        "primaryType": "Order",
+        "domain": auction_domain(chain_id, auction_address),
+        "message": order.message(),
+    }
+
+
+def order_id(order: Order, chain_id: int, auction_address: str) -> bytes:
+    """The EIP-712 digest of the order: what the trader signs and the contract's `orderId`."""
+    signable = encode_typed_data(full_message=_typed(order, chain_id, auction_address))
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def sign_order(order: Order, private_key: bytes, chain_id: int, auction_address: str) -> SignedOrder:
+    signed = Account.sign_typed_data(private_key, full_message=_typed(order, chain_id, auction_address))
+    return SignedOrder(order, order_id(order, chain_id, auction_address), bytes(signed.signature))
+
+
+# --- books as Merkle trees -------------------------------------------------------------------------
+
+
+def order_leaf(order_id_: bytes) -> bytes:
+    return keccak(keccak(order_id_))
+
+
+def _pair(a: bytes, b: bytes) -> bytes:
+    return keccak(min(a, b) + max(a, b))
+
+
+def _layers(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    if not leaves:
+        raise ValueError("an empty book has no root")
+    layers = [sorted(leaves)]
+    while len(layers[-1]) > 1:
+        level = layers[-1]
+        layers.append([_pair(level[i], level[i + 1]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)])
+    return layers
+
+
+def book_root(order_ids: Sequence[bytes]) -> bytes:
+    """The root a venue commits for its book (orders by id)."""
+    return _layers([order_leaf(i) for i in order_ids])[-1][0]
+
+
+def book_proofs(order_ids: Sequence[bytes]) -> dict[bytes, list[bytes]]:
+    """Each order's Merkle proof against `book_root(order_ids)`."""
+    leaves = {order_leaf(i): i for i in order_ids}
+    layers = _layers(list(leaves))
+    proofs: dict[bytes, list[bytes]] = {}
+    for index, leaf in enumerate(layers[0]):
+        proof: list[bytes] = []
+        position = index
+        for level in layers[:-1]:
+            sibling = position ^ 1
+            if sibling < len(level):
+                proof.append(level[sibling])
+            position //= 2
+        proofs[leaves[leaf]] = proof
+    return proofs
+
+
+# --- the matcher's submission ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """What a matcher submits to `CallAuction.settle`: the rule's result and, per fill, the signed
+    order and its proof in its venue's book."""
+
+    result: AuctionResult
+    fills: tuple[tuple[SignedOrder, int, list[bytes]], ...]
+
+    def settle_args(self) -> list[tuple[Any, ...]]:
+        return [(s.order.as_tuple(), amount, s.signature, proof) for s, amount, proof in self.fills]
+
+
+def settlement(books: dict[str, Sequence[SignedOrder]], reference_price: int) -> Settlement:
+    """Matches the committed books of every venue (venue -> its signed orders) by the rule."""
+    orders = {s.order_id: s for book in books.values() for s in book}
+    proofs: dict[bytes, list[bytes]] = {}
+    for book in books.values():
+        if book:
+            proofs.update(book_proofs([s.order_id for s in book]))
+    result = match([s.for_matching() for s in orders.values()], reference_price)
+    fills = tuple((orders[f.order_id], f.amount, proofs[f.order_id]) for f in result.fills)
+    return Settlement(result, fills)
+
+
+def verify_settlement(books: dict[str, Sequence[SignedOrder]], reference_price: int, price: int, fills: dict[bytes, int]) -> None:
+    """Recomputes the auction from the committed books; raises `MatcherResultMismatch` when a
+    matcher's price or fills (order id -> amount) are not the rule's."""
+    expected = settlement(books, reference_price).result
+    if price != expected.price:
+        raise MatcherResultMismatch(price, expected.price, "clearing price")
+    if fills != {f.order_id: f.amount for f in expected.fills}:
+        raise MatcherResultMismatch(price, expected.price, "fills")
