@@ -92,31 +92,14 @@ def auction_domain(chain_id: int, auction_address: str) -> dict[str, Any]:
     return {"name": AUCTION_DOMAIN_NAME, "version": "1", "chainId": chain_id, "verifyingContract": auction_address}
 
 
-def _typed(order: Order, chain_id: int, auction_address: str) -> dict[str, Any]:
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            **ORDER_TYPES,
-        },
-        "primaryType": "Order",
-        "domain": auction_domain(chain_id, auction_address),
-        "message": order.message(),
-    }
-
-
 def order_id(order: Order, chain_id: int, auction_address: str) -> bytes:
     """The EIP-712 digest of the order: what the trader signs and the contract's `orderId`."""
-    signable = encode_typed_data(full_message=_typed(order, chain_id, auction_address))
+    signable = encode_typed_data(auction_domain(chain_id, auction_address), ORDER_TYPES, order.message())
     return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
 def sign_order(order: Order, private_key: bytes, chain_id: int, auction_address: str) -> SignedOrder:
-    signed = Account.sign_typed_data(private_key, full_message=_typed(order, chain_id, auction_address))
+    signed = Account.sign_typed_data(private_key, auction_domain(chain_id, auction_address), ORDER_TYPES, order.message())
     return SignedOrder(order, order_id(order, chain_id, auction_address), bytes(signed.signature))
 
 
