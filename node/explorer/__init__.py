@@ -3,18 +3,24 @@
     GET /                  (a browser: Accept names text/html) the explorer page; other GETs
                            without a WebSocket upgrade keep the JSON-RPC 405 answer
     GET /explorer/<file>   its script and style sheet, shipped in node/explorer/static/
+    GET /explorer/contracts.json
+                           the project's contract names, function selectors, event topics
+                           and error selectors, from the artifacts (`contract_index`)
 
-The page reads everything through the node's own JSON-RPC (POST /) and its WebSocket
-`newHeads` subscription on the same origin; it adds no endpoint and nothing here can change
-state. Plain JavaScript modules, no front-end library and no CDN: it works offline.
+The page reads the chain through the node's own JSON-RPC (POST /) and its WebSocket
+`newHeads` subscription on the same origin; the one endpoint added serves the artifacts' ABIs,
+and nothing here can change state. Plain JavaScript modules, no front-end library and no CDN: it works offline.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Final
 
 from aiohttp import web
+
+from node.explorer.contract_index import contract_index
 
 STATIC_DIR: Final = Path(__file__).resolve().parent / "static"
 INDEX_FILE: Final = STATIC_DIR / "index.html"
@@ -30,6 +36,12 @@ def explorer_page() -> web.FileResponse:
     return web.FileResponse(INDEX_FILE, headers={"Cache-Control": "no-cache"})
 
 
+async def _handle_contracts(request: web.Request) -> web.Response:
+    return web.json_response(await asyncio.to_thread(contract_index), headers={"Cache-Control": "max-age=3600"})
+
+
 def add_explorer_routes(app: web.Application) -> None:
-    """The static files under /explorer/ (aiohttp refuses paths leaving STATIC_DIR)."""
+    """contracts.json, then the static files under /explorer/ (aiohttp refuses paths leaving
+    STATIC_DIR)."""
+    app.router.add_get(STATIC_PREFIX + "contracts.json", _handle_contracts)
     app.router.add_static(STATIC_PREFIX, STATIC_DIR, show_index=False, follow_symlinks=False)

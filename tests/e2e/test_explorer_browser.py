@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 from eth_account import Account
+from eth_utils import function_signature_to_4byte_selector
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -28,14 +29,21 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WAIT_S = 15.0
 SENDER = dev_accounts()[5]  # not one the devnet's batcher, proposer or sample uses
 REVERT_TEXT = "explorer test says no"
+L1_BLOCK = "0x4200000000000000000000000000000000000015"
+#: A custom error of the project's contracts (AssetFactory's), with its arguments.
+CUSTOM_ERROR = function_signature_to_4byte_selector("InsufficientBalance(uint256,uint256)") + (5).to_bytes(32, "big") + (7).to_bytes(32, "big")
 
 T = TypeVar("T")
 
 
-def error_revert_initcode(reason: str) -> bytes:
-    """Init code that reverts with Error(reason), the Solidity revert reason encoding."""
+def error_string(reason: str) -> bytes:
+    """Error(reason), the Solidity revert reason encoding."""
     text = reason.encode()
-    payload = bytes.fromhex("08c379a0") + (32).to_bytes(32, "big") + len(text).to_bytes(32, "big") + text.ljust(32, b"\0")
+    return bytes.fromhex("08c379a0") + (32).to_bytes(32, "big") + len(text).to_bytes(32, "big") + text.ljust(32, b"\0")
+
+
+def reverting_initcode(payload: bytes) -> bytes:
+    """Init code that reverts with `payload` as its output."""
     padded = payload.ljust((len(payload) + 31) // 32 * 32, b"\0")
     code = b""
     for offset in range(0, len(padded), 32):
@@ -123,16 +131,21 @@ def rpc(devnet: LantauNodeProcess, method: str, *params: Any) -> Any:
     return devnet.rpc(method, list(params))
 
 
-@pytest.fixture(scope="module")
-def reverted_tx(devnet: LantauNodeProcess) -> str:
-    """A transaction from SENDER whose contract creation reverts with REVERT_TEXT."""
-    tx = {"chainId": int(rpc(devnet, "eth_chainId"), 16), "nonce": 0, "gas": 200_000, "maxFeePerGas": 10**11,
-          "maxPriorityFeePerGas": 10**9, "value": 0, "data": error_revert_initcode(REVERT_TEXT)}
+def send_reverting(devnet: LantauNodeProcess, payload: bytes) -> str:
+    """A transaction from SENDER whose contract creation reverts with `payload`."""
+    nonce = int(rpc(devnet, "eth_getTransactionCount", SENDER.address, "pending"), 16)
+    tx = {"chainId": int(rpc(devnet, "eth_chainId"), 16), "nonce": nonce, "gas": 200_000, "maxFeePerGas": 10**11,
+          "maxPriorityFeePerGas": 10**9, "value": 0, "data": reverting_initcode(payload)}
     raw = Account.sign_transaction(tx, SENDER.private_key).raw_transaction
     tx_hash = rpc(devnet, "eth_sendRawTransaction", "0x" + raw.hex())
     receipt = wait_for("the receipt", lambda: rpc(devnet, "eth_getTransactionReceipt", tx_hash))
     assert receipt["status"] == "0x0"
     return tx_hash
+
+
+@pytest.fixture(scope="module")
+def reverted_tx(devnet: LantauNodeProcess) -> str:
+    return send_reverting(devnet, error_string(REVERT_TEXT))
 
 
 HOME_SNAPSHOT = """
@@ -186,18 +199,35 @@ def test_transaction_page_shows_a_deposits_fields(browser: WebDriver, devnet: La
     assert tx["type"] == "0x7e"
     open_page(browser, devnet, f"tx/{deposit_hash}", "tx")
     assert field(browser, "from") == tx["from"]
-    assert field(browser, "to").lower() == tx["to"].lower()
+    assert field(browser, "to").lower() == tx["to"].lower() + " (l1block)"  # named from the predeploys
     assert field(browser, "status") == "success"
     assert field(browser, "gasUsed") == str(int(receipt["gasUsed"], 16))
     deposit = browser.find_element(By.ID, "deposit")
     assert tx["sourceHash"] in deposit.text
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#logs tr")) == 1 + len(receipt["logs"])
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#logs tr[data-log]")) == len(receipt["logs"])
+
+    # decoded with L1Block's ABI from the artifacts: what the call set is what L1Block holds after it
+    call = browser.find_element(By.ID, "decoded-call")
+    assert "setL1BlockValues(" in call.text
+    arg = lambda name: call.find_element(By.CSS_SELECTOR, f'tr[data-arg="{name}"] td.mono').text  # noqa: E731
+    state_hash = rpc(devnet, "eth_call", {"to": L1_BLOCK, "data": "0x09bd5a60"}, "0x1")  # hash()
+    state_number = int(rpc(devnet, "eth_call", {"to": L1_BLOCK, "data": "0x8381f58a"}, "0x1"), 16)  # number()
+    assert arg("_hash") == state_hash and arg("_number") == str(state_number)
+    log = browser.find_element(By.CSS_SELECTOR, "#logs tr[data-log]")
+    assert "L1BlockValuesSet(uint64,bytes32,uint64)" in log.text
+    assert log.find_element(By.CSS_SELECTOR, 'tr[data-arg="hash"] td.mono').text == state_hash
 
 
 def test_transaction_page_shows_the_revert_reason(browser: WebDriver, devnet: LantauNodeProcess, reverted_tx: str) -> None:
     open_page(browser, devnet, f"tx/{reverted_tx}", "tx")
     assert field(browser, "status") == "reverted"
     assert REVERT_TEXT in field(browser, "revertReason")
+
+
+def test_transaction_page_decodes_a_custom_error_of_the_projects_contracts(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    tx_hash = send_reverting(devnet, CUSTOM_ERROR)
+    open_page(browser, devnet, f"tx/{tx_hash}", "tx")
+    assert field(browser, "revertReason") == "InsufficientBalance(balance=5, needed=7)"
 
 
 def test_address_page_shows_balance_nonce_and_transactions(

@@ -97,6 +97,66 @@ function table(id, headings, rows) {
     rows);
 }
 
+// --- the project's contracts: names, decoded calls, logs and errors (/explorer/contracts.json) -
+
+let contractsPromise = null;
+const contracts = () => (contractsPromise ??= fetch("/explorer/contracts.json").then((r) => r.json()));
+
+const words = (hexData) => (hexData.replace(/^0x/, "").match(/.{64}/g) || []);
+
+// One ABI value from its 32-byte word (static types) or from the data it points to (string, bytes).
+function decodeValue(type, word, body) {
+  if (type === "address") return "0x" + word.slice(24);
+  if (type === "bool") return BigInt("0x" + word) !== 0n ? "true" : "false";
+  if (/^uint\d*$/.test(type)) return BigInt("0x" + word).toString();
+  if (/^int\d*$/.test(type)) return BigInt.asIntN(256, BigInt("0x" + word)).toString();
+  if (/^bytes\d+$/.test(type)) return "0x" + word.slice(0, Number(type.slice(5)) * 2);
+  if ((type === "string" || type === "bytes") && body != null) {
+    const start = Number(BigInt("0x" + word)) * 2;
+    const length = Number(BigInt("0x" + body.slice(start, start + 64)));
+    const bytes = body.slice(start + 64, start + 64 + length * 2);
+    if (type === "bytes") return "0x" + bytes;
+    return new TextDecoder().decode(Uint8Array.from(bytes.match(/.{2}/g) || [], (b) => parseInt(b, 16)));
+  }
+  return `(${type}, not decoded)`;
+}
+
+// Arguments ABI-encoded in `data` (no selector), as [name, type, value] rows.
+function decodeArgs(inputs, data) {
+  const body = data.replace(/^0x/, "");
+  const slots = words(body);
+  return inputs.map((input, i) => [input.name || `arg${i}`, input.type,
+    slots[i] == null ? "(missing)" : decodeValue(input.type, slots[i], body)]);
+}
+
+function decodeLog(index, log) {
+  const event = index.events[log.topics[0]];
+  if (!event) return null;
+  const indexed = event.inputs.filter((x) => x.indexed);
+  const plain = event.inputs.filter((x) => !x.indexed);
+  const fromTopics = indexed.map((input, i) => [input.name, input.type,
+    ["string", "bytes"].includes(input.type) || input.type.includes("[") || input.type.startsWith("(")
+      ? `${log.topics[i + 1]} (hash)` : decodeValue(input.type, (log.topics[i + 1] || "0x").slice(2), null)]);
+  return { name: event.signature, args: [...fromTopics, ...decodeArgs(plain, log.data)] };
+}
+
+function decodeCall(index, input) {
+  const call = input && input.length >= 10 ? index.functions[input.slice(0, 10)] : null;
+  return call ? { name: call.signature, args: decodeArgs(call.inputs, "0x" + input.slice(10)) } : null;
+}
+
+function decodeError(index, output) {
+  const error = output && output.length >= 10 ? index.errors[output.slice(0, 10)] : null;
+  if (!error) return null;
+  return `${error.name}(${decodeArgs(error.inputs, "0x" + output.slice(10)).map(([n, , v]) => `${n}=${v}`).join(", ")})`;
+}
+
+const argsTable = (decoded) => h("div", { class: "decoded" }, h("div", {}, h("b", {}, decoded.name)),
+  h("table", {}, decoded.args.map(([name, type, value]) =>
+    h("tr", { "data-arg": name }, h("td", {}, name), h("td", {}, type), h("td", { class: "mono" }, value)))));
+
+const contractName = (index, address) => (address ? index.contracts[address.toLowerCase()] : undefined);
+
 // --- pages ----------------------------------------------------------------------------------
 
 const main = () => document.getElementById("page");
@@ -224,22 +284,28 @@ async function blockPage(token, id) {
         h("td", {}, addressLink(t.from)), h("td", {}, addressLink(t.to)), h("td", {}, hkd(t.value))))));
 }
 
-async function revertReason(hash) {
+async function revertReason(hash, index) {
   try {
     const frame = await rpc("debug_traceTransaction", hash, { tracer: "callTracer", tracerConfig: { onlyTopCall: true } });
-    return frame.revertReason || frame.error || "reverted (no reason given)";
+    return frame.revertReason || decodeError(index, frame.output) || frame.error || "reverted (no reason given)";
   } catch (error) {
     return `reverted (reason unavailable: ${error.message})`;
   }
 }
 
 async function txPage(token, hash) {
-  const [tx, receipt] = await rpcBatch([["eth_getTransactionByHash", hash], ["eth_getTransactionReceipt", hash]]);
+  const [[tx, receipt], index] = await Promise.all([
+    rpcBatch([["eth_getTransactionByHash", hash], ["eth_getTransactionReceipt", hash]]), contracts()]);
   if (tx instanceof Error) throw tx;
   if (token !== renderToken) return;
   if (!tx) return notFound(`no transaction ${hash}`);
   const ok = receipt && !(receipt instanceof Error) ? receipt.status === "0x1" : null;
-  const reason = ok === false ? await revertReason(hash) : null;
+  const reason = ok === false ? await revertReason(hash, index) : null;
+  const call = decodeCall(index, tx.input);
+  const named = (address) => {
+    const name = contractName(index, address);
+    return name ? [addressLink(address, true), ` (${name})`] : addressLink(address, true);
+  };
   if (token !== renderToken) return;
   const isDeposit = tx.type === "0x7e";
   show("tx",
@@ -252,13 +318,14 @@ async function txPage(token, hash) {
       ["transactionIndex", "Index", tx.transactionIndex ? String(num(tx.transactionIndex)) : "—"],
       ["type", "Type", tx.type],
       ["from", "From", addressLink(tx.from, true)],
-      ["to", "To", tx.to ? addressLink(tx.to, true) : "(contract creation)"],
+      ["to", "To", tx.to ? named(tx.to) : "(contract creation)"],
       receipt?.contractAddress && ["contractAddress", "Created", addressLink(receipt.contractAddress, true)],
       ["value", "Value", hkd(tx.value)],
       ["nonce", "Nonce", String(num(tx.nonce))],
       ["gas", "Gas limit", String(num(tx.gas))],
       receipt && ["gasUsed", "Gas used", String(num(receipt.gasUsed))],
       receipt?.effectiveGasPrice && ["effectiveGasPrice", "Gas price", `${num(receipt.effectiveGasPrice)} wei`],
+      call && ["call", "Call", h("div", { id: "decoded-call" }, argsTable(call))],
       ["input", "Input", tx.input === "0x" ? "0x" : h("pre", {}, tx.input)],
     ]),
     isDeposit ? [h("h2", {}, "Deposit"), h("div", { id: "deposit" }, fields([
@@ -267,9 +334,12 @@ async function txPage(token, hash) {
       ["isSystemTx", "System transaction", tx.isSystemTx ? "yes" : "no"],
     ]))] : null,
     h("h2", {}, `Logs (${receipt?.logs?.length ?? 0})`),
-    table("logs", ["#", "Address", "Topics", "Data"], (receipt?.logs ?? []).map((log) =>
-      h("tr", {}, h("td", {}, num(log.logIndex)), h("td", {}, addressLink(log.address, true)),
-        h("td", { class: "mono" }, log.topics.map((t) => h("div", {}, t))), h("td", { class: "mono" }, log.data)))));
+    table("logs", ["#", "Address", "Event", "Topics and data"], (receipt?.logs ?? []).map((log) => {
+      const decoded = decodeLog(index, log);
+      return h("tr", { "data-log": num(log.logIndex) }, h("td", {}, num(log.logIndex)), h("td", {}, named(log.address)),
+        h("td", {}, decoded ? argsTable(decoded) : "(not a project event)"),
+        h("td", { class: "mono" }, log.topics.map((t) => h("div", {}, t)), h("div", {}, log.data)));
+    })));
 }
 
 async function addressPage(token, address) {

@@ -10,6 +10,7 @@ import json
 
 import aiohttp
 import pytest
+from eth_utils import keccak
 
 from genesis.config import GenesisConfig
 from node.errors import ConfigError
@@ -210,6 +211,17 @@ async def test_a_browser_get_gets_the_explorer_page_and_its_files(node: Node) ->
         assert "eth_subscribe" in await response.text()
     async with node.session.get(node.url + "explorer/style.css") as response:
         assert response.status == 200 and response.content_type == "text/css"
+
+
+async def test_explorer_contracts_json_names_predeploys_and_decodes_by_selector_and_topic(node: Node) -> None:
+    async with node.session.get(node.url + "explorer/contracts.json") as response:
+        assert response.status == 200
+        index = await response.json()
+    assert index["contracts"]["0x4200000000000000000000000000000000000800"] == "IdentityRegistry"
+    topic = "0x" + keccak(text="L1BlockValuesSet(uint64,bytes32,uint64)").hex()
+    assert index["events"][topic]["inputs"][0] == {"name": "number", "type": "uint64", "indexed": True}
+    assert index["functions"]["0x09bd5a60"]["signature"] == "hash()"
+    assert index["errors"]["0x" + keccak(text="InsufficientBalance(uint256,uint256)")[:4].hex()]["name"] == "InsufficientBalance"
 
 
 async def test_explorer_files_do_not_reach_outside_their_folder(node: Node) -> None:
