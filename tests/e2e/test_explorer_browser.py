@@ -1,7 +1,8 @@
 """The explorer (`node.explorer`) in a real headless Chromium (Debian's `chromium` and
 `chromium-driver`, driven by Selenium) against a real `lantau devnet`: every page loads without
 a console error and shows what the test reads itself over JSON-RPC; the search finds a block,
-a transaction and an address; a new block appears on the home page without a reload.
+a transaction, an address and an asset (by symbol); the RWA page lists the AssetFactory's
+assets and an asset's holders with their balances; a new block appears on the home page without a reload.
 
 One devnet and one browser for the module (~20 s to start); both are stopped when the module
 ends, pass or fail. A missing browser or driver is an error (`make setup` installs them)."""
@@ -9,11 +10,14 @@ ends, pass or fail. A missing browser or driver is an error (`make setup` instal
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_utils import function_signature_to_4byte_selector
 from selenium import webdriver
@@ -263,3 +267,35 @@ def test_search_finds_a_block_a_transaction_and_an_address_and_names_a_miss(
     search(browser, "0x" + "ab" * 32)
     page_ready(browser, "notfound")
     assert "nothing matches" in browser.find_element(By.ID, "not-found").text
+
+
+ASSET_FACTORY = "0x4200000000000000000000000000000000000803"
+
+
+def view(devnet: LantauNodeProcess, to: str, signature: str, args: tuple[Any, ...] = (), returns: tuple[str, ...] = ("uint256",)) -> Any:
+    argument_types = signature[signature.index("(") + 1:-1]
+    data = function_signature_to_4byte_selector(signature) + (abi_encode(argument_types.split(","), list(args)) if args else b"")
+    (value,) = abi_decode(list(returns), bytes.fromhex(rpc(devnet, "eth_call", {"to": to, "data": "0x" + data.hex()}, "latest")[2:]))
+    return value
+
+
+def test_rwa_pages_list_the_assets_and_a_holders_balance(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    count = view(devnet, ASSET_FACTORY, "assetCount()")
+    assert count > 0  # the devnet's sample issuance
+    first = view(devnet, ASSET_FACTORY, "assets(uint256)", (0,), ("address",))
+    symbol = view(devnet, first, "symbol()", returns=("string",))
+    open_page(browser, devnet, "rwa", "rwa")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#rwa-assets tr[data-asset]")
+    assert len(rows) == count
+    assert symbol in browser.find_element(By.CSS_SELECTOR, f'#rwa-assets tr[data-asset="{first.lower()}"]').text
+
+    search(browser, symbol.lower())
+    page_ready(browser, "asset")
+    assert field(browser, "symbol") == symbol
+    decimals = view(devnet, first, "decimals()", returns=("uint8",))
+    holders = browser.find_elements(By.CSS_SELECTOR, "#asset-holders tr[data-holder]")
+    assert len(holders) == view(devnet, first, "holderCount()")
+    for row in holders:
+        balance = view(devnet, first, "balanceOf(address)", (row.get_attribute("data-holder"),))
+        shown = row.find_element(By.CSS_SELECTOR, "td.balance").text
+        assert Decimal(shown) == Decimal(balance) / 10**decimals

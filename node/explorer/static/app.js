@@ -381,15 +381,117 @@ async function resolveSearch(term) {
     const [tx, block] = await rpcBatch([["eth_getTransactionByHash", q], ["eth_getBlockByHash", q, false]]);
     if (tx && !(tx instanceof Error)) return `#/tx/${q}`;
     if (block && !(block instanceof Error)) return `#/block/${q}`;
+    return null;
   }
-  return null;
+  const asset = (await assetList(await contracts())).find((a) => a.symbol.toLowerCase() === q.toLowerCase());
+  return asset ? `#/asset/${asset.address}` : null;
 }
 
 async function searchPage(token, term) {
   const target = await resolveSearch(term);
   if (token !== renderToken) return;
   if (target) location.replace(target);
-  else notFound(`nothing matches "${term}" (try a block number, a block or transaction hash, or an address)`);
+  else notFound(`nothing matches "${term}" (try a block number, a block or transaction hash, an address or an asset symbol)`);
+}
+
+// --- RWA: assets from the AssetFactory predeploy, holders from Transfer logs ------------------
+
+const ASSET_FACTORY = "0x4200000000000000000000000000000000000803";
+const LOG_RANGE = 5000; // blocks per eth_getLogs call (the node caps a call's range)
+const MAX_ASSETS = 100;
+
+const word = (n) => BigInt(n).toString(16).padStart(64, "0");
+
+function selector(index, signature) {
+  const found = Object.entries(index.functions).find(([, f]) => f.signature === signature);
+  if (!found) throw new Error(`no function ${signature} in the artifacts`);
+  return found[0];
+}
+
+// View calls [to, signature, argument words, output types] at latest; each answer as its decoded
+// outputs (or the error text).
+async function views(index, calls) {
+  const answers = await rpcBatch(calls.map(([to, signature, args]) =>
+    ["eth_call", { to, data: selector(index, signature) + (args || "") }, "latest"]));
+  return answers.map((answer, i) => answer instanceof Error ? [answer.message]
+    : decodeArgs(calls[i][3].map((type) => ({ type })), answer).map(([, , value]) => value));
+}
+
+async function assetList(index) {
+  const [[count]] = await views(index, [[ASSET_FACTORY, "assetCount()", "", ["uint256"]]]);
+  const n = Math.min(Number(count) || 0, MAX_ASSETS);
+  const addresses = (await views(index, Array.from({ length: n }, (_, i) => [ASSET_FACTORY, "assets(uint256)", word(i), ["address"]])))
+    .map(([address]) => address);
+  const info = await views(index, addresses.flatMap((a) => [
+    [a, "symbol()", "", ["string"]], [a, "name()", "", ["string"]], [a, "decimals()", "", ["uint8"]],
+    [a, "totalSupply()", "", ["uint256"]], [a, "holderCount()", "", ["uint256"]]]));
+  return addresses.map((address, i) => {
+    const [symbol, name, decimals, supply, holders] = info.slice(i * 5, i * 5 + 5).map(([v]) => v);
+    return { address, symbol, name, decimals: Number(decimals), supply, holders };
+  });
+}
+
+function units(amount, decimals) {
+  const value = BigInt(amount), scale = 10n ** BigInt(decimals);
+  const fraction = (value % scale).toString().padStart(decimals, "0").replace(/0+$/, "");
+  return `${value / scale}${fraction ? "." + fraction : ""}`;
+}
+
+async function rwaPage(token) {
+  const index = await contracts();
+  const assets = await assetList(index);
+  if (token !== renderToken) return;
+  show("rwa",
+    h("h1", {}, "Real-world assets"),
+    h("p", {}, `${assets.length} assets issued through the AssetFactory (${ASSET_FACTORY})`),
+    table("rwa-assets", ["Symbol", "Name", "Token", "Total supply", "Holders"], assets.map((a) =>
+      h("tr", { "data-asset": a.address }, h("td", {}, link(`#/asset/${a.address}`, a.symbol)), h("td", {}, a.name),
+        h("td", {}, addressLink(a.address)), h("td", {}, units(a.supply, a.decimals)), h("td", {}, a.holders)))));
+}
+
+async function tokenLogs(address) {
+  const head = num(await rpc("eth_blockNumber"));
+  const ranges = [];
+  for (let from = 0; from <= head; from += LOG_RANGE) ranges.push([from, Math.min(head, from + LOG_RANGE - 1)]);
+  const answers = await rpcBatch(ranges.map(([from, to]) => ["eth_getLogs", { address, fromBlock: hex(from), toBlock: hex(to) }]));
+  return answers.flatMap((answer) => { if (answer instanceof Error) throw answer; return answer; });
+}
+
+async function assetPage(token, address) {
+  const index = await contracts();
+  const [[symbol], [name], [decimalsText], [supply], [holderCount], [paused]] = await views(index, [
+    [address, "symbol()", "", ["string"]], [address, "name()", "", ["string"]], [address, "decimals()", "", ["uint8"]],
+    [address, "totalSupply()", "", ["uint256"]], [address, "holderCount()", "", ["uint256"]], [address, "paused()", "", ["bool"]]]);
+  const decimals = Number(decimalsText);
+  const logs = await tokenLogs(address);
+  const decoded = logs.map((log) => ({ log, event: decodeLog(index, log) }));
+  const seen = new Set();
+  for (const { event } of decoded) {
+    if (event?.name !== "Transfer(address,address,uint256)") continue;
+    for (const [, , party] of event.args.slice(0, 2)) if (!/^0x0{40}$/.test(party)) seen.add(party);
+  }
+  const parties = [...seen];
+  const balances = await views(index, parties.map((p) => [address, "balanceOf(address)", word(p), ["uint256"]]));
+  const holders = parties.map((p, i) => [p, BigInt(balances[i][0])]).filter(([, b]) => b > 0n)
+    .sort((x, y) => (y[1] > x[1] ? 1 : y[1] < x[1] ? -1 : 0));
+  const trail = decoded.filter(({ event }) => !event || !/^(Transfer|Approval)\(/.test(event.name));
+  if (token !== renderToken) return;
+  show("asset",
+    h("h1", {}, `${symbol} — ${name}`),
+    fields([
+      ["address", "Token", address],
+      ["symbol", "Symbol", symbol],
+      ["totalSupply", "Total supply", units(supply, decimals)],
+      ["holderCount", "Holders", holderCount],
+      ["paused", "Paused", paused],
+    ]),
+    h("h2", {}, `Holders (${holders.length})`),
+    table("asset-holders", ["Holder", "Balance"], holders.map(([holder, balance]) =>
+      h("tr", { "data-holder": holder }, h("td", {}, addressLink(holder, true)), h("td", { class: "balance" }, units(balance, decimals))))),
+    h("h2", {}, `Compliance and administration events (${trail.length})`),
+    table("asset-events", ["Block", "Transaction", "Event"], trail.map(({ log, event }) =>
+      h("tr", {}, h("td", {}, blockLink(num(log.blockNumber))), h("td", {}, txLink(log.transactionHash)),
+        h("td", {}, event ? argsTable(event) : log.topics[0])))));
 }
 
 // --- routing --------------------------------------------------------------------------------
@@ -399,6 +501,8 @@ const ROUTES = [
   [/^#\/block\/(\d+|0x[0-9a-fA-F]{64})$/, blockPage],
   [/^#\/tx\/(0x[0-9a-fA-F]{64})$/, txPage],
   [/^#\/address\/(0x[0-9a-fA-F]{40})$/, addressPage],
+  [/^#\/rwa$/, rwaPage],
+  [/^#\/asset\/(0x[0-9a-fA-F]{40})$/, assetPage],
   [/^#\/search\/(.*)$/, (token, term) => searchPage(token, decodeURIComponent(term))],
 ];
 
