@@ -299,3 +299,24 @@ def test_rwa_pages_list_the_assets_and_a_holders_balance(browser: WebDriver, dev
         balance = view(devnet, first, "balanceOf(address)", (row.get_attribute("data-holder"),))
         shown = row.find_element(By.CSS_SELECTOR, "td.balance").text
         assert Decimal(shown) == Decimal(balance) / 10**decimals
+
+
+def test_unknown_pages_and_blocks_are_named_and_the_node_answers_on(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    open_page(browser, devnet, "block/99999999", "notfound")
+    assert browser.find_element(By.ID, "not-found").text == "no block 99999999"
+    open_page(browser, devnet, "nonsense", "notfound")
+    assert browser.find_element(By.ID, "not-found").text == "no page #/nonsense"
+    assert int(rpc(devnet, "eth_blockNumber"), 16) > 0
+
+
+def test_home_of_a_node_without_l1_shows_its_heads_from_the_block_tags(browser: WebDriver, tmp_path: Path) -> None:
+    node = LantauNodeProcess(tmp_path / "node", block_time_s=0.0)
+    try:
+        node.start()
+        head = rpc(node, "eth_getBlockByNumber", "latest", False)
+        open_page(browser, node, "", "home")
+        shown = home_snapshot(browser)
+        assert shown["heads"]["unsafe"] == str(int(head["number"], 16))
+        assert browser.find_element(By.CSS_SELECTOR, '#heads tr[data-head="unsafe"]').text.endswith("— (no L1)")
+    finally:
+        node.stop_or_kill()
