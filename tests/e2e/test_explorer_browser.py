@@ -320,3 +320,22 @@ def test_home_of_a_node_without_l1_shows_its_heads_from_the_block_tags(browser: 
         assert browser.find_element(By.CSS_SELECTOR, '#heads tr[data-head="unsafe"]').text.endswith("— (no L1)")
     finally:
         node.stop_or_kill()
+
+
+IDENTITY_REGISTRY = "0x4200000000000000000000000000000000000800"
+
+
+def test_address_page_shows_kyc_status_and_rwa_holdings(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    asset = view(devnet, ASSET_FACTORY, "assets(uint256)", (0,), ("address",))
+    open_page(browser, devnet, f"asset/{asset}", "asset")
+    holder = browser.find_element(By.CSS_SELECTOR, "#asset-holders tr[data-holder]").get_attribute("data-holder")
+    open_page(browser, devnet, f"address/{holder}", "address")
+    kyc = browser.find_element(By.ID, "kyc")
+    verified = view(devnet, IDENTITY_REGISTRY, "isVerified(address)", (holder,), ("bool",))
+    assert kyc.find_element(By.CSS_SELECTOR, 'tr[data-field="verified"] td').text == str(verified).lower()
+    country = view(devnet, IDENTITY_REGISTRY, "investorCountry(address)", (holder,), ("uint16",))
+    assert kyc.find_element(By.CSS_SELECTOR, 'tr[data-field="country"] td').text == str(country)
+    balance = view(devnet, asset, "balanceOf(address)", (holder,))
+    decimals = view(devnet, asset, "decimals()", returns=("uint8",))
+    shown = browser.find_element(By.CSS_SELECTOR, f'#address-holdings tr[data-asset="{asset.lower()}"] td.balance').text
+    assert Decimal(shown) == Decimal(balance) / 10**decimals

@@ -351,6 +351,15 @@ async function addressPage(token, address) {
   const numbers = [];
   for (let n = top; n >= low; n--) numbers.push(n);
   const blocks = await rpcBatch(numbers.map((n) => ["eth_getBlockByNumber", hex(n), true]));
+  const index = await contracts();
+  const [[verified], [category], [country], [expiry]] = await views(index, [
+    [IDENTITY_REGISTRY, "isVerified(address)", word(address), ["bool"]],
+    [IDENTITY_REGISTRY, "investorCategory(address)", word(address), ["uint8"]],
+    [IDENTITY_REGISTRY, "investorCountry(address)", word(address), ["uint16"]],
+    [IDENTITY_REGISTRY, "kycExpiryOf(address)", word(address), ["uint64"]]]);
+  const assets = await assetList(index);
+  const held = await views(index, assets.map((a) => [a.address, "balanceOf(address)", word(address), ["uint256"]]));
+  const holdings = assets.map((a, i) => [a, held[i][0]]).filter(([, balance]) => /^\d+$/.test(balance) && balance !== "0");
   if (token !== renderToken) return;
   const me = address.toLowerCase();
   const txs = blocks.filter((b) => b && !(b instanceof Error)).flatMap((b) => b.transactions)
@@ -363,7 +372,18 @@ async function addressPage(token, address) {
       ["balance", "Balance", hkd(balance)],
       ["nonce", "Nonce", String(num(nonce))],
       ["code", "Code", codeBytes ? h("details", {}, h("summary", {}, `${codeBytes} bytes`), h("pre", {}, code)) : "none (an account)"],
+      contractName(index, address) && ["contract", "Predeploy", contractName(index, address)],
     ]),
+    h("h2", {}, "KYC (IdentityRegistry)"),
+    h("div", { id: "kyc" }, fields([
+      ["verified", "Verified", verified],
+      ["category", "Investor category", category],
+      ["country", "Country (ISO 3166 numeric)", country],
+      ["kycExpiry", "KYC expiry", expiry === "0" ? "—" : `${new Date(Number(expiry) * 1000).toISOString().slice(0, 10)} (${expiry})`],
+    ])),
+    h("h2", {}, `RWA holdings (${holdings.length})`),
+    table("address-holdings", ["Asset", "Balance"], holdings.map(([a, balance]) =>
+      h("tr", { "data-asset": a.address }, h("td", {}, link(`#/asset/${a.address}`, a.symbol)), h("td", { class: "balance" }, units(balance, a.decimals))))),
     h("h2", {}, `Transactions in blocks ${low}–${top} (${txs.length})`),
     table("address-txs", ["Hash", "Block", "Direction", "Counterparty", "Value"], txs.map((t) => {
       const out = t.from?.toLowerCase() === me;
@@ -397,6 +417,7 @@ async function searchPage(token, term) {
 // --- RWA: assets from the AssetFactory predeploy, holders from Transfer logs ------------------
 
 const ASSET_FACTORY = "0x4200000000000000000000000000000000000803";
+const IDENTITY_REGISTRY = "0x4200000000000000000000000000000000000800";
 const LOG_RANGE = 5000; // blocks per eth_getLogs call (the node caps a call's range)
 const MAX_ASSETS = 100;
 
