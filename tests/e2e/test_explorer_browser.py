@@ -339,3 +339,13 @@ def test_address_page_shows_kyc_status_and_rwa_holdings(browser: WebDriver, devn
     decimals = view(devnet, asset, "decimals()", returns=("uint8",))
     shown = browser.find_element(By.CSS_SELECTOR, f'#address-holdings tr[data-asset="{asset.lower()}"] td.balance').text
     assert Decimal(shown) == Decimal(balance) / 10**decimals
+
+
+def test_rollup_page_shows_the_output_roots_at_the_safe_heads(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    open_page(browser, devnet, "rollup", "rollup")
+    for head in ("safe", "finalized"):
+        row = browser.find_element(By.CSS_SELECTOR, f'#outputs tr[data-head="{head}"]')
+        number = int(row.find_element(By.CSS_SELECTOR, "a").text)
+        output = rpc(devnet, "lantau_outputAtBlock", hex(number))
+        assert row.find_element(By.CSS_SELECTOR, "td.root").text == output["outputRoot"]
+    assert int(browser.find_element(By.CSS_SELECTOR, '#l1-view tr[data-l1="head_l1"] td.number').text) > 0

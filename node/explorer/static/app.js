@@ -515,6 +515,36 @@ async function assetPage(token, address) {
         h("td", {}, event ? argsTable(event) : log.topics[0])))));
 }
 
+// --- rollup: the derivation's view of L1 and the output roots at the safe heads -------------
+
+async function rollupPage(token) {
+  let status;
+  try {
+    status = await rpc("lantau_syncStatus");
+  } catch (error) {
+    if (!(error instanceof RpcError)) throw error;
+    if (token === renderToken) show("rollup", h("h1", {}, "Rollup"), h("p", { id: "no-l1" }, "This node runs without an L1: no derivation, no output roots."));
+    return;
+  }
+  const heads = ["finalized", "safe"].map((name) => [name, status[`${name}_l2`].number]);
+  const outputs = await rpcBatch(heads.map(([, n]) => ["lantau_outputAtBlock", hex(n)]));
+  if (token !== renderToken) return;
+  show("rollup",
+    h("h1", {}, "Rollup"),
+    h("h2", {}, "L1 as the derivation sees it"),
+    table("l1-view", ["L1 block", "Number", "Hash", "Time"], ["current_l1", "head_l1", "safe_l1", "finalized_l1"].map((key) =>
+      h("tr", { "data-l1": key }, h("td", {}, key.replace("_l1", "")), h("td", { class: "number" }, status[key].number),
+        h("td", { class: "mono" }, short(status[key].hash)), h("td", {}, status[key].timestamp ? time(hex(status[key].timestamp)) : "—")))),
+    h("h2", {}, "Output roots at the L2 heads (what the proposer posts to the L1 OutputOracle)"),
+    table("outputs", ["Head", "L2 block", "Output root", "State root", "Withdrawal storage root"], heads.map(([name, n], i) => {
+      const output = outputs[i];
+      return h("tr", { "data-head": name }, h("td", {}, name), h("td", {}, blockLink(n)),
+        ...(output instanceof Error ? [h("td", { class: "error" }, output.message), h("td"), h("td")]
+          : [h("td", { class: "mono root" }, output.outputRoot), h("td", { class: "mono" }, output.stateRoot),
+            h("td", { class: "mono" }, output.withdrawalStorageRoot)]));
+    })));
+}
+
 // --- routing --------------------------------------------------------------------------------
 
 const ROUTES = [
@@ -523,6 +553,7 @@ const ROUTES = [
   [/^#\/tx\/(0x[0-9a-fA-F]{64})$/, txPage],
   [/^#\/address\/(0x[0-9a-fA-F]{40})$/, addressPage],
   [/^#\/rwa$/, rwaPage],
+  [/^#\/rollup$/, rollupPage],
   [/^#\/asset\/(0x[0-9a-fA-F]{40})$/, assetPage],
   [/^#\/search\/(.*)$/, (token, term) => searchPage(token, decodeURIComponent(term))],
 ];
