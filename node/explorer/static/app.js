@@ -225,8 +225,11 @@ async function homePage(token) {
   const blocks = (await rpcBatch(numbers.map((n) => ["eth_getBlockByNumber", hex(n), true]))).filter((b) => b && !(b instanceof Error));
   if (token !== renderToken) return;
   const txs = blocks.flatMap((b) => b.transactions).slice(0, LATEST_TXS);
-  const blockSeconds = blocks.length > 1 ? num(blocks[0].timestamp) - num(blocks.at(-1).timestamp) : 0;
-  const txCount = blocks.reduce((sum, b) => sum + b.transactions.length, 0);
+  // throughput over the listed blocks after the first (its transactions came before the span);
+  // genesis (timestamp 0 on the devnet) is left out
+  const timed = blocks.filter((b) => num(b.number) > 0);
+  const blockSeconds = timed.length > 1 ? num(timed[0].timestamp) - num(timed.at(-1).timestamp) : 0;
+  const txCount = timed.slice(0, -1).reduce((sum, b) => sum + b.transactions.length, 0);
   show("home",
     h("h1", {}, "Chain"),
     h("div", { class: "grid" },
@@ -241,7 +244,7 @@ async function homePage(token) {
         h("h2", {}, "Activity"),
         fields([
           ["pool", "Pool (pending / queued)", pool instanceof Error ? "—" : `${num(pool.pending)} / ${num(pool.queued)}`],
-          ["throughput", `Throughput (last ${blocks.length} blocks)`, blockSeconds > 0 ? `${(txCount / blockSeconds).toFixed(2)} tx/s` : `${txCount} txs`],
+          ["throughput", `Throughput (last ${timed.length} blocks)`, blockSeconds > 0 ? `${(txCount / blockSeconds).toFixed(2)} tx/s` : `${txCount} txs`],
         ]),
         gasChart(blocks))),
     h("h2", {}, "Latest blocks"),
