@@ -27,7 +27,7 @@ from bridge.l1_client import L1CallReverted as L1CallRevertedError
 from bridge.l1_client import L1Client
 from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient
 from genesis.dev_accounts import dev_accounts
-from tests.e2e.processes import REPO_ROOT
+from tests.harness.node_process import REPO_ROOT
 from tests.e2e.test_devnet_lifecycle import wait_for as wait_until
 
 pytestmark = pytest.mark.e2e
