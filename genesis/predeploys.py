@@ -15,6 +15,7 @@ live in the 0x4200…0800 range:
 | 0x4200000000000000000000000000000000000806   | PriceFeed                         |
 | 0x4200000000000000000000000000000000000807   | VenueRegistry                     |
 | 0x4200000000000000000000000000000000000808   | CallAuction                       |
+| 0x4200000000000000000000000000000000000809   | DeviceRegistry                    |
 
 Preinstalls (`genesis.preinstalls`): contracts every OP Stack toolchain finds at the address they
 have on Ethereum, with the runtime code they have there:
@@ -63,6 +64,8 @@ CORPORATE_ACTIONS: Final = _address("0x4200000000000000000000000000000000000805"
 PRICE_FEED: Final = _address("0x4200000000000000000000000000000000000806")
 VENUE_REGISTRY: Final = _address("0x4200000000000000000000000000000000000807")
 CALL_AUCTION: Final = _address("0x4200000000000000000000000000000000000808")
+# Device-attested asset data and the reserve guard (Compliance names this address too)
+DEVICE_REGISTRY: Final = _address("0x4200000000000000000000000000000000000809")
 
 # Preinstalls: the addresses they have on Ethereum and on every OP Stack chain
 CREATE2_DEPLOYER: Final = _address("0x4e59b44847b379578588920cA78FbF26c0B4956C")
@@ -90,6 +93,7 @@ PREDEPLOY_CONTRACTS: Final[dict[Address, str]] = {
     PRICE_FEED: "PriceFeed",
     VENUE_REGISTRY: "VenueRegistry",
     CALL_AUCTION: "CallAuction",
+    DEVICE_REGISTRY: "DeviceRegistry",
 }
 
 #: The RWA predeploys by contract name (what the SDK and the tests look them up by).
@@ -103,6 +107,7 @@ RWA_PREDEPLOYS: Final[dict[str, Address]] = {
     "PriceFeed": PRICE_FEED,
     "VenueRegistry": VENUE_REGISTRY,
     "CallAuction": CALL_AUCTION,
+    "DeviceRegistry": DEVICE_REGISTRY,
 }
 
 

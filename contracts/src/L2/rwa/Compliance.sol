@@ -3,6 +3,10 @@ pragma solidity 0.8.28;
 
 import {ICompliance, IIdentityRegistry, IRWAToken, TransferCodes} from "./RWACommon.sol";
 
+interface IReserveGuard {
+    function checkIssuance(address asset, uint256 amount) external view;
+}
+
 /// @title Compliance
 /// @notice Per-asset transfer rules, one shared contract for every asset. Each rule is
 /// independent and off when zero/false, so an asset composes any subset:
@@ -30,6 +34,10 @@ import {ICompliance, IIdentityRegistry, IRWAToken, TransferCodes} from "./RWACom
 /// Predeploy: stateless until assets configure it. Place the runtime code at the genesis address;
 /// nothing to initialize and no storage to set.
 contract Compliance is ICompliance {
+    /// @notice The DeviceRegistry predeploy (genesis/predeploys.py), whose reserve guard every
+    /// mint consults (`checkAndRecordTransfer` with `from == 0`; forced transfers do not mint).
+    address public constant DEVICE_REGISTRY = 0x4200000000000000000000000000000000000809;
+
     /// @notice The rules an issuer sets (`setRules`) and reads (`rules`).
     struct RulesInput {
         uint64 lockupUntil; // unix seconds; 0 = no lock-up
@@ -154,6 +162,11 @@ contract Compliance is ICompliance {
     function checkAndRecordTransfer(address from, address to, uint256 amount) external returns (uint8 code) {
         Rules memory r = _rules[msg.sender];
         code = _check(msg.sender, r, from, to, amount);
+        // Issuance of an asset whose devices attest its reserve (DeviceRegistry.checkIssuance
+        // reverts with the reason; a chain without the predeploy has no guard).
+        if (from == address(0) && code == TransferCodes.OK && DEVICE_REGISTRY.code.length != 0) {
+            IReserveGuard(DEVICE_REGISTRY).checkIssuance(msg.sender, amount);
+        }
         if (code == TransferCodes.OK && r.dailyLimit != 0 && from != address(0)) {
             uint64 today = uint64(block.timestamp / 1 days);
             DailyVolume storage volume = _daily[msg.sender][IRWAToken(msg.sender).investorOf(from)];

@@ -1,0 +1,129 @@
+"""Device-attested asset data, the device side: what a device key signs for the `DeviceRegistry`
+predeploy (genesis/predeploys.py), with eth-account.
+
+- Registration (proof of possession): the device key signs the EIP-712
+  `DeviceRegistration(device, operator, asset)` under the registry's domain (name "Lantau
+  DeviceRegistry", version "1", the chain id, the registry's address), so a signature binds one
+  operator, one asset, one chain and one registry.
+- Readings: the device signs the EIP-712 `Reading(device, asset, schema, sequence, time,
+  expirationTime, refUID, data)`; sequence numbers strictly increase per device (the registry
+  refuses a replay). A reserve reading (`RESERVE_SCHEMA`) carries `abi.encode(uint256 reserve)`
+  in the asset's token base units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+
+from genesis.predeploys import DEVICE_REGISTRY
+
+DOMAIN_NAME = "Lantau DeviceRegistry"
+RESERVE_SCHEMA = keccak(text="uint256 reserve")
+
+_DOMAIN_FIELDS = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+_REGISTRATION_FIELDS = [
+    {"name": "device", "type": "address"},
+    {"name": "operator", "type": "address"},
+    {"name": "asset", "type": "address"},
+]
+_READING_FIELDS = [
+    {"name": "device", "type": "address"},
+    {"name": "asset", "type": "address"},
+    {"name": "schema", "type": "bytes32"},
+    {"name": "sequence", "type": "uint64"},
+    {"name": "time", "type": "uint64"},
+    {"name": "expirationTime", "type": "uint64"},
+    {"name": "refUID", "type": "bytes32"},
+    {"name": "data", "type": "bytes"},
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A device-signed reading; `as_tuple` is the `DeviceRegistry.Reading` calldata."""
+
+    device: str
+    asset: str
+    schema: bytes
+    sequence: int
+    time: int
+    expiration_time: int
+    ref_uid: bytes
+    data: bytes
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.device,
+            self.asset,
+            self.schema,
+            self.sequence,
+            self.time,
+            self.expiration_time,
+            self.ref_uid,
+            self.data,
+        )
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "asset": self.asset,
+            "schema": self.schema,
+            "sequence": self.sequence,
+            "time": self.time,
+            "expirationTime": self.expiration_time,
+            "refUID": self.ref_uid,
+            "data": self.data,
+        }
+
+
+def registry_domain(chain_id: int, registry: str | None = None) -> dict[str, Any]:
+    address = registry or "0x" + DEVICE_REGISTRY.hex()
+    return {"name": DOMAIN_NAME, "version": "1", "chainId": chain_id, "verifyingContract": to_checksum_address(address)}
+
+
+def _sign(device: LocalAccount, domain: dict[str, Any], primary: str, fields: list[dict[str, str]], message: dict[str, Any]) -> bytes:
+    full = {
+        "types": {"EIP712Domain": _DOMAIN_FIELDS, primary: fields},
+        "primaryType": primary,
+        "domain": domain,
+        "message": message,
+    }
+    return bytes(Account.sign_typed_data(device.key, full_message=full).signature)
+
+
+def sign_registration(device: LocalAccount, operator: str, asset: str, chain_id: int, registry: str | None = None) -> bytes:
+    """The device key's proof of possession for `DeviceRegistry.registerDevice`."""
+    message = {"device": device.address, "operator": to_checksum_address(operator), "asset": to_checksum_address(asset)}
+    return _sign(device, registry_domain(chain_id, registry), "DeviceRegistration", _REGISTRATION_FIELDS, message)
+
+
+def reserve_reading(
+    device: LocalAccount, asset: str, reserve: int, *, sequence: int, time: int, valid_for_s: int, ref_uid: bytes = bytes(32)
+) -> Reading:
+    """A reserve reading (`reserve` in token base units) valid `valid_for_s` seconds from `time`."""
+    return Reading(
+        device.address,
+        to_checksum_address(asset),
+        RESERVE_SCHEMA,
+        sequence,
+        time,
+        time + valid_for_s,
+        ref_uid,
+        abi_encode(["uint256"], [reserve]),
+    )
+
+
+def sign_reading(device: LocalAccount, reading: Reading, chain_id: int, registry: str | None = None) -> bytes:
+    """The device's signature of `reading` for `DeviceRegistry.attest`."""
+    return _sign(device, registry_domain(chain_id, registry), "Reading", _READING_FIELDS, reading.message())

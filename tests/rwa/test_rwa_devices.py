@@ -1,0 +1,199 @@
+"""Device-attested asset data (issue 18, part 2) on the L2 node from the devnet genesis: devices
+registered with proof of possession, device-signed reserve readings as EAS-shaped attestations,
+and the reserve guard Compliance consults on every mint. Each refusal names its error and
+leaves the registry and the token as they were; readings are signed with the SDK (rwa/devices.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from eth_abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
+
+from genesis.predeploys import DEVICE_REGISTRY
+from rwa.devices import RESERVE_SCHEMA, Reading, reserve_reading, sign_reading, sign_registration
+from tests.rwa.rwa_chain import PRECIOUS_METAL, WAREHOUSE_RECEIPT, Chain, RWASystem, events
+
+pytestmark = pytest.mark.rwa_backends("l2")
+
+RESERVE = 1_000  # token base units the vault's device attests
+
+
+@dataclass
+class Vault:
+    registry: Contract
+    token: Contract
+    issuer: str
+    operator: str
+    device: LocalAccount
+    holder: str
+    chain_id: int
+
+    def reading(self, reserve: int, sequence: int, *, time: int, valid_for_s: int = 3_600) -> tuple[Reading, bytes]:
+        reading = reserve_reading(self.device, self.token.address, reserve, sequence=sequence, time=time, valid_for_s=valid_for_s)
+        return reading, sign_reading(self.device, reading, self.chain_id)
+
+    def state(self) -> tuple[int, int, bytes, tuple]:
+        """Everything a refusal must leave as it was: supply, holder's balance, the standing
+        reserve uid and the device's record."""
+        return (
+            self.token.functions.totalSupply().call(),
+            self.token.functions.balanceOf(self.holder).call(),
+            self.registry.functions.latestReserveUid(self.token.address).call(),
+            tuple(self.registry.functions.device(self.device.address).call()),
+        )
+
+
+def _vault(chain: Chain, rwa: RWASystem, label: str, asset_class: int = WAREHOUSE_RECEIPT) -> Vault:
+    registry = chain.at("DeviceRegistry", "0x" + DEVICE_REGISTRY.hex())
+    issuer = chain.new_address(f"{label} issuer", fund_wei=10**21)
+    operator = chain.new_address(f"{label} operator", fund_wei=10**21)
+    holder = chain.new_address(f"{label} holder")
+    rwa.register([operator, holder])
+    token = rwa.create_asset(issuer=issuer, agents=[issuer], name=f"{label} receipt", symbol="WHR", asset_class=asset_class, decimals=0)
+    device = chain.new_account(f"{label} device", fund_wei=0)
+    chain_id = chain.w3.eth.chain_id
+    chain.send(registry.functions.setOperatorApproved(token.address, operator, True), issuer)
+    proof = sign_registration(device, operator, token.address, chain_id)
+    chain.send(registry.functions.registerDevice(device.address, token.address, proof), operator)
+    chain.send(registry.functions.enableReserveGuard(token.address), issuer)
+    return Vault(registry, token, issuer, operator, device, holder, chain_id)
+
+
+def _attest(chain: Chain, vault: Vault, reserve: int, sequence: int, **kw: int) -> bytes:
+    reading, signature = vault.reading(reserve, sequence, time=chain.now(), **kw)
+    receipt = chain.send(vault.registry.functions.attest(reading.as_tuple(), signature), vault.operator)
+    (attested,) = events(vault.registry, "Attested", receipt)
+    return attested["uid"]
+
+
+def test_attested_reserve_gates_mints(chain: Chain, rwa: RWASystem) -> None:
+    vault = _vault(chain, rwa, "gate")
+    t = vault.token.functions
+    # No reserve attested yet: no mint.
+    assert chain.expect_revert(t.mint(vault.holder, 1), vault.issuer).name == "NoAttestedReserve"
+    uid = _attest(chain, vault, RESERVE, 1)
+    stored = vault.registry.functions.getAttestation(uid).call()
+    assert tuple(stored[1:4]) == (RESERVE_SCHEMA, vault.device.address, vault.token.address)  # schema, attester, recipient
+    assert abi_decode(["uint256"], stored[9]) == (RESERVE,)
+    assert vault.registry.functions.attestedReserve(vault.token.address).call()[0] == RESERVE
+    chain.send(t.mint(vault.holder, 600), vault.issuer)  # within the reserve
+    before = vault.state()
+    revert = chain.expect_revert(t.mint(vault.holder, 401), vault.issuer)
+    assert (revert.name, revert.args) == ("ReserveExceeded", (vault.token.address, 1_001, RESERVE))
+    assert vault.state() == before
+    chain.send(t.mint(vault.holder, 400), vault.issuer)  # exactly up to it
+    assert t.totalSupply().call() == RESERVE
+
+
+def test_a_forged_reading_is_refused(chain: Chain, rwa: RWASystem) -> None:
+    vault = _vault(chain, rwa, "forged")
+    impostor = chain.new_account("impostor device", fund_wei=0)
+    reading, _ = vault.reading(10**9, 1, time=chain.now())
+    forged = sign_reading(impostor, reading, vault.chain_id)
+    before = vault.state()
+    revert = chain.expect_revert(vault.registry.functions.attest(reading.as_tuple(), forged), vault.operator)
+    assert (revert.name, revert.args) == ("ForgedDeviceSignature", (vault.device.address, impostor.address))
+    assert vault.state() == before
+    # A registration signed by another key than the device's is refused too.
+    other = chain.new_account("unregistered device", fund_wei=0)
+    bad_proof = sign_registration(impostor, vault.operator, vault.token.address, vault.chain_id)
+    revert = chain.expect_revert(vault.registry.functions.registerDevice(other.address, vault.token.address, bad_proof), vault.operator)
+    assert revert.name == "ForgedDeviceSignature"
+    assert vault.registry.functions.device(other.address).call()[1] == "0x" + "0" * 40
+
+
+def test_a_replayed_reading_is_refused(chain: Chain, rwa: RWASystem) -> None:
+    vault = _vault(chain, rwa, "replay")
+    reading, signature = vault.reading(RESERVE, 5, time=chain.now())
+    chain.send(vault.registry.functions.attest(reading.as_tuple(), signature), vault.operator)
+    before = vault.state()
+    revert = chain.expect_revert(vault.registry.functions.attest(reading.as_tuple(), signature), vault.operator)
+    assert (revert.name, revert.args) == ("ReplayedReading", (vault.device.address, 5, 5))
+    older, older_signature = vault.reading(10**9, 4, time=chain.now())  # a lower number, another value
+    assert chain.expect_revert(vault.registry.functions.attest(older.as_tuple(), older_signature), vault.operator).name == "ReplayedReading"
+    assert vault.state() == before
+
+
+def test_a_device_of_another_asset_is_refused(chain: Chain, rwa: RWASystem) -> None:
+    vault = _vault(chain, rwa, "bound")
+    other = _vault(chain, rwa, "other vault", PRECIOUS_METAL)
+    # The vault's device signs a reserve for the other asset: it is not bound to it.
+    reading = reserve_reading(vault.device, other.token.address, 10**9, sequence=1, time=chain.now(), valid_for_s=3_600)
+    signature = sign_reading(vault.device, reading, vault.chain_id)
+    before, other_before = vault.state(), other.state()
+    revert = chain.expect_revert(vault.registry.functions.attest(reading.as_tuple(), signature), vault.operator)
+    assert (revert.name, revert.args) == ("DeviceOfAnotherAsset", (vault.device.address, vault.token.address, other.token.address))
+    assert (vault.state(), other.state()) == (before, other_before)
+    assert chain.expect_revert(other.token.functions.mint(other.holder, 1), other.issuer).name == "NoAttestedReserve"
+
+
+def test_a_revoked_device_attests_nothing_and_its_reserve_stops_counting(chain: Chain, rwa: RWASystem) -> None:
+    vault = _vault(chain, rwa, "revoked")
+    _attest(chain, vault, RESERVE, 1)
+    stranger = chain.new_address("revoke stranger", fund_wei=10**21)
+    assert chain.expect_revert(vault.registry.functions.revokeDevice(vault.device.address), stranger).name == "NotDeviceOperator"
+    chain.send(vault.registry.functions.revokeDevice(vault.device.address), vault.operator)
+    before = vault.state()
+    reading, signature = vault.reading(RESERVE, 2, time=chain.now())
+    revert = chain.expect_revert(vault.registry.functions.attest(reading.as_tuple(), signature), vault.operator)
+    assert (revert.name, revert.args) == ("DeviceIsRevoked", (vault.device.address,))
+    revert = chain.expect_revert(vault.token.functions.mint(vault.holder, 1), vault.issuer)
+    assert revert.name == "DeviceIsRevoked"
+    assert vault.state() == before
+
+
+def test_a_stale_attestation_is_refused(chain: Chain, rwa: RWASystem) -> None:
+    vault = _vault(chain, rwa, "stale")
+    # A reading already expired when it arrives.
+    now = chain.now()
+    expired, signature = vault.reading(RESERVE, 1, time=now - 100, valid_for_s=50)
+    before = vault.state()
+    revert = chain.expect_revert(vault.registry.functions.attest(expired.as_tuple(), signature), vault.operator)
+    assert revert.name == "StaleAttestation"
+    assert vault.state() == before
+    # A standing reserve that expires stops gating mints open: they are refused.
+    _attest(chain, vault, RESERVE, 2, valid_for_s=3)
+    chain.send(vault.token.functions.mint(vault.holder, 10), vault.issuer)
+    chain.advance(5)
+    before = vault.state()
+    revert = chain.expect_revert(vault.token.functions.mint(vault.holder, 10), vault.issuer)
+    assert revert.name == "StaleAttestation"
+    assert vault.state() == before
+    # A fresh reading with the next sequence number restores issuance.
+    _attest(chain, vault, RESERVE, 3)
+    chain.send(vault.token.functions.mint(vault.holder, 10), vault.issuer)
+    assert vault.token.functions.totalSupply().call() == 20
+
+
+def test_a_revoked_attestation_stops_counting(chain: Chain, rwa: RWASystem) -> None:
+    vault = _vault(chain, rwa, "revoked attestation")
+    uid = _attest(chain, vault, RESERVE, 1)
+    chain.send(vault.registry.functions.revoke(uid), vault.issuer)
+    assert vault.registry.functions.getAttestation(uid).call()[6] > 0  # revocationTime
+    before = vault.state()
+    assert chain.expect_revert(vault.token.functions.mint(vault.holder, 1), vault.issuer).name == "AttestationRevoked"
+    assert vault.state() == before
+
+
+def test_registration_needs_an_approved_kyc_operator(chain: Chain, rwa: RWASystem) -> None:
+    vault = _vault(chain, rwa, "operators")
+    device = chain.new_account("second device", fund_wei=0)
+    unapproved = chain.new_address("unapproved operator", fund_wei=10**21)
+    rwa.register([unapproved])
+    proof = sign_registration(device, unapproved, vault.token.address, vault.chain_id)
+    call = vault.registry.functions.registerDevice(device.address, vault.token.address, proof)
+    assert chain.expect_revert(call, unapproved).name == "OperatorNotApproved"
+    unverified = chain.new_address("unverified operator", fund_wei=10**21)
+    chain.send(vault.registry.functions.setOperatorApproved(vault.token.address, unverified, True), vault.issuer)
+    proof = sign_registration(device, unverified, vault.token.address, vault.chain_id)
+    call = vault.registry.functions.registerDevice(device.address, vault.token.address, proof)
+    assert chain.expect_revert(call, unverified).name == "OperatorNotVerified"
+    # A proof signed for one operator does not register the device for another.
+    chain.send(vault.registry.functions.setOperatorApproved(vault.token.address, unapproved, True), vault.issuer)
+    stolen = sign_registration(device, vault.operator, vault.token.address, vault.chain_id)
+    call = vault.registry.functions.registerDevice(device.address, vault.token.address, stolen)
+    assert chain.expect_revert(call, unapproved).name == "ForgedDeviceSignature"
+    assert vault.registry.functions.device(device.address).call()[1] == "0x" + "0" * 40
