@@ -405,6 +405,7 @@ from bridge.cli import bridge_app  # noqa: E402  (the composition root wires the
 
 app.add_typer(bridge_app, name="bridge")
 from rwa.cli import rwa_app  # noqa: E402
+import rwa.market_cli  # noqa: E402,F401  (adds `lantau rwa market`)
 
 app.add_typer(rwa_app, name="rwa")
 from prover.dispute_cli import dispute_app  # noqa: E402

@@ -8,8 +8,10 @@ matching rule (`rwa.auction.match`). Pure functions, no chain access.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eth_account import Account
@@ -181,3 +183,72 @@ def verify_settlement(books: dict[str, Sequence[SignedOrder]], reference_price: 
         raise MatcherResultMismatch(price, expected.price, "clearing price")
     if fills != {f.order_id: f.amount for f in expected.fills}:
         raise MatcherResultMismatch(price, expected.price, "fills")
+
+
+# --- a venue's book file ---------------------------------------------------------------------------
+
+BOOK_FILE_TYPE = "lantau-rwa-book/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    """A venue's signed orders for one auction, as the venue keeps them off chain:
+
+        {"type": "lantau-rwa-book/1", "chainId": 4852, "callAuction": "0x4200…0808",
+         "auctionId": 1, "venue": "0x…", "orders": [{"trader": "0x…", …, "amount": "10",
+         "limitPrice": "100000000000000000000", "orderId": "0x…", "signature": "0x…"}]}
+
+    Big integers are decimal strings. `root()` is what the venue commits."""
+
+    chain_id: int
+    call_auction: str
+    auction_id: int
+    venue: str
+    orders: tuple[SignedOrder, ...]
+
+    def root(self) -> bytes:
+        return book_root([s.order_id for s in self.orders])
+
+    def with_order(self, signed: SignedOrder) -> "Book":
+        if signed.order.venue.lower() != self.venue.lower() or signed.order.auction_id != self.auction_id:
+            raise ValueError(f"order is for venue {signed.order.venue} auction {signed.order.auction_id}, not this book's")
+        return Book(self.chain_id, self.call_auction, self.auction_id, self.venue, (*self.orders, signed))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": BOOK_FILE_TYPE,
+            "chainId": self.chain_id,
+            "callAuction": self.call_auction,
+            "auctionId": self.auction_id,
+            "venue": self.venue,
+            "orders": [
+                {**{k: (str(v) if isinstance(v, int) and k in ("amount", "limitPrice", "salt") else v) for k, v in s.order.message().items()},
+                 "orderId": "0x" + s.order_id.hex(), "signature": "0x" + s.signature.hex()}
+                for s in self.orders
+            ],
+        }
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> "Book":
+        try:
+            data = json.loads(path.read_text())
+            if data.get("type") != BOOK_FILE_TYPE:
+                raise BookFileError(f"{path}: not a {BOOK_FILE_TYPE} file")
+            book = cls(int(data["chainId"]), data["callAuction"], int(data["auctionId"]), data["venue"], ())
+            for row in data["orders"]:
+                order = Order(row["trader"], row["asset"], row["venue"], int(row["auctionId"]), Side(int(row["side"])),
+                              int(row["amount"]), int(row["limitPrice"]), int(row["placedAt"]), int(row["expiry"]), int(row["salt"]))
+                signed = SignedOrder(order, bytes.fromhex(row["orderId"][2:]), bytes.fromhex(row["signature"][2:]))
+                if order_id(order, book.chain_id, book.call_auction) != signed.order_id:
+                    raise BookFileError(f"{path}: order {row['orderId']} does not match its terms")
+                book = book.with_order(signed)
+            return book
+        except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+            raise BookFileError(f"{path}: malformed book file ({exc})") from None
+
+
+class BookFileError(RWAError):
+    """A book file that cannot be used (malformed, an order whose id does not match its terms)."""

@@ -1,0 +1,132 @@
+"""The alliance market over an `RWAClient`: venues (VenueRegistry), the issuer's venue allow-list
+(Compliance), and the call auction's steps (CallAuction): open, order (signed into a venue's book
+file), commit, match (the rule, recomputed from the books), settle. What `lantau rwa market …`
+and the devnet sample use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import to_checksum_address
+from web3.contract import Contract
+
+from genesis.predeploys import CALL_AUCTION, VENUE_REGISTRY
+from rwa.auction import Side
+from rwa.client import Call, RWAClient
+from rwa.contracts import contract_at
+from rwa.errors import RWAError
+from rwa.market import Book, Order, Settlement, settlement, sign_order
+
+VENUE_STATUS = ("none", "active", "suspended", "revoked")
+#: Fills per settle transaction the L2's proof-cost caps admit with margin (bench/auction.py:
+#: ~7.4k opcodes per fill against a 250,000-opcode cap).
+MAX_FILLS_PER_SETTLE = 30
+
+
+class BookNotAsCommitted(RWAError):
+    def __init__(self, venue: str, committed: bytes, computed: bytes) -> None:
+        super().__init__(f"venue {venue}'s book file has root 0x{computed.hex()}, on chain it committed 0x{committed.hex()}")
+        self.venue = venue
+
+
+class TooManyFills(RWAError):
+    def __init__(self, fills: int) -> None:
+        super().__init__(f"the auction has {fills} fills; one settle holds at most {MAX_FILLS_PER_SETTLE} under the L2 proof-cost caps")
+        self.fills = fills
+
+
+@dataclass(frozen=True, slots=True)
+class VenueView:
+    operator: str
+    name: str
+    licence: str
+    fee_recipient: str
+    fee_bps: int
+    status: str
+
+
+class AllianceMarket:
+    def __init__(self, client: RWAClient) -> None:
+        self.client = client
+        self.venue_registry: Contract = contract_at(client.w3, "VenueRegistry", "0x" + VENUE_REGISTRY.hex())
+        self.auction: Contract = contract_at(client.w3, "CallAuction", "0x" + CALL_AUCTION.hex())
+
+    # --- venues ---------------------------------------------------------------------------------
+
+    def venues(self) -> list[VenueView]:
+        rows = []
+        for operator in self.venue_registry.functions.venueOperators().call():
+            fee_recipient, fee_bps, status, name, licence = self.venue_registry.functions.venue(operator).call()
+            rows.append(VenueView(operator, name, licence, fee_recipient, fee_bps, VENUE_STATUS[status]))
+        return rows
+
+    def register_venue(self, operator: str, name: str, licence: str, fee_recipient: str, fee_bps: int) -> dict[str, Any]:
+        call = self.venue_registry.functions.registerVenue(to_checksum_address(operator), name, licence, to_checksum_address(fee_recipient), fee_bps)
+        return self.client.transact(call)
+
+    def allow_venues(self, asset: str, venues: Sequence[str], allowed: bool = True) -> dict[str, Any]:
+        call = self.client.contracts.compliance.functions.setVenuesAllowed(asset, [to_checksum_address(v) for v in venues], allowed)
+        return self.client.transact(call)
+
+    # --- the auction ----------------------------------------------------------------------------
+
+    def open_auction(self, asset: str, seconds: int) -> tuple[int, int]:
+        cutoff = self.client.chain_time() + seconds
+        receipt = self.client.transact(self.auction.functions.openAuction(asset, cutoff))
+        (opened,) = self.auction.events.AuctionOpened().process_receipt(receipt)
+        return int(opened["args"]["auctionId"]), cutoff
+
+    def prepare_trader(self, asset: str, escrow_wei: int) -> list[dict[str, Any]]:
+        """The signer's side of trading: approves the auction for `asset`, tops up its HKD escrow."""
+        calls = [Call(self.client.token(asset).functions.approve(self.auction.address, 2**256 - 1))]
+        if escrow_wei:
+            calls.append(Call(self.auction.functions.deposit(), escrow_wei))
+        return self.client.transact_all(calls)
+
+    def new_book(self, auction_id: int, venue: str) -> Book:
+        return Book(self.client.chain_id, self.auction.address, auction_id, to_checksum_address(venue), ())
+
+    def order(self, book: Book, side: Side, amount: int, limit_price_wei: int, *, expiry_s: int = 86_400, salt: int | None = None) -> Book:
+        """The signer's order, signed into `book` (its venue's book for the auction)."""
+        (asset, *_) = self.auction.functions.auctionOf(book.auction_id).call()
+        now = self.client.chain_time()
+        order = Order(self.client.address, asset, book.venue, book.auction_id, side, amount, limit_price_wei,
+                      now * 1_000 + len(book.orders), now + expiry_s, salt if salt is not None else len(book.orders) + now)
+        assert self.client.account is not None
+        return book.with_order(sign_order(order, self.client.account.key, book.chain_id, book.call_auction))
+
+    def commit(self, book: Book) -> dict[str, Any]:
+        """The signer (the book's venue) commits the book's root."""
+        return self.client.transact(self.auction.functions.commitBook(book.auction_id, book.root()))
+
+    def reference_price(self, asset: str) -> int:
+        return int(self.client.contracts.price_feed.functions.latestPrice(asset).call()[0])
+
+    def match(self, books: Sequence[Book]) -> Settlement:
+        """The rule's result over the books, after checking each is the one its venue committed."""
+        auction_ids = {b.auction_id for b in books}
+        if len(auction_ids) != 1:
+            raise RWAError(f"books of several auctions: {sorted(auction_ids)}")
+        (auction_id,) = auction_ids
+        for book in books:
+            committed = bytes(self.auction.functions.bookRoot(auction_id, book.venue).call())
+            if committed != book.root():
+                raise BookNotAsCommitted(book.venue, committed, book.root())
+        asset = self.auction.functions.auctionOf(auction_id).call()[0]
+        return settlement({b.venue: b.orders for b in books}, self.reference_price(asset))
+
+    def settle(self, books: Sequence[Book]) -> tuple[Settlement, dict[str, Any] | None]:
+        """Matches the books and settles the result (as the signer, an active venue); None when
+        nothing crosses."""
+        cutoff = int(self.auction.functions.auctionOf(books[0].auction_id).call()[1])
+        self.client.wait_for_chain_time(cutoff)
+        plan = self.match(books)
+        if plan.result.volume == 0:
+            return plan, None
+        if len(plan.fills) > MAX_FILLS_PER_SETTLE:
+            raise TooManyFills(len(plan.fills))
+        call = self.auction.functions.settle(books[0].auction_id, plan.result.price, plan.settle_args())
+        return plan, self.client.transact(call)
