@@ -32,6 +32,7 @@ from rwa.sample_market import sample_auction
 market_app = typer.Typer(help="The alliance market: licensed venues, one uniform-price call auction per asset, settled against HKD.", no_args_is_help=True)
 rwa_app.add_typer(market_app, name="market")
 
+AssetArg = Annotated[str, typer.Argument(help="Asset address, identifier or symbol.")]
 BooksArg = Annotated[list[Path], typer.Argument(help="Book files of the venues (from `market order`).")]
 
 
@@ -68,7 +69,7 @@ def venues(
 
 @market_app.command("allow")
 def allow(
-    asset: Annotated[str, typer.Argument(help="Asset address, identifier or symbol.")],
+    asset: AssetArg,
     venue_list: Annotated[list[str], typer.Argument(help="Venue operators (0x… or dev0 … dev9).")],
     disallow: Annotated[bool, typer.Option("--disallow", help="Withdraw them instead.")] = False,
     devnet: DevnetDir = None,
@@ -89,7 +90,7 @@ def allow(
 
 @market_app.command("open")
 def open_auction(
-    asset: Annotated[str, typer.Argument(help="Asset address, identifier or symbol.")],
+    asset: AssetArg,
     seconds: Annotated[int, typer.Option("--seconds", help="Cut-off, seconds of chain time from now.")] = 60,
     devnet: DevnetDir = None,
     l2_rpc: L2RpcOpt = None,
