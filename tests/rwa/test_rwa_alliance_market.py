@@ -7,7 +7,7 @@ fills at the rule's price, minus / plus each venue's fee, and shares and HKD are
 auction's HKD balance is the sum of its escrows). Each refusal (an uncommitted or late order, a
 non-KYC'd or venue-disallowed investor, a price outside the band, a limit violated, an overfill,
 a bad signature, an expired order, a lying matcher) names its error and leaves every balance and
-the auction as they were."""
+the auction as they were. A contract wallet trades with an ERC-1271 signature."""
 
 from __future__ import annotations
 
@@ -286,3 +286,32 @@ def test_venue_registry_is_governed_by_the_alliance_owner(chain: Chain, market: 
     assert chain.revert_of(v.setVenueFee(venue, venue, 101), market.rwa.operator).name == "FeeTooHigh"
     assert chain.revert_of(v.registerVenue(venue, "x", "y", venue, 1), market.rwa.operator).name == "VenueAlreadyRegistered"
     assert chain.revert_of(market.rwa.compliance.functions.setVenuesAllowed(market.token.address, [venue], False), venue).name == "NotAssetOwner"
+
+
+def test_a_contract_wallet_trades_with_an_erc1271_signature(chain: Chain, market: Market) -> None:
+    """A KYC'd contract wallet (ERC-1271: its owner's key signs for it) buys in an auction; a
+    signature by another key is refused with nothing moved."""
+    owner = chain.new_account("wallet owner", fund_wei=10**23)
+    wallet = chain.deploy("TestERC1271Wallet", owner.address, sender=owner.address)
+    market.rwa.register([wallet.address])
+    chain.send(wallet.functions.execute(market.auction.address, 10**22, b""), owner.address, value=10**22)  # escrow
+    assert market.auction.functions.escrowOf(wallet.address).call() == 10**22
+
+    auction_id, cutoff = market.open()
+    order = Order(wallet.address, market.token.address, market.venue_keys[0].address, auction_id, Side.BUY, 10,
+                  101 * HKD, next(market.salts), chain.now() + 3_600, next(market.salts))
+    chain_id = chain.w3.eth.chain_id
+    by_owner = sign_order(order, owner.key, chain_id, market.auction.address)
+    by_stranger = sign_order(order, market.traders[3].key, chain_id, market.auction.address)
+    sell = market.order(auction_id, market.traders[1], Side.SELL, 10, 99, 1)
+    books = {market.venue_keys[0].address: [by_owner], market.venue_keys[1].address: [sell]}
+    market.commit(auction_id, books)
+    market.close(cutoff)
+    plan = settlement(books, REFERENCE)
+    (buy_args, sell_args) = plan.settle_args()
+    forged = (buy_args[0], buy_args[1], by_stranger.signature, buy_args[3])
+    _refused(market, auction_id, plan.result.price, [forged, sell_args], "InvalidOrderSignature")
+    chain.send(market.auction.functions.settle(auction_id, plan.result.price, [buy_args, sell_args]), market.venue_keys[2].address, gas=SETTLE_GAS)
+    assert market.token.functions.balanceOf(wallet.address).call() == 10
+    cash = 10 * plan.result.price
+    assert market.auction.functions.escrowOf(wallet.address).call() == 10**22 - cash - cash * FEES_BPS[0] // 10_000
