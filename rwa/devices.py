@@ -18,6 +18,7 @@ from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
@@ -127,3 +128,59 @@ def reserve_reading(
 def sign_reading(device: LocalAccount, reading: Reading, chain_id: int, registry: str | None = None) -> bytes:
     """The device's signature of `reading` for `DeviceRegistry.attest`."""
     return _sign(device, registry_domain(chain_id, registry), "Reading", _READING_FIELDS, reading.message())
+
+
+def reading_uid(reading: Reading, chain_id: int, registry: str | None = None) -> bytes:
+    """The reading's EIP-712 digest: its attestation uid and what an epoch leaf commits."""
+    full = {
+        "types": {"EIP712Domain": _DOMAIN_FIELDS, "Reading": _READING_FIELDS},
+        "primaryType": "Reading",
+        "domain": registry_domain(chain_id, registry),
+        "message": reading.message(),
+    }
+    signable = encode_typed_data(full_message=full)
+    return keccak(b"\x19\x01" + signable.header + signable.body)
+
+
+@dataclass(frozen=True, slots=True)
+class EpochLeaf:
+    device: str
+    sequence: int
+    uid: bytes
+
+    def key(self) -> tuple[int, int]:
+        return (int(self.device, 16), self.sequence)
+
+    def hash(self) -> bytes:
+        return keccak(abi_encode(["address", "uint64", "bytes32"], [self.device, self.sequence, self.uid]))
+
+
+class EpochTree:
+    """An aggregator's epoch: leaves sorted by (device, sequence), zero-padded to a power of two,
+    each level `keccak256(abi.encode(left, right))` (`DeviceRegistry.epochLeafRoot`)."""
+
+    def __init__(self, leaves: list[EpochLeaf]) -> None:
+        if not leaves:
+            raise ValueError("an epoch needs at least one reading")
+        self.leaves = sorted(leaves, key=EpochLeaf.key)
+        size = 1
+        while size < len(self.leaves):
+            size <<= 1
+        level = [leaf.hash() for leaf in self.leaves] + [bytes(32)] * (size - len(self.leaves))
+        self.levels = [level]
+        while len(level) > 1:
+            level = [keccak(level[i] + level[i + 1]) for i in range(0, len(level), 2)]
+            self.levels.append(level)
+
+    @property
+    def root(self) -> bytes:
+        return self.levels[-1][0]
+
+    def proof(self, index: int) -> tuple[str, int, bytes, int, list[bytes]]:
+        """`DeviceRegistry.LeafProof` of the leaf at `index` (in sorted order)."""
+        siblings, position = [], index
+        for level in self.levels[:-1]:
+            siblings.append(level[position ^ 1])
+            position >>= 1
+        leaf = self.leaves[index]
+        return (leaf.device, leaf.sequence, leaf.uid, index, siblings)

@@ -13,7 +13,16 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from genesis.predeploys import DEVICE_REGISTRY
-from rwa.devices import RESERVE_SCHEMA, Reading, reserve_reading, sign_reading, sign_registration
+from rwa.devices import (
+    RESERVE_SCHEMA,
+    EpochLeaf,
+    EpochTree,
+    Reading,
+    reading_uid,
+    reserve_reading,
+    sign_reading,
+    sign_registration,
+)
 from tests.rwa.rwa_chain import PRECIOUS_METAL, WAREHOUSE_RECEIPT, Chain, RWASystem, events
 
 pytestmark = pytest.mark.rwa_backends("l2")
@@ -50,7 +59,7 @@ def _vault(chain: Chain, rwa: RWASystem, label: str, asset_class: int = WAREHOUS
     registry = chain.at("DeviceRegistry", "0x" + DEVICE_REGISTRY.hex())
     issuer = chain.new_address(f"{label} issuer", fund_wei=10**21)
     operator = chain.new_address(f"{label} operator", fund_wei=10**21)
-    holder = chain.new_address(f"{label} holder")
+    holder = chain.new_address(f"{label} holder", fund_wei=10**21)  # also challenges epochs
     rwa.register([operator, holder])
     token = rwa.create_asset(issuer=issuer, agents=[issuer], name=f"{label} receipt", symbol="WHR", asset_class=asset_class, decimals=0)
     device = chain.new_account(f"{label} device", fund_wei=0)
@@ -197,3 +206,123 @@ def test_registration_needs_an_approved_kyc_operator(chain: Chain, rwa: RWASyste
     call = vault.registry.functions.registerDevice(device.address, vault.token.address, stolen)
     assert chain.expect_revert(call, unapproved).name == "ForgedDeviceSignature"
     assert vault.registry.functions.device(device.address).call()[1] == "0x" + "0" * 40
+
+
+# --- epochs of high-rate readings --------------------------------------------------------------
+
+
+@dataclass
+class EpochSetup:
+    vault: Vault
+    second: LocalAccount  # another device of the vault
+    aggregator: str
+    readings: list[tuple[Reading, bytes]]  # every device-signed reading of the epoch
+    start: int
+    end: int
+
+
+def _epoch_setup(chain: Chain, rwa: RWASystem, label: str) -> EpochSetup:
+    vault = _vault(chain, rwa, label)
+    second = chain.new_account(f"{label} second device", fund_wei=0)
+    proof = sign_registration(second, vault.operator, vault.token.address, vault.chain_id)
+    chain.send(vault.registry.functions.registerDevice(second.address, vault.token.address, proof), vault.operator)
+    aggregator = chain.new_address(f"{label} aggregator", fund_wei=10**21)
+    rwa.register([aggregator])
+    chain.send(vault.registry.functions.setAggregatorApproved(vault.token.address, aggregator, True), vault.issuer)
+    start = chain.now() - 60
+    readings = []
+    for device in (vault.device, second):
+        for sequence in (1, 2, 3):
+            reading = reserve_reading(device, vault.token.address, 900 + sequence, sequence=sequence, time=start + 10 * sequence, valid_for_s=3_600)
+            readings.append((reading, sign_reading(device, reading, vault.chain_id)))
+    return EpochSetup(vault, second, aggregator, readings, start, chain.now())
+
+
+def _leaf(reading: Reading, chain_id: int) -> EpochLeaf:
+    return EpochLeaf(reading.device, reading.sequence, reading_uid(reading, chain_id))
+
+
+def _post(chain: Chain, s: EpochSetup, epoch: int, leaves: list[EpochLeaf]) -> EpochTree:
+    tree = EpochTree(leaves)
+    call = s.vault.registry.functions.postEpoch(s.vault.token.address, epoch, s.start, s.end, len(tree.leaves), tree.root)
+    chain.send(call, s.aggregator)
+    return tree
+
+
+def test_python_epoch_tree_matches_the_contract(chain: Chain, rwa: RWASystem) -> None:
+    s = _epoch_setup(chain, rwa, "tree")
+    for n in (1, 2, 3, 5, 6):
+        tree = EpochTree([_leaf(r, s.vault.chain_id) for r, _ in s.readings[:n]])
+        on_chain = s.vault.registry.functions.epochLeafRoot([leaf.hash() for leaf in tree.leaves]).call()
+        assert on_chain == tree.root, n
+    reading, _ = s.readings[0]
+    assert reading_uid(reading, s.vault.chain_id) == s.vault.registry.functions.readingDigest(reading.as_tuple()).call()
+
+
+def test_a_contradicted_epoch_is_voided_in_time(chain: Chain, rwa: RWASystem) -> None:
+    s = _epoch_setup(chain, rwa, "contradicted")
+    registry, asset, chain_id = s.vault.registry.functions, s.vault.token.address, s.vault.chain_id
+    # The aggregator commits device 1's second reading with another value than the device signed.
+    lied = reserve_reading(s.vault.device, asset, 5_000, sequence=2, time=s.start + 20, valid_for_s=3_600)
+    leaves = [_leaf(r, chain_id) for r, _ in s.readings if r.sequence != 2 or r.device != s.vault.device.address]
+    tree = _post(chain, s, 1, [*leaves, _leaf(lied, chain_id)])
+    honest, signature = next((r, sig) for r, sig in s.readings if r.device == s.vault.device.address and r.sequence == 2)
+    index = next(i for i, leaf in enumerate(tree.leaves) if leaf.device == honest.device and leaf.sequence == 2)
+    # A leaf that agrees with the reading it is shown against proves nothing.
+    agreeing, agreeing_sig = s.readings[0]
+    agreeing_index = next(i for i, leaf in enumerate(tree.leaves) if leaf.uid == reading_uid(agreeing, chain_id))
+    call = registry.challengeContradiction(asset, 1, agreeing.as_tuple(), agreeing_sig, tree.proof(agreeing_index))
+    assert chain.expect_revert(call, s.vault.holder).name == "EpochNotContradicted"
+    # A forged reading (not the device's signature) proves nothing either.
+    impostor = chain.new_account("epoch impostor", fund_wei=0)
+    forged = sign_reading(impostor, honest, chain_id)
+    call = registry.challengeContradiction(asset, 1, honest.as_tuple(), forged, tree.proof(index))
+    assert chain.expect_revert(call, s.vault.holder).name == "ForgedDeviceSignature"
+    assert registry.getEpoch(asset, 1).call()[6] is False
+    receipt = chain.send(registry.challengeContradiction(asset, 1, honest.as_tuple(), signature, tree.proof(index)), s.vault.holder)
+    (voided,) = events(s.vault.registry, "EpochChallenged", receipt)
+    assert voided["readingUid"] == reading_uid(honest, chain_id)
+    assert registry.getEpoch(asset, 1).call()[6] is True
+    assert registry.epochFinal(asset, 1).call() is False
+
+
+def test_a_reading_left_out_voids_the_epoch(chain: Chain, rwa: RWASystem) -> None:
+    s = _epoch_setup(chain, rwa, "missing")
+    registry, asset, chain_id = s.vault.registry.functions, s.vault.token.address, s.vault.chain_id
+    left_out, signature = s.readings[4]  # the second device's sequence 2
+    tree = _post(chain, s, 7, [_leaf(r, chain_id) for r, _ in s.readings if r is not left_out])
+    below = next(i for i, leaf in enumerate(tree.leaves) if leaf.device == left_out.device and leaf.sequence == 1)
+    # Non-adjacent leaves do not prove an absence.
+    call = registry.challengeMissing(asset, 7, left_out.as_tuple(), signature, True, tree.proof(below - 1), True, tree.proof(below + 1))
+    assert chain.expect_revert(call, s.vault.holder).name == "EpochNotContradicted"
+    assert registry.getEpoch(asset, 7).call()[6] is False
+    call = registry.challengeMissing(asset, 7, left_out.as_tuple(), signature, True, tree.proof(below), True, tree.proof(below + 1))
+    chain.send(call, s.vault.holder)
+    assert registry.getEpoch(asset, 7).call()[6] is True
+    revert = chain.expect_revert(call, s.vault.holder)
+    assert revert.name == "EpochAlreadyChallenged"
+
+
+def test_a_faithful_epoch_stands_and_a_late_challenge_is_refused(chain: Chain, rwa: RWASystem) -> None:
+    s = _epoch_setup(chain, rwa, "faithful")
+    registry, asset, chain_id = s.vault.registry.functions, s.vault.token.address, s.vault.chain_id
+    tree = _post(chain, s, 2, [_leaf(r, chain_id) for r, _ in s.readings])
+    index = 2  # a leaf with neighbours on both sides
+    reading, signature = next((r, sig) for r, sig in s.readings if reading_uid(r, chain_id) == tree.leaves[index].uid)
+    call = registry.challengeContradiction(asset, 2, reading.as_tuple(), signature, tree.proof(index))
+    assert chain.expect_revert(call, s.vault.holder).name == "EpochNotContradicted"
+    call = registry.challengeMissing(asset, 2, reading.as_tuple(), signature, True, tree.proof(index - 1), True, tree.proof(index + 1))
+    assert chain.expect_revert(call, s.vault.holder).name == "EpochNotContradicted"
+    # A reading outside the epoch's time range is no evidence about it.
+    outside = reserve_reading(s.vault.device, asset, 1, sequence=9, time=s.end, valid_for_s=3_600)
+    call = registry.challengeMissing(asset, 2, outside.as_tuple(), sign_reading(s.vault.device, outside, chain_id), True, tree.proof(len(tree.leaves) - 1), False, tree.proof(0))
+    assert chain.expect_revert(call, s.vault.holder).name == "ReadingOutsideEpoch"
+    assert chain.expect_revert(registry.postEpoch(asset, 2, s.start, s.end, 1, tree.root), s.aggregator).name == "EpochAlreadyPosted"
+    assert chain.expect_revert(registry.postEpoch(asset, 3, s.start, s.end, 1, tree.root), s.vault.holder).name == "AggregatorNotApproved"
+    window = registry.EPOCH_CHALLENGE_WINDOW_S().call()
+    chain.advance(window + 1)
+    assert registry.epochFinal(asset, 2).call() is True
+    # Any challenge is refused once the window closed (checked before the evidence).
+    call = registry.challengeContradiction(asset, 2, reading.as_tuple(), signature, tree.proof(index))
+    assert chain.expect_revert(call, s.vault.holder).name == "ChallengeWindowClosed"
+    assert registry.getEpoch(asset, 2).call()[6] is False

@@ -28,6 +28,17 @@ import {IRWAToken, EIP712Dynamic} from "./RWACommon.sol";
 /// it is missing, expired, revoked or its device revoked (as Chainlink Proof of Reserve gates
 /// mints).
 ///
+/// Epochs: high-rate readings are not attested one by one; an aggregator the asset owner licenses
+/// (`setAggregatorApproved`, and KYC'd) posts per epoch the Merkle root of the epoch's
+/// device-signed readings (`postEpoch`). A leaf is `keccak256(abi.encode(device, sequence,
+/// uid))` with `uid` the reading's EIP-712 digest; leaves are sorted by (device, sequence),
+/// strictly increasing, and padded with zero leaves to a power of two (position-indexed tree,
+/// `epochLeafRoot`). Within `EPOCH_CHALLENGE_WINDOW_S` of the post, anyone holding a
+/// device-signed reading of the epoch's time range proves the epoch wrong: a leaf with the same
+/// device and sequence and another uid (`challengeContradiction`), or two adjacent leaves (or the
+/// first or last) whose keys leave the reading out (`challengeMissing`). A challenged epoch is
+/// void for good; one unchallenged past the window is final (`epochFinal`).
+///
 /// Predeploy: no owner and nothing to initialize; place the runtime code at the genesis address.
 contract DeviceRegistry is EIP712Dynamic {
     struct Device {
@@ -64,6 +75,28 @@ contract DeviceRegistry is EIP712Dynamic {
         bytes data;
     }
 
+    /// @notice An aggregator's epoch of readings.
+    struct Epoch {
+        bytes32 root;
+        address aggregator;
+        uint64 start; // readings with start <= time < end belong to the epoch
+        uint64 end;
+        uint64 postedAt;
+        uint32 count; // leaves before padding
+        bool challenged;
+    }
+
+    /// @notice A leaf of an epoch tree and its position proof (siblings from the leaf up).
+    struct LeafProof {
+        address device;
+        uint64 sequence;
+        bytes32 uid;
+        uint256 index;
+        bytes32[] siblings;
+    }
+
+    uint64 public constant EPOCH_CHALLENGE_WINDOW_S = 600;
+
     bytes32 public constant REGISTRATION_TYPEHASH =
         keccak256("DeviceRegistration(address device,address operator,address asset)");
     bytes32 public constant READING_TYPEHASH = keccak256(
@@ -78,6 +111,8 @@ contract DeviceRegistry is EIP712Dynamic {
     /// @notice The uid of the asset's standing reserve attestation (0 = none yet).
     mapping(address asset => bytes32) public latestReserveUid;
     mapping(address asset => bool) public reserveGuardEnabled;
+    mapping(address asset => mapping(address aggregator => bool)) public isAggregatorApproved;
+    mapping(address asset => mapping(uint64 epoch => Epoch)) private _epochs;
 
     event OperatorApproved(address indexed asset, address indexed operator, bool approved);
     event DeviceRegistered(address indexed device, address indexed asset, address indexed operator);
@@ -85,6 +120,9 @@ contract DeviceRegistry is EIP712Dynamic {
     event Attested(address indexed recipient, address indexed attester, bytes32 uid, bytes32 indexed schema, uint64 sequence);
     event Revoked(address indexed recipient, address indexed attester, bytes32 uid, bytes32 indexed schema);
     event ReserveGuardEnabled(address indexed asset);
+    event AggregatorApproved(address indexed asset, address indexed aggregator, bool approved);
+    event EpochPosted(address indexed asset, uint64 indexed epoch, bytes32 root, uint32 count, address indexed aggregator);
+    event EpochChallenged(address indexed asset, uint64 indexed epoch, address indexed challenger, bytes32 readingUid);
 
     error NotAssetOwner(address asset, address caller);
     error OperatorNotApproved(address asset, address operator);
@@ -106,6 +144,16 @@ contract DeviceRegistry is EIP712Dynamic {
     error NoAttestedReserve(address asset);
     /// @notice A mint would take the supply past the attested reserve.
     error ReserveExceeded(address asset, uint256 supplyAfter, uint256 reserve);
+    error AggregatorNotApproved(address asset, address aggregator);
+    error EpochAlreadyPosted(address asset, uint64 epoch);
+    error InvalidEpoch(uint64 start, uint64 end, uint32 count);
+    error UnknownEpoch(address asset, uint64 epoch);
+    error EpochAlreadyChallenged(address asset, uint64 epoch);
+    error ChallengeWindowClosed(address asset, uint64 epoch, uint64 closedAt);
+    error ReadingOutsideEpoch(uint64 time, uint64 start, uint64 end);
+    error InvalidLeafProof(uint256 index);
+    /// @notice The proven leaves agree with the reading: nothing to challenge.
+    error EpochNotContradicted(address asset, uint64 epoch, bytes32 readingUid);
 
     modifier onlyAssetOwner(address asset) {
         if (msg.sender != IRWAToken(asset).owner()) revert NotAssetOwner(asset, msg.sender);
@@ -223,6 +271,138 @@ contract DeviceRegistry is EIP712Dynamic {
         (uint256 reserve,) = attestedReserve(asset);
         uint256 supplyAfter = IRWAToken(asset).totalSupply() + amount;
         if (supplyAfter > reserve) revert ReserveExceeded(asset, supplyAfter, reserve);
+    }
+
+    // --- epochs ----------------------------------------------------------------------------------
+
+    function setAggregatorApproved(address asset, address aggregator, bool approved) external onlyAssetOwner(asset) {
+        isAggregatorApproved[asset][aggregator] = approved;
+        emit AggregatorApproved(asset, aggregator, approved);
+    }
+
+    /// @notice Posts the root of `asset`'s epoch `epoch`: `count` readings with start <= time < end.
+    function postEpoch(address asset, uint64 epoch, uint64 start, uint64 end, uint32 count, bytes32 root) external {
+        if (!isAggregatorApproved[asset][msg.sender]) revert AggregatorNotApproved(asset, msg.sender);
+        if (!IRWAToken(asset).identityRegistry().isVerified(msg.sender)) revert OperatorNotVerified(msg.sender);
+        if (_epochs[asset][epoch].postedAt != 0) revert EpochAlreadyPosted(asset, epoch);
+        if (end <= start || end > block.timestamp || count == 0) revert InvalidEpoch(start, end, count);
+        _epochs[asset][epoch] = Epoch(root, msg.sender, start, end, uint64(block.timestamp), count, false);
+        emit EpochPosted(asset, epoch, root, count, msg.sender);
+    }
+
+    function getEpoch(address asset, uint64 epoch) external view returns (Epoch memory) {
+        return _epochs[asset][epoch];
+    }
+
+    /// @notice Whether the epoch stands for good: posted, unchallenged, its window over.
+    function epochFinal(address asset, uint64 epoch) external view returns (bool) {
+        Epoch storage e = _epochs[asset][epoch];
+        return e.postedAt != 0 && !e.challenged && block.timestamp >= e.postedAt + EPOCH_CHALLENGE_WINDOW_S;
+    }
+
+    /// @notice Voids the epoch with a device-signed reading whose device and sequence sit in the
+    /// tree (`leaf`) with another uid.
+    function challengeContradiction(
+        address asset,
+        uint64 epoch,
+        Reading calldata reading,
+        bytes calldata signature,
+        LeafProof calldata leaf
+    ) external {
+        Epoch storage e = _openEpoch(asset, epoch);
+        bytes32 uid = _epochReading(asset, e, reading, signature);
+        _requireLeaf(e, leaf);
+        if (leaf.device != reading.device || leaf.sequence != reading.sequence || leaf.uid == uid) {
+            revert EpochNotContradicted(asset, epoch, uid);
+        }
+        _void(asset, epoch, e, uid);
+    }
+
+    /// @notice Voids the epoch with a device-signed reading of its time range that the tree leaves
+    /// out: `below` and `above` are adjacent leaves whose keys bracket the reading's (without
+    /// `hasBelow`, `above` is the first leaf; without `hasAbove`, `below` is the last).
+    function challengeMissing(
+        address asset,
+        uint64 epoch,
+        Reading calldata reading,
+        bytes calldata signature,
+        bool hasBelow,
+        LeafProof calldata below,
+        bool hasAbove,
+        LeafProof calldata above
+    ) external {
+        Epoch storage e = _openEpoch(asset, epoch);
+        bytes32 uid = _epochReading(asset, e, reading, signature);
+        uint256 key = _key(reading.device, reading.sequence);
+        bool left = hasBelow ? _key(below.device, below.sequence) < key : above.index == 0;
+        bool right = hasAbove ? key < _key(above.device, above.sequence) : below.index == e.count - 1;
+        if (hasBelow) _requireLeaf(e, below);
+        if (hasAbove) _requireLeaf(e, above);
+        bool adjacent = !(hasBelow && hasAbove) || above.index == below.index + 1;
+        if (!(hasBelow || hasAbove) || !left || !right || !adjacent) revert EpochNotContradicted(asset, epoch, uid);
+        _void(asset, epoch, e, uid);
+    }
+
+    /// @notice The root of a tree over `leaves` as `postEpoch` expects it (zero-padded to a power
+    /// of two); for aggregators and tests.
+    function epochLeafRoot(bytes32[] memory leaves) external pure returns (bytes32) {
+        uint256 size = 1;
+        while (size < leaves.length) size <<= 1;
+        bytes32[] memory level = new bytes32[](size);
+        for (uint256 i; i < leaves.length; ++i) level[i] = leaves[i];
+        for (; size > 1; size >>= 1) {
+            for (uint256 i; i < size / 2; ++i) level[i] = keccak256(abi.encode(level[2 * i], level[2 * i + 1]));
+        }
+        return level[0];
+    }
+
+    function epochLeaf(address deviceKey, uint64 sequence, bytes32 uid) public pure returns (bytes32) {
+        return keccak256(abi.encode(deviceKey, sequence, uid));
+    }
+
+    function _openEpoch(address asset, uint64 epoch) private view returns (Epoch storage e) {
+        e = _epochs[asset][epoch];
+        if (e.postedAt == 0) revert UnknownEpoch(asset, epoch);
+        if (e.challenged) revert EpochAlreadyChallenged(asset, epoch);
+        uint64 closedAt = e.postedAt + EPOCH_CHALLENGE_WINDOW_S;
+        if (block.timestamp >= closedAt) revert ChallengeWindowClosed(asset, epoch, closedAt);
+    }
+
+    function _epochReading(address asset, Epoch storage e, Reading calldata reading, bytes calldata signature)
+        private
+        view
+        returns (bytes32 uid)
+    {
+        Device storage d = _requireDevice(reading.device);
+        uid = readingDigest(reading);
+        _requireSigner(reading.device, uid, signature);
+        if (d.asset != asset || reading.asset != asset) revert DeviceOfAnotherAsset(reading.device, d.asset, reading.asset);
+        if (reading.time < e.start || reading.time >= e.end) revert ReadingOutsideEpoch(reading.time, e.start, e.end);
+    }
+
+    function _requireLeaf(Epoch storage e, LeafProof calldata leaf) private view {
+        uint256 size = 1;
+        uint256 depth;
+        while (size < e.count) (size, depth) = (size << 1, depth + 1);
+        if (leaf.index >= e.count || leaf.siblings.length != depth) revert InvalidLeafProof(leaf.index);
+        bytes32 node = epochLeaf(leaf.device, leaf.sequence, leaf.uid);
+        uint256 index = leaf.index;
+        for (uint256 i; i < depth; ++i) {
+            node = index & 1 == 0
+                ? keccak256(abi.encode(node, leaf.siblings[i]))
+                : keccak256(abi.encode(leaf.siblings[i], node));
+            index >>= 1;
+        }
+        if (node != e.root) revert InvalidLeafProof(leaf.index);
+    }
+
+    function _void(address asset, uint64 epoch, Epoch storage e, bytes32 uid) private {
+        e.challenged = true;
+        emit EpochChallenged(asset, epoch, msg.sender, uid);
+    }
+
+    function _key(address deviceKey, uint64 sequence) private pure returns (uint256) {
+        return uint256(uint160(deviceKey)) << 64 | sequence;
     }
 
     // --- digests -------------------------------------------------------------------------------
