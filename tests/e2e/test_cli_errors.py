@@ -125,3 +125,16 @@ def test_a_stopped_devnet_is_one_line(tmp_path: Path) -> None:
     stopped.mkdir()
     for args in (("bridge", "deposit", "--amount", "1"), ("bridge", "status", tx), ("rwa", "holdings", "dev4")):
         refused_with(lantau(*args, "--devnet", str(stopped)), f"no devnet.json in {stopped}: is `lantau devnet --data-dir {stopped}` running?")
+
+
+def test_fault_injection_refuses_an_unknown_fault_or_a_block_that_is_not_an_output(devnet: Path) -> None:
+    """`lantau proposer --inject-fault`: an unknown KIND, or an L2 block that is not an output
+    still to propose, is refused in one line before anything is posted (the oracle unchanged)."""
+    info = json.loads((devnet / "devnet.json").read_text())
+    oracle = L1Deployment.load(devnet / "l1-deployment.json").contract(Web3(Web3.HTTPProvider(info["l1_rpc"])), "OutputOracle")
+    before = oracle.functions.nextOutputIndex().call()
+    refused_with(lantau("proposer", "--devnet", str(devnet), "--inject-fault", "wrong-everything"),
+                 "unknown fault 'wrong-everything'", "state-root")
+    refused_with(lantau("proposer", "--devnet", str(devnet), "--inject-fault", "state-root", "--inject-at", "5"),
+                 "L2 block 5 is not an output still to propose")
+    assert oracle.functions.nextOutputIndex().call() == before
