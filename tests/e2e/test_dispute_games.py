@@ -309,3 +309,33 @@ def test_a_dishonest_challenger_loses_to_the_devnet_challenger(node_factory, dae
     warp(l1, info_game.bond_delay_s + 1)
     wait_for("the devnet's challenger to claim the liar's bonds", lambda: game.credit(CHALLENGER) == 0, 60, (liar,))
     assert wait_for("the output final", lambda: oracle.is_output_finalized(info_game.output_index), 60, (liar,))
+
+
+def test_a_liar_that_stops_answering_loses_on_its_clock(devnet, daemons, tmp_path: Path) -> None:
+    """The lying proposer is killed -9 as soon as its lie is on L1, so nobody defends it: the
+    challenger's first claim stands once the proposer's clock has run out, the game resolves for
+    the challenger, and the challenger is credited its bond and the liar's oracle bond."""
+    l1, oracle, factory = devnet["l1"], devnet["oracle"], devnet["factory"]
+    lie_block = next_quiet_output_block(devnet["l2"])
+    dir_args = ("--devnet", str(devnet["dir"]))
+    challenger = daemons(tmp_path / "challenger.log", "challenger", *dir_args, "--l2-rpc", devnet["verifier"].rpc_url,
+                         "--data-dir", str(tmp_path / "challenger"))
+    liar = daemons(tmp_path / "proposer.log", "proposer", *dir_args, "--inject-fault", "block-hash", "--inject-at", str(lie_block))
+    logs = (liar, challenger)
+    lie_index = lie_block // DEVNET_DISPUTES.output_interval - 1
+    wait_for("the lie on L1", lambda: oracle.next_output_index() > lie_index, 240, logs)
+    liar.kill(signal.SIGKILL)
+
+    game_address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0), 120, logs)
+    game = DisputeGameClient(l1, game_address)
+    info = game.info()
+    assert info.output_index == lie_index
+    assert [c.claimant for c in game.claims()[1:]] == [CHALLENGER]  # its first claim, and no answer
+    warp(l1, info.max_clock_duration_s + 1)
+    wait_for("the game resolved", lambda: game.status() != 0, 120, logs)
+    assert game.status() == CHALLENGER_WINS
+    assert game.claim_count() == 2
+    claims = game.claims()
+    forfeited = int(factory.contract.events.GameResolved().get_logs(from_block=0)[0]["args"]["forfeited"])
+    assert forfeited == oracle.required_bond()  # the lie's oracle bond (the liar posted nothing after it)
+    assert game.credit(CHALLENGER) in (claims[1].bond_wei + forfeited, 0) and game.credit(PROPOSER) == 0
