@@ -320,6 +320,28 @@ def transfer_command(
     _run(transfer)
 
 
+@rwa_app.command("mint")
+def mint_command(
+    asset: Annotated[str, typer.Argument(help="Asset address, identifier or symbol.")],
+    to: Annotated[str, typer.Argument(help="Receiver (0x… or dev0 … dev9).")],
+    amount: Annotated[str, typer.Argument(help="Whole tokens, e.g. 1000 or 0.5.")],
+    devnet: DevnetDir = None,
+    l2_rpc: L2RpcOpt = None,
+    key: KeyOpt = None,
+) -> None:
+    """Mint (an agent of the asset); refused past an attested reserve (`lantau rwa reserve`) or by compliance."""
+    client = _client(devnet, l2_rpc, key, write=True)
+
+    def mint() -> None:
+        receiver = parse_address(to, what="receiver")
+        info = client.asset(asset)
+        units = parse_decimal_amount(amount, info.decimals)
+        receipt = client.mint(info.address, {receiver: units})
+        out.print(f"minted {_tokens(info, units)} {info.symbol} to {receiver}; {_tx_line(receipt)}")
+
+    _run(mint)
+
+
 # --- trades ---------------------------------------------------------------------------------
 
 

@@ -36,10 +36,14 @@ def test_simulated_devices_gate_the_warehouse_receipt(chain: Chain, rwa: RWASyst
     reserve = int(view["reserve_units"])
     assert 980 <= reserve <= 1000  # the last reading: at most 2% low
     assert [r["sequence"] for r in view["readings"]] == [2, 2, 1, 1]
-    # The guard enforces what the devices attest.
-    chain.send(token.functions.mint(holder, reserve), issuer.address)
+    # The guard enforces what the devices attest, from the CLI as from the contract.
+    key = ["--key", "0x" + issuer.key.hex()]
+    result = runner.invoke(app, ["rwa", "mint", token.address, holder, str(reserve), *base, *key])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["rwa", "mint", token.address, holder, "1", *base, *key])
+    assert result.exit_code == 1 and "ReserveExceeded" in result.output, result.output
     assert chain.expect_revert(token.functions.mint(holder, 1), issuer.address).name == "ReserveExceeded"
-    assert token.functions.totalSupply().call() == reserve
+    assert token.functions.totalSupply().call() == reserve == token.functions.balanceOf(holder).call()
     # The epoch the simulator posted holds its four readings; a rerun continues the sequences.
     result = runner.invoke(app, ["device", "simulate", token.address, "--devices", "2", "--rounds", "1", *base, "--key", "0x" + issuer.key.hex()])
     assert result.exit_code == 0, result.output
