@@ -8,6 +8,7 @@
     lantau rwa market commit BOOK                        # the venue commits the root before the cut-off
     lantau rwa market match BOOK…                        # the rule's result from the committed books
     lantau rwa market settle BOOK…                       # a venue settles it (all or nothing)
+    lantau rwa market audit BOOK…                        # any venue checks a settled auction against the rule
 
 Connection and keys as every `lantau rwa` command (`--devnet DIR` or `--l2-rpc URL`, `--key`).
 """
@@ -204,6 +205,19 @@ def settle(books: BooksArg, devnet: DevnetDir = None, l2_rpc: L2RpcOpt = None, k
         _show(plan)
         if receipt is not None:
             out.print(f"settled: {_tx_line(receipt)}")
+
+    _run(run)
+
+
+@market_app.command("audit")
+def audit(books: BooksArg, devnet: DevnetDir = None, l2_rpc: L2RpcOpt = None) -> None:
+    """Check a settled auction against the rule recomputed from the committed books; exit 1 on a
+    mismatch (the evidence to dispute the matcher with)."""
+    market = _market(devnet, l2_rpc)
+
+    def run() -> None:
+        plan = market.audit([Book.load(p) for p in books])
+        out.print(f"auction {Book.load(books[0]).auction_id} settled as the rule gives: HK${_price(plan.result.price)}, volume {plan.result.volume:,}")
 
     _run(run)
 

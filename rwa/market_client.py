@@ -10,15 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 
 from genesis.predeploys import CALL_AUCTION, VENUE_REGISTRY
 from rwa.auction import Side
-from rwa.client import Call, RWAClient
+from rwa.client import LOGS_BLOCK_RANGE, Call, RWAClient
 from rwa.contracts import contract_at
 from rwa.errors import RWAError
-from rwa.market import Book, Order, Settlement, settlement, sign_order
+from rwa.market import Book, Order, Settlement, settlement, sign_order, verify_settlement
 
 VENUE_STATUS = ("none", "active", "suspended", "revoked")
 #: Fills per settle transaction the L2's proof-cost caps admit with margin (bench/auction.py:
@@ -117,6 +117,32 @@ class AllianceMarket:
                 raise BookNotAsCommitted(book.venue, committed, book.root())
         asset = self.auction.functions.auctionOf(auction_id).call()[0]
         return settlement({b.venue: b.orders for b in books}, self.reference_price(asset))
+
+    def settled_result(self, auction_id: int) -> tuple[int, dict[bytes, int]]:
+        """The price and fills (order id -> amount) a matcher settled, from the auction's events."""
+        topic = "0x" + bytes(keccak(text="AuctionSettled(uint64,address,uint256,uint256,address)")).hex()
+        head = int(self.client.w3.eth.block_number)
+        for start in range(0, head + 1, LOGS_BLOCK_RANGE):
+            logs = self.client.w3.eth.get_logs({
+                "address": self.auction.address, "topics": [topic, "0x" + auction_id.to_bytes(32, "big").hex()],
+                "fromBlock": start, "toBlock": min(head, start + LOGS_BLOCK_RANGE - 1),
+            })
+            if logs:
+                receipt = self.client.w3.eth.get_transaction_receipt(logs[0]["transactionHash"])
+                (settled,) = self.auction.events.AuctionSettled().process_receipt(receipt)
+                fills = {bytes(e["args"]["orderId"]): int(e["args"]["amount"])
+                         for e in self.auction.events.OrderFilled().process_receipt(receipt)}
+                return int(settled["args"]["price"]), fills
+        raise RWAError(f"auction {auction_id} has not settled")
+
+    def audit(self, books: Sequence[Book]) -> Settlement:
+        """Recomputes a settled auction from the committed books; raises `MatcherResultMismatch`
+        when the matcher's price or fills are not the rule's (the evidence a venue disputes with)."""
+        plan = self.match(books)
+        price, fills = self.settled_result(books[0].auction_id)
+        asset = self.auction.functions.auctionOf(books[0].auction_id).call()[0]
+        verify_settlement({b.venue: b.orders for b in books}, self.reference_price(asset), price, fills)
+        return plan
 
     def settle(self, books: Sequence[Book]) -> tuple[Settlement, dict[str, Any] | None]:
         """Matches the books and settles the result (as the signer, an active venue); None when

@@ -1,7 +1,7 @@
 """`lantau rwa market …` against a real `lantau node` subprocess (devnet genesis, blocks on demand),
 each command its own process: the devnet's sample market (three venues, one auction for 0005.HK,
 numbers by hand in rwa/sample_market.py), then a second auction run command by command (open,
-order into two venues' book files, book, commit, match, settle) and a refusal.
+order into two venues' book files, book, commit, match, settle, audit) and refusals.
 
 By hand, second auction: dev 4 buys 100 at HK$101 (Lion Rock, 0.10%), dev 8 sells 100 at HK$100
 (Victoria Harbour, 0.20%); one candidate price each with volume 100 and no imbalance, the reference
@@ -69,3 +69,4 @@ def test_sample_market_then_an_auction_command_by_command(node_factory: Any, tmp
     settled = lantau("rwa", "market", "settle", str(lion), str(harbour), "--l2-rpc", url, "--key", key(3)).stdout
     assert "settled: tx" in settled
     assert (shares(4) - shares4, escrow4 - escrow(4), escrow(8) - escrow8) == (100, 10_010 * HKD, 9_980 * HKD)
+    assert "settled as the rule gives: HK$100" in lantau("rwa", "market", "audit", str(lion), str(harbour), "--l2-rpc", url).stdout

@@ -22,7 +22,9 @@ from web3.contract import Contract
 
 from genesis.predeploys import RWA_PREDEPLOYS
 from rwa.auction import Side
-from rwa.market import MatcherResultMismatch, Order, SignedOrder, book_root, settlement, sign_order, verify_settlement
+from rwa.market_client import AllianceMarket
+from rwa.client import RWAClient
+from rwa.market import Book, MatcherResultMismatch, Order, SignedOrder, book_root, settlement, sign_order, verify_settlement
 from tests.rwa.rwa_chain import HK_STOCK, HKD, Chain, RWASystem, events
 
 pytestmark = pytest.mark.rwa_backends("l2")
@@ -164,6 +166,8 @@ def test_random_books_settle_as_the_python_rule(market: Market, rows: list[tuple
     assert sum(after[0]) == sum(before[0]) == TRADERS * SHARES_EACH  # shares conserved
     assert after[2] == before[2] and sum(after[1]) == sum(before[1])  # HKD conserved in the escrow
     assert f.auctionOf(auction_id).call()[2] == 2  # Settled
+    venue_books = [Book(chain.w3.eth.chain_id, market.auction.address, auction_id, v, tuple(o)) for v, o in books.items() if o]
+    AllianceMarket(RWAClient(chain.w3)).audit(venue_books)  # the honest result passes every venue's audit
     # Every fill within its limit (the rule's and the contract's check agree).
     for signed, _, _ in plan.fills:
         o = signed.order
@@ -252,6 +256,13 @@ def test_a_lying_matcher_is_refused_by_the_band_and_by_recomputation(market: Mar
     with pytest.raises(MatcherResultMismatch, match="fills"):
         verify_settlement(books, REFERENCE, 99 * HKD, {s.order_id: a - 1 for s, a, _ in plan.fills})
     verify_settlement(books, REFERENCE, 99 * HKD, {s.order_id: a for s, a, _ in plan.fills})
+    # Such a lie settles (both limits hold, inside the band); the audit of the settled auction
+    # against the committed books names it, which is what a venue disputes with.
+    market.chain.send(market.auction.functions.settle(auction_id, 100 * HKD, args), market.venue_keys[2].address, gas=SETTLE_GAS)
+    auditor = AllianceMarket(RWAClient(market.chain.w3))
+    venue_books = [Book(market.chain.w3.eth.chain_id, market.auction.address, auction_id, venue, tuple(orders)) for venue, orders in books.items()]
+    with pytest.raises(MatcherResultMismatch, match="clearing price"):
+        auditor.audit(venue_books)
 
 
 def test_tampered_fills_are_refused(chain: Chain, market: Market) -> None:
