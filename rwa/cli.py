@@ -298,48 +298,40 @@ def assets_command(as_json: JsonOpt = False, devnet: DevnetDir = None, l2_rpc: L
 # --- transfer -------------------------------------------------------------------------------
 
 
-@rwa_app.command("transfer")
-def transfer_command(
-    asset: Annotated[str, typer.Argument(help="Asset address, identifier or symbol.")],
-    to: Annotated[str, typer.Argument(help="Receiver (0x… or dev0 … dev9).")],
-    amount: Annotated[str, typer.Argument(help="Whole tokens, e.g. 1000 or 0.5.")],
-    devnet: DevnetDir = None,
-    l2_rpc: L2RpcOpt = None,
-    key: KeyOpt = None,
-) -> None:
-    """Transfer an asset; a transfer compliance forbids exits 1 with the contract's reason."""
-    client = _client(devnet, l2_rpc, key, write=True)
+AssetArg = Annotated[str, typer.Argument(help="Asset address, identifier or symbol.")]
+ReceiverArg = Annotated[str, typer.Argument(help="Receiver (0x… or dev0 … dev9).")]
+AmountArg = Annotated[str, typer.Argument(help="Whole tokens, e.g. 1000 or 0.5.")]
 
-    def transfer() -> None:
-        receiver = parse_address(to, what="receiver")
-        info = client.asset(asset)
-        units = parse_decimal_amount(amount, info.decimals)
+
+def _move_tokens(client: RWAClient, asset: str, to: str, amount: str, mint: bool) -> None:
+    """Transfers (the signer's tokens) or mints (the signer an agent) `amount` of `asset` to `to`."""
+    receiver = parse_address(to, what="receiver")
+    info = client.asset(asset)
+    units = parse_decimal_amount(amount, info.decimals)
+    if mint:
+        receipt = client.mint(info.address, {receiver: units})
+        out.print(f"minted {_tokens(info, units)} {info.symbol} to {receiver}; {_tx_line(receipt)}")
+    else:
         receipt = client.transfer(info.address, receiver, units)
         out.print(f"transferred {_tokens(info, units)} {info.symbol} from {client.address} to {receiver}; {_tx_line(receipt)}")
 
-    _run(transfer)
+
+@rwa_app.command("transfer")
+def transfer_command(
+    asset: AssetArg, to: ReceiverArg, amount: AmountArg, devnet: DevnetDir = None, l2_rpc: L2RpcOpt = None, key: KeyOpt = None
+) -> None:
+    """Transfer an asset; a transfer compliance forbids exits 1 with the contract's reason."""
+    client = _client(devnet, l2_rpc, key, write=True)
+    _run(lambda: _move_tokens(client, asset, to, amount, mint=False))
 
 
 @rwa_app.command("mint")
 def mint_command(
-    asset: Annotated[str, typer.Argument(help="Asset address, identifier or symbol.")],
-    to: Annotated[str, typer.Argument(help="Receiver (0x… or dev0 … dev9).")],
-    amount: Annotated[str, typer.Argument(help="Whole tokens, e.g. 1000 or 0.5.")],
-    devnet: DevnetDir = None,
-    l2_rpc: L2RpcOpt = None,
-    key: KeyOpt = None,
+    asset: AssetArg, to: ReceiverArg, amount: AmountArg, devnet: DevnetDir = None, l2_rpc: L2RpcOpt = None, key: KeyOpt = None
 ) -> None:
     """Mint (an agent of the asset); refused past an attested reserve (`lantau rwa reserve`) or by compliance."""
     client = _client(devnet, l2_rpc, key, write=True)
-
-    def mint() -> None:
-        receiver = parse_address(to, what="receiver")
-        info = client.asset(asset)
-        units = parse_decimal_amount(amount, info.decimals)
-        receipt = client.mint(info.address, {receiver: units})
-        out.print(f"minted {_tokens(info, units)} {info.symbol} to {receiver}; {_tx_line(receipt)}")
-
-    _run(mint)
+    _run(lambda: _move_tokens(client, asset, to, amount, mint=True))
 
 
 # --- trades ---------------------------------------------------------------------------------
