@@ -26,6 +26,8 @@ from genesis.predeploys import DEVICE_REGISTRY
 
 DOMAIN_NAME = "Lantau DeviceRegistry"
 RESERVE_SCHEMA = keccak(text="uint256 reserve")
+#: A KPI output reading (`DeviceRegistry.OUTPUT_SCHEMA`): `abi.encode(uint256 output)`.
+OUTPUT_SCHEMA = keccak(text="uint256 output")
 
 _DOMAIN_FIELDS = [
     {"name": "name", "type": "string"},

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 
 import pytest
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from genesis.predeploys import DEVICE_REGISTRY
 from rwa.devices import (
+    OUTPUT_SCHEMA,
     RESERVE_SCHEMA,
     EpochLeaf,
     EpochTree,
@@ -23,7 +25,7 @@ from rwa.devices import (
     sign_reading,
     sign_registration,
 )
-from tests.rwa.rwa_chain import PRECIOUS_METAL, WAREHOUSE_RECEIPT, Chain, RWASystem, events
+from tests.rwa.rwa_chain import GREEN_BOND, HKD, PRECIOUS_METAL, WAREHOUSE_RECEIPT, YEAR, Chain, RWASystem, events
 
 pytestmark = pytest.mark.rwa_backends("l2")
 
@@ -326,3 +328,49 @@ def test_a_faithful_epoch_stands_and_a_late_challenge_is_refused(chain: Chain, r
     call = registry.challengeContradiction(asset, 2, reading.as_tuple(), signature, tree.proof(index))
     assert chain.expect_revert(call, s.vault.holder).name == "ChallengeWindowClosed"
     assert registry.getEpoch(asset, 2).call()[6] is False
+
+
+# --- KPI-linked coupon ---------------------------------------------------------------------------
+
+
+def test_kpi_linked_coupon_steps_with_attested_output(chain: Chain, rwa: RWASystem) -> None:
+    """A solar bond: 4.05% semi-annual, +25 bp while attested output misses 1,000 MWh, -10 bp
+    while it meets it; each coupon computed here from the terms and compared with the contract's."""
+    registry = chain.at("DeviceRegistry", "0x" + DEVICE_REGISTRY.hex())
+    issuer = chain.new_address("kpi issuer", fund_wei=10**21)
+    operator = chain.new_address("kpi operator", fund_wei=10**21)
+    holder = chain.new_address("kpi holder")
+    rwa.register([operator, holder])
+    now = chain.now()
+    bond = rwa.create_asset(issuer=issuer, agents=[issuer], name="Solar Green Bond", symbol="SGB", asset_class=GREEN_BOND,
+                            bond=(HKD, 40_500, 2, now + YEAR, [now + YEAR // 2, now + YEAR]))
+    supply = 1_000_000 * 10**18
+    chain.send(bond.functions.mint(holder, supply), issuer)
+    actions = rwa.actions.functions
+
+    def expected(rate_ppm: int) -> int:  # floor(supply * face * rate / (1e6 * couponsPerYear * 10**decimals))
+        return supply * HKD * rate_ppm // (10**6 * 2 * 10**18)
+
+    assert actions.couponDue(bond.address).call() == expected(40_500)  # no KPI: the plain rate
+    chain.send(registry.functions.setKpi(bond.address, 1_000, 2_500, 1_000), issuer)
+    assert chain.expect_revert(registry.functions.setKpi(bond.address, 1, 0, 0), issuer).name == "KpiAlreadySet"
+    assert actions.couponDue(bond.address).call() == expected(40_500 + 2_500)  # no output attested: a miss
+    device = chain.new_account("solar meter", fund_wei=0)
+    chain_id = chain.w3.eth.chain_id
+    chain.send(registry.functions.setOperatorApproved(bond.address, operator, True), issuer)
+    chain.send(registry.functions.registerDevice(device.address, bond.address, sign_registration(device, operator, bond.address, chain_id)), operator)
+
+    def attest_output(mwh: int, sequence: int, valid_for_s: int = 3_600) -> None:
+        t = chain.now()
+        reading = Reading(device.address, bond.address, OUTPUT_SCHEMA, sequence, t, t + valid_for_s, bytes(32), abi_encode(["uint256"], [mwh]))
+        chain.send(registry.functions.attest(reading.as_tuple(), sign_reading(device, reading, chain_id)), operator)
+
+    attest_output(1_200, 1)
+    assert registry.functions.couponStepPpm(bond.address).call() == -1_000
+    assert actions.couponDue(bond.address).call() == expected(40_500 - 1_000)
+    attest_output(800, 2, valid_for_s=3)
+    assert actions.couponDue(bond.address).call() == expected(40_500 + 2_500)
+    attest_output(1_000, 3, valid_for_s=3)  # exactly on target meets it
+    assert actions.couponDue(bond.address).call() == expected(40_500 - 1_000)
+    chain.advance(5)  # the reading expired: missing data counts as a miss
+    assert actions.couponDue(bond.address).call() == expected(40_500 + 2_500)

@@ -5,6 +5,10 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IRWAToken, BondTerms, AgentRoles, TransferCodes} from "./RWACommon.sol";
 
+interface IKpiSource {
+    function couponStepPpm(address asset) external view returns (int256);
+}
+
 /// @title CorporateActions
 /// @notice Coupons, dividends and revenue shares paid in native HKD from a record-date snapshot;
 /// redemption of bonds at maturity; stock splits.
@@ -55,6 +59,11 @@ import {IRWAToken, BondTerms, AgentRoles, TransferCodes} from "./RWACommon.sol";
 /// Predeploy: no owner and no state to initialize. Place the runtime code at the genesis address
 /// (and give the AssetFactory this address as `corporateActions`).
 contract CorporateActions is ReentrancyGuardTransient {
+    /// @notice The DeviceRegistry predeploy (genesis/predeploys.py): a KPI-linked bond's coupon
+    /// rate is `couponRatePpm` plus its `couponStepPpm` (attested output against a target), fixed
+    /// when the coupon is announced; floored at zero. A chain without the predeploy has no steps.
+    address public constant DEVICE_REGISTRY = 0x4200000000000000000000000000000000000809;
+
     enum DistributionKind {
         Coupon,
         Dividend,
@@ -285,7 +294,8 @@ contract CorporateActions is ReentrancyGuardTransient {
     // --- coupons ---------------------------------------------------------------------------------
 
     /// @notice One coupon period of `token` on `supplyUnits`:
-    /// floor(supplyUnits * faceValuePerTokenWei * couponRatePpm / (10**6 * couponsPerYear * 10**decimals)).
+    /// floor(supplyUnits * faceValuePerTokenWei * rate / (10**6 * couponsPerYear * 10**decimals)), rate =
+    /// couponRatePpm plus the KPI step (`DEVICE_REGISTRY`), at least 0.
     function couponAmount(address token, uint256 supplyUnits) public view returns (uint256) {
         (uint256 numerator, uint256 denominator) = _couponRate(token);
         return Math.mulDiv(supplyUnits, numerator, denominator);
@@ -295,7 +305,9 @@ contract CorporateActions is ReentrancyGuardTransient {
     function _couponRate(address token) private view returns (uint256 numerator, uint256 denominator) {
         BondTerms memory bond = IRWAToken(token).bondTerms();
         if (bond.faceValuePerTokenWei == 0 || bond.couponsPerYear == 0) revert NotABond(token);
-        numerator = bond.faceValuePerTokenWei * bond.couponRatePpm;
+        int256 rate = int256(uint256(bond.couponRatePpm));
+        if (DEVICE_REGISTRY.code.length != 0) rate += IKpiSource(DEVICE_REGISTRY).couponStepPpm(token);
+        numerator = rate > 0 ? bond.faceValuePerTokenWei * uint256(rate) : 0;
         denominator = 1e6 * uint256(bond.couponsPerYear) * 10 ** IRWAToken(token).decimals();
     }
 

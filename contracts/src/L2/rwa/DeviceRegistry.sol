@@ -28,6 +28,13 @@ import {IRWAToken, EIP712Dynamic} from "./RWACommon.sol";
 /// it is missing, expired, revoked or its device revoked (as Chainlink Proof of Reserve gates
 /// mints).
 ///
+/// KPI-linked coupon (as ATS's KPI-linked rates): the owner of a bond sets, once, a target for
+/// its devices' output readings (`OUTPUT_SCHEMA`, `abi.encode(uint256 output)`, e.g. a solar
+/// plant's MWh) and the coupon steps (`setKpi`); `couponStepPpm` is -stepDown while the latest
+/// unexpired, unrevoked output reading meets the target and +stepUp otherwise (a miss, or no
+/// valid reading: missing data counts as a miss). CorporateActions adds it to the coupon rate
+/// when it computes a coupon (fixed at announcement).
+///
 /// Epochs: high-rate readings are not attested one by one; an aggregator the asset owner licenses
 /// (`setAggregatorApproved`, and KYC'd) posts per epoch the Merkle root of the epoch's
 /// device-signed readings (`postEpoch`). A leaf is `keccak256(abi.encode(device, sequence,
@@ -104,6 +111,16 @@ contract DeviceRegistry is EIP712Dynamic {
     );
     /// @notice Schema of a reserve reading: `abi.encode(uint256 reserve)` in token base units.
     bytes32 public constant RESERVE_SCHEMA = keccak256("uint256 reserve");
+    /// @notice Schema of an output reading (the KPI): `abi.encode(uint256 output)`.
+    bytes32 public constant OUTPUT_SCHEMA = keccak256("uint256 output");
+
+    /// @notice A bond's KPI: output target and coupon steps (parts per million a year).
+    struct Kpi {
+        uint128 target;
+        uint32 stepUpPpm;
+        uint32 stepDownPpm;
+        bool set;
+    }
 
     mapping(address device => Device) private _devices;
     mapping(bytes32 uid => Attestation) private _attestations;
@@ -113,6 +130,9 @@ contract DeviceRegistry is EIP712Dynamic {
     mapping(address asset => bool) public reserveGuardEnabled;
     mapping(address asset => mapping(address aggregator => bool)) public isAggregatorApproved;
     mapping(address asset => mapping(uint64 epoch => Epoch)) private _epochs;
+    mapping(address asset => Kpi) public kpiOf;
+    /// @notice The uid of the asset's latest output attestation (0 = none yet).
+    mapping(address asset => bytes32) public latestOutputUid;
 
     event OperatorApproved(address indexed asset, address indexed operator, bool approved);
     event DeviceRegistered(address indexed device, address indexed asset, address indexed operator);
@@ -120,6 +140,7 @@ contract DeviceRegistry is EIP712Dynamic {
     event Attested(address indexed recipient, address indexed attester, bytes32 uid, bytes32 indexed schema, uint64 sequence);
     event Revoked(address indexed recipient, address indexed attester, bytes32 uid, bytes32 indexed schema);
     event ReserveGuardEnabled(address indexed asset);
+    event KpiSet(address indexed asset, uint128 target, uint32 stepUpPpm, uint32 stepDownPpm);
     event AggregatorApproved(address indexed asset, address indexed aggregator, bool approved);
     event EpochPosted(address indexed asset, uint64 indexed epoch, bytes32 root, uint32 count, address indexed aggregator);
     event EpochChallenged(address indexed asset, uint64 indexed epoch, address indexed challenger, bytes32 readingUid);
@@ -144,6 +165,7 @@ contract DeviceRegistry is EIP712Dynamic {
     error NoAttestedReserve(address asset);
     /// @notice A mint would take the supply past the attested reserve.
     error ReserveExceeded(address asset, uint256 supplyAfter, uint256 reserve);
+    error KpiAlreadySet(address asset);
     error AggregatorNotApproved(address asset, address aggregator);
     error EpochAlreadyPosted(address asset, uint64 epoch);
     error InvalidEpoch(uint64 start, uint64 end, uint32 count);
@@ -223,6 +245,9 @@ contract DeviceRegistry is EIP712Dynamic {
         if (reading.schema == RESERVE_SCHEMA) {
             abi.decode(reading.data, (uint256)); // a reserve reading must carry a reserve
             latestReserveUid[reading.asset] = uid;
+        } else if (reading.schema == OUTPUT_SCHEMA) {
+            abi.decode(reading.data, (uint256)); // an output reading must carry an output
+            latestOutputUid[reading.asset] = uid;
         }
         emit Attested(reading.asset, reading.device, uid, reading.schema, reading.sequence);
     }
@@ -271,6 +296,26 @@ contract DeviceRegistry is EIP712Dynamic {
         (uint256 reserve,) = attestedReserve(asset);
         uint256 supplyAfter = IRWAToken(asset).totalSupply() + amount;
         if (supplyAfter > reserve) revert ReserveExceeded(asset, supplyAfter, reserve);
+    }
+
+    // --- KPI-linked coupon -----------------------------------------------------------------------
+
+    /// @notice Sets `asset`'s KPI once (its owner): the output target and the coupon steps.
+    function setKpi(address asset, uint128 target, uint32 stepUpPpm, uint32 stepDownPpm) external onlyAssetOwner(asset) {
+        if (kpiOf[asset].set) revert KpiAlreadySet(asset);
+        kpiOf[asset] = Kpi(target, stepUpPpm, stepDownPpm, true);
+        emit KpiSet(asset, target, stepUpPpm, stepDownPpm);
+    }
+
+    /// @notice The coupon step of `asset` now, in ppm a year (0 without a KPI).
+    function couponStepPpm(address asset) external view returns (int256) {
+        Kpi memory kpi = kpiOf[asset];
+        if (!kpi.set) return 0;
+        Attestation storage a = _attestations[latestOutputUid[asset]];
+        bool valid = a.uid != bytes32(0) && a.revocationTime == 0 && !_devices[a.attester].revoked
+            && a.expirationTime > block.timestamp;
+        if (valid && abi.decode(a.data, (uint256)) >= kpi.target) return -int256(uint256(kpi.stepDownPpm));
+        return int256(uint256(kpi.stepUpPpm));
     }
 
     // --- epochs ----------------------------------------------------------------------------------
