@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: devnet test test-unit test-e2e bench setup browser clean
+.PHONY: devnet test test-unit test-e2e test-campaigns bench setup browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test-unit: setup
 
 test-e2e: setup
 	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q tests -m e2e
+
+# the long scenarios CI deselects (marker `campaign`, tests/conftest.py)
+test-campaigns: setup
+	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q -p no:cacheprovider tests -m campaign
 
 bench: setup
 	ETH_HASH_BACKEND=pysha3 $(PY) bench/tps.py

@@ -8,6 +8,7 @@ other test that tries to start a process fails, naming the marker, instead of ru
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -25,10 +26,22 @@ PROCESS_FIXTURES = frozenset({
 })
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
+    if os.environ.get("CI") and not config.getoption("markexpr"):
+        # CI runs the bounded share; `make test-campaigns` runs the long scenarios (pyproject markers).
+        campaigns = [item for item in items if item.get_closest_marker("campaign") is not None]
+        if campaigns:
+            config.hook.pytest_deselected(items=campaigns)
+            items[:] = [item for item in items if item.get_closest_marker("campaign") is None]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if os.environ.get("CI") and not config.getoption("markexpr"):
+        return "CI is set: tests marked `campaign` are deselected; `make test-campaigns` runs them"
+    return None
 
 
 def _refuse_to_start(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:

@@ -266,6 +266,7 @@ def test_a_forged_withdrawal_never_pays_and_a_challenger_killed_mid_game_still_w
     wait_for("the challenger to claim its credit", lambda: game.credit(CHALLENGER) == 0, 60, (liar, challenger))
 
 
+@pytest.mark.campaign  # contract-level twin in CI: tests/contracts/test_dispute_played.py
 def test_a_dishonest_challenger_loses_to_the_devnet_challenger(node_factory, daemons, tmp_path: Path) -> None:
     """`lantau devnet` runs the proposer and an honest challenger; `lantau challenger --dishonest`
     (dev account 4) disputes a correct output with made-up output roots. The devnet's challenger
@@ -311,6 +312,7 @@ def test_a_dishonest_challenger_loses_to_the_devnet_challenger(node_factory, dae
     assert wait_for("the output final", lambda: oracle.is_output_finalized(info_game.output_index), 60, (liar,))
 
 
+@pytest.mark.campaign  # contract-level twin in CI: tests/contracts/test_dispute_played.py
 def test_a_liar_that_stops_answering_loses_on_its_clock(devnet, daemons, tmp_path: Path) -> None:
     """The lying proposer is killed -9 as soon as its lie is on L1, so nobody defends it: the
     challenger's first claim stands once the proposer's clock has run out, the game resolves for
