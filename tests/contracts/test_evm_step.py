@@ -145,15 +145,15 @@ def test_selfdestruct_in_creation_and_outside(harness: Any) -> None:
 
 def test_revert_out_of_gas_and_transient(harness: Any) -> None:
     code = asm(push(1), push(7), 0x5D, push(7), 0x5C, push(0), 0x55, push(0), push(0), 0xFD)
-    check(harness, base_pre(code), signed(to=CONTRACT))
-    check(harness, base_pre(asm(0x5B, push(0), 0x56)), signed(to=CONTRACT, gas=60_000))
+    assert compare(harness, base_pre(code), signed(to=CONTRACT), CTX)[0] == []
+    assert compare(harness, base_pre(asm(0x5B, push(0), 0x56)), signed(to=CONTRACT, gas=60_000), CTX)[0] == []
     loop = asm(push(1), push(0), 0x55, 0x5B, push(2), 0x56)
-    check(harness, base_pre(loop), signed(to=CONTRACT, gas=80_000))
+    assert compare(harness, base_pre(loop), signed(to=CONTRACT, gas=80_000), CTX)[0] == []
 
 
 def test_contract_creation_tx(harness: Any) -> None:
     init = asm(push(0x42), push(0), 0x55, push(2), push(0), 0xF3)
-    check(harness, base_pre(), signed(to=None, data=init, gas=200_000))
+    assert compare(harness, base_pre(), signed(to=None, data=init, gas=200_000), CTX)[0] == []
 
 
 def test_precompiles(harness: Any) -> None:
@@ -163,25 +163,25 @@ def test_precompiles(harness: Any) -> None:
         push(32), push(0x40), push(32), push(0), push(4), 0x5A, 0xFA, push(2), 0x55,
         push(32), push(0x40), push(32), push(0), push(3), 0x5A, 0xFA, push(3), 0x55, push(0x40), 0x51, push(4), 0x55,
     )
-    check(harness, base_pre(code), signed(to=CONTRACT, gas=300_000))
+    assert compare(harness, base_pre(code), signed(to=CONTRACT, gas=300_000), CTX)[0] == []
 
 
 def test_deposits(harness: Any) -> None:
     pre = base_pre(ARITH, {0: 5})
-    check(harness, pre, deposit(to=CONTRACT, mint=10**18, value=10, gas=300_000))
-    check(harness, pre, deposit(to=CONTRACT, mint=10**18, value=10**19, gas=300_000))  # value above balance: failed
-    check(harness, pre, deposit(to=CONTRACT, mint=1, gas=21_001))  # out of gas in the call
-    check(harness, pre, deposit(to=None, data=asm(push(1), push(0), 0xFD), mint=5, gas=100_000))  # reverting creation
+    assert compare(harness, pre, deposit(to=CONTRACT, mint=10**18, value=10, gas=300_000), CTX)[0] == []
+    assert compare(harness, pre, deposit(to=CONTRACT, mint=10**18, value=10**19, gas=300_000), CTX)[0] == []  # value above balance: failed
+    assert compare(harness, pre, deposit(to=CONTRACT, mint=1, gas=21_001), CTX)[0] == []  # out of gas in the call
+    assert compare(harness, pre, deposit(to=None, data=asm(push(1), push(0), 0xFD), mint=5, gas=100_000), CTX)[0] == []  # reverting creation
     fresh = bytes.fromhex("00000000000000000000000000000000000000aa")
-    check(harness, pre, deposit(to=OTHER, mint=7, gas=100_000, sender=fresh))
+    assert compare(harness, pre, deposit(to=OTHER, mint=7, gas=100_000, sender=fresh), CTX)[0] == []
 
 
 def test_invalid_transactions(harness: Any) -> None:
-    check(harness, base_pre(), signed(to=OTHER, nonce=1))
-    check(harness, base_pre(), signed(to=OTHER, gas=20_000))
+    assert compare(harness, base_pre(), signed(to=OTHER, nonce=1), CTX)[0] == []
+    assert compare(harness, base_pre(), signed(to=OTHER, gas=20_000), CTX)[0] == []
     poor = base_pre()
     poor[SENDER] = PreAccount(balance=1000)
-    check(harness, poor, signed(to=OTHER))
+    assert compare(harness, poor, signed(to=OTHER), CTX)[0] == []
 
 
 OPCODES = [op for op in range(0x00, 0x100) if op not in (0xF0, 0xF5, 0xFF, 0x56, 0x57, 0x00, 0xFD, 0xF3, 0xFE) and not 0x60 <= op < 0x80]
