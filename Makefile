@@ -43,7 +43,7 @@ test-campaigns: setup
 	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q -p no:cacheprovider tests -m campaign
 
 bench: setup
-	ETH_HASH_BACKEND=pysha3 $(PY) bench/tps.py
+	ETH_HASH_BACKEND=pysha3 $(PY) bench/tps.py --all
 
 clean:
 	rm -rf $(VENV) node_modules .devnet

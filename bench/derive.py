@@ -85,7 +85,35 @@ def timing_build_block(chain: Chain, into: Timed) -> None:
     chain.build_block = build_block  # type: ignore[method-assign]
 
 
-def run(args: argparse.Namespace) -> None:
+@dataclass(frozen=True, slots=True)
+class DeriveResult:
+    workload: str
+    blocks: int
+    block_size: int
+    gas: int
+    txs_posted: int
+    bytes_posted: int
+    sequencer_build: Timed
+    verifier_build: Timed
+    derive_s: float
+    derive_cpu_s: float
+
+    @property
+    def txs(self) -> int:
+        return self.blocks * self.block_size
+
+    @property
+    def ratio(self) -> float:
+        """Verifier blocks/s over the sequencer's (wall clock)."""
+        return self.sequencer_build.seconds / self.derive_s
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.sequencer_build.cpu_seconds / self.derive_cpu_s
+
+
+def measure(args: argparse.Namespace) -> DeriveResult:
+    """Build, post and derive `args.blocks` blocks; raise SystemExit if any block differs."""
     keys = tps.sender_keys(args.senders)
     senders = [Address(to_canonical_address(Account.from_key(key).address)) for key in keys]
     genesis = tps.bench_genesis(senders, args.block_size)
@@ -157,21 +185,28 @@ def run(args: argparse.Namespace) -> None:
     finally:
         devnet.stop()
 
-    txs = args.blocks * args.block_size
-    print(f"{args.workload}: {args.blocks} L2 blocks of {args.block_size} txs ({txs} txs, {gas / 1e6:.1f} Mgas), "
-          f"LevelDB on both sides; posted in {posted.txs_sent} calldata txs, {posted.bytes_posted:,} bytes "
-          f"({posted.bytes_posted / txs:.1f} B/tx, brotli span batches)")
+    return DeriveResult(args.workload, args.blocks, args.block_size, gas, posted.txs_sent, posted.bytes_posted,
+                        sequencer_build, verifier_build, derive_s, derive_cpu_s)
+
+
+def print_result(result: DeriveResult) -> None:
+    txs, blocks, gas = result.txs, result.blocks, result.gas
+    sequencer = result.sequencer_build
+    print(f"{result.workload}: {blocks} L2 blocks of {result.block_size} txs ({txs} txs, {gas / 1e6:.1f} Mgas), "
+          f"LevelDB on both sides; posted in {result.txs_posted} calldata txs, {result.bytes_posted:,} bytes "
+          f"({result.bytes_posted / txs:.1f} B/tx, brotli span batches)")
     print(f"{'path':<34} {'seconds':>8} {'blocks/s':>9} {'tx/s':>8} {'Mgas/s':>7} {'ratio':>6} {'cpu s':>7} {'cpu ratio':>9}")
     rows = [
-        ("sequencer: build_block (baseline)", sequencer_build.seconds, sequencer_build.cpu_seconds),
-        ("verifier: derive from L1 (total)", derive_s, derive_cpu_s),
-        ("  of which build_block", verifier_build.seconds, verifier_build.cpu_seconds),
-        ("  of which L1 reads + decoding", derive_s - verifier_build.seconds, derive_cpu_s - verifier_build.cpu_seconds),
+        ("sequencer: build_block (baseline)", sequencer.seconds, sequencer.cpu_seconds),
+        ("verifier: derive from L1 (total)", result.derive_s, result.derive_cpu_s),
+        ("  of which build_block", result.verifier_build.seconds, result.verifier_build.cpu_seconds),
+        ("  of which L1 reads + decoding", result.derive_s - result.verifier_build.seconds,
+         result.derive_cpu_s - result.verifier_build.cpu_seconds),
     ]
     for name, seconds, cpu_seconds in rows:
-        ratio = sequencer_build.seconds / seconds
-        cpu_ratio = sequencer_build.cpu_seconds / cpu_seconds
-        print(f"{name:<34} {seconds:>8.2f} {args.blocks / seconds:>9.1f} {txs / seconds:>8.1f} {gas / seconds / 1e6:>7.2f} "
+        ratio = sequencer.seconds / seconds
+        cpu_ratio = sequencer.cpu_seconds / cpu_seconds
+        print(f"{name:<34} {seconds:>8.2f} {blocks / seconds:>9.1f} {txs / seconds:>8.1f} {gas / seconds / 1e6:>7.2f} "
               f"{ratio:>6.2f} {cpu_seconds:>7.2f} {cpu_ratio:>9.2f}")
     print("ratio = the sequencer's build time over this row's time (1.00: as fast as building the blocks);")
     print("cpu ratio = the same on this process's CPU time (anvil's own CPU is not in it), which other load")
@@ -179,13 +214,17 @@ def run(args: argparse.Namespace) -> None:
     print("Every derived block has the sequencer's hash and state root.")
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--blocks", type=int, default=100)
     parser.add_argument("--block-size", type=int, default=50, help="transactions per L2 block")
     parser.add_argument("--senders", type=int, default=100)
     parser.add_argument("--workload", choices=tps.WORKLOADS, default="transfer")
-    run(parser.parse_args(argv))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    print_result(measure(argument_parser().parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -328,7 +328,7 @@ def print_results(results: Sequence[Result], block_time_s: float | None, args: a
                   f"max {gaps[-1]:.2f} s, {late} over {block_time_s * 1.2:.1f} s; reads answered by the hammer: {r.hammer_reads}")
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--txs", type=int, default=2_000)
     parser.add_argument("--senders", type=int, default=DEFAULT_SENDERS)
@@ -337,8 +337,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--lantau-repo", type=Path, default=REPO_ROOT, help="checkout whose `node.cli` to run")
     parser.add_argument("--no-anvil", action="store_true", help="lantau only")
     parser.add_argument("--timeout-s", type=float, default=300.0, help="give up polling receipts after this")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def compare_with_anvil(args: argparse.Namespace) -> list[Result]:
+    """The workload on a fresh anvil (automine, unless `args.no_anvil`), then on a fresh
+    `lantau node`, each started and stopped here."""
     results: list[Result] = []
     if not args.no_anvil:
         anvil = AnvilProcess(AnvilOptions(chain_id=31337)).start()
@@ -354,7 +358,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                                         watch_heads=True))
         finally:
             stop_process(process)
-    print_results(results, args.block_time, args)
+    return results
+
+
+def tx_per_s(result: Result) -> float:
+    return result.received / result.receipts_s
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = argument_parser().parse_args(argv)
+    print_results(compare_with_anvil(args), args.block_time, args)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ import os
 os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import dataclasses  # noqa: E402
 import gc  # noqa: E402
 import random  # noqa: E402
@@ -46,7 +47,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, Sequence  # noqa: E402
+from typing import Any, Iterator, Sequence  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -309,36 +310,69 @@ def run_segment(bench: Bench, workload: str, blocks: list[list[bytes]]) -> Resul
                   time.process_time() - cpu_start, gas)
 
 
-def run_once(args: argparse.Namespace, mix: dict[str, int]) -> list[Result]:
+def bench_actors() -> Actors:
     owner = Account.from_key(dev_accounts()[0].private_key)  # owns the RWA predeploys in genesis
-    actors = Actors(
+    return Actors(
         owner,
         tuple(_account(f"trader {i}") for i in range(TRADERS)),
         tuple(_account(f"venue {i}") for i in range(VENUES)),
         tuple(_account(f"reporter {i}") for i in range(REPORTERS)),
     )
-    genesis = bench_genesis([*actors.traders, *actors.venues, *actors.reporters], args.block_size)
-    rng = random.Random(args.seed)
+
+
+@dataclass
+class RecordingBench(Bench):
+    """A `Bench` that keeps the raw transactions of every block it builds."""
+
+    recorded: list[tuple[bytes, ...]] = dataclasses.field(default_factory=list)
+
+    def build(self, transactions: Sequence[SignedTransactionAPI]) -> BuiltBlock:
+        built = super().build(transactions)
+        self.recorded.append(tuple(transaction.encode() for transaction in transactions))
+        return built
+
+
+@contextlib.contextmanager
+def prepared_chain(block_size: int, seed: int, bench_class: type[Bench] = Bench) -> Iterator[tuple[Bench, Workloads]]:
+    """A scratch Lantau chain after the set-up, and the signer of workloads on it."""
+    actors = bench_actors()
+    genesis = bench_genesis([*actors.traders, *actors.venues, *actors.reporters], block_size)
+    rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="lantau-rwa-bench-") as data_dir:
-        bench = Bench(Chain.open(Path(data_dir), genesis), genesis)
+        bench = bench_class(Chain.open(Path(data_dir), genesis), genesis)
         try:
             signer = Signer(genesis.chain_id)
             assets = set_up(bench, signer, actors)
             instruments = assets + [_hex(keccak(text=f"instrument {i}")[12:]) for i in range(INSTRUMENTS - len(assets))]
-            workloads = Workloads(signer, actors, assets, genesis.chain_id, rng, instruments)
-            segments = [("plain transfer", ["plain transfer"] * args.txs)]
-            segments += [(kind, [kind] * args.txs) for kind in KINDS]
-            label = "mix " + "/".join(str(w) for w in mix.values())
-            segments.append((label, mix_kinds(mix, args.txs, rng)))
-            # Sign every segment first (its blocks' timestamps follow from the block count).
-            signed, next_time = [], bench.chain.head.timestamp + 1
-            for name, kinds in segments:
-                blocks = workloads.blocks(kinds, args.block_size, next_time)
-                signed.append((name, blocks))
-                next_time += len(blocks)
-            return [run_segment(bench, name, blocks) for name, blocks in signed]
+            yield bench, Workloads(signer, actors, assets, genesis.chain_id, rng, instruments)
         finally:
             bench.chain.close()
+
+
+def signed_mix(txs: int, block_size: int, mix: dict[str, int], seed: int
+               ) -> tuple[GenesisConfig, list[tuple[bytes, ...]], list[list[bytes]]]:
+    """The genesis, the set-up's blocks and `txs` mix transactions in blocks, all signed, for
+    replaying on another chain implementation (`bench/tps.py` runs them on stock py-evm too).
+    The set-up runs once on a scratch Lantau chain: the assets' addresses come from its logs."""
+    with prepared_chain(block_size, seed, RecordingBench) as (bench, workloads):
+        blocks = workloads.blocks(mix_kinds(mix, txs, workloads.rng), block_size, bench.chain.head.timestamp + 1)
+        assert isinstance(bench, RecordingBench)
+        return bench.genesis, bench.recorded, blocks
+
+
+def run_once(args: argparse.Namespace, mix: dict[str, int]) -> list[Result]:
+    with prepared_chain(args.block_size, args.seed) as (bench, workloads):
+        segments = [("plain transfer", ["plain transfer"] * args.txs)]
+        segments += [(kind, [kind] * args.txs) for kind in KINDS]
+        label = "mix " + "/".join(str(w) for w in mix.values())
+        segments.append((label, mix_kinds(mix, args.txs, workloads.rng)))
+        # Sign every segment first (its blocks' timestamps follow from the block count).
+        signed, next_time = [], bench.chain.head.timestamp + 1
+        for name, kinds in segments:
+            blocks = workloads.blocks(kinds, args.block_size, next_time)
+            signed.append((name, blocks))
+            next_time += len(blocks)
+        return [run_segment(bench, name, blocks) for name, blocks in signed]
 
 
 HEADER = f"{'workload':<16} {'txs':>6} {'blocks':>6} {'seconds':>8} {'tx/s':>8} {'Mgas/s':>7} {'gas/tx':>8} {'cpu s':>7} {'vs plain':>8}"

@@ -1,11 +1,13 @@
 """Throughput of Lantau's block building against py-evm's stock mining path.
 
-    python bench/tps.py [--txs 2000] [--block-size 500] [--workload transfer erc20]
+    python bench/tps.py --all                    # issue 13's three comparisons in one run (`make bench`)
+    python bench/tps.py [--txs 2000] [--block-size 500] [--workload transfer erc20 rwa-mix]
     python bench/tps.py --rpc http://127.0.0.1:8545 [--txs 2000]
 
 In-process mode signs N transactions per workload (plain HKD-native transfers; ERC-20
-`transfer` calls on a minimal token), then applies the same transactions in blocks of
-`--block-size` twice:
+`transfer` calls on a minimal token; `rwa-mix`: `bench/rwa_mix.py`'s RWA transfers, DvP settles
+and price updates on the devnet genesis's RWA predeploys, after its set-up blocks, which both
+paths apply untimed), then applies the same transactions in the same blocks twice:
 
 - **lantau**: `node.chain.Chain.open(tmpdir, genesis)` on LevelDB, `Chain.build_block`;
   persisting every block (state, body, receipts, indexes, head) is inside the timing.
@@ -18,6 +20,13 @@ burning it. Signing and decoding are outside the timings (a node decodes at RPC 
 
 `--rpc URL` mode is end to end against a node already running: `bench/rpc_e2e.py`'s workload
 (which also starts the nodes itself, lantau and anvil side by side).
+
+`--all` runs, in one process and one go: `bench/rpc_e2e.py` (lantau node vs anvil automine,
+both started here, every receipt polled), the in-process comparison above for all three
+workloads, and `bench/derive.py` (a verifier deriving from a real anvil vs the sequencer
+building the same blocks: blocks/s and Mgas/s of both), then one summary table with the
+figures when issue 13 was filed and the last ones recorded in bench/README.md beside this
+run's.
 """
 
 from __future__ import annotations
@@ -162,6 +171,20 @@ def sign_workload(workload: str, keys: Sequence[bytes], count: int, chain_id: in
 
 
 @dataclass(frozen=True, slots=True)
+class Workload:
+    """Signed transactions in blocks, on a genesis; `setup_blocks` go first, untimed."""
+
+    name: str
+    genesis: GenesisConfig
+    blocks: tuple[tuple[bytes, ...], ...]
+    setup_blocks: tuple[tuple[bytes, ...], ...] = ()
+
+    @property
+    def txs(self) -> int:
+        return sum(len(block) for block in self.blocks)
+
+
+@dataclass(frozen=True, slots=True)
 class BlockSummary:
     gas_used: int
     failed_txs: int  # reverted or out of gas: must be 0, or the workload is broken (e.g. token slots)
@@ -186,8 +209,8 @@ def _decode_all(raw: Sequence[bytes], vm_class: type[PragueVM] = LantauVM) -> li
     return [builder.decode(item) for item in raw]
 
 
-def _chunks(items: Sequence[SignedTransactionAPI], size: int) -> list[Sequence[SignedTransactionAPI]]:
-    return [items[start:start + size] for start in range(0, len(items), size)]
+def chunked(raw: Sequence[bytes], size: int) -> tuple[tuple[bytes, ...], ...]:
+    return tuple(tuple(raw[start:start + size]) for start in range(0, len(raw), size))
 
 
 def _timed(run: Callable[[], tuple[BlockSummary, ...]], txs: int, profile: cProfile.Profile | None) -> RunResult:
@@ -204,55 +227,52 @@ def _timed(run: Callable[[], tuple[BlockSummary, ...]], txs: int, profile: cProf
     return RunResult(seconds, cpu_seconds, txs, sum(block.gas_used for block in blocks), blocks)
 
 
-def run_lantau(genesis: GenesisConfig, raw: Sequence[bytes], block_size: int,
-               profile: cProfile.Profile | None = None) -> RunResult:
+def run_lantau(workload: Workload, profile: cProfile.Profile | None = None) -> RunResult:
+    genesis = workload.genesis
     with tempfile.TemporaryDirectory(prefix="lantau-bench-") as data_dir:
         chain = Chain.open(Path(data_dir), genesis)
-        blocks = _chunks(_decode_all(raw), block_size)
 
-        def build_all() -> tuple[BlockSummary, ...]:
-            summaries = []
+        def build(transactions: Sequence[SignedTransactionAPI]) -> BlockSummary:
             parent = chain.head
-            for transactions in blocks:
-                attributes = BlockAttributes(
-                    timestamp=parent.timestamp + 1, fee_recipient=genesis.coinbase,
-                    prev_randao=PREV_RANDAO, gas_limit=genesis.gas_limit,
-                )
-                built = chain.build_block(parent, attributes, transactions)
-                if built.rejected:
-                    raise RuntimeError(f"lantau rejected {len(built.rejected)} txs: {built.rejected[0].reason}")
-                parent = built.header
-                summaries.append(_summary(parent, built.computations))
-            return tuple(summaries)
+            attributes = BlockAttributes(
+                timestamp=parent.timestamp + 1, fee_recipient=genesis.coinbase,
+                prev_randao=PREV_RANDAO, gas_limit=genesis.gas_limit,
+            )
+            built = chain.build_block(parent, attributes, transactions)
+            if built.rejected:
+                raise RuntimeError(f"lantau rejected {len(built.rejected)} txs: {built.rejected[0].reason}")
+            return _summary(built.header, built.computations)
 
         try:
-            return _timed(build_all, len(raw), profile)
+            for setup in workload.setup_blocks:
+                build(_decode_all(setup))
+            blocks = [_decode_all(block) for block in workload.blocks]
+            return _timed(lambda: tuple(build(transactions) for transactions in blocks), workload.txs, profile)
         finally:
             chain.close()
 
 
-def run_pyevm(genesis: GenesisConfig, raw: Sequence[bytes], block_size: int,
-              profile: cProfile.Profile | None = None) -> RunResult:
+def run_pyevm(workload: Workload, profile: cProfile.Profile | None = None) -> RunResult:
+    genesis = workload.genesis
     chain_class = MiningChain.configure(
         __name__="StockPragueChain", vm_configuration=((0, PragueVM),), chain_id=genesis.chain_id
     )
     chain = chain_class.from_genesis(AtomicDB(MemoryDB()), genesis_header_params(genesis), genesis_state(genesis))
-    blocks = _chunks(_decode_all(raw, PragueVM), block_size)
 
-    def mine_all() -> tuple[BlockSummary, ...]:
-        summaries = []
-        for transactions in blocks:
-            parent = chain.get_canonical_head()
-            # The same header fields as the Lantau block (py-evm would drift the gas limit).
-            chain.header = chain.create_header_from_parent(
-                parent, timestamp=parent.timestamp + 1, coinbase=genesis.coinbase,
-                mix_hash=PREV_RANDAO, gas_limit=genesis.gas_limit,
-            )
-            result, _, computations = chain.mine_all(transactions)
-            summaries.append(_summary(result.imported_block.header, computations))
-        return tuple(summaries)
+    def mine(transactions: Sequence[SignedTransactionAPI]) -> BlockSummary:
+        parent = chain.get_canonical_head()
+        # The same header fields as the Lantau block (py-evm would drift the gas limit).
+        chain.header = chain.create_header_from_parent(
+            parent, timestamp=parent.timestamp + 1, coinbase=genesis.coinbase,
+            mix_hash=PREV_RANDAO, gas_limit=genesis.gas_limit,
+        )
+        result, _, computations = chain.mine_all(transactions)
+        return _summary(result.imported_block.header, computations)
 
-    return _timed(mine_all, len(raw), profile)
+    for setup in workload.setup_blocks:
+        mine(_decode_all(setup, PragueVM))
+    blocks = [_decode_all(block, PragueVM) for block in workload.blocks]
+    return _timed(lambda: tuple(mine(transactions) for transactions in blocks), workload.txs, profile)
 
 
 def _summary(header: Any, computations: Sequence[Any]) -> BlockSummary:
@@ -289,30 +309,45 @@ def table_row(workload: str, path: str, result: RunResult, baseline: RunResult) 
             f" {result.cpu_seconds:>7.2f} {cpu_ratio:>9.2f}")
 
 
-def run_in_process(args: argparse.Namespace) -> None:
+def in_process_workloads(args: argparse.Namespace) -> list[Workload]:
     keys = sender_keys(args.senders)
     senders = [Address(to_canonical_address(Account.from_key(key).address)) for key in keys]
     genesis = bench_genesis(senders, args.block_size)
+    workloads = [Workload(name, genesis, chunked(sign_workload(name, keys, args.txs, genesis.chain_id), args.block_size))
+                 for name in args.workload if name != "rwa-mix"]
+    if "rwa-mix" in args.workload:
+        import rwa_mix  # bench/rwa_mix.py: the RWA predeploys' set-up and the mix
+
+        mix_genesis, setup, blocks = rwa_mix.signed_mix(args.rwa_txs, args.rwa_block_size,
+                                                        rwa_mix.parse_mix(RWA_MIX), seed=852)
+        workloads.append(Workload("rwa-mix", mix_genesis, tuple(map(tuple, blocks)), tuple(setup)))
+    return workloads
+
+
+def run_in_process(args: argparse.Namespace) -> dict[str, tuple[RunResult, RunResult]]:
+    """Every workload through both paths, best of `args.repeat` each; (lantau, py-evm) by workload."""
     print(f"eth-hash backend: {type(keccak.hasher.__self__).__name__}; rlp backend: "  # type: ignore[attr-defined]
           f"{'rusty-rlp' if 'rusty_rlp' in vars(rlp.codec) else 'pure Python'}")
-    print(f"{args.txs} txs per workload in blocks of {args.block_size}, {args.senders} senders, "
-          f"gas limit {genesis.gas_limit:,}")
+    print(f"transfer/erc20: {args.txs} txs in blocks of {args.block_size}, {args.senders} senders; rwa-mix: "
+          f"{args.rwa_txs} txs ({RWA_MIX}: RWA transfers, DvP settles, price updates) in blocks of "
+          f"{args.rwa_block_size} after bench/rwa_mix.py's untimed set-up")
     rows = [HEADER]
     profile = cProfile.Profile() if args.profile else None
-    for workload in args.workload:
-        raw = sign_workload(workload, keys, args.txs, genesis.chain_id)
+    results: dict[str, tuple[RunResult, RunResult]] = {}
+    for workload in in_process_workloads(args):
         best: dict[str, RunResult] = {}
         paths = [("py-evm", run_pyevm), ("lantau", run_lantau)]
         for attempt in range(args.repeat):
             for path, run in paths if attempt % 2 == 0 else paths[::-1]:  # alternate who goes first
-                result = run(genesis, raw, args.block_size)
+                result = run(workload)
                 if path not in best or result.seconds < best[path].seconds:
                     best[path] = result
         if profile is not None:  # a separate run: cProfile slows Python code several times over
-            run_lantau(genesis, raw, args.block_size, profile)
-        check_agreement(workload, best["lantau"], best["py-evm"])
-        rows.append(table_row(workload, "py-evm", best["py-evm"], best["py-evm"]))
-        rows.append(table_row(workload, "lantau", best["lantau"], best["py-evm"]))
+            run_lantau(workload, profile)
+        check_agreement(workload.name, best["lantau"], best["py-evm"])
+        rows.append(table_row(workload.name, "py-evm", best["py-evm"], best["py-evm"]))
+        rows.append(table_row(workload.name, "lantau", best["lantau"], best["py-evm"]))
+        results[workload.name] = (best["lantau"], best["py-evm"])
     print()
     print("\n".join(rows))
     print(f"\nBest of {args.repeat} per path. ratio = tx/s over py-evm's tx/s (wall clock); cpu ratio = the same")
@@ -324,6 +359,7 @@ def run_in_process(args: argparse.Namespace) -> None:
     if profile is not None:
         profile.dump_stats(args.profile)
         print(f"cProfile of the lantau path written to {args.profile}")
+    return results
 
 
 # --- end to end over JSON-RPC ------------------------------------------------------------------
@@ -339,18 +375,86 @@ def run_rpc(args: argparse.Namespace) -> None:
     rpc_e2e.print_results([result], None, e2e_args)
 
 
+# --- all three comparisons of issue 13 in one run ----------------------------------------------
+
+#: The figures when issue 13 was filed (its text), and the last ones before this run's tree
+#: (bench/README.md), printed beside this run's.
+ISSUE_BASELINE = {
+    "e2e": "6-13 tx/s vs anvil ~1,000-1,480: ~0.01x",
+    "transfer": "1.27x cpu (1.16-1.58x wall)",
+    "erc20": "1.16x cpu",
+    "rwa-mix": "not measured",
+    "derive": "0.52x wall, 0.78x cpu",
+}
+PREVIOUS = {
+    "e2e": "376 vs 1,501 tx/s: 0.25x",
+    "transfer": "2.17x cpu",
+    "erc20": "1.99-2.00x cpu",
+    "rwa-mix": "-",
+    "derive": "0.77-1.07x wall, 0.81-0.85x cpu",
+}
+GOAL = {"e2e": ">= 0.5x", "transfer": ">= 3x", "erc20": ">= 3x", "rwa-mix": ">= 3x", "derive": ">= 1.5x"}
+
+
+def run_all(args: argparse.Namespace) -> None:
+    """Issue 13's "done when": lantau vs anvil end to end, lantau vs stock py-evm in process, and
+    a verifier vs the sequencer, in one run, then a summary with the earlier figures beside."""
+    import derive
+    import rpc_e2e
+
+    print("=== 1. end to end over JSON-RPC: lantau node vs anvil automine (bench/rpc_e2e.py) ===")
+    e2e_args = rpc_e2e.argument_parser().parse_args(["--txs", str(args.txs), "--timeout-s", str(args.rpc_timeout_s)])
+    e2e = rpc_e2e.compare_with_anvil(e2e_args)
+    rpc_e2e.print_results(e2e, e2e_args.block_time, e2e_args)
+    anvil, lantau = e2e[0], e2e[-1]
+
+    print("\n=== 2. in process: Lantau's build_block vs stock py-evm (bench/tps.py) ===")
+    in_process = run_in_process(args)
+
+    print("\n=== 3. a verifier deriving from L1 vs the sequencer building (bench/derive.py) ===")
+    derived = derive.measure(derive.argument_parser().parse_args([]))
+    derive.print_result(derived)
+
+    print("\n=== issue 13: this run, beside the figures when the issue was filed and the last ones ===")
+    print(f"{'comparison':<30} {'this run':<36} {'issue filed':<40} {'last run':<32} {'goal'}")
+    rows = [("e2e lantau / anvil tx/s",
+             f"{rpc_e2e.tx_per_s(lantau):,.0f} vs {rpc_e2e.tx_per_s(anvil):,.0f} tx/s: "
+             f"{rpc_e2e.tx_per_s(lantau) / rpc_e2e.tx_per_s(anvil):.2f}x", "e2e")]
+    for name, (ours, stock) in in_process.items():
+        rows.append((f"in process {name} / py-evm",
+                     f"{stock.cpu_seconds / ours.cpu_seconds:.2f}x cpu ({stock.seconds / ours.seconds:.2f}x wall)", name))
+    rows.append(("verifier / sequencer blocks/s",
+                 f"{derived.ratio:.2f}x wall, {derived.cpu_ratio:.2f}x cpu", "derive"))
+    for label, now, key in rows:
+        print(f"{label:<30} {now:<36} {ISSUE_BASELINE[key]:<40} {PREVIOUS[key]:<32} {GOAL[key]}")
+    sequencer = derived.sequencer_build
+    print(f"{'  verifier blocks/s, Mgas/s':<30} {derived.blocks / derived.derive_s:.1f} blocks/s, "
+          f"{derived.gas / derived.derive_s / 1e6:.2f} Mgas/s (sequencer {derived.blocks / sequencer.seconds:.1f} "
+          f"blocks/s, {derived.gas / sequencer.seconds / 1e6:.2f} Mgas/s)")
+
+
+RWA_MIX = "transfer=60,dvp=25,price=15"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--txs", type=int, default=2_000, help="transactions per workload")
     parser.add_argument("--block-size", type=int, default=500, help="transactions per block")
     parser.add_argument("--senders", type=int, default=200, help="distinct funded senders")
-    parser.add_argument("--workload", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
+    parser.add_argument("--workload", nargs="+", choices=(*WORKLOADS, "rwa-mix"), default=[*WORKLOADS, "rwa-mix"])
+    parser.add_argument("--rwa-txs", type=int, default=1_000, help="transactions of the rwa-mix workload")
+    parser.add_argument("--rwa-block-size", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3, help="runs per path; the best is reported")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the lantau path to FILE")
     parser.add_argument("--rpc", metavar="URL", help="end to end: send plain transfers to a node at URL")
     parser.add_argument("--rpc-timeout-s", type=float, default=300.0)
+    parser.add_argument("--all", action="store_true",
+                        help="issue 13's three comparisons in one run: rpc_e2e.py (lantau vs anvil), this in-process "
+                             "bench (transfer, erc20, rwa-mix vs py-evm) and derive.py (verifier vs sequencer)")
     args = parser.parse_args(argv)
-    if args.rpc:
+    if args.all:
+        run_all(args)
+    elif args.rpc:
         run_rpc(args)
     else:
         run_in_process(args)
