@@ -17,24 +17,22 @@ block is posted, and finalized 12 s after the proof (7 days on a public chain).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.anvil import AnvilOptions, AnvilProcess
 from bridge.l1_client import L1Client
-from bridge.l1_contract_clients import HkdTokenClient
 from bridge.l1_contracts import (
     DEVNET_PROPOSER_INDEX,
     DisputeConfig,
     DisputeSetup,
+    InputRules,
     L1Deployment,
     L1DeploymentError,
     OracleConfig,
     deploy_l1_contracts,
 )
-from bridge.tx_manager import TxManager
 from genesis.artifacts import load_artifact
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
@@ -99,6 +97,9 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
         l1 = L1Client.connect(anvil.rpc_url)
         l1_time = l1.head().timestamp
         accounts = dev_accounts()
+        # No deposit can predate the end of the set-up (nobody held HKD before), so the L2
+        # chain's first L1 origin is the last set-up block: L2 starts in step with L1. The
+        # deployment predicts that block for InputOracle's `l1StartBlock` and returns it.
         deployment = deploy_l1_contracts(
             l1.w3,
             accounts[0].private_key,
@@ -106,17 +107,11 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
             mint_to=[a.address for a in accounts],
             oracle=devnet_oracle_config(genesis, l1_time),
             disputes=devnet_dispute_setup(genesis),
+            portal_backing_units=genesis_backing_units(genesis),
         )
         check_genesis_knows_l1(genesis, deployment)
-        backing = genesis_backing_units(genesis)
-        if backing:
-            hkd = HkdTokenClient(l1, deployment.hkd_stablecoin)
-            receipt = hkd.mint(TxManager(l1, accounts[0].private_key), deployment.lantau_portal, backing)
-            if receipt["status"] != 1:
-                raise L1DeploymentError("minting the genesis backing to the portal reverted")
-        # No deposit can predate the end of the set-up (nobody held HKD before), so the L2
-        # chain's first L1 origin is the last set-up block: L2 starts in step with L1.
-        deployment = dataclasses.replace(deployment, deploy_block=l1.head().number)
+        if deployment.deploy_block != l1.head().number:
+            raise L1DeploymentError(f"the set-up ended in L1 block {l1.head().number}, the rollup was told {deployment.deploy_block}")
         if block_time_s:
             anvil.rpc("evm_setIntervalMining", [max(1, round(block_time_s))])  # whole seconds only
         return L1Devnet(anvil, deployment)
@@ -157,8 +152,9 @@ def devnet_oracle_config(genesis: GenesisConfig, l1_time: int) -> OracleConfig:
 
 def devnet_dispute_setup(genesis: GenesisConfig) -> DisputeSetup:
     """The devnet's dispute game: `DEVNET_DISPUTES`, the output root of the L2 genesis (the
-    oracle's starting block) and the devnet's proof-cost caps."""
-    from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
+    oracle's starting block), the devnet's proof-cost caps and its rollup's derivation parameters
+    (`devnet_rollup_config`'s: the rollup config's defaults) for the input leaf."""
+    from genesis.rollup_config import CHANNEL_TIMEOUT, DEVNET_PROOF_COST_LIMITS, MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW
     from node.chain import Chain
     from node.outputs import output_at_block
 
@@ -167,7 +163,9 @@ def devnet_dispute_setup(genesis: GenesisConfig) -> DisputeSetup:
         anchor = output_at_block(chain, chain.header_by_number(0)).output_root
     finally:
         chain.close()
-    return DisputeSetup(DEVNET_DISPUTES, bytes(anchor), DEVNET_PROOF_COST_LIMITS.abi_tuple())
+    rules = InputRules(l2_chain_id=genesis.chain_id, max_sequencer_drift=MAX_SEQUENCER_DRIFT,
+                       sequencing_window=SEQUENCING_WINDOW, channel_timeout=CHANNEL_TIMEOUT)
+    return DisputeSetup(DEVNET_DISPUTES, bytes(anchor), DEVNET_PROOF_COST_LIMITS.abi_tuple(), rules)
 
 
 def save_deployment(deployment: L1Deployment, data_dir: Path) -> Path:
@@ -190,6 +188,7 @@ def devnet_rollup_config(deployment: L1Deployment, genesis_path: Path) -> "Rollu
         contracts={"HKDStablecoin": deployment.hkd_stablecoin, "SystemConfig": deployment.system_config,
                    "LantauPortal": deployment.lantau_portal, "OutputOracle": deployment.output_oracle,
                    **({"DisputeGameFactory": deployment.dispute_game_factory} if deployment.dispute_game_factory else {}),
+                   **({"InputOracle": deployment.input_oracle} if deployment.input_oracle else {}),
                    **({"L1BlockAnchors": deployment.l1_block_anchors} if deployment.l1_block_anchors else {})},
     )  # the rollup windows are the config's defaults (genesis.rollup_config.SEQUENCING_WINDOW ...)
 

@@ -1,7 +1,7 @@
 """Deployment of Lantau's L1 contracts (HKDStablecoin, SystemConfig, OutputOracle, LantauPortal,
 BatchInbox, L1BlockAnchors and, with a `DisputeSetup`, the dispute game: OneStepProof and its
 parts, BlockFinishLeaf, the game's blueprint and DisputeGameFactory, which becomes the oracle's
-challenger) and their address book.
+challenger, and the input leaf's BatchReader and InputOracle) and their address book.
 
 `deploy_l1_contracts` deploys the four contracts from their committed artifacts with one
 deployer key, grants the issuer roles, configures the chain, wires the portal to the oracle that
@@ -46,6 +46,8 @@ DEVNET_CHALLENGER_INDEX = 3
 BATCH_INBOX_DEPLOY_INDEX = DEVNET_L1_DEPLOY_ORDER.index("BatchInbox")
 #: L1BlockAnchors comes next; the oracle (deployed before it) names it.
 ANCHORS_DEPLOY_INDEX = DEVNET_L1_DEPLOY_ORDER.index("L1BlockAnchors")
+#: The factory's games ask InputOracle, deployed after it: its address is predicted the same way.
+INPUT_ORACLE_DEPLOY_INDEX = DEVNET_L1_DEPLOY_ORDER.index("InputOracle")
 
 
 class L1DeploymentError(LantauError):
@@ -125,14 +127,44 @@ class DisputeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class InputRules:
+    """The rollup's derivation parameters that `InputOracle` decides a block's inputs with (the
+    rollup config's; genesis.rollup_config.RollupConfig). `l1_start_block` None: the last block of
+    this set-up (the devnet's rule, `L1Deployment.deploy_block`), predicted on an automining L1."""
+
+    l2_chain_id: int
+    max_sequencer_drift: int
+    sequencing_window: int
+    channel_timeout: int
+    l1_start_block: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DisputeSetup:
     """What deploying the dispute game needs besides its rules: the output root of the oracle's
-    starting L2 block (the agreed start of a game about the first output) and the rollup's
-    proof-cost caps, which the one-step proof applies as the L2 does."""
+    starting L2 block (the agreed start of a game about the first output), the rollup's
+    proof-cost caps, which the one-step proof applies as the L2 does, and (for the input leaf)
+    its derivation parameters: without them the games have no `InputOracle` (`LeafNotAvailable`)."""
 
     config: DisputeConfig
     anchor_output_root: bytes
     proof_cost_limits: tuple[int, ...]  # StepTypes.ProofCostLimits (`ProofCostLimits.abi_tuple`)
+    input_rules: InputRules | None = None
+
+
+def l1_block_slots() -> tuple[int, int, int]:
+    """The `L1Block` predeploy's slots of (number, hash, sequenceNumber): `InputOracle`'s
+    constructor argument, from the compiler's storage layout (number and timestamp share the first)."""
+    artifact = load_artifact("L1Block")
+    return artifact.storage_slot("number"), artifact.storage_slot("hash"), artifact.storage_slot("sequenceNumber")
+
+
+def input_oracle_config(*, anchors: str, portal: str, inbox: str, reader: str, l1_start_block: int,
+                        rules: InputRules) -> tuple[Any, ...]:
+    """`InputOracle.Config`: the L1 contracts it reads and the rollup's parameters."""
+    return (to_checksum_address(anchors), to_checksum_address(portal), to_checksum_address(inbox),
+            to_checksum_address(reader), l1_start_block, rules.max_sequencer_drift, rules.sequencing_window,
+            rules.channel_timeout, rules.l2_chain_id, list(l1_block_slots()))
 
 
 def blueprint_init(code: bytes) -> bytes:
@@ -167,9 +199,14 @@ class L1Deployment:
     batch_inbox: ChecksumAddress  # the BatchInbox contract (SystemConfig.batchInbox may name another address)
     l1_block_anchors: ChecksumAddress | None = None
     dispute_game_factory: ChecksumAddress | None = None  # the oracle's challenger, when deployed
+    input_oracle: ChecksumAddress | None = None  # the games' input leaf, when deployed
+
+    def _optional(self) -> dict[str, ChecksumAddress]:
+        optional = {"L1BlockAnchors": self.l1_block_anchors, "DisputeGameFactory": self.dispute_game_factory,
+                    "InputOracle": self.input_oracle}
+        return {name: address for name, address in optional.items() if address is not None}
 
     def to_json(self) -> str:
-        optional = {"L1BlockAnchors": self.l1_block_anchors, "DisputeGameFactory": self.dispute_game_factory}
         return json.dumps(
             {
                 "HKDStablecoin": self.hkd_stablecoin,
@@ -177,7 +214,7 @@ class L1Deployment:
                 "LantauPortal": self.lantau_portal,
                 "OutputOracle": self.output_oracle,
                 "BatchInbox": self.batch_inbox,
-                **{name: address for name, address in optional.items() if address is not None},
+                **self._optional(),
                 "deployer": self.deployer,
                 "l1_chain_id": self.l1_chain_id,
                 "deploy_block": self.deploy_block,
@@ -189,6 +226,8 @@ class L1Deployment:
     def from_json(cls, text: str) -> L1Deployment:
         try:
             raw = json.loads(text)
+            optional = {name: to_checksum_address(raw[name]) if name in raw else None
+                        for name in ("L1BlockAnchors", "DisputeGameFactory", "InputOracle")}
             return cls(
                 hkd_stablecoin=to_checksum_address(raw["HKDStablecoin"]),
                 system_config=to_checksum_address(raw["SystemConfig"]),
@@ -198,9 +237,9 @@ class L1Deployment:
                 deployer=to_checksum_address(raw["deployer"]),
                 l1_chain_id=int(raw["l1_chain_id"]),
                 deploy_block=int(raw["deploy_block"]),
-                l1_block_anchors=to_checksum_address(raw["L1BlockAnchors"]) if "L1BlockAnchors" in raw else None,
-                dispute_game_factory=(to_checksum_address(raw["DisputeGameFactory"])
-                                      if "DisputeGameFactory" in raw else None),
+                l1_block_anchors=optional["L1BlockAnchors"],
+                dispute_game_factory=optional["DisputeGameFactory"],
+                input_oracle=optional["InputOracle"],
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise L1DeploymentError(f"not an L1 address book: {exc!r}") from exc
@@ -219,8 +258,7 @@ class L1Deployment:
             "LantauPortal": self.lantau_portal,
             "OutputOracle": self.output_oracle,
             "BatchInbox": self.batch_inbox,
-            **({"L1BlockAnchors": self.l1_block_anchors} if self.l1_block_anchors else {}),
-            **({"DisputeGameFactory": self.dispute_game_factory} if self.dispute_game_factory else {}),
+            **self._optional(),
         }
         if contract_name not in addresses:
             raise KeyError(f"no L1 contract named {contract_name!r}; known: {sorted(addresses)}")
@@ -243,6 +281,7 @@ class _Transactor:
         self.txmgr = txmgr
         self.w3 = txmgr.l1.w3
         self.first_block: int | None = None
+        self.last_block: int | None = None
 
     def send(self, step: str, call: ContractFunction | ContractConstructor | TxCandidate) -> dict[str, Any]:
         if isinstance(call, TxCandidate):
@@ -259,6 +298,7 @@ class _Transactor:
             raise L1DeploymentError(f"{step}: transaction {bytes(receipt['transactionHash']).hex()} reverted")
         if self.first_block is None:
             self.first_block = int(receipt["blockNumber"])
+        self.last_block = int(receipt["blockNumber"])
         return receipt
 
     def deploy_code(self, step: str, code: bytes) -> ChecksumAddress:
@@ -290,6 +330,7 @@ def deploy_l1_contracts(
     oracle: OracleConfig = OracleConfig(),
     roles: IssuerRoles = IssuerRoles(),
     disputes: DisputeSetup | None = None,
+    portal_backing_units: int = 0,
     token_name: str = "Hong Kong Dollar Stablecoin",
     token_symbol: str = "HKD",
 ) -> L1Deployment:
@@ -304,6 +345,14 @@ def deploy_l1_contracts(
     With `disputes`, the dispute game is deployed too and `DisputeGameFactory` becomes the oracle's
     challenger: the oracle is deployed with the deployer as its challenger, which hands the role
     to the factory at once, so no key can delete outputs (`oracle.challenger` must then be None).
+    With `disputes.input_rules`, `BatchReader` and `InputOracle` follow the factory, whose games
+    name the oracle at its predicted address (CREATE of its nonce in `DEVNET_L1_DEPLOY_ORDER`);
+    the oracle's `l1StartBlock` (unless the rules fix it) is the set-up's last block, predicted
+    from the transactions still to come, one block each on an automining L1, and checked at the
+    end: the returned `deploy_block` is that block, the rollup's `l1_start_block`.
+
+    `portal_backing_units` are minted to the portal after the dev accounts' HKD (the devnet's
+    backing of the L2 genesis supply).
 
     `deployer_key` defaults to dev account #0 of the test mnemonic (devnets only). Roles and the
     unsafe block signer default to the deployer, which is what a devnet wants; a real deployment
@@ -327,10 +376,11 @@ def deploy_l1_contracts(
         raise L1DeploymentError("minting devnet HKD needs the deployer to hold MINTER_ROLE")
     tx = _Transactor(TxManager(L1Client(w3), deployer_key))
     first_nonce = tx.txmgr.pending_nonce()
-    inbox_address, anchors_address = (
+    inbox_address, anchors_address, input_oracle_address = (
         to_checksum_address(create_address(Address(to_canonical_address(deployer)), first_nonce + index))
-        for index in (BATCH_INBOX_DEPLOY_INDEX, ANCHORS_DEPLOY_INDEX)
+        for index in (BATCH_INBOX_DEPLOY_INDEX, ANCHORS_DEPLOY_INDEX, INPUT_ORACLE_DEPLOY_INDEX)
     )
+    admin_handover = holder(roles.token_admin) != deployer
 
     hkd = tx.deploy("HKDStablecoin", token_name, token_symbol, deployer)
     system_config = tx.deploy(
@@ -352,7 +402,24 @@ def deploy_l1_contracts(
     anchors = tx.deploy("L1BlockAnchors")
     if anchors.address != anchors_address:
         raise L1DeploymentError(f"L1BlockAnchors landed at {anchors.address}, OutputOracle was given {anchors_address}")
-    factory = _deploy_dispute_game(tx, output_oracle, disputes) if disputes is not None else None
+    factory = input_oracle = None
+    start_block: int | None = None
+    if disputes is not None:
+        with_inputs = disputes.input_rules is not None
+        factory = _deploy_dispute_game(tx, output_oracle, disputes, input_oracle_address if with_inputs else None)
+        if disputes.input_rules is not None:
+            # After the oracle: the challenger hand-over, the three role grants, the mints, the
+            # backing and the admin hand-over, each its own block on an automining L1.
+            still_to_come = 1 + 3 + len(mint_to) + bool(portal_backing_units) + 2 * admin_handover
+            start_block = disputes.input_rules.l1_start_block
+            if start_block is None:
+                start_block = L1Client(w3).head().number + 2 + still_to_come  # BatchReader, InputOracle, the rest
+            input_oracle = _deploy_input_oracle(tx, disputes.input_rules, start_block, anchors=anchors.address,
+                                                portal=portal.address, inbox=inbox.address)
+            if input_oracle.address != input_oracle_address:
+                raise L1DeploymentError(f"InputOracle landed at {input_oracle.address}, the factory was given {input_oracle_address}")
+        tx.send("hand the oracle's challenger role to the dispute game factory",
+                output_oracle.functions.setChallenger(factory.address))
 
     for role_name, address in (
         ("MINTER_ROLE", roles.minter),
@@ -364,11 +431,17 @@ def deploy_l1_contracts(
 
     for recipient in mint_to:
         tx.send(f"mint to {recipient}", hkd.functions.mint(to_checksum_address(recipient), mint_amount))
+    if portal_backing_units:
+        tx.send("mint the portal's backing", hkd.functions.mint(portal.address, portal_backing_units))
 
-    if holder(roles.token_admin) != deployer:
+    if admin_handover:
         admin_role = bytes(32)  # DEFAULT_ADMIN_ROLE
         tx.send("hand over the token admin", hkd.functions.grantRole(admin_role, holder(roles.token_admin)))
         tx.send("renounce the deployer's admin", hkd.functions.renounceRole(admin_role, deployer))
+    if start_block is not None and disputes is not None and disputes.input_rules is not None \
+            and disputes.input_rules.l1_start_block is None and tx.last_block != start_block:
+        raise L1DeploymentError(f"the set-up ended in L1 block {tx.last_block}, InputOracle was given {start_block}"
+                                " as the rollup's start: the devnet's set-up needs an automining L1")
 
     return L1Deployment(
         hkd_stablecoin=to_checksum_address(hkd.address),
@@ -378,15 +451,17 @@ def deploy_l1_contracts(
         batch_inbox=inbox_address,
         deployer=deployer,
         l1_chain_id=int(w3.eth.chain_id),
-        deploy_block=int(tx.first_block or 0),  # set by the first deployment above
+        # the rollup's start: the first deployment's block, or the one InputOracle was given
+        deploy_block=int(start_block if start_block is not None else (tx.first_block or 0)),
         l1_block_anchors=to_checksum_address(anchors.address),
         dispute_game_factory=to_checksum_address(factory.address) if factory is not None else None,
+        input_oracle=to_checksum_address(input_oracle.address) if input_oracle is not None else None,
     )
 
 
-def _deploy_dispute_game(tx: _Transactor, oracle: Contract, setup: DisputeSetup) -> Contract:
+def _deploy_dispute_game(tx: _Transactor, oracle: Contract, setup: DisputeSetup, input_oracle: str | None) -> Contract:
     """OneStepProof (EVMTx, EVMPrecompiles, EVMStep), BlockFinishLeaf, the game's blueprint and
-    the factory; then the oracle's challenger (the deployer) hands its role to the factory."""
+    the factory, whose games ask `input_oracle` at the input leaf (None: no input leaf)."""
     from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
 
     step = tx.deploy("EVMStep", tx.deploy("EVMTx").address, tx.deploy("EVMPrecompiles").address)
@@ -395,8 +470,15 @@ def _deploy_dispute_game(tx: _Transactor, oracle: Contract, setup: DisputeSetup)
     blueprint = tx.deploy_code("deploy the OutputDisputeGame blueprint", bytes(load_artifact("OutputDisputeGame").bytecode))
     c = setup.config
     game_config = (c.split_depth, c.tx_depth, c.max_clock_duration_s, c.clock_extension_s, c.bond_delay_s,
-                   c.min_bond_wei, c.max_bond_wei, one_step.address, "0x" + "00" * 20,
+                   c.min_bond_wei, c.max_bond_wei, one_step.address, to_checksum_address(input_oracle or "0x" + "00" * 20),
                    to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address)
-    factory = tx.deploy("DisputeGameFactory", oracle.address, blueprint, setup.anchor_output_root, game_config)
-    tx.send("hand the oracle's challenger role to the dispute game factory", oracle.functions.setChallenger(factory.address))
-    return factory
+    return tx.deploy("DisputeGameFactory", oracle.address, blueprint, setup.anchor_output_root, game_config)
+
+
+def _deploy_input_oracle(tx: _Transactor, rules: InputRules, l1_start_block: int, *, anchors: str, portal: str,
+                         inbox: str) -> Contract:
+    """BatchReader and InputOracle (docs/fault-proofs.md, "Deciding a block's inputs on L1")."""
+    reader = tx.deploy("BatchReader")
+    config = input_oracle_config(anchors=anchors, portal=portal, inbox=inbox, reader=reader.address,
+                                 l1_start_block=l1_start_block, rules=rules)
+    return tx.deploy("InputOracle", config)

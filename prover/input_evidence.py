@@ -22,7 +22,7 @@ from eth.abc import SignedTransactionAPI
 from eth_abi import encode as abi_encode
 from eth_typing import Hash32
 
-from genesis.artifacts import load_artifact
+from bridge.l1_contracts import InputRules, input_oracle_config, l1_block_slots  # noqa: F401  (l1_block_slots re-exported)
 from node.batches import SpanBatch, decode_batch
 from node.channels import decode_batcher_tx_data, decode_channel
 from node.deposit_event import DepositEvent, decode_deposit_log, deposit_transaction
@@ -42,16 +42,11 @@ def oracle_config(
     *, anchors: str, portal: str, inbox: str, reader: str, rollup: Any, l2_chain_id: int,
 ) -> tuple:
     """`InputOracle.Config` for a rollup (`genesis.rollup_config.RollupConfig`): what its
-    constructor takes."""
-    return (anchors, portal, inbox, reader, rollup.l1_start_block, rollup.max_sequencer_drift, rollup.sequencing_window,
-            rollup.channel_timeout, l2_chain_id, list(l1_block_slots()))
-
-
-def l1_block_slots() -> tuple[int, int, int]:
-    """The `L1Block` predeploy's slots of (number, hash, sequenceNumber): the oracle's constructor
-    argument, from the compiler's storage layout (number and timestamp share the first)."""
-    artifact = load_artifact("L1Block")
-    return artifact.storage_slot("number"), artifact.storage_slot("hash"), artifact.storage_slot("sequenceNumber")
+    constructor takes (bridge's `input_oracle_config`, which the devnet deploys it with)."""
+    rules = InputRules(l2_chain_id=l2_chain_id, max_sequencer_drift=rollup.max_sequencer_drift,
+                       sequencing_window=rollup.sequencing_window, channel_timeout=rollup.channel_timeout)
+    return input_oracle_config(anchors=anchors, portal=portal, inbox=inbox, reader=reader,
+                               l1_start_block=rollup.l1_start_block, rules=rules)
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,8 +75,9 @@ def test_an_output_for_a_future_l2_block_is_refused(devnet: L1Devnet) -> None:
 
 def test_the_dispute_game_factory_is_the_only_challenger(devnet: L1Devnet) -> None:
     """No key holds the challenger role: the devnet's oracle names the `DisputeGameFactory` (at the
-    address `DEVNET_L1_DEPLOY_ORDER` predicts), whose rules are `DEVNET_DISPUTES` and whose agreed
-    start is the L2 genesis' output root; the deployer and the old challenger key are refused."""
+    address `DEVNET_L1_DEPLOY_ORDER` predicts), whose rules are `DEVNET_DISPUTES`, whose games ask
+    the devnet's `InputOracle` at the input leaf and whose agreed start is the L2 genesis' output
+    root; the deployer and the old challenger key are refused."""
     from bridge.devnet import devnet_dispute_setup
     from genesis.config import GenesisConfig
     from genesis.dev_accounts import dev_accounts
@@ -97,6 +98,16 @@ def test_the_dispute_game_factory_is_the_only_challenger(devnet: L1Devnet) -> No
     assert tuple(config[:7]) == (rules.split_depth, rules.tx_depth, rules.max_clock_duration_s, rules.clock_extension_s,
                                  rules.bond_delay_s, rules.min_bond_wei, rules.max_bond_wei)
     assert config[7] == predicted["OneStepProof"] and config[10] == predicted["BlockFinishLeaf"]
+    # the input leaf: InputOracle, deployed after the factory at the address it was given, decides
+    # with the rollup's parameters; its start block is the set-up's last, the rollup's l1_start_block
+    assert config[8] == predicted["InputOracle"] == deployment.input_oracle
+    inputs = deployment.contract(w3, "InputOracle").functions
+    assert inputs.l1StartBlock().call() == deployment.deploy_block  # start_l1_devnet checks it is the last set-up block
+    assert (inputs.anchors().call(), inputs.portal().call(), inputs.inbox().call(), inputs.reader().call()) == (
+        deployment.l1_block_anchors, deployment.lantau_portal, deployment.batch_inbox, predicted["BatchReader"])
+    from genesis.rollup_config import CHANNEL_TIMEOUT, MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW
+    assert (inputs.maxSequencerDrift().call(), inputs.sequencingWindow().call(), inputs.channelTimeout().call(),
+            inputs.l2ChainId().call()) == (MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW, CHANNEL_TIMEOUT, GenesisConfig.load().chain_id)
     for account in dev_accounts()[:4]:  # the deployer and the former challenger key among them
         for call in (oracle.functions.deleteL2Outputs(0), oracle.functions.setChallenger(account.address)):
             try:
