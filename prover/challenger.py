@@ -69,6 +69,7 @@ class ChallengerState:
     """What survives a restart (L1 holds the rest)."""
 
     checked: dict[str, str] = field(default_factory=dict)  # output index -> output root it checked (0x-hex)
+    wrong: dict[str, str] = field(default_factory=dict)  # of those, the wrong ones: a game about each must exist
     first_open_output: int = 0  # outputs below it are final
     games_seen: int = 0  # factory.games() read so far
     games: list[str] = field(default_factory=list)  # games not settled yet (addresses)
@@ -98,6 +99,7 @@ class Challenger(PollingService):
         self.metrics = ChallengerMetrics()
         self._games: dict[str, tuple[DisputeGameClient, GameInfo]] = {}
         self._refused: set[tuple[str, int, int, bytes]] = set()  # (game, parent, position, value) L1 refused
+        self._last_head: tuple[int, bytes] | None = None  # L1 head of the last pass: a reorg changes its hash
         super().__init__("challenger", config.poll_interval_s, log)
 
     @property
@@ -108,6 +110,7 @@ class Challenger(PollingService):
 
     def step(self) -> bool:
         """One pass; True if it sent anything."""
+        self._forget_reorged()
         sent = self.check_outputs()
         sent |= self.play_games()
         self.state.save(self.state_path)
@@ -133,14 +136,47 @@ class Challenger(PollingService):
                 log.info("output checked: correct", extra={"output_index": index, "l2_block": output.l2_block_number})
                 continue
             self.metrics.outputs_wrong += 1
+            self.state.wrong[str(index)] = root_hex
             log.warning("output checked: WRONG", extra={"output_index": index, "l2_block": output.l2_block_number,
                                                        "posted": root_hex, "mine": "0x" + mine.hex()})
+        return self._dispute_wrong(count) or sent
+
+    def _dispute_wrong(self, count: int) -> bool:
+        """Every wrong output still in the oracle and not final has a game: one this challenger
+        creates if nobody did, or again if an L1 reorg took the game's creation away."""
+        sent = False
+        for key, root_hex in sorted(self.state.wrong.items(), key=lambda item: int(item[0])):
+            index = int(key)
+            if index < self.state.first_open_output or index >= count:
+                del self.state.wrong[key]  # final, or deleted (by its game) from the oracle
+                continue
+            output = self.oracle.l2_output(index)
+            if "0x" + output.output_root.hex() != root_hex:
+                del self.state.wrong[key]  # replaced by another output: checked afresh
+                continue
             limit = self.config.max_games_created
             if limit is not None and self.metrics.games_created >= limit:
                 continue
             if self.config.create_games and self.factory.game_of(index, output.output_root) is None:
                 sent |= self.create_game(index, output.l2_block_number)
         return sent
+
+    def _forget_reorged(self) -> None:
+        """After an L1 reorg, what this run learnt from L1 may be gone: moves L1 refused (their
+        claim may have left with the reorged blocks), games cached, games counted (a game's
+        creation may have left). L1 is read again; what is owed is owed again."""
+        head = self.oracle.l1.head()
+        last, self._last_head = self._last_head, (head.number, bytes(head.hash))
+        if last is None or (last[0] <= head.number and self.oracle.l1.block_hash(last[0]) == last[1]):
+            return
+        log.warning("L1 reorg: reading the games again", extra={"was": last[0], "head": head.number})
+        self._refused.clear()
+        self._games.clear()
+        total = self.factory.game_count()
+        if total < self.state.games_seen:
+            kept = {self.factory.game_at(i) for i in range(total)}
+            self.state.games = [g for g in self.state.games if g in kept]
+            self.state.games_seen = total
 
     def create_game(self, index: int, l2_block: int) -> bool:
         """Dispute output `index` (of L2 block `l2_block`) with this trace's claim half-way through its span."""

@@ -3,8 +3,9 @@
 
 `NodeTrace` is the honest one, read from an L2 node over JSON-RPC (`lantau_disputeBlock`,
 `lantau_txWitness`, `lantau_outputAtBlock`): the output root of every block, the state root after
-each of its transactions. `LyingTrace` is the same trace with a lie in it (`prover.faults`): what
-a dishonest proposer or challenger claims. Both answer the same questions, so one player
+each of its transactions; `ChainTrace` reads the same from a chain held in process. `LyingTrace`
+is such a trace with a lie in it (`prover.faults`): what a dishonest proposer or challenger
+claims. All answer the same questions, so one player
 (`prover.dispute_player`) plays either side, honest or not.
 
 Proofs (witnesses, headers, the message passer's account proof) are always the node's: they are
@@ -16,9 +17,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Protocol
 
-from prover.dispute_block import DisputeBlock
+from node.chain import Chain
+from prover.dispute_block import DisputeBlock, dispute_block
 from prover.rollup_client import RollupClient
 from prover.step_call import StepCall
+from prover.witness import transaction_witness
 
 _BLOCK_CACHE = 64
 
@@ -71,3 +74,33 @@ class NodeTrace:
 
     def transaction_step(self, number: int, index: int) -> StepCall:
         return StepCall.from_rpc(self.node.tx_witness(number, index))
+
+
+
+class ChainTrace:
+    """The honest trace of a `node.chain.Chain` held in this process: the same data `NodeTrace`
+    reads over JSON-RPC, computed by the same functions (`dispute_block`, `transaction_witness`)
+    without a node in between. For players that hold the chain themselves (contract tests, bench)."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self._blocks: OrderedDict[int, DisputeBlock] = OrderedDict()
+
+    def safe_l2_number(self) -> int:
+        return int(self.chain.head.block_number)
+
+    def block(self, number: int) -> DisputeBlock:
+        if number not in self._blocks:
+            self._blocks[number] = dispute_block(self.chain, number)
+            if len(self._blocks) > _BLOCK_CACHE:
+                self._blocks.popitem(last=False)
+        return self._blocks[number]
+
+    def output_root(self, number: int) -> bytes:
+        return bytes(self.block(number).output_root)
+
+    def state_roots(self, number: int) -> tuple[bytes, ...]:
+        return tuple(bytes(r) for r in self.block(number).state_roots)
+
+    def transaction_step(self, number: int, index: int) -> StepCall:
+        return StepCall.from_witness(transaction_witness(self.chain, number, index))
