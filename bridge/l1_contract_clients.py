@@ -16,7 +16,7 @@ from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 from web3.contract import Contract
 
-from bridge.l1_client import L1Client
+from bridge.l1_client import L1Client, transport_errors
 from bridge.tx_manager import TxCandidate, TxManager
 from node.l1_block_ref import L1BlockRef
 
@@ -242,11 +242,34 @@ class DisputeGameClient(_ContractClient):
         call = self.contract.functions.move(disputed.value, disputed.index, value, is_attack)
         return txmgr.send(candidate_of(call, value=self.required_bond(position)))
 
-    def move_to_block(self, txmgr: TxManager, disputed: Claim, output_root: bytes, inputs_hash: bytes,
-                      is_attack: bool) -> dict[str, Any]:
+    def move_to_block(self, txmgr: TxManager, disputed: Claim, output_root: bytes,
+                      inputs: tuple[list[bytes], list[bytes]], is_attack: bool) -> dict[str, Any]:
+        """`moveToBlock` naming the block's `inputs` (`BlockInputs(txHashes, contextHashes)`)."""
         position = 2 * disputed.position if is_attack else 2 * (disputed.position + 1)
-        call = self.contract.functions.moveToBlock(disputed.value, disputed.index, output_root, inputs_hash, is_attack)
+        call = self.contract.functions.moveToBlock(disputed.value, disputed.index, output_root, inputs, is_attack)
         return txmgr.send(candidate_of(call, value=self.required_bond(position)))
+
+    def block_inputs(self, claim_index: int) -> tuple[tuple[bytes, ...], tuple[bytes, ...]] | None:
+        """The inputs (tx hashes, context hashes) block subgame root `claim_index` named, from its
+        `BlockInputsNamed` event; None if it is not such a claim."""
+        event = self.contract.events.BlockInputsNamed()
+        with transport_errors("BlockInputsNamed logs"):
+            logs = event.get_logs(from_block=0, argument_filters={"claimIndex": claim_index})
+        if not logs:
+            return None
+        args = logs[0]["args"]
+        return tuple(bytes(h) for h in args["txHashes"]), tuple(bytes(h) for h in args["contextHashes"])
+
+    def input_countered_by(self, claim_index: int) -> ChecksumAddress:
+        """Who countered block subgame root `claim_index` by the input leaf (the zero address: nobody)."""
+        return to_checksum_address(self._call("inputCounteredBy", claim_index))
+
+    def input_oracle(self) -> ChecksumAddress:
+        return to_checksum_address(self._call("inputOracle"))
+
+    def step_input_call(self, claim_index: int, inputs: tuple[list[bytes], list[bytes]], context0: tuple[Any, ...],
+                        evidence: bytes) -> Any:
+        return self.contract.functions.stepInput(claim_index, inputs, context0, evidence)
 
     def step_transaction_call(self, index: int, is_attack: bool, starting_output: tuple[bytes, ...],
                               inputs: tuple[list[bytes], list[bytes]], tx_proof: tuple[Any, ...]) -> Any:

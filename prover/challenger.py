@@ -271,7 +271,7 @@ class Challenger(PollingService):
     def _move(self, game: DisputeGameClient, move: Move) -> dict[str, Any]:
         if move.block_number is not None:
             block = self.trace.block(move.block_number)
-            return game.move_to_block(self.txmgr, move.parent, move.value, block.inputs_hash(), move.is_attack)
+            return game.move_to_block(self.txmgr, move.parent, move.value, block.inputs(), move.is_attack)
         return game.move(self.txmgr, move.parent, move.value, move.is_attack)
 
     def _step(self, game: DisputeGameClient, info: GameInfo, step: Step) -> dict[str, Any]:

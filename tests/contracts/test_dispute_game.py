@@ -151,9 +151,17 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     # depth 3 opens a block subgame: it must name the block's inputs.
     assert contracts.revert_of(CHALLENGER, game.functions.attack(b"\x23" * 32, 2, b"\x24" * 32),
                                value=bond(game, 3)) == ("BlockClaimNeedsInputs", ())
-    assert contracts.revert_of(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x23" * 32, b"\x00" * 32, True),
+    named = ([b"\x55" * 32], [b"\x56" * 32])  # one transaction's hash and its context's
+    assert contracts.revert_of(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x23" * 32, named, True),
                                value=bond(game, 3)) == ("UnexpectedBlockClaim", (b"\x23" * 32, b"\x23" * 32))
-    contracts.ok(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x24" * 32, b"\x55" * 32, True), value=bond(game, 3))
+    assert contracts.revert_of(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x24" * 32, (named[0], []), True),
+                               value=bond(game, 3)) == ("InputsMalformed", (1, 0))
+    receipt = contracts.ok(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x24" * 32, named, True), value=bond(game, 3))
+    # the inputs are published whole, and kept as their hash
+    (event,) = game.events.BlockInputsNamed().process_receipt(receipt)
+    assert (event["args"]["claimIndex"], event["args"]["txHashes"], event["args"]["contextHashes"]) == (3, *named)
+    named_hash = game.functions.inputsHash(*named).call()
+    assert game.functions.blockInputs(3).call() == named_hash
     assert contracts.revert_of(DEFENDER, game.functions.defend(b"\x24" * 32, 3, b"\x25" * 32),
                                value=bond(game, 4)) == ("CannotDefendRootClaim", ())
     # the input leaf needs an IInputOracle (this game has none)
@@ -174,7 +182,7 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     assert contracts.revert_of(CHALLENGER, game.functions.stepTransaction(3, True, starting, no_inputs, no_tx)) == ("InvalidParent", ())
     assert contracts.revert_of(DEFENDER, game.functions.stepFinish(5, True, starting, [], b"")) == ("WrongLeafKind", (0,))
     assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_inputs, no_tx)) == (
-        "InputsMismatch", (b"\x55" * 32, game.functions.inputsHash([], []).call()))
+        "InputsMismatch", (named_hash, game.functions.inputsHash([], []).call()))
     assert game.functions.claimDataLen().call() == claims + 4
     assert [game.functions.claimData(i).call()[1] for i in range(6)] == ["0x" + "00" * 20] * 6
     # the clock of the side that moved last runs for the other side

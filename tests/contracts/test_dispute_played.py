@@ -201,7 +201,7 @@ class Game:
         kind = "attack" if is_attack else "defend"
         if depth(child) == SPLIT_DEPTH + 1:
             number = self.start + block_of(child) + 1
-            call = self.game.functions.moveToBlock(claim, index, me.value(child), self.l2.inputs_hash(number), is_attack)
+            call = self.game.functions.moveToBlock(claim, index, me.value(child), self.l2.inputs(number), is_attack)
             kind = f"moveToBlock ({kind}, block {number})"
         else:
             call = self.game.functions.move(claim, index, me.value(child), is_attack)

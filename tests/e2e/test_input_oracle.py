@@ -474,8 +474,7 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     assert forced >= 2
     lie = [hashes[0], *hashes[2:]]
     lie_inputs = (lie, [context_hash(deposit_block, timestamp)] * len(lie))
-    lie_hash = game.functions.inputsHash(*lie_inputs).call()
-    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"another output"), lie_hash, True), value=bond(3))
+    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"another output"), lie_inputs, True), value=bond(3))
     root, parent = setup.parent_output(deposit_block)
     assert root == outputs[start]
     context0 = (deposit_block, timestamp, 0, "0x" + "00" * 20, bytes(32), 0, 0, 0, [])

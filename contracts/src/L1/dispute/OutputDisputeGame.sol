@@ -29,7 +29,7 @@ interface IGameFactoryHooks {
 ///         output root of a block. Below, a subgame bisects one block: trace index k < T-1 (T =
 ///         `TRACE_LENGTH` = 2^txDepth, leaves at `MAX_DEPTH` = `SPLIT_DEPTH` + 1 + txDepth) is the state root after its transaction k (after the last one for k past
 ///         the transactions: padding), and k = T-1 is the block's output root. The subgame's root
-///         claim (depth `SPLIT_DEPTH`+1) names the block's inputs by `inputsHash` (moveToBlock).
+///         claim (depth `SPLIT_DEPTH`+1) names the block's inputs (moveToBlock, kept as `inputsHash`, published in `BlockInputsNamed`).
 ///         Leaves (depth `MAX_DEPTH`) are countered by `stepTransaction` (OneStepProof re-executes
 ///         transaction k), `stepFinish` (the output root recomputed from the state root, the
 ///         message passer's storage root proven in it and the block header) or `stepInput` (the
@@ -122,6 +122,8 @@ contract OutputDisputeGame {
     error InputsMismatch(bytes32 expected, bytes32 given);
     error ContextMismatch(uint256 traceIndex);
     error TooManyTransactions(uint256 count, uint256 max);
+    /// @notice Block inputs named with a context hash per transaction missing or extra.
+    error InputsMalformed(uint256 txCount, uint256 contextCount);
     /// @notice The input leaf needs issue 15's L1 input commitments, which are not deployed yet.
     error LeafNotAvailable();
     error InputsMatch();
@@ -136,6 +138,8 @@ contract OutputDisputeGame {
 
     event Move(uint256 indexed parentIndex, bytes32 indexed claim, address indexed claimant);
     event Stepped(uint256 indexed claimIndex, address indexed counteredBy);
+    /// @notice The inputs a block subgame's root claim `claimIndex` names (the preimage of its `inputsHash`).
+    event BlockInputsNamed(uint256 indexed claimIndex, bytes32[] txHashes, bytes32[] contextHashes);
     event Resolved(GameStatus indexed status);
 
     Position internal constant ROOT_POSITION = Position.wrap(1);
@@ -233,8 +237,11 @@ contract OutputDisputeGame {
     /// @notice Opens a block subgame under a claim at the split depth: `outputRoot` is the mover's
     ///         output root of the disputed block (OP's VM-status rule: it must differ from the
     ///         disputed output when that is the other side's, equal it when it is the mover's
-    ///         side's), `inputsHash` the block's inputs every leaf of the subgame reads.
-    function moveToBlock(bytes32 disputed, uint256 parentIndex, bytes32 outputRoot, bytes32 inputsHash, bool isAttack)
+    ///         side's), `inputs` the block's inputs every leaf of the subgame reads (kept as their
+    ///         `inputsHash`). They are published whole (`BlockInputsNamed`): the other side must be
+    ///         able to show them to a leaf (`stepInput`, `stepTransaction`), so a mover cannot name
+    ///         inputs nobody else can open.
+    function moveToBlock(bytes32 disputed, uint256 parentIndex, bytes32 outputRoot, BlockInputs calldata inputs, bool isAttack)
         external
         payable
     {
@@ -249,7 +256,12 @@ contract OutputDisputeGame {
         if (opposed == (outputRoot == disputedOutput.claim)) {
             revert UnexpectedBlockClaim(outputRoot, disputedOutput.claim);
         }
-        blockInputs[claimData.length] = inputsHash;
+        if (inputs.contextHashes.length != inputs.txHashes.length) {
+            revert InputsMalformed(inputs.txHashes.length, inputs.contextHashes.length);
+        }
+        uint256 claimIndex = claimData.length;
+        blockInputs[claimIndex] = inputsHash(inputs.txHashes, inputs.contextHashes);
+        emit BlockInputsNamed(claimIndex, inputs.txHashes, inputs.contextHashes);
         _move(msg.sender, parentIndex, outputRoot, isAttack, msg.value);
     }
 
