@@ -272,21 +272,20 @@ class WithdrawalNotProvenYet(LantauError):
 def _withdrawal_stage(l1: Web3, l2: Web3, deployment: L1Deployment, l2_tx: str) -> dict[str, Any]:
     from web3.exceptions import TransactionNotFound
 
-    from bridge.withdrawal import NoOutputYet, find_output_index_covering, withdrawal_status
+    from bridge.withdrawal import NoOutputYet, find_output_index_covering, withdrawal_stage, withdrawal_status
 
     try:
         withdrawal, l2_block = _withdrawal_of(l2, l2_tx)
         status = withdrawal_status(l1, deployment, withdrawal)
-        if status.finalized:
-            stage = "finalized"
-        elif status.finalizable_at is not None:
-            stage = f"proven, finalizable at {show_time(status.finalizable_at)} (L1 time)"
-        else:
+        has_output = True
+        if status.finalizable_at is None and not status.finalized:
             try:
                 find_output_index_covering(l1, deployment, l2_block)
-                stage = "provable"
             except NoOutputYet:
-                stage = "waiting for output"
+                has_output = False
+        stage = withdrawal_stage(status, has_output=has_output)
+        if stage == "proven":
+            stage = f"proven, finalizable at {show_time(status.finalizable_at)} (L1 time)"
     except TransactionNotFound:
         raise typer.Exit(_fail(f"{l2_tx} is neither an L1 deposit nor an L2 withdrawal transaction"))
     except LantauError as exc:

@@ -358,8 +358,22 @@ class WithdrawalStatus:
 
 
 def withdrawal_status(l1_w3: Web3, deployment: L1Deployment, withdrawal: WithdrawalTransaction) -> WithdrawalStatus:
-    portal = PortalClient(L1Client(l1_w3), deployment.lantau_portal)
-    hash_ = withdrawal.withdrawal_hash
+    return withdrawal_status_of(PortalClient(L1Client(l1_w3), deployment.lantau_portal), withdrawal.withdrawal_hash)
+
+
+def withdrawal_stage(status: WithdrawalStatus, *, has_output: bool, l1_time: int | None = None) -> str:
+    """The one naming of a withdrawal's stage: "waiting for output" (no output covers its L2
+    block yet), "provable", "proven" (until `finalizable_at`; without `l1_time` a proven withdrawal
+    stays "proven"), "finalizable", "finalized"."""
+    if status.finalized:
+        return "finalized"
+    if status.finalizable_at is not None:
+        return "finalizable" if l1_time is not None and l1_time >= status.finalizable_at else "proven"
+    return "provable" if has_output else "waiting for output"
+
+
+def withdrawal_status_of(portal: PortalClient, hash_: bytes) -> WithdrawalStatus:
+    """The portal's record of the withdrawal with hash `hash_`."""
     _, proven_at, index = portal.proven_withdrawal(hash_)
     finalized = portal.finalized(hash_)
     if not proven_at:

@@ -164,6 +164,8 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     from node.derive.pipeline import DerivationPipeline
     from node.derive.l1_prefetch import PrefetchingL1Source
     from node.rpc.rollup import rollup_methods
+    from node.explorer.batch_log import BatchLog, RecordingL1Source
+    from bridge.rollup_view import RollupL1View, rollup_view_methods
     from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
     from prover.dispute_block import dispute_rpc_methods
     from prover.witness import witness_rpc_methods
@@ -199,13 +201,17 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         # Derive from genesis every start: blocks already in the chain are adopted, not rebuilt.
         rollup = derivation_config(l1.rollup)
         # The next L1 blocks' inbox transactions and deposits are read ahead (node.derive.l1_prefetch).
-        pipeline = DerivationPipeline(rollup, PrefetchingL1Source(l1.source, inbox=rollup.batch_inbox), node.chain)
+        # The explorer's batch log notes the batcher transactions derivation reads (node.explorer.batch_log).
+        batch_log = BatchLog(genesis.chain_id)
+        recorded = RecordingL1Source(l1.source, batch_log, batcher_address=rollup.batcher_address)
+        pipeline = DerivationPipeline(rollup, PrefetchingL1Source(recorded, inbox=rollup.batch_inbox), node.chain)
         driver = DerivationDriver(
             pipeline, node.heads, chain_lock, on_new_head=node.notify_new_head,
             l1_finalized=lambda: l1.source.block_by_tag("finalized"), is_sequencer=is_sequencer,
         )
         services.append(driver)
         node.register_methods(rollup_methods(node, l1.source, lambda: pipeline.l1_position))
+        node.register_methods(rollup_view_methods(RollupL1View(l1.source.client, l1.rollup, node, batch_log)))
         if not is_sequencer:  # eth_syncing: a verifier is behind while its derivation trails L1
             from node.syncing import DerivationSync
 

@@ -8,7 +8,10 @@
                            and error selectors, from the artifacts (`contract_index`)
 
 The page reads the chain through the node's own JSON-RPC (POST /) and its WebSocket
-`newHeads` subscription on the same origin; the one endpoint added serves the artifacts' ABIs,
+`newHeads` subscription on the same origin, the rollup page's L1 views through the read-only
+`lantau_l1Batches`, `lantau_l1Outputs`, `lantau_disputeGames`, `lantau_bridgeDeposits` and
+`lantau_bridgeWithdrawals` (`bridge.rollup_view`; batches recorded by `batch_log` from what
+derivation reads); the one endpoint added serves the artifacts' ABIs,
 and nothing here can change state. Plain JavaScript modules, no front-end library and no CDN: it works offline.
 """
 

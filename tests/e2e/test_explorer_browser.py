@@ -9,6 +9,10 @@ ends, pass or fail. A missing browser or driver is an error (`make setup` instal
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from decimal import Decimal
 from collections.abc import Callable, Iterator
@@ -25,8 +29,9 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
-from tests.harness.node_process import LantauNodeProcess
+from tests.harness.node_process import REPO_ROOT, LantauNodeProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -90,15 +95,15 @@ def no_console_errors(browser: WebDriver) -> Iterator[None]:
     assert errors == []
 
 
-def wait_for(what: str, probe: Callable[[], T | None]) -> T:
-    deadline = time.monotonic() + WAIT_S
+def wait_for(what: str, probe: Callable[[], T | None], timeout_s: float = WAIT_S, pause_s: float = 0.1) -> T:
+    deadline = time.monotonic() + timeout_s
     while True:
         value = probe()
         if value:
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"the page never showed {what}")
-        time.sleep(0.1)
+        time.sleep(pause_s)
 
 
 def page_ready(driver: WebDriver, page: str) -> None:
@@ -349,3 +354,92 @@ def test_rollup_page_shows_the_output_roots_at_the_safe_heads(browser: WebDriver
         output = rpc(devnet, "lantau_outputAtBlock", hex(number))
         assert row.find_element(By.CSS_SELECTOR, "td.root").text == output["outputRoot"]
     assert int(browser.find_element(By.CSS_SELECTOR, '#l1-view tr[data-l1="head_l1"] td.number').text) > 0
+
+
+# --- the rollup page's L1 views -----------------------------------------------------------------
+
+DEPOSITOR = dev_accounts()[6]  # an L1 HKD holder no devnet role sends from
+WITHDRAWER = dev_accounts()[7]
+
+
+def rollup_rows(driver: WebDriver, table_id: str, key: str) -> dict[str, dict[str, str]]:
+    """Each row of a rollup-page table by its data-`key`, as {cell class: text} read at once."""
+    return driver.execute_script(
+        """const [id, key] = arguments;
+        return Object.fromEntries(Array.from(document.querySelectorAll(`#${id} tr[data-${key}]`)).map((r) =>
+          [r.dataset[key], Object.fromEntries(Array.from(r.querySelectorAll('td[class]')).map((c) => [c.className, c.textContent]))]));""",
+        table_id, key)
+
+
+def reopen_until(driver: WebDriver, devnet: LantauNodeProcess, what: str, probe: Callable[[], T | None], timeout_s: float = 90.0) -> T:
+    """Reload the rollup page until `probe` finds what it looks for (it reads L1 once per load)."""
+
+    def reloaded() -> T | None:
+        driver.get(f"{devnet.rpc_url}/#/rollup")
+        driver.refresh()
+        page_ready(driver, "rollup")
+        return probe()
+
+    return wait_for(what, reloaded, timeout_s, pause_s=1.0)
+
+
+def test_rollup_page_shows_batches_and_outputs_as_l1_records_them(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    from web3 import Web3
+
+    info = json.loads((devnet.data_dir / "devnet.json").read_text())
+    l1 = Web3(Web3.HTTPProvider(info["l1_rpc"]))
+    reopen_until(browser, devnet, "a batch and an output", lambda: rollup_rows(browser, "l1-batches", "l1tx") and rollup_rows(browser, "l1-outputs", "output"))
+    batches = rollup_rows(browser, "l1-batches", "l1tx")
+    inbox = json.loads(Path(info["rollup_config"]).read_text())["batch_inbox"].lower()
+    for tx_hash, cells in batches.items():
+        tx = l1.eth.get_transaction(tx_hash)  # each one the batcher's transaction to the inbox, its size exact
+        assert tx["to"].lower() == inbox and tx["from"] == dev_accounts()[1].address
+        assert int(cells["bytes"]) == len(tx["input"])
+    oracle = l1.eth.contract(address=info["contracts"]["OutputOracle"], abi=list(load_artifact("OutputOracle").abi))
+    outputs = rollup_rows(browser, "l1-outputs", "output")
+    for index, cells in outputs.items():
+        root, _, block = oracle.functions.getL2Output(int(index)).call()
+        assert cells["mono root"] == "0x" + bytes(root).hex()[:8] + "…" + bytes(root).hex()[-6:]
+    assert browser.find_element(By.ID, "disputes") is not None  # the devnet has a dispute game, with no game yet
+
+
+def test_rollup_page_shows_a_deposit_and_a_withdrawal_at_each_stage(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    from web3 import Web3
+
+    from bridge.deposit_client import deposit_hkd
+    from bridge.l1_contracts import L1Deployment
+
+    info = json.loads((devnet.data_dir / "devnet.json").read_text())
+    l1 = Web3(Web3.HTTPProvider(info["l1_rpc"]))
+    deposit = deposit_hkd(l1, L1Deployment.load(devnet.data_dir / "l1-deployment.json"), DEPOSITOR.private_key,
+                          to=DEPOSITOR.address, amount_units=3_000_000)
+    l1_tx = "0x" + deposit.l1_tx_hash.hex()
+
+    def deposit_stage() -> str | None:
+        row = rollup_rows(browser, "deposits", "l1tx").get(l1_tx)
+        return row["stage"] if row and row["stage"].startswith(("safe", "finalized")) else None
+
+    stage = reopen_until(browser, devnet, "the deposit as safe", deposit_stage)
+    receipt = rpc(devnet, "eth_getTransactionReceipt", "0x" + deposit.l2_tx_hash.hex())  # what the page names, from JSON-RPC
+    assert receipt["status"] == "0x1" and f"(L2 block {int(receipt['blockNumber'], 16)})" in stage
+    assert int(receipt["blockNumber"], 16) <= rpc(devnet, "lantau_syncStatus")["safe_l2"]["number"]
+
+    # a withdrawal: a bare transfer to the passer withdraws to the sender's own L1 address
+    signed = Account.sign_transaction({"to": "0x4200000000000000000000000000000000000016", "value": 2 * 10**18, "gas": 200_000,
+                                       "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "chainId": int(rpc(devnet, "eth_chainId"), 16),
+                                       "nonce": int(rpc(devnet, "eth_getTransactionCount", WITHDRAWER.address, "pending"), 16)},
+                                      WITHDRAWER.private_key)
+    l2_tx = rpc(devnet, "eth_sendRawTransaction", "0x" + signed.raw_transaction.hex())
+    wait_for("the withdrawal's receipt", lambda: rpc(devnet, "eth_getTransactionReceipt", l2_tx))
+    withdrawal_stage = lambda: rollup_rows(browser, "withdrawals", "l2tx").get(l2_tx, {}).get("stage")  # noqa: E731
+    seen = {reopen_until(browser, devnet, "the withdrawal", withdrawal_stage)}
+    bridge = [sys.executable, "-m", "node.cli", "bridge"]
+    env = dict(os.environ, ETH_HASH_BACKEND="pysha3")
+    subprocess.run([*bridge, "prove", l2_tx, "--devnet", str(devnet.data_dir), "--timeout", "120"], cwd=REPO_ROOT, env=env,
+                   check=True, capture_output=True, timeout=180)
+    seen.add(reopen_until(browser, devnet, "the withdrawal proven", lambda: (s := withdrawal_stage()) and s.startswith(("proven", "finalizable")) and s))
+    subprocess.run([*bridge, "finalize", l2_tx, "--devnet", str(devnet.data_dir), "--timeout", "120"], cwd=REPO_ROOT, env=env,
+                   check=True, capture_output=True, timeout=180)
+    seen.add(reopen_until(browser, devnet, "the withdrawal finalized", lambda: withdrawal_stage() == "finalized" and "finalized"))
+    assert seen & {"provable"} or any(s.startswith("waiting for output") for s in seen)
+    assert any(s.startswith(("proven, finalizable at", "finalizable")) for s in seen) and "finalized" in seen

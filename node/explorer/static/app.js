@@ -531,6 +531,9 @@ async function rollupPage(token) {
   }
   const heads = ["finalized", "safe"].map((name) => [name, status[`${name}_l2`].number]);
   const outputs = await rpcBatch(heads.map(([, n]) => ["lantau_outputAtBlock", hex(n)]));
+  const [batches, l1Outputs, games, deposits, withdrawals] = await rpcBatch(
+    ["lantau_l1Batches", "lantau_l1Outputs", "lantau_disputeGames", "lantau_bridgeDeposits", "lantau_bridgeWithdrawals"]
+      .map((method) => [method, hex(ROLLUP_ROWS)]));
   if (token !== renderToken) return;
   show("rollup",
     h("h1", {}, "Rollup"),
@@ -545,7 +548,47 @@ async function rollupPage(token) {
         ...(output instanceof Error ? [h("td", { class: "error" }, output.message), h("td"), h("td")]
           : [h("td", { class: "mono root" }, output.outputRoot), h("td", { class: "mono" }, output.stateRoot),
             h("td", { class: "mono" }, output.withdrawalStorageRoot)]));
-    })));
+    })),
+    section("Batches posted to L1 (newest first, as this node's derivation read them)", batches, (rows) =>
+      table("l1-batches", ["L1 block", "L1 transaction", "Kind", "Bytes", "Frames", "Channel: L2 blocks / txs", "Bytes per L2 tx"],
+        rows.map((b) => h("tr", { "data-l1tx": b.l1TxHash }, h("td", {}, b.l1BlockNumber), h("td", { class: "mono" }, short(b.l1TxHash)),
+          h("td", {}, b.kind), h("td", { class: "bytes" }, b.bytes), h("td", { class: "frames" }, b.frames.length),
+          h("td", {}, b.channels.map((c) => h("div", {}, c.complete ? `${short(c.channel)}: ${c.l2Blocks} / ${c.l2Transactions}` : `${short(c.channel)}: incomplete`))),
+          h("td", { class: "per-tx" }, b.channels.map((c) => h("div", {}, c.bytesPerL2Tx == null ? "—" : String(c.bytesPerL2Tx)))))))),
+    section("Output roots on L1 (OutputOracle)", l1Outputs, (rows) =>
+      table("l1-outputs", ["Index", "L2 block", "Output root", "L1 block", "L1 transaction", "Posted (L1 time)", "Finalizes at", "State", "Dispute"],
+        rows.map((o) => h("tr", { "data-output": o.index }, h("td", {}, o.index), h("td", {}, blockLink(o.l2BlockNumber)),
+          h("td", { class: "mono root" }, short(o.outputRoot)), h("td", {}, o.l1BlockNumber), h("td", { class: "mono" }, short(o.l1TxHash)),
+          h("td", {}, time(hex(o.l1Timestamp))), h("td", {}, time(hex(o.finalizesAt))),
+          h("td", { class: "state" }, o.deleted ? "deleted (lost a dispute)" : o.finalized ? "finalized" : "in challenge period"),
+          h("td", { class: "mono" }, o.disputeGame ? short(o.disputeGame) : "—"))))),
+    section("Dispute games (DisputeGameFactory)", games, (rows) => rows === null
+      ? h("p", { id: "no-disputes" }, "This rollup has no dispute game.")
+      : table("disputes", ["Game", "Output", "L2 block", "Root claim", "Status", "Claims", "Clock left", "Created by", "L1 transaction"],
+        rows.map((g) => h("tr", { "data-game": g.game }, h("td", { class: "mono" }, short(g.game)), h("td", {}, g.outputIndex),
+          h("td", {}, blockLink(g.l2BlockNumber)), h("td", { class: "mono" }, short(g.rootClaim)), h("td", { class: "status" }, g.status),
+          h("td", {}, g.claims), h("td", {}, g.status === "IN_PROGRESS" ? `${g.clockLeftS} s` : `resolved ${time(hex(g.resolvedAt || 0))}`),
+          h("td", {}, g.creator ? short(g.creator) : "—"), h("td", { class: "mono" }, g.l1TxHash ? short(g.l1TxHash) : "—"))))),
+    section("Deposits (L1 → L2)", deposits, (rows) =>
+      table("deposits", ["L1 block", "L1 transaction", "To", "Mint", "L2 transaction", "Stage"],
+        rows.map((d) => h("tr", { "data-l1tx": d.l1TxHash }, h("td", {}, d.l1BlockNumber ?? "—"), h("td", { class: "mono" }, short(d.l1TxHash)),
+          h("td", {}, addressLink(d.to)), h("td", {}, d.mint ? hkd(d.mint) : "—"),
+          h("td", {}, d.l2TxHash ? txLink(d.l2TxHash) : "—"),
+          h("td", { class: "stage" }, d.error ? `malformed: ${d.error}` : d.l2BlockNumber == null ? d.stage : [`${d.stage} (L2 block `, blockLink(d.l2BlockNumber), ")"]))))),
+    section("Withdrawals (L2 → L1)", withdrawals, (rows) =>
+      table("withdrawals", ["L2 block", "L2 transaction", "From", "To (L1)", "Value", "Withdrawal hash", "Stage"],
+        rows.map((w) => h("tr", { "data-l2tx": w.l2TxHash }, h("td", {}, blockLink(w.l2BlockNumber)), h("td", {}, txLink(w.l2TxHash)),
+          h("td", {}, addressLink(w.sender)), h("td", { class: "mono" }, short(w.target)), h("td", {}, hkd(w.value)),
+          h("td", { class: "mono" }, short(w.withdrawalHash)),
+          h("td", { class: "stage" }, w.stage === "proven" ? `proven, finalizable at ${time(hex(w.finalizableAt))}`
+            : w.stage === "waiting for output" ? `waiting for output (latest output: L2 block ${w.latestOutputL2Block})` : w.stage))))));
+}
+
+const ROLLUP_ROWS = 20;
+
+// A titled section: the table `draw` makes of an RPC answer, or that call's error.
+function section(title, answer, draw) {
+  return [h("h2", {}, title), answer instanceof Error ? h("p", { class: "error" }, answer.message) : draw(answer)];
 }
 
 // --- routing --------------------------------------------------------------------------------
