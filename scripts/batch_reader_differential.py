@@ -5,25 +5,14 @@ blocks and up to 40 transactions a block, of every batchable kind, read on L1 an
 
 from __future__ import annotations
 
-import argparse
-import os
-import subprocess
 import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from differential_campaign import CampaignOption, run_campaign
 
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=500, help="random channels (default 500)")
-    parser.add_argument("--seed", type=int, default=15, help="random seed (default 15, CI's)")
-    args = parser.parse_args()
-    env = {**os.environ, "BATCH_READER_CASES": str(args.cases), "BATCH_READER_SEED": str(args.seed), "ETH_HASH_BACKEND": "pysha3"}
-    test = "tests/contracts/test_batch_reader.py"
-    command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "--timeout=0", test, "-k", "random_channels"]
-    return subprocess.run(command, cwd=REPO_ROOT, env=env, check=False).returncode
-
+OPTIONS = (
+    CampaignOption("cases", "BATCH_READER_CASES", 500, "random channels"),
+    CampaignOption("seed", "BATCH_READER_SEED", 15, "random seed (15 is CI's)"),
+)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_campaign(__doc__, "tests/contracts/test_batch_reader.py", "random_channels", OPTIONS))

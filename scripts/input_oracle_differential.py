@@ -7,25 +7,14 @@ it, must be accepted by `InputOracle` exactly as node derived them, and the lies
 
 from __future__ import annotations
 
-import argparse
-import os
-import subprocess
 import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from differential_campaign import CampaignOption, run_campaign
 
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--blocks", type=int, default=300, help="L2 blocks of the chain (default 300)")
-    parser.add_argument("--seed", type=int, default=15, help="random seed of the workload (default 15)")
-    args = parser.parse_args()
-    env = {**os.environ, "INPUT_ORACLE_BLOCKS": str(args.blocks), "INPUT_ORACLE_SEED": str(args.seed), "ETH_HASH_BACKEND": "pysha3"}
-    test = "tests/e2e/test_input_oracle.py"
-    command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "--timeout=0", test, "-k", "sequencers"]
-    return subprocess.run(command, cwd=REPO_ROOT, env=env, check=False).returncode
-
+OPTIONS = (
+    CampaignOption("blocks", "INPUT_ORACLE_BLOCKS", 300, "L2 blocks of the chain"),
+    CampaignOption("seed", "INPUT_ORACLE_SEED", 15, "random seed of the workload"),
+)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_campaign(__doc__, "tests/e2e/test_input_oracle.py", "sequencers", OPTIONS))
