@@ -7,6 +7,11 @@ L1 origin's deposits in the origin's first block), built here from the origin's 
 with node's own deposit decoding (`node.deposit_event`), exactly as derivation builds them; the
 oracle rebuilds the same bytes in Solidity (`DepositTxLib`) and checks the claim against them.
 
+A user deposit's source hash names its log's index in the L1 block, which the portal's hash chain
+cannot fix: `deposit_receipt_proofs` proves it from the origin's receipts (`eth_getBlockReceipts`,
+rebuilt into L1's receipts trie and checked against the header's `receiptsRoot` here, then on L1 by
+`DepositLogLib`).
+
 `encode_evidence(parent, evidence)` is the `evidence` argument of `IInputOracle.refutes`:
 abi.encode(ParentProof, Evidence), in `InputOracle`'s struct layouts (`PARENT_PROOF_ABI`,
 `EVIDENCE_ABI`).
@@ -18,9 +23,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+import rlp
 from eth.abc import SignedTransactionAPI
 from eth_abi import encode as abi_encode
 from eth_typing import Hash32
+from trie import HexaryTrie
 
 from bridge.l1_contracts import InputRules, input_oracle_config, l1_block_slots  # noqa: F401  (l1_block_slots re-exported)
 from node.batches import SpanBatch, decode_batch
@@ -33,7 +40,7 @@ from node.l1_header import encode_l1_header
 
 PARENT_PROOF_ABI = "((bytes32,bytes32,bytes32,bytes32),bytes,bytes[],bytes[],bytes[],bytes[])"
 BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256,bytes[],bytes[])"
-EVIDENCE_ABI = f"(bytes,bytes[],(address,address,bytes,uint256)[],bytes[],uint256[],bytes[],{BATCH_EVIDENCE_ABI})"
+EVIDENCE_ABI = f"(bytes,bytes[],(address,address,bytes,uint256)[],bytes[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][])"
 CONFIG_ABI = "(address,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256[3])"
 OUTPUT_VERSION_V0 = bytes(32)
 
@@ -126,6 +133,49 @@ def expected_forced_transactions(
     return forced_transactions(l1_block_ref(origin_block), sequence_number, deposits)
 
 
+class ReceiptsRootMismatch(LantauError):
+    """The receipts an L1 node returned do not rebuild the block header's `receiptsRoot`."""
+
+    def __init__(self, block_number: int, header_root: bytes, rebuilt_root: bytes) -> None:
+        super().__init__(
+            f"receipts of L1 block {block_number} rebuild root 0x{rebuilt_root.hex()}, its header says 0x{header_root.hex()}"
+        )
+        self.block_number, self.header_root, self.rebuilt_root = block_number, header_root, rebuilt_root
+
+
+class OriginReceiptsNeeded(LantauError):
+    """Evidence for a block that carries its origin's deposits, built without the origin's receipts."""
+
+    def __init__(self, origin_number: int) -> None:
+        super().__init__(f"the receipts of L1 block {origin_number} are needed to prove its deposits' log indexes")
+        self.origin_number = origin_number
+
+
+def encode_l1_receipt(receipt: Mapping[str, Any]) -> bytes:
+    """A receipt as L1's receipts trie holds it (EIP-2718): type byte unless legacy, then
+    rlp([status, cumulativeGasUsed, logsBloom, [[address, [topics], data], ...]])."""
+    logs = [[_bytes(e["address"]), [_bytes(t) for t in e["topics"]], _bytes(e["data"])] for e in receipt["logs"]]
+    body = rlp.encode([_int(receipt["status"]), _int(receipt["cumulativeGasUsed"]), _bytes(receipt["logsBloom"]), logs])
+    kind = _int(receipt.get("type", 0))
+    return body if kind == 0 else bytes([kind]) + body
+
+
+def deposit_receipt_proofs(origin_block: Mapping[str, Any], receipts: Sequence[Mapping[str, Any]], deposit_logs: Sequence[Mapping[str, Any]]) -> list[list[bytes]]:
+    """`Evidence.origin_receipt_proofs`: Merkle proofs of the origin's receipts 0..t (t: the
+    transaction of its last deposit log) in its `receiptsRoot`; none without deposits. `receipts`:
+    the block's `eth_getBlockReceipts`, in transaction order."""
+    if not deposit_logs:
+        return []
+    trie = HexaryTrie({})
+    for index, receipt in enumerate(receipts):
+        trie[rlp.encode(index)] = encode_l1_receipt(receipt)
+    header_root = _bytes(origin_block["receiptsRoot"])
+    if trie.root_hash != header_root:
+        raise ReceiptsRootMismatch(int(origin_block["number"]), header_root, trie.root_hash)
+    last = max(_int(entry["transactionIndex"]) for entry in deposit_logs)
+    return [[rlp.encode(node) for node in trie.get_proof(rlp.encode(index))] for index in range(last + 1)]
+
+
 @dataclass(frozen=True, slots=True)
 class InboxBlock:
     """The batcher transactions the inbox recorded in one L1 block, in block order: each one's
@@ -204,12 +254,13 @@ class Evidence:
     next_origin_headers: list[bytes] = field(default_factory=list)
     raw_txs: dict[int, bytes] = field(default_factory=dict)
     batch: BatchEvidence = field(default_factory=BatchEvidence)
+    origin_receipt_proofs: list[list[bytes]] = field(default_factory=list)
 
     def as_abi(self) -> tuple:
         indexes = sorted(self.raw_txs)
         return (
             self.l1_info_tx, self.origin_headers, [d.as_abi() for d in self.deposits], self.next_origin_headers,
-            indexes, [self.raw_txs[i] for i in indexes], self.batch.as_abi(),
+            indexes, [self.raw_txs[i] for i in indexes], self.batch.as_abi(), self.origin_receipt_proofs,
         )
 
 
@@ -219,16 +270,23 @@ def block_evidence(
     sequence_number: int,
     deposit_logs: Sequence[Mapping[str, Any]],
     *,
+    origin_receipts: Sequence[Mapping[str, Any]] = (),
     next_origin_block: Mapping[str, Any] | None = None,
     raw_txs: Mapping[int, bytes] | None = None,
 ) -> Evidence:
-    """The evidence for a block whose L1-info deposit is `l1_info_tx`, its origin recent on L1."""
+    """The evidence for a block whose L1-info deposit is `l1_info_tx`, its origin recent on L1.
+    `origin_receipts` (the origin's `eth_getBlockReceipts`) are needed when the block carries the
+    origin's deposits (sequence number 0 and any deposit log): they prove the deposits' log indexes."""
+    carries_deposits = sequence_number == 0 and len(deposit_logs) > 0
+    if carries_deposits and not origin_receipts:
+        raise OriginReceiptsNeeded(int(origin_block["number"]))
     return Evidence(
         l1_info_tx=l1_info_tx,
         origin_headers=[encode_l1_header(origin_block)],
         deposits=[UserDeposit.of(e) for e in deposit_events(deposit_logs)] if sequence_number == 0 else [],
         next_origin_headers=[encode_l1_header(next_origin_block)] if next_origin_block is not None else [],
         raw_txs=dict(raw_txs or {}),
+        origin_receipt_proofs=deposit_receipt_proofs(origin_block, origin_receipts, deposit_logs) if carries_deposits else [],
     )
 
 

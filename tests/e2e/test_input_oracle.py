@@ -34,7 +34,7 @@ from genesis.artifacts import load_artifact
 from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR, L2_TO_L1_MESSAGE_PASSER
-from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC
+from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, deposit_transaction
 from node.l1_block_ref import L1BlockRef
 from node.l1_header import encode_l1_header
 from node.l1_info import l1_info_deposit
@@ -42,7 +42,7 @@ from node.output_root import output_root
 from node.vm import LantauTransactionBuilder
 from prover.witness import BLOCK_CONTEXT_ABI
 from prover.input_evidence import (
-    Evidence, InboxBlock, block_evidence, encode_evidence, expected_forced_transactions, find_batch, l1_block_slots,
+    Evidence, InboxBlock, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch, l1_block_slots,
     oracle_config, parent_proof, with_headers,
 )
 from tests.harness.evm import decode_custom_error
@@ -124,7 +124,8 @@ class Setup:
         forced = expected_forced_transactions(origin, sequence, logs)
         hashes = [bytes(h) for h in block["transactions"]]
         assert hashes[: len(forced)] == [tx.hash for tx in forced], f"block {number}: node's forced transactions differ"
-        evidence = block_evidence(forced[0].encode(), origin, sequence, logs)
+        receipts = self.l1_w3.provider.make_request("eth_getBlockReceipts", [hex(origin_number)])["result"] if logs else []
+        evidence = block_evidence(forced[0].encode(), origin, sequence, logs, origin_receipts=receipts)
         return hashes, int(block["timestamp"]), evidence, len(forced)
 
     # --- the oracle ----------------------------------------------------------------------------
@@ -340,6 +341,17 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     assert setup.refutes(number, lie, timestamp, shown) is True
     # a deposit replaced by a forged one in the deposits' place
     assert setup.check(number, [hashes[0], forged.hash, *hashes[2:]], timestamp, evidence) == ("WrongDeposit", 1)
+    # a deposit with another source hash (its log index moved): the origin's receipts fix the index,
+    # so the claim is refuted, and a refuter showing that index is refused
+    first_event = deposit_events(setup.deposit_logs(origin_number))[0]
+    resourced = deposit_transaction(dataclasses.replace(first_event, log_index=first_event.log_index + 1))
+    assert setup.check(number, [hashes[0], resourced.hash, *hashes[2:]], timestamp, evidence) == ("WrongDeposit", 1)
+    shifted = [dataclasses.replace(evidence.deposits[0], log_index=first_event.log_index + 1), *evidence.deposits[1:]]
+    assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, deposits=shifted)) == (
+        "DepositLogIndexNotL1s", (0, first_event.log_index + 1, first_event.log_index))
+    assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, origin_receipt_proofs=evidence.origin_receipt_proofs[:-1])) == (
+        "DepositReceiptsShort", (len(evidence.deposits) - 1,))
+    assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, origin_receipt_proofs=[])) == ("DepositReceiptsShort", (0,))
     # a wrong L1 origin: the origin's number with another block's hash, and an origin too far ahead
     origin = l1_w3.eth.get_block(origin_number)
     other = l1_w3.eth.get_block(origin_number - 1)

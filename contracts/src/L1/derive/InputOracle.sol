@@ -8,6 +8,7 @@ import {OutputRootLib} from "../lib/OutputRootLib.sol";
 import {RLPItem, RLPReader} from "../lib/RLPReader.sol";
 import {SecureMerkleTrie} from "../lib/SecureMerkleTrie.sol";
 import {DepositTxLib} from "./DepositTxLib.sol";
+import {DepositLogLib} from "./DepositLogLib.sol";
 import {BatchReader} from "./BatchReader.sol";
 import {BatchInbox} from "../BatchInbox.sol";
 
@@ -51,7 +52,10 @@ contract InputOracle is IInputOracle {
     ///         `originHeaders` a header chain from an anchored (or recent) L1 block down to the
     ///         origin it names; `deposits` that origin's portal deposits (first block of an
     ///         origin); `nextOriginHeaders` the next L1 block's (only for an empty block beyond
-    ///         the drift); `rawTxs` the raw transactions at positions `rawTxIndexes`.
+    ///         the drift); `rawTxs` the raw transactions at positions `rawTxIndexes`;
+    ///         `originReceiptProofs[i]` the Merkle proof of the origin's receipt i in its
+    ///         `receiptsRoot`, for i = 0 up to the last deposit's transaction (proves each deposit's
+    ///         log index: `DepositLogLib`; none when the block has no deposits).
     struct Evidence {
         bytes l1InfoTx;
         bytes[] originHeaders;
@@ -60,6 +64,7 @@ contract InputOracle is IInputOracle {
         uint256[] rawTxIndexes;
         bytes[] rawTxs;
         BatchEvidence batch; // no frames: no batch shown
+        bytes[][] originReceiptProofs;
     }
 
     /// @notice One frame of the channel, in the batcher transaction that carried it: L1 block
@@ -116,7 +121,6 @@ contract InputOracle is IInputOracle {
     error NextOriginHeaderMismatch(uint256 expectedNumber, uint256 headerNumber);
     /// @notice The deposits shown are not the portal's for that L1 block.
     error DepositsNotL1s(uint256 l1Block, bytes32 portalChain, bytes32 shownChain);
-    error DepositLogIndexesNotIncreasing(uint256 index);
     error RawTxMismatch(uint256 index);
     error EvidenceNeeded(string what);
     /// @notice A frame's transaction is not one the inbox recorded for that L1 block as the batcher's calldata.
@@ -246,7 +250,7 @@ contract InputOracle is IInputOracle {
         // Deposits: the origin's, in the first block of the origin; none anywhere else.
         uint256 forced = 1;
         if (info.sequenceNumber == 0) {
-            (Lie lie, uint256 index) = _checkDeposits(origin, claim.txHashes, ev.deposits);
+            (Lie lie, uint256 index) = _checkDeposits(origin, claim.txHashes, ev.deposits, ev.originReceiptProofs);
             if (lie != Lie.None) return (lie, index);
             forced += ev.deposits.length;
         }
@@ -456,19 +460,21 @@ contract InputOracle is IInputOracle {
         return (keccak256(DepositTxLib.l1InfoDeposit(info)) == keccak256(raw), info);
     }
 
-    /// @dev The claim's transactions 1..k must be the origin's k portal deposits, in order.
-    function _checkDeposits(L1HeaderLib.Header memory origin, bytes32[] memory txHashes, DepositTxLib.UserDeposit[] memory deposits)
-        internal
-        view
-        returns (Lie, uint256)
-    {
+    /// @dev The claim's transactions 1..k must be the origin's k portal deposits, in order: their
+    ///      fields the portal's hash chain, their log indexes (source hashes) the origin's receipts.
+    function _checkDeposits(
+        L1HeaderLib.Header memory origin,
+        bytes32[] memory txHashes,
+        DepositTxLib.UserDeposit[] memory deposits,
+        bytes[][] memory receiptProofs
+    ) internal view returns (Lie, uint256) {
         bytes32 chain;
         for (uint256 i = 0; i < deposits.length; i++) {
-            if (i > 0 && deposits[i].logIndex <= deposits[i - 1].logIndex) revert DepositLogIndexesNotIncreasing(i);
             chain = keccak256(abi.encodePacked(chain, DepositTxLib.depositLeaf(deposits[i])));
         }
         bytes32 portalChain = portal.depositHashChain(origin.number);
         if (chain != portalChain) revert DepositsNotL1s(origin.number, portalChain, chain);
+        DepositLogLib.checkLogIndexes(origin.receiptsRoot, address(portal), deposits, receiptProofs);
         for (uint256 i = 0; i < deposits.length; i++) {
             if (txHashes.length <= 1 + i) return (Lie.MissingDeposit, 1 + i);
             if (keccak256(DepositTxLib.userDeposit(origin.hash, deposits[i])) != txHashes[1 + i]) return (Lie.WrongDeposit, 1 + i);
