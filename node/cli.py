@@ -352,6 +352,7 @@ def _challenger(l1: L1Wiring, l2_rpc_url: str, key: str, state_path: Optional[Pa
     from prover.challenger import Challenger, ChallengerConfig
     from prover.dispute_trace import NodeTrace
     from prover.faults import LyingTrace, check_devnet
+    from prover.input_step import InputEvidenceSource, InputRollup
     from prover.rollup_client import RollupClient
 
     oracle, factory = l1.rollup.contracts.get("OutputOracle"), l1.rollup.contracts.get("DisputeGameFactory")
@@ -365,8 +366,9 @@ def _challenger(l1: L1Wiring, l2_rpc_url: str, key: str, state_path: Optional[Pa
         trace = LyingTrace(trace, None, None)
     if lie is not None:
         trace, config = lie(trace), ChallengerConfig(create_games=False)
+    inputs = InputEvidenceSource(l1_client, RollupClient(l2_rpc_url), InputRollup.of(l1.rollup))  # the input leaf's evidence
     return Challenger(OutputOracleClient(l1_client, oracle), DisputeGameFactoryClient(l1_client, factory),
-                      TxManager(l1_client, key), trace, config, state_path)
+                      TxManager(l1_client, key), trace, config, state_path, inputs)
 
 
 def _batcher(node: L2Node, l1: L1Wiring, key: str, data_dir: Path, *, use_blobs: bool = False) -> "Batcher":
@@ -633,9 +635,9 @@ def proposer_command(
     l1_rpc: L1Rpc = None,
     l2_rpc: Annotated[Optional[str], typer.Option("--l2-rpc", envvar="LANTAU_L2_RPC", help="L2 node to read safe outputs from.")] = None,
     rollup_config: RollupFile = None,
-    inject_fault: Annotated[Optional[str], typer.Option("--inject-fault", envvar="LANTAU_INJECT_FAULT", help="Devnet only: post the next output with this lie and defend it in its dispute game (state-root, tx-result, block-hash, message-passer-root).")] = None,
+    inject_fault: Annotated[Optional[str], typer.Option("--inject-fault", envvar="LANTAU_INJECT_FAULT", help="Devnet only: post the next output with this lie and defend it in its dispute game (state-root, tx-result, block-hash, message-passer-root, forged-deposit, unbatched-tx).")] = None,
     inject_at: Annotated[Optional[int], typer.Option("--inject-at", help="With --inject-fault: the L2 block whose output lies (an output block; default: the next one due).")] = None,
-    forged_target: Annotated[Optional[str], typer.Option("--forged-target", help="With --inject-fault message-passer-root: the L1 address the forged withdrawal pays.")] = None,
+    forged_target: Annotated[Optional[str], typer.Option("--forged-target", help="With --inject-fault message-passer-root or forged-deposit: the L1 address the forged withdrawal pays.")] = None,
 ) -> None:
     """Post output roots of safe L2 blocks to the L1 OutputOracle, every submission interval (resumes from the oracle)."""
     from genesis.rollup_config import RollupConfig
@@ -692,7 +694,7 @@ def _lying_proposer(wiring: L1Wiring, l2_rpc: str, key: str, kind_name: str, inj
     target = forged_target or dev_accounts()[2].address
 
     def lying(trace: Any) -> Any:
-        return LyingTrace(trace, kind, lie_block, forged_target=target)
+        return LyingTrace(trace, kind, lie_block, forged_target=target, chain_id=wiring.rollup.l2_chain_id)
 
     defender = _challenger(wiring, l2_rpc, key, None, lie=lying)
     honest = RollupClient(l2_rpc)

@@ -8,7 +8,9 @@ Each pass (`step`, blocking: run in a thread):
    with the player's claim half-way through the span) unless a game about it exists;
 2. plays every open game of the factory (`prover.dispute_player.responses`): defends correct
    outputs against dishonest challengers as well as attacking wrong ones, down to the leaf,
-   where it steps with the one-step proof (`lantau_txWitness`) or the finish leaf;
+   where it steps with the one-step proof (`lantau_txWitness`) or the finish leaf; a block
+   subgame whose named inputs are not its node's block is countered by the input leaf
+   (`stepInput`, evidence from `prover.input_step`);
 3. resolves what the clocks allow (`resolveClaim` bottom-up, then `resolve`; anyone may) and,
    `bondDelay` after resolution, claims its credit.
 
@@ -28,11 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from bridge.l1_client import L1CallReverted
-from bridge.l1_contract_clients import Claim, DisputeGameClient, DisputeGameFactoryClient, GameInfo, OutputOracleClient
+from bridge.l1_contract_clients import NO_ADDRESS, Claim, DisputeGameClient, DisputeGameFactoryClient, GameInfo, OutputOracleClient
 from bridge.tx_manager import TxManager
 from prover.errors import ChallengerError
-from prover.dispute_player import GameShape, Move, Step, depth, is_defender, responses
+from prover.dispute_player import GameShape, InputStep, Move, NamedInputs, Step, depth, is_defender, responses
 from prover.dispute_trace import Trace
+from prover.input_step import InputEvidenceSource
 from prover.polling import PollingService
 
 log = logging.getLogger("lantau.challenger")
@@ -57,6 +60,7 @@ class ChallengerMetrics:
     games_created: int = 0
     moves: int = 0
     steps: int = 0
+    input_steps: int = 0
     resolutions: int = 0
     games_won: int = 0
     games_lost: int = 0
@@ -92,8 +96,12 @@ class ChallengerState:
 
 class Challenger(PollingService):
     def __init__(self, oracle: OutputOracleClient, factory: DisputeGameFactoryClient, txmgr: TxManager, trace: Trace,
-                 config: ChallengerConfig = ChallengerConfig(), state_path: Path | None = None) -> None:
+                 config: ChallengerConfig = ChallengerConfig(), state_path: Path | None = None,
+                 inputs: InputEvidenceSource | None = None) -> None:
+        """`inputs`: where the input leaf's evidence comes from (None: the player never plays it)."""
         self.oracle, self.factory, self.txmgr, self.trace, self.config = oracle, factory, txmgr, trace, config
+        self.inputs = inputs
+        self._named: dict[tuple[str, int], NamedInputs | None] = {}  # (game, claim) -> inputs its root named
         self.state_path = state_path
         self.state = ChallengerState.load(state_path)
         self.metrics = ChallengerMetrics()
@@ -227,23 +235,53 @@ class Challenger(PollingService):
             if info.l2_block_number > self.trace.safe_l2_number():
                 return False  # cannot judge it before the node has the block
             sent = False
-            for action in responses(info, claims, self.trace):
+            named, settled = self._block_inputs(game, info, claims)
+            for action in responses(info, claims, self.trace, named, settled):
                 sent |= self._act(game, info, action)
             if not sent:
                 sent = self._resolve(game, info, claims)
             return sent
         return self._settle(game, info)
 
+    def _block_inputs(self, game: DisputeGameClient, info: GameInfo,
+                      claims: tuple[Claim, ...]) -> tuple[dict[int, NamedInputs], set[int]]:
+        """The inputs each block subgame root named, and the roots whose input leaf is decided
+        (countered on L1, or a step L1 refused this run). Empty without an evidence source."""
+        named: dict[int, NamedInputs] = {}
+        settled: set[int] = set()
+        if self.inputs is None:
+            return named, settled
+        for claim in claims:
+            if claim.depth != info.split_depth + 1:
+                continue
+            key = (game.address, claim.index)
+            if key not in self._named:
+                self._named[key] = game.block_inputs(claim.index)
+            inputs = self._named[key]
+            if inputs is not None:
+                named[claim.index] = inputs
+            if (game.address, claim.index, -3, b"") in self._refused or game.input_countered_by(claim.index) != NO_ADDRESS:
+                settled.add(claim.index)
+        return named, settled
+
     # --- moves and steps ------------------------------------------------------------------------
 
-    def _act(self, game: DisputeGameClient, info: GameInfo, action: Move | Step) -> bool:
-        key = (game.address, action.parent.index if isinstance(action, Move) else action.leaf.index,
-               action.position if isinstance(action, Move) else -1 - int(action.is_attack),
-               action.value if isinstance(action, Move) else b"")
+    def _act(self, game: DisputeGameClient, info: GameInfo, action: Move | Step | InputStep) -> bool:
+        if isinstance(action, InputStep):
+            key = (game.address, action.root.index, -3, b"")
+        else:
+            key = (game.address, action.parent.index if isinstance(action, Move) else action.leaf.index,
+                   action.position if isinstance(action, Move) else -1 - int(action.is_attack),
+                   action.value if isinstance(action, Move) else b"")
         if key in self._refused:
             return False
         try:
-            if isinstance(action, Move):
+            if isinstance(action, InputStep):
+                receipt = self._step_input(game, action)
+                self.metrics.input_steps += 1
+                label = "stepInput"
+                extra = {"claim": action.root.index, "l2_block": action.block_number}
+            elif isinstance(action, Move):
                 receipt = self._move(game, action)
                 self.metrics.moves += 1
                 label = "moveToBlock" if action.block_number is not None else ("attack" if action.is_attack else "defend")
@@ -273,6 +311,18 @@ class Challenger(PollingService):
             block = self.trace.block(move.block_number)
             return game.move_to_block(self.txmgr, move.parent, move.value, block.inputs(), move.is_attack)
         return game.move(self.txmgr, move.parent, move.value, move.is_attack)
+
+    def _step_input(self, game: DisputeGameClient, step: InputStep) -> dict[str, Any]:
+        """`stepInput` on `step.root` with the evidence of the player's own block: its L1-info
+        deposit and context 0 (`lantau_txWitness` of transaction 0), what L1 committed to."""
+        assert self.inputs is not None  # an InputStep is only owed with an evidence source
+        first = self.trace.transaction_step(step.block_number, 0)
+        timestamp = int(first.context[1])
+        evidence = self.inputs.evidence(step.block_number, first.transaction, timestamp)
+        inputs = (list(step.inputs[0]), list(step.inputs[1]))
+        call = game.step_input_call(step.root.index, inputs, first.context, evidence)
+        game.check(call)  # a step L1 finds no lie in is refused by name (`InputsMatch`), never sent
+        return game.send(self.txmgr, call)
 
     def _step(self, game: DisputeGameClient, info: GameInfo, step: Step) -> dict[str, Any]:
         number = step.block_number

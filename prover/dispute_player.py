@@ -10,12 +10,19 @@ countered by a step: an attack step if the player disagrees with the leaf (re-ex
 k from the root at k-1), a defend step if it agrees (re-execute transaction k+1 from the leaf's
 root); trace index T-1 is decided by `stepFinish` (the output root recomputed from its parts).
 
+A block subgame's root names the block's inputs (`BlockInputsNamed`). When the other side's named
+transactions are not the ones the player's own node derived for that block, the player counters
+that root by the input leaf (`InputStep`: `stepInput`, L1's `InputOracle` decides from L1's
+commitments) instead of bisecting under it; if L1 refuses that step (the oracle finds no rule
+broken, e.g. a lie about the L1-info deposit it cannot open), the player bisects as before.
+
 Positions are OP's generalized indices (`LibPosition`): depth = bit length - 1, and the trace
 index of position p at depth d, for a tree of depth D, is that of its right-most leaf.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 
 from bridge.l1_contract_clients import Claim, GameInfo
@@ -87,7 +94,19 @@ class Step:
     tx_index: int  # k: the transaction re-executed, or T-1 for the finish leaf
 
 
-Action = Move | Step
+@dataclass(frozen=True, slots=True)
+class InputStep:
+    """`stepInput` on a block subgame's root whose named inputs are not the player's."""
+
+    root: Claim
+    block_number: int
+    inputs: tuple[tuple[bytes, ...], tuple[bytes, ...]]  # what the root named (txHashes, contextHashes)
+
+
+Action = Move | Step | InputStep
+
+#: Block inputs as a game publishes them: (txHashes, contextHashes).
+NamedInputs = tuple[tuple[bytes, ...], tuple[bytes, ...]]
 
 
 def is_defender(info: GameInfo, trace: Trace) -> bool:
@@ -95,8 +114,16 @@ def is_defender(info: GameInfo, trace: Trace) -> bool:
     return trace.output_root(info.l2_block_number) == info.root_claim
 
 
-def responses(info: GameInfo, claims: tuple[Claim, ...], trace: Trace) -> list[Action]:
-    """Every move and step the player owes the game now, given its claims so far."""
+def disputes_inputs(trace: Trace, number: int, named: NamedInputs) -> bool:
+    """Whether the player's own block `number` has other transactions than `named` says."""
+    return tuple(bytes(h) for h in trace.block(number).tx_hashes) != tuple(named[0])
+
+
+def responses(info: GameInfo, claims: tuple[Claim, ...], trace: Trace, named_inputs: Mapping[int, NamedInputs] | None = None,
+              input_settled: Set[int] = frozenset()) -> list[Action]:
+    """Every move and step the player owes the game now, given its claims so far. `named_inputs`:
+    the inputs each block subgame root named (claim index -> inputs); `input_settled`: the roots
+    whose input leaf is decided (stepped, or refused by L1), to be bisected if still owed."""
     shape = GameShape.of(info)
     defender = is_defender(info, trace)
     my_parity = 0 if defender else 1
@@ -110,6 +137,12 @@ def responses(info: GameInfo, claims: tuple[Claim, ...], trace: Trace) -> list[A
             if parent.index != 0 and shape.value(trace, parent.position) != parent.value:
                 continue  # it counters a claim of my side that I do not hold: not mine to defend
         agree = shape.value(trace, claim.position) == claim.value
+        named = (named_inputs or {}).get(claim.index)
+        if claim.depth == info.split_depth + 1 and named is not None and claim.index not in input_settled:
+            number = shape.block_of(claim.position)
+            if disputes_inputs(trace, number, named):
+                actions.append(InputStep(claim, number, named))
+                continue
         if claim.depth == info.max_depth:
             if claim.countered_by == "0x0000000000000000000000000000000000000000":
                 k = shape.block_trace_index(claim.position) + (0 if not agree else 1)

@@ -10,19 +10,36 @@ decides (docs/fault-proofs.md, "Fault injection").
     message-passer-root   the message passer's storage root: a forged withdrawal (`forged_withdrawal`)
                           that the L2 never sent, provable against the lying output
 
-Not injectable yet: the input faults (a forged or dropped deposit, a transaction no batch carried,
-a skipped forced-inclusion block): the game's input leaf waits for the L1 input oracle (issue 15).
+and the input faults, lies about what the block is made of (its transactions, as the liar names
+them in the game: `BlockInputsNamed`), each with the outputs that follow from it:
+
+    forged-deposit        a deposit L1 never saw right after the L1-info deposit (`forged_deposit`):
+                          HKD minted out of thin air and withdrawn at once to the forged target
+                          (the lying output's message passer holds `forged_withdrawal`)
+    unbatched-tx          a transaction no batch carried (`unbatched_transaction`), appended
+
+`InputOracle` refutes both from the block's batch (`NotTheBatchedTransactions`). Not injectable yet:
+a dropped deposit (the oracle refutes it, `MissingDeposit`, but the liar needs a block with a
+deposit at an output), a skipped forced-inclusion block, a lie about the L1-info deposit (the
+oracle needs its raw bytes, which the game does not publish).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 
 import rlp
-from eth_typing import Hash32
-from eth_utils import keccak, to_checksum_address
+from eth_abi import encode as abi_encode
+from eth_keys import keys
+from eth_typing import Address, Hash32
+from eth_utils import function_signature_to_4byte_selector, keccak, to_canonical_address, to_checksum_address
 from trie import HexaryTrie
+
+from genesis.dev_accounts import dev_accounts
+from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
+from node.vm import LantauTransactionBuilder
 
 from bridge.withdrawal import WithdrawalTransaction
 from prover.errors import FaultInjectionRefused
@@ -37,6 +54,14 @@ class FaultKind(str, Enum):
     TX_RESULT = "tx-result"
     BLOCK_HASH = "block-hash"
     MESSAGE_PASSER_ROOT = "message-passer-root"
+    FORGED_DEPOSIT = "forged-deposit"
+    UNBATCHED_TX = "unbatched-tx"
+
+
+#: Lies about a block's transactions (the game's input leaf decides them).
+INPUT_FAULTS = frozenset({FaultKind.FORGED_DEPOSIT, FaultKind.UNBATCHED_TX})
+#: What the forged deposit mints and withdraws: 1,000 HKD (L2 wei).
+FORGED_AMOUNT_WEI = 1_000 * 10**18
 
 
 #: A devnet's L1 chain id (anvil's, `bridge.anvil.AnvilOptions`): the only L1 a lie may be posted to.
@@ -70,6 +95,27 @@ def forged_withdrawal(target: str, value_wei: int = 1_000 * 10**18) -> ForgedWit
     return ForgedWithdrawal(withdrawal, Hash32(trie.root_hash), nodes)
 
 
+def forged_deposit(target: str, amount_wei: int = FORGED_AMOUNT_WEI) -> bytes:
+    """A deposit no L1 log ever made (raw 0x7E transaction): it mints `amount_wei` to `target` and
+    sends it at once to the message passer's `initiateWithdrawal(target, 100000, "")`."""
+    target_bytes = to_canonical_address(target)
+    data = function_signature_to_4byte_selector("initiateWithdrawal(address,uint256,bytes)") + abi_encode(
+        ["address", "uint256", "bytes"], [to_checksum_address(target), 100_000, b""])
+    tx = LantauTransactionBuilder.new_deposit_transaction(
+        source_hash=Hash32(keccak(b"lantau fault: a deposit L1 never saw")), from_=Address(target_bytes),
+        to=Address(to_canonical_address(L2_TO_L1_MESSAGE_PASSER)), mint=amount_wei, value=amount_wei, gas=200_000, data=data)
+    return bytes(tx.encode())
+
+
+def unbatched_transaction(chain_id: int) -> bytes:
+    """A transfer signed by dev account 9 that no batch ever carried (nonce 2^32: never sent)."""
+    key = keys.PrivateKey(bytes.fromhex(dev_accounts()[9].private_key.removeprefix("0x")))
+    unsigned = LantauTransactionBuilder.new_unsigned_dynamic_fee_transaction(
+        chain_id=chain_id, nonce=2**32, max_priority_fee_per_gas=10**9, max_fee_per_gas=10**11, gas=21_000,
+        to=Address(to_canonical_address(dev_accounts()[8].address)), value=10**18, data=b"", access_list=())
+    return bytes(unsigned.as_signed_transaction(key).encode())
+
+
 def _fake(kind: str, *parts: object) -> bytes:
     return keccak(b"lantau fault " + kind.encode() + b"".join(str(p).encode() for p in parts))
 
@@ -78,9 +124,13 @@ class LyingTrace:
     """`inner` with a lie of `kind` about L2 block `block` (every other block true); a `block` of
     None lies about every block's output root (`lantau challenger --dishonest`)."""
 
-    def __init__(self, inner: Trace, kind: FaultKind | None, block: int | None, *, forged_target: str | None = None) -> None:
+    def __init__(self, inner: Trace, kind: FaultKind | None, block: int | None, *, forged_target: str | None = None,
+                 chain_id: int = 0) -> None:
         self.inner, self.kind, self.lie_block = inner, kind, block
-        self.forged = forged_withdrawal(forged_target) if kind is FaultKind.MESSAGE_PASSER_ROOT and forged_target else None
+        forges = kind in (FaultKind.MESSAGE_PASSER_ROOT, FaultKind.FORGED_DEPOSIT) and forged_target
+        self.forged = forged_withdrawal(forged_target) if forges else None
+        self.extra_tx = (forged_deposit(forged_target) if kind is FaultKind.FORGED_DEPOSIT and forged_target
+                         else unbatched_transaction(chain_id) if kind is FaultKind.UNBATCHED_TX else None)
 
     def _lies_about(self, number: int) -> bool:
         return self.lie_block is None or number == self.lie_block
@@ -89,12 +139,25 @@ class LyingTrace:
         return self.inner.safe_l2_number()
 
     def block(self, number: int) -> DisputeBlock:
-        return self.inner.block(number)
+        """The node's block, or for an input fault the lie: the extra transaction in it (after the
+        L1-info deposit, or at the end), every state root from it on made up."""
+        b = self.inner.block(number)
+        if not self._lies_about(number) or self.kind not in INPUT_FAULTS or self.extra_tx is None:
+            return b
+        at = 1 if self.kind is FaultKind.FORGED_DEPOSIT else len(b.tx_hashes)
+        roots = (*b.state_roots[:at], *(Hash32(_fake(self.kind.value, number, k)) for k in range(at, len(b.state_roots) + 1)))
+        return dataclasses.replace(
+            b, tx_hashes=(*b.tx_hashes[:at], Hash32(keccak(self.extra_tx)), *b.tx_hashes[at:]),
+            context_hashes=(*b.context_hashes[:at], b.context_hashes[at - 1], *b.context_hashes[at:]),
+            state_roots=roots, state_root=roots[-1], block_hash=Hash32(_fake(self.kind.value, "block hash", number)),
+            withdrawal_storage_root=self.forged.storage_root if self.forged else b.withdrawal_storage_root)
 
     def transaction_step(self, number: int, index: int) -> StepCall:
         return self.inner.transaction_step(number, index)
 
     def state_roots(self, number: int) -> tuple[bytes, ...]:
+        if self.kind in INPUT_FAULTS:
+            return tuple(bytes(r) for r in self.block(number).state_roots)
         roots = self.inner.state_roots(number)
         if not self._lies_about(number) or self.kind not in (FaultKind.STATE_ROOT, FaultKind.TX_RESULT):
             return roots
@@ -109,6 +172,9 @@ class LyingTrace:
             return _fake("dishonest", number)
         if self.kind in (FaultKind.STATE_ROOT, FaultKind.TX_RESULT):
             return bytes(output_root(Hash32(self.state_roots(number)[-1]), b.withdrawal_storage_root, b.block_hash))
+        if self.kind in INPUT_FAULTS:
+            lie = self.block(number)
+            return bytes(output_root(lie.state_root, lie.withdrawal_storage_root, lie.block_hash))
         if self.kind is FaultKind.BLOCK_HASH:
             return bytes(output_root(b.state_root, b.withdrawal_storage_root, Hash32(_fake("block-hash", number))))
         passer_root = self.forged.storage_root if self.forged else Hash32(_fake("passer", number))

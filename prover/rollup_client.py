@@ -46,3 +46,11 @@ class RollupClient:
     def tx_witness(self, number: int, index: int) -> dict[str, Any]:
         """`lantau_txWitness`: the one-step proof witness of transaction `index` of block `number`."""
         return dict(self._call("lantau_txWitness", [hex(number), hex(index)]))
+
+    def block(self, number: int) -> dict[str, Any]:
+        """`eth_getBlockByNumber(number, false)`: the header fields as raw JSON."""
+        return dict(self._call("eth_getBlockByNumber", [hex(number), False]))
+
+    def proof(self, address: str, slots: list[str], number: int) -> dict[str, Any]:
+        """`eth_getProof(address, slots, number)`."""
+        return dict(self._call("eth_getProof", [address, slots, hex(number)]))

@@ -1,17 +1,26 @@
 """The lies of fault injection (prover/faults.py) over a fixed trace, the forged withdrawal's
-proof, and the refusal to inject anywhere but a devnet."""
+proof, the refusal to inject anywhere but a devnet, and the player's choice of the input leaf
+(prover/dispute_player.py) against a lie about a block's transactions."""
 
 from __future__ import annotations
 
 import rlp
 import pytest
 from eth_typing import Hash32
-from eth_utils import keccak
+from eth_utils import keccak, to_canonical_address
 from trie import HexaryTrie
 
+from bridge.l1_contract_clients import NO_ADDRESS, Claim, GameInfo
+from genesis.dev_accounts import dev_accounts
+from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
 from node.output_root import output_root
+from node.vm import LantauTransactionBuilder
 from prover.dispute_block import DisputeBlock
-from prover.faults import FaultInjectionRefused, FaultKind, LyingTrace, check_devnet, forged_withdrawal
+from prover.dispute_player import InputStep, responses
+from prover.faults import (
+    FORGED_AMOUNT_WEI, FaultInjectionRefused, FaultKind, LyingTrace, check_devnet, forged_deposit, forged_withdrawal,
+    unbatched_transaction,
+)
 
 ROOTS = tuple(Hash32(bytes([i]) * 32) for i in (1, 2, 3))
 BLOCK = DisputeBlock(number=8, output_root=output_root(ROOTS[-1], Hash32(b"\x0a" * 32), Hash32(b"\x0b" * 32)),
@@ -72,3 +81,76 @@ def test_fault_injection_is_refused_outside_a_devnet() -> None:
     check_devnet(900)
     with pytest.raises(FaultInjectionRefused, match="chain 1"):
         check_devnet(1)
+
+
+# --- input faults ---------------------------------------------------------------------------------
+
+TXS = tuple(Hash32(bytes([0x20 + i]) * 32) for i in range(3))
+CONTEXTS = tuple(Hash32(bytes([0x30 + i]) * 32) for i in range(3))
+BUSY = DisputeBlock(**{**{f: getattr(BLOCK, f) for f in BLOCK.__slots__}, "tx_hashes": TXS, "context_hashes": CONTEXTS})
+TARGET = "0x" + "55" * 20
+
+
+class BusyTrace(FixedTrace):
+    """Blocks 1 to 8; block 8 has three transactions (hashes and contexts)."""
+
+    def block(self, number: int) -> DisputeBlock:
+        return BUSY if number == 8 else OTHER
+
+
+def test_a_forged_deposit_follows_the_l1_info_deposit_and_its_withdrawal_is_in_the_output() -> None:
+    """The lie names four transactions: the forged deposit at index 1 (after the L1-info deposit),
+    a context for it, the state roots true before it and made up from it on, and an output whose
+    message passer holds the forged withdrawal of the minted HKD."""
+    liar = LyingTrace(BusyTrace(), FaultKind.FORGED_DEPOSIT, 8, forged_target=TARGET)
+    lie = liar.block(8)
+    raw = forged_deposit(TARGET)
+    assert lie.tx_hashes == (TXS[0], keccak(raw), TXS[1], TXS[2])
+    assert lie.context_hashes == (CONTEXTS[0], CONTEXTS[0], CONTEXTS[1], CONTEXTS[2])
+    roots = liar.state_roots(8)
+    assert len(roots) == 4 and roots[0] == ROOTS[0] and not set(roots[1:]) & set(ROOTS)
+    forged = forged_withdrawal(TARGET)
+    assert liar.output_root(8) == output_root(Hash32(roots[-1]), forged.storage_root, lie.block_hash) != BUSY.output_root
+    assert lie.block_hash != BUSY.block_hash
+    assert liar.block(7) == OTHER and liar.output_root(7) == OTHER.output_root  # other blocks are true
+    # the forged deposit: type 0x7E, from the target to the message passer, minting what it withdraws
+    tx = LantauTransactionBuilder.decode(raw)
+    assert raw[0] == 0x7E and tx.sender == to_canonical_address(TARGET) and tx.to == L2_TO_L1_MESSAGE_PASSER
+    assert tx.mint == tx.value == FORGED_AMOUNT_WEI
+
+
+def test_an_unbatched_transaction_is_appended_and_the_withdrawals_stay_true() -> None:
+    liar = LyingTrace(BusyTrace(), FaultKind.UNBATCHED_TX, 8, chain_id=4852)
+    lie = liar.block(8)
+    raw = unbatched_transaction(4852)
+    assert lie.tx_hashes == (*TXS, keccak(raw)) and lie.context_hashes == (*CONTEXTS, CONTEXTS[2])
+    roots = liar.state_roots(8)
+    assert roots[:3] == ROOTS and len(roots) == 4 and roots[3] not in ROOTS
+    assert liar.output_root(8) == output_root(Hash32(roots[3]), BUSY.withdrawal_storage_root, lie.block_hash)
+    tx = LantauTransactionBuilder.decode(raw)
+    assert tx.chain_id == 4852 and tx.nonce == 2**32 and tx.sender == to_canonical_address(dev_accounts()[9].address)
+
+
+SPLIT, TX_DEPTH = 3, 2  # outputs every 8 blocks (1..8); a block's trace of 4; leaves at depth 6
+INFO = GameInfo("0x" + "00" * 20, 0, b"\x99" * 32, 8, b"\x00" * 32, 0, SPLIT, SPLIT + 1 + TX_DEPTH, 1 << TX_DEPTH, 60, 15, 20)
+
+
+def _claim(index: int, parent: int, position: int, value: bytes) -> Claim:
+    return Claim(index, parent, NO_ADDRESS, "0x" + "11" * 20, 0, value, position, 0, 0)
+
+
+def test_the_player_counters_a_block_claim_naming_other_transactions_by_the_input_leaf() -> None:
+    """A challenger (claims at odd depths) facing the proposer's claim that opens block 8's subgame
+    (depth 4, position 30) steps on its inputs when the named transactions are not its own block's,
+    and otherwise (or once that leaf is decided) attacks under it."""
+    honest = BusyTrace()
+    true = OTHER.output_root
+    claims = (_claim(0, 2**32 - 1, 1, INFO.root_claim), _claim(1, 0, 2, true), _claim(2, 1, 6, true),
+              _claim(3, 2, 14, true), _claim(4, 3, 30, b"\x97" * 32))
+    lying = (TXS + (keccak(b"extra"),), CONTEXTS + (CONTEXTS[2],))
+    actions = responses(INFO, claims, honest, {4: lying})
+    assert actions == [InputStep(claims[4], 8, lying)]
+    bisect = responses(INFO, claims, honest, {4: (TXS, CONTEXTS)})  # the same transactions: bisect
+    assert [(type(a).__name__, a.parent.index, a.is_attack) for a in bisect] == [("Move", 4, True)]
+    assert responses(INFO, claims, honest, {4: lying}, {4}) == bisect  # the input leaf decided: bisect
+    assert responses(INFO, claims, honest) == bisect  # no inputs known: as before

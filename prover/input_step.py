@@ -1,0 +1,109 @@
+"""The challenger's input leaf (docs/fault-proofs.md, "The challenger"): evidence that a block's
+inputs, as the other side of a game named them (`BlockInputsNamed`), break a rule `InputOracle`
+decides, gathered from the player's own L2 node and from L1.
+
+The player decides from its own derivation: its node's block (the transactions it derived, in
+order) against the named ones. When they differ, `stepInput` shows the oracle what L1 committed
+to for that block: the parent's proofs against the agreed output root, the node's L1-info deposit,
+its L1 origin's header and (first block of an origin) the portal's deposits, and the batch that
+carries the block (its channel's frames as the inbox recorded them, the span's L1 origin headers,
+the L2 ancestors the span starts from). The oracle then names the rule the other side broke (a
+forged or dropped deposit, a transaction no batch carried, ...); the player never judges it
+itself: L1 decides, and a step L1 finds no lie in (`InputsMatch`) is never sent.
+
+`input_evidence` gathers the oracle's structures from answers; this module asks the two chains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import keccak, to_checksum_address
+
+from bridge.l1_client import L1Client
+from genesis.predeploys import L1_BLOCK, L2_TO_L1_MESSAGE_PASSER
+from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC
+from node.l1_info import L1Origin, l1_origin_of_transactions
+from node.vm import LantauTransactionBuilder
+from prover.input_evidence import (
+    Evidence, InboxBlock, ParentProof, block_evidence, encode_evidence, find_batch, l1_block_slots, parent_proof, with_headers,
+)
+from prover.rollup_client import RollupClient
+
+
+@dataclass(frozen=True, slots=True)
+class InputRollup:
+    """What the input leaf needs of the rollup config (`genesis.rollup_config.RollupConfig`)."""
+
+    l2_chain_id: int
+    portal: str
+    batch_inbox: str
+    batcher: str
+    sequencing_window: int  # L1 blocks after a block's origin in which its batch must land
+
+    @classmethod
+    def of(cls, rollup: Any) -> "InputRollup":
+        return cls(rollup.l2_chain_id, rollup.contracts["LantauPortal"], rollup.batch_inbox, rollup.batcher_address,
+                   rollup.sequencing_window)
+
+
+def l1_origin_of(l1_info_tx: bytes, number: int) -> L1Origin:
+    """The L1 origin and sequence number block `number`'s L1-info deposit (raw) sets."""
+    return l1_origin_of_transactions([LantauTransactionBuilder.decode(l1_info_tx)], number)
+
+
+class InputEvidenceSource:
+    """Evidence for `OutputDisputeGame.stepInput` about L2 block n, from the L2 node `l2` (the
+    player's own, a verifier) and L1."""
+
+    def __init__(self, l1: L1Client, l2: RollupClient, rollup: InputRollup) -> None:
+        self.l1, self.l2, self.rollup = l1, l2, rollup
+
+    def evidence(self, number: int, l1_info_tx: bytes, timestamp: int) -> bytes:
+        """`abi.encode(ParentProof, Evidence)` for block `number`, whose L1-info deposit (the
+        node's) is `l1_info_tx` and whose timestamp is `timestamp`, with its batch if L1 has it."""
+        origin = l1_origin_of(l1_info_tx, number)
+        origin_block = self.l1.w3.eth.get_block(origin.number)
+        logs = self.deposit_logs(origin_block) if origin.sequence_number == 0 else []
+        evidence = block_evidence(l1_info_tx, origin_block, origin.sequence_number, logs)
+        return encode_evidence(self.parent_proof(number), self.with_batch(number, timestamp, origin.number, evidence))
+
+    def parent_proof(self, number: int) -> ParentProof:
+        """Block `number - 1` proven against its output root: header, L1Block storage, passer root."""
+        parent = number - 1
+        slots = [hex(s) for s in l1_block_slots()]
+        return parent_proof(self.l2.block(parent), self.l2.proof(to_checksum_address(L1_BLOCK), slots, parent),
+                            self.l2.proof(to_checksum_address(L2_TO_L1_MESSAGE_PASSER), [], parent))
+
+    def deposit_logs(self, block: Any) -> list[Any]:
+        """The portal's `TransactionDeposited` logs in L1 block `block`."""
+        return list(self.l1.w3.eth.get_logs({"blockHash": block["hash"], "address": to_checksum_address(self.rollup.portal),
+                                             "topics": ["0x" + TRANSACTION_DEPOSITED_TOPIC.hex()]}))
+
+    def inbox_blocks(self, first: int, last: int) -> list[InboxBlock]:
+        """What the inbox recorded in L1 blocks first..last: the batcher's successful calldata
+        transactions to it, in block order (`BatchInbox.isBlockData`)."""
+        inbox, batcher = self.rollup.batch_inbox.lower(), self.rollup.batcher.lower()
+        found = []
+        for number in range(first, last + 1):
+            block = self.l1.w3.eth.get_block(number, full_transactions=True)
+            txs = [tx for tx in block["transactions"]
+                   if (tx.get("to") or "").lower() == inbox and tx["from"].lower() == batcher
+                   and self.l1.w3.eth.get_transaction_receipt(tx["hash"])["status"] == 1]
+            if txs:
+                found.append(InboxBlock(number, [(0, keccak(bytes(tx["input"]))) for tx in txs], [bytes(tx["input"]) for tx in txs]))
+        return found
+
+    def with_batch(self, number: int, timestamp: int, origin_number: int, evidence: Evidence) -> Evidence:
+        """`evidence` with the batch that carries block `number` (from its origin to the end of its
+        sequencing window, or L1's head), or as it is if L1 has none (a deposit-only block)."""
+        last = min(self.l1.head().number, origin_number + self.rollup.sequencing_window)
+        found = find_batch(self.inbox_blocks(origin_number, last), timestamp, chain_id=self.rollup.l2_chain_id)
+        if found is None:
+            return evidence
+        batch, origins = found
+        ancestors = [self.l2.block(number - 2 - k) for k in range(batch.block_index - 1)] if batch.block_index else []
+        headers = [self.l1.w3.eth.get_block(o) for o in origins]
+        return dataclasses.replace(evidence, batch=with_headers(batch, headers, ancestors))

@@ -1,0 +1,114 @@
+"""Input faults disputed end to end on the devnet (docs/fault-proofs.md, "The challenger"): the
+liar's output is of a chain whose block has transactions L1 never gave it, and the game is decided
+by the input leaf (`stepInput`, the devnet's `InputOracle`), every party a separate process as in
+tests/e2e/test_dispute_games.py (whose fixtures these tests use).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eth_utils import keccak
+
+from bridge.devnet import DEVNET_DISPUTES
+from bridge.l1_client import L1CallReverted
+from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, HkdTokenClient, PortalClient
+from bridge.tx_manager import TxManager
+from genesis.dev_accounts import dev_accounts
+from prover.dispute_trace import NodeTrace
+from prover.faults import FaultKind, LyingTrace, forged_deposit
+from prover.rollup_client import RollupClient
+from tests.e2e.test_dispute_games import (  # noqa: F401  (fixtures)
+    CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, devnet, next_quiet_output_block, wait_for, warp,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(devnet, daemons, tmp_path: Path) -> None:
+    """`--inject-fault forged-deposit`: the lie's block holds, after its L1-info deposit, a deposit
+    no L1 log made, minting 1,000 HKD to dev account 5 and withdrawing it at once; the lying output's
+    message passer holds that withdrawal, which is proven on L1 against it. The challenger bisects
+    to the block, sees the transactions the liar names (`BlockInputsNamed`) are not its verifier's,
+    and counters the block claim by `stepInput`: `InputOracle` finds the block's batch carries no
+    such transaction. No transaction is re-executed; the game resolves for the challenger, the lie
+    is deleted, the forged withdrawal never finalizes, the portal pays nothing, and the challenger
+    is paid every bond of the game and the liar's oracle bond."""
+    l1, oracle, factory, verifier = devnet["l1"], devnet["oracle"], devnet["factory"], devnet["verifier"]
+    contracts = devnet["info"]["contracts"]
+    portal, hkd = PortalClient(l1, contracts["LantauPortal"]), HkdTokenClient(l1, contracts["HKDStablecoin"])
+    thief = dev_accounts()[5]
+    lie_block = next_quiet_output_block(devnet["l2"])
+    dir_args = ("--devnet", str(devnet["dir"]))
+    liar = daemons(tmp_path / "proposer.log", "proposer", *dir_args, "--inject-fault", "forged-deposit",
+                   "--inject-at", str(lie_block), "--forged-target", thief.address)
+    challenger = daemons(tmp_path / "challenger.log", "challenger", *dir_args, "--l2-rpc", verifier.rpc_url,
+                         "--data-dir", str(tmp_path / "challenger"))
+    logs = (liar, challenger)
+    lie_index = lie_block // DEVNET_DISPUTES.output_interval - 1
+
+    wait_for("the lie on L1", lambda: oracle.next_output_index() > lie_index, 240, logs)
+    posted = oracle.l2_output(lie_index)
+    # the same lie, rebuilt here from the verifier's chain: the forged deposit in block `lie_block`
+    chain_id = int(devnet["l2"].eth.chain_id)
+    lying = LyingTrace(NodeTrace(RollupClient(verifier.rpc_url)), FaultKind.FORGED_DEPOSIT, lie_block,
+                       forged_target=thief.address, chain_id=chain_id)
+    assert posted.output_root == lying.output_root(lie_block)
+    lie = lying.block(lie_block)
+    forged = lying.forged
+    assert forged is not None
+    receipt = portal.prove_withdrawal(TxManager(l1, thief.private_key), forged.withdrawal.as_abi(), lie_index,
+                                      (b"\x00" * 32, lie.state_root, forged.storage_root, lie.block_hash), list(forged.storage_proof))
+    assert receipt["status"] == 1  # against the lie, the withdrawal of the forged mint is "proven"
+    portal_before, thief_before = hkd.balance_of(portal.address), hkd.balance_of(thief.address)
+
+    game_address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0), 120, logs)
+    game = DisputeGameClient(l1, game_address)
+    info = game.info()
+    assert (info.output_index, info.root_claim) == (lie_index, posted.output_root)
+    block_depth = info.split_depth + 1
+
+    def block_claim_countered() -> int | None:
+        for claim in game.claims():
+            if claim.depth == block_depth and game.input_countered_by(claim.index) != NO_ADDRESS:
+                return claim.index
+        return None
+
+    root = wait_for("the challenger to counter the block claim by stepInput", block_claim_countered, 240, logs)
+    claims = game.claims()
+    assert game.input_countered_by(root) == CHALLENGER
+    assert claims[root].claimant == PROPOSER and max(c.depth for c in claims) == block_depth  # no bisection under it
+    named = game.block_inputs(root)
+    assert named is not None and keccak(forged_deposit(thief.address)) in named[0]  # the liar named the forged deposit
+    truth = NodeTrace(RollupClient(verifier.rpc_url)).block(lie_block)
+    assert len(named[0]) == len(truth.tx_hashes) + 1
+    assert [line for line in challenger.log_lines() if line.get("msg") == "played stepInput"]
+    assert not [line for line in challenger.log_lines() if line.get("msg") == "played step"]
+    # refused by name: a second input step on the same claim
+    first = NodeTrace(RollupClient(verifier.rpc_url)).transaction_step(lie_block, 0)
+    again = game.step_input_call(root, (list(named[0]), list(named[1])), first.context, b"")
+    with pytest.raises(L1CallReverted) as refused:
+        game.check(again)
+    assert refused.value.revert is not None and refused.value.revert.name == "DuplicateStep"
+
+    warp(l1, info.max_clock_duration_s + 1)
+    wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
+    assert game.status() == CHALLENGER_WINS
+    for index in range(lie_index, oracle.next_output_index()):  # any output there now is a true one
+        assert oracle.l2_output(index).output_root != posted.output_root
+    bonds = sum(c.bond_wei for c in claims)
+    forfeited = int(factory.contract.events.GameResolved().get_logs(from_block=0)[0]["args"]["forfeited"])
+    assert forfeited >= oracle.required_bond() and game.credit(PROPOSER) == 0
+
+    warp(l1, max(info.bond_delay_s, oracle.finalization_period_s()) + 1)
+    finalize = portal.contract.functions.finalizeWithdrawalTransaction(forged.withdrawal.as_abi())
+    with pytest.raises(L1CallReverted) as never:
+        l1.call(finalize)
+    assert never.value.revert is not None and never.value.revert.name == "OutputInvalidated"
+    assert not portal.finalized(forged.withdrawal.withdrawal_hash)
+    assert (hkd.balance_of(portal.address), hkd.balance_of(thief.address)) == (portal_before, thief_before)
+    claimed = wait_for("the challenger to claim its credit",
+                       lambda: [line for line in challenger.log_lines() if line.get("msg") == "claimed credit"], 60, logs)
+    assert [line["credit_wei"] for line in claimed] == [bonds + forfeited]
+    assert game.credit(CHALLENGER) == 0
