@@ -40,7 +40,7 @@ from node.l1_header import encode_l1_header
 
 PARENT_PROOF_ABI = "((bytes32,bytes32,bytes32,bytes32),bytes,bytes[],bytes[],bytes[],bytes[])"
 BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256,bytes[],bytes[])"
-EVIDENCE_ABI = f"(bytes,bytes[],(address,address,bytes,uint256)[],bytes[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][])"
+EVIDENCE_ABI = f"(bytes,bytes[],(address,address,bytes,uint256)[],bytes[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][],bool)"
 CONFIG_ABI = "(address,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256[3])"
 OUTPUT_VERSION_V0 = bytes(32)
 
@@ -176,6 +176,19 @@ def deposit_receipt_proofs(origin_block: Mapping[str, Any], receipts: Sequence[M
     return [[rlp.encode(node) for node in trie.get_proof(rlp.encode(index))] for index in range(last + 1)]
 
 
+def batch_window(parent_origin_number: int | None, *, l1_start_block: int, sequencing_window: int) -> range:
+    """The L1 blocks that can carry a batch for the block after a parent of L1 origin
+    `parent_origin_number` (None: the parent is L2 genesis), by node/derive's rules: a batch is
+    included at or after its block's origin (the parent's O or the next, F) and before its first
+    origin's window ends (`batch_queue.add`); once F + sequencing_window is read without a valid
+    batch, the pipeline derives F's deposit-only block. If the inbox recorded nothing in any of
+    them, the block is that forced block (`Evidence.window_without_batches`, `InputOracle`
+    `_forcedBlockLie`)."""
+    first = l1_start_block if parent_origin_number is None else parent_origin_number
+    forced_origin = l1_start_block if parent_origin_number is None else parent_origin_number + 1
+    return range(first, forced_origin + sequencing_window)
+
+
 @dataclass(frozen=True, slots=True)
 class InboxBlock:
     """The batcher transactions the inbox recorded in one L1 block, in block order: each one's
@@ -255,12 +268,14 @@ class Evidence:
     raw_txs: dict[int, bytes] = field(default_factory=dict)
     batch: BatchEvidence = field(default_factory=BatchEvidence)
     origin_receipt_proofs: list[list[bytes]] = field(default_factory=list)
+    window_without_batches: bool = False  # the inbox is empty over `batch_window` (the forced block)
 
     def as_abi(self) -> tuple:
         indexes = sorted(self.raw_txs)
         return (
             self.l1_info_tx, self.origin_headers, [d.as_abi() for d in self.deposits], self.next_origin_headers,
             indexes, [self.raw_txs[i] for i in indexes], self.batch.as_abi(), self.origin_receipt_proofs,
+            self.window_without_batches,
         )
 
 

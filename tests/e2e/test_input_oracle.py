@@ -42,7 +42,7 @@ from node.output_root import output_root
 from node.vm import LantauTransactionBuilder
 from prover.witness import BLOCK_CONTEXT_ABI
 from prover.input_evidence import (
-    Evidence, InboxBlock, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch, l1_block_slots,
+    Evidence, InboxBlock, batch_window, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch, l1_block_slots,
     oracle_config, parent_proof, with_headers,
 )
 from tests.harness.evm import decode_custom_error
@@ -56,6 +56,7 @@ LIES = [
     "None", "NoL1InfoDeposit", "MalformedL1InfoDeposit", "L1OriginNotAllowed", "WrongL1Origin", "WrongL1Info",
     "WrongSequenceNumber", "TimestampNotAfterParent", "TimestampBeforeL1Origin", "BeyondSequencerDrift",
     "MissingDeposit", "WrongDeposit", "ForgedDeposit", "NotTheBatchOrigin", "NotTheBatchTimestamp", "NotTheBatchedTransactions",
+    "NotTheForcedOrigin", "NotDepositOnly", "NotTheForcedTimestamp",
 ]
 L2_CHAIN_ID = 4852
 L1_BLOCK_ABI = list(load_artifact("L1Block").abi)
@@ -90,6 +91,16 @@ class Setup:
         proof = parent_proof(block, l1_block_proof, passer_proof)
         root = output_root(proof.state_root, proof.message_passer_storage_root, proof.block_hash)
         return root, proof
+
+    def batch_window_of(self, number: int, rollup: Any) -> range:
+        """The L1 blocks that could carry a batch for L2 block `number` (`input_evidence.batch_window`)."""
+        parent_origin = None if number == 1 else self.origin_of(number - 1)[0]
+        return batch_window(parent_origin, l1_start_block=rollup.l1_start_block, sequencing_window=rollup.sequencing_window)
+
+    def inbox_data_blocks(self, window: range) -> list[int]:
+        """The L1 blocks of `window` in which the inbox recorded batcher transactions."""
+        inbox = self.l1_w3.eth.contract(address=self.l1.deployment.batch_inbox, abi=list(load_artifact("BatchInbox").abi))
+        return [b for b in window if inbox.functions.batchHashChain(b).call() != bytes(32)]
 
     def inbox_blocks(self, first: int, last: int) -> list[InboxBlock]:
         """What the inbox recorded from L1 blocks first..last: the batcher's successful calldata
@@ -374,6 +385,21 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
         assert setup.check(number, hashes, timestamp + 10_000, evidence) == ("BeyondSequencerDrift", forced)
     assert setup.check(number, [], timestamp, evidence) == ("NoL1InfoDeposit", 0)
 
+    # --- "no batch could exist" shown where batches were: refused by name ---------------------------
+    # the newest block's window is not over on L1 yet; once it is, the batcher's data in it refuses
+    newest = l2.eth.block_number
+    n_hashes, n_timestamp, n_evidence, _ = setup.honest(newest)
+    assert setup.check(newest, n_hashes, n_timestamp, dataclasses.replace(n_evidence, window_without_batches=True)) == (
+        "EvidenceNeeded", ("the sequencing window's end on L1",))
+    l1_w3.provider.make_request("anvil_mine", [hex(rollup.sequencing_window + 10)])
+    busiest = max(batched, key=lambda n: len(l2.eth.get_block(n)["transactions"]))
+    b_hashes, b_timestamp, b_evidence, _ = setup.honest(busiest)
+    data_blocks = setup.inbox_data_blocks(setup.batch_window_of(busiest, rollup))
+    assert data_blocks, "the block's batch lies in its window"
+    assert setup.check(busiest, b_hashes, b_timestamp, dataclasses.replace(b_evidence, window_without_batches=True)) == (
+        "InboxNotEmpty", (data_blocks[0],))
+    assert setup.check(busiest, b_hashes, b_timestamp, b_evidence)[0] == "ok"
+
     # --- evidence that does not match L1's commitments: refused by name -------------------------
     assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, deposits=evidence.deposits[1:]))[0] == "DepositsNotL1s"
     assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, l1_info_tx=wrong.encode()))[0] == "L1InfoTxMismatch"
@@ -399,13 +425,38 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     info = deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[7].address, amount_units=4_200_000)
     receipt = wait_for_l2_receipt(l2, info.l2_tx_hash, timeout_s=120)
     assert "deposit-only" in verifier.output
+    forced_gas = 0
     for number in range(1, int(receipt["blockNumber"]) + 1):
         hashes, timestamp, evidence, forced = setup.honest(number)
         assert len(hashes) == forced
         assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced), f"block {number}"
+        # no batcher transaction in the block's whole window: the oracle itself says the block is forced
+        assert setup.inbox_data_blocks(setup.batch_window_of(number, rollup)) == [], f"block {number}"
+        without_batches = dataclasses.replace(evidence, window_without_batches=True)
+        assert setup.check(number, hashes, timestamp, without_batches) == ("ok", forced), f"block {number}, no batch shown possible"
+        forced_gas = (setup.gas(number, hashes, timestamp, evidence), setup.gas(number, hashes, timestamp, without_batches))
+    print(f"\nL1 gas of checkInputs on a forced block: {forced_gas[0]:,}; with its window ({len(setup.batch_window_of(number, rollup))}"
+          f" L1 blocks) proven without batches: {forced_gas[1]:,}")
     number = int(receipt["blockNumber"])
     hashes, timestamp, evidence, forced = setup.honest(number)
     assert setup.check(number, hashes[:1], timestamp, evidence) == ("MissingDeposit", 1)
+    # lies about a block that no batch could give: each refuted by name once the empty window is shown
+    without_batches = dataclasses.replace(evidence, window_without_batches=True)
+    never_batched = Account.sign_transaction({"to": ACCOUNTS[5].address, "value": 1, "gas": 21_000, "maxFeePerGas": 10**11,
+                                              "maxPriorityFeePerGas": 1, "nonce": 0, "chainId": L2_CHAIN_ID}, ACCOUNTS[4].private_key)
+    user_tx_claim = [*hashes, bytes(never_batched.hash)]
+    assert setup.check(number, user_tx_claim, timestamp, evidence) == ("ok", forced)  # the L1-given rules alone allow it
+    assert setup.check(number, user_tx_claim, timestamp, without_batches) == ("NotDepositOnly", forced)
+    assert setup.refutes(number, user_tx_claim, timestamp, without_batches) is True
+    assert setup.check(number, hashes, timestamp + 1, without_batches) == ("NotTheForcedTimestamp", 0)
+    p_origin, p_sequence = setup.origin_of(number - 1)
+    p_block = l1_w3.eth.get_block(p_origin)
+    stay = l1_info_deposit(L1BlockRef(p_origin, bytes(p_block["hash"]), bytes(p_block["parentHash"]), int(p_block["timestamp"]),
+                                      int(p_block["baseFeePerGas"])), p_sequence + 1)
+    stayed = Evidence(l1_info_tx=stay.encode(), origin_headers=[encode_l1_header(p_block)], window_without_batches=True)
+    assert setup.check(number, [stay.hash], timestamp, dataclasses.replace(stayed, window_without_batches=False)) == ("ok", 1)
+    assert setup.check(number, [stay.hash], timestamp, stayed) == ("NotTheForcedOrigin", 0)
+    assert setup.check(number, hashes, timestamp, without_batches) == ("ok", forced)  # the honest claim, unchanged
 
 
 # --- the game's input leaf -------------------------------------------------------------------------

@@ -55,7 +55,10 @@ contract InputOracle is IInputOracle {
     ///         the drift); `rawTxs` the raw transactions at positions `rawTxIndexes`;
     ///         `originReceiptProofs[i]` the Merkle proof of the origin's receipt i in its
     ///         `receiptsRoot`, for i = 0 up to the last deposit's transaction (proves each deposit's
-    ///         log index: `DepositLogLib`; none when the block has no deposits).
+    ///         log index: `DepositLogLib`; none when the block has no deposits);
+    ///         `windowWithoutBatches`: the refuter says the inbox recorded no batcher transaction in
+    ///         any L1 block that could carry a batch for this block (`_forcedBlockLie`), so it must be
+    ///         the forced deposit-only block; checked against `BatchInbox.batchHashChain`.
     struct Evidence {
         bytes l1InfoTx;
         bytes[] originHeaders;
@@ -65,6 +68,7 @@ contract InputOracle is IInputOracle {
         bytes[] rawTxs;
         BatchEvidence batch; // no frames: no batch shown
         bytes[][] originReceiptProofs;
+        bool windowWithoutBatches;
     }
 
     /// @notice One frame of the channel, in the batcher transaction that carried it: L1 block
@@ -109,7 +113,10 @@ contract InputOracle is IInputOracle {
         ForgedDeposit, //          a deposit among the batched transactions
         NotTheBatchOrigin, //      the batch gives the block another L1 origin
         NotTheBatchTimestamp, //   the batch gives the block another timestamp
-        NotTheBatchedTransactions // the block's user transactions are not the batch's (index: the first that differs)
+        NotTheBatchedTransactions, // the block's user transactions are not the batch's (index: the first that differs)
+        NotTheForcedOrigin, //    no batch could exist: the block must move to the next L1 origin (deposit-only block)
+        NotDepositOnly, //        no batch could exist: the block must carry no user transaction (index: the first)
+        NotTheForcedTimestamp //  no batch could exist: the timestamp must be max(parent's + 1, origin's)
     }
 
     /// @notice The parent's output root is not the one agreed.
@@ -130,6 +137,8 @@ contract InputOracle is IInputOracle {
     /// @notice Derivation drops the channel or batch shown (`reason`: why), so it gives no block.
     error BatchNotDerived(string reason);
     error L1OriginCheckMismatch(uint256 l1Block);
+    /// @notice The inbox recorded batcher data in L1 block `l1Block`, inside the window shown as without batches.
+    error InboxNotEmpty(uint256 l1Block);
     /// @notice An L2 header shown is not the ancestor at its place.
     error L2AncestorMismatch(uint256 index);
 
@@ -262,6 +271,8 @@ contract InputOracle is IInputOracle {
             }
         }
 
+        if (ev.windowWithoutBatches) return _forcedBlockLie(parent, claim, info.number, origin.timestamp, forced);
+
         // Timestamps (batches.py `_check_block`).
         if (claim.timestamp <= parent.timestamp) return (Lie.TimestampNotAfterParent, 0);
         if (claim.timestamp < origin.timestamp) return (Lie.TimestampBeforeL1Origin, 0);
@@ -277,6 +288,34 @@ contract InputOracle is IInputOracle {
             }
         }
         if (ev.batch.frames.length > 0) return _batchLie(parent, claim, info.number, forced, ev.batch);
+        return (Lie.None, 0);
+    }
+
+    // --- no batch: the forced block ---------------------------------------------------------------
+
+    /// @dev node/derive/pipeline.py's forced inclusion, when no batcher transaction exists at all in the
+    ///      L1 blocks that could carry a batch for this block: from the parent's origin O (at L2 genesis
+    ///      `l1StartBlock`) to the end of the next origin F's window, F + sequencingWindow - 1 (a batch
+    ///      carrying the block is included at or after its origin, O or F, and before its first
+    ///      origin's window ends, batch_queue.py `add`; once F + sequencingWindow is read with no valid
+    ///      batch, node derives the deposit-only block of F). The block must then be that block: origin
+    ///      F, only its forced transactions, timestamp max(parent + 1, F's).
+    function _forcedBlockLie(Parent memory parent, Claim memory claim, uint256 originNumber, uint256 originTime, uint256 forced)
+        internal
+        view
+        returns (Lie, uint256)
+    {
+        bool genesis = parent.originHash == bytes32(0);
+        uint256 forcedOrigin = genesis ? l1StartBlock : parent.originNumber + 1;
+        uint256 last = forcedOrigin + sequencingWindow - 1;
+        if (last >= block.number) revert EvidenceNeeded("the sequencing window's end on L1");
+        for (uint256 b = genesis ? l1StartBlock : parent.originNumber; b <= last; b++) {
+            if (inbox.batchHashChain(b) != bytes32(0)) revert InboxNotEmpty(b);
+        }
+        if (originNumber != forcedOrigin) return (Lie.NotTheForcedOrigin, 0);
+        if (claim.txHashes.length != forced) return (Lie.NotDepositOnly, forced);
+        uint256 expected = parent.timestamp + 1 > originTime ? parent.timestamp + 1 : originTime;
+        if (claim.timestamp != expected) return (Lie.NotTheForcedTimestamp, 0);
         return (Lie.None, 0);
     }
 
