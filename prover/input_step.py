@@ -67,7 +67,9 @@ class InputEvidenceSource:
         origin = l1_origin_of(l1_info_tx, number)
         origin_block = self.l1.w3.eth.get_block(origin.number)
         logs = self.deposit_logs(origin_block) if origin.sequence_number == 0 else []
-        evidence = block_evidence(l1_info_tx, origin_block, origin.sequence_number, logs)
+        # the origin's receipts prove the deposits' log indexes (their source hashes)
+        receipts = self.l1.rpc("eth_getBlockReceipts", [hex(origin.number)]) if logs else []
+        evidence = block_evidence(l1_info_tx, origin_block, origin.sequence_number, logs, origin_receipts=receipts)
         return encode_evidence(self.parent_proof(number), self.with_batch(number, timestamp, origin.number, evidence))
 
     def parent_proof(self, number: int) -> ParentProof:
