@@ -23,7 +23,7 @@ import pytest
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -443,3 +443,117 @@ def test_rollup_page_shows_a_deposit_and_a_withdrawal_at_each_stage(browser: Web
     seen.add(reopen_until(browser, devnet, "the withdrawal finalized", lambda: withdrawal_stage() == "finalized" and "finalized"))
     assert seen & {"provable"} or any(s.startswith("waiting for output") for s in seen)
     assert any(s.startswith(("proven, finalizable at", "finalizable")) for s in seen) and "finalized" in seen
+
+
+# --- RWA: classes, metadata, bond terms, corporate actions, values in HKD, compliance refusals ---
+
+PRICE_FEED = "0x4200000000000000000000000000000000000806"
+CORPORATE_ACTIONS = "0x4200000000000000000000000000000000000805"
+ASSET_INFO = ("(uint8,string,string,string,bytes32)",)
+BOND_TERMS = ("(uint256,uint32,uint8,uint64,uint64[])",)
+NOT_KYC = dev_accounts()[9]  # the sample leaves it unregistered on purpose
+
+
+def asset_by_symbol(devnet: LantauNodeProcess, symbol: str) -> str:
+    for i in range(view(devnet, ASSET_FACTORY, "assetCount()")):
+        address = view(devnet, ASSET_FACTORY, "assets(uint256)", (i,), ("address",))
+        if view(devnet, address, "symbol()", returns=("string",)) == symbol:
+            return address
+    raise AssertionError(f"the devnet's sample has no {symbol}")
+
+
+def hkd_units(wei: int) -> str:
+    """HKD wei as the page writes an amount: whole units, then the fraction without trailing zeros."""
+    whole, fraction = divmod(wei, 10**18)
+    digits = str(fraction).rjust(18, "0").rstrip("0")
+    return f"{whole}{'.' + digits if digits else ''}"
+
+
+def test_rwa_page_lists_the_assets_by_class_with_identifier_and_price(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    from rwa.types import AssetClass
+
+    open_page(browser, devnet, "rwa", "rwa")
+    rows = browser.execute_script("""return Array.from(document.querySelectorAll('#rwa-assets tr[data-asset]')).map((r) =>
+        [r.dataset.asset, r.querySelector('td.class').textContent, r.querySelector('td.identifier').textContent, r.querySelector('td.price').textContent]);""")
+    assert len(rows) == view(devnet, ASSET_FACTORY, "assetCount()")
+    classes = []
+    for address, shown_class, identifier, price in rows:
+        asset_class, asset_identifier, _, _, _ = view(devnet, address, "assetInfo()", returns=ASSET_INFO)
+        classes.append(asset_class)
+        assert shown_class.lower() == AssetClass(asset_class).name.replace("_", "").lower()  # the contracts' enum name
+        assert identifier == asset_identifier
+        price_wei, _ = view(devnet, PRICE_FEED, "latestPriceUnchecked(address)", (address,), ("(uint256,uint64)",))
+        assert Decimal(price) == Decimal(price_wei) / 10**18
+    assert classes == sorted(classes)  # grouped by class
+
+
+def test_search_finds_an_asset_by_its_identifier(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    open_page(browser, devnet, "", "home")
+    search(browser, "0005")  # the HKEX code of the tokenized stock
+    page_ready(browser, "asset")
+    assert field(browser, "identifier") == "0005" and field(browser, "class") == "HongKongStock"
+    search(browser, "NO-SUCH-ISIN")
+    page_ready(browser, "notfound")
+    assert 'nothing matches "NO-SUCH-ISIN"' in browser.find_element(By.ID, "not-found").text
+
+
+def test_asset_page_shows_bond_terms_and_a_paid_coupon_with_what_remains(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    asset = asset_by_symbol(devnet, "YLAGRI")
+    paid = subprocess.run([sys.executable, "-m", "node.cli", "rwa", "coupon", "pay", "YLAGRI", "--json", "--devnet", str(devnet.data_dir)],
+                          cwd=REPO_ROOT, env=dict(os.environ, ETH_HASH_BACKEND="pysha3"), capture_output=True, text=True, timeout=180)
+    assert paid.returncode == 0, paid.stderr
+    distribution_id = json.loads(paid.stdout)["distribution_id"]
+    open_page(browser, devnet, f"asset/{asset}", "asset")
+
+    face, rate_ppm, per_year, _, _ = view(devnet, asset, "bondTerms()", returns=BOND_TERMS)
+    terms = browser.find_element(By.ID, "bond-terms")
+    assert terms.find_element(By.CSS_SELECTOR, 'tr[data-field="faceValue"] td').text == f"{hkd_units(face)} HKD"
+    assert terms.find_element(By.CSS_SELECTOR, 'tr[data-field="couponRate"] td').text.endswith(f"({rate_ppm} ppm)")
+    assert terms.find_element(By.CSS_SELECTOR, 'tr[data-field="couponsPerYear"] td').text == str(per_year)
+
+    token, record_time, _, _, _, _, _, _, amount, _, paid_wei, *_ = view(
+        devnet, CORPORATE_ACTIONS, "distribution(uint256)", (distribution_id,),
+        ("(address,uint48,uint8,bool,bool,address,uint64,uint64,uint256,uint256,uint256,uint256,uint256,uint256)",))
+    assert token.lower() == asset.lower() and paid_wei > 0
+    row = browser.find_element(By.CSS_SELECTOR, f'#distributions tr[data-distribution="{distribution_id}"]')
+    cell = lambda name: row.find_element(By.CSS_SELECTOR, f"td.{name}").text  # noqa: E731
+    assert cell("amount") == f"{hkd_units(amount)} HKD" and cell("paid") == f"{hkd_units(paid_wei)} HKD"
+    assert cell("remaining") == f"{hkd_units(amount - paid_wei)} HKD"
+    assert cell("record") == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record_time))
+
+
+def test_address_page_values_rwa_holdings_in_hkd(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    holder = dev_accounts()[4].address  # holds the agricultural note and the stock in the sample
+    open_page(browser, devnet, f"address/{holder}", "address")
+    total = 0
+    rows = browser.find_elements(By.CSS_SELECTOR, "#address-holdings tr[data-asset]")
+    assert len(rows) >= 2
+    for row in rows:
+        asset = row.get_attribute("data-asset")
+        balance = view(devnet, asset, "balanceOf(address)", (holder,))
+        price_wei, _ = view(devnet, PRICE_FEED, "latestPriceUnchecked(address)", (asset,), ("(uint256,uint64)",))
+        value = balance * price_wei // 10 ** view(devnet, asset, "decimals()", returns=("uint8",))
+        assert row.find_element(By.CSS_SELECTOR, "td.value").text == hkd_units(value)
+        total += value
+    assert browser.find_element(By.ID, "holdings-total").text == f"Total RWA value: {hkd_units(total)} HKD"
+
+
+def test_transaction_page_names_a_compliance_refusal_and_shows_the_call_tree(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    asset = asset_by_symbol(devnet, "0005.HK")
+    holder = dev_accounts()[7]
+    data = function_signature_to_4byte_selector("transfer(address,uint256)") + abi_encode(["address", "uint256"], [NOT_KYC.address, 1])
+    tx = {"chainId": int(rpc(devnet, "eth_chainId"), 16), "nonce": int(rpc(devnet, "eth_getTransactionCount", holder.address, "pending"), 16),
+          "gas": 300_000, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "to": to_checksum_address(asset), "value": 0, "data": data}
+    tx_hash = rpc(devnet, "eth_sendRawTransaction", "0x" + Account.sign_transaction(tx, holder.private_key).raw_transaction.hex())
+    receipt = wait_for("the receipt", lambda: rpc(devnet, "eth_getTransactionReceipt", tx_hash))
+    assert receipt["status"] == "0x0"
+    output = rpc(devnet, "debug_traceTransaction", tx_hash, {"tracer": "callTracer"})["output"]
+    selector = "0x" + function_signature_to_4byte_selector("TransferNotCompliant(uint8,string)").hex()
+    assert output.startswith(selector)
+    code, reason = abi_decode(["uint8", "string"], bytes.fromhex(output[10:]))
+    open_page(browser, devnet, f"tx/{tx_hash}", "tx")
+    assert field(browser, "compliance") == f"code {code}: {reason}"
+    assert "not KYC verified" in reason
+    top = browser.find_element(By.CSS_SELECTOR, '#call-tree li[data-depth="0"]')
+    assert "transfer(" in top.text and asset.lower()[:10] in top.text.lower()
+    assert browser.find_elements(By.CSS_SELECTOR, '#call-tree li[data-depth="1"]')  # the token asked its compliance and registry

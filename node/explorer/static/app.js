@@ -100,7 +100,7 @@ function table(id, headings, rows) {
 // --- the project's contracts: names, decoded calls, logs and errors (/explorer/contracts.json) -
 
 let contractsPromise = null;
-const contracts = () => (contractsPromise ??= fetch("/explorer/contracts.json").then((r) => r.json()));
+const contracts = () => (contractsPromise ??= fetch("/explorer/contracts.json").then((r) => r.json()).then(namePredeploys));
 
 const words = (hexData) => (hexData.replace(/^0x/, "").match(/.{64}/g) || []);
 
@@ -127,6 +127,66 @@ function decodeArgs(inputs, data) {
   const slots = words(body);
   return inputs.map((input, i) => [input.name || `arg${i}`, input.type,
     slots[i] == null ? "(missing)" : decodeValue(input.type, slots[i], body)]);
+}
+
+// Full ABI decoding of `params` (ABI items: name, type, components) from `data`: tuples become
+// objects by component name, arrays lists, numbers decimal strings (enums too: see enumName).
+function decodeAbi(params, data) {
+  return decodeSequence(params, data.replace(/^0x/, ""), 0);
+}
+
+const arrayOf = (type) => type.match(/^(.*)\[(\d*)\]$/);
+
+function isDynamic(p) {
+  if (p.type === "string" || p.type === "bytes") return true;
+  const array = arrayOf(p.type);
+  if (array) return array[2] === "" || isDynamic({ ...p, type: array[1] });
+  if (p.type === "tuple") return p.components.some(isDynamic);
+  return false;
+}
+
+function headWords(p) {
+  if (isDynamic(p)) return 1;
+  const array = arrayOf(p.type);
+  if (array) return Number(array[2]) * headWords({ ...p, type: array[1] });
+  if (p.type === "tuple") return p.components.reduce((sum, c) => sum + headWords(c), 0);
+  return 1;
+}
+
+function decodeSequence(params, body, start) {
+  let at = start;
+  return params.map((p) => {
+    const value = isDynamic(p) ? decodeIn(p, body, start + Number(BigInt("0x" + body.slice(at, at + 64))) * 2) : decodeIn(p, body, at);
+    at += headWords(p) * 64;
+    return value;
+  });
+}
+
+function decodeIn(p, body, at) {
+  const array = arrayOf(p.type);
+  if (array) {
+    const element = { ...p, type: array[1] };
+    const length = array[2] === "" ? Number(BigInt("0x" + body.slice(at, at + 64))) : Number(array[2]);
+    const first = array[2] === "" ? at + 64 : at;
+    return decodeSequence(Array(length).fill(element), body, first);
+  }
+  if (p.type === "tuple") {
+    const values = decodeSequence(p.components, body, at);
+    return Object.fromEntries(p.components.map((c, i) => [c.name || String(i), values[i]]));
+  }
+  if (p.type === "string" || p.type === "bytes") {
+    const length = Number(BigInt("0x" + body.slice(at, at + 64)));
+    const bytes = body.slice(at + 64, at + 64 + length * 2);
+    if (p.type === "bytes") return "0x" + bytes;
+    return new TextDecoder().decode(Uint8Array.from(bytes.match(/.{2}/g) || [], (b) => parseInt(b, 16)));
+  }
+  return decodeValue(p.type, body.slice(at, at + 64), null);
+}
+
+// The member name of an enum value, with the names contracts.json reads from the sources.
+function enumName(index, enumType, value) {
+  const names = index.enums?.[enumType];
+  return names && names[Number(value)] != null ? names[Number(value)] : String(value);
 }
 
 function decodeLog(index, log) {
@@ -287,13 +347,42 @@ async function blockPage(token, id) {
         h("td", {}, addressLink(t.from)), h("td", {}, addressLink(t.to)), h("td", {}, hkd(t.value))))));
 }
 
-async function revertReason(hash, index) {
+// The transaction's call tree (debug_traceTransaction, callTracer), or the error that stopped it.
+async function callTree(hash) {
   try {
-    const frame = await rpc("debug_traceTransaction", hash, { tracer: "callTracer", tracerConfig: { onlyTopCall: true } });
-    return frame.revertReason || decodeError(index, frame.output) || frame.error || "reverted (no reason given)";
+    return await rpc("debug_traceTransaction", hash, { tracer: "callTracer" });
   } catch (error) {
-    return `reverted (reason unavailable: ${error.message})`;
+    return error;
   }
+}
+
+function revertReason(index, frame) {
+  if (frame instanceof Error) return `reverted (reason unavailable: ${frame.message})`;
+  return frame.revertReason || decodeError(index, frame.output) || frame.error || "reverted (no reason given)";
+}
+
+// An RWA transfer refused by compliance: the innermost frame that reverted with
+// TransferNotCompliant(code, reason), as [code, reason].
+function complianceRefusal(index, frame) {
+  if (!frame || frame instanceof Error) return null;
+  for (const call of frame.calls || []) {
+    const inner = complianceRefusal(index, call);
+    if (inner) return inner;
+  }
+  const error = frame.output && frame.error ? index.errors[frame.output.slice(0, 10)] : null;
+  if (error?.signature !== "TransferNotCompliant(uint8,string)") return null;
+  return decodeAbi(error.inputs, "0x" + frame.output.slice(10));
+}
+
+function callTreeView(index, frame, depth = 0) {
+  const call = decodeCall(index, frame.input);
+  const name = contractName(index, frame.to);
+  return h("li", { "data-depth": depth, class: frame.error ? "error" : null },
+    h("span", { class: "mono" }, `${frame.type} `, addressLink(frame.to), name ? ` (${name})` : "",
+      call ? ` ${call.name.split("(")[0]}(${call.args.map(([n, , v]) => `${n}=${short(v)}`).join(", ")})` : frame.input?.length > 2 ? ` ${frame.input.slice(0, 10)}` : "",
+      frame.value && frame.value !== "0x0" ? ` value ${hkd(frame.value)}` : "",
+      ` gas ${num(frame.gasUsed)}`, frame.error ? ` — ${frame.error}${decodeError(index, frame.output) ? ": " + decodeError(index, frame.output) : ""}` : ""),
+    frame.calls?.length ? h("ul", {}, frame.calls.map((c) => callTreeView(index, c, depth + 1))) : null);
 }
 
 async function txPage(token, hash) {
@@ -303,7 +392,9 @@ async function txPage(token, hash) {
   if (token !== renderToken) return;
   if (!tx) return notFound(`no transaction ${hash}`);
   const ok = receipt && !(receipt instanceof Error) ? receipt.status === "0x1" : null;
-  const reason = ok === false ? await revertReason(hash, index) : null;
+  const trace = tx.blockNumber ? await callTree(hash) : null;
+  const reason = ok === false ? revertReason(index, trace) : null;
+  const refusal = ok === false ? complianceRefusal(index, trace) : null;
   const call = decodeCall(index, tx.input);
   const named = (address) => {
     const name = contractName(index, address);
@@ -317,6 +408,7 @@ async function txPage(token, hash) {
       ["hash", "Hash", tx.hash],
       ["status", "Status", ok === null ? "pending" : h("span", { class: ok ? "ok" : "error" }, ok ? "success" : "reverted")],
       reason && ["revertReason", "Revert reason", h("span", { class: "error" }, reason)],
+      refusal && ["compliance", "Compliance refusal", h("span", { class: "error" }, `code ${refusal[0]}: ${refusal[1]}`)],
       ["blockNumber", "Block", tx.blockNumber ? blockLink(num(tx.blockNumber)) : "pending"],
       ["transactionIndex", "Index", tx.transactionIndex ? String(num(tx.transactionIndex)) : "—"],
       ["type", "Type", tx.type],
@@ -336,6 +428,9 @@ async function txPage(token, hash) {
       ["mint", "Mint", hkd(tx.mint ?? "0x0")],
       ["isSystemTx", "System transaction", tx.isSystemTx ? "yes" : "no"],
     ]))] : null,
+    h("h2", {}, "Call tree"),
+    trace instanceof Error || !trace ? h("p", { id: "call-tree-missing" }, trace ? `no trace: ${trace.message}` : "pending: no trace yet")
+      : h("ul", { id: "call-tree", class: "calls" }, callTreeView(index, trace)),
     h("h2", {}, `Logs (${receipt?.logs?.length ?? 0})`),
     table("logs", ["#", "Address", "Event", "Topics and data"], (receipt?.logs ?? []).map((log) => {
       const decoded = decodeLog(index, log);
@@ -384,9 +479,13 @@ async function addressPage(token, address) {
       ["country", "Country (ISO 3166 numeric)", country],
       ["kycExpiry", "KYC expiry", expiry === "0" ? "—" : `${new Date(Number(expiry) * 1000).toISOString().slice(0, 10)} (${expiry})`],
     ])),
-    h("h2", {}, `RWA holdings (${holdings.length})`),
-    table("address-holdings", ["Asset", "Balance"], holdings.map(([a, balance]) =>
-      h("tr", { "data-asset": a.address }, h("td", {}, link(`#/asset/${a.address}`, a.symbol)), h("td", { class: "balance" }, units(balance, a.decimals))))),
+    h("h2", {}, `RWA holdings (${holdings.length}), valued at the PriceFeed's prices`),
+    table("address-holdings", ["Asset", "Class", "Balance", "Price (HKD per token)", "Value (HKD)"], holdings.map(([a, balance]) =>
+      h("tr", { "data-asset": a.address }, h("td", {}, link(`#/asset/${a.address}`, a.symbol)), h("td", {}, a.assetClass),
+        h("td", { class: "balance" }, units(balance, a.decimals)), h("td", {}, a.price ? units(a.price.wei, 18) : "no price"),
+        h("td", { class: "value" }, a.price ? units(valueWei(a, balance), 18) : "—")))),
+    h("p", { id: "holdings-total" }, `Total RWA value: ${hkdShort(holdings.reduce((sum, [a, balance]) => sum + (valueWei(a, balance) ?? 0n), 0n))}`
+      + (holdings.some(([a]) => !a.price) ? " (assets without a price not counted)" : "")),
     h("h2", {}, `Transactions in blocks ${low}–${top} (${txs.length})`),
     table("address-txs", ["Hash", "Block", "Direction", "Counterparty", "Value"], txs.map((t) => {
       const out = t.from?.toLowerCase() === me;
@@ -395,10 +494,11 @@ async function addressPage(token, address) {
     })));
 }
 
-// Where a search term leads: a block number, an address, a transaction or block hash.
+// Where a search term leads: an address, a transaction or block hash, an asset by symbol or
+// identifier, a block number. An asset comes before a block number: an HKEX stock code ("0005") is
+// digits too.
 async function resolveSearch(term) {
   const q = term.trim();
-  if (/^\d+$/.test(q)) return `#/block/${q}`;
   if (/^0x[0-9a-fA-F]{40}$/.test(q)) return `#/address/${q}`;
   if (/^0x[0-9a-fA-F]{64}$/.test(q)) {
     const [tx, block] = await rpcBatch([["eth_getTransactionByHash", q], ["eth_getBlockByHash", q, false]]);
@@ -406,21 +506,31 @@ async function resolveSearch(term) {
     if (block && !(block instanceof Error)) return `#/block/${q}`;
     return null;
   }
-  const asset = (await assetList(await contracts())).find((a) => a.symbol.toLowerCase() === q.toLowerCase());
-  return asset ? `#/asset/${asset.address}` : null;
+  const asset = (await assetList(await contracts())).find((a) =>
+    a.symbol.toLowerCase() === q.toLowerCase() || (a.identifier && a.identifier.toLowerCase() === q.toLowerCase()));
+  if (asset) return `#/asset/${asset.address}`;
+  return /^\d+$/.test(q) ? `#/block/${q}` : null;
 }
 
 async function searchPage(token, term) {
   const target = await resolveSearch(term);
   if (token !== renderToken) return;
   if (target) location.replace(target);
-  else notFound(`nothing matches "${term}" (try a block number, a block or transaction hash, an address or an asset symbol)`);
+  else notFound(`nothing matches "${term}" (try a block number, a block or transaction hash, an address, an asset symbol or identifier)`);
 }
 
 // --- RWA: assets from the AssetFactory predeploy, holders from Transfer logs ------------------
 
-const ASSET_FACTORY = "0x4200000000000000000000000000000000000803";
-const IDENTITY_REGISTRY = "0x4200000000000000000000000000000000000800";
+// The RWA predeploys, by name from contracts.json (genesis/predeploys.py is their one home).
+let ASSET_FACTORY, IDENTITY_REGISTRY, CORPORATE_ACTIONS, PRICE_FEED;
+
+function namePredeploys(index) {
+  const named = (name) => Object.entries(index.contracts).find(([, n]) => n === name)?.[0];
+  [ASSET_FACTORY, IDENTITY_REGISTRY, CORPORATE_ACTIONS, PRICE_FEED] =
+    ["AssetFactory", "IdentityRegistry", "CorporateActions", "PriceFeed"].map(named);
+  return index;
+}
+const MAX_DISTRIBUTIONS = 200;
 const LOG_RANGE = 5000; // blocks per eth_getLogs call (the node caps a call's range)
 const MAX_ASSETS = 100;
 
@@ -433,12 +543,27 @@ function selector(index, signature) {
 }
 
 // View calls [to, signature, argument words, output types] at latest; each answer as its decoded
-// outputs (or the error text).
+// outputs (or the error text). Without output types, the function's ABI outputs decode it (tuples
+// as objects).
 async function views(index, calls) {
   const answers = await rpcBatch(calls.map(([to, signature, args]) =>
     ["eth_call", { to, data: selector(index, signature) + (args || "") }, "latest"]));
-  return answers.map((answer, i) => answer instanceof Error ? [answer.message]
-    : decodeArgs(calls[i][3].map((type) => ({ type })), answer).map(([, , value]) => value));
+  return answers.map((answer, i) => {
+    if (answer instanceof Error) return [answer.message];
+    const [, signature, , types] = calls[i];
+    const outputs = types ? types.map((type) => ({ type })) : index.functions[selector(index, signature)].outputs;
+    try {
+      return decodeAbi(outputs, answer);
+    } catch (error) {
+      return [`undecodable answer: ${error.message}`];
+    }
+  });
+}
+
+// A string argument, ABI-encoded as the only dynamic argument after `staticWords` static ones.
+function stringArg(text, staticWords = 0) {
+  const bytes = Array.from(new TextEncoder().encode(text), (b) => b.toString(16).padStart(2, "0")).join("");
+  return word((staticWords + 1) * 32) + word(bytes.length / 2) + bytes.padEnd(Math.ceil(bytes.length / 64) * 64, "0");
 }
 
 async function assetList(index) {
@@ -448,11 +573,24 @@ async function assetList(index) {
     .map(([address]) => address);
   const info = await views(index, addresses.flatMap((a) => [
     [a, "symbol()", "", ["string"]], [a, "name()", "", ["string"]], [a, "decimals()", "", ["uint8"]],
-    [a, "totalSupply()", "", ["uint256"]], [a, "holderCount()", "", ["uint256"]]]));
+    [a, "totalSupply()", "", ["uint256"]], [a, "holderCount()", "", ["uint256"]], [a, "assetInfo()", ""],
+    [PRICE_FEED, "latestPriceUnchecked(address)", word(a)]]));
   return addresses.map((address, i) => {
-    const [symbol, name, decimals, supply, holders] = info.slice(i * 5, i * 5 + 5).map(([v]) => v);
-    return { address, symbol, name, decimals: Number(decimals), supply, holders };
+    const [symbol, name, decimals, supply, holders, meta, price] = info.slice(i * 7, i * 7 + 7);
+    const metadata = typeof meta[0] === "object" ? meta[0] : null;
+    return {
+      address, symbol: symbol[0], name: name[0], decimals: Number(decimals[0]), supply: supply[0], holders: holders[0],
+      assetClass: metadata ? enumName(index, "AssetClass", metadata.assetClass) : "—",
+      classNumber: metadata ? Number(metadata.assetClass) : 99, identifier: metadata?.identifier ?? "", metadata,
+      // HKD wei per whole token and when it was reported; null when the feed has none
+      price: /^\d+$/.test(price[0]) && price[0] !== "0" ? { wei: price[0], updatedAt: Number(price[1]) } : null,
+    };
   });
+}
+
+// HKD wei that `amount` units of an asset are worth at its price (null without a price).
+function valueWei(asset, amount) {
+  return asset.price ? (BigInt(amount) * BigInt(asset.price.wei)) / 10n ** BigInt(asset.decimals) : null;
 }
 
 function units(amount, decimals) {
@@ -463,15 +601,21 @@ function units(amount, decimals) {
 
 async function rwaPage(token) {
   const index = await contracts();
-  const assets = await assetList(index);
+  const assets = (await assetList(index)).sort((x, y) => x.classNumber - y.classNumber || x.symbol.localeCompare(y.symbol));
   if (token !== renderToken) return;
   show("rwa",
     h("h1", {}, "Real-world assets"),
-    h("p", {}, `${assets.length} assets issued through the AssetFactory (${ASSET_FACTORY})`),
-    table("rwa-assets", ["Symbol", "Name", "Token", "Total supply", "Holders"], assets.map((a) =>
-      h("tr", { "data-asset": a.address }, h("td", {}, link(`#/asset/${a.address}`, a.symbol)), h("td", {}, a.name),
-        h("td", {}, addressLink(a.address)), h("td", {}, units(a.supply, a.decimals)), h("td", {}, a.holders)))));
+    h("p", {}, `${assets.length} assets issued through the AssetFactory (${ASSET_FACTORY}), by class`),
+    table("rwa-assets", ["Class", "Symbol", "Identifier", "Name", "Token", "Total supply", "Holders", "Price (HKD per token)", "Market value"],
+      assets.map((a) => h("tr", { "data-asset": a.address, "data-class": a.assetClass }, h("td", { class: "class" }, a.assetClass),
+        h("td", {}, link(`#/asset/${a.address}`, a.symbol)), h("td", { class: "identifier" }, a.identifier), h("td", {}, a.name),
+        h("td", {}, addressLink(a.address)), h("td", {}, units(a.supply, a.decimals)), h("td", {}, a.holders),
+        h("td", { class: "price" }, a.price ? units(a.price.wei, 18) : "—"),
+        h("td", {}, a.price ? hkdShort(valueWei(a, a.supply)) : "—")))));
 }
+
+// "1234.5 HKD" without the wei: for tables of values.
+const hkdShort = (wei) => `${units(wei, 18)} HKD`;
 
 async function tokenLogs(address) {
   const head = num(await rpc("eth_blockNumber"));
@@ -481,13 +625,28 @@ async function tokenLogs(address) {
   return answers.flatMap((answer) => { if (answer instanceof Error) throw answer; return answer; });
 }
 
+const dateOf = (seconds) => (Number(seconds) ? new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z") : "—");
+
+// The distributions (coupons, dividends, revenue shares) CorporateActions holds for `asset`, newest first.
+async function distributionsOf(index, asset) {
+  const [[count]] = await views(index, [[CORPORATE_ACTIONS, "distributionCount()", "", ["uint256"]]]);
+  const total = Number(count) || 0;
+  const ids = Array.from({ length: Math.min(total, MAX_DISTRIBUTIONS) }, (_, i) => total - i);
+  const answers = await views(index, ids.map((id) => [CORPORATE_ACTIONS, "distribution(uint256)", word(id)]));
+  return ids.map((id, i) => ({ id, ...answers[i][0] })).filter((d) => d.token?.toLowerCase() === asset.toLowerCase());
+}
+
 async function assetPage(token, address) {
   const index = await contracts();
-  const [[symbol], [name], [decimalsText], [supply], [holderCount], [paused]] = await views(index, [
+  const [[symbol], [name], [decimalsText], [supply], [holderCount], [paused], [meta], [bond], [redemption], price] = await views(index, [
     [address, "symbol()", "", ["string"]], [address, "name()", "", ["string"]], [address, "decimals()", "", ["uint8"]],
-    [address, "totalSupply()", "", ["uint256"]], [address, "holderCount()", "", ["uint256"]], [address, "paused()", "", ["bool"]]]);
+    [address, "totalSupply()", "", ["uint256"]], [address, "holderCount()", "", ["uint256"]], [address, "paused()", "", ["bool"]],
+    [address, "assetInfo()", ""], [address, "bondTerms()", ""], [CORPORATE_ACTIONS, "redemption(address)", word(address)],
+    [PRICE_FEED, "latestPriceUnchecked(address)", word(address)]]);
+  if (typeof meta !== "object") return notFound(`${address} is not an asset of the AssetFactory (${symbol})`);
   const decimals = Number(decimalsText);
-  const logs = await tokenLogs(address);
+  const asset = { decimals, price: /^\d+$/.test(price[0]) && price[0] !== "0" ? { wei: price[0], updatedAt: Number(price[1]) } : null };
+  const [logs, distributions] = await Promise.all([tokenLogs(address), distributionsOf(index, address)]);
   const decoded = logs.map((log) => ({ log, event: decodeLog(index, log) }));
   const seen = new Set();
   for (const { event } of decoded) {
@@ -499,19 +658,43 @@ async function assetPage(token, address) {
   const holders = parties.map((p, i) => [p, BigInt(balances[i][0])]).filter(([, b]) => b > 0n)
     .sort((x, y) => (y[1] > x[1] ? 1 : y[1] < x[1] ? -1 : 0));
   const trail = decoded.filter(({ event }) => !event || !/^(Transfer|Approval)\(/.test(event.name));
+  const isBond = typeof bond === "object" && (bond.faceValuePerTokenWei !== "0" || bond.maturity !== "0");
   if (token !== renderToken) return;
   show("asset",
     h("h1", {}, `${symbol} — ${name}`),
     fields([
       ["address", "Token", address],
       ["symbol", "Symbol", symbol],
+      ["class", "Class", enumName(index, "AssetClass", meta.assetClass)],
+      ["identifier", "Identifier", meta.identifier],
+      ["issuerName", "Issuer", meta.issuerName],
+      ["currency", "Currency", meta.currency],
+      ["documentHash", "Offering document hash", meta.documentHash],
       ["totalSupply", "Total supply", units(supply, decimals)],
-      ["holderCount", "Holders", holderCount],
+      ["holderCount", "Holders (investors)", holderCount],
       ["paused", "Paused", paused],
+      ["price", "Price (PriceFeed)", asset.price ? `${units(asset.price.wei, 18)} HKD per token, reported ${dateOf(asset.price.updatedAt)}` : "no price reported"],
     ]),
+    isBond ? [h("h2", {}, "Bond terms"), h("div", { id: "bond-terms" }, fields([
+      ["faceValue", "Face value per token", hkdShort(bond.faceValuePerTokenWei)],
+      ["couponRate", "Coupon rate", `${Number(bond.couponRatePpm) / 10000}% a year (${bond.couponRatePpm} ppm)`],
+      ["couponsPerYear", "Coupons per year", bond.couponsPerYear],
+      ["maturity", "Maturity", dateOf(bond.maturity)],
+      ["couponDates", "Coupon dates", bond.couponDates.map(dateOf).join(", ") || "—"],
+      ["redemption", "Redemption (funded / paid / units redeemed)", typeof redemption === "object"
+        ? `${hkdShort(redemption.fundedWei)} / ${hkdShort(redemption.paidWei)} / ${units(redemption.redeemedUnits, decimals)}` : String(redemption)],
+    ]))] : null,
+    h("h2", {}, `Corporate actions (${distributions.length})`),
+    table("distributions", ["#", "Kind", "Record date", "Pay date", "Claim deadline", "Amount", "Paid", "Remaining", "State"],
+      distributions.map((d) => h("tr", { "data-distribution": d.id }, h("td", {}, d.id), h("td", {}, enumName(index, "DistributionKind", d.kind)),
+        h("td", { class: "record" }, dateOf(d.recordTime)), h("td", {}, dateOf(d.payTime)), h("td", {}, dateOf(d.claimDeadline)),
+        h("td", { class: "amount" }, hkdShort(d.amountWei)), h("td", { class: "paid" }, hkdShort(d.paidWei)),
+        h("td", { class: "remaining" }, hkdShort(BigInt(d.amountWei) - BigInt(d.paidWei))),
+        h("td", {}, d.closed === "true" ? "closed" : "open")))),
     h("h2", {}, `Holders (${holders.length})`),
-    table("asset-holders", ["Holder", "Balance"], holders.map(([holder, balance]) =>
-      h("tr", { "data-holder": holder }, h("td", {}, addressLink(holder, true)), h("td", { class: "balance" }, units(balance, decimals))))),
+    table("asset-holders", ["Holder", "Balance", "Value (HKD)"], holders.map(([holder, balance]) =>
+      h("tr", { "data-holder": holder }, h("td", {}, addressLink(holder, true)), h("td", { class: "balance" }, units(balance, decimals)),
+        h("td", { class: "value" }, asset.price ? units(valueWei(asset, balance), 18) : "—")))),
     h("h2", {}, `Compliance and administration events (${trail.length})`),
     table("asset-events", ["Block", "Transaction", "Event"], trail.map(({ log, event }) =>
       h("tr", {}, h("td", {}, blockLink(num(log.blockNumber))), h("td", {}, txLink(log.transactionHash)),

@@ -222,6 +222,11 @@ async def test_explorer_contracts_json_names_predeploys_and_decodes_by_selector_
     assert index["events"][topic]["inputs"][0] == {"name": "number", "type": "uint64", "indexed": True}
     assert index["functions"]["0x09bd5a60"]["signature"] == "hash()"
     assert index["errors"]["0x" + keccak(text="InsufficientBalance(uint256,uint256)")[:4].hex()]["name"] == "InsufficientBalance"
+    # enums by member names, in the order of contracts/src/L2/rwa/RWACommon.sol (rwa.types mirrors it)
+    assert index["enums"]["AssetClass"] == ["GreenBond", "Agricultural", "LogisticsWarehouseReceipt", "AIComputeRevenue",
+                                            "PreciousMetal", "HongKongStock"]
+    (outputs,) = index["functions"]["0x" + keccak(text="bondTerms()")[:4].hex()]["outputs"]
+    assert [c["name"] for c in outputs["components"]] == ["faceValuePerTokenWei", "couponRatePpm", "couponsPerYear", "maturity", "couponDates"]
 
 
 async def test_explorer_files_do_not_reach_outside_their_folder(node: Node) -> None:
