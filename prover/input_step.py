@@ -28,7 +28,7 @@ from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC
 from node.l1_info import L1Origin, l1_origin_of_transactions
 from node.vm import LantauTransactionBuilder
 from prover.input_evidence import (
-    Evidence, InboxBlock, ParentProof, block_evidence, encode_evidence, find_batch, l1_block_slots, parent_proof, with_headers,
+    Evidence, InboxBlock, ParentProof, batch_window, block_evidence, encode_evidence, find_batch, l1_block_slots, parent_proof, with_headers,
 )
 from prover.rollup_client import RollupClient
 
@@ -70,7 +70,7 @@ class InputEvidenceSource:
         # the origin's receipts prove the deposits' log indexes (their source hashes)
         receipts = self.l1.rpc("eth_getBlockReceipts", [hex(origin.number)]) if logs else []
         evidence = block_evidence(l1_info_tx, origin_block, origin.sequence_number, logs, origin_receipts=receipts)
-        return encode_evidence(self.parent_proof(number), self.with_batch(number, timestamp, origin.number, evidence))
+        return encode_evidence(self.parent_proof(number), self.with_batch(number, timestamp, origin, evidence))
 
     def parent_proof(self, number: int) -> ParentProof:
         """Block `number - 1` proven against its output root: header, L1Block storage, passer root."""
@@ -98,14 +98,30 @@ class InputEvidenceSource:
                 found.append(InboxBlock(number, [(0, keccak(bytes(tx["input"]))) for tx in txs], [bytes(tx["input"]) for tx in txs]))
         return found
 
-    def with_batch(self, number: int, timestamp: int, origin_number: int, evidence: Evidence) -> Evidence:
+    def with_batch(self, number: int, timestamp: int, origin: L1Origin, evidence: Evidence) -> Evidence:
         """`evidence` with the batch that carries block `number` (from its origin to the end of its
-        sequencing window, or L1's head), or as it is if L1 has none (a deposit-only block)."""
-        last = min(self.l1.head().number, origin_number + self.rollup.sequencing_window)
-        found = find_batch(self.inbox_blocks(origin_number, last), timestamp, chain_id=self.rollup.l2_chain_id)
+        sequencing window, or L1's head), or, if L1 has none (a deposit-only block), `without_batches`."""
+        last = min(self.l1.head().number, origin.number + self.rollup.sequencing_window)
+        found = find_batch(self.inbox_blocks(origin.number, last), timestamp, chain_id=self.rollup.l2_chain_id)
         if found is None:
-            return evidence
+            return self.without_batches(number, origin, evidence)
         batch, origins = found
         ancestors = [self.l2.block(number - 2 - k) for k in range(batch.block_index - 1)] if batch.block_index else []
         headers = [self.l1.w3.eth.get_block(o) for o in origins]
         return dataclasses.replace(evidence, batch=with_headers(batch, headers, ancestors))
+
+    def without_batches(self, number: int, origin: L1Origin, evidence: Evidence) -> Evidence:
+        """`evidence` marked `window_without_batches` when block `number` is a forced block (the
+        first of its origin F, no batch) and the inbox recorded nothing in its whole batch window
+        (`input_evidence.batch_window`: from the parent's origin F - 1, or F at L2 genesis, to F's
+        window end), now behind L1's head: the oracle then refutes any other claim for the block."""
+        if origin.sequence_number != 0:
+            return evidence
+        window = batch_window(None if number == 1 else origin.number - 1, l1_start_block=origin.number,
+                              sequencing_window=self.rollup.sequencing_window)
+        if window.stop > self.l1.head().number:
+            return evidence
+        inbox = self.l1.contract("BatchInbox", self.rollup.batch_inbox)
+        if any(self.l1.call(inbox.functions.batchHashChain(b)) != bytes(32) for b in window):
+            return evidence
+        return dataclasses.replace(evidence, window_without_batches=True)

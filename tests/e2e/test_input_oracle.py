@@ -40,6 +40,9 @@ from node.l1_header import encode_l1_header
 from node.l1_info import l1_info_deposit
 from node.output_root import output_root
 from node.vm import LantauTransactionBuilder
+from bridge.l1_client import L1Client
+from prover.input_step import InputEvidenceSource, InputRollup
+from prover.rollup_client import RollupClient
 from prover.witness import BLOCK_CONTEXT_ABI
 from prover.input_evidence import (
     Evidence, InboxBlock, batch_window, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch, l1_block_slots,
@@ -457,6 +460,12 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     assert setup.check(number, [stay.hash], timestamp, dataclasses.replace(stayed, window_without_batches=False)) == ("ok", 1)
     assert setup.check(number, [stay.hash], timestamp, stayed) == ("NotTheForcedOrigin", 0)
     assert setup.check(number, hashes, timestamp, without_batches) == ("ok", forced)  # the honest claim, unchanged
+    # the challenger's evidence source (prover/input_step.py) finds the empty window itself
+    source = InputEvidenceSource(L1Client(l1_w3), RollupClient(verifier.rpc_url), InputRollup.of(rollup))
+    root, _ = setup.parent_output(number)
+    shown = source.evidence(number, evidence.l1_info_tx, timestamp)
+    assert oracle.functions.refutes(number, root, user_tx_claim, timestamp, shown).call() is True
+    assert oracle.functions.refutes(number, root, hashes, timestamp, shown).call() is False
 
 
 # --- the game's input leaf -------------------------------------------------------------------------
