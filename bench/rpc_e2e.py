@@ -19,8 +19,9 @@ of the test mnemonic (untimed). Printed per node:
 - block inter-arrival (lantau): gaps between new heads as a watcher polling `eth_blockNumber`
   every 20 ms sees them, over the timed part (median and max), against `--block-time`.
 
-`--read-load K` adds K client threads that hammer reads during the timed part
-(`eth_getBlockByNumber(latest, true)`, `eth_getTransactionReceipt`, `eth_getBalance`), to show
+`--read-load K` adds K client threads that hammer reads during the timed part, in turn
+`eth_getBlockByNumber(latest, true)`, `eth_getTransactionReceipt`, `eth_getBalance` and one of
+the last 16 blocks in full (`eth_blockNumber`, then `eth_getBlockByNumber(n, true)`), to show
 whether block production keeps its cadence under read load (goal 2).
 """
 
@@ -60,13 +61,27 @@ RPC_LINE = re.compile(r"RPC listening on (?P<url>http://[\d.]+:\d+)")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def _stat_fields(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def process_cpu_s(pid: int | None) -> float:
-    """User + system CPU seconds of process `pid` (Linux /proc), its threads included; NaN
-    for a node this bench did not start."""
+    """User + system CPU seconds of process `pid` (Linux /proc), its threads and its live child
+    processes included (lantau's full-block worker); NaN for a node this bench did not start."""
     if pid is None:
         return float("nan")
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    fields = _stat_fields(pid)
+    total = int(fields[11]) + int(fields[12])
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == pid:
+            continue
+        try:
+            child = _stat_fields(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(child[1]) == pid:  # field 4, ppid
+            total += int(child[11]) + int(child[12])
+    return total / CLOCK_TICKS
 
 
 class Client:
@@ -215,12 +230,15 @@ class ReadHammer:
         while not self._stop.is_set():
             step += 1
             try:
-                if step % 3 == 0:
+                if step % 4 == 0:
                     client.call("eth_getBlockByNumber", ["latest", True])
-                elif step % 3 == 1:
+                elif step % 4 == 1:
                     client.call("eth_getTransactionReceipt", [self.hashes[(index * 7919 + step) % len(self.hashes)]])
-                else:
+                elif step % 4 == 2:
                     client.call("eth_getBalance", [self.account, "latest"])
+                else:  # one of the last 16 blocks, in full: what an indexer catching up reads
+                    head = int(client.call("eth_blockNumber", []), 16)
+                    client.call("eth_getBlockByNumber", [hex(max(0, head - (index * 31 + step) % 16)), True])
             except (requests.RequestException, RuntimeError):
                 continue
             with self._lock:

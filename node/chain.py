@@ -220,6 +220,9 @@ class Chain:
     def raw_transactions(self, block_hash: Hash32) -> tuple[bytes, ...]:
         return tuple(rlp.decode(self.db[_body_key(block_hash)]))
 
+    def raw_receipts(self, block_hash: Hash32) -> tuple[bytes, ...]:
+        return tuple(rlp.decode(self.db[_receipts_key(block_hash)]))
+
     def receipts(self, block_hash: Hash32) -> tuple[ReceiptAPI, ...]:
         builder = LantauVM.get_receipt_builder()
         return tuple(builder.decode(raw) for raw in rlp.decode(self.db[_receipts_key(block_hash)]))

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from node.rpc.eth import GasPriceOracle
     from node.rpc.execution import ExecutionRunner
     from node.rpc.filters import ChainEvents, FilterManager
+    from node.rpc.full_blocks import FullBlockFormatter
     from node.rpc.limits import RpcLimits
     from node.rpc.params import FilterCriteria
 
@@ -39,6 +40,7 @@ class RpcContext:
     filters: "FilterManager"
     events: "ChainEvents"
     gas_oracle: "GasPriceOracle"
+    full_blocks: "FullBlockFormatter"
     connection: SubscriptionHost | None = None  # None over HTTP
 
 

@@ -52,6 +52,7 @@ from node.rpc.format import (
     format_transaction,
     quantity,
 )
+from node.rpc.full_blocks import JsonText
 from node.rpc.params import (
     EARLIEST,
     FINALIZED,
@@ -454,28 +455,24 @@ async def eth_send_raw_transaction(ctx: RpcContext, raw: bytes) -> str:
 # --- blocks ---------------------------------------------------------------------------------------
 
 
-def _block_json(ctx: RpcContext, header: BlockHeaderAPI | None, full: bool) -> JSON | None:
+async def _block_json(ctx: RpcContext, header: BlockHeaderAPI | None, full: bool) -> JSON | JsonText | None:
     if header is None:
         return None
     chain = ctx.backend.chain
-    raw_transactions = chain.raw_transactions(header.hash)
-    index = chain.block_index(header)
-    if not full:  # hashes from the block index: no transaction decoded
-        return format_block(header, raw_transactions, index.tx_hashes)
-    transactions = chain.transactions(header.hash)
-    receipts = chain.receipts(header.hash) if any(is_deposit(tx) for tx in transactions) else None
-    return format_block(header, raw_transactions, index.tx_hashes, transactions=transactions, receipts=receipts,
-                        senders=index.senders)
+    if full:  # decoded and formatted by the worker process (node.rpc.full_blocks), kept by hash
+        return await ctx.full_blocks.full_block(chain, header)
+    # hashes from the block index: no transaction decoded
+    return format_block(header, chain.raw_transactions(header.hash), chain.block_index(header).tx_hashes)
 
 
 @rpc_method("eth_getBlockByNumber", Param("block", parse_block_number), Param("full", parse_bool, False))
-def eth_get_block_by_number(ctx: RpcContext, block: BlockId, full: bool) -> JSON | None:
-    return _block_json(ctx, resolve_header(ctx, block), full)
+async def eth_get_block_by_number(ctx: RpcContext, block: BlockId, full: bool) -> JSON | JsonText | None:
+    return await _block_json(ctx, resolve_header(ctx, block), full)
 
 
 @rpc_method("eth_getBlockByHash", Param("hash", parse_hash), Param("full", parse_bool, False))
-def eth_get_block_by_hash(ctx: RpcContext, block_hash: Hash32, full: bool) -> JSON | None:
-    return _block_json(ctx, resolve_header(ctx, BlockId(hash=block_hash)), full)
+async def eth_get_block_by_hash(ctx: RpcContext, block_hash: Hash32, full: bool) -> JSON | JsonText | None:
+    return await _block_json(ctx, resolve_header(ctx, BlockId(hash=block_hash)), full)
 
 
 def _transaction_count(ctx: RpcContext, header: BlockHeaderAPI | None) -> str | None:

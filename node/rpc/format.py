@@ -101,12 +101,12 @@ def format_block(
     tx_hashes: Sequence[bytes],
     *,
     transactions: Sequence[SignedTransactionAPI] | None = None,
-    receipts: Sequence[ReceiptAPI] | None = None,
+    deposit_nonces: Sequence[int | None] | None = None,
     senders: Sequence[bytes] | None = None,
 ) -> JSON:
-    """A block; with its decoded `transactions` it lists them in full (pass the block's
-    `receipts` too if it holds deposits, so they show the nonces they used, and its `senders`
-    if known, else each transaction's signature is recovered); without, their hashes."""
+    """A block; with its decoded `transactions` it lists them in full (pass, per transaction,
+    the nonce each deposit used, from its receipt, and its `senders` if known, else each
+    transaction's signature is recovered); without, their hashes."""
     result = format_header(header)
     result["size"] = quantity(block_size(header, raw_transactions))
     result["totalDifficulty"] = "0x0"
@@ -117,7 +117,7 @@ def format_block(
         result["transactions"] = [
             format_transaction(tx, block_hash=header.hash, block_number=header.block_number, index=index,
                                base_fee=getattr(header, "base_fee_per_gas", None),
-                               deposit_nonce=deposit_nonce(receipts[index]) if receipts is not None else None,
+                               deposit_nonce=deposit_nonces[index] if deposit_nonces is not None else None,
                                sender=senders[index] if senders is not None else None)
             for index, tx in enumerate(transactions)
         ]

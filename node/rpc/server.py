@@ -61,6 +61,7 @@ from node.rpc.backend import RpcBackend
 from node.rpc.context import RpcContext, RpcMethod
 from node.rpc.errors import error_object
 from node.rpc.execution import ExecutionRunner
+from node.rpc.full_blocks import FullBlockFormatter, JsonText
 from node.rpc.filters import ChainEvents, FilterManager, LogMatcher, NewHead
 from node.rpc.format import format_header, format_transaction
 from node.rpc.limits import RpcLimits
@@ -182,6 +183,7 @@ class RpcService:
             filters=self.filters,
             events=self.events,
             gas_oracle=eth.GasPriceOracle(),
+            full_blocks=FullBlockFormatter(),
         )
         self.methods: dict[str, RpcMethod] = dict(eth.METHODS)
         for name, method in (getattr(backend, "extra_methods", None) or {}).items():
@@ -288,6 +290,9 @@ def _dumps(response: Any) -> str:
 
 
 def _serialize(response: dict[str, Any]) -> str:
+    result = response.get("result")
+    if isinstance(result, JsonText):  # serialised already (node.rpc.full_blocks)
+        return f'{{"jsonrpc":{_dumps(response["jsonrpc"])},"id":{_dumps(response["id"])},"result":{result}}}'
     try:
         return _dumps(response)
     except (TypeError, ValueError) as error:  # a method returned something unserialisable: a bug
@@ -588,6 +593,7 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(service.filters.run_expiry(), name="rpc-filter-expiry"),
     ]
     yield
+    service.context.full_blocks.close()
     for task in tasks:
         task.cancel()
     results = await asyncio.gather(*tasks, return_exceptions=True)

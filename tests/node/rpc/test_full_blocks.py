@@ -1,0 +1,123 @@
+"""Full blocks formatted by the worker process (`node.rpc.full_blocks`) answer exactly what the
+node process formats, through a reorg and a restart, and when the worker dies.
+
+The reference is `test_rpc_read_records`'s slow path: the stored body and receipts decoded by
+py-evm's builders, every sender recovered from its signature, formatted in the test process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from genesis.config import GenesisConfig
+from node.chain import Chain
+from node.rpc.format import data
+from node.rpc.full_blocks import FullBlockFormatter, JsonText
+from node.rpc.server import RPC_SERVICE
+from tests.node.rpc.rpc_harness import Node, l2_node_on, serve, stop_node
+from tests.node.rpc.test_rpc_read_records import _build_and_reorg, assert_reads_match, build_chain, reference_block
+
+GENESIS = GenesisConfig.load()
+
+
+def formatter_of(node: Node) -> FullBlockFormatter:
+    return node.server.app[RPC_SERVICE].context.full_blocks
+
+
+async def worker_ready(node: Node) -> FullBlockFormatter:
+    formatter = formatter_of(node)
+    assert await asyncio.wrap_future(formatter.start()) is True
+    return formatter
+
+
+async def test_worker_answers_as_the_node_process_through_a_reorg_and_a_restart(tmp_path: Path) -> None:
+    chain = Chain.open(tmp_path, GENESIS)
+    node = await serve(l2_node_on(chain))
+    try:
+        formatter = await worker_ready(node)
+        # Builds blocks 1-3 and reads them all in full (kept by hash), then reorgs to a new
+        # block 2 and reads again.
+        answers, replaced_blocks, _ = await _build_and_reorg(node, chain)
+        assert chain.canonical_hash(2) not in replaced_blocks
+        # `latest` after the reorg is the new block 2, never the kept text of the old 2 or 3.
+        latest_after = await node.call("eth_getBlockByNumber", "latest", True)
+        assert latest_after["hash"] == data(chain.canonical_hash(2)) and latest_after["number"] == "0x2"
+        assert latest_after["transactions"] == reference_block(chain, chain.canonical_hash(2))[3]
+        assert formatter.formatted_by_worker >= 4 and formatter.formatted_here == 0
+    finally:
+        await stop_node(node)
+        chain.close()
+    assert formatter._pool is None  # the app's clean-up stopped the worker
+
+    reopened = Chain.open(tmp_path, GENESIS)
+    node = await serve(l2_node_on(reopened))
+    try:
+        formatter = await worker_ready(node)
+        hashes = [reopened.canonical_hash(1), reopened.canonical_hash(2), *replaced_blocks]
+        assert await assert_reads_match(node, reopened, hashes) == answers
+        # the two canonical blocks read in full, each formatted once: nothing kept across a restart
+        assert formatter.formatted_by_worker == 2 and formatter.formatted_here == 0
+    finally:
+        await stop_node(node)
+        reopened.close()
+
+
+async def test_a_dead_worker_leaves_full_blocks_to_the_node_process() -> None:
+    chain = Chain.open(None, GENESIS)
+    node = await serve(l2_node_on(chain))
+    try:
+        formatter = await worker_ready(node)
+        await build_chain(node)
+        first = await node.call("eth_getBlockByNumber", "0x1", True)
+        assert formatter.formatted_by_worker == 1
+        assert formatter._pool is not None
+        for pid in list(formatter._pool._processes):  # type: ignore[attr-defined]
+            os.kill(pid, signal.SIGKILL)
+        for number in (2, 3):
+            full = await node.call("eth_getBlockByNumber", hex(number), True)
+            assert full["transactions"] == reference_block(chain, chain.canonical_hash(number))[3]
+        assert formatter.formatted_here == 2 and formatter.formatted_by_worker == 1
+        assert await node.call("eth_getBlockByNumber", "0x1", True) == first  # kept by hash
+    finally:
+        await stop_node(node)
+        chain.close()
+
+
+def test_kept_blocks_are_bounded() -> None:
+    formatter = FullBlockFormatter()
+    for index in range(FullBlockFormatter.MAX_KEPT_BLOCKS + 5):
+        formatter._keep(index.to_bytes(32, "big"), JsonText("{}"))
+    assert len(formatter._kept) == FullBlockFormatter.MAX_KEPT_BLOCKS
+    assert (0).to_bytes(32, "big") not in formatter._kept  # oldest dropped first
+
+
+KILLED_NODE = """
+import os, signal
+from node.rpc.full_blocks import FullBlockFormatter, JsonText
+formatter = FullBlockFormatter()
+formatter.start().result()
+print(*formatter._pool._processes, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.e2e
+def test_the_worker_exits_when_the_node_process_is_killed() -> None:
+    """A SIGKILLed node never shuts its pool down: the worker must notice and exit by itself."""
+    repo = Path(__file__).resolve().parents[3]
+    killed = subprocess.run([sys.executable, "-c", KILLED_NODE], cwd=repo, capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, ETH_HASH_BACKEND="pysha3"))
+    assert killed.returncode == -signal.SIGKILL
+    worker_pid = int(killed.stdout.split()[0])
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{worker_pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{worker_pid}").exists(), "the full-block worker outlived its node process"
