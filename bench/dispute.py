@@ -1,11 +1,13 @@
 """Dispute games played on a devnet, per injected fault (docs/fault-proofs.md, "The challenger").
 
-    python bench/dispute.py [--kinds state-root,tx-result,block-hash,message-passer-root] [--no-dishonest]
+    python bench/dispute.py [--kinds state-root,tx-result,block-hash,message-passer-root,forged-deposit,unbatched-tx]
+                            [--no-dishonest]
 
 One `lantau devnet` (no proposer, no challenger of its own), a verifier node, and `lantau
 challenger` following the verifier (dev account 3), every one a separate process. For each fault
 kind, `lantau proposer --inject-fault KIND --inject-at B` (dev account 2) posts a lie about the
-output of block B and defends it; the challenger disputes it and both play to the leaf. Then the
+output of block B and defends it; the challenger disputes it and both play to the step that decides
+it (a leaf, or for an input fault the block claim countered by `stepInput`). Then the
 L1 clock is moved past the game's clocks (anvil `evm_increaseTime`), the game resolves and, past
 the bond delay, the credit is claimed. Last, a dishonest challenger (dev account 4, `--dishonest
 --max-disputes 1`) disputes a correct output posted by an honest `lantau proposer`, and the first
@@ -13,7 +15,7 @@ challenger defends it.
 
 Per game: the moves each side made, the L1 gas each side spent on the game (create, moves, step,
 resolutions, credit: every receipt of a transaction to the game or to the factory's `create`),
-the wall time from the proposal to the leaf (real: the L1 mines a block every 2 s and the daemons
+the step that decided it, the wall time from the proposal to that step (real: the L1 mines a block every 2 s and the daemons
 poll every second) and from the proposal to the payout (the clocks and the bond delay moved by
 anvil), and who won. The honest win rate is over every game played (goal: 100 %).
 """
@@ -47,7 +49,7 @@ from genesis.dev_accounts import dev_accounts  # noqa: E402
 
 ACCOUNTS = dev_accounts()
 HONEST_CHALLENGER, LIAR_PROPOSER, DISHONEST = ACCOUNTS[3].address, ACCOUNTS[2].address, ACCOUNTS[4].address
-KINDS = ("state-root", "tx-result", "block-hash", "message-passer-root")
+KINDS = ("state-root", "tx-result", "block-hash", "message-passer-root", "forged-deposit", "unbatched-tx")
 
 
 class Process:
@@ -93,12 +95,19 @@ class GameFigures:
     to_leaf_s: float
     to_payout_s: float
     honest_won: bool
+    decided_by: str
 
 
-def game_gas(l1: L1Client, game: str, factory: str, from_block: int) -> dict[str, int]:
-    """L1 gas of every transaction to `game` (and the factory's create of it), by sender."""
+STEPS = ("stepTransaction", "stepFinish", "stepInput")
+
+
+def game_gas(l1: L1Client, game: str, factory: str, from_block: int) -> tuple[dict[str, int], list[str]]:
+    """L1 gas of every transaction to `game` (and the factory's create of it), by sender, and the
+    steps that landed (the leaf that decided the game)."""
     gas: dict[str, int] = {}
+    steps: list[str] = []
     w3 = l1.w3
+    contract = DisputeGameClient(l1, game).contract
     for number in range(from_block, w3.eth.block_number + 1):
         for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
             if tx["to"] in (game, factory):
@@ -106,7 +115,11 @@ def game_gas(l1: L1Client, game: str, factory: str, from_block: int) -> dict[str
                 if tx["to"] == factory and not any(log["address"] == game for log in receipt["logs"]):
                     continue
                 gas[tx["from"]] = gas.get(tx["from"], 0) + int(receipt["gasUsed"])
-    return gas
+                if tx["to"] == game and receipt["status"] == 1:
+                    name = contract.get_function_by_selector(bytes(tx["input"])[:4]).fn_name
+                    if name in STEPS:
+                        steps.append(f"{name} ({int(receipt['gasUsed']):,} gas)")
+    return gas, steps
 
 
 def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, output_index: int | None,
@@ -119,13 +132,15 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
 
     def at_leaf() -> bool:
         claims = game.claims()
+        if any(c.depth == info.split_depth + 1 and game.input_countered_by(c.index) != NO_ADDRESS for c in claims):
+            return True  # a block claim countered by the input leaf
         leaf = claims[-1]
         if leaf.depth != info.max_depth:
             return False
         return leaf.countered_by != NO_ADDRESS or time.monotonic() - leaf_seen.setdefault("t", time.monotonic()) > 15
 
     leaf_seen: dict[str, float] = {}
-    wait("the leaf", at_leaf, 600)
+    wait("the deciding step", at_leaf, 600)
     to_leaf = time.monotonic() - posted_at
     l1.rpc("evm_increaseTime", [info.max_clock_duration_s + 1])
     l1.rpc("evm_mine", [])
@@ -140,8 +155,8 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
         moves[claim.claimant] = moves.get(claim.claimant, 0) + 1
     defender_won = game.status() == 2
     honest_won = defender_won if label.startswith("dishonest") else not defender_won  # the liar is the proposer
-    return GameFigures(label, moves, game_gas(l1, address, factory.address, max(0, start_block - 30)), to_leaf,
-                       to_payout, honest_won)
+    gas, steps = game_gas(l1, address, factory.address, max(0, start_block - 30))
+    return GameFigures(label, moves, gas, to_leaf, to_payout, honest_won, ", ".join(steps) or "clock")
 
 
 def main() -> None:
@@ -194,12 +209,13 @@ def main() -> None:
         for process in reversed(processes):
             process.stop()
     names = {HONEST_CHALLENGER: "honest", LIAR_PROPOSER: "liar", DISHONEST: "liar"}
-    print("\n| game | moves honest / liar | L1 gas honest | L1 gas liar | proposal to leaf (s) | to payout (s, clocks warped) | honest won |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| game | decided by | moves honest / liar | L1 gas honest | L1 gas liar | proposal to deciding step (s) |"
+          " to payout (s, clocks warped) | honest won |")
+    print("|---|---|---|---|---|---|---|---|")
     for f in figures:
         moves = {names.get(k, k): v for k, v in f.moves.items()}
         gas = {names.get(k, k): v for k, v in f.gas.items()}
-        print(f"| {f.label} | {moves.get('honest', 0)} / {moves.get('liar', 0)} | {gas.get('honest', 0):,} | "
+        print(f"| {f.label} | {f.decided_by} | {moves.get('honest', 0)} / {moves.get('liar', 0)} | {gas.get('honest', 0):,} | "
               f"{gas.get('liar', 0):,} | {f.to_leaf_s:.0f} | {f.to_payout_s:.0f} | {'yes' if f.honest_won else 'NO'} |")
     won = sum(f.honest_won for f in figures)
     print(f"\nhonest win rate: {won}/{len(figures)} = {100 * won / max(1, len(figures)):.0f} %  (goal: 100 %)")

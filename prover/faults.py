@@ -17,11 +17,14 @@ them in the game: `BlockInputsNamed`), each with the outputs that follow from it
                           HKD minted out of thin air and withdrawn at once to the forged target
                           (the lying output's message passer holds `forged_withdrawal`)
     unbatched-tx          a transaction no batch carried (`unbatched_transaction`), appended
+    dropped-deposit       the first user deposit of the last block of the output's span that has
+                          one, left out (the HKD it minted never arrives); every later output of the
+                          span follows the lie
 
-`InputOracle` refutes both from the block's batch (`NotTheBatchedTransactions`). Not injectable yet:
-a dropped deposit (the oracle refutes it, `MissingDeposit`, but the liar needs a block with a
-deposit at an output), a skipped forced-inclusion block, a lie about the L1-info deposit (the
-oracle needs its raw bytes, which the game does not publish).
+`InputOracle` refutes the first two from the block's batch (`NotTheBatchedTransactions`), the third
+from the portal's deposits of the block's L1 origin (`MissingDeposit` / `WrongDeposit`). Not
+injectable yet: a skipped forced-inclusion block (the oracle cannot decide that no batch existed),
+a lie about the L1-info deposit (the oracle needs its raw bytes, which the game does not publish).
 """
 
 from __future__ import annotations
@@ -56,10 +59,11 @@ class FaultKind(str, Enum):
     MESSAGE_PASSER_ROOT = "message-passer-root"
     FORGED_DEPOSIT = "forged-deposit"
     UNBATCHED_TX = "unbatched-tx"
+    DROPPED_DEPOSIT = "dropped-deposit"
 
 
 #: Lies about a block's transactions (the game's input leaf decides them).
-INPUT_FAULTS = frozenset({FaultKind.FORGED_DEPOSIT, FaultKind.UNBATCHED_TX})
+INPUT_FAULTS = frozenset({FaultKind.FORGED_DEPOSIT, FaultKind.UNBATCHED_TX, FaultKind.DROPPED_DEPOSIT})
 #: What the forged deposit mints and withdraws: 1,000 HKD (L2 wei).
 FORGED_AMOUNT_WEI = 1_000 * 10**18
 
@@ -125,31 +129,59 @@ class LyingTrace:
     None lies about every block's output root (`lantau challenger --dishonest`)."""
 
     def __init__(self, inner: Trace, kind: FaultKind | None, block: int | None, *, forged_target: str | None = None,
-                 chain_id: int = 0) -> None:
-        self.inner, self.kind, self.lie_block = inner, kind, block
+                 chain_id: int = 0, span: int = 1) -> None:
+        """`span`: the L2 blocks an output covers (up to `block`), where a dropped deposit is looked for."""
+        self.inner, self.kind, self.lie_block, self.span = inner, kind, block, span
+        self._dropped_at: int | None = None
         forges = kind in (FaultKind.MESSAGE_PASSER_ROOT, FaultKind.FORGED_DEPOSIT) and forged_target
         self.forged = forged_withdrawal(forged_target) if forges else None
         self.extra_tx = (forged_deposit(forged_target) if kind is FaultKind.FORGED_DEPOSIT and forged_target
                          else unbatched_transaction(chain_id) if kind is FaultKind.UNBATCHED_TX else None)
 
     def _lies_about(self, number: int) -> bool:
-        return self.lie_block is None or number == self.lie_block
+        if self.lie_block is None:
+            return True
+        if self.kind is FaultKind.DROPPED_DEPOSIT:  # the span's blocks from the one without its deposit
+            return self.lie_block - self.span < number <= self.lie_block and number >= self.input_lie_block()
+        return number == self.lie_block
+
+    def input_lie_block(self) -> int:
+        """The block whose transactions lie: the output's block for an added transaction; for a
+        dropped deposit, the last block of the span whose transaction 1 is a (user) deposit."""
+        assert self.lie_block is not None
+        if self.kind is not FaultKind.DROPPED_DEPOSIT:
+            return self.lie_block
+        if self._dropped_at is None:
+            for number in range(self.lie_block, max(0, self.lie_block - self.span), -1):
+                if len(self.inner.block(number).tx_hashes) > 1 and self.inner.transaction_step(number, 1).transaction[:1] == b"\x7e":
+                    self._dropped_at = number
+                    break
+            else:
+                raise FaultInjectionRefused(f"no deposit to drop in L2 blocks {self.lie_block - self.span + 1} to {self.lie_block}")
+        return self._dropped_at
 
     def safe_l2_number(self) -> int:
         return self.inner.safe_l2_number()
 
     def block(self, number: int) -> DisputeBlock:
         """The node's block, or for an input fault the lie: the extra transaction in it (after the
-        L1-info deposit, or at the end), every state root from it on made up."""
+        L1-info deposit, or at the end) or the deposit left out, every state root from there on
+        made up (in a later block of the span: its transactions, every state root made up)."""
         b = self.inner.block(number)
-        if not self._lies_about(number) or self.kind not in INPUT_FAULTS or self.extra_tx is None:
+        if self.kind not in INPUT_FAULTS or not self._lies_about(number):
             return b
-        at = 1 if self.kind is FaultKind.FORGED_DEPOSIT else len(b.tx_hashes)
-        roots = (*b.state_roots[:at], *(Hash32(_fake(self.kind.value, number, k)) for k in range(at, len(b.state_roots) + 1)))
+        txs, contexts, at = b.tx_hashes, b.context_hashes, 0
+        if number == self.input_lie_block():
+            if self.kind is FaultKind.DROPPED_DEPOSIT:
+                txs, contexts, at = (txs[0], *txs[2:]), (contexts[0], *contexts[2:]), 1
+            elif self.extra_tx is not None:
+                at = 1 if self.kind is FaultKind.FORGED_DEPOSIT else len(txs)
+                txs = (*txs[:at], Hash32(keccak(self.extra_tx)), *txs[at:])
+                contexts = (*contexts[:at], contexts[at - 1], *contexts[at:])
+        roots = (*b.state_roots[:at], *(Hash32(_fake(self.kind.value, number, k)) for k in range(at, len(txs))))
         return dataclasses.replace(
-            b, tx_hashes=(*b.tx_hashes[:at], Hash32(keccak(self.extra_tx)), *b.tx_hashes[at:]),
-            context_hashes=(*b.context_hashes[:at], b.context_hashes[at - 1], *b.context_hashes[at:]),
-            state_roots=roots, state_root=roots[-1], block_hash=Hash32(_fake(self.kind.value, "block hash", number)),
+            b, tx_hashes=txs, context_hashes=contexts, state_roots=roots, state_root=roots[-1],
+            block_hash=Hash32(_fake(self.kind.value, "block hash", number)),
             withdrawal_storage_root=self.forged.storage_root if self.forged else b.withdrawal_storage_root)
 
     def transaction_step(self, number: int, index: int) -> StepCall:

@@ -64,13 +64,17 @@ class InputEvidenceSource:
     def evidence(self, number: int, l1_info_tx: bytes, timestamp: int) -> bytes:
         """`abi.encode(ParentProof, Evidence)` for block `number`, whose L1-info deposit (the
         node's) is `l1_info_tx` and whose timestamp is `timestamp`, with its batch if L1 has it."""
+        return encode_evidence(*self.parts(number, l1_info_tx, timestamp))
+
+    def parts(self, number: int, l1_info_tx: bytes, timestamp: int) -> tuple[ParentProof, Evidence]:
+        """The parent's proof and the evidence `evidence` encodes (`InputOracle.lieOf` reads them)."""
         origin = l1_origin_of(l1_info_tx, number)
         origin_block = self.l1.w3.eth.get_block(origin.number)
         logs = self.deposit_logs(origin_block) if origin.sequence_number == 0 else []
         # the origin's receipts prove the deposits' log indexes (their source hashes)
         receipts = self.l1.rpc("eth_getBlockReceipts", [hex(origin.number)]) if logs else []
         evidence = block_evidence(l1_info_tx, origin_block, origin.sequence_number, logs, origin_receipts=receipts)
-        return encode_evidence(self.parent_proof(number), self.with_batch(number, timestamp, origin, evidence))
+        return self.parent_proof(number), self.with_batch(number, timestamp, origin, evidence)
 
     def parent_proof(self, number: int) -> ParentProof:
         """Block `number - 1` proven against its output root: header, L1Block storage, passer root."""

@@ -11,19 +11,49 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak
 
+from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt
 from bridge.devnet import DEVNET_DISPUTES
-from bridge.l1_client import L1CallReverted
-from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, HkdTokenClient, PortalClient
+from bridge.l1_client import L1CallReverted, L1Client
+from bridge.l1_contract_clients import NO_ADDRESS, Claim, DisputeGameClient, HkdTokenClient, PortalClient
+from bridge.l1_contracts import L1Deployment
 from bridge.tx_manager import TxManager
 from genesis.dev_accounts import dev_accounts
+from genesis.rollup_config import RollupConfig
 from prover.dispute_trace import NodeTrace
 from prover.faults import FaultKind, LyingTrace, forged_deposit
+from prover.input_step import InputEvidenceSource, InputRollup
 from prover.rollup_client import RollupClient
 from tests.e2e.test_dispute_games import (  # noqa: F401  (fixtures)
     CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, devnet, next_quiet_output_block, wait_for, warp,
 )
+from tests.e2e.test_input_oracle import LIES
 
 pytestmark = pytest.mark.e2e
+
+
+def input_countered_claim(game: DisputeGameClient, block_depth: int) -> int | None:
+    """The block claim (depth split + 1) countered by the input leaf, if any."""
+    for claim in game.claims():
+        if claim.depth == block_depth and game.input_countered_by(claim.index) != NO_ADDRESS:
+            return claim.index
+    return None
+
+
+def rule_broken(devnet: dict, game: DisputeGameClient, claim: Claim, number: int) -> tuple[str, int]:
+    """`InputOracle.lieOf` on what `claim` named for block `number`, with the evidence the
+    challenger gathers: the rule L1 says the claim broke, and the transaction position."""
+    verifier = RollupClient(devnet["verifier"].rpc_url)
+    l1: L1Client = devnet["l1"]
+    rollup = RollupConfig.load(devnet["info"]["rollup_config"])
+    first = NodeTrace(verifier).transaction_step(number, 0)
+    timestamp = int(first.context[1])
+    parent, evidence = InputEvidenceSource(l1, verifier, InputRollup.of(rollup)).parts(number, first.transaction, timestamp)
+    named = game.block_inputs(claim.index)
+    assert named is not None
+    oracle = l1.contract("InputOracle", devnet["info"]["contracts"]["InputOracle"])
+    lie, index = l1.call(oracle.functions.lieOf(number, verifier.output_at(number - 1), parent.as_abi(),
+                                                (list(named[0]), timestamp), evidence.as_abi()))
+    return LIES[lie], int(index)
 
 
 def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(devnet, daemons, tmp_path: Path) -> None:
@@ -69,13 +99,7 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
     assert (info.output_index, info.root_claim) == (lie_index, posted.output_root)
     block_depth = info.split_depth + 1
 
-    def block_claim_countered() -> int | None:
-        for claim in game.claims():
-            if claim.depth == block_depth and game.input_countered_by(claim.index) != NO_ADDRESS:
-                return claim.index
-        return None
-
-    root = wait_for("the challenger to counter the block claim by stepInput", block_claim_countered, 240, logs)
+    root = wait_for("the challenger to counter the block claim by stepInput", lambda: input_countered_claim(game, block_depth), 240, logs)
     claims = game.claims()
     assert game.input_countered_by(root) == CHALLENGER
     assert claims[root].claimant == PROPOSER and max(c.depth for c in claims) == block_depth  # no bisection under it
@@ -83,6 +107,7 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
     assert named is not None and keccak(forged_deposit(thief.address)) in named[0]  # the liar named the forged deposit
     truth = NodeTrace(RollupClient(verifier.rpc_url)).block(lie_block)
     assert len(named[0]) == len(truth.tx_hashes) + 1
+    assert rule_broken(devnet, game, claims[root], lie_block) == ("NotTheBatchedTransactions", 1)  # what L1 decided
     assert [line for line in challenger.log_lines() if line.get("msg") == "played stepInput"]
     assert not [line for line in challenger.log_lines() if line.get("msg") == "played step"]
     # refused by name: a second input step on the same claim
@@ -112,3 +137,44 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
                        lambda: [line for line in challenger.log_lines() if line.get("msg") == "claimed credit"], 60, logs)
     assert [line["credit_wei"] for line in claimed] == [bonds + forfeited]
     assert game.credit(CHALLENGER) == 0
+
+
+def test_a_dropped_deposit_loses_at_the_input_leaf(devnet, daemons, tmp_path: Path) -> None:
+    """`--inject-fault dropped-deposit`: an HKD deposit made on L1 lands in L2 block D; the liar
+    posts the output of the span holding D as if D had left it out (the HKD never minted). The
+    challenger bisects the span down to D, where the liar's block claim names D's transactions
+    without the deposit, and counters it by `stepInput`: `InputOracle` finds the origin's portal
+    deposit missing (`MissingDeposit`). The game resolves for the challenger and the lie is gone."""
+    l1, oracle, factory, verifier = devnet["l1"], devnet["oracle"], devnet["factory"], devnet["verifier"]
+    deployment = L1Deployment.load(devnet["dir"] / "l1-deployment.json")
+    deposit = deposit_hkd(l1.w3, deployment, dev_accounts()[6].private_key, to=dev_accounts()[7].address, amount_units=2_500_000)
+    deposit_block = int(wait_for_l2_receipt(devnet["l2"], deposit.l2_tx_hash, timeout_s=120)["blockNumber"])
+    interval = DEVNET_DISPUTES.output_interval
+    lie_block = -(-deposit_block // interval) * interval  # the output of the span holding it
+    dir_args = ("--devnet", str(devnet["dir"]))
+    liar = daemons(tmp_path / "proposer.log", "proposer", *dir_args, "--inject-fault", "dropped-deposit",
+                   "--inject-at", str(lie_block))
+    challenger = daemons(tmp_path / "challenger.log", "challenger", *dir_args, "--l2-rpc", verifier.rpc_url,
+                         "--data-dir", str(tmp_path / "challenger"))
+    logs = (liar, challenger)
+    lie_index = lie_block // interval - 1
+
+    game_address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0), 240, logs)
+    game = DisputeGameClient(l1, game_address)
+    info = game.info()
+    assert info.output_index == lie_index
+    root = wait_for("the challenger to counter the block claim by stepInput",
+                    lambda: input_countered_claim(game, info.split_depth + 1), 300, logs)
+    claims = game.claims()
+    assert game.input_countered_by(root) == CHALLENGER and claims[root].claimant == PROPOSER
+    assert int(l1.call(game.contract.functions.blockNumberOf(root))) == deposit_block  # bisected down to D
+    named = game.block_inputs(root)
+    assert named is not None and bytes(deposit.l2_tx_hash) not in named[0]
+    assert bytes(deposit.l2_tx_hash) in NodeTrace(RollupClient(verifier.rpc_url)).block(deposit_block).tx_hashes
+    assert rule_broken(devnet, game, claims[root], deposit_block) in (("MissingDeposit", 1), ("WrongDeposit", 1))
+
+    warp(l1, info.max_clock_duration_s + 1)
+    wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
+    assert game.status() == CHALLENGER_WINS
+    for index in range(lie_index, oracle.next_output_index()):
+        assert oracle.l2_output(index).output_root != info.root_claim

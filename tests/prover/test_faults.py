@@ -4,6 +4,9 @@ proof, the refusal to inject anywhere but a devnet, and the player's choice of t
 
 from __future__ import annotations
 
+import dataclasses
+from types import SimpleNamespace
+
 import rlp
 import pytest
 from eth_typing import Hash32
@@ -129,6 +132,31 @@ def test_an_unbatched_transaction_is_appended_and_the_withdrawals_stay_true() ->
     assert liar.output_root(8) == output_root(Hash32(roots[3]), BUSY.withdrawal_storage_root, lie.block_hash)
     tx = LantauTransactionBuilder.decode(raw)
     assert tx.chain_id == 4852 and tx.nonce == 2**32 and tx.sender == to_canonical_address(dev_accounts()[9].address)
+
+
+class DepositTrace(BusyTrace):
+    """Block 8's transaction 1 is a deposit (type 0x7E); blocks 1 to 7 have only transaction 0."""
+
+    def block(self, number: int) -> DisputeBlock:
+        return BUSY if number == 8 else dataclasses.replace(OTHER, number=number, tx_hashes=TXS[:1], context_hashes=CONTEXTS[:1],
+                                                             state_roots=ROOTS[:1])
+
+    def transaction_step(self, number: int, index: int):  # noqa: ANN201 (only the raw transaction is read)
+        assert (number, index) == (8, 1)
+        return SimpleNamespace(transaction=b"\x7e" + b"\x01" * 40)
+
+
+def test_a_dropped_deposit_leaves_out_transaction_1_of_the_last_block_with_a_deposit() -> None:
+    liar = LyingTrace(DepositTrace(), FaultKind.DROPPED_DEPOSIT, 8, span=8)
+    assert liar.input_lie_block() == 8
+    lie = liar.block(8)
+    assert lie.tx_hashes == (TXS[0], TXS[2]) and lie.context_hashes == (CONTEXTS[0], CONTEXTS[2])
+    roots = liar.state_roots(8)
+    assert roots[0] == ROOTS[0] and len(roots) == 2 and roots[1] not in ROOTS
+    assert liar.output_root(8) == output_root(Hash32(roots[1]), BUSY.withdrawal_storage_root, lie.block_hash)
+    assert liar.block(7).tx_hashes == TXS[:1] and liar.output_root(7) == OTHER.output_root  # before it: true
+    with pytest.raises(FaultInjectionRefused, match="no deposit to drop in L2 blocks 1 to 7"):
+        LyingTrace(DepositTrace(), FaultKind.DROPPED_DEPOSIT, 7, span=7).output_root(7)
 
 
 SPLIT, TX_DEPTH = 3, 2  # outputs every 8 blocks (1..8); a block's trace of 4; leaves at depth 6
