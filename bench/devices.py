@@ -1,12 +1,14 @@
-"""L2 gas of device-attested data (`DeviceRegistry`): a mint of a warehouse receipt with the
-reserve guard on, next to the same mint with it off (the baseline); registering a device,
-attesting a reading, posting an epoch, and a challenge that voids a contradicted epoch.
+"""L2 gas of device-attested data (`DeviceRegistry`): a mint of a warehouse receipt under the
+reserve guard (on from creation for warehouse receipts; the reserve is summed over the asset's
+devices: 3, then the 32 allowed), next to a mint of the HK stock, which has no guard (the
+baseline); registering a device, attesting a reading, posting an epoch (with its bond), and a
+challenge that voids a contradicted epoch and slashes its aggregator.
 
     python bench/devices.py [--epoch-readings 100]
 
 In process, on the devnet genesis, with `bench/rwa_mix.py`'s set-up (KYC'd traders holding the
-0-decimal warehouse receipt, issuer = dev account 0). Trader 0 is the approved device operator
-and aggregator. Each measured transaction is alone in its block, so the block's `gas_used` is its
+0-decimal warehouse receipt and HK stock, issuer = dev account 0; the set-up's scale attests the
+receipts' first reserve). Trader 0 is the approved device operator and aggregator. Each measured transaction is alone in its block, so the block's `gas_used` is its
 gas (intrinsic included). An epoch has two devices' readings; its challenge shows a reading
 that the posted tree commits with another value.
 """
@@ -35,7 +37,9 @@ from node.chain import Chain  # noqa: E402
 from rwa.devices import EpochLeaf, EpochTree, reading_uid, reserve_reading, sign_reading, sign_registration  # noqa: E402
 
 DEVICES = rwa_mix._contract("DeviceRegistry")
-WAREHOUSE_RECEIPT_INDEX = 2  # rwa_mix.ASSETS: "Bench Warehouse Receipts"
+EPOCH_BOND_WEI = 100 * 10**18  # DeviceRegistry.EPOCH_BOND_WEI
+MAX_DEVICES_PER_ASSET = 32  # DeviceRegistry.MAX_DEVICES_PER_ASSET
+HK_STOCK_INDEX, WAREHOUSE_RECEIPT_INDEX = 1, 2  # rwa_mix.ASSETS: "Bench HK Stock", "Bench Warehouse Receipts"
 
 
 def measure(epoch_readings: int) -> dict[str, int]:
@@ -50,27 +54,27 @@ def measure(epoch_readings: int) -> dict[str, int]:
         bench = rwa_mix.Bench(Chain.open(Path(data_dir), genesis), genesis)
         try:
             signer = rwa_mix.Signer(genesis.chain_id)
-            receipt_token = rwa_mix.set_up(bench, signer, actors)[WAREHOUSE_RECEIPT_INDEX]
+            assets = rwa_mix.set_up(bench, signer, actors)
+            stock, receipt_token = assets[HK_STOCK_INDEX], assets[WAREHOUSE_RECEIPT_INDEX]
 
-            def alone(account: Account, to: str, data: str, label: str) -> None:
-                built = bench.build(rwa_mix._decode([signer.sign(account, to, data, gas=5_000_000)]))
+            def alone(account: Account, to: str, data: str, label: str, value: int = 0) -> None:
+                built = bench.build(rwa_mix._decode([signer.sign(account, to, data, value=value, gas=5_000_000)]))
                 if not built.computations[0].is_success:
                     raise SystemExit(f"{label} failed: {built.computations[0].error}")
                 gas[label] = built.header.gas_used
 
             mint = rwa_mix.TOKEN.encode_abi("mint", [receiver, 1])
-            alone(owner, receipt_token, mint, "mint, guard off (baseline)")
+            alone(owner, stock, mint, "mint, no guard (baseline)")
             alone(owner, registry, DEVICES.encode_abi("setOperatorApproved", [receipt_token, operator.address, True]), "approve operator")
             alone(owner, registry, DEVICES.encode_abi("setAggregatorApproved", [receipt_token, operator.address, True]), "approve aggregator")
             for i, device in enumerate(devices):
                 proof = sign_registration(device, operator.address, receipt_token, genesis.chain_id)
                 alone(operator, registry, DEVICES.encode_abi("registerDevice", [device.address, receipt_token, proof]), f"register device {i}")
-            alone(owner, registry, DEVICES.encode_abi("enableReserveGuard", [receipt_token]), "enable reserve guard")
             now = bench.chain.head.timestamp
             reading = reserve_reading(devices[0], receipt_token, 10**9, sequence=1, time=now, valid_for_s=86_400)
             signature = sign_reading(devices[0], reading, genesis.chain_id)
             alone(operator, registry, DEVICES.encode_abi("attest", [reading.as_tuple(), signature]), "attest a reserve reading")
-            alone(owner, receipt_token, mint, "mint, guard on")
+            alone(owner, receipt_token, mint, "mint, guard on (3 devices)")
 
             start = bench.chain.head.timestamp
             signed = [reserve_reading(devices[n % 2], receipt_token, 10**9 - n, sequence=2 + n // 2, time=start, valid_for_s=86_400)
@@ -82,11 +86,23 @@ def measure(epoch_readings: int) -> dict[str, int]:
             bench.build(rwa_mix._decode([signer.sign(owner, owner.address, value=1, gas=21_000)]))  # the epoch ends
             end = bench.chain.head.timestamp
             alone(operator, registry, DEVICES.encode_abi("postEpoch", [receipt_token, 1, start, end, len(leaves), tree.root]),
-                  f"post an epoch of {epoch_readings} readings")
+                  f"post an epoch of {epoch_readings} readings", value=EPOCH_BOND_WEI)
             index = next(i for i, leaf in enumerate(tree.leaves) if leaf.device == honest.device and leaf.sequence == honest.sequence)
             evidence = sign_reading(devices[0], honest, genesis.chain_id)
             alone(actors.traders[2], registry, DEVICES.encode_abi("challengeContradiction", [receipt_token, 1, honest.as_tuple(), evidence, tree.proof(index)]),
                   "challenge a contradicted epoch")
+            # The most devices an asset may have, each with a standing reading: the guard sums them all.
+            now = bench.chain.head.timestamp
+            extra = [rwa_mix._account(f"device {i}") for i in range(len(devices) + 1, MAX_DEVICES_PER_ASSET)]
+            bench.build(rwa_mix._decode([
+                signer.sign(operator, registry, DEVICES.encode_abi("registerDevice", [
+                    d.address, receipt_token, sign_registration(d, operator.address, receipt_token, genesis.chain_id)]), gas=300_000)
+                for d in extra]))
+            readings = [reserve_reading(d, receipt_token, 1_000, sequence=1, time=now, valid_for_s=86_400) for d in extra]
+            bench.build(rwa_mix._decode([
+                signer.sign(operator, registry, DEVICES.encode_abi("attest", [r.as_tuple(), sign_reading(d, r, genesis.chain_id)]), gas=500_000)
+                for d, r in zip(extra, readings)]))
+            alone(owner, receipt_token, mint, f"mint, guard on ({MAX_DEVICES_PER_ASSET} devices)")
         finally:
             bench.chain.close()
     return gas
@@ -97,11 +113,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--epoch-readings", type=int, default=100)
     args = parser.parse_args(argv)
     gas = measure(args.epoch_readings)
-    baseline = gas["mint, guard off (baseline)"]
+    baseline = gas["mint, no guard (baseline)"]
     for label, used in gas.items():
         print(f"{label:<40} {used:>10,}")
-    guarded = gas["mint, guard on"]
-    print(f"reserve guard on a mint: +{guarded - baseline:,} gas ({guarded / baseline:.2f}x the unguarded mint)")
+    for devices in (3, MAX_DEVICES_PER_ASSET):
+        guarded = gas[f"mint, guard on ({devices} devices)"]
+        print(f"reserve guard on a mint, {devices} devices: +{guarded - baseline:,} gas ({guarded / baseline:.2f}x the unguarded mint)")
 
 
 if __name__ == "__main__":

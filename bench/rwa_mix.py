@@ -61,8 +61,9 @@ from web3 import Web3  # noqa: E402
 from genesis.artifacts import load_artifact  # noqa: E402
 from genesis.config import GenesisAccount, GenesisConfig  # noqa: E402
 from genesis.dev_accounts import dev_accounts  # noqa: E402
-from genesis.predeploys import ASSET_FACTORY, IDENTITY_REGISTRY, PRICE_FEED, SETTLEMENT_ENGINE  # noqa: E402
+from genesis.predeploys import ASSET_FACTORY, DEVICE_REGISTRY, IDENTITY_REGISTRY, PRICE_FEED, SETTLEMENT_ENGINE  # noqa: E402
 from node.chain import BlockAttributes, BuiltBlock, Chain  # noqa: E402
+from rwa.devices import RESERVE_BACKED, reserve_reading, sign_reading, sign_registration  # noqa: E402
 from rwa.trade import Trade, sign_trade  # noqa: E402
 from rwa.types import HONG_KONG, NATIVE_HKD, AssetClass, InvestorCategory  # noqa: E402
 from node.vm import LantauVM  # noqa: E402
@@ -94,8 +95,8 @@ def _contract(name: str) -> Any:
     return Web3().eth.contract(abi=list(load_artifact(name).abi))
 
 
-REGISTRY, FACTORY, TOKEN, ENGINE, FEED = (
-    _contract(n) for n in ("IdentityRegistry", "AssetFactory", "RWAToken", "SettlementEngine", "PriceFeed")
+REGISTRY, FACTORY, TOKEN, ENGINE, FEED, DEVICES = (
+    _contract(n) for n in ("IdentityRegistry", "AssetFactory", "RWAToken", "SettlementEngine", "PriceFeed", "DeviceRegistry")
 )
 
 
@@ -195,8 +196,25 @@ def set_up(bench: Bench, signer: Signer, actors: Actors) -> list[str]:
               for receipt in built.receipts for log in receipt.logs if log.topics and log.topics[0] == created_topic]
     assert len(assets) == len(ASSETS), assets
 
-    raw = [signer.sign(owner, asset, TOKEN.encode_abi("batchMint", [traders, [minted] * len(traders)]), gas=20_000_000)
-           for asset, (_, _, _, _, minted, _) in zip(assets, ASSETS)]
+    # Warehouse receipts are minted against the reserve a device attests (DeviceRegistry's guard
+    # is on from creation): trader 0, KYC'd, operates one scale that attests the whole mint.
+    raw = []
+    for asset, (_, symbol, _, asset_class, minted, _) in zip(assets, ASSETS):
+        if asset_class in RESERVE_BACKED:
+            device, operator = _account(f"reserve device {symbol}"), actors.traders[0]
+            reading = reserve_reading(device, asset, minted * len(traders), sequence=1, time=now, valid_for_s=10 * 365 * 86_400)
+            raw += [
+                signer.sign(owner, _hex(DEVICE_REGISTRY), DEVICES.encode_abi("setOperatorApproved", [asset, operator.address, True]), gas=100_000),
+                signer.sign(operator, _hex(DEVICE_REGISTRY), DEVICES.encode_abi("registerDevice", [
+                    device.address, asset, sign_registration(device, operator.address, asset, bench.genesis.chain_id)]), gas=300_000),
+                signer.sign(operator, _hex(DEVICE_REGISTRY), DEVICES.encode_abi("attest", [
+                    reading.as_tuple(), sign_reading(device, reading, bench.genesis.chain_id)]), gas=500_000),
+            ]
+    for asset, (_, _, _, asset_class, minted, _) in zip(assets, ASSETS):
+        # A guarded mint reads the reserve too: half the traders per batch keeps within the opcode cap.
+        per_batch = len(traders) // 2 if asset_class in RESERVE_BACKED else len(traders)
+        raw += [signer.sign(owner, asset, TOKEN.encode_abi("batchMint", [traders[i:i + per_batch], [minted] * len(traders[i:i + per_batch])]), gas=20_000_000)
+                for i in range(0, len(traders), per_batch)]
     bench.build(_decode(raw))
 
     raw = []

@@ -2,9 +2,10 @@
 
     lantau rwa reserve ASSET                  # the attested reserve, the guard, the latest readings
     lantau device simulate ASSET --devices 3 --rounds 5 --reserve 1000
-        # simulated devices sign reserve readings (monotonic sequence numbers, values within
-        # +-2% of --reserve minus what is minted) and the signer, as operator and aggregator,
-        # relays them and posts the run's epoch
+        # simulated devices (one scale per bay) split --reserve between them and sign reserve
+        # readings (monotonic sequence numbers, each up to 2% under its bay's share; the attested
+        # reserve is their sum) and the signer, as operator and aggregator, relays them and
+        # posts the run's epoch (with its bond)
 
 The simulator's device keys are derived from the asset and the device's number
 (keccak("lantau-device-sim/<asset>/<n>")): public on purpose, so a rerun continues the same
@@ -20,23 +21,16 @@ import random
 from typing import Annotated
 
 import typer
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
 from rich.table import Table
 
 from rwa import parse_decimal_amount
 from rwa.cli import DevnetDir, JsonOpt, KeyOpt, L2RpcOpt, _client, _date, _run, _tokens, out, rwa_app
 from rwa.device_client import DeviceNetwork
-from rwa.devices import reserve_reading
+from rwa.devices import reserve_reading, simulated_device
 
 device_app = typer.Typer(help="Devices that sign an asset's data: the simulator.", no_args_is_help=True)
 
 AssetArg = Annotated[str, typer.Argument(help="Asset address, identifier or symbol.")]
-
-
-def simulated_device(asset: str, number: int) -> LocalAccount:
-    return Account.from_key(keccak(text=f"lantau-device-sim/{asset.lower()}/{number}"))
 
 
 @rwa_app.command("reserve")
@@ -99,7 +93,7 @@ def simulate_command(
                 network.approve_operator(info.address, me)
             if not network.registry.functions.isAggregatorApproved(info.address, me).call():
                 network.approve_aggregator(info.address, me)
-            if guard and not network.registry.functions.reserveGuardEnabled(info.address).call():
+            if guard and not network.registry.functions.reserveGuardEnabled(info.address).call():  # on from creation for receipts and metal
                 network.enable_reserve_guard(info.address)
         keys = [simulated_device(info.address, n) for n in range(devices)]
         for device in keys:
@@ -109,9 +103,10 @@ def simulate_command(
         noise = random.Random(seed)
         start = client.chain_time()
         signed = []
+        shares = [measured // devices + (measured % devices if n == 0 else 0) for n in range(devices)]  # one bay each
         for _ in range(rounds):
-            for device in keys:
-                value = measured - noise.randint(0, measured // 50)  # a scale reads up to 2% low, never high
+            for device, share in zip(keys, shares):
+                value = share - noise.randint(0, share // 50)  # a scale reads up to 2% low, never high
                 reading = reserve_reading(device, info.address, value, sequence=network.last_sequence(device.address) + 1,
                                           time=client.chain_time(), valid_for_s=valid_for_s)
                 network.attest(device, reading)

@@ -76,7 +76,12 @@ class DeviceNetwork:
     def post_epoch(self, asset: str, epoch: int, start: int, end: int, readings: list[Reading]) -> tuple[EpochTree, dict[str, Any]]:
         tree = EpochTree([EpochLeaf(r.device, r.sequence, reading_uid(r, self.client.chain_id, self.registry.address)) for r in readings])
         call = self.registry.functions.postEpoch(asset, epoch, start, end, len(tree.leaves), tree.root)
-        return tree, self.client.transact(call)
+        bond_wei = int(self.registry.functions.EPOCH_BOND_WEI().call())  # slashed if the epoch is proven wrong
+        return tree, self.client.transact(call, value_wei=bond_wei)
+
+    def release_epoch_bond(self, asset: str, epoch: int) -> dict[str, Any]:
+        """Pays a final epoch's bond back to its aggregator."""
+        return self.client.transact(self.registry.functions.releaseEpochBond(to_checksum_address(asset), epoch))
 
     # --- views ----------------------------------------------------------------------------------
 

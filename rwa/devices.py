@@ -23,11 +23,15 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from genesis.predeploys import DEVICE_REGISTRY
+from rwa.types import AssetClass
 
 DOMAIN_NAME = "Lantau DeviceRegistry"
 RESERVE_SCHEMA = keccak(text="uint256 reserve")
 #: A KPI output reading (`DeviceRegistry.OUTPUT_SCHEMA`): `abi.encode(uint256 output)`.
 OUTPUT_SCHEMA = keccak(text="uint256 output")
+#: Classes whose mints the reserve guard holds from creation (AssetFactory turns it on): their
+#: tokens are claims on stock that devices attest.
+RESERVE_BACKED: tuple[AssetClass, ...] = (AssetClass.LOGISTICS_WAREHOUSE_RECEIPT, AssetClass.PRECIOUS_METAL)
 
 _DOMAIN_FIELDS = [
     {"name": "name", "type": "string"},
@@ -109,6 +113,13 @@ def sign_registration(device: LocalAccount, operator: str, asset: str, chain_id:
     """The device key's proof of possession for `DeviceRegistry.registerDevice`."""
     message = {"device": device.address, "operator": to_checksum_address(operator), "asset": to_checksum_address(asset)}
     return _sign(device, registry_domain(chain_id, registry), "DeviceRegistration", _REGISTRATION_FIELDS, message)
+
+
+def simulated_device(asset: str, number: int) -> LocalAccount:
+    """The key of simulated device `number` of `asset` (`lantau device simulate`, the devnet
+    sample): keccak("lantau-device-sim/<asset>/<n>"), public on purpose so a rerun continues the
+    same devices' sequences; never use it for a real device."""
+    return Account.from_key(keccak(text=f"lantau-device-sim/{asset.lower()}/{number}"))
 
 
 def reserve_reading(

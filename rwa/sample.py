@@ -61,6 +61,8 @@ from web3 import Web3
 
 from genesis.dev_accounts import dev_accounts
 from rwa.client import Call, RWAClient
+from rwa.device_client import DeviceNetwork
+from rwa.devices import RESERVE_BACKED, reserve_reading, sign_reading, sign_registration, simulated_device
 from rwa.types import (
     HKD_WEI,
     HONG_KONG,
@@ -90,6 +92,8 @@ SAMPLE_KYC: tuple[tuple[int, InvestorCategory], ...] = (
 )
 NOT_KYC_DEV_INDEX = 9
 KYC_VALID_S = 2 * YEAR_S
+#: How long the sample's reserve readings stand (`lantau device simulate` refreshes them).
+SAMPLE_RESERVE_VALID_S = 30 * 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +322,12 @@ def sample_issuance(w3: Web3, *, platform_key: str | None = None) -> SampleIssua
     ]
     sent += len(client.transact_all(group))
 
+    # 2b. Warehouse receipts and metal claims mint only against a reserve their devices attest
+    # (DeviceRegistry's guard is on from creation): the platform, KYC'd, operates simulated
+    # device 0 of each (the one `lantau device simulate` continues), which attests the stock
+    # the allocations claim. Dependent calls with fixed gas, mined in order.
+    sent += len(client.transact_all(_reserve_calls(client, addresses), preflight=False))
+
     # 3. Compliance rules of the new assets, then the distributions (same sender, so mined in
     # this order: each mint is checked against the rules; the sample investors satisfy them).
     group = []
@@ -346,6 +356,29 @@ def sample_issuance(w3: Web3, *, platform_key: str | None = None) -> SampleIssua
         not_kyc=accounts[NOT_KYC_DEV_INDEX].address,
         assets=tuple((s, to_checksum_address(addresses[s.key])) for s in SAMPLE_ASSETS),
     )
+
+
+def _reserve_calls(client: RWAClient, addresses: dict[str, str]) -> list[Call]:
+    """For each reserve-backed sample asset not yet minted: approve the platform as device
+    operator, register simulated device 0, and have it attest the allocations' total."""
+    devices = DeviceNetwork(client)
+    registry = devices.registry.functions
+    calls: list[Call] = []
+    for s in SAMPLE_ASSETS:
+        asset = to_checksum_address(addresses[s.key])
+        if s.asset_class not in RESERVE_BACKED or client.token(asset).functions.totalSupply().call() != 0:
+            continue
+        device = simulated_device(asset, 0)
+        if devices.device_asset(device.address) is None:
+            if not registry.isOperatorApproved(asset, client.address).call():
+                calls.append(Call(registry.setOperatorApproved(asset, client.address, True), gas=100_000))
+            proof = sign_registration(device, client.address, asset, client.chain_id, devices.registry.address)
+            calls.append(Call(registry.registerDevice(device.address, asset, proof), gas=300_000))
+        reading = reserve_reading(device, asset, sum(units for _, units in s.allocations),
+                                  sequence=devices.last_sequence(device.address) + 1, time=client.chain_time(), valid_for_s=SAMPLE_RESERVE_VALID_S)
+        signature = sign_reading(device, reading, client.chain_id, devices.registry.address)
+        calls.append(Call(registry.attest(reading.as_tuple(), signature), gas=400_000))
+    return calls
 
 
 def run_sample_issuance(l2_rpc_url: str) -> dict[str, Any]:

@@ -31,7 +31,8 @@ from web3.logs import DISCARD
 from bridge.anvil import AnvilProcess
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
-from genesis.predeploys import RWA_PREDEPLOYS
+from genesis.predeploys import DEVICE_REGISTRY, RWA_PREDEPLOYS
+from rwa.devices import reserve_reading, sign_reading, sign_registration
 from tests.harness.node_process import LantauNodeProcess
 
 RWA_CONTRACTS = (
@@ -392,6 +393,21 @@ class RWASystem:
         agent = self.chain.new_address(label, fund_wei=10**21)
         self.chain.send(self.registry.functions.addAgent(agent), self.operator)
         return agent
+
+    def attest_reserve(self, token: Contract, issuer: str, reserve: int, *, valid_for_s: int = 3_600) -> None:
+        """A warehouse receipt or metal claim is minted only against an attested reserve (the
+        DeviceRegistry guard is on from creation): a KYC'd operator the issuer approves registers
+        one device that signs a reading of `reserve` units."""
+        devices = self.chain.at("DeviceRegistry", "0x" + DEVICE_REGISTRY.hex())
+        operator = self.chain.new_address(f"reserve operator {token.address}", fund_wei=10**21)
+        self.register([operator])
+        device = self.chain.new_account(f"reserve device {token.address}", fund_wei=0)
+        chain_id = self.chain.w3.eth.chain_id
+        self.chain.send(devices.functions.setOperatorApproved(token.address, operator, True), issuer)
+        proof = sign_registration(device, operator, token.address, chain_id, devices.address)
+        self.chain.send(devices.functions.registerDevice(device.address, token.address, proof), operator)
+        reading = reserve_reading(device, token.address, reserve, sequence=1, time=self.chain.now(), valid_for_s=valid_for_s)
+        self.chain.send(devices.functions.attest(reading.as_tuple(), sign_reading(device, reading, chain_id, devices.address)), operator)
 
     def create_asset(
         self,

@@ -25,11 +25,12 @@ from rwa.devices import (
     sign_reading,
     sign_registration,
 )
-from tests.rwa.rwa_chain import GREEN_BOND, HKD, PRECIOUS_METAL, WAREHOUSE_RECEIPT, YEAR, Chain, RWASystem, events
+from tests.rwa.rwa_chain import AGRICULTURAL, GREEN_BOND, HKD, PRECIOUS_METAL, WAREHOUSE_RECEIPT, YEAR, Chain, RWASystem, events
 
 pytestmark = pytest.mark.rwa_backends("l2")
 
 RESERVE = 1_000  # token base units the vault's device attests
+EPOCH_BOND = 100 * HKD  # DeviceRegistry.EPOCH_BOND_WEI
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Vault:
         )
 
 
-def _vault(chain: Chain, rwa: RWASystem, label: str, asset_class: int = WAREHOUSE_RECEIPT) -> Vault:
+def _vault(chain: Chain, rwa: RWASystem, label: str, asset_class: int = WAREHOUSE_RECEIPT, *, enable_guard: bool = True) -> Vault:
     registry = chain.at("DeviceRegistry", "0x" + DEVICE_REGISTRY.hex())
     issuer = chain.new_address(f"{label} issuer", fund_wei=10**21)
     operator = chain.new_address(f"{label} operator", fund_wei=10**21)
@@ -69,7 +70,8 @@ def _vault(chain: Chain, rwa: RWASystem, label: str, asset_class: int = WAREHOUS
     chain.send(registry.functions.setOperatorApproved(token.address, operator, True), issuer)
     proof = sign_registration(device, operator, token.address, chain_id)
     chain.send(registry.functions.registerDevice(device.address, token.address, proof), operator)
-    chain.send(registry.functions.enableReserveGuard(token.address), issuer)
+    if enable_guard:
+        chain.send(registry.functions.enableReserveGuard(token.address), issuer)
     return Vault(registry, token, issuer, operator, device, holder, chain_id)
 
 
@@ -97,6 +99,63 @@ def test_attested_reserve_gates_mints(chain: Chain, rwa: RWASystem) -> None:
     assert vault.state() == before
     chain.send(t.mint(vault.holder, 400), vault.issuer)  # exactly up to it
     assert t.totalSupply().call() == RESERVE
+
+
+def test_the_reserve_is_the_sum_of_the_devices_that_count(chain: Chain, rwa: RWASystem) -> None:
+    """Two bays of one warehouse, each with its scale: the reserve is 600 + 500; when one scale's
+    reading lapses only the other's counts, and a revoked scale adds nothing."""
+    vault = _vault(chain, rwa, "two bays")
+    registry, t = vault.registry.functions, vault.token.functions
+    bay2 = chain.new_account("two bays second scale", fund_wei=0)
+    chain.send(registry.registerDevice(bay2.address, vault.token.address, sign_registration(bay2, vault.operator, vault.token.address, vault.chain_id)), vault.operator)
+    assert registry.devicesOf(vault.token.address).call() == [vault.device.address, bay2.address]
+    _attest(chain, vault, 600, 1, valid_for_s=3_600)
+    second = reserve_reading(bay2, vault.token.address, 500, sequence=1, time=chain.now(), valid_for_s=4)
+    chain.send(registry.attest(second.as_tuple(), sign_reading(bay2, second, vault.chain_id)), vault.operator)
+    reserve, expires = registry.attestedReserve(vault.token.address).call()
+    assert (reserve, expires) == (1_100, second.expiration_time)  # the earliest expiry among the counted
+    chain.send(t.mint(vault.holder, 1_100), vault.issuer)
+    assert t.totalSupply().call() == 1_100
+    chain.advance(6)  # bay 2's reading lapses: 600 count, the supply is already past them
+    assert registry.attestedReserve(vault.token.address).call()[0] == 600
+    before = vault.state()
+    revert = chain.expect_revert(t.mint(vault.holder, 1), vault.issuer)
+    assert (revert.name, revert.args) == ("ReserveExceeded", (vault.token.address, 1_101, 600))
+    assert vault.state() == before
+    # Bay 2 reads again (more stock), bay 1's scale is revoked: only bay 2's 800 count.
+    fresh = reserve_reading(bay2, vault.token.address, 1_200, sequence=2, time=chain.now(), valid_for_s=3_600)
+    chain.send(registry.attest(fresh.as_tuple(), sign_reading(bay2, fresh, vault.chain_id)), vault.operator)
+    assert registry.attestedReserve(vault.token.address).call()[0] == 1_800
+    chain.send(registry.revokeDevice(vault.device.address), vault.issuer)
+    assert registry.attestedReserve(vault.token.address).call()[0] == 1_200
+    chain.send(t.mint(vault.holder, 100), vault.issuer)
+    revert = chain.expect_revert(t.mint(vault.holder, 1), vault.issuer)
+    assert (revert.name, revert.args) == ("ReserveExceeded", (vault.token.address, 1_201, 1_200))
+    # The device cap holds the guard's loop within the L2's proof-cost caps.
+    assert registry.MAX_DEVICES_PER_ASSET().call() == 32
+
+
+@pytest.mark.parametrize("asset_class", [WAREHOUSE_RECEIPT, PRECIOUS_METAL], ids=["warehouse-receipt", "precious-metal"])
+def test_the_guard_is_always_on_for_receipts_and_metal(chain: Chain, rwa: RWASystem, asset_class: int) -> None:
+    """No `enableReserveGuard` needed (nor possible to skip) for a warehouse receipt or a metal
+    claim: without an attested reserve nothing is minted; another class mints until its owner opts in."""
+    vault = _vault(chain, rwa, f"mandatory {asset_class}", asset_class, enable_guard=False)
+    registry, t = vault.registry.functions, vault.token.functions
+    assert registry.reserveGuardEnabled(vault.token.address).call() is True  # by the AssetFactory, at creation
+    # Only the factory may turn a guard on without being the asset's owner.
+    crop = rwa.create_asset(issuer=vault.issuer, agents=[vault.issuer], name="unguarded crop", symbol="UGC", asset_class=AGRICULTURAL, decimals=0)
+    revert = chain.expect_revert(registry.enableReserveGuardAtCreation(crop.address), vault.issuer)
+    assert (revert.name, revert.args) == ("NotAssetFactory", (vault.issuer,))
+    assert registry.reserveGuardEnabled(crop.address).call() is False
+    before = vault.state()
+    revert = chain.expect_revert(t.mint(vault.holder, 1), vault.issuer)
+    assert (revert.name, revert.args) == ("NoAttestedReserve", (vault.token.address,))
+    assert vault.state() == before
+    _attest(chain, vault, 50, 1)
+    chain.send(t.mint(vault.holder, 50), vault.issuer)
+    assert chain.expect_revert(t.mint(vault.holder, 1), vault.issuer).name == "ReserveExceeded"
+    assert t.totalSupply().call() == 50
+    chain.send(crop.functions.mint(vault.holder, 10**6), vault.issuer)
 
 
 def test_a_forged_reading_is_refused(chain: Chain, rwa: RWASystem) -> None:
@@ -247,7 +306,7 @@ def _leaf(reading: Reading, chain_id: int) -> EpochLeaf:
 def _post(chain: Chain, s: EpochSetup, epoch: int, leaves: list[EpochLeaf]) -> EpochTree:
     tree = EpochTree(leaves)
     call = s.vault.registry.functions.postEpoch(s.vault.token.address, epoch, s.start, s.end, len(tree.leaves), tree.root)
-    chain.send(call, s.aggregator)
+    chain.send(call, s.aggregator, value=EPOCH_BOND)
     return tree
 
 
@@ -281,11 +340,24 @@ def test_a_contradicted_epoch_is_voided_in_time(chain: Chain, rwa: RWASystem) ->
     call = registry.challengeContradiction(asset, 1, honest.as_tuple(), forged, tree.proof(index))
     assert chain.expect_revert(call, s.vault.holder).name == "ForgedDeviceSignature"
     assert registry.getEpoch(asset, 1).call()[6] is False
+    assert registry.epochBond(asset, 1).call() == EPOCH_BOND
+    held = chain.balance(s.vault.registry.address)
     receipt = chain.send(registry.challengeContradiction(asset, 1, honest.as_tuple(), signature, tree.proof(index)), s.vault.holder)
     (voided,) = events(s.vault.registry, "EpochChallenged", receipt)
     assert voided["readingUid"] == reading_uid(honest, chain_id)
     assert registry.getEpoch(asset, 1).call()[6] is True
     assert registry.epochFinal(asset, 1).call() is False
+    # The aggregator is slashed: its bond goes to the challenger, its licence for the asset is withdrawn.
+    (slashed,) = events(s.vault.registry, "AggregatorSlashed", receipt)
+    assert (slashed["aggregator"], slashed["challenger"], slashed["bondWei"]) == (s.aggregator, s.vault.holder, EPOCH_BOND)
+    assert chain.balance(s.vault.registry.address) == held - EPOCH_BOND
+    assert registry.epochBond(asset, 1).call() == 0
+    assert registry.isAggregatorApproved(asset, s.aggregator).call() is False
+    tree2 = EpochTree([_leaf(r, chain_id) for r, _ in s.readings])
+    call = registry.postEpoch(asset, 2, s.start, s.end, len(tree2.leaves), tree2.root)
+    assert chain.expect_revert(call, s.aggregator, value=EPOCH_BOND).name == "AggregatorNotApproved"
+    assert chain.expect_revert(registry.releaseEpochBond(asset, 1), s.aggregator).name == "EpochNotFinal"
+    assert chain.balance(s.vault.registry.address) == held - EPOCH_BOND
 
 
 def test_a_reading_left_out_voids_the_epoch(chain: Chain, rwa: RWASystem) -> None:
@@ -319,11 +391,26 @@ def test_a_faithful_epoch_stands_and_a_late_challenge_is_refused(chain: Chain, r
     outside = reserve_reading(s.vault.device, asset, 1, sequence=9, time=s.end, valid_for_s=3_600)
     call = registry.challengeMissing(asset, 2, outside.as_tuple(), sign_reading(s.vault.device, outside, chain_id), True, tree.proof(len(tree.leaves) - 1), False, tree.proof(0))
     assert chain.expect_revert(call, s.vault.holder).name == "ReadingOutsideEpoch"
-    assert chain.expect_revert(registry.postEpoch(asset, 2, s.start, s.end, 1, tree.root), s.aggregator).name == "EpochAlreadyPosted"
-    assert chain.expect_revert(registry.postEpoch(asset, 3, s.start, s.end, 1, tree.root), s.vault.holder).name == "AggregatorNotApproved"
+    assert chain.expect_revert(registry.postEpoch(asset, 2, s.start, s.end, 1, tree.root), s.aggregator, value=EPOCH_BOND).name == "EpochAlreadyPosted"
+    assert chain.expect_revert(registry.postEpoch(asset, 3, s.start, s.end, 1, tree.root), s.vault.holder, value=EPOCH_BOND).name == "AggregatorNotApproved"
+    # An epoch without its bond is refused, nothing posted.
+    call = registry.postEpoch(asset, 4, s.start, s.end, len(tree.leaves), tree.root)
+    revert = chain.expect_revert(call, s.aggregator, value=EPOCH_BOND - 1)
+    assert (revert.name, revert.args) == ("EpochBondRequired", (EPOCH_BOND, EPOCH_BOND - 1))
+    assert registry.getEpoch(asset, 4).call()[4] == 0  # postedAt
+    held = chain.balance(s.vault.registry.address)
+    revert = chain.expect_revert(registry.releaseEpochBond(asset, 2), s.vault.holder)
+    assert (revert.name, revert.args) == ("EpochNotFinal", (asset, 2))
+    assert (chain.balance(s.vault.registry.address), registry.epochBond(asset, 2).call()) == (held, EPOCH_BOND)
     window = registry.EPOCH_CHALLENGE_WINDOW_S().call()
     chain.advance(window + 1)
     assert registry.epochFinal(asset, 2).call() is True
+    # Final: anyone releases the bond, to the aggregator, once.
+    receipt = chain.send(registry.releaseEpochBond(asset, 2), s.vault.holder)
+    (released,) = events(s.vault.registry, "EpochBondReleased", receipt)
+    assert (released["aggregator"], released["bondWei"]) == (s.aggregator, EPOCH_BOND)
+    assert chain.balance(s.vault.registry.address) == held - EPOCH_BOND
+    assert chain.expect_revert(registry.releaseEpochBond(asset, 2), s.vault.holder).name == "NoEpochBond"
     # Any challenge is refused once the window closed (checked before the evidence).
     call = registry.challengeContradiction(asset, 2, reading.as_tuple(), signature, tree.proof(index))
     assert chain.expect_revert(call, s.vault.holder).name == "ChallengeWindowClosed"

@@ -145,7 +145,9 @@ def market(chain: Chain, rwa: RWASystem) -> Market:
     fx = chain.deploy("TestERC20", "Test US Dollar", "TUSD", 6)
     kyc = [p.address for p in parties[:-1]]
     chain.send(bond.functions.batchMint(kyc, [rng.randint(1_000, 100_000) * 10**18 for _ in kyc]), agent)
-    chain.send(receipt.functions.batchMint(kyc, [rng.randint(100, 5_000) for _ in kyc]), agent)
+    receipts = [rng.randint(100, 5_000) for _ in kyc]
+    rwa.attest_reserve(receipt, issuer, sum(receipts), valid_for_s=10 * 365 * 86_400)  # the guard holds receipts to their stock
+    chain.send(receipt.functions.batchMint(kyc, receipts), agent)
     for p in parties:
         chain.send(fx.functions.mint(p.address, rng.randint(10_000, 1_000_000) * 10**6), p.address)
         for token in (bond, receipt, fx):

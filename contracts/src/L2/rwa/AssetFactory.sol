@@ -5,6 +5,10 @@ import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {RWAOwnable, AssetInfo, AssetClass, BondTerms, AgentRoles} from "./RWACommon.sol";
 import {RWAToken, TokenConfig} from "./RWAToken.sol";
 
+interface IReserveGuardAtCreation {
+    function enableReserveGuardAtCreation(address asset) external;
+}
+
 /// @title AssetFactory
 /// @notice Creates one RWAToken per asset as an EIP-1167 clone of the RWAToken implementation
 /// predeploy, at an address derived from the asset's identifier (ISIN or HKEX code), so the
@@ -62,6 +66,9 @@ contract AssetFactory is RWAOwnable {
     error InvalidDecimals(uint8 decimals, uint8 maxDecimals);
 
     uint8 public constant MAX_DECIMALS = 18;
+    /// @notice The DeviceRegistry predeploy (genesis/predeploys.py), whose reserve guard holds
+    /// warehouse receipts and precious-metal claims from creation.
+    address public constant DEVICE_REGISTRY = 0x4200000000000000000000000000000000000809;
 
     function initialize(
         address initialOwner,
@@ -131,10 +138,21 @@ contract AssetFactory is RWAOwnable {
                 bond: p.bond
             })
         );
+        _guardReserve(token, p.info.assetClass);
         _assetByIdentifier[salt] = token;
         isAsset[token] = true;
         assets.push(token);
         emit AssetCreated(token, p.info.identifier, p.info.assetClass, p.issuer, p.name, p.symbol);
+    }
+
+    /// @dev Warehouse receipts and precious-metal claims are claims on stock that devices attest:
+    /// DeviceRegistry's reserve guard holds their mints from creation, the issuer cannot opt out
+    /// (a chain without the predeploy has no guard).
+    function _guardReserve(address token, AssetClass assetClass) private {
+        bool reserveBacked = assetClass == AssetClass.LogisticsWarehouseReceipt || assetClass == AssetClass.PreciousMetal;
+        if (reserveBacked && DEVICE_REGISTRY.code.length != 0) {
+            IReserveGuardAtCreation(DEVICE_REGISTRY).enableReserveGuardAtCreation(token);
+        }
     }
 
     function assetByIdentifier(string calldata identifier) external view returns (address) {

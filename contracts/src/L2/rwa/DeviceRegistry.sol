@@ -22,11 +22,18 @@ import {IRWAToken, EIP712Dynamic} from "./RWACommon.sol";
 /// above the device's last is a replay). The uid is the reading's EIP-712 digest.
 ///
 /// Reserve: a reading of schema `RESERVE_SCHEMA` carries `abi.encode(uint256 reserve)` in the
-/// asset's token base units (a warehouse's stock, a vault's metal); the asset's latest one
-/// stands. Once the asset owner turns the guard on (`enableReserveGuard`, for good), Compliance
-/// asks `checkIssuance` on every mint, which refuses a supply past the standing reserve, or when
-/// it is missing, expired, revoked or its device revoked (as Chainlink Proof of Reserve gates
-/// mints).
+/// asset's token base units (what one device measures: a warehouse bay's stock, a vault's metal);
+/// each device's latest reading stands, and the asset's attested reserve is the sum over its
+/// devices (at most `MAX_DEVICES_PER_ASSET`) of the standing readings that count: unexpired,
+/// unrevoked, from an unrevoked device. A device whose reading lapses adds nothing until it
+/// reads again (the guard errs low). Compliance asks `checkIssuance` on every mint, which
+/// refuses a supply past the attested reserve, or when no device's reading counts (with the
+/// last device's reason: missing, expired, revoked, device revoked), as Chainlink Proof of
+/// Reserve gates mints. The guard is always on for warehouse receipts and precious-metal claims
+/// (their tokens are claims on attested stock, the issuer cannot opt out: the AssetFactory turns
+/// it on as it creates them, `enableReserveGuardAtCreation`); the owner of any other asset may
+/// turn it on, for good (`enableReserveGuard`). Mints read the flag, one slot: no per-mint call
+/// back into the token, so batch mints keep within the L2's proof-cost caps.
 ///
 /// KPI-linked coupon (as ATS's KPI-linked rates): the owner of a bond sets, once, a target for
 /// its devices' output readings (`OUTPUT_SCHEMA`, `abi.encode(uint256 output)`, e.g. a solar
@@ -45,6 +52,11 @@ import {IRWAToken, EIP712Dynamic} from "./RWACommon.sol";
 /// device and sequence and another uid (`challengeContradiction`), or two adjacent leaves (or the
 /// first or last) whose keys leave the reading out (`challengeMissing`). A challenged epoch is
 /// void for good; one unchallenged past the window is final (`epochFinal`).
+///
+/// Aggregator slashing: `postEpoch` takes a bond of `EPOCH_BOND_WEI` native HKD. A successful
+/// challenge pays the bond to the challenger and withdraws the aggregator's licence for the
+/// asset (the owner may grant it again); once the epoch is final the aggregator takes its bond
+/// back (`releaseEpochBond`).
 ///
 /// Predeploy: no owner and nothing to initialize; place the runtime code at the genesis address.
 contract DeviceRegistry is EIP712Dynamic {
@@ -103,6 +115,13 @@ contract DeviceRegistry is EIP712Dynamic {
     }
 
     uint64 public constant EPOCH_CHALLENGE_WINDOW_S = 600;
+    /// @notice The AssetFactory predeploy (genesis/predeploys.py).
+    address public constant ASSET_FACTORY = 0x4200000000000000000000000000000000000803;
+    /// @notice The bond an aggregator posts with each epoch (native HKD, 18 decimals).
+    uint256 public constant EPOCH_BOND_WEI = 100 ether;
+    /// @notice Devices one asset may have: the reserve guard sums them on every mint, within the
+    /// L2's per-transaction proof-cost caps.
+    uint256 public constant MAX_DEVICES_PER_ASSET = 32;
 
     bytes32 public constant REGISTRATION_TYPEHASH =
         keccak256("DeviceRegistration(address device,address operator,address asset)");
@@ -133,6 +152,11 @@ contract DeviceRegistry is EIP712Dynamic {
     mapping(address asset => Kpi) public kpiOf;
     /// @notice The uid of the asset's latest output attestation (0 = none yet).
     mapping(address asset => bytes32) public latestOutputUid;
+    mapping(address asset => address[]) private _assetDevices;
+    /// @notice The uid of the device's standing reserve attestation (0 = none yet).
+    mapping(address device => bytes32) public latestReserveUidOf;
+    /// @notice The bond still held for an epoch (0 once paid out or released).
+    mapping(address asset => mapping(uint64 epoch => uint256 amountWei)) public epochBond;
 
     event OperatorApproved(address indexed asset, address indexed operator, bool approved);
     event DeviceRegistered(address indexed device, address indexed asset, address indexed operator);
@@ -144,6 +168,8 @@ contract DeviceRegistry is EIP712Dynamic {
     event AggregatorApproved(address indexed asset, address indexed aggregator, bool approved);
     event EpochPosted(address indexed asset, uint64 indexed epoch, bytes32 root, uint32 count, address indexed aggregator);
     event EpochChallenged(address indexed asset, uint64 indexed epoch, address indexed challenger, bytes32 readingUid);
+    event AggregatorSlashed(address indexed asset, uint64 indexed epoch, address indexed aggregator, address challenger, uint256 bondWei);
+    event EpochBondReleased(address indexed asset, uint64 indexed epoch, address indexed aggregator, uint256 bondWei);
 
     error NotAssetOwner(address asset, address caller);
     error OperatorNotApproved(address asset, address operator);
@@ -176,6 +202,12 @@ contract DeviceRegistry is EIP712Dynamic {
     error InvalidLeafProof(uint256 index);
     /// @notice The proven leaves agree with the reading: nothing to challenge.
     error EpochNotContradicted(address asset, uint64 epoch, bytes32 readingUid);
+    error TooManyDevices(address asset, uint256 maxDevices);
+    error NotAssetFactory(address caller);
+    error EpochBondRequired(uint256 requiredWei, uint256 sentWei);
+    error EpochNotFinal(address asset, uint64 epoch);
+    error NoEpochBond(address asset, uint64 epoch);
+    error NativeTransferFailed(address to, uint256 amountWei);
 
     modifier onlyAssetOwner(address asset) {
         if (msg.sender != IRWAToken(asset).owner()) revert NotAssetOwner(asset, msg.sender);
@@ -195,8 +227,10 @@ contract DeviceRegistry is EIP712Dynamic {
         if (!isOperatorApproved[asset][msg.sender]) revert OperatorNotApproved(asset, msg.sender);
         if (!IRWAToken(asset).identityRegistry().isVerified(msg.sender)) revert OperatorNotVerified(msg.sender);
         if (_devices[device].asset != address(0)) revert DeviceAlreadyRegistered(device);
+        if (_assetDevices[asset].length >= MAX_DEVICES_PER_ASSET) revert TooManyDevices(asset, MAX_DEVICES_PER_ASSET);
         _requireSigner(device, registrationDigest(device, msg.sender, asset), signature);
         _devices[device] = Device(msg.sender, asset, uint64(block.timestamp), 0, false);
+        _assetDevices[asset].push(device);
         emit DeviceRegistered(device, asset, msg.sender);
     }
 
@@ -213,6 +247,11 @@ contract DeviceRegistry is EIP712Dynamic {
 
     function device(address deviceKey) external view returns (Device memory) {
         return _devices[deviceKey];
+    }
+
+    /// @notice Every device registered for `asset`, revoked ones included, in registration order.
+    function devicesOf(address asset) external view returns (address[] memory) {
+        return _assetDevices[asset];
     }
 
     // --- attestations --------------------------------------------------------------------------
@@ -245,6 +284,7 @@ contract DeviceRegistry is EIP712Dynamic {
         if (reading.schema == RESERVE_SCHEMA) {
             abi.decode(reading.data, (uint256)); // a reserve reading must carry a reserve
             latestReserveUid[reading.asset] = uid;
+            latestReserveUidOf[reading.device] = uid;
         } else if (reading.schema == OUTPUT_SCHEMA) {
             abi.decode(reading.data, (uint256)); // an output reading must carry an output
             latestOutputUid[reading.asset] = uid;
@@ -276,16 +316,43 @@ contract DeviceRegistry is EIP712Dynamic {
         emit ReserveGuardEnabled(asset);
     }
 
-    /// @notice The standing attested reserve of `asset` and until when it holds; reverts with
-    /// the reason when there is none that counts.
+    /// @notice The AssetFactory turns the guard on for a warehouse receipt or precious-metal
+    /// claim as it creates it, before anything can be minted.
+    function enableReserveGuardAtCreation(address asset) external {
+        if (msg.sender != ASSET_FACTORY) revert NotAssetFactory(msg.sender);
+        reserveGuardEnabled[asset] = true;
+        emit ReserveGuardEnabled(asset);
+    }
+
+    /// @notice The attested reserve of `asset` (the sum of its devices' standing readings that
+    /// count) and until when it holds (the earliest expiry among them); reverts with the reason
+    /// of the last device whose reading does not count when none does.
     function attestedReserve(address asset) public view returns (uint256 reserve, uint64 expirationTime) {
-        bytes32 uid = latestReserveUid[asset];
-        if (uid == bytes32(0)) revert NoAttestedReserve(asset);
-        Attestation storage a = _attestations[uid];
-        if (a.revocationTime != 0) revert AttestationRevoked(uid, a.revocationTime);
-        if (_devices[a.attester].revoked) revert DeviceIsRevoked(a.attester);
-        if (a.expirationTime <= block.timestamp) revert StaleAttestation(uid, a.expirationTime, uint64(block.timestamp));
-        return (abi.decode(a.data, (uint256)), a.expirationTime);
+        address[] storage devices = _assetDevices[asset];
+        bytes memory refusal = abi.encodeWithSelector(NoAttestedReserve.selector, asset);
+        bool counted;
+        expirationTime = type(uint64).max;
+        for (uint256 i; i < devices.length; ++i) {
+            bytes32 uid = latestReserveUidOf[devices[i]];
+            if (uid == bytes32(0)) continue;
+            Attestation storage a = _attestations[uid];
+            if (a.revocationTime != 0) {
+                refusal = abi.encodeWithSelector(AttestationRevoked.selector, uid, a.revocationTime);
+            } else if (_devices[a.attester].revoked) {
+                refusal = abi.encodeWithSelector(DeviceIsRevoked.selector, a.attester);
+            } else if (a.expirationTime <= block.timestamp) {
+                refusal = abi.encodeWithSelector(StaleAttestation.selector, uid, a.expirationTime, uint64(block.timestamp));
+            } else {
+                reserve += abi.decode(a.data, (uint256));
+                if (a.expirationTime < expirationTime) expirationTime = a.expirationTime;
+                counted = true;
+            }
+        }
+        if (!counted) {
+            assembly ("memory-safe") {
+                revert(add(refusal, 0x20), mload(refusal))
+            }
+        }
     }
 
     /// @notice Called by Compliance on every mint of `asset` (before the supply grows by
@@ -326,13 +393,27 @@ contract DeviceRegistry is EIP712Dynamic {
     }
 
     /// @notice Posts the root of `asset`'s epoch `epoch`: `count` readings with start <= time < end.
-    function postEpoch(address asset, uint64 epoch, uint64 start, uint64 end, uint32 count, bytes32 root) external {
+    function postEpoch(address asset, uint64 epoch, uint64 start, uint64 end, uint32 count, bytes32 root) external payable {
         if (!isAggregatorApproved[asset][msg.sender]) revert AggregatorNotApproved(asset, msg.sender);
         if (!IRWAToken(asset).identityRegistry().isVerified(msg.sender)) revert OperatorNotVerified(msg.sender);
         if (_epochs[asset][epoch].postedAt != 0) revert EpochAlreadyPosted(asset, epoch);
         if (end <= start || end > block.timestamp || count == 0) revert InvalidEpoch(start, end, count);
+        if (msg.value != EPOCH_BOND_WEI) revert EpochBondRequired(EPOCH_BOND_WEI, msg.value);
         _epochs[asset][epoch] = Epoch(root, msg.sender, start, end, uint64(block.timestamp), count, false);
+        epochBond[asset][epoch] = msg.value;
         emit EpochPosted(asset, epoch, root, count, msg.sender);
+    }
+
+    /// @notice Pays a final epoch's bond back to its aggregator (anyone may call).
+    function releaseEpochBond(address asset, uint64 epoch) external {
+        Epoch storage e = _epochs[asset][epoch];
+        if (e.postedAt == 0) revert UnknownEpoch(asset, epoch);
+        if (e.challenged || block.timestamp < e.postedAt + EPOCH_CHALLENGE_WINDOW_S) revert EpochNotFinal(asset, epoch);
+        uint256 bond = epochBond[asset][epoch];
+        if (bond == 0) revert NoEpochBond(asset, epoch);
+        epochBond[asset][epoch] = 0;
+        emit EpochBondReleased(asset, epoch, e.aggregator, bond);
+        _pay(e.aggregator, bond);
     }
 
     function getEpoch(address asset, uint64 epoch) external view returns (Epoch memory) {
@@ -441,9 +522,22 @@ contract DeviceRegistry is EIP712Dynamic {
         if (node != e.root) revert InvalidLeafProof(leaf.index);
     }
 
+    /// @dev Voids the epoch and slashes its aggregator: bond to the challenger, licence withdrawn.
     function _void(address asset, uint64 epoch, Epoch storage e, bytes32 uid) private {
         e.challenged = true;
+        uint256 bond = epochBond[asset][epoch];
+        epochBond[asset][epoch] = 0;
+        isAggregatorApproved[asset][e.aggregator] = false;
         emit EpochChallenged(asset, epoch, msg.sender, uid);
+        emit AggregatorApproved(asset, e.aggregator, false);
+        emit AggregatorSlashed(asset, epoch, e.aggregator, msg.sender, bond);
+        _pay(msg.sender, bond);
+    }
+
+    function _pay(address to, uint256 amountWei) private {
+        if (amountWei == 0) return;
+        (bool ok,) = payable(to).call{value: amountWei}("");
+        if (!ok) revert NativeTransferFailed(to, amountWei);
     }
 
     function _key(address deviceKey, uint64 sequence) private pure returns (uint256) {
