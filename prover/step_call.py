@@ -4,6 +4,7 @@ whole step"), built from a transaction's witness (`lantau_txWitness` / `prover.w
     call = StepCall.from_rpc(node.rpc("lantau_txWitness", [hex(n), hex(i)]))
     calldata = call.prove_calldata()          # OneStepProof.proveTransaction, one L1 call
     call.load_args(), call.execute_args(pre), call.commit_args(post)   # the staged path
+    post, machines = run_segments(call, pre, budget, transact)          # execute in segments
 
 Arguments are the Python values eth_abi (and web3's contract functions) take for the ABI types of
 `StepTypes.sol` / `WitnessDB.AccountWitness`; the selector and the types are read from the
@@ -13,18 +14,27 @@ committed `OneStepProof` artifact, never written here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_typing import Hash32
 from eth_utils import keccak, to_checksum_address
-from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
+from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types, get_abi_output_types
 
 from genesis.artifacts import load_artifact
 from prover.witness import BLOCK_CONTEXT_ABI, TransactionWitness
 
 ONE_STEP_PROOF = "OneStepProof"
+EVM_STEP = "EVMStep"
+#: First word of a paused machine, as `EVMStep` returns it (`EVMStep.PAUSED`): an ABI-encoded
+#: `PostState` starts with 0x20 instead.
+STEP_PAUSED = bytes.fromhex("5041555345440000000000000000000000000000000000000000000000000000")
+
+
+def is_paused(result: bytes) -> bool:
+    """Is `result` (what `EVMStep.execute`/`resume` returned) a paused machine, not a PostState?"""
+    return bytes(result[:32]) == STEP_PAUSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +112,56 @@ class StepCall:
         """Stage 3, `commitTransaction(preRoot, txHash, ctx, nodes, post)`, with stage 2's `PostState`."""
         return (self.pre_state_root, self.transaction_hash, self.context, list(self.trie_nodes), post_state)
 
+    def step_id(self) -> Hash32:
+        """`OneStepProof.stepId(preRoot, txHash, ctx)`."""
+        context = abi_encode([BLOCK_CONTEXT_ABI], [self.context])
+        return Hash32(keccak(abi_encode(["bytes32", "bytes32", "bytes32"],
+                                        [self.pre_state_root, self.transaction_hash, keccak(context)])))
+
+    # --- stage 2 in segments ----------------------------------------------------------------
+
+    def start_args(self, pre_state: Any, budget: int) -> tuple[Any, ...]:
+        """`startExecution(pre, rawTx, claimedTxHash, ctx, budget)`, with stage 1's `PreState`."""
+        return (pre_state, self.transaction, self.transaction_hash, self.context, budget)
+
+    def continue_args(self, machine: bytes, budget: int) -> tuple[Any, ...]:
+        """`continueExecution(stepId, machine, budget)`, with the machine the last segment left."""
+        return (self.step_id(), machine, budget)
+
     def _abi_accounts(self) -> list[tuple[str, bytes, list[bytes]]]:
         return [(address, code, list(slots)) for address, code, slots in self.accounts]
 
 
-def encode_call(function: str, args: tuple[Any, ...]) -> bytes:
-    """Calldata of `OneStepProof.<function>(*args)`, typed from the committed artifact's ABI."""
-    (entry,) = [e for e in load_artifact(ONE_STEP_PROOF).abi if e.get("type") == "function" and e["name"] == function]
+#: `transact(function, args)`: sends `OneStepProof.<function>(*args)` as an L1 transaction and
+#: returns what the function returned (e.g. from an `eth_call` of the same call just before).
+Transact = Callable[[str, tuple[Any, ...]], Any]
+
+
+def run_segments(call: StepCall, pre_state: Any, budget: int, transact: Transact) -> tuple[Any, list[bytes]]:
+    """Stage 2 in segments of at most `budget` instructions: `startExecution`, then
+    `continueExecution` from each paused machine until the transaction ends. Returns the
+    `PostState` (recorded for `commitTransaction`) and the machines handed between segments (one
+    fewer than the segments)."""
+    machines: list[bytes] = []
+    machine, post = transact("startExecution", call.start_args(pre_state, budget))
+    while machine:
+        machines.append(bytes(machine))
+        machine, post = transact("continueExecution", call.continue_args(bytes(machine), budget))
+    return post, machines
+
+
+def encode_call(function: str, args: tuple[Any, ...], contract: str = ONE_STEP_PROOF) -> bytes:
+    """Calldata of `<contract>.<function>(*args)` (OneStepProof's by default), typed from the
+    committed artifact's ABI."""
+    (entry,) = [e for e in load_artifact(contract).abi if e.get("type") == "function" and e["name"] == function]
     return function_abi_to_4byte_selector(entry) + abi_encode(get_abi_input_types(entry), args)
+
+
+def decode_post_state(result: bytes) -> Any:
+    """The `PostState` an `EVMStep.execute`/`resume` result holds (not a paused machine)."""
+    (entry,) = [e for e in load_artifact(EVM_STEP).abi if e.get("type") == "function" and e["name"] == "resume"]
+    (post,) = abi_decode(get_abi_output_types(entry), bytes(result))
+    return post
 
 
 def _data(value: str) -> bytes:

@@ -33,6 +33,7 @@ from genesis.artifacts import load_artifact
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.deposit_tx import is_deposit
 from node.vm import LantauTransactionBuilder, LantauVM
+from prover.step_call import EVM_STEP, decode_post_state, encode_call, is_paused
 from tests.harness.evm import Contracts, decode_custom_error, dev_keys
 
 EMPTY_CODE_HASH = keccak(b"")
@@ -107,6 +108,7 @@ class Outcome:
     witness: dict[bytes, set[int]] = field(default_factory=dict)
     l1_gas: int = 0
     proof_costs: Any = None  # node.vm.ProofCosts of py-evm's run (`exceeded`: the cap passed)
+    segments: int = 1  # L1 calls the step took (segmented execution)
 
 
 def state_with(state_class: Any, pre: dict[bytes, PreAccount], ctx: StepContext) -> Any:
@@ -301,6 +303,30 @@ def measure_step(
     return None, post, l1_gas
 
 
+def measure_step_segmented(
+    harness: Contract, pre_abi: tuple[Any, ...], raw_tx: bytes, ctx_abi: tuple[Any, ...], limits: ProofCostLimits,
+    budget: int,
+) -> tuple[str | None, Any, list[bytes]]:
+    """The step in segments of `budget` instructions: `EVMStep.execute` with the budget, then
+    `resume` from each paused machine. (error name or None, PostState, the paused machines)."""
+    step = harness.functions.step().call()
+    machines: list[bytes] = []
+    data = encode_call("execute", (pre_abi, raw_tx, ctx_abi, caps_abi(limits), budget), EVM_STEP)
+    while True:
+        try:
+            result = bytes(harness.w3.eth.call({"to": step, "data": data, "gas": STEP_CALL_GAS}))
+        except (ContractCustomError, ContractLogicError) as exc:
+            payload = exc.data if isinstance(exc.data, str) else None
+            if not payload or payload == "0x":
+                return f"revert without data: {exc!r}", None, machines
+            name, args = decode_custom_error(step_abi(), bytes.fromhex(payload.removeprefix("0x")))
+            return f"{name}{args}", None, machines
+        if not is_paused(result):
+            return None, decode_post_state(result), machines
+        machines.append(result)
+        data = encode_call("resume", (result, budget), EVM_STEP)
+
+
 @pytest.fixture(scope="module")
 def harness(contracts: Any) -> Contract:
     """EVMStepHarness over a fresh EVMStep (with EVMTx and EVMPrecompiles)."""
@@ -309,13 +335,18 @@ def harness(contracts: Any) -> Contract:
 
 def compare(
     harness: Contract, pre: dict[bytes, PreAccount], raw_tx: bytes, ctx: StepContext,
-    limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS,
+    limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS, budget: int | None = None,
 ) -> tuple[list[str], Outcome]:
     """Differences between py-evm and the step on one transaction under the caps `limits` (the
-    rollup's, by default; empty = identical)."""
+    rollup's, by default; empty = identical); with `budget`, the step runs in segments of that
+    many instructions (`Outcome.segments` counts them)."""
     expected, root = run_pyevm(pre, raw_tx, ctx, limits)
     pre_abi = pre_state_abi(pre, expected.witness, root)
-    error, post, l1_gas = run_step(harness, pre_abi, raw_tx, ctx, limits)
+    if budget is None:
+        error, post, l1_gas = run_step(harness, pre_abi, raw_tx, ctx, limits)
+    else:
+        error, post, machines = measure_step_segmented(harness, pre_abi, raw_tx, ctx.abi(), limits, budget)
+        l1_gas, expected.segments = 0, len(machines) + 1
     expected.l1_gas = l1_gas
     if expected.invalid is not None:
         if error is None or not error.startswith("InvalidTransaction"):

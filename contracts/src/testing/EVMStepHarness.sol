@@ -24,7 +24,7 @@ contract EVMStepHarness {
         view
         returns (StepTypes.PostState memory)
     {
-        return step.execute(pre, rawTx, ctx, caps);
+        return step.execute(pre, rawTx, ctx, caps, type(uint256).max);
     }
 
     function measure(
@@ -38,7 +38,7 @@ contract EVMStepHarness {
         returns (StepTypes.PostState memory post, uint256 l1Gas)
     {
         uint256 before = gasleft();
-        post = step.execute(pre, rawTx, ctx, caps);
+        post = step.execute(pre, rawTx, ctx, caps, type(uint256).max);
         l1Gas = before - gasleft();
     }
 }

@@ -98,6 +98,11 @@ contract EVMStep {
         uint256 frames;
         uint256 countedA; //  every address ever accessed: [next, addr]
         uint256 capHit; //    a count passed its cap: the transaction fails as out of gas
+        // segmented execution (docs/fault-proofs.md, "Segmented execution")
+        uint256 stopAt; //    pause before the instruction that would make `ops` pass this
+        EVMTx.Tx tx; //       the transaction, for the finish after a resume
+        uint256 snap; //      the journal after the gas purchase and the nonce bump
+        uint256 frame; //     the running frame when paused
     }
 
     uint256 internal constant E_REFUND = 0x40;
@@ -148,6 +153,11 @@ contract EVMStep {
     uint256 internal constant HALT_ERROR = 3;
     uint256 internal constant SPAWN = 4;
     uint256 internal constant HALT_CAP = 5; // a proof-cost cap passed: unwind every frame
+    uint256 internal constant HALT_PAUSE = 6; // the segment's instruction budget is spent
+
+    /// @notice First word of what `start` / `resume` return for a paused execution (an ABI-encoded
+    ///         `PostState` starts with 0x20): [PAUSED, Env pointer, memory from 0x80 on].
+    uint256 internal constant PAUSED = 0x5041555345440000000000000000000000000000000000000000000000000000;
 
     constructor(address txLib_, address precompileLib_) {
         txLib = txLib_;
@@ -158,19 +168,76 @@ contract EVMStep {
     // entry point
     // ------------------------------------------------------------------------------------
 
-    /// @notice Executes `rawTx` over `pre` in block `ctx`; see StepTypes.
+    /// @notice Executes `rawTx` over `pre` in block `ctx`; see StepTypes. Segmented execution
+    ///         (docs/fault-proofs.md): paused before the instruction that would pass `budget`
+    ///         instructions, it returns (raw, not ABI-encoded) [PAUSED, Env pointer, memory from
+    ///         0x80], the machine `resume` continues from; `type(uint256).max` = never paused.
     function execute(
         StepTypes.PreState memory pre,
         bytes memory rawTx,
         StepTypes.BlockContext memory ctx,
-        StepTypes.ProofCostLimits memory caps
+        StepTypes.ProofCostLimits memory caps,
+        uint256 budget
     )
         external
         view
-        returns (StepTypes.PostState memory post)
+        returns (StepTypes.PostState memory)
     {
+        return _execute(pre, rawTx, ctx, caps, budget);
+    }
+
+    /// @notice Runs a paused machine (what `start` or `resume` returned) for at most `budget` more
+    ///         instructions: its PostState, or the next paused machine. The machine's memory is
+    ///         copied back to the addresses it had, so every pointer in it is valid again.
+    function resume(bytes calldata machine, uint256 budget) external view returns (StepTypes.PostState memory post) {
+        Env memory e = _restore(machine);
+        e.stopAt = budget > type(uint256).max - e.ops ? type(uint256).max : e.ops + budget;
+        Frame memory f;
+        uint256 fp = e.frame;
+        assembly {
+            f := fp
+        }
+        (bool ok, uint256 gasLeft) = _run(e, f);
+        post = _newPost();
+        _finishTx(e, e.tx, post, ok, gasLeft);
+        _diff(e, post);
+        post.logsHash = _logsHash(e);
+    }
+
+    function _newPost() private pure returns (StepTypes.PostState memory post) {}
+
+    /// @dev Copies the machine's memory image to 0x80 (where it was) and returns its Env.
+    function _restore(bytes calldata machine) private pure returns (Env memory e) {
+        assembly {
+            let len := sub(machine.length, 0x40)
+            calldatacopy(0x80, add(machine.offset, 0x40), len)
+            mstore(0x40, add(0x80, len))
+            e := calldataload(add(machine.offset, 0x20))
+        }
+    }
+
+    /// @dev Ends the call here, returning the paused machine (never returns to the caller).
+    function _pause(Env memory e, Frame memory f) private pure {
+        e.frame = _framePtr(f);
+        assembly {
+            let end := mload(0x40)
+            mstore(0x40, PAUSED)
+            mstore(0x60, e)
+            return(0x40, sub(end, 0x40))
+        }
+    }
+
+    function _execute(
+        StepTypes.PreState memory pre,
+        bytes memory rawTx,
+        StepTypes.BlockContext memory ctx,
+        StepTypes.ProofCostLimits memory caps,
+        uint256 stopAt
+    ) private view returns (StepTypes.PostState memory post) {
         EVMTx.Tx memory t = EVMTx(txLib).decode(rawTx, ctx.chainId);
         Env memory e;
+        e.stopAt = stopAt;
+        e.tx = t;
         e.ctx = ctx;
         e.caps = caps;
         e.pre = EVMPrecompiles(precompileLib);
@@ -448,18 +515,6 @@ contract EVMStep {
     // transaction
     // ------------------------------------------------------------------------------------
 
-    function _intrinsic(EVMTx.Tx memory t) private pure returns (uint256 gas, uint256 floor) {
-        uint256 zeros;
-        bytes memory d = t.data;
-        for (uint256 i = 0; i < d.length; i++) {
-            if (d[i] == 0) zeros++;
-        }
-        uint256 tokens = zeros + (d.length - zeros) * 4;
-        gas = 21000 + tokens * 4 + t.accessListAddresses * 2400 + t.accessListKeys * 1900;
-        if (t.isCreate) gas += 32000 + 2 * ((d.length + 31) / 32);
-        floor = 21000 + 10 * tokens;
-    }
-
     function _invalid(string memory reason) private pure {
         revert InvalidTransaction(reason);
     }
@@ -468,9 +523,8 @@ contract EVMStep {
     ///      the block first, then, the sender read, those of its account (py-evm reads nothing
     ///      before the first ones, so neither does the step).
     function _validate(Env memory e, EVMTx.Tx memory t) private view {
-        (uint256 intrinsic,) = _intrinsic(t);
         EVMTx lib = EVMTx(txLib);
-        lib.checkBlock(t.gasLimit, intrinsic, t.isCreate, t.data.length, t.maxFee, e.ctx.gasLimit - e.ctx.gasUsedBefore, e.ctx.baseFee);
+        lib.checkBlock(t.gasLimit, t.intrinsicGas, t.isCreate, t.data.length, t.maxFee, e.ctx.gasLimit - e.ctx.gasUsedBefore, e.ctx.baseFee);
         Acc memory s = _acc(e, t.from);
         lib.checkSender(t.nonce, t.gasLimit, t.maxFee, t.maxPriority, t.value, e.ctx.baseFee, s.nonce, s.balance, s.code.length);
     }
@@ -485,7 +539,24 @@ contract EVMStep {
         e.origin = t.from;
         Acc memory s = _acc(e, t.from);
         _setBalance(e, s, s.balance - t.gasLimit * price);
-        _start(e, t, post);
+        (bool ok, uint256 gasLeft) = _start(e, t);
+        _finishTx(e, t, post, ok, gasLeft);
+    }
+
+    /// @dev What follows the message (after a resume too): the gas settlement, then the fees.
+    function _finishTx(Env memory e, EVMTx.Tx memory t, StepTypes.PostState memory post, bool ok, uint256 gasLeft)
+        private
+        view
+    {
+        _settleGas(e, t, post, ok, gasLeft);
+        if (t.isDeposit) {
+            Acc memory dcb = _acc(e, e.ctx.coinbase);
+            _setBalance(e, dcb, dcb.balance);
+            _finalizeDeletions(e);
+            return;
+        }
+        uint256 price = e.gasPrice;
+        Acc memory s = _acc(e, t.from);
         uint256 used = post.gasUsed;
         if (used <= t.gasLimit) {
             _setBalance(e, s, s.balance + (t.gasLimit - used) * price);
@@ -505,20 +576,25 @@ contract EVMStep {
         }
     }
 
-    /// @dev Nonce bump, warm set, the message, then refunds and the calldata floor: sets
-    ///      post.success and post.gasUsed.
-    function _start(Env memory e, EVMTx.Tx memory t, StepTypes.PostState memory post) private view {
-        (uint256 intrinsic, uint256 floor) = _intrinsic(t);
+    /// @dev Nonce bump, warm set, the message: (success, gas left).
+    function _start(Env memory e, EVMTx.Tx memory t) private view returns (bool, uint256) {
         Acc memory s = _acc(e, t.from);
         uint256 senderNonce = s.nonce;
         _setNonce(e, s, senderNonce + 1);
-        uint256 snap = e.journal;
+        e.snap = e.journal;
         _warmTx(e, t);
-        (bool ok, uint256 gasLeft) = _message(e, t, t.gasLimit - intrinsic, senderNonce);
+        return _message(e, t, t.gasLimit - t.intrinsicGas, senderNonce);
+    }
+
+    /// @dev Refunds and the calldata floor: sets post.success and post.gasUsed.
+    function _settleGas(Env memory e, EVMTx.Tx memory t, StepTypes.PostState memory post, bool ok, uint256 gasLeft)
+        private
+        pure
+    {
         if (e.capHit != 0) {
             // past a proof-cost cap: every change after the gas purchase and the nonce bump is
             // undone (refunds and logs are journaled too) and all gas is used, as node/vm.py does
-            _revertTo(e, snap);
+            _revertTo(e, e.snap);
             ok = false;
             gasLeft = 0;
         }
@@ -526,7 +602,7 @@ contract EVMStep {
         uint256 refund = e.refund;
         if (refund > used / 5) refund = used / 5;
         used -= refund;
-        if (used < floor) used = floor;
+        if (used < t.floorGas) used = t.floorGas;
         post.success = ok;
         post.gasUsed = used;
     }
@@ -539,9 +615,8 @@ contract EVMStep {
         Acc memory s = _acc(e, t.from);
         if (t.mint != 0) _setBalance(e, s, s.balance + t.mint);
         uint256 blockGasLeft = e.ctx.gasLimit - e.ctx.gasUsedBefore;
-        (uint256 intrinsic, uint256 floor) = _intrinsic(t);
         if (
-            t.gasLimit > blockGasLeft || t.gasLimit < intrinsic || t.gasLimit < floor || t.value > s.balance
+            t.gasLimit > blockGasLeft || t.gasLimit < t.intrinsicGas || t.gasLimit < t.floorGas || t.value > s.balance
                 || (t.isCreate && t.data.length > 49152)
         ) {
             _setNonce(e, s, s.nonce + 1);
@@ -551,10 +626,8 @@ contract EVMStep {
             return;
         }
         _setBalance(e, s, s.balance); // py-evm buys gas at price 0: the sender is touched
-        _start(e, t, post);
-        Acc memory cb = _acc(e, e.ctx.coinbase);
-        _setBalance(e, cb, cb.balance);
-        _finalizeDeletions(e);
+        (bool ok, uint256 gasLeft) = _start(e, t);
+        _finishTx(e, t, post, ok, gasLeft);
     }
 
     function _clearTouched(Env memory e) private pure {
@@ -598,7 +671,7 @@ contract EVMStep {
     {
         Frame memory f;
         if (t.isCreate) {
-            address created = _createAddress(t.from, senderNonce);
+            address created = EVMTx(txLib).createAddress(t.from, senderNonce);
             _warmAccount(e, created);
             Acc memory c = _acc(e, created);
             if (_collides(c)) return (false, 0);
@@ -637,22 +710,8 @@ contract EVMStep {
 
     function _checkDelegation(bytes memory code) private pure {
         if (code.length == 23 && code[0] == 0xef && code[1] == 0x01 && code[2] == 0x00) {
-            revert Unsupported("EIP-7702 delegated code (the L2 refuses type-4 transactions)");
+            revert Unsupported("EIP-7702 delegated code");
         }
-    }
-
-    function _createAddress(address sender, uint256 nonce) private pure returns (address) {
-        bytes memory n;
-        if (nonce == 0) n = hex"80";
-        else if (nonce < 0x80) n = abi.encodePacked(uint8(nonce));
-        else {
-            uint256 len = 0;
-            for (uint256 v = nonce; v != 0; v >>= 8) len++;
-            n = abi.encodePacked(uint8(0x80 + len));
-            for (uint256 i = len; i > 0; i--) n = abi.encodePacked(n, uint8(nonce >> (8 * (i - 1))));
-        }
-        bytes memory enc = abi.encodePacked(uint8(0xc0 + 21 + n.length), uint8(0x94), sender, n);
-        return address(uint160(uint256(keccak256(enc))));
     }
 
     function _isPrecompile(address a) private pure returns (bool) {
@@ -771,11 +830,6 @@ contract EVMStep {
         return _longHeader(0xf7, len);
     }
 
-    function _rlpBytesHeader(uint256 len) private pure returns (bytes memory) {
-        if (len < 56) return abi.encodePacked(uint8(0x80 + len));
-        return _longHeader(0xb7, len);
-    }
-
     function _longHeader(uint256 base, uint256 len) private pure returns (bytes memory h) {
         uint256 l = 0;
         for (uint256 v = len; v != 0; v >>= 8) l++;
@@ -843,6 +897,7 @@ contract EVMStep {
             // frame at every call of the function, ~5 kB of L1 memory per EVM call
             (uint256 halt, uint256 child, bytes memory out) = _exec(e, f);
             if (halt == HALT_CAP) return (false, 0);
+            if (halt == HALT_PAUSE) _pause(e, f);
             if (halt == SPAWN) {
                 assembly {
                     f := child
@@ -1050,6 +1105,7 @@ contract EVMStep {
             uint256 pc = f.pc;
             // every dispatch counts, a failing one and the STOP past the end of the code included
             if (f.msize != f.memCounted) _countMem(e, f);
+            if (e.ops >= e.stopAt) return (HALT_PAUSE, 0, "");
             if (++e.ops > e.caps.maxOpcodes || e.capHit != 0) {
                 e.capHit = 1;
                 return (HALT_CAP, 0, "");
@@ -1404,7 +1460,7 @@ contract EVMStep {
         return HALT_NONE;
     }
 
-    function _log(Env memory e, Frame memory f, uint256 op) private pure returns (uint256) {
+    function _log(Env memory e, Frame memory f, uint256 op) private view returns (uint256) {
         if (op < 0xa0 || op > 0xa4) return HALT_ERROR;
         uint256 topics = op - 0xa0;
         uint256 off = _pop(f);
@@ -1416,18 +1472,7 @@ contract EVMStep {
         for (uint256 i = 0; i < topics; i++) {
             ts = abi.encodePacked(ts, bytes32(_pop(f)));
         }
-        bytes memory data = _memSlice(f, off, len);
-        bytes memory dataEnc = (len == 1 && uint8(data[0]) < 0x80) ? data : abi.encodePacked(_rlpBytesHeader(len), data);
-        bytes memory body = abi.encodePacked(uint8(0x94), f.self, _rlpListHeader(topics * 33));
-        for (uint256 i = 0; i < topics; i++) {
-            bytes32 t;
-            assembly {
-                t := mload(add(add(ts, 0x20), shl(5, i)))
-            }
-            body = abi.encodePacked(body, uint8(0xa0), t);
-        }
-        body = abi.encodePacked(body, dataEnc);
-        bytes memory item = abi.encodePacked(_rlpListHeader(body.length), body);
+        bytes memory item = EVMTx(txLib).logItem(f.self, ts, _memSlice(f, off, len));
         _set(e, _eptr(e) + E_LOGS, _node3(e.logs, _bytesPtr(item), 0));
         return HALT_NONE;
     }
@@ -1467,7 +1512,7 @@ contract EVMStep {
         return HALT_OK;
     }
 
-    function _create(Env memory e, Frame memory f, uint256 op) private pure returns (uint256, uint256, bytes memory) {
+    function _create(Env memory e, Frame memory f, uint256 op) private view returns (uint256, uint256, bytes memory) {
         (bool ok, uint256 value, bytes memory init, address addr) = _createArgs(e, f, op);
         if (!ok) {
             return (HALT_ERROR, 0, "");
@@ -1477,7 +1522,7 @@ contract EVMStep {
 
     function _createArgs(Env memory e, Frame memory f, uint256 op)
         private
-        pure
+        view
         returns (bool, uint256 value, bytes memory init, address addr)
     {
         value = _pop(f);
@@ -1495,13 +1540,13 @@ contract EVMStep {
 
     function _newAddress(Env memory e, Frame memory f, uint256 op, bytes32 salt, bytes memory init)
         private
-        pure
+        view
         returns (address)
     {
         if (op == 0xf5) {
             return address(uint160(uint256(keccak256(abi.encodePacked(uint8(0xff), f.self, salt, keccak256(init))))));
         }
-        return _createAddress(f.self, _acc(e, f.self).nonce);
+        return EVMTx(txLib).createAddress(f.self, _acc(e, f.self).nonce);
     }
 
     /// @dev generic_create: the 63/64 gas, the checks that push 0, collision, the child frame.

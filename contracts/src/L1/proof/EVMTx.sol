@@ -28,6 +28,8 @@ contract EVMTx {
         bytes accessList; //      packed: per address [20-byte address, 2-byte key count, 32-byte keys]
         uint256 accessListAddresses;
         uint256 accessListKeys;
+        uint256 intrinsicGas; //  21,000 + calldata, access list, creation and init-code words
+        uint256 floorGas; //      EIP-7623's calldata floor
     }
 
     function _bad(string memory reason) private pure {
@@ -228,6 +230,65 @@ contract EVMTx {
     /// @notice The transaction `raw` (as a block carries it) for chain `chainId`, its sender
     ///         recovered; reverts InvalidTransaction on anything the L2 would not accept.
     function decode(bytes memory raw, uint256 chainId) external pure returns (Tx memory t) {
+        t = _decode(raw, chainId);
+        (t.intrinsicGas, t.floorGas) = _intrinsic(t);
+    }
+
+    /// @dev Intrinsic gas (EIP-2028 calldata, EIP-2930 list, EIP-3860 init-code words) and the
+    ///      EIP-7623 floor, as py-evm's Prague.
+    function _intrinsic(Tx memory t) private pure returns (uint256 gas, uint256 floor) {
+        uint256 zeros;
+        bytes memory d = t.data;
+        for (uint256 i = 0; i < d.length; i++) {
+            if (d[i] == 0) zeros++;
+        }
+        uint256 tokens = zeros + (d.length - zeros) * 4;
+        gas = 21000 + tokens * 4 + t.accessListAddresses * 2400 + t.accessListKeys * 1900;
+        if (t.isCreate) gas += 32000 + 2 * ((d.length + 31) / 32);
+        floor = 21000 + 10 * tokens;
+    }
+
+    /// @notice The address CREATE gives `sender` at `nonce`: keccak256(rlp([sender, nonce]))[12:].
+    function createAddress(address sender, uint256 nonce) external pure returns (address) {
+        bytes memory n;
+        if (nonce == 0) n = hex"80";
+        else if (nonce < 0x80) n = abi.encodePacked(uint8(nonce));
+        else {
+            uint256 len = 0;
+            for (uint256 v = nonce; v != 0; v >>= 8) len++;
+            n = abi.encodePacked(uint8(0x80 + len));
+            for (uint256 i = len; i > 0; i--) n = abi.encodePacked(n, uint8(nonce >> (8 * (i - 1))));
+        }
+        bytes memory enc = abi.encodePacked(uint8(0xc0 + 21 + n.length), uint8(0x94), sender, n);
+        return address(uint160(uint256(keccak256(enc))));
+    }
+
+    /// @notice A log's RLP item [address, [topics], data]; `topics` packed, 32 bytes each.
+    function logItem(address self, bytes memory topics, bytes memory data) external pure returns (bytes memory) {
+        uint256 len = data.length;
+        bytes memory dataEnc = (len == 1 && uint8(data[0]) < 0x80) ? data : abi.encodePacked(_rlpHeader(0x80, len), data);
+        bytes memory body = abi.encodePacked(uint8(0x94), self, _rlpHeader(0xc0, topics.length / 32 * 33));
+        for (uint256 i = 0; i < topics.length; i += 32) {
+            bytes32 t;
+            assembly {
+                t := mload(add(add(topics, 0x20), i))
+            }
+            body = abi.encodePacked(body, uint8(0xa0), t);
+        }
+        body = abi.encodePacked(body, dataEnc);
+        return abi.encodePacked(_rlpHeader(0xc0, body.length), body);
+    }
+
+    /// @dev An RLP string (`base` 0x80) or list (`base` 0xc0) header for a payload of `len` bytes.
+    function _rlpHeader(uint256 base, uint256 len) private pure returns (bytes memory h) {
+        if (len < 56) return abi.encodePacked(uint8(base + len));
+        uint256 l = 0;
+        for (uint256 v = len; v != 0; v >>= 8) l++;
+        h = abi.encodePacked(uint8(base + 55 + l));
+        for (uint256 i = l; i > 0; i--) h = abi.encodePacked(h, uint8(len >> (8 * (i - 1))));
+    }
+
+    function _decode(bytes memory raw, uint256 chainId) private pure returns (Tx memory t) {
         if (raw.length == 0) _bad("empty transaction");
         uint256 first = uint8(raw[0]);
         if (first >= 0xc0) return _legacy(raw, chainId);

@@ -36,13 +36,20 @@ contract OneStepProof {
     /// @notice Staged: this `PostState` was not produced by `executeTransaction` from that pre-state
     ///         root, transaction and context.
     error PostStateNotExecuted(bytes32 executionHash);
+    /// @notice Segmented: this machine was not left paused by a segment of step `stepId`.
+    error MachineNotRecorded(bytes32 stepId, bytes32 machineHash);
 
     /// @notice Staged: a `PreState` proven against `preRoot` (its hash is the key of `loaded`).
     event WitnessLoaded(bytes32 indexed preRoot, bytes32 preStateHash);
     /// @notice Staged: the transaction executed over a loaded `PreState`.
     event TransactionExecuted(bytes32 indexed stepId, bytes32 executionHash);
+    /// @notice Segmented: a segment of step `stepId` ended paused, in the machine of this hash.
+    event SegmentExecuted(bytes32 indexed stepId, bytes32 machineHash);
     /// @notice The step's result: `stepId` = `stepId(preRoot, txHash, ctx)`.
     event TransactionProven(bytes32 indexed stepId, bytes32 indexed preRoot, bytes32 indexed txHash, bytes32 postRoot);
+
+    /// @dev `EVMStep`'s first word of a paused machine (an ABI-encoded PostState starts with 0x20).
+    uint256 internal constant STEP_PAUSED = 0x5041555345440000000000000000000000000000000000000000000000000000;
 
     EVMStep public immutable step;
     uint256 public immutable maxOpcodes;
@@ -56,6 +63,9 @@ contract OneStepProof {
     mapping(bytes32 preStateHash => bool) public loaded;
     /// @notice Staged: `executionHash(stepId, post)` of every `PostState` `executeTransaction` produced.
     mapping(bytes32 executionHash => bool) public executed;
+    /// @notice Segmented: `machineKey(stepId, keccak256(machine))` of every machine a segment
+    ///         left paused.
+    mapping(bytes32 machineKey => bool) public paused;
     /// @notice Staged: the post-state root of every step committed (0 = not proven yet).
     mapping(bytes32 stepId => bytes32) public postStateRoot;
 
@@ -123,6 +133,69 @@ contract OneStepProof {
         emit TransactionExecuted(id, execution);
     }
 
+    // ---- segmented execute: stage 2 over several L1 transactions ---------------------------
+
+    /// @notice Stage 2 in segments (docs/fault-proofs.md, "Segmented execution"): as
+    ///         `executeTransaction`, but pauses before the instruction that would pass `budget`
+    ///         instructions: returns the paused machine (and records its hash) or, for a
+    ///         transaction that ends within the budget, its `PostState` (recorded as
+    ///         `executeTransaction` records it, for `commitTransaction`). `budget` only decides
+    ///         the L1 gas of a segment: every budget gives the same `PostState`.
+    function startExecution(
+        StepTypes.PreState calldata pre,
+        bytes calldata rawTx,
+        bytes32 claimedTxHash,
+        StepTypes.BlockContext calldata ctx,
+        uint256 budget
+    ) external returns (bytes memory machine, StepTypes.PostState memory post) {
+        _checkClaimed(rawTx, claimedTxHash);
+        bytes32 preStateHash = keccak256(abi.encode(pre));
+        if (!loaded[preStateHash]) revert PreStateNotLoaded(preStateHash);
+        bytes memory result = _stepCall(abi.encodeCall(EVMStep.execute, (pre, rawTx, ctx, caps(), budget)));
+        return _recordSegment(stepId(pre.root, claimedTxHash, ctx), result);
+    }
+
+    /// @notice The next segment of step `id` from a machine a segment of it left paused.
+    function continueExecution(bytes32 id, bytes calldata machine, uint256 budget)
+        external
+        returns (bytes memory, StepTypes.PostState memory)
+    {
+        bytes32 machineHash = keccak256(machine);
+        if (!paused[machineKey(id, machineHash)]) revert MachineNotRecorded(id, machineHash);
+        return _recordSegment(id, _stepCall(abi.encodeCall(EVMStep.resume, (machine, budget))));
+    }
+
+    /// @notice The key under which a segment of step `id` records a paused machine.
+    function machineKey(bytes32 id, bytes32 machineHash) public pure returns (bytes32) {
+        return keccak256(abi.encode(id, machineHash));
+    }
+
+    function _stepCall(bytes memory data) internal view returns (bytes memory result) {
+        bool ok;
+        (ok, result) = address(step).staticcall(data);
+        if (!ok) {
+            assembly {
+                revert(add(result, 0x20), mload(result)) // the step's named error, as a typed call gives it
+            }
+        }
+    }
+
+    function _recordSegment(bytes32 id, bytes memory result)
+        internal
+        returns (bytes memory machine, StepTypes.PostState memory post)
+    {
+        if (result.length >= 32 && uint256(bytes32(result)) == STEP_PAUSED) {
+            bytes32 machineHash = keccak256(result);
+            paused[machineKey(id, machineHash)] = true;
+            emit SegmentExecuted(id, machineHash);
+            return (result, post);
+        }
+        post = abi.decode(result, (StepTypes.PostState));
+        bytes32 execution = executionHash(id, post);
+        executed[execution] = true;
+        emit TransactionExecuted(id, execution);
+    }
+
     /// @notice Stage 3: writes a `PostState` stage 2 produced into the tries at `preRoot` and
     ///         records (and returns) the post-state root of the step.
     function commitTransaction(
@@ -169,7 +242,7 @@ contract OneStepProof {
         view
         returns (StepTypes.PostState memory)
     {
-        return step.execute(pre, rawTx, ctx, caps());
+        return step.execute(pre, rawTx, ctx, caps(), type(uint256).max);
     }
 
     /// @notice The rollup's proof-cost caps this proof enforces.

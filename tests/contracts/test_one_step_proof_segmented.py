@@ -1,0 +1,105 @@
+"""Stage 2 of `OneStepProof` in segments (docs/fault-proofs.md, "Segmented execution"):
+`startExecution`, then `continueExecution` from each paused machine, every segment an L1
+transaction on anvil (`prover.step_call.run_segments`), on the project's own transactions
+(tests/contracts/step_workloads.py): the `PostState` must be the one-call `executeTransaction`'s
+and `commitTransaction` must give the block header's stateRoot. Bad input: a machine no segment
+left, a machine of another step, a `PreState` not loaded, another transaction; each refused by
+name, with the recorded machine still usable afterwards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from web3.contract import Contract
+
+from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
+from node.chain import Chain
+from prover.step_call import StepCall, run_segments
+from prover.witness import transaction_witness
+from tests.contracts.step_diff import STEP_CALL_GAS, anvil_options, caps_abi  # noqa: F401 (fixtures)
+from tests.contracts.step_workloads import Workload
+from tests.contracts.test_evm_step_workloads import built  # noqa: F401 (fixture: the chain of workloads)
+from tests.harness.evm import Contracts
+
+#: Small enough that every workload below pauses at least once inside a call.
+BUDGET = 150
+
+
+@pytest.fixture(scope="module")
+def proof(contracts: Contracts) -> Contract:
+    step = contracts.deploy("EVMStep", contracts.deploy("EVMTx").address, contracts.deploy("EVMPrecompiles").address)
+    return contracts.deploy("OneStepProofHarness", step.address, caps_abi(DEVNET_PROOF_COST_LIMITS))
+
+
+def transact_with(contracts: Contracts, proof: Contract, gas_used: list[int]) -> Any:
+    """`run_segments`' `transact`: eth_call for the return value, then the same call mined."""
+    def transact(function: str, args: tuple[Any, ...]) -> Any:
+        fn = getattr(proof.functions, function)(*args)
+        result = fn.call({"gas": STEP_CALL_GAS})
+        receipt = contracts.send(1, fn, gas=STEP_CALL_GAS)
+        assert receipt["status"] == 1, function
+        gas_used.append(receipt["gasUsed"])
+        return result
+    return transact
+
+
+def _loaded(contracts: Contracts, proof: Contract, call: StepCall) -> Any:
+    load = proof.functions.loadWitness(*call.load_args())
+    pre = load.call({"gas": STEP_CALL_GAS})
+    assert contracts.send(1, load, gas=STEP_CALL_GAS)["status"] == 1
+    return pre
+
+
+def test_workloads_in_segments_prove_to_the_block_state_root(proof: Contract, contracts: Contracts,
+                                                              built: tuple[Chain, list[Workload]]) -> None:
+    chain, workloads = built
+    failures, paused_somewhere = [], 0
+    for workload in workloads:
+        if workload.name.startswith(("DvP settleBatch", "coupon pushPayments")):
+            continue  # the batch workloads: bench/step_gas.py --segments (minutes each on anvil)
+        call = StepCall.from_witness(transaction_witness(chain, workload.block_number, workload.index))
+        pre = _loaded(contracts, proof, call)
+        one_call = proof.functions.executeTransaction(*call.execute_args(pre)).call({"gas": STEP_CALL_GAS})
+        post, machines = run_segments(call, pre, BUDGET, transact_with(contracts, proof, []))
+        paused_somewhere += bool(machines)
+        if tuple(post) != tuple(one_call):
+            failures.append(f"{workload.name}: segmented {post}, one call {one_call}")
+            continue
+        contracts.send(1, proof.functions.commitTransaction(*call.commit_args(post)), gas=STEP_CALL_GAS)
+        if proof.functions.postStateRoot(call.step_id()).call() != call.post_state_root:
+            failures.append(f"{workload.name}: committed root is not the header's")
+    assert not failures, "\n".join(failures)
+    assert paused_somewhere >= 10
+
+
+def test_bad_segment_input_is_refused_by_name(proof: Contract, contracts: Contracts,
+                                              built: tuple[Chain, list[Workload]]) -> None:
+    chain, workloads = built
+    (workload,) = [w for w in workloads if w.name == "RWA transfer"]
+    call = StepCall.from_witness(transaction_witness(chain, workload.block_number, workload.index))
+    pre = _loaded(contracts, proof, call)
+    machine, _ = proof.functions.startExecution(*call.start_args(pre, BUDGET)).call({"gas": STEP_CALL_GAS})
+    assert machine, "the RWA transfer runs past one segment of BUDGET instructions"
+    transact_with(contracts, proof, [])("startExecution", call.start_args(pre, BUDGET))
+    step_id = call.step_id()
+
+    forged = bytearray(machine)
+    forged[-1] ^= 1  # one byte of the interpreter's memory changed
+    name, args = contracts.revert_of(1, proof.functions.continueExecution(step_id, bytes(forged), BUDGET))
+    assert name == "MachineNotRecorded" and args[0] == step_id
+    name, _ = contracts.revert_of(1, proof.functions.continueExecution(b"\x01" * 32, machine, BUDGET))
+    assert name == "MachineNotRecorded"  # the machine of another step
+    unloaded = (pre[0], pre[1][:-1])
+    name, _ = contracts.revert_of(1, proof.functions.startExecution(*call.start_args(unloaded, BUDGET)))
+    assert name == "PreStateNotLoaded"
+    other_tx = (pre, call.transaction + b"\x00", call.transaction_hash, call.context, BUDGET)
+    assert contracts.revert_of(1, proof.functions.startExecution(*other_tx))[0] == "TransactionNotClaimed"
+
+    # nothing was lost: the recorded machine still continues to the one-call PostState
+    one_call = proof.functions.executeTransaction(*call.execute_args(pre)).call({"gas": STEP_CALL_GAS})
+    machine_now, post = machine, None
+    while machine_now:
+        machine_now, post = transact_with(contracts, proof, [])("continueExecution",
+                                                             call.continue_args(bytes(machine_now), BUDGET))
+    assert tuple(post) == tuple(one_call)
