@@ -266,8 +266,8 @@ contract EVMTx {
     /// @notice A log's RLP item [address, [topics], data]; `topics` packed, 32 bytes each.
     function logItem(address self, bytes memory topics, bytes memory data) external pure returns (bytes memory) {
         uint256 len = data.length;
-        bytes memory dataEnc = (len == 1 && uint8(data[0]) < 0x80) ? data : abi.encodePacked(_rlpHeader(0x80, len), data);
-        bytes memory body = abi.encodePacked(uint8(0x94), self, _rlpHeader(0xc0, topics.length / 32 * 33));
+        bytes memory dataEnc = (len == 1 && uint8(data[0]) < 0x80) ? data : abi.encodePacked(_header(0x80, len), data);
+        bytes memory body = abi.encodePacked(uint8(0x94), self, _header(0xc0, topics.length / 32 * 33));
         for (uint256 i = 0; i < topics.length; i += 32) {
             bytes32 t;
             assembly {
@@ -276,16 +276,7 @@ contract EVMTx {
             body = abi.encodePacked(body, uint8(0xa0), t);
         }
         body = abi.encodePacked(body, dataEnc);
-        return abi.encodePacked(_rlpHeader(0xc0, body.length), body);
-    }
-
-    /// @dev An RLP string (`base` 0x80) or list (`base` 0xc0) header for a payload of `len` bytes.
-    function _rlpHeader(uint256 base, uint256 len) private pure returns (bytes memory h) {
-        if (len < 56) return abi.encodePacked(uint8(base + len));
-        uint256 l = 0;
-        for (uint256 v = len; v != 0; v >>= 8) l++;
-        h = abi.encodePacked(uint8(base + 55 + l));
-        for (uint256 i = l; i > 0; i--) h = abi.encodePacked(h, uint8(len >> (8 * (i - 1))));
+        return abi.encodePacked(_header(0xc0, body.length), body);
     }
 
     function _decode(bytes memory raw, uint256 chainId) private pure returns (Tx memory t) {
