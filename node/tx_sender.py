@@ -14,8 +14,10 @@ than 0/1, r or s at or above the curve order, or a signature no key recovers fro
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Sequence
 
 import coincurve
@@ -25,6 +27,8 @@ from eth_hash.auto import keccak
 from eth_keys.constants import SECPK1_N
 from eth_keys.exceptions import BadSignature
 from eth_typing import Address
+
+from node.worker_process import SECOND_CORE, WorkerProcess
 
 #: EIP-2718 types whose signing message is "type byte + rlp(fields but the signature)".
 SIGNED_TYPED_TX_TYPES = frozenset({0x01, 0x02})
@@ -54,49 +58,92 @@ def sender_of_encoding(encoded: bytes) -> Address:
     return Address(keccak(public_key.format(compressed=False)[1:])[-20:])
 
 
+def senders_of_encodings(raw_transactions: Sequence[bytes]) -> list[Address | None]:
+    """The signer of each typed transaction encoding; None where the signature does not
+    recover (left for the node to refuse with its own error). Run by the worker process."""
+    senders: list[Address | None] = []
+    for raw in raw_transactions:
+        try:
+            senders.append(sender_of_encoding(raw))
+        except (BadSignature, ValueError, rlp.DecodingError):
+            senders.append(None)
+    return senders
+
+
 class RecoveredAhead:
-    """Senders recovered on a worker thread before their transactions are executed.
+    """Senders recovered on the second core before their transactions are executed or pooled.
 
     A verifier knows a whole batch's transactions before it builds the first of its blocks
-    (`node.derive.pipeline` hands each decoded batch to `recover_ahead`). The curve operation
-    runs in C with the GIL released (coincurve/cffi), so the worker uses the second core while
-    the pipeline executes; `recover_typed_sender` takes the answer if it is ready and recovers
-    itself if not. Keyed by the transaction's own encoding, of which the sender is a function,
-    so an entry cannot be wrong; each is taken once, and at most `MAX_ENTRIES` wait (oldest
-    dropped first). A signature that does not recover is left for the build to refuse.
+    (`node.derive.pipeline` hands each decoded batch to `recover_ahead`), and the RPC server
+    knows a whole JSON-RPC batch of `eth_sendRawTransaction` before it admits the first
+    (`recover_in_worker`). The recoveries run in the node's worker process
+    (`node.worker_process.SECOND_CORE`: the second core, no interpreter lock shared with
+    execution); until it is ready, `recover_ahead` uses a worker thread, whose curve operation
+    runs in C with the GIL released. `recover_typed_sender` takes the answer if it is ready and
+    recovers itself if not. Keyed by the transaction's own encoding, of which the sender is a
+    function, so an entry cannot be wrong; each is taken once, and at most `MAX_ENTRIES` wait
+    (oldest dropped first). A signature that does not recover is left for the node to refuse.
     """
 
     MAX_ENTRIES = 50_000
 
-    def __init__(self) -> None:
+    def __init__(self, worker: WorkerProcess = SECOND_CORE) -> None:
         self._senders: dict[bytes, Address] = {}
         self._lock = threading.Lock()
-        self._worker: ThreadPoolExecutor | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        self.worker = worker
+        self.taken = 0  # senders recovered ahead and used
 
     def take(self, encoded: bytes) -> Address | None:
         with self._lock:
-            return self._senders.pop(encoded, None)
+            sender = self._senders.pop(encoded, None)
+            self.taken += sender is not None
+            return sender
 
     def recover_ahead(self, raw_transactions: Sequence[bytes]) -> None:
-        typed = [raw for raw in raw_transactions if raw[:1] and raw[0] in SIGNED_TYPED_TX_TYPES]
+        typed = _signed_typed(raw_transactions)
         if not typed:
             return
+        work = self.worker.submit(senders_of_encodings, typed)
+        if work is not None:
+            work.add_done_callback(lambda done: self._keep_answer(typed, done))
+            return
         with self._lock:
-            if self._worker is None:
-                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantau-sender-recovery")
-            worker = self._worker
-        worker.submit(self._recover_all, typed)
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantau-sender-recovery")
+            thread = self._thread
+        thread.submit(lambda: self._keep(typed, senders_of_encodings(typed)))
 
-    def _recover_all(self, raws: Sequence[bytes]) -> None:
-        for raw in raws:
-            try:
-                sender = sender_of_encoding(raw)
-            except (BadSignature, ValueError, rlp.DecodingError):
-                continue
-            with self._lock:
-                self._senders[raw] = sender
-                if len(self._senders) > self.MAX_ENTRIES:
-                    del self._senders[next(iter(self._senders))]
+    async def recover_in_worker(self, raw_transactions: Sequence[bytes]) -> None:
+        """Recover on the worker process and return when the answers are kept (at once if the
+        worker is not ready: the node then recovers each sender itself, as without this)."""
+        typed = _signed_typed(raw_transactions)
+        work = self.worker.submit(senders_of_encodings, typed) if typed else None
+        if work is None:
+            return
+        await asyncio.wrap_future(work)
+        self._keep_answer(typed, work)
+
+    def _keep_answer(self, raws: Sequence[bytes], done: "Future[list[Address | None]]") -> None:
+        if done.cancelled():
+            return
+        if isinstance(done.exception(), BrokenProcessPool):
+            self.worker.died()
+            return
+        if done.exception() is None:
+            self._keep(raws, done.result())
+
+    def _keep(self, raws: Sequence[bytes], senders: Sequence[Address | None]) -> None:
+        with self._lock:
+            for raw, sender in zip(raws, senders):
+                if sender is not None:
+                    self._senders[raw] = sender
+            while len(self._senders) > self.MAX_ENTRIES:
+                del self._senders[next(iter(self._senders))]
+
+
+def _signed_typed(raw_transactions: Sequence[bytes]) -> list[bytes]:
+    return [raw for raw in raw_transactions if raw[:1] and raw[0] in SIGNED_TYPED_TX_TYPES]
 
 
 #: The node's one: derivation fills it, every typed transaction's `sender` reads it first.

@@ -39,6 +39,7 @@ from node.rpc import execution, proof, simulate, tracing
 from node.rpc.context import RpcContext, RpcMethod
 from node.rpc.filters import LogMatcher, block_logs, query_logs
 from node.tx_index import TransactionRecord
+from node.tx_sender import RECOVERED_AHEAD
 from node.syncing import sync_progress_json
 from node.vm import LantauVM
 from node.rpc.format import (
@@ -443,6 +444,28 @@ async def eth_create_access_list(ctx: RpcContext, args: CallArgs, block: BlockId
     header = state_header(ctx, block)
     return await ctx.runner.run_evm(tracing.create_access_list, ctx.backend.chain, header, args, overrides=overrides,
                                     gas_cap=ctx.limits.gas_cap)
+
+
+#: Fewer sends in a JSON-RPC batch than this are recovered in the node process as they come:
+#: the round trip to the worker would cost more than it saves.
+MIN_SENDS_RECOVERED_AHEAD = 8
+
+
+async def recover_senders_ahead(batch: list[Any]) -> None:
+    """The senders of a JSON-RPC batch's `eth_sendRawTransaction` calls, recovered together
+    on the worker process before the first is admitted (`node.tx_sender.RecoveredAhead`).
+    Only a speed-up: each send is still parsed, checked and refused as a lone one would be."""
+    raws = []
+    for item in batch:
+        if isinstance(item, dict) and item.get("method") == "eth_sendRawTransaction":
+            params = item.get("params")
+            if isinstance(params, list) and params:
+                try:
+                    raws.append(parse_data(params[0]))
+                except InvalidParams:
+                    continue  # answered with its error when the call runs
+    if len(raws) >= MIN_SENDS_RECOVERED_AHEAD:
+        await RECOVERED_AHEAD.recover_in_worker(raws)
 
 
 @rpc_method("eth_sendRawTransaction", Param("transaction", parse_data))

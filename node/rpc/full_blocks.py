@@ -5,8 +5,8 @@ formatting 500 transactions takes ~70 ms of the Python process that also builds 
 explorers and wallets poll `latest` that way all the time. Two things keep that work off the
 block producer's core:
 
-- **a worker process** (`FullBlockFormatter`) decodes and formats the block's transactions
-  and serialises the JSON. The node process only looks up what the worker needs (header, the
+- **the worker process** (`node.worker_process.SECOND_CORE`) decodes and formats the block's
+  transactions and serialises the JSON. The node process only looks up what the worker needs (header, the
   stored transaction encodings, the senders and hashes from the block index, and the nonces
   deposits used, from their receipts): a few LevelDB reads. The worker holds no state: every
   job carries its block, so it cannot answer for a block it was not given.
@@ -15,8 +15,7 @@ block producer's core:
   new block another hash (`latest` and numbers are resolved to a hash on every call, before
   the cache is consulted); a restart starts with nothing kept.
 
-The worker starts on the first full-block read (nodes that never serve one never start it);
-until it is ready, and if it ever breaks, blocks are formatted in this process, the same way
+Until the worker is ready, and if it dies, blocks are formatted in this process, the same way
 (`format_full_block` is the one function both paths run).
 """
 
@@ -24,13 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import multiprocessing
-import os
-import threading
-import time
 from collections import OrderedDict
-from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -41,14 +34,12 @@ from eth.abc import BlockHeaderAPI
 from node.rpc.format import format_block
 from node.tx_index import BlockIndex, deposit_nonce
 from node.vm import LantauVM
+from node.worker_process import SECOND_CORE, WorkerProcess
 
 if TYPE_CHECKING:
     from node.chain import Chain
 
-log = logging.getLogger("lantau.rpc")
-
 DEPOSIT_TX_TYPE = 0x7E
-PARENT_CHECK_S = 0.5  # how often the worker looks whether the node process still lives
 
 
 class JsonText(str):
@@ -89,33 +80,16 @@ def format_full_block(job: FullBlockJob) -> JsonText:
     return JsonText(json.dumps(result, separators=(",", ":"), allow_nan=False))
 
 
-def _ready() -> bool:
-    return True
-
-
-def _exit_with(parent_pid: int) -> None:
-    """Worker initializer: exit when the node process is gone, however it ended (a SIGKILLed
-    parent never shuts its pool down, and a spawned worker would wait on its queue forever)."""
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(PARENT_CHECK_S)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="lantau-exit-with-node", daemon=True).start()
-
-
 class FullBlockFormatter:
     """Full blocks for the RPC server: kept by hash, formatted by a worker process."""
 
     MAX_KEPT_BLOCKS = 16
     MAX_KEPT_CHARS = 64 * 1024 * 1024
 
-    def __init__(self) -> None:
+    def __init__(self, worker: WorkerProcess = SECOND_CORE) -> None:
         self._kept: OrderedDict[bytes, JsonText] = OrderedDict()
         self._kept_chars = 0
-        self._pool: ProcessPoolExecutor | None = None
-        self._started: Future[bool] | None = None
+        self.worker = worker
         self.formatted_by_worker = 0
         self.formatted_here = 0
 
@@ -130,32 +104,16 @@ class FullBlockFormatter:
         return text
 
     async def _format(self, job: FullBlockJob) -> JsonText:
-        pool = self._worker()
-        if pool is not None:
+        work = self.worker.submit(format_full_block, job)
+        if work is not None:
             try:
-                text = await asyncio.wrap_future(pool.submit(format_full_block, job))
+                text = await asyncio.wrap_future(work)
                 self.formatted_by_worker += 1
                 return text
             except BrokenProcessPool:
-                log.warning("the full-block worker process died: formatting full blocks in the node process")
-                self._pool = None
+                self.worker.died()
         self.formatted_here += 1
         return format_full_block(job)
-
-    def start(self) -> "Future[bool]":
-        """Start the worker process (once); the future is done when it is ready."""
-        if self._started is None:
-            # spawn: a fresh interpreter, never a fork of a process holding LevelDB and threads.
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_exit_with, initargs=(os.getpid(),))
-            self._started = self._pool.submit(_ready)
-        return self._started
-
-    def _worker(self) -> ProcessPoolExecutor | None:
-        """The worker if it is ready (starting it on the first call)."""
-        started = self.start()
-        ready = started.done() and not started.cancelled() and started.exception() is None
-        return self._pool if ready else None
 
     def _keep(self, block_hash: bytes, text: JsonText) -> None:
         if block_hash in self._kept:
@@ -165,8 +123,3 @@ class FullBlockFormatter:
         while len(self._kept) > self.MAX_KEPT_BLOCKS or self._kept_chars > self.MAX_KEPT_CHARS:
             _, dropped = self._kept.popitem(last=False)
             self._kept_chars -= len(dropped)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None

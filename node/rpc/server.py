@@ -230,6 +230,7 @@ class RpcService:
             if len(message) > self.limits.max_batch_items:
                 first_id = next((m.get("id") for m in message if isinstance(m, dict) and "id" in m), None)
                 return _dumps([_error_response(first_id, BatchTooLarge(len(message), self.limits.max_batch_items))])
+            await eth.recover_senders_ahead(message)
             texts: list[str] = []
             size = 0
             for item in message:
@@ -593,7 +594,6 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(service.filters.run_expiry(), name="rpc-filter-expiry"),
     ]
     yield
-    service.context.full_blocks.close()
     for task in tasks:
         task.cancel()
     results = await asyncio.gather(*tasks, return_exceptions=True)

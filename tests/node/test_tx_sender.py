@@ -3,6 +3,9 @@ L2's typed transactions using it: same sender, same refusals."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+
 import pytest
 import rlp
 from eth._utils.transactions import extract_transaction_sender, validate_transaction_signature
@@ -13,6 +16,7 @@ from eth_utils import ValidationError, keccak
 
 from node.tx_sender import RECOVERED_AHEAD, RecoveredAhead, recover_typed_sender
 from node.vm import LantauVM
+from node.worker_process import WorkerProcess
 
 BUILDER = LantauVM.get_transaction_builder()
 
@@ -88,24 +92,55 @@ def test_unrecoverable_signature_is_refused_as_in_py_evm() -> None:
         tx.check_signature_validity()
 
 
-def test_senders_recovered_ahead_are_taken_once_and_match() -> None:
-    ahead = RecoveredAhead()
-    raws = [_signed(keccak(b"ahead %d" % index), index, 2) for index in range(30)]
-    bad = _with_signature(raws[0], b"", b"", b"\x01" * 32)  # r = 0: recovers nothing
-    ahead.recover_ahead([*raws, bad, b"\xc0"])  # a legacy-looking item is not typed: ignored
-    assert ahead._worker is not None
-    ahead._worker.shutdown(wait=True)
+def _check_taken_once(ahead: RecoveredAhead, raws: list[bytes], bad: bytes) -> None:
     for raw in raws:
         assert ahead.take(raw) == extract_transaction_sender(BUILDER.decode(raw)._inner)
         assert ahead.take(raw) is None  # taken once
     assert ahead.take(bad) is None  # left for the build to refuse
 
 
+def _ahead_batch(label: bytes) -> tuple[list[bytes], bytes]:
+    raws = [_signed(keccak(label + b" %d" % index), index, 2) for index in range(30)]
+    return raws, _with_signature(raws[0], b"", b"", b"\x01" * 32)  # r = 0: recovers nothing
+
+
+def test_senders_recovered_ahead_on_a_thread_until_the_worker_process_is_ready() -> None:
+    worker = WorkerProcess()
+    ahead = RecoveredAhead(worker)
+    raws, bad = _ahead_batch(b"thread")
+    try:
+        ahead.recover_ahead([*raws, bad, b"\xc0"])  # a legacy-looking item is not typed: ignored
+        assert ahead._thread is not None  # the worker process was only starting
+        ahead._thread.shutdown(wait=True)
+        _check_taken_once(ahead, raws, bad)
+    finally:
+        worker.close()
+
+
+def test_senders_recovered_ahead_on_the_worker_process() -> None:
+    worker = WorkerProcess()
+    ahead = RecoveredAhead(worker)
+    raws, bad = _ahead_batch(b"process")
+    try:
+        assert worker.start().result(timeout=120) == worker.pid != os.getpid()
+        ahead.recover_ahead([*raws, bad])
+        follow = worker.submit(os.getpid)  # one worker runs jobs in order: the batch is answered first
+        assert follow is not None and follow.result(timeout=60) == worker.pid
+        assert ahead._thread is None
+        _check_taken_once(ahead, raws, bad)
+        # A JSON-RPC batch of sends: recovered on the worker, kept before the call returns.
+        raws, bad = _ahead_batch(b"admission")
+        asyncio.run(ahead.recover_in_worker([*raws, bad]))
+        _check_taken_once(ahead, raws, bad)
+    finally:
+        worker.close()
+
+
 def test_the_l2_transaction_uses_a_sender_recovered_ahead() -> None:
     raw = _signed(keccak(b"k"), 7, 2)
-    RECOVERED_AHEAD.recover_ahead([raw])
-    assert RECOVERED_AHEAD._worker is not None
-    RECOVERED_AHEAD._worker.submit(lambda: None).result()  # the worker has run what came before
+    RECOVERED_AHEAD.worker.start().result(timeout=120)
+    asyncio.run(RECOVERED_AHEAD.recover_in_worker([raw]))
+    assert raw in RECOVERED_AHEAD._senders
     tx = BUILDER.decode(raw)
     assert tx.sender == bytes.fromhex(Account.from_key(keccak(b"k")).address[2:])
     assert RECOVERED_AHEAD.take(raw) is None  # it was taken by `sender`

@@ -34,7 +34,7 @@ def formatter_of(node: Node) -> FullBlockFormatter:
 
 async def worker_ready(node: Node) -> FullBlockFormatter:
     formatter = formatter_of(node)
-    assert await asyncio.wrap_future(formatter.start()) is True
+    assert await asyncio.wrap_future(formatter.worker.start()) == formatter.worker.pid
     return formatter
 
 
@@ -55,7 +55,6 @@ async def test_worker_answers_as_the_node_process_through_a_reorg_and_a_restart(
     finally:
         await stop_node(node)
         chain.close()
-    assert formatter._pool is None  # the app's clean-up stopped the worker
 
     reopened = Chain.open(tmp_path, GENESIS)
     node = await serve(l2_node_on(reopened))
@@ -70,22 +69,29 @@ async def test_worker_answers_as_the_node_process_through_a_reorg_and_a_restart(
         reopened.close()
 
 
-async def test_a_dead_worker_leaves_full_blocks_to_the_node_process() -> None:
+async def test_a_dead_worker_leaves_full_blocks_to_the_node_process_until_a_new_one_is_ready() -> None:
     chain = Chain.open(None, GENESIS)
     node = await serve(l2_node_on(chain))
     try:
         formatter = await worker_ready(node)
         await build_chain(node)
         first = await node.call("eth_getBlockByNumber", "0x1", True)
-        assert formatter.formatted_by_worker == 1
-        assert formatter._pool is not None
-        for pid in list(formatter._pool._processes):  # type: ignore[attr-defined]
-            os.kill(pid, signal.SIGKILL)
+        assert (formatter.formatted_by_worker, formatter.formatted_here) == (1, 0)
+        dead_pid = formatter.worker.pid
+        assert dead_pid is not None
+        os.kill(dead_pid, signal.SIGKILL)
         for number in (2, 3):
             full = await node.call("eth_getBlockByNumber", hex(number), True)
             assert full["transactions"] == reference_block(chain, chain.canonical_hash(number))[3]
-        assert formatter.formatted_here == 2 and formatter.formatted_by_worker == 1
+        assert formatter.formatted_here >= 1 and formatter.formatted_by_worker + formatter.formatted_here == 3
         assert await node.call("eth_getBlockByNumber", "0x1", True) == first  # kept by hash
+        # A new worker takes over.
+        await worker_ready(node)
+        assert formatter.worker.pid not in (None, dead_pid)
+        formatter._kept.clear()
+        by_worker = formatter.formatted_by_worker
+        assert await node.call("eth_getBlockByNumber", "0x1", True) == first
+        assert formatter.formatted_by_worker == by_worker + 1
     finally:
         await stop_node(node)
         chain.close()
@@ -101,10 +107,8 @@ def test_kept_blocks_are_bounded() -> None:
 
 KILLED_NODE = """
 import os, signal
-from node.rpc.full_blocks import FullBlockFormatter, JsonText
-formatter = FullBlockFormatter()
-formatter.start().result()
-print(*formatter._pool._processes, flush=True)
+from node.worker_process import SECOND_CORE
+print(SECOND_CORE.start().result(), flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
