@@ -276,8 +276,9 @@ class DisputeGameClient(_ContractClient):
         return self.contract.functions.stepTransaction(index, is_attack, starting_output, inputs, tx_proof)
 
     def step_finish_call(self, index: int, is_attack: bool, starting_output: tuple[bytes, ...],
-                         passer_proof: list[bytes], header: bytes) -> Any:
-        return self.contract.functions.stepFinish(index, is_attack, starting_output, passer_proof, header)
+                         inputs: tuple[list[bytes], list[bytes]], finish: tuple[Any, ...]) -> Any:
+        """`stepFinish`; `finish` is `BlockFinishLeaf.Finish` (`DisputeBlock.finish_proof`)."""
+        return self.contract.functions.stepFinish(index, is_attack, starting_output, inputs, finish)
 
     def check(self, call: Any) -> None:
         """`eth_call` of `call`: raises `L1CallReverted` (decoded) if it would revert."""

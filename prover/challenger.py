@@ -329,7 +329,8 @@ class Challenger(PollingService):
         block = self.trace.block(number)
         starting = self.trace.block(number - 1).output_root_proof()
         if step.tx_index == info.trace_length - 1:
-            call = game.step_finish_call(step.leaf.index, step.is_attack, starting, list(block.passer_proof), block.header)
+            parent_header = self.trace.block(number - 1).header
+            call = game.step_finish_call(step.leaf.index, step.is_attack, starting, block.inputs(), block.finish_proof(parent_header))
         else:
             if step.tx_index < len(block.tx_hashes):
                 witness = self.trace.transaction_step(number, step.tx_index)

@@ -8,6 +8,8 @@ by the node that holds the block and served as `lantau_disputeBlock(blockNumber)
     contextHashes   keccak256 of each `BlockContext`      } whose hash is `inputsHash`
     header          the block header's RLP (`stepFinish`)
     passerProof     the message passer's account proof in the final state (`stepFinish`)
+    context0        ABI encoding of transaction 0's `BlockContext` (`stepFinish` reads the
+                    header's timestamp, coinbase, prevRandao, gas limit and base fee from it)
 
 The state roots come from re-executing the block (`prover.witness.intermediate_state_roots`),
 off the hot path like every witness.
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import rlp
-from eth_abi import encode as abi_encode
+from eth_abi import decode as abi_decode, encode as abi_encode
 from eth_typing import Hash32
 from eth_utils import keccak
 from trie import HexaryTrie
@@ -49,6 +51,7 @@ class DisputeBlock:
     context_hashes: tuple[Hash32, ...]
     header: bytes  # RLP
     passer_proof: tuple[bytes, ...]  # the message passer's account proof against state_root
+    context0: bytes  # abi.encode(BlockContext) of transaction 0 (empty for a block without any)
 
     def output_root_proof(self) -> tuple[bytes, bytes, bytes, bytes]:
         """`OutputRootLib.OutputRootProof(version, stateRoot, messagePasserStorageRoot, latestBlockhash)`."""
@@ -57,6 +60,11 @@ class DisputeBlock:
     def inputs(self) -> tuple[list[bytes], list[bytes]]:
         """`OutputDisputeGame.BlockInputs(txHashes, contextHashes)`."""
         return list(self.tx_hashes), list(self.context_hashes)
+
+    def finish_proof(self, parent_header: bytes) -> tuple[Any, ...]:
+        """`BlockFinishLeaf.Finish(passerAccountProof, header, parentHeader, context0)`."""
+        (context0,) = abi_decode([BLOCK_CONTEXT_ABI], self.context0)
+        return (list(self.passer_proof), self.header, parent_header, context0)
 
     def inputs_hash(self) -> bytes:
         """`OutputDisputeGame.inputsHash`: keccak256(abi.encode(txHashes, contextHashes))."""
@@ -111,6 +119,7 @@ def dispute_block(chain: Chain, number: int) -> DisputeBlock:
         context_hashes=tuple(Hash32(keccak(abi_encode([BLOCK_CONTEXT_ABI], [c]))) for c in contexts),
         header=rlp.encode(header),
         passer_proof=nodes,
+        context0=abi_encode([BLOCK_CONTEXT_ABI], [contexts[0]]) if contexts else b"",
     )
 
 

@@ -9,6 +9,9 @@ decides (docs/fault-proofs.md, "Fault injection").
     block-hash            the block hash in the output root (every state root right)
     message-passer-root   the message passer's storage root: a forged withdrawal (`forged_withdrawal`)
                           that the L2 never sent, provable against the lying output
+    receipts-root, gas-used, transactions-root, base-fee, timestamp
+                          one field of the block's header (and so its hash in the output root),
+                          every state root right: `stepFinish` rebuilds the header (`HEADER_FIELD`)
 
 and the input faults, lies about what the block is made of (its transactions, as the liar names
 them in the game: `BlockInputsNamed`), each with the outputs that follow from it:
@@ -38,6 +41,7 @@ from eth_abi import encode as abi_encode
 from eth_keys import keys
 from eth_typing import Address, Hash32
 from eth_utils import function_signature_to_4byte_selector, keccak, to_canonical_address, to_checksum_address
+from rlp.sedes import big_endian_int
 from trie import HexaryTrie
 
 from genesis.dev_accounts import dev_accounts
@@ -60,12 +64,31 @@ class FaultKind(str, Enum):
     FORGED_DEPOSIT = "forged-deposit"
     UNBATCHED_TX = "unbatched-tx"
     DROPPED_DEPOSIT = "dropped-deposit"
+    RECEIPTS_ROOT = "receipts-root"
+    GAS_USED = "gas-used"
+    TRANSACTIONS_ROOT = "transactions-root"
+    BASE_FEE = "base-fee"
+    TIMESTAMP = "timestamp"
 
 
 #: Lies about a block's transactions (the game's input leaf decides them).
 INPUT_FAULTS = frozenset({FaultKind.FORGED_DEPOSIT, FaultKind.UNBATCHED_TX, FaultKind.DROPPED_DEPOSIT})
 #: What the forged deposit mints and withdraws: 1,000 HKD (L2 wei).
 FORGED_AMOUNT_WEI = 1_000 * 10**18
+#: The header field (index in the RLP list, `BlockFinishLeaf`) each header lie changes.
+HEADER_FIELD: dict[FaultKind, int] = {
+    FaultKind.TRANSACTIONS_ROOT: 4, FaultKind.RECEIPTS_ROOT: 5, FaultKind.GAS_USED: 10, FaultKind.TIMESTAMP: 11,
+    FaultKind.BASE_FEE: 15,
+}
+
+
+def forged_header(header: bytes, field: int) -> bytes:
+    """`header` (RLP) with field `field` changed: a hash becomes another hash, a number grows by one."""
+    fields = rlp.decode(header)
+    value = fields[field]
+    fields[field] = (_fake("header", field, value.hex()) if len(value) == 32
+                     else big_endian_int.serialize(big_endian_int.deserialize(value) + 1))
+    return rlp.encode(fields)
 
 
 #: A devnet's L1 chain id (anvil's, `bridge.anvil.AnvilOptions`): the only L1 a lie may be posted to.
@@ -209,5 +232,8 @@ class LyingTrace:
             return bytes(output_root(lie.state_root, lie.withdrawal_storage_root, lie.block_hash))
         if self.kind is FaultKind.BLOCK_HASH:
             return bytes(output_root(b.state_root, b.withdrawal_storage_root, Hash32(_fake("block-hash", number))))
+        if self.kind in HEADER_FIELD:
+            forged = keccak(forged_header(b.header, HEADER_FIELD[self.kind]))
+            return bytes(output_root(b.state_root, b.withdrawal_storage_root, Hash32(forged)))
         passer_root = self.forged.storage_root if self.forged else Hash32(_fake("passer", number))
         return bytes(output_root(b.state_root, passer_root, b.block_hash))

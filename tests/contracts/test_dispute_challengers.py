@@ -17,7 +17,10 @@ once everyone is paid."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
+
+import pytest
 
 from web3.contract import Contract
 
@@ -26,7 +29,7 @@ from bridge.l1_contract_clients import DisputeGameClient, DisputeGameFactoryClie
 from bridge.tx_manager import TxManager
 from prover.challenger import Challenger, ChallengerConfig
 from prover.dispute_trace import ChainTrace, Trace
-from prover.faults import FaultKind, LyingTrace
+from prover.faults import HEADER_FIELD, FaultKind, LyingTrace
 from tests.contracts.step_diff import anvil_options  # noqa: F401 (fixture: anvil with a high gas limit)
 from tests.contracts.test_dispute_played import (  # noqa: F401 (fixtures: the L2 chain, the L1 contracts)
     BOND_DELAY_S, FINALIZATION_S, MAX_CLOCK_S, ORACLE_BOND, PROPOSER, L2, l2, propose, system, warp,
@@ -46,10 +49,12 @@ def player(contracts: Contracts, system: dict[str, Contract], account: int, trac
                       TxManager(l1, contracts.keys[account]), trace, ChallengerConfig(poll_interval_s=0, create_games=create_games))
 
 
-def lying_proposer(contracts: Contracts, system: dict[str, Contract], l2: L2) -> tuple[Challenger, int]:
-    """Posts output 0 with the state root of block 4 after its last transaction made up, and the
-    player that defends it (`lantau proposer --inject-fault state-root`: it disputes nothing)."""
-    trace = LyingTrace(ChainTrace(l2.chain), FaultKind.STATE_ROOT, LIE_BLOCK)
+def lying_proposer(contracts: Contracts, system: dict[str, Contract], l2: L2,
+                   kind: FaultKind = FaultKind.STATE_ROOT) -> tuple[Challenger, int]:
+    """Posts output 0 with a lie of `kind` about block 4 (by default the state root after its last
+    transaction made up), and the player that defends it (`lantau proposer --inject-fault KIND`:
+    it disputes nothing)."""
+    trace = LyingTrace(ChainTrace(l2.chain), kind, LIE_BLOCK)
     index = propose(contracts, system["oracle"], trace.output_root(LIE_BLOCK))
     return player(contracts, system, PROPOSER, trace, create_games=False), index
 
@@ -235,3 +240,32 @@ def test_two_dishonest_challengers_lose_to_the_proposers_player(contracts: Contr
     assert [liar.metrics.credit_claimed_wei for liar in liars] == [0, 0]
     warp(contracts, FINALIZATION_S)
     assert oracle.functions.isOutputFinalized(index).call()
+
+
+@pytest.mark.parametrize("kind", list(HEADER_FIELD), ids=lambda kind: kind.value)
+def test_a_lie_about_one_header_field_is_lost_at_the_finish_step(
+        contracts: Contracts, system, l2: L2, isolated, kind: FaultKind, caplog: pytest.LogCaptureFixture) -> None:
+    """`--inject-fault receipts-root | gas-used | transactions-root | base-fee | timestamp`: every
+    state root right, the output's block hash that of a header with one field changed. The game
+    narrows to what finishes block 4, where the honest challenger's `stepFinish` rebuilds the header
+    from the agreed parts and L1 computes the true output root: the liar's leaf is countered."""
+    caplog.set_level(logging.INFO, logger="lantau.challenger")
+    oracle = system["oracle"]
+    liar, index = lying_proposer(contracts, system, l2, kind)
+    honest = player(contracts, system, HONEST_A, ChainTrace(l2.chain))
+    assert honest.step()
+    game = the_game(system, contracts)
+    play([liar, honest], until=lambda: game.claims()[-1].countered_by != NO_ONE)
+    leaf = game.claims()[-1]
+    info = game.info()
+    assert leaf.depth == info.max_depth and leaf.countered_by == honest.address
+    assert honest.metrics.steps == 1 and liar.metrics.steps == 0
+    (step_gas,) = [r.l1_gas for r in caplog.records if r.getMessage() == "played step"]  # type: ignore[attr-defined]
+    print(f"\n{kind.value}: the honest stepFinish took {step_gas:,} L1 gas")
+    # the leaf stepped is the block's last (T-1: its output root), or the one before it, defended
+    k = (leaf.position - (1 << info.max_depth)) % info.trace_length
+    assert k in (info.trace_length - 2, info.trace_length - 1)
+    finish(contracts, [liar, honest], game)
+    assert game.status() == CHALLENGER_WINS
+    assert oracle.functions.nextOutputIndex().call() == index
+    assert honest.metrics.credit_claimed_wei == owed(game, {honest.address}, ORACLE_BOND)[honest.address]

@@ -171,7 +171,8 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     contracts.ok(DEFENDER, game.functions.attack(b"\x24" * 32, 3, b"\x25" * 32), value=bond(game, 4))
     # the leaves are TX_DEPTH levels below the block subgame's root: depth 5 here
     assert game.functions.MAX_DEPTH().call() == SPLIT_DEPTH + 1 + TX_DEPTH
-    assert contracts.revert_of(CHALLENGER, game.functions.stepFinish(4, True, (b"\x00" * 32,) * 4, [], b"")) == ("InvalidParent", ())
+    no_finish = ([], b"", b"", no_context)
+    assert contracts.revert_of(CHALLENGER, game.functions.stepFinish(4, True, (b"\x00" * 32,) * 4, ([], []), no_finish)) == ("InvalidParent", ())
     contracts.ok(CHALLENGER, game.functions.attack(b"\x25" * 32, 4, b"\x26" * 32), value=bond(game, 5))
     assert contracts.revert_of(DEFENDER, game.functions.attack(b"\x26" * 32, 5, b"\x27" * 32),
                                value=bond(game, 5)) == ("GameDepthExceeded", ())
@@ -180,7 +181,7 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     no_inputs = ([], [])
     no_tx = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
     assert contracts.revert_of(CHALLENGER, game.functions.stepTransaction(3, True, starting, no_inputs, no_tx)) == ("InvalidParent", ())
-    assert contracts.revert_of(DEFENDER, game.functions.stepFinish(5, True, starting, [], b"")) == ("WrongLeafKind", (0,))
+    assert contracts.revert_of(DEFENDER, game.functions.stepFinish(5, True, starting, no_inputs, no_finish)) == ("WrongLeafKind", (0,))
     assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_inputs, no_tx)) == (
         "InputsMismatch", (named_hash, game.functions.inputsHash([], []).call()))
     assert game.functions.claimDataLen().call() == claims + 4

@@ -30,7 +30,6 @@ import rlp
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_utils import keccak, to_canonical_address
-from trie import HexaryTrie
 from web3.contract import Contract
 
 from genesis.config import GenesisAccount, GenesisConfig
@@ -40,6 +39,7 @@ from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
 from node.chain import BlockAttributes, Chain
 from node.outputs import output_at_block
 from node.vm import LantauVM
+from prover.dispute_block import dispute_block
 from prover.step_call import StepCall
 from prover.witness import BLOCK_CONTEXT_ABI, block_context, intermediate_state_roots, transaction_witness
 from tests.harness.evm import Contracts
@@ -213,10 +213,10 @@ class Game:
         k = trace_index(p, MAX_DEPTH) % TRACE + (0 if is_attack else 1)
         starting = self.l2.output_proof(number - 1)
         if k == TRACE - 1:
-            header = self.l2.chain.header_by_number(number)
-            proof = HexaryTrie(self.l2.chain.db, header.state_root).get_proof(keccak(L2_TO_L1_MESSAGE_PASSER))
-            nodes = [n for i, n in enumerate(rlp.encode(x) for x in proof) if i == 0 or len(n) >= 32]
-            return f"stepFinish (block {number})", self.game.functions.stepFinish(index, is_attack, starting, nodes, rlp.encode(header))
+            parent = rlp.encode(self.l2.chain.header_by_number(number - 1))
+            finish = dispute_block(self.l2.chain, number).finish_proof(parent)
+            return (f"stepFinish (block {number})",
+                    self.game.functions.stepFinish(index, is_attack, starting, self.l2.inputs(number), finish))
         if k < len(self.l2.roots[number]):
             call = StepCall.from_witness(transaction_witness(self.l2.chain, number, k))
             tx_proof = (list(call.trie_nodes), call._abi_accounts(), call.transaction, call.context)

@@ -21,14 +21,15 @@ from node.vm import LantauTransactionBuilder
 from prover.dispute_block import DisputeBlock
 from prover.dispute_player import InputStep, responses
 from prover.faults import (
-    FORGED_AMOUNT_WEI, FaultInjectionRefused, FaultKind, LyingTrace, check_devnet, forged_deposit, forged_withdrawal,
-    unbatched_transaction,
+    FORGED_AMOUNT_WEI, HEADER_FIELD, FaultInjectionRefused, FaultKind, LyingTrace, check_devnet, forged_deposit,
+    forged_header, forged_withdrawal, unbatched_transaction,
 )
 
 ROOTS = tuple(Hash32(bytes([i]) * 32) for i in (1, 2, 3))
 BLOCK = DisputeBlock(number=8, output_root=output_root(ROOTS[-1], Hash32(b"\x0a" * 32), Hash32(b"\x0b" * 32)),
                      state_root=ROOTS[-1], withdrawal_storage_root=Hash32(b"\x0a" * 32), block_hash=Hash32(b"\x0b" * 32),
-                     state_roots=ROOTS, tx_hashes=(), context_hashes=(), header=b"", passer_proof=())
+                     state_roots=ROOTS, tx_hashes=(), context_hashes=(), header=rlp.encode([b"\x0c" * 32] * 10 + [b"\x01\x00"] * 11),
+                     passer_proof=(), context0=b"")
 OTHER = DisputeBlock(**{**{f: getattr(BLOCK, f) for f in BLOCK.__slots__}, "number": 7, "output_root": Hash32(b"\x07" * 32)})
 
 
@@ -52,7 +53,8 @@ class FixedTrace:
 
 
 @pytest.mark.parametrize("kind, lied_roots", [(FaultKind.STATE_ROOT, {2}), (FaultKind.TX_RESULT, {0, 1, 2}),
-                                              (FaultKind.BLOCK_HASH, set()), (FaultKind.MESSAGE_PASSER_ROOT, set())])
+                                              (FaultKind.BLOCK_HASH, set()), (FaultKind.MESSAGE_PASSER_ROOT, set()),
+                                              *((kind, set()) for kind in HEADER_FIELD)])
 def test_each_lie_changes_exactly_what_it_names(kind: FaultKind, lied_roots: set[int]) -> None:
     liar = LyingTrace(FixedTrace(), kind, 8, forged_target="0x" + "55" * 20)
     roots = liar.state_roots(8)
@@ -64,6 +66,17 @@ def test_each_lie_changes_exactly_what_it_names(kind: FaultKind, lied_roots: set
     if kind is FaultKind.MESSAGE_PASSER_ROOT:
         forged = forged_withdrawal("0x" + "55" * 20)
         assert liar.output_root(8) == output_root(BLOCK.state_root, forged.storage_root, BLOCK.block_hash)
+    if kind in HEADER_FIELD:  # the block hash of the header with that one field changed
+        forged_hash = keccak(forged_header(BLOCK.header, HEADER_FIELD[kind]))
+        assert liar.output_root(8) == output_root(BLOCK.state_root, BLOCK.withdrawal_storage_root, Hash32(forged_hash))
+
+
+@pytest.mark.parametrize("field", [4, 5, 10, 11, 15])
+def test_a_forged_header_changes_only_its_field(field: int) -> None:
+    fields, forged = rlp.decode(BLOCK.header), rlp.decode(forged_header(BLOCK.header, field))
+    assert [i for i in range(21) if fields[i] != forged[i]] == [field]
+    if len(fields[field]) != 32:  # a number grows by one
+        assert int.from_bytes(forged[field], "big") == int.from_bytes(fields[field], "big") + 1
 
 
 def test_the_dishonest_trace_makes_up_every_output_and_keeps_every_state_root() -> None:

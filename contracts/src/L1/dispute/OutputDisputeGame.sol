@@ -347,22 +347,28 @@ contract OutputDisputeGame {
     }
 
     /// @notice Counters the leaf that finishes a block (trace index T-1): its output root is
-    ///         recomputed from the agreed final state root S, the message passer's storage root
-    ///         proven in S, and the block hash of `header`, whose parent is the previous block
-    ///         (`startingOutput`), whose stateRoot is S and whose number is the disputed block's.
-    /// @dev    The header's other fields (transactions, receipts, gas used) are not checked yet.
+    ///         recomputed by `BlockFinishLeaf` from the agreed final state root S, the message
+    ///         passer's storage root proven in S, and the block's header rebuilt from what the game
+    ///         agreed (the parent's header, hashing to the previous output's block hash; transaction
+    ///         0's context, the subgame's `contextHashes[0]`; S; the number).
     function stepFinish(
         uint256 claimIndex,
         bool isAttack,
         OutputRootLib.OutputRootProof calldata startingOutput,
-        bytes[] calldata passerAccountProof,
-        bytes calldata header
+        BlockInputs calldata inputs,
+        BlockFinishLeaf.Finish calldata finish
     ) external {
         Frame memory f = _frame(claimIndex, isAttack);
         if (f.traceIndex != TRACE_LENGTH - 1) revert WrongLeafKind(f.traceIndex);
         if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
+        bytes32 expected = blockInputs[f.execRootIndex];
+        bytes32 given = inputsHash(inputs.txHashes, inputs.contextHashes);
+        if (given != expected) revert InputsMismatch(expected, given);
+        if (inputs.contextHashes.length == 0) revert ContextMismatch(0); // no L1-info deposit: the input leaf's
         bytes32 output = finishLeaf.outputRoot(
-            f.preClaim, startingOutput.latestBlockhash, f.blockNumber, messagePasser, passerAccountProof, header
+            BlockFinishLeaf.Agreed(f.blockNumber, startingOutput.latestBlockhash, f.preClaim, inputs.contextHashes[0]),
+            messagePasser,
+            finish
         );
         _counter(claimIndex, f, output);
     }
