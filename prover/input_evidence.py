@@ -39,7 +39,7 @@ from node.errors import LantauError
 from node.l1_header import encode_l1_header
 
 PARENT_PROOF_ABI = "((bytes32,bytes32,bytes32,bytes32),bytes,bytes[],bytes[],bytes[],bytes[])"
-BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256,bytes[],bytes[])"
+BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256,bytes[],bytes[],(bytes[],bytes[])[])"
 EVIDENCE_ABI = f"(bytes,bytes[],(address,address,bytes,uint256)[],bytes[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][],bool)"
 CONFIG_ABI = "(address,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256[3])"
 OUTPUT_VERSION_V0 = bytes(32)
@@ -208,9 +208,10 @@ class BatchEvidence:
     block_index: int = 0
     span_origin_headers: list[bytes] = field(default_factory=list)
     l2_ancestors: list[bytes] = field(default_factory=list)
+    ancestor_origins: list[tuple[list[bytes], list[bytes]]] = field(default_factory=list)  # (L1Block account, number slot)
 
     def as_abi(self) -> tuple:
-        return (self.frames, self.batch_index, self.block_index, self.span_origin_headers, self.l2_ancestors)
+        return (self.frames, self.batch_index, self.block_index, self.span_origin_headers, self.l2_ancestors, self.ancestor_origins)
 
 
 def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int) -> tuple[BatchEvidence, range] | None:
@@ -248,12 +249,26 @@ def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: 
     return None
 
 
-def with_headers(batch: BatchEvidence, origin_blocks: Sequence[Mapping[str, Any]], l2_ancestors: Sequence[Mapping[str, Any]]) -> BatchEvidence:
+def with_headers(
+    batch: BatchEvidence,
+    origin_blocks: Sequence[Mapping[str, Any]],
+    l2_ancestors: Sequence[Mapping[str, Any]],
+    ancestor_l1_block_proofs: Sequence[Mapping[str, Any]],
+) -> BatchEvidence:
     """`batch` with the headers of the L1 origins `find_batch` named (newest first, the newest
-    recent on L1) and the L2 headers of the span's blocks before the parent (L2 blocks n-2 down to
-    n-block_index)."""
+    recent on L1), the L2 headers of the span's blocks before the parent (L2 blocks n-2 down to
+    n-block_index) and, for each, `eth_getProof(L1Block, [its number slot])` at that block (the L1
+    origin it recorded, which the oracle compares with the span's)."""
+    if len(ancestor_l1_block_proofs) != len(l2_ancestors):
+        raise ValueError("one L1Block proof per L2 ancestor")
+    number_slot = l1_block_slots()[0]
+    origins = []
+    for proof in ancestor_l1_block_proofs:
+        storage = {_int(entry["key"]): [_bytes(n) for n in entry["proof"]] for entry in proof["storageProof"]}
+        origins.append(([_bytes(n) for n in proof["accountProof"]], storage[number_slot]))
     return dataclasses.replace(
         batch, span_origin_headers=[encode_l1_header(b) for b in origin_blocks], l2_ancestors=[encode_l1_header(b) for b in l2_ancestors],
+        ancestor_origins=origins,
     )
 
 

@@ -110,9 +110,12 @@ class InputEvidenceSource:
         if found is None:
             return self.without_batches(number, origin, evidence)
         batch, origins = found
-        ancestors = [self.l2.block(number - 2 - k) for k in range(batch.block_index - 1)] if batch.block_index else []
+        below = [number - 2 - k for k in range(batch.block_index - 1)]
+        ancestors = [self.l2.block(n) for n in below]
+        number_slot = [hex(l1_block_slots()[0])]
+        ancestor_origins = [self.l2.proof(to_checksum_address(L1_BLOCK), number_slot, n) for n in below]
         headers = [self.l1.w3.eth.get_block(o) for o in origins]
-        return dataclasses.replace(evidence, batch=with_headers(batch, headers, ancestors))
+        return dataclasses.replace(evidence, batch=with_headers(batch, headers, ancestors, ancestor_origins))
 
     def without_batches(self, number: int, origin: L1Origin, evidence: Evidence) -> Evidence:
         """`evidence` marked `window_without_batches` when block `number` is a forced block (the

@@ -125,8 +125,11 @@ class Setup:
         if found is None:
             return None
         batch, origins = found
-        ancestors = [self.l2.eth.get_block(number - 2 - k) for k in range(batch.block_index - 1)] if batch.block_index else []
-        return dataclasses.replace(evidence, batch=with_headers(batch, [self.l1_w3.eth.get_block(o) for o in origins], ancestors))
+        below = [number - 2 - k for k in range(batch.block_index - 1)]
+        ancestors = [self.l2.eth.get_block(n) for n in below]
+        proofs = [self.l2.provider.make_request("eth_getProof", [to_checksum_address(L1_BLOCK), [hex(l1_block_slots()[0])], hex(n)])["result"]
+                  for n in below]
+        return dataclasses.replace(evidence, batch=with_headers(batch, [self.l1_w3.eth.get_block(o) for o in origins], ancestors, proofs))
 
     def honest(self, number: int) -> tuple[list[bytes], int, Evidence, int]:
         """The block's tx hashes and timestamp, its evidence, and how many transactions node's
@@ -297,6 +300,17 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     wrong_ancestor = [encode_l1_header(l2.eth.get_block(deep - 1)), *d_batch.l2_ancestors[1:]]
     assert setup.check(deep, d_hashes, d_timestamp, dataclasses.replace(d_shown, batch=dataclasses.replace(
         d_batch, l2_ancestors=wrong_ancestor))) == ("L2AncestorMismatch", (0,))
+    # the L1 origins the span's earlier blocks recorded: each proven in its own state, none missing
+    first_of_span = [n for n in batched if batched[n].batch.frames == d_batch.frames and batched[n].batch.block_index <= 1]
+    print(f"\nL1 gas of checkInputs, block {deep} with its batch, {d_batch.block_index - 1} L2 ancestors and their L1 origins proven: "
+          f"{setup.gas(deep, d_hashes, d_timestamp, d_shown):,}; blocks of its span with none: "
+          f"{[(n, setup.gas(n, *setup.honest(n)[:2], batched[n])) for n in first_of_span]}")
+    assert setup.check(deep, d_hashes, d_timestamp, dataclasses.replace(d_shown, batch=dataclasses.replace(
+        d_batch, ancestor_origins=d_batch.ancestor_origins[:-1]))) == ("EvidenceNeeded", ("the L1 origins of the span's blocks before the parent",))
+    parents_origin = setup.parent_output(deep)[1]
+    other_state = [(parents_origin.l1_block_account, parents_origin.number_slot), *d_batch.ancestor_origins[1:]]
+    assert setup.check(deep, d_hashes, d_timestamp, dataclasses.replace(d_shown, batch=dataclasses.replace(
+        d_batch, ancestor_origins=other_state))) == ("InvalidNodeHash", (0,))
     shifted = [encode_l1_header(l1_w3.eth.get_block(int.from_bytes(rlp.decode(h)[8], "big") - 1)) for h in batch.span_origin_headers]
     assert setup.check(number, hashes, timestamp, dataclasses.replace(shown, batch=dataclasses.replace(
         batch, span_origin_headers=shifted))) == ("EvidenceNeeded", ("the headers of the span's origins, newest first",))

@@ -86,14 +86,23 @@ contract InputOracle is IInputOracle {
     ///         frame-number order, which batch of the channel, which block of that span batch, the
     ///         headers of the L1 origins of that block and the span's later ones (newest first:
     ///         the span's last origin, whose hash `l1_origin_check` names, down to the block's own
-    ///         origin, each the parent of the one before; the first anchored or recent), and the L2
-    ///         headers of the span's blocks before the parent.
+    ///         origin, each the parent of the one before; the first anchored or recent), the L2
+    ///         headers of the span's blocks before the parent, and the L1 origin each of those
+    ///         recorded (the `L1Block` predeploy's account and number slot in its state root).
     struct BatchEvidence {
         FrameTx[] frames;
         uint256 batchIndex;
         uint256 blockIndex;
         bytes[] spanOriginHeaders;
         bytes[] l2Ancestors; // headers of L2 blocks n-2, n-3, ... n-blockIndex (the span's blocks before the parent)
+        AncestorOrigin[] ancestorOrigins; // for each of l2Ancestors, in the same order
+    }
+
+    /// @notice Where an L2 block recorded its L1 origin: `L1Block`'s account and number slot, proven
+    ///         in the block's state root.
+    struct AncestorOrigin {
+        bytes[] l1BlockAccount;
+        bytes[] numberSlot;
     }
 
     /// @notice The rule a claim breaks (None: it obeys every rule this oracle decides).
@@ -406,21 +415,29 @@ contract InputOracle is IInputOracle {
 
     /// @dev The hash of the block before the span's first block. The span's blocks before block
     ///      `blockIndex` are the agreed chain's last ones (node: `_overlap_mismatch`, here their
-    ///      timestamps against the headers shown, walked back from the parent).
+    ///      timestamps and L1 origins against the headers and `L1Block` storage shown, walked back
+    ///      from the parent; not yet their transactions), and none of them is L2 genesis.
     function _spanParent(Parent memory parent, BatchReader.SpanBlock[] memory blocks, BatchEvidence memory b)
         internal
-        pure
+        view
         returns (bytes32)
     {
         uint256 j = b.blockIndex;
         if (j == 0) return parent.hash;
-        if (blocks[j - 1].timestamp != parent.timestamp) revert BatchNotDerived("span disagrees with the agreed chain");
+        if (j > parent.number) revert BatchNotDerived("span batch starts before L2 genesis");
+        if (blocks[j - 1].timestamp != parent.timestamp || blocks[j - 1].originNumber != parent.originNumber) {
+            revert BatchNotDerived("span disagrees with the agreed chain");
+        }
         if (b.l2Ancestors.length != j - 1) revert EvidenceNeeded("the L2 headers of the span's blocks before the parent");
+        if (b.ancestorOrigins.length != j - 1) revert EvidenceNeeded("the L1 origins of the span's blocks before the parent");
         bytes32 next = parent.parentHash;
         for (uint256 k = 0; k < j - 1; k++) {
             L1HeaderLib.Header memory h = L1HeaderLib.decode(b.l2Ancestors[k]);
             if (h.hash != next) revert L2AncestorMismatch(k);
-            if (blocks[j - 2 - k].timestamp != h.timestamp) revert BatchNotDerived("span disagrees with the agreed chain");
+            uint256 origin = uint64(_slot(numberSlot, b.ancestorOrigins[k].numberSlot, _l1BlockStorageRoot(h.stateRoot, b.ancestorOrigins[k].l1BlockAccount)));
+            if (blocks[j - 2 - k].timestamp != h.timestamp || blocks[j - 2 - k].originNumber != origin) {
+                revert BatchNotDerived("span disagrees with the agreed chain");
+            }
             next = h.parentHash;
         }
         return next;
@@ -463,13 +480,16 @@ contract InputOracle is IInputOracle {
         p.parentHash = header.parentHash;
         p.number = header.number;
         p.timestamp = header.timestamp;
-        bytes memory account = SecureMerkleTrie.get(abi.encodePacked(DepositTxLib.L1_BLOCK), proof.l1BlockAccount, proof.output.stateRoot);
-        RLPItem[] memory fields = RLPReader.toRLPItem(account).readList();
-        bytes32 storageRoot = bytes32(fields[2].readBytes());
-        uint256 packed = _slot(numberSlot, proof.numberSlot, storageRoot);
-        p.originNumber = uint64(packed);
+        bytes32 storageRoot = _l1BlockStorageRoot(proof.output.stateRoot, proof.l1BlockAccount);
+        p.originNumber = uint64(_slot(numberSlot, proof.numberSlot, storageRoot));
         p.originHash = bytes32(_slot(hashSlot, proof.hashSlot, storageRoot));
         p.sequenceNumber = uint64(_slot(sequenceSlot, proof.sequenceSlot, storageRoot));
+    }
+
+    /// @dev The storage root of the `L1Block` predeploy in an L2 state.
+    function _l1BlockStorageRoot(bytes32 stateRoot, bytes[] memory accountProof) internal pure returns (bytes32) {
+        bytes memory account = SecureMerkleTrie.get(abi.encodePacked(DepositTxLib.L1_BLOCK), accountProof, stateRoot);
+        return bytes32(RLPReader.toRLPItem(account).readList()[2].readBytes());
     }
 
     function _slot(uint256 slot, bytes[] memory proof, bytes32 storageRoot) internal pure returns (uint256 value) {
