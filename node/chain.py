@@ -49,6 +49,7 @@ from eth_utils import ValidationError, encode_hex
 from genesis.builder import genesis_header_params, genesis_state
 from genesis.config import GenesisConfig
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
+from node.address_index import AddressTransaction, address_key, sorted_prefix_items, touched_addresses, transactions_of
 from node.db import LevelDB
 from node.errors import BlockNotFound, GenesisMismatch
 from node.trie_root import ordered_trie_root
@@ -266,6 +267,17 @@ class Chain:
         header = self.header_by_hash(Hash32(block_hash))
         return TransactionLocation(Hash32(block_hash), header.block_number, int.from_bytes(index, "big"))
 
+    def transactions_of_address(self, address: Address, *, limit: int, before_block: int | None = None) -> list[AddressTransaction]:
+        """Canonical transactions touching `address`, newest first (`node.address_index`)."""
+        return transactions_of(self, address, limit=limit, before_block=before_block)
+
+    def iterate_prefix(self, prefix: bytes, *, reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
+        """The chain DB's keys starting with `prefix`, in key order (or reversed)."""
+        if isinstance(self.db, LevelDB):
+            return self.db.iterate_prefix(prefix, reverse=reverse)
+        memory = self.db.wrapped_db  # type: ignore[attr-defined]  # AtomicDB(MemoryDB()) of tests
+        return sorted_prefix_items(memory.kv_store.items(), prefix, reverse=reverse)
+
     def state_at(self, header: BlockHeaderAPI) -> StateAPI:
         """A read-only view of the state after `header` (writes go nowhere durable)."""
         return self.vm_at(header).state
@@ -398,12 +410,12 @@ class Chain:
         ancestor_hash, ancestor_number = block.header.parent_hash, number - 1
         while ancestor_number >= 0 and (replaced := self._db_get(batch, _canonical_key(ancestor_number))) != ancestor_hash:
             if replaced is not None:
-                self._unindex_transactions(batch, replaced)
+                self._unindex_transactions(batch, replaced, ancestor_number)
             restored.append((ancestor_number, ancestor_hash))
             ancestor_hash = self._pyevm(batch).chaindb.get_block_header_by_hash(ancestor_hash).parent_hash
             ancestor_number -= 1
         for ancestor_number, ancestor_hash in restored:
-            self._index_transactions(batch, ancestor_hash)
+            self._index_transactions(batch, ancestor_hash, ancestor_number)
             batch[_canonical_key(ancestor_number)] = ancestor_hash
         # Read records, keyed by this block's hash: reads of one transaction then cost the same
         # in any block. Never stale, as a block never changes; reorgs move only `_tx_key`.
@@ -411,27 +423,51 @@ class Chain:
         batch[_body_key(block_hash)] = rlp.encode([record.raw_transaction for record in records])
         batch[_receipts_key(block_hash)] = rlp.encode([record.raw_receipt for record in records])
         batch[block_index_key(block_hash)] = block_index.encode()
-        for index, (tx_hash, record) in enumerate(zip(block_index.tx_hashes, records)):
+        for index, (tx_hash, record, tx) in enumerate(zip(block_index.tx_hashes, records, block.transactions)):
             batch[record_key(block_hash, index)] = record.encode()
             batch[_tx_key(tx_hash)] = rlp.encode([block_hash, index])
+            for address in touched_addresses(record.fields.sender, tx.to, record.fields.contract_address):
+                batch[address_key(address, number, index)] = tx_hash
         batch[_canonical_key(number)] = block_hash
         batch[HEAD_KEY] = block_hash
 
     def _drop_canonical_from(self, batch: AtomicDatabaseAPI, number: int) -> None:
         """Blocks `number` and above leave the canonical chain, their transactions unindexed."""
         while (stale_hash := self._db_get(batch, _canonical_key(number))) is not None:
-            self._unindex_transactions(batch, stale_hash)
+            self._unindex_transactions(batch, stale_hash, number)
             del batch[_canonical_key(number)]
             number += 1
 
-    def _index_transactions(self, batch: AtomicDatabaseAPI, block_hash: bytes) -> None:
+    def _index_transactions(self, batch: AtomicDatabaseAPI, block_hash: bytes, number: int) -> None:
         for index, tx_hash in enumerate(self._tx_hashes(batch, block_hash)):
             batch[_tx_key(tx_hash)] = rlp.encode([block_hash, index])
+        for key, tx_hash in self._address_entries(batch, block_hash, number):
+            batch[key] = tx_hash
 
-    def _unindex_transactions(self, batch: AtomicDatabaseAPI, block_hash: bytes) -> None:
+    def _unindex_transactions(self, batch: AtomicDatabaseAPI, block_hash: bytes, number: int) -> None:
         for tx_hash in self._tx_hashes(batch, block_hash):
             if self._db_get(batch, _tx_key(tx_hash)) is not None:
                 del batch[_tx_key(tx_hash)]
+        for key, _ in self._address_entries(batch, block_hash, number):
+            if self._db_get(batch, key) is not None:
+                del batch[key]
+
+    def _address_entries(self, db: AtomicDatabaseAPI, block_hash: bytes, number: int) -> list[tuple[bytes, bytes]]:
+        """The address-index entries of a stored block at height `number` (`node.address_index`),
+        from its read records; none for a block stored before records existed."""
+        encoded_index = self._db_get(db, block_index_key(block_hash))
+        if encoded_index is None:
+            return []
+        entries = []
+        for index, tx_hash in enumerate(BlockIndex.decode(encoded_index).tx_hashes):
+            encoded = self._db_get(db, record_key(block_hash, index))
+            if encoded is None:
+                continue
+            record = TransactionRecord.decode(encoded)
+            to = LantauVM.get_transaction_builder().decode(record.raw_transaction).to
+            entries.extend((address_key(a, number, index), tx_hash)
+                           for a in touched_addresses(record.fields.sender, to, record.fields.contract_address))
+        return entries
 
     def _tx_hashes(self, db: AtomicDatabaseAPI, block_hash: bytes) -> tuple[bytes, ...]:
         """A stored block's transaction hashes: from its block index, else from its body."""

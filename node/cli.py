@@ -164,6 +164,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     from node.derive.pipeline import DerivationPipeline
     from node.derive.l1_prefetch import PrefetchingL1Source
     from node.rpc.rollup import rollup_methods
+    from node.explorer.address_rpc import address_rpc_methods
     from node.explorer.batch_log import BatchLog, RecordingL1Source
     from bridge.rollup_view import RollupL1View, rollup_view_methods
     from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
@@ -176,6 +177,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     node = L2Node.open(settings.data_dir, genesis, read_only=not is_sequencer, proof_cost_limits=limits)
     node.register_methods(witness_rpc_methods(node.chain))
     node.register_methods(dispute_rpc_methods(node.chain))
+    node.register_methods(address_rpc_methods(node.chain))
     if l1 is not None:
         from node.chain_identity import check_chain_on_l1, check_rollup_config
 

@@ -62,8 +62,8 @@ class LevelDB(BaseAtomicDB):
         else:
             batch.commit()
 
-    def iterate_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
-        with self.db.iterator(prefix=prefix) as iterator:
+    def iterate_prefix(self, prefix: bytes, *, reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
+        with self.db.iterator(prefix=prefix, reverse=reverse) as iterator:
             yield from iterator
 
     def close(self) -> None:

@@ -557,3 +557,25 @@ def test_transaction_page_names_a_compliance_refusal_and_shows_the_call_tree(bro
     top = browser.find_element(By.CSS_SELECTOR, '#call-tree li[data-depth="0"]')
     assert "transfer(" in top.text and asset.lower()[:10] in top.text.lower()
     assert browser.find_elements(By.CSS_SELECTOR, '#call-tree li[data-depth="1"]')  # the token asked its compliance and registry
+
+    # the asset's audit trail lists the refusal, found through the node's address index
+    open_page(browser, devnet, f"asset/{asset}", "asset")
+    row = browser.find_element(By.CSS_SELECTOR, f'#asset-refusals tr[data-tx="{tx_hash}"]')
+    assert row.find_element(By.CSS_SELECTOR, "td.code").text == str(code)
+    assert row.find_element(By.CSS_SELECTOR, "td.reason").text == reason
+
+
+def test_transactions_by_address_come_from_the_index_and_bad_input_is_named(devnet: LantauNodeProcess, reverted_tx: str) -> None:
+    listed = rpc(devnet, "lantau_getTransactionsByAddress", SENDER.address, "0x64")
+    assert reverted_tx in [t["hash"] for t in listed]
+    for t in listed:  # each where eth_getTransactionByHash puts it, newest first
+        tx = rpc(devnet, "eth_getTransactionByHash", t["hash"])
+        assert (tx["blockNumber"], tx["transactionIndex"]) == (t["blockNumber"], t["transactionIndex"])
+        assert SENDER.address.lower() in (tx["from"].lower(), (tx["to"] or "").lower())
+    assert [int(t["blockNumber"], 16) for t in listed] == sorted((int(t["blockNumber"], 16) for t in listed), reverse=True)
+    for params, named in (([SENDER.address, "0x0"], "limit must be 1 to 1000"), (["0x1234", "0x1"], "invalid argument 0"),
+                          ([SENDER.address, "0x1", "soon"], "invalid argument 2")):
+        with pytest.raises(Exception, match="-32602") as refused:
+            rpc(devnet, "lantau_getTransactionsByAddress", *params)
+        assert named in str(refused.value)
+    assert rpc(devnet, "lantau_getTransactionsByAddress", SENDER.address, "0x64")[-len(listed):] == listed  # nothing lost

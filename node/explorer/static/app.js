@@ -5,7 +5,8 @@
 const WEI_PER_HKD = 10n ** 18n;
 const LATEST_BLOCKS = 20;      // home: blocks listed and charted
 const LATEST_TXS = 15;         // home: transactions listed
-const ADDRESS_SCAN_BLOCKS = 200; // address: recent blocks scanned for its transactions (no address index yet)
+const ADDRESS_TXS = 50;        // address: newest transactions listed (lantau_getTransactionsByAddress)
+const REFUSALS_SCANNED = 200;  // asset: newest transactions to the token searched for compliance refusals
 const BATCH = 100;             // JSON-RPC calls per batch request (the node allows 1,000)
 
 // --- JSON-RPC -------------------------------------------------------------------------------
@@ -441,14 +442,11 @@ async function txPage(token, hash) {
 }
 
 async function addressPage(token, address) {
-  const [balance, nonce, code, head] = await rpcBatch([
+  const [balance, nonce, code, listed] = await rpcBatch([
     ["eth_getBalance", address, "latest"], ["eth_getTransactionCount", address, "latest"],
-    ["eth_getCode", address, "latest"], ["eth_blockNumber"]]);
-  for (const r of [balance, nonce, code, head]) if (r instanceof Error) throw r;
-  const top = num(head), low = Math.max(0, top - ADDRESS_SCAN_BLOCKS + 1);
-  const numbers = [];
-  for (let n = top; n >= low; n--) numbers.push(n);
-  const blocks = await rpcBatch(numbers.map((n) => ["eth_getBlockByNumber", hex(n), true]));
+    ["eth_getCode", address, "latest"], ["lantau_getTransactionsByAddress", address, hex(ADDRESS_TXS)]]);
+  for (const r of [balance, nonce, code, listed]) if (r instanceof Error) throw r;
+  const txs = (await rpcBatch(listed.map((t) => ["eth_getTransactionByHash", t.hash]))).filter((t) => t && !(t instanceof Error));
   const index = await contracts();
   const [[verified], [category], [country], [expiry]] = await views(index, [
     [IDENTITY_REGISTRY, "isVerified(address)", word(address), ["bool"]],
@@ -460,8 +458,6 @@ async function addressPage(token, address) {
   const holdings = assets.map((a, i) => [a, held[i][0]]).filter(([, balance]) => /^\d+$/.test(balance) && balance !== "0");
   if (token !== renderToken) return;
   const me = address.toLowerCase();
-  const txs = blocks.filter((b) => b && !(b instanceof Error)).flatMap((b) => b.transactions)
-    .filter((t) => t.from?.toLowerCase() === me || t.to?.toLowerCase() === me);
   const codeBytes = (code.length - 2) / 2;
   show("address",
     h("h1", {}, codeBytes ? "Contract" : "Account"),
@@ -486,11 +482,11 @@ async function addressPage(token, address) {
         h("td", { class: "value" }, a.price ? units(valueWei(a, balance), 18) : "—")))),
     h("p", { id: "holdings-total" }, `Total RWA value: ${hkdShort(holdings.reduce((sum, [a, balance]) => sum + (valueWei(a, balance) ?? 0n), 0n))}`
       + (holdings.some(([a]) => !a.price) ? " (assets without a price not counted)" : "")),
-    h("h2", {}, `Transactions in blocks ${low}–${top} (${txs.length})`),
+    h("h2", {}, `Transactions (${txs.length === ADDRESS_TXS ? `newest ${ADDRESS_TXS}` : txs.length}, from the node's address index)`),
     table("address-txs", ["Hash", "Block", "Direction", "Counterparty", "Value"], txs.map((t) => {
       const out = t.from?.toLowerCase() === me;
       return h("tr", { "data-tx": t.hash }, h("td", {}, txLink(t.hash)), h("td", {}, blockLink(num(t.blockNumber))),
-        h("td", {}, out ? "out" : "in"), h("td", {}, addressLink(out ? t.to : t.from)), h("td", {}, hkd(t.value)));
+        h("td", {}, out ? "out" : t.to ? "in" : "created"), h("td", {}, addressLink(out ? t.to : t.from)), h("td", {}, hkd(t.value)));
     })));
 }
 
@@ -636,6 +632,17 @@ async function distributionsOf(index, asset) {
   return ids.map((id, i) => ({ id, ...answers[i][0] })).filter((d) => d.token?.toLowerCase() === asset.toLowerCase());
 }
 
+// Transactions to `asset` that compliance refused (TransferNotCompliant), newest first: from the
+// node's address index, their receipts, and the call trees of the failed ones.
+async function refusalsOf(index, asset) {
+  const listed = await rpc("lantau_getTransactionsByAddress", asset, hex(REFUSALS_SCANNED));
+  const receipts = await rpcBatch(listed.map((t) => ["eth_getTransactionReceipt", t.hash]));
+  const failed = receipts.filter((r) => r && !(r instanceof Error) && r.status === "0x0");
+  const traces = await rpcBatch(failed.map((r) => ["debug_traceTransaction", r.transactionHash, { tracer: "callTracer" }]));
+  return failed.map((r, i) => [r, complianceRefusal(index, traces[i])]).filter(([, refusal]) => refusal)
+    .map(([r, [code, reason]]) => ({ hash: r.transactionHash, block: num(r.blockNumber), from: r.from, code, reason }));
+}
+
 async function assetPage(token, address) {
   const index = await contracts();
   const [[symbol], [name], [decimalsText], [supply], [holderCount], [paused], [meta], [bond], [redemption], price] = await views(index, [
@@ -646,7 +653,7 @@ async function assetPage(token, address) {
   if (typeof meta !== "object") return notFound(`${address} is not an asset of the AssetFactory (${symbol})`);
   const decimals = Number(decimalsText);
   const asset = { decimals, price: /^\d+$/.test(price[0]) && price[0] !== "0" ? { wei: price[0], updatedAt: Number(price[1]) } : null };
-  const [logs, distributions] = await Promise.all([tokenLogs(address), distributionsOf(index, address)]);
+  const [logs, distributions, refusals] = await Promise.all([tokenLogs(address), distributionsOf(index, address), refusalsOf(index, address)]);
   const decoded = logs.map((log) => ({ log, event: decodeLog(index, log) }));
   const seen = new Set();
   for (const { event } of decoded) {
@@ -695,6 +702,10 @@ async function assetPage(token, address) {
     table("asset-holders", ["Holder", "Balance", "Value (HKD)"], holders.map(([holder, balance]) =>
       h("tr", { "data-holder": holder }, h("td", {}, addressLink(holder, true)), h("td", { class: "balance" }, units(balance, decimals)),
         h("td", { class: "value" }, asset.price ? units(valueWei(asset, balance), 18) : "—")))),
+    h("h2", {}, `Transfers refused by compliance (${refusals.length}, among the newest ${REFUSALS_SCANNED} transactions to the token)`),
+    table("asset-refusals", ["Block", "Transaction", "From", "Code", "Reason"], refusals.map((r) =>
+      h("tr", { "data-tx": r.hash }, h("td", {}, blockLink(r.block)), h("td", {}, txLink(r.hash)), h("td", {}, addressLink(r.from)),
+        h("td", { class: "code" }, r.code), h("td", { class: "reason" }, r.reason)))),
     h("h2", {}, `Compliance and administration events (${trail.length})`),
     table("asset-events", ["Block", "Transaction", "Event"], trail.map(({ log, event }) =>
       h("tr", {}, h("td", {}, blockLink(num(log.blockNumber))), h("td", {}, txLink(log.transactionHash)),
