@@ -6,7 +6,8 @@
 One `lantau devnet` (no proposer, no challenger of its own), a verifier node, and `lantau
 challenger` following the verifier (dev account 3), every one a separate process. For each fault
 kind, `lantau proposer --inject-fault KIND --inject-at B` (dev account 2) posts a lie about the
-output of block B and defends it; the challenger disputes it and both play to the step that decides
+output of block B and defends it (for `dropped-deposit`, B is the output of the span an HKD
+deposit made just before lands in); the challenger disputes it and both play to the step that decides
 it (a leaf, or for an input fault the block claim countered by `stepInput`). Then the
 L1 clock is moved past the game's clocks (anvil `evm_increaseTime`), the game resolves and, past
 the bond delay, the credit is claimed. Last, a dishonest challenger (dev account 4, `--dishonest
@@ -42,14 +43,16 @@ sys.path.insert(0, str(ROOT))
 
 from web3 import Web3  # noqa: E402
 
+from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt  # noqa: E402
 from bridge.devnet import DEVNET_DISPUTES  # noqa: E402
+from bridge.l1_contracts import L1Deployment  # noqa: E402
 from bridge.l1_client import L1Client  # noqa: E402
 from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient  # noqa: E402
 from genesis.dev_accounts import dev_accounts  # noqa: E402
 
 ACCOUNTS = dev_accounts()
 HONEST_CHALLENGER, LIAR_PROPOSER, DISHONEST = ACCOUNTS[3].address, ACCOUNTS[2].address, ACCOUNTS[4].address
-KINDS = ("state-root", "tx-result", "block-hash", "message-passer-root", "forged-deposit", "unbatched-tx")
+KINDS = ("state-root", "tx-result", "block-hash", "message-passer-root", "forged-deposit", "unbatched-tx", "dropped-deposit")
 
 
 class Process:
@@ -187,6 +190,11 @@ def main() -> None:
         interval = DEVNET_DISPUTES.output_interval
         for number, kind in enumerate(kinds):
             lie_block = max(oracle.next_block_number() + 2 * interval, (l2.eth.block_number + 8) // interval * interval + interval)
+            if kind == "dropped-deposit":  # the lie needs a deposit: one of 2.5 HKD, the span's output holding it
+                deployment = L1Deployment.load(work / "devnet" / "l1-deployment.json")
+                deposit = deposit_hkd(l1.w3, deployment, ACCOUNTS[6].private_key, to=ACCOUNTS[7].address, amount_units=2_500_000)
+                deposit_block = int(wait_for_l2_receipt(l2, deposit.l2_tx_hash, timeout_s=120)["blockNumber"])
+                lie_block = -(-deposit_block // interval) * interval
             liar = Process(work / f"proposer-{kind}.log", "proposer", "--devnet", str(work / "devnet"), "--inject-fault", kind,
                            "--inject-at", str(lie_block), "--forged-target", ACCOUNTS[5].address)
             lie_index = lie_block // interval - 1

@@ -235,8 +235,8 @@ class Challenger(PollingService):
             if info.l2_block_number > self.trace.safe_l2_number():
                 return False  # cannot judge it before the node has the block
             sent = False
-            named, settled = self._block_inputs(game, info, claims)
-            for action in responses(info, claims, self.trace, named, settled):
+            named, refused, countered = self._block_inputs(game, info, claims)
+            for action in responses(info, claims, self.trace, named, refused, countered):
                 sent |= self._act(game, info, action)
             if not sent:
                 sent = self._resolve(game, info, claims)
@@ -244,13 +244,14 @@ class Challenger(PollingService):
         return self._settle(game, info)
 
     def _block_inputs(self, game: DisputeGameClient, info: GameInfo,
-                      claims: tuple[Claim, ...]) -> tuple[dict[int, NamedInputs], set[int]]:
-        """The inputs each block subgame root named, and the roots whose input leaf is decided
-        (countered on L1, or a step L1 refused this run). Empty without an evidence source."""
+                      claims: tuple[Claim, ...]) -> tuple[dict[int, NamedInputs], set[int], set[int]]:
+        """The inputs each block subgame root named, the roots whose input step L1 refused this
+        run, and those countered by the input leaf. Empty without an evidence source."""
         named: dict[int, NamedInputs] = {}
-        settled: set[int] = set()
+        refused: set[int] = set()
+        countered: set[int] = set()
         if self.inputs is None:
-            return named, settled
+            return named, refused, countered
         for claim in claims:
             if claim.depth != info.split_depth + 1:
                 continue
@@ -260,9 +261,11 @@ class Challenger(PollingService):
             inputs = self._named[key]
             if inputs is not None:
                 named[claim.index] = inputs
-            if (game.address, claim.index, -3, b"") in self._refused or game.input_countered_by(claim.index) != NO_ADDRESS:
-                settled.add(claim.index)
-        return named, settled
+            if game.input_countered_by(claim.index) != NO_ADDRESS:
+                countered.add(claim.index)
+            elif (game.address, claim.index, -3, b"") in self._refused:
+                refused.add(claim.index)
+        return named, refused, countered
 
     # --- moves and steps ------------------------------------------------------------------------
 

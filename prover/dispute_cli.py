@@ -102,6 +102,11 @@ def show_command(game_address: Annotated[str, typer.Argument(help="The game's ad
                      else f"state after tx {k} of L2 block {number}")
         side = "defender" if d % 2 == 0 else "challenger"
         countered = "" if claim.countered_by == NO_ADDRESS else f"  countered by step of {claim.countered_by}"
+        if d == info.split_depth + 1:  # a block subgame's root: the inputs it named, and the input leaf
+            named = game.block_inputs(claim.index)
+            about += f" with {len(named[0])} transactions named" if named is not None else ""
+            by_input = game.input_countered_by(claim.index)
+            countered = countered if by_input == NO_ADDRESS else f"  countered by stepInput of {by_input}"
         resolved = "resolved" if game.resolved_subgame(claim.index) else f"clock left {_clock_left(game, info, claim.index)} s"
         parent = "-" if claim.index == 0 else str(claim.parent_index)
         out.print(f"{'  ' * d}#{claim.index} (parent {parent}, depth {d}, {side}) {about}: {_short(claim.value)}"

@@ -119,11 +119,19 @@ def disputes_inputs(trace: Trace, number: int, named: NamedInputs) -> bool:
     return tuple(bytes(h) for h in trace.block(number).tx_hashes) != tuple(named[0])
 
 
+def _block_root(claims: tuple[Claim, ...], claim: Claim, split_depth: int) -> int:
+    """The index of the block subgame root (depth split + 1) `claim` is in or is."""
+    while claim.depth > split_depth + 1:
+        claim = claims[claim.parent_index]
+    return claim.index
+
+
 def responses(info: GameInfo, claims: tuple[Claim, ...], trace: Trace, named_inputs: Mapping[int, NamedInputs] | None = None,
-              input_settled: Set[int] = frozenset()) -> list[Action]:
+              input_refused: Set[int] = frozenset(), input_countered: Set[int] = frozenset()) -> list[Action]:
     """Every move and step the player owes the game now, given its claims so far. `named_inputs`:
-    the inputs each block subgame root named (claim index -> inputs); `input_settled`: the roots
-    whose input leaf is decided (stepped, or refused by L1), to be bisected if still owed."""
+    the inputs each block subgame root named (claim index -> inputs); `input_refused`: the roots
+    whose input step L1 refused (bisected instead); `input_countered`: the roots countered by the
+    input leaf, under which nothing is owed (the root's resolution ignores its subgame)."""
     shape = GameShape.of(info)
     defender = is_defender(info, trace)
     my_parity = 0 if defender else 1
@@ -132,13 +140,15 @@ def responses(info: GameInfo, claims: tuple[Claim, ...], trace: Trace, named_inp
     for claim in claims:
         if claim.depth % 2 == my_parity:
             continue  # my side's claim: the other side answers it
+        if claim.depth > info.split_depth and _block_root(claims, claim, info.split_depth) in input_countered:
+            continue  # decided by the input leaf: its subgame no longer matters
         if claim.index != 0:
             parent = claims[claim.parent_index]
             if parent.index != 0 and shape.value(trace, parent.position) != parent.value:
                 continue  # it counters a claim of my side that I do not hold: not mine to defend
         agree = shape.value(trace, claim.position) == claim.value
         named = (named_inputs or {}).get(claim.index)
-        if claim.depth == info.split_depth + 1 and named is not None and claim.index not in input_settled:
+        if claim.depth == info.split_depth + 1 and named is not None and claim.index not in input_refused:
             number = shape.block_of(claim.position)
             if disputes_inputs(trace, number, named):
                 actions.append(InputStep(claim, number, named))

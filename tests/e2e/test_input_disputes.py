@@ -24,7 +24,7 @@ from prover.faults import FaultKind, LyingTrace, forged_deposit
 from prover.input_step import InputEvidenceSource, InputRollup
 from prover.rollup_client import RollupClient
 from tests.e2e.test_dispute_games import (  # noqa: F401  (fixtures)
-    CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, devnet, next_quiet_output_block, wait_for, warp,
+    CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, devnet, lantau_dispute, next_quiet_output_block, wait_for, warp,
 )
 from tests.e2e.test_input_oracle import LIES
 
@@ -110,6 +110,9 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
     assert rule_broken(devnet, game, claims[root], lie_block) == ("NotTheBatchedTransactions", 1)  # what L1 decided
     assert [line for line in challenger.log_lines() if line.get("msg") == "played stepInput"]
     assert not [line for line in challenger.log_lines() if line.get("msg") == "played step"]
+    shown = lantau_dispute("show", game_address, *dir_args)  # the readable view names the input leaf
+    assert f"output of L2 block {lie_block} with {len(named[0])} transactions named" in shown
+    assert f"countered by stepInput of {CHALLENGER}" in shown
     # refused by name: a second input step on the same claim
     first = NodeTrace(RollupClient(verifier.rpc_url)).transaction_step(lie_block, 0)
     again = game.step_input_call(root, (list(named[0]), list(named[1])), first.context, b"")
@@ -120,6 +123,7 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
     warp(l1, info.max_clock_duration_s + 1)
     wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
     assert game.status() == CHALLENGER_WINS
+    assert max(c.depth for c in game.claims()) == block_depth  # nobody played under the countered claim
     for index in range(lie_index, oracle.next_output_index()):  # any output there now is a true one
         assert oracle.l2_output(index).output_root != posted.output_root
     bonds = sum(c.bond_wei for c in claims)

@@ -183,7 +183,8 @@ def _claim(index: int, parent: int, position: int, value: bytes) -> Claim:
 def test_the_player_counters_a_block_claim_naming_other_transactions_by_the_input_leaf() -> None:
     """A challenger (claims at odd depths) facing the proposer's claim that opens block 8's subgame
     (depth 4, position 30) steps on its inputs when the named transactions are not its own block's,
-    and otherwise (or once that leaf is decided) attacks under it."""
+    and otherwise (or once L1 refused that step) attacks under it; once the input leaf countered
+    the claim, it plays nothing under it."""
     honest = BusyTrace()
     true = OTHER.output_root
     claims = (_claim(0, 2**32 - 1, 1, INFO.root_claim), _claim(1, 0, 2, true), _claim(2, 1, 6, true),
@@ -193,5 +194,8 @@ def test_the_player_counters_a_block_claim_naming_other_transactions_by_the_inpu
     assert actions == [InputStep(claims[4], 8, lying)]
     bisect = responses(INFO, claims, honest, {4: (TXS, CONTEXTS)})  # the same transactions: bisect
     assert [(type(a).__name__, a.parent.index, a.is_attack) for a in bisect] == [("Move", 4, True)]
-    assert responses(INFO, claims, honest, {4: lying}, {4}) == bisect  # the input leaf decided: bisect
+    assert responses(INFO, claims, honest, {4: lying}, {4}) == bisect  # L1 refused the input step: bisect
     assert responses(INFO, claims, honest) == bisect  # no inputs known: as before
+    # countered by the input leaf: nothing is owed under it, not even against the liar's moves there
+    under = (*claims, _claim(5, 4, 60, b"\x96" * 32), _claim(6, 5, 120, b"\x95" * 32))
+    assert responses(INFO, under, honest, {4: lying}, frozenset(), {4}) == []
