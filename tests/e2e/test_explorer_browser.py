@@ -579,3 +579,27 @@ def test_transactions_by_address_come_from_the_index_and_bad_input_is_named(devn
             rpc(devnet, "lantau_getTransactionsByAddress", *params)
         assert named in str(refused.value)
     assert rpc(devnet, "lantau_getTransactionsByAddress", SENDER.address, "0x64")[-len(listed):] == listed  # nothing lost
+
+
+def test_rwa_page_shows_a_freeze_in_the_compliance_audit_trail(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    asset = asset_by_symbol(devnet, "KCWR")
+    agent = dev_accounts()[0]  # the sample's agent of every asset
+    data = function_signature_to_4byte_selector("setAddressFrozen(address,bool)") + abi_encode(["address", "bool"], [NOT_KYC.address, True])
+    tx = {"chainId": int(rpc(devnet, "eth_chainId"), 16), "nonce": int(rpc(devnet, "eth_getTransactionCount", agent.address, "pending"), 16),
+          "gas": 200_000, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "to": to_checksum_address(asset), "value": 0, "data": data}
+    tx_hash = rpc(devnet, "eth_sendRawTransaction", "0x" + Account.sign_transaction(tx, agent.private_key).raw_transaction.hex())
+    receipt = wait_for("the receipt", lambda: rpc(devnet, "eth_getTransactionReceipt", tx_hash))
+    assert receipt["status"] == "0x1"
+    (log,) = receipt["logs"]
+    key = f'#compliance-trail tr[data-log="{tx_hash}:{int(log["logIndex"], 16)}"]'
+
+    def trail_row() -> Any:
+        browser.get(f"{devnet.rpc_url}/#/rwa")
+        browser.refresh()  # the page reads the logs once per load
+        page_ready(browser, "rwa")
+        rows = browser.find_elements(By.CSS_SELECTOR, key)
+        return rows[0] if rows else None
+
+    row = wait_for("the freeze in the audit trail", trail_row, pause_s=0.5)
+    assert "KCWR" in row.text and "AddressFrozen(address,bool,address)" in row.text
+    assert row.find_element(By.CSS_SELECTOR, 'tr[data-arg="account"] td.mono').text.lower() == NOT_KYC.address.lower()
