@@ -272,13 +272,15 @@ class DisputeGameClient(_ContractClient):
         return self.contract.functions.stepInput(claim_index, inputs, context0, evidence)
 
     def step_transaction_call(self, index: int, is_attack: bool, starting_output: tuple[bytes, ...],
-                              inputs: tuple[list[bytes], list[bytes]], tx_proof: tuple[Any, ...]) -> Any:
-        return self.contract.functions.stepTransaction(index, is_attack, starting_output, inputs, tx_proof)
+                              input_leaf: tuple[Any, ...], tx_proof: tuple[Any, ...]) -> Any:
+        """`stepTransaction`; `input_leaf` is `InputLeaf` (`DisputeBlock.input_leaf`)."""
+        return self.contract.functions.stepTransaction(index, is_attack, starting_output, input_leaf, tx_proof)
 
     def step_finish_call(self, index: int, is_attack: bool, starting_output: tuple[bytes, ...],
-                         inputs: tuple[list[bytes], list[bytes]], finish: tuple[Any, ...]) -> Any:
-        """`stepFinish`; `finish` is `BlockFinishLeaf.Finish` (`DisputeBlock.finish_proof`)."""
-        return self.contract.functions.stepFinish(index, is_attack, starting_output, inputs, finish)
+                         input0: tuple[Any, ...], finish: tuple[Any, ...]) -> Any:
+        """`stepFinish`; `input0` is transaction 0's `InputLeaf`, `finish` `BlockFinishLeaf.Finish`
+        (`DisputeBlock.input_leaf(0)`, `DisputeBlock.finish_proof`)."""
+        return self.contract.functions.stepFinish(index, is_attack, starting_output, input0, finish)
 
     def check(self, call: Any) -> None:
         """`eth_call` of `call`: raises `L1CallReverted` (decoded) if it would revert."""

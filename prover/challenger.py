@@ -333,7 +333,8 @@ class Challenger(PollingService):
         starting = self.trace.block(number - 1).output_root_proof()
         if step.tx_index == info.trace_length - 1:
             parent_header = self.trace.block(number - 1).header
-            call = game.step_finish_call(step.leaf.index, step.is_attack, starting, block.inputs(), block.finish_proof(parent_header))
+            call = game.step_finish_call(step.leaf.index, step.is_attack, starting, block.input_leaf(0),
+                                         block.finish_proof(parent_header))
         else:
             if step.tx_index < len(block.tx_hashes):
                 witness = self.trace.transaction_step(number, step.tx_index)
@@ -341,7 +342,8 @@ class Challenger(PollingService):
                 tx_proof: tuple[Any, ...] = (nodes, accounts, witness.transaction, witness.context)
             else:  # padding past the block's transactions: nothing to execute
                 tx_proof = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
-            call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, block.inputs(), tx_proof)
+            call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, block.input_leaf(step.tx_index),
+                                              tx_proof)
         game.check(call)  # a step L1 finds valid is refused by name (`ValidStep`), never sent
         return game.send(self.txmgr, call)
 

@@ -5,7 +5,7 @@ by the node that holds the block and served as `lantau_disputeBlock(blockNumber)
                                                               (`OutputRootLib.OutputRootProof`)
     stateRoots      the state root after each transaction (the block's trace below the split)
     txHashes        keccak256 of each raw transaction      } `OutputDisputeGame.BlockInputs`,
-    contextHashes   keccak256 of each `BlockContext`      } whose hash is `inputsHash`
+    contextHashes   keccak256 of each `BlockContext`      } whose Merkle root is `inputsHash`
     header          the block header's RLP (`stepFinish`)
     passerProof     the message passer's account proof in the final state (`stepFinish`)
     context0        ABI encoding of transaction 0's `BlockContext` (`stepFinish` reads the
@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import rlp
@@ -67,8 +68,12 @@ class DisputeBlock:
         return (list(self.passer_proof), self.header, parent_header, context0)
 
     def inputs_hash(self) -> bytes:
-        """`OutputDisputeGame.inputsHash`: keccak256(abi.encode(txHashes, contextHashes))."""
-        return keccak(abi_encode(["bytes32[]", "bytes32[]"], list(self.inputs())))
+        """`OutputDisputeGame.inputsHash` of the block's inputs."""
+        return inputs_hash(self.tx_hashes, self.context_hashes)
+
+    def input_leaf(self, index: int) -> tuple[int, bytes, bytes, list[bytes]]:
+        """`OutputDisputeGame.InputLeaf` of transaction `index` (past the last one: padding)."""
+        return input_leaf(self.tx_hashes, self.context_hashes, index)
 
     def to_json(self) -> dict[str, Any]:
         def hexed(value: Any) -> Any:
@@ -89,6 +94,38 @@ class DisputeBlock:
 
         return cls(**{f.name: (int(raw[_camel(f.name)]) if f.name == "number" else unhex(raw[_camel(f.name)]))
                       for f in dataclasses.fields(cls)})
+
+
+def _merkle_levels(tx_hashes: Sequence[bytes], context_hashes: Sequence[bytes]) -> list[list[bytes]]:
+    """The inputs' Merkle tree, leaves first: keccak256(abi.encode(txHash, contextHash)) per
+    transaction, zero leaves to the next power of two, a node keccak256(abi.encode(left, right))."""
+    leaves = [keccak(tx + context) for tx, context in zip(tx_hashes, context_hashes, strict=True)]
+    width = 1
+    while width < len(leaves):
+        width *= 2
+    levels = [leaves + [b"\x00" * 32] * (width - len(leaves))]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append([keccak(below[i] + below[i + 1]) for i in range(0, len(below), 2)])
+    return levels
+
+
+def inputs_hash(tx_hashes: Sequence[bytes], context_hashes: Sequence[bytes]) -> bytes:
+    """`OutputDisputeGame.inputsHash`: keccak256(abi.encode(count, Merkle root))."""
+    root = _merkle_levels(tx_hashes, context_hashes)[-1][0]
+    return keccak(len(tx_hashes).to_bytes(32, "big") + root)
+
+
+def input_leaf(tx_hashes: Sequence[bytes], context_hashes: Sequence[bytes],
+               index: int) -> tuple[int, bytes, bytes, list[bytes]]:
+    """`OutputDisputeGame.InputLeaf(count, txHash, contextHash, branch)` of transaction `index`:
+    its branch from the leaf up; past the last transaction, no leaf and the branch [root]."""
+    levels = _merkle_levels(tx_hashes, context_hashes)
+    count = len(tx_hashes)
+    if index >= count:
+        return count, b"\x00" * 32, b"\x00" * 32, [levels[-1][0]]
+    branch = [level[(index >> depth) ^ 1] for depth, level in enumerate(levels[:-1])]
+    return count, bytes(tx_hashes[index]), bytes(context_hashes[index]), branch
 
 
 def dispute_block(chain: Chain, number: int) -> DisputeBlock:

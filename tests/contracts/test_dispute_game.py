@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eth_utils import keccak
 from web3.contract import Contract
 
 from bridge.l1_contracts import blueprint_init  # noqa: F401  (the deployment's; test_dispute_played imports it here)
+from prover.dispute_block import input_leaf, inputs_hash
 from tests.harness.evm import Contracts
 
 PROPOSER, OLD_CHALLENGER, CHALLENGER, DEFENDER = 2, 3, 4, 5
@@ -172,18 +174,20 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     # the leaves are TX_DEPTH levels below the block subgame's root: depth 5 here
     assert game.functions.MAX_DEPTH().call() == SPLIT_DEPTH + 1 + TX_DEPTH
     no_finish = ([], b"", b"", no_context)
-    assert contracts.revert_of(CHALLENGER, game.functions.stepFinish(4, True, (b"\x00" * 32,) * 4, ([], []), no_finish)) == ("InvalidParent", ())
+    no_leaf = (0, b"\x00" * 32, b"\x00" * 32, [])
+    assert contracts.revert_of(CHALLENGER, game.functions.stepFinish(4, True, (b"\x00" * 32,) * 4, no_leaf, no_finish)) == ("InvalidParent", ())
     contracts.ok(CHALLENGER, game.functions.attack(b"\x25" * 32, 4, b"\x26" * 32), value=bond(game, 5))
     assert contracts.revert_of(DEFENDER, game.functions.attack(b"\x26" * 32, 5, b"\x27" * 32),
                                value=bond(game, 5)) == ("GameDepthExceeded", ())
     # steps: only on a leaf, and with the leaf's own kind (index 0 of the block's trace is a transaction)
     starting = (b"\x00" * 32,) * 4
-    no_inputs = ([], [])
+    no_inputs = (0, b"\x00" * 32, b"\x00" * 32, [b"\x00" * 32])  # InputLeaf: past the end of an empty block
     no_tx = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
     assert contracts.revert_of(CHALLENGER, game.functions.stepTransaction(3, True, starting, no_inputs, no_tx)) == ("InvalidParent", ())
     assert contracts.revert_of(DEFENDER, game.functions.stepFinish(5, True, starting, no_inputs, no_finish)) == ("WrongLeafKind", (0,))
     assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_inputs, no_tx)) == (
         "InputsMismatch", (named_hash, game.functions.inputsHash([], []).call()))
+    assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_leaf, no_tx)) == ("BadInputBranch", (0, 1))
     assert game.functions.claimDataLen().call() == claims + 4
     assert [game.functions.claimData(i).call()[1] for i in range(6)] == ["0x" + "00" * 20] * 6
     # the clock of the side that moved last runs for the other side
@@ -191,3 +195,28 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     assert contracts.revert_of(CHALLENGER, game.functions.claimCredit(contracts.address(CHALLENGER))) == ("GameNotResolved", ())
     assert contracts.revert_of(CHALLENGER, game.functions.resolveClaim(3)) == ("OutOfOrderResolution", ())
     del oracle
+
+
+def test_the_inputs_hash_is_a_merkle_root_and_a_step_reads_one_leaf_of_it(contracts: Contracts, system, isolated) -> None:
+    """`inputsHash` of a block's inputs is keccak(count, Merkle root), computed alike by the game and
+    by the challenger (`prover.dispute_block.inputs_hash`); a step shows one transaction's leaf and
+    its branch of ceil(log2 count) hashes (`inputsHashOfLeaf`, what `stepTransaction` and
+    `stepFinish` check), so its calldata does not grow with the block: leaf 4,999 of 5,000 is 13
+    hashes where the two lists are 320 kB. Past the last transaction (padding) the branch is [root]."""
+    _, game = open_game(contracts, system, b"\x31" * 32, b"\x32" * 32)
+    for count in (0, 1, 2, 3, 5, 8, 4096, 5000):
+        txs = [keccak(b"tx %d" % k) for k in range(count)]
+        contexts = [keccak(b"context %d" % k) for k in range(count)]
+        expected = inputs_hash(txs, contexts)
+        assert bytes(game.functions.inputsHash(txs, contexts).call()) == expected, count
+        for k in sorted({0, 1, count // 2, max(count - 1, 0), count, count + 3}):
+            leaf = input_leaf(txs, contexts, k)
+            assert len(leaf[3]) == (1 if k >= count else (count - 1).bit_length())
+            assert bytes(game.functions.inputsHashOfLeaf(k, leaf).call()) == expected, (count, k)
+        if count > 1:  # another sibling, or the leaf shown at another index: another hash
+            n, tx, context, branch = input_leaf(txs, contexts, count - 1)
+            assert bytes(game.functions.inputsHashOfLeaf(count - 1, (n, tx, context, [b"\x01" * 32, *branch[1:]])).call()) != expected
+            assert bytes(game.functions.inputsHashOfLeaf(count - 2, (n, tx, context, branch)).call()) != expected
+    assert contracts.revert_of(CHALLENGER, game.functions.inputsHash([b"\x01" * 32], [])) == ("InputsLengthMismatch", (1, 0))
+    assert contracts.revert_of(CHALLENGER, game.functions.inputsHashOfLeaf(0, (3, b"\x01" * 32, b"\x02" * 32, [b"\x03" * 32]))) == (
+        "BadInputBranch", (1, 2))

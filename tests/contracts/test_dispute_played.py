@@ -39,7 +39,7 @@ from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
 from node.chain import BlockAttributes, Chain
 from node.outputs import output_at_block
 from node.vm import LantauVM
-from prover.dispute_block import dispute_block
+from prover.dispute_block import dispute_block, input_leaf, inputs_hash
 from prover.step_call import StepCall
 from prover.witness import BLOCK_CONTEXT_ABI, block_context, intermediate_state_roots, transaction_witness
 from tests.harness.evm import Contracts
@@ -88,7 +88,7 @@ class L2:
         return [keccak(r) for r in raws], [keccak(abi_encode([BLOCK_CONTEXT_ABI], [c])) for c in contexts]
 
     def inputs_hash(self, number: int) -> bytes:
-        return keccak(abi_encode(["bytes32[]", "bytes32[]"], list(self.inputs(number))))
+        return inputs_hash(*self.inputs(number))
 
     def output_proof(self, number: int) -> tuple[bytes, ...]:
         o = self.outputs[number]
@@ -216,14 +216,14 @@ class Game:
             parent = rlp.encode(self.l2.chain.header_by_number(number - 1))
             finish = dispute_block(self.l2.chain, number).finish_proof(parent)
             return (f"stepFinish (block {number})",
-                    self.game.functions.stepFinish(index, is_attack, starting, self.l2.inputs(number), finish))
+                    self.game.functions.stepFinish(index, is_attack, starting, input_leaf(*self.l2.inputs(number), 0), finish))
         if k < len(self.l2.roots[number]):
             call = StepCall.from_witness(transaction_witness(self.l2.chain, number, k))
             tx_proof = (list(call.trie_nodes), call._abi_accounts(), call.transaction, call.context)
         else:  # padding past the block's transactions: nothing to execute
             tx_proof = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
         return (f"stepTransaction (block {number}, tx {k})",
-                self.game.functions.stepTransaction(index, is_attack, starting, self.l2.inputs(number), tx_proof))
+                self.game.functions.stepTransaction(index, is_attack, starting, input_leaf(*self.l2.inputs(number), k), tx_proof))
 
     def step(self, me: Player, index: int, p: int, is_attack: bool) -> str:
         label, call = self.step_call(index, p, is_attack)

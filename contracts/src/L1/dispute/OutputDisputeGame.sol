@@ -83,6 +83,18 @@ contract OutputDisputeGame {
         bytes32[] contextHashes;
     }
 
+    /// @notice One transaction's place in a block's inputs, what a step reads instead of the whole
+    ///         lists (`inputsHash` is a Merkle root, so a step's calldata does not grow with the
+    ///         block): `count` transactions in all; the hash of transaction k and of its context;
+    ///         the Merkle branch from its leaf up (`inputsHash`). Past the last transaction
+    ///         (padding) there is no leaf: `branch` is the one-item list [root].
+    struct InputLeaf {
+        uint256 count;
+        bytes32 txHash;
+        bytes32 contextHash;
+        bytes32[] branch;
+    }
+
     /// @notice One transaction's witness (`lantau_txWitness`, prover/step_call.py).
     struct TxProof {
         bytes[] nodes;
@@ -120,6 +132,10 @@ contract OutputDisputeGame {
     error WrongLeafKind(uint256 traceIndex);
     error InvalidStartingOutput();
     error InputsMismatch(bytes32 expected, bytes32 given);
+    /// @notice `inputsHash` of lists of different lengths.
+    error InputsLengthMismatch(uint256 txHashes, uint256 contextHashes);
+    /// @notice An `InputLeaf`'s branch has `length` hashes where its count needs `expected`.
+    error BadInputBranch(uint256 length, uint256 expected);
     error ContextMismatch(uint256 traceIndex);
     error TooManyTransactions(uint256 count, uint256 max);
     /// @notice Block inputs named with a context hash per transaction missing or extra.
@@ -310,40 +326,42 @@ contract OutputDisputeGame {
         uint256 claimIndex,
         bool isAttack,
         OutputRootLib.OutputRootProof calldata startingOutput,
-        BlockInputs calldata inputs,
+        InputLeaf calldata input,
         TxProof calldata proof
     ) external {
         Frame memory f = _frame(claimIndex, isAttack);
         uint256 traceLength = TRACE_LENGTH;
         if (f.traceIndex == traceLength - 1) revert WrongLeafKind(f.traceIndex);
-        uint256 count = inputs.txHashes.length;
-        if (count >= traceLength || inputs.contextHashes.length != count) {
-            revert TooManyTransactions(count, traceLength - 1);
-        }
-        bytes32 expected = blockInputs[f.execRootIndex];
-        bytes32 given = inputsHash(inputs.txHashes, inputs.contextHashes);
-        if (given != expected) revert InputsMismatch(expected, given);
+        if (input.count >= traceLength) revert TooManyTransactions(input.count, traceLength - 1);
+        _checkInput(f.execRootIndex, f.traceIndex, input);
 
         bytes32 preRoot = f.preClaim;
         if (f.traceIndex == 0) {
             if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
             preRoot = startingOutput.stateRoot;
         }
-        _counter(claimIndex, f, _transactionPostRoot(preRoot, f, inputs, proof));
+        _counter(claimIndex, f, _transactionPostRoot(preRoot, f, input, proof));
     }
 
     /// @dev The state root after step k: transaction k re-executed, or the same root past the end.
-    function _transactionPostRoot(bytes32 preRoot, Frame memory f, BlockInputs calldata inputs, TxProof calldata proof)
+    function _transactionPostRoot(bytes32 preRoot, Frame memory f, InputLeaf calldata input, TxProof calldata proof)
         internal
         view
         returns (bytes32)
     {
         uint256 k = f.traceIndex;
-        if (k >= inputs.txHashes.length) return preRoot; // padding: no transaction, no change
-        if (contextHash(proof.context) != inputs.contextHashes[k] || proof.context.number != f.blockNumber) {
+        if (k >= input.count) return preRoot; // padding: no transaction, no change
+        if (contextHash(proof.context) != input.contextHash || proof.context.number != f.blockNumber) {
             revert ContextMismatch(k);
         }
-        return oneStepProof.proveTransaction(preRoot, proof.nodes, proof.witnesses, proof.rawTx, inputs.txHashes[k], proof.context);
+        return oneStepProof.proveTransaction(preRoot, proof.nodes, proof.witnesses, proof.rawTx, input.txHash, proof.context);
+    }
+
+    /// @dev `input` must be leaf k of the inputs the subgame `execRootIndex` named.
+    function _checkInput(uint256 execRootIndex, uint256 k, InputLeaf calldata input) internal view {
+        bytes32 expected = blockInputs[execRootIndex];
+        bytes32 given = inputsHashOfLeaf(k, input);
+        if (given != expected) revert InputsMismatch(expected, given);
     }
 
     /// @notice Counters the leaf that finishes a block (trace index T-1): its output root is
@@ -355,18 +373,16 @@ contract OutputDisputeGame {
         uint256 claimIndex,
         bool isAttack,
         OutputRootLib.OutputRootProof calldata startingOutput,
-        BlockInputs calldata inputs,
+        InputLeaf calldata input0,
         BlockFinishLeaf.Finish calldata finish
     ) external {
         Frame memory f = _frame(claimIndex, isAttack);
         if (f.traceIndex != TRACE_LENGTH - 1) revert WrongLeafKind(f.traceIndex);
         if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
-        bytes32 expected = blockInputs[f.execRootIndex];
-        bytes32 given = inputsHash(inputs.txHashes, inputs.contextHashes);
-        if (given != expected) revert InputsMismatch(expected, given);
-        if (inputs.contextHashes.length == 0) revert ContextMismatch(0); // no L1-info deposit: the input leaf's
+        _checkInput(f.execRootIndex, 0, input0);
+        if (input0.count == 0) revert ContextMismatch(0); // no L1-info deposit: the input leaf's
         bytes32 output = finishLeaf.outputRoot(
-            BlockFinishLeaf.Agreed(f.blockNumber, startingOutput.latestBlockhash, f.preClaim, inputs.contextHashes[0]),
+            BlockFinishLeaf.Agreed(f.blockNumber, startingOutput.latestBlockhash, f.preClaim, input0.contextHash),
             messagePasser,
             finish
         );
@@ -536,9 +552,44 @@ contract OutputDisputeGame {
         return blockNumber;
     }
 
-    /// @notice `inputsHash` of a block: keccak256(abi.encode(txHashes, contextHashes)).
+    /// @notice `inputsHash` of a block of n transactions: keccak256(abi.encode(n, root)), where
+    ///         root is the Merkle root of the leaves keccak256(abi.encode(txHashes[k], contextHashes[k]))
+    ///         padded with zero leaves to the next power of two (a node: keccak256(abi.encode(left,
+    ///         right)); n = 0: root 0, n = 1: the leaf). A step proves one leaf by its branch of
+    ///         ceil(log2 n) hashes (`inputsHashOfLeaf`) instead of sending both lists.
     function inputsHash(bytes32[] calldata txHashes, bytes32[] calldata contextHashes) public pure returns (bytes32) {
-        return keccak256(abi.encode(txHashes, contextHashes));
+        uint256 count = txHashes.length;
+        if (contextHashes.length != count) revert InputsLengthMismatch(count, contextHashes.length);
+        uint256 width = 1;
+        while (width < count) width <<= 1;
+        bytes32[] memory level = new bytes32[](count == 0 ? 1 : width);
+        for (uint256 k = 0; k < count; ++k) {
+            level[k] = keccak256(abi.encode(txHashes[k], contextHashes[k]));
+        }
+        for (; width > 1; width >>= 1) {
+            for (uint256 i = 0; i < width / 2; ++i) {
+                level[i] = keccak256(abi.encode(level[2 * i], level[2 * i + 1]));
+            }
+        }
+        return keccak256(abi.encode(count, level[0]));
+    }
+
+    /// @notice The `inputsHash` that leaf k (`input`) and its branch imply; past the last
+    ///         transaction, that of the root shown (`branch` = [root]).
+    function inputsHashOfLeaf(uint256 k, InputLeaf calldata input) public pure returns (bytes32) {
+        bytes32[] calldata branch = input.branch;
+        if (k >= input.count) {
+            if (branch.length != 1) revert BadInputBranch(branch.length, 1);
+            return keccak256(abi.encode(input.count, branch[0]));
+        }
+        uint256 depth_ = 0;
+        while ((1 << depth_) < input.count) ++depth_;
+        if (branch.length != depth_) revert BadInputBranch(branch.length, depth_);
+        bytes32 node = keccak256(abi.encode(input.txHash, input.contextHash));
+        for (uint256 i = 0; i < depth_; ++i) {
+            node = (k >> i) & 1 == 1 ? keccak256(abi.encode(branch[i], node)) : keccak256(abi.encode(node, branch[i]));
+        }
+        return keccak256(abi.encode(input.count, node));
     }
 
     /// @notice keccak256(abi.encode(context)): one transaction's block context in `BlockInputs`.
