@@ -603,3 +603,28 @@ def test_rwa_page_shows_a_freeze_in_the_compliance_audit_trail(browser: WebDrive
     row = wait_for("the freeze in the audit trail", trail_row, pause_s=0.5)
     assert "KCWR" in row.text and "AddressFrozen(address,bool,address)" in row.text
     assert row.find_element(By.CSS_SELECTOR, 'tr[data-arg="account"] td.mono').text.lower() == NOT_KYC.address.lower()
+
+
+def test_rollup_page_shows_a_dispute_game_and_the_output_it_disputes(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    from bridge.l1_client import L1Client
+    from bridge.l1_contract_clients import DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient
+    from bridge.tx_manager import TxManager
+
+    info = json.loads((devnet.data_dir / "devnet.json").read_text())
+    l1 = L1Client.connect(info["l1_rpc"])
+    oracle = OutputOracleClient(l1, info["contracts"]["OutputOracle"])
+    factory = DisputeGameFactoryClient(l1, info["contracts"]["DisputeGameFactory"])
+    index = wait_for("an output on L1", lambda: oracle.next_output_index(), timeout_s=90, pause_s=1.0) - 1
+    # a challenger claims another output root at the disputed block (a lie: the devnet's honest challenger answers it)
+    factory.create(TxManager(l1, dev_accounts()[8].private_key), index, b"\x11" * 32)
+    game = factory.game_of(index, oracle.l2_output(index).output_root)
+    assert game is not None
+
+    def shown() -> dict[str, str] | None:
+        return rollup_rows(browser, "disputes", "game").get(game)
+
+    cells = reopen_until(browser, devnet, "the dispute game", shown)
+    status = ("IN_PROGRESS", "CHALLENGER_WINS", "DEFENDER_WINS")[DisputeGameClient(l1, game).status()]
+    assert cells["status"] == status
+    output_row = rollup_rows(browser, "l1-outputs", "output").get(str(index))
+    assert output_row is not None and output_row["mono"].endswith(game[-6:])  # the output names its game
