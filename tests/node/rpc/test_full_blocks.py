@@ -10,12 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import pytest
 
 from genesis.config import GenesisConfig
 from node.chain import Chain
@@ -104,24 +100,3 @@ def test_kept_blocks_are_bounded() -> None:
     assert len(formatter._kept) == FullBlockFormatter.MAX_KEPT_BLOCKS
     assert (0).to_bytes(32, "big") not in formatter._kept  # oldest dropped first
 
-
-KILLED_NODE = """
-import os, signal
-from node.worker_process import SECOND_CORE
-print(SECOND_CORE.start().result(), flush=True)
-os.kill(os.getpid(), signal.SIGKILL)
-"""
-
-
-@pytest.mark.e2e
-def test_the_worker_exits_when_the_node_process_is_killed() -> None:
-    """A SIGKILLed node never shuts its pool down: the worker must notice and exit by itself."""
-    repo = Path(__file__).resolve().parents[3]
-    killed = subprocess.run([sys.executable, "-c", KILLED_NODE], cwd=repo, capture_output=True, text=True, timeout=120,
-                            env=dict(os.environ, ETH_HASH_BACKEND="pysha3"))
-    assert killed.returncode == -signal.SIGKILL
-    worker_pid = int(killed.stdout.split()[0])
-    deadline = time.monotonic() + 30
-    while Path(f"/proc/{worker_pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not Path(f"/proc/{worker_pid}").exists(), "the full-block worker outlived its node process"
