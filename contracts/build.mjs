@@ -83,6 +83,26 @@ for (const e of output.errors || []) {
 }
 if (errors.length) process.exit(1);
 
+// An RWA asset (RWAToken) runs every function it does not define in RWATokenExtension, through its
+// fallback on its own storage: the asset's address answers both. So the RWAToken artifact's ABI
+// is the asset's whole interface: its own entries, then the extension's that it lacks.
+const FALLBACK_EXTENSIONS = { "src/L2/rwa/RWAToken.sol:RWAToken": "src/L2/rwa/RWATokenExtension.sol:RWATokenExtension" };
+
+function abiKey(entry) {
+  const types = (params) => (params || []).map((p) => (p.type.startsWith("tuple") ? JSON.stringify(p.components) + p.type : p.type));
+  return `${entry.type}:${entry.name || ""}(${types(entry.inputs).join(",")})`;
+}
+
+function joinedAbi(sourceName, contractName, abi) {
+  const extension = FALLBACK_EXTENSIONS[`${sourceName}:${contractName}`];
+  if (!extension) return abi;
+  const [extSource, extName] = extension.split(":");
+  const own = new Set(abi.map(abiKey));
+  // The extension's own receive/fallback/constructor are not the asset's.
+  const added = output.contracts[extSource][extName].abi.filter((e) => e.name && !own.has(abiKey(e)));
+  return [...abi, ...added];
+}
+
 fs.mkdirSync(outDir, { recursive: true });
 let written = 0;
 for (const [sourceName, contracts] of Object.entries(output.contracts)) {
@@ -92,7 +112,7 @@ for (const [sourceName, contracts] of Object.entries(output.contracts)) {
       contractName,
       sourceName,
       compiler: `solc-${solc.version()}`,
-      abi: c.abi,
+      abi: joinedAbi(sourceName, contractName, c.abi),
       bytecode: "0x" + c.evm.bytecode.object,
       deployedBytecode: "0x" + c.evm.deployedBytecode.object,
       storageLayout: stableLayout(c.storageLayout),

@@ -16,6 +16,7 @@ live in the 0x4200…0800 range:
 | 0x4200000000000000000000000000000000000807   | VenueRegistry                     |
 | 0x4200000000000000000000000000000000000808   | CallAuction                       |
 | 0x4200000000000000000000000000000000000809   | DeviceRegistry                    |
+| 0x420000000000000000000000000000000000080a   | RWATokenExtension (every asset's fallback) |
 
 Preinstalls (`genesis.preinstalls`): contracts every OP Stack toolchain finds at the address they
 have on Ethereum, with the runtime code they have there:
@@ -66,6 +67,8 @@ VENUE_REGISTRY: Final = _address("0x4200000000000000000000000000000000000807")
 CALL_AUCTION: Final = _address("0x4200000000000000000000000000000000000808")
 # Device-attested asset data and the reserve guard (Compliance names this address too)
 DEVICE_REGISTRY: Final = _address("0x4200000000000000000000000000000000000809")
+# What every asset runs through its fallback (RWA_TOKEN_EXTENSION in RWATokenBase.sol)
+RWA_TOKEN_EXTENSION: Final = _address("0x420000000000000000000000000000000000080a")
 
 # Preinstalls: the addresses they have on Ethereum and on every OP Stack chain
 CREATE2_DEPLOYER: Final = _address("0x4e59b44847b379578588920cA78FbF26c0B4956C")
@@ -94,6 +97,7 @@ PREDEPLOY_CONTRACTS: Final[dict[Address, str]] = {
     VENUE_REGISTRY: "VenueRegistry",
     CALL_AUCTION: "CallAuction",
     DEVICE_REGISTRY: "DeviceRegistry",
+    RWA_TOKEN_EXTENSION: "RWATokenExtension",
 }
 
 #: The RWA predeploys by contract name (what the SDK and the tests look them up by).
@@ -108,6 +112,7 @@ RWA_PREDEPLOYS: Final[dict[str, Address]] = {
     "VenueRegistry": VENUE_REGISTRY,
     "CallAuction": CALL_AUCTION,
     "DeviceRegistry": DEVICE_REGISTRY,
+    "RWATokenExtension": RWA_TOKEN_EXTENSION,
 }
 
 
@@ -159,6 +164,7 @@ def rwa_predeploy_storage(owner: Address) -> dict[Address, Mapping[StorageKey, i
     return {
         IDENTITY_REGISTRY: {"owner": as_word(owner), INITIALIZABLE_SLOT: INITIALIZED_BY_GENESIS},
         RWA_TOKEN_IMPLEMENTATION: {INITIALIZABLE_SLOT: INITIALIZERS_DISABLED},
+        RWA_TOKEN_EXTENSION: {INITIALIZABLE_SLOT: INITIALIZERS_DISABLED},
         ASSET_FACTORY: {
             "owner": as_word(owner),
             "tokenImplementation": as_word(RWA_TOKEN_IMPLEMENTATION),

@@ -24,6 +24,7 @@ from rwa.errors import (
     TransactionFailed,
     TransferNotCompliant,
 )
+from rwa.permit import Permit, PermitSignature, sign_permit
 from rwa.sample import SAMPLE_ASSETS, SampleIssuance, format_sample_summary, run_sample_issuance, sample_issuance
 from rwa.trade import Trade, TradeTicket, sign_trade, trade_id
 from rwa.types import (
@@ -50,8 +51,8 @@ __all__ = [
     "AmbiguousAsset", "AssetClass", "AssetInfo", "AssetNotFound", "AssetSpec", "BondTerms", "Call", "ChainTimeout",
     "ComplianceRules", "ContractReverted", "DecodedRevert", "DistributionKind", "DistributionResult",
     "HKD_WEI", "HONG_KONG", "Holding", "Identity", "InsufficientHKD", "InvestorCategory", "NATIVE_HKD",
-    "NoSigner", "Portfolio", "Price", "RWAClient", "RWAContracts", "RWAError", "SAMPLE_ASSETS",
+    "NoSigner", "Permit", "PermitSignature", "Portfolio", "Price", "RWAClient", "RWAContracts", "RWAError", "SAMPLE_ASSETS",
     "SampleIssuance", "Trade", "TradeFileError", "TradeTicket", "TransactionFailed", "TransferNotCompliant",
     "decode_revert", "format_sample_summary", "hkd", "parse_decimal_amount", "revert_error",
-    "run_sample_issuance", "sample_issuance", "sign_trade", "trade_id",
+    "run_sample_issuance", "sample_issuance", "sign_permit", "sign_trade", "trade_id",
 ]

@@ -28,6 +28,7 @@ from web3.logs import DISCARD
 
 from node.cli_common import is_nonce_race
 from rwa.contracts import DecodedRevert, RWAContracts, innermost_revert
+from rwa.permit import Permit, PermitSignature, sign_permit
 from rwa.errors import (
     AmbiguousAsset,
     AssetNotFound,
@@ -387,10 +388,30 @@ class RWAClient:
         return self.transact_all(calls)
 
     def can_transfer(self, token: str, sender: str, to: str, units: int) -> tuple[int, str]:
-        code, reason = self.token(token).functions.canTransfer(
+        code, reason = self.token(token).functions.transferStatus(
             to_checksum_address(sender), to_checksum_address(to), units
         ).call()
         return int(code), str(reason)
+
+    def sign_permit(self, token: str, spender: str, units: int, deadline: int) -> tuple[Permit, PermitSignature]:
+        """The signer's ERC-2612 permit for `spender` to take `units` of `token` until `deadline`
+        (unix seconds), at the signer's current permit nonce; anyone submits it with
+        `submit_permit`."""
+        t = self.token(token).functions
+        permit = Permit(self.address, to_checksum_address(spender), units, t.nonces(self.address).call(), deadline)
+        if self.account is None:
+            raise NoSigner("permit")
+        signature = sign_permit(permit, self.account.key, chain_id=self.chain_id, token=token, token_name=t.name().call())
+        return permit, signature
+
+    def submit_permit(self, token: str, permit: Permit, signature: PermitSignature) -> dict[str, Any]:
+        """Sends a signed permit; a stale one raises ContractReverted (`ERC2612InvalidSigner`,
+        `ERC2612ExpiredSignature`) before anything is sent."""
+        call = self.token(token).functions.permit(
+            to_checksum_address(permit.owner), to_checksum_address(permit.spender), permit.value, permit.deadline,
+            signature.v, signature.r, signature.s,
+        )
+        return self.transact(call)
 
     def transfer(self, token: str, to: str, units: int) -> dict[str, Any]:
         """Transfer `units` of `token` from the signer; a refused transfer raises

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from eth_account import Account
 from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
@@ -15,6 +14,8 @@ from web3.contract.contract import ContractFunction
 
 from bridge.anvil import AnvilProcess
 from bridge.l1_contracts import L1Deployment, L1Revert, decode_revert, gas_with_headroom
+from rwa.permit import Permit
+from rwa.permit import sign_permit as sign_erc2612_permit
 from tests.harness.evm import DevSender
 
 DEV_ACCOUNTS = 10
@@ -107,32 +108,12 @@ class L1(DevSender):
 
 
 def sign_permit(l1: L1, owner_index: int, spender: str, value: int, deadline: int) -> tuple[int, bytes, bytes]:
-    """An EIP-2612 permit for the devnet HKD, signed with eth-account's EIP-712 support (so the
-    test does not trust the contract's own digest)."""
+    """An EIP-2612 permit for the devnet HKD, signed as the SDK signs (`rwa.permit`, eth-account's
+    EIP-712 support, so the test does not trust the contract's own digest)."""
     owner = l1.address(owner_index)
-    signed = Account.sign_typed_data(
-        l1.keys[owner_index],
-        domain_data={
-            "name": l1.hkd.functions.name().call(),
-            "version": "1",
-            "chainId": l1.w3.eth.chain_id,
-            "verifyingContract": l1.hkd.address,
-        },
-        message_types={
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ]
-        },
-        message_data={
-            "owner": owner,
-            "spender": Web3.to_checksum_address(spender),
-            "value": value,
-            "nonce": l1.hkd.functions.nonces(owner).call(),
-            "deadline": deadline,
-        },
+    permit = Permit(owner, Web3.to_checksum_address(spender), value, l1.hkd.functions.nonces(owner).call(), deadline)
+    signed = sign_erc2612_permit(
+        permit, l1.keys[owner_index], chain_id=l1.w3.eth.chain_id, token=l1.hkd.address,
+        token_name=l1.hkd.functions.name().call(),
     )
-    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+    return signed.v, signed.r, signed.s

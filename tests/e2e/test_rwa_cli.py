@@ -126,6 +126,10 @@ def test_transfers_trade_and_coupon_through_the_cli(node_factory: Any, tmp_path:
                      "--identifier", "FINE-19", "--decimals", "19", "--l2-rpc", url, check=False)
     assert refused.returncode == 1
     assert len(refused.stderr.strip().splitlines()) == 1 and "InvalidDecimals(19, 18)" in refused.stderr
+    refused = lantau("rwa", "issue", "--class", "hk-stock", "--name", "Squat", "--symbol", "SQT",
+                     "--identifier", "US0378331006", "--decimals", "0", "--l2-rpc", url, check=False)
+    assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
+    assert "InvalidIdentifier" in refused.stderr and "ISIN check digit does not match" in refused.stderr
     assert factory.functions.assetCount().call() == count
 
     # KYC a newcomer (dev 0 is the KYC agent on the devnet), then read it back.

@@ -31,7 +31,7 @@ from web3.logs import DISCARD
 from bridge.anvil import AnvilProcess
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
-from genesis.predeploys import DEVICE_REGISTRY, RWA_PREDEPLOYS
+from genesis.predeploys import DEVICE_REGISTRY, RWA_PREDEPLOYS, RWA_TOKEN_EXTENSION
 from rwa.devices import reserve_reading, sign_reading, sign_registration
 from tests.harness.node_process import LantauNodeProcess
 
@@ -63,6 +63,9 @@ HONG_KONG, SINGAPORE, CHINA, UNITED_STATES = 344, 702, 156, 840  # ISO 3166-1 nu
 RETAIL, PROFESSIONAL, INSTITUTIONAL = 1, 2, 3  # InvestorCategory
 GREEN_BOND, AGRICULTURAL, WAREHOUSE_RECEIPT, AI_COMPUTE, PRECIOUS_METAL, HK_STOCK = range(6)  # AssetClass
 COUPON, DIVIDEND, REVENUE_SHARE = range(3)  # DistributionKind
+# An asset emits two `ForcedTransfer` events: Lantau's detailed one and ERC-7943's.
+LANTAU_FORCED_TRANSFER = "ForcedTransfer(address,address,uint256,address,string,bool)"
+ERC7943_FORCED_TRANSFER = "ForcedTransfer(address,address,uint256)"
 BATCH_GAS = 25_000_000  # never estimate a non-atomic batch: see test_rwa_dvp.py
 
 
@@ -346,8 +349,9 @@ class L2Chain(Chain):
 
 
 def events(contract: Contract, name: str, receipt: dict[str, Any]) -> list[dict[str, Any]]:
-    """The decoded arguments of every `name` event that `contract` emitted in the receipt."""
-    return [dict(e["args"]) for e in getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)]
+    """The decoded arguments of every `name` event that `contract` emitted in the receipt; an
+    overloaded event is named by its signature (`LANTAU_FORCED_TRANSFER`)."""
+    return [dict(e["args"]) for e in contract.events[name]().process_receipt(receipt, errors=DISCARD)]
 
 
 @dataclass
@@ -424,7 +428,7 @@ class RWASystem:
         bond: tuple[int, int, int, int, list[int]] = (0, 0, 0, 0, []),
     ) -> Contract:
         """Creates an asset through the factory and returns the token (identifier made unique)."""
-        identifier = identifier or f"TEST{next(self._asset_ids):08d}"
+        identifier = identifier or f"TEST-{next(self._asset_ids):08d}"  # neither an ISIN nor a stock code
         params = (
             name,
             symbol,
@@ -446,6 +450,10 @@ def install_rwa_system(chain: Chain) -> RWASystem:
     registry = chain.install_predeploy("IdentityRegistry", a["IdentityRegistry"])
     compliance = chain.install_predeploy("Compliance", a["Compliance"])
     implementation = chain.install_predeploy("RWAToken", a["RWAToken"], {INITIALIZABLE_SLOT: UINT64_MAX})
+    # Every asset's fallback delegates to the extension at its fixed address (RWATokenBase.sol).
+    chain.install_predeploy(
+        "RWATokenExtension", to_checksum_address(RWA_TOKEN_EXTENSION), {INITIALIZABLE_SLOT: UINT64_MAX}
+    )
     factory = chain.install_predeploy("AssetFactory", a["AssetFactory"])
     engine = chain.install_predeploy("SettlementEngine", a["SettlementEngine"])
     actions = chain.install_predeploy("CorporateActions", a["CorporateActions"])

@@ -1,6 +1,6 @@
 """Compliance rules one by one, each switched on alone on a fresh asset: maximum holders,
 maximum balance per investor, daily transfer limit; who may set rules; and the same answer from
-`Compliance.canTransfer`, `RWAToken.canTransfer` and the revert of the transfer itself."""
+`Compliance.canTransfer`, `RWAToken.transferStatus` and the revert of the transfer itself."""
 
 from __future__ import annotations
 
@@ -40,6 +40,9 @@ def asset(chain: Chain, rwa: RWASystem) -> tuple[Any, str, str, list[str]]:
     return token, issuer, agent, investors
 
 
+INSUFFICIENT_BALANCE = 4  # TransferCodes
+
+
 def _rules(chain: Chain, rwa: RWASystem, token: Any, issuer: str, **changes: int) -> None:
     names = ("lockupUntil", "maxHolders", "countryRestricted", "professionalOnly", "maxBalance", "dailyLimit")
     values = dict(zip(names, NO_RULES)) | changes
@@ -50,7 +53,9 @@ def _refused(chain: Chain, rwa: RWASystem, token: Any, sender: str, to: str, amo
     """The reason, checked to be the same from all three places that give it."""
     revert = chain.expect_revert(token.functions.transfer(to, amount), sender)
     assert revert.name == "TransferNotCompliant"
-    assert tuple(token.functions.canTransfer(sender, to, amount).call()) == revert.args
+    assert tuple(token.functions.transferStatus(sender, to, amount).call()) == revert.args
+    # ERC-7943's canTransfer agrees (a balance too small is not a permissioned rule there).
+    assert token.functions.canTransfer(sender, to, amount).call() is (revert.args[0] == INSUFFICIENT_BALANCE)
     assert tuple(rwa.compliance.functions.canTransfer(token.address, sender, to, amount).call()) == revert.args
     return revert.args
 

@@ -24,6 +24,7 @@ from tests.rwa.rwa_chain import (
     HKD,
     HONG_KONG,
     INSTITUTIONAL,
+    LANTAU_FORCED_TRANSFER,
     PROFESSIONAL,
     RETAIL,
     SINGAPORE,
@@ -115,7 +116,7 @@ def test_transfer_to_a_non_kyc_wallet_reverts_with_its_reason(
     revert = chain.expect_revert(bond.token.functions.transfer(not_kyc, TOKEN), a)
     assert revert.name == "TransferNotCompliant"
     assert revert.args == (7, "receiver not KYC verified")
-    assert tuple(bond.token.functions.canTransfer(a, not_kyc, TOKEN).call()) == (7, "receiver not KYC verified")
+    assert tuple(bond.token.functions.transferStatus(a, not_kyc, TOKEN).call()) == (7, "receiver not KYC verified")
     assert bond.token.functions.balanceOf(a).call() == HOLDINGS[0]
     assert bond.token.functions.balanceOf(not_kyc).call() == 0
 
@@ -168,7 +169,7 @@ def test_frozen_investor_cannot_move_tokens_and_forced_transfer_works(
     )
     assert chain.expect_revert(t.forcedTransfer(b, c, TOKEN, ""), bond.agent).name == "LegalReferenceRequired"
     receipt = chain.send(t.forcedTransfer(b, c, 50_000_000 * TOKEN, order), bond.agent)
-    assert events(bond.token, "ForcedTransfer", receipt) == [
+    assert events(bond.token, LANTAU_FORCED_TRANSFER, receipt) == [
         {"from": b, "to": c, "amount": 50_000_000 * TOKEN, "agent": bond.agent, "legalReference": order,
          "rulesOverridden": False}
     ]

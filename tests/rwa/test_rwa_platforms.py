@@ -25,6 +25,7 @@ from tests.rwa.rwa_chain import (
     HK_STOCK,
     HONG_KONG,
     INSTITUTIONAL,
+    LANTAU_FORCED_TRANSFER,
     PROFESSIONAL,
     RETAIL,
     SINGAPORE,
@@ -100,7 +101,7 @@ def test_an_asset_accepts_only_the_kyc_providers_it_trusts(chain: Chain, rwa: RW
     untrusted = (10, "receiver's KYC provider not trusted by this asset")
     assert chain.expect_revert(t.mint(b_client, 100), agent).args == untrusted
     assert chain.expect_revert(t.transfer(b_client, 10), a_client).args == untrusted
-    assert tuple(t.canTransfer(a_client, b_client, 10).call()) == untrusted
+    assert tuple(t.transferStatus(a_client, b_client, 10).call()) == untrusted
     assert chain.expect_revert(t.forcedTransfer(a_client, b_client, 10, "order 1"), agent).args == untrusted
     assert (t.balanceOf(a_client).call(), t.balanceOf(b_client).call(), t.totalSupply().call()) == (100, 0, 100)
 
@@ -108,7 +109,7 @@ def test_an_asset_accepts_only_the_kyc_providers_it_trusts(chain: Chain, rwa: RW
     chain.send(t.transfer(b_client, 10), a_client)
     chain.send(t.setTrustedKycAgent(rwa.kyc_agent, False), issuer)  # now only B's clients
     assert chain.expect_revert(t.transfer(a_client, 1), b_client).args == untrusted
-    assert tuple(t.canTransfer(a_client, b_client, 1).call()) == (9, "sender's KYC provider not trusted by this asset")
+    assert tuple(t.transferStatus(a_client, b_client, 1).call()) == (9, "sender's KYC provider not trusted by this asset")
     assert chain.expect_revert(t.setTrustedKycAgent(rwa.kyc_agent, False), issuer).name == "TrustedKycAgentAlreadySet"
     assert (t.balanceOf(a_client).call(), t.balanceOf(b_client).call()) == (90, 10)
 
@@ -212,7 +213,7 @@ def test_forced_transfer_meets_the_rules_unless_overridden(chain: Chain, rwa: RW
 
     chain.send(t.setAgentRoles(agent, OPERATIONS | OVERRIDE), issuer)
     receipt = chain.send(t.forcedTransfer(hk_holder, us_holder, 200, order), agent)
-    assert events(token, "ForcedTransfer", receipt) == [
+    assert events(token, LANTAU_FORCED_TRANSFER, receipt) == [
         {"from": hk_holder, "to": us_holder, "amount": 200, "agent": agent, "legalReference": order,
          "rulesOverridden": True}
     ]

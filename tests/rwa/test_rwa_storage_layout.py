@@ -51,6 +51,13 @@ def test_every_predeploy_has_a_released_layout() -> None:
     assert sorted(json.loads(RELEASED.read_text())) == sorted(RWA_PREDEPLOYS)
 
 
+def test_token_and_its_extension_share_one_layout() -> None:
+    """RWATokenExtension runs by DELEGATECALL on each asset's storage: its layout must be the
+    token's, slot for slot, or an extension write lands in another variable."""
+    assert layout("RWATokenExtension") == layout("RWAToken")
+    assert layout("RWAToken")[-1]["label"] == "nonces"
+
+
 def test_a_moved_variable_is_caught() -> None:
     """The check itself can fail: the token with its first two variables swapped is refused."""
     released = json.loads(RELEASED.read_text())["RWAToken"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak
 
-from tests.rwa.rwa_chain import HK_STOCK, PRECIOUS_METAL, Chain, RWASystem, events
+from tests.rwa.rwa_chain import HK_STOCK, LANTAU_FORCED_TRANSFER, PRECIOUS_METAL, Chain, RWASystem, events
 
 pytestmark = pytest.mark.rwa_backends("l2")
 
@@ -36,7 +36,7 @@ def test_batch_agent_operations(chain: Chain, rwa: RWASystem) -> None:
     assert chain.expect_revert(t.batchForcedTransfer(*batch, ""), issuer).name == "LegalReferenceRequired"
     assert [t.balanceOf(h).call() for h in holders] == [90, 180, 300]
     receipt = chain.send(t.batchForcedTransfer(*batch, "Receivership order HCCW 5/2026"), issuer)
-    assert [e["legalReference"] for e in events(token, "ForcedTransfer", receipt)] == ["Receivership order HCCW 5/2026"] * 2
+    assert [e["legalReference"] for e in events(token, LANTAU_FORCED_TRANSFER, receipt)] == ["Receivership order HCCW 5/2026"] * 2
     assert [t.balanceOf(h).call() for h in holders] == [0, 0, 570]
 
 

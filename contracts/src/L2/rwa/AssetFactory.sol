@@ -9,6 +9,66 @@ interface IReserveGuardAtCreation {
     function enableReserveGuardAtCreation(address asset) external;
 }
 
+/// @notice Identifier rules (ISO 6166 ISIN, HKEX stock codes), written once for the factory.
+library AssetIdentifiers {
+    /// @notice What an identifier is: an ISIN (two letters, nine letters or digits, a check digit
+    /// that must match), an HKEX stock code (digits only: 4 or 5 of them, as "0005" or "00700";
+    /// shorter forms would let "5" and "0005" name one stock twice), or anything else 1-32 bytes
+    /// long (a platform's own reference, e.g. "KCWR-2026-07"). Returns the reason it is refused,
+    /// or "" when it is accepted.
+    function problem(bytes memory id) internal pure returns (string memory) {
+        if (id.length == 0 || id.length > 32) return "1 to 32 bytes";
+        if (_allDigits(id)) {
+            if (id.length < 4 || id.length > 5) return "an HKEX stock code has 4 or 5 digits";
+            return "";
+        }
+        if (_isinShaped(id) && !_isinCheckDigitValid(id)) return "ISIN check digit does not match";
+        return "";
+    }
+
+    function _allDigits(bytes memory id) private pure returns (bool) {
+        for (uint256 i; i < id.length; ++i) {
+            if (id[i] < "0" || id[i] > "9") return false;
+        }
+        return true;
+    }
+
+    /// @dev Twelve upper-case letters or digits starting with two letters (a country code).
+    function _isinShaped(bytes memory id) private pure returns (bool) {
+        if (id.length != 12) return false;
+        for (uint256 i; i < 12; ++i) {
+            bytes1 c = id[i];
+            bool letter = c >= "A" && c <= "Z";
+            if (i < 2 ? !letter : !(letter || (c >= "0" && c <= "9"))) return false;
+        }
+        return true;
+    }
+
+    /// @dev ISO 6166: letters become 10..35, then the Luhn check runs over all the digits.
+    function _isinCheckDigitValid(bytes memory id) private pure returns (bool) {
+        if (id[11] < "0" || id[11] > "9") return false;
+        uint256 sum;
+        bool doubled; // Luhn doubles every second digit from the right, the check digit not
+        for (uint256 i = 12; i > 0; --i) {
+            uint8 c = uint8(id[i - 1]);
+            uint256 value = c <= 0x39 ? c - 0x30 : c - 0x41 + 10;
+            if (value >= 10) {
+                sum += _luhn(value % 10, doubled);
+                doubled = !doubled;
+                value /= 10;
+            }
+            sum += _luhn(value, doubled);
+            doubled = !doubled;
+        }
+        return sum % 10 == 0;
+    }
+
+    function _luhn(uint256 digit, bool doubled) private pure returns (uint256) {
+        if (!doubled) return digit;
+        return digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+    }
+}
+
 /// @title AssetFactory
 /// @notice Creates one RWAToken per asset as an EIP-1167 clone of the RWAToken implementation
 /// predeploy, at an address derived from the asset's identifier (ISIN or HKEX code), so the
@@ -32,6 +92,9 @@ contract AssetFactory is RWAOwnable {
     mapping(address => bool) public isAsset;
     mapping(bytes32 identifierHash => address) private _assetByIdentifier;
     address[] public assets;
+    /// @notice A listed identifier the factory owner set aside for one deployer (the platform the
+    /// issuer mandated), so no other platform can squat it first; zero: not reserved.
+    mapping(bytes32 identifierHash => address deployer) private _reservedFor;
 
     /// @notice What a deployer supplies to issue an asset.
     struct AssetParams {
@@ -45,6 +108,7 @@ contract AssetFactory is RWAOwnable {
     }
 
     event DeployerSet(address indexed deployer, bool allowed);
+    event IdentifierReservation(string identifier, address indexed deployer);
     event SystemContractsSet(
         address tokenImplementation, address identityRegistry, address compliance, address corporateActions
     );
@@ -59,7 +123,10 @@ contract AssetFactory is RWAOwnable {
 
     error NotDeployer(address caller);
     error AssetExists(string identifier, address token);
-    error InvalidIdentifier(string identifier);
+    /// @notice `why` says which rule: length, an HKEX code's digits, an ISIN's check digit.
+    error InvalidIdentifier(string identifier, string why);
+    /// @notice The identifier is reserved for another deployer (`reserveIdentifier`).
+    error IdentifierReserved(string identifier, address reservedFor);
     error InvalidBondTerms(string why);
     /// @notice More decimals than `MAX_DECIMALS` (10**decimals must leave room in coupon and
     /// redemption arithmetic).
@@ -100,11 +167,9 @@ contract AssetFactory is RWAOwnable {
 
     function createAsset(AssetParams calldata p) external returns (address token) {
         if (!isDeployer[msg.sender]) revert NotDeployer(msg.sender);
-        bytes memory identifier = bytes(p.info.identifier);
-        if (identifier.length == 0 || identifier.length > 32) revert InvalidIdentifier(p.info.identifier);
-        bytes32 salt = keccak256(identifier);
-        address existing = _assetByIdentifier[salt];
-        if (existing != address(0)) revert AssetExists(p.info.identifier, existing);
+        bytes32 salt = _availableIdentifier(p.info.identifier);
+        address reserved = _reservedFor[salt];
+        if (reserved != address(0) && reserved != msg.sender) revert IdentifierReserved(p.info.identifier, reserved);
         if (p.decimals > MAX_DECIMALS) revert InvalidDecimals(p.decimals, MAX_DECIMALS);
         if (p.bond.faceValuePerTokenWei != 0) {
             if (p.bond.maturity <= block.timestamp) revert InvalidBondTerms("maturity not in the future");
@@ -155,6 +220,22 @@ contract AssetFactory is RWAOwnable {
         }
     }
 
+    /// @notice Sets `identifier` aside for `deployer` (zero releases it); it must be valid and not
+    /// yet issued.
+    function reserveIdentifier(string calldata identifier, address deployer) external onlyOwner {
+        _reservedFor[_availableIdentifier(identifier)] = deployer;
+        emit IdentifierReservation(identifier, deployer);
+    }
+
+    function reservedFor(string calldata identifier) external view returns (address) {
+        return _reservedFor[keccak256(bytes(identifier))];
+    }
+
+    /// @notice The reason `identifier` would be refused ("" when valid): the same rule as createAsset.
+    function identifierProblem(string calldata identifier) external pure returns (string memory) {
+        return AssetIdentifiers.problem(bytes(identifier));
+    }
+
     function assetByIdentifier(string calldata identifier) external view returns (address) {
         return _assetByIdentifier[keccak256(bytes(identifier))];
     }
@@ -165,6 +246,15 @@ contract AssetFactory is RWAOwnable {
 
     function assetCount() external view returns (uint256) {
         return assets.length;
+    }
+
+    /// @dev The key of a valid identifier no asset has yet.
+    function _availableIdentifier(string calldata identifier) private view returns (bytes32 key) {
+        string memory problem = AssetIdentifiers.problem(bytes(identifier));
+        if (bytes(problem).length != 0) revert InvalidIdentifier(identifier, problem);
+        key = keccak256(bytes(identifier));
+        address existing = _assetByIdentifier[key];
+        if (existing != address(0)) revert AssetExists(identifier, existing);
     }
 
     function _setSystemContracts(address impl, address registry, address compliance_, address actions) private {
