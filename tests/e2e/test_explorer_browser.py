@@ -628,3 +628,16 @@ def test_rollup_page_shows_a_dispute_game_and_the_output_it_disputes(browser: We
     assert cells["status"] == status
     output_row = rollup_rows(browser, "l1-outputs", "output").get(str(index))
     assert output_row is not None and output_row["mono"].endswith(game[-6:])  # the output names its game
+
+
+def test_transaction_page_decodes_array_arguments(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    selector = "0x" + function_signature_to_4byte_selector("batchMint(address[],uint256[])").hex()
+    issuer = dev_accounts()[0].address  # the sample issues every asset with batchMint
+    listed = rpc(devnet, "lantau_getTransactionsByAddress", issuer, "0x3e8")
+    tx = next(t for t in (rpc(devnet, "eth_getTransactionByHash", x["hash"]) for x in listed) if t["input"].startswith(selector))
+    recipients, amounts = abi_decode(["address[]", "uint256[]"], bytes.fromhex(tx["input"][10:]))
+    open_page(browser, devnet, f"tx/{tx['hash']}", "tx")
+    call = browser.find_element(By.ID, "decoded-call")
+    arg = lambda name: call.find_element(By.CSS_SELECTOR, f'tr[data-arg="{name}"] td.mono').text  # noqa: E731
+    assert arg("to") == "[" + ", ".join(r.lower() for r in recipients) + "]"
+    assert arg("amounts") == "[" + ", ".join(str(a) for a in amounts) + "]"

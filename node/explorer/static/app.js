@@ -122,13 +122,46 @@ function decodeValue(type, word, body) {
   return `(${type}, not decoded)`;
 }
 
-// Arguments ABI-encoded in `data` (no selector), as [name, type, value] rows.
+// Arguments ABI-encoded in `data` (no selector), as [name, type, value] rows: fully decoded
+// (arrays, tuples, strings); data too short for that falls back to one word per argument.
 function decodeArgs(inputs, data) {
-  const body = data.replace(/^0x/, "");
-  const slots = words(body);
-  return inputs.map((input, i) => [input.name || `arg${i}`, input.type,
-    slots[i] == null ? "(missing)" : decodeValue(input.type, slots[i], body)]);
+  try {
+    const values = decodeAbi(inputs.map((input) => abiParam(input.type, input.name)), data);
+    return inputs.map((input, i) => [input.name || `arg${i}`, input.type, formatValue(values[i])]);
+  } catch {
+    const body = data.replace(/^0x/, "");
+    const slots = words(body);
+    return inputs.map((input, i) => [input.name || `arg${i}`, input.type,
+      slots[i] == null ? "(missing)" : decodeValue(input.type, slots[i], body)]);
+  }
 }
+
+// An ABI parameter from a canonical type string: "(uint256,address)[]" is a tuple array.
+function abiParam(type, name = "") {
+  if (!type.startsWith("(")) return { name, type };
+  let depth = 0, close = 0;
+  for (let i = 0; i < type.length; i++) {
+    if (type[i] === "(") depth++;
+    else if (type[i] === ")" && --depth === 0) { close = i; break; }
+  }
+  const parts = [];
+  let start = 1;
+  depth = 0;
+  for (let i = 1; i < close; i++) {
+    if (type[i] === "(") depth++;
+    else if (type[i] === ")") depth--;
+    else if (type[i] === "," && depth === 0) { parts.push(type.slice(start, i)); start = i + 1; }
+  }
+  if (close > 1) parts.push(type.slice(start, close));
+  return { name, type: "tuple" + type.slice(close + 1), components: parts.map((part) => abiParam(part)) };
+}
+
+function formatValue(value) {
+  if (Array.isArray(value)) return `[${value.map(formatValue).join(", ")}]`;
+  if (value && typeof value === "object") return `(${Object.entries(value).map(([k, v]) => (/^\d+$/.test(k) ? "" : `${k}=`) + formatValue(v)).join(", ")})`;
+  return String(value);
+}
+
 
 // Full ABI decoding of `params` (ABI items: name, type, components) from `data`: tuples become
 // objects by component name, arrays lists, numbers decimal strings (enums too: see enumName).
