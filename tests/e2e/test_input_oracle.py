@@ -34,6 +34,8 @@ from genesis.artifacts import load_artifact
 from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR, L2_TO_L1_MESSAGE_PASSER
+from node.batches import decode_batch, encode_batch
+from node.channels import MAX_FRAME_DATA, decode_batcher_tx_data, decode_channel, encode_batcher_tx_data, encode_channel, split_channel
 from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, deposit_transaction
 from node.l1_block_ref import L1BlockRef
 from node.l1_header import encode_l1_header
@@ -149,7 +151,7 @@ class Setup:
 
     def check(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence, *, parent: Any = None,
               parent_root: bytes | None = None) -> Any:
-        root, proof = self.parent_output(number)
+        root, proof = (parent_root, parent) if parent is not None and parent_root is not None else self.parent_output(number)
         call = self.oracle.functions.checkInputs(
             number, parent_root or root, (parent or proof).as_abi(), (hashes, timestamp), evidence.as_abi()
         )
@@ -170,6 +172,20 @@ class Setup:
     def gas(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence) -> int:
         root, proof = self.parent_output(number)
         return self.oracle.functions.checkInputs(number, root, proof.as_abi(), (hashes, timestamp), evidence.as_abi()).estimate_gas()
+
+
+def with_other_origin(span: Any, index: int) -> Any:
+    """`span` with block `index` given another L1 origin the span format can still carry (each
+    origin the one before or the next), or None if there is none."""
+    origins = [e.l1_origin_number for e in span.elements]
+    low = origins[index - 1] if index > 0 else origins[index + 1] - 1
+    high = origins[index + 1]
+    choices = [o for o in (low, low + 1) if o in (high - 1, high) and o != origins[index]]
+    if not choices:
+        return None
+    elements = list(span.elements)
+    elements[index] = dataclasses.replace(elements[index], l1_origin_number=choices[0])
+    return dataclasses.replace(span, elements=tuple(elements))
 
 
 def deploy_oracle(l1: L1Devnet, rollup: Any) -> tuple[Web3, Contract, list[dict[str, Any]]]:
@@ -408,25 +424,56 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     n_hashes, n_timestamp, n_evidence, _ = setup.honest(newest)
     assert setup.check(newest, n_hashes, n_timestamp, dataclasses.replace(n_evidence, window_without_batches=True)) == (
         "EvidenceNeeded", ("the sequencing window's end on L1",))
-    l1_w3.provider.make_request("anvil_mine", [hex(rollup.sequencing_window + 10)])
     busiest = max(batched, key=lambda n: len(l2.eth.get_block(n)["transactions"]))
-    b_hashes, b_timestamp, b_evidence, _ = setup.honest(busiest)
-    data_blocks = setup.inbox_data_blocks(setup.batch_window_of(busiest, rollup))
-    assert data_blocks, "the block's batch lies in its window"
-    assert setup.check(busiest, b_hashes, b_timestamp, dataclasses.replace(b_evidence, window_without_batches=True)) == (
-        "InboxNotEmpty", (data_blocks[0],))
-    assert setup.check(busiest, b_hashes, b_timestamp, b_evidence)[0] == "ok"
+    b_hashes, b_timestamp, b_evidence, b_forced = setup.honest(busiest)
+    b_window, (b_root, b_parent) = setup.batch_window_of(busiest, rollup), setup.parent_output(busiest)
 
-    # --- evidence that does not match L1's commitments: refused by name -------------------------
-    assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, deposits=evidence.deposits[1:]))[0] == "DepositsNotL1s"
-    assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, l1_info_tx=wrong.encode()))[0] == "L1InfoTxMismatch"
-    fake_origin = dict(origin)
-    fake_origin["extraData"] = b"forged"
-    forged_header = dataclasses.replace(evidence, origin_headers=[block_evidence(b"", fake_origin, 1, []).origin_headers[0]])
-    assert setup.check(number, hashes, timestamp, forged_header)[0] == "UnanchoredL1Header"
-    assert setup.check(number, hashes, timestamp, evidence, parent_root=keccak(b"not the agreed output"))[0] == "ParentOutputMismatch"
-    # nothing was changed by any of it: the honest claim still passes
-    assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced)
+    # --- a conflicting span the batcher posts later: the agreed chain's timestamps, another L1 origin
+    # for its first block. node drops it (`_overlap_mismatch`); L1 does not take it as giving the block
+    # (a recent span, so that a copy posted now is still within its sequencing window)
+    recent = l2.eth.block_number
+    wait_until(lambda: l2.provider.make_request("lantau_syncStatus", [])["result"]["safe_l2"]["number"] >= recent, 120, "safe head")
+    recent_inbox = setup.inbox_blocks(max(rollup.l1_start_block, l1_w3.eth.block_number - 30), l1_w3.eth.block_number)
+    c, c_shown, span, conflicting = 0, None, None, None
+    for candidate in range(recent, recent - 40, -1):
+        found = setup.with_batch(candidate, setup.honest(candidate)[2], recent_inbox)
+        if found is None or found.batch.block_index < 2:
+            continue
+        channel = b"".join(decode_batcher_tx_data(f[3])[f[4]].data for f in found.batch.frames)
+        span = decode_batch(decode_channel(channel)[found.batch.batch_index], chain_id=L2_CHAIN_ID)
+        conflicting = with_other_origin(span, found.batch.block_index - 2)  # the block before the parent
+        if conflicting is not None:
+            c, c_shown = candidate, found
+            break
+    assert c_shown is not None and span is not None and conflicting is not None, "no recent span to copy"
+    c_hashes, c_timestamp, _, c_forced = setup.honest(c)
+    c_root, c_parent = setup.parent_output(c)
+    sequencer.stop()  # its batcher would race these transactions' nonces; L2 is not read below
+
+    def post(batch: Any) -> tuple[int, list[tuple[int, bytes]], int, bytes, int]:
+        """`batch` posted by the batcher in a channel of its own: its frame as the oracle reads it."""
+        data = encode_batcher_tx_data(split_channel(os.urandom(16), encode_channel([encode_batch(batch)]), MAX_FRAME_DATA))
+        receipt = l1_w3.eth.wait_for_transaction_receipt(l1_w3.eth.send_transaction(
+            {"from": BATCHER.address, "to": l1.deployment.batch_inbox, "data": data, "gas": 2_000_000}))
+        assert receipt["status"] == 1
+        (recorded,) = setup.inbox_blocks(receipt["blockNumber"], receipt["blockNumber"])
+        return (recorded.number, recorded.items, recorded.calldata.index(data), data, 0)
+
+    def shown_with(frame: tuple[int, list[tuple[int, bytes]], int, bytes, int]) -> Evidence:
+        return dataclasses.replace(c_shown, batch=dataclasses.replace(c_shown.batch, frames=[frame], batch_index=0))
+
+    assert setup.check(c, c_hashes, c_timestamp, shown_with(post(conflicting)), parent=c_parent, parent_root=c_root) == (
+        "BatchNotDerived", ("span disagrees with the agreed chain",))
+    # the same span with the true origins, posted the same way, is taken: the refusal is the origin's
+    assert setup.check(c, c_hashes, c_timestamp, shown_with(post(span)), parent=c_parent, parent_root=c_root) == ("ok", c_forced)
+
+    # --- the busiest block's window, once over, holds the batcher's data: "no batch" is refused
+    l1_w3.provider.make_request("anvil_mine", [hex(rollup.sequencing_window + 10)])
+    data_blocks = setup.inbox_data_blocks(b_window)
+    assert data_blocks, "the block's batch lies in its window"
+    assert setup.check(busiest, b_hashes, b_timestamp, dataclasses.replace(b_evidence, window_without_batches=True),
+                       parent=b_parent, parent_root=b_root) == ("InboxNotEmpty", (data_blocks[0],))
+    assert setup.check(busiest, b_hashes, b_timestamp, b_evidence, parent=b_parent, parent_root=b_root) == ("ok", b_forced)
 
 
 def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:

@@ -16,15 +16,15 @@ import {DepositTxLib} from "./DepositTxLib.sol";
 ///         the last deposit), each by a Merkle proof in the header's `receiptsRoot` under key rlp(i)
 ///         (an EIP-2718 receipt: type byte, if not legacy, then rlp([status, cumulativeGasUsed,
 ///         logsBloom, logs])). Counting every log of those receipts in order gives each log's block
-///         index; the k-th `TransactionDeposited` log of the portal must be deposit k, with that
-///         index. The index of a deposit is then L1's, not the refuter's word.
+///         index; the k-th `TransactionDeposited` log of the portal must carry deposit k's index.
+///         The portal writes a chain link and emits its log in one place (`_emitDeposit`), so the
+///         k-th log is the k-th link's deposit, whose fields the chain already fixed: the index of
+///         a deposit is then L1's, not the refuter's word.
 library DepositLogLib {
     bytes32 internal constant TRANSACTION_DEPOSITED = keccak256("TransactionDeposited(address,address,uint256,bytes)");
 
     /// @notice Deposit `deposit` names log index `shown`; in L1's receipts it is log `proven`.
     error DepositLogIndexNotL1s(uint256 deposit, uint256 shown, uint256 proven);
-    /// @notice The portal's log at deposit `deposit`'s place carries other fields than the deposit shown.
-    error DepositLogMismatch(uint256 deposit);
     /// @notice The receipts shown end before the log of deposit `deposit` (they must reach the last deposit's).
     error DepositReceiptsShort(uint256 deposit);
 
@@ -43,7 +43,7 @@ library DepositLogLib {
             for (uint256 j = 0; j < logs.length; j++) {
                 if (_isDepositLog(logs[j], portal)) {
                     if (next == deposits.length) return;
-                    _checkDepositLog(logs[j], deposits[next], next, logIndex);
+                    if (deposits[next].logIndex != logIndex) revert DepositLogIndexNotL1s(next, deposits[next].logIndex, logIndex);
                     next++;
                 }
                 logIndex++;
@@ -65,17 +65,5 @@ library DepositLogLib {
         if (address(bytes20(parts[0].readBytes())) != portal) return false;
         RLPItem[] memory topics = parts[1].readList();
         return topics.length == 4 && bytes32(topics[0].readBytes()) == TRANSACTION_DEPOSITED;
-    }
-
-    /// @dev The log is `TransactionDeposited(d.from, d.to, version, d.opaqueData)` at block index `logIndex`.
-    function _checkDepositLog(RLPItem log, DepositTxLib.UserDeposit memory d, uint256 k, uint256 logIndex) private pure {
-        if (d.logIndex != logIndex) revert DepositLogIndexNotL1s(k, d.logIndex, logIndex);
-        RLPItem[] memory parts = log.readList();
-        RLPItem[] memory topics = parts[1].readList();
-        if (
-            address(uint160(uint256(bytes32(topics[1].readBytes())))) != d.from
-                || address(uint160(uint256(bytes32(topics[2].readBytes())))) != d.to
-                || keccak256(parts[2].readBytes()) != keccak256(abi.encode(d.opaqueData))
-        ) revert DepositLogMismatch(k);
     }
 }
