@@ -34,6 +34,7 @@ from bridge.l1_contract_clients import NO_ADDRESS, Claim, DisputeGameClient, Dis
 from bridge.tx_manager import TxManager
 from prover.errors import ChallengerError
 from prover.dispute_player import GameShape, InputStep, Move, NamedInputs, Step, depth, is_defender, responses
+from prover.dispute_block import input_leaf
 from prover.dispute_trace import Trace
 from prover.input_step import InputEvidenceSource
 from prover.polling import PollingService
@@ -327,14 +328,33 @@ class Challenger(PollingService):
         game.check(call)  # a step L1 finds no lie in is refused by name (`InputsMatch`), never sent
         return game.send(self.txmgr, call)
 
+    def _named_inputs(self, game: DisputeGameClient, info: GameInfo, leaf: Claim) -> tuple[list[bytes], list[bytes]] | None:
+        """The inputs the block subgame root above `leaf` named (what every leaf's step must show)."""
+        claims = game.claims()
+        root = leaf
+        while root.depth > info.split_depth + 1:
+            root = claims[root.parent_index]
+        key = (game.address, root.index)
+        if key not in self._named:
+            self._named[key] = game.block_inputs(root.index)
+        named = self._named[key]
+        return (list(named[0]), list(named[1])) if named is not None else None
+
     def _step(self, game: DisputeGameClient, info: GameInfo, step: Step) -> dict[str, Any]:
         number = step.block_number
         block = self.trace.block(number)
         starting = self.trace.block(number - 1).output_root_proof()
+        # The subgame's inputs as its root named them: the player's own unless the other side named
+        # others (and the input leaf could not decide them), when only a step on a transaction both
+        # name alike can land.
+        named = self._named_inputs(game, info, step.leaf)
+
+        def leaf_of(k: int) -> tuple[int, bytes, bytes, list[bytes]]:
+            return input_leaf(named[0], named[1], k) if named is not None else block.input_leaf(k)
+
         if step.tx_index == info.trace_length - 1:
             parent_header = self.trace.block(number - 1).header
-            call = game.step_finish_call(step.leaf.index, step.is_attack, starting, block.input_leaf(0),
-                                         block.finish_proof(parent_header))
+            call = game.step_finish_call(step.leaf.index, step.is_attack, starting, leaf_of(0), block.finish_proof(parent_header))
         else:
             if step.tx_index < len(block.tx_hashes):
                 witness = self.trace.transaction_step(number, step.tx_index)
@@ -342,8 +362,7 @@ class Challenger(PollingService):
                 tx_proof: tuple[Any, ...] = (nodes, accounts, witness.transaction, witness.context)
             else:  # padding past the block's transactions: nothing to execute
                 tx_proof = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
-            call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, block.input_leaf(step.tx_index),
-                                              tx_proof)
+            call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, leaf_of(step.tx_index), tx_proof)
         game.check(call)  # a step L1 finds valid is refused by name (`ValidStep`), never sent
         return game.send(self.txmgr, call)
 
