@@ -536,6 +536,17 @@ def test_address_page_values_rwa_holdings_in_hkd(browser: WebDriver, devnet: Lan
         assert row.find_element(By.CSS_SELECTOR, "td.value").text == hkd_units(value)
         total += value
     assert browser.find_element(By.ID, "holdings-total").text == f"Total RWA value: {hkd_units(total)} HKD"
+    assert field(browser, "category") == "Retail (1)"  # the sample's individuals; named from the contracts' enum
+
+    # its RWA transfers (the sample minted to it: no transaction of its own) add up to each balance
+    moved: dict[str, Decimal] = {}
+    for row in browser.execute_script("""return Array.from(document.querySelectorAll('#address-transfers tr[data-log]')).map((r) =>
+            [r.querySelector('a[href^="#/asset/"]').getAttribute('href').slice(8), r.cells[3].textContent, r.querySelector('td.amount').textContent]);"""):
+        asset, direction, amount = row
+        moved[asset.lower()] = moved.get(asset.lower(), Decimal(0)) + (Decimal(amount) if direction == "in" else -Decimal(amount))
+    for row in rows:
+        asset = row.get_attribute("data-asset")
+        assert moved[asset.lower()] == Decimal(row.find_element(By.CSS_SELECTOR, "td.balance").text)
 
 
 def test_transaction_page_names_a_compliance_refusal_and_shows_the_call_tree(browser: WebDriver, devnet: LantauNodeProcess) -> None:

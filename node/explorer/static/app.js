@@ -489,6 +489,7 @@ async function addressPage(token, address) {
   const assets = await assetList(index);
   const held = await views(index, assets.map((a) => [a.address, "balanceOf(address)", word(address), ["uint256"]]));
   const holdings = assets.map((a, i) => [a, held[i][0]]).filter(([, balance]) => /^\d+$/.test(balance) && balance !== "0");
+  const transfers = await rwaTransfersOf(index, address, assets);
   if (token !== renderToken) return;
   const me = address.toLowerCase();
   const codeBytes = (code.length - 2) / 2;
@@ -504,7 +505,7 @@ async function addressPage(token, address) {
     h("h2", {}, "KYC (IdentityRegistry)"),
     h("div", { id: "kyc" }, fields([
       ["verified", "Verified", verified],
-      ["category", "Investor category", category],
+      ["category", "Investor category", /^\d+$/.test(category) ? `${enumName(index, "InvestorCategory", category)} (${category})` : category],
       ["country", "Country (ISO 3166 numeric)", country],
       ["kycExpiry", "KYC expiry", expiry === "0" ? "—" : `${new Date(Number(expiry) * 1000).toISOString().slice(0, 10)} (${expiry})`],
     ])),
@@ -515,12 +516,38 @@ async function addressPage(token, address) {
         h("td", { class: "value" }, a.price ? units(valueWei(a, balance), 18) : "—")))),
     h("p", { id: "holdings-total" }, `Total RWA value: ${hkdShort(holdings.reduce((sum, [a, balance]) => sum + (valueWei(a, balance) ?? 0n), 0n))}`
       + (holdings.some(([a]) => !a.price) ? " (assets without a price not counted)" : "")),
+    h("h2", {}, `RWA transfers (${transfers.length}${transfers.length === ADDRESS_TXS ? ", newest" : ""}: mints, transfers, settlements, redemptions)`),
+    table("address-transfers", ["Block", "Transaction", "Asset", "Direction", "Counterparty", "Amount"], transfers.map(({ log, asset, from, to, amount }) => {
+      const out = from === me;
+      return h("tr", { "data-log": `${log.transactionHash}:${num(log.logIndex)}` }, h("td", {}, blockLink(num(log.blockNumber))),
+        h("td", {}, txLink(log.transactionHash)), h("td", {}, asset ? link(`#/asset/${asset.address}`, asset.symbol) : addressLink(log.address)),
+        h("td", {}, out ? "out" : "in"), h("td", {}, addressLink(out ? to : from)),
+        h("td", { class: "amount" }, asset ? units(amount, asset.decimals) : amount));
+    })),
     h("h2", {}, `Transactions (${txs.length === ADDRESS_TXS ? `newest ${ADDRESS_TXS}` : txs.length}, from the node's address index)`),
     table("address-txs", ["Hash", "Block", "Direction", "Counterparty", "Value"], txs.map((t) => {
       const out = t.from?.toLowerCase() === me;
       return h("tr", { "data-tx": t.hash }, h("td", {}, txLink(t.hash)), h("td", {}, blockLink(num(t.blockNumber))),
         h("td", {}, out ? "out" : t.to ? "in" : "created"), h("td", {}, addressLink(out ? t.to : t.from)), h("td", {}, hkd(t.value)));
     })));
+}
+
+// The RWA tokens' Transfer logs to or from `address` (newest ADDRESS_TXS): what it received
+// without sending a transaction (a mint, a DvP settlement, a forced transfer) shows here.
+async function rwaTransfersOf(index, address, assets) {
+  if (!assets.length) return [];
+  const topic = Object.entries(index.events).find(([, e]) => e.signature === "Transfer(address,address,uint256)")[0];
+  const party = "0x" + word(address);
+  const addresses = assets.map((a) => a.address);
+  const [sent, received] = await Promise.all([tokenLogs(addresses, [topic], [party]), tokenLogs(addresses, [topic], null, [party])]);
+  const byAddress = Object.fromEntries(assets.map((a) => [a.address.toLowerCase(), a]));
+  const seen = new Set();
+  return [...sent, ...received]
+    .filter((log) => !seen.has(`${log.transactionHash}:${log.logIndex}`) && seen.add(`${log.transactionHash}:${log.logIndex}`))
+    .sort((x, y) => num(y.blockNumber) - num(x.blockNumber) || num(y.logIndex) - num(x.logIndex))
+    .slice(0, ADDRESS_TXS)
+    .map((log) => ({ log, asset: byAddress[log.address.toLowerCase()], from: "0x" + log.topics[1].slice(26), to: "0x" + log.topics[2].slice(26),
+      amount: BigInt(log.data).toString() }));
 }
 
 // Where a search term leads: an address, a transaction or block hash, an asset by symbol or
@@ -654,14 +681,15 @@ async function rwaPage(token) {
 // "1234.5 HKD" without the wei: for tables of values.
 const hkdShort = (wei) => `${units(wei, 18)} HKD`;
 
-// The logs of `address` (one address or a list), optionally only those with a topic 0 in `topics`,
+// The logs of `address` (one address or a list), optionally only those matching `topics` (per position,
+// a list of alternatives or null for any),
 // over the whole chain in ranges the node's eth_getLogs cap allows.
-async function tokenLogs(address, topics) {
+async function tokenLogs(address, ...topics) {
   const head = num(await rpc("eth_blockNumber"));
   const ranges = [];
   for (let from = 0; from <= head; from += LOG_RANGE) ranges.push([from, Math.min(head, from + LOG_RANGE - 1)]);
   const answers = await rpcBatch(ranges.map(([from, to]) =>
-    ["eth_getLogs", { address, fromBlock: hex(from), toBlock: hex(to), ...(topics ? { topics: [topics] } : {}) }]));
+    ["eth_getLogs", { address, fromBlock: hex(from), toBlock: hex(to), ...(topics.length ? { topics } : {}) }]));
   return answers.flatMap((answer) => { if (answer instanceof Error) throw answer; return answer; });
 }
 
@@ -672,7 +700,7 @@ const AUDIT_TRAIL_ROWS = 50;
 async function complianceTrail(index, assets) {
   if (!assets.length) return [];
   const topics = Object.entries(index.events).filter(([, e]) => COMPLIANCE_EVENTS.includes(e.name)).map(([topic]) => topic);
-  const logs = await tokenLogs(assets.map((a) => a.address), topics);
+  const logs = await tokenLogs(assets.map((a) => a.address), topics);  // topic 0: any of these events
   return logs.slice(-AUDIT_TRAIL_ROWS).reverse().map((log) => ({ log, event: decodeLog(index, log) }));
 }
 
