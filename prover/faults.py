@@ -26,8 +26,10 @@ them in the game: `BlockInputsNamed`), each with the outputs that follow from it
 
 `InputOracle` refutes the first two from the block's batch (`NotTheBatchedTransactions`), the third
 from the portal's deposits of the block's L1 origin (`MissingDeposit` / `WrongDeposit`). Not
-injectable yet: a skipped forced-inclusion block (the oracle cannot decide that no batch existed),
-a lie about the L1-info deposit (the oracle needs its raw bytes, which the game does not publish).
+injectable yet: a skipped forced-inclusion block (the oracle decides a window without batcher data,
+but the lie needs a devnet whose batcher stays silent for a sequencing window), and a lie naming a
+made-up hash for the L1-info deposit or a context, which no leaf counters yet (the game publishes
+hashes only; docs/fault-proofs.md, "Trust model").
 """
 
 from __future__ import annotations
