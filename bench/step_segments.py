@@ -33,12 +33,13 @@ from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS  # noqa: E402
 from prover.step_call import StepCall, run_segments  # noqa: E402
 from prover.witness import transaction_witness  # noqa: E402
 from tests.contracts.step_diff import STEP_CALL_GAS, caps_abi, step_on_anvil  # noqa: E402
+from bench.proof_costs import PUSH_CHUNK  # noqa: E402
 from tests.contracts.step_workloads import build_workloads  # noqa: E402
 from tests.harness.evm import Contracts  # noqa: E402
 from web3.exceptions import Web3RPCError  # noqa: E402
 
 EIP_7825_TX_GAS_CAP = 16_777_216
-WORKLOADS = ("RWA transfer", "DvP settle", "bond redeem after maturity", "coupon pushPayments chunk of 100",
+WORKLOADS = ("RWA transfer", "DvP settle", "bond redeem after maturity", f"coupon pushPayments chunk of {PUSH_CHUNK}",
              "DvP settleBatch of 25 (atomic=True)")
 
 

@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
-from tests.contracts.step_diff import anvil_options, compare, harness  # noqa: F401 (fixtures)
+from tests.contracts.step_diff import (  # noqa: F401 (fixtures)
+    anvil_options, compare, harness, measure_step_segmented, pre_state_abi, run_pyevm,
+)
 from tests.contracts.test_evm_step import (
     ARITH, CONTRACT, CTX, OTHER, asm, base_pre, deposit, programs, push, push2, signed,
 )
@@ -90,3 +92,25 @@ def test_random_programs_in_segments(harness: Any, code: bytes, value: int, budg
     problems, _ = compare(harness, base_pre(code, {0: 1, 1: 2}), signed(to=CONTRACT, gas=400_000, value=value), CTX,
                           budget=budget)
     assert problems == []
+
+
+def test_the_machine_handed_on_is_the_live_state_only(harness: Any) -> None:
+    """A loop of 40 STATICCALLs leaves 40 dead frames (stack, memory, buffers) behind; the machine
+    a segment hands on (compacted by MachineCompaction) holds none of them: it is no bigger at the
+    end of the loop than after its first calls, and the result is py-evm's."""
+    callee = asm(push(7), push(0), 0x52, push(32), push(0), 0xF3)  # returns one word of memory
+    code = asm(
+        push(40), 0x5B,  # counter; loop at pc 2
+        push(32), push(0x40), push(0), push(0), push(int.from_bytes(OTHER, "big")), push(30000), 0xFA, 0x50,
+        push(1), 0x90, 0x03, 0x80, push(2), 0x57, 0x00,  # counter - 1; loop while non-zero
+    )
+    pre = base_pre(code)
+    pre[OTHER].code = callee
+    raw = signed(to=CONTRACT, gas=2_000_000)
+    problems, outcome = compare(harness, pre, raw, CTX, budget=25)
+    assert problems == [] and outcome.success and outcome.proof_costs.frames == 41
+    expected, root = run_pyevm(pre, raw, CTX)
+    error, post, machines = measure_step_segmented(harness, pre_state_abi(pre, expected.witness, root), raw,
+                                                   CTX.abi(), DEVNET_PROOF_COST_LIMITS, 25)
+    assert error is None and len(machines) >= 20
+    assert len(machines[-1]) <= len(machines[2])  # 40 calls later: nothing of the dead frames kept

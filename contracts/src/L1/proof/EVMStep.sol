@@ -190,8 +190,15 @@ contract EVMStep {
     ///         instructions: its PostState, or the next paused machine. The machine's memory is
     ///         copied back to the addresses it had, so every pointer in it is valid again.
     function resume(bytes calldata machine, uint256 budget) external view returns (StepTypes.PostState memory post) {
-        Env memory e = _restore(machine);
-        e.stopAt = budget > type(uint256).max - e.ops ? type(uint256).max : e.ops + budget;
+        // the machine's memory image back at 0x80, where it was: every pointer in it is valid
+        Env memory e;
+        assembly {
+            let len := sub(machine.length, 0x40)
+            calldatacopy(0x80, add(machine.offset, 0x40), len)
+            mstore(0x40, add(0x80, len))
+            e := calldataload(add(machine.offset, 0x20))
+        }
+        e.stopAt = e.ops + budget;
         Frame memory f;
         uint256 fp = e.frame;
         assembly {
@@ -206,24 +213,19 @@ contract EVMStep {
 
     function _newPost() private pure returns (StepTypes.PostState memory post) {}
 
-    /// @dev Copies the machine's memory image to 0x80 (where it was) and returns its Env.
-    function _restore(bytes calldata machine) private pure returns (Env memory e) {
-        assembly {
-            let len := sub(machine.length, 0x40)
-            calldatacopy(0x80, add(machine.offset, 0x40), len)
-            mstore(0x40, add(0x80, len))
-            e := calldataload(add(machine.offset, 0x20))
-        }
-    }
-
-    /// @dev Ends the call here, returning the paused machine (never returns to the caller).
-    function _pause(Env memory e, Frame memory f) private pure {
+    /// @dev Ends the call here, returning the paused machine (never returns to the caller),
+    ///      compacted by MachineCompaction (EVMTx's fallback) to what the Env reaches.
+    function _pause(Env memory e, Frame memory f) private view {
         e.frame = _framePtr(f);
+        address compactor = txLib;
         assembly {
             let end := mload(0x40)
             mstore(0x40, PAUSED)
             mstore(0x60, e)
-            return(0x40, sub(end, 0x40))
+            let ok := staticcall(gas(), compactor, 0x40, sub(end, 0x40), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
         }
     }
 
@@ -710,7 +712,7 @@ contract EVMStep {
 
     function _checkDelegation(bytes memory code) private pure {
         if (code.length == 23 && code[0] == 0xef && code[1] == 0x01 && code[2] == 0x00) {
-            revert Unsupported("EIP-7702 delegated code");
+            revert Unsupported("EIP-7702 code");
         }
     }
 

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {MachineCompaction} from "./MachineCompaction.sol";
+
 /// @title EVMTx
 /// @notice Decodes an L2 transaction as a block carries it (EIP-2718 envelope) for `EVMStep`:
 ///         legacy (EIP-155 or unprotected), EIP-2930 (0x01), EIP-1559 (0x02) with the sender
 ///         recovered by ecrecover, and Lantau's deposit (0x7E, no signature). Blob (0x03) and
 ///         set-code (0x04) transactions are refused: the L2 does not accept them (node/txpool.py,
-///         node/batches.py). A separate deployed contract to keep `EVMStep` under the size limit.
-contract EVMTx {
+///         node/batches.py). A separate deployed contract to keep `EVMStep` under the size limit; its
+///         fallback is `MachineCompaction`, which EVMStep calls as a segment pauses.
+contract EVMTx is MachineCompaction {
     error InvalidTransaction(string reason);
 
     uint256 internal constant SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
