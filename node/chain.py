@@ -17,6 +17,7 @@ Keys Lantau adds beside py-evm's (all values RLP):
     lantau:tx:<tx hash>               -> [block hash, index]   (canonical blocks only)
     lantau:txrec:…, lantau:blockidx:… -> per-transaction read records (`node.tx_index`)
     lantau:genesis                    -> genesis hash (guards a data dir against another genesis)
+    lantau:addr:…, lantau:addrbackfill -> the address index and its backfill height (`node.address_index`)
 """
 
 from __future__ import annotations
@@ -49,7 +50,16 @@ from eth_utils import ValidationError, encode_hex
 from genesis.builder import genesis_header_params, genesis_state
 from genesis.config import GenesisConfig
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
-from node.address_index import AddressTransaction, address_key, sorted_prefix_items, touched_addresses, transactions_of
+from node.address_index import (
+    BACKFILL_KEY,
+    AddressTransaction,
+    address_key,
+    decode_backfill_height,
+    encode_backfill_height,
+    sorted_prefix_items,
+    touched_addresses,
+    transactions_of,
+)
 from node.db import LevelDB
 from node.errors import BlockNotFound, GenesisMismatch
 from node.trie_root import ordered_trie_root
@@ -125,6 +135,7 @@ class Chain:
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
     _legacy_records: dict[bytes, tuple[BlockIndex, list[TransactionRecord]]] = field(default_factory=dict)
     _legacy_lock: threading.Lock = field(default_factory=threading.Lock)
+    _closed: bool = False
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -152,6 +163,9 @@ class Chain:
                     f"data directory holds a chain with genesis {encode_hex(stored)}, "
                     f"but the genesis file gives {encode_hex(expected.hash)}"
                 )
+            if not self.db.exists(BACKFILL_KEY):
+                # Written before the address index existed: its blocks may lack entries.
+                self.db[BACKFILL_KEY] = encode_backfill_height(self.head.block_number)
             return
         with self.db.atomic_batch() as batch:
             self.chain_class.from_genesis(AtomicDB(batch), genesis_header_params(self.genesis), genesis_state(self.genesis))
@@ -160,6 +174,7 @@ class Chain:
             batch[_receipts_key(expected.hash)] = rlp.encode([])
             batch[HEAD_KEY] = expected.hash
             batch[GENESIS_KEY] = expected.hash
+            batch[BACKFILL_KEY] = encode_backfill_height(0)
 
     def _compute_genesis_header(self) -> BlockHeaderAPI:
         scratch = self.chain_class.from_genesis(
@@ -169,6 +184,7 @@ class Chain:
 
     def close(self) -> None:
         with self._write_lock:
+            self._closed = True
             if isinstance(self.db, LevelDB):
                 self.db.close()
 
@@ -269,7 +285,33 @@ class Chain:
 
     def transactions_of_address(self, address: Address, *, limit: int, before_block: int | None = None) -> list[AddressTransaction]:
         """Canonical transactions touching `address`, newest first (`node.address_index`)."""
-        return transactions_of(self, address, limit=limit, before_block=before_block)
+        return transactions_of(self, address, limit=limit, before_block=before_block,
+                               unindexed_to=self.address_backfill_height)
+
+    @property
+    def address_backfill_height(self) -> int:
+        """Blocks 1 to this height may still lack address-index entries; 0 once backfilled."""
+        return decode_backfill_height(self._db_get(self.db, BACKFILL_KEY))
+
+    def backfill_address_index(self, max_blocks: int) -> int:
+        """Index up to `max_blocks` more canonical blocks stored before the address index
+        existed, newest first, in one atomic batch with the new backfill height; answers the
+        height still left (0: done). Under the write lock, so no reorg interleaves."""
+        with self._write_lock:
+            if self._closed:
+                return 0
+            height = decode_backfill_height(self._db_get(self.db, BACKFILL_KEY))
+            if height == 0:
+                return 0
+            remaining = max(0, height - max_blocks)
+            with self.db.atomic_batch() as batch:
+                for number in range(height, remaining, -1):
+                    block_hash = self._db_get(batch, _canonical_key(number))
+                    if block_hash is not None:
+                        for key, tx_hash in self._address_entries(batch, block_hash, number):
+                            batch[key] = tx_hash
+                batch[BACKFILL_KEY] = encode_backfill_height(remaining)
+            return remaining
 
     def iterate_prefix(self, prefix: bytes, *, reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
         """The chain DB's keys starting with `prefix`, in key order (or reversed)."""
@@ -454,10 +496,10 @@ class Chain:
 
     def _address_entries(self, db: AtomicDatabaseAPI, block_hash: bytes, number: int) -> list[tuple[bytes, bytes]]:
         """The address-index entries of a stored block at height `number` (`node.address_index`),
-        from its read records; none for a block stored before records existed."""
+        from its read records, or from its body and receipts if stored before records existed."""
         encoded_index = self._db_get(db, block_index_key(block_hash))
         if encoded_index is None:
-            return []
+            return self._legacy_address_entries(db, block_hash, number)
         entries = []
         for index, tx_hash in enumerate(BlockIndex.decode(encoded_index).tx_hashes):
             encoded = self._db_get(db, record_key(block_hash, index))
@@ -468,6 +510,18 @@ class Chain:
             entries.extend((address_key(a, number, index), tx_hash)
                            for a in touched_addresses(record.fields.sender, to, record.fields.contract_address))
         return entries
+
+    def _legacy_address_entries(self, db: AtomicDatabaseAPI, block_hash: bytes, number: int) -> list[tuple[bytes, bytes]]:
+        body, receipts = self._db_get(db, _body_key(block_hash)), self._db_get(db, _receipts_key(block_hash))
+        if body is None or receipts is None:
+            return []
+        header = HeaderDB._get_block_header_by_hash(db, Hash32(block_hash))
+        transactions = [LantauVM.get_transaction_builder().decode(raw) for raw in rlp.decode(body)]
+        decoded_receipts = [LantauVM.get_receipt_builder().decode(raw) for raw in rlp.decode(receipts)]
+        _, records = block_records(transactions, decoded_receipts, header.base_fee_per_gas)
+        return [(address_key(a, number, index), tx.hash)
+                for index, (tx, record) in enumerate(zip(transactions, records))
+                for a in touched_addresses(record.fields.sender, tx.to, record.fields.contract_address)]
 
     def _tx_hashes(self, db: AtomicDatabaseAPI, block_hash: bytes) -> tuple[bytes, ...]:
         """A stored block's transaction hashes: from its block index, else from its body."""

@@ -164,6 +164,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     from node.derive.pipeline import DerivationPipeline
     from node.derive.l1_prefetch import PrefetchingL1Source
     from node.rpc.rollup import rollup_methods
+    from node.address_index import run_backfill
     from node.explorer.address_rpc import address_rpc_methods
     from node.explorer.batch_log import BatchLog, RecordingL1Source
     from bridge.rollup_view import RollupL1View, rollup_view_methods
@@ -271,6 +272,9 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     tasks = [asyncio.create_task(service.run(), name=type(service).__name__) for service in services]
+    # A data dir from before the address index: index its old blocks beside the services (not
+    # among them: the first service to end stops the node).
+    backfill = asyncio.create_task(run_backfill(node.chain.backfill_address_index), name="address-index-backfill")
     # The devnet's sample RWA issuance needs blocks to flow, so it runs beside the services
     # (not among them: the first service to end stops the node).
     # devnet.json and the "ready" line come after it: a script that starts on devnet.json must not
@@ -284,9 +288,9 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         await service.stop()  # each waits for the block it is writing to be persisted
     if sample is not None:
         sample.cancel()
-    for task in (*tasks, stopped):
+    for task in (*tasks, stopped, backfill):
         task.cancel()
-    await asyncio.gather(*tasks, stopped, return_exceptions=True)
+    await asyncio.gather(*tasks, stopped, backfill, return_exceptions=True)
     await runner.cleanup()
     node.close()
     if settings.info_path is not None:

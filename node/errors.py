@@ -240,6 +240,17 @@ class GenesisMismatch(ChainError):
     """The data directory holds a chain from another genesis."""
 
 
+class AddressIndexIncomplete(ChainError):
+    """A page of an address's transactions that reaches blocks the node is still backfilling
+    into its address index (`node.address_index`): answering it short would say "no more"."""
+
+    def __init__(self, unindexed_to: int, found: int) -> None:
+        super().__init__(
+            f"the address index is still being backfilled: blocks 1 to {unindexed_to} are not listed yet "
+            f"(this page has {found} newer ones); retry shortly")
+        self.unindexed_to, self.found = unindexed_to, found
+
+
 # --- execution on behalf of eth_call / eth_estimateGas (node/rpc/execution.py) ----------------
 
 
