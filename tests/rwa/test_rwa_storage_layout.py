@@ -55,7 +55,7 @@ def test_token_and_its_extension_share_one_layout() -> None:
     """RWATokenExtension runs by DELEGATECALL on each asset's storage: its layout must be the
     token's, slot for slot, or an extension write lands in another variable."""
     assert layout("RWATokenExtension") == layout("RWAToken")
-    assert layout("RWAToken")[-1]["label"] == "nonces"
+    assert layout("RWAToken")[-1]["label"] == "_holds"
 
 
 def test_a_moved_variable_is_caught() -> None:

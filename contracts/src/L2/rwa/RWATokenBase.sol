@@ -46,6 +46,25 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
         uint32 position;
     }
 
+    enum HoldStatus {
+        None,
+        Active,
+        Executed,
+        Released
+    }
+
+    /// @dev A hold: `amount` (in units of the split multiplier at `since`) of `holder`'s tokens
+    /// reserved until `expiry`, which only `notary` may move, and only to `recipient`.
+    struct Hold {
+        address holder;
+        uint48 expiry;
+        HoldStatus status;
+        address notary;
+        address recipient;
+        uint48 since;
+        uint208 amount;
+    }
+
     struct FrozenTokens {
         uint48 since; // clock() when written, to apply later splits
         uint208 amount;
@@ -93,6 +112,10 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
     bytes32[] internal _documentNames;
     /// @notice ERC-2612: the next `permit` nonce of each owner.
     mapping(address owner => uint256) public nonces;
+    /// @dev `_frozen` holds what an account cannot move: the agents' freeze plus its active holds;
+    /// `_held` is the holds' part (so a transfer reads one slot for both).
+    mapping(address => FrozenTokens) internal _held;
+    mapping(bytes32 holdId => Hold) internal _holds;
 
     event AgentAdded(address indexed agent);
     event AgentRemoved(address indexed agent);
@@ -159,6 +182,9 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
     error DocumentNotFound(bytes32 name);
     error InvalidDocument(bytes32 name);
     error LengthMismatch(uint256 accounts, uint256 amounts);
+    /// @notice A burn, forced transfer or recovery would take tokens under an active hold
+    /// (`held` of them): the hold's notary executes or releases it first.
+    error TokensOnHold(address account, uint256 held);
 
     modifier onlyRole(uint8 role) {
         _requireRole(msg.sender, role);
@@ -191,8 +217,12 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
 
     /// @notice Tokens of `account` that cannot move (partial freeze), split-adjusted.
     function frozenTokens(address account) public view returns (uint256) {
-        FrozenTokens memory f = _frozen[account];
-        return f.amount == 0 ? 0 : f.amount * _growth(f.since, clock());
+        return _blockedTokens(account) - heldBalanceOf(account);
+    }
+
+    /// @notice Tokens of `account` reserved by active holds, split-adjusted.
+    function heldBalanceOf(address account) public view returns (uint256) {
+        return _splitAdjusted(_held[account]);
     }
 
     /// @notice The investor `wallet` belongs to: the one it was pinned to while it holds, else the
@@ -327,13 +357,27 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
     /// @dev What `account` may move of `balance`: the frozen amount may exceed the balance
     /// (ERC-7943 `setFrozenTokens` freezes future receipts too), so this saturates at 0.
     function _unfrozen(address account, uint256 balance) internal view returns (uint256) {
-        uint256 frozen = frozenTokens(account);
-        return balance > frozen ? balance - frozen : 0;
+        uint256 blocked = _blockedTokens(account);
+        return balance > blocked ? balance - blocked : 0;
     }
 
+    /// @dev Frozen plus held tokens of `account` (one slot), split-adjusted.
+    function _blockedTokens(address account) internal view returns (uint256) {
+        return _splitAdjusted(_frozen[account]);
+    }
+
+    function _splitAdjusted(FrozenTokens storage stored) internal view returns (uint256) {
+        FrozenTokens memory f = stored;
+        return f.amount == 0 ? 0 : f.amount * _growth(f.since, clock());
+    }
+
+    /// @dev Before an agent takes `amount` of `balance` (burn, forced transfer): frozen tokens are
+    /// released as needed, held ones never.
     function _releaseFrozen(address account, uint256 balance, uint256 amount) internal {
+        uint256 held = heldBalanceOf(account);
+        if (amount > balance - held) revert TokensOnHold(account, held);
         uint256 frozen = frozenTokens(account);
-        uint256 free = _unfrozen(account, balance);
+        uint256 free = balance - held > frozen ? balance - held - frozen : 0;
         if (amount > free) {
             uint256 released = amount - free;
             _setFrozen(account, frozen - released);
@@ -406,8 +450,9 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
         return after_ == 0;
     }
 
+    /// @dev Sets the agents' frozen amount of `account` (its holds stay blocked on top).
     function _setFrozen(address account, uint256 amount) internal {
-        _frozen[account] = FrozenTokens(clock(), SafeCast.toUint208(amount));
+        _frozen[account] = FrozenTokens(clock(), SafeCast.toUint208(amount + heldBalanceOf(account)));
         emit Frozen(account, amount);
     }
 
