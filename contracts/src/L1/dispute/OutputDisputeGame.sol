@@ -137,6 +137,9 @@ contract OutputDisputeGame {
     /// @notice An `InputLeaf`'s branch has `length` hashes where its count needs `expected`.
     error BadInputBranch(uint256 length, uint256 expected);
     error ContextMismatch(uint256 traceIndex);
+    /// @notice A leaf stepped with an empty witness (the step proven beforehand), but OneStepProof
+    ///         has no post-state root for that step.
+    error TransactionNotProven(bytes32 stepId);
     error TooManyTransactions(uint256 count, uint256 max);
     /// @notice Block inputs named with a context hash per transaction missing or extra.
     error InputsMalformed(uint256 txCount, uint256 contextCount);
@@ -321,7 +324,9 @@ contract OutputDisputeGame {
     /// @notice Counters a leaf about transaction k (or padding past the block's transactions) by
     ///         re-executing it on L1: the post-state root OneStepProof computes from the agreed
     ///         pre-state root decides. At k = 0 the pre-state is the previous block's, proven by
-    ///         `startingOutput` (the parts of the agreed output root).
+    ///         `startingOutput` (the parts of the agreed output root). A `proof` with no trie nodes
+    ///         takes the root OneStepProof recorded for the step (`postStateRoot`), proven beforehand
+    ///         in stages and segments by anyone: a transaction too long for one L1 transaction.
     function stepTransaction(
         uint256 claimIndex,
         bool isAttack,
@@ -353,6 +358,15 @@ contract OutputDisputeGame {
         if (k >= input.count) return preRoot; // padding: no transaction, no change
         if (contextHash(proof.context) != input.contextHash || proof.context.number != f.blockNumber) {
             revert ContextMismatch(k);
+        }
+        if (proof.nodes.length == 0) {
+            // proven beforehand over several L1 transactions (OneStepProof: loadWitness, execute in
+            // segments, commitTransaction) for a transaction whose proof does not fit one; a one-call
+            // proof never has an empty node set (the pre-state root's node is in it)
+            bytes32 id = oneStepProof.stepId(preRoot, input.txHash, proof.context);
+            bytes32 root = oneStepProof.postStateRoot(id);
+            if (root == 0) revert TransactionNotProven(id);
+            return root;
         }
         return oneStepProof.proveTransaction(preRoot, proof.nodes, proof.witnesses, proof.rawTx, input.txHash, proof.context);
     }

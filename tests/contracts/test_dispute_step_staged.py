@@ -1,0 +1,84 @@
+"""The dispute game's transaction leaf decided by a step proven beforehand (docs/fault-proofs.md,
+"Segmented execution"): a transaction too long for one L1 transaction is proven by anyone in
+stages (`loadWitness`, execute in segments, `commitTransaction`) on the game's own `OneStepProof`,
+and `stepTransaction` with an empty witness takes the post-state root it recorded. The game of
+test_dispute_played (a proposer lying about transaction 1 of block 3) is played to the leaf; the
+challenger's empty-witness step is refused by name (`TransactionNotProven`) until the step is
+proven, the game unchanged, and then counters the leaf."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils import keccak
+from web3.contract import Contract
+
+from genesis.artifacts import load_artifact
+from prover.dispute_block import input_leaf
+from prover.step_call import StepCall, run_segments
+from prover.witness import transaction_witness
+from tests.contracts.step_diff import STEP_CALL_GAS, anvil_options  # noqa: F401 (fixture)
+from tests.contracts.test_dispute_played import (  # noqa: F401 (fixtures: l2, system)
+    CHALLENGER, MAX_DEPTH, PROPOSER, TRACE, Game, L2, Player, block_of, l2, open_game, propose, system,
+    trace_index,
+)
+from tests.contracts.test_one_step_proof_segmented import transact_with
+from tests.harness.evm import Contracts
+
+BUDGET = 1  # tiny transactions here: one instruction a segment still pauses
+
+
+def _empty_witness_step(game: Game, index: int, p: int, is_attack: bool) -> tuple[Any, StepCall]:
+    """`stepTransaction` on leaf `index` with no witness, and the step it names."""
+    number = game.start + block_of(p) + 1
+    k = trace_index(p, MAX_DEPTH) % TRACE + (0 if is_attack else 1)
+    call = StepCall.from_witness(transaction_witness(game.l2.chain, number, k))
+    starting = game.l2.output_proof(number - 1)
+    proof = ([], [], b"", call.context)
+    step = game.game.functions.stepTransaction(index, is_attack, starting, input_leaf(*game.l2.inputs(number), k), proof)
+    return step, call
+
+
+def _prove_in_segments(contracts: Contracts, one_step: Contract, call: StepCall) -> int:
+    """The step proven on L1 by anyone: load, execute in segments of BUDGET instructions, commit."""
+    gas: list[int] = []
+    transact = transact_with(contracts, one_step, gas)
+    pre = transact("loadWitness", call.load_args())
+    post, machines = run_segments(call, pre, BUDGET, transact)
+    transact("commitTransaction", call.commit_args(post))
+    assert one_step.functions.postStateRoot(call.step_id()).call() == call.post_state_root
+    return len(machines) + 1
+
+
+def test_a_leaf_countered_by_a_step_proven_in_segments(contracts: Contracts, system, l2: L2, isolated) -> None:
+    oracle = system["oracle"]
+    fake = lambda *parts: keccak(b"lie" + b"".join(str(x).encode() for x in parts))  # noqa: E731
+
+    def proposer_lie(block: int, k: int | None, value: bytes) -> bytes:
+        if block == 3 and (k is None or k >= 1) or block == 4 and k is None:
+            return fake(block, k)
+        return value
+
+    liar = Player("liar (proposer)", PROPOSER, l2, 0, proposer_lie)
+    honest = Player("honest (challenger)", CHALLENGER, l2, 0)
+    index = propose(contracts, oracle, liar.output(4))
+    game = open_game(contracts, system, l2, index, honest)
+    # the honest side steps with an empty witness only: nothing proven yet, so no winning step
+    game.step_call = lambda i, p, is_attack: ("stepTransaction (empty witness)",
+                                              _empty_witness_step(game, i, p, is_attack)[0])
+    moves = game.play((liar, honest), first=1)
+    assert moves[-1] == "honest (challenger): no winning step", moves
+    leaf = game.game.functions.claimDataLen().call() - 1
+    _, _, _, _, claim, p, _, _ = game.claim(leaf)
+    step, call = _empty_witness_step(game, leaf, p, is_attack=honest.value(p) != claim)
+    assert call.transaction == transaction_witness(l2.chain, 3, 1).transaction  # the storage write
+    assert contracts.revert_of(CHALLENGER, step) == ("TransactionNotProven", (call.step_id(),))
+    assert game.game.functions.claimDataLen().call() == leaf + 1
+    assert game.claim(leaf)[1] == "0x" + "00" * 20  # not countered: the refusal changed nothing
+
+    one_step = contracts.w3.eth.contract(address=game.game.functions.oneStepProof().call(),
+                                         abi=list(load_artifact("OneStepProof").abi))
+    segments = _prove_in_segments(contracts, one_step, call)
+    assert segments == 5  # PUSH1, CALLDATALOAD, PUSH1, SSTORE, STOP: one instruction a segment
+    assert contracts.ok(CHALLENGER, step)["status"] == 1
+    assert game.claim(leaf)[1] == contracts.address(CHALLENGER)  # countered by the proven step
