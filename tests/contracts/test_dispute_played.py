@@ -330,17 +330,17 @@ def bonds_of(game: Game, account: int) -> int:
 # --- the games ---------------------------------------------------------------------------------
 
 
+def lie_from_block_3_tx_1(block: int, k: int | None, value: bytes) -> bytes:
+    """A proposer's trace: transaction 1 of block 3 "gave" another state; every root after it
+    follows from the lie."""
+    if block == 3 and (k is None or k >= 1) or block == 4 and k is None:
+        return keccak(b"lie" + str(block).encode() + str(k).encode())
+    return value
+
+
 def test_a_lying_proposer_loses_at_the_transaction_step(contracts: Contracts, system, l2: L2, isolated) -> None:
     oracle = system["oracle"]
-    fake = lambda *parts: keccak(b"lie" + b"".join(str(x).encode() for x in parts))  # noqa: E731
-
-    def proposer_lie(block: int, k: int | None, value: bytes) -> bytes:
-        # Transaction 1 of block 3 "gave" another state; every root after it follows from the lie.
-        if block == 3 and (k is None or k >= 1) or block == 4 and k is None:
-            return fake(block, k)
-        return value
-
-    liar = Player("liar (proposer)", PROPOSER, l2, 0, proposer_lie)
+    liar = Player("liar (proposer)", PROPOSER, l2, 0, lie_from_block_3_tx_1)
     honest = Player("honest (challenger)", CHALLENGER, l2, 0)
     index = propose(contracts, oracle, liar.output(4))
     later = propose(contracts, oracle, b"\x42" * 32)  # the next output, about blocks 5..8

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_utils import keccak
 from web3.contract import Contract
 
 from genesis.artifacts import load_artifact
@@ -19,8 +18,8 @@ from prover.step_call import StepCall, run_segments
 from prover.witness import transaction_witness
 from tests.contracts.step_diff import STEP_CALL_GAS, anvil_options  # noqa: F401 (fixture)
 from tests.contracts.test_dispute_played import (  # noqa: F401 (fixtures: l2, system)
-    CHALLENGER, MAX_DEPTH, PROPOSER, TRACE, Game, L2, Player, block_of, l2, open_game, propose, system,
-    trace_index,
+    CHALLENGER, MAX_DEPTH, PROPOSER, TRACE, Game, L2, Player, block_of, l2, lie_from_block_3_tx_1, open_game, propose,
+    system, trace_index,
 )
 from tests.contracts.test_one_step_proof_segmented import transact_with
 from tests.harness.evm import Contracts
@@ -51,18 +50,9 @@ def _prove_in_segments(contracts: Contracts, one_step: Contract, call: StepCall)
 
 
 def test_a_leaf_countered_by_a_step_proven_in_segments(contracts: Contracts, system, l2: L2, isolated) -> None:
-    oracle = system["oracle"]
-    fake = lambda *parts: keccak(b"lie" + b"".join(str(x).encode() for x in parts))  # noqa: E731
-
-    def proposer_lie(block: int, k: int | None, value: bytes) -> bytes:
-        if block == 3 and (k is None or k >= 1) or block == 4 and k is None:
-            return fake(block, k)
-        return value
-
-    liar = Player("liar (proposer)", PROPOSER, l2, 0, proposer_lie)
     honest = Player("honest (challenger)", CHALLENGER, l2, 0)
-    index = propose(contracts, oracle, liar.output(4))
-    game = open_game(contracts, system, l2, index, honest)
+    liar = Player("liar (proposer)", PROPOSER, l2, 0, lie_from_block_3_tx_1)
+    game = open_game(contracts, system, l2, propose(contracts, system["oracle"], liar.output(4)), honest)
     # the honest side steps with an empty witness only: nothing proven yet, so no winning step
     game.step_call = lambda i, p, is_attack: ("stepTransaction (empty witness)",
                                               _empty_witness_step(game, i, p, is_attack)[0])
