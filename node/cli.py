@@ -306,6 +306,7 @@ async def _devnet_ready(rpc_url: str, info_path: Path, info: dict[str, Any], *, 
     the "ready" line: whoever waits for either finds the devnet done with dev account 0."""
     from node.banner import format_ready
     from rwa import format_sample_summary, run_sample_issuance
+    from rwa.sample_market import format_sample_market, run_sample_market
 
     if run_sample:
         try:
@@ -315,6 +316,15 @@ async def _devnet_ready(rpc_url: str, info_path: Path, info: dict[str, Any], *, 
         else:
             info = dict(info, rwa_sample=summary)
             print(format_sample_summary(summary), flush=True)
+            # The alliance market's sample: three venues cross orders of five dev accounts for
+            # 0005.HK in one call auction (rwa/sample_market.py), before "Ready" like the issuance.
+            try:
+                market = await asyncio.to_thread(run_sample_market, rpc_url)
+            except Exception as exc:  # noqa: BLE001 - the devnet runs on without it
+                log.error("alliance market sample failed: %s", exc)
+            else:
+                info = dict(info, rwa_market_sample=market)
+                print(format_sample_market(market), flush=True)
     tmp = info_path.with_name(info_path.name + ".tmp")
     tmp.write_text(json.dumps(info, indent=2) + "\n")
     tmp.replace(info_path)  # whole or absent, never half-written for a reader polling it

@@ -63,13 +63,25 @@ class AllianceMarket:
             rows.append(VenueView(operator, name, licence, fee_recipient, fee_bps, VENUE_STATUS[status]))
         return rows
 
+    def _register_venue_call(self, operator: str, name: str, licence: str, fee_recipient: str, fee_bps: int) -> Any:
+        return self.venue_registry.functions.registerVenue(to_checksum_address(operator), name, licence, to_checksum_address(fee_recipient), fee_bps)
+
+    def _allow_venues_call(self, asset: str, venues: Sequence[str], allowed: bool) -> Any:
+        return self.client.contracts.compliance.functions.setVenuesAllowed(asset, [to_checksum_address(v) for v in venues], allowed)
+
     def register_venue(self, operator: str, name: str, licence: str, fee_recipient: str, fee_bps: int) -> dict[str, Any]:
-        call = self.venue_registry.functions.registerVenue(to_checksum_address(operator), name, licence, to_checksum_address(fee_recipient), fee_bps)
-        return self.client.transact(call)
+        return self.client.transact(self._register_venue_call(operator, name, licence, fee_recipient, fee_bps))
 
     def allow_venues(self, asset: str, venues: Sequence[str], allowed: bool = True) -> dict[str, Any]:
-        call = self.client.contracts.compliance.functions.setVenuesAllowed(asset, [to_checksum_address(v) for v in venues], allowed)
-        return self.client.transact(call)
+        return self.client.transact(self._allow_venues_call(asset, venues, allowed))
+
+    def register_and_allow(self, asset: str, venues: Sequence[tuple[str, str, str, str, int]]) -> list[dict[str, Any]]:
+        """The alliance owner (also the asset's issuer) registers `venues` (operator, name,
+        licence, fee recipient, fee bps) and allows them all for `asset`: independent calls,
+        sent back to back."""
+        calls = [Call(self._register_venue_call(*venue)) for venue in venues]
+        calls.append(Call(self._allow_venues_call(asset, [v[0] for v in venues], True)))
+        return self.client.transact_all(calls)
 
     # --- the auction ----------------------------------------------------------------------------
 

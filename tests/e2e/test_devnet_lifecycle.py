@@ -109,6 +109,11 @@ def test_a_devnet_restarted_on_its_data_dir_works_and_its_batches_land(node_fact
     ready = [i for i, line in enumerate(lines) if line.startswith("Ready: ")]
     assert len(ready) == 1 and "rwa_sample" in info
     assert ready[0] > lines.index("RWA sample issuance")
+    # The alliance market's sample ran before "Ready" too: three venues, 800 shares of 0005.HK
+    # crossed at HK$100 (rwa/sample_market.py works it out by hand).
+    market = info["rwa_market_sample"]
+    assert (len(market["venues"]), market["volume"], int(market["price_hkd_wei"])) == (3, 800, 100 * 10**18)
+    assert lines.index("RWA sample issuance") < lines.index("Alliance market sample") < ready[0]
     assert lines[ready[0]] == f"Ready: L2 RPC {second.rpc_url}; explorer {second.rpc_url}/; {data_dir / 'devnet.json'} written (Ctrl-C stops the devnet and removes it)"
 
     # `lantau status --watch`: a live view (in a pipe, a line per refresh) until Ctrl-C, which

@@ -49,7 +49,8 @@ def test_sample_market_then_an_auction_command_by_command(node_factory: Any, tmp
     assert "Lion Rock Digital Exchange" in venues and "Victoria Harbour ATS" in venues and "active" in venues
 
     key = lambda i: DEV[i].private_key  # noqa: E731
-    opened = lantau("rwa", "market", "open", "0005", "--seconds", "20", "--l2-rpc", url, "--key", key(2)).stdout
+    # Four CLI processes (two orders, two commits) must land before the cut-off: 40 s leaves room on a loaded 2-core machine.
+    opened = lantau("rwa", "market", "open", "0005", "--seconds", "40", "--l2-rpc", url, "--key", key(2)).stdout
     auction_id = opened.split()[1]
     lion, harbour = tmp_path / "lion.json", tmp_path / "harbour.json"
     lantau("rwa", "market", "order", str(lion), "--auction", auction_id, "--venue", "dev2", "--side", "buy",
