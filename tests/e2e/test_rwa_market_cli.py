@@ -26,7 +26,7 @@ DEV = dev_accounts()
 
 
 def test_sample_market_then_an_auction_command_by_command(node_factory: Any, tmp_path: Path) -> None:
-    node = node_factory(block_time_s=0)
+    node = node_factory(block_time_s=0, extra_args=("--dev-rpc",))  # evm_increaseTime: to the cut-off without waiting
     url = node.rpc_url
     lantau("rwa", "sample", "--l2-rpc", url)
     w3 = Web3(Web3.HTTPProvider(url))
@@ -49,8 +49,9 @@ def test_sample_market_then_an_auction_command_by_command(node_factory: Any, tmp
     assert "Lion Rock Digital Exchange" in venues and "Victoria Harbour ATS" in venues and "active" in venues
 
     key = lambda i: DEV[i].private_key  # noqa: E731
-    # Four CLI processes (two orders, two commits) must land before the cut-off: 40 s leaves room on a loaded 2-core machine.
-    opened = lantau("rwa", "market", "open", "0005", "--seconds", "40", "--l2-rpc", url, "--key", key(2)).stdout
+    # Six CLI processes run before the commits land: a cut-off 10 minutes ahead, which the test
+    # then reaches with evm_increaseTime (20 s and 40 s were missed on a loaded 2-core machine).
+    opened = lantau("rwa", "market", "open", "0005", "--seconds", "600", "--l2-rpc", url, "--key", key(2)).stdout
     auction_id = opened.split()[1]
     lion, harbour = tmp_path / "lion.json", tmp_path / "harbour.json"
     lantau("rwa", "market", "order", str(lion), "--auction", auction_id, "--venue", "dev2", "--side", "buy",
@@ -67,6 +68,8 @@ def test_sample_market_then_an_auction_command_by_command(node_factory: Any, tmp
     lantau("rwa", "market", "commit", str(harbour), "--l2-rpc", url, "--key", key(3))
     assert "clearing price HK$100" in lantau("rwa", "market", "match", str(lion), str(harbour), "--l2-rpc", url).stdout
     escrow4, escrow8, shares4 = escrow(4), escrow(8), shares(4)
+    w3.provider.make_request("evm_increaseTime", [600])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     settled = lantau("rwa", "market", "settle", str(lion), str(harbour), "--l2-rpc", url, "--key", key(3)).stdout
     assert "settled: tx" in settled
     assert (shares(4) - shares4, escrow4 - escrow(4), escrow(8) - escrow8) == (100, 10_010 * HKD, 9_980 * HKD)
