@@ -19,6 +19,7 @@ from rwa.client import LOGS_BLOCK_RANGE, Call, RWAClient
 from rwa.contracts import contract_at
 from rwa.errors import RWAError
 from rwa.market import Book, Order, Settlement, settlement, sign_order, verify_settlement
+from rwa.trade import Trade
 
 VENUE_STATUS = ("none", "active", "suspended", "revoked")
 #: Fills per settle transaction the L2's proof-cost caps admit with margin (bench/auction.py:
@@ -82,6 +83,14 @@ class AllianceMarket:
         calls = [Call(self._register_venue_call(*venue)) for venue in venues]
         calls.append(Call(self._allow_venues_call(asset, [v[0] for v in venues], True)))
         return self.client.transact_all(calls)
+
+    # --- bilateral / RFQ trades at a venue ------------------------------------------------------
+
+    def settle_at_venue(self, trade: Trade, seller_signature: bytes, buyer_signature: bytes) -> dict[str, Any]:
+        """The signer, an active venue allowed for the asset, settles a trade both parties signed
+        for it (`sign_venue_trade`) through SettlementEngine, tagged with the venue."""
+        call = self.client.contracts.engine.functions.settleAtVenue(trade.as_tuple(), seller_signature, buyer_signature)
+        return self.client.transact(call)
 
     # --- the auction ----------------------------------------------------------------------------
 

@@ -101,6 +101,31 @@ def sign_trade(trade: Trade, private_key: str | bytes, chain_id: int, engine: st
     return bytes(signed.signature)
 
 
+#: A trade arranged at an alliance venue (`SettlementEngine.settleAtVenue`): the venue is part of
+#: what both parties sign.
+VENUE_TRADE_TYPES: dict[str, list[dict[str, str]]] = {
+    "VenueTrade": [{"name": "venue", "type": "address"}, {"name": "trade", "type": "Trade"}],
+    **TRADE_TYPES,
+}
+
+
+def _venue_message(trade: Trade, venue: str) -> dict[str, Any]:
+    return {"venue": to_checksum_address(venue), "trade": trade.as_message()}
+
+
+def venue_trade_id(trade: Trade, venue: str, chain_id: int, engine: str) -> bytes:
+    """The EIP-712 digest of `VenueTrade(venue, trade)`: what both parties sign for a trade at
+    `venue`, and the engine's id of it (`venueTradeId`)."""
+    message = encode_typed_data(trade_domain(chain_id, engine), VENUE_TRADE_TYPES, _venue_message(trade, venue))
+    return keccak(b"\x19" + message.version + message.header + message.body)
+
+
+def sign_venue_trade(trade: Trade, venue: str, private_key: str | bytes, chain_id: int, engine: str) -> bytes:
+    """A party's 65-byte signature of `trade` at `venue`."""
+    signed = Account.sign_typed_data(private_key, trade_domain(chain_id, engine), VENUE_TRADE_TYPES, _venue_message(trade, venue))
+    return bytes(signed.signature)
+
+
 def recover_signer(trade: Trade, signature: bytes, chain_id: int, engine: str) -> str:
     message = encode_typed_data(trade_domain(chain_id, engine), TRADE_TYPES, trade.as_message())
     return Account.recover_message(message, signature=signature)

@@ -39,6 +39,14 @@ import {RWAOwnable, EIP712Dynamic} from "./RWACommon.sol";
 /// gas, and `eth_estimateGas` (which looks for the least gas at which the transaction succeeds)
 /// returns enough gas to settle every trade that can settle.
 ///
+/// Alliance venues (RFQ): a trade arranged at a licensed venue of the alliance market is signed
+/// by both parties as the EIP-712 `VenueTrade(address venue,Trade trade)` (same domain), so the
+/// venue is part of what they agreed; only that venue submits it (`settleAtVenue`), and only
+/// while it is active in `VenueRegistry` and allowed for the asset by its issuer
+/// (`Compliance.isVenueAllowed`). It settles as any trade (same checks, same legs) and is tagged
+/// `VenueTradeSettled(tradeId, venue)`; its id is the `VenueTrade` digest, so the signatures of
+/// a plain trade never settle it under a venue, nor one venue's under another.
+///
 /// Escrow freezes: the owner (the platform operator, answering to the regulator) freezes an
 /// account's HKD escrow (`setEscrowFrozen`): it can neither withdraw nor pay a trade from it until
 /// unfrozen (`EscrowFrozen`); credits from its sales still arrive, and stay frozen with the rest.
@@ -47,6 +55,12 @@ import {RWAOwnable, EIP712Dynamic} from "./RWACommon.sol";
 ///   (a) call `initialize(owner)` in the first L2 block, or
 ///   (b) let the genesis builder write storage: slot 0 (`owner`) = owner address and the
 ///       `Initializable` slot (`INITIALIZABLE_SLOT` in RWACommon.sol) = 1.
+/// @dev What `settleAtVenue` asks VenueRegistry (`isActive`) and Compliance (`isVenueAllowed`).
+interface IVenues {
+    function isActive(address operator) external view returns (bool);
+    function isVenueAllowed(address asset, address venue) external view returns (bool);
+}
+
 contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -72,6 +86,13 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         "Trade(address seller,address buyer,address asset,uint256 assetAmount,"
         "address payToken,uint256 payAmount,uint64 expiry,uint256 salt,uint256 assetSplitEpoch)"
     );
+    bytes32 public constant VENUE_TRADE_TYPEHASH = keccak256(
+        "VenueTrade(address venue,Trade trade)Trade(address seller,address buyer,address asset,uint256 assetAmount,"
+        "address payToken,uint256 payAmount,uint64 expiry,uint256 salt,uint256 assetSplitEpoch)"
+    );
+    /// @notice The VenueRegistry and Compliance predeploys (genesis/predeploys.py).
+    address public constant VENUE_REGISTRY = 0x4200000000000000000000000000000000000807;
+    address public constant COMPLIANCE = 0x4200000000000000000000000000000000000801;
 
     mapping(bytes32 tradeId => TradeStatus) public tradeStatus;
     mapping(address account => uint256 amountWei) public escrowOf;
@@ -92,6 +113,7 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
     event TradeCancelled(bytes32 indexed tradeId, address indexed by);
     event BatchSettled(address indexed submitter, uint256 trades, uint256 settled, bool atomic);
     event EscrowFrozen(address indexed account, bool frozen);
+    event VenueTradeSettled(bytes32 indexed tradeId, address indexed venue, address indexed asset);
 
     error InvalidTrade(bytes32 tradeId, string why);
     error TradeExpired(bytes32 tradeId, uint64 expiry, uint256 nowTimestamp);
@@ -106,6 +128,8 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
     error BatchOutOfGas(uint256 index);
     error InvalidGasCap(uint256 gasPerTrade);
     error NativeTransferFailed(address to, uint256 amountWei);
+    error NotActiveVenue(address caller);
+    error VenueNotAllowed(address asset, address venue);
     /// @notice The account's HKD escrow is frozen: no withdrawal and no payment from it.
     error EscrowIsFrozen(address account);
     /// @notice The asset split since the trade was signed: its unit count no longer means what the
@@ -151,6 +175,27 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         return _hashTypedData(keccak256(abi.encode(TRADE_TYPEHASH, t)));
     }
 
+    /// @notice The EIP-712 digest of `VenueTrade(venue, t)`: what both parties sign for a trade at
+    /// `venue`, and its id.
+    function venueTradeId(Trade calldata t, address venue) public view returns (bytes32) {
+        return _hashTypedData(keccak256(abi.encode(VENUE_TRADE_TYPEHASH, venue, keccak256(abi.encode(TRADE_TYPEHASH, t)))));
+    }
+
+    /// @notice The calling venue settles a trade its two parties signed for it (see the contract
+    /// notes); `msg.value` is credited to the venue's escrow first, as in `settle`.
+    function settleAtVenue(Trade calldata t, bytes calldata sellerSignature, bytes calldata buyerSignature)
+        external
+        payable
+        nonReentrant
+    {
+        if (!IVenues(VENUE_REGISTRY).isActive(msg.sender)) revert NotActiveVenue(msg.sender);
+        if (!IVenues(COMPLIANCE).isVenueAllowed(t.asset, msg.sender)) revert VenueNotAllowed(t.asset, msg.sender);
+        if (msg.value != 0) _credit(msg.sender, msg.value);
+        bytes32 id = venueTradeId(t, msg.sender);
+        _execute(id, t, sellerSignature, buyerSignature, msg.sender);
+        emit VenueTradeSettled(id, msg.sender, t.asset);
+    }
+
     /// @notice Settles one trade; reverts with the failing check's error. `msg.value` is credited
     /// to the caller's escrow first (a buyer settling its own trade pays with it).
     function settle(Trade calldata t, bytes calldata sellerSignature, bytes calldata buyerSignature)
@@ -159,7 +204,7 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         nonReentrant
     {
         if (msg.value != 0) _credit(msg.sender, msg.value);
-        _execute(t, sellerSignature, buyerSignature, msg.sender);
+        _execute(tradeId(t), t, sellerSignature, buyerSignature, msg.sender);
     }
 
     /// @notice Settles many trades in one transaction, each atomically; see the contract notes for
@@ -228,7 +273,7 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         address submitter
     ) external {
         if (msg.sender != address(this)) revert OnlySelf(msg.sender);
-        _execute(t, sellerSignature, buyerSignature, submitter);
+        _execute(tradeId(t), t, sellerSignature, buyerSignature, submitter);
     }
 
     /// @notice Either party withdraws an unsettled trade.
@@ -242,10 +287,9 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
 
     // --- internals -----------------------------------------------------------------------------
 
-    function _execute(Trade calldata t, bytes calldata sellerSig, bytes calldata buyerSig, address submitter)
+    function _execute(bytes32 id, Trade calldata t, bytes calldata sellerSig, bytes calldata buyerSig, address submitter)
         private
     {
-        bytes32 id = tradeId(t);
         _requireOpen(id);
         if (block.timestamp > t.expiry) revert TradeExpired(id, t.expiry, block.timestamp);
         if (t.seller == t.buyer || t.seller == address(0) || t.buyer == address(0)) {
