@@ -16,6 +16,9 @@ Results (bench/README.md): ~70k gas per fill at 25 fills (1.36x bilateral DvP pe
 from ~35 fills a settle exceeds the L2 per-transaction opcode cap (250,000), so 100 and 500 orders
 are refused (the bench prints the proof costs): settlement in chunks is open.
 
+Also: a bilateral trade of the stock arranged at a venue (`SettlementEngine.settleAtVenue`,
+tagged with the venue) next to the same kind of trade through plain `settle` (mean of 10 each).
+
 Baseline: bilateral DvP through `SettlementEngine.settleBatch`, 102,801 gas per trade (two
 parties, one asset leg, one cash leg: `bench/rwa_gas.py` after issue 17). An auction fill is one
 party's side: an auction trade pairing one buy and one sell costs about two fills.
@@ -44,10 +47,12 @@ from eth_utils import keccak  # noqa: E402
 import rwa_mix  # noqa: E402
 from genesis.dev_accounts import dev_accounts  # noqa: E402
 from genesis.generate import DEVNET_GAS_LIMIT  # noqa: E402
-from genesis.predeploys import CALL_AUCTION, COMPLIANCE, PRICE_FEED, VENUE_REGISTRY  # noqa: E402
+from genesis.predeploys import CALL_AUCTION, COMPLIANCE, PRICE_FEED, SETTLEMENT_ENGINE, VENUE_REGISTRY  # noqa: E402
 from node.chain import Chain  # noqa: E402
 from rwa.auction import Side  # noqa: E402
 from rwa.market import Order, SignedOrder, book_root, settlement, sign_order  # noqa: E402
+from rwa.trade import Trade, sign_trade, sign_venue_trade  # noqa: E402
+from rwa.types import NATIVE_HKD  # noqa: E402
 
 HKD = rwa_mix.HKD
 REFERENCE = 100 * HKD
@@ -59,8 +64,13 @@ AUCTION, VENUES, COMPLIANCE_ABI, FEED = (
 )
 
 
-def measure(order_counts: Sequence[int], seed: int) -> list[tuple[int, int, int, int | str]]:
-    """Per book size: (orders, fills, commit gas per venue, settle gas or why it failed)."""
+RFQ_TRADES = 10
+
+
+def measure(order_counts: Sequence[int], seed: int) -> tuple[list[tuple[int, int, int, int | str]], dict[str, int]]:
+    """Per book size: (orders, fills, commit gas per venue, settle gas or why it failed); and the
+    mean gas of a bilateral trade of the stock settled plainly (`settle`) and at a venue
+    (`settleAtVenue`, tagged), each submitted by venue 0."""
     owner = Account.from_key(dev_accounts()[0].private_key)
     actors = rwa_mix.Actors(
         owner,
@@ -92,7 +102,25 @@ def measure(order_counts: Sequence[int], seed: int) -> list[tuple[int, int, int,
             bench.build(rwa_mix._decode(raw))
 
             def alone(raw_tx: bytes) -> int:
-                return bench.build(rwa_mix._decode([raw_tx])).header.gas_used
+                built = bench.build(rwa_mix._decode([raw_tx]))
+                if not built.computations[0].is_success:
+                    raise SystemExit(f"failed: {built.computations[0].error}")
+                return built.header.gas_used
+
+            rfq: dict[str, int] = {"settle": 0, "settleAtVenue": 0}
+            engine = rwa_mix._hex(SETTLEMENT_ENGINE)
+            rfq_rng = random.Random(seed + 1)  # its own draws: the auctions' books stay those of `seed`
+            for n in range(2 * RFQ_TRADES):
+                seller, buyer = rfq_rng.sample(actors.traders, 2)
+                trade = Trade(seller.address, buyer.address, stock, rfq_rng.randint(1, 100), NATIVE_HKD, rfq_rng.randint(1, 1_000) * HKD // 10, 2**40, 10**9 + n)
+                venue = actors.venues[0]
+                if n % 2 == 0:
+                    sigs = [sign_trade(trade, p.key, genesis.chain_id, engine) for p in (seller, buyer)]
+                    rfq["settle"] += alone(signer.sign(venue, engine, rwa_mix.ENGINE.encode_abi("settle", [trade.as_tuple(), *sigs]), gas=1_000_000))
+                else:
+                    sigs = [sign_venue_trade(trade, venue.address, p.key, genesis.chain_id, engine) for p in (seller, buyer)]
+                    rfq["settleAtVenue"] += alone(signer.sign(venue, engine, rwa_mix.ENGINE.encode_abi("settleAtVenue", [trade.as_tuple(), *sigs]), gas=1_000_000))
+            rfq = {name: total // RFQ_TRADES for name, total in rfq.items()}
 
             for auction_id, count in enumerate(order_counts, start=1):
                 cutoff = bench.chain.head.timestamp + 5  # open, three commits, then the cut-off
@@ -129,7 +157,7 @@ def measure(order_counts: Sequence[int], seed: int) -> list[tuple[int, int, int,
                 results.append((count, len(plan.fills), sum(commits) // len(commits), built.header.gas_used))
         finally:
             bench.chain.close()
-    return results
+    return results, rfq
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -137,7 +165,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--orders", default="10,20,30,100,500", help="book sizes (orders per auction)")
     parser.add_argument("--seed", type=int, default=852)
     args = parser.parse_args(argv)
-    rows = measure([int(n) for n in args.orders.split(",")], args.seed)
+    rows, rfq = measure([int(n) for n in args.orders.split(",")], args.seed)
+    tagged, plain = rfq["settleAtVenue"], rfq["settle"]
+    print(f"bilateral trade of the stock at a venue (settleAtVenue, tagged) {tagged:,} gas vs plain settle {plain:,} "
+          f"({tagged - plain:+,}, mean of {RFQ_TRADES} each)")
     print(f"devnet block gas limit {DEVNET_GAS_LIMIT:,}; baseline: bilateral settleBatch "
           f"{BASELINE_SETTLE_BATCH_PER_TRADE:,} gas per trade (2 sides)")
     print(f"{'orders':>6} {'fills':>6} {'commit/venue':>13} {'settle':>12} {'settle/fill':>12} {'per 2 fills vs DvP':>19} {'fits devnet block':>18}")
