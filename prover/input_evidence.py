@@ -30,7 +30,7 @@ from eth_typing import Hash32
 from trie import HexaryTrie
 
 from bridge.l1_contracts import InputRules, input_oracle_config, l1_block_slots  # noqa: F401  (l1_block_slots re-exported)
-from node.batches import SpanBatch, decode_batch
+from node.batches import SingularBatch, decode_batch
 from node.channels import decode_batcher_tx_data, decode_channel
 from node.deposit_event import DepositEvent, decode_deposit_log, deposit_transaction
 from node.derive.attributes import forced_transactions
@@ -240,7 +240,9 @@ def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: 
             continue
         for batch_index, encoded in enumerate(batches):
             span = decode_batch(encoded, chain_id=chain_id)
-            if not isinstance(span, SpanBatch):
+            if isinstance(span, SingularBatch):
+                if span.timestamp == timestamp:
+                    return BatchEvidence(list(shown), batch_index, 0), range(span.l1_origin_number, span.l1_origin_number - 1, -1)
                 continue
             for block_index, element in enumerate(span.elements):
                 if element.timestamp == timestamp:

@@ -18,13 +18,14 @@ import random
 from typing import Any
 
 import pytest
+import rlp
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from bridge.anvil import AnvilOptions
 from genesis.dev_accounts import dev_accounts
-from node.batches import SpanBatch, SpanBatchElement, decode_batch, encode_batch
+from node.batches import SingularBatch, SpanBatch, SpanBatchElement, decode_batch, encode_batch
 from node.channels import MAX_RLP_BYTES_PER_CHANNEL, decode_batcher_tx_data, decode_channel, encode_batcher_tx_data, encode_channel, split_channel
 from node.errors import CodecError, LantauError
 from tests.harness.evm import Contracts, decode_custom_error
@@ -236,3 +237,37 @@ def _with_block_count_zero(batch: bytes) -> bytes:
     while batch[end] >= 0x80:
         end += 1
     return batch[:pos] + b"\x00" + batch[end + 1 :]
+
+
+def test_random_singular_batches_read_alike(reader: Any) -> None:
+    """Singular batches (version 0, derivation takes them): every batchable kind of transaction, kept
+    raw; L1 reads the same parent and origin hashes, timestamp and transaction hashes as node, and
+    refuses what node refuses (an unprotected legacy transaction, another chain's, a deposit type,
+    truncated or trailing bytes)."""
+    rng = random.Random(21)
+    for _ in range(max(CASES, 6)):
+        txs = tuple(random_transaction(rng, rng.randrange(2**20)) for _ in range(rng.choice([0, 1, rng.randrange(2, 12)])))
+        batch = encode_batch(SingularBatch(rng.randbytes(32), rng.randrange(10**6), rng.randbytes(32), rng.randrange(2**40), txs))
+        node = decode_batch(batch, chain_id=CHAIN_ID)
+        assert isinstance(node, SingularBatch)
+        parent_hash, origin_number, origin_hash, timestamp, hashes = reader.functions.decodeSingular(batch, CHAIN_ID).call(
+            transaction={"gas": 2_000_000_000})
+        assert (bytes(parent_hash), origin_number, bytes(origin_hash), timestamp) == (
+            node.parent_hash, node.l1_origin_number, node.l1_origin_hash, node.timestamp)
+        assert [bytes(h) for h in hashes] == [keccak(raw) for raw in node.transactions]
+    unprotected = bytes(Account.sign_transaction({"nonce": 0, "gas": 21_000, "gasPrice": 1, "to": SENDERS[1].address, "value": 1},
+                                                 SENDERS[0].private_key).raw_transaction)
+    other_chain = bytes(Account.sign_transaction({"nonce": 0, "gas": 21_000, "maxFeePerGas": 1, "maxPriorityFeePerGas": 1, "chainId": 1,
+                                                  "to": SENDERS[1].address, "value": 1, "type": 2}, SENDERS[0].private_key).raw_transaction)
+    good = encode_batch(SingularBatch(bytes(32), 1, bytes(32), 1, (random_transaction(rng, 0),)))
+    bad = {
+        "unprotected legacy": b"\x00" + rlp.encode([bytes(32), 1, bytes(32), 1, [unprotected]]),
+        "another chain": b"\x00" + rlp.encode([bytes(32), 1, bytes(32), 1, [other_chain]]),
+        "deposit type": b"\x00" + rlp.encode([bytes(32), 1, bytes(32), 1, [b"\x7e" + other_chain[1:]]]),
+        "truncated": good[:-1],
+        "trailing byte": good + b"\x00",
+    }
+    for name, batch in bad.items():
+        assert _node_refuses(batch), name
+        assert l1_refusal(reader, reader.functions.decodeSingular(batch, CHAIN_ID)) in {
+            "InvalidBatchTransaction", "TrailingBatchData", "RLPTruncated", "MalformedBatch"}, name

@@ -34,7 +34,7 @@ from genesis.artifacts import load_artifact
 from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR, L2_TO_L1_MESSAGE_PASSER
-from node.batches import decode_batch, encode_batch
+from node.batches import SingularBatch, decode_batch, encode_batch
 from node.channels import MAX_FRAME_DATA, decode_batcher_tx_data, decode_channel, encode_batcher_tx_data, encode_channel, split_channel
 from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, deposit_transaction
 from node.l1_block_ref import L1BlockRef
@@ -47,7 +47,7 @@ from prover.input_step import InputEvidenceSource, InputRollup
 from prover.rollup_client import RollupClient
 from prover.witness import BLOCK_CONTEXT_ABI
 from prover.input_evidence import (
-    Evidence, InboxBlock, batch_window, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch, l1_block_slots,
+    BatchEvidence, Evidence, InboxBlock, batch_window, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch, l1_block_slots,
     oracle_config, parent_proof, with_headers,
 )
 from tests.harness.evm import decode_custom_error
@@ -466,6 +466,24 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
         "BatchNotDerived", ("span disagrees with the agreed chain",))
     # the same span with the true origins, posted the same way, is taken: the refusal is the origin's
     assert setup.check(c, c_hashes, c_timestamp, shown_with(post(span)), parent=c_parent, parent_root=c_root) == ("ok", c_forced)
+    # the block as a singular batch (version 0, which derivation takes too): L1 reads it as node does;
+    # one on another parent, or naming another L1 block's hash, is refused
+    element = span.elements[c_shown.batch.block_index]
+    origin_block = l1_w3.eth.get_block(element.l1_origin_number)
+    singular = SingularBatch(c_parent.block_hash, element.l1_origin_number, bytes(origin_block["hash"]), element.timestamp,
+                             element.transactions)
+
+    def single(batch: SingularBatch) -> Evidence:
+        return dataclasses.replace(c_shown, batch=BatchEvidence([post(batch)], 0, 0, [encode_l1_header(origin_block)]))
+
+    assert setup.check(c, c_hashes, c_timestamp, single(singular), parent=c_parent, parent_root=c_root) == ("ok", c_forced)
+    assert setup.check(c, [*c_hashes, keccak(b"never batched")], c_timestamp, single(singular), parent=c_parent, parent_root=c_root) == (
+        "NotTheBatchedTransactions", len(c_hashes))
+    assert setup.check(c, c_hashes, c_timestamp, single(dataclasses.replace(singular, parent_hash=keccak(b"another parent"))),
+                       parent=c_parent, parent_root=c_root) == ("BatchNotDerived", ("parent_check is not the span's parent",))
+    other_hash = dataclasses.replace(singular, l1_origin_hash=bytes(l1_w3.eth.get_block(element.l1_origin_number - 1)["hash"]))
+    assert setup.check(c, c_hashes, c_timestamp, single(other_hash), parent=c_parent, parent_root=c_root) == (
+        "L1OriginCheckMismatch", (element.l1_origin_number,))
 
     # --- the busiest block's window, once over, holds the batcher's data: "no batch" is refused
     l1_w3.provider.make_request("anvil_mine", [hex(rollup.sequencing_window + 10)])

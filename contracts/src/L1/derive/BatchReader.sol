@@ -18,6 +18,7 @@ contract BatchReader {
     uint8 internal constant FASTLZ_CHANNEL_PREFIX = 0x02;
     uint256 internal constant MAX_SPAN_BATCH_ELEMENT_COUNT = 10_000_000;
     uint8 internal constant SPAN_BATCH_VERSION = 0x01;
+    uint8 internal constant SINGULAR_BATCH_VERSION = 0x00;
     uint8 internal constant ACCESS_LIST_TX = 0x01;
     uint8 internal constant DYNAMIC_FEE_TX = 0x02;
     uint256 internal constant LEGACY_TX = 0x00;
@@ -43,6 +44,15 @@ contract BatchReader {
         bytes20 l1OriginCheck;
     }
 
+    /// @notice A singular batch: one block, its parent and L1 origin named by their whole hashes.
+    struct SingularBatch {
+        bytes32 parentHash;
+        uint256 originNumber;
+        bytes32 originHash;
+        uint256 timestamp;
+        bytes32[] txHashes;
+    }
+
     error EmptyBatcherTransaction();
     error UnknownDerivationVersion(uint256 version);
     error TruncatedFrame();
@@ -51,6 +61,7 @@ contract BatchReader {
     error UnknownChannelCompression(uint256 prefix);
     error InvalidChannelFraming(uint256 batchIndex);
     error NotASpanBatch(uint256 version);
+    error NotASingularBatch(uint256 version);
     error TruncatedBatch(uint256 position);
     error MalformedBatch(uint256 position);
     error NonCanonicalBatch(uint256 position);
@@ -398,6 +409,102 @@ contract BatchReader {
                 if (slotLen != 32) revert InvalidBatchTransaction(index);
             }
         }
+    }
+
+    // --- singular batches -----------------------------------------------------------------------
+
+    /// @notice A singular batch (`node.batches._decode_singular`): 0x00 ++ rlp([parent_hash,
+    ///         epoch_number, epoch_hash, timestamp, [tx, ...]]), each transaction one node's
+    ///         `decode_batch_transaction` takes (type 1, 2 or EIP-155 legacy of chain `chainId`,
+    ///         canonical, nonce and gas within a u64) and hashed as it is.
+    function decodeSingular(bytes memory batch, uint256 chainId) public pure returns (SingularBatch memory out) {
+        if (batch.length == 0 || uint8(batch[0]) != SINGULAR_BATCH_VERSION) revert NotASingularBatch(batch.length == 0 ? 256 : uint8(batch[0]));
+        RLPItem item = RLPReader.itemAt(batch, 1);
+        if (1 + item.length() != batch.length) revert TrailingBatchData(batch.length - 1 - item.length());
+        if (!item.isList()) revert MalformedBatch(1);
+        RLPItem[] memory f = item.readList();
+        if (f.length != 5 || f[0].isList() || f[2].isList() || !f[4].isList()) revert MalformedBatch(1);
+        bytes memory parentHash = f[0].readBytes();
+        bytes memory originHash = f[2].readBytes();
+        if (parentHash.length != 32 || originHash.length != 32) revert MalformedBatch(1);
+        out.parentHash = bytes32(parentHash);
+        out.originHash = bytes32(originHash);
+        out.originNumber = _u64(f[1]);
+        out.timestamp = _u64(f[3]);
+        RLPItem[] memory txs = f[4].readList();
+        out.txHashes = new bytes32[](txs.length);
+        for (uint256 i = 0; i < txs.length; i++) {
+            if (txs[i].isList()) revert MalformedBatch(1);
+            bytes memory raw = txs[i].readBytes();
+            _checkRawTx(raw, chainId, i);
+            out.txHashes[i] = keccak256(raw);
+        }
+    }
+
+    function _u64(RLPItem item) private pure returns (uint256 value) {
+        if (item.isList()) revert MalformedBatch(1);
+        bytes memory b = item.readBytes();
+        if (b.length > 8 || (b.length > 0 && b[0] == 0)) revert MalformedBatch(1);
+        for (uint256 i = 0; i < b.length; i++) value = (value << 8) | uint8(b[i]);
+    }
+
+    /// @dev `raw` read into the span's fields and rebuilt: the same bytes iff node takes it.
+    function _checkRawTx(bytes memory raw, uint256 chainId, uint256 index) private pure {
+        if (raw.length == 0) revert InvalidBatchTransaction(index);
+        SpanTx memory t;
+        uint8 first = uint8(raw[0]);
+        RLPItem body;
+        if (first >= 0xc0) {
+            t.txType = LEGACY_TX;
+            body = RLPReader.itemAt(raw, 0);
+        } else if (first == ACCESS_LIST_TX || first == DYNAMIC_FEE_TX) {
+            t.txType = first;
+            body = RLPReader.itemAt(raw, 1);
+        } else {
+            revert InvalidBatchTransaction(index);
+        }
+        if (!body.isList()) revert InvalidBatchTransaction(index);
+        RLPItem[] memory f = body.readList();
+        // legacy [nonce, gas_price, gas, to, value, data, v, r, s]; 0x01 [chain_id, nonce, gas_price,
+        // gas, to, value, data, access_list, y, r, s]; 0x02 [chain_id, nonce, tip, fee_cap, gas, ...]
+        uint256 gasAt = t.txType == LEGACY_TX ? 2 : (t.txType == ACCESS_LIST_TX ? 3 : 4);
+        if (f.length != gasAt + 7 + (t.txType == LEGACY_TX ? 0 : 1)) revert InvalidBatchTransaction(index);
+        t.nonce = _rawUint(f[gasAt == 2 ? 0 : 1], index);
+        t.gas = _rawUint(f[gasAt], index);
+        if (t.nonce > type(uint64).max || t.gas > type(uint64).max) revert InvalidBatchTransaction(index);
+        _readTo(t, f[gasAt + 1], index);
+        uint256 v = _rawUint(f[f.length - 3], index);
+        t.r = _rawUint(f[f.length - 2], index);
+        t.s = _rawUint(f[f.length - 1], index);
+        t.fields = new RLPItem[](t.txType == LEGACY_TX ? 3 : (t.txType == ACCESS_LIST_TX ? 4 : 5));
+        t.fields[0] = f[gasAt + 2]; // value
+        if (t.txType == LEGACY_TX) {
+            (t.fields[1], t.fields[2]) = (f[1], f[5]); // gas_price, data
+            if (v != chainId * 2 + 35 && v != chainId * 2 + 36) revert InvalidBatchTransaction(index);
+            (t.yParity, t.protectedLegacy) = (v - chainId * 2 - 35, true);
+        } else {
+            if (_rawUint(f[0], index) != chainId || v > 1) revert InvalidBatchTransaction(index);
+            t.yParity = v;
+            for (uint256 k = 1; k < t.fields.length; k++) {
+                // 0x01: gas_price, data, access_list; 0x02: tip, fee_cap, data, access_list
+                t.fields[k] = k < gasAt - 1 ? f[1 + k] : f[k + 4];
+            }
+        }
+        if (keccak256(_rebuild(t, chainId, index)) != keccak256(raw)) revert InvalidBatchTransaction(index);
+    }
+
+    function _rawUint(RLPItem item, uint256 index) private pure returns (uint256 value) {
+        _checkUint(item, index);
+        bytes memory b = item.readBytes();
+        for (uint256 i = 0; i < b.length; i++) value = (value << 8) | uint8(b[i]);
+    }
+
+    function _readTo(SpanTx memory t, RLPItem item, uint256 index) private pure {
+        if (item.isList()) revert InvalidBatchTransaction(index);
+        bytes memory to = item.readBytes();
+        if (to.length == 0) t.creation = true;
+        else if (to.length == 20) t.to = address(bytes20(to));
+        else revert InvalidBatchTransaction(index);
     }
 
     // --- small readers ------------------------------------------------------------------------

@@ -340,8 +340,7 @@ contract InputOracle is IInputOracle {
         (bytes memory channel, uint256 inclusion) = _channel(b.frames);
         bytes[] memory batches = reader.channelBatches(channel, MAX_RLP_BYTES_PER_CHANNEL);
         if (b.batchIndex >= batches.length) revert BatchNotDerived("no such batch in the channel");
-        (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks) =
-            reader.decodeSpanBlock(batches[b.batchIndex], l2ChainId, b.blockIndex);
+        (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks) = _batchBlocks(batches[b.batchIndex], parent, b);
         _checkSpan(parent, header, blocks, b, inclusion);
         BatchReader.SpanBlock memory element = blocks[b.blockIndex];
         if (element.originNumber != originNumber) return (Lie.NotTheBatchOrigin, 0);
@@ -354,6 +353,23 @@ contract InputOracle is IInputOracle {
         }
         if (claim.txHashes.length != forced + n) return (Lie.NotTheBatchedTransactions, forced + n);
         return (Lie.None, 0);
+    }
+
+    /// @dev The batch's blocks: a span's, or a singular batch (version 0) as a span of one block
+    ///      whose parent and L1 origin hashes, which it names whole, are checked whole.
+    function _batchBlocks(bytes memory encoded, Parent memory parent, BatchEvidence memory b)
+        internal
+        view
+        returns (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks)
+    {
+        if (encoded.length == 0 || uint8(encoded[0]) != 0) return reader.decodeSpanBlock(encoded, l2ChainId, b.blockIndex);
+        BatchReader.SingularBatch memory s = reader.decodeSingular(encoded, l2ChainId);
+        if (b.blockIndex != 0) revert BatchNotDerived("a singular batch has one block");
+        if (s.parentHash != parent.hash) revert BatchNotDerived("parent_check is not the span's parent");
+        if (b.spanOriginHeaders.length == 0 || keccak256(b.spanOriginHeaders[0]) != s.originHash) revert L1OriginCheckMismatch(s.originNumber);
+        header = BatchReader.SpanHeader(bytes20(s.parentHash), bytes20(s.originHash));
+        blocks = new BatchReader.SpanBlock[](1);
+        blocks[0] = BatchReader.SpanBlock(s.timestamp, s.originNumber, s.txHashes.length, s.txHashes);
     }
 
     /// @dev The span gives the block after the parent: included in time (batch_queue.py `add`),
