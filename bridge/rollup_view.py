@@ -1,21 +1,32 @@
 """The rollup as L1 records it, for the explorer's rollup page: read-only JSON-RPC methods that a
-node with an L1 serves (wired by `node/cli.py`), each answering the newest `limit` items
-(default 20, at most 100), newest first.
+node with an L1 serves (wired by `node/cli.py`). Each answers a page, newest first:
 
-    lantau_l1Batches(limit)      the batcher's transactions derivation read (`node.explorer.batch_log`):
+    {"items": [...], "next": cursor or null}
+
+`limit` (default 20) must be 1 to 100; `before` (optional) is the `next` of the previous page and
+lists only older items. A list's cursor is its items' sequence number: the position of the L1 log
+counted from the rollup's start (outputs, deposits), the game's index in the factory (disputes),
+the order derivation read the batcher transaction in (batches), the L2 block number
+(withdrawals: `beforeBlock`). A cursor outside the list, or a limit out of range, is refused
+with -32602 naming the parameter; nothing here changes state.
+
+    lantau_l1Batches(limit, before)      the batcher's transactions derivation read (`node.explorer.batch_log`):
                                  L1 block, tx hash, calldata or blobs, bytes, frames, and per channel
                                  the L2 blocks and transactions it carried and L1 bytes per L2 tx
-    lantau_l1Outputs(limit)      `OutputProposed` on the OutputOracle: index, L2 block, root, L1 block,
+    lantau_l1Outputs(limit, before)      `OutputProposed` on the OutputOracle: index, L2 block, root, L1 block,
                                  tx and time, when it finalizes, whether it has, whether a dispute
                                  deleted it, and the dispute game about it (if any)
-    lantau_disputeGames(limit)   the DisputeGameFactory's games: output, root claim, status, claims,
+    lantau_disputeGames(limit, before)   the DisputeGameFactory's games: output, root claim, status, claims,
                                  clock left for the side to move, resolution time, the creating tx
-    lantau_bridgeDeposits(limit) `TransactionDeposited` on the portal, with the L2 deposit tx and its
+                                 (null, not a page, when the rollup has no dispute game)
+    lantau_bridgeDeposits(limit, before) `TransactionDeposited` on the portal, with the L2 deposit tx and its
                                  stage: "initiated" (on L1, not yet derived), "included" (unsafe L2
                                  block), "safe", "finalized"
-    lantau_bridgeWithdrawals(limit)  `MessagePassed` on L2 in the last `WITHDRAWAL_SCAN_BLOCKS` blocks,
-                                 with its stage: "waiting for output" (no output covers its block yet),
-                                 "provable", "proven" (with `finalizableAt`), "finalizable", "finalized"
+    lantau_bridgeWithdrawals(limit, beforeBlock)  `MessagePassed` on L2, with its stage: "waiting for output" (no output covers its block yet),
+                                 "provable", "proven" (with `finalizableAt`), "finalizable", "finalized". One page scans at most `WITHDRAWAL_SCAN_BLOCKS`
+                                 L2 blocks below `beforeBlock` (the head without it) and says which in
+                                 `scannedBlocks` {"from", "to", "bound"}; it ends at a block boundary, so
+                                 it holds all of its last block's withdrawals (it may pass `limit`)
 
 Every read goes through `L1Client` and the typed contract clients of `bridge.l1_contract_clients`
 (one home for L1 I/O); the L2 side reads the node's own chain. Nothing here sends a transaction.
@@ -25,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
@@ -35,6 +46,7 @@ from bridge.l1_contract_clients import GAME_STATUS, DisputeGameClient, DisputeGa
 from bridge.withdrawal import withdrawal_stage, withdrawal_status_of
 from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
 from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, MalformedDepositLog, decode_deposit_log, deposit_transaction
+from node.errors import InvalidParams
 from node.rpc.context import RpcContext, RpcMethod
 from node.rpc.filters import LogMatcher, block_log_entries
 from node.rpc.params import FilterCriteria, Param, parse_uint64
@@ -56,8 +68,46 @@ def _hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 
 
-def _limit(value: int) -> int:
-    return max(1, min(value, MAX_LIMIT))
+T = TypeVar("T")
+
+
+def page(items: list[Any], next_cursor: int | None) -> dict[str, Any]:
+    return {"items": items, "next": next_cursor}
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidParams(f"invalid argument 0: limit must be 1 to {MAX_LIMIT}, got {limit}")
+    return limit
+
+
+def check_cursor(name: str, before: int | None, end: int) -> int:
+    """`before` (the `next` of a previous page) for a list whose cursors run up to `end`; None is
+    the newest page."""
+    if before is None:
+        return end
+    if not 1 <= before <= end:
+        raise InvalidParams(f"invalid argument 1: {name} must be 1 to {end} (the `next` of a previous page), got {before}"
+                            if end else f"invalid argument 1: {name} given, but the list is empty")
+    return before
+
+
+def named_uint64(name: str) -> Callable[[Any], int]:
+    """parse_uint64 whose refusal names the parameter ("invalid argument 1: before: …")."""
+    def parse(value: Any) -> int:
+        try:
+            return parse_uint64(value)
+        except InvalidParams as error:
+            raise InvalidParams(f"{name}: {error}") from None
+    return parse
+
+
+def newest_page(items: Sequence[T], limit: int, before: int | None) -> tuple[list[T], int | None]:
+    """Of `items` (oldest first; an item's cursor is its position), the `limit` newest below
+    `before`, newest first, and the cursor of the next page (None: no older ones)."""
+    end = check_cursor("before", before, len(items))
+    start = max(0, end - check_limit(limit))
+    return list(items[start:end])[::-1], start or None
 
 
 @dataclass
@@ -71,22 +121,24 @@ class RollupL1View:
         return list(self.l1.rpc("eth_getLogs", [{"address": to_checksum_address(address), "topics": [topic],
                                                   "fromBlock": hex(self.rollup.l1_start_block), "toBlock": "latest"}]))
 
-    def batches(self, limit: int) -> list[dict[str, Any]]:
-        rows = self.batch_log.batches(_limit(limit))
+    def batches(self, limit: int, before: int | None = None) -> dict[str, Any]:
+        end = check_cursor("before", before, self.batch_log.recorded_count())
+        rows, next_cursor = self.batch_log.batches(check_limit(limit), before=end)
         for row in rows:
             tx = self.l1.rpc("eth_getTransactionByBlockHashAndIndex", [row["l1BlockHash"], hex(row["index"])])
             row["l1TxHash"] = tx["hash"] if tx else None
-        return rows
+        return page(rows, next_cursor)
 
-    def outputs(self, limit: int) -> list[dict[str, Any]]:
+    def outputs(self, limit: int, before: int | None = None) -> dict[str, Any]:
         address = self.rollup.contracts.get("OutputOracle")
         if address is None:
-            return []
+            return page(*newest_page([], limit, before))
+        entries, next_cursor = newest_page(self._logs(address, OUTPUT_PROPOSED_TOPIC), limit, before)
         oracle = OutputOracleClient(self.l1, address)
         factory = self._factory()
         period, next_index = oracle.finalization_period_s(), oracle.next_output_index()
         rows = []
-        for entry in self._logs(address, OUTPUT_PROPOSED_TOPIC)[-_limit(limit):][::-1]:
+        for entry in entries:
             root, index, block = entry["topics"][1], int(entry["topics"][2], 16), int(entry["topics"][3], 16)
             (l1_timestamp,) = abi_decode(["uint256"], bytes.fromhex(entry["data"][2:]))
             deleted = index >= next_index or _hex(oracle.l2_output(index).output_root) != root
@@ -98,21 +150,23 @@ class RollupL1View:
                 "finalized": (not deleted) and oracle.is_output_finalized(index), "deleted": deleted,
                 "disputeGame": game,
             })
-        return rows
+        return page(rows, next_cursor)
 
     def _factory(self) -> DisputeGameFactoryClient | None:
         address = self.rollup.contracts.get("DisputeGameFactory")
         return DisputeGameFactoryClient(self.l1, address) if address else None
 
-    def disputes(self, limit: int) -> list[dict[str, Any]] | None:
+    def disputes(self, limit: int, before: int | None = None) -> dict[str, Any] | None:
         """None when this rollup has no dispute game."""
         factory = self._factory()
         if factory is None:
             return None
-        created = {to_checksum_address("0x" + e["topics"][1][-40:]): e for e in self._logs(factory.address, GAME_CREATED_TOPIC)}
         count = factory.game_count()
+        end = check_cursor("before", before, count)
+        start = max(0, end - check_limit(limit))
+        created = {to_checksum_address("0x" + e["topics"][1][-40:]): e for e in self._logs(factory.address, GAME_CREATED_TOPIC)}
         rows = []
-        for i in range(count - 1, max(-1, count - 1 - _limit(limit)), -1):
+        for i in range(end - 1, start - 1, -1):
             game = DisputeGameClient(self.l1, factory.game_at(i))
             info, status, claims = game.info(), game.status(), game.claim_count()
             clock_left = max(0, info.max_clock_duration_s - game.challenger_duration(claims - 1)) if status == 0 else 0
@@ -125,7 +179,7 @@ class RollupL1View:
                 "l1TxHash": entry["transactionHash"] if entry else None,
                 "l1BlockNumber": int(entry["blockNumber"], 16) if entry else None,
             })
-        return rows
+        return page(rows, start or None)
 
     def _l2_stage(self, block_number: int) -> str:
         if block_number <= self.node.finalized_head().block_number:
@@ -134,10 +188,11 @@ class RollupL1View:
             return "safe"
         return "included"
 
-    def deposits(self, limit: int) -> list[dict[str, Any]]:
+    def deposits(self, limit: int, before: int | None = None) -> dict[str, Any]:
         portal = self.rollup.contracts["LantauPortal"]
-        rows = []
-        for entry in self._logs(portal, "0x" + TRANSACTION_DEPOSITED_TOPIC.hex())[-_limit(limit):][::-1]:
+        entries, next_cursor = newest_page(self._logs(portal, "0x" + TRANSACTION_DEPOSITED_TOPIC.hex()), limit, before)
+        rows: list[dict[str, Any]] = []
+        for entry in entries:
             try:
                 event = decode_deposit_log(entry)
             except MalformedDepositLog as exc:
@@ -153,14 +208,17 @@ class RollupL1View:
                 "l2BlockNumber": location.block_number if location else None,
                 "stage": self._l2_stage(location.block_number) if location else "initiated",
             })
-        return rows
+        return page(rows, next_cursor)
 
-    def withdrawals(self, limit: int) -> list[dict[str, Any]]:
+    def withdrawals(self, limit: int, before_block: int | None = None) -> dict[str, Any]:
         chain = self.node.chain
-        head = chain.head.block_number
+        end = check_cursor("beforeBlock", before_block, chain.head.block_number + 1)
+        check_limit(limit)
         matcher = LogMatcher.from_criteria(FilterCriteria(addresses=(L2_TO_L1_MESSAGE_PASSER,), topics=((MESSAGE_PASSED_TOPIC,),)))
         found: list[tuple[int, bytes, dict[str, Any]]] = []
-        for number in range(head, max(-1, head - WITHDRAWAL_SCAN_BLOCKS), -1):
+        lowest = end
+        for number in range(end - 1, max(-1, end - 1 - WITHDRAWAL_SCAN_BLOCKS), -1):
+            lowest = number
             header = chain.header_by_number(number)
             if not matcher.may_match_bloom(header.bloom):
                 continue
@@ -171,31 +229,33 @@ class RollupL1View:
                         "nonce": log.topics[1], "sender": to_checksum_address(log.topics[2].to_bytes(32, "big")[12:]),
                         "target": to_checksum_address(log.topics[3].to_bytes(32, "big")[12:]),
                         "value": hex(value), "gasLimit": gas_limit, "withdrawalHash": _hex(withdrawal_hash)}))
-            if len(found) >= _limit(limit):
-                break
+            if len(found) >= limit:
+                break  # a page ends at a block boundary: the next one starts below `lowest`
         portal = PortalClient(self.l1, self.rollup.contracts["LantauPortal"])
         oracle_address = self.rollup.contracts.get("OutputOracle")
         latest_output = OutputOracleClient(self.l1, oracle_address).latest_block_number() if oracle_address else -1
         now = self.l1.head().timestamp
         rows = []
-        for number, tx_hash, fields in found[:_limit(limit)]:
+        for number, tx_hash, fields in found:
             status = withdrawal_status_of(portal, bytes.fromhex(fields["withdrawalHash"][2:]))
             stage = withdrawal_stage(status, has_output=number <= latest_output, l1_time=now)
             rows.append({**fields, "nonce": hex(fields["nonce"]), "l2BlockNumber": number, "l2TxHash": _hex(tx_hash),
                          "stage": stage, "provenAt": status.proven_at, "outputIndex": status.l2_output_index,
                          "finalizableAt": status.finalizable_at, "latestOutputL2Block": latest_output})
-        return rows
+        return {**page(rows, lowest or None),
+                "scannedBlocks": {"from": lowest, "to": end - 1, "bound": WITHDRAWAL_SCAN_BLOCKS}}
 
 
 def rollup_view_methods(view: RollupL1View) -> dict[str, RpcMethod]:
     """The methods by name, for `L2Node.register_methods`; each reads L1 in a worker thread."""
 
-    def method(name: str, read: Callable[[int], Any]) -> RpcMethod:
-        async def handler(ctx: RpcContext, limit: int) -> Any:
-            return await asyncio.to_thread(read, limit)
+    def method(name: str, read: Callable[[int, int | None], Any], cursor: str) -> RpcMethod:
+        async def handler(ctx: RpcContext, limit: int, before: int | None) -> Any:
+            return await asyncio.to_thread(read, check_limit(limit), before)
 
-        return RpcMethod(name, handler, (Param("limit", parse_uint64, DEFAULT_LIMIT),))
+        return RpcMethod(name, handler, (Param("limit", named_uint64("limit"), DEFAULT_LIMIT), Param(cursor, named_uint64(cursor), None)))
 
-    return {name: method(name, read) for name, read in (
-        ("lantau_l1Batches", view.batches), ("lantau_l1Outputs", view.outputs), ("lantau_disputeGames", view.disputes),
-        ("lantau_bridgeDeposits", view.deposits), ("lantau_bridgeWithdrawals", view.withdrawals))}
+    return {name: method(name, read, cursor) for name, read, cursor in (
+        ("lantau_l1Batches", view.batches, "before"), ("lantau_l1Outputs", view.outputs, "before"),
+        ("lantau_disputeGames", view.disputes, "before"), ("lantau_bridgeDeposits", view.deposits, "before"),
+        ("lantau_bridgeWithdrawals", view.withdrawals, "beforeBlock"))}

@@ -10,7 +10,7 @@
 The page reads the chain through the node's own JSON-RPC (POST /) and its WebSocket
 `newHeads` subscription on the same origin, the rollup page's L1 views through the read-only
 `lantau_l1Batches`, `lantau_l1Outputs`, `lantau_disputeGames`, `lantau_bridgeDeposits` and
-`lantau_bridgeWithdrawals` (`bridge.rollup_view`; batches recorded by `batch_log` from what
+`lantau_bridgeWithdrawals` (`bridge.rollup_view`, paged by cursor; batches recorded by `batch_log` from what
 derivation reads); the one endpoint added serves the artifacts' ABIs,
 and nothing here can change state. Plain JavaScript modules, no front-end library and no CDN: it works offline.
 """

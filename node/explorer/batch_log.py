@@ -66,7 +66,8 @@ class BatchLog:
     def __init__(self, chain_id: int) -> None:
         self.chain_id = chain_id
         self._lock = threading.Lock()
-        self._records: OrderedDict[tuple[bytes, int], BatcherTxRecord] = OrderedDict()
+        self._records: OrderedDict[tuple[bytes, int], tuple[int, BatcherTxRecord]] = OrderedDict()  # key -> (sequence, record)
+        self._next_sequence = 0  # a record's cursor for `lantau_l1Batches` paging: the order it was read in
         self._hash_of_number: dict[int, bytes] = {}
         self._frames: dict[bytes, dict[int, tuple[bytes, float, bool]]] = {}  # channel -> number -> (data, L1 bytes, is_last)
         self._channels: OrderedDict[bytes, ChannelSummary] = OrderedDict()
@@ -90,7 +91,8 @@ class BatchLog:
                 return
             self._forget_reorged(block)
             self._hash_of_number[block.number] = bytes(block.hash)
-            self._records[key] = record
+            self._records[key] = (self._next_sequence, record)
+            self._next_sequence += 1
             while len(self._records) > MAX_BATCHER_TXS:
                 self._records.popitem(last=False)
             total = sum(f.data_bytes for f, _ in frames) or 1
@@ -103,7 +105,7 @@ class BatchLog:
             return
         for number in stale:
             del self._hash_of_number[number]
-        for key in [k for k, r in self._records.items() if r.l1_block.number in stale]:
+        for key in [k for k, (_, r) in self._records.items() if r.l1_block.number in stale]:
             del self._records[key]
 
     def _add_frame(self, frame: FrameSummary, data: bytes, l1_bytes: float) -> None:
@@ -139,12 +141,21 @@ class BatchLog:
                 txs += sum(len(e.transactions) for e in batch.elements)
         return ChannelSummary(blocks, txs, l1_bytes, error)
 
-    def batches(self, limit: int) -> list[dict[str, Any]]:
-        """The newest `limit` batcher transactions, newest first, as `lantau_l1Batches` answers."""
+    def recorded_count(self) -> int:
+        """How many batcher transactions were ever recorded: the newest page's cursor."""
         with self._lock:
-            records = list(self._records.values())[-limit:][::-1]
+            return self._next_sequence
+
+    def batches(self, limit: int, *, before: int | None = None) -> tuple[list[dict[str, Any]], int | None]:
+        """The newest `limit` batcher transactions recorded before sequence `before`, newest
+        first, as `lantau_l1Batches` answers, and the next page's cursor (None: no older ones
+        kept). Sequences only grow, so a cursor stays right while new batches arrive."""
+        with self._lock:
+            older = [(seq, r) for seq, r in self._records.values() if before is None or seq < before]
             channels = dict(self._channels)
-        return [_record_json(r, channels) for r in records]
+        chosen = older[-limit:][::-1]
+        next_cursor = chosen[-1][0] if chosen and len(older) > limit else None
+        return [_record_json(r, channels) for _, r in chosen], next_cursor
 
 
 def _record_json(record: BatcherTxRecord, channels: dict[bytes, ChannelSummary]) -> dict[str, Any]:

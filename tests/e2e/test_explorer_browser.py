@@ -652,3 +652,43 @@ def test_transaction_page_decodes_array_arguments(browser: WebDriver, devnet: La
     arg = lambda name: call.find_element(By.CSS_SELECTOR, f'tr[data-arg="{name}"] td.mono').text  # noqa: E731
     assert arg("to") == "[" + ", ".join(r.lower() for r in recipients) + "]"
     assert arg("amounts") == "[" + ", ".join(str(a) for a in amounts) + "]"
+
+
+def test_rollup_lists_are_paged_bad_cursors_are_named_and_the_withdrawal_scan_is_shown(
+    browser: WebDriver, devnet: LantauNodeProcess,
+) -> None:
+    """Batches one per page: the pages, followed by their `next` cursors, are the newest-first
+    list; the withdrawal page says which L2 blocks it scanned; a bad limit or cursor is refused
+    with -32602 naming it and the list answers as before; an older page opens by its URL."""
+    wait_for("three batches on L1", lambda: len(rpc(devnet, "lantau_l1Batches", "0x64")["items"]) >= 3, timeout_s=60.0, pause_s=1.0)
+    first = rpc(devnet, "lantau_l1Batches", "0x1")
+    start = first["next"]  # the newest batch's sequence: a page before start + 1 begins with it
+    paged, cursor = [first["items"][0]["l1TxHash"]], start
+    for _ in range(2):
+        answer = rpc(devnet, "lantau_l1Batches", "0x1", hex(cursor))
+        paged.append(answer["items"][0]["l1TxHash"])
+        cursor = answer["next"]
+    fixed_page = rpc(devnet, "lantau_l1Batches", "0x3", hex(start + 1))
+    assert [b["l1TxHash"] for b in fixed_page["items"]] == paged and len(set(paged)) == 3
+
+    head = int(rpc(devnet, "eth_blockNumber"), 16)
+    withdrawals = rpc(devnet, "lantau_bridgeWithdrawals", "0x64", hex(head + 1))
+    assert withdrawals["scannedBlocks"] == {"from": max(0, head + 1 - 5_000), "to": head, "bound": 5_000}
+    for method, params, named in (
+        ("lantau_l1Outputs", ["0x0"], "limit must be 1 to 100, got 0"), ("lantau_bridgeDeposits", ["0x65"], "limit must be 1 to 100"),
+        ("lantau_l1Batches", ["0x1", "soon"], "invalid argument 1: before:"),
+        ("lantau_l1Outputs", ["0x1", hex(10**6)], "before must be 1 to"),
+        ("lantau_bridgeWithdrawals", ["0x1", hex(head + 10**6)], "beforeBlock must be 1 to"),
+        ("lantau_bridgeWithdrawals", ["0x1", "0x0"], "beforeBlock must be 1 to"),
+    ):
+        with pytest.raises(Exception, match="-32602") as refused:
+            rpc(devnet, method, *params)
+        assert named in str(refused.value)
+    assert rpc(devnet, "lantau_l1Batches", "0x3", hex(start + 1)) == fixed_page  # nothing moved
+
+    open_page(browser, devnet, f"rollup/withdrawals/{head + 1}", "rollup-list")
+    bound = browser.find_element(By.CSS_SELECTOR, 'p.scan-bound[data-list="withdrawals"]').text
+    assert bound == f"Scanned L2 blocks {max(0, head + 1 - 5_000)} to {head} (at most 5,000 blocks per page)."
+    open_page(browser, devnet, f"rollup/batches/{start + 1}", "rollup-list")
+    shown = [row.get_attribute("data-l1tx") for row in browser.find_elements(By.CSS_SELECTOR, "#l1-batches tr[data-l1tx]")]
+    assert shown[:3] == paged

@@ -258,7 +258,7 @@ let renderToken = 0;
 
 function show(page, ...content) {
   const root = main();
-  root.replaceChildren(...content.flat().filter((c) => c != null));
+  root.replaceChildren(...content.flat(Infinity).filter((c) => c != null));
   root.dataset.page = page;
   root.dataset.ready = "1";
 }
@@ -808,9 +808,7 @@ async function rollupPage(token) {
   }
   const heads = ["finalized", "safe"].map((name) => [name, status[`${name}_l2`].number]);
   const outputs = await rpcBatch(heads.map(([, n]) => ["lantau_outputAtBlock", hex(n)]));
-  const [batches, l1Outputs, games, deposits, withdrawals] = await rpcBatch(
-    ["lantau_l1Batches", "lantau_l1Outputs", "lantau_disputeGames", "lantau_bridgeDeposits", "lantau_bridgeWithdrawals"]
-      .map((method) => [method, hex(ROLLUP_ROWS)]));
+  const lists = await rpcBatch(ROLLUP_LISTS.map((list) => [list.method, hex(ROLLUP_ROWS)]));
   if (token !== renderToken) return;
   show("rollup",
     h("h1", {}, "Rollup"),
@@ -826,39 +824,68 @@ async function rollupPage(token) {
           : [h("td", { class: "mono root" }, output.outputRoot), h("td", { class: "mono" }, output.stateRoot),
             h("td", { class: "mono" }, output.withdrawalStorageRoot)]));
     })),
-    section("Batches posted to L1 (newest first, as this node's derivation read them)", batches, (rows) =>
+    ROLLUP_LISTS.map((list, i) => rollupSection(list, lists[i])));
+}
+
+// The rollup page's L1 lists: each a page of `lantau_…(limit, before)` (bridge/rollup_view.py),
+// newest first, with a link to the next (older) page at #/rollup/<name>/<cursor>.
+const ROLLUP_LISTS = [
+  { name: "batches", method: "lantau_l1Batches", title: "Batches posted to L1 (newest first, as this node's derivation read them)",
+    draw: (rows) =>
       table("l1-batches", ["L1 block", "L1 transaction", "Kind", "Bytes", "Frames", "Channel: L2 blocks / txs", "Bytes per L2 tx"],
         rows.map((b) => h("tr", { "data-l1tx": b.l1TxHash }, h("td", {}, b.l1BlockNumber), h("td", { class: "mono" }, short(b.l1TxHash)),
           h("td", {}, b.kind), h("td", { class: "bytes" }, b.bytes), h("td", { class: "frames" }, b.frames.length),
           h("td", {}, b.channels.map((c) => h("div", {}, c.complete ? `${short(c.channel)}: ${c.l2Blocks} / ${c.l2Transactions}` : `${short(c.channel)}: incomplete`))),
-          h("td", { class: "per-tx" }, b.channels.map((c) => h("div", {}, c.bytesPerL2Tx == null ? "—" : String(c.bytesPerL2Tx)))))))),
-    section("Output roots on L1 (OutputOracle)", l1Outputs, (rows) =>
+          h("td", { class: "per-tx" }, b.channels.map((c) => h("div", {}, c.bytesPerL2Tx == null ? "—" : String(c.bytesPerL2Tx))))))) },
+  { name: "outputs", method: "lantau_l1Outputs", title: "Output roots on L1 (OutputOracle)",
+    draw: (rows) =>
       table("l1-outputs", ["Index", "L2 block", "Output root", "L1 block", "L1 transaction", "Posted (L1 time)", "Finalizes at", "State", "Dispute"],
         rows.map((o) => h("tr", { "data-output": o.index }, h("td", {}, o.index), h("td", {}, blockLink(o.l2BlockNumber)),
           h("td", { class: "mono root" }, short(o.outputRoot)), h("td", {}, o.l1BlockNumber), h("td", { class: "mono" }, short(o.l1TxHash)),
           h("td", {}, time(hex(o.l1Timestamp))), h("td", {}, time(hex(o.finalizesAt))),
           h("td", { class: "state" }, o.deleted ? "deleted (lost a dispute)" : o.finalized ? "finalized" : "in challenge period"),
-          h("td", { class: "mono" }, o.disputeGame ? short(o.disputeGame) : "—"))))),
-    section("Dispute games (DisputeGameFactory)", games, (rows) => rows === null
+          h("td", { class: "mono" }, o.disputeGame ? short(o.disputeGame) : "—")))) },
+  { name: "disputes", method: "lantau_disputeGames", title: "Dispute games (DisputeGameFactory)",
+    draw: (rows) => rows === null
       ? h("p", { id: "no-disputes" }, "This rollup has no dispute game.")
       : table("disputes", ["Game", "Output", "L2 block", "Root claim", "Status", "Claims", "Clock left", "Created by", "L1 transaction"],
         rows.map((g) => h("tr", { "data-game": g.game }, h("td", { class: "mono" }, short(g.game)), h("td", {}, g.outputIndex),
           h("td", {}, blockLink(g.l2BlockNumber)), h("td", { class: "mono" }, short(g.rootClaim)), h("td", { class: "status" }, g.status),
           h("td", {}, g.claims), h("td", {}, g.status === "IN_PROGRESS" ? `${g.clockLeftS} s` : `resolved ${time(hex(g.resolvedAt || 0))}`),
-          h("td", {}, g.creator ? short(g.creator) : "—"), h("td", { class: "mono" }, g.l1TxHash ? short(g.l1TxHash) : "—"))))),
-    section("Deposits (L1 → L2)", deposits, (rows) =>
+          h("td", {}, g.creator ? short(g.creator) : "—"), h("td", { class: "mono" }, g.l1TxHash ? short(g.l1TxHash) : "—")))) },
+  { name: "deposits", method: "lantau_bridgeDeposits", title: "Deposits (L1 → L2)",
+    draw: (rows) =>
       table("deposits", ["L1 block", "L1 transaction", "To", "Mint", "L2 transaction", "Stage"],
         rows.map((d) => h("tr", { "data-l1tx": d.l1TxHash }, h("td", {}, d.l1BlockNumber ?? "—"), h("td", { class: "mono" }, short(d.l1TxHash)),
           h("td", {}, addressLink(d.to)), h("td", {}, d.mint ? hkd(d.mint) : "—"),
           h("td", {}, d.l2TxHash ? txLink(d.l2TxHash) : "—"),
-          h("td", { class: "stage" }, d.error ? `malformed: ${d.error}` : d.l2BlockNumber == null ? d.stage : [`${d.stage} (L2 block `, blockLink(d.l2BlockNumber), ")"]))))),
-    section("Withdrawals (L2 → L1)", withdrawals, (rows) =>
+          h("td", { class: "stage" }, d.error ? `malformed: ${d.error}` : d.l2BlockNumber == null ? d.stage : [`${d.stage} (L2 block `, blockLink(d.l2BlockNumber), ")"])))) },
+  { name: "withdrawals", method: "lantau_bridgeWithdrawals", title: "Withdrawals (L2 → L1)",
+    draw: (rows) =>
       table("withdrawals", ["L2 block", "L2 transaction", "From", "To (L1)", "Value", "Withdrawal hash", "Stage"],
         rows.map((w) => h("tr", { "data-l2tx": w.l2TxHash }, h("td", {}, blockLink(w.l2BlockNumber)), h("td", {}, txLink(w.l2TxHash)),
           h("td", {}, addressLink(w.sender)), h("td", { class: "mono" }, short(w.target)), h("td", {}, hkd(w.value)),
           h("td", { class: "mono" }, short(w.withdrawalHash)),
           h("td", { class: "stage" }, w.stage === "proven" ? `proven, finalizable at ${time(hex(w.finalizableAt))}`
-            : w.stage === "waiting for output" ? `waiting for output (latest output: L2 block ${w.latestOutputL2Block})` : w.stage))))));
+            : w.stage === "waiting for output" ? `waiting for output (latest output: L2 block ${w.latestOutputL2Block})` : w.stage)))) },
+];
+
+// A list's section: its table (or the call's error), for withdrawals the L2 blocks the page
+// scanned, and a link to the older page when there is one.
+function rollupSection(list, answer) {
+  if (answer instanceof Error || answer === null) return section(list.title, answer, list.draw);
+  const scanned = answer.scannedBlocks;
+  return [section(list.title, answer.items, list.draw),
+    scanned ? h("p", { class: "scan-bound", "data-list": list.name },
+      `Scanned L2 blocks ${scanned.from} to ${scanned.to} (at most ${scanned.bound.toLocaleString("en")} blocks per page).`) : [],
+    answer.next == null ? [] : h("p", {}, h("a", { class: "older", "data-list": list.name, href: `#/rollup/${list.name}/${answer.next}` }, "Older →"))];
+}
+
+async function rollupListPage(token, name, before) {
+  const list = ROLLUP_LISTS.find((l) => l.name === name);
+  const answer = await rpc(list.method, hex(ROLLUP_ROWS), hex(Number(before)));
+  if (token !== renderToken) return;
+  show("rollup-list", h("h1", {}, h("a", { href: "#/rollup" }, "Rollup"), ` · ${name}, older than ${before}`), rollupSection(list, answer));
 }
 
 const ROLLUP_ROWS = 20;
@@ -877,6 +904,7 @@ const ROUTES = [
   [/^#\/address\/(0x[0-9a-fA-F]{40})$/, addressPage],
   [/^#\/rwa$/, rwaPage],
   [/^#\/rollup$/, rollupPage],
+  [/^#\/rollup\/(batches|outputs|disputes|deposits|withdrawals)\/(\d+)$/, rollupListPage],
   [/^#\/asset\/(0x[0-9a-fA-F]{40})$/, assetPage],
   [/^#\/search\/(.*)$/, (token, term) => searchPage(token, decodeURIComponent(term))],
 ];

@@ -33,14 +33,14 @@ def test_a_channel_is_counted_once_all_its_frames_are_in() -> None:
     log = BatchLog(CHAIN_ID)
     source = RecordingL1Source(l1, log, batcher_address=BATCHER)
     source.inbox_transactions(one, BATCH_INBOX)
-    (only,) = log.batches(10)  # the stranger's transaction does not count, as for derivation
+    (only,) = log.batches(10)[0]  # the stranger's transaction does not count, as for derivation
     assert (only["index"], only["kind"], only["bytes"]) == (1, "calldata", len(first))
     assert only["channels"] == [{"channel": "0x" + CHANNEL_ID.hex(), "complete": False}]
     assert [f["number"] for f in only["frames"]] == [0, 1]
 
     source.inbox_transactions(two, BATCH_INBOX)
     source.inbox_transactions(two, BATCH_INBOX)  # derivation may read a block again: recorded once
-    newest, oldest = log.batches(10)
+    newest, oldest = log.batches(10)[0]
     assert (newest["l1BlockNumber"], newest["kind"], newest["bytes"], oldest["l1BlockNumber"]) == (1, "blobs", len(second), 0)
     (channel,) = newest["channels"]
     assert (channel["complete"], channel["l2Blocks"], channel["l2Transactions"]) == (True, 2, 7)
@@ -59,6 +59,22 @@ def test_an_l1_reorg_replaces_what_was_recorded_for_the_reorged_blocks() -> None
     l1.fork_at(1)
     new = l1.append(1_002, txs=[batcher_tx(b"\x00garbage")], salt=b"fork")
     source.inbox_transactions(new, BATCH_INBOX)
-    (only,) = log.batches(10)
+    (only,) = log.batches(10)[0]
     assert (only["l1BlockHash"], only["frames"]) == ("0x" + bytes(new.hash).hex(), [])
     assert only["error"].startswith("not frames:")
+
+
+def test_pages_follow_the_read_order_and_stay_right_while_batches_arrive() -> None:
+    l1 = L1History()
+    blocks = [l1.append(1_000 + 2 * n, txs=[batcher_tx(b"\x00" + bytes([n]))]) for n in range(5)]
+    log = BatchLog(CHAIN_ID)
+    source = RecordingL1Source(l1, log, batcher_address=BATCHER)
+    for block in blocks[:4]:
+        source.inbox_transactions(block, BATCH_INBOX)
+    first, cursor = log.batches(2)
+    assert ([b["l1BlockNumber"] for b in first], cursor) == ([3, 2], 2)
+    source.inbox_transactions(blocks[4], BATCH_INBOX)  # a new batch does not shift the next page
+    second, cursor = log.batches(2, before=cursor)
+    assert ([b["l1BlockNumber"] for b in second], cursor) == ([1, 0], None)
+    assert log.recorded_count() == 5
+    assert [b["l1BlockNumber"] for b in log.batches(10)[0]] == [4, 3, 2, 1, 0]
