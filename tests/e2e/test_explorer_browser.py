@@ -692,3 +692,42 @@ def test_rollup_lists_are_paged_bad_cursors_are_named_and_the_withdrawal_scan_is
     open_page(browser, devnet, f"rollup/batches/{start + 1}", "rollup-list")
     shown = [row.get_attribute("data-l1tx") for row in browser.find_elements(By.CSS_SELECTOR, "#l1-batches tr[data-l1tx]")]
     assert shown[:3] == paged
+
+
+def test_a_price_older_than_the_feeds_maximum_age_is_flagged_stale(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    """The PriceFeed owner (dev account 0) sets an asset's maximum age to 1 s: the feed's
+    `latestPrice` now refuses its price as StalePrice, and the RWA and asset pages flag it; set
+    back to the default (0), the flag goes."""
+    owner = dev_accounts()[0]
+    count = view(devnet, ASSET_FACTORY, "assetCount()")
+    assets = [view(devnet, ASSET_FACTORY, "assets(uint256)", (i,), ("address",)) for i in range(count)]
+    asset = next(a for a in assets if view(devnet, PRICE_FEED, "latestPriceUnchecked(address)", (a,), ("(uint256,uint64)",))[0] > 0)
+    _, reported_at = view(devnet, PRICE_FEED, "latestPriceUnchecked(address)", (asset,), ("(uint256,uint64)",))
+
+    def set_max_age(seconds: int) -> None:
+        data = function_signature_to_4byte_selector("setMaxAge(address,uint64)") + abi_encode(["address", "uint64"], [asset, seconds])
+        tx = {"chainId": int(rpc(devnet, "eth_chainId"), 16), "nonce": int(rpc(devnet, "eth_getTransactionCount", owner.address, "pending"), 16),
+              "gas": 100_000, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "to": PRICE_FEED, "value": 0, "data": data}
+        tx_hash = rpc(devnet, "eth_sendRawTransaction", "0x" + Account.sign_transaction(tx, owner.private_key).raw_transaction.hex())
+        assert wait_for("the receipt", lambda: rpc(devnet, "eth_getTransactionReceipt", tx_hash))["status"] == "0x1"
+
+    def price_state() -> str:
+        browser.get(f"{devnet.rpc_url}/#/rwa")
+        browser.refresh()
+        page_ready(browser, "rwa")
+        (row,) = [r for r in browser.find_elements(By.CSS_SELECTOR, "#rwa-assets tr[data-asset]")
+                  if r.get_attribute("data-asset").lower() == asset.lower()]
+        return row.find_element(By.CSS_SELECTOR, "td.price-state").text
+
+    assert price_state() == "current"
+    set_max_age(1)
+    try:
+        wait_for("a block past the 1 s maximum age", lambda: int(rpc(devnet, "eth_getBlockByNumber", "latest", False)["timestamp"], 16) > reported_at + 1)
+        flag = "older than the feed's maximum age of 1 s"
+        state = price_state()
+        assert state.startswith("stale: reported ") and state.endswith(flag)
+        open_page(browser, devnet, f"asset/{asset}", "asset")
+        assert field(browser, "priceState").endswith(flag)
+    finally:
+        set_max_age(0)
+    assert price_state() == "current"

@@ -12,7 +12,7 @@ const BATCH = 100;             // JSON-RPC calls per batch request (the node all
 // --- JSON-RPC -------------------------------------------------------------------------------
 
 class RpcError extends Error {
-  constructor(method, error) { super(`${method}: ${error.message}`); this.code = error.code; }
+  constructor(method, error) { super(`${method}: ${error.message}`); this.code = error.code; this.data = error.data; }
 }
 
 let nextId = 1;
@@ -512,7 +512,7 @@ async function addressPage(token, address) {
     h("h2", {}, `RWA holdings (${holdings.length}), valued at the PriceFeed's prices`),
     table("address-holdings", ["Asset", "Class", "Balance", "Price (HKD per token)", "Value (HKD)"], holdings.map(([a, balance]) =>
       h("tr", { "data-asset": a.address }, h("td", {}, link(`#/asset/${a.address}`, a.symbol)), h("td", {}, a.assetClass),
-        h("td", { class: "balance" }, units(balance, a.decimals)), h("td", {}, a.price ? units(a.price.wei, 18) : "no price"),
+        h("td", { class: "balance" }, units(balance, a.decimals)), h("td", {}, a.price ? units(a.price.wei, 18) : "no price", staleFlag(a.price) ? [" ", staleFlag(a.price)] : null),
         h("td", { class: "value" }, a.price ? units(valueWei(a, balance), 18) : "—")))),
     h("p", { id: "holdings-total" }, `Total RWA value: ${hkdShort(holdings.reduce((sum, [a, balance]) => sum + (valueWei(a, balance) ?? 0n), 0n))}`
       + (holdings.some(([a]) => !a.price) ? " (assets without a price not counted)" : "")),
@@ -629,20 +629,45 @@ async function assetList(index) {
     .map(([address]) => address);
   const info = await views(index, addresses.flatMap((a) => [
     [a, "symbol()", "", ["string"]], [a, "name()", "", ["string"]], [a, "decimals()", "", ["uint8"]],
-    [a, "totalSupply()", "", ["uint256"]], [a, "holderCount()", "", ["uint256"]], [a, "assetInfo()", ""],
-    [PRICE_FEED, "latestPriceUnchecked(address)", word(a)]]));
+    [a, "totalSupply()", "", ["uint256"]], [a, "holderCount()", "", ["uint256"]], [a, "assetInfo()", ""]]));
+  const prices = await feedPrices(index, addresses);
   return addresses.map((address, i) => {
-    const [symbol, name, decimals, supply, holders, meta, price] = info.slice(i * 7, i * 7 + 7);
+    const [symbol, name, decimals, supply, holders, meta] = info.slice(i * 6, i * 6 + 6);
     const metadata = typeof meta[0] === "object" ? meta[0] : null;
     return {
       address, symbol: symbol[0], name: name[0], decimals: Number(decimals[0]), supply: supply[0], holders: holders[0],
       assetClass: metadata ? enumName(index, "AssetClass", metadata.assetClass) : "—",
       classNumber: metadata ? Number(metadata.assetClass) : 99, identifier: metadata?.identifier ?? "", metadata,
-      // HKD wei per whole token and when it was reported; null when the feed has none
-      price: /^\d+$/.test(price[0]) && price[0] !== "0" ? { wei: price[0], updatedAt: Number(price[1]) } : null,
+      price: prices[i],
     };
   });
 }
+
+// Each asset's PriceFeed price: { wei (HKD wei per whole token), updatedAt, stale }, null when the
+// feed has none. Whether it is stale is the feed's own rule, asked of it: `latestPrice` reverts
+// StalePrice(asset, updatedAt, maxAge, now) past the asset's maximum age; stale is then { maxAge }.
+async function feedPrices(index, assets) {
+  const answers = await rpcBatch(assets.flatMap((a) => [
+    ["eth_call", { to: PRICE_FEED, data: selector(index, "latestPriceUnchecked(address)") + word(a) }, "latest"],
+    ["eth_call", { to: PRICE_FEED, data: selector(index, "latestPrice(address)") + word(a) }, "latest"]]));
+  return assets.map((_, i) => {
+    const [unchecked, checked] = answers.slice(2 * i, 2 * i + 2);
+    if (unchecked instanceof Error) return null;
+    const [wei, updatedAt] = decodeAbi([{ type: "uint256" }, { type: "uint64" }], unchecked);
+    if (wei === "0") return null;
+    const refusal = checked instanceof Error && typeof checked.data === "string" ? checked.data : "";
+    const error = refusal.length >= 10 ? index.errors[refusal.slice(0, 10)] : null;
+    const stale = error?.signature === "StalePrice(address,uint64,uint64,uint256)"
+      ? { maxAge: Number(decodeAbi(error.inputs, "0x" + refusal.slice(10))[2]) }
+      : null;
+    return { wei, updatedAt: Number(updatedAt), stale };
+  });
+}
+
+// The flag shown beside a price the feed would refuse as stale.
+const staleFlag = (price) => (price?.stale
+  ? h("span", { class: "stale" }, `stale: reported ${dateOf(price.updatedAt)}, older than the feed's maximum age of ${price.stale.maxAge} s`)
+  : null);
 
 // HKD wei that `amount` units of an asset are worth at its price (null without a price).
 function valueWei(asset, amount) {
@@ -664,11 +689,11 @@ async function rwaPage(token) {
   show("rwa",
     h("h1", {}, "Real-world assets"),
     h("p", {}, `${assets.length} assets issued through the AssetFactory (${ASSET_FACTORY}), by class`),
-    table("rwa-assets", ["Class", "Symbol", "Identifier", "Name", "Token", "Total supply", "Holders", "Price (HKD per token)", "Market value"],
+    table("rwa-assets", ["Class", "Symbol", "Identifier", "Name", "Token", "Total supply", "Holders", "Price (HKD per token)", "Price status", "Market value"],
       assets.map((a) => h("tr", { "data-asset": a.address, "data-class": a.assetClass }, h("td", { class: "class" }, a.assetClass),
         h("td", {}, link(`#/asset/${a.address}`, a.symbol)), h("td", { class: "identifier" }, a.identifier), h("td", {}, a.name),
         h("td", {}, addressLink(a.address)), h("td", {}, units(a.supply, a.decimals)), h("td", {}, a.holders),
-        h("td", { class: "price" }, a.price ? units(a.price.wei, 18) : "—"),
+        h("td", { class: "price" }, a.price ? units(a.price.wei, 18) : "—"), h("td", { class: "price-state" }, staleFlag(a.price) ?? (a.price ? "current" : "—")),
         h("td", {}, a.price ? hkdShort(valueWei(a, a.supply)) : "—")))),
     h("h2", {}, `Compliance audit trail, every asset (newest ${trail.length}: freezes, forced transfers, recoveries, pauses)`),
     table("compliance-trail", ["Block", "Transaction", "Asset", "Event"], trail.map(({ log, event }) =>
@@ -728,14 +753,14 @@ async function refusalsOf(index, asset) {
 
 async function assetPage(token, address) {
   const index = await contracts();
-  const [[symbol], [name], [decimalsText], [supply], [holderCount], [paused], [meta], [bond], [redemption], price] = await views(index, [
+  const [[symbol], [name], [decimalsText], [supply], [holderCount], [paused], [meta], [bond], [redemption]] = await views(index, [
     [address, "symbol()", "", ["string"]], [address, "name()", "", ["string"]], [address, "decimals()", "", ["uint8"]],
     [address, "totalSupply()", "", ["uint256"]], [address, "holderCount()", "", ["uint256"]], [address, "paused()", "", ["bool"]],
-    [address, "assetInfo()", ""], [address, "bondTerms()", ""], [CORPORATE_ACTIONS, "redemption(address)", word(address)],
-    [PRICE_FEED, "latestPriceUnchecked(address)", word(address)]]);
+    [address, "assetInfo()", ""], [address, "bondTerms()", ""], [CORPORATE_ACTIONS, "redemption(address)", word(address)]]);
   if (typeof meta !== "object") return notFound(`${address} is not an asset of the AssetFactory (${symbol})`);
   const decimals = Number(decimalsText);
-  const asset = { decimals, price: /^\d+$/.test(price[0]) && price[0] !== "0" ? { wei: price[0], updatedAt: Number(price[1]) } : null };
+  const [price] = await feedPrices(index, [address]);
+  const asset = { decimals, price };
   const [logs, distributions, refusals] = await Promise.all([tokenLogs(address), distributionsOf(index, address), refusalsOf(index, address)]);
   const decoded = logs.map((log) => ({ log, event: decodeLog(index, log) }));
   const seen = new Set();
@@ -764,6 +789,7 @@ async function assetPage(token, address) {
       ["holderCount", "Holders (investors)", holderCount],
       ["paused", "Paused", paused],
       ["price", "Price (PriceFeed)", asset.price ? `${units(asset.price.wei, 18)} HKD per token, reported ${dateOf(asset.price.updatedAt)}` : "no price reported"],
+      asset.price?.stale && ["priceState", "Price status", staleFlag(asset.price)],
     ]),
     isBond ? [h("h2", {}, "Bond terms"), h("div", { id: "bond-terms" }, fields([
       ["faceValue", "Face value per token", hkdShort(bond.faceValuePerTokenWei)],
