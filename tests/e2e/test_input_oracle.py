@@ -420,7 +420,8 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
 
     # --- "no batch could exist" shown where batches were: refused by name ---------------------------
     # the newest block's window is not over on L1 yet; once it is, the batcher's data in it refuses
-    newest = l2.eth.block_number
+    # (an origin below L1's head: an eth_call cannot read the hash of the block it runs on)
+    newest = next(n for n in range(l2.eth.block_number, 0, -1) if setup.origin_of(n)[0] < l1_w3.eth.block_number)
     n_hashes, n_timestamp, n_evidence, _ = setup.honest(newest)
     assert setup.check(newest, n_hashes, n_timestamp, dataclasses.replace(n_evidence, window_without_batches=True)) == (
         "EvidenceNeeded", ("the sequencing window's end on L1",))
@@ -476,7 +477,11 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     def single(batch: SingularBatch) -> Evidence:
         return dataclasses.replace(c_shown, batch=BatchEvidence([post(batch)], 0, 0, [encode_l1_header(origin_block)]))
 
-    assert setup.check(c, c_hashes, c_timestamp, single(singular), parent=c_parent, parent_root=c_root) == ("ok", c_forced)
+    as_singular = single(singular)
+    assert setup.check(c, c_hashes, c_timestamp, as_singular, parent=c_parent, parent_root=c_root) == ("ok", c_forced)
+    gas_of = lambda shown: oracle.functions.checkInputs(c, c_root, c_parent.as_abi(), (c_hashes, c_timestamp), shown.as_abi()).estimate_gas()  # noqa: E731
+    print(f"\nL1 gas of checkInputs, block {c} ({len(c_hashes) - c_forced} user txs) with its batch: as a singular batch "
+          f"{gas_of(as_singular):,}; as one block of its own span re-posted {gas_of(shown_with(post(span))):,}")
     assert setup.check(c, [*c_hashes, keccak(b"never batched")], c_timestamp, single(singular), parent=c_parent, parent_root=c_root) == (
         "NotTheBatchedTransactions", len(c_hashes))
     assert setup.check(c, c_hashes, c_timestamp, single(dataclasses.replace(singular, parent_hash=keccak(b"another parent"))),
