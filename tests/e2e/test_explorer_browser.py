@@ -731,3 +731,32 @@ def test_a_price_older_than_the_feeds_maximum_age_is_flagged_stale(browser: WebD
     finally:
         set_max_age(0)
     assert price_state() == "current"
+
+
+def test_rollup_page_shows_a_resolved_dispute_game(browser: WebDriver, devnet: LantauNodeProcess) -> None:
+    """Kept last in the module: it moves L1's clock. The newest game (the one the dispute test
+    above opened with a lie nobody defends; opened here if none is) outlives the devnet's 60 s
+    chess clock after an anvil time warp, the devnet's challenger resolves it, and the page shows
+    the status and resolution time L1 gives."""
+    from bridge.l1_client import L1Client
+    from bridge.l1_contract_clients import DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient
+    from bridge.tx_manager import TxManager
+
+    info = json.loads((devnet.data_dir / "devnet.json").read_text())
+    l1 = L1Client.connect(info["l1_rpc"])
+    factory = DisputeGameFactoryClient(l1, info["contracts"]["DisputeGameFactory"])
+    if factory.game_count() == 0:
+        oracle = OutputOracleClient(l1, info["contracts"]["OutputOracle"])
+        index = wait_for("an output on L1", lambda: oracle.next_output_index(), timeout_s=90, pause_s=1.0) - 1
+        factory.create(TxManager(l1, dev_accounts()[8].private_key), index, b"\x11" * 32)
+    game = DisputeGameClient(l1, factory.game_at(factory.game_count() - 1))
+    l1.rpc("evm_increaseTime", [game.info().max_clock_duration_s + 1])
+    l1.rpc("evm_mine", [])
+    status = wait_for("the devnet's challenger to resolve the game", lambda: game.status(), timeout_s=90, pause_s=1.0)
+
+    cells = reopen_until(browser, devnet, "the resolved game", lambda: (lambda row: row if row and row["status"] != "IN_PROGRESS" else None)(
+        rollup_rows(browser, "disputes", "game").get(game.address)))
+    assert cells["status"] == ("IN_PROGRESS", "CHALLENGER_WINS", "DEFENDER_WINS")[status]
+    resolved_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(game.resolved_at()))
+    row = browser.find_element(By.CSS_SELECTOR, f'#disputes tr[data-game="{game.address}"]')
+    assert f"resolved {resolved_at}" in row.text
