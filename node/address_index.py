@@ -36,9 +36,11 @@ from node.errors import AddressIndexIncomplete
 ADDRESS_PREFIX: Final = b"lantau:addr:"
 ADDRESS_BYTES: Final = 20
 BACKFILL_KEY: Final = b"lantau:addrbackfill"
-#: Blocks indexed per backfill step: each step holds the chain's write lock, so it stays short
-#: (block production waits for it).
+#: A backfill step indexes up to this many blocks, and stops after the block that takes it past
+#: `BACKFILL_ENTRIES_PER_STEP` entries: each step holds the chain's write lock, so it stays short
+#: (block production waits for it; bench/address_backfill.py measures the longest step).
 BACKFILL_BLOCKS_PER_STEP: Final = 128
+BACKFILL_ENTRIES_PER_STEP: Final = 1_000
 
 log = logging.getLogger("lantau.address_index")
 

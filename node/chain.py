@@ -51,6 +51,7 @@ from genesis.builder import genesis_header_params, genesis_state
 from genesis.config import GenesisConfig
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.address_index import (
+    BACKFILL_ENTRIES_PER_STEP,
     BACKFILL_KEY,
     AddressTransaction,
     address_key,
@@ -295,21 +296,24 @@ class Chain:
 
     def backfill_address_index(self, max_blocks: int) -> int:
         """Index up to `max_blocks` more canonical blocks stored before the address index
-        existed, newest first, in one atomic batch with the new backfill height; answers the
-        height still left (0: done). Under the write lock, so no reorg interleaves."""
+        existed (fewer once `BACKFILL_ENTRIES_PER_STEP` entries are written), newest first, in one
+        atomic batch with the new backfill height; answers the height still left (0: done).
+        Under the write lock, so no reorg interleaves."""
         with self._write_lock:
             if self._closed:
                 return 0
             height = decode_backfill_height(self._db_get(self.db, BACKFILL_KEY))
             if height == 0:
                 return 0
-            remaining = max(0, height - max_blocks)
+            remaining, written = height, 0
             with self.db.atomic_batch() as batch:
-                for number in range(height, remaining, -1):
-                    block_hash = self._db_get(batch, _canonical_key(number))
+                while remaining > max(0, height - max_blocks) and written < BACKFILL_ENTRIES_PER_STEP:
+                    block_hash = self._db_get(batch, _canonical_key(remaining))
                     if block_hash is not None:
-                        for key, tx_hash in self._address_entries(batch, block_hash, number):
+                        for key, tx_hash in self._address_entries(batch, block_hash, remaining):
                             batch[key] = tx_hash
+                            written += 1
+                    remaining -= 1
                 batch[BACKFILL_KEY] = encode_backfill_height(remaining)
             return remaining
 
