@@ -86,7 +86,7 @@ def workload_rows(contracts: Contracts, step: Any) -> list[Row]:
                 if bytes(root) != bytes(witness.post_state_root):
                     raise SystemExit(f"{workload.name}: commit gives {bytes(root).hex()}, the L2 {witness.post_state_root.hex()}")
                 prove = proof.functions.proveTransaction(*StepCall.from_witness(witness).prove_args())
-                if bytes(prove.call({"gas": STEP_CALL_GAS})) != bytes(witness.post_state_root):
+                if bytes(prove.call({"gas": STEP_CALL_GAS})[0]) != bytes(witness.post_state_root):
                     raise SystemExit(f"{workload.name}: OneStepProof's root is not the L2's")
                 full_step_gas = prove.estimate_gas({"gas": STEP_CALL_GAS})
                 costs = witness.proof_costs

@@ -272,15 +272,19 @@ class DisputeGameClient(_ContractClient):
         return self.contract.functions.stepInput(claim_index, inputs, context0, evidence)
 
     def step_transaction_call(self, index: int, is_attack: bool, starting_output: tuple[bytes, ...],
-                              input_leaf: tuple[Any, ...], tx_proof: tuple[Any, ...]) -> Any:
-        """`stepTransaction`; `input_leaf` is `InputLeaf` (`DisputeBlock.input_leaf`)."""
-        return self.contract.functions.stepTransaction(index, is_attack, starting_output, input_leaf, tx_proof)
+                              input_leaf: tuple[Any, ...], tx_proof: tuple[Any, ...], pre: tuple[Any, ...],
+                              tries: tuple[Any, ...]) -> Any:
+        """`stepTransaction`; `input_leaf` is `InputLeaf` (`DisputeBlock.input_leaf`), `pre` the
+        `BlockAccumulator.Acc` before the transaction, `tries` its `BlockAccumulator.Tries`
+        (`DisputeBlock.acc_before`, `DisputeBlock.step_tries`)."""
+        return self.contract.functions.stepTransaction(index, is_attack, starting_output, input_leaf, tx_proof, pre, tries)
 
     def step_finish_call(self, index: int, is_attack: bool, starting_output: tuple[bytes, ...],
-                         input0: tuple[Any, ...], finish: tuple[Any, ...]) -> Any:
-        """`stepFinish`; `input0` is transaction 0's `InputLeaf`, `finish` `BlockFinishLeaf.Finish`
-        (`DisputeBlock.input_leaf(0)`, `DisputeBlock.finish_proof`)."""
-        return self.contract.functions.stepFinish(index, is_attack, starting_output, input0, finish)
+                         input0: tuple[Any, ...], last: tuple[Any, ...], finish: tuple[Any, ...]) -> Any:
+        """`stepFinish`; `input0` is transaction 0's `InputLeaf`, `last` the block's final
+        `BlockAccumulator.Acc`, `finish` `BlockFinishLeaf.Finish` (`DisputeBlock.input_leaf(0)`,
+        `DisputeBlock.acc_before`, `DisputeBlock.finish_proof`)."""
+        return self.contract.functions.stepFinish(index, is_attack, starting_output, input0, last, finish)
 
     def check(self, call: Any) -> None:
         """`eth_call` of `call`: raises `L1CallReverted` (decoded) if it would revert."""

@@ -352,9 +352,11 @@ class Challenger(PollingService):
         def leaf_of(k: int) -> tuple[int, bytes, bytes, list[bytes]]:
             return input_leaf(named[0], named[1], k) if named is not None else block.input_leaf(k)
 
+        parent = self.trace.block(number - 1)
         if step.tx_index == info.trace_length - 1:
-            parent_header = self.trace.block(number - 1).header
-            call = game.step_finish_call(step.leaf.index, step.is_attack, starting, leaf_of(0), block.finish_proof(parent_header))
+            last = block.acc_before(len(block.accumulators), parent.state_root).abi_tuple()
+            call = game.step_finish_call(step.leaf.index, step.is_attack, starting, leaf_of(0), last,
+                                         block.finish_proof(parent.header))
         else:
             if step.tx_index < len(block.tx_hashes):
                 witness = self.trace.transaction_step(number, step.tx_index)
@@ -362,7 +364,9 @@ class Challenger(PollingService):
                 tx_proof: tuple[Any, ...] = (nodes, accounts, witness.transaction, witness.context)
             else:  # padding past the block's transactions: nothing to execute
                 tx_proof = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
-            call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, leaf_of(step.tx_index), tx_proof)
+            pre = block.acc_before(step.tx_index, parent.state_root).abi_tuple()
+            call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, leaf_of(step.tx_index), tx_proof,
+                                              pre, block.step_tries(step.tx_index))
         game.check(call)  # a step L1 finds valid is refused by name (`ValidStep`), never sent
         return game.send(self.txmgr, call)
 

@@ -3,7 +3,11 @@ by the node that holds the block and served as `lantau_disputeBlock(blockNumber)
 
     outputRoot, stateRoot, withdrawalStorageRoot, blockHash   the block's output and its parts
                                                               (`OutputRootLib.OutputRootProof`)
-    stateRoots      the state root after each transaction (the block's trace below the split)
+    stateRoots      the state root after each transaction
+    accumulators    abi.encode(`BlockAccumulator.Acc`) after each transaction: the trace's claims
+                    below the split are their hashes (`prover.block_accumulator`)
+    rawTransactions, rawReceipts   the trie values of the block's transactions and receipts
+                    (a step's trie witness, `prover.block_accumulator.step_witness`)
     txHashes        keccak256 of each raw transaction      } `OutputDisputeGame.BlockInputs`,
     contextHashes   keccak256 of each `BlockContext`      } whose Merkle root is `inputsHash`
     header          the block header's RLP (`stepFinish`)
@@ -33,6 +37,7 @@ from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
 from node.chain import Chain
 from node.errors import BlockNotFound
 from node.outputs import output_at_block
+from prover.block_accumulator import NO_STAGED_POST, Acc, accumulators, initial_acc, step_witness
 from prover.errors import WitnessError
 from prover.witness import BLOCK_CONTEXT_ABI, block_context, intermediate_state_roots
 
@@ -53,6 +58,29 @@ class DisputeBlock:
     header: bytes  # RLP
     passer_proof: tuple[bytes, ...]  # the message passer's account proof against state_root
     context0: bytes  # abi.encode(BlockContext) of transaction 0 (empty for a block without any)
+    accumulators: tuple[bytes, ...] = ()  # abi.encode(Acc) after each transaction
+    raw_transactions: tuple[bytes, ...] = ()
+    raw_receipts: tuple[bytes, ...] = ()
+
+    def accs(self) -> tuple[Acc, ...]:
+        return tuple(Acc.decode(a) for a in self.accumulators)
+
+    def claims(self) -> tuple[bytes, ...]:
+        """The trace's claims after each transaction (keccak256 of each `Acc`)."""
+        return tuple(keccak(a) for a in self.accumulators)
+
+    def acc_before(self, index: int, parent_state_root: bytes) -> Acc:
+        """The `Acc` a step on transaction `index` starts from (past the last one: the last)."""
+        if index == 0:
+            return initial_acc(parent_state_root)
+        return Acc.decode(self.accumulators[min(index, len(self.accumulators)) - 1])
+
+    def step_tries(self, index: int, staged_post: tuple[Any, ...] = NO_STAGED_POST) -> tuple[Any, ...]:
+        """`BlockAccumulator.Tries` of transaction `index` (past the last one: nothing to insert);
+        `staged_post`: the `PostState` of a step proven beforehand on L1."""
+        if index >= len(self.raw_transactions):
+            return [], [], b"", NO_STAGED_POST
+        return step_witness(self.raw_transactions, self.raw_receipts, index, staged_post)
 
     def output_root_proof(self) -> tuple[bytes, bytes, bytes, bytes]:
         """`OutputRootLib.OutputRootProof(version, stateRoot, messagePasserStorageRoot, latestBlockhash)`."""
@@ -136,6 +164,9 @@ def dispute_block(chain: Chain, number: int) -> DisputeBlock:
         raise WitnessError(f"no canonical block {number}") from exc
     output = output_at_block(chain, header)
     raws = chain.raw_transactions(header.hash)
+    raw_receipts = chain.raw_receipts(header.hash)
+    state_roots = tuple(intermediate_state_roots(chain, header)) if number > 0 else ()
+    parent_root = chain.header_by_number(number - 1).state_root if number > 0 else header.state_root
     context = block_context(chain, header, gas_used_before=0)
     gas_before = [0]
     for receipt in chain.receipts(header.hash)[:-1]:
@@ -151,12 +182,15 @@ def dispute_block(chain: Chain, number: int) -> DisputeBlock:
         state_root=output.state_root,
         withdrawal_storage_root=output.withdrawal_storage_root,
         block_hash=output.block_hash,
-        state_roots=tuple(intermediate_state_roots(chain, header)) if number > 0 else (),
+        state_roots=state_roots,
         tx_hashes=tuple(Hash32(keccak(raw)) for raw in raws),
         context_hashes=tuple(Hash32(keccak(abi_encode([BLOCK_CONTEXT_ABI], [c]))) for c in contexts),
         header=rlp.encode(header),
         passer_proof=nodes,
         context0=abi_encode([BLOCK_CONTEXT_ABI], [contexts[0]]) if contexts else b"",
+        accumulators=tuple(acc.encode() for acc in accumulators(parent_root, state_roots, raws, raw_receipts)) if number > 0 else (),
+        raw_transactions=tuple(bytes(r) for r in raws),
+        raw_receipts=tuple(bytes(r) for r in raw_receipts),
     )
 
 

@@ -70,8 +70,8 @@ class GameShape:
         k = self.block_trace_index(position)
         if k == self.trace_length - 1:
             return trace.output_root(number)
-        roots = trace.state_roots(number)
-        return roots[min(k, len(roots) - 1)]  # past the last transaction: padding, its root
+        claims = trace.claims(number)
+        return claims[min(k, len(claims) - 1)]  # past the last transaction: padding, its claim
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,8 @@
 (docs/fault-proofs.md, "The game", "Levels and positions").
 
 `NodeTrace` is the honest one, read from an L2 node over JSON-RPC (`lantau_disputeBlock`,
-`lantau_txWitness`, `lantau_outputAtBlock`): the output root of every block, the state root after
-each of its transactions; `ChainTrace` reads the same from a chain held in process. `LyingTrace`
+`lantau_txWitness`, `lantau_outputAtBlock`): the output root of every block, the state root and
+the `BlockAccumulator.Acc` after each of its transactions; `ChainTrace` reads the same from a chain held in process. `LyingTrace`
 is such a trace with a lie in it (`prover.faults`): what a dishonest proposer or challenger
 claims. All answer the same questions, so one player
 (`prover.dispute_player`) plays either side, honest or not.
@@ -35,6 +35,11 @@ class Trace(Protocol):
 
     def state_roots(self, number: int) -> tuple[bytes, ...]:
         """The state roots this player claims after each transaction of block `number`."""
+        ...
+
+    def claims(self, number: int) -> tuple[bytes, ...]:
+        """What this player claims after each transaction of block `number`: the hash of its
+        `BlockAccumulator.Acc` (`prover.block_accumulator`)."""
         ...
 
     def block(self, number: int) -> DisputeBlock:
@@ -72,6 +77,9 @@ class NodeTrace:
     def state_roots(self, number: int) -> tuple[bytes, ...]:
         return tuple(bytes(r) for r in self.block(number).state_roots)
 
+    def claims(self, number: int) -> tuple[bytes, ...]:
+        return self.block(number).claims()
+
     def transaction_step(self, number: int, index: int) -> StepCall:
         return StepCall.from_rpc(self.node.tx_witness(number, index))
 
@@ -101,6 +109,9 @@ class ChainTrace:
 
     def state_roots(self, number: int) -> tuple[bytes, ...]:
         return tuple(bytes(r) for r in self.block(number).state_roots)
+
+    def claims(self, number: int) -> tuple[bytes, ...]:
+        return self.block(number).claims()
 
     def transaction_step(self, number: int, index: int) -> StepCall:
         return StepCall.from_witness(transaction_witness(self.chain, number, index))

@@ -53,6 +53,7 @@ from node.vm import LantauTransactionBuilder
 from bridge.withdrawal import WithdrawalTransaction
 from prover.errors import FaultInjectionRefused
 from node.output_root import output_root, versioned_nonce
+from prover.block_accumulator import with_state_roots
 from prover.dispute_block import DisputeBlock
 from prover.dispute_trace import Trace
 from prover.step_call import StepCall
@@ -85,11 +86,16 @@ HEADER_FIELD: dict[FaultKind, int] = {
 
 
 def forged_header(header: bytes, field: int) -> bytes:
-    """`header` (RLP) with field `field` changed: a hash becomes another hash, a number grows by one."""
+    """`header` (RLP) with field `field` changed: a hash becomes another hash, the logs bloom gains
+    a bit, a number grows by one."""
     fields = rlp.decode(header)
     value = fields[field]
-    fields[field] = (_fake("header", field, value.hex()) if len(value) == 32
-                     else big_endian_int.serialize(big_endian_int.deserialize(value) + 1))
+    if len(value) == 32:
+        fields[field] = _fake("header", field, value.hex())
+    elif len(value) == 256:
+        fields[field] = value[:-1] + bytes([value[-1] ^ 1])
+    else:
+        fields[field] = big_endian_int.serialize(big_endian_int.deserialize(value) + 1)
     return rlp.encode(fields)
 
 
@@ -220,6 +226,18 @@ class LyingTrace:
             return roots
         first = len(roots) - 1 if self.kind is FaultKind.STATE_ROOT else 0
         return tuple(root if k < first else _fake(self.kind.value, number, k) for k, root in enumerate(roots))
+
+    def claims(self, number: int) -> tuple[bytes, ...]:
+        """The claims below the split: the node's accs with the lie's state roots in them (so a
+        lie about a state root is a lie about every later claim, as before the accs)."""
+        b = self.inner.block(number)
+        roots = self.state_roots(number)
+        if tuple(roots) == tuple(bytes(r) for r in b.state_roots):
+            return b.claims()
+        accs = b.accs()
+        if len(roots) != len(accs):  # an input lie: another list of transactions
+            accs = (*accs, *(accs[-1:] * (len(roots) - len(accs))))[: len(roots)]
+        return tuple(acc.claim() for acc in with_state_roots(accs, roots))
 
     def output_root(self, number: int) -> bytes:
         if not self._lies_about(number):

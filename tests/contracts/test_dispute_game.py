@@ -175,7 +175,9 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     assert game.functions.MAX_DEPTH().call() == SPLIT_DEPTH + 1 + TX_DEPTH
     no_finish = ([], b"", b"", no_context)
     no_leaf = (0, b"\x00" * 32, b"\x00" * 32, [])
-    assert contracts.revert_of(CHALLENGER, game.functions.stepFinish(4, True, (b"\x00" * 32,) * 4, no_leaf, no_finish)) == ("InvalidParent", ())
+    no_acc = (b"\x00" * 32, 0, b"\x00" * 32, b"\x00" * 32, [b"\x00" * 32] * 8)  # BlockAccumulator.Acc
+    no_tries = ([], [], b"", ([], False, 0, b"\x00" * 32))
+    assert contracts.revert_of(CHALLENGER, game.functions.stepFinish(4, True, (b"\x00" * 32,) * 4, no_leaf, no_acc, no_finish)) == ("InvalidParent", ())
     contracts.ok(CHALLENGER, game.functions.attack(b"\x25" * 32, 4, b"\x26" * 32), value=bond(game, 5))
     assert contracts.revert_of(DEFENDER, game.functions.attack(b"\x26" * 32, 5, b"\x27" * 32),
                                value=bond(game, 5)) == ("GameDepthExceeded", ())
@@ -183,11 +185,11 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     starting = (b"\x00" * 32,) * 4
     no_inputs = (0, b"\x00" * 32, b"\x00" * 32, [b"\x00" * 32])  # InputLeaf: past the end of an empty block
     no_tx = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
-    assert contracts.revert_of(CHALLENGER, game.functions.stepTransaction(3, True, starting, no_inputs, no_tx)) == ("InvalidParent", ())
-    assert contracts.revert_of(DEFENDER, game.functions.stepFinish(5, True, starting, no_inputs, no_finish)) == ("WrongLeafKind", (0,))
-    assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_inputs, no_tx)) == (
+    assert contracts.revert_of(CHALLENGER, game.functions.stepTransaction(3, True, starting, no_inputs, no_tx, no_acc, no_tries)) == ("InvalidParent", ())
+    assert contracts.revert_of(DEFENDER, game.functions.stepFinish(5, True, starting, no_inputs, no_acc, no_finish)) == ("WrongLeafKind", (0,))
+    assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_inputs, no_tx, no_acc, no_tries)) == (
         "InputsMismatch", (named_hash, game.functions.inputsHash([], []).call()))
-    assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_leaf, no_tx)) == ("BadInputBranch", (0, 1))
+    assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_leaf, no_tx, no_acc, no_tries)) == ("BadInputBranch", (0, 1))
     assert game.functions.claimDataLen().call() == claims + 4
     assert [game.functions.claimData(i).call()[1] for i in range(6)] == ["0x" + "00" * 20] * 6
     # the clock of the side that moved last runs for the other side

@@ -39,7 +39,7 @@ from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
 from node.chain import BlockAttributes, Chain
 from node.outputs import output_at_block
 from node.vm import LantauVM
-from prover.dispute_block import dispute_block, input_leaf, inputs_hash
+from prover.dispute_block import DisputeBlock, dispute_block, input_leaf, inputs_hash
 from prover.step_call import StepCall
 from prover.witness import BLOCK_CONTEXT_ABI, block_context, intermediate_state_roots, transaction_witness
 from tests.harness.evm import Contracts
@@ -78,6 +78,7 @@ class L2:
     chain: Chain
     outputs: dict[int, Any] = field(default_factory=dict)  # block -> OutputAtBlock
     roots: dict[int, list[bytes]] = field(default_factory=dict)  # block -> state root after each tx
+    blocks: dict[int, DisputeBlock] = field(default_factory=dict)  # block -> its accs (the claims), tries
 
     def inputs(self, number: int) -> tuple[list[bytes], list[bytes]]:
         """`BlockInputs`: the hash of each raw transaction and of the `BlockContext` it ran in."""
@@ -121,6 +122,7 @@ def l2() -> L2:
         if number:
             l2.roots[number] = intermediate_state_roots(chain, header)
             assert len(l2.roots[number]) == 3 and l2.roots[number][-1] == header.state_root
+            l2.blocks[number] = dispute_block(chain, number)
     return l2
 
 
@@ -159,17 +161,18 @@ class Player:
         return self.lie(number, None, self.l2.outputs[number].output_root)
 
     def value(self, p: int) -> bytes:
-        """My claim at position p: a block's output root above the split, a state root (or the
-        block's output root at trace index T-1) below."""
+        """My claim at position p: a block's output root above the split, the hash of the
+        `BlockAccumulator.Acc` after transaction k (or the block's output root at trace index T-1)
+        below."""
         if depth(p) <= SPLIT_DEPTH:
             return self.output(self.start + trace_index(p, SPLIT_DEPTH) + 1)
         number = self.start + block_of(p) + 1
         k = trace_index(p, MAX_DEPTH) % TRACE
         if k == TRACE - 1:
             return self.output(number)
-        roots = self.l2.roots[number]
-        k = min(k, len(roots) - 1)  # padding: the root after the last transaction
-        return self.lie(number, k, roots[k])
+        claims = self.l2.blocks[number].claims()
+        k = min(k, len(claims) - 1)  # padding: the claim after the last transaction
+        return self.lie(number, k, claims[k])
 
 
 @dataclass
@@ -212,18 +215,24 @@ class Game:
         number = self.start + block_of(p) + 1
         k = trace_index(p, MAX_DEPTH) % TRACE + (0 if is_attack else 1)
         starting = self.l2.output_proof(number - 1)
+        block = self.l2.blocks[number]
+        parent_root = self.l2.outputs[number - 1].state_root
         if k == TRACE - 1:
             parent = rlp.encode(self.l2.chain.header_by_number(number - 1))
-            finish = dispute_block(self.l2.chain, number).finish_proof(parent)
+            finish = block.finish_proof(parent)
+            last = block.acc_before(len(block.accumulators), parent_root).abi_tuple()
             return (f"stepFinish (block {number})",
-                    self.game.functions.stepFinish(index, is_attack, starting, input_leaf(*self.l2.inputs(number), 0), finish))
+                    self.game.functions.stepFinish(index, is_attack, starting, input_leaf(*self.l2.inputs(number), 0),
+                                                   last, finish))
         if k < len(self.l2.roots[number]):
             call = StepCall.from_witness(transaction_witness(self.l2.chain, number, k))
             tx_proof = (list(call.trie_nodes), call._abi_accounts(), call.transaction, call.context)
         else:  # padding past the block's transactions: nothing to execute
             tx_proof = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
+        pre = block.acc_before(k, parent_root).abi_tuple()
         return (f"stepTransaction (block {number}, tx {k})",
-                self.game.functions.stepTransaction(index, is_attack, starting, input_leaf(*self.l2.inputs(number), k), tx_proof))
+                self.game.functions.stepTransaction(index, is_attack, starting, input_leaf(*self.l2.inputs(number), k),
+                                                    tx_proof, pre, block.step_tries(k)))
 
     def step(self, me: Player, index: int, p: int, is_attack: bool) -> str:
         label, call = self.step_call(index, p, is_attack)

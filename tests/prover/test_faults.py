@@ -18,6 +18,7 @@ from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
 from node.output_root import output_root
 from node.vm import LantauTransactionBuilder
+from prover.block_accumulator import Acc
 from prover.dispute_block import DisputeBlock
 from prover.dispute_player import InputStep, responses
 from prover.faults import (
@@ -29,7 +30,9 @@ ROOTS = tuple(Hash32(bytes([i]) * 32) for i in (1, 2, 3))
 BLOCK = DisputeBlock(number=8, output_root=output_root(ROOTS[-1], Hash32(b"\x0a" * 32), Hash32(b"\x0b" * 32)),
                      state_root=ROOTS[-1], withdrawal_storage_root=Hash32(b"\x0a" * 32), block_hash=Hash32(b"\x0b" * 32),
                      state_roots=ROOTS, tx_hashes=(), context_hashes=(), header=rlp.encode([b"\x0c" * 32] * 10 + [b"\x01\x00"] * 11),
-                     passer_proof=(), context0=b"")
+                     passer_proof=(), context0=b"",
+                     accumulators=tuple(Acc(r, 21_000 * (i + 1), b"\x0d" * 32, b"\x0e" * 32, b"\x00" * 256).encode()
+                                        for i, r in enumerate(ROOTS)))
 OTHER = DisputeBlock(**{**{f: getattr(BLOCK, f) for f in BLOCK.__slots__}, "number": 7, "output_root": Hash32(b"\x07" * 32)})
 
 
@@ -48,6 +51,9 @@ class FixedTrace:
     def state_roots(self, number: int) -> tuple[bytes, ...]:
         return tuple(self.block(number).state_roots)
 
+    def claims(self, number: int) -> tuple[bytes, ...]:
+        return self.block(number).claims()
+
     def transaction_step(self, number: int, index: int):  # noqa: ANN201 (not used by the lies)
         raise AssertionError("no step here")
 
@@ -59,6 +65,10 @@ def test_each_lie_changes_exactly_what_it_names(kind: FaultKind, lied_roots: set
     liar = LyingTrace(FixedTrace(), kind, 8, forged_target="0x" + "55" * 20)
     roots = liar.state_roots(8)
     assert {k for k in range(3) if roots[k] != ROOTS[k]} == lied_roots
+    # the claims below the split are the accs with those roots: they differ exactly where the roots do
+    claims = liar.claims(8)
+    assert {k for k in range(3) if claims[k] != BLOCK.claims()[k]} == lied_roots
+    assert all(Acc(bytes(roots[k]), *_rest(BLOCK.accs()[k])).claim() == claims[k] for k in range(3))
     assert liar.output_root(8) != BLOCK.output_root
     assert liar.output_root(7) == OTHER.output_root and liar.state_roots(7) == ROOTS  # other blocks are true
     if kind in (FaultKind.STATE_ROOT, FaultKind.TX_RESULT):  # the output follows the lying state root
@@ -199,3 +209,7 @@ def test_the_player_counters_a_block_claim_naming_other_transactions_by_the_inpu
     # countered by the input leaf: nothing is owed under it, not even against the liar's moves there
     under = (*claims, _claim(5, 4, 60, b"\x96" * 32), _claim(6, 5, 120, b"\x95" * 32))
     assert responses(INFO, under, honest, {4: lying}, frozenset(), {4}) == []
+
+
+def _rest(acc: Acc) -> tuple[object, ...]:
+    return acc.cumulative_gas_used, acc.transactions_root, acc.receipts_root, acc.logs_bloom

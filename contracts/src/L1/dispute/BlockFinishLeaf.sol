@@ -6,6 +6,7 @@ import {RLPItem, RLPReader} from "../lib/RLPReader.sol";
 import {RLPWriter} from "../lib/RLPWriter.sol";
 import {SecureMerkleTrie} from "../lib/SecureMerkleTrie.sol";
 import {StepTypes} from "../proof/StepTypes.sol";
+import {BlockAccumulator} from "./BlockAccumulator.sol";
 
 /// @title BlockFinishLeaf
 /// @notice The leaf that finishes a block in `OutputDisputeGame` (its own contract so that the game
@@ -19,6 +20,8 @@ import {StepTypes} from "../proof/StepTypes.sol";
 ///           1 ommersHash        keccak256(rlp([]))
 ///           2 coinbase          the block context's (the SequencerFeeVault)
 ///           3 stateRoot         S
+///           4 transactionsRoot, 5 receiptsRoot, 6 logsBloom, 10 gasUsed: the agreed final
+///                               `BlockAccumulator.Acc`'s (the claim at trace index T-2 is its hash)
 ///           7 difficulty 0, 12 extraData empty, 14 nonce 0, 16 withdrawalsRoot empty trie,
 ///           17 blobGasUsed 0, 18 excessBlobGas 0, 19 parentBeaconBlockRoot empty trie root,
 ///           20 requestsHash sha256("") (the node's constants)
@@ -31,12 +34,9 @@ import {StepTypes} from "../proof/StepTypes.sol";
 ///
 ///         The parent header must hash to the agreed parent block hash. A header field that differs
 ///         from the rebuilt one reverts `HeaderMismatch(field)`.
-/// @dev    Not bound yet (docs/fault-proofs.md, "Trust model"): transactionsRoot (4), receiptsRoot
-///         (5), logsBloom (6) and gasUsed (10) are taken from the header shown (gasUsed at most the
-///         gas limit). The last three are the execution's results and the trace's claims commit to
-///         state roots only; the first needs every raw transaction of the block on L1 (rebuilding
-///         its trie here cost 11M gas for 100 transactions: a full block would not fit one L1
-///         transaction, and the honest side could not step at all).
+///         Every field is so rebuilt from agreed data: the header shown only has to equal it.
+///         The leaf deploys the game's `BlockAccumulator` (`accumulator`), whose final `Acc` it
+///         reads, so the game's configuration names one contract for both.
 contract BlockFinishLeaf {
     /// @notice Field `field` of the header shown is not the one the node builds.
     error HeaderMismatch(uint256 field);
@@ -63,13 +63,21 @@ contract BlockFinishLeaf {
         StepTypes.BlockContext context0; // transaction 0's block context
     }
 
-    /// @notice What the game has agreed about the block: its number, its parent's block hash, its
-    ///         final state root S, and transaction 0's context hash (the subgame's `contextHashes[0]`).
+    /// @notice What the game has agreed about the block: its number, its parent's block hash,
+    ///         transaction 0's context hash (the subgame's `contextHashes[0]`) and its final `Acc`
+    ///         (state root S, gas used, transactions and receipts roots, logs bloom).
     struct Agreed {
         uint256 blockNumber;
         bytes32 parentBlockHash;
-        bytes32 stateRoot;
         bytes32 context0Hash;
+        BlockAccumulator.Acc last; // after the block's last transaction (its hash is the claim at T-2)
+    }
+
+    /// @notice Steps a transaction's effect on a block's `Acc` (`OutputDisputeGame.stepTransaction`).
+    BlockAccumulator public immutable accumulator;
+
+    constructor() {
+        accumulator = new BlockAccumulator();
     }
 
     function outputRoot(Agreed calldata agreed, address messagePasser, Finish calldata f)
@@ -78,10 +86,10 @@ contract BlockFinishLeaf {
         returns (bytes32)
     {
         RLPItem[] memory account = RLPReader.readList(
-            RLPReader.toRLPItem(SecureMerkleTrie.get(abi.encodePacked(messagePasser), f.passerAccountProof, agreed.stateRoot))
+            RLPReader.toRLPItem(SecureMerkleTrie.get(abi.encodePacked(messagePasser), f.passerAccountProof, agreed.last.stateRoot))
         );
         bytes32 passerRoot = bytes32(RLPReader.readBytes(account[2]));
-        return OutputRootLib.outputRoot(agreed.stateRoot, passerRoot, blockHash(agreed, f));
+        return OutputRootLib.outputRoot(agreed.last.stateRoot, passerRoot, blockHash(agreed, f));
     }
 
     /// @notice keccak256 of the header the node builds (the fields above), after checking the one
@@ -101,18 +109,17 @@ contract BlockFinishLeaf {
         fields[0] = _word(agreed.parentBlockHash);
         fields[1] = _word(EMPTY_OMMERS_HASH);
         fields[2] = RLPWriter.writeAddress(f.context0.coinbase);
-        fields[3] = _word(agreed.stateRoot);
-        fields[4] = _shownString(shown, 4, 32); //  transactionsRoot: not bound yet
-        fields[5] = _shownString(shown, 5, 32); //  receiptsRoot: not bound yet
-        fields[6] = _shownString(shown, 6, 256); // logsBloom: not bound yet
+        fields[3] = _word(agreed.last.stateRoot);
+        fields[4] = _word(agreed.last.transactionsRoot);
+        fields[5] = _word(agreed.last.receiptsRoot);
+        fields[6] = RLPWriter.writeBytes(abi.encodePacked(agreed.last.logsBloom));
         fields[7] = RLPWriter.writeUint(0);
         fields[8] = RLPWriter.writeUint(agreed.blockNumber);
         uint256 gasLimit = _uint(parent, 9);
         if (f.context0.gasLimit != gasLimit) revert ContextMismatch();
         fields[9] = RLPWriter.writeUint(gasLimit);
-        uint256 gasUsed = _uint(shown, 10); //    not bound yet beyond the limit
-        if (gasUsed > gasLimit) revert HeaderMismatch(10);
-        fields[10] = RLPWriter.writeUint(gasUsed);
+        if (agreed.last.cumulativeGasUsed > gasLimit) revert HeaderMismatch(10);
+        fields[10] = RLPWriter.writeUint(agreed.last.cumulativeGasUsed);
         fields[11] = RLPWriter.writeUint(f.context0.timestamp);
         fields[12] = RLPWriter.writeBytes("");
         fields[13] = _word(f.context0.prevRandao);
@@ -149,13 +156,6 @@ contract BlockFinishLeaf {
 
     function _word(bytes32 value) private pure returns (bytes memory) {
         return abi.encodePacked(bytes1(0xa0), value);
-    }
-
-    /// @dev A field taken from the header shown: a byte string of `size` bytes, re-encoded.
-    function _shownString(RLPItem[] memory shown, uint256 index, uint256 size) private pure returns (bytes memory) {
-        bytes memory value = RLPReader.readBytes(shown[index]);
-        if (value.length != size) revert HeaderMismatch(index);
-        return RLPWriter.writeBytes(value);
     }
 
     function _uint(RLPItem[] memory fields, uint256 index) private pure returns (uint256 value) {

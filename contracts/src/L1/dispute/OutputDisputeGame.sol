@@ -5,9 +5,9 @@ import {Position, LibPosition} from "@eth-optimism/contracts-bedrock/src/dispute
 import {BondCurve} from "./BondCurve.sol";
 import {OneStepProof} from "../proof/OneStepProof.sol";
 import {StepTypes} from "../proof/StepTypes.sol";
-import {WitnessDB} from "../proof/WitnessDB.sol";
 import {OutputRootLib} from "../lib/OutputRootLib.sol";
 import {BlockFinishLeaf} from "./BlockFinishLeaf.sol";
+import {BlockAccumulator} from "./BlockAccumulator.sol";
 import {IInputOracle} from "./IInputOracle.sol";
 
 /// @notice What a game asks of the factory that made it (`DisputeGameFactory`).
@@ -95,14 +95,6 @@ contract OutputDisputeGame {
         bytes32[] branch;
     }
 
-    /// @notice One transaction's witness (`lantau_txWitness`, prover/step_call.py).
-    struct TxProof {
-        bytes[] nodes;
-        WitnessDB.AccountWitness[] witnesses;
-        bytes rawTx;
-        StepTypes.BlockContext context;
-    }
-
     /// @dev Where a step sits: the claims it reads and the block it is about.
     struct Frame {
         uint256 traceIndex; //    k: the post's index in the block's trace
@@ -137,9 +129,10 @@ contract OutputDisputeGame {
     /// @notice An `InputLeaf`'s branch has `length` hashes where its count needs `expected`.
     error BadInputBranch(uint256 length, uint256 expected);
     error ContextMismatch(uint256 traceIndex);
-    /// @notice A leaf stepped with an empty witness (the step proven beforehand), but OneStepProof
-    ///         has no post-state root for that step.
-    error TransactionNotProven(bytes32 stepId);
+    /// @notice The `BlockAccumulator.Acc` shown does not hash to the agreed claim `expected`.
+    error AccumulatorMismatch(bytes32 expected, bytes32 given);
+    /// @notice Transaction k's context names `given` gas used before it; the agreed `Acc`, `expected`.
+    error GasUsedBeforeMismatch(uint256 traceIndex, uint256 expected, uint256 given);
     error TooManyTransactions(uint256 count, uint256 max);
     /// @notice Block inputs named with a context hash per transaction missing or extra.
     error InputsMalformed(uint256 txCount, uint256 contextCount);
@@ -322,17 +315,22 @@ contract OutputDisputeGame {
     // ---- leaves --------------------------------------------------------------------------
 
     /// @notice Counters a leaf about transaction k (or padding past the block's transactions) by
-    ///         re-executing it on L1: the post-state root OneStepProof computes from the agreed
-    ///         pre-state root decides. At k = 0 the pre-state is the previous block's, proven by
-    ///         `startingOutput` (the parts of the agreed output root). A `proof` with no trie nodes
-    ///         takes the root OneStepProof recorded for the step (`postStateRoot`), proven beforehand
-    ///         in stages and segments by anyone: a transaction too long for one L1 transaction.
+    ///         re-executing it on L1: claims below the split are hashes of `BlockAccumulator.Acc`;
+    ///         `pre` must hash to the agreed one (at k = 0: the previous block's state root, proven
+    ///         by `startingOutput`, with no gas, empty tries and bloom), transaction k's context must
+    ///         name `pre`'s gas used, and the `Acc` after it (`BlockAccumulator.step`: the state root
+    ///         OneStepProof computes, the receipt, the two trie inserts from `tries`) decides. A `proof`
+    ///         with no trie nodes takes the step OneStepProof recorded (`postStateRoot`, and the
+    ///         `PostState` shown in `tries`), proven beforehand in stages and segments by anyone: a
+    ///         transaction too long for one L1 transaction.
     function stepTransaction(
         uint256 claimIndex,
         bool isAttack,
         OutputRootLib.OutputRootProof calldata startingOutput,
         InputLeaf calldata input,
-        TxProof calldata proof
+        BlockAccumulator.TxProof calldata proof,
+        BlockAccumulator.Acc calldata pre,
+        BlockAccumulator.Tries calldata tries
     ) external {
         Frame memory f = _frame(claimIndex, isAttack);
         uint256 traceLength = TRACE_LENGTH;
@@ -340,35 +338,32 @@ contract OutputDisputeGame {
         if (input.count >= traceLength) revert TooManyTransactions(input.count, traceLength - 1);
         _checkInput(f.execRootIndex, f.traceIndex, input);
 
-        bytes32 preRoot = f.preClaim;
+        bytes32 preHash = f.preClaim;
         if (f.traceIndex == 0) {
             if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
-            preRoot = startingOutput.stateRoot;
+            preHash = finishLeaf.accumulator().initialHash(startingOutput.stateRoot);
         }
-        _counter(claimIndex, f, _transactionPostRoot(preRoot, f, input, proof));
+        bytes32 given = keccak256(abi.encode(pre));
+        if (given != preHash) revert AccumulatorMismatch(preHash, given);
+        // Padding past the block's transactions: no transaction, no change.
+        _counter(claimIndex, f, f.traceIndex >= input.count ? preHash : _transactionPost(f, input, proof, pre, tries));
     }
 
-    /// @dev The state root after step k: transaction k re-executed, or the same root past the end.
-    function _transactionPostRoot(bytes32 preRoot, Frame memory f, InputLeaf calldata input, TxProof calldata proof)
-        internal
-        view
-        returns (bytes32)
-    {
-        uint256 k = f.traceIndex;
-        if (k >= input.count) return preRoot; // padding: no transaction, no change
+    /// @dev The hash of the `Acc` after transaction k, re-executed on the agreed `pre`.
+    function _transactionPost(
+        Frame memory f,
+        InputLeaf calldata input,
+        BlockAccumulator.TxProof calldata proof,
+        BlockAccumulator.Acc calldata pre,
+        BlockAccumulator.Tries calldata tries
+    ) internal view returns (bytes32) {
         if (contextHash(proof.context) != input.contextHash || proof.context.number != f.blockNumber) {
-            revert ContextMismatch(k);
+            revert ContextMismatch(f.traceIndex);
         }
-        if (proof.nodes.length == 0) {
-            // proven beforehand over several L1 transactions (OneStepProof: loadWitness, execute in
-            // segments, commitTransaction) for a transaction whose proof does not fit one; a one-call
-            // proof never has an empty node set (the pre-state root's node is in it)
-            bytes32 id = oneStepProof.stepId(preRoot, input.txHash, proof.context);
-            bytes32 root = oneStepProof.postStateRoot(id);
-            if (root == 0) revert TransactionNotProven(id);
-            return root;
+        if (proof.context.gasUsedBefore != pre.cumulativeGasUsed) {
+            revert GasUsedBeforeMismatch(f.traceIndex, pre.cumulativeGasUsed, proof.context.gasUsedBefore);
         }
-        return oneStepProof.proveTransaction(preRoot, proof.nodes, proof.witnesses, proof.rawTx, input.txHash, proof.context);
+        return finishLeaf.accumulator().step(oneStepProof, pre, f.traceIndex, input.txHash, proof, tries);
     }
 
     /// @dev `input` must be leaf k of the inputs the subgame `execRootIndex` named.
@@ -379,7 +374,8 @@ contract OutputDisputeGame {
     }
 
     /// @notice Counters the leaf that finishes a block (trace index T-1): its output root is
-    ///         recomputed by `BlockFinishLeaf` from the agreed final state root S, the message
+    ///         recomputed by `BlockFinishLeaf` from the agreed final `Acc` (`last`, hashing to the
+    ///         claim at T-2: state root S, gas used, transactions and receipts roots, bloom), the message
     ///         passer's storage root proven in S, and the block's header rebuilt from what the game
     ///         agreed (the parent's header, hashing to the previous output's block hash; transaction
     ///         0's context, the subgame's `contextHashes[0]`; S; the number).
@@ -388,6 +384,7 @@ contract OutputDisputeGame {
         bool isAttack,
         OutputRootLib.OutputRootProof calldata startingOutput,
         InputLeaf calldata input0,
+        BlockAccumulator.Acc calldata last,
         BlockFinishLeaf.Finish calldata finish
     ) external {
         Frame memory f = _frame(claimIndex, isAttack);
@@ -395,8 +392,10 @@ contract OutputDisputeGame {
         if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
         _checkInput(f.execRootIndex, 0, input0);
         if (input0.count == 0) revert ContextMismatch(0); // no L1-info deposit: the input leaf's
+        bytes32 given = keccak256(abi.encode(last));
+        if (given != f.preClaim) revert AccumulatorMismatch(f.preClaim, given);
         bytes32 output = finishLeaf.outputRoot(
-            BlockFinishLeaf.Agreed(f.blockNumber, startingOutput.latestBlockhash, f.preClaim, input0.contextHash),
+            BlockFinishLeaf.Agreed(f.blockNumber, startingOutput.latestBlockhash, input0.contextHash, last),
             messagePasser,
             finish
         );

@@ -93,11 +93,11 @@ contract OneStepProof {
         bytes calldata rawTx,
         bytes32 claimedTxHash,
         StepTypes.BlockContext calldata ctx
-    ) external view returns (bytes32 postRoot) {
+    ) external view returns (bytes32 postRoot, StepTypes.PostState memory post) {
         _checkClaimed(rawTx, claimedTxHash);
         NodeSet.Set memory set = _nodeSet(preRoot, nodes);
         StepTypes.PreState memory pre = WitnessDB.load(set, preRoot, witnesses);
-        StepTypes.PostState memory post = _execute(pre, rawTx, ctx);
+        post = _execute(pre, rawTx, ctx);
         postRoot = WitnessDB.commit(set, preRoot, post);
     }
 
