@@ -38,13 +38,12 @@ from prover.dispute_block import input_leaf
 from prover.dispute_trace import Trace
 from prover.input_step import InputEvidenceSource
 from prover.polling import PollingService
+from prover.staged_step import StagedStep, StagedStepConfig
+from prover.step_call import StepCall
 
 log = logging.getLogger("lantau.challenger")
 
 IN_PROGRESS = 0
-#: Gas for a step: estimated like any call, but a step near L1's per-transaction cap (EIP-7825)
-#: gets the cap rather than an estimate plus headroom above it.
-EIP_7825_TX_GAS_CAP = 16_777_216
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +51,7 @@ class ChallengerConfig:
     poll_interval_s: float = 1.0
     create_games: bool = True  # dispute outputs the trace disagrees with (a defending liar: False)
     max_games_created: int | None = None  # stop disputing after this many games (fault injection)
+    staged: StagedStepConfig = StagedStepConfig()  # a step above its L1 gas cap is proven in stages
 
 
 @dataclass
@@ -62,6 +62,7 @@ class ChallengerMetrics:
     moves: int = 0
     steps: int = 0
     input_steps: int = 0
+    staged_transactions: int = 0  # L1 transactions of staged steps (load, segments, commit)
     resolutions: int = 0
     games_won: int = 0
     games_lost: int = 0
@@ -79,6 +80,7 @@ class ChallengerState:
     games_seen: int = 0  # factory.games() read so far
     games: list[str] = field(default_factory=list)  # games not settled yet (addresses)
     settled: dict[str, str] = field(default_factory=dict)  # game -> "won" / "lost" / "no stake"
+    staged: dict[str, int] = field(default_factory=dict)  # step id -> L1 transactions sent to prove it staged
 
     @classmethod
     def load(cls, path: Path | None) -> "ChallengerState":
@@ -367,8 +369,35 @@ class Challenger(PollingService):
             pre = block.acc_before(step.tx_index, parent.state_root).abi_tuple()
             call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, leaf_of(step.tx_index), tx_proof,
                                               pre, block.step_tries(step.tx_index))
+            if tx_proof[0] and self._one_call_gas(game, call) > self.config.staged.tx_gas_cap:
+                staged_post = self._prove_staged(game, witness)
+                call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, leaf_of(step.tx_index),
+                                                  ([], [], witness.transaction, witness.context), pre,
+                                                  block.step_tries(step.tx_index, staged_post))
         game.check(call)  # a step L1 finds valid is refused by name (`ValidStep`), never sent
         return game.send(self.txmgr, call)
+
+    def _one_call_gas(self, game: DisputeGameClient, call: Any) -> int:
+        """L1 gas of the one-call step (`eth_estimateGas`; a step L1 finds valid reverts `ValidStep`)."""
+        data = bytes.fromhex(call._encode_transaction_data().removeprefix("0x"))
+        return self.oracle.l1.estimate_gas({"from": self.address, "to": game.address, "data": data})
+
+    def _prove_staged(self, game: DisputeGameClient, witness: StepCall) -> tuple[Any, ...]:
+        """Prove `witness`'s step on the game's `OneStepProof` in stages and segments, each an L1
+        transaction under the cap, sending only what L1 does not hold (after kill -9 or a reorg the
+        next pass goes on from L1's record); the state file counts what was sent. Returns the
+        `PostState` the execution recorded (the empty-witness step shows it)."""
+        address = self.oracle.l1.call(game.contract.functions.oneStepProof())
+        staged = StagedStep(self.oracle.l1, self.txmgr, address, witness, self.config.staged)
+        key = "0x" + staged.step_id.hex()
+        while (receipt := staged.advance()) is not None:
+            self._count_gas(receipt)
+            self.metrics.staged_transactions += 1
+            self.state.staged[key] = self.state.staged.get(key, 0) + 1
+            self.state.save(self.state_path)
+            log.info("staged step: sent a stage", extra={"game": game.address, "step_id": key,
+                                                          "l1_gas": int(receipt["gasUsed"])})
+        return tuple(staged.post_state())
 
     # --- resolution and credit ------------------------------------------------------------------
 

@@ -1,0 +1,123 @@
+"""A transaction step too long for one L1 transaction, proven the staged way (docs/fault-proofs.md,
+"Segmented execution"): `loadWitness`, execution in segments (`startExecution`, then
+`continueExecution` from each paused machine), `commitTransaction` on the game's `OneStepProof`;
+the game's `stepTransaction` with no trie nodes then takes the post-state root it recorded.
+
+`StagedStep.advance` sends the next L1 transaction the proof lacks, one per call, after reading
+from L1 what is recorded already (the loaded `PreState`, the paused machines, the executed
+`PostState`, the post-state root). So after kill -9, or an L1 reorg that took some of the proof,
+the next calls send exactly what L1 no longer has, and nothing twice. The machines handed between
+segments are deterministic: they are recomputed by `eth_call` and kept in memory, never trusted
+from a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+
+from bridge.l1_client import L1CallReverted, L1Client
+from bridge.l1_contract_clients import candidate_of
+from bridge.tx_manager import TxManager, gas_with_headroom
+from prover.errors import ChallengerError
+from prover.step_call import StepCall
+
+#: EIP-7825's cap on the gas of one L1 transaction.
+EIP_7825_TX_GAS_CAP = 16_777_216
+#: Instructions a segment: with 2,000 every project workload's segments fit the cap
+#: (docs/fault-proofs.md, "Segmented execution": the settleBatch of 25's largest is 16.15M).
+DEFAULT_SEGMENT_BUDGET = 2_000
+ZERO_ROOT = b"\x00" * 32
+
+
+class StageTooLarge(ChallengerError):
+    """One stage of a staged step needs more L1 gas than one L1 transaction may use."""
+
+    def __init__(self, function: str, gas: int, cap: int) -> None:
+        super().__init__(f"{function} needs {gas:,} L1 gas, above the {cap:,} a transaction may use"
+                         + (" (a smaller segment budget makes segments smaller)" if "Execution" in function else ""))
+        self.function, self.gas, self.cap = function, gas, cap
+
+
+@dataclass(frozen=True, slots=True)
+class StagedStepConfig:
+    tx_gas_cap: int = EIP_7825_TX_GAS_CAP  # a step whose one-call proof needs more is staged
+    segment_budget: int = DEFAULT_SEGMENT_BUDGET  # instructions per execution segment
+
+
+class StagedStep:
+    """The staged proof of one transaction step (`call`) on the `OneStepProof` at `address`."""
+
+    def __init__(self, l1: L1Client, txmgr: TxManager, address: str, call: StepCall,
+                 config: StagedStepConfig = StagedStepConfig()) -> None:
+        self.l1, self.txmgr, self.call, self.config = l1, txmgr, call, config
+        self.contract = l1.contract("OneStepProof", address)
+        self.step_id = call.step_id()
+        self._pre: Any = None  # what loadWitness returns: deterministic, so computed once
+        self._after: dict[bytes, tuple[bytes, Any]] = {}  # machine hash -> what its next segment returns
+
+    def proven(self) -> bool:
+        return bytes(self.l1.call(self.contract.functions.postStateRoot(self.step_id))) != ZERO_ROOT
+
+    def advance(self) -> dict[str, Any] | None:
+        """Send the next L1 transaction the proof lacks and return its receipt; None if the
+        post-state root is recorded already. Raises `StageTooLarge` before sending a stage above
+        the cap, `ChallengerError` if a stage reverted on L1."""
+        if self.proven():
+            return None
+        function = self._next_missing()
+        data = bytes.fromhex(function._encode_transaction_data().removeprefix("0x"))
+        gas = self.l1.estimate_gas({"from": self.txmgr.address, "to": self.contract.address, "data": data})
+        if gas > self.config.tx_gas_cap:
+            raise StageTooLarge(function.fn_name, gas, self.config.tx_gas_cap)
+        receipt = self.txmgr.send(candidate_of(function, gas_limit=min(self.config.tx_gas_cap, gas_with_headroom(gas))))
+        if receipt["status"] != 1:
+            raise ChallengerError(f"{function.fn_name} of step 0x{self.step_id.hex()} reverted on L1")
+        return receipt
+
+    def post_state(self) -> Any:
+        """The `PostState` of the transaction's execution (once every segment is on L1)."""
+        missing, post = self._walk()
+        if missing is not None:
+            raise ChallengerError(f"step 0x{self.step_id.hex()}: {missing.fn_name} is not on L1 yet")
+        return post
+
+    def _next_missing(self) -> Any:
+        """The first call of load, segments, commit whose effect L1 does not hold."""
+        missing, post = self._walk()
+        if missing is not None:
+            return missing
+        return self.contract.functions.commitTransaction(*self.call.commit_args(post))
+
+    def _walk(self) -> tuple[Any, Any]:
+        """(the first of load and segments L1 does not hold, None) or, when it holds them all,
+        (None, the execution's `PostState`)."""
+        functions = self.contract.functions
+        budget = self.config.segment_budget
+        load = functions.loadWitness(*self.call.load_args())
+        if self._pre is None:
+            self._pre = self.l1.call(load)
+        producer = functions.startExecution(*self.call.start_args(self._pre, budget))
+        try:
+            machine, post = self.l1.call(producer)
+        except L1CallReverted as exc:
+            if exc.revert is not None and exc.revert.name == "PreStateNotLoaded":
+                return load, None
+            raise
+        while machine:
+            machine = bytes(machine)
+            machine_hash = keccak(machine)
+            key = keccak(abi_encode(["bytes32", "bytes32"], [self.step_id, machine_hash]))
+            if not self.l1.call(functions.paused(key)):
+                return producer, None  # the segment that leaves this machine is not (or no longer) on L1
+            producer = functions.continueExecution(*self.call.continue_args(machine, budget))
+            if machine_hash not in self._after:
+                next_machine, next_post = self.l1.call(producer)
+                self._after[machine_hash] = (bytes(next_machine), next_post)
+            machine, post = self._after[machine_hash]
+        if not self.l1.call(functions.executed(self.l1.call(functions.executionHash(self.step_id, post)))):
+            return producer, None  # the last segment (or the one-segment execution) is not on L1
+        return None, post
