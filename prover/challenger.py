@@ -31,7 +31,7 @@ from typing import Any
 
 from bridge.l1_client import L1CallReverted
 from bridge.l1_contract_clients import NO_ADDRESS, Claim, DisputeGameClient, DisputeGameFactoryClient, GameInfo, OutputOracleClient
-from bridge.tx_manager import TxManager
+from bridge.tx_manager import TxManager, gas_with_headroom
 from prover.errors import ChallengerError
 from prover.dispute_player import GameShape, InputStep, Move, NamedInputs, Step, depth, is_defender, responses
 from prover.dispute_block import input_leaf
@@ -355,6 +355,7 @@ class Challenger(PollingService):
             return input_leaf(named[0], named[1], k) if named is not None else block.input_leaf(k)
 
         parent = self.trace.block(number - 1)
+        gas_limit: int | None = None  # estimated by the TxManager
         if step.tx_index == info.trace_length - 1:
             last = block.acc_before(len(block.accumulators), parent.state_root).abi_tuple()
             call = game.step_finish_call(step.leaf.index, step.is_attack, starting, leaf_of(0), last,
@@ -369,13 +370,17 @@ class Challenger(PollingService):
             pre = block.acc_before(step.tx_index, parent.state_root).abi_tuple()
             call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, leaf_of(step.tx_index), tx_proof,
                                               pre, block.step_tries(step.tx_index))
-            if tx_proof[0] and self._one_call_gas(game, call) > self.config.staged.tx_gas_cap:
-                staged_post = self._prove_staged(game, witness)
-                call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, leaf_of(step.tx_index),
-                                                  ([], [], witness.transaction, witness.context), pre,
-                                                  block.step_tries(step.tx_index, staged_post))
+            if tx_proof[0]:
+                gas = self._one_call_gas(game, call)
+                if gas > self.config.staged.tx_gas_cap:
+                    staged_post = self._prove_staged(game, witness)
+                    call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, leaf_of(step.tx_index),
+                                                      ([], [], witness.transaction, witness.context), pre,
+                                                      block.step_tries(step.tx_index, staged_post))
+                else:  # near the cap: the cap, not an estimate plus headroom above it
+                    gas_limit = min(self.config.staged.tx_gas_cap, gas_with_headroom(gas))
         game.check(call)  # a step L1 finds valid is refused by name (`ValidStep`), never sent
-        return game.send(self.txmgr, call)
+        return game.send(self.txmgr, call, gas_limit=gas_limit)
 
     def _one_call_gas(self, game: DisputeGameClient, call: Any) -> int:
         """L1 gas of the one-call step (`eth_estimateGas`; a step L1 finds valid reverts `ValidStep`)."""
