@@ -249,7 +249,13 @@ def test_a_forged_withdrawal_never_pays_and_a_challenger_killed_mid_game_still_w
 
     wait_for("the restarted challenger to play to the leaf and step", leaf_stepped, 300, (liar, challenger))
     assert game.claims()[-1].countered_by == CHALLENGER
-    assert [line["leaf"] for line in challenger.log_lines() if line.get("msg") == "played step"] == [info.max_depth]
+
+    def played_steps() -> list[int]:
+        return [line["leaf"] for line in challenger.log_lines() if line.get("msg") == "played step"]
+
+    # the daemon logs its step once the receipt is back, which can be after L1 shows the counter
+    wait_for("the challenger to log its step", played_steps, 60, (liar, challenger))
+    assert played_steps() == [info.max_depth]
     warp(l1, info.max_clock_duration_s + 1)
     wait_for("the game resolved", lambda: game.status() != 0, 240, (liar, challenger))
     assert game.status() == CHALLENGER_WINS
