@@ -138,6 +138,7 @@ def next_quiet_output_block(l2: Web3, ahead: int = 8) -> int:
     return (head + ahead) // interval * interval + interval
 
 
+@pytest.mark.campaign  # CI: the forged-withdrawal game below (a lying proposer on the devnet) and tests/contracts/test_dispute_played.py
 def test_a_lying_proposer_loses_its_game_and_bond_to_the_honest_challenger(devnet, daemons, tmp_path: Path) -> None:
     """`--inject-fault state-root`: the output of block B claims another state after its last
     transaction. The challenger disputes it, both daemons play to the leaf, the challenger steps

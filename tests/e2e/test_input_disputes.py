@@ -143,6 +143,7 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
     assert game.credit(CHALLENGER) == 0
 
 
+@pytest.mark.campaign  # CI: MissingDeposit by stepInput in tests/e2e/test_input_oracle.py, the devnet input game above
 def test_a_dropped_deposit_loses_at_the_input_leaf(devnet, daemons, tmp_path: Path) -> None:
     """`--inject-fault dropped-deposit`: an HKD deposit made on L1 lands in L2 block D; the liar
     posts the output of the span holding D as if D had left it out (the HKD never minted). The
