@@ -83,5 +83,8 @@ def test_measure_deposit_chain_gas(l1: L1) -> None:
     l1.ok(DEPOSITOR, l1.portal.functions.depositHKD(l1.address(RECIPIENT), HKD_UNIT, L2_GAS, b""))  # warm the depositor
     at_100k = l1.ok(DEPOSITOR, l1.portal.functions.depositHKD(l1.address(RECIPIENT), HKD_UNIT, L2_GAS, b""))
     at_min = l1.ok(DEPOSITOR, l1.portal.functions.depositTransaction(l1.address(RECIPIENT), 0, 21_000, False, b""))
+    # both deposits were chained into their L1 block's accumulator
+    for receipt in (at_100k, at_min):
+        assert bytes(l1.portal.functions.depositHashChain(receipt["blockNumber"]).call()) != EMPTY_DEPOSIT_CHAIN
     print(f"\nL1 gas with the deposit chain: depositHKD buying 100,000 L2 gas {at_100k['gasUsed']}, "
           f"depositTransaction at 21,000 L2 gas {at_min['gasUsed']}")

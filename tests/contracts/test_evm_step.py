@@ -207,4 +207,4 @@ def programs(draw: Any) -> bytes:
 @given(code=programs(), value=st.sampled_from([0, 1]))
 def test_random_programs(harness: Any, code: bytes, value: int) -> None:
     pre = base_pre(code, {0: 1, 1: 2})
-    check(harness, pre, signed(to=CONTRACT, gas=400_000, value=value))
+    assert compare(harness, pre, signed(to=CONTRACT, gas=400_000, value=value), CTX)[0] == []

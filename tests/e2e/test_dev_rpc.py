@@ -96,7 +96,9 @@ def test_state_edits_time_travel_and_snapshots(node_factory) -> None:
 
 
 def test_time_travel_a_bond_to_maturity(node_factory) -> None:
-    time_travel_bond_to_maturity(node_factory(block_time_s=0, extra_args=("--dev-rpc",)))
+    process = node_factory(block_time_s=0, extra_args=("--dev-rpc",))
+    maturity = time_travel_bond_to_maturity(process)
+    assert int(result(process.rpc_url, "eth_getBlockByNumber", "latest", False)["timestamp"], 16) >= maturity
 
 
 def time_travel_bond_to_maturity(process: Any) -> int:
