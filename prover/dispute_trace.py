@@ -51,7 +51,23 @@ class Trace(Protocol):
         ...
 
 
-class NodeTrace:
+class _BlockReads:
+    """What a trace reads from its `DisputeBlock`s, the same for every source of blocks."""
+
+    def block(self, number: int) -> DisputeBlock:
+        raise NotImplementedError
+
+    def output_root(self, number: int) -> bytes:
+        return bytes(self.block(number).output_root)
+
+    def state_roots(self, number: int) -> tuple[bytes, ...]:
+        return tuple(bytes(r) for r in self.block(number).state_roots)
+
+    def claims(self, number: int) -> tuple[bytes, ...]:
+        return self.block(number).claims()
+
+
+class NodeTrace(_BlockReads):
     """The honest trace: an L2 node's view of its safe chain."""
 
     def __init__(self, node: RollupClient) -> None:
@@ -71,21 +87,13 @@ class NodeTrace:
             self._blocks.popitem(last=False)
         return block
 
-    def output_root(self, number: int) -> bytes:
-        return bytes(self.block(number).output_root)
-
-    def state_roots(self, number: int) -> tuple[bytes, ...]:
-        return tuple(bytes(r) for r in self.block(number).state_roots)
-
-    def claims(self, number: int) -> tuple[bytes, ...]:
-        return self.block(number).claims()
 
     def transaction_step(self, number: int, index: int) -> StepCall:
         return StepCall.from_rpc(self.node.tx_witness(number, index))
 
 
 
-class ChainTrace:
+class ChainTrace(_BlockReads):
     """The honest trace of a `node.chain.Chain` held in this process: the same data `NodeTrace`
     reads over JSON-RPC, computed by the same functions (`dispute_block`, `transaction_witness`)
     without a node in between. For players that hold the chain themselves (contract tests, bench)."""
@@ -104,14 +112,6 @@ class ChainTrace:
                 self._blocks.popitem(last=False)
         return self._blocks[number]
 
-    def output_root(self, number: int) -> bytes:
-        return bytes(self.block(number).output_root)
-
-    def state_roots(self, number: int) -> tuple[bytes, ...]:
-        return tuple(bytes(r) for r in self.block(number).state_roots)
-
-    def claims(self, number: int) -> tuple[bytes, ...]:
-        return self.block(number).claims()
 
     def transaction_step(self, number: int, index: int) -> StepCall:
         return StepCall.from_witness(transaction_witness(self.chain, number, index))
