@@ -158,6 +158,21 @@ class Bench:
             raise SystemExit(f"{len(failed)} transactions failed in block {built.header.block_number}: {failed[0].error!r}")
         return built
 
+    def build_fitting(self, transactions: Sequence[SignedTransactionAPI]) -> list[BuiltBlock]:
+        """Build `transactions` in order, in as many blocks as their gas limits need: py-evm
+        refuses a transaction whose gas limit is above the gas the block has left, and the
+        set-up's batch mints ask for 20M each, more than a small `--block-size`'s gas limit
+        holds two of."""
+        blocks: list[list[SignedTransactionAPI]] = [[]]
+        gas_left = self.genesis.gas_limit
+        for transaction in transactions:
+            if transaction.gas > gas_left and blocks[-1]:
+                blocks.append([])
+                gas_left = self.genesis.gas_limit
+            blocks[-1].append(transaction)
+            gas_left -= transaction.gas
+        return [self.build(block) for block in blocks]
+
 
 @dataclass(frozen=True, slots=True)
 class Actors:
@@ -168,7 +183,8 @@ class Actors:
 
 
 def set_up(bench: Bench, signer: Signer, actors: Actors) -> list[str]:
-    """Roles, KYC, assets, distributions, approvals, escrow: four blocks. Returns the assets."""
+    """Roles, KYC, assets, distributions, approvals, escrow: four steps, each in as many blocks
+    as the genesis gas limit needs (`Bench.build_fitting`). Returns the assets."""
     owner = actors.owner
     traders = [t.address for t in actors.traders]
     now = bench.chain.head.timestamp
@@ -180,7 +196,7 @@ def set_up(bench: Bench, signer: Signer, actors: Actors) -> list[str]:
         *[signer.sign(owner, feed, FEED.encode_abi("setReporter", [NATIVE_HKD, r.address, True]), gas=100_000)
           for r in actors.reporters],
     ]
-    bench.build(_decode(raw))
+    bench.build_fitting(_decode(raw))
 
     raw = [signer.sign(owner, registry, REGISTRY.encode_abi("batchRegisterIdentities", [
         traders, [HONG_KONG] * len(traders), [int(InvestorCategory.PROFESSIONAL)] * len(traders),
@@ -190,10 +206,10 @@ def set_up(bench: Bench, signer: Signer, actors: Actors) -> list[str]:
         params = (name, symbol, decimals, owner.address, [owner.address],
                   (int(asset_class), f"BENCH-{symbol}", "Bench issuer", "HKD", keccak(text=symbol)), bond)
         raw.append(signer.sign(owner, factory, FACTORY.encode_abi("createAsset", [params]), gas=3_000_000))
-    built = bench.build(_decode(raw))
+    receipts = [receipt for built in bench.build_fitting(_decode(raw)) for receipt in built.receipts]
     created_topic = int.from_bytes(keccak(text="AssetCreated(address,string,uint8,address,string,string)"), "big")
     assets = [_hex((log.topics[1] & (2**160 - 1)).to_bytes(20, "big"))
-              for receipt in built.receipts for log in receipt.logs if log.topics and log.topics[0] == created_topic]
+              for receipt in receipts for log in receipt.logs if log.topics and log.topics[0] == created_topic]
     assert len(assets) == len(ASSETS), assets
 
     # Warehouse receipts are minted against the reserve a device attests (DeviceRegistry's guard
@@ -215,13 +231,13 @@ def set_up(bench: Bench, signer: Signer, actors: Actors) -> list[str]:
         per_batch = len(traders) // 2 if asset_class in RESERVE_BACKED else len(traders)
         raw += [signer.sign(owner, asset, TOKEN.encode_abi("batchMint", [traders[i:i + per_batch], [minted] * len(traders[i:i + per_batch])]), gas=20_000_000)
                 for i in range(0, len(traders), per_batch)]
-    bench.build(_decode(raw))
+    bench.build_fitting(_decode(raw))
 
     raw = []
     for trader in actors.traders:
         raw += [signer.sign(trader, asset, TOKEN.encode_abi("approve", [engine, 2**256 - 1]), gas=100_000) for asset in assets]
         raw.append(signer.sign(trader, engine, ENGINE.encode_abi("deposit", []), value=ESCROW_WEI, gas=100_000))
-    bench.build(_decode(raw))
+    bench.build_fitting(_decode(raw))
     return assets
 
 
