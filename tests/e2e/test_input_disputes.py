@@ -52,7 +52,7 @@ def rule_broken(devnet: dict, game: DisputeGameClient, claim: Claim, number: int
     assert named is not None
     oracle = l1.contract("InputOracle", devnet["info"]["contracts"]["InputOracle"])
     lie, index = l1.call(oracle.functions.lieOf(number, verifier.output_at(number - 1), parent.as_abi(),
-                                                (list(named[0]), timestamp), evidence.as_abi()))
+                                                (list(named[0]), timestamp, first.context[4]), evidence.as_abi()))
     return LIES[lie], int(index)
 
 

@@ -61,7 +61,7 @@ LIES = [
     "None", "NoL1InfoDeposit", "MalformedL1InfoDeposit", "L1OriginNotAllowed", "WrongL1Origin", "WrongL1Info",
     "WrongSequenceNumber", "TimestampNotAfterParent", "TimestampBeforeL1Origin", "BeyondSequencerDrift",
     "MissingDeposit", "WrongDeposit", "ForgedDeposit", "NotTheBatchOrigin", "NotTheBatchTimestamp", "NotTheBatchedTransactions",
-    "NotTheForcedOrigin", "NotDepositOnly", "NotTheForcedTimestamp",
+    "NotTheForcedOrigin", "NotDepositOnly", "NotTheForcedTimestamp", "WrongPrevRandao",
 ]
 L2_CHAIN_ID = 4852
 L1_BLOCK_ABI = list(load_artifact("L1Block").abi)
@@ -150,10 +150,12 @@ class Setup:
     # --- the oracle ----------------------------------------------------------------------------
 
     def check(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence, *, parent: Any = None,
-              parent_root: bytes | None = None) -> Any:
+              parent_root: bytes | None = None, prev_randao: bytes | None = None) -> Any:
+        """`checkInputs` on the claim (prevRandao: node's, keccak of the parent's hash, unless given)."""
         root, proof = (parent_root, parent) if parent is not None and parent_root is not None else self.parent_output(number)
+        randao = keccak(proof.block_hash) if prev_randao is None else prev_randao
         call = self.oracle.functions.checkInputs(
-            number, parent_root or root, (parent or proof).as_abi(), (hashes, timestamp), evidence.as_abi()
+            number, parent_root or root, (parent or proof).as_abi(), (hashes, timestamp, randao), evidence.as_abi()
         )
         try:
             return ("ok", call.call())
@@ -167,11 +169,12 @@ class Setup:
 
     def refutes(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence) -> bool:
         root, proof = self.parent_output(number)
-        return self.oracle.functions.refutes(number, root, hashes, timestamp, encode_evidence(proof, evidence)).call()
+        return self.oracle.functions.refutes(number, root, hashes, timestamp, keccak(proof.block_hash), encode_evidence(proof, evidence)).call()
 
     def gas(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence) -> int:
         root, proof = self.parent_output(number)
-        return self.oracle.functions.checkInputs(number, root, proof.as_abi(), (hashes, timestamp), evidence.as_abi()).estimate_gas()
+        claim = (hashes, timestamp, keccak(proof.block_hash))
+        return self.oracle.functions.checkInputs(number, root, proof.as_abi(), claim, evidence.as_abi()).estimate_gas()
 
 
 def with_other_origin(span: Any, index: int) -> Any:
@@ -265,7 +268,8 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     batched: dict[int, Evidence] = {}
     for number in range(1, head + 1):
         hashes, timestamp, evidence, forced = setup.honest(number)
-        assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced), f"block {number}"
+        mix_hash = bytes(l2.eth.get_block(number)["mixHash"])  # node's prevRandao, from its own header
+        assert setup.check(number, hashes, timestamp, evidence, prev_randao=mix_hash) == ("ok", forced), f"block {number}"
         assert setup.refutes(number, hashes, timestamp, evidence) is False
         kind = "deposits" if len(evidence.deposits) else ("empty" if len(hashes) == forced else "with user txs")
         decided[kind] += 1
@@ -417,6 +421,11 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     if tail:
         assert setup.check(number, hashes, timestamp + 10_000, evidence) == ("BeyondSequencerDrift", forced)
     assert setup.check(number, [], timestamp, evidence) == ("NoL1InfoDeposit", 0)
+    # prevRandao: keccak of the parent's hash, nothing else (the parent's own, a made-up one)
+    parent_mix_hash = bytes(l2.eth.get_block(number - 1)["mixHash"])
+    assert setup.check(number, hashes, timestamp, evidence, prev_randao=parent_mix_hash) == ("WrongPrevRandao", 0)
+    assert setup.check(number, hashes, timestamp, evidence, prev_randao=keccak(b"made up")) == ("WrongPrevRandao", 0)
+    assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced)
 
     # --- "no batch could exist" shown where batches were: refused by name ---------------------------
     # the newest block's window is not over on L1 yet; once it is, the batcher's data in it refuses
@@ -479,7 +488,7 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
 
     as_singular = single(singular)
     assert setup.check(c, c_hashes, c_timestamp, as_singular, parent=c_parent, parent_root=c_root) == ("ok", c_forced)
-    gas_of = lambda shown: oracle.functions.checkInputs(c, c_root, c_parent.as_abi(), (c_hashes, c_timestamp), shown.as_abi()).estimate_gas()  # noqa: E731
+    gas_of = lambda shown: oracle.functions.checkInputs(c, c_root, c_parent.as_abi(), (c_hashes, c_timestamp, keccak(c_parent.block_hash)), shown.as_abi()).estimate_gas()  # noqa: E731
     print(f"\nL1 gas of checkInputs, block {c} ({len(c_hashes) - c_forced} user txs) with its batch: as a singular batch "
           f"{gas_of(as_singular):,}; as one block of its own span re-posted {gas_of(shown_with(post(span))):,}")
     assert setup.check(c, [*c_hashes, keccak(b"never batched")], c_timestamp, single(singular), parent=c_parent, parent_root=c_root) == (
@@ -546,10 +555,11 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     assert setup.check(number, hashes, timestamp, without_batches) == ("ok", forced)  # the honest claim, unchanged
     # the challenger's evidence source (prover/input_step.py) finds the empty window itself
     source = InputEvidenceSource(L1Client(l1_w3), RollupClient(verifier.rpc_url), InputRollup.of(rollup))
-    root, _ = setup.parent_output(number)
+    root, parent = setup.parent_output(number)
     shown = source.evidence(number, evidence.l1_info_tx, timestamp)
-    assert oracle.functions.refutes(number, root, user_tx_claim, timestamp, shown).call() is True
-    assert oracle.functions.refutes(number, root, hashes, timestamp, shown).call() is False
+    randao = keccak(parent.block_hash)
+    assert oracle.functions.refutes(number, root, user_tx_claim, timestamp, randao, shown).call() is True
+    assert oracle.functions.refutes(number, root, hashes, timestamp, randao, shown).call() is False
 
 
 # --- the game's input leaf -------------------------------------------------------------------------
@@ -592,10 +602,10 @@ def transact(w3: Web3, sender: Any, call: Any, value: int = 0) -> Any:
     return receipt
 
 
-def context_hash(number: int, timestamp: int) -> bytes:
-    """keccak(abi.encode(BlockContext)) of a context with this number and timestamp (the other
-    fields are the step's business, not the input leaf's)."""
-    return keccak(abi_encode([BLOCK_CONTEXT_ABI], [(number, timestamp, 0, "0x" + "00" * 20, bytes(32), 0, 0, 0, [])]))
+def context_hash(number: int, timestamp: int, prev_randao: bytes) -> bytes:
+    """keccak(abi.encode(BlockContext)) of a context with this number, timestamp and prevRandao
+    (the other fields are the step's business, not the input leaf's)."""
+    return keccak(abi_encode([BLOCK_CONTEXT_ABI], [(number, timestamp, 0, "0x" + "00" * 20, prev_randao, 0, 0, 0, [])]))
 
 
 def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
@@ -629,11 +639,11 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     hashes, timestamp, evidence, forced = setup.honest(deposit_block)
     assert forced >= 2
     lie = [hashes[0], *hashes[2:]]
-    lie_inputs = (lie, [context_hash(deposit_block, timestamp)] * len(lie))
-    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"another output"), lie_inputs, True), value=bond(3))
     root, parent = setup.parent_output(deposit_block)
+    lie_inputs = (lie, [context_hash(deposit_block, timestamp, keccak(parent.block_hash))] * len(lie))
+    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"another output"), lie_inputs, True), value=bond(3))
     assert root == outputs[start]
-    context0 = (deposit_block, timestamp, 0, "0x" + "00" * 20, bytes(32), 0, 0, 0, [])
+    context0 = (deposit_block, timestamp, 0, "0x" + "00" * 20, keccak(parent.block_hash), 0, 0, 0, [])
     step = game.functions.stepInput(3, lie_inputs, context0, encode_evidence(parent, evidence))
     gas = step.estimate_gas({"from": PROPOSER.address})
     transact(l1_w3, PROPOSER, step)
@@ -645,5 +655,6 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
         raise AssertionError("a second stepInput did not revert")
     except (ContractCustomError, ContractLogicError) as exc:
         assert decode_custom_error(game.abi, bytes.fromhex(str(exc.data).removeprefix("0x")))[0] == "DuplicateStep"
-    assert oracle.functions.refutes(deposit_block, root, hashes, timestamp, encode_evidence(parent, evidence)).call() is False
-    assert oracle.functions.refutes(deposit_block, root, lie, timestamp, encode_evidence(parent, evidence)).call() is True
+    randao = keccak(parent.block_hash)
+    assert oracle.functions.refutes(deposit_block, root, hashes, timestamp, randao, encode_evidence(parent, evidence)).call() is False
+    assert oracle.functions.refutes(deposit_block, root, lie, timestamp, randao, encode_evidence(parent, evidence)).call() is True

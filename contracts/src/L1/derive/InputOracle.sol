@@ -42,10 +42,12 @@ contract InputOracle is IInputOracle {
         bytes[] sequenceSlot;
     }
 
-    /// @notice What a claim says of a block: its transactions' hashes, in order, and its timestamp.
+    /// @notice What a claim says of a block: its transactions' hashes, in order, its timestamp and
+    ///         its prevRandao (the header's mixHash; node: keccak256 of the parent's hash).
     struct Claim {
         bytes32[] txHashes;
         uint256 timestamp;
+        bytes32 prevRandao;
     }
 
     /// @notice What the refuter shows. `l1InfoTx` is the raw transaction behind `txHashes[0]`;
@@ -125,7 +127,8 @@ contract InputOracle is IInputOracle {
         NotTheBatchedTransactions, // the block's user transactions are not the batch's (index: the first that differs)
         NotTheForcedOrigin, //    no batch could exist: the block must move to the next L1 origin (deposit-only block)
         NotDepositOnly, //        no batch could exist: the block must carry no user transaction (index: the first)
-        NotTheForcedTimestamp //  no batch could exist: the timestamp must be max(parent's + 1, origin's)
+        NotTheForcedTimestamp, // no batch could exist: the timestamp must be max(parent's + 1, origin's)
+        WrongPrevRandao //        not keccak256(parent hash) (node/derive/attributes.py `attributes_on`)
     }
 
     /// @notice The parent's output root is not the one agreed.
@@ -216,10 +219,11 @@ contract InputOracle is IInputOracle {
         bytes32 parentOutputRoot,
         bytes32[] calldata txHashes,
         uint256 timestamp,
+        bytes32 prevRandao,
         bytes calldata evidence
     ) external view returns (bool) {
         (ParentProof memory parent, Evidence memory ev) = abi.decode(evidence, (ParentProof, Evidence));
-        (Lie lie,) = lieOf(l2BlockNumber, parentOutputRoot, parent, Claim(txHashes, timestamp), ev);
+        (Lie lie,) = lieOf(l2BlockNumber, parentOutputRoot, parent, Claim(txHashes, timestamp, prevRandao), ev);
         return lie != Lie.None;
     }
 
@@ -249,6 +253,8 @@ contract InputOracle is IInputOracle {
         Evidence memory ev
     ) public view returns (Lie, uint256) {
         Parent memory parent = _parent(l2BlockNumber, parentOutputRoot, parentProof);
+        // prevRandao = keccak256(parent hash), whatever the batch (node: `attributes_on`).
+        if (claim.prevRandao != keccak256(abi.encodePacked(parent.hash))) return (Lie.WrongPrevRandao, 0);
         if (claim.txHashes.length == 0) return (Lie.NoL1InfoDeposit, 0);
         if (keccak256(ev.l1InfoTx) != claim.txHashes[0]) revert L1InfoTxMismatch(claim.txHashes[0], keccak256(ev.l1InfoTx));
         (bool wellFormed, DepositTxLib.L1Info memory info) = _readL1Info(ev.l1InfoTx);

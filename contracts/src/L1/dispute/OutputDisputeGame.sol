@@ -423,11 +423,12 @@ contract OutputDisputeGame {
         (, bytes32 startingOutput, uint256 blockNumber) = _blockOf(execRootIndex);
         // A block has at least its L1-info deposit: an empty list is a lie the oracle names.
         uint256 timestamp;
+        bytes32 prevRandao;
         if (inputs.contextHashes.length > 0) {
             if (contextHash(context0) != inputs.contextHashes[0]) revert ContextMismatch(0);
-            timestamp = context0.timestamp;
+            (timestamp, prevRandao) = (context0.timestamp, context0.prevRandao);
         }
-        if (!inputOracle.refutes(blockNumber, startingOutput, inputs.txHashes, timestamp, evidence)) revert InputsMatch();
+        if (!inputOracle.refutes(blockNumber, startingOutput, inputs.txHashes, timestamp, prevRandao, evidence)) revert InputsMatch();
         inputCounteredBy[execRootIndex] = msg.sender;
         emit Stepped(execRootIndex, msg.sender);
     }
