@@ -44,6 +44,9 @@ from prover.step_call import StepCall
 log = logging.getLogger("lantau.challenger")
 
 IN_PROGRESS = 0
+#: Gas a one-call step is measured with when its estimate under the L1 block's gas limit fails
+#: without a named revert (more than any L1 block holds; anvil and geth's `eth_call` allow it).
+ONE_CALL_MEASURE_GAS = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,9 +386,23 @@ class Challenger(PollingService):
         return game.send(self.txmgr, call, gas_limit=gas_limit)
 
     def _one_call_gas(self, game: DisputeGameClient, call: Any) -> int:
-        """L1 gas of the one-call step (`eth_estimateGas`; a step L1 finds valid reverts `ValidStep`)."""
+        """L1 gas of the one-call step (`eth_estimateGas`; a step L1 finds valid reverts `ValidStep`).
+
+        An estimate is searched under the L1 block's gas limit, so a step that needs more than a
+        block holds fails it for want of gas, which anvil reports as a revert without data. Such
+        a failure is measured again with `ONE_CALL_MEASURE_GAS`: a step that then has an estimate
+        (above the block's limit, so above the cap) goes the staged way; one that still reverts
+        is refused as before."""
         data = bytes.fromhex(call._encode_transaction_data().removeprefix("0x"))
-        return self.oracle.l1.estimate_gas({"from": self.address, "to": game.address, "data": data})
+        tx = {"from": self.address, "to": game.address, "data": data}
+        try:
+            return self.oracle.l1.estimate_gas(tx)
+        except L1CallReverted as exc:
+            if exc.revert is not None:
+                raise  # refused by name (`ValidStep`, a clock run out, ...): never sent
+            gas = self.oracle.l1.estimate_gas(tx | {"gas": ONE_CALL_MEASURE_GAS})
+            log.info("one-call step above the L1 block gas limit", extra={"game": game.address, "l1_gas": gas})
+            return gas
 
     def _prove_staged(self, game: DisputeGameClient, witness: StepCall) -> tuple[Any, ...]:
         """Prove `witness`'s step on the game's `OneStepProof` in stages and segments, each an L1

@@ -274,10 +274,17 @@ class Game:
 
 @pytest.fixture(scope="module")
 def system(contracts: Contracts, l2: L2) -> dict[str, Contract]:
+    return deploy_system(contracts, l2.outputs[0].output_root)
+
+
+def deploy_system(contracts: Contracts, anchor_output_root: bytes, starting_block: int = 0) -> dict[str, Contract]:
+    """The oracle (first output at `starting_block` + `INTERVAL`) and the game's factory, its
+    agreed start `anchor_output_root` (the output root of `starting_block`), with this module's
+    rules; the factory is the oracle's challenger."""
     from genesis.artifacts import load_artifact
 
     now = contracts.latest_timestamp()
-    oracle = contracts.deploy("OutputOracle", INTERVAL, 1, 0, now - 10_000, contracts.address(PROPOSER),
+    oracle = contracts.deploy("OutputOracle", INTERVAL, 1, starting_block, now - 10_000, contracts.address(PROPOSER),
                               contracts.address(OLD_CHALLENGER), FINALIZATION_S, ORACLE_BOND, "0x" + "00" * 20)
     receipt = contracts.ok(0, _raw_create(contracts, blueprint_init(bytes(load_artifact("OutputDisputeGame").bytecode))))
     step = contracts.deploy("EVMStep", contracts.deploy("EVMTx").address, contracts.deploy("EVMPrecompiles").address)
@@ -286,7 +293,7 @@ def system(contracts: Contracts, l2: L2) -> dict[str, Contract]:
     config = (SPLIT_DEPTH, TX_DEPTH, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND,
               one_step.address, "0x" + "00" * 20, L2_TO_L1_MESSAGE_PASSER, finish.address)
     factory = contracts.deploy("DisputeGameFactory", oracle.address, receipt["contractAddress"],
-                               l2.outputs[0].output_root, config)
+                               anchor_output_root, config)
     contracts.ok(OLD_CHALLENGER, oracle.functions.setChallenger(factory.address))
     return {"oracle": oracle, "factory": factory}
 
