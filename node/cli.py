@@ -92,6 +92,7 @@ class NodeSettings:
     admin: bool = False
     print_banner: bool = False
     info_path: Optional[Path] = None
+    run_sample: bool = False  # the devnet's sample RWA issuance and market auction before "Ready"
     role: str = "sequencer"  # or "verifier": rebuilds the chain from L1 data alone
     l1_rpc: Optional[str] = None
     rollup_config: Optional[Path] = None
@@ -279,7 +280,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     # (not among them: the first service to end stops the node).
     # devnet.json and the "ready" line come after it: a script that starts on devnet.json must not
     # race the sample for dev account 0's nonces.
-    sample = (asyncio.create_task(_devnet_ready(rpc_url, settings.info_path, info, run_sample=bool(settings.print_banner and producer)))
+    sample = (asyncio.create_task(_devnet_ready(rpc_url, settings.info_path, info, run_sample=bool(settings.run_sample and producer)))
               if settings.info_path and info is not None else None)
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({*tasks, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -497,6 +498,7 @@ def devnet_command(
     proposer: Annotated[bool, typer.Option("--proposer/--no-proposer", envvar="LANTAU_PROPOSER", help="Run the proposer in the devnet (or run `lantau proposer --devnet DIR` yourself).")] = True,
     challenger: Annotated[bool, typer.Option("--challenger/--no-challenger", envvar="LANTAU_CHALLENGER", help="Run an honest challenger in the devnet (dev account 3; or run `lantau challenger --devnet DIR` yourself).")] = True,
     rpc_cors: RpcCors = "*",
+    sample: Annotated[bool, typer.Option("--sample/--no-sample", envvar="LANTAU_SAMPLE", help="Run the sample RWA issuance and alliance market auction before \"Ready\" (--no-sample: ready as soon as the chain is up).")] = True,
 ) -> None:
     """Run a whole local devnet (L1 anvil + contracts + L2 sequencer) and print its accounts, keys and URLs.
 
@@ -507,7 +509,7 @@ def devnet_command(
     """
     accounts = dev_accounts()
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin=True, print_banner=True,
-                      info_path=data_dir / "devnet.json", devnet_l1=l1, rpc_cors=rpc_cors, dev_rpc=True,
+                      info_path=data_dir / "devnet.json", run_sample=sample, devnet_l1=l1, rpc_cors=rpc_cors, dev_rpc=True,
                       # The devnet's roles: batcher = dev account 1, proposer = dev account 2, challenger = 3.
                       batcher_key=accounts[1].private_key if l1 else None,
                       proposer_key=accounts[2].private_key if l1 and proposer else None,

@@ -112,7 +112,7 @@ def warp(l1: L1Client, seconds: int) -> None:
 def devnet(node_factory, tmp_path: Path) -> dict[str, Any]:
     """A devnet with no proposer and no challenger of its own, and a verifier following it."""
     devnet_dir = tmp_path / "devnet"
-    node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1, extra_args=("--no-proposer", "--no-challenger"))
+    node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1, extra_args=("--no-proposer", "--no-challenger", "--no-sample"))
     info = json.loads((devnet_dir / "devnet.json").read_text())
     verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
                             extra_args=("--role", "verifier", "--devnet", str(devnet_dir)))
@@ -131,8 +131,8 @@ def dispute_block_parts(node: Any, number: int) -> dict[str, bytes]:
 
 
 def next_quiet_output_block(l2: Web3, ahead: int = 8) -> int:
-    """An output block a few blocks ahead of the head: the devnet's sample is done, so it will hold
-    only its L1-info deposit (the leaf then re-executes that one transaction)."""
+    """An output block a few blocks ahead of the head: the devnet runs no sample (--no-sample), so it
+    will hold only its L1-info deposit (the leaf then re-executes that one transaction)."""
     interval = DEVNET_DISPUTES.output_interval
     head = l2.eth.block_number
     return (head + ahead) // interval * interval + interval

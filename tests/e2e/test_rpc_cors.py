@@ -55,7 +55,7 @@ def test_node_has_cors_off_by_default_and_allows_only_the_given_origins(node_fac
 
 
 def test_devnet_allows_any_origin(node_factory, tmp_path) -> None:
-    devnet = node_factory(data_dir=tmp_path / "devnet", command="devnet", block_time_s=1, extra_args=("--no-l1",))
+    devnet = node_factory(data_dir=tmp_path / "devnet", command="devnet", block_time_s=1, extra_args=("--no-l1", "--no-sample"))
     status, headers = preflight(devnet.rpc_url, "http://localhost:5173")
     assert status == 204 and headers["access-control-allow-origin"] == "*"
     status, headers = post(devnet.rpc_url, "http://localhost:5173")

@@ -49,7 +49,7 @@ def l2_supply_from_state(data_dir: Path, state_root: bytes) -> tuple[int, int]:
 
 def test_round_trip_through_the_cli(node_factory, tmp_path: Path) -> None:
     devnet_dir = tmp_path / "devnet"
-    devnet = node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1)
+    devnet = node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1, extra_args=("--no-sample",))
     info = json.loads((devnet_dir / "devnet.json").read_text())
     l1, l2 = Web3(Web3.HTTPProvider(info["l1_rpc"])), Web3(Web3.HTTPProvider(info["l2_rpc"]))
     hkd = l1.eth.contract(address=info["contracts"]["HKDStablecoin"], abi=list(load_artifact("HKDStablecoin").abi))
@@ -126,7 +126,7 @@ def test_round_trip_through_the_cli(node_factory, tmp_path: Path) -> None:
 
 def test_proposer_restarts_without_gaps(node_factory, tmp_path: Path) -> None:
     devnet_dir = tmp_path / "devnet"
-    node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1, extra_args=("--no-proposer",))
+    node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1, extra_args=("--no-proposer", "--no-sample"))
     info = json.loads((devnet_dir / "devnet.json").read_text())
     l1 = Web3(Web3.HTTPProvider(info["l1_rpc"]))
     oracle = l1.eth.contract(address=info["contracts"]["OutputOracle"], abi=list(load_artifact("OutputOracle").abi))
