@@ -431,6 +431,7 @@ from bridge.cli import bridge_app  # noqa: E402  (the composition root wires the
 app.add_typer(bridge_app, name="bridge")
 from rwa.cli import rwa_app  # noqa: E402
 import rwa.market_cli  # noqa: E402,F401  (adds `lantau rwa market`)
+import rwa.agent_cli  # noqa: E402,F401  (adds `lantau rwa agent`)
 from rwa.device_cli import device_app  # noqa: E402  (also adds `lantau rwa reserve`)
 
 app.add_typer(rwa_app, name="rwa")

@@ -185,6 +185,19 @@ class RWAClient:
             receipts.append(receipt)
         return receipts
 
+    def deploy(self, constructor: Any) -> dict[str, Any]:
+        """Deploys a contract (`constructor`: a web3 ContractConstructor) from the signer; the receipt."""
+        account = self.account
+        if account is None:
+            raise NoSigner("deploy")
+        gas = int(constructor.estimate_gas({"from": account.address}) * GAS_MARGIN) + 10_000
+        tx = constructor.build_transaction({"from": account.address, "gas": gas, "nonce": 0, "chainId": self.chain_id, **self._fees()})
+        tx_hash = self._send(account, dict(tx))
+        receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.05))
+        if receipt["status"] != 1:
+            raise TransactionFailed("deploy", "0x" + tx_hash.hex(), int(receipt["blockNumber"]))
+        return receipt
+
     def _inclusion_time(self) -> int:
         """A timestamp the block including a transaction sent now will have reached: the next
         block is stamped max(wall clock, parent + 1 s); `INCLUSION_HORIZON_S` more for landing

@@ -17,7 +17,7 @@ from genesis.artifacts import load_artifact
 from genesis.predeploys import RWA_PREDEPLOYS
 
 #: Contracts whose errors a revert may carry (the tokens bubble up through the engine).
-ERROR_SOURCES = (*RWA_PREDEPLOYS, "RWAToken")
+ERROR_SOURCES = (*RWA_PREDEPLOYS, "RWAToken", "AgentWallet")
 
 
 @dataclass(frozen=True, slots=True)
