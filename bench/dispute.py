@@ -52,7 +52,7 @@ from genesis.dev_accounts import dev_accounts  # noqa: E402
 
 ACCOUNTS = dev_accounts()
 HONEST_CHALLENGER, LIAR_PROPOSER, DISHONEST = ACCOUNTS[3].address, ACCOUNTS[2].address, ACCOUNTS[4].address
-KINDS = ("state-root", "tx-result", "block-hash", "message-passer-root", "forged-deposit", "unbatched-tx", "dropped-deposit",
+KINDS = ("state-root", "tx-result", "block-hash", "message-passer-root", "forged-deposit", "unbatched-tx", "dropped-deposit", "l1-info",
          "transactions-root", "receipts-root", "gas-used", "timestamp", "base-fee")
 
 

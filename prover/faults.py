@@ -23,13 +23,17 @@ them in the game: `BlockInputsNamed`), each with the outputs that follow from it
     dropped-deposit       the first user deposit of the last block of the output's span that has
                           one, left out (the HKD it minted never arrives); every later output of the
                           span follows the lie
+    l1-info               transaction 0 named by a made-up hash (no L1-info deposit has it): the
+                          liar never has to show bytes behind it
 
 `InputOracle` refutes the first two from the block's batch (`NotTheBatchedTransactions`), the third
-from the portal's deposits of the block's L1 origin (`MissingDeposit` / `WrongDeposit`). Not
+from the portal's deposits of the block's L1 origin (`MissingDeposit` / `WrongDeposit`), the fourth
+by rebuilding the L1-info deposits derivation allows from the L1 headers (`NotTheL1InfoDeposit`). Not
 injectable yet: a skipped forced-inclusion block (the oracle decides a window without batcher data,
-but the lie needs a devnet whose batcher stays silent for a sequencing window), and a lie naming a
-made-up hash for the L1-info deposit or a context, which no leaf counters yet (the game publishes
-hashes only; docs/fault-proofs.md, "Trust model").
+but the lie needs a devnet whose batcher stays silent for a sequencing window), and a made-up
+context (a wrong prevRandao: `InputOracle` refutes it, `WrongPrevRandao`, but the game names
+contexts by hash, so the honest player cannot show the liar's context 0 yet; docs/fault-proofs.md,
+"Trust model").
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ class FaultKind(str, Enum):
     FORGED_DEPOSIT = "forged-deposit"
     UNBATCHED_TX = "unbatched-tx"
     DROPPED_DEPOSIT = "dropped-deposit"
+    L1_INFO = "l1-info"
     RECEIPTS_ROOT = "receipts-root"
     GAS_USED = "gas-used"
     TRANSACTIONS_ROOT = "transactions-root"
@@ -75,7 +80,7 @@ class FaultKind(str, Enum):
 
 
 #: Lies about a block's transactions (the game's input leaf decides them).
-INPUT_FAULTS = frozenset({FaultKind.FORGED_DEPOSIT, FaultKind.UNBATCHED_TX, FaultKind.DROPPED_DEPOSIT})
+INPUT_FAULTS = frozenset({FaultKind.FORGED_DEPOSIT, FaultKind.UNBATCHED_TX, FaultKind.DROPPED_DEPOSIT, FaultKind.L1_INFO})
 #: What the forged deposit mints and withdraws: 1,000 HKD (L2 wei).
 FORGED_AMOUNT_WEI = 1_000 * 10**18
 #: The header field (index in the RLP list, `BlockFinishLeaf`) each header lie changes.
@@ -196,8 +201,9 @@ class LyingTrace:
 
     def block(self, number: int) -> DisputeBlock:
         """The node's block, or for an input fault the lie: the extra transaction in it (after the
-        L1-info deposit, or at the end) or the deposit left out, every state root from there on
-        made up (in a later block of the span: its transactions, every state root made up)."""
+        L1-info deposit, or at the end), the deposit left out or transaction 0 named by a made-up
+        hash, every state root from there on made up (in a later block of the span: its
+        transactions, every state root made up)."""
         b = self.inner.block(number)
         if self.kind not in INPUT_FAULTS or not self._lies_about(number):
             return b
@@ -205,6 +211,8 @@ class LyingTrace:
         if number == self.input_lie_block():
             if self.kind is FaultKind.DROPPED_DEPOSIT:
                 txs, contexts, at = (txs[0], *txs[2:]), (contexts[0], *contexts[2:]), 1
+            elif self.kind is FaultKind.L1_INFO:
+                txs = (Hash32(_fake("l1-info", number)), *txs[1:])
             elif self.extra_tx is not None:
                 at = 1 if self.kind is FaultKind.FORGED_DEPOSIT else len(txs)
                 txs = (*txs[:at], Hash32(keccak(self.extra_tx)), *txs[at:])

@@ -40,7 +40,7 @@ from node.l1_header import encode_l1_header
 
 PARENT_PROOF_ABI = "((bytes32,bytes32,bytes32,bytes32),bytes,bytes[],bytes[],bytes[],bytes[])"
 BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256,bytes[],bytes[],(bytes[],bytes[])[])"
-EVIDENCE_ABI = f"(bytes,bytes[],(address,address,bytes,uint256)[],bytes[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][],bool)"
+EVIDENCE_ABI = f"(bytes[],(address,address,bytes,uint256)[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][],bool)"
 CONFIG_ABI = "(address,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256[3])"
 OUTPUT_VERSION_V0 = bytes(32)
 
@@ -274,14 +274,27 @@ def with_headers(
     )
 
 
+def origin_chain_numbers(parent_origin_number: int, l1_head: int) -> list[int]:
+    """The L1 blocks whose headers `Evidence.origin_headers` shows when the parent's L1 origin O
+    (at L2 genesis: the start block) is recent on L1, newest first: O + 1 when L1 has it, then O.
+    From them `InputOracle` rebuilds both L1-info deposits derivation allows for the block (on O
+    with the parent's sequence number + 1, on O + 1 with 0) and calls any other transaction 0 a lie."""
+    return [parent_origin_number + 1, parent_origin_number] if parent_origin_number + 1 <= l1_head else [parent_origin_number]
+
+
+def parent_origin_number(number: int, origin_number: int, sequence_number: int) -> int:
+    """The L1 origin of L2 block `number`'s parent, from the block's own origin and sequence number
+    (derivation's rule: sequence number 0 moves to the next L1 block; block 1's parent, L2 genesis,
+    has none, and the oracle starts from the start block, block 1's origin)."""
+    return origin_number if sequence_number > 0 or number == 1 else origin_number - 1
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """`InputOracle.Evidence`: see its NatSpec."""
 
-    l1_info_tx: bytes
     origin_headers: list[bytes]
     deposits: list[UserDeposit] = field(default_factory=list)
-    next_origin_headers: list[bytes] = field(default_factory=list)
     raw_txs: dict[int, bytes] = field(default_factory=dict)
     batch: BatchEvidence = field(default_factory=BatchEvidence)
     origin_receipt_proofs: list[list[bytes]] = field(default_factory=list)
@@ -290,33 +303,31 @@ class Evidence:
     def as_abi(self) -> tuple:
         indexes = sorted(self.raw_txs)
         return (
-            self.l1_info_tx, self.origin_headers, [d.as_abi() for d in self.deposits], self.next_origin_headers,
+            self.origin_headers, [d.as_abi() for d in self.deposits],
             indexes, [self.raw_txs[i] for i in indexes], self.batch.as_abi(), self.origin_receipt_proofs,
             self.window_without_batches,
         )
 
 
 def block_evidence(
-    l1_info_tx: bytes,
+    origin_chain: Sequence[Mapping[str, Any]],
     origin_block: Mapping[str, Any],
     sequence_number: int,
     deposit_logs: Sequence[Mapping[str, Any]],
     *,
     origin_receipts: Sequence[Mapping[str, Any]] = (),
-    next_origin_block: Mapping[str, Any] | None = None,
     raw_txs: Mapping[int, bytes] | None = None,
 ) -> Evidence:
-    """The evidence for a block whose L1-info deposit is `l1_info_tx`, its origin recent on L1.
+    """The evidence for a block of L1 origin `origin_block` and that sequence number. `origin_chain`:
+    the L1 blocks `origin_chain_numbers` names, newest first, the first recent on L1.
     `origin_receipts` (the origin's `eth_getBlockReceipts`) are needed when the block carries the
     origin's deposits (sequence number 0 and any deposit log): they prove the deposits' log indexes."""
     carries_deposits = sequence_number == 0 and len(deposit_logs) > 0
     if carries_deposits and not origin_receipts:
         raise OriginReceiptsNeeded(int(origin_block["number"]))
     return Evidence(
-        l1_info_tx=l1_info_tx,
-        origin_headers=[encode_l1_header(origin_block)],
+        origin_headers=[encode_l1_header(block) for block in origin_chain],
         deposits=[UserDeposit.of(e) for e in deposit_events(deposit_logs)] if sequence_number == 0 else [],
-        next_origin_headers=[encode_l1_header(next_origin_block)] if next_origin_block is not None else [],
         raw_txs=dict(raw_txs or {}),
         origin_receipt_proofs=deposit_receipt_proofs(origin_block, origin_receipts, deposit_logs) if carries_deposits else [],
     )

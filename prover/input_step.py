@@ -4,8 +4,10 @@ decides, gathered from the player's own L2 node and from L1.
 
 The player decides from its own derivation: its node's block (the transactions it derived, in
 order) against the named ones. When they differ, `stepInput` shows the oracle what L1 committed
-to for that block: the parent's proofs against the agreed output root, the node's L1-info deposit,
-its L1 origin's header and (first block of an origin) the portal's deposits, and the batch that
+to for that block: the parent's proofs against the agreed output root, the headers of the parent's
+L1 origin and of the L1 block after it (the oracle rebuilds from them the L1-info deposits the block
+may start with: any other transaction 0 is a lie), the block's own L1 origin's deposits (first block
+of an origin), and the batch that
 carries the block (its channel's frames as the inbox recorded them, the span's L1 origin headers,
 the L2 ancestors the span starts from). The oracle then names the rule the other side broke (a
 forged or dropped deposit, a transaction no batch carried, ...); the player never judges it
@@ -28,7 +30,8 @@ from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC
 from node.l1_info import L1Origin, l1_origin_of_transactions
 from node.vm import LantauTransactionBuilder
 from prover.input_evidence import (
-    Evidence, InboxBlock, ParentProof, batch_window, block_evidence, encode_evidence, find_batch, l1_block_slots, parent_proof, with_headers,
+    Evidence, InboxBlock, ParentProof, batch_window, block_evidence, encode_evidence, find_batch, l1_block_slots, origin_chain_numbers,
+    parent_origin_number, parent_proof, with_headers,
 )
 from prover.rollup_client import RollupClient
 
@@ -73,7 +76,10 @@ class InputEvidenceSource:
         logs = self.deposit_logs(origin_block) if origin.sequence_number == 0 else []
         # the origin's receipts prove the deposits' log indexes (their source hashes)
         receipts = self.l1.rpc("eth_getBlockReceipts", [hex(origin.number)]) if logs else []
-        evidence = block_evidence(l1_info_tx, origin_block, origin.sequence_number, logs, origin_receipts=receipts)
+        # the parent's origin and the next L1 block: the oracle rebuilds the L1-info deposit from them
+        chain = origin_chain_numbers(parent_origin_number(number, origin.number, origin.sequence_number), self.l1.head().number)
+        origin_chain = [self.l1.w3.eth.get_block(n) for n in chain]
+        evidence = block_evidence(origin_chain, origin_block, origin.sequence_number, logs, origin_receipts=receipts)
         return self.parent_proof(number), self.with_batch(number, timestamp, origin, evidence)
 
     def parent_proof(self, number: int) -> ParentProof:

@@ -48,7 +48,7 @@ from prover.rollup_client import RollupClient
 from prover.witness import BLOCK_CONTEXT_ABI
 from prover.input_evidence import (
     BatchEvidence, Evidence, InboxBlock, batch_window, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch, l1_block_slots,
-    oracle_config, parent_proof, with_headers,
+    oracle_config, origin_chain_numbers, parent_origin_number, parent_proof, with_headers,
 )
 from tests.harness.evm import decode_custom_error
 from tests.contracts.test_dispute_game import blueprint_init
@@ -58,8 +58,7 @@ ACCOUNTS = dev_accounts()
 BATCHER = ACCOUNTS[1]
 ORACLE_DEPLOYER = ACCOUNTS[6]
 LIES = [
-    "None", "NoL1InfoDeposit", "MalformedL1InfoDeposit", "L1OriginNotAllowed", "WrongL1Origin", "WrongL1Info",
-    "WrongSequenceNumber", "TimestampNotAfterParent", "TimestampBeforeL1Origin", "BeyondSequencerDrift",
+    "None", "NoL1InfoDeposit", "NotTheL1InfoDeposit", "TimestampNotAfterParent", "TimestampBeforeL1Origin", "BeyondSequencerDrift",
     "MissingDeposit", "WrongDeposit", "ForgedDeposit", "NotTheBatchOrigin", "NotTheBatchTimestamp", "NotTheBatchedTransactions",
     "NotTheForcedOrigin", "NotDepositOnly", "NotTheForcedTimestamp", "WrongPrevRandao",
 ]
@@ -144,8 +143,14 @@ class Setup:
         hashes = [bytes(h) for h in block["transactions"]]
         assert hashes[: len(forced)] == [tx.hash for tx in forced], f"block {number}: node's forced transactions differ"
         receipts = self.l1_w3.provider.make_request("eth_getBlockReceipts", [hex(origin_number)])["result"] if logs else []
-        evidence = block_evidence(forced[0].encode(), origin, sequence, logs, origin_receipts=receipts)
+        chain = origin_chain_numbers(parent_origin_number(number, origin_number, sequence), self.l1_w3.eth.block_number)
+        evidence = block_evidence([self.l1_w3.eth.get_block(n) for n in chain], origin, sequence, logs, origin_receipts=receipts)
         return hashes, int(block["timestamp"]), evidence, len(forced)
+
+    def l1_info_tx(self, number: int) -> bytes:
+        """Block `number`'s L1-info deposit (raw), as node's rule builds it from its L1 origin."""
+        origin_number, sequence = self.origin_of(number)
+        return bytes(expected_forced_transactions(self.l1_w3.eth.get_block(origin_number), sequence, [])[0].encode())
 
     # --- the oracle ----------------------------------------------------------------------------
 
@@ -271,6 +276,8 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
         mix_hash = bytes(l2.eth.get_block(number)["mixHash"])  # node's prevRandao, from its own header
         assert setup.check(number, hashes, timestamp, evidence, prev_randao=mix_hash) == ("ok", forced), f"block {number}"
         assert setup.refutes(number, hashes, timestamp, evidence) is False
+        # the oracle rebuilt node's L1-info deposit itself: any other hash at transaction 0 is a lie
+        assert setup.check(number, [keccak(b"made-up L1 info"), *hashes[1:]], timestamp, evidence) == ("NotTheL1InfoDeposit", 0)
         kind = "deposits" if len(evidence.deposits) else ("empty" if len(hashes) == forced else "with user txs")
         decided[kind] += 1
         gas_by_kind.setdefault(kind, setup.gas(number, hashes, timestamp, evidence))
@@ -343,11 +350,9 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     info = l1_info_deposit(ref, sequence)
     regassed = LantauTransactionBuilder.new_deposit_transaction(source_hash=info.source_hash, from_=L1_INFO_DEPOSITOR, to=L1_BLOCK, mint=0,
                                                                value=0, gas=999_999, data=info.data)
-    assert setup.check(number, [regassed.hash, *hashes[1:]], timestamp,
-                       dataclasses.replace(shown, l1_info_tx=regassed.encode())) == ("MalformedL1InfoDeposit", 0)
+    assert setup.check(number, [regassed.hash, *hashes[1:]], timestamp, shown) == ("NotTheL1InfoDeposit", 0)
     skipped = l1_info_deposit(ref, sequence + 1)
-    assert setup.check(number, [skipped.hash, *hashes[1:]], timestamp,
-                       dataclasses.replace(shown, l1_info_tx=skipped.encode())) == ("WrongSequenceNumber", 0)
+    assert setup.check(number, [skipped.hash, *hashes[1:]], timestamp, shown) == ("NotTheL1InfoDeposit", 0)
     # the parent: a header that is not its output's
     root, proof = setup.parent_output(number)
     other_header = dataclasses.replace(proof, header=encode_l1_header(l2.eth.get_block(number - 2)))
@@ -361,13 +366,16 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     p_ref = L1BlockRef(p_origin, bytes(p_block["hash"]), bytes(p_block["parentHash"]), int(p_block["timestamp"]), int(p_block["baseFeePerGas"]))
     stay = l1_info_deposit(p_ref, p_sequence + 1)
     q_hashes, q_timestamp, q_evidence, _ = setup.honest(q)
-    stayed = dataclasses.replace(q_evidence, l1_info_tx=stay.encode(), origin_headers=[encode_l1_header(p_block)], deposits=[])
+    stayed = dataclasses.replace(q_evidence, deposits=[], origin_receipt_proofs=[])
     assert setup.check(q, [stay.hash], q_timestamp, stayed) == ("ok", 1)
     assert setup.check(q, [stay.hash], q_timestamp, dataclasses.replace(stayed, batch=batched[q].batch)) == ("NotTheBatchOrigin", 0)
     late = int(p_block["timestamp"]) + rollup.max_sequencer_drift + 1
-    assert setup.check(q, [stay.hash], late, stayed) == ("EvidenceNeeded", ("next L1 block's header",))
-    with_next = dataclasses.replace(stayed, next_origin_headers=[encode_l1_header(l1_w3.eth.get_block(p_origin + 1))])
-    assert setup.check(q, [stay.hash], late, with_next) == ("BeyondSequencerDrift", 0)
+    assert setup.check(q, [stay.hash], late, stayed) == ("BeyondSequencerDrift", 0)  # the next L1 block was there
+    # the origin headers must end at the parent's origin and show the L1 block after it (L1 has it)
+    assert setup.check(q, [stay.hash], q_timestamp, dataclasses.replace(stayed, origin_headers=[encode_l1_header(p_block)])) == (
+        "EvidenceNeeded", ("the header of the L1 block after the parent's origin",))
+    assert setup.check(q, q_hashes, q_timestamp, dataclasses.replace(q_evidence, origin_headers=q_evidence.origin_headers[:1])) == (
+        "OriginHeaderMismatch", (p_origin, p_origin + 1))
 
     # --- lies about the block with the most deposits: each refuted by name ---------------------
     number = max(deposit_blocks, key=lambda n: len(setup.honest(n)[2].deposits))
@@ -405,16 +413,14 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     other = l1_w3.eth.get_block(origin_number - 1)
     wrong = l1_info_deposit(L1BlockRef(origin_number, bytes(other["hash"]), bytes(origin["parentHash"]), int(origin["timestamp"]),
                                        int(origin["baseFeePerGas"])), 0)
-    assert setup.check(number, [wrong.hash, *hashes[1:]], timestamp, dataclasses.replace(evidence, l1_info_tx=wrong.encode())) == ("WrongL1Origin", 0)
+    assert setup.check(number, [wrong.hash, *hashes[1:]], timestamp, evidence) == ("NotTheL1InfoDeposit", 0)
     wrong_fee = l1_info_deposit(L1BlockRef(origin_number, bytes(origin["hash"]), bytes(origin["parentHash"]), int(origin["timestamp"]),
                                            int(origin["baseFeePerGas"]) + 1), 0)
-    assert setup.check(number, [wrong_fee.hash, *hashes[1:]], timestamp,
-                       dataclasses.replace(evidence, l1_info_tx=wrong_fee.encode())) == ("WrongL1Info", 0)
+    assert setup.check(number, [wrong_fee.hash, *hashes[1:]], timestamp, evidence) == ("NotTheL1InfoDeposit", 0)
     ahead_block = l1_w3.eth.get_block(origin_number + 2)
     ahead = l1_info_deposit(L1BlockRef(origin_number + 2, bytes(ahead_block["hash"]), bytes(ahead_block["parentHash"]),
                                        int(ahead_block["timestamp"]), int(ahead_block["baseFeePerGas"])), 0)
-    assert setup.check(number, [ahead.hash, *hashes[1:]], timestamp,
-                       dataclasses.replace(evidence, l1_info_tx=ahead.encode())) == ("L1OriginNotAllowed", 0)
+    assert setup.check(number, [ahead.hash, *hashes[1:]], timestamp, evidence) == ("NotTheL1InfoDeposit", 0)
     # timestamps
     parent_timestamp = int(l2.eth.get_block(number - 1)["timestamp"])
     assert setup.check(number, hashes, parent_timestamp, evidence) == ("TimestampNotAfterParent", 0)
@@ -549,14 +555,14 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     p_block = l1_w3.eth.get_block(p_origin)
     stay = l1_info_deposit(L1BlockRef(p_origin, bytes(p_block["hash"]), bytes(p_block["parentHash"]), int(p_block["timestamp"]),
                                       int(p_block["baseFeePerGas"])), p_sequence + 1)
-    stayed = Evidence(l1_info_tx=stay.encode(), origin_headers=[encode_l1_header(p_block)], window_without_batches=True)
+    stayed = dataclasses.replace(evidence, deposits=[], origin_receipt_proofs=[], window_without_batches=True)
     assert setup.check(number, [stay.hash], timestamp, dataclasses.replace(stayed, window_without_batches=False)) == ("ok", 1)
     assert setup.check(number, [stay.hash], timestamp, stayed) == ("NotTheForcedOrigin", 0)
     assert setup.check(number, hashes, timestamp, without_batches) == ("ok", forced)  # the honest claim, unchanged
     # the challenger's evidence source (prover/input_step.py) finds the empty window itself
     source = InputEvidenceSource(L1Client(l1_w3), RollupClient(verifier.rpc_url), InputRollup.of(rollup))
     root, parent = setup.parent_output(number)
-    shown = source.evidence(number, evidence.l1_info_tx, timestamp)
+    shown = source.evidence(number, setup.l1_info_tx(number), timestamp)
     randao = keccak(parent.block_hash)
     assert oracle.functions.refutes(number, root, user_tx_claim, timestamp, randao, shown).call() is True
     assert oracle.functions.refutes(number, root, hashes, timestamp, randao, shown).call() is False
@@ -658,3 +664,22 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     randao = keccak(parent.block_hash)
     assert oracle.functions.refutes(deposit_block, root, hashes, timestamp, randao, encode_evidence(parent, evidence)).call() is False
     assert oracle.functions.refutes(deposit_block, root, lie, timestamp, randao, encode_evidence(parent, evidence)).call() is True
+
+    # two more block claims of the liar, each countered by the input leaf with the same evidence:
+    # transaction 0 a made-up hash (no bytes behind it: the oracle rebuilds the L1-info deposit
+    # itself), and the true transactions with another prevRandao in transaction 0's context
+    made_up = [keccak(b"no L1-info deposit has this hash"), *hashes[1:]]
+    wrong_randao = keccak(b"not keccak(parent hash)")
+    lies = {
+        "a made-up L1-info deposit hash": ((made_up, lie_inputs[1][:1] * len(made_up)), context0),
+        "another prevRandao": ((hashes, [context_hash(deposit_block, timestamp, wrong_randao)] * len(hashes)),
+                               (*context0[:4], wrong_randao, *context0[5:])),
+    }
+    for k, (what, (inputs, context)) in enumerate(lies.items()):
+        transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(what.encode()), inputs, True), value=bond(3))
+        index = 4 + k
+        step = game.functions.stepInput(index, inputs, context, encode_evidence(parent, evidence))
+        gas = step.estimate_gas({"from": PROPOSER.address})
+        transact(l1_w3, PROPOSER, step)
+        assert game.functions.inputCounteredBy(index).call() == PROPOSER.address, what
+        print(f"L1 gas of stepInput (block {deposit_block}, {what} refuted): {gas:,}")

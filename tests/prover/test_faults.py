@@ -157,6 +157,18 @@ def test_an_unbatched_transaction_is_appended_and_the_withdrawals_stay_true() ->
     assert tx.chain_id == 4852 and tx.nonce == 2**32 and tx.sender == to_canonical_address(dev_accounts()[9].address)
 
 
+def test_an_l1_info_lie_names_a_made_up_hash_for_transaction_0() -> None:
+    """Transaction 0 is a hash no L1-info deposit has (no bytes behind it), every other transaction
+    and context the node's, every state root made up from transaction 0 on."""
+    liar = LyingTrace(BusyTrace(), FaultKind.L1_INFO, 8)
+    lie = liar.block(8)
+    assert lie.tx_hashes[1:] == TXS[1:] and lie.tx_hashes[0] not in TXS and lie.context_hashes == CONTEXTS
+    roots = liar.state_roots(8)
+    assert len(roots) == 3 and not set(roots) & set(ROOTS)
+    assert liar.output_root(8) == output_root(Hash32(roots[-1]), BUSY.withdrawal_storage_root, lie.block_hash) != BUSY.output_root
+    assert liar.block(7) == OTHER and liar.output_root(7) == OTHER.output_root
+
+
 class DepositTrace(BusyTrace):
     """Block 8's transaction 1 is a deposit (type 0x7E); blocks 1 to 7 have only transaction 0."""
 

@@ -74,5 +74,5 @@ def test_receipts_that_do_not_rebuild_the_root_are_refused() -> None:
 def test_deposit_evidence_without_receipts_is_refused() -> None:
     origin = {"number": 9, "receiptsRoot": "0x" + "00" * 32}
     with pytest.raises(OriginReceiptsNeeded) as refused:
-        block_evidence(b"\x7e", origin, 0, [{"logIndex": 0}])
+        block_evidence([origin], origin, 0, [{"logIndex": 0}])
     assert refused.value.origin_number == 9

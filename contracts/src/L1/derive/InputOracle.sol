@@ -50,11 +50,12 @@ contract InputOracle is IInputOracle {
         bytes32 prevRandao;
     }
 
-    /// @notice What the refuter shows. `l1InfoTx` is the raw transaction behind `txHashes[0]`;
-    ///         `originHeaders` a header chain from an anchored (or recent) L1 block down to the
-    ///         origin it names; `deposits` that origin's portal deposits (first block of an
-    ///         origin); `nextOriginHeaders` the next L1 block's (only for an empty block beyond
-    ///         the drift); `rawTxs` the raw transactions at positions `rawTxIndexes`;
+    /// @notice What the refuter shows. `originHeaders` a header chain from an anchored (or recent)
+    ///         L1 block down to the parent's L1 origin (at L2 genesis: `l1StartBlock`), through the
+    ///         L1 block after it whenever L1 has one (the two origins derivation allows: the oracle
+    ///         rebuilds both L1-info deposits from them, `_claimedOrigin`); `deposits` the claimed
+    ///         origin's portal deposits (first block of an origin); `rawTxs` the raw transactions at
+    ///         positions `rawTxIndexes`;
     ///         `originReceiptProofs[i]` the Merkle proof of the origin's receipt i in its
     ///         `receiptsRoot`, for i = 0 up to the last deposit's transaction (proves each deposit's
     ///         log index: `DepositLogLib`; none when the block has no deposits);
@@ -62,10 +63,8 @@ contract InputOracle is IInputOracle {
     ///         any L1 block that could carry a batch for this block (`_forcedBlockLie`), so it must be
     ///         the forced deposit-only block; checked against `BatchInbox.batchHashChain`.
     struct Evidence {
-        bytes l1InfoTx;
         bytes[] originHeaders;
         DepositTxLib.UserDeposit[] deposits;
-        bytes[] nextOriginHeaders;
         uint256[] rawTxIndexes;
         bytes[] rawTxs;
         BatchEvidence batch; // no frames: no batch shown
@@ -111,11 +110,9 @@ contract InputOracle is IInputOracle {
     enum Lie {
         None,
         NoL1InfoDeposit, //        no transaction at all
-        MalformedL1InfoDeposit, // txHashes[0] is not an L1-info deposit as derivation builds it
-        L1OriginNotAllowed, //     the origin is neither the parent's nor the next (genesis: the start block)
-        WrongL1Origin, //          the origin's hash is not L1's block at that number
-        WrongL1Info, //            the origin's timestamp or base fee is not that L1 block's
-        WrongSequenceNumber, //    0 for an origin's first block, else the parent's + 1
+        NotTheL1InfoDeposit, //    txHashes[0] is neither L1-info deposit derivation can put there:
+        //                         the parent's origin with the parent's sequence number + 1, or the
+        //                         next L1 block with 0 (at L2 genesis: the start block with 0)
         TimestampNotAfterParent,
         TimestampBeforeL1Origin,
         BeyondSequencerDrift, //   past origin.timestamp + drift with transactions, or while the next origin was there
@@ -135,9 +132,8 @@ contract InputOracle is IInputOracle {
     error ParentOutputMismatch(bytes32 agreed, bytes32 proven);
     /// @notice The parent's header does not hash to its output's block hash, or is not block n-1.
     error ParentHeaderMismatch();
-    error L1InfoTxMismatch(bytes32 claimed, bytes32 given);
-    error OriginHeaderMismatch(uint256 claimedNumber, uint256 headerNumber);
-    error NextOriginHeaderMismatch(uint256 expectedNumber, uint256 headerNumber);
+    /// @notice The origin headers shown do not end at the parent's L1 origin (L2 genesis: `l1StartBlock`).
+    error OriginHeaderMismatch(uint256 parentOriginNumber, uint256 headerNumber);
     /// @notice The deposits shown are not the portal's for that L1 block.
     error DepositsNotL1s(uint256 l1Block, bytes32 portalChain, bytes32 shownChain);
     error RawTxMismatch(uint256 index);
@@ -223,7 +219,7 @@ contract InputOracle is IInputOracle {
         bytes calldata evidence
     ) external view returns (bool) {
         (ParentProof memory parent, Evidence memory ev) = abi.decode(evidence, (ParentProof, Evidence));
-        (Lie lie,) = lieOf(l2BlockNumber, parentOutputRoot, parent, Claim(txHashes, timestamp, prevRandao), ev);
+        (Lie lie,,) = _lieOf(_parent(l2BlockNumber, parentOutputRoot, parent), Claim(txHashes, timestamp, prevRandao), ev);
         return lie != Lie.None;
     }
 
@@ -238,9 +234,8 @@ contract InputOracle is IInputOracle {
     ) external view returns (uint256 forced) {
         Lie lie;
         uint256 index;
-        (lie, index) = lieOf(l2BlockNumber, parentOutputRoot, parent, claim, ev);
+        (lie, index, forced) = _lieOf(_parent(l2BlockNumber, parentOutputRoot, parent), claim, ev);
         if (lie != Lie.None) revert InputsBreakRule(lie, index);
-        forced = _forcedCount(claim, ev);
     }
 
     /// @notice The first rule `claim` breaks for L2 block `l2BlockNumber` on the parent whose
@@ -251,42 +246,53 @@ contract InputOracle is IInputOracle {
         ParentProof memory parentProof,
         Claim memory claim,
         Evidence memory ev
-    ) public view returns (Lie, uint256) {
-        Parent memory parent = _parent(l2BlockNumber, parentOutputRoot, parentProof);
-        // prevRandao = keccak256(parent hash), whatever the batch (node: `attributes_on`).
-        if (claim.prevRandao != keccak256(abi.encodePacked(parent.hash))) return (Lie.WrongPrevRandao, 0);
-        if (claim.txHashes.length == 0) return (Lie.NoL1InfoDeposit, 0);
-        if (keccak256(ev.l1InfoTx) != claim.txHashes[0]) revert L1InfoTxMismatch(claim.txHashes[0], keccak256(ev.l1InfoTx));
-        (bool wellFormed, DepositTxLib.L1Info memory info) = _readL1Info(ev.l1InfoTx);
-        if (!wellFormed) return (Lie.MalformedL1InfoDeposit, 0);
+    ) public view returns (Lie lie, uint256 index) {
+        (lie, index,) = _lieOf(_parent(l2BlockNumber, parentOutputRoot, parentProof), claim, ev);
+    }
 
-        // The origin: the parent's or the next (at L2 genesis: the rollup's start block).
-        bool sameOrigin = parent.originHash != bytes32(0) && info.number == parent.originNumber;
-        if (parent.originHash == bytes32(0) ? info.number != l1StartBlock : !(sameOrigin || info.number == parent.originNumber + 1)) {
-            return (Lie.L1OriginNotAllowed, 0);
-        }
-        L1HeaderLib.Header memory origin = anchors.verifyL1Header(ev.originHeaders);
-        if (origin.number != info.number) revert OriginHeaderMismatch(info.number, origin.number);
-        if (origin.hash != info.hash) return (Lie.WrongL1Origin, 0);
-        if (origin.timestamp != info.timestamp || origin.baseFee != info.baseFee) return (Lie.WrongL1Info, 0);
-        if (info.sequenceNumber != (sameOrigin ? parent.sequenceNumber + 1 : 0)) return (Lie.WrongSequenceNumber, 0);
+    /// @dev `lieOf` on the proven parent, and how many transactions derivation forces at the block's
+    ///      start (the L1-info deposit, and in an origin's first block its deposits).
+    function _lieOf(Parent memory parent, Claim memory claim, Evidence memory ev)
+        internal
+        view
+        returns (Lie, uint256, uint256 forced)
+    {
+        // prevRandao = keccak256(parent hash), whatever the batch (node: `attributes_on`).
+        if (claim.prevRandao != keccak256(abi.encodePacked(parent.hash))) return (Lie.WrongPrevRandao, 0, 0);
+        if (claim.txHashes.length == 0) return (Lie.NoL1InfoDeposit, 0, 0);
+        (bool canonical, bool sameOrigin, L1HeaderLib.Header memory origin, L1HeaderLib.Header memory next) =
+            _claimedOrigin(parent, claim.txHashes[0], ev.originHeaders);
+        if (!canonical) return (Lie.NotTheL1InfoDeposit, 0, 0);
 
         // Deposits: the origin's, in the first block of the origin; none anywhere else.
-        uint256 forced = 1;
-        if (info.sequenceNumber == 0) {
+        forced = 1;
+        if (!sameOrigin) {
             (Lie lie, uint256 index) = _checkDeposits(origin, claim.txHashes, ev.deposits, ev.originReceiptProofs);
-            if (lie != Lie.None) return (lie, index);
+            if (lie != Lie.None) return (lie, index, forced);
             forced += ev.deposits.length;
         }
         for (uint256 i = 0; i < ev.rawTxIndexes.length; i++) {
             uint256 at = ev.rawTxIndexes[i];
             if (at >= claim.txHashes.length || keccak256(ev.rawTxs[i]) != claim.txHashes[at]) revert RawTxMismatch(at);
             if (at >= forced && ev.rawTxs[i].length > 0 && uint8(ev.rawTxs[i][0]) == DepositTxLib.DEPOSIT_TX_TYPE) {
-                return (Lie.ForgedDeposit, at);
+                return (Lie.ForgedDeposit, at, forced);
             }
         }
+        (Lie rest, uint256 at) = _blockLie(parent, claim, ev, sameOrigin, origin, next, forced);
+        return (rest, at, forced);
+    }
 
-        if (ev.windowWithoutBatches) return _forcedBlockLie(parent, claim, info.number, origin.timestamp, forced);
+    /// @dev The rules after the forced transactions: the forced block, the timestamps, the batch.
+    function _blockLie(
+        Parent memory parent,
+        Claim memory claim,
+        Evidence memory ev,
+        bool sameOrigin,
+        L1HeaderLib.Header memory origin,
+        L1HeaderLib.Header memory next,
+        uint256 forced
+    ) internal view returns (Lie, uint256) {
+        if (ev.windowWithoutBatches) return _forcedBlockLie(parent, claim, origin.number, origin.timestamp, forced);
 
         // Timestamps (batches.py `_check_block`).
         if (claim.timestamp <= parent.timestamp) return (Lie.TimestampNotAfterParent, 0);
@@ -296,13 +302,11 @@ contract InputOracle is IInputOracle {
             // An empty block past the drift is valid if it moves to a new origin, or if the next
             // L1 block is newer than it (the sequencer could not move on).
             if (sameOrigin) {
-                if (ev.nextOriginHeaders.length == 0) revert EvidenceNeeded("next L1 block's header");
-                L1HeaderLib.Header memory next = anchors.verifyL1Header(ev.nextOriginHeaders);
-                if (next.number != origin.number + 1) revert NextOriginHeaderMismatch(origin.number + 1, next.number);
+                if (next.hash == bytes32(0)) revert EvidenceNeeded("next L1 block's header");
                 if (claim.timestamp >= next.timestamp) return (Lie.BeyondSequencerDrift, 0);
             }
         }
-        if (ev.batch.frames.length > 0) return _batchLie(parent, claim, info.number, forced, ev.batch);
+        if (ev.batch.frames.length > 0) return _batchLie(parent, claim, origin.number, forced, ev.batch);
         return (Lie.None, 0);
     }
 
@@ -523,22 +527,41 @@ contract InputOracle is IInputOracle {
         }
     }
 
-    /// @dev (true, fields) iff `raw` is byte for byte the L1-info deposit of the fields it carries.
-    function _readL1Info(bytes memory raw) internal pure returns (bool, DepositTxLib.L1Info memory info) {
-        // 0x7E ‖ rlp(...) ‖ ... data = selector ‖ 5 words: the data's 164 bytes end the transaction.
-        if (raw.length < 170 || uint8(raw[0]) != DepositTxLib.DEPOSIT_TX_TYPE) return (false, info);
-        uint256 at = raw.length - 160;
-        uint256[5] memory words;
-        for (uint256 i = 0; i < 5; i++) {
-            uint256 w;
-            assembly ("memory-safe") {
-                w := mload(add(add(raw, 32), add(at, mul(i, 32))))
-            }
-            words[i] = w;
+    /// @dev The L1 origin the claim's transaction 0 gives the block. The oracle rebuilds every
+    ///      L1-info deposit derivation can put there (node/derive/attributes.py
+    ///      `forced_transactions`, `sequence_number_after`; node/l1_info.py `l1_info_deposit`) from
+    ///      the agreed parent and L1's headers: on the parent's origin O with the parent's sequence
+    ///      number + 1, or on the next L1 block O + 1 with 0 (at L2 genesis only `l1StartBlock` with
+    ///      0). `canonical` is false iff `l1InfoHash` is none of them: a made-up hash is a lie, with
+    ///      no bytes behind it to show. `headers` (newest first) must end at O and pass through
+    ///      O + 1 whenever L1 has it; `next` is O + 1's header (zero when not shown: only while
+    ///      O + 1 is not yet an L1 block with a hash this contract can check).
+    function _claimedOrigin(Parent memory parent, bytes32 l1InfoHash, bytes[] memory headers)
+        internal
+        view
+        returns (bool canonical, bool sameOrigin, L1HeaderLib.Header memory origin, L1HeaderLib.Header memory next)
+    {
+        bool genesis = parent.originHash == bytes32(0);
+        uint256 base = genesis ? l1StartBlock : parent.originNumber;
+        L1HeaderLib.Header memory parentOrigin = anchors.verifyL1Header(headers);
+        if (parentOrigin.number != base) revert OriginHeaderMismatch(base, parentOrigin.number);
+        if (genesis) return (_l1InfoHash(parentOrigin, 0) == l1InfoHash, false, parentOrigin, next);
+        if (headers.length >= 2) {
+            next = L1HeaderLib.decode(headers[headers.length - 2]);
+        } else if (base + 1 < block.number) {
+            revert EvidenceNeeded("the header of the L1 block after the parent's origin");
         }
-        if (words[0] > type(uint64).max || words[1] > type(uint64).max || words[4] > type(uint64).max) return (false, info);
-        info = DepositTxLib.L1Info(uint64(words[0]), uint64(words[1]), words[2], bytes32(words[3]), uint64(words[4]));
-        return (keccak256(DepositTxLib.l1InfoDeposit(info)) == keccak256(raw), info);
+        if (_l1InfoHash(parentOrigin, parent.sequenceNumber + 1) == l1InfoHash) return (true, true, parentOrigin, next);
+        if (next.hash != bytes32(0) && _l1InfoHash(next, 0) == l1InfoHash) return (true, false, next, next);
+        return (false, false, parentOrigin, next);
+    }
+
+    /// @dev The hash of the L1-info deposit of a block with L1 origin `origin` and that sequence number.
+    function _l1InfoHash(L1HeaderLib.Header memory origin, uint256 sequenceNumber) internal pure returns (bytes32) {
+        DepositTxLib.L1Info memory info = DepositTxLib.L1Info(
+            uint64(origin.number), uint64(origin.timestamp), origin.baseFee, origin.hash, uint64(sequenceNumber)
+        );
+        return keccak256(DepositTxLib.l1InfoDeposit(info));
     }
 
     /// @dev The claim's transactions 1..k must be the origin's k portal deposits, in order: their
@@ -561,10 +584,5 @@ contract InputOracle is IInputOracle {
             if (keccak256(DepositTxLib.userDeposit(origin.hash, deposits[i])) != txHashes[1 + i]) return (Lie.WrongDeposit, 1 + i);
         }
         return (Lie.None, 0);
-    }
-
-    function _forcedCount(Claim memory, Evidence memory ev) internal pure returns (uint256) {
-        (, DepositTxLib.L1Info memory info) = _readL1Info(ev.l1InfoTx);
-        return info.sequenceNumber == 0 ? 1 + ev.deposits.length : 1;
     }
 }
