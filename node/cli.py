@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import signal
+import threading
 import sys
 import time
 import tomllib
@@ -93,6 +94,7 @@ class NodeSettings:
     print_banner: bool = False
     info_path: Optional[Path] = None
     run_sample: bool = False  # the devnet's sample RWA issuance and market auction before "Ready"
+    simulate_devices_s: float = 0.0  # after "Ready": the sample receipts' simulated devices, a round every so many s (0: off)
     role: str = "sequencer"  # or "verifier": rebuilds the chain from L1 data alone
     l1_rpc: Optional[str] = None
     rollup_config: Optional[Path] = None
@@ -280,13 +282,16 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     # (not among them: the first service to end stops the node).
     # devnet.json and the "ready" line come after it: a script that starts on devnet.json must not
     # race the sample for dev account 0's nonces.
-    sample = (asyncio.create_task(_devnet_ready(rpc_url, settings.info_path, info, run_sample=bool(settings.run_sample and producer)))
+    devices_stop = threading.Event()  # ends the device simulator's thread on shutdown
+    sample = (asyncio.create_task(_devnet_ready(rpc_url, settings.info_path, info, run_sample=bool(settings.run_sample and producer),
+                                                simulate_devices_s=settings.simulate_devices_s, devices_stop=devices_stop))
               if settings.info_path and info is not None else None)
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({*tasks, stopped}, return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down")
     for service in services:
         await service.stop()  # each waits for the block it is writing to be persisted
+    devices_stop.set()
     if sample is not None:
         sample.cancel()
     for task in (*tasks, stopped, backfill):
@@ -302,9 +307,11 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     log.info("stopped")
 
 
-async def _devnet_ready(rpc_url: str, info_path: Path, info: dict[str, Any], *, run_sample: bool) -> None:
+async def _devnet_ready(rpc_url: str, info_path: Path, info: dict[str, Any], *, run_sample: bool,
+                        simulate_devices_s: float = 0.0, devices_stop: Optional[threading.Event] = None) -> None:
     """Run the devnet's sample RWA issuance (with `run_sample`), then write devnet.json and print
-    the "ready" line: whoever waits for either finds the devnet done with dev account 0."""
+    the "ready" line: whoever waits for either finds the devnet done with dev account 0. Then, with
+    `simulate_devices_s`, run the sample receipts' device simulator until `devices_stop`."""
     from node.banner import format_ready
     from rwa import format_sample_summary, run_sample_issuance
     from rwa.sample_market import format_sample_market, run_sample_market
@@ -330,6 +337,14 @@ async def _devnet_ready(rpc_url: str, info_path: Path, info: dict[str, Any], *, 
     tmp.write_text(json.dumps(info, indent=2) + "\n")
     tmp.replace(info_path)  # whole or absent, never half-written for a reader polling it
     print(format_ready(info, info_path), flush=True)
+    if simulate_devices_s and devices_stop is not None and "rwa_sample" in info:
+        from rwa.device_sim import run_devnet_simulation
+
+        try:  # dev account 0 issued the sample receipts: it operates their devices and aggregates
+            await asyncio.to_thread(run_devnet_simulation, rpc_url, dev_accounts()[0].private_key, simulate_devices_s, devices_stop)
+        except Exception as exc:  # noqa: BLE001 - the devnet runs on without it
+            if not devices_stop.is_set():
+                log.error("device simulator failed: %s", exc)
 
 
 def _register_batcher_metrics(node: L2Node, batcher: "Batcher") -> None:
@@ -500,6 +515,7 @@ def devnet_command(
     challenger: Annotated[bool, typer.Option("--challenger/--no-challenger", envvar="LANTAU_CHALLENGER", help="Run an honest challenger in the devnet (dev account 3; or run `lantau challenger --devnet DIR` yourself).")] = True,
     rpc_cors: RpcCors = "*",
     sample: Annotated[bool, typer.Option("--sample/--no-sample", envvar="LANTAU_SAMPLE", help="Run the sample RWA issuance and alliance market auction before \"Ready\" (--no-sample: ready as soon as the chain is up).")] = True,
+    simulate_devices: Annotated[float, typer.Option("--simulate-devices", envvar="LANTAU_SIMULATE_DEVICES", min=0, metavar="SECONDS", help="After \"Ready\", simulated devices of the sample warehouse receipts (KCWR) sign readings every SECONDS and dev 0 posts an epoch every 3 rounds (0: off; needs --sample).")] = 0.0,
 ) -> None:
     """Run a whole local devnet (L1 anvil + contracts + L2 sequencer) and print its accounts, keys and URLs.
 
@@ -508,9 +524,11 @@ def devnet_command(
     removed first, and a directory holding anything else is refused. The same information as the
     banner goes to DATA_DIR/devnet.json, removed again on a clean stop.
     """
+    if simulate_devices and not sample:
+        raise typer.BadParameter("the simulated devices are the sample warehouse receipts': drop --no-sample", param_hint="--simulate-devices")
     accounts = dev_accounts()
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin=True, print_banner=True,
-                      info_path=data_dir / "devnet.json", run_sample=sample, devnet_l1=l1, rpc_cors=rpc_cors, dev_rpc=True,
+                      info_path=data_dir / "devnet.json", run_sample=sample, simulate_devices_s=simulate_devices, devnet_l1=l1, rpc_cors=rpc_cors, dev_rpc=True,
                       # The devnet's roles: batcher = dev account 1, proposer = dev account 2, challenger = 3.
                       batcher_key=accounts[1].private_key if l1 else None,
                       proposer_key=accounts[2].private_key if l1 and proposer else None,

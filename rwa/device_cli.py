@@ -6,6 +6,10 @@
         # readings (monotonic sequence numbers, each up to 2% under its bay's share; the attested
         # reserve is their sum) and the signer, as operator and aggregator, relays them and
         # posts the run's epoch (with its bond)
+    lantau device simulate ASSET --interval 5 --epochs 0
+        # periodic: a round of readings every 5 s, an epoch every --rounds rounds, until Ctrl-C
+        # (bonds of final epochs taken back as it goes); `lantau devnet --simulate-devices S`
+        # runs this for the sample warehouse receipts (rwa/device_sim.py)
 
 The simulator's device keys are derived from the asset and the device's number
 (keccak("lantau-device-sim/<asset>/<n>")): public on purpose, so a rerun continues the same
@@ -17,7 +21,6 @@ Connection and keys as every `lantau rwa` command (`--devnet DIR` or `--l2-rpc U
 from __future__ import annotations
 
 import json
-import random
 from typing import Annotated
 
 import typer
@@ -26,7 +29,7 @@ from rich.table import Table
 from rwa import parse_decimal_amount
 from rwa.cli import DevnetDir, JsonOpt, KeyOpt, L2RpcOpt, _client, _date, _run, _tokens, out, rwa_app
 from rwa.device_client import DeviceNetwork
-from rwa.devices import reserve_reading, simulated_device
+from rwa.device_sim import DeviceSimulator, SimulationPlan
 
 device_app = typer.Typer(help="Devices that sign an asset's data: the simulator.", no_args_is_help=True)
 
@@ -71,50 +74,29 @@ def reserve_command(asset: AssetArg, as_json: JsonOpt = False, devnet: DevnetDir
 def simulate_command(
     asset: AssetArg,
     devices: Annotated[int, typer.Option("--devices", min=1, max=16, help="Simulated devices.")] = 3,
-    rounds: Annotated[int, typer.Option("--rounds", min=1, max=100, help="Readings per device.")] = 3,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=100, help="Readings per device in each epoch.")] = 3,
     reserve: Annotated[str, typer.Option("--reserve", help="The stock the devices measure, in whole tokens.")] = "1000",
     valid_for_s: Annotated[int, typer.Option("--valid-for", min=1, help="Seconds each reading stays valid.")] = 3_600,
+    interval_s: Annotated[float, typer.Option("--interval", min=0, help="Seconds between rounds of readings (and epochs).")] = 0.0,
+    epochs: Annotated[int, typer.Option("--epochs", min=0, help="Epochs to post; 0 runs until Ctrl-C.")] = 1,
     guard: Annotated[bool, typer.Option("--guard/--no-guard", help="Turn the asset's reserve guard on (asset owner).")] = True,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the readings' noise.")] = 0,
     devnet: DevnetDir = None,
     l2_rpc: L2RpcOpt = None,
     key: KeyOpt = None,
 ) -> None:
-    """Simulated devices sign reserve readings; the signer relays them and posts their epoch."""
+    """Simulated devices sign reserve readings; the signer relays them and posts their epochs."""
     client = _client(devnet, l2_rpc, key, write=True)
 
     def simulate() -> None:
         info = client.asset(asset)
-        network = DeviceNetwork(client)
-        measured = parse_decimal_amount(reserve, info.decimals, what="--reserve")
-        me = client.address
-        if info.owner == me:
-            if not network.registry.functions.isOperatorApproved(info.address, me).call():
-                network.approve_operator(info.address, me)
-            if not network.registry.functions.isAggregatorApproved(info.address, me).call():
-                network.approve_aggregator(info.address, me)
-            if guard and not network.registry.functions.reserveGuardEnabled(info.address).call():  # on from creation for receipts and metal
-                network.enable_reserve_guard(info.address)
-        keys = [simulated_device(info.address, n) for n in range(devices)]
-        for device in keys:
-            if network.device_asset(device.address) is None:
-                network.register_device(info.address, device)
-                out.print(f"registered device {device.address}")
-        noise = random.Random(seed)
-        start = client.chain_time()
-        signed = []
-        shares = [measured // devices + (measured % devices if n == 0 else 0) for n in range(devices)]  # one bay each
-        for _ in range(rounds):
-            for device, share in zip(keys, shares):
-                value = share - noise.randint(0, share // 50)  # a scale reads up to 2% low, never high
-                reading = reserve_reading(device, info.address, value, sequence=network.last_sequence(device.address) + 1,
-                                          time=client.chain_time(), valid_for_s=valid_for_s)
-                network.attest(device, reading)
-                signed.append(reading)
-                out.print(f"{device.address} #{reading.sequence}: {_tokens(info, value)} {info.symbol}")
-        end = client.wait_for_chain_time(client.chain_time() + 1)
-        epoch = int(end)
-        tree, receipt = network.post_epoch(info.address, epoch, start, end, signed)
-        out.print(f"epoch {epoch}: {len(signed)} readings, root 0x{tree.root.hex()} (block {receipt['blockNumber']})")
+        plan = SimulationPlan(devices, parse_decimal_amount(reserve, info.decimals, what="--reserve"), rounds, valid_for_s,
+                              interval_s=interval_s, epochs=epochs, seed=seed)
+        simulator = DeviceSimulator(client, info, plan, report=out.print)
+        simulator.set_up(guard=guard)
+        try:
+            simulator.run()
+        except KeyboardInterrupt:
+            out.print("stopped")
 
     _run(simulate)

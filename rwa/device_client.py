@@ -14,7 +14,7 @@ from eth_utils import to_checksum_address
 from web3.contract import Contract
 
 from genesis.predeploys import DEVICE_REGISTRY
-from rwa.client import RWAClient
+from rwa.client import Call, RWAClient
 from rwa.contracts import contract_at
 from rwa.devices import RESERVE_SCHEMA, EpochLeaf, EpochTree, Reading, reading_uid, sign_reading, sign_registration
 
@@ -72,6 +72,12 @@ class DeviceNetwork:
     def attest(self, device: LocalAccount, reading: Reading) -> dict[str, Any]:
         signature = sign_reading(device, reading, self.client.chain_id, self.registry.address)
         return self.client.transact(self.registry.functions.attest(reading.as_tuple(), signature))
+
+    def attest_all(self, signed: list[tuple[LocalAccount, Reading]]) -> list[dict[str, Any]]:
+        """Relays readings of distinct devices back to back (one block's worth), then waits."""
+        calls = [Call(self.registry.functions.attest(reading.as_tuple(), sign_reading(device, reading, self.client.chain_id, self.registry.address)))
+                 for device, reading in signed]
+        return self.client.transact_all(calls)
 
     def post_epoch(self, asset: str, epoch: int, start: int, end: int, readings: list[Reading]) -> tuple[EpochTree, dict[str, Any]]:
         tree = EpochTree([EpochLeaf(r.device, r.sequence, reading_uid(r, self.client.chain_id, self.registry.address)) for r in readings])

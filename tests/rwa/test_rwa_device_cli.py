@@ -5,6 +5,7 @@ them is posted. The CLI runs in-process (typer's runner) and talks to the node o
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -51,3 +52,12 @@ def test_simulated_devices_gate_the_warehouse_receipt(chain: Chain, rwa: RWASyst
     registry = chain.at("DeviceRegistry", "0x" + DEVICE_REGISTRY.hex())
     posted = registry.events.EpochPosted().get_logs(from_block=0, argument_filters={"asset": token.address})
     assert [log["args"]["count"] for log in posted] == [4, 2]
+
+
+def test_devnet_refuses_simulated_devices_without_the_sample(tmp_path: Path) -> None:
+    """The simulated devices are the sample receipts': `--no-sample` with them is refused before
+    anything starts (nothing written to the data dir)."""
+    data_dir = tmp_path / "devnet"
+    result = CliRunner().invoke(app, ["devnet", "--data-dir", str(data_dir), "--no-sample", "--simulate-devices", "1"])
+    assert result.exit_code == 2 and "drop --no-sample" in result.output, result.output
+    assert not data_dir.exists()
