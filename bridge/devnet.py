@@ -94,30 +94,37 @@ def start_l1_devnet(genesis: GenesisConfig, *, block_time_s: float | None = 2.0,
     # switch anvil to interval mining so L1 moves like a real chain.
     anvil = AnvilProcess(AnvilOptions(block_time_s=None, slots_in_an_epoch=slots_in_an_epoch)).start()
     try:
-        l1 = L1Client.connect(anvil.rpc_url)
-        l1_time = l1.head().timestamp
-        accounts = dev_accounts()
-        # No deposit can predate the end of the set-up (nobody held HKD before), so the L2
-        # chain's first L1 origin is the last set-up block: L2 starts in step with L1. The
-        # deployment predicts that block for InputOracle's `l1StartBlock` and returns it.
-        deployment = deploy_l1_contracts(
-            l1.w3,
-            accounts[0].private_key,
-            batcher=accounts[1].address,
-            mint_to=[a.address for a in accounts],
-            oracle=devnet_oracle_config(genesis, l1_time),
-            disputes=devnet_dispute_setup(genesis),
-            portal_backing_units=genesis_backing_units(genesis),
-        )
-        check_genesis_knows_l1(genesis, deployment)
-        if deployment.deploy_block != l1.head().number:
-            raise L1DeploymentError(f"the set-up ended in L1 block {l1.head().number}, the rollup was told {deployment.deploy_block}")
+        deployment = deploy_devnet_contracts(L1Client.connect(anvil.rpc_url), genesis)
         if block_time_s:
             anvil.rpc("evm_setIntervalMining", [max(1, round(block_time_s))])  # whole seconds only
         return L1Devnet(anvil, deployment)
     except BaseException:
         anvil.stop()
         raise
+
+
+def deploy_devnet_contracts(l1: L1Client, genesis: GenesisConfig) -> L1Deployment:
+    """The devnet's L1 contracts on `l1` (an automining L1 at the head the devnet starts from).
+
+    No deposit can predate the end of the set-up (nobody held HKD before), so the L2 chain's first
+    L1 origin is the last set-up block: L2 starts in step with L1. The deployment predicts that
+    block for InputOracle's `l1StartBlock` and returns it; if the set-up ended in another block
+    (an L1 that does not mine one block per transaction, or another user's transaction in the
+    middle of it) it is refused (`L1DeploymentError`) and nothing is returned."""
+    accounts = dev_accounts()
+    deployment = deploy_l1_contracts(
+        l1.w3,
+        accounts[0].private_key,
+        batcher=accounts[1].address,
+        mint_to=[a.address for a in accounts],
+        oracle=devnet_oracle_config(genesis, l1.head().timestamp),
+        disputes=devnet_dispute_setup(genesis),
+        portal_backing_units=genesis_backing_units(genesis),
+    )
+    check_genesis_knows_l1(genesis, deployment)
+    if deployment.deploy_block != l1.head().number:
+        raise L1DeploymentError(f"the set-up ended in L1 block {l1.head().number}, the rollup was told {deployment.deploy_block}")
+    return deployment
 
 
 def l2_start_timestamp(genesis: GenesisConfig, l1_time: int) -> int:
