@@ -25,15 +25,20 @@ them in the game: `BlockInputsNamed`), each with the outputs that follow from it
                           span follows the lie
     l1-info               transaction 0 named by a made-up hash (no L1-info deposit has it): the
                           liar never has to show bytes behind it
+    skipped-forced-inclusion
+                          a deposit-only block that derivation forced (no batch in its whole
+                          sequencing window: the sequencer and its batcher were silent) claimed
+                          with a sequenced transaction (`unbatched_transaction`) appended, as if the
+                          sequencer's own block stood in its place (refused, `FaultInjectionRefused`,
+                          on a block with any sequenced transaction)
 
 `InputOracle` refutes the first two from the block's batch (`NotTheBatchedTransactions`), the third
 from the portal's deposits of the block's L1 origin (`MissingDeposit` / `WrongDeposit`), the fourth
-by rebuilding the L1-info deposits derivation allows from the L1 headers (`NotTheL1InfoDeposit`). Not
-injectable yet: a skipped forced-inclusion block (the oracle decides a window without batcher data,
-but the lie needs a devnet whose batcher stays silent for a sequencing window), and a made-up
-context (a wrong prevRandao: `InputOracle` refutes it, `WrongPrevRandao`, but the game names
-contexts by hash, so the honest player cannot show the liar's context 0 yet; docs/fault-proofs.md,
-"Trust model").
+by rebuilding the L1-info deposits derivation allows from the L1 headers (`NotTheL1InfoDeposit`),
+the fifth from the inbox's empty window (`windowWithoutBatches`: `NotDepositOnly`). Not injectable
+yet: a made-up context (a wrong prevRandao: `InputOracle` refutes it, `WrongPrevRandao`, but the
+game names contexts by hash, so the honest player cannot show the liar's context 0 yet;
+docs/fault-proofs.md, "Trust model").
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ class FaultKind(str, Enum):
     UNBATCHED_TX = "unbatched-tx"
     DROPPED_DEPOSIT = "dropped-deposit"
     L1_INFO = "l1-info"
+    SKIPPED_FORCED_INCLUSION = "skipped-forced-inclusion"
     RECEIPTS_ROOT = "receipts-root"
     GAS_USED = "gas-used"
     TRANSACTIONS_ROOT = "transactions-root"
@@ -80,7 +86,8 @@ class FaultKind(str, Enum):
 
 
 #: Lies about a block's transactions (the game's input leaf decides them).
-INPUT_FAULTS = frozenset({FaultKind.FORGED_DEPOSIT, FaultKind.UNBATCHED_TX, FaultKind.DROPPED_DEPOSIT, FaultKind.L1_INFO})
+INPUT_FAULTS = frozenset({FaultKind.FORGED_DEPOSIT, FaultKind.UNBATCHED_TX, FaultKind.DROPPED_DEPOSIT, FaultKind.L1_INFO,
+                          FaultKind.SKIPPED_FORCED_INCLUSION})
 #: What the forged deposit mints and withdraws: 1,000 HKD (L2 wei).
 FORGED_AMOUNT_WEI = 1_000 * 10**18
 #: The header field (index in the RLP list, `BlockFinishLeaf`) each header lie changes.
@@ -172,7 +179,8 @@ class LyingTrace:
         forges = kind in (FaultKind.MESSAGE_PASSER_ROOT, FaultKind.FORGED_DEPOSIT) and forged_target
         self.forged = forged_withdrawal(forged_target) if forges else None
         self.extra_tx = (forged_deposit(forged_target) if kind is FaultKind.FORGED_DEPOSIT and forged_target
-                         else unbatched_transaction(chain_id) if kind is FaultKind.UNBATCHED_TX else None)
+                         else unbatched_transaction(chain_id)
+                         if kind in (FaultKind.UNBATCHED_TX, FaultKind.SKIPPED_FORCED_INCLUSION) else None)
 
     def _lies_about(self, number: int) -> bool:
         if self.lie_block is None:
@@ -196,6 +204,15 @@ class LyingTrace:
                 raise FaultInjectionRefused(f"no deposit to drop in L2 blocks {self.lie_block - self.span + 1} to {self.lie_block}")
         return self._dropped_at
 
+    def _check_deposit_only(self, number: int) -> None:
+        """A skipped forced-inclusion block lies about a deposit-only block (what derivation forces
+        once a sequencing window passes without batches): every transaction of it a deposit."""
+        b = self.inner.block(number)
+        for index in range(len(b.tx_hashes)):
+            if self.inner.transaction_step(number, index).transaction[:1] != b"\x7e":
+                raise FaultInjectionRefused(f"L2 block {number} is not a deposit-only block (transaction {index} is"
+                                            " sequenced): there is no forced inclusion to skip")
+
     def safe_l2_number(self) -> int:
         return self.inner.safe_l2_number()
 
@@ -208,6 +225,8 @@ class LyingTrace:
         if self.kind not in INPUT_FAULTS or not self._lies_about(number):
             return b
         txs, contexts, at = b.tx_hashes, b.context_hashes, 0
+        if self.kind is FaultKind.SKIPPED_FORCED_INCLUSION:
+            self._check_deposit_only(number)
         if number == self.input_lie_block():
             if self.kind is FaultKind.DROPPED_DEPOSIT:
                 txs, contexts, at = (txs[0], *txs[2:]), (contexts[0], *contexts[2:]), 1

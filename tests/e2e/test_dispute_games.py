@@ -11,131 +11,21 @@ delay are what it waits for).
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from web3 import Web3
 
-from bridge.devnet import DEVNET_DISPUTES
 from bridge.l1_client import L1CallReverted as L1CallRevertedError
 from bridge.l1_client import L1Client
 from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient
 from genesis.dev_accounts import dev_accounts
-from tests.harness.node_process import REPO_ROOT
-from tests.e2e.test_devnet_lifecycle import wait_for as wait_until
+from tests.e2e.dispute_devnet import (  # noqa: F401 (fixtures: daemons, devnet)
+    CHALLENGER, CHALLENGER_WINS, DEFENDER_WINS, PROPOSER, daemons, devnet, dispute_block_parts, lantau_dispute,
+    lie_and_challenger, next_quiet_output_block, wait_for, warp,
+)
 
 pytestmark = pytest.mark.e2e
-
-PROPOSER, CHALLENGER = dev_accounts()[2].address, dev_accounts()[3].address
-CHALLENGER_WINS, DEFENDER_WINS = 1, 2
-
-
-class Daemon:
-    """`python -m node.cli ARGS` as its own process group, its log in a file."""
-
-    def __init__(self, log_path: Path, *args: str) -> None:
-        self.log_path, self.args = log_path, args
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> "Daemon":
-        env = dict(os.environ, ETH_HASH_BACKEND="pysha3", PYTHONUNBUFFERED="1")
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "node.cli", "--log-format", "json", *self.args],
-                                            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
-        return self
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-    def log_lines(self) -> list[dict[str, Any]]:
-        lines = []
-        for line in self.log_path.read_text().splitlines():
-            try:
-                lines.append(json.loads(line))
-            except ValueError:
-                pass
-        return lines
-
-
-@pytest.fixture
-def daemons() -> Iterator[Callable[..., Daemon]]:
-    started: list[Daemon] = []
-
-    def start(log_path: Path, *args: str) -> Daemon:
-        daemon = Daemon(log_path, *args).start()
-        started.append(daemon)
-        return daemon
-
-    yield start
-    for daemon in started:
-        daemon.kill(signal.SIGTERM)
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout_s: float, logs: tuple[Daemon, ...] = ()) -> Any:
-    """`test_devnet_lifecycle.wait_for`, with the last lines of the daemons' logs on a timeout."""
-    try:
-        return wait_until(what, check, timeout_s)
-    except AssertionError as exc:
-        tails = "\n".join(f"--- {d.log_path.name}\n" + "\n".join(d.log_path.read_text().splitlines()[-25:]) for d in logs)
-        raise AssertionError(f"{exc}\n{tails}") from None
-
-
-def lantau_dispute(*args: str) -> str:
-    """`lantau dispute ARGS`: its output (it must succeed)."""
-    env = dict(os.environ, ETH_HASH_BACKEND="pysha3", COLUMNS="200")
-    done = subprocess.run([sys.executable, "-m", "node.cli", "dispute", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def warp(l1: L1Client, seconds: int) -> None:
-    """Move the L1 clock: what the game's clocks and the bond delay wait on."""
-    l1.rpc("evm_increaseTime", [seconds])
-    l1.rpc("evm_mine", [])
-
-
-@pytest.fixture
-def devnet(node_factory, tmp_path: Path) -> dict[str, Any]:
-    """A devnet with no proposer and no challenger of its own, and a verifier following it."""
-    devnet_dir = tmp_path / "devnet"
-    node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1, extra_args=("--no-proposer", "--no-challenger", "--no-sample"))
-    info = json.loads((devnet_dir / "devnet.json").read_text())
-    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
-                            extra_args=("--role", "verifier", "--devnet", str(devnet_dir)))
-    l1 = L1Client.connect(info["l1_rpc"])
-    contracts = info["contracts"]
-    return {"dir": devnet_dir, "info": info, "verifier": verifier, "l1": l1,
-            "oracle": OutputOracleClient(l1, contracts["OutputOracle"]),
-            "factory": DisputeGameFactoryClient(l1, contracts["DisputeGameFactory"]),
-            "l2": Web3(Web3.HTTPProvider(info["l2_rpc"]))}
-
-
-def dispute_block_parts(node: Any, number: int) -> dict[str, bytes]:
-    """The verifier's `lantau_disputeBlock`, hex decoded (the parts of its output)."""
-    raw = node.rpc("lantau_disputeBlock", [hex(number)])
-    return {key: bytes.fromhex(raw[key][2:]) for key in ("stateRoot", "blockHash", "withdrawalStorageRoot", "outputRoot")}
-
-
-def next_quiet_output_block(l2: Web3, ahead: int = 8) -> int:
-    """An output block a few blocks ahead of the head: the devnet runs no sample (--no-sample), so it
-    will hold only its L1-info deposit (the leaf then re-executes that one transaction)."""
-    interval = DEVNET_DISPUTES.output_interval
-    head = l2.eth.block_number
-    return (head + ahead) // interval * interval + interval
 
 
 @pytest.mark.campaign  # CI: the forged-withdrawal game below (a lying proposer on the devnet) and tests/contracts/test_dispute_played.py
@@ -147,13 +37,8 @@ def test_a_lying_proposer_loses_its_game_and_bond_to_the_honest_challenger(devne
     bond of the game and the liar's oracle bonds."""
     l1, oracle, factory = devnet["l1"], devnet["oracle"], devnet["factory"]
     lie_block = next_quiet_output_block(devnet["l2"])
-    dir_args = ("--devnet", str(devnet["dir"]))
-    liar = daemons(tmp_path / "proposer.log", "proposer", *dir_args, "--inject-fault", "state-root",
-                   "--inject-at", str(lie_block))
-    challenger = daemons(tmp_path / "challenger.log", "challenger", *dir_args, "--l2-rpc", devnet["verifier"].rpc_url,
-                         "--data-dir", str(tmp_path / "challenger"))
-    logs = (liar, challenger)
-    lie_index = lie_block // DEVNET_DISPUTES.output_interval - 1
+    play = lie_and_challenger(devnet, daemons, tmp_path, "state-root", lie_block)
+    challenger, logs, lie_index, dir_args = play.challenger, play.logs, play.lie_index, devnet["dir_args"]
 
     game_address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0),
                             240, logs)
@@ -215,13 +100,8 @@ def test_a_forged_withdrawal_never_pays_and_a_challenger_killed_mid_game_still_w
     portal, hkd = PortalClient(l1, contracts["LantauPortal"]), HkdTokenClient(l1, contracts["HKDStablecoin"])
     thief = dev_accounts()[5]
     lie_block = next_quiet_output_block(devnet["l2"])
-    dir_args = ("--devnet", str(devnet["dir"]))
-    liar = daemons(tmp_path / "proposer.log", "proposer", *dir_args, "--inject-fault", "message-passer-root",
-                   "--inject-at", str(lie_block), "--forged-target", thief.address)
-    challenger_args = ("challenger", *dir_args, "--l2-rpc", devnet["verifier"].rpc_url, "--data-dir", str(tmp_path / "challenger"))
-    challenger = daemons(tmp_path / "challenger.log", *challenger_args)
-    logs = (liar, challenger)
-    lie_index = lie_block // DEVNET_DISPUTES.output_interval - 1
+    play = lie_and_challenger(devnet, daemons, tmp_path, "message-passer-root", lie_block, "--forged-target", thief.address)
+    liar, challenger, logs, lie_index = play.liar, play.challenger, play.logs, play.lie_index
 
     wait_for("the lie on L1", lambda: oracle.next_output_index() > lie_index, 240, logs)
     lie = oracle.l2_output(lie_index)
@@ -241,7 +121,7 @@ def test_a_forged_withdrawal_never_pays_and_a_challenger_killed_mid_game_still_w
     challenger.kill(signal.SIGKILL)  # kill -9, in the middle of the game
     claims_when_killed = game.claim_count()
     assert claims_when_killed < info.max_depth + 1
-    challenger = daemons(tmp_path / "challenger.log", *challenger_args)  # the same data dir
+    challenger = daemons(tmp_path / "challenger.log", *play.challenger_args)  # the same data dir
     assert (tmp_path / "challenger" / "challenger.json").exists()
 
     def leaf_stepped() -> bool:
@@ -326,12 +206,8 @@ def test_a_liar_that_stops_answering_loses_on_its_clock(devnet, daemons, tmp_pat
     the challenger, and the challenger is credited its bond and the liar's oracle bond."""
     l1, oracle, factory = devnet["l1"], devnet["oracle"], devnet["factory"]
     lie_block = next_quiet_output_block(devnet["l2"])
-    dir_args = ("--devnet", str(devnet["dir"]))
-    challenger = daemons(tmp_path / "challenger.log", "challenger", *dir_args, "--l2-rpc", devnet["verifier"].rpc_url,
-                         "--data-dir", str(tmp_path / "challenger"))
-    liar = daemons(tmp_path / "proposer.log", "proposer", *dir_args, "--inject-fault", "block-hash", "--inject-at", str(lie_block))
-    logs = (liar, challenger)
-    lie_index = lie_block // DEVNET_DISPUTES.output_interval - 1
+    play = lie_and_challenger(devnet, daemons, tmp_path, "block-hash", lie_block)
+    liar, logs, lie_index = play.liar, play.logs, play.lie_index
     wait_for("the lie on L1", lambda: oracle.next_output_index() > lie_index, 240, logs)
     liar.kill(signal.SIGKILL)
 

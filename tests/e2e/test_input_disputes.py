@@ -1,12 +1,13 @@
 """Input faults disputed end to end on the devnet (docs/fault-proofs.md, "The challenger"): the
 liar's output is of a chain whose block has transactions L1 never gave it, and the game is decided
-by the input leaf (`stepInput`, the devnet's `InputOracle`), every party a separate process as in
-tests/e2e/test_dispute_games.py (whose fixtures these tests use).
+by the input leaf (`stepInput`, the devnet's `InputOracle`), every party a separate process (the set-up of tests/e2e/dispute_devnet.py, as
+tests/e2e/test_dispute_games.py's).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_utils import keccak
@@ -20,11 +21,13 @@ from bridge.tx_manager import TxManager
 from genesis.dev_accounts import dev_accounts
 from genesis.rollup_config import RollupConfig
 from prover.dispute_trace import NodeTrace
-from prover.faults import FaultKind, LyingTrace, forged_deposit
+from genesis.rollup_config import SEQUENCING_WINDOW
+from prover.faults import FaultKind, LyingTrace, forged_deposit, unbatched_transaction
 from prover.input_step import InputEvidenceSource, InputRollup
 from prover.rollup_client import RollupClient
-from tests.e2e.test_dispute_games import (  # noqa: F401  (fixtures)
-    CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, devnet, lantau_dispute, next_quiet_output_block, wait_for, warp,
+from tests.e2e.dispute_devnet import (  # noqa: F401  (fixtures: daemons, devnet, silent_devnet)
+    CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, devnet, lantau_dispute, lie_and_challenger, next_quiet_output_block,
+    silent_devnet, wait_for, warp,
 )
 from tests.e2e.test_input_oracle import LIES
 
@@ -39,18 +42,35 @@ def input_countered_claim(game: DisputeGameClient, block_depth: int) -> int | No
     return None
 
 
+def countered_at_the_block_claim(devnet: dict, logs: tuple, lie_index: int, lie: bytes) -> tuple[DisputeGameClient, Any, int]:
+    """Waits for the challenger's game about the lie (output `lie_index`, root `lie`) and for its
+    `stepInput` on the liar's block claim; checks nobody bisected under that claim. Returns the
+    game, its info and the countered claim's index."""
+    l1, factory = devnet["l1"], devnet["factory"]
+    game_address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0), 120, logs)
+    game = DisputeGameClient(l1, game_address)
+    info = game.info()
+    assert (info.output_index, info.root_claim) == (lie_index, lie)
+    block_depth = info.split_depth + 1
+    root = wait_for("the challenger to counter the block claim by stepInput", lambda: input_countered_claim(game, block_depth), 240, logs)
+    claims = game.claims()
+    assert game.input_countered_by(root) == CHALLENGER
+    assert claims[root].claimant == PROPOSER and max(c.depth for c in claims) == block_depth  # no bisection under it
+    return game, info, root
+
+
 def rule_broken(devnet: dict, game: DisputeGameClient, claim: Claim, number: int) -> tuple[str, int]:
     """`InputOracle.lieOf` on what `claim` named for block `number`, with the evidence the
     challenger gathers: the rule L1 says the claim broke, and the transaction position."""
     verifier = RollupClient(devnet["verifier"].rpc_url)
     l1: L1Client = devnet["l1"]
-    rollup = RollupConfig.load(devnet["info"]["rollup_config"])
+    rollup = RollupConfig.load(devnet["rollup_config"])
     first = NodeTrace(verifier).transaction_step(number, 0)
     timestamp = int(first.context[1])
     parent, evidence = InputEvidenceSource(l1, verifier, InputRollup.of(rollup)).parts(number, first.transaction, timestamp)
     named = game.block_inputs(claim.index)
     assert named is not None
-    oracle = l1.contract("InputOracle", devnet["info"]["contracts"]["InputOracle"])
+    oracle = l1.contract("InputOracle", rollup.contracts["InputOracle"])
     lie, index = l1.call(oracle.functions.lieOf(number, verifier.output_at(number - 1), parent.as_abi(),
                                                 (list(named[0]), timestamp, first.context[4]), evidence.as_abi()))
     return LIES[lie], int(index)
@@ -70,13 +90,8 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
     portal, hkd = PortalClient(l1, contracts["LantauPortal"]), HkdTokenClient(l1, contracts["HKDStablecoin"])
     thief = dev_accounts()[5]
     lie_block = next_quiet_output_block(devnet["l2"])
-    dir_args = ("--devnet", str(devnet["dir"]))
-    liar = daemons(tmp_path / "proposer.log", "proposer", *dir_args, "--inject-fault", "forged-deposit",
-                   "--inject-at", str(lie_block), "--forged-target", thief.address)
-    challenger = daemons(tmp_path / "challenger.log", "challenger", *dir_args, "--l2-rpc", verifier.rpc_url,
-                         "--data-dir", str(tmp_path / "challenger"))
-    logs = (liar, challenger)
-    lie_index = lie_block // DEVNET_DISPUTES.output_interval - 1
+    play = lie_and_challenger(devnet, daemons, tmp_path, "forged-deposit", lie_block, "--forged-target", thief.address)
+    challenger, logs, lie_index, dir_args = play.challenger, play.logs, play.lie_index, devnet["dir_args"]
 
     wait_for("the lie on L1", lambda: oracle.next_output_index() > lie_index, 240, logs)
     posted = oracle.l2_output(lie_index)
@@ -93,16 +108,8 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
     assert receipt["status"] == 1  # against the lie, the withdrawal of the forged mint is "proven"
     portal_before, thief_before = hkd.balance_of(portal.address), hkd.balance_of(thief.address)
 
-    game_address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0), 120, logs)
-    game = DisputeGameClient(l1, game_address)
-    info = game.info()
-    assert (info.output_index, info.root_claim) == (lie_index, posted.output_root)
-    block_depth = info.split_depth + 1
-
-    root = wait_for("the challenger to counter the block claim by stepInput", lambda: input_countered_claim(game, block_depth), 240, logs)
-    claims = game.claims()
-    assert game.input_countered_by(root) == CHALLENGER
-    assert claims[root].claimant == PROPOSER and max(c.depth for c in claims) == block_depth  # no bisection under it
+    game, info, root = countered_at_the_block_claim(devnet, logs, lie_index, posted.output_root)
+    game_address, block_depth, claims = game.address, info.split_depth + 1, game.claims()
     named = game.block_inputs(root)
     assert named is not None and keccak(forged_deposit(thief.address)) in named[0]  # the liar named the forged deposit
     truth = NodeTrace(RollupClient(verifier.rpc_url)).block(lie_block)
@@ -156,13 +163,8 @@ def test_a_dropped_deposit_loses_at_the_input_leaf(devnet, daemons, tmp_path: Pa
     deposit_block = int(wait_for_l2_receipt(devnet["l2"], deposit.l2_tx_hash, timeout_s=120)["blockNumber"])
     interval = DEVNET_DISPUTES.output_interval
     lie_block = -(-deposit_block // interval) * interval  # the output of the span holding it
-    dir_args = ("--devnet", str(devnet["dir"]))
-    liar = daemons(tmp_path / "proposer.log", "proposer", *dir_args, "--inject-fault", "dropped-deposit",
-                   "--inject-at", str(lie_block))
-    challenger = daemons(tmp_path / "challenger.log", "challenger", *dir_args, "--l2-rpc", verifier.rpc_url,
-                         "--data-dir", str(tmp_path / "challenger"))
-    logs = (liar, challenger)
-    lie_index = lie_block // interval - 1
+    play = lie_and_challenger(devnet, daemons, tmp_path, "dropped-deposit", lie_block)
+    logs, lie_index = play.logs, play.lie_index
 
     game_address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0), 240, logs)
     game = DisputeGameClient(l1, game_address)
@@ -183,3 +185,49 @@ def test_a_dropped_deposit_loses_at_the_input_leaf(devnet, daemons, tmp_path: Pa
     assert game.status() == CHALLENGER_WINS
     for index in range(lie_index, oracle.next_output_index()):
         assert oracle.l2_output(index).output_root != info.root_claim
+
+
+def test_a_skipped_forced_inclusion_loses_at_the_input_leaf(silent_devnet, daemons, tmp_path: Path) -> None:
+    """`--inject-fault skipped-forced-inclusion`: the sequencer, and so its batcher, is silent (the
+    devnet's L1 with no sequencer), so once each L1 origin's sequencing window has passed the
+    verifier derives its forced deposit-only block. The liar posts the output of a chain in which
+    block B, forced, is instead a block carrying a sequenced transaction (a transfer no batch ever
+    carried, after B's L1-info deposit). The challenger bisects to B, sees the liar's named
+    transactions are not its verifier's, and counters the block claim by `stepInput`: `InputOracle`
+    reads the inbox empty over B's whole batch window (`windowWithoutBatches`), so B must be
+    deposit-only (`NotDepositOnly` at the sequenced transaction). The game resolves for the
+    challenger and the lie leaves the oracle."""
+    devnet = silent_devnet
+    l1, oracle = devnet["l1"], devnet["oracle"]
+    verifier = RollupClient(devnet["verifier"].rpc_url)
+    lie_block = DEVNET_DISPUTES.output_interval  # the first output
+    # L1 past the first origins' sequencing windows: the verifier forces their deposit-only blocks
+    l1.rpc("anvil_mine", [hex(SEQUENCING_WINDOW + 2 * lie_block + 10)])
+    wait_for("the verifier to derive the forced blocks", lambda: verifier.safe_l2_number() >= lie_block, 120)
+    truth = NodeTrace(verifier).block(lie_block)
+    assert all(NodeTrace(verifier).transaction_step(lie_block, k).transaction[:1] == b"\x7e"
+               for k in range(len(truth.tx_hashes)))  # deposit-only: a forced block
+    play = lie_and_challenger(devnet, daemons, tmp_path, "skipped-forced-inclusion", lie_block)
+    logs, lie_index = play.logs, play.lie_index
+
+    wait_for("the lie on L1", lambda: oracle.next_output_index() > lie_index, 240, logs)
+    posted = oracle.l2_output(lie_index)
+    chain_id = int(devnet["l2"].eth.chain_id)
+    lying = LyingTrace(NodeTrace(verifier), FaultKind.SKIPPED_FORCED_INCLUSION, lie_block, chain_id=chain_id)
+    assert posted.output_root == lying.output_root(lie_block) != truth.output_root
+
+    game, info, root = countered_at_the_block_claim(devnet, logs, lie_index, posted.output_root)
+    claims = game.claims()
+    assert int(l1.call(game.contract.functions.blockNumberOf(root))) == lie_block
+    named = game.block_inputs(root)
+    assert named is not None
+    sequenced = keccak(unbatched_transaction(chain_id))
+    assert list(named[0]) == [*truth.tx_hashes, sequenced]  # the forced block, plus the sequencer's transaction
+    assert rule_broken(devnet, game, claims[root], lie_block) == ("NotDepositOnly", len(truth.tx_hashes))
+    assert not [line for line in play.challenger.log_lines() if line.get("msg") == "played step"]
+
+    warp(l1, info.max_clock_duration_s + 1)
+    wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
+    assert game.status() == CHALLENGER_WINS
+    for index in range(lie_index, oracle.next_output_index()):  # any output there now is a true one
+        assert oracle.l2_output(index).output_root != posted.output_root

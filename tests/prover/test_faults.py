@@ -194,6 +194,31 @@ def test_a_dropped_deposit_leaves_out_transaction_1_of_the_last_block_with_a_dep
         LyingTrace(DepositTrace(), FaultKind.DROPPED_DEPOSIT, 7, span=7).output_root(7)
 
 
+class ForcedTrace(BusyTrace):
+    """Block 8 is deposit-only (every transaction type 0x7E), as derivation forces it; block 7
+    holds a sequenced transaction."""
+
+    def block(self, number: int) -> DisputeBlock:
+        return BUSY if number == 8 else dataclasses.replace(OTHER, tx_hashes=TXS, context_hashes=CONTEXTS)
+
+    def transaction_step(self, number: int, index: int):  # noqa: ANN201 (only the raw transaction is read)
+        return SimpleNamespace(transaction=(b"\x7e" if number == 8 else b"\x02") + bytes([index]) * 40)
+
+
+def test_a_skipped_forced_inclusion_appends_a_sequenced_transaction_to_a_deposit_only_block() -> None:
+    liar = LyingTrace(ForcedTrace(), FaultKind.SKIPPED_FORCED_INCLUSION, 8, chain_id=4852)
+    lie = liar.block(8)
+    assert lie.tx_hashes == (*TXS, keccak(unbatched_transaction(4852))) and lie.context_hashes == (*CONTEXTS, CONTEXTS[2])
+    roots = liar.state_roots(8)
+    assert roots[:3] == ROOTS and len(roots) == 4 and roots[3] not in ROOTS
+    assert liar.output_root(8) == output_root(Hash32(roots[3]), BUSY.withdrawal_storage_root, lie.block_hash)
+    # a block with a sequenced transaction has no forced inclusion to skip: refused by name, nothing made up
+    refused = LyingTrace(ForcedTrace(), FaultKind.SKIPPED_FORCED_INCLUSION, 7, chain_id=4852)
+    with pytest.raises(FaultInjectionRefused, match="L2 block 7 is not a deposit-only block"):
+        refused.output_root(7)
+    assert refused.block(8) == BUSY and refused.output_root(8) == BUSY.output_root  # every other block true
+
+
 SPLIT, TX_DEPTH = 3, 2  # outputs every 8 blocks (1..8); a block's trace of 4; leaves at depth 6
 INFO = GameInfo("0x" + "00" * 20, 0, b"\x99" * 32, 8, b"\x00" * 32, 0, SPLIT, SPLIT + 1 + TX_DEPTH, 1 << TX_DEPTH, 60, 15, 20)
 

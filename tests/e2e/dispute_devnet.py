@@ -1,0 +1,186 @@
+"""The devnet every dispute game of tests/e2e is played on, and the parties that play it, each a
+separate process (docs/fault-proofs.md, "The challenger"): `lantau devnet` with no proposer and no
+challenger of its own, a verifier node deriving from L1 alone, and `lantau proposer
+--inject-fault` / `lantau challenger` started by `daemons` (`lie_and_challenger`: the lying
+proposer and the honest challenger following the verifier, as every fault-kind test starts them);
+`silent_devnet`: the same L1 with no sequencer, so no batcher (forced deposit-only blocks only).
+The one home of this set-up for tests/e2e/test_dispute_games.py and test_input_disputes.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from bridge.devnet import DEVNET_DISPUTES
+from bridge.l1_client import L1Client
+from bridge.l1_contract_clients import DisputeGameFactoryClient, OutputOracleClient
+from genesis.dev_accounts import dev_accounts
+from tests.harness.node_process import REPO_ROOT
+from tests.e2e.test_devnet_lifecycle import wait_for as wait_until
+
+PROPOSER, CHALLENGER = dev_accounts()[2].address, dev_accounts()[3].address
+CHALLENGER_WINS, DEFENDER_WINS = 1, 2
+
+
+class Daemon:
+    """`python -m node.cli ARGS` as its own process group, its log in a file."""
+
+    def __init__(self, log_path: Path, *args: str) -> None:
+        self.log_path, self.args = log_path, args
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "Daemon":
+        env = dict(os.environ, ETH_HASH_BACKEND="pysha3", PYTHONUNBUFFERED="1")
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "node.cli", "--log-format", "json", *self.args],
+                                            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        return self
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        lines = []
+        for line in self.log_path.read_text().splitlines():
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                pass
+        return lines
+
+
+@pytest.fixture
+def daemons() -> Iterator[Callable[..., Daemon]]:
+    started: list[Daemon] = []
+
+    def start(log_path: Path, *args: str) -> Daemon:
+        daemon = Daemon(log_path, *args).start()
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        daemon.kill(signal.SIGTERM)
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout_s: float, logs: tuple[Daemon, ...] = ()) -> Any:
+    """`test_devnet_lifecycle.wait_for`, with the last lines of the daemons' logs on a timeout."""
+    try:
+        return wait_until(what, check, timeout_s)
+    except AssertionError as exc:
+        tails = "\n".join(f"--- {d.log_path.name}\n" + "\n".join(d.log_path.read_text().splitlines()[-25:]) for d in logs)
+        raise AssertionError(f"{exc}\n{tails}") from None
+
+
+def lantau_dispute(*args: str) -> str:
+    """`lantau dispute ARGS`: its output (it must succeed)."""
+    env = dict(os.environ, ETH_HASH_BACKEND="pysha3", COLUMNS="200")
+    done = subprocess.run([sys.executable, "-m", "node.cli", "dispute", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def warp(l1: L1Client, seconds: int) -> None:
+    """Move the L1 clock: what the game's clocks and the bond delay wait on."""
+    l1.rpc("evm_increaseTime", [seconds])
+    l1.rpc("evm_mine", [])
+
+
+@pytest.fixture
+def devnet(node_factory, tmp_path: Path) -> dict[str, Any]:
+    """A devnet with no proposer and no challenger of its own, and a verifier following it."""
+    devnet_dir = tmp_path / "devnet"
+    node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1, extra_args=("--no-proposer", "--no-challenger", "--no-sample"))
+    info = json.loads((devnet_dir / "devnet.json").read_text())
+    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
+                            extra_args=("--role", "verifier", "--devnet", str(devnet_dir)))
+    l1 = L1Client.connect(info["l1_rpc"])
+    contracts = info["contracts"]
+    dir_args = ("--devnet", str(devnet_dir))
+    return {"dir": devnet_dir, "info": info, "verifier": verifier, "l1": l1,
+            "oracle": OutputOracleClient(l1, contracts["OutputOracle"]),
+            "factory": DisputeGameFactoryClient(l1, contracts["DisputeGameFactory"]),
+            "l2": Web3(Web3.HTTPProvider(info["l2_rpc"])), "rollup_config": Path(info["rollup_config"]),
+            # the liar follows the devnet's sequencer, the challenger its own verifier
+            "dir_args": dir_args, "liar_args": dir_args, "challenger_args": (*dir_args, "--l2-rpc", verifier.rpc_url)}
+
+
+@pytest.fixture
+def silent_devnet(node_factory, l1, tmp_path: Path) -> dict[str, Any]:
+    """The devnet's L1 (its contracts, dispute game and `InputOracle`) with no sequencer and so no
+    batcher: nothing is ever batched, and a verifier derives from L1 alone a deposit-only block for
+    each L1 origin once its sequencing window has passed (forced inclusion). The liar and the
+    challenger both follow that verifier (`lie_and_challenger`)."""
+    from bridge.devnet import save_rollup_config
+    from genesis.config import DEVNET_GENESIS_PATH
+
+    rollup_path = save_rollup_config(l1.deployment, DEVNET_GENESIS_PATH, tmp_path)
+    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
+                            extra_args=("--role", "verifier", "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
+    client = L1Client.connect(l1.anvil.rpc_url)
+    endpoints = ("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--l2-rpc", verifier.rpc_url)
+    accounts = dev_accounts()
+    return {"verifier": verifier, "l1": client, "rollup_config": rollup_path,
+            "oracle": OutputOracleClient(client, l1.deployment.output_oracle),
+            "factory": DisputeGameFactoryClient(client, l1.deployment.dispute_game_factory or ""),
+            "l2": Web3(Web3.HTTPProvider(verifier.rpc_url)),
+            "liar_args": (*endpoints, "--key", accounts[2].private_key),
+            "challenger_args": (*endpoints, "--key", accounts[3].private_key)}
+
+
+def dispute_block_parts(node: Any, number: int) -> dict[str, bytes]:
+    """The verifier's `lantau_disputeBlock`, hex decoded (the parts of its output)."""
+    raw = node.rpc("lantau_disputeBlock", [hex(number)])
+    return {key: bytes.fromhex(raw[key][2:]) for key in ("stateRoot", "blockHash", "withdrawalStorageRoot", "outputRoot")}
+
+
+def next_quiet_output_block(l2: Web3, ahead: int = 8) -> int:
+    """An output block a few blocks ahead of the head: the devnet runs no sample (--no-sample), so it
+    will hold only its L1-info deposit (the leaf then re-executes that one transaction)."""
+    interval = DEVNET_DISPUTES.output_interval
+    head = l2.eth.block_number
+    return (head + ahead) // interval * interval + interval
+
+
+@dataclass(frozen=True)
+class LieInPlay:
+    """A lying proposer and the honest challenger, started (`lie_and_challenger`)."""
+
+    liar: Daemon
+    challenger: Daemon
+    lie_index: int  # the oracle index the lie will have
+    challenger_args: tuple[str, ...]  # `lantau challenger`'s arguments (to restart it on its data dir)
+
+    @property
+    def logs(self) -> tuple[Daemon, ...]:
+        return (self.liar, self.challenger)
+
+
+def lie_and_challenger(devnet: dict[str, Any], daemons: Callable[..., Daemon], tmp_path: Path, kind: str, lie_block: int,
+                       *liar_args: str) -> LieInPlay:
+    """`lantau proposer --inject-fault KIND --inject-at LIE_BLOCK LIAR_ARGS...` and `lantau challenger`
+    following the devnet's verifier (`devnet` or `silent_devnet`), its data dir in `tmp_path`."""
+    liar = daemons(tmp_path / "proposer.log", "proposer", *devnet["liar_args"], "--inject-fault", kind,
+                   "--inject-at", str(lie_block), *liar_args)
+    challenger_args = ("challenger", *devnet["challenger_args"], "--data-dir", str(tmp_path / "challenger"))
+    challenger = daemons(tmp_path / "challenger.log", *challenger_args)
+    return LieInPlay(liar, challenger, lie_block // DEVNET_DISPUTES.output_interval - 1, challenger_args)
