@@ -57,6 +57,15 @@ def l1_info_deposit(origin: L1BlockRef, sequence_number: int) -> LantauTypedTran
     )
 
 
+def l1_info_on_same_origin(l1_info_tx: SignedTransactionAPI) -> LantauTypedTransaction:
+    """The L1-info deposit of the block after the one `l1_info_tx` heads, on the same L1 origin
+    (its sequence number + 1): what a sequencer that does not move to the next origin builds."""
+    number, timestamp, base_fee, origin_hash, sequence_number = abi_decode(_L1_INFO_ABI, l1_info_tx.data[4:])
+    origin = L1BlockRef(number=number, hash=Hash32(origin_hash), parent_hash=Hash32(bytes(32)), timestamp=timestamp,
+                        base_fee=base_fee)  # the parent hash is not in the deposit
+    return l1_info_deposit(origin, sequence_number + 1)
+
+
 def l1_origin_of_block(block: BlockAPI) -> L1Origin:
     """The L1 origin and sequence number a block's first transaction (the L1-info deposit) sets."""
     return l1_origin_of_transactions(block.transactions, block.header.block_number)

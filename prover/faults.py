@@ -27,15 +27,17 @@ them in the game: `BlockInputsNamed`), each with the outputs that follow from it
                           liar never has to show bytes behind it
     skipped-forced-inclusion
                           a deposit-only block that derivation forced (no batch in its whole
-                          sequencing window: the sequencer and its batcher were silent) claimed
-                          with a sequenced transaction (`unbatched_transaction`) appended, as if the
-                          sequencer's own block stood in its place (refused, `FaultInjectionRefused`,
-                          on a block with any sequenced transaction)
+                          sequencing window: the sequencer and its batcher were silent, so the block
+                          must move to the next L1 origin with that origin's deposits) replaced by
+                          the block the sequencer would have built instead: still on its parent's
+                          L1 origin (the L1-info deposit with sequence number + 1), the origin's
+                          deposits left out, a sequenced transaction (`unbatched_transaction`) in
+                          them (refused, `FaultInjectionRefused`, on a block that was not forced)
 
 `InputOracle` refutes the first two from the block's batch (`NotTheBatchedTransactions`), the third
 from the portal's deposits of the block's L1 origin (`MissingDeposit` / `WrongDeposit`), the fourth
 by rebuilding the L1-info deposits derivation allows from the L1 headers (`NotTheL1InfoDeposit`),
-the fifth from the inbox's empty window (`windowWithoutBatches`: `NotDepositOnly`). Not injectable
+the fifth from the inbox's empty window (`windowWithoutBatches`: `NotTheForcedOrigin`). Not injectable
 yet: a made-up context (a wrong prevRandao: `InputOracle` refutes it, `WrongPrevRandao`, but the
 game names contexts by hash, so the honest player cannot show the liar's context 0 yet;
 docs/fault-proofs.md, "Trust model").
@@ -57,6 +59,7 @@ from trie import HexaryTrie
 
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
+from node.l1_info import l1_info_on_same_origin
 from node.vm import LantauTransactionBuilder
 
 from bridge.withdrawal import WithdrawalTransaction
@@ -204,6 +207,13 @@ class LyingTrace:
                 raise FaultInjectionRefused(f"no deposit to drop in L2 blocks {self.lie_block - self.span + 1} to {self.lie_block}")
         return self._dropped_at
 
+    def _stay_on_origin(self, number: int) -> Hash32:
+        """The hash of the L1-info deposit block `number` would have on its parent's L1 origin."""
+        if number < 2:
+            raise FaultInjectionRefused(f"L2 block {number} has no parent L1 origin to stay on")
+        parent_l1_info = LantauTransactionBuilder.decode(self.inner.transaction_step(number - 1, 0).transaction)
+        return Hash32(keccak(bytes(l1_info_on_same_origin(parent_l1_info).encode())))
+
     def _check_deposit_only(self, number: int) -> None:
         """A skipped forced-inclusion block lies about a deposit-only block (what derivation forces
         once a sequencing window passes without batches): every transaction of it a deposit."""
@@ -232,6 +242,8 @@ class LyingTrace:
                 txs, contexts, at = (txs[0], *txs[2:]), (contexts[0], *contexts[2:]), 1
             elif self.kind is FaultKind.L1_INFO:
                 txs = (Hash32(_fake("l1-info", number)), *txs[1:])
+            elif self.kind is FaultKind.SKIPPED_FORCED_INCLUSION and self.extra_tx is not None:
+                txs, contexts = (self._stay_on_origin(number), Hash32(keccak(self.extra_tx))), (contexts[0], contexts[0])
             elif self.extra_tx is not None:
                 at = 1 if self.kind is FaultKind.FORGED_DEPOSIT else len(txs)
                 txs = (*txs[:at], Hash32(keccak(self.extra_tx)), *txs[at:])

@@ -22,6 +22,8 @@ from genesis.dev_accounts import dev_accounts
 from genesis.rollup_config import RollupConfig
 from prover.dispute_trace import NodeTrace
 from genesis.rollup_config import SEQUENCING_WINDOW
+from node.l1_info import l1_info_on_same_origin
+from node.vm import LantauTransactionBuilder
 from prover.faults import FaultKind, LyingTrace, forged_deposit, unbatched_transaction
 from prover.input_step import InputEvidenceSource, InputRollup
 from prover.rollup_client import RollupClient
@@ -190,13 +192,14 @@ def test_a_dropped_deposit_loses_at_the_input_leaf(devnet, daemons, tmp_path: Pa
 def test_a_skipped_forced_inclusion_loses_at_the_input_leaf(silent_devnet, daemons, tmp_path: Path) -> None:
     """`--inject-fault skipped-forced-inclusion`: the sequencer, and so its batcher, is silent (the
     devnet's L1 with no sequencer), so once each L1 origin's sequencing window has passed the
-    verifier derives its forced deposit-only block. The liar posts the output of a chain in which
-    block B, forced, is instead a block carrying a sequenced transaction (a transfer no batch ever
-    carried, after B's L1-info deposit). The challenger bisects to B, sees the liar's named
-    transactions are not its verifier's, and counters the block claim by `stepInput`: `InputOracle`
-    reads the inbox empty over B's whole batch window (`windowWithoutBatches`), so B must be
-    deposit-only (`NotDepositOnly` at the sequenced transaction). The game resolves for the
-    challenger and the lie leaves the oracle."""
+    verifier derives its forced deposit-only block, on the next L1 origin. The liar posts the
+    output of a chain in which forced block B is skipped: in its place the block the sequencer
+    would have built, still on its parent's L1 origin (sequence number + 1), carrying a sequenced
+    transfer no batch ever carried. The challenger bisects to B, sees the liar's named transactions
+    are not its verifier's, and counters the block claim by `stepInput`: `InputOracle` rebuilds the
+    liar's L1-info deposit (an allowed one: the parent's origin) and reads the inbox empty over B's
+    whole batch window (`windowWithoutBatches`), so B must move to the next origin
+    (`NotTheForcedOrigin`). The game resolves for the challenger and the lie leaves the oracle."""
     devnet = silent_devnet
     l1, oracle = devnet["l1"], devnet["oracle"]
     verifier = RollupClient(devnet["verifier"].rpc_url)
@@ -221,9 +224,11 @@ def test_a_skipped_forced_inclusion_loses_at_the_input_leaf(silent_devnet, daemo
     assert int(l1.call(game.contract.functions.blockNumberOf(root))) == lie_block
     named = game.block_inputs(root)
     assert named is not None
-    sequenced = keccak(unbatched_transaction(chain_id))
-    assert list(named[0]) == [*truth.tx_hashes, sequenced]  # the forced block, plus the sequencer's transaction
-    assert rule_broken(devnet, game, claims[root], lie_block) == ("NotDepositOnly", len(truth.tx_hashes))
+    parent_l1_info = LantauTransactionBuilder.decode(NodeTrace(verifier).transaction_step(lie_block - 1, 0).transaction)
+    stay = keccak(bytes(l1_info_on_same_origin(parent_l1_info).encode()))
+    assert list(named[0]) == [stay, keccak(unbatched_transaction(chain_id))]  # the old origin, a sequenced transaction
+    assert stay != truth.tx_hashes[0]
+    assert rule_broken(devnet, game, claims[root], lie_block) == ("NotTheForcedOrigin", 0)
     assert not [line for line in play.challenger.log_lines() if line.get("msg") == "played step"]
 
     warp(l1, info.max_clock_duration_s + 1)

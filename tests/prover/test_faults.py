@@ -16,6 +16,8 @@ from trie import HexaryTrie
 from bridge.l1_contract_clients import NO_ADDRESS, Claim, GameInfo
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
+from node.l1_block_ref import L1BlockRef
+from node.l1_info import l1_info_deposit
 from node.output_root import output_root
 from node.vm import LantauTransactionBuilder
 from prover.block_accumulator import Acc
@@ -194,25 +196,36 @@ def test_a_dropped_deposit_leaves_out_transaction_1_of_the_last_block_with_a_dep
         LyingTrace(DepositTrace(), FaultKind.DROPPED_DEPOSIT, 7, span=7).output_root(7)
 
 
+#: Block 7's L1-info deposit: origin L1 block 20, its third L2 block (sequence number 2).
+ORIGIN_20 = L1BlockRef(number=20, hash=Hash32(b"\x20" * 32), parent_hash=Hash32(b"\x19" * 32), timestamp=1_700_000_040,
+                       base_fee=7)
+
+
 class ForcedTrace(BusyTrace):
-    """Block 8 is deposit-only (every transaction type 0x7E), as derivation forces it; block 7
-    holds a sequenced transaction."""
+    """Block 8 is deposit-only (every transaction type 0x7E), as derivation forces it; block 7 is
+    on L1 origin 20 and holds a sequenced transaction."""
 
     def block(self, number: int) -> DisputeBlock:
         return BUSY if number == 8 else dataclasses.replace(OTHER, tx_hashes=TXS, context_hashes=CONTEXTS)
 
     def transaction_step(self, number: int, index: int):  # noqa: ANN201 (only the raw transaction is read)
+        if (number, index) == (7, 0):
+            return SimpleNamespace(transaction=bytes(l1_info_deposit(ORIGIN_20, 2).encode()))
         return SimpleNamespace(transaction=(b"\x7e" if number == 8 else b"\x02") + bytes([index]) * 40)
 
 
-def test_a_skipped_forced_inclusion_appends_a_sequenced_transaction_to_a_deposit_only_block() -> None:
+def test_a_skipped_forced_inclusion_keeps_the_old_origin_and_sequences_a_transaction() -> None:
+    """Forced block 8 (origin 21, its deposits) becomes the block the sequencer would have built:
+    origin 20 with sequence number 3, no deposits, a sequenced transfer; every state root made up."""
     liar = LyingTrace(ForcedTrace(), FaultKind.SKIPPED_FORCED_INCLUSION, 8, chain_id=4852)
     lie = liar.block(8)
-    assert lie.tx_hashes == (*TXS, keccak(unbatched_transaction(4852))) and lie.context_hashes == (*CONTEXTS, CONTEXTS[2])
+    stay = l1_info_deposit(ORIGIN_20, 3)
+    assert lie.tx_hashes == (keccak(bytes(stay.encode())), keccak(unbatched_transaction(4852)))
+    assert lie.context_hashes == (CONTEXTS[0], CONTEXTS[0])
     roots = liar.state_roots(8)
-    assert roots[:3] == ROOTS and len(roots) == 4 and roots[3] not in ROOTS
-    assert liar.output_root(8) == output_root(Hash32(roots[3]), BUSY.withdrawal_storage_root, lie.block_hash)
-    # a block with a sequenced transaction has no forced inclusion to skip: refused by name, nothing made up
+    assert len(roots) == 2 and not set(roots) & set(ROOTS)
+    assert liar.output_root(8) == output_root(Hash32(roots[1]), BUSY.withdrawal_storage_root, lie.block_hash)
+    # a block with a sequenced transaction was not forced: refused by name, nothing made up
     refused = LyingTrace(ForcedTrace(), FaultKind.SKIPPED_FORCED_INCLUSION, 7, chain_id=4852)
     with pytest.raises(FaultInjectionRefused, match="L2 block 7 is not a deposit-only block"):
         refused.output_root(7)
