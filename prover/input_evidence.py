@@ -32,6 +32,7 @@ from trie import HexaryTrie
 from bridge.l1_contracts import InputRules, input_oracle_config, l1_block_slots  # noqa: F401  (l1_block_slots re-exported)
 from node.batches import SingularBatch, decode_batch
 from node.channels import decode_batcher_tx_data, decode_channel
+from node.errors import MalformedBatcherTransaction
 from node.deposit_event import DepositEvent, decode_deposit_log, deposit_transaction
 from node.derive.attributes import forced_transactions
 from node.l1_block_ref import L1BlockRef
@@ -40,7 +41,7 @@ from node.l1_header import encode_l1_header
 
 PARENT_PROOF_ABI = "((bytes32,bytes32,bytes32,bytes32),bytes,bytes[],bytes[],bytes[],bytes[])"
 BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256,bytes[],bytes[],(bytes[],bytes[])[])"
-EVIDENCE_ABI = f"(bytes[],(address,address,bytes,uint256)[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][],bool)"
+EVIDENCE_ABI = f"(bytes[],(address,address,bytes,uint256)[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][],bool,(uint256,(uint8,bytes32)[],bytes[])[])"
 CONFIG_ABI = "(address,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256[3])"
 OUTPUT_VERSION_V0 = bytes(32)
 
@@ -198,6 +199,20 @@ class InboxBlock:
     items: list[tuple[int, bytes]]
     calldata: list[bytes]
 
+    def as_abi(self) -> tuple:
+        """`InputOracle.InboxBlockData`."""
+        return (self.number, self.items, self.calldata)
+
+
+def is_garbage(data: bytes) -> bool:
+    """Whether derivation's frame stage drops this batcher transaction whole (node/derive/frames.py:
+    `decode_batcher_tx_data` refuses it), so that no frame of it reaches the channel bank."""
+    try:
+        decode_batcher_tx_data(data)
+    except MalformedBatcherTransaction:
+        return True
+    return False
+
 
 @dataclass(frozen=True, slots=True)
 class BatchEvidence:
@@ -298,14 +313,15 @@ class Evidence:
     raw_txs: dict[int, bytes] = field(default_factory=dict)
     batch: BatchEvidence = field(default_factory=BatchEvidence)
     origin_receipt_proofs: list[list[bytes]] = field(default_factory=list)
-    window_without_batches: bool = False  # the inbox is empty over `batch_window` (the forced block)
+    window_without_batches: bool = False  # no frame in `batch_window`'s batcher data (the forced block)
+    window_garbage: list[InboxBlock] = field(default_factory=list)  # the window's blocks with batcher data, all `is_garbage`
 
     def as_abi(self) -> tuple:
         indexes = sorted(self.raw_txs)
         return (
             self.origin_headers, [d.as_abi() for d in self.deposits],
             indexes, [self.raw_txs[i] for i in indexes], self.batch.as_abi(), self.origin_receipt_proofs,
-            self.window_without_batches,
+            self.window_without_batches, [b.as_abi() for b in self.window_garbage],
         )
 
 

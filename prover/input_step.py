@@ -30,7 +30,7 @@ from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC
 from node.l1_info import L1Origin, l1_origin_of_transactions
 from node.vm import LantauTransactionBuilder
 from prover.input_evidence import (
-    Evidence, InboxBlock, ParentProof, batch_window, block_evidence, encode_evidence, find_batch, l1_block_slots, origin_chain_numbers,
+    Evidence, InboxBlock, ParentProof, batch_window, block_evidence, encode_evidence, find_batch, is_garbage, l1_block_slots, origin_chain_numbers,
     parent_origin_number, parent_proof, with_headers,
 )
 from prover.rollup_client import RollupClient
@@ -125,9 +125,11 @@ class InputEvidenceSource:
 
     def without_batches(self, number: int, origin: L1Origin, evidence: Evidence) -> Evidence:
         """`evidence` marked `window_without_batches` when block `number` is a forced block (the
-        first of its origin F, no batch) and the inbox recorded nothing in its whole batch window
+        first of its origin F, no batch) and no batcher transaction in its whole batch window
         (`input_evidence.batch_window`: from the parent's origin F - 1, or F at L2 genesis, to F's
-        window end), now behind L1's head: the oracle then refutes any other claim for the block."""
+        window end), now behind L1's head, has a frame: the inbox recorded nothing there, or only
+        data derivation's frame stage drops whole (`window_garbage`, `is_garbage`). The oracle then
+        refutes any other claim for the block."""
         if origin.sequence_number != 0:
             return evidence
         window = batch_window(None if number == 1 else origin.number - 1, l1_start_block=origin.number,
@@ -135,6 +137,8 @@ class InputEvidenceSource:
         if window.stop > self.l1.head().number:
             return evidence
         inbox = self.l1.contract("BatchInbox", self.rollup.batch_inbox)
-        if any(self.l1.call(inbox.functions.batchHashChain(b)) != bytes(32) for b in window):
+        with_data = [b for b in window if self.l1.call(inbox.functions.batchHashChain(b)) != bytes(32)]
+        garbage = [block for b in with_data for block in self.inbox_blocks(b, b)]
+        if [block.number for block in garbage] != with_data or not all(is_garbage(d) for block in garbage for d in block.calldata):
             return evidence
-        return dataclasses.replace(evidence, window_without_batches=True)
+        return dataclasses.replace(evidence, window_without_batches=True, window_garbage=garbage)

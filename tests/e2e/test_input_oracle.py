@@ -35,11 +35,11 @@ from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR, L2_TO_L1_MESSAGE_PASSER
 from node.batches import SingularBatch, decode_batch, encode_batch
-from node.channels import MAX_FRAME_DATA, decode_batcher_tx_data, decode_channel, encode_batcher_tx_data, encode_channel, split_channel
+from node.channels import MAX_FRAME_DATA, Frame, decode_batcher_tx_data, decode_channel, encode_batcher_tx_data, encode_channel, split_channel
 from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, deposit_transaction
 from node.l1_block_ref import L1BlockRef
 from node.l1_header import encode_l1_header
-from node.l1_info import l1_info_deposit
+from node.l1_info import L1Origin, l1_info_deposit
 from node.output_root import output_root
 from node.vm import LantauTransactionBuilder
 from bridge.l1_client import L1Client
@@ -47,7 +47,8 @@ from prover.input_step import InputEvidenceSource, InputRollup
 from prover.rollup_client import RollupClient
 from prover.witness import BLOCK_CONTEXT_ABI
 from prover.input_evidence import (
-    BatchEvidence, Evidence, InboxBlock, batch_window, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch, l1_block_slots,
+    BatchEvidence, Evidence, InboxBlock, batch_window, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch, is_garbage,
+    l1_block_slots,
     oracle_config, origin_chain_numbers, parent_origin_number, parent_proof, with_headers,
 )
 from tests.harness.evm import decode_custom_error
@@ -105,6 +106,17 @@ class Setup:
         """The L1 blocks of `window` in which the inbox recorded batcher transactions."""
         inbox = self.l1_w3.eth.contract(address=self.l1.deployment.batch_inbox, abi=list(load_artifact("BatchInbox").abi))
         return [b for b in window if inbox.functions.batchHashChain(b).call() != bytes(32)]
+
+    def post_to_inbox(self, data: bytes) -> int:
+        """`data` sent by the batcher to the inbox; the L1 block it landed in."""
+        sent = self.l1_w3.eth.send_transaction({"from": BATCHER.address, "to": self.l1.deployment.batch_inbox, "data": data, "gas": 200_000})
+        receipt = self.l1_w3.eth.wait_for_transaction_receipt(sent)
+        assert receipt["status"] == 1
+        return int(receipt["blockNumber"])
+
+    def window_garbage(self, number: int, rollup: Any) -> list[InboxBlock]:
+        """The batcher data in L2 block `number`'s batch window, per L1 block (`Evidence.window_garbage`)."""
+        return [block for b in self.inbox_data_blocks(self.batch_window_of(number, rollup)) for block in self.inbox_blocks(b, b)]
 
     def inbox_blocks(self, first: int, last: int) -> list[InboxBlock]:
         """What the inbox recorded from L1 blocks first..last: the batcher's successful calldata
@@ -180,6 +192,12 @@ class Setup:
         root, proof = self.parent_output(number)
         claim = (hashes, timestamp, keccak(proof.block_hash))
         return self.oracle.functions.checkInputs(number, root, proof.as_abi(), claim, evidence.as_abi()).estimate_gas()
+
+
+def setup_origin(setup: Setup, number: int) -> L1Origin:
+    """Block `number`'s L1 origin, as the L1Block predeploy recorded it."""
+    origin_number, sequence = setup.origin_of(number)
+    return L1Origin(origin_number, bytes(setup.l1_w3.eth.get_block(origin_number)["hash"]), sequence)
 
 
 def with_other_origin(span: Any, index: int) -> Any:
@@ -525,25 +543,44 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     l1_w3, oracle, abi = deploy_oracle(l1, rollup)
     setup = Setup(l1, l1_w3, l2, oracle, abi)
     info = deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[7].address, amount_units=4_200_000)
+    # garbage from the batcher in the deposit's window (an unknown derivation version, a truncated
+    # frame): derivation's frame stage drops each whole, so the window still carries no batch
+    garbage = [b"\x01not a frame", b"\x00" + b"\x07" * 20]
+    assert all(is_garbage(data) for data in garbage)
+    garbage_l1_blocks = {setup.post_to_inbox(data) for data in garbage}
     receipt = wait_for_l2_receipt(l2, info.l2_tx_hash, timeout_s=120)
-    assert "deposit-only" in verifier.output
-    forced_gas = 0
+    assert "deposit-only" in verifier.output and "dropping batcher transaction" in verifier.output
+    forced_gas, garbage_gas, with_garbage = (0, 0), 0, []
     for number in range(1, int(receipt["blockNumber"]) + 1):
         hashes, timestamp, evidence, forced = setup.honest(number)
         assert len(hashes) == forced
         assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced), f"block {number}"
-        # no batcher transaction in the block's whole window: the oracle itself says the block is forced
-        assert setup.inbox_data_blocks(setup.batch_window_of(number, rollup)) == [], f"block {number}"
-        without_batches = dataclasses.replace(evidence, window_without_batches=True)
+        # no frame in any batcher transaction of the block's whole window (none, or only the garbage):
+        # the oracle itself says the block is forced
+        window_garbage = setup.window_garbage(number, rollup)
+        assert {b.number for b in window_garbage} <= garbage_l1_blocks, f"block {number}"
+        without_batches = dataclasses.replace(evidence, window_without_batches=True, window_garbage=window_garbage)
         assert setup.check(number, hashes, timestamp, without_batches) == ("ok", forced), f"block {number}, no batch shown possible"
-        forced_gas = (setup.gas(number, hashes, timestamp, evidence), setup.gas(number, hashes, timestamp, without_batches))
+        if window_garbage:
+            with_garbage.append(number)
+            garbage_gas = setup.gas(number, hashes, timestamp, without_batches)
+        else:
+            forced_gas = (setup.gas(number, hashes, timestamp, evidence), setup.gas(number, hashes, timestamp, without_batches))
+    assert int(receipt["blockNumber"]) in with_garbage, with_garbage  # the deposit's forced block: garbage in its window
     print(f"\nL1 gas of checkInputs on a forced block: {forced_gas[0]:,}; with its window ({len(setup.batch_window_of(number, rollup))}"
-          f" L1 blocks) proven without batches: {forced_gas[1]:,}")
+          f" L1 blocks) proven without batches: {forced_gas[1]:,}; with the batcher's garbage in it shown: {garbage_gas:,}")
     number = int(receipt["blockNumber"])
     hashes, timestamp, evidence, forced = setup.honest(number)
     assert setup.check(number, hashes[:1], timestamp, evidence) == ("MissingDeposit", 1)
-    # lies about a block that no batch could give: each refuted by name once the empty window is shown
-    without_batches = dataclasses.replace(evidence, window_without_batches=True)
+    # lies about a block that no batch could give: each refuted by name once the window is shown
+    shown_garbage = setup.window_garbage(number, rollup)
+    without_batches = dataclasses.replace(evidence, window_without_batches=True, window_garbage=shown_garbage)
+    # the window's garbage left out, or shown with other bytes: refused by name
+    assert setup.check(number, hashes, timestamp, dataclasses.replace(without_batches, window_garbage=[])) == (
+        "InboxNotEmpty", (shown_garbage[0].number,))
+    changed = dataclasses.replace(shown_garbage[0], calldata=[shown_garbage[0].calldata[0] + b"!", *shown_garbage[0].calldata[1:]])
+    assert setup.check(number, hashes, timestamp, dataclasses.replace(without_batches, window_garbage=[changed, *shown_garbage[1:]])) == (
+        "BatchNotInInbox", (changed.number, 0))
     never_batched = Account.sign_transaction({"to": ACCOUNTS[5].address, "value": 1, "gas": 21_000, "maxFeePerGas": 10**11,
                                               "maxPriorityFeePerGas": 1, "nonce": 0, "chainId": L2_CHAIN_ID}, ACCOUNTS[4].private_key)
     user_tx_claim = [*hashes, bytes(never_batched.hash)]
@@ -555,7 +592,7 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     p_block = l1_w3.eth.get_block(p_origin)
     stay = l1_info_deposit(L1BlockRef(p_origin, bytes(p_block["hash"]), bytes(p_block["parentHash"]), int(p_block["timestamp"]),
                                       int(p_block["baseFeePerGas"])), p_sequence + 1)
-    stayed = dataclasses.replace(evidence, deposits=[], origin_receipt_proofs=[], window_without_batches=True)
+    stayed = dataclasses.replace(without_batches, deposits=[], origin_receipt_proofs=[])
     assert setup.check(number, [stay.hash], timestamp, dataclasses.replace(stayed, window_without_batches=False)) == ("ok", 1)
     assert setup.check(number, [stay.hash], timestamp, stayed) == ("NotTheForcedOrigin", 0)
     assert setup.check(number, hashes, timestamp, without_batches) == ("ok", forced)  # the honest claim, unchanged
@@ -566,6 +603,17 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     randao = keccak(parent.block_hash)
     assert oracle.functions.refutes(number, root, user_tx_claim, timestamp, randao, shown).call() is True
     assert oracle.functions.refutes(number, root, hashes, timestamp, randao, shown).call() is False
+
+    # a frame in the window (one of a channel never closed, which derivation also drops, but later,
+    # in the channel bank): not garbage, so the window decides nothing (the bisection's case)
+    frame_block = setup.post_to_inbox(encode_batcher_tx_data([Frame(b"\x42" * 16, 0, b"never closed", False)]))
+    wait_until(lambda: any(setup.origin_of(n)[0] == frame_block + 1 for n in range(l2.eth.block_number, 0, -1)), 120,
+               "the forced block after the frame")
+    later = next(n for n in range(l2.eth.block_number, 0, -1) if setup.origin_of(n)[0] == frame_block + 1 and setup.origin_of(n)[1] == 0)
+    l_hashes, l_timestamp, l_evidence, _ = setup.honest(later)
+    l_shown = dataclasses.replace(l_evidence, window_without_batches=True, window_garbage=setup.window_garbage(later, rollup))
+    assert setup.check(later, l_hashes, l_timestamp, l_shown) == ("BatcherDataReadable", (frame_block, 0))
+    assert source.without_batches(later, setup_origin(setup, later), l_evidence) == l_evidence  # the challenger does not claim it
 
 
 # --- the game's input leaf -------------------------------------------------------------------------

@@ -59,9 +59,11 @@ contract InputOracle is IInputOracle {
     ///         `originReceiptProofs[i]` the Merkle proof of the origin's receipt i in its
     ///         `receiptsRoot`, for i = 0 up to the last deposit's transaction (proves each deposit's
     ///         log index: `DepositLogLib`; none when the block has no deposits);
-    ///         `windowWithoutBatches`: the refuter says the inbox recorded no batcher transaction in
-    ///         any L1 block that could carry a batch for this block (`_forcedBlockLie`), so it must be
-    ///         the forced deposit-only block; checked against `BatchInbox.batchHashChain`.
+    ///         `windowWithoutBatches`: the refuter says no batcher transaction in any L1 block that
+    ///         could carry a batch for this block has a frame (`_forcedBlockLie`), so it must be the
+    ///         forced deposit-only block; checked against `BatchInbox.batchHashChain`: a block of the
+    ///         window with batcher data must be shown in `windowGarbage`, every one of its batcher
+    ///         transactions data the frame stage drops whole (node/derive/frames.py).
     struct Evidence {
         bytes[] originHeaders;
         DepositTxLib.UserDeposit[] deposits;
@@ -70,6 +72,15 @@ contract InputOracle is IInputOracle {
         BatchEvidence batch; // no frames: no batch shown
         bytes[][] originReceiptProofs;
         bool windowWithoutBatches;
+        InboxBlockData[] windowGarbage; // ascending L1 block numbers
+    }
+
+    /// @notice The batcher transactions the inbox recorded in L1 block `l1Block`, in block order:
+    ///         its items (`BatchInbox.isBlockData`) and each one's calldata.
+    struct InboxBlockData {
+        uint256 l1Block;
+        BatchInbox.Item[] items;
+        bytes[] data;
     }
 
     /// @notice One frame of the channel, in the batcher transaction that carried it: L1 block
@@ -145,8 +156,11 @@ contract InputOracle is IInputOracle {
     /// @notice Derivation drops the channel or batch shown (`reason`: why), so it gives no block.
     error BatchNotDerived(string reason);
     error L1OriginCheckMismatch(uint256 l1Block);
-    /// @notice The inbox recorded batcher data in L1 block `l1Block`, inside the window shown as without batches.
+    /// @notice The inbox recorded batcher data in L1 block `l1Block`, inside the window shown as
+    ///         without batches, and the evidence does not show it (`windowGarbage`).
     error InboxNotEmpty(uint256 l1Block);
+    /// @notice Batcher transaction `index` of L1 block `l1Block`, shown as garbage, carries frames.
+    error BatcherDataReadable(uint256 l1Block, uint256 index);
     /// @notice An L2 header shown is not the ancestor at its place.
     error L2AncestorMismatch(uint256 index);
 
@@ -292,7 +306,7 @@ contract InputOracle is IInputOracle {
         L1HeaderLib.Header memory next,
         uint256 forced
     ) internal view returns (Lie, uint256) {
-        if (ev.windowWithoutBatches) return _forcedBlockLie(parent, claim, origin.number, origin.timestamp, forced);
+        if (ev.windowWithoutBatches) return _forcedBlockLie(parent, claim, origin.number, origin.timestamp, forced, ev.windowGarbage);
 
         // Timestamps (batches.py `_check_block`).
         if (claim.timestamp <= parent.timestamp) return (Lie.TimestampNotAfterParent, 0);
@@ -319,23 +333,54 @@ contract InputOracle is IInputOracle {
     ///      origin's window ends, batch_queue.py `add`; once F + sequencingWindow is read with no valid
     ///      batch, node derives the deposit-only block of F). The block must then be that block: origin
     ///      F, only its forced transactions, timestamp max(parent + 1, F's).
-    function _forcedBlockLie(Parent memory parent, Claim memory claim, uint256 originNumber, uint256 originTime, uint256 forced)
-        internal
-        view
-        returns (Lie, uint256)
-    {
+    ///      Batcher data in the window is no batch if the frame stage drops every transaction of it
+    ///      whole (`windowGarbage`, `_checkGarbage`): then no frame, so no channel, completes in it.
+    function _forcedBlockLie(
+        Parent memory parent,
+        Claim memory claim,
+        uint256 originNumber,
+        uint256 originTime,
+        uint256 forced,
+        InboxBlockData[] memory garbage
+    ) internal view returns (Lie, uint256) {
         bool genesis = parent.originHash == bytes32(0);
         uint256 forcedOrigin = genesis ? l1StartBlock : parent.originNumber + 1;
         uint256 last = forcedOrigin + sequencingWindow - 1;
         if (last >= block.number) revert EvidenceNeeded("the sequencing window's end on L1");
+        uint256 shown;
         for (uint256 b = genesis ? l1StartBlock : parent.originNumber; b <= last; b++) {
-            if (inbox.batchHashChain(b) != bytes32(0)) revert InboxNotEmpty(b);
+            if (inbox.batchHashChain(b) == bytes32(0)) continue;
+            if (shown >= garbage.length || garbage[shown].l1Block != b) revert InboxNotEmpty(b);
+            _checkGarbage(garbage[shown++]);
         }
         if (originNumber != forcedOrigin) return (Lie.NotTheForcedOrigin, 0);
         if (claim.txHashes.length != forced) return (Lie.NotDepositOnly, forced);
         uint256 expected = parent.timestamp + 1 > originTime ? parent.timestamp + 1 : originTime;
         if (claim.timestamp != expected) return (Lie.NotTheForcedTimestamp, 0);
         return (Lie.None, 0);
+    }
+
+    /// @dev Every batcher transaction of `d` is the inbox's record of that L1 block, calldata, and
+    ///      data node's frame stage drops whole (`decode_batcher_tx_data` raises
+    ///      `MalformedBatcherTransaction`): `BatchReader.frames` refuses it by one of the frame
+    ///      errors (differential-tested against node's) or finds no frame. Any other revert (out of
+    ///      gas, a panic) decides nothing.
+    function _checkGarbage(InboxBlockData memory d) internal view {
+        if (d.items.length != d.data.length || !inbox.isBlockData(d.l1Block, d.items)) revert BatchNotInInbox(d.l1Block, d.items.length);
+        for (uint256 i = 0; i < d.items.length; i++) {
+            if (d.items[i].kind != 0) revert EvidenceNeeded("blob data in the window (not read on L1 yet)");
+            if (d.items[i].dataHash != keccak256(d.data[i])) revert BatchNotInInbox(d.l1Block, i);
+            try reader.frames(d.data[i]) returns (BatchReader.Frame[] memory frames) {
+                if (frames.length > 0) revert BatcherDataReadable(d.l1Block, i);
+            } catch (bytes memory reason) {
+                bytes4 selector = reason.length >= 4 ? bytes4(reason) : bytes4(0);
+                if (
+                    selector != BatchReader.EmptyBatcherTransaction.selector && selector != BatchReader.UnknownDerivationVersion.selector
+                        && selector != BatchReader.TruncatedFrame.selector && selector != BatchReader.FrameTooLarge.selector
+                        && selector != BatchReader.InvalidFrameFlag.selector
+                ) revert EvidenceNeeded("batcher data the frame stage reads to its end");
+            }
+        }
     }
 
     // --- the batch ----------------------------------------------------------------------------
