@@ -293,7 +293,9 @@ def origin_chain_numbers(parent_origin_number: int, l1_head: int) -> list[int]:
     """The L1 blocks whose headers `Evidence.origin_headers` shows when the parent's L1 origin O
     (at L2 genesis: the start block) is recent on L1, newest first: O + 1 when L1 has it, then O.
     From them `InputOracle` rebuilds both L1-info deposits derivation allows for the block (on O
-    with the parent's sequence number + 1, on O + 1 with 0) and calls any other transaction 0 a lie."""
+    with the parent's sequence number + 1, on O + 1 with 0) and calls any other transaction 0 a lie.
+    The head's own hash is not readable by an `eth_call` at the head (anvil runs it at the head's
+    number): evidence naming the head as O + 1 checks in a transaction, one block later."""
     return [parent_origin_number + 1, parent_origin_number] if parent_origin_number + 1 <= l1_head else [parent_origin_number]
 
 

@@ -1,7 +1,9 @@
 """The origin's receipts in `prover.input_evidence`: L1 receipts (as `eth_getBlockReceipts` answers)
 encoded as py-evm encodes its own receipts, rebuilt into the receipts trie whose root the header
 names, proven key by key; receipts that do not rebuild the header's root, and a deposit block's
-evidence built without receipts, refused by name. (On a real anvil: tests/e2e/test_input_oracle.py.)"""
+evidence built without receipts, refused by name; which L1 headers the evidence shows for the
+oracle to rebuild the L1-info deposit from; which batcher data the frame stage drops whole. (On a
+real anvil: tests/e2e/test_input_oracle.py.)"""
 
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from eth.rlp.receipts import Receipt
 from eth.vm.forks.prague.receipts import PragueTypedReceipt
 from trie import HexaryTrie
 
+from node.channels import Frame, encode_batcher_tx_data
 from prover.input_evidence import (
-    OriginReceiptsNeeded, ReceiptsRootMismatch, block_evidence, deposit_receipt_proofs, encode_l1_receipt,
+    OriginReceiptsNeeded, ReceiptsRootMismatch, block_evidence, deposit_receipt_proofs, encode_l1_receipt, is_garbage,
+    origin_chain_numbers, parent_origin_number,
 )
 
 PORTAL = bytes.fromhex("11" * 20)
@@ -76,3 +80,23 @@ def test_deposit_evidence_without_receipts_is_refused() -> None:
     with pytest.raises(OriginReceiptsNeeded) as refused:
         block_evidence([origin], origin, 0, [{"logIndex": 0}])
     assert refused.value.origin_number == 9
+
+
+def test_the_origin_chain_ends_at_the_parents_origin_through_the_next_l1_block() -> None:
+    """Block n's parent's origin: the block's own (a later block of the origin), the one before (the
+    origin's first block), the start block at L2 genesis (block 1); the chain shows the next L1
+    block whenever L1 has it, newest first."""
+    assert parent_origin_number(7, 40, 3) == 40
+    assert parent_origin_number(7, 41, 0) == 40
+    assert parent_origin_number(1, 12, 0) == 12
+    assert origin_chain_numbers(40, 45) == [41, 40]
+    assert origin_chain_numbers(40, 41) == [41, 40]
+    assert origin_chain_numbers(40, 40) == [40]
+
+
+def test_garbage_is_what_the_frame_stage_drops_whole() -> None:
+    """Empty data, another derivation version, a truncated frame, a bad flag, a version byte with no
+    frame: garbage; a well-formed frame (of a channel never closed) is not."""
+    frame = encode_batcher_tx_data([Frame(b"\x42" * 16, 0, b"never closed", False)])
+    assert not is_garbage(frame)
+    assert all(is_garbage(data) for data in (b"", b"\x01" + frame[1:], frame[:-1], frame[:-1] + b"\x02", b"\x00"))
