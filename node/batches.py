@@ -95,6 +95,7 @@ from node.errors import (
 )
 from node.l1_info import l1_origin_of_block
 from node.rlp_guard import MAX_TRANSACTION_RLP_DEPTH, rlp_nesting_exceeds
+from node.rlp_raw import encode_items
 from node.user_tx import ACCESS_LIST_TX_TYPE, DYNAMIC_FEE_TX_TYPE, check_chain_id, decode_user_transaction
 
 SINGULAR_BATCH_VERSION = 0x00
@@ -579,15 +580,15 @@ def _decode_span_txs(reader: _Reader, total: int, chain_id: int) -> list[bytes]:
             protected = (protected_bits >> legacy_index) & 1
             legacy_index += 1
             v = chain_id * 2 + 35 + y_parity if protected else 27 + y_parity
-            raw = rlp.encode([nonce, gas_price, gas, to, value, data, _be(v), r, s])
+            raw = encode_items([nonce, gas_price, gas, to, value, data, _be(v), r, s])
         elif tx_type == ACCESS_LIST_TX:
             value, gas_price, data, access_list = fields
-            raw = bytes([tx_type]) + rlp.encode(
+            raw = bytes([tx_type]) + encode_items(
                 [_be(chain_id), nonce, gas_price, gas, to, value, data, access_list, _be(y_parity), r, s]
             )
         else:
             value, tip, fee_cap, data, access_list = fields
-            raw = bytes([tx_type]) + rlp.encode(
+            raw = bytes([tx_type]) + encode_items(
                 [_be(chain_id), nonce, tip, fee_cap, gas, to, value, data, access_list, _be(y_parity), r, s]
             )
         try:

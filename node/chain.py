@@ -63,6 +63,7 @@ from node.address_index import (
 )
 from node.db import LevelDB
 from node.errors import BlockNotFound, GenesisMismatch
+from node.rlp_raw import encode_items, uint
 from node.trie_root import ordered_trie_root
 from node.tx_index import BlockIndex, TransactionRecord, block_index_key, block_records, record_key
 from node.vm import LantauVM
@@ -466,12 +467,12 @@ class Chain:
         # Read records, keyed by this block's hash: reads of one transaction then cost the same
         # in any block. Never stale, as a block never changes; reorgs move only `_tx_key`.
         block_index, records = block_records(block.transactions, receipts, block.header.base_fee_per_gas)
-        batch[_body_key(block_hash)] = rlp.encode([record.raw_transaction for record in records])
-        batch[_receipts_key(block_hash)] = rlp.encode([record.raw_receipt for record in records])
+        batch[_body_key(block_hash)] = encode_items([record.raw_transaction for record in records])
+        batch[_receipts_key(block_hash)] = encode_items([record.raw_receipt for record in records])
         batch[block_index_key(block_hash)] = block_index.encode()
         for index, (tx_hash, record, tx) in enumerate(zip(block_index.tx_hashes, records, block.transactions)):
             batch[record_key(block_hash, index)] = record.encode()
-            batch[_tx_key(tx_hash)] = rlp.encode([block_hash, index])
+            batch[_tx_key(tx_hash)] = encode_items([block_hash, uint(index)])
             for address in touched_addresses(record.fields.sender, tx.to, record.fields.contract_address):
                 batch[address_key(address, number, index)] = tx_hash
         batch[_canonical_key(number)] = block_hash
@@ -486,7 +487,7 @@ class Chain:
 
     def _index_transactions(self, batch: AtomicDatabaseAPI, block_hash: bytes, number: int) -> None:
         for index, tx_hash in enumerate(self._tx_hashes(batch, block_hash)):
-            batch[_tx_key(tx_hash)] = rlp.encode([block_hash, index])
+            batch[_tx_key(tx_hash)] = encode_items([block_hash, uint(index)])
         for key, tx_hash in self._address_entries(batch, block_hash, number):
             batch[key] = tx_hash
 

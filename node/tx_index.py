@@ -36,6 +36,7 @@ from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth_typing import Address
 
 from node.deposit_tx import is_deposit
+from node.rlp_raw import encode_items, uint
 
 _DYNAMIC_FEE_TYPES = frozenset({0x02, 0x03, 0x04})
 HASH_BYTES = 32
@@ -114,8 +115,8 @@ class TransactionRecord:
 
     def encode(self) -> bytes:
         f = self.fields
-        return rlp.encode([self.raw_transaction, self.raw_receipt, f.sender, f.gas_used, f.first_log_index,
-                           f.contract_address or b"", f.effective_gas_price])
+        return encode_items([self.raw_transaction, self.raw_receipt, f.sender, uint(f.gas_used), uint(f.first_log_index),
+                             f.contract_address or b"", uint(f.effective_gas_price)])
 
     @classmethod
     def decode(cls, encoded: bytes) -> "TransactionRecord":

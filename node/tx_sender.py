@@ -28,6 +28,7 @@ from eth_keys.constants import SECPK1_N
 from eth_keys.exceptions import BadSignature
 from eth_typing import Address
 
+from node.rlp_raw import encode_items
 from node.worker_process import SECOND_CORE, WorkerProcess
 
 #: EIP-2718 types whose signing message is "type byte + rlp(fields but the signature)".
@@ -49,7 +50,7 @@ def sender_of_encoding(encoded: bytes) -> Address:
         raise BadSignature("invalid transaction signature values (y_parity, r, s)")
     if int.from_bytes(r, "big") >= SECPK1_N or int.from_bytes(s, "big") >= SECPK1_N:
         raise BadSignature("invalid transaction signature values: r or s not below the curve order")
-    message_hash = keccak(encoded[:1] + rlp.encode(fields[:-3]))
+    message_hash = keccak(encoded[:1] + encode_items(fields[:-3]))
     signature = r.rjust(32, b"\x00") + s.rjust(32, b"\x00") + (b"\x01" if y_parity else b"\x00")
     try:
         public_key = coincurve.PublicKey.from_signature_and_message(signature, message_hash, hasher=None)
