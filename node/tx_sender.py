@@ -102,7 +102,7 @@ class RecoveredAhead:
             return sender
 
     def recover_ahead(self, raw_transactions: Sequence[bytes]) -> None:
-        typed = _signed_typed(raw_transactions)
+        typed = signed_typed(raw_transactions)
         if not typed:
             return
         work = self.worker.submit(senders_of_encodings, typed)
@@ -113,12 +113,12 @@ class RecoveredAhead:
             if self._thread is None:
                 self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantau-sender-recovery")
             thread = self._thread
-        thread.submit(lambda: self._keep(typed, senders_of_encodings(typed)))
+        thread.submit(lambda: self.keep(typed, senders_of_encodings(typed)))
 
     async def recover_in_worker(self, raw_transactions: Sequence[bytes]) -> None:
         """Recover on the worker process and return when the answers are kept (at once if the
         worker is not ready: the node then recovers each sender itself, as without this)."""
-        typed = _signed_typed(raw_transactions)
+        typed = signed_typed(raw_transactions)
         work = self.worker.submit(senders_of_encodings, typed) if typed else None
         if work is None:
             return
@@ -132,9 +132,11 @@ class RecoveredAhead:
             self.worker.died()
             return
         if done.exception() is None:
-            self._keep(raws, done.result())
+            self.keep(raws, done.result())
 
-    def _keep(self, raws: Sequence[bytes], senders: Sequence[Address | None]) -> None:
+    def keep(self, raws: Sequence[bytes], senders: Sequence[Address | None]) -> None:
+        """Keep `senders[i]` as the signer of `raws[i]` (recovered elsewhere, e.g. by the worker
+        process with a channel it decoded ahead: `node.derive.decode_ahead`); None is skipped."""
         with self._lock:
             for raw, sender in zip(raws, senders):
                 if sender is not None:
@@ -143,7 +145,8 @@ class RecoveredAhead:
                 del self._senders[next(iter(self._senders))]
 
 
-def _signed_typed(raw_transactions: Sequence[bytes]) -> list[bytes]:
+def signed_typed(raw_transactions: Sequence[bytes]) -> list[bytes]:
+    """The signed typed (0x01, 0x02) transactions among `raw_transactions`, in order."""
     return [raw for raw in raw_transactions if raw[:1] and raw[0] in SIGNED_TYPED_TX_TYPES]
 
 

@@ -11,13 +11,19 @@ transactions and deposits of a block are facts of that block, so an answer read 
 hash is the answer for it at any time, reorg or not. `head` and `block_by_number` always ask
 the source itself. A fetch ahead that failed is not kept: the pipeline's own call then asks the
 source and gets its error (a `TemporaryError`: retried as before).
+
+Listeners (`add_inbox_listener`) get each block's inbox transactions as soon as they are read
+ahead, on the reading thread: the pipeline's `node.derive.decode_ahead.ChannelsAhead` starts
+decoding the channels they complete on the second core. A listener's failure is logged and
+changes nothing else.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from eth.abc import SignedTransactionAPI
 from eth_typing import Address, Hash32
@@ -25,7 +31,11 @@ from eth_typing import Address, Hash32
 from node.derive.l1_source import InboxTransaction, L1Source
 from node.l1_block_ref import L1BlockRef
 
+log = logging.getLogger("lantau.derive")
+
 DEFAULT_DEPTH = 8
+
+InboxListener = Callable[[Sequence[InboxTransaction]], None]
 
 
 class PrefetchingL1Source:
@@ -38,6 +48,12 @@ class PrefetchingL1Source:
         self._scheduled: set[int] = set()  # block numbers whose fetch ahead was started
         # block hash -> (number, its inbox transactions, its deposits), fetched ahead
         self._ahead: dict[bytes, tuple[int, Future[Sequence[InboxTransaction]], Future[Sequence[SignedTransactionAPI]]]] = {}
+        self._inbox_listeners: list[InboxListener] = []
+
+    def add_inbox_listener(self, listener: InboxListener) -> None:
+        """Call `listener` with every block's inbox transactions read ahead."""
+        with self._lock:
+            self._inbox_listeners.append(listener)
 
     # --- L1Source ---------------------------------------------------------------------------
 
@@ -92,12 +108,24 @@ class PrefetchingL1Source:
         deposits: Future[Sequence[SignedTransactionAPI]] = Future()
         with self._lock:
             self._ahead[block.hash] = (number, inbox, deposits)
-        for future, read in ((inbox, lambda: self.source.inbox_transactions(block, self.inbox)),
-                             (deposits, lambda: self.source.deposits(block))):
+        for future, read in ((inbox, lambda: self._read_inbox(block)), (deposits, lambda: self.source.deposits(block))):
             try:
                 future.set_result(read())
             except Exception as error:  # noqa: BLE001 - kept as failed: the pipeline asks the source itself
                 future.set_exception(error)
+
+    def _read_inbox(self, block: L1BlockRef) -> Sequence[InboxTransaction]:
+        """The block's inbox transactions, shown to the listeners before the pipeline can take
+        them (so what a listener starts is under way when the pipeline reads the block)."""
+        transactions = self.source.inbox_transactions(block, self.inbox)
+        with self._lock:
+            listeners = list(self._inbox_listeners)
+        for listener in listeners:
+            try:
+                listener(transactions)
+            except Exception:  # noqa: BLE001 - a hint for later work; derivation reads the block itself
+                log.exception("an inbox listener failed on L1 block %d", block.number)
+        return transactions
 
     def _take(self, block: L1BlockRef, part: int) -> Any:
         """The part (1 inbox, 2 deposits) read ahead for `block`, waiting for it if under way;

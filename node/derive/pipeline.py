@@ -38,21 +38,20 @@ from eth.exceptions import PyEVMError
 from eth_typing import Hash32
 from eth_utils import ValidationError, encode_hex
 
-from node.batches import Batch, SpanBatch, decode_batch
 from node.chain import BuiltBlock, Chain
-from node.channels import read_channel
 from node.derive.attributes import BlockInputs, deposit_only_inputs, inputs_from_batch
 from node.derive.batch_queue import BatchQueue
 from node.derive.channel_bank import ChannelBank
+from node.derive.decode_ahead import ChannelsAhead
 from node.derive.config import RollupDerivationConfig
 from node.derive.frames import frames_from_batcher_data
+from node.derive.l1_prefetch import PrefetchingL1Source
 from node.derive.l1_source import L1Source
 from node.derive.l1_traversal import L1Traversal
 from node.derive.retrieval import L1BlockData, retrieve
-from node.errors import CriticalError, MalformedBatch, ResetError
+from node.errors import CriticalError, ResetError
 from node.l1_block_ref import L1BlockRef
 from node.l1_info import L1Origin, read_l1_origin
-from node.tx_sender import RECOVERED_AHEAD
 
 log = logging.getLogger("lantau.derive")
 
@@ -80,6 +79,11 @@ class DerivationPipeline:
         self.l1 = l1
         self.chain = chain
         self._derived_from: dict[bytes, L1BlockRef] = {}
+        self.channels_ahead = ChannelsAhead(
+            chain_id=chain.chain_id, max_decompressed_size=config.max_channel_rlp_bytes, batcher=config.batcher_address
+        )
+        if isinstance(l1, PrefetchingL1Source):
+            l1.add_inbox_listener(self.channels_ahead.offer)
         self._start(safe_head if safe_head is not None else chain.header_by_number(0))
 
     # --- state ------------------------------------------------------------------------------
@@ -133,23 +137,19 @@ class DerivationPipeline:
         for frame in frames_from_batcher_data(data.batcher_data, l1_block=block.number):
             self.channel_bank.add_frame(frame, block)
         while (channel := self.channel_bank.read(block)) is not None:
-            contents = read_channel(channel, max_decompressed_size=self.config.max_channel_rlp_bytes)
-            if contents.error is not None:
+            # Decoded by the worker process ahead if the L1 prefetcher had it, senders and all.
+            decoded = self.channels_ahead.decoded(channel)
+            if decoded.channel_error is not None:
                 log.warning(
-                    "channel ends early: %s", contents.error,
-                    extra={"l1_block": block.number, "batches_kept": len(contents.batches), "reason": type(contents.error).__name__},
+                    "channel ends early: %s", decoded.channel_error.message,
+                    extra={"l1_block": block.number, "batches_kept": decoded.batches_read, "reason": decoded.channel_error.reason},
                 )
-            for index, encoded in enumerate(contents.batches):
-                try:
-                    batch = decode_batch(encoded, chain_id=self.chain.chain_id)
-                except MalformedBatch as exc:
-                    log.warning(
-                        "dropping batch: %s", exc,
-                        extra={"l1_block": block.number, "batch_index": index, "reason": type(exc).__name__},
-                    )
-                    continue
-                # Its senders, recovered on another thread while earlier blocks execute.
-                RECOVERED_AHEAD.recover_ahead(_batch_transactions(batch))
+            for index, refusal in decoded.dropped:
+                log.warning(
+                    "dropping batch: %s", refusal.message,
+                    extra={"l1_block": block.number, "batch_index": index, "reason": refusal.reason},
+                )
+            for batch in decoded.batches:
                 self.batch_queue.add(batch, block)
 
     def _next_inputs(self) -> tuple[BlockInputs, L1BlockRef, bool] | None:
@@ -274,8 +274,3 @@ class DerivationPipeline:
         # to origin + sequencing_window; all must be unchanged.
         return fork_point is None or origin.number + self.config.sequencing_window <= fork_point
 
-
-def _batch_transactions(batch: Batch) -> list[bytes]:
-    if isinstance(batch, SpanBatch):
-        return [raw for element in batch.elements for raw in element.transactions]
-    return list(batch.transactions)

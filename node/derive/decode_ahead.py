@@ -1,0 +1,176 @@
+"""Channels decoded ahead on the second core, while the blocks before them execute.
+
+A verifier decodes every channel it derives from: decompression, span batch to raw
+transactions (each checked as a py-evm transaction), then the senders' signatures. Done when
+the channel bank hands the channel over, that work stops block execution (the same process,
+the same interpreter lock). But the L1 prefetcher (`node.derive.l1_prefetch`) holds the next L1
+blocks' inbox transactions well before the pipeline reads them, so `ChannelsAhead.offer`
+assembles the batcher's complete channels from them and sends each to the worker process
+(`node.worker_process.SECOND_CORE`), which decodes it and recovers its transactions' senders
+(`decode_channel`). When the channel bank later hands the pipeline a channel, `decoded` gives
+the worker's answer if one was asked for these very bytes (waiting for it if it is under way),
+and otherwise decodes the channel in this process as before.
+
+The assembly ahead is only a guess: frames grouped by channel id and number, complete once the
+last frame and every one before it were seen; the channel bank alone decides which channels
+count (the batcher's address, timeouts, order, duplicates, blobs). An answer is keyed by the
+channel's whole bytes, and decoding is a function of those bytes and the pipeline's chain id
+and size limit, so an answer taken is the one the pipeline would compute itself, reorg or not;
+a guess the bank never reads is wasted work, forgotten after `MAX_CHANNELS` newer ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Sequence
+
+from eth_typing import Address
+
+from node.batches import Batch, SpanBatch, decode_batch
+from node.blobs import BLOB_TX_TYPE
+from node.channels import Frame, decode_batcher_tx_data, read_channel
+from node.derive.l1_source import InboxTransaction
+from node.errors import CodecError, MalformedBatch
+from node.tx_sender import RECOVERED_AHEAD, RecoveredAhead, senders_of_encodings, signed_typed
+from node.worker_process import SECOND_CORE, WorkerProcess
+
+log = logging.getLogger("lantau.derive")
+
+#: Channels decoded (or being decoded) ahead and not yet taken; the oldest is forgotten first.
+MAX_CHANNELS = 16
+#: Channels whose frames are being gathered ahead; the oldest is forgotten first.
+MAX_PARTIAL_CHANNELS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a channel or one of its batches did not (wholly) count: the error's class name and
+    message (plain strings, so an answer crosses from the worker process as it is)."""
+
+    reason: str
+    message: str
+
+    @classmethod
+    def of(cls, error: CodecError) -> "Refusal":
+        return cls(type(error).__name__, str(error))
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedChannel:
+    """A channel's batches as derivation takes them (`node.channels.read_channel`, then
+    `node.batches.decode_batch` on each)."""
+
+    batches: tuple[Batch, ...]  # the batches that decoded, in channel order
+    dropped: tuple[tuple[int, Refusal], ...]  # (index in the channel, why) of those that did not
+    batches_read: int  # batches split from the channel, decoded or not
+    channel_error: Refusal | None  # what ended the channel early, if anything did
+    # The signers of its typed transactions, where recovered (by the worker): raw -> sender.
+    senders: tuple[tuple[bytes, Address], ...] = ()
+
+
+def decode_channel(channel: bytes, max_decompressed_size: int, chain_id: int, recover_senders: bool) -> DecodedChannel:
+    """Decode `channel` as the pipeline does; with `recover_senders`, recover the signer of
+    each typed transaction too (run by the worker process)."""
+    contents = read_channel(channel, max_decompressed_size=max_decompressed_size)
+    batches: list[Batch] = []
+    dropped: list[tuple[int, Refusal]] = []
+    for index, encoded in enumerate(contents.batches):
+        try:
+            batches.append(decode_batch(encoded, chain_id=chain_id))
+        except MalformedBatch as exc:
+            dropped.append((index, Refusal.of(exc)))
+    senders: tuple[tuple[bytes, Address], ...] = ()
+    if recover_senders:
+        typed = signed_typed([raw for batch in batches for raw in batch_transactions(batch)])
+        senders = tuple((raw, sender) for raw, sender in zip(typed, senders_of_encodings(typed)) if sender is not None)
+    channel_error = None if contents.error is None else Refusal.of(contents.error)
+    return DecodedChannel(tuple(batches), tuple(dropped), len(contents.batches), channel_error, senders)
+
+
+def batch_transactions(batch: Batch) -> list[bytes]:
+    """The raw (EIP-2718) transactions of a batch, in order."""
+    if isinstance(batch, SpanBatch):
+        return [raw for element in batch.elements for raw in element.transactions]
+    return list(batch.transactions)
+
+
+class ChannelsAhead:
+    """Channels of the batcher decoded in the worker process before the pipeline reads them.
+    Thread-safe: `offer` runs on the L1 prefetcher's threads, `decoded` on the pipeline's."""
+
+    def __init__(
+        self, *, chain_id: int, max_decompressed_size: int, batcher: Address,
+        worker: WorkerProcess = SECOND_CORE, recovered: RecoveredAhead = RECOVERED_AHEAD,
+    ) -> None:
+        self.chain_id = chain_id
+        self.max_decompressed_size = max_decompressed_size
+        self.batcher = batcher
+        self.worker = worker
+        self.recovered = recovered
+        self._lock = threading.Lock()
+        self._partial: OrderedDict[bytes, dict[int, Frame]] = OrderedDict()  # channel id -> frames by number
+        self._ahead: OrderedDict[bytes, Future[DecodedChannel]] = OrderedDict()  # channel bytes -> decoding
+        self.taken = 0  # channels whose decoding ahead was used
+
+    def offer(self, inbox_transactions: Sequence[InboxTransaction]) -> None:
+        """Inbox transactions of an L1 block read ahead: send every channel they complete to
+        the worker (nothing if the worker is not ready)."""
+        complete: list[bytes] = []
+        for tx in inbox_transactions:
+            if tx.sender != self.batcher or not tx.succeeded or tx.tx_type == BLOB_TX_TYPE:
+                continue
+            try:
+                frames = decode_batcher_tx_data(tx.data)
+            except CodecError:
+                continue  # the pipeline logs why when it reads this block
+            with self._lock:
+                for frame in frames:
+                    channel = self._gather(frame)
+                    if channel is not None:
+                        complete.append(channel)
+        for channel in complete:
+            work = self.worker.submit(decode_channel, channel, self.max_decompressed_size, self.chain_id, True)
+            if work is None:
+                continue
+            with self._lock:
+                self._ahead[channel] = work
+                while len(self._ahead) > MAX_CHANNELS:
+                    self._ahead.popitem(last=False)
+
+    def _gather(self, frame: Frame) -> bytes | None:
+        frames = self._partial.setdefault(frame.channel_id, {})
+        self._partial.move_to_end(frame.channel_id)
+        frames.setdefault(frame.number, frame)
+        while len(self._partial) > MAX_PARTIAL_CHANNELS:
+            self._partial.popitem(last=False)
+        last = next((f.number for f in frames.values() if f.is_last), None)
+        if last is None or any(number not in frames for number in range(last + 1)):
+            return None
+        del self._partial[frame.channel_id]
+        return b"".join(frames[number].data for number in range(last + 1))
+
+    def decoded(self, channel: bytes) -> DecodedChannel:
+        """`channel` decoded: the worker's answer for these bytes if one was asked for, else
+        decoded now (its senders then recovered ahead as `RecoveredAhead.recover_ahead` does)."""
+        with self._lock:
+            work = self._ahead.pop(channel, None)
+        if work is not None:
+            try:
+                answer = work.result()
+            except BrokenProcessPool:
+                self.worker.died()
+            except Exception:  # noqa: BLE001 - decoding again here reports the same problem the usual way
+                log.exception("decoding a channel in the worker process failed: decoding it again here")
+            else:
+                self.taken += 1
+                self.recovered.keep([raw for raw, _ in answer.senders], [sender for _, sender in answer.senders])
+                return answer
+        answer = decode_channel(channel, self.max_decompressed_size, self.chain_id, False)
+        for batch in answer.batches:
+            self.recovered.recover_ahead(batch_transactions(batch))
+        return answer

@@ -1,0 +1,137 @@
+"""Channels decoded ahead in the worker process (`node.derive.decode_ahead`): an answer is taken
+only for the very bytes it was computed from and equals decoding in the node process, senders
+included; a stranger's channel, a guess the bank never reads, or a dead worker change nothing
+but who decodes; and derivation over the L1 prefetcher, which feeds it, reaches the same chain."""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Iterator
+
+import pytest
+
+from node.batches import SingularBatch, SpanBatch, encode_batch
+from node.chain import Chain
+from node.channels import MAX_RLP_BYTES_PER_CHANNEL, ChannelBuilder, Frame, encode_batcher_tx_data, encode_channel, split_channel
+from node.derive.decode_ahead import ChannelsAhead, DecodedChannel, batch_transactions, decode_channel
+from node.derive.l1_prefetch import PrefetchingL1Source
+from node.derive.l1_source import InboxTransaction
+from node.derive.pipeline import DerivationPipeline
+from node.tx_sender import RecoveredAhead, sender_of_encoding
+from node.worker_process import SECOND_CORE, WorkerProcess
+from tests.harness.l1_history import BATCHER, STRANGER
+from tests.node.derive.sequencing import GENESIS, Batcher, config
+from tests.node.derive.test_pipeline import Scenario, assert_same_chain, derive_all
+
+CHAIN_ID = GENESIS.chain_id
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[WorkerProcess]:
+    worker = WorkerProcess()
+    worker.start().result(timeout=120)
+    yield worker
+    worker.close()
+
+
+def span_channel(blocks: list, channel_id: bytes) -> tuple[bytes, list[Frame]]:
+    builder = ChannelBuilder(channel_id=channel_id, chain_id=CHAIN_ID, span_batches=True, target_size=10**9, max_frame_data=400)
+    for block in blocks:
+        builder.add_block(block)
+    return builder.channel_bytes(), builder.frames()
+
+
+def inbox(frames: list[Frame], sender: bytes = BATCHER) -> list[InboxTransaction]:
+    return [InboxTransaction(index, sender, encode_batcher_tx_data([frame])) for index, frame in enumerate(frames)]
+
+
+def local(channel: bytes) -> DecodedChannel:
+    return decode_channel(channel, MAX_RLP_BYTES_PER_CHANNEL, CHAIN_ID, False)
+
+
+@pytest.fixture(scope="module")
+def sequenced_blocks() -> list:
+    scenario = Scenario(Batcher())
+    for _ in range(2):
+        scenario.run_round()
+    assert sum(len(b.transactions) for b in scenario.blocks) >= 6
+    return scenario.blocks
+
+
+def test_a_channel_assembled_ahead_is_decoded_by_the_worker_with_its_senders(worker: WorkerProcess, sequenced_blocks: list) -> None:
+    recovered = RecoveredAhead(worker)
+    ahead = ChannelsAhead(chain_id=CHAIN_ID, max_decompressed_size=MAX_RLP_BYTES_PER_CHANNEL, batcher=BATCHER,
+                          worker=worker, recovered=recovered)
+    channel, frames = span_channel(sequenced_blocks, b"\x01" * 16)
+    assert len(frames) >= 3
+    # Frames arrive over two L1 blocks, last frame first: assembled by number all the same.
+    ahead.offer(inbox(frames[::-1][:2]))
+    ahead.offer(inbox(frames[::-1][2:]))
+
+    answer = ahead.decoded(channel)
+
+    assert ahead.taken == 1
+    mine = local(channel)
+    assert (answer.batches, answer.dropped, answer.batches_read, answer.channel_error) == (
+        mine.batches, mine.dropped, mine.batches_read, mine.channel_error)
+    assert len(answer.batches) == 1 and isinstance(answer.batches[0], SpanBatch)
+    raws = batch_transactions(answer.batches[0])
+    assert raws == [tx.encode() for block in sequenced_blocks for tx in block.transactions if tx.type_id != 0x7E]
+    typed = [raw for raw in raws if raw[0] in (1, 2)]
+    assert dict(answer.senders) == {raw: sender_of_encoding(raw) for raw in typed} and typed
+    # The senders wait for execution in the node process's RecoveredAhead.
+    assert all(recovered.take(raw) == sender_of_encoding(raw) for raw in typed)
+
+
+def test_other_bytes_a_stranger_or_a_dead_worker_decode_in_the_node_process(worker: WorkerProcess, sequenced_blocks: list) -> None:
+    ahead = ChannelsAhead(chain_id=CHAIN_ID, max_decompressed_size=MAX_RLP_BYTES_PER_CHANNEL, batcher=BATCHER,
+                          worker=worker, recovered=RecoveredAhead(worker))
+    # A stranger's frames are never assembled: its channel is decoded here if the bank ever reads it.
+    channel, frames = span_channel(sequenced_blocks[:3], b"\x02" * 16)
+    ahead.offer(inbox(frames, sender=STRANGER))
+    assert ahead.decoded(channel) == local(channel) and ahead.taken == 0
+
+    # A channel with a malformed second batch: the answer names it as the node process would.
+    good = encode_batch(SingularBatch(b"\x11" * 32, 0, b"\x22" * 32, 5, ()))
+    bad_channel = encode_channel([good, b"\x01\xff\xff"])
+    ahead.offer(inbox(split_channel(b"\x03" * 16, bad_channel, 10_000)))
+    answer = ahead.decoded(bad_channel)
+    assert ahead.taken == 1
+    assert answer == local(bad_channel) and answer.dropped and answer.dropped[0][0] == 1
+    assert len(answer.batches) == 1
+
+    # Bytes that differ from every guess (the bank's channel is what counts): decoded here.
+    other, other_frames = span_channel(sequenced_blocks[:2], b"\x04" * 16)
+    ahead.offer(inbox(other_frames[:-1]))  # the last frame never read ahead
+    assert ahead.decoded(other) == local(other) and ahead.taken == 1
+
+    # The worker dies with a decoding under way (or before it was sent): decoded here, and a
+    # new worker takes the next one.
+    channel, frames = span_channel(sequenced_blocks, b"\x05" * 16)
+    os.kill(worker.pid, signal.SIGKILL)
+    ahead.offer(inbox(frames))
+    assert ahead.decoded(channel) == local(channel)
+    worker.start().result(timeout=120)
+    channel, frames = span_channel(sequenced_blocks[1:], b"\x06" * 16)
+    ahead.offer(inbox(frames))
+    decoded = ahead.decoded(channel)
+    assert decoded.batches == local(channel).batches and ahead.taken == 2
+
+
+def test_derivation_over_the_prefetcher_takes_channels_decoded_ahead() -> None:
+    scenario = Scenario(Batcher(span_batches=True, max_frame_data=500), split_channels=True)
+    for _ in range(4):
+        scenario.run_round()
+    scenario.flush()
+    SECOND_CORE.start().result(timeout=120)
+    try:
+        verifier = Chain.open(None, GENESIS)
+        pipeline = DerivationPipeline(config(), PrefetchingL1Source(scenario.l1, inbox=config().batch_inbox, depth=3), verifier)
+        derived = derive_all(pipeline)
+        assert [d.header.hash for d in derived] == [b.header.hash for b in scenario.blocks]
+        assert_same_chain(verifier, scenario.blocks)
+        # Each round's channel was read ahead (block 0, read directly, holds no channel).
+        assert pipeline.channels_ahead.taken == 4
+    finally:
+        SECOND_CORE.close()
