@@ -172,7 +172,7 @@ def devnet_dispute_setup(genesis: GenesisConfig) -> DisputeSetup:
         chain.close()
     rules = InputRules(l2_chain_id=genesis.chain_id, max_sequencer_drift=MAX_SEQUENCER_DRIFT,
                        sequencing_window=SEQUENCING_WINDOW, channel_timeout=CHANNEL_TIMEOUT)
-    return DisputeSetup(DEVNET_DISPUTES, bytes(anchor), DEVNET_PROOF_COST_LIMITS.abi_tuple(), rules)
+    return DisputeSetup(DEVNET_DISPUTES, bytes(anchor), DEVNET_PROOF_COST_LIMITS.abi_tuple(), genesis.chain_id, rules)
 
 
 def save_deployment(deployment: L1Deployment, data_dir: Path) -> Path:

@@ -243,14 +243,14 @@ class DisputeGameClient(_ContractClient):
         return txmgr.send(candidate_of(call, value=self.required_bond(position)))
 
     def move_to_block(self, txmgr: TxManager, disputed: Claim, output_root: bytes,
-                      inputs: tuple[list[bytes], list[bytes]], is_attack: bool) -> dict[str, Any]:
-        """`moveToBlock` naming the block's `inputs` (`BlockInputs(txHashes, contextHashes)`)."""
+                      inputs: tuple[list[bytes], int], is_attack: bool) -> dict[str, Any]:
+        """`moveToBlock` naming the block's `inputs` (`BlockInputs(txHashes, timestamp)`)."""
         position = 2 * disputed.position if is_attack else 2 * (disputed.position + 1)
         call = self.contract.functions.moveToBlock(disputed.value, disputed.index, output_root, inputs, is_attack)
         return txmgr.send(candidate_of(call, value=self.required_bond(position)))
 
-    def block_inputs(self, claim_index: int) -> tuple[tuple[bytes, ...], tuple[bytes, ...]] | None:
-        """The inputs (tx hashes, context hashes) block subgame root `claim_index` named, from its
+    def block_inputs(self, claim_index: int) -> tuple[tuple[bytes, ...], int] | None:
+        """The inputs (tx hashes, timestamp) block subgame root `claim_index` named, from its
         `BlockInputsNamed` event; None if it is not such a claim."""
         event = self.contract.events.BlockInputsNamed()
         with transport_errors("BlockInputsNamed logs"):
@@ -258,7 +258,7 @@ class DisputeGameClient(_ContractClient):
         if not logs:
             return None
         args = logs[0]["args"]
-        return tuple(bytes(h) for h in args["txHashes"]), tuple(bytes(h) for h in args["contextHashes"])
+        return tuple(bytes(h) for h in args["txHashes"]), int(args["timestamp"])
 
     def input_countered_by(self, claim_index: int) -> ChecksumAddress:
         """Who countered block subgame root `claim_index` by the input leaf (the zero address: nobody)."""
@@ -267,24 +267,27 @@ class DisputeGameClient(_ContractClient):
     def input_oracle(self) -> ChecksumAddress:
         return to_checksum_address(self._call("inputOracle"))
 
-    def step_input_call(self, claim_index: int, inputs: tuple[list[bytes], list[bytes]], context0: tuple[Any, ...],
+    def step_input_call(self, claim_index: int, inputs: tuple[list[bytes], int], starting_output: tuple[bytes, ...],
                         evidence: bytes) -> Any:
-        return self.contract.functions.stepInput(claim_index, inputs, context0, evidence)
+        """`stepInput`; `starting_output` is the agreed parent's `OutputRootProof`."""
+        return self.contract.functions.stepInput(claim_index, inputs, starting_output, evidence)
 
     def step_transaction_call(self, index: int, is_attack: bool, starting_output: tuple[bytes, ...],
-                              input_leaf: tuple[Any, ...], tx_proof: tuple[Any, ...], pre: tuple[Any, ...],
-                              tries: tuple[Any, ...]) -> Any:
-        """`stepTransaction`; `input_leaf` is `InputLeaf` (`DisputeBlock.input_leaf`), `pre` the
-        `BlockAccumulator.Acc` before the transaction, `tries` its `BlockAccumulator.Tries`
-        (`DisputeBlock.acc_before`, `DisputeBlock.step_tries`)."""
-        return self.contract.functions.stepTransaction(index, is_attack, starting_output, input_leaf, tx_proof, pre, tries)
+                              input_leaf: tuple[Any, ...], tx_proof: tuple[Any, ...], ancestry: tuple[Any, ...],
+                              pre: tuple[Any, ...], tries: tuple[Any, ...]) -> Any:
+        """`stepTransaction`; `input_leaf` is `InputLeaf` (`DisputeBlock.input_leaf`), `tx_proof`
+        `BlockAccumulator.TxProof` and `ancestry` `BlockFinishLeaf.Ancestry` (`StepCall.tx_proof`,
+        `StepCall.ancestry`), `pre` the `BlockAccumulator.Acc` before the transaction, `tries` its
+        `BlockAccumulator.Tries` (`DisputeBlock.acc_before`, `DisputeBlock.step_tries`)."""
+        return self.contract.functions.stepTransaction(index, is_attack, starting_output, input_leaf, tx_proof, ancestry,
+                                                       pre, tries)
 
     def step_finish_call(self, index: int, is_attack: bool, starting_output: tuple[bytes, ...],
-                         input0: tuple[Any, ...], last: tuple[Any, ...], finish: tuple[Any, ...]) -> Any:
-        """`stepFinish`; `input0` is transaction 0's `InputLeaf`, `last` the block's final
-        `BlockAccumulator.Acc`, `finish` `BlockFinishLeaf.Finish` (`DisputeBlock.input_leaf(0)`,
-        `DisputeBlock.acc_before`, `DisputeBlock.finish_proof`)."""
-        return self.contract.functions.stepFinish(index, is_attack, starting_output, input0, last, finish)
+                         input_leaf: tuple[Any, ...], last: tuple[Any, ...], finish: tuple[Any, ...]) -> Any:
+        """`stepFinish`; `input_leaf` is the subgame's `InputLeaf` at trace index T-1 (past its
+        transactions), `last` the block's final `BlockAccumulator.Acc`, `finish`
+        `BlockFinishLeaf.Finish` (`DisputeBlock.acc_before`, `DisputeBlock.finish_proof`)."""
+        return self.contract.functions.stepFinish(index, is_attack, starting_output, input_leaf, last, finish)
 
     def check(self, call: Any) -> None:
         """`eth_call` of `call`: raises `L1CallReverted` (decoded) if it would revert."""

@@ -149,6 +149,7 @@ class DisputeSetup:
     config: DisputeConfig
     anchor_output_root: bytes
     proof_cost_limits: tuple[int, ...]  # StepTypes.ProofCostLimits (`ProofCostLimits.abi_tuple`)
+    l2_chain_id: int  # the chain id every transaction's context has (`BlockFinishLeaf.chainId`)
     input_rules: InputRules | None = None
 
 
@@ -462,11 +463,11 @@ def deploy_l1_contracts(
 def _deploy_dispute_game(tx: _Transactor, oracle: Contract, setup: DisputeSetup, input_oracle: str | None) -> Contract:
     """OneStepProof (EVMTx, EVMPrecompiles, EVMStep), BlockFinishLeaf, the game's blueprint and
     the factory, whose games ask `input_oracle` at the input leaf (None: no input leaf)."""
-    from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
+    from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT
 
     step = tx.deploy("EVMStep", tx.deploy("EVMTx").address, tx.deploy("EVMPrecompiles").address)
     one_step = tx.deploy("OneStepProof", step.address, setup.proof_cost_limits)
-    finish = tx.deploy("BlockFinishLeaf")
+    finish = tx.deploy("BlockFinishLeaf", to_checksum_address(SEQUENCER_FEE_VAULT), setup.l2_chain_id)
     blueprint = tx.deploy_code("deploy the OutputDisputeGame blueprint", bytes(load_artifact("OutputDisputeGame").bytecode))
     c = setup.config
     game_config = (c.split_depth, c.tx_depth, c.max_clock_duration_s, c.clock_extension_s, c.bond_delay_s,

@@ -323,17 +323,18 @@ class Challenger(PollingService):
 
     def _step_input(self, game: DisputeGameClient, step: InputStep) -> dict[str, Any]:
         """`stepInput` on `step.root` with the evidence of the player's own block: its L1-info
-        deposit and context 0 (`lantau_txWitness` of transaction 0), what L1 committed to."""
+        deposit and timestamp (`lantau_txWitness` of transaction 0), what L1 committed to."""
         assert self.inputs is not None  # an InputStep is only owed with an evidence source
         first = self.trace.transaction_step(step.block_number, 0)
         timestamp = int(first.context[1])
         evidence = self.inputs.evidence(step.block_number, first.transaction, timestamp)
-        inputs = (list(step.inputs[0]), list(step.inputs[1]))
-        call = game.step_input_call(step.root.index, inputs, first.context, evidence)
+        inputs = (list(step.inputs[0]), step.inputs[1])
+        starting = self.trace.block(step.block_number - 1).output_root_proof()
+        call = game.step_input_call(step.root.index, inputs, starting, evidence)
         game.check(call)  # a step L1 finds no lie in is refused by name (`InputsMatch`), never sent
         return game.send(self.txmgr, call)
 
-    def _named_inputs(self, game: DisputeGameClient, info: GameInfo, leaf: Claim) -> tuple[list[bytes], list[bytes]] | None:
+    def _named_inputs(self, game: DisputeGameClient, info: GameInfo, leaf: Claim) -> tuple[list[bytes], int] | None:
         """The inputs the block subgame root above `leaf` named (what every leaf's step must show)."""
         claims = game.claims()
         root = leaf
@@ -343,7 +344,7 @@ class Challenger(PollingService):
         if key not in self._named:
             self._named[key] = game.block_inputs(root.index)
         named = self._named[key]
-        return (list(named[0]), list(named[1])) if named is not None else None
+        return (list(named[0]), named[1]) if named is not None else None
 
     def _step(self, game: DisputeGameClient, info: GameInfo, step: Step) -> dict[str, Any]:
         number = step.block_number
@@ -354,31 +355,32 @@ class Challenger(PollingService):
         # name alike can land.
         named = self._named_inputs(game, info, step.leaf)
 
-        def leaf_of(k: int) -> tuple[int, bytes, bytes, list[bytes]]:
+        def leaf_of(k: int) -> tuple[int, bytes, int, list[bytes]]:
             return input_leaf(named[0], named[1], k) if named is not None else block.input_leaf(k)
 
         parent = self.trace.block(number - 1)
         gas_limit: int | None = None  # estimated by the TxManager
         if step.tx_index == info.trace_length - 1:
             last = block.acc_before(len(block.accumulators), parent.state_root).abi_tuple()
-            call = game.step_finish_call(step.leaf.index, step.is_attack, starting, leaf_of(0), last,
+            call = game.step_finish_call(step.leaf.index, step.is_attack, starting, leaf_of(step.tx_index), last,
                                          block.finish_proof(parent.header))
         else:
+            ancestry: tuple[Any, ...] = (b"", [])
             if step.tx_index < len(block.tx_hashes):
                 witness = self.trace.transaction_step(number, step.tx_index)
-                _, nodes, accounts = witness.load_args()
-                tx_proof: tuple[Any, ...] = (nodes, accounts, witness.transaction, witness.context)
+                tx_proof: tuple[Any, ...] = witness.tx_proof()
+                ancestry = witness.ancestry()
             else:  # padding past the block's transactions: nothing to execute
-                tx_proof = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
+                tx_proof = ([], [], b"")
             pre = block.acc_before(step.tx_index, parent.state_root).abi_tuple()
             call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, leaf_of(step.tx_index), tx_proof,
-                                              pre, block.step_tries(step.tx_index))
+                                              ancestry, pre, block.step_tries(step.tx_index))
             if tx_proof[0]:
                 gas = self._one_call_gas(game, call)
                 if gas > self.config.staged.tx_gas_cap:
                     staged_post = self._prove_staged(game, witness)
                     call = game.step_transaction_call(step.leaf.index, step.is_attack, starting, leaf_of(step.tx_index),
-                                                      ([], [], witness.transaction, witness.context), pre,
+                                                      witness.tx_proof(staged=True), ancestry, pre,
                                                       block.step_tries(step.tx_index, staged_post))
                 else:  # near the cap: the cap, not an estimate plus headroom above it
                     gas_limit = min(self.config.staged.tx_gas_cap, gas_with_headroom(gas))

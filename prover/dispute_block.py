@@ -8,12 +8,11 @@ by the node that holds the block and served as `lantau_disputeBlock(blockNumber)
                     below the split are their hashes (`prover.block_accumulator`)
     rawTransactions, rawReceipts   the trie values of the block's transactions and receipts
                     (a step's trie witness, `prover.block_accumulator.step_witness`)
-    txHashes        keccak256 of each raw transaction      } `OutputDisputeGame.BlockInputs`,
-    contextHashes   keccak256 of each `BlockContext`      } whose Merkle root is `inputsHash`
-    header          the block header's RLP (`stepFinish`)
+    txHashes        keccak256 of each raw transaction   } `OutputDisputeGame.BlockInputs`: what a
+    timestamp       the block's timestamp                } block claim names (`inputsHash`); every
+                    other field of a transaction's context the game derives from agreed data
+    header          the block header's RLP (`stepFinish`; a child's step shows it as its parent's)
     passerProof     the message passer's account proof in the final state (`stepFinish`)
-    context0        ABI encoding of transaction 0's `BlockContext` (`stepFinish` reads the
-                    header's timestamp, coinbase, prevRandao, gas limit and base fee from it)
 
 The state roots come from re-executing the block (`prover.witness.intermediate_state_roots`),
 off the hot path like every witness.
@@ -28,7 +27,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import rlp
-from eth_abi import decode as abi_decode, encode as abi_encode
 from eth_typing import Hash32
 from eth_utils import keccak
 from trie import HexaryTrie
@@ -39,7 +37,7 @@ from node.errors import BlockNotFound
 from node.outputs import output_at_block
 from prover.block_accumulator import NO_STAGED_POST, Acc, accumulators, initial_acc, step_witness
 from prover.errors import WitnessError
-from prover.witness import BLOCK_CONTEXT_ABI, block_context, intermediate_state_roots
+from prover.witness import intermediate_state_roots
 
 if TYPE_CHECKING:
     from node.rpc.context import RpcMethod
@@ -54,10 +52,9 @@ class DisputeBlock:
     block_hash: Hash32
     state_roots: tuple[Hash32, ...]  # after each transaction
     tx_hashes: tuple[Hash32, ...]
-    context_hashes: tuple[Hash32, ...]
+    timestamp: int
     header: bytes  # RLP
     passer_proof: tuple[bytes, ...]  # the message passer's account proof against state_root
-    context0: bytes  # abi.encode(BlockContext) of transaction 0 (empty for a block without any)
     accumulators: tuple[bytes, ...] = ()  # abi.encode(Acc) after each transaction
     raw_transactions: tuple[bytes, ...] = ()
     raw_receipts: tuple[bytes, ...] = ()
@@ -86,22 +83,21 @@ class DisputeBlock:
         """`OutputRootLib.OutputRootProof(version, stateRoot, messagePasserStorageRoot, latestBlockhash)`."""
         return (b"\x00" * 32, self.state_root, self.withdrawal_storage_root, self.block_hash)
 
-    def inputs(self) -> tuple[list[bytes], list[bytes]]:
-        """`OutputDisputeGame.BlockInputs(txHashes, contextHashes)`."""
-        return list(self.tx_hashes), list(self.context_hashes)
+    def inputs(self) -> tuple[list[bytes], int]:
+        """`OutputDisputeGame.BlockInputs(txHashes, timestamp)`."""
+        return list(self.tx_hashes), self.timestamp
 
     def finish_proof(self, parent_header: bytes) -> tuple[Any, ...]:
-        """`BlockFinishLeaf.Finish(passerAccountProof, header, parentHeader, context0)`."""
-        (context0,) = abi_decode([BLOCK_CONTEXT_ABI], self.context0)
-        return (list(self.passer_proof), self.header, parent_header, context0)
+        """`BlockFinishLeaf.Finish(passerAccountProof, header, parentHeader)`."""
+        return (list(self.passer_proof), self.header, parent_header)
 
     def inputs_hash(self) -> bytes:
         """`OutputDisputeGame.inputsHash` of the block's inputs."""
-        return inputs_hash(self.tx_hashes, self.context_hashes)
+        return inputs_hash(self.tx_hashes, self.timestamp)
 
-    def input_leaf(self, index: int) -> tuple[int, bytes, bytes, list[bytes]]:
+    def input_leaf(self, index: int) -> tuple[int, bytes, int, list[bytes]]:
         """`OutputDisputeGame.InputLeaf` of transaction `index` (past the last one: padding)."""
-        return input_leaf(self.tx_hashes, self.context_hashes, index)
+        return input_leaf(self.tx_hashes, self.timestamp, index)
 
     def to_json(self) -> dict[str, Any]:
         def hexed(value: Any) -> Any:
@@ -120,14 +116,17 @@ class DisputeBlock:
                 return bytes.fromhex(value.removeprefix("0x"))
             return tuple(unhex(v) for v in value)
 
-        return cls(**{f.name: (int(raw[_camel(f.name)]) if f.name == "number" else unhex(raw[_camel(f.name)]))
+        return cls(**{f.name: (int(raw[_camel(f.name)]) if f.name in _INTEGERS else unhex(raw[_camel(f.name)]))
                       for f in dataclasses.fields(cls)})
 
 
-def _merkle_levels(tx_hashes: Sequence[bytes], context_hashes: Sequence[bytes]) -> list[list[bytes]]:
-    """The inputs' Merkle tree, leaves first: keccak256(abi.encode(txHash, contextHash)) per
-    transaction, zero leaves to the next power of two, a node keccak256(abi.encode(left, right))."""
-    leaves = [keccak(tx + context) for tx, context in zip(tx_hashes, context_hashes, strict=True)]
+_INTEGERS = frozenset({"number", "timestamp"})
+
+
+def _merkle_levels(tx_hashes: Sequence[bytes]) -> list[list[bytes]]:
+    """The inputs' Merkle tree, leaves first: the transaction hashes, zero leaves to the next power
+    of two, a node keccak256(abi.encode(left, right))."""
+    leaves = [bytes(tx) for tx in tx_hashes]
     width = 1
     while width < len(leaves):
         width *= 2
@@ -138,22 +137,21 @@ def _merkle_levels(tx_hashes: Sequence[bytes], context_hashes: Sequence[bytes]) 
     return levels
 
 
-def inputs_hash(tx_hashes: Sequence[bytes], context_hashes: Sequence[bytes]) -> bytes:
-    """`OutputDisputeGame.inputsHash`: keccak256(abi.encode(count, Merkle root))."""
-    root = _merkle_levels(tx_hashes, context_hashes)[-1][0]
-    return keccak(len(tx_hashes).to_bytes(32, "big") + root)
+def inputs_hash(tx_hashes: Sequence[bytes], timestamp: int) -> bytes:
+    """`OutputDisputeGame.inputsHash`: keccak256(abi.encode(count, Merkle root, timestamp))."""
+    root = _merkle_levels(tx_hashes)[-1][0]
+    return keccak(len(tx_hashes).to_bytes(32, "big") + root + timestamp.to_bytes(32, "big"))
 
 
-def input_leaf(tx_hashes: Sequence[bytes], context_hashes: Sequence[bytes],
-               index: int) -> tuple[int, bytes, bytes, list[bytes]]:
-    """`OutputDisputeGame.InputLeaf(count, txHash, contextHash, branch)` of transaction `index`:
+def input_leaf(tx_hashes: Sequence[bytes], timestamp: int, index: int) -> tuple[int, bytes, int, list[bytes]]:
+    """`OutputDisputeGame.InputLeaf(count, txHash, timestamp, branch)` of transaction `index`:
     its branch from the leaf up; past the last transaction, no leaf and the branch [root]."""
-    levels = _merkle_levels(tx_hashes, context_hashes)
+    levels = _merkle_levels(tx_hashes)
     count = len(tx_hashes)
     if index >= count:
-        return count, b"\x00" * 32, b"\x00" * 32, [levels[-1][0]]
+        return count, b"\x00" * 32, timestamp, [levels[-1][0]]
     branch = [level[(index >> depth) ^ 1] for depth, level in enumerate(levels[:-1])]
-    return count, bytes(tx_hashes[index]), bytes(context_hashes[index]), branch
+    return count, bytes(tx_hashes[index]), timestamp, branch
 
 
 def dispute_block(chain: Chain, number: int) -> DisputeBlock:
@@ -167,11 +165,6 @@ def dispute_block(chain: Chain, number: int) -> DisputeBlock:
     raw_receipts = chain.raw_receipts(header.hash)
     state_roots = tuple(intermediate_state_roots(chain, header)) if number > 0 else ()
     parent_root = chain.header_by_number(number - 1).state_root if number > 0 else header.state_root
-    context = block_context(chain, header, gas_used_before=0)
-    gas_before = [0]
-    for receipt in chain.receipts(header.hash)[:-1]:
-        gas_before.append(receipt.gas_used)  # cumulative, as receipts carry it
-    contexts = [dataclasses.replace(context, gas_used_before=gas).abi_tuple() for gas in gas_before[: len(raws)]]
     proof = HexaryTrie(chain.db, header.state_root).get_proof(keccak(L2_TO_L1_MESSAGE_PASSER))
     # The proof as the L1 trie library walks it: the root, then every node referenced by hash
     # (a node under 32 bytes is embedded in its parent, not a proof element of its own).
@@ -184,10 +177,9 @@ def dispute_block(chain: Chain, number: int) -> DisputeBlock:
         block_hash=output.block_hash,
         state_roots=state_roots,
         tx_hashes=tuple(Hash32(keccak(raw)) for raw in raws),
-        context_hashes=tuple(Hash32(keccak(abi_encode([BLOCK_CONTEXT_ABI], [c]))) for c in contexts),
+        timestamp=int(header.timestamp),
         header=rlp.encode(header),
         passer_proof=nodes,
-        context0=abi_encode([BLOCK_CONTEXT_ABI], [contexts[0]]) if contexts else b"",
         accumulators=tuple(acc.encode() for acc in accumulators(parent_root, state_roots, raws, raw_receipts)) if number > 0 else (),
         raw_transactions=tuple(bytes(r) for r in raws),
         raw_receipts=tuple(bytes(r) for r in raw_receipts),

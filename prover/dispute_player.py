@@ -10,8 +10,9 @@ countered by a step: an attack step if the player disagrees with the leaf (re-ex
 k from the root at k-1), a defend step if it agrees (re-execute transaction k+1 from the leaf's
 root); trace index T-1 is decided by `stepFinish` (the output root recomputed from its parts).
 
-A block subgame's root names the block's inputs (`BlockInputsNamed`). When the other side's named
-transactions are not the ones the player's own node derived for that block, the player counters
+A block subgame's root names the block's inputs (`BlockInputsNamed`: its transactions and its
+timestamp). When the other side's named inputs are not the ones the player's own node derived for
+that block, the player counters
 that root by the input leaf (`InputStep`: `stepInput`, L1's `InputOracle` decides from L1's
 commitments) instead of bisecting under it; if L1 refuses that step (the oracle finds no rule
 broken, e.g. a lie about the L1-info deposit it cannot open), the player bisects as before.
@@ -100,13 +101,13 @@ class InputStep:
 
     root: Claim
     block_number: int
-    inputs: tuple[tuple[bytes, ...], tuple[bytes, ...]]  # what the root named (txHashes, contextHashes)
+    inputs: tuple[tuple[bytes, ...], int]  # what the root named (txHashes, timestamp)
 
 
 Action = Move | Step | InputStep
 
-#: Block inputs as a game publishes them: (txHashes, contextHashes).
-NamedInputs = tuple[tuple[bytes, ...], tuple[bytes, ...]]
+#: Block inputs as a game publishes them: (txHashes, timestamp).
+NamedInputs = tuple[tuple[bytes, ...], int]
 
 
 def is_defender(info: GameInfo, trace: Trace) -> bool:
@@ -115,8 +116,10 @@ def is_defender(info: GameInfo, trace: Trace) -> bool:
 
 
 def disputes_inputs(trace: Trace, number: int, named: NamedInputs) -> bool:
-    """Whether the player's own block `number` has other transactions than `named` says."""
-    return tuple(bytes(h) for h in trace.block(number).tx_hashes) != tuple(named[0])
+    """Whether the player's own block `number` has other transactions or another timestamp than
+    `named` says."""
+    block = trace.block(number)
+    return (tuple(bytes(h) for h in block.tx_hashes), block.timestamp) != (tuple(named[0]), named[1])
 
 
 def _block_root(claims: tuple[Claim, ...], claim: Claim, split_depth: int) -> int:

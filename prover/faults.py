@@ -37,10 +37,10 @@ them in the game: `BlockInputsNamed`), each with the outputs that follow from it
 `InputOracle` refutes the first two from the block's batch (`NotTheBatchedTransactions`), the third
 from the portal's deposits of the block's L1 origin (`MissingDeposit` / `WrongDeposit`), the fourth
 by rebuilding the L1-info deposits derivation allows from the L1 headers (`NotTheL1InfoDeposit`),
-the fifth from the inbox's empty window (`windowWithoutBatches`: `NotTheForcedOrigin`). Not injectable
-yet: a made-up context (a wrong prevRandao: `InputOracle` refutes it, `WrongPrevRandao`, but the
-game names contexts by hash, so the honest player cannot show the liar's context 0 yet;
-docs/fault-proofs.md, "Trust model").
+the fifth from the inbox's empty window (`windowWithoutBatches`: `NotTheForcedOrigin`). A block
+claim names only its transactions and its timestamp; every other field of a transaction's context
+(a prevRandao among them) is derived by the game (docs/fault-proofs.md, "Contexts the game
+derives"), so there is no context to lie about.
 """
 
 from __future__ import annotations
@@ -234,23 +234,22 @@ class LyingTrace:
         b = self.inner.block(number)
         if self.kind not in INPUT_FAULTS or not self._lies_about(number):
             return b
-        txs, contexts, at = b.tx_hashes, b.context_hashes, 0
+        txs, at = b.tx_hashes, 0
         if self.kind is FaultKind.SKIPPED_FORCED_INCLUSION:
             self._check_deposit_only(number)
         if number == self.input_lie_block():
             if self.kind is FaultKind.DROPPED_DEPOSIT:
-                txs, contexts, at = (txs[0], *txs[2:]), (contexts[0], *contexts[2:]), 1
+                txs, at = (txs[0], *txs[2:]), 1
             elif self.kind is FaultKind.L1_INFO:
                 txs = (Hash32(_fake("l1-info", number)), *txs[1:])
             elif self.kind is FaultKind.SKIPPED_FORCED_INCLUSION and self.extra_tx is not None:
-                txs, contexts = (self._stay_on_origin(number), Hash32(keccak(self.extra_tx))), (contexts[0], contexts[0])
+                txs = (self._stay_on_origin(number), Hash32(keccak(self.extra_tx)))
             elif self.extra_tx is not None:
                 at = 1 if self.kind is FaultKind.FORGED_DEPOSIT else len(txs)
                 txs = (*txs[:at], Hash32(keccak(self.extra_tx)), *txs[at:])
-                contexts = (*contexts[:at], contexts[at - 1], *contexts[at:])
         roots = (*b.state_roots[:at], *(Hash32(_fake(self.kind.value, number, k)) for k in range(at, len(txs))))
         return dataclasses.replace(
-            b, tx_hashes=txs, context_hashes=contexts, state_roots=roots, state_root=roots[-1],
+            b, tx_hashes=txs, state_roots=roots, state_root=roots[-1],
             block_hash=Hash32(_fake(self.kind.value, "block hash", number)),
             withdrawal_storage_root=self.forged.storage_root if self.forged else b.withdrawal_storage_root)
 

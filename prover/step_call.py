@@ -48,6 +48,8 @@ class StepCall:
     transaction: bytes  # raw (EIP-2718), as in the block body
     context: tuple[Any, ...]  # StepTypes.BlockContext
     post_state_root: Hash32  # what the step must return (the witness's claim)
+    # `BlockFinishLeaf.Ancestry`: the parent's header, then the ancestors the context's window needs
+    ancestry_headers: tuple[bytes, ...] = ()
 
     @property
     def transaction_hash(self) -> Hash32:
@@ -66,6 +68,7 @@ class StepCall:
             transaction=witness.transaction,
             context=witness.context.abi_tuple(),
             post_state_root=witness.post_state_root,
+            ancestry_headers=tuple(witness.ancestry_headers),
         )
 
     @classmethod
@@ -85,7 +88,19 @@ class StepCall:
             transaction=_data(witness["transaction"]),
             context=tuple(list(v) if isinstance(v, tuple) else v for v in context),
             post_state_root=Hash32(_data(witness["postStateRoot"])),
+            ancestry_headers=tuple(_data(h) for h in witness["ancestryHeaders"]),
         )
+
+    def ancestry(self) -> tuple[bytes, list[bytes]]:
+        """`BlockFinishLeaf.Ancestry(parentHeader, ancestors)` the game derives the context from."""
+        return self.ancestry_headers[0], list(self.ancestry_headers[1:])
+
+    def tx_proof(self, *, staged: bool = False) -> tuple[list[bytes], list[Any], bytes]:
+        """`BlockAccumulator.TxProof(nodes, witnesses, rawTx)`; `staged`: the empty witness of a
+        step proven beforehand (only the raw transaction)."""
+        if staged:
+            return [], [], self.transaction
+        return list(self.trie_nodes), self._abi_accounts(), self.transaction
 
     # --- one call ---------------------------------------------------------------------------
 

@@ -92,7 +92,9 @@ class BlockContext:
     gas_limit: int
     chain_id: int
     gas_used_before: int  # by the block's transactions before this one
-    block_hashes: tuple[Hash32, ...]  # of blocks number-1, number-2, ... (up to 256)
+    # of blocks number-1, number-2, ...: as deep as the transaction's BLOCKHASH reads, at least two
+    # (the parent header gives both), at most min(number, 256) (`BlockFinishLeaf.blockContext`)
+    block_hashes: tuple[Hash32, ...]
 
     def abi_tuple(self) -> tuple[Any, ...]:
         return (self.number, self.timestamp, self.base_fee, to_checksum_address(self.coinbase), self.prev_randao,
@@ -120,6 +122,13 @@ class TransactionWitness:
     # prover.trie_witness.state_witness; None until the trie side provides it.
     trie_nodes: tuple[bytes, ...] | None = None
     intermediate_roots: tuple[Hash32, ...] = field(default=())  # after each transaction 0..index
+    # The headers (RLP) the game derives the context from (`BlockFinishLeaf.Ancestry`): the
+    # parent's, then those of blocks number-2, number-3, ... as deep as the window needs.
+    ancestry_headers: tuple[bytes, ...] = field(default=())
+
+    def ancestry(self) -> tuple[bytes, list[bytes]]:
+        """`BlockFinishLeaf.Ancestry(parentHeader, ancestors)`."""
+        return self.ancestry_headers[0], list(self.ancestry_headers[1:])
 
     def touched(self) -> dict[Address, tuple[int, ...]]:
         """The account -> slots map: what the trie side proves."""
@@ -212,6 +221,7 @@ def transaction_witness(chain: Chain, block_number: int, index: int, *, with_tri
                      consensus_context=vm.consensus_context)
     state = _state(fresh)
     state.persist()  # resets the access trackers (state set-up reads nothing of the transaction's)
+    depths = _record_blockhash_depths(state)
     gas_before = running.gas_used
     receipt, computation = fresh.apply_transaction(running, txs[index])
     costs = state.proof_meter.counts()
@@ -227,12 +237,13 @@ def transaction_witness(chain: Chain, block_number: int, index: int, *, with_tri
     )
     touched = {a.address: slots_of[a.address] for a in accounts}
     nodes = _trie_nodes(db, pre_root, touched, post_root) if with_trie_nodes else None
+    window = blockhash_window(block_number, max(depths, default=0))
     return TransactionWitness(
         block_number=block_number,
         block_hash=Hash32(header.hash),
         index=index,
         transaction=raw_txs[index],
-        context=block_context(chain, header, gas_used_before=gas_before),
+        context=block_context(chain, header, gas_used_before=gas_before, window=window),
         pre_state_root=pre_root,
         accounts=accounts,
         post_state_root=post_root,
@@ -242,13 +253,49 @@ def transaction_witness(chain: Chain, block_number: int, index: int, *, with_tri
         proof_costs=costs,
         trie_nodes=nodes,
         intermediate_roots=tuple(roots),
+        ancestry_headers=ancestry_headers(chain, header, window),
     )
 
 
-def block_context(chain: Chain, header: BlockHeaderAPI, *, gas_used_before: int) -> BlockContext:
+def blockhash_window(number: int, deepest_read: int) -> int:
+    """How many block hashes the context of a transaction of block `number` holds when its
+    BLOCKHASH reads reach `deepest_read` blocks back (0: none): at least the two the parent header
+    gives, at most min(number, 256) (`BlockFinishLeaf.blockContext`)."""
+    return min(number, BLOCKHASH_WINDOW, max(2, deepest_read))
+
+
+def ancestry_headers(chain: Chain, header: BlockHeaderAPI, window: int) -> tuple[bytes, ...]:
+    """The parent's header (RLP), then those of blocks number-2, ... that a window of `window`
+    hashes needs (hash k is the parentHash of the header of block number-k)."""
+    if header.block_number == 0:
+        return ()
+    headers = [chain.header_by_hash(Hash32(header.parent_hash))]
+    while len(headers) < max(1, window - 1):
+        headers.append(chain.header_by_hash(Hash32(headers[-1].parent_hash)))
+    return tuple(rlp.encode(h) for h in headers)
+
+
+def _record_blockhash_depths(state: LantauState) -> list[int]:
+    """The depths (1 = the parent) of the BLOCKHASH reads `state` serves from now on, in the
+    window: py-evm answers the opcode with `state.get_ancestor_hash`."""
+    depths: list[int] = []
+    ancestor_hash = state.get_ancestor_hash
+
+    def recording(block_number: int) -> Hash32:
+        depth = state.block_number - block_number
+        if 1 <= depth <= BLOCKHASH_WINDOW:
+            depths.append(depth)
+        return ancestor_hash(block_number)
+
+    state.get_ancestor_hash = recording  # type: ignore[method-assign]
+    return depths
+
+
+def block_context(chain: Chain, header: BlockHeaderAPI, *, gas_used_before: int, window: int) -> BlockContext:
+    """The context of a transaction of `header`'s block with `window` block hashes (`blockhash_window`)."""
     hashes: list[Hash32] = []
     parent_hash = header.parent_hash
-    for _ in range(min(BLOCKHASH_WINDOW, header.block_number)):
+    for _ in range(window):
         hashes.append(Hash32(parent_hash))
         parent_hash = chain.header_by_hash(Hash32(parent_hash)).parent_hash
     return BlockContext(

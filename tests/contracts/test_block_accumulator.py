@@ -29,7 +29,7 @@ def step_contracts(contracts: Contracts) -> tuple[Contract, Contract]:
 
     step = contracts.deploy("EVMStep", contracts.deploy("EVMTx").address, contracts.deploy("EVMPrecompiles").address)
     one_step = contracts.deploy("OneStepProof", step.address, caps_abi(DEVNET_PROOF_COST_LIMITS))
-    finish = contracts.deploy("BlockFinishLeaf")
+    finish = contracts.deploy("BlockFinishLeaf", "0x" + "42" * 20, 901)  # the context is given here, not derived
     accumulator = contracts.w3.eth.contract(address=finish.functions.accumulator().call(),
                                             abi=list(load_artifact("BlockAccumulator").abi))
     return one_step, accumulator
@@ -38,9 +38,8 @@ def step_contracts(contracts: Contracts) -> tuple[Contract, Contract]:
 def _step_args(chain: Chain, number: int, k: int) -> tuple[Any, ...]:
     block = dispute_block(chain, number)
     call = StepCall.from_witness(transaction_witness(chain, number, k))
-    tx_proof = (list(call.trie_nodes), call._abi_accounts(), call.transaction, call.context)
     pre = block.acc_before(k, chain.header_by_number(number - 1).state_root)
-    return pre.abi_tuple(), k, block.tx_hashes[k], tx_proof, block.step_tries(k)
+    return pre.abi_tuple(), k, block.tx_hashes[k], call.tx_proof(), call.context, block.step_tries(k)
 
 
 def test_every_step_gives_pythons_acc(contracts: Contracts, step_contracts: tuple[Contract, Contract],
@@ -65,12 +64,12 @@ def test_logs_other_than_the_executions_are_refused(contracts: Contracts, step_c
     number = int(chain.head.block_number)
     block = dispute_block(chain, number)
     k = next(i for i, r in enumerate(block.raw_receipts) if block.step_tries(i)[2] != b"\xc0")  # a tx with a log
-    pre, _, tx_hash, tx_proof, tries = _step_args(chain, number, k)
+    pre, _, tx_hash, tx_proof, context, tries = _step_args(chain, number, k)
     bad = (tries[0], tries[1], b"\xc0", tries[3])  # "no logs"
-    assert contracts.revert_of(0, accumulator.functions.step(one_step.address, pre, k, tx_hash, tx_proof, bad)) == (
+    assert contracts.revert_of(0, accumulator.functions.step(one_step.address, pre, k, tx_hash, tx_proof, context, bad)) == (
         "LogsMismatch", (_logs_hash(tries[2]), _logs_hash(b"\xc0")))
     # the contract holds no state: the true logs still give Python's acc
-    assert bytes(accumulator.functions.step(one_step.address, pre, k, tx_hash, tx_proof, tries).call(
+    assert bytes(accumulator.functions.step(one_step.address, pre, k, tx_hash, tx_proof, context, tries).call(
         {"gas": STEP_CALL_GAS})) == block.claims()[k]
 
 

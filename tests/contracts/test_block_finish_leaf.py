@@ -1,9 +1,10 @@
 """`BlockFinishLeaf` on a real anvil: the header of an L2 block rebuilt on L1 from what a dispute
-game agrees (the parent header, transaction 0's context, its number and its final
+game agrees (the parent header, the named timestamp, its number and its final
 `BlockAccumulator.Acc`: state root, gas used, transactions and receipts roots, logs bloom) against
 the headers py-evm built (blocks 1..4 of test_dispute_played's chain: transfers, a storage write).
 A header shown with any field changed is refused by name, `HeaderMismatch(field)`: a dishonest
-stepper cannot choose the block hash that goes into the output root."""
+stepper cannot choose the block hash that goes into the output root. And every transaction's
+context derived on L1 (`blockContext`) against the one py-evm ran it in (`prover.witness`)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,16 @@ from typing import Any
 import pytest
 import rlp
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 
+
+from genesis.predeploys import SEQUENCER_FEE_VAULT
 from prover.dispute_block import DisputeBlock, dispute_block
 from prover.faults import forged_header
+from prover.witness import ancestry_headers, block_context, transaction_witness
 from tests.contracts.step_diff import anvil_options  # noqa: F401 (fixture: anvil with a high gas limit)
-from tests.contracts.test_dispute_played import L2, l2  # noqa: F401 (fixture: the L2 chain)
+from tests.contracts.test_dispute_played import GENESIS, L2, l2  # noqa: F401 (fixture: the L2 chain)
 from tests.harness.evm import Contracts
 
 #: Fields the leaf rebuilds: all 21 (transactionsRoot 4, receiptsRoot 5, logsBloom 6 and gasUsed 10
@@ -28,21 +32,19 @@ REBUILT_FIELDS = tuple(range(21))
 
 @pytest.fixture(scope="module")
 def leaf(contracts: Contracts) -> Contract:
-    return contracts.deploy("BlockFinishLeaf")
+    return contracts.deploy("BlockFinishLeaf", to_checksum_address(SEQUENCER_FEE_VAULT), GENESIS.chain_id)
 
 
 def arguments(l2: L2, number: int, *, header: bytes | None = None, parent: bytes | None = None,
-              **finish: Any) -> tuple[Any, ...]:
+              timestamp: int | None = None) -> tuple[Any, ...]:
     """`blockHash(agreed, finish)` of block `number`, with any part replaced."""
     block: DisputeBlock = dispute_block(l2.chain, number)
     parent_header = l2.chain.header_by_number(number - 1)
     last = block.acc_before(len(block.accumulators), parent_header.state_root).abi_tuple()
-    agreed = (number, parent_header.hash, block.context_hashes[0], last)
+    agreed = (number, parent_header.hash, block.timestamp if timestamp is None else timestamp, last)
     proof = list(block.finish_proof(rlp.encode(parent_header) if parent is None else parent))
     if header is not None:
         proof[1] = header
-    for name, value in finish.items():
-        proof[{"context0": 3}[name]] = value
     return agreed, tuple(proof)
 
 
@@ -80,10 +82,9 @@ def test_what_the_game_agreed_must_be_shown_as_it_is(contracts: Contracts, leaf:
     other_parent = rlp.encode(l2.chain.header_by_number(1))
     assert refusal(*arguments(l2, 3, parent=other_parent)) == (
         "ParentHeaderMismatch", (l2.chain.header_by_number(2).hash, keccak(other_parent)))
-    context = list(finish[3])
-    context[2] += 1  # another base fee in transaction 0's context: not the subgame's contextHashes[0]
-    assert refusal(agreed, finish[:3] + (tuple(context),)) == ("ContextMismatch", ())
-    assert refusal((4,) + agreed[1:], finish) == ("ContextMismatch", ())  # the context of another block
+    # another named timestamp or number: the rebuilt header is another block's, the true one is refused
+    assert refusal(*arguments(l2, 3, timestamp=header.timestamp + 1)) == ("HeaderMismatch", (8 + 3,))
+    assert refusal((4,) + agreed[1:], finish) == ("HeaderMismatch", (8,))
     short = rlp.encode(rlp.decode(rlp.encode(header))[:20])
     assert refusal(*arguments(l2, 3, header=short)) == ("NotAnL2Header", (20,))
     # the leaf has no state: the honest header still gives the block hash afterwards
@@ -94,3 +95,55 @@ def _with(header: bytes, field: int, value: bytes) -> bytes:
     fields = rlp.decode(header)
     fields[field] = value
     return rlp.encode(fields)
+
+
+def _context_args(l2: L2, number: int, gas_used_before: int, window: int) -> tuple[Any, ...]:
+    """`blockContext(number, parentHash, timestamp, gasUsedBefore, ancestry)` with the headers a
+    window of `window` hashes needs."""
+    header = l2.chain.header_by_number(number)
+    headers = ancestry_headers(l2.chain, header, window)
+    return number, header.parent_hash, header.timestamp, gas_used_before, (headers[0], list(headers[1:]))
+
+
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
+def test_the_derived_context_is_the_one_py_evm_ran_each_transaction_in(leaf: Contract, l2: L2, number: int) -> None:
+    """Every field of `blockContext` against `prover.witness`'s context of each transaction (read
+    from py-evm's chain: its header, its receipts' cumulative gas, the chain's hashes): number,
+    timestamp, base fee, coinbase, prevRandao = keccak(parent hash), gas limit, chain id, gas used
+    before, and the BLOCKHASH window as deep as the headers shown reach (at most min(number, 256))."""
+    header = l2.chain.header_by_number(number)
+    for k in range(len(l2.chain.raw_transactions(header.hash))):
+        witness = transaction_witness(l2.chain, number, k, with_trie_nodes=False)
+        args = _context_args(l2, number, witness.context.gas_used_before, len(witness.context.block_hashes))
+        assert tuple(leaf.functions.blockContext(*args).call()) == _as_call(witness.context.abi_tuple())
+    for window in range(min(number, 2), number + 1):  # deeper windows: ancestor headers chained from the parent
+        expected = block_context(l2.chain, header, gas_used_before=7, window=window)
+        got = leaf.functions.blockContext(*_context_args(l2, number, 7, window)).call()
+        assert tuple(got) == _as_call(expected.abi_tuple())
+        assert len(got[8]) == window
+
+
+def test_ancestor_headers_must_chain_from_the_agreed_parent(contracts: Contracts, leaf: Contract, l2: L2) -> None:
+    """Refused by name: a parent header that is not the agreed parent's, an ancestor header that
+    is not the block the window expects (here block 1's where block 2's belongs), more ancestors
+    than the block's window can use (block 3's window holds 3 hashes: 1 ancestor at most)."""
+    number, parent_hash, timestamp, gas, (parent, ancestors) = _context_args(l2, 4, 0, 4)
+    one = rlp.encode(l2.chain.header_by_number(1))
+
+    def refusal(*args: Any) -> tuple[str, tuple[Any, ...]]:
+        return contracts.revert_of(0, leaf.functions.blockContext(*args))
+
+    assert refusal(number, parent_hash, timestamp, gas, (one, ancestors)) == (
+        "ParentHeaderMismatch", (parent_hash, keccak(one)))
+    assert refusal(number, parent_hash, timestamp, gas, (parent, [one])) == (
+        "AncestorMismatch", (0, l2.chain.header_by_number(2).hash, keccak(one)))
+    number, parent_hash, timestamp, gas, (parent, ancestors) = _context_args(l2, 3, 0, 3)
+    assert refusal(number, parent_hash, timestamp, gas, (parent, [*ancestors, one])) == ("AncestorsBeyondWindow", (2, 1))
+    # the leaf has no state: the right headers still give the context afterwards
+    assert len(leaf.functions.blockContext(number, parent_hash, timestamp, gas, (parent, ancestors)).call()[8]) == 3
+
+
+def _as_call(context: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A `BlockContext` ABI tuple as web3 returns it (hashes as bytes, the address checksummed)."""
+    return (*context[:3], to_checksum_address(context[3]), bytes(context[4]), *context[5:8],
+            [bytes(h) for h in context[8]])

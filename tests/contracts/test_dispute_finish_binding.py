@@ -24,7 +24,6 @@ from eth_utils import keccak
 from genesis.artifacts import load_artifact
 from node.output_root import output_root
 from prover.block_accumulator import Acc
-from prover.dispute_block import input_leaf
 from prover.dispute_trace import ChainTrace
 from prover.faults import forged_header
 from tests.contracts.step_diff import anvil_options  # noqa: F401 (fixture: anvil with a high gas limit)
@@ -82,7 +81,7 @@ def test_a_dishonest_challenger_forging_an_execution_field_loses_at_the_finish(
     block, parent = honest.block(LIE_BLOCK), honest.block(LIE_BLOCK - 1)
     last = block.accs()[-1]
     starting = parent.output_root_proof()
-    input0 = input_leaf(block.tx_hashes, block.context_hashes, 0)
+    input0 = block.input_leaf(info.trace_length - 1)  # the subgame's leaf T-1: past its transactions
     proof = list(block.finish_proof(parent.header))
     proof[1] = lie.forged_header()
     forged_value = rlp.decode(proof[1])[field]

@@ -34,7 +34,7 @@ def system(contracts: Contracts) -> dict[str, Contract]:
                               contracts.address(OLD_CHALLENGER), FINALIZATION_S, ORACLE_BOND, "0x" + "00" * 20)
     game_code = bytes(load_artifact("OutputDisputeGame").bytecode)
     receipt = contracts.ok(0, _raw_create(contracts, blueprint_init(game_code)))
-    finish = contracts.deploy("BlockFinishLeaf")
+    finish = contracts.deploy("BlockFinishLeaf", "0x" + "42" * 20, 901)
     config = (SPLIT_DEPTH, TX_DEPTH, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND,
               "0x" + "00" * 20, "0x" + "00" * 20, MESSAGE_PASSER, finish.address)
     factory = contracts.deploy("DisputeGameFactory", oracle.address, receipt["contractAddress"], ANCHOR, config)
@@ -153,28 +153,26 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     # depth 3 opens a block subgame: it must name the block's inputs.
     assert contracts.revert_of(CHALLENGER, game.functions.attack(b"\x23" * 32, 2, b"\x24" * 32),
                                value=bond(game, 3)) == ("BlockClaimNeedsInputs", ())
-    named = ([b"\x55" * 32], [b"\x56" * 32])  # one transaction's hash and its context's
+    named = ([b"\x55" * 32], 1_700_000_000)  # one transaction's hash and the block's timestamp
     assert contracts.revert_of(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x23" * 32, named, True),
                                value=bond(game, 3)) == ("UnexpectedBlockClaim", (b"\x23" * 32, b"\x23" * 32))
-    assert contracts.revert_of(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x24" * 32, (named[0], []), True),
-                               value=bond(game, 3)) == ("InputsMalformed", (1, 0))
     receipt = contracts.ok(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x24" * 32, named, True), value=bond(game, 3))
     # the inputs are published whole, and kept as their hash
     (event,) = game.events.BlockInputsNamed().process_receipt(receipt)
-    assert (event["args"]["claimIndex"], event["args"]["txHashes"], event["args"]["contextHashes"]) == (3, *named)
-    named_hash = game.functions.inputsHash(*named).call()
+    assert (event["args"]["claimIndex"], event["args"]["txHashes"], event["args"]["timestamp"]) == (3, *named)
+    named_hash = game.functions.inputsHash(named).call()
     assert game.functions.blockInputs(3).call() == named_hash
     assert contracts.revert_of(DEFENDER, game.functions.defend(b"\x24" * 32, 3, b"\x25" * 32),
                                value=bond(game, 4)) == ("CannotDefendRootClaim", ())
     # the input leaf needs an IInputOracle (this game has none)
-    no_context = (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, [])
-    assert contracts.revert_of(DEFENDER, game.functions.stepInput(3, ([], []), no_context, b"")) == ("LeafNotAvailable", ())
-    assert contracts.revert_of(DEFENDER, game.functions.stepInput(2, ([], []), no_context, b"")) == ("NotABlockClaim", ())
+    no_output = (b"\x00" * 32,) * 4
+    assert contracts.revert_of(DEFENDER, game.functions.stepInput(3, ([], 0), no_output, b"")) == ("LeafNotAvailable", ())
+    assert contracts.revert_of(DEFENDER, game.functions.stepInput(2, ([], 0), no_output, b"")) == ("NotABlockClaim", ())
     contracts.ok(DEFENDER, game.functions.attack(b"\x24" * 32, 3, b"\x25" * 32), value=bond(game, 4))
     # the leaves are TX_DEPTH levels below the block subgame's root: depth 5 here
     assert game.functions.MAX_DEPTH().call() == SPLIT_DEPTH + 1 + TX_DEPTH
-    no_finish = ([], b"", b"", no_context)
-    no_leaf = (0, b"\x00" * 32, b"\x00" * 32, [])
+    no_finish = ([], b"", b"")
+    no_leaf = (0, b"\x00" * 32, 0, [])
     no_acc = (b"\x00" * 32, 0, b"\x00" * 32, b"\x00" * 32, [b"\x00" * 32] * 8)  # BlockAccumulator.Acc
     no_tries = ([], [], b"", ([], False, 0, b"\x00" * 32))
     assert contracts.revert_of(CHALLENGER, game.functions.stepFinish(4, True, (b"\x00" * 32,) * 4, no_leaf, no_acc, no_finish)) == ("InvalidParent", ())
@@ -183,13 +181,13 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
                                value=bond(game, 5)) == ("GameDepthExceeded", ())
     # steps: only on a leaf, and with the leaf's own kind (index 0 of the block's trace is a transaction)
     starting = (b"\x00" * 32,) * 4
-    no_inputs = (0, b"\x00" * 32, b"\x00" * 32, [b"\x00" * 32])  # InputLeaf: past the end of an empty block
-    no_tx = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
-    assert contracts.revert_of(CHALLENGER, game.functions.stepTransaction(3, True, starting, no_inputs, no_tx, no_acc, no_tries)) == ("InvalidParent", ())
+    no_inputs = (0, b"\x00" * 32, 0, [b"\x00" * 32])  # InputLeaf: past the end of an empty block
+    no_tx, no_ancestry = ([], [], b""), (b"", [])
+    assert contracts.revert_of(CHALLENGER, game.functions.stepTransaction(3, True, starting, no_inputs, no_tx, no_ancestry, no_acc, no_tries)) == ("InvalidParent", ())
     assert contracts.revert_of(DEFENDER, game.functions.stepFinish(5, True, starting, no_inputs, no_acc, no_finish)) == ("WrongLeafKind", (0,))
-    assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_inputs, no_tx, no_acc, no_tries)) == (
-        "InputsMismatch", (named_hash, game.functions.inputsHash([], []).call()))
-    assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_leaf, no_tx, no_acc, no_tries)) == ("BadInputBranch", (0, 1))
+    assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_inputs, no_tx, no_ancestry, no_acc, no_tries)) == (
+        "InputsMismatch", (named_hash, game.functions.inputsHash(([], 0)).call()))
+    assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_leaf, no_tx, no_ancestry, no_acc, no_tries)) == ("BadInputBranch", (0, 1))
     assert game.functions.claimDataLen().call() == claims + 4
     assert [game.functions.claimData(i).call()[1] for i in range(6)] == ["0x" + "00" * 20] * 6
     # the clock of the side that moved last runs for the other side
@@ -200,25 +198,26 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
 
 
 def test_the_inputs_hash_is_a_merkle_root_and_a_step_reads_one_leaf_of_it(contracts: Contracts, system, isolated) -> None:
-    """`inputsHash` of a block's inputs is keccak(count, Merkle root), computed alike by the game and
+    """`inputsHash` of a block's inputs is keccak(count, Merkle root, timestamp), computed alike by the game and
     by the challenger (`prover.dispute_block.inputs_hash`); a step shows one transaction's leaf and
     its branch of ceil(log2 count) hashes (`inputsHashOfLeaf`, what `stepTransaction` and
     `stepFinish` check), so its calldata does not grow with the block: leaf 4,999 of 5,000 is 13
-    hashes where the two lists are 320 kB. Past the last transaction (padding) the branch is [root]."""
+    hashes where the list is 160 kB. Past the last transaction (padding) the branch is [root]. The
+    timestamp is part of the hash: a leaf shown with another timestamp gives another hash."""
     _, game = open_game(contracts, system, b"\x31" * 32, b"\x32" * 32)
+    timestamp = 1_700_000_123
     for count in (0, 1, 2, 3, 5, 8, 4096, 5000):
         txs = [keccak(b"tx %d" % k) for k in range(count)]
-        contexts = [keccak(b"context %d" % k) for k in range(count)]
-        expected = inputs_hash(txs, contexts)
-        assert bytes(game.functions.inputsHash(txs, contexts).call()) == expected, count
+        expected = inputs_hash(txs, timestamp)
+        assert bytes(game.functions.inputsHash((txs, timestamp)).call()) == expected, count
         for k in sorted({0, 1, count // 2, max(count - 1, 0), count, count + 3}):
-            leaf = input_leaf(txs, contexts, k)
+            leaf = input_leaf(txs, timestamp, k)
             assert len(leaf[3]) == (1 if k >= count else (count - 1).bit_length())
             assert bytes(game.functions.inputsHashOfLeaf(k, leaf).call()) == expected, (count, k)
+            assert bytes(game.functions.inputsHashOfLeaf(k, (*leaf[:2], timestamp + 1, leaf[3])).call()) != expected
         if count > 1:  # another sibling, or the leaf shown at another index: another hash
-            n, tx, context, branch = input_leaf(txs, contexts, count - 1)
-            assert bytes(game.functions.inputsHashOfLeaf(count - 1, (n, tx, context, [b"\x01" * 32, *branch[1:]])).call()) != expected
-            assert bytes(game.functions.inputsHashOfLeaf(count - 2, (n, tx, context, branch)).call()) != expected
-    assert contracts.revert_of(CHALLENGER, game.functions.inputsHash([b"\x01" * 32], [])) == ("InputsLengthMismatch", (1, 0))
-    assert contracts.revert_of(CHALLENGER, game.functions.inputsHashOfLeaf(0, (3, b"\x01" * 32, b"\x02" * 32, [b"\x03" * 32]))) == (
+            n, tx, at, branch = input_leaf(txs, timestamp, count - 1)
+            assert bytes(game.functions.inputsHashOfLeaf(count - 1, (n, tx, at, [b"\x01" * 32, *branch[1:]])).call()) != expected
+            assert bytes(game.functions.inputsHashOfLeaf(count - 2, (n, tx, at, branch)).call()) != expected
+    assert contracts.revert_of(CHALLENGER, game.functions.inputsHashOfLeaf(0, (3, b"\x01" * 32, 0, [b"\x03" * 32]))) == (
         "BadInputBranch", (1, 2))

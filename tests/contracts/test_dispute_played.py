@@ -27,9 +27,8 @@ from typing import Any, Callable
 
 import pytest
 import rlp
-from eth_abi import encode as abi_encode
 from eth_account import Account
-from eth_utils import keccak, to_canonical_address
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 from web3.contract import Contract
 
 from genesis.config import GenesisAccount, GenesisConfig
@@ -41,7 +40,7 @@ from node.outputs import output_at_block
 from node.vm import LantauVM
 from prover.dispute_block import DisputeBlock, dispute_block, input_leaf, inputs_hash
 from prover.step_call import StepCall
-from prover.witness import BLOCK_CONTEXT_ABI, block_context, intermediate_state_roots, transaction_witness
+from prover.witness import intermediate_state_roots, transaction_witness
 from tests.harness.evm import Contracts
 from tests.contracts.step_diff import anvil_options, caps_abi  # noqa: F401 (fixtures: anvil with a high gas limit)
 from tests.contracts.test_dispute_game import blueprint_init, _raw_create, game_at
@@ -80,13 +79,10 @@ class L2:
     roots: dict[int, list[bytes]] = field(default_factory=dict)  # block -> state root after each tx
     blocks: dict[int, DisputeBlock] = field(default_factory=dict)  # block -> its accs (the claims), tries
 
-    def inputs(self, number: int) -> tuple[list[bytes], list[bytes]]:
-        """`BlockInputs`: the hash of each raw transaction and of the `BlockContext` it ran in."""
+    def inputs(self, number: int) -> tuple[list[bytes], int]:
+        """`BlockInputs`: the hash of each raw transaction and the block's timestamp."""
         header = self.chain.header_by_number(number)
-        raws = self.chain.raw_transactions(header.hash)
-        cumulative = [0, *(r.gas_used for r in self.chain.receipts(header.hash))]
-        contexts = [block_context(self.chain, header, gas_used_before=cumulative[i]).abi_tuple() for i in range(len(raws))]
-        return [keccak(r) for r in raws], [keccak(abi_encode([BLOCK_CONTEXT_ABI], [c])) for c in contexts]
+        return [keccak(r) for r in self.chain.raw_transactions(header.hash)], int(header.timestamp)
 
     def inputs_hash(self, number: int) -> bytes:
         return inputs_hash(*self.inputs(number))
@@ -222,17 +218,18 @@ class Game:
             finish = block.finish_proof(parent)
             last = block.acc_before(len(block.accumulators), parent_root).abi_tuple()
             return (f"stepFinish (block {number})",
-                    self.game.functions.stepFinish(index, is_attack, starting, input_leaf(*self.l2.inputs(number), 0),
+                    self.game.functions.stepFinish(index, is_attack, starting, input_leaf(*self.l2.inputs(number), k),
                                                    last, finish))
+        ancestry: tuple[Any, ...] = (b"", [])
         if k < len(self.l2.roots[number]):
             call = StepCall.from_witness(transaction_witness(self.l2.chain, number, k))
-            tx_proof = (list(call.trie_nodes), call._abi_accounts(), call.transaction, call.context)
+            tx_proof, ancestry = call.tx_proof(), call.ancestry()
         else:  # padding past the block's transactions: nothing to execute
-            tx_proof = ([], [], b"", (0, 0, 0, "0x" + "00" * 20, b"\x00" * 32, 0, 0, 0, []))
+            tx_proof = ([], [], b"")
         pre = block.acc_before(k, parent_root).abi_tuple()
         return (f"stepTransaction (block {number}, tx {k})",
                 self.game.functions.stepTransaction(index, is_attack, starting, input_leaf(*self.l2.inputs(number), k),
-                                                    tx_proof, pre, block.step_tries(k)))
+                                                    tx_proof, ancestry, pre, block.step_tries(k)))
 
     def step(self, me: Player, index: int, p: int, is_attack: bool) -> str:
         label, call = self.step_call(index, p, is_attack)
@@ -289,7 +286,7 @@ def deploy_system(contracts: Contracts, anchor_output_root: bytes, starting_bloc
     receipt = contracts.ok(0, _raw_create(contracts, blueprint_init(bytes(load_artifact("OutputDisputeGame").bytecode))))
     step = contracts.deploy("EVMStep", contracts.deploy("EVMTx").address, contracts.deploy("EVMPrecompiles").address)
     one_step = contracts.deploy("OneStepProof", step.address, caps_abi(DEVNET_PROOF_COST_LIMITS))
-    finish = contracts.deploy("BlockFinishLeaf")
+    finish = contracts.deploy("BlockFinishLeaf", to_checksum_address(SEQUENCER_FEE_VAULT), GENESIS.chain_id)
     config = (SPLIT_DEPTH, TX_DEPTH, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND,
               one_step.address, "0x" + "00" * 20, L2_TO_L1_MESSAGE_PASSER, finish.address)
     factory = contracts.deploy("DisputeGameFactory", oracle.address, receipt["contractAddress"],

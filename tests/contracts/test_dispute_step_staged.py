@@ -37,11 +37,11 @@ def _empty_witness_step(game: Game, index: int, p: int, is_attack: bool,
     k = trace_index(p, MAX_DEPTH) % TRACE + (0 if is_attack else 1)
     call = StepCall.from_witness(transaction_witness(game.l2.chain, number, k))
     starting = game.l2.output_proof(number - 1)
-    proof = ([], [], call.transaction, call.context)
     block = game.l2.blocks[number]
     pre = block.acc_before(k, game.l2.outputs[number - 1].state_root).abi_tuple()
-    step = game.game.functions.stepTransaction(index, is_attack, starting, input_leaf(*game.l2.inputs(number), k), proof,
-                                               pre, block.step_tries(k, staged_post))
+    step = game.game.functions.stepTransaction(index, is_attack, starting, input_leaf(*game.l2.inputs(number), k),
+                                               call.tx_proof(staged=True), call.ancestry(), pre,
+                                               block.step_tries(k, staged_post))
     return step, call
 
 

@@ -31,8 +31,8 @@ from prover.faults import (
 ROOTS = tuple(Hash32(bytes([i]) * 32) for i in (1, 2, 3))
 BLOCK = DisputeBlock(number=8, output_root=output_root(ROOTS[-1], Hash32(b"\x0a" * 32), Hash32(b"\x0b" * 32)),
                      state_root=ROOTS[-1], withdrawal_storage_root=Hash32(b"\x0a" * 32), block_hash=Hash32(b"\x0b" * 32),
-                     state_roots=ROOTS, tx_hashes=(), context_hashes=(), header=rlp.encode([b"\x0c" * 32] * 10 + [b"\x01\x00"] * 11),
-                     passer_proof=(), context0=b"",
+                     state_roots=ROOTS, tx_hashes=(), timestamp=1_700_000_000,
+                     header=rlp.encode([b"\x0c" * 32] * 10 + [b"\x01\x00"] * 11), passer_proof=(),
                      accumulators=tuple(Acc(r, 21_000 * (i + 1), b"\x0d" * 32, b"\x0e" * 32, b"\x00" * 256).encode()
                                         for i, r in enumerate(ROOTS)))
 OTHER = DisputeBlock(**{**{f: getattr(BLOCK, f) for f in BLOCK.__slots__}, "number": 7, "output_root": Hash32(b"\x07" * 32)})
@@ -114,13 +114,12 @@ def test_fault_injection_is_refused_outside_a_devnet() -> None:
 # --- input faults ---------------------------------------------------------------------------------
 
 TXS = tuple(Hash32(bytes([0x20 + i]) * 32) for i in range(3))
-CONTEXTS = tuple(Hash32(bytes([0x30 + i]) * 32) for i in range(3))
-BUSY = DisputeBlock(**{**{f: getattr(BLOCK, f) for f in BLOCK.__slots__}, "tx_hashes": TXS, "context_hashes": CONTEXTS})
+BUSY = DisputeBlock(**{**{f: getattr(BLOCK, f) for f in BLOCK.__slots__}, "tx_hashes": TXS})
 TARGET = "0x" + "55" * 20
 
 
 class BusyTrace(FixedTrace):
-    """Blocks 1 to 8; block 8 has three transactions (hashes and contexts)."""
+    """Blocks 1 to 8; block 8 has three transactions."""
 
     def block(self, number: int) -> DisputeBlock:
         return BUSY if number == 8 else OTHER
@@ -128,13 +127,13 @@ class BusyTrace(FixedTrace):
 
 def test_a_forged_deposit_follows_the_l1_info_deposit_and_its_withdrawal_is_in_the_output() -> None:
     """The lie names four transactions: the forged deposit at index 1 (after the L1-info deposit),
-    a context for it, the state roots true before it and made up from it on, and an output whose
+    the block's own timestamp, the state roots true before it and made up from it on, and an output whose
     message passer holds the forged withdrawal of the minted HKD."""
     liar = LyingTrace(BusyTrace(), FaultKind.FORGED_DEPOSIT, 8, forged_target=TARGET)
     lie = liar.block(8)
     raw = forged_deposit(TARGET)
     assert lie.tx_hashes == (TXS[0], keccak(raw), TXS[1], TXS[2])
-    assert lie.context_hashes == (CONTEXTS[0], CONTEXTS[0], CONTEXTS[1], CONTEXTS[2])
+    assert lie.timestamp == BUSY.timestamp
     roots = liar.state_roots(8)
     assert len(roots) == 4 and roots[0] == ROOTS[0] and not set(roots[1:]) & set(ROOTS)
     forged = forged_withdrawal(TARGET)
@@ -151,7 +150,7 @@ def test_an_unbatched_transaction_is_appended_and_the_withdrawals_stay_true() ->
     liar = LyingTrace(BusyTrace(), FaultKind.UNBATCHED_TX, 8, chain_id=4852)
     lie = liar.block(8)
     raw = unbatched_transaction(4852)
-    assert lie.tx_hashes == (*TXS, keccak(raw)) and lie.context_hashes == (*CONTEXTS, CONTEXTS[2])
+    assert lie.tx_hashes == (*TXS, keccak(raw)) and lie.timestamp == BUSY.timestamp
     roots = liar.state_roots(8)
     assert roots[:3] == ROOTS and len(roots) == 4 and roots[3] not in ROOTS
     assert liar.output_root(8) == output_root(Hash32(roots[3]), BUSY.withdrawal_storage_root, lie.block_hash)
@@ -175,7 +174,7 @@ class DepositTrace(BusyTrace):
     """Block 8's transaction 1 is a deposit (type 0x7E); blocks 1 to 7 have only transaction 0."""
 
     def block(self, number: int) -> DisputeBlock:
-        return BUSY if number == 8 else dataclasses.replace(OTHER, number=number, tx_hashes=TXS[:1], context_hashes=CONTEXTS[:1],
+        return BUSY if number == 8 else dataclasses.replace(OTHER, number=number, tx_hashes=TXS[:1],
                                                              state_roots=ROOTS[:1])
 
     def transaction_step(self, number: int, index: int):  # noqa: ANN201 (only the raw transaction is read)
@@ -187,7 +186,7 @@ def test_a_dropped_deposit_leaves_out_transaction_1_of_the_last_block_with_a_dep
     liar = LyingTrace(DepositTrace(), FaultKind.DROPPED_DEPOSIT, 8, span=8)
     assert liar.input_lie_block() == 8
     lie = liar.block(8)
-    assert lie.tx_hashes == (TXS[0], TXS[2]) and lie.context_hashes == (CONTEXTS[0], CONTEXTS[2])
+    assert lie.tx_hashes == (TXS[0], TXS[2]) and lie.timestamp == BUSY.timestamp
     roots = liar.state_roots(8)
     assert roots[0] == ROOTS[0] and len(roots) == 2 and roots[1] not in ROOTS
     assert liar.output_root(8) == output_root(Hash32(roots[1]), BUSY.withdrawal_storage_root, lie.block_hash)
@@ -242,17 +241,19 @@ def _claim(index: int, parent: int, position: int, value: bytes) -> Claim:
 
 def test_the_player_counters_a_block_claim_naming_other_transactions_by_the_input_leaf() -> None:
     """A challenger (claims at odd depths) facing the proposer's claim that opens block 8's subgame
-    (depth 4, position 30) steps on its inputs when the named transactions are not its own block's,
-    and otherwise (or once L1 refused that step) attacks under it; once the input leaf countered
-    the claim, it plays nothing under it."""
+    (depth 4, position 30) steps on its inputs when the named transactions or the named timestamp
+    are not its own block's, and otherwise (or once L1 refused that step) attacks under it; once
+    the input leaf countered the claim, it plays nothing under it."""
     honest = BusyTrace()
     true = OTHER.output_root
     claims = (_claim(0, 2**32 - 1, 1, INFO.root_claim), _claim(1, 0, 2, true), _claim(2, 1, 6, true),
               _claim(3, 2, 14, true), _claim(4, 3, 30, b"\x97" * 32))
-    lying = (TXS + (keccak(b"extra"),), CONTEXTS + (CONTEXTS[2],))
+    lying = (TXS + (keccak(b"extra"),), BUSY.timestamp)
     actions = responses(INFO, claims, honest, {4: lying})
     assert actions == [InputStep(claims[4], 8, lying)]
-    bisect = responses(INFO, claims, honest, {4: (TXS, CONTEXTS)})  # the same transactions: bisect
+    another_time = (TXS, BUSY.timestamp + 1)  # the same transactions at another timestamp
+    assert responses(INFO, claims, honest, {4: another_time}) == [InputStep(claims[4], 8, another_time)]
+    bisect = responses(INFO, claims, honest, {4: (TXS, BUSY.timestamp)})  # the same inputs: bisect
     assert [(type(a).__name__, a.parent.index, a.is_attack) for a in bisect] == [("Move", 4, True)]
     assert responses(INFO, claims, honest, {4: lying}, {4}) == bisect  # L1 refused the input step: bisect
     assert responses(INFO, claims, honest) == bisect  # no inputs known: as before

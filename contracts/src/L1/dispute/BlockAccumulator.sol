@@ -31,12 +31,12 @@ contract BlockAccumulator {
         bytes32[8] logsBloom; // 256 bytes, as in the header
     }
 
-    /// @notice One transaction's witness (`lantau_txWitness`, prover/step_call.py).
+    /// @notice One transaction's witness (`lantau_txWitness`, prover/step_call.py); its context
+    ///         is the game's (`BlockFinishLeaf.blockContext`), never the stepper's.
     struct TxProof {
         bytes[] nodes;
         WitnessDB.AccountWitness[] witnesses;
         bytes rawTx;
-        StepTypes.BlockContext context;
     }
 
     /// @notice What the stepper shows to grow the two tries and the bloom by transaction k.
@@ -59,7 +59,6 @@ contract BlockAccumulator {
     /// @notice `keccak256(rawTx)` is not the transaction the dispute claims.
     error TransactionNotClaimed(bytes32 claimed, bytes32 actual);
 
-    bytes32 internal constant EMPTY_TRIE_ROOT = 0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421;
     uint8 internal constant DEPOSIT_TX_TYPE = 0x7e;
     uint256 internal constant DEPOSIT_RECEIPT_VERSION = 1;
     uint256 internal constant WITNESS_EXTRA_NODES = 16;
@@ -68,7 +67,7 @@ contract BlockAccumulator {
     ///         `stateRoot`: no gas, both tries empty, an empty bloom.
     function initialHash(bytes32 stateRoot) external pure returns (bytes32) {
         bytes32[8] memory bloom;
-        return keccak256(abi.encode(Acc(stateRoot, 0, EMPTY_TRIE_ROOT, EMPTY_TRIE_ROOT, bloom)));
+        return keccak256(abi.encode(Acc(stateRoot, 0, PatriciaTrie.EMPTY_ROOT, PatriciaTrie.EMPTY_ROOT, bloom)));
     }
 
     /// @notice keccak256(abi.encode(acc)): the claim at a trace index below the split.
@@ -76,13 +75,18 @@ contract BlockAccumulator {
         return keccak256(abi.encode(acc));
     }
 
-    /// @notice The hash of `Acc` after transaction k (`txHash`, the subgame's) runs on `pre`.
-    function step(OneStepProof oneStepProof, Acc calldata pre, uint256 k, bytes32 txHash, TxProof calldata proof, Tries calldata tries)
-        external
-        view
-        returns (bytes32)
-    {
-        (bytes32 postRoot, StepTypes.PostState memory post) = _execute(oneStepProof, pre.stateRoot, txHash, proof, tries);
+    /// @notice The hash of `Acc` after transaction k (`txHash`, the subgame's) runs on `pre` in
+    ///         the context `ctx` (the game's).
+    function step(
+        OneStepProof oneStepProof,
+        Acc calldata pre,
+        uint256 k,
+        bytes32 txHash,
+        TxProof calldata proof,
+        StepTypes.BlockContext calldata ctx,
+        Tries calldata tries
+    ) external view returns (bytes32) {
+        (bytes32 postRoot, StepTypes.PostState memory post) = _execute(oneStepProof, pre.stateRoot, txHash, proof, ctx, tries);
         bytes32 logsHash = keccak256(tries.logs);
         if (logsHash != post.logsHash) revert LogsMismatch(post.logsHash, logsHash);
         Acc memory acc;
@@ -103,17 +107,20 @@ contract BlockAccumulator {
     /// @dev Transaction k re-executed in one call, or (no trie nodes) the step OneStepProof recorded,
     ///      proven beforehand in stages and segments by anyone (a transaction too long for one L1
     ///      transaction): its post-state root and the `PostState` shown, which it must have executed.
-    function _execute(OneStepProof oneStepProof, bytes32 preRoot, bytes32 txHash, TxProof calldata proof, Tries calldata tries)
-        private
-        view
-        returns (bytes32 postRoot, StepTypes.PostState memory post)
-    {
+    function _execute(
+        OneStepProof oneStepProof,
+        bytes32 preRoot,
+        bytes32 txHash,
+        TxProof calldata proof,
+        StepTypes.BlockContext calldata ctx,
+        Tries calldata tries
+    ) private view returns (bytes32 postRoot, StepTypes.PostState memory post) {
         if (proof.nodes.length != 0) {
-            return oneStepProof.proveTransaction(preRoot, proof.nodes, proof.witnesses, proof.rawTx, txHash, proof.context);
+            return oneStepProof.proveTransaction(preRoot, proof.nodes, proof.witnesses, proof.rawTx, txHash, ctx);
         }
         bytes32 actual = keccak256(proof.rawTx);
         if (actual != txHash) revert TransactionNotClaimed(txHash, actual);
-        bytes32 id = oneStepProof.stepId(preRoot, txHash, proof.context);
+        bytes32 id = oneStepProof.stepId(preRoot, txHash, ctx);
         postRoot = oneStepProof.postStateRoot(id);
         if (postRoot == 0) revert TransactionNotProven(id);
         post = tries.stagedPost;

@@ -5,36 +5,52 @@ import {OutputRootLib} from "../lib/OutputRootLib.sol";
 import {RLPItem, RLPReader} from "../lib/RLPReader.sol";
 import {RLPWriter} from "../lib/RLPWriter.sol";
 import {SecureMerkleTrie} from "../lib/SecureMerkleTrie.sol";
+import {PatriciaTrie} from "../proof/PatriciaTrie.sol";
 import {StepTypes} from "../proof/StepTypes.sol";
 import {BlockAccumulator} from "./BlockAccumulator.sol";
 
+/// @notice An L2 block's prevRandao: keccak256 of its parent's block hash (node/derive/attributes.py
+///         `attributes_on`), so the game derives it rather than a claim naming it.
+function l2PrevRandao(bytes32 parentBlockHash) pure returns (bytes32) {
+    return keccak256(abi.encodePacked(parentBlockHash));
+}
+
 /// @title BlockFinishLeaf
-/// @notice The leaf that finishes a block in `OutputDisputeGame` (its own contract so that the game
-///         and its factory stay under EIP-170's 24 kB): the output root of L2 block `blockNumber`
-///         recomputed from its final state root S, the message passer's storage root proven in S,
-///         and the hash of the block's header, which the leaf rebuilds field by field as the node
-///         builds it (node/chain.py `build_block` on py-evm's Prague header, node/derive/attributes.py)
-///         from what the game has agreed, so that no stepper can choose it:
+/// @notice The one home of what `OutputDisputeGame` derives about an L2 block from what it has
+///         agreed (its own contract so that the game and its factory stay under EIP-170's 24 kB):
+///
+///         `blockContext`: transaction k's `StepTypes.BlockContext`, every field derived, none
+///         named by a claim (docs/fault-proofs.md, "Contexts the game derives"): number = the
+///         subgame's block; timestamp = the block claim's (the one input the block claim names
+///         beside its transactions; `stepInput` decides it); prevRandao = keccak256(parent block
+///         hash) (node/derive/attributes.py); coinbase and chainId = this leaf's (the rollup's
+///         constants: the SequencerFeeVault, the L2 chain id); gasLimit = the parent's; baseFee =
+///         EIP-1559 from the parent header (London's rule, py-evm's); gasUsedBefore = the agreed
+///         pre `Acc`'s cumulative gas; blockHashes = the BLOCKHASH window: the agreed parent hash,
+///         the parent header's parentHash, then each ancestor header's parentHash, the headers
+///         shown (`Ancestry`) chained by hash from the agreed parent (as deep as the transaction
+///         reads: `EVMStep` refuses a BLOCKHASH beyond the window, `MissingBlockHash`).
+///
+///         `outputRoot`: the leaf that finishes a block, its output root recomputed from its final
+///         state root S, the message passer's storage root proven in S, and the hash of the
+///         block's header, rebuilt field by field as the node builds it (node/chain.py
+///         `build_block` on py-evm's Prague header, node/derive/attributes.py) from the same
+///         derived values, so that no stepper can choose it:
 ///
 ///           0 parentHash        the agreed parent's block hash (the starting output's)
 ///           1 ommersHash        keccak256(rlp([]))
-///           2 coinbase          the block context's (the SequencerFeeVault)
+///           2 coinbase          the context's (the SequencerFeeVault)
 ///           3 stateRoot         S
 ///           4 transactionsRoot, 5 receiptsRoot, 6 logsBloom, 10 gasUsed: the agreed final
 ///                               `BlockAccumulator.Acc`'s (the claim at trace index T-2 is its hash)
 ///           7 difficulty 0, 12 extraData empty, 14 nonce 0, 16 withdrawalsRoot empty trie,
 ///           17 blobGasUsed 0, 18 excessBlobGas 0, 19 parentBeaconBlockRoot empty trie root,
 ///           20 requestsHash sha256("") (the node's constants)
-///           8 number            `blockNumber`
-///           9 gasLimit          the parent's (derivation's rule), = the context's
-///           11 timestamp, 13 mixHash (prevRandao): the context's (transaction 0's, whose hash is
-///                               the subgame's `contextHashes[0]`)
-///           15 baseFeePerGas    EIP-1559 from the parent header (London's rule, as py-evm), = the
-///                               context's
+///           8 number, 9 gasLimit, 11 timestamp, 13 mixHash (prevRandao), 15 baseFeePerGas:
+///                               the context's
 ///
 ///         The parent header must hash to the agreed parent block hash. A header field that differs
 ///         from the rebuilt one reverts `HeaderMismatch(field)`.
-///         Every field is so rebuilt from agreed data: the header shown only has to equal it.
 ///         The leaf deploys the game's `BlockAccumulator` (`accumulator`), whose final `Acc` it
 ///         reads, so the game's configuration names one contract for both.
 contract BlockFinishLeaf {
@@ -44,45 +60,126 @@ contract BlockFinishLeaf {
     error NotAnL2Header(uint256 fields);
     /// @notice The parent header does not hash to the agreed parent block hash.
     error ParentHeaderMismatch(bytes32 expected, bytes32 actual);
-    /// @notice The context shown is not the subgame's transaction 0's (`contextHashes[0]`), or not
-    ///         this block's.
-    error ContextMismatch();
+    /// @notice Ancestor header `index` does not hash to the block hash the window expects there.
+    error AncestorMismatch(uint256 index, bytes32 expected, bytes32 actual);
+    /// @notice More ancestor headers than the BLOCKHASH window of this block can use.
+    error AncestorsBeyondWindow(uint256 given, uint256 max);
 
     bytes32 internal constant EMPTY_OMMERS_HASH = 0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347;
-    bytes32 internal constant EMPTY_TRIE_ROOT = 0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421;
     bytes32 internal constant EMPTY_REQUESTS_HASH = 0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855;
     uint256 internal constant HEADER_FIELDS = 21;
     uint256 internal constant ELASTICITY_MULTIPLIER = 2;
     uint256 internal constant BASE_FEE_MAX_CHANGE_DENOMINATOR = 8;
+    /// @notice BLOCKHASH reaches the 256 most recent blocks (`EVMStep`, py-evm).
+    uint256 internal constant BLOCKHASH_WINDOW = 256;
 
     /// @notice What the stepper shows to finish a block.
     struct Finish {
         bytes[] passerAccountProof; // the message passer's account in S (`eth_getProof`)
         bytes header; //              the block's header (RLP)
         bytes parentHeader; //        its parent's header (RLP)
-        StepTypes.BlockContext context0; // transaction 0's block context
+    }
+
+    /// @notice The headers a transaction's context is derived from: the parent's (hashing to the
+    ///         agreed parent block hash) and, for a BLOCKHASH deeper than two blocks, the headers
+    ///         of blocks number-2, number-3, ... each hashing to the parentHash of the one before.
+    struct Ancestry {
+        bytes parentHeader;
+        bytes[] ancestors;
     }
 
     /// @notice What the game has agreed about the block: its number, its parent's block hash,
-    ///         transaction 0's context hash (the subgame's `contextHashes[0]`) and its final `Acc`
-    ///         (state root S, gas used, transactions and receipts roots, logs bloom).
+    ///         the timestamp its block claim named and its final `Acc` (state root S, gas used,
+    ///         transactions and receipts roots, logs bloom).
     struct Agreed {
         uint256 blockNumber;
         bytes32 parentBlockHash;
-        bytes32 context0Hash;
+        uint256 timestamp;
         BlockAccumulator.Acc last; // after the block's last transaction (its hash is the claim at T-2)
     }
 
     /// @notice Steps a transaction's effect on a block's `Acc` (`OutputDisputeGame.stepTransaction`).
     BlockAccumulator public immutable accumulator;
+    /// @notice Every L2 block's fee recipient (the SequencerFeeVault predeploy).
+    address public immutable coinbase;
+    /// @notice The L2 chain id (CHAINID, and the chain id of signed transactions).
+    uint256 public immutable chainId;
 
-    constructor() {
+    constructor(address coinbase_, uint256 chainId_) {
         accumulator = new BlockAccumulator();
+        coinbase = coinbase_;
+        chainId = chainId_;
+    }
+
+    /// @notice Transaction k's context in block `blockNumber`, on the parent of hash
+    ///         `parentBlockHash`, at the named `timestamp`, after `gasUsedBefore` gas of the
+    ///         block's earlier transactions (the agreed pre `Acc`'s), derived as the contract's
+    ///         notice says. The window holds min(number, 256, 2 + ancestors) hashes.
+    function blockContext(
+        uint256 blockNumber,
+        bytes32 parentBlockHash,
+        uint256 timestamp,
+        uint256 gasUsedBefore,
+        Ancestry calldata ancestry
+    ) external view returns (StepTypes.BlockContext memory ctx) {
+        bytes32 grandparentHash;
+        (ctx, grandparentHash) = _context(blockNumber, parentBlockHash, timestamp, ancestry.parentHeader);
+        ctx.gasUsedBefore = gasUsedBefore;
+        ctx.blockHashes = _window(blockNumber, parentBlockHash, grandparentHash, ancestry.ancestors);
+    }
+
+    /// @dev The context's fields but the window and the gas used before, and the parent's parentHash.
+    function _context(uint256 blockNumber, bytes32 parentBlockHash, uint256 timestamp, bytes calldata parentHeader)
+        private
+        view
+        returns (StepTypes.BlockContext memory ctx, bytes32 grandparentHash)
+    {
+        bytes32 parentHash = keccak256(parentHeader);
+        if (parentHash != parentBlockHash) revert ParentHeaderMismatch(parentBlockHash, parentHash);
+        RLPItem[] memory parent = RLPReader.readList(RLPReader.toRLPItem(parentHeader));
+        if (parent.length != HEADER_FIELDS) revert NotAnL2Header(parent.length);
+        ctx.number = blockNumber;
+        ctx.timestamp = timestamp;
+        ctx.gasLimit = _uint(parent, 9);
+        ctx.baseFee = nextBaseFee(_uint(parent, 15), _uint(parent, 10), ctx.gasLimit);
+        ctx.coinbase = coinbase;
+        ctx.prevRandao = l2PrevRandao(parentBlockHash);
+        ctx.chainId = chainId;
+        grandparentHash = bytes32(RLPReader.readBytes(parent[0]));
+    }
+
+    /// @dev Hashes of blocks number-1, number-2, ...: the parent's, its parentHash, then the
+    ///      parentHash of each ancestor header, which must hash to the hash before it.
+    function _window(uint256 blockNumber, bytes32 parentHash, bytes32 grandparentHash, bytes[] calldata ancestors)
+        private
+        pure
+        returns (bytes32[] memory hashes)
+    {
+        uint256 max = blockNumber < BLOCKHASH_WINDOW ? blockNumber : BLOCKHASH_WINDOW;
+        uint256 count = 2 + ancestors.length;
+        if (count > max) {
+            if (ancestors.length != 0) revert AncestorsBeyondWindow(ancestors.length, max < 2 ? 0 : max - 2);
+            count = max;
+        }
+        hashes = new bytes32[](count);
+        if (count == 0) return hashes;
+        hashes[0] = parentHash;
+        if (count == 1) return hashes;
+        hashes[1] = grandparentHash;
+        for (uint256 i = 0; i < ancestors.length; ++i) {
+            bytes calldata header = ancestors[i];
+            bytes32 actual = keccak256(header);
+            if (actual != hashes[i + 1]) revert AncestorMismatch(i, hashes[i + 1], actual);
+            // A header that hashes to a block hash is that block's: an RLP list of 256..65535
+            // bytes (0xf9 and two length bytes) whose first item is the parentHash (0xa0 and 32
+            // bytes), so it is read in place rather than parsed.
+            hashes[i + 2] = bytes32(header[4:36]);
+        }
     }
 
     function outputRoot(Agreed calldata agreed, address messagePasser, Finish calldata f)
         external
-        pure
+        view
         returns (bytes32)
     {
         RLPItem[] memory account = RLPReader.readList(
@@ -94,43 +191,33 @@ contract BlockFinishLeaf {
 
     /// @notice keccak256 of the header the node builds (the fields above), after checking the one
     ///         shown against it field by field.
-    function blockHash(Agreed calldata agreed, Finish calldata f) public pure returns (bytes32) {
-        if (keccak256(abi.encode(f.context0)) != agreed.context0Hash || f.context0.number != agreed.blockNumber) {
-            revert ContextMismatch();
-        }
-        bytes32 parentHash = keccak256(f.parentHeader);
-        if (parentHash != agreed.parentBlockHash) revert ParentHeaderMismatch(agreed.parentBlockHash, parentHash);
+    function blockHash(Agreed calldata agreed, Finish calldata f) public view returns (bytes32) {
+        (StepTypes.BlockContext memory ctx,) = _context(agreed.blockNumber, agreed.parentBlockHash, agreed.timestamp, f.parentHeader);
         RLPItem[] memory shown = RLPReader.readList(RLPReader.toRLPItem(f.header));
         if (shown.length != HEADER_FIELDS) revert NotAnL2Header(shown.length);
-        RLPItem[] memory parent = RLPReader.readList(RLPReader.toRLPItem(f.parentHeader));
-        if (parent.length != HEADER_FIELDS) revert NotAnL2Header(parent.length);
 
         bytes[] memory fields = new bytes[](HEADER_FIELDS);
         fields[0] = _word(agreed.parentBlockHash);
         fields[1] = _word(EMPTY_OMMERS_HASH);
-        fields[2] = RLPWriter.writeAddress(f.context0.coinbase);
+        fields[2] = RLPWriter.writeAddress(ctx.coinbase);
         fields[3] = _word(agreed.last.stateRoot);
         fields[4] = _word(agreed.last.transactionsRoot);
         fields[5] = _word(agreed.last.receiptsRoot);
         fields[6] = RLPWriter.writeBytes(abi.encodePacked(agreed.last.logsBloom));
         fields[7] = RLPWriter.writeUint(0);
-        fields[8] = RLPWriter.writeUint(agreed.blockNumber);
-        uint256 gasLimit = _uint(parent, 9);
-        if (f.context0.gasLimit != gasLimit) revert ContextMismatch();
-        fields[9] = RLPWriter.writeUint(gasLimit);
-        if (agreed.last.cumulativeGasUsed > gasLimit) revert HeaderMismatch(10);
+        fields[8] = RLPWriter.writeUint(ctx.number);
+        fields[9] = RLPWriter.writeUint(ctx.gasLimit);
+        if (agreed.last.cumulativeGasUsed > ctx.gasLimit) revert HeaderMismatch(10);
         fields[10] = RLPWriter.writeUint(agreed.last.cumulativeGasUsed);
-        fields[11] = RLPWriter.writeUint(f.context0.timestamp);
+        fields[11] = RLPWriter.writeUint(ctx.timestamp);
         fields[12] = RLPWriter.writeBytes("");
-        fields[13] = _word(f.context0.prevRandao);
+        fields[13] = _word(ctx.prevRandao);
         fields[14] = RLPWriter.writeBytes(new bytes(8));
-        uint256 baseFee = nextBaseFee(_uint(parent, 15), _uint(parent, 10), gasLimit);
-        if (f.context0.baseFee != baseFee) revert ContextMismatch();
-        fields[15] = RLPWriter.writeUint(baseFee);
-        fields[16] = _word(EMPTY_TRIE_ROOT);
+        fields[15] = RLPWriter.writeUint(ctx.baseFee);
+        fields[16] = _word(PatriciaTrie.EMPTY_ROOT);
         fields[17] = RLPWriter.writeUint(0);
         fields[18] = RLPWriter.writeUint(0);
-        fields[19] = _word(EMPTY_TRIE_ROOT);
+        fields[19] = _word(PatriciaTrie.EMPTY_ROOT);
         fields[20] = _word(EMPTY_REQUESTS_HASH);
 
         bytes memory payload;

@@ -6,7 +6,7 @@ import {BondCurve} from "./BondCurve.sol";
 import {OneStepProof} from "../proof/OneStepProof.sol";
 import {StepTypes} from "../proof/StepTypes.sol";
 import {OutputRootLib} from "../lib/OutputRootLib.sol";
-import {BlockFinishLeaf} from "./BlockFinishLeaf.sol";
+import {BlockFinishLeaf, l2PrevRandao} from "./BlockFinishLeaf.sol";
 import {BlockAccumulator} from "./BlockAccumulator.sol";
 import {IInputOracle} from "./IInputOracle.sol";
 
@@ -29,7 +29,9 @@ interface IGameFactoryHooks {
 ///         output root of a block. Below, a subgame bisects one block: trace index k < T-1 (T =
 ///         `TRACE_LENGTH` = 2^txDepth, leaves at `MAX_DEPTH` = `SPLIT_DEPTH` + 1 + txDepth) is the state root after its transaction k (after the last one for k past
 ///         the transactions: padding), and k = T-1 is the block's output root. The subgame's root
-///         claim (depth `SPLIT_DEPTH`+1) names the block's inputs (moveToBlock, kept as `inputsHash`, published in `BlockInputsNamed`).
+///         claim (depth `SPLIT_DEPTH`+1) names the block's inputs (moveToBlock, kept as `inputsHash`, published in `BlockInputsNamed`):
+///         its transactions and its timestamp, nothing else; every other field of a transaction's
+///         context is derived from agreed data (`BlockFinishLeaf.blockContext`).
 ///         Leaves (depth `MAX_DEPTH`) are countered by `stepTransaction` (OneStepProof re-executes
 ///         transaction k), `stepFinish` (the output root recomputed from the state root, the
 ///         message passer's storage root proven in it and the block header) or `stepInput` (the
@@ -76,22 +78,24 @@ contract OutputDisputeGame {
         uint256 l2BlockNumber;
     }
 
-    /// @notice A block's inputs as the leaves read them: the hash of each transaction and of the
-    ///         `StepTypes.BlockContext` it runs in (`contextHash`).
+    /// @notice A block's inputs as a block claim names them: the hash of each transaction (in
+    ///         order) and the block's timestamp. The rest of every transaction's context is derived
+    ///         (`BlockFinishLeaf.blockContext`), so a block claim cannot name a context that no
+    ///         step can use; what it names, `stepInput` decides against L1.
     struct BlockInputs {
         bytes32[] txHashes;
-        bytes32[] contextHashes;
+        uint256 timestamp;
     }
 
     /// @notice One transaction's place in a block's inputs, what a step reads instead of the whole
-    ///         lists (`inputsHash` is a Merkle root, so a step's calldata does not grow with the
-    ///         block): `count` transactions in all; the hash of transaction k and of its context;
-    ///         the Merkle branch from its leaf up (`inputsHash`). Past the last transaction
-    ///         (padding) there is no leaf: `branch` is the one-item list [root].
+    ///         list (`inputsHash` is a Merkle root, so a step's calldata does not grow with the
+    ///         block): `count` transactions in all; the hash of transaction k; the block's
+    ///         timestamp; the Merkle branch from its leaf up (`inputsHash`). Past the last
+    ///         transaction (padding) there is no leaf: `branch` is the one-item list [root].
     struct InputLeaf {
         uint256 count;
         bytes32 txHash;
-        bytes32 contextHash;
+        uint256 timestamp;
         bytes32[] branch;
     }
 
@@ -124,18 +128,11 @@ contract OutputDisputeGame {
     error WrongLeafKind(uint256 traceIndex);
     error InvalidStartingOutput();
     error InputsMismatch(bytes32 expected, bytes32 given);
-    /// @notice `inputsHash` of lists of different lengths.
-    error InputsLengthMismatch(uint256 txHashes, uint256 contextHashes);
     /// @notice An `InputLeaf`'s branch has `length` hashes where its count needs `expected`.
     error BadInputBranch(uint256 length, uint256 expected);
-    error ContextMismatch(uint256 traceIndex);
     /// @notice The `BlockAccumulator.Acc` shown does not hash to the agreed claim `expected`.
     error AccumulatorMismatch(bytes32 expected, bytes32 given);
-    /// @notice Transaction k's context names `given` gas used before it; the agreed `Acc`, `expected`.
-    error GasUsedBeforeMismatch(uint256 traceIndex, uint256 expected, uint256 given);
     error TooManyTransactions(uint256 count, uint256 max);
-    /// @notice Block inputs named with a context hash per transaction missing or extra.
-    error InputsMalformed(uint256 txCount, uint256 contextCount);
     /// @notice The input leaf needs issue 15's L1 input commitments, which are not deployed yet.
     error LeafNotAvailable();
     error InputsMatch();
@@ -151,7 +148,7 @@ contract OutputDisputeGame {
     event Move(uint256 indexed parentIndex, bytes32 indexed claim, address indexed claimant);
     event Stepped(uint256 indexed claimIndex, address indexed counteredBy);
     /// @notice The inputs a block subgame's root claim `claimIndex` names (the preimage of its `inputsHash`).
-    event BlockInputsNamed(uint256 indexed claimIndex, bytes32[] txHashes, bytes32[] contextHashes);
+    event BlockInputsNamed(uint256 indexed claimIndex, bytes32[] txHashes, uint256 timestamp);
     event Resolved(GameStatus indexed status);
 
     Position internal constant ROOT_POSITION = Position.wrap(1);
@@ -268,12 +265,9 @@ contract OutputDisputeGame {
         if (opposed == (outputRoot == disputedOutput.claim)) {
             revert UnexpectedBlockClaim(outputRoot, disputedOutput.claim);
         }
-        if (inputs.contextHashes.length != inputs.txHashes.length) {
-            revert InputsMalformed(inputs.txHashes.length, inputs.contextHashes.length);
-        }
         uint256 claimIndex = claimData.length;
-        blockInputs[claimIndex] = inputsHash(inputs.txHashes, inputs.contextHashes);
-        emit BlockInputsNamed(claimIndex, inputs.txHashes, inputs.contextHashes);
+        blockInputs[claimIndex] = inputsHash(inputs);
+        emit BlockInputsNamed(claimIndex, inputs.txHashes, inputs.timestamp);
         _move(msg.sender, parentIndex, outputRoot, isAttack, msg.value);
     }
 
@@ -317,18 +311,23 @@ contract OutputDisputeGame {
     /// @notice Counters a leaf about transaction k (or padding past the block's transactions) by
     ///         re-executing it on L1: claims below the split are hashes of `BlockAccumulator.Acc`;
     ///         `pre` must hash to the agreed one (at k = 0: the previous block's state root, proven
-    ///         by `startingOutput`, with no gas, empty tries and bloom), transaction k's context must
-    ///         name `pre`'s gas used, and the `Acc` after it (`BlockAccumulator.step`: the state root
-    ///         OneStepProof computes, the receipt, the two trie inserts from `tries`) decides. A `proof`
-    ///         with no trie nodes takes the step OneStepProof recorded (`postStateRoot`, and the
-    ///         `PostState` shown in `tries`), proven beforehand in stages and segments by anyone: a
-    ///         transaction too long for one L1 transaction.
+    ///         by `startingOutput`, with no gas, empty tries and bloom). Transaction k runs in the
+    ///         context the game derives (`BlockFinishLeaf.blockContext`: the block's number, the
+    ///         named timestamp, the rest from the agreed parent (`startingOutput.latestBlockhash`,
+    ///         its header and as many ancestor headers as the transaction's BLOCKHASH reads, in
+    ///         `ancestry`), `pre`'s gas used and the rollup's constants), and the `Acc` after it
+    ///         (`BlockAccumulator.step`: the state root OneStepProof computes, the receipt, the two
+    ///         trie inserts from `tries`) decides. A `proof` with no trie nodes takes the step
+    ///         OneStepProof recorded (`postStateRoot`, and the `PostState` shown in `tries`), proven
+    ///         beforehand in stages and segments by anyone in that same context: a transaction too
+    ///         long for one L1 transaction.
     function stepTransaction(
         uint256 claimIndex,
         bool isAttack,
         OutputRootLib.OutputRootProof calldata startingOutput,
         InputLeaf calldata input,
         BlockAccumulator.TxProof calldata proof,
+        BlockFinishLeaf.Ancestry calldata ancestry,
         BlockAccumulator.Acc calldata pre,
         BlockAccumulator.Tries calldata tries
     ) external {
@@ -337,33 +336,32 @@ contract OutputDisputeGame {
         if (f.traceIndex == traceLength - 1) revert WrongLeafKind(f.traceIndex);
         if (input.count >= traceLength) revert TooManyTransactions(input.count, traceLength - 1);
         _checkInput(f.execRootIndex, f.traceIndex, input);
+        if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
 
-        bytes32 preHash = f.preClaim;
-        if (f.traceIndex == 0) {
-            if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
-            preHash = finishLeaf.accumulator().initialHash(startingOutput.stateRoot);
-        }
+        bytes32 preHash = f.traceIndex == 0 ? finishLeaf.accumulator().initialHash(startingOutput.stateRoot) : f.preClaim;
         bytes32 given = keccak256(abi.encode(pre));
         if (given != preHash) revert AccumulatorMismatch(preHash, given);
         // Padding past the block's transactions: no transaction, no change.
-        _counter(claimIndex, f, f.traceIndex >= input.count ? preHash : _transactionPost(f, input, proof, pre, tries));
+        if (f.traceIndex >= input.count) {
+            _counter(claimIndex, f, preHash);
+            return;
+        }
+        StepTypes.BlockContext memory ctx = finishLeaf.blockContext(
+            f.blockNumber, startingOutput.latestBlockhash, input.timestamp, pre.cumulativeGasUsed, ancestry
+        );
+        _counter(claimIndex, f, _transactionPost(f.traceIndex, input, proof, ctx, pre, tries));
     }
 
-    /// @dev The hash of the `Acc` after transaction k, re-executed on the agreed `pre`.
+    /// @dev The hash of the `Acc` after transaction k, re-executed on the agreed `pre` in `ctx`.
     function _transactionPost(
-        Frame memory f,
+        uint256 k,
         InputLeaf calldata input,
         BlockAccumulator.TxProof calldata proof,
+        StepTypes.BlockContext memory ctx,
         BlockAccumulator.Acc calldata pre,
         BlockAccumulator.Tries calldata tries
     ) internal view returns (bytes32) {
-        if (contextHash(proof.context) != input.contextHash || proof.context.number != f.blockNumber) {
-            revert ContextMismatch(f.traceIndex);
-        }
-        if (proof.context.gasUsedBefore != pre.cumulativeGasUsed) {
-            revert GasUsedBeforeMismatch(f.traceIndex, pre.cumulativeGasUsed, proof.context.gasUsedBefore);
-        }
-        return finishLeaf.accumulator().step(oneStepProof, pre, f.traceIndex, input.txHash, proof, tries);
+        return finishLeaf.accumulator().step(oneStepProof, pre, k, input.txHash, proof, ctx, tries);
     }
 
     /// @dev `input` must be leaf k of the inputs the subgame `execRootIndex` named.
@@ -377,27 +375,24 @@ contract OutputDisputeGame {
     ///         recomputed by `BlockFinishLeaf` from the agreed final `Acc` (`last`, hashing to the
     ///         claim at T-2: state root S, gas used, transactions and receipts roots, bloom), the message
     ///         passer's storage root proven in S, and the block's header rebuilt from what the game
-    ///         agreed (the parent's header, hashing to the previous output's block hash; transaction
-    ///         0's context, the subgame's `contextHashes[0]`; S; the number).
+    ///         agreed (the parent's header, hashing to the previous output's block hash; the named
+    ///         timestamp, `input` being the subgame's leaf T-1, past its transactions; S; the number).
     function stepFinish(
         uint256 claimIndex,
         bool isAttack,
         OutputRootLib.OutputRootProof calldata startingOutput,
-        InputLeaf calldata input0,
+        InputLeaf calldata input,
         BlockAccumulator.Acc calldata last,
         BlockFinishLeaf.Finish calldata finish
     ) external {
         Frame memory f = _frame(claimIndex, isAttack);
         if (f.traceIndex != TRACE_LENGTH - 1) revert WrongLeafKind(f.traceIndex);
         if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
-        _checkInput(f.execRootIndex, 0, input0);
-        if (input0.count == 0) revert ContextMismatch(0); // no L1-info deposit: the input leaf's
+        _checkInput(f.execRootIndex, f.traceIndex, input);
         bytes32 given = keccak256(abi.encode(last));
         if (given != f.preClaim) revert AccumulatorMismatch(f.preClaim, given);
         bytes32 output = finishLeaf.outputRoot(
-            BlockFinishLeaf.Agreed(f.blockNumber, startingOutput.latestBlockhash, input0.contextHash, last),
-            messagePasser,
-            finish
+            BlockFinishLeaf.Agreed(f.blockNumber, startingOutput.latestBlockhash, input.timestamp, last), messagePasser, finish
         );
         _counter(claimIndex, f, output);
     }
@@ -405,12 +400,13 @@ contract OutputDisputeGame {
     /// @notice Counters a block subgame's root whose inputs break a rule of derivation that L1
     ///         decides (issue 15's `IInputOracle`: the L1-info deposit and its L1 origin, the
     ///         origin's deposits, no forged deposit, the timestamp rules). `inputs` is the preimage
-    ///         of the subgame's `inputsHash`, `context0` the context of its transaction 0 (the block's
-    ///         timestamp), `evidence` the oracle's. Until an oracle is set, `LeafNotAvailable`.
+    ///         of the subgame's `inputsHash`, `startingOutput` the agreed parent's output (its block
+    ///         hash gives the block's prevRandao, which the game derives), `evidence` the oracle's.
+    ///         Until an oracle is set, `LeafNotAvailable`.
     function stepInput(
         uint256 execRootIndex,
         BlockInputs calldata inputs,
-        StepTypes.BlockContext calldata context0,
+        OutputRootLib.OutputRootProof calldata startingOutput,
         bytes calldata evidence
     ) external {
         if (status != GameStatus.IN_PROGRESS) revert GameNotInProgress();
@@ -418,17 +414,16 @@ contract OutputDisputeGame {
         if (address(inputOracle) == address(0)) revert LeafNotAvailable();
         if (inputCounteredBy[execRootIndex] != address(0)) revert DuplicateStep();
         bytes32 expected = blockInputs[execRootIndex];
-        bytes32 given = inputsHash(inputs.txHashes, inputs.contextHashes);
+        bytes32 given = inputsHash(inputs);
         if (given != expected) revert InputsMismatch(expected, given);
-        (, bytes32 startingOutput, uint256 blockNumber) = _blockOf(execRootIndex);
+        (, bytes32 parentOutput, uint256 blockNumber) = _blockOf(execRootIndex);
+        if (OutputRootLib.hashOutputRootProof(startingOutput) != parentOutput) revert InvalidStartingOutput();
         // A block has at least its L1-info deposit: an empty list is a lie the oracle names.
-        uint256 timestamp;
-        bytes32 prevRandao;
-        if (inputs.contextHashes.length > 0) {
-            if (contextHash(context0) != inputs.contextHashes[0]) revert ContextMismatch(0);
-            (timestamp, prevRandao) = (context0.timestamp, context0.prevRandao);
+        // The block's prevRandao is derived (keccak256 of the agreed parent's hash), never named.
+        bytes32 prevRandao = l2PrevRandao(startingOutput.latestBlockhash);
+        if (!inputOracle.refutes(blockNumber, parentOutput, inputs.txHashes, inputs.timestamp, prevRandao, evidence)) {
+            revert InputsMatch();
         }
-        if (!inputOracle.refutes(blockNumber, startingOutput, inputs.txHashes, timestamp, prevRandao, evidence)) revert InputsMatch();
         inputCounteredBy[execRootIndex] = msg.sender;
         emit Stepped(execRootIndex, msg.sender);
     }
@@ -566,26 +561,26 @@ contract OutputDisputeGame {
         return blockNumber;
     }
 
-    /// @notice `inputsHash` of a block of n transactions: keccak256(abi.encode(n, root)), where
-    ///         root is the Merkle root of the leaves keccak256(abi.encode(txHashes[k], contextHashes[k]))
-    ///         padded with zero leaves to the next power of two (a node: keccak256(abi.encode(left,
-    ///         right)); n = 0: root 0, n = 1: the leaf). A step proves one leaf by its branch of
-    ///         ceil(log2 n) hashes (`inputsHashOfLeaf`) instead of sending both lists.
-    function inputsHash(bytes32[] calldata txHashes, bytes32[] calldata contextHashes) public pure returns (bytes32) {
+    /// @notice `inputsHash` of a block of n transactions at `timestamp`: keccak256(abi.encode(n,
+    ///         root, timestamp)), where root is the Merkle root of the transaction hashes padded
+    ///         with zero leaves to the next power of two (a node: keccak256(abi.encode(left, right));
+    ///         n = 0: root 0, n = 1: the hash). A step proves one leaf by its branch of ceil(log2 n)
+    ///         hashes (`inputsHashOfLeaf`) instead of sending the list.
+    function inputsHash(BlockInputs calldata inputs) public pure returns (bytes32) {
+        bytes32[] calldata txHashes = inputs.txHashes;
         uint256 count = txHashes.length;
-        if (contextHashes.length != count) revert InputsLengthMismatch(count, contextHashes.length);
         uint256 width = 1;
         while (width < count) width <<= 1;
         bytes32[] memory level = new bytes32[](count == 0 ? 1 : width);
         for (uint256 k = 0; k < count; ++k) {
-            level[k] = keccak256(abi.encode(txHashes[k], contextHashes[k]));
+            level[k] = txHashes[k];
         }
         for (; width > 1; width >>= 1) {
             for (uint256 i = 0; i < width / 2; ++i) {
                 level[i] = keccak256(abi.encode(level[2 * i], level[2 * i + 1]));
             }
         }
-        return keccak256(abi.encode(count, level[0]));
+        return keccak256(abi.encode(count, level[0], inputs.timestamp));
     }
 
     /// @notice The `inputsHash` that leaf k (`input`) and its branch imply; past the last
@@ -594,21 +589,16 @@ contract OutputDisputeGame {
         bytes32[] calldata branch = input.branch;
         if (k >= input.count) {
             if (branch.length != 1) revert BadInputBranch(branch.length, 1);
-            return keccak256(abi.encode(input.count, branch[0]));
+            return keccak256(abi.encode(input.count, branch[0], input.timestamp));
         }
         uint256 depth_ = 0;
         while ((1 << depth_) < input.count) ++depth_;
         if (branch.length != depth_) revert BadInputBranch(branch.length, depth_);
-        bytes32 node = keccak256(abi.encode(input.txHash, input.contextHash));
+        bytes32 node = input.txHash;
         for (uint256 i = 0; i < depth_; ++i) {
             node = (k >> i) & 1 == 1 ? keccak256(abi.encode(branch[i], node)) : keccak256(abi.encode(node, branch[i]));
         }
-        return keccak256(abi.encode(input.count, node));
-    }
-
-    /// @notice keccak256(abi.encode(context)): one transaction's block context in `BlockInputs`.
-    function contextHash(StepTypes.BlockContext calldata context) public pure returns (bytes32) {
-        return keccak256(abi.encode(context));
+        return keccak256(abi.encode(input.count, node, input.timestamp));
     }
 
     // ---- internals -----------------------------------------------------------------------
