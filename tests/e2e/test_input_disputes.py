@@ -123,8 +123,8 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
     assert f"output of L2 block {lie_block} with {len(named[0])} transactions named" in shown
     assert f"countered by stepInput of {CHALLENGER}" in shown
     # refused by name: a second input step on the same claim
-    first = NodeTrace(RollupClient(verifier.rpc_url)).transaction_step(lie_block, 0)
-    again = game.step_input_call(root, (list(named[0]), list(named[1])), first.context, b"")
+    parent = NodeTrace(RollupClient(verifier.rpc_url)).block(lie_block - 1)
+    again = game.step_input_call(root, (list(named[0]), named[1]), parent.output_root_proof(), b"")
     with pytest.raises(L1CallReverted) as refused:
         game.check(again)
     assert refused.value.revert is not None and refused.value.revert.name == "DuplicateStep"

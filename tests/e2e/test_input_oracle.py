@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import rlp
-from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
@@ -33,7 +32,7 @@ from bridge.devnet import L1Devnet, devnet_rollup_config
 from genesis.artifacts import load_artifact
 from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
-from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR, L2_TO_L1_MESSAGE_PASSER
+from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR, L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT
 from node.batches import SingularBatch, decode_batch, encode_batch
 from node.channels import MAX_FRAME_DATA, Frame, decode_batcher_tx_data, decode_channel, encode_batcher_tx_data, encode_channel, split_channel
 from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, deposit_transaction
@@ -45,7 +44,6 @@ from node.vm import LantauTransactionBuilder
 from bridge.l1_client import L1Client
 from prover.input_step import InputEvidenceSource, InputRollup
 from prover.rollup_client import RollupClient
-from prover.witness import BLOCK_CONTEXT_ABI
 from prover.input_evidence import (
     BatchEvidence, Evidence, InboxBlock, batch_window, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch, is_garbage,
     l1_block_slots,
@@ -642,7 +640,7 @@ def deploy_game_system(setup: Setup, starting_block: int, anchor: bytes) -> tupl
     blueprint = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(
         {"from": ORACLE_DEPLOYER.address, "data": blueprint_init(bytes(load_artifact("OutputDisputeGame").bytecode)), "gas": 8_000_000}
     ))["contractAddress"]
-    finish = deploy("BlockFinishLeaf")
+    finish = deploy("BlockFinishLeaf", to_checksum_address(SEQUENCER_FEE_VAULT), setup.l2.eth.chain_id)
     config = (SPLIT_DEPTH, TX_DEPTH, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND, "0x" + "00" * 20,
               setup.oracle.address, to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address)
     factory = deploy("DisputeGameFactory", output_oracle.address, blueprint, anchor, config)
@@ -656,17 +654,15 @@ def transact(w3: Web3, sender: Any, call: Any, value: int = 0) -> Any:
     return receipt
 
 
-def context_hash(number: int, timestamp: int, prev_randao: bytes) -> bytes:
-    """keccak(abi.encode(BlockContext)) of a context with this number, timestamp and prevRandao
-    (the other fields are the step's business, not the input leaf's)."""
-    return keccak(abi_encode([BLOCK_CONTEXT_ABI], [(number, timestamp, 0, "0x" + "00" * 20, prev_randao, 0, 0, 0, [])]))
-
-
 def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
     """A dishonest challenger disputes a true output and, in the block subgame of the block that
     carries a deposit, names inputs with the deposit dropped; the proposer counters that root by
     `stepInput` with the oracle's evidence (the L1 origin's header, the portal's deposits, the agreed
-    parent's proofs). The oracle says the same evidence does not refute the true inputs."""
+    parent's proofs). The oracle says the same evidence does not refute the true inputs. More block
+    claims there (a block claim names only its transactions and its timestamp: the game derives the
+    rest of every context, prevRandao = keccak(parent hash) among it): transaction 0 a made-up hash,
+    and the true transactions at the parent's timestamp, each countered by `stepInput`; the true
+    inputs' `stepInput` is refused by name (`InputsMatch`)."""
     rollup_path = write_rollup(l1, tmp_path)
     rollup = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH)
     sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5,
@@ -694,11 +690,11 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     assert forced >= 2
     lie = [hashes[0], *hashes[2:]]
     root, parent = setup.parent_output(deposit_block)
-    lie_inputs = (lie, [context_hash(deposit_block, timestamp, keccak(parent.block_hash))] * len(lie))
+    lie_inputs = (lie, timestamp)
     transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"another output"), lie_inputs, True), value=bond(3))
     assert root == outputs[start]
-    context0 = (deposit_block, timestamp, 0, "0x" + "00" * 20, keccak(parent.block_hash), 0, 0, 0, [])
-    step = game.functions.stepInput(3, lie_inputs, context0, encode_evidence(parent, evidence))
+    starting = (bytes(32), parent.state_root, parent.message_passer_storage_root, parent.block_hash)  # OutputRootProof
+    step = game.functions.stepInput(3, lie_inputs, starting, encode_evidence(parent, evidence))
     gas = step.estimate_gas({"from": PROPOSER.address})
     transact(l1_w3, PROPOSER, step)
     assert game.functions.inputCounteredBy(3).call() == PROPOSER.address
@@ -713,21 +709,29 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     assert oracle.functions.refutes(deposit_block, root, hashes, timestamp, randao, encode_evidence(parent, evidence)).call() is False
     assert oracle.functions.refutes(deposit_block, root, lie, timestamp, randao, encode_evidence(parent, evidence)).call() is True
 
-    # two more block claims of the liar, each countered by the input leaf with the same evidence:
+    # more block claims of the liar, each countered by the input leaf with the same evidence:
     # transaction 0 a made-up hash (no bytes behind it: the oracle rebuilds the L1-info deposit
-    # itself), and the true transactions with another prevRandao in transaction 0's context
+    # itself), and the true transactions at the parent's timestamp (TimestampNotAfterParent)
     made_up = [keccak(b"no L1-info deposit has this hash"), *hashes[1:]]
-    wrong_randao = keccak(b"not keccak(parent hash)")
-    lies = {
-        "a made-up L1-info deposit hash": ((made_up, lie_inputs[1][:1] * len(made_up)), context0),
-        "another prevRandao": ((hashes, [context_hash(deposit_block, timestamp, wrong_randao)] * len(hashes)),
-                               (*context0[:4], wrong_randao, *context0[5:])),
-    }
-    for k, (what, (inputs, context)) in enumerate(lies.items()):
+    parent_timestamp = int.from_bytes(rlp.decode(parent.header)[11], "big")
+    assert parent_timestamp < timestamp
+    lies = {"a made-up L1-info deposit hash": (made_up, timestamp), "the parent's timestamp": (hashes, parent_timestamp)}
+    for k, (what, inputs) in enumerate(lies.items()):
         transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(what.encode()), inputs, True), value=bond(3))
         index = 4 + k
-        step = game.functions.stepInput(index, inputs, context, encode_evidence(parent, evidence))
+        step = game.functions.stepInput(index, inputs, starting, encode_evidence(parent, evidence))
         gas = step.estimate_gas({"from": PROPOSER.address})
         transact(l1_w3, PROPOSER, step)
         assert game.functions.inputCounteredBy(index).call() == PROPOSER.address, what
         print(f"L1 gas of stepInput (block {deposit_block}, {what} refuted): {gas:,}")
+    # and the true inputs are refuted by nothing: that step is refused by name, nothing recorded
+    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"a third output"), (hashes, timestamp), True),
+             value=bond(3))
+    true_index = game.functions.claimDataLen().call() - 1
+    try:
+        game.functions.stepInput(true_index, (hashes, timestamp), starting, encode_evidence(parent, evidence)).call(
+            {"from": PROPOSER.address})
+        raise AssertionError("a stepInput on the true inputs did not revert")
+    except (ContractCustomError, ContractLogicError) as exc:
+        assert decode_custom_error(game.abi, bytes.fromhex(str(exc.data).removeprefix("0x")))[0] == "InputsMatch"
+    assert game.functions.inputCounteredBy(true_index).call() == "0x" + "00" * 20
