@@ -147,3 +147,30 @@ def _as_call(context: tuple[Any, ...]) -> tuple[Any, ...]:
     """A `BlockContext` ABI tuple as web3 returns it (hashes as bytes, the address checksummed)."""
     return (*context[:3], to_checksum_address(context[3]), bytes(context[4]), *context[5:8],
             [bytes(h) for h in context[8]])
+
+
+def test_the_full_blockhash_window_from_254_ancestor_headers(contracts: Contracts, leaf: Contract) -> None:
+    """Block 259 of a chain of empty blocks: its context's window of 256 hashes derived on L1 from
+    the parent header and 254 ancestor headers equals py-evm's chain's (`block_context`). `-s`
+    prints what it costs: the calldata is above geth's 128 kB transaction size limit
+    (docs/fault-proofs.md, "Contexts the game derives")."""
+    from genesis.config import GenesisConfig
+    from node.chain import BlockAttributes, Chain
+
+    chain = Chain.open(None, GenesisConfig.load())
+    for _ in range(259):
+        parent = chain.head
+        chain.build_block(parent, BlockAttributes(timestamp=parent.timestamp + 2, fee_recipient=SEQUENCER_FEE_VAULT,
+                                                  prev_randao=keccak(parent.hash), gas_limit=parent.gas_limit), [])
+    header = chain.header_by_number(259)
+    headers = ancestry_headers(chain, header, 256)
+    assert len(headers) == 255
+    call = leaf.functions.blockContext(259, header.parent_hash, header.timestamp, 0, (headers[0], list(headers[1:])))
+    expected = block_context(chain, header, gas_used_before=0, window=256)
+    assert tuple(call.call({"gas": 30_000_000})) == _as_call(expected.abi_tuple())
+    calldata = len(bytes.fromhex(call._encode_transaction_data().removeprefix("0x")))
+    gas = call.estimate_gas({"gas": 30_000_000})
+    print(f"\nBLOCKHASH window of 256 from 254 ancestor headers ({sum(map(len, headers[1:])):,} B of headers):"
+          f" {calldata:,} B of calldata, {gas:,} L1 gas for blockContext")
+    assert calldata > 128 * 1024
+    chain.close()
