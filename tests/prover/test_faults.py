@@ -160,10 +160,10 @@ def test_an_unbatched_transaction_is_appended_and_the_withdrawals_stay_true() ->
 
 def test_an_l1_info_lie_names_a_made_up_hash_for_transaction_0() -> None:
     """Transaction 0 is a hash no L1-info deposit has (no bytes behind it), every other transaction
-    and context the node's, every state root made up from transaction 0 on."""
+    and the timestamp the node's, every state root made up from transaction 0 on."""
     liar = LyingTrace(BusyTrace(), FaultKind.L1_INFO, 8)
     lie = liar.block(8)
-    assert lie.tx_hashes[1:] == TXS[1:] and lie.tx_hashes[0] not in TXS and lie.context_hashes == CONTEXTS
+    assert lie.tx_hashes[1:] == TXS[1:] and lie.tx_hashes[0] not in TXS and lie.timestamp == BUSY.timestamp
     roots = liar.state_roots(8)
     assert len(roots) == 3 and not set(roots) & set(ROOTS)
     assert liar.output_root(8) == output_root(Hash32(roots[-1]), BUSY.withdrawal_storage_root, lie.block_hash) != BUSY.output_root
@@ -205,7 +205,7 @@ class ForcedTrace(BusyTrace):
     on L1 origin 20 and holds a sequenced transaction."""
 
     def block(self, number: int) -> DisputeBlock:
-        return BUSY if number == 8 else dataclasses.replace(OTHER, tx_hashes=TXS, context_hashes=CONTEXTS)
+        return BUSY if number == 8 else dataclasses.replace(OTHER, tx_hashes=TXS)
 
     def transaction_step(self, number: int, index: int):  # noqa: ANN201 (only the raw transaction is read)
         if (number, index) == (7, 0):
@@ -220,7 +220,7 @@ def test_a_skipped_forced_inclusion_keeps_the_old_origin_and_sequences_a_transac
     lie = liar.block(8)
     stay = l1_info_deposit(ORIGIN_20, 3)
     assert lie.tx_hashes == (keccak(bytes(stay.encode())), keccak(unbatched_transaction(4852)))
-    assert lie.context_hashes == (CONTEXTS[0], CONTEXTS[0])
+    assert lie.timestamp == BUSY.timestamp
     roots = liar.state_roots(8)
     assert len(roots) == 2 and not set(roots) & set(ROOTS)
     assert liar.output_root(8) == output_root(Hash32(roots[1]), BUSY.withdrawal_storage_root, lie.block_hash)
