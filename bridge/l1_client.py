@@ -40,7 +40,8 @@ from node.errors import LantauError, TemporaryError
 from node.l1_block_ref import L1BlockRef
 
 L1_CONTRACT_NAMES = ("HKDStablecoin", "SystemConfig", "OutputOracle", "LantauPortal", "BatchInbox", "L1BlockAnchors",
-                     "DisputeGameFactory", "OutputDisputeGame", "BlockFinishLeaf", "OneStepProof")
+                     "DisputeGameFactory", "OutputDisputeGame", "BlockFinishLeaf", "OneStepProof",
+                     "WitnessChunks")
 DEFAULT_TIMEOUT_S = 30.0
 
 T = TypeVar("T")

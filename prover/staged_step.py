@@ -1,14 +1,17 @@
 """A transaction step too long for one L1 transaction, proven the staged way (docs/fault-proofs.md,
-"Segmented execution"): `loadWitness`, execution in segments (`startExecution`, then
-`continueExecution` from each paused machine), `commitTransaction` on the game's `OneStepProof`;
-the game's `stepTransaction` with no trie nodes then takes the post-state root it recorded.
+"Segmented execution", "Load and commit in chunks"): the load in chunks (`loadWitnessChunk`),
+execution in segments (`startExecution`, then `continueExecution` from each paused machine), the
+commit in chunks (`commitTransactionChunk`) on the game's `OneStepProof`; the game's
+`stepTransaction` with no trie nodes then takes the post-state root it recorded.
 
 `StagedStep.advance` sends the next L1 transaction the proof lacks, one per call, after reading
-from L1 what is recorded already (the loaded `PreState`, the paused machines, the executed
-`PostState`, the post-state root). So after kill -9, or an L1 reorg that took some of the proof,
-the next calls send exactly what L1 no longer has, and nothing twice. The machines handed between
-segments are deterministic: they are recomputed by `eth_call` and kept in memory, never trusted
-from a file.
+from L1 what is recorded already (the load progress reached, the paused machines, the executed
+`PostState`, the commit cursors, the post-state root). So after kill -9, or an L1 reorg that took
+some of the proof, the next calls send exactly what L1 no longer has, and nothing twice. A chunk's
+size is picked by `eth_estimateGas` under the cap (halved, or scaled down by the estimate, until it
+fits), from the chunk before it once that is on L1. The machines, progresses and cursors handed
+between transactions are deterministic: they are recomputed by `eth_call` and kept in memory,
+never trusted from a file.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from bridge.l1_contract_clients import candidate_of
 from bridge.tx_manager import TxManager, gas_with_headroom
 from prover.errors import ChallengerError
 from prover.step_call import StepCall
+from prover.step_chunks import CommitChunks, LoadChunks, commit_start, cursor_hash, load_start, merge_accounts, progress_hash
 
 #: EIP-7825's cap on the gas of one L1 transaction.
 EIP_7825_TX_GAS_CAP = 16_777_216
@@ -56,7 +60,11 @@ class StagedStep:
         self.l1, self.txmgr, self.call, self.config = l1, txmgr, call, config
         self.contract = l1.contract("OneStepProof", address)
         self.step_id = call.step_id()
-        self._pre: Any = None  # what loadWitness returns: deterministic, so computed once
+        self._load = LoadChunks(call)
+        self._commit: CommitChunks | None = None  # once the PostState is known
+        # start -> (stop, the chunk's function, what it returns), planned once its start is on L1
+        self._load_plan: dict[int, tuple[int, Any, Any]] = {}
+        self._commit_plan: dict[int, tuple[int, Any, Any]] = {}
         self._after: dict[bytes, tuple[bytes, Any]] = {}  # machine hash -> what its next segment returns
 
     def proven(self) -> bool:
@@ -69,14 +77,20 @@ class StagedStep:
         if self.proven():
             return None
         function = self._next_missing()
-        data = bytes.fromhex(function._encode_transaction_data().removeprefix("0x"))
-        gas = self.l1.estimate_gas({"from": self.txmgr.address, "to": self.contract.address, "data": data})
-        if gas > self.config.tx_gas_cap:
-            raise StageTooLarge(function.fn_name, gas, self.config.tx_gas_cap)
+        gas = self._estimate(function)
+        if gas is None or gas > self.config.tx_gas_cap:
+            raise StageTooLarge(function.fn_name, gas or 0, self.config.tx_gas_cap)
         receipt = self.txmgr.send(candidate_of(function, gas_limit=min(self.config.tx_gas_cap, gas_with_headroom(gas))))
         if receipt["status"] != 1:
             raise ChallengerError(f"{function.fn_name} of step 0x{self.step_id.hex()} reverted on L1")
         return receipt
+
+    def pre_state(self) -> Any:
+        """The `PreState` the load chunks prove (once every load chunk is on L1)."""
+        missing, pre = self._loaded_pre_state()
+        if missing is not None:
+            raise ChallengerError(f"step 0x{self.step_id.hex()}: {missing.fn_name} is not on L1 yet")
+        return pre
 
     def post_state(self) -> Any:
         """The `PostState` of the transaction's execution (once every segment is on L1)."""
@@ -86,27 +100,84 @@ class StagedStep:
         return post
 
     def _next_missing(self) -> Any:
-        """The first call of load, segments, commit whose effect L1 does not hold."""
+        """The first call of load chunks, segments, commit chunks whose effect L1 does not hold."""
         missing, post = self._walk()
         if missing is not None:
             return missing
-        return self.contract.functions.commitTransaction(*self.call.commit_args(post))
+        return self._missing_commit(post)
+
+    def _estimate(self, function: Any) -> int | None:
+        """L1 gas of sending `function`; None if more than L1 lets a call use (out of gas)."""
+        data = bytes.fromhex(function._encode_transaction_data().removeprefix("0x"))
+        try:
+            return self.l1.estimate_gas({"from": self.txmgr.address, "to": self.contract.address, "data": data})
+        except L1CallReverted as exc:
+            if exc.revert is not None:
+                raise  # a named refusal: not a matter of size
+            return None
+
+    def _fit(self, function_for: Any, start: int, total: int, guess: int) -> tuple[int, Any]:
+        """(stop, function) of the largest chunk from `start` found under the cap: from `guess`
+        items, scaled down by the estimate (or halved if the estimate ran out of gas)."""
+        cap = self.config.tx_gas_cap
+        size = max(1, min(guess, total - start))
+        while True:
+            function = function_for(start + size)
+            gas = self._estimate(function)
+            if gas is not None and gas <= cap:
+                return start + size, function
+            if size == 1:
+                raise StageTooLarge(function.fn_name, gas or 0, cap)
+            size = size // 2 if gas is None else max(1, min(size - 1, size * cap * 9 // (gas * 10)))
+
+    def _planned(self, plan: dict[int, tuple[int, Any, Any]], function_for: Any, start: int, total: int) -> tuple[int, Any, Any]:
+        if start not in plan:
+            guess = max((stop - s for s, (stop, _, _) in plan.items()), default=total)
+            stop, function = self._fit(function_for, start, total, guess)
+            plan[start] = (stop, function, self.l1.call(function))
+        return plan[start]
+
+    def _loaded_pre_state(self) -> tuple[Any, Any]:
+        """(the first load chunk L1 does not hold, None) or (None, the loaded `PreState`)."""
+        functions = self.contract.functions
+        progress, start, accounts = load_start(self.call.pre_state_root), 0, []  # type: ignore[var-annotated]
+        while start < len(self._load):
+            stop, function, (reached, chunk_accounts) = self._planned(
+                self._load_plan, lambda end, p=progress, s=start: functions.loadWitnessChunk(*self._load.args(p, s, end)),
+                start, len(self._load))
+            if not self.l1.call(functions.loaded(progress_hash(reached))):
+                return function, None
+            progress, start, accounts = reached, stop, merge_accounts(accounts, chunk_accounts)
+        return None, (self.call.pre_state_root, accounts)
+
+    def _missing_commit(self, post: Any) -> Any:
+        """The first commit chunk L1 does not hold (the post-state root is not recorded)."""
+        functions = self.contract.functions
+        if self._commit is None or self._commit.post != post:
+            self._commit, self._commit_plan = CommitChunks(self.call, post), {}
+        commit = self._commit
+        execution = self.l1.call(functions.executionHash(self.step_id, post))
+        cursor, start = commit_start(self.call.pre_state_root), 0
+        while True:
+            stop, function, reached = self._planned(
+                self._commit_plan,
+                lambda end, c=cursor, s=start: functions.commitTransactionChunk(*commit.args(c, s, end)),
+                start, len(commit))
+            key = self.l1.call(functions.commitKey(execution, cursor_hash(reached)))
+            if stop >= len(commit) or not self.l1.call(functions.committing(key)):
+                return function
+            cursor, start = reached, stop
 
     def _walk(self) -> tuple[Any, Any]:
-        """(the first of load and segments L1 does not hold, None) or, when it holds them all,
-        (None, the execution's `PostState`)."""
+        """(the first of load chunks and segments L1 does not hold, None) or, when it holds them
+        all, (None, the execution's `PostState`)."""
         functions = self.contract.functions
         budget = self.config.segment_budget
-        load = functions.loadWitness(*self.call.load_args())
-        if self._pre is None:
-            self._pre = self.l1.call(load)
-        producer = functions.startExecution(*self.call.start_args(self._pre, budget))
-        try:
-            machine, post = self.l1.call(producer)
-        except L1CallReverted as exc:
-            if exc.revert is not None and exc.revert.name == "PreStateNotLoaded":
-                return load, None
-            raise
+        missing_load, pre = self._loaded_pre_state()
+        if missing_load is not None:
+            return missing_load, None
+        producer = functions.startExecution(*self.call.start_args(pre, budget))
+        machine, post = self.l1.call(producer)
         while machine:
             machine = bytes(machine)
             machine_hash = keccak(machine)

@@ -26,7 +26,7 @@ the replay uses that order too.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 
 import rlp
@@ -37,7 +37,7 @@ from eth_typing import Address, Hash32
 from trie import HexaryTrie
 from trie.exceptions import ValidationError
 
-__all__ = ["AccountWitness", "StateWitness", "hexary_get", "state_witness", "trie_witness"]
+__all__ = ["AccountWitness", "OperationReads", "StateWitness", "hexary_get", "state_witness", "trie_witness"]
 
 
 class _RecordingDB(MutableMapping[bytes, bytes]):
@@ -69,6 +69,54 @@ class _RecordingDB(MutableMapping[bytes, bytes]):
 
     def __len__(self) -> int:
         return len(self._overlay)
+
+
+class OperationReads:
+    """Trie operations replayed, one by one, over a witness's own node set (`nodes`, looked up by
+    hash; the nodes the operations create kept in an overlay), recording what each reads and
+    creates, so that a run of them, sent as one chunk, gets exactly the nodes it needs: those it
+    reads that no earlier operation of the chunk created (`WitnessDB.loadChunk`/`commitChunk`
+    add every node they create to their node set)."""
+
+    def __init__(self, nodes: Iterable[bytes]) -> None:
+        self.db = _OperationDB({keccak(node): node for node in nodes})
+        self.operations: list[tuple[frozenset[bytes], dict[bytes, bytes]]] = []  # (read hashes, created)
+
+    def record(self, operation: Callable[[], object]) -> None:
+        """Run `operation` (py-trie calls over `self.db`) as the next operation."""
+        self.db.reads, self.db.created = set(), {}
+        operation()
+        self.operations.append((frozenset(self.db.reads), self.db.created))
+
+    def chunk_nodes(self, start: int, stop: int) -> list[bytes]:
+        """The nodes operations `start..stop-1` need, as one chunk (sorted: deterministic)."""
+        created: set[bytes] = set()
+        needed: set[bytes] = set()
+        for read, made in self.operations[start:stop]:
+            needed |= read - created
+            created |= made.keys()
+        return sorted(self.db.node(h) for h in needed)
+
+
+class _OperationDB(_RecordingDB):
+    """`_RecordingDB` that also records reads of the overlay (`reads`) and every write (`created`)."""
+
+    def __init__(self, base: Mapping[bytes, bytes]) -> None:
+        super().__init__(base)
+        self.reads: set[bytes] = set()
+        self.created: dict[bytes, bytes] = {}
+
+    def node(self, key: bytes) -> bytes:
+        return self._overlay[key] if key in self._overlay else self._base[key]
+
+    def __getitem__(self, key: bytes) -> bytes:
+        value = self.node(key)
+        self.reads.add(key)
+        return value
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        super().__setitem__(key, value)
+        self.created[key] = value
 
 
 def trie_witness(

@@ -133,7 +133,7 @@ def test_a_stage_above_the_cap_is_refused_by_name_and_nothing_is_sent(
     staged = StagedStep(l1, txmgr, one_step.address, witness, StagedStepConfig(tx_gas_cap=100_000, segment_budget=BUDGET))
     with pytest.raises(StageTooLarge) as refused:
         staged.advance()
-    assert refused.value.function == "loadWitness" and refused.value.gas > 100_000 and refused.value.cap == 100_000
+    assert refused.value.function == "loadWitnessChunk" and refused.value.gas > 100_000 and refused.value.cap == 100_000
     assert contracts.w3.eth.get_transaction_count(txmgr.address) == nonce  # nothing sent
     assert one_step.functions.postStateRoot(witness.step_id()).call() == ZERO
     # the same step under a cap it fits goes through from where it stood

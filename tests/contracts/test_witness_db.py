@@ -223,11 +223,12 @@ def test_bad_witnesses_are_refused_by_name(harness: Contract, contracts: Contrac
 
     # a witness for another pre-state root: its root node is not in this node set
     other_root = scenario.post_root
-    assert _load_error(harness, contracts, other_root, nodes, accounts) == ("MissingTrieNode", (other_root,))
+    assert _load_error(harness, contracts, other_root, nodes, accounts) == ("WitnessForAnotherRoot", (other_root,))
     # a node left out of the set
     state_root_node = scenario.db[scenario.pre_root]
     without_root_node = [n for n in nodes if n != state_root_node]
-    assert _load_error(harness, contracts, scenario.pre_root, without_root_node, accounts) == ("MissingTrieNode", (scenario.pre_root,))
+    assert _load_error(harness, contracts, scenario.pre_root, without_root_node, accounts) == (
+        "WitnessForAnotherRoot", (scenario.pre_root,))
     # a forged node: a changed balance hashes to another node, which its parent does not name
     forged = [n for n in nodes]
     alice_leaf = next(n for n in nodes if rlp.encode(10**21) in n)

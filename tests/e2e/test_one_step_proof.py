@@ -151,7 +151,7 @@ def proof(step_l1: Contracts) -> Contract:
 
 
 def _error_abi() -> list[dict[str, Any]]:
-    return list(load_artifact("OneStepProofHarness").abi) + list(load_artifact("EVMStep").abi)
+    return [*load_artifact("OneStepProofHarness").abi, *load_artifact("WitnessChunks").abi, *load_artifact("EVMStep").abi]
 
 
 def revert_of(function: Any) -> tuple[str, tuple[Any, ...]]:

@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {EVMStep} from "../L1/proof/EVMStep.sol";
-import {NodeSet} from "../L1/proof/NodeSet.sol";
 import {OneStepProof} from "../L1/proof/OneStepProof.sol";
 import {StepTypes} from "../L1/proof/StepTypes.sol";
 import {WitnessDB} from "../L1/proof/WitnessDB.sol";
@@ -16,9 +15,9 @@ contract OneStepProofHarness is OneStepProof {
         bool success;
         uint256 gasUsed;
         bytes32 logsHash;
-        uint256 loadGas; //    node set + WitnessDB.load (after the calldata is decoded)
+        uint256 loadGas; //    WitnessChunks.loadChunk (node set + WitnessDB load), the call included
         uint256 executeGas; // EVMStep.execute, the call included
-        uint256 commitGas; //  WitnessDB.commit
+        uint256 commitGas; //  WitnessChunks.commitChunk (node set + WitnessDB commit), the call included
     }
 
     constructor(EVMStep step_, StepTypes.ProofCostLimits memory caps_) OneStepProof(step_, caps_) {}
@@ -33,10 +32,9 @@ contract OneStepProofHarness is OneStepProof {
     ) external view returns (Measured memory m) {
         _checkClaimed(rawTx, claimedTxHash);
         m.loadGas = gasleft();
-        NodeSet.Set memory set = _nodeSet(preRoot, nodes);
-        StepTypes.PostState memory post = _loadAndExecute(m, set, preRoot, witnesses, rawTx, ctx);
+        StepTypes.PostState memory post = _loadAndExecute(m, preRoot, nodes, witnesses, rawTx, ctx);
         m.commitGas = gasleft();
-        m.postRoot = WitnessDB.commit(set, preRoot, post);
+        m.postRoot = _commitAll(preRoot, nodes, post);
         m.commitGas -= gasleft();
         (m.success, m.gasUsed, m.logsHash) = (post.success, post.gasUsed, post.logsHash);
     }
@@ -44,13 +42,13 @@ contract OneStepProofHarness is OneStepProof {
     /// @dev `m.loadGas` holds gasleft() at the start; leaves the load and execute gas in `m`.
     function _loadAndExecute(
         Measured memory m,
-        NodeSet.Set memory set,
         bytes32 preRoot,
+        bytes[] calldata nodes,
         WitnessDB.AccountWitness[] calldata witnesses,
         bytes calldata rawTx,
         StepTypes.BlockContext calldata ctx
     ) private view returns (StepTypes.PostState memory post) {
-        StepTypes.PreState memory pre = WitnessDB.load(set, preRoot, witnesses);
+        (, StepTypes.PreState memory pre) = _loadChunk(_loadStart(preRoot), nodes, witnesses);
         m.executeGas = gasleft();
         m.loadGas -= m.executeGas;
         post = _execute(pre, rawTx, ctx);

@@ -2,8 +2,8 @@
 pragma solidity 0.8.28;
 
 import {EVMStep} from "./EVMStep.sol";
-import {NodeSet} from "./NodeSet.sol";
 import {StepTypes} from "./StepTypes.sol";
+import {WitnessChunks} from "./WitnessChunks.sol";
 import {WitnessDB} from "./WitnessDB.sol";
 
 /// @title OneStepProof
@@ -23,14 +23,18 @@ import {WitnessDB} from "./WitnessDB.sol";
 ///           it into the tries and records the post-state root under the step's id. Only hashes are
 ///           stored: a stage's output is re-sent as the next stage's calldata, which costs less than
 ///           storing it.
+///         - stages 1 and 3 in chunks, for a witness too large for one L1 transaction
+///           (docs/fault-proofs.md, "Load and commit in chunks"): `loadWitnessChunk` goes on from
+///           a recorded `LoadProgress` (a hash chain over the accounts and slots loaded so far:
+///           every progress is a loaded `PreState`), `commitTransactionChunk` from a recorded
+///           `CommitCursor` (the roots after the operations so far), up to `maxOps` trie
+///           operations. The trie code lives in `WitnessChunks`, which this contract creates.
 ///
 ///         The proof-cost caps are the rollup's (its config's `proof_cost_limits`), fixed at
 ///         deployment, never an input a prover chooses.
 contract OneStepProof {
     /// @notice `keccak256(rawTx)` is not the transaction the dispute claims.
     error TransactionNotClaimed(bytes32 claimed, bytes32 actual);
-    /// @notice The node set does not hold the pre-state root's node: a witness for another state.
-    error WitnessForAnotherRoot(bytes32 preRoot);
     /// @notice Staged: this `PreState` was not proven by `loadWitness`.
     error PreStateNotLoaded(bytes32 preStateHash);
     /// @notice Staged: this `PostState` was not produced by `executeTransaction` from that pre-state
@@ -38,11 +42,20 @@ contract OneStepProof {
     error PostStateNotExecuted(bytes32 executionHash);
     /// @notice Segmented: this machine was not left paused by a segment of step `stepId`.
     error MachineNotRecorded(bytes32 stepId, bytes32 machineHash);
+    /// @notice Chunked load: no chunk reached this `LoadProgress` (out of order, or another load).
+    error LoadNotRecorded(bytes32 progressHash);
+    /// @notice Chunked commit: no chunk of the commit of this execution reached this cursor (out of
+    ///         order, or a cursor of another step).
+    error CommitNotRecorded(bytes32 executionHash, bytes32 cursorHash);
+    /// @notice `commitTransaction` ran out of `maxOps` before the commit was done.
+    error CommitNotDone(bytes32 executionHash);
 
     /// @notice Staged: a `PreState` proven against `preRoot` (its hash is the key of `loaded`).
     event WitnessLoaded(bytes32 indexed preRoot, bytes32 preStateHash);
     /// @notice Staged: the transaction executed over a loaded `PreState`.
     event TransactionExecuted(bytes32 indexed stepId, bytes32 executionHash);
+    /// @notice Chunked commit: a chunk of the commit of `executionHash` reached this cursor.
+    event CommitChunkDone(bytes32 indexed executionHash, bytes32 cursorHash);
     /// @notice Segmented: a segment of step `stepId` ended paused, in the machine of this hash.
     event SegmentExecuted(bytes32 indexed stepId, bytes32 machineHash);
     /// @notice The step's result: `stepId` = `stepId(preRoot, txHash, ctx)`.
@@ -52,6 +65,8 @@ contract OneStepProof {
     uint256 internal constant STEP_PAUSED = 0x5041555345440000000000000000000000000000000000000000000000000000;
 
     EVMStep public immutable step;
+    /// @notice The trie side, load and commit (created with this contract).
+    WitnessChunks public immutable witnessChunks;
     uint256 public immutable maxOpcodes;
     uint256 public immutable maxAccounts;
     uint256 public immutable maxSlots;
@@ -59,18 +74,22 @@ contract OneStepProof {
     uint256 public immutable maxMemoryBytes;
     uint256 public immutable maxFrames;
 
-    /// @notice Staged: hashes of `PreState`s proven by `loadWitness`.
-    mapping(bytes32 preStateHash => bool) public loaded;
+    /// @notice Staged: `keccak256(abi.encode(progress))` of every `LoadProgress` a load chunk reached;
+    ///         for a whole `PreState`, `WitnessDB.preStateHash(pre)`.
+    mapping(bytes32 progressHash => bool) public loaded;
     /// @notice Staged: `executionHash(stepId, post)` of every `PostState` `executeTransaction` produced.
     mapping(bytes32 executionHash => bool) public executed;
     /// @notice Segmented: `machineKey(stepId, keccak256(machine))` of every machine a segment
     ///         left paused.
     mapping(bytes32 machineKey => bool) public paused;
+    /// @notice Chunked commit: `commitKey(executionHash, cursor)` of every cursor a commit chunk reached.
+    mapping(bytes32 commitKey => bool) public committing;
     /// @notice Staged: the post-state root of every step committed (0 = not proven yet).
     mapping(bytes32 stepId => bytes32) public postStateRoot;
 
     constructor(EVMStep step_, StepTypes.ProofCostLimits memory caps) {
         step = step_;
+        witnessChunks = new WitnessChunks();
         maxOpcodes = caps.maxOpcodes;
         maxAccounts = caps.maxAccounts;
         maxSlots = caps.maxSlots;
@@ -95,10 +114,17 @@ contract OneStepProof {
         StepTypes.BlockContext calldata ctx
     ) external view returns (bytes32 postRoot, StepTypes.PostState memory post) {
         _checkClaimed(rawTx, claimedTxHash);
-        NodeSet.Set memory set = _nodeSet(preRoot, nodes);
-        StepTypes.PreState memory pre = WitnessDB.load(set, preRoot, witnesses);
+        (, StepTypes.PreState memory pre) = _loadChunk(_loadStart(preRoot), nodes, witnesses);
         post = _execute(pre, rawTx, ctx);
-        postRoot = WitnessDB.commit(set, preRoot, post);
+        postRoot = _commitAll(preRoot, nodes, post);
+    }
+
+    function _commitAll(bytes32 preRoot, bytes[] calldata nodes, StepTypes.PostState memory post)
+        internal
+        view
+        returns (bytes32)
+    {
+        return witnessChunks.commitChunk(preRoot, nodes, post, _commitStart(preRoot), type(uint256).max).stateRoot;
     }
 
     // ---- staged ----------------------------------------------------------------------------
@@ -109,10 +135,44 @@ contract OneStepProof {
         external
         returns (StepTypes.PreState memory pre)
     {
-        pre = WitnessDB.load(_nodeSet(preRoot, nodes), preRoot, witnesses);
-        bytes32 preStateHash = keccak256(abi.encode(pre));
-        loaded[preStateHash] = true;
-        emit WitnessLoaded(preRoot, preStateHash);
+        WitnessDB.LoadProgress memory to;
+        (to, pre) = _loadChunk(_loadStart(preRoot), nodes, witnesses);
+        _recordLoad(to);
+    }
+
+    /// @notice Stage 1 in chunks: proves `witnesses` against `from.root`, going on from `from`
+    ///         (the start, `LoadProgress(root, 0...)`, or a progress a chunk reached), records the
+    ///         progress reached and returns it with the accounts loaded (a continued account, the
+    ///         last of `from` with more slots, comes back with only its new slots). The `PreState`
+    ///         of every account loaded so far is loaded: `executeTransaction` takes it.
+    function loadWitnessChunk(
+        WitnessDB.LoadProgress calldata from,
+        bytes[] calldata nodes,
+        WitnessDB.AccountWitness[] calldata witnesses
+    ) external returns (WitnessDB.LoadProgress memory to, StepTypes.Account[] memory accounts) {
+        bytes32 fromHash = keccak256(abi.encode(from));
+        if (fromHash != keccak256(abi.encode(_loadStart(from.root))) && !loaded[fromHash]) {
+            revert LoadNotRecorded(fromHash);
+        }
+        StepTypes.PreState memory pre;
+        (to, pre) = _loadChunk(from, nodes, witnesses);
+        accounts = pre.accounts;
+        _recordLoad(to);
+    }
+
+    function _loadChunk(
+        WitnessDB.LoadProgress memory from,
+        bytes[] calldata nodes,
+        WitnessDB.AccountWitness[] calldata witnesses
+    ) internal view returns (WitnessDB.LoadProgress memory to, StepTypes.PreState memory pre) {
+        (to, pre.accounts) = witnessChunks.loadChunk(from, nodes, witnesses);
+        pre.root = from.root;
+    }
+
+    function _recordLoad(WitnessDB.LoadProgress memory to) internal {
+        bytes32 progressHash = keccak256(abi.encode(to));
+        loaded[progressHash] = true;
+        emit WitnessLoaded(to.root, progressHash);
     }
 
     /// @notice Stage 2: runs the claimed transaction over a `PreState` stage 1 proved and records
@@ -124,8 +184,7 @@ contract OneStepProof {
         StepTypes.BlockContext calldata ctx
     ) external returns (StepTypes.PostState memory post) {
         _checkClaimed(rawTx, claimedTxHash);
-        bytes32 preStateHash = keccak256(abi.encode(pre));
-        if (!loaded[preStateHash]) revert PreStateNotLoaded(preStateHash);
+        _checkLoaded(pre);
         post = _execute(pre, rawTx, ctx);
         bytes32 id = stepId(pre.root, claimedTxHash, ctx);
         bytes32 execution = executionHash(id, post);
@@ -149,8 +208,7 @@ contract OneStepProof {
         uint256 budget
     ) external returns (bytes memory machine, StepTypes.PostState memory post) {
         _checkClaimed(rawTx, claimedTxHash);
-        bytes32 preStateHash = keccak256(abi.encode(pre));
-        if (!loaded[preStateHash]) revert PreStateNotLoaded(preStateHash);
+        _checkLoaded(pre);
         bytes memory result = _stepCall(abi.encodeCall(EVMStep.execute, (pre, rawTx, ctx, caps(), budget)));
         return _recordSegment(stepId(pre.root, claimedTxHash, ctx), result);
     }
@@ -205,12 +263,47 @@ contract OneStepProof {
         bytes[] calldata nodes,
         StepTypes.PostState calldata post
     ) external returns (bytes32 postRoot) {
+        WitnessDB.CommitCursor memory to =
+            commitTransactionChunk(preRoot, txHash, ctx, nodes, post, _commitStart(preRoot), type(uint256).max);
+        postRoot = to.stateRoot;
+    }
+
+    /// @notice Stage 3 in chunks: up to `maxOps` trie operations of the commit of a `PostState`
+    ///         stage 2 produced, from `from` (the start, `CommitCursor(0, 0, preRoot, 0)`, or a
+    ///         cursor a chunk of this commit reached); records the cursor reached, or, when the
+    ///         commit is done, the post-state root (`TransactionProven`). Returns the cursor.
+    function commitTransactionChunk(
+        bytes32 preRoot,
+        bytes32 txHash,
+        StepTypes.BlockContext calldata ctx,
+        bytes[] calldata nodes,
+        StepTypes.PostState calldata post,
+        WitnessDB.CommitCursor memory from,
+        uint256 maxOps
+    ) public returns (WitnessDB.CommitCursor memory to) {
         bytes32 id = stepId(preRoot, txHash, ctx);
         bytes32 execution = executionHash(id, post);
         if (!executed[execution]) revert PostStateNotExecuted(execution);
-        postRoot = WitnessDB.commit(_nodeSet(preRoot, nodes), preRoot, post);
-        postStateRoot[id] = postRoot;
-        emit TransactionProven(id, preRoot, txHash, postRoot);
+        bytes32 fromHash = keccak256(abi.encode(from));
+        if (fromHash != keccak256(abi.encode(_commitStart(preRoot))) && !committing[commitKey(execution, fromHash)]) {
+            revert CommitNotRecorded(execution, fromHash);
+        }
+        to = witnessChunks.commitChunk(preRoot, nodes, post, from, maxOps);
+        if (to.account == 2 * post.accounts.length) {
+            postStateRoot[id] = to.stateRoot;
+            emit TransactionProven(id, preRoot, txHash, to.stateRoot);
+        } else if (maxOps == type(uint256).max) {
+            revert CommitNotDone(execution); // unreachable: an unbounded chunk always finishes
+        } else {
+            bytes32 toHash = keccak256(abi.encode(to));
+            committing[commitKey(execution, toHash)] = true;
+            emit CommitChunkDone(execution, toHash);
+        }
+    }
+
+    /// @notice The key under which a commit chunk of `executionHash` records the cursor it reached.
+    function commitKey(bytes32 execution, bytes32 cursorHash) public pure returns (bytes32) {
+        return keccak256(abi.encode(execution, cursorHash));
     }
 
     /// @notice The id of one step: which transaction, in which block context, from which state.
@@ -230,11 +323,17 @@ contract OneStepProof {
         if (actual != claimedTxHash) revert TransactionNotClaimed(claimedTxHash, actual);
     }
 
-    /// @dev The witness's node set, with room for the nodes commit creates; the pre-state root's own
-    ///      node must be in it (a state trie is never empty: the L2's genesis has predeploys).
-    function _nodeSet(bytes32 preRoot, bytes[] memory nodes) internal pure returns (NodeSet.Set memory set) {
-        set = NodeSet.fromNodes(nodes, 64);
-        if (!NodeSet.contains(set, preRoot)) revert WitnessForAnotherRoot(preRoot);
+    function _checkLoaded(StepTypes.PreState calldata pre) internal view {
+        bytes32 preStateHash = WitnessDB.preStateHash(pre);
+        if (!loaded[preStateHash]) revert PreStateNotLoaded(preStateHash);
+    }
+
+    function _loadStart(bytes32 preRoot) internal pure returns (WitnessDB.LoadProgress memory start) {
+        start.root = preRoot;
+    }
+
+    function _commitStart(bytes32 preRoot) internal pure returns (WitnessDB.CommitCursor memory) {
+        return WitnessDB.CommitCursor(0, 0, preRoot, 0);
     }
 
     function _execute(StepTypes.PreState memory pre, bytes memory rawTx, StepTypes.BlockContext memory ctx)

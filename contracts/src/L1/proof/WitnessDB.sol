@@ -43,6 +43,37 @@ library WitnessDB {
     /// @notice A storage trie holds, under this slot, a value that is not a canonical RLP integer.
     error BadStorageValue(address addr, bytes32 slot);
 
+    /// @notice Where a load in chunks stands (docs/fault-proofs.md, "Load and commit in chunks"):
+    ///         `chain` hashes every account and slot loaded so far, in order (`accountLink`,
+    ///         `slotLink`); the last account's fields let its slots continue in the next chunk.
+    ///         Every progress is itself a loaded `PreState` (`preStateHash`).
+    struct LoadProgress {
+        bytes32 root; //            the pre-state root every chunk proves against
+        bytes32 chain; //           0, then keccak(chain, link) per account and per slot
+        uint256 accounts; //        accounts loaded so far
+        address lastAddr; //        the last account loaded
+        bool lastExists;
+        bytes32 lastStorageRoot;
+        uint256 lastSlots; //       its slots loaded so far
+        bytes32 lastSlot; //        its last slot loaded
+    }
+
+    /// @notice Where a commit in chunks stands: the next operation (`account` < n: the writes of
+    ///         diff `account`, at `position` 0 = its pre-state storage root, 1..m its slot writes,
+    ///         m+1..2m its slot deletes, 2m+1 its account write; n <= `account` < 2n: the delete of
+    ///         diff `account - n`, if deleted), and the roots so far. Done when `account` = 2n.
+    struct CommitCursor {
+        uint256 account;
+        uint256 position;
+        bytes32 stateRoot;
+        bytes32 storageRoot;
+    }
+
+    /// @notice A continued account (the last of the previous chunk, its slots going on) came with code.
+    error CodeInContinuedWitness(address addr);
+    /// @notice The node set does not hold the pre-state root's node: a witness for another state.
+    error WitnessForAnotherRoot(bytes32 preRoot);
+
     // ---- load --------------------------------------------------------------------------------
 
     /// @notice The witnessed pre-state, every value proven against `preRoot` from `nodes`.
@@ -60,17 +91,81 @@ library WitnessDB {
         pure
         returns (StepTypes.PreState memory pre)
     {
+        LoadProgress memory progress;
+        progress.root = preRoot;
+        (, pre.accounts) = loadChunk(set, progress, witnesses);
         pre.root = preRoot;
-        pre.accounts = new StepTypes.Account[](witnesses.length);
+    }
+
+    /// @notice One chunk of a load: the accounts and slots of `witnesses` proven against
+    ///         `from.root`, continuing `from` (its last account's slots continue if the first
+    ///         witness has its address, with no code: that account is then returned with only the
+    ///         new slots). Accounts strictly ascend across chunks, and slots within an account.
+    function loadChunk(NodeSet.Set memory set, LoadProgress memory from, AccountWitness[] memory witnesses)
+        internal
+        pure
+        returns (LoadProgress memory p, StepTypes.Account[] memory accounts)
+    {
+        p = from;
+        if (p.accounts == 0 && witnesses.length != 0 && !NodeSet.contains(set, p.root)) {
+            revert WitnessForAnotherRoot(p.root);
+        }
+        accounts = new StepTypes.Account[](witnesses.length);
         for (uint256 i = 0; i < witnesses.length; ++i) {
             AccountWitness memory w = witnesses[i];
-            if (i > 0) {
-                address previous = witnesses[i - 1].addr;
-                if (w.addr == previous) revert DuplicateWitness(w.addr);
-                if (w.addr < previous) revert UnsortedWitness(w.addr);
+            StepTypes.Account memory account;
+            if (p.accounts != 0 && w.addr == p.lastAddr) {
+                if (i != 0) revert DuplicateWitness(w.addr);
+                if (w.code.length != 0) revert CodeInContinuedWitness(w.addr);
+                (account.addr, account.exists, account.storageRoot) = (w.addr, p.lastExists, p.lastStorageRoot);
+            } else {
+                if (p.accounts != 0 && w.addr < p.lastAddr) revert UnsortedWitness(w.addr);
+                account = _loadAccount(set, p.root, w);
+                p.chain = keccak256(abi.encode(p.chain, accountLink(account)));
+                (p.accounts, p.lastAddr, p.lastExists, p.lastStorageRoot) =
+                    (p.accounts + 1, w.addr, account.exists, account.storageRoot);
+                (p.lastSlots, p.lastSlot) = (0, 0);
             }
-            pre.accounts[i] = _loadAccount(set, preRoot, w);
+            account.slots = new StepTypes.Slot[](w.slots.length);
+            for (uint256 j = 0; j < w.slots.length; ++j) {
+                bytes32 key = w.slots[j];
+                if (p.lastSlots != 0) {
+                    if (key == p.lastSlot) revert DuplicateSlotWitness(w.addr, key);
+                    if (key < p.lastSlot) revert UnsortedSlotWitness(w.addr, key);
+                }
+                bytes32 value;
+                if (account.exists && account.storageRoot != PatriciaTrie.EMPTY_ROOT) {
+                    bytes memory raw = PatriciaTrie.secureGet(set, account.storageRoot, abi.encodePacked(key));
+                    if (raw.length != 0) value = _decodeStorageValue(w.addr, key, raw);
+                }
+                account.slots[j] = StepTypes.Slot(key, value);
+                p.chain = keccak256(abi.encode(p.chain, key, value));
+                (p.lastSlots, p.lastSlot) = (p.lastSlots + 1, key);
+            }
+            accounts[i] = account;
         }
+    }
+
+    /// @notice What the chain of a load binds of an account: every field, its code by hash.
+    function accountLink(StepTypes.Account memory a) internal pure returns (bytes32) {
+        return keccak256(abi.encode(a.addr, a.exists, a.nonce, a.balance, a.storageRoot, a.codeHash, keccak256(a.code)));
+    }
+
+    /// @notice The hash of the `LoadProgress` a load (in one chunk or many) of exactly `pre`
+    ///         reaches: the key under which `OneStepProof` records a loaded `PreState`.
+    function preStateHash(StepTypes.PreState memory pre) internal pure returns (bytes32) {
+        LoadProgress memory p;
+        p.root = pre.root;
+        for (uint256 i = 0; i < pre.accounts.length; ++i) {
+            StepTypes.Account memory a = pre.accounts[i];
+            p.chain = keccak256(abi.encode(p.chain, accountLink(a)));
+            for (uint256 j = 0; j < a.slots.length; ++j) {
+                p.chain = keccak256(abi.encode(p.chain, a.slots[j].key, a.slots[j].value));
+            }
+            (p.accounts, p.lastAddr, p.lastExists, p.lastStorageRoot) = (i + 1, a.addr, a.exists, a.storageRoot);
+            (p.lastSlots, p.lastSlot) = (a.slots.length, a.slots.length == 0 ? bytes32(0) : a.slots[a.slots.length - 1].key);
+        }
+        return keccak256(abi.encode(p));
     }
 
     function _loadAccount(NodeSet.Set memory set, bytes32 preRoot, AccountWitness memory w)
@@ -88,21 +183,6 @@ library WitnessDB {
             account.code = w.code;
         } else if (w.code.length != 0) {
             revert WrongCodeHash(w.addr, bytes32(0), keccak256(w.code));
-        }
-        account.slots = new StepTypes.Slot[](w.slots.length);
-        for (uint256 j = 0; j < w.slots.length; ++j) {
-            bytes32 key = w.slots[j];
-            if (j > 0) {
-                bytes32 previous = w.slots[j - 1];
-                if (key == previous) revert DuplicateSlotWitness(w.addr, key);
-                if (key < previous) revert UnsortedSlotWitness(w.addr, key);
-            }
-            bytes32 value;
-            if (account.exists && account.storageRoot != PatriciaTrie.EMPTY_ROOT) {
-                bytes memory raw = PatriciaTrie.secureGet(set, account.storageRoot, abi.encodePacked(key));
-                if (raw.length != 0) value = _decodeStorageValue(w.addr, key, raw);
-            }
-            account.slots[j] = StepTypes.Slot(key, value);
         }
     }
 
@@ -123,48 +203,74 @@ library WitnessDB {
         pure
         returns (bytes32 root)
     {
-        StepTypes.AccountDiff[] memory diffs = post.accounts;
-        // New storage roots first, each from the account's pre-state storage root, then the
-        // account writes, then the account deletes.
-        bytes[] memory encoded = new bytes[](diffs.length);
-        for (uint256 i = 0; i < diffs.length; ++i) {
-            StepTypes.AccountDiff memory d = diffs[i];
-            if (d.deleted) continue;
-            bytes32 storageRoot = PatriciaTrie.EMPTY_ROOT;
-            if (!d.storageReset) {
-                bytes memory pre = PatriciaTrie.secureGet(set, preRoot, abi.encodePacked(d.addr));
-                if (pre.length != 0) (,, storageRoot,) = decodeAccount(d.addr, pre);
-            }
-            storageRoot = _commitStorage(set, storageRoot, d.slots);
-            encoded[i] = encodeAccount(d.nonce, d.balance, storageRoot, d.codeHash);
-        }
-        root = preRoot;
-        for (uint256 i = 0; i < diffs.length; ++i) {
-            if (!diffs[i].deleted) {
-                root = PatriciaTrie.secureUpdate(set, root, abi.encodePacked(diffs[i].addr), encoded[i]);
-            }
-        }
-        for (uint256 i = 0; i < diffs.length; ++i) {
-            if (diffs[i].deleted) root = PatriciaTrie.secureRemove(set, root, abi.encodePacked(diffs[i].addr));
-        }
+        return commitChunk(set, preRoot, post, CommitCursor(0, 0, preRoot, 0), type(uint256).max).stateRoot;
     }
 
-    function _commitStorage(NodeSet.Set memory set, bytes32 root, StepTypes.Slot[] memory slots)
-        private
-        pure
-        returns (bytes32)
-    {
-        for (uint256 j = 0; j < slots.length; ++j) {
-            if (slots[j].value != 0) {
-                root = PatriciaTrie.secureUpdate(
-                    set, root, abi.encodePacked(slots[j].key), encodeUint(uint256(slots[j].value))
-                );
+    /// @notice Up to `maxOps` trie operations of the commit of `post` at `preRoot` from cursor
+    ///         `c`. Per diffed account: its pre-state storage root (or the empty root if
+    ///         `storageReset`), its slot writes, then its slot deletes (value 0), then its account
+    ///         RLP into the state trie; after every write, the `deleted` accounts. With deletes
+    ///         last in each trie, the nodes a delete needs do not depend on the order of the diffs.
+    function commitChunk(
+        NodeSet.Set memory set,
+        bytes32 preRoot,
+        StepTypes.PostState memory post,
+        CommitCursor memory c,
+        uint256 maxOps
+    ) internal pure returns (CommitCursor memory) {
+        StepTypes.AccountDiff[] memory diffs = post.accounts;
+        uint256 n = diffs.length;
+        if (c.account == 0 && c.position == 0 && n != 0 && !NodeSet.contains(set, preRoot)) {
+            revert WitnessForAnotherRoot(preRoot);
+        }
+        for (uint256 ops = 0; ops < maxOps && c.account < 2 * n;) {
+            if (c.account >= n) {
+                StepTypes.AccountDiff memory gone = diffs[c.account - n];
+                if (gone.deleted) {
+                    c.stateRoot = PatriciaTrie.secureRemove(set, c.stateRoot, abi.encodePacked(gone.addr));
+                    ++ops;
+                }
+                ++c.account;
+                continue;
             }
+            StepTypes.AccountDiff memory d = diffs[c.account];
+            uint256 m = d.slots.length;
+            if (d.deleted) {
+                (c.account, c.position) = (c.account + 1, 0);
+                continue;
+            }
+            if (c.position == 0) {
+                c.storageRoot = PatriciaTrie.EMPTY_ROOT;
+                if (!d.storageReset) {
+                    bytes memory pre = PatriciaTrie.secureGet(set, preRoot, abi.encodePacked(d.addr));
+                    if (pre.length != 0) (,, c.storageRoot,) = decodeAccount(d.addr, pre);
+                }
+                ++ops;
+            } else if (c.position <= m) {
+                StepTypes.Slot memory s = d.slots[c.position - 1];
+                if (s.value != 0) {
+                    c.storageRoot = PatriciaTrie.secureUpdate(
+                        set, c.storageRoot, abi.encodePacked(s.key), encodeUint(uint256(s.value))
+                    );
+                    ++ops;
+                }
+            } else if (c.position <= 2 * m) {
+                StepTypes.Slot memory s = d.slots[c.position - m - 1];
+                if (s.value == 0) {
+                    c.storageRoot = PatriciaTrie.secureRemove(set, c.storageRoot, abi.encodePacked(s.key));
+                    ++ops;
+                }
+            } else {
+                c.stateRoot = PatriciaTrie.secureUpdate(
+                    set, c.stateRoot, abi.encodePacked(d.addr), encodeAccount(d.nonce, d.balance, c.storageRoot, d.codeHash)
+                );
+                (c.account, c.position) = (c.account + 1, 0);
+                ++ops;
+                continue;
+            }
+            ++c.position;
         }
-        for (uint256 j = 0; j < slots.length; ++j) {
-            if (slots[j].value == 0) root = PatriciaTrie.secureRemove(set, root, abi.encodePacked(slots[j].key));
-        }
-        return root;
+        return c;
     }
 
     // ---- account and slot encodings ---------------------------------------------------------
