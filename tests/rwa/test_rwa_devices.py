@@ -13,7 +13,8 @@ from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from genesis.predeploys import DEVICE_REGISTRY
+from genesis.predeploys import DEVICE_REGISTRY, MULTICALL3
+from genesis.preinstalls import load_preinstall
 from rwa.devices import (
     OUTPUT_SCHEMA,
     RESERVE_SCHEMA,
@@ -461,3 +462,35 @@ def test_kpi_linked_coupon_steps_with_attested_output(chain: Chain, rwa: RWASyst
     assert actions.couponDue(bond.address).call() == expected(40_500 - 1_000)
     chain.advance(5)  # the reading expired: missing data counts as a miss
     assert actions.couponDue(bond.address).call() == expected(40_500 + 2_500)
+
+
+def test_a_batch_mint_sums_the_reserve_once_and_still_stops_at_it(chain: Chain, rwa: RWASystem) -> None:
+    """The guard caches the attested reserve for the rest of the transaction (transient), so a
+    batch mint checks every holder's mint against the same reserve as the supply grows: one past
+    it refuses the whole batch, nothing minted."""
+    vault = _vault(chain, rwa, "batch")
+    _attest(chain, vault, RESERVE, 1)
+    t = vault.token.functions
+    before = vault.state()
+    revert = chain.expect_revert(t.batchMint([vault.holder, vault.holder], [600, 401]), vault.issuer)
+    assert (revert.name, revert.args) == ("ReserveExceeded", (vault.token.address, 1_001, RESERVE))
+    assert vault.state() == before
+    chain.send(t.batchMint([vault.holder, vault.holder], [600, 400]), vault.issuer)
+    assert t.totalSupply().call() == RESERVE
+
+
+def test_a_reading_in_the_same_transaction_replaces_the_cached_reserve(chain: Chain, rwa: RWASystem) -> None:
+    """Multicall3 (a supply agent of the asset) mints, relays a new reading, and mints again in one
+    transaction: the second mint sees the new reserve (attest clears the transaction's cache; with
+    the first reserve cached it would be refused)."""
+    vault = _vault(chain, rwa, "cache")
+    _attest(chain, vault, RESERVE, 1)
+    multicall = chain.w3.eth.contract(address=chain.w3.to_checksum_address("0x" + MULTICALL3.hex()), abi=load_preinstall("Multicall3").abi)
+    chain.send(chain.at("RWATokenExtension", vault.token.address).functions.setAgentRoles(multicall.address, 1), vault.issuer)  # SUPPLY
+    reading, signature = vault.reading(2 * RESERVE, 2, time=chain.now())
+    mint = lambda units: vault.token.encode_abi("mint", [vault.holder, units])  # noqa: E731
+    calls = [(vault.token.address, False, mint(600)),
+             (vault.registry.address, False, vault.registry.encode_abi("attest", [reading.as_tuple(), signature])),
+             (vault.token.address, False, mint(1_400))]
+    chain.send(multicall.functions.aggregate3(calls), vault.holder)
+    assert vault.token.functions.totalSupply().call() == 2 * RESERVE

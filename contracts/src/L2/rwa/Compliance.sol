@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {ICompliance, IIdentityRegistry, IRWAToken, TransferCodes} from "./RWACommon.sol";
 
 interface IReserveGuard {
-    function checkIssuance(address asset, uint256 amount) external view;
+    function checkIssuance(address asset, uint256 amount) external; // caches the reserve per transaction
 }
 
 /// @title Compliance

@@ -32,8 +32,11 @@ import {IRWAToken, EIP712Dynamic} from "./RWACommon.sol";
 /// Reserve gates mints. The guard is always on for warehouse receipts and precious-metal claims
 /// (their tokens are claims on attested stock, the issuer cannot opt out: the AssetFactory turns
 /// it on as it creates them, `enableReserveGuardAtCreation`); the owner of any other asset may
-/// turn it on, for good (`enableReserveGuard`). Mints read the flag, one slot: no per-mint call
-/// back into the token, so batch mints keep within the L2's proof-cost caps.
+/// turn it on, for good (`enableReserveGuard`). Mints read the flag, one slot. Each device's
+/// standing reserve reading is mirrored in one packed slot (reserve, expiry, revoked), so the
+/// sum reads one slot a device, and a transaction sums it once per asset (a transient cache that
+/// attest, revoke and revokeDevice clear), so a batch mint checks each holder's mint against it
+/// without summing again: batch mints keep within the L2's proof-cost caps.
 ///
 /// KPI-linked coupon (as ATS's KPI-linked rates): the owner of a bond sets, once, a target for
 /// its devices' output readings (`OUTPUT_SCHEMA`, `abi.encode(uint256 output)`, e.g. a solar
@@ -133,6 +136,18 @@ contract DeviceRegistry is EIP712Dynamic {
     /// @notice Schema of an output reading (the KPI): `abi.encode(uint256 output)`.
     bytes32 public constant OUTPUT_SCHEMA = keccak256("uint256 output");
 
+    /// @dev A device's standing reserve reading, packed (see `_standingReserve`).
+    struct StandingReserve {
+        uint128 reserve;
+        uint64 expirationTime; // 0: no reserve reading yet
+        bool revoked; // the reading, or its device, is revoked
+    }
+
+    /// @dev Transient: `attestedReserve(asset) + 1` as this transaction's first guarded mint of
+    /// `asset` computed it (0: not yet), so a batch mint sums the devices once, not per holder.
+    /// Whatever changes a reserve (attest, revoke, revokeDevice) clears it.
+    bytes32 private constant RESERVE_CACHE = keccak256("lantau.DeviceRegistry.reserveCache");
+
     /// @notice A bond's KPI: output target and coupon steps (parts per million a year).
     struct Kpi {
         uint128 target;
@@ -157,6 +172,9 @@ contract DeviceRegistry is EIP712Dynamic {
     mapping(address device => bytes32) public latestReserveUidOf;
     /// @notice The bond still held for an epoch (0 once paid out or released).
     mapping(address asset => mapping(uint64 epoch => uint256 amountWei)) public epochBond;
+    /// @dev Each device's standing reserve reading in one slot (what the guard sums), `revoked`
+    /// once the reading or the device is revoked: one cold read a device instead of six.
+    mapping(address device => StandingReserve) private _standingReserve;
 
     event OperatorApproved(address indexed asset, address indexed operator, bool approved);
     event DeviceRegistered(address indexed device, address indexed asset, address indexed operator);
@@ -208,6 +226,8 @@ contract DeviceRegistry is EIP712Dynamic {
     error EpochNotFinal(address asset, uint64 epoch);
     error NoEpochBond(address asset, uint64 epoch);
     error NativeTransferFailed(address to, uint256 amountWei);
+    /// @notice A reserve reading above 2**128 - 1 base units (no real stock is that large).
+    error ReserveOutOfRange(uint256 reserve);
 
     modifier onlyAssetOwner(address asset) {
         if (msg.sender != IRWAToken(asset).owner()) revert NotAssetOwner(asset, msg.sender);
@@ -242,6 +262,8 @@ contract DeviceRegistry is EIP712Dynamic {
             revert NotDeviceOperator(device, msg.sender);
         }
         d.revoked = true;
+        _standingReserve[device].revoked = true;
+        _forgetReserve(d.asset);
         emit DeviceRevoked(device, d.asset, msg.sender);
     }
 
@@ -282,9 +304,12 @@ contract DeviceRegistry is EIP712Dynamic {
             reading.data
         );
         if (reading.schema == RESERVE_SCHEMA) {
-            abi.decode(reading.data, (uint256)); // a reserve reading must carry a reserve
+            uint256 reserve = abi.decode(reading.data, (uint256)); // a reserve reading must carry a reserve
+            if (reserve > type(uint128).max) revert ReserveOutOfRange(reserve);
             latestReserveUid[reading.asset] = uid;
             latestReserveUidOf[reading.device] = uid;
+            _standingReserve[reading.device] = StandingReserve(uint128(reserve), reading.expirationTime, false);
+            _forgetReserve(reading.asset);
         } else if (reading.schema == OUTPUT_SCHEMA) {
             abi.decode(reading.data, (uint256)); // an output reading must carry an output
             latestOutputUid[reading.asset] = uid;
@@ -301,6 +326,10 @@ contract DeviceRegistry is EIP712Dynamic {
             revert NotDeviceOperator(a.attester, msg.sender);
         }
         a.revocationTime = uint64(block.timestamp);
+        if (latestReserveUidOf[a.attester] == uid) {
+            _standingReserve[a.attester].revoked = true;
+            _forgetReserve(a.recipient);
+        }
         emit Revoked(a.recipient, a.attester, uid, a.schema);
     }
 
@@ -329,9 +358,23 @@ contract DeviceRegistry is EIP712Dynamic {
     /// of the last device whose reading does not count when none does.
     function attestedReserve(address asset) public view returns (uint256 reserve, uint64 expirationTime) {
         address[] storage devices = _assetDevices[asset];
-        bytes memory refusal = abi.encodeWithSelector(NoAttestedReserve.selector, asset);
         bool counted;
         expirationTime = type(uint64).max;
+        for (uint256 i; i < devices.length; ++i) {
+            StandingReserve memory standing = _standingReserve[devices[i]];
+            if (standing.revoked || standing.expirationTime <= block.timestamp) continue; // also: none yet (0)
+            reserve += standing.reserve;
+            if (standing.expirationTime < expirationTime) expirationTime = standing.expirationTime;
+            counted = true;
+        }
+        if (!counted) _revertNoReserve(asset);
+    }
+
+    /// @dev Why no device's reading counts: the last such device's reason (the slow path, only
+    /// when refusing).
+    function _revertNoReserve(address asset) private view {
+        address[] storage devices = _assetDevices[asset];
+        bytes memory refusal = abi.encodeWithSelector(NoAttestedReserve.selector, asset);
         for (uint256 i; i < devices.length; ++i) {
             bytes32 uid = latestReserveUidOf[devices[i]];
             if (uid == bytes32(0)) continue;
@@ -340,29 +383,43 @@ contract DeviceRegistry is EIP712Dynamic {
                 refusal = abi.encodeWithSelector(AttestationRevoked.selector, uid, a.revocationTime);
             } else if (_devices[a.attester].revoked) {
                 refusal = abi.encodeWithSelector(DeviceIsRevoked.selector, a.attester);
-            } else if (a.expirationTime <= block.timestamp) {
-                refusal = abi.encodeWithSelector(StaleAttestation.selector, uid, a.expirationTime, uint64(block.timestamp));
             } else {
-                reserve += abi.decode(a.data, (uint256));
-                if (a.expirationTime < expirationTime) expirationTime = a.expirationTime;
-                counted = true;
+                refusal = abi.encodeWithSelector(StaleAttestation.selector, uid, a.expirationTime, uint64(block.timestamp));
             }
         }
-        if (!counted) {
-            assembly ("memory-safe") {
-                revert(add(refusal, 0x20), mload(refusal))
-            }
+        assembly ("memory-safe") {
+            revert(add(refusal, 0x20), mload(refusal))
         }
     }
 
     /// @notice Called by Compliance on every mint of `asset` (before the supply grows by
     /// `amount`): nothing when the guard is off, else reverts unless the supply after the mint
-    /// is within the attested reserve.
-    function checkIssuance(address asset, uint256 amount) external view {
+    /// is within the attested reserve. The reserve is summed once a transaction (`RESERVE_CACHE`).
+    function checkIssuance(address asset, uint256 amount) external {
         if (!reserveGuardEnabled[asset]) return;
-        (uint256 reserve,) = attestedReserve(asset);
+        bytes32 slot = keccak256(abi.encode(RESERVE_CACHE, asset));
+        uint256 cached;
+        assembly ("memory-safe") {
+            cached := tload(slot)
+        }
+        uint256 reserve;
+        if (cached != 0) {
+            reserve = cached - 1;
+        } else {
+            (reserve,) = attestedReserve(asset);
+            assembly ("memory-safe") {
+                tstore(slot, add(reserve, 1)) // reserve < 2**133: no wrap
+            }
+        }
         uint256 supplyAfter = IRWAToken(asset).totalSupply() + amount;
         if (supplyAfter > reserve) revert ReserveExceeded(asset, supplyAfter, reserve);
+    }
+
+    function _forgetReserve(address asset) private {
+        bytes32 slot = keccak256(abi.encode(RESERVE_CACHE, asset));
+        assembly ("memory-safe") {
+            tstore(slot, 0)
+        }
     }
 
     // --- KPI-linked coupon -----------------------------------------------------------------------
