@@ -494,3 +494,16 @@ def test_a_reading_in_the_same_transaction_replaces_the_cached_reserve(chain: Ch
              (vault.token.address, False, mint(1_400))]
     chain.send(multicall.functions.aggregate3(calls), vault.holder)
     assert vault.token.functions.totalSupply().call() == 2 * RESERVE
+
+
+def test_a_reserve_reading_out_of_range_is_refused(chain: Chain, rwa: RWASystem) -> None:
+    """The guard keeps each device's reserve in 128 bits: a larger reading is refused, nothing stored."""
+    vault = _vault(chain, rwa, "range")
+    reading, signature = vault.reading(2**128, 1, time=chain.now())
+    before = vault.state()
+    revert = chain.expect_revert(vault.registry.functions.attest(reading.as_tuple(), signature), vault.operator)
+    assert (revert.name, revert.args) == ("ReserveOutOfRange", (2**128,))
+    assert vault.state() == before
+    reading, signature = vault.reading(2**128 - 1, 1, time=chain.now())
+    chain.send(vault.registry.functions.attest(reading.as_tuple(), signature), vault.operator)
+    assert vault.registry.functions.attestedReserve(vault.token.address).call()[0] == 2**128 - 1
