@@ -32,6 +32,7 @@ from node.blobs import (  # noqa: F401  (re-exported for the tools that build bl
     BLOB_SIZE,
     BLOB_TX_TYPE,
     MAX_BLOB_DATA_SIZE,
+    MAX_BLOBS_PER_TX,
     ROUND_SIZE,
     ROUNDS,
     VERSIONED_HASH_VERSION_KZG,
@@ -45,7 +46,6 @@ from node.blobs import (  # noqa: F401  (re-exported for the tools that build bl
 
 POOLED_TX_WRAPPER_VERSION = 1  # EIP-7594: cell proofs instead of one proof per blob
 GAS_PER_BLOB = 2**17
-MAX_BLOBS_PER_TX = 6  # EIP-7594's per-transaction limit
 
 
 # --- KZG -----------------------------------------------------------------------------------------

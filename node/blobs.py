@@ -50,6 +50,7 @@ ROUNDS = 1024
 ROUND_SIZE = 127
 MAX_BLOB_DATA_SIZE = ROUNDS * ROUND_SIZE - 4  # 130,044
 VERSIONED_HASH_VERSION_KZG = 0x01
+MAX_BLOBS_PER_TX = 6  # EIP-7594's per-transaction limit (the batcher's channel manager plans by it)
 
 #: The Ethereum KZG ceremony's setup, as eth-account ships it (the same file as c-kzg-4844's).
 KZG_TRUSTED_SETUP_PATH = str(

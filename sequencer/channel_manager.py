@@ -35,10 +35,9 @@ from dataclasses import dataclass, field
 from eth_typing import Hash32
 from eth_utils import encode_hex
 
-from bridge.blob_tx import MAX_BLOBS_PER_TX
 from genesis.rollup_config import CHANNEL_TIMEOUT, SEQUENCING_WINDOW
 from node.batches import SingularBatch
-from node.blobs import MAX_BLOB_DATA_SIZE
+from node.blobs import MAX_BLOB_DATA_SIZE, MAX_BLOBS_PER_TX
 from node.channels import FRAME_OVERHEAD, MAX_FRAME_DATA, ChannelBuilder, Compression, Frame, encode_batcher_tx_data
 from node.deposit_tx import DEPOSIT_TX_TYPE
 from node.errors import ChannelFull, UnencodableBatch

@@ -3,10 +3,16 @@ did told back through the tx callbacks. A fake clock drives the duration rule.""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from eth_typing import Hash32
 
+import sequencer.channel_manager as channel_manager
+from bridge.blob_tx import MAX_BLOBS_PER_TX as SIGNED_BLOBS_LIMIT
 from node.batches import SingularBatch, SpanBatch, decode_batch
+from node.blobs import MAX_BLOBS_PER_TX
 from node.channels import Compression, decode_batcher_tx_data, read_channel
 from node.errors import ChannelFull
 from sequencer.batcher_state import BatcherState, TxRecord
@@ -205,3 +211,16 @@ def test_span_batches_round_trip_through_the_frames() -> None:
     [frame] = decode_batcher_tx_data(config_manager.tx_data(channel, [0]))
     [span] = [decode_batch(raw, chain_id=CHAIN_ID) for raw in read_channel(frame.data).batches]
     assert isinstance(span, SpanBatch) and len(span.elements) == 3
+
+
+def test_blob_count_bound_is_the_protocol_one_and_refused_past_it() -> None:
+    """The manager plans blob transactions by node.blobs' EIP-7594 limit (6), the same number
+    bridge.blob_tx signs by, without importing the L1 I/O layer (it does no I/O)."""
+    assert MAX_BLOBS_PER_TX == SIGNED_BLOBS_LIMIT == 6
+    assert BatcherConfig(batch_inbox="0x" + "ff" * 20).max_blobs_per_tx == 6
+    with pytest.raises(ValueError, match=r"max_blobs_per_tx must be in 1\.\.6"):
+        manager(use_blobs=True, max_blobs_per_tx=7)
+    tree = ast.parse(Path(channel_manager.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {name for name in imported if name.split(".")[0] == "bridge"}
