@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {PatriciaTrie} from "./PatriciaTrie.sol";
 import {StepTypes} from "./StepTypes.sol";
 import {EVMTx} from "./EVMTx.sol";
 import {EVMPrecompiles} from "./EVMPrecompiles.sol";
@@ -30,7 +31,6 @@ contract EVMStep {
 
     address internal constant BASE_FEE_VAULT = 0x4200000000000000000000000000000000000019;
     bytes32 internal constant EMPTY_CODE_HASH = 0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470;
-    bytes32 internal constant EMPTY_TRIE_ROOT = 0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421;
 
     // stack inputs (0xff = undefined opcode), stack outputs and constant gas, per opcode
     bytes internal constant STACK_IN =
@@ -280,7 +280,7 @@ contract EVMStep {
             a.codeHash = w.exists ? w.codeHash : bytes32(0);
             a.preCodeHash = a.codeHash;
             a.code = w.code;
-            a.storageRoot = w.exists ? w.storageRoot : EMPTY_TRIE_ROOT;
+            a.storageRoot = w.exists ? w.storageRoot : PatriciaTrie.EMPTY_ROOT;
             uint256 head = 0;
             for (uint256 k = 0; k < w.slots.length; k++) {
                 bytes32 key = w.slots[k].key;
@@ -315,7 +315,7 @@ contract EVMStep {
                 return p;
             }
         }
-        if (a.storageRoot != EMPTY_TRIE_ROOT && a.created == 0) revert MissingSlotWitness(a.addr, key);
+        if (a.storageRoot != PatriciaTrie.EMPTY_ROOT && a.created == 0) revert MissingSlotWitness(a.addr, key);
         p = _node6(a.slots, uint256(key), 0, 0, 1, 0);
         a.slots = p;
     }
@@ -707,7 +707,7 @@ contract EVMStep {
     }
 
     function _collides(Acc memory c) private pure returns (bool) {
-        return c.nonce != 0 || c.code.length != 0 || (c.storageRoot != EMPTY_TRIE_ROOT && c.storageRoot != 0);
+        return c.nonce != 0 || c.code.length != 0 || (c.storageRoot != PatriciaTrie.EMPTY_ROOT && c.storageRoot != 0);
     }
 
     function _checkDelegation(bytes memory code) private pure {
