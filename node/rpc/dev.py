@@ -51,9 +51,9 @@ with a recognisable fake signature (y_parity 0, r = the sender's address, s = 1;
 a fake one). Its hash is keccak of that encoding, as for any transaction, and differs for two
 senders sending the same fields because r holds the sender. The block's read records keep the
 sender (`node.tx_index`), so receipts and lookups answer as for any transaction, after a restart
-too; a re-execution that recovers senders from the stored encoding (`debug_trace*` of that
-block) cannot. From an address neither impersonated nor auto-impersonated, `eth_sendTransaction`
-answers geth's "unknown account" (this node holds no keys).
+too; a re-execution (`debug_trace*` of that block) cannot recover its sender from the stored
+encoding, so it takes the senders from those records (`as_built`). From an address neither
+impersonated nor auto-impersonated, `eth_sendTransaction` answers geth's "unknown account" (this node holds no keys).
 """
 
 from __future__ import annotations
@@ -133,6 +133,22 @@ def impersonated_transaction(
         0, int.from_bytes(sender, "big"), IMPERSONATED_S,
     )
     return ImpersonatedTransaction(inner, sender)
+
+
+def as_built(transactions: Sequence[SignedTransactionAPI], senders: Sequence[Address]) -> tuple[SignedTransactionAPI, ...]:
+    """A stored block's transactions as they were built, given the senders its read records
+    keep (`Chain.block_index`): one carrying the impersonation's fake signature for its recorded
+    sender is an `ImpersonatedTransaction` again, since no sender can be recovered from that
+    encoding (a re-execution, `debug_trace*`, needs it)."""
+    return tuple(
+        ImpersonatedTransaction(tx._inner, sender) if _is_impersonated_by(tx, sender) else tx  # type: ignore[attr-defined]
+        for tx, sender in zip(transactions, senders, strict=True)
+    )
+
+
+def _is_impersonated_by(tx: SignedTransactionAPI, sender: Address) -> bool:
+    return (tx.type_id == DYNAMIC_FEE_TX_TYPE and tx.s == IMPERSONATED_S and tx.y_parity == 0
+            and tx.r == int.from_bytes(sender, "big"))
 
 
 class DevClock:

@@ -37,6 +37,7 @@ from eth.exceptions import Revert
 
 from node.chain import Chain
 from node.errors import ExecutionTimeout, LimitExceeded
+from node.rpc.dev import as_built
 from node.rpc.execution import (
     _EVM_ERROR_MESSAGES,
     _check_chain_id,
@@ -308,7 +309,7 @@ def trace_block(
     the ones before it untraced: `[{txHash, result}]`, as debug_traceBlock*."""
     if header.block_number == 0:
         return []
-    transactions: tuple[SignedTransactionAPI, ...] = chain.transactions(header.hash)
+    transactions = as_built(chain.transactions(header.hash), chain.block_index(header).senders)
     last = len(transactions) - 1 if only_index is None else only_index
     vm = chain.replay_vm(header)
     running_header = vm.get_header()

@@ -133,3 +133,36 @@ def test_without_the_flag_impersonation_does_not_exist(node_factory) -> None:
                            ("eth_sendTransaction", [{"from": WHALE, "to": RECIPIENT}])]:
         assert rpc(url, method, *params)["error"]["code"] == -32601, method
     assert head(url)["hash"] == before["hash"]
+
+
+def test_impersonated_sends_trace_like_any_transaction(node_factory) -> None:
+    """debug_trace* replays a block with its recorded senders, so an impersonated transaction
+    (fake signature, no recoverable sender) traces as sent: gas equal to its receipt's, the
+    SSTORE it ran, the sender's code (EIP-3607 is skipped for it on replay as when built)."""
+    url = node_factory(block_time_s=0, extra_args=("--dev-rpc",)).rpc_url
+    result(url, "anvil_setBalance", WHALE, hex(10**18))
+    assert result(url, "anvil_autoImpersonateAccount", True) is None
+    create_hash = result(url, "eth_sendTransaction", {"from": WHALE, "data": STORE_INIT_CODE})
+    contract = result(url, "eth_getTransactionReceipt", create_hash)["contractAddress"]
+    call_hash = result(url, "eth_sendTransaction", {"from": WHALE, "to": contract, "input": "0x" + "00" * 31 + "2a"})
+    called = result(url, "eth_getTransactionReceipt", call_hash)
+
+    traced = result(url, "debug_traceTransaction", call_hash)
+    assert traced["failed"] is False and traced["gas"] == int(called["gasUsed"], 16)
+    assert [step["op"] for step in traced["structLogs"]] == ["PUSH1", "CALLDATALOAD", "PUSH1", "SSTORE", "STOP"]
+    by_block = result(url, "debug_traceBlockByNumber", called["blockNumber"])
+    assert [t["txHash"] for t in by_block] == result(url, "eth_getBlockByNumber", called["blockNumber"], False)["transactions"]
+    assert by_block[-1]["result"] == traced
+
+    # The contract itself (it holds code) sends, impersonated: traced too.
+    result(url, "anvil_setBalance", contract, hex(10**18))
+    from_code = result(url, "eth_sendTransaction", {"from": contract, "to": RECIPIENT, "value": "0x7"})
+    sent = result(url, "eth_getTransactionReceipt", from_code)
+    assert sent["status"] == "0x1" and sent["from"] == contract
+    traced = result(url, "debug_traceTransaction", from_code)
+    assert (traced["gas"], traced["failed"], traced["returnValue"]) == (21_000, False, "")
+    assert {step["op"] for step in traced["structLogs"]} <= {"STOP"}  # a transfer to an account without code
+
+    # An unknown hash is still "not found", not an internal error.
+    error = rpc(url, "debug_traceTransaction", "0x" + "ab" * 32)["error"]
+    assert error["code"] != -32603 and "not found" in error["message"], error
