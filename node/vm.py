@@ -77,6 +77,7 @@ from genesis.predeploys import BASE_FEE_VAULT
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.deposit_tx import DEPOSIT_TX_TYPE, DepositPayloadDecoder, DepositReceipt, DepositTransaction, is_deposit
 from node.code_stream import AnalyzedCodeStream
+from node.evm_stack import FastStack, extend_memory_fast
 from node.state_db import BufferedAccountDB
 from node.tx_sender import SIGNED_TYPED_TX_TYPES, recover_typed_sender
 from node.errors import (
@@ -259,6 +260,10 @@ class LantauComputation(PragueComputation):
     def __init__(self, state: StateAPI, message: MessageAPI, transaction_context: TransactionContextAPI) -> None:
         super().__init__(state, message, transaction_context)
         self.code = AnalyzedCodeStream(message.code)  # jump targets from one analysis per code (node.code_stream)
+        self._stack = FastStack()  # py-evm's stack, common conversions inlined (node.evm_stack)
+
+    def extend_memory(self, start_position: int, size: int) -> None:
+        extend_memory_fast(self, start_position, size)
 
     @classmethod
     def apply_computation(
