@@ -6,7 +6,7 @@ rules: base fee to the BaseFeeVault, Prague) and through `EVMStep` on the witnes
 (tests/contracts/step_diff.py). The fixture's own expected root is for L1 rules and is not used.
 
 A case is excluded, with its reason, when the L2 cannot carry it: a transaction type the L2
-refuses (0x03 blob, 0x04 set-code), a BLS12-381 precompile the step does not price yet, or one
+refuses (0x03 blob, 0x04 set-code), anything the step refuses `Unsupported`, or one
 past a proof-cost cap (the devnet's, `genesis.rollup_config.DEVNET_PROOF_COST_LIMITS`): both sides
 run with the caps on, and such a case is excluded only once the step fails it exactly as py-evm
 does (its EVM behaviour past the cap cannot happen on the L2).

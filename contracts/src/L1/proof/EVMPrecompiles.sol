@@ -3,10 +3,16 @@ pragma solidity 0.8.28;
 
 /// @title EVMPrecompiles
 /// @notice The L2's (Prague) gas price of each precompile, for `EVMStep`, which then calls L1's own
-///         precompile at the same address for the result (same semantics). The BLS12-381
-///         precompiles (0x0b-0x11, EIP-2537) are not priced yet: `supported` = false, and the step
-///         reverts `Unsupported` rather than guess (docs/fault-proofs.md, "Exclusions").
+///         precompile at the same address for the result (same semantics: L1 is Prague too). The
+///         BLS12-381 precompiles (0x0b-0x11) are priced as EIP-2537 (py-evm's
+///         `eth.precompiles.bls12_381`, the MSM discount tables included). An input of the wrong
+///         length is priced by its whole pairs (0 for none): it fails on L1 as in py-evm (before
+///         any charge there), which consumes all the call's gas either way.
 contract EVMPrecompiles {
+    /// @dev EIP-2537's MSM discounts (per mille) for k = 1..128 pairs, two bytes each: G1, then G2.
+    bytes private constant G1_MSM_DISCOUNTS = hex"03e803b50350031d02fc02ee02e202d802cf02c802c102ba02b402af02aa02a502a1029d029902950292028e028b0288028502820280027d027b0278027602730271026f026d026b026902670265026302610260025e025c025b0259025702560254025302510250024f024d024c024a02490248024602450244024302410240023f023e023d023c023a0239023802370236023502340233023202310230022f022e022d022c022b022a02290228022702260225022402230223022202210220021f021e021d021c021c021b021a0219021802180217021602150214021402130212021102100210020f020e020d020d020c020b020a020a0209020802080207";
+    bytes private constant G2_MSM_DISCOUNTS = hex"03e803e8039b037403570340032c031c030e030202f702ed02e402dc02d402cd02c702c002bb02b502b002ab02a702a2029e029a02970293028f028c0289028602830280027d027a0278027502730270026e026c026a0267026502630261025f025e025c025a025802560255025302510250024e024d024b024a0248024702460244024302420240023f023e023d023b023a023902380237023602350233023202310230022f022e022d022c022b022a022902280228022702260225022402230222022102210220021f021e021d021d021c021b021a021902190218021702170216021502140214021302120212021102100210020f020e020e020d020c020c";
+
     function gasCost(uint256 addr, bytes memory input) external pure returns (bool supported, uint256 cost) {
         uint256 words = (input.length + 31) / 32;
         if (addr == 1) return (true, 3000);
@@ -23,7 +29,26 @@ contract EVMPrecompiles {
             return (true, input.length >= 4 ? rounds : 0);
         }
         if (addr == 10) return (true, 50000);
+        if (addr == 0x0b) return (true, 375);
+        if (addr == 0x0c) return (true, _msm(input.length / 160, 12000, G1_MSM_DISCOUNTS, 519));
+        if (addr == 0x0d) return (true, 600);
+        if (addr == 0x0e) return (true, _msm(input.length / 288, 22500, G2_MSM_DISCOUNTS, 524));
+        if (addr == 0x0f) return (true, 32600 * (input.length / 384) + 37700);
+        if (addr == 0x10) return (true, 5500);
+        if (addr == 0x11) return (true, 23800);
         return (false, 0);
+    }
+
+    /// @dev EIP-2537: k pairs at `mulGas` each, discounted (per mille) by k's entry, `maxDiscount` past 128.
+    function _msm(uint256 k, uint256 mulGas, bytes memory discounts, uint256 maxDiscount)
+        private
+        pure
+        returns (uint256)
+    {
+        if (k == 0) return 0;
+        uint256 discount = maxDiscount;
+        if (k <= 128) discount = (uint256(uint8(discounts[2 * k - 2])) << 8) | uint8(discounts[2 * k - 1]);
+        return k * mulGas * discount / 1000;
     }
 
     function _word(bytes memory b, uint256 off) private pure returns (uint256 v) {
