@@ -334,6 +334,80 @@ def mint_command(
     _run(lambda: _move_tokens(client, asset, to, amount, mint=True))
 
 
+@rwa_app.command("permit")
+def permit_command(
+    asset: AssetArg,
+    spender: Annotated[str, typer.Argument(help="Who may take the tokens (0x… or dev0 … dev9).")],
+    amount: AmountArg,
+    valid_for_s: Annotated[int, typer.Option("--valid-for", help="Seconds the signature stays valid.")] = 3_600,
+    submit: Annotated[bool, typer.Option("--submit/--sign-only", help="Send the permit (any key may; default: the signer's).")] = True,
+    devnet: DevnetDir = None,
+    l2_rpc: L2RpcOpt = None,
+    key: KeyOpt = None,
+) -> None:
+    """Sign an ERC-2612 permit (an allowance by signature, no transaction from the owner) and submit it.
+
+    With --sign-only prints the signed permit as JSON for someone else to submit.
+    """
+    client = _client(devnet, l2_rpc, key, write=True)
+
+    def permit() -> None:
+        info = client.asset(asset)
+        receiver = parse_address(spender, what="spender")
+        units = parse_decimal_amount(amount, info.decimals)
+        if valid_for_s <= 0:
+            raise ValueError(f"--valid-for must be positive, got {valid_for_s}")
+        signed, signature = client.sign_permit(info.address, receiver, units, client.chain_time() + valid_for_s)
+        if not submit:
+            typer.echo(json.dumps({"asset": info.address, **signed.as_message(), "v": signature.v,
+                                   "r": "0x" + signature.r.hex(), "s": "0x" + signature.s.hex()}))
+            return
+        receipt = client.submit_permit(info.address, signed, signature)
+        out.print(f"permit: {receiver} may take {_tokens(info, units)} {info.symbol} of {signed.owner} "
+                  f"(nonce {signed.nonce}, until {_date(signed.deadline)}); {_tx_line(receipt)}")
+
+    _run(permit)
+
+
+@rwa_app.command("consolidate")
+def consolidate_command(
+    asset: AssetArg,
+    ratio: Annotated[int, typer.Argument(help="Units that become one (10: ten into one).")],
+    in_s: Annotated[int, typer.Option("--in", help="Seconds from now until it takes effect.")] = 60,
+    fund_hkd: Annotated[str, typer.Option("--fund-hkd", help="HKD to fund the cash-out of fractions.")] = "0",
+    devnet: DevnetDir = None,
+    l2_rpc: L2RpcOpt = None,
+    key: KeyOpt = None,
+) -> None:
+    """Schedule a reverse split; fractions are cashed out at the PriceFeed reference (`cash-out-fractions`)."""
+    client = _client(devnet, l2_rpc, key, write=True)
+
+    def consolidate() -> None:
+        info = client.asset(asset)
+        effective = client.chain_time() + in_s
+        fund_wei = parse_decimal_amount(fund_hkd, 18, what="--fund-hkd")
+        receipt = client.announce_consolidation(info.address, ratio, effective, fund_wei=fund_wei)
+        out.print(f"{info.symbol}: {ratio} units into one from {_date(effective)}, fractions funded with "
+                  f"HK${_hkd(fund_wei)}; {_tx_line(receipt)}")
+
+    _run(consolidate)
+
+
+@rwa_app.command("cash-out-fractions")
+def cash_out_fractions_command(asset: AssetArg, devnet: DevnetDir = None, l2_rpc: L2RpcOpt = None, key: KeyOpt = None) -> None:
+    """After a consolidation: burn every holder's fraction and pay it at the fixed reference price."""
+    client = _client(devnet, l2_rpc, key, write=True)
+
+    def cash_out() -> None:
+        info = client.asset(asset)
+        paid = client.cash_out_fractions(info.address)
+        for holder, fine_units, amount_wei in paid:
+            out.print(f"{holder}: fraction of {fine_units} fine units paid HK${_hkd(amount_wei)}")
+        out.print(f"cashed out {len(paid)} fractions of {info.symbol}, HK${_hkd(sum(a for _, _, a in paid))} in all")
+
+    _run(cash_out)
+
+
 # --- trades ---------------------------------------------------------------------------------
 
 

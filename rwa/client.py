@@ -541,6 +541,29 @@ class RWAClient:
             remainder, closed = int(event["args"]["remainderWei"]), True
         return DistributionResult(distribution_id, token, kind, amount_wei, record, pay, tuple(payments), remainder, closed)
 
+    # --- consolidations --------------------------------------------------------------------------
+
+    def announce_consolidation(self, token: str, ratio: int, effective_time: int, *, fund_wei: int = 0) -> dict[str, Any]:
+        """Schedules a consolidation (`ratio` units into one from `effective_time`) through
+        CorporateActions, which fixes the fractions' cash price at the PriceFeed reference;
+        `fund_wei` funds their cash-out. Refusals (a bond, no fresh price, a bad ratio or time)
+        raise the decoded error before anything is sent."""
+        call = self.contracts.actions.functions.announceConsolidation(to_checksum_address(token), ratio, effective_time)
+        return self.transact(call, value_wei=fund_wei)
+
+    def cash_out_fractions(self, token: str) -> list[tuple[str, int, int]]:
+        """Burns every holder's fraction left by the consolidation and pays it at the fixed price,
+        `PUSH_CHUNK` holders a transaction; returns (holder, fine units, HKD wei) of each paid."""
+        token = to_checksum_address(token)
+        actions = self.contracts.actions
+        paid: list[tuple[str, int, int]] = []
+        candidates = self.holder_candidates(token)
+        for start in range(0, len(candidates), PUSH_CHUNK):
+            receipt = self.transact(actions.functions.cashOutFractions(token, candidates[start:start + PUSH_CHUNK]))
+            for event in actions.events.FractionCashedOut().process_receipt(receipt, errors=DISCARD):
+                paid.append((event["args"]["holder"], int(event["args"]["fineUnits"]), int(event["args"]["amountWei"])))
+        return paid
+
     # --- delivery versus payment ----------------------------------------------------------------
 
     def propose_trade(

@@ -9,6 +9,10 @@ interface IKpiSource {
     function couponStepPpm(address asset) external view returns (int256);
 }
 
+interface IReferencePrice {
+    function latestPrice(address asset) external view returns (uint256 price, uint64 updatedAt);
+}
+
 /// @title CorporateActions
 /// @notice Coupons, dividends and revenue shares paid in native HKD from a record-date snapshot;
 /// redemption of bonds at maturity; stock splits.
@@ -51,7 +55,23 @@ interface IKpiSource {
 /// 10**decimals) HKD is paid. When the supply reaches zero the surplus returns to the issuer.
 ///
 /// Splits. `announceStockSplit` schedules a forward split on the token (O(1) and exact, see
-/// RWAToken), so a 1-for-10 split is `ratio = 10`. This contract is made an agent of every token by
+/// RWAToken), so a 1-for-10 split is `ratio = 10`.
+///
+/// Consolidations. `announceConsolidation(token, ratio, effectiveTime)` schedules a reverse split
+/// (10-into-1 is `ratio = 10`; refused on a bond, `SplitOnBond`, as a split is) and fixes the cash
+/// price of the fractions it will leave: the PriceFeed reference price of the asset at
+/// announcement (HKD wei per whole pre-consolidation token; a stale or missing price refuses the
+/// announcement). Fractions are cashed out, not rounded away: a holder keeps its fraction (less than
+/// one new unit, in the token's fine units) until anyone calls `cashOutFractions(token, holders)`
+/// from the effective time, which burns each listed holder's fraction on the token and pays
+/// floor(fraction value at the fixed price) in HKD to its cash recipient, from a fund the issuer
+/// provides (`msg.value` of the announcement and `fundFractionCashOut`). Why cash rather than a
+/// residual account: the holder, not the issuer, owns the fraction, and paying it at a published
+/// reference price is what a market does with odd lots after a share consolidation; a residual
+/// account would hand the issuer the holders' value. A holder whose cash is withheld (frozen, KYC
+/// lapsed) or whose fraction is frozen or held keeps the fraction until it can be paid. The issuer
+/// takes back what the fund did not pay with `closeFractionCashOut`; units and cash are conserved:
+/// fine supply falls by exactly the fractions burnt, the fund by exactly what was paid. This contract is made an agent of every token by
 /// the AssetFactory (roles supply and corporate actions), which is what lets it burn at redemption
 /// and schedule splits. Its functions for the issuer accept the token's owner or an agent with the
 /// corporate-actions role (`AgentRoles.CORPORATE`).
@@ -107,6 +127,21 @@ contract CorporateActions is ReentrancyGuardTransient {
     /// @notice Entitlements held back from a holder that could not receive cash (see notes).
     mapping(uint256 id => mapping(address holder => uint256)) public heldWei;
 
+    /// @notice A consolidation's fraction cash-out: the price fixed at announcement and its fund.
+    struct FractionCashOut {
+        address issuer;
+        uint48 effectiveTime;
+        uint256 priceWeiPerToken; // PriceFeed reference per whole pre-consolidation token
+        uint256 fineUnitsPerToken; // fine units in one whole pre-consolidation token then
+        uint256 multiplierThen; // the token's split multiplier then (later splits grow fine units)
+        uint256 fundedWei;
+        uint256 paidWei;
+    }
+
+    /// @notice The PriceFeed predeploy (genesis/predeploys.py): the reference price of fractions.
+    address public constant PRICE_FEED = 0x4200000000000000000000000000000000000806;
+    mapping(address token => FractionCashOut) private _fractionCashOuts;
+
     event DistributionAnnounced(
         uint256 indexed id,
         address indexed token,
@@ -125,6 +160,12 @@ contract CorporateActions is ReentrancyGuardTransient {
     event RedemptionClosed(address indexed token, uint256 surplusWei, address indexed issuer);
     event StockSplitAnnounced(address indexed token, uint256 ratio, uint48 effectiveTime, address indexed by);
     event OwedWithdrawn(address indexed account, uint256 amountWei);
+    event ConsolidationAnnounced(
+        address indexed token, uint256 ratio, uint48 effectiveTime, uint256 priceWeiPerToken, address indexed by
+    );
+    event FractionCashOutFunded(address indexed token, uint256 amountWei, uint256 fundedWei);
+    event FractionCashedOut(address indexed token, address indexed holder, address payee, uint256 fineUnits, uint256 amountWei);
+    event FractionCashOutClosed(address indexed token, uint256 refundWei, address indexed issuer);
     event DistributionCancelled(uint256 indexed id, uint256 refundWei, address indexed issuer);
     event DistributionToppedUp(uint256 indexed id, uint256 amountWei, uint256 totalWei);
     event PaymentHeld(uint256 indexed id, address indexed holder, uint256 amountWei, string reason);
@@ -159,6 +200,15 @@ contract CorporateActions is ReentrancyGuardTransient {
     error RedemptionUnderfunded(address token, uint256 availableWei, uint256 requiredWei);
     error SupplyOutstanding(address token, uint256 supply);
     error NativeTransferFailed(address to, uint256 amountWei);
+    /// @notice A consolidation is announced while an earlier one's fraction fund is still open.
+    error FractionCashOutOpen(address token, uint48 effectiveTime);
+    /// @notice The PriceFeed has no fresh price for the asset (none, or older than its maximum age):
+    /// the fractions of a consolidation need a reference price.
+    error NoReferencePrice(address token);
+    error NoFractionCashOut(address token);
+    error ConsolidationNotEffective(address token, uint48 effectiveTime, uint256 nowTimestamp);
+    /// @notice The fraction fund cannot pay this holder: the issuer funds more first.
+    error FractionFundShort(address token, uint256 availableWei, uint256 requiredWei);
 
     modifier onlyIssuerOrAgent(address token) {
         _requireIssuerOrAgent(token);
@@ -384,6 +434,86 @@ contract CorporateActions is ReentrancyGuardTransient {
     {
         IRWAToken(token).scheduleSplit(ratio, effectiveTime);
         emit StockSplitAnnounced(token, ratio, effectiveTime, msg.sender);
+    }
+
+    // --- consolidations ---------------------------------------------------------------------------
+
+    /// @notice Schedules a consolidation on `token` (`ratio` units into one from `effectiveTime`)
+    /// and fixes its fractions' cash price at the PriceFeed reference; `msg.value` funds the
+    /// cash-out (see the contract notes).
+    function announceConsolidation(address token, uint256 ratio, uint48 effectiveTime)
+        external
+        payable
+        onlyIssuerOrAgent(token)
+    {
+        FractionCashOut storage c = _fractionCashOuts[token];
+        if (c.issuer != address(0)) revert FractionCashOutOpen(token, c.effectiveTime);
+        uint256 price;
+        try IReferencePrice(PRICE_FEED).latestPrice(token) returns (uint256 latest, uint64) {
+            price = latest;
+        } catch {
+            revert NoReferencePrice(token);
+        }
+        IRWAToken t = IRWAToken(token);
+        uint48 latest = type(uint48).max; // the scale in force just before this consolidation
+        uint256 fineUnitsPerToken = 10 ** t.decimals() * t.divisorAt(latest);
+        uint256 multiplierThen = t.multiplierAt(latest);
+        t.scheduleConsolidation(ratio, effectiveTime); // reverts SplitOnBond, InvalidSplitRatio, ...
+        _fractionCashOuts[token] =
+            FractionCashOut(t.owner(), effectiveTime, price, fineUnitsPerToken, multiplierThen, msg.value, 0);
+        emit ConsolidationAnnounced(token, ratio, effectiveTime, price, msg.sender);
+        if (msg.value != 0) emit FractionCashOutFunded(token, msg.value, msg.value);
+    }
+
+    function fundFractionCashOut(address token) external payable {
+        FractionCashOut storage c = _openCashOut(token);
+        if (msg.value == 0) revert ZeroAmount();
+        c.fundedWei += msg.value;
+        emit FractionCashOutFunded(token, msg.value, c.fundedWei);
+    }
+
+    /// @notice From the effective time, anyone burns the listed holders' fractions and pays them
+    /// at the fixed price; holders with no fraction, a withheld cash recipient, or a frozen or held
+    /// fraction are skipped.
+    function cashOutFractions(address token, address[] calldata holders) external nonReentrant returns (uint256 totalWei) {
+        FractionCashOut storage c = _openCashOut(token);
+        if (block.timestamp < c.effectiveTime) revert ConsolidationNotEffective(token, c.effectiveTime, block.timestamp);
+        IRWAToken t = IRWAToken(token);
+        uint256 growth = t.multiplierAt(uint48(block.timestamp)) / c.multiplierThen;
+        for (uint256 i; i < holders.length; ++i) {
+            (address payee, uint8 code) = t.cashRecipient(holders[i]);
+            if (code != TransferCodes.OK) continue;
+            (uint256 fineUnits,) = t.burnFraction(holders[i]);
+            if (fineUnits == 0) continue;
+            uint256 amountWei = Math.mulDiv(fineUnits, c.priceWeiPerToken, c.fineUnitsPerToken * growth);
+            if (c.paidWei + amountWei > c.fundedWei) {
+                revert FractionFundShort(token, c.fundedWei - c.paidWei, amountWei);
+            }
+            c.paidWei += amountWei;
+            totalWei += amountWei;
+            emit FractionCashedOut(token, holders[i], payee, fineUnits, amountWei);
+            _sendOrOwe(payee, amountWei, PUSH_GAS);
+        }
+    }
+
+    /// @notice The issuer (or an agent) ends the cash-out and the issuer takes back what the fund
+    /// did not pay; a later consolidation may then be announced.
+    function closeFractionCashOut(address token) external nonReentrant onlyIssuerOrAgent(token) returns (uint256 refundWei) {
+        FractionCashOut memory c = _openCashOut(token);
+        if (block.timestamp < c.effectiveTime) revert ConsolidationNotEffective(token, c.effectiveTime, block.timestamp);
+        delete _fractionCashOuts[token];
+        refundWei = c.fundedWei - c.paidWei;
+        emit FractionCashOutClosed(token, refundWei, c.issuer);
+        _sendOrOwe(c.issuer, refundWei, gasleft());
+    }
+
+    function fractionCashOut(address token) external view returns (FractionCashOut memory) {
+        return _fractionCashOuts[token];
+    }
+
+    function _openCashOut(address token) private view returns (FractionCashOut storage c) {
+        c = _fractionCashOuts[token];
+        if (c.issuer == address(0)) revert NoFractionCashOut(token);
     }
 
     // --- owed ------------------------------------------------------------------------------------

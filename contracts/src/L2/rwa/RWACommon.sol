@@ -141,6 +141,10 @@ interface IRWAToken {
     function bondTerms() external view returns (BondTerms memory);
     function burn(address from, uint256 amount) external;
     function scheduleSplit(uint256 ratio, uint48 effectiveTime) external;
+    function scheduleConsolidation(uint256 ratio, uint48 effectiveTime) external;
+    function burnFraction(address holder) external returns (uint256 fineUnits, uint256 unitSize);
+    function multiplierAt(uint48 timepoint) external view returns (uint256);
+    function divisorAt(uint48 timepoint) external view returns (uint256);
     function scheduleRecordTime(uint48 recordTime) external;
 }
 

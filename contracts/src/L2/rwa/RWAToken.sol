@@ -52,9 +52,19 @@ struct TokenConfig {
 /// `value * cum(t) / cum(k)` at time t, where `cum` is the product of the integer ratios of all
 /// splits effective at or before that time; `cum(k)` divides `cum(t)`, so the result is an exact
 /// integer. A split must take effect strictly in the future, so no value in the current block is
-/// ambiguous. Only forward splits (ratio >= 2) exist: a consolidation cannot be exact for every
-/// balance. Balances change at the effective time without `Transfer` events (as in any
+/// ambiguous. Balances change at the effective time without `Transfer` events (as in any
 /// rebasing token); allowances, compliance limits and daily volumes are not scaled.
+///
+/// Consolidations (reverse splits, `scheduleConsolidation(ratio, effectiveTime)`: 10-into-1 is
+/// `ratio = 10`) cannot be exact for every balance, so values are stored in *fine units*: a
+/// consolidation does not touch stored values but multiplies how many fine units make one unit
+/// (`divisorAt`, packed beside the forward multiplier in the same split history). A balance is
+/// `floor(fine / divisor)` units; what is left over (`fractionOf`, less than one unit) stays the
+/// holder's, is never lost and cannot move, until it is burnt against cash at the reference price
+/// (`burnFraction`, called by CorporateActions' `cashOutFractions`, see there). Fine units are
+/// conserved exactly (the fine supply is the sum of the fine balances); `totalSupply` is the fine
+/// supply in whole units, so it exceeds the sum of the balances by the outstanding fractions until
+/// they are cashed out. Frozen and held amounts are kept in fine units too and read rounded up.
 ///
 /// Two contracts, one storage: this one holds the hot paths (ERC-20, the checked transfer, mint,
 /// burn, freeze, pause, snapshots, the views Compliance and CorporateActions call); every other
@@ -97,12 +107,12 @@ contract RWAToken is RWATokenBase {
     /// @notice Balance of `account` at the end of record time `timepoint` (scheduled and passed).
     function balanceOfAt(address account, uint48 timepoint) external view returns (uint256) {
         _requirePastRecordTime(timepoint);
-        return _valueAt(_balances[account], _history[account], timepoint);
+        return _unitsAt(_balances[account], _history[account], timepoint);
     }
 
     function totalSupplyAt(uint48 timepoint) external view returns (uint256) {
         _requirePastRecordTime(timepoint);
-        return _valueAt(_supply, _supplyHistory, timepoint);
+        return _unitsAt(_supply, _supplyHistory, timepoint);
     }
 
     /// @notice How many splits have taken effect (0 before the first). A trade binds it when
@@ -129,6 +139,22 @@ contract RWAToken is RWATokenBase {
     /// first when the unfrozen balance is not enough.
     function burn(address from, uint256 amount) external onlyRole(AgentRoles.SUPPLY) {
         _burn(from, amount);
+    }
+
+    /// @notice Burns what `holder` keeps below one unit after a consolidation and returns it in
+    /// fine units (`fineUnits` of `unitSize` make one unit) for the caller to pay; 0 when there is
+    /// none or when it is frozen or held (it stays until released).
+    function burnFraction(address holder)
+        external
+        onlyRole(AgentRoles.SUPPLY)
+        returns (uint256 fineUnits, uint256 unitSize)
+    {
+        unitSize = _unit();
+        uint256 fine = _fine(_balances[holder]);
+        fineUnits = fine % unitSize;
+        if (fineUnits == 0 || isFrozen[holder] || fine - fineUnits < _blockedFine(holder)) return (0, unitSize);
+        _burnFine(holder, fineUnits);
+        emit FractionBurned(holder, fineUnits, unitSize);
     }
 
     function setAddressFrozen(address account, bool frozen) external onlyRole(AgentRoles.FREEZE) {

@@ -32,7 +32,7 @@ address constant RWA_TOKEN_EXTENSION = 0x420000000000000000000000000000000000080
 abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC6372 {
     using Checkpoints for Checkpoints.Trace208;
 
-    /// @dev A current balance (or the supply) in units of the split multiplier at `updatedAt`.
+    /// @dev A current balance (or the supply) in fine units at `updatedAt` (see `_unitAt`).
     struct Balance {
         uint208 value;
         uint48 updatedAt;
@@ -53,7 +53,7 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
         Released
     }
 
-    /// @dev A hold: `amount` (in units of the split multiplier at `since`) of `holder`'s tokens
+    /// @dev A hold: `amount` (in fine units at `since`) of `holder`'s tokens
     /// reserved until `expiry`, which only `notary` may move, and only to `recipient`.
     struct Hold {
         address holder;
@@ -67,7 +67,7 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
 
     struct FrozenTokens {
         uint48 since; // clock() when written, to apply later splits
-        uint208 amount;
+        uint208 amount; // fine units at `since`
     }
 
     /// @dev Which scheduled record times have passed, in one slot read by every transfer.
@@ -78,6 +78,10 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
     }
 
     uint256 public constant MAX_SPLIT_RATIO = 1000;
+    /// @dev A `_splits` checkpoint packs the cumulative forward multiplier (low 104 bits) and the
+    /// cumulative consolidation divisor (high 104 bits, 0 meaning 1).
+    uint256 internal constant DIVISOR_SHIFT = 104;
+    uint256 internal constant MULTIPLIER_MASK = (1 << 104) - 1;
     /// @notice Record times scheduled and not yet passed, at most (each costs a transfer a step).
     uint256 public constant MAX_PENDING_RECORD_TIMES = 16;
 
@@ -100,7 +104,7 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
     RecordClock internal _recordClock;
     uint48[] internal _recordTimes; // ascending; [0, head) passed, [head, length) pending
     mapping(uint48 => bool) public isRecordTime;
-    Checkpoints.Trace208 internal _splits; // effective time -> cumulative multiplier
+    Checkpoints.Trace208 internal _splits; // effective time -> packed (multiplier, divisor)
     mapping(address => mapping(address => uint256)) public allowance;
     AssetInfo internal _info;
     BondTerms internal _bond;
@@ -141,6 +145,11 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
     event Paused(address indexed agent);
     event Unpaused(address indexed agent);
     event SplitScheduled(uint256 ratio, uint48 effectiveTime, uint256 cumulativeMultiplier, address indexed agent);
+    /// @notice A reverse split: from `effectiveTime` one unit is worth `ratio` of the old units.
+    event ConsolidationScheduled(uint256 ratio, uint48 effectiveTime, uint256 cumulativeDivisor, address indexed agent);
+    /// @notice The fraction of a unit `holder` kept after a consolidation was burnt (and paid in cash,
+    /// see CorporateActions); `fineUnits` of `unitSize` make one unit.
+    event FractionBurned(address indexed holder, uint256 fineUnits, uint256 unitSize);
     event SplitCancelled(uint48 effectiveTime, address indexed agent);
     event RecordTimeScheduled(uint48 recordTime, address indexed agent);
     event TokenInformationUpdated(string name, string symbol);
@@ -198,11 +207,11 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
 
 
     function totalSupply() public view returns (uint256) {
-        return _current(_supply);
+        return _fine(_supply) / _unit();
     }
 
     function balanceOf(address account) public view returns (uint256) {
-        return _current(_balances[account]);
+        return _fine(_balances[account]) / _unit();
     }
 
     function clock() public view returns (uint48) {
@@ -211,18 +220,32 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
 
     /// @notice Cumulative split multiplier in force at `timepoint` (1 before any split).
     function multiplierAt(uint48 timepoint) public view returns (uint256) {
-        uint208 m = _splits.upperLookupRecent(timepoint);
+        uint256 m = uint256(_splits.upperLookupRecent(timepoint)) & MULTIPLIER_MASK;
         return m == 0 ? 1 : m;
     }
 
-    /// @notice Tokens of `account` that cannot move (partial freeze), split-adjusted.
-    function frozenTokens(address account) public view returns (uint256) {
-        return _blockedTokens(account) - heldBalanceOf(account);
+    /// @notice Cumulative consolidation divisor in force at `timepoint` (1 before any consolidation):
+    /// how many fine units make one unit of the asset then.
+    function divisorAt(uint48 timepoint) public view returns (uint256) {
+        uint256 d = uint256(_splits.upperLookupRecent(timepoint)) >> DIVISOR_SHIFT;
+        return d == 0 ? 1 : d;
     }
 
-    /// @notice Tokens of `account` reserved by active holds, split-adjusted.
+    /// @notice What `account` kept after a consolidation that makes no whole unit, in fine units
+    /// (`divisorAt(clock())` of them make one unit); burnt against cash by `burnFraction`.
+    function fractionOf(address account) public view returns (uint256 fineUnits) {
+        return _fine(_balances[account]) % _unit();
+    }
+
+    /// @notice Tokens of `account` that cannot move (partial freeze), split-adjusted; a fraction
+    /// of a unit left frozen by a consolidation counts as a whole unit.
+    function frozenTokens(address account) public view returns (uint256) {
+        return _ceilUnits(_splitAdjusted(_frozen[account]) - _splitAdjusted(_held[account]));
+    }
+
+    /// @notice Tokens of `account` reserved by active holds, split-adjusted (rounded up).
     function heldBalanceOf(address account) public view returns (uint256) {
-        return _splitAdjusted(_held[account]);
+        return _ceilUnits(_splitAdjusted(_held[account]));
     }
 
     /// @notice The investor `wallet` belongs to: the one it was pinned to while it holds, else the
@@ -267,7 +290,7 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
         uint8 code = _tokenChecks(from, to, amount, fromBalance);
         if (code == TransferCodes.OK) code = compliance.checkAndRecordTransfer(from, to, amount);
         if (code != TransferCodes.OK) revert TransferNotCompliant(code, _reason(code));
-        _move(from, to, amount, fromBalance);
+        _move(from, to, amount * _unit(), amount);
     }
 
     // --- internals ---
@@ -275,12 +298,19 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
     function _burn(address from, uint256 amount) internal {
         uint256 balance = balanceOf(from);
         if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
-        _releaseFrozen(from, balance, amount);
-        uint48 lastRecord = _advanceRecordClock();
-        _write(_balances[from], _history[from], balance - amount, lastRecord);
-        _write(_supply, _supplyHistory, totalSupply() - amount, lastRecord);
-        if (amount != 0 && _debitInvestor(from, balance, amount)) holderCount -= 1;
+        uint256 unit = _unit();
+        _releaseFrozen(from, amount * unit);
+        _burnFine(from, amount * unit);
         emit IERC20.Transfer(from, address(0), amount);
+    }
+
+    /// @dev Takes `fineAmount` (not more than the balance) from `from` and from the supply.
+    function _burnFine(address from, uint256 fineAmount) internal {
+        uint256 fromFine = _fine(_balances[from]);
+        uint48 lastRecord = _advanceRecordClock();
+        _write(_balances[from], _history[from], fromFine - fineAmount, lastRecord);
+        _write(_supply, _supplyHistory, _fine(_supply) - fineAmount, lastRecord);
+        if (fineAmount != 0 && _debitInvestor(from, fromFine, fineAmount)) holderCount -= 1;
     }
 
     function _setAddressFrozen(address account, bool frozen) internal {
@@ -332,56 +362,65 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
         uint8 code = isFrozen[to] ? TransferCodes.RECEIVER_FROZEN : _receiverCode(to);
         if (code == TransferCodes.OK) code = compliance.checkAndRecordTransfer(address(0), to, amount);
         if (code != TransferCodes.OK) revert TransferNotCompliant(code, _reason(code));
-        uint256 toBalance = balanceOf(to);
+        uint256 fineAmount = amount * _unit();
+        uint256 toFine = _fine(_balances[to]);
         uint48 lastRecord = _advanceRecordClock();
-        _write(_balances[to], _history[to], toBalance + amount, lastRecord);
-        _write(_supply, _supplyHistory, totalSupply() + amount, lastRecord);
-        if (amount != 0 && _creditInvestor(to, toBalance, amount)) holderCount += 1;
+        _write(_balances[to], _history[to], toFine + fineAmount, lastRecord);
+        _write(_supply, _supplyHistory, _fine(_supply) + fineAmount, lastRecord);
+        if (amount != 0 && _creditInvestor(to, toFine, fineAmount)) holderCount += 1;
         emit IERC20.Transfer(address(0), to, amount);
     }
 
-    function _move(address from, address to, uint256 amount, uint256 fromBalance) internal {
+    /// @dev Moves `fineAmount` fine units (`amount` units, the figure the event shows).
+    function _move(address from, address to, uint256 fineAmount, uint256 amount) internal {
         if (from != to) {
-            uint256 toBalance = balanceOf(to);
+            uint256 fromFine = _fine(_balances[from]);
+            uint256 toFine = _fine(_balances[to]);
             uint48 lastRecord = _advanceRecordClock();
-            _write(_balances[from], _history[from], fromBalance - amount, lastRecord);
-            _write(_balances[to], _history[to], toBalance + amount, lastRecord);
-            if (amount != 0) {
-                if (_debitInvestor(from, fromBalance, amount)) holderCount -= 1;
-                if (_creditInvestor(to, toBalance, amount)) holderCount += 1;
+            _write(_balances[from], _history[from], fromFine - fineAmount, lastRecord);
+            _write(_balances[to], _history[to], toFine + fineAmount, lastRecord);
+            if (fineAmount != 0) {
+                if (_debitInvestor(from, fromFine, fineAmount)) holderCount -= 1;
+                if (_creditInvestor(to, toFine, fineAmount)) holderCount += 1;
             }
         }
         emit IERC20.Transfer(from, to, amount);
     }
 
-    /// @dev What `account` may move of `balance`: the frozen amount may exceed the balance
-    /// (ERC-7943 `setFrozenTokens` freezes future receipts too), so this saturates at 0.
+    /// @dev Whole units `account` may move of `balance` (and its fraction): the frozen amount may
+    /// exceed the balance (ERC-7943 `setFrozenTokens` freezes future receipts too), so this
+    /// saturates at 0.
     function _unfrozen(address account, uint256 balance) internal view returns (uint256) {
-        uint256 blocked = _blockedTokens(account);
-        return balance > blocked ? balance - blocked : 0;
+        uint256 unit = _unit();
+        uint256 fine = balance * unit;
+        if (unit != 1) fine += _fine(_balances[account]) % unit;
+        uint256 blocked = _blockedFine(account);
+        return fine > blocked ? (fine - blocked) / unit : 0;
     }
 
-    /// @dev Frozen plus held tokens of `account` (one slot), split-adjusted.
-    function _blockedTokens(address account) internal view returns (uint256) {
+    /// @dev Frozen plus held fine units of `account` (one slot), split-adjusted.
+    function _blockedFine(address account) internal view returns (uint256) {
         return _splitAdjusted(_frozen[account]);
     }
 
+    /// @dev A stored amount in fine units now.
     function _splitAdjusted(FrozenTokens storage stored) internal view returns (uint256) {
         FrozenTokens memory f = stored;
         return f.amount == 0 ? 0 : f.amount * _growth(f.since, clock());
     }
 
-    /// @dev Before an agent takes `amount` of `balance` (burn, forced transfer): frozen tokens are
-    /// released as needed, held ones never.
-    function _releaseFrozen(address account, uint256 balance, uint256 amount) internal {
-        uint256 held = heldBalanceOf(account);
-        if (amount > balance - held) revert TokensOnHold(account, held);
-        uint256 frozen = frozenTokens(account);
-        uint256 free = balance - held > frozen ? balance - held - frozen : 0;
-        if (amount > free) {
-            uint256 released = amount - free;
-            _setFrozen(account, frozen - released);
-            emit TokensUnfrozen(account, released);
+    /// @dev Before an agent takes `fineAmount` of `account` (burn, forced transfer): frozen tokens
+    /// are released as needed, held ones never.
+    function _releaseFrozen(address account, uint256 fineAmount) internal {
+        uint256 fine = _fine(_balances[account]);
+        uint256 held = _splitAdjusted(_held[account]);
+        if (fineAmount > fine - held) revert TokensOnHold(account, _ceilUnits(held));
+        uint256 frozen = _blockedFine(account) - held;
+        uint256 free = fine - held > frozen ? fine - held - frozen : 0;
+        if (fineAmount > free) {
+            uint256 released = fineAmount - free;
+            _setFrozenFine(account, frozen - released);
+            emit TokensUnfrozen(account, _ceilUnits(released));
         }
     }
 
@@ -416,11 +455,11 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
     }
 
     function _investorBalance(address wallet, bytes32 investor) internal view returns (uint256) {
-        return investor == _selfInvestor(wallet) ? balanceOf(wallet) : _current(_investorBalances[investor]);
+        return investor == _selfInvestor(wallet) ? balanceOf(wallet) : _fine(_investorBalances[investor]) / _unit();
     }
 
-    /// @dev Adds `amount` (> 0) to the investor of `to`, pinning `to` to its investor when it
-    /// starts to hold; returns whether the investor held nothing before.
+    /// @dev Adds `amount` fine units (> 0) to the investor of `to`, pinning `to` to its investor
+    /// when it starts to hold; returns whether the investor held nothing before.
     function _creditInvestor(address to, uint256 toBalance, uint256 amount) internal returns (bool newInvestor) {
         bytes32 investor;
         if (toBalance == 0) {
@@ -432,31 +471,37 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
             if (investor == bytes32(0)) return false;
         }
         Balance storage total = _investorBalances[investor];
-        uint256 before = _current(total);
+        uint256 before = _fine(total);
         total.value = SafeCast.toUint208(before + amount);
         total.updatedAt = clock();
         return before == 0;
     }
 
-    /// @dev Takes `amount` (> 0) from the investor of `from`; returns whether it now holds nothing.
+    /// @dev Takes `amount` fine units (> 0) from the investor of `from`; returns whether it now
+    /// holds nothing (not even a fraction).
     function _debitInvestor(address from, uint256 fromBalance, uint256 amount) internal returns (bool investorLeft) {
         bytes32 investor = _holderInvestor[from];
         if (investor == bytes32(0)) return fromBalance == amount;
         if (fromBalance == amount) delete _holderInvestor[from];
         Balance storage total = _investorBalances[investor];
-        uint256 after_ = _current(total) - amount;
+        uint256 after_ = _fine(total) - amount;
         total.value = SafeCast.toUint208(after_);
         total.updatedAt = clock();
         return after_ == 0;
     }
 
-    /// @dev Sets the agents' frozen amount of `account` (its holds stay blocked on top).
+    /// @dev Sets the agents' frozen amount of `account` to `amount` units (its holds stay blocked
+    /// on top).
     function _setFrozen(address account, uint256 amount) internal {
-        _frozen[account] = FrozenTokens(clock(), SafeCast.toUint208(amount + heldBalanceOf(account)));
-        emit Frozen(account, amount);
+        _setFrozenFine(account, amount * _unit());
     }
 
-    /// @dev Stores a new current value. When a record time has passed since the value was last
+    function _setFrozenFine(address account, uint256 fineAmount) internal {
+        _frozen[account] = FrozenTokens(clock(), SafeCast.toUint208(fineAmount + _splitAdjusted(_held[account])));
+        emit Frozen(account, _ceilUnits(fineAmount));
+    }
+
+    /// @dev Stores a new current value (fine units). When a record time has passed since the value was last
     /// written, the old value is what that record time saw: keep it in the history first (unless
     /// it is a zero with no history before it, which a lookup answers as 0 anyway).
     function _write(Balance storage current, Checkpoints.Trace208 storage history, uint256 value, uint48 lastRecord)
@@ -486,14 +531,36 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
         return c.lastPassed;
     }
 
-    /// @dev Current value, split-adjusted.
-    function _current(Balance storage current) internal view returns (uint256) {
+    /// @dev Current value in fine units, split-adjusted.
+    function _fine(Balance storage current) internal view returns (uint256) {
         Balance memory b = current;
         return b.value == 0 ? 0 : b.value * _growth(b.updatedAt, clock());
     }
 
-    /// @dev Value at the end of record time `timepoint`, split-adjusted to that time: the current
-    /// value if it was written by then, else the history entry in force at `timepoint`.
+    /// @dev Fine units per unit now: the consolidation divisor in force (1 without any).
+    function _unit() internal view returns (uint256) {
+        if (_splits.length() == 0) return 1;
+        return divisorAt(clock());
+    }
+
+    function _ceilUnits(uint256 fineAmount) internal view returns (uint256) {
+        uint256 unit = _unit();
+        return (fineAmount + unit - 1) / unit;
+    }
+
+    /// @dev Units at the end of record time `timepoint` (whole units then: fractions left by a
+    /// consolidation are not counted).
+    function _unitsAt(Balance storage current, Checkpoints.Trace208 storage history, uint48 timepoint)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 fine = _valueAt(current, history, timepoint);
+        return _splits.length() == 0 ? fine : fine / divisorAt(timepoint);
+    }
+
+    /// @dev Value in fine units at the end of record time `timepoint`, split-adjusted to that time:
+    /// the current value if it was written by then, else the history entry in force at `timepoint`.
     function _valueAt(Balance storage current, Checkpoints.Trace208 storage history, uint48 timepoint)
         internal
         view

@@ -160,9 +160,10 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
         }
         uint256 free = _unfrozen(msg.sender, balanceOf(msg.sender));
         if (amount > free) revert ERC7943InsufficientUnfrozenBalance(msg.sender, amount, free);
+        uint256 fineAmount = amount * _unit();
         _holds[holdId] =
-            Hold(msg.sender, expiry, HoldStatus.Active, notary, recipient, clock(), SafeCast.toUint208(amount));
-        _addHeld(msg.sender, amount, true);
+            Hold(msg.sender, expiry, HoldStatus.Active, notary, recipient, clock(), SafeCast.toUint208(fineAmount));
+        _addHeld(msg.sender, fineAmount, true);
         emit HoldCreated(holdId, msg.sender, notary, recipient, amount, expiry);
     }
 
@@ -172,9 +173,11 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
         Hold storage h = _activeHold(holdId);
         if (msg.sender != h.notary) revert NotHoldNotary(holdId, msg.sender);
         if (clock() > h.expiry) revert HoldExpired(holdId, h.expiry);
-        uint256 amount = h.amount * _growth(h.since, clock());
+        uint256 fineAmount = h.amount * _growth(h.since, clock());
         h.status = HoldStatus.Executed;
-        _addHeld(h.holder, amount, false);
+        _addHeld(h.holder, fineAmount, false);
+        // Whole units move; a fraction a consolidation left in the hold stays with the holder.
+        uint256 amount = fineAmount / _unit();
         _transferChecked(h.holder, h.recipient, amount);
         emit HoldExecuted(holdId, msg.sender, amount);
         return true;
@@ -184,10 +187,10 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
     function releaseHold(bytes32 holdId) external returns (bool) {
         Hold storage h = _activeHold(holdId);
         if (msg.sender != h.notary && clock() <= h.expiry) revert HoldNotExpired(holdId, h.expiry);
-        uint256 amount = h.amount * _growth(h.since, clock());
+        uint256 fineAmount = h.amount * _growth(h.since, clock());
         h.status = HoldStatus.Released;
-        _addHeld(h.holder, amount, false);
-        emit HoldReleased(holdId, msg.sender, amount);
+        _addHeld(h.holder, fineAmount, false);
+        emit HoldReleased(holdId, msg.sender, fineAmount / _unit());
         return true;
     }
 
@@ -198,7 +201,7 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
         returns (address holder, address notary, address recipient, uint256 amount, uint48 expiry, HoldStatus status)
     {
         Hold memory h = _holds[holdId];
-        return (h.holder, h.notary, h.recipient, h.amount * _growth(h.since, clock()), h.expiry, h.status);
+        return (h.holder, h.notary, h.recipient, h.amount * _growth(h.since, clock()) / _unit(), h.expiry, h.status);
     }
 
     function _activeHold(bytes32 holdId) private view returns (Hold storage h) {
@@ -206,10 +209,11 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
         if (h.status != HoldStatus.Active) revert HoldNotActive(holdId, uint8(h.status));
     }
 
-    /// @dev Adds (or removes) `amount` to both the holds' part and the blocked total of `holder`.
+    /// @dev Adds (or removes) `amount` fine units to both the holds' part and the blocked total of
+    /// `holder`.
     function _addHeld(address holder, uint256 amount, bool add) private {
-        uint256 held = heldBalanceOf(holder);
-        uint256 blocked = _blockedTokens(holder);
+        uint256 held = _splitAdjusted(_held[holder]);
+        uint256 blocked = _blockedFine(holder);
         _held[holder] = FrozenTokens(clock(), SafeCast.toUint208(add ? held + amount : held - amount));
         _frozen[holder] = FrozenTokens(clock(), SafeCast.toUint208(add ? blocked + amount : blocked - amount));
     }
@@ -331,8 +335,9 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
         }
         uint256 balance = balanceOf(from);
         if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
-        _releaseFrozen(from, balance, amount);
-        _move(from, to, amount, balance);
+        uint256 fineAmount = amount * _unit();
+        _releaseFrozen(from, fineAmount);
+        _move(from, to, fineAmount, amount);
         emit ForcedTransfer(from, to, amount, msg.sender, legalReference, overridden);
         emit ForcedTransfer(from, to, amount);
     }
@@ -348,16 +353,18 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
         address recoveredTo = identityRegistry.recoveredWallet(lostWallet);
         if (recoveredTo != newWallet) revert RecoveryNotInRegistry(lostWallet, newWallet, recoveredTo);
         _requireEligibleReceiver(newWallet);
-        uint256 balance = balanceOf(lostWallet);
-        if (balance == 0) revert NothingToRecover(lostWallet);
+        uint256 fine = _fine(_balances[lostWallet]);
+        if (fine == 0) revert NothingToRecover(lostWallet);
         uint256 held = heldBalanceOf(lostWallet);
         if (held != 0) revert TokensOnHold(lostWallet, held);
-        uint256 frozen = frozenTokens(lostWallet);
-        _move(lostWallet, newWallet, balance, balance);
-        if (frozen != 0) {
-            _setFrozen(lostWallet, 0);
+        uint256 balance = fine / _unit();
+        uint256 frozenFine = _blockedFine(lostWallet);
+        _move(lostWallet, newWallet, fine, balance); // with any fraction a consolidation left
+        if (frozenFine != 0) {
+            uint256 frozen = _ceilUnits(frozenFine);
+            _setFrozenFine(lostWallet, 0);
             emit TokensUnfrozen(lostWallet, frozen);
-            _setFrozen(newWallet, frozenTokens(newWallet) + frozen);
+            _setFrozenFine(newWallet, _blockedFine(newWallet) - _splitAdjusted(_held[newWallet]) + frozenFine);
             emit TokensFrozen(newWallet, frozen);
         }
         if (isFrozen[lostWallet]) {
@@ -372,16 +379,37 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
     /// split already scheduled) every balance, frozen amount and the supply are `ratio` times
     /// larger, exactly. 1-for-10 is `ratio = 10`.
     function scheduleSplit(uint256 ratio, uint48 effectiveTime) external onlyRole(AgentRoles.CORPORATE) {
+        (uint256 multiplier, uint256 divisor) = _scheduleSplit(ratio, effectiveTime);
+        multiplier *= ratio;
+        // The supply must still fit a checkpoint after the split (later mints are checked on write).
+        SafeCast.toUint208(_fine(_supply) * (multiplier / multiplierAt(clock())));
+        _splits.push(effectiveTime, _packSplit(multiplier, divisor));
+        emit SplitScheduled(ratio, effectiveTime, multiplier, msg.sender);
+    }
+
+    /// @notice Schedules a consolidation (reverse split): from `effectiveTime` (as for a split)
+    /// `ratio` units make one; 10-into-1 is `ratio = 10`. What a holder keeps below one unit
+    /// is its `fractionOf` (see RWAToken), burnt against cash by `burnFraction`.
+    function scheduleConsolidation(uint256 ratio, uint48 effectiveTime) external onlyRole(AgentRoles.CORPORATE) {
+        (uint256 multiplier, uint256 divisor) = _scheduleSplit(ratio, effectiveTime);
+        divisor *= ratio;
+        _splits.push(effectiveTime, _packSplit(multiplier, divisor));
+        emit ConsolidationScheduled(ratio, effectiveTime, divisor, msg.sender);
+    }
+
+    /// @dev The checks a split and a consolidation share; returns the multiplier and divisor in force
+    /// before it (those of the last one scheduled).
+    function _scheduleSplit(uint256 ratio, uint48 effectiveTime) private view returns (uint256 multiplier, uint256 divisor) {
         if (ratio < 2 || ratio > MAX_SPLIT_RATIO) revert InvalidSplitRatio(ratio);
         if (_bond.faceValuePerTokenWei != 0) revert SplitOnBond(_bond.faceValuePerTokenWei);
-        (bool exists, uint48 lastTime, uint208 lastMultiplier) = _splits.latestCheckpoint();
+        (bool exists, uint48 lastTime,) = _splits.latestCheckpoint();
         uint48 notBefore = exists && lastTime > clock() ? lastTime : clock();
         if (effectiveTime <= notBefore) revert SplitNotInFuture(effectiveTime, notBefore + 1);
-        uint256 cumulative = (exists ? uint256(lastMultiplier) : 1) * ratio;
-        // The supply must still fit a checkpoint after the split (later mints are checked on write).
-        SafeCast.toUint208(totalSupply() * (cumulative / multiplierAt(clock())));
-        _splits.push(effectiveTime, SafeCast.toUint208(cumulative));
-        emit SplitScheduled(ratio, effectiveTime, cumulative, msg.sender);
+        return (multiplierAt(type(uint48).max), divisorAt(type(uint48).max));
+    }
+
+    function _packSplit(uint256 multiplier, uint256 divisor) private pure returns (uint208) {
+        return uint208(SafeCast.toUint104(multiplier)) | (uint208(SafeCast.toUint104(divisor)) << uint208(DIVISOR_SHIFT));
     }
 
     /// @notice Withdraws the last scheduled split while it is not yet effective.

@@ -47,6 +47,18 @@ import {RWAOwnable, EIP712Dynamic} from "./RWACommon.sol";
 /// `VenueTradeSettled(tradeId, venue)`; its id is the `VenueTrade` digest, so the signatures of
 /// a plain trade never settle it under a venue, nor one venue's under another.
 ///
+/// Affirmation (both legs locked before settlement): the seller reserves the asset leg with a hold
+/// on the token (`RWAToken.createHold(holdId, notary = this engine, recipient = buyer, amount =
+/// assetAmount, expiry >= the trade's expiry)`); then anyone holding both parties' signatures calls
+/// `affirm(trade, holdId, ...)`, which checks the hold and moves the cash leg from the buyer's escrow
+/// into a lock for this trade (native HKD legs only). From then neither party can withdraw its leg
+/// or cancel the trade: the asset cannot move (the hold) and the cash is not in the buyer's escrow.
+/// `settleAffirmed(trade)` (anyone, until expiry) executes the hold - a checked transfer, so
+/// compliance still applies at settlement - and credits the locked cash to the seller's escrow;
+/// after expiry `releaseAffirmed(trade)` (anyone) returns the cash to the buyer's escrow and
+/// releases the hold. An affirmed trade settles only this way (`TradeIsAffirmed` elsewhere). The
+/// engine holds exactly the sum of all escrow balances plus all locked cash legs.
+///
 /// Escrow freezes: the owner (the platform operator, answering to the regulator) freezes an
 /// account's HKD escrow (`setEscrowFrozen`): it can neither withdraw nor pay a trade from it until
 /// unfrozen (`EscrowFrozen`); credits from its sales still arrive, and stay frozen with the rest.
@@ -60,6 +72,18 @@ interface IVenues {
     function isActive(address operator) external view returns (bool);
     function isVenueAllowed(address asset, address venue) external view returns (bool);
 }
+
+/// @dev The holds of an RWAToken (RWATokenExtension) that affirmation uses.
+interface IHoldable {
+    function holdOf(bytes32 holdId)
+        external
+        view
+        returns (address holder, address notary, address recipient, uint256 amount, uint48 expiry, uint8 status);
+    function executeHold(bytes32 holdId) external returns (bool);
+    function releaseHold(bytes32 holdId) external returns (bool);
+}
+
+uint8 constant HOLD_ACTIVE = 1; // RWATokenBase.HoldStatus.Active
 
 contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -79,7 +103,14 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
     enum TradeStatus {
         None,
         Settled,
-        Cancelled
+        Cancelled,
+        Affirmed
+    }
+
+    /// @dev A trade's locked legs: the asset's hold and the buyer's cash taken out of its escrow.
+    struct Affirmation {
+        bytes32 holdId;
+        uint256 lockedWei;
     }
 
     bytes32 public constant TRADE_TYPEHASH = keccak256(
@@ -93,10 +124,13 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
     /// @notice The VenueRegistry and Compliance predeploys (genesis/predeploys.py).
     address public constant VENUE_REGISTRY = 0x4200000000000000000000000000000000000807;
     address public constant COMPLIANCE = 0x4200000000000000000000000000000000000801;
+    /// @notice Gas a batch keeps back from each trade's call, to report `BatchOutOfGas`.
+    uint256 public constant BATCH_GAS_RESERVE = 10_000;
 
     mapping(bytes32 tradeId => TradeStatus) public tradeStatus;
     mapping(address account => uint256 amountWei) public escrowOf;
     mapping(address account => bool) public isEscrowFrozen;
+    mapping(bytes32 tradeId => Affirmation) public affirmationOf;
 
     event Deposited(address indexed account, uint256 amountWei);
     event Withdrawn(address indexed account, address indexed to, uint256 amountWei);
@@ -114,6 +148,8 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
     event BatchSettled(address indexed submitter, uint256 trades, uint256 settled, bool atomic);
     event EscrowFrozen(address indexed account, bool frozen);
     event VenueTradeSettled(bytes32 indexed tradeId, address indexed venue, address indexed asset);
+    event TradeAffirmed(bytes32 indexed tradeId, bytes32 indexed holdId, uint256 lockedWei);
+    event AffirmationReleased(bytes32 indexed tradeId, bytes32 indexed holdId, uint256 refundedWei);
 
     error InvalidTrade(bytes32 tradeId, string why);
     error TradeExpired(bytes32 tradeId, uint64 expiry, uint256 nowTimestamp);
@@ -135,6 +171,16 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
     /// @notice The asset split since the trade was signed: its unit count no longer means what the
     /// parties agreed; they sign again at the new epoch.
     error SplitSinceSigned(bytes32 tradeId, uint256 signedEpoch, uint256 currentEpoch);
+    /// @notice The trade's legs are locked by affirmation: it settles with `settleAffirmed`, or is
+    /// released after expiry with `releaseAffirmed`.
+    error TradeIsAffirmed(bytes32 tradeId);
+    error TradeNotAffirmed(bytes32 tradeId);
+    /// @notice The hold does not reserve this trade's asset leg: it must be active, held by the
+    /// seller for this engine with the buyer as recipient, for exactly the asset amount, until at
+    /// least the trade's expiry.
+    error HoldMismatch(bytes32 tradeId, bytes32 holdId, string why);
+    /// @notice An affirmed trade is released only after its expiry.
+    error TradeNotExpired(bytes32 tradeId, uint64 expiry);
 
     function initialize(address initialOwner) external initializer {
         _initOwner(initialOwner);
@@ -247,15 +293,20 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         for (uint256 i; i < n; ++i) {
             uint256 gasBefore = gasleft();
             // With a cap, the call must really get it (63/64 rule, plus the call's own costs).
-            if (gasPerTrade != 0 && gasBefore < gasPerTrade + gasPerTrade / 63 + 10_000) revert BatchOutOfGas(i);
-            uint256 gasForTrade = gasPerTrade != 0 ? gasPerTrade : gasBefore;
+            if (gasPerTrade != 0 && gasBefore < gasPerTrade + gasPerTrade / 63 + BATCH_GAS_RESERVE) revert BatchOutOfGas(i);
+            // Without one, the trade gets all but a reserve that lets this frame report
+            // `BatchOutOfGas` however little gas the trade left.
+            if (gasBefore < 2 * BATCH_GAS_RESERVE) revert BatchOutOfGas(i);
+            uint256 gasForTrade = gasPerTrade != 0 ? gasPerTrade : gasBefore - BATCH_GAS_RESERVE;
             try this.executeTrade{gas: gasForTrade}(trades[i], sellerSignatures[i], buyerSignatures[i], msg.sender) {
                 settled += 1;
             } catch (bytes memory reason) {
                 // Out of gas is the transaction's fault, not the trade's: fail the whole batch
                 // rather than skip a trade that would settle with more gas (a capped trade that
                 // spends its cap is the trade's fault).
-                if (gasPerTrade == 0 && reason.length == 0 && gasleft() <= gasBefore / 64) revert BatchOutOfGas(i);
+                if (gasPerTrade == 0 && reason.length == 0 && gasleft() <= gasForTrade / 64 + BATCH_GAS_RESERVE) {
+                    revert BatchOutOfGas(i);
+                }
                 bytes32 id = tradeId(trades[i]);
                 if (atomic) revert BatchTradeFailed(i, id, reason);
                 emit TradeFailed(id, i, reason);
@@ -276,6 +327,51 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         _execute(tradeId(t), t, sellerSignature, buyerSignature, submitter);
     }
 
+    /// @notice Locks both legs of a signed trade (see the contract notes): checks the seller's hold
+    /// on the asset and moves the cash leg from the buyer's escrow into this trade's lock.
+    function affirm(Trade calldata t, bytes32 holdId, bytes calldata sellerSignature, bytes calldata buyerSignature)
+        external
+        payable
+        nonReentrant
+    {
+        if (msg.value != 0) _credit(msg.sender, msg.value);
+        bytes32 id = tradeId(t);
+        _checkTrade(id, t, sellerSignature, buyerSignature, msg.sender);
+        if (t.payToken != address(0)) revert InvalidTrade(id, "affirmation needs a native HKD cash leg");
+        _requireHold(id, t, holdId);
+        tradeStatus[id] = TradeStatus.Affirmed;
+        _debitEscrow(t.buyer, t.payAmount);
+        affirmationOf[id] = Affirmation(holdId, t.payAmount);
+        emit TradeAffirmed(id, holdId, t.payAmount);
+    }
+
+    /// @notice Settles an affirmed trade until its expiry: the hold moves the asset (through the
+    /// token's checks) and the locked cash goes to the seller's escrow.
+    function settleAffirmed(Trade calldata t) external nonReentrant {
+        bytes32 id = tradeId(t);
+        Affirmation memory a = _affirmed(id);
+        if (block.timestamp > t.expiry) revert TradeExpired(id, t.expiry, block.timestamp);
+        tradeStatus[id] = TradeStatus.Settled;
+        delete affirmationOf[id];
+        escrowOf[t.seller] += a.lockedWei;
+        IHoldable(t.asset).executeHold(a.holdId);
+        emit TradeSettled(id, t.seller, t.buyer, t.asset, t.assetAmount, t.payToken, t.payAmount);
+    }
+
+    /// @notice After its expiry, anyone releases an affirmed trade that did not settle: the cash
+    /// returns to the buyer's escrow and the hold is released.
+    function releaseAffirmed(Trade calldata t) external nonReentrant {
+        bytes32 id = tradeId(t);
+        Affirmation memory a = _affirmed(id);
+        if (block.timestamp <= t.expiry) revert TradeNotExpired(id, t.expiry);
+        tradeStatus[id] = TradeStatus.Cancelled;
+        delete affirmationOf[id];
+        escrowOf[t.buyer] += a.lockedWei;
+        (,,,,, uint8 status) = IHoldable(t.asset).holdOf(a.holdId);
+        if (status == HOLD_ACTIVE) IHoldable(t.asset).releaseHold(a.holdId); // anyone may have done it
+        emit AffirmationReleased(id, a.holdId, a.lockedWei);
+    }
+
     /// @notice Either party withdraws an unsettled trade.
     function cancel(Trade calldata t) external {
         bytes32 id = tradeId(t);
@@ -290,6 +386,24 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
     function _execute(bytes32 id, Trade calldata t, bytes calldata sellerSig, bytes calldata buyerSig, address submitter)
         private
     {
+        _checkTrade(id, t, sellerSig, buyerSig, submitter);
+        tradeStatus[id] = TradeStatus.Settled;
+        if (t.payToken == address(0)) {
+            _debitEscrow(t.buyer, t.payAmount);
+            escrowOf[t.seller] += t.payAmount;
+        } else {
+            IERC20(t.payToken).safeTransferFrom(t.buyer, t.seller, t.payAmount);
+        }
+        IERC20(t.asset).safeTransferFrom(t.seller, t.buyer, t.assetAmount);
+        emit TradeSettled(id, t.seller, t.buyer, t.asset, t.assetAmount, t.payToken, t.payAmount);
+    }
+
+    /// @dev What settling and affirming a trade both require: open, not expired, well formed,
+    /// signed by both parties, at the asset's current split epoch.
+    function _checkTrade(bytes32 id, Trade calldata t, bytes calldata sellerSig, bytes calldata buyerSig, address submitter)
+        private
+        view
+    {
         _requireOpen(id);
         if (block.timestamp > t.expiry) revert TradeExpired(id, t.expiry, block.timestamp);
         if (t.seller == t.buyer || t.seller == address(0) || t.buyer == address(0)) {
@@ -301,19 +415,29 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         _requireSigned(id, t.buyer, buyerSig, submitter);
         uint256 epoch = _splitEpoch(t.asset);
         if (epoch != t.assetSplitEpoch) revert SplitSinceSigned(id, t.assetSplitEpoch, epoch);
+    }
 
-        tradeStatus[id] = TradeStatus.Settled;
-        if (t.payToken == address(0)) {
-            if (isEscrowFrozen[t.buyer]) revert EscrowIsFrozen(t.buyer);
-            uint256 available = escrowOf[t.buyer];
-            if (available < t.payAmount) revert InsufficientEscrow(t.buyer, available, t.payAmount);
-            escrowOf[t.buyer] = available - t.payAmount;
-            escrowOf[t.seller] += t.payAmount;
-        } else {
-            IERC20(t.payToken).safeTransferFrom(t.buyer, t.seller, t.payAmount);
+    function _debitEscrow(address account, uint256 amountWei) private {
+        if (isEscrowFrozen[account]) revert EscrowIsFrozen(account);
+        uint256 available = escrowOf[account];
+        if (available < amountWei) revert InsufficientEscrow(account, available, amountWei);
+        escrowOf[account] = available - amountWei;
+    }
+
+    function _requireHold(bytes32 id, Trade calldata t, bytes32 holdId) private view {
+        (address holder, address notary, address recipient, uint256 amount, uint48 expiry, uint8 status) =
+            IHoldable(t.asset).holdOf(holdId);
+        if (status != HOLD_ACTIVE) revert HoldMismatch(id, holdId, "hold not active");
+        if (holder != t.seller || notary != address(this) || recipient != t.buyer) {
+            revert HoldMismatch(id, holdId, "hold parties differ from the trade's");
         }
-        IERC20(t.asset).safeTransferFrom(t.seller, t.buyer, t.assetAmount);
-        emit TradeSettled(id, t.seller, t.buyer, t.asset, t.assetAmount, t.payToken, t.payAmount);
+        if (amount != t.assetAmount) revert HoldMismatch(id, holdId, "hold amount differs from the asset amount");
+        if (expiry < t.expiry) revert HoldMismatch(id, holdId, "hold expires before the trade");
+    }
+
+    function _affirmed(bytes32 id) private view returns (Affirmation memory a) {
+        if (tradeStatus[id] != TradeStatus.Affirmed) revert TradeNotAffirmed(id);
+        return affirmationOf[id];
     }
 
     /// @dev The asset's `splitEpoch()`, or 0 for an asset without one (a plain ERC-20).
@@ -326,6 +450,7 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         TradeStatus status = tradeStatus[id];
         if (status == TradeStatus.Settled) revert TradeAlreadySettled(id);
         if (status == TradeStatus.Cancelled) revert TradeIsCancelled(id);
+        if (status == TradeStatus.Affirmed) revert TradeIsAffirmed(id);
     }
 
     function _requireSigned(bytes32 id, address party, bytes calldata signature, address submitter) private view {
@@ -339,10 +464,7 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
     }
 
     function _withdraw(address payable to, uint256 amountWei) private {
-        if (isEscrowFrozen[msg.sender]) revert EscrowIsFrozen(msg.sender);
-        uint256 available = escrowOf[msg.sender];
-        if (available < amountWei) revert InsufficientEscrow(msg.sender, available, amountWei);
-        escrowOf[msg.sender] = available - amountWei;
+        _debitEscrow(msg.sender, amountWei);
         emit Withdrawn(msg.sender, to, amountWei);
         (bool ok,) = to.call{value: amountWei}("");
         if (!ok) revert NativeTransferFailed(to, amountWei);
