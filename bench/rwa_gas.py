@@ -51,6 +51,16 @@ slot as its frozen ones, so a transfer still reads one slot for both:
     settle                   148,255   138,487    +7.1%   148,238 (+17)
     settleBatch / trade      103,211    94,213    +9.6%   103,194 (+17)
     coupon / holder           53,137    43,490   +22.2%   53,159 (-22)
+
+Consolidations (balances in fine units, the split checkpoint packing multiplier and divisor) and
+DvP affirmation (a batch's per-trade gas reserve): a transfer reads the sender's balance once in
+fine units and converts at the unit in force (one more warm read of the split history):
+
+    operation                    gas  baseline   change   before consolidations
+    transfer                  78,279    72,318    +8.2%   77,937 (+342)
+    settle                   148,207   138,487    +7.0%   148,255 (-48)
+    settleBatch / trade      103,393    94,213    +9.7%   103,211 (+182)
+    coupon / holder           53,357    43,490   +22.7%   53,137 (+220)
 """
 
 from __future__ import annotations

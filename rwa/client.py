@@ -528,12 +528,9 @@ class RWAClient:
         say(f"announced #{distribution_id}: HK${amount_wei / 10**18:,.2f}, record time {record}, payable from {pay}; waiting for the pay time")
         self.wait_for_chain_time(pay)
         say("paying the holders at the record time")
-        payments: list[tuple[str, int, int]] = []
-        candidates = self.holder_candidates(token)
-        for start in range(0, len(candidates), PUSH_CHUNK):
-            receipt = self.transact(actions.functions.pushPayments(distribution_id, candidates[start:start + PUSH_CHUNK]))
-            for event in actions.events.DistributionPaid().process_receipt(receipt, errors=DISCARD):
-                payments.append((event["args"]["holder"], int(event["args"]["units"]), int(event["args"]["amountWei"])))
+        paid = self._push_in_chunks(self.holder_candidates(token), lambda chunk: actions.functions.pushPayments(distribution_id, chunk),
+                                    actions.events.DistributionPaid)
+        payments = [(e["holder"], int(e["units"]), int(e["amountWei"])) for e in paid]
         remainder, closed = 0, False
         if close and self.call_revert(actions.functions.closeDistribution(distribution_id)) is None:
             receipt = self.transact(actions.functions.closeDistribution(distribution_id))
@@ -556,13 +553,18 @@ class RWAClient:
         `PUSH_CHUNK` holders a transaction; returns (holder, fine units, HKD wei) of each paid."""
         token = to_checksum_address(token)
         actions = self.contracts.actions
-        paid: list[tuple[str, int, int]] = []
-        candidates = self.holder_candidates(token)
-        for start in range(0, len(candidates), PUSH_CHUNK):
-            receipt = self.transact(actions.functions.cashOutFractions(token, candidates[start:start + PUSH_CHUNK]))
-            for event in actions.events.FractionCashedOut().process_receipt(receipt, errors=DISCARD):
-                paid.append((event["args"]["holder"], int(event["args"]["fineUnits"]), int(event["args"]["amountWei"])))
-        return paid
+        paid = self._push_in_chunks(self.holder_candidates(token), lambda chunk: actions.functions.cashOutFractions(token, chunk),
+                                    actions.events.FractionCashedOut)
+        return [(e["holder"], int(e["fineUnits"]), int(e["amountWei"])) for e in paid]
+
+    def _push_in_chunks(self, holders: list[str], call: Callable[[list[str]], Any], event: Any) -> list[dict[str, Any]]:
+        """Sends `call(chunk)` for every `PUSH_CHUNK` holders (within the L2 proof-cost caps);
+        the arguments of every `event` the transactions emitted."""
+        emitted: list[dict[str, Any]] = []
+        for start in range(0, len(holders), PUSH_CHUNK):
+            receipt = self.transact(call(holders[start:start + PUSH_CHUNK]))
+            emitted.extend(dict(e["args"]) for e in event().process_receipt(receipt, errors=DISCARD))
+        return emitted
 
     # --- delivery versus payment ----------------------------------------------------------------
 

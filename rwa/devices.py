@@ -18,11 +18,11 @@ from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from genesis.predeploys import DEVICE_REGISTRY
+from rwa.eip712 import domain, sign_typed, typed_digest
 from rwa.types import AssetClass
 
 DOMAIN_NAME = "Lantau DeviceRegistry"
@@ -33,12 +33,6 @@ OUTPUT_SCHEMA = keccak(text="uint256 output")
 #: tokens are claims on stock that devices attest.
 RESERVE_BACKED: tuple[AssetClass, ...] = (AssetClass.LOGISTICS_WAREHOUSE_RECEIPT, AssetClass.PRECIOUS_METAL)
 
-_DOMAIN_FIELDS = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 _REGISTRATION_FIELDS = [
     {"name": "device", "type": "address"},
     {"name": "operator", "type": "address"},
@@ -95,18 +89,11 @@ class Reading:
 
 
 def registry_domain(chain_id: int, registry: str | None = None) -> dict[str, Any]:
-    address = registry or "0x" + DEVICE_REGISTRY.hex()
-    return {"name": DOMAIN_NAME, "version": "1", "chainId": chain_id, "verifyingContract": to_checksum_address(address)}
+    return domain(DOMAIN_NAME, chain_id, registry or "0x" + DEVICE_REGISTRY.hex())
 
 
-def _sign(device: LocalAccount, domain: dict[str, Any], primary: str, fields: list[dict[str, str]], message: dict[str, Any]) -> bytes:
-    full = {
-        "types": {"EIP712Domain": _DOMAIN_FIELDS, primary: fields},
-        "primaryType": primary,
-        "domain": domain,
-        "message": message,
-    }
-    return bytes(Account.sign_typed_data(device.key, full_message=full).signature)
+def _sign(device: LocalAccount, domain_data: dict[str, Any], primary: str, fields: list[dict[str, str]], message: dict[str, Any]) -> bytes:
+    return bytes(sign_typed(device.key, domain_data, {primary: fields}, message).signature)
 
 
 def sign_registration(device: LocalAccount, operator: str, asset: str, chain_id: int, registry: str | None = None) -> bytes:
@@ -145,14 +132,7 @@ def sign_reading(device: LocalAccount, reading: Reading, chain_id: int, registry
 
 def reading_uid(reading: Reading, chain_id: int, registry: str | None = None) -> bytes:
     """The reading's EIP-712 digest: its attestation uid and what an epoch leaf commits."""
-    full = {
-        "types": {"EIP712Domain": _DOMAIN_FIELDS, "Reading": _READING_FIELDS},
-        "primaryType": "Reading",
-        "domain": registry_domain(chain_id, registry),
-        "message": reading.message(),
-    }
-    signable = encode_typed_data(full_message=full)
-    return keccak(b"\x19\x01" + signable.header + signable.body)
+    return typed_digest(registry_domain(chain_id, registry), {"Reading": _READING_FIELDS}, reading.message())
 
 
 @dataclass(frozen=True, slots=True)

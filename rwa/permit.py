@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account import Account
 from eth_utils import to_checksum_address
+
+from rwa.eip712 import domain, sign_typed
 
 PERMIT_TYPES: dict[str, list[dict[str, str]]] = {
     "Permit": [
@@ -55,10 +56,10 @@ class PermitSignature:
 
 
 def permit_domain(chain_id: int, token: str, token_name: str) -> dict[str, Any]:
-    return {"name": token_name, "version": "1", "chainId": chain_id, "verifyingContract": to_checksum_address(token)}
+    return domain(token_name, chain_id, token)
 
 
 def sign_permit(permit: Permit, private_key: str | bytes, *, chain_id: int, token: str, token_name: str) -> PermitSignature:
     """The owner's EIP-712 signature of `permit` (eth-account), split as `permit` takes it."""
-    signed = Account.sign_typed_data(private_key, permit_domain(chain_id, token, token_name), PERMIT_TYPES, permit.as_message())
+    signed = sign_typed(private_key, permit_domain(chain_id, token, token_name), PERMIT_TYPES, permit.as_message())
     return PermitSignature(v=signed.v, r=signed.r.to_bytes(32, "big"), s=signed.s.to_bytes(32, "big"))

@@ -28,10 +28,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
+from rwa.eip712 import domain, recover_typed_signer, sign_typed, typed_digest
 from rwa.errors import TradeFileError
 
 TRADE_FILE_TYPE = "lantau-rwa-trade/1"
@@ -86,19 +85,17 @@ class Trade:
 
 
 def trade_domain(chain_id: int, engine: str) -> dict[str, Any]:
-    return {"name": ENGINE_DOMAIN_NAME, "version": "1", "chainId": chain_id, "verifyingContract": to_checksum_address(engine)}
+    return domain(ENGINE_DOMAIN_NAME, chain_id, engine)
 
 
 def trade_id(trade: Trade, chain_id: int, engine: str) -> bytes:
     """The EIP-712 digest of `trade`: what both parties sign and the engine's trade id."""
-    message = encode_typed_data(trade_domain(chain_id, engine), TRADE_TYPES, trade.as_message())
-    return keccak(b"\x19" + message.version + message.header + message.body)
+    return typed_digest(trade_domain(chain_id, engine), TRADE_TYPES, trade.as_message())
 
 
 def sign_trade(trade: Trade, private_key: str | bytes, chain_id: int, engine: str) -> bytes:
     """A 65-byte EIP-712 signature of `trade` (eth-account)."""
-    signed = Account.sign_typed_data(private_key, trade_domain(chain_id, engine), TRADE_TYPES, trade.as_message())
-    return bytes(signed.signature)
+    return bytes(sign_typed(private_key, trade_domain(chain_id, engine), TRADE_TYPES, trade.as_message()).signature)
 
 
 #: A trade arranged at an alliance venue (`SettlementEngine.settleAtVenue`): the venue is part of
@@ -116,19 +113,17 @@ def _venue_message(trade: Trade, venue: str) -> dict[str, Any]:
 def venue_trade_id(trade: Trade, venue: str, chain_id: int, engine: str) -> bytes:
     """The EIP-712 digest of `VenueTrade(venue, trade)`: what both parties sign for a trade at
     `venue`, and the engine's id of it (`venueTradeId`)."""
-    message = encode_typed_data(trade_domain(chain_id, engine), VENUE_TRADE_TYPES, _venue_message(trade, venue))
-    return keccak(b"\x19" + message.version + message.header + message.body)
+    return typed_digest(trade_domain(chain_id, engine), VENUE_TRADE_TYPES, _venue_message(trade, venue))
 
 
 def sign_venue_trade(trade: Trade, venue: str, private_key: str | bytes, chain_id: int, engine: str) -> bytes:
     """A party's 65-byte signature of `trade` at `venue`."""
-    signed = Account.sign_typed_data(private_key, trade_domain(chain_id, engine), VENUE_TRADE_TYPES, _venue_message(trade, venue))
+    signed = sign_typed(private_key, trade_domain(chain_id, engine), VENUE_TRADE_TYPES, _venue_message(trade, venue))
     return bytes(signed.signature)
 
 
 def recover_signer(trade: Trade, signature: bytes, chain_id: int, engine: str) -> str:
-    message = encode_typed_data(trade_domain(chain_id, engine), TRADE_TYPES, trade.as_message())
-    return Account.recover_message(message, signature=signature)
+    return recover_typed_signer(trade_domain(chain_id, engine), TRADE_TYPES, trade.as_message(), signature)
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,10 +129,7 @@ contract RWAToken is RWATokenBase {
     /// @dev Here rather than in the extension: issuance mints to many holders at once, and every
     /// call level costs `eth_estimateGas` more probes of the whole batch.
     function batchMint(address[] calldata to, uint256[] calldata amounts) external onlyRole(AgentRoles.SUPPLY) {
-        if (to.length != amounts.length) revert LengthMismatch(to.length, amounts.length);
-        for (uint256 i; i < to.length; ++i) {
-            _mint(to[i], amounts[i]);
-        }
+        _forEachAmount(to, amounts, _mint);
     }
 
     /// @notice Burns `amount` of `from` (redemption, cancellation); frozen tokens are released

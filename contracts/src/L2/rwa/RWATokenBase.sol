@@ -286,11 +286,12 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
     }
 
     function _transferChecked(address from, address to, uint256 amount) internal {
-        uint256 fromBalance = balanceOf(from);
-        uint8 code = _tokenChecks(from, to, amount, fromBalance);
+        uint256 unit = _unit();
+        uint256 fromFine = _fine(_balances[from]);
+        uint8 code = _tokenChecks(from, to, amount, fromFine, unit);
         if (code == TransferCodes.OK) code = compliance.checkAndRecordTransfer(from, to, amount);
         if (code != TransferCodes.OK) revert TransferNotCompliant(code, _reason(code));
-        _move(from, to, amount * _unit(), amount);
+        _move(from, to, amount * unit, amount, fromFine);
     }
 
     // --- internals ---
@@ -313,6 +314,18 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
         if (fineAmount != 0 && _debitInvestor(from, fromFine, fineAmount)) holderCount -= 1;
     }
 
+    /// @dev The batch forms of mint, burn and partial freeze: `op(accounts[i], amounts[i])` for each i.
+    function _forEachAmount(
+        address[] calldata accounts,
+        uint256[] calldata amounts,
+        function(address, uint256) internal op
+    ) internal {
+        if (accounts.length != amounts.length) revert LengthMismatch(accounts.length, amounts.length);
+        for (uint256 i; i < accounts.length; ++i) {
+            op(accounts[i], amounts[i]);
+        }
+    }
+
     function _setAddressFrozen(address account, bool frozen) internal {
         isFrozen[account] = frozen;
         emit AddressFrozen(account, frozen, msg.sender);
@@ -326,7 +339,8 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
         emit TokensFrozen(account, amount);
     }
 
-    function _tokenChecks(address from, address to, uint256 amount, uint256 fromBalance)
+    /// @dev `fromFine`: the sender's balance in fine units, `unit` fine units to a unit.
+    function _tokenChecks(address from, address to, uint256 amount, uint256 fromFine, uint256 unit)
         internal
         view
         returns (uint8)
@@ -335,8 +349,8 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
         if (paused) return TransferCodes.PAUSED;
         if (isFrozen[from]) return TransferCodes.SENDER_FROZEN;
         if (isFrozen[to]) return TransferCodes.RECEIVER_FROZEN;
-        if (fromBalance < amount) return TransferCodes.INSUFFICIENT_BALANCE;
-        if (_unfrozen(from, fromBalance) < amount) return TransferCodes.BALANCE_FROZEN;
+        if (fromFine / unit < amount) return TransferCodes.INSUFFICIENT_BALANCE;
+        if (_unfrozen(from, fromFine) / unit < amount) return TransferCodes.BALANCE_FROZEN;
         (address fromAgent, address toAgent) = identityRegistry.verifiedAgents(from, to);
         if (fromAgent == address(0)) return TransferCodes.SENDER_NOT_VERIFIED;
         if (toAgent == address(0)) return TransferCodes.RECEIVER_NOT_VERIFIED;
@@ -371,10 +385,10 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
         emit IERC20.Transfer(address(0), to, amount);
     }
 
-    /// @dev Moves `fineAmount` fine units (`amount` units, the figure the event shows).
-    function _move(address from, address to, uint256 fineAmount, uint256 amount) internal {
+    /// @dev Moves `fineAmount` fine units (`amount` units, the figure the event shows) of the
+    /// `fromFine` that `from` holds.
+    function _move(address from, address to, uint256 fineAmount, uint256 amount, uint256 fromFine) internal {
         if (from != to) {
-            uint256 fromFine = _fine(_balances[from]);
             uint256 toFine = _fine(_balances[to]);
             uint48 lastRecord = _advanceRecordClock();
             _write(_balances[from], _history[from], fromFine - fineAmount, lastRecord);
@@ -387,15 +401,11 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
         emit IERC20.Transfer(from, to, amount);
     }
 
-    /// @dev Whole units `account` may move of `balance` (and its fraction): the frozen amount may
-    /// exceed the balance (ERC-7943 `setFrozenTokens` freezes future receipts too), so this
-    /// saturates at 0.
-    function _unfrozen(address account, uint256 balance) internal view returns (uint256) {
-        uint256 unit = _unit();
-        uint256 fine = balance * unit;
-        if (unit != 1) fine += _fine(_balances[account]) % unit;
+    /// @dev Fine units of `fine` that `account` may move: the frozen amount may exceed the balance
+    /// (ERC-7943 `setFrozenTokens` freezes future receipts too), so this saturates at 0.
+    function _unfrozen(address account, uint256 fine) internal view returns (uint256) {
         uint256 blocked = _blockedFine(account);
-        return fine > blocked ? (fine - blocked) / unit : 0;
+        return fine > blocked ? fine - blocked : 0;
     }
 
     /// @dev Frozen plus held fine units of `account` (one slot), split-adjusted.

@@ -91,7 +91,7 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
         view
         returns (uint8 code, string memory reason)
     {
-        code = _transferCode(from, to, amount, balanceOf(from));
+        code = _transferCode(from, to, amount, false);
         reason = _reason(code);
     }
 
@@ -99,8 +99,7 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
     /// frozen tokens, pause, KYC and trusted providers, compliance rules); a balance too small is
     /// not a permissioned rule and answers as if it were enough.
     function canTransfer(address from, address to, uint256 amount) external view returns (bool allowed) {
-        uint256 balance = balanceOf(from);
-        return _transferCode(from, to, amount, balance < amount ? amount : balance) == TransferCodes.OK;
+        return _transferCode(from, to, amount, true) == TransferCodes.OK;
     }
 
     /// @notice ERC-7943: `account` is not frozen and is KYC verified by a provider the asset trusts.
@@ -158,7 +157,7 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
         if (notary == address(0) || recipient == address(0) || amount == 0 || expiry <= clock()) {
             revert InvalidHold(holdId);
         }
-        uint256 free = _unfrozen(msg.sender, balanceOf(msg.sender));
+        uint256 free = _unfrozen(msg.sender, _fine(_balances[msg.sender])) / _unit();
         if (amount > free) revert ERC7943InsufficientUnfrozenBalance(msg.sender, amount, free);
         uint256 fineAmount = amount * _unit();
         _holds[holdId] =
@@ -271,10 +270,7 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
     }
 
     function batchBurn(address[] calldata from, uint256[] calldata amounts) external onlyRole(AgentRoles.SUPPLY) {
-        if (from.length != amounts.length) revert LengthMismatch(from.length, amounts.length);
-        for (uint256 i; i < from.length; ++i) {
-            _burn(from[i], amounts[i]);
-        }
+        _forEachAmount(from, amounts, _burn);
     }
 
     function batchSetAddressFrozen(address[] calldata accounts, bool[] calldata frozen)
@@ -291,10 +287,7 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
         external
         onlyRole(AgentRoles.FREEZE)
     {
-        if (accounts.length != amounts.length) revert LengthMismatch(accounts.length, amounts.length);
-        for (uint256 i; i < accounts.length; ++i) {
-            _freezePartial(accounts[i], amounts[i]);
-        }
+        _forEachAmount(accounts, amounts, _freezePartial);
     }
 
     /// @notice Moves tokens without the holder's consent (court order, error correction), stating
@@ -337,7 +330,7 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
         if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
         uint256 fineAmount = amount * _unit();
         _releaseFrozen(from, fineAmount);
-        _move(from, to, fineAmount, amount);
+        _move(from, to, fineAmount, amount, _fine(_balances[from]));
         emit ForcedTransfer(from, to, amount, msg.sender, legalReference, overridden);
         emit ForcedTransfer(from, to, amount);
     }
@@ -359,7 +352,7 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
         if (held != 0) revert TokensOnHold(lostWallet, held);
         uint256 balance = fine / _unit();
         uint256 frozenFine = _blockedFine(lostWallet);
-        _move(lostWallet, newWallet, fine, balance); // with any fraction a consolidation left
+        _move(lostWallet, newWallet, fine, balance, fine); // with any fraction a consolidation left
         if (frozenFine != 0) {
             uint256 frozen = _ceilUnits(frozenFine);
             _setFrozenFine(lostWallet, 0);
@@ -532,8 +525,12 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
             || interfaceId == type(IERC20Permit).interfaceId;
     }
 
-    function _transferCode(address from, address to, uint256 amount, uint256 fromBalance) private view returns (uint8 code) {
-        code = _tokenChecks(from, to, amount, fromBalance);
+    /// @dev With `assumeBalance`, a balance below `amount` answers as if it were `amount`.
+    function _transferCode(address from, address to, uint256 amount, bool assumeBalance) private view returns (uint8 code) {
+        uint256 unit = _unit();
+        uint256 fromFine = _fine(_balances[from]);
+        if (assumeBalance && fromFine / unit < amount) fromFine = amount * unit + fromFine % unit;
+        code = _tokenChecks(from, to, amount, fromFine, unit);
         if (code == TransferCodes.OK) (code,) = compliance.canTransfer(address(this), from, to, amount);
     }
 }
