@@ -29,13 +29,15 @@ with -32602 naming the parameter; nothing here changes state.
                                  it holds all of its last block's withdrawals (it may pass `limit`)
 
 Every read goes through `L1Client` and the typed contract clients of `bridge.l1_contract_clients`
-(one home for L1 I/O); the L2 side reads the node's own chain. Nothing here sends a transaction.
+(one home for L1 I/O); event logs are read once, then only L1's new blocks (`bridge.l1_log_cache`,
+right after an L1 reorg too); the L2 side reads the node's own chain. Nothing here sends a
+transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from eth_abi import decode as abi_decode
@@ -43,6 +45,7 @@ from eth_utils import keccak, to_checksum_address
 
 from bridge.l1_client import L1Client
 from bridge.l1_contract_clients import GAME_STATUS, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient, PortalClient
+from bridge.l1_log_cache import L1LogCache
 from bridge.withdrawal import withdrawal_stage, withdrawal_status_of
 from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
 from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, MalformedDepositLog, decode_deposit_log, deposit_transaction
@@ -116,10 +119,13 @@ class RollupL1View:
     rollup: "RollupConfig"
     node: "L2Node"
     batch_log: "BatchLog"
+    log_cache: L1LogCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log_cache = L1LogCache(self.l1, from_block=self.rollup.l1_start_block)
 
     def _logs(self, address: str, topic: str) -> list[dict[str, Any]]:
-        return list(self.l1.rpc("eth_getLogs", [{"address": to_checksum_address(address), "topics": [topic],
-                                                  "fromBlock": hex(self.rollup.l1_start_block), "toBlock": "latest"}]))
+        return self.log_cache.logs(address, topic)
 
     def batches(self, limit: int, before: int | None = None) -> dict[str, Any]:
         end = check_cursor("before", before, self.batch_log.recorded_count())
