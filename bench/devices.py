@@ -74,10 +74,13 @@ def measure(epoch_readings: int) -> dict[str, int]:
             reading = reserve_reading(devices[0], receipt_token, 10**9, sequence=1, time=now, valid_for_s=86_400)
             signature = sign_reading(devices[0], reading, genesis.chain_id)
             alone(operator, registry, DEVICES.encode_abi("attest", [reading.as_tuple(), signature]), "attest a reserve reading")
+            again = reserve_reading(devices[0], receipt_token, 10**9, sequence=2, time=now, valid_for_s=86_400)
+            alone(operator, registry, DEVICES.encode_abi("attest", [again.as_tuple(), sign_reading(devices[0], again, genesis.chain_id)]),
+                  "attest the device's next reading")
             alone(owner, receipt_token, mint, "mint, guard on (3 devices)")
 
             start = bench.chain.head.timestamp
-            signed = [reserve_reading(devices[n % 2], receipt_token, 10**9 - n, sequence=2 + n // 2, time=start, valid_for_s=86_400)
+            signed = [reserve_reading(devices[n % 2], receipt_token, 10**9 - n, sequence=3 + n // 2, time=start, valid_for_s=86_400)
                       for n in range(epoch_readings)]
             honest = signed[0]
             lied = reserve_reading(devices[0], receipt_token, 1, sequence=honest.sequence, time=start, valid_for_s=86_400)
