@@ -466,6 +466,25 @@ def trade_sign(
     _run(sign)
 
 
+@trade_app.command("affirm")
+def trade_affirm(
+    trade_file: Annotated[Path, typer.Argument(help="Trade file signed by the buyer (the seller's key affirms).")],
+    devnet: DevnetDir = None,
+    l2_rpc: L2RpcOpt = None,
+    key: KeyOpt = None,
+) -> None:
+    """Lock both legs until settlement: the seller's units on hold, the buyer's HKD out of its escrow."""
+    client = _client(devnet, l2_rpc, key, write=True)
+
+    def affirm() -> None:
+        ticket = TradeTicket.load(trade_file)
+        hold, affirmed = client.affirm_trade(ticket)
+        out.print(f"affirmed trade 0x{ticket.trade_id.hex()}: {ticket.trade.asset_amount} units held, "
+                  f"HK${hkd(ticket.trade.pay_amount):,.2f} locked until {_date(ticket.trade.expiry)}; {_tx_line(affirmed)}")
+
+    _run(affirm)
+
+
 @trade_app.command("settle")
 def trade_settle(
     trade_file: Annotated[Path, typer.Argument(help="Trade file signed by both parties.")],

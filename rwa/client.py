@@ -66,6 +66,7 @@ GAS_MARGIN = 1.2  # over eth_estimateGas: the state may move between estimate an
 INCLUSION_HORIZON_S = 2
 PRIORITY_FEE_WEI = 10**6  # HKD wei per gas: a token tip; the base fee is what a devnet block asks
 LOGS_BLOCK_RANGE = 10_000  # the node's eth_getLogs range cap
+TRADE_AFFIRMED = 3  # SettlementEngine.TradeStatus.Affirmed
 PUSH_CHUNK = 50  # holders per pushPayments transaction (within the L2 proof-cost caps)
 NONCE_RACE_ATTEMPTS = 5  # sends of one transaction when another writer on the key takes its nonce
 MAX_UINT256 = 2**256 - 1
@@ -628,10 +629,39 @@ class RWAClient:
                 done.append("approved the SettlementEngine for the pay token")
         return done
 
+    def affirm_trade(self, ticket: TradeTicket) -> list[dict[str, Any]]:
+        """The seller locks both legs of a signed trade: a hold on its asset units for the engine
+        (id = the trade id, until the trade's expiry), then `SettlementEngine.affirm`, which moves
+        the buyer's HKD from its escrow into the trade's lock. Checked before anything is sent: the
+        buyer's signature, a native HKD leg, the buyer's escrow; the hold's own checks refuse
+        units the seller cannot reserve."""
+        t = ticket.trade
+        if self.address != t.seller:
+            raise TradeFileError(f"only the seller ({t.seller}) affirms: its key reserves the units")
+        if "buyer" not in ticket.signatures:
+            raise TradeFileError(f"the trade is not signed by the buyer ({t.buyer}) yet")
+        if t.pay_token != NATIVE_HKD:
+            raise TradeFileError("affirmation locks a native HKD cash leg; this trade pays in a token")
+        engine = self.contracts.engine.functions
+        affirm = engine.affirm(t.as_tuple(), ticket.trade_id, ticket.signatures.get("seller", b""), ticket.signatures["buyer"])
+        if int(engine.tradeStatus(ticket.trade_id).call()) != 0:
+            self.preflight(Call(affirm))  # raises the engine's reason: affirmed, settled or cancelled
+        escrow = int(engine.escrowOf(t.buyer).call())
+        if escrow < t.pay_amount or engine.isEscrowFrozen(t.buyer).call():
+            raise InsufficientHKD(f"the buyer's escrow ({t.buyer})", 0 if engine.isEscrowFrozen(t.buyer).call() else escrow,
+                                  t.pay_amount, "affirming the trade")
+        hold = self.transact(self.token(t.asset).functions.createHold(
+            ticket.trade_id, self.contracts.engine.address, t.buyer, t.asset_amount, t.expiry))
+        affirmed = self.transact(affirm)
+        return [hold, affirmed]
+
     def settle_trade(self, ticket: TradeTicket) -> dict[str, Any]:
         """Submits a trade signed by both parties (a party submitting its own trade may leave its
-        own signature out; a buyer short of escrow pays the difference with the call)."""
+        own signature out; a buyer short of escrow pays the difference with the call); an affirmed
+        trade settles its locked legs (`settleAffirmed`)."""
         t = ticket.trade
+        if int(self.contracts.engine.functions.tradeStatus(ticket.trade_id).call()) == TRADE_AFFIRMED:
+            return self.transact(self.contracts.engine.functions.settleAffirmed(t.as_tuple()))
         submitter = self.address
         sigs = dict(ticket.signatures)
         for role in ("seller", "buyer"):

@@ -5,6 +5,7 @@ naming the contract's error, exits 1, and leaves the chain as it was."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -100,3 +101,45 @@ def test_consolidate_command_refusals_are_one_line(chain: Chain, rwa: RWASystem)
     assert result.exit_code == 0, result.output
     assert f"{holder}: fraction of 5 fine units paid HK$10.00" in _flat(result.output)  # 25 -> 2 and 5 x HK$2
     assert stock.functions.balanceOf(holder).call() == 2 and stock.functions.totalSupply().call() == 2
+
+
+def test_trade_affirm_command_locks_both_legs_then_settle_delivers(chain: Chain, rwa: RWASystem, tmp_path: Path) -> None:
+    issuer = chain.new_address("affirm cli issuer", fund_wei=10**21)
+    seller, buyer = chain.new_account("affirm cli seller"), chain.new_account("affirm cli buyer", fund_wei=10**22)
+    rwa.register([seller.address, buyer.address])
+    token = rwa.create_asset(issuer=issuer, agents=[issuer], name="Affirm CLI Co", symbol="ACLI",
+                             asset_class=HK_STOCK, decimals=0)
+    t, engine = token.functions, rwa.engine.functions
+    chain.send(t.mint(seller.address, 100), issuer)
+    runner = CliRunner()
+    base = ["--l2-rpc", chain.w3.provider.endpoint_uri]  # type: ignore[attr-defined]
+    trade = tmp_path / "trade.json"
+    result = runner.invoke(app, ["rwa", "trade", "propose", "--seller", seller.address, "--buyer", buyer.address, "--asset",
+                                 token.address, "--amount", "40", "--pay-hkd", "120", "--out", str(trade), *base])
+    assert result.exit_code == 0, result.output
+    for who in (seller, buyer):
+        result = runner.invoke(app, ["rwa", "trade", "sign", str(trade), "--no-prepare", *base, "--key", "0x" + who.key.hex()])
+        assert result.exit_code == 0, result.output
+
+    # The buyer's escrow is empty: refused in one line before anything is sent.
+    affirm = ["rwa", "trade", "affirm", str(trade), *base, "--key", "0x" + seller.key.hex()]
+    result = runner.invoke(app, affirm)
+    assert result.exit_code == 1 and "affirming the trade needs HK$120.00" in _error_line(result.output)
+    result = runner.invoke(app, ["rwa", "trade", "affirm", str(trade), *base, "--key", "0x" + buyer.key.hex()])
+    assert result.exit_code == 1 and "only the seller" in _error_line(result.output)
+    assert (t.heldBalanceOf(seller.address).call(), engine.escrowOf(buyer.address).call()) == (0, 0)
+
+    chain.send(engine.deposit(), buyer.address, value=120 * HKD)
+    result = runner.invoke(app, affirm)
+    assert result.exit_code == 0, result.output
+    assert "40 units held, HK$120.00 locked" in _flat(result.output)
+    assert (t.heldBalanceOf(seller.address).call(), engine.escrowOf(buyer.address).call()) == (40, 0)
+    result = runner.invoke(app, affirm)  # twice
+    assert result.exit_code == 1 and "TradeIsAffirmed" in _error_line(result.output)
+    assert (t.heldBalanceOf(seller.address).call(), engine.escrowOf(buyer.address).call()) == (40, 0)
+
+    result = runner.invoke(app, ["rwa", "trade", "settle", str(trade), *base, "--key", "0x" + buyer.key.hex()])
+    assert result.exit_code == 0, result.output
+    assert (t.balanceOf(seller.address).call(), t.balanceOf(buyer.address).call(), t.heldBalanceOf(seller.address).call()) == (60, 40, 0)
+    assert engine.escrowOf(seller.address).call() == 120 * HKD
+    chain.send(engine.withdraw(120 * HKD), seller.address)  # leave the engine as found
