@@ -8,8 +8,8 @@ commit in chunks (`commitTransactionChunk`) on the game's `OneStepProof`; the ga
 from L1 what is recorded already (the load progress reached, the paused machines, the executed
 `PostState`, the commit cursors, the post-state root). So after kill -9, or an L1 reorg that took
 some of the proof, the next calls send exactly what L1 no longer has, and nothing twice. A chunk's
-size is picked by `eth_estimateGas` under the cap (halved, or scaled down by the estimate, until it
-fits), from the chunk before it once that is on L1. The machines, progresses and cursors handed
+size is picked by `eth_estimateGas` under the cap (scaled down by estimate until it fits, then
+grown by quarters while a larger one fits), from the chunk before it once that is on L1. The machines, progresses and cursors handed
 between transactions are deterministic: they are recomputed by `eth_call` and kept in memory,
 never trusted from a file.
 """
@@ -62,8 +62,8 @@ class StagedStep:
         self.step_id = call.step_id()
         self._load = LoadChunks(call)
         self._commit: CommitChunks | None = None  # once the PostState is known
-        # start -> (stop, the chunk's function, what it returns), planned once its start is on L1
-        self._load_plan: dict[int, tuple[int, Any, Any]] = {}
+        # planned once its start is on L1
+        self._load_plan: dict[int, tuple[int, Any, Any]] = {}  # start -> (stop, function, result)
         self._commit_plan: dict[int, tuple[int, Any, Any]] = {}
         self._after: dict[bytes, tuple[bytes, Any]] = {}  # machine hash -> what its next segment returns
 
@@ -117,21 +117,36 @@ class StagedStep:
             return None
 
     def _fit(self, function_for: Any, start: int, total: int, guess: int) -> tuple[int, Any]:
-        """(stop, function) of the largest chunk from `start` found under the cap: from `guess`
-        items, scaled down by the estimate (or halved if the estimate ran out of gas)."""
+        """(stop, function) of a chunk from `start` under the cap: from `guess` items, scaled down
+        by estimate against 0.9 of the cap until it fits (halved if the estimate runs out of gas),
+        then grown by a quarter while the larger one still fits. Only the estimates of chunks not
+        sent decide a size (a chunk on L1 estimates cheaper: its record is written already), so a
+        restarted driver plans the same chunks and finds them on L1."""
         cap = self.config.tx_gas_cap
         size = max(1, min(guess, total - start))
-        while True:
+        fitted: tuple[int, Any] | None = None
+        for _ in range(64):
             function = function_for(start + size)
             gas = self._estimate(function)
             if gas is not None and gas <= cap:
-                return start + size, function
+                fitted = (start + size, function)
+                if size >= total - start:
+                    return fitted
+                size = min(total - start, size + max(1, size // 4))
+                continue
+            if fitted is not None:
+                return fitted  # the larger one is above the cap: the last that fitted
             if size == 1:
                 raise StageTooLarge(function.fn_name, gas or 0, cap)
             size = size // 2 if gas is None else max(1, min(size - 1, size * cap * 9 // (gas * 10)))
+        if fitted is None:
+            raise StageTooLarge(function.fn_name, 0, cap)
+        return fitted
 
-    def _planned(self, plan: dict[int, tuple[int, Any, Any]], function_for: Any, start: int, total: int) -> tuple[int, Any, Any]:
+    def _planned(self, plan: dict[int, tuple[int, Any, Any]], function_for: Any, start: int,
+                 total: int) -> tuple[int, Any, Any]:
         if start not in plan:
+            # the first chunk from everything; the next from the size of the one before
             guess = max((stop - s for s, (stop, _, _) in plan.items()), default=total)
             stop, function = self._fit(function_for, start, total, guess)
             plan[start] = (stop, function, self.l1.call(function))
