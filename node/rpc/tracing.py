@@ -157,6 +157,8 @@ class Tracer:
             self._next_call_type = mnemonic
         if self.config.tracer is not None:
             return None
+        if not len(computation.code):
+            return None  # no code ran (py-evm still dispatches a STOP): geth logs no step, as for a plain transfer
         config = self.config
         step: dict[str, Any] = {
             "pc": computation.code.program_counter - 1,

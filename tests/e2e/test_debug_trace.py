@@ -30,6 +30,7 @@ from tests.harness.anvil import anvil  # noqa: F401 (fixture: the reference anvi
 DEPLOYER = dev_accounts()[7]
 PROBE = load_artifact("Probe")
 GWEI = 10**9
+RECIPIENT = to_checksum_address("0x00000000000000000000000000000000000c0ffe")  # holds no code
 
 
 def forwarder_initcode(target: bytes) -> bytes:
@@ -62,9 +63,10 @@ def scenario(w3: Web3) -> dict[str, str]:
     reverting = send(w3, to=forwarder, gas=300_000, data=probe.encode_abi("set", [13, "x"]))
     succeeding = send(w3, to=forwarder, gas=300_000, data=probe.encode_abi("set", [42, "hello"]))
     simple = send(w3, to=probe_address, gas=300_000, data=probe.encode_abi("set", [7, "direct"]))
+    transfer = send(w3, to=RECIPIENT, gas=21_000, value=12_345)
     assert w3.eth.get_transaction_receipt(reverting)["status"] == 0
     return {"probe": probe_address, "forwarder": forwarder, "reverting": "0x" + reverting.hex(),
-            "succeeding": "0x" + succeeding.hex(), "simple": "0x" + simple.hex()}
+            "succeeding": "0x" + succeeding.hex(), "simple": "0x" + simple.hex(), "transfer": "0x" + transfer.hex()}
 
 
 def rpc(w3: Web3, method: str, *params: Any) -> Any:
@@ -116,6 +118,12 @@ def test_call_tracer_and_struct_logger_agree_with_anvil(node_factory, anvil: Anv
         # geth writes storage words as unprefixed hex, anvil with 0x: compare the words
         assert step.get("storage") == unprefixed(expected.get("storage")), (index, step, expected)
     assert any("storage" in step for step in mine["structLogs"])
+
+    # A value transfer to an account without code runs no code: no steps, on both.
+    mine = rpc(lantau, "debug_traceTransaction", ours["transfer"], {})
+    reference_trace = rpc(reference, "debug_traceTransaction", theirs["transfer"], {})
+    shape = ("gas", "failed", "structLogs")
+    assert tuple(mine[k] for k in shape) == tuple(reference_trace[k] for k in shape) == (21_000, False, [])
 
 
 def unprefixed(storage: dict[str, str] | None) -> dict[str, str] | None:

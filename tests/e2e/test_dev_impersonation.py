@@ -160,8 +160,7 @@ def test_impersonated_sends_trace_like_any_transaction(node_factory) -> None:
     sent = result(url, "eth_getTransactionReceipt", from_code)
     assert sent["status"] == "0x1" and sent["from"] == contract
     traced = result(url, "debug_traceTransaction", from_code)
-    assert (traced["gas"], traced["failed"], traced["returnValue"]) == (21_000, False, "")
-    assert {step["op"] for step in traced["structLogs"]} <= {"STOP"}  # a transfer to an account without code
+    assert traced == {"gas": 21_000, "failed": False, "returnValue": "", "structLogs": []}
 
     # An unknown hash is still "not found", not an internal error.
     error = rpc(url, "debug_traceTransaction", "0x" + "ab" * 32)["error"]
