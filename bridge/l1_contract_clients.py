@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_typing import ChecksumAddress
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 
 from bridge.l1_client import L1Client, transport_errors
@@ -271,6 +271,18 @@ class DisputeGameClient(_ContractClient):
                         evidence: bytes) -> Any:
         """`stepInput`; `starting_output` is the agreed parent's `OutputRootProof`."""
         return self.contract.functions.stepInput(claim_index, inputs, starting_output, evidence)
+
+    def record_headers(self, txmgr: TxManager, headers: list[bytes]) -> dict[str, Any]:
+        """`BlockFinishLeaf.recordHeaders(headers)` on the game's finish leaf: ancestor headers a
+        step's BLOCKHASH window reads from the record (`Ancestry.recorded`)."""
+        return txmgr.send(candidate_of(self._finish_leaf().functions.recordHeaders(headers)))
+
+    def header_recorded(self, header: bytes) -> bool:
+        """Whether the finish leaf's record has the parent of the block whose header is `header`."""
+        return bytes(self.l1.call(self._finish_leaf().functions.parentHashOf(keccak(header)))) != bytes(32)
+
+    def _finish_leaf(self) -> Any:
+        return self.l1.contract("BlockFinishLeaf", to_checksum_address(self._call("finishLeaf")))
 
     def step_transaction_call(self, index: int, is_attack: bool, starting_output: tuple[bytes, ...],
                               input_leaf: tuple[Any, ...], tx_proof: tuple[Any, ...], ancestry: tuple[Any, ...],

@@ -39,7 +39,7 @@ from prover.dispute_trace import Trace
 from prover.input_step import InputEvidenceSource
 from prover.polling import PollingService
 from prover.staged_step import StagedStep, StagedStepConfig
-from prover.step_call import StepCall
+from prover.step_call import MAX_ANCESTORS_IN_CALL, NO_ANCESTRY, StepCall
 
 log = logging.getLogger("lantau.challenger")
 
@@ -365,11 +365,12 @@ class Challenger(PollingService):
             call = game.step_finish_call(step.leaf.index, step.is_attack, starting, leaf_of(step.tx_index), last,
                                          block.finish_proof(parent.header))
         else:
-            ancestry: tuple[Any, ...] = (b"", [])
+            ancestry: tuple[Any, ...] = NO_ANCESTRY
             if step.tx_index < len(block.tx_hashes):
                 witness = self.trace.transaction_step(number, step.tx_index)
                 tx_proof: tuple[Any, ...] = witness.tx_proof()
                 ancestry = witness.ancestry()
+                self._record_headers(game, witness.headers_to_record())
             else:  # padding past the block's transactions: nothing to execute
                 tx_proof = ([], [], b"")
             pre = block.acc_before(step.tx_index, parent.state_root).abi_tuple()
@@ -386,6 +387,16 @@ class Challenger(PollingService):
                     gas_limit = min(self.config.staged.tx_gas_cap, gas_with_headroom(gas))
         game.check(call)  # a step L1 finds valid is refused by name (`ValidStep`), never sent
         return game.send(self.txmgr, call, gas_limit=gas_limit)
+
+    def _record_headers(self, game: DisputeGameClient, headers: list[bytes]) -> None:
+        """Ancestor headers of a BLOCKHASH window too deep for the step's calldata, recorded on the
+        game's finish leaf in chunks (anyone may; recording twice changes nothing)."""
+        for at in range(0, len(headers), MAX_ANCESTORS_IN_CALL):
+            if game.header_recorded(headers[min(at + MAX_ANCESTORS_IN_CALL, len(headers)) - 1]):
+                continue  # recorded before (by us before a restart, or by anyone)
+            receipt = game.record_headers(self.txmgr, headers[at:at + MAX_ANCESTORS_IN_CALL])
+            self._count_gas(receipt)
+            log.info("recorded ancestor headers", extra={"game": game.address, "headers": len(headers[at:at + MAX_ANCESTORS_IN_CALL])})
 
     def _one_call_gas(self, game: DisputeGameClient, call: Any) -> int:
         """L1 gas of the one-call step (`eth_estimateGas`; a step L1 finds valid reverts `ValidStep`).

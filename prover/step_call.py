@@ -30,6 +30,12 @@ EVM_STEP = "EVMStep"
 #: First word of a paused machine, as `EVMStep` returns it (`EVMStep.PAUSED`): an ABI-encoded
 #: `PostState` starts with 0x20 instead.
 STEP_PAUSED = bytes.fromhex("5041555345440000000000000000000000000000000000000000000000000000")
+#: `BlockFinishLeaf.Ancestry` of a step with no transaction (padding past the block's last one).
+NO_ANCESTRY: tuple[bytes, list[bytes], int] = (b"", [], 0)
+#: Ancestor headers (about 605 bytes each) a step carries in its calldata at most; a deeper
+#: BLOCKHASH window reads the older ones from `BlockFinishLeaf.parentHashOf`, recorded beforehand
+#: (`headers_to_record`): 254 headers are 171,588 B of calldata, over geth's 128 kB.
+MAX_ANCESTORS_IN_CALL = 128
 
 
 def is_paused(result: bytes) -> bool:
@@ -91,9 +97,16 @@ class StepCall:
             ancestry_headers=tuple(_data(h) for h in witness["ancestryHeaders"]),
         )
 
-    def ancestry(self) -> tuple[bytes, list[bytes]]:
-        """`BlockFinishLeaf.Ancestry(parentHeader, ancestors)` the game derives the context from."""
-        return self.ancestry_headers[0], list(self.ancestry_headers[1:])
+    def ancestry(self, max_ancestors: int = MAX_ANCESTORS_IN_CALL) -> tuple[bytes, list[bytes], int]:
+        """`BlockFinishLeaf.Ancestry(parentHeader, ancestors, recorded)` the game derives the
+        context from: at most `max_ancestors` headers in the call, the rest read from the record."""
+        ancestors = list(self.ancestry_headers[1:])
+        return self.ancestry_headers[0], ancestors[:max_ancestors], len(ancestors[max_ancestors:])
+
+    def headers_to_record(self, max_ancestors: int = MAX_ANCESTORS_IN_CALL) -> list[bytes]:
+        """The ancestor headers `ancestry` leaves to `BlockFinishLeaf.recordHeaders` (none for a
+        window that fits the call)."""
+        return list(self.ancestry_headers[1 + max_ancestors:])
 
     def tx_proof(self, *, staged: bool = False) -> tuple[list[bytes], list[Any], bytes]:
         """`BlockAccumulator.TxProof(nodes, witnesses, rawTx)`; `staged`: the empty witness of a

@@ -126,10 +126,6 @@ class TransactionWitness:
     # parent's, then those of blocks number-2, number-3, ... as deep as the window needs.
     ancestry_headers: tuple[bytes, ...] = field(default=())
 
-    def ancestry(self) -> tuple[bytes, list[bytes]]:
-        """`BlockFinishLeaf.Ancestry(parentHeader, ancestors)`."""
-        return self.ancestry_headers[0], list(self.ancestry_headers[1:])
-
     def touched(self) -> dict[Address, tuple[int, ...]]:
         """The account -> slots map: what the trie side proves."""
         return {a.address: tuple(s.key for s in a.slots) for a in self.accounts}

@@ -102,7 +102,7 @@ def _context_args(l2: L2, number: int, gas_used_before: int, window: int) -> tup
     window of `window` hashes needs."""
     header = l2.chain.header_by_number(number)
     headers = ancestry_headers(l2.chain, header, window)
-    return number, header.parent_hash, header.timestamp, gas_used_before, (headers[0], list(headers[1:]))
+    return number, header.parent_hash, header.timestamp, gas_used_before, (headers[0], list(headers[1:]), 0)
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4])
@@ -127,20 +127,24 @@ def test_ancestor_headers_must_chain_from_the_agreed_parent(contracts: Contracts
     """Refused by name: a parent header that is not the agreed parent's, an ancestor header that
     is not the block the window expects (here block 1's where block 2's belongs), more ancestors
     than the block's window can use (block 3's window holds 3 hashes: 1 ancestor at most)."""
-    number, parent_hash, timestamp, gas, (parent, ancestors) = _context_args(l2, 4, 0, 4)
+    number, parent_hash, timestamp, gas, (parent, ancestors, _) = _context_args(l2, 4, 0, 4)
     one = rlp.encode(l2.chain.header_by_number(1))
 
     def refusal(*args: Any) -> tuple[str, tuple[Any, ...]]:
         return contracts.revert_of(0, leaf.functions.blockContext(*args))
 
-    assert refusal(number, parent_hash, timestamp, gas, (one, ancestors)) == (
+    assert refusal(number, parent_hash, timestamp, gas, (one, ancestors, 0)) == (
         "ParentHeaderMismatch", (parent_hash, keccak(one)))
-    assert refusal(number, parent_hash, timestamp, gas, (parent, [one])) == (
+    assert refusal(number, parent_hash, timestamp, gas, (parent, [one], 0)) == (
         "AncestorMismatch", (0, l2.chain.header_by_number(2).hash, keccak(one)))
-    number, parent_hash, timestamp, gas, (parent, ancestors) = _context_args(l2, 3, 0, 3)
-    assert refusal(number, parent_hash, timestamp, gas, (parent, [*ancestors, one])) == ("AncestorsBeyondWindow", (2, 1))
-    # the leaf has no state: the right headers still give the context afterwards
-    assert len(leaf.functions.blockContext(number, parent_hash, timestamp, gas, (parent, ancestors)).call()[8]) == 3
+    number, parent_hash, timestamp, gas, (parent, ancestors, _) = _context_args(l2, 3, 0, 3)
+    assert refusal(number, parent_hash, timestamp, gas, (parent, [*ancestors, one], 0)) == ("AncestorsBeyondWindow", (2, 1))
+    assert refusal(number, parent_hash, timestamp, gas, (parent, ancestors, 1)) == ("AncestorsBeyondWindow", (2, 1))
+    # the leaf's record is empty for these blocks: a window read from it is refused by name
+    assert refusal(number, parent_hash, timestamp, gas, (parent, [], 1)) == (
+        "AncestorNotRecorded", (l2.chain.header_by_number(1).hash,))
+    # the right headers still give the context afterwards
+    assert len(leaf.functions.blockContext(number, parent_hash, timestamp, gas, (parent, ancestors, 0)).call()[8]) == 3
 
 
 def _as_call(context: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -153,7 +157,10 @@ def test_the_full_blockhash_window_from_254_ancestor_headers(contracts: Contract
     """Block 259 of a chain of empty blocks: its context's window of 256 hashes derived on L1 from
     the parent header and 254 ancestor headers equals py-evm's chain's (`block_context`). `-s`
     prints what it costs: the calldata is above geth's 128 kB transaction size limit
-    (docs/fault-proofs.md, "Contexts the game derives")."""
+    (docs/fault-proofs.md, "Contexts the game derives"). So the older headers are recorded first
+    (`recordHeaders`, anyone, in chunks, `StepCall.headers_to_record`) and the window reads them
+    from the record: the same 256 hashes from 128 headers of calldata; something that is not a
+    header is refused by name (`NotAHeader`) and records nothing."""
     from genesis.config import GenesisConfig
     from node.chain import BlockAttributes, Chain
 
@@ -165,7 +172,7 @@ def test_the_full_blockhash_window_from_254_ancestor_headers(contracts: Contract
     header = chain.header_by_number(259)
     headers = ancestry_headers(chain, header, 256)
     assert len(headers) == 255
-    call = leaf.functions.blockContext(259, header.parent_hash, header.timestamp, 0, (headers[0], list(headers[1:])))
+    call = leaf.functions.blockContext(259, header.parent_hash, header.timestamp, 0, (headers[0], list(headers[1:]), 0))
     expected = block_context(chain, header, gas_used_before=0, window=256)
     assert tuple(call.call({"gas": 30_000_000})) == _as_call(expected.abi_tuple())
     calldata = len(bytes.fromhex(call._encode_transaction_data().removeprefix("0x")))
@@ -173,4 +180,18 @@ def test_the_full_blockhash_window_from_254_ancestor_headers(contracts: Contract
     print(f"\nBLOCKHASH window of 256 from 254 ancestor headers ({sum(map(len, headers[1:])):,} B of headers):"
           f" {calldata:,} B of calldata, {gas:,} L1 gas for blockContext")
     assert calldata > 128 * 1024
+    # the older 126 headers recorded in two chunks, the call carries the 128 newer ones
+    older = list(headers[1 + 128:])
+    assert len(older) == 126
+    refused = contracts.revert_of(0, leaf.functions.recordHeaders([older[0], b"\x01" * 40]))
+    assert refused == ("NotAHeader", (1,)) and leaf.functions.parentHashOf(keccak(older[0])).call() == bytes(32)
+    record_gas = [contracts.ok(0, leaf.functions.recordHeaders(older[at:at + 63]))["gasUsed"] for at in (0, 63)]
+    assert leaf.functions.parentHashOf(keccak(older[-1])).call() == chain.header_by_number(4).parent_hash
+    split = leaf.functions.blockContext(259, header.parent_hash, header.timestamp, 0, (headers[0], list(headers[1:129]), 126))
+    assert tuple(split.call({"gas": 30_000_000})) == _as_call(expected.abi_tuple())
+    split_calldata = len(bytes.fromhex(split._encode_transaction_data().removeprefix("0x")))
+    split_gas = split.estimate_gas({"gas": 30_000_000})
+    print(f"with 126 headers recorded beforehand ({record_gas[0]:,} + {record_gas[1]:,} L1 gas): {split_calldata:,} B of"
+          f" calldata, {split_gas:,} L1 gas for blockContext")
+    assert split_calldata < 100 * 1024
     chain.close()

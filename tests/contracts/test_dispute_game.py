@@ -182,7 +182,7 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     # steps: only on a leaf, and with the leaf's own kind (index 0 of the block's trace is a transaction)
     starting = (b"\x00" * 32,) * 4
     no_inputs = (0, b"\x00" * 32, 0, [b"\x00" * 32])  # InputLeaf: past the end of an empty block
-    no_tx, no_ancestry = ([], [], b""), (b"", [])
+    no_tx, no_ancestry = ([], [], b""), (b"", [], 0)
     assert contracts.revert_of(CHALLENGER, game.functions.stepTransaction(3, True, starting, no_inputs, no_tx, no_ancestry, no_acc, no_tries)) == ("InvalidParent", ())
     assert contracts.revert_of(DEFENDER, game.functions.stepFinish(5, True, starting, no_inputs, no_acc, no_finish)) == ("WrongLeafKind", (0,))
     assert contracts.revert_of(DEFENDER, game.functions.stepTransaction(5, True, starting, no_inputs, no_tx, no_ancestry, no_acc, no_tries)) == (

@@ -39,7 +39,7 @@ from node.chain import BlockAttributes, Chain
 from node.outputs import output_at_block
 from node.vm import LantauVM
 from prover.dispute_block import DisputeBlock, dispute_block, input_leaf, inputs_hash
-from prover.step_call import StepCall
+from prover.step_call import NO_ANCESTRY, StepCall
 from prover.witness import intermediate_state_roots, transaction_witness
 from tests.harness.evm import Contracts
 from tests.contracts.step_diff import anvil_options, caps_abi  # noqa: F401 (fixtures: anvil with a high gas limit)
@@ -220,7 +220,7 @@ class Game:
             return (f"stepFinish (block {number})",
                     self.game.functions.stepFinish(index, is_attack, starting, input_leaf(*self.l2.inputs(number), k),
                                                    last, finish))
-        ancestry: tuple[Any, ...] = (b"", [])
+        ancestry: tuple[Any, ...] = NO_ANCESTRY
         if k < len(self.l2.roots[number]):
             call = StepCall.from_witness(transaction_witness(self.l2.chain, number, k))
             tx_proof, ancestry = call.tx_proof(), call.ancestry()

@@ -60,6 +60,10 @@ contract BlockFinishLeaf {
     error NotAnL2Header(uint256 fields);
     /// @notice The parent header does not hash to the agreed parent block hash.
     error ParentHeaderMismatch(bytes32 expected, bytes32 actual);
+    /// @notice The window reads the parent of block hash `blockHash` from the record, which has none.
+    error AncestorNotRecorded(bytes32 blockHash);
+    /// @notice `recordHeaders` was given something that is not an L2 header list (0xf9, 0xa0 ...).
+    error NotAHeader(uint256 index);
     /// @notice Ancestor header `index` does not hash to the block hash the window expects there.
     error AncestorMismatch(uint256 index, bytes32 expected, bytes32 actual);
     /// @notice More ancestor headers than the BLOCKHASH window of this block can use.
@@ -82,11 +86,21 @@ contract BlockFinishLeaf {
 
     /// @notice The headers a transaction's context is derived from: the parent's (hashing to the
     ///         agreed parent block hash) and, for a BLOCKHASH deeper than two blocks, the headers
-    ///         of blocks number-2, number-3, ... each hashing to the parentHash of the one before.
+    ///         of blocks number-2, number-3, ... each hashing to the parentHash of the one before;
+    ///         then `recorded` more hashes read from `parentHashOf` (a window too deep for one
+    ///         transaction's calldata: its older headers recorded beforehand, `recordHeaders`).
     struct Ancestry {
         bytes parentHeader;
         bytes[] ancestors;
+        uint256 recorded;
     }
+
+    /// @notice The parentHash of the L2 header whose hash is the key, recorded by anyone
+    ///         (`recordHeaders`). Sound whoever records: only a block's own header hashes to its
+    ///         hash, and a window is only ever walked from an agreed block hash down.
+    mapping(bytes32 blockHash => bytes32 parentHash) public parentHashOf;
+
+    event HeadersRecorded(bytes32 indexed newest, bytes32 indexed oldestParent, uint256 count);
 
     /// @notice What the game has agreed about the block: its number, its parent's block hash,
     ///         the timestamp its block claim named and its final `Acc` (state root S, gas used,
@@ -114,7 +128,8 @@ contract BlockFinishLeaf {
     /// @notice Transaction k's context in block `blockNumber`, on the parent of hash
     ///         `parentBlockHash`, at the named `timestamp`, after `gasUsedBefore` gas of the
     ///         block's earlier transactions (the agreed pre `Acc`'s), derived as the contract's
-    ///         notice says. The window holds min(number, 256, 2 + ancestors) hashes.
+    ///         notice says. The window holds 2 + ancestors + recorded hashes, at most
+    ///         min(number, 256) (`AncestorsBeyondWindow`).
     function blockContext(
         uint256 blockNumber,
         bytes32 parentBlockHash,
@@ -125,7 +140,7 @@ contract BlockFinishLeaf {
         bytes32 grandparentHash;
         (ctx, grandparentHash) = _context(blockNumber, parentBlockHash, timestamp, ancestry.parentHeader);
         ctx.gasUsedBefore = gasUsedBefore;
-        ctx.blockHashes = _window(blockNumber, parentBlockHash, grandparentHash, ancestry.ancestors);
+        ctx.blockHashes = _window(blockNumber, parentBlockHash, grandparentHash, ancestry);
     }
 
     /// @dev The context's fields but the window and the gas used before, and the parent's parentHash.
@@ -150,15 +165,17 @@ contract BlockFinishLeaf {
 
     /// @dev Hashes of blocks number-1, number-2, ...: the parent's, its parentHash, then the
     ///      parentHash of each ancestor header, which must hash to the hash before it.
-    function _window(uint256 blockNumber, bytes32 parentHash, bytes32 grandparentHash, bytes[] calldata ancestors)
+    function _window(uint256 blockNumber, bytes32 parentHash, bytes32 grandparentHash, Ancestry calldata ancestry)
         private
-        pure
+        view
         returns (bytes32[] memory hashes)
     {
+        bytes[] calldata ancestors = ancestry.ancestors;
         uint256 max = blockNumber < BLOCKHASH_WINDOW ? blockNumber : BLOCKHASH_WINDOW;
-        uint256 count = 2 + ancestors.length;
+        uint256 count = 2 + ancestors.length + ancestry.recorded;
         if (count > max) {
-            if (ancestors.length != 0) revert AncestorsBeyondWindow(ancestors.length, max < 2 ? 0 : max - 2);
+            uint256 extra = ancestors.length + ancestry.recorded;
+            if (extra != 0) revert AncestorsBeyondWindow(extra, max < 2 ? 0 : max - 2);
             count = max;
         }
         hashes = new bytes32[](count);
@@ -174,6 +191,24 @@ contract BlockFinishLeaf {
             // bytes (0xf9 and two length bytes) whose first item is the parentHash (0xa0 and 32
             // bytes), so it is read in place rather than parsed.
             hashes[i + 2] = bytes32(header[4:36]);
+        }
+        for (uint256 k = 2 + ancestors.length; k < count; ++k) {
+            bytes32 parent = parentHashOf[hashes[k - 1]];
+            if (parent == 0) revert AncestorNotRecorded(hashes[k - 1]);
+            hashes[k] = parent;
+        }
+    }
+
+    /// @notice Records the parentHash of each L2 header given (any order, anyone, idempotent), for
+    ///         windows deeper than a transaction's calldata carries (`Ancestry.recorded`).
+    function recordHeaders(bytes[] calldata headers) external {
+        for (uint256 i = 0; i < headers.length; ++i) {
+            bytes calldata header = headers[i];
+            if (header.length < 36 || header[0] != 0xf9 || header[3] != 0xa0) revert NotAHeader(i);
+            parentHashOf[keccak256(header)] = bytes32(header[4:36]);
+        }
+        if (headers.length != 0) {
+            emit HeadersRecorded(keccak256(headers[0]), bytes32(headers[headers.length - 1][4:36]), headers.length);
         }
     }
 
