@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 import rlp
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 from web3.contract import Contract
 
 
+from genesis.artifacts import load_artifact
 from genesis.predeploys import SEQUENCER_FEE_VAULT
 from prover.dispute_block import DisputeBlock, dispute_block
 from prover.faults import forged_header
@@ -194,4 +195,53 @@ def test_the_full_blockhash_window_from_254_ancestor_headers(contracts: Contract
     print(f"with 126 headers recorded beforehand ({record_gas[0]:,} + {record_gas[1]:,} L1 gas): {split_calldata:,} B of"
           f" calldata, {split_gas:,} L1 gas for blockContext")
     assert split_calldata < 100 * 1024
+    chain.close()
+
+
+#: SSTORE(0, BLOCKHASH(NUMBER - 5)); STOP: a transaction whose BLOCKHASH reaches 5 blocks back.
+BLOCKHASH_READER = to_canonical_address("0x" + "5d" * 20)
+BLOCKHASH_READER_CODE = bytes.fromhex("6005" "43" "03" "40" "6000" "55" "00")
+
+
+def test_a_transaction_reading_blockhash_is_stepped_in_the_derived_context(contracts: Contracts, leaf: Contract) -> None:
+    """Block 9's transaction reads BLOCKHASH(9 - 5): `lantau_txWitness` gives it a window of 5
+    hashes and 4 headers (the parent's and blocks 7, 6, 5), the context derived on L1 from them is
+    the witness's, and OneStepProof re-executes the transaction in it to py-evm's post-state root.
+    One header fewer and the step fails by name (`MissingBlockHash(4)`): a window too short cannot
+    change a step's result, only fail it."""
+    from genesis.config import GenesisAccount, GenesisConfig
+    from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
+    from node.chain import BlockAttributes, Chain
+    from prover.step_call import StepCall
+    from tests.contracts.step_diff import STEP_CALL_GAS, caps_abi
+    from tests.contracts.test_dispute_played import _signed
+
+    chain = Chain.open(None, GenesisConfig.load().with_accounts({BLOCKHASH_READER: GenesisAccount(code=BLOCKHASH_READER_CODE)}))
+    for number in range(1, 10):
+        parent = chain.head
+        txs = [_signed(1, 0, BLOCKHASH_READER)] if number == 9 else []
+        built = chain.build_block(parent, BlockAttributes(timestamp=parent.timestamp + 2, fee_recipient=SEQUENCER_FEE_VAULT,
+                                                          prev_randao=keccak(parent.hash), gas_limit=parent.gas_limit), txs)
+        assert not built.rejected
+    header = chain.header_by_number(9)
+    witness = transaction_witness(chain, 9, 0)  # the block's only transaction (no deposits in this chain)
+    assert witness.context.block_hashes == tuple(chain.header_by_number(n).hash for n in range(8, 3, -1))
+    assert [keccak(h) for h in witness.ancestry_headers] == [chain.header_by_number(n).hash for n in range(8, 4, -1)]
+    call = StepCall.from_witness(witness)
+    context = leaf.functions.blockContext(9, header.parent_hash, header.timestamp, witness.context.gas_used_before,
+                                          call.ancestry()).call()
+    assert tuple(context) == _as_call(witness.context.abi_tuple())
+
+    step = contracts.deploy("EVMStep", contracts.deploy("EVMTx").address, contracts.deploy("EVMPrecompiles").address)
+    one_step = contracts.deploy("OneStepProof", step.address, caps_abi(DEVNET_PROOF_COST_LIMITS))
+    args = (call.pre_state_root, list(call.trie_nodes), call._abi_accounts(), call.transaction, call.transaction_hash)
+    root, _ = one_step.functions.proveTransaction(*args, context).call({"gas": STEP_CALL_GAS})
+    assert bytes(root) == witness.post_state_root
+    parent_header, ancestors, recorded = call.ancestry()
+    short = leaf.functions.blockContext(9, header.parent_hash, header.timestamp, witness.context.gas_used_before,
+                                        (parent_header, ancestors[:-1], recorded)).call()
+    assert len(short[8]) == 4
+    assert contracts.revert_of_raw(0, {"to": one_step.address, "data": one_step.functions.proveTransaction(
+        *args, short)._encode_transaction_data(), "gas": STEP_CALL_GAS},
+        [*one_step.abi, *load_artifact("EVMStep").abi]) == ("MissingBlockHash", (4,))
     chain.close()
