@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import rlp
+from eth_utils import keccak
 from web3.contract import Contract
 
 from genesis.artifacts import load_artifact
@@ -30,17 +32,22 @@ BUDGET = 1  # tiny transactions here: one instruction a segment still pauses
 
 
 def _empty_witness_step(game: Game, index: int, p: int, is_attack: bool,
-                        staged_post: tuple[Any, ...] = NO_STAGED_POST) -> tuple[Any, StepCall]:
+                        staged_post: tuple[Any, ...] = NO_STAGED_POST, *, starting_of: int | None = None,
+                        parent_of: int | None = None) -> tuple[Any, StepCall]:
     """`stepTransaction` on leaf `index` with no witness (the raw transaction and, once proven,
-    the `PostState` OneStepProof executed), and the step it names."""
+    the `PostState` OneStepProof executed), and the step it names; `starting_of` / `parent_of`:
+    the output proof / the parent header of another block shown instead of the agreed parent's."""
     number = game.start + block_of(p) + 1
     k = trace_index(p, MAX_DEPTH) % TRACE + (0 if is_attack else 1)
     call = StepCall.from_witness(transaction_witness(game.l2.chain, number, k))
-    starting = game.l2.output_proof(number - 1)
+    starting = game.l2.output_proof(number - 1 if starting_of is None else starting_of)
     block = game.l2.blocks[number]
     pre = block.acc_before(k, game.l2.outputs[number - 1].state_root).abi_tuple()
+    ancestry = call.ancestry()
+    if parent_of is not None:
+        ancestry = (rlp.encode(game.l2.chain.header_by_number(parent_of)), *ancestry[1:])
     step = game.game.functions.stepTransaction(index, is_attack, starting, input_leaf(*game.l2.inputs(number), k),
-                                               call.tx_proof(staged=True), call.ancestry(), pre,
+                                               call.tx_proof(staged=True), ancestry, pre,
                                                block.step_tries(k, staged_post))
     return step, call
 
@@ -69,12 +76,18 @@ def test_a_leaf_countered_by_a_step_proven_in_segments(contracts: Contracts, sys
     _, _, _, _, claim, p, _, _ = game.claim(leaf)
     step, call = _empty_witness_step(game, leaf, p, is_attack=honest.value(p) != claim)
     assert call.transaction == transaction_witness(l2.chain, 3, 1).transaction  # the storage write
-    abi = [*game.game.abi, *load_artifact("BlockAccumulator").abi]  # the accumulator's errors bubble up
+    abi = [*game.game.abi, *load_artifact("BlockAccumulator").abi, *load_artifact("BlockFinishLeaf").abi]  # errors bubble up
 
     def refusal(step: Any) -> tuple[str, tuple[Any, ...]]:
         return contracts.revert_of_raw(CHALLENGER, {"to": step.address, "data": step._encode_transaction_data()}, abi)
 
     assert refusal(step) == ("TransactionNotProven", (call.step_id(),))
+    # the context is derived from the agreed parent: another output shown, or another parent header, is refused
+    is_attack = honest.value(p) != claim
+    assert refusal(_empty_witness_step(game, leaf, p, is_attack, starting_of=1)[0]) == ("InvalidStartingOutput", ())
+    other = rlp.encode(l2.chain.header_by_number(1))
+    assert refusal(_empty_witness_step(game, leaf, p, is_attack, parent_of=1)[0]) == (
+        "ParentHeaderMismatch", (l2.chain.header_by_number(2).hash, keccak(other)))
     assert game.game.functions.claimDataLen().call() == leaf + 1
     assert game.claim(leaf)[1] == "0x" + "00" * 20  # not countered: the refusal changed nothing
 

@@ -728,10 +728,21 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"a third output"), (hashes, timestamp), True),
              value=bond(3))
     true_index = game.functions.claimDataLen().call() - 1
-    try:
-        game.functions.stepInput(true_index, (hashes, timestamp), starting, encode_evidence(parent, evidence)).call(
-            {"from": PROPOSER.address})
-        raise AssertionError("a stepInput on the true inputs did not revert")
-    except (ContractCustomError, ContractLogicError) as exc:
-        assert decode_custom_error(game.abi, bytes.fromhex(str(exc.data).removeprefix("0x")))[0] == "InputsMatch"
+    true_step = game.functions.stepInput(true_index, (hashes, timestamp), starting, encode_evidence(parent, evidence))
+    assert _refusal(game, true_step) == "InputsMatch"
     assert game.functions.inputCounteredBy(true_index).call() == "0x" + "00" * 20
+    # the prevRandao passed to the oracle is derived from the agreed parent's block hash: another
+    # parent's output proof is refused by name
+    _, other_parent = setup.parent_output(deposit_block - 1)
+    other = (bytes(32), other_parent.state_root, other_parent.message_passer_storage_root, other_parent.block_hash)
+    other_step = game.functions.stepInput(true_index, (hashes, timestamp), other, encode_evidence(parent, evidence))
+    assert _refusal(game, other_step) == "InvalidStartingOutput"
+
+
+def _refusal(game: Any, call: Any) -> str:
+    """The name of the custom error `call` (from the proposer) reverts with."""
+    try:
+        call.call({"from": PROPOSER.address})
+    except (ContractCustomError, ContractLogicError) as exc:
+        return decode_custom_error(game.abi, bytes.fromhex(str(exc.data).removeprefix("0x")))[0]
+    raise AssertionError("the call did not revert")
