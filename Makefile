@@ -29,18 +29,24 @@ setup: $(STAMP) node_modules/.installed browser
 devnet: $(STAMP) node_modules/.installed
 	ETH_HASH_BACKEND=pysha3 $(VENV)/bin/lantau devnet --data-dir $(or $(DATA_DIR),.devnet)
 
+# Test files run on TEST_WORKERS processes (pytest-xdist): a file's tests stay on one worker, so
+# its module fixtures start once; every process a test starts binds port 0 in the test's own tmp
+# dir. The files that start processes go first (tests/conftest.py), the short ones fill the end.
+TEST_WORKERS ?= 2
+PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 test: setup
-	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q -p no:cacheprovider tests
+	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q -p no:cacheprovider $(PARALLEL) --durations=30 tests
 
 test-unit: setup
 	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q tests -m 'not e2e'
 
 test-e2e: setup
-	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q tests -m e2e
+	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q $(PARALLEL) tests -m e2e
 
 # the long scenarios CI deselects (marker `campaign`, tests/conftest.py)
 test-campaigns: setup
-	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q -p no:cacheprovider tests -m campaign
+	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q -p no:cacheprovider $(PARALLEL) tests -m campaign
 
 bench: setup
 	ETH_HASH_BACKEND=pysha3 $(PY) bench/tps.py --all

@@ -26,6 +26,7 @@ PROCESS_FIXTURES = frozenset({
 })
 
 
+@pytest.hookimpl(trylast=True)  # after tests/e2e/conftest.py marks its files e2e
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
@@ -36,6 +37,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if campaigns:
             config.hook.pytest_deselected(items=campaigns)
             items[:] = [item for item in items if item.get_closest_marker("campaign") is None]
+    items[:] = files_that_start_processes_first(items)
+
+
+def files_that_start_processes_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The files with an e2e test (seconds to minutes each) before the rest (milliseconds), each
+    file's tests together and in their order: `make test`'s workers (pytest-xdist, a file at a
+    time, in this order) start on the long files and end on short ones, not on one long file."""
+    slow_files = {item.path for item in items if item.get_closest_marker("e2e") is not None}
+    return sorted(items, key=lambda item: item.path not in slow_files)  # stable: the order within each group stays
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
