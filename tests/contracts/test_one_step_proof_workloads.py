@@ -31,6 +31,9 @@ def proof(contracts: Contracts) -> Contract:
     return contracts.deploy("OneStepProofHarness", step.address, caps_abi(DEVNET_PROOF_COST_LIMITS))
 
 
+# Every workload's witness and step in one test: minutes of CPU; under `make test`'s two workers on
+# a busy 2-core machine it ran past the suite's 300 s default.
+@pytest.mark.timeout(900)
 def test_every_workload_proves_to_the_block_state_root(proof: Contract, contracts: Contracts,
                                                        built: tuple[Chain, list[Workload]]) -> None:
     chain, workloads = built

@@ -86,15 +86,33 @@ def rwa_l2_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LantauNode
 
 
 @pytest.fixture(scope="session")
-def chain(rwa_backend: str, request: pytest.FixtureRequest) -> Chain:
-    if rwa_backend == "anvil":
-        anvil: AnvilProcess = request.getfixturevalue("rwa_anvil")
-        return AnvilChain(Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 60})), anvil=anvil)
-    node: LantauNodeProcess = request.getfixturevalue("rwa_l2_node")
-    assert node.rpc_url is not None
-    return L2Chain(Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 120})), node=node)
+def rwa_sessions() -> dict[str, Chain | RWASystem]:
+    """Each backend's chain and RWA system, made once per session. `chain` and `rwa` are set up
+    again whenever the backend changes, which `make test` (pytest-xdist, a file at a time: a file's
+    l2 tests, then its anvil ones) does from file to file; they must come back as the same
+    objects: the chain's account salt and nonces go on, the RWA system is installed once."""
+    return {}
 
 
 @pytest.fixture(scope="session")
-def rwa(chain: Chain) -> RWASystem:
-    return install_rwa_system(chain) if isinstance(chain, AnvilChain) else genesis_rwa_system(chain)
+def chain(rwa_backend: str, request: pytest.FixtureRequest, rwa_sessions: dict[str, Chain | RWASystem]) -> Chain:
+    if f"{rwa_backend}/chain" not in rwa_sessions:
+        if rwa_backend == "anvil":
+            anvil: AnvilProcess = request.getfixturevalue("rwa_anvil")
+            rwa_sessions[f"{rwa_backend}/chain"] = AnvilChain(Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 60})), anvil=anvil)
+        else:
+            node: LantauNodeProcess = request.getfixturevalue("rwa_l2_node")
+            assert node.rpc_url is not None
+            rwa_sessions[f"{rwa_backend}/chain"] = L2Chain(Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 120})), node=node)
+    opened = rwa_sessions[f"{rwa_backend}/chain"]
+    assert isinstance(opened, Chain)
+    return opened
+
+
+@pytest.fixture(scope="session")
+def rwa(chain: Chain, rwa_backend: str, rwa_sessions: dict[str, Chain | RWASystem]) -> RWASystem:
+    if f"{rwa_backend}/rwa" not in rwa_sessions:
+        rwa_sessions[f"{rwa_backend}/rwa"] = install_rwa_system(chain) if isinstance(chain, AnvilChain) else genesis_rwa_system(chain)
+    system = rwa_sessions[f"{rwa_backend}/rwa"]
+    assert isinstance(system, RWASystem)
+    return system
