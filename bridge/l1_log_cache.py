@@ -60,7 +60,10 @@ class L1LogCache:
         head = self.l1.head()
         if event.checkpoints and event.checkpoints[-1] == (head.number, bytes(head.hash)):
             return True
-        resume = self._resume_after(event)
+        if event.checkpoints and event.checkpoints[-1] == (head.number - 1, bytes(head.parent_hash)):
+            resume = head.number - 1  # the head is the next block on what was read: no reorg
+        else:
+            resume = self._resume_after(event)
         if head.number > resume:
             new = list(self.l1.rpc("eth_getLogs", [{"address": address, "topics": [topic],
                                                    "fromBlock": hex(resume + 1), "toBlock": hex(head.number)}]))
