@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import rlp
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+from eth_typing import Hash32
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 from web3.contract import Contract
 
@@ -181,14 +182,19 @@ def test_the_full_blockhash_window_from_254_ancestor_headers(contracts: Contract
     print(f"\nBLOCKHASH window of 256 from 254 ancestor headers ({sum(map(len, headers[1:])):,} B of headers):"
           f" {calldata:,} B of calldata, {gas:,} L1 gas for blockContext")
     assert calldata > 128 * 1024
-    # the older 126 headers recorded in two chunks, the call carries the 128 newer ones
-    older = list(headers[1 + 128:])
-    assert len(older) == 126
+    # the older 126 headers recorded in two chunks, the call carries the 128 newer ones (the
+    # challenger's split, `StepCall.ancestry` / `headers_to_record`)
+    from prover.step_call import MAX_ANCESTORS_IN_CALL, StepCall
+
+    step = StepCall(Hash32(bytes(32)), (), (), b"", (), Hash32(bytes(32)), ancestry_headers=headers)
+    older = step.headers_to_record()
+    assert MAX_ANCESTORS_IN_CALL == 128 and older == list(headers[1 + 128:]) and len(older) == 126
+    assert step.ancestry() == (headers[0], list(headers[1:129]), 126)
     refused = contracts.revert_of(0, leaf.functions.recordHeaders([older[0], b"\x01" * 40]))
     assert refused == ("NotAHeader", (1,)) and leaf.functions.parentHashOf(keccak(older[0])).call() == bytes(32)
     record_gas = [contracts.ok(0, leaf.functions.recordHeaders(older[at:at + 63]))["gasUsed"] for at in (0, 63)]
     assert leaf.functions.parentHashOf(keccak(older[-1])).call() == chain.header_by_number(4).parent_hash
-    split = leaf.functions.blockContext(259, header.parent_hash, header.timestamp, 0, (headers[0], list(headers[1:129]), 126))
+    split = leaf.functions.blockContext(259, header.parent_hash, header.timestamp, 0, step.ancestry())
     assert tuple(split.call({"gas": 30_000_000})) == _as_call(expected.abi_tuple())
     split_calldata = len(bytes.fromhex(split._encode_transaction_data().removeprefix("0x")))
     split_gas = split.estimate_gas({"gas": 30_000_000})

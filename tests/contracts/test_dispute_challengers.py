@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 import pytest
+import rlp
 
 from web3.contract import Contract
 
@@ -118,6 +119,15 @@ def test_two_honest_challengers_at_once_each_get_their_bonds_and_nothing_is_paid
     # (nothing sent, no bond lost) and it joins the game A created.
     assert not b.create_game(index, LIE_BLOCK)
     game = the_game(system, contracts)
+    # The game's ancestor record (a BLOCKHASH window deeper than a step's calldata): the challenger
+    # records headers once; a second pass finds them recorded and sends nothing.
+    headers = [rlp.encode(l2.chain.header_by_number(n)) for n in (3, 2)]
+    assert not game.header_recorded(headers[-1])
+    a._record_headers(game, headers)
+    assert game.header_recorded(headers[0]) and game.header_recorded(headers[-1])
+    nonce = contracts.w3.eth.get_transaction_count(a.address)
+    a._record_headers(game, headers)
+    assert contracts.w3.eth.get_transaction_count(a.address) == nonce
     # The honest challengers take turns to answer the liar: each has claims of its own in the game.
     play([liar, b, liar, a], until=lambda: game.claims()[-1].countered_by != NO_ONE)
     claims = game.claims()
