@@ -39,7 +39,6 @@ from eth_utils import keccak, to_canonical_address  # noqa: E402
 from bench.rwa_mix import (  # noqa: E402
     ENGINE,
     HKD,
-    PREV_RANDAO,
     Actors,
     Bench,
     Signer,
@@ -90,8 +89,10 @@ class _Run:
         """Build a block holding just this transaction (or deposit) and record its counts."""
         chain = self.bench.chain
         parent = chain.head
+        # prevRandao by derivation's rule (node/derive/attributes.py), which the dispute game derives
+        # a block's from (keccak256 of the parent hash): these blocks are disputed in tests too
         attributes = BlockAttributes(timestamp=parent.timestamp + seconds, fee_recipient=self.bench.genesis.coinbase,
-                                     prev_randao=PREV_RANDAO, gas_limit=self.bench.genesis.gas_limit,
+                                     prev_randao=Hash32(keccak(parent.hash)), gas_limit=self.bench.genesis.gas_limit,
                                      forced_transactions=tuple(forced))
         built = chain.build_block(parent, attributes, _decode([raw]) if raw is not None else ())
         if built.rejected:
