@@ -735,11 +735,15 @@ def _lying_proposer(wiring: L1Wiring, l2_rpc: str, key: str, kind_name: str, inj
 
     defender = _challenger(wiring, l2_rpc, key, None, lie=lying)
     honest = RollupClient(l2_rpc)
-    lied: list[bool] = []
+    landed: list[bool] = []
 
     def output_root_of(number: int) -> bytes:
-        if number == lie_block and not lied:
-            lied.append(True)
+        # The lie is offered until it lands (a proposal the oracle refused, e.g. L2BlockInFuture,
+        # is asked again for the same block); outputs go in order, so being asked for a later
+        # block means it landed, and a re-proposal after the game removed it is honest.
+        if number > lie_block:
+            landed.append(True)
+        if number == lie_block and not landed:
             log.warning("fault injection: posting a lie", extra={"fault": kind.value, "l2_block": number})
             return defender.trace.output_root(number)
         return honest.output_at(number)
