@@ -735,21 +735,19 @@ def _lying_proposer(wiring: L1Wiring, l2_rpc: str, key: str, kind_name: str, inj
 
     defender = _challenger(wiring, l2_rpc, key, None, lie=lying)
     honest = RollupClient(l2_rpc)
-    landed: list[bool] = []
 
     def output_root_of(number: int) -> bytes:
-        # The lie is offered until it lands (a proposal the oracle refused, e.g. L2BlockInFuture,
-        # is asked again for the same block); outputs go in order, so being asked for a later
-        # block means it landed, and a re-proposal after the game removed it is honest.
-        if number > lie_block:
-            landed.append(True)
-        if number == lie_block and not landed:
+        # The lie is offered until a proposal of it lands (one the oracle refused, e.g.
+        # L2BlockInFuture, is asked again for the same block); a re-proposal after the game
+        # removed it is honest.
+        if number == lie_block and not any(p.l2_block_number == lie_block for p in proposer.proposals):
             log.warning("fault injection: posting a lie", extra={"fault": kind.value, "l2_block": number})
             return defender.trace.output_root(number)
         return honest.output_at(number)
 
     log.warning("fault injection: the output of L2 block %d will carry a lie", lie_block, extra={"fault": kind.value})
-    return [_proposer(wiring, l2_rpc, key, output_root_of=output_root_of), defender]
+    proposer = _proposer(wiring, l2_rpc, key, output_root_of=output_root_of)
+    return [proposer, defender]
 
 
 @app.command("challenger")
