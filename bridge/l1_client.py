@@ -14,12 +14,18 @@ Errors are classified once, here:
   (`L1NonceTooLow`, `L1ReplacementUnderpriced`, `L1InsufficientFunds`, `L1FeeTooLow`);
   "already known" is not a refusal (`send_raw` returns normally: L1 has the transaction);
 - a call or gas estimate that reverts is `L1CallReverted`, with the contract's custom error
-  decoded (`decode_revert`) when it is one of the L1 contracts'.
+  decoded (`decode_revert`) when it is one of the L1 contracts';
+- a gas estimate that runs out of gas at the highest limit the node lets it use (the block's
+  gas limit, or the `gas` given) is `L1GasAboveAllowance`, an `L1CallReverted` without a custom
+  error as a revert without data is: geth says `gas required exceeds allowance (N)` (code
+  -32000), anvil `Out of gas: gas required exceeds allowance: N` (code -32003), neither a revert
+  web3 recognises, so without this they read as a transport failure retried for ever.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -82,6 +88,31 @@ class L1CallReverted(LantauError):
         self.revert, self.detail = revert, detail
 
 
+class L1GasAboveAllowance(L1CallReverted):
+    """An `eth_estimateGas` ran out of gas at `allowance`, the most the node lets it use (the L1
+    block's gas limit unless the call names a `gas`): the transaction needs more than one L1
+    transaction may have. No custom error (`revert` None), as a revert without data."""
+
+    def __init__(self, allowance: int | None, detail: str) -> None:
+        super().__init__(None, detail)
+        self.allowance = allowance
+
+
+# What geth (`eth/gasestimator`: "gas required exceeds allowance (%d)") and anvil ("Out of gas:
+# gas required exceeds allowance: %d") answer when an estimate fails for want of gas.
+_GAS_ALLOWANCE = re.compile(r"gas required exceeds allowance\W*(\d+)?", re.IGNORECASE)
+
+
+def gas_above_allowance(error: dict[str, Any]) -> L1GasAboveAllowance | None:
+    """`L1GasAboveAllowance` for a JSON-RPC error object that says an estimate ran out of gas at
+    its allowance (geth's or anvil's wording); None for any other error."""
+    message = str(error.get("message", ""))
+    found = _GAS_ALLOWANCE.search(message)
+    if found is None:
+        return None
+    return L1GasAboveAllowance(int(found.group(1)) if found.group(1) else None, message)
+
+
 # Substrings of pool refusals (geth, anvil, reth spell them alike) -> what they mean.
 _REFUSALS: tuple[tuple[str, type[L1TxRefused]], ...] = (
     ("nonce too low", L1NonceTooLow),
@@ -101,6 +132,14 @@ def classify_refusal(message: str) -> L1TxRefused:
         if needle in lowered:
             return error(message)
     return L1TxRefused(message)
+
+
+def _rpc_error(exc: BaseException) -> dict[str, Any]:
+    """The JSON-RPC error object web3 raised `exc` for ({} if it carries none)."""
+    response = getattr(exc, "rpc_response", None)
+    if isinstance(response, dict) and isinstance(response.get("error"), dict):
+        return dict(response["error"])
+    return {}
 
 
 def _rpc_message(exc: BaseException) -> str:
@@ -280,7 +319,8 @@ class L1Client:
     def estimate_gas(self, tx: dict[str, Any], block: str = "pending") -> int:
         """`eth_estimateGas` of `tx`; `L1CallReverted` (custom error decoded) if it reverts."""
         try:
-            return self._read("gas estimate", lambda: int(self.w3.eth.estimate_gas(tx, block)))  # type: ignore[arg-type]
+            with transport_errors("gas estimate", gas_above_allowance):
+                return int(self.w3.eth.estimate_gas(tx, block))  # type: ignore[arg-type]
         except ContractLogicError as exc:
             raise L1CallReverted(revert_of(exc), str(exc)) from exc
 
@@ -310,12 +350,18 @@ class L1Client:
 
 
 @contextmanager
-def transport_errors(what: str) -> Iterator[None]:
+def transport_errors(what: str, answer: Callable[[dict[str, Any]], LantauError | None] | None = None) -> Iterator[None]:
     """The one mapping of L1 transport failures to `TemporaryError`; web3's not-found answers
-    and contract reverts pass through for the caller to interpret."""
+    and contract reverts pass through for the caller to interpret, and so does an RPC error
+    object `answer` names (an error of its own, e.g. `gas_above_allowance`)."""
     try:
         yield
     except (BlockNotFound, TransactionNotFound, ContractLogicError):
         raise
+    except Web3RPCError as exc:
+        named = answer(_rpc_error(exc)) if answer is not None else None
+        if named is not None:
+            raise named from exc
+        raise TemporaryError(f"L1 request failed ({what}): {exc}") from exc
     except (Web3Exception, OSError, TimeoutError) as exc:
         raise TemporaryError(f"L1 request failed ({what}): {exc}") from exc

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bridge.l1_client import L1CallReverted
+from bridge.l1_client import L1CallReverted, L1GasAboveAllowance
 from bridge.l1_contract_clients import NO_ADDRESS, Claim, DisputeGameClient, DisputeGameFactoryClient, GameInfo, OutputOracleClient
 from bridge.tx_manager import TxManager, gas_with_headroom
 from prover.errors import ChallengerError
@@ -402,7 +402,8 @@ class Challenger(PollingService):
         """L1 gas of the one-call step (`eth_estimateGas`; a step L1 finds valid reverts `ValidStep`).
 
         An estimate is searched under the L1 block's gas limit, so a step that needs more than a
-        block holds fails it for want of gas, which anvil reports as a revert without data. Such
+        block holds fails it for want of gas: a revert without data when an inner call runs out,
+        `L1GasAboveAllowance` when the whole call does (geth's and anvil's wording). Such
         a failure is measured again with `ONE_CALL_MEASURE_GAS`: a step that then has an estimate
         (above the block's limit, so above the cap) goes the staged way; one that still reverts
         is refused as before."""
@@ -413,7 +414,12 @@ class Challenger(PollingService):
         except L1CallReverted as exc:
             if exc.revert is not None:
                 raise  # refused by name (`ValidStep`, a clock run out, ...): never sent
-            gas = self.oracle.l1.estimate_gas(tx | {"gas": ONE_CALL_MEASURE_GAS})
+            try:
+                gas = self.oracle.l1.estimate_gas(tx | {"gas": ONE_CALL_MEASURE_GAS})
+            except L1GasAboveAllowance as above:
+                # more than the node estimates at all (geth caps an estimate at its RPC gas cap,
+                # 50M by default): above the cap, so the step goes the staged way
+                gas = max(above.allowance or 0, ONE_CALL_MEASURE_GAS)
             log.info("one-call step above the L1 block gas limit", extra={"game": game.address, "l1_gas": gas})
             return gas
 

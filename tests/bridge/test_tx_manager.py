@@ -12,17 +12,21 @@ from typing import Any
 import pytest
 from eth_account import Account
 from web3 import Web3
+from web3.providers import BaseProvider
+from web3.types import RPCEndpoint, RPCResponse
 
 from bridge.anvil import AnvilProcess
 from bridge.l1_client import (
     L1CallReverted,
     L1Client,
     L1FeeTooLow,
+    L1GasAboveAllowance,
     L1InsufficientFunds,
     L1NonceTooLow,
     L1ReplacementUnderpriced,
     L1TxRefused,
     classify_refusal,
+    gas_above_allowance,
 )
 from bridge.l1_contracts import L1Deployment
 from bridge.tx_manager import (
@@ -114,7 +118,61 @@ def test_refusal_messages_are_classified() -> None:
     assert type(classify_refusal("something new")) is L1TxRefused
 
 
+#: What geth answers an `eth_estimateGas` that runs out of gas at the block's gas limit:
+#: `eth/gasestimator/gasestimator.go` returns `fmt.Errorf("gas required exceeds allowance (%d)", hi)`
+#: and `rpc/json.go` sends a plain error with `errcodeDefault` (-32000) and no data.
+GETH_GAS_ABOVE_ALLOWANCE = {"code": -32000, "message": "gas required exceeds allowance (30000000)"}
+
+
+class RecordedGeth(BaseProvider):
+    """Answers every request with one recorded JSON-RPC reply of geth (through web3's own request
+    pipeline: its formatters decide whether the reply is a revert or another error)."""
+
+    def __init__(self, chain_id: int, error: dict[str, Any]) -> None:
+        super().__init__()
+        self.chain_id, self.error = chain_id, error
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        if method == "eth_chainId":
+            return {"jsonrpc": "2.0", "id": 1, "result": hex(self.chain_id)}
+        return {"jsonrpc": "2.0", "id": 1, "error": self.error}  # type: ignore[typeddict-item]
+
+
+def test_geths_gas_allowance_error_is_named_as_a_revert_without_data() -> None:
+    named = gas_above_allowance(GETH_GAS_ABOVE_ALLOWANCE)
+    assert type(named) is L1GasAboveAllowance and isinstance(named, L1CallReverted)
+    assert named.revert is None and named.allowance == 30_000_000
+    assert gas_above_allowance({"code": -32000, "message": "header not found"}) is None
+    geth = L1Client(Web3(RecordedGeth(1, GETH_GAS_ABOVE_ALLOWANCE)))
+    with pytest.raises(L1GasAboveAllowance) as refused:
+        geth.estimate_gas({"from": SENDER.address, "to": OTHER.address, "data": "0x00"})
+    assert refused.value.allowance == 30_000_000 and refused.value.revert is None
+    with pytest.raises(L1GasAboveAllowance):  # the transaction manager's estimate: nothing signed
+        TxManager(geth, SENDER.private_key, FAST).gas_of(TxCandidate(to=OTHER.address, data=b"\x00"))
+    other = L1Client(Web3(RecordedGeth(1, {"code": -32000, "message": "header not found"})))
+    with pytest.raises(TemporaryError):  # any other error object is still a transport failure
+        other.estimate_gas({"from": SENDER.address, "to": OTHER.address})
+
+
 # --- against anvil -------------------------------------------------------------------------------
+
+
+def test_an_estimate_above_the_block_gas_limit_is_named_and_nothing_is_sent(l1: L1Client) -> None:
+    """Init code that loops until it runs out of gas (JUMPDEST PUSH1 0 JUMP) needs more than any
+    block: anvil answers `Out of gas: gas required exceeds allowance: 30000000` (code -32003), the
+    same `L1GasAboveAllowance` as geth's wording; the sender's nonce and balance do not move."""
+    manager = TxManager(l1, SENDER.private_key, FAST)
+    nonce, balance = manager.pending_nonce(), l1.balance(SENDER.address)
+    with pytest.raises(L1GasAboveAllowance) as refused:
+        manager.send(TxCandidate(to=None, data=bytes.fromhex("5b600056")))
+    assert refused.value.allowance == l1.w3.eth.get_block("latest")["gasLimit"] == 30_000_000
+    assert refused.value.revert is None
+    with pytest.raises(L1GasAboveAllowance) as capped:  # a `gas` given is the allowance
+        l1.estimate_gas({"from": SENDER.address, "data": "0x5b600056", "gas": 1_000_000})
+    assert capped.value.allowance == 1_000_000
+    assert manager.pending_nonce() == nonce and l1.balance(SENDER.address) == balance
+
+
 
 
 def test_send_estimates_signs_and_returns_the_canonical_receipt(l1: L1Client) -> None:
