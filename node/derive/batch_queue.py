@@ -34,6 +34,7 @@ Batches are judged in arrival order; the first accepted one is the next block.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ class NextBatch:
     batch: SingularBatch
     origin: L1BlockRef
     inclusion: L1BlockRef
+    source: Batch | None = None  # the buffered batch it was taken from (None: the rest of a span already taken)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,10 @@ class BatchQueue:
 
     def __len__(self) -> int:
         return len(self._buffer) + (len(self._span.blocks) if self._span else 0)
+
+    def buffered(self) -> tuple[tuple[Batch, L1BlockRef], ...]:
+        """The batches waiting to be judged again (future ones), in arrival order, with their inclusion block."""
+        return tuple((item.batch, item.inclusion) for item in self._buffer)
 
     # --- arrival ----------------------------------------------------------------------------
 
@@ -153,6 +159,7 @@ class BatchQueue:
             elif verdict is Verdict.FUTURE:
                 kept.append(item)
             if found is not None:
+                found = dataclasses.replace(found, source=item.batch)
                 kept.extend(self._buffer[index + 1 :])
                 break
         self._buffer = kept

@@ -30,6 +30,17 @@ MAX_CHANNEL_BANK_SIZE = 100_000_000
 FRAME_ACCOUNTING_OVERHEAD = 200
 
 
+@dataclass(frozen=True, slots=True)
+class OpenChannel:
+    """A channel the bank holds, as its state is committed to (node/derive/derivation_commitment.py):
+    its frames by number, `last_frame` None until its closing frame arrived."""
+
+    channel_id: bytes
+    open_block: int
+    frames: tuple[tuple[int, bytes], ...]
+    last_frame: int | None
+
+
 @dataclass
 class _Channel:
     channel_id: bytes
@@ -59,6 +70,13 @@ class ChannelBank:
 
     def __len__(self) -> int:
         return len(self._channels)
+
+    def open_channels(self) -> tuple[OpenChannel, ...]:
+        """The channels held, in the bank's order (of opening)."""
+        return tuple(
+            OpenChannel(c.channel_id, c.open_block.number, tuple(sorted(c.frames.items())), c.last_frame)
+            for c in self._channels.values()
+        )
 
     def _timed_out(self, channel: _Channel, current: L1BlockRef) -> bool:
         return channel.open_block.number + self.channel_timeout < current.number

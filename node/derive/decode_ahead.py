@@ -33,7 +33,7 @@ from eth_typing import Address
 
 from node.batches import Batch, SpanBatch, decode_batch
 from node.blobs import BLOB_TX_TYPE
-from node.channels import Frame, decode_batcher_tx_data, read_channel
+from node.channels import ChannelContents, Frame, decode_batcher_tx_data, read_channel
 from node.derive.l1_source import InboxTransaction
 from node.errors import CodecError, MalformedBatch
 from node.tx_sender import RECOVERED_AHEAD, RecoveredAhead, senders_of_encodings, signed_typed
@@ -77,19 +77,29 @@ def decode_channel(channel: bytes, max_decompressed_size: int, chain_id: int, re
     """Decode `channel` as the pipeline does; with `recover_senders`, recover the signer of
     each typed transaction too (run by the worker process)."""
     contents = read_channel(channel, max_decompressed_size=max_decompressed_size)
-    batches: list[Batch] = []
-    dropped: list[tuple[int, Refusal]] = []
-    for index, encoded in enumerate(contents.batches):
-        try:
-            batches.append(decode_batch(encoded, chain_id=chain_id))
-        except MalformedBatch as exc:
-            dropped.append((index, Refusal.of(exc)))
+    decoded, dropped = decode_channel_batches(contents, chain_id)
+    batches = [batch for _, batch in decoded]
     senders: tuple[tuple[bytes, Address], ...] = ()
     if recover_senders:
         typed = signed_typed([raw for batch in batches for raw in batch_transactions(batch)])
         senders = tuple((raw, sender) for raw, sender in zip(typed, senders_of_encodings(typed)) if sender is not None)
     channel_error = None if contents.error is None else Refusal.of(contents.error)
     return DecodedChannel(tuple(batches), tuple(dropped), len(contents.batches), channel_error, senders)
+
+
+def decode_channel_batches(
+    contents: ChannelContents, chain_id: int
+) -> tuple[list[tuple[bytes, Batch]], list[tuple[int, Refusal]]]:
+    """Each batch split from a channel decoded (`node.batches.decode_batch`): (its bytes, the
+    batch) for those that decode, (index in the channel, why) for those that do not."""
+    batches: list[tuple[bytes, Batch]] = []
+    dropped: list[tuple[int, Refusal]] = []
+    for index, encoded in enumerate(contents.batches):
+        try:
+            batches.append((encoded, decode_batch(encoded, chain_id=chain_id)))
+        except MalformedBatch as exc:
+            dropped.append((index, Refusal.of(exc)))
+    return batches, dropped
 
 
 def batch_transactions(batch: Batch) -> list[bytes]:

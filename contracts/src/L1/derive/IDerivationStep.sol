@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {BatchInbox} from "../BatchInbox.sol";
+
+/// @title IDerivationStep
+/// @notice The leaf of the bisection over L1 blocks that decides which batch, if any, derivation
+///         takes for L2 block n on an agreed parent (docs/fault-proofs.md, "Which batch, and the
+///         absence of one"). The claims are commitments to derivation's state (channel bank, batch
+///         queue, the batch found for block n) after each L1 block S .. E of the range
+///         (`DerivationCommitment`; node: node/derive/derivation_commitment.py), the state before S
+///         the empty one (`DerivationCommitment.EMPTY`). `step` runs node's stages over one L1
+///         block b's batcher data on the pre state (shown whole, checked against `preCommitment`)
+///         and returns the post state's commitment. Implemented by `DerivationStep.sol`.
+interface IDerivationStep {
+    /// @notice A received frame of an open channel: its number and data.
+    struct Frame {
+        uint256 number;
+        bytes data;
+    }
+
+    /// @notice A channel in the bank: id, the L1 block it opened in, the closing frame's number + 1
+    ///         (0 while no last frame arrived), its frames in number order.
+    struct Channel {
+        bytes16 id;
+        uint256 openBlock;
+        uint256 closing;
+        Frame[] frames;
+    }
+
+    /// @notice A batch the queue keeps: its bytes as the channel carries them, and the L1 block its
+    ///         channel became whole in.
+    struct QueuedBatch {
+        bytes batch;
+        uint256 inclusion;
+    }
+
+    /// @notice Derivation's state after an L1 block: the bank's channels in its order (of opening),
+    ///         the queue's batches in arrival order, and `found` (0, or
+    ///         `DerivationCommitment.foundLeaf` of the batch taken for block n).
+    struct State {
+        Channel[] channels;
+        QueuedBatch[] queue;
+        bytes32 found;
+    }
+
+    /// @notice L1 block b's batcher transactions as the inbox recorded them (`BatchInbox.isBlockData`),
+    ///         and each one's calldata.
+    struct InboxData {
+        BatchInbox.Item[] items;
+        bytes[] data;
+    }
+
+    /// @notice The commitment after L1 block `l1Block`, given the commitment before it (agreed) and
+    ///         its preimage `pre`, for L2 block `l2BlockNumber` on the parent whose output root is
+    ///         `parentOutputRoot`. `evidence` is the implementation's (DerivationStep: abi.encode of
+    ///         its `Evidence`: the parent's proof, and the L1 headers the batch queue reads).
+    function step(
+        uint256 l2BlockNumber,
+        bytes32 parentOutputRoot,
+        bytes32 preCommitment,
+        uint256 l1Block,
+        State calldata pre,
+        InboxData calldata inbox,
+        bytes calldata evidence
+    ) external view returns (bytes32 post);
+}
