@@ -28,6 +28,10 @@ A blob is named on L1 by its versioned hash (EIP-4844)::
 
 `kzg_trusted_setup` loads the Ethereum KZG ceremony's setup once per process (~2.4 s here);
 a commitment then costs ~4 ms.
+
+A blob is shown on L1 (contracts/src/L1/derive/BlobReader.sol) by its bytes, its commitment and
+`blob_kzg_proof`: EIP-4844's blob proof, the opening of the commitment at the Fiat-Shamir point
+`blob_challenge` (what a beacon node's blob sidecar carries as `kzg_proof`).
 """
 
 from __future__ import annotations
@@ -40,7 +44,14 @@ import ckzg
 import eth_account
 from eth_typing import Hash32
 
-from node.errors import BlobEncodingError
+from node.errors import (
+    BlobDataTooLong,
+    BlobEncodingError,
+    BlobFieldElementTopBitsSet,
+    BlobTrailingData,
+    UnknownBlobEncodingVersion,
+    WrongBlobSize,
+)
 
 BLOB_TX_TYPE = 0x03
 FIELD_ELEMENTS_PER_BLOB = 4096
@@ -50,6 +61,8 @@ ROUNDS = 1024
 ROUND_SIZE = 127
 MAX_BLOB_DATA_SIZE = ROUNDS * ROUND_SIZE - 4  # 130,044
 VERSIONED_HASH_VERSION_KZG = 0x01
+BLS_MODULUS = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
+FIAT_SHAMIR_PROTOCOL_DOMAIN = b"FSBLOBVERIFY_V1_"
 MAX_BLOBS_PER_TX = 6  # EIP-7594's per-transaction limit (the batcher's channel manager plans by it)
 
 #: The Ethereum KZG ceremony's setup, as eth-account ships it (the same file as c-kzg-4844's).
@@ -88,18 +101,18 @@ def encode_blob(data: bytes) -> bytes:
 def decode_blob(blob: bytes) -> bytes:
     """The data a version-0 blob carries; `BlobEncodingError` if it is not one."""
     if len(blob) != BLOB_SIZE:
-        raise BlobEncodingError(f"a blob is {BLOB_SIZE} bytes, got {len(blob)}")
+        raise WrongBlobSize(f"a blob is {BLOB_SIZE} bytes, got {len(blob)}")
     if blob[1] != BLOB_ENCODING_VERSION:
-        raise BlobEncodingError(f"unknown blob encoding version {blob[1]}")
+        raise UnknownBlobEncodingVersion(f"unknown blob encoding version {blob[1]}")
     length = int.from_bytes(blob[2:5], "big")
     if length > MAX_BLOB_DATA_SIZE:
-        raise BlobEncodingError(f"blob announces {length} bytes, at most {MAX_BLOB_DATA_SIZE} fit")
+        raise BlobDataTooLong(f"blob announces {length} bytes, at most {MAX_BLOB_DATA_SIZE} fit")
     virtual = bytearray(ROUNDS * ROUND_SIZE)
     for r in range(ROUNDS):
         base = 128 * r
         a, b, c, d = blob[base], blob[base + 32], blob[base + 64], blob[base + 96]
         if (a | b | c | d) & 0xC0:
-            raise BlobEncodingError(f"field element in round {r} has a top bit set")
+            raise BlobFieldElementTopBitsSet(f"field element in round {r} has a top bit set")
         v = ROUND_SIZE * r
         virtual[v : v + 31] = blob[base + 1 : base + 32]
         virtual[v + 31] = (a & 0x3F) | ((b & 0x30) << 2)
@@ -110,7 +123,7 @@ def decode_blob(blob: bytes) -> bytes:
         virtual[v + 96 : v + 127] = blob[base + 97 : base + 128]
     end = 4 + length
     if any(virtual[end:]):
-        raise BlobEncodingError("non-zero bytes after the blob's data")
+        raise BlobTrailingData("non-zero bytes after the blob's data")
     return bytes(virtual[4:end])
 
 
@@ -132,7 +145,7 @@ def kzg_commitment(blob: bytes) -> bytes:
     """The blob's KZG commitment (48 bytes); `BlobEncodingError` if it is not a valid blob
     (wrong size, or a field element not below the BLS12-381 modulus)."""
     if len(blob) != BLOB_SIZE:
-        raise BlobEncodingError(f"a blob is {BLOB_SIZE} bytes, got {len(blob)}")
+        raise WrongBlobSize(f"a blob is {BLOB_SIZE} bytes, got {len(blob)}")
     try:
         return bytes(ckzg.blob_to_kzg_commitment(blob, kzg_trusted_setup()))
     except RuntimeError as exc:  # c-kzg's answer to a field element >= the modulus
@@ -142,3 +155,21 @@ def kzg_commitment(blob: bytes) -> bytes:
 def blob_versioned_hash(blob: bytes) -> Hash32:
     """The versioned hash an L1 blob transaction names `blob` by."""
     return versioned_hash(kzg_commitment(blob))
+
+
+def blob_challenge(blob: bytes, commitment: bytes) -> int:
+    """EIP-4844's `compute_challenge`: the point where `blob_kzg_proof` opens the commitment,
+    sha256(domain ‖ uint128(4096) ‖ blob ‖ commitment) mod BLS_MODULUS."""
+    degree = FIELD_ELEMENTS_PER_BLOB.to_bytes(16, "big")
+    digest = hashlib.sha256(FIAT_SHAMIR_PROTOCOL_DOMAIN + degree + blob + commitment).digest()
+    return int.from_bytes(digest, "big") % BLS_MODULUS
+
+
+def blob_kzg_proof(blob: bytes, commitment: bytes) -> bytes:
+    """EIP-4844's blob proof (48 bytes): the KZG opening of `commitment` at `blob_challenge`."""
+    if len(blob) != BLOB_SIZE:
+        raise WrongBlobSize(f"a blob is {BLOB_SIZE} bytes, got {len(blob)}")
+    try:
+        return bytes(ckzg.compute_blob_kzg_proof(blob, commitment, kzg_trusted_setup()))
+    except RuntimeError as exc:
+        raise BlobEncodingError(f"cannot prove the blob: {exc}") from exc

@@ -654,5 +654,28 @@ class BlobEncodingError(CodecError):
     """Data that cannot be a blob, or a blob that is not a version-0 encoding."""
 
 
+# A blob's refusals by kind; contracts/src/L1/derive/BlobReader.sol reverts with the same names.
+
+
+class WrongBlobSize(BlobEncodingError):
+    """Bytes of another length than a blob's 131,072."""
+
+
+class UnknownBlobEncodingVersion(BlobEncodingError):
+    """Blob byte 1 is not 0, the only blob data encoding version."""
+
+
+class BlobDataTooLong(BlobEncodingError):
+    """The blob's length field announces more than `MAX_BLOB_DATA_SIZE` bytes."""
+
+
+class BlobFieldElementTopBitsSet(BlobEncodingError):
+    """A field element's first byte has one of its two top bits set (no encoder writes it)."""
+
+
+class BlobTrailingData(BlobEncodingError):
+    """A non-zero byte after the blob's data (one encoding per data)."""
+
+
 class MalformedDepositLog(LantauError):
     """A log that claims to be a deposit but cannot have come from the portal."""

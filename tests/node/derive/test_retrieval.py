@@ -122,10 +122,11 @@ def test_undecodable_blobs_are_dropped_with_a_reason_and_the_others_count(caplog
     assert [(f.number, f.data) for f in frames] == [(0, b"zero"), (1, b"one")]
     dropped = [(r.index, r.blob_index, r.reason, r.getMessage()) for r in caplog.records if r.getMessage().startswith("dropping blob")]
     assert dropped == [
-        (0, 0, "BlobEncodingError", "dropping blob: unknown blob encoding version 1"),
-        (0, 2, "BlobEncodingError", "dropping blob: field element in round 0 has a top bit set"),
-        (1, 0, "BlobEncodingError", "dropping blob: non-zero bytes after the blob's data"),
-        (1, 1, "BlobEncodingError", "dropping blob: blob announces 130045 bytes, at most 130044 fit"),
+        # the reasons are node's BlobEncodingError subclasses, named as BlobReader.sol's errors
+        (0, 0, "UnknownBlobEncodingVersion", "dropping blob: unknown blob encoding version 1"),
+        (0, 2, "BlobFieldElementTopBitsSet", "dropping blob: field element in round 0 has a top bit set"),
+        (1, 0, "BlobTrailingData", "dropping blob: non-zero bytes after the blob's data"),
+        (1, 1, "BlobDataTooLong", "dropping blob: blob announces 130045 bytes, at most 130044 fit"),
     ]
     assert any(r.getMessage().startswith("dropping batcher transaction") for r in caplog.records)
 

@@ -1,0 +1,274 @@
+"""`BlobReader` (contracts/src/L1/derive/BlobReader.sol) on a real anvil (Cancun: the
+point-evaluation precompile 0x0a is there): blobs posted by the batcher are read on L1 to the
+bytes node derives from them; random blobs decode on L1 exactly as `node.blobs.decode_blob`
+decodes them, or are refused under the name of node's `BlobEncodingError` subclass; the
+polynomial's value at the Fiat-Shamir point is c-kzg's (`compute_kzg_proof`'s y) and the point
+is EIP-4844's challenge (the one c-kzg's blob proof opens); evidence that does not show the
+named blob (a wrong byte, commitment or proof, versioned hashes not the inbox's item, a
+non-canonical field element) is refused with a named error, and the reader still reads the
+right evidence afterwards."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ckzg
+import pytest
+from eth_utils import keccak, to_canonical_address
+from web3 import Web3
+
+from bridge.l1_client import L1Client
+from bridge.l1_source import RpcL1Source
+from bridge.tx_manager import TxManager
+from genesis.artifacts import load_artifact
+from genesis.dev_accounts import dev_accounts
+from node.batch_inbox import BLOBS_KIND, batch_item
+from node.blobs import (
+    BLOB_SIZE,
+    BLS_MODULUS,
+    MAX_BLOB_DATA_SIZE,
+    blob_challenge,
+    blob_kzg_proof,
+    decode_blob,
+    encode_blob,
+    kzg_commitment,
+    kzg_trusted_setup,
+    versioned_hash,
+)
+from node.chain import Chain
+from node.derive.l1_source import InboxTransaction
+from node.derive.retrieval import retrieve
+from node.errors import BlobEncodingError
+from prover.blob_evidence import BlobEvidence, blob_evidence
+from sequencer.batcher import Batcher, BatcherConfig
+from tests.harness.devnet import running_l1_devnet
+from tests.harness.evm import Contracts, dev_keys
+from tests.node.derive.sequencing import GENESIS, Wallets, sequence_block
+
+BATCHER = dev_accounts()[1]  # the devnet's batcher (SystemConfig.batcher)
+DEPLOYER = 3  # not the batcher: its nonces stay the batcher's own
+
+
+@pytest.fixture(scope="module")
+def reader(contracts: Contracts) -> Any:
+    return contracts.deploy("BlobReader")
+
+
+def evidence_for(blobs: list[bytes], index: int) -> BlobEvidence:
+    """Evidence for blob `index` of a blob transaction carrying `blobs` (as the inbox records it)."""
+    hashes = tuple(versioned_hash(kzg_commitment(b)) for b in blobs)
+    tx = InboxTransaction(index=0, sender=b"\x00" * 20, data=b"", tx_type=3, blob_versioned_hashes=hashes)
+    return blob_evidence(tx, blobs)[index]
+
+
+def refusal(contracts: Contracts, reader: Any, *args: Any) -> tuple[str, tuple[Any, ...]]:
+    return contracts.revert_of(0, reader.functions.read(*args))
+
+
+def args_with(evidence: BlobEvidence, **changes: Any) -> tuple[Any, ...]:
+    fields = dict(item=bytes(evidence.item), versioned_hashes=[bytes(h) for h in evidence.versioned_hashes], index=evidence.index,
+                  blob=evidence.blob, commitment=evidence.commitment, proof=evidence.proof)
+    fields.update(changes)
+    return tuple(fields.values())
+
+
+def random_data(rng: random.Random) -> bytes:
+    length = rng.choice([0, 1, 126, 127, 128, rng.randrange(1, 5_000), rng.randrange(5_000, MAX_BLOB_DATA_SIZE), MAX_BLOB_DATA_SIZE])
+    kind = rng.choice(["random", "ff", "sparse"])
+    if kind == "ff":
+        return b"\xff" * length
+    if kind == "sparse":
+        return bytes(rng.choice([0, 0, 0, rng.randrange(256)]) for _ in range(length))
+    return rng.randbytes(length)
+
+
+# --- the decoder, differentially ------------------------------------------------------------------
+
+
+def test_random_blobs_decode_on_l1_as_node_decodes_them(contracts: Contracts, reader: Any) -> None:
+    rng = random.Random(int(os.environ.get("BLOB_READER_SEED", "4844")))
+    for case in range(10):
+        data = random_data(rng)
+        blob = encode_blob(data)
+        assert bytes(reader.functions.decode(blob).call()) == decode_blob(blob) == data, f"case {case}: {len(data)} bytes"
+
+
+def _mutations(rng: random.Random, blob: bytes) -> Iterator[tuple[str, bytes]]:
+    def put(at: int, value: int) -> bytes:
+        return blob[:at] + bytes([value]) + blob[at + 1:]
+
+    yield "version", put(1, rng.randrange(1, 256))
+    yield "length over the limit", blob[:2] + rng.randrange(MAX_BLOB_DATA_SIZE + 1, 2**24).to_bytes(3, "big") + blob[5:]
+    length = int.from_bytes(blob[2:5], "big")
+    if length:
+        yield "length shortened", blob[:2] + rng.randrange(length).to_bytes(3, "big") + blob[5:]
+    element = rng.randrange(4096)
+    yield "top bit", put(32 * element, blob[32 * element] | rng.choice([0x40, 0x80, 0xC0]))
+    yield "last byte", put(BLOB_SIZE - 1, rng.randrange(1, 256))
+    at = rng.randrange(BLOB_SIZE)
+    yield "random byte", put(at, rng.randrange(256))
+
+
+def test_bad_encodings_are_refused_on_l1_by_node_errors_name(contracts: Contracts, reader: Any) -> None:
+    """Each mutation: node's refusal (a `BlobEncodingError` subclass) and L1's error have the same
+    name and L1's argument is node's (round, version or length), or both read the same data."""
+    rng = random.Random(15)
+    refused = set()
+    for _ in range(4):
+        blob = encode_blob(random_data(rng))
+        for what, mutated in _mutations(rng, blob):
+            try:
+                expected = decode_blob(mutated)
+            except BlobEncodingError as exc:
+                name, args = contracts.revert_of(0, reader.functions.decode(mutated))
+                assert name == type(exc).__name__, f"{what}: L1 {name}{args}, node {exc!r}"
+                if args:
+                    assert str(args[0]) in str(exc), f"{what}: L1 {name}{args}, node {exc}"
+                refused.add(name)
+            else:
+                assert bytes(reader.functions.decode(mutated).call()) == expected, what
+    assert refused >= {"UnknownBlobEncodingVersion", "BlobDataTooLong", "BlobFieldElementTopBitsSet", "BlobTrailingData"}
+    assert contracts.revert_of(0, reader.functions.decode(b"\x00" * (BLOB_SIZE - 1))) == ("WrongBlobSize", (BLOB_SIZE - 1,))
+
+
+# --- the KZG check ----------------------------------------------------------------------------------
+
+
+def test_point_and_value_are_eip_4844s(reader: Any) -> None:
+    """The challenge is EIP-4844's `compute_challenge` (`node.blobs.blob_challenge`, whose point
+    c-kzg's blob proof opens: the same 48 bytes as `compute_kzg_proof` there); y is c-kzg's
+    evaluation there and at random points; at a root of unity (ω^2048 = -1 is blob index 1) y is
+    that element."""
+    rng = random.Random(7)
+    blob = encode_blob(rng.randbytes(20_000))
+    commitment = kzg_commitment(blob)
+    z = blob_challenge(blob, commitment)
+    assert reader.functions.challenge(blob, commitment).call() == z
+    proof, y = ckzg.compute_kzg_proof(blob, z.to_bytes(32, "big"), kzg_trusted_setup())
+    assert bytes(proof) == blob_kzg_proof(blob, commitment)
+    assert reader.functions.evaluate(blob, z).call() == int.from_bytes(bytes(y), "big")
+    for point in (rng.randrange(BLS_MODULUS), 1 + rng.randrange(2**64)):
+        _proof, y = ckzg.compute_kzg_proof(blob, point.to_bytes(32, "big"), kzg_trusted_setup())
+        assert reader.functions.evaluate(blob, point).call() == int.from_bytes(bytes(y), "big")
+    assert reader.functions.evaluate(blob, BLS_MODULUS - 1).call() == int.from_bytes(blob[32:64], "big")
+    assert reader.functions.evaluate(blob, 1).call() == int.from_bytes(blob[0:32], "big")
+
+
+def test_blobs_of_a_transaction_read_on_l1(reader: Any) -> None:
+    rng = random.Random(11)
+    blobs = [encode_blob(rng.randbytes(rng.randrange(1, 3_000))) for _ in range(3)]
+    for index in range(3):
+        evidence = evidence_for(blobs, index)
+        assert bytes(reader.functions.read(*evidence.read_args()).call()) == decode_blob(blobs[index])
+
+
+def test_evidence_that_does_not_show_the_blob_is_refused(contracts: Contracts, reader: Any) -> None:
+    rng = random.Random(12)
+    blobs = [encode_blob(rng.randbytes(2_000)), encode_blob(rng.randbytes(3_000))]
+    good, other = evidence_for(blobs, 0), evidence_for(blobs, 1)
+    named = bytes(good.versioned_hashes[0])
+
+    flipped = bytearray(good.blob)
+    flipped[rng.randrange(1, BLOB_SIZE // 32) * 32 + 7] ^= 0x01  # one data byte
+    assert refusal(contracts, reader, *args_with(good, blob=bytes(flipped))) == ("BlobNotProven", (named,))
+    assert refusal(contracts, reader, *args_with(good, proof=other.proof)) == ("BlobNotProven", (named,))
+    # The other blob's commitment, with the proof that opens it: not this blob's versioned hash.
+    assert refusal(contracts, reader, *args_with(good, commitment=other.commitment, proof=other.proof)) == (
+        "CommitmentNotVersionedHash", (named, bytes(other.versioned_hashes[1])))
+    # The other blob with all its own evidence, shown as blob 0.
+    assert refusal(contracts, reader, *args_with(good, blob=other.blob, commitment=other.commitment, proof=other.proof)) == (
+        "CommitmentNotVersionedHash", (named, bytes(other.versioned_hashes[1])))
+    assert refusal(contracts, reader, *args_with(good, versioned_hashes=[named])) == ("BlobsNotInItem", (bytes(good.item),))
+    assert refusal(contracts, reader, *args_with(good, index=2)) == ("BlobIndexOutOfRange", (2, 2))
+    assert refusal(contracts, reader, *args_with(good, blob=good.blob[:-32])) == ("WrongBlobSize", (BLOB_SIZE - 32,))
+    assert refusal(contracts, reader, *args_with(good, commitment=good.commitment[:47])) == ("WrongCommitmentLength", (47,))
+    assert refusal(contracts, reader, *args_with(good, proof=good.proof + b"\x00")) == ("WrongProofLength", (49,))
+    # Element 5 raised by the modulus: the same value mod p, so the polynomial and y are the
+    # same; only the range check stops it.
+    element = int.from_bytes(good.blob[160:192], "big") + BLS_MODULUS
+    assert element < 2**256
+    lifted = good.blob[:160] + element.to_bytes(32, "big") + good.blob[192:]
+    assert refusal(contracts, reader, *args_with(good, blob=lifted)) == ("FieldElementNotCanonical", (5,))
+    # Nothing changed: the right evidence still reads.
+    assert bytes(reader.functions.read(*good.read_args()).call()) == decode_blob(blobs[0])
+
+
+def test_a_shown_blob_that_is_not_an_encoding_is_proven_then_refused_by_its_encoding(contracts: Contracts, reader: Any) -> None:
+    """A blob derivation drops (a valid blob, not a version-0 encoding): `verify` accepts the
+    evidence, `read` refuses the encoding with node's reason, so the input oracle can tell
+    garbage the batcher posted from evidence that does not show it."""
+    blob = bytearray(encode_blob(b"lantau"))
+    blob[BLOB_SIZE - 1] = 0x2A
+    blob = bytes(blob)
+    with pytest.raises(BlobEncodingError, match="after the blob's data"):
+        decode_blob(blob)
+    evidence = evidence_for([blob], 0)
+    reader.functions.verify(*evidence.read_args()).call()
+    assert refusal(contracts, reader, *evidence.read_args()) == ("BlobTrailingData", ())
+
+
+def test_gas_of_reading_a_full_blob(contracts: Contracts, reader: Any) -> None:
+    """Printed for bench/blob_reader.py's record; asserted only against the 30M block gas limit."""
+    blob = encode_blob(random.Random(5).randbytes(MAX_BLOB_DATA_SIZE))
+    evidence = evidence_for([blob], 0)
+    gas = {name: call.estimate_gas() for name, call in (
+        ("read", reader.functions.read(*evidence.read_args())),
+        ("verify", reader.functions.verify(*evidence.read_args())),
+        ("evaluate", reader.functions.evaluate(blob, 3)),
+        ("decode", reader.functions.decode(blob)),
+    )}
+    print("BlobReader gas (full blob, calldata included):", gas)
+    assert gas["read"] < 30_000_000
+
+
+# --- a blob the batcher posted ---------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_blobs_the_batcher_posted_read_on_l1_as_node_derives_them(tmp_path: Path) -> None:
+    """The sequencer's batcher posts L2 blocks in blob transactions to the devnet's BatchInbox;
+    for every L1 block with one, the inbox's items are the block's record (`isBlockData`) and
+    each blob, fetched from anvil's beacon API, read on L1 from its inbox item is exactly the
+    batcher data derivation's retrieval took from that block."""
+    with running_l1_devnet(block_time_s=None, genesis=GENESIS) as devnet:
+        w3 = Web3(Web3.HTTPProvider(devnet.anvil.rpc_url, request_kwargs={"timeout": 60}))
+        l1 = RpcL1Source(w3, devnet.deployment.lantau_portal)
+        contracts = Contracts(w3=w3, anvil=devnet.anvil, keys=dev_keys())
+        reader = contracts.deploy("BlobReader", sender=DEPLOYER)
+        inbox = w3.eth.contract(address=devnet.deployment.batch_inbox, abi=list(load_artifact("BatchInbox").abi))
+        chain, wallets = Chain.open(None, GENESIS), Wallets()
+        for _ in range(10):
+            sequence_block(chain, l1, int(time.time()), [wallets.transfer() for _ in range(wallets.rng.randrange(4))])
+        config = BatcherConfig(batch_inbox=devnet.deployment.batch_inbox, use_blobs=True, max_channel_blocks=5)
+        batcher = Batcher(chain, TxManager(L1Client(w3), BATCHER.private_key), config=config, state_path=tmp_path / "batcher.json")
+        for _ in range(30):
+            batcher.step(close_open_channel=True)
+            if batcher.safe_l2_block == chain.head.block_number and not batcher.state.channels:
+                break
+            devnet.anvil.rpc("anvil_mine", ["0x4"])
+        else:
+            raise AssertionError(f"blocks not posted: safe L2 {batcher.safe_l2_block} of {chain.head.block_number}")
+
+        inbox_address = to_canonical_address(devnet.deployment.batch_inbox)
+        read = 0
+        for number in range(w3.eth.block_number + 1):
+            block = l1.block_by_number(number)
+            assert block is not None
+            txs = [tx for tx in l1.inbox_transactions(block, inbox_address) if tx.succeeded]
+            if not any(tx.tx_type == 3 for tx in txs):
+                continue
+            derived = retrieve(l1, block, batch_inbox=inbox_address, batcher_address=to_canonical_address(BATCHER.address))
+            assert inbox.functions.isBlockData(number, [batch_item(tx) for tx in txs]).call()
+            on_l1 = []
+            for tx in txs:
+                assert batch_item(tx)[0] == BLOBS_KIND and batch_item(tx)[1] == keccak(b"".join(tx.blob_versioned_hashes))
+                for evidence in blob_evidence(tx, l1.blobs(block, tx.blob_versioned_hashes)):
+                    on_l1.append(bytes(reader.functions.read(*evidence.read_args()).call()))
+            assert tuple(on_l1) == derived.batcher_data and all(d[0] == 0 for d in on_l1)
+            read += len(on_l1)
+        assert read == batcher.metrics.frames_posted == 2
