@@ -215,6 +215,9 @@ class HeadWatcher:
         return [b - a for a, b in zip(times, times[1:])]
 
 
+READ_KINDS = ("latest block", "receipt", "logs", "recent block")
+
+
 class ReadHammer:
     """`threads` clients reading as fast as they can until stopped; counts the reads answered.
 
@@ -225,6 +228,7 @@ class ReadHammer:
     def __init__(self, url: str, threads: int, hashes: Sequence[str], log_address: str | None = None) -> None:
         self.url, self.threads, self.hashes, self.log_address = url, threads, list(hashes), log_address
         self.reads = 0
+        self.latencies_s: dict[str, list[float]] = {}  # by READ_KINDS entry
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
@@ -238,24 +242,28 @@ class ReadHammer:
         step = 0
         while not self._stop.is_set():
             step += 1
+            kind = READ_KINDS[step % len(READ_KINDS)]
             try:
-                if step % 4 == 0:
-                    client.call("eth_getBlockByNumber", ["latest", True])
-                elif step % 4 == 1:
-                    client.call("eth_getTransactionReceipt", [self.hashes[(index * 7919 + step) % len(self.hashes)]])
-                elif step % 4 == 2:
+                if kind in ("logs", "recent block"):
                     head = int(client.call("eth_blockNumber", []), 16)
+                started = time.perf_counter()
+                if kind == "latest block":
+                    client.call("eth_getBlockByNumber", ["latest", True])
+                elif kind == "receipt":
+                    client.call("eth_getTransactionReceipt", [self.hashes[(index * 7919 + step) % len(self.hashes)]])
+                elif kind == "logs":
                     query: dict[str, Any] = {"fromBlock": hex(max(0, head - 15)), "toBlock": hex(head)}
                     if self.log_address is not None:
                         query["address"] = self.log_address
                     client.call("eth_getLogs", [query])
                 else:
-                    head = int(client.call("eth_blockNumber", []), 16)
                     client.call("eth_getBlockByNumber", [hex(max(0, head - (index * 31 + step) % 16)), True])
+                latency_s = time.perf_counter() - started
             except (requests.RequestException, RuntimeError):
                 continue
             with self._lock:
                 self.reads += 1
+                self.latencies_s.setdefault(kind, []).append(latency_s)
 
     def stop(self) -> int:
         self._stop.set()
@@ -519,6 +527,7 @@ class CadencePhase:
     node_cpu_s: float
     reads: int
     gaps_s: tuple[float, ...]
+    read_p50_ms: tuple[tuple[str, float], ...] = ()  # by READ_KINDS entry
 
     def outside(self, block_time_s: float) -> int:
         """Gaps outside block_time_s +- CADENCE_TOLERANCE."""
@@ -542,7 +551,9 @@ def run_cadence_phase(url: str, pid: int, raw: Sequence[bytes], args: argparse.N
     node_cpu_s = process_cpu_s(pid) - node_cpu
     reads = hammer.stop() if hammer is not None else 0
     gaps = tuple(watcher.stop()[1:])
-    return CadencePhase(read_threads, len(raw), included, seconds, node_cpu_s, reads, gaps)
+    latencies = tuple((kind, 1000 * percentile(hammer.latencies_s[kind], 0.5))
+                      for kind in READ_KINDS if hammer is not None and hammer.latencies_s.get(kind))
+    return CadencePhase(read_threads, len(raw), included, seconds, node_cpu_s, reads, gaps, latencies)
 
 
 def measure_cadence(args: argparse.Namespace) -> list[CadencePhase]:
@@ -586,6 +597,10 @@ def print_cadence(phases: Sequence[CadencePhase], args: argparse.Namespace) -> N
               f"{max(phase.gaps_s):>6.2f} {phase.outside(block_time_s):>14}")
     print("reads, in turn: eth_getBlockByNumber(latest, true), eth_getTransactionReceipt, eth_getLogs over the last "
           "16 blocks (the token's Transfer logs), one of the last 16 blocks in full")
+    for phase in phases:
+        if phase.read_p50_ms:
+            print(f"read latency p50 with {phase.read_threads} threads: "
+                  + ", ".join(f"{kind} {ms:.1f} ms" for kind, ms in phase.read_p50_ms))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

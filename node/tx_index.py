@@ -27,7 +27,7 @@ a derived one's was recovered by the VM when it executed. Nothing is recovered t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import rlp
 from eth._utils.address import generate_contract_address
@@ -105,6 +105,14 @@ def receipt_fields(
     return fields
 
 
+class ReceiptLog(NamedTuple):
+    """A log as py-evm's `Log` reads (`address`, `topics` as ints, `data`), without its sedes."""
+
+    address: Address
+    topics: tuple[int, ...]
+    data: bytes
+
+
 @dataclass(frozen=True, slots=True)
 class TransactionRecord:
     """One transaction of a block as reads need it."""
@@ -117,6 +125,17 @@ class TransactionRecord:
         f = self.fields
         return encode_items([self.raw_transaction, self.raw_receipt, f.sender, uint(f.gas_used), uint(f.first_log_index),
                              f.contract_address or b"", uint(f.effective_gas_price)])
+
+    def logs(self) -> tuple["ReceiptLog", ...]:
+        """The receipt's logs, read straight from its RLP: a typed receipt is its type byte
+        then `[status, cumulative gas, bloom, logs, ...]` (a deposit's adds fields after the
+        logs), a legacy one the list alone; a log is `[address, [topics], data]`. ~6x cheaper
+        than decoding the receipt through py-evm's sedes, which `eth_getLogs` over busy blocks
+        spent most of its time on."""
+        raw = self.raw_receipt
+        items = rlp.decode(raw if raw[0] >= 0xC0 else raw[1:])
+        return tuple(ReceiptLog(Address(address), tuple(int.from_bytes(topic, "big") for topic in topics), data)
+                     for address, topics, data in items[3])
 
     @classmethod
     def decode(cls, encoded: bytes) -> "TransactionRecord":

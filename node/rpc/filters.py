@@ -25,7 +25,6 @@ from node.chain import Chain
 from node.errors import FilterNotFound, InvalidParams, LimitExceeded
 from node.rpc.execution import Deadline
 from node.rpc.format import JSON, format_log
-from node.vm import LantauVM
 from node.rpc.limits import RpcLimits
 from node.rpc.params import FilterCriteria, Topics
 
@@ -96,14 +95,14 @@ def block_log_entries(chain: Chain, header: BlockHeaderAPI) -> list[tuple[LogAPI
     log index). Only the receipts of transactions that logged are read (`node.tx_index`), so
     the cost follows the block's logs, not its transactions."""
     index = chain.block_index(header)
-    receipt_builder = LantauVM.get_receipt_builder()
     entries: list[tuple[LogAPI, bytes, int, int]] = []
     for tx_index in index.indexes_with_logs:
         record = chain.transaction_record(header, tx_index)
         assert record is not None, "a block's index names only its own transactions"
-        receipt = receipt_builder.decode(record.raw_receipt)
         first = record.fields.first_log_index
-        entries.extend((log, index.tx_hash(tx_index), tx_index, first + offset) for offset, log in enumerate(receipt.logs))
+        tx_hash = index.tx_hash(tx_index)
+        entries.extend((log, tx_hash, tx_index, first + offset)  # type: ignore[misc]  # ReceiptLog reads as a LogAPI
+                       for offset, log in enumerate(record.logs()))
     return entries
 
 

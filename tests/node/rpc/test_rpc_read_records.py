@@ -85,6 +85,15 @@ async def assert_reads_match(node: Node, chain: Chain, block_hashes: list[bytes]
                 answers[tx_hash] = (by_hash, receipt)
         past_end = await node.call("eth_getTransactionByBlockHashAndIndex", data(block_hash), hex(len(transactions)))
         assert past_end is None
+        # The record's logs, read from the raw receipt without py-evm's sedes (eth_getLogs,
+        # filters), are py-evm's decoded logs: deposit, legacy, 0x01 and 0x02 receipts alike.
+        stored = rlp.decode(chain.db[b"lantau:receipts:" + block_hash])
+        for index, raw_receipt in enumerate(stored):
+            record = chain.transaction_record(header, index)
+            assert record is not None and record.raw_receipt == raw_receipt
+            expected = [(log.address, tuple(log.topics), log.data)
+                        for log in LantauVM.get_receipt_builder().decode(raw_receipt).logs]
+            assert [tuple(log) for log in record.logs()] == expected
         logs = await node.call("eth_getLogs", {"blockHash": data(block_hash)})
         assert logs == [dict(log, blockTimestamp=hex(header.timestamp)) for r in receipts_json for log in r["logs"]]
         # Blocks: the size is that of py-evm's own block encoding, hashes those of the body.
