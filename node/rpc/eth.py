@@ -591,7 +591,7 @@ def eth_get_transaction_receipt(ctx: RpcContext, tx_hash: Hash32) -> JSON | None
 # --- logs and filters ----------------------------------------------------------------------------
 
 
-async def _logs(ctx: RpcContext, criteria: FilterCriteria) -> list[JSON]:
+async def _logs(ctx: RpcContext, criteria: FilterCriteria) -> JsonText:
     chain = ctx.backend.chain
     matcher = LogMatcher.from_criteria(criteria)
     if criteria.block_hash is not None:
@@ -605,7 +605,7 @@ async def _logs(ctx: RpcContext, criteria: FilterCriteria) -> list[JSON]:
 
 
 @rpc_method("eth_getLogs", Param("filter", parse_filter_criteria))
-async def eth_get_logs(ctx: RpcContext, criteria: FilterCriteria) -> list[JSON]:
+async def eth_get_logs(ctx: RpcContext, criteria: FilterCriteria) -> JsonText:
     return await _logs(ctx, criteria)
 
 
@@ -632,7 +632,7 @@ def eth_get_filter_changes(ctx: RpcContext, filter_id: str) -> list[Any]:
 
 
 @rpc_method("eth_getFilterLogs", Param("id", _filter_id))
-async def eth_get_filter_logs(ctx: RpcContext, filter_id: str) -> list[JSON]:
+async def eth_get_filter_logs(ctx: RpcContext, filter_id: str) -> JsonText:
     filter_ = ctx.filters.get(filter_id)
     if filter_.kind != "logs" or filter_.criteria is None:
         raise FilterNotFound()

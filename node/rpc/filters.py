@@ -12,11 +12,14 @@ Filter ids are 16 random bytes in hex, as geth's.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Final, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Final, Iterable, Literal, NamedTuple
 
 from eth.abc import BlockHeaderAPI, LogAPI
 from eth_bloom import BloomFilter
@@ -25,6 +28,7 @@ from node.chain import Chain
 from node.errors import FilterNotFound, InvalidParams, LimitExceeded
 from node.rpc.execution import Deadline
 from node.rpc.format import JSON, format_log
+from node.rpc.full_blocks import JsonText
 from node.rpc.limits import RpcLimits
 from node.rpc.params import FilterCriteria, Topics
 
@@ -106,23 +110,81 @@ def block_log_entries(chain: Chain, header: BlockHeaderAPI) -> list[tuple[LogAPI
     return entries
 
 
-def block_logs(chain: Chain, header: BlockHeaderAPI, matcher: LogMatcher, *, deadline: Deadline | None = None) -> list[JSON]:
-    """The logs of one block that match, formatted; the bloom is checked first."""
-    if deadline is not None:
-        deadline.check()
+class KeptLog(NamedTuple):
+    log: LogAPI  # what matching reads: address, topics
+    text: str  # the log as eth_getLogs answers it, serialised
+
+
+class BlockLogTexts:
+    """Each block's logs formatted and serialised once, kept by block hash.
+
+    Indexers and dapps poll the same recent blocks' logs over and over; formatting and
+    serialising them again for every query held the node's interpreter lock, which block
+    building needs too (800 logs: ~76 ms a query). A block hash fixes the block's logs, their
+    transaction hashes and positions, so what is kept for a hash cannot go stale across a reorg
+    (the new block has another hash; numbers are resolved to a header on every query) or a
+    restart (nothing is kept on disk). `removed` is false in every log a query answers."""
+
+    MAX_KEPT_BLOCKS = 256
+    MAX_KEPT_LOGS = 100_000
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[bytes, tuple[KeptLog, ...]] = OrderedDict()
+        self._kept_logs = 0
+        self._lock = threading.Lock()
+
+    def of(self, chain: Chain, header: BlockHeaderAPI) -> tuple[KeptLog, ...]:
+        block_hash = header.hash
+        with self._lock:
+            kept = self._kept.get(block_hash)
+            if kept is not None:
+                self._kept.move_to_end(block_hash)
+                return kept
+        kept = tuple(
+            KeptLog(log, json.dumps(format_log(log, header=header, tx_hash=tx_hash, tx_index=tx_index, log_index=log_index),
+                                    separators=(",", ":")))
+            for log, tx_hash, tx_index, log_index in block_log_entries(chain, header)
+        )
+        with self._lock:
+            if block_hash not in self._kept:
+                self._kept[block_hash] = kept
+                self._kept_logs += len(kept)
+                while len(self._kept) > self.MAX_KEPT_BLOCKS or self._kept_logs > self.MAX_KEPT_LOGS:
+                    _, dropped = self._kept.popitem(last=False)
+                    self._kept_logs -= len(dropped)
+        return kept
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+            self._kept_logs = 0
+
+
+#: The node's kept log texts (content-addressed by block hash, so one for the process).
+KEPT_LOG_TEXTS: Final = BlockLogTexts()
+
+
+def _matching_texts(chain: Chain, header: BlockHeaderAPI, matcher: LogMatcher) -> list[str]:
     if not matcher.may_match_bloom(header.bloom):
         return []
-    return [
-        format_log(log, header=header, tx_hash=tx_hash, tx_index=tx_index, log_index=log_index)
-        for log, tx_hash, tx_index, log_index in block_log_entries(chain, header)
-        if matcher.matches(log)
-    ]
+    return [kept.text for kept in KEPT_LOG_TEXTS.of(chain, header) if matcher.matches(kept.log)]
+
+
+def _array(texts: list[str]) -> JsonText:
+    return JsonText("[" + ",".join(texts) + "]")
+
+
+def block_logs(chain: Chain, header: BlockHeaderAPI, matcher: LogMatcher, *, deadline: Deadline | None = None) -> JsonText:
+    """The logs of one block that match, as a JSON array; the bloom is checked first."""
+    if deadline is not None:
+        deadline.check()
+    return _array(_matching_texts(chain, header, matcher))
 
 
 def query_logs(
     chain: Chain, matcher: LogMatcher, first: int, last: int, *, limits: RpcLimits, deadline: Deadline
-) -> list[JSON]:
-    """eth_getLogs over blocks `first`..`last` (inclusive; none past the head).
+) -> JsonText:
+    """eth_getLogs over blocks `first`..`last` (inclusive; none past the head), as a JSON array.
     Blocking: run it in a worker thread; stops at `deadline`, checked before each block."""
     if first > last:
         raise InvalidParams(f"invalid block range params: fromBlock {first} is after toBlock {last}")
@@ -131,12 +193,13 @@ def query_logs(
     if last - first + 1 > limits.max_logs_block_range:
         raise LimitExceeded(f"query exceeds max block range {limits.max_logs_block_range}")
     last = min(last, chain.head.block_number)
-    results: list[JSON] = []
+    results: list[str] = []
     for number in range(first, last + 1):
-        results.extend(block_logs(chain, chain.header_by_number(number), matcher, deadline=deadline))
+        deadline.check()
+        results.extend(_matching_texts(chain, chain.header_by_number(number), matcher))
         if len(results) > limits.max_logs_results:
             raise LimitExceeded(f"query returned more than {limits.max_logs_results} results")
-    return results
+    return _array(results)
 
 
 # --- the stream of new heads ------------------------------------------------------------------

@@ -96,6 +96,9 @@ async def assert_reads_match(node: Node, chain: Chain, block_hashes: list[bytes]
             assert [tuple(log) for log in record.logs()] == expected
         logs = await node.call("eth_getLogs", {"blockHash": data(block_hash)})
         assert logs == [dict(log, blockTimestamp=hex(header.timestamp)) for r in receipts_json for log in r["logs"]]
+        if canonical:  # by number too: a reorged height answers its new block's logs (kept by hash)
+            assert await node.call("eth_getLogs", {"fromBlock": hex(header.block_number),
+                                                   "toBlock": hex(header.block_number)}) == logs
         # Blocks: the size is that of py-evm's own block encoding, hashes those of the body.
         size = len(rlp.encode(LantauVM.get_block_class()(header, transactions=transactions, uncles=[], withdrawals=[])))
         hashes_only = await node.call("eth_getBlockByHash", data(block_hash), False)
