@@ -34,6 +34,7 @@ from typing import Any, Callable, Final
 
 from eth.abc import BlockHeaderAPI, ComputationAPI, MessageAPI, OpcodeAPI, SignedTransactionAPI, StateAPI, TransactionContextAPI
 from eth.exceptions import Revert
+from eth.vm.code_stream import CodeStream
 
 from node.chain import Chain
 from node.errors import ExecutionTimeout, LimitExceeded
@@ -160,8 +161,11 @@ class Tracer:
         if not len(computation.code):
             return None  # no code ran (py-evm still dispatches a STOP): geth logs no step, as for a plain transfer
         config = self.config
+        pc = computation.code.program_counter
+        if not (mnemonic == "STOP" and _implicit_stop(computation.code, pc)):
+            pc -= 1  # py-evm has moved past the opcode it dispatches
         step: dict[str, Any] = {
-            "pc": computation.code.program_counter - 1,
+            "pc": pc,
             "op": mnemonic,
             "gas": computation.get_gas_remaining(),
             "gasCost": 0,
@@ -206,6 +210,15 @@ class Tracer:
         step["gasCost"] = cost
         if error is not None:
             step["error"] = evm_error_message(error)
+
+
+def _implicit_stop(code: CodeStream, pc: int) -> bool:
+    """Whether the STOP py-evm dispatches with its counter at `pc` is the implicit one past the
+    code's end, which it dispatches without moving the counter: geth logs it at `pc` (the code's
+    length, or beyond after a PUSH cut short), not at `pc - 1` as an explicit STOP. At `pc` =
+    length the STOP was the last byte only if that byte is a 0x00 opcode, not a PUSH's data."""
+    length = len(code)
+    return pc > length or (pc == length and not (code[length - 1] == 0 and code.is_valid_opcode(length - 1)))
 
 
 def tracing_state(state: StateAPI, tracer: Tracer) -> Callable[[], None]:

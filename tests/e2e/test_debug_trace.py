@@ -3,7 +3,9 @@
 both chains, so the contracts have the same addresses and the traces must agree: the
 callTracer's frames (type, from, to, value, gas, gasUsed, input, output, error, revertReason,
 nesting) for a call that reverts two frames deep and for one that succeeds, and the struct
-logger's steps (pc, op, gas, gasCost, depth, stack, storage) for a simple call.
+logger's steps (pc, op, gas, gasCost, depth, stack, storage) for a simple call and for code that
+ends without a STOP (the implicit STOP past the end, after a PUSH whose data is 0x00, after a
+PUSH cut short) beside code that ends with one.
 
 (One known difference: the top frame's `gas` is the transaction's gas limit, as geth's
 callTracer sets it; anvil shows the gas left after the intrinsic cost.)
@@ -130,3 +132,34 @@ def unprefixed(storage: dict[str, str] | None) -> dict[str, str] | None:
     if storage is None:
         return None
     return {key.removeprefix("0x"): value.removeprefix("0x") for key, value in storage.items()}
+
+
+# Runtimes that end in different ways; the struct logger's last step is the STOP geth logs.
+ENDINGS = {
+    "implicit STOP after SSTORE": "6001600055",  # STOP at pc 5 = the code's length
+    "implicit STOP after PUSH1 0x00": "60016000556000",  # last byte 0x00 is PUSH data: STOP at pc 7
+    "implicit STOP after a cut PUSH2": "60016000556101",  # PUSH2 at 5 with one byte: STOP at pc 8
+    "explicit STOP": "600160005500",  # the last byte is the STOP: pc 5
+}
+
+
+def test_struct_logger_pcs_at_the_end_of_the_code_agree_with_anvil(node_factory, anvil: AnvilProcess) -> None:
+    lantau = Web3(Web3.HTTPProvider(node_factory(block_time_s=0).rpc_url, request_kwargs={"timeout": 30}))
+    reference = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 30}))
+    last_pcs = {}
+    for name, runtime_hex in ENDINGS.items():
+        runtime = bytes.fromhex(runtime_hex)
+        initcode = bytes([0x60, len(runtime), 0x80, 0x60, 0x09, 0x5F, 0x39, 0x5F, 0xF3]) + runtime
+        traces = []
+        for w3 in (lantau, reference):
+            contract = w3.eth.get_transaction_receipt(send(w3, data=initcode))["contractAddress"]
+            assert bytes(w3.eth.get_code(contract)) == runtime
+            traces.append(rpc(w3, "debug_traceTransaction", "0x" + send(w3, to=contract, gas=100_000).hex(), {}))
+        mine, expected = traces
+        assert (mine["gas"], mine["failed"]) == (expected["gas"], expected["failed"]), name
+        steps = [{key: step.get(key) for key in ("pc", "op", "gas", "gasCost", "depth", "stack")} for step in mine["structLogs"]]
+        assert steps == [{key: step.get(key) for key in ("pc", "op", "gas", "gasCost", "depth", "stack")}
+                         for step in expected["structLogs"]], name
+        assert steps[-1]["op"] == "STOP"
+        last_pcs[name] = steps[-1]["pc"]
+    assert list(last_pcs.values()) == [5, 7, 8, 5]
