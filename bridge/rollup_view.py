@@ -29,8 +29,8 @@ with -32602 naming the parameter; nothing here changes state.
                                  it holds all of its last block's withdrawals (it may pass `limit`)
 
 Every read goes through `L1Client` and the typed contract clients of `bridge.l1_contract_clients`
-(one home for L1 I/O); event logs are read once, then only L1's new blocks (`bridge.l1_log_cache`,
-right after an L1 reorg too); the L2 side reads the node's own chain. Nothing here sends a
+(one home for L1 I/O); event logs are read once, then only L1's new blocks, and a page holds only its
+own logs in memory bounded by `bridge.l1_log_cache` (right after an L1 reorg too); the L2 side reads the node's own chain. Nothing here sends a
 transaction.
 """
 
@@ -105,12 +105,18 @@ def named_uint64(name: str) -> Callable[[Any], int]:
     return parse
 
 
+def newest_positions(total: int, limit: int, before: int | None) -> range:
+    """Of a list of `total` items (oldest first; an item's cursor is its position), the positions
+    of the `limit` newest below `before`."""
+    end = check_cursor("before", before, total)
+    return range(max(0, end - check_limit(limit)), end)
+
+
 def newest_page(items: Sequence[T], limit: int, before: int | None) -> tuple[list[T], int | None]:
-    """Of `items` (oldest first; an item's cursor is its position), the `limit` newest below
-    `before`, newest first, and the cursor of the next page (None: no older ones)."""
-    end = check_cursor("before", before, len(items))
-    start = max(0, end - check_limit(limit))
-    return list(items[start:end])[::-1], start or None
+    """Of `items`, the `limit` newest below `before`, newest first, and the cursor of the next
+    page (None: no older ones)."""
+    positions = newest_positions(len(items), limit, before)
+    return list(items[positions.start:positions.stop])[::-1], positions.start or None
 
 
 @dataclass
@@ -124,8 +130,10 @@ class RollupL1View:
     def __post_init__(self) -> None:
         self.log_cache = L1LogCache(self.l1, from_block=self.rollup.l1_start_block)
 
-    def _logs(self, address: str, topic: str) -> list[dict[str, Any]]:
-        return self.log_cache.logs(address, topic)
+    def _newest_logs(self, address: str, topic: str, limit: int, before: int | None) -> tuple[list[dict[str, Any]], int | None]:
+        """`newest_page` of the event's logs, reading only the page's from the log cache."""
+        positions, logs = self.log_cache.read(address, topic, lambda total: newest_positions(total, limit, before))
+        return logs[::-1], positions.start or None
 
     def batches(self, limit: int, before: int | None = None) -> dict[str, Any]:
         end = check_cursor("before", before, self.batch_log.recorded_count())
@@ -139,7 +147,7 @@ class RollupL1View:
         address = self.rollup.contracts.get("OutputOracle")
         if address is None:
             return page(*newest_page([], limit, before))
-        entries, next_cursor = newest_page(self._logs(address, OUTPUT_PROPOSED_TOPIC), limit, before)
+        entries, next_cursor = self._newest_logs(address, OUTPUT_PROPOSED_TOPIC, limit, before)
         oracle = OutputOracleClient(self.l1, address)
         factory = self._factory()
         period, next_index = oracle.finalization_period_s(), oracle.next_output_index()
@@ -170,7 +178,10 @@ class RollupL1View:
         count = factory.game_count()
         end = check_cursor("before", before, count)
         start = max(0, end - check_limit(limit))
-        created = {to_checksum_address("0x" + e["topics"][1][-40:]): e for e in self._logs(factory.address, GAME_CREATED_TOPIC)}
+        # Game i's GameCreated is log i - (games created before the rollup's start) since the start.
+        _, logs = self.log_cache.read(factory.address, GAME_CREATED_TOPIC,
+                                      lambda total: range(max(0, start - max(0, count - total)), max(0, end - max(0, count - total))))
+        created = {to_checksum_address("0x" + e["topics"][1][-40:]): e for e in logs}
         rows = []
         for i in range(end - 1, start - 1, -1):
             game = DisputeGameClient(self.l1, factory.game_at(i))
@@ -196,7 +207,7 @@ class RollupL1View:
 
     def deposits(self, limit: int, before: int | None = None) -> dict[str, Any]:
         portal = self.rollup.contracts["LantauPortal"]
-        entries, next_cursor = newest_page(self._logs(portal, "0x" + TRANSACTION_DEPOSITED_TOPIC.hex()), limit, before)
+        entries, next_cursor = self._newest_logs(portal, "0x" + TRANSACTION_DEPOSITED_TOPIC.hex(), limit, before)
         rows: list[dict[str, Any]] = []
         for entry in entries:
             try:

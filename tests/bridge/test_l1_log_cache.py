@@ -1,10 +1,13 @@
 """`bridge.l1_log_cache` against a real anvil: logs read incrementally answer exactly what one
 `eth_getLogs` over the whole range answers, as new blocks come, after an L1 reorg that replaces
 logged blocks (evm_revert, then other logs), after one that shortens the chain below every
-checkpoint, and for a second event of the same contract kept apart."""
+checkpoint, and for a second event of the same contract kept apart; with segments of a few
+blocks and an LRU of a few logs, every page read in any order (most beyond the bound, read
+again from L1) is that slice of the whole read, and the logs held never exceed the bound."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -39,7 +42,7 @@ def test_incremental_logs_equal_one_whole_read_through_new_blocks_and_reorgs(anv
     emitter = to_checksum_address(receipt["contractAddress"])
     start = int(receipt["blockNumber"])
     l1 = L1Client.connect(anvil.rpc_url)
-    cache = L1LogCache(l1, from_block=start)
+    cache = L1LogCache(l1, from_block=start, segment_blocks=2, max_cached_logs=3)  # reorgs inside and across segments
     before_logs = anvil.rpc("evm_snapshot")
 
     assert cache.logs(emitter, TOPIC_A) == [] and cache.read_through(emitter, TOPIC_A) == start
@@ -70,3 +73,39 @@ def test_incremental_logs_equal_one_whole_read_through_new_blocks_and_reorgs(anv
     assert cache.logs(emitter, TOPIC_A) == [] == whole_range(w3, emitter, TOPIC_A, start)
     assert [int(log["blockNumber"], 16) for log in cache.logs(emitter, TOPIC_B)] == [again]
     assert cache.read_through(emitter, TOPIC_B) == again
+
+
+def test_pages_beyond_the_bound_read_again_from_l1_and_memory_stays_bounded(anvil: AnvilProcess, w3: Web3) -> None:
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_transaction({"from": w3.eth.accounts[0], "data": EMITTER_INIT_CODE}), timeout=60)
+    emitter = to_checksum_address(receipt["contractAddress"])
+    start = int(receipt["blockNumber"])
+    cache = L1LogCache(L1Client.connect(anvil.rpc_url), from_block=start, segment_blocks=4, max_cached_logs=6)
+    for i in range(40):
+        emit(w3, emitter, TOPIC_A if i % 5 else TOPIC_B)
+        if i % 9 == 0:  # read while L1 grows: incremental reads fill the LRU
+            assert cache.logs(emitter, TOPIC_A) == whole_range(w3, emitter, TOPIC_A, start)
+    everything = whole_range(w3, emitter, TOPIC_A, start)
+    assert len(everything) == 32
+    rng = random.Random(3)
+    for _ in range(30):
+        first = rng.randrange(len(everything))
+        size = rng.randrange(1, 8)
+        positions, logs = cache.read(emitter, TOPIC_A, lambda total: range(first, min(total, first + size)))
+        assert positions == range(first, min(len(everything), first + size))
+        assert logs == everything[positions.start:positions.stop]
+        assert cache.cached_log_count() <= 6
+    # The other event's index is its own; reading it evicts A's segments, not its counts.
+    assert cache.logs(emitter, TOPIC_B) == whole_range(w3, emitter, TOPIC_B, start) and cache.cached_log_count() <= 6
+    positions, logs = cache.read(emitter, TOPIC_A, lambda total: range(total - 3, total))
+    assert positions == range(29, 32) and logs == everything[29:]
+    # A refusal from the positions callable leaves the cache as it was.
+    def refuse(total: int) -> range:
+        raise ValueError(f"no page in {total}")
+    try:
+        cache.read(emitter, TOPIC_A, refuse)
+    except ValueError as exc:
+        assert str(exc) == "no page in 32"
+    else:
+        raise AssertionError("the refusal was swallowed")
+    assert cache.logs(emitter, TOPIC_A) == everything
