@@ -267,10 +267,9 @@ class DisputeGameClient(_ContractClient):
     def input_oracle(self) -> ChecksumAddress:
         return to_checksum_address(self._call("inputOracle"))
 
-    def step_input_call(self, claim_index: int, inputs: tuple[list[bytes], int], starting_output: tuple[bytes, ...],
-                        evidence: bytes) -> Any:
-        """`stepInput`; `starting_output` is the agreed parent's `OutputRootProof`."""
-        return self.contract.functions.stepInput(claim_index, inputs, starting_output, evidence)
+    def step_input_call(self, claim_index: int, inputs: tuple[list[bytes], int], evidence: bytes) -> Any:
+        """`stepInput`; `evidence` proves the agreed parent against the subgame's starting output."""
+        return self.contract.functions.stepInput(claim_index, inputs, evidence)
 
     def record_headers(self, txmgr: TxManager, headers: list[bytes]) -> dict[str, Any]:
         """`BlockFinishLeaf.recordHeaders(headers)` on the game's finish leaf: ancestor headers a

@@ -329,8 +329,7 @@ class Challenger(PollingService):
         timestamp = int(first.context[1])
         evidence = self.inputs.evidence(step.block_number, first.transaction, timestamp)
         inputs = (list(step.inputs[0]), step.inputs[1])
-        starting = self.trace.block(step.block_number - 1).output_root_proof()
-        call = game.step_input_call(step.root.index, inputs, starting, evidence)
+        call = game.step_input_call(step.root.index, inputs, evidence)
         game.check(call)  # a step L1 finds no lie in is refused by name (`InputsMatch`), never sent
         return game.send(self.txmgr, call)
 

@@ -123,6 +123,9 @@ def test_the_derived_context_is_the_one_py_evm_ran_each_transaction_in(leaf: Con
         got = leaf.functions.blockContext(*_context_args(l2, number, 7, window)).call()
         assert tuple(got) == _as_call(expected.abi_tuple())
         assert len(got[8]) == window
+        # prevRandao is derived, never named (a claim has no field for it, and `IInputOracle.refutes`
+        # takes none since the game derives it): keccak256 of the agreed parent hash, py-evm's mixHash
+        assert bytes(got[4]) == keccak(header.parent_hash) == header.mix_hash
 
 
 def test_ancestor_headers_must_chain_from_the_agreed_parent(contracts: Contracts, leaf: Contract, l2: L2) -> None:

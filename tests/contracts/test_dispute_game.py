@@ -165,9 +165,8 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     assert contracts.revert_of(DEFENDER, game.functions.defend(b"\x24" * 32, 3, b"\x25" * 32),
                                value=bond(game, 4)) == ("CannotDefendRootClaim", ())
     # the input leaf needs an IInputOracle (this game has none)
-    no_output = (b"\x00" * 32,) * 4
-    assert contracts.revert_of(DEFENDER, game.functions.stepInput(3, ([], 0), no_output, b"")) == ("LeafNotAvailable", ())
-    assert contracts.revert_of(DEFENDER, game.functions.stepInput(2, ([], 0), no_output, b"")) == ("NotABlockClaim", ())
+    assert contracts.revert_of(DEFENDER, game.functions.stepInput(3, ([], 0), b"")) == ("LeafNotAvailable", ())
+    assert contracts.revert_of(DEFENDER, game.functions.stepInput(2, ([], 0), b"")) == ("NotABlockClaim", ())
     contracts.ok(DEFENDER, game.functions.attack(b"\x24" * 32, 3, b"\x25" * 32), value=bond(game, 4))
     # the leaves are TX_DEPTH levels below the block subgame's root: depth 5 here
     assert game.functions.MAX_DEPTH().call() == SPLIT_DEPTH + 1 + TX_DEPTH

@@ -74,7 +74,7 @@ def rule_broken(devnet: dict, game: DisputeGameClient, claim: Claim, number: int
     assert named is not None
     oracle = l1.contract("InputOracle", rollup.contracts["InputOracle"])
     lie, index = l1.call(oracle.functions.lieOf(number, verifier.output_at(number - 1), parent.as_abi(),
-                                                (list(named[0]), timestamp, first.context[4]), evidence.as_abi()))
+                                                (list(named[0]), timestamp), evidence.as_abi()))
     return LIES[lie], int(index)
 
 
@@ -123,8 +123,7 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
     assert f"output of L2 block {lie_block} with {len(named[0])} transactions named" in shown
     assert f"countered by stepInput of {CHALLENGER}" in shown
     # refused by name: a second input step on the same claim
-    parent = NodeTrace(RollupClient(verifier.rpc_url)).block(lie_block - 1)
-    again = game.step_input_call(root, (list(named[0]), named[1]), parent.output_root_proof(), b"")
+    again = game.step_input_call(root, (list(named[0]), named[1]), b"")
     with pytest.raises(L1CallReverted) as refused:
         game.check(again)
     assert refused.value.revert is not None and refused.value.revert.name == "DuplicateStep"

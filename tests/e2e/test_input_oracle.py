@@ -59,7 +59,7 @@ ORACLE_DEPLOYER = ACCOUNTS[6]
 LIES = [
     "None", "NoL1InfoDeposit", "NotTheL1InfoDeposit", "TimestampNotAfterParent", "TimestampBeforeL1Origin", "BeyondSequencerDrift",
     "MissingDeposit", "WrongDeposit", "ForgedDeposit", "NotTheBatchOrigin", "NotTheBatchTimestamp", "NotTheBatchedTransactions",
-    "NotTheForcedOrigin", "NotDepositOnly", "NotTheForcedTimestamp", "WrongPrevRandao",
+    "NotTheForcedOrigin", "NotDepositOnly", "NotTheForcedTimestamp",
 ]
 L2_CHAIN_ID = 4852
 L1_BLOCK_ABI = list(load_artifact("L1Block").abi)
@@ -165,12 +165,11 @@ class Setup:
     # --- the oracle ----------------------------------------------------------------------------
 
     def check(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence, *, parent: Any = None,
-              parent_root: bytes | None = None, prev_randao: bytes | None = None) -> Any:
-        """`checkInputs` on the claim (prevRandao: node's, keccak of the parent's hash, unless given)."""
+              parent_root: bytes | None = None) -> Any:
+        """`checkInputs` on the claim (its transactions' hashes and timestamp)."""
         root, proof = (parent_root, parent) if parent is not None and parent_root is not None else self.parent_output(number)
-        randao = keccak(proof.block_hash) if prev_randao is None else prev_randao
         call = self.oracle.functions.checkInputs(
-            number, parent_root or root, (parent or proof).as_abi(), (hashes, timestamp, randao), evidence.as_abi()
+            number, parent_root or root, (parent or proof).as_abi(), (hashes, timestamp), evidence.as_abi()
         )
         try:
             return ("ok", call.call())
@@ -184,11 +183,11 @@ class Setup:
 
     def refutes(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence) -> bool:
         root, proof = self.parent_output(number)
-        return self.oracle.functions.refutes(number, root, hashes, timestamp, keccak(proof.block_hash), encode_evidence(proof, evidence)).call()
+        return self.oracle.functions.refutes(number, root, hashes, timestamp, encode_evidence(proof, evidence)).call()
 
     def gas(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence) -> int:
         root, proof = self.parent_output(number)
-        claim = (hashes, timestamp, keccak(proof.block_hash))
+        claim = (hashes, timestamp)
         return self.oracle.functions.checkInputs(number, root, proof.as_abi(), claim, evidence.as_abi()).estimate_gas()
 
 
@@ -289,8 +288,10 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     batched: dict[int, Evidence] = {}
     for number in range(1, head + 1):
         hashes, timestamp, evidence, forced = setup.honest(number)
-        mix_hash = bytes(l2.eth.get_block(number)["mixHash"])  # node's prevRandao, from its own header
-        assert setup.check(number, hashes, timestamp, evidence, prev_randao=mix_hash) == ("ok", forced), f"block {number}"
+        # node's prevRandao is the one the game derives (`l2PrevRandao`: keccak of the parent's hash),
+        # so no claim names it and the oracle does not decide it
+        assert bytes(l2.eth.get_block(number)["mixHash"]) == keccak(bytes(l2.eth.get_block(number - 1)["hash"]))
+        assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced), f"block {number}"
         assert setup.refutes(number, hashes, timestamp, evidence) is False
         # the oracle rebuilt node's L1-info deposit itself: any other hash at transaction 0 is a lie
         assert setup.check(number, [keccak(b"made-up L1 info"), *hashes[1:]], timestamp, evidence) == ("NotTheL1InfoDeposit", 0)
@@ -443,10 +444,6 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     if tail:
         assert setup.check(number, hashes, timestamp + 10_000, evidence) == ("BeyondSequencerDrift", forced)
     assert setup.check(number, [], timestamp, evidence) == ("NoL1InfoDeposit", 0)
-    # prevRandao: keccak of the parent's hash, nothing else (the parent's own, a made-up one)
-    parent_mix_hash = bytes(l2.eth.get_block(number - 1)["mixHash"])
-    assert setup.check(number, hashes, timestamp, evidence, prev_randao=parent_mix_hash) == ("WrongPrevRandao", 0)
-    assert setup.check(number, hashes, timestamp, evidence, prev_randao=keccak(b"made up")) == ("WrongPrevRandao", 0)
     assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced)
 
     # --- "no batch could exist" shown where batches were: refused by name ---------------------------
@@ -510,7 +507,7 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
 
     as_singular = single(singular)
     assert setup.check(c, c_hashes, c_timestamp, as_singular, parent=c_parent, parent_root=c_root) == ("ok", c_forced)
-    gas_of = lambda shown: oracle.functions.checkInputs(c, c_root, c_parent.as_abi(), (c_hashes, c_timestamp, keccak(c_parent.block_hash)), shown.as_abi()).estimate_gas()  # noqa: E731
+    gas_of = lambda shown: oracle.functions.checkInputs(c, c_root, c_parent.as_abi(), (c_hashes, c_timestamp), shown.as_abi()).estimate_gas()  # noqa: E731
     print(f"\nL1 gas of checkInputs, block {c} ({len(c_hashes) - c_forced} user txs) with its batch: as a singular batch "
           f"{gas_of(as_singular):,}; as one block of its own span re-posted {gas_of(shown_with(post(span))):,}")
     assert setup.check(c, [*c_hashes, keccak(b"never batched")], c_timestamp, single(singular), parent=c_parent, parent_root=c_root) == (
@@ -598,9 +595,8 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     source = InputEvidenceSource(L1Client(l1_w3), RollupClient(verifier.rpc_url), InputRollup.of(rollup))
     root, parent = setup.parent_output(number)
     shown = source.evidence(number, setup.l1_info_tx(number), timestamp)
-    randao = keccak(parent.block_hash)
-    assert oracle.functions.refutes(number, root, user_tx_claim, timestamp, randao, shown).call() is True
-    assert oracle.functions.refutes(number, root, hashes, timestamp, randao, shown).call() is False
+    assert oracle.functions.refutes(number, root, user_tx_claim, timestamp, shown).call() is True
+    assert oracle.functions.refutes(number, root, hashes, timestamp, shown).call() is False
 
     # a frame in the window (one of a channel never closed, which derivation also drops, but later,
     # in the channel bank): not garbage, so the window decides nothing (the bisection's case)
@@ -660,7 +656,8 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     `stepInput` with the oracle's evidence (the L1 origin's header, the portal's deposits, the agreed
     parent's proofs). The oracle says the same evidence does not refute the true inputs. More block
     claims there (a block claim names only its transactions and its timestamp: the game derives the
-    rest of every context, prevRandao = keccak(parent hash) among it): transaction 0 a made-up hash,
+    rest of every context, prevRandao = keccak(parent hash) among it, and the oracle takes none):
+    transaction 0 a made-up hash,
     and the true transactions at the parent's timestamp, each countered by `stepInput`; the true
     inputs' `stepInput` is refused by name (`InputsMatch`)."""
     rollup_path = write_rollup(l1, tmp_path)
@@ -693,8 +690,7 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     lie_inputs = (lie, timestamp)
     transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"another output"), lie_inputs, True), value=bond(3))
     assert root == outputs[start]
-    starting = (bytes(32), parent.state_root, parent.message_passer_storage_root, parent.block_hash)  # OutputRootProof
-    step = game.functions.stepInput(3, lie_inputs, starting, encode_evidence(parent, evidence))
+    step = game.functions.stepInput(3, lie_inputs, encode_evidence(parent, evidence))
     gas = step.estimate_gas({"from": PROPOSER.address})
     transact(l1_w3, PROPOSER, step)
     assert game.functions.inputCounteredBy(3).call() == PROPOSER.address
@@ -705,9 +701,8 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
         raise AssertionError("a second stepInput did not revert")
     except (ContractCustomError, ContractLogicError) as exc:
         assert decode_custom_error(game.abi, bytes.fromhex(str(exc.data).removeprefix("0x")))[0] == "DuplicateStep"
-    randao = keccak(parent.block_hash)
-    assert oracle.functions.refutes(deposit_block, root, hashes, timestamp, randao, encode_evidence(parent, evidence)).call() is False
-    assert oracle.functions.refutes(deposit_block, root, lie, timestamp, randao, encode_evidence(parent, evidence)).call() is True
+    assert oracle.functions.refutes(deposit_block, root, hashes, timestamp, encode_evidence(parent, evidence)).call() is False
+    assert oracle.functions.refutes(deposit_block, root, lie, timestamp, encode_evidence(parent, evidence)).call() is True
 
     # more block claims of the liar, each countered by the input leaf with the same evidence:
     # transaction 0 a made-up hash (no bytes behind it: the oracle rebuilds the L1-info deposit
@@ -719,7 +714,7 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     for k, (what, inputs) in enumerate(lies.items()):
         transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(what.encode()), inputs, True), value=bond(3))
         index = 4 + k
-        step = game.functions.stepInput(index, inputs, starting, encode_evidence(parent, evidence))
+        step = game.functions.stepInput(index, inputs, encode_evidence(parent, evidence))
         gas = step.estimate_gas({"from": PROPOSER.address})
         transact(l1_w3, PROPOSER, step)
         assert game.functions.inputCounteredBy(index).call() == PROPOSER.address, what
@@ -728,21 +723,21 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"a third output"), (hashes, timestamp), True),
              value=bond(3))
     true_index = game.functions.claimDataLen().call() - 1
-    true_step = game.functions.stepInput(true_index, (hashes, timestamp), starting, encode_evidence(parent, evidence))
+    true_step = game.functions.stepInput(true_index, (hashes, timestamp), encode_evidence(parent, evidence))
     assert _refusal(game, true_step) == "InputsMatch"
     assert game.functions.inputCounteredBy(true_index).call() == "0x" + "00" * 20
-    # the prevRandao passed to the oracle is derived from the agreed parent's block hash: another
-    # parent's output proof is refused by name
+    # the oracle proves the parent against the subgame's starting output itself: another parent's
+    # proofs are refused by name
     _, other_parent = setup.parent_output(deposit_block - 1)
-    other = (bytes(32), other_parent.state_root, other_parent.message_passer_storage_root, other_parent.block_hash)
-    other_step = game.functions.stepInput(true_index, (hashes, timestamp), other, encode_evidence(parent, evidence))
-    assert _refusal(game, other_step) == "InvalidStartingOutput"
+    other_step = game.functions.stepInput(true_index, (hashes, timestamp), encode_evidence(other_parent, evidence))
+    assert _refusal(game, other_step, also=abi) == "ParentOutputMismatch"
 
 
-def _refusal(game: Any, call: Any) -> str:
-    """The name of the custom error `call` (from the proposer) reverts with."""
+def _refusal(game: Any, call: Any, also: list[Any] | None = None) -> str:
+    """The name of the custom error `call` (from the proposer) reverts with (an error of the game,
+    or of a contract it calls whose ABI is `also`)."""
     try:
         call.call({"from": PROPOSER.address})
     except (ContractCustomError, ContractLogicError) as exc:
-        return decode_custom_error(game.abi, bytes.fromhex(str(exc.data).removeprefix("0x")))[0]
+        return decode_custom_error([*game.abi, *(also or [])], bytes.fromhex(str(exc.data).removeprefix("0x")))[0]
     raise AssertionError("the call did not revert")

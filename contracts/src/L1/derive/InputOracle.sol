@@ -42,12 +42,11 @@ contract InputOracle is IInputOracle {
         bytes[] sequenceSlot;
     }
 
-    /// @notice What a claim says of a block: its transactions' hashes, in order, its timestamp and
-    ///         its prevRandao (the header's mixHash; node: keccak256 of the parent's hash).
+    /// @notice What a claim says of a block: its transactions' hashes, in order, and its timestamp
+    ///         (the rest of its header the game derives, prevRandao among it: `l2PrevRandao`).
     struct Claim {
         bytes32[] txHashes;
         uint256 timestamp;
-        bytes32 prevRandao;
     }
 
     /// @notice What the refuter shows. `originHeaders` a header chain from an anchored (or recent)
@@ -135,8 +134,7 @@ contract InputOracle is IInputOracle {
         NotTheBatchedTransactions, // the block's user transactions are not the batch's (index: the first that differs)
         NotTheForcedOrigin, //    no batch could exist: the block must move to the next L1 origin (deposit-only block)
         NotDepositOnly, //        no batch could exist: the block must carry no user transaction (index: the first)
-        NotTheForcedTimestamp, // no batch could exist: the timestamp must be max(parent's + 1, origin's)
-        WrongPrevRandao //        not keccak256(parent hash) (node/derive/attributes.py `attributes_on`)
+        NotTheForcedTimestamp // no batch could exist: the timestamp must be max(parent's + 1, origin's)
     }
 
     /// @notice The parent's output root is not the one agreed.
@@ -229,11 +227,10 @@ contract InputOracle is IInputOracle {
         bytes32 parentOutputRoot,
         bytes32[] calldata txHashes,
         uint256 timestamp,
-        bytes32 prevRandao,
         bytes calldata evidence
     ) external view returns (bool) {
         (ParentProof memory parent, Evidence memory ev) = abi.decode(evidence, (ParentProof, Evidence));
-        (Lie lie,,) = _lieOf(_parent(l2BlockNumber, parentOutputRoot, parent), Claim(txHashes, timestamp, prevRandao), ev);
+        (Lie lie,,) = _lieOf(_parent(l2BlockNumber, parentOutputRoot, parent), Claim(txHashes, timestamp), ev);
         return lie != Lie.None;
     }
 
@@ -271,8 +268,6 @@ contract InputOracle is IInputOracle {
         view
         returns (Lie, uint256, uint256 forced)
     {
-        // prevRandao = keccak256(parent hash), whatever the batch (node: `attributes_on`).
-        if (claim.prevRandao != keccak256(abi.encodePacked(parent.hash))) return (Lie.WrongPrevRandao, 0, 0);
         if (claim.txHashes.length == 0) return (Lie.NoL1InfoDeposit, 0, 0);
         (bool canonical, bool sameOrigin, L1HeaderLib.Header memory origin, L1HeaderLib.Header memory next) =
             _claimedOrigin(parent, claim.txHashes[0], ev.originHeaders);

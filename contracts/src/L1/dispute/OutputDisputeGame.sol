@@ -6,7 +6,7 @@ import {BondCurve} from "./BondCurve.sol";
 import {OneStepProof} from "../proof/OneStepProof.sol";
 import {StepTypes} from "../proof/StepTypes.sol";
 import {OutputRootLib} from "../lib/OutputRootLib.sol";
-import {BlockFinishLeaf, l2PrevRandao} from "./BlockFinishLeaf.sol";
+import {BlockFinishLeaf} from "./BlockFinishLeaf.sol";
 import {BlockAccumulator} from "./BlockAccumulator.sol";
 import {IInputOracle} from "./IInputOracle.sol";
 
@@ -400,15 +400,11 @@ contract OutputDisputeGame {
     /// @notice Counters a block subgame's root whose inputs break a rule of derivation that L1
     ///         decides (issue 15's `IInputOracle`: the L1-info deposit and its L1 origin, the
     ///         origin's deposits, no forged deposit, the timestamp rules). `inputs` is the preimage
-    ///         of the subgame's `inputsHash`, `startingOutput` the agreed parent's output (its block
-    ///         hash gives the block's prevRandao, which the game derives), `evidence` the oracle's.
-    ///         Until an oracle is set, `LeafNotAvailable`.
-    function stepInput(
-        uint256 execRootIndex,
-        BlockInputs calldata inputs,
-        OutputRootLib.OutputRootProof calldata startingOutput,
-        bytes calldata evidence
-    ) external {
+    ///         of the subgame's `inputsHash`, `evidence` the oracle's (it proves the agreed parent
+    ///         against the subgame's starting output itself). The block's prevRandao is no input:
+    ///         the game derives it (`l2PrevRandao`), so no claim can name another. Until an oracle
+    ///         is set, `LeafNotAvailable`.
+    function stepInput(uint256 execRootIndex, BlockInputs calldata inputs, bytes calldata evidence) external {
         if (status != GameStatus.IN_PROGRESS) revert GameNotInProgress();
         if (_parent(execRootIndex).position.depth() != SPLIT_DEPTH + 1) revert NotABlockClaim();
         if (address(inputOracle) == address(0)) revert LeafNotAvailable();
@@ -417,11 +413,8 @@ contract OutputDisputeGame {
         bytes32 given = inputsHash(inputs);
         if (given != expected) revert InputsMismatch(expected, given);
         (, bytes32 parentOutput, uint256 blockNumber) = _blockOf(execRootIndex);
-        if (OutputRootLib.hashOutputRootProof(startingOutput) != parentOutput) revert InvalidStartingOutput();
         // A block has at least its L1-info deposit: an empty list is a lie the oracle names.
-        // The block's prevRandao is derived (keccak256 of the agreed parent's hash), never named.
-        bytes32 prevRandao = l2PrevRandao(startingOutput.latestBlockhash);
-        if (!inputOracle.refutes(blockNumber, parentOutput, inputs.txHashes, inputs.timestamp, prevRandao, evidence)) {
+        if (!inputOracle.refutes(blockNumber, parentOutput, inputs.txHashes, inputs.timestamp, evidence)) {
             revert InputsMatch();
         }
         inputCounteredBy[execRootIndex] = msg.sender;
