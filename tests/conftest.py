@@ -21,7 +21,7 @@ PROCESS_FIXTURES = frozenset({
     "l1",  # an anvil with the L1 contracts: tests/bridge, tests/e2e (tests/harness/devnet.py), tests/node/test_output_root.py
     "devnet",  # tests/bridge/test_devnet_oracle.py, tests/e2e/test_cli_errors.py
     "rollup",  # tests/sequencer/test_batcher.py: an L1 devnet
-    "node_factory",  # tests/e2e: `lantau node` processes
+    "node_factory", "shared_node",  # tests/e2e: `lantau node` processes (per test, per module)
     "rwa_anvil", "rwa_l2_node", "rwa_backend",  # tests/rwa: the chain every RWA test runs on
 })
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.harness.devnet import l1_block_time_s, l1_devnet  # noqa: F401 (fixtures: `l1`, the L1 devnet)
-from tests.harness.node_process import node_factory  # noqa: F401 (fixture: `lantau node` processes)
+from tests.harness.node_process import node_factory, shared_node  # noqa: F401 (fixtures: `lantau node` processes)
 
 
 def pytest_configure(config: pytest.Config) -> None:

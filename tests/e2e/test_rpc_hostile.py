@@ -1,7 +1,9 @@
 """Hostile JSON-RPC input against a real `lantau node` process (issue 10).
 
 The segfault of finding 1 needs the real process: the recursion limit py_ecc raises to
-100,000 is what let the C JSON decoder overflow the thread's stack.
+100,000 is what let the C JSON decoder overflow the thread's stack. One node serves the module
+(`shared_node`): each test ends by checking it still serves, so the next one also checks that
+the hostile input before it left the node whole.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ def assert_serving(node) -> None:
     assert node.process.poll() is None, node.output[-2000:]
 
 
-def test_utf16_deeply_nested_body_is_a_parse_error_not_a_crash(node_factory) -> None:
-    node = node_factory(block_time_s=0)
+def test_utf16_deeply_nested_body_is_a_parse_error_not_a_crash(shared_node) -> None:
+    node = shared_node
     assert len(SEGFAULT_BODY) > 280_000
     status, answer = post(node.rpc_url, SEGFAULT_BODY)
     assert status == 200 and answer["id"] is None and answer["error"]["code"] == -32700, answer
@@ -43,8 +45,8 @@ def test_utf16_deeply_nested_body_is_a_parse_error_not_a_crash(node_factory) -> 
     assert_serving(node)
 
 
-async def test_utf16_deeply_nested_websocket_frame_is_a_parse_error(node_factory) -> None:
-    node = node_factory(block_time_s=0)
+async def test_utf16_deeply_nested_websocket_frame_is_a_parse_error(shared_node) -> None:
+    node = shared_node
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(node.ws_url, max_msg_size=0) as ws:
             await ws.send_bytes(SEGFAULT_BODY)
@@ -55,9 +57,10 @@ async def test_utf16_deeply_nested_websocket_frame_is_a_parse_error(node_factory
     assert_serving(node)
 
 
-def test_client_mistakes_in_http_are_logged_in_one_line(node_factory) -> None:
-    """Malformed HTTP and undecodable bodies: 400, one log line each, no traceback."""
-    node = node_factory(block_time_s=0)
+def test_client_mistakes_in_http_are_logged_in_one_line(shared_node) -> None:
+    """Malformed HTTP and undecodable bodies: 400, one log line each, no traceback (in the
+    shared node's whole log: the hostile bodies of the tests before did not log one either)."""
+    node = shared_node
     status, answer = post(node.rpc_url, b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}', {"Content-Encoding": "gzip"})
     assert status == 400 and answer["error"]["code"] == -32700, answer
     host, port = node.rpc_url.removeprefix("http://").split(":")

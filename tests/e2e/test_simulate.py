@@ -1,6 +1,7 @@
 """eth_simulateV1 over HTTP on a real `lantau node` (node/rpc/simulate.py): blocks chained on one
 state, state overrides, a reverting call's error, validation failures with the execution-apis
-codes, bad params named; and the node's own chain untouched."""
+codes, bad params named; and the node's own chain untouched (so the module's tests share one
+node, `shared_node`)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ def word(n: int) -> str:
     return "0x" + n.to_bytes(32, "big").hex()
 
 
-def test_blocks_see_each_others_state_and_a_revert_is_reported(node_factory) -> None:
-    url = node_factory(block_time_s=0).rpc_url
+def test_blocks_see_each_others_state_and_a_revert_is_reported(shared_node) -> None:
+    url = shared_node.rpc_url
     base = head(url)
     blocks = result(url, "eth_simulateV1", {"blockStateCalls": [
         {"stateOverrides": {COUNTER: {"code": COUNTER_CODE}, REVERTER: {"code": REVERTER_CODE}},
@@ -65,8 +66,8 @@ def test_blocks_see_each_others_state_and_a_revert_is_reported(node_factory) -> 
     assert int(result(url, "eth_getTransactionCount", SENDER, "latest"), 16) == nonce
 
 
-def test_validation_failures_and_bad_params(node_factory) -> None:
-    url = node_factory(block_time_s=0).rpc_url
+def test_validation_failures_and_bad_params(shared_node) -> None:
+    url = shared_node.rpc_url
     nonce = int(result(url, "eth_getTransactionCount", SENDER, "latest"), 16)
     fee = {"maxFeePerGas": hex(10**11)}
 

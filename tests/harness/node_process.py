@@ -1,6 +1,7 @@
 """Real processes for end-to-end tests: `lantau node` started as a subprocess on a free
 loopback port (`--rpc-port 0`, the URL read from its log), stopped by the test — always,
-also when the test fails. `node_factory` is the fixture that starts them for a test."""
+also when the test fails. `node_factory` is the fixture that starts them for a test; `shared_node`
+one node for a module's tests that need no fresh chain."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +125,15 @@ class LantauNodeProcess:
         return answer["result"]
 
 
+def stop_node(process: LantauNodeProcess) -> None:
+    try:
+        process.stop(timeout_s=20)  # SIGTERM: the node stops what it started (a devnet's anvil)
+    except RuntimeError:
+        pass  # it did not stop in time: killed below
+    finally:
+        process.kill()
+
+
 @pytest.fixture
 def node_factory(tmp_path: Path) -> Iterator[Callable[..., LantauNodeProcess]]:
     """Start `lantau node` processes; every one is stopped when the test ends, pass or fail."""
@@ -135,9 +146,24 @@ def node_factory(tmp_path: Path) -> Iterator[Callable[..., LantauNodeProcess]]:
 
     yield start
     for process in started:
-        try:
-            process.stop(timeout_s=20)  # SIGTERM: the node stops what it started (a devnet's anvil)
-        except RuntimeError:
-            pass  # it did not stop in time: killed below
-        finally:
-            process.kill()
+        stop_node(process)
+
+
+@contextmanager
+def running_node(data_dir: Path, **kwargs: object) -> Iterator[LantauNodeProcess]:
+    """One `lantau node` for a fixture of wider scope (a module's tests that need no fresh chain:
+    a node start is seconds on the shared CI box); stopped on exit, pass or fail."""
+    process = LantauNodeProcess(data_dir, **kwargs)  # type: ignore[arg-type]
+    try:
+        yield process.start()
+    finally:
+        stop_node(process)
+
+
+@pytest.fixture(scope="module")
+def shared_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LantauNodeProcess]:
+    """A `lantau node` (instant blocks: `--block-time 0`) shared by a module's tests, for tests
+    that depend on no fresh state: each reads its own accounts, addresses and the head it starts
+    from."""
+    with running_node(tmp_path_factory.mktemp("shared-node"), block_time_s=0) as node:
+        yield node
