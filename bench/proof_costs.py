@@ -48,7 +48,9 @@ from bench.rwa_mix import (  # noqa: E402
     _decode,
     _hex,
     bench_genesis,
+    coupon_dates,
     set_up,
+    view_call,
 )
 from genesis.artifacts import load_artifact  # noqa: E402
 from genesis.config import GenesisAccount  # noqa: E402
@@ -160,18 +162,20 @@ def _workloads(run: _Run, assets: list[str], chain_id: int) -> None:
     data = PASSER.encode_abi("initiateWithdrawal", [traders[1].address, 100_000, b""])
     run.one("withdrawal (initiateWithdrawal)", run.sign(traders[1], _hex(L2_TO_L1_MESSAGE_PASSER), data, value=HKD, gas=200_000))
 
-    # A coupon on the green bond (assets[0]), owner = issuer: announce, pass the record date, push.
+    # A coupon on the green bond (assets[0]), owner = issuer: announce it for the bond's first
+    # coupon date (record time the second before), then push in the block stamped that date.
     actions = _hex(CORPORATE_ACTIONS)
-    now = run.bench.chain.head.timestamp
+    pay = coupon_dates(run.bench.chain, assets[0])[0]
     due = _call_int(run.bench.chain, actions, ACTIONS.encode_abi("couponDue", [assets[0]]))
-    data = ACTIONS.encode_abi("announceDistribution", [assets[0], COUPON, now + 5, now + 10, now + 10 + 30 * 86_400])
+    data = ACTIONS.encode_abi("announceDistribution", [assets[0], COUPON, pay - 1, pay, pay + 30 * 86_400])
     run.one("coupon announceDistribution", run.sign(owner, actions, data, value=due, gas=1_000_000))
     holders = [t.address for t in traders[:PUSH_CHUNK]]
     distribution = _call_int(run.bench.chain, actions, ACTIONS.encode_abi("distributionCount", []))
     data = ACTIONS.encode_abi("pushPayments", [distribution, holders])
-    run.one(f"coupon pushPayments chunk of {PUSH_CHUNK}", run.sign(owner, actions, data, gas=15_000_000), seconds=20)
+    run.one(f"coupon pushPayments chunk of {PUSH_CHUNK}", run.sign(owner, actions, data, gas=15_000_000),
+            seconds=pay - run.bench.chain.head.timestamp)
 
-    run.one("AssetFactory.createAsset", _create_asset(run, now))
+    run.one("AssetFactory.createAsset", _create_asset(run, run.bench.chain.head.timestamp))
     token = load_artifact("RWAToken")
     run.one(f"deploy RWAToken ({len(token.deployed_bytecode):,} B runtime)",
             run.sign(owner, "", token.bytecode, gas=10_000_000))
@@ -190,15 +194,8 @@ def _create_asset(run: _Run, now: int) -> bytes:
 
 
 def _call_int(chain: Chain, to: str, data: str) -> int:
-    """A view call on the head's state, by eth_call's own path."""
-    from node.rpc.execution import run_once
-    from node.rpc.params import CallArgs
-
-    state = chain.pending_vm(chain.head).state
-    outcome = run_once(state, CallArgs(to=Address(to_canonical_address(to)), data=bytes.fromhex(data[2:])), 1_000_000)
-    if not outcome.computation.is_success:
-        raise SystemExit(f"call to {to} failed: {outcome.computation.error!r}")
-    return int.from_bytes(outcome.computation.output[:32], "big")
+    """A view call on the head's state that returns one integer."""
+    return int.from_bytes(view_call(chain, to, data)[:32], "big")
 
 
 def table(results: Sequence[WorkloadCost], limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS) -> str:

@@ -123,8 +123,8 @@ def measure(trades: int, holders: int, seed: int) -> dict[str, int]:
             assets = rwa_mix.set_up(bench, signer, actors)
             work = rwa_mix.Workloads(signer, actors, assets, genesis.chain_id, rng, assets)
 
-            def alone(raw: bytes, *, events: tuple[str, int] | None = None) -> int:
-                built = bench.build(rwa_mix._decode([raw]))
+            def alone(raw: bytes, *, events: tuple[str, int] | None = None, timestamp: int | None = None) -> int:
+                built = bench.build(rwa_mix._decode([raw]), timestamp=timestamp)
                 if events is not None:  # a batch must have done all its work, not skipped some
                     name, expected = events
                     topic = int.from_bytes(keccak(text=name), "big")
@@ -149,15 +149,16 @@ def measure(trades: int, holders: int, seed: int) -> dict[str, int]:
             settled = ("TradeSettled(bytes32,address,address,address,uint256,address,uint256)", trades)
             settle_batch = alone(signer.sign(actors.venues[0], engine, data, gas=25_000_000), events=settled) // trades
 
+            # A coupon is paid on one of the bond's coupon dates: the record time is the second
+            # before the first, and the chain moves to it in one block.
             bond, actions = assets[0], rwa_mix._hex(CORPORATE_ACTIONS)
-            record = bench.chain.head.timestamp + 1
-            announce = ACTIONS.encode_abi("announceDistribution",
-                                          [bond, COUPON_KIND, record, record + 1, record + 1 + YEAR_S])
+            pay = rwa_mix.coupon_dates(bench.chain, bond)[0]
+            announce = ACTIONS.encode_abi("announceDistribution", [bond, COUPON_KIND, pay - 1, pay, pay + YEAR_S])
             # couponDue: supply x HK$1 face x 4.05% (18 decimals), what announcing a coupon must fund.
             supply = rwa_mix.TRADERS * rwa_mix.ASSETS[0][4]
             coupon_wei = supply * rwa_mix.HKD * 40_500 // (10**6 * 10**18)
             alone(signer.sign(owner, actions, announce, value=coupon_wei, gas=1_000_000))
-            alone(signer.sign(owner, owner.address, value=1, gas=21_000))  # the pay time passes
+            alone(signer.sign(owner, owner.address, value=1, gas=21_000), timestamp=pay)  # the pay time comes
             paid = [t.address for t in actors.traders[:holders]]
             push = ACTIONS.encode_abi("pushPayments", [1, paid])
             paid_events = ("DistributionPaid(uint256,address,uint256,uint256,bool)", holders)

@@ -146,9 +146,10 @@ class Bench:
     chain: Chain
     genesis: GenesisConfig
 
-    def build(self, transactions: Sequence[SignedTransactionAPI]) -> BuiltBlock:
+    def build(self, transactions: Sequence[SignedTransactionAPI], *, timestamp: int | None = None) -> BuiltBlock:
+        """A block of `transactions` on the head, a second after it (or at `timestamp`)."""
         parent = self.chain.head
-        attributes = BlockAttributes(timestamp=parent.timestamp + 1, fee_recipient=self.genesis.coinbase,
+        attributes = BlockAttributes(timestamp=timestamp or parent.timestamp + 1, fee_recipient=self.genesis.coinbase,
                                      prev_randao=PREV_RANDAO, gas_limit=self.genesis.gas_limit)
         built = self.chain.build_block(parent, attributes, transactions)
         if built.rejected:
@@ -172,6 +173,31 @@ class Bench:
             blocks[-1].append(transaction)
             gas_left -= transaction.gas
         return [self.build(block) for block in blocks]
+
+
+def view_call(chain: Chain, to: str, data: str) -> bytes:
+    """A view call on the head's state, by eth_call's own path; its return data."""
+    from node.rpc.execution import run_once
+    from node.rpc.params import CallArgs
+
+    state = chain.pending_vm(chain.head).state
+    outcome = run_once(state, CallArgs(to=Address(to_canonical_address(to)), data=bytes.fromhex(data[2:])), 1_000_000)
+    if not outcome.computation.is_success:
+        raise SystemExit(f"call to {to} failed: {outcome.computation.error!r}")
+    return bytes(outcome.computation.output)
+
+
+def coupon_dates(chain: Chain, bond: str) -> list[int]:
+    """The bond's `BondTerms.couponDates`: the only pay times CorporateActions accepts for a coupon."""
+    terms = TOKEN.get_function_by_name("bondTerms").abi  # one output: the BondTerms tuple
+    (decoded,) = Web3().codec.decode([_abi_type(terms["outputs"][0])], view_call(chain, bond, TOKEN.encode_abi("bondTerms", [])))
+    return [int(date) for date in decoded[4]]
+
+
+def _abi_type(param: dict[str, Any]) -> str:
+    if param["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + param["type"][len("tuple"):]
+    return str(param["type"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from rwa.errors import (
     ChainTimeout,
     ContractReverted,
     InsufficientHKD,
+    NoCouponDate,
     NoSigner,
     RWAError,
     TradeFileError,
@@ -43,6 +44,7 @@ from rwa.types import (
     InvestorCategory,
     Portfolio,
     Price,
+    coupon_schedule,
     hkd,
     parse_decimal_amount,
 )
@@ -51,8 +53,8 @@ __all__ = [
     "AmbiguousAsset", "AssetClass", "AssetInfo", "AssetNotFound", "AssetSpec", "BondTerms", "Call", "ChainTimeout",
     "ComplianceRules", "ContractReverted", "DecodedRevert", "DistributionKind", "DistributionResult",
     "HKD_WEI", "HONG_KONG", "Holding", "Identity", "InsufficientHKD", "InvestorCategory", "NATIVE_HKD",
-    "NoSigner", "Permit", "PermitSignature", "Portfolio", "Price", "RWAClient", "RWAContracts", "RWAError", "SAMPLE_ASSETS",
+    "NoCouponDate", "NoSigner", "Permit", "PermitSignature", "Portfolio", "Price", "RWAClient", "RWAContracts", "RWAError", "SAMPLE_ASSETS",
     "SampleIssuance", "Trade", "TradeFileError", "TradeTicket", "TransactionFailed", "TransferNotCompliant",
-    "decode_revert", "format_sample_summary", "hkd", "parse_decimal_amount", "revert_error",
+    "coupon_schedule", "decode_revert", "format_sample_summary", "hkd", "parse_decimal_amount", "revert_error",
     "run_sample_issuance", "sample_issuance", "sign_permit", "sign_trade", "trade_id",
 ]

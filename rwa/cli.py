@@ -32,11 +32,13 @@ from rwa import (
     BondTerms,
     ComplianceRules,
     DistributionKind,
+    DistributionResult,
     InvestorCategory,
     Portfolio,
     RWAClient,
     TradeTicket,
     TransferNotCompliant,
+    coupon_schedule,
     hkd,
     parse_decimal_amount,
     sample_issuance,
@@ -246,9 +248,9 @@ def issue_command(
             if face_hkd is None:
                 raise ValueError("a green bond needs --face-hkd")
             rate_ppm = parse_decimal_amount(coupon_rate, 4, what="--coupon-rate")  # percent with 4 decimals = ppm
-            maturity = now + tenor_days * 86_400
+            dates = coupon_schedule(now, tenor_days * 86_400, coupons_per_year)
             bond = BondTerms(parse_decimal_amount(face_hkd, 18, what="--face-hkd"), rate_ppm,
-                             coupons_per_year if rate_ppm else 0, maturity, (maturity,))
+                             coupons_per_year if rate_ppm else 0, dates[-1], dates if rate_ppm else ())
         me = client.address
         spec = AssetSpec(name=name, symbol=symbol, decimals=units_decimals, asset_class=klass, identifier=identifier,
                          issuer_name=issuer_name or name, issuer=me, agents=(me,), bond=bond)
@@ -513,6 +515,7 @@ def coupon_pay(
     asset: Annotated[str, typer.Argument(help="Asset address, identifier or symbol.")],
     amount_hkd: Annotated[Optional[str], typer.Option("--amount-hkd", help="Total to distribute (default for a bond: the coupon due).")] = None,
     kind: Annotated[str, typer.Option("--kind", help="coupon, dividend or revenue-share.")] = "coupon",
+    max_wait_s: Annotated[float, typer.Option("--max-wait-s", help="Wait for a pay time at most this far ahead, then push; else only announce.")] = 120.0,
     as_json: JsonOpt = False,
     devnet: DevnetDir = None,
     l2_rpc: L2RpcOpt = None,
@@ -520,8 +523,10 @@ def coupon_pay(
 ) -> None:
     """Pay a coupon (or dividend) to every holder at a record date, pro rata.
 
-    Announces the distribution with a record time a few seconds ahead, waits for its pay time,
-    pushes the payments and closes it (rounding dust back to the issuer).
+    A bond's coupon is paid on its next coupon date (the bond terms' couponDates), with the record
+    time the second before; a dividend a few seconds after announcing. When that pay time is
+    within --max-wait-s, waits for it, pushes the payments and closes the distribution (rounding
+    dust back to the issuer); otherwise only announces it: `lantau rwa coupon push ID` from then.
     """
     client = _client(devnet, l2_rpc, key, write=True)
 
@@ -532,27 +537,55 @@ def coupon_pay(
             raise ValueError(f"--kind must be coupon, dividend or revenue-share, got {kind!r}")
         distribution_kind = DistributionKind[member]
         amount_wei = parse_decimal_amount(amount_hkd, 18, what="--amount-hkd") if amount_hkd is not None else None
-        result = client.pay_distribution(info.address, kind=distribution_kind, amount_wei=amount_wei,
+        result = client.pay_distribution(info.address, kind=distribution_kind, amount_wei=amount_wei, max_wait_s=max_wait_s,
                                          progress=lambda message: err.print(f"{info.symbol} {kind} {message}…"))
-        if as_json:
-            typer.echo(json.dumps({
-                "distribution_id": result.distribution_id, "asset": info.address, "symbol": info.symbol, "kind": kind,
-                "amount_wei": str(result.amount_wei), "record_time": result.record_time, "pay_time": result.pay_time,
-                "payments": [{"holder": h, "units": str(u), "amount_wei": str(a)} for h, u, a in result.payments],
-                "remainder_wei": str(result.remainder_wei), "closed": result.closed,
-            }, indent=2))
-            return
-        table = Table(title=f"{kind} #{result.distribution_id} of {info.symbol}: HK${_hkd(result.amount_wei)}, record {_date(result.record_time)}")
-        table.add_column("holder")
-        table.add_column(f"{info.symbol} at record", justify="right")
-        table.add_column("paid (HKD)", justify="right")
-        for holder, units, amount in result.payments:
-            table.add_row(holder, _tokens(info, units), _hkd(amount))
-        out.print(table)
-        out.print(f"paid HK${_hkd(sum(a for _, _, a in result.payments))} to {len(result.payments)} holders; "
-                  + (f"closed, HK${_hkd(result.remainder_wei)} rounding remainder back to the issuer" if result.closed else "still open"))
+        _print_distribution(info, result, as_json)
 
     _run(pay)
+
+
+@coupon_app.command("push")
+def coupon_push(
+    distribution_id: Annotated[int, typer.Argument(help="Distribution id (from `coupon pay`).")],
+    as_json: JsonOpt = False,
+    devnet: DevnetDir = None,
+    l2_rpc: L2RpcOpt = None,
+    key: KeyOpt = None,
+) -> None:
+    """From its pay time: pay an announced coupon (or dividend) to every holder at its record time
+    and close it once all is paid."""
+    client = _client(devnet, l2_rpc, key, write=True)
+
+    def push() -> None:
+        result = client.push_distribution(distribution_id)
+        _print_distribution(client.asset(result.token), result, as_json)
+
+    _run(push)
+
+
+def _print_distribution(info: AssetInfo, result: DistributionResult, as_json: bool) -> None:
+    kind = result.kind.name.lower().replace("_", "-")
+    if as_json:
+        typer.echo(json.dumps({
+            "distribution_id": result.distribution_id, "asset": info.address, "symbol": info.symbol, "kind": kind,
+            "amount_wei": str(result.amount_wei), "record_time": result.record_time, "pay_time": result.pay_time,
+            "payments": [{"holder": h, "units": str(u), "amount_wei": str(a)} for h, u, a in result.payments],
+            "remainder_wei": str(result.remainder_wei), "closed": result.closed,
+        }, indent=2))
+        return
+    if not result.payments and not result.closed:
+        out.print(f"announced {kind} #{result.distribution_id} of {info.symbol}: HK${_hkd(result.amount_wei)}, record "
+                  f"{_date(result.record_time)}, payable from {_date(result.pay_time)}; then: lantau rwa coupon push {result.distribution_id}")
+        return
+    table = Table(title=f"{kind} #{result.distribution_id} of {info.symbol}: HK${_hkd(result.amount_wei)}, record {_date(result.record_time)}")
+    table.add_column("holder")
+    table.add_column(f"{info.symbol} at record", justify="right")
+    table.add_column("paid (HKD)", justify="right")
+    for holder, units, amount in result.payments:
+        table.add_row(holder, _tokens(info, units), _hkd(amount))
+    out.print(table)
+    out.print(f"paid HK${_hkd(sum(a for _, _, a in result.payments))} to {len(result.payments)} holders; "
+              + (f"closed, HK${_hkd(result.remainder_wei)} rounding remainder back to the issuer" if result.closed else "still open"))
 
 
 # --- holdings ---------------------------------------------------------------------------------

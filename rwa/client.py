@@ -35,6 +35,7 @@ from rwa.errors import (
     ChainTimeout,
     ContractReverted,
     InsufficientHKD,
+    NoCouponDate,
     NoSigner,
     TradeFileError,
     TransactionFailed,
@@ -494,7 +495,18 @@ class RWAClient:
                     seen.setdefault(receiver, None)
         return list(seen)
 
-    def pay_distribution(
+    def next_coupon_date(self, token: str, *, after: int) -> int:
+        """The bond's first coupon date later than `after` with no coupon announced for it
+        (`CorporateActions.couponOfDate`): where a coupon announced now is paid."""
+        token = to_checksum_address(token)
+        dates = [int(d) for d in self.token(token).functions.bondTerms().call()[4]]
+        taken = self.contracts.actions.functions.couponOfDate
+        for date in dates:
+            if date > after and int(taken(token, date).call()) == 0:
+                return date
+        raise NoCouponDate(token, after)
+
+    def announce_distribution(
         self,
         token: str,
         *,
@@ -502,14 +514,11 @@ class RWAClient:
         amount_wei: int | None = None,
         record_delay_s: int = 2,
         claim_period_s: int = 30 * 86_400,
-        close: bool = True,
-        progress: Callable[[str], None] | None = None,
     ) -> DistributionResult:
-        """Announce a distribution (a bond's coupon by default: `couponDue`, the coupon on today's
-        supply), with a record time a few seconds ahead; wait for the pay time; push payments to
-        every holder at the record time, `PUSH_CHUNK` a transaction; close it (rounding dust to the
-        issuer) once every record-date unit is paid. `progress` hears what is happening."""
-        say = progress or (lambda message: None)
+        """Announce a distribution. A bond's coupon (the default; amount `couponDue`, the coupon on
+        today's supply) is paid on its next coupon date (`next_coupon_date`) with the record time
+        the second before; a dividend or revenue share needs `amount_wei` and is payable a second
+        after a record time a few seconds ahead. Nothing is paid yet (`push_distribution`)."""
         token = to_checksum_address(token)
         actions = self.contracts.actions
         if amount_wei is None:
@@ -519,17 +528,31 @@ class RWAClient:
         balance = int(self.w3.eth.get_balance(self.address))
         if balance < amount_wei:
             raise InsufficientHKD(self.address, balance, amount_wei, f"the {kind.name.lower().replace('_', ' ')}")
-        record = max(self.chain_time() + 1, int(time.time())) + record_delay_s
-        pay = record + 1
+        earliest_record = max(self.chain_time() + 1, int(time.time())) + record_delay_s
+        if kind is DistributionKind.COUPON:
+            pay = self.next_coupon_date(token, after=earliest_record)
+            record = pay - 1
+        else:
+            record = earliest_record
+            pay = record + 1
         receipt = self.transact(
             actions.functions.announceDistribution(token, int(kind), record, pay, pay + claim_period_s), value_wei=amount_wei
         )
         (announced,) = actions.events.DistributionAnnounced().process_receipt(receipt, errors=DISCARD)
-        distribution_id = int(announced["args"]["id"])
-        say(f"announced #{distribution_id}: HK${amount_wei / 10**18:,.2f}, record time {record}, payable from {pay}; waiting for the pay time")
-        self.wait_for_chain_time(pay)
-        say("paying the holders at the record time")
-        paid = self._push_in_chunks(self.holder_candidates(token), lambda chunk: actions.functions.pushPayments(distribution_id, chunk),
+        return DistributionResult(int(announced["args"]["id"]), token, kind, amount_wei, record, pay, (), 0, False)
+
+    def push_distribution(self, distribution_id: int, *, close: bool = True) -> DistributionResult:
+        """From its pay time: push distribution `distribution_id` to every holder at the record
+        time, `PUSH_CHUNK` a transaction, and close it (rounding dust to the issuer) once every
+        record-date unit is paid. Refused before the pay time (`NotPayableYet`, nothing sent)."""
+        actions = self.contracts.actions
+        self.preflight(Call(actions.functions.pushPayments(distribution_id, [])))  # UnknownDistribution, DistributionIsClosed
+        d = actions.functions.distribution(distribution_id).call()
+        token, record, kind, pay, amount_wei = to_checksum_address(d[0]), int(d[1]), DistributionKind(int(d[2])), int(d[6]), int(d[8])
+        candidates = self.holder_candidates(token)
+        if candidates:
+            self.preflight(Call(actions.functions.pushPayments(distribution_id, candidates[:1])))  # NotPayableYet
+        paid = self._push_in_chunks(candidates, lambda chunk: actions.functions.pushPayments(distribution_id, chunk),
                                     actions.events.DistributionPaid)
         payments = [(e["holder"], int(e["units"]), int(e["amountWei"])) for e in paid]
         remainder, closed = 0, False
@@ -538,6 +561,32 @@ class RWAClient:
             (event,) = actions.events.DistributionClosed().process_receipt(receipt, errors=DISCARD)
             remainder, closed = int(event["args"]["remainderWei"]), True
         return DistributionResult(distribution_id, token, kind, amount_wei, record, pay, tuple(payments), remainder, closed)
+
+    def pay_distribution(
+        self,
+        token: str,
+        *,
+        kind: DistributionKind = DistributionKind.COUPON,
+        amount_wei: int | None = None,
+        max_wait_s: float = 120.0,
+        close: bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> DistributionResult:
+        """Announce a distribution (`announce_distribution`) and, when its pay time is at most
+        `max_wait_s` of chain time away, wait for it and push it (`push_distribution`). A coupon
+        date further ahead returns the announced distribution unpaid: push it from that date.
+        `progress` hears what is happening."""
+        say = progress or (lambda message: None)
+        announced = self.announce_distribution(token, kind=kind, amount_wei=amount_wei)
+        distribution_id, pay = announced.distribution_id, announced.pay_time
+        say(f"announced #{distribution_id}: HK${announced.amount_wei / 10**18:,.2f}, record time {announced.record_time}, "
+            f"payable from {pay}")
+        if pay - self.chain_time() > max_wait_s:
+            return announced
+        say("waiting for the pay time")
+        self.wait_for_chain_time(pay)
+        say("paying the holders at the record time")
+        return self.push_distribution(distribution_id, close=close)
 
     # --- consolidations --------------------------------------------------------------------------
 

@@ -69,6 +69,15 @@ class InsufficientHKD(RWAError):
         self.who, self.have_wei, self.need_wei = who, have_wei, need_wei
 
 
+class NoCouponDate(RWAError):
+    """A bond has no coupon date left to announce a coupon for (CorporateActions pays a coupon
+    only on one of its terms' `couponDates`, one coupon per date)."""
+
+    def __init__(self, token: str, after: int) -> None:
+        super().__init__(f"{token} has no coupon date after {after} without a coupon announced (see its bond terms' couponDates)")
+        self.token, self.after = token, after
+
+
 class TradeFileError(RWAError):
     """A trade file that cannot be used (malformed, another chain, a signature by a non-party)."""
 

@@ -70,12 +70,13 @@ from rwa.types import (
     AssetSpec,
     BondTerms,
     ComplianceRules,
+    YEAR_S,
     InvestorCategory,
+    coupon_schedule,
     hkd,
 )
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-YEAR_S = 365 * 86_400
 TOKEN = 10**18  # one whole green-bond token (18 decimals)
 
 #: (dev account index, category); dev 9 stays unverified on purpose.
@@ -122,11 +123,8 @@ class SampleAsset:
     def spec(self, issuer: str, now: int) -> AssetSpec:
         bond = BondTerms(0, 0, 0, 0, ())
         if self.face_value_per_token_wei:
-            maturity = now + self.tenor_s
-            periods = max(1, round(self.tenor_s * max(1, self.coupons_per_year) / YEAR_S))
-            step = self.tenor_s // periods
-            dates = tuple(now + step * (i + 1) for i in range(periods - 1)) + (maturity,)
-            bond = BondTerms(self.face_value_per_token_wei, self.coupon_rate_ppm, self.coupons_per_year, maturity, dates)
+            dates = coupon_schedule(now, self.tenor_s, self.coupons_per_year)
+            bond = BondTerms(self.face_value_per_token_wei, self.coupon_rate_ppm, self.coupons_per_year, dates[-1], dates)
         return AssetSpec(
             name=self.name,
             symbol=self.symbol,

@@ -116,6 +116,18 @@ class BondTerms:
 
 NO_BOND = BondTerms(0, 0, 0, 0, ())
 
+YEAR_S = 365 * 86_400
+
+
+def coupon_schedule(issue_time: int, tenor_s: int, coupons_per_year: int) -> tuple[int, ...]:
+    """The coupon dates of a bond issued at `issue_time` for `tenor_s` seconds: as many equal
+    periods as `coupons_per_year` gives over the tenor (at least one), the last on the maturity.
+    CorporateActions pays a coupon only on one of these dates."""
+    maturity = issue_time + tenor_s
+    periods = max(1, round(tenor_s * max(1, coupons_per_year) / YEAR_S))
+    step = tenor_s // periods
+    return tuple(issue_time + step * (i + 1) for i in range(periods - 1)) + (maturity,)
+
 
 @dataclass(frozen=True, slots=True)
 class ComplianceRules:

@@ -31,6 +31,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
+from rwa import AssetClass, AssetSpec, BondTerms, RWAClient
 from tests.harness.node_process import REPO_ROOT, LantauNodeProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -498,11 +499,21 @@ def test_search_finds_an_asset_by_its_identifier(browser: WebDriver, devnet: Lan
 
 
 def test_asset_page_shows_bond_terms_and_a_paid_coupon_with_what_remains(browser: WebDriver, devnet: LantauNodeProcess) -> None:
-    asset = asset_by_symbol(devnet, "YLAGRI")
-    paid = subprocess.run([sys.executable, "-m", "node.cli", "rwa", "coupon", "pay", "YLAGRI", "--json", "--devnet", str(devnet.data_dir)],
+    # A coupon is paid on a coupon date of the bond's terms: a note whose first date falls within
+    # the test, issued by dev 0 (the devnet's deployer and agent) to two KYC'd investors of the sample.
+    issuer = RWAClient.connect(devnet.rpc_url or "", dev_accounts()[0].private_key)
+    now = issuer.chain_time()
+    note = issuer.create_asset(AssetSpec(
+        name="Explorer 6% note", symbol="EXN6", decimals=0, asset_class=AssetClass.AGRICULTURAL, identifier="EXPLORER-NOTE-6",
+        issuer_name="Explorer test issuer", issuer=issuer.address, agents=(issuer.address,),
+        bond=BondTerms(1_000 * 10**18, 60_000, 2, now + 365 * 86_400, (now + 40, now + 365 * 86_400))))
+    issuer.mint(note.address, {dev_accounts()[4].address: 300, dev_accounts()[5].address: 700})
+    asset = note.address
+    paid = subprocess.run([sys.executable, "-m", "node.cli", "rwa", "coupon", "pay", asset, "--json", "--devnet", str(devnet.data_dir)],
                           cwd=REPO_ROOT, env=dict(os.environ, ETH_HASH_BACKEND="pysha3"), capture_output=True, text=True, timeout=180)
     assert paid.returncode == 0, paid.stderr
     distribution_id = json.loads(paid.stdout)["distribution_id"]
+    assert json.loads(paid.stdout)["pay_time"] == now + 40
     open_page(browser, devnet, f"asset/{asset}", "asset")
 
     face, rate_ppm, per_year, _, _ = view(devnet, asset, "bondTerms()", returns=BOND_TERMS)

@@ -101,7 +101,7 @@ def test_sample_issuance_and_holdings_as_table_and_json(node_factory: Any, tmp_p
 
 
 def test_transfers_trade_and_coupon_through_the_cli(node_factory: Any, tmp_path: Path) -> None:
-    node = node_factory(block_time_s=0)
+    node = node_factory(block_time_s=0, extra_args=("--dev-rpc",))  # evm_setNextBlockTimestamp: to the coupon date
     url = node.rpc_url
     lantau("rwa", "sample", "--l2-rpc", url)
     w3, factory, _ = _contracts(url)
@@ -151,9 +151,21 @@ def test_transfers_trade_and_coupon_through_the_cli(node_factory: Any, tmp_path:
     assert engine.functions.escrowOf(dev[4]).call() == 98_500 * HKD
     assert engine.functions.escrowOf(dev[5]).call() == 0
 
-    # The receivable's semi-annual coupon, HK$150,000, pro rata on the record-date holdings.
+    # The receivable's semi-annual coupon, HK$150,000, pro rata on the record-date holdings. It is
+    # paid on the note's coupon date (its maturity, 180 days ahead): `coupon pay` announces it for
+    # that date (record time the second before) and stops; pushing before the date is refused.
+    (coupon_date,) = receivable.functions.bondTerms().call()[4]
+    announced = json.loads(lantau("rwa", "coupon", "pay", "YLAGRI", "--json", "--l2-rpc", url).stdout)
+    assert (announced["pay_time"], announced["record_time"]) == (coupon_date, coupon_date - 1)
+    assert announced["payments"] == [] and announced["closed"] is False
+    early = lantau("rwa", "coupon", "push", str(announced["distribution_id"]), "--l2-rpc", url, check=False)
+    assert early.returncode == 1 and "NotPayableYet" in early.stderr and len(early.stderr.strip().splitlines()) == 1
+    again = lantau("rwa", "coupon", "pay", "YLAGRI", "--l2-rpc", url, check=False)  # no coupon date left
+    assert again.returncode == 1 and "no coupon date after" in again.stderr
     before = {a: w3.eth.get_balance(a) for a in (dev[4], dev[5], dev[6])}
-    paid = json.loads(lantau("rwa", "coupon", "pay", "YLAGRI", "--json", "--l2-rpc", url).stdout)
+    node.rpc("evm_setNextBlockTimestamp", [coupon_date])
+    node.rpc("evm_mine")
+    paid = json.loads(lantau("rwa", "coupon", "push", str(announced["distribution_id"]), "--json", "--l2-rpc", url).stdout)
     assert paid["amount_wei"] == str(150_000 * HKD) and paid["closed"] is True
     expected = {dev[4]: 27_000 * HKD, dev[5]: 48_000 * HKD, dev[6]: 75_000 * HKD}  # 900 / 1,600 / 2,500 of 5,000
     assert {p["holder"]: int(p["amount_wei"]) for p in paid["payments"]} == expected

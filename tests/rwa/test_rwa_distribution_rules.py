@@ -7,9 +7,14 @@
   split does not settle after it (it binds the asset's split epoch).
 - A coupon pays the bond's rate on each holder's record-date units, not a pot funded on the
   supply at announcement: a mint between announcement and record date does not dilute it.
+- A coupon is paid on one of the bond's coupon dates (`BondTerms.couponDates`), one coupon per
+  date: any other pay time is refused (`NotACouponDate`), a second coupon for a date too
+  (`CouponDateTaken`), until the first is cancelled; the factory refuses a coupon-paying bond
+  whose dates cannot be paid (none, not ascending, past, after maturity).
 
 Bond of these tests: 0 decimals, HK$1,000 face per token, 5% a year paid once, so one coupon is
-HK$50 per token, computed by hand.
+HK$50 per token, computed by hand. Its coupon dates are two minutes after issue (so that a test sees
+one paid, on the L2's clock) and the maturity.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ def _bond(chain: Chain, rwa: RWASystem, label: str) -> tuple[Any, str, str]:
     agent = chain.new_address(f"{label} agent", fund_wei=10**21)
     now = chain.now()
     token = rwa.create_asset(issuer=issuer, agents=[agent], name=f"{label} 5% note", symbol="N5", decimals=0,
-                             asset_class=GREEN_BOND, bond=(1_000 * HKD, 50_000, 1, now + YEAR, [now + YEAR]))
+                             asset_class=GREEN_BOND, bond=(1_000 * HKD, 50_000, 1, now + YEAR, [now + 120, now + YEAR]))
     return token, issuer, agent
 
 
@@ -136,9 +141,10 @@ def test_coupon_pays_the_rate_on_record_date_units(chain: Chain, rwa: RWASystem)
     t, actions = token.functions, rwa.actions.functions
     chain.send(t.batchMint([a, b], [1, 2]), agent)
     assert actions.couponDue(token.address).call() == 3 * COUPON_PER_TOKEN
-    record = chain.now() + 5
-    deadline = record + 1 + 30 * DAY
-    call = actions.announceDistribution(token.address, COUPON, record, record + 1, deadline)
+    pay = t.bondTerms().call()[4][0]  # the first coupon date
+    record = pay - 1
+    deadline = pay + 30 * DAY
+    call = actions.announceDistribution(token.address, COUPON, record, pay, deadline)
     revert = chain.expect_revert(call, issuer, value=3 * COUPON_PER_TOKEN - 1)
     assert (revert.name, revert.args) == ("CouponUnderfunded", (token.address, 3 * COUPON_PER_TOKEN - 1,
                                                                 3 * COUPON_PER_TOKEN))
@@ -146,7 +152,7 @@ def test_coupon_pays_the_rate_on_record_date_units(chain: Chain, rwa: RWASystem)
     (announced,) = events(rwa.actions, "DistributionAnnounced", receipt)
     coupon = announced["id"]
     chain.send(t.mint(late, 3), agent)  # between announcement and record date: the supply doubles
-    chain.advance(record + 1 - chain.now())
+    chain.advance(pay - chain.now())
 
     # Each record-date token earns HK$50, not HK$150 / 6 = HK$25.
     assert [actions.entitlement(coupon, h).call() for h in (a, b, late)] == [50 * HKD, 100 * HKD, 150 * HKD]
@@ -160,3 +166,65 @@ def test_coupon_pays_the_rate_on_record_date_units(chain: Chain, rwa: RWASystem)
     chain.send(actions.topUpDistribution(coupon), issuer, value=150 * HKD)
     chain.send(actions.pushPayments(coupon, [late]), agent)
     assert chain.balance(late) - before[late] == 150 * HKD
+
+
+def test_a_coupon_is_paid_only_on_a_coupon_date_once(chain: Chain, rwa: RWASystem) -> None:
+    issuer = chain.new_address("schedule issuer", fund_wei=10**23)
+    holder = chain.new_address("schedule holder", fund_wei=10**21)
+    rwa.register([holder])
+    now = chain.now()
+    dates = [now + 100, now + 200, now + YEAR]
+    token = rwa.create_asset(issuer=issuer, agents=[issuer], name="Scheduled 5% note", symbol="S5", decimals=0,
+                             asset_class=GREEN_BOND, bond=(1_000 * HKD, 50_000, 3, now + YEAR, dates))
+    chain.send(token.functions.mint(holder, 2), issuer)
+    actions = rwa.actions.functions
+    due = 2 * 1_000 * HKD * 50_000 // (10**6 * 3)
+
+    def state() -> tuple[int, int, int, int]:
+        return (actions.distributionCount().call(), chain.balance(rwa.actions.address),
+                actions.couponOfDate(token.address, dates[0]).call(), actions.couponOfDate(token.address, dates[1]).call())
+
+    before = state()
+    # Between two coupon dates, or a day after one: not a coupon date; nothing is taken.
+    for pay in (now + 150, dates[0] + DAY):
+        revert = chain.expect_revert(actions.announceDistribution(token.address, COUPON, now + 50, pay, pay + 30 * DAY),
+                                     issuer, value=due)
+        assert (revert.name, revert.args) == ("NotACouponDate", (token.address, pay))
+    assert state() == before
+
+    first = events(rwa.actions, "DistributionAnnounced", chain.send(
+        actions.announceDistribution(token.address, COUPON, now + 50, dates[0], dates[0] + 30 * DAY), issuer, value=due))[0]["id"]
+    assert actions.couponOfDate(token.address, dates[0]).call() == first
+    # A second coupon for the same date is refused, whatever its record time.
+    taken = state()
+    revert = chain.expect_revert(actions.announceDistribution(token.address, COUPON, now + 60, dates[0], dates[0] + 30 * DAY),
+                                 issuer, value=due)
+    assert (revert.name, revert.args) == ("CouponDateTaken", (token.address, dates[0], first))
+    assert state() == taken
+    # The next date is free; cancelling the first coupon frees its date again.
+    second = events(rwa.actions, "DistributionAnnounced", chain.send(
+        actions.announceDistribution(token.address, COUPON, now + 150, dates[1], dates[1] + 30 * DAY), issuer, value=due))[0]["id"]
+    assert actions.couponOfDate(token.address, dates[1]).call() == second
+    chain.send(actions.cancelDistribution(first), issuer)
+    assert actions.couponOfDate(token.address, dates[0]).call() == 0
+    again = events(rwa.actions, "DistributionAnnounced", chain.send(
+        actions.announceDistribution(token.address, COUPON, now + 60, dates[0], dates[0] + 30 * DAY), issuer, value=due))[0]["id"]
+    assert actions.couponOfDate(token.address, dates[0]).call() == again
+    assert (second, again) == (first + 1, first + 2)
+
+
+def test_the_factory_refuses_coupon_dates_that_cannot_be_paid(chain: Chain, rwa: RWASystem) -> None:
+    issuer = chain.new_address("bad schedule issuer", fund_wei=10**21)
+    now = chain.now()
+    count = rwa.factory.functions.assetCount().call()
+    for dates, why in (
+        ([], "a coupon needs coupon dates"),
+        ([now + 200, now + 100], "coupon dates must be ascending and in the future"),
+        ([now - 10, now + YEAR], "coupon dates must be ascending and in the future"),
+        ([now + 100, now + YEAR + 1], "a coupon date after maturity"),
+    ):
+        params = ("Bad schedule", "BAD", 0, issuer, [issuer], (GREEN_BOND, f"BAD-{len(dates)}-{why[:3]}", "Issuer", "HKD", b"\x01" * 32),
+                  (1_000 * HKD, 50_000, 2, now + YEAR, dates))
+        revert = chain.expect_revert(rwa.factory.functions.createAsset(params), rwa.kyc_agent)
+        assert (revert.name, revert.args) == ("InvalidBondTerms", (why,))
+    assert rwa.factory.functions.assetCount().call() == count

@@ -165,6 +165,19 @@ contract AssetFactory is RWAOwnable {
         _setSystemContracts(tokenImplementation_, identityRegistry_, compliance_, corporateActions_);
     }
 
+    /// @dev A coupon-paying bond pays on its coupon dates (CorporateActions refuses a coupon on
+    /// any other): at least one, strictly ascending, after now and not after maturity.
+    function _checkCouponDates(BondTerms calldata bond) private view {
+        uint64[] calldata dates = bond.couponDates;
+        if (bond.couponRatePpm != 0 && dates.length == 0) revert InvalidBondTerms("a coupon needs coupon dates");
+        uint256 previous = block.timestamp;
+        for (uint256 i; i < dates.length; ++i) {
+            if (dates[i] <= previous) revert InvalidBondTerms("coupon dates must be ascending and in the future");
+            previous = dates[i];
+        }
+        if (previous > bond.maturity) revert InvalidBondTerms("a coupon date after maturity");
+    }
+
     function createAsset(AssetParams calldata p) external returns (address token) {
         if (!isDeployer[msg.sender]) revert NotDeployer(msg.sender);
         bytes32 salt = _availableIdentifier(p.info.identifier);
@@ -174,6 +187,7 @@ contract AssetFactory is RWAOwnable {
         if (p.bond.faceValuePerTokenWei != 0) {
             if (p.bond.maturity <= block.timestamp) revert InvalidBondTerms("maturity not in the future");
             if (p.bond.couponRatePpm != 0 && p.bond.couponsPerYear == 0) revert InvalidBondTerms("couponsPerYear is 0");
+            _checkCouponDates(p.bond);
         } else if (p.info.assetClass == AssetClass.GreenBond) {
             revert InvalidBondTerms("a bond needs a face value");
         }

@@ -33,7 +33,10 @@ interface IReferencePrice {
 /// holder h receives `couponAmount(token, b_h)` = floor(b_h * face * rate / (10**6 * couponsPerYear
 /// * 10**decimals)), fixed by its record-date units whatever the supply did since the
 /// announcement; it is funded with at least `couponDue` at announcement and topped up
-/// (`topUpDistribution`) when the record supply grew. The claim period is at least
+/// (`topUpDistribution`) when the record supply grew. A coupon is paid on the bond's schedule:
+/// its pay time is one of the terms' `couponDates`, each date at most one coupon
+/// (`couponOfDate`; cancelling the coupon frees its date). A date that passed without a coupon
+/// announced cannot be paid as a coupon any more (the record time may not be in the past). The claim period is at least
 /// `MIN_CLAIM_PERIOD`, and the issuer may cancel (full refund) until the record time. The remainder - that rounding dust plus
 /// anything unclaimed - goes to the issuer recorded at announcement when the distribution is
 /// closed: as soon as every record-date unit has been paid, or by anyone after the claim
@@ -141,6 +144,8 @@ contract CorporateActions is ReentrancyGuardTransient {
     /// @notice The PriceFeed predeploy (genesis/predeploys.py): the reference price of fractions.
     address public constant PRICE_FEED = 0x4200000000000000000000000000000000000806;
     mapping(address token => FractionCashOut) private _fractionCashOuts;
+    /// @notice The coupon announced for each of a bond's coupon dates (0: none, or cancelled).
+    mapping(address token => mapping(uint64 couponDate => uint256 id)) public couponOfDate;
 
     event DistributionAnnounced(
         uint256 indexed id,
@@ -183,6 +188,11 @@ contract CorporateActions is ReentrancyGuardTransient {
     error RecordTimePassed(uint256 id, uint48 recordTime, uint256 nowTimestamp);
     /// @notice A coupon is funded with at least the coupon on today's supply (`couponDue`).
     error CouponUnderfunded(address token, uint256 fundedWei, uint256 requiredWei);
+    /// @notice A coupon is paid on one of the bond's coupon dates (`BondTerms.couponDates`): its
+    /// pay time must be one.
+    error NotACouponDate(address token, uint64 payTime);
+    /// @notice Coupon `id` is already announced for this coupon date (one coupon per date).
+    error CouponDateTaken(address token, uint64 couponDate, uint256 id);
     error UnknownDistribution(uint256 id);
     error DistributionIsClosed(uint256 id);
     error NotPayableYet(uint256 id, uint64 payTime, uint256 nowTimestamp);
@@ -229,7 +239,9 @@ contract CorporateActions is ReentrancyGuardTransient {
     /// @notice Announces and funds a distribution of `msg.value` HKD to the holders of `token` at
     /// the end of second `recordTime` (not in the past), payable from `payTime` (> recordTime),
     /// closable by anyone after `claimDeadline` (>= payTime). A coupon needs a bond (see
-    /// `couponDue`).
+    /// `couponDue`) and is paid on one of its coupon dates: `payTime` must be a date of
+    /// `BondTerms.couponDates` for which no other coupon is announced (`NotACouponDate`,
+    /// `CouponDateTaken`).
     function announceDistribution(
         address token,
         DistributionKind kind,
@@ -248,7 +260,9 @@ contract CorporateActions is ReentrancyGuardTransient {
         id = ++distributionCount;
         Distribution storage d = _distributions[id];
         if (kind == DistributionKind.Coupon) {
-            (uint256 numerator, uint256 denominator) = _couponRate(token); // reverts NotABond
+            BondTerms memory bond = IRWAToken(token).bondTerms();
+            (uint256 numerator, uint256 denominator) = _couponRate(token, bond); // reverts NotABond
+            _takeCouponDate(token, bond.couponDates, payTime, id);
             uint256 due = Math.mulDiv(IRWAToken(token).totalSupply(), numerator, denominator);
             if (msg.value < due) revert CouponUnderfunded(token, msg.value, due);
             d.couponNumerator = numerator;
@@ -271,6 +285,7 @@ contract CorporateActions is ReentrancyGuardTransient {
         _requireIssuerOrAgent(d.token);
         if (block.timestamp >= d.recordTime) revert RecordTimePassed(id, d.recordTime, block.timestamp);
         d.closed = true;
+        if (d.kind == DistributionKind.Coupon) delete couponOfDate[d.token][d.payTime];
         refundWei = d.amountWei;
         emit DistributionCancelled(id, refundWei, d.issuer);
         _sendOrOwe(d.issuer, refundWei, gasleft());
@@ -347,13 +362,26 @@ contract CorporateActions is ReentrancyGuardTransient {
     /// floor(supplyUnits * faceValuePerTokenWei * rate / (10**6 * couponsPerYear * 10**decimals)), rate =
     /// couponRatePpm plus the KPI step (`DEVICE_REGISTRY`), at least 0.
     function couponAmount(address token, uint256 supplyUnits) public view returns (uint256) {
-        (uint256 numerator, uint256 denominator) = _couponRate(token);
+        (uint256 numerator, uint256 denominator) = _couponRate(token, IRWAToken(token).bondTerms());
         return Math.mulDiv(supplyUnits, numerator, denominator);
     }
 
+    /// @dev Binds coupon `id` to `payTime`, which must be one of the bond's coupon dates not taken
+    /// by another coupon (a cancelled one gives its date back).
+    function _takeCouponDate(address token, uint64[] memory couponDates, uint64 payTime, uint256 id) private {
+        for (uint256 i; i < couponDates.length; ++i) {
+            if (couponDates[i] == payTime) {
+                uint256 taken = couponOfDate[token][payTime];
+                if (taken != 0) revert CouponDateTaken(token, payTime, taken);
+                couponOfDate[token][payTime] = id;
+                return;
+            }
+        }
+        revert NotACouponDate(token, payTime);
+    }
+
     /// @dev A coupon per unit as a fraction: face * rate / (10**6 * couponsPerYear * 10**decimals).
-    function _couponRate(address token) private view returns (uint256 numerator, uint256 denominator) {
-        BondTerms memory bond = IRWAToken(token).bondTerms();
+    function _couponRate(address token, BondTerms memory bond) private view returns (uint256 numerator, uint256 denominator) {
         if (bond.faceValuePerTokenWei == 0 || bond.couponsPerYear == 0) revert NotABond(token);
         int256 rate = int256(uint256(bond.couponRatePpm));
         if (DEVICE_REGISTRY.code.length != 0) rate += IKpiSource(DEVICE_REGISTRY).couponStepPpm(token);
