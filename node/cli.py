@@ -216,7 +216,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
             l1_finalized=lambda: l1.source.block_by_tag("finalized"), is_sequencer=is_sequencer,
         )
         services.append(driver)
-        node.register_methods(rollup_methods(node, l1.source, lambda: pipeline.l1_position))
+        node.register_methods(rollup_methods(node, l1.source, lambda: pipeline.l1_position, rollup))
         node.register_methods(rollup_view_methods(RollupL1View(l1.source.client, l1.rollup, node, batch_log)))
         if not is_sequencer:  # eth_syncing: a verifier is behind while its derivation trails L1
             from node.syncing import DerivationSync

@@ -137,6 +137,7 @@ class DerivationTrace:
         self.first, self.last = derivation_range(config, self.parent_origin)
         self.l1_data: dict[int, L1BlockData] = {}
         self._states: list[DerivationState] = []
+        self._arrivals: dict[int, tuple[QueuedBatch, ...]] = {}
         self._run(chain, l1)
 
     def _run(self, chain: Chain, l1: L1Source) -> None:
@@ -160,12 +161,16 @@ class DerivationTrace:
             l1_blocks[number] = block
             for frame in frames_from_batcher_data(data.batcher_data, l1_block=number):
                 bank.add_frame(frame, block)
+            arrived: list[QueuedBatch] = []
             while (channel := bank.read(block)) is not None:
                 contents = read_channel(channel, max_decompressed_size=self.config.max_channel_rlp_bytes)
                 decoded, _ = decode_channel_batches(contents, chain.chain_id)
                 for encoded, batch in decoded:
                     encodings[id(batch)] = encoded
                     queue.add(batch, block)
+                    if any(held is batch for held, _ in queue.buffered()):
+                        arrived.append(QueuedBatch(encoded, number))
+            self._arrivals[number] = tuple(arrived)
             taken = queue.next_batch(self.parent, self.parent_origin, l1_blocks, chain)
             if taken is not None:
                 assert taken.source is not None  # the first block after the parent comes from the buffer
@@ -180,6 +185,12 @@ class DerivationTrace:
         """The pre-state of the step over `l1_block` (at S: the empty state)."""
         self._check_in_range(l1_block)
         return EMPTY_STATE if l1_block == self.first else self._states[l1_block - self.first - 1]
+
+    def arrivals(self, l1_block: int) -> tuple[QueuedBatch, ...]:
+        """The batches that reached the queue in `l1_block` (past the arrival checks), in order:
+        with the pre-state's queue, the batches the step over that block judges."""
+        self._check_in_range(l1_block)
+        return self._arrivals.get(l1_block, ())
 
     def commitments(self) -> list[Hash32]:
         """The commitment after each L1 block S .. E, in order."""

@@ -1,11 +1,17 @@
 """The rollup's own methods, as op-node's `optimism_*`: `lantau_syncStatus` and
 `lantau_outputAtBlock(blockNumber)`, served by a node with an L1 (the derivation's view of it),
-read by the proposer (`prover.rollup_client`) and `lantau status`."""
+read by the proposer (`prover.rollup_client`) and `lantau status`; and for the dispute game's
+bisection over L1 blocks (node/derive/derivation_commitment.py), `lantau_derivationTrace(blockNumber)`
+(the range S .. E for the block on its canonical parent, the commitment after each L1 block of it
+and the batch found) and `lantau_derivationState(blockNumber, l1Block)` (the state before that L1
+block, whole: the pre-state a leaf step shows; and the batches that reach the queue in that block)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from node.derive.derivation_commitment import DerivationState, DerivationTrace, QueuedBatch
+from node.errors import InvalidParams
 from node.l1_block_ref import L1BlockRef
 from node.outputs import output_at_block, output_json
 from node.rpc.context import RpcContext, RpcMethod
@@ -13,13 +19,38 @@ from node.rpc.params import Param, parse_uint64
 from node.sync_status import sync_status
 
 if TYPE_CHECKING:
+    from node.derive.config import RollupDerivationConfig
     from node.derive.l1_source import L1Source
     from node.service import L2Node
 
 
-def rollup_methods(node: "L2Node", l1: "L1Source", l1_position: Callable[[], L1BlockRef | None]) -> dict[str, RpcMethod]:
+def rollup_methods(
+    node: "L2Node", l1: "L1Source", l1_position: Callable[[], L1BlockRef | None], config: "RollupDerivationConfig | None" = None
+) -> dict[str, RpcMethod]:
     """The rollup methods by name, for `L2Node.register_methods`. `l1_position`: the L1 block
-    the derivation has read up to."""
+    the derivation has read up to; `config`: derivation's parameters (the derivation methods)."""
+
+    def trace_of(block_number: int) -> DerivationTrace:
+        if config is None:
+            raise InvalidParams("this node has no derivation configured")
+        if block_number == 0:
+            raise InvalidParams("invalid argument 0: block 0 has no parent")
+        parent = node.chain.header_by_number(block_number - 1)
+        return DerivationTrace(config, node.chain, parent, l1)
+
+    def lantau_derivation_trace(ctx: RpcContext, block_number: int) -> dict[str, Any]:
+        trace = trace_of(block_number)
+        return {
+            "first": trace.first, "last": trace.last,
+            "commitments": ["0x" + c.hex() for c in trace.commitments()],
+            "found": None if trace.found is None else _queued_json(trace.found),
+        }
+
+    def lantau_derivation_state(ctx: RpcContext, block_number: int, l1_block: int) -> dict[str, Any]:
+        trace = trace_of(block_number)
+        if not trace.first <= l1_block <= trace.last:
+            raise InvalidParams(f"invalid argument 1: L1 block {l1_block} is outside the range {trace.first}..{trace.last}")
+        return {**_state_json(trace.state_before(l1_block)), "arrivals": [_queued_json(q) for q in trace.arrivals(l1_block)]}
 
     def lantau_sync_status(ctx: RpcContext) -> dict[str, Any]:
         safe_ref, finalized_ref = node.heads.safe, node.heads.finalized
@@ -42,4 +73,32 @@ def rollup_methods(node: "L2Node", l1: "L1Source", l1_position: Callable[[], L1B
         "lantau_outputAtBlock": RpcMethod(
             "lantau_outputAtBlock", lantau_output_at_block, (Param("blockNumber", parse_uint64),)
         ),
+        "lantau_derivationTrace": RpcMethod(
+            "lantau_derivationTrace", lantau_derivation_trace, (Param("blockNumber", parse_uint64),)
+        ),
+        "lantau_derivationState": RpcMethod(
+            "lantau_derivationState", lantau_derivation_state,
+            (Param("blockNumber", parse_uint64), Param("l1Block", parse_uint64)),
+        ),
+    }
+
+
+def _queued_json(item: QueuedBatch) -> dict[str, Any]:
+    return {"batch": "0x" + item.encoded.hex(), "inclusion": item.inclusion, "leaf": "0x" + item.leaf().hex()}
+
+
+def _state_json(state: DerivationState) -> dict[str, Any]:
+    """A state whole, as `IDerivationStep.State` takes it (`found`: its leaf, or zero)."""
+    return {
+        "channels": [
+            {
+                "id": "0x" + c.channel_id.hex(), "openBlock": c.open_block,
+                "closing": 0 if c.last_frame is None else c.last_frame + 1,
+                "frames": [{"number": number, "data": "0x" + data.hex()} for number, data in c.frames],
+            }
+            for c in state.channels
+        ],
+        "queue": [_queued_json(item) for item in state.queue],
+        "found": "0x" + (state.found.leaf() if state.found else bytes(32)).hex(),
+        "commitment": "0x" + state.commitment().hex(),
     }

@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {BatchInbox} from "../BatchInbox.sol";
+import {L1BlockAnchors} from "../L1BlockAnchors.sol";
+import {L1HeaderLib} from "../lib/L1HeaderLib.sol";
+import {BatchReader} from "./BatchReader.sol";
+import {BatchRules} from "./BatchRules.sol";
+import {DerivationCommitment} from "./DerivationCommitment.sol";
+import {IDerivationStep} from "./IDerivationStep.sol";
+import {InputOracle} from "./InputOracle.sol";
+import {L2ParentLib} from "./L2ParentLib.sol";
+
+/// @title DerivationStep
+/// @notice One L1 block of the derivation range through node's stages, on L1: the leaf of the
+///         bisection that decides which batch, if any, derivation takes for L2 block n
+///         (docs/fault-proofs.md, "Which batch, and the absence of one"). On the pre state shown
+///         (checked against the agreed commitment) it runs L1 block b's batcher data, checked
+///         against `BatchInbox.batchHashChain[b]`, through
+///           frames        node/derive/frames.py: a transaction the frame stage refuses is dropped whole;
+///           channel bank  channel_bank.py: insert, duplicate, closing, timeout and prune rules, then
+///                         the first channel read while ready (a timed-out first channel dropped);
+///           channels      a channel read is decoded by `BatchReader.channelBatches`, each batch by
+///                         `decodeSpanBlock` / `decodeSingular` (one that does not decode is dropped);
+///           batch queue   batch_queue.py: arrival checks, then every batch held judged in order
+///                         against the agreed parent (`BatchRules`): dropped, kept, or taken (`found`),
+///         and returns the post state's commitment. Once `found` is set the state no longer changes.
+contract DerivationStep is IDerivationStep {
+    /// @notice What the step reads besides the pre state and the block's inbox data.
+    struct Evidence {
+        InputOracle.ParentProof parent;
+        bytes[] l1Headers; //      newest first, L1 block b down to the parent's L1 origin (at genesis `l1StartBlock`);
+        //                         needed when a batch is judged and b is at or after that origin
+        bytes[] l2Ancestors; //    headers of L2 blocks n-2, n-3, ... (a span overlapping the agreed chain)
+        InputOracle.AncestorOrigin[] ancestorOrigins; // for each of l2Ancestors
+    }
+
+    struct Config {
+        L1BlockAnchors anchors;
+        BatchInbox inbox;
+        BatchReader reader;
+        uint256 l1StartBlock;
+        uint256 maxSequencerDrift;
+        uint256 sequencingWindow;
+        uint256 channelTimeout;
+        uint256 l2ChainId;
+        uint256[3] l1BlockSlots;
+    }
+
+    /// @notice The pre state shown does not hash to the agreed commitment.
+    error PreStateMismatch(bytes32 agreed, bytes32 shown);
+    /// @notice L1 block `l1Block` is outside the range `first` .. `last` for this parent.
+    error L1BlockOutOfRange(uint256 l1Block, uint256 first, uint256 last);
+    /// @notice The inbox data shown is not what `BatchInbox` recorded for that L1 block.
+    error InboxDataNotL1s(uint256 l1Block, uint256 index);
+    /// @notice The step cannot be decided from this evidence (or not on L1 yet): `what`.
+    error EvidenceNeeded(string what);
+    /// @notice An L2 ancestor shown is not the one at its place.
+    error L2AncestorMismatch(uint256 index);
+    /// @notice A channel read in this block does not decode to its end (node keeps the batches before
+    ///         the problem; reading them on L1 is not built): the step cannot be decided on L1 yet.
+    error ChannelEndsEarly(bytes4 reason);
+
+    /// @notice Decompressed bytes a channel may have (node: `MAX_RLP_BYTES_PER_CHANNEL`).
+    uint256 public constant MAX_RLP_BYTES_PER_CHANNEL = 10_000_000;
+    /// @notice channel_bank.py's `MAX_CHANNEL_BANK_SIZE` and `FRAME_ACCOUNTING_OVERHEAD`.
+    uint256 public constant MAX_CHANNEL_BANK_SIZE = 100_000_000;
+    uint256 public constant FRAME_ACCOUNTING_OVERHEAD = 200;
+    /// @notice batch_queue.py's `MAX_BUFFERED_BATCHES`.
+    uint256 public constant MAX_BUFFERED_BATCHES = 10_000;
+
+    L1BlockAnchors public immutable anchors;
+    BatchInbox public immutable inbox;
+    BatchReader public immutable reader;
+    uint256 public immutable l1StartBlock;
+    uint256 public immutable maxSequencerDrift;
+    uint256 public immutable sequencingWindow;
+    uint256 public immutable channelTimeout;
+    uint256 public immutable l2ChainId;
+    uint256 public immutable numberSlot;
+    uint256 public immutable hashSlot;
+    uint256 public immutable sequenceSlot;
+
+    constructor(Config memory cfg) {
+        anchors = cfg.anchors;
+        inbox = cfg.inbox;
+        reader = cfg.reader;
+        l1StartBlock = cfg.l1StartBlock;
+        maxSequencerDrift = cfg.maxSequencerDrift;
+        sequencingWindow = cfg.sequencingWindow;
+        channelTimeout = cfg.channelTimeout;
+        l2ChainId = cfg.l2ChainId;
+        (numberSlot, hashSlot, sequenceSlot) = (cfg.l1BlockSlots[0], cfg.l1BlockSlots[1], cfg.l1BlockSlots[2]);
+    }
+
+    /// @dev The state being stepped, in memory.
+    struct Work {
+        Channel[] channels;
+        uint256 channelCount;
+        uint256 bankSize;
+        bytes[] queue;
+        uint256[] inclusions;
+        uint256 queueCount;
+        bytes32 found;
+    }
+
+    // --- the entry points -----------------------------------------------------------------------
+
+    /// @notice The range S .. E of L1 blocks for the block after a parent of L1 origin `parentOrigin`
+    ///         (`genesis`: the parent is L2 genesis, no origin): node's `derivation_range`.
+    function derivationRange(bool genesis, uint256 parentOrigin) public view returns (uint256 first, uint256 last) {
+        if (genesis) return (l1StartBlock, l1StartBlock + sequencingWindow - 1);
+        first = parentOrigin > l1StartBlock + channelTimeout ? parentOrigin - channelTimeout : l1StartBlock;
+        last = parentOrigin + sequencingWindow;
+    }
+
+    /// @inheritdoc IDerivationStep
+    function step(
+        uint256 l2BlockNumber,
+        bytes32 parentOutputRoot,
+        bytes32 preCommitment,
+        uint256 l1Block,
+        State calldata pre,
+        InboxData calldata data,
+        bytes calldata evidence
+    ) external view returns (bytes32) {
+        bytes32 shown = DerivationCommitment.ofState(pre);
+        if (shown != preCommitment) revert PreStateMismatch(preCommitment, shown);
+        Evidence memory ev = abi.decode(evidence, (Evidence));
+        L2ParentLib.Parent memory parent =
+            L2ParentLib.prove(l2BlockNumber, parentOutputRoot, ev.parent, [numberSlot, hashSlot, sequenceSlot]);
+        bool genesis = parent.originHash == bytes32(0);
+        (uint256 first, uint256 last) = derivationRange(genesis, parent.originNumber);
+        if (l1Block < first || l1Block > last) revert L1BlockOutOfRange(l1Block, first, last);
+        if (pre.found != bytes32(0)) return preCommitment; // decided: the state no longer changes
+        Work memory w = _load(pre);
+        _readInbox(w, l1Block, data);
+        _judge(w, parent, l1Block, genesis ? l1StartBlock : parent.originNumber, ev);
+        return _commitment(w);
+    }
+
+    // --- frames and the channel bank ------------------------------------------------------------
+
+    function _readInbox(Work memory w, uint256 b, InboxData calldata data) internal view {
+        if (data.items.length != data.data.length || !inbox.isBlockData(b, data.items)) revert InboxDataNotL1s(b, data.items.length);
+        for (uint256 i = 0; i < data.items.length; i++) {
+            if (data.items[i].kind != 0) revert EvidenceNeeded("blob data in the range (not read on L1 yet)");
+            if (data.items[i].dataHash != keccak256(data.data[i])) revert InboxDataNotL1s(b, i);
+            BatchReader.Frame[] memory frames;
+            try reader.frames(data.data[i]) returns (BatchReader.Frame[] memory read) {
+                frames = read;
+            } catch (bytes memory reason) {
+                _frameStageDrops(reason);
+                continue; // node/derive/frames.py: the transaction is dropped whole
+            }
+            for (uint256 k = 0; k < frames.length; k++) _addFrame(w, frames[k], b);
+        }
+        _readChannels(w, b);
+    }
+
+    /// @dev Only the frame stage's own refusals drop a transaction; any other revert decides nothing.
+    function _frameStageDrops(bytes memory reason) internal pure {
+        bytes4 selector = reason.length >= 4 ? bytes4(reason) : bytes4(0);
+        if (
+            selector != BatchReader.EmptyBatcherTransaction.selector && selector != BatchReader.UnknownDerivationVersion.selector
+                && selector != BatchReader.TruncatedFrame.selector && selector != BatchReader.FrameTooLarge.selector
+                && selector != BatchReader.InvalidFrameFlag.selector
+        ) revert EvidenceNeeded("batcher data the frame stage reads to its end");
+    }
+
+    /// @dev channel_bank.py `add_frame`.
+    function _addFrame(Work memory w, BatchReader.Frame memory frame, uint256 b) internal view {
+        uint256 at = w.channelCount;
+        for (uint256 i = 0; i < w.channelCount; i++) {
+            if (w.channels[i].id == frame.channelId) {
+                at = i;
+                break;
+            }
+        }
+        if (at == w.channelCount) {
+            if (at == w.channels.length) w.channels = _grow(w.channels);
+            w.channels[at] = Channel(frame.channelId, b, 0, new Frame[](0));
+            w.channelCount++;
+        }
+        Channel memory c = w.channels[at];
+        if (c.openBlock + channelTimeout < b) return; //              timed out
+        if (_hasFrame(c, frame.number)) return; //                      duplicate
+        if (c.closing != 0 && (frame.isLast || frame.number >= c.closing)) return; // second last / after the last
+        if (frame.isLast) {
+            c.closing = uint256(frame.number) + 1;
+            uint256 kept;
+            for (uint256 k = 0; k < c.frames.length; k++) {
+                if (c.frames[k].number <= frame.number) kept++;
+                else w.bankSize -= c.frames[k].data.length + FRAME_ACCOUNTING_OVERHEAD;
+            }
+            Frame[] memory trimmed = new Frame[](kept);
+            for (uint256 k = 0; k < kept; k++) trimmed[k] = c.frames[k]; // sorted: the kept ones come first
+            c.frames = trimmed;
+        }
+        c.frames = _insert(c.frames, Frame(frame.number, frame.data));
+        w.bankSize += frame.data.length + FRAME_ACCOUNTING_OVERHEAD;
+        while (w.bankSize > MAX_CHANNEL_BANK_SIZE && w.channelCount > 0) _removeFirst(w); // prune the oldest
+    }
+
+    /// @dev channel_bank.py `read`, until it gives nothing: each complete first channel is decoded
+    ///      and its batches queued.
+    function _readChannels(Work memory w, uint256 b) internal view {
+        while (w.channelCount > 0) {
+            Channel memory c = w.channels[0];
+            if (c.openBlock + channelTimeout < b) {
+                _removeFirst(w);
+                continue;
+            }
+            if (c.closing == 0 || c.frames.length != c.closing) return;
+            _removeFirst(w);
+            bytes memory channel;
+            for (uint256 k = 0; k < c.frames.length; k++) channel = bytes.concat(channel, c.frames[k].data);
+            _queueChannel(w, channel, b);
+        }
+    }
+
+    function _queueChannel(Work memory w, bytes memory channel, uint256 b) internal view {
+        bytes[] memory batches;
+        try reader.channelBatches(channel, MAX_RLP_BYTES_PER_CHANNEL) returns (bytes[] memory read) {
+            batches = read;
+        } catch (bytes memory reason) {
+            bytes4 selector = reason.length >= 4 ? bytes4(reason) : bytes4(0);
+            // A channel in an unknown or retired compression gives node no batch at all.
+            if (selector == BatchReader.UnknownChannelCompression.selector) return;
+            revert ChannelEndsEarly(selector);
+        }
+        for (uint256 i = 0; i < batches.length; i++) {
+            (bool decoded, uint256 firstOrigin, uint256 lastOrigin) = _origins(batches[i]);
+            if (!decoded || !BatchRules.arrives(_params(), firstOrigin, lastOrigin, b)) continue;
+            if (w.queueCount == w.queue.length) (w.queue, w.inclusions) = _growQueue(w.queue, w.inclusions);
+            (w.queue[w.queueCount], w.inclusions[w.queueCount]) = (batches[i], b);
+            w.queueCount++;
+            if (w.queueCount > MAX_BUFFERED_BATCHES) _dropQueued(w, 0);
+        }
+    }
+
+    // --- the batch queue --------------------------------------------------------------------------
+
+    /// @dev batch_queue.py `next_batch` for the block after the parent: every batch held, in order,
+    ///      dropped, kept, or taken (then the rest kept as they are).
+    function _judge(Work memory w, L2ParentLib.Parent memory parent, uint256 b, uint256 origin, Evidence memory ev) internal view {
+        if (w.queueCount == 0) return;
+        BatchRules.L1Read memory l1 = _l1Read(b, origin, ev.l1Headers);
+        BatchRules.Ancestor[] memory ancestors = _ancestors(parent, ev);
+        uint256 i = 0;
+        while (i < w.queueCount) {
+            BatchRules.Verdict v = _verdict(parent, l1, w.queue[i], ancestors);
+            if (v == BatchRules.Verdict.Accept) {
+                w.found = DerivationCommitment.foundLeaf(keccak256(w.queue[i]), w.inclusions[i]);
+                _dropQueued(w, i);
+                return;
+            }
+            if (v == BatchRules.Verdict.Drop) _dropQueued(w, i);
+            else i++;
+        }
+    }
+
+    function _verdict(L2ParentLib.Parent memory parent, BatchRules.L1Read memory l1, bytes memory batch, BatchRules.Ancestor[] memory ancestors)
+        internal
+        view
+        returns (BatchRules.Verdict)
+    {
+        if (uint8(batch[0]) == 0) return BatchRules.judgeSingular(_params(), parent, l1, reader.decodeSingular(batch, l2ChainId));
+        (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks) = reader.decodeSpanBlock(batch, l2ChainId, 0);
+        return BatchRules.judgeSpan(_params(), parent, l1, header, blocks, ancestors);
+    }
+
+    /// @dev A batch's first and last L1 origin; `decoded` false if node's `decode_batch` refuses it
+    ///      (BatchReader's named errors; anything else decides nothing).
+    function _origins(bytes memory batch) internal view returns (bool decoded, uint256 firstOrigin, uint256 lastOrigin) {
+        if (batch.length > 0 && uint8(batch[0]) == 0) {
+            try reader.decodeSingular(batch, l2ChainId) returns (BatchReader.SingularBatch memory s) {
+                return (true, s.originNumber, s.originNumber);
+            } catch (bytes memory reason) {
+                _decodeRefused(reason);
+                return (false, 0, 0);
+            }
+        }
+        try reader.decodeSpanBlock(batch, l2ChainId, 0) returns (BatchReader.SpanHeader memory, BatchReader.SpanBlock[] memory blocks) {
+            return (true, blocks[0].originNumber, blocks[blocks.length - 1].originNumber);
+        } catch (bytes memory reason) {
+            _decodeRefused(reason);
+            return (false, 0, 0);
+        }
+    }
+
+    /// @dev A named error (the decoder's, differential-tested against node's `decode_batch`) drops
+    ///      the batch; out of gas (no data) or a panic decide nothing.
+    function _decodeRefused(bytes memory reason) internal pure {
+        if (reason.length < 4 || bytes4(reason) == 0x4e487b71) revert EvidenceNeeded("a batch the decoder could not finish");
+    }
+
+    /// @dev L1 blocks `origin` .. b from their headers (newest first, one chain through the anchors).
+    function _l1Read(uint256 b, uint256 origin, bytes[] memory headers) internal view returns (BatchRules.L1Read memory l1) {
+        l1.first = origin;
+        l1.current = b;
+        if (b < origin) return l1; // no block that may be an origin is read yet
+        uint256 count = b - origin + 1;
+        if (headers.length != count) revert EvidenceNeeded("the L1 headers from b down to the parent's L1 origin");
+        L1HeaderLib.Header memory oldest = anchors.verifyL1Header(headers);
+        if (oldest.number != origin) revert EvidenceNeeded("the L1 headers from b down to the parent's L1 origin");
+        l1.timestamps = new uint256[](count);
+        l1.hashes = new bytes32[](count);
+        for (uint256 k = 0; k < count; k++) {
+            L1HeaderLib.Header memory h = L1HeaderLib.decode(headers[k]);
+            (l1.timestamps[count - 1 - k], l1.hashes[count - 1 - k]) = (h.timestamp, h.hash);
+        }
+    }
+
+    /// @dev The parent's ancestors shown, each the parent of the one before, its L1 origin proven in its state.
+    function _ancestors(L2ParentLib.Parent memory parent, Evidence memory ev) internal view returns (BatchRules.Ancestor[] memory out) {
+        if (ev.ancestorOrigins.length != ev.l2Ancestors.length) revert EvidenceNeeded("the L1 origin of each L2 ancestor");
+        out = new BatchRules.Ancestor[](ev.l2Ancestors.length);
+        bytes32 next = parent.parentHash;
+        for (uint256 k = 0; k < out.length; k++) {
+            L1HeaderLib.Header memory h = L1HeaderLib.decode(ev.l2Ancestors[k]);
+            if (h.hash != next) revert L2AncestorMismatch(k);
+            out[k] = BatchRules.Ancestor(h.parentHash, h.timestamp, L2ParentLib.originNumber(h.stateRoot, ev.ancestorOrigins[k], numberSlot));
+            next = h.parentHash;
+        }
+    }
+
+    // --- the state in memory -----------------------------------------------------------------------
+
+    function _params() internal view returns (BatchRules.Params memory) {
+        return BatchRules.Params(l1StartBlock, maxSequencerDrift, sequencingWindow);
+    }
+
+    function _load(State calldata pre) internal pure returns (Work memory w) {
+        w.channels = new Channel[](pre.channels.length + 4);
+        for (uint256 i = 0; i < pre.channels.length; i++) {
+            w.channels[i] = pre.channels[i];
+            for (uint256 k = 0; k < pre.channels[i].frames.length; k++) {
+                w.bankSize += pre.channels[i].frames[k].data.length + FRAME_ACCOUNTING_OVERHEAD;
+            }
+        }
+        w.channelCount = pre.channels.length;
+        w.queue = new bytes[](pre.queue.length + 4);
+        w.inclusions = new uint256[](pre.queue.length + 4);
+        for (uint256 i = 0; i < pre.queue.length; i++) (w.queue[i], w.inclusions[i]) = (pre.queue[i].batch, pre.queue[i].inclusion);
+        w.queueCount = pre.queue.length;
+    }
+
+    function _commitment(Work memory w) internal pure returns (bytes32) {
+        bytes32 bank;
+        for (uint256 i = 0; i < w.channelCount; i++) bank = DerivationCommitment.channelLink(bank, w.channels[i]);
+        bytes32 queue;
+        for (uint256 i = 0; i < w.queueCount; i++) queue = DerivationCommitment.queueLink(queue, keccak256(w.queue[i]), w.inclusions[i]);
+        return DerivationCommitment.commit(bank, queue, w.found);
+    }
+
+    function _hasFrame(Channel memory c, uint256 number) internal pure returns (bool) {
+        for (uint256 k = 0; k < c.frames.length; k++) if (c.frames[k].number == number) return true;
+        return false;
+    }
+
+    /// @dev `frames` with `f` inserted in number order.
+    function _insert(Frame[] memory frames, Frame memory f) internal pure returns (Frame[] memory out) {
+        out = new Frame[](frames.length + 1);
+        uint256 j;
+        bool placed;
+        for (uint256 k = 0; k < frames.length; k++) {
+            if (!placed && f.number < frames[k].number) {
+                out[j++] = f;
+                placed = true;
+            }
+            out[j++] = frames[k];
+        }
+        if (!placed) out[j] = f;
+    }
+
+    function _removeFirst(Work memory w) internal pure {
+        Channel memory c = w.channels[0];
+        for (uint256 k = 0; k < c.frames.length; k++) w.bankSize -= c.frames[k].data.length + FRAME_ACCOUNTING_OVERHEAD;
+        for (uint256 i = 1; i < w.channelCount; i++) w.channels[i - 1] = w.channels[i];
+        w.channelCount--;
+    }
+
+    function _dropQueued(Work memory w, uint256 at) internal pure {
+        for (uint256 i = at + 1; i < w.queueCount; i++) (w.queue[i - 1], w.inclusions[i - 1]) = (w.queue[i], w.inclusions[i]);
+        w.queueCount--;
+    }
+
+    function _grow(Channel[] memory channels) internal pure returns (Channel[] memory out) {
+        out = new Channel[](channels.length * 2 + 4);
+        for (uint256 i = 0; i < channels.length; i++) out[i] = channels[i];
+    }
+
+    function _growQueue(bytes[] memory queue, uint256[] memory inclusions) internal pure returns (bytes[] memory q, uint256[] memory inc) {
+        q = new bytes[](queue.length * 2 + 4);
+        inc = new uint256[](queue.length * 2 + 4);
+        for (uint256 i = 0; i < queue.length; i++) (q[i], inc[i]) = (queue[i], inclusions[i]);
+    }
+}

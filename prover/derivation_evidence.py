@@ -1,0 +1,87 @@
+"""Arguments of the derivation leaf (`IDerivationStep.step`, contracts/src/L1/derive/DerivationStep.sol),
+built from JSON-RPC answers: the node's `lantau_derivationState` (the pre-state whole and the
+batches reaching the queue in the L1 block; node/derive/derivation_commitment.py computes both),
+L1's inbox data for the block, and the L2 proofs of the agreed parent and its ancestors.
+
+The rules are node's; this module only gathers and encodes. What the leaf reads beyond the
+pre-state and the block's data (`DerivationStep.Evidence`):
+- the parent's proof (`prover.input_evidence.ParentProof`);
+- the L1 headers of blocks b down to the parent's L1 origin O (at L2 genesis the start block),
+  newest first, when the step judges a batch (`l1_header_numbers`): the batch queue reads those
+  blocks' timestamps and hashes;
+- the parent's L2 ancestors n-2, n-3, ... when a judged span batch overlaps the agreed chain
+  (`ancestors_needed`), each with the L1 origin it recorded (`L1Block`'s number slot).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from eth_abi import encode as abi_encode
+
+from node.batches import SpanBatch, decode_batch
+from prover.input_evidence import PARENT_PROOF_ABI, ParentProof, _bytes
+
+STATE_ABI = "((bytes16,uint256,uint256,(uint256,bytes)[])[],(bytes,uint256)[],bytes32)"
+INBOX_DATA_ABI = "((uint8,bytes32)[],bytes[])"
+STEP_EVIDENCE_ABI = f"({PARENT_PROOF_ABI},bytes[],bytes[],(bytes[],bytes[])[])"
+
+
+def state_abi(state: Mapping[str, Any]) -> tuple:
+    """`IDerivationStep.State` from a `lantau_derivationState` answer."""
+    channels = [
+        (_bytes(c["id"]), int(c["openBlock"]), int(c["closing"]), [(int(f["number"]), _bytes(f["data"])) for f in c["frames"]])
+        for c in state["channels"]
+    ]
+    queue = [(_bytes(q["batch"]), int(q["inclusion"])) for q in state["queue"]]
+    return (channels, queue, _bytes(state["found"]))
+
+
+def inbox_data_abi(items: Sequence[tuple[int, bytes]], calldata: Sequence[bytes]) -> tuple:
+    """`IDerivationStep.InboxData`: the block's (kind, item hash) as the inbox recorded them, and each calldata."""
+    return (list(items), list(calldata))
+
+
+def judges_batches(state: Mapping[str, Any]) -> bool:
+    """Whether the step over the block judges any batch (then it reads L1 headers)."""
+    return _bytes(state["found"]) == bytes(32) and bool(state["queue"] or state["arrivals"])
+
+
+def l1_header_numbers(l1_block: int, parent_origin: int) -> list[int]:
+    """The L1 blocks whose headers the step reads when it judges a batch, newest first: b down to
+    the parent's L1 origin (at L2 genesis: the start block); none while b is before it."""
+    return list(range(l1_block, parent_origin - 1, -1))
+
+
+def ancestors_needed(state: Mapping[str, Any], parent_number: int, parent_timestamp: int, chain_id: int) -> int:
+    """How many of the parent's L2 ancestors (n-2, n-3, ...) the step compares: the span batches it
+    judges that overlap the agreed chain by k blocks need k - 1 (one reaching L2 genesis none)."""
+    if not judges_batches(state):
+        return 0
+    needed = 0
+    for item in [*state["queue"], *state["arrivals"]]:
+        batch = decode_batch(_bytes(item["batch"]), chain_id=chain_id)
+        if not isinstance(batch, SpanBatch):
+            continue
+        overlap = sum(1 for element in batch.elements if element.timestamp <= parent_timestamp)
+        if 0 < overlap <= parent_number:
+            needed = max(needed, overlap - 1)
+    return needed
+
+
+def step_evidence(
+    parent: ParentProof,
+    l1_headers: Sequence[bytes] = (),
+    l2_ancestors: Sequence[bytes] = (),
+    ancestor_origins: Sequence[tuple[list[bytes], list[bytes]]] = (),
+) -> bytes:
+    """The `evidence` bytes of `DerivationStep.step`: abi.encode(Evidence)."""
+    return abi_encode([STEP_EVIDENCE_ABI], [(parent.as_abi(), list(l1_headers), list(l2_ancestors), list(ancestor_origins))])
+
+
+def step_config(*, anchors: str, inbox: str, reader: str, rollup: Any, l2_chain_id: int, l1_block_slots: Sequence[int]) -> tuple:
+    """`DerivationStep.Config` for a rollup (`genesis.rollup_config.RollupConfig`)."""
+    return (
+        anchors, inbox, reader, rollup.l1_start_block, rollup.max_sequencer_drift, rollup.sequencing_window,
+        rollup.channel_timeout, l2_chain_id, list(l1_block_slots),
+    )
