@@ -1,0 +1,250 @@
+"""The derivation leaf on L1 (`DerivationStep`) against node's own stages (docs/fault-proofs.md,
+"Which batch, and the absence of one").
+
+A verifier alone (`lantau node --role verifier`) derives from a real anvil (automine: L1 moves only
+when the test sends or mines) where the test is the batcher, posting to the real `BatchInbox`:
+garbage, a channel that never closes (it holds the bank's head until it times out), a channel
+with an invalid batch (wrong L1 origin hash) and one that does not decode, a valid singular batch
+for block 1, the same batch again in another channel and a second valid batch for block 1, a span
+batch for blocks 1-3 (overlapping the agreed chain for blocks 2 and 3), and at the end a channel
+left unclosed. For L2 blocks 1-4 (block 4 the forced deposit-only block), for EVERY L1 block of
+each one's range S .. E, `DerivationStep.step` on the pre-state the node serves
+(`lantau_derivationState`) returns exactly the node's commitment (`lantau_derivationTrace`), and
+the batch found is the first valid one. Each refusal of the leaf is named, and the same call
+with the right data still gives the node's commitment afterwards (the leaf has no state to lose).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from bridge.devnet import L1Devnet, devnet_rollup_config
+from genesis.artifacts import load_artifact
+from genesis.config import DEVNET_GENESIS_PATH
+from genesis.dev_accounts import dev_accounts
+from genesis.predeploys import L1_BLOCK, L2_TO_L1_MESSAGE_PASSER
+from node.batches import SingularBatch, SpanBatch, encode_batch
+from node.channels import Frame, encode_batcher_tx_data, encode_channel
+from node.l1_header import encode_l1_header
+from node.output_root import output_root
+from prover.derivation_evidence import (
+    ancestors_needed, inbox_data_abi, judges_batches, l1_header_numbers, state_abi, step_config, step_evidence,
+)
+from prover.input_evidence import l1_block_slots, parent_proof
+from tests.e2e.test_verifier import wait_until, write_rollup
+from tests.harness.evm import decode_custom_error
+
+ACCOUNTS = dev_accounts()
+BATCHER = ACCOUNTS[1]
+DEPLOYER = ACCOUNTS[6]
+L2_CHAIN_ID = 4852
+WINDOW, TIMEOUT = 12, 4
+
+
+@pytest.fixture
+def l1_block_time_s() -> None:
+    """The `l1` devnet on automine: a block per L1 transaction, and `evm_mine`."""
+    return None
+
+
+@dataclasses.dataclass
+class Run:
+    l1: L1Devnet
+    l1_w3: Web3
+    l2: Web3
+    step: Contract
+    abi: list[dict[str, Any]]
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        reply = self.l2.provider.make_request(method, list(params))
+        assert "error" not in reply, reply
+        return reply["result"]
+
+    def post(self, *calldata: bytes) -> int:
+        """Each `calldata` sent by the batcher to the inbox, all in one L1 block; that block."""
+        self.l1_w3.provider.make_request("evm_setAutomine", [False])
+        sent = [self.l1_w3.eth.send_transaction({"from": BATCHER.address, "to": self.l1.deployment.batch_inbox, "data": d, "gas": 2_000_000})
+                for d in calldata]
+        self.l1_w3.provider.make_request("evm_mine", [])
+        self.l1_w3.provider.make_request("evm_setAutomine", [True])
+        receipts = [self.l1_w3.eth.wait_for_transaction_receipt(h) for h in sent]
+        assert all(r["status"] == 1 for r in receipts) and len({r["blockNumber"] for r in receipts}) == 1
+        return int(receipts[0]["blockNumber"])
+
+    def inbox_data(self, number: int) -> tuple:
+        """L1 block `number`'s batcher transactions to the inbox, as it recorded them."""
+        inbox = self.l1.deployment.batch_inbox.lower()
+        block = self.l1_w3.eth.get_block(number, full_transactions=True)
+        txs = [tx for tx in block["transactions"] if (tx.get("to") or "").lower() == inbox and tx["from"].lower() == BATCHER.address.lower()
+               and self.l1_w3.eth.get_transaction_receipt(tx["hash"])["status"] == 1]
+        return inbox_data_abi([(0, keccak(bytes(tx["input"]))) for tx in txs], [bytes(tx["input"]) for tx in txs])
+
+    def parent(self, number: int) -> tuple[bytes, Any]:
+        slots = [hex(s) for s in l1_block_slots()]
+        block = self.l2.eth.get_block(number - 1)
+        l1_block_proof = self.rpc("eth_getProof", to_checksum_address(L1_BLOCK), slots, hex(number - 1))
+        passer = self.rpc("eth_getProof", to_checksum_address(L2_TO_L1_MESSAGE_PASSER), [], hex(number - 1))
+        proof = parent_proof(block, l1_block_proof, passer)
+        return output_root(proof.state_root, proof.message_passer_storage_root, proof.block_hash), proof
+
+    def parent_origin(self, number: int) -> int | None:
+        if number == 1:
+            return None
+        l1_block = self.l2.eth.contract(address=to_checksum_address(L1_BLOCK), abi=list(load_artifact("L1Block").abi))
+        return int(l1_block.functions.number().call(block_identifier=number - 1))
+
+    def step_args(self, number: int, l1_block: int, start: int) -> tuple:
+        """(l2BlockNumber, parentOutputRoot, preCommitment, l1Block, pre, inbox, evidence) from the node and L1."""
+        state = self.rpc("lantau_derivationState", hex(number), hex(l1_block))
+        root, proof = self.parent(number)
+        origin = self.parent_origin(number)
+        origin = start if origin is None else origin
+        headers = []
+        if judges_batches(state) and l1_block >= origin:
+            headers = [encode_l1_header(self.l1_w3.eth.get_block(n)) for n in l1_header_numbers(l1_block, origin)]
+        parent_block = self.l2.eth.get_block(number - 1)
+        count = ancestors_needed(state, number - 1, int(parent_block["timestamp"]), L2_CHAIN_ID)
+        below = [number - 2 - k for k in range(count)]
+        ancestors = [encode_l1_header(self.l2.eth.get_block(n)) for n in below]
+        origins = []
+        for n in below:
+            p = self.rpc("eth_getProof", to_checksum_address(L1_BLOCK), [hex(l1_block_slots()[0])], hex(n))
+            origins.append(([bytes.fromhex(x[2:]) for x in p["accountProof"]], [bytes.fromhex(x[2:]) for x in p["storageProof"][0]["proof"]]))
+        evidence = step_evidence(proof, headers, ancestors, origins)
+        return (number, root, bytes.fromhex(state["commitment"][2:]), l1_block, state_abi(state), self.inbox_data(l1_block), evidence)
+
+    def call(self, args: tuple) -> tuple[str, Any]:
+        try:
+            return ("ok", bytes(self.step.functions.step(*args).call()))
+        except (ContractCustomError, ContractLogicError) as exc:
+            data = exc.data if isinstance(exc.data, str) else None
+            assert data, f"reverted without data: {exc!r}"
+            return decode_custom_error(self.abi, bytes.fromhex(data.removeprefix("0x")))
+
+
+def deploy_step(l1: L1Devnet, rollup: Any) -> tuple[Web3, Contract, list[dict[str, Any]]]:
+    w3 = Web3(Web3.HTTPProvider(l1.anvil.rpc_url))
+
+    def deploy(name: str, *args: Any) -> Contract:
+        artifact = load_artifact(name)
+        factory = w3.eth.contract(abi=list(artifact.abi), bytecode=artifact.bytecode)
+        receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(*args).transact({"from": DEPLOYER.address}))
+        assert receipt["status"] == 1
+        return w3.eth.contract(address=receipt["contractAddress"], abi=list(artifact.abi))
+
+    anchors = deploy("L1BlockAnchors")
+    reader = deploy("BatchReader")
+    step = deploy("DerivationStep", step_config(anchors=anchors.address, inbox=l1.deployment.batch_inbox, reader=reader.address,
+                                                rollup=rollup, l2_chain_id=L2_CHAIN_ID, l1_block_slots=l1_block_slots()))
+    errors = [e for name in ("L1BlockAnchors", "BatchReader", "L2ParentLib", "BatchRules", "L1HeaderLib")
+              for e in load_artifact(name).abi if e["type"] == "error"]
+    return w3, step, [*step.abi, *errors]
+
+
+def channel_tx(channel_id: bytes, *batches: bytes) -> bytes:
+    return encode_batcher_tx_data([Frame(channel_id, 0, encode_channel(list(batches)), True)])
+
+
+def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    rollup_path = write_rollup(l1, tmp_path, sequencing_window=WINDOW, channel_timeout=TIMEOUT)
+    rollup = dataclasses.replace(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH), sequencing_window=WINDOW, channel_timeout=TIMEOUT)
+    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
+                            extra_args=("--role", "verifier", "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
+    l2 = Web3(Web3.HTTPProvider(verifier.rpc_url))
+    l1_w3, step, abi = deploy_step(l1, rollup)
+    run = Run(l1, l1_w3, l2, step, abi)
+    start = rollup.l1_start_block
+    start_block = l1_w3.eth.get_block(start)
+    genesis = l2.eth.get_block(0)
+    t1 = max(int(genesis["timestamp"]) + 1, int(start_block["timestamp"]))
+    one = SingularBatch(bytes(genesis["hash"]), start, bytes(start_block["hash"]), t1, ())
+    wrong_origin = dataclasses.replace(one, l1_origin_hash=keccak(b"not L1's"))
+    another_one = dataclasses.replace(one, timestamp=t1 + 1)
+    transfer = Account.sign_transaction({"to": ACCOUNTS[5].address, "value": 10**15, "gas": 21_000, "maxFeePerGas": 10**11,
+                                         "maxPriorityFeePerGas": 10**9, "nonce": 0, "chainId": L2_CHAIN_ID}, ACCOUNTS[4].private_key)
+    span = SpanBatch.from_singular_batches(
+        [one, dataclasses.replace(one, timestamp=t1 + 1), dataclasses.replace(one, timestamp=t1 + 2, transactions=(bytes(transfer.raw_transaction),))],
+        chain_id=L2_CHAIN_ID,
+    )
+    undecodable = b"\x00" + b"\xc1\x80"  # a singular batch that is not an RLP list of five
+    unclosed = encode_batcher_tx_data([Frame(b"\x0f" * 16, 0, b"never closed", False)])
+
+    garbage_block = run.post(b"\x01not a frame", unclosed)  # the unclosed channel holds the bank's head
+    run.post(channel_tx(b"\xa0" * 16, encode_batch(wrong_origin), undecodable))
+    run.post(channel_tx(b"\xa1" * 16, encode_batch(one)))
+    run.post(channel_tx(b"\xa2" * 16, encode_batch(one)), channel_tx(b"\xa3" * 16, encode_batch(another_one)))
+    run.post(channel_tx(b"\xa4" * 16, encode_batch(span)))
+    while l1_w3.eth.block_number < start + WINDOW - 1:
+        l1_w3.provider.make_request("evm_mine", [])
+    left_open = run.post(encode_batcher_tx_data([Frame(b"\x0e" * 16, 0, b"left open", False)]))
+    while l1_w3.eth.block_number < start + WINDOW + 3:
+        l1_w3.provider.make_request("evm_mine", [])
+    wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 4, 120, "the verifier's safe head at block 4")
+    assert "dropping channel: timed out" in verifier.output and "dropping batch" in verifier.output
+
+    found: dict[int, Any] = {}
+    steps = 0
+    for number in (1, 2, 3, 4):
+        trace = run.rpc("lantau_derivationTrace", hex(number))
+        found[number] = trace["found"]
+        commitments = [bytes.fromhex(c[2:]) for c in trace["commitments"]]
+        assert (trace["first"], trace["last"]) == (start, start + WINDOW - (1 if number == 1 else 0))
+        for b in range(trace["first"], trace["last"] + 1):
+            args = run.step_args(number, b, start)
+            assert run.call(args) == ("ok", commitments[b - trace["first"]]), f"block {number}, L1 block {b}"
+            steps += 1
+    # the first valid batch in arrival order: the unclosed channel timed out at start + 4 + 4 + 1,
+    # then every channel behind it was read in that block, in order
+    timed_out = garbage_block + TIMEOUT + 1
+    assert found[1] is not None and bytes.fromhex(found[1]["batch"][2:]) == encode_batch(one) and found[1]["inclusion"] == timed_out
+    assert bytes.fromhex(found[2]["batch"][2:]) == encode_batch(span) and found[3]["batch"] == found[2]["batch"]
+    assert found[4] is None  # the forced deposit-only block
+    assert l2.eth.get_block(1)["timestamp"] == t1 and len(l2.eth.get_block(3)["transactions"]) == 2  # L1 info + the transfer
+    assert steps >= 50 and left_open == start + WINDOW  # in block 4's range, still open at its end
+
+    # --- refusals: each named; the same step with L1's data still gives node's commitment --------
+    args = run.step_args(1, timed_out, start)
+    expected = run.call(args)
+    assert expected[0] == "ok"
+    number, root, pre_commitment, b, pre, inbox, evidence = args
+    tampered_pre = (pre[0], [*pre[1], (encode_batch(another_one), b - 1)], pre[2])
+    assert run.call((number, root, pre_commitment, b, tampered_pre, inbox, evidence))[0] == "PreStateMismatch"
+    at_garbage = run.step_args(1, garbage_block, start)
+    items, calldata = at_garbage[5]
+    assert len(calldata) == 2, "the garbage block has the batcher's two transactions"
+    other = (items, [calldata[0][:-1] + bytes([calldata[0][-1] ^ 1]), *calldata[1:]])
+    assert run.call((*at_garbage[:5], other, at_garbage[6])) == ("InboxDataNotL1s", (garbage_block, 0))
+    assert run.call((*at_garbage[:5], (items[1:], calldata[1:]), at_garbage[6]))[0] == "InboxDataNotL1s"  # one left out
+    assert run.call((*at_garbage[:5], ([], []), at_garbage[6]))[0] == "InboxDataNotL1s"  # shown as empty
+    assert run.call(at_garbage)[0] == "ok"
+    assert run.call((number, root, pre_commitment, start + WINDOW, pre, inbox, evidence)) == (
+        "L1BlockOutOfRange", (start + WINDOW, start, start + WINDOW - 1))
+    assert run.call((number, keccak(b"another root"), pre_commitment, b, pre, inbox, evidence))[0] == "ParentOutputMismatch"
+    _, proof = run.parent(1)
+    assert run.call((number, root, pre_commitment, b, pre, inbox, step_evidence(proof)))[0] == "EvidenceNeeded"
+    three = run.step_args(3, timed_out, start)
+    assert run.rpc("lantau_derivationState", hex(3), hex(timed_out))["arrivals"], "the span is judged"
+    _, proof3 = run.parent(3)
+    wrong_ancestor = step_evidence(proof3, [encode_l1_header(l1_w3.eth.get_block(n)) for n in l1_header_numbers(timed_out, start)],
+                                   [encode_l1_header(l2.eth.get_block(0))], [([], [])])
+    assert run.call((*three[:6], wrong_ancestor)) == ("L2AncestorMismatch", (0,))
+    assert run.call(args) == expected and run.call(three)[0] == "ok"
+
+    # --- L1 gas per leaf ---------------------------------------------------------------------------
+    gas = {
+        "empty L1 block": step.functions.step(*run.step_args(1, start + 1, start)).estimate_gas(),
+        "garbage + an unclosed channel's frame": step.functions.step(*run.step_args(1, garbage_block, start)).estimate_gas(),
+        "5 channels read (behind the timed-out one), block 1's batch found": step.functions.step(*args).estimate_gas(),
+        "the span found for block 3 (1 L2 ancestor)": step.functions.step(*three).estimate_gas(),
+        "found already (state unchanged)": step.functions.step(*run.step_args(1, start + WINDOW - 1, start)).estimate_gas(),
+    }
+    print(f"\nDerivationStep: {steps} steps equal node's commitments; L1 gas per leaf: {gas}")
