@@ -1,20 +1,26 @@
-"""L2 gas of the alliance market's call auction (`CallAuction.settle`) per order and per cleared
-auction, for books of 10, 100 and 500 orders, next to bilateral DvP.
+"""L2 gas of the alliance market's call auction per order and per cleared auction, for books of
+10, 100 and 500 orders, next to bilateral DvP. The settlement is paged (`CallAuction`): the
+matcher's clearing, then pages of `MAX_FILLS_PER_PAGE` fills into the auction's custody, then the
+parties' claims, `MAX_CLAIMS_PER_TX` per transaction (`rwa/market_client.py`, what the CLI and the
+devnet use).
 
     python bench/auction.py [--orders 10,100,500] [--seed 852]
 
 In process, on the devnet genesis (block gas limit raised so a 500-order settle fits in a block;
 the devnet's own limit is printed beside it), with `bench/rwa_mix.py`'s set-up (100 KYC'd
 traders holding the 0-decimal HK stock). Three venues are registered and allowed for the stock,
-the stock gets a PriceFeed price (HK$100) and every trader approves the auction and deposits HKD
-in its escrow. Per book size: one auction, random orders (buys limited at HK$99-105, sells at
-HK$95-101, 1-100 shares, spread over the three venues), each venue commits its root, the cut-off
-passes, a venue settles the result of `rwa.auction.match` (the market's own rule). Each measured
-transaction is alone in its block, so the block's `gas_used` is its gas (intrinsic included).
+the auction is registered as a KYC'd (custodian) identity, the stock gets a PriceFeed price
+(HK$100) and every trader approves the auction and deposits HKD in its escrow. Per book size: one
+auction, random orders (buys limited at HK$99-105, sells at HK$95-101, 1-100 shares, spread over
+the three venues), each venue commits its root, the cut-off passes, a venue submits the clearing
+of `rwa.auction.match` (the market's own rule), then every page and claim transaction. Each
+measured transaction is alone in its block, so the block's `gas_used` is its gas (intrinsic
+included); its block is replayed (`prover.witness.block_proof_costs`) for the largest page's and
+claim's share of the L2 per-transaction proof-cost caps.
 
-Results (bench/README.md): ~70k gas per fill at 25 fills (1.36x bilateral DvP per pair of sides);
-from ~35 fills a settle exceeds the L2 per-transaction opcode cap (250,000), so 100 and 500 orders
-are refused (the bench prints the proof costs): settlement in chunks is open.
+Results (bench/README.md). Before (one `settle` transaction per auction): ~70k gas per fill at 25
+fills; from ~35 fills a settle exceeded the opcode cap (250,000), so 100 and 500 orders could not
+clear. Paged: every book size clears, in 1 + pages + claims transactions.
 
 Also: a bilateral trade of the stock arranged at a venue (`SettlementEngine.settleAtVenue`,
 tagged with the venue) next to the same kind of trade through plain `settle` (mean of 10 each).
@@ -36,7 +42,7 @@ import random  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Sequence  # noqa: E402
+from typing import Any, Sequence  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -47,10 +53,14 @@ from eth_utils import keccak  # noqa: E402
 import rwa_mix  # noqa: E402
 from genesis.dev_accounts import dev_accounts  # noqa: E402
 from genesis.generate import DEVNET_GAS_LIMIT  # noqa: E402
-from genesis.predeploys import CALL_AUCTION, COMPLIANCE, PRICE_FEED, SETTLEMENT_ENGINE, VENUE_REGISTRY  # noqa: E402
+from genesis.predeploys import CALL_AUCTION, COMPLIANCE, IDENTITY_REGISTRY, PRICE_FEED, SETTLEMENT_ENGINE, VENUE_REGISTRY  # noqa: E402
+from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS  # noqa: E402
 from node.chain import Chain  # noqa: E402
+from prover.witness import block_proof_costs  # noqa: E402
 from rwa.auction import Side  # noqa: E402
 from rwa.market import Order, SignedOrder, book_root, settlement, sign_order  # noqa: E402
+from rwa.market_client import MAX_CLAIMS_PER_TX, MAX_FILLS_PER_PAGE  # noqa: E402
+from rwa.types import HONG_KONG, InvestorCategory  # noqa: E402
 from rwa.trade import Trade, sign_trade, sign_venue_trade  # noqa: E402
 from rwa.types import NATIVE_HKD  # noqa: E402
 
@@ -67,10 +77,42 @@ AUCTION, VENUES, COMPLIANCE_ABI, FEED = (
 RFQ_TRADES = 10
 
 
-def measure(order_counts: Sequence[int], seed: int) -> tuple[list[tuple[int, int, int, int | str]], dict[str, int]]:
-    """Per book size: (orders, fills, commit gas per venue, settle gas or why it failed); and the
-    mean gas of a bilateral trade of the stock settled plainly (`settle`) and at a venue
-    (`settleAtVenue`, tagged), each submitted by venue 0."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuctionCost:
+    """One cleared auction: its size, the gas of each step, and the largest share of any proof-cost
+    cap taken by one page or claim transaction (with the cap's name)."""
+
+    orders: int
+    fills: int
+    pages: int
+    claims: int  # claim transactions
+    commit_per_venue: int
+    clearing: int
+    pages_gas: int
+    claims_gas: int
+    worst_share: float
+    worst_cap: str
+    worst_opcodes: int  # the most opcodes one page or claim transaction dispatched
+
+    @property
+    def total(self) -> int:
+        """Gas of the settlement (clearing, pages, claims); the commits are the venues' own."""
+        return self.clearing + self.pages_gas + self.claims_gas
+
+
+def cap_share(costs: Any) -> tuple[float, str]:
+    """The largest share of a cap `costs` (ProofCosts) takes, and that cap's name."""
+    limits = DEVNET_PROOF_COST_LIMITS
+    shares = {name: getattr(costs, name) / getattr(limits, f"max_{name}")
+              for name in ("opcodes", "accounts", "slots", "code_bytes", "memory_bytes", "frames")}
+    name = max(shares, key=lambda n: shares[n])
+    return shares[name], name
+
+
+def measure(order_counts: Sequence[int], seed: int) -> tuple[list[AuctionCost], dict[str, int]]:
+    """Per book size, the cost of one cleared auction; and the mean gas of a bilateral trade of the
+    stock settled plainly (`settle`) and at a venue (`settleAtVenue`, tagged), each submitted by
+    venue 0."""
     owner = Account.from_key(dev_accounts()[0].private_key)
     actors = rwa_mix.Actors(
         owner,
@@ -82,7 +124,7 @@ def measure(order_counts: Sequence[int], seed: int) -> tuple[list[tuple[int, int
     genesis = dataclasses.replace(genesis, gas_limit=BENCH_GAS_LIMIT)
     rng = random.Random(seed)
     auction, registry = rwa_mix._hex(CALL_AUCTION), rwa_mix._hex(VENUE_REGISTRY)
-    results: list[tuple[int, int, int, int | str]] = []
+    results: list[AuctionCost] = []
     with tempfile.TemporaryDirectory(prefix="lantau-auction-gas-") as data_dir:
         bench = rwa_mix.Bench(Chain.open(Path(data_dir), genesis), genesis)
         try:
@@ -93,6 +135,9 @@ def measure(order_counts: Sequence[int], seed: int) -> tuple[list[tuple[int, int
                                gas=300_000) for i, v in enumerate(venues)]
             raw.append(signer.sign(owner, rwa_mix._hex(COMPLIANCE), COMPLIANCE_ABI.encode_abi("setVenuesAllowed", [stock, venues, True]), gas=300_000))
             raw.append(signer.sign(owner, rwa_mix._hex(PRICE_FEED), FEED.encode_abi("setReporter", [stock, owner.address, True]), gas=100_000))
+            # The auction holds sold shares in custody while it settles: a KYC'd identity.
+            raw.append(signer.sign(owner, rwa_mix._hex(IDENTITY_REGISTRY), rwa_mix.REGISTRY.encode_abi("registerIdentity", [
+                auction, HONG_KONG, int(InvestorCategory.INSTITUTIONAL), bench.chain.head.timestamp + 10 * 365 * 86_400]), gas=200_000))
             bench.build(rwa_mix._decode(raw))
             now = bench.chain.head.timestamp
             raw = [signer.sign(owner, rwa_mix._hex(PRICE_FEED), FEED.encode_abi("submitPrice", [stock, REFERENCE, now]), gas=200_000)]
@@ -140,21 +185,30 @@ def measure(order_counts: Sequence[int], seed: int) -> tuple[list[tuple[int, int
                 while bench.chain.head.timestamp < cutoff:
                     alone(signer.sign(owner, owner.address, value=1, gas=21_000))
                 plan = settlement(books, REFERENCE)
-                data = AUCTION.encode_abi("settle", [auction_id, plan.result.price, plan.settle_args()])
-                raw_settle = signer.sign(actors.venues[1], auction, data, gas=BENCH_GAS_LIMIT - 1_000_000)
-                parent = bench.chain.head
-                attributes = rwa_mix.BlockAttributes(timestamp=parent.timestamp + 1, fee_recipient=genesis.coinbase,
-                                                     prev_randao=rwa_mix.PREV_RANDAO, gas_limit=genesis.gas_limit)
-                built = bench.chain.build_block(parent, attributes, rwa_mix._decode([raw_settle]))
-                if not built.computations[0].is_success:
-                    # Refused by the L2's per-transaction proof-cost caps (genesis/rollup_config.py):
-                    # it reverted, nothing settled; the auction stays open.
-                    results.append((count, len(plan.fills), sum(commits) // len(commits), str(built.computations[0].error)))
-                    continue
+                paged = plan.paged(MAX_FILLS_PER_PAGE)
+                matcher = actors.venues[1]
+                clearing = alone(signer.sign(matcher, auction, AUCTION.encode_abi("submitClearing", list(paged.clearing_args())), gas=500_000))
+                step_gas = BENCH_GAS_LIMIT - 1_000_000  # so the caps, not the gas limit, bound a step
+                worst, worst_opcodes = (0.0, ""), 0
+
+                def step(raw_tx: bytes) -> int:
+                    nonlocal worst, worst_opcodes
+                    gas = alone(raw_tx)
+                    costs = block_proof_costs(bench.chain, bench.chain.head)[-1]
+                    worst, worst_opcodes = max(worst, cap_share(costs)), max(worst_opcodes, costs.opcodes)
+                    return gas
+
+                pages_gas = sum(step(signer.sign(matcher, auction, AUCTION.encode_abi(
+                    "settlePage", list(page.settle_page_args(auction_id))), gas=step_gas)) for page in paged.pages)
                 settled_topic = int.from_bytes(keccak(text="AuctionSettled(uint64,address,uint256,uint256,address)"), "big")
-                if not any(log.topics and log.topics[0] == settled_topic for log in built.receipts[0].logs):
+                if not any(log.topics and log.topics[0] == settled_topic for log in bench.chain.receipts(bench.chain.head.hash)[-1].logs):
                     raise SystemExit(f"auction {auction_id} did not settle")
-                results.append((count, len(plan.fills), sum(commits) // len(commits), built.header.gas_used))
+                parties = paged.parties() + venues  # the traders, and the venues (their own fee recipients)
+                chunks = [parties[i:i + MAX_CLAIMS_PER_TX] for i in range(0, len(parties), MAX_CLAIMS_PER_TX)]
+                claims_gas = sum(step(signer.sign(matcher, auction, AUCTION.encode_abi("claim", [auction_id, chunk]), gas=step_gas))
+                                 for chunk in chunks)
+                commit = sum(commits) // len(commits)
+                results.append(AuctionCost(count, len(plan.fills), len(paged.pages), len(chunks), commit, clearing, pages_gas, claims_gas, *worst, worst_opcodes))
         finally:
             bench.chain.close()
     return results, rfq
@@ -162,7 +216,7 @@ def measure(order_counts: Sequence[int], seed: int) -> tuple[list[tuple[int, int
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--orders", default="10,20,30,100,500", help="book sizes (orders per auction)")
+    parser.add_argument("--orders", default="10,100,500", help="book sizes (orders per auction)")
     parser.add_argument("--seed", type=int, default=852)
     args = parser.parse_args(argv)
     rows, rfq = measure([int(n) for n in args.orders.split(",")], args.seed)
@@ -171,14 +225,14 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"({tagged - plain:+,}, mean of {RFQ_TRADES} each)")
     print(f"devnet block gas limit {DEVNET_GAS_LIMIT:,}; baseline: bilateral settleBatch "
           f"{BASELINE_SETTLE_BATCH_PER_TRADE:,} gas per trade (2 sides)")
-    print(f"{'orders':>6} {'fills':>6} {'commit/venue':>13} {'settle':>12} {'settle/fill':>12} {'per 2 fills vs DvP':>19} {'fits devnet block':>18}")
-    for orders, fills, commit, settle in rows:
-        if isinstance(settle, str):
-            print(f"{orders:>6} {fills:>6} {commit:>13,}  settle refused: {settle}")
-            continue
-        per_fill = settle // max(fills, 1)
+    print(f"page: at most {MAX_FILLS_PER_PAGE} fills; claim: at most {MAX_CLAIMS_PER_TX} parties")
+    print(f"{'orders':>6} {'fills':>6} {'txs':>5} {'commit/venue':>13} {'clearing':>9} {'pages':>11} {'claims':>10} "
+          f"{'settlement':>11} {'per order':>10} {'per fill':>9} {'per 2 fills vs DvP':>19} {'largest cap share':>22} {'most opcodes':>13}")
+    for r in rows:
+        per_fill = r.total // max(r.fills, 1)
         ratio = 2 * per_fill / BASELINE_SETTLE_BATCH_PER_TRADE
-        print(f"{orders:>6} {fills:>6} {commit:>13,} {settle:>12,} {per_fill:>12,} {ratio:>18.2f}x {str(settle <= DEVNET_GAS_LIMIT):>18}")
+        print(f"{r.orders:>6} {r.fills:>6} {1 + r.pages + r.claims:>5} {r.commit_per_venue:>13,} {r.clearing:>9,} {r.pages_gas:>11,} "
+              f"{r.claims_gas:>10,} {r.total:>11,} {r.total // r.orders:>10,} {per_fill:>9,} {ratio:>18.2f}x {r.worst_share:>10.0%} {r.worst_cap:<12} {r.worst_opcodes:>12,}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from web3.contract import Contract
 from genesis.artifacts import load_artifact
 from rwa.client import LOGS_BLOCK_RANGE, RWAClient
 from rwa.contracts import contract_at
+from rwa.market import Order, SignedOrder, order_id
 from rwa.trade import Trade, TradeTicket
 
 DAY_S = 86_400  # AgentWallet counts its daily limit per UTC day (block.timestamp / 1 days)
@@ -91,6 +92,14 @@ class AgentWallets:
         """The agent (signer) settles `trade`, in which the wallet buys or sells, citing
         `attestation_uid`; refusals raise the wallet's or the engine's named error."""
         return self.client.transact(self.at(wallet).functions.trade(trade.as_tuple(), counterparty_signature, attestation_uid))
+
+    def place_auction_order(self, wallet: str, order: Order, attestation_uid: bytes) -> SignedOrder:
+        """The agent (signer) places `order` (the wallet its trader) in its alliance-market auction,
+        citing `attestation_uid`, within the wallet's limits; the signed order for the venue's book,
+        whose signature is the wallet's ERC-1271 answer (no signature bytes)."""
+        self.client.transact(self.at(wallet).functions.placeAuctionOrder(order.as_tuple(), attestation_uid))
+        auction = self.at(wallet).functions.AUCTION().call()
+        return SignedOrder(order, order_id(order, self.client.chain_id, auction), b"")
 
     def trade_ticket(self, wallet: str, ticket: TradeTicket, attestation_uid: bytes) -> dict[str, Any]:
         """`trade` from a trade file signed by the counterparty (`lantau rwa trade sign`)."""

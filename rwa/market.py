@@ -3,7 +3,9 @@
 address), its id (the digest, as the contract computes it), a venue's book as a Merkle tree whose
 root the venue commits (leaves `keccak256(keccak256(orderId))`, pairs hashed sorted: what
 OpenZeppelin's `MerkleProof` verifies), and the settlement a matcher submits, computed by the one
-matching rule (`rwa.auction.match`). Pure functions, no chain access.
+matching rule (`rwa.auction.match`) and cut into pages (`Settlement.paged`): the clearing commits
+the Merkle root of the pages' leaves, each page is then settled in its own transaction. Pure
+functions, no chain access.
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def _pair(a: bytes, b: bytes) -> bytes:
 
 def _layers(leaves: Sequence[bytes]) -> list[list[bytes]]:
     if not leaves:
-        raise ValueError("an empty book has no root")
+        raise ValueError("an empty tree has no root")
     layers = [sorted(leaves)]
     while len(layers[-1]) > 1:
         level = layers[-1]
@@ -134,7 +136,12 @@ def book_root(order_ids: Sequence[bytes]) -> bytes:
 def book_proofs(order_ids: Sequence[bytes]) -> dict[bytes, list[bytes]]:
     """Each order's Merkle proof against `book_root(order_ids)`."""
     leaves = {order_leaf(i): i for i in order_ids}
-    layers = _layers(list(leaves))
+    return {leaves[leaf]: proof for leaf, proof in _proofs(list(leaves)).items()}
+
+
+def _proofs(leaves: Sequence[bytes]) -> dict[bytes, list[bytes]]:
+    """Each leaf's Merkle proof against the root of `_layers(leaves)`."""
+    layers = _layers(leaves)
     proofs: dict[bytes, list[bytes]] = {}
     for index, leaf in enumerate(layers[0]):
         proof: list[bytes] = []
@@ -144,23 +151,90 @@ def book_proofs(order_ids: Sequence[bytes]) -> dict[bytes, list[bytes]]:
             if sibling < len(level):
                 proof.append(level[sibling])
             position //= 2
-        proofs[leaves[leaf]] = proof
+        proofs[leaf] = proof
     return proofs
 
 
 # --- the matcher's submission ----------------------------------------------------------------------
 
 
+FillArgs = tuple[SignedOrder, int, list[bytes]]  # the signed order, the amount filled, its book proof
+
+
+def fills_hash(fills: Sequence[tuple[bytes, int]]) -> bytes:
+    """`CallAuction`'s chain over a page's fills (order id, amount), in order:
+    `h = keccak256(abi.encode(h, orderId, amount))` from `h = 0`."""
+    h = bytes(32)
+    for order_id_, amount in fills:
+        h = keccak(h + order_id_ + amount.to_bytes(32, "big"))
+    return h
+
+
+def page_leaf(auction_id: int, page: int, fills_hash_: bytes) -> bytes:
+    """`CallAuction.pageLeaf`: the Merkle leaf of page `page` of a clearing."""
+    return keccak(keccak(auction_id.to_bytes(32, "big") + page.to_bytes(32, "big") + fills_hash_))
+
+
+def _fill_args(fills: Sequence[FillArgs]) -> list[tuple[Any, ...]]:
+    return [(s.order.as_tuple(), amount, s.signature, proof) for s, amount, proof in fills]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a clearing: its index, its fills, and its proof under the pages root."""
+
+    index: int
+    fills: tuple[FillArgs, ...]
+    proof: tuple[bytes, ...]
+
+    def settle_page_args(self, auction_id: int) -> tuple[Any, ...]:
+        """The arguments of `CallAuction.settlePage`."""
+        return auction_id, self.index, _fill_args(self.fills), list(self.proof)
+
+
+@dataclass(frozen=True, slots=True)
+class PagedSettlement:
+    """The rule's result cut into pages of at most `max_fills` fills, in the rule's order (buys
+    then sells, each in priority order): what `submitClearing` commits and `settlePage` takes."""
+
+    auction_id: int
+    result: AuctionResult
+    pages_root: bytes
+    pages: tuple[Page, ...]
+
+    def clearing_args(self) -> tuple[int, int, int, bytes, int]:
+        """The arguments of `CallAuction.submitClearing`."""
+        return self.auction_id, self.result.price, self.result.volume, self.pages_root, len(self.pages)
+
+    def parties(self) -> list[str]:
+        """The traders of the fills, each once, in fill order (who has a claim, with the venues'
+        fee recipients)."""
+        return list(dict.fromkeys(s.order.trader for page in self.pages for s, _, _ in page.fills))
+
+
 @dataclass(frozen=True, slots=True)
 class Settlement:
-    """What a matcher submits to `CallAuction.settle`: the rule's result and, per fill, the signed
-    order and its proof in its venue's book."""
+    """The rule's result and, per fill, the signed order and its proof in its venue's book."""
 
     result: AuctionResult
-    fills: tuple[tuple[SignedOrder, int, list[bytes]], ...]
+    fills: tuple[FillArgs, ...]
 
-    def settle_args(self) -> list[tuple[Any, ...]]:
-        return [(s.order.as_tuple(), amount, s.signature, proof) for s, amount, proof in self.fills]
+    def paged(self, max_fills: int) -> PagedSettlement:
+        """The fills cut into pages of `max_fills`, with their root and proofs."""
+        if not self.fills:
+            raise ValueError("nothing crosses: no fills to page")
+        if max_fills < 1:
+            raise ValueError("a page holds at least one fill")
+        chunks = [self.fills[i:i + max_fills] for i in range(0, len(self.fills), max_fills)]
+        return paged_settlement(self.fills[0][0].order.auction_id, self.result, chunks)
+
+
+def paged_settlement(auction_id: int, result: AuctionResult, pages: Sequence[Sequence[FillArgs]]) -> PagedSettlement:
+    """`pages` (fills each, in order) under one root: what a clearing commits."""
+    leaves = [page_leaf(auction_id, n, fills_hash([(s.order_id, amount) for s, amount, _ in page])) for n, page in enumerate(pages)]
+    proofs = _proofs(leaves)
+    return PagedSettlement(auction_id, result, _layers(leaves)[-1][0],
+                           tuple(Page(n, tuple(page), tuple(proofs[leaves[n]])) for n, page in enumerate(pages)))
 
 
 def settlement(books: dict[str, Sequence[SignedOrder]], reference_price: int) -> Settlement:

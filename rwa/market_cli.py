@@ -7,7 +7,8 @@
     lantau rwa market book BOOK                          # the book's orders and Merkle root
     lantau rwa market commit BOOK                        # the venue commits the root before the cut-off
     lantau rwa market match BOOK…                        # the rule's result from the committed books
-    lantau rwa market settle BOOK…                       # a venue settles it (all or nothing)
+    lantau rwa market settle BOOK…                       # a venue settles it: clearing, pages, claims (all or nothing)
+    lantau rwa market refund AUCTION BOOK…               # after an unfinished auction's window: cancel, give everything back
     lantau rwa market audit BOOK…                        # any venue checks a settled auction against the rule
 
 Connection and keys as every `lantau rwa` command (`--devnet DIR` or `--l2-rpc URL`, `--key`).
@@ -197,14 +198,31 @@ def match(books: BooksArg, devnet: DevnetDir = None, l2_rpc: L2RpcOpt = None) ->
 
 @market_app.command("settle")
 def settle(books: BooksArg, devnet: DevnetDir = None, l2_rpc: L2RpcOpt = None, key: KeyOpt = None) -> None:
-    """As matcher (an active venue): settle the rule's result; every leg moves or none."""
+    """As matcher (an active venue): submit the rule's clearing, settle its pages into the
+    auction's custody, pay every party; every leg moves or none."""
     market = _market(devnet, l2_rpc, key, write=True)
 
     def run() -> None:
-        plan, receipt = market.settle([Book.load(p) for p in books])
+        plan, receipts = market.settle([Book.load(p) for p in books])
         _show(plan)
-        if receipt is not None:
-            out.print(f"settled: {_tx_line(receipt)}")
+        if receipts:
+            gas = sum(int(r["gasUsed"]) for r in receipts)
+            out.print(f"settled in {len(receipts)} transactions (clearing, pages, claims; gas {gas:,}): last {_tx_line(receipts[-1])}")
+
+    _run(run)
+
+
+@market_app.command("refund")
+def refund(auction_id: Annotated[int, typer.Argument(help="The auction.")], books: BooksArg,
+           devnet: DevnetDir = None, l2_rpc: L2RpcOpt = None, key: KeyOpt = None) -> None:
+    """Anyone, once an unfinished auction's settlement window has closed: cancel it and return
+    every party's tokens and HKD from custody (the parties are the books' traders)."""
+    market = _market(devnet, l2_rpc, key, write=True)
+
+    def run() -> None:
+        parties = [s.order.trader for p in books for s in Book.load(p).orders]
+        receipts = market.cancel_and_refund(auction_id, parties)
+        out.print(f"auction {auction_id} cancelled, {len(receipts) - 1} refund transaction(s): {_tx_line(receipts[-1])}")
 
     _run(run)
 

@@ -1,7 +1,8 @@
 """The alliance market over an `RWAClient`: venues (VenueRegistry), the issuer's venue allow-list
 (Compliance), and the call auction's steps (CallAuction): open, order (signed into a venue's book
-file), commit, match (the rule, recomputed from the books), settle. What `lantau rwa market …`
-and the devnet sample use.
+file), commit, match (the rule, recomputed from the books), settle (the clearing, its pages, the
+parties' claims: as many transactions as the book needs). What `lantau rwa market …` and the
+devnet sample use.
 """
 
 from __future__ import annotations
@@ -18,25 +19,23 @@ from rwa.auction import Side
 from rwa.client import LOGS_BLOCK_RANGE, Call, RWAClient
 from rwa.contracts import contract_at
 from rwa.errors import RWAError
-from rwa.market import Book, Order, Settlement, settlement, sign_order, verify_settlement
+from rwa.market import Book, Order, PagedSettlement, Settlement, settlement, sign_order, verify_settlement
 from rwa.trade import Trade
+from rwa.types import HONG_KONG, InvestorCategory
 
 VENUE_STATUS = ("none", "active", "suspended", "revoked")
-#: Fills per settle transaction the L2's proof-cost caps admit with margin (bench/auction.py:
-#: ~7.4k opcodes per fill against a 250,000-opcode cap).
-MAX_FILLS_PER_SETTLE = 30
+AUCTION_STATUS = ("none", "open", "settled", "settling", "cancelled")  # CallAuction.AuctionStatus
+AUCTION_SETTLED = 2
+#: Fills per `settlePage` and parties per `claim` transaction that the L2's per-transaction
+#: proof-cost caps (250,000 opcodes, 512 slots) admit with margin (bench/auction.py).
+MAX_FILLS_PER_PAGE = 20
+MAX_CLAIMS_PER_TX = 40
 
 
 class BookNotAsCommitted(RWAError):
     def __init__(self, venue: str, committed: bytes, computed: bytes) -> None:
         super().__init__(f"venue {venue}'s book file has root 0x{computed.hex()}, on chain it committed 0x{committed.hex()}")
         self.venue = venue
-
-
-class TooManyFills(RWAError):
-    def __init__(self, fills: int) -> None:
-        super().__init__(f"the auction has {fills} fills; one settle holds at most {MAX_FILLS_PER_SETTLE} under the L2 proof-cost caps")
-        self.fills = fills
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +75,23 @@ class AllianceMarket:
     def allow_venues(self, asset: str, venues: Sequence[str], allowed: bool = True) -> dict[str, Any]:
         return self.client.transact(self._allow_venues_call(asset, venues, allowed))
 
-    def register_and_allow(self, asset: str, venues: Sequence[tuple[str, str, str, str, int]]) -> list[dict[str, Any]]:
+    def register_and_allow(self, asset: str, venues: Sequence[tuple[str, str, str, str, int]], *, extra: Sequence[Call] = ()) -> list[dict[str, Any]]:
         """The alliance owner (also the asset's issuer) registers `venues` (operator, name,
-        licence, fee recipient, fee bps) and allows them all for `asset`: independent calls,
-        sent back to back."""
+        licence, fee recipient, fee bps) and allows them all for `asset`, with `extra` calls:
+        independent calls, sent back to back."""
         calls = [Call(self._register_venue_call(*venue)) for venue in venues]
         calls.append(Call(self._allow_venues_call(asset, [v[0] for v in venues], True)))
-        return self.client.transact_all(calls)
+        return self.client.transact_all([*calls, *extra])
+
+    def custodian_identity_calls(self, kyc_valid_s: int, country: int = HONG_KONG) -> list[Call]:
+        """While an auction settles, the `CallAuction` holds the sold tokens in custody, so it must
+        be a verified identity of the registry (by a KYC agent the assets trust): the signer, a KYC
+        agent, registers it as an institution; nothing when it already is verified."""
+        registry = self.client.contracts.registry.functions
+        if registry.isVerified(self.auction.address).call():
+            return []
+        expiry = self.client.chain_time() + kyc_valid_s
+        return [Call(registry.registerIdentity(self.auction.address, country, int(InvestorCategory.INSTITUTIONAL), expiry))]
 
     # --- bilateral / RFQ trades at a venue ------------------------------------------------------
 
@@ -140,21 +149,23 @@ class AllianceMarket:
         return settlement({b.venue: b.orders for b in books}, self.reference_price(asset))
 
     def settled_result(self, auction_id: int) -> tuple[int, dict[bytes, int]]:
-        """The price and fills (order id -> amount) a matcher settled, from the auction's events."""
-        topic = "0x" + bytes(keccak(text="AuctionSettled(uint64,address,uint256,uint256,address)")).hex()
+        """The price and fills (order id -> amount) a matcher settled, from the auction's events
+        (`AuctionSettled`, and `OrderFilled` of every page)."""
+        status, price = self.auction.functions.auctionOf(auction_id).call()[2:4]
+        if status != AUCTION_SETTLED:
+            raise RWAError(f"auction {auction_id} has not settled")
+        topic = "0x" + bytes(keccak(text="OrderFilled(uint64,bytes32,address,address,uint8,uint256,uint256,uint256)")).hex()
         head = int(self.client.w3.eth.block_number)
+        fills: dict[bytes, int] = {}
         for start in range(0, head + 1, LOGS_BLOCK_RANGE):
             logs = self.client.w3.eth.get_logs({
                 "address": self.auction.address, "topics": [topic, "0x" + auction_id.to_bytes(32, "big").hex()],
                 "fromBlock": start, "toBlock": min(head, start + LOGS_BLOCK_RANGE - 1),
             })
-            if logs:
-                receipt = self.client.w3.eth.get_transaction_receipt(logs[0]["transactionHash"])
-                (settled,) = self.auction.events.AuctionSettled().process_receipt(receipt)
-                fills = {bytes(e["args"]["orderId"]): int(e["args"]["amount"])
-                         for e in self.auction.events.OrderFilled().process_receipt(receipt)}
-                return int(settled["args"]["price"]), fills
-        raise RWAError(f"auction {auction_id} has not settled")
+            for log in logs:
+                event = self.auction.events.OrderFilled().process_log(log)
+                fills[bytes(event["args"]["orderId"])] = int(event["args"]["amount"])
+        return int(price), fills
 
     def audit(self, books: Sequence[Book]) -> Settlement:
         """Recomputes a settled auction from the committed books; raises `MatcherResultMismatch`
@@ -165,15 +176,43 @@ class AllianceMarket:
         verify_settlement({b.venue: b.orders for b in books}, self.reference_price(asset), price, fills)
         return plan
 
-    def settle(self, books: Sequence[Book]) -> tuple[Settlement, dict[str, Any] | None]:
-        """Matches the books and settles the result (as the signer, an active venue); None when
-        nothing crosses."""
+    def settle(self, books: Sequence[Book]) -> tuple[Settlement, list[dict[str, Any]]]:
+        """Matches the books and settles the result as the signer (an active venue): the clearing,
+        then its pages (`MAX_FILLS_PER_PAGE` fills each), then every party's claim; the receipts,
+        none when nothing crosses."""
         cutoff = int(self.auction.functions.auctionOf(books[0].auction_id).call()[1])
         self.client.wait_for_chain_time(cutoff)
         plan = self.match(books)
         if plan.result.volume == 0:
-            return plan, None
-        if len(plan.fills) > MAX_FILLS_PER_SETTLE:
-            raise TooManyFills(len(plan.fills))
-        call = self.auction.functions.settle(books[0].auction_id, plan.result.price, plan.settle_args())
-        return plan, self.client.transact(call)
+            return plan, []
+        paged = plan.paged(MAX_FILLS_PER_PAGE)
+        receipts = [self.client.transact(self.auction.functions.submitClearing(*paged.clearing_args()))]
+        receipts += self.settle_pages(paged)
+        receipts += self.pay_claims(paged.auction_id, [*paged.parties(), *self._fee_recipients(books)])
+        return plan, receipts
+
+    def settle_pages(self, paged: PagedSettlement) -> list[dict[str, Any]]:
+        """Sends every page not yet settled; the last one alone, after the others landed (it makes
+        the auction final, a different path to estimate)."""
+        f = self.auction.functions
+        pending = [p for p in paged.pages if not f.pageSettled(paged.auction_id, p.index).call()]
+        calls = [Call(f.settlePage(*p.settle_page_args(paged.auction_id))) for p in pending]
+        return self.client.transact_all(calls[:-1]) + self.client.transact_all(calls[-1:])
+
+    def pay_claims(self, auction_id: int, parties: Sequence[str]) -> list[dict[str, Any]]:
+        """Pays every one of `parties` that has a claim on the (settled or cancelled) auction,
+        `MAX_CLAIMS_PER_TX` per transaction."""
+        candidates = list(dict.fromkeys(to_checksum_address(p) for p in parties))
+        tokens, cash = self.auction.functions.claimable(auction_id, candidates).call()
+        due = [p for p, t, c in zip(candidates, tokens, cash) if t or c]
+        chunks = [due[i:i + MAX_CLAIMS_PER_TX] for i in range(0, len(due), MAX_CLAIMS_PER_TX)]
+        return self.client.transact_all([Call(self.auction.functions.claim(auction_id, chunk)) for chunk in chunks])
+
+    def cancel_and_refund(self, auction_id: int, parties: Sequence[str]) -> list[dict[str, Any]]:
+        """After the settlement window of an unfinished auction: cancels it and returns every
+        party's tokens and HKD."""
+        receipts = [self.client.transact(self.auction.functions.cancel(auction_id))]
+        return receipts + self.pay_claims(auction_id, parties)
+
+    def _fee_recipients(self, books: Sequence[Book]) -> list[str]:
+        return [self.venue_registry.functions.venue(b.venue).call()[0] for b in books]

@@ -8,6 +8,10 @@ at 102 (Lion Rock); dev 8 sells 800 at 101 and dev 5 buys 600 at 100 (Victoria H
 sells 300 at 100 and dev 6 buys 300 at 98 (Kowloon). By hand: at HK$100 demand is 1,000 and supply
 800, the largest volume any price gives (99: 500, 101: 400), so 800 shares cross at HK$100: dev 4
 gets 400, dev 5 400 of its 600 (price-time priority), dev 1 delivers 500 and dev 7 300.
+
+Dev 0, the KYC agent, registers the `CallAuction` as an institutional identity (it holds the sold
+shares in custody while the auction settles); the settlement is the paged one (`AllianceMarket.settle`:
+clearing, one page, claims).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from rwa.auction import Side
 from rwa.client import RWAClient
 from rwa.market import Book
 from rwa.market_client import AllianceMarket
+from rwa.sample import KYC_VALID_S
 
 HKD = 10**18
 SAMPLE_STOCK_IDENTIFIER = "0005"
@@ -85,13 +90,15 @@ def sample_auction(w3: Web3, *, platform_key: str | None = None) -> SampleAuctio
     # Different senders: their transactions go out together and land in the same block or two
     # (what keeps `lantau devnet`'s start-up short): the venues' registration beside the traders'
     # approvals and escrow deposits.
+    custodian = market.custodian_identity_calls(KYC_VALID_S)
     with ThreadPoolExecutor(max_workers=len(SAMPLE_ORDERS) + 1) as pool:
-        venues_done = pool.submit(market.register_and_allow, stock, new_venues) if new_venues else None
+        venues_done = pool.submit(market.register_and_allow, stock, new_venues, extra=custodian) if new_venues else None
         list(pool.map(lambda o: as_dev(o[1]).prepare_trader(stock, ESCROW_WEI if o[2] is Side.BUY else 0), SAMPLE_ORDERS))
         if venues_done is not None:
             venues_done.result()
         else:
             market.allow_venues(stock, venue_addresses)
+            platform.transact_all(custodian)
         # Open, sign (off chain), commit the three books before the cut-off.
         auction_id, _ = as_dev(SAMPLE_VENUES[0][0]).open_auction(stock, CUTOFF_S)
         books = {i: market.new_book(auction_id, address) for i, address in enumerate(venue_addresses)}

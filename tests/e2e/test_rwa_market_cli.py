@@ -1,7 +1,8 @@
 """`lantau rwa market …` against a real `lantau node` subprocess (devnet genesis, blocks on demand),
 each command its own process: the devnet's sample market (three venues, one auction for 0005.HK,
 numbers by hand in rwa/sample_market.py), then a second auction run command by command (open,
-order into two venues' book files, book, commit, match, settle, audit) and refusals.
+order into two venues' book files, book, commit, match, settle (clearing, page, claims), audit)
+and refusals.
 
 By hand, second auction: dev 4 buys 100 at HK$101 (Lion Rock, 0.10%), dev 8 sells 100 at HK$100
 (Victoria Harbour, 0.20%); one candidate price each with volume 100 and no imbalance, the reference
@@ -71,6 +72,10 @@ def test_sample_market_then_an_auction_command_by_command(node_factory: Any, tmp
     w3.provider.make_request("evm_increaseTime", [600])  # type: ignore[arg-type]
     w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     settled = lantau("rwa", "market", "settle", str(lion), str(harbour), "--l2-rpc", url, "--key", key(3)).stdout
-    assert "settled: tx" in settled
+    assert "settled in 3 transactions (clearing, pages, claims" in settled  # one page, one claim
     assert (shares(4) - shares4, escrow4 - escrow(4), escrow(8) - escrow8) == (100, 10_010 * HKD, 9_980 * HKD)
     assert "settled as the rule gives: HK$100" in lantau("rwa", "market", "audit", str(lion), str(harbour), "--l2-rpc", url).stdout
+    # A settled auction cannot be cancelled for refunds: one named line, nothing moved.
+    refund = lantau("rwa", "market", "refund", auction_id, str(lion), str(harbour), "--l2-rpc", url, "--key", key(5), check=False)
+    assert refund.returncode == 1 and "AuctionAlreadySettled" in refund.stderr, refund.stderr
+    assert (shares(4) - shares4, escrow4 - escrow(4), escrow(8) - escrow8) == (100, 10_010 * HKD, 9_980 * HKD)

@@ -5,7 +5,9 @@ on (`AgentTraded(tradeId, attestationUid, ...)`), so the audit trail runs data -
 trade. The agent trades through the SDK (rwa/agent_client.py). Each refusal names its error and
 moves nothing: another caller than the agent, a trade over the per-trade or the daily limit, an
 unknown, revoked, expired or too old attestation, one about another asset, a wallet not KYC'd as
-the principal's sub-account, a paused agent, and the principal's controls taken by another."""
+the principal's sub-account, a paused agent, and the principal's controls taken by another. The
+agent also places alliance-market auction orders within the same limits, which the wallet signs
+by ERC-1271."""
 
 from __future__ import annotations
 
@@ -20,12 +22,14 @@ from eth_account.signers.local import LocalAccount
 from typer.testing import CliRunner
 from web3.contract import Contract
 
-from genesis.predeploys import DEVICE_REGISTRY
+from genesis.predeploys import CALL_AUCTION, DEVICE_REGISTRY, VENUE_REGISTRY
 from node.cli import app
 from rwa.agent_client import AgentLimits, AgentWallets
+from rwa.auction import Side
 from rwa.client import RWAClient
 from rwa.devices import reserve_reading, sign_reading, sign_registration
 from rwa.errors import ContractReverted
+from rwa.market import Order, book_proofs, book_root, order_id, paged_settlement, settlement, sign_order
 from rwa.trade import Trade, TradeTicket, sign_trade
 from rwa.types import NATIVE_HKD
 from tests.rwa.rwa_chain import HKD, WAREHOUSE_RECEIPT, Chain, RWASystem, events
@@ -309,3 +313,72 @@ def test_the_cli_trades_from_a_file_shows_the_trail_and_names_refusals(desk: Des
     assert (view["principal"], view["agent"]) == (desk.principal.address, desk.agent.address)
     table = runner.invoke(app, ["rwa", "agent", "show", desk.wallet.address, *base])
     assert table.exit_code == 0 and "0x" + uid.hex()[:8] in table.output, table.output
+
+
+def test_the_agent_places_auction_orders_within_its_limits(desk: Desk) -> None:
+    """Alliance market: the agent places a buy of 5 receipts at HK$100 for the wallet (ERC-1271:
+    the wallet answers for the orders its agent placed), a KYC'd seller sells 5 at HK$99, the
+    auction clears at HK$100 (the reference) and the wallet gets the 5 receipts, paying HK$500 and
+    the venue's 0.10% from the HK$505 it deposited. An order beyond the per-trade limit cannot be
+    placed (nothing moves); an order the agent key signed but never placed is refused by the
+    auction (`InvalidOrderSignature`); a paused agent's orders are no longer signed."""
+    chain, rwa, token, wallet = desk.chain, desk.rwa, desk.token, desk.wallet
+    _sub_account(desk)
+    venue = chain.new_account("agent market venue", fund_wei=10**21)
+    venues = chain.at("VenueRegistry", "0x" + VENUE_REGISTRY.hex())
+    auction = chain.at("CallAuction", "0x" + CALL_AUCTION.hex())
+    chain.send(venues.functions.registerVenue(venue.address, "Agent Venue", "SFC CE AGT001", venue.address, 10), rwa.operator)
+    chain.send(rwa.compliance.functions.setVenuesAllowed(token.address, [venue.address], True), desk.issuer)
+    chain.send(rwa.price_feed.functions.setReporter(token.address, rwa.operator, True), rwa.operator)
+    chain.send(rwa.price_feed.functions.submitPrice(token.address, PRICE_WEI, chain.now()), rwa.operator)
+    if not rwa.registry.functions.isVerified(auction.address).call():
+        rwa.register([auction.address])  # the auction's custody identity
+    chain.send(token.functions.approve(auction.address, 2**256 - 1), desk.counterparty.address)
+    w = wallet.functions
+    chain.send(w.setLimits(LIMITS.max_trade_wei, 10**6 * HKD, LIMITS.max_reading_age_s), desk.principal.address)  # a fresh day's room
+    try:
+        cutoff = chain.now() + 30
+        receipt = chain.send(auction.functions.openAuction(token.address, cutoff), venue.address)
+        auction_id = events(auction, "AuctionOpened", receipt)[0]["auctionId"]
+        chain_id, uid = chain.w3.eth.chain_id, desk.attest()
+
+        def order(trader: str, side: Side, units: int, limit_wei: int) -> Order:
+            n = next(desk.sequence)
+            return Order(trader, token.address, venue.address, auction_id, side, units, limit_wei, n, chain.now() + 3_600, n)
+
+        too_big = order(wallet.address, Side.BUY, 11, PRICE_WEI)  # HK$1,100 > the HK$1,000 per trade
+        before = (desk.state(), auction.functions.escrowOf(wallet.address).call())
+        revert = chain.expect_revert(w.placeAuctionOrder(too_big.as_tuple(), uid), desk.agent.address)
+        assert (revert.name, tuple(revert.args)) == ("TradeLimitExceeded", (1_100 * HKD, LIMITS.max_trade_wei))
+        assert (desk.state(), auction.functions.escrowOf(wallet.address).call()) == before
+        too_big_id = order_id(too_big, chain_id, auction.address)
+        assert not w.placedOrder(too_big_id).call() and w.isValidSignature(too_big_id, b"").call() == b"\xff" * 4
+
+        placed = desk.sdk.place_auction_order(wallet.address, order(wallet.address, Side.BUY, 5, PRICE_WEI), uid)
+        assert auction.functions.escrowOf(wallet.address).call() == before[1] + 505 * HKD
+        assert w.isValidSignature(placed.order_id, b"").call() == bytes.fromhex("1626ba7e")
+        unplaced_order = order(wallet.address, Side.BUY, 5, PRICE_WEI)
+        unplaced = sign_order(unplaced_order, desk.agent.key, chain_id, auction.address)  # the agent's key, not placed
+        sell = sign_order(order(desk.counterparty.address, Side.SELL, 5, 99 * HKD), desk.counterparty.key, chain_id, auction.address)
+        book = [placed, unplaced, sell]
+        chain.send(auction.functions.commitBook(auction_id, book_root([s.order_id for s in book])), venue.address)
+        chain.advance(max(0, cutoff - chain.now()))
+        plan = settlement({venue.address: book}, PRICE_WEI)
+        assert plan.result.price == PRICE_WEI and [(s.order_id, a) for s, a, _ in plan.fills] == [(placed.order_id, 5), (sell.order_id, 5)]
+        paged = plan.paged(1)
+        chain.send(auction.functions.submitClearing(*paged.clearing_args()), venue.address)
+        proofs = book_proofs([s.order_id for s in book])
+        forged = paged_settlement(auction_id, plan.result, [[(unplaced, 5, proofs[unplaced.order_id])]])
+        shares = token.functions.balanceOf(wallet.address).call()
+        revert = chain.expect_revert(auction.functions.settlePage(*forged.pages[0].settle_page_args(auction_id)), venue.address)
+        assert (revert.name, revert.args[1]) == ("InvalidOrderSignature", wallet.address)
+        for page in paged.pages:
+            chain.send(auction.functions.settlePage(*page.settle_page_args(auction_id)), venue.address)
+        chain.send(auction.functions.claim(auction_id, [wallet.address, desk.counterparty.address, venue.address]), venue.address)
+        assert token.functions.balanceOf(wallet.address).call() == shares + 5
+        assert auction.functions.escrowOf(wallet.address).call() == before[1] + 505 * HKD - 500 * HKD - HKD // 2
+        chain.send(w.setPaused(True), desk.principal.address)
+        assert w.isValidSignature(placed.order_id, b"").call() == b"\xff" * 4
+    finally:
+        chain.send(w.setPaused(False), desk.principal.address)
+        chain.send(w.setLimits(LIMITS.max_trade_wei, LIMITS.daily_limit_wei, LIMITS.max_reading_age_s), desk.principal.address)

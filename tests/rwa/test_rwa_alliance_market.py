@@ -1,13 +1,18 @@
 """The alliance market on the L2 node: venues (VenueRegistry), venue filtering (Compliance) and the
-uniform-price call auction (CallAuction) settling a tokenized HK stock against native HKD.
+uniform-price call auction (CallAuction) settling a tokenized HK stock against native HKD, in
+pages: the matcher's clearing (price, volume, root of the pages), each page's legs into the
+auction's custody, the parties' claims once the last page makes it final.
 
-Random order books (hypothesis) spread over three venues settle on chain exactly as the Python
-matching rule (`rwa.auction`) computes: every trader's shares and HKD escrow move by the rule's
-fills at the rule's price, minus / plus each venue's fee, and shares and HKD are conserved (the
-auction's HKD balance is the sum of its escrows). Each refusal (an uncommitted or late order, a
-non-KYC'd or venue-disallowed investor, a price outside the band, a limit violated, an overfill,
-a bad signature, an expired order, a lying matcher) names its error and leaves every balance and
-the auction as they were. A contract wallet trades with an ERC-1271 signature."""
+Random order books (hypothesis) cut into many pages settle on chain exactly as the Python matching
+rule (`rwa.auction`) computes: every trader's shares and HKD escrow move by the rule's fills at the
+rule's price, minus / plus each venue's fee, and shares and HKD are conserved after every page
+(traders' shares + custody; escrows + claims = the auction's HKD). A page that fails verification
+blocks finality; after the window anyone cancels and the claims give everything back. Each
+refusal (an uncommitted or late order, a non-KYC'd or venue-disallowed investor, a price outside
+the band, a limit violated, an overfill, an order in two pages, totals that do not balance, a page
+not committed, a bad signature, an expired order, a refund before the window closed, a double
+claim) names its error and leaves every balance and the auction as they were. A contract wallet
+trades with an ERC-1271 signature."""
 
 from __future__ import annotations
 
@@ -24,7 +29,22 @@ from genesis.predeploys import RWA_PREDEPLOYS
 from rwa.auction import Side
 from rwa.market_client import AllianceMarket
 from rwa.client import RWAClient
-from rwa.market import Book, MatcherResultMismatch, Order, SignedOrder, book_root, settlement, sign_order, verify_settlement
+from rwa.auction import AuctionResult
+from rwa.market import (
+    Book,
+    FillArgs,
+    MatcherResultMismatch,
+    Order,
+    PagedSettlement,
+    Settlement,
+    SignedOrder,
+    book_proofs,
+    book_root,
+    paged_settlement,
+    settlement,
+    sign_order,
+    verify_settlement,
+)
 from tests.rwa.rwa_chain import HK_STOCK, HKD, Chain, RWASystem, events
 
 pytestmark = pytest.mark.rwa_backends("l2")
@@ -35,6 +55,7 @@ TRADERS = 6
 SHARES_EACH = 10_000
 ESCROW_EACH = 10_000_000 * HKD
 SETTLE_GAS = 20_000_000
+SETTLED, SETTLING, CANCELLED = 2, 3, 4  # CallAuction.AuctionStatus
 
 
 @dataclass(repr=False)
@@ -79,15 +100,49 @@ class Market:
     def close(self, cutoff: int) -> None:
         self.chain.advance(max(0, cutoff - self.chain.now()))
 
+    @property
+    def people(self) -> list[str]:
+        return [t.address for t in self.traders] + self.fee_recipients
+
     def snapshot(self) -> tuple[Any, ...]:
-        people = [t.address for t in self.traders] + self.fee_recipients
+        """Shares and escrow of every trader and fee recipient, the auction's HKD and custody
+        shares, its auction count."""
         f = self.auction.functions
         return (
-            tuple(self.token.functions.balanceOf(p).call() for p in people),
-            tuple(f.escrowOf(p).call() for p in people),
+            tuple(self.token.functions.balanceOf(p).call() for p in self.people),
+            tuple(f.escrowOf(p).call() for p in self.people),
             self.chain.balance(self.auction.address),
             f.auctionCount().call(),
+            self.token.functions.balanceOf(self.auction.address).call(),
         )
+
+    def claims(self, auction_id: int) -> tuple[Any, ...]:
+        return tuple(tuple(self.auction.functions.claimOf(auction_id, p).call()) for p in self.people)
+
+    def submit(self, paged: PagedSettlement, *, price: int | None = None, volume: int | None = None) -> None:
+        """The matcher (venue 1) submits the clearing of `paged` (its price and volume unless given)."""
+        args = list(paged.clearing_args())
+        args[1] = price if price is not None else args[1]
+        args[2] = volume if volume is not None else args[2]
+        self.chain.send(self.auction.functions.submitClearing(*args), self.venue_keys[1].address)
+
+    def settle_page(self, paged: PagedSettlement, index: int) -> dict[str, Any]:
+        call = self.auction.functions.settlePage(*paged.pages[index].settle_page_args(paged.auction_id))
+        return self.chain.send(call, self.venue_keys[2].address, gas=SETTLE_GAS)
+
+    def claim_all(self, auction_id: int) -> None:
+        """Pays every trader and fee recipient with a claim, in one transaction."""
+        tokens, cash = self.auction.functions.claimable(auction_id, self.people).call()
+        due = [p for p, t, c in zip(self.people, tokens, cash) if t or c]
+        self.chain.send(self.auction.functions.claim(auction_id, due), self.traders[0].address, gas=SETTLE_GAS)
+
+    def settle(self, plan: Settlement, page_fills: int = 20) -> PagedSettlement:
+        paged = plan.paged(page_fills)
+        self.submit(paged)
+        for index in range(len(paged.pages)):
+            self.settle_page(paged, index)
+        self.claim_all(paged.auction_id)
+        return paged
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +163,8 @@ def market(chain: Chain, rwa: RWASystem) -> Market:
     chain.send(rwa.compliance.functions.setVenuesAllowed(token.address, [v.address for v in venue_keys], True), issuer)
     chain.send(rwa.price_feed.functions.setReporter(token.address, rwa.operator, True), rwa.operator)
     chain.send(rwa.price_feed.functions.submitPrice(token.address, REFERENCE, chain.now()), rwa.operator)
+    if not rwa.registry.functions.isVerified(auction.address).call():
+        rwa.register([auction.address])  # the auction holds sold shares in custody while it settles
     for trader in traders:
         chain.send(token.functions.approve(auction.address, 2**256 - 1), trader.address)
         chain.send(auction.functions.deposit(), trader.address, value=ESCROW_EACH)
@@ -115,8 +172,9 @@ def market(chain: Chain, rwa: RWASystem) -> Market:
 
 
 def expected_after(market: Market, before: tuple[Any, ...], plan: Any) -> tuple[Any, ...]:
-    """The snapshot the rule's fills should leave: shares, escrows with fees, HKD unchanged."""
-    people = [t.address for t in market.traders] + market.fee_recipients
+    """The snapshot the rule's fills should leave once every claim is paid: shares, escrows with
+    fees; the auction's HKD, count and custody unchanged."""
+    people = market.people
     shares, escrow = list(before[0]), list(before[1])
     price = plan.result.price
     for signed, amount, _ in plan.fills:
@@ -132,19 +190,30 @@ def expected_after(market: Market, before: tuple[Any, ...], plan: Any) -> tuple[
             shares[who] -= amount
             escrow[who] += cash - fee
         escrow[len(market.traders) + venue] += fee
-    return tuple(shares), tuple(escrow), before[2], before[3]
+    return tuple(shares), tuple(escrow), before[2], before[3], before[4]
+
+
+def assert_conserved(market: Market, before: tuple[Any, ...], auction_id: int) -> None:
+    """Shares: traders' + the auction's custody; HKD: escrows + the claims' HKD still held
+    (buyers' payments while settling) = the auction's balance, unchanged."""
+    now = market.snapshot()
+    assert sum(now[0]) + now[4] == sum(before[0]) + before[4]
+    status = market.auction.functions.auctionOf(auction_id).call()[2]
+    claims = market.claims(auction_id)
+    held = sum(c[2] for c in claims) if status in (SETTLING, CANCELLED) else sum(c[1] for c in claims)
+    assert sum(now[1]) + held == sum(before[1]) and now[2] == before[2]
 
 
 order_rows = st.lists(
     st.tuples(st.integers(0, TRADERS - 1), st.sampled_from([Side.BUY, Side.SELL]), st.integers(1, 60), st.integers(95, 105), st.integers(0, 2)),
     min_size=2,
-    max_size=14,
+    max_size=24,
 )
 
 
-@settings(max_examples=8, deadline=None, phases=[Phase.explicit, Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(rows=order_rows)
-def test_random_books_settle_as_the_python_rule(market: Market, rows: list[tuple[int, Side, int, int, int]]) -> None:
+@settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=order_rows, page_fills=st.integers(1, 4))
+def test_random_books_settle_in_pages_as_the_python_rule(market: Market, rows: list[tuple[int, Side, int, int, int]], page_fills: int) -> None:
     chain, f = market.chain, market.auction.functions
     auction_id, cutoff = market.open()
     books: dict[str, list[SignedOrder]] = {v.address: [] for v in market.venue_keys}
@@ -156,16 +225,23 @@ def test_random_books_settle_as_the_python_rule(market: Market, rows: list[tuple
     before = market.snapshot()
     matcher = market.venue_keys[1].address
     if plan.result.volume == 0:
-        assert chain.revert_of(f.settle(auction_id, REFERENCE, []), matcher).name == "NothingToSettle"
+        assert chain.revert_of(f.submitClearing(auction_id, REFERENCE, 0, b"\x01" * 32, 1), matcher).name == "NothingToSettle"
         return
-    receipt = chain.send(f.settle(auction_id, plan.result.price, plan.settle_args()), matcher, gas=SETTLE_GAS)
+    paged = plan.paged(page_fills)
+    market.submit(paged)
+    for index in range(len(paged.pages)):
+        assert f.auctionOf(auction_id).call()[2] == SETTLING
+        receipt = market.settle_page(paged, index)
+        assert_conserved(market, before, auction_id)
     (settled,) = events(market.auction, "AuctionSettled", receipt)
     assert (settled["price"], settled["volume"]) == (plan.result.price, plan.result.volume)
+    assert f.auctionOf(auction_id).call()[2] == SETTLED
+    market.claim_all(auction_id)
     after = market.snapshot()
     assert after == expected_after(market, before, plan)
     assert sum(after[0]) == sum(before[0]) == TRADERS * SHARES_EACH  # shares conserved
     assert after[2] == before[2] and sum(after[1]) == sum(before[1])  # HKD conserved in the escrow
-    assert f.auctionOf(auction_id).call()[2] == 2  # Settled
+    assert all(c == (0, 0, 0, 0) for c in market.claims(auction_id))
     venue_books = [Book(chain.w3.eth.chain_id, market.auction.address, auction_id, v, tuple(o)) for v, o in books.items() if o]
     AllianceMarket(RWAClient(chain.w3)).audit(venue_books)  # the honest result passes every venue's audit
     # Every fill within its limit (the rule's and the contract's check agree).
@@ -184,12 +260,77 @@ def _crossing_auction(market: Market, *, buyer: LocalAccount | None = None) -> t
     return auction_id, books, cutoff
 
 
-def _refused(market: Market, auction_id: int, price: int, fills: list[Any], error: str) -> None:
-    before = market.snapshot()
-    revert = market.chain.expect_revert(market.auction.functions.settle(auction_id, price, fills), market.venue_keys[2].address)
+def _pages(auction_id: int, price: int, volume: int, *pages: list[FillArgs]) -> PagedSettlement:
+    """A clearing of the given pages (a matcher's, honest or not)."""
+    return paged_settlement(auction_id, AuctionResult(price, volume, 0, ()), pages)
+
+
+def _refused(market: Market, call: Any, error: str, sender: str | None = None) -> Any:
+    """`call` reverts with `error` and leaves balances, escrows, custody and claims as they were."""
+    auction_id = call.args[0]
+    before, claims, status = market.snapshot(), market.claims(auction_id), market.auction.functions.auctionOf(auction_id).call()[2]
+    revert = market.chain.expect_revert(call, sender or market.venue_keys[2].address)
     assert revert.name == error, revert
+    assert market.snapshot() == before and market.claims(auction_id) == claims
+    assert market.auction.functions.auctionOf(auction_id).call()[2] == status
+    return revert
+
+
+def _page_refused(market: Market, paged: PagedSettlement, index: int, error: str) -> Any:
+    return _refused(market, market.auction.functions.settlePage(*paged.pages[index].settle_page_args(paged.auction_id)), error)
+
+
+def test_a_page_that_fails_verification_blocks_finality_then_refunds_return_everything(market: Market) -> None:
+    """A matcher commits two pages: the honest buy, then a sell that is in no committed book. The
+    first page takes the buyer's HKD into custody; the second can never verify, so the auction
+    cannot become final; a refund before the window closes is refused; after it, anyone cancels
+    and the claims return every share and HK$ (claiming twice refused)."""
+    f = market.auction.functions
+    auction_id, books, cutoff = _crossing_auction(market)
+    extra = market.order(auction_id, market.traders[2], Side.SELL, 10, 99, 1)  # never committed
+    market.close(cutoff)
+    plan = settlement(books, REFERENCE)
+    (buy, sell) = plan.fills
+    paged = _pages(auction_id, plan.result.price, plan.result.volume, [buy], [(extra, 10, sell[2])])
+    before = market.snapshot()
+    market.submit(paged)
+    _refused(market, f.claim(auction_id, [market.traders[0].address]), "WrongAuctionStatus")
+    market.settle_page(paged, 0)
+    assert market.snapshot()[1][0] < before[1][0]  # the buyer's HKD is in custody
+    assert_conserved(market, before, auction_id)
+    _page_refused(market, paged, 1, "OrderNotCommitted")
+    _page_refused(market, paged, 0, "PageAlreadySettled")
+    _refused(market, f.cancel(auction_id), "SettlementWindowOpen")
+    deadline = f.clearingOf(auction_id).call()[4]
+    market.chain.advance(deadline - market.chain.now() + 1)
+    _page_refused(market, paged, 1, "SettlementWindowClosed")
+    market.chain.send(f.cancel(auction_id), market.traders[5].address)  # anyone
+    assert f.auctionOf(auction_id).call()[2] == CANCELLED
+    _refused(market, f.claim(auction_id, [market.fee_recipients[0]]), "NothingToClaim")  # fees only on a settled auction
+    market.claim_all(auction_id)
     assert market.snapshot() == before
-    assert market.auction.functions.auctionOf(auction_id).call()[2] == 1  # still Open
+    _refused(market, f.claim(auction_id, [market.traders[0].address]), "NothingToClaim")
+
+
+def test_claims_pay_once_after_the_last_page(market: Market) -> None:
+    f = market.auction.functions
+    auction_id, books, cutoff = _crossing_auction(market)
+    market.close(cutoff)
+    plan = settlement(books, REFERENCE)
+    before = market.snapshot()
+    paged = plan.paged(1)
+    market.submit(paged)
+    market.settle_page(paged, 0)
+    buyer = market.traders[0].address
+    _refused(market, f.claim(auction_id, [buyer]), "WrongAuctionStatus")  # not final yet
+    market.settle_page(paged, 1)
+    shares = market.token.functions.balanceOf(buyer).call()
+    market.chain.send(f.claim(auction_id, [buyer]), market.traders[3].address)  # anyone pays anyone
+    assert market.token.functions.balanceOf(buyer).call() == shares + 10
+    _refused(market, f.claim(auction_id, [buyer]), "NothingToClaim")
+    _refused(market, f.cancel(auction_id), "AuctionAlreadySettled")
+    market.claim_all(auction_id)
+    assert market.snapshot() == expected_after(market, before, plan)
 
 
 def test_uncommitted_and_late_orders_are_refused(market: Market) -> None:
@@ -200,15 +341,16 @@ def test_uncommitted_and_late_orders_are_refused(market: Market) -> None:
     late = market.auction.functions.commitBook(auction_id, book_root([extra.order_id]))
     assert market.chain.expect_revert(late, market.venue_keys[0].address).name == "AuctionClosed"
     plan = settlement(books, REFERENCE)
-    args = plan.settle_args()
-    forged = [(extra.order.as_tuple(), 5, extra.signature, args[0][3]), *args]
-    _refused(market, auction_id, plan.result.price, forged, "OrderNotCommitted")
-    # A book from a venue that never committed.
+    (buy, sell) = plan.fills
     other = replace(extra.order, venue=market.venue_keys[2].address)
-    signed = sign_order(other, market.traders[2].key, market.chain.w3.eth.chain_id, market.auction.address)
-    _refused(market, auction_id, plan.result.price, [*args, (other.as_tuple(), 5, signed.signature, [])], "BookNotCommitted")
-    # The honest result still settles afterwards.
-    market.chain.send(market.auction.functions.settle(auction_id, plan.result.price, args), market.venue_keys[2].address, gas=SETTLE_GAS)
+    foreign = sign_order(other, market.traders[2].key, market.chain.w3.eth.chain_id, market.auction.address)
+    paged = _pages(auction_id, plan.result.price, plan.result.volume, [(extra, 5, sell[2])], [(foreign, 5, [])], [buy], [sell])
+    market.submit(paged)
+    _page_refused(market, paged, 0, "OrderNotCommitted")
+    _page_refused(market, paged, 1, "BookNotCommitted")  # a book from a venue that never committed
+    # A page that is not the committed one.
+    _refused(market, market.auction.functions.settlePage(auction_id, 2, [paged.pages[3].settle_page_args(auction_id)[2][0]], list(paged.pages[2].proof)), "PageNotCommitted")
+    _refused(market, market.auction.functions.settlePage(auction_id, 4, [], []), "PageOutOfRange")
 
 
 def test_non_kyc_and_disallowed_venue_are_refused(chain: Chain, market: Market) -> None:
@@ -218,11 +360,10 @@ def test_non_kyc_and_disallowed_venue_are_refused(chain: Chain, market: Market) 
     try:
         auction_id, books, cutoff = _crossing_auction(market, buyer=outsider)
         market.close(cutoff)
-        plan = settlement(books, REFERENCE)
-        before = market.snapshot()
-        revert = chain.expect_revert(market.auction.functions.settle(auction_id, plan.result.price, plan.settle_args()), market.venue_keys[2].address)
-        assert (revert.name, revert.args[0]) == ("TransferNotCompliant", 7)  # receiver not KYC verified
-        assert market.snapshot() == before
+        paged = settlement(books, REFERENCE).paged(20)
+        market.submit(paged)
+        revert = _page_refused(market, paged, 0, "BuyerCannotReceive")
+        assert revert.args[1] == outsider.address
     finally:
         market.traders.pop()
     # The issuer withdraws venue 1 after it committed: its orders no longer settle; nor can a
@@ -233,22 +374,25 @@ def test_non_kyc_and_disallowed_venue_are_refused(chain: Chain, market: Market) 
     try:
         assert chain.expect_revert(market.auction.functions.commitBook(auction_id, b"\x01" * 32), venue1).name == "VenueNotAllowed"
         market.close(cutoff)
-        plan = settlement(books, REFERENCE)
-        _refused(market, auction_id, plan.result.price, plan.settle_args(), "VenueNotAllowed")
+        paged = settlement(books, REFERENCE).paged(20)
+        market.chain.send(market.auction.functions.submitClearing(*paged.clearing_args()), market.venue_keys[0].address)
+        _page_refused(market, paged, 0, "VenueNotAllowed")
     finally:
         chain.send(market.rwa.compliance.functions.setVenuesAllowed(market.token.address, [venue1], True), market.issuer)
 
 
 def test_a_lying_matcher_is_refused_by_the_band_and_by_recomputation(market: Market) -> None:
+    f = market.auction.functions
     auction_id, books, cutoff = _crossing_auction(market)
     market.close(cutoff)
     plan = settlement(books, REFERENCE)
     assert plan.result.price == 99 * HKD  # equal volume at 99 and 101: closer to 100... the lower
-    args = plan.settle_args()
+    paged = plan.paged(20)
     # Outside the 10% band around the PriceFeed price, even with orders that would accept it.
-    _refused(market, auction_id, 120 * HKD, args, "PriceOutsideBand")
-    # Inside the band but beyond the buyer's limit.
-    _refused(market, auction_id, 102 * HKD, args, "LimitViolated")
+    _refused(market, f.submitClearing(auction_id, 120 * HKD, 10, paged.pages_root, 1), "PriceOutsideBand")
+    # Inside the band but beyond the buyer's limit: the clearing is taken, its page refused.
+    market.submit(paged, price=102 * HKD)
+    _page_refused(market, paged, 0, "LimitViolated")
     # Inside both limits but not the rule's price: the contract cannot see the other books'
     # alternatives, every venue's recomputation does.
     with pytest.raises(MatcherResultMismatch, match="clearing price"):
@@ -258,7 +402,10 @@ def test_a_lying_matcher_is_refused_by_the_band_and_by_recomputation(market: Mar
     verify_settlement(books, REFERENCE, 99 * HKD, {s.order_id: a for s, a, _ in plan.fills})
     # Such a lie settles (both limits hold, inside the band); the audit of the settled auction
     # against the committed books names it, which is what a venue disputes with.
-    market.chain.send(market.auction.functions.settle(auction_id, 100 * HKD, args), market.venue_keys[2].address, gas=SETTLE_GAS)
+    auction_id, books, cutoff = _crossing_auction(market)
+    market.close(cutoff)
+    lie = settlement(books, REFERENCE)
+    market.settle(Settlement(replace(lie.result, price=100 * HKD), lie.fills))
     auditor = AllianceMarket(RWAClient(market.chain.w3))
     venue_books = [Book(market.chain.w3.eth.chain_id, market.auction.address, auction_id, venue, tuple(orders)) for venue, orders in books.items()]
     with pytest.raises(MatcherResultMismatch, match="clearing price"):
@@ -266,27 +413,36 @@ def test_a_lying_matcher_is_refused_by_the_band_and_by_recomputation(market: Mar
 
 
 def test_tampered_fills_are_refused(chain: Chain, market: Market) -> None:
+    f = market.auction.functions
     auction_id, books, cutoff = _crossing_auction(market)
     plan = settlement(books, REFERENCE)
-    price, (buy, sell) = plan.result.price, plan.settle_args()
-    _refused(market, auction_id, price, [buy, sell], "AuctionNotClosed")
+    price, volume = plan.result.price, plan.result.volume
+    (buy, sell) = plan.fills
+    honest = plan.paged(20)
+    _refused(market, f.submitClearing(*honest.clearing_args()), "AuctionNotClosed")
     market.close(cutoff)
-    _refused(market, auction_id, price, [(buy[0], 11, *buy[2:]), (sell[0], 11, *sell[2:])], "Overfill")
-    _refused(market, auction_id, price, [buy, sell, sell], "OrderFilledTwice")
-    _refused(market, auction_id, price, [(buy[0], 5, *buy[2:]), sell], "VolumeMismatch")
-    _refused(market, auction_id, price, [(buy[0], buy[1], sell[2], buy[3]), sell], "InvalidOrderSignature")
-    # Expired: a fresh auction whose buy order expires right at the cut-off's block.
+    stranger = chain.new_address("not a venue", fund_wei=10**21)
+    _refused(market, f.submitClearing(*honest.clearing_args()), "NotActiveVenue", sender=stranger)
+    paged = _pages(auction_id, price, volume, [(buy[0], 11, buy[2]), (sell[0], 11, sell[2])], [buy], [buy], [sell])
+    market.submit(paged)
+    _page_refused(market, paged, 0, "Overfill")
+    market.settle_page(paged, 1)
+    _page_refused(market, paged, 2, "OrderFilledTwice")  # the buy again, in another page
+    # Expired: a fresh auction whose buy order expires right at the cut-off's block; and a page
+    # whose totals pass the committed volume.
     auction_id, cutoff = market.open()
     short = market.order(auction_id, market.traders[0], Side.BUY, 10, 101, 0, expiry=cutoff - 1)
     sell2 = market.order(auction_id, market.traders[1], Side.SELL, 10, 99, 1)
-    books = {market.venue_keys[0].address: [short], market.venue_keys[1].address: [sell2]}
+    buy3 = market.order(auction_id, market.traders[2], Side.BUY, 10, 101, 0)
+    books = {market.venue_keys[0].address: [short, buy3], market.venue_keys[1].address: [sell2]}
     market.commit(auction_id, books)
     market.close(cutoff)
-    plan = settlement(books, REFERENCE)
-    _refused(market, auction_id, plan.result.price, plan.settle_args(), "OrderExpired")
-    # Only an active venue matches.
-    stranger = chain.new_address("not a venue", fund_wei=10**21)
-    assert chain.revert_of(market.auction.functions.settle(auction_id, plan.result.price, plan.settle_args()), stranger).name == "NotActiveVenue"
+    proofs = {**book_proofs([short.order_id, buy3.order_id]), **book_proofs([sell2.order_id])}
+    paged = _pages(auction_id, 99 * HKD, 4, [(short, 10, proofs[short.order_id])], [(buy3, 5, proofs[buy3.order_id]), (sell2, 5, proofs[sell2.order_id])])
+    market.submit(paged)
+    _page_refused(market, paged, 0, "OrderExpired")
+    revert = _page_refused(market, paged, 1, "VolumeMismatch")  # 5 and 5 beyond the committed 4
+    assert tuple(revert.args) == (5, 5, 4)
 
 
 def test_venue_registry_is_governed_by_the_alliance_owner(chain: Chain, market: Market) -> None:
@@ -319,10 +475,17 @@ def test_a_contract_wallet_trades_with_an_erc1271_signature(chain: Chain, market
     market.commit(auction_id, books)
     market.close(cutoff)
     plan = settlement(books, REFERENCE)
-    (buy_args, sell_args) = plan.settle_args()
-    forged = (buy_args[0], buy_args[1], by_stranger.signature, buy_args[3])
-    _refused(market, auction_id, plan.result.price, [forged, sell_args], "InvalidOrderSignature")
-    chain.send(market.auction.functions.settle(auction_id, plan.result.price, [buy_args, sell_args]), market.venue_keys[2].address, gas=SETTLE_GAS)
+    (buy, sell_fill) = plan.fills
+    honest = plan.paged(1)
+    market.submit(honest)
+    # The same page (same order, same amount: the committed leaf) with another key's signature.
+    forged = _pages(auction_id, plan.result.price, plan.result.volume, [(by_stranger, buy[1], buy[2])], [sell_fill])
+    assert forged.pages_root == honest.pages_root
+    _page_refused(market, forged, 0, "InvalidOrderSignature")
+    market.settle_page(honest, 0)
+    market.settle_page(honest, 1)
+    market.chain.send(market.auction.functions.claim(auction_id, [wallet.address]), owner.address)
+    market.claim_all(auction_id)
     assert market.token.functions.balanceOf(wallet.address).call() == 10
     cash = 10 * plan.result.price
     assert market.auction.functions.escrowOf(wallet.address).call() == 10**22 - cash - cash * FEES_BPS[0] // 10_000

@@ -16,8 +16,10 @@ interface IVenueFilter {
 }
 
 interface IAuctionAsset {
+    function transfer(address to, uint256 amount) external returns (bool);
     function transferFrom(address from, address to, uint256 amount) external returns (bool);
     function decimals() external view returns (uint8);
+    function canTransfer(address from, address to, uint256 amount) external view returns (bool allowed); // ERC-7943
 }
 
 /// @title CallAuction
@@ -26,22 +28,33 @@ interface IAuctionAsset {
 ///
 /// 1. A venue allowed for the asset (`Compliance.isVenueAllowed`) opens an auction with a cut-off.
 /// 2. Investors sign EIP-712 `Order`s (domain "Lantau CallAuction", version "1"; ERC-1271 for
-///    contract wallets) at their venue; each order names its venue and auction.
+///    contract wallets, e.g. an `AgentWallet`) at their venue; each order names its venue and auction.
 /// 3. Before the cut-off each venue commits the Merkle root of its book (`commitBook`; leaves are
 ///    `keccak256(keccak256(orderId))`, pairs hashed sorted, as OpenZeppelin's `MerkleProof`);
 ///    it may replace its root until the cut-off, never after.
-/// 4. After the cut-off any active venue, as matcher, submits the clearing price and the fills
-///    (`settle`), computed by the one matching rule (`rwa/auction.py`: maximum volume, minimum
-///    imbalance, closest to the reference; price-time priority). Every venue recomputes it from
-///    the committed books and disputes a difference. The contract checks each fill: the order is
-///    in a committed book (proof), signed by its trader, unexpired, on a venue that is active and
-///    allowed for the asset, within its limit (buy limit >= price >= sell limit), filled at most
-///    once and never beyond its amount; buys equal sells; the price is within `bandBps` of the
-///    asset's `PriceFeed` price (circuit breaker). Asset legs go seller to buyer through the
-///    token (its compliance; sellers approve this contract), cash legs on this contract's native
-///    HKD escrow: a buyer pays `amount * price / 10**decimals` plus its venue's fee, a seller
-///    receives it minus its venue's fee, fees go to the venues' recipients. Any failure reverts
-///    the whole auction: all or nothing. Escrow = the contract's HKD balance, always.
+/// 4. After the cut-off any active venue, as matcher, submits the clearing (`submitClearing`): the
+///    price, the volume (buys = sells) and a commitment to the fills, cut into pages: the Merkle
+///    root of the pages' leaves (`pageLeaf`) and their count. The fills are those of the one
+///    matching rule (`rwa/auction.py`: maximum volume, minimum imbalance, closest to the reference;
+///    price-time priority); every venue recomputes them from the committed books and disputes a
+///    difference. The price must be within `bandBps` of the asset's `PriceFeed` price (circuit
+///    breaker). The settlement window (`SETTLEMENT_WINDOW_S`) starts.
+/// 5. Anyone submits the pages (`settlePage`, as many transactions as there are pages). Each fill
+///    is checked: the order is in a committed book (proof), signed by its trader, unexpired, on a
+///    venue that is active and allowed for the asset, within its limit (buy limit >= price >= sell
+///    limit), filled in one page only and never beyond its amount; a buyer must be able to receive
+///    the asset (ERC-7943 `canTransfer` from this contract). Its legs move into this contract's
+///    custody: a seller's tokens through the token (its compliance: this contract is a KYC'd
+///    custodian identity of the asset; sellers approve it), a buyer's HKD out of its escrow
+///    (`amount * price / 10**decimals` plus its venue's fee). Each party's claim is recorded.
+///    When the last page is in and the totals balance (buys = sells = the committed volume), the
+///    auction is `Settled`: final.
+/// 6. Settled: each party (or anyone for it, `claim`) receives what it bought (tokens, through the
+///    token's compliance) or earned (HKD into its escrow: the sale minus its venue's fee; venues'
+///    fee recipients their fees). Not settled when the window closes (a page never verified, the
+///    totals do not balance): anyone `cancel`s it and every party claims back what it put in. So
+///    it is everything or nothing per asset, over as many transactions as needed, and nothing is
+///    stranded. HKD held = escrows + claims' HKD, always.
 ///
 /// Predeploy: write slot 0 (`owner`), `venueRegistry`, `priceFeed`, `compliance`, `bandBps` and
 /// the `Initializable` slot (= 1) in the genesis, or call `initialize` in the first block.
@@ -66,10 +79,14 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
         bytes32[] proof;
     }
 
+    /// @dev Values 0-2 as released; `Settling` (clearing submitted, pages coming in) and
+    /// `Cancelled` (window closed before the last page) appended.
     enum AuctionStatus {
         None,
         Open,
-        Settled
+        Settled,
+        Settling,
+        Cancelled
     }
 
     struct Auction {
@@ -80,24 +97,38 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
         uint256 volume;
     }
 
-    /// @dev A leg of the settlement, kept in memory between the checks and the transfers.
-    struct Leg {
-        address trader;
-        uint256 amount;
+    /// @notice A matcher's clearing and the pages taken so far.
+    struct Clearing {
+        uint256 price;
+        uint256 volume; // committed: buys = sells = volume
+        bytes32 pagesRoot;
+        address matcher;
+        uint64 deadline; // last second at which a page may be settled
+        uint32 pageCount;
+        uint32 pagesIn;
+        uint256 bought;
+        uint256 sold;
     }
 
-    /// @dev One `settle` in progress, in memory (keeps the stack shallow).
-    struct Settlement {
+    /// @notice What a party put into custody (`tokensIn` sold, `cashIn` paid with fees) and what
+    /// it is owed when the auction settles (`tokensOut` bought, `cashOut` earned net of fees).
+    /// A seller's fill writes the first slot only, a buyer's the second.
+    struct Claim {
+        uint128 tokensIn;
+        uint128 cashOut;
+        uint128 cashIn;
+        uint128 tokensOut;
+    }
+
+    /// @dev One page in progress, in memory (keeps the stack shallow).
+    struct PageRun {
         uint64 auctionId;
         address asset;
         uint256 price;
         uint256 scale; // 10**decimals of the asset
-        Leg[] buys;
-        Leg[] sells;
-        uint256 buyCount;
-        uint256 sellCount;
         uint256 bought;
         uint256 sold;
+        bytes32 fillsHash; // keccak256(abi.encode(previous, orderId, amount)) over the page's fills
     }
 
     bytes32 public constant ORDER_TYPEHASH = keccak256(
@@ -107,8 +138,9 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
     uint8 public constant BUY = 0;
     uint8 public constant SELL = 1;
     uint16 public constant MAX_BAND_BPS = 5_000;
-    /// @dev Transient marks of the orders filled by the running `settle`.
-    bytes32 private constant FILLED_MARK = keccak256("lantau.CallAuction.filled");
+    /// @notice From the clearing to the last page: a 500-order book's ~25 pages land in seconds on
+    /// the L2, and a blocked auction's parties get their tokens and HKD back within minutes.
+    uint64 public constant SETTLEMENT_WINDOW_S = 10 minutes;
 
     VenueRegistry public venueRegistry;
     IAuctionPriceFeed public priceFeed;
@@ -118,9 +150,23 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
     mapping(uint64 auctionId => Auction) private _auctions;
     mapping(uint64 auctionId => mapping(address venue => bytes32 root)) public bookRoot;
     mapping(address account => uint256 amountWei) public escrowOf;
+    mapping(uint64 auctionId => Clearing) private _clearings;
+    mapping(uint64 auctionId => mapping(uint256 page => bool)) public pageSettled;
+    /// @notice Orders (by id, which names the auction) filled in a settled page.
+    mapping(bytes32 orderId => bool) public orderFilled;
+    mapping(uint64 auctionId => mapping(address party => Claim)) private _claims;
 
     event AuctionOpened(uint64 indexed auctionId, address indexed asset, uint64 cutoff, address indexed venue);
     event BookCommitted(uint64 indexed auctionId, address indexed venue, bytes32 root);
+    event ClearingSubmitted(
+        uint64 indexed auctionId,
+        address indexed matcher,
+        uint256 price,
+        uint256 volume,
+        bytes32 pagesRoot,
+        uint32 pageCount,
+        uint64 deadline
+    );
     event OrderFilled(
         uint64 indexed auctionId,
         bytes32 indexed orderId,
@@ -131,7 +177,10 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
         uint256 cashWei,
         uint256 feeWei
     );
+    event PageSettled(uint64 indexed auctionId, uint32 page, uint256 bought, uint256 sold);
     event AuctionSettled(uint64 indexed auctionId, address indexed asset, uint256 price, uint256 volume, address matcher);
+    event AuctionCancelled(uint64 indexed auctionId, address by);
+    event Claimed(uint64 indexed auctionId, address indexed party, bool settled, uint256 tokens, uint256 cashWei);
     event BandSet(uint16 bandBps);
     event Deposited(address indexed account, uint256 amountWei);
     event Withdrawn(address indexed account, uint256 amountWei);
@@ -144,6 +193,8 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
     error AuctionClosed(uint64 auctionId, uint64 cutoff, uint256 nowTimestamp);
     error AuctionNotClosed(uint64 auctionId, uint64 cutoff, uint256 nowTimestamp);
     error AuctionAlreadySettled(uint64 auctionId);
+    /// @notice The step needs the auction in `required` status; it is in `status`.
+    error WrongAuctionStatus(uint64 auctionId, AuctionStatus status, AuctionStatus required);
     error EmptyRoot();
     error PriceOutsideBand(uint256 price, uint256 referencePrice, uint256 bandBps);
     error OrderNotInAuction(bytes32 orderId, uint64 auctionId, address asset);
@@ -156,8 +207,17 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
     error Overfill(bytes32 orderId, uint256 fill, uint256 amount);
     error OrderFilledTwice(bytes32 orderId);
     error FractionalCash(bytes32 orderId, uint256 amount, uint256 price);
-    error VolumeMismatch(uint256 buys, uint256 sells);
+    /// @notice The buyer could not receive the asset from custody (ERC-7943 `canTransfer`).
+    error BuyerCannotReceive(bytes32 orderId, address trader);
+    error VolumeMismatch(uint256 buys, uint256 sells, uint256 volume);
     error NothingToSettle(uint64 auctionId);
+    error PageOutOfRange(uint64 auctionId, uint32 page, uint32 pageCount);
+    error PageAlreadySettled(uint64 auctionId, uint32 page);
+    /// @notice The page's fills are not the committed page (`pageLeaf` not under the pages root).
+    error PageNotCommitted(uint64 auctionId, uint32 page);
+    error SettlementWindowClosed(uint64 auctionId, uint64 deadline, uint256 nowTimestamp);
+    error SettlementWindowOpen(uint64 auctionId, uint64 deadline, uint256 nowTimestamp);
+    error NothingToClaim(uint64 auctionId, address party);
     error InsufficientEscrow(address account, uint256 availableWei, uint256 requiredWei);
     error NativeTransferFailed(address to, uint256 amountWei);
 
@@ -212,7 +272,7 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
 
     /// @notice The calling venue's book for the auction, as a Merkle root; replaceable until the cut-off.
     function commitBook(uint64 auctionId, bytes32 root) external {
-        Auction storage auction = _open(auctionId);
+        Auction storage auction = _inStatus(auctionId, AuctionStatus.Open);
         if (block.timestamp >= auction.cutoff) revert AuctionClosed(auctionId, auction.cutoff, block.timestamp);
         if (root == bytes32(0)) revert EmptyRoot();
         _requireVenueFor(auction.asset, msg.sender);
@@ -220,40 +280,127 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
         emit BookCommitted(auctionId, msg.sender, root);
     }
 
-    /// @notice Settles the auction at `price` with `fills` (see the contract notes); all or nothing.
-    function settle(uint64 auctionId, uint256 price, OrderFill[] calldata fills) external nonReentrant {
+    /// @notice The matcher's clearing (see the contract notes): `price`, `volume`, and the root of
+    /// the `pageCount` pages' leaves (`pageLeaf`).
+    function submitClearing(uint64 auctionId, uint256 price, uint256 volume, bytes32 pagesRoot, uint32 pageCount)
+        external
+    {
         if (!venueRegistry.isActive(msg.sender)) revert NotActiveVenue(msg.sender);
-        Auction storage auction = _open(auctionId);
+        Auction storage auction = _inStatus(auctionId, AuctionStatus.Open);
         if (block.timestamp < auction.cutoff) revert AuctionNotClosed(auctionId, auction.cutoff, block.timestamp);
-        if (fills.length == 0) revert NothingToSettle(auctionId);
-        Settlement memory run = Settlement({
+        if (volume == 0 || pageCount == 0 || pagesRoot == bytes32(0)) revert NothingToSettle(auctionId);
+        _checkBand(auction.asset, price);
+        uint64 deadline = uint64(block.timestamp) + SETTLEMENT_WINDOW_S;
+        _clearings[auctionId] = Clearing(price, volume, pagesRoot, msg.sender, deadline, pageCount, 0, 0, 0);
+        auction.status = AuctionStatus.Settling;
+        emit ClearingSubmitted(auctionId, msg.sender, price, volume, pagesRoot, pageCount, deadline);
+    }
+
+    /// @notice Checks page `page` of the clearing and takes its legs into custody (see the
+    /// contract notes); the last page makes the auction final. Anyone may submit a page.
+    function settlePage(uint64 auctionId, uint32 page, OrderFill[] calldata fills, bytes32[] calldata pageProof)
+        external
+        nonReentrant
+    {
+        Auction storage auction = _inStatus(auctionId, AuctionStatus.Settling);
+        Clearing storage clearing = _clearings[auctionId];
+        if (block.timestamp > clearing.deadline) {
+            revert SettlementWindowClosed(auctionId, clearing.deadline, block.timestamp);
+        }
+        if (page >= clearing.pageCount) revert PageOutOfRange(auctionId, page, clearing.pageCount);
+        if (pageSettled[auctionId][page]) revert PageAlreadySettled(auctionId, page);
+        PageRun memory run = PageRun({
             auctionId: auctionId,
             asset: auction.asset,
-            price: price,
+            price: clearing.price,
             scale: 10 ** IAuctionAsset(auction.asset).decimals(),
-            buys: new Leg[](fills.length),
-            sells: new Leg[](fills.length),
-            buyCount: 0,
-            sellCount: 0,
             bought: 0,
-            sold: 0
+            sold: 0,
+            fillsHash: bytes32(0)
         });
-        _checkBand(run.asset, price);
         for (uint256 i; i < fills.length; ++i) {
             _take(run, fills[i]);
         }
-        if (run.bought != run.sold) revert VolumeMismatch(run.bought, run.sold);
-        _deliver(run);
-        auction.status = AuctionStatus.Settled;
-        auction.price = price;
-        auction.volume = run.bought;
-        emit AuctionSettled(auctionId, run.asset, price, run.bought, msg.sender);
+        if (!MerkleProof.verifyCalldata(pageProof, clearing.pagesRoot, pageLeaf(auctionId, page, run.fillsHash))) {
+            revert PageNotCommitted(auctionId, page);
+        }
+        uint256 bought = clearing.bought + run.bought;
+        uint256 sold = clearing.sold + run.sold;
+        if (bought > clearing.volume || sold > clearing.volume) revert VolumeMismatch(bought, sold, clearing.volume);
+        pageSettled[auctionId][page] = true;
+        (clearing.bought, clearing.sold) = (bought, sold);
+        uint32 pagesIn = clearing.pagesIn + 1;
+        clearing.pagesIn = pagesIn;
+        emit PageSettled(auctionId, page, run.bought, run.sold);
+        if (pagesIn == clearing.pageCount) {
+            if (bought != clearing.volume || sold != clearing.volume) revert VolumeMismatch(bought, sold, clearing.volume);
+            auction.status = AuctionStatus.Settled;
+            auction.price = clearing.price;
+            auction.volume = bought;
+            emit AuctionSettled(auctionId, run.asset, clearing.price, bought, clearing.matcher);
+        }
+    }
+
+    /// @notice An auction whose settlement window closed before its last page ends cancelled:
+    /// every party then claims back what it put into custody. Anyone may call it.
+    function cancel(uint64 auctionId) external {
+        Auction storage auction = _inStatus(auctionId, AuctionStatus.Settling);
+        uint64 deadline = _clearings[auctionId].deadline;
+        if (block.timestamp <= deadline) revert SettlementWindowOpen(auctionId, deadline, block.timestamp);
+        auction.status = AuctionStatus.Cancelled;
+        emit AuctionCancelled(auctionId, msg.sender);
+    }
+
+    /// @notice Pays each of `parties` its claim: what it bought and earned when the auction is
+    /// `Settled`, what it put in when `Cancelled` (tokens to its wallet through the token's
+    /// compliance, HKD into its escrow). Anyone may pay anyone; a claim is paid once.
+    function claim(uint64 auctionId, address[] calldata parties) external nonReentrant {
+        Auction storage auction = _auctions[auctionId];
+        AuctionStatus status = auction.status;
+        if (status != AuctionStatus.Settled && status != AuctionStatus.Cancelled) {
+            if (status == AuctionStatus.None) revert UnknownAuction(auctionId);
+            revert WrongAuctionStatus(auctionId, status, AuctionStatus.Settled);
+        }
+        bool settled = status == AuctionStatus.Settled;
+        for (uint256 i; i < parties.length; ++i) {
+            address party = parties[i];
+            (uint256 tokens, uint256 cash) = _due(_claims[auctionId][party], settled);
+            if (tokens == 0 && cash == 0) revert NothingToClaim(auctionId, party);
+            delete _claims[auctionId][party];
+            if (cash != 0) escrowOf[party] += cash;
+            if (tokens != 0) IAuctionAsset(auction.asset).transfer(party, tokens);
+            emit Claimed(auctionId, party, settled, tokens, cash);
+        }
     }
 
     // --- views ---------------------------------------------------------------------------------
 
     function auctionOf(uint64 auctionId) external view returns (Auction memory) {
         return _auctions[auctionId];
+    }
+
+    function clearingOf(uint64 auctionId) external view returns (Clearing memory) {
+        return _clearings[auctionId];
+    }
+
+    function claimOf(uint64 auctionId, address party) external view returns (Claim memory) {
+        return _claims[auctionId][party];
+    }
+
+    /// @notice What `claim` would pay each party now (tokens, HKD wei); zeros before the auction
+    /// is settled or cancelled.
+    function claimable(uint64 auctionId, address[] calldata parties)
+        external
+        view
+        returns (uint256[] memory tokens, uint256[] memory cash)
+    {
+        AuctionStatus status = _auctions[auctionId].status;
+        bool ended = status == AuctionStatus.Settled || status == AuctionStatus.Cancelled;
+        tokens = new uint256[](parties.length);
+        cash = new uint256[](parties.length);
+        for (uint256 i; ended && i < parties.length; ++i) {
+            (tokens[i], cash[i]) = _due(_claims[auctionId][parties[i]], status == AuctionStatus.Settled);
+        }
     }
 
     /// @notice The EIP-712 digest the trader signs; also the order's id.
@@ -266,80 +413,70 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
         return keccak256(bytes.concat(keccak256(abi.encode(id))));
     }
 
-    // --- internals -----------------------------------------------------------------------------
-
-    function _take(Settlement memory run, OrderFill calldata fill) private {
-        _checkFill(run.auctionId, run.asset, run.price, fill);
-        _settleCash(run.auctionId, fill, run.price, run.scale);
-        if (fill.order.side == BUY) {
-            run.buys[run.buyCount++] = Leg(fill.order.trader, fill.amount);
-            run.bought += fill.amount;
-        } else {
-            run.sells[run.sellCount++] = Leg(fill.order.trader, fill.amount);
-            run.sold += fill.amount;
-        }
+    /// @notice The Merkle leaf of a page of a clearing: `fillsHash` chains the page's fills in
+    /// order, `h = keccak256(abi.encode(h, orderId, amount))` from `h = 0`.
+    function pageLeaf(uint64 auctionId, uint32 page, bytes32 fillsHash) public pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(auctionId, page, fillsHash))));
     }
 
-    function _checkFill(uint64 auctionId, address asset, uint256 price, OrderFill calldata fill) private {
+    // --- internals -----------------------------------------------------------------------------
+
+    function _take(PageRun memory run, OrderFill calldata fill) private {
         Order calldata order = fill.order;
-        bytes32 id = orderId(order);
-        if (order.asset != asset || order.auctionId != auctionId) revert OrderNotInAuction(id, auctionId, asset);
-        bytes32 root = bookRoot[auctionId][order.venue];
-        if (root == bytes32(0)) revert BookNotCommitted(auctionId, order.venue);
+        bytes32 id = _checkFill(run, fill);
+        run.fillsHash = keccak256(abi.encode(run.fillsHash, id, fill.amount));
+        uint256 gross = fill.amount * run.price;
+        if (gross % run.scale != 0) revert FractionalCash(id, fill.amount, run.price);
+        uint256 cash = gross / run.scale;
+        (address feeRecipient, uint16 feeBps) = venueRegistry.activeVenueFee(order.venue);
+        uint256 fee = cash * feeBps / 10_000;
+        Claim storage party = _claims[run.auctionId][order.trader];
+        if (order.side == BUY) {
+            if (!IAuctionAsset(run.asset).canTransfer(address(this), order.trader, fill.amount)) {
+                revert BuyerCannotReceive(id, order.trader);
+            }
+            uint256 due = cash + fee;
+            uint256 available = escrowOf[order.trader];
+            if (available < due) revert InsufficientEscrow(order.trader, available, due);
+            escrowOf[order.trader] = available - due;
+            party.cashIn += uint128(due);
+            party.tokensOut += uint128(fill.amount);
+            run.bought += fill.amount;
+        } else {
+            IAuctionAsset(run.asset).transferFrom(order.trader, address(this), fill.amount);
+            party.tokensIn += uint128(fill.amount);
+            party.cashOut += uint128(cash - fee);
+            run.sold += fill.amount;
+        }
+        if (fee != 0) _claims[run.auctionId][feeRecipient].cashOut += uint128(fee);
+        emit OrderFilled(run.auctionId, id, order.trader, order.venue, order.side, fill.amount, cash, fee);
+    }
+
+    function _checkFill(PageRun memory run, OrderFill calldata fill) private returns (bytes32 id) {
+        Order calldata order = fill.order;
+        id = orderId(order);
+        if (order.asset != run.asset || order.auctionId != run.auctionId) {
+            revert OrderNotInAuction(id, run.auctionId, run.asset);
+        }
+        bytes32 root = bookRoot[run.auctionId][order.venue];
+        if (root == bytes32(0)) revert BookNotCommitted(run.auctionId, order.venue);
         if (!MerkleProof.verifyCalldata(fill.proof, root, orderLeaf(id))) revert OrderNotCommitted(id, order.venue);
-        _requireVenueFor(asset, order.venue);
+        _requireVenueFor(run.asset, order.venue);
         if (block.timestamp > order.expiry) revert OrderExpired(id, order.expiry, block.timestamp);
         if (!SignatureChecker.isValidSignatureNow(order.trader, id, fill.signature)) {
             revert InvalidOrderSignature(id, order.trader);
         }
         if (order.side > SELL) revert InvalidSide(id, order.side);
-        if (order.side == BUY ? order.limitPrice < price : order.limitPrice > price) {
-            revert LimitViolated(id, order.side, order.limitPrice, price);
+        if (order.side == BUY ? order.limitPrice < run.price : order.limitPrice > run.price) {
+            revert LimitViolated(id, order.side, order.limitPrice, run.price);
         }
         if (fill.amount == 0 || fill.amount > order.amount) revert Overfill(id, fill.amount, order.amount);
-        bytes32 mark = keccak256(abi.encode(FILLED_MARK, id));
-        uint256 seen;
-        assembly ("memory-safe") {
-            seen := tload(mark)
-            tstore(mark, 1)
-        }
-        if (seen != 0) revert OrderFilledTwice(id);
+        if (orderFilled[id]) revert OrderFilledTwice(id);
+        orderFilled[id] = true;
     }
 
-    function _settleCash(uint64 auctionId, OrderFill calldata fill, uint256 price, uint256 scale) private {
-        Order calldata order = fill.order;
-        uint256 gross = fill.amount * price;
-        if (gross % scale != 0) revert FractionalCash(orderId(order), fill.amount, price);
-        uint256 cash = gross / scale;
-        (address feeRecipient, uint16 feeBps) = venueRegistry.activeVenueFee(order.venue);
-        uint256 fee = cash * feeBps / 10_000;
-        if (order.side == BUY) {
-            uint256 due = cash + fee;
-            uint256 available = escrowOf[order.trader];
-            if (available < due) revert InsufficientEscrow(order.trader, available, due);
-            escrowOf[order.trader] = available - due;
-        } else {
-            escrowOf[order.trader] += cash - fee;
-        }
-        escrowOf[feeRecipient] += fee;
-        emit OrderFilled(auctionId, orderId(order), order.trader, order.venue, order.side, fill.amount, cash, fee);
-    }
-
-    /// @dev Pairs sellers with buyers in the order of the fills: one transfer per pair.
-    function _deliver(Settlement memory run) private {
-        IAuctionAsset asset = IAuctionAsset(run.asset);
-        Leg[] memory buys = run.buys;
-        Leg[] memory sells = run.sells;
-        uint256 b;
-        uint256 s;
-        while (b < run.buyCount && s < run.sellCount) {
-            uint256 amount = buys[b].amount < sells[s].amount ? buys[b].amount : sells[s].amount;
-            asset.transferFrom(sells[s].trader, buys[b].trader, amount);
-            buys[b].amount -= amount;
-            sells[s].amount -= amount;
-            if (buys[b].amount == 0) ++b;
-            if (sells[s].amount == 0) ++s;
-        }
+    function _due(Claim storage c, bool settled) private view returns (uint256 tokens, uint256 cash) {
+        return settled ? (c.tokensOut, c.cashOut) : (c.tokensIn, c.cashIn);
     }
 
     function _checkBand(address asset, uint256 price) private view {
@@ -350,10 +487,13 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
         }
     }
 
-    function _open(uint64 auctionId) private view returns (Auction storage auction_) {
+    function _inStatus(uint64 auctionId, AuctionStatus required) private view returns (Auction storage auction_) {
         auction_ = _auctions[auctionId];
-        if (auction_.status == AuctionStatus.None) revert UnknownAuction(auctionId);
-        if (auction_.status == AuctionStatus.Settled) revert AuctionAlreadySettled(auctionId);
+        AuctionStatus status = auction_.status;
+        if (status == required) return auction_;
+        if (status == AuctionStatus.None) revert UnknownAuction(auctionId);
+        if (status == AuctionStatus.Settled) revert AuctionAlreadySettled(auctionId);
+        revert WrongAuctionStatus(auctionId, status, required);
     }
 
     function _requireVenueFor(address asset, address venue) private view {
