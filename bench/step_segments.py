@@ -8,10 +8,14 @@ transaction (and a small one for scale), built on the devnet genesis by the L2's
 (tests/contracts/step_workloads.py), the challenger's driver (`prover.staged_step.StagedStep`, its
 cap per L1 transaction `--cap`, EIP-7825's 16,777,216 by default) sends every L1 transaction of the
 proof: `loadWitnessChunk`s sized by estimate under the cap, `startExecution` + `continueExecution`
-segments of `--budget` instructions, `commitTransactionChunk`s sized by estimate. Printed per
-transaction and per stage: the L1 transactions, the largest and the total L1 gas, beside the
-baseline: the same stage as one L1 transaction (`loadWitness`, `executeTransaction`,
-`commitTransaction`, by `eth_estimateGas`), and whether every transaction fits the cap. Every row is
+segments of `--budget` instructions (machines packed, large ones copying the codes from data
+contracts the driver publishes first: `publishData`), `commitTransactionChunk`s sized by estimate.
+Printed per transaction and per stage: the L1 transactions, the largest and the total L1 gas,
+beside the baseline: the same stage as one L1 transaction (`loadWitness`, `executeTransaction`,
+`commitTransaction`, by `eth_estimateGas`), and whether every transaction fits the cap; then the
+size of every L1 transaction: the largest calldata sent and the largest RLP-encoded signed
+transaction, beside the baseline: the largest segment's calldata with its machine unpacked (as
+`continueExecution` took it before "Packed machines"), against geth's 131,072 B. Every row is
 checked before it is printed: the post-state root recorded is the block's (py-evm's).
 """
 
@@ -43,8 +47,10 @@ from tests.harness.evm import Contracts  # noqa: E402
 
 WORKLOADS = ("RWA transfer", "DvP settle", "bond redeem after maturity", f"coupon pushPayments chunk of {PUSH_CHUNK}",
              "DvP settleBatch of 25 (atomic=True)")
-STAGES = {"loadWitnessChunk": "load", "startExecution": "execute", "continueExecution": "execute",
-          "commitTransactionChunk": "commit"}
+STAGES = {"loadWitnessChunk": "load", "publishData": "publish", "startExecution": "execute",
+          "continueExecution": "execute", "commitTransactionChunk": "commit"}
+#: geth's `txMaxSize`: the largest transaction its pool accepts (RLP-encoded, signed).
+GETH_TX_MAX_SIZE = 131_072
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,10 @@ class Row:
     l2_gas: int
     stages: dict[str, Stage]
     max_machine_bytes: int
+    publish_gas: list[int]  # publishData transactions (the codes' data contracts)
+    max_calldata: int  # the largest calldata of any L1 transaction of the step
+    max_tx_bytes: int  # the largest signed transaction, RLP-encoded (what geth's limit counts)
+    max_unpacked_segment: int  # baseline: the largest segment's calldata with its machine unpacked
 
     @property
     def largest(self) -> int:
@@ -69,13 +79,21 @@ def measure(contracts: Contracts, proof: Any, call: StepCall, name: str, l2_gas:
     l1 = L1Client(contracts.w3)
     staged = StagedStep(l1, TxManager(l1, contracts.keys[1]), proof.address, call,
                         StagedStepConfig(tx_gas_cap=cap, segment_budget=budget))
-    gas: dict[str, list[int]] = {"load": [], "execute": [], "commit": []}
-    machine_bytes = 0
+    gas: dict[str, list[int]] = {"load": [], "publish": [], "execute": [], "commit": []}
+    machine_bytes = max_calldata = max_tx_bytes = max_unpacked = 0
     while (receipt := staged.advance()) is not None:
-        function, args = proof.decode_function_input(contracts.w3.eth.get_transaction(receipt["transactionHash"])["input"])
+        tx_hash = receipt["transactionHash"]
+        calldata = bytes(contracts.w3.eth.get_transaction(tx_hash)["input"])
+        raw_tx = bytes.fromhex(contracts.w3.provider.make_request("eth_getRawTransactionByHash", ["0x" + bytes(tx_hash).hex()])
+                               ["result"].removeprefix("0x"))
+        assert len(raw_tx) > len(calldata), "eth_getRawTransactionByHash gave the signed transaction"
+        function, args = proof.decode_function_input(calldata)
         gas[STAGES[function.fn_name]].append(receipt["gasUsed"])
+        max_calldata, max_tx_bytes = max(max_calldata, len(calldata)), max(max_tx_bytes, len(raw_tx))
         if function.fn_name == "continueExecution":
-            machine_bytes = max(machine_bytes, len(args["machine"]))
+            length = int.from_bytes(args["packedMachine"][:4], "big")  # the unpacked machine's
+            machine_bytes = max(machine_bytes, length)
+            max_unpacked = max(max_unpacked, 4 + 4 * 32 + -(-length // 32) * 32)
     if bytes(proof.functions.postStateRoot(call.step_id()).call()) != call.post_state_root:
         raise SystemExit(f"{name}: the committed root is not the block header's")
     f = proof.functions
@@ -83,20 +101,28 @@ def measure(contracts: Contracts, proof: Any, call: StepCall, name: str, l2_gas:
     one_tx = {"load": f.loadWitness(*call.load_args()), "execute": f.executeTransaction(*call.execute_args(staged.pre_state())),
               "commit": f.commitTransaction(*call.commit_args(post))}
     return Row(name, l2_gas, {stage: Stage(one_tx[stage].estimate_gas({"from": contracts.address(1), "gas": STEP_CALL_GAS}),
-                                           gas[stage]) for stage in gas}, machine_bytes)
+                                           gas[stage]) for stage in one_tx}, machine_bytes, gas["publish"],
+               max_calldata, max_tx_bytes, max_unpacked)
 
 
 def table(rows: list[Row], budget: int, cap: int) -> str:
     lines = [f"segments of at most {budget:,} instructions; cap {cap:,} L1 gas per transaction; "
              "per stage: as 1 L1 tx (baseline) -> transactions x largest (total)",
-             "| transaction | L2 gas | load | execute | commit | largest tx | fits | all stages | largest machine (bytes) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| transaction | L2 gas | load | publish codes | execute | commit | largest tx | fits | all stages "
+             "| largest machine (B) | largest segment calldata, machine unpacked (baseline) | largest calldata "
+             "| largest signed tx (B) | under geth's 131,072 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         cells = [f"{s.one_tx_gas:,} -> {len(s.transactions)} x {max(s.transactions):,} ({sum(s.transactions):,})"
                  for s in r.stages.values()]
-        total = sum(sum(s.transactions) for s in r.stages.values())
-        lines.append(f"| {r.name} | {r.l2_gas:,} | {' | '.join(cells)} | {r.largest:,} | "
-                     f"{'yes' if r.largest <= cap else 'no'} | {total:,} | {r.max_machine_bytes:,} |")
+        publish = f"{len(r.publish_gas)} x {max(r.publish_gas):,} ({sum(r.publish_gas):,})" if r.publish_gas else "-"
+        cells.insert(1, publish)
+        total = sum(sum(s.transactions) for s in r.stages.values()) + sum(r.publish_gas)
+        largest = max(r.largest, *r.publish_gas) if r.publish_gas else r.largest
+        lines.append(f"| {r.name} | {r.l2_gas:,} | {' | '.join(cells)} | {largest:,} | "
+                     f"{'yes' if largest <= cap else 'no'} | {total:,} | {r.max_machine_bytes:,} | "
+                     f"{r.max_unpacked_segment:,} | {r.max_calldata:,} | {r.max_tx_bytes:,} | "
+                     f"{'yes' if r.max_tx_bytes < GETH_TX_MAX_SIZE else 'no'} |")
     return "\n".join(lines)
 
 

@@ -9,7 +9,10 @@ from L1 what is recorded already (the load progress reached, the paused machines
 `PostState`, the commit cursors, the post-state root). So after kill -9, or an L1 reorg that took
 some of the proof, the next calls send exactly what L1 no longer has, and nothing twice. A chunk's
 size is picked by `eth_estimateGas` under the cap (scaled down by estimate until it fits, then
-grown by quarters while a larger one fits), from the chunk before it once that is on L1. The machines, progresses and cursors handed
+grown by quarters while a larger one fits), from the chunk before it once that is on L1, and its
+calldata kept under `max_calldata_bytes` (geth's pool refuses a transaction over 128 KiB). A
+segment sends its machine packed (`prover.packed_machine`), a large one with the witnessed codes
+copied from data contracts the driver publishes first (`publishData`, "Packed machines"). The machines, progresses and cursors handed
 between transactions are deterministic: they are recomputed by `eth_call` and kept in memory,
 never trusted from a file.
 """
@@ -26,6 +29,7 @@ from bridge.l1_client import L1CallReverted, L1Client
 from bridge.l1_contract_clients import candidate_of
 from bridge.tx_manager import TxManager, gas_with_headroom
 from prover.errors import ChallengerError
+from prover.packed_machine import DataStore, data_pieces, pack_machine
 from prover.step_call import StepCall
 from prover.step_chunks import CommitChunks, LoadChunks, commit_start, cursor_hash, load_start, merge_accounts, progress_hash
 
@@ -34,6 +38,16 @@ EIP_7825_TX_GAS_CAP = 16_777_216
 #: Instructions a segment: with 2,000 every project workload's segments fit the cap
 #: (docs/fault-proofs.md, "Segmented execution": the settleBatch of 25's largest is 16.15M).
 DEFAULT_SEGMENT_BUDGET = 2_000
+#: Calldata bytes an L1 transaction of the proof may carry: geth's pool refuses a transaction over
+#: 128 KiB (131,072 B, RLP-encoded with its signature), so with a margin.
+MAX_CALLDATA_BYTES = 120_000
+#: A machine whose plain packing (zero bytes left out) is larger is packed with the codes copied
+#: from data contracts, published once per code (docs/fault-proofs.md, "Packed machines"): only
+#: for the size, since publishing costs more L1 gas than copying saves on a step of a few segments.
+CODES_ON_L1_ABOVE_BYTES = 100_000
+#: Codes shorter than this stay in the packed machine (a copy token is 26 bytes and a cold
+#: EXTCODECOPY 2,600 gas; publishing is ~32k gas a contract plus 200 a byte).
+MIN_PUBLISHED_CODE_BYTES = 1_024
 ZERO_ROOT = b"\x00" * 32
 
 
@@ -46,10 +60,20 @@ class StageTooLarge(ChallengerError):
         self.function, self.gas, self.cap = function, gas, cap
 
 
+class CalldataTooLarge(ChallengerError):
+    """One L1 transaction of a staged step would carry more calldata than an L1 pool accepts."""
+
+    def __init__(self, function: str, size: int, limit: int) -> None:
+        super().__init__(f"{function} carries {size:,} bytes of calldata, above the {limit:,} an L1 transaction may")
+        self.function, self.size, self.limit = function, size, limit
+
+
 @dataclass(frozen=True, slots=True)
 class StagedStepConfig:
     tx_gas_cap: int = EIP_7825_TX_GAS_CAP  # a step whose one-call proof needs more is staged
     segment_budget: int = DEFAULT_SEGMENT_BUDGET  # instructions per execution segment
+    max_calldata_bytes: int = MAX_CALLDATA_BYTES  # per L1 transaction
+    codes_on_l1_above_bytes: int = CODES_ON_L1_ABOVE_BYTES  # plain packed machine size
 
 
 class StagedStep:
@@ -66,6 +90,9 @@ class StagedStep:
         self._load_plan: dict[int, tuple[int, Any, Any]] = {}  # start -> (stop, function, result)
         self._commit_plan: dict[int, tuple[int, Any, Any]] = {}
         self._after: dict[bytes, tuple[bytes, Any]] = {}  # machine hash -> what its next segment returns
+        # machine hash -> (packed with the codes on L1?, continueExecution's arguments)
+        self._continue_args: dict[bytes, tuple[bool, tuple[Any, ...]]] = {}
+        self._code_stores: tuple[DataStore, ...] | None = None  # the codes' data contracts
 
     def proven(self) -> bool:
         return bytes(self.l1.call(self.contract.functions.postStateRoot(self.step_id))) != ZERO_ROOT
@@ -77,6 +104,9 @@ class StagedStep:
         if self.proven():
             return None
         function = self._next_missing()
+        size = len(_calldata(function))
+        if size > self.config.max_calldata_bytes:
+            raise CalldataTooLarge(function.fn_name, size, self.config.max_calldata_bytes)
         gas = self._estimate(function)
         if gas is None or gas > self.config.tx_gas_cap:
             raise StageTooLarge(function.fn_name, gas or 0, self.config.tx_gas_cap)
@@ -108,9 +138,9 @@ class StagedStep:
 
     def _estimate(self, function: Any) -> int | None:
         """L1 gas of sending `function`; None if more than L1 lets a call use (out of gas)."""
-        data = bytes.fromhex(function._encode_transaction_data().removeprefix("0x"))
         try:
-            return self.l1.estimate_gas({"from": self.txmgr.address, "to": self.contract.address, "data": data})
+            return self.l1.estimate_gas({"from": self.txmgr.address, "to": self.contract.address,
+                                         "data": _calldata(function)})
         except L1CallReverted as exc:
             if exc.revert is not None:
                 raise  # a named refusal: not a matter of size
@@ -118,7 +148,8 @@ class StagedStep:
 
     def _fit(self, function_for: Any, start: int, total: int, guess: int) -> tuple[int, Any]:
         """(stop, function) of a chunk from `start` under the cap: from `guess` items, scaled down
-        by estimate against 0.9 of the cap until it fits (halved if the estimate runs out of gas),
+        by estimate against 0.9 of the cap until it fits (halved if the estimate runs out of gas or
+        the calldata is above `max_calldata_bytes`),
         then grown by a quarter while the larger one still fits. Only the estimates of chunks not
         sent decide a size (a chunk on L1 estimates cheaper: its record is written already), so a
         restarted driver plans the same chunks and finds them on L1."""
@@ -127,7 +158,8 @@ class StagedStep:
         fitted: tuple[int, Any] | None = None
         for _ in range(64):
             function = function_for(start + size)
-            gas = self._estimate(function)
+            too_long = len(_calldata(function)) > self.config.max_calldata_bytes
+            gas = None if too_long else self._estimate(function)
             if gas is not None and gas <= cap:
                 fitted = (start + size, function)
                 if size >= total - start:
@@ -136,6 +168,8 @@ class StagedStep:
                 continue
             if fitted is not None:
                 return fitted  # the larger one is above the cap: the last that fitted
+            if size == 1 and too_long:
+                raise CalldataTooLarge(function.fn_name, len(_calldata(function)), self.config.max_calldata_bytes)
             if size == 1:
                 raise StageTooLarge(function.fn_name, gas or 0, cap)
             size = size // 2 if gas is None else max(1, min(size - 1, size * cap * 9 // (gas * 10)))
@@ -193,13 +227,20 @@ class StagedStep:
             return missing_load, None
         producer = functions.startExecution(*self.call.start_args(pre, budget))
         machine, post = self.l1.call(producer)
+        codes_checked = False
         while machine:
             machine = bytes(machine)
             machine_hash = keccak(machine)
             key = keccak(abi_encode(["bytes32", "bytes32"], [self.step_id, machine_hash]))
             if not self.l1.call(functions.paused(key)):
                 return producer, None  # the segment that leaves this machine is not (or no longer) on L1
-            producer = functions.continueExecution(*self.call.continue_args(machine, budget))
+            with_codes, args = self._packed(machine_hash, machine)
+            if with_codes and not codes_checked:
+                unpublished = self._unpublished_code()
+                if unpublished is not None:
+                    return unpublished, None
+                codes_checked = True
+            producer = functions.continueExecution(*args)
             if machine_hash not in self._after:
                 next_machine, next_post = self.l1.call(producer)
                 self._after[machine_hash] = (bytes(next_machine), next_post)
@@ -207,3 +248,33 @@ class StagedStep:
         if not self.l1.call(functions.executed(self.l1.call(functions.executionHash(self.step_id, post)))):
             return producer, None  # the last segment (or the one-segment execution) is not on L1
         return None, post
+
+    def _packed(self, machine_hash: bytes, machine: bytes) -> tuple[bool, tuple[Any, ...]]:
+        """(whether it copies codes from L1, continueExecution's arguments) for `machine`: packed
+        plain, or with the codes' data contracts if plain it is above `codes_on_l1_above_bytes`."""
+        if machine_hash not in self._continue_args:
+            budget = self.config.segment_budget
+            if len(pack_machine(machine)) <= self.config.codes_on_l1_above_bytes:
+                self._continue_args[machine_hash] = (False, self.call.continue_args(machine, budget))
+            else:
+                self._continue_args[machine_hash] = (True, self.call.continue_args(machine, budget, self._stores()))
+        return self._continue_args[machine_hash]
+
+    def _stores(self) -> tuple[DataStore, ...]:
+        """The data contracts of the witnessed codes (their addresses by `eth_call`)."""
+        if self._code_stores is None:
+            publish = self.contract.functions.publishData
+            self._code_stores = tuple(DataStore(self.l1.call(publish(piece)), piece)
+                                      for piece in data_pieces(self.call.codes(), MIN_PUBLISHED_CODE_BYTES))
+        return self._code_stores
+
+    def _unpublished_code(self) -> Any:
+        """`publishData` of the first code's data contract L1 lacks, or None."""
+        for store in self._stores():
+            if self.l1.rpc("eth_getCode", [store.address, "latest"]) in ("0x", "0x0", None):
+                return self.contract.functions.publishData(store.data)
+        return None
+
+
+def _calldata(function: Any) -> bytes:
+    return bytes.fromhex(function._encode_transaction_data().removeprefix("0x"))

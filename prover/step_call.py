@@ -23,6 +23,7 @@ from eth_utils import keccak, to_checksum_address
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types, get_abi_output_types
 
 from genesis.artifacts import load_artifact
+from prover.packed_machine import DataStore, pack_machine
 from prover.witness import BLOCK_CONTEXT_ABI, TransactionWitness
 
 ONE_STEP_PROOF = "OneStepProof"
@@ -152,9 +153,14 @@ class StepCall:
         """`startExecution(pre, rawTx, claimedTxHash, ctx, budget)`, with stage 1's `PreState`."""
         return (pre_state, self.transaction, self.transaction_hash, self.context, budget)
 
-    def continue_args(self, machine: bytes, budget: int) -> tuple[Any, ...]:
-        """`continueExecution(stepId, machine, budget)`, with the machine the last segment left."""
-        return (self.step_id(), machine, budget)
+    def continue_args(self, machine: bytes, budget: int, stores: tuple[DataStore, ...] = ()) -> tuple[Any, ...]:
+        """`continueExecution(stepId, packedMachine, budget)`, with the machine the last segment
+        left, packed (`prover.packed_machine`; copying from `stores`, data contracts on L1)."""
+        return (self.step_id(), pack_machine(machine, stores), budget)
+
+    def codes(self) -> tuple[bytes, ...]:
+        """The witnessed accounts' codes (what a paused machine holds the most of)."""
+        return tuple(code for _, code, _ in self.accounts if code)
 
     def _abi_accounts(self) -> list[tuple[str, bytes, list[bytes]]]:
         return [(address, code, list(slots)) for address, code, slots in self.accounts]

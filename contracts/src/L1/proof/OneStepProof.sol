@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {EVMStep} from "./EVMStep.sol";
+import {PackedMachine} from "./PackedMachine.sol";
 import {StepTypes} from "./StepTypes.sol";
 import {WitnessChunks} from "./WitnessChunks.sol";
 import {WitnessDB} from "./WitnessDB.sol";
@@ -58,6 +59,8 @@ contract OneStepProof {
     event CommitChunkDone(bytes32 indexed executionHash, bytes32 cursorHash);
     /// @notice Segmented: a segment of step `stepId` ended paused, in the machine of this hash.
     event SegmentExecuted(bytes32 indexed stepId, bytes32 machineHash);
+    /// @notice `publishData`: the data contract holding data of this hash is at `store`.
+    event DataPublished(address indexed store, bytes32 dataHash);
     /// @notice The step's result: `stepId` = `stepId(preRoot, txHash, ctx)`.
     event TransactionProven(bytes32 indexed stepId, bytes32 indexed preRoot, bytes32 indexed txHash, bytes32 postRoot);
 
@@ -213,14 +216,27 @@ contract OneStepProof {
         return _recordSegment(stepId(pre.root, claimedTxHash, ctx), result);
     }
 
-    /// @notice The next segment of step `id` from a machine a segment of it left paused.
-    function continueExecution(bytes32 id, bytes calldata machine, uint256 budget)
+    /// @notice The next segment of step `id` from a machine a segment of it left paused, sent
+    ///         packed (`PackedMachine`: zero bytes left out, codes copied from data contracts
+    ///         `publishData` created), so that its calldata stays under geth's 128 KiB transaction
+    ///         size. Only the hash of the unpacked machine counts: it must be a recorded one.
+    function continueExecution(bytes32 id, bytes calldata packedMachine, uint256 budget)
         external
         returns (bytes memory, StepTypes.PostState memory)
     {
-        bytes32 machineHash = keccak256(machine);
+        (bytes memory resumeCall, bytes32 machineHash) =
+            PackedMachine.unpackedCall(EVMStep.resume.selector, packedMachine, budget);
         if (!paused[machineKey(id, machineHash)]) revert MachineNotRecorded(id, machineHash);
-        return _recordSegment(id, _stepCall(abi.encodeCall(EVMStep.resume, (machine, budget))));
+        return _recordSegment(id, _stepCall(resumeCall));
+    }
+
+    /// @notice Publishes `data` (at most 24,575 bytes) as a data contract a packed machine copies
+    ///         words from (`PackedMachine.publish`: its address depends only on `data`; publishing
+    ///         again creates nothing). Anyone may publish anything: a packed machine is checked by
+    ///         the hash of what it unpacks to.
+    function publishData(bytes calldata data) external returns (address store) {
+        store = PackedMachine.publish(data);
+        emit DataPublished(store, keccak256(data));
     }
 
     /// @notice The key under which a segment of step `id` records a paused machine.

@@ -1,0 +1,84 @@
+"""Every L1 transaction of a staged step under geth's transaction size (docs/fault-proofs.md,
+"Packed machines"): geth's pool refuses a transaction over 128 KiB (131,072 B, RLP-encoded and
+signed; anvil accepts it). The challenger's driver (`prover.staged_step.StagedStep`, its default
+`StagedStepConfig`: EIP-7825's cap per L1 transaction, segments of 2,000 instructions, calldata at
+most 120,000 B) proves a workload's step on anvil; each transaction sent is read back raw
+(`eth_getRawTransactionByHash`) and measured, its gas checked against the cap, and the post-state
+root recorded must be py-evm's. The DvP settle's machine was 158,848 B, sent whole in each
+segment (158,980 B of calldata) before machines were packed; the DvP settleBatch of 25's was up
+to 431,904 B. Refused: a step whose transaction would carry more than `max_calldata_bytes`, by
+name, with nothing sent."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from web3.contract import Contract
+
+from bridge.l1_client import L1Client
+from bridge.tx_manager import TxManager
+from node.chain import Chain
+from prover.staged_step import EIP_7825_TX_GAS_CAP, CalldataTooLarge, StagedStep, StagedStepConfig
+from prover.step_call import StepCall
+from tests.contracts.step_diff import anvil_options  # noqa: F401 (fixture)
+from tests.contracts.step_workloads import Workload
+from tests.contracts.test_evm_step_workloads import built  # noqa: F401 (fixture: the chain of workloads)
+from tests.contracts.test_one_step_proof_chunks import _call, proof  # noqa: F401 (fixture: a OneStepProof)
+from tests.harness.evm import Contracts
+
+#: geth's `txMaxSize`.
+GETH_TX_MAX_SIZE = 131_072
+
+
+def _prove_staged(contracts: Contracts, proof: Contract, call: StepCall) -> tuple[Counter[str], int]:
+    """Drives the staged step to its end; (transactions per function, the largest signed size)."""
+    l1 = L1Client(contracts.w3)
+    staged = StagedStep(l1, TxManager(l1, contracts.keys[1]), proof.address, call, StagedStepConfig())
+    sent: Counter[str] = Counter()
+    largest = 0
+    while (receipt := staged.advance()) is not None:
+        tx_hash = receipt["transactionHash"]
+        raw = bytes.fromhex(l1.rpc("eth_getRawTransactionByHash", ["0x" + bytes(tx_hash).hex()]).removeprefix("0x"))
+        calldata = bytes(contracts.w3.eth.get_transaction(tx_hash)["input"])
+        function = proof.decode_function_input(calldata)[0].fn_name
+        assert len(calldata) < len(raw) < GETH_TX_MAX_SIZE, (function, len(raw))
+        assert receipt["gasUsed"] <= EIP_7825_TX_GAS_CAP, (function, receipt["gasUsed"])
+        sent[function] += 1
+        largest = max(largest, len(raw))
+    assert bytes(proof.functions.postStateRoot(call.step_id()).call()) == call.post_state_root
+    return sent, largest
+
+
+def test_dvp_settle_staged_step_fits_geths_transaction_size(
+        proof: Contract, contracts: Contracts, built: tuple[Chain, list[Workload]]) -> None:  # noqa: F811
+    call = _call(built, "DvP settle")
+    sent, largest = _prove_staged(contracts, proof, call)
+    assert sent["continueExecution"] >= 2, sent  # machines handed on
+    assert sent["publishData"] == 0, sent  # packed plainly it fits: no code published for it
+    assert largest < 100_000
+
+
+def test_a_transaction_above_the_calldata_limit_is_refused_with_nothing_sent(
+        proof: Contract, contracts: Contracts, built: tuple[Chain, list[Workload]]) -> None:  # noqa: F811
+    call = _call(built, "RWA transfer")
+    l1 = L1Client(contracts.w3)
+    txmgr = TxManager(l1, contracts.keys[2])
+    nonce = l1.nonce(txmgr.address)
+    # a limit below any load chunk's calldata (its LoadProgress alone is 256 bytes)
+    limit = 300
+    staged = StagedStep(l1, txmgr, proof.address, call, StagedStepConfig(max_calldata_bytes=limit))
+    with pytest.raises(CalldataTooLarge) as refused:
+        staged.advance()
+    assert refused.value.function == "loadWitnessChunk" and refused.value.size > limit
+    assert l1.nonce(txmgr.address) == nonce  # nothing sent
+    assert bytes(proof.functions.postStateRoot(call.step_id()).call()) == b"\x00" * 32
+
+
+@pytest.mark.campaign  # CI: the DvP settle above (its machine was over the limit too); minutes on anvil
+def test_settle_batch_of_25_staged_step_fits_geths_transaction_size(
+        proof: Contract, contracts: Contracts, built: tuple[Chain, list[Workload]]) -> None:  # noqa: F811
+    call = _call(built, "DvP settleBatch of 25 (atomic=True)")
+    sent, largest = _prove_staged(contracts, proof, call)
+    assert sent["continueExecution"] >= 50 and sent["publishData"] >= 1, sent
+    assert largest < 120_500
