@@ -3,6 +3,8 @@
     lantau rwa agent create AGENT --max-trade 1000 --daily 5000 --max-age 600   # signer: the principal
     lantau rwa agent kyc WALLET --principal ADDR      # signer: a KYC agent; the wallet counts as the principal
     lantau rwa agent trade WALLET TRADE_FILE --attestation UID   # signer: the agent
+    lantau rwa agent order WALLET BOOK --side buy --amount 5 --limit-hkd 100 --attestation UID [--auction ID --venue V]
+                                                      # signer: the agent; an alliance-market order into a venue's book
     lantau rwa agent show WALLET                      # limits, and every trade with the attestation it cites
 
 HKD amounts in HKD. The trade file is `lantau rwa trade propose`'s, signed by the counterparty; the
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -22,6 +24,9 @@ from rich.table import Table
 from node.cli_common import parse_address
 from rwa import TradeTicket, hkd, parse_decimal_amount
 from rwa.agent_client import AgentLimits, AgentWallets
+from rwa.auction import Side
+from rwa.market import Book
+from rwa.market_client import AllianceMarket
 from rwa.cli import DevnetDir, JsonOpt, KeyOpt, L2RpcOpt, _client, _hkd, _run, _tx_line, out, rwa_app
 
 agent_app = typer.Typer(help="AI-agent wallets: KYC'd sub-accounts whose trades cite the attestation they acted on.", no_args_is_help=True)
@@ -85,13 +90,58 @@ def agent_trade(
     client = _client(devnet, l2_rpc, key, write=True)
 
     def trade() -> None:
-        uid = bytes.fromhex(attestation.removeprefix("0x"))
-        if len(uid) != 32:
-            raise ValueError(f"--attestation must be 32 bytes, got {len(uid)}")
+        uid = _attestation_uid(attestation)
         receipt = AgentWallets(client).trade_ticket(parse_address(wallet, what="wallet"), TradeTicket.load(trade_file), uid)
         out.print(f"agent trade settled citing attestation {attestation}; {_tx_line(receipt)}")
 
     _run(trade)
+
+
+def _attestation_uid(attestation: str) -> bytes:
+    uid = bytes.fromhex(attestation.removeprefix("0x"))
+    if len(uid) != 32:
+        raise ValueError(f"--attestation must be 32 bytes, got {len(uid)}")
+    return uid
+
+
+@agent_app.command("order")
+def agent_order(
+    wallet: WalletArg,
+    book_file: Annotated[Path, typer.Argument(help="The venue's book file (created when missing).")],
+    side: Annotated[str, typer.Option("--side", help="buy or sell.")],
+    amount: Annotated[str, typer.Option("--amount", help="Whole tokens.")],
+    limit_hkd: Annotated[str, typer.Option("--limit-hkd", help="Limit price, HKD per token.")],
+    attestation: Annotated[str, typer.Option("--attestation", help="Uid of the attestation the agent acted on (0x…, 32 bytes).")],
+    auction_id: Annotated[Optional[int], typer.Option("--auction", help="Auction id (for a new book).")] = None,
+    venue: Annotated[Optional[str], typer.Option("--venue", help="Venue operator (for a new book).")] = None,
+    devnet: DevnetDir = None,
+    l2_rpc: L2RpcOpt = None,
+    key: KeyOpt = None,
+) -> None:
+    """Place an alliance-market auction order for the wallet (the signer: the agent), within its
+    limits and citing an attestation, into the venue's book file; the wallet signs it by ERC-1271."""
+    client = _client(devnet, l2_rpc, key, write=True)
+
+    def place() -> None:
+        if side not in ("buy", "sell"):
+            raise ValueError("--side: buy or sell")
+        market = AllianceMarket(client)
+        if book_file.exists():
+            book = Book.load(book_file)
+        else:
+            if auction_id is None or venue is None:
+                raise ValueError("a new book needs --auction and --venue")
+            book = market.new_book(auction_id, parse_address(venue, what="--venue"))
+        info = client.asset(market.auction.functions.auctionOf(book.auction_id).call()[0])
+        order = market.new_order(book, parse_address(wallet, what="wallet"), Side.BUY if side == "buy" else Side.SELL,
+                                 parse_decimal_amount(amount, info.decimals), parse_decimal_amount(limit_hkd, 18, what="--limit-hkd"))
+        signed = AgentWallets(client).place_auction_order(order.trader, order, _attestation_uid(attestation))
+        book = book.with_order(signed)
+        book.save(book_file)
+        out.print(f"agent order 0x{signed.order_id.hex()}: {side} {amount} {info.symbol} at HK${limit_hkd} or better for {order.trader}, "
+                  f"citing attestation {attestation}, in {book.venue}'s book ({len(book.orders)} orders)")
+
+    _run(place)
 
 
 @agent_app.command("show")

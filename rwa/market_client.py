@@ -119,12 +119,17 @@ class AllianceMarket:
     def new_book(self, auction_id: int, venue: str) -> Book:
         return Book(self.client.chain_id, self.auction.address, auction_id, to_checksum_address(venue), ())
 
-    def order(self, book: Book, side: Side, amount: int, limit_price_wei: int, *, expiry_s: int = 86_400, salt: int | None = None) -> Book:
-        """The signer's order, signed into `book` (its venue's book for the auction)."""
+    def new_order(self, book: Book, trader: str, side: Side, amount: int, limit_price_wei: int, *, expiry_s: int = 86_400,
+                  salt: int | None = None) -> Order:
+        """`trader`'s order for `book`'s auction and venue, placed now (time priority), unsigned."""
         (asset, *_) = self.auction.functions.auctionOf(book.auction_id).call()
         now = self.client.chain_time()
-        order = Order(self.client.address, asset, book.venue, book.auction_id, side, amount, limit_price_wei,
-                      now * 1_000 + len(book.orders), now + expiry_s, salt if salt is not None else len(book.orders) + now)
+        return Order(to_checksum_address(trader), asset, book.venue, book.auction_id, side, amount, limit_price_wei,
+                     now * 1_000 + len(book.orders), now + expiry_s, salt if salt is not None else len(book.orders) + now)
+
+    def order(self, book: Book, side: Side, amount: int, limit_price_wei: int, *, expiry_s: int = 86_400, salt: int | None = None) -> Book:
+        """The signer's order, signed into `book` (its venue's book for the auction)."""
+        order = self.new_order(book, self.client.address, side, amount, limit_price_wei, expiry_s=expiry_s, salt=salt)
         assert self.client.account is not None
         return book.with_order(sign_order(order, self.client.account.key, book.chain_id, book.call_auction))
 

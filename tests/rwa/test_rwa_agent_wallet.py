@@ -29,7 +29,7 @@ from rwa.auction import Side
 from rwa.client import RWAClient
 from rwa.devices import reserve_reading, sign_reading, sign_registration
 from rwa.errors import ContractReverted
-from rwa.market import Order, book_proofs, book_root, order_id, paged_settlement, settlement, sign_order
+from rwa.market import Book, Order, book_proofs, book_root, order_id, paged_settlement, settlement, sign_order
 from rwa.trade import Trade, TradeTicket, sign_trade
 from rwa.types import NATIVE_HKD
 from tests.rwa.rwa_chain import HKD, WAREHOUSE_RECEIPT, Chain, RWASystem, events
@@ -315,7 +315,7 @@ def test_the_cli_trades_from_a_file_shows_the_trail_and_names_refusals(desk: Des
     assert table.exit_code == 0 and "0x" + uid.hex()[:8] in table.output, table.output
 
 
-def test_the_agent_places_auction_orders_within_its_limits(desk: Desk) -> None:
+def test_the_agent_places_auction_orders_within_its_limits(desk: Desk, tmp_path: Path) -> None:
     """Alliance market: the agent places a buy of 5 receipts at HK$100 for the wallet (ERC-1271:
     the wallet answers for the orders its agent placed), a KYC'd seller sells 5 at HK$99, the
     auction clears at HK$100 (the reference) and the wallet gets the 5 receipts, paying HK$500 and
@@ -377,6 +377,17 @@ def test_the_agent_places_auction_orders_within_its_limits(desk: Desk) -> None:
         chain.send(auction.functions.claim(auction_id, [wallet.address, desk.counterparty.address, venue.address]), venue.address)
         assert token.functions.balanceOf(wallet.address).call() == shares + 5
         assert auction.functions.escrowOf(wallet.address).call() == before[1] + 505 * HKD - 500 * HKD - HKD // 2
+        # The CLI: an order into a book file, then one over the per-trade limit (one named line).
+        cli = ["--auction", str(auction_id), "--venue", venue.address, "--side", "buy", "--limit-hkd", "100", "--attestation", "0x" + uid.hex(),
+               "--l2-rpc", chain.w3.provider.endpoint_uri, "--key", "0x" + desk.agent.key.hex()]  # type: ignore[attr-defined]
+        book_file = tmp_path / "agent-book.json"
+        result = CliRunner().invoke(app, ["rwa", "agent", "order", wallet.address, str(book_file), "--amount", "1", *cli])
+        assert result.exit_code == 0, result.output
+        (cli_order,) = Book.load(book_file).orders
+        assert cli_order.order.trader == wallet.address and w.isValidSignature(cli_order.order_id, b"").call() == bytes.fromhex("1626ba7e")
+        result = CliRunner().invoke(app, ["rwa", "agent", "order", wallet.address, str(book_file), "--amount", "11", *cli])
+        assert result.exit_code == 1 and "TradeLimitExceeded" in result.output and len(result.output.strip().splitlines()) == 1, result.output
+        assert len(Book.load(book_file).orders) == 1
         chain.send(w.setPaused(True), desk.principal.address)
         assert w.isValidSignature(placed.order_id, b"").call() == b"\xff" * 4
     finally:
