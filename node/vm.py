@@ -77,7 +77,7 @@ from genesis.predeploys import BASE_FEE_VAULT
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.deposit_tx import DEPOSIT_TX_TYPE, DepositPayloadDecoder, DepositReceipt, DepositTransaction, is_deposit
 from node.code_stream import AnalyzedCodeStream
-from node.evm_stack import FastStack, extend_memory_fast
+from node.evm_stack import FastStack, extend_memory_fast, inline_opcodes
 from node.state_db import BufferedAccountDB
 from node.tx_sender import SIGNED_TYPED_TX_TYPES, recover_typed_sender
 from node.errors import (
@@ -256,6 +256,7 @@ class LantauComputation(PragueComputation):
     """
 
     _precompiles = LANTAU_PRECOMPILES
+    opcodes = {**PragueComputation.opcodes, **inline_opcodes(PragueComputation.opcodes)}  # node.evm_stack
 
     def __init__(self, state: StateAPI, message: MessageAPI, transaction_context: TransactionContextAPI) -> None:
         super().__init__(state, message, transaction_context)

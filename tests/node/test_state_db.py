@@ -128,7 +128,55 @@ STORE_THEN_LOOP = bytes.fromhex("600160005560016001555b600a56")  # two SSTOREs, 
 ARITHMETIC = bytes.fromhex("6001600201600302600404600506600052600060205200")  # ADD MUL DIV SMOD MSTORE ... STOP
 
 
-@pytest.mark.parametrize("code", [LOOP_FOREVER, STORE_THEN_LOOP, ARITHMETIC])
+
+
+def _stack_shuffle() -> bytes:
+    """PUSH1..PUSH17 and PUSH32 (distinct values), PUSH0, DUP16, SWAP16, SWAP1, DUP3, POP, SWAP7;
+    then the top 8 items to memory and their keccak to slot 0: the post-state fixes the stack
+    the stack instructions left (`node.evm_stack.stack_opcodes`)."""
+    code = b"".join(bytes([0x5F + size]) + bytes(range(size, 0, -1)) for size in range(1, 18))
+    code += b"\x7f" + bytes(range(0xA0, 0xC0)) + b"\x5f" + bytes.fromhex("8f9f908250" "96")
+    code += b"".join(bytes([0x60, 32 * word, 0x52]) for word in range(8))
+    return code + bytes.fromhex("6101005f20" "5f55" "00")  # keccak(memory[0:256]) -> slot 0, STOP
+
+
+STACK_SHUFFLE = _stack_shuffle()
+def _alu() -> bytes:
+    """Each inlined two-operand instruction (`node.evm_stack.inline_opcodes`) on PUSH bytes, on
+    results (ints) and at the 2**256 wrap, ISZERO, MLOAD/MSTORE growing memory, JUMPI taken and
+    not; every result stored to memory, then keccak(memory) -> slot 0."""
+    big = b"\x7f" + b"\xff" * 32  # PUSH32 2**256-1
+    cases = [(b"\x60\x07", b"\x60\x05", op) for op in (0x01, 0x02, 0x03, 0x04, 0x10, 0x11, 0x14, 0x16, 0x17, 0x18)]
+    cases += [(big, b"\x60\x06", 0x01), (b"\x60\x06", b"\x60\x05", 0x03), (big, big, 0x02), (b"\x5f", b"\x60\x09", 0x04),
+              (b"\x60\xf1", b"\x60\x04", 0x1B), (big, b"\x61\x01\x2c", 0x1B), (big, b"\x60\xff", 0x1C),
+              (big, b"\x61\x01\x00", 0x1C), (b"\x60\x03", b"\x60\x03", 0x14)]
+    code = b""
+    for word, (right, left, opcode) in enumerate(cases):  # left is pushed last: the top
+        code += right + left + bytes([opcode, 0x61]) + (32 * word).to_bytes(2, "big") + b"\x52"
+    code += bytes.fromhex("5f15" "6000" "15" "01" "61 0400 52".replace(" ", ""))  # ISZERO(0) + ISZERO(0x00): to 0x400
+    code += bytes.fromhex("6020 51 6040 51 01 6105e0 52".replace(" ", ""))  # MLOAD two words, their sum far out
+    after = len(code) + 12  # the JUMPDEST below
+    code += bytes.fromhex("5f") + bytes([0x61]) + after.to_bytes(2, "big") + bytes.fromhex("57")  # JUMPI not taken
+    code += bytes.fromhex("6001") + bytes([0x61]) + after.to_bytes(2, "big") + bytes.fromhex("57" "00")  # JUMPI taken
+    code += bytes.fromhex("5b" "610600" "5f" "20" "5f" "55" "00")  # JUMPDEST keccak(memory[0:0x600]) -> slot 0
+    return code
+
+
+ALU = _alu()
+JUMP_INTO_PUSH_DATA = bytes.fromhex("605b600156")  # the JUMPDEST byte at 1 is PUSH data
+JUMP_PAST_END = bytes.fromhex("61ffff56")
+JUMPI_TO_NON_JUMPDEST = bytes.fromhex("6001600057")
+PUSH0_UNTIL_FULL = bytes.fromhex("5b5f600056")  # JUMPDEST PUSH0 PUSH1 0 JUMP: FullStack at 1,025
+DUP1_UNTIL_FULL = bytes.fromhex("5f5b80600156")  # PUSH0, JUMPDEST DUP1 PUSH1 1 JUMP: FullStack
+SWAP16_SHORT = bytes.fromhex("5f" * 16 + "9f")  # SWAP16 on 16 items: InsufficientStack
+DUP16_SHORT = bytes.fromhex("5f" * 15 + "8f")  # DUP16 on 15 items
+POP_EMPTY = bytes.fromhex("50")
+TRUNCATED_PUSH = bytes.fromhex("5f61ff")  # PUSH2 with one byte of code left: zero-padded
+
+
+@pytest.mark.parametrize("code", [LOOP_FOREVER, STORE_THEN_LOOP, ARITHMETIC, STACK_SHUFFLE, PUSH0_UNTIL_FULL,
+                                  DUP1_UNTIL_FULL, SWAP16_SHORT, DUP16_SHORT, POP_EMPTY, TRUNCATED_PUSH, ALU,
+                                  JUMP_INTO_PUSH_DATA, JUMP_PAST_END, JUMPI_TO_NON_JUMPDEST])
 def test_execution_and_out_of_gas_match_py_evm_at_every_gas_limit(code: bytes) -> None:
     """Every gas limit from the intrinsic 21,000 up to past what the code needs: same status,
     gas and post-state as py-evm's own interpreter (base fee 0, so no fee vault differs)."""
@@ -136,7 +184,7 @@ def test_execution_and_out_of_gas_match_py_evm_at_every_gas_limit(code: bytes) -
     contract = b"\xc0" * 20
     pre = {bytes.fromhex(sender.address[2:]): PreAccount(balance=10**18), contract: PreAccount(code=code)}
     ctx = StepContext(base_fee=0)
-    for gas in [*range(21_000, 21_120), 30_000, 50_000, 70_000]:
+    for gas in [*range(21_000, 21_120), 21_500, 22_000, 22_500, 30_000, 50_000, 70_000]:
         tx = {"to": contract, "value": 0, "gas": gas, "maxFeePerGas": 1, "maxPriorityFeePerGas": 1, "nonce": 0,
               "chainId": ctx.chain_id, "type": 2, "data": b""}
         raw = bytes(Account.sign_transaction(tx, SENDER_KEY).raw_transaction)
