@@ -16,7 +16,7 @@ from web3.contract import Contract
 
 from genesis.predeploys import CALL_AUCTION, VENUE_REGISTRY
 from rwa.auction import Side
-from rwa.client import LOGS_BLOCK_RANGE, Call, RWAClient
+from rwa.client import LOGS_BLOCK_RANGE, Call, RWAClient, revert_error
 from rwa.contracts import contract_at
 from rwa.errors import RWAError
 from rwa.market import Book, Order, PagedSettlement, Settlement, settlement, sign_order, verify_settlement
@@ -36,6 +36,16 @@ class BookNotAsCommitted(RWAError):
     def __init__(self, venue: str, committed: bytes, computed: bytes) -> None:
         super().__init__(f"venue {venue}'s book file has root 0x{computed.hex()}, on chain it committed 0x{committed.hex()}")
         self.venue = venue
+
+
+class ClaimsLeftUnpaid(RWAError):
+    """Parties of an ended auction whose claim cannot be paid now; each keeps its claim on chain."""
+
+    def __init__(self, auction_id: int, unpaid: Sequence[tuple[str, str]], paid_transactions: int) -> None:
+        reasons = "; ".join(f"{party}: {why}" for party, why in unpaid)
+        super().__init__(f"auction {auction_id}: {len(unpaid)} claim(s) kept on chain, not payable now ({reasons}); "
+                         f"the other parties were paid in {paid_transactions} transaction(s)")
+        self.auction_id, self.unpaid = auction_id, tuple(unpaid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,12 +216,31 @@ class AllianceMarket:
 
     def pay_claims(self, auction_id: int, parties: Sequence[str]) -> list[dict[str, Any]]:
         """Pays every one of `parties` that has a claim on the (settled or cancelled) auction,
-        `MAX_CLAIMS_PER_TX` per transaction."""
+        `MAX_CLAIMS_PER_TX` per transaction. A party that cannot be paid now (its wallet frozen or
+        no longer KYC'd: the token refuses the shares) is left out, so it blocks nobody else, and
+        keeps its claim on chain for a later `claim`; `ClaimsLeftUnpaid` then names each one, after
+        the others are paid."""
+        f = self.auction.functions
         candidates = list(dict.fromkeys(to_checksum_address(p) for p in parties))
-        tokens, cash = self.auction.functions.claimable(auction_id, candidates).call()
+        tokens, cash = f.claimable(auction_id, candidates).call()
         due = [p for p, t, c in zip(candidates, tokens, cash) if t or c]
-        chunks = [due[i:i + MAX_CLAIMS_PER_TX] for i in range(0, len(due), MAX_CLAIMS_PER_TX)]
-        return self.client.transact_all([Call(self.auction.functions.claim(auction_id, chunk)) for chunk in chunks])
+        payable: list[str] = []
+        unpaid: list[tuple[str, str]] = []
+        for chunk in (due[i:i + MAX_CLAIMS_PER_TX] for i in range(0, len(due), MAX_CLAIMS_PER_TX)):
+            if self.client.call_revert(f.claim(auction_id, chunk)) is None:
+                payable += chunk
+                continue
+            for party in chunk:  # find who cannot be paid
+                revert = self.client.call_revert(f.claim(auction_id, [party]))
+                if revert is None:
+                    payable.append(party)
+                else:
+                    unpaid.append((party, str(revert_error("claim", revert))))
+        chunks = [payable[i:i + MAX_CLAIMS_PER_TX] for i in range(0, len(payable), MAX_CLAIMS_PER_TX)]
+        receipts = self.client.transact_all([Call(f.claim(auction_id, chunk)) for chunk in chunks], preflight=False)
+        if unpaid:
+            raise ClaimsLeftUnpaid(auction_id, unpaid, len(receipts))
+        return receipts
 
     def cancel_and_refund(self, auction_id: int, parties: Sequence[str]) -> list[dict[str, Any]]:
         """After the settlement window of an unfinished auction: cancels it and returns every

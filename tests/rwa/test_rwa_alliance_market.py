@@ -27,7 +27,7 @@ from web3.contract import Contract
 
 from genesis.predeploys import RWA_PREDEPLOYS
 from rwa.auction import Side
-from rwa.market_client import AllianceMarket
+from rwa.market_client import AllianceMarket, ClaimsLeftUnpaid
 from rwa.client import RWAClient
 from rwa.auction import AuctionResult
 from rwa.market import (
@@ -69,6 +69,7 @@ class Market:
     venue_keys: list[LocalAccount]
     fee_recipients: list[str]
     traders: list[LocalAccount]
+    registrar: str  # the stock's agent (freezes)
     salts: Any = field(default_factory=lambda: iter(range(1, 10**9)))
 
     def open(self, seconds: int = 20) -> tuple[int, int]:
@@ -168,7 +169,7 @@ def market(chain: Chain, rwa: RWASystem) -> Market:
     for trader in traders:
         chain.send(token.functions.approve(auction.address, 2**256 - 1), trader.address)
         chain.send(auction.functions.deposit(), trader.address, value=ESCROW_EACH)
-    return Market(chain, rwa, venues, auction, token, issuer, venue_keys, fee_recipients, traders)
+    return Market(chain, rwa, venues, auction, token, issuer, venue_keys, fee_recipients, traders, registrar)
 
 
 def expected_after(market: Market, before: tuple[Any, ...], plan: Any) -> tuple[Any, ...]:
@@ -330,6 +331,34 @@ def test_claims_pay_once_after_the_last_page(market: Market) -> None:
     _refused(market, f.claim(auction_id, [buyer]), "NothingToClaim")
     _refused(market, f.cancel(auction_id), "AuctionAlreadySettled")
     market.claim_all(auction_id)
+    assert market.snapshot() == expected_after(market, before, plan)
+
+
+def test_a_party_that_cannot_receive_keeps_its_claim_and_blocks_nobody(chain: Chain, market: Market) -> None:
+    """The buyer's wallet is frozen after the auction settled: the SDK pays the seller and the
+    venues, names the buyer (`ClaimsLeftUnpaid`), and the buyer's claim stays on chain until its
+    wallet is unfrozen, then is paid: nothing stranded, nobody blocked."""
+    f = market.auction.functions
+    auction_id, books, cutoff = _crossing_auction(market)
+    market.close(cutoff)
+    plan = settlement(books, REFERENCE)
+    before = market.snapshot()
+    paged = plan.paged(20)
+    market.submit(paged)
+    market.settle_page(paged, 0)
+    buyer, seller = market.traders[0].address, market.traders[1].address
+    payer = AllianceMarket(RWAClient(chain.w3, chain.new_account("claims payer")))
+    chain.send(market.token.functions.setAddressFrozen(buyer, True), market.registrar)
+    try:
+        owed = tuple(f.claimOf(auction_id, buyer).call())
+        with pytest.raises(ClaimsLeftUnpaid, match=buyer) as unpaid:
+            payer.pay_claims(auction_id, market.people)
+        assert [p for p, _ in unpaid.value.unpaid] == [buyer] and "receiver address frozen" in unpaid.value.unpaid[0][1]
+        assert tuple(f.claimOf(auction_id, buyer).call()) == owed and owed[3] == 10
+        assert tuple(f.claimOf(auction_id, seller).call()) == (0, 0, 0, 0)  # the seller was paid
+    finally:
+        chain.send(market.token.functions.setAddressFrozen(buyer, False), market.registrar)
+    payer.pay_claims(auction_id, market.people)
     assert market.snapshot() == expected_after(market, before, plan)
 
 
