@@ -61,6 +61,17 @@ fine units and converts at the unit in force (one more warm read of the split hi
     settle                   148,207   138,487    +7.0%   148,255 (-48)
     settleBatch / trade      103,393    94,213    +9.7%   103,211 (+182)
     coupon / holder           53,357    43,490   +22.7%   53,137 (+220)
+
+Coupon dates (a coupon's pay time must be one of the bond terms' `couponDates`, checked once at
+announcement, so a push pays as before) and one-transaction affirmation (`affirm` creates the hold
+through `RWAToken.createHoldFrom`, which spends the seller's allowance through the same internal
+`_spendAllowance` as `transferFrom`; ERC-20 cash legs lockable):
+
+    operation                    gas  baseline   change   before this change
+    transfer                  78,279    72,318    +8.2%   78,279 (0)
+    settle                   148,263   138,487    +7.1%   148,207 (+56)
+    settleBatch / trade      103,450    94,213    +9.8%   103,393 (+57)
+    coupon / holder           53,357    43,490   +22.7%   53,357 (0)
 """
 
 from __future__ import annotations

@@ -470,19 +470,20 @@ def trade_sign(
 
 @trade_app.command("affirm")
 def trade_affirm(
-    trade_file: Annotated[Path, typer.Argument(help="Trade file signed by the buyer (the seller's key affirms).")],
+    trade_file: Annotated[Path, typer.Argument(help="Trade file signed by both parties (a party affirming may leave its own signature out).")],
     devnet: DevnetDir = None,
     l2_rpc: L2RpcOpt = None,
     key: KeyOpt = None,
 ) -> None:
-    """Lock both legs until settlement: the seller's units on hold, the buyer's HKD out of its escrow."""
+    """Lock both legs until settlement, in one transaction: the seller's units on hold, the buyer's
+    HKD (native from its escrow, or the HKD token from its wallet) locked for the trade."""
     client = _client(devnet, l2_rpc, key, write=True)
 
     def affirm() -> None:
         ticket = TradeTicket.load(trade_file)
-        hold, affirmed = client.affirm_trade(ticket)
+        affirmed = client.affirm_trade(ticket)
         out.print(f"affirmed trade 0x{ticket.trade_id.hex()}: {ticket.trade.asset_amount} units held, "
-                  f"HK${hkd(ticket.trade.pay_amount):,.2f} locked until {_date(ticket.trade.expiry)}; {_tx_line(affirmed)}")
+                  f"{ticket.note.get('pay', ticket.trade.pay_amount)} locked until {_date(ticket.trade.expiry)}; {_tx_line(affirmed)}")
 
     _run(affirm)
 

@@ -678,31 +678,20 @@ class RWAClient:
                 done.append("approved the SettlementEngine for the pay token")
         return done
 
-    def affirm_trade(self, ticket: TradeTicket) -> list[dict[str, Any]]:
-        """The seller locks both legs of a signed trade: a hold on its asset units for the engine
-        (id = the trade id, until the trade's expiry), then `SettlementEngine.affirm`, which moves
-        the buyer's HKD from its escrow into the trade's lock. Checked before anything is sent: the
-        buyer's signature, a native HKD leg, the buyer's escrow; the hold's own checks refuse
-        units the seller cannot reserve."""
+    def affirm_trade(self, ticket: TradeTicket) -> dict[str, Any]:
+        """Locks both legs of a signed trade in one transaction (`SettlementEngine.affirm`): a hold
+        on the seller's units for the engine (id = the trade id, until the trade's expiry, spending
+        the seller's allowance to the engine) and the buyer's cash (native HKD out of its escrow, or
+        an ERC-20 pay token out of its wallet). Either party, or anyone holding both signatures,
+        affirms; a refusal (the engine's or the token's named error) is raised before anything is
+        sent, and a failing affirm leaves neither a hold nor a lock."""
         t = ticket.trade
-        if self.address != t.seller:
-            raise TradeFileError(f"only the seller ({t.seller}) affirms: its key reserves the units")
-        if "buyer" not in ticket.signatures:
-            raise TradeFileError(f"the trade is not signed by the buyer ({t.buyer}) yet")
-        if t.pay_token != NATIVE_HKD:
-            raise TradeFileError("affirmation locks a native HKD cash leg; this trade pays in a token")
-        engine = self.contracts.engine.functions
-        affirm = engine.affirm(t.as_tuple(), ticket.trade_id, ticket.signatures.get("seller", b""), ticket.signatures["buyer"])
-        if int(engine.tradeStatus(ticket.trade_id).call()) != 0:
-            self.preflight(Call(affirm))  # raises the engine's reason: affirmed, settled or cancelled
-        escrow = int(engine.escrowOf(t.buyer).call())
-        if escrow < t.pay_amount or engine.isEscrowFrozen(t.buyer).call():
-            raise InsufficientHKD(f"the buyer's escrow ({t.buyer})", 0 if engine.isEscrowFrozen(t.buyer).call() else escrow,
-                                  t.pay_amount, "affirming the trade")
-        hold = self.transact(self.token(t.asset).functions.createHold(
-            ticket.trade_id, self.contracts.engine.address, t.buyer, t.asset_amount, t.expiry))
-        affirmed = self.transact(affirm)
-        return [hold, affirmed]
+        for role in ("seller", "buyer"):
+            if role not in ticket.signatures and getattr(t, role) != self.address:
+                raise TradeFileError(f"the trade is not signed by the {role} ({getattr(t, role)}) yet")
+        affirm = self.contracts.engine.functions.affirm(
+            t.as_tuple(), ticket.signatures.get("seller", b""), ticket.signatures.get("buyer", b""))
+        return self.transact(affirm)
 
     def settle_trade(self, ticket: TradeTicket) -> dict[str, Any]:
         """Submits a trade signed by both parties (a party submitting its own trade may leave its

@@ -88,7 +88,7 @@ def _error_table() -> dict[bytes, tuple[str, list[str]]]:
         keccak(text="Error(string)")[:4]: ("Error", ["string"]),
         keccak(text="Panic(uint256)")[:4]: ("Panic", ["uint256"]),
     }
-    for name in (*RWA_CONTRACTS, "TestERC20", "DeviceRegistry", "AgentWallet"):
+    for name in (*RWA_CONTRACTS, "TestERC20", "HKDStablecoin", "DeviceRegistry", "AgentWallet"):
         for item in load_artifact(name).abi:
             if item["type"] == "error":
                 types = [_abi_type(i) for i in item["inputs"]]

@@ -121,17 +121,23 @@ def test_trade_affirm_command_locks_both_legs_then_settle_delivers(chain: Chain,
         result = runner.invoke(app, ["rwa", "trade", "sign", str(trade), "--no-prepare", *base, "--key", "0x" + who.key.hex()])
         assert result.exit_code == 0, result.output
 
-    # The buyer's escrow is empty: refused in one line before anything is sent.
+    # One transaction locks both legs, or nothing: each refusal is one line, before anything is
+    # sent, and leaves no hold. The buyer's escrow is empty; then the seller has not approved the
+    # engine for the units (signed with --no-prepare).
     affirm = ["rwa", "trade", "affirm", str(trade), *base, "--key", "0x" + seller.key.hex()]
     result = runner.invoke(app, affirm)
-    assert result.exit_code == 1 and "affirming the trade needs HK$120.00" in _error_line(result.output)
-    result = runner.invoke(app, ["rwa", "trade", "affirm", str(trade), *base, "--key", "0x" + buyer.key.hex()])
-    assert result.exit_code == 1 and "only the seller" in _error_line(result.output)
+    assert result.exit_code == 1 and "InsufficientEscrow" in _error_line(result.output)
     assert (t.heldBalanceOf(seller.address).call(), engine.escrowOf(buyer.address).call()) == (0, 0)
-
     chain.send(engine.deposit(), buyer.address, value=120 * HKD)
     result = runner.invoke(app, affirm)
+    assert result.exit_code == 1 and "ERC20InsufficientAllowance" in _error_line(result.output)
+    assert (t.heldBalanceOf(seller.address).call(), engine.escrowOf(buyer.address).call()) == (0, 120 * HKD)
+
+    chain.send(t.approve(rwa.engine.address, 40), seller.address)
+    before = chain.w3.eth.block_number
+    result = runner.invoke(app, affirm)
     assert result.exit_code == 0, result.output
+    assert chain.w3.eth.block_number == before + 1  # one transaction (a block per transaction here)
     assert "40 units held, HK$120.00 locked" in _flat(result.output)
     assert (t.heldBalanceOf(seller.address).call(), engine.escrowOf(buyer.address).call()) == (40, 0)
     result = runner.invoke(app, affirm)  # twice

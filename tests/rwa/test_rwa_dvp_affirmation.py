@@ -1,12 +1,17 @@
-"""DvP with both legs locked on affirmation (issue 17, features: holds used by the settlement
-engine). The seller reserves the asset leg with a hold whose notary is the engine; `affirm` checks
-the hold and moves the buyer's cash from its escrow into the trade's lock. From then neither leg
-can leave: the seller cannot transfer the held units, the buyer cannot withdraw the locked cash,
-neither can cancel. `settleAffirmed` delivers both; after expiry `releaseAffirmed` gives both back.
+"""DvP with both legs locked on affirmation, in one transaction (issue 17, features: holds used by
+the settlement engine). `SettlementEngine.affirm` creates the hold on the seller's asset units
+(`RWAToken.createHoldFrom`, id = the trade id, notary = the engine, spending the seller's
+allowance to the engine) and locks the buyer's cash: native HKD out of its escrow, or the HKD
+stablecoin as an ERC-20 (the L1 token's contract, `HKDStablecoin`, here on L2 as the bridged
+token) out of its wallet into the engine. Both or neither: a failing affirm leaves no hold and no
+lock. From then neither leg can leave: the seller cannot transfer the held units, the buyer cannot
+take the cash back, neither can cancel. `settleAffirmed` delivers both; after expiry
+`releaseAffirmed` gives both back.
 
-Conservation, by hand: seller 1,000 units, buyer HK$600 in escrow; the trade is 400 units for
-HK$500. Settled: seller 600 units + HK$500 escrow, buyer 400 units + HK$100 escrow; released: as
-before the trade. The engine's native balance equals escrows plus locked cash throughout.
+Conservation, by hand: seller 1,000 units, buyer HK$600; the trade is 400 units for HK$500.
+Settled: seller 600 units + HK$500, buyer 400 units + HK$100; released: as before the trade. The
+engine's native balance equals escrows plus locked native cash, its token balance the locked
+token cash, throughout.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from eth_utils import keccak
 
 from rwa.trade import Trade, sign_trade
 from rwa.types import NATIVE_HKD
@@ -22,11 +26,12 @@ from tests.rwa.rwa_chain import AGRICULTURAL, HKD, Chain, RWASystem, events
 
 pytestmark = pytest.mark.rwa_backends("l2")
 
-ACTIVE, EXECUTED, RELEASED = 1, 2, 3  # RWATokenBase.HoldStatus
-AFFIRMED = 3  # SettlementEngine.TradeStatus
+NONE, ACTIVE, EXECUTED, RELEASED = 0, 1, 2, 3  # RWATokenBase.HoldStatus
+OPEN, SETTLED, CANCELLED, AFFIRMED = 0, 1, 2, 3  # SettlementEngine.TradeStatus
+TOKEN_HKD = 10**6  # the HKD stablecoin's 6 decimals
 
 
-def _setup(chain: Chain, rwa: RWASystem, label: str) -> dict[str, Any]:
+def _setup(chain: Chain, rwa: RWASystem, label: str, *, token_cash: bool = False) -> dict[str, Any]:
     issuer = chain.new_address(f"{label} issuer", fund_wei=10**21)
     seller, buyer = chain.new_account(f"{label} seller"), chain.new_account(f"{label} buyer")
     rwa.register([seller.address, buyer.address])
@@ -34,87 +39,142 @@ def _setup(chain: Chain, rwa: RWASystem, label: str) -> dict[str, Any]:
                              asset_class=AGRICULTURAL, decimals=0)
     chain.send(token.functions.mint(seller.address, 1_000), issuer)
     engine = rwa.engine
-    chain.send(engine.functions.deposit(), buyer.address, value=600 * HKD)
+    cash = None
+    if token_cash:
+        cash = chain.deploy("HKDStablecoin", "Hong Kong Dollar (bridged)", "HKD", issuer, sender=issuer)
+        for role in ("MINTER_ROLE", "BLACKLISTER_ROLE"):
+            chain.send(cash.functions.grantRole(getattr(cash.functions, role)().call(), issuer), issuer)
+        chain.send(cash.functions.mint(buyer.address, 600 * TOKEN_HKD), issuer)
+        pay_token, pay_amount = cash.address, 500 * TOKEN_HKD
+    else:
+        chain.send(engine.functions.deposit(), buyer.address, value=600 * HKD)
+        pay_token, pay_amount = NATIVE_HKD, 500 * HKD
     expiry = chain.now() + 60
-    trade = Trade(seller.address, buyer.address, token.address, 400, NATIVE_HKD, 500 * HKD, expiry, 1, 0)
+    trade = Trade(seller.address, buyer.address, token.address, 400, pay_token, pay_amount, expiry, 1, 0)
     chain_id = chain.w3.eth.chain_id
     sigs = (sign_trade(trade, seller.key, chain_id, engine.address), sign_trade(trade, buyer.key, chain_id, engine.address))
     return {"token": token, "issuer": issuer, "seller": seller.address, "buyer": buyer.address, "trade": trade,
-            "sigs": sigs, "id": engine.functions.tradeId(trade.as_tuple()).call(), "hold": keccak(text=f"{label} hold")}
+            "sigs": sigs, "id": engine.functions.tradeId(trade.as_tuple()).call(), "cash": cash}
 
 
-def _legs(rwa: RWASystem, s: dict[str, Any]) -> tuple[int, ...]:
+def _legs(chain: Chain, rwa: RWASystem, s: dict[str, Any]) -> tuple[int, ...]:
+    """Asset units (seller, buyer, held), cash (seller, buyer, engine: escrows or token balances),
+    trade status, hold status."""
     t, e = s["token"].functions, rwa.engine.functions
+    if s["cash"] is None:
+        cash = (e.escrowOf(s["seller"]).call(), e.escrowOf(s["buyer"]).call(), chain.balance(rwa.engine.address))
+    else:
+        balance = s["cash"].functions.balanceOf
+        cash = (balance(s["seller"]).call(), balance(s["buyer"]).call(), balance(rwa.engine.address).call())
     return (t.balanceOf(s["seller"]).call(), t.balanceOf(s["buyer"]).call(), t.heldBalanceOf(s["seller"]).call(),
-            e.escrowOf(s["seller"]).call(), e.escrowOf(s["buyer"]).call(), e.tradeStatus(s["id"]).call())
+            *cash, e.tradeStatus(s["id"]).call(), t.holdOf(s["id"]).call()[5])
 
 
-def test_affirmation_locks_both_legs_then_settles(chain: Chain, rwa: RWASystem) -> None:
-    s = _setup(chain, rwa, "affirmed")
+@pytest.mark.parametrize("token_cash", [False, True], ids=["native HKD", "HKD token"])
+def test_one_affirm_locks_both_legs_then_settles(chain: Chain, rwa: RWASystem, token_cash: bool) -> None:
+    s = _setup(chain, rwa, "affirmed" + (" token" if token_cash else ""), token_cash=token_cash)
     t, e = s["token"].functions, rwa.engine.functions
-    trade, hold = s["trade"].as_tuple(), s["hold"]
-    engine_wei = chain.balance(rwa.engine.address)
+    trade, unit = s["trade"].as_tuple(), (TOKEN_HKD if token_cash else HKD)
+    cash = s["cash"].functions if token_cash else None
 
-    # Refused without a matching hold; nothing moves.
-    before = _legs(rwa, s)
-    revert = chain.expect_revert(e.affirm(trade, hold, *s["sigs"]), s["issuer"])
-    assert (revert.name, revert.args[2]) == ("HoldMismatch", "hold not active")
-    chain.send(t.createHold(hold, rwa.engine.address, s["buyer"], 399, s["trade"].expiry), s["seller"])
-    revert = chain.expect_revert(e.affirm(trade, hold, *s["sigs"]), s["issuer"])
-    assert (revert.name, revert.args[2]) == ("HoldMismatch", "hold amount differs from the asset amount")
-    other = keccak(text="hold for another notary")
-    chain.send(t.createHold(other, s["issuer"], s["buyer"], 400, s["trade"].expiry), s["seller"])
-    revert = chain.expect_revert(e.affirm(trade, other, *s["sigs"]), s["issuer"])
-    assert (revert.name, revert.args[2]) == ("HoldMismatch", "hold parties differ from the trade's")
-    chain.send(t.releaseHold(other), s["issuer"])
-    assert _legs(rwa, s)[:2] == before[:2] and _legs(rwa, s)[3:] == before[3:]
+    # Refusals, each leaving no hold and no lock. The seller has not approved the engine yet: the
+    # token refuses the hold after the cash leg was taken, and the whole affirm reverts.
+    if token_cash:
+        chain.send(cash.approve(rwa.engine.address, 500 * unit), s["buyer"])  # type: ignore[union-attr]
+    before = _legs(chain, rwa, s)
+    assert before[6:] == (OPEN, NONE)
+    revert = chain.expect_revert(e.affirm(trade, *s["sigs"]), s["issuer"])
+    assert (revert.name, revert.args) == ("ERC20InsufficientAllowance", (rwa.engine.address, 0, 400))
+    assert _legs(chain, rwa, s) == before
+    chain.send(t.approve(rwa.engine.address, 400), s["seller"])
+    # The buyer's cash cannot be taken: its escrow frozen by the platform, or its HKD token frozen by the issuer.
+    if token_cash:
+        chain.send(cash.freeze(s["buyer"]), s["issuer"])  # type: ignore[union-attr]
+        assert chain.expect_revert(e.affirm(trade, *s["sigs"]), s["issuer"]).name == "AccountFrozen"
+        chain.send(cash.unfreeze(s["buyer"]), s["issuer"])  # type: ignore[union-attr]
+    else:
+        chain.send(e.setEscrowFrozen(s["buyer"], True), rwa.operator)
+        assert chain.expect_revert(e.affirm(trade, *s["sigs"]), s["issuer"]).name == "EscrowIsFrozen"
+        chain.send(e.setEscrowFrozen(s["buyer"], False), rwa.operator)
+    # 700 of the seller's 1,000 units are frozen: 300 free cannot be held for 400, and the cash
+    # stays the buyer's.
+    chain.send(t.freezePartialTokens(s["seller"], 700), s["issuer"])
+    revert = chain.expect_revert(e.affirm(trade, *s["sigs"]), s["issuer"])
+    assert (revert.name, revert.args) == ("ERC7943InsufficientUnfrozenBalance", (s["seller"], 400, 300))
+    chain.send(t.unfreezePartialTokens(s["seller"], 700), s["issuer"])
+    assert _legs(chain, rwa, s) == before
 
-    good = keccak(text="affirmed good hold")
-    chain.send(t.createHold(good, rwa.engine.address, s["buyer"], 400, s["trade"].expiry), s["seller"])
-    receipt = chain.send(e.affirm(trade, good, *s["sigs"]), s["issuer"])
-    assert events(rwa.engine, "TradeAffirmed", receipt) == [{"tradeId": s["id"], "holdId": good, "lockedWei": 500 * HKD}]
-    assert _legs(rwa, s) == (1_000, 0, 799, 0, 100 * HKD, AFFIRMED)  # 399 of the first hold + 400
-    assert chain.balance(rwa.engine.address) == engine_wei  # the cash only changed ledgers
+    receipt = chain.send(e.affirm(trade, *s["sigs"]), s["issuer"])  # anyone with both signatures
+    assert events(rwa.engine, "TradeAffirmed", receipt) == [
+        {"tradeId": s["id"], "holdId": s["id"], "payToken": s["trade"].pay_token, "lockedAmount": 500 * unit}]
+    assert t.holdOf(s["id"]).call() == [s["seller"], rwa.engine.address, s["buyer"], 400, s["trade"].expiry, ACTIVE]
+    if token_cash:  # the buyer's tokens sit in the engine
+        assert _legs(chain, rwa, s) == (1_000, 0, 400, 0, 100 * unit, 500 * unit, AFFIRMED, ACTIVE)
+    else:  # the cash only changed ledgers
+        assert _legs(chain, rwa, s) == (1_000, 0, 400, 0, 100 * unit, before[5], AFFIRMED, ACTIVE)
 
     # Locked: the seller cannot move the held units, the buyer cannot take the cash back, no one
     # cancels, settles it the ordinary way or affirms it twice.
-    assert chain.expect_revert(t.transfer(s["buyer"], 202), s["seller"]).name == "TransferNotCompliant"
-    assert chain.expect_revert(e.withdraw(101 * HKD), s["buyer"]).name == "InsufficientEscrow"
+    locked = _legs(chain, rwa, s)
+    assert chain.expect_revert(t.transfer(s["buyer"], 601), s["seller"]).name == "TransferNotCompliant"
+    if not token_cash:
+        assert chain.expect_revert(e.withdraw(101 * HKD), s["buyer"]).name == "InsufficientEscrow"
     assert chain.expect_revert(e.cancel(trade), s["buyer"]).name == "TradeIsAffirmed"
     assert chain.expect_revert(e.settle(trade, *s["sigs"]), s["issuer"]).name == "TradeIsAffirmed"
-    assert chain.expect_revert(e.affirm(trade, good, *s["sigs"]), s["issuer"]).name == "TradeIsAffirmed"
-    assert chain.expect_revert(t.releaseHold(good), s["seller"]).name == "HoldNotExpired"
+    assert chain.expect_revert(e.affirm(trade, *s["sigs"]), s["issuer"]).name == "TradeIsAffirmed"
+    assert chain.expect_revert(t.releaseHold(s["id"]), s["seller"]).name == "HoldNotExpired"
     assert chain.expect_revert(e.releaseAffirmed(trade), s["seller"]).name == "TradeNotExpired"
-    assert _legs(rwa, s) == (1_000, 0, 799, 0, 100 * HKD, AFFIRMED)
+    assert _legs(chain, rwa, s) == locked
 
     chain.send(e.settleAffirmed(trade), s["issuer"])  # anyone settles
-    assert _legs(rwa, s) == (600, 400, 399, 500 * HKD, 100 * HKD, 1)
-    assert t.holdOf(good).call()[5] == EXECUTED
+    if token_cash:
+        assert _legs(chain, rwa, s) == (600, 400, 0, 500 * unit, 100 * unit, 0, SETTLED, EXECUTED)
+    else:
+        assert _legs(chain, rwa, s) == (600, 400, 0, 500 * unit, 100 * unit, before[5], SETTLED, EXECUTED)
+        chain.send(e.withdraw(500 * HKD), s["seller"])
+        chain.send(e.withdraw(100 * HKD), s["buyer"])
+        assert chain.balance(rwa.engine.address) == before[5] - 600 * HKD
     assert chain.expect_revert(e.settleAffirmed(trade), s["issuer"]).name == "TradeNotAffirmed"
-    chain.send(e.withdraw(500 * HKD), s["seller"])
-    chain.send(e.withdraw(100 * HKD), s["buyer"])
-    assert chain.balance(rwa.engine.address) == engine_wei - 600 * HKD
 
 
-def test_an_affirmed_trade_that_does_not_settle_releases_both_legs_after_expiry(chain: Chain, rwa: RWASystem) -> None:
-    s = _setup(chain, rwa, "expiring")
+def test_a_hold_id_taken_refuses_the_affirm_and_locks_nothing(chain: Chain, rwa: RWASystem) -> None:
+    s = _setup(chain, rwa, "squatted")
     t, e = s["token"].functions, rwa.engine.functions
-    trade, hold = s["trade"].as_tuple(), s["hold"]
-    chain.send(t.createHold(hold, rwa.engine.address, s["buyer"], 400, s["trade"].expiry + 30), s["seller"])
-    chain.send(e.affirm(trade, hold, *s["sigs"]), s["buyer"])
-    assert _legs(rwa, s) == (1_000, 0, 400, 0, 100 * HKD, AFFIRMED)
+    chain.send(t.approve(rwa.engine.address, 400), s["seller"])
+    chain.send(t.createHold(s["id"], s["issuer"], s["buyer"], 1, s["trade"].expiry), s["seller"])  # the trade id, taken
+    before = _legs(chain, rwa, s)
+    revert = chain.expect_revert(e.affirm(s["trade"].as_tuple(), *s["sigs"]), s["issuer"])
+    assert (revert.name, revert.args) == ("HoldExists", (s["id"],))
+    assert _legs(chain, rwa, s) == before and e.escrowOf(s["buyer"]).call() == 600 * HKD
+    assert t.allowance(s["seller"], rwa.engine.address).call() == 400  # not spent
 
-    # The buyer is frozen before settlement: the hold's checked transfer refuses, both stay locked.
+
+@pytest.mark.parametrize("token_cash", [False, True], ids=["native HKD", "HKD token"])
+def test_an_affirmed_trade_that_does_not_settle_releases_both_legs_after_expiry(chain: Chain, rwa: RWASystem,
+                                                                               token_cash: bool) -> None:
+    s = _setup(chain, rwa, "expiring" + (" token" if token_cash else ""), token_cash=token_cash)
+    t, e = s["token"].functions, rwa.engine.functions
+    trade, unit = s["trade"].as_tuple(), (TOKEN_HKD if token_cash else HKD)
+    chain.send(t.approve(rwa.engine.address, 400), s["seller"])
+    if token_cash:
+        chain.send(s["cash"].functions.approve(rwa.engine.address, 500 * unit), s["buyer"])
+    before = _legs(chain, rwa, s)
+    chain.send(e.affirm(trade, s["sigs"][0], b""), s["buyer"])  # the buyer affirms with its own key
+    assert _legs(chain, rwa, s)[:5] == (1_000, 0, 400, 0, 100 * unit)
+
+    # The buyer is frozen on the asset before settlement: the hold's checked transfer refuses,
+    # both legs stay locked.
     chain.send(t.setAddressFrozen(s["buyer"], True), s["issuer"])
+    locked = _legs(chain, rwa, s)
     assert chain.expect_revert(e.settleAffirmed(trade), s["seller"]).name == "TransferNotCompliant"
-    assert _legs(rwa, s) == (1_000, 0, 400, 0, 100 * HKD, AFFIRMED)
+    assert _legs(chain, rwa, s) == locked
 
     chain.advance(s["trade"].expiry - chain.now() + 1)
     assert chain.expect_revert(e.settleAffirmed(trade), s["seller"]).name == "TradeExpired"
     receipt = chain.send(e.releaseAffirmed(trade), s["issuer"])  # anyone, after expiry
     assert events(rwa.engine, "AffirmationReleased", receipt) == [
-        {"tradeId": s["id"], "holdId": hold, "refundedWei": 500 * HKD}
+        {"tradeId": s["id"], "holdId": s["id"], "refundedAmount": 500 * unit}
     ]
-    assert _legs(rwa, s) == (1_000, 0, 0, 0, 600 * HKD, 2)  # as before the trade; cancelled
-    assert t.holdOf(hold).call()[5] == RELEASED
-    chain.send(e.withdraw(600 * HKD), s["buyer"])
+    assert _legs(chain, rwa, s) == (*before[:6], CANCELLED, RELEASED)  # as before the trade
+    if not token_cash:
+        chain.send(e.withdraw(600 * HKD), s["buyer"])

@@ -264,13 +264,18 @@ abstract contract RWATokenBase is RWAOwnable, IERC20Metadata, IERC20Errors, IERC
     }
 
     function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        _spendAllowance(from, amount);
+        _transferChecked(from, to, amount);
+        return true;
+    }
+
+    /// @dev The caller spends `amount` of `from`'s allowance to it (an unlimited one stays).
+    function _spendAllowance(address from, uint256 amount) internal {
         uint256 allowed = allowance[from][msg.sender];
         if (allowed != type(uint256).max) {
             if (allowed < amount) revert ERC20InsufficientAllowance(msg.sender, allowed, amount);
             allowance[from][msg.sender] = allowed - amount;
         }
-        _transferChecked(from, to, amount);
-        return true;
     }
 
     function approve(address spender, uint256 amount) external returns (bool) {

@@ -153,17 +153,31 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
     /// executing the hold, which transfers them to `recipient` through the asset's checks. A
     /// counterparty, venue or escrow agent can so rely on the tokens being there at settlement.
     function createHold(bytes32 holdId, address notary, address recipient, uint256 amount, uint48 expiry) external {
+        _createHold(holdId, msg.sender, notary, recipient, amount, expiry);
+    }
+
+    /// @notice A spender creates a hold on `holder`'s tokens with itself as notary, spending
+    /// `amount` of the holder's allowance to it as `transferFrom` would (the hold is a transfer the
+    /// spender may make later): a settlement engine so locks a trade's asset leg in the same
+    /// transaction that affirms it.
+    function createHoldFrom(address holder, bytes32 holdId, address recipient, uint256 amount, uint48 expiry) external {
+        _spendAllowance(holder, amount);
+        _createHold(holdId, holder, msg.sender, recipient, amount, expiry);
+    }
+
+    function _createHold(bytes32 holdId, address holder, address notary, address recipient, uint256 amount, uint48 expiry)
+        private
+    {
         if (_holds[holdId].status != HoldStatus.None) revert HoldExists(holdId);
         if (notary == address(0) || recipient == address(0) || amount == 0 || expiry <= clock()) {
             revert InvalidHold(holdId);
         }
-        uint256 free = _unfrozen(msg.sender, _fine(_balances[msg.sender])) / _unit();
-        if (amount > free) revert ERC7943InsufficientUnfrozenBalance(msg.sender, amount, free);
+        uint256 free = _unfrozen(holder, _fine(_balances[holder])) / _unit();
+        if (amount > free) revert ERC7943InsufficientUnfrozenBalance(holder, amount, free);
         uint256 fineAmount = amount * _unit();
-        _holds[holdId] =
-            Hold(msg.sender, expiry, HoldStatus.Active, notary, recipient, clock(), SafeCast.toUint208(fineAmount));
-        _addHeld(msg.sender, fineAmount, true);
-        emit HoldCreated(holdId, msg.sender, notary, recipient, amount, expiry);
+        _holds[holdId] = Hold(holder, expiry, HoldStatus.Active, notary, recipient, clock(), SafeCast.toUint208(fineAmount));
+        _addHeld(holder, fineAmount, true);
+        emit HoldCreated(holdId, holder, notary, recipient, amount, expiry);
     }
 
     /// @notice The notary moves the held tokens to the hold's recipient (before expiry), as a

@@ -47,17 +47,22 @@ import {RWAOwnable, EIP712Dynamic} from "./RWACommon.sol";
 /// `VenueTradeSettled(tradeId, venue)`; its id is the `VenueTrade` digest, so the signatures of
 /// a plain trade never settle it under a venue, nor one venue's under another.
 ///
-/// Affirmation (both legs locked before settlement): the seller reserves the asset leg with a hold
-/// on the token (`RWAToken.createHold(holdId, notary = this engine, recipient = buyer, amount =
-/// assetAmount, expiry >= the trade's expiry)`); then anyone holding both parties' signatures calls
-/// `affirm(trade, holdId, ...)`, which checks the hold and moves the cash leg from the buyer's escrow
-/// into a lock for this trade (native HKD legs only). From then neither party can withdraw its leg
-/// or cancel the trade: the asset cannot move (the hold) and the cash is not in the buyer's escrow.
-/// `settleAffirmed(trade)` (anyone, until expiry) executes the hold - a checked transfer, so
-/// compliance still applies at settlement - and credits the locked cash to the seller's escrow;
-/// after expiry `releaseAffirmed(trade)` (anyone) returns the cash to the buyer's escrow and
+/// Affirmation (both legs locked before settlement), one transaction: anyone holding both parties'
+/// signatures calls `affirm(trade, ...)`, which locks both legs or neither. The asset leg: a hold on
+/// the token (`RWAToken.createHoldFrom(seller, holdId = the trade id, recipient = buyer, amount =
+/// assetAmount, expiry = the trade's expiry)`, with this engine as notary, spending the seller's
+/// allowance to the engine as settling would). The cash leg: native HKD moves from the buyer's
+/// escrow into a lock for this trade; an ERC-20 leg (the HKD stablecoin as a token) moves from the
+/// buyer into the engine (`transferFrom`, the buyer's allowance), held for this trade. A failing
+/// affirm (a signature, the allowance, a frozen or short balance, a hold id taken) reverts whole:
+/// no hold, no lock. From then neither party can withdraw its leg or cancel the trade: the asset
+/// cannot move (the hold) and the cash is not the buyer's. `settleAffirmed(trade)` (anyone, until
+/// expiry) executes the hold - a checked transfer, so compliance still applies at settlement - and
+/// pays the locked cash to the seller (its escrow for native HKD, its wallet for a token); after
+/// expiry `releaseAffirmed(trade)` (anyone) returns the cash to the buyer (escrow or wallet) and
 /// releases the hold. An affirmed trade settles only this way (`TradeIsAffirmed` elsewhere). The
-/// engine holds exactly the sum of all escrow balances plus all locked cash legs.
+/// engine holds exactly the sum of all escrow balances plus all locked native cash legs in HKD,
+/// and exactly the locked legs in each token.
 ///
 /// Escrow freezes: the owner (the platform operator, answering to the regulator) freezes an
 /// account's HKD escrow (`setEscrowFrozen`): it can neither withdraw nor pay a trade from it until
@@ -79,6 +84,7 @@ interface IHoldable {
         external
         view
         returns (address holder, address notary, address recipient, uint256 amount, uint48 expiry, uint8 status);
+    function createHoldFrom(address holder, bytes32 holdId, address recipient, uint256 amount, uint48 expiry) external;
     function executeHold(bytes32 holdId) external returns (bool);
     function releaseHold(bytes32 holdId) external returns (bool);
 }
@@ -107,10 +113,11 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         Affirmed
     }
 
-    /// @dev A trade's locked legs: the asset's hold and the buyer's cash taken out of its escrow.
+    /// @dev A trade's locked legs: the asset's hold and the buyer's cash taken for it (HKD wei, or
+    /// the pay token's units).
     struct Affirmation {
         bytes32 holdId;
-        uint256 lockedWei;
+        uint256 lockedAmount;
     }
 
     bytes32 public constant TRADE_TYPEHASH = keccak256(
@@ -148,8 +155,8 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
     event BatchSettled(address indexed submitter, uint256 trades, uint256 settled, bool atomic);
     event EscrowFrozen(address indexed account, bool frozen);
     event VenueTradeSettled(bytes32 indexed tradeId, address indexed venue, address indexed asset);
-    event TradeAffirmed(bytes32 indexed tradeId, bytes32 indexed holdId, uint256 lockedWei);
-    event AffirmationReleased(bytes32 indexed tradeId, bytes32 indexed holdId, uint256 refundedWei);
+    event TradeAffirmed(bytes32 indexed tradeId, bytes32 indexed holdId, address payToken, uint256 lockedAmount);
+    event AffirmationReleased(bytes32 indexed tradeId, bytes32 indexed holdId, uint256 refundedAmount);
 
     error InvalidTrade(bytes32 tradeId, string why);
     error TradeExpired(bytes32 tradeId, uint64 expiry, uint256 nowTimestamp);
@@ -175,10 +182,6 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
     /// released after expiry with `releaseAffirmed`.
     error TradeIsAffirmed(bytes32 tradeId);
     error TradeNotAffirmed(bytes32 tradeId);
-    /// @notice The hold does not reserve this trade's asset leg: it must be active, held by the
-    /// seller for this engine with the buyer as recipient, for exactly the asset amount, until at
-    /// least the trade's expiry.
-    error HoldMismatch(bytes32 tradeId, bytes32 holdId, string why);
     /// @notice An affirmed trade is released only after its expiry.
     error TradeNotExpired(bytes32 tradeId, uint64 expiry);
 
@@ -327,9 +330,11 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         _execute(tradeId(t), t, sellerSignature, buyerSignature, submitter);
     }
 
-    /// @notice Locks both legs of a signed trade (see the contract notes): checks the seller's hold
-    /// on the asset and moves the cash leg from the buyer's escrow into this trade's lock.
-    function affirm(Trade calldata t, bytes32 holdId, bytes calldata sellerSignature, bytes calldata buyerSignature)
+    /// @notice Locks both legs of a signed trade in one transaction (see the contract notes): a
+    /// hold on the seller's asset units (id = the trade id) and the buyer's cash, from its HKD
+    /// escrow or, for an ERC-20 cash leg, its token balance. `msg.value` is credited to the caller's
+    /// escrow first.
+    function affirm(Trade calldata t, bytes calldata sellerSignature, bytes calldata buyerSignature)
         external
         payable
         nonReentrant
@@ -337,12 +342,16 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         if (msg.value != 0) _credit(msg.sender, msg.value);
         bytes32 id = tradeId(t);
         _checkTrade(id, t, sellerSignature, buyerSignature, msg.sender);
-        if (t.payToken != address(0)) revert InvalidTrade(id, "affirmation needs a native HKD cash leg");
-        _requireHold(id, t, holdId);
         tradeStatus[id] = TradeStatus.Affirmed;
-        _debitEscrow(t.buyer, t.payAmount);
-        affirmationOf[id] = Affirmation(holdId, t.payAmount);
-        emit TradeAffirmed(id, holdId, t.payAmount);
+        affirmationOf[id] = Affirmation(id, t.payAmount);
+        if (t.payToken == address(0)) {
+            _debitEscrow(t.buyer, t.payAmount);
+        } else {
+            IERC20(t.payToken).safeTransferFrom(t.buyer, address(this), t.payAmount);
+        }
+        uint48 holdExpiry = t.expiry > type(uint48).max ? type(uint48).max : uint48(t.expiry);
+        IHoldable(t.asset).createHoldFrom(t.seller, id, t.buyer, t.assetAmount, holdExpiry);
+        emit TradeAffirmed(id, id, t.payToken, t.payAmount);
     }
 
     /// @notice Settles an affirmed trade until its expiry: the hold moves the asset (through the
@@ -353,7 +362,7 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         if (block.timestamp > t.expiry) revert TradeExpired(id, t.expiry, block.timestamp);
         tradeStatus[id] = TradeStatus.Settled;
         delete affirmationOf[id];
-        escrowOf[t.seller] += a.lockedWei;
+        _payLocked(t.payToken, t.seller, a.lockedAmount);
         IHoldable(t.asset).executeHold(a.holdId);
         emit TradeSettled(id, t.seller, t.buyer, t.asset, t.assetAmount, t.payToken, t.payAmount);
     }
@@ -366,10 +375,10 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         if (block.timestamp <= t.expiry) revert TradeNotExpired(id, t.expiry);
         tradeStatus[id] = TradeStatus.Cancelled;
         delete affirmationOf[id];
-        escrowOf[t.buyer] += a.lockedWei;
+        _payLocked(t.payToken, t.buyer, a.lockedAmount);
         (,,,,, uint8 status) = IHoldable(t.asset).holdOf(a.holdId);
         if (status == HOLD_ACTIVE) IHoldable(t.asset).releaseHold(a.holdId); // anyone may have done it
-        emit AffirmationReleased(id, a.holdId, a.lockedWei);
+        emit AffirmationReleased(id, a.holdId, a.lockedAmount);
     }
 
     /// @notice Either party withdraws an unsettled trade.
@@ -424,15 +433,13 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         escrowOf[account] = available - amountWei;
     }
 
-    function _requireHold(bytes32 id, Trade calldata t, bytes32 holdId) private view {
-        (address holder, address notary, address recipient, uint256 amount, uint48 expiry, uint8 status) =
-            IHoldable(t.asset).holdOf(holdId);
-        if (status != HOLD_ACTIVE) revert HoldMismatch(id, holdId, "hold not active");
-        if (holder != t.seller || notary != address(this) || recipient != t.buyer) {
-            revert HoldMismatch(id, holdId, "hold parties differ from the trade's");
+    /// @dev A locked cash leg goes to `to`: native HKD onto its escrow, a token to its wallet.
+    function _payLocked(address payToken, address to, uint256 amount) private {
+        if (payToken == address(0)) {
+            escrowOf[to] += amount;
+        } else {
+            IERC20(payToken).safeTransfer(to, amount);
         }
-        if (amount != t.assetAmount) revert HoldMismatch(id, holdId, "hold amount differs from the asset amount");
-        if (expiry < t.expiry) revert HoldMismatch(id, holdId, "hold expires before the trade");
     }
 
     function _affirmed(bytes32 id) private view returns (Affirmation memory a) {
