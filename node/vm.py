@@ -58,6 +58,7 @@ from eth.vm.logic.invalid import InvalidOpcode
 from eth.rlp.receipts import Receipt
 from eth.vm.message import Message
 from eth.vm.opcode import _FastOpcode
+from eth.vm.opcode_values import STOP
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.blocks import PragueBlock, PragueBlockHeader
@@ -247,8 +248,9 @@ class LantauComputation(PragueComputation):
     """Prague's computation, counting instructions, init code and memory for the proof-cost rule,
     with the L2's precompiles (`node.precompiles`: MODEXP as the EIPs define it).
 
-    `apply_computation` is py-evm's with the loop counted by `enumerate` (C, no Python work per
-    instruction) and its debug2 logging left out. An instruction counts when dispatched, the STOP
+    `apply_computation` is py-evm's with the code stream's iteration, the gas charge of a plain
+    instruction and the count in the loop itself, and its debug2 logging left out; the most run
+    instructions are `node.evm_stack.inline_opcodes`. An instruction counts when dispatched, the STOP
     py-evm dispatches past the end of the code included; precompiles dispatch none. A frame's
     memory is added when it exits (memory only grows, so that is its largest); a frame counts
     when entered (precompile calls too; a call refused before its frame, e.g. at depth 1024 or
@@ -295,9 +297,22 @@ class LantauComputation(PragueComputation):
 
             opcode_lookup = computation.opcodes
             gas_meter = computation._gas_meter
+            code = computation.code
+            raw_code = code._raw_code_bytes  # type: ignore[attr-defined]
+            code_length = len(raw_code)
             dispatched = 0
             try:
-                for dispatched, opcode in enumerate(computation.code, 1):  # noqa: B007
+                while True:
+                    # CodeStream.__iter__ in line (a generator resumed per instruction): the byte
+                    # at the program counter, which moves past it; past the end, STOP (whose
+                    # Halt ends the loop) with the counter left where it is.
+                    pc = code.program_counter
+                    if pc < code_length:
+                        opcode = raw_code[pc]
+                        code.program_counter = pc + 1
+                    else:
+                        opcode = STOP
+                    dispatched += 1
                     try:
                         opcode_fn = opcode_lookup[opcode]
                     except KeyError:
