@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional, TypeVar
 
@@ -26,6 +27,7 @@ from node.cli_common import error_line, parse_address
 from node.errors import LantauError
 from rwa import (
     HONG_KONG,
+    NATIVE_HKD,
     AssetClass,
     AssetInfo,
     AssetSpec,
@@ -416,10 +418,11 @@ def cash_out_fractions_command(asset: AssetArg, devnet: DevnetDir = None, l2_rpc
 @trade_app.command("propose")
 def trade_propose(
     seller: Annotated[str, typer.Option("--seller", help="Delivers the asset (0x… or dev0 … dev9).")],
-    buyer: Annotated[str, typer.Option("--buyer", help="Pays native HKD (0x… or dev0 … dev9).")],
+    buyer: Annotated[str, typer.Option("--buyer", help="Pays HKD (0x… or dev0 … dev9).")],
     asset: Annotated[str, typer.Option("--asset", help="Asset address, identifier or symbol.")],
     amount: Annotated[str, typer.Option("--amount", help="Whole tokens delivered.")],
     pay_hkd: Annotated[str, typer.Option("--pay-hkd", help="HKD paid for the whole amount.")],
+    pay_token: Annotated[Optional[str], typer.Option("--pay-token", help="Pay in this ERC-20 (the HKD stablecoin token on L2) instead of native HKD; --pay-hkd in its decimals.")] = None,
     out_file: Annotated[Path, typer.Option("--out", help="Trade file to write.")] = Path("trade.json"),
     expiry_s: Annotated[int, typer.Option("--expiry-s", help="Seconds (chain time) the trade stays valid.")] = 86_400,
     devnet: DevnetDir = None,
@@ -431,14 +434,18 @@ def trade_propose(
     def propose() -> None:
         info = client.asset(asset)
         units = parse_decimal_amount(amount, info.decimals)
-        pay_wei = parse_decimal_amount(pay_hkd, 18, what="--pay-hkd")
+        cash_token = parse_address(pay_token, what="--pay-token") if pay_token is not None else NATIVE_HKD
+        cash_decimals = 18 if pay_token is None else int(client.token(cash_token).functions.decimals().call())
+        pay_units = parse_decimal_amount(pay_hkd, cash_decimals, what="--pay-hkd")
+        shown_pay = f"HK${Decimal(pay_units).scaleb(-cash_decimals):,.2f}" + ("" if pay_token is None else f" in token {cash_token}")
         ticket = client.propose_trade(
-            seller=parse_address(seller, what="--seller"), buyer=parse_address(buyer, what="--buyer"), token=info.address, units=units, pay_wei=pay_wei, expiry_s=expiry_s,
-            note={"asset": info.symbol, "amount": _tokens(info, units), "pay": f"HK${hkd(pay_wei):,.2f}"},
+            seller=parse_address(seller, what="--seller"), buyer=parse_address(buyer, what="--buyer"), token=info.address, units=units,
+            pay_wei=pay_units, pay_token=cash_token, expiry_s=expiry_s,
+            note={"asset": info.symbol, "amount": _tokens(info, units), "pay": shown_pay},
         )
         ticket.save(out_file)
         out.print(f"trade 0x{ticket.trade_id.hex()}: {ticket.trade.seller} delivers {_tokens(info, units)} {info.symbol} "
-                  f"to {ticket.trade.buyer} for HK${hkd(pay_wei):,.2f}, until {_date(ticket.trade.expiry)}")
+                  f"to {ticket.trade.buyer} for {shown_pay}, until {_date(ticket.trade.expiry)}")
         out.print(f"written to {out_file}; next: `lantau rwa trade sign {out_file} --key <seller key>` and the buyer's")
 
     _run(propose)

@@ -149,3 +149,46 @@ def test_trade_affirm_command_locks_both_legs_then_settle_delivers(chain: Chain,
     assert (t.balanceOf(seller.address).call(), t.balanceOf(buyer.address).call(), t.heldBalanceOf(seller.address).call()) == (60, 40, 0)
     assert engine.escrowOf(seller.address).call() == 120 * HKD
     chain.send(engine.withdraw(120 * HKD), seller.address)  # leave the engine as found
+
+
+def test_trade_affirm_command_locks_an_hkd_token_cash_leg(chain: Chain, rwa: RWASystem, tmp_path: Path) -> None:
+    """The cash leg in the HKD stablecoin as an ERC-20 on L2 (the L1 token's contract,
+    `HKDStablecoin`, 6 decimals): `trade propose --pay-token`, signed with the legs prepared (the
+    buyer approves the engine for the token), affirmed in one transaction, settled."""
+    issuer = chain.new_address("token affirm cli issuer", fund_wei=10**21)
+    seller, buyer = chain.new_account("token affirm cli seller"), chain.new_account("token affirm cli buyer", fund_wei=10**22)
+    rwa.register([seller.address, buyer.address])
+    token = rwa.create_asset(issuer=issuer, agents=[issuer], name="Token Affirm Co", symbol="TACO",
+                             asset_class=HK_STOCK, decimals=0)
+    t = token.functions
+    chain.send(t.mint(seller.address, 100), issuer)
+    cash = chain.deploy("HKDStablecoin", "Hong Kong Dollar (bridged)", "HKD", issuer, sender=issuer)
+    chain.send(cash.functions.grantRole(cash.functions.MINTER_ROLE().call(), issuer), issuer)
+    chain.send(cash.functions.mint(buyer.address, 100 * 10**6), issuer)  # HK$100, short of the HK$120.50 asked
+    runner = CliRunner()
+    base = ["--l2-rpc", chain.w3.provider.endpoint_uri]  # type: ignore[attr-defined]
+    trade = tmp_path / "token-trade.json"
+    result = runner.invoke(app, ["rwa", "trade", "propose", "--seller", seller.address, "--buyer", buyer.address, "--asset",
+                                 token.address, "--amount", "40", "--pay-hkd", "120.5", "--pay-token", cash.address,
+                                 "--out", str(trade), *base])
+    assert result.exit_code == 0, result.output
+    assert f"for HK$120.50 in token {cash.address}" in _flat(result.output)
+    for who in (seller, buyer):
+        result = runner.invoke(app, ["rwa", "trade", "sign", str(trade), *base, "--key", "0x" + who.key.hex()])
+        assert result.exit_code == 0, result.output
+
+    affirm = ["rwa", "trade", "affirm", str(trade), *base, "--key", "0x" + buyer.key.hex()]
+    result = runner.invoke(app, affirm)  # the token refuses the cash leg: one line, no hold, nothing moved
+    assert result.exit_code == 1 and "ERC20InsufficientBalance" in _error_line(result.output)
+    assert (t.heldBalanceOf(seller.address).call(), cash.functions.balanceOf(buyer.address).call()) == (0, 100 * 10**6)
+    chain.send(cash.functions.mint(buyer.address, 20_500_000), issuer)
+    result = runner.invoke(app, affirm)
+    assert result.exit_code == 0, result.output
+    assert "40 units held, HK$120.50 in token" in _flat(result.output)
+    assert (t.heldBalanceOf(seller.address).call(), cash.functions.balanceOf(buyer.address).call(),
+            cash.functions.balanceOf(rwa.engine.address).call()) == (40, 0, 120_500_000)
+
+    result = runner.invoke(app, ["rwa", "trade", "settle", str(trade), *base, "--key", "0x" + seller.key.hex()])
+    assert result.exit_code == 0, result.output
+    assert (t.balanceOf(seller.address).call(), t.balanceOf(buyer.address).call()) == (60, 40)
+    assert (cash.functions.balanceOf(seller.address).call(), cash.functions.balanceOf(rwa.engine.address).call()) == (120_500_000, 0)
