@@ -75,7 +75,8 @@ def test_a_transaction_above_the_calldata_limit_is_refused_with_nothing_sent(
     assert bytes(proof.functions.postStateRoot(call.step_id()).call()) == b"\x00" * 32
 
 
-@pytest.mark.campaign  # CI: the DvP settle above (its machine was over the limit too); minutes on anvil
+@pytest.mark.campaign  # CI: the DvP settle above (its machine was over the limit too)
+@pytest.mark.timeout(2400)  # 92 L1 transactions of up to 16.7M gas, each estimated, called and mined: ~10 min
 def test_settle_batch_of_25_staged_step_fits_geths_transaction_size(
         proof: Contract, contracts: Contracts, built: tuple[Chain, list[Workload]]) -> None:  # noqa: F811
     call = _call(built, "DvP settleBatch of 25 (atomic=True)")
