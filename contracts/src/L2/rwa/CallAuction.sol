@@ -54,7 +54,15 @@ interface IAuctionAsset {
 ///    fee recipients their fees). Not settled when the window closes (a page never verified, the
 ///    totals do not balance): anyone `cancel`s it and every party claims back what it put in. So
 ///    it is everything or nothing per asset, over as many transactions as needed, and nothing is
-///    stranded. HKD held = escrows + claims' HKD, always.
+///    stranded. HKD held = escrows + claims' HKD, always. A party that cannot receive the shares
+///    when paid (its wallet frozen, its KYC lapsed) keeps its claim until it can; claims are per
+///    party, so it blocks nobody else's.
+///
+/// Custody and the asset's rules: while an auction settles this contract is one KYC'd identity
+/// holding the sold shares (a KYC agent the asset trusts registers it), so the asset's rules see
+/// it as such: it counts as one holder, a per-investor maximum balance or a daily transfer limit
+/// (its pay-outs are its transfers) must leave room for an auction's volume, and a record date
+/// inside a settlement window snapshots the shares in custody as the auction's.
 ///
 /// Predeploy: write slot 0 (`owner`), `venueRegistry`, `priceFeed`, `compliance`, `bandBps` and
 /// the `Initializable` slot (= 1) in the genesis, or call `initialize` in the first block.
