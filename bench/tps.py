@@ -457,7 +457,7 @@ def run_all(args: argparse.Namespace) -> None:
     derive.print_result(derived)
 
     print("\n=== issue 13: this run, beside the figures when the issue was filed and the last ones ===")
-    print(f"{'comparison':<30} {'this run':<36} {'issue filed':<40} {'last run':<32} {'goal'}")
+    print(f"{'comparison':<30} {'this run':<46} {'issue filed':<40} {'last run':<36} {'goal'}")
     rows = [("e2e lantau / anvil tx/s", e2e_ratio_text(lantau, anvil), "e2e"),
             ("  per node CPU second", e2e_cpu_ratio_text(lantau, anvil), "e2e-cpu"),
             ("block gaps, 4 read threads", cadence_text(cadence, cadence_args.block_time), "cadence")]
@@ -468,7 +468,7 @@ def run_all(args: argparse.Namespace) -> None:
                  f"{derived.ratio:.2f}x wall, {derived.cpu_ratio:.2f}x cpu, "
                  f"{derived.sequencer_build.cpu_seconds / derived.pipeline_thread_cpu_s:.2f}x critical path", "derive"))
     for label, now, key in rows:
-        print(f"{label:<30} {now:<36} {ISSUE_BASELINE[key]:<40} {PREVIOUS[key]:<32} {GOAL[key]}")
+        print(f"{label:<30} {now:<46} {ISSUE_BASELINE[key]:<40} {PREVIOUS[key]:<36} {GOAL[key]}")
     sequencer = derived.sequencer_build
     print(f"{'  verifier blocks/s, Mgas/s':<30} {derived.blocks / derived.derive_s:.1f} blocks/s, "
           f"{derived.gas / derived.derive_s / 1e6:.2f} Mgas/s (sequencer {derived.blocks / sequencer.seconds:.1f} "
