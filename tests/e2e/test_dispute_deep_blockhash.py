@@ -1,0 +1,104 @@
+"""A whole game whose disputed transaction reads BLOCKHASH(number - 200) (docs/fault-proofs.md,
+"Contexts the game derives": the BLOCKHASH window deeper than one step's calldata).
+
+On the devnet (every party a separate process, `tests/e2e/dispute_devnet.py`), the test builds
+the L2 chain past block 200 with the devnet's `evm_mine` (the sequencer's own loop waits while
+the head is ahead of its clock, so the test alone decides what block B holds), makes the last
+transaction of output block B a call that stores BLOCKHASH(B - 200), and moves both clocks up to
+the head (`evm_increaseTime`). `lantau proposer --inject-fault state-root --inject-at B` lies
+about the state after that transaction; the real `lantau challenger` plays to the leaf, records
+the ancestor headers its step cannot carry (more than `MAX_ANCESTORS_IN_CALL` = 128) on the finish
+leaf with `recordHeaders`, steps the transaction on L1 with a 200-hash window read partly from
+that record, and wins.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+from web3 import Web3
+
+from bridge.devnet import DEVNET_DISPUTES
+from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient
+from genesis.dev_accounts import dev_accounts
+from prover.step_call import MAX_ANCESTORS_IN_CALL
+from tests.e2e.dispute_devnet import (  # noqa: F401 (fixtures: daemons, devnet)
+    CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, devnet, lie_and_challenger, wait_for, warp,
+)
+
+pytestmark = pytest.mark.e2e
+
+DEPTH = 200  # how far back the disputed transaction's BLOCKHASH reads
+# Runtime: SSTORE(0, BLOCKHASH(NUMBER - 200)); STOP  (PUSH1 200, NUMBER, SUB, BLOCKHASH, PUSH1 0, SSTORE, STOP)
+RUNTIME = bytes.fromhex("60c8430340600055") + b"\x00"
+# Init code: PUSH9 RUNTIME, PUSH1 0, MSTORE, PUSH1 9, PUSH1 23, RETURN
+INIT_CODE = b"\x68" + RUNTIME + bytes.fromhex("600052600960" "17f3")
+SENDER = dev_accounts()[6]
+
+
+def _send(l2: Web3, tx: dict[str, Any]) -> bytes:
+    signed = Account.sign_transaction({"chainId": l2.eth.chain_id, "nonce": l2.eth.get_transaction_count(SENDER.address, "pending"),
+                                       "gas": 200_000, "maxFeePerGas": 2 * l2.eth.get_block("latest")["baseFeePerGas"] + 10**9,
+                                       "maxPriorityFeePerGas": 10**9, **tx}, SENDER.private_key)
+    return bytes(l2.eth.send_raw_transaction(signed.raw_transaction))
+
+
+def _mine(l2: Web3) -> int:
+    reply = l2.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    assert "error" not in reply, reply
+    return int(l2.eth.block_number)
+
+
+def test_a_game_whose_transaction_reads_blockhash_200_back_is_won_through_recorded_headers(devnet, daemons, tmp_path: Path) -> None:
+    l1, l2, oracle, factory = devnet["l1"], devnet["l2"], devnet["oracle"], devnet["factory"]
+    interval = DEVNET_DISPUTES.output_interval
+    created = _send(l2, {"data": INIT_CODE})
+    _mine(l2)
+    reader = wait_for("the BLOCKHASH reader deployed", lambda: l2.eth.get_transaction_receipt(created)["contractAddress"], 30)
+    assert bytes(l2.eth.get_code(reader)) == RUNTIME
+    lie_block = -(-max(l2.eth.block_number + 2, DEPTH + 8) // interval) * interval
+    while l2.eth.block_number < lie_block - 1:
+        _mine(l2)
+    assert l2.eth.block_number == lie_block - 1  # the sequencer's loop waits: its head is ahead of its clock
+    call = _send(l2, {"to": reader, "data": b""})
+    assert _mine(l2) == lie_block
+    block = l2.eth.get_block(lie_block)
+    assert bytes(block["transactions"][-1]) == call  # the disputed (last) transaction of B
+    assert l2.eth.get_transaction_receipt(call)["status"] == 1
+    stored = bytes(l2.eth.get_storage_at(reader, 0, lie_block))
+    assert stored == bytes(l2.eth.get_block(lie_block - DEPTH)["hash"])  # it read BLOCKHASH(B - 200)
+    # L1's clock (and the sequencer's) up to the head, so the outputs are not in L1's future
+    assert "error" not in l2.provider.make_request("evm_increaseTime", [1])  # type: ignore[arg-type]
+
+    play = lie_and_challenger(devnet, daemons, tmp_path, "state-root", lie_block)
+    logs, lie_index = play.logs, play.lie_index
+    game_address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0), 420, logs)
+    game = DisputeGameClient(l1, game_address)
+    info = game.info()
+    assert (info.output_index, info.l2_block_number) == (lie_index, lie_block)
+
+    def leaf_stepped() -> bool:
+        claims = game.claims()
+        return claims[-1].depth == info.max_depth and claims[-1].countered_by != NO_ADDRESS
+
+    wait_for("the game played to the leaf and stepped", leaf_stepped, 420, logs)
+    lines = play.challenger.log_lines()
+    steps = [line for line in lines if line.get("msg") == "played step"]
+    assert [(s["l2_block"], s["tx_index"]) for s in steps] == [(lie_block, len(block["transactions"]) - 1)]
+    recorded = sum(line["headers"] for line in lines if line.get("msg") == "recorded ancestor headers")
+    # the window: the parent's hash, its header's parentHash, 128 headers in the step, the rest recorded
+    assert recorded == DEPTH - 2 - MAX_ANCESTORS_IN_CALL
+    oldest = devnet["verifier"].rpc("lantau_txWitness", [hex(lie_block), hex(len(block["transactions"]) - 1)])
+    headers = [bytes.fromhex(h[2:]) for h in oldest["ancestryHeaders"]]
+    assert len(headers) == DEPTH - 1 and game.header_recorded(headers[-1])  # B-200's child's header, recorded on L1
+    assert game.claims()[-1].countered_by == CHALLENGER
+
+    warp(l1, info.max_clock_duration_s + 1)
+    wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
+    assert game.status() == CHALLENGER_WINS
+    for index in range(lie_index, oracle.next_output_index()):
+        assert oracle.l2_output(index).output_root != info.root_claim
+    assert game.credit(PROPOSER) == 0
