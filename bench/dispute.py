@@ -12,9 +12,9 @@ it (a leaf, or for an input fault the block claim countered by `stepInput`). The
 L1 clock is moved past the game's clocks (anvil `evm_increaseTime`), the game resolves and, past
 the bond delay, the credit is claimed. Last, a dishonest challenger (dev account 4, `--dishonest
 --max-disputes 1`) disputes a correct output posted by an honest `lantau proposer`, and the first
-challenger defends it. A `skipped-forced-inclusion` lie needs a chain whose batcher was silent for a
-sequencing window: it is played after the others on a devnet L1 of its own with no sequencer
-(`silent_batcher_game`).
+challenger defends it. A `skipped-forced-inclusion` lie needs a block derivation forced: it is
+played after the other lies, on the same devnet, whose sequencer is stopped (`admin_stopSequencer`)
+while L1 passes a sequencing window (`bridge.devnet.force_an_output_block`), then started again.
 
 Per game: the moves each side made, the L1 gas each side spent on the game (create, moves, step,
 resolutions, credit: every receipt of a transaction to the game or to the factory's `create`),
@@ -46,18 +46,20 @@ sys.path.insert(0, str(ROOT))
 from web3 import Web3  # noqa: E402
 
 from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt  # noqa: E402
-from bridge.devnet import DEVNET_DISPUTES  # noqa: E402
+from bridge.devnet import DEVNET_DISPUTES, force_an_output_block  # noqa: E402
 from bridge.l1_contracts import L1Deployment  # noqa: E402
 from bridge.l1_client import L1Client  # noqa: E402
 from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient  # noqa: E402
 from genesis.dev_accounts import dev_accounts  # noqa: E402
+from genesis.rollup_config import SEQUENCING_WINDOW  # noqa: E402
 
 ACCOUNTS = dev_accounts()
 HONEST_CHALLENGER, LIAR_PROPOSER, DISHONEST = ACCOUNTS[3].address, ACCOUNTS[2].address, ACCOUNTS[4].address
 KINDS = ("state-root", "tx-result", "block-hash", "message-passer-root", "forged-deposit", "unbatched-tx", "dropped-deposit", "l1-info",
          "transactions-root", "receipts-root", "gas-used", "timestamp", "base-fee", "skipped-forced-inclusion")
-#: Kinds played on the devnet's L1 with no sequencer (so no batcher): `silent_batcher_game`.
-SILENT_BATCHER_KINDS = ("skipped-forced-inclusion",)
+#: Kinds whose lie needs a block derivation forced: played last on the devnet, after
+#: `bridge.devnet.force_an_output_block` stopped its sequencer for a sequencing window.
+FORCED_BLOCK_KINDS = ("skipped-forced-inclusion",)
 
 
 class Process:
@@ -167,52 +169,13 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
     return GameFigures(label, moves, gas, to_leaf, to_payout, honest_won, ", ".join(steps) or "clock")
 
 
-def silent_batcher_game(work: Path, kind: str) -> GameFigures:
-    """`kind` on the devnet's L1 (its contracts, dispute game and InputOracle; L1 block every 2 s)
-    with no sequencer, so no batcher: a verifier derives forced deposit-only blocks only, once each
-    origin's sequencing window has passed (the L1 is mined past the first windows at once). The
-    liar (`lantau proposer --inject-fault KIND`) and the challenger follow that verifier; the lie
-    is the first output."""
-    from bridge.devnet import save_rollup_config, start_l1_devnet
-    from genesis.config import DEVNET_GENESIS_PATH, GenesisConfig
-    from genesis.rollup_config import SEQUENCING_WINDOW
-    from prover.rollup_client import RollupClient
-
-    l1_devnet = start_l1_devnet(GenesisConfig.load(), block_time_s=2)
-    processes: list[Process] = []
-    try:
-        rollup = save_rollup_config(l1_devnet.deployment, DEVNET_GENESIS_PATH, work)
-        l1_url = l1_devnet.anvil.rpc_url
-        verifier = Process(work / "silent-verifier.log", "node", "--data-dir", str(work / "silent-verifier"), "--rpc-port", "0",
-                           "--role", "verifier", "--l1-rpc", l1_url, "--rollup-config", str(rollup))
-        processes.append(verifier)
-        endpoints = ("--l1-rpc", l1_url, "--rollup-config", str(rollup), "--l2-rpc", verifier.rpc_url())
-        processes.append(Process(work / "silent-challenger.log", "challenger", *endpoints, "--key", ACCOUNTS[3].private_key,
-                                 "--data-dir", str(work / "silent-challenger")))
-        l1 = L1Client.connect(l1_url)
-        deployment = l1_devnet.deployment
-        oracle = OutputOracleClient(l1, deployment.output_oracle)
-        factory = DisputeGameFactoryClient(l1, deployment.dispute_game_factory or "")
-        lie_block = DEVNET_DISPUTES.output_interval
-        l1.rpc("anvil_mine", [hex(SEQUENCING_WINDOW + 2 * lie_block + 10)])
-        wait("the forced blocks", lambda: RollupClient(endpoints[-1]).safe_l2_number() >= lie_block, 180)
-        processes.append(Process(work / f"proposer-{kind}.log", "proposer", *endpoints, "--key", ACCOUNTS[2].private_key,
-                                 "--inject-fault", kind, "--inject-at", str(lie_block)))
-        wait(f"the lie ({kind})", lambda: oracle.next_output_index() > 0, 300)
-        return play(l1, factory, 0, 0, time.monotonic(), HONEST_CHALLENGER, kind)
-    finally:
-        for process in reversed(processes):
-            process.stop()
-        l1_devnet.stop()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--no-dishonest", action="store_true")
     args = parser.parse_args()
-    kinds = [k for k in args.kinds.split(",") if k and k not in SILENT_BATCHER_KINDS]
-    silent = [k for k in args.kinds.split(",") if k in SILENT_BATCHER_KINDS]
+    chosen = [k for k in args.kinds.split(",") if k]
+    kinds = [k for k in chosen if k not in FORCED_BLOCK_KINDS] + [k for k in chosen if k in FORCED_BLOCK_KINDS]
     work = Path(tempfile.mkdtemp(prefix="lantau-dispute-bench-"))
     processes: list[Process] = []
     figures: list[GameFigures] = []
@@ -240,6 +203,9 @@ def main() -> None:
                 deposit = deposit_hkd(l1.w3, deployment, ACCOUNTS[6].private_key, to=ACCOUNTS[7].address, amount_units=2_500_000)
                 deposit_block = int(wait_for_l2_receipt(l2, deposit.l2_tx_hash, timeout_s=120)["blockNumber"])
                 lie_block = -(-deposit_block // interval) * interval
+            if kind in FORCED_BLOCK_KINDS:  # the sequencer stopped for a sequencing window: B forced
+                lie_block = force_an_output_block(l1, info["l2_rpc"], verifier_url, output_interval=interval,
+                                                  sequencing_window=SEQUENCING_WINDOW)
             liar = Process(work / f"proposer-{kind}.log", "proposer", "--devnet", str(work / "devnet"), "--inject-fault", kind,
                            "--inject-at", str(lie_block), "--forged-target", ACCOUNTS[5].address)
             lie_index = lie_block // interval - 1
@@ -261,9 +227,6 @@ def main() -> None:
     finally:
         for process in reversed(processes):
             process.stop()
-    for kind in silent:
-        figures.append(silent_batcher_game(work, kind))
-        print(f"{kind}: done", file=sys.stderr, flush=True)
     names = {HONEST_CHALLENGER: "honest", LIAR_PROPOSER: "liar", DISHONEST: "liar"}
     print("\n| game | decided by | moves honest / liar | L1 gas honest | L1 gas liar | proposal to deciding step (s) |"
           " to payout (s, clocks warped) | honest won |")

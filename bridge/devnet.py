@@ -17,9 +17,13 @@ block is posted, and finalized 12 s after the proof (7 days on a public chain).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from web3 import Web3
 
 from bridge.anvil import AnvilOptions, AnvilProcess
 from bridge.l1_client import L1Client
@@ -204,3 +208,69 @@ def save_rollup_config(deployment: L1Deployment, genesis_path: Path, data_dir: P
     path = data_dir / "rollup.json"
     devnet_rollup_config(deployment, genesis_path).save(path)
     return path
+
+
+class ForcedBlockTimeout(LantauError):
+    """`force_an_output_block` waited longer than it was given for a head to move, or the block
+    it forced is not after the last batch."""
+
+
+def _l2_rpc(url: str, method: str, params: list[Any] | None = None) -> Any:
+    reply = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30})).provider.make_request(method, params or [])  # type: ignore[arg-type]
+    if "error" in reply:
+        raise LantauError(f"{method} on {url}: {reply['error'].get('message')}")
+    return reply["result"]
+
+
+def _safe_number(url: str) -> int:
+    return int(_l2_rpc(url, "lantau_syncStatus")["safe_l2"]["number"])
+
+
+def _wait(what: str, done: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise ForcedBlockTimeout(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(0.5)
+
+
+def _l1_origin_of(l2_rpc: str, number: int) -> int:
+    """The L1 origin number block `number` of `l2_rpc`'s chain records (the L1Block predeploy)."""
+    from genesis.predeploys import L1_BLOCK
+
+    l2 = Web3(Web3.HTTPProvider(l2_rpc, request_kwargs={"timeout": 30}))
+    l1_block = l2.eth.contract(address=Web3.to_checksum_address(L1_BLOCK), abi=list(load_artifact("L1Block").abi))
+    return int(l1_block.functions.number().call(block_identifier=number))
+
+
+def force_an_output_block(l1: L1Client, sequencer_rpc: str, verifier_rpc: str, *, output_interval: int,
+                          sequencing_window: int, timeout_s: float = 240.0) -> int:
+    """Make the devnet's derivation force an output block (forced inclusion, the
+    `skipped-forced-inclusion` fault's ground) and return its number B.
+
+    The devnet's sequencer is stopped (`admin_stopSequencer`: no blocks, so nothing new is
+    batched) once a verifier has derived its head H from the batches; L1 (an anvil) then mines
+    past the sequencing windows of the origins after H's, so every verifier (and the devnet's own
+    derivation) builds deposit-only forced blocks through B, the first output block after H, and
+    goes on forcing one block per L1 block as their windows pass.
+
+    The sequencer stays stopped: L1's clock now runs ahead of the wall clock (anvil_mine stamps
+    its blocks a second apart) and the safe chain's L1 origin a sequencing window behind L1's
+    head, so a sequencer started again at once (`admin_startSequencer`) builds on origins whose
+    windows are closing and may see its first blocks replaced by forced ones until it catches up
+    (OP's sequencer recovers the same way)."""
+    _l2_rpc(sequencer_rpc, "admin_stopSequencer")
+    time.sleep(1.5)  # a block being built when it stopped lands
+    head = int(_l2_rpc(sequencer_rpc, "eth_blockNumber"), 16)
+    _wait(f"a verifier to derive the sequencer's head {head} from its batches", lambda: _safe_number(verifier_rpc) >= head, timeout_s)
+    # The batch carrying the head is on L1 by now: B's L1 origin must come after it, so that B's
+    # whole batch window is empty (a forced block's origin moves one L1 block a block).
+    last_batch_l1 = l1.head().number
+    head_origin = int(_l2_rpc(sequencer_rpc, "lantau_syncStatus")["unsafe_l2"]["l1origin"]["number"])
+    forced = -(-(head + max(0, last_batch_l1 - head_origin) + 2) // output_interval) * output_interval
+    l1.rpc("anvil_mine", [hex(sequencing_window + 2 * (forced - head) + 10)])
+    _wait(f"forced block {forced} derived", lambda: min(_safe_number(verifier_rpc), _safe_number(sequencer_rpc)) >= forced, timeout_s)
+    origin = _l1_origin_of(verifier_rpc, forced)
+    if origin <= last_batch_l1:
+        raise ForcedBlockTimeout(f"forced block {forced} is on L1 origin {origin}, not after the last batch (L1 block {last_batch_l1})")
+    return forced

@@ -225,7 +225,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
                 node.chain, lambda: driver.pipeline.l1_position, l1.source.head, l1.rollup.l1_start_block,
             ).progress
     if producer is not None and settings.admin:
-        node.register_methods(admin_methods(producer))
+        node.register_methods(admin_methods(producer, node.chain))
     if producer is not None and dev_clock is not None:
         node.register_methods(dev_methods(DevControls(
             node.chain, producer, dev_clock, chain_lock, on_new_head=node.notify_new_head, safe_head=node.safe_head,

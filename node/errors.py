@@ -33,6 +33,11 @@ class ShuttingDown(LantauError):
     """The node is stopping and takes no new work."""
 
 
+class SequencerStateError(LantauError):
+    """`admin_stopSequencer` on a stopped sequencer, or `admin_startSequencer` on a running one
+    (op-node's "sequencer not running" / "sequencer already running")."""
+
+
 # --- transactions refused as sent (node/user_tx.py, node/txpool.py) ---------------------------
 
 

@@ -67,6 +67,10 @@ class BlockProducer:
         self.config = config
         self.l1 = l1
         self.l1_start_block = l1_start_block
+        # `admin_stopSequencer`: the interval loop builds nothing until `admin_startSequencer`
+        # (dev controls still may), so nothing new is batched: on a devnet, L1 then passes the
+        # sequencing windows and derivation forces deposit-only blocks (forced inclusion).
+        self.paused = False
         # Shared with the derivation driver: one writer of the chain at a time.
         self._build_lock = chain_lock or asyncio.Lock()
         self._stopping = StopSignal()
@@ -156,8 +160,8 @@ class BlockProducer:
             ahead_s = self.node.chain.head.timestamp + 1 - self.clock()
             if 0 < ahead_s <= block_time_s:
                 await asyncio.sleep(ahead_s)
-            if ahead_s > block_time_s:
-                pass
+            if ahead_s > block_time_s or self.paused:
+                pass  # ahead of the clock, or stopped by `admin_stopSequencer` (no blocks, so no batches)
             elif self.config.empty_blocks or len(self.node.txpool):
                 try:
                     await self.produce_block(on_the_clock=True)

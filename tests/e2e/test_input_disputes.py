@@ -27,9 +27,9 @@ from node.vm import LantauTransactionBuilder
 from prover.faults import FaultKind, LyingTrace, forged_deposit, unbatched_transaction
 from prover.input_step import InputEvidenceSource, InputRollup
 from prover.rollup_client import RollupClient
-from tests.e2e.dispute_devnet import (  # noqa: F401  (fixtures: daemons, devnet, silent_devnet)
+from tests.e2e.dispute_devnet import (  # noqa: F401  (fixtures: daemons, devnet)
     CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, devnet, lantau_dispute, lie_and_challenger, next_quiet_output_block,
-    silent_devnet, wait_for, warp,
+    wait_for, warp,
 )
 from tests.e2e.test_input_oracle import LIES
 
@@ -188,10 +188,12 @@ def test_a_dropped_deposit_loses_at_the_input_leaf(devnet, daemons, tmp_path: Pa
         assert oracle.l2_output(index).output_root != info.root_claim
 
 
-def test_a_skipped_forced_inclusion_loses_at_the_input_leaf(silent_devnet, daemons, tmp_path: Path) -> None:
-    """`--inject-fault skipped-forced-inclusion`: the sequencer, and so its batcher, is silent (the
-    devnet's L1 with no sequencer), so once each L1 origin's sequencing window has passed the
-    verifier derives its forced deposit-only block, on the next L1 origin. The liar posts the
+def test_a_skipped_forced_inclusion_loses_at_the_input_leaf(devnet, daemons, tmp_path: Path) -> None:
+    """`--inject-fault skipped-forced-inclusion` on `lantau devnet`: its sequencer is stopped
+    (`admin_stopSequencer`, so its batcher posts nothing new) and L1 mined past the next origins'
+    sequencing windows (`bridge.devnet.force_an_output_block`), so the verifier (and the devnet's
+    own derivation) derives forced deposit-only blocks through output block B, on the next L1
+    origins (the sequencer stays stopped; derivation goes on forcing blocks). The liar posts the
     output of a chain in which forced block B is skipped: in its place the block the sequencer
     would have built, still on its parent's L1 origin (sequence number + 1), carrying a sequenced
     transfer no batch ever carried. The challenger bisects to B, sees the liar's named transactions
@@ -199,13 +201,15 @@ def test_a_skipped_forced_inclusion_loses_at_the_input_leaf(silent_devnet, daemo
     liar's L1-info deposit (an allowed one: the parent's origin) and reads the inbox empty over B's
     whole batch window (`windowWithoutBatches`), so B must move to the next origin
     (`NotTheForcedOrigin`). The game resolves for the challenger and the lie leaves the oracle."""
-    devnet = silent_devnet
+    from bridge.devnet import force_an_output_block
+
     l1, oracle = devnet["l1"], devnet["oracle"]
     verifier = RollupClient(devnet["verifier"].rpc_url)
-    lie_block = DEVNET_DISPUTES.output_interval  # the first output
-    # L1 past the first origins' sequencing windows: the verifier forces their deposit-only blocks
-    l1.rpc("anvil_mine", [hex(SEQUENCING_WINDOW + 2 * lie_block + 10)])
-    wait_for("the verifier to derive the forced blocks", lambda: verifier.safe_l2_number() >= lie_block, 120)
+    sequencer_rpc = devnet["info"]["l2_rpc"]
+    lie_block = force_an_output_block(l1, sequencer_rpc, devnet["verifier"].rpc_url,
+                                      output_interval=DEVNET_DISPUTES.output_interval, sequencing_window=SEQUENCING_WINDOW)
+    sequenced = devnet["l2"].eth.get_block(lie_block)["hash"].hex()
+    assert sequenced.removeprefix("0x") == devnet["verifier"].rpc("eth_getBlockByNumber", [hex(lie_block), False])["hash"][2:]
     truth = NodeTrace(verifier).block(lie_block)
     assert all(NodeTrace(verifier).transaction_step(lie_block, k).transaction[:1] == b"\x7e"
                for k in range(len(truth.tx_hashes)))  # deposit-only: a forced block

@@ -135,3 +135,41 @@ async def test_on_demand_builds_a_pooled_transaction_whose_wake_up_was_missed(no
         await asyncio.gather(task, return_exceptions=True)
     assert node.chain.head.block_number == head.block_number + 1
     assert [tx.hash for tx in node.chain.transactions(node.chain.head.hash)][-1] == pooled.hash
+
+
+async def test_admin_stop_and_start_sequencer_pause_the_interval_loop(node: L2Node) -> None:
+    """`admin_stopSequencer` (what `lantau devnet` uses to leave a sequencing window unbatched):
+    the loop builds nothing until `admin_startSequencer`, which resumes on the head as it is;
+    stopping twice or starting a running sequencer is refused by name and changes nothing."""
+    from eth_utils import encode_hex
+
+    from node.errors import SequencerStateError
+    from node.rpc.admin import admin_methods
+    from node.rpc.errors import error_object
+
+    producer = BlockProducer(node, ProducerConfig(block_time_s=1.0))
+    admin = {name: method.handler for name, method in admin_methods(producer, node.chain).items()}
+    task = asyncio.create_task(producer.run())
+    try:
+        while node.chain.head.block_number < 1:
+            await asyncio.sleep(0.05)
+        assert admin["admin_sequencerActive"](None) is True
+        stopped_at = admin["admin_stopSequencer"](None)
+        await asyncio.sleep(0.2)  # a build in progress when it was stopped may still land
+        head = node.chain.head
+        assert stopped_at in (encode_hex(head.hash), encode_hex(head.parent_hash))
+        with pytest.raises(SequencerStateError, match="sequencer not running") as twice:
+            admin["admin_stopSequencer"](None)
+        assert error_object(twice.value) == {"code": -32000, "message": "sequencer not running"}
+        await asyncio.sleep(2.5)
+        assert node.chain.head.hash == head.hash and admin["admin_sequencerActive"](None) is False
+        assert admin["admin_startSequencer"](None) == encode_hex(head.hash)
+        with pytest.raises(SequencerStateError, match="sequencer already running"):
+            admin["admin_startSequencer"](None)
+        while node.chain.head.block_number <= head.block_number:
+            await asyncio.sleep(0.05)
+        assert node.chain.head.parent_hash == head.hash and admin["admin_sequencerActive"](None) is True
+    finally:
+        await producer.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -77,7 +77,7 @@ async def test_bad_parameters_are_invalid_params_naming_the_parameter(make_node)
     # The rollup and admin methods are bound as every other method: only their params are
     # exercised here, so their node, L1 and producer are never reached.
     rollup = rollup_methods(None, None, lambda: None)  # type: ignore[arg-type]
-    node = await make_node(extra_methods={**rollup, **admin_methods(_NoProducer())})  # type: ignore[arg-type]
+    node = await make_node(extra_methods={**rollup, **admin_methods(_NoProducer(), None)})  # type: ignore[arg-type]
     address, padded_address = DEV[0].address, DEV[0].address + " "
     block_hash = "0x" + "ab" * 32
     padded_hash = "0x " + "ab" * 31 + "a "
