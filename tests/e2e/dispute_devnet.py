@@ -2,8 +2,9 @@
 separate process (docs/fault-proofs.md, "The challenger"): `lantau devnet` with no proposer and no
 challenger of its own, a verifier node deriving from L1 alone, and `lantau proposer
 --inject-fault` / `lantau challenger` started by `daemons` (`lie_and_challenger`: the lying
-proposer and the honest challenger following the verifier, as every fault-kind test starts them);
-`silent_devnet`: the same L1 with no sequencer, so no batcher (forced deposit-only blocks only).
+proposer and the honest challenger following the verifier, as every fault-kind test starts them).
+A forced block is made on that devnet by stopping its sequencer for a sequencing window
+(`bridge.devnet.force_an_output_block`).
 The one home of this set-up for tests/e2e/test_dispute_games.py and test_input_disputes.py.
 """
 
@@ -124,29 +125,6 @@ def devnet(node_factory, tmp_path: Path) -> dict[str, Any]:
             "dir_args": dir_args, "liar_args": dir_args, "challenger_args": (*dir_args, "--l2-rpc", verifier.rpc_url)}
 
 
-@pytest.fixture
-def silent_devnet(node_factory, l1, tmp_path: Path) -> dict[str, Any]:
-    """The devnet's L1 (its contracts, dispute game and `InputOracle`) with no sequencer and so no
-    batcher: nothing is ever batched, and a verifier derives from L1 alone a deposit-only block for
-    each L1 origin once its sequencing window has passed (forced inclusion). The liar and the
-    challenger both follow that verifier (`lie_and_challenger`)."""
-    from bridge.devnet import save_rollup_config
-    from genesis.config import DEVNET_GENESIS_PATH
-
-    rollup_path = save_rollup_config(l1.deployment, DEVNET_GENESIS_PATH, tmp_path)
-    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
-                            extra_args=("--role", "verifier", "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
-    client = L1Client.connect(l1.anvil.rpc_url)
-    endpoints = ("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--l2-rpc", verifier.rpc_url)
-    accounts = dev_accounts()
-    return {"verifier": verifier, "l1": client, "rollup_config": rollup_path,
-            "oracle": OutputOracleClient(client, l1.deployment.output_oracle),
-            "factory": DisputeGameFactoryClient(client, l1.deployment.dispute_game_factory or ""),
-            "l2": Web3(Web3.HTTPProvider(verifier.rpc_url)),
-            "liar_args": (*endpoints, "--key", accounts[2].private_key),
-            "challenger_args": (*endpoints, "--key", accounts[3].private_key)}
-
-
 def dispute_block_parts(node: Any, number: int) -> dict[str, bytes]:
     """The verifier's `lantau_disputeBlock`, hex decoded (the parts of its output)."""
     raw = node.rpc("lantau_disputeBlock", [hex(number)])
@@ -159,6 +137,51 @@ def next_quiet_output_block(l2: Web3, ahead: int = 8) -> int:
     interval = DEVNET_DISPUTES.output_interval
     head = l2.eth.block_number
     return (head + ahead) // interval * interval + interval
+
+
+def send_signed(l2: Web3, sender: Any, **fields: Any) -> bytes:
+    """Sign `fields` with `sender`'s key (an EIP-1559 transaction, 2x the base fee) and send it to `l2`; its hash."""
+    from eth_account import Account
+
+    tx = {"chainId": l2.eth.chain_id, "nonce": l2.eth.get_transaction_count(sender.address, "pending"), "gas": 500_000,
+          "maxFeePerGas": 2 * l2.eth.get_block("latest")["baseFeePerGas"] + 10**9, "maxPriorityFeePerGas": 10**9, **fields}
+    return bytes(l2.eth.send_raw_transaction(Account.sign_transaction(tx, sender.private_key).raw_transaction))
+
+
+def evm_mine(l2: Web3) -> int:
+    """The devnet's `evm_mine`: the next block now; the new head's number."""
+    reply = l2.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    assert "error" not in reply, reply
+    return int(l2.eth.block_number)
+
+
+def deploy_runtime(l2: Web3, sender: Any, runtime: bytes) -> str:
+    """Deploy `runtime` (at most 32 bytes) with init code PUSHn RUNTIME, MSTORE, RETURN; its address."""
+    assert 0 < len(runtime) <= 32
+    init = bytes([0x5F + len(runtime)]) + runtime + bytes([0x60, 0x00, 0x52, 0x60, len(runtime), 0x60, 32 - len(runtime), 0xF3])
+    created = send_signed(l2, sender, data=init)
+    evm_mine(l2)
+    address = wait_until("the contract deployed", lambda: l2.eth.get_transaction_receipt(created)["contractAddress"], 30)
+    assert bytes(l2.eth.get_code(address)) == runtime
+    return address
+
+
+def last_in_output_block(l2: Web3, sender: Any, at_least: int, **fields: Any) -> tuple[int, bytes]:
+    """Make a transaction (`fields`, signed by `sender`) the last one of the devnet's next output
+    block B >= `at_least`: blocks are built up to B - 1 with `evm_mine` (the sequencer's own loop
+    waits while its head is ahead of its clock, so nothing else builds B), the transaction sent,
+    B built. Then `evm_increaseTime` brings L1's clock and the sequencer's up to the head, so the
+    outputs are not in L1's future. (B, the transaction's hash)."""
+    interval = DEVNET_DISPUTES.output_interval
+    block = -(-max(l2.eth.block_number + 2, at_least) // interval) * interval
+    while l2.eth.block_number < block - 1:
+        evm_mine(l2)
+    assert l2.eth.block_number == block - 1
+    tx_hash = send_signed(l2, sender, **fields)
+    assert evm_mine(l2) == block
+    assert bytes(l2.eth.get_block(block)["transactions"][-1]) == tx_hash
+    assert "error" not in l2.provider.make_request("evm_increaseTime", [1])  # type: ignore[arg-type]
+    return block, tx_hash
 
 
 @dataclass(frozen=True)
@@ -178,7 +201,7 @@ class LieInPlay:
 def lie_and_challenger(devnet: dict[str, Any], daemons: Callable[..., Daemon], tmp_path: Path, kind: str, lie_block: int,
                        *liar_args: str) -> LieInPlay:
     """`lantau proposer --inject-fault KIND --inject-at LIE_BLOCK LIAR_ARGS...` and `lantau challenger`
-    following the devnet's verifier (`devnet` or `silent_devnet`), its data dir in `tmp_path`."""
+    following the devnet's verifier (`devnet`), its data dir in `tmp_path`."""
     liar = daemons(tmp_path / "proposer.log", "proposer", *devnet["liar_args"], "--inject-fault", kind,
                    "--inject-at", str(lie_block), *liar_args)
     challenger_args = ("challenger", *devnet["challenger_args"], "--data-dir", str(tmp_path / "challenger"))

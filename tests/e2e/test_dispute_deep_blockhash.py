@@ -15,63 +15,33 @@ that record, and wins.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from eth_account import Account
-from web3 import Web3
 
-from bridge.devnet import DEVNET_DISPUTES
 from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient
 from genesis.dev_accounts import dev_accounts
 from prover.step_call import MAX_ANCESTORS_IN_CALL
 from tests.e2e.dispute_devnet import (  # noqa: F401 (fixtures: daemons, devnet)
-    CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, devnet, lie_and_challenger, wait_for, warp,
+    CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, deploy_runtime, devnet, last_in_output_block, lie_and_challenger,
+    wait_for, warp,
 )
 
 pytestmark = pytest.mark.e2e
 
 DEPTH = 200  # how far back the disputed transaction's BLOCKHASH reads
-# Runtime: SSTORE(0, BLOCKHASH(NUMBER - 200)); STOP  (PUSH1 200, NUMBER, SUB, BLOCKHASH, PUSH1 0, SSTORE, STOP)
-RUNTIME = bytes.fromhex("60c8430340600055") + b"\x00"
-# Init code: PUSH9 RUNTIME, PUSH1 0, MSTORE, PUSH1 9, PUSH1 23, RETURN
-INIT_CODE = b"\x68" + RUNTIME + bytes.fromhex("600052600960" "17f3")
+# SSTORE(0, BLOCKHASH(NUMBER - 200)); STOP  (PUSH1 200, NUMBER, SUB, BLOCKHASH, PUSH1 0, SSTORE, STOP)
+RUNTIME = bytes.fromhex("60c843034060005500")
 SENDER = dev_accounts()[6]
-
-
-def _send(l2: Web3, tx: dict[str, Any]) -> bytes:
-    signed = Account.sign_transaction({"chainId": l2.eth.chain_id, "nonce": l2.eth.get_transaction_count(SENDER.address, "pending"),
-                                       "gas": 200_000, "maxFeePerGas": 2 * l2.eth.get_block("latest")["baseFeePerGas"] + 10**9,
-                                       "maxPriorityFeePerGas": 10**9, **tx}, SENDER.private_key)
-    return bytes(l2.eth.send_raw_transaction(signed.raw_transaction))
-
-
-def _mine(l2: Web3) -> int:
-    reply = l2.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-    assert "error" not in reply, reply
-    return int(l2.eth.block_number)
 
 
 def test_a_game_whose_transaction_reads_blockhash_200_back_is_won_through_recorded_headers(devnet, daemons, tmp_path: Path) -> None:
     l1, l2, oracle, factory = devnet["l1"], devnet["l2"], devnet["oracle"], devnet["factory"]
-    interval = DEVNET_DISPUTES.output_interval
-    created = _send(l2, {"data": INIT_CODE})
-    _mine(l2)
-    reader = wait_for("the BLOCKHASH reader deployed", lambda: l2.eth.get_transaction_receipt(created)["contractAddress"], 30)
-    assert bytes(l2.eth.get_code(reader)) == RUNTIME
-    lie_block = -(-max(l2.eth.block_number + 2, DEPTH + 8) // interval) * interval
-    while l2.eth.block_number < lie_block - 1:
-        _mine(l2)
-    assert l2.eth.block_number == lie_block - 1  # the sequencer's loop waits: its head is ahead of its clock
-    call = _send(l2, {"to": reader, "data": b""})
-    assert _mine(l2) == lie_block
+    reader = deploy_runtime(l2, SENDER, RUNTIME)
+    lie_block, call = last_in_output_block(l2, SENDER, DEPTH + 8, to=reader)
     block = l2.eth.get_block(lie_block)
-    assert bytes(block["transactions"][-1]) == call  # the disputed (last) transaction of B
     assert l2.eth.get_transaction_receipt(call)["status"] == 1
     stored = bytes(l2.eth.get_storage_at(reader, 0, lie_block))
     assert stored == bytes(l2.eth.get_block(lie_block - DEPTH)["hash"])  # it read BLOCKHASH(B - 200)
-    # L1's clock (and the sequencer's) up to the head, so the outputs are not in L1's future
-    assert "error" not in l2.provider.make_request("evm_increaseTime", [1])  # type: ignore[arg-type]
 
     play = lie_and_challenger(devnet, daemons, tmp_path, "state-root", lie_block)
     logs, lie_index = play.logs, play.lie_index
@@ -85,6 +55,8 @@ def test_a_game_whose_transaction_reads_blockhash_200_back_is_won_through_record
         return claims[-1].depth == info.max_depth and claims[-1].countered_by != NO_ADDRESS
 
     wait_for("the game played to the leaf and stepped", leaf_stepped, 420, logs)
+    # the step is on L1 before the challenger logs it
+    wait_for("the challenger's step logged", lambda: any(line.get("msg") == "played step" for line in play.challenger.log_lines()), 30, logs)
     lines = play.challenger.log_lines()
     steps = [line for line in lines if line.get("msg") == "played step"]
     assert [(s["l2_block"], s["tx_index"]) for s in steps] == [(lie_block, len(block["transactions"]) - 1)]
