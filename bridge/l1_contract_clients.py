@@ -18,7 +18,31 @@ from web3.contract import Contract
 
 from bridge.l1_client import L1Client, transport_errors
 from bridge.tx_manager import TxCandidate, TxManager
+from node.errors import LantauError
 from node.l1_block_ref import L1BlockRef
+
+
+#: Transaction hashes `moveToBlock` carries in one call: 2,048 x 32 B = 64 KiB, half of geth's
+#: 128 KiB transaction size limit; a longer list goes in chunks of this many (`publishInputs`).
+INPUTS_IN_CALL = 2_048
+
+
+class InputsPublicationMismatch(LantauError):
+    """L1 holds a publication of this move's inputs that this player's chunks cannot continue."""
+
+    def __init__(self, publication: bytes, held: int, total: int) -> None:
+        super().__init__(f"inputs publication {publication.hex()} holds {held} hashes, not a whole number of "
+                         f"{INPUTS_IN_CALL}-hash chunks of these {total}")
+        self.publication, self.held, self.total = publication, held, total
+
+
+def inputs_publication_id(parent_index: int, output_root: bytes, is_attack: bool, tx_hashes: list[bytes], timestamp: int) -> bytes:
+    """The id a player publishes a move's inputs under: a function of the move and the inputs, so a
+    restarted player finds its own chunks, and other inputs for the same move get another id."""
+    from eth_abi import encode as abi_encode
+
+    return keccak(abi_encode(["uint256", "bytes32", "bool", "bytes32[]", "uint256"],
+                             [parent_index, output_root, is_attack, tx_hashes, timestamp]))
 
 
 def candidate_of(function: Any, *, value: int = 0, gas_limit: int | None = None) -> TxCandidate:
@@ -244,21 +268,52 @@ class DisputeGameClient(_ContractClient):
 
     def move_to_block(self, txmgr: TxManager, disputed: Claim, output_root: bytes,
                       inputs: tuple[list[bytes], int], is_attack: bool) -> dict[str, Any]:
-        """`moveToBlock` naming the block's `inputs` (`BlockInputs(txHashes, timestamp)`)."""
+        """`moveToBlock` naming the block's `inputs` (`BlockInputs(txHashes, timestamp)`); a list
+        longer than `INPUTS_IN_CALL` is published first in chunks of that many (`publishInputs`,
+        under an id of this move, sending only the chunks L1 does not hold: a restarted player
+        goes on where it stopped; on the game's factory, `DisputeGameFactory.publishInputs`) and
+        named by `moveToBlockPublished`."""
         position = 2 * disputed.position if is_attack else 2 * (disputed.position + 1)
-        call = self.contract.functions.moveToBlock(disputed.value, disputed.index, output_root, inputs, is_attack)
+        tx_hashes, timestamp = inputs
+        if len(tx_hashes) <= INPUTS_IN_CALL:
+            call = self.contract.functions.moveToBlock(disputed.value, disputed.index, output_root, inputs, is_attack)
+        else:
+            publication = inputs_publication_id(disputed.index, output_root, is_attack, tx_hashes, timestamp)
+            factory = self._factory()
+            held = int(self.l1.call(factory.functions.publishedInputsHash(txmgr.address, publication, timestamp))[0])
+            if held > len(tx_hashes) or (held % INPUTS_IN_CALL and held != len(tx_hashes)):
+                raise InputsPublicationMismatch(publication, held, len(tx_hashes))
+            for first in range(held, len(tx_hashes), INPUTS_IN_CALL):
+                chunk = tx_hashes[first:first + INPUTS_IN_CALL]
+                txmgr.send(candidate_of(factory.functions.publishInputs(publication, chunk)))
+            call = self.contract.functions.moveToBlockPublished(disputed.value, disputed.index, output_root, publication,
+                                                                timestamp, is_attack)
         return txmgr.send(candidate_of(call, value=self.required_bond(position)))
 
     def block_inputs(self, claim_index: int) -> tuple[tuple[bytes, ...], int] | None:
         """The inputs (tx hashes, timestamp) block subgame root `claim_index` named, from its
-        `BlockInputsNamed` event; None if it is not such a claim."""
-        event = self.contract.events.BlockInputsNamed()
+        `BlockInputsNamed` event, or its `BlockInputsPublished` event and its claimant's
+        `BlockInputsChunk`s on the factory; None if it is not such a claim."""
         with transport_errors("BlockInputsNamed logs"):
-            logs = event.get_logs(from_block=0, argument_filters={"claimIndex": claim_index})
-        if not logs:
-            return None
-        args = logs[0]["args"]
-        return tuple(bytes(h) for h in args["txHashes"]), int(args["timestamp"])
+            logs = self.contract.events.BlockInputsNamed().get_logs(from_block=0, argument_filters={"claimIndex": claim_index})
+            if logs:
+                args = logs[0]["args"]
+                return tuple(bytes(h) for h in args["txHashes"]), int(args["timestamp"])
+            named = self.contract.events.BlockInputsPublished().get_logs(from_block=0, argument_filters={"claimIndex": claim_index})
+            if not named:
+                return None
+            publisher, publication = self.claim(claim_index).claimant, bytes(named[0]["args"]["id"])
+            count, timestamp = int(named[0]["args"]["count"]), int(named[0]["args"]["timestamp"])
+            chunks = self._factory().events.BlockInputsChunk().get_logs(
+                from_block=0, argument_filters={"publisher": publisher, "id": publication})
+        hashes: list[bytes] = []
+        for chunk in sorted(chunks, key=lambda log: int(log["args"]["first"])):
+            if int(chunk["args"]["first"]) == len(hashes):  # chunks append in order; one per `first`
+                hashes.extend(bytes(h) for h in chunk["args"]["txHashes"])
+        return tuple(hashes[:count]), timestamp
+
+    def _factory(self) -> Contract:
+        return self.l1.contract("DisputeGameFactory", to_checksum_address(self._call("factory")))
 
     def input_countered_by(self, claim_index: int) -> ChecksumAddress:
         """Who countered block subgame root `claim_index` by the input leaf (the zero address: nobody)."""

@@ -32,6 +32,16 @@ contract DisputeGameFactory is IDisputeGameRegistry {
 
     event GameCreated(address indexed game, uint256 indexed outputIndex, bytes32 indexed outputRoot, address creator);
     event GameResolved(address indexed game, uint256 indexed outputIndex, bool challengerWins, uint256 forfeited);
+    /// @notice Transactions `first`.. of the block inputs `publisher` publishes in chunks under `id`.
+    event BlockInputsChunk(address indexed publisher, bytes32 indexed id, uint256 first, bytes32[] txHashes);
+
+    /// @notice Block inputs published in chunks, per publisher and id: how many hashes, and the
+    ///         Merkle frontier of them (the left siblings still open, level by level).
+    struct PublishedInputs {
+        uint256 count;
+        bytes32[32] frontier;
+    }
+    mapping(address => mapping(bytes32 => PublishedInputs)) internal _published;
 
     OutputOracle public immutable oracle;
     /// @notice A contract whose code is `OutputDisputeGame`'s creation code (ERC-5202's blueprint
@@ -134,6 +144,62 @@ contract DisputeGameFactory is IDisputeGameRegistry {
     }
 
     /// @notice The bond `create`'s first attack (depth 1) needs.
+    /// @notice Publish transaction hashes of a block's inputs in chunks, for a block whose list
+    ///         does not fit one L1 transaction (32 bytes a hash: ~4,000 fill geth's 128 KiB);
+    ///         appended in order under (`msg.sender`, `id`), published whole (`BlockInputsChunk`)
+    ///         and kept as a Merkle frontier. A game's `moveToBlockPublished` names them. At most
+    ///         2^txDepth - 1 hashes (`TooManyTransactions`).
+    function publishInputs(bytes32 id, bytes32[] calldata txHashes) external {
+        PublishedInputs storage pending = _published[msg.sender][id];
+        uint256 first = pending.count;
+        uint256 count = first + txHashes.length;
+        uint256 traceLength = 1 << _config.txDepth;
+        if (count >= traceLength) revert OutputDisputeGame.TooManyTransactions(count, traceLength - 1);
+        bytes32[32] memory frontier = pending.frontier;
+        for (uint256 k = 0; k < txHashes.length; ++k) {
+            bytes32 node = txHashes[k];
+            uint256 size = first + k + 1;
+            uint256 level = 0;
+            while (size & 1 == 0) {
+                node = keccak256(abi.encode(frontier[level], node));
+                size >>= 1;
+                ++level;
+            }
+            frontier[level] = node;
+        }
+        pending.frontier = frontier;
+        pending.count = count;
+        emit BlockInputsChunk(msg.sender, id, first, txHashes);
+    }
+
+    /// @notice How many hashes `publisher` published under `id`, and the `inputsHash` a game
+    ///         keeps of them with `timestamp`: keccak256(count, Merkle root, timestamp), the root
+    ///         over zero leaves up to the next power of two, from the frontier (the deposit
+    ///         contract's rule).
+    function publishedInputsHash(address publisher, bytes32 id, uint256 timestamp)
+        external
+        view
+        returns (uint256 count, bytes32 hash)
+    {
+        PublishedInputs storage pending = _published[publisher][id];
+        count = pending.count;
+        bytes32 root;
+        uint256 depth_ = 0;
+        while ((1 << depth_) < count) ++depth_;
+        if (count > 0 && count == 1 << depth_) {
+            root = pending.frontier[depth_]; // a full tree: the frontier's top
+        } else {
+            bytes32 zero;
+            uint256 size = count;
+            for (uint256 level = 0; level < depth_; ++level) {
+                root = size & 1 == 1 ? keccak256(abi.encode(pending.frontier[level], root)) : keccak256(abi.encode(root, zero));
+                zero = keccak256(abi.encode(zero, zero));
+                size >>= 1;
+            }
+        }
+        hash = keccak256(abi.encode(count, root, timestamp));
+    }
+
     function createBond() external view returns (uint256) {
         return BondCurve.requiredBond(1, _config.splitDepth + 1 + _config.txDepth, _config.minBond, _config.maxBond);
     }

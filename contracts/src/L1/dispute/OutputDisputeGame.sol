@@ -13,6 +13,9 @@ import {IInputOracle} from "./IInputOracle.sol";
 /// @notice What a game asks of the factory that made it (`DisputeGameFactory`).
 interface IGameFactoryHooks {
     function gameResolved(bool challengerWins) external;
+    /// @notice How many hashes `publisher` published under `id` (`publishInputs`), and the
+    ///         `OutputDisputeGame.inputsHash` of them with `timestamp`.
+    function publishedInputsHash(address publisher, bytes32 id, uint256 timestamp) external view returns (uint256 count, bytes32 hash);
 }
 
 /// @title OutputDisputeGame
@@ -149,6 +152,9 @@ contract OutputDisputeGame {
     event Stepped(uint256 indexed claimIndex, address indexed counteredBy);
     /// @notice The inputs a block subgame's root claim `claimIndex` names (the preimage of its `inputsHash`).
     event BlockInputsNamed(uint256 indexed claimIndex, bytes32[] txHashes, uint256 timestamp);
+    /// @notice Block claim `claimIndex` names the `count` transaction hashes its claimant had
+    ///         published under `id` on the factory (its `BlockInputsChunk`s) and `timestamp`.
+    event BlockInputsPublished(uint256 indexed claimIndex, bytes32 id, uint256 count, uint256 timestamp);
     event Resolved(GameStatus indexed status);
 
     Position internal constant ROOT_POSITION = Position.wrap(1);
@@ -178,7 +184,7 @@ contract OutputDisputeGame {
     uint64 public resolvedAt;
     ClaimData[] public claimData;
     mapping(bytes32 => bool) public claims;
-    mapping(uint256 => uint256[]) public subgames;
+    mapping(uint256 => uint256[]) internal subgames;
     mapping(uint256 => bool) public resolvedSubgames;
     /// @notice `inputsHash` named by each block subgame's root claim.
     mapping(uint256 => bytes32) public blockInputs;
@@ -254,6 +260,25 @@ contract OutputDisputeGame {
         external
         payable
     {
+        uint256 claimIndex = _moveToBlock(disputed, parentIndex, outputRoot, inputsHash(inputs), isAttack);
+        emit BlockInputsNamed(claimIndex, inputs.txHashes, inputs.timestamp);
+    }
+
+    /// @notice `moveToBlock` naming the hashes the mover published under `id` on the factory
+    ///         (`DisputeGameFactory.publishInputs`, for a list too long for one L1 transaction)
+    ///         and `timestamp`: the same `inputsHash` as the whole list would give.
+    function moveToBlockPublished(bytes32 disputed, uint256 parentIndex, bytes32 outputRoot, bytes32 id, uint256 timestamp,
+                                  bool isAttack) external payable {
+        (uint256 count, bytes32 hash) = IGameFactoryHooks(factory).publishedInputsHash(msg.sender, id, timestamp);
+        emit BlockInputsPublished(_moveToBlock(disputed, parentIndex, outputRoot, hash, isAttack), id, count, timestamp);
+    }
+
+    /// @dev A move into a block subgame, claiming what its side says of the block's output and
+    ///      naming the block's inputs by `hash`; the new claim's index.
+    function _moveToBlock(bytes32 disputed, uint256 parentIndex, bytes32 outputRoot, bytes32 hash, bool isAttack)
+        internal
+        returns (uint256 claimIndex)
+    {
         _checkDisputed(disputed, parentIndex);
         Position parentPos = _parent(parentIndex).position;
         if (parentPos.move(isAttack).depth() != SPLIT_DEPTH + 1) revert NotABlockClaim();
@@ -265,9 +290,8 @@ contract OutputDisputeGame {
         if (opposed == (outputRoot == disputedOutput.claim)) {
             revert UnexpectedBlockClaim(outputRoot, disputedOutput.claim);
         }
-        uint256 claimIndex = claimData.length;
-        blockInputs[claimIndex] = inputsHash(inputs);
-        emit BlockInputsNamed(claimIndex, inputs.txHashes, inputs.timestamp);
+        claimIndex = claimData.length;
+        blockInputs[claimIndex] = hash;
         _move(msg.sender, parentIndex, outputRoot, isAttack, msg.value);
     }
 
