@@ -25,8 +25,8 @@ ANCHOR = b"\xaa" * 32
 MESSAGE_PASSER = "0x4200000000000000000000000000000000000016"
 
 
-@pytest.fixture(scope="module")
-def system(contracts: Contracts) -> dict[str, Contract]:
+def deploy_system(contracts: Contracts, tx_depth: int = TX_DEPTH) -> dict[str, Contract]:
+    """An `OutputOracle` whose challenger is a `DisputeGameFactory` of this module's rules with `tx_depth`."""
     from genesis.artifacts import load_artifact
 
     now = contracts.latest_timestamp()
@@ -35,11 +35,16 @@ def system(contracts: Contracts) -> dict[str, Contract]:
     game_code = bytes(load_artifact("OutputDisputeGame").bytecode)
     receipt = contracts.ok(0, _raw_create(contracts, blueprint_init(game_code)))
     finish = contracts.deploy("BlockFinishLeaf", "0x" + "42" * 20, 901)
-    config = (SPLIT_DEPTH, TX_DEPTH, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND,
+    config = (SPLIT_DEPTH, tx_depth, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND,
               "0x" + "00" * 20, "0x" + "00" * 20, MESSAGE_PASSER, finish.address)
     factory = contracts.deploy("DisputeGameFactory", oracle.address, receipt["contractAddress"], ANCHOR, config)
     contracts.ok(OLD_CHALLENGER, oracle.functions.setChallenger(factory.address))
     return {"oracle": oracle, "factory": factory}
+
+
+@pytest.fixture(scope="module")
+def system(contracts: Contracts) -> dict[str, Contract]:
+    return deploy_system(contracts)
 
 
 class _RawCreate:

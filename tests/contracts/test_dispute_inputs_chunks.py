@@ -17,31 +17,11 @@ from bridge.l1_client import L1CallReverted, L1Client
 from bridge.l1_contract_clients import INPUTS_IN_CALL, DisputeGameClient, InputsPublicationMismatch, inputs_publication_id
 from bridge.tx_manager import TxManager, TxManagerConfig
 from prover.dispute_block import input_leaf, inputs_hash
-from tests.contracts.test_dispute_game import (
-    ANCHOR, BOND_DELAY_S, CHALLENGER, DEFENDER, EXTENSION_S, FINALIZATION_S, INTERVAL, MAX_BOND, MAX_CLOCK_S,
-    MESSAGE_PASSER, MIN_BOND, OLD_CHALLENGER, ORACLE_BOND, PROPOSER, SPLIT_DEPTH, _raw_create, bond, game_at, propose,
-)
+from tests.contracts.test_dispute_game import CHALLENGER, DEFENDER, SPLIT_DEPTH, bond, deploy_system, game_at, propose
 from tests.harness.evm import Contracts
 
 DEEP_TX_DEPTH = 16
 TIMESTAMP = 1_700_000_321
-
-
-def deploy_system(contracts: Contracts, tx_depth: int) -> dict[str, Contract]:
-    """test_dispute_game's rules with `tx_depth`."""
-    from bridge.l1_contracts import blueprint_init
-    from genesis.artifacts import load_artifact
-
-    now = contracts.latest_timestamp()
-    oracle = contracts.deploy("OutputOracle", INTERVAL, 1, 0, now - 10_000, contracts.address(PROPOSER),
-                              contracts.address(OLD_CHALLENGER), FINALIZATION_S, ORACLE_BOND, "0x" + "00" * 20)
-    receipt = contracts.ok(0, _raw_create(contracts, blueprint_init(bytes(load_artifact("OutputDisputeGame").bytecode))))
-    finish = contracts.deploy("BlockFinishLeaf", "0x" + "42" * 20, 901)
-    config = (SPLIT_DEPTH, tx_depth, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND,
-              "0x" + "00" * 20, "0x" + "00" * 20, MESSAGE_PASSER, finish.address)
-    factory = contracts.deploy("DisputeGameFactory", oracle.address, receipt["contractAddress"], ANCHOR, config)
-    contracts.ok(OLD_CHALLENGER, oracle.functions.setChallenger(factory.address))
-    return {"oracle": oracle, "factory": factory}
 
 
 @pytest.fixture(scope="module")

@@ -207,3 +207,37 @@ def lie_and_challenger(devnet: dict[str, Any], daemons: Callable[..., Daemon], t
     challenger_args = ("challenger", *devnet["challenger_args"], "--data-dir", str(tmp_path / "challenger"))
     challenger = daemons(tmp_path / "challenger.log", *challenger_args)
     return LieInPlay(liar, challenger, lie_block // DEVNET_DISPUTES.output_interval - 1, challenger_args)
+
+
+def stepped_by_the_challenger(devnet: dict[str, Any], play: LieInPlay, lie_block: int, timeout_s: float = 420) -> tuple[Any, Any, list[dict[str, Any]]]:
+    """Wait until the challenger disputed the lie about `lie_block` (game 0), both played to the
+    leaf and the challenger's step landed and is logged; (game client, its info, the challenger's
+    log lines)."""
+    from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient
+
+    factory, logs = devnet["factory"], play.logs
+    address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0), timeout_s, logs)
+    game = DisputeGameClient(devnet["l1"], address)
+    info = game.info()
+    assert (info.output_index, info.l2_block_number) == (play.lie_index, lie_block)
+
+    def leaf_stepped() -> bool:
+        claims = game.claims()
+        return claims[-1].depth == info.max_depth and claims[-1].countered_by != NO_ADDRESS
+
+    wait_for("the game played to the leaf and stepped", leaf_stepped, timeout_s, logs)
+    # the step is on L1 before the challenger logs it
+    wait_for("the challenger's step logged", lambda: any(line.get("msg") == "played step" for line in play.challenger.log_lines()), 30, logs)
+    return game, info, play.challenger.log_lines()
+
+
+def resolved_for_the_challenger(devnet: dict[str, Any], play: LieInPlay, game: Any, info: Any) -> None:
+    """Move L1's clock past the game's clocks; the game resolves for the challenger, the lie (and
+    every output after it) leaves the oracle, and the liar is owed nothing."""
+    oracle = devnet["oracle"]
+    warp(devnet["l1"], info.max_clock_duration_s + 1)
+    wait_for("the game resolved", lambda: game.status() != 0, 240, play.logs)
+    assert game.status() == CHALLENGER_WINS
+    for index in range(play.lie_index, oracle.next_output_index()):
+        assert oracle.l2_output(index).output_root != info.root_claim
+    assert game.credit(PROPOSER) == 0

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient
 from genesis.dev_accounts import dev_accounts
 from prover.step_call import MAX_ANCESTORS_IN_CALL
 from tests.e2e.dispute_devnet import (  # noqa: F401 (fixtures: daemons, devnet)
-    CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, deploy_runtime, devnet, last_in_output_block, lie_and_challenger,
-    wait_for, warp,
+    CHALLENGER, daemons, deploy_runtime, devnet, last_in_output_block, lie_and_challenger,
+    resolved_for_the_challenger, stepped_by_the_challenger,
 )
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +34,7 @@ SENDER = dev_accounts()[6]
 
 
 def test_a_game_whose_transaction_reads_blockhash_200_back_is_won_through_recorded_headers(devnet, daemons, tmp_path: Path) -> None:
-    l1, l2, oracle, factory = devnet["l1"], devnet["l2"], devnet["oracle"], devnet["factory"]
+    l2 = devnet["l2"]
     reader = deploy_runtime(l2, SENDER, RUNTIME)
     lie_block, call = last_in_output_block(l2, SENDER, DEPTH + 8, to=reader)
     block = l2.eth.get_block(lie_block)
@@ -44,20 +43,7 @@ def test_a_game_whose_transaction_reads_blockhash_200_back_is_won_through_record
     assert stored == bytes(l2.eth.get_block(lie_block - DEPTH)["hash"])  # it read BLOCKHASH(B - 200)
 
     play = lie_and_challenger(devnet, daemons, tmp_path, "state-root", lie_block)
-    logs, lie_index = play.logs, play.lie_index
-    game_address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0), 420, logs)
-    game = DisputeGameClient(l1, game_address)
-    info = game.info()
-    assert (info.output_index, info.l2_block_number) == (lie_index, lie_block)
-
-    def leaf_stepped() -> bool:
-        claims = game.claims()
-        return claims[-1].depth == info.max_depth and claims[-1].countered_by != NO_ADDRESS
-
-    wait_for("the game played to the leaf and stepped", leaf_stepped, 420, logs)
-    # the step is on L1 before the challenger logs it
-    wait_for("the challenger's step logged", lambda: any(line.get("msg") == "played step" for line in play.challenger.log_lines()), 30, logs)
-    lines = play.challenger.log_lines()
+    game, info, lines = stepped_by_the_challenger(devnet, play, lie_block, 420)
     steps = [line for line in lines if line.get("msg") == "played step"]
     assert [(s["l2_block"], s["tx_index"]) for s in steps] == [(lie_block, len(block["transactions"]) - 1)]
     recorded = sum(line["headers"] for line in lines if line.get("msg") == "recorded ancestor headers")
@@ -68,9 +54,4 @@ def test_a_game_whose_transaction_reads_blockhash_200_back_is_won_through_record
     assert len(headers) == DEPTH - 1 and game.header_recorded(headers[-1])  # B-200's child's header, recorded on L1
     assert game.claims()[-1].countered_by == CHALLENGER
 
-    warp(l1, info.max_clock_duration_s + 1)
-    wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
-    assert game.status() == CHALLENGER_WINS
-    for index in range(lie_index, oracle.next_output_index()):
-        assert oracle.l2_output(index).output_root != info.root_claim
-    assert game.credit(PROPOSER) == 0
+    resolved_for_the_challenger(devnet, play, game, info)

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient
 from genesis.dev_accounts import dev_accounts
 from prover.staged_step import EIP_7825_TX_GAS_CAP
 from tests.e2e.dispute_devnet import (  # noqa: F401 (fixtures: daemons, devnet)
-    CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, deploy_runtime, devnet, last_in_output_block, lie_and_challenger,
-    wait_for, warp,
+    CHALLENGER, daemons, deploy_runtime, devnet, last_in_output_block, lie_and_challenger,
+    resolved_for_the_challenger, stepped_by_the_challenger,
 )
 
 pytestmark = pytest.mark.e2e
@@ -33,27 +32,14 @@ SENDER = dev_accounts()[7]
 
 
 def test_a_real_challenger_proves_a_long_transaction_in_stages_on_the_devnet(devnet, daemons, tmp_path: Path) -> None:
-    l1, l2, oracle, factory = devnet["l1"], devnet["l2"], devnet["oracle"], devnet["factory"]
+    l2 = devnet["l2"]
     loop = deploy_runtime(l2, SENDER, LOOP)
     lie_block, call = last_in_output_block(l2, SENDER, 0, to=loop)
     assert l2.eth.get_transaction_receipt(call)["status"] == 1
     tx_index = len(l2.eth.get_block(lie_block)["transactions"]) - 1
 
     play = lie_and_challenger(devnet, daemons, tmp_path, "state-root", lie_block)
-    logs, lie_index = play.logs, play.lie_index
-    game_address = wait_for("the challenger to dispute the lie", lambda: factory.game_count() and factory.game_at(0), 300, logs)
-    game = DisputeGameClient(l1, game_address)
-    info = game.info()
-    assert (info.output_index, info.l2_block_number) == (lie_index, lie_block)
-
-    def leaf_stepped() -> bool:
-        claims = game.claims()
-        return claims[-1].depth == info.max_depth and claims[-1].countered_by != NO_ADDRESS
-
-    wait_for("the game played to the leaf and stepped in stages", leaf_stepped, 600, logs)
-    # the step is on L1 before the challenger logs it
-    wait_for("the challenger's step logged", lambda: any(line.get("msg") == "played step" for line in play.challenger.log_lines()), 30, logs)
-    lines = play.challenger.log_lines()
+    game, info, lines = stepped_by_the_challenger(devnet, play, lie_block, 600)
     measured = [line["l1_gas"] for line in lines if line.get("msg") == "one-call step above the L1 block gas limit"]
     stages = [line["l1_gas"] for line in lines if line.get("msg") == "staged step: sent a stage"]
     steps = [line for line in lines if line.get("msg") == "played step"]
@@ -66,9 +52,4 @@ def test_a_real_challenger_proves_a_long_transaction_in_stages_on_the_devnet(dev
     print(f"\nstaged step of a {ROUNDS}-round loop: {len(stages)} stages, L1 gas {sum(stages):,} "
           f"(max {max(stages):,}), then the step {steps[0]['l1_gas']:,}")
 
-    warp(l1, info.max_clock_duration_s + 1)
-    wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
-    assert game.status() == CHALLENGER_WINS
-    for index in range(lie_index, oracle.next_output_index()):
-        assert oracle.l2_output(index).output_root != info.root_claim
-    assert game.credit(PROPOSER) == 0
+    resolved_for_the_challenger(devnet, play, game, info)
