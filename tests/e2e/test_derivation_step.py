@@ -226,8 +226,10 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
     assert run.call((*at_garbage[:5], (items[1:], calldata[1:]), at_garbage[6]))[0] == "InboxDataNotL1s"  # one left out
     assert run.call((*at_garbage[:5], ([], []), at_garbage[6]))[0] == "InboxDataNotL1s"  # shown as empty
     assert run.call(at_garbage)[0] == "ok"
-    assert run.call((number, root, pre_commitment, start + WINDOW, pre, inbox, evidence)) == (
-        "L1BlockOutOfRange", (start + WINDOW, start, start + WINDOW - 1))
+    assert run.call((number, root, pre_commitment, start - 1, pre, inbox, evidence)) == (
+        "L1BlockOutOfRange", (start - 1, start, start + WINDOW - 1))
+    # past the range (the bisection's padding) the state does not change
+    assert run.call((number, root, pre_commitment, start + WINDOW, pre, inbox, evidence)) == ("ok", pre_commitment)
     assert run.call((number, keccak(b"another root"), pre_commitment, b, pre, inbox, evidence))[0] == "ParentOutputMismatch"
     _, proof = run.parent(1)
     assert run.call((number, root, pre_commitment, b, pre, inbox, step_evidence(proof)))[0] == "EvidenceNeeded"

@@ -49,7 +49,8 @@ contract DerivationStep is IDerivationStep {
 
     /// @notice The pre state shown does not hash to the agreed commitment.
     error PreStateMismatch(bytes32 agreed, bytes32 shown);
-    /// @notice L1 block `l1Block` is outside the range `first` .. `last` for this parent.
+    /// @notice L1 block `l1Block` is before the range `first` .. `last` for this parent (past `last`
+    ///         the step changes nothing: the bisection's padding).
     error L1BlockOutOfRange(uint256 l1Block, uint256 first, uint256 last);
     /// @notice The inbox data shown is not what `BatchInbox` recorded for that L1 block.
     error InboxDataNotL1s(uint256 l1Block, uint256 index);
@@ -131,8 +132,9 @@ contract DerivationStep is IDerivationStep {
             L2ParentLib.prove(l2BlockNumber, parentOutputRoot, ev.parent, [numberSlot, hashSlot, sequenceSlot]);
         bool genesis = parent.originHash == bytes32(0);
         (uint256 first, uint256 last) = derivationRange(genesis, parent.originNumber);
-        if (l1Block < first || l1Block > last) revert L1BlockOutOfRange(l1Block, first, last);
-        if (pre.found != bytes32(0)) return preCommitment; // decided: the state no longer changes
+        if (l1Block < first) revert L1BlockOutOfRange(l1Block, first, last);
+        // Decided, or past the range (the game's padding up to a power of two): no change.
+        if (pre.found != bytes32(0) || l1Block > last) return preCommitment;
         Work memory w = _load(pre);
         _readInbox(w, l1Block, data);
         _judge(w, parent, l1Block, genesis ? l1StartBlock : parent.originNumber, ev);

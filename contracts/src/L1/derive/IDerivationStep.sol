@@ -53,7 +53,8 @@ interface IDerivationStep {
 
     /// @notice The commitment after L1 block `l1Block`, given the commitment before it (agreed) and
     ///         its preimage `pre`, for L2 block `l2BlockNumber` on the parent whose output root is
-    ///         `parentOutputRoot`. `evidence` is the implementation's (DerivationStep: abi.encode of
+    ///         `parentOutputRoot`. Past the range's last L1 block (and once `found` is set) the state
+    ///         does not change: `post` = `preCommitment`; before its first, `L1BlockOutOfRange`. `evidence` is the implementation's (DerivationStep: abi.encode of
     ///         its `Evidence`: the parent's proof, and the L1 headers the batch queue reads).
     function step(
         uint256 l2BlockNumber,

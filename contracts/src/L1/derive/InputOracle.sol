@@ -5,10 +5,9 @@ import {IInputOracle} from "../dispute/IInputOracle.sol";
 import {L1BlockAnchors} from "../L1BlockAnchors.sol";
 import {L1HeaderLib} from "../lib/L1HeaderLib.sol";
 import {OutputRootLib} from "../lib/OutputRootLib.sol";
-import {RLPItem, RLPReader} from "../lib/RLPReader.sol";
-import {SecureMerkleTrie} from "../lib/SecureMerkleTrie.sol";
 import {DepositTxLib} from "./DepositTxLib.sol";
 import {DepositLogLib} from "./DepositLogLib.sol";
+import {L2ParentLib} from "./L2ParentLib.sol";
 import {BatchReader} from "./BatchReader.sol";
 import {BatchInbox} from "../BatchInbox.sol";
 
@@ -208,17 +207,6 @@ contract InputOracle is IInputOracle {
         (numberSlot, hashSlot, sequenceSlot) = (cfg.l1BlockSlots[0], cfg.l1BlockSlots[1], cfg.l1BlockSlots[2]);
     }
 
-    /// @dev What derivation knows of the parent (`safe_head`, `safe_origin`).
-    struct Parent {
-        bytes32 hash;
-        bytes32 parentHash;
-        uint256 number;
-        uint256 timestamp;
-        uint256 originNumber;
-        bytes32 originHash; // 0 at L2 genesis (no L1 origin yet)
-        uint256 sequenceNumber;
-    }
-
     // --- the entry points ---------------------------------------------------------------------
 
     /// @inheritdoc IInputOracle
@@ -263,7 +251,7 @@ contract InputOracle is IInputOracle {
 
     /// @dev `lieOf` on the proven parent, and how many transactions derivation forces at the block's
     ///      start (the L1-info deposit, and in an origin's first block its deposits).
-    function _lieOf(Parent memory parent, Claim memory claim, Evidence memory ev)
+    function _lieOf(L2ParentLib.Parent memory parent, Claim memory claim, Evidence memory ev)
         internal
         view
         returns (Lie, uint256, uint256 forced)
@@ -293,7 +281,7 @@ contract InputOracle is IInputOracle {
 
     /// @dev The rules after the forced transactions: the forced block, the timestamps, the batch.
     function _blockLie(
-        Parent memory parent,
+        L2ParentLib.Parent memory parent,
         Claim memory claim,
         Evidence memory ev,
         bool sameOrigin,
@@ -331,7 +319,7 @@ contract InputOracle is IInputOracle {
     ///      Batcher data in the window is no batch if the frame stage drops every transaction of it
     ///      whole (`windowGarbage`, `_checkGarbage`): then no frame, so no channel, completes in it.
     function _forcedBlockLie(
-        Parent memory parent,
+        L2ParentLib.Parent memory parent,
         Claim memory claim,
         uint256 originNumber,
         uint256 originTime,
@@ -382,7 +370,7 @@ contract InputOracle is IInputOracle {
 
     /// @dev The block's element of the batch shown (batch_queue.py's rules for a batch to give the
     ///      block after the parent), against the claim: same origin, timestamp, user transactions.
-    function _batchLie(Parent memory parent, Claim memory claim, uint256 originNumber, uint256 forced, BatchEvidence memory b)
+    function _batchLie(L2ParentLib.Parent memory parent, Claim memory claim, uint256 originNumber, uint256 forced, BatchEvidence memory b)
         internal
         view
         returns (Lie, uint256)
@@ -407,7 +395,7 @@ contract InputOracle is IInputOracle {
 
     /// @dev The batch's blocks: a span's, or a singular batch (version 0) as a span of one block
     ///      whose parent and L1 origin hashes, which it names whole, are checked whole.
-    function _batchBlocks(bytes memory encoded, Parent memory parent, BatchEvidence memory b)
+    function _batchBlocks(bytes memory encoded, L2ParentLib.Parent memory parent, BatchEvidence memory b)
         internal
         view
         returns (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks)
@@ -426,7 +414,7 @@ contract InputOracle is IInputOracle {
     ///      its block `blockIndex` the first after the parent, built on it (`parent_check`), its
     ///      last origin the L1 block `l1_origin_check` names.
     function _checkSpan(
-        Parent memory parent,
+        L2ParentLib.Parent memory parent,
         BatchReader.SpanHeader memory header,
         BatchReader.SpanBlock[] memory blocks,
         BatchEvidence memory b,
@@ -445,7 +433,7 @@ contract InputOracle is IInputOracle {
     ///      the next, each block not before its origin, within the drift (or empty and unable to
     ///      move on); the last origin's hash is `l1_origin_check`.
     function _checkSpanBlocks(
-        Parent memory parent,
+        L2ParentLib.Parent memory parent,
         BatchReader.SpanHeader memory header,
         BatchReader.SpanBlock[] memory blocks,
         BatchEvidence memory b
@@ -483,7 +471,7 @@ contract InputOracle is IInputOracle {
     ///      `blockIndex` are the agreed chain's last ones (node: `_overlap_mismatch`, here their
     ///      timestamps and L1 origins against the headers and `L1Block` storage shown, walked back
     ///      from the parent; not yet their transactions), and none of them is L2 genesis.
-    function _spanParent(Parent memory parent, BatchReader.SpanBlock[] memory blocks, BatchEvidence memory b)
+    function _spanParent(L2ParentLib.Parent memory parent, BatchReader.SpanBlock[] memory blocks, BatchEvidence memory b)
         internal
         view
         returns (bytes32)
@@ -500,7 +488,7 @@ contract InputOracle is IInputOracle {
         for (uint256 k = 0; k < j - 1; k++) {
             L1HeaderLib.Header memory h = L1HeaderLib.decode(b.l2Ancestors[k]);
             if (h.hash != next) revert L2AncestorMismatch(k);
-            uint256 origin = uint64(_slot(numberSlot, b.ancestorOrigins[k].numberSlot, _l1BlockStorageRoot(h.stateRoot, b.ancestorOrigins[k].l1BlockAccount)));
+            uint256 origin = L2ParentLib.originNumber(h.stateRoot, b.ancestorOrigins[k], numberSlot);
             if (blocks[j - 2 - k].timestamp != h.timestamp || blocks[j - 2 - k].originNumber != origin) {
                 revert BatchNotDerived("span disagrees with the agreed chain");
             }
@@ -536,35 +524,8 @@ contract InputOracle is IInputOracle {
     // --- the parts ----------------------------------------------------------------------------
 
     /// @dev The parent's number, timestamp and L1 origin, proven against its output root.
-    function _parent(uint256 l2BlockNumber, bytes32 agreed, ParentProof memory proof) internal view returns (Parent memory p) {
-        bytes32 proven = OutputRootLib.hashOutputRootProof(proof.output);
-        if (proven != agreed) revert ParentOutputMismatch(agreed, proven);
-        if (keccak256(proof.header) != proof.output.latestBlockhash) revert ParentHeaderMismatch();
-        L1HeaderLib.Header memory header = L1HeaderLib.decode(proof.header); // L2 headers have L1's fields
-        if (header.number + 1 != l2BlockNumber) revert ParentHeaderMismatch();
-        p.hash = header.hash;
-        p.parentHash = header.parentHash;
-        p.number = header.number;
-        p.timestamp = header.timestamp;
-        bytes32 storageRoot = _l1BlockStorageRoot(proof.output.stateRoot, proof.l1BlockAccount);
-        p.originNumber = uint64(_slot(numberSlot, proof.numberSlot, storageRoot));
-        p.originHash = bytes32(_slot(hashSlot, proof.hashSlot, storageRoot));
-        p.sequenceNumber = uint64(_slot(sequenceSlot, proof.sequenceSlot, storageRoot));
-    }
-
-    /// @dev The storage root of the `L1Block` predeploy in an L2 state.
-    function _l1BlockStorageRoot(bytes32 stateRoot, bytes[] memory accountProof) internal pure returns (bytes32) {
-        bytes memory account = SecureMerkleTrie.get(abi.encodePacked(DepositTxLib.L1_BLOCK), accountProof, stateRoot);
-        return bytes32(RLPReader.toRLPItem(account).readList()[2].readBytes());
-    }
-
-    function _slot(uint256 slot, bytes[] memory proof, bytes32 storageRoot) internal pure returns (uint256 value) {
-        (bool found, bytes memory encoded) = SecureMerkleTrie.tryGet(abi.encode(slot), proof, storageRoot);
-        if (!found) return 0;
-        bytes memory word = RLPReader.toRLPItem(encoded).readBytes();
-        for (uint256 i = 0; i < word.length; i++) {
-            value = (value << 8) | uint8(word[i]);
-        }
+    function _parent(uint256 l2BlockNumber, bytes32 agreed, ParentProof memory proof) internal view returns (L2ParentLib.Parent memory) {
+        return L2ParentLib.prove(l2BlockNumber, agreed, proof, [numberSlot, hashSlot, sequenceSlot]);
     }
 
     /// @dev The L1 origin the claim's transaction 0 gives the block. The oracle rebuilds every
@@ -576,7 +537,7 @@ contract InputOracle is IInputOracle {
     ///      no bytes behind it to show. `headers` (newest first) must end at O and pass through
     ///      O + 1 whenever L1 has it; `next` is O + 1's header (zero when not shown: only while
     ///      O + 1 is not yet an L1 block with a hash this contract can check).
-    function _claimedOrigin(Parent memory parent, bytes32 l1InfoHash, bytes[] memory headers)
+    function _claimedOrigin(L2ParentLib.Parent memory parent, bytes32 l1InfoHash, bytes[] memory headers)
         internal
         view
         returns (bool canonical, bool sameOrigin, L1HeaderLib.Header memory origin, L1HeaderLib.Header memory next)
