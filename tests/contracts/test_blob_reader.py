@@ -112,6 +112,10 @@ def _mutations(rng: random.Random, blob: bytes) -> Iterator[tuple[str, bytes]]:
     yield "last byte", put(BLOB_SIZE - 1, rng.randrange(1, 256))
     at = rng.randrange(BLOB_SIZE)
     yield "random byte", put(at, rng.randrange(256))
+    # Padding not zero in round 500 and a top bit in round 900: node names the top bit (it checks
+    # every round's top bits before the padding), and so must L1.
+    both = put(500 * 128 + 5, 0x01)
+    yield "padding, then a later top bit", both[:900 * 128 + 64] + bytes([both[900 * 128 + 64] | 0x80]) + both[900 * 128 + 65:]
 
 
 def test_bad_encodings_are_refused_on_l1_by_node_errors_name(contracts: Contracts, reader: Any) -> None:
@@ -155,8 +159,13 @@ def test_point_and_value_are_eip_4844s(reader: Any) -> None:
     for point in (rng.randrange(BLS_MODULUS), 1 + rng.randrange(2**64)):
         _proof, y = ckzg.compute_kzg_proof(blob, point.to_bytes(32, "big"), kzg_trusted_setup())
         assert reader.functions.evaluate(blob, point).call() == int.from_bytes(bytes(y), "big")
-    assert reader.functions.evaluate(blob, BLS_MODULUS - 1).call() == int.from_bytes(blob[32:64], "big")
-    assert reader.functions.evaluate(blob, 1).call() == int.from_bytes(blob[0:32], "big")
+    # At a root of unity ω^k, y is the element there: blob index bitrev12(k) (ω^2048 = -1 is index 1).
+    omega = reader.functions.ROOT_OF_UNITY().call()
+    assert pow(omega, 4096, BLS_MODULUS) == 1 != pow(omega, 2048, BLS_MODULUS)
+    for k in (0, 2048, 1024, 3072, 5, 2047, 4095):
+        index = int(format(k, "012b")[::-1], 2)
+        assert reader.functions.evaluate(blob, pow(omega, k, BLS_MODULUS)).call() == int.from_bytes(blob[32 * index:32 * index + 32], "big"), k
+    assert pow(omega, 2048, BLS_MODULUS) == BLS_MODULUS - 1
 
 
 def test_blobs_of_a_transaction_read_on_l1(reader: Any) -> None:
@@ -194,6 +203,8 @@ def test_evidence_that_does_not_show_the_blob_is_refused(contracts: Contracts, r
     assert element < 2**256
     lifted = good.blob[:160] + element.to_bytes(32, "big") + good.blob[192:]
     assert refusal(contracts, reader, *args_with(good, blob=lifted)) == ("FieldElementNotCanonical", (5,))
+    last = good.blob[:-32] + (BLS_MODULUS + 1).to_bytes(32, "big")
+    assert refusal(contracts, reader, *args_with(good, blob=last)) == ("FieldElementNotCanonical", (4095,))
     # Nothing changed: the right evidence still reads.
     assert bytes(reader.functions.read(*good.read_args()).call()) == decode_blob(blobs[0])
 
