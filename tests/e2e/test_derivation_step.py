@@ -250,3 +250,64 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
         "found already (state unchanged)": step.functions.step(*run.step_args(1, start + WINDOW - 1, start)).estimate_gas(),
     }
     print(f"\nDerivationStep: {steps} steps equal node's commitments; L1 gas per leaf: {gas}")
+
+
+def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    """The channel bank's rules, each met on L1 as node meets it: frames out of order and spread
+    over L1 blocks and transactions (two frames in one), a duplicate frame, a second last frame, a
+    frame after the last, a late last frame dropping the frames after it, the head-of-line channel
+    holding a complete one behind it; then both read in one L1 block, the first valid batch found
+    and the other kept (its parent is never derived). Every L1 block of blocks 1 and 2 (2 the
+    forced block) steps to node's commitment."""
+    rollup_path = write_rollup(l1, tmp_path, sequencing_window=WINDOW, channel_timeout=TIMEOUT)
+    rollup = dataclasses.replace(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH), sequencing_window=WINDOW, channel_timeout=TIMEOUT)
+    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
+                            extra_args=("--role", "verifier", "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
+    l2 = Web3(Web3.HTTPProvider(verifier.rpc_url))
+    l1_w3, step, abi = deploy_step(l1, rollup)
+    run = Run(l1, l1_w3, l2, step, abi)
+    start = rollup.l1_start_block
+    start_block = l1_w3.eth.get_block(start)
+    genesis = l2.eth.get_block(0)
+    t1 = max(int(genesis["timestamp"]) + 1, int(start_block["timestamp"]))
+    one = SingularBatch(bytes(genesis["hash"]), start, bytes(start_block["hash"]), t1, ())
+    other = dataclasses.replace(one, timestamp=t1 + 1)
+    d = encode_channel([encode_batch(one)])
+    d0, d1, d2 = d[:5], d[5:9], d[9:]
+    e = encode_channel([encode_batch(other)])
+    e0, e1 = e[:6], e[6:]
+    dd, ee = b"\xd0" * 16, b"\xe0" * 16
+
+    def frames(*parts: Frame) -> bytes:
+        return encode_batcher_tx_data(list(parts))
+
+    run.post(frames(Frame(dd, 2, d2, True), Frame(dd, 0, d0, False)), b"\x00" + b"\x07" * 20)  # out of order, 2 in a tx; garbage
+    run.post(frames(Frame(dd, 0, b"replayed", False)), frames(Frame(dd, 3, b"after the last", False)),
+             frames(Frame(dd, 1, b"second last", True)))  # duplicate, after the last, a second last: each dropped
+    run.post(frames(Frame(ee, 0, e0, False), Frame(ee, 2, b"trimmed", False), Frame(ee, 3, b"trimmed", False)))
+    run.post(frames(Frame(ee, 1, e1, True)))  # E's late last frame drops its frames 2 and 3: E whole, behind D
+    completed = run.post(frames(Frame(dd, 1, d1, False)))  # D whole: D then E read, D's batch found
+    while l1_w3.eth.block_number < start + WINDOW + 2:
+        l1_w3.provider.make_request("evm_mine", [])
+    wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 2, 120, "the verifier's safe head at block 2")
+    for reason in ("duplicate frame", "second last frame for a closed channel", "frame after the channel's last frame"):
+        assert reason in verifier.output, reason
+
+    found = {}
+    steps = 0
+    for number in (1, 2):
+        trace = run.rpc("lantau_derivationTrace", hex(number))
+        found[number] = trace["found"]
+        commitments = [bytes.fromhex(c[2:]) for c in trace["commitments"]]
+        for b in range(trace["first"], trace["last"] + 1):
+            assert run.call(run.step_args(number, b, start)) == ("ok", commitments[b - trace["first"]]), f"block {number}, L1 block {b}"
+            steps += 1
+    assert bytes.fromhex(found[1]["batch"][2:]) == encode_batch(one) and found[1]["inclusion"] == completed
+    assert found[2] is None and l2.eth.get_block(1)["timestamp"] == t1
+    held = run.rpc("lantau_derivationState", hex(1), hex(completed))
+    assert [c["id"] for c in held["channels"]] == ["0x" + dd.hex(), "0x" + ee.hex()]
+    assert [f["number"] for f in held["channels"][1]["frames"]] == [0, 1] and held["channels"][1]["closing"] == 2
+    # for block 2 (on block 1), `one` is old and `other` (built on genesis) waits for a parent never derived
+    after = run.rpc("lantau_derivationState", hex(2), hex(completed + 1))
+    assert after["channels"] == [] and [bytes.fromhex(q["batch"][2:]) for q in after["queue"]] == [encode_batch(other)]
+    print(f"\nbank rules: {steps} steps equal node's commitments")
