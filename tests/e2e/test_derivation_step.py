@@ -257,8 +257,9 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     over L1 blocks and transactions (two frames in one), a duplicate frame, a second last frame, a
     frame after the last, a late last frame dropping the frames after it, the head-of-line channel
     holding a complete one behind it; then both read in one L1 block, the first valid batch found
-    and the other kept (its parent is never derived). Every L1 block of blocks 1 and 2 (2 the
-    forced block) steps to node's commitment."""
+    and the other kept (its parent is never derived); a batch included after its window and one
+    naming an L1 origin after its inclusion, dropped on arrival. Every L1 block of blocks 1 and 2
+    (2 the forced block) steps to node's commitment."""
     rollup_path = write_rollup(l1, tmp_path, sequencing_window=WINDOW, channel_timeout=TIMEOUT)
     rollup = dataclasses.replace(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH), sequencing_window=WINDOW, channel_timeout=TIMEOUT)
     verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
@@ -287,10 +288,21 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     run.post(frames(Frame(ee, 0, e0, False), Frame(ee, 2, b"trimmed", False), Frame(ee, 3, b"trimmed", False)))
     run.post(frames(Frame(ee, 1, e1, True)))  # E's late last frame drops its frames 2 and 3: E whole, behind D
     completed = run.post(frames(Frame(dd, 1, d1, False)))  # D whole: D then E read, D's batch found
+    wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 1, 120, "the verifier's safe head at block 1")
+    block_one = l2.eth.get_block(1)
+    while l1_w3.eth.block_number < start + WINDOW - 1:
+        l1_w3.provider.make_request("evm_mine", [])
+    # in the last L1 block of block 2's range: a batch for it included after its origin's window, and
+    # one naming an L1 origin after its inclusion block: both dropped on arrival
+    late = SingularBatch(bytes(block_one["hash"]), start, bytes(start_block["hash"]), t1 + 1, ())
+    ahead = dataclasses.replace(late, l1_origin_number=start + WINDOW + 1)
+    arrivals_block = run.post(channel_tx(b"\xf0" * 16, encode_batch(late), encode_batch(ahead)))
+    assert arrivals_block == start + WINDOW
     while l1_w3.eth.block_number < start + WINDOW + 2:
         l1_w3.provider.make_request("evm_mine", [])
     wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 2, 120, "the verifier's safe head at block 2")
-    for reason in ("duplicate frame", "second last frame for a closed channel", "frame after the channel's last frame"):
+    for reason in ("duplicate frame", "second last frame for a closed channel", "frame after the channel's last frame",
+                   "after the sequencing window of origin", "is after its inclusion block"):
         assert reason in verifier.output, reason
 
     found = {}
@@ -310,4 +322,6 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     # for block 2 (on block 1), `one` is old and `other` (built on genesis) waits for a parent never derived
     after = run.rpc("lantau_derivationState", hex(2), hex(completed + 1))
     assert after["channels"] == [] and [bytes.fromhex(q["batch"][2:]) for q in after["queue"]] == [encode_batch(other)]
+    last = run.rpc("lantau_derivationState", hex(2), hex(arrivals_block))
+    assert last["arrivals"] == [] and [bytes.fromhex(q["batch"][2:]) for q in last["queue"]] == [encode_batch(other)]
     print(f"\nbank rules: {steps} steps equal node's commitments")
