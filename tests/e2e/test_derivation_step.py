@@ -211,6 +211,16 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
     assert l2.eth.get_block(1)["timestamp"] == t1 and len(l2.eth.get_block(3)["transactions"]) == 2  # L1 info + the transfer
     assert steps >= 50 and left_open == start + WINDOW  # in block 4's range, still open at its end
 
+    # --- the node's refusals of bad parameters: named, and it still serves ------------------------
+    for params, message in ((["0x0"], "invalid argument 0: block 0 has no parent"),):
+        reply = l2.provider.make_request("lantau_derivationTrace", params)
+        assert reply["error"]["code"] == -32602 and reply["error"]["message"] == message
+    reply = l2.provider.make_request("lantau_derivationState", ["0x1", hex(start + WINDOW)])
+    assert reply["error"]["code"] == -32602 and "outside the range" in reply["error"]["message"]
+    reply = l2.provider.make_request("lantau_derivationTrace", ["0x" + "ff" * 4])
+    assert reply["error"]["code"] != -32603, reply  # a block the node does not have: named, not internal
+    assert run.rpc("lantau_derivationTrace", "0x1")["found"] == found[1]
+
     # --- refusals: each named; the same step with L1's data still gives node's commitment --------
     args = run.step_args(1, timed_out, start)
     expected = run.call(args)

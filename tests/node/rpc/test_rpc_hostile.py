@@ -109,6 +109,11 @@ async def test_bad_parameters_are_invalid_params_naming_the_parameter(make_node)
         (("lantau_outputAtBlock", 12), "invalid argument 0: cannot unmarshal non-string into quantity, want a 0x-prefixed hex string"),
         (("lantau_outputAtBlock", "0x" + "f" * 17), "invalid argument 0: hex number > 64 bits"),
         (("lantau_outputAtBlock", "0x1", "0x2"), "too many arguments, want at most 1"),
+        (("lantau_derivationTrace",), "missing value for required argument 0"),
+        (("lantau_derivationTrace", "0x1", "0x2"), "too many arguments, want at most 1"),
+        (("lantau_derivationState", "0x1"), "missing value for required argument 1"),
+        (("lantau_derivationState", "0x1", "12"), "invalid argument 1: hex string without 0x prefix"),
+        (("lantau_derivationState", "0x" + "f" * 17, "0x1"), "invalid argument 0: hex number > 64 bits"),
     ]
     for call, message in cases:
         assert await invalid_params(node, *call) == message, call
