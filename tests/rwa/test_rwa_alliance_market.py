@@ -518,3 +518,59 @@ def test_a_contract_wallet_trades_with_an_erc1271_signature(chain: Chain, market
     assert market.token.functions.balanceOf(wallet.address).call() == 10
     cash = 10 * plan.result.price
     assert market.auction.functions.escrowOf(wallet.address).call() == 10**22 - cash - cash * FEES_BPS[0] // 10_000
+
+
+def test_the_auction_custody_is_no_investor_under_the_asset_rules(chain: Chain, market: Market) -> None:
+    """Under a holder cap of the investors now holding plus two, a maximum balance of 10 shares and
+    a daily limit of 10 shares, two sellers sell 10 each to two new buyers 10 each, one fill a page:
+    custody holds 20 shares (above the maximum balance), pays out 20 in a day (above the daily
+    limit) and would take a holder's place, yet the auction settles, because `Compliance` sees the
+    auction as a custodian, not an investor. The investors' own rules still bind: a third new buyer
+    (above the holder cap) or an order above its maximum balance is refused (`BuyerCannotReceive`,
+    nothing moved)."""
+    f, token, compliance = market.auction.functions, market.token, market.rwa.compliance
+    assert compliance.functions.CALL_AUCTION().call() == market.auction.address  # genesis/predeploys.py's
+    buyers = [chain.new_account(f"custody-rule buyer {n}", fund_wei=10**23) for n in range(3)]
+    market.rwa.register([b.address for b in buyers])
+    for buyer in buyers:
+        chain.send(f.deposit(), buyer.address, value=10**22)
+    holders = token.functions.holderCount().call()
+    assert token.functions.balanceOf(market.auction.address).call() == 0
+    # lockupUntil, maxHolders, countryRestricted, professionalOnly, maxBalance, dailyLimit
+    chain.send(compliance.functions.setRules(token.address, (0, holders + 2, False, False, 10, 10)), market.issuer)
+    try:
+        auction_id, cutoff = market.open()
+        sellers = market.traders[1], market.traders[2]
+        sells = [market.order(auction_id, s, Side.SELL, 10, 99, 1) for s in sellers]
+        buys = [market.order(auction_id, b, Side.BUY, 10, 101, 0) for b in buyers[:2]]
+        books = {market.venue_keys[0].address: buys, market.venue_keys[1].address: sells}
+        market.commit(auction_id, books)
+        market.close(cutoff)
+        plan = settlement(books, REFERENCE)
+        assert plan.result.volume == 20
+        shares_before = [token.functions.balanceOf(s.address).call() for s in sellers]
+        paged = market.settle(plan, page_fills=1)  # claims of the traders and venues paid
+        assert len(paged.pages) == 4 and f.auctionOf(auction_id).call()[2] == SETTLED
+        chain.send(f.claim(auction_id, [b.address for b in buyers[:2]]), buyers[0].address)
+        assert [token.functions.balanceOf(b.address).call() for b in buyers] == [10, 10, 0]
+        assert [token.functions.balanceOf(s.address).call() for s in sellers] == [b - 10 for b in shares_before]
+        assert token.functions.balanceOf(market.auction.address).call() == 0
+        assert token.functions.holderCount().call() == holders + 2
+
+        # The investors' rules bind as in any transfer: a third new holder, a balance above 10.
+        auction_id, cutoff = market.open()
+        third = market.order(auction_id, buyers[2], Side.BUY, 10, 101, 0)
+        more = market.order(auction_id, buyers[0], Side.BUY, 1, 101, 0)
+        sell = market.order(auction_id, market.traders[3], Side.SELL, 11, 99, 1)
+        books = {market.venue_keys[0].address: [third, more], market.venue_keys[1].address: [sell]}
+        market.commit(auction_id, books)
+        market.close(cutoff)
+        plan = settlement(books, REFERENCE)
+        paged = plan.paged(1)
+        market.submit(paged)
+        buy_pages = [i for i, page in enumerate(paged.pages) if page.fills[0][0].order.side is Side.BUY]
+        assert len(buy_pages) == 2
+        for index in buy_pages:
+            _page_refused(market, paged, index, "BuyerCannotReceive")
+    finally:
+        chain.send(compliance.functions.setRules(token.address, (0, 0, False, False, 0, 0)), market.issuer)

@@ -58,11 +58,12 @@ interface IAuctionAsset {
 ///    when paid (its wallet frozen, its KYC lapsed) keeps its claim until it can; claims are per
 ///    party, so it blocks nobody else's.
 ///
-/// Custody and the asset's rules: while an auction settles this contract is one KYC'd identity
-/// holding the sold shares (a KYC agent the asset trusts registers it), so the asset's rules see
-/// it as such: it counts as one holder, a per-investor maximum balance or a daily transfer limit
-/// (its pay-outs are its transfers) must leave room for an auction's volume, and a record date
-/// inside a settlement window snapshots the shares in custody as the auction's.
+/// Custody and the asset's rules: while an auction settles this contract is a KYC'd identity
+/// holding the sold shares (a KYC agent the asset trusts registers it). `Compliance` treats it as
+/// a custodian, not an investor: it is no holder under a holder cap, has no maximum balance, and
+/// its pay-outs and refunds count against no daily limit (the sellers' sales into custody and the
+/// buyers' pay-outs are checked as any transfer). A record date inside a settlement window still
+/// snapshots the shares in custody as this contract's.
 ///
 /// Predeploy: write slot 0 (`owner`), `venueRegistry`, `priceFeed`, `compliance`, `bandBps` and
 /// the `Initializable` slot (= 1) in the genesis, or call `initialize` in the first block.

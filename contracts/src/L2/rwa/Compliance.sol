@@ -31,12 +31,21 @@ interface IReserveGuard {
 /// operators) whose books may trade the asset in a `CallAuction` (`setVenuesAllowed`,
 /// `isVenueAllowed`); none by default.
 ///
+/// The `CallAuction` is a custodian, not an investor: while an auction settles it holds the sold
+/// shares for their buyers. So it is no holder (`maxHolders` counts the investors besides it), has
+/// no maximum balance, and its pay-outs and refunds count against no daily limit; the investors on
+/// either side are checked as in any transfer (a seller's sale into custody counts against its
+/// daily limit, a buyer's pay-out against its maximum balance and the holder cap).
+///
 /// Predeploy: stateless until assets configure it. Place the runtime code at the genesis address;
 /// nothing to initialize and no storage to set.
 contract Compliance is ICompliance {
     /// @notice The DeviceRegistry predeploy (genesis/predeploys.py), whose reserve guard every
     /// mint consults (`checkAndRecordTransfer` with `from == 0`; forced transfers do not mint).
     address public constant DEVICE_REGISTRY = 0x4200000000000000000000000000000000000809;
+    /// @notice The CallAuction predeploy (genesis/predeploys.py): a custodian, not an investor
+    /// (see the notes above).
+    address public constant CALL_AUCTION = 0x4200000000000000000000000000000000000808;
 
     /// @notice The rules an issuer sets (`setRules`) and reads (`rules`).
     struct RulesInput {
@@ -167,7 +176,7 @@ contract Compliance is ICompliance {
         if (from == address(0) && code == TransferCodes.OK && DEVICE_REGISTRY.code.length != 0) {
             IReserveGuard(DEVICE_REGISTRY).checkIssuance(msg.sender, amount);
         }
-        if (code == TransferCodes.OK && r.dailyLimit != 0 && from != address(0)) {
+        if (code == TransferCodes.OK && r.dailyLimit != 0 && from != address(0) && from != CALL_AUCTION) {
             uint64 today = uint64(block.timestamp / 1 days);
             DailyVolume storage volume = _daily[msg.sender][IRWAToken(msg.sender).investorOf(from)];
             uint256 used = volume.day == today ? volume.amount : 0;
@@ -209,19 +218,22 @@ contract Compliance is ICompliance {
         if (r.maxHolders != 0 || r.maxBalance != 0) {
             IRWAToken token = IRWAToken(asset);
             (uint256 fromHolding, uint256 toHolding, bool sameInvestor) = token.investorBalances(from, to);
-            if (!sameInvestor) {
+            if (!sameInvestor && to != CALL_AUCTION) {
                 if (r.maxBalance != 0 && toHolding + amount > r.maxBalance) return TransferCodes.MAX_BALANCE;
                 if (r.maxHolders != 0 && toHolding == 0 && amount != 0) {
-                    // A new holder, unless the sending investor leaves (moving all it holds).
-                    bool senderLeaves = from != address(0) && fromHolding == amount;
-                    if (!senderLeaves && token.holderCount() >= r.maxHolders) return TransferCodes.MAX_HOLDERS;
+                    // A new holder, unless the sending investor leaves (moving all it holds); the
+                    // auction's custody is no investor: not counted, and its leaving frees no place.
+                    bool senderLeaves = from != address(0) && from != CALL_AUCTION && fromHolding == amount;
+                    uint256 holders = token.holderCount();
+                    if (holders != 0 && token.balanceOf(CALL_AUCTION) != 0) holders -= 1;
+                    if (!senderLeaves && holders >= r.maxHolders) return TransferCodes.MAX_HOLDERS;
                 }
             }
         }
         if (from != address(0)) {
             if (block.timestamp < r.lockupUntil) return TransferCodes.LOCKED_UP;
             if (r.holderLockups && block.timestamp < holderLockupUntil[asset][from]) return TransferCodes.LOCKED_UP;
-            if (r.dailyLimit != 0) {
+            if (r.dailyLimit != 0 && from != CALL_AUCTION) {
                 DailyVolume memory volume = _daily[asset][IRWAToken(asset).investorOf(from)];
                 uint256 used = volume.day == block.timestamp / 1 days ? volume.amount : 0;
                 if (used + amount > r.dailyLimit) return TransferCodes.DAILY_LIMIT;
