@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rlp
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
@@ -33,7 +34,7 @@ from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import L1_BLOCK, L2_TO_L1_MESSAGE_PASSER
 from node.batches import SingularBatch, SpanBatch, encode_batch
-from node.channels import Frame, encode_batcher_tx_data, encode_channel
+from node.channels import Compression, Frame, compress, encode_batcher_tx_data, encode_channel
 from node.l1_header import encode_l1_header
 from node.output_root import output_root
 from prover.derivation_evidence import (
@@ -308,10 +309,15 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     ahead = dataclasses.replace(late, l1_origin_number=start + WINDOW + 1)
     arrivals_block = run.post(channel_tx(b"\xf0" * 16, encode_batch(late), encode_batch(ahead)))
     assert arrivals_block == start + WINDOW
-    while l1_w3.eth.block_number < start + WINDOW + 2:
+    # A channel whose stream breaks after its first batch (an RLP list follows it), in the last L1
+    # block of block 3's range only: node keeps the batch before the break (`other` again, for a
+    # parent never derived); the leaf cannot read it yet and refuses by name (`ChannelEndsEarly`).
+    broken = compress(rlp.encode(encode_batch(other)) + b"\xc0", Compression.FASTLZ)
+    broken_block = run.post(encode_batcher_tx_data([Frame(b"\xb0" * 16, 0, broken, True)]))
+    while l1_w3.eth.block_number < start + WINDOW + 3:
         l1_w3.provider.make_request("evm_mine", [])
-    wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 2, 120, "the verifier's safe head at block 2")
-    for reason in ("duplicate frame", "second last frame for a closed channel", "frame after the channel's last frame",
+    wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 3, 120, "the verifier's safe head at block 3")
+    for reason in ("channel ends early", "duplicate frame", "second last frame for a closed channel", "frame after the channel's last frame",
                    "after the sequencing window of origin", "is after its inclusion block"):
         assert reason in verifier.output, reason
 
@@ -335,3 +341,9 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     last = run.rpc("lantau_derivationState", hex(2), hex(arrivals_block))
     assert last["arrivals"] == [] and [bytes.fromhex(q["batch"][2:]) for q in last["queue"]] == [encode_batch(other)]
     print(f"\nbank rules: {steps} steps equal node's commitments")
+
+    refused = run.call(run.step_args(3, broken_block, start))
+    assert refused[0] == "ChannelEndsEarly" and refused[1][0] == keccak(b"InvalidChannelFraming(uint256)")[:4], refused
+    trace = run.rpc("lantau_derivationTrace", "0x3")
+    assert trace["last"] == broken_block and trace["found"] is None
+    assert run.call(run.step_args(3, broken_block - 1, start)) == ("ok", bytes.fromhex(trace["commitments"][-2][2:]))
