@@ -19,7 +19,9 @@ One run, end to end, on real components:
    `Chain.build_block` is measured too, so the rest — L1 reads over JSON-RPC, decompression,
    batch decoding and checks — shows as the difference. The CPU time of the thread running the
    pipeline is printed too: the critical path, which the wall clock approaches on an idle
-   machine with a core free for the worker.
+   machine with a core free for the worker, and split by the stage `step()` spends it in (L1
+   traversal, retrieval, frames and channels, batch queue and attributes with the batch's
+   transactions decoded for py-evm, `build_block`).
 
 The verifier must reach the sequencer's block hash and state root at every block, or the bench
 fails. Nothing is asserted about time.
@@ -59,6 +61,7 @@ from genesis.predeploys import SEQUENCER_FEE_VAULT  # noqa: E402
 from node.chain import BlockAttributes, Chain  # noqa: E402
 from node.derive.config import RollupDerivationConfig  # noqa: E402
 from node.derive.l1_prefetch import PrefetchingL1Source  # noqa: E402
+from node.derive import pipeline as pipeline_module  # noqa: E402
 from node.derive.pipeline import DerivationPipeline  # noqa: E402
 from node.trie_cache import FLAT_TRIE_CACHE  # noqa: E402
 from node.vm import LantauVM  # noqa: E402
@@ -72,23 +75,52 @@ from sequencer.l1_origin import plan_next_block  # noqa: E402
 class Timed:
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # this process's CPU time: robust to other load on the machine
+    thread_cpu_seconds: float = 0.0  # the calling thread's CPU time alone
     calls: int = 0
 
 
-def timing_build_block(chain: Chain, into: Timed) -> None:
-    """Wrap `chain.build_block` so the time spent inside it is summed in `into`."""
-    inner = chain.build_block
+def timing(owner: Any, method: str, into: Timed) -> None:
+    """Wrap `owner.<method>` (an instance's, shadowing its class's) so the time spent inside
+    it is summed in `into`."""
+    inner = getattr(owner, method)
 
-    def build_block(*args: Any, **kwargs: Any) -> Any:
-        start, cpu_start = time.perf_counter(), time.process_time()
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start, cpu_start, thread_start = time.perf_counter(), time.process_time(), time.thread_time()
         try:
             return inner(*args, **kwargs)
         finally:
             into.seconds += time.perf_counter() - start
             into.cpu_seconds += time.process_time() - cpu_start
+            into.thread_cpu_seconds += time.thread_time() - thread_start
             into.calls += 1
 
-    chain.build_block = build_block  # type: ignore[method-assign]
+    setattr(owner, method, timed)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStages:
+    """The pipeline thread's time by stage (`DerivationPipeline.step` calls each of these)."""
+
+    l1_traversal: Timed  # `L1Traversal.next_block`: the head and block-by-number round trips to L1
+    retrieval: Timed  # `retrieve`: the block's inbox transactions and deposits (read ahead by the prefetcher)
+    ingest: Timed  # frames, channel bank, channels taken decoded from the worker
+    next_inputs: Timed  # batch queue checks, attributes, the batch's raw transactions decoded for py-evm
+    build_block: Timed  # `Chain.build_block`: execution, roots, persistence
+
+    def rows(self) -> list[tuple[str, Timed]]:
+        return [("L1 traversal (head, block reads)", self.l1_traversal), ("retrieval (inbox, deposits)", self.retrieval),
+                ("frames + channel bank + channels", self.ingest),
+                ("batch queue + attributes + tx decode", self.next_inputs), ("build_block", self.build_block)]
+
+
+def timing_stages(pipeline: DerivationPipeline, build: Timed) -> PipelineStages:
+    """Time `pipeline`'s stages on its own thread (its traversal is the one of a pipeline never reset)."""
+    stages = PipelineStages(Timed(), Timed(), Timed(), Timed(), build)
+    timing(pipeline.traversal, "next_block", stages.l1_traversal)
+    timing(pipeline_module, "retrieve", stages.retrieval)  # `step` calls the module's name
+    timing(pipeline, "_ingest", stages.ingest)
+    timing(pipeline, "_next_inputs", stages.next_inputs)
+    return stages
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +139,7 @@ class DeriveResult:
     pipeline_thread_cpu_s: float  # the thread running `DerivationPipeline.step`: the critical path
     channels: int  # channels the verifier read
     channels_decoded_ahead: int  # of which decoded by the worker process ahead (`node.derive.decode_ahead`)
+    stages: PipelineStages
 
     @property
     def txs(self) -> int:
@@ -139,7 +172,7 @@ def measure(args: argparse.Namespace) -> DeriveResult:
             # --- the sequencer (baseline) ---
             sequencer = Chain.open(Path(tmp) / "sequencer", genesis)
             sequencer_build = Timed()
-            timing_build_block(sequencer, sequencer_build)
+            timing(sequencer, "build_block", sequencer_build)
             gas = 0
             gc.collect()
             for index in range(args.blocks):
@@ -169,12 +202,13 @@ def measure(args: argparse.Namespace) -> DeriveResult:
             # --- the verifier ---
             verifier = Chain.open(Path(tmp) / "verifier", genesis)
             verifier_build = Timed()
-            timing_build_block(verifier, verifier_build)
+            timing(verifier, "build_block", verifier_build)
             config = RollupDerivationConfig(
                 batch_inbox=to_canonical_address(devnet.deployment.batch_inbox), batcher_address=to_canonical_address(dev_accounts()[1].address),
                 sequencing_window=SEQUENCING_WINDOW, channel_timeout=CHANNEL_TIMEOUT, max_sequencer_drift=MAX_SEQUENCER_DRIFT,
             )
             pipeline = DerivationPipeline(config, PrefetchingL1Source(l1, inbox=config.batch_inbox), verifier)  # as node/cli.py
+            stages = timing_stages(pipeline, verifier_build)
             FLAT_TRIE_CACHE.clear()  # a verifier is another process: nothing read by the sequencer here
             # A running node's worker process (batch sender recovery) started long before; its
             # CPU time is counted with the verifier's.
@@ -204,7 +238,7 @@ def measure(args: argparse.Namespace) -> DeriveResult:
 
     return DeriveResult(args.workload, args.blocks, args.block_size, gas, posted.txs_sent, posted.bytes_posted,
                         sequencer_build, verifier_build, derive_s, derive_cpu_s, worker_cpu_s, pipeline_thread_cpu_s,
-                        posted.channels_opened, pipeline.channels_ahead.taken)
+                        posted.channels_opened, pipeline.channels_ahead.taken, stages)
 
 
 def print_result(result: DeriveResult) -> None:
@@ -232,6 +266,10 @@ def print_result(result: DeriveResult) -> None:
     print(f"verifier's pipeline thread (the critical path; L1 prefetch threads and the worker run beside it): "
           f"{result.pipeline_thread_cpu_s:.2f} cpu s, {sequencer.cpu_seconds / result.pipeline_thread_cpu_s:.2f}x "
           "the sequencer's build cpu")
+    print("the pipeline thread's cpu by stage:")
+    for name, timed in result.stages.rows():
+        share = timed.thread_cpu_seconds / result.pipeline_thread_cpu_s
+        print(f"  {name:<38} {timed.thread_cpu_seconds:>6.2f} cpu s {share:>6.1%}  ({timed.seconds:.2f} s wall, {timed.calls} calls)")
     print("ratio = the sequencer's build time over this row's time (1.00: as fast as building the blocks);")
     print("cpu ratio = the same on this process's CPU time (anvil's own CPU is not in it), which other load")
     print("on the machine disturbs less. L1 reads wait on anvil over JSON-RPC: wall clock, little CPU here.")
