@@ -377,8 +377,8 @@ def run_rpc(args: argparse.Namespace) -> None:
 
 # --- all three comparisons of issue 13 in one run ----------------------------------------------
 
-#: The figures when issue 13 was filed (its text), and the last ones before this run's tree
-#: (bench/README.md), printed beside this run's.
+#: The figures when issue 13 was filed (its text), and the last recorded ones (bench/README.md,
+#: issue 13's third session: before and after its changes), printed beside this run's.
 ISSUE_BASELINE = {
     "e2e": "6-13 tx/s vs anvil ~1,000-1,480: ~0.01x",
     "e2e-cpu": "-",
@@ -389,13 +389,13 @@ ISSUE_BASELINE = {
     "cadence": "36 s gap after a 900-tx block",
 }
 PREVIOUS = {
-    "e2e": "0.39-1.28x (load-dependent)",
-    "e2e-cpu": "0.36-1.73x",
-    "cadence": "max 1.42-1.60 s, 2-4 of 9-11 > 1.2 s",
-    "transfer": "2.80x cpu",
-    "erc20": "2.21x cpu",
-    "rwa-mix": "1.78x cpu",
-    "derive": "0.77-1.07x wall, 1.07-1.10x crit.",
+    "e2e": "0.81-2.46x (load-dependent)",
+    "e2e-cpu": "0.63-2.66x",
+    "cadence": "p95 1.33 max 1.33 s, 3/18 out (load 14)",
+    "transfer": "2.79-2.90x cpu",
+    "erc20": "2.22-2.27x cpu",
+    "rwa-mix": "1.72 -> 2.08x cpu",
+    "derive": "0.66-0.89x wall, 1.02-1.05x crit.",
 }
 GOAL = {"e2e": ">= 0.5x", "e2e-cpu": "", "cadence": "all 0.8-1.2 s", "transfer": ">= 3x", "erc20": ">= 3x",
         "rwa-mix": ">= 3x", "derive": ">= 1.5x"}
