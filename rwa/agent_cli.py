@@ -25,7 +25,6 @@ from node.cli_common import parse_address
 from rwa import TradeTicket, hkd, parse_decimal_amount
 from rwa.agent_client import AgentLimits, AgentWallets
 from rwa.auction import Side
-from rwa.market import Book
 from rwa.market_client import AllianceMarket
 from rwa.cli import DevnetDir, JsonOpt, KeyOpt, L2RpcOpt, _client, _hkd, _run, _tx_line, out, rwa_app
 
@@ -126,12 +125,7 @@ def agent_order(
         if side not in ("buy", "sell"):
             raise ValueError("--side: buy or sell")
         market = AllianceMarket(client)
-        if book_file.exists():
-            book = Book.load(book_file)
-        else:
-            if auction_id is None or venue is None:
-                raise ValueError("a new book needs --auction and --venue")
-            book = market.new_book(auction_id, parse_address(venue, what="--venue"))
+        book = market.open_book(book_file, auction_id, None if venue is None else parse_address(venue, what="--venue"))
         info = client.asset(market.auction.functions.auctionOf(book.auction_id).call()[0])
         order = market.new_order(book, parse_address(wallet, what="wallet"), Side.BUY if side == "buy" else Side.SELL,
                                  parse_decimal_amount(amount, info.decimals), parse_decimal_amount(limit_hkd, 18, what="--limit-hkd"))

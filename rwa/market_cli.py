@@ -9,6 +9,7 @@
     lantau rwa market match BOOK…                        # the rule's result from the committed books
     lantau rwa market settle BOOK…                       # a venue settles it: clearing, pages, claims (all or nothing)
     lantau rwa market refund AUCTION BOOK…               # after an unfinished auction's window: cancel, give everything back
+    lantau rwa market claim AUCTION BOOK…                # pay claims still on chain (a party that could not receive before)
     lantau rwa market audit BOOK…                        # any venue checks a settled auction against the rule
 
 Connection and keys as every `lantau rwa` command (`--devnet DIR` or `--l2-rpc URL`, `--key`).
@@ -127,12 +128,7 @@ def order(
     def run() -> None:
         if side not in ("buy", "sell"):
             raise ValueError("--side: buy or sell")
-        if book_file.exists():
-            book = Book.load(book_file)
-        else:
-            if auction_id is None or venue is None:
-                raise ValueError("a new book needs --auction and --venue")
-            book = market.new_book(auction_id, parse_address(venue, what="--venue"))
+        book = market.open_book(book_file, auction_id, None if venue is None else parse_address(venue, what="--venue"))
         asset = market.auction.functions.auctionOf(book.auction_id).call()[0]
         info = market.client.asset(asset)
         units = parse_decimal_amount(amount, info.decimals)
@@ -220,9 +216,25 @@ def refund(auction_id: Annotated[int, typer.Argument(help="The auction.")], book
     market = _market(devnet, l2_rpc, key, write=True)
 
     def run() -> None:
-        parties = [s.order.trader for p in books for s in Book.load(p).orders]
-        receipts = market.cancel_and_refund(auction_id, parties)
+        receipts = market.cancel_and_refund(auction_id, market.claimants([Book.load(p) for p in books]))
         out.print(f"auction {auction_id} cancelled, {len(receipts) - 1} refund transaction(s): {_tx_line(receipts[-1])}")
+
+    _run(run)
+
+
+@market_app.command("claim")
+def claim(auction_id: Annotated[int, typer.Argument(help="The auction.")], books: BooksArg,
+          devnet: DevnetDir = None, l2_rpc: L2RpcOpt = None, key: KeyOpt = None) -> None:
+    """Anyone, once an auction has ended (settled or refunded): pay the claims still on chain of
+    the books' traders and venues, e.g. one kept while its wallet could not receive."""
+    market = _market(devnet, l2_rpc, key, write=True)
+
+    def run() -> None:
+        receipts = market.pay_claims(auction_id, market.claimants([Book.load(p) for p in books]))
+        if not receipts:
+            out.print(f"auction {auction_id}: no claim left to pay")
+            return
+        out.print(f"auction {auction_id}: claims paid in {len(receipts)} transaction(s): last {_tx_line(receipts[-1])}")
 
     _run(run)
 

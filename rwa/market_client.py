@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eth_utils import keccak, to_checksum_address
@@ -25,7 +26,7 @@ from rwa.types import HONG_KONG, InvestorCategory
 
 VENUE_STATUS = ("none", "active", "suspended", "revoked")
 AUCTION_STATUS = ("none", "open", "settled", "settling", "cancelled")  # CallAuction.AuctionStatus
-AUCTION_SETTLED = 2
+AUCTION_SETTLED, AUCTION_CANCELLED = 2, 4
 #: Fills per `settlePage` and parties per `claim` transaction that the L2's per-transaction
 #: proof-cost caps (250,000 opcodes, 512 slots) admit with margin (bench/auction.py).
 MAX_FILLS_PER_PAGE = 20
@@ -36,6 +37,14 @@ class BookNotAsCommitted(RWAError):
     def __init__(self, venue: str, committed: bytes, computed: bytes) -> None:
         super().__init__(f"venue {venue}'s book file has root 0x{computed.hex()}, on chain it committed 0x{committed.hex()}")
         self.venue = venue
+
+
+class AuctionNotEnded(RWAError):
+    """Claims are paid once an auction is settled or cancelled; this one is neither yet."""
+
+    def __init__(self, auction_id: int, status: int) -> None:
+        super().__init__(f"auction {auction_id} is {AUCTION_STATUS[status]}: claims are paid once it is settled or cancelled")
+        self.auction_id, self.status = auction_id, status
 
 
 class ClaimsLeftUnpaid(RWAError):
@@ -129,6 +138,15 @@ class AllianceMarket:
     def new_book(self, auction_id: int, venue: str) -> Book:
         return Book(self.client.chain_id, self.auction.address, auction_id, to_checksum_address(venue), ())
 
+    def open_book(self, book_file: Path, auction_id: int | None, venue: str | None) -> Book:
+        """The venue's book in `book_file`, or a new empty book for `auction_id` at `venue` when
+        the file does not exist yet (ValueError without them)."""
+        if book_file.exists():
+            return Book.load(book_file)
+        if auction_id is None or venue is None:
+            raise ValueError("a new book needs --auction and --venue")
+        return self.new_book(auction_id, venue)
+
     def new_order(self, book: Book, trader: str, side: Side, amount: int, limit_price_wei: int, *, expiry_s: int = 86_400,
                   salt: int | None = None) -> Order:
         """`trader`'s order for `book`'s auction and venue, placed now (time priority), unsigned."""
@@ -219,8 +237,11 @@ class AllianceMarket:
         `MAX_CLAIMS_PER_TX` per transaction. A party that cannot be paid now (its wallet frozen or
         no longer KYC'd: the token refuses the shares) is left out, so it blocks nobody else, and
         keeps its claim on chain for a later `claim`; `ClaimsLeftUnpaid` then names each one, after
-        the others are paid."""
+        the others are paid. `AuctionNotEnded` before the auction is settled or cancelled."""
         f = self.auction.functions
+        status = int(f.auctionOf(auction_id).call()[2])
+        if status not in (AUCTION_SETTLED, AUCTION_CANCELLED):
+            raise AuctionNotEnded(auction_id, status)
         candidates = list(dict.fromkeys(to_checksum_address(p) for p in parties))
         tokens, cash = f.claimable(auction_id, candidates).call()
         due = [p for p, t, c in zip(candidates, tokens, cash) if t or c]
@@ -247,6 +268,11 @@ class AllianceMarket:
         party's tokens and HKD."""
         receipts = [self.client.transact(self.auction.functions.cancel(auction_id))]
         return receipts + self.pay_claims(auction_id, parties)
+
+    def claimants(self, books: Sequence[Book]) -> list[str]:
+        """Every party that may hold a claim on the books' auction: the traders of their orders
+        and their venues' fee recipients."""
+        return [s.order.trader for b in books for s in b.orders] + self._fee_recipients(books)
 
     def _fee_recipients(self, books: Sequence[Book]) -> list[str]:
         return [self.venue_registry.functions.venue(b.venue).call()[0] for b in books]

@@ -17,17 +17,20 @@ trades with an ERC-1271 signature."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 from web3.contract import Contract
 
 from genesis.predeploys import RWA_PREDEPLOYS
+from node.cli import app
 from rwa.auction import Side
-from rwa.market_client import AllianceMarket, ClaimsLeftUnpaid
+from rwa.market_client import AllianceMarket, AuctionNotEnded, ClaimsLeftUnpaid
 from rwa.client import RWAClient
 from rwa.auction import AuctionResult
 from rwa.market import (
@@ -334,10 +337,11 @@ def test_claims_pay_once_after_the_last_page(market: Market) -> None:
     assert market.snapshot() == expected_after(market, before, plan)
 
 
-def test_a_party_that_cannot_receive_keeps_its_claim_and_blocks_nobody(chain: Chain, market: Market) -> None:
+def test_a_party_that_cannot_receive_keeps_its_claim_and_blocks_nobody(chain: Chain, market: Market, tmp_path: Path) -> None:
     """The buyer's wallet is frozen after the auction settled: the SDK pays the seller and the
     venues, names the buyer (`ClaimsLeftUnpaid`), and the buyer's claim stays on chain until its
-    wallet is unfrozen, then is paid: nothing stranded, nobody blocked."""
+    wallet is unfrozen, then `lantau rwa market claim` pays it: nothing stranded, nobody blocked.
+    Before the auction ended, paying claims is refused (`AuctionNotEnded`) with nothing moved."""
     f = market.auction.functions
     auction_id, books, cutoff = _crossing_auction(market)
     market.close(cutoff)
@@ -345,9 +349,13 @@ def test_a_party_that_cannot_receive_keeps_its_claim_and_blocks_nobody(chain: Ch
     before = market.snapshot()
     paged = plan.paged(20)
     market.submit(paged)
+    payer_key = chain.new_account("claims payer")
+    payer = AllianceMarket(RWAClient(chain.w3, payer_key))
+    with pytest.raises(AuctionNotEnded, match="settling"):
+        payer.pay_claims(auction_id, market.people)
+    assert market.snapshot() == before and f.auctionOf(auction_id).call()[2] == SETTLING
     market.settle_page(paged, 0)
     buyer, seller = market.traders[0].address, market.traders[1].address
-    payer = AllianceMarket(RWAClient(chain.w3, chain.new_account("claims payer")))
     chain.send(market.token.functions.setAddressFrozen(buyer, True), market.registrar)
     try:
         owed = tuple(f.claimOf(auction_id, buyer).call())
@@ -358,8 +366,16 @@ def test_a_party_that_cannot_receive_keeps_its_claim_and_blocks_nobody(chain: Ch
         assert tuple(f.claimOf(auction_id, seller).call()) == (0, 0, 0, 0)  # the seller was paid
     finally:
         chain.send(market.token.functions.setAddressFrozen(buyer, False), market.registrar)
-    payer.pay_claims(auction_id, market.people)
+    book_files = []
+    for venue, orders in books.items():
+        book_files.append(tmp_path / f"book-{venue}.json")
+        Book(chain.w3.eth.chain_id, market.auction.address, auction_id, venue, tuple(orders)).save(book_files[-1])
+    cli = [str(auction_id), *map(str, book_files), "--l2-rpc", chain.w3.provider.endpoint_uri, "--key", "0x" + payer_key.key.hex()]  # type: ignore[attr-defined]
+    result = CliRunner().invoke(app, ["rwa", "market", "claim", *cli])
+    assert result.exit_code == 0 and "claims paid in 1 transaction(s)" in result.output, result.output
     assert market.snapshot() == expected_after(market, before, plan)
+    result = CliRunner().invoke(app, ["rwa", "market", "claim", *cli])
+    assert result.exit_code == 0 and "no claim left to pay" in result.output, result.output
 
 
 def test_uncommitted_and_late_orders_are_refused(market: Market) -> None:
