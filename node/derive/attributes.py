@@ -20,7 +20,7 @@ window.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth_typing import Hash32
@@ -91,16 +91,21 @@ def inputs_from_batch(
     batch: SingularBatch,
     origin: L1BlockRef,
     origin_deposits: Sequence[SignedTransactionAPI],
+    *,
+    decode_transaction: Callable[[bytes], SignedTransactionAPI] | None = None,
 ) -> BlockInputs:
-    """The block a valid batch describes (the batch queue checked it against `parent`)."""
+    """The block a valid batch describes (the batch queue checked it against `parent`).
+
+    `decode_transaction` turns a raw transaction into py-evm's (default: `LantauVM`'s builder;
+    the pipeline passes `ChannelsAhead.transaction`, which has most decoded on the second core)."""
     if batch.parent_hash != parent.hash or batch.l1_origin_number != origin.number or batch.l1_origin_hash != origin.hash:
         raise ValueError("batch does not build on this parent and origin")
     sequence_number = sequence_number_after(parent_origin, origin)
-    builder = LantauVM.get_transaction_builder()
+    decode = decode_transaction if decode_transaction is not None else LantauVM.get_transaction_builder().decode
     return BlockInputs(
         parent=parent,
         attributes=block_attributes(parent, origin, sequence_number, origin_deposits, batch.timestamp),
-        transactions=tuple(builder.decode(raw) for raw in batch.transactions),
+        transactions=tuple(decode(raw) for raw in batch.transactions),
         l1_origin=origin,
         sequence_number=sequence_number,
     )

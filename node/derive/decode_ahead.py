@@ -6,8 +6,9 @@ the channel bank hands the channel over, that work stops block execution (the sa
 the same interpreter lock). But the L1 prefetcher (`node.derive.l1_prefetch`) holds the next L1
 blocks' inbox transactions well before the pipeline reads them, so `ChannelsAhead.offer`
 assembles the batcher's complete channels from them and sends each to the worker process
-(`node.worker_process.SECOND_CORE`), which decodes it and recovers its transactions' senders
-(`decode_channel`). When the channel bank later hands the pipeline a channel, `decoded` gives
+(`node.worker_process.SECOND_CORE`), which decodes it, recovers its transactions' senders and
+makes the py-evm transaction objects execution takes (`decode_channel`; unpickling one costs
+under half of decoding it, and `ChannelsAhead.transaction` hands each to the pipeline). When the channel bank later hands the pipeline a channel, `decoded` gives
 the worker's answer if one was asked for these very bytes (waiting for it if it is under way),
 and otherwise decodes the channel in this process as before.
 
@@ -29,6 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Sequence
 
+from eth.abc import SignedTransactionAPI
 from eth_typing import Address
 
 from node.batches import Batch, SpanBatch, decode_batch
@@ -37,6 +39,7 @@ from node.channels import ChannelContents, Frame, decode_batcher_tx_data, read_c
 from node.derive.l1_source import InboxTransaction
 from node.errors import CodecError, MalformedBatch
 from node.tx_sender import RECOVERED_AHEAD, RecoveredAhead, senders_of_encodings, signed_typed
+from node.vm import LantauVM
 from node.worker_process import SECOND_CORE, WorkerProcess
 
 log = logging.getLogger("lantau.derive")
@@ -45,6 +48,8 @@ log = logging.getLogger("lantau.derive")
 MAX_CHANNELS = 16
 #: Channels whose frames are being gathered ahead; the oldest is forgotten first.
 MAX_PARTIAL_CHANNELS = 64
+#: Transactions decoded ahead and not yet taken (e.g. of a batch found invalid); the oldest go first.
+MAX_TRANSACTIONS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,20 +76,40 @@ class DecodedChannel:
     channel_error: Refusal | None  # what ended the channel early, if anything did
     # The signers of its typed transactions, where recovered (by the worker): raw -> sender.
     senders: tuple[tuple[bytes, Address], ...] = ()
+    # Its batches' transactions as py-evm objects, where the worker decoded them (raw -> the
+    # object `LantauVM`'s transaction builder makes of it), so the node process only unpickles.
+    transactions: tuple[tuple[bytes, SignedTransactionAPI], ...] = ()
 
 
 def decode_channel(channel: bytes, max_decompressed_size: int, chain_id: int, recover_senders: bool) -> DecodedChannel:
     """Decode `channel` as the pipeline does; with `recover_senders`, recover the signer of
-    each typed transaction too (run by the worker process)."""
+    each typed transaction and decode each transaction for py-evm too (run by the worker process)."""
     contents = read_channel(channel, max_decompressed_size=max_decompressed_size)
     decoded, dropped = decode_channel_batches(contents, chain_id)
     batches = [batch for _, batch in decoded]
     senders: tuple[tuple[bytes, Address], ...] = ()
+    transactions: tuple[tuple[bytes, SignedTransactionAPI], ...] = ()
     if recover_senders:
-        typed = signed_typed([raw for batch in batches for raw in batch_transactions(batch)])
+        raws = [raw for batch in batches for raw in batch_transactions(batch)]
+        typed = signed_typed(raws)
         senders = tuple((raw, sender) for raw, sender in zip(typed, senders_of_encodings(typed)) if sender is not None)
+        transactions = tuple(_decoded_for_execution(raws))
     channel_error = None if contents.error is None else Refusal.of(contents.error)
-    return DecodedChannel(tuple(batches), tuple(dropped), len(contents.batches), channel_error, senders)
+    return DecodedChannel(tuple(batches), tuple(dropped), len(contents.batches), channel_error, senders, transactions)
+
+
+def _decoded_for_execution(raws: Sequence[bytes]) -> list[tuple[bytes, SignedTransactionAPI]]:
+    """Each raw transaction with the object `LantauVM`'s builder decodes it to (the one
+    `node.derive.attributes.inputs_from_batch` would make); one it refuses is left out (the
+    node process decodes it and reports the error itself)."""
+    builder = LantauVM.get_transaction_builder()
+    decoded: list[tuple[bytes, SignedTransactionAPI]] = []
+    for raw in raws:
+        try:
+            decoded.append((raw, builder.decode(raw)))
+        except Exception:  # noqa: BLE001 - only a hint: the pipeline decodes it again and raises there
+            continue
+    return decoded
 
 
 def decode_channel_batches(
@@ -125,7 +150,9 @@ class ChannelsAhead:
         self._lock = threading.Lock()
         self._partial: OrderedDict[bytes, dict[int, Frame]] = OrderedDict()  # channel id -> frames by number
         self._ahead: OrderedDict[bytes, Future[DecodedChannel]] = OrderedDict()  # channel bytes -> decoding
+        self._transactions: OrderedDict[bytes, SignedTransactionAPI] = OrderedDict()  # raw -> decoded by the worker
         self.taken = 0  # channels whose decoding ahead was used
+        self.transactions_taken = 0  # transactions decoded ahead and used
 
     def offer(self, inbox_transactions: Sequence[InboxTransaction]) -> None:
         """Inbox transactions of an L1 block read ahead: send every channel they complete to
@@ -179,8 +206,23 @@ class ChannelsAhead:
             else:
                 self.taken += 1
                 self.recovered.keep([raw for raw, _ in answer.senders], [sender for _, sender in answer.senders])
+                with self._lock:
+                    self._transactions.update(answer.transactions)
+                    while len(self._transactions) > MAX_TRANSACTIONS:
+                        self._transactions.popitem(last=False)
                 return answer
         answer = decode_channel(channel, self.max_decompressed_size, self.chain_id, False)
         for batch in answer.batches:
             self.recovered.recover_ahead(batch_transactions(batch))
         return answer
+
+    def transaction(self, raw: bytes) -> SignedTransactionAPI:
+        """`raw` as a py-evm transaction: the worker's decoding if it made one for these bytes
+        (taken once), else decoded now. Either way the object `LantauVM`'s builder makes of `raw`,
+        errors included."""
+        with self._lock:
+            decoded = self._transactions.pop(raw, None)
+        if decoded is None:
+            return LantauVM.get_transaction_builder().decode(raw)
+        self.transactions_taken += 1
+        return decoded

@@ -160,7 +160,8 @@ class DerivationPipeline:
         if next_batch is not None:
             origin = next_batch.origin
             inputs = inputs_from_batch(
-                self.safe_head, self.safe_origin, next_batch.batch, origin, self._deposits[origin.hash]
+                self.safe_head, self.safe_origin, next_batch.batch, origin, self._deposits[origin.hash],
+                decode_transaction=self.channels_ahead.transaction,
             )
             return inputs, current, False
         next_origin_number = self.config.l1_start_block if self.safe_origin is None else self.safe_origin.number + 1

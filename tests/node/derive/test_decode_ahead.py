@@ -1,7 +1,8 @@
 """Channels decoded ahead in the worker process (`node.derive.decode_ahead`): an answer is taken
 only for the very bytes it was computed from and equals decoding in the node process, senders
-included; a stranger's channel, a guess the bank never reads, or a dead worker change nothing
-but who decodes; and derivation over the L1 prefetcher, which feeds it, reaches the same chain."""
+and py-evm transaction objects included; a stranger's channel, a guess the bank never reads, or
+a dead worker change nothing but who decodes; and derivation over the L1 prefetcher, which feeds
+it, reaches the same chain."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import signal
 from typing import Iterator
 
 import pytest
+import rlp
 
 from node.batches import SingularBatch, SpanBatch, encode_batch
 from node.chain import Chain
@@ -19,6 +21,7 @@ from node.derive.l1_prefetch import PrefetchingL1Source
 from node.derive.l1_source import InboxTransaction
 from node.derive.pipeline import DerivationPipeline
 from node.tx_sender import RecoveredAhead, sender_of_encoding
+from node.vm import LantauVM
 from node.worker_process import SECOND_CORE, WorkerProcess
 from tests.harness.l1_history import BATCHER, STRANGER
 from tests.node.derive.sequencing import GENESIS, Batcher, config
@@ -82,6 +85,35 @@ def test_a_channel_assembled_ahead_is_decoded_by_the_worker_with_its_senders(wor
     assert dict(answer.senders) == {raw: sender_of_encoding(raw) for raw in typed} and typed
     # The senders wait for execution in the node process's RecoveredAhead.
     assert all(recovered.take(raw) == sender_of_encoding(raw) for raw in typed)
+    # So do the py-evm transactions, each the object LantauVM's builder makes of its bytes.
+    builder = LantauVM.get_transaction_builder()
+    assert [raw for raw, _ in answer.transactions] == raws
+    for raw, tx in answer.transactions:
+        mine_tx = builder.decode(raw)
+        assert type(tx) is type(mine_tx) and tx == mine_tx and tx.hash == mine_tx.hash and tx.encode() == raw
+    taken = [ahead.transaction(raw) for raw in raws]
+    assert ahead.transactions_taken == len(raws)
+    assert all(tx is ahead_tx for tx, (_, ahead_tx) in zip(taken, answer.transactions))
+    # Taken once: asked again, the same bytes are decoded here, to an equal object.
+    again = ahead.transaction(raws[0])
+    assert again is not taken[0] and again == taken[0] and ahead.transactions_taken == len(raws)
+
+
+def test_a_transaction_no_worker_decoded_is_decoded_here_errors_included(worker: WorkerProcess, sequenced_blocks: list) -> None:
+    ahead = ChannelsAhead(chain_id=CHAIN_ID, max_decompressed_size=MAX_RLP_BYTES_PER_CHANNEL, batcher=BATCHER,
+                          worker=worker, recovered=RecoveredAhead(worker))
+    channel, frames = span_channel(sequenced_blocks, b"\x07" * 16)
+    ahead.offer(inbox(frames))
+    raws = batch_transactions(ahead.decoded(channel).batches[0])
+    # Bytes no builder decodes: the builder's own error, as without decoding ahead ...
+    garbage = b"\x02" + b"\xc3\x01\x02"
+    with pytest.raises(rlp.DecodingError):
+        LantauVM.get_transaction_builder().decode(garbage)
+    with pytest.raises(rlp.DecodingError):
+        ahead.transaction(garbage)
+    # ... and what the worker decoded is still there, untouched.
+    assert ahead.transactions_taken == 0
+    assert [ahead.transaction(raw).encode() for raw in raws] == raws and ahead.transactions_taken == len(raws)
 
 
 def test_other_bytes_a_stranger_or_a_dead_worker_decode_in_the_node_process(worker: WorkerProcess, sequenced_blocks: list) -> None:
@@ -131,7 +163,10 @@ def test_derivation_over_the_prefetcher_takes_channels_decoded_ahead() -> None:
         derived = derive_all(pipeline)
         assert [d.header.hash for d in derived] == [b.header.hash for b in scenario.blocks]
         assert_same_chain(verifier, scenario.blocks)
-        # Each round's channel was read ahead (block 0, read directly, holds no channel).
+        # Each round's channel was read ahead (block 0, read directly, holds no channel), and
+        # every batched transaction executed was the worker's decoding.
         assert pipeline.channels_ahead.taken == 4
+        batched = [tx for b in scenario.blocks for tx in b.transactions if tx.type_id != 0x7E]
+        assert batched and pipeline.channels_ahead.transactions_taken == len(batched)
     finally:
         SECOND_CORE.close()
