@@ -210,6 +210,11 @@ def save_rollup_config(deployment: L1Deployment, genesis_path: Path, data_dir: P
     return path
 
 
+#: Seconds the devnet's batcher must send nothing before `force_an_output_block` takes L1's head
+#: as after its last batch (its channels close at most 10 s after they open).
+BATCHER_IDLE_S = 15.0
+
+
 class ForcedBlockTimeout(LantauError):
     """`force_an_output_block` waited longer than it was given for a head to move, or the block
     it forced is not after the last batch."""
@@ -262,9 +267,21 @@ def force_an_output_block(l1: L1Client, sequencer_rpc: str, verifier_rpc: str, *
     _l2_rpc(sequencer_rpc, "admin_stopSequencer")
     time.sleep(1.5)  # a block being built when it stopped lands
     head = int(_l2_rpc(sequencer_rpc, "eth_blockNumber"), 16)
-    _wait(f"a verifier to derive the sequencer's head {head} from its batches", lambda: _safe_number(verifier_rpc) >= head, timeout_s)
-    # The batch carrying the head is on L1 by now: B's L1 origin must come after it, so that B's
-    # whole batch window is empty (a forced block's origin moves one L1 block a block).
+    _wait(f"a verifier to derive the sequencer's head {head}", lambda: _safe_number(verifier_rpc) >= head, timeout_s)
+    # The batcher posts what it still holds (a channel closes up to 10 s after it opened, and a
+    # sequencer behind its windows has late batches): wait until its nonce has not moved for
+    # BATCHER_IDLE_S. B's L1 origin must come after its last transaction, so that B's whole batch
+    # window is empty (a forced block's origin moves one L1 block a block).
+    batcher = dev_accounts()[1].address
+    idle_since, nonce = time.monotonic(), l1.nonce(batcher, "pending")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() - idle_since < BATCHER_IDLE_S:
+        if time.monotonic() > deadline:
+            raise ForcedBlockTimeout(f"the batcher {batcher} kept posting for {timeout_s:.0f} s after the sequencer stopped")
+        time.sleep(1.0)
+        now_nonce = l1.nonce(batcher, "pending")
+        if now_nonce != nonce or l1.nonce(batcher, "latest") != now_nonce:
+            idle_since, nonce = time.monotonic(), now_nonce
     last_batch_l1 = l1.head().number
     head_origin = int(_l2_rpc(sequencer_rpc, "lantau_syncStatus")["unsafe_l2"]["l1origin"]["number"])
     forced = -(-(head + max(0, last_batch_l1 - head_origin) + 2) // output_interval) * output_interval
