@@ -267,8 +267,9 @@ class DisputeGameClient(_ContractClient):
         return txmgr.send(candidate_of(call, value=self.required_bond(position)))
 
     def move_to_block(self, txmgr: TxManager, disputed: Claim, output_root: bytes,
-                      inputs: tuple[list[bytes], int], is_attack: bool) -> dict[str, Any]:
-        """`moveToBlock` naming the block's `inputs` (`BlockInputs(txHashes, timestamp)`); a list
+                      inputs: tuple[list[bytes], int], derivation_end: bytes, is_attack: bool) -> dict[str, Any]:
+        """`moveToBlock` naming the block's `inputs` (`BlockInputs(txHashes, timestamp)`) and
+        `derivation_end` (derivation's state after the block's L1 range, `DerivationCommitment`); a list
         longer than `INPUTS_IN_CALL` is published first in chunks of that many (`publishInputs`,
         under an id of this move, sending only the chunks L1 does not hold: a restarted player
         goes on where it stopped; on the game's factory, `DisputeGameFactory.publishInputs`) and
@@ -276,7 +277,7 @@ class DisputeGameClient(_ContractClient):
         position = 2 * disputed.position if is_attack else 2 * (disputed.position + 1)
         tx_hashes, timestamp = inputs
         if len(tx_hashes) <= INPUTS_IN_CALL:
-            call = self.contract.functions.moveToBlock(disputed.value, disputed.index, output_root, inputs, is_attack)
+            call = self.contract.functions.moveToBlock(disputed.value, disputed.index, output_root, inputs, derivation_end, is_attack)
         else:
             publication = inputs_publication_id(disputed.index, output_root, is_attack, tx_hashes, timestamp)
             factory = self._factory()
@@ -287,7 +288,7 @@ class DisputeGameClient(_ContractClient):
                 chunk = tx_hashes[first:first + INPUTS_IN_CALL]
                 txmgr.send(candidate_of(factory.functions.publishInputs(publication, chunk)))
             call = self.contract.functions.moveToBlockPublished(disputed.value, disputed.index, output_root, publication,
-                                                                timestamp, is_attack)
+                                                                timestamp, derivation_end, is_attack)
         return txmgr.send(candidate_of(call, value=self.required_bond(position)))
 
     def block_inputs(self, claim_index: int) -> tuple[tuple[bytes, ...], int] | None:
@@ -315,6 +316,10 @@ class DisputeGameClient(_ContractClient):
     def _factory(self) -> Contract:
         return self.l1.contract("DisputeGameFactory", to_checksum_address(self._call("factory")))
 
+    def block_derivation(self, claim_index: int) -> bytes:
+        """The `derivationEnd` block subgame root `claim_index` named (zero: not a block claim)."""
+        return bytes(self._call("blockDerivation", claim_index))
+
     def input_countered_by(self, claim_index: int) -> ChecksumAddress:
         """Who countered block subgame root `claim_index` by the input leaf (the zero address: nobody)."""
         return to_checksum_address(self._call("inputCounteredBy", claim_index))
@@ -322,9 +327,11 @@ class DisputeGameClient(_ContractClient):
     def input_oracle(self) -> ChecksumAddress:
         return to_checksum_address(self._call("inputOracle"))
 
-    def step_input_call(self, claim_index: int, inputs: tuple[list[bytes], int], evidence: bytes) -> Any:
-        """`stepInput`; `evidence` proves the agreed parent against the subgame's starting output."""
-        return self.contract.functions.stepInput(claim_index, inputs, evidence)
+    def step_input_call(self, claim_index: int, inputs: tuple[list[bytes], int], end: tuple[bytes, bytes, bytes],
+                        evidence: bytes) -> Any:
+        """`stepInput`; `end` is the preimage (bankHash, queueHash, found) of the block claim's
+        `derivationEnd`, `evidence` proves the agreed parent against the subgame's starting output."""
+        return self.contract.functions.stepInput(claim_index, inputs, end, evidence)
 
     def record_headers(self, txmgr: TxManager, headers: list[bytes]) -> dict[str, Any]:
         """`BlockFinishLeaf.recordHeaders(headers)` on the game's finish leaf: ancestor headers a

@@ -472,7 +472,8 @@ def _deploy_dispute_game(tx: _Transactor, oracle: Contract, setup: DisputeSetup,
     c = setup.config
     game_config = (c.split_depth, c.tx_depth, c.max_clock_duration_s, c.clock_extension_s, c.bond_delay_s,
                    c.min_bond_wei, c.max_bond_wei, one_step.address, to_checksum_address(input_oracle or "0x" + "00" * 20),
-                   to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address)
+                   to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address,
+                   "0x" + "00" * 20)  # no DerivationBisection on the devnet yet (its leaf, DerivationStep, is not deployed)
     return tx.deploy("DisputeGameFactory", oracle.address, blueprint, setup.anchor_output_root, game_config)
 
 

@@ -318,18 +318,23 @@ class Challenger(PollingService):
     def _move(self, game: DisputeGameClient, move: Move) -> dict[str, Any]:
         if move.block_number is not None:
             block = self.trace.block(move.block_number)
-            return game.move_to_block(self.txmgr, move.parent, move.value, block.inputs(), move.is_attack)
+            end = self.trace.derivation_end(move.block_number).commitment()
+            return game.move_to_block(self.txmgr, move.parent, move.value, block.inputs(), end, move.is_attack)
         return game.move(self.txmgr, move.parent, move.value, move.is_attack)
 
     def _step_input(self, game: DisputeGameClient, step: InputStep) -> dict[str, Any]:
         """`stepInput` on `step.root` with the evidence of the player's own block: its L1-info
-        deposit and timestamp (`lantau_txWitness` of transaction 0), what L1 committed to."""
+        deposit and timestamp (`lantau_txWitness` of transaction 0), what L1 committed to, and the
+        batch derivation takes for it (its node's derivation end, whose parts the step shows: a
+        block claim naming another `derivationEnd` is refused `DerivationMismatch`, and is for
+        `DerivationBisection`, which this player does not play yet: it bisects the block instead)."""
         assert self.inputs is not None  # an InputStep is only owed with an evidence source
         first = self.trace.transaction_step(step.block_number, 0)
         timestamp = int(first.context[1])
-        evidence = self.inputs.evidence(step.block_number, first.transaction, timestamp)
+        end = self.trace.derivation_end(step.block_number)
+        evidence = self.inputs.evidence(step.block_number, first.transaction, timestamp, end.found)
         inputs = (list(step.inputs[0]), step.inputs[1])
-        call = game.step_input_call(step.root.index, inputs, evidence)
+        call = game.step_input_call(step.root.index, inputs, end.abi_tuple(), evidence)
         game.check(call)  # a step L1 finds no lie in is refused by name (`InputsMatch`), never sent
         return game.send(self.txmgr, call)
 

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from typing import Protocol
 
 from node.chain import Chain
-from prover.dispute_block import DisputeBlock, dispute_block
+from prover.dispute_block import NO_L1_DERIVATION_END, DerivationEnd, DisputeBlock, dispute_block
 from prover.rollup_client import RollupClient
 from prover.step_call import StepCall
 from prover.witness import transaction_witness
@@ -48,6 +48,10 @@ class Trace(Protocol):
 
     def transaction_step(self, number: int, index: int) -> StepCall:
         """The one-step proof inputs of transaction `index` of block `number`."""
+        ...
+
+    def derivation_end(self, number: int) -> DerivationEnd:
+        """Derivation's state after block `number`'s L1 range: which batch gives the block."""
         ...
 
 
@@ -91,6 +95,9 @@ class NodeTrace(_BlockReads):
     def transaction_step(self, number: int, index: int) -> StepCall:
         return StepCall.from_rpc(self.node.tx_witness(number, index))
 
+    def derivation_end(self, number: int) -> DerivationEnd:
+        return DerivationEnd.from_json(self.node.derivation_end(number))
+
 
 
 class ChainTrace(_BlockReads):
@@ -115,3 +122,6 @@ class ChainTrace(_BlockReads):
 
     def transaction_step(self, number: int, index: int) -> StepCall:
         return StepCall.from_witness(transaction_witness(self.chain, number, index))
+
+    def derivation_end(self, number: int) -> DerivationEnd:
+        return NO_L1_DERIVATION_END  # no L1 behind this chain: no batch, nothing in the bank or queue

@@ -66,7 +66,7 @@ from bridge.withdrawal import WithdrawalTransaction
 from prover.errors import FaultInjectionRefused
 from node.output_root import output_root, versioned_nonce
 from prover.block_accumulator import with_state_roots
-from prover.dispute_block import DisputeBlock
+from prover.dispute_block import DerivationEnd, DisputeBlock
 from prover.dispute_trace import Trace
 from prover.step_call import StepCall
 
@@ -255,6 +255,11 @@ class LyingTrace:
 
     def transaction_step(self, number: int, index: int) -> StepCall:
         return self.inner.transaction_step(number, index)
+
+    def derivation_end(self, number: int) -> DerivationEnd:
+        # the lies here are about a block's inputs or execution; which batch derivation takes is the
+        # node's (a lie about it is decided by `DerivationBisection`, not played by this trace)
+        return self.inner.derivation_end(number)
 
     def state_roots(self, number: int) -> tuple[bytes, ...]:
         if self.kind in INPUT_FAULTS:

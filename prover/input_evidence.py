@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import rlp
 from eth.abc import SignedTransactionAPI
@@ -32,16 +32,16 @@ from trie import HexaryTrie
 from bridge.l1_contracts import InputRules, input_oracle_config, l1_block_slots  # noqa: F401  (l1_block_slots re-exported)
 from node.batches import SingularBatch, decode_batch
 from node.channels import decode_batcher_tx_data, decode_channel
-from node.errors import MalformedBatcherTransaction
 from node.deposit_event import DepositEvent, decode_deposit_log, deposit_transaction
 from node.derive.attributes import forced_transactions
+from node.derive.derivation_commitment import QueuedBatch
 from node.l1_block_ref import L1BlockRef
 from node.errors import LantauError
 from node.l1_header import encode_l1_header
 
 PARENT_PROOF_ABI = "((bytes32,bytes32,bytes32,bytes32),bytes,bytes[],bytes[],bytes[],bytes[])"
 BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256,bytes[],bytes[],(bytes[],bytes[])[])"
-EVIDENCE_ABI = f"(bytes[],(address,address,bytes,uint256)[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][],bool,(uint256,(uint8,bytes32)[],bytes[])[])"
+EVIDENCE_ABI = f"(bytes[],(address,address,bytes,uint256)[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][])"
 CONFIG_ABI = "(address,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256[3])"
 OUTPUT_VERSION_V0 = bytes(32)
 
@@ -177,19 +177,6 @@ def deposit_receipt_proofs(origin_block: Mapping[str, Any], receipts: Sequence[M
     return [[rlp.encode(node) for node in trie.get_proof(rlp.encode(index))] for index in range(last + 1)]
 
 
-def batch_window(parent_origin_number: int | None, *, l1_start_block: int, sequencing_window: int) -> range:
-    """The L1 blocks that can carry a batch for the block after a parent of L1 origin
-    `parent_origin_number` (None: the parent is L2 genesis), by node/derive's rules: a batch is
-    included at or after its block's origin (the parent's O or the next, F) and before its first
-    origin's window ends (`batch_queue.add`); once F + sequencing_window is read without a valid
-    batch, the pipeline derives F's deposit-only block. If the inbox recorded nothing in any of
-    them, the block is that forced block (`Evidence.window_without_batches`, `InputOracle`
-    `_forcedBlockLie`)."""
-    first = l1_start_block if parent_origin_number is None else parent_origin_number
-    forced_origin = l1_start_block if parent_origin_number is None else parent_origin_number + 1
-    return range(first, forced_origin + sequencing_window)
-
-
 @dataclass(frozen=True, slots=True)
 class InboxBlock:
     """The batcher transactions the inbox recorded in one L1 block, in block order: each one's
@@ -198,20 +185,6 @@ class InboxBlock:
     number: int
     items: list[tuple[int, bytes]]
     calldata: list[bytes]
-
-    def as_abi(self) -> tuple:
-        """`InputOracle.InboxBlockData`."""
-        return (self.number, self.items, self.calldata)
-
-
-def is_garbage(data: bytes) -> bool:
-    """Whether derivation's frame stage drops this batcher transaction whole (node/derive/frames.py:
-    `decode_batcher_tx_data` refuses it), so that no frame of it reaches the channel bank."""
-    try:
-        decode_batcher_tx_data(data)
-    except MalformedBatcherTransaction:
-        return True
-    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,12 +201,31 @@ class BatchEvidence:
     def as_abi(self) -> tuple:
         return (self.frames, self.batch_index, self.block_index, self.span_origin_headers, self.l2_ancestors, self.ancestor_origins)
 
+    def found(self) -> bytes:
+        """`found` when derivation takes this batch (`node.derive.derivation_commitment`'s
+        `QueuedBatch.leaf`: its bytes as the channel carries them, the L1 block the channel became
+        whole in, the last of its frames' blocks), what `InputOracle` compares it with."""
+        data = b"".join(decode_batcher_tx_data(calldata)[frame_index].data for _, _, _, calldata, frame_index in self.frames)
+        return bytes(QueuedBatch(decode_channel(data)[self.batch_index], max(f[0] for f in self.frames)).leaf())
 
-def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int) -> tuple[BatchEvidence, range] | None:
+
+def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int,
+               found: bytes | None = None) -> tuple[BatchEvidence, range] | None:
     """The channel, batch and span block that carry the L2 block of `timestamp`, read from the
     inbox with node's own decoders (`node.channels`, `node.batches`), and the L1 origins whose
     headers the oracle reads (that block's origin to the span's last, newest first); None if no
-    batch carries it. The caller adds the headers (`with_headers`)."""
+    batch carries it. With `found` (derivation's answer, `BatchEvidence.found`), only that batch:
+    a second batch for the same block is not the one derivation takes. The caller adds the headers
+    (`with_headers`)."""
+    for batch, origins in _batches_carrying(inbox_blocks, timestamp, chain_id=chain_id):
+        if found is None or batch.found() == found:
+            return batch, origins
+    return None
+
+
+def _batches_carrying(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int) -> Iterator[tuple[BatchEvidence, range]]:
+    """Every (channel, batch, span block) of the inbox that carries the L2 block of `timestamp`,
+    channels in the order their first frame was read."""
     # channel id -> frame number -> (the frame's data, where it was first read)
     channels: dict[bytes, dict[int, tuple[bytes, tuple[int, list[tuple[int, bytes]], int, bytes, int]]]] = {}
     for block in inbox_blocks:
@@ -257,13 +249,12 @@ def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: 
             span = decode_batch(encoded, chain_id=chain_id)
             if isinstance(span, SingularBatch):
                 if span.timestamp == timestamp:
-                    return BatchEvidence(list(shown), batch_index, 0), range(span.l1_origin_number, span.l1_origin_number - 1, -1)
+                    yield BatchEvidence(list(shown), batch_index, 0), range(span.l1_origin_number, span.l1_origin_number - 1, -1)
                 continue
             for block_index, element in enumerate(span.elements):
                 if element.timestamp == timestamp:
                     origins = range(span.elements[-1].l1_origin_number, element.l1_origin_number - 1, -1)
-                    return BatchEvidence(list(shown), batch_index, block_index), origins
-    return None
+                    yield BatchEvidence(list(shown), batch_index, block_index), origins
 
 
 def with_headers(
@@ -315,15 +306,12 @@ class Evidence:
     raw_txs: dict[int, bytes] = field(default_factory=dict)
     batch: BatchEvidence = field(default_factory=BatchEvidence)
     origin_receipt_proofs: list[list[bytes]] = field(default_factory=list)
-    window_without_batches: bool = False  # no frame in `batch_window`'s batcher data (the forced block)
-    window_garbage: list[InboxBlock] = field(default_factory=list)  # the window's blocks with batcher data, all `is_garbage`
 
     def as_abi(self) -> tuple:
         indexes = sorted(self.raw_txs)
         return (
             self.origin_headers, [d.as_abi() for d in self.deposits],
             indexes, [self.raw_txs[i] for i in indexes], self.batch.as_abi(), self.origin_receipt_proofs,
-            self.window_without_batches, [b.as_abi() for b in self.window_garbage],
         )
 
 

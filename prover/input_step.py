@@ -30,7 +30,7 @@ from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC
 from node.l1_info import L1Origin, l1_origin_of_transactions
 from node.vm import LantauTransactionBuilder
 from prover.input_evidence import (
-    Evidence, InboxBlock, ParentProof, batch_window, block_evidence, encode_evidence, find_batch, is_garbage, l1_block_slots, origin_chain_numbers,
+    Evidence, InboxBlock, ParentProof, block_evidence, encode_evidence, find_batch, l1_block_slots, origin_chain_numbers,
     parent_origin_number, parent_proof, with_headers,
 )
 from prover.rollup_client import RollupClient
@@ -64,12 +64,13 @@ class InputEvidenceSource:
     def __init__(self, l1: L1Client, l2: RollupClient, rollup: InputRollup) -> None:
         self.l1, self.l2, self.rollup = l1, l2, rollup
 
-    def evidence(self, number: int, l1_info_tx: bytes, timestamp: int) -> bytes:
+    def evidence(self, number: int, l1_info_tx: bytes, timestamp: int, found: bytes | None = None) -> bytes:
         """`abi.encode(ParentProof, Evidence)` for block `number`, whose L1-info deposit (the
-        node's) is `l1_info_tx` and whose timestamp is `timestamp`, with its batch if L1 has it."""
-        return encode_evidence(*self.parts(number, l1_info_tx, timestamp))
+        node's) is `l1_info_tx` and whose timestamp is `timestamp`, with its batch if L1 has it
+        (with `found`, derivation's answer for the block: that batch, none for 0)."""
+        return encode_evidence(*self.parts(number, l1_info_tx, timestamp, found))
 
-    def parts(self, number: int, l1_info_tx: bytes, timestamp: int) -> tuple[ParentProof, Evidence]:
+    def parts(self, number: int, l1_info_tx: bytes, timestamp: int, found: bytes | None = None) -> tuple[ParentProof, Evidence]:
         """The parent's proof and the evidence `evidence` encodes (`InputOracle.lieOf` reads them)."""
         origin = l1_origin_of(l1_info_tx, number)
         origin_block = self.l1.w3.eth.get_block(origin.number)
@@ -80,7 +81,7 @@ class InputEvidenceSource:
         chain = origin_chain_numbers(parent_origin_number(number, origin.number, origin.sequence_number), self.l1.head().number)
         origin_chain = [self.l1.w3.eth.get_block(n) for n in chain]
         evidence = block_evidence(origin_chain, origin_block, origin.sequence_number, logs, origin_receipts=receipts)
-        return self.parent_proof(number), self.with_batch(number, timestamp, origin, evidence)
+        return self.parent_proof(number), self.with_batch(number, timestamp, origin, evidence, found)
 
     def parent_proof(self, number: int) -> ParentProof:
         """Block `number - 1` proven against its output root: header, L1Block storage, passer root."""
@@ -108,37 +109,20 @@ class InputEvidenceSource:
                 found.append(InboxBlock(number, [(0, keccak(bytes(tx["input"]))) for tx in txs], [bytes(tx["input"]) for tx in txs]))
         return found
 
-    def with_batch(self, number: int, timestamp: int, origin: L1Origin, evidence: Evidence) -> Evidence:
+    def with_batch(self, number: int, timestamp: int, origin: L1Origin, evidence: Evidence, found: bytes | None = None) -> Evidence:
         """`evidence` with the batch that carries block `number` (from its origin to the end of its
-        sequencing window, or L1's head), or, if L1 has none (a deposit-only block), `without_batches`."""
+        sequencing window, or L1's head): with `found`, the one derivation takes (`BatchEvidence.found`);
+        none if L1 has none (a deposit-only block: `found` = 0 decides it, no batch is shown)."""
+        if found == bytes(32):
+            return evidence
         last = min(self.l1.head().number, origin.number + self.rollup.sequencing_window)
-        found = find_batch(self.inbox_blocks(origin.number, last), timestamp, chain_id=self.rollup.l2_chain_id)
-        if found is None:
-            return self.without_batches(number, origin, evidence)
-        batch, origins = found
+        carried = find_batch(self.inbox_blocks(origin.number, last), timestamp, chain_id=self.rollup.l2_chain_id, found=found)
+        if carried is None:
+            return evidence
+        batch, origins = carried
         below = [number - 2 - k for k in range(batch.block_index - 1)]
         ancestors = [self.l2.block(n) for n in below]
         number_slot = [hex(l1_block_slots()[0])]
         ancestor_origins = [self.l2.proof(to_checksum_address(L1_BLOCK), number_slot, n) for n in below]
         headers = [self.l1.w3.eth.get_block(o) for o in origins]
         return dataclasses.replace(evidence, batch=with_headers(batch, headers, ancestors, ancestor_origins))
-
-    def without_batches(self, number: int, origin: L1Origin, evidence: Evidence) -> Evidence:
-        """`evidence` marked `window_without_batches` when block `number` is a forced block (the
-        first of its origin F, no batch) and no batcher transaction in its whole batch window
-        (`input_evidence.batch_window`: from the parent's origin F - 1, or F at L2 genesis, to F's
-        window end), now behind L1's head, has a frame: the inbox recorded nothing there, or only
-        data derivation's frame stage drops whole (`window_garbage`, `is_garbage`). The oracle then
-        refutes any other claim for the block."""
-        if origin.sequence_number != 0:
-            return evidence
-        window = batch_window(None if number == 1 else origin.number - 1, l1_start_block=origin.number,
-                              sequencing_window=self.rollup.sequencing_window)
-        if window.stop > self.l1.head().number:
-            return evidence
-        inbox = self.l1.contract("BatchInbox", self.rollup.batch_inbox)
-        with_data = [b for b in window if self.l1.call(inbox.functions.batchHashChain(b)) != bytes(32)]
-        garbage = [block for b in with_data for block in self.inbox_blocks(b, b)]
-        if [block.number for block in garbage] != with_data or not all(is_garbage(d) for block in garbage for d in block.calldata):
-            return evidence
-        return dataclasses.replace(evidence, window_without_batches=True, window_garbage=garbage)

@@ -43,6 +43,10 @@ class RollupClient:
         """`lantau_disputeBlock`: what a dispute game needs of L2 block `number` (`prover.dispute_block`)."""
         return dict(self._call("lantau_disputeBlock", [hex(number)]))
 
+    def derivation_end(self, number: int) -> dict[str, Any]:
+        """`lantau_derivationEnd`: derivation's state after L2 block `number`'s L1 range (`prover.dispute_block.derivation_end`)."""
+        return dict(self._call("lantau_derivationEnd", [hex(number)]))
+
     def tx_witness(self, number: int, index: int) -> dict[str, Any]:
         """`lantau_txWitness`: the one-step proof witness of transaction `index` of block `number`."""
         return dict(self._call("lantau_txWitness", [hex(number), hex(index)]))

@@ -36,7 +36,7 @@ def deploy_system(contracts: Contracts, tx_depth: int = TX_DEPTH) -> dict[str, C
     receipt = contracts.ok(0, _raw_create(contracts, blueprint_init(game_code)))
     finish = contracts.deploy("BlockFinishLeaf", "0x" + "42" * 20, 901)
     config = (SPLIT_DEPTH, tx_depth, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND,
-              "0x" + "00" * 20, "0x" + "00" * 20, MESSAGE_PASSER, finish.address)
+              "0x" + "00" * 20, "0x" + "00" * 20, MESSAGE_PASSER, finish.address, "0x" + "00" * 20)
     factory = contracts.deploy("DisputeGameFactory", oracle.address, receipt["contractAddress"], ANCHOR, config)
     contracts.ok(OLD_CHALLENGER, oracle.functions.setChallenger(factory.address))
     return {"oracle": oracle, "factory": factory}
@@ -159,19 +159,26 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     assert contracts.revert_of(CHALLENGER, game.functions.attack(b"\x23" * 32, 2, b"\x24" * 32),
                                value=bond(game, 3)) == ("BlockClaimNeedsInputs", ())
     named = ([b"\x55" * 32], 1_700_000_000)  # one transaction's hash and the block's timestamp
-    assert contracts.revert_of(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x23" * 32, named, True),
+    end = keccak(b"derivation's state after the block's L1 range")  # the block claim's derivationEnd
+    assert contracts.revert_of(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x23" * 32, named, end, True),
                                value=bond(game, 3)) == ("UnexpectedBlockClaim", (b"\x23" * 32, b"\x23" * 32))
-    receipt = contracts.ok(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x24" * 32, named, True), value=bond(game, 3))
-    # the inputs are published whole, and kept as their hash
+    receipt = contracts.ok(CHALLENGER, game.functions.moveToBlock(b"\x23" * 32, 2, b"\x24" * 32, named, end, True), value=bond(game, 3))
+    # the inputs and the derivation end are published whole, and kept (the inputs as their hash)
     (event,) = game.events.BlockInputsNamed().process_receipt(receipt)
     assert (event["args"]["claimIndex"], event["args"]["txHashes"], event["args"]["timestamp"]) == (3, *named)
     named_hash = game.functions.inputsHash(named).call()
     assert game.functions.blockInputs(3).call() == named_hash
+    assert game.functions.blockDerivation(3).call() == end
+    # what the derivation bisection reads of it: the agreed output before its block (the game's
+    # starting output: the subgame attacks the left-most output) and the block, the first after it
+    assert game.functions.blockOf(3).call() == [game.functions.startingOutputRoot().call(), game.functions.startingBlockNumber().call() + 1]
+    assert contracts.revert_of(DEFENDER, game.functions.blockOf(2)) == ("NotABlockClaim", ())
     assert contracts.revert_of(DEFENDER, game.functions.defend(b"\x24" * 32, 3, b"\x25" * 32),
                                value=bond(game, 4)) == ("CannotDefendRootClaim", ())
     # the input leaf needs an IInputOracle (this game has none)
-    assert contracts.revert_of(DEFENDER, game.functions.stepInput(3, ([], 0), b"")) == ("LeafNotAvailable", ())
-    assert contracts.revert_of(DEFENDER, game.functions.stepInput(2, ([], 0), b"")) == ("NotABlockClaim", ())
+    no_end = (bytes(32), bytes(32), bytes(32))
+    assert contracts.revert_of(DEFENDER, game.functions.stepInput(3, ([], 0), no_end, b"")) == ("LeafNotAvailable", ())
+    assert contracts.revert_of(DEFENDER, game.functions.stepInput(2, ([], 0), no_end, b"")) == ("NotABlockClaim", ())
     contracts.ok(DEFENDER, game.functions.attack(b"\x24" * 32, 3, b"\x25" * 32), value=bond(game, 4))
     # the leaves are TX_DEPTH levels below the block subgame's root: depth 5 here
     assert game.functions.MAX_DEPTH().call() == SPLIT_DEPTH + 1 + TX_DEPTH

@@ -22,6 +22,7 @@ from tests.harness.evm import Contracts
 
 DEEP_TX_DEPTH = 16
 TIMESTAMP = 1_700_000_321
+END = bytes.fromhex("ee" * 32)  # the block claim's derivationEnd (no input leaf here)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def test_published_chunks_name_the_same_inputs_hash_as_the_whole_list(contracts:
             count, inputs_hash(txs, TIMESTAMP)]
         claims = game.functions.claimDataLen().call()
         snapshot = contracts.anvil.rpc("evm_snapshot")
-        contracts.ok(CHALLENGER, game.functions.moveToBlockPublished(b"\x23" * 32, 2, b"\x24" * 32, publication, TIMESTAMP, True),
+        contracts.ok(CHALLENGER, game.functions.moveToBlockPublished(b"\x23" * 32, 2, b"\x24" * 32, publication, TIMESTAMP, END, True),
                      value=bond(game, 3))
         assert bytes(game.functions.blockInputs(claims).call()) == inputs_hash(txs, TIMESTAMP), count
         assert bytes(game.functions.blockInputs(claims).call()) == bytes(game.functions.inputsHash((txs, TIMESTAMP)).call())
@@ -85,7 +86,7 @@ def test_a_chunk_past_the_trace_is_refused_by_name_and_nothing_is_published(cont
     assert factory.functions.publishedInputsHash(contracts.address(CHALLENGER), publication, TIMESTAMP).call() == [
         2, inputs_hash(hashes(2), TIMESTAMP)]
     claims = game.functions.claimDataLen().call()
-    contracts.ok(CHALLENGER, game.functions.moveToBlockPublished(b"\x23" * 32, 2, b"\x24" * 32, publication, TIMESTAMP, True),
+    contracts.ok(CHALLENGER, game.functions.moveToBlockPublished(b"\x23" * 32, 2, b"\x24" * 32, publication, TIMESTAMP, END, True),
                  value=bond(game, 3))
     assert bytes(game.functions.blockInputs(claims).call()) == inputs_hash(hashes(2), TIMESTAMP)
 
@@ -105,7 +106,7 @@ def test_the_client_publishes_a_block_of_5000_transactions_in_chunks_and_reads_i
     txs = hashes(5_000)
     parent = game.claim(2)
     start = contracts.w3.eth.block_number
-    receipt = game.move_to_block(txmgr, parent, b"\x24" * 32, (txs, TIMESTAMP), True)
+    receipt = game.move_to_block(txmgr, parent, b"\x24" * 32, (txs, TIMESTAMP), END, True)
     assert receipt["status"] == 1
     sent = [contracts.w3.eth.get_transaction(tx) for n in range(start + 1, contracts.w3.eth.block_number + 1)
             for tx in contracts.w3.eth.get_block(n)["transactions"]]
@@ -123,7 +124,7 @@ def test_the_client_publishes_a_block_of_5000_transactions_in_chunks_and_reads_i
     # the same move again: every chunk is on L1 (none sent), the move itself is refused by name
     nonce = txmgr.pending_nonce()
     with pytest.raises(L1CallReverted) as again:
-        game.move_to_block(txmgr, parent, b"\x24" * 32, (txs, TIMESTAMP), True)
+        game.move_to_block(txmgr, parent, b"\x24" * 32, (txs, TIMESTAMP), END, True)
     assert again.value.revert is not None and again.value.revert.name == "ClaimAlreadyExists"
     assert txmgr.pending_nonce() == nonce
     # a publication L1 holds that these chunks cannot continue is refused by name, nothing sent
@@ -131,5 +132,5 @@ def test_the_client_publishes_a_block_of_5000_transactions_in_chunks_and_reads_i
     publication = inputs_publication_id(2, b"\x25" * 32, True, other, TIMESTAMP)
     contracts.ok(CHALLENGER, deep_system["factory"].functions.publishInputs(publication, other[:5]))
     with pytest.raises(InputsPublicationMismatch):
-        game.move_to_block(txmgr, parent, b"\x25" * 32, (other, TIMESTAMP), True)
+        game.move_to_block(txmgr, parent, b"\x25" * 32, (other, TIMESTAMP), END, True)
     assert txmgr.pending_nonce() == nonce + 1

@@ -38,7 +38,7 @@ from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
 from node.chain import BlockAttributes, Chain
 from node.outputs import output_at_block
 from node.vm import LantauVM
-from prover.dispute_block import DisputeBlock, dispute_block, input_leaf, inputs_hash
+from prover.dispute_block import NO_L1_DERIVATION_END, DisputeBlock, dispute_block, input_leaf, inputs_hash
 from prover.step_call import NO_ANCESTRY, StepCall
 from prover.witness import intermediate_state_roots, transaction_witness
 from tests.harness.evm import Contracts
@@ -200,7 +200,9 @@ class Game:
         kind = "attack" if is_attack else "defend"
         if depth(child) == SPLIT_DEPTH + 1:
             number = self.start + block_of(child) + 1
-            call = self.game.functions.moveToBlock(claim, index, me.value(child), self.l2.inputs(number), is_attack)
+            # no L1 behind this chain: derivation's end is the empty state (no batch, a game with no input leaf)
+            call = self.game.functions.moveToBlock(claim, index, me.value(child), self.l2.inputs(number),
+                                                   NO_L1_DERIVATION_END.commitment(), is_attack)
             kind = f"moveToBlock ({kind}, block {number})"
         else:
             call = self.game.functions.move(claim, index, me.value(child), is_attack)
@@ -288,7 +290,7 @@ def deploy_system(contracts: Contracts, anchor_output_root: bytes, starting_bloc
     one_step = contracts.deploy("OneStepProof", step.address, caps_abi(DEVNET_PROOF_COST_LIMITS))
     finish = contracts.deploy("BlockFinishLeaf", to_checksum_address(SEQUENCER_FEE_VAULT), GENESIS.chain_id)
     config = (SPLIT_DEPTH, TX_DEPTH, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND,
-              one_step.address, "0x" + "00" * 20, L2_TO_L1_MESSAGE_PASSER, finish.address)
+              one_step.address, "0x" + "00" * 20, L2_TO_L1_MESSAGE_PASSER, finish.address, "0x" + "00" * 20)
     factory = contracts.deploy("DisputeGameFactory", oracle.address, receipt["contractAddress"],
                                anchor_output_root, config)
     contracts.ok(OLD_CHALLENGER, oracle.functions.setChallenger(factory.address))

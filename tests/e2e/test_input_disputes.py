@@ -123,7 +123,7 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
     assert f"output of L2 block {lie_block} with {len(named[0])} transactions named" in shown
     assert f"countered by stepInput of {CHALLENGER}" in shown
     # refused by name: a second input step on the same claim
-    again = game.step_input_call(root, (list(named[0]), named[1]), b"")
+    again = game.step_input_call(root, (list(named[0]), named[1]), (bytes(32), bytes(32), bytes(32)), b"")
     with pytest.raises(L1CallReverted) as refused:
         game.check(again)
     assert refused.value.revert is not None and refused.value.revert.name == "DuplicateStep"
@@ -175,7 +175,7 @@ def test_a_dropped_deposit_loses_at_the_input_leaf(devnet, daemons, tmp_path: Pa
                     lambda: input_countered_claim(game, info.split_depth + 1), 300, logs)
     claims = game.claims()
     assert game.input_countered_by(root) == CHALLENGER and claims[root].claimant == PROPOSER
-    assert int(l1.call(game.contract.functions.blockNumberOf(root))) == deposit_block  # bisected down to D
+    assert int(l1.call(game.contract.functions.blockOf(root))[1]) == deposit_block  # bisected down to D
     named = game.block_inputs(root)
     assert named is not None and bytes(deposit.l2_tx_hash) not in named[0]
     assert bytes(deposit.l2_tx_hash) in NodeTrace(RollupClient(verifier.rpc_url)).block(deposit_block).tx_hashes
@@ -224,7 +224,7 @@ def test_a_skipped_forced_inclusion_loses_at_the_input_leaf(devnet, daemons, tmp
 
     game, info, root = countered_at_the_block_claim(devnet, logs, lie_index, posted.output_root)
     claims = game.claims()
-    assert int(l1.call(game.contract.functions.blockNumberOf(root))) == lie_block
+    assert int(l1.call(game.contract.functions.blockOf(root))[1]) == lie_block
     named = game.block_inputs(root)
     assert named is not None
     parent_l1_info = LantauTransactionBuilder.decode(NodeTrace(verifier).transaction_step(lie_block - 1, 0).transaction)

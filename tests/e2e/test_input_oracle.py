@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import rlp
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
@@ -38,14 +39,16 @@ from node.channels import MAX_FRAME_DATA, Frame, decode_batcher_tx_data, decode_
 from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, deposit_transaction
 from node.l1_block_ref import L1BlockRef
 from node.l1_header import encode_l1_header
-from node.l1_info import L1Origin, l1_info_deposit
+from node.l1_info import l1_info_deposit
 from node.output_root import output_root
 from node.vm import LantauTransactionBuilder
 from bridge.l1_client import L1Client
+from prover.derivation_evidence import step_config
+from prover.dispute_block import DerivationEnd
 from prover.input_step import InputEvidenceSource, InputRollup
 from prover.rollup_client import RollupClient
 from prover.input_evidence import (
-    BatchEvidence, Evidence, InboxBlock, batch_window, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch, is_garbage,
+    PARENT_PROOF_ABI, BatchEvidence, Evidence, InboxBlock, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch,
     l1_block_slots,
     oracle_config, origin_chain_numbers, parent_origin_number, parent_proof, with_headers,
 )
@@ -72,6 +75,7 @@ class Setup:
     l2: Web3
     oracle: Contract
     abi: list[dict[str, Any]]
+    _found: dict[int, bytes] = dataclasses.field(default_factory=dict)
 
     # --- what the chains say -------------------------------------------------------------------
 
@@ -95,15 +99,16 @@ class Setup:
         root = output_root(proof.state_root, proof.message_passer_storage_root, proof.block_hash)
         return root, proof
 
-    def batch_window_of(self, number: int, rollup: Any) -> range:
-        """The L1 blocks that could carry a batch for L2 block `number` (`input_evidence.batch_window`)."""
-        parent_origin = None if number == 1 else self.origin_of(number - 1)[0]
-        return batch_window(parent_origin, l1_start_block=rollup.l1_start_block, sequencing_window=rollup.sequencing_window)
-
-    def inbox_data_blocks(self, window: range) -> list[int]:
-        """The L1 blocks of `window` in which the inbox recorded batcher transactions."""
-        inbox = self.l1_w3.eth.contract(address=self.l1.deployment.batch_inbox, abi=list(load_artifact("BatchInbox").abi))
-        return [b for b in window if inbox.functions.batchHashChain(b).call() != bytes(32)]
+    def found_of(self, number: int) -> bytes:
+        """Derivation's `found` for L2 block `number`: the leaf of the first batch the inbox carries
+        for it, from its L1 origin on (`BatchEvidence.found`; the sequencer's batcher posts each
+        block once), or zero when none does (a deposit-only block)."""
+        if number not in self._found:
+            origin_number, _ = self.origin_of(number)
+            timestamp = int(self.l2.eth.get_block(number)["timestamp"])
+            carried = find_batch(self.inbox_blocks(origin_number, self.l1_w3.eth.block_number), timestamp, chain_id=L2_CHAIN_ID)
+            self._found[number] = carried[0].found() if carried is not None else bytes(32)
+        return self._found[number]
 
     def post_to_inbox(self, data: bytes) -> int:
         """`data` sent by the batcher to the inbox; the L1 block it landed in."""
@@ -112,9 +117,6 @@ class Setup:
         assert receipt["status"] == 1
         return int(receipt["blockNumber"])
 
-    def window_garbage(self, number: int, rollup: Any) -> list[InboxBlock]:
-        """The batcher data in L2 block `number`'s batch window, per L1 block (`Evidence.window_garbage`)."""
-        return [block for b in self.inbox_data_blocks(self.batch_window_of(number, rollup)) for block in self.inbox_blocks(b, b)]
 
     def inbox_blocks(self, first: int, last: int) -> list[InboxBlock]:
         """What the inbox recorded from L1 blocks first..last: the batcher's successful calldata
@@ -165,11 +167,13 @@ class Setup:
     # --- the oracle ----------------------------------------------------------------------------
 
     def check(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence, *, parent: Any = None,
-              parent_root: bytes | None = None) -> Any:
-        """`checkInputs` on the claim (its transactions' hashes and timestamp)."""
+              parent_root: bytes | None = None, found: bytes | None = None) -> Any:
+        """`checkInputs` on the claim (its transactions' hashes and timestamp), when derivation
+        takes the batch `found` for the block (by default derivation's own, `found_of`)."""
         root, proof = (parent_root, parent) if parent is not None and parent_root is not None else self.parent_output(number)
+        found = self.found_of(number) if found is None else found
         call = self.oracle.functions.checkInputs(
-            number, parent_root or root, (parent or proof).as_abi(), (hashes, timestamp), evidence.as_abi()
+            number, parent_root or root, (parent or proof).as_abi(), (hashes, timestamp, found), evidence.as_abi()
         )
         try:
             return ("ok", call.call())
@@ -183,18 +187,12 @@ class Setup:
 
     def refutes(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence) -> bool:
         root, proof = self.parent_output(number)
-        return self.oracle.functions.refutes(number, root, hashes, timestamp, encode_evidence(proof, evidence)).call()
+        return self.oracle.functions.refutes(number, root, hashes, timestamp, self.found_of(number), encode_evidence(proof, evidence)).call()
 
     def gas(self, number: int, hashes: list[bytes], timestamp: int, evidence: Evidence) -> int:
         root, proof = self.parent_output(number)
-        claim = (hashes, timestamp)
+        claim = (hashes, timestamp, self.found_of(number))
         return self.oracle.functions.checkInputs(number, root, proof.as_abi(), claim, evidence.as_abi()).estimate_gas()
-
-
-def setup_origin(setup: Setup, number: int) -> L1Origin:
-    """Block `number`'s L1 origin, as the L1Block predeploy recorded it."""
-    origin_number, sequence = setup.origin_of(number)
-    return L1Origin(origin_number, bytes(setup.l1_w3.eth.get_block(origin_number)["hash"]), sequence)
 
 
 def with_other_origin(span: Any, index: int) -> Any:
@@ -446,16 +444,18 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     assert setup.check(number, [], timestamp, evidence) == ("NoL1InfoDeposit", 0)
     assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced)
 
-    # --- "no batch could exist" shown where batches were: refused by name ---------------------------
-    # the newest block's window is not over on L1 yet; once it is, the batcher's data in it refuses
-    # (an origin below L1's head: an eth_call cannot read the hash of the block it runs on)
+    # --- "no batch" (found = 0) where derivation found one: the oracle applies the forced block's
+    # rules to what the game agreed; which batch derivation takes is DerivationBisection's to decide
+    # the newest block's window is not over on L1 yet: nothing is decided (an origin below L1's
+    # head: an eth_call cannot read the hash of the block it runs on)
     newest = next(n for n in range(l2.eth.block_number, 0, -1) if setup.origin_of(n)[0] < l1_w3.eth.block_number)
     n_hashes, n_timestamp, n_evidence, _ = setup.honest(newest)
-    assert setup.check(newest, n_hashes, n_timestamp, dataclasses.replace(n_evidence, window_without_batches=True)) == (
+    assert setup.check(newest, n_hashes, n_timestamp, n_evidence, found=bytes(32)) == (
         "EvidenceNeeded", ("the sequencing window's end on L1",))
     busiest = max(batched, key=lambda n: len(l2.eth.get_block(n)["transactions"]))
     b_hashes, b_timestamp, b_evidence, b_forced = setup.honest(busiest)
-    b_window, (b_root, b_parent) = setup.batch_window_of(busiest, rollup), setup.parent_output(busiest)
+    b_root, b_parent = setup.parent_output(busiest)
+    b_found = setup.found_of(busiest)
 
     # --- a conflicting span the batcher posts later: the agreed chain's timestamps, another L1 origin
     # for its first block. node drops it (`_overlap_mismatch`); L1 does not take it as giving the block
@@ -491,10 +491,20 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     def shown_with(frame: tuple[int, list[tuple[int, bytes]], int, bytes, int]) -> Evidence:
         return dataclasses.replace(c_shown, batch=dataclasses.replace(c_shown.batch, frames=[frame], batch_index=0))
 
-    assert setup.check(c, c_hashes, c_timestamp, shown_with(post(conflicting)), parent=c_parent, parent_root=c_root) == (
-        "BatchNotDerived", ("span disagrees with the agreed chain",))
-    # the same span with the true origins, posted the same way, is taken: the refusal is the origin's
-    assert setup.check(c, c_hashes, c_timestamp, shown_with(post(span)), parent=c_parent, parent_root=c_root) == ("ok", c_forced)
+    def check_as_found(shown: Evidence, hashes: list[bytes] = c_hashes, timestamp: int = c_timestamp) -> Any:
+        """`check` as if derivation took the batch shown (its own leaf as `found`): the reader's rules."""
+        return setup.check(c, hashes, timestamp, shown, parent=c_parent, parent_root=c_root, found=shown.batch.found())
+
+    assert check_as_found(shown_with(post(conflicting))) == ("BatchNotDerived", ("span disagrees with the agreed chain",))
+    # the same span with the true origins, posted the same way, is read alike: the refusal is the origin's
+    again = shown_with(post(span))
+    assert check_as_found(again) == ("ok", c_forced)
+    # but it is a second batch for block c, after the one derivation took: shown against derivation's
+    # `found`, it is refused by name (a batch the refuter chose is never the one L1 decides with)
+    c_found = setup.found_of(c)
+    assert c_found == c_shown.batch.found() != again.batch.found()
+    assert setup.check(c, c_hashes, c_timestamp, again, parent=c_parent, parent_root=c_root) == (
+        "NotTheFoundBatch", (c_found, again.batch.found()))
     # the block as a singular batch (version 0, which derivation takes too): L1 reads it as node does;
     # one on another parent, or naming another L1 block's hash, is refused
     element = span.elements[c_shown.batch.block_index]
@@ -506,30 +516,45 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
         return dataclasses.replace(c_shown, batch=BatchEvidence([post(batch)], 0, 0, [encode_l1_header(origin_block)]))
 
     as_singular = single(singular)
-    assert setup.check(c, c_hashes, c_timestamp, as_singular, parent=c_parent, parent_root=c_root) == ("ok", c_forced)
-    gas_of = lambda shown: oracle.functions.checkInputs(c, c_root, c_parent.as_abi(), (c_hashes, c_timestamp), shown.as_abi()).estimate_gas()  # noqa: E731
+    assert check_as_found(as_singular) == ("ok", c_forced)
+    gas_of = lambda shown: oracle.functions.checkInputs(  # noqa: E731
+        c, c_root, c_parent.as_abi(), (c_hashes, c_timestamp, shown.batch.found()), shown.as_abi()).estimate_gas()
     print(f"\nL1 gas of checkInputs, block {c} ({len(c_hashes) - c_forced} user txs) with its batch: as a singular batch "
           f"{gas_of(as_singular):,}; as one block of its own span re-posted {gas_of(shown_with(post(span))):,}")
-    assert setup.check(c, [*c_hashes, keccak(b"never batched")], c_timestamp, single(singular), parent=c_parent, parent_root=c_root) == (
-        "NotTheBatchedTransactions", len(c_hashes))
-    assert setup.check(c, c_hashes, c_timestamp, single(dataclasses.replace(singular, parent_hash=keccak(b"another parent"))),
-                       parent=c_parent, parent_root=c_root) == ("BatchNotDerived", ("parent_check is not the span's parent",))
+    assert check_as_found(single(singular), [*c_hashes, keccak(b"never batched")]) == ("NotTheBatchedTransactions", len(c_hashes))
+    assert check_as_found(single(dataclasses.replace(singular, parent_hash=keccak(b"another parent")))) == (
+        "BatchNotDerived", ("parent_check is not the span's parent",))
     other_hash = dataclasses.replace(singular, l1_origin_hash=bytes(l1_w3.eth.get_block(element.l1_origin_number - 1)["hash"]))
-    assert setup.check(c, c_hashes, c_timestamp, single(other_hash), parent=c_parent, parent_root=c_root) == (
-        "L1OriginCheckMismatch", (element.l1_origin_number,))
+    assert check_as_found(single(other_hash)) == ("L1OriginCheckMismatch", (element.l1_origin_number,))
+    # the gap the first-valid-batch choice closes: the batcher posts a second valid batch for block
+    # c with other transactions (none of its user transactions, or one it never batched if it had
+    # none); shown as the block's batch it would refute the TRUE claim (NotTheBatchedTransactions),
+    # so a batcher colluding with a challenger could delete an honest output. The oracle takes the
+    # batch derivation took (`found`): the second batch is refused by name, the true claim stands
+    other_txs = () if len(c_hashes) > c_forced else (bytes(never_sent.raw_transaction),)
+    emptied = single(dataclasses.replace(singular, transactions=other_txs))
+    assert check_as_found(emptied) == ("NotTheBatchedTransactions", c_forced)
+    assert setup.check(c, c_hashes, c_timestamp, emptied, parent=c_parent, parent_root=c_root) == (
+        "NotTheFoundBatch", (c_found, emptied.batch.found()))
+    assert oracle.functions.refutes(c, c_root, c_hashes, c_timestamp, c_found, encode_evidence(c_parent, c_shown)).call() is False
 
-    # --- the busiest block's window, once over, holds the batcher's data: "no batch" is refused
+    # --- the busiest block's window, once over: "no batch" (found = 0) makes the forced block's rules
+    # refute its true transactions, where derivation took a batch (DerivationBisection decides found)
     l1_w3.provider.make_request("anvil_mine", [hex(rollup.sequencing_window + 10)])
-    data_blocks = setup.inbox_data_blocks(b_window)
-    assert data_blocks, "the block's batch lies in its window"
-    assert setup.check(busiest, b_hashes, b_timestamp, dataclasses.replace(b_evidence, window_without_batches=True),
-                       parent=b_parent, parent_root=b_root) == ("InboxNotEmpty", (data_blocks[0],))
-    assert setup.check(busiest, b_hashes, b_timestamp, b_evidence, parent=b_parent, parent_root=b_root) == ("ok", b_forced)
+    assert b_found != bytes(32)
+    refused = setup.check(busiest, b_hashes, b_timestamp, b_evidence, parent=b_parent, parent_root=b_root, found=bytes(32))
+    assert refused in (("NotTheForcedOrigin", 0), ("NotDepositOnly", b_forced)), refused
+    assert setup.check(busiest, b_hashes, b_timestamp, b_evidence, parent=b_parent, parent_root=b_root, found=b_found) == ("ok", b_forced)
 
 
 def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
-    """No sequencer: the verifier derives deposit-only blocks when the sequencing window ends;
-    the oracle accepts them (timestamp max(parent + 1, origin), the origin's deposits, nothing else)."""
+    """No sequencer: the verifier derives deposit-only blocks when the sequencing window ends. With
+    derivation's answer for each (`found` = 0: no batch, what the game agrees on L1 through
+    `DerivationBisection`), the oracle accepts node's block (timestamp max(parent + 1, origin), the
+    origin's deposits, nothing else) and refutes any other: user transactions where the sequencer
+    posted nothing (which the L1-given rules alone allow), another timestamp, the parent's origin.
+    Batcher data derivation drops changes nothing: garbage the frame stage drops whole, and a frame
+    of a channel never closed (which the inbox alone could not tell from a batch)."""
     rollup_path = write_rollup(l1, tmp_path, sequencing_window=6, channel_timeout=4)
     rollup = dataclasses.replace(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH), sequencing_window=6, channel_timeout=4)
     verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
@@ -538,76 +563,55 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     l1_w3, oracle, abi = deploy_oracle(l1, rollup)
     setup = Setup(l1, l1_w3, l2, oracle, abi)
     info = deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[7].address, amount_units=4_200_000)
-    # garbage from the batcher in the deposit's window (an unknown derivation version, a truncated
-    # frame): derivation's frame stage drops each whole, so the window still carries no batch
-    garbage = [b"\x01not a frame", b"\x00" + b"\x07" * 20]
-    assert all(is_garbage(data) for data in garbage)
-    garbage_l1_blocks = {setup.post_to_inbox(data) for data in garbage}
+    # garbage from the batcher in the deposit's window (an unknown derivation version, a truncated frame)
+    for data in (b"\x01not a frame", b"\x00" + b"\x07" * 20):
+        setup.post_to_inbox(data)
     receipt = wait_for_l2_receipt(l2, info.l2_tx_hash, timeout_s=120)
     assert "deposit-only" in verifier.output and "dropping batcher transaction" in verifier.output
-    forced_gas, garbage_gas, with_garbage = (0, 0), 0, []
+    forced_gas = 0
     for number in range(1, int(receipt["blockNumber"]) + 1):
         hashes, timestamp, evidence, forced = setup.honest(number)
         assert len(hashes) == forced
+        assert setup.found_of(number) == bytes(32), f"block {number}: a batch carries it"
         assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced), f"block {number}"
-        # no frame in any batcher transaction of the block's whole window (none, or only the garbage):
-        # the oracle itself says the block is forced
-        window_garbage = setup.window_garbage(number, rollup)
-        assert {b.number for b in window_garbage} <= garbage_l1_blocks, f"block {number}"
-        without_batches = dataclasses.replace(evidence, window_without_batches=True, window_garbage=window_garbage)
-        assert setup.check(number, hashes, timestamp, without_batches) == ("ok", forced), f"block {number}, no batch shown possible"
-        if window_garbage:
-            with_garbage.append(number)
-            garbage_gas = setup.gas(number, hashes, timestamp, without_batches)
-        else:
-            forced_gas = (setup.gas(number, hashes, timestamp, evidence), setup.gas(number, hashes, timestamp, without_batches))
-    assert int(receipt["blockNumber"]) in with_garbage, with_garbage  # the deposit's forced block: garbage in its window
-    print(f"\nL1 gas of checkInputs on a forced block: {forced_gas[0]:,}; with its window ({len(setup.batch_window_of(number, rollup))}"
-          f" L1 blocks) proven without batches: {forced_gas[1]:,}; with the batcher's garbage in it shown: {garbage_gas:,}")
+        forced_gas = setup.gas(number, hashes, timestamp, evidence)
+    print(f"\nL1 gas of checkInputs on a forced block (found = 0): {forced_gas:,}")
     number = int(receipt["blockNumber"])
     hashes, timestamp, evidence, forced = setup.honest(number)
     assert setup.check(number, hashes[:1], timestamp, evidence) == ("MissingDeposit", 1)
-    # lies about a block that no batch could give: each refuted by name once the window is shown
-    shown_garbage = setup.window_garbage(number, rollup)
-    without_batches = dataclasses.replace(evidence, window_without_batches=True, window_garbage=shown_garbage)
-    # the window's garbage left out, or shown with other bytes: refused by name
-    assert setup.check(number, hashes, timestamp, dataclasses.replace(without_batches, window_garbage=[])) == (
-        "InboxNotEmpty", (shown_garbage[0].number,))
-    changed = dataclasses.replace(shown_garbage[0], calldata=[shown_garbage[0].calldata[0] + b"!", *shown_garbage[0].calldata[1:]])
-    assert setup.check(number, hashes, timestamp, dataclasses.replace(without_batches, window_garbage=[changed, *shown_garbage[1:]])) == (
-        "BatchNotInInbox", (changed.number, 0))
     never_batched = Account.sign_transaction({"to": ACCOUNTS[5].address, "value": 1, "gas": 21_000, "maxFeePerGas": 10**11,
                                               "maxPriorityFeePerGas": 1, "nonce": 0, "chainId": L2_CHAIN_ID}, ACCOUNTS[4].private_key)
     user_tx_claim = [*hashes, bytes(never_batched.hash)]
-    assert setup.check(number, user_tx_claim, timestamp, evidence) == ("ok", forced)  # the L1-given rules alone allow it
-    assert setup.check(number, user_tx_claim, timestamp, without_batches) == ("NotDepositOnly", forced)
-    assert setup.refutes(number, user_tx_claim, timestamp, without_batches) is True
-    assert setup.check(number, hashes, timestamp + 1, without_batches) == ("NotTheForcedTimestamp", 0)
+    assert setup.check(number, user_tx_claim, timestamp, evidence) == ("NotDepositOnly", forced)
+    assert setup.refutes(number, user_tx_claim, timestamp, evidence) is True
+    assert setup.check(number, hashes, timestamp + 1, evidence) == ("NotTheForcedTimestamp", 0)
     p_origin, p_sequence = setup.origin_of(number - 1)
     p_block = l1_w3.eth.get_block(p_origin)
     stay = l1_info_deposit(L1BlockRef(p_origin, bytes(p_block["hash"]), bytes(p_block["parentHash"]), int(p_block["timestamp"]),
                                       int(p_block["baseFeePerGas"])), p_sequence + 1)
-    stayed = dataclasses.replace(without_batches, deposits=[], origin_receipt_proofs=[])
-    assert setup.check(number, [stay.hash], timestamp, dataclasses.replace(stayed, window_without_batches=False)) == ("ok", 1)
+    stayed = dataclasses.replace(evidence, deposits=[], origin_receipt_proofs=[])
     assert setup.check(number, [stay.hash], timestamp, stayed) == ("NotTheForcedOrigin", 0)
-    assert setup.check(number, hashes, timestamp, without_batches) == ("ok", forced)  # the honest claim, unchanged
-    # the challenger's evidence source (prover/input_step.py) finds the empty window itself
+    # with a batch found (any non-zero `found`, none shown), the L1-given rules alone allow these
+    assert setup.check(number, [stay.hash], timestamp, stayed, found=keccak(b"a batch")) == ("ok", 1)
+    assert setup.check(number, user_tx_claim, timestamp, evidence, found=keccak(b"a batch")) == ("ok", forced)
+    assert setup.check(number, hashes, timestamp, evidence) == ("ok", forced)  # the honest claim, unchanged
+    # the challenger's evidence source (prover/input_step.py), told derivation found no batch
     source = InputEvidenceSource(L1Client(l1_w3), RollupClient(verifier.rpc_url), InputRollup.of(rollup))
     root, parent = setup.parent_output(number)
-    shown = source.evidence(number, setup.l1_info_tx(number), timestamp)
-    assert oracle.functions.refutes(number, root, user_tx_claim, timestamp, shown).call() is True
-    assert oracle.functions.refutes(number, root, hashes, timestamp, shown).call() is False
+    shown = source.evidence(number, setup.l1_info_tx(number), timestamp, bytes(32))
+    assert oracle.functions.refutes(number, root, user_tx_claim, timestamp, bytes(32), shown).call() is True
+    assert oracle.functions.refutes(number, root, hashes, timestamp, bytes(32), shown).call() is False
 
-    # a frame in the window (one of a channel never closed, which derivation also drops, but later,
-    # in the channel bank): not garbage, so the window decides nothing (the bisection's case)
+    # a frame in the window of a channel never closed (derivation drops it later, in the channel
+    # bank): with derivation's answer agreed, the next forced block is decided like the others
     frame_block = setup.post_to_inbox(encode_batcher_tx_data([Frame(b"\x42" * 16, 0, b"never closed", False)]))
     wait_until(lambda: any(setup.origin_of(n)[0] == frame_block + 1 for n in range(l2.eth.block_number, 0, -1)), 120,
                "the forced block after the frame")
     later = next(n for n in range(l2.eth.block_number, 0, -1) if setup.origin_of(n)[0] == frame_block + 1 and setup.origin_of(n)[1] == 0)
-    l_hashes, l_timestamp, l_evidence, _ = setup.honest(later)
-    l_shown = dataclasses.replace(l_evidence, window_without_batches=True, window_garbage=setup.window_garbage(later, rollup))
-    assert setup.check(later, l_hashes, l_timestamp, l_shown) == ("BatcherDataReadable", (frame_block, 0))
-    assert source.without_batches(later, setup_origin(setup, later), l_evidence) == l_evidence  # the challenger does not claim it
+    l_hashes, l_timestamp, l_evidence, l_forced = setup.honest(later)
+    assert setup.found_of(later) == bytes(32)
+    assert setup.check(later, l_hashes, l_timestamp, l_evidence) == ("ok", l_forced)
+    assert setup.check(later, [*l_hashes, bytes(never_batched.hash)], l_timestamp, l_evidence) == ("NotDepositOnly", l_forced)
 
 
 # --- the game's input leaf -------------------------------------------------------------------------
@@ -618,7 +622,7 @@ MIN_BOND, MAX_BOND, ORACLE_BOND = 10**15, 10**17, 10**16
 PROPOSER, OLD_CHALLENGER, LIAR = ACCOUNTS[2], ACCOUNTS[3], ACCOUNTS[4]
 
 
-def deploy_game_system(setup: Setup, starting_block: int, anchor: bytes) -> tuple[Contract, Contract]:
+def deploy_game_system(setup: Setup, starting_block: int, anchor: bytes, derivation: str = "0x" + "00" * 20) -> tuple[Contract, Contract]:
     """An OutputOracle (outputs every 4 blocks from `starting_block`) whose challenger is a
     DisputeGameFactory whose games ask `setup.oracle` at the input leaf."""
     w3 = setup.l1_w3
@@ -638,7 +642,7 @@ def deploy_game_system(setup: Setup, starting_block: int, anchor: bytes) -> tupl
     ))["contractAddress"]
     finish = deploy("BlockFinishLeaf", to_checksum_address(SEQUENCER_FEE_VAULT), setup.l2.eth.chain_id)
     config = (SPLIT_DEPTH, TX_DEPTH, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND, "0x" + "00" * 20,
-              setup.oracle.address, to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address)
+              setup.oracle.address, to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address, derivation)
     factory = deploy("DisputeGameFactory", output_oracle.address, blueprint, anchor, config)
     transact(w3, OLD_CHALLENGER, output_oracle.functions.setChallenger(factory.address))
     return output_oracle, factory
@@ -671,6 +675,8 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     deposit_block = int(wait_for_l2_receipt(l2, info.l2_tx_hash, timeout_s=60)["blockNumber"])
     start = deposit_block - 1  # the span (start, start + 4] opens with the deposit's block
     wait_until(lambda: l2.eth.block_number >= start + 4, 30, "four more L2 blocks")
+    # batched and derived back (derivation's `found` for each block is then on L1)
+    wait_until(lambda: l2.provider.make_request("lantau_syncStatus", [])["result"]["safe_l2"]["number"] >= start + 4, 120, "safe head")
     outputs = {n: setup.parent_output(n + 1)[0] for n in range(start, start + 5)}
 
     output_oracle, factory = deploy_game_system(setup, start, outputs[start])
@@ -688,9 +694,17 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     lie = [hashes[0], *hashes[2:]]
     root, parent = setup.parent_output(deposit_block)
     lie_inputs = (lie, timestamp)
-    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"another output"), lie_inputs, True), value=bond(3))
+    # every block claim names derivation's end state: here derivation's `found` for the block (its
+    # batch), the bank and queue hashes as the claimant says (undisputed: no DerivationBisection)
+    end = DerivationEnd(keccak(b"bank"), keccak(b"queue"), setup.found_of(deposit_block))
+    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"another output"), lie_inputs, end.commitment(), True),
+             value=bond(3))
+    assert game.functions.blockDerivation(3).call() == end.commitment()
     assert root == outputs[start]
-    step = game.functions.stepInput(3, lie_inputs, encode_evidence(parent, evidence))
+    # the end state shown must be the one the claim named
+    other_end = (end.bank_hash, end.queue_hash, bytes(32))
+    assert _refusal(game, game.functions.stepInput(3, lie_inputs, other_end, encode_evidence(parent, evidence))) == "DerivationMismatch"
+    step = game.functions.stepInput(3, lie_inputs, end.abi_tuple(), encode_evidence(parent, evidence))
     gas = step.estimate_gas({"from": PROPOSER.address})
     transact(l1_w3, PROPOSER, step)
     assert game.functions.inputCounteredBy(3).call() == PROPOSER.address
@@ -701,8 +715,8 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
         raise AssertionError("a second stepInput did not revert")
     except (ContractCustomError, ContractLogicError) as exc:
         assert decode_custom_error(game.abi, bytes.fromhex(str(exc.data).removeprefix("0x")))[0] == "DuplicateStep"
-    assert oracle.functions.refutes(deposit_block, root, hashes, timestamp, encode_evidence(parent, evidence)).call() is False
-    assert oracle.functions.refutes(deposit_block, root, lie, timestamp, encode_evidence(parent, evidence)).call() is True
+    assert oracle.functions.refutes(deposit_block, root, hashes, timestamp, end.found, encode_evidence(parent, evidence)).call() is False
+    assert oracle.functions.refutes(deposit_block, root, lie, timestamp, end.found, encode_evidence(parent, evidence)).call() is True
 
     # more block claims of the liar, each countered by the input leaf with the same evidence:
     # transaction 0 a made-up hash (no bytes behind it: the oracle rebuilds the L1-info deposit
@@ -712,24 +726,25 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     assert parent_timestamp < timestamp
     lies = {"a made-up L1-info deposit hash": (made_up, timestamp), "the parent's timestamp": (hashes, parent_timestamp)}
     for k, (what, inputs) in enumerate(lies.items()):
-        transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(what.encode()), inputs, True), value=bond(3))
+        transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(what.encode()), inputs, end.commitment(), True),
+                 value=bond(3))
         index = 4 + k
-        step = game.functions.stepInput(index, inputs, encode_evidence(parent, evidence))
+        step = game.functions.stepInput(index, inputs, end.abi_tuple(), encode_evidence(parent, evidence))
         gas = step.estimate_gas({"from": PROPOSER.address})
         transact(l1_w3, PROPOSER, step)
         assert game.functions.inputCounteredBy(index).call() == PROPOSER.address, what
         print(f"L1 gas of stepInput (block {deposit_block}, {what} refuted): {gas:,}")
     # and the true inputs are refuted by nothing: that step is refused by name, nothing recorded
-    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"a third output"), (hashes, timestamp), True),
-             value=bond(3))
+    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"a third output"), (hashes, timestamp),
+                                                     end.commitment(), True), value=bond(3))
     true_index = game.functions.claimDataLen().call() - 1
-    true_step = game.functions.stepInput(true_index, (hashes, timestamp), encode_evidence(parent, evidence))
+    true_step = game.functions.stepInput(true_index, (hashes, timestamp), end.abi_tuple(), encode_evidence(parent, evidence))
     assert _refusal(game, true_step) == "InputsMatch"
     assert game.functions.inputCounteredBy(true_index).call() == "0x" + "00" * 20
     # the oracle proves the parent against the subgame's starting output itself: another parent's
     # proofs are refused by name
     _, other_parent = setup.parent_output(deposit_block - 1)
-    other_step = game.functions.stepInput(true_index, (hashes, timestamp), encode_evidence(other_parent, evidence))
+    other_step = game.functions.stepInput(true_index, (hashes, timestamp), end.abi_tuple(), encode_evidence(other_parent, evidence))
     assert _refusal(game, other_step, also=abi) == "ParentOutputMismatch"
 
 
@@ -741,3 +756,150 @@ def _refusal(game: Any, call: Any, also: list[Any] | None = None) -> str:
     except (ContractCustomError, ContractLogicError) as exc:
         return decode_custom_error([*game.abi, *(also or [])], bytes.fromhex(str(exc.data).removeprefix("0x")))[0]
     raise AssertionError("the call did not revert")
+
+
+def test_a_derivation_end_disputed_by_bisection(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    """`DerivationBisection` on a real game: a dishonest challenger opens a block subgame naming the
+    block's true inputs and a `derivationEnd` whose trace agrees with the proposer's over every L1
+    block of the range S .. E and then changes in the padding past E (where nothing can change). The
+    proposer opens the bisection (S and E from `DerivationStep.derivationRange` on the parent's proven
+    L1 origin: node's `derivation_range`), both sides bisect by OP's rule, and the proposer's step at the first
+    index they part, in the padding, counters the liar's leaf (post = pre, no leaf call); after the
+    clocks the bisection's root (the block claim's `derivationEnd`) is countered, and the game's
+    `resolveClaim` counts the block claim countered by the proposer. Every refusal on the way is
+    named and leaves the bisection as it was. The trace's claims at real L1 blocks are stand-ins both
+    sides agree on (a step at a real L1 block calls the leaf, `DerivationStep`, against node's own
+    commitments: tests/e2e/test_derivation_step.py; none is played here)."""
+    rollup_path = write_rollup(l1, tmp_path)
+    rollup = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH)
+    sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5,
+                             extra_args=("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key))
+    l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url))
+    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
+    setup = Setup(l1, l1_w3, l2, oracle, abi)
+    depth = (rollup.channel_timeout + rollup.sequencing_window).bit_length()  # 2^depth > E - S
+
+    def deploy(name: str, *args: Any) -> Contract:
+        artifact = load_artifact(name)
+        receipt = l1_w3.eth.wait_for_transaction_receipt(l1_w3.eth.contract(abi=list(artifact.abi), bytecode=artifact.bytecode).constructor(
+            *args).transact({"from": ORACLE_DEPLOYER.address}))
+        assert receipt["status"] == 1
+        return l1_w3.eth.contract(address=receipt["contractAddress"], abi=list(artifact.abi))
+
+    leaf = deploy("DerivationStep", step_config(anchors=oracle.functions.anchors().call(), inbox=l1.deployment.batch_inbox,
+                                                reader=oracle.functions.reader().call(), rollup=rollup, l2_chain_id=L2_CHAIN_ID,
+                                                l1_block_slots=l1_block_slots()))
+    bisection = deploy("DerivationBisection", depth, leaf.address)
+    start = l2.eth.block_number + 1
+    wait_until(lambda: l2.eth.block_number >= start + 4, 30, "four more L2 blocks")
+    outputs = {n: setup.parent_output(n + 1)[0] for n in range(start, start + 5)}
+    output_oracle, factory = deploy_game_system(setup, start, outputs[start], derivation=bisection.address)
+    transact(l1_w3, PROPOSER, output_oracle.functions.proposeL2Output(outputs[start + 4], start + 4, b"\x00" * 32, 0), value=ORACLE_BOND)
+    receipt = transact(l1_w3, LIAR, factory.functions.create(0, keccak(b"a lie about block start+2")), value=factory.functions.createBond().call())
+    (created,) = factory.events.GameCreated().process_receipt(receipt)
+    game = l1_w3.eth.contract(address=created["args"]["game"], abi=list(load_artifact("OutputDisputeGame").abi))
+    bond = lambda depth_: game.functions.getRequiredBond(1 << depth_).call()  # noqa: E731
+    transact(l1_w3, PROPOSER, game.functions.attack(game.functions.claimData(1).call()[4], 1, outputs[start + 1]), value=bond(2))
+    block = start + 1
+    hashes, timestamp = [bytes(h) for h in l2.eth.get_block(block)["transactions"]], int(l2.eth.get_block(block)["timestamp"])
+    root, parent = setup.parent_output(block)
+    parent_proof_bytes = abi_encode([PARENT_PROOF_ABI], [parent.as_abi()])
+    origin = setup.origin_of(block - 1)[0]
+    first, last = leaf.functions.derivationRange(False, origin).call()
+    assert (first, last) == (max(rollup.l1_start_block, origin - rollup.channel_timeout), origin + rollup.sequencing_window)
+    # the traces over 2^depth indices: the same at every real L1 block (S + i <= E), padding repeats
+    # the last; the liar's changes at the first padding index
+    leaves, real = 1 << depth, last - first + 1
+    honest = [keccak(b"state after L1 block %d" % (first + min(i, real - 1))) for i in range(leaves)]
+    liar = honest[:real] + [keccak(b"a change past E")] * (leaves - real)
+    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"another output"), (hashes, timestamp), liar[-1], True),
+             value=bond(3))
+    block_claim = game.functions.claimDataLen().call() - 1
+    bbond = lambda p: bisection.functions.getRequiredBond(game.address, p).call()  # noqa: E731
+    bisection_id = bisection.functions.bisectionId(game.address, block_claim).call()
+    mid = honest[leaves // 2 - 1]  # the opener's claim at depth 1 (position 2): trace index leaves/2 - 1
+
+    def refusal(call: Any, value: int = 0, sender: Any = PROPOSER) -> tuple[str, tuple[Any, ...]]:
+        try:
+            call.call({"from": sender.address, "value": value})
+        except (ContractCustomError, ContractLogicError) as exc:
+            errors = [e for name in ("L2ParentLib",) for e in load_artifact(name).abi if e["type"] == "error"]
+            return decode_custom_error([*bisection.abi, *game.abi, *abi, *errors], bytes.fromhex(str(exc.data).removeprefix("0x")))
+        raise AssertionError("the call did not revert")
+
+    # refused by name before it is open: not a block claim, a wrong bond, a parent proof of another block
+    assert refusal(bisection.functions.open(game.address, 2, mid, parent_proof_bytes), bbond(2)) == ("NotABlockClaim", (2,))
+    assert refusal(bisection.functions.open(game.address, block_claim, mid, parent_proof_bytes), bbond(2) - 1) == (
+        "IncorrectBondAmount", (bbond(2) - 1, bbond(2)))
+    other_parent = abi_encode([PARENT_PROOF_ABI], [setup.parent_output(block - 1)[1].as_abi()])
+    assert refusal(bisection.functions.open(game.address, block_claim, mid, other_parent), bbond(2))[0] == "ParentOutputMismatch"
+    assert refusal(bisection.functions.claimData(bisection_id, 0)) == ("NotOpen", (bisection_id,))
+    opened = transact(l1_w3, PROPOSER, bisection.functions.open(game.address, block_claim, mid, parent_proof_bytes), value=bbond(2))
+    (event,) = bisection.events.Opened().process_receipt(opened)
+    assert (event["args"]["first"], event["args"]["last"]) == (first, last)
+    assert bisection.functions.claimData(bisection_id, 0).call()[4] == liar[-1]  # the root: the block claim's derivationEnd
+    assert refusal(bisection.functions.open(game.address, block_claim, mid, parent_proof_bytes), bbond(2)) == ("AlreadyOpen", (bisection_id,))
+    # both sides play OP's rule on their own trace down to the leaves (answer a claim: attack it if
+    # its value is not mine, else defend it), the opener's depth-1 claim first
+    traces = {PROPOSER.address: honest, LIAR.address: liar}
+
+    def value_at(trace: list[bytes], position: int) -> bytes:
+        """A claim at `position` commits to the state after the right-most L1 block under it."""
+        return trace[((position + 1) << (depth - (position.bit_length() - 1))) - 1 - leaves]
+
+    path = [(0, 1, LIAR), (1, 2, PROPOSER)]  # (claim index, position, claimant) along the line of play
+    while path[-1][1].bit_length() - 1 < depth:
+        index, position, claimant = path[-1]
+        mover = LIAR if claimant is PROPOSER else PROPOSER
+        claim = bisection.functions.claimData(bisection_id, index).call()[4]
+        agree = value_at(traces[mover.address], position) == claim
+        child = 2 * (position + 1) if agree else 2 * position
+        value = value_at(traces[mover.address], child)
+        if len(path) == 2:  # refused by name on the way: another disputed value, a wrong bond
+            assert refusal(bisection.functions.move(bisection_id, keccak(b"not it"), index, value, not agree),
+                           bbond(child.bit_length() - 1), mover) == ("InvalidDisputedClaim", ())
+            assert refusal(bisection.functions.move(bisection_id, claim, index, value, not agree), 1, mover) == (
+                "IncorrectBondAmount", (1, bbond(child.bit_length() - 1)))
+        transact(l1_w3, mover, bisection.functions.move(bisection_id, claim, index, value, not agree), value=bbond(child.bit_length() - 1))
+        path.append((bisection.functions.bisection(bisection_id).call()[6] - 1, child, mover))
+    assert refusal(bisection.functions.move(bisection_id, bisection.functions.claimData(bisection_id, path[-1][0]).call()[4], path[-1][0],
+                                            keccak(b"deeper"), True), bbond(depth)) == ("GameDepthExceeded", ())
+    leaf_index, leaf_position, leaf_claimant = path[-1]
+    stepper = LIAR if leaf_claimant is PROPOSER else PROPOSER
+    trace_index = leaf_position - leaves
+    agree = value_at(traces[stepper.address], leaf_position) == bisection.functions.claimData(bisection_id, leaf_index).call()[4]
+    empty_state = (([], [], bytes(32)), ([], []))
+    step = bisection.functions.step(bisection_id, leaf_index, not agree, *empty_state, b"")
+    assert first + trace_index + (1 if agree else 0) == last + 1  # they part at the first index past E: the padding
+    assert refusal(bisection.functions.step(bisection_id, path[-2][0], True, *empty_state, b"")) == ("InvalidParent", ())
+    if stepper is PROPOSER:  # the liar's leaf: the proposer's step counters it
+        gas = step.estimate_gas({"from": PROPOSER.address})
+        transact(l1_w3, PROPOSER, step)
+        assert bisection.functions.claimData(bisection_id, leaf_index).call()[1] == PROPOSER.address
+        assert refusal(step) == ("DuplicateStep", ())
+    else:  # the proposer's leaf: the liar's step is refused, the leaf stands
+        assert refusal(step, sender=LIAR) == ("ValidStep", ())
+        gas = 0
+    print(f"\nDerivationBisection over L1 blocks {first}..{last} (depth {depth}): {len(path) - 1} claims, "
+          f"the step in the padding by the {'proposer' if stepper is PROPOSER else 'liar (refused)'}: {gas:,} L1 gas")
+
+    # resolution: the bisection bottom-up after the clocks (the game's block claim waits for it),
+    # then the game's block claim
+    assert refusal(bisection.functions.resolveClaim(bisection_id, leaf_index))[0] == "ClockNotExpired"
+    warp_l1(l1_w3, 2 * MAX_CLOCK_S)
+    assert refusal(game.functions.resolveClaim(block_claim)) == ("OutOfOrderResolution", ())
+    assert refusal(bisection.functions.resolveClaim(bisection_id, 0)) == ("OutOfOrderResolution", ())
+    for index, _, _ in reversed(path):
+        transact(l1_w3, LIAR, bisection.functions.resolveClaim(bisection_id, index))
+    assert refusal(bisection.functions.resolveClaim(bisection_id, 0)) == ("ClaimAlreadyResolved", ())
+    assert bisection.functions.outcome(game.address, block_claim).call() == [True, True, PROPOSER.address]
+    transact(l1_w3, LIAR, game.functions.resolveClaim(block_claim))
+    assert game.functions.claimData(block_claim).call()[1] == PROPOSER.address  # countered: its derivationEnd lost
+    assert refusal(bisection.functions.claimCredit(game.address, PROPOSER.address)) == ("GameNotResolved", ())
+    assert bisection.functions.credit(game.address, PROPOSER.address).call() > 0 == bisection.functions.credit(game.address, LIAR.address).call()
+
+
+def warp_l1(w3: Web3, seconds: int) -> None:
+    """Anvil's clock `seconds` ahead, and a block mined at it."""
+    w3.provider.make_request("evm_increaseTime", [seconds])
+    w3.provider.make_request("evm_mine", [])

@@ -18,9 +18,8 @@ from eth.rlp.receipts import Receipt
 from eth.vm.forks.prague.receipts import PragueTypedReceipt
 from trie import HexaryTrie
 
-from node.channels import Frame, encode_batcher_tx_data
 from prover.input_evidence import (
-    OriginReceiptsNeeded, ReceiptsRootMismatch, block_evidence, deposit_receipt_proofs, encode_l1_receipt, is_garbage,
+    OriginReceiptsNeeded, ReceiptsRootMismatch, block_evidence, deposit_receipt_proofs, encode_l1_receipt,
     origin_chain_numbers, parent_origin_number,
 )
 
@@ -92,11 +91,3 @@ def test_the_origin_chain_ends_at_the_parents_origin_through_the_next_l1_block()
     assert origin_chain_numbers(40, 45) == [41, 40]
     assert origin_chain_numbers(40, 41) == [41, 40]
     assert origin_chain_numbers(40, 40) == [40]
-
-
-def test_garbage_is_what_the_frame_stage_drops_whole() -> None:
-    """Empty data, another derivation version, a truncated frame, a bad flag, a version byte with no
-    frame: garbage; a well-formed frame (of a channel never closed) is not."""
-    frame = encode_batcher_tx_data([Frame(b"\x42" * 16, 0, b"never closed", False)])
-    assert not is_garbage(frame)
-    assert all(is_garbage(data) for data in (b"", b"\x01" + frame[1:], frame[:-1], frame[:-1] + b"\x02", b"\x00"))

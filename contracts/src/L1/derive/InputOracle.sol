@@ -41,11 +41,14 @@ contract InputOracle is IInputOracle {
         bytes[] sequenceSlot;
     }
 
-    /// @notice What a claim says of a block: its transactions' hashes, in order, and its timestamp
-    ///         (the rest of its header the game derives, prevRandao among it: `l2PrevRandao`).
+    /// @notice What a claim says of a block: its transactions' hashes, in order, its timestamp
+    ///         (the rest of its header the game derives, prevRandao among it: `l2PrevRandao`), and
+    ///         the batch derivation takes for it, `found` (`DerivationCommitment.foundLeaf`; 0: none,
+    ///         the forced deposit-only block), from the derivation end state the game agreed.
     struct Claim {
         bytes32[] txHashes;
         uint256 timestamp;
+        bytes32 found;
     }
 
     /// @notice What the refuter shows. `originHeaders` a header chain from an anchored (or recent)
@@ -57,11 +60,7 @@ contract InputOracle is IInputOracle {
     ///         `originReceiptProofs[i]` the Merkle proof of the origin's receipt i in its
     ///         `receiptsRoot`, for i = 0 up to the last deposit's transaction (proves each deposit's
     ///         log index: `DepositLogLib`; none when the block has no deposits);
-    ///         `windowWithoutBatches`: the refuter says no batcher transaction in any L1 block that
-    ///         could carry a batch for this block has a frame (`_forcedBlockLie`), so it must be the
-    ///         forced deposit-only block; checked against `BatchInbox.batchHashChain`: a block of the
-    ///         window with batcher data must be shown in `windowGarbage`, every one of its batcher
-    ///         transactions data the frame stage drops whole (node/derive/frames.py).
+    ///         `batch` the batch `found` names (none shown: its rules are not checked).
     struct Evidence {
         bytes[] originHeaders;
         DepositTxLib.UserDeposit[] deposits;
@@ -69,16 +68,6 @@ contract InputOracle is IInputOracle {
         bytes[] rawTxs;
         BatchEvidence batch; // no frames: no batch shown
         bytes[][] originReceiptProofs;
-        bool windowWithoutBatches;
-        InboxBlockData[] windowGarbage; // ascending L1 block numbers
-    }
-
-    /// @notice The batcher transactions the inbox recorded in L1 block `l1Block`, in block order:
-    ///         its items (`BatchInbox.isBlockData`) and each one's calldata.
-    struct InboxBlockData {
-        uint256 l1Block;
-        BatchInbox.Item[] items;
-        bytes[] data;
     }
 
     /// @notice One frame of the channel, in the batcher transaction that carried it: L1 block
@@ -131,9 +120,9 @@ contract InputOracle is IInputOracle {
         NotTheBatchOrigin, //      the batch gives the block another L1 origin
         NotTheBatchTimestamp, //   the batch gives the block another timestamp
         NotTheBatchedTransactions, // the block's user transactions are not the batch's (index: the first that differs)
-        NotTheForcedOrigin, //    no batch could exist: the block must move to the next L1 origin (deposit-only block)
-        NotDepositOnly, //        no batch could exist: the block must carry no user transaction (index: the first)
-        NotTheForcedTimestamp // no batch could exist: the timestamp must be max(parent's + 1, origin's)
+        NotTheForcedOrigin, //    no batch found: the block must move to the next L1 origin (deposit-only block)
+        NotDepositOnly, //        no batch found: the block must carry no user transaction (index: the first)
+        NotTheForcedTimestamp // no batch found: the timestamp must be max(parent's + 1, origin's)
     }
 
     /// @notice The parent's output root is not the one agreed.
@@ -153,11 +142,8 @@ contract InputOracle is IInputOracle {
     /// @notice Derivation drops the channel or batch shown (`reason`: why), so it gives no block.
     error BatchNotDerived(string reason);
     error L1OriginCheckMismatch(uint256 l1Block);
-    /// @notice The inbox recorded batcher data in L1 block `l1Block`, inside the window shown as
-    ///         without batches, and the evidence does not show it (`windowGarbage`).
-    error InboxNotEmpty(uint256 l1Block);
-    /// @notice Batcher transaction `index` of L1 block `l1Block`, shown as garbage, carries frames.
-    error BatcherDataReadable(uint256 l1Block, uint256 index);
+    /// @notice The batch shown is not the one derivation takes (`found`; `shown`: the shown batch's leaf).
+    error NotTheFoundBatch(bytes32 found, bytes32 shown);
     /// @notice An L2 header shown is not the ancestor at its place.
     error L2AncestorMismatch(uint256 index);
 
@@ -215,10 +201,11 @@ contract InputOracle is IInputOracle {
         bytes32 parentOutputRoot,
         bytes32[] calldata txHashes,
         uint256 timestamp,
+        bytes32 found,
         bytes calldata evidence
     ) external view returns (bool) {
         (ParentProof memory parent, Evidence memory ev) = abi.decode(evidence, (ParentProof, Evidence));
-        (Lie lie,,) = _lieOf(_parent(l2BlockNumber, parentOutputRoot, parent), Claim(txHashes, timestamp), ev);
+        (Lie lie,,) = _lieOf(_parent(l2BlockNumber, parentOutputRoot, parent), Claim(txHashes, timestamp, found), ev);
         return lie != Lie.None;
     }
 
@@ -289,7 +276,7 @@ contract InputOracle is IInputOracle {
         L1HeaderLib.Header memory next,
         uint256 forced
     ) internal view returns (Lie, uint256) {
-        if (ev.windowWithoutBatches) return _forcedBlockLie(parent, claim, origin.number, origin.timestamp, forced, ev.windowGarbage);
+        if (claim.found == bytes32(0)) return _forcedBlockLie(parent, claim, origin.number, origin.timestamp, forced);
 
         // Timestamps (batches.py `_check_block`).
         if (claim.timestamp <= parent.timestamp) return (Lie.TimestampNotAfterParent, 0);
@@ -309,61 +296,23 @@ contract InputOracle is IInputOracle {
 
     // --- no batch: the forced block ---------------------------------------------------------------
 
-    /// @dev node/derive/pipeline.py's forced inclusion, when no batcher transaction exists at all in the
-    ///      L1 blocks that could carry a batch for this block: from the parent's origin O (at L2 genesis
-    ///      `l1StartBlock`) to the end of the next origin F's window, F + sequencingWindow - 1 (a batch
-    ///      carrying the block is included at or after its origin, O or F, and before its first
-    ///      origin's window ends, batch_queue.py `add`; once F + sequencingWindow is read with no valid
-    ///      batch, node derives the deposit-only block of F). The block must then be that block: origin
-    ///      F, only its forced transactions, timestamp max(parent + 1, F's).
-    ///      Batcher data in the window is no batch if the frame stage drops every transaction of it
-    ///      whole (`windowGarbage`, `_checkGarbage`): then no frame, so no channel, completes in it.
-    function _forcedBlockLie(
-        L2ParentLib.Parent memory parent,
-        Claim memory claim,
-        uint256 originNumber,
-        uint256 originTime,
-        uint256 forced,
-        InboxBlockData[] memory garbage
-    ) internal view returns (Lie, uint256) {
-        bool genesis = parent.originHash == bytes32(0);
-        uint256 forcedOrigin = genesis ? l1StartBlock : parent.originNumber + 1;
-        uint256 last = forcedOrigin + sequencingWindow - 1;
-        if (last >= block.number) revert EvidenceNeeded("the sequencing window's end on L1");
-        uint256 shown;
-        for (uint256 b = genesis ? l1StartBlock : parent.originNumber; b <= last; b++) {
-            if (inbox.batchHashChain(b) == bytes32(0)) continue;
-            if (shown >= garbage.length || garbage[shown].l1Block != b) revert InboxNotEmpty(b);
-            _checkGarbage(garbage[shown++]);
-        }
+    /// @dev node/derive/pipeline.py's forced inclusion, when derivation finds no batch for this block
+    ///      (`found` = 0 in the end state the game agreed: no valid batch came before the end of the
+    ///      next origin F's window, F + sequencingWindow - 1; once F + sequencingWindow is read, node
+    ///      derives the deposit-only block of F). The block must then be that block: origin F, only
+    ///      its forced transactions, timestamp max(parent + 1, F's).
+    function _forcedBlockLie(L2ParentLib.Parent memory parent, Claim memory claim, uint256 originNumber, uint256 originTime, uint256 forced)
+        internal
+        view
+        returns (Lie, uint256)
+    {
+        uint256 forcedOrigin = parent.originHash == bytes32(0) ? l1StartBlock : parent.originNumber + 1;
+        if (forcedOrigin + sequencingWindow - 1 >= block.number) revert EvidenceNeeded("the sequencing window's end on L1");
         if (originNumber != forcedOrigin) return (Lie.NotTheForcedOrigin, 0);
         if (claim.txHashes.length != forced) return (Lie.NotDepositOnly, forced);
         uint256 expected = parent.timestamp + 1 > originTime ? parent.timestamp + 1 : originTime;
         if (claim.timestamp != expected) return (Lie.NotTheForcedTimestamp, 0);
         return (Lie.None, 0);
-    }
-
-    /// @dev Every batcher transaction of `d` is the inbox's record of that L1 block, calldata, and
-    ///      data node's frame stage drops whole (`decode_batcher_tx_data` raises
-    ///      `MalformedBatcherTransaction`): `BatchReader.frames` refuses it by one of the frame
-    ///      errors (differential-tested against node's) or finds no frame. Any other revert (out of
-    ///      gas, a panic) decides nothing.
-    function _checkGarbage(InboxBlockData memory d) internal view {
-        if (d.items.length != d.data.length || !inbox.isBlockData(d.l1Block, d.items)) revert BatchNotInInbox(d.l1Block, d.items.length);
-        for (uint256 i = 0; i < d.items.length; i++) {
-            if (d.items[i].kind != 0) revert EvidenceNeeded("blob data in the window (not read on L1 yet)");
-            if (d.items[i].dataHash != keccak256(d.data[i])) revert BatchNotInInbox(d.l1Block, i);
-            try reader.frames(d.data[i]) returns (BatchReader.Frame[] memory frames) {
-                if (frames.length > 0) revert BatcherDataReadable(d.l1Block, i);
-            } catch (bytes memory reason) {
-                bytes4 selector = reason.length >= 4 ? bytes4(reason) : bytes4(0);
-                if (
-                    selector != BatchReader.EmptyBatcherTransaction.selector && selector != BatchReader.UnknownDerivationVersion.selector
-                        && selector != BatchReader.TruncatedFrame.selector && selector != BatchReader.FrameTooLarge.selector
-                        && selector != BatchReader.InvalidFrameFlag.selector
-                ) revert EvidenceNeeded("batcher data the frame stage reads to its end");
-            }
-        }
     }
 
     // --- the batch ----------------------------------------------------------------------------
@@ -378,6 +327,9 @@ contract InputOracle is IInputOracle {
         (bytes memory channel, uint256 inclusion) = _channel(b.frames);
         bytes[] memory batches = reader.channelBatches(channel, MAX_RLP_BYTES_PER_CHANNEL);
         if (b.batchIndex >= batches.length) revert BatchNotDerived("no such batch in the channel");
+        // The batch derivation takes, never the refuter's choice (a second valid batch is not it).
+        bytes32 shown = keccak256(abi.encode(keccak256(batches[b.batchIndex]), inclusion));
+        if (shown != claim.found) revert NotTheFoundBatch(claim.found, shown);
         (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks) = _batchBlocks(batches[b.batchIndex], parent, b);
         _checkSpan(parent, header, blocks, b, inclusion);
         BatchReader.SpanBlock memory element = blocks[b.blockIndex];

@@ -9,6 +9,8 @@ import {OutputRootLib} from "../lib/OutputRootLib.sol";
 import {BlockFinishLeaf} from "./BlockFinishLeaf.sol";
 import {BlockAccumulator} from "./BlockAccumulator.sol";
 import {IInputOracle} from "./IInputOracle.sol";
+import {DerivationBisection} from "./DerivationBisection.sol";
+
 
 /// @notice What a game asks of the factory that made it (`DisputeGameFactory`).
 interface IGameFactoryHooks {
@@ -74,6 +76,7 @@ contract OutputDisputeGame {
         IInputOracle inputOracle; //  0 until issue 15's commitments exist
         address messagePasser; //     the L2ToL1MessagePasser predeploy
         BlockFinishLeaf finishLeaf;
+        DerivationBisection derivation; // the bisection over a block's L1 derivation range (0: none)
     }
 
     struct Output {
@@ -88,6 +91,15 @@ contract OutputDisputeGame {
     struct BlockInputs {
         bytes32[] txHashes;
         uint256 timestamp;
+    }
+
+    /// @notice The preimage of a block claim's `derivationEnd` (`DerivationCommitment`): the channel
+    ///         bank's and batch queue's hashes after the range's last L1 block, and `found`, the batch
+    ///         derivation takes for the block (0: none, the forced deposit-only block).
+    struct DerivationEnd {
+        bytes32 bankHash;
+        bytes32 queueHash;
+        bytes32 found;
     }
 
     /// @notice One transaction's place in a block's inputs, what a step reads instead of the whole
@@ -139,6 +151,8 @@ contract OutputDisputeGame {
     /// @notice The input leaf needs issue 15's L1 input commitments, which are not deployed yet.
     error LeafNotAvailable();
     error InputsMatch();
+    /// @notice The `DerivationEnd` shown does not hash to the block claim's `derivationEnd`.
+    error DerivationMismatch();
     error ClockNotExpired();
     error ClaimAlreadyResolved();
     error OutOfOrderResolution();
@@ -178,9 +192,9 @@ contract OutputDisputeGame {
     IInputOracle public immutable inputOracle;
     address public immutable messagePasser;
     BlockFinishLeaf public immutable finishLeaf;
+    DerivationBisection public immutable derivation;
 
     GameStatus public status;
-    uint64 public createdAt;
     uint64 public resolvedAt;
     ClaimData[] public claimData;
     mapping(bytes32 => bool) public claims;
@@ -188,6 +202,10 @@ contract OutputDisputeGame {
     mapping(uint256 => bool) public resolvedSubgames;
     /// @notice `inputsHash` named by each block subgame's root claim.
     mapping(uint256 => bytes32) public blockInputs;
+    /// @notice `derivationEnd` named by each block subgame's root claim: derivation's state after
+    ///         the last L1 block of the block's range (`DerivationCommitment`), which says which batch
+    ///         gives the block (`DerivationBisection` decides it when disputed).
+    mapping(uint256 => bytes32) public blockDerivation;
     /// @notice Who countered a block subgame's root by the input leaf.
     mapping(uint256 => address) public inputCounteredBy;
     mapping(address => uint256) public credit;
@@ -223,7 +241,7 @@ contract OutputDisputeGame {
         inputOracle = cfg.inputOracle;
         messagePasser = cfg.messagePasser;
         finishLeaf = cfg.finishLeaf;
-        createdAt = uint64(block.timestamp);
+        derivation = cfg.derivation;
         // The root is the proposer's output; its bond is the one the oracle holds.
         claimData.push(
             ClaimData(type(uint32).max, address(0), proposer, 0, disputed.root, ROOT_POSITION, 0, uint64(block.timestamp))
@@ -255,12 +273,18 @@ contract OutputDisputeGame {
     ///         side's), `inputs` the block's inputs every leaf of the subgame reads (kept as their
     ///         `inputsHash`). They are published whole (`BlockInputsNamed`): the other side must be
     ///         able to show them to a leaf (`stepInput`, `stepTransaction`), so a mover cannot name
-    ///         inputs nobody else can open.
-    function moveToBlock(bytes32 disputed, uint256 parentIndex, bytes32 outputRoot, BlockInputs calldata inputs, bool isAttack)
-        external
-        payable
-    {
-        uint256 claimIndex = _moveToBlock(disputed, parentIndex, outputRoot, inputsHash(inputs), isAttack);
+    ///         inputs nobody else can open. `derivationEnd` is derivation's state after the block's
+    ///         L1 range (`DerivationCommitment`): which batch gives the block; `stepInput` decides
+    ///         the inputs against its `found`, `DerivationBisection` decides it.
+    function moveToBlock(
+        bytes32 disputed,
+        uint256 parentIndex,
+        bytes32 outputRoot,
+        BlockInputs calldata inputs,
+        bytes32 derivationEnd,
+        bool isAttack
+    ) external payable {
+        uint256 claimIndex = _moveToBlock(disputed, parentIndex, outputRoot, inputsHash(inputs), derivationEnd, isAttack);
         emit BlockInputsNamed(claimIndex, inputs.txHashes, inputs.timestamp);
     }
 
@@ -268,14 +292,14 @@ contract OutputDisputeGame {
     ///         (`DisputeGameFactory.publishInputs`, for a list too long for one L1 transaction)
     ///         and `timestamp`: the same `inputsHash` as the whole list would give.
     function moveToBlockPublished(bytes32 disputed, uint256 parentIndex, bytes32 outputRoot, bytes32 id, uint256 timestamp,
-                                  bool isAttack) external payable {
+                                  bytes32 derivationEnd, bool isAttack) external payable {
         (uint256 count, bytes32 hash) = IGameFactoryHooks(factory).publishedInputsHash(msg.sender, id, timestamp);
-        emit BlockInputsPublished(_moveToBlock(disputed, parentIndex, outputRoot, hash, isAttack), id, count, timestamp);
+        emit BlockInputsPublished(_moveToBlock(disputed, parentIndex, outputRoot, hash, derivationEnd, isAttack), id, count, timestamp);
     }
 
     /// @dev A move into a block subgame, claiming what its side says of the block's output and
-    ///      naming the block's inputs by `hash`; the new claim's index.
-    function _moveToBlock(bytes32 disputed, uint256 parentIndex, bytes32 outputRoot, bytes32 hash, bool isAttack)
+    ///      naming the block's inputs by `hash` and derivation's end state; the new claim's index.
+    function _moveToBlock(bytes32 disputed, uint256 parentIndex, bytes32 outputRoot, bytes32 hash, bytes32 derivationEnd, bool isAttack)
         internal
         returns (uint256 claimIndex)
     {
@@ -292,6 +316,7 @@ contract OutputDisputeGame {
         }
         claimIndex = claimData.length;
         blockInputs[claimIndex] = hash;
+        blockDerivation[claimIndex] = derivationEnd;
         _move(msg.sender, parentIndex, outputRoot, isAttack, msg.value);
     }
 
@@ -424,11 +449,14 @@ contract OutputDisputeGame {
     /// @notice Counters a block subgame's root whose inputs break a rule of derivation that L1
     ///         decides (issue 15's `IInputOracle`: the L1-info deposit and its L1 origin, the
     ///         origin's deposits, no forged deposit, the timestamp rules). `inputs` is the preimage
-    ///         of the subgame's `inputsHash`, `evidence` the oracle's (it proves the agreed parent
-    ///         against the subgame's starting output itself). The block's prevRandao is no input:
-    ///         the game derives it (`l2PrevRandao`), so no claim can name another. Until an oracle
-    ///         is set, `LeafNotAvailable`.
-    function stepInput(uint256 execRootIndex, BlockInputs calldata inputs, bytes calldata evidence) external {
+    ///         of the subgame's `inputsHash`, `end` the preimage of its `derivationEnd` (the oracle
+    ///         takes the batch derivation takes, `found`, never the refuter's choice; 0: the forced
+    ///         block), `evidence` the oracle's (it proves the agreed parent against the subgame's
+    ///         starting output itself). The block's prevRandao is no input: the game derives it
+    ///         (`l2PrevRandao`), so no claim can name another. Until an oracle is set, `LeafNotAvailable`.
+    function stepInput(uint256 execRootIndex, BlockInputs calldata inputs, DerivationEnd calldata end, bytes calldata evidence)
+        external
+    {
         if (status != GameStatus.IN_PROGRESS) revert GameNotInProgress();
         if (_parent(execRootIndex).position.depth() != SPLIT_DEPTH + 1) revert NotABlockClaim();
         if (address(inputOracle) == address(0)) revert LeafNotAvailable();
@@ -436,9 +464,10 @@ contract OutputDisputeGame {
         bytes32 expected = blockInputs[execRootIndex];
         bytes32 given = inputsHash(inputs);
         if (given != expected) revert InputsMismatch(expected, given);
+        if (keccak256(abi.encode(end)) != blockDerivation[execRootIndex]) revert DerivationMismatch();
         (, bytes32 parentOutput, uint256 blockNumber) = _blockOf(execRootIndex);
         // A block has at least its L1-info deposit: an empty list is a lie the oracle names.
-        if (!inputOracle.refutes(blockNumber, parentOutput, inputs.txHashes, inputs.timestamp, evidence)) {
+        if (!inputOracle.refutes(blockNumber, parentOutput, inputs.txHashes, inputs.timestamp, end.found, evidence)) {
             revert InputsMatch();
         }
         inputCounteredBy[execRootIndex] = msg.sender;
@@ -507,6 +536,12 @@ contract OutputDisputeGame {
             }
         }
         if (inputCounteredBy[claimIndex] != address(0)) countered = inputCounteredBy[claimIndex];
+        if (address(derivation) != address(0) && blockInputs[claimIndex] != bytes32(0)) {
+            // A block claim whose derivationEnd lost its bisection is countered by whoever won it.
+            (bool opened, bool settled, address by) = derivation.outcome(address(this), claimIndex);
+            if (opened && !settled) revert OutOfOrderResolution();
+            if (by != address(0)) countered = by;
+        }
         resolvedSubgames[claimIndex] = true;
         subgameRoot.counteredBy = countered;
         credit[countered == address(0) ? subgameRoot.claimant : countered] += subgameRoot.bond;
@@ -568,14 +603,11 @@ contract OutputDisputeGame {
         return claimData.length;
     }
 
-    /// @notice The L2 block a claim's position is about (its output, or the block its subgame bisects).
-    function blockNumberOf(uint256 claimIndex) external view returns (uint256) {
-        Position pos = _parent(claimIndex).position;
-        if (pos.depth() <= SPLIT_DEPTH) {
-            return startingBlockNumber + uint256(pos.traceIndex(SPLIT_DEPTH)) + 1;
-        }
-        (,, uint256 blockNumber) = _blockOf(claimIndex);
-        return blockNumber;
+    /// @notice The block subgame `claimIndex` (below the split) is in: the agreed output before its
+    ///         block, and the block's number (`DerivationBisection` reads them of a block claim).
+    function blockOf(uint256 claimIndex) external view returns (bytes32 startingOutput, uint256 blockNumber) {
+        if (_parent(claimIndex).position.depth() <= SPLIT_DEPTH) revert NotABlockClaim();
+        (, startingOutput, blockNumber) = _blockOf(claimIndex);
     }
 
     /// @notice `inputsHash` of a block of n transactions at `timestamp`: keccak256(abi.encode(n,
