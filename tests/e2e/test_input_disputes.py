@@ -69,12 +69,13 @@ def rule_broken(devnet: dict, game: DisputeGameClient, claim: Claim, number: int
     rollup = RollupConfig.load(devnet["rollup_config"])
     first = NodeTrace(verifier).transaction_step(number, 0)
     timestamp = int(first.context[1])
-    parent, evidence = InputEvidenceSource(l1, verifier, InputRollup.of(rollup)).parts(number, first.transaction, timestamp)
+    found = NodeTrace(verifier).derivation_end(number).found  # the batch derivation takes (node's `lantau_derivationEnd`)
+    parent, evidence = InputEvidenceSource(l1, verifier, InputRollup.of(rollup)).parts(number, first.transaction, timestamp, found)
     named = game.block_inputs(claim.index)
     assert named is not None
     oracle = l1.contract("InputOracle", rollup.contracts["InputOracle"])
     lie, index = l1.call(oracle.functions.lieOf(number, verifier.output_at(number - 1), parent.as_abi(),
-                                                (list(named[0]), timestamp), evidence.as_abi()))
+                                                (list(named[0]), timestamp, found), evidence.as_abi()))
     return LIES[lie], int(index)
 
 

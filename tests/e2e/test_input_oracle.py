@@ -477,6 +477,7 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     assert c_shown is not None and span is not None and conflicting is not None, "no recent span to copy"
     c_hashes, c_timestamp, _, c_forced = setup.honest(c)
     c_root, c_parent = setup.parent_output(c)
+    c_found = setup.found_of(c)
     sequencer.stop()  # its batcher would race these transactions' nonces; L2 is not read below
 
     def post(batch: Any) -> tuple[int, list[tuple[int, bytes]], int, bytes, int]:
@@ -501,7 +502,6 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     assert check_as_found(again) == ("ok", c_forced)
     # but it is a second batch for block c, after the one derivation took: shown against derivation's
     # `found`, it is refused by name (a batch the refuter chose is never the one L1 decides with)
-    c_found = setup.found_of(c)
     assert c_found == c_shown.batch.found() != again.batch.found()
     assert setup.check(c, c_hashes, c_timestamp, again, parent=c_parent, parent_root=c_root) == (
         "NotTheFoundBatch", (c_found, again.batch.found()))
@@ -622,6 +622,16 @@ MIN_BOND, MAX_BOND, ORACLE_BOND = 10**15, 10**17, 10**16
 PROPOSER, OLD_CHALLENGER, LIAR = ACCOUNTS[2], ACCOUNTS[3], ACCOUNTS[4]
 
 
+def sequencer_with_oracle(node_factory: Any, l1: L1Devnet, tmp_path: Path) -> tuple[Any, Setup]:
+    """A sequencer with its batcher on the devnet's rollup, and an `InputOracle` beside it."""
+    rollup_path = write_rollup(l1, tmp_path)
+    rollup = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH)
+    sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5,
+                             extra_args=("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key))
+    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
+    return rollup, Setup(l1, l1_w3, Web3(Web3.HTTPProvider(sequencer.rpc_url)), oracle, abi)
+
+
 def deploy_game_system(setup: Setup, starting_block: int, anchor: bytes, derivation: str = "0x" + "00" * 20) -> tuple[Contract, Contract]:
     """An OutputOracle (outputs every 4 blocks from `starting_block`) whose challenger is a
     DisputeGameFactory whose games ask `setup.oracle` at the input leaf."""
@@ -664,13 +674,8 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     transaction 0 a made-up hash,
     and the true transactions at the parent's timestamp, each countered by `stepInput`; the true
     inputs' `stepInput` is refused by name (`InputsMatch`)."""
-    rollup_path = write_rollup(l1, tmp_path)
-    rollup = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH)
-    sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5,
-                             extra_args=("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key))
-    l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url))
-    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
-    setup = Setup(l1, l1_w3, l2, oracle, abi)
+    rollup, setup = sequencer_with_oracle(node_factory, l1, tmp_path)
+    l1_w3, l2, oracle, abi = setup.l1_w3, setup.l2, setup.oracle, setup.abi
     info = deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[9].address, amount_units=7_000_000)
     deposit_block = int(wait_for_l2_receipt(l2, info.l2_tx_hash, timeout_s=60)["blockNumber"])
     start = deposit_block - 1  # the span (start, start + 4] opens with the deposit's block
@@ -770,13 +775,8 @@ def test_a_derivation_end_disputed_by_bisection(node_factory, l1: L1Devnet, tmp_
     named and leaves the bisection as it was. The trace's claims at real L1 blocks are stand-ins both
     sides agree on (a step at a real L1 block calls the leaf, `DerivationStep`, against node's own
     commitments: tests/e2e/test_derivation_step.py; none is played here)."""
-    rollup_path = write_rollup(l1, tmp_path)
-    rollup = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH)
-    sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5,
-                             extra_args=("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key))
-    l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url))
-    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
-    setup = Setup(l1, l1_w3, l2, oracle, abi)
+    rollup, setup = sequencer_with_oracle(node_factory, l1, tmp_path)
+    l1_w3, l2, oracle, abi = setup.l1_w3, setup.l2, setup.oracle, setup.abi
     depth = (rollup.channel_timeout + rollup.sequencing_window).bit_length()  # 2^depth > E - S
 
     def deploy(name: str, *args: Any) -> Contract:
@@ -839,6 +839,7 @@ def test_a_derivation_end_disputed_by_bisection(node_factory, l1: L1Devnet, tmp_
     assert (event["args"]["first"], event["args"]["last"]) == (first, last)
     assert bisection.functions.claimData(bisection_id, 0).call()[4] == liar[-1]  # the root: the block claim's derivationEnd
     assert refusal(bisection.functions.open(game.address, block_claim, mid, parent_proof_bytes), bbond(2)) == ("AlreadyOpen", (bisection_id,))
+    assert bisection.functions.bisection(bisection_id).call()[6] == 2  # the root and the opener's claim: nothing else landed
     # both sides play OP's rule on their own trace down to the leaves (answer a claim: attack it if
     # its value is not mine, else defend it), the opener's depth-1 claim first
     traces = {PROPOSER.address: honest, LIAR.address: liar}
@@ -848,6 +849,7 @@ def test_a_derivation_end_disputed_by_bisection(node_factory, l1: L1Devnet, tmp_
         return trace[((position + 1) << (depth - (position.bit_length() - 1))) - 1 - leaves]
 
     path = [(0, 1, LIAR), (1, 2, PROPOSER)]  # (claim index, position, claimant) along the line of play
+    move_gas: list[int] = []
     while path[-1][1].bit_length() - 1 < depth:
         index, position, claimant = path[-1]
         mover = LIAR if claimant is PROPOSER else PROPOSER
@@ -857,13 +859,15 @@ def test_a_derivation_end_disputed_by_bisection(node_factory, l1: L1Devnet, tmp_
         value = value_at(traces[mover.address], child)
         if len(path) == 2:  # refused by name on the way: another disputed value, a wrong bond
             assert refusal(bisection.functions.move(bisection_id, keccak(b"not it"), index, value, not agree),
-                           bbond(child.bit_length() - 1), mover) == ("InvalidDisputedClaim", ())
+                           bbond(child), mover) == ("InvalidDisputedClaim", ())
             assert refusal(bisection.functions.move(bisection_id, claim, index, value, not agree), 1, mover) == (
-                "IncorrectBondAmount", (1, bbond(child.bit_length() - 1)))
-        transact(l1_w3, mover, bisection.functions.move(bisection_id, claim, index, value, not agree), value=bbond(child.bit_length() - 1))
+                "IncorrectBondAmount", (1, bbond(child)))
+        move_gas.append(int(transact(l1_w3, mover, bisection.functions.move(bisection_id, claim, index, value, not agree),
+                                     value=bbond(child))["gasUsed"]))
         path.append((bisection.functions.bisection(bisection_id).call()[6] - 1, child, mover))
     assert refusal(bisection.functions.move(bisection_id, bisection.functions.claimData(bisection_id, path[-1][0]).call()[4], path[-1][0],
-                                            keccak(b"deeper"), True), bbond(depth)) == ("GameDepthExceeded", ())
+                                            keccak(b"deeper"), True)) == ("GameDepthExceeded", ())
+    assert bisection.functions.bisection(bisection_id).call()[6] == len(path)  # the refused moves left nothing
     leaf_index, leaf_position, leaf_claimant = path[-1]
     stepper = LIAR if leaf_claimant is PROPOSER else PROPOSER
     trace_index = leaf_position - leaves
@@ -880,8 +884,9 @@ def test_a_derivation_end_disputed_by_bisection(node_factory, l1: L1Devnet, tmp_
     else:  # the proposer's leaf: the liar's step is refused, the leaf stands
         assert refusal(step, sender=LIAR) == ("ValidStep", ())
         gas = 0
-    print(f"\nDerivationBisection over L1 blocks {first}..{last} (depth {depth}): {len(path) - 1} claims, "
-          f"the step in the padding by the {'proposer' if stepper is PROPOSER else 'liar (refused)'}: {gas:,} L1 gas")
+    print(f"\nDerivationBisection over L1 blocks {first}..{last} (depth {depth}): open {int(opened['gasUsed']):,} L1 gas, "
+          f"{len(move_gas)} moves {min(move_gas):,}-{max(move_gas):,}, the step in the padding by the "
+          f"{'proposer' if stepper is PROPOSER else 'liar (refused)'}: {gas:,}")
 
     # resolution: the bisection bottom-up after the clocks (the game's block claim waits for it),
     # then the game's block claim

@@ -8,6 +8,7 @@ import {DerivationCommitment} from "../derive/DerivationCommitment.sol";
 import {DerivationStep} from "../derive/DerivationStep.sol";
 import {InputOracle} from "../derive/InputOracle.sol";
 import {L2ParentLib} from "../derive/L2ParentLib.sol";
+import {OutputDisputeGame} from "./OutputDisputeGame.sol";
 
 /// @notice What the bisection reads of the game a block claim is in (`OutputDisputeGame`'s getters).
 interface IBlockClaimGame {
@@ -47,17 +48,6 @@ interface IBlockClaimGame {
 contract DerivationBisection {
     using LibPosition for Position;
 
-    struct ClaimData {
-        uint32 parentIndex;
-        address counteredBy;
-        address claimant;
-        uint128 bond;
-        bytes32 claim;
-        Position position;
-        uint64 clockDuration;
-        uint64 clockTimestamp;
-    }
-
     /// @notice One bisection: the block claim's game and index, the L1 blocks S .. E, its claims.
     struct Bisection {
         IBlockClaimGame game;
@@ -67,7 +57,7 @@ contract DerivationBisection {
         uint256 l2BlockNumber;
         bytes32 parentOutput;
         bool rootResolved;
-        ClaimData[] claims;
+        OutputDisputeGame.ClaimData[] claims;
     }
 
     error GameNotInProgress();
@@ -163,7 +153,7 @@ contract DerivationBisection {
         (,, address claimant,,,, uint64 ownDuration,) = b.game.claimData(blockClaim);
         uint64 answerDuration = b.game.getChallengerDuration(blockClaim);
         b.claims.push(
-            ClaimData(
+            OutputDisputeGame.ClaimData(
                 type(uint32).max, address(0), claimant, 0, b.game.blockDerivation(blockClaim), ROOT_POSITION, ownDuration,
                 uint64(block.timestamp) - answerDuration
             )
@@ -188,7 +178,7 @@ contract DerivationBisection {
         bytes32 key = keccak256(abi.encode(claim, next, parentIndex));
         if (claimed[id][key]) revert ClaimAlreadyExists();
         claimed[id][key] = true;
-        b.claims.push(ClaimData(uint32(parentIndex), address(0), mover, uint128(value), claim, next, duration, uint64(block.timestamp)));
+        b.claims.push(OutputDisputeGame.ClaimData(uint32(parentIndex), address(0), mover, uint128(value), claim, next, duration, uint64(block.timestamp)));
         _subgames[id][parentIndex].push(b.claims.length - 1);
         emit Move(id, parentIndex, claim, mover);
     }
@@ -226,8 +216,8 @@ contract DerivationBisection {
 
     /// @dev OP's agreement rule: the step counters the leaf iff the computed post contradicts it.
     function _counter(bytes32 id, Bisection storage b, uint256 claimIndex, uint256 postIndex, bytes32 post) internal {
-        ClaimData storage parent = b.claims[claimIndex];
-        ClaimData storage postClaim = b.claims[postIndex];
+        OutputDisputeGame.ClaimData storage parent = b.claims[claimIndex];
+        OutputDisputeGame.ClaimData storage postClaim = b.claims[postIndex];
         bool validStep = post == postClaim.claim;
         bool parentPostAgree = (parent.position.depth() - postClaim.position.depth()) % 2 == 0;
         if (parentPostAgree == validStep) revert ValidStep();
@@ -242,7 +232,7 @@ contract DerivationBisection {
         view
         returns (bytes32 preClaim, uint256 postIndex, uint256 l1Block)
     {
-        ClaimData storage parent = _claim(b, claimIndex);
+        OutputDisputeGame.ClaimData storage parent = _claim(b, claimIndex);
         Position pos = parent.position;
         if (pos.depth() != DEPTH) revert InvalidParent();
         if (parent.counteredBy != address(0)) revert DuplicateStep();
@@ -266,7 +256,7 @@ contract DerivationBisection {
     ///         left-most standing child's claimant, to its stepper, else back to its claimant.
     function resolveClaim(bytes32 id, uint256 claimIndex) external {
         Bisection storage b = _open(id);
-        ClaimData storage claim = _claim(b, claimIndex);
+        OutputDisputeGame.ClaimData storage claim = _claim(b, claimIndex);
         if (getChallengerDuration(id, claimIndex) < b.game.MAX_CLOCK_DURATION()) revert ClockNotExpired();
         if (resolvedClaims[id][claimIndex]) revert ClaimAlreadyResolved();
         uint256[] storage children = _subgames[id][claimIndex];
@@ -274,7 +264,7 @@ contract DerivationBisection {
         uint128 leftmost = type(uint128).max;
         for (uint256 i = 0; i < children.length; ++i) {
             if (!resolvedClaims[id][children[i]]) revert OutOfOrderResolution();
-            ClaimData storage child = b.claims[children[i]];
+            OutputDisputeGame.ClaimData storage child = b.claims[children[i]];
             if (child.counteredBy == address(0) && child.position.raw() < leftmost) {
                 countered = child.claimant;
                 leftmost = child.position.raw();
@@ -312,7 +302,7 @@ contract DerivationBisection {
     /// @notice OP's: time on the clock of whoever would answer `claimIndex`, capped at the maximum.
     function getChallengerDuration(bytes32 id, uint256 claimIndex) public view returns (uint64) {
         Bisection storage b = _open(id);
-        ClaimData storage claim = _claim(b, claimIndex);
+        OutputDisputeGame.ClaimData storage claim = _claim(b, claimIndex);
         uint64 parentDuration = claim.parentIndex == type(uint32).max ? 0 : b.claims[claim.parentIndex].clockDuration;
         uint256 duration = uint256(parentDuration) + (block.timestamp - claim.clockTimestamp);
         uint64 maxClock = b.game.MAX_CLOCK_DURATION();
@@ -335,7 +325,7 @@ contract DerivationBisection {
         return (address(b.game), b.blockClaim, b.first, b.last, b.l2BlockNumber, b.parentOutput, b.claims.length);
     }
 
-    function claimData(bytes32 id, uint256 index) external view returns (ClaimData memory) {
+    function claimData(bytes32 id, uint256 index) external view returns (OutputDisputeGame.ClaimData memory) {
         return _claim(_open(id), index);
     }
 
@@ -346,7 +336,7 @@ contract DerivationBisection {
         if (address(b.game) == address(0)) revert NotOpen(id);
     }
 
-    function _claim(Bisection storage b, uint256 index) internal view returns (ClaimData storage) {
+    function _claim(Bisection storage b, uint256 index) internal view returns (OutputDisputeGame.ClaimData storage) {
         if (index >= b.claims.length) revert ClaimNotFound(index);
         return b.claims[index];
     }
