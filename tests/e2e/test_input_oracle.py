@@ -897,7 +897,7 @@ def test_a_derivation_end_disputed_by_bisection(node_factory, l1: L1Devnet, tmp_
     for index, _, _ in reversed(path):
         transact(l1_w3, LIAR, bisection.functions.resolveClaim(bisection_id, index))
     assert refusal(bisection.functions.resolveClaim(bisection_id, 0)) == ("ClaimAlreadyResolved", ())
-    assert bisection.functions.outcome(game.address, block_claim).call() == [True, True, PROPOSER.address]
+    assert bisection.functions.rootCounteredBy(game.address, block_claim).call() == PROPOSER.address
     transact(l1_w3, LIAR, game.functions.resolveClaim(block_claim))
     assert game.functions.claimData(block_claim).call()[1] == PROPOSER.address  # countered: its derivationEnd lost
     assert refusal(bisection.functions.claimCredit(game.address, PROPOSER.address)) == ("GameNotResolved", ())

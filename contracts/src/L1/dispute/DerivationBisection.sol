@@ -290,13 +290,14 @@ contract DerivationBisection {
 
     // ---- reading ----------------------------------------------------------------------------
 
-    /// @notice What the game asks before resolving block claim `blockClaim`: whether a bisection is
-    ///         open about it, whether its root is resolved, and who countered the root (0: it stands).
-    function outcome(address game, uint256 blockClaim) external view returns (bool opened, bool resolved, address counteredBy) {
+    /// @notice What the game asks before resolving block claim `blockClaim`: who countered the root of
+    ///         its bisection (the block claim's `derivationEnd`); zero if it stands or none was opened;
+    ///         `OutOfOrderResolution` while one is open and its root unresolved.
+    function rootCounteredBy(address game, uint256 blockClaim) external view returns (address) {
         Bisection storage b = _bisections[bisectionId(game, blockClaim)];
-        opened = address(b.game) != address(0);
-        resolved = b.rootResolved;
-        counteredBy = opened ? b.claims[0].counteredBy : address(0);
+        if (address(b.game) == address(0)) return address(0);
+        if (!b.rootResolved) revert OutOfOrderResolution();
+        return b.claims[0].counteredBy;
     }
 
     /// @notice OP's: time on the clock of whoever would answer `claimIndex`, capped at the maximum.

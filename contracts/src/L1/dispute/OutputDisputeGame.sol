@@ -190,14 +190,14 @@ contract OutputDisputeGame {
     uint256 public immutable MAX_BOND;
     OneStepProof public immutable oneStepProof;
     IInputOracle public immutable inputOracle;
-    address public immutable messagePasser;
+    address internal immutable messagePasser;
     BlockFinishLeaf public immutable finishLeaf;
-    DerivationBisection public immutable derivation;
+    DerivationBisection internal immutable derivation;
 
     GameStatus public status;
     uint64 public resolvedAt;
     ClaimData[] public claimData;
-    mapping(bytes32 => bool) public claims;
+    mapping(bytes32 => bool) internal claims;
     mapping(uint256 => uint256[]) internal subgames;
     mapping(uint256 => bool) public resolvedSubgames;
     /// @notice `inputsHash` named by each block subgame's root claim.
@@ -538,8 +538,7 @@ contract OutputDisputeGame {
         if (inputCounteredBy[claimIndex] != address(0)) countered = inputCounteredBy[claimIndex];
         if (address(derivation) != address(0) && blockInputs[claimIndex] != bytes32(0)) {
             // A block claim whose derivationEnd lost its bisection is countered by whoever won it.
-            (bool opened, bool settled, address by) = derivation.outcome(address(this), claimIndex);
-            if (opened && !settled) revert OutOfOrderResolution();
+            address by = derivation.rootCounteredBy(address(this), claimIndex); // OutOfOrderResolution while it runs
             if (by != address(0)) countered = by;
         }
         resolvedSubgames[claimIndex] = true;
