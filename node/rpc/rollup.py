@@ -8,6 +8,8 @@ block, whole: the pre-state a leaf step shows; and the batches that reach the qu
 
 from __future__ import annotations
 
+import asyncio
+
 from typing import TYPE_CHECKING, Any, Callable
 
 from node.derive.derivation_commitment import DerivationState, DerivationTrace, QueuedBatch
@@ -38,16 +40,17 @@ def rollup_methods(
         parent = node.chain.header_by_number(block_number - 1)
         return DerivationTrace(config, node.chain, parent, l1)
 
-    def lantau_derivation_trace(ctx: RpcContext, block_number: int) -> dict[str, Any]:
-        trace = trace_of(block_number)
+    # A trace reads every L1 block of the range: off the event loop, as lantau_derivationEnd.
+    async def lantau_derivation_trace(ctx: RpcContext, block_number: int) -> dict[str, Any]:
+        trace = await asyncio.to_thread(trace_of, block_number)
         return {
             "first": trace.first, "last": trace.last,
             "commitments": ["0x" + c.hex() for c in trace.commitments()],
             "found": None if trace.found is None else _queued_json(trace.found),
         }
 
-    def lantau_derivation_state(ctx: RpcContext, block_number: int, l1_block: int) -> dict[str, Any]:
-        trace = trace_of(block_number)
+    async def lantau_derivation_state(ctx: RpcContext, block_number: int, l1_block: int) -> dict[str, Any]:
+        trace = await asyncio.to_thread(trace_of, block_number)
         if not trace.first <= l1_block <= trace.last:
             raise InvalidParams(f"invalid argument 1: L1 block {l1_block} is outside the range {trace.first}..{trace.last}")
         return {**_state_json(trace.state_before(l1_block)), "arrivals": [_queued_json(q) for q in trace.arrivals(l1_block)]}
