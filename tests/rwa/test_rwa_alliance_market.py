@@ -590,3 +590,37 @@ def test_the_auction_custody_is_no_investor_under_the_asset_rules(chain: Chain, 
             _page_refused(market, paged, index, "BuyerCannotReceive")
     finally:
         chain.send(compliance.functions.setRules(token.address, (0, 0, False, False, 0, 0)), market.issuer)
+
+
+def test_a_buyer_must_be_able_to_receive_all_it_buys_in_the_auction(chain: Chain, market: Market) -> None:
+    """Under a maximum balance of 10 shares a new buyer's two orders of 6 each are each within it,
+    together not: the page of the second is refused (`BuyerCannotReceive`, nothing moved), so no
+    claim is taken that the buyer could never receive. The auction cannot become final; after its
+    window it is cancelled and the claims give the buyer's HKD back."""
+    f, token, compliance = market.auction.functions, market.token, market.rwa.compliance
+    buyer = chain.new_account("two-order buyer", fund_wei=10**23)
+    market.rwa.register([buyer.address])
+    chain.send(f.deposit(), buyer.address, value=10**22)
+    chain.send(compliance.functions.setRules(token.address, (0, 0, False, False, 10, 0)), market.issuer)
+    try:
+        auction_id, cutoff = market.open()
+        buys = [market.order(auction_id, buyer, Side.BUY, 6, 101, 0) for _ in range(2)]
+        sell = market.order(auction_id, market.traders[1], Side.SELL, 12, 99, 1)
+        books = {market.venue_keys[0].address: buys, market.venue_keys[1].address: [sell]}
+        market.commit(auction_id, books)
+        market.close(cutoff)
+        plan = settlement(books, REFERENCE)
+        assert plan.result.volume == 12
+        paged = plan.paged(1)
+        market.submit(paged)
+        first, second = [i for i, page in enumerate(paged.pages) if page.fills[0][0].order.side is Side.BUY]
+        market.settle_page(paged, first)
+        assert tuple(f.claimOf(auction_id, buyer.address).call())[3] == 6
+        _page_refused(market, paged, second, "BuyerCannotReceive")
+        assert tuple(f.claimOf(auction_id, buyer.address).call())[3] == 6
+    finally:
+        chain.send(compliance.functions.setRules(token.address, (0, 0, False, False, 0, 0)), market.issuer)
+    chain.advance(int(f.clearingOf(auction_id).call()[4]) - chain.now() + 1)
+    chain.send(f.cancel(auction_id), buyer.address)
+    chain.send(f.claim(auction_id, [buyer.address]), buyer.address)
+    assert f.escrowOf(buyer.address).call() == 10**22 and token.functions.balanceOf(buyer.address).call() == 0

@@ -43,7 +43,7 @@ interface IAuctionAsset {
 ///    is checked: the order is in a committed book (proof), signed by its trader, unexpired, on a
 ///    venue that is active and allowed for the asset, within its limit (buy limit >= price >= sell
 ///    limit), filled in one page only and never beyond its amount; a buyer must be able to receive
-///    the asset (ERC-7943 `canTransfer` from this contract). Its legs move into this contract's
+///    all it has bought in the auction so far (ERC-7943 `canTransfer` from this contract). Its legs move into this contract's
 ///    custody: a seller's tokens through the token (its compliance: this contract is a KYC'd
 ///    custodian identity of the asset; sellers approve it), a buyer's HKD out of its escrow
 ///    (`amount * price / 10**decimals` plus its venue's fee). Each party's claim is recorded.
@@ -441,7 +441,10 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
         uint256 fee = cash * feeBps / 10_000;
         Claim storage party = _claims[run.auctionId][order.trader];
         if (order.side == BUY) {
-            if (!IAuctionAsset(run.asset).canTransfer(address(this), order.trader, fill.amount)) {
+            // All it has bought in this auction, in one pay-out: two orders each within a maximum
+            // balance must not add up to a claim the buyer can never receive.
+            uint256 tokensOut = party.tokensOut + fill.amount;
+            if (!IAuctionAsset(run.asset).canTransfer(address(this), order.trader, tokensOut)) {
                 revert BuyerCannotReceive(id, order.trader);
             }
             uint256 due = cash + fee;
@@ -449,7 +452,7 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
             if (available < due) revert InsufficientEscrow(order.trader, available, due);
             escrowOf[order.trader] = available - due;
             party.cashIn += uint128(due);
-            party.tokensOut += uint128(fill.amount);
+            party.tokensOut = uint128(tokensOut);
             run.bought += fill.amount;
         } else {
             IAuctionAsset(run.asset).transferFrom(order.trader, address(this), fill.amount);
