@@ -93,6 +93,7 @@ class StagedStep:
         # machine hash -> (packed with the codes on L1?, continueExecution's arguments)
         self._continue_args: dict[bytes, tuple[bool, tuple[Any, ...]]] = {}
         self._code_stores: tuple[DataStore, ...] | None = None  # the codes' data contracts
+        self._start_args: tuple[Any, bool, tuple[Any, ...]] | None = None  # (PreState, with codes, args)
 
     def proven(self) -> bool:
         return bytes(self.l1.call(self.contract.functions.postStateRoot(self.step_id))) != ZERO_ROOT
@@ -225,9 +226,15 @@ class StagedStep:
         missing_load, pre = self._loaded_pre_state()
         if missing_load is not None:
             return missing_load, None
-        producer = functions.startExecution(*self.call.start_args(pre, budget))
-        machine, post = self.l1.call(producer)
+        with_codes, start_args = self._packed_start(pre)
         codes_checked = False
+        if with_codes:
+            unpublished = self._unpublished_code()
+            if unpublished is not None:
+                return unpublished, None
+            codes_checked = True
+        producer = functions.startExecution(*start_args)
+        machine, post = self.l1.call(producer)
         while machine:
             machine = bytes(machine)
             machine_hash = keccak(machine)
@@ -259,6 +266,18 @@ class StagedStep:
             else:
                 self._continue_args[machine_hash] = (True, self.call.continue_args(machine, budget, self._stores()))
         return self._continue_args[machine_hash]
+
+    def _packed_start(self, pre: Any) -> tuple[bool, tuple[Any, ...]]:
+        """(whether it copies codes from L1, startExecution's arguments): the `PreState` packed as
+        a machine is, by the same rule."""
+        if self._start_args is None or self._start_args[0] != pre:
+            budget = self.config.segment_budget
+            args = self.call.start_args(pre, budget)
+            with_codes = len(args[0]) > self.config.codes_on_l1_above_bytes
+            if with_codes:
+                args = self.call.start_args(pre, budget, self._stores())
+            self._start_args = (pre, with_codes, args)
+        return self._start_args[1], self._start_args[2]
 
     def _stores(self) -> tuple[DataStore, ...]:
         """The data contracts of the witnessed codes (their addresses by `eth_call`)."""

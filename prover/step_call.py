@@ -149,9 +149,11 @@ class StepCall:
 
     # --- stage 2 in segments ----------------------------------------------------------------
 
-    def start_args(self, pre_state: Any, budget: int) -> tuple[Any, ...]:
-        """`startExecution(pre, rawTx, claimedTxHash, ctx, budget)`, with stage 1's `PreState`."""
-        return (pre_state, self.transaction, self.transaction_hash, self.context, budget)
+    def start_args(self, pre_state: Any, budget: int, stores: tuple[DataStore, ...] = ()) -> tuple[Any, ...]:
+        """`startExecution(packedPreState, rawTx, claimedTxHash, ctx, budget)`, with stage 1's
+        `PreState`, ABI-encoded and packed as a machine is (copying from `stores`)."""
+        return (pack_machine(encode_pre_state(pre_state), stores), self.transaction, self.transaction_hash,
+                self.context, budget)
 
     def continue_args(self, machine: bytes, budget: int, stores: tuple[DataStore, ...] = ()) -> tuple[Any, ...]:
         """`continueExecution(stepId, packedMachine, budget)`, with the machine the last segment
@@ -189,6 +191,13 @@ def encode_call(function: str, args: tuple[Any, ...], contract: str = ONE_STEP_P
     committed artifact's ABI."""
     (entry,) = [e for e in load_artifact(contract).abi if e.get("type") == "function" and e["name"] == function]
     return function_abi_to_4byte_selector(entry) + abi_encode(get_abi_input_types(entry), args)
+
+
+def encode_pre_state(pre_state: Any) -> bytes:
+    """`abi.encode(pre)` of a `StepTypes.PreState` (what `startExecution` unpacks and decodes)."""
+    (entry,) = [e for e in load_artifact(ONE_STEP_PROOF).abi
+                if e.get("type") == "function" and e["name"] == "executeTransaction"]
+    return abi_encode(get_abi_input_types(entry)[:1], [pre_state])
 
 
 def decode_post_state(result: bytes) -> Any:

@@ -95,8 +95,11 @@ def test_bad_segment_input_is_refused_by_name(proof: Contract, contracts: Contra
     unloaded = (pre[0], pre[1][:-1])
     name, _ = contracts.revert_of(1, proof.functions.startExecution(*call.start_args(unloaded, BUDGET)))
     assert name == "PreStateNotLoaded"
-    other_tx = (pre, call.transaction + b"\x00", call.transaction_hash, call.context, BUDGET)
+    packed_pre, _, tx_hash, ctx, _ = call.start_args(pre, BUDGET)
+    other_tx = (packed_pre, call.transaction + b"\x00", tx_hash, ctx, BUDGET)
     assert contracts.revert_of(1, proof.functions.startExecution(*other_tx))[0] == "TransactionNotClaimed"
+    cut_pre = (packed_pre[:-1], call.transaction, tx_hash, ctx, BUDGET)  # the packed PreState cut short
+    assert contracts.revert_of(1, proof.functions.startExecution(*cut_pre))[0] == "MalformedPackedMachine"
 
     # nothing was lost: the recorded machine still continues to the one-call PostState
     one_call = proof.functions.executeTransaction(*call.execute_args(pre)).call({"gas": STEP_CALL_GAS})

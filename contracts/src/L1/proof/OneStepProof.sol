@@ -202,15 +202,18 @@ contract OneStepProof {
     ///         instructions: returns the paused machine (and records its hash) or, for a
     ///         transaction that ends within the budget, its `PostState` (recorded as
     ///         `executeTransaction` records it, for `commitTransaction`). `budget` only decides
-    ///         the L1 gas of a segment: every budget gives the same `PostState`.
+    ///         the L1 gas of a segment: every budget gives the same `PostState`. The `PreState`
+    ///         comes packed as a machine does (`PackedMachine`, over `abi.encode(pre)`): it carries
+    ///         every witnessed code, so it is the largest calldata of a batch workload's step.
     function startExecution(
-        StepTypes.PreState calldata pre,
+        bytes calldata packedPreState,
         bytes calldata rawTx,
         bytes32 claimedTxHash,
         StepTypes.BlockContext calldata ctx,
         uint256 budget
     ) external returns (bytes memory machine, StepTypes.PostState memory post) {
         _checkClaimed(rawTx, claimedTxHash);
+        StepTypes.PreState memory pre = abi.decode(PackedMachine.unpack(packedPreState), (StepTypes.PreState));
         _checkLoaded(pre);
         bytes memory result = _stepCall(abi.encodeCall(EVMStep.execute, (pre, rawTx, ctx, caps(), budget)));
         return _recordSegment(stepId(pre.root, claimedTxHash, ctx), result);
@@ -339,7 +342,7 @@ contract OneStepProof {
         if (actual != claimedTxHash) revert TransactionNotClaimed(claimedTxHash, actual);
     }
 
-    function _checkLoaded(StepTypes.PreState calldata pre) internal view {
+    function _checkLoaded(StepTypes.PreState memory pre) internal view {
         bytes32 preStateHash = WitnessDB.preStateHash(pre);
         if (!loaded[preStateHash]) revert PreStateNotLoaded(preStateHash);
     }

@@ -39,25 +39,48 @@ library PackedMachine {
         view
         returns (bytes memory data, bytes32 machineHash)
     {
-        if (packed.length < 4) revert MalformedPackedMachine(0);
-        uint256 length = uint32(bytes4(packed[:4]));
-        uint256 words = (length + 31) >> 5;
         uint256 m;
         assembly {
             data := mload(0x40)
             m := add(data, 0x84) // [length][selector][0x40][budget][machine length][machine]
+        }
+        (uint256 length, uint256 words) = _unpackAt(packed, m);
+        assembly {
             mstore(data, add(0x64, shl(5, words)))
             mstore(add(data, 0x20), selector)
             mstore(add(data, 0x24), 0x40)
             mstore(add(data, 0x44), budget)
             mstore(add(data, 0x64), length)
+            machineHash := keccak256(m, length)
+            mstore(0x40, and(add(add(m, shl(5, words)), 31), not(31)))
         }
+    }
+
+    /// @notice The bytes `packed` unpacks to (the same layout, for any bytes: `startExecution`'s
+    ///         ABI-encoded `PreState`).
+    function unpack(bytes calldata packed) internal view returns (bytes memory out) {
+        uint256 m;
+        assembly {
+            out := mload(0x40)
+            m := add(out, 0x20)
+        }
+        (uint256 length, uint256 words) = _unpackAt(packed, m);
+        assembly {
+            mstore(out, length)
+            mstore(0x40, add(m, shl(5, words)))
+        }
+    }
+
+    /// @dev Unpacks `packed` at memory `m` (past the free memory pointer, which the caller moves
+    ///      after), its last word's padding zero; the unpacked length and its words.
+    function _unpackAt(bytes calldata packed, uint256 m) private view returns (uint256 length, uint256 words) {
+        if (packed.length < 4) revert MalformedPackedMachine(0);
+        length = uint32(bytes4(packed[:4]));
+        words = (length + 31) >> 5;
         uint256 bad = _unpack(packed[4:], m, words);
         if (bad != 0) revert MalformedPackedMachine(bad + 3);
         assembly {
             mstore(add(m, length), 0) // the padding of the last word, whatever a token put there
-            machineHash := keccak256(m, length)
-            mstore(0x40, and(add(add(m, shl(5, words)), 31), not(31)))
         }
     }
 
