@@ -9,7 +9,8 @@ kind, `lantau proposer --inject-fault KIND --inject-at B` (dev account 2) posts 
 output of block B and defends it (for `dropped-deposit`, B is the output of the span an HKD
 deposit made just before lands in); the challenger disputes it and both play to the step that decides
 it (a leaf, or for an input fault the block claim countered by `stepInput`). Then the
-L1 clock is moved past the game's clocks (anvil `evm_increaseTime`), the game resolves and, past
+L1 clock is moved past the game's clocks (the devnet's `evm_increaseTime`, L1's and the sequencer's clocks together:
+`bridge.devnet.advance_devnet_time`), the game resolves and, past
 the bond delay, the credit is claimed. Last, a dishonest challenger (dev account 4, `--dishonest
 --max-disputes 1`) disputes a correct output posted by an honest `lantau proposer`, and the first
 challenger defends it. A `skipped-forced-inclusion` lie needs a block derivation forced: it is
@@ -46,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from web3 import Web3  # noqa: E402
 
 from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt  # noqa: E402
-from bridge.devnet import DEVNET_DISPUTES, force_an_output_block  # noqa: E402
+from bridge.devnet import DEVNET_DISPUTES, advance_devnet_time, force_an_output_block  # noqa: E402
 from bridge.l1_contracts import L1Deployment  # noqa: E402
 from bridge.l1_client import L1Client  # noqa: E402
 from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient  # noqa: E402
@@ -132,8 +133,19 @@ def game_gas(l1: L1Client, game: str, factory: str, from_block: int) -> tuple[di
     return gas, steps
 
 
+def warp(l1: L1Client, sequencer_rpc: str | None, seconds: int) -> None:
+    """Move the clocks the game and the bond delay wait on: L1's and the sequencer's together
+    (`advance_devnet_time`; L1's alone would leave the sequencer's origin behind for good and
+    its blocks forced), or L1's alone (`sequencer_rpc` None) once the sequencer is stopped for good."""
+    if sequencer_rpc is None:
+        l1.rpc("evm_increaseTime", [seconds])
+        l1.rpc("evm_mine", [])
+    else:
+        advance_devnet_time(sequencer_rpc, seconds)
+
+
 def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, output_index: int | None,
-         posted_at: float, honest: str, label: str) -> GameFigures:
+         posted_at: float, honest: str, label: str, sequencer_rpc: str | None) -> GameFigures:
     start_block = l1.head().number
     address = wait(f"game {game_number}", lambda: factory.game_count() > game_number and factory.game_at(game_number), 300)
     game = DisputeGameClient(l1, address)
@@ -152,11 +164,9 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
     leaf_seen: dict[str, float] = {}
     wait("the deciding step", at_leaf, 600)
     to_leaf = time.monotonic() - posted_at
-    l1.rpc("evm_increaseTime", [info.max_clock_duration_s + 1])
-    l1.rpc("evm_mine", [])
+    warp(l1, sequencer_rpc, info.max_clock_duration_s + 1)
     wait("resolution", lambda: game.status() != 0, 300)
-    l1.rpc("evm_increaseTime", [info.bond_delay_s + 1])
-    l1.rpc("evm_mine", [])
+    warp(l1, sequencer_rpc, info.bond_delay_s + 1)
     wait("the honest side's payout", lambda: game.credit(honest) == 0, 120)
     to_payout = time.monotonic() - posted_at
     claims = game.claims()
@@ -211,7 +221,9 @@ def main() -> None:
             lie_index = lie_block // interval - 1
             wait(f"the lie ({kind})", lambda: oracle.next_output_index() > lie_index, 300)
             posted = time.monotonic()
-            figures.append(play(l1, factory, number, lie_index, posted, HONEST_CHALLENGER, kind))
+            sequencer_stopped = any(k in FORCED_BLOCK_KINDS for k in kinds[:number + 1])  # force_an_output_block stopped it
+            figures.append(play(l1, factory, number, lie_index, posted, HONEST_CHALLENGER, kind,
+                                None if sequencer_stopped else info["l2_rpc"]))
             liar.stop()
             print(f"{kind}: done", file=sys.stderr, flush=True)
         if not args.no_dishonest:
@@ -223,7 +235,9 @@ def main() -> None:
             processes.append(dishonest)
             index = first_due // interval - 1
             wait("an honest output", lambda: oracle.next_output_index() > index, 300)
-            figures.append(play(l1, factory, len(kinds), None, time.monotonic(), HONEST_CHALLENGER, "dishonest challenger"))
+            sequencer_stopped = any(k in FORCED_BLOCK_KINDS for k in kinds)
+            figures.append(play(l1, factory, len(kinds), None, time.monotonic(), HONEST_CHALLENGER, "dishonest challenger",
+                                None if sequencer_stopped else info["l2_rpc"]))
     finally:
         for process in reversed(processes):
             process.stop()

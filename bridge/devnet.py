@@ -248,6 +248,20 @@ def _l1_origin_of(l2_rpc: str, number: int) -> int:
     return int(l1_block.functions.number().call(block_identifier=number))
 
 
+def advance_devnet_time(sequencer_rpc: str, seconds: int) -> None:
+    """Move the devnet's clocks `seconds` forward, L1's and the sequencer's together: the
+    sequencer's `evm_increaseTime` (`node.rpc.dev`) has anvil mine a block stamped at the target
+    time, builds L2 blocks until its L1 origin is the block before that jump, then moves its own
+    clock, so every later L2 block may take the L1 blocks mined after the jump as origins.
+
+    Never move anvil's clock alone (its own `evm_increaseTime`, or `anvil_mine`, which stamps its
+    blocks a second apart) while the sequencer runs: anvil keeps the offset, every later L1 block
+    is stamped ahead of the sequencer's wall clock, the sequencer cannot take it as an origin (an
+    L2 block is never older than its origin), its origin stops while L1 mines on, its batches pass
+    their sequencing windows and derivation replaces all its blocks by forced ones, for good."""
+    _l2_rpc(sequencer_rpc, "evm_increaseTime", [seconds])
+
+
 def force_an_output_block(l1: L1Client, sequencer_rpc: str, verifier_rpc: str, *, output_interval: int,
                           sequencing_window: int, timeout_s: float = 240.0) -> int:
     """Make the devnet's derivation force an output block (forced inclusion, the
@@ -259,11 +273,14 @@ def force_an_output_block(l1: L1Client, sequencer_rpc: str, verifier_rpc: str, *
     derivation) builds deposit-only forced blocks through B, the first output block after H, and
     goes on forcing one block per L1 block as their windows pass.
 
-    The sequencer stays stopped: L1's clock now runs ahead of the wall clock (anvil_mine stamps
-    its blocks a second apart) and the safe chain's L1 origin a sequencing window behind L1's
-    head, so a sequencer started again at once (`admin_startSequencer`) builds on origins whose
-    windows are closing and may see its first blocks replaced by forced ones until it catches up
-    (OP's sequencer recovers the same way)."""
+    anvil_mine stamps its blocks a second apart, so L1's clock then runs ahead of the wall clock
+    for good; the sequencer's clock is moved to L1's (`evm_setNextBlockTimestamp`, which builds
+    nothing while L1 is already that late), or a sequencer started again could never take the
+    L1 blocks mined since as origins (see `advance_devnet_time`). The sequencer stays stopped:
+    the safe chain's L1 origin is a sequencing window behind L1's head, so a sequencer started
+    again at once (`admin_startSequencer`) builds on origins whose windows are closing and may see
+    its first blocks replaced by forced ones until its origin catches up (one L1 block per L2
+    block, OP's sequencer recovers the same way)."""
     _l2_rpc(sequencer_rpc, "admin_stopSequencer")
     time.sleep(1.5)  # a block being built when it stopped lands
     head = int(_l2_rpc(sequencer_rpc, "eth_blockNumber"), 16)
@@ -286,6 +303,7 @@ def force_an_output_block(l1: L1Client, sequencer_rpc: str, verifier_rpc: str, *
     head_origin = int(_l2_rpc(sequencer_rpc, "lantau_syncStatus")["unsafe_l2"]["l1origin"]["number"])
     forced = -(-(head + max(0, last_batch_l1 - head_origin) + 2) // output_interval) * output_interval
     l1.rpc("anvil_mine", [hex(sequencing_window + 2 * (forced - head) + 10)])
+    _l2_rpc(sequencer_rpc, "evm_setNextBlockTimestamp", [l1.head().timestamp])
     _wait(f"forced block {forced} derived", lambda: min(_safe_number(verifier_rpc), _safe_number(sequencer_rpc)) >= forced, timeout_s)
     origin = _l1_origin_of(verifier_rpc, forced)
     if origin <= last_batch_l1:
