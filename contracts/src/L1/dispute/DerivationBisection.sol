@@ -60,29 +60,13 @@ contract DerivationBisection {
         OutputDisputeGame.ClaimData[] claims;
     }
 
-    error GameNotInProgress();
+    // The refusals OP's mechanics share with the game are the game's own (`OutputDisputeGame.*`).
     error BlockClaimResolved(uint256 blockClaim);
     /// @notice The claim is not a block subgame's root (it names no block inputs).
     error NotABlockClaim(uint256 claimIndex);
     error AlreadyOpen(bytes32 id);
     error NotOpen(bytes32 id);
-    error ClaimNotFound(uint256 index);
     error InvalidDisputedClaim();
-    error CannotDefendRootClaim();
-    error GameDepthExceeded();
-    error IncorrectBondAmount(uint256 given, uint256 required);
-    error ClockTimeExceeded();
-    error ClaimAlreadyExists();
-    error InvalidParent();
-    error DuplicateStep();
-    error ValidStep();
-    error ClockNotExpired();
-    error ClaimAlreadyResolved();
-    error OutOfOrderResolution();
-    error GameNotResolved();
-    error CreditLocked(uint256 unlockAt);
-    error NoCreditToClaim();
-    error BondTransferFailed();
     /// @notice The range S .. E has more L1 blocks than the trace's 2^DEPTH leaves.
     error RangeBeyondTrace(uint256 first, uint256 last);
 
@@ -125,7 +109,7 @@ contract DerivationBisection {
         payable
         returns (bytes32 id)
     {
-        if (game.status() != 0) revert GameNotInProgress();
+        if (game.status() != 0) revert OutputDisputeGame.GameNotInProgress();
         id = bisectionId(address(game), blockClaim);
         Bisection storage b = _bisections[id];
         if (address(b.game) != address(0)) revert AlreadyOpen(id);
@@ -169,14 +153,14 @@ contract DerivationBisection {
 
     function _move(bytes32 id, address mover, uint256 parentIndex, bytes32 claim, bool isAttack, uint256 value) internal {
         Bisection storage b = _bisections[id];
-        if (b.game.status() != 0) revert GameNotInProgress();
-        if (parentIndex == 0 && !isAttack) revert CannotDefendRootClaim();
+        if (b.game.status() != 0) revert OutputDisputeGame.GameNotInProgress();
+        if (parentIndex == 0 && !isAttack) revert OutputDisputeGame.CannotDefendRootClaim();
         Position next = b.claims[parentIndex].position.move(isAttack);
         uint256 required = getRequiredBond(b.game, next);
-        if (value != required) revert IncorrectBondAmount(value, required);
+        if (value != required) revert OutputDisputeGame.IncorrectBondAmount(value, required);
         uint64 duration = _nextDuration(id, b, parentIndex);
         bytes32 key = keccak256(abi.encode(claim, next, parentIndex));
-        if (claimed[id][key]) revert ClaimAlreadyExists();
+        if (claimed[id][key]) revert OutputDisputeGame.ClaimAlreadyExists();
         claimed[id][key] = true;
         b.claims.push(OutputDisputeGame.ClaimData(uint32(parentIndex), address(0), mover, uint128(value), claim, next, duration, uint64(block.timestamp)));
         _subgames[id][parentIndex].push(b.claims.length - 1);
@@ -188,7 +172,7 @@ contract DerivationBisection {
     function _nextDuration(bytes32 id, Bisection storage b, uint256 parentIndex) internal view returns (uint64 duration) {
         uint64 maxClock = b.game.MAX_CLOCK_DURATION();
         duration = getChallengerDuration(id, parentIndex);
-        if (duration == maxClock) revert ClockTimeExceeded();
+        if (duration == maxClock) revert OutputDisputeGame.ClockTimeExceeded();
         uint64 extension = b.game.CLOCK_EXTENSION();
         if (duration > maxClock - extension) duration = maxClock - extension;
     }
@@ -208,7 +192,7 @@ contract DerivationBisection {
         bytes calldata evidence
     ) external {
         Bisection storage b = _open(id);
-        if (b.game.status() != 0) revert GameNotInProgress();
+        if (b.game.status() != 0) revert OutputDisputeGame.GameNotInProgress();
         (bytes32 preClaim, uint256 postIndex, uint256 l1Block) = _stepFrame(b, claimIndex, isAttack);
         bytes32 post = l1Block > b.last ? preClaim : leaf.step(b.l2BlockNumber, b.parentOutput, preClaim, l1Block, pre, inbox, evidence);
         _counter(id, b, claimIndex, postIndex, post);
@@ -220,7 +204,7 @@ contract DerivationBisection {
         OutputDisputeGame.ClaimData storage postClaim = b.claims[postIndex];
         bool validStep = post == postClaim.claim;
         bool parentPostAgree = (parent.position.depth() - postClaim.position.depth()) % 2 == 0;
-        if (parentPostAgree == validStep) revert ValidStep();
+        if (parentPostAgree == validStep) revert OutputDisputeGame.ValidStep();
         parent.counteredBy = msg.sender;
         emit Stepped(id, claimIndex, msg.sender);
     }
@@ -234,14 +218,14 @@ contract DerivationBisection {
     {
         OutputDisputeGame.ClaimData storage parent = _claim(b, claimIndex);
         Position pos = parent.position;
-        if (pos.depth() != DEPTH) revert InvalidParent();
-        if (parent.counteredBy != address(0)) revert DuplicateStep();
+        if (pos.depth() != DEPTH) revert OutputDisputeGame.InvalidParent();
+        if (parent.counteredBy != address(0)) revert OutputDisputeGame.DuplicateStep();
         uint256 index = pos.indexAtDepth();
         if (isAttack) {
             preClaim = index == 0 ? DerivationCommitment.EMPTY : b.claims[_ancestorIndex(b, Position.wrap(pos.raw() - 1), parent.parentIndex)].claim;
             postIndex = claimIndex;
         } else {
-            if (index == (1 << DEPTH) - 1) revert InvalidParent(); // the root is the last index's post
+            if (index == (1 << DEPTH) - 1) revert OutputDisputeGame.InvalidParent(); // the root is the last index's post
             preClaim = parent.claim;
             index += 1;
             postIndex = _ancestorIndex(b, Position.wrap(pos.raw() + 1), parent.parentIndex);
@@ -257,13 +241,13 @@ contract DerivationBisection {
     function resolveClaim(bytes32 id, uint256 claimIndex) external {
         Bisection storage b = _open(id);
         OutputDisputeGame.ClaimData storage claim = _claim(b, claimIndex);
-        if (getChallengerDuration(id, claimIndex) < b.game.MAX_CLOCK_DURATION()) revert ClockNotExpired();
-        if (resolvedClaims[id][claimIndex]) revert ClaimAlreadyResolved();
+        if (getChallengerDuration(id, claimIndex) < b.game.MAX_CLOCK_DURATION()) revert OutputDisputeGame.ClockNotExpired();
+        if (resolvedClaims[id][claimIndex]) revert OutputDisputeGame.ClaimAlreadyResolved();
         uint256[] storage children = _subgames[id][claimIndex];
         address countered = claim.counteredBy;
         uint128 leftmost = type(uint128).max;
         for (uint256 i = 0; i < children.length; ++i) {
-            if (!resolvedClaims[id][children[i]]) revert OutOfOrderResolution();
+            if (!resolvedClaims[id][children[i]]) revert OutputDisputeGame.OutOfOrderResolution();
             OutputDisputeGame.ClaimData storage child = b.claims[children[i]];
             if (child.counteredBy == address(0) && child.position.raw() < leftmost) {
                 countered = child.claimant;
@@ -278,14 +262,14 @@ contract DerivationBisection {
 
     /// @notice Pays `recipient` its credit from `game`'s bisections, the game's `BOND_DELAY` after it resolved.
     function claimCredit(IBlockClaimGame game, address recipient) external {
-        if (game.status() == 0) revert GameNotResolved();
+        if (game.status() == 0) revert OutputDisputeGame.GameNotResolved();
         uint256 unlockAt = uint256(game.resolvedAt()) + game.BOND_DELAY();
-        if (block.timestamp < unlockAt) revert CreditLocked(unlockAt);
+        if (block.timestamp < unlockAt) revert OutputDisputeGame.CreditLocked(unlockAt);
         uint256 amount = credit[address(game)][recipient];
-        if (amount == 0) revert NoCreditToClaim();
+        if (amount == 0) revert OutputDisputeGame.NoCreditToClaim();
         credit[address(game)][recipient] = 0;
         (bool ok,) = recipient.call{value: amount}("");
-        if (!ok) revert BondTransferFailed();
+        if (!ok) revert OutputDisputeGame.BondTransferFailed();
     }
 
     // ---- reading ----------------------------------------------------------------------------
@@ -296,7 +280,7 @@ contract DerivationBisection {
     function rootCounteredBy(address game, uint256 blockClaim) external view returns (address) {
         Bisection storage b = _bisections[bisectionId(game, blockClaim)];
         if (address(b.game) == address(0)) return address(0);
-        if (!b.rootResolved) revert OutOfOrderResolution();
+        if (!b.rootResolved) revert OutputDisputeGame.OutOfOrderResolution();
         return b.claims[0].counteredBy;
     }
 
@@ -313,7 +297,7 @@ contract DerivationBisection {
     /// @notice OP's bond curve over the bisection's depth, between the game's bonds.
     function getRequiredBond(IBlockClaimGame game, Position position) public view returns (uint256) {
         uint256 depth = position.depth();
-        if (depth > DEPTH) revert GameDepthExceeded();
+        if (depth > DEPTH) revert OutputDisputeGame.GameDepthExceeded();
         return BondCurve.requiredBond(depth, DEPTH, game.MIN_BOND(), game.MAX_BOND());
     }
 
@@ -338,7 +322,7 @@ contract DerivationBisection {
     }
 
     function _claim(Bisection storage b, uint256 index) internal view returns (OutputDisputeGame.ClaimData storage) {
-        if (index >= b.claims.length) revert ClaimNotFound(index);
+        if (index >= b.claims.length) revert OutputDisputeGame.ClaimNotFound(index);
         return b.claims[index];
     }
 
