@@ -27,6 +27,9 @@ from rwa.types import HONG_KONG, InvestorCategory
 VENUE_STATUS = ("none", "active", "suspended", "revoked")
 AUCTION_STATUS = ("none", "open", "settled", "settling", "cancelled")  # CallAuction.AuctionStatus
 AUCTION_SETTLED, AUCTION_CANCELLED = 2, 4
+#: Index of `clearedBlock` in `CallAuction.clearingOf` (price, volume, pagesRoot, matcher, deadline,
+#: pageCount, pagesIn, clearedBlock, bought, sold).
+CLEARED_BLOCK_FIELD = 7
 #: Fills per `settlePage` and parties per `claim` transaction that the L2's per-transaction
 #: proof-cost caps (250,000 opcodes, 512 slots) admit with margin (bench/auction.py).
 MAX_FILLS_PER_PAGE = 20
@@ -182,22 +185,29 @@ class AllianceMarket:
         return settlement({b.venue: b.orders for b in books}, self.reference_price(asset))
 
     def settled_result(self, auction_id: int) -> tuple[int, dict[bytes, int]]:
-        """The price and fills (order id -> amount) a matcher settled, from the auction's events
-        (`AuctionSettled`, and `OrderFilled` of every page)."""
-        status, price = self.auction.functions.auctionOf(auction_id).call()[2:4]
+        """The price and fills (order id -> amount) a matcher settled, from the `OrderFilled` events
+        of its pages. Only the auction's own blocks are read: from the clearing's block (recorded
+        by the contract, `Clearing.clearedBlock`) until the fills add up to the settled volume on
+        both sides, so an audit costs the same however long the chain has grown."""
+        status, price, volume = self.auction.functions.auctionOf(auction_id).call()[2:5]
         if status != AUCTION_SETTLED:
             raise RWAError(f"auction {auction_id} has not settled")
+        cleared_block = int(self.auction.functions.clearingOf(auction_id).call()[CLEARED_BLOCK_FIELD])
         topic = "0x" + bytes(keccak(text="OrderFilled(uint64,bytes32,address,address,uint8,uint256,uint256,uint256)")).hex()
         head = int(self.client.w3.eth.block_number)
         fills: dict[bytes, int] = {}
-        for start in range(0, head + 1, LOGS_BLOCK_RANGE):
+        side_totals = [0, 0]  # bought, sold
+        for start in range(cleared_block, head + 1, LOGS_BLOCK_RANGE):
             logs = self.client.w3.eth.get_logs({
                 "address": self.auction.address, "topics": [topic, "0x" + auction_id.to_bytes(32, "big").hex()],
                 "fromBlock": start, "toBlock": min(head, start + LOGS_BLOCK_RANGE - 1),
             })
             for log in logs:
-                event = self.auction.events.OrderFilled().process_log(log)
-                fills[bytes(event["args"]["orderId"])] = int(event["args"]["amount"])
+                args = self.auction.events.OrderFilled().process_log(log)["args"]
+                fills[bytes(args["orderId"])] = int(args["amount"])
+                side_totals[int(args["side"])] += int(args["amount"])
+            if side_totals == [volume, volume]:
+                break
         return int(price), fills
 
     def audit(self, books: Sequence[Book]) -> Settlement:

@@ -624,3 +624,109 @@ def test_a_buyer_must_be_able_to_receive_all_it_buys_in_the_auction(chain: Chain
     chain.send(f.cancel(auction_id), buyer.address)
     chain.send(f.claim(auction_id, [buyer.address]), buyer.address)
     assert f.escrowOf(buyer.address).call() == 10**22 and token.functions.balanceOf(buyer.address).call() == 0
+
+
+DIVIDEND = 1  # CorporateActions.DistributionKind
+SETTLEMENT_WINDOW_S = 600  # CallAuction.SETTLEMENT_WINDOW_S
+
+
+def _announce_dividend(market: Market, record: int) -> Any:
+    """The issuer's dividend of HK$1,000 on the stock, recorded at `record` (a call, not sent)."""
+    pay = record + 1
+    return market.rwa.actions.functions.announceDistribution(market.token.address, DIVIDEND, record, pay, pay + 31 * 86_400)
+
+
+def test_no_record_date_falls_inside_a_settlement_window(chain: Chain, market: Market) -> None:
+    """A record date inside a settlement window would snapshot the shares in custody as the
+    auction's, which cannot pass the payment on. Both directions are refused with
+    `RecordTimeInSettlementWindow`, nothing moved: a clearing while a record time of the asset is
+    pending before its deadline (the auction stays open; cleared once the record time passed), and
+    a dividend announced with a record time up to the asset's `settlingUntil` (no distribution, no
+    HKD taken); one recorded after the deadline is announced, and the auction's custody is
+    entitled to nothing."""
+    f, actions = market.auction.functions, market.rwa.actions
+    auction_id, books, cutoff = _crossing_auction(market)
+    record = cutoff + 30
+    chain.send(_announce_dividend(market, record), market.issuer, value=1_000 * HKD)
+    market.close(cutoff)
+    plan = settlement(books, REFERENCE)
+    paged = plan.paged(20)
+    clearing = f.submitClearing(*paged.clearing_args())
+    revert = _refused(market, clearing, "RecordTimeInSettlementWindow", market.venue_keys[1].address)
+    assert revert.args[1] == record
+    assert f.auctionOf(auction_id).call()[2] == 1  # Open: the clearing may come after the record time
+    chain.advance(record - chain.now() + 1)
+    chain.send(market.rwa.price_feed.functions.submitPrice(market.token.address, REFERENCE, chain.now()), market.rwa.operator)
+    receipt = chain.send(clearing, market.venue_keys[1].address)
+    deadline = f.clearingOf(auction_id).call()[4]
+    assert f.settlingUntil(market.token.address).call() == deadline
+    assert f.clearingOf(auction_id).call()[7] == receipt["blockNumber"]  # where its pages' logs start
+
+    count, held_wei = actions.functions.distributionCount().call(), chain.balance(actions.address)
+    for inside in (chain.now() + 5, deadline):
+        revert = chain.expect_revert(_announce_dividend(market, inside), market.issuer, value=1_000 * HKD)
+        assert revert.name == "RecordTimeInSettlementWindow" and revert.args[2] == deadline, revert
+    assert actions.functions.distributionCount().call() == count and chain.balance(actions.address) == held_wei
+    market.settle_page(paged, 0)
+    assert market.token.functions.balanceOf(market.auction.address).call() == 10  # custody, meanwhile
+    chain.send(_announce_dividend(market, deadline + 1), market.issuer, value=1_000 * HKD)
+    assert actions.functions.distributionCount().call() == count + 1
+    market.claim_all(auction_id)
+    chain.advance(deadline + 2 - chain.now())
+    assert actions.functions.entitlement(count + 1, market.auction.address).call() == 0
+
+
+def test_a_cancelled_auction_gives_a_seller_its_daily_volume_back(chain: Chain, market: Market) -> None:
+    """Under a daily limit of 10 shares a seller's sale of 10 into custody uses its whole day;
+    when the auction is cancelled (its buy page in no committed book) the refund gives the volume
+    back: the seller may send 10 shares again that day. Only the auction may give volume back
+    (`NotCallAuction`, nothing changed)."""
+    f, token, compliance = market.auction.functions, market.token, market.rwa.compliance
+    seller, receiver = market.traders[1], market.traders[4]
+    if chain.now() % 86_400 > 86_400 - 3 * SETTLEMENT_WINDOW_S:  # the sale and the refund on one UTC day
+        chain.advance(86_400 - chain.now() % 86_400 + 1)
+    chain.send(market.rwa.price_feed.functions.submitPrice(token.address, REFERENCE, chain.now()), market.rwa.operator)
+    chain.send(compliance.functions.setRules(token.address, (0, 0, False, False, 0, 10)), market.issuer)
+    try:
+        auction_id, books, cutoff = _crossing_auction(market)
+        extra = market.order(auction_id, market.traders[2], Side.BUY, 10, 101, 0)  # never committed
+        market.close(cutoff)
+        plan = settlement(books, REFERENCE)
+        (buy, sell) = plan.fills
+        paged = _pages(auction_id, plan.result.price, plan.result.volume, [(extra, 10, buy[2])], [sell])
+        market.submit(paged)
+        market.settle_page(paged, 1)  # the sale into custody
+        assert compliance.functions.dailyVolume(token.address, seller.address).call() == 10
+        revert = chain.expect_revert(compliance.functions.releaseDailyVolume(token.address, seller.address, 10, chain.now() // 86_400), seller.address)
+        assert revert.name == "NotCallAuction"
+        assert compliance.functions.dailyVolume(token.address, seller.address).call() == 10
+        chain.advance(int(f.clearingOf(auction_id).call()[4]) - chain.now() + 1)
+        chain.send(f.cancel(auction_id), seller.address)
+        shares = token.functions.balanceOf(seller.address).call()
+        chain.send(f.claim(auction_id, [seller.address]), seller.address)
+        assert token.functions.balanceOf(seller.address).call() == shares + 10
+        assert compliance.functions.dailyVolume(token.address, seller.address).call() == 0
+        chain.send(token.functions.transfer(receiver.address, 10), seller.address)  # its day's 10 again
+        assert compliance.functions.dailyVolume(token.address, seller.address).call() == 10
+    finally:
+        chain.send(compliance.functions.setRules(token.address, (0, 0, False, False, 0, 0)), market.issuer)
+
+
+def test_a_fill_above_uint128_is_refused_not_wrapped(chain: Chain, market: Market) -> None:
+    """Claims are uint128: a sale of 2**128 shares would have recorded a claim of 0 (the cast
+    wrapped) while the shares went into custody. The cast is checked: the page is refused
+    (`SafeCastOverflowedUintDowncast`), nothing moved."""
+    whale = chain.new_account("uint128 seller", fund_wei=10**21)
+    market.rwa.register([whale.address])
+    huge = 2**128
+    chain.send(market.token.functions.batchMint([whale.address], [huge]), market.registrar)
+    chain.send(market.token.functions.approve(market.auction.address, 2**256 - 1), whale.address)
+    auction_id, cutoff = market.open()
+    sell = market.order(auction_id, whale, Side.SELL, huge, 99, 1)
+    market.commit(auction_id, {market.venue_keys[1].address: [sell]})
+    market.close(cutoff)
+    paged = _pages(auction_id, REFERENCE, huge, [(sell, huge, [])])
+    market.submit(paged)
+    _page_refused(market, paged, 0, "SafeCastOverflowedUintDowncast")
+    assert market.token.functions.balanceOf(whale.address).call() == huge
+    assert tuple(market.auction.functions.claimOf(auction_id, whale.address).call()) == (0, 0, 0, 0)

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IRWAToken, RWAOwnable, EIP712Dynamic} from "./RWACommon.sol";
 import {VenueRegistry} from "./VenueRegistry.sol";
 
@@ -13,6 +14,7 @@ interface IAuctionPriceFeed {
 
 interface IVenueFilter {
     function isVenueAllowed(address asset, address venue) external view returns (bool);
+    function releaseDailyVolume(address asset, address seller, uint256 amount, uint64 saleDay) external;
 }
 
 interface IAuctionAsset {
@@ -20,6 +22,7 @@ interface IAuctionAsset {
     function transferFrom(address from, address to, uint256 amount) external returns (bool);
     function decimals() external view returns (uint8);
     function canTransfer(address from, address to, uint256 amount) external view returns (bool allowed); // ERC-7943
+    function recordTimes() external view returns (uint48[] memory); // ascending
 }
 
 /// @title CallAuction
@@ -62,8 +65,12 @@ interface IAuctionAsset {
 /// holding the sold shares (a KYC agent the asset trusts registers it). `Compliance` treats it as
 /// a custodian, not an investor: it is no holder under a holder cap, has no maximum balance, and
 /// its pay-outs and refunds count against no daily limit (the sellers' sales into custody and the
-/// buyers' pay-outs are checked as any transfer). A record date inside a settlement window still
-/// snapshots the shares in custody as this contract's.
+/// buyers' pay-outs are checked as any transfer); a cancelled auction's refund gives a seller back
+/// the daily volume its sale into custody used (`Compliance.releaseDailyVolume`, that day only).
+/// No record date falls inside a settlement window, so no distribution ever pays the shares in
+/// custody to this contract, which could not pass it on: a clearing is refused while a record time
+/// of the asset is pending before its deadline (`RecordTimeInSettlementWindow`), and
+/// `CorporateActions` refuses a record time up to `settlingUntil(asset)`.
 ///
 /// Predeploy: write slot 0 (`owner`), `venueRegistry`, `priceFeed`, `compliance`, `bandBps` and
 /// the `Initializable` slot (= 1) in the genesis, or call `initialize` in the first block.
@@ -115,6 +122,7 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
         uint64 deadline; // last second at which a page may be settled
         uint32 pageCount;
         uint32 pagesIn;
+        uint64 clearedBlock; // the block of `submitClearing`: the pages' `OrderFilled` logs are from it on
         uint256 bought;
         uint256 sold;
     }
@@ -164,6 +172,9 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
     /// @notice Orders (by id, which names the auction) filled in a settled page.
     mapping(bytes32 orderId => bool) public orderFilled;
     mapping(uint64 auctionId => mapping(address party => Claim)) private _claims;
+    /// @notice The latest settlement deadline of the asset's clearings: no record time up to it
+    /// (see the custody notes).
+    mapping(address asset => uint64 deadline) public settlingUntil;
 
     event AuctionOpened(uint64 indexed auctionId, address indexed asset, uint64 cutoff, address indexed venue);
     event BookCommitted(uint64 indexed auctionId, address indexed venue, bytes32 root);
@@ -226,6 +237,9 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
     error PageNotCommitted(uint64 auctionId, uint32 page);
     error SettlementWindowClosed(uint64 auctionId, uint64 deadline, uint256 nowTimestamp);
     error SettlementWindowOpen(uint64 auctionId, uint64 deadline, uint256 nowTimestamp);
+    /// @notice A record time of the asset is pending before the settlement deadline: the shares in
+    /// custody would be snapshot as this contract's.
+    error RecordTimeInSettlementWindow(address asset, uint48 recordTime, uint64 deadline);
     error NothingToClaim(uint64 auctionId, address party);
     error InsufficientEscrow(address account, uint256 availableWei, uint256 requiredWei);
     error NativeTransferFailed(address to, uint256 amountWei);
@@ -300,7 +314,10 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
         if (volume == 0 || pageCount == 0 || pagesRoot == bytes32(0)) revert NothingToSettle(auctionId);
         _checkBand(auction.asset, price);
         uint64 deadline = uint64(block.timestamp) + SETTLEMENT_WINDOW_S;
-        _clearings[auctionId] = Clearing(price, volume, pagesRoot, msg.sender, deadline, pageCount, 0, 0, 0);
+        _requireNoRecordTimeBefore(auction.asset, deadline);
+        if (deadline > settlingUntil[auction.asset]) settlingUntil[auction.asset] = deadline;
+        _clearings[auctionId] =
+            Clearing(price, volume, pagesRoot, msg.sender, deadline, pageCount, 0, uint64(block.number), 0, 0);
         auction.status = AuctionStatus.Settling;
         emit ClearingSubmitted(auctionId, msg.sender, price, volume, pagesRoot, pageCount, deadline);
     }
@@ -377,6 +394,11 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
             if (tokens == 0 && cash == 0) revert NothingToClaim(auctionId, party);
             delete _claims[auctionId][party];
             if (cash != 0) escrowOf[party] += cash;
+            if (!settled && tokens != 0) {
+                // Its sale into custody counted against its daily limit; the refund gives it back.
+                uint64 saleDay = (_clearings[auctionId].deadline - SETTLEMENT_WINDOW_S) / 1 days;
+                compliance.releaseDailyVolume(auction.asset, party, tokens, saleDay);
+            }
             if (tokens != 0) IAuctionAsset(auction.asset).transfer(party, tokens);
             emit Claimed(auctionId, party, settled, tokens, cash);
         }
@@ -451,16 +473,16 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
             uint256 available = escrowOf[order.trader];
             if (available < due) revert InsufficientEscrow(order.trader, available, due);
             escrowOf[order.trader] = available - due;
-            party.cashIn += uint128(due);
-            party.tokensOut = uint128(tokensOut);
+            party.cashIn += SafeCast.toUint128(due);
+            party.tokensOut = SafeCast.toUint128(tokensOut);
             run.bought += fill.amount;
         } else {
             IAuctionAsset(run.asset).transferFrom(order.trader, address(this), fill.amount);
-            party.tokensIn += uint128(fill.amount);
-            party.cashOut += uint128(cash - fee);
+            party.tokensIn += SafeCast.toUint128(fill.amount);
+            party.cashOut += SafeCast.toUint128(cash - fee);
             run.sold += fill.amount;
         }
-        if (fee != 0) _claims[run.auctionId][feeRecipient].cashOut += uint128(fee);
+        if (fee != 0) _claims[run.auctionId][feeRecipient].cashOut += SafeCast.toUint128(fee);
         emit OrderFilled(run.auctionId, id, order.trader, order.venue, order.side, fill.amount, cash, fee);
     }
 
@@ -489,6 +511,14 @@ contract CallAuction is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient {
 
     function _due(Claim storage c, bool settled) private view returns (uint256 tokens, uint256 cash) {
         return settled ? (c.tokensOut, c.cashOut) : (c.tokensIn, c.cashIn);
+    }
+
+    /// @dev Record times are ascending: from the latest back while they are still pending.
+    function _requireNoRecordTimeBefore(address asset, uint64 deadline) private view {
+        uint48[] memory times = IAuctionAsset(asset).recordTimes();
+        for (uint256 i = times.length; i > 0 && times[i - 1] >= block.timestamp; --i) {
+            if (times[i - 1] <= deadline) revert RecordTimeInSettlementWindow(asset, times[i - 1], deadline);
+        }
     }
 
     function _checkBand(address asset, uint256 price) private view {

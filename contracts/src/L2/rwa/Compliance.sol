@@ -96,6 +96,10 @@ contract Compliance is ICompliance {
     event CountryAllowed(address indexed asset, uint16 indexed country, bool allowed, address indexed by);
     event VenueAllowed(address indexed asset, address indexed venue, bool allowed, address indexed by);
 
+    event DailyVolumeReleased(address indexed asset, bytes32 indexed investorId, uint256 amount, uint64 day);
+
+    /// @notice Only the `CallAuction` gives back daily volume.
+    error NotCallAuction(address caller);
     /// @notice Only the asset's owner (issuer) changes its rules.
     error NotAssetOwner(address asset, address caller);
 
@@ -183,6 +187,19 @@ contract Compliance is ICompliance {
             volume.day = today;
             volume.amount = uint192(used + amount); // <= dailyLimit < 2**128, checked in _check
         }
+    }
+
+    /// @notice Called by the `CallAuction` when a cancelled auction refunds `seller` the `amount`
+    /// it sold into custody on UTC day `saleDay`: that sale counted against the seller's daily
+    /// volume, the refund gives it back (on that day only; a later day's volume starts afresh).
+    function releaseDailyVolume(address asset, address seller, uint256 amount, uint64 saleDay) external {
+        if (msg.sender != CALL_AUCTION) revert NotCallAuction(msg.sender);
+        bytes32 investorId = IRWAToken(asset).investorOf(seller);
+        DailyVolume storage volume = _daily[asset][investorId];
+        if (volume.day != saleDay || block.timestamp / 1 days != saleDay) return;
+        uint192 used = volume.amount;
+        volume.amount = amount >= used ? 0 : used - uint192(amount);
+        emit DailyVolumeReleased(asset, investorId, amount, saleDay);
     }
 
     /// @notice The text of a `TransferCodes` reason code (the tokens ask here rather than each

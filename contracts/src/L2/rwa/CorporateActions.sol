@@ -9,6 +9,10 @@ interface IKpiSource {
     function couponStepPpm(address asset) external view returns (int256);
 }
 
+interface ISettlementWindows {
+    function settlingUntil(address asset) external view returns (uint64);
+}
+
 interface IReferencePrice {
     function latestPrice(address asset) external view returns (uint256 price, uint64 updatedAt);
 }
@@ -143,6 +147,9 @@ contract CorporateActions is ReentrancyGuardTransient {
 
     /// @notice The PriceFeed predeploy (genesis/predeploys.py): the reference price of fractions.
     address public constant PRICE_FEED = 0x4200000000000000000000000000000000000806;
+    /// @notice The CallAuction predeploy (genesis/predeploys.py): no record time inside its
+    /// settlement windows (`settlingUntil`).
+    address public constant CALL_AUCTION = 0x4200000000000000000000000000000000000808;
     mapping(address token => FractionCashOut) private _fractionCashOuts;
     /// @notice The coupon announced for each of a bond's coupon dates (0: none, or cancelled).
     mapping(address token => mapping(uint64 couponDate => uint256 id)) public couponOfDate;
@@ -194,6 +201,9 @@ contract CorporateActions is ReentrancyGuardTransient {
     /// @notice Coupon `id` is already announced for this coupon date (one coupon per date).
     error CouponDateTaken(address token, uint64 couponDate, uint256 id);
     error UnknownDistribution(uint256 id);
+    /// @notice The record time falls inside a `CallAuction` settlement window of the token: the
+    /// shares in its custody would be snapshot as the auction's, which cannot pass a payment on.
+    error RecordTimeInSettlementWindow(address token, uint48 recordTime, uint64 settlingUntil);
     error DistributionIsClosed(uint256 id);
     error NotPayableYet(uint256 id, uint64 payTime, uint256 nowTimestamp);
     error AlreadyPaid(uint256 id, address holder);
@@ -223,6 +233,12 @@ contract CorporateActions is ReentrancyGuardTransient {
     modifier onlyIssuerOrAgent(address token) {
         _requireIssuerOrAgent(token);
         _;
+    }
+
+    function _requireOutsideSettlement(address token, uint48 recordTime) private view {
+        if (CALL_AUCTION.code.length == 0) return; // a chain without the market predeploy
+        uint64 until = ISettlementWindows(CALL_AUCTION).settlingUntil(token);
+        if (recordTime <= until) revert RecordTimeInSettlementWindow(token, recordTime, until);
     }
 
     function _requireIssuerOrAgent(address token) private view {
@@ -257,6 +273,7 @@ contract CorporateActions is ReentrancyGuardTransient {
             revert ClaimPeriodTooShort(payTime, claimDeadline, payTime + MIN_CLAIM_PERIOD);
         }
         IRWAToken(token).scheduleRecordTime(recordTime); // reverts RecordTimeInPast
+        _requireOutsideSettlement(token, recordTime);
         id = ++distributionCount;
         Distribution storage d = _distributions[id];
         if (kind == DistributionKind.Coupon) {
