@@ -682,13 +682,20 @@ def test_a_cancelled_auction_gives_a_seller_its_daily_volume_back(chain: Chain, 
     back: the seller may send 10 shares again that day. Only the auction may give volume back
     (`NotCallAuction`, nothing changed)."""
     f, token, compliance = market.auction.functions, market.token, market.rwa.compliance
-    seller, receiver = market.traders[1], market.traders[4]
+    seller, receiver = chain.new_account("daily-limit seller", fund_wei=10**21), market.traders[4]
+    market.rwa.register([seller.address])  # a fresh investor: no sale counted today yet
+    chain.send(token.functions.batchMint([seller.address], [20]), market.registrar)
+    chain.send(token.functions.approve(market.auction.address, 2**256 - 1), seller.address)
     if chain.now() % 86_400 > 86_400 - 3 * SETTLEMENT_WINDOW_S:  # the sale and the refund on one UTC day
         chain.advance(86_400 - chain.now() % 86_400 + 1)
     chain.send(market.rwa.price_feed.functions.submitPrice(token.address, REFERENCE, chain.now()), market.rwa.operator)
     chain.send(compliance.functions.setRules(token.address, (0, 0, False, False, 0, 10)), market.issuer)
     try:
-        auction_id, books, cutoff = _crossing_auction(market)
+        auction_id, cutoff = market.open()
+        buy = market.order(auction_id, market.traders[0], Side.BUY, 10, 101, 0)
+        sell = market.order(auction_id, seller, Side.SELL, 10, 99, 1)
+        books = {market.venue_keys[0].address: [buy], market.venue_keys[1].address: [sell]}
+        market.commit(auction_id, books)
         extra = market.order(auction_id, market.traders[2], Side.BUY, 10, 101, 0)  # never committed
         market.close(cutoff)
         plan = settlement(books, REFERENCE)
