@@ -27,7 +27,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from node.cli_common import is_nonce_race
-from rwa.contracts import DecodedRevert, RWAContracts, innermost_revert
+from rwa.contracts import DecodedRevert, RWAContracts, contract_at, innermost_revert
 from rwa.permit import Permit, PermitSignature, sign_permit
 from rwa.errors import (
     AmbiguousAsset,
@@ -506,6 +506,14 @@ class RWAClient:
                 return date
         raise NoCouponDate(token, after)
 
+    def settling_until(self, token: str) -> int:
+        """The latest settlement deadline of the token's `CallAuction` clearings (0: none, or a
+        chain without the market): no record time up to it."""
+        auction = str(self.contracts.actions.functions.CALL_AUCTION().call())
+        if not self.w3.eth.get_code(auction):
+            return 0
+        return int(contract_at(self.w3, "CallAuction", auction).functions.settlingUntil(to_checksum_address(token)).call())
+
     def announce_distribution(
         self,
         token: str,
@@ -533,7 +541,9 @@ class RWAClient:
             pay = self.next_coupon_date(token, after=earliest_record)
             record = pay - 1
         else:
-            record = earliest_record
+            # Not inside an alliance auction's settlement window of the token (CorporateActions
+            # refuses it: the shares in custody would be snapshot as the auction's).
+            record = max(earliest_record, self.settling_until(token) + 1)
             pay = record + 1
         receipt = self.transact(
             actions.functions.announceDistribution(token, int(kind), record, pay, pay + claim_period_s), value_wei=amount_wei
