@@ -172,7 +172,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     from node.explorer.batch_log import BatchLog, RecordingL1Source
     from bridge.rollup_view import RollupL1View, rollup_view_methods
     from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS
-    from prover.dispute_block import derivation_rpc_methods, dispute_rpc_methods
+    from prover.dispute_block import dispute_rpc_methods
     from prover.witness import witness_rpc_methods
 
     is_sequencer = settings.role == "sequencer"
@@ -217,7 +217,6 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         )
         services.append(driver)
         node.register_methods(rollup_methods(node, l1.source, lambda: pipeline.l1_position, rollup))
-        node.register_methods(derivation_rpc_methods(rollup, node.chain, l1.source))
         node.register_methods(rollup_view_methods(RollupL1View(l1.source.client, l1.rollup, node, batch_log)))
         if not is_sequencer:  # eth_syncing: a verifier is behind while its derivation trails L1
             from node.syncing import DerivationSync

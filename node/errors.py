@@ -421,6 +421,15 @@ class CriticalError(DerivationError):
     """Stop: continuing would produce or serve a wrong chain."""
 
 
+class L1BlockOutsideDerivationRange(LantauError):
+    """An L1 block asked of a block's derivation trace (node/derive/derivation_commitment.py) is
+    not one of its range S .. E: a caller's mistake (-32602 over JSON-RPC), nothing to derive."""
+
+    def __init__(self, l1_block: int, first: int, last: int) -> None:
+        super().__init__(f"L1 block {l1_block} is outside the range {first}..{last} of the block's derivation")
+        self.l1_block, self.first, self.last = l1_block, first, last
+
+
 # --- batch, channel and frame codecs (node/batches.py, node/channels.py) ----------------------
 # Every malformed input has its own class, so a caller (and a test) can tell why bytes were
 # refused; derivation drops such data with the message as the logged reason.

@@ -41,8 +41,6 @@ from prover.errors import WitnessError
 from prover.witness import intermediate_state_roots
 
 if TYPE_CHECKING:
-    from node.derive.config import RollupDerivationConfig
-    from node.derive.l1_source import L1Source
     from node.rpc.context import RpcMethod
 
 
@@ -66,7 +64,7 @@ class DerivationEnd:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> "DerivationEnd":
-        """From `lantau_derivationEnd`'s answer (bankHash, queueHash, found; 0x-hex)."""
+        """From `lantau_derivationEnd`'s answer (node/rpc/rollup.py: bankHash, queueHash, found; 0x-hex)."""
         return cls(*(bytes.fromhex(str(raw[k])[2:]) for k in ("bankHash", "queueHash", "found")))
 
 
@@ -236,30 +234,3 @@ def dispute_rpc_methods(chain: Chain) -> dict[str, "RpcMethod"]:
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
-
-
-def derivation_end(config: "RollupDerivationConfig", chain: Chain, l1: "L1Source", number: int) -> DerivationEnd:
-    """Derivation's state after block `number`'s L1 range S .. E, from node's own stages run on its
-    canonical parent (`node.derive.derivation_commitment.DerivationTrace`)."""
-    from node.derive.derivation_commitment import DerivationTrace, bank_hash, queue_hash
-
-    trace = DerivationTrace(config, chain, chain.header_by_number(number - 1), l1)
-    state = trace.state_after(trace.last)
-    found = state.found.leaf() if state.found is not None else bytes(32)
-    return DerivationEnd(bytes(bank_hash(state.channels)), bytes(queue_hash(state.queue)), bytes(found))
-
-
-def derivation_rpc_methods(config: "RollupDerivationConfig", chain: Chain, l1: "L1Source") -> dict[str, "RpcMethod"]:
-    """`lantau_derivationEnd(blockNumber)`: `derivation_end` as {bankHash, queueHash, found}, what a
-    block claim names (`derivationEnd`) and `stepInput` shows; a node with an L1 serves it."""
-    from node.errors import InvalidParams
-    from node.rpc.context import RpcContext, RpcMethod
-    from node.rpc.params import Param, parse_uint64
-
-    async def lantau_derivation_end(ctx: RpcContext, block_number: int) -> dict[str, Any]:
-        if block_number == 0:
-            raise InvalidParams("invalid argument 0: block 0 has no parent")
-        end = await asyncio.to_thread(derivation_end, config, chain, l1, block_number)
-        return {"bankHash": "0x" + end.bank_hash.hex(), "queueHash": "0x" + end.queue_hash.hex(), "found": "0x" + end.found.hex()}
-
-    return {"lantau_derivationEnd": RpcMethod("lantau_derivationEnd", lantau_derivation_end, (Param("blockNumber", parse_uint64),))}

@@ -44,7 +44,7 @@ class RollupClient:
         return dict(self._call("lantau_disputeBlock", [hex(number)]))
 
     def derivation_end(self, number: int) -> dict[str, Any]:
-        """`lantau_derivationEnd`: derivation's state after L2 block `number`'s L1 range (`prover.dispute_block.derivation_end`)."""
+        """`lantau_derivationEnd`: derivation's state after L2 block `number`'s L1 range (node/rpc/rollup.py)."""
         return dict(self._call("lantau_derivationEnd", [hex(number)]))
 
     def tx_witness(self, number: int, index: int) -> dict[str, Any]:

@@ -49,7 +49,7 @@ from node.derive.decode_ahead import decode_channel_batches
 from node.derive.frames import frames_from_batcher_data
 from node.derive.l1_source import L1Source
 from node.derive.retrieval import L1BlockData, retrieve
-from node.errors import TemporaryError
+from node.errors import L1BlockOutsideDerivationRange, TemporaryError
 from node.l1_block_ref import L1BlockRef
 from node.l1_info import L1Origin, read_l1_origin
 
@@ -203,7 +203,7 @@ class DerivationTrace:
 
     def _check_in_range(self, l1_block: int) -> None:
         if not self.first <= l1_block <= self.last:
-            raise ValueError(f"L1 block {l1_block} is outside the derivation range {self.first}..{self.last}")
+            raise L1BlockOutsideDerivationRange(l1_block, self.first, self.last)
 
 
 def _queued(queue: BatchQueue, encodings: dict[int, bytes]) -> tuple[QueuedBatch, ...]:

@@ -22,6 +22,7 @@ from node.errors import (
     ExecutionReverted,
     InvalidParams,
     InvalidRequest,
+    L1BlockOutsideDerivationRange,
     LantauError,
     LimitExceeded,
     MethodNotFound,
@@ -57,6 +58,7 @@ ERROR_CODES: Final[dict[type[LantauError], int]] = {
     MethodNotFound: METHOD_NOT_FOUND,
     NotificationsUnsupported: METHOD_NOT_FOUND,
     InvalidParams: INVALID_PARAMS,
+    L1BlockOutsideDerivationRange: INVALID_PARAMS,
     LimitExceeded: LIMIT_EXCEEDED,
     ExecutionReverted: EXECUTION_REVERTED,
     # eth_simulateV1's codes (execution-apis, as geth's internal/ethapi/errors.go)

@@ -4,7 +4,9 @@ read by the proposer (`prover.rollup_client`) and `lantau status`; and for the d
 bisection over L1 blocks (node/derive/derivation_commitment.py), `lantau_derivationTrace(blockNumber)`
 (the range S .. E for the block on its canonical parent, the commitment after each L1 block of it
 and the batch found) and `lantau_derivationState(blockNumber, l1Block)` (the state before that L1
-block, whole: the pre-state a leaf step shows; and the batches that reach the queue in that block)."""
+block, whole: the pre-state a leaf step shows; and the batches that reach the queue in that block),
+`lantau_derivationEnd(blockNumber)` (the state after E as {bankHash, queueHash, found}: what a
+block claim names as `derivationEnd` and `stepInput` shows)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import asyncio
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from node.derive.derivation_commitment import DerivationState, DerivationTrace, QueuedBatch
+from node.derive.derivation_commitment import DerivationState, DerivationTrace, QueuedBatch, bank_hash, queue_hash
 from node.errors import InvalidParams
 from node.l1_block_ref import L1BlockRef
 from node.outputs import output_at_block, output_json
@@ -51,9 +53,12 @@ def rollup_methods(
 
     async def lantau_derivation_state(ctx: RpcContext, block_number: int, l1_block: int) -> dict[str, Any]:
         trace = await asyncio.to_thread(trace_of, block_number)
-        if not trace.first <= l1_block <= trace.last:
-            raise InvalidParams(f"invalid argument 1: L1 block {l1_block} is outside the range {trace.first}..{trace.last}")
+        # An L1 block outside S .. E: the trace's L1BlockOutsideDerivationRange (-32602).
         return {**_state_json(trace.state_before(l1_block)), "arrivals": [_queued_json(q) for q in trace.arrivals(l1_block)]}
+
+    async def lantau_derivation_end(ctx: RpcContext, block_number: int) -> dict[str, Any]:
+        trace = await asyncio.to_thread(trace_of, block_number)
+        return _end_json(trace.state_after(trace.last))
 
     def lantau_sync_status(ctx: RpcContext) -> dict[str, Any]:
         safe_ref, finalized_ref = node.heads.safe, node.heads.finalized
@@ -79,6 +84,9 @@ def rollup_methods(
         "lantau_derivationTrace": RpcMethod(
             "lantau_derivationTrace", lantau_derivation_trace, (Param("blockNumber", parse_uint64),)
         ),
+        "lantau_derivationEnd": RpcMethod(
+            "lantau_derivationEnd", lantau_derivation_end, (Param("blockNumber", parse_uint64),)
+        ),
         "lantau_derivationState": RpcMethod(
             "lantau_derivationState", lantau_derivation_state,
             (Param("blockNumber", parse_uint64), Param("l1Block", parse_uint64)),
@@ -88,6 +96,13 @@ def rollup_methods(
 
 def _queued_json(item: QueuedBatch) -> dict[str, Any]:
     return {"batch": "0x" + item.encoded.hex(), "inclusion": item.inclusion, "leaf": "0x" + item.leaf().hex()}
+
+
+def _end_json(state: DerivationState) -> dict[str, str]:
+    """The state after E as a block claim names it (`derivationEnd`) and `stepInput` shows its parts
+    (`OutputDisputeGame.DerivationEnd`): bankHash, queueHash, found (zero: none, the forced block)."""
+    found = state.found.leaf() if state.found is not None else bytes(32)
+    return {"bankHash": "0x" + bank_hash(state.channels).hex(), "queueHash": "0x" + queue_hash(state.queue).hex(), "found": "0x" + found.hex()}
 
 
 def _state_json(state: DerivationState) -> dict[str, Any]:

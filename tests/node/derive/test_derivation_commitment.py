@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from eth_abi import encode
 from eth_utils import keccak
 
@@ -16,6 +18,8 @@ from node.derive.derivation_commitment import (
     EMPTY_STATE, DerivationState, DerivationTrace, QueuedBatch, derivation_range,
 )
 from node.derive.pipeline import DerivationPipeline
+from node.errors import L1BlockOutsideDerivationRange
+from node.rpc.errors import INVALID_PARAMS, error_object
 from node.l1_info import L1Origin
 from tests.harness.l1_history import L1History, batcher_tx
 from tests.node.derive.sequencing import GENESIS, Batcher, config, sequence_block
@@ -124,6 +128,24 @@ def test_garbage_an_unclosed_and_a_timed_out_channel_find_nothing() -> None:
     # The bank drops a timed-out channel when it is read again: the channel stays until a read.
     assert trace.state_after(7).channels == ()
     assert trace.commitments()[7] == EMPTY_STATE.commitment()
+
+
+def test_an_l1_block_outside_the_range_is_refused_by_name() -> None:
+    """The trace is the one home of its range check: an L1 block before S or past E is
+    `L1BlockOutsideDerivationRange` (JSON-RPC -32602 through the error table), and the trace
+    answers the blocks inside it as before."""
+    l1, sequencer, _ = _single_block_chain()
+    for _ in range(7):
+        l1.append(100 + 12 * len(l1.blocks))
+    trace = DerivationTrace(config(), sequencer, sequencer.header_by_number(0), l1)
+    assert (trace.first, trace.last) == (0, 7)
+    before = trace.commitments()
+    for ask in (trace.state_before, trace.state_after, trace.arrivals):
+        with pytest.raises(L1BlockOutsideDerivationRange) as refused:
+            ask(8)
+        assert (refused.value.l1_block, refused.value.first, refused.value.last) == (8, 0, 7)
+    assert error_object(refused.value) == {"code": INVALID_PARAMS, "message": "L1 block 8 is outside the range 0..7 of the block's derivation"}
+    assert trace.commitments() == before and trace.state_after(7).commitment() == before[7]
 
 
 def test_a_batch_for_a_later_block_is_kept_for_later() -> None:

@@ -114,6 +114,9 @@ async def test_bad_parameters_are_invalid_params_naming_the_parameter(make_node)
         (("lantau_derivationState", "0x1"), "missing value for required argument 1"),
         (("lantau_derivationState", "0x1", "12"), "invalid argument 1: hex string without 0x prefix"),
         (("lantau_derivationState", "0x" + "f" * 17, "0x1"), "invalid argument 0: hex number > 64 bits"),
+        (("lantau_derivationEnd",), "missing value for required argument 0"),
+        (("lantau_derivationEnd", "12"), "invalid argument 0: hex string without 0x prefix"),
+        (("lantau_derivationEnd", "0x1", "0x2"), "too many arguments, want at most 1"),
     ]
     for call, message in cases:
         assert await invalid_params(node, *call) == message, call
