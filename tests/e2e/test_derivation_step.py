@@ -123,9 +123,10 @@ class Run:
         evidence = step_evidence(proof, headers, ancestors, origins)
         return (number, root, bytes.fromhex(state["commitment"][2:]), l1_block, state_abi(state), self.inbox_data(l1_block), evidence)
 
-    def call(self, args: tuple) -> tuple[str, Any]:
+    def call(self, args: tuple, block: int | str = "latest") -> tuple[str, Any]:
+        """The step as an L1 call at `block` (an older block: as if L1 were there)."""
         try:
-            return ("ok", bytes(self.step.functions.step(*args).call()))
+            return ("ok", bytes(self.step.functions.step(*args).call(block_identifier=block)))
         except (ContractCustomError, ContractLogicError) as exc:
             data = exc.data if isinstance(exc.data, str) else None
             assert data, f"reverted without data: {exc!r}"
@@ -181,7 +182,7 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
 
     garbage_block = run.post(b"\x01not a frame", unclosed)  # the unclosed channel holds the bank's head
     run.post(channel_tx(b"\xa0" * 16, encode_batch(wrong_origin), undecodable))
-    run.post(channel_tx(b"\xa1" * 16, encode_batch(one)))
+    first_valid_block = run.post(channel_tx(b"\xa1" * 16, encode_batch(one)))
     run.post(channel_tx(b"\xa2" * 16, encode_batch(one)), channel_tx(b"\xa3" * 16, encode_batch(another_one)))
     run.post(channel_tx(b"\xa4" * 16, encode_batch(span)))
     while l1_w3.eth.block_number < start + WINDOW - 1:
@@ -193,11 +194,16 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
     assert "dropping channel: timed out" in verifier.output and "dropping batch" in verifier.output
 
     found: dict[int, Any] = {}
+    run_commitments: dict[int, list[bytes]] = {}
     steps = 0
     for number in (1, 2, 3, 4):
         trace = run.rpc("lantau_derivationTrace", hex(number))
         found[number] = trace["found"]
-        commitments = [bytes.fromhex(c[2:]) for c in trace["commitments"]]
+        commitments = run_commitments[number] = [bytes.fromhex(c[2:]) for c in trace["commitments"]]
+        end = run.rpc("lantau_derivationEnd", hex(number))  # what a block claim names: the state after E
+        end_found = bytes(32) if trace["found"] is None else bytes.fromhex(trace["found"]["leaf"][2:])
+        assert keccak(b"".join(bytes.fromhex(end[k][2:]) for k in ("bankHash", "queueHash", "found"))) == commitments[-1]
+        assert bytes.fromhex(end["found"][2:]) == end_found
         assert (trace["first"], trace["last"]) == (start, start + WINDOW - (1 if number == 1 else 0))
         for b in range(trace["first"], trace["last"] + 1):
             args = run.step_args(number, b, start)
@@ -218,6 +224,8 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
         assert reply["error"]["code"] == -32602 and reply["error"]["message"] == message
     reply = l2.provider.make_request("lantau_derivationState", ["0x1", hex(start + WINDOW)])
     assert reply["error"]["code"] == -32602 and "outside the range" in reply["error"]["message"]
+    reply = l2.provider.make_request("lantau_derivationEnd", ["0x0"])
+    assert reply["error"] == {"code": -32602, "message": "invalid argument 0: block 0 has no parent"}
     reply = l2.provider.make_request("lantau_derivationTrace", ["0x" + "ff" * 4])
     assert reply["error"]["code"] != -32603, reply  # a block the node does not have: named, not internal
     assert run.rpc("lantau_derivationTrace", "0x1")["found"] == found[1]
@@ -241,6 +249,17 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
         "L1BlockOutOfRange", (start - 1, start, start + WINDOW - 1))
     # past the range (the bisection's padding) the state does not change
     assert run.call((number, root, pre_commitment, start + WINDOW, pre, inbox, evidence)) == ("ok", pre_commitment)
+    # an L1 block not on L1 yet: BatchInbox's record of it reads as zero (or partial) there, so a step
+    # over it would take "no batcher data" for final, a premature "no batch"; refused, and past the
+    # range (the padding) too while E is not on L1. Calls at older L1 blocks stand for "L1 was there".
+    early = run.step_args(1, first_valid_block, start)
+    assert run.call(early) == ("ok", run_commitments[1][first_valid_block - start])
+    not_yet = ("EvidenceNeeded", ("the L1 block on L1 (not yet)",))
+    assert run.call((*early[:5], ([], []), early[6]), block=first_valid_block - 1) == not_yet
+    assert run.call(early, block=first_valid_block - 1) == not_yet
+    assert run.call((number, root, pre_commitment, start + WINDOW, pre, inbox, evidence), block=start + WINDOW - 2) == not_yet
+    assert run.call((number, root, pre_commitment, start + WINDOW, pre, inbox, evidence), block=start + WINDOW) == ("ok", pre_commitment)
+    assert run.call(early) == ("ok", run_commitments[1][first_valid_block - start])  # a view: nothing changed
     assert run.call((number, keccak(b"another root"), pre_commitment, b, pre, inbox, evidence))[0] == "ParentOutputMismatch"
     _, proof = run.parent(1)
     assert run.call((number, root, pre_commitment, b, pre, inbox, step_evidence(proof)))[0] == "EvidenceNeeded"

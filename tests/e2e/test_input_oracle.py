@@ -827,13 +827,19 @@ def test_a_derivation_end_disputed_by_bisection(node_factory, l1: L1Devnet, tmp_
             return decode_custom_error([*bisection.abi, *game.abi, *abi, *errors], bytes.fromhex(str(exc.data).removeprefix("0x")))
         raise AssertionError("the call did not revert")
 
-    # refused by name before it is open: not a block claim, a wrong bond, a parent proof of another block
+    # refused by name before it is open: not a block claim, a parent proof of another block, E not on L1, a wrong bond
     assert refusal(bisection.functions.open(game.address, 2, mid, parent_proof_bytes), bbond(2)) == ("NotABlockClaim", (2,))
-    assert refusal(bisection.functions.open(game.address, block_claim, mid, parent_proof_bytes), bbond(2) - 1) == (
-        "IncorrectBondAmount", (bbond(2) - 1, bbond(2)))
     other_parent = abi_encode([PARENT_PROOF_ABI], [setup.parent_output(block - 1)[1].as_abi()])
     assert refusal(bisection.functions.open(game.address, block_claim, mid, other_parent), bbond(2))[0] == "ParentOutputMismatch"
     assert refusal(bisection.functions.claimData(bisection_id, 0)) == ("NotOpen", (bisection_id,))
+    # E not on L1 yet: the derivationEnd is not decided by L1 (the inbox of blocks to come reads as
+    # empty), so no bisection over it opens until L1 is past E
+    assert last > l1_w3.eth.block_number + 1, "the range's end is still ahead of L1 here"
+    assert refusal(bisection.functions.open(game.address, block_claim, mid, parent_proof_bytes), bbond(2))[0] == "RangeNotOnL1"
+    assert refusal(bisection.functions.claimData(bisection_id, 0)) == ("NotOpen", (bisection_id,))
+    wait_until(lambda: l1_w3.eth.block_number > last, 120, "L1 past the range's end E")
+    assert refusal(bisection.functions.open(game.address, block_claim, mid, parent_proof_bytes), bbond(2) - 1) == (
+        "IncorrectBondAmount", (bbond(2) - 1, bbond(2)))
     opened = transact(l1_w3, PROPOSER, bisection.functions.open(game.address, block_claim, mid, parent_proof_bytes), value=bbond(2))
     (event,) = bisection.events.Opened().process_receipt(opened)
     assert (event["args"]["first"], event["args"]["last"]) == (first, last)

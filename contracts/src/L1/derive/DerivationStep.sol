@@ -54,7 +54,8 @@ contract DerivationStep is IDerivationStep {
     error L1BlockOutOfRange(uint256 l1Block, uint256 first, uint256 last);
     /// @notice The inbox data shown is not what `BatchInbox` recorded for that L1 block.
     error InboxDataNotL1s(uint256 l1Block, uint256 index);
-    /// @notice The step cannot be decided from this evidence (or not on L1 yet): `what`.
+    /// @notice The step cannot be decided from this evidence (or not on L1 yet: an L1 block at or
+    ///         past `block.number`, or past the range while its end E is not on L1): `what`.
     error EvidenceNeeded(string what);
     /// @notice An L2 ancestor shown is not the one at its place.
     error L2AncestorMismatch(uint256 index);
@@ -133,6 +134,9 @@ contract DerivationStep is IDerivationStep {
         bool genesis = parent.originHash == bytes32(0);
         (uint256 first, uint256 last) = derivationRange(genesis, parent.originNumber);
         if (l1Block < first) revert L1BlockOutOfRange(l1Block, first, last);
+        // The block read (past E: E itself) must be on L1: at or past block.number its inbox record
+        // is not final (zero ahead: a premature "no batch"), so the step decides nothing yet.
+        if ((l1Block > last ? last : l1Block) >= block.number) revert EvidenceNeeded("the L1 block on L1 (not yet)");
         // Decided, or past the range (the game's padding up to a power of two): no change.
         if (pre.found != bytes32(0) || l1Block > last) return preCommitment;
         Work memory w = _load(pre);

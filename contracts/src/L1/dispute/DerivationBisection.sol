@@ -69,6 +69,9 @@ contract DerivationBisection {
     error InvalidDisputedClaim();
     /// @notice The range S .. E has more L1 blocks than the trace's 2^DEPTH leaves.
     error RangeBeyondTrace(uint256 first, uint256 last);
+    /// @notice The range's end E is not on L1 yet (`E >= block.number`): the `derivationEnd` under
+    ///         dispute is not decided by L1 yet, so no bisection over it can decide anything.
+    error RangeNotOnL1(uint256 last, uint256 blockNumber);
 
     event Opened(bytes32 indexed id, address indexed game, uint256 indexed blockClaim, uint256 first, uint256 last);
     event Move(bytes32 indexed id, uint256 indexed parentIndex, bytes32 claim, address indexed claimant);
@@ -118,6 +121,7 @@ contract DerivationBisection {
         (bytes32 startingOutput, uint256 number) = game.blockOf(blockClaim);
         (b.first, b.last) = _range(number, startingOutput, parentProof);
         if (b.last - b.first >= 1 << DEPTH) revert RangeBeyondTrace(b.first, b.last);
+        if (b.last >= block.number) revert RangeNotOnL1(b.last, block.number);
         (b.game, b.blockClaim, b.l2BlockNumber, b.parentOutput) = (game, blockClaim, number, startingOutput);
         _pushRoot(b, blockClaim);
         emit Opened(id, address(game), blockClaim, b.first, b.last);
