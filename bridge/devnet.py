@@ -200,6 +200,8 @@ def devnet_rollup_config(deployment: L1Deployment, genesis_path: Path) -> "Rollu
                    "LantauPortal": deployment.lantau_portal, "OutputOracle": deployment.output_oracle,
                    **({"DisputeGameFactory": deployment.dispute_game_factory} if deployment.dispute_game_factory else {}),
                    **({"InputOracle": deployment.input_oracle} if deployment.input_oracle else {}),
+                   **({"DerivationStep": deployment.derivation_step} if deployment.derivation_step else {}),
+                   **({"DerivationBisection": deployment.derivation_bisection} if deployment.derivation_bisection else {}),
                    **({"L1BlockAnchors": deployment.l1_block_anchors} if deployment.l1_block_anchors else {})},
     )  # the rollup windows are the config's defaults (genesis.rollup_config.SEQUENCING_WINDOW ...)
 

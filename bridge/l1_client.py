@@ -47,7 +47,7 @@ from node.l1_block_ref import L1BlockRef
 
 L1_CONTRACT_NAMES = ("HKDStablecoin", "SystemConfig", "OutputOracle", "LantauPortal", "BatchInbox", "L1BlockAnchors",
                      "DisputeGameFactory", "OutputDisputeGame", "BlockFinishLeaf", "OneStepProof",
-                     "WitnessChunks")
+                     "WitnessChunks", "DerivationBisection", "DerivationStep")
 DEFAULT_TIMEOUT_S = 30.0
 
 T = TypeVar("T")

@@ -1,7 +1,8 @@
 """Deployment of Lantau's L1 contracts (HKDStablecoin, SystemConfig, OutputOracle, LantauPortal,
 BatchInbox, L1BlockAnchors and, with a `DisputeSetup`, the dispute game: OneStepProof and its
 parts, BlockFinishLeaf, the game's blueprint and DisputeGameFactory, which becomes the oracle's
-challenger, and the input leaf's BatchReader and InputOracle) and their address book.
+challenger, the input leaf's BatchReader and InputOracle, and the derivation bisection's
+DerivationStep and DerivationBisection) and their address book.
 
 `deploy_l1_contracts` deploys the four contracts from their committed artifacts with one
 deployer key, grants the issuer roles, configures the chain, wires the portal to the oracle that
@@ -30,7 +31,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 
 from bridge.l1_client import L1_CONTRACT_NAMES, L1CallReverted, L1Client, L1Revert, decode_revert  # noqa: F401  (re-exported)
-from bridge.l1_contract_clients import candidate_of
+from bridge.l1_contract_clients import NO_ADDRESS, candidate_of
 from bridge.tx_manager import TxCandidate, TxManager, gas_with_headroom  # noqa: F401  (re-exported)
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
@@ -48,6 +49,8 @@ BATCH_INBOX_DEPLOY_INDEX = DEVNET_L1_DEPLOY_ORDER.index("BatchInbox")
 ANCHORS_DEPLOY_INDEX = DEVNET_L1_DEPLOY_ORDER.index("L1BlockAnchors")
 #: The factory's games ask InputOracle, deployed after it: its address is predicted the same way.
 INPUT_ORACLE_DEPLOY_INDEX = DEVNET_L1_DEPLOY_ORDER.index("InputOracle")
+#: So is DerivationBisection, the games' judge of a disputed `derivationEnd`.
+DERIVATION_BISECTION_DEPLOY_INDEX = DEVNET_L1_DEPLOY_ORDER.index("DerivationBisection")
 
 
 class L1DeploymentError(LantauError):
@@ -168,6 +171,19 @@ def input_oracle_config(*, anchors: str, portal: str, inbox: str, reader: str, l
             rules.channel_timeout, rules.l2_chain_id, list(l1_block_slots()))
 
 
+def derivation_step_config(*, anchors: str, inbox: str, reader: str, l1_start_block: int, rules: InputRules) -> tuple[Any, ...]:
+    """`DerivationStep.Config`: the L1 contracts it reads and the rollup's parameters."""
+    return (to_checksum_address(anchors), to_checksum_address(inbox), to_checksum_address(reader), l1_start_block,
+            rules.max_sequencer_drift, rules.sequencing_window, rules.channel_timeout, rules.l2_chain_id,
+            list(l1_block_slots()))
+
+
+def derivation_trace_depth(rules: InputRules) -> int:
+    """`DerivationBisection.DEPTH`: 2^depth L1 blocks hold the longest range S .. E
+    (channel_timeout + sequencing_window + 1 blocks, `node.derive.derivation_commitment.derivation_range`)."""
+    return (rules.channel_timeout + rules.sequencing_window).bit_length()
+
+
 def blueprint_init(code: bytes) -> bytes:
     """Init code that deploys `code` itself as a contract's code (ERC-5202's blueprint idea: the
     factory copies the game's creation code from it)."""
@@ -201,10 +217,13 @@ class L1Deployment:
     l1_block_anchors: ChecksumAddress | None = None
     dispute_game_factory: ChecksumAddress | None = None  # the oracle's challenger, when deployed
     input_oracle: ChecksumAddress | None = None  # the games' input leaf, when deployed
+    derivation_step: ChecksumAddress | None = None  # the derivation bisection's leaf, when deployed
+    derivation_bisection: ChecksumAddress | None = None  # judges a block claim's disputed derivationEnd
 
     def _optional(self) -> dict[str, ChecksumAddress]:
         optional = {"L1BlockAnchors": self.l1_block_anchors, "DisputeGameFactory": self.dispute_game_factory,
-                    "InputOracle": self.input_oracle}
+                    "InputOracle": self.input_oracle, "DerivationStep": self.derivation_step,
+                    "DerivationBisection": self.derivation_bisection}
         return {name: address for name, address in optional.items() if address is not None}
 
     def to_json(self) -> str:
@@ -228,7 +247,8 @@ class L1Deployment:
         try:
             raw = json.loads(text)
             optional = {name: to_checksum_address(raw[name]) if name in raw else None
-                        for name in ("L1BlockAnchors", "DisputeGameFactory", "InputOracle")}
+                        for name in ("L1BlockAnchors", "DisputeGameFactory", "InputOracle", "DerivationStep",
+                                     "DerivationBisection")}
             return cls(
                 hkd_stablecoin=to_checksum_address(raw["HKDStablecoin"]),
                 system_config=to_checksum_address(raw["SystemConfig"]),
@@ -241,6 +261,8 @@ class L1Deployment:
                 l1_block_anchors=optional["L1BlockAnchors"],
                 dispute_game_factory=optional["DisputeGameFactory"],
                 input_oracle=optional["InputOracle"],
+                derivation_step=optional["DerivationStep"],
+                derivation_bisection=optional["DerivationBisection"],
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise L1DeploymentError(f"not an L1 address book: {exc!r}") from exc
@@ -346,8 +368,9 @@ def deploy_l1_contracts(
     With `disputes`, the dispute game is deployed too and `DisputeGameFactory` becomes the oracle's
     challenger: the oracle is deployed with the deployer as its challenger, which hands the role
     to the factory at once, so no key can delete outputs (`oracle.challenger` must then be None).
-    With `disputes.input_rules`, `BatchReader` and `InputOracle` follow the factory, whose games
-    name the oracle at its predicted address (CREATE of its nonce in `DEVNET_L1_DEPLOY_ORDER`);
+    With `disputes.input_rules`, `BatchReader`, `InputOracle`, `DerivationStep` and
+    `DerivationBisection` follow the factory, whose games name the oracle and the bisection at
+    their predicted addresses (CREATE of their nonces in `DEVNET_L1_DEPLOY_ORDER`);
     the oracle's `l1StartBlock` (unless the rules fix it) is the set-up's last block, predicted
     from the transactions still to come, one block each on an automining L1, and checked at the
     end: the returned `deploy_block` is that block, the rollup's `l1_start_block`.
@@ -377,9 +400,10 @@ def deploy_l1_contracts(
         raise L1DeploymentError("minting devnet HKD needs the deployer to hold MINTER_ROLE")
     tx = _Transactor(TxManager(L1Client(w3), deployer_key))
     first_nonce = tx.txmgr.pending_nonce()
-    inbox_address, anchors_address, input_oracle_address = (
+    inbox_address, anchors_address, input_oracle_address, bisection_address = (
         to_checksum_address(create_address(Address(to_canonical_address(deployer)), first_nonce + index))
-        for index in (BATCH_INBOX_DEPLOY_INDEX, ANCHORS_DEPLOY_INDEX, INPUT_ORACLE_DEPLOY_INDEX)
+        for index in (BATCH_INBOX_DEPLOY_INDEX, ANCHORS_DEPLOY_INDEX, INPUT_ORACLE_DEPLOY_INDEX,
+                      DERIVATION_BISECTION_DEPLOY_INDEX)
     )
     admin_handover = holder(roles.token_admin) != deployer
 
@@ -403,22 +427,29 @@ def deploy_l1_contracts(
     anchors = tx.deploy("L1BlockAnchors")
     if anchors.address != anchors_address:
         raise L1DeploymentError(f"L1BlockAnchors landed at {anchors.address}, OutputOracle was given {anchors_address}")
-    factory = input_oracle = None
+    factory = input_oracle = derivation_step = bisection = None
     start_block: int | None = None
     if disputes is not None:
         with_inputs = disputes.input_rules is not None
-        factory = _deploy_dispute_game(tx, output_oracle, disputes, input_oracle_address if with_inputs else None)
+        factory = _deploy_dispute_game(tx, output_oracle, disputes, input_oracle_address if with_inputs else None,
+                                       bisection_address if with_inputs else None)
         if disputes.input_rules is not None:
             # After the oracle: the challenger hand-over, the three role grants, the mints, the
             # backing and the admin hand-over, each its own block on an automining L1.
             still_to_come = 1 + 3 + len(mint_to) + bool(portal_backing_units) + 2 * admin_handover
             start_block = disputes.input_rules.l1_start_block
             if start_block is None:
-                start_block = L1Client(w3).head().number + 2 + still_to_come  # BatchReader, InputOracle, the rest
+                # BatchReader, InputOracle, DerivationStep, DerivationBisection, the rest
+                start_block = L1Client(w3).head().number + 4 + still_to_come
             input_oracle = _deploy_input_oracle(tx, disputes.input_rules, start_block, anchors=anchors.address,
                                                 portal=portal.address, inbox=inbox.address)
             if input_oracle.address != input_oracle_address:
                 raise L1DeploymentError(f"InputOracle landed at {input_oracle.address}, the factory was given {input_oracle_address}")
+            derivation_step, bisection = _deploy_derivation_bisection(
+                tx, disputes.input_rules, start_block, anchors=anchors.address, inbox=inbox.address,
+                reader=input_oracle.functions.reader().call())
+            if bisection.address != bisection_address:
+                raise L1DeploymentError(f"DerivationBisection landed at {bisection.address}, the factory was given {bisection_address}")
         tx.send("hand the oracle's challenger role to the dispute game factory",
                 output_oracle.functions.setChallenger(factory.address))
 
@@ -457,12 +488,16 @@ def deploy_l1_contracts(
         l1_block_anchors=to_checksum_address(anchors.address),
         dispute_game_factory=to_checksum_address(factory.address) if factory is not None else None,
         input_oracle=to_checksum_address(input_oracle.address) if input_oracle is not None else None,
+        derivation_step=to_checksum_address(derivation_step.address) if derivation_step is not None else None,
+        derivation_bisection=to_checksum_address(bisection.address) if bisection is not None else None,
     )
 
 
-def _deploy_dispute_game(tx: _Transactor, oracle: Contract, setup: DisputeSetup, input_oracle: str | None) -> Contract:
+def _deploy_dispute_game(tx: _Transactor, oracle: Contract, setup: DisputeSetup, input_oracle: str | None,
+                         bisection: str | None) -> Contract:
     """OneStepProof (EVMTx, EVMPrecompiles, EVMStep), BlockFinishLeaf, the game's blueprint and
-    the factory, whose games ask `input_oracle` at the input leaf (None: no input leaf)."""
+    the factory, whose games ask `input_oracle` at the input leaf and `bisection` about a disputed
+    `derivationEnd` (None: no input leaf, no bisection)."""
     from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT
 
     step = tx.deploy("EVMStep", tx.deploy("EVMTx").address, tx.deploy("EVMPrecompiles").address)
@@ -471,9 +506,8 @@ def _deploy_dispute_game(tx: _Transactor, oracle: Contract, setup: DisputeSetup,
     blueprint = tx.deploy_code("deploy the OutputDisputeGame blueprint", bytes(load_artifact("OutputDisputeGame").bytecode))
     c = setup.config
     game_config = (c.split_depth, c.tx_depth, c.max_clock_duration_s, c.clock_extension_s, c.bond_delay_s,
-                   c.min_bond_wei, c.max_bond_wei, one_step.address, to_checksum_address(input_oracle or "0x" + "00" * 20),
-                   to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address,
-                   "0x" + "00" * 20)  # no DerivationBisection on the devnet yet (its leaf, DerivationStep, is not deployed)
+                   c.min_bond_wei, c.max_bond_wei, one_step.address, to_checksum_address(input_oracle or NO_ADDRESS),
+                   to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address, to_checksum_address(bisection or NO_ADDRESS))
     return tx.deploy("DisputeGameFactory", oracle.address, blueprint, setup.anchor_output_root, game_config)
 
 
@@ -484,3 +518,11 @@ def _deploy_input_oracle(tx: _Transactor, rules: InputRules, l1_start_block: int
     config = input_oracle_config(anchors=anchors, portal=portal, inbox=inbox, reader=reader.address,
                                  l1_start_block=l1_start_block, rules=rules)
     return tx.deploy("InputOracle", config)
+
+
+def _deploy_derivation_bisection(tx: _Transactor, rules: InputRules, l1_start_block: int, *, anchors: str, inbox: str,
+                                 reader: str) -> tuple[Contract, Contract]:
+    """DerivationStep (the leaf) and DerivationBisection (docs/fault-proofs.md, "The game's level")."""
+    leaf = tx.deploy("DerivationStep", derivation_step_config(anchors=anchors, inbox=inbox, reader=reader,
+                                                              l1_start_block=l1_start_block, rules=rules))
+    return leaf, tx.deploy("DerivationBisection", derivation_trace_depth(rules), leaf.address)

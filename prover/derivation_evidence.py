@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 
 from eth_abi import encode as abi_encode
 
+from bridge.l1_contracts import InputRules, derivation_step_config
 from node.batches import SpanBatch, decode_batch
 from prover.input_evidence import PARENT_PROOF_ABI, ParentProof, _bytes
 
@@ -80,8 +81,10 @@ def step_evidence(
 
 
 def step_config(*, anchors: str, inbox: str, reader: str, rollup: Any, l2_chain_id: int, l1_block_slots: Sequence[int]) -> tuple:
-    """`DerivationStep.Config` for a rollup (`genesis.rollup_config.RollupConfig`)."""
-    return (
-        anchors, inbox, reader, rollup.l1_start_block, rollup.max_sequencer_drift, rollup.sequencing_window,
-        rollup.channel_timeout, l2_chain_id, list(l1_block_slots),
-    )
+    """`DerivationStep.Config` for a rollup (`genesis.rollup_config.RollupConfig`): what its
+    constructor takes (bridge's `derivation_step_config`, which the devnet deploys it with)."""
+    rules = InputRules(l2_chain_id=l2_chain_id, max_sequencer_drift=rollup.max_sequencer_drift,
+                       sequencing_window=rollup.sequencing_window, channel_timeout=rollup.channel_timeout)
+    config = derivation_step_config(anchors=anchors, inbox=inbox, reader=reader, l1_start_block=rollup.l1_start_block,
+                                    rules=rules)
+    return (*config[:-1], list(l1_block_slots))

@@ -108,6 +108,16 @@ def test_the_dispute_game_factory_is_the_only_challenger(devnet: L1Devnet) -> No
     from genesis.rollup_config import CHANNEL_TIMEOUT, MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW
     assert (inputs.maxSequencerDrift().call(), inputs.sequencingWindow().call(), inputs.channelTimeout().call(),
             inputs.l2ChainId().call()) == (MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW, CHANNEL_TIMEOUT, GenesisConfig.load().chain_id)
+    # a disputed derivationEnd: DerivationBisection (deployed last, at the address the factory was
+    # given) over 2^6 >= 20 + 40 + 1 L1 blocks, its leaf DerivationStep with the same parameters
+    assert config[11] == predicted["DerivationBisection"] == deployment.derivation_bisection
+    bisection = deployment.contract(w3, "DerivationBisection").functions
+    assert (bisection.DEPTH().call(), bisection.leaf().call()) == (6, predicted["DerivationStep"]) == (6, deployment.derivation_step)
+    leaf = deployment.contract(w3, "DerivationStep").functions
+    assert (leaf.anchors().call(), leaf.inbox().call(), leaf.reader().call(), leaf.l1StartBlock().call()) == (
+        deployment.l1_block_anchors, deployment.batch_inbox, predicted["BatchReader"], deployment.deploy_block)
+    assert (leaf.maxSequencerDrift().call(), leaf.sequencingWindow().call(), leaf.channelTimeout().call(),
+            leaf.l2ChainId().call()) == (MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW, CHANNEL_TIMEOUT, GenesisConfig.load().chain_id)
     for account in dev_accounts()[:4]:  # the deployer and the former challenger key among them
         for call in (oracle.functions.deleteL2Outputs(0), oracle.functions.setChallenger(account.address)):
             try:

@@ -23,9 +23,9 @@ from bridge.l1_contracts import DEVNET_L1_DEPLOY_ORDER, L1DeploymentError
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
 
-#: The deployer's transactions before the other user's: every deployment up to InputOracle's
-#: (`DEVNET_L1_DEPLOY_ORDER`) and the challenger hand-over after it.
-INTERFERE_AFTER = DEVNET_L1_DEPLOY_ORDER.index("InputOracle") + 1 + 1
+#: The deployer's transactions before the other user's: every deployment up to DerivationBisection's
+#: (`DEVNET_L1_DEPLOY_ORDER`, the last) and the challenger hand-over after it.
+INTERFERE_AFTER = DEVNET_L1_DEPLOY_ORDER.index("DerivationBisection") + 1 + 1
 
 
 class AnotherUserInTheMiddle(HTTPProvider):
