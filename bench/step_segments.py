@@ -15,7 +15,10 @@ beside the baseline: the same stage as one L1 transaction (`loadWitness`, `execu
 `commitTransaction`, by `eth_estimateGas`), and whether every transaction fits the cap; then the
 size of every L1 transaction: the largest calldata sent and the largest RLP-encoded signed
 transaction, beside the baseline: the largest segment's calldata with its machine unpacked (as
-`continueExecution` took it before "Packed machines"), against geth's 131,072 B. Every row is
+`continueExecution` took it before "Packed machines"), against geth's 131,072 B. The last workload
+is the proof-cost caps' corner: 262,144 B of memory filled with pseudo-random words (no zero byte
+to leave out) and 512 slots written, whose machines pack under the limit only with their memory
+copied from data contracts too ("Packed machines": the publish column counts those). Every row is
 checked before it is printed: the post-state root recorded is the block's (py-evm's).
 """
 
@@ -42,11 +45,15 @@ from prover.staged_step import EIP_7825_TX_GAS_CAP, StagedStep, StagedStepConfig
 from prover.step_call import StepCall  # noqa: E402
 from prover.witness import transaction_witness  # noqa: E402
 from tests.contracts.step_diff import STEP_CALL_GAS, caps_abi, step_on_anvil  # noqa: E402
-from tests.contracts.step_workloads import build_workloads  # noqa: E402
+from tests.contracts.step_workloads import build_cap_corner, build_workloads  # noqa: E402
 from tests.harness.evm import Contracts  # noqa: E402
 
+#: The proof-cost caps' corner: memory at its cap, filled with words that have no zero byte to leave
+#: out, and slots at theirs (tests/contracts/step_workloads.py, `cap_corner_init_code`).
+CAP_CORNER_MEMORY_BYTES, CAP_CORNER_SLOTS = DEVNET_PROOF_COST_LIMITS.max_memory_bytes, DEVNET_PROOF_COST_LIMITS.max_slots
+CAP_CORNER = f"cap corner: {CAP_CORNER_MEMORY_BYTES:,} B of pseudo-random memory, {CAP_CORNER_SLOTS} slots"
 WORKLOADS = ("RWA transfer", "DvP settle", "bond redeem after maturity", f"coupon pushPayments chunk of {PUSH_CHUNK}",
-             "DvP settleBatch of 25 (atomic=True)")
+             "DvP settleBatch of 25 (atomic=True)", CAP_CORNER)
 STAGES = {"loadWitnessChunk": "load", "publishData": "publish", "startExecution": "execute",
           "continueExecution": "execute", "commitTransactionChunk": "commit"}
 #: geth's `txMaxSize`: the largest transaction its pool accepts (RLP-encoded, signed).
@@ -132,23 +139,32 @@ def main() -> None:
     parser.add_argument("--cap", type=int, default=EIP_7825_TX_GAS_CAP, help="L1 gas per transaction")
     parser.add_argument("--only", nargs="*", default=list(WORKLOADS), help="workload names")
     options = parser.parse_args()
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp, step_on_anvil() as (contracts, _harness):
-        chain, workloads = build_workloads(Path(tmp))
-        try:
-            step = contracts.deploy("EVMStep", contracts.deploy("EVMTx").address,
-                                    contracts.deploy("EVMPrecompiles").address)
-            proof = contracts.deploy("OneStepProof", step.address, caps_abi(DEVNET_PROOF_COST_LIMITS))
-            rows = []
-            for workload in workloads:
-                if workload.name not in options.only:
-                    continue
-                witness = transaction_witness(chain, workload.block_number, workload.index)
-                rows.append(measure(contracts, proof, StepCall.from_witness(witness), workload.name,
-                                    witness.gas_used, options.budget, options.cap))
-                print(table(rows[-1:], options.budget, options.cap).splitlines()[-1], flush=True)
-        finally:
-            chain.close()
+        step = contracts.deploy("EVMStep", contracts.deploy("EVMTx").address, contracts.deploy("EVMPrecompiles").address)
+        proof = contracts.deploy("OneStepProof", step.address, caps_abi(DEVNET_PROOF_COST_LIMITS))
+        if set(options.only) - {CAP_CORNER}:
+            chain, workloads = build_workloads(Path(tmp) / "workloads")
+            try:
+                for workload in workloads:
+                    if workload.name in options.only:
+                        rows.append(measure_workload(contracts, proof, chain, workload, options.budget, options.cap))
+            finally:
+                chain.close()
+        if CAP_CORNER in options.only:
+            chain, workload = build_cap_corner(Path(tmp) / "corner", CAP_CORNER_MEMORY_BYTES, CAP_CORNER_SLOTS)
+            try:
+                rows.append(measure_workload(contracts, proof, chain, workload, options.budget, options.cap))
+            finally:
+                chain.close()
     print(table(rows, options.budget, options.cap))
+
+
+def measure_workload(contracts: Contracts, proof: Any, chain: Any, workload: Any, budget: int, cap: int) -> Row:
+    witness = transaction_witness(chain, workload.block_number, workload.index)
+    row = measure(contracts, proof, StepCall.from_witness(witness), workload.name, witness.gas_used, budget, cap)
+    print(table([row], budget, cap).splitlines()[-1], flush=True)
+    return row
 
 
 if __name__ == "__main__":

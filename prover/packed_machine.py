@@ -15,7 +15,11 @@ machine[32i : 32i + 32], the last one zero-padded):
       uint16 c                       (EXTCODECOPY)
 
 Any packing that unpacks to the recorded machine is accepted (the contract checks the unpacked
-machine's hash), so this encoder only has to be right, not canonical.
+machine's hash), so this encoder only has to be right, not canonical. What a data contract holds
+is the driver's choice: the witnessed codes (`data_pieces`), and, for a machine still too large
+with them, its dense runs (`dense_run_pieces`: memory, return data, calldata, any long run of
+words with few zero bytes), content-addressed so a run a later machine still holds is published
+once.
 """
 
 from __future__ import annotations
@@ -31,6 +35,12 @@ MAX_DATA_BYTES = 24_575
 DATA_CODE_OFFSET = 1
 #: Shortest run of words worth copying from a data contract (a copy token is 26 bytes).
 MIN_COPY_WORDS = 4
+#: A word with at least this many non-zero bytes is "dense": leaving its zero bytes out saves
+#: little, so long runs of them are what a data contract is for (pointers and counters, the
+#: rest of a machine, have at most a few non-zero bytes).
+DENSE_WORD_BYTES = 16
+#: Shortest run of dense words published as data (publishing is ~32k gas a contract).
+MIN_DENSE_RUN_WORDS = 64
 _RUN = 0x40
 _COPY = 0x41
 _MAX_COUNT = 0xFFFF
@@ -55,6 +65,34 @@ def data_pieces(blobs: Iterable[bytes], min_bytes: int) -> list[bytes]:
             piece = blob[start:start + MAX_DATA_BYTES]
             if piece not in pieces:
                 pieces.append(piece)
+    return pieces
+
+
+def dense_run_pieces(machine: bytes, stores: Sequence[DataStore] = (), max_piece_bytes: int = MAX_DATA_BYTES) -> list[bytes]:
+    """The distinct pieces (whole words, at most `max_piece_bytes` and `MAX_DATA_BYTES` each) of `machine`'s runs of at
+    least `MIN_DENSE_RUN_WORDS` dense words that `stores` do not cover already, each run cut
+    into pieces from its first word, so a run unchanged (or only grown at its end) in a later
+    machine, wherever it moved, gives the same pieces again."""
+    words = (len(machine) + 31) // 32
+    padded = machine + bytes(words * 32 - len(machine))
+    covered: set[int] = set()
+    for first, (_, _, count) in _copies(padded, stores).items():
+        covered.update(range(first, first + count))
+    piece_words = min(MAX_DATA_BYTES, max_piece_bytes) // 32
+    pieces: list[bytes] = []
+    i = 0
+    while i < words:
+        run = 0
+        while i + run < words and i + run not in covered and \
+                32 - padded[32 * (i + run):32 * (i + run + 1)].count(0) >= DENSE_WORD_BYTES:
+            run += 1
+        if run >= MIN_DENSE_RUN_WORDS:
+            for start in range(i, i + run, piece_words):
+                stop = min(i + run, start + piece_words)
+                piece = padded[32 * start:32 * stop]
+                if stop - start >= MIN_COPY_WORDS and piece not in pieces:
+                    pieces.append(piece)
+        i += max(run, 1)
     return pieces
 
 

@@ -12,7 +12,8 @@ size is picked by `eth_estimateGas` under the cap (scaled down by estimate until
 grown by quarters while a larger one fits), from the chunk before it once that is on L1, and its
 calldata kept under `max_calldata_bytes` (geth's pool refuses a transaction over 128 KiB). A
 segment sends its machine packed (`prover.packed_machine`), a large one with the witnessed codes
-copied from data contracts the driver publishes first (`publishData`, "Packed machines"). The machines, progresses and cursors handed
+copied from data contracts the driver publishes first (`publishData`, "Packed machines"), one
+still above `max_calldata_bytes` with its dense runs (memory, return data, calldata) copied too. The machines, progresses and cursors handed
 between transactions are deterministic: they are recomputed by `eth_call` and kept in memory,
 never trusted from a file.
 """
@@ -29,8 +30,8 @@ from bridge.l1_client import L1CallReverted, L1Client
 from bridge.l1_contract_clients import candidate_of
 from bridge.tx_manager import TxManager, gas_with_headroom
 from prover.errors import ChallengerError
-from prover.packed_machine import DataStore, data_pieces, pack_machine
-from prover.step_call import StepCall
+from prover.packed_machine import DataStore, data_pieces, dense_run_pieces
+from prover.step_call import StepCall, encode_pre_state
 from prover.step_chunks import CommitChunks, LoadChunks, commit_start, cursor_hash, load_start, merge_accounts, progress_hash
 
 #: EIP-7825's cap on the gas of one L1 transaction.
@@ -48,6 +49,8 @@ CODES_ON_L1_ABOVE_BYTES = 100_000
 #: Codes shorter than this stay in the packed machine (a copy token is 26 bytes and a cold
 #: EXTCODECOPY 2,600 gas; publishing is ~32k gas a contract plus 200 a byte).
 MIN_PUBLISHED_CODE_BYTES = 1_024
+#: Calldata of `publishData` besides the data: selector, offset, length, padding.
+PUBLISH_CALLDATA_BYTES = 4 + 32 + 32 + 31
 ZERO_ROOT = b"\x00" * 32
 
 
@@ -90,10 +93,11 @@ class StagedStep:
         self._load_plan: dict[int, tuple[int, Any, Any]] = {}  # start -> (stop, function, result)
         self._commit_plan: dict[int, tuple[int, Any, Any]] = {}
         self._after: dict[bytes, tuple[bytes, Any]] = {}  # machine hash -> what its next segment returns
-        # machine hash -> (packed with the codes on L1?, continueExecution's arguments)
-        self._continue_args: dict[bytes, tuple[bool, tuple[Any, ...]]] = {}
+        # machine hash -> (the data contracts it copies from, continueExecution's arguments)
+        self._continue_args: dict[bytes, tuple[tuple[DataStore, ...], tuple[Any, ...]]] = {}
         self._code_stores: tuple[DataStore, ...] | None = None  # the codes' data contracts
-        self._start_args: tuple[Any, bool, tuple[Any, ...]] | None = None  # (PreState, with codes, args)
+        self._data_stores: dict[bytes, DataStore] = {}  # piece -> its data contract
+        self._start_args: tuple[Any, tuple[DataStore, ...], tuple[Any, ...]] | None = None  # (PreState, stores, args)
 
     def proven(self) -> bool:
         return bytes(self.l1.call(self.contract.functions.postStateRoot(self.step_id))) != ZERO_ROOT
@@ -226,13 +230,11 @@ class StagedStep:
         missing_load, pre = self._loaded_pre_state()
         if missing_load is not None:
             return missing_load, None
-        with_codes, start_args = self._packed_start(pre)
-        codes_checked = False
-        if with_codes:
-            unpublished = self._unpublished_code()
-            if unpublished is not None:
-                return unpublished, None
-            codes_checked = True
+        stores, start_args = self._packed_start(pre)
+        seen: set[str] = set()  # data contracts found on L1 in this walk
+        unpublished = self._unpublished(stores, seen)
+        if unpublished is not None:
+            return unpublished, None
         producer = functions.startExecution(*start_args)
         machine, post = self.l1.call(producer)
         while machine:
@@ -241,12 +243,10 @@ class StagedStep:
             key = keccak(abi_encode(["bytes32", "bytes32"], [self.step_id, machine_hash]))
             if not self.l1.call(functions.paused(key)):
                 return producer, None  # the segment that leaves this machine is not (or no longer) on L1
-            with_codes, args = self._packed(machine_hash, machine)
-            if with_codes and not codes_checked:
-                unpublished = self._unpublished_code()
-                if unpublished is not None:
-                    return unpublished, None
-                codes_checked = True
+            stores, args = self._packed(machine_hash, machine)
+            unpublished = self._unpublished(stores, seen)
+            if unpublished is not None:
+                return unpublished, None
             producer = functions.continueExecution(*args)
             if machine_hash not in self._after:
                 next_machine, next_post = self.l1.call(producer)
@@ -256,42 +256,64 @@ class StagedStep:
             return producer, None  # the last segment (or the one-segment execution) is not on L1
         return None, post
 
-    def _packed(self, machine_hash: bytes, machine: bytes) -> tuple[bool, tuple[Any, ...]]:
-        """(whether it copies codes from L1, continueExecution's arguments) for `machine`: packed
-        plain, or with the codes' data contracts if plain it is above `codes_on_l1_above_bytes`."""
+    def _packed(self, machine_hash: bytes, machine: bytes) -> tuple[tuple[DataStore, ...], tuple[Any, ...]]:
+        """(the data contracts it copies from, continueExecution's arguments) for `machine`
+        (`_packing`'s rule)."""
         if machine_hash not in self._continue_args:
             budget = self.config.segment_budget
-            if len(pack_machine(machine)) <= self.config.codes_on_l1_above_bytes:
-                self._continue_args[machine_hash] = (False, self.call.continue_args(machine, budget))
-            else:
-                self._continue_args[machine_hash] = (True, self.call.continue_args(machine, budget, self._stores()))
+            self._continue_args[machine_hash] = self._packing(
+                machine, lambda stores: self.call.continue_args(machine, budget, stores),
+                lambda args: self.contract.functions.continueExecution(*args), packed_at=1)
         return self._continue_args[machine_hash]
 
-    def _packed_start(self, pre: Any) -> tuple[bool, tuple[Any, ...]]:
-        """(whether it copies codes from L1, startExecution's arguments): the `PreState` packed as
-        a machine is, by the same rule."""
+    def _packed_start(self, pre: Any) -> tuple[tuple[DataStore, ...], tuple[Any, ...]]:
+        """(the data contracts it copies from, startExecution's arguments): the `PreState` packed
+        as a machine is, by the same rule."""
         if self._start_args is None or self._start_args[0] != pre:
             budget = self.config.segment_budget
-            args = self.call.start_args(pre, budget)
-            with_codes = len(args[0]) > self.config.codes_on_l1_above_bytes
-            if with_codes:
-                args = self.call.start_args(pre, budget, self._stores())
-            self._start_args = (pre, with_codes, args)
+            stores, args = self._packing(
+                encode_pre_state(pre), lambda stores: self.call.start_args(pre, budget, stores),
+                lambda args: self.contract.functions.startExecution(*args), packed_at=0)
+            self._start_args = (pre, stores, args)
         return self._start_args[1], self._start_args[2]
+
+    def _packing(self, image: bytes, args_for: Any, function_for: Any, packed_at: int) -> tuple[tuple[DataStore, ...], tuple[Any, ...]]:
+        """(data contracts, arguments) of a call carrying `image` packed: plainly if so it is at
+        most `codes_on_l1_above_bytes`; else with the codes copied from their data contracts; and
+        if that call is still above `max_calldata_bytes` (memory, return data or calldata near
+        the caps), with the image's dense runs copied too (docs/fault-proofs.md, "Packed
+        machines"). The data contracts' addresses come from `eth_call`s of `publishData`."""
+        args = args_for(())
+        if len(args[packed_at]) <= self.config.codes_on_l1_above_bytes:
+            return (), args
+        stores = self._stores()
+        args = args_for(stores)
+        if len(_calldata(function_for(args))) <= self.config.max_calldata_bytes:
+            return stores, args
+        stores = stores + tuple(self._store_of(piece) for piece in dense_run_pieces(image, stores, self.config.max_calldata_bytes - PUBLISH_CALLDATA_BYTES))
+        return stores, args_for(stores)
+
+    def _store_of(self, piece: bytes) -> DataStore:
+        if piece not in self._data_stores:
+            self._data_stores[piece] = DataStore(self.l1.call(self.contract.functions.publishData(piece)), piece)
+        return self._data_stores[piece]
 
     def _stores(self) -> tuple[DataStore, ...]:
         """The data contracts of the witnessed codes (their addresses by `eth_call`)."""
         if self._code_stores is None:
-            publish = self.contract.functions.publishData
-            self._code_stores = tuple(DataStore(self.l1.call(publish(piece)), piece)
+            self._code_stores = tuple(self._store_of(piece)
                                       for piece in data_pieces(self.call.codes(), MIN_PUBLISHED_CODE_BYTES))
         return self._code_stores
 
-    def _unpublished_code(self) -> Any:
-        """`publishData` of the first code's data contract L1 lacks, or None."""
-        for store in self._stores():
+    def _unpublished(self, stores: tuple[DataStore, ...], seen: set[str]) -> Any:
+        """`publishData` of the first of `stores` L1 lacks (not among `seen`, found on L1 earlier
+        in this walk), or None."""
+        for store in stores:
+            if store.address in seen:
+                continue
             if self.l1.rpc("eth_getCode", [store.address, "latest"]) in ("0x", "0x0", None):
                 return self.contract.functions.publishData(store.data)
+            seen.add(store.address)
         return None
 
 

@@ -12,6 +12,8 @@ name, with nothing sent."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
+from typing import Iterator
 
 import pytest
 from web3.contract import Contract
@@ -21,8 +23,9 @@ from bridge.tx_manager import TxManager
 from node.chain import Chain
 from prover.staged_step import EIP_7825_TX_GAS_CAP, CalldataTooLarge, StagedStep, StagedStepConfig
 from prover.step_call import StepCall
+from prover.witness import transaction_witness
 from tests.contracts.step_diff import anvil_options  # noqa: F401 (fixture)
-from tests.contracts.step_workloads import Workload
+from tests.contracts.step_workloads import Workload, build_cap_corner
 from tests.contracts.test_evm_step_workloads import built  # noqa: F401 (fixture: the chain of workloads)
 from tests.contracts.test_one_step_proof_chunks import _call, proof  # noqa: F401 (fixture: a OneStepProof)
 from tests.harness.evm import Contracts
@@ -31,10 +34,12 @@ from tests.harness.evm import Contracts
 GETH_TX_MAX_SIZE = 131_072
 
 
-def _prove_staged(contracts: Contracts, proof: Contract, call: StepCall) -> tuple[Counter[str], int]:
-    """Drives the staged step to its end; (transactions per function, the largest signed size)."""
+def _prove_staged(contracts: Contracts, proof: Contract, call: StepCall,
+                  config: StagedStepConfig = StagedStepConfig()) -> tuple[Counter[str], int]:
+    """Drives the staged step to its end; (transactions per function, the largest signed size),
+    every signed transaction under geth's size and `config`'s calldata limit."""
     l1 = L1Client(contracts.w3)
-    staged = StagedStep(l1, TxManager(l1, contracts.keys[1]), proof.address, call, StagedStepConfig())
+    staged = StagedStep(l1, TxManager(l1, contracts.keys[1]), proof.address, call, config)
     sent: Counter[str] = Counter()
     largest = 0
     while (receipt := staged.advance()) is not None:
@@ -43,6 +48,7 @@ def _prove_staged(contracts: Contracts, proof: Contract, call: StepCall) -> tupl
         calldata = bytes(contracts.w3.eth.get_transaction(tx_hash)["input"])
         function = proof.decode_function_input(calldata)[0].fn_name
         assert len(calldata) < len(raw) < GETH_TX_MAX_SIZE, (function, len(raw))
+        assert len(calldata) <= config.max_calldata_bytes, (function, len(calldata))
         assert receipt["gasUsed"] <= EIP_7825_TX_GAS_CAP, (function, receipt["gasUsed"])
         sent[function] += 1
         largest = max(largest, len(raw))
@@ -83,3 +89,31 @@ def test_settle_batch_of_25_staged_step_fits_geths_transaction_size(
     sent, largest = _prove_staged(contracts, proof, call)
     assert sent["continueExecution"] >= 50 and sent["publishData"] >= 1, sent
     assert largest < 120_500
+
+
+def _cap_corner_call(tmp: Path, memory_bytes: int, slots: int) -> StepCall:
+    chain, workload = build_cap_corner(tmp, memory_bytes, slots)
+    try:
+        return StepCall.from_witness(transaction_witness(chain, workload.block_number, workload.index))
+    finally:
+        chain.close()
+
+
+@pytest.fixture(scope="module")
+def small_corner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StepCall]:
+    """The cap corner scaled down: 32 KiB of pseudo-random memory and 8 slots, against a calldata
+    limit of 24,000 B (the full corner: 256 KiB against 120,000 B)."""
+    yield _cap_corner_call(tmp_path_factory.mktemp("corner"), 32_768, 8)
+
+
+#: The small corner's limits: its machines (~33 kB, almost no zero byte) pack plainly above both.
+SMALL_CORNER = StagedStepConfig(max_calldata_bytes=24_000, codes_on_l1_above_bytes=20_000)
+
+
+def test_small_cap_corner_copies_its_memory_from_data_contracts(proof: Contract, contracts: Contracts,
+                                                                small_corner: StepCall) -> None:
+    sent, largest = _prove_staged(contracts, proof, small_corner, SMALL_CORNER)
+    assert sent["continueExecution"] >= 2, sent
+    # memory grows each segment: the pieces of its run published as it grows, the full ones once
+    assert 2 <= sent["publishData"] <= 2 * sent["continueExecution"], sent
+    assert largest < SMALL_CORNER.max_calldata_bytes + 200, largest  # the signature and fields: ~120 B
