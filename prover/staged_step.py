@@ -290,7 +290,15 @@ class StagedStep:
         args = args_for(stores)
         if len(_calldata(function_for(args))) <= self.config.max_calldata_bytes:
             return stores, args
-        stores = stores + tuple(self._store_of(piece) for piece in dense_run_pieces(image, stores, self.config.max_calldata_bytes - PUBLISH_CALLDATA_BYTES))
+        pieces = dense_run_pieces(image, stores, self.config.max_calldata_bytes - PUBLISH_CALLDATA_BYTES)
+        # full pieces first: a run's last piece changes as the run grows (memory filled segment by
+        # segment), so it is published only if the call is still above the limit without it
+        full = max(map(len, pieces), default=0)
+        stores = stores + tuple(self._store_of(piece) for piece in pieces if len(piece) == full)
+        args = args_for(stores)
+        if len(_calldata(function_for(args))) <= self.config.max_calldata_bytes:
+            return stores, args
+        stores = stores + tuple(self._store_of(piece) for piece in pieces if len(piece) < full)
         return stores, args_for(stores)
 
     def _store_of(self, piece: bytes) -> DataStore:
