@@ -191,14 +191,14 @@ _SCRAMBLE = 0x9E3779B97F4A7C15F39CC0605CEDC8341082276BF3A27251F86C6A11D0C18E95
 _FILL_UNROLL = 32  # words stored per loop iteration
 
 
-def cap_corner_init_code(memory_bytes: int, slots: int) -> bytes:
+def cap_corner_init_code(memory_bytes: int, slots: int, seed: bytes = b"cap corner") -> bytes:
     """Init code of a creation transaction at the proof-cost caps' corner: it fills memory, word by
     word from 0 to `memory_bytes` (a multiple of 1,024), with pseudo-random words (h <- h * A, each
-    stored at MSIZE: 5 instructions a word), then writes the last h into slots 1..`slots`, and
-    deploys nothing. Its paused machines hold up to `memory_bytes` of words with no zero byte to
+    stored at MSIZE: 5 instructions a word, h first keccak(seed)), then writes the last h into
+    slots 1..`slots`, and deploys nothing. Its paused machines hold up to `memory_bytes` of words with no zero byte to
     leave out (docs/fault-proofs.md, "Packed machines")."""
     assert memory_bytes % (32 * _FILL_UNROLL) == 0 and 0 < slots < 2**16
-    code = bytes([0x7F]) + _SCRAMBLE.to_bytes(32, "big") + bytes([0x7F]) + keccak(b"cap corner")  # A, h
+    code = bytes([0x7F]) + _SCRAMBLE.to_bytes(32, "big") + bytes([0x7F]) + keccak(seed)  # A, h
     loop = len(code)
     code += bytes([0x5B]) + bytes([0x81, 0x02, 0x80, 0x59, 0x52]) * _FILL_UNROLL  # JUMPDEST, (DUP2 MUL DUP1 MSIZE MSTORE) x U
     code += bytes([0x62]) + memory_bytes.to_bytes(3, "big") + bytes([0x59, 0x10, 0x61]) + loop.to_bytes(2, "big") + bytes([0x57])
@@ -207,7 +207,7 @@ def cap_corner_init_code(memory_bytes: int, slots: int) -> bytes:
     return code + bytes([0x00])
 
 
-def build_cap_corner(tmp: Path, memory_bytes: int, slots: int,
+def build_cap_corner(tmp: Path, memory_bytes: int, slots: int, seed: bytes = b"cap corner",
                      limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS) -> tuple[Chain, Workload]:
     """A chain whose head block holds one `cap_corner_init_code` creation transaction (the caller
     closes the chain); it must succeed under `limits`."""
@@ -218,7 +218,7 @@ def build_cap_corner(tmp: Path, memory_bytes: int, slots: int,
     run = _RecordingRun(Bench(chain, genesis), signer, None, [])  # type: ignore[arg-type]
     run.placed = []
     name = f"cap corner: {memory_bytes:,} B of pseudo-random memory, {slots} slots"
-    run.one(name, run.sign(owner, "", cap_corner_init_code(memory_bytes, slots), gas=30_000_000))
+    run.one(name, run.sign(owner, "", cap_corner_init_code(memory_bytes, slots, seed), gas=30_000_000))
     if not run.results[-1].success:
         chain.close()
         raise AssertionError(f"{name}: failed on the L2 ({run.results[-1]})")

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from eth_utils import to_canonical_address
 from web3.contract import Contract
 
 from bridge.l1_client import L1Client
+from bridge.l1_contract_clients import candidate_of
 from bridge.tx_manager import TxManager
 from node.chain import Chain
 from prover.staged_step import EIP_7825_TX_GAS_CAP, MIN_PUBLISHED_CODE_BYTES, CalldataTooLarge, StagedStep, StagedStepConfig
@@ -91,8 +93,8 @@ def test_settle_batch_of_25_staged_step_fits_geths_transaction_size(
     assert largest < 120_500
 
 
-def _cap_corner_call(tmp: Path, memory_bytes: int, slots: int) -> StepCall:
-    chain, workload = build_cap_corner(tmp, memory_bytes, slots)
+def _cap_corner_call(tmp: Path, memory_bytes: int, slots: int, seed: bytes = b"cap corner") -> StepCall:
+    chain, workload = build_cap_corner(tmp, memory_bytes, slots, seed)
     try:
         return StepCall.from_witness(transaction_witness(chain, workload.block_number, workload.index))
     finally:
@@ -119,3 +121,38 @@ def test_small_cap_corner_copies_its_memory_from_data_contracts(proof: Contract,
     assert not [code for code in small_corner.codes() if len(code) >= MIN_PUBLISHED_CODE_BYTES]
     assert 1 <= sent["publishData"] <= 2 * sent["continueExecution"], sent
     assert largest < SMALL_CORNER.max_calldata_bytes + 200, largest  # the signature and fields: ~120 B
+
+
+def test_a_memory_piece_from_a_wrong_data_contract_is_refused_and_the_step_continues(
+        proof: Contract, contracts: Contracts, tmp_path: Path) -> None:
+    """A segment copying its memory from a data contract that holds other words (one byte changed,
+    published by anyone) unpacks to another machine: `MachineNotRecorded`, nothing recorded; the
+    driver's own packing then continues to py-evm's root."""
+    call = _cap_corner_call(tmp_path, 40_960, 4, b"another corner")  # other words: pieces of its own
+    l1 = L1Client(contracts.w3)
+    txmgr = TxManager(l1, contracts.keys[1])
+    staged = StagedStep(l1, txmgr, proof.address, call, SMALL_CORNER)
+    published: bytes | None = None
+    while published is None:
+        receipt = staged.advance()
+        assert receipt is not None
+        calldata = bytes(contracts.w3.eth.get_transaction(receipt["transactionHash"])["input"])
+        function, args = proof.decode_function_input(calldata)
+        if function.fn_name == "publishData":
+            published = bytes(args["data"])
+    genuine = to_canonical_address(proof.functions.publishData(published).call())
+    forged_data = bytearray(published)
+    forged_data[len(forged_data) // 2] ^= 1
+    forged = to_canonical_address(proof.functions.publishData(bytes(forged_data)).call())
+    txmgr.send(candidate_of(proof.functions.publishData(bytes(forged_data)), gas_limit=EIP_7825_TX_GAS_CAP))
+    segment = staged._next_missing()  # the segment copying from the piece just published
+    assert segment.fn_name == "continueExecution" and genuine in segment.args[1]
+    step_id, packed, budget = segment.args
+    nonce = l1.nonce(txmgr.address)
+    name, revert_args = contracts.revert_of(1, proof.functions.continueExecution(
+        step_id, packed.replace(genuine, forged), budget))
+    assert name == "MachineNotRecorded" and revert_args[0] == step_id
+    assert l1.nonce(txmgr.address) == nonce
+    while staged.advance() is not None:
+        pass
+    assert bytes(proof.functions.postStateRoot(call.step_id()).call()) == call.post_state_root
