@@ -37,3 +37,23 @@ def test_committed_artifacts_are_a_fresh_build(tmp_path: Path) -> None:
     assert sorted(committed - built) == [], "committed but no longer built from any source: delete them"
     stale = sorted(name for name in built if (out / name).read_bytes() != (COMMITTED / name).read_bytes())
     assert stale == [], f"stale artifacts (rebuild with `node contracts/build.mjs`): {stale}"
+
+
+def test_each_error_has_one_declaration() -> None:
+    """One home per refusal: a contract reverting with a library's error does not declare it again
+    (InputOracle proves its parent with L2ParentLib, whose `ParentOutputMismatch` and
+    `ParentHeaderMismatch` its ABI lists once, from the library); no ABI lists an error twice."""
+    import json
+    from collections import Counter
+
+    twice: dict[str, list[str]] = {}
+    for path in sorted(COMMITTED.glob("*.json")):
+        errors = Counter(
+            f"{item['name']}({','.join(i['type'] for i in item.get('inputs', []))})"
+            for item in json.loads(path.read_text())["abi"] if item["type"] == "error"
+        )
+        if doubled := sorted(name for name, count in errors.items() if count > 1):
+            twice[path.stem] = doubled
+    assert twice == {}
+    oracle = {item["name"] for item in json.loads((COMMITTED / "InputOracle.json").read_text())["abi"] if item["type"] == "error"}
+    assert {"ParentOutputMismatch", "ParentHeaderMismatch"} <= oracle  # L2ParentLib's, reached through `_parent`

@@ -125,10 +125,8 @@ contract InputOracle is IInputOracle {
         NotTheForcedTimestamp // no batch found: the timestamp must be max(parent's + 1, origin's)
     }
 
-    /// @notice The parent's output root is not the one agreed.
-    error ParentOutputMismatch(bytes32 agreed, bytes32 proven);
-    /// @notice The parent's header does not hash to its output's block hash, or is not block n-1.
-    error ParentHeaderMismatch();
+    // The agreed parent's refusals are L2ParentLib's (`ParentOutputMismatch`, `ParentHeaderMismatch`),
+    // the one home of its proof, which `_parent` calls.
     /// @notice The origin headers shown do not end at the parent's L1 origin (L2 genesis: `l1StartBlock`).
     error OriginHeaderMismatch(uint256 parentOriginNumber, uint256 headerNumber);
     /// @notice The deposits shown are not the portal's for that L1 block.

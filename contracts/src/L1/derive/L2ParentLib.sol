@@ -24,7 +24,9 @@ library L2ParentLib {
         uint256 sequenceNumber;
     }
 
+    /// @notice The parent's output root is not the one agreed.
     error ParentOutputMismatch(bytes32 agreed, bytes32 proven);
+    /// @notice The parent's header does not hash to its output's block hash, or is not block n-1.
     error ParentHeaderMismatch();
 
     /// @param slots `L1Block`'s storage slots of number, hash, sequenceNumber.
