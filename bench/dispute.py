@@ -1,14 +1,17 @@
 """Dispute games played on a devnet, per injected fault (docs/fault-proofs.md, "The challenger").
 
     python bench/dispute.py [--kinds state-root,tx-result,block-hash,message-passer-root,forged-deposit,unbatched-tx,
-                                     skipped-forced-inclusion] [--no-dishonest]
+                                     derivation-end,skipped-forced-inclusion] [--no-dishonest]
 
 One `lantau devnet` (no proposer, no challenger of its own), a verifier node, and `lantau
 challenger` following the verifier (dev account 3), every one a separate process. For each fault
 kind, `lantau proposer --inject-fault KIND --inject-at B` (dev account 2) posts a lie about the
 output of block B and defends it (for `dropped-deposit`, B is the output of the span an HKD
-deposit made just before lands in); the challenger disputes it and both play to the step that decides
-it (a leaf, or for an input fault the block claim countered by `stepInput`). Then the
+deposit made just before lands in; for `derivation-end`, an output block filled with transfers
+by `bridge.devnet.fill_blocks_through`, so the batcher batched user transactions the lie says no
+batch carried); the challenger disputes it and both play to the step that decides
+it (a leaf, or for an input fault the block claim countered by `stepInput`, or for
+`derivation-end` the step at the leaf of `DerivationBisection`). Then the
 L1 clock is moved past the game's clocks (the devnet's `evm_increaseTime`, L1's and the sequencer's clocks together:
 `bridge.devnet.advance_devnet_time`), the game resolves and, past
 the bond delay, the credit is claimed. Last, a dishonest challenger (dev account 4, `--dishonest
@@ -47,17 +50,19 @@ sys.path.insert(0, str(ROOT))
 from web3 import Web3  # noqa: E402
 
 from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt  # noqa: E402
-from bridge.devnet import DEVNET_DISPUTES, advance_devnet_time, force_an_output_block  # noqa: E402
+from bridge.devnet import DEVNET_DISPUTES, advance_devnet_time, fill_blocks_through, force_an_output_block  # noqa: E402
 from bridge.l1_contracts import L1Deployment  # noqa: E402
 from bridge.l1_client import L1Client  # noqa: E402
-from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient  # noqa: E402
+from bridge.l1_contract_clients import (  # noqa: E402
+    NO_ADDRESS, DerivationBisectionClient, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient,
+)
 from genesis.dev_accounts import dev_accounts  # noqa: E402
 from genesis.rollup_config import SEQUENCING_WINDOW  # noqa: E402
 
 ACCOUNTS = dev_accounts()
 HONEST_CHALLENGER, LIAR_PROPOSER, DISHONEST = ACCOUNTS[3].address, ACCOUNTS[2].address, ACCOUNTS[4].address
 KINDS = ("state-root", "tx-result", "block-hash", "message-passer-root", "forged-deposit", "unbatched-tx", "dropped-deposit", "l1-info",
-         "transactions-root", "receipts-root", "gas-used", "timestamp", "base-fee", "skipped-forced-inclusion")
+         "transactions-root", "receipts-root", "gas-used", "timestamp", "base-fee", "derivation-end", "skipped-forced-inclusion")
 #: Kinds whose lie needs a block derivation forced: played last on the devnet, after
 #: `bridge.devnet.force_an_output_block` stopped its sequencer for a sequencing window.
 FORCED_BLOCK_KINDS = ("skipped-forced-inclusion",)
@@ -112,15 +117,23 @@ class GameFigures:
 STEPS = ("stepTransaction", "stepFinish", "stepInput")
 
 
-def game_gas(l1: L1Client, game: str, factory: str, from_block: int) -> tuple[dict[str, int], list[str]]:
-    """L1 gas of every transaction to `game` (and the factory's create of it), by sender, and the
-    steps that landed (the leaf that decided the game)."""
+def game_gas(l1: L1Client, game: str, factory: str, from_block: int, bisection: str | None = None) -> tuple[dict[str, int], list[str]]:
+    """L1 gas of every transaction to `game` (and the factory's create of it, and its
+    `DerivationBisection`'s transactions), by sender, and the steps that landed (the leaf that
+    decided the game)."""
     gas: dict[str, int] = {}
     steps: list[str] = []
     w3 = l1.w3
     contract = DisputeGameClient(l1, game).contract
+    bisection_contract = DerivationBisectionClient(l1, bisection).contract if bisection else None
     for number in range(from_block, w3.eth.block_number + 1):
         for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            if bisection is not None and tx["to"] == bisection:
+                receipt = w3.eth.get_transaction_receipt(tx["hash"])  # the bench plays one game at a time
+                gas[tx["from"]] = gas.get(tx["from"], 0) + int(receipt["gasUsed"])
+                if receipt["status"] == 1 and bisection_contract.get_function_by_selector(bytes(tx["input"])[:4]).fn_name == "step":
+                    steps.append(f"DerivationBisection.step ({int(receipt['gasUsed']):,} gas)")
+                continue
             if tx["to"] in (game, factory):
                 receipt = w3.eth.get_transaction_receipt(tx["hash"])
                 if tx["to"] == factory and not any(log["address"] == game for log in receipt["logs"]):
@@ -152,8 +165,22 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
     info = game.info()
     assert output_index is None or info.output_index == output_index, (info.output_index, output_index)
 
+    bisection_address = Web3.to_checksum_address(factory.contract.functions.config().call()[11])
+    bisection = None if bisection_address == NO_ADDRESS else DerivationBisectionClient(l1, bisection_address)
+
+    def bisection_stepped(claims: tuple[Any, ...]) -> bool | None:
+        """For a block claim whose derivationEnd is bisected: whether its leaf was stepped (None: none bisected)."""
+        for claim in claims:
+            opened = bisection.info(address, claim.index) if bisection and claim.depth == info.split_depth + 1 else None
+            if opened is not None:
+                depth = bisection.depth()
+                return any(c.depth == depth and c.countered_by != NO_ADDRESS for c in bisection.claims(opened))
+        return None
+
     def at_leaf() -> bool:
         claims = game.claims()
+        if (stepped := bisection_stepped(claims)) is not None:
+            return stepped
         if any(c.depth == info.split_depth + 1 and game.input_countered_by(c.index) != NO_ADDRESS for c in claims):
             return True  # a block claim countered by the input leaf
         leaf = claims[-1]
@@ -175,7 +202,7 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
         moves[claim.claimant] = moves.get(claim.claimant, 0) + 1
     defender_won = game.status() == 2
     honest_won = defender_won if label.startswith("dishonest") else not defender_won  # the liar is the proposer
-    gas, steps = game_gas(l1, address, factory.address, max(0, start_block - 30))
+    gas, steps = game_gas(l1, address, factory.address, max(0, start_block - 30), bisection_address if bisection else None)
     return GameFigures(label, moves, gas, to_leaf, to_payout, honest_won, ", ".join(steps) or "clock")
 
 
@@ -213,6 +240,8 @@ def main() -> None:
                 deposit = deposit_hkd(l1.w3, deployment, ACCOUNTS[6].private_key, to=ACCOUNTS[7].address, amount_units=2_500_000)
                 deposit_block = int(wait_for_l2_receipt(l2, deposit.l2_tx_hash, timeout_s=120)["blockNumber"])
                 lie_block = -(-deposit_block // interval) * interval
+            if kind == "derivation-end":  # the lie needs a block the batcher batched with user transactions
+                fill_blocks_through(l2, lie_block)
             if kind in FORCED_BLOCK_KINDS:  # the sequencer stopped for a sequencing window: B forced
                 lie_block = force_an_output_block(l1, info["l2_rpc"], verifier_url, output_interval=interval,
                                                   sequencing_window=SEQUENCING_WINDOW)

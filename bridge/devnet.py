@@ -311,3 +311,21 @@ def force_an_output_block(l1: L1Client, sequencer_rpc: str, verifier_rpc: str, *
     if origin <= last_batch_l1:
         raise ForcedBlockTimeout(f"forced block {forced} is on L1 origin {origin}, not after the last batch (L1 block {last_batch_l1})")
     return forced
+
+
+def fill_blocks_through(l2: Web3, last: int, *, interval_s: float = 0.3) -> int:
+    """Transfers of 0.001 L2 HKD from dev account 6 to 7, one every `interval_s`, until the
+    sequencer at `l2` is past L2 block `last`: the blocks up to it carry user transactions the
+    batcher batches (what a lie about which batch derivation takes needs). Returns how many it sent."""
+    from eth_account import Account
+
+    sender, to = dev_accounts()[6], dev_accounts()[7].address
+    nonce, chain_id, sent = l2.eth.get_transaction_count(sender.address), int(l2.eth.chain_id), 0
+    while l2.eth.block_number <= last:
+        signed = Account.sign_transaction({"to": to, "value": 10**15, "gas": 21_000, "maxFeePerGas": 10**11,
+                                           "maxPriorityFeePerGas": 10**9, "nonce": nonce + sent, "chainId": chain_id},
+                                          sender.private_key)
+        l2.eth.send_raw_transaction(signed.raw_transaction)
+        sent += 1
+        time.sleep(interval_s)
+    return sent

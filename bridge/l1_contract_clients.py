@@ -5,6 +5,7 @@
     PortalClient         depositHKD, proveWithdrawalTransaction, finalizeWithdrawalTransaction
     HkdTokenClient       approve, mint
     DisputeGameFactoryClient, DisputeGameClient   games, claims, moves, steps, resolution, credit
+    DerivationBisectionClient   a block claim's disputed derivationEnd: open, moves, step, resolution, credit
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 
-from bridge.l1_client import L1Client, transport_errors
+from bridge.l1_client import L1CallReverted, L1Client, transport_errors
 from bridge.tx_manager import TxCandidate, TxManager
 from node.errors import LantauError
 from node.l1_block_ref import L1BlockRef
@@ -377,3 +378,87 @@ class DisputeGameClient(_ContractClient):
 
     def claim_credit(self, txmgr: TxManager, recipient: str) -> dict[str, Any]:
         return txmgr.send(candidate_of(self.contract.functions.claimCredit(to_checksum_address(recipient))))
+
+
+@dataclass(frozen=True, slots=True)
+class BisectionInfo:
+    """`DerivationBisection.bisection(id)`: the block claim disputed and its L1 range S .. E."""
+
+    id: bytes
+    game: ChecksumAddress
+    block_claim: int
+    first: int  # S
+    last: int  # E
+    l2_block_number: int
+    parent_output: bytes
+    claim_count: int
+
+
+class DerivationBisectionClient(_ContractClient):
+    """`DerivationBisection` (docs/fault-proofs.md, "The game's level"): every bisection of a block
+    claim's `derivationEnd`, keyed by (game, block claim). Its claims are `Claim`s as the game's."""
+
+    name = "DerivationBisection"
+
+    def depth(self) -> int:
+        return int(self._call("DEPTH"))
+
+    def bisection_id(self, game: str, block_claim: int) -> bytes:
+        return bytes(self._call("bisectionId", to_checksum_address(game), block_claim))
+
+    def info(self, game: str, block_claim: int) -> BisectionInfo | None:
+        """The bisection of `block_claim` in `game`; None if nobody opened one."""
+        bisection_id = self.bisection_id(game, block_claim)
+        try:
+            game_, claim, first, last, number, parent, count = self._call("bisection", bisection_id)
+        except L1CallReverted as exc:
+            if exc.revert is not None and exc.revert.name == "NotOpen":
+                return None
+            raise
+        return BisectionInfo(bisection_id, to_checksum_address(game_), int(claim), int(first), int(last), int(number),
+                             bytes(parent), int(count))
+
+    def claims(self, info: BisectionInfo) -> tuple[Claim, ...]:
+        count = int(self._call("bisection", info.id)[6])
+        out = []
+        for index in range(count):
+            parent, countered, claimant, bond, value, position, duration, timestamp = self._call("claimData", info.id, index)
+            out.append(Claim(index, int(parent), to_checksum_address(countered), to_checksum_address(claimant), int(bond),
+                             bytes(value), int(position), int(duration), int(timestamp)))
+        return tuple(out)
+
+    def required_bond(self, game: str, position: int) -> int:
+        return int(self._call("getRequiredBond", to_checksum_address(game), position))
+
+    def open_call(self, game: str, block_claim: int, claim: bytes, parent_proof: bytes) -> Any:
+        return self.contract.functions.open(to_checksum_address(game), block_claim, claim, parent_proof)
+
+    def move_call(self, info: BisectionInfo, disputed: Claim, value: bytes, is_attack: bool) -> Any:
+        return self.contract.functions.move(info.id, disputed.value, disputed.index, value, is_attack)
+
+    def step_call(self, info: BisectionInfo, claim_index: int, is_attack: bool, pre: tuple[Any, ...],
+                  inbox: tuple[Any, ...], evidence: bytes) -> Any:
+        """`step`; `pre` is `IDerivationStep.State`, `inbox` `IDerivationStep.InboxData`
+        (prover.derivation_evidence builds both and the `evidence`)."""
+        return self.contract.functions.step(info.id, claim_index, is_attack, pre, inbox, evidence)
+
+    def challenger_duration(self, info: BisectionInfo, index: int) -> int:
+        return int(self._call("getChallengerDuration", info.id, index))
+
+    def resolved(self, info: BisectionInfo, index: int) -> bool:
+        return bool(self._call("resolvedClaims", info.id, index))
+
+    def resolve_claim(self, txmgr: TxManager, info: BisectionInfo, index: int) -> dict[str, Any]:
+        return txmgr.send(candidate_of(self.contract.functions.resolveClaim(info.id, index)))
+
+    def root_countered_by(self, game: str, block_claim: int) -> ChecksumAddress:
+        return to_checksum_address(self._call("rootCounteredBy", to_checksum_address(game), block_claim))
+
+    def credit(self, game: str, address: str) -> int:
+        return int(self._call("credit", to_checksum_address(game), to_checksum_address(address)))
+
+    def claim_credit(self, txmgr: TxManager, game: str, recipient: str) -> dict[str, Any]:
+        return txmgr.send(candidate_of(self.contract.functions.claimCredit(to_checksum_address(game), to_checksum_address(recipient))))
+
+    def send(self, txmgr: TxManager, call: Any, *, value: int = 0) -> dict[str, Any]:
+        return txmgr.send(candidate_of(call, value=value))

@@ -10,9 +10,13 @@ Each pass (`step`, blocking: run in a thread):
    outputs against dishonest challengers as well as attacking wrong ones, down to the leaf,
    where it steps with the one-step proof (`lantau_txWitness`) or the finish leaf; a block
    subgame whose named inputs are not its node's block is countered by the input leaf
-   (`stepInput`, evidence from `prover.input_step`);
-3. resolves what the clocks allow (`resolveClaim` bottom-up, then `resolve`; anyone may) and,
-   `bondDelay` after resolution, claims its credit.
+   (`stepInput`, evidence from `prover.input_step`); a block claim whose `derivationEnd` is not
+   its node's is disputed in the game's `DerivationBisection` (`open`, then OP's moves over the
+   block's L1 range and `DerivationStep` at the leaf: `prover.derivation_player`), and a
+   bisection against its own block claim is defended the same way;
+3. resolves what the clocks allow (the bisections' claims bottom-up first, then the game's
+   `resolveClaim` bottom-up, then `resolve`; anyone may) and, `bondDelay` after resolution, claims
+   its credit in the game and in its bisections.
 
 L1 is the game's memory, so the persisted state (`state_path`, JSON written whole) is only what
 saves work: outputs already checked and games already settled. After kill -9 a restart reads it,
@@ -30,11 +34,18 @@ from pathlib import Path
 from typing import Any
 
 from bridge.l1_client import L1CallReverted, L1GasAboveAllowance
-from bridge.l1_contract_clients import NO_ADDRESS, Claim, DisputeGameClient, DisputeGameFactoryClient, GameInfo, OutputOracleClient
+from bridge.l1_contract_clients import (
+    NO_ADDRESS, BisectionInfo, Claim, DerivationBisectionClient, DisputeGameClient, DisputeGameFactoryClient, GameInfo,
+    OutputOracleClient,
+)
 from bridge.tx_manager import TxManager, gas_with_headroom
+from eth_utils import to_checksum_address
 from prover.errors import ChallengerError
 from prover.dispute_player import GameShape, InputStep, Move, NamedInputs, Step, depth, is_defender, responses
-from prover.dispute_block import input_leaf
+from prover.derivation_player import (
+    BisectionMove, BisectionStep, DerivationStepSource, Open, bisection_responses, opening_value,
+)
+from prover.dispute_block import DerivationCommitments, input_leaf
 from prover.dispute_trace import Trace
 from prover.input_step import InputEvidenceSource
 from prover.polling import PollingService
@@ -65,6 +76,9 @@ class ChallengerMetrics:
     moves: int = 0
     steps: int = 0
     input_steps: int = 0
+    bisections_opened: int = 0  # DerivationBisection.open against a block claim's derivationEnd
+    bisection_moves: int = 0
+    bisection_steps: int = 0  # DerivationStep at the bisection's leaf
     staged_transactions: int = 0  # L1 transactions of staged steps (load, segments, commit)
     resolutions: int = 0
     games_won: int = 0
@@ -114,6 +128,9 @@ class Challenger(PollingService):
         self._games: dict[str, tuple[DisputeGameClient, GameInfo]] = {}
         self._refused: set[tuple[str, int, int, bytes]] = set()  # (game, parent, position, value) L1 refused
         self._last_head: tuple[int, bytes] | None = None  # L1 head of the last pass: a reorg changes its hash
+        self._bisection: DerivationBisectionClient | None | bool = False  # the games' bisection (False: not read yet)
+        self._derivation: dict[int, DerivationCommitments] = {}  # L2 block -> this trace's derivation commitments
+        self._block_ends: dict[tuple[str, int], bytes] = {}  # (game, block claim) -> the derivationEnd it named
         super().__init__("challenger", config.poll_interval_s, log)
 
     @property
@@ -186,6 +203,7 @@ class Challenger(PollingService):
         log.warning("L1 reorg: reading the games again", extra={"was": last[0], "head": head.number})
         self._refused.clear()
         self._games.clear()
+        self._derivation.clear()
         total = self.factory.game_count()
         if total < self.state.games_seen:
             kept = {self.factory.game_at(i) for i in range(total)}
@@ -242,8 +260,12 @@ class Challenger(PollingService):
                 return False  # cannot judge it before the node has the block
             sent = False
             named, refused, countered = self._block_inputs(game, info, claims)
-            for action in responses(info, claims, self.trace, named, refused, countered):
+            # a block claim whose derivationEnd the player disputes is decided by its bisection: no
+            # stepInput (refused `DerivationMismatch`) and no bond spent bisecting its transactions
+            disputed = self._derivation_disputed(game, info, claims)
+            for action in responses(info, claims, self.trace, named, refused, countered | disputed):
                 sent |= self._act(game, info, action)
+            sent |= self._play_bisections(game, info, claims, countered)
             if not sent:
                 sent = self._resolve(game, info, claims)
             return sent
@@ -307,12 +329,17 @@ class Challenger(PollingService):
             self._refused.add(key)
             log.info("L1 refuses the %s: %s", type(action).__name__.lower(), exc, extra={"game": game.address})
             return False
+        return self._landed(game.address, key, label, receipt, extra)
+
+    def _landed(self, game: str, key: tuple[str, int, int, bytes], label: str, receipt: dict[str, Any],
+                extra: dict[str, Any]) -> bool:
+        """Count and log a sent action; one that reverted on L1 is not tried again this run."""
         self._count_gas(receipt)
         if receipt["status"] != 1:
             self._refused.add(key)
-            log.warning("%s reverted on L1", label, extra={"game": game.address, **extra})
+            log.warning("%s reverted on L1", label, extra={"game": game, **extra})
             return True
-        log.info("played %s", label, extra={"game": game.address, "l1_gas": int(receipt["gasUsed"]), **extra})
+        log.info("played %s", label, extra={"game": game, "l1_gas": int(receipt["gasUsed"]), **extra})
         return True
 
     def _move(self, game: DisputeGameClient, move: Move) -> dict[str, Any]:
@@ -447,8 +474,11 @@ class Challenger(PollingService):
     # --- resolution and credit ------------------------------------------------------------------
 
     def _resolve(self, game: DisputeGameClient, info: GameInfo, claims: tuple[Claim, ...]) -> bool:
-        """Resolve every claim the clocks allow, children first, then the game."""
-        sent = False
+        """Resolve every claim the clocks allow, children first (a block claim's bisection before
+        it), then the game."""
+        done, sent = self._resolve_bisections(game, info, claims)
+        if not done:
+            return sent  # a bisection's clock runs: its block claim (and every claim above) waits
         for claim in reversed(claims):
             if game.resolved_subgame(claim.index):
                 continue
@@ -476,7 +506,17 @@ class Challenger(PollingService):
         return True
 
     def _settle(self, game: DisputeGameClient, info: GameInfo) -> bool:
-        """After resolution: claim this player's credit once the bond delay has passed."""
+        """After resolution: claim this player's credit (in the game and its bisections) once the
+        bond delay has passed."""
+        bisection = self._bisection_client(game)
+        if bisection is not None and (bisection_credit := bisection.credit(game.address, self.address)):
+            if self.oracle.l1.head().timestamp < game.resolved_at() + info.bond_delay_s:
+                return False
+            receipt = bisection.claim_credit(self.txmgr, game.address, self.address)
+            self._count_gas(receipt)
+            self.metrics.credit_claimed_wei += bisection_credit
+            log.info("claimed bisection credit", extra={"game": game.address, "credit_wei": bisection_credit})
+            return True
         credit = game.credit(self.address)
         won = is_defender(info, self.trace) == (game.status() == 2)
         if credit == 0:
@@ -500,6 +540,131 @@ class Challenger(PollingService):
             self.metrics.games_won += 1
         elif outcome == "lost":
             self.metrics.games_lost += 1
+
+    # --- the derivation bisection -----------------------------------------------------------------
+
+    def _bisection_client(self, game: DisputeGameClient) -> DerivationBisectionClient | None:
+        """The games' `DerivationBisection` (their `Config.derivation`; None where it is 0)."""
+        if self._bisection is False:
+            address = to_checksum_address(self.factory.contract.functions.config().call()[11])
+            self._bisection = None if address == NO_ADDRESS else DerivationBisectionClient(self.oracle.l1, address)
+        return self._bisection  # type: ignore[return-value]
+
+    def _derivation_commitments(self, number: int) -> DerivationCommitments:
+        if number not in self._derivation:
+            self._derivation[number] = self.trace.derivation_commitments(number)
+        return self._derivation[number]
+
+    def _block_claims(self, game: DisputeGameClient, info: GameInfo, claims: tuple[Claim, ...]) -> list[tuple[Claim, int]]:
+        """The game's block claims (block subgame roots) and the L2 block of each."""
+        shape = GameShape.of(info)
+        return [(c, shape.block_of(c.position)) for c in claims if c.depth == info.split_depth + 1]
+
+    def _block_end(self, game: DisputeGameClient, claim: Claim) -> bytes:
+        """The `derivationEnd` block claim `claim` named (immutable: read once)."""
+        key = (game.address, claim.index)
+        if key not in self._block_ends:
+            self._block_ends[key] = game.block_derivation(claim.index)
+        return self._block_ends[key]
+
+    def _derivation_disputed(self, game: DisputeGameClient, info: GameInfo, claims: tuple[Claim, ...]) -> set[int]:
+        """The block claims naming another `derivationEnd` than this trace's (none without a bisection contract)."""
+        if self._bisection_client(game) is None or self.inputs is None:
+            return set()
+        return {claim.index for claim, number in self._block_claims(game, info, claims)
+                if self._block_end(game, claim) != self._derivation_commitments(number).commitments[-1]}
+
+    def _play_bisections(self, game: DisputeGameClient, info: GameInfo, claims: tuple[Claim, ...], countered: set[int]) -> bool:
+        """Open a bisection against every unresolved block claim naming another `derivationEnd` than
+        this trace's, and play every open bisection of the game (either side)."""
+        bisection = self._bisection_client(game)
+        if bisection is None or self.inputs is None:
+            return False
+        sent = False
+        for claim, number in self._block_claims(game, info, claims):
+            if claim.index in countered:
+                continue  # decided by the input leaf
+            opened = bisection.info(game.address, claim.index)
+            trace = self._derivation_commitments(number)
+            max_depth = bisection.depth()
+            if opened is None:
+                if self._block_end(game, claim) != trace.commitments[-1] and not game.resolved_subgame(claim.index):
+                    sent |= self._bisect(game, bisection, None, Open(claim.index, number, opening_value(trace, max_depth)))
+                continue
+            for action in bisection_responses(opened, bisection.claims(opened), trace, max_depth):
+                sent |= self._bisect(game, bisection, opened, action)
+        return sent
+
+    def _bisect(self, game: DisputeGameClient, bisection: DerivationBisectionClient, opened: BisectionInfo | None,
+                action: Open | BisectionMove | BisectionStep) -> bool:
+        """Send one bisection action (refused on estimation: noted, not tried again this run)."""
+        assert self.inputs is not None
+        source = DerivationStepSource(self.inputs)
+        if isinstance(action, Open):
+            key = (game.address, action.block_claim, -10, action.value)
+        elif isinstance(action, BisectionMove):
+            key = (game.address, action.parent.index, -20 - action.position, action.value)
+        else:
+            key = (game.address, action.leaf.index, -30 - int(action.is_attack), b"bisection step")
+        if key in self._refused:
+            return False
+        try:
+            if isinstance(action, Open):
+                call = bisection.open_call(game.address, action.block_claim, action.value,
+                                           source.parent_proof_bytes(action.block_number))
+                receipt = bisection.send(self.txmgr, call, value=bisection.required_bond(game.address, 2))
+                self.metrics.bisections_opened += 1
+                label, extra = "bisection open", {"claim": action.block_claim, "l2_block": action.block_number}
+            elif isinstance(action, BisectionMove):
+                assert opened is not None
+                call = bisection.move_call(opened, action.parent, action.value, action.is_attack)
+                receipt = bisection.send(self.txmgr, call, value=bisection.required_bond(game.address, action.position))
+                self.metrics.bisection_moves += 1
+                label = "bisection attack" if action.is_attack else "bisection defend"
+                extra = {"parent": action.parent.index, "depth": action.position.bit_length() - 1}
+            else:
+                assert opened is not None
+                pre, inbox, evidence = source.step_args(opened.l2_block_number, action.l1_block, opened.last)
+                call = bisection.step_call(opened, action.leaf.index, action.is_attack, pre, inbox, evidence)
+                self.oracle.l1.call(call)  # a step L1 finds valid is refused by name (`ValidStep`), never sent
+                receipt = bisection.send(self.txmgr, call)
+                self.metrics.bisection_steps += 1
+                label = "bisection step"
+                extra = {"leaf": action.leaf.index, "l1_block": action.l1_block, "attack": action.is_attack,
+                         "padding": action.l1_block > opened.last}
+        except L1CallReverted as exc:
+            self._refused.add(key)
+            log.info("L1 refuses the bisection's %s: %s", type(action).__name__.lower(), exc, extra={"game": game.address})
+            return False
+        return self._landed(game.address, key, label, receipt, extra)
+
+    def _resolve_bisections(self, game: DisputeGameClient, info: GameInfo, claims: tuple[Claim, ...]) -> tuple[bool, bool]:
+        """Resolve the game's bisections' claims bottom-up as their clocks allow. Returns (every
+        bisection's root resolved, anything sent)."""
+        bisection = self._bisection_client(game)
+        if bisection is None:
+            return True, False
+        done, sent = True, False
+        for claim, _ in self._block_claims(game, info, claims):
+            opened = bisection.info(game.address, claim.index)
+            if opened is None or game.resolved_subgame(claim.index):
+                continue
+            for bclaim in reversed(bisection.claims(opened)):
+                if bisection.resolved(opened, bclaim.index):
+                    continue
+                if bisection.challenger_duration(opened, bclaim.index) < info.max_clock_duration_s:
+                    done = False
+                    break  # its clock runs: so does every claim above it
+                try:
+                    receipt = bisection.resolve_claim(self.txmgr, opened, bclaim.index)
+                except L1CallReverted as exc:
+                    if exc.revert is not None and exc.revert.name == "ClaimAlreadyResolved":
+                        continue
+                    raise
+                self._count_gas(receipt)
+                self.metrics.resolutions += 1
+                sent = True
+        return done, sent
 
     def _count_gas(self, receipt: dict[str, Any]) -> None:
         self.metrics.l1_gas_used += int(receipt.get("gasUsed", 0))

@@ -68,6 +68,24 @@ class DerivationEnd:
         return cls(*(bytes.fromhex(str(raw[k])[2:]) for k in ("bankHash", "queueHash", "found")))
 
 
+@dataclass(frozen=True, slots=True)
+class DerivationCommitments:
+    """Derivation's commitment after each L1 block of a block's range S .. E (`lantau_derivationTrace`):
+    what `DerivationBisection` bisects over."""
+
+    first: int  # S
+    last: int  # E
+    commitments: tuple[bytes, ...]  # after S, S + 1, ..., E
+
+    def at(self, index: int) -> bytes:
+        """The commitment at trace index `index` (L1 block S + index); past E the state does not change."""
+        return self.commitments[min(index, len(self.commitments) - 1)]
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> "DerivationCommitments":
+        return cls(int(raw["first"]), int(raw["last"]), tuple(bytes.fromhex(str(c)[2:]) for c in raw["commitments"]))
+
+
 #: A chain with no L1 (contract tests, bench) has no batch for any block: the empty state.
 NO_L1_DERIVATION_END = DerivationEnd(bytes(32), bytes(32), bytes(32))
 

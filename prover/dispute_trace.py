@@ -18,7 +18,7 @@ from collections import OrderedDict
 from typing import Protocol
 
 from node.chain import Chain
-from prover.dispute_block import NO_L1_DERIVATION_END, DerivationEnd, DisputeBlock, dispute_block
+from prover.dispute_block import NO_L1_DERIVATION_END, DerivationCommitments, DerivationEnd, DisputeBlock, dispute_block
 from prover.rollup_client import RollupClient
 from prover.step_call import StepCall
 from prover.witness import transaction_witness
@@ -52,6 +52,10 @@ class Trace(Protocol):
 
     def derivation_end(self, number: int) -> DerivationEnd:
         """Derivation's state after block `number`'s L1 range: which batch gives the block."""
+        ...
+
+    def derivation_commitments(self, number: int) -> DerivationCommitments:
+        """Derivation's commitment after each L1 block of block `number`'s range (the bisection's trace)."""
         ...
 
 
@@ -98,6 +102,9 @@ class NodeTrace(_BlockReads):
     def derivation_end(self, number: int) -> DerivationEnd:
         return DerivationEnd.from_json(self.node.derivation_end(number))
 
+    def derivation_commitments(self, number: int) -> DerivationCommitments:
+        return DerivationCommitments.from_json(self.node.derivation_trace(number))
+
 
 
 class ChainTrace(_BlockReads):
@@ -125,3 +132,6 @@ class ChainTrace(_BlockReads):
 
     def derivation_end(self, number: int) -> DerivationEnd:
         return NO_L1_DERIVATION_END  # no L1 behind this chain: no batch, nothing in the bank or queue
+
+    def derivation_commitments(self, number: int) -> DerivationCommitments:
+        return DerivationCommitments(0, 0, (NO_L1_DERIVATION_END.commitment(),))  # never disputed: no L1 range

@@ -33,11 +33,20 @@ them in the game: `BlockInputsNamed`), each with the outputs that follow from it
                           L1 origin (the L1-info deposit with sequence number + 1), the origin's
                           deposits left out, a sequenced transaction (`unbatched_transaction`) in
                           them (refused, `FaultInjectionRefused`, on a block that was not forced)
+    derivation-end        a false `derivationEnd`: the block claim says derivation found no batch
+                          (`found` = 0: the forced deposit-only block) where the batcher batched user
+                          transactions; the block named is the node's deposits alone (the L1-info
+                          deposit and the origin's deposits) with the state after them, and the
+                          liar's derivation trace is node's up to the L1 block where node finds the
+                          batch, its false end from there (refused on a block with no user transaction
+                          or none batched)
 
 `InputOracle` refutes the first two from the block's batch (`NotTheBatchedTransactions`), the third
 from the portal's deposits of the block's L1 origin (`MissingDeposit` / `WrongDeposit`), the fourth
 by rebuilding the L1-info deposits derivation allows from the L1 headers (`NotTheL1InfoDeposit`),
-the fifth from the inbox's empty window (`windowWithoutBatches`: `NotTheForcedOrigin`). A block
+the fifth from the inbox's empty window (`windowWithoutBatches`: `NotTheForcedOrigin`);
+`DerivationBisection` decides the sixth: the block claim's `derivationEnd` is bisected over the
+block's L1 range and countered by `DerivationStep` at the L1 block where node finds the batch. A block
 claim names only its transactions and its timestamp; every other field of a transaction's context
 (a prevRandao among them) is derived by the game (docs/fault-proofs.md, "Contexts the game
 derives"), so there is no context to lie about.
@@ -66,7 +75,7 @@ from bridge.withdrawal import WithdrawalTransaction
 from prover.errors import FaultInjectionRefused
 from node.output_root import output_root, versioned_nonce
 from prover.block_accumulator import with_state_roots
-from prover.dispute_block import DerivationEnd, DisputeBlock
+from prover.dispute_block import DerivationCommitments, DerivationEnd, DisputeBlock
 from prover.dispute_trace import Trace
 from prover.step_call import StepCall
 
@@ -81,6 +90,7 @@ class FaultKind(str, Enum):
     DROPPED_DEPOSIT = "dropped-deposit"
     L1_INFO = "l1-info"
     SKIPPED_FORCED_INCLUSION = "skipped-forced-inclusion"
+    DERIVATION_END = "derivation-end"
     RECEIPTS_ROOT = "receipts-root"
     GAS_USED = "gas-used"
     TRANSACTIONS_ROOT = "transactions-root"
@@ -90,7 +100,7 @@ class FaultKind(str, Enum):
 
 #: Lies about a block's transactions (the game's input leaf decides them).
 INPUT_FAULTS = frozenset({FaultKind.FORGED_DEPOSIT, FaultKind.UNBATCHED_TX, FaultKind.DROPPED_DEPOSIT, FaultKind.L1_INFO,
-                          FaultKind.SKIPPED_FORCED_INCLUSION})
+                          FaultKind.SKIPPED_FORCED_INCLUSION, FaultKind.DERIVATION_END})
 #: What the forged deposit mints and withdraws: 1,000 HKD (L2 wei).
 FORGED_AMOUNT_WEI = 1_000 * 10**18
 #: The header field (index in the RLP list, `BlockFinishLeaf`) each header lie changes.
@@ -237,6 +247,11 @@ class LyingTrace:
         txs, at = b.tx_hashes, 0
         if self.kind is FaultKind.SKIPPED_FORCED_INCLUSION:
             self._check_deposit_only(number)
+        if self.kind is FaultKind.DERIVATION_END:
+            at = self._deposit_count(number)
+            return dataclasses.replace(
+                b, tx_hashes=txs[:at], state_roots=b.state_roots[:at], state_root=b.state_roots[at - 1],
+                block_hash=Hash32(_fake(self.kind.value, "block hash", number)))
         if number == self.input_lie_block():
             if self.kind is FaultKind.DROPPED_DEPOSIT:
                 txs, at = (txs[0], *txs[2:]), 1
@@ -256,10 +271,36 @@ class LyingTrace:
     def transaction_step(self, number: int, index: int) -> StepCall:
         return self.inner.transaction_step(number, index)
 
+    def _deposit_count(self, number: int) -> int:
+        """How many deposits block `number` starts with; refused unless user transactions follow
+        them and derivation found the block's batch (a lie of `found` = 0 needs a batched block)."""
+        b = self.inner.block(number)
+        at = next((k for k in range(len(b.tx_hashes)) if self.inner.transaction_step(number, k).transaction[:1] != b"\x7e"),
+                  len(b.tx_hashes))
+        if at == len(b.tx_hashes):
+            raise FaultInjectionRefused(f"L2 block {number} has no user transaction: it is deposit-only already")
+        if self.inner.derivation_end(number).found == bytes(32):
+            raise FaultInjectionRefused(f"derivation found no batch for L2 block {number}: found = 0 is the truth")
+        return at
+
     def derivation_end(self, number: int) -> DerivationEnd:
-        # the lies here are about a block's inputs or execution; which batch derivation takes is the
-        # node's (a lie about it is decided by `DerivationBisection`, not played by this trace)
-        return self.inner.derivation_end(number)
+        """The node's, or for a lie about it: node's bank and queue with `found` = 0 (no batch)."""
+        end = self.inner.derivation_end(number)
+        if self.kind is not FaultKind.DERIVATION_END or not self._lies_about(number):
+            return end
+        self._deposit_count(number)
+        return dataclasses.replace(end, found=bytes(32))
+
+    def derivation_commitments(self, number: int) -> DerivationCommitments:
+        """The node's trace, or for a lie about the end: node's up to the L1 block where node finds
+        the batch (from there its state no longer changes), the false end from there on."""
+        trace = self.inner.derivation_commitments(number)
+        if self.kind is not FaultKind.DERIVATION_END or not self._lies_about(number):
+            return trace
+        true_end, false_end = trace.commitments[-1], self.derivation_end(number).commitment()
+        found_at = trace.commitments.index(true_end)
+        return dataclasses.replace(trace, commitments=(*trace.commitments[:found_at],
+                                                       *(false_end,) * (len(trace.commitments) - found_at)))
 
     def state_roots(self, number: int) -> tuple[bytes, ...]:
         if self.kind in INPUT_FAULTS:

@@ -45,11 +45,12 @@ class InputRollup:
     batch_inbox: str
     batcher: str
     sequencing_window: int  # L1 blocks after a block's origin in which its batch must land
+    l1_start_block: int = 0  # the rollup's first L1 block (L2 genesis' origin for the derivation leaf)
 
     @classmethod
     def of(cls, rollup: Any) -> "InputRollup":
         return cls(rollup.l2_chain_id, rollup.contracts["LantauPortal"], rollup.batch_inbox, rollup.batcher_address,
-                   rollup.sequencing_window)
+                   rollup.sequencing_window, rollup.l1_start_block)
 
 
 def l1_origin_of(l1_info_tx: bytes, number: int) -> L1Origin:

@@ -47,6 +47,14 @@ class RollupClient:
         """`lantau_derivationEnd`: derivation's state after L2 block `number`'s L1 range (node/rpc/rollup.py)."""
         return dict(self._call("lantau_derivationEnd", [hex(number)]))
 
+    def derivation_trace(self, number: int) -> dict[str, Any]:
+        """`lantau_derivationTrace`: S, E and the commitment after each L1 block of block `number`'s range."""
+        return dict(self._call("lantau_derivationTrace", [hex(number)]))
+
+    def derivation_state(self, number: int, l1_block: int) -> dict[str, Any]:
+        """`lantau_derivationState`: the state before L1 block `l1_block` whole, and the batches reaching the queue in it."""
+        return dict(self._call("lantau_derivationState", [hex(number), hex(l1_block)]))
+
     def tx_witness(self, number: int, index: int) -> dict[str, Any]:
         """`lantau_txWitness`: the one-step proof witness of transaction `index` of block `number`."""
         return dict(self._call("lantau_txWitness", [hex(number), hex(index)]))
