@@ -672,7 +672,7 @@ def proposer_command(
     l1_rpc: L1Rpc = None,
     l2_rpc: Annotated[Optional[str], typer.Option("--l2-rpc", envvar="LANTAU_L2_RPC", help="L2 node to read safe outputs from.")] = None,
     rollup_config: RollupFile = None,
-    inject_fault: Annotated[Optional[str], typer.Option("--inject-fault", envvar="LANTAU_INJECT_FAULT", help="Devnet only: post the next output with this lie and defend it in its dispute game (state-root, tx-result, block-hash, message-passer-root, a header field: transactions-root, receipts-root, gas-used, timestamp, base-fee; forged-deposit, unbatched-tx, dropped-deposit, l1-info, skipped-forced-inclusion).")] = None,
+    inject_fault: Annotated[Optional[str], typer.Option("--inject-fault", envvar="LANTAU_INJECT_FAULT", help="Devnet only: post the next output with this lie and defend it in its dispute game (state-root, tx-result, block-hash, message-passer-root, a header field: transactions-root, receipts-root, gas-used, timestamp, base-fee; forged-deposit, unbatched-tx, dropped-deposit, l1-info, skipped-forced-inclusion, derivation-end).")] = None,
     inject_at: Annotated[Optional[int], typer.Option("--inject-at", help="With --inject-fault: the L2 block whose output lies (an output block; default: the next one due).")] = None,
     forged_target: Annotated[Optional[str], typer.Option("--forged-target", help="With --inject-fault message-passer-root or forged-deposit: the L1 address the forged withdrawal pays.")] = None,
 ) -> None:
