@@ -118,7 +118,11 @@ class DisputeConfig:
     # 12, not 11: leaves at an even depth (3 + 1 + 12 = 16) are the proposer's side, so the
     # challenger of a wrong output counters the proposer's leaf with the one-step proof.
     tx_depth: int = 12
-    max_clock_duration_s: int = 60  # OP: 3.5 days
+    # OP: 3.5 days. A side's clock must outlast the wait for a block's derivation range to be on L1
+    # (`DerivationBisection.open` refuses `RangeNotOnL1` until E, sequencing window + 1 L1 blocks
+    # after the parent's origin: 41 x 2 s on the devnet) plus its moves: at 60 s the honest side's
+    # clock ran out on a block claim with a false derivationEnd before it could open (the liar won).
+    max_clock_duration_s: int = 150
     clock_extension_s: int = 15  # OP: 3 hours
     bond_delay_s: int = 20  # OP's DelayedWETH: 7 days
     min_bond_wei: int = 10**15  # the curve's start (depth 0)

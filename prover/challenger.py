@@ -633,6 +633,10 @@ class Challenger(PollingService):
                 extra = {"leaf": action.leaf.index, "l1_block": action.l1_block, "attack": action.is_attack,
                          "padding": action.l1_block > opened.last}
         except L1CallReverted as exc:
+            if exc.revert is not None and exc.revert.name == "RangeNotOnL1":
+                # the range's last L1 block E is not on L1 yet: `open` waits for it (asked again next pass)
+                log.info("bisection open waits for L1 block %d", int(exc.revert.args[0]), extra={"game": game.address})
+                return False
             self._refused.add(key)
             log.info("L1 refuses the bisection's %s: %s", type(action).__name__.lower(), exc, extra={"game": game.address})
             return False

@@ -21,6 +21,7 @@ from prover.faults import FaultKind, LyingTrace
 from prover.rollup_client import RollupClient
 from tests.e2e.dispute_devnet import (  # noqa: F401  (fixtures: daemons, devnet)
     CHALLENGER, CHALLENGER_WINS, PROPOSER, daemons, devnet, lie_and_challenger, next_quiet_output_block, wait_for,
+    warp,
 )
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +59,7 @@ def test_a_false_derivation_end_loses_the_bisection(devnet, daemons, tmp_path: P
 
     claim = wait_for("the liar's block claim", block_claim, 240, logs)
     assert game.block_derivation(claim) == lying.derivation_end(lie_block).commitment() != verifier.derivation_end(lie_block).commitment()
-    opened = wait_for("the challenger to open the bisection", lambda: bisection.info(game_address, claim), 120, logs)
+    opened = wait_for("the challenger to open the bisection (once E is on L1)", lambda: bisection.info(game_address, claim), 240, logs)
     trace = verifier.derivation_commitments(lie_block)
     assert (opened.first, opened.last, opened.l2_block_number) == (trace.first, trace.last, lie_block)
 
@@ -77,7 +78,8 @@ def test_a_false_derivation_end_loses_the_bisection(devnet, daemons, tmp_path: P
     assert {c.claimant for c in claims[1:] if c.depth % 2} == {CHALLENGER}  # the opener's side: odd depths
     assert {c.claimant for c in claims[1:] if c.depth % 2 == 0} == {PROPOSER}  # the liar played its lie down to the leaf
 
-    wait_for("the game resolved", lambda: game.status() != 0, 420, logs)
+    warp(l1, info.max_clock_duration_s + 1)  # nothing is owed any more: past the clocks
+    wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
     assert game.status() == CHALLENGER_WINS
     assert bisection.root_countered_by(game_address, claim) == CHALLENGER
     assert game.claim(claim).countered_by == CHALLENGER  # the block claim: countered by its derivationEnd's bisection
