@@ -51,6 +51,9 @@ CODES_ON_L1_ABOVE_BYTES = 100_000
 MIN_PUBLISHED_CODE_BYTES = 1_024
 #: Calldata of `publishData` besides the data: selector, offset, length, padding.
 PUBLISH_CALLDATA_BYTES = 4 + 32 + 32 + 31
+#: L1 gas of `publishData`, measured (bench/step_segments.py: 5,394,597 for 24,544 B, 660,830 for
+#: 2,784 B), with a margin: a piece stays under the cap too.
+PUBLISH_BASE_GAS, PUBLISH_GAS_PER_BYTE = 100_000, 230
 ZERO_ROOT = b"\x00" * 32
 
 
@@ -92,11 +95,13 @@ class StagedStep:
         # planned once its start is on L1
         self._load_plan: dict[int, tuple[int, Any, Any]] = {}  # start -> (stop, function, result)
         self._commit_plan: dict[int, tuple[int, Any, Any]] = {}
-        self._after: dict[bytes, tuple[bytes, Any]] = {}  # machine hash -> what its next segment returns
         # machine hash -> (the data contracts it copies from, continueExecution's arguments)
         self._continue_args: dict[bytes, tuple[tuple[DataStore, ...], tuple[Any, ...]]] = {}
         self._code_stores: tuple[DataStore, ...] | None = None  # the codes' data contracts
         self._data_stores: dict[bytes, DataStore] = {}  # piece -> its data contract
+        # (machine hash (step id: the start), budget) -> what its segment returns; whether it fits the cap
+        self._results: dict[tuple[bytes, int], tuple[bytes, Any]] = {}
+        self._fits: dict[tuple[bytes, int], bool] = {}
         self._start_args: tuple[Any, tuple[DataStore, ...], tuple[Any, ...]] | None = None  # (PreState, stores, args)
 
     def proven(self) -> bool:
@@ -226,7 +231,6 @@ class StagedStep:
         """(the first of load chunks and segments L1 does not hold, None) or, when it holds them
         all, (None, the execution's `PostState`)."""
         functions = self.contract.functions
-        budget = self.config.segment_budget
         missing_load, pre = self._loaded_pre_state()
         if missing_load is not None:
             return missing_load, None
@@ -235,26 +239,47 @@ class StagedStep:
         unpublished = self._unpublished(stores, seen)
         if unpublished is not None:
             return unpublished, None
-        producer = functions.startExecution(*start_args)
-        machine, post = self.l1.call(producer)
-        while machine:
-            machine = bytes(machine)
+        producer, on_l1, (machine, post) = self._segment(self.step_id, functions.startExecution, start_args)
+        while on_l1 and machine:
             machine_hash = keccak(machine)
-            key = keccak(abi_encode(["bytes32", "bytes32"], [self.step_id, machine_hash]))
-            if not self.l1.call(functions.paused(key)):
-                return producer, None  # the segment that leaves this machine is not (or no longer) on L1
             stores, args = self._packed(machine_hash, machine)
             unpublished = self._unpublished(stores, seen)
             if unpublished is not None:
                 return unpublished, None
-            producer = functions.continueExecution(*args)
-            if machine_hash not in self._after:
-                next_machine, next_post = self.l1.call(producer)
-                self._after[machine_hash] = (bytes(next_machine), next_post)
-            machine, post = self._after[machine_hash]
-        if not self.l1.call(functions.executed(self.l1.call(functions.executionHash(self.step_id, post)))):
-            return producer, None  # the last segment (or the one-segment execution) is not on L1
+            producer, on_l1, (machine, post) = self._segment(machine_hash, functions.continueExecution, args)
+        if not on_l1:
+            return producer, None  # this segment (or the one-segment execution) is not on L1
         return None, post
+
+    def _segment(self, key: bytes, function_for: Any, args: tuple[Any, ...]) -> tuple[Any, bool, tuple[bytes, Any]]:
+        """(the call, whether L1 holds its result, (the machine it leaves, the PostState)) of the
+        segment from a machine (`key`: its hash; the step id for the start): at `segment_budget`,
+        or halved while L1 holds neither its result nor an estimate under the cap for it. A
+        segment's fixed part grows with its machine (memory near its cap), so the budget that suits
+        a workload can pass the cap there; the budget decides only the gas, never the result
+        (docs/fault-proofs.md, "Packed machines"), and the choice is remade alike after a restart
+        (a segment not on L1 estimates as before; one on L1 is found by its record)."""
+        functions = self.contract.functions
+        budget = args[-1]
+        while True:
+            function = function_for(*args[:-1], budget)
+            if (key, budget) not in self._results:
+                machine, post = self.l1.call(function)
+                self._results[(key, budget)] = (bytes(machine), post)
+            machine, post = self._results[(key, budget)]
+            if machine:
+                record = keccak(abi_encode(["bytes32", "bytes32"], [self.step_id, keccak(machine)]))
+                on_l1 = self.l1.call(functions.paused(record))
+            else:
+                on_l1 = self.l1.call(functions.executed(self.l1.call(functions.executionHash(self.step_id, post))))
+            if on_l1 or budget == 1:
+                return function, bool(on_l1), (machine, post)
+            if (key, budget) not in self._fits:
+                gas = self._estimate(function)
+                self._fits[(key, budget)] = gas is not None and gas <= self.config.tx_gas_cap
+            if self._fits[(key, budget)]:
+                return function, False, (machine, post)
+            budget //= 2
 
     def _packed(self, machine_hash: bytes, machine: bytes) -> tuple[tuple[DataStore, ...], tuple[Any, ...]]:
         """(the data contracts it copies from, continueExecution's arguments) for `machine`
@@ -290,7 +315,8 @@ class StagedStep:
         args = args_for(stores)
         if len(_calldata(function_for(args))) <= self.config.max_calldata_bytes:
             return stores, args
-        pieces = dense_run_pieces(image, stores, self.config.max_calldata_bytes - PUBLISH_CALLDATA_BYTES)
+        pieces = dense_run_pieces(image, stores, min(self.config.max_calldata_bytes - PUBLISH_CALLDATA_BYTES,
+                                                     (self.config.tx_gas_cap - PUBLISH_BASE_GAS) // PUBLISH_GAS_PER_BYTE))
         # full pieces first: a run's last piece changes as the run grows (memory filled segment by
         # segment), so it is published only if the call is still above the limit without it
         full = max(map(len, pieces), default=0)

@@ -156,3 +156,22 @@ def test_a_memory_piece_from_a_wrong_data_contract_is_refused_and_the_step_conti
     while staged.advance() is not None:
         pass
     assert bytes(proof.functions.postStateRoot(call.step_id()).call()) == call.post_state_root
+
+
+def test_segments_above_the_cap_at_the_configured_budget_are_sent_at_a_halved_one(
+        proof: Contract, contracts: Contracts, tmp_path: Path) -> None:
+    """A machine with its memory near the cap makes a segment's fixed part large: at the
+    configured budget a segment passes the gas cap, so the driver halves the budget for it (the
+    budget decides only the gas): every transaction under the cap, the root py-evm's."""
+    call = _cap_corner_call(tmp_path, 32_768, 8, b"a lowered cap")
+    config = StagedStepConfig(tx_gas_cap=3_000_000, max_calldata_bytes=24_000, codes_on_l1_above_bytes=20_000)
+    l1 = L1Client(contracts.w3)
+    staged = StagedStep(l1, TxManager(l1, contracts.keys[1]), proof.address, call, config)
+    budgets: list[int] = []
+    while (receipt := staged.advance()) is not None:
+        assert receipt["gasUsed"] <= config.tx_gas_cap
+        function, args = proof.decode_function_input(bytes(contracts.w3.eth.get_transaction(receipt["transactionHash"])["input"]))
+        if function.fn_name in ("startExecution", "continueExecution"):
+            budgets.append(args["budget"])
+    assert budgets and min(budgets) < config.segment_budget, budgets
+    assert bytes(proof.functions.postStateRoot(call.step_id()).call()) == call.post_state_root
