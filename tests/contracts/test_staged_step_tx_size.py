@@ -175,3 +175,15 @@ def test_segments_above_the_cap_at_the_configured_budget_are_sent_at_a_halved_on
             budgets.append(args["budget"])
     assert budgets and min(budgets) < config.segment_budget, budgets
     assert bytes(proof.functions.postStateRoot(call.step_id()).call()) == call.post_state_root
+
+
+@pytest.mark.campaign  # CI: the small corner above; this one is ~45 L1 transactions of up to 16.7M gas (~1 min)
+@pytest.mark.timeout(2400)
+def test_the_cap_corner_staged_step_fits_geths_transaction_size(proof: Contract, contracts: Contracts,
+                                                                tmp_path: Path) -> None:
+    """The caps' corner with the driver's defaults: 262,144 B of pseudo-random memory (machines up
+    to ~447 kB) and 512 slots; packed plainly a segment would carry ~350 kB (extrapolated)."""
+    call = _cap_corner_call(tmp_path, 262_144, 512, b"the cap corner")
+    sent, largest = _prove_staged(contracts, proof, call)
+    assert sent["continueExecution"] >= 10 and sent["publishData"] >= 8, sent
+    assert largest < 120_500
