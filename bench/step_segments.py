@@ -16,8 +16,8 @@ beside the baseline: the same stage as one L1 transaction (`loadWitness`, `execu
 size of every L1 transaction: the largest calldata sent and the largest RLP-encoded signed
 transaction, beside the baseline: the largest segment's calldata with its machine unpacked (as
 `continueExecution` took it before "Packed machines"), against geth's 131,072 B. The last workload
-is the proof-cost caps' corner: 262,144 B of memory filled with pseudo-random words (no zero byte
-to leave out) and 512 slots written, whose machines pack under the limit only with their memory
+is the proof-cost caps' corner: 98,304 B of code loaded (four contracts of JUMPDESTs called), 262,144
+B of memory filled with pseudo-random words (no zero byte to leave out) and 512 slots written, whose machines pack under the limit only with their memory
 copied from data contracts too ("Packed machines": the publish column counts those). Every row is
 checked before it is printed: the post-state root recorded is the block's (py-evm's).
 """
@@ -51,7 +51,9 @@ from tests.harness.evm import Contracts  # noqa: E402
 #: The proof-cost caps' corner: memory at its cap, filled with words that have no zero byte to leave
 #: out, and slots at theirs (tests/contracts/step_workloads.py, `cap_corner_init_code`).
 CAP_CORNER_MEMORY_BYTES, CAP_CORNER_SLOTS = DEVNET_PROOF_COST_LIMITS.max_memory_bytes, DEVNET_PROOF_COST_LIMITS.max_slots
-CAP_CORNER = f"cap corner: {CAP_CORNER_MEMORY_BYTES:,} B of pseudo-random memory, {CAP_CORNER_SLOTS} slots"
+CAP_CORNER_CODE_BYTES = DEVNET_PROOF_COST_LIMITS.max_code_bytes
+CAP_CORNER = (f"cap corner: {CAP_CORNER_MEMORY_BYTES:,} B of pseudo-random memory, {CAP_CORNER_SLOTS} slots, "
+              f"{CAP_CORNER_CODE_BYTES:,} B of code")
 WORKLOADS = ("RWA transfer", "DvP settle", "bond redeem after maturity", f"coupon pushPayments chunk of {PUSH_CHUNK}",
              "DvP settleBatch of 25 (atomic=True)", CAP_CORNER)
 STAGES = {"loadWitnessChunk": "load", "publishData": "publish", "startExecution": "execute",
@@ -152,7 +154,8 @@ def main() -> None:
             finally:
                 chain.close()
         if CAP_CORNER in options.only:
-            chain, workload = build_cap_corner(Path(tmp) / "corner", CAP_CORNER_MEMORY_BYTES, CAP_CORNER_SLOTS)
+            chain, workload = build_cap_corner(Path(tmp) / "corner", CAP_CORNER_MEMORY_BYTES, CAP_CORNER_SLOTS,
+                                              code_bytes=CAP_CORNER_CODE_BYTES)
             try:
                 rows.append(measure_workload(contracts, proof, chain, workload, options.budget, options.cap))
             finally:

@@ -191,14 +191,22 @@ _SCRAMBLE = 0x9E3779B97F4A7C15F39CC0605CEDC8341082276BF3A27251F86C6A11D0C18E95
 _FILL_UNROLL = 32  # words stored per loop iteration
 
 
-def cap_corner_init_code(memory_bytes: int, slots: int, seed: bytes = b"cap corner") -> bytes:
-    """Init code of a creation transaction at the proof-cost caps' corner: it fills memory, word by
-    word from 0 to `memory_bytes` (a multiple of 1,024), with pseudo-random words (h <- h * A, each
-    stored at MSIZE: 5 instructions a word, h first keccak(seed)), then writes the last h into
-    slots 1..`slots`, and deploys nothing. Its paused machines hold up to `memory_bytes` of words with no zero byte to
-    leave out (docs/fault-proofs.md, "Packed machines")."""
+#: EIP-170: the largest code a contract may have.
+_MAX_CODE_BYTES = 24_576
+
+
+def cap_corner_init_code(memory_bytes: int, slots: int, seed: bytes = b"cap corner", callees: Sequence[bytes] = ()) -> bytes:
+    """Init code of a creation transaction at the proof-cost caps' corner: it calls each of
+    `callees` (loading their code), fills memory, word by word from 0 to `memory_bytes` (a multiple
+    of 1,024), with pseudo-random words (h <- h * A, each stored at MSIZE: 5 instructions a word,
+    h first keccak(seed)), then writes the last h into slots 1..`slots`, and deploys nothing. Its
+    paused machines hold up to `memory_bytes` of words with no zero byte to leave out
+    (docs/fault-proofs.md, "Packed machines")."""
     assert memory_bytes % (32 * _FILL_UNROLL) == 0 and 0 < slots < 2**16
-    code = bytes([0x7F]) + _SCRAMBLE.to_bytes(32, "big") + bytes([0x7F]) + keccak(seed)  # A, h
+    code = b""
+    for callee in callees:  # CALL(gas, callee, 0, 0, 0, 0, 0), result dropped
+        code += bytes([0x5F] * 5) + bytes([0x73]) + callee + bytes([0x5A, 0xF1, 0x50])
+    code += bytes([0x7F]) + _SCRAMBLE.to_bytes(32, "big") + bytes([0x7F]) + keccak(seed)  # A, h
     loop = len(code)
     code += bytes([0x5B]) + bytes([0x81, 0x02, 0x80, 0x59, 0x52]) * _FILL_UNROLL  # JUMPDEST, (DUP2 MUL DUP1 MSIZE MSTORE) x U
     code += bytes([0x62]) + memory_bytes.to_bytes(3, "big") + bytes([0x59, 0x10, 0x61]) + loop.to_bytes(2, "big") + bytes([0x57])
@@ -207,19 +215,35 @@ def cap_corner_init_code(memory_bytes: int, slots: int, seed: bytes = b"cap corn
     return code + bytes([0x00])
 
 
-def build_cap_corner(tmp: Path, memory_bytes: int, slots: int, seed: bytes = b"cap corner",
+def _deploy_code(runtime: bytes) -> bytes:
+    """Init code returning `runtime` (CODECOPY of its own tail)."""
+    head_len = 14
+    return (bytes([0x61]) + len(runtime).to_bytes(2, "big") + bytes([0x61]) + head_len.to_bytes(2, "big")
+            + bytes([0x5F, 0x39, 0x61]) + len(runtime).to_bytes(2, "big") + bytes([0x5F, 0xF3]) + runtime)
+
+
+def build_cap_corner(tmp: Path, memory_bytes: int, slots: int, seed: bytes = b"cap corner", code_bytes: int = 0,
                      limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS) -> tuple[Chain, Workload]:
     """A chain whose head block holds one `cap_corner_init_code` creation transaction (the caller
-    closes the chain); it must succeed under `limits`."""
+    closes the chain); it must succeed under `limits`. With `code_bytes`, it first calls contracts
+    deployed before it, holding that many bytes of code with its own init code (STOP, then JUMPDESTs: a jump-destination map
+    with no zero to leave out)."""
     owner = Account.from_key(dev_accounts()[0].private_key)
     genesis = bench_genesis([owner], block_size=200)
     chain = Chain.open(tmp, genesis, proof_cost_limits=limits)
     signer = Signer(genesis.chain_id)
     run = _RecordingRun(Bench(chain, genesis), signer, None, [])  # type: ignore[arg-type]
     run.placed = []
-    name = f"cap corner: {memory_bytes:,} B of pseudo-random memory, {slots} slots"
-    run.one(name, run.sign(owner, "", cap_corner_init_code(memory_bytes, slots, seed), gas=30_000_000))
-    if not run.results[-1].success:
+    callees: list[bytes] = []
+    count = -(-code_bytes // _MAX_CODE_BYTES)
+    callee_bytes = code_bytes - len(cap_corner_init_code(memory_bytes, slots, seed, [bytes(20)] * count))  # init code counts too
+    for start in range(0, max(callee_bytes, 0), _MAX_CODE_BYTES):
+        size = min(_MAX_CODE_BYTES, callee_bytes - start)
+        run.one(f"callee {start}", run.sign(owner, "", _deploy_code(b"\x00" + b"\x5b" * (size - 1)), gas=8_000_000))
+        callees.append(generate_contract_address(Address(to_canonical_address(owner.address)), signer.nonces[owner.address] - 1))
+    name = f"cap corner: {memory_bytes:,} B of pseudo-random memory, {slots} slots" + (f", {code_bytes:,} B of code" if code_bytes else "")
+    run.one(name, run.sign(owner, "", cap_corner_init_code(memory_bytes, slots, seed, callees), gas=30_000_000))
+    if not all(result.success for result in run.results):
         chain.close()
-        raise AssertionError(f"{name}: failed on the L2 ({run.results[-1]})")
+        raise AssertionError(f"{name}: failed on the L2 ({run.results})")
     return chain, run.placed[-1]

@@ -93,8 +93,8 @@ def test_settle_batch_of_25_staged_step_fits_geths_transaction_size(
     assert largest < 120_500
 
 
-def _cap_corner_call(tmp: Path, memory_bytes: int, slots: int, seed: bytes = b"cap corner") -> StepCall:
-    chain, workload = build_cap_corner(tmp, memory_bytes, slots, seed)
+def _cap_corner_call(tmp: Path, memory_bytes: int, slots: int, seed: bytes = b"cap corner", code_bytes: int = 0) -> StepCall:
+    chain, workload = build_cap_corner(tmp, memory_bytes, slots, seed, code_bytes)
     try:
         return StepCall.from_witness(transaction_witness(chain, workload.block_number, workload.index))
     finally:
@@ -177,13 +177,13 @@ def test_segments_above_the_cap_at_the_configured_budget_are_sent_at_a_halved_on
     assert bytes(proof.functions.postStateRoot(call.step_id()).call()) == call.post_state_root
 
 
-@pytest.mark.campaign  # CI: the small corner above; this one is ~45 L1 transactions of up to 16.7M gas (~1 min)
+@pytest.mark.campaign  # CI: the small corner above; this one is ~100 L1 transactions of up to 16.7M gas (~4 min)
 @pytest.mark.timeout(2400)
 def test_the_cap_corner_staged_step_fits_geths_transaction_size(proof: Contract, contracts: Contracts,
                                                                 tmp_path: Path) -> None:
-    """The caps' corner with the driver's defaults: 262,144 B of pseudo-random memory (machines up
-    to ~447 kB) and 512 slots; packed plainly a segment would carry ~350 kB (extrapolated)."""
-    call = _cap_corner_call(tmp_path, 262_144, 512, b"the cap corner")
+    """The caps' corner with the driver's defaults: 98,304 code bytes, 262,144 B of pseudo-random
+    memory and 512 slots (machines up to ~636 kB)."""
+    call = _cap_corner_call(tmp_path, 262_144, 512, b"the cap corner", code_bytes=98_304)
     sent, largest = _prove_staged(contracts, proof, call)
     assert sent["continueExecution"] >= 10 and sent["publishData"] >= 8, sent
     assert largest < 120_500
