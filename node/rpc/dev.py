@@ -233,9 +233,12 @@ class DevControls:
             raise InvalidParams(f"timestamp {timestamp} is not after the latest block's timestamp {head.timestamp}")
         self.clock.set_next(timestamp)
 
-    async def travel(self, method: str, timestamp: int) -> None:
-        """Move the sequencer's clock so the next block is stamped `timestamp` (or later); with an
-        L1, L1's clock first and the L1 origin up to it (see the module docstring)."""
+    async def travel(self, method: str, timestamp: int, *, or_later: bool = False) -> None:
+        """Move the sequencer's clock so the next block is stamped `timestamp`; with an L1, L1's
+        clock first and the L1 origin up to it (see the module docstring). The blocks that bring the
+        origin up take the next timestamps: if they reach `timestamp`, the next block is stamped
+        the one after theirs when `or_later` (evm_increaseTime: time moved at least that far), else
+        `set_next_timestamp` refuses (evm_setNextBlockTimestamp: that exact time is gone)."""
         if self.has_l1:
             if self.l1_clock is None:
                 self.refuse_with_l1(method)
@@ -245,7 +248,7 @@ class DevControls:
                 raise DevModeRefused(f"{method}: cannot move the L1's clock (is the L1 an anvil?): {exc}") from exc
             if jump is not None:
                 await self._origin_up_to(method, jump - 1)
-        self.set_next_timestamp(timestamp)
+        self.set_next_timestamp(max(timestamp, self.chain.head.timestamp + 1) if or_later else timestamp)
 
     async def _origin_up_to(self, method: str, l1_number: int) -> None:
         stalled = 0
@@ -386,7 +389,7 @@ def dev_methods(controls: DevControls) -> dict[str, RpcMethod]:
     async def evm_increase_time(ctx: RpcContext, seconds: int) -> str:
         if controls.has_l1:
             target = max(int(controls.clock()), controls.chain.head.timestamp) + seconds
-            await controls.travel("evm_increaseTime", max(target, controls.chain.head.timestamp + 1))
+            await controls.travel("evm_increaseTime", max(target, controls.chain.head.timestamp + 1), or_later=True)
         else:
             controls.clock.offset_s += seconds
         return hex(controls.clock.offset_s)

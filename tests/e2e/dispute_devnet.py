@@ -180,7 +180,8 @@ def last_in_output_block(l2: Web3, sender: Any, at_least: int, **fields: Any) ->
     tx_hash = send_signed(l2, sender, **fields)
     assert evm_mine(l2) == block
     assert bytes(l2.eth.get_block(block)["transactions"][-1]) == tx_hash
-    assert "error" not in l2.provider.make_request("evm_increaseTime", [1])  # type: ignore[arg-type]
+    reply = l2.provider.make_request("evm_increaseTime", [1])  # type: ignore[arg-type]
+    assert "error" not in reply, reply
     return block, tx_hash
 
 
