@@ -156,19 +156,38 @@ def channel_tx(channel_id: bytes, *batches: bytes) -> bytes:
     return encode_batcher_tx_data([Frame(channel_id, 0, encode_channel(list(batches)), True)])
 
 
-def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+@dataclasses.dataclass(frozen=True)
+class LeafRun:
+    """What both runs start from (`start_run`)."""
+
+    run: Run
+    rollup: Any
+    verifier: Any  # the verifier node's process (its output read for derivation's drop reasons)
+    start_block: Any  # L1 block l1_start_block
+    t1: int  # L2 block 1's time
+    one: SingularBatch  # an empty singular batch for block 1 on its first origin
+
+
+def start_run(node_factory: Any, l1: L1Devnet, tmp_path: Path) -> LeafRun:
+    """A verifier alone on `l1` with the test's windows, the leaf deployed beside it."""
     rollup_path = write_rollup(l1, tmp_path, sequencing_window=WINDOW, channel_timeout=TIMEOUT)
     rollup = dataclasses.replace(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH), sequencing_window=WINDOW, channel_timeout=TIMEOUT)
     verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
                             extra_args=("--role", "verifier", "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
     l2 = Web3(Web3.HTTPProvider(verifier.rpc_url))
     l1_w3, step, abi = deploy_step(l1, rollup)
-    run = Run(l1, l1_w3, l2, step, abi)
     start = rollup.l1_start_block
     start_block = l1_w3.eth.get_block(start)
     genesis = l2.eth.get_block(0)
     t1 = max(int(genesis["timestamp"]) + 1, int(start_block["timestamp"]))
     one = SingularBatch(bytes(genesis["hash"]), start, bytes(start_block["hash"]), t1, ())
+    return LeafRun(Run(l1, l1_w3, l2, step, abi), rollup, verifier, start_block, t1, one)
+
+
+def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    leaf = start_run(node_factory, l1, tmp_path)
+    run, rollup, verifier, t1, one = leaf.run, leaf.rollup, leaf.verifier, leaf.t1, leaf.one
+    l1_w3, l2, step, start = run.l1_w3, run.l2, run.step, rollup.l1_start_block
     wrong_origin = dataclasses.replace(one, l1_origin_hash=keccak(b"not L1's"))
     another_one = dataclasses.replace(one, timestamp=t1 + 1)
     transfer = Account.sign_transaction({"to": ACCOUNTS[5].address, "value": 10**15, "gas": 21_000, "maxFeePerGas": 10**11,
@@ -290,18 +309,9 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     and the other kept (its parent is never derived); a batch included after its window and one
     naming an L1 origin after its inclusion, dropped on arrival. Every L1 block of blocks 1 and 2
     (2 the forced block) steps to node's commitment."""
-    rollup_path = write_rollup(l1, tmp_path, sequencing_window=WINDOW, channel_timeout=TIMEOUT)
-    rollup = dataclasses.replace(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH), sequencing_window=WINDOW, channel_timeout=TIMEOUT)
-    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
-                            extra_args=("--role", "verifier", "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
-    l2 = Web3(Web3.HTTPProvider(verifier.rpc_url))
-    l1_w3, step, abi = deploy_step(l1, rollup)
-    run = Run(l1, l1_w3, l2, step, abi)
-    start = rollup.l1_start_block
-    start_block = l1_w3.eth.get_block(start)
-    genesis = l2.eth.get_block(0)
-    t1 = max(int(genesis["timestamp"]) + 1, int(start_block["timestamp"]))
-    one = SingularBatch(bytes(genesis["hash"]), start, bytes(start_block["hash"]), t1, ())
+    leaf = start_run(node_factory, l1, tmp_path)
+    run, rollup, verifier, start_block, t1, one = leaf.run, leaf.rollup, leaf.verifier, leaf.start_block, leaf.t1, leaf.one
+    l1_w3, l2, start = run.l1_w3, run.l2, rollup.l1_start_block
     other = dataclasses.replace(one, timestamp=t1 + 1)
     d = encode_channel([encode_batch(one)])
     d0, d1, d2 = d[:5], d[5:9], d[9:]
