@@ -295,7 +295,13 @@ class TxManager:
                 # L1 forgot it (a reorg took its block, or the pool evicted it): the same bytes again.
                 self.counters.resubmissions += 1
                 log.warning("L1 dropped transaction %s: sending it again", versions[-1].hash, extra={"nonce": signed.nonce})
-                self.publish(versions[-1])
+                try:
+                    self.publish(versions[-1])
+                except (L1NonceTooLow, L1ReplacementUnderpriced) as exc:
+                    # Not dropped: another writer's transaction holds the nonce (pooled, or mined since
+                    # the nonce was read). Keep polling: our receipt, or the moved nonce after the
+                    # grace (NonceUsedElsewhere), tells which one L1 took.
+                    log.info("nonce %d held by another transaction (%s): waiting for L1", signed.nonce, exc.message)
             elif time.monotonic() - sent_at >= self.config.resubmit_after_s:
                 replacement = self._replacement(candidate, versions[-1])
                 if replacement is not None:

@@ -297,6 +297,34 @@ def test_another_writer_mining_our_nonce_is_named_after_the_grace(anvil: AnvilPr
     assert mined["value"] == 11 and l1.nonce(SENDER.address, "latest") == nonce + 1
 
 
+def test_another_writers_replacement_in_the_pool_is_waited_out_not_an_error(anvil: AnvilProcess, l1: L1Client) -> None:
+    """Another writer on the key replaces the manager's pooled transaction (same nonce, higher
+    fees) and it sits in the pool for many polls before it is mined: the manager sees its own
+    transaction gone from the pool, tries the same bytes again, is refused as underpriced (the
+    slot is taken, not dropped) and keeps waiting; once the other one is mined it raises
+    NonceUsedElsewhere as when the replacement is mined at once (the refusal used to escape as
+    L1ReplacementUnderpriced, or L1NonceTooLow after the mining)."""
+    manager = TxManager(l1, SENDER.private_key, TxManagerConfig(poll_interval_s=0.05, nonce_moved_grace_s=0.5))
+    anvil.rpc("evm_setAutomine", [False])
+    thread, result = in_thread(lambda: manager.send(transfer(2)))
+    wait_for(lambda: len(pooled(anvil, SENDER.address)) == 1)
+    [ours] = pooled(anvil, SENDER.address).values()
+    nonce = int(ours["nonce"], 16)
+    theirs = Account.sign_transaction(
+        {"chainId": l1.chain_id, "nonce": nonce, "to": OTHER.address, "value": 12, "gas": 21_000, "type": 2,
+         "maxFeePerGas": int(ours["maxFeePerGas"], 16) * 2, "maxPriorityFeePerGas": int(ours["maxPriorityFeePerGas"], 16) * 2},
+        SENDER.private_key,
+    )
+    l1.send_raw(bytes(theirs.raw_transaction))
+    wait_for(lambda: manager.counters.resubmissions >= 1)  # it saw ours gone and tried the same bytes again
+    assert thread.is_alive() and "error" not in result, result  # still waiting, not failed
+    anvil.rpc("evm_mine")
+    thread.join(10)
+    assert isinstance(result.get("error"), NonceUsedElsewhere), result
+    assert f"nonce {nonce}" in str(result["error"])
+    assert l1.w3.eth.get_transaction(theirs.hash)["value"] == 12 and l1.nonce(SENDER.address, "latest") == nonce + 1
+
+
 def test_a_stuck_transaction_is_replaced_with_fees_12_5_percent_higher(anvil: AnvilProcess, l1: L1Client) -> None:
     anvil.rpc("evm_setAutomine", [False])
     manager = TxManager(l1, SENDER.private_key, TxManagerConfig(poll_interval_s=0.05, resubmit_after_s=0.3))
