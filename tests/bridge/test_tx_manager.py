@@ -273,27 +273,36 @@ def test_a_receipt_that_lags_the_nonce_is_waited_for_not_taken_for_another_write
     assert l1.w3.eth.get_transaction(receipt["transactionHash"])["value"] == 3
 
 
-def test_another_writer_mining_our_nonce_is_named_after_the_grace(anvil: AnvilProcess, l1: L1Client) -> None:
-    """Another process on the key replaces the manager's pooled transaction with its own (same
-    nonce, higher fees) and it is mined: no receipt of ours will come, so after the grace the
-    manager raises NonceUsedElsewhere naming the nonce; L1 holds the other writer's transfer."""
+def another_writer_replaces_ours(anvil: AnvilProcess, l1: L1Client, candidate: TxCandidate, *, value: int
+                                 ) -> tuple[TxManager, threading.Thread, dict[str, Any], int, bytes]:
+    """A manager (automine off) sends `candidate` in a thread; once it is pooled, another process on
+    the key sends its own transfer of `value` wei with the same nonce and twice the fees, which
+    replaces ours in the pool (not mined). (manager, thread, result, nonce, the other's hash)."""
     manager = TxManager(l1, SENDER.private_key, TxManagerConfig(poll_interval_s=0.05, nonce_moved_grace_s=0.5))
     anvil.rpc("evm_setAutomine", [False])
-    thread, result = in_thread(lambda: manager.send(transfer(1)))
+    thread, result = in_thread(lambda: manager.send(candidate))
     wait_for(lambda: len(pooled(anvil, SENDER.address)) == 1)
     [ours] = pooled(anvil, SENDER.address).values()
     nonce = int(ours["nonce"], 16)
     theirs = Account.sign_transaction(
-        {"chainId": l1.chain_id, "nonce": nonce, "to": OTHER.address, "value": 11, "gas": 21_000, "type": 2,
+        {"chainId": l1.chain_id, "nonce": nonce, "to": OTHER.address, "value": value, "gas": 21_000, "type": 2,
          "maxFeePerGas": int(ours["maxFeePerGas"], 16) * 2, "maxPriorityFeePerGas": int(ours["maxPriorityFeePerGas"], 16) * 2},
         SENDER.private_key,
     )
     l1.send_raw(bytes(theirs.raw_transaction))
+    return manager, thread, result, nonce, bytes(theirs.hash)
+
+
+def test_another_writer_mining_our_nonce_is_named_after_the_grace(anvil: AnvilProcess, l1: L1Client) -> None:
+    """Another process on the key replaces the manager's pooled transaction with its own (same
+    nonce, higher fees) and it is mined: no receipt of ours will come, so after the grace the
+    manager raises NonceUsedElsewhere naming the nonce; L1 holds the other writer's transfer."""
+    manager, thread, result, nonce, theirs = another_writer_replaces_ours(anvil, l1, transfer(1), value=11)
     anvil.rpc("evm_mine")
     thread.join(10)
     assert isinstance(result.get("error"), NonceUsedElsewhere), result
     assert f"nonce {nonce}" in str(result["error"])
-    mined = l1.w3.eth.get_transaction(theirs.hash)
+    mined = l1.w3.eth.get_transaction(theirs)
     assert mined["value"] == 11 and l1.nonce(SENDER.address, "latest") == nonce + 1
 
 
@@ -304,25 +313,14 @@ def test_another_writers_replacement_in_the_pool_is_waited_out_not_an_error(anvi
     slot is taken, not dropped) and keeps waiting; once the other one is mined it raises
     NonceUsedElsewhere as when the replacement is mined at once (the refusal used to escape as
     L1ReplacementUnderpriced, or L1NonceTooLow after the mining)."""
-    manager = TxManager(l1, SENDER.private_key, TxManagerConfig(poll_interval_s=0.05, nonce_moved_grace_s=0.5))
-    anvil.rpc("evm_setAutomine", [False])
-    thread, result = in_thread(lambda: manager.send(transfer(2)))
-    wait_for(lambda: len(pooled(anvil, SENDER.address)) == 1)
-    [ours] = pooled(anvil, SENDER.address).values()
-    nonce = int(ours["nonce"], 16)
-    theirs = Account.sign_transaction(
-        {"chainId": l1.chain_id, "nonce": nonce, "to": OTHER.address, "value": 12, "gas": 21_000, "type": 2,
-         "maxFeePerGas": int(ours["maxFeePerGas"], 16) * 2, "maxPriorityFeePerGas": int(ours["maxPriorityFeePerGas"], 16) * 2},
-        SENDER.private_key,
-    )
-    l1.send_raw(bytes(theirs.raw_transaction))
+    manager, thread, result, nonce, theirs = another_writer_replaces_ours(anvil, l1, transfer(2), value=12)
     wait_for(lambda: manager.counters.resubmissions >= 1)  # it saw ours gone and tried the same bytes again
     assert thread.is_alive() and "error" not in result, result  # still waiting, not failed
     anvil.rpc("evm_mine")
     thread.join(10)
     assert isinstance(result.get("error"), NonceUsedElsewhere), result
     assert f"nonce {nonce}" in str(result["error"])
-    assert l1.w3.eth.get_transaction(theirs.hash)["value"] == 12 and l1.nonce(SENDER.address, "latest") == nonce + 1
+    assert l1.w3.eth.get_transaction(theirs)["value"] == 12 and l1.nonce(SENDER.address, "latest") == nonce + 1
 
 
 def test_a_stuck_transaction_is_replaced_with_fees_12_5_percent_higher(anvil: AnvilProcess, l1: L1Client) -> None:
