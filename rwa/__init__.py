@@ -23,6 +23,7 @@ from rwa.errors import (
     RWAError,
     TradeFileError,
     TransactionFailed,
+    TransactionNotIncluded,
     TransferNotCompliant,
 )
 from rwa.permit import Permit, PermitSignature, sign_permit
@@ -54,7 +55,7 @@ __all__ = [
     "ComplianceRules", "ContractReverted", "DecodedRevert", "DistributionKind", "DistributionResult",
     "HKD_WEI", "HONG_KONG", "Holding", "Identity", "InsufficientHKD", "InvestorCategory", "NATIVE_HKD",
     "NoCouponDate", "NoSigner", "Permit", "PermitSignature", "Portfolio", "Price", "RWAClient", "RWAContracts", "RWAError", "SAMPLE_ASSETS",
-    "SampleIssuance", "Trade", "TradeFileError", "TradeTicket", "TransactionFailed", "TransferNotCompliant",
+    "SampleIssuance", "Trade", "TradeFileError", "TradeTicket", "TransactionFailed", "TransactionNotIncluded", "TransferNotCompliant",
     "coupon_schedule", "decode_revert", "format_sample_summary", "hkd", "parse_decimal_amount", "revert_error",
     "run_sample_issuance", "sample_issuance", "sign_permit", "sign_trade", "trade_id",
 ]

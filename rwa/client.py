@@ -24,6 +24,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import TimeExhausted, TransactionNotFound
 from web3.logs import DISCARD
 
 from node.cli_common import is_nonce_race
@@ -39,6 +40,7 @@ from rwa.errors import (
     NoSigner,
     TradeFileError,
     TransactionFailed,
+    TransactionNotIncluded,
     TransferNotCompliant,
 )
 from rwa.trade import Trade, TradeTicket, sign_trade
@@ -179,13 +181,7 @@ class RWAClient:
                 {"from": account.address, "value": call.value_wei, "gas": gas, "nonce": 0, "chainId": self.chain_id, **fees}
             )
             hashes.append((call, self._send(account, dict(tx))))
-        receipts = []
-        for call, tx_hash in hashes:
-            receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.05))
-            if receipt["status"] != 1:
-                raise TransactionFailed(call.name, "0x" + bytes(tx_hash).hex(), int(receipt["blockNumber"]))
-            receipts.append(receipt)
-        return receipts
+        return [self._receipt(call.name, tx_hash) for call, tx_hash in hashes]
 
     def deploy(self, constructor: Any) -> dict[str, Any]:
         """Deploys a contract (`constructor`: a web3 ContractConstructor) from the signer; the receipt."""
@@ -194,11 +190,38 @@ class RWAClient:
             raise NoSigner("deploy")
         gas = int(constructor.estimate_gas({"from": account.address}) * GAS_MARGIN) + 10_000
         tx = constructor.build_transaction({"from": account.address, "gas": gas, "nonce": 0, "chainId": self.chain_id, **self._fees()})
-        tx_hash = self._send(account, dict(tx))
-        receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.05))
-        if receipt["status"] != 1:
-            raise TransactionFailed("deploy", "0x" + tx_hash.hex(), int(receipt["blockNumber"]))
+        return self._receipt("deploy", self._send(account, dict(tx)))
+
+    def _receipt(self, function: str, tx_hash: bytes, *, check_status: bool = True) -> dict[str, Any]:
+        """The receipt of a sent transaction, waited for up to `receipt_timeout_s`;
+        `TransactionNotIncluded` with the node's view when none comes, `TransactionFailed` when
+        it reverted (with `check_status`)."""
+        try:
+            receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.05))
+        except TimeExhausted:
+            raise TransactionNotIncluded(function, "0x" + tx_hash.hex(), self.receipt_timeout_s, self._why_not_included(tx_hash)) from None
+        if check_status and receipt["status"] != 1:
+            raise TransactionFailed(function, "0x" + tx_hash.hex(), int(receipt["blockNumber"]))
         return receipt
+
+    def _why_not_included(self, tx_hash: bytes) -> str:
+        """What the node says about a transaction that has no receipt: whether its pool holds
+        it, and what could hold it back there (an earlier nonce missing, a fee cap under the base fee)."""
+        try:
+            tx = self.w3.eth.get_transaction(tx_hash)
+        except TransactionNotFound:
+            return "the node no longer knows it: dropped, or replaced by another transaction with its nonce"
+        except Exception as exc:  # the diagnosis must not hide the timeout
+            return f"the node did not say: {exc}"
+        try:
+            sender, nonce = tx["from"], int(tx["nonce"])
+            mined = int(self.w3.eth.get_transaction_count(sender, "latest"))
+            pending = int(self.w3.eth.get_transaction_count(sender, "pending"))
+            base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
+        except Exception as exc:
+            return f"the node holds it, and did not say more: {exc}"
+        return (f"the node's pool holds it: nonce {nonce}, {sender} has {mined} mined and {pending} counting the pool; "
+                f"fee cap {int(tx.get('maxFeePerGas') or tx.get('gasPrice') or 0)} wei, base fee {base_fee} wei")
 
     def _inclusion_time(self) -> int:
         """A timestamp the block including a transaction sent now will have reached: the next
@@ -256,8 +279,7 @@ class RWAClient:
         if account is None:
             raise NoSigner("send HKD")
         tx = {"to": to_checksum_address(to), "value": amount_wei, "gas": 21_000, "chainId": self.chain_id, "type": 2, **self._fees()}
-        tx_hash = self._send(account, tx)
-        return dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.05))
+        return self._receipt("send HKD", self._send(account, tx), check_status=False)
 
     def wait_for_chain_time(self, timestamp: int, *, timeout_s: float = 120.0) -> int:
         """Until a block at or after `timestamp` exists; returns the latest block's timestamp.

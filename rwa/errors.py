@@ -44,6 +44,15 @@ class TransactionFailed(RWAError):
         self.function, self.tx_hash, self.block_number = function, tx_hash, block_number
 
 
+class TransactionNotIncluded(RWAError):
+    """A sent transaction has no receipt after the wait; `detail` is the node's view of why
+    (whether its pool still holds it, the sender's mined and pending nonces)."""
+
+    def __init__(self, function: str, tx_hash: str, waited_s: float, detail: str) -> None:
+        super().__init__(f"{function}: transaction {tx_hash} not included after {waited_s:g} s ({detail})")
+        self.function, self.tx_hash, self.waited_s, self.detail = function, tx_hash, waited_s, detail
+
+
 class NoSigner(RWAError):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} needs a signing key (--key or LANTAU_KEY)")

@@ -21,6 +21,7 @@ from rwa import (
     RWAClient,
     TradeFileError,
     TradeTicket,
+    TransactionNotIncluded,
     TransferNotCompliant,
     sample_issuance,
 )
@@ -109,3 +110,29 @@ def test_trade_file_round_trip_and_settlement(sampled: RWAClient, chain: Chain, 
     assert (token.balanceOf(DEV[4].address).call(), token.balanceOf(DEV[5].address).call()) == (500, 300)
     assert engine.escrowOf(DEV[4].address).call() == escrow + 30_150 * HKD
     assert engine.tradeStatus(ticket.trade_id).call() == 1  # settled, once
+
+
+def test_a_transaction_held_in_the_pool_is_named_with_the_nodes_view(chain: Chain, rwa: RWASystem) -> None:
+    """A receipt that never comes is `TransactionNotIncluded` with what the node says: here a
+    transfer signed two nonces ahead waits in the pool for the missing ones. The pool keeps it,
+    and it is mined once the gap is filled."""
+    sender = chain.new_account("held")
+    client = RWAClient(chain.w3, sender, receipt_timeout_s=1.0)
+    mined = chain.w3.eth.get_transaction_count(sender.address)
+    fees = {"maxFeePerGas": 2 * int(chain.w3.eth.get_block("latest")["baseFeePerGas"]) + 10**6, "maxPriorityFeePerGas": 10**6}
+    transfers = [
+        sender.sign_transaction({"to": DEV[9].address, "value": 1, "gas": 21_000, "nonce": mined + i, "chainId": client.chain_id, "type": 2, **fees})
+        for i in range(3)
+    ]
+    held = bytes(chain.w3.eth.send_raw_transaction(transfers[2].raw_transaction))
+    with pytest.raises(TransactionNotIncluded) as waited:
+        client._receipt("held transfer", held)
+    assert (waited.value.function, waited.value.tx_hash, waited.value.waited_s) == ("held transfer", "0x" + held.hex(), 1.0)
+    assert waited.value.detail.startswith(
+        f"the node's pool holds it: nonce {mined + 2}, {sender.address} has {mined} mined and {mined} counting the pool"
+    )
+    assert chain.w3.eth.get_transaction(held)["blockNumber"] is None  # still pooled, nothing lost
+    for transfer in transfers[:2]:
+        chain.w3.eth.send_raw_transaction(transfer.raw_transaction)
+    assert client._receipt("held transfer", held)["status"] == 1
+    assert chain.w3.eth.get_transaction_count(sender.address) == mined + 3
