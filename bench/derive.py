@@ -5,11 +5,17 @@
 One run, end to end, on real components:
 
 1. a devnet L1 (anvil with Lantau's L1 contracts, automine);
-2. the **sequencer** (baseline): `Chain` on LevelDB builds `--blocks` blocks of `--block-size`
-   signed transactions (bench/tps.py's workloads and genesis), each block's L1 origin and
-   deposits chosen by `sequencer.l1_origin.plan_next_block` over `RpcL1Source`, as the block
-   producer does; the timed part is `Chain.build_block` (execution + persistence), the L1
-   reads are not;
+2. the **sequencer** (baseline): an `L2Node` on LevelDB (its pool journal included) produces
+   `--blocks` blocks of `--block-size` signed transactions (bench/tps.py's workloads and
+   genesis) the way the node does: each block's transactions arrive as JSON-RPC batches of
+   `eth_sendRawTransaction` (`--send-batch`, 100 as issue 13's client sends; senders recovered
+   together in the worker process, each send admitted by `L2Node.send_raw_transaction`, one
+   journal fsync per batch), then `select_transactions`, `Chain.build_block` and
+   `on_new_block` (pool pruning), each block's L1 origin and deposits chosen by
+   `sequencer.l1_origin.plan_next_block` over `RpcL1Source` (those L1 reads are not timed).
+   Two baselines: `Chain.build_block` alone (execution + persistence; the strict one, and the
+   one of earlier runs, whose senders were recovered inside it), and the whole production
+   (admission + selection + build + pruning, the worker's recoveries in its CPU);
 3. the **batcher** posts them (`sequencer.batcher.Batcher`, its defaults: FastLZ span batches,
    100 KB channels, calldata), untimed;
 4. the **verifier**: a fresh `Chain` on LevelDB and `DerivationPipeline` over `RpcL1Source`
@@ -34,6 +40,7 @@ import os
 os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
 
 import argparse  # noqa: E402
+import asyncio  # noqa: E402
 import gc  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -58,13 +65,16 @@ from bridge.tx_manager import TxManager  # noqa: E402
 from genesis.dev_accounts import dev_accounts  # noqa: E402
 from genesis.rollup_config import CHANNEL_TIMEOUT, MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW  # noqa: E402
 from genesis.predeploys import SEQUENCER_FEE_VAULT  # noqa: E402
+from node import durability  # noqa: E402
 from node.chain import BlockAttributes, Chain  # noqa: E402
 from node.derive.config import RollupDerivationConfig  # noqa: E402
 from node.derive.l1_prefetch import PrefetchingL1Source  # noqa: E402
 from node.derive import pipeline as pipeline_module  # noqa: E402
 from node.derive.pipeline import DerivationPipeline  # noqa: E402
+from node.rpc.eth import MIN_SENDS_RECOVERED_AHEAD  # noqa: E402
+from node.service import L2Node  # noqa: E402
 from node.trie_cache import FLAT_TRIE_CACHE  # noqa: E402
-from node.vm import LantauVM  # noqa: E402
+from node.tx_sender import RECOVERED_AHEAD  # noqa: E402
 from node.worker_process import SECOND_CORE  # noqa: E402
 from rpc_e2e import process_cpu_s  # noqa: E402
 from sequencer.batcher import Batcher, BatcherConfig  # noqa: E402
@@ -123,6 +133,18 @@ def timing_stages(pipeline: DerivationPipeline, build: Timed) -> PipelineStages:
     return stages
 
 
+async def send_batch(node: L2Node, raws: Sequence[bytes]) -> None:
+    """`raws` sent as one JSON-RPC batch of `eth_sendRawTransaction` is handled by the node
+    (`node.rpc.server` and `node.rpc.eth`, without the HTTP and JSON): senders recovered together
+    in the worker process, each send admitted, one journal fsync before the answer."""
+    with durability.collect() as owed:
+        if len(raws) >= MIN_SENDS_RECOVERED_AHEAD:
+            await RECOVERED_AHEAD.recover_in_worker(raws)
+        for item in raws:
+            await node.send_raw_transaction(item)
+        await owed.settle()
+
+
 @dataclass(frozen=True, slots=True)
 class DeriveResult:
     workload: str
@@ -132,6 +154,8 @@ class DeriveResult:
     txs_posted: int
     bytes_posted: int
     sequencer_build: Timed
+    sequencer_production: Timed  # admission of every send + selection + build + pool pruning
+    send_batch: int  # eth_sendRawTransaction calls per JSON-RPC batch
     verifier_build: Timed
     derive_s: float
     derive_cpu_s: float  # the verifier's process (all threads) and its worker process (`worker_cpu_s`)
@@ -154,6 +178,11 @@ class DeriveResult:
     def cpu_ratio(self) -> float:
         return self.sequencer_build.cpu_seconds / self.derive_cpu_s
 
+    @property
+    def production_ratio(self) -> float:
+        """Verifier blocks/s over the sequencer's whole production rate (wall clock)."""
+        return self.sequencer_production.seconds / self.derive_s
+
 
 def measure(args: argparse.Namespace) -> DeriveResult:
     """Build, post and derive `args.blocks` blocks; raise SystemExit if any block differs."""
@@ -161,7 +190,6 @@ def measure(args: argparse.Namespace) -> DeriveResult:
     senders = [Address(to_canonical_address(Account.from_key(key).address)) for key in keys]
     genesis = tps.bench_genesis(senders, args.block_size)
     raw = tps.sign_workload(args.workload, keys, args.blocks * args.block_size, genesis.chain_id)
-    decoded = [LantauVM.get_transaction_builder().decode(item) for item in raw]
 
     devnet = start_l1_devnet(genesis, block_time_s=None)
     try:
@@ -169,11 +197,18 @@ def measure(args: argparse.Namespace) -> DeriveResult:
             w3 = Web3(Web3.HTTPProvider(devnet.anvil.rpc_url, request_kwargs={"timeout": 60}))
             l1 = RpcL1Source(w3, devnet.deployment.lantau_portal)
 
-            # --- the sequencer (baseline) ---
-            sequencer = Chain.open(Path(tmp) / "sequencer", genesis)
-            sequencer_build = Timed()
+            # A running node's worker process (sender recovery of send batches and of a verifier's
+            # channels) started long before either side's work.
+            worker_pid = SECOND_CORE.start().result(timeout=120)
+
+            # --- the sequencer (baseline): the block producer's path ---
+            node = L2Node.open(Path(tmp) / "sequencer", genesis)
+            sequencer = node.chain
+            sequencer_build, production = Timed(), Timed()
             timing(sequencer, "build_block", sequencer_build)
             gas = 0
+            loop = asyncio.new_event_loop()
+            worker_cpu_start = process_cpu_s(worker_pid)
             gc.collect()
             for index in range(args.blocks):
                 head = sequencer.head
@@ -184,10 +219,24 @@ def measure(args: argparse.Namespace) -> DeriveResult:
                     prev_randao=Hash32(keccak(plan.parent.hash)), gas_limit=plan.parent.gas_limit,
                     forced_transactions=plan.forced_transactions,
                 )
-                built = sequencer.build_block(plan.parent, attributes, decoded[index * args.block_size:(index + 1) * args.block_size])
-                if built.rejected or any(not c.is_success for c in built.computations):
-                    raise SystemExit(f"block {index + 1}: a transaction was rejected or failed: the workload is broken")
+                start, cpu_start = time.perf_counter(), time.process_time()
+                block_raw = raw[index * args.block_size:(index + 1) * args.block_size]
+                for first in range(0, len(block_raw), args.send_batch):
+                    loop.run_until_complete(send_batch(node, block_raw[first:first + args.send_batch]))
+                reserved_gas = sum(tx.gas for tx in attributes.forced_transactions)
+                transactions = node.select_transactions(plan.parent, attributes.gas_limit - reserved_gas)
+                built = sequencer.build_block(plan.parent, attributes, transactions)
+                node.on_new_block(built)
+                production.seconds += time.perf_counter() - start
+                production.cpu_seconds += time.process_time() - cpu_start
+                production.calls += 1
+                if len(built.block.transactions) != len(block_raw) + len(attributes.forced_transactions) or built.rejected or any(
+                    not c.is_success for c in built.computations
+                ):
+                    raise SystemExit(f"block {index + 1}: a transaction was left out, rejected or failed: the workload is broken")
                 gas += built.header.gas_used
+            production.cpu_seconds += process_cpu_s(worker_pid) - worker_cpu_start
+            loop.close()
 
             # --- the batcher (untimed) ---
             batcher = Batcher(
@@ -210,9 +259,7 @@ def measure(args: argparse.Namespace) -> DeriveResult:
             pipeline = DerivationPipeline(config, PrefetchingL1Source(l1, inbox=config.batch_inbox), verifier)  # as node/cli.py
             stages = timing_stages(pipeline, verifier_build)
             FLAT_TRIE_CACHE.clear()  # a verifier is another process: nothing read by the sequencer here
-            # A running node's worker process (batch sender recovery) started long before; its
-            # CPU time is counted with the verifier's.
-            worker_pid = SECOND_CORE.start().result(timeout=120)
+            # The worker's CPU time from here on is counted with the verifier's.
             worker_cpu_start = process_cpu_s(worker_pid)
             gc.collect()
             start, cpu_start, thread_cpu_start = time.perf_counter(), time.process_time(), time.thread_time()
@@ -231,13 +278,13 @@ def measure(args: argparse.Namespace) -> DeriveResult:
                 ours, theirs = sequencer.header_by_number(number), verifier.header_by_number(number)
                 if (ours.hash, ours.state_root) != (theirs.hash, theirs.state_root):
                     raise SystemExit(f"block {number} differs between the sequencer and the verifier")
-            sequencer.close()
+            node.close()
             verifier.close()
     finally:
         devnet.stop()
 
     return DeriveResult(args.workload, args.blocks, args.block_size, gas, posted.txs_sent, posted.bytes_posted,
-                        sequencer_build, verifier_build, derive_s, derive_cpu_s, worker_cpu_s, pipeline_thread_cpu_s,
+                        sequencer_build, production, args.send_batch, verifier_build, derive_s, derive_cpu_s, worker_cpu_s, pipeline_thread_cpu_s,
                         posted.channels_opened, pipeline.channels_ahead.taken, stages)
 
 
@@ -248,8 +295,10 @@ def print_result(result: DeriveResult) -> None:
           f"LevelDB on both sides; posted in {result.txs_posted} calldata txs, {result.bytes_posted:,} bytes "
           f"({result.bytes_posted / txs:.1f} B/tx, span batches, the batcher's default compression)")
     print(f"{'path':<34} {'seconds':>8} {'blocks/s':>9} {'tx/s':>8} {'Mgas/s':>7} {'ratio':>6} {'cpu s':>7} {'cpu ratio':>9}")
+    production = result.sequencer_production
     rows = [
         ("sequencer: build_block (baseline)", sequencer.seconds, sequencer.cpu_seconds),
+        ("sequencer: sends + select + build", production.seconds, production.cpu_seconds),
         ("verifier: derive from L1 (total)", result.derive_s, result.derive_cpu_s),
         ("  of which build_block", result.verifier_build.seconds, result.verifier_build.cpu_seconds),
         ("  of which L1 reads + decoding", result.derive_s - result.verifier_build.seconds,
@@ -265,7 +314,10 @@ def print_result(result: DeriveResult) -> None:
           "node/derive/decode_ahead.py)")
     print(f"verifier's pipeline thread (the critical path; L1 prefetch threads and the worker run beside it): "
           f"{result.pipeline_thread_cpu_s:.2f} cpu s, {sequencer.cpu_seconds / result.pipeline_thread_cpu_s:.2f}x "
-          "the sequencer's build cpu")
+          f"the sequencer's build cpu, {production.cpu_seconds / result.pipeline_thread_cpu_s:.2f}x its production cpu")
+    print(f"verifier vs the sequencer's whole production (sends admitted in batches of {result.send_batch}, selection, "
+          f"build, pool pruning; its worker's recoveries in its cpu): {result.production_ratio:.2f}x wall, "
+          f"{production.cpu_seconds / result.derive_cpu_s:.2f}x cpu")
     print("the pipeline thread's cpu by stage:")
     for name, timed in result.stages.rows():
         share = timed.thread_cpu_seconds / result.pipeline_thread_cpu_s
@@ -281,6 +333,7 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--blocks", type=int, default=100)
     parser.add_argument("--block-size", type=int, default=50, help="transactions per L2 block")
     parser.add_argument("--senders", type=int, default=100)
+    parser.add_argument("--send-batch", type=int, default=100, help="eth_sendRawTransaction calls per JSON-RPC batch")
     parser.add_argument("--workload", choices=tps.WORKLOADS, default="transfer")
     return parser
 
