@@ -20,11 +20,16 @@ challenger defends it. A `skipped-forced-inclusion` lie needs a block derivation
 played after the other lies, on the same devnet, whose sequencer is stopped (`admin_stopSequencer`)
 while L1 passes a sequencing window (`bridge.devnet.force_an_output_block`), then started again.
 
-Per game: the moves each side made, the L1 gas each side spent on the game (create, moves, step,
-resolutions, credit: every receipt of a transaction to the game or to the factory's `create`),
-the step that decided it, the wall time from the proposal to that step (real: the L1 mines a block every 2 s and the daemons
+Per game: the moves each side made in the game (its claims below the root: the challenger's
+`create` is one), and apart from them what each side did in the game's `DerivationBisection`
+(`open`, `move`, `step` that landed), the L1 gas each side spent on the game (create, moves, step,
+resolutions, credit: every receipt of a transaction to the game, to the factory's `create` of it
+or to its bisection) and of it on the bisection, the bonds each side was paid (`claimCredit` of
+the game and of its bisection; a liar owed or paid anything has not lost), the step that decided
+it, the wall time from the proposal to that step (real: the L1 mines a block every 2 s and the daemons
 poll every second) and from the proposal to the payout (the clocks and the bond delay moved by
-anvil), and who won. The honest win rate is over every game played (goal: 100 %).
+anvil), and who won. The honest win rate is over every game played (goal: 100 %). Each game's
+row is printed to stderr as it ends, and the table of the games played also when one fails.
 """
 
 from __future__ import annotations
@@ -104,10 +109,24 @@ def wait(what: str, check: Callable[[], Any], timeout_s: float) -> Any:
 
 
 @dataclass
+class SideFigures:
+    """What one contract of a game saw from each side: calls that landed, by function
+    (`move`, `step`, `open`, ...), and L1 gas of every transaction sent to it (failed ones too)."""
+
+    calls: dict[str, dict[str, int]]  # sender -> function name -> count of successful calls
+    gas: dict[str, int]  # sender -> L1 gas
+
+    def count(self, sender: str, *names: str) -> int:
+        return sum(self.calls.get(sender, {}).get(name, 0) for name in names)
+
+
+@dataclass
 class GameFigures:
     label: str
-    moves: dict[str, int]
-    gas: dict[str, int]
+    moves: dict[str, int]  # the game's claims below the root, by claimant (the challenger's `create` is one)
+    gas: dict[str, int]  # L1 gas, game and its bisections together, by sender
+    bisection: SideFigures | None  # `DerivationBisection`'s part (None: no bisection opened in this game)
+    credit: dict[str, int]  # wei each address was paid out of the game and its bisections (`claimCredit`)
     to_leaf_s: float
     to_payout_s: float
     honest_won: bool
@@ -117,22 +136,46 @@ class GameFigures:
 STEPS = ("stepTransaction", "stepFinish", "stepInput")
 
 
-def game_gas(l1: L1Client, game: str, factory: str, from_block: int, bisection: str | None = None) -> tuple[dict[str, int], list[str]]:
+def credit_paid(contract: Any, tx: Any, receipt: Any, number: int) -> tuple[str, int] | None:
+    """(recipient, wei) of a `claimCredit` that landed: the recipient's credit in the block before."""
+    function, args = contract.decode_function_input(bytes(tx["input"]))
+    if function.fn_name != "claimCredit" or receipt["status"] != 1:
+        return None
+    recipient = Web3.to_checksum_address(args["recipient"])
+    fixed = (args["game"],) if "game" in args else ()
+    return recipient, int(contract.functions.credit(*fixed, recipient).call(block_identifier=number - 1))
+
+
+def game_gas(l1: L1Client, game: str, factory: str, from_block: int,
+             bisection: str | None = None) -> tuple[dict[str, int], list[str], SideFigures | None, dict[str, int]]:
     """L1 gas of every transaction to `game` (and the factory's create of it, and its
-    `DerivationBisection`'s transactions), by sender, and the steps that landed (the leaf that
-    decided the game)."""
+    `DerivationBisection`'s transactions), by sender; the steps that landed (the leaf that
+    decided the game); the bisection's own calls and gas (None if nobody sent it one); and
+    the credit each address claimed from the game and the bisection."""
     gas: dict[str, int] = {}
     steps: list[str] = []
+    credit: dict[str, int] = {}
     w3 = l1.w3
     contract = DisputeGameClient(l1, game).contract
     bisection_contract = DerivationBisectionClient(l1, bisection).contract if bisection else None
+    bisection_figures = SideFigures({}, {})
     for number in range(from_block, w3.eth.block_number + 1):
         for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
-            if bisection is not None and tx["to"] == bisection:
+            if bisection_contract is not None and tx["to"] == bisection:
                 receipt = w3.eth.get_transaction_receipt(tx["hash"])  # the bench plays one game at a time
-                gas[tx["from"]] = gas.get(tx["from"], 0) + int(receipt["gasUsed"])
-                if receipt["status"] == 1 and bisection_contract.get_function_by_selector(bytes(tx["input"])[:4]).fn_name == "step":
-                    steps.append(f"DerivationBisection.step ({int(receipt['gasUsed']):,} gas)")
+                function, args = bisection_contract.decode_function_input(bytes(tx["input"]))
+                if "game" in args and Web3.to_checksum_address(args["game"]) != game:
+                    continue
+                sender, used = tx["from"], int(receipt["gasUsed"])
+                gas[sender] = gas.get(sender, 0) + used
+                bisection_figures.gas[sender] = bisection_figures.gas.get(sender, 0) + used
+                if receipt["status"] == 1:
+                    calls = bisection_figures.calls.setdefault(sender, {})
+                    calls[function.fn_name] = calls.get(function.fn_name, 0) + 1
+                    if function.fn_name == "step":
+                        steps.append(f"DerivationBisection.step ({used:,} gas)")
+                    if (paid := credit_paid(bisection_contract, tx, receipt, number)) is not None:
+                        credit[paid[0]] = credit.get(paid[0], 0) + paid[1]
                 continue
             if tx["to"] in (game, factory):
                 receipt = w3.eth.get_transaction_receipt(tx["hash"])
@@ -143,7 +186,9 @@ def game_gas(l1: L1Client, game: str, factory: str, from_block: int, bisection: 
                     name = contract.get_function_by_selector(bytes(tx["input"])[:4]).fn_name
                     if name in STEPS:
                         steps.append(f"{name} ({int(receipt['gasUsed']):,} gas)")
-    return gas, steps
+                    if (paid := credit_paid(contract, tx, receipt, number)) is not None:
+                        credit[paid[0]] = credit.get(paid[0], 0) + paid[1]
+    return gas, steps, (bisection_figures if bisection_figures.gas else None), credit
 
 
 def warp(l1: L1Client, sequencer_rpc: str | None, seconds: int) -> None:
@@ -194,7 +239,8 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
     warp(l1, sequencer_rpc, info.max_clock_duration_s + 1)
     wait("resolution", lambda: game.status() != 0, 300)
     warp(l1, sequencer_rpc, info.bond_delay_s + 1)
-    wait("the honest side's payout", lambda: game.credit(honest) == 0, 120)
+    wait("the honest side's payout", lambda: game.credit(honest) == 0 and (
+        bisection is None or bisection.credit(address, honest) == 0), 120)
     to_payout = time.monotonic() - posted_at
     claims = game.claims()
     moves: dict[str, int] = {}
@@ -202,8 +248,47 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
         moves[claim.claimant] = moves.get(claim.claimant, 0) + 1
     defender_won = game.status() == 2
     honest_won = defender_won if label.startswith("dishonest") else not defender_won  # the liar is the proposer
-    gas, steps = game_gas(l1, address, factory.address, max(0, start_block - 30), bisection_address if bisection else None)
-    return GameFigures(label, moves, gas, to_leaf, to_payout, honest_won, ", ".join(steps) or "clock")
+    gas, steps, bisection_figures, credit = game_gas(l1, address, factory.address, max(0, start_block - 30),
+                                                     bisection_address if bisection else None)
+    liar = DISHONEST if label.startswith("dishonest") else LIAR_PROPOSER
+    owed_to_liar = game.credit(liar) + (bisection.credit(address, liar) if bisection else 0)
+    credit[liar] = credit.get(liar, 0) + owed_to_liar  # paid or still claimable: the liar's winnings either way
+    return GameFigures(label, moves, gas, bisection_figures, credit, to_leaf, to_payout, honest_won and credit[liar] == 0,
+                       ", ".join(steps) or "clock")
+
+
+def format_table(figures: list[GameFigures]) -> str:
+    """The bench's table: a game's moves and gas, with `DerivationBisection`'s part (opens, moves,
+    steps; its L1 gas) in columns of its own (the game's moves are the game's claims alone)."""
+    names = {HONEST_CHALLENGER: "honest", LIAR_PROPOSER: "liar", DISHONEST: "liar"}
+
+    def side(by_address: dict[str, int]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for address, value in by_address.items():
+            out[names.get(address, address)] = out.get(names.get(address, address), 0) + value
+        return out
+
+    def bisection_calls(f: GameFigures, who: str) -> str:
+        if f.bisection is None:
+            return "-"
+        address = {"honest": HONEST_CHALLENGER, "liar": DISHONEST if f.label.startswith("dishonest") else LIAR_PROPOSER}[who]
+        b = f.bisection
+        return f"{b.count(address, 'open')} / {b.count(address, 'move')} / {b.count(address, 'step')}"
+
+    lines = ["| game | decided by | game moves honest / liar | bisection open / moves / steps honest | bisection open / moves / steps liar |"
+             " L1 gas honest (of it bisection) | L1 gas liar (of it bisection) | bonds paid honest / liar (ETH) |"
+             " proposal to deciding step (s) | to payout (s, clocks warped) | honest won |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for f in figures:
+        moves, gas, credit = side(f.moves), side(f.gas), side(f.credit)
+        bisection_gas = side(f.bisection.gas) if f.bisection else {}
+        lines.append(
+            f"| {f.label} | {f.decided_by} | {moves.get('honest', 0)} / {moves.get('liar', 0)} | {bisection_calls(f, 'honest')} |"
+            f" {bisection_calls(f, 'liar')} | {gas.get('honest', 0):,} ({bisection_gas.get('honest', 0):,}) |"
+            f" {gas.get('liar', 0):,} ({bisection_gas.get('liar', 0):,}) |"
+            f" {credit.get('honest', 0) / 10**18:.4f} / {credit.get('liar', 0) / 10**18:.4f} |"
+            f" {f.to_leaf_s:.0f} | {f.to_payout_s:.0f} | {'yes' if f.honest_won else 'NO'} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -211,6 +296,7 @@ def main() -> None:
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--no-dishonest", action="store_true")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `finally` stops every process this bench started
     chosen = [k for k in args.kinds.split(",") if k]
     kinds = [k for k in chosen if k not in FORCED_BLOCK_KINDS] + [k for k in chosen if k in FORCED_BLOCK_KINDS]
     work = Path(tempfile.mkdtemp(prefix="lantau-dispute-bench-"))
@@ -247,6 +333,7 @@ def main() -> None:
                                                   sequencing_window=SEQUENCING_WINDOW)
             liar = Process(work / f"proposer-{kind}.log", "proposer", "--devnet", str(work / "devnet"), "--inject-fault", kind,
                            "--inject-at", str(lie_block), "--forged-target", ACCOUNTS[5].address)
+            processes.append(liar)  # stopped below, or by `finally` if the game fails
             lie_index = lie_block // interval - 1
             wait(f"the lie ({kind})", lambda: oracle.next_output_index() > lie_index, 300)
             posted = time.monotonic()
@@ -254,7 +341,7 @@ def main() -> None:
             figures.append(play(l1, factory, number, lie_index, posted, HONEST_CHALLENGER, kind,
                                 None if sequencer_stopped else info["l2_rpc"]))
             liar.stop()
-            print(f"{kind}: done", file=sys.stderr, flush=True)
+            print(f"{kind}: done\n{format_table(figures[-1:])}", file=sys.stderr, flush=True)
         if not args.no_dishonest:
             honest = Process(work / "proposer.log", "proposer", "--devnet", str(work / "devnet"))
             processes.append(honest)
@@ -270,15 +357,7 @@ def main() -> None:
     finally:
         for process in reversed(processes):
             process.stop()
-    names = {HONEST_CHALLENGER: "honest", LIAR_PROPOSER: "liar", DISHONEST: "liar"}
-    print("\n| game | decided by | moves honest / liar | L1 gas honest | L1 gas liar | proposal to deciding step (s) |"
-          " to payout (s, clocks warped) | honest won |")
-    print("|---|---|---|---|---|---|---|---|")
-    for f in figures:
-        moves = {names.get(k, k): v for k, v in f.moves.items()}
-        gas = {names.get(k, k): v for k, v in f.gas.items()}
-        print(f"| {f.label} | {f.decided_by} | {moves.get('honest', 0)} / {moves.get('liar', 0)} | {gas.get('honest', 0):,} | "
-              f"{gas.get('liar', 0):,} | {f.to_leaf_s:.0f} | {f.to_payout_s:.0f} | {'yes' if f.honest_won else 'NO'} |")
+        print(format_table(figures))  # the games played, also when one failed
     won = sum(f.honest_won for f in figures)
     print(f"\nhonest win rate: {won}/{len(figures)} = {100 * won / max(1, len(figures)):.0f} %  (goal: 100 %)")
     print(f"logs: {work}")
