@@ -374,16 +374,17 @@ def register_challenger_metrics(metrics: Any, challenger: "Challenger") -> None:
                   lambda: len(challenger.state.games))
 
 
-def _challenger(l1: L1Wiring, l2_rpc_url: str, key: str, state_path: Optional[Path], *, dishonest: bool = False,
+def _challenger(l1: L1Wiring, l2_rpc_url: str, key: str, state_path: Optional[Path], *, dishonest: Optional[str] = None,
                 lie: Any = None, max_disputes: Optional[int] = None) -> "Challenger":
-    """A challenger on the rollup's factory following the L2 node at `l2_rpc_url`; `lie` (a
-    `prover.faults.LyingTrace` builder) replaces its honest trace (devnet fault injection)."""
+    """A challenger on the rollup's factory following the L2 node at `l2_rpc_url`; `dishonest` (a
+    `prover.faults.DishonestLie` value) or `lie` (a `prover.faults.LyingTrace` builder) replaces
+    its honest trace (devnet fault injection)."""
     from bridge.l1_client import L1Client
     from bridge.l1_contract_clients import DisputeGameFactoryClient, OutputOracleClient
     from bridge.tx_manager import TxManager
     from prover.challenger import Challenger, ChallengerConfig
     from prover.dispute_trace import NodeTrace
-    from prover.faults import LyingTrace, check_devnet
+    from prover.faults import DishonestLie, LyingTrace, check_devnet
     from prover.input_step import InputEvidenceSource, InputRollup
     from prover.rollup_client import RollupClient
 
@@ -393,9 +394,9 @@ def _challenger(l1: L1Wiring, l2_rpc_url: str, key: str, state_path: Optional[Pa
     l1_client = L1Client.connect(l1.rpc_url)
     trace: Any = NodeTrace(RollupClient(l2_rpc_url))
     config = ChallengerConfig(max_games_created=max_disputes)
-    if dishonest:
+    if dishonest is not None:
         check_devnet(l1_client.chain_id)
-        trace = LyingTrace(trace, None, None)
+        trace = LyingTrace(trace, None, None, dishonest=DishonestLie(dishonest))
     if lie is not None:
         trace, config = lie(trace), ChallengerConfig(create_games=False)
     inputs = InputEvidenceSource(l1_client, RollupClient(l2_rpc_url), InputRollup.of(l1.rollup))  # the input leaf's evidence
@@ -759,6 +760,7 @@ def challenger_command(
     rollup_config: RollupFile = None,
     data_dir: Annotated[Path, typer.Option("--data-dir", envvar="LANTAU_DATA_DIR", help="Where the challenger keeps its state (challenger.json).")] = Path("./lantau-challenger"),
     dishonest: Annotated[bool, typer.Option("--dishonest", help="Devnet only: dispute correct outputs with made-up output roots.")] = False,
+    lie: Annotated[Optional[str], typer.Option("--lie", help="With --dishonest: what else to lie about: output-root (nothing else, the default) or derivation-end (every block's derivation trace: it opens DerivationBisection against the honest block claim's derivationEnd).")] = None,
     metrics_port: Annotated[Optional[int], typer.Option("--metrics-port", envvar="LANTAU_METRICS_PORT", help="Serve lantau_challenger_* at http://127.0.0.1:PORT/metrics (0: a free port).")] = None,
     max_disputes: Annotated[Optional[int], typer.Option("--max-disputes", help="Open at most this many games (it still plays every game).")] = None,
 ) -> None:
@@ -766,10 +768,17 @@ def challenger_command(
     from genesis.rollup_config import RollupConfig
     from node.metrics import MetricsRegistry
 
+    from prover.faults import DishonestLie
+
+    if lie is not None and not dishonest:
+        raise typer.BadParameter("--lie says what a dishonest challenger lies about: it needs --dishonest", param_hint="--lie")
+    if lie is not None and lie not in {d.value for d in DishonestLie}:
+        raise typer.BadParameter(f"unknown lie {lie!r}; one of: {', '.join(d.value for d in DishonestLie)}", param_hint="--lie")
     l1_rpc, l2_rpc, rollup_config, key = _daemon_endpoints(devnet, l1_rpc, l2_rpc, rollup_config, key, dev_key_index=3)
     data_dir.mkdir(parents=True, exist_ok=True)
     challenger = _challenger(L1Wiring(l1_rpc, RollupConfig.load(rollup_config), None, {}), l2_rpc, key,
-                             data_dir / "challenger.json", dishonest=dishonest, max_disputes=max_disputes)
+                             data_dir / "challenger.json", dishonest=(lie or DishonestLie.OUTPUT_ROOT.value) if dishonest else None,
+                             max_disputes=max_disputes)
     registry = MetricsRegistry()
     register_challenger_metrics(registry, challenger)
 
@@ -787,7 +796,8 @@ def challenger_command(
             await web.TCPSite(runner, "127.0.0.1", metrics_port).start()
             log.info("metrics at http://%s:%d/metrics", *runner.addresses[0][:2])
         task = asyncio.create_task(challenger.run())
-        log.info("challenger running", extra={"address": challenger.address, "l2_rpc": l2_rpc, "dishonest": dishonest})
+        log.info("challenger running", extra={"address": challenger.address, "l2_rpc": l2_rpc, "dishonest": dishonest,
+                                              "lie": (lie or DishonestLie.OUTPUT_ROOT.value) if dishonest else None})
         await stop.wait()
         await challenger.stop()
         await asyncio.gather(task, return_exceptions=True)

@@ -638,7 +638,10 @@ class Challenger(PollingService):
                 log.info("bisection open waits for L1 block %d", int(exc.revert.args[0]), extra={"game": game.address})
                 return False
             self._refused.add(key)
-            log.info("L1 refuses the bisection's %s: %s", type(action).__name__.lower(), exc, extra={"game": game.address})
+            refused = ({"leaf": action.leaf.index, "l1_block": action.l1_block, "attack": action.is_attack}
+                       if isinstance(action, BisectionStep) else {})
+            log.info("L1 refuses the bisection's %s: %s", type(action).__name__.lower(), exc,
+                     extra={"game": game.address, "revert": exc.revert.name if exc.revert is not None else None, **refused})
             return False
         return self._landed(game.address, key, label, receipt, extra)
 

@@ -1,5 +1,7 @@
 """Fault injection (devnet only): the lies `lantau proposer --inject-fault KIND` posts and then
-defends, and the one `lantau challenger --dishonest` disputes correct outputs with. Each lie is a
+defends, and the ones `lantau challenger --dishonest [--lie LIE]` disputes correct outputs with
+(`DishonestLie`: made-up output roots, and with `derivation-end` a made-up derivation trace too,
+which attacks the honest block claim's `derivationEnd`). Each lie is a
 `LyingTrace`: the node's trace with the lie in it, played by the same player as the truth
 (`prover.dispute_player`), so a liar defends its lie move by move down to the leaf, where L1
 decides (docs/fault-proofs.md, "Fault injection").
@@ -78,6 +80,17 @@ from prover.block_accumulator import with_state_roots
 from prover.dispute_block import DerivationCommitments, DerivationEnd, DisputeBlock
 from prover.dispute_trace import Trace
 from prover.step_call import StepCall
+
+
+class DishonestLie(str, Enum):
+    """What `lantau challenger --dishonest --lie LIE` disputes a correct output with. Either way
+    every output root is made up, so the game bisects to the span's first block, where the honest
+    side names the block (`moveToBlock`: its inputs and its `derivationEnd`)."""
+
+    OUTPUT_ROOT = "output-root"  # the block's transactions bisected as named: its steps are refused `ValidStep`
+    DERIVATION_END = "derivation-end"  # every block's derivation trace node's up to the L1 block where
+    # node's state reaches its end and made up from there: it opens `DerivationBisection` against
+    # the honest block claim's `derivationEnd` and plays the made-up commitments down to the leaf
 
 
 class FaultKind(str, Enum):
@@ -181,13 +194,15 @@ def _fake(kind: str, *parts: object) -> bytes:
 
 
 class LyingTrace:
-    """`inner` with a lie of `kind` about L2 block `block` (every other block true); a `block` of
-    None lies about every block's output root (`lantau challenger --dishonest`)."""
+    """`inner` with a lie of `kind` about L2 block `block` (every other block true); a `kind` and
+    `block` of None lie about every block's output root (`lantau challenger --dishonest`), and with
+    `dishonest` = `DishonestLie.DERIVATION_END` about every block's derivation trace too."""
 
     def __init__(self, inner: Trace, kind: FaultKind | None, block: int | None, *, forged_target: str | None = None,
-                 chain_id: int = 0, span: int = 1) -> None:
+                 chain_id: int = 0, span: int = 1, dishonest: DishonestLie = DishonestLie.OUTPUT_ROOT) -> None:
         """`span`: the L2 blocks an output covers (up to `block`), where a dropped deposit is looked for."""
         self.inner, self.kind, self.lie_block, self.span = inner, kind, block, span
+        self.dishonest = dishonest if kind is None else DishonestLie.OUTPUT_ROOT
         self._dropped_at: int | None = None
         forges = kind in (FaultKind.MESSAGE_PASSER_ROOT, FaultKind.FORGED_DEPOSIT) and forged_target
         self.forged = forged_withdrawal(forged_target) if forges else None
@@ -283,19 +298,28 @@ class LyingTrace:
             raise FaultInjectionRefused(f"derivation found no batch for L2 block {number}: found = 0 is the truth")
         return at
 
+    def _lies_about_derivation(self) -> bool:
+        """The dishonest challenger's lie about every block's derivation trace."""
+        return self.kind is None and self.dishonest is DishonestLie.DERIVATION_END
+
     def derivation_end(self, number: int) -> DerivationEnd:
-        """The node's, or for a lie about it: node's bank and queue with `found` = 0 (no batch)."""
+        """The node's, or for a lie about it: node's bank and queue with `found` = 0 (no batch); the
+        dishonest challenger's: node's bank and queue with a made-up `found` (another batch)."""
         end = self.inner.derivation_end(number)
+        if self._lies_about_derivation():
+            return dataclasses.replace(end, found=_fake("dishonest found", number))
         if self.kind is not FaultKind.DERIVATION_END or not self._lies_about(number):
             return end
         self._deposit_count(number)
         return dataclasses.replace(end, found=bytes(32))
 
     def derivation_commitments(self, number: int) -> DerivationCommitments:
-        """The node's trace, or for a lie about the end: node's up to the L1 block where node finds
-        the batch (from there its state no longer changes), the false end from there on."""
+        """The node's trace, or for a lie about the end (the proposer's `found` = 0, the dishonest
+        challenger's made-up `found`): node's up to the L1 block where node finds the batch (from
+        there its state no longer changes), the false end from there on."""
         trace = self.inner.derivation_commitments(number)
-        if self.kind is not FaultKind.DERIVATION_END or not self._lies_about(number):
+        lies = self._lies_about_derivation() or (self.kind is FaultKind.DERIVATION_END and self._lies_about(number))
+        if not lies:
             return trace
         true_end, false_end = trace.commitments[-1], self.derivation_end(number).commitment()
         found_at = trace.commitments.index(true_end)

@@ -139,3 +139,18 @@ def test_fault_injection_refuses_an_unknown_fault_or_a_block_that_is_not_an_outp
     refused_with(lantau("proposer", "--devnet", str(devnet), "--inject-fault", "state-root", "--inject-at", "5"),
                  "L2 block 5 is not an output still to propose")
     assert oracle.functions.nextOutputIndex().call() == before
+
+
+def test_a_dishonest_challengers_lie_needs_dishonest_and_a_known_lie(devnet: Path, tmp_path: Path) -> None:
+    """`lantau challenger --lie`: without `--dishonest`, or a lie it does not know, is refused in one
+    line before the challenger starts: no data dir written, no game created."""
+    info = json.loads((devnet / "devnet.json").read_text())
+    factory = L1Deployment.load(devnet / "l1-deployment.json").contract(Web3(Web3.HTTPProvider(info["l1_rpc"])), "DisputeGameFactory")
+    before = factory.functions.gameCount().call()
+    data_dir = tmp_path / "liar"
+    refused_with(lantau("challenger", "--devnet", str(devnet), "--lie", "derivation-end", "--data-dir", str(data_dir)),
+                 "it needs --dishonest")
+    refused_with(lantau("challenger", "--devnet", str(devnet), "--dishonest", "--lie", "everything", "--data-dir", str(data_dir)),
+                 "unknown lie 'everything'", "derivation-end")
+    assert not data_dir.exists()
+    assert factory.functions.gameCount().call() == before

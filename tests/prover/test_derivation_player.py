@@ -15,7 +15,7 @@ from node.derive.derivation_commitment import state_commitment
 from node.output_root import output_root
 from prover.derivation_player import BisectionMove, BisectionStep, bisection_responses, opening_value
 from prover.dispute_block import DerivationCommitments, DerivationEnd, DisputeBlock
-from prover.faults import FaultInjectionRefused, FaultKind, LyingTrace
+from prover.faults import DishonestLie, FaultInjectionRefused, FaultKind, LyingTrace
 
 DEPTH = 4  # 16 trace indices; leaves at an even depth, the root side's (as the devnet's 6)
 FIRST, LAST = 100, 104  # S .. E: 5 real L1 blocks, indices 5..15 padding
@@ -27,19 +27,21 @@ def trace_with(found_at: int, end: bytes) -> DerivationCommitments:
     return DerivationCommitments(FIRST, LAST, tuple(keccak(b"c%d" % i) if i < found_at else end for i in range(LAST - FIRST + 1)))
 
 
-def play_out(honest: DerivationCommitments, liar: DerivationCommitments) -> BisectionStep:
-    """The liar's root (its end), the honest opener's first claim, then both sides answer by
-    `bisection_responses` until the honest side owes a step; that step."""
+def play_out(honest: DerivationCommitments, liar: DerivationCommitments, *, liar_opens: bool = False) -> BisectionStep:
+    """The liar's root (its end) and the honest opener's first claim (with `liar_opens`: the honest
+    root and the liar's first claim), then both sides answer by `bisection_responses` until the
+    opener owes a step (the leaves are the root side's: depth 4 is even); that step."""
     info = BisectionInfo(b"\x01" * 32, "0x" + "00" * 20, 4, FIRST, LAST, 16, b"\x02" * 32, 0)
-    claims = [Claim(0, 2**32 - 1, NO_ADDRESS, LIAR_SIDE, 0, liar.commitments[-1], 1, 0, 0),
-              Claim(1, 0, NO_ADDRESS, HONEST_SIDE, 0, opening_value(honest, DEPTH), 2, 0, 0)]
     sides = {HONEST_SIDE: honest, LIAR_SIDE: liar}
-    mover = LIAR_SIDE
+    root_side, opener = (HONEST_SIDE, LIAR_SIDE) if liar_opens else (LIAR_SIDE, HONEST_SIDE)
+    claims = [Claim(0, 2**32 - 1, NO_ADDRESS, root_side, 0, sides[root_side].commitments[-1], 1, 0, 0),
+              Claim(1, 0, NO_ADDRESS, opener, 0, opening_value(sides[opener], DEPTH), 2, 0, 0)]
+    mover = root_side
     for _ in range(2 * DEPTH):
         actions = bisection_responses(info, tuple(claims), sides[mover], DEPTH)
         steps = [a for a in actions if isinstance(a, BisectionStep)]
         if steps:
-            assert mover == HONEST_SIDE and len(steps) == 1
+            assert mover == opener and len(steps) == 1
             return steps[0]
         (move,) = actions
         assert isinstance(move, BisectionMove)
@@ -59,6 +61,34 @@ def test_the_honest_side_steps_at_the_l1_block_where_the_batch_is_found(found_at
     step = play_out(honest, liar)
     assert step.l1_block == FIRST + found_at
     assert step.leaf.claimant == LIAR_SIDE and step.leaf.position.bit_length() - 1 == DEPTH
+
+
+class _CommitmentsOnly:
+    """A trace whose block 8's derivation ends at `commitments`' last (bank and queue 0)."""
+
+    def __init__(self, commitments: DerivationCommitments) -> None:
+        self.commitments = commitments
+
+    def derivation_commitments(self, number: int) -> DerivationCommitments:
+        return self.commitments
+
+    def derivation_end(self, number: int) -> DerivationEnd:
+        return DerivationEnd(bytes(32), bytes(32), self.commitments.commitments[-1])
+
+
+@pytest.mark.parametrize("found_at", [0, 1, 2, 3, 4])
+def test_a_dishonest_opener_owes_the_step_at_the_l1_block_where_the_batch_is_found(found_at: int) -> None:
+    """`--dishonest --lie derivation-end` against an honest block claim: the liar opens with a trace
+    that parts from the truth where node finds the batch; the bisection ends at the honest side's
+    leaf (the root side's) over that L1 block, the step the liar owes there reruns the real block
+    from the agreed claim before (`DerivationStep` then computes the honest leaf: `ValidStep`)."""
+    honest = trace_with(found_at, keccak(b"the true end"))
+    made_up = LyingTrace(_CommitmentsOnly(honest), None, None, dishonest=DishonestLie.DERIVATION_END)
+    liar = made_up.derivation_commitments(8)
+    assert liar.commitments[:found_at] == honest.commitments[:found_at] and liar.commitments[-1] != honest.commitments[-1]
+    step = play_out(honest, liar, liar_opens=True)
+    assert step.l1_block == FIRST + found_at
+    assert step.leaf.claimant == HONEST_SIDE and step.leaf.position.bit_length() - 1 == DEPTH
 
 
 def test_an_end_changed_in_the_padding_is_stepped_in_the_padding() -> None:
@@ -138,3 +168,20 @@ def test_a_derivation_end_lie_is_refused_where_found_0_is_the_truth(trace: Batch
     with pytest.raises(FaultInjectionRefused, match=message):
         liar.derivation_end(8)
     assert trace.derivation_end(8) == trace.end  # nothing changed in the trace lied about
+
+
+def test_the_dishonest_challengers_derivation_lie_parts_from_node_where_the_batch_is_found() -> None:
+    """`lantau challenger --dishonest --lie derivation-end`: every block's derivation trace is
+    node's up to the L1 block where node's state reaches its end and a made-up end from there
+    (node's bank and queue, another `found`); its output roots are made up, its blocks node's
+    (its steps under a block claim would show the truth). Plain `--dishonest` lies about no
+    derivation."""
+    inner = BatchedTrace()
+    liar = LyingTrace(inner, None, None, dishonest=DishonestLie.DERIVATION_END)
+    end = liar.derivation_end(8)
+    assert (end.bank_hash, end.queue_hash) == (TRUE_END.bank_hash, TRUE_END.queue_hash)
+    assert end.found not in (TRUE_END.found, bytes(32))
+    assert liar.derivation_commitments(8).commitments == (keccak(b"0"), keccak(b"1"), end.commitment(), end.commitment())
+    assert liar.block(8) == inner.block_8 and liar.output_root(8) != inner.block_8.output_root
+    plain = LyingTrace(inner, None, None)
+    assert plain.derivation_end(8) == TRUE_END and plain.derivation_commitments(8) == inner.derivation_commitments(8)
