@@ -28,7 +28,7 @@ from collections import OrderedDict
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from eth.abc import SignedTransactionAPI
 from eth_typing import Address
@@ -93,22 +93,33 @@ def decode_channel(channel: bytes, max_decompressed_size: int, chain_id: int, re
         raws = [raw for batch in batches for raw in batch_transactions(batch)]
         typed = signed_typed(raws)
         senders = tuple((raw, sender) for raw, sender in zip(typed, senders_of_encodings(typed)) if sender is not None)
-        transactions = tuple(_decoded_for_execution(raws))
+        transactions = tuple(_decoded_for_execution(raws, dict(senders)))
     channel_error = None if contents.error is None else Refusal.of(contents.error)
     return DecodedChannel(tuple(batches), tuple(dropped), len(contents.batches), channel_error, senders, transactions)
 
 
-def _decoded_for_execution(raws: Sequence[bytes]) -> list[tuple[bytes, SignedTransactionAPI]]:
+def _decoded_for_execution(raws: Sequence[bytes], senders: Mapping[bytes, Address]) -> list[tuple[bytes, SignedTransactionAPI]]:
     """Each raw transaction with the object `LantauVM`'s builder decodes it to (the one
     `node.derive.attributes.inputs_from_batch` would make); one it refuses is left out (the
-    node process decodes it and reports the error itself)."""
+    node process decodes it and reports the error itself).
+
+    What execution asks of each object first is already on it, as on a pool transaction: its
+    hash, and its sender where `senders` (recovered from these very bytes) has one, in the
+    cached properties `sender` and `hash`, which pickling carries; so the node process neither
+    hashes nor looks the sender up (~20 us a transaction on the critical path). One whose
+    signature did not recover is left without, and execution refuses it as before."""
     builder = LantauVM.get_transaction_builder()
     decoded: list[tuple[bytes, SignedTransactionAPI]] = []
     for raw in raws:
         try:
-            decoded.append((raw, builder.decode(raw)))
+            transaction = builder.decode(raw)
+            transaction.hash  # noqa: B018 - fills the cached property
         except Exception:  # noqa: BLE001 - only a hint: the pipeline decodes it again and raises there
             continue
+        sender = senders.get(raw)
+        if sender is not None:
+            transaction.__dict__["sender"] = sender  # the cached `sender` (node.vm.LantauTypedTransaction)
+        decoded.append((raw, transaction))
     return decoded
 
 
@@ -205,7 +216,11 @@ class ChannelsAhead:
                 log.exception("decoding a channel in the worker process failed: decoding it again here")
             else:
                 self.taken += 1
-                self.recovered.keep([raw for raw, _ in answer.senders], [sender for _, sender in answer.senders])
+                # Senders the worker's transaction objects carry need no entry here (one would
+                # wait, never taken, until newer ones push it out).
+                carried = {raw for raw, transaction in answer.transactions if "sender" in transaction.__dict__}
+                kept = [(raw, sender) for raw, sender in answer.senders if raw not in carried]
+                self.recovered.keep([raw for raw, _ in kept], [sender for _, sender in kept])
                 with self._lock:
                     self._transactions.update(answer.transactions)
                     while len(self._transactions) > MAX_TRANSACTIONS:

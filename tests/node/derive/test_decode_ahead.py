@@ -12,6 +12,7 @@ from typing import Iterator
 
 import pytest
 import rlp
+from eth_keys.exceptions import BadSignature
 
 from node.batches import SingularBatch, SpanBatch, encode_batch
 from node.chain import Chain
@@ -83,20 +84,50 @@ def test_a_channel_assembled_ahead_is_decoded_by_the_worker_with_its_senders(wor
     assert raws == [tx.encode() for block in sequenced_blocks for tx in block.transactions if tx.type_id != 0x7E]
     typed = [raw for raw in raws if raw[0] in (1, 2)]
     assert dict(answer.senders) == {raw: sender_of_encoding(raw) for raw in typed} and typed
-    # The senders wait for execution in the node process's RecoveredAhead.
-    assert all(recovered.take(raw) == sender_of_encoding(raw) for raw in typed)
-    # So do the py-evm transactions, each the object LantauVM's builder makes of its bytes.
+    # The py-evm transactions wait for execution, each the object LantauVM's builder makes of
+    # its bytes, with its hash and sender on it already (cached properties, filled by the worker
+    # before anything here asked), so they wait in no RecoveredAhead.
     builder = LantauVM.get_transaction_builder()
     assert [raw for raw, _ in answer.transactions] == raws
     for raw, tx in answer.transactions:
         mine_tx = builder.decode(raw)
-        assert type(tx) is type(mine_tx) and tx == mine_tx and tx.hash == mine_tx.hash and tx.encode() == raw
+        assert type(tx) is type(mine_tx) and tx == mine_tx and tx.encode() == raw
+        assert tx.hash == mine_tx.hash
+        if raw in typed:  # a legacy one's sender is py-evm's own (and its hash cached by rlp)
+            assert tx.__dict__["hash"] == mine_tx.hash and tx.__dict__["sender"] == mine_tx.sender == sender_of_encoding(raw)
+    assert all(recovered.take(raw) is None for raw in typed)
     taken = [ahead.transaction(raw) for raw in raws]
     assert ahead.transactions_taken == len(raws)
     assert all(tx is ahead_tx for tx, (_, ahead_tx) in zip(taken, answer.transactions))
     # Taken once: asked again, the same bytes are decoded here, to an equal object.
     again = ahead.transaction(raws[0])
     assert again is not taken[0] and again == taken[0] and ahead.transactions_taken == len(raws)
+
+
+def test_a_signature_no_key_recovers_from_crosses_without_a_sender_and_execution_refuses_it(worker: WorkerProcess, sequenced_blocks: list) -> None:
+    """r = 5 is no curve point's x coordinate (5**3 + 7 = 132 is not a square modulo the field
+    prime), so no key recovers from the signature: the worker hands the transaction over without
+    a sender, and asking for it raises eth-keys' BadSignature, as for a transaction decoded here."""
+    good = next(tx.encode() for block in sequenced_blocks for tx in block.transactions if tx.type_id == 2)
+    fields = rlp.decode(good[1:])
+    unrecoverable = good[:1] + rlp.encode([*fields[:-2], b"\x05", fields[-1]])
+    parent = sequenced_blocks[0].header
+    channel = encode_channel([encode_batch(SingularBatch(parent.hash, 0, b"\x22" * 32, parent.timestamp + 1, (good, unrecoverable)))])
+    ahead = ChannelsAhead(chain_id=CHAIN_ID, max_decompressed_size=MAX_RLP_BYTES_PER_CHANNEL, batcher=BATCHER,
+                          worker=worker, recovered=RecoveredAhead(worker))
+
+    answer = worker.submit(decode_channel, channel, MAX_RLP_BYTES_PER_CHANNEL, CHAIN_ID, True).result(timeout=60)
+
+    assert batch_transactions(answer.batches[0]) == [good, unrecoverable]
+    assert dict(answer.senders) == {good: sender_of_encoding(good)}
+    carried = dict(answer.transactions)
+    assert carried[good].__dict__["sender"] == sender_of_encoding(good)
+    assert "sender" not in carried[unrecoverable].__dict__
+    with pytest.raises(BadSignature):
+        carried[unrecoverable].sender
+    with pytest.raises(BadSignature):
+        LantauVM.get_transaction_builder().decode(unrecoverable).sender
+    assert ahead.taken == 0
 
 
 def test_a_transaction_no_worker_decoded_is_decoded_here_errors_included(worker: WorkerProcess, sequenced_blocks: list) -> None:
