@@ -16,6 +16,7 @@ from typing import Any
 from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
+from web3.logs import DISCARD
 
 from bridge.l1_client import L1CallReverted, L1Client, transport_errors
 from bridge.tx_manager import TxCandidate, TxManager
@@ -218,7 +219,8 @@ class DisputeGameFactoryClient(_ContractClient):
         return txmgr.send(candidate_of(call, value=self.create_bond()))
 
     def created_game(self, receipt: dict[str, Any]) -> ChecksumAddress:
-        (event,) = self.contract.events.GameCreated().process_receipt(receipt)
+        # the receipt holds the oracle's and the game's logs too: not this event, skipped without a warning
+        (event,) = self.contract.events.GameCreated().process_receipt(receipt, errors=DISCARD)
         return to_checksum_address(event["args"]["game"])
 
 

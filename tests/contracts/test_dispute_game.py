@@ -84,6 +84,27 @@ def open_game(contracts: Contracts, system: dict[str, Contract], root: bytes, cl
     return index, game_at(contracts, event["args"]["game"])
 
 
+def test_the_factory_client_reads_the_created_game_without_a_warning(contracts: Contracts, system, isolated) -> None:
+    """`DisputeGameFactoryClient.created_game` (the challenger's, after its `create`) reads
+    `GameCreated` from a receipt that also holds the oracle's and the game's logs. web3 warned
+    `MismatchedABI` for each of those, a multi-line Python warning in the daemon's JSON log per game
+    created; they are not the factory's event and are skipped silently."""
+    import warnings
+
+    from bridge.l1_client import L1Client
+    from bridge.l1_contract_clients import DisputeGameFactoryClient
+
+    oracle, factory = system["oracle"], system["factory"]
+    index = propose(contracts, oracle, b"\x01" * 32)
+    receipt = contracts.ok(CHALLENGER, factory.functions.create(index, b"\x02" * 32), value=factory.functions.createBond().call())
+    assert {log["address"] for log in receipt["logs"]} - {factory.address}  # logs of other contracts in it
+    client = DisputeGameFactoryClient(L1Client(contracts.w3), factory.address)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        game = client.created_game(receipt)
+    assert game == client.game_at(client.game_count() - 1) == client.game_of(index, b"\x01" * 32)
+
+
 def warp(contracts: Contracts, seconds: int) -> None:
     contracts.anvil.rpc("evm_increaseTime", [seconds])
     contracts.mine()
