@@ -1,7 +1,8 @@
 """Dispute games played on a devnet, per injected fault (docs/fault-proofs.md, "The challenger").
 
     python bench/dispute.py [--kinds state-root,tx-result,block-hash,message-passer-root,forged-deposit,unbatched-tx,
-                                     derivation-end,skipped-forced-inclusion] [--no-dishonest]
+                                     derivation-end,skipped-forced-inclusion] [--dishonest-lies output-root,derivation-end]
+                                     [--no-dishonest]
 
 One `lantau devnet` (no proposer, no challenger of its own), a verifier node, and `lantau
 challenger` following the verifier (dev account 3), every one a separate process. For each fault
@@ -15,8 +16,10 @@ it (a leaf, or for an input fault the block claim countered by `stepInput`, or f
 L1 clock is moved past the game's clocks (the devnet's `evm_increaseTime`, L1's and the sequencer's clocks together:
 `bridge.devnet.advance_devnet_time`), the game resolves and, past
 the bond delay, the credit is claimed. Last, a dishonest challenger (dev account 4, `--dishonest
---max-disputes 1`) disputes a correct output posted by an honest `lantau proposer`, and the first
-challenger defends it. A `skipped-forced-inclusion` lie needs a block derivation forced: it is
+--lie LIE --max-disputes 1`, one game per lie of `--dishonest-lies`, one after the other) disputes
+a correct output posted by an honest `lantau proposer`, and the first challenger defends it: with
+`output-root` down to the block's transactions, with `derivation-end` in the `DerivationBisection`
+the liar opens against the honest block claim's `derivationEnd` (its step at the leaf refused). A `skipped-forced-inclusion` lie needs a block derivation forced: it is
 played after the other lies, on the same devnet, whose sequencer is stopped (`admin_stopSequencer`)
 while L1 passes a sequencing window (`bridge.devnet.force_an_output_block`), then started again.
 
@@ -218,9 +221,15 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
         for claim in claims:
             opened = bisection.info(address, claim.index) if bisection and claim.depth == info.split_depth + 1 else None
             if opened is not None:
-                depth = bisection.depth()
-                return any(c.depth == depth and c.countered_by != NO_ADDRESS for c in bisection.claims(opened))
+                leaves = [c for c in bisection.claims(opened) if c.depth == bisection.depth()]
+                # a liar's leaf is stepped by the honest side; the honest side's leaf is not (the liar's
+                # step is refused): then the clock decides
+                return any(c.countered_by != NO_ADDRESS for c in leaves) or bool(leaves) and waited_at_leaf()
         return None
+
+    def waited_at_leaf() -> bool:
+        """A leaf nobody steps: 15 s after it was first seen, the clock decides."""
+        return time.monotonic() - leaf_seen.setdefault("t", time.monotonic()) > 15
 
     def at_leaf() -> bool:
         claims = game.claims()
@@ -231,7 +240,7 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
         leaf = claims[-1]
         if leaf.depth != info.max_depth:
             return False
-        return leaf.countered_by != NO_ADDRESS or time.monotonic() - leaf_seen.setdefault("t", time.monotonic()) > 15
+        return leaf.countered_by != NO_ADDRESS or waited_at_leaf()
 
     leaf_seen: dict[str, float] = {}
     wait("the deciding step", at_leaf, 600)
@@ -294,6 +303,8 @@ def format_table(figures: list[GameFigures]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--dishonest-lies", default="output-root,derivation-end",
+                        help="a game of `lantau challenger --dishonest --lie LIE` per lie")
     parser.add_argument("--no-dishonest", action="store_true")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `finally` stops every process this bench started
@@ -342,18 +353,23 @@ def main() -> None:
                                 None if sequencer_stopped else info["l2_rpc"]))
             liar.stop()
             print(f"{kind}: done\n{format_table(figures[-1:])}", file=sys.stderr, flush=True)
-        if not args.no_dishonest:
+        lies = [] if args.no_dishonest else [lie for lie in args.dishonest_lies.split(",") if lie]
+        if lies:
             honest = Process(work / "proposer.log", "proposer", "--devnet", str(work / "devnet"))
             processes.append(honest)
+        for number, lie in enumerate(lies, start=len(kinds)):
             first_due = oracle.next_block_number()
-            dishonest = Process(work / "dishonest.log", "challenger", "--devnet", str(work / "devnet"), "--dishonest",
-                                "--max-disputes", "1", "--key", ACCOUNTS[4].private_key, "--data-dir", str(work / "dishonest"))
+            dishonest = Process(work / f"dishonest-{lie}.log", "challenger", "--devnet", str(work / "devnet"), "--dishonest",
+                                "--lie", lie, "--max-disputes", "1", "--key", ACCOUNTS[4].private_key,
+                                "--data-dir", str(work / f"dishonest-{lie}"))
             processes.append(dishonest)
             index = first_due // interval - 1
             wait("an honest output", lambda: oracle.next_output_index() > index, 300)
             sequencer_stopped = any(k in FORCED_BLOCK_KINDS for k in kinds)
-            figures.append(play(l1, factory, len(kinds), None, time.monotonic(), HONEST_CHALLENGER, "dishonest challenger",
+            figures.append(play(l1, factory, number, None, time.monotonic(), HONEST_CHALLENGER, f"dishonest challenger ({lie})",
                                 None if sequencer_stopped else info["l2_rpc"]))
+            dishonest.stop()  # the next lie's challenger signs with the same key
+            print(f"dishonest {lie}: done\n{format_table(figures[-1:])}", file=sys.stderr, flush=True)
     finally:
         for process in reversed(processes):
             process.stop()
