@@ -91,6 +91,15 @@ def test_a_dishonest_opener_owes_the_step_at_the_l1_block_where_the_batch_is_fou
     assert step.leaf.claimant == HONEST_SIDE and step.leaf.position.bit_length() - 1 == DEPTH
 
 
+def test_a_dishonest_opener_changing_the_end_past_e_owes_the_step_in_the_padding() -> None:
+    """Against an honest block claim, a liar agreeing at every real L1 block and changing past E
+    meets the honest side's leaf at E or past it: the step it owes reads no L1 block (past E the
+    state does not change, so L1 computes the honest leaf again: `ValidStep`)."""
+    honest = trace_with(5, b"")
+    step = play_out(honest, DerivationCommitments(FIRST, LAST, honest.commitments + (keccak(b"a change past E"),)), liar_opens=True)
+    assert step.l1_block == LAST + 1 and step.leaf.claimant == HONEST_SIDE
+
+
 def test_an_end_changed_in_the_padding_is_stepped_in_the_padding() -> None:
     """A liar agreeing at every real L1 block and changing past E is countered by a step past E
     (where the state does not change: no L1 block is read)."""
