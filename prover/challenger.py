@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -490,9 +491,10 @@ class Challenger(PollingService):
                 if exc.revert is not None and exc.revert.name == "ClaimAlreadyResolved":
                     continue  # another player (anyone may resolve) was first
                 raise
-            self._count_gas(receipt)
-            self.metrics.resolutions += 1
             sent = True
+            if not self._resolution_landed(receipt, lambda index=claim.index: game.resolved_subgame(index),
+                                           {"game": game.address, "claim": claim.index}):
+                return sent  # reverted for another reason: read L1 again next pass
         try:
             receipt = game.resolve(self.txmgr)
         except L1CallReverted as exc:
@@ -501,9 +503,30 @@ class Challenger(PollingService):
             raise
         self._count_gas(receipt)
         status = game.status()
+        if receipt["status"] != 1:
+            if status == IN_PROGRESS:
+                log.warning("resolve reverted on L1", extra={"game": game.address})
+            else:
+                log.info("game resolved by another player first: our resolve reverted", extra={"game": game.address})
+            return True
         log.warning("game resolved", extra={"game": game.address, "status": ("", "CHALLENGER_WINS", "DEFENDER_WINS")[status],
                                             "output_index": info.output_index})
         return True
+
+    def _resolution_landed(self, receipt: dict[str, Any], resolved: Callable[[], bool], extra: dict[str, Any]) -> bool:
+        """Count a `resolveClaim` that resolved the claim. Anyone may resolve, and two players that
+        read the same L1 block both send it: the second in the block reverts on L1 (its estimate
+        against the pending block ran before the first was in the pool). That one is not a
+        resolution of ours, only gas spent; True if the claim is resolved (by us or the other)."""
+        self._count_gas(receipt)
+        if receipt["status"] == 1:
+            self.metrics.resolutions += 1
+            return True
+        if resolved():
+            log.info("claim resolved by another player first: our resolveClaim reverted", extra=extra)
+            return True
+        log.warning("resolveClaim reverted on L1", extra=extra)
+        return False
 
     def _settle(self, game: DisputeGameClient, info: GameInfo) -> bool:
         """After resolution: claim this player's credit (in the game and its bisections) once the
@@ -668,9 +691,11 @@ class Challenger(PollingService):
                     if exc.revert is not None and exc.revert.name == "ClaimAlreadyResolved":
                         continue
                     raise
-                self._count_gas(receipt)
-                self.metrics.resolutions += 1
                 sent = True
+                if not self._resolution_landed(receipt, lambda index=bclaim.index: bisection.resolved(opened, index),
+                                               {"game": game.address, "bisection_claim": bclaim.index}):
+                    done = False
+                    break
         return done, sent
 
     def _count_gas(self, receipt: dict[str, Any]) -> None:

@@ -18,6 +18,8 @@ once everyone is paid."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 
 import pytest
@@ -26,8 +28,8 @@ import rlp
 from web3.contract import Contract
 
 from bridge.l1_client import L1Client
-from bridge.l1_contract_clients import DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient
-from bridge.tx_manager import TxManager
+from bridge.l1_contract_clients import DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient, candidate_of
+from bridge.tx_manager import FeeCaps, TxManager
 from prover.challenger import Challenger, ChallengerConfig
 from prover.dispute_trace import ChainTrace, Trace
 from prover.faults import HEADER_FIELD, FaultKind, LyingTrace
@@ -279,3 +281,58 @@ def test_a_lie_about_one_header_field_is_lost_at_the_finish_step(
     assert game.status() == CHALLENGER_WINS
     assert oracle.functions.nextOutputIndex().call() == index
     assert honest.metrics.credit_claimed_wei == owed(game, {honest.address}, ORACLE_BOND)[honest.address]
+
+
+def test_a_resolution_another_player_landed_first_in_the_same_block_is_not_counted(
+        contracts: Contracts, system, l2: L2, isolated, caplog: pytest.LogCaptureFixture) -> None:
+    """Anyone may resolve, and two players that read the same L1 block both send `resolveClaim`:
+    both estimates run before either is in the pool, so the second in the block reverts on L1 (as
+    the devnet's challenger and the lying proposer's player did in
+    test_derivation_disputes). The challenger's reverted one is gas spent, not a resolution: it is
+    logged as another player's, not counted in `resolutions`, and the challenger goes on to the
+    next claim and resolves the game. L1's automine is off while both are pooled; the other
+    player's copy pays the higher tip, so anvil orders it first."""
+    liar, _ = lying_proposer(contracts, system, l2)
+    honest = player(contracts, system, HONEST_A, ChainTrace(l2.chain))
+    assert honest.step()
+    game = the_game(system, contracts)
+    play([liar, honest], until=lambda: game.claims()[-1].countered_by != NO_ONE)
+    warp(contracts, MAX_CLOCK_S + 1)
+    leaf = game.claims()[-1].index
+    nonce = contracts.w3.eth.get_transaction_count(honest.address)
+    contracts.anvil.rpc("evm_setAutomine", [False])
+    passing = threading.Thread(target=honest.step)
+    caplog.set_level(logging.INFO, logger="lantau.challenger")
+    try:
+        passing.start()
+        while contracts.w3.eth.get_transaction_count(honest.address, "pending") == nonce:
+            assert passing.is_alive(), "the challenger's pass ended without sending its resolveClaim"
+            time.sleep(0.05)
+        call = game.contract.functions.resolveClaim(leaf)
+        market = liar.txmgr.market_fees()
+        fees = FeeCaps(10 * market.max_fee_per_gas, 10 * market.max_priority_fee_per_gas)
+        other = liar.txmgr.sign(candidate_of(call), nonce=liar.txmgr.pending_nonce(), fees=fees, gas=500_000)
+        liar.txmgr.publish(other)
+        contracts.mine()
+    finally:
+        contracts.anvil.rpc("evm_setAutomine", [True])
+        contracts.mine()  # whatever the pass sent meanwhile
+    passing.join(timeout=120)
+    assert not passing.is_alive()
+
+    first = contracts.w3.eth.get_transaction_receipt(other.hash)
+    ours = [contracts.w3.eth.get_transaction_receipt(tx["hash"])
+            for tx in contracts.w3.eth.get_block(first["blockNumber"], full_transactions=True)["transactions"]
+            if tx["from"] == honest.address]
+    assert first["status"] == 1 and [r["status"] for r in ours] == [0]  # the same call, second in the block: reverted
+    assert game.resolved_subgame(leaf)
+    play([honest], until=lambda: game.status() != IN_PROGRESS)
+    assert game.status() == CHALLENGER_WINS
+    resolved_by_honest = [r for r in (contracts.w3.eth.get_transaction_receipt(tx["hash"])
+                                      for n in range(first["blockNumber"], contracts.w3.eth.block_number + 1)
+                                      for tx in contracts.w3.eth.get_block(n, full_transactions=True)["transactions"]
+                                      if tx["from"] == honest.address)]
+    landed = [r for r in resolved_by_honest if r["status"] == 1]
+    assert honest.metrics.resolutions == len(landed) - 1  # every landed one but `resolve` itself; not the reverted one
+    assert [r.getMessage() for r in caplog.records if "another player first" in r.getMessage()] == [
+        "claim resolved by another player first: our resolveClaim reverted"]
