@@ -11,8 +11,10 @@ its persisted state are all it goes on from.
 
 from __future__ import annotations
 
+import json
 import re
 import signal
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -68,13 +70,25 @@ def pooled_from(l1: L1Client, sender: str) -> list[dict[str, Any]]:
 
 def answer_held_in_the_pool(l1: L1Client, bisection: DerivationBisectionClient, opened: BisectionInfo, depth: int,
                             function: str, logs: tuple[Daemon, ...]) -> dict[str, Any]:
-    """Once the liar's bisection claim at `depth` is on L1, stop L1's blocks (anvil's interval
-    mining off; the challenger's answer can land one L1 block later at the earliest) and wait for
-    the challenger's answer (`function` of the bisection) in the pool; that pooled transaction."""
-    wait_for(f"the liar's bisection claim at depth {depth}",
-             lambda: any(c.depth == depth and c.claimant == PROPOSER for c in bisection.claims(opened)), 240, logs)
+    """Stop L1's blocks (anvil's interval mining off) as the liar's bisection claim at `depth` comes:
+    once it is in the pool (then one block is mined, with it) or on L1, so before the challenger's
+    answer to it can be mined (one L1 block later at the earliest). Then wait for the
+    challenger's answer (`function` of the bisection) in the pool; that pooled transaction."""
+    def liar_claim_coming() -> bool:
+        count = bisection.info(opened.game, opened.block_claim).claim_count  # claims at depths 0 .. count - 1
+        return count > depth or (count == depth and any(  # the claim it answers is on L1: its answer's in the pool
+            tx["to"].lower() == bisection.address.lower() for tx in pooled_from(l1, PROPOSER)))
+
+    deadline = time.monotonic() + 240
+    while not liar_claim_coming():  # polled tightly: the pause must come before the next L1 block
+        if time.monotonic() > deadline:
+            wait_for(f"the liar's bisection claim at depth {depth}", liar_claim_coming, 0, logs)  # raises, with the logs
+        time.sleep(0.05)
     l1.rpc("evm_setIntervalMining", [0])
-    assert not [c for c in bisection.claims(opened) if c.depth > depth], "the answer landed before L1 was stopped"
+    if bisection.info(opened.game, opened.block_claim).claim_count <= depth:
+        l1.rpc("evm_mine")  # the liar's pooled claim, alone: the challenger has not seen it yet
+    claims = bisection.claims(opened)
+    assert (claims[-1].depth, claims[-1].claimant) == (depth, PROPOSER), "the answer landed before L1 was stopped"
 
     def answer() -> dict[str, Any] | None:
         for tx in pooled_from(l1, CHALLENGER):
@@ -253,3 +267,5 @@ def test_a_false_derivation_end_loses_the_bisection_to_a_challenger_killed_in_it
         "l1_gas_used": sum(int(receipt["gasUsed"]) for _, receipt in last),
         "resolutions": len([name for name, receipt in last if name == "resolveClaim" and receipt["status"] == 1]),
         "balance_wei": l1.w3.eth.get_balance(CHALLENGER)}
+    state = json.loads((tmp_path / "challenger" / "challenger.json").read_text())  # what the four processes persisted
+    assert (state["settled"], state["games"], state["wrong"]) == ({game_address: "won"}, [], {})
