@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from web3 import Web3
 
-from bridge.anvil import AnvilOptions, AnvilProcess
+from bridge.anvil import AnvilOptions, AnvilProcess, advance_anvil_clock
 from bridge.l1_client import L1Client
 from bridge.l1_contracts import (
     DEVNET_PROPOSER_INDEX,
@@ -260,8 +260,38 @@ def advance_devnet_time(sequencer_rpc: str, seconds: int) -> None:
     blocks a second apart) while the sequencer runs: anvil keeps the offset, every later L1 block
     is stamped ahead of the sequencer's wall clock, the sequencer cannot take it as an origin (an
     L2 block is never older than its origin), its origin stops while L1 mines on, its batches pass
-    their sequencing windows and derivation replaces all its blocks by forced ones, for good."""
+    their sequencing windows and derivation replaces all its blocks by forced ones, for good.
+    A stopped sequencer (`admin_stopSequencer`) must not be moved this way (its `evm_increaseTime`
+    builds the blocks that walk its origin up, on a chain derivation is forcing): `warp_devnet`."""
     _l2_rpc(sequencer_rpc, "evm_increaseTime", [seconds])
+
+
+def warp_devnet(l1: L1Client, sequencer_rpc: str, seconds: int) -> None:
+    """Move a `lantau devnet`'s whole clock `seconds` forward (L1's, then its sequencer's), what a
+    dispute game's chess clocks, its bond delay and the oracle's finalization period wait on.
+
+    - sequencer running: `advance_devnet_time` (the sequencer's origin follows L1 past the jump,
+      its blocks stay batched, not forced);
+    - sequencer stopped (`admin_sequencerActive` false, as `force_an_output_block` leaves it):
+      L1's clock alone moves (anvil mines one block stamped `seconds` later, `advance_anvil_clock`),
+      since derivation goes on forcing one block per L1 block and nothing may build sequenced
+      blocks beside them; the stopped sequencer's clock is then set to L1's
+      (`_sequencer_clock_to_l1`, which builds nothing), so a sequencer started again stamps its
+      blocks at L1's time and can take the L1 blocks mined since as origins."""
+    if _l2_rpc(sequencer_rpc, "admin_sequencerActive"):
+        advance_devnet_time(sequencer_rpc, seconds)
+        return
+    advance_anvil_clock(l1.rpc_url, l1.head().timestamp + seconds)
+    _sequencer_clock_to_l1(l1, sequencer_rpc)
+
+
+def _sequencer_clock_to_l1(l1: L1Client, sequencer_rpc: str) -> None:
+    """A stopped sequencer's next block stamped at L1's latest time (`evm_setNextBlockTimestamp`,
+    which builds nothing while L1 is already that late); nothing to do if its head is that late."""
+    l1_time = l1.head().timestamp
+    head_time = int(_l2_rpc(sequencer_rpc, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    if l1_time > head_time:
+        _l2_rpc(sequencer_rpc, "evm_setNextBlockTimestamp", [l1_time])
 
 
 def force_an_output_block(l1: L1Client, sequencer_rpc: str, verifier_rpc: str, *, output_interval: int,
@@ -305,7 +335,7 @@ def force_an_output_block(l1: L1Client, sequencer_rpc: str, verifier_rpc: str, *
     head_origin = int(_l2_rpc(sequencer_rpc, "lantau_syncStatus")["unsafe_l2"]["l1origin"]["number"])
     forced = -(-(head + max(0, last_batch_l1 - head_origin) + 2) // output_interval) * output_interval
     l1.rpc("anvil_mine", [hex(sequencing_window + 2 * (forced - head) + 10)])
-    _l2_rpc(sequencer_rpc, "evm_setNextBlockTimestamp", [l1.head().timestamp])
+    _sequencer_clock_to_l1(l1, sequencer_rpc)
     _wait(f"forced block {forced} derived", lambda: min(_safe_number(verifier_rpc), _safe_number(sequencer_rpc)) >= forced, timeout_s)
     origin = _l1_origin_of(verifier_rpc, forced)
     if origin <= last_batch_l1:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from bridge.devnet import DEVNET_DISPUTES
+from bridge.devnet import DEVNET_DISPUTES, warp_devnet
 from bridge.l1_client import L1Client
 from bridge.l1_contract_clients import DisputeGameFactoryClient, OutputOracleClient
 from genesis.dev_accounts import dev_accounts
@@ -100,10 +100,21 @@ def lantau_dispute(*args: str) -> str:
     return done.stdout
 
 
-def warp(l1: L1Client, seconds: int) -> None:
-    """Move the L1 clock: what the game's clocks and the bond delay wait on."""
-    l1.rpc("evm_increaseTime", [seconds])
-    l1.rpc("evm_mine", [])
+def warp(devnet: dict[str, Any], seconds: int) -> None:
+    """Move the whole devnet's clock `seconds` forward, L1's and its sequencer's together
+    (`bridge.devnet.warp_devnet`, the one home of the rule): what a game's chess clocks, its bond
+    delay and the oracle's finalization period wait on. Moving anvil's clock alone (as this did)
+    left the running sequencer's clock behind L1's: its L1 origin stopped at the block before the
+    jump and derivation replaced its blocks by forced ones once their windows passed.
+
+    Every call in tests/e2e warps past a game's clocks or its bond delay with the devnet's
+    sequencer running, and moves both clocks; one needs L1's alone:
+    test_input_disputes.test_a_skipped_forced_inclusion_loses_at_the_input_leaf, whose sequencer
+    `force_an_output_block` stopped (its derivation forces one block per L1 block, and time
+    travel on it would build sequenced blocks beside them): `warp_devnet` sees it stopped
+    (`admin_sequencerActive`), moves L1's clock and only sets the stopped sequencer's next
+    timestamp, which builds nothing."""
+    warp_devnet(devnet["l1"], devnet["info"]["l2_rpc"], seconds)
 
 
 @pytest.fixture
@@ -233,10 +244,10 @@ def stepped_by_the_challenger(devnet: dict[str, Any], play: LieInPlay, lie_block
 
 
 def resolved_for_the_challenger(devnet: dict[str, Any], play: LieInPlay, game: Any, info: Any) -> None:
-    """Move L1's clock past the game's clocks; the game resolves for the challenger, the lie (and
-    every output after it) leaves the oracle, and the liar is owed nothing."""
+    """Move the devnet's clock past the game's clocks; the game resolves for the challenger, the lie
+    (and every output after it) leaves the oracle, and the liar is owed nothing."""
     oracle = devnet["oracle"]
-    warp(devnet["l1"], info.max_clock_duration_s + 1)
+    warp(devnet, info.max_clock_duration_s + 1)
     wait_for("the game resolved", lambda: game.status() != 0, 240, play.logs)
     assert game.status() == CHALLENGER_WINS
     for index in range(play.lie_index, oracle.next_output_index()):

@@ -218,7 +218,7 @@ def test_a_false_derivation_end_loses_the_bisection_to_a_challenger_killed_in_it
     found_at = opened.first + trace.commitments.index(trace.commitments[-1])
     assert stepped_at == found_at <= opened.last  # a real L1 block, where node finds the batch: DerivationStep ran
 
-    warp(l1, info.max_clock_duration_s + 1)  # nothing is owed any more: past the clocks
+    warp(devnet, info.max_clock_duration_s + 1)  # nothing is owed any more: past the clocks
     wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
     assert game.status() == CHALLENGER_WINS
     assert bisection.root_countered_by(game_address, claim) == CHALLENGER

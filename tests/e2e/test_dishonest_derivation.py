@@ -82,7 +82,7 @@ def test_a_dishonest_challenger_loses_the_bisection_of_an_honest_derivation_end(
     assert max(c.depth for c in game.claims()) == info.split_depth + 1  # nobody bisected the block's transactions
     assert not [line for line in liar.log_lines() if line.get("msg") in ("played bisection step", "played step", "played stepInput")]
 
-    warp(l1, info.max_clock_duration_s + 1)  # the liar owes a step it cannot make: past the clocks
+    warp(devnet, info.max_clock_duration_s + 1)  # the liar owes a step it cannot make: past the clocks
     wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
     assert game.status() == DEFENDER_WINS
     assert bisection.root_countered_by(game_address, block_claim.index) == NO_ADDRESS
@@ -93,7 +93,7 @@ def test_a_dishonest_challenger_loses_the_bisection_of_an_honest_derivation_end(
     liar_bonds = sum(c.bond_wei for c in (*claims, *game_claims) if c.claimant == LIAR.address)
     assert liar_bonds > 0
 
-    warp(l1, info.bond_delay_s + 1)
+    warp(devnet, info.bond_delay_s + 1)
 
     def claimed_credit() -> dict[str, int]:  # each claim is on L1 before the challenger logs it
         return {line["msg"]: int(line["credit_wei"]) for line in honest.log_lines()

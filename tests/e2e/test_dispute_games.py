@@ -4,8 +4,8 @@ only challenger, sequencer, batcher), a verifier node deriving from L1 alone, `l
 following that verifier, and `lantau proposer --inject-fault` posting a lie and defending it.
 
 The game is played to the leaf by the two daemons; the test waits only on the L1 clock, which it
-moves with anvil's `evm_increaseTime` once the leaf is stepped (the game's clocks and the bond
-delay are what it waits for).
+moves once the leaf is stepped (the game's clocks and the bond delay are what it waits for), with
+the devnet's sequencer's clock beside it (`dispute_devnet.warp`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bridge.devnet import warp_devnet
 from bridge.l1_client import L1CallReverted as L1CallRevertedError
 from bridge.l1_client import L1Client
 from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient
@@ -66,7 +67,7 @@ def test_a_lying_proposer_loses_its_game_and_bond_to_the_honest_challenger(devne
     listed = lantau_dispute("list", *dir_args)
     assert game_address in listed and "in progress" in listed
 
-    warp(l1, info.max_clock_duration_s + 1)
+    warp(devnet, info.max_clock_duration_s + 1)
     wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
     assert game.status() == CHALLENGER_WINS
     for index in range(lie_index, oracle.next_output_index()):  # any output there now is a true one
@@ -78,7 +79,7 @@ def test_a_lying_proposer_loses_its_game_and_bond_to_the_honest_challenger(devne
     credit = game.credit(CHALLENGER)
     assert credit in (bonds + forfeited, 0)  # 0: already claimed (the bond delay passed)
 
-    warp(l1, info.bond_delay_s + 1)
+    warp(devnet, info.bond_delay_s + 1)
     claimed = wait_for("the challenger to claim its credit",
                        lambda: [line for line in challenger.log_lines() if line.get("msg") == "claimed credit"], 60, logs)
     assert [line["credit_wei"] for line in claimed] == [bonds + forfeited]
@@ -137,11 +138,11 @@ def test_a_forged_withdrawal_never_pays_and_a_challenger_killed_mid_game_still_w
     # the daemon logs its step once the receipt is back, which can be after L1 shows the counter
     wait_for("the challenger to log its step", played_steps, 60, (liar, challenger))
     assert played_steps() == [info.max_depth]
-    warp(l1, info.max_clock_duration_s + 1)
+    warp(devnet, info.max_clock_duration_s + 1)
     wait_for("the game resolved", lambda: game.status() != 0, 240, (liar, challenger))
     assert game.status() == CHALLENGER_WINS
 
-    warp(l1, max(info.bond_delay_s, oracle.finalization_period_s()) + 1)
+    warp(devnet, max(info.bond_delay_s, oracle.finalization_period_s()) + 1)
     finalize = portal.contract.functions.finalizeWithdrawalTransaction(forged.withdrawal.as_abi())
     try:
         l1.call(finalize)
@@ -186,7 +187,7 @@ def test_a_dishonest_challenger_loses_to_the_devnet_challenger(node_factory, dae
     wait_for("the liar's step refused", lambda: any("ValidStep" in str(line.get("msg")) for line in liar.log_lines()), 60, (liar,))
     assert claims[-1].countered_by == NO_ADDRESS
 
-    warp(l1, info_game.max_clock_duration_s + 1)
+    warp_devnet(l1, info["l2_rpc"], info_game.max_clock_duration_s + 1)  # dispute_devnet.warp, on this test's own devnet
     wait_for("the game resolved", lambda: game.status() != 0, 240, (liar,))
     assert game.status() == DEFENDER_WINS
     assert oracle.l2_output(info_game.output_index).output_root == info_game.root_claim  # the output stays
@@ -194,7 +195,7 @@ def test_a_dishonest_challenger_loses_to_the_devnet_challenger(node_factory, dae
     assert game.credit(liar_account.address) == 0
     assert game.credit(CHALLENGER) in (sum(c.bond_wei for c in claims[1:]), 0)
     assert liar_bonds > 0
-    warp(l1, info_game.bond_delay_s + 1)
+    warp_devnet(l1, info["l2_rpc"], info_game.bond_delay_s + 1)
     wait_for("the devnet's challenger to claim the liar's bonds", lambda: game.credit(CHALLENGER) == 0, 60, (liar,))
     assert wait_for("the output final", lambda: oracle.is_output_finalized(info_game.output_index), 60, (liar,))
 
@@ -216,7 +217,7 @@ def test_a_liar_that_stops_answering_loses_on_its_clock(devnet, daemons, tmp_pat
     info = game.info()
     assert info.output_index == lie_index
     assert [c.claimant for c in game.claims()[1:]] == [CHALLENGER]  # its first claim, and no answer
-    warp(l1, info.max_clock_duration_s + 1)
+    warp(devnet, info.max_clock_duration_s + 1)
     wait_for("the game resolved", lambda: game.status() != 0, 120, logs)
     assert game.status() == CHALLENGER_WINS
     assert game.claim_count() == 2

@@ -129,7 +129,7 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
         game.check(again)
     assert refused.value.revert is not None and refused.value.revert.name == "DuplicateStep"
 
-    warp(l1, info.max_clock_duration_s + 1)
+    warp(devnet, info.max_clock_duration_s + 1)
     wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
     assert game.status() == CHALLENGER_WINS
     assert max(c.depth for c in game.claims()) == block_depth  # nobody played under the countered claim
@@ -139,7 +139,7 @@ def test_a_forged_deposit_loses_at_the_input_leaf_and_its_withdrawal_never_pays(
     forfeited = int(factory.contract.events.GameResolved().get_logs(from_block=0)[0]["args"]["forfeited"])
     assert forfeited >= oracle.required_bond() and game.credit(PROPOSER) == 0
 
-    warp(l1, max(info.bond_delay_s, oracle.finalization_period_s()) + 1)
+    warp(devnet, max(info.bond_delay_s, oracle.finalization_period_s()) + 1)
     finalize = portal.contract.functions.finalizeWithdrawalTransaction(forged.withdrawal.as_abi())
     with pytest.raises(L1CallReverted) as never:
         l1.call(finalize)
@@ -182,7 +182,7 @@ def test_a_dropped_deposit_loses_at_the_input_leaf(devnet, daemons, tmp_path: Pa
     assert bytes(deposit.l2_tx_hash) in NodeTrace(RollupClient(verifier.rpc_url)).block(deposit_block).tx_hashes
     assert rule_broken(devnet, game, claims[root], deposit_block) in (("MissingDeposit", 1), ("WrongDeposit", 1))
 
-    warp(l1, info.max_clock_duration_s + 1)
+    warp(devnet, info.max_clock_duration_s + 1)
     wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
     assert game.status() == CHALLENGER_WINS
     for index in range(lie_index, oracle.next_output_index()):
@@ -235,7 +235,7 @@ def test_a_skipped_forced_inclusion_loses_at_the_input_leaf(devnet, daemons, tmp
     assert rule_broken(devnet, game, claims[root], lie_block) == ("NotTheForcedOrigin", 0)
     assert not [line for line in play.challenger.log_lines() if line.get("msg") == "played step"]
 
-    warp(l1, info.max_clock_duration_s + 1)
+    warp(devnet, info.max_clock_duration_s + 1)
     wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
     assert game.status() == CHALLENGER_WINS
     for index in range(lie_index, oracle.next_output_index()):  # any output there now is a true one
