@@ -162,12 +162,18 @@ def game_gas(l1: L1Client, game: str, factory: str, from_block: int,
     contract = DisputeGameClient(l1, game).contract
     bisection_contract = DerivationBisectionClient(l1, bisection).contract if bisection else None
     bisection_figures = SideFigures({}, {})
+    games_of: dict[bytes, str] = {}  # bisection id -> its game (an earlier game's resolutions can land in the window)
     for number in range(from_block, w3.eth.block_number + 1):
         for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
             if bisection_contract is not None and tx["to"] == bisection:
                 receipt = w3.eth.get_transaction_receipt(tx["hash"])  # the bench plays one game at a time
                 function, args = bisection_contract.decode_function_input(bytes(tx["input"]))
-                if "game" in args and Web3.to_checksum_address(args["game"]) != game:
+                if "id" in args:  # `move`, `step`, `resolveClaim` name the bisection: is it one of this game's?
+                    if args["id"] not in games_of:
+                        games_of[args["id"]] = Web3.to_checksum_address(bisection_contract.functions.bisection(args["id"]).call()[0])
+                    if games_of[args["id"]] != game:
+                        continue
+                elif Web3.to_checksum_address(args["game"]) != game:  # `open`, `claimCredit`
                     continue
                 sender, used = tx["from"], int(receipt["gasUsed"])
                 gas[sender] = gas.get(sender, 0) + used
