@@ -129,6 +129,7 @@ class GameFigures:
     moves: dict[str, int]  # the game's claims below the root, by claimant (the challenger's `create` is one)
     gas: dict[str, int]  # L1 gas, game and its bisections together, by sender
     bisection: SideFigures | None  # `DerivationBisection`'s part (None: no bisection opened in this game)
+    bonds: dict[str, int]  # wei each address posted on the game's claims and its bisections'
     credit: dict[str, int]  # wei each address was paid out of the game and its bisections (`claimCredit`)
     to_leaf_s: float
     to_payout_s: float
@@ -261,6 +262,10 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
     moves: dict[str, int] = {}
     for claim in claims[1:]:
         moves[claim.claimant] = moves.get(claim.claimant, 0) + 1
+    bonds: dict[str, int] = {}  # posted on the game's and its bisections' claims
+    opened = [bisection.info(address, c.index) for c in claims if bisection and c.depth == info.split_depth + 1]
+    for claim in claims[1:] + tuple(c for b in opened if b is not None for c in bisection.claims(b)[1:]):  # type: ignore[union-attr]
+        bonds[claim.claimant] = bonds.get(claim.claimant, 0) + claim.bond_wei
     defender_won = game.status() == 2
     honest_won = defender_won if label.startswith("dishonest") else not defender_won  # the liar is the proposer
     gas, steps, bisection_figures, credit = game_gas(l1, address, factory.address, max(0, start_block - 30),
@@ -268,7 +273,9 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
     liar = DISHONEST if label.startswith("dishonest") else LIAR_PROPOSER
     owed_to_liar = game.credit(liar) + (bisection.credit(address, liar) if bisection else 0)
     credit[liar] = credit.get(liar, 0) + owed_to_liar  # paid or still claimable: the liar's winnings either way
-    return GameFigures(label, moves, gas, bisection_figures, credit, to_leaf, to_payout, honest_won and credit[liar] == 0,
+    # won: the game's status, the liar paid nothing, and the honest side paid its bonds and every one of the liar's
+    liar_paid = credit[liar] == 0 and credit.get(honest, 0) >= bonds.get(honest, 0) + bonds.get(liar, 0)
+    return GameFigures(label, moves, gas, bisection_figures, bonds, credit, to_leaf, to_payout, honest_won and liar_paid,
                        ", ".join(steps) or "clock")
 
 
@@ -291,16 +298,17 @@ def format_table(figures: list[GameFigures]) -> str:
         return f"{b.count(address, 'open')} / {b.count(address, 'move')} / {b.count(address, 'step')}"
 
     lines = ["| game | decided by | game moves honest / liar | bisection open / moves / steps honest | bisection open / moves / steps liar |"
-             " L1 gas honest (of it bisection) | L1 gas liar (of it bisection) | bonds paid honest / liar (ETH) |"
+             " L1 gas honest (of it bisection) | L1 gas liar (of it bisection) | bonds posted honest / liar, paid honest / liar (ETH) |"
              " proposal to deciding step (s) | to payout (s, clocks warped) | honest won |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for f in figures:
-        moves, gas, credit = side(f.moves), side(f.gas), side(f.credit)
+        moves, gas, bonds, credit = side(f.moves), side(f.gas), side(f.bonds), side(f.credit)
         bisection_gas = side(f.bisection.gas) if f.bisection else {}
         lines.append(
             f"| {f.label} | {f.decided_by} | {moves.get('honest', 0)} / {moves.get('liar', 0)} | {bisection_calls(f, 'honest')} |"
             f" {bisection_calls(f, 'liar')} | {gas.get('honest', 0):,} ({bisection_gas.get('honest', 0):,}) |"
             f" {gas.get('liar', 0):,} ({bisection_gas.get('liar', 0):,}) |"
+            f" {bonds.get('honest', 0) / 10**18:.4f} / {bonds.get('liar', 0) / 10**18:.4f},"
             f" {credit.get('honest', 0) / 10**18:.4f} / {credit.get('liar', 0) / 10**18:.4f} |"
             f" {f.to_leaf_s:.0f} | {f.to_payout_s:.0f} | {'yes' if f.honest_won else 'NO'} |")
     return "\n".join(lines)
