@@ -213,6 +213,11 @@ class DisputeGameFactoryClient(_ContractClient):
     def create_bond(self) -> int:
         return int(self._call("createBond"))
 
+    def derivation_bisection(self) -> ChecksumAddress | None:
+        """The `DerivationBisection` its games name (`Config.derivation`); None where it is 0."""
+        address = to_checksum_address(self._call("config")[11])
+        return None if address == NO_ADDRESS else address
+
     def create(self, txmgr: TxManager, output_index: int, claim: bytes) -> dict[str, Any]:
         """Disputes output `output_index` with `claim` at depth 1 (the depth-1 bond is paid)."""
         call = self.contract.functions.create(output_index, claim)

@@ -40,7 +40,6 @@ from bridge.l1_contract_clients import (
     OutputOracleClient,
 )
 from bridge.tx_manager import TxManager, gas_with_headroom
-from eth_utils import to_checksum_address
 from prover.errors import ChallengerError
 from prover.dispute_player import GameShape, InputStep, Move, NamedInputs, Step, depth, is_defender, responses
 from prover.derivation_player import (
@@ -569,8 +568,8 @@ class Challenger(PollingService):
     def _bisection_client(self, game: DisputeGameClient) -> DerivationBisectionClient | None:
         """The games' `DerivationBisection` (their `Config.derivation`; None where it is 0)."""
         if self._bisection is False:
-            address = to_checksum_address(self.factory.contract.functions.config().call()[11])
-            self._bisection = None if address == NO_ADDRESS else DerivationBisectionClient(self.oracle.l1, address)
+            address = self.factory.derivation_bisection()
+            self._bisection = None if address is None else DerivationBisectionClient(self.oracle.l1, address)
         return self._bisection  # type: ignore[return-value]
 
     def _derivation_commitments(self, number: int) -> DerivationCommitments:

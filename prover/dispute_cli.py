@@ -3,9 +3,12 @@
     list                 every game of the factory: output, status, claims, time left on the clocks
     show GAME            a game's claims as a tree: depth, what each claim is about (an L2 block's
                          output, or the state after transaction k of a block), who made it, its bond,
-                         whether it is countered, and each side's clock
+                         whether it is countered, and each side's clock; under a block claim whose
+                         `derivationEnd` is disputed, its `DerivationBisection` the same way (each
+                         claim the derivation state after an L1 block of the block's range)
     challenge INDEX      dispute output INDEX with your node's claim half-way through its span
-    resolve GAME         resolve the claims the clocks allow, then the game
+    resolve GAME         resolve the claims the clocks allow (a bisection's before its block claim),
+                         then the game
 """
 
 from __future__ import annotations
@@ -56,6 +59,36 @@ def _clock_left(game: Any, info: Any, index: int) -> int:
     return max(0, info.max_clock_duration_s - game.challenger_duration(index))
 
 
+def _bisection_of(l1: Any, factory: Any) -> Any:
+    """The games' `DerivationBisectionClient` (None where the factory names none)."""
+    from bridge.l1_contract_clients import DerivationBisectionClient
+
+    address = factory.derivation_bisection()
+    return None if address is None else DerivationBisectionClient(l1, address)
+
+
+def _show_bisection(bisection: Any, info: Any, opened: Any, indent: int) -> None:
+    """A block claim's `DerivationBisection` as a tree: each claim the derivation state after an L1
+    block of its range S .. E (the root: after E, the block claim's `derivationEnd`)."""
+    from bridge.l1_contract_clients import NO_ADDRESS
+    from prover.dispute_player import depth, trace_index
+
+    max_depth = bisection.depth()
+    out.print(f"{'  ' * indent}derivation bisection of #{opened.block_claim}'s derivationEnd: L1 blocks {opened.first} .. "
+              f"{opened.last} (depth {max_depth})")
+    for claim in bisection.claims(opened):
+        d = depth(claim.position)
+        l1_block = opened.first + trace_index(claim.position, max_depth)
+        about = f"derivation after L1 block {l1_block}" if l1_block <= opened.last else "derivation after E (the end)"
+        side = "the block claim's side" if d % 2 == 0 else "opener's side"
+        countered = "" if claim.countered_by == NO_ADDRESS else f"  countered by step of {claim.countered_by}"
+        left = max(0, info.max_clock_duration_s - bisection.challenger_duration(opened, claim.index))
+        resolved = "resolved" if bisection.resolved(opened, claim.index) else f"clock left {left} s"
+        parent = "-" if claim.index == 0 else str(claim.parent_index)
+        out.print(f"{'  ' * (indent + 1 + d)}b#{claim.index} (parent {parent}, depth {d}, {side}) {about}: {_short(claim.value)}"
+                  f"  by {claim.claimant[:10]}…  bond {claim.bond_wei / 10**18:.6f} ETH  {resolved}{countered}")
+
+
 @dispute_app.command("list")
 def list_command(devnet: DevnetDir = None, l1_rpc: L1RpcOpt = None, rollup_config: RollupOpt = None) -> None:
     """Every dispute game: the output it is about, its status, its claims and the clock of the side to move."""
@@ -82,8 +115,9 @@ def show_command(game_address: Annotated[str, typer.Argument(help="The game's ad
     from bridge.l1_contract_clients import NO_ADDRESS, DisputeGameClient
     from prover.dispute_player import GameShape, depth
 
-    l1, _, _, _ = _wiring(devnet, l1_rpc, None, rollup_config)
+    l1, _, factory, _ = _wiring(devnet, l1_rpc, None, rollup_config)
     game = DisputeGameClient(l1, game_address)
+    bisection = _bisection_of(l1, factory)
     info, status = game.info(), game.status()
     shape = GameShape.of(info)
     out.print(f"game {game.address}: output {info.output_index} (L2 block {info.l2_block_number}), {STATUS[status]}")
@@ -105,12 +139,19 @@ def show_command(game_address: Annotated[str, typer.Argument(help="The game's ad
         if d == info.split_depth + 1:  # a block subgame's root: the inputs it named, and the input leaf
             named = game.block_inputs(claim.index)
             about += f" with {len(named[0])} transactions named" if named is not None else ""
+            about += f", derivationEnd {_short(game.block_derivation(claim.index))}"
             by_input = game.input_countered_by(claim.index)
             countered = countered if by_input == NO_ADDRESS else f"  countered by stepInput of {by_input}"
+            opened = bisection.info(game.address, claim.index) if bisection is not None else None
+            if opened is not None and bisection.resolved(opened, 0):  # its root decides the block claim
+                winner = bisection.root_countered_by(game.address, claim.index)
+                countered = countered if winner == NO_ADDRESS else f"  countered by its derivation bisection, won by {winner}"
         resolved = "resolved" if game.resolved_subgame(claim.index) else f"clock left {_clock_left(game, info, claim.index)} s"
         parent = "-" if claim.index == 0 else str(claim.parent_index)
         out.print(f"{'  ' * d}#{claim.index} (parent {parent}, depth {d}, {side}) {about}: {_short(claim.value)}"
                   f"  by {claim.claimant[:10]}…  bond {claim.bond_wei / 10**18:.6f} ETH  {resolved}{countered}")
+        if d == info.split_depth + 1 and opened is not None:
+            _show_bisection(bisection, info, opened, d + 1)
 
 
 @dispute_app.command("challenge")
@@ -144,14 +185,28 @@ def resolve_command(game_address: Annotated[str, typer.Argument(help="The game's
     from bridge.l1_contract_clients import DisputeGameClient
     from bridge.tx_manager import TxManager
 
-    l1, _, _, _ = _wiring(devnet, l1_rpc, None, rollup_config)
+    l1, _, factory, _ = _wiring(devnet, l1_rpc, None, rollup_config)
     txmgr = TxManager(l1, key or dev_accounts()[3].private_key)
     game = DisputeGameClient(l1, game_address)
+    bisection = _bisection_of(l1, factory)
     info = game.info()
     if game.status() != 0:
         out.print(f"already resolved: {STATUS[game.status()]}")
         return
-    for claim in reversed(game.claims()):
+    claims = game.claims()
+    # a block claim's DerivationBisection first (its resolveClaim waits for it: OutOfOrderResolution)
+    for block_claim in (c for c in claims if c.depth == info.split_depth + 1 and bisection is not None):
+        opened = bisection.info(game.address, block_claim.index)
+        for claim in reversed(bisection.claims(opened)) if opened is not None else ():
+            if bisection.resolved(opened, claim.index):
+                continue
+            left = max(0, info.max_clock_duration_s - bisection.challenger_duration(opened, claim.index))
+            if left > 0:
+                out.print(f"claim b#{claim.index} of #{block_claim.index}'s derivation bisection: its clock has {left} s left; "
+                          "resolve again then")
+                raise typer.Exit(1)
+            bisection.resolve_claim(txmgr, opened, claim.index)
+    for claim in reversed(claims):
         if game.resolved_subgame(claim.index):
             continue
         left = _clock_left(game, info, claim.index)

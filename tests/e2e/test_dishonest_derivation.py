@@ -9,11 +9,15 @@ even), where its step over that real L1 block is refused by `DerivationStep` (`V
 bisection and the game resolve for the defender, the output stays and finalizes, and every bond
 the liar posted (game and bisection) is paid to the honest challenger. Every party a separate
 process: an honest `lantau proposer`, both challengers following the devnet's verifier
-(tests/e2e/dispute_devnet.py).
+(tests/e2e/dispute_devnet.py). The game is read and resolved by hand on the way (`lantau dispute
+show` draws the bisection under its block claim; `lantau dispute resolve`, sent by a third account
+while both challengers are stopped, resolves the bisection before the block claim), and the honest
+challenger, started again, claims its bonds.
 """
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -25,12 +29,12 @@ from prover.dispute_player import GameShape
 from prover.dispute_trace import NodeTrace
 from prover.rollup_client import RollupClient
 from tests.e2e.dispute_devnet import (  # noqa: F401  (fixtures: daemons, devnet)
-    CHALLENGER, DEFENDER_WINS, daemons, devnet, wait_for, warp,
+    CHALLENGER, DEFENDER_WINS, daemons, devnet, lantau_dispute, wait_for, warp,
 )
 
 pytestmark = pytest.mark.e2e
 
-LIAR = dev_accounts()[4]
+LIAR, BYSTANDER = dev_accounts()[4], dev_accounts()[5]
 
 
 def test_a_dishonest_challenger_loses_the_bisection_of_an_honest_derivation_end(devnet, daemons, tmp_path: Path) -> None:
@@ -81,10 +85,24 @@ def test_a_dishonest_challenger_loses_the_bisection_of_an_honest_derivation_end(
     assert {c.claimant for c in claims[1:] if c.depth % 2 == 0} == {CHALLENGER}
     assert max(c.depth for c in game.claims()) == info.split_depth + 1  # nobody bisected the block's transactions
     assert not [line for line in liar.log_lines() if line.get("msg") in ("played bisection step", "played step", "played stepInput")]
+    shown = lantau_dispute("show", game_address, *devnet["dir_args"]).splitlines()
+    (heading,) = [line for line in shown if "derivation bisection of" in line]
+    assert f"#{block_claim.index}'s derivationEnd: L1 blocks {opened.first} .. {opened.last} (depth {bisection.depth()})" in heading
+    drawn = [line for line in shown if line.lstrip().startswith("b#")]
+    assert len(drawn) == len(claims) and "derivation after E (the end)" in drawn[0]
+    assert f"derivation after L1 block {opened.first + found_at - (0 if refusal['attack'] else 1)}" in drawn[leaf.index]
 
-    warp(devnet, info.max_clock_duration_s + 1)  # the liar owes a step it cannot make: past the clocks
-    wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
-    assert game.status() == DEFENDER_WINS
+    liar.kill(signal.SIGTERM)  # its step refused, the liar owes what it cannot make
+    honest.kill(signal.SIGTERM)  # resolved by hand below, by a third account (anyone may resolve)
+    warp(devnet, info.max_clock_duration_s + 1)  # past the clocks
+    resolved = lantau_dispute("resolve", game_address, *devnet["dir_args"], "--key", BYSTANDER.private_key)
+    assert "resolved: defender wins" in resolved
+    assert game.status() == DEFENDER_WINS and all(bisection.resolved(opened, c.index) for c in claims)
+    shown = lantau_dispute("show", game_address, *devnet["dir_args"])
+    assert "resolved" in shown and "countered by its derivation bisection" not in shown  # the block claim stands
+    honest = daemons(tmp_path / "challenger.log", "challenger", *devnet["challenger_args"],
+                     "--data-dir", str(tmp_path / "challenger"))  # started again: it claims its bonds from L1's record
+    logs = (proposer, honest, liar)
     assert bisection.root_countered_by(game_address, block_claim.index) == NO_ADDRESS
     assert game.claim(block_claim.index).countered_by == NO_ADDRESS
     assert oracle.l2_output(info.output_index).output_root == info.root_claim  # the output stays
