@@ -21,8 +21,9 @@ Each pass (`step`, blocking: run in a thread):
 L1 is the game's memory, so the persisted state (`state_path`, JSON written whole) is only what
 saves work: outputs already checked and games already settled. After kill -9 a restart reads it,
 re-reads the games from L1, and goes on: a move it sent before dying is on L1 (its claim exists,
-so it is not owed again) or in the pool (its estimate reverts `ClaimAlreadyExists`, noted and
-skipped). Transactions go through bridge/'s `TxManager` (nonces, fees, bumps, re-sends).
+so it is not owed again) or in the pool (its estimate against the pending block reverts
+`ClaimAlreadyExists`, a step's `DuplicateStep`, an open's `AlreadyOpen`: not sent, asked again next
+pass until L1 mines it or the pool drops it). Transactions go through bridge/'s `TxManager` (nonces, fees, bumps, re-sends).
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ from prover.step_call import MAX_ANCESTORS_IN_CALL, NO_ANCESTRY, StepCall
 log = logging.getLogger("lantau.challenger")
 
 IN_PROGRESS = 0
+#: Refusals on estimation that name an answer already made. The player only owes an answer L1's
+#: latest block lacks, so against the pending block these say the same answer waits in L1's pool.
+ANSWER_IN_THE_POOL = frozenset({"ClaimAlreadyExists", "DuplicateStep", "AlreadyOpen"})
 #: Gas a one-call step is measured with when its estimate under the L1 block's gas limit fails
 #: without a named revert (more than any L1 block holds; anvil and geth's `eth_call` allow it).
 ONE_CALL_MEASURE_GAS = 1_000_000_000
@@ -127,6 +131,7 @@ class Challenger(PollingService):
         self.metrics = ChallengerMetrics()
         self._games: dict[str, tuple[DisputeGameClient, GameInfo]] = {}
         self._refused: set[tuple[str, int, int, bytes]] = set()  # (game, parent, position, value) L1 refused
+        self._pooled: set[tuple[str, int, int, bytes]] = set()  # answers found waiting in L1's pool (logged once)
         self._last_head: tuple[int, bytes] | None = None  # L1 head of the last pass: a reorg changes its hash
         self._bisection: DerivationBisectionClient | None | bool = False  # the games' bisection (False: not read yet)
         self._derivation: dict[int, DerivationCommitments] = {}  # L2 block -> this trace's derivation commitments
@@ -324,12 +329,28 @@ class Challenger(PollingService):
                 extra = {"leaf": action.leaf.index, "l2_block": action.block_number, "tx_index": action.tx_index,
                          "attack": action.is_attack}
         except L1CallReverted as exc:
-            # Refused on estimation (a move already made by us before a restart, a step L1 finds
-            # valid, a clock run out): nothing was sent; do not try it again this run.
+            if self._in_the_pool(key, exc, type(action).__name__.lower(), game.address):
+                return False
+            # Refused on estimation (a step L1 finds valid, a clock run out): nothing was sent; do
+            # not try it again this run.
             self._refused.add(key)
             log.info("L1 refuses the %s: %s", type(action).__name__.lower(), exc, extra={"game": game.address})
             return False
         return self._landed(game.address, key, label, receipt, extra)
+
+    def _in_the_pool(self, key: tuple[str, int, int, bytes], exc: L1CallReverted, what: str, game: str) -> bool:
+        """Whether L1's refusal of an owed answer (its estimate, against the pending block) only
+        says that the same answer waits in L1's pool: sent by this key before a kill -9 and a
+        restart, or by another player. Nothing is sent, and the answer is not noted as refused:
+        it is asked again each pass, for the pool may still drop that transaction (then this pass
+        sends it) or mine it (then L1 shows it and it is no longer owed). Logged once."""
+        if exc.revert is None or exc.revert.name not in ANSWER_IN_THE_POOL:
+            return False
+        if key not in self._pooled:
+            self._pooled.add(key)
+            log.info("L1's pool holds the %s already (%s): not sent, asked again next pass", what, exc.revert.name,
+                     extra={"game": game, "revert": exc.revert.name})
+        return True
 
     def _landed(self, game: str, key: tuple[str, int, int, bytes], label: str, receipt: dict[str, Any],
                 extra: dict[str, Any]) -> bool:
@@ -658,6 +679,8 @@ class Challenger(PollingService):
             if exc.revert is not None and exc.revert.name == "RangeNotOnL1":
                 # the range's last L1 block E is not on L1 yet: `open` waits for it (asked again next pass)
                 log.info("bisection open waits for L1 block %d", int(exc.revert.args[0]), extra={"game": game.address})
+                return False
+            if self._in_the_pool(key, exc, "bisection's " + type(action).__name__.lower(), game.address):
                 return False
             self._refused.add(key)
             refused = ({"leaf": action.leaf.index, "l1_block": action.l1_block, "attack": action.is_attack}

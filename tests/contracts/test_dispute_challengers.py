@@ -336,3 +336,49 @@ def test_a_resolution_another_player_landed_first_in_the_same_block_is_not_count
     assert honest.metrics.resolutions == len(landed) - 1  # every landed one but `resolve` itself; not the reverted one
     assert [r.getMessage() for r in caplog.records if "another player first" in r.getMessage()] == [
         "claim resolved by another player first: our resolveClaim reverted"]
+
+
+def test_an_answer_a_killed_challenger_left_in_the_pool_is_not_sent_twice_and_is_sent_once_the_pool_drops_it(
+        contracts: Contracts, system, l2: L2, isolated, caplog: pytest.LogCaptureFixture) -> None:
+    """A challenger that sent its move and died leaves it in L1's pool (L1's automine off; the
+    dying player's receipt wait gives up). Restarted on the same key, the challenger owes that
+    move again by L1's latest block, but its estimate against the pending block is refused
+    `ClaimAlreadyExists`: it sends nothing (its pending nonce does not move). The pool drops the
+    dead one's transaction (`anvil_dropTransaction`, as a pool evicts one); on its next pass the
+    restarted challenger sends the move itself (a refusal that only says "it is in the pool" is
+    asked again each pass, never noted as refused for the run) and it lands once."""
+    from bridge.tx_manager import NotMinedInTime, TxManagerConfig
+
+    liar, _ = lying_proposer(contracts, system, l2)
+    honest = player(contracts, system, HONEST_A, ChainTrace(l2.chain))
+    assert honest.step()  # creates the game
+    game = the_game(system, contracts)
+    play([liar], until=lambda: game.claim_count() == 3)
+    l1 = L1Client(contracts.w3)
+    key = contracts.keys[HONEST_A]
+    dying = Challenger(OutputOracleClient(l1, system["oracle"].address), DisputeGameFactoryClient(l1, system["factory"].address),
+                       TxManager(l1, key, TxManagerConfig(receipt_timeout_s=2, resubmit_after_s=60)), ChainTrace(l2.chain),
+                       ChallengerConfig(poll_interval_s=0))
+    latest = contracts.w3.eth.get_transaction_count(honest.address)
+    contracts.anvil.rpc("evm_setAutomine", [False])
+    try:
+        with pytest.raises(NotMinedInTime):
+            dying.step()  # sends its move, then gives up waiting: the move stays in the pool
+        assert contracts.w3.eth.get_transaction_count(honest.address, "pending") == latest + 1
+        pooled = contracts.w3.eth.get_block("pending", full_transactions=True)["transactions"]
+        (left,) = [tx for tx in pooled if tx["from"] == honest.address]
+        restarted = player(contracts, system, HONEST_A, ChainTrace(l2.chain))
+        caplog.set_level(logging.INFO, logger="lantau.challenger")
+        assert not restarted.step() and not restarted.step()  # owed by L1's latest block, refused as pooled: nothing sent
+        assert contracts.w3.eth.get_transaction_count(honest.address, "pending") == latest + 1
+        assert game.claim_count() == 3
+        contracts.anvil.rpc("anvil_dropTransaction", [left["hash"].hex() if isinstance(left["hash"], bytes) else left["hash"]])
+        assert contracts.w3.eth.get_transaction_count(honest.address, "pending") == latest
+    finally:
+        contracts.anvil.rpc("evm_setAutomine", [True])
+    assert restarted.step()  # the pool forgot it: sent now
+    claims = game.claims()
+    assert len(claims) == 4 and claims[3].claimant == honest.address and claims[3].parent_index == 2
+    assert contracts.w3.eth.get_transaction_count(honest.address) == latest + 1  # one move, once
+    assert [r.getMessage() for r in caplog.records if "pool" in r.getMessage()][:1] == [
+        "L1's pool holds the move already (ClaimAlreadyExists): not sent, asked again next pass"]

@@ -125,7 +125,7 @@ def test_a_false_derivation_end_loses_the_bisection_to_a_challenger_killed_in_it
     TxManager's view of its key shows the answer pending (pending nonce one past the latest, the
     hash in the pool, no receipt); the restarted challenger reads the bisection from L1, estimates
     the owed answer against the pending block and is refused by name (`ClaimAlreadyExists`,
-    `DuplicateStep`), sending nothing; once L1 mines again the answer lands. On L1 nothing of the
+    `DuplicateStep`): it sends nothing, pass after pass; once L1 mines again the answer lands. On L1 nothing of the
     challenger's was made twice (one `create`, one `open`, each move once, one `step`), nothing
     reverted but a resolution another player's identical one beat in the same block, its bonds all
     came back, its balance moved by exactly its fees, its bonds and what it won, and the last
@@ -180,10 +180,11 @@ def test_a_false_derivation_end_loses_the_bisection_to_a_challenger_killed_in_it
         return tx_hash, nonce
 
     def refused_then_landed(challenger: Daemon, answer: str, error: str, tx_hash: str, nonce: int) -> None:
-        refusal = f"L1 refuses the bisection's {answer}"
-        line = wait_for(f"the restarted challenger refused its pending {answer}", lambda: next(
+        refusal = f"L1's pool holds the bisection's {answer} already"
+        line = wait_for(f"the restarted challenger found its {answer} pending", lambda: next(
             (line for line in challenger.log_lines() if str(line.get("msg")).startswith(refusal)), None), 120, (liar, challenger))
         assert error in line["msg"] and line["revert"] == error
+        time.sleep(3)  # a few more passes (one a second): each asks again, each is refused
         assert txmgr.pending_nonce() == nonce + 1  # nothing sent again
         l1.rpc("evm_setIntervalMining", [interval_s])
         receipt = wait_for("the pending answer mined", lambda: txmgr.find_receipt([tx_hash]), 60, (liar, challenger))
