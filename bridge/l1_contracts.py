@@ -167,17 +167,19 @@ def l1_block_slots() -> tuple[int, int, int]:
     return artifact.storage_slot("number"), artifact.storage_slot("hash"), artifact.storage_slot("sequenceNumber")
 
 
-def input_oracle_config(*, anchors: str, portal: str, inbox: str, reader: str, l1_start_block: int,
+def input_oracle_config(*, anchors: str, portal: str, inbox: str, reader: str, blob_reader: str, l1_start_block: int,
                         rules: InputRules) -> tuple[Any, ...]:
     """`InputOracle.Config`: the L1 contracts it reads and the rollup's parameters."""
     return (to_checksum_address(anchors), to_checksum_address(portal), to_checksum_address(inbox),
-            to_checksum_address(reader), l1_start_block, rules.max_sequencer_drift, rules.sequencing_window,
+            to_checksum_address(reader), to_checksum_address(blob_reader), l1_start_block, rules.max_sequencer_drift, rules.sequencing_window,
             rules.channel_timeout, rules.l2_chain_id, list(l1_block_slots()))
 
 
-def derivation_step_config(*, anchors: str, inbox: str, reader: str, l1_start_block: int, rules: InputRules) -> tuple[Any, ...]:
+def derivation_step_config(*, anchors: str, inbox: str, reader: str, blob_reader: str, l1_start_block: int,
+                           rules: InputRules) -> tuple[Any, ...]:
     """`DerivationStep.Config`: the L1 contracts it reads and the rollup's parameters."""
-    return (to_checksum_address(anchors), to_checksum_address(inbox), to_checksum_address(reader), l1_start_block,
+    return (to_checksum_address(anchors), to_checksum_address(inbox), to_checksum_address(reader),
+            to_checksum_address(blob_reader), l1_start_block,
             rules.max_sequencer_drift, rules.sequencing_window, rules.channel_timeout, rules.l2_chain_id,
             list(l1_block_slots()))
 
@@ -372,7 +374,7 @@ def deploy_l1_contracts(
     With `disputes`, the dispute game is deployed too and `DisputeGameFactory` becomes the oracle's
     challenger: the oracle is deployed with the deployer as its challenger, which hands the role
     to the factory at once, so no key can delete outputs (`oracle.challenger` must then be None).
-    With `disputes.input_rules`, `BatchReader`, `InputOracle`, `DerivationStep` and
+    With `disputes.input_rules`, `BatchReader`, `BlobReader`, `InputOracle`, `DerivationStep` and
     `DerivationBisection` follow the factory, whose games name the oracle and the bisection at
     their predicted addresses (CREATE of their nonces in `DEVNET_L1_DEPLOY_ORDER`);
     the oracle's `l1StartBlock` (unless the rules fix it) is the set-up's last block, predicted
@@ -443,15 +445,15 @@ def deploy_l1_contracts(
             still_to_come = 1 + 3 + len(mint_to) + bool(portal_backing_units) + 2 * admin_handover
             start_block = disputes.input_rules.l1_start_block
             if start_block is None:
-                # BatchReader, InputOracle, DerivationStep, DerivationBisection, the rest
-                start_block = L1Client(w3).head().number + 4 + still_to_come
+                # BatchReader, BlobReader, InputOracle, DerivationStep, DerivationBisection, the rest
+                start_block = L1Client(w3).head().number + 5 + still_to_come
             input_oracle = _deploy_input_oracle(tx, disputes.input_rules, start_block, anchors=anchors.address,
                                                 portal=portal.address, inbox=inbox.address)
             if input_oracle.address != input_oracle_address:
                 raise L1DeploymentError(f"InputOracle landed at {input_oracle.address}, the factory was given {input_oracle_address}")
             derivation_step, bisection = _deploy_derivation_bisection(
                 tx, disputes.input_rules, start_block, anchors=anchors.address, inbox=inbox.address,
-                reader=input_oracle.functions.reader().call())
+                reader=input_oracle.functions.reader().call(), blob_reader=input_oracle.functions.blobReader().call())
             if bisection.address != bisection_address:
                 raise L1DeploymentError(f"DerivationBisection landed at {bisection.address}, the factory was given {bisection_address}")
         tx.send("hand the oracle's challenger role to the dispute game factory",
@@ -517,16 +519,17 @@ def _deploy_dispute_game(tx: _Transactor, oracle: Contract, setup: DisputeSetup,
 
 def _deploy_input_oracle(tx: _Transactor, rules: InputRules, l1_start_block: int, *, anchors: str, portal: str,
                          inbox: str) -> Contract:
-    """BatchReader and InputOracle (docs/fault-proofs.md, "Deciding a block's inputs on L1")."""
+    """BatchReader, BlobReader and InputOracle (docs/fault-proofs.md, "Deciding a block's inputs on L1")."""
     reader = tx.deploy("BatchReader")
+    blob_reader = tx.deploy("BlobReader")
     config = input_oracle_config(anchors=anchors, portal=portal, inbox=inbox, reader=reader.address,
-                                 l1_start_block=l1_start_block, rules=rules)
+                                 blob_reader=blob_reader.address, l1_start_block=l1_start_block, rules=rules)
     return tx.deploy("InputOracle", config)
 
 
 def _deploy_derivation_bisection(tx: _Transactor, rules: InputRules, l1_start_block: int, *, anchors: str, inbox: str,
-                                 reader: str) -> tuple[Contract, Contract]:
+                                 reader: str, blob_reader: str) -> tuple[Contract, Contract]:
     """DerivationStep (the leaf) and DerivationBisection (docs/fault-proofs.md, "The game's level")."""
-    leaf = tx.deploy("DerivationStep", derivation_step_config(anchors=anchors, inbox=inbox, reader=reader,
+    leaf = tx.deploy("DerivationStep", derivation_step_config(anchors=anchors, inbox=inbox, reader=reader, blob_reader=blob_reader,
                                                               l1_start_block=l1_start_block, rules=rules))
     return leaf, tx.deploy("DerivationBisection", derivation_trace_depth(rules), leaf.address)

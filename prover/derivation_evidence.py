@@ -38,9 +38,11 @@ def state_abi(state: Mapping[str, Any]) -> tuple:
     return (channels, queue, _bytes(state["found"]))
 
 
-def inbox_data_abi(items: Sequence[tuple[int, bytes]], calldata: Sequence[bytes]) -> tuple:
-    """`IDerivationStep.InboxData`: the block's (kind, item hash) as the inbox recorded them, and each calldata."""
-    return (list(items), list(calldata))
+def inbox_data_abi(items: Sequence[tuple[int, bytes]], shown: Sequence[bytes]) -> tuple:
+    """`IDerivationStep.InboxData`: the block's (kind, item hash) as the inbox recorded them, and each
+    one's data shown (a calldata item's calldata, a blob item's `blob_evidence.shown_blobs`:
+    `input_evidence.InboxBlock.shown`)."""
+    return (list(items), list(shown))
 
 
 def judges_batches(state: Mapping[str, Any]) -> bool:
@@ -80,11 +82,13 @@ def step_evidence(
     return abi_encode([STEP_EVIDENCE_ABI], [(parent.as_abi(), list(l1_headers), list(l2_ancestors), list(ancestor_origins))])
 
 
-def step_config(*, anchors: str, inbox: str, reader: str, rollup: Any, l2_chain_id: int, l1_block_slots: Sequence[int]) -> tuple:
+def step_config(*, anchors: str, inbox: str, reader: str, blob_reader: str, rollup: Any, l2_chain_id: int,
+                l1_block_slots: Sequence[int]) -> tuple:
     """`DerivationStep.Config` for a rollup (`genesis.rollup_config.RollupConfig`): what its
     constructor takes (bridge's `derivation_step_config`, which the devnet deploys it with)."""
     rules = InputRules(l2_chain_id=l2_chain_id, max_sequencer_drift=rollup.max_sequencer_drift,
                        sequencing_window=rollup.sequencing_window, channel_timeout=rollup.channel_timeout)
-    config = derivation_step_config(anchors=anchors, inbox=inbox, reader=reader, l1_start_block=rollup.l1_start_block,
+    config = derivation_step_config(anchors=anchors, inbox=inbox, reader=reader, blob_reader=blob_reader,
+                                    l1_start_block=rollup.l1_start_block,
                                     rules=rules)
     return (*config[:-1], list(l1_block_slots))

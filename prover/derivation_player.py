@@ -141,8 +141,8 @@ class DerivationStepSource:
             origins.append(([bytes.fromhex(x[2:]) for x in p["accountProof"]],
                             [bytes.fromhex(x[2:]) for x in p["storageProof"][0]["proof"]]))
         inbox = self.inputs.inbox_blocks(l1_block, l1_block)
-        items, calldata = (inbox[0].items, inbox[0].calldata) if inbox else ([], [])
-        return state_abi(state), inbox_data_abi(items, calldata), step_evidence(proof, headers, ancestors, origins)
+        items, shown = (inbox[0].items, inbox[0].shown) if inbox else ([], [])
+        return state_abi(state), inbox_data_abi(items, shown), step_evidence(proof, headers, ancestors, origins)
 
     def _parent_origin(self, number: int) -> int:
         """The parent's L1 origin number (at L2 genesis: the rollup's start block)."""

@@ -30,30 +30,34 @@ from eth_typing import Hash32
 from trie import HexaryTrie
 
 from bridge.l1_contracts import InputRules, input_oracle_config, l1_block_slots  # noqa: F401  (l1_block_slots re-exported)
+from node.batch_inbox import CALLDATA_KIND, batch_item
 from node.batches import SingularBatch, decode_batch
+from node.blobs import decode_blob
 from node.channels import decode_batcher_tx_data, decode_channel
 from node.deposit_event import DepositEvent, decode_deposit_log, deposit_transaction
 from node.derive.attributes import forced_transactions
 from node.derive.derivation_commitment import QueuedBatch
+from node.derive.l1_source import InboxTransaction
 from node.l1_block_ref import L1BlockRef
-from node.errors import LantauError
+from node.errors import BlobEncodingError, LantauError
 from node.l1_header import encode_l1_header
+from prover.blob_evidence import BlobEvidence, blob_evidence, shown_blob_data, shown_blobs
 
 PARENT_PROOF_ABI = "((bytes32,bytes32,bytes32,bytes32),bytes,bytes[],bytes[],bytes[],bytes[])"
 BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256,bytes[],bytes[],(bytes[],bytes[])[])"
 EVIDENCE_ABI = f"(bytes[],(address,address,bytes,uint256)[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][])"
-CONFIG_ABI = "(address,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256[3])"
+CONFIG_ABI = "(address,address,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256[3])"
 OUTPUT_VERSION_V0 = bytes(32)
 
 
 def oracle_config(
-    *, anchors: str, portal: str, inbox: str, reader: str, rollup: Any, l2_chain_id: int,
+    *, anchors: str, portal: str, inbox: str, reader: str, blob_reader: str, rollup: Any, l2_chain_id: int,
 ) -> tuple:
     """`InputOracle.Config` for a rollup (`genesis.rollup_config.RollupConfig`): what its
     constructor takes (bridge's `input_oracle_config`, which the devnet deploys it with)."""
     rules = InputRules(l2_chain_id=l2_chain_id, max_sequencer_drift=rollup.max_sequencer_drift,
                        sequencing_window=rollup.sequencing_window, channel_timeout=rollup.channel_timeout)
-    return input_oracle_config(anchors=anchors, portal=portal, inbox=inbox, reader=reader,
+    return input_oracle_config(anchors=anchors, portal=portal, inbox=inbox, reader=reader, blob_reader=blob_reader,
                                l1_start_block=rollup.l1_start_block, rules=rules)
 
 
@@ -180,11 +184,53 @@ def deposit_receipt_proofs(origin_block: Mapping[str, Any], receipts: Sequence[M
 @dataclass(frozen=True, slots=True)
 class InboxBlock:
     """The batcher transactions the inbox recorded in one L1 block, in block order: each one's
-    (kind, item hash) (`node.batch_inbox.batch_item`) and its calldata."""
+    (kind, item hash) (`node.batch_inbox.batch_item`) and its data as the leaves are shown it
+    (`IDerivationStep.InboxData`): a calldata transaction's calldata, a blob transaction's blobs
+    with their KZG commitments and proofs (`prover.blob_evidence.shown_blobs`); `blobs` each blob
+    transaction's `BlobEvidence` by item index."""
 
     number: int
     items: list[tuple[int, bytes]]
-    calldata: list[bytes]
+    shown: list[bytes]
+    blobs: dict[int, tuple[BlobEvidence, ...]] = field(default_factory=dict)
+
+    def batcher_data(self) -> Iterator[tuple[int, bytes, bytes]]:
+        """(item index, what an `InputOracle.FrameTx` shows, the batcher data) of each data item
+        derivation reads from the block (node/derive/retrieval.py): a calldata transaction's
+        calldata, each blob of a blob transaction decoded; a blob whose encoding node refuses
+        gives none (derivation drops it)."""
+        for index, (kind, _) in enumerate(self.items):
+            if kind == CALLDATA_KIND:
+                yield index, self.shown[index], self.shown[index]
+                continue
+            for evidence in self.blobs[index]:
+                try:
+                    data = decode_blob(evidence.blob)
+                except BlobEncodingError:
+                    continue
+                yield index, evidence.shown(), data
+
+
+def inbox_block(number: int, txs: Sequence[InboxTransaction], blobs: Sequence[Sequence[bytes]]) -> InboxBlock:
+    """The `InboxBlock` of L1 block `number` whose batcher transactions (to the inbox, from the
+    batcher, succeeded: what derivation reads) are `txs`; `blobs[i]` the blobs of `txs[i]` in order
+    (`L1Source.blobs`; none for a calldata transaction)."""
+    items, shown, evidence = [], [], {}
+    for index, (tx, tx_blobs) in enumerate(zip(txs, blobs, strict=True)):
+        kind, item = batch_item(tx)
+        items.append((kind, bytes(item)))
+        if kind == CALLDATA_KIND:
+            shown.append(tx.data)
+            continue
+        evidence[index] = blob_evidence(tx, tx_blobs)
+        shown.append(shown_blobs(evidence[index]))
+    return InboxBlock(number, items, shown, evidence)
+
+
+def frame_batcher_data(frame: tuple[int, list[tuple[int, bytes]], int, bytes, int]) -> bytes:
+    """The batcher data an `InputOracle.FrameTx` shows (its item's calldata, or its blob decoded)."""
+    _, items, item_index, shown, _ = frame
+    return shown if items[item_index][0] == CALLDATA_KIND else shown_blob_data(shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +251,7 @@ class BatchEvidence:
         """`found` when derivation takes this batch (`node.derive.derivation_commitment`'s
         `QueuedBatch.leaf`: its bytes as the channel carries them, the L1 block the channel became
         whole in, the last of its frames' blocks), what `InputOracle` compares it with."""
-        data = b"".join(decode_batcher_tx_data(calldata)[frame_index].data for _, _, _, calldata, frame_index in self.frames)
+        data = b"".join(decode_batcher_tx_data(frame_batcher_data(f))[f[4]].data for f in self.frames)
         return bytes(QueuedBatch(decode_channel(data)[self.batch_index], max(f[0] for f in self.frames)).leaf())
 
 
@@ -229,13 +275,13 @@ def _batches_carrying(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, cha
     # channel id -> frame number -> (the frame's data, where it was first read)
     channels: dict[bytes, dict[int, tuple[bytes, tuple[int, list[tuple[int, bytes]], int, bytes, int]]]] = {}
     for block in inbox_blocks:
-        for index, data in enumerate(block.calldata):
+        for index, shown, data in block.batcher_data():
             try:
                 frames = decode_batcher_tx_data(data)
             except LantauError:
                 continue
             for frame_index, frame in enumerate(frames):
-                channels.setdefault(frame.channel_id, {}).setdefault(frame.number, (frame.data, (block.number, block.items, index, data, frame_index)))
+                channels.setdefault(frame.channel_id, {}).setdefault(frame.number, (frame.data, (block.number, block.items, index, shown, frame_index)))
     for parts in channels.values():
         if sorted(parts) != list(range(len(parts))):
             continue

@@ -22,16 +22,18 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import keccak, to_checksum_address
+from eth_typing import Address
+from eth_utils import to_canonical_address, to_checksum_address
 
 from bridge.l1_client import L1Client
+from bridge.l1_source import RpcL1Source
 from genesis.predeploys import L1_BLOCK, L2_TO_L1_MESSAGE_PASSER
 from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC
 from node.l1_info import L1Origin, l1_origin_of_transactions
 from node.vm import LantauTransactionBuilder
 from prover.input_evidence import (
-    Evidence, InboxBlock, ParentProof, block_evidence, encode_evidence, find_batch, l1_block_slots, origin_chain_numbers,
-    parent_origin_number, parent_proof, with_headers,
+    Evidence, InboxBlock, ParentProof, block_evidence, encode_evidence, find_batch, inbox_block, l1_block_slots,
+    origin_chain_numbers, parent_origin_number, parent_proof, with_headers,
 )
 from prover.rollup_client import RollupClient
 
@@ -56,6 +58,22 @@ class InputRollup:
 def l1_origin_of(l1_info_tx: bytes, number: int) -> L1Origin:
     """The L1 origin and sequence number block `number`'s L1-info deposit (raw) sets."""
     return l1_origin_of_transactions([LantauTransactionBuilder.decode(l1_info_tx)], number)
+
+
+def read_inbox_blocks(source: RpcL1Source, inbox: str, batcher: str, first: int, last: int) -> list[InboxBlock]:
+    """What the inbox recorded in L1 blocks first..last (up to L1's head): the batcher's successful
+    transactions to it, in block order (`BatchInbox.isBlockData`), with the blobs of its blob
+    transactions (from the L1 node's beacon API, as derivation reads them: `L1Source.blobs`)."""
+    inbox_address, batcher_address = Address(to_canonical_address(inbox)), Address(to_canonical_address(batcher))
+    found = []
+    for number in range(first, last + 1):
+        block = source.block_by_number(number)
+        if block is None:
+            break
+        txs = [tx for tx in source.inbox_transactions(block, inbox_address) if tx.sender == batcher_address and tx.succeeded]
+        if txs:
+            found.append(inbox_block(number, txs, [source.blobs(block, tx.blob_versioned_hashes) for tx in txs]))
+    return found
 
 
 class InputEvidenceSource:
@@ -97,18 +115,8 @@ class InputEvidenceSource:
                                              "topics": ["0x" + TRANSACTION_DEPOSITED_TOPIC.hex()]}))
 
     def inbox_blocks(self, first: int, last: int) -> list[InboxBlock]:
-        """What the inbox recorded in L1 blocks first..last: the batcher's successful calldata
-        transactions to it, in block order (`BatchInbox.isBlockData`)."""
-        inbox, batcher = self.rollup.batch_inbox.lower(), self.rollup.batcher.lower()
-        found = []
-        for number in range(first, last + 1):
-            block = self.l1.w3.eth.get_block(number, full_transactions=True)
-            txs = [tx for tx in block["transactions"]
-                   if (tx.get("to") or "").lower() == inbox and tx["from"].lower() == batcher
-                   and self.l1.w3.eth.get_transaction_receipt(tx["hash"])["status"] == 1]
-            if txs:
-                found.append(InboxBlock(number, [(0, keccak(bytes(tx["input"]))) for tx in txs], [bytes(tx["input"]) for tx in txs]))
-        return found
+        """What the inbox recorded in L1 blocks first..last (`read_inbox_blocks`)."""
+        return read_inbox_blocks(RpcL1Source(self.l1.w3, self.rollup.portal), self.rollup.batch_inbox, self.rollup.batcher, first, last)
 
     def with_batch(self, number: int, timestamp: int, origin: L1Origin, evidence: Evidence, found: bytes | None = None) -> Evidence:
         """`evidence` with the batch that carries block `number` (from its origin to the end of its

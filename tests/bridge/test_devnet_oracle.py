@@ -105,6 +105,7 @@ def test_the_dispute_game_factory_is_the_only_challenger(devnet: L1Devnet) -> No
     assert inputs.l1StartBlock().call() == deployment.deploy_block  # start_l1_devnet checks it is the last set-up block
     assert (inputs.anchors().call(), inputs.portal().call(), inputs.inbox().call(), inputs.reader().call()) == (
         deployment.l1_block_anchors, deployment.lantau_portal, deployment.batch_inbox, predicted["BatchReader"])
+    assert inputs.blobReader().call() == predicted["BlobReader"]  # kind-1 (blob) inbox items read on L1
     from genesis.rollup_config import CHANNEL_TIMEOUT, MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW
     assert (inputs.maxSequencerDrift().call(), inputs.sequencingWindow().call(), inputs.channelTimeout().call(),
             inputs.l2ChainId().call()) == (MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW, CHANNEL_TIMEOUT, GenesisConfig.load().chain_id)
@@ -116,6 +117,7 @@ def test_the_dispute_game_factory_is_the_only_challenger(devnet: L1Devnet) -> No
     leaf = deployment.contract(w3, "DerivationStep").functions
     assert (leaf.anchors().call(), leaf.inbox().call(), leaf.reader().call(), leaf.l1StartBlock().call()) == (
         deployment.l1_block_anchors, deployment.batch_inbox, predicted["BatchReader"], deployment.deploy_block)
+    assert leaf.blobReader().call() == predicted["BlobReader"]
     assert (leaf.maxSequencerDrift().call(), leaf.sequencingWindow().call(), leaf.channelTimeout().call(),
             leaf.l2ChainId().call()) == (MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW, CHANNEL_TIMEOUT, GenesisConfig.load().chain_id)
     for account in dev_accounts()[:4]:  # the deployer and the former challenger key among them

@@ -144,10 +144,11 @@ def deploy_step(l1: L1Devnet, rollup: Any) -> tuple[Web3, Contract, list[dict[st
         return w3.eth.contract(address=receipt["contractAddress"], abi=list(artifact.abi))
 
     anchors = deploy("L1BlockAnchors")
-    reader = deploy("BatchReader")
+    reader, blob_reader = deploy("BatchReader"), deploy("BlobReader")
     step = deploy("DerivationStep", step_config(anchors=anchors.address, inbox=l1.deployment.batch_inbox, reader=reader.address,
-                                                rollup=rollup, l2_chain_id=L2_CHAIN_ID, l1_block_slots=l1_block_slots()))
-    errors = [e for name in ("L1BlockAnchors", "BatchReader", "L2ParentLib", "BatchRules", "L1HeaderLib")
+                                                blob_reader=blob_reader.address, rollup=rollup, l2_chain_id=L2_CHAIN_ID,
+                                                l1_block_slots=l1_block_slots()))
+    errors = [e for name in ("L1BlockAnchors", "BatchReader", "BlobReader", "L2ParentLib", "BatchRules", "L1HeaderLib")
               for e in load_artifact(name).abi if e["type"] == "error"]
     return w3, step, [*step.abi, *errors]
 

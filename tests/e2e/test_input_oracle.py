@@ -43,9 +43,10 @@ from node.l1_info import l1_info_deposit
 from node.output_root import output_root
 from node.vm import LantauTransactionBuilder
 from bridge.l1_client import L1Client
+from bridge.l1_source import RpcL1Source
 from prover.derivation_evidence import step_config
 from prover.dispute_block import DerivationEnd
-from prover.input_step import InputEvidenceSource, InputRollup
+from prover.input_step import InputEvidenceSource, InputRollup, read_inbox_blocks
 from prover.rollup_client import RollupClient
 from prover.input_evidence import (
     PARENT_PROOF_ABI, BatchEvidence, Evidence, InboxBlock, block_evidence, deposit_events, encode_evidence, expected_forced_transactions, find_batch,
@@ -119,22 +120,16 @@ class Setup:
 
 
     def inbox_blocks(self, first: int, last: int) -> list[InboxBlock]:
-        """What the inbox recorded from L1 blocks first..last: the batcher's successful calldata
-        transactions to it, in block order."""
-        inbox, batcher = self.l1.deployment.batch_inbox.lower(), BATCHER.address.lower()
-        found = []
-        for number in range(first, last + 1):
-            block = self.l1_w3.eth.get_block(number, full_transactions=True)
-            txs = [tx for tx in block["transactions"] if (tx.get("to") or "").lower() == inbox and tx["from"].lower() == batcher
-                   and self.l1_w3.eth.get_transaction_receipt(tx["hash"])["status"] == 1]
-            if txs:
-                found.append(InboxBlock(number, [(0, keccak(bytes(tx["input"]))) for tx in txs], [bytes(tx["input"]) for tx in txs]))
-        return found
+        """What the inbox recorded from L1 blocks first..last: the batcher's successful transactions
+        to it, in block order, a blob transaction's blobs from anvil's beacon API."""
+        source = RpcL1Source(self.l1_w3, self.l1.deployment.lantau_portal)
+        return read_inbox_blocks(source, self.l1.deployment.batch_inbox, BATCHER.address, first, last)
 
-    def with_batch(self, number: int, evidence: Evidence, inbox: list[InboxBlock]) -> Evidence | None:
-        """`evidence` with the batch that carries block `number` (None if none does)."""
+    def with_batch(self, number: int, evidence: Evidence, inbox: list[InboxBlock], found: bytes | None = None) -> Evidence | None:
+        """`evidence` with the batch that carries block `number` (with `found`: the one derivation
+        takes; None if none does)."""
         block = self.l2.eth.get_block(number)
-        found = find_batch(inbox, int(block["timestamp"]), chain_id=L2_CHAIN_ID)
+        found = find_batch(inbox, int(block["timestamp"]), chain_id=L2_CHAIN_ID, found=found)
         if found is None:
             return None
         batch, origins = found
@@ -223,10 +218,12 @@ def deploy_oracle(l1: L1Devnet, rollup: Any) -> tuple[Web3, Contract, list[dict[
 
     anchors = deploy("L1BlockAnchors")
     reader = deploy("BatchReader")
+    blob_reader = deploy("BlobReader")
     config = oracle_config(anchors=anchors.address, portal=l1.deployment.lantau_portal, inbox=l1.deployment.batch_inbox,
-                           reader=reader.address, rollup=rollup, l2_chain_id=L2_CHAIN_ID)
+                           reader=reader.address, blob_reader=blob_reader.address, rollup=rollup, l2_chain_id=L2_CHAIN_ID)
     oracle = deploy("InputOracle", config)
     abi = [*oracle.abi, *[e for e in anchors.abi if e["type"] == "error"], *[e for e in reader.abi if e["type"] == "error"],
+           *[e for e in blob_reader.abi if e["type"] == "error"],
            *[e for e in load_artifact("OutputDisputeGame").abi if e["type"] == "error" and e["name"] == "NotAHeader"]]
     return w3, oracle, abi
 
@@ -487,7 +484,7 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
             {"from": BATCHER.address, "to": l1.deployment.batch_inbox, "data": data, "gas": 2_000_000}))
         assert receipt["status"] == 1
         (recorded,) = setup.inbox_blocks(receipt["blockNumber"], receipt["blockNumber"])
-        return (recorded.number, recorded.items, recorded.calldata.index(data), data, 0)
+        return (recorded.number, recorded.items, recorded.shown.index(data), data, 0)
 
     def shown_with(frame: tuple[int, list[tuple[int, bytes]], int, bytes, int]) -> Evidence:
         return dataclasses.replace(c_shown, batch=dataclasses.replace(c_shown.batch, frames=[frame], batch_index=0))
@@ -787,7 +784,8 @@ def test_a_derivation_end_disputed_by_bisection(node_factory, l1: L1Devnet, tmp_
         return l1_w3.eth.contract(address=receipt["contractAddress"], abi=list(artifact.abi))
 
     leaf = deploy("DerivationStep", step_config(anchors=oracle.functions.anchors().call(), inbox=l1.deployment.batch_inbox,
-                                                reader=oracle.functions.reader().call(), rollup=rollup, l2_chain_id=L2_CHAIN_ID,
+                                                reader=oracle.functions.reader().call(), blob_reader=oracle.functions.blobReader().call(),
+                                                rollup=rollup, l2_chain_id=L2_CHAIN_ID,
                                                 l1_block_slots=l1_block_slots()))
     bisection = deploy("DerivationBisection", depth, leaf.address)
     start = l2.eth.block_number + 1

@@ -52,6 +52,16 @@ contract BlobReader {
     uint256 internal constant POINT_EVALUATION_GAS = 50_000; // EIP-4844's price; a failing call burns what it is given
     address internal constant MODEXP = address(0x05);
 
+    /// @notice One blob of a blob batcher transaction as a caller shows it: `read`'s arguments after
+    ///         the item (InputOracle's frame in a blob, DerivationStep's blobs of a kind-1 item).
+    struct ShownBlob {
+        bytes32[] versionedHashes;
+        uint256 index;
+        bytes blob;
+        bytes commitment;
+        bytes proof;
+    }
+
     /// @notice The versioned hashes shown do not hash to the inbox's item for the blob transaction.
     error BlobsNotInItem(bytes32 item);
     error BlobIndexOutOfRange(uint256 index, uint256 blobs);

@@ -5,6 +5,7 @@ import {BatchInbox} from "../BatchInbox.sol";
 import {L1BlockAnchors} from "../L1BlockAnchors.sol";
 import {L1HeaderLib} from "../lib/L1HeaderLib.sol";
 import {BatchReader} from "./BatchReader.sol";
+import {BlobReader} from "./BlobReader.sol";
 import {BatchRules} from "./BatchRules.sol";
 import {DerivationCommitment} from "./DerivationCommitment.sol";
 import {IDerivationStep} from "./IDerivationStep.sol";
@@ -16,7 +17,8 @@ import {L2ParentLib} from "./L2ParentLib.sol";
 ///         bisection that decides which batch, if any, derivation takes for L2 block n
 ///         (docs/fault-proofs.md, "Which batch, and the absence of one"). On the pre state shown
 ///         (checked against the agreed commitment) it runs L1 block b's batcher data, checked
-///         against `BatchInbox.batchHashChain[b]`, through
+///         against `BatchInbox.batchHashChain[b]` (a calldata item's bytes by their hash, each blob
+///         of a blob item by `BlobReader`: one point evaluation, decoded as node/blobs.py does), through
 ///           frames        node/derive/frames.py: a transaction the frame stage refuses is dropped whole;
 ///           channel bank  channel_bank.py: insert, duplicate, closing, timeout and prune rules, then
 ///                         the first channel read while ready (a timed-out first channel dropped);
@@ -39,6 +41,7 @@ contract DerivationStep is IDerivationStep {
         L1BlockAnchors anchors;
         BatchInbox inbox;
         BatchReader reader;
+        BlobReader blobReader;
         uint256 l1StartBlock;
         uint256 maxSequencerDrift;
         uint256 sequencingWindow;
@@ -57,6 +60,8 @@ contract DerivationStep is IDerivationStep {
     /// @notice The step cannot be decided from this evidence (or not on L1 yet: an L1 block at or
     ///         past `block.number`, or past the range while its end E is not on L1): `what`.
     error EvidenceNeeded(string what);
+    /// @notice A blob transaction's blobs are not all shown, each at its index (`at`: the first that is not).
+    error BlobsNotShown(bytes32 item, uint256 at);
     /// @notice An L2 ancestor shown is not the one at its place.
     error L2AncestorMismatch(uint256 index);
     /// @notice A channel read in this block does not decode to its end (node keeps the batches before
@@ -74,6 +79,7 @@ contract DerivationStep is IDerivationStep {
     L1BlockAnchors public immutable anchors;
     BatchInbox public immutable inbox;
     BatchReader public immutable reader;
+    BlobReader public immutable blobReader;
     uint256 public immutable l1StartBlock;
     uint256 public immutable maxSequencerDrift;
     uint256 public immutable sequencingWindow;
@@ -87,6 +93,7 @@ contract DerivationStep is IDerivationStep {
         anchors = cfg.anchors;
         inbox = cfg.inbox;
         reader = cfg.reader;
+        blobReader = cfg.blobReader;
         l1StartBlock = cfg.l1StartBlock;
         maxSequencerDrift = cfg.maxSequencerDrift;
         sequencingWindow = cfg.sequencingWindow;
@@ -150,18 +157,57 @@ contract DerivationStep is IDerivationStep {
     function _readInbox(Work memory w, uint256 b, InboxData calldata data) internal view {
         if (data.items.length != data.data.length || !inbox.isBlockData(b, data.items)) revert InboxDataNotL1s(b, data.items.length);
         for (uint256 i = 0; i < data.items.length; i++) {
-            if (data.items[i].kind != 0) revert EvidenceNeeded("blob data in the range (not read on L1 yet)");
-            if (data.items[i].dataHash != keccak256(data.data[i])) revert InboxDataNotL1s(b, i);
-            BatchReader.Frame[] memory frames;
-            try reader.frames(data.data[i]) returns (BatchReader.Frame[] memory read) {
-                frames = read;
-            } catch (bytes memory reason) {
-                _frameStageDrops(reason);
-                continue; // node/derive/frames.py: the transaction is dropped whole
+            if (data.items[i].kind == 0) {
+                if (data.items[i].dataHash != keccak256(data.data[i])) revert InboxDataNotL1s(b, i);
+                _readBatcherData(w, data.data[i], b);
+            } else {
+                _readBlobs(w, data.items[i].dataHash, data.data[i], b);
             }
-            for (uint256 k = 0; k < frames.length; k++) _addFrame(w, frames[k], b);
         }
         _readChannels(w, b);
+    }
+
+    /// @dev One batcher data item through the frame stage into the bank.
+    function _readBatcherData(Work memory w, bytes memory batcherData, uint256 b) internal view {
+        BatchReader.Frame[] memory frames;
+        try reader.frames(batcherData) returns (BatchReader.Frame[] memory read) {
+            frames = read;
+        } catch (bytes memory reason) {
+            _frameStageDrops(reason);
+            return; // node/derive/frames.py: the transaction is dropped whole
+        }
+        for (uint256 k = 0; k < frames.length; k++) _addFrame(w, frames[k], b);
+    }
+
+    /// @dev A blob transaction (kind 1): each of its blobs is one batcher data item (retrieval.py),
+    ///      every one shown, in order (`shown` = abi.encode(BlobReader.ShownBlob[])), read by
+    ///      `BlobReader` against the inbox's item; a blob whose encoding node refuses is dropped.
+    function _readBlobs(Work memory w, bytes32 item, bytes calldata shown, uint256 b) internal view {
+        BlobReader.ShownBlob[] memory blobs = abi.decode(shown, (BlobReader.ShownBlob[]));
+        if (blobs.length == 0) revert BlobsNotShown(item, 0);
+        for (uint256 k = 0; k < blobs.length; k++) {
+            BlobReader.ShownBlob memory s = blobs[k];
+            if (s.index != k || s.versionedHashes.length != blobs.length) revert BlobsNotShown(item, k);
+            try blobReader.read(item, s.versionedHashes, k, s.blob, s.commitment, s.proof) returns (bytes memory batcherData) {
+                _readBatcherData(w, batcherData, b);
+            } catch (bytes memory reason) {
+                _blobDropped(reason);
+            }
+        }
+    }
+
+    /// @dev Only a shown blob's encoding refusals (node's `BlobEncodingError`s) drop it; evidence that
+    ///      does not show the blob is refused by `BlobReader`'s name; anything else decides nothing.
+    function _blobDropped(bytes memory reason) internal pure {
+        bytes4 selector = reason.length >= 4 ? bytes4(reason) : bytes4(0);
+        if (
+            selector == BlobReader.UnknownBlobEncodingVersion.selector || selector == BlobReader.BlobDataTooLong.selector
+                || selector == BlobReader.BlobFieldElementTopBitsSet.selector || selector == BlobReader.BlobTrailingData.selector
+        ) return;
+        if (selector == bytes4(0)) revert EvidenceNeeded("a blob the reader could not finish");
+        assembly ("memory-safe") {
+            revert(add(reason, 32), mload(reason))
+        }
     }
 
     /// @dev Only the frame stage's own refusals drop a transaction; any other revert decides nothing.

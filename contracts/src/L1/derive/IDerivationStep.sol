@@ -45,7 +45,8 @@ interface IDerivationStep {
     }
 
     /// @notice L1 block b's batcher transactions as the inbox recorded them (`BatchInbox.isBlockData`),
-    ///         and each one's calldata.
+    ///         and each one's data: a calldata transaction's calldata (kind 0); for a blob transaction
+    ///         (kind 1) abi.encode(BlobReader.ShownBlob[]), every blob with its KZG commitment and proof.
     struct InboxData {
         BatchInbox.Item[] items;
         bytes[] data;

@@ -9,6 +9,7 @@ import {DepositTxLib} from "./DepositTxLib.sol";
 import {DepositLogLib} from "./DepositLogLib.sol";
 import {L2ParentLib} from "./L2ParentLib.sol";
 import {BatchReader} from "./BatchReader.sol";
+import {BlobReader} from "./BlobReader.sol";
 import {BatchInbox} from "../BatchInbox.sol";
 
 interface IDepositHashChain {
@@ -71,8 +72,9 @@ contract InputOracle is IInputOracle {
     }
 
     /// @notice One frame of the channel, in the batcher transaction that carried it: L1 block
-    ///         `l1Block`'s inbox items (`BatchInbox.isBlockData`), the item's calldata, and which
-    ///         frame of it this is.
+    ///         `l1Block`'s inbox items (`BatchInbox.isBlockData`), the item's data (a calldata item's
+    ///         calldata; for a blob item, abi.encode(BlobReader.ShownBlob) of the blob carrying the
+    ///         frame, read by `BlobReader`), and which frame of that batcher data this is.
     struct FrameTx {
         uint256 l1Block;
         BatchInbox.Item[] items;
@@ -154,6 +156,7 @@ contract InputOracle is IInputOracle {
         IDepositHashChain portal;
         BatchInbox inbox;
         BatchReader reader;
+        BlobReader blobReader;
         uint256 l1StartBlock; //      the L1 origin of L2 block 1 (rollup config)
         uint256 maxSequencerDrift; // seconds (rollup config)
         uint256 sequencingWindow; //  L1 blocks (rollup config)
@@ -166,6 +169,7 @@ contract InputOracle is IInputOracle {
     IDepositHashChain public immutable portal;
     BatchInbox public immutable inbox;
     BatchReader public immutable reader;
+    BlobReader public immutable blobReader;
     uint256 public immutable l1StartBlock;
     uint256 public immutable maxSequencerDrift;
     uint256 public immutable sequencingWindow;
@@ -183,6 +187,7 @@ contract InputOracle is IInputOracle {
         portal = cfg.portal;
         inbox = cfg.inbox;
         reader = cfg.reader;
+        blobReader = cfg.blobReader;
         l1StartBlock = cfg.l1StartBlock;
         maxSequencerDrift = cfg.maxSequencerDrift;
         sequencingWindow = cfg.sequencingWindow;
@@ -455,11 +460,8 @@ contract InputOracle is IInputOracle {
         uint256 opened = type(uint256).max;
         for (uint256 i = 0; i < frames.length; i++) {
             FrameTx memory f = frames[i];
-            if (
-                !inbox.isBlockData(f.l1Block, f.items) || f.itemIndex >= f.items.length
-                    || f.items[f.itemIndex].kind != 0 || f.items[f.itemIndex].dataHash != keccak256(f.data)
-            ) revert BatchNotInInbox(f.l1Block, f.itemIndex);
-            BatchReader.Frame[] memory inTx = reader.frames(f.data);
+            if (!inbox.isBlockData(f.l1Block, f.items) || f.itemIndex >= f.items.length) revert BatchNotInInbox(f.l1Block, f.itemIndex);
+            BatchReader.Frame[] memory inTx = reader.frames(_batcherData(f));
             if (f.frameIndex >= inTx.length) revert ChannelIncomplete(i);
             BatchReader.Frame memory frame = inTx[f.frameIndex];
             if (i == 0) id = frame.channelId;
@@ -469,6 +471,19 @@ contract InputOracle is IInputOracle {
             channel = bytes.concat(channel, frame.data);
         }
         if (inclusion > opened + channelTimeout) revert BatchNotDerived("channel timed out");
+    }
+
+    /// @dev The batcher data a frame shown was read from: a calldata item's bytes (their hash the
+    ///      item), or a blob of a blob item, shown to be that blob and decoded by `BlobReader` (its
+    ///      named refusals revert: evidence that is not the blob, or a blob derivation drops).
+    function _batcherData(FrameTx memory f) internal view returns (bytes memory) {
+        BatchInbox.Item memory item = f.items[f.itemIndex];
+        if (item.kind == 0) {
+            if (item.dataHash != keccak256(f.data)) revert BatchNotInInbox(f.l1Block, f.itemIndex);
+            return f.data;
+        }
+        BlobReader.ShownBlob memory s = abi.decode(f.data, (BlobReader.ShownBlob));
+        return blobReader.read(item.dataHash, s.versionedHashes, s.index, s.blob, s.commitment, s.proof);
     }
 
     // --- the parts ----------------------------------------------------------------------------

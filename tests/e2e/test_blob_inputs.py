@@ -1,0 +1,234 @@
+"""Blob-carried batches decided on L1 (docs/fault-proofs.md, "Deciding a block's inputs on L1",
+blob items): a real sequencer whose batcher posts its batches as EIP-4844 blob transactions
+(`--batcher-blobs`) to the devnet's `BatchInbox` on a real anvil, which records each as a kind-1
+item (keccak of its versioned hashes).
+
+- `InputOracle`: every L2 block is decided with the batch that carries it, its frames read from
+  their blobs by `BlobReader` (the blob from anvil's beacon API, its KZG commitment and EIP-4844
+  proof: `prover.blob_evidence`), and a transaction no batch carried is refuted.
+- `DerivationStep`: for every L1 block of a blob-batched L2 block's range S .. E, the leaf's post
+  state on the node's pre state (`lantau_derivationState`), with the arguments the challenger
+  builds (`prover.derivation_player.DerivationStepSource`), is the node's own commitment
+  (`lantau_derivationTrace`): the blobs run through frames, channel bank and batch queue on L1
+  as node/derive runs them.
+- Bad blob evidence (a wrong blob byte, a wrong proof, versioned hashes not the inbox's item, a
+  commitment that is not the versioned hash's, a blob left out) is refused by name, and the same
+  call with L1's data gives the same answer afterwards (oracle and leaf are views: no state to lose).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt
+from bridge.devnet import L1Devnet, devnet_rollup_config
+from bridge.l1_client import L1Client
+from genesis.artifacts import load_artifact
+from genesis.config import DEVNET_GENESIS_PATH
+from node.batch_inbox import BLOBS_KIND
+from node.blobs import blob_kzg_proof, encode_blob, kzg_commitment, versioned_hash
+from prover.blob_evidence import SHOWN_BLOB_ABI
+from prover.derivation_evidence import step_config
+from prover.derivation_player import DerivationStepSource
+from prover.input_evidence import Evidence, l1_block_slots
+from prover.input_step import InputEvidenceSource, InputRollup
+from prover.rollup_client import RollupClient
+from tests.e2e.test_input_oracle import ACCOUNTS, BATCHER, L2_CHAIN_ID, ORACLE_DEPLOYER, Setup, deploy_oracle
+from tests.e2e.test_verifier import wait_until, write_rollup
+from tests.harness.evm import decode_custom_error
+
+@pytest.fixture
+def l1_block_time_s() -> None:
+    """The `l1` devnet on automine: L1 moves when a transaction lands (the batcher's, the test's) or
+    the test mines, so a blob batcher slowed by a loaded machine (KZG cell proofs) still lands
+    within the sequencing window, and the test mines to a range's end at once."""
+    return None
+
+
+def with_frame_data(shown: Evidence, data: bytes) -> Evidence:
+    """`shown` with its first frame's data (the blob evidence) replaced."""
+    frame = shown.batch.frames[0]
+    return dataclasses.replace(shown, batch=dataclasses.replace(shown.batch, frames=[(*frame[:3], data, frame[4]), *shown.batch.frames[1:]]))
+
+
+def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    rollup_path = write_rollup(l1, tmp_path)
+    rollup = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH)
+    sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5, extra_args=(
+        "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key, "--batcher-blobs"))
+    l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url, request_kwargs={"timeout": 120}))
+    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
+    setup = Setup(l1, l1_w3, l2, oracle, abi)
+
+    sent = [transfer(l2, nonce) for nonce in range(3)]
+    deposit = deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[9].address, amount_units=1_230_000)
+    sent += [transfer(l2, nonce) for nonce in range(3, 7)]
+    for tx_hash in (*sent, deposit.l2_tx_hash):
+        wait_for_l2_receipt(l2, tx_hash, timeout_s=120)
+    time.sleep(1)
+    head = l2.eth.block_number
+    wait_until(lambda: l2.provider.make_request("lantau_syncStatus", [])["result"]["safe_l2"]["number"] >= head, 120, "safe head")
+    # derivation's answer for a block is final once L1 is past its range's end E (origin + window)
+    range_end = setup.origin_of(head)[0] + rollup.sequencing_window
+    l1_w3.provider.make_request("anvil_mine", [hex(max(0, range_end + 2 - l1_w3.eth.block_number))])
+    inbox = setup.inbox_blocks(rollup.l1_start_block, l1_w3.eth.block_number)
+    kinds = [kind for block in inbox for kind, _ in block.items]
+    assert kinds and set(kinds) == {BLOBS_KIND}, kinds  # every batch in a blob
+
+    # --- InputOracle: blocks decided with the blob-carried batch derivation takes ---------------------
+    # (node's `found`, `lantau_derivationEnd`: on a loaded machine a batch may land late and the
+    # block be forced instead, which the oracle then decides with found = 0); every block with
+    # transactions or deposits, and the first empty ones
+    batched: dict[int, Evidence] = {}
+    decided = {"blob batch": 0, "forced": 0}
+    empty_left = 3
+    for number in range(1, head + 1):
+        hashes, timestamp, evidence, forced = setup.honest(number)
+        if len(hashes) == 1 and not evidence.deposits:
+            if empty_left == 0:
+                continue
+            empty_left -= 1
+        found = setup._found[number] = bytes.fromhex(rpc(l2, "lantau_derivationEnd", hex(number))["found"][2:])
+        if found == bytes(32):
+            assert setup.check(number, hashes, timestamp, evidence, found=found) == ("ok", forced), f"block {number}, forced"
+            decided["forced"] += 1
+            continue
+        shown = setup.with_batch(number, evidence, inbox, found=found)
+        assert shown is not None, f"block {number}: derivation's batch not in the inbox"
+        assert all(items[index][0] == BLOBS_KIND for _, items, index, _, _ in shown.batch.frames)
+        assert setup.check(number, hashes, timestamp, shown, found=found) == ("ok", forced), f"block {number} with its blob batch"
+        batched[number] = shown
+        decided["blob batch"] += 1
+    assert any(len(l2.eth.get_block(n)["transactions"]) > 1 for n in batched), decided
+    number = max(batched, key=lambda n: len(l2.eth.get_block(n)["transactions"]))
+    hashes, timestamp, _, forced = setup.honest(number)
+    shown = batched[number]
+    assert len(hashes) > forced
+    gas = setup.gas(number, hashes, timestamp, shown)
+    never_sent = Account.sign_transaction({"to": ACCOUNTS[5].address, "value": 1, "gas": 21_000, "maxFeePerGas": 10**11,
+                                           "maxPriorityFeePerGas": 1, "nonce": 999, "chainId": L2_CHAIN_ID}, ACCOUNTS[4].private_key)
+    assert setup.check(number, [*hashes, bytes(never_sent.hash)], timestamp, shown) == ("NotTheBatchedTransactions", len(hashes))
+    assert setup.refutes(number, [*hashes, bytes(never_sent.hash)], timestamp, shown) is True
+    assert setup.check(number, [*hashes[:forced], *hashes[forced + 1:]], timestamp, shown) == ("NotTheBatchedTransactions", forced)
+
+    # bad blob evidence: refused by name; the honest claim with L1's blob still decided afterwards
+    frame = shown.batch.frames[0]
+    item = frame[1][frame[2]][1]
+    (hashes_shown, index, blob, commitment, proof), = abi_decode([SHOWN_BLOB_ABI], frame[3])
+    hashes_shown, blob = [bytes(h) for h in hashes_shown], bytes(blob)
+    named = hashes_shown[index]
+    other_blob = encode_blob(b"\x00another blob")
+    other_commitment = kzg_commitment(other_blob)
+
+    def shown_blob(**changes: Any) -> bytes:
+        fields = dict(hashes=hashes_shown, index=index, blob=blob, commitment=bytes(commitment), proof=bytes(proof))
+        fields.update(changes)
+        return abi_encode([SHOWN_BLOB_ABI], [tuple(fields.values())])
+
+    wrong_byte = blob[:40] + bytes([blob[40] ^ 1]) + blob[41:]  # a data byte (element 1's low bytes)
+    assert setup.check(number, hashes, timestamp, with_frame_data(shown, shown_blob(blob=wrong_byte))) == ("BlobNotProven", (named,))
+    wrong_proof = blob_kzg_proof(other_blob, other_commitment)
+    assert setup.check(number, hashes, timestamp, with_frame_data(shown, shown_blob(proof=wrong_proof))) == ("BlobNotProven", (named,))
+    other_hash = versioned_hash(other_commitment)
+    assert setup.check(number, hashes, timestamp, with_frame_data(shown, shown_blob(hashes=[other_hash]))) == ("BlobsNotInItem", (item,))
+    # another blob, whole and proven against its own commitment, is still not the one the item names
+    assert setup.check(number, hashes, timestamp, with_frame_data(shown, shown_blob(
+        blob=other_blob, commitment=other_commitment, proof=wrong_proof))) == ("CommitmentNotVersionedHash", (named, other_hash))
+    assert setup.check(number, hashes, timestamp, with_frame_data(shown, shown_blob(index=len(hashes_shown)))) == (
+        "BlobIndexOutOfRange", (len(hashes_shown), len(hashes_shown)))
+    assert setup.check(number, hashes, timestamp, shown) == ("ok", forced)
+
+    # --- DerivationStep: every L1 block of the block's range, as the challenger shows it ---------------
+    leaf, leaf_abi = deploy_leaf(l1_w3, oracle, rollup, abi)
+    source = DerivationStepSource(InputEvidenceSource(L1Client(l1_w3), RollupClient(sequencer.rpc_url), InputRollup.of(rollup)))
+    parent_origin = setup.origin_of(number - 1)[0]
+    first, last = leaf.functions.derivationRange(number == 1, parent_origin).call()
+    assert l1_w3.eth.block_number > last + 1
+    trace = rpc(l2, "lantau_derivationTrace", hex(number))
+    assert (trace["first"], trace["last"]) == (first, last) and trace["found"] is not None
+    commitments = [bytes.fromhex(c[2:]) for c in trace["commitments"]]
+    root = setup.parent_output(number)[0]
+    blob_blocks: dict[int, tuple[Any, ...]] = {}
+    for b in range(first, last + 1):
+        pre, inbox_data, evidence = source.step_args(number, b, last)
+        pre_commitment = bytes.fromhex(rpc(l2, "lantau_derivationState", hex(number), hex(b))["commitment"][2:])
+        args = (number, root, pre_commitment, b, pre, inbox_data, evidence)
+        assert call(leaf, leaf_abi, args) == ("ok", commitments[b - first]), f"L1 block {b}"
+        if any(kind == BLOBS_KIND for kind, _ in inbox_data[0]):
+            blob_blocks[b] = args
+    assert blob_blocks, "no blob item in the range"
+    found_at = trace["found"]["inclusion"]
+    assert found_at in blob_blocks  # the batch derivation takes came whole in a blob, read by the leaf
+    step_gas = leaf.functions.step(*blob_blocks[found_at]).estimate_gas()
+
+    # bad blob evidence at the leaf: refused by name, the step with L1's blobs unchanged afterwards
+    args = blob_blocks[found_at]
+    items, data = args[5]
+    at = next(i for i, (kind, _) in enumerate(items) if kind == BLOBS_KIND)
+    (blobs_shown,) = abi_decode([f"{SHOWN_BLOB_ABI}[]"], data[at])
+    first_blob = blobs_shown[0]
+    blob_hash = bytes(first_blob[0][0])
+
+    def with_blobs(*blobs: Any) -> tuple[Any, ...]:
+        replaced = list(data)
+        replaced[at] = abi_encode([f"{SHOWN_BLOB_ABI}[]"], [list(blobs)])
+        return (*args[:5], (items, replaced), args[6])
+
+    b0 = bytes(first_blob[2])
+    assert call(leaf, leaf_abi, with_blobs((first_blob[0], 0, b0[:40] + bytes([b0[40] ^ 1]) + b0[41:], *first_blob[3:]), *blobs_shown[1:])) == (
+        "BlobNotProven", (blob_hash,))
+    assert call(leaf, leaf_abi, with_blobs((first_blob[0], 0, b0, first_blob[3], wrong_proof), *blobs_shown[1:])) == ("BlobNotProven", (blob_hash,))
+    assert call(leaf, leaf_abi, with_blobs(([other_hash] * len(blobs_shown), 0, *first_blob[2:]), *blobs_shown[1:])) == ("BlobsNotInItem", (items[at][1],))
+    assert call(leaf, leaf_abi, with_blobs()) == ("BlobsNotShown", (items[at][1], 0))
+    assert call(leaf, leaf_abi, args) == ("ok", commitments[found_at - first])
+    print(f"\nblob-carried batches: {len(batched)} L2 blocks decided by InputOracle (checkInputs of block {number}, "
+          f"{len(hashes) - forced} user txs, its batch in a blob: {gas:,} L1 gas); DerivationStep over L1 blocks "
+          f"{first}..{last}, {len(blob_blocks)} with blob items; the step reading the found batch's blob: {step_gas:,} L1 gas")
+
+
+def transfer(l2: Web3, nonce: int) -> bytes:
+    """A transfer from dev account 4 with that nonce (counted here: the pool's pending count may lag)."""
+    tx = {"to": ACCOUNTS[5].address, "value": 10**15 + nonce, "gas": 21_000, "maxFeePerGas": 10**11,
+          "maxPriorityFeePerGas": 10**9, "nonce": nonce, "chainId": L2_CHAIN_ID}
+    return bytes(l2.eth.send_raw_transaction(Account.sign_transaction(tx, ACCOUNTS[4].private_key).raw_transaction))
+
+
+def rpc(w3: Web3, method: str, *params: Any) -> Any:
+    reply = w3.provider.make_request(method, list(params))
+    assert "error" not in reply, reply
+    return reply["result"]
+
+
+def deploy_leaf(w3: Web3, oracle: Contract, rollup: Any, oracle_abi: list[dict[str, Any]]) -> tuple[Contract, list[dict[str, Any]]]:
+    """`DerivationStep` beside the oracle, reading the same inbox, BatchReader and BlobReader."""
+    artifact = load_artifact("DerivationStep")
+    config = step_config(anchors=oracle.functions.anchors().call(), inbox=oracle.functions.inbox().call(),
+                         reader=oracle.functions.reader().call(), blob_reader=oracle.functions.blobReader().call(),
+                         rollup=rollup, l2_chain_id=L2_CHAIN_ID, l1_block_slots=l1_block_slots())
+    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.contract(abi=list(artifact.abi), bytecode=artifact.bytecode).constructor(
+        config).transact({"from": ORACLE_DEPLOYER.address}))
+    assert receipt["status"] == 1
+    leaf = w3.eth.contract(address=receipt["contractAddress"], abi=list(artifact.abi))
+    errors = [e for name in ("L2ParentLib", "BatchRules", "L1HeaderLib") for e in load_artifact(name).abi if e["type"] == "error"]
+    return leaf, [*leaf.abi, *oracle_abi, *errors]
+
+
+def call(leaf: Contract, abi: list[dict[str, Any]], args: tuple[Any, ...]) -> tuple[str, Any]:
+    """`DerivationStep.step` as an L1 call: ("ok", post) or the named refusal."""
+    try:
+        return ("ok", bytes(leaf.functions.step(*args).call()))
+    except (ContractCustomError, ContractLogicError) as exc:
+        data = exc.data if isinstance(exc.data, str) else None
+        assert data, f"reverted without data: {exc!r}"
+        return decode_custom_error(abi, bytes.fromhex(data.removeprefix("0x")))
