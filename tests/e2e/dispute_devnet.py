@@ -91,12 +91,12 @@ def wait_for(what: str, check: Callable[[], Any], timeout_s: float, logs: tuple[
         raise AssertionError(f"{exc}\n{tails}") from None
 
 
-def lantau_dispute(*args: str) -> str:
-    """`lantau dispute ARGS`: its output (it must succeed)."""
+def lantau_dispute(*args: str, returncode: int = 0) -> str:
+    """`lantau dispute ARGS`: its output (it must exit with `returncode`: succeed unless told)."""
     env = dict(os.environ, ETH_HASH_BACKEND="pysha3", COLUMNS="200")
     done = subprocess.run([sys.executable, "-m", "node.cli", "dispute", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == returncode, done.stdout + done.stderr
     return done.stdout
 
 

@@ -10,8 +10,9 @@ bisection and the game resolve for the defender, the output stays and finalizes,
 the liar posted (game and bisection) is paid to the honest challenger. Every party a separate
 process: an honest `lantau proposer`, both challengers following the devnet's verifier
 (tests/e2e/dispute_devnet.py). The game is read and resolved by hand on the way (`lantau dispute
-show` draws the bisection under its block claim; `lantau dispute resolve`, sent by a third account
-while both challengers are stopped, resolves the bisection before the block claim), and the honest
+show` draws the bisection under its block claim; `lantau dispute resolve` from a third account is
+refused while the bisection's leaf has clock left, naming that claim, nothing resolved, and once
+the clocks ran out, with both challengers stopped, resolves the bisection before the block claim), and the honest
 challenger, started again, claims its bonds.
 """
 
@@ -91,6 +92,10 @@ def test_a_dishonest_challenger_loses_the_bisection_of_an_honest_derivation_end(
     drawn = [line for line in shown if line.lstrip().startswith("b#")]
     assert len(drawn) == len(claims) and "derivation after E (the end)" in drawn[0]
     assert f"derivation after L1 block {opened.first + found_at - (0 if refusal['attack'] else 1)}" in drawn[leaf.index]
+
+    early = lantau_dispute("resolve", game_address, *devnet["dir_args"], "--key", BYSTANDER.private_key, returncode=1)
+    assert f"claim b#{len(claims) - 1} of #{block_claim.index}'s derivation bisection: its clock has" in early  # the leaf's
+    assert game.status() == 0 and not any(bisection.resolved(opened, c.index) for c in claims)  # nothing resolved
 
     liar.kill(signal.SIGTERM)  # its step refused, the liar owes what it cannot make
     honest.kill(signal.SIGTERM)  # resolved by hand below, by a third account (anyone may resolve)
