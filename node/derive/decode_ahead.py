@@ -7,10 +7,11 @@ the same interpreter lock). But the L1 prefetcher (`node.derive.l1_prefetch`) ho
 blocks' inbox transactions well before the pipeline reads them, so `ChannelsAhead.offer`
 assembles the batcher's complete channels from them and sends each to the worker process
 (`node.worker_process.SECOND_CORE`), which decodes it, recovers its transactions' senders and
-makes the py-evm transaction objects execution takes (`decode_channel`; unpickling one costs
-under half of decoding it, and `ChannelsAhead.transaction` hands each to the pipeline). When the channel bank later hands the pipeline a channel, `decoded` gives
-the worker's answer if one was asked for these very bytes (waiting for it if it is under way),
-and otherwise decodes the channel in this process as before.
+makes the py-evm transaction objects execution takes, each with its hash and sender on it as a
+pool transaction has them (`decode_channel`; unpickling one costs under half of decoding it, and
+`ChannelsAhead.transaction` hands each to the pipeline). When the channel bank later hands the
+pipeline a channel, `decoded` gives the worker's answer if one was asked for these very bytes
+(waiting for it if it is under way), and otherwise decodes the channel in this process as before.
 
 The assembly ahead is only a guess: frames grouped by channel id and number, complete once the
 last frame and every one before it were seen; the channel bank alone decides which channels
