@@ -292,7 +292,10 @@ def _batches_carrying(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, cha
         except LantauError:
             continue
         for batch_index, encoded in enumerate(batches):
-            span = decode_batch(encoded, chain_id=chain_id)
+            try:
+                span = decode_batch(encoded, chain_id=chain_id)
+            except LantauError:
+                continue  # derivation drops a batch that does not decode
             if isinstance(span, SingularBatch):
                 if span.timestamp == timestamp:
                     yield BatchEvidence(list(shown), batch_index, 0), range(span.l1_origin_number, span.l1_origin_number - 1, -1)

@@ -6,11 +6,13 @@ item (keccak of its versioned hashes).
 - `InputOracle`: every L2 block is decided with the batch that carries it, its frames read from
   their blobs by `BlobReader` (the blob from anvil's beacon API, its KZG commitment and EIP-4844
   proof: `prover.blob_evidence`), and a transaction no batch carried is refuted.
-- `DerivationStep`: for every L1 block of a blob-batched L2 block's range S .. E, the leaf's post
-  state on the node's pre state (`lantau_derivationState`), with the arguments the challenger
-  builds (`prover.derivation_player.DerivationStepSource`), is the node's own commitment
+- `DerivationStep`: for every L1 block with blob items in a blob-batched L2 block's range S .. E
+  (the batch derivation takes, and a full blob of ~130 KB batcher data whose batch derivation
+  drops), and the L1 block after each, the leaf's post state on the node's pre state
+  (`lantau_derivationState`), with the arguments the challenger builds
+  (`prover.derivation_player.DerivationStepSource`), is the node's own commitment
   (`lantau_derivationTrace`): the blobs run through frames, channel bank and batch queue on L1
-  as node/derive runs them.
+  as node/derive runs them, within EIP-7825's 16,777,216 gas per transaction.
 - Bad blob evidence (a wrong blob byte, a wrong proof, versioned hashes not the inbox's item, a
   commitment that is not the versioned hash's, a blob left out) is refused by name, and the same
   call with L1's data gives the same answer afterwards (oracle and leaf are views: no state to lose).
@@ -19,6 +21,7 @@ item (keccak of its versioned hashes).
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -37,13 +40,16 @@ from bridge.l1_client import L1Client
 from genesis.artifacts import load_artifact
 from genesis.config import DEVNET_GENESIS_PATH
 from node.batch_inbox import BLOBS_KIND
-from node.blobs import blob_kzg_proof, encode_blob, kzg_commitment, versioned_hash
+from bridge.tx_manager import TxCandidate, TxManager
+from node.blobs import MAX_BLOB_DATA_SIZE, blob_kzg_proof, encode_blob, kzg_commitment, versioned_hash
+from node.channels import Frame, encode_batcher_tx_data, encode_channel
 from prover.blob_evidence import SHOWN_BLOB_ABI
 from prover.derivation_evidence import step_config
 from prover.derivation_player import DerivationStepSource
 from prover.input_evidence import Evidence, l1_block_slots
 from prover.input_step import InputEvidenceSource, InputRollup
 from prover.rollup_client import RollupClient
+from sequencer.batcher import inbox_call_gas
 from tests.e2e.test_input_oracle import ACCOUNTS, BATCHER, L2_CHAIN_ID, ORACLE_DEPLOYER, Setup, deploy_oracle
 from tests.e2e.test_verifier import wait_until, write_rollup
 from tests.harness.evm import decode_custom_error
@@ -56,6 +62,10 @@ def l1_block_time_s() -> None:
     return None
 
 
+#: EIP-7825's cap on one transaction's gas: a leaf must fit it.
+EIP_7825_TX_GAS_CAP = 16_777_216
+
+
 def with_frame_data(shown: Evidence, data: bytes) -> Evidence:
     """`shown` with its first frame's data (the blob evidence) replaced."""
     frame = shown.batch.frames[0]
@@ -66,7 +76,7 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
     rollup_path = write_rollup(l1, tmp_path)
     rollup = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH)
     sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5, extra_args=(
-        "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key, "--batcher-blobs"))
+        "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key, "--batcher-blobs", "--admin"))
     l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url, request_kwargs={"timeout": 120}))
     l1_w3, oracle, abi = deploy_oracle(l1, rollup)
     setup = Setup(l1, l1_w3, l2, oracle, abi)
@@ -76,9 +86,18 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
     sent += [transfer(l2, nonce) for nonce in range(3, 7)]
     for tx_hash in (*sent, deposit.l2_tx_hash):
         wait_for_l2_receipt(l2, tx_hash, timeout_s=120)
-    time.sleep(1)
+    time.sleep(1)  # a few blocks with no user transaction
+    # --- a full blob: one frame closing a FastLZ channel of ~126 KB (incompressible) whose one batch
+    # derivation drops (unknown batch type), read on L1 to its end by the step below --------------
+    rpc(l2, "admin_stopSequencer")  # its batcher has nothing left to post: the batcher key is the test's
     head = l2.eth.block_number
-    wait_until(lambda: l2.provider.make_request("lantau_syncStatus", [])["result"]["safe_l2"]["number"] >= head, 120, "safe head")
+    wait_until(lambda: rpc(l2, "lantau_syncStatus")["safe_l2"]["number"] >= head, 120, "everything posted")
+    full = full_blob_data(126_200)
+    assert MAX_BLOB_DATA_SIZE - 500 < len(full) <= MAX_BLOB_DATA_SIZE
+    receipt = TxManager(L1Client(l1_w3), BATCHER.private_key).send(
+        TxCandidate(to=l1.deployment.batch_inbox, blobs=(encode_blob(full),), gas_limit=inbox_call_gas(b"")))
+    assert receipt["status"] == 1
+    full_block = int(receipt["blockNumber"])
     # derivation's answer for a block is final once L1 is past its range's end E (origin + window)
     range_end = setup.origin_of(head)[0] + rollup.sequencing_window
     l1_w3.provider.make_request("anvil_mine", [hex(max(0, range_end + 2 - l1_w3.eth.block_number))])
@@ -149,28 +168,36 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
         "BlobIndexOutOfRange", (len(hashes_shown), len(hashes_shown)))
     assert setup.check(number, hashes, timestamp, shown) == ("ok", forced)
 
-    # --- DerivationStep: every L1 block of the block's range, as the challenger shows it ---------------
+    # --- DerivationStep: every L1 block of the last batched block's range (the full blob's L1 block
+    # among them), as the challenger shows it ----------------------------------------------------------
     leaf, leaf_abi = deploy_leaf(l1_w3, oracle, rollup, abi)
+    stepped = max(batched)
+    first, last = leaf.functions.derivationRange(stepped == 1, setup.origin_of(stepped - 1)[0]).call()
+    assert first <= full_block <= last < l1_w3.eth.block_number - 1
     source = DerivationStepSource(InputEvidenceSource(L1Client(l1_w3), RollupClient(sequencer.rpc_url), InputRollup.of(rollup)))
-    parent_origin = setup.origin_of(number - 1)[0]
-    first, last = leaf.functions.derivationRange(number == 1, parent_origin).call()
-    assert l1_w3.eth.block_number > last + 1
-    trace = rpc(l2, "lantau_derivationTrace", hex(number))
+    trace = rpc(l2, "lantau_derivationTrace", hex(stepped))
     assert (trace["first"], trace["last"]) == (first, last) and trace["found"] is not None
     commitments = [bytes.fromhex(c[2:]) for c in trace["commitments"]]
-    root = setup.parent_output(number)[0]
+    root = setup.parent_output(stepped)[0]
+    # the L1 blocks with blob items, and the one after each (calldata-only L1 blocks are
+    # tests/e2e/test_derivation_step.py's): the leaf's post is node's commitment at each
+    with_blobs_at = {block.number for block in setup.inbox_blocks(first, last)}
     blob_blocks: dict[int, tuple[Any, ...]] = {}
-    for b in range(first, last + 1):
-        pre, inbox_data, evidence = source.step_args(number, b, last)
-        pre_commitment = bytes.fromhex(rpc(l2, "lantau_derivationState", hex(number), hex(b))["commitment"][2:])
-        args = (number, root, pre_commitment, b, pre, inbox_data, evidence)
+    for b in sorted({n + k for n in with_blobs_at for k in (0, 1) if n + k <= last}):
+        pre, inbox_data, evidence = source.step_args(stepped, b, last)
+        pre_commitment = bytes.fromhex(rpc(l2, "lantau_derivationState", hex(stepped), hex(b))["commitment"][2:])
+        args = (stepped, root, pre_commitment, b, pre, inbox_data, evidence)
         assert call(leaf, leaf_abi, args) == ("ok", commitments[b - first]), f"L1 block {b}"
-        if any(kind == BLOBS_KIND for kind, _ in inbox_data[0]):
+        if b in with_blobs_at:
+            assert {kind for kind, _ in inbox_data[0]} == {BLOBS_KIND}
             blob_blocks[b] = args
-    assert blob_blocks, "no blob item in the range"
+    assert full_block in blob_blocks and len(blob_blocks) >= 2, blob_blocks.keys()
     found_at = trace["found"]["inclusion"]
     assert found_at in blob_blocks  # the batch derivation takes came whole in a blob, read by the leaf
     step_gas = leaf.functions.step(*blob_blocks[found_at]).estimate_gas()
+    full_gas = leaf.functions.step(*blob_blocks[full_block]).estimate_gas()
+    assert full_gas < EIP_7825_TX_GAS_CAP
+    assert "dropping batch" in sequencer.output  # node dropped the full blob's batch too (the commitments agree)
 
     # bad blob evidence at the leaf: refused by name, the step with L1's blobs unchanged afterwards
     args = blob_blocks[found_at]
@@ -192,9 +219,10 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
     assert call(leaf, leaf_abi, with_blobs(([other_hash] * len(blobs_shown), 0, *first_blob[2:]), *blobs_shown[1:])) == ("BlobsNotInItem", (items[at][1],))
     assert call(leaf, leaf_abi, with_blobs()) == ("BlobsNotShown", (items[at][1], 0))
     assert call(leaf, leaf_abi, args) == ("ok", commitments[found_at - first])
-    print(f"\nblob-carried batches: {len(batched)} L2 blocks decided by InputOracle (checkInputs of block {number}, "
-          f"{len(hashes) - forced} user txs, its batch in a blob: {gas:,} L1 gas); DerivationStep over L1 blocks "
-          f"{first}..{last}, {len(blob_blocks)} with blob items; the step reading the found batch's blob: {step_gas:,} L1 gas")
+    print(f"\nblob-carried batches: L2 blocks decided by InputOracle {decided} (checkInputs of block {number}, "
+          f"{len(hashes) - forced} user txs, its batch in a blob: {gas:,} L1 gas); DerivationStep for block {stepped} over L1 blocks "
+          f"{first}..{last}, {len(blob_blocks)} with blob items; the step reading the found batch's blob: {step_gas:,} L1 gas, "
+          f"a full blob ({len(full):,} bytes, one frame, its channel and batch read): {full_gas:,} L1 gas")
 
 
 def transfer(l2: Web3, nonce: int) -> bytes:
@@ -202,6 +230,18 @@ def transfer(l2: Web3, nonce: int) -> bytes:
     tx = {"to": ACCOUNTS[5].address, "value": 10**15 + nonce, "gas": 21_000, "maxFeePerGas": 10**11,
           "maxPriorityFeePerGas": 10**9, "nonce": nonce, "chainId": L2_CHAIN_ID}
     return bytes(l2.eth.send_raw_transaction(Account.sign_transaction(tx, ACCOUNTS[4].private_key).raw_transaction))
+
+
+def full_blob_data(batch_bytes: int) -> bytes:
+    """Batcher data that (nearly) fills a blob: one frame closing a FastLZ channel of one
+    `batch_bytes`-byte batch of unknown type (random, so FastLZ cannot shrink it), shortened until
+    it fits."""
+    while True:
+        channel = encode_channel([b"\x07" + os.urandom(batch_bytes - 1)])
+        data = encode_batcher_tx_data([Frame(os.urandom(16), 0, channel, True)])
+        if len(data) <= MAX_BLOB_DATA_SIZE:
+            return data
+        batch_bytes -= 100
 
 
 def rpc(w3: Web3, method: str, *params: Any) -> Any:
