@@ -18,8 +18,8 @@ nodes are written to the database keyed by their hash (the root always); old nod
 place, as `HexaryTrie.squash_changes` leaves the nodes it started from.
 
 `BufferedHexaryTrie` puts this behind `HexaryTrie`'s interface: writes wait in a dict and are
-applied together when the root hash is asked for (`node.state_db` gives it to py-evm's account
-and storage databases); reads go through `node.trie_cache`'s flat pairs by root first.
+applied together when the root hash is asked for (`node.state_db`'s account database makes the
+state and storage roots with it); reads go through `node.trie_cache`'s flat pairs by root first.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.deposit_tx import DEPOSIT_TX_TYPE, DepositPayloadDecoder, DepositReceipt, DepositTransaction, is_deposit
 from node.code_stream import AnalyzedCodeStream
 from node.evm_stack import FastStack, extend_memory_fast, inline_opcodes
-from node.state_db import BufferedAccountDB
+from node.state_db import FlatAccountDB
 from node.tx_sender import SIGNED_TYPED_TX_TYPES, recover_typed_sender
 from node.errors import (
     BlockGasExhausted,
@@ -477,7 +477,7 @@ class LantauTransactionExecutor(PragueTransactionExecutor):
 class LantauState(PragueState):
     computation_class: Type[ComputationAPI] = LantauComputation
     transaction_executor_class: Type[TransactionExecutorAPI] = LantauTransactionExecutor
-    account_db_class: Type[AccountDatabaseAPI] = BufferedAccountDB  # each trie updated once per root (node.state_db)
+    account_db_class: Type[AccountDatabaseAPI] = FlatAccountDB  # flat view, undo log, tries updated once per root (node.state_db)
     proof_cost_limits: ProofCostLimits = DEVNET_PROOF_COST_LIMITS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -147,21 +147,17 @@ def run_pyevm(
     state = state_class(db, ctx.execution_context(), root)
     adb = state._account_db
     witness: dict[bytes, set[int]] = {}
-    get_account, get_encoded, get_storage = adb._get_account, adb._get_encoded_account, adb.get_storage
+    get_account, get_storage = adb._get_account, adb.get_storage
 
     def rec_account(address: bytes, *args: Any, **kwargs: Any) -> Any:
         witness.setdefault(bytes(address), set())
         return get_account(address, *args, **kwargs)
 
-    def rec_encoded(address: bytes, *args: Any, **kwargs: Any) -> Any:
-        witness.setdefault(bytes(address), set())
-        return get_encoded(address, *args, **kwargs)
-
     def rec_storage(address: bytes, slot: int, *args: Any, **kwargs: Any) -> Any:
         witness.setdefault(bytes(address), set()).add(slot)
         return get_storage(address, slot, *args, **kwargs)
 
-    adb._get_account, adb._get_encoded_account, adb.get_storage = rec_account, rec_encoded, rec_storage
+    adb._get_account, adb.get_storage = rec_account, rec_storage  # every account read goes through _get_account
     tx: SignedTransactionAPI = LantauTransactionBuilder.decode(raw_tx)
     out = Outcome(witness=witness)
     block_gas_left = ctx.gas_limit - ctx.gas_used_before
@@ -182,7 +178,7 @@ def run_pyevm(
     out.gas_used = _lantau_vm(limits).finalize_gas_used(tx, computation)
     out.proof_costs = state.proof_meter.counts()
     out.logs_hash = logs_hash(computation.get_log_entries() if out.success else ())
-    adb._get_account, adb._get_encoded_account, adb.get_storage = get_account, get_encoded, get_storage
+    adb._get_account, adb.get_storage = get_account, get_storage
     for address, slots in witness.items():
         exists = state.account_exists(address)
         out.accounts[address] = (
