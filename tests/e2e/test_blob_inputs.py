@@ -5,7 +5,9 @@ item (keccak of its versioned hashes).
 
 - `InputOracle`: every L2 block is decided with the batch that carries it, its frames read from
   their blobs by `BlobReader` (the blob from anvil's beacon API, its KZG commitment and EIP-4844
-  proof: `prover.blob_evidence`), and a transaction no batch carried is refuted.
+  proof: `prover.blob_evidence`), and a transaction no batch carried is refuted; in a game, the
+  proposer's `stepInput` with the challenger's evidence (`InputEvidenceSource.parts`) counters a
+  block claim naming it, and the true inputs' step is refused (`InputsMatch`).
 - `DerivationStep`: for every L1 block with blob items in a blob-batched L2 block's range S .. E
   (the batch derivation takes, and a full blob of ~130 KB batcher data whose batch derivation
   drops), and the L1 block after each, the leaf's post state on the node's pre state
@@ -30,6 +32,7 @@ import pytest
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account
+from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
@@ -46,11 +49,15 @@ from node.channels import Frame, encode_batcher_tx_data, encode_channel
 from prover.blob_evidence import SHOWN_BLOB_ABI
 from prover.derivation_evidence import step_config
 from prover.derivation_player import DerivationStepSource
-from prover.input_evidence import Evidence, l1_block_slots
+from prover.dispute_block import DerivationEnd
+from prover.input_evidence import Evidence, encode_evidence, l1_block_slots
 from prover.input_step import InputEvidenceSource, InputRollup
 from prover.rollup_client import RollupClient
 from sequencer.batcher import inbox_call_gas
-from tests.e2e.test_input_oracle import ACCOUNTS, BATCHER, L2_CHAIN_ID, ORACLE_DEPLOYER, Setup, deploy_oracle
+from tests.e2e.test_input_oracle import (
+    ACCOUNTS, BATCHER, L2_CHAIN_ID, LIAR, ORACLE_BOND, ORACLE_DEPLOYER, PROPOSER, Setup, _refusal, deploy_game_system, deploy_oracle,
+    transact,
+)
 from tests.e2e.test_verifier import wait_until, write_rollup
 from tests.harness.evm import decode_custom_error
 
@@ -168,6 +175,38 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
         "BlobIndexOutOfRange", (len(hashes_shown), len(hashes_shown)))
     assert setup.check(number, hashes, timestamp, shown) == ("ok", forced)
 
+    # --- a game played to the input leaf on the blob batch: the liar's block claim names a transaction
+    # no batch carried; the proposer's stepInput, with the evidence the challenger builds (its batch's
+    # frames read from their blobs), counters it on L1 ------------------------------------------------
+    assert number + 3 <= head
+    start = number - 1
+    outputs = {n: setup.parent_output(n + 1)[0] for n in range(start, start + 5)}
+    output_oracle, factory = deploy_game_system(setup, start, outputs[start])
+    transact(l1_w3, PROPOSER, output_oracle.functions.proposeL2Output(outputs[start + 4], start + 4, b"\x00" * 32, 0), value=ORACLE_BOND)
+    receipt = transact(l1_w3, LIAR, factory.functions.create(0, keccak(b"a lie about a blob-batched block")),
+                       value=factory.functions.createBond().call())
+    (created,) = factory.events.GameCreated().process_receipt(receipt)
+    game = l1_w3.eth.contract(address=created["args"]["game"], abi=list(load_artifact("OutputDisputeGame").abi))
+    bond = lambda depth: game.functions.getRequiredBond(1 << depth).call()  # noqa: E731
+    transact(l1_w3, PROPOSER, game.functions.attack(game.functions.claimData(1).call()[4], 1, outputs[start + 1]), value=bond(2))
+    end = DerivationEnd(keccak(b"bank"), keccak(b"queue"), setup._found[number])  # undisputed: no bisection here
+    lie_inputs = ([*hashes, bytes(never_sent.hash)], timestamp)
+    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"another output"), lie_inputs, end.commitment(), True),
+             value=bond(3))
+    inputs_source = InputEvidenceSource(L1Client(l1_w3), RollupClient(sequencer.rpc_url), InputRollup.of(rollup))
+    parent, evidence = inputs_source.parts(number, setup.l1_info_tx(number), timestamp, end.found)
+    assert evidence.batch.frames and all(items[index][0] == BLOBS_KIND for _, items, index, _, _ in evidence.batch.frames)
+    step_input = game.functions.stepInput(3, lie_inputs, end.abi_tuple(), encode_evidence(parent, evidence))
+    step_input_gas = int(transact(l1_w3, PROPOSER, step_input)["gasUsed"])
+    assert game.functions.inputCounteredBy(3).call() == PROPOSER.address
+    # the true inputs with the same evidence: refused by name, nothing recorded
+    transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"a third output"), (hashes, timestamp),
+                                                     end.commitment(), True), value=bond(3))
+    true_index = game.functions.claimDataLen().call() - 1
+    assert _refusal(game, game.functions.stepInput(true_index, (hashes, timestamp), end.abi_tuple(),
+                                                   encode_evidence(parent, evidence))) == "InputsMatch"
+    assert game.functions.inputCounteredBy(true_index).call() == "0x" + "00" * 20
+
     # --- DerivationStep: every L1 block of the last batched block's range (the full blob's L1 block
     # among them), as the challenger shows it ----------------------------------------------------------
     leaf, leaf_abi = deploy_leaf(l1_w3, oracle, rollup, abi)
@@ -222,7 +261,8 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
     print(f"\nblob-carried batches: L2 blocks decided by InputOracle {decided} (checkInputs of block {number}, "
           f"{len(hashes) - forced} user txs, its batch in a blob: {gas:,} L1 gas); DerivationStep for block {stepped} over L1 blocks "
           f"{first}..{last}, {len(blob_blocks)} with blob items; the step reading the found batch's blob: {step_gas:,} L1 gas, "
-          f"a full blob ({len(full):,} bytes, one frame, its channel and batch read): {full_gas:,} L1 gas")
+          f"a full blob ({len(full):,} bytes, one frame, its channel and batch read): {full_gas:,} L1 gas; "
+          f"the game's stepInput countering a transaction no blob batch carried: {step_input_gas:,} L1 gas")
 
 
 def transfer(l2: Web3, nonce: int) -> bytes:
