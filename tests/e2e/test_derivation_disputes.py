@@ -33,8 +33,8 @@ from prover.dispute_trace import NodeTrace
 from prover.faults import FaultKind, LyingTrace
 from prover.rollup_client import RollupClient
 from tests.e2e.dispute_devnet import (  # noqa: F401  (fixtures: daemons, devnet)
-    CHALLENGER, CHALLENGER_WINS, PROPOSER, Daemon, daemons, devnet, lie_and_challenger, next_quiet_output_block, wait_for,
-    warp,
+    CHALLENGER, CHALLENGER_WINS, PROPOSER, Daemon, daemons, devnet, lantau_dispute, lie_and_challenger, next_quiet_output_block,
+    wait_for, warp,
 )
 
 pytestmark = pytest.mark.e2e
@@ -224,6 +224,7 @@ def test_a_false_derivation_end_loses_the_bisection_to_a_challenger_killed_in_it
     assert game.status() == CHALLENGER_WINS
     assert bisection.root_countered_by(game_address, claim) == CHALLENGER
     assert game.claim(claim).countered_by == CHALLENGER  # the block claim: countered by its derivationEnd's bisection
+    assert f"countered by its derivation bisection, won by {CHALLENGER}" in lantau_dispute("show", game_address, *devnet["dir_args"])
     assert max(c.depth for c in game.claims()) == info.split_depth + 1  # nobody bisected the block's transactions
     assert not [line for c in challengers for line in c.log_lines() if line.get("msg") in ("played step", "played stepInput")]
     for index in range(lie_index, oracle.next_output_index()):  # any output there now is a true one
