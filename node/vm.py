@@ -51,7 +51,9 @@ from eth.abc import (
     TransactionContextAPI,
     TransactionExecutorAPI,
 )
+from eth._utils.address import generate_contract_address
 from eth.constants import CREATE_CONTRACT_ADDRESS, EMPTY_SHA3, GAS_TX
+from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
 from eth.exceptions import Halt, OutOfGas, VMError
 from eth.vm.computation import NO_RESULT
 from eth.vm.logic.invalid import InvalidOpcode
@@ -411,10 +413,31 @@ def deposit_failure(state: StateAPI, deposit: SignedTransactionAPI, block_gas_le
 
 class LantauTransactionExecutor(PragueTransactionExecutor):
     def build_evm_message(self, transaction: SignedTransactionAPI) -> MessageAPI:
-        # Every transaction starts with fresh proof-cost counters (eth_call included, which
-        # calls this and build_computation directly); the top frame's code is read here.
-        self.vm_state.reset_proof_meter()  # type: ignore[attr-defined]
-        return super().build_evm_message(transaction)
+        """py-evm's (Cancun's, with Prague's refund and delegation hooks) without its debug log,
+        whose message is built even with the log off: the transaction's repr and the called
+        code in hex, ~1/8 of an ERC-20 transfer's time here. Every transaction starts with fresh
+        proof-cost counters (eth_call included, which calls this and build_computation
+        directly); the top frame's code is read here."""
+        state = self.vm_state
+        state.reset_proof_meter()  # type: ignore[attr-defined]
+        sender = transaction.sender
+        blob_fee = self.calc_data_fee(transaction) if transaction.type_id == BLOB_TX_TYPE else 0  # type: ignore[arg-type]
+        state.delta_balance(sender, -1 * (transaction.gas * state.get_gas_price(transaction) + blob_fee))
+        state.increment_nonce(sender)
+        refund = self.calc_message_refund(transaction)
+        delegation_address = None
+        if transaction.to == CREATE_CONTRACT_ADDRESS:
+            contract_address: Optional[Address] = generate_contract_address(sender, state.get_nonce(sender) - 1)
+            data, code = b"", transaction.data
+        else:
+            contract_address = None
+            data = transaction.data
+            code, delegation_address = self.get_code_at_address(transaction.to)
+        return Message(
+            gas=transaction.gas - transaction.intrinsic_gas, to=transaction.to, sender=sender,
+            value=transaction.value, data=data, code=code, create_address=contract_address, refund=refund,
+            is_delegation=delegation_address is not None,
+        )
 
     def build_computation(self, message: MessageAPI, transaction: SignedTransactionAPI) -> ComputationAPI:
         """Run the message; past a proof-cost cap, undo everything it did (the gas bought and
