@@ -13,15 +13,17 @@ by `bridge.devnet.fill_blocks_through`, so the batcher batched user transactions
 batch carried); the challenger disputes it and both play to the step that decides
 it (a leaf, or for an input fault the block claim countered by `stepInput`, or for
 `derivation-end` the step at the leaf of `DerivationBisection`). Then the
-L1 clock is moved past the game's clocks (the devnet's `evm_increaseTime`, L1's and the sequencer's clocks together:
-`bridge.devnet.advance_devnet_time`), the game resolves and, past
+L1 clock is moved past the game's clocks (`bridge.devnet.warp_devnet`: while the sequencer runs,
+the devnet's `evm_increaseTime`, L1's and the sequencer's clocks together; once
+`force_an_output_block` stopped it, L1's alone), the game resolves and, past
 the bond delay, the credit is claimed. Last, a dishonest challenger (dev account 4, `--dishonest
 --lie LIE --max-disputes 1`, one game per lie of `--dishonest-lies`, one after the other) disputes
 a correct output posted by an honest `lantau proposer`, and the first challenger defends it: with
 `output-root` down to the block's transactions, with `derivation-end` in the `DerivationBisection`
 the liar opens against the honest block claim's `derivationEnd` (its step at the leaf refused). A `skipped-forced-inclusion` lie needs a block derivation forced: it is
 played after the other lies, on the same devnet, whose sequencer is stopped (`admin_stopSequencer`)
-while L1 passes a sequencing window (`bridge.devnet.force_an_output_block`), then started again.
+while L1 passes a sequencing window (`bridge.devnet.force_an_output_block`), and stays stopped
+(the dishonest challengers' games after it are played with it stopped).
 
 Per game: the moves each side made in the game (its claims below the root: the challenger's
 `create` is one), and apart from them what each side did in the game's `DerivationBisection`
@@ -58,7 +60,7 @@ sys.path.insert(0, str(ROOT))
 from web3 import Web3  # noqa: E402
 
 from bridge.deposit_client import deposit_hkd, wait_for_l2_receipt  # noqa: E402
-from bridge.devnet import DEVNET_DISPUTES, advance_devnet_time, fill_blocks_through, force_an_output_block  # noqa: E402
+from bridge.devnet import DEVNET_DISPUTES, fill_blocks_through, force_an_output_block, warp_devnet  # noqa: E402
 from bridge.l1_contracts import L1Deployment  # noqa: E402
 from bridge.l1_client import L1Client  # noqa: E402
 from bridge.l1_contract_clients import (  # noqa: E402
@@ -201,19 +203,8 @@ def game_gas(l1: L1Client, game: str, factory: str, from_block: int,
     return gas, steps, (bisection_figures if bisection_figures.gas else None), credit
 
 
-def warp(l1: L1Client, sequencer_rpc: str | None, seconds: int) -> None:
-    """Move the clocks the game and the bond delay wait on: L1's and the sequencer's together
-    (`advance_devnet_time`; L1's alone would leave the sequencer's origin behind for good and
-    its blocks forced), or L1's alone (`sequencer_rpc` None) once the sequencer is stopped for good."""
-    if sequencer_rpc is None:
-        l1.rpc("evm_increaseTime", [seconds])
-        l1.rpc("evm_mine", [])
-    else:
-        advance_devnet_time(sequencer_rpc, seconds)
-
-
 def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, output_index: int | None,
-         posted_at: float, honest: str, label: str, sequencer_rpc: str | None) -> GameFigures:
+         posted_at: float, honest: str, label: str, sequencer_rpc: str) -> GameFigures:
     start_block = l1.head().number
     address = wait(f"game {game_number}", lambda: factory.game_count() > game_number and factory.game_at(game_number), 300)
     game = DisputeGameClient(l1, address)
@@ -252,9 +243,9 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
     leaf_seen: dict[str, float] = {}
     wait("the deciding step", at_leaf, 600)
     to_leaf = time.monotonic() - posted_at
-    warp(l1, sequencer_rpc, info.max_clock_duration_s + 1)
+    warp_devnet(l1, sequencer_rpc, info.max_clock_duration_s + 1)
     wait("resolution", lambda: game.status() != 0, 300)
-    warp(l1, sequencer_rpc, info.bond_delay_s + 1)
+    warp_devnet(l1, sequencer_rpc, info.bond_delay_s + 1)
     wait("the honest side's payout", lambda: game.credit(honest) == 0 and (
         bisection is None or bisection.credit(address, honest) == 0), 120)
     to_payout = time.monotonic() - posted_at
@@ -362,9 +353,7 @@ def main() -> None:
             lie_index = lie_block // interval - 1
             wait(f"the lie ({kind})", lambda: oracle.next_output_index() > lie_index, 300)
             posted = time.monotonic()
-            sequencer_stopped = any(k in FORCED_BLOCK_KINDS for k in kinds[:number + 1])  # force_an_output_block stopped it
-            figures.append(play(l1, factory, number, lie_index, posted, HONEST_CHALLENGER, kind,
-                                None if sequencer_stopped else info["l2_rpc"]))
+            figures.append(play(l1, factory, number, lie_index, posted, HONEST_CHALLENGER, kind, info["l2_rpc"]))
             liar.stop()
             print(f"{kind}: done\n{format_table(figures[-1:])}", file=sys.stderr, flush=True)
         lies = [] if args.no_dishonest else [lie for lie in args.dishonest_lies.split(",") if lie]
@@ -379,9 +368,8 @@ def main() -> None:
             processes.append(dishonest)
             index = first_due // interval - 1
             wait("an honest output", lambda: oracle.next_output_index() > index, 300)
-            sequencer_stopped = any(k in FORCED_BLOCK_KINDS for k in kinds)
             figures.append(play(l1, factory, number, None, time.monotonic(), HONEST_CHALLENGER, f"dishonest challenger ({lie})",
-                                None if sequencer_stopped else info["l2_rpc"]))
+                                info["l2_rpc"]))
             dishonest.stop()  # the next lie's challenger signs with the same key
             print(f"dishonest {lie}: done\n{format_table(figures[-1:])}", file=sys.stderr, flush=True)
     finally:
