@@ -203,6 +203,13 @@ def game_gas(l1: L1Client, game: str, factory: str, from_block: int,
     return gas, steps, (bisection_figures if bisection_figures.gas else None), credit
 
 
+def bonds_went_to_honest(bonds: dict[str, int], credit: dict[str, int], honest: str, liar: str) -> bool:
+    """Whether a game's bonds went where a lost lie sends them: the liar paid (or owed) nothing,
+    the honest side at least its own bonds and every one of the liar's (the rest it may get is the
+    oracle's forfeited proposer bonds)."""
+    return credit.get(liar, 0) == 0 and credit.get(honest, 0) >= bonds.get(honest, 0) + bonds.get(liar, 0)
+
+
 def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, output_index: int | None,
          posted_at: float, honest: str, label: str, sequencer_rpc: str) -> GameFigures:
     start_block = l1.head().number
@@ -264,9 +271,8 @@ def play(l1: L1Client, factory: DisputeGameFactoryClient, game_number: int, outp
     liar = DISHONEST if label.startswith("dishonest") else LIAR_PROPOSER
     owed_to_liar = game.credit(liar) + (bisection.credit(address, liar) if bisection else 0)
     credit[liar] = credit.get(liar, 0) + owed_to_liar  # paid or still claimable: the liar's winnings either way
-    # won: the game's status, the liar paid nothing, and the honest side paid its bonds and every one of the liar's
-    liar_paid = credit[liar] == 0 and credit.get(honest, 0) >= bonds.get(honest, 0) + bonds.get(liar, 0)
-    return GameFigures(label, moves, gas, bisection_figures, bonds, credit, to_leaf, to_payout, honest_won and liar_paid,
+    return GameFigures(label, moves, gas, bisection_figures, bonds, credit, to_leaf, to_payout,
+                       honest_won and bonds_went_to_honest(bonds, credit, honest, liar),
                        ", ".join(steps) or "clock")
 
 
