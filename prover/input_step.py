@@ -8,8 +8,9 @@ to for that block: the parent's proofs against the agreed output root, the heade
 L1 origin and of the L1 block after it (the oracle rebuilds from them the L1-info deposits the block
 may start with: any other transaction 0 is a lie), the block's own L1 origin's deposits (first block
 of an origin), and the batch that
-carries the block (its channel's frames as the inbox recorded them, the span's L1 origin headers,
-the L2 ancestors the span starts from). The oracle then names the rule the other side broke (a
+carries the block (its channel's frames as the inbox recorded them: a calldata transaction's
+calldata, or the blob carrying the frame with its KZG commitment and proof, read from the L1 node's
+beacon API; the span's L1 origin headers, the L2 ancestors the span starts from). The oracle then names the rule the other side broke (a
 forged or dropped deposit, a transaction no batch carried, ...); the player never judges it
 itself: L1 decides, and a step L1 finds no lie in (`InputsMatch`) is never sent.
 
