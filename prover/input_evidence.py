@@ -33,7 +33,7 @@ from bridge.l1_contracts import InputRules, input_oracle_config, l1_block_slots 
 from node.batch_inbox import CALLDATA_KIND, batch_item
 from node.batches import SingularBatch, decode_batch
 from node.blobs import decode_blob
-from node.channels import decode_batcher_tx_data, decode_channel
+from node.channels import decode_batcher_tx_data, read_channel
 from node.deposit_event import DepositEvent, decode_deposit_log, deposit_transaction
 from node.derive.attributes import forced_transactions
 from node.derive.derivation_commitment import QueuedBatch
@@ -252,7 +252,7 @@ class BatchEvidence:
         `QueuedBatch.leaf`: its bytes as the channel carries them, the L1 block the channel became
         whole in, the last of its frames' blocks), what `InputOracle` compares it with."""
         data = b"".join(decode_batcher_tx_data(frame_batcher_data(f))[f[4]].data for f in self.frames)
-        return bytes(QueuedBatch(decode_channel(data)[self.batch_index], max(f[0] for f in self.frames)).leaf())
+        return bytes(QueuedBatch(read_channel(data).batches[self.batch_index], max(f[0] for f in self.frames)).leaf())
 
 
 def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int,
@@ -287,11 +287,8 @@ def _batches_carrying(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, cha
             continue
         shown = [parts[i][1] for i in range(len(parts))]
         channel = b"".join(parts[i][0] for i in range(len(parts)))
-        try:
-            batches = decode_channel(channel)
-        except LantauError:
-            continue
-        for batch_index, encoded in enumerate(batches):
+        # derivation keeps the batches before a break in the channel's stream (read_channel)
+        for batch_index, encoded in enumerate(read_channel(channel).batches):
             try:
                 span = decode_batch(encoded, chain_id=chain_id)
             except LantauError:

@@ -6,7 +6,9 @@ timestamps and L1 origins, encoded by node (`node.batches.encode_batch`), put in
 `encode_batcher_tx_data`). L1 must read the same frames, the same batches and, for every block of
 every span, the same timestamp, L1 origin and transaction hashes as `node.batches.decode_batch`;
 and refuse what node refuses (truncated, trailing, non-canonical, unprotected legacy, a deposit
-type, bad frames).
+type, bad frames). Each random channel is also broken, in three ways of `broken_channels`, and
+`readChannel` must keep exactly the batches `node.channels.read_channel` keeps and stop for the
+same reason.
 
 CI runs `BATCH_READER_CASES` random channels (default 12) and one channel as big as the batcher's; `scripts/batch_reader_differential.py`
 runs the full campaign."""
@@ -26,7 +28,17 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from bridge.anvil import AnvilOptions
 from genesis.dev_accounts import dev_accounts
 from node.batches import SingularBatch, SpanBatch, SpanBatchElement, decode_batch, encode_batch
-from node.channels import MAX_RLP_BYTES_PER_CHANNEL, decode_batcher_tx_data, decode_channel, encode_batcher_tx_data, encode_channel, split_channel
+from node.channels import (
+    MAX_RLP_BYTES_PER_CHANNEL,
+    Compression,
+    compress,
+    decode_batcher_tx_data,
+    decode_channel,
+    encode_batcher_tx_data,
+    encode_channel,
+    read_channel,
+    split_channel,
+)
 from node.errors import CodecError, LantauError
 from tests.harness.evm import Contracts, decode_custom_error
 
@@ -120,9 +132,67 @@ def _errors_of(*names: str) -> list[dict[str, Any]]:
 FASTLZ_AND_RLP_ERRORS = _errors_of("MerkleTrieHarness")
 
 
+#: The ways `broken_channels` breaks a channel.
+BREAKS = ("batch cut mid-way", "trailing garbage", "trailing RLP list", "non-canonical RLP after the batches",
+          "compressed stream cut", "compressed byte changed", "unknown compression", "over the size limit", "empty stream")
+
+
+def broken_channel(rng: random.Random, batches: list[bytes], how: str) -> tuple[bytes, int]:
+    """`batches`' channel broken `how`, and the decompressed size limit to read it with: a break
+    in the decompressed stream (after any number of whole batches) keeps the batches before it;
+    one in the FastLZ stream or its header, or a stream over the limit, keeps none (node/channels.py)."""
+    stream = b"".join(rlp.encode(batch) for batch in batches)
+    fastlz = encode_channel(batches)
+    if how == "batch cut mid-way":
+        return compress(stream[:rng.randrange(1, len(stream))], Compression.FASTLZ), MAX_RLP_BYTES_PER_CHANNEL
+    if how == "trailing garbage":
+        return compress(stream + rng.randbytes(rng.randrange(1, 40)), Compression.FASTLZ), MAX_RLP_BYTES_PER_CHANNEL
+    if how == "trailing RLP list":
+        return compress(stream + rlp.encode([rng.randbytes(rng.randrange(0, 70))]), Compression.FASTLZ), MAX_RLP_BYTES_PER_CHANNEL
+    if how == "non-canonical RLP after the batches":
+        bad = rng.choice([b"\x81" + bytes([rng.randrange(0x80)]), b"\xb8\x05" + rng.randbytes(5), b"\xb9\x00\x40" + rng.randbytes(64)])
+        return compress(stream + bad + rlp.encode(batches[0]), Compression.FASTLZ), MAX_RLP_BYTES_PER_CHANNEL
+    if how == "compressed stream cut":
+        return fastlz[:rng.randrange(1, len(fastlz))], MAX_RLP_BYTES_PER_CHANNEL
+    if how == "compressed byte changed":
+        at = rng.randrange(1, len(fastlz))
+        return fastlz[:at] + bytes([fastlz[at] ^ rng.randrange(1, 256)]) + fastlz[at + 1:], MAX_RLP_BYTES_PER_CHANNEL
+    if how == "unknown compression":
+        return bytes([rng.choice([0x00, 0x01, 0x03, 0x08, 0x78, 0xFF])]) + fastlz[1:], MAX_RLP_BYTES_PER_CHANNEL
+    if how == "over the size limit":
+        return fastlz, rng.randrange(0, len(stream))
+    assert how == "empty stream"
+    return rng.choice([b"", b"\x02"]), MAX_RLP_BYTES_PER_CHANNEL
+
+
+def _stop_names() -> dict[bytes, str]:
+    from genesis.artifacts import load_artifact
+    names = {bytes(4): "none"}
+    for artifact in ("BatchReader", "FastLZ"):
+        for entry in load_artifact(artifact).abi:
+            if entry["type"] == "error":
+                names[keccak(text=f"{entry['name']}({','.join(i['type'] for i in entry['inputs'])})")[:4]] = entry["name"]
+    return names
+
+
+STOP_NAMES = _stop_names()
+
+
+def read_alike(reader: Any, channel: bytes, max_size: int) -> tuple[int, str]:
+    """`channel` read by `readChannel` and by node's `read_channel`: the same batches, stopped for the
+    same reason (node's `RetiredChannelCompression` is L1's `UnknownChannelCompression`: L1 reads
+    only FastLZ). Returns (batches kept, the reason)."""
+    l1_batches, l1_stop = reader.functions.readChannel(channel, max_size).call(transaction={"gas": 2_000_000_000})
+    node = read_channel(channel, max_decompressed_size=max_size)
+    node_stop = "none" if node.error is None else type(node.error).__name__.replace("RetiredChannelCompression", "UnknownChannelCompression")
+    assert ([bytes(b) for b in l1_batches], STOP_NAMES[bytes(l1_stop)]) == (list(node.batches), node_stop), channel.hex()
+    return len(node.batches), node_stop
+
+
 def test_random_channels_read_alike(reader: Any) -> None:
     rng = random.Random(int(os.environ.get("BATCH_READER_SEED", "15")))
-    blocks_seen = txs_seen = 0
+    blocks_seen = txs_seen = kept_before_break = 0
+    broken: dict[str, int] = {}
     for case in range(CASES):
         batches = [random_span(rng, rng.randrange(1, 12), rng.choice([3, 10, 40])) for _ in range(rng.randrange(1, 3))]
         channel = encode_channel(batches)
@@ -133,14 +203,37 @@ def test_random_channels_read_alike(reader: Any) -> None:
             (l1_frame,) = reader.functions.frames(data).call()
             (node_frame,) = decode_batcher_tx_data(data)
             assert (bytes(l1_frame[0]), l1_frame[1], bytes(l1_frame[2]), l1_frame[3]) == (node_frame.channel_id, node_frame.number, node_frame.data, node_frame.is_last)
-        l1_batches = [bytes(b) for b in reader.functions.channelBatches(channel, MAX_RLP_BYTES_PER_CHANNEL).call(transaction={"gas": 2_000_000_000})]
-        assert l1_batches == decode_channel(channel) == batches, f"case {case}: channel"
+        assert read_alike(reader, channel, MAX_RLP_BYTES_PER_CHANNEL) == (len(batches), "none"), f"case {case}: channel"
+        assert decode_channel(channel) == batches
+        for how in rng.sample(BREAKS, 3):
+            kept, stop = read_alike(reader, *broken_channel(rng, batches, how))
+            broken[stop] = broken.get(stop, 0) + 1
+            kept_before_break += kept
         for batch in batches:
             ours = l1_span(reader, batch)
             assert ours == node_span(batch), f"case {case}: span batch"
             blocks_seen += len(ours[1])
             txs_seen += sum(len(b[2]) for b in ours[1])
-    print(f"\n{CASES} random channels: {blocks_seen} blocks, {txs_seen} transactions read alike on L1 and by node")
+    print(f"\n{CASES} random channels: {blocks_seen} blocks, {txs_seen} transactions read alike on L1 and by node; "
+          f"{3 * CASES} broken ones read alike ({kept_before_break} batches kept before a break), stopped by {broken}")
+
+
+def test_every_break_read_alike(reader: Any) -> None:
+    """Each way of `BREAKS` on a channel of three batches, until it has been met keeping the batches
+    before the break (for a break in the decompressed stream after the first batch) and keeping none."""
+    rng = random.Random(3)
+    batches = [random_span(rng, 2, 3) for _ in range(3)]
+    kept_by_break: dict[str, set[int]] = {how: set() for how in BREAKS}
+    for _ in range(8):
+        for how in BREAKS:
+            kept_by_break[how].add(read_alike(reader, *broken_channel(rng, batches, how))[0])
+    for how in ("trailing RLP list", "non-canonical RLP after the batches"):
+        assert kept_by_break[how] == {3}, how
+    assert min(kept_by_break["trailing garbage"]) == 3  # garbage may hold whole RLP strings: more "batches"
+    assert len(kept_by_break["batch cut mid-way"] - {0}) >= 1, kept_by_break  # some batches kept before the cut
+    for how in ("unknown compression", "over the size limit", "empty stream"):
+        assert kept_by_break[how] == {0}, how
+    assert read_alike(reader, encode_channel(batches), len(b"".join(rlp.encode(b) for b in batches))) == (3, "none")  # the limit is inclusive
 
 
 def test_a_batcher_sized_channel_read_alike(reader: Any) -> None:
@@ -158,8 +251,9 @@ def test_a_batcher_sized_channel_read_alike(reader: Any) -> None:
         elements.append(SpanBatchElement(timestamp + 2 * block, 1000 + block // 6, tuple(txs)))
     batch = encode_batch(SpanBatch(CHAIN_ID, rng.randbytes(20), rng.randbytes(20), True, tuple(elements)))
     channel = encode_channel([batch])
-    call = reader.functions.channelBatches(channel, MAX_RLP_BYTES_PER_CHANNEL)
-    assert [bytes(b) for b in call.call(transaction={"gas": 2_000_000_000})] == [batch]
+    call = reader.functions.readChannel(channel, MAX_RLP_BYTES_PER_CHANNEL)
+    read, stop = call.call(transaction={"gas": 2_000_000_000})
+    assert ([bytes(b) for b in read], bytes(stop)) == ([batch], bytes(4))
     assert l1_span(reader, batch) == node_span(batch)
     read_gas = call.estimate_gas({"gas": 2_000_000_000})
     span_gas = reader.functions.decodeSpan(batch, CHAIN_ID).estimate_gas({"gas": 2_000_000_000})
@@ -222,7 +316,7 @@ def test_refusals_agree(reader: Any) -> None:
     # a channel that is not FastLZ, or whose stream is not a list of byte strings
     with pytest.raises(LantauError):
         decode_channel(b"\x01" + encode_channel([batch])[1:])
-    assert l1_refusal(reader, reader.functions.channelBatches(b"\x01" + encode_channel([batch])[1:], MAX_RLP_BYTES_PER_CHANNEL)) == "UnknownChannelCompression"
+    assert read_alike(reader, b"\x01" + encode_channel([batch])[1:], MAX_RLP_BYTES_PER_CHANNEL) == (0, "UnknownChannelCompression")
 
 
 def _with_block_count_zero(batch: bytes) -> bytes:

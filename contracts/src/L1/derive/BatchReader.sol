@@ -58,8 +58,10 @@ contract BatchReader {
     error TruncatedFrame();
     error FrameTooLarge(uint256 length, uint256 max);
     error InvalidFrameFlag(uint256 flag);
-    error UnknownChannelCompression(uint256 prefix);
-    error InvalidChannelFraming(uint256 batchIndex);
+    /// @notice `readChannel`'s `stop`: the channel is not FastLZ (prefix 0x02).
+    error UnknownChannelCompression();
+    /// @notice `readChannel`'s `stop`: the decompressed stream is not a list of canonical RLP byte strings.
+    error InvalidChannelFraming();
     error NotASpanBatch(uint256 version);
     error NotASingularBatch(uint256 version);
     error TruncatedBatch(uint256 position);
@@ -96,17 +98,28 @@ contract BatchReader {
         for (uint256 i = 0; i < count; i++) out[i] = buffer[i];
     }
 
-    /// @notice A FastLZ channel's encoded batches (`node.channels.decode_channel`), decompressed
-    ///         up to `maxSize` bytes (node: `MAX_RLP_BYTES_PER_CHANNEL`).
-    function channelBatches(bytes memory channel, uint256 maxSize) public pure returns (bytes[] memory batches) {
-        if (channel.length == 0 || uint8(channel[0]) != FASTLZ_CHANNEL_PREFIX) {
-            revert UnknownChannelCompression(channel.length == 0 ? 256 : uint8(channel[0]));
-        }
-        bytes memory stream = FastLZ.decompress(channel, 1, maxSize);
+    /// @notice A channel's encoded batches as derivation reads them (`node.channels.read_channel`):
+    ///         FastLZ decompressed up to `maxSize` bytes (node: `MAX_RLP_BYTES_PER_CHANNEL`), split
+    ///         into RLP byte strings, every batch before the first problem kept. `stop` names the
+    ///         problem (0: none): `UnknownChannelCompression` or a FastLZ error (`FastLZTruncated`,
+    ///         `FastLZBadBackReference`, `FastLZTooLarge`: the stream gives no batch at all), or
+    ///         `InvalidChannelFraming` (a batch cut mid-way, trailing bytes that are not a canonical
+    ///         RLP string, an RLP list: the batches before it kept, the rest dropped).
+    function readChannel(bytes memory channel, uint256 maxSize) public pure returns (bytes[] memory batches, bytes4 stop) {
+        if (channel.length == 0 || uint8(channel[0]) != FASTLZ_CHANNEL_PREFIX) return (batches, UnknownChannelCompression.selector);
+        bytes memory stream;
+        (stream, stop) = FastLZ.tryDecompress(channel, 1, maxSize);
+        if (stop != 0) return (batches, stop);
         uint256 count;
-        for (uint256 pos = 0; pos < stream.length; count++) {
-            RLPItem item = _batchItem(stream, pos, count);
-            pos += item.length();
+        uint256 pos;
+        while (pos < stream.length) {
+            (bool ok, bool isList) = _itemHeader(stream, pos);
+            if (!ok || isList) {
+                stop = InvalidChannelFraming.selector;
+                break;
+            }
+            pos += RLPReader.itemAt(stream, pos).length();
+            count++;
         }
         batches = new bytes[](count);
         uint256 at;
@@ -115,12 +128,6 @@ contract BatchReader {
             batches[i] = item.readBytes();
             at += item.length();
         }
-    }
-
-    function _batchItem(bytes memory stream, uint256 pos, uint256 index) private pure returns (RLPItem) {
-        (bool ok, bool isList) = _itemHeader(stream, pos);
-        if (!ok || isList) revert InvalidChannelFraming(index);
-        return RLPReader.itemAt(stream, pos);
     }
 
     /// @dev Whether a canonical RLP item header starts at `data[pos]` and its item fits, and

@@ -22,7 +22,9 @@ import {L2ParentLib} from "./L2ParentLib.sol";
 ///           frames        node/derive/frames.py: a transaction the frame stage refuses is dropped whole;
 ///           channel bank  channel_bank.py: insert, duplicate, closing, timeout and prune rules, then
 ///                         the first channel read while ready (a timed-out first channel dropped);
-///           channels      a channel read is decoded by `BatchReader.channelBatches`, each batch by
+///           channels      a channel read is decoded by `BatchReader.readChannel` as channels.py's
+///                         `read_channel` (the batches before a break in the stream kept, none from
+///                         a broken FastLZ stream or an unknown compression), each batch by
 ///                         `decodeSpanBlock` / `decodeSingular` (one that does not decode is dropped);
 ///           batch queue   batch_queue.py: arrival checks, then every batch held judged in order
 ///                         against the agreed parent (`BatchRules`): dropped, kept, or taken (`found`),
@@ -62,11 +64,6 @@ contract DerivationStep is IDerivationStep {
     error EvidenceNeeded(string what);
     /// @notice A blob transaction's blobs are not all shown, each at its index (`at`: the first that is not).
     error BlobsNotShown(bytes32 item, uint256 at);
-    /// @notice An L2 ancestor shown is not the one at its place.
-    error L2AncestorMismatch(uint256 index);
-    /// @notice A channel read in this block does not decode to its end (node keeps the batches before
-    ///         the problem; reading them on L1 is not built): the step cannot be decided on L1 yet.
-    error ChannelEndsEarly(bytes4 reason);
 
     /// @notice Decompressed bytes a channel may have (node: `MAX_RLP_BYTES_PER_CHANNEL`).
     uint256 public constant MAX_RLP_BYTES_PER_CHANNEL = 10_000_000;
@@ -273,13 +270,12 @@ contract DerivationStep is IDerivationStep {
 
     function _queueChannel(Work memory w, bytes memory channel, uint256 b) internal view {
         bytes[] memory batches;
-        try reader.channelBatches(channel, MAX_RLP_BYTES_PER_CHANNEL) returns (bytes[] memory read) {
+        // node's read_channel: the batches before the channel's first problem (none for an unknown
+        // compression or a broken FastLZ stream); only a read that could not finish decides nothing.
+        try reader.readChannel(channel, MAX_RLP_BYTES_PER_CHANNEL) returns (bytes[] memory read, bytes4) {
             batches = read;
-        } catch (bytes memory reason) {
-            bytes4 selector = reason.length >= 4 ? bytes4(reason) : bytes4(0);
-            // A channel in an unknown or retired compression gives node no batch at all.
-            if (selector == BatchReader.UnknownChannelCompression.selector) return;
-            revert ChannelEndsEarly(selector);
+        } catch {
+            revert EvidenceNeeded("a channel the reader could not finish");
         }
         for (uint256 i = 0; i < batches.length; i++) {
             (bool decoded, uint256 firstOrigin, uint256 lastOrigin) = _origins(batches[i]);
@@ -370,8 +366,7 @@ contract DerivationStep is IDerivationStep {
         out = new BatchRules.Ancestor[](ev.l2Ancestors.length);
         bytes32 next = parent.parentHash;
         for (uint256 k = 0; k < out.length; k++) {
-            L1HeaderLib.Header memory h = L1HeaderLib.decode(ev.l2Ancestors[k]);
-            if (h.hash != next) revert L2AncestorMismatch(k);
+            L1HeaderLib.Header memory h = L2ParentLib.ancestor(ev.l2Ancestors[k], next, k);
             out[k] = BatchRules.Ancestor(h.parentHash, h.timestamp, L2ParentLib.originNumber(h.stateRoot, ev.ancestorOrigins[k], numberSlot));
             next = h.parentHash;
         }

@@ -144,8 +144,6 @@ contract InputOracle is IInputOracle {
     error L1OriginCheckMismatch(uint256 l1Block);
     /// @notice The batch shown is not the one derivation takes (`found`; `shown`: the shown batch's leaf).
     error NotTheFoundBatch(bytes32 found, bytes32 shown);
-    /// @notice An L2 header shown is not the ancestor at its place.
-    error L2AncestorMismatch(uint256 index);
 
     /// @notice `checkInputs` on a claim that breaks a rule: `lie` is its `Lie`, `index` the position.
     error InputsBreakRule(Lie lie, uint256 index);
@@ -328,7 +326,7 @@ contract InputOracle is IInputOracle {
         returns (Lie, uint256)
     {
         (bytes memory channel, uint256 inclusion) = _channel(b.frames);
-        bytes[] memory batches = reader.channelBatches(channel, MAX_RLP_BYTES_PER_CHANNEL);
+        (bytes[] memory batches,) = reader.readChannel(channel, MAX_RLP_BYTES_PER_CHANNEL); // those before a break count
         if (b.batchIndex >= batches.length) revert BatchNotDerived("no such batch in the channel");
         // The batch derivation takes, never the refuter's choice (a second valid batch is not it).
         bytes32 shown = keccak256(abi.encode(keccak256(batches[b.batchIndex]), inclusion));
@@ -441,8 +439,7 @@ contract InputOracle is IInputOracle {
         if (b.ancestorOrigins.length != j - 1) revert EvidenceNeeded("the L1 origins of the span's blocks before the parent");
         bytes32 next = parent.parentHash;
         for (uint256 k = 0; k < j - 1; k++) {
-            L1HeaderLib.Header memory h = L1HeaderLib.decode(b.l2Ancestors[k]);
-            if (h.hash != next) revert L2AncestorMismatch(k);
+            L1HeaderLib.Header memory h = L2ParentLib.ancestor(b.l2Ancestors[k], next, k);
             uint256 origin = L2ParentLib.originNumber(h.stateRoot, b.ancestorOrigins[k], numberSlot);
             if (blocks[j - 2 - k].timestamp != h.timestamp || blocks[j - 2 - k].originNumber != origin) {
                 revert BatchNotDerived("span disagrees with the agreed chain");

@@ -28,6 +28,8 @@ library L2ParentLib {
     error ParentOutputMismatch(bytes32 agreed, bytes32 proven);
     /// @notice The parent's header does not hash to its output's block hash, or is not block n-1.
     error ParentHeaderMismatch();
+    /// @notice An L2 ancestor shown is not the one at its place (`index` 0: the parent's parent).
+    error L2AncestorMismatch(uint256 index);
 
     /// @param slots `L1Block`'s storage slots of number, hash, sequenceNumber.
     function prove(uint256 l2BlockNumber, bytes32 agreed, InputOracle.ParentProof memory proof, uint256[3] memory slots)
@@ -45,6 +47,13 @@ library L2ParentLib {
         p.originNumber = uint64(slot(slots[0], proof.numberSlot, storageRoot));
         p.originHash = bytes32(slot(slots[1], proof.hashSlot, storageRoot));
         p.sequenceNumber = uint64(slot(slots[2], proof.sequenceSlot, storageRoot));
+    }
+
+    /// @notice The `index`-th L2 ancestor shown (0: the parent's parent), if it hashes to `expected`
+    ///         (the parent hash of the block after it).
+    function ancestor(bytes memory header, bytes32 expected, uint256 index) internal pure returns (L1HeaderLib.Header memory h) {
+        h = L1HeaderLib.decode(header);
+        if (h.hash != expected) revert L2AncestorMismatch(index);
     }
 
     /// @notice The L1 origin number an L2 block with state root `stateRoot` recorded.

@@ -22,10 +22,33 @@ library FastLZ {
 
     /// @notice The bytes that `data[offset:]` encodes, at most `maxSize` of them.
     function decompress(bytes memory data, uint256 offset, uint256 maxSize) internal pure returns (bytes memory result) {
-        uint256 failure; // 0: none, 1: truncated, 2: bad back-reference, 3: too large
+        uint256 failure;
         uint256 position;
         uint256 distance;
         uint256 produced;
+        (result, failure, position, distance, produced) = _decode(data, offset, maxSize);
+        if (failure == 1) revert FastLZTruncated(position);
+        if (failure == 2) revert FastLZBadBackReference(position, distance, produced);
+        if (failure == 3) revert FastLZTooLarge(maxSize);
+    }
+
+    /// @notice `decompress` without reverting: the output, or the selector of the error that
+    ///         `decompress` raises (a caller that reads a broken stream as "nothing", as
+    ///         derivation reads a broken channel).
+    function tryDecompress(bytes memory data, uint256 offset, uint256 maxSize) internal pure returns (bytes memory result, bytes4 error) {
+        uint256 failure;
+        (result, failure,,,) = _decode(data, offset, maxSize);
+        if (failure == 1) return (result, FastLZTruncated.selector);
+        if (failure == 2) return (result, FastLZBadBackReference.selector);
+        if (failure == 3) return (result, FastLZTooLarge.selector);
+    }
+
+    /// @dev failure 0: none, 1: truncated, 2: bad back-reference, 3: too large (with where and why).
+    function _decode(bytes memory data, uint256 offset, uint256 maxSize)
+        private
+        pure
+        returns (bytes memory result, uint256 failure, uint256 position, uint256 distance, uint256 produced)
+    {
         assembly ("memory-safe") {
             result := mload(0x40)
             let out := add(result, 0x20)
@@ -93,8 +116,5 @@ library FastLZ {
             mstore(op, 0) // the copies wrote up to 31 bytes past the end
             mstore(0x40, add(op, 0x20))
         }
-        if (failure == 1) revert FastLZTruncated(position);
-        if (failure == 2) revert FastLZBadBackReference(position, distance, produced);
-        if (failure == 3) revert FastLZTooLarge(maxSize);
     }
 }
