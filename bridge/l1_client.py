@@ -51,6 +51,7 @@ L1_CONTRACT_NAMES = ("HKDStablecoin", "SystemConfig", "OutputOracle", "LantauPor
 DEFAULT_TIMEOUT_S = 30.0
 
 T = TypeVar("T")
+_NOT_SERVED: Any = object()  # a JSON-RPC method the node does not serve
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -270,10 +271,56 @@ class L1Client:
         return self._read("balance", lambda: int(self.w3.eth.get_balance(to_checksum_address(address))))
 
     def fee_market(self, head: L1BlockRef | None = None) -> FeeMarket:
-        head = head or self.head()
+        """The fees of `head`, or (no `head`) of the block a transaction sent now lands in: the
+        higher of the latest block's base fee and the pending block's (geth computes the next
+        base fee there; anvil shows `anvil_setNextBlockBaseFeePerGas` there)."""
+        base_fee = head.base_fee if head is not None else max(self.head().base_fee, self.next_base_fee())
         tip = self._read("priority fee", lambda: int(self.w3.eth.max_priority_fee))
         blob_base_fee = self._read("blob base fee", lambda: int(self.w3.eth.blob_base_fee))
-        return FeeMarket(head.base_fee, tip, blob_base_fee)
+        return FeeMarket(base_fee, tip, blob_base_fee)
+
+    def next_base_fee(self) -> int:
+        """The pending block's base fee (0 when the node builds no pending block)."""
+        pending = self.block_ref("pending")
+        return 0 if pending is None else pending.base_fee
+
+    def pooled_transaction(self, sender: str, nonce: int) -> dict[str, Any] | None:
+        """The transaction of `sender` with `nonce` waiting in L1's pool (not mined), or None when
+        the node shows none. Asked of `txpool_contentFrom` (geth), then `txpool_content` (geth,
+        anvil), then `eth_getTransactionBySenderAndNonce` (anvil, reth, erigon): the first the node
+        serves answers. A node serving none of them (geth's default `--http.api` leaves `txpool`
+        out) shows none. The answer is an `eth_getTransactionByHash` object (hex strings); a blob
+        transaction's comes without its blobs."""
+        address = to_checksum_address(sender)
+        content = self._optional_rpc("txpool_contentFrom", [address])
+        if content is _NOT_SERVED:
+            everyone = self._optional_rpc("txpool_content", [])
+            content = _NOT_SERVED if everyone is _NOT_SERVED else {
+                group: next((txs for account, txs in (everyone.get(group) or {}).items() if account.lower() == address.lower()), {})
+                for group in ("pending", "queued")}
+        if content is not _NOT_SERVED:
+            for group in ("pending", "queued"):
+                for key, tx in ((content or {}).get(group) or {}).items():
+                    if int(str(key), 0) == nonce:
+                        return dict(tx)
+            return None
+        found = self._optional_rpc("eth_getTransactionBySenderAndNonce", [address, hex(nonce)])
+        if found is _NOT_SERVED or not found or found.get("blockNumber") is not None:
+            return None
+        return dict(found)
+
+    def _optional_rpc(self, method: str, params: list[Any]) -> Any:
+        """A raw request of a method the node may not serve: `_NOT_SERVED` when it says so
+        (JSON-RPC -32601, or geth's "does not exist/is not available")."""
+        reply = self._read(method, lambda: self.w3.provider.make_request(method, params))  # type: ignore[arg-type]
+        error = reply.get("error")
+        if error is None:
+            return reply.get("result")
+        message = str(error.get("message", "")).lower() if isinstance(error, dict) else str(error).lower()
+        if (isinstance(error, dict) and error.get("code") == -32601) or "not found" in message or "does not exist" in message \
+                or "not available" in message or "not supported" in message:
+            return _NOT_SERVED
+        raise LantauError(f"{method}: {json.dumps(error)}")
 
     # --- transactions ---------------------------------------------------------------------------
 

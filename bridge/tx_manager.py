@@ -18,6 +18,18 @@ op-service's txmgr.
         dropped: a transaction that L1 forgot (an L1 reorg took its block away, or a pool
                  evicted it) is sent again, byte for byte (the same hash)
 
+        taken over: nonces of the key between L1's latest and pending nonce that this process did
+                 not send (a dead process's, killed -9 before it could bump them) are taken over
+                 by `send` (`take_over_pool`): at once when their fee cap is below the next
+                 block's base fee (they cannot land), otherwise once seen for `resubmit_after_s`;
+                 each is sent again (same to, data, value) at `bump_fee_caps` of its pooled fees,
+                 or, when the node shows no such transaction (`L1Client.pooled_transaction`:
+                 txpool_contentFrom, txpool_content, eth_getTransactionBySenderAndNonce), replaced
+                 by a "cancel" (a 0-value self-transfer at the market's fees bumped once), so no
+                 nonce stays a gap that every later transaction of the key queues behind. A pooled
+                 blob transaction is left to its owner's records (the pool does not show its
+                 blobs; the batcher re-sends and bumps its own from its write-ahead state).
+
 Services that must persist what they sent (the batcher: write-ahead records, identical
 re-sends after a restart) use the same rules one step at a time: `market_fees`, `sign`
 (deterministic: RFC 6979), `publish`, `find_receipt`, `in_pool`, `bump`.
@@ -39,7 +51,7 @@ from eth_typing import ChecksumAddress
 from eth_utils import encode_hex, to_checksum_address
 
 from bridge.blob_tx import BlobSidecar, blob_sidecar, sign_blob_transaction
-from bridge.l1_client import L1Client, L1NonceTooLow, L1ReplacementUnderpriced
+from bridge.l1_client import L1Client, L1NonceTooLow, L1ReplacementUnderpriced, L1TxRefused
 from node.errors import LantauError, TemporaryError
 from node.l1_block_ref import L1BlockRef
 from node.vm import floor_data_gas
@@ -61,6 +73,16 @@ class NonceUsedElsewhere(TxManagerError):
 
 class NotMinedInTime(TxManagerError, TemporaryError):
     """No receipt within `receipt_timeout_s`; the transaction may still land later."""
+
+
+class PoolTakeoverRefused(TxManagerError):
+    """A pooled transaction of the key (not this process's) could not be replaced: L1 refused
+    the replacement (`cause`), or it would pay above the operator's fee limit. The pool keeps
+    what it held."""
+
+    def __init__(self, nonce: int, action: str, reason: str, cause: L1TxRefused | None = None) -> None:
+        super().__init__(f"taking over nonce {nonce} ({action}) refused: {reason}")
+        self.nonce, self.action, self.reason, self.cause = nonce, action, reason, cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +110,21 @@ class SignedTx:
     raw: bytes  # network form (a blob transaction with its sidecar)
     fees: FeeCaps
     gas: int
+
+
+@dataclass(frozen=True, slots=True)
+class PoolTakeover:
+    """What `take_over_pool` did: the replacements of found transactions, the cancels of unknown
+    ones, the refusals, and the nonces left (blob transactions)."""
+
+    replaced: tuple[SignedTx, ...] = ()
+    cancelled: tuple[SignedTx, ...] = ()
+    refused: tuple[PoolTakeoverRefused, ...] = ()
+    left: tuple[int, ...] = ()
+
+    @property
+    def nothing_done(self) -> bool:
+        return not (self.replaced or self.cancelled or self.refused or self.left)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +195,9 @@ class _Counters:
     fee_bumps: int = 0
     resubmissions: int = 0  # the same bytes again, after L1 forgot them
     nonce_races: int = 0
+    pool_takeovers: int = 0  # another process's pooled transactions sent again at market fees
+    pool_cancels: int = 0  # unknown pooled transactions replaced by a 0-value self-transfer
+    pool_takeovers_refused: int = 0
 
 
 class TxManager:
@@ -169,6 +209,8 @@ class TxManager:
         self._account: LocalAccount = Account.from_key(private_key)
         self._lock = threading.Lock()
         self._sidecars: dict[tuple[bytes, ...], BlobSidecar] = {}
+        self._sent_nonces: set[int] = set()  # nonces this process published on
+        self._foreign_since: dict[int, float] = {}  # pooled nonces not ours -> when first seen
         self.counters = _Counters()
 
     @property
@@ -237,6 +279,7 @@ class TxManager:
         """Hand `signed` to L1 (see `L1Client.send_raw` for the errors)."""
         self.l1.send_raw(signed.raw)
         self.counters.sent += 1
+        self._sent_nonces.add(signed.nonce)
 
     def find_receipt(self, hashes: Sequence[str]) -> dict[str, Any] | None:
         """The canonical receipt of any of `hashes` (versions of one nonce), newest first."""
@@ -256,6 +299,7 @@ class TxManager:
         judges a revert). Blocking; raises `L1CallReverted` when the gas estimate reverts,
         `L1TxRefused` when L1 will not take it, `TemporaryError` when L1 is unreachable."""
         with self._lock:
+            self._take_over_due()
             gas = self.gas_of(candidate)
             signed = self._publish_new(candidate, gas)
             return self._wait(candidate, signed)
@@ -303,6 +347,7 @@ class TxManager:
                     # grace (NonceUsedElsewhere), tells which one L1 took.
                     log.info("nonce %d held by another transaction (%s): waiting for L1", signed.nonce, exc.message)
             elif time.monotonic() - sent_at >= self.config.resubmit_after_s:
+                self._take_over_due()  # ours may wait behind another process's stuck nonce
                 replacement = self._replacement(candidate, versions[-1])
                 if replacement is not None:
                     versions.append(replacement)
@@ -328,8 +373,93 @@ class TxManager:
                                                                     "new_fees": fees, "tx": replacement.hash})
         return replacement
 
+    # --- another process's pooled nonces ------------------------------------------------------
+
+    def foreign_nonces(self) -> list[int]:
+        """Nonces of the key pooled on L1 (between its latest and pending nonce) that this process
+        did not send."""
+        latest, pending = self.l1.nonce(self.address, "latest"), self.l1.nonce(self.address, "pending")
+        return [nonce for nonce in range(latest, pending) if nonce not in self._sent_nonces]
+
+    def _take_over_due(self) -> PoolTakeover:
+        """`take_over_pool` of the foreign nonces that are due: stuck below the next block's base
+        fee, or seen for `resubmit_after_s`."""
+        foreign = self.foreign_nonces()
+        now = time.monotonic()
+        self._foreign_since = {nonce: self._foreign_since.get(nonce, now) for nonce in foreign}
+        if not foreign:
+            return PoolTakeover()
+        next_base_fee = self.l1.fee_market().base_fee
+        due = []
+        for nonce in foreign:
+            pooled = self.l1.pooled_transaction(self.address, nonce)
+            stuck = pooled is not None and int(pooled["maxFeePerGas"], 16) < next_base_fee
+            if stuck or now - self._foreign_since[nonce] >= self.config.resubmit_after_s:
+                due.append(nonce)
+        return self.take_over_pool(due) if due else PoolTakeover()
+
+    def take_over_pool(self, nonces: Sequence[int] | None = None) -> PoolTakeover:
+        """Fill each of `nonces` (default: every foreign nonce, `foreign_nonces`) with a
+        transaction that pays today's market: the pooled one's call again at `bump_fee_caps` of
+        its fees, or a cancel (0-value self-transfer, the market's fees bumped once) when L1 shows
+        no pooled transaction there. A refusal is reported (`PoolTakeoverRefused`), not raised:
+        the pool keeps what it held and the caller's own transaction goes on."""
+        nonces = list(self.foreign_nonces() if nonces is None else nonces)
+        replaced: list[SignedTx] = []
+        cancelled: list[SignedTx] = []
+        refused: list[PoolTakeoverRefused] = []
+        left: list[int] = []
+        if not nonces:
+            return PoolTakeover()
+        market = self.market_fees()
+        for nonce in nonces:
+            pooled = self.l1.pooled_transaction(self.address, nonce)
+            if pooled is not None and int(pooled.get("type", "0x0"), 16) == 3:
+                log.warning("pooled blob transaction of another process left to its owner", extra={"nonce": nonce, "tx": pooled.get("hash")})
+                left.append(nonce)
+                continue
+            action = "cancel" if pooled is None else "replace"
+            candidate, old, gas = self._takeover_call(pooled, market)
+            fees = self.bump(old, market, blob=False)
+            if fees is None:
+                refusal = PoolTakeoverRefused(nonce, action, f"fees above the limit of {self.config.max_fee_per_gas_limit} wei")
+            else:
+                signed = self.sign(candidate, nonce=nonce, fees=fees, gas=gas)
+                try:
+                    self.publish(signed)
+                except L1TxRefused as exc:
+                    refusal = PoolTakeoverRefused(nonce, action, exc.message, exc)
+                else:
+                    (cancelled if pooled is None else replaced).append(signed)
+                    self._foreign_since.pop(nonce, None)
+                    if pooled is None:
+                        self.counters.pool_cancels += 1
+                    else:
+                        self.counters.pool_takeovers += 1
+                    log.warning("took over a pooled transaction of another process (%s)", action,
+                                extra={"nonce": nonce, "old_tx": None if pooled is None else pooled.get("hash"),
+                                       "old_fees": old, "new_fees": fees, "tx": signed.hash})
+                    continue
+            self.counters.pool_takeovers_refused += 1
+            log.error("%s", refusal, extra={"nonce": nonce, "action": action, "old_tx": None if pooled is None else pooled.get("hash")})
+            refused.append(refusal)
+        return PoolTakeover(tuple(replaced), tuple(cancelled), tuple(refused), tuple(left))
+
+    def _takeover_call(self, pooled: dict[str, Any] | None, market: FeeCaps) -> tuple[TxCandidate, FeeCaps, int]:
+        """(the call to send, the fees to bump from, its gas) for a pooled transaction (None: a cancel)."""
+        if pooled is None:
+            return TxCandidate(to=self.address, value=0, gas_limit=TX_BASE_GAS), market, TX_BASE_GAS
+        data = bytes.fromhex(str(pooled.get("input") or pooled.get("data") or "0x").removeprefix("0x"))
+        if "maxFeePerGas" in pooled:
+            old = FeeCaps(int(pooled["maxFeePerGas"], 16), int(pooled["maxPriorityFeePerGas"], 16))
+        else:  # a legacy or EIP-2930 transaction: its gas price is both caps
+            price = int(pooled["gasPrice"], 16)
+            old = FeeCaps(price, price)
+        gas = int(pooled["gas"], 16)
+        return TxCandidate(to=pooled.get("to"), data=data, value=int(pooled["value"], 16), gas_limit=gas), old, gas
+
 
 __all__ = [
-    "FeeCaps", "NonceUsedElsewhere", "NotMinedInTime", "SignedTx", "TX_BASE_GAS", "TxCandidate", "TxManager",
+    "FeeCaps", "NonceUsedElsewhere", "NotMinedInTime", "PoolTakeover", "PoolTakeoverRefused", "SignedTx", "TX_BASE_GAS", "TxCandidate", "TxManager",
     "TxManagerConfig", "TxManagerError", "bump_fee_caps", "calldata_gas", "fee_caps", "gas_with_headroom",
 ]

@@ -347,6 +347,16 @@ async def _devnet_ready(rpc_url: str, info_path: Path, info: dict[str, Any], *, 
                 log.error("device simulator failed: %s", exc)
 
 
+def register_txmgr_metrics(metrics: Any, process: str, txmgr: Any) -> None:
+    """`lantau_<process>_txmgr_*`: the service's `TxManager` counters (sent, fee bumps,
+    resubmissions, nonce races, pooled transactions of a dead process taken over or cancelled)."""
+    from dataclasses import fields
+
+    for counter in fields(txmgr.counters):
+        metrics.gauge(f"lantau_{process}_txmgr_{counter.name}", f"{process.capitalize()} L1 transactions: {counter.name.replace('_', ' ')}.",
+                      lambda name=counter.name: getattr(txmgr.counters, name))
+
+
 def _register_batcher_metrics(node: L2Node, batcher: "Batcher") -> None:
     from dataclasses import fields
 
@@ -354,10 +364,12 @@ def _register_batcher_metrics(node: L2Node, batcher: "Batcher") -> None:
         node.metrics.gauge(f"lantau_batcher_{counter.name}", f"Batcher {counter.name.replace('_', ' ')}.",
                            lambda name=counter.name: getattr(batcher.metrics, name))
     node.metrics.gauge("lantau_batcher_balance_wei", "The batcher's L1 balance.", batcher.txmgr.balance)
+    register_txmgr_metrics(node.metrics, "batcher", batcher.txmgr)
 
 
 def _register_proposer_metrics(node: L2Node, proposer: "Proposer") -> None:
     node.metrics.gauge("lantau_proposer_balance_wei", "The proposer's L1 balance.", proposer.txmgr.balance)
+    register_txmgr_metrics(node.metrics, "proposer", proposer.txmgr)
     node.metrics.gauge("lantau_proposer_outputs_proposed", "Outputs this proposer posted since start.", lambda: len(proposer.proposals))
     node.metrics.gauge("lantau_proposer_latest_l2_block", "L2 block of the newest output on L1.", proposer.oracle.latest_block_number)
 
@@ -370,6 +382,7 @@ def register_challenger_metrics(metrics: Any, challenger: "Challenger") -> None:
         metrics.gauge(f"lantau_challenger_{counter.name}", f"Challenger {counter.name.replace('_', ' ')}.",
                       lambda name=counter.name: getattr(challenger.metrics, name))
     metrics.gauge("lantau_challenger_balance_wei", "The challenger's L1 balance.", challenger.txmgr.balance)
+    register_txmgr_metrics(metrics, "challenger", challenger.txmgr)
     metrics.gauge("lantau_challenger_open_games", "Games the challenger follows that are not settled.",
                   lambda: len(challenger.state.games))
 

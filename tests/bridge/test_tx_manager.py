@@ -32,6 +32,7 @@ from bridge.l1_contracts import L1Deployment
 from bridge.tx_manager import (
     FeeCaps,
     NonceUsedElsewhere,
+    PoolTakeoverRefused,
     TxCandidate,
     TxManager,
     TxManagerConfig,
@@ -388,3 +389,134 @@ def test_an_unreachable_l1_is_a_temporary_error() -> None:
         down.head()
     with pytest.raises(TemporaryError):
         TxManager(down, SENDER.private_key, FAST).pending_nonce()
+
+
+# --- a dead process's pooled transactions ---------------------------------------------------------
+
+GWEI = 10**9
+
+
+class GethWithoutTxpool(BaseProvider):
+    """anvil as a geth started with its default `--http.api` (eth, net, web3) answers: the
+    `txpool` namespace and `eth_getTransactionBySenderAndNonce` (geth has none) are refused with
+    geth's -32601 "the method ... does not exist/is not available"; everything else is anvil's."""
+
+    def __init__(self, anvil: AnvilProcess) -> None:
+        super().__init__()
+        self.anvil = Web3(Web3.HTTPProvider(anvil.rpc_url)).provider
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        if method.startswith("txpool_") or method == "eth_getTransactionBySenderAndNonce":
+            message = f"the method {method} does not exist/is not available"
+            return {"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": message}}  # type: ignore[typeddict-item]
+        return self.anvil.make_request(method, params)
+
+
+def pool_and_die(anvil: AnvilProcess, l1: L1Client, candidate: TxCandidate, fees: FeeCaps) -> tuple[int, str]:
+    """Automine off; a first manager pools `candidate` with `fees` and is dropped (as a kill -9:
+    nothing of it survives but the pooled transaction). (its nonce, its hash)."""
+    anvil.rpc("evm_setAutomine", [False])
+    dead = TxManager(l1, SENDER.private_key, FAST)
+    signed = dead.sign(candidate, nonce=dead.pending_nonce(), fees=fees, gas=candidate.gas_limit or 21_000)
+    dead.publish(signed)
+    assert list(pooled(anvil, SENDER.address)) == [str(signed.nonce)]
+    return signed.nonce, signed.hash
+
+
+def low_fees(l1: L1Client) -> FeeCaps:
+    """Fees that pay the next block's base fee + 1 gwei, tip 1 gwei."""
+    return FeeCaps(l1.fee_market().base_fee + GWEI, GWEI)
+
+
+def raise_next_base_fee(anvil: AnvilProcess, l1: L1Client, base_fee: int) -> None:
+    """The next L1 block's base fee to `base_fee` (anvil's control; on geth, full blocks do it)."""
+    anvil.rpc("anvil_setNextBlockBaseFeePerGas", [hex(base_fee)])
+    assert l1.next_base_fee() == base_fee
+
+
+def test_a_dead_processs_stuck_transaction_is_taken_over_and_the_next_send_lands(anvil: AnvilProcess, l1: L1Client) -> None:
+    """A manager pools a call (to, data, value) paying the base fee + 1 gwei and dies; the next
+    block's base fee rises tenfold above that, so the transaction can never land and would hold the key's nonce for ever.
+    A new manager on the key sees the nonce pooled but not its own, finds the transaction
+    (anvil: txpool_content), sends the same call again at market fees (at least +12.5 % on both
+    caps, as geth's +10 % replacement rule wants), then its own transaction: both land in the next
+    block, in order, and the takeover is counted."""
+    call = TxCandidate(to=OTHER.address, data=b"\x01\x02", value=77, gas_limit=30_000)
+    fees = low_fees(l1)
+    nonce, dead_hash = pool_and_die(anvil, l1, call, fees)
+    raise_next_base_fee(anvil, l1, 10 * fees.max_fee_per_gas)
+    restarted = TxManager(l1, SENDER.private_key, FAST)
+    assert restarted.foreign_nonces() == [nonce]
+    thread, result = in_thread(lambda: restarted.send(transfer(5)))
+    wait_for(lambda: len(pooled(anvil, SENDER.address)) == 2)
+    [taken_over] = [tx for key, tx in pooled(anvil, SENDER.address).items() if int(key) == nonce]
+    assert taken_over["hash"] != dead_hash  # the dead one is replaced, not kept beside it
+    anvil.rpc("evm_mine")
+    thread.join(10)
+    receipt = result["value"]
+    assert receipt["status"] == 1 and l1.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == nonce + 1
+    mined = l1.w3.eth.get_transaction(taken_over["hash"])
+    assert (mined["to"], bytes(mined["input"]), mined["value"], mined["gas"]) == (OTHER.address, b"\x01\x02", 77, 30_000)
+    assert mined["maxFeePerGas"] >= 2 * 10 * fees.max_fee_per_gas and mined["maxPriorityFeePerGas"] >= GWEI * 1.125
+    assert l1.receipt(taken_over["hash"]) is not None and l1.receipt(dead_hash) is None
+    assert restarted.counters.pool_takeovers == 1 and restarted.counters.pool_cancels == 0
+    assert restarted.latest_nonce() == nonce + 2 and restarted.foreign_nonces() == []
+
+
+def test_a_dead_processs_unknown_pooled_transaction_is_cancelled(anvil: AnvilProcess, l1: L1Client) -> None:
+    """The same, on an L1 that shows no pool (geth's default http.api): the new manager cannot
+    learn what the dead one pooled, so once the nonce has been foreign for `resubmit_after_s` (its
+    own transaction waiting behind it) it fills the nonce with a 0-value self-transfer at market
+    fees bumped once; the cancel and its own transaction land, the dead call never does."""
+    call = TxCandidate(to=OTHER.address, value=99, gas_limit=21_000)
+    fees = low_fees(l1)
+    nonce, dead_hash = pool_and_die(anvil, l1, call, fees)
+    raise_next_base_fee(anvil, l1, 10 * fees.max_fee_per_gas)
+    blind = L1Client(Web3(GethWithoutTxpool(anvil)))
+    assert blind.pooled_transaction(SENDER.address, nonce) is None and l1.pooled_transaction(SENDER.address, nonce) is not None
+    restarted = TxManager(blind, SENDER.private_key, TxManagerConfig(poll_interval_s=0.05, resubmit_after_s=0.3, receipt_timeout_s=30))
+    other_before = l1.balance(OTHER.address)
+    thread, result = in_thread(lambda: restarted.send(transfer(5)))
+    wait_for(lambda: restarted.counters.pool_cancels == 1)
+    [cancel] = [tx for key, tx in pooled(anvil, SENDER.address).items() if int(key) == nonce]
+    assert cancel["hash"] != dead_hash
+    anvil.rpc("evm_mine")
+    thread.join(10)
+    receipt = result["value"]
+    assert receipt["status"] == 1 and l1.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == nonce + 1
+    mined = l1.w3.eth.get_transaction(cancel["hash"])
+    assert (mined["to"], mined["value"], mined["gas"]) == (SENDER.address, 0, 21_000) and l1.receipt(cancel["hash"]) is not None
+    assert l1.receipt(dead_hash) is None and l1.balance(OTHER.address) == other_before + 5  # the dead 99 wei never sent
+    assert restarted.counters.pool_takeovers == 0 and restarted.latest_nonce() == nonce + 2
+
+
+def test_nothing_pooled_is_nothing_to_take_over(l1: L1Client) -> None:
+    manager = TxManager(l1, SENDER.private_key, FAST)
+    nonce = manager.pending_nonce()
+    assert manager.foreign_nonces() == [] and manager.take_over_pool().nothing_done
+    assert manager.counters.sent == 0 and manager.pending_nonce() == nonce
+
+
+def test_a_takeover_the_node_refuses_is_named_and_the_pool_is_kept(anvil: AnvilProcess, l1: L1Client) -> None:
+    """The dead process's pooled transaction pays 10x the market (not stuck, just not mined yet,
+    automine off) and the L1 hides its pool: the cancel at market fees does not outbid it by
+    geth's 10 %, L1 refuses it as underpriced, the takeover reports `PoolTakeoverRefused` naming
+    the nonce and L1's words, and the pool still holds the dead process's transaction alone. A
+    found transaction whose bump would pass the operator's fee limit is refused the same way,
+    without sending."""
+    market = TxManager(l1, SENDER.private_key, FAST).market_fees()
+    rich = FeeCaps(market.max_fee_per_gas * 10, market.max_priority_fee_per_gas * 10)
+    nonce, dead_hash = pool_and_die(anvil, l1, transfer(3), rich)
+    blind = TxManager(L1Client(Web3(GethWithoutTxpool(anvil))), SENDER.private_key, FAST)
+    report = blind.take_over_pool()
+    [refusal] = report.refused
+    assert isinstance(refusal, PoolTakeoverRefused) and isinstance(refusal.cause, L1ReplacementUnderpriced)
+    assert refusal.nonce == nonce and refusal.action == "cancel" and f"nonce {nonce}" in str(refusal)
+    assert report.cancelled == () and blind.counters.pool_cancels == 0 and blind.counters.pool_takeovers_refused == 1
+    assert [tx["hash"] for tx in pooled(anvil, SENDER.address).values()] == [dead_hash]
+    capped = TxManager(l1, SENDER.private_key, TxManagerConfig(max_fee_per_gas_limit=rich.max_fee_per_gas))
+    [limit] = capped.take_over_pool().refused
+    assert limit.cause is None and "limit" in str(limit) and capped.counters.sent == 0
+    assert [tx["hash"] for tx in pooled(anvil, SENDER.address).values()] == [dead_hash]
+    anvil.rpc("evm_mine")
+    assert l1.receipt(dead_hash) is not None  # it was never stuck: L1 takes it

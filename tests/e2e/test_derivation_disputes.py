@@ -172,14 +172,17 @@ def test_a_false_derivation_end_loses_the_bisection_to_a_challenger_killed_in_it
         challengers.append(daemons(tmp_path / f"challenger-{len(challengers) + 1}.log", *play.challenger_args, "--metrics-port", "0"))
         return challengers[-1]
 
+    calls: dict[str, bytes] = {}  # pooled answer's hash -> its calldata
+
     def killed_with_its_answer_pending(challenger: Daemon, pooled: dict[str, Any]) -> tuple[str, int]:
         challenger.kill(signal.SIGKILL)
         tx_hash, nonce = str(pooled["hash"]), int(pooled["nonce"], 16)
+        calls[tx_hash] = bytes.fromhex(str(pooled["input"]).removeprefix("0x"))
         assert txmgr.in_pool([tx_hash]) and txmgr.find_receipt([tx_hash]) is None
         assert txmgr.pending_nonce() == txmgr.latest_nonce() + 1 == nonce + 1
         return tx_hash, nonce
 
-    def refused_then_landed(challenger: Daemon, answer: str, error: str, tx_hash: str, nonce: int) -> None:
+    def refused_then_landed(challenger: Daemon, answer: str, error: str, tx_hash: str, nonce: int) -> str:
         refusal = f"L1's pool holds the bisection's {answer} already"
         line = wait_for(f"the restarted challenger found its {answer} pending", lambda: next(
             (line for line in challenger.log_lines() if str(line.get("msg")).startswith(refusal)), None), 120, (liar, challenger))
@@ -187,8 +190,13 @@ def test_a_false_derivation_end_loses_the_bisection_to_a_challenger_killed_in_it
         time.sleep(3)  # a few more passes (one a second): each asks again, each is refused
         assert txmgr.pending_nonce() == nonce + 1  # nothing sent again
         l1.rpc("evm_setIntervalMining", [interval_s])
-        receipt = wait_for("the pending answer mined", lambda: txmgr.find_receipt([tx_hash]), 60, (liar, challenger))
+        # The dead process's transaction, or the restarted one's takeover of it (the same call at
+        # higher fees, `TxManager.take_over_pool`, if the pool held it for `resubmit_after_s`).
+        receipt = wait_for("the pending answer mined", lambda: txmgr.latest_nonce() > nonce and l1.receipt(
+            l1.rpc("eth_getTransactionBySenderAndNonce", [CHALLENGER, hex(nonce)])["hash"]), 60, (liar, challenger))
         assert receipt["status"] == 1
+        assert bytes(l1.w3.eth.get_transaction(receipt["transactionHash"])["input"]) == calls[tx_hash]
+        return receipt["transactionHash"].to_0x_hex()
 
     # (2) killed with its first move (depth 3) pending
     second = restarted()
@@ -205,7 +213,7 @@ def test_a_false_derivation_end_loses_the_bisection_to_a_challenger_killed_in_it
             metrics["lantau_challenger_bisection_steps"]) == (0, 1, 0)  # its one move (depth 5); the step not mined yet
     step_hash, step_nonce = killed_with_its_answer_pending(third, pooled_step)
     fourth = restarted()
-    refused_then_landed(fourth, "bisectionstep", "DuplicateStep", step_hash, step_nonce)
+    step_hash = refused_then_landed(fourth, "bisectionstep", "DuplicateStep", step_hash, step_nonce)
     logs = (liar, fourth)
 
     claims = bisection.claims(opened)
