@@ -274,15 +274,16 @@ class L1Client:
         """The fees of `head`, or (no `head`) of the block a transaction sent now lands in: the
         higher of the latest block's base fee and the pending block's (geth computes the next
         base fee there; anvil shows `anvil_setNextBlockBaseFeePerGas` there)."""
-        base_fee = head.base_fee if head is not None else max(self.head().base_fee, self.next_base_fee())
+        base_fee = head.base_fee if head is not None else self.next_base_fee()
         tip = self._read("priority fee", lambda: int(self.w3.eth.max_priority_fee))
         blob_base_fee = self._read("blob base fee", lambda: int(self.w3.eth.blob_base_fee))
         return FeeMarket(base_fee, tip, blob_base_fee)
 
     def next_base_fee(self) -> int:
-        """The pending block's base fee (0 when the node builds no pending block)."""
+        """The least base fee a transaction sent now pays: the higher of the latest block's and
+        the pending block's (when the node builds one)."""
         pending = self.block_ref("pending")
-        return 0 if pending is None else pending.base_fee
+        return max(self.head().base_fee, 0 if pending is None else pending.base_fee)
 
     def pooled_transaction(self, sender: str, nonce: int) -> dict[str, Any] | None:
         """The transaction of `sender` with `nonce` waiting in L1's pool (not mined), or None when

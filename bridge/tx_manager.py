@@ -365,7 +365,9 @@ class TxManager:
         replacement = self.sign(candidate, nonce=newest.nonce, fees=fees, gas=newest.gas)
         try:
             self.publish(replacement)
-        except L1ReplacementUnderpriced as exc:
+        except (L1ReplacementUnderpriced, L1NonceTooLow) as exc:
+            # Underpriced: keep the one pooled. Nonce too low: a block took the nonce since the last
+            # poll (ours, or another writer's): the next poll's receipt or nonce check tells which.
             log.warning("fee bump refused: %s", exc.message, extra={"tx": newest.hash})
             return None
         self.counters.fee_bumps += 1
@@ -389,11 +391,11 @@ class TxManager:
         self._foreign_since = {nonce: self._foreign_since.get(nonce, now) for nonce in foreign}
         if not foreign:
             return PoolTakeover()
-        next_base_fee = self.l1.fee_market().base_fee
-        due = []
+        next_base_fee = self.l1.next_base_fee()
+        due: list[int] = []
         for nonce in foreign:
             pooled = self.l1.pooled_transaction(self.address, nonce)
-            stuck = pooled is not None and int(pooled["maxFeePerGas"], 16) < next_base_fee
+            stuck = pooled is not None and pooled_fees(pooled).max_fee_per_gas < next_base_fee
             if stuck or now - self._foreign_since[nonce] >= self.config.resubmit_after_s:
                 due.append(nonce)
         return self.take_over_pool(due) if due else PoolTakeover()
@@ -450,16 +452,20 @@ class TxManager:
         if pooled is None:
             return TxCandidate(to=self.address, value=0, gas_limit=TX_BASE_GAS), market, TX_BASE_GAS
         data = bytes.fromhex(str(pooled.get("input") or pooled.get("data") or "0x").removeprefix("0x"))
-        if "maxFeePerGas" in pooled:
-            old = FeeCaps(int(pooled["maxFeePerGas"], 16), int(pooled["maxPriorityFeePerGas"], 16))
-        else:  # a legacy or EIP-2930 transaction: its gas price is both caps
-            price = int(pooled["gasPrice"], 16)
-            old = FeeCaps(price, price)
         gas = int(pooled["gas"], 16)
-        return TxCandidate(to=pooled.get("to"), data=data, value=int(pooled["value"], 16), gas_limit=gas), old, gas
+        return TxCandidate(to=pooled.get("to"), data=data, value=int(pooled["value"], 16), gas_limit=gas), pooled_fees(pooled), gas
+
+
+def pooled_fees(pooled: dict[str, Any]) -> FeeCaps:
+    """The fee caps of a pooled transaction as L1 shows it (hex quantities); a legacy or EIP-2930
+    transaction's gas price is both caps."""
+    if "maxFeePerGas" in pooled:
+        return FeeCaps(int(pooled["maxFeePerGas"], 16), int(pooled["maxPriorityFeePerGas"], 16))
+    price = int(pooled["gasPrice"], 16)
+    return FeeCaps(price, price)
 
 
 __all__ = [
     "FeeCaps", "NonceUsedElsewhere", "NotMinedInTime", "PoolTakeover", "PoolTakeoverRefused", "SignedTx", "TX_BASE_GAS", "TxCandidate", "TxManager",
-    "TxManagerConfig", "TxManagerError", "bump_fee_caps", "calldata_gas", "fee_caps", "gas_with_headroom",
+    "TxManagerConfig", "TxManagerError", "bump_fee_caps", "calldata_gas", "fee_caps", "gas_with_headroom", "pooled_fees",
 ]

@@ -39,6 +39,7 @@ from bridge.tx_manager import (
     bump_fee_caps,
     fee_caps,
     gas_with_headroom,
+    pooled_fees,
 )
 from genesis.dev_accounts import dev_accounts
 from node.errors import TemporaryError
@@ -482,6 +483,7 @@ def test_a_dead_processs_unknown_pooled_transaction_is_cancelled(anvil: AnvilPro
     assert cancel["hash"] != dead_hash
     anvil.rpc("evm_mine")
     thread.join(10)
+    assert "value" in result, result
     receipt = result["value"]
     assert receipt["status"] == 1 and l1.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == nonce + 1
     mined = l1.w3.eth.get_transaction(cancel["hash"])
@@ -520,3 +522,36 @@ def test_a_takeover_the_node_refuses_is_named_and_the_pool_is_kept(anvil: AnvilP
     assert [tx["hash"] for tx in pooled(anvil, SENDER.address).values()] == [dead_hash]
     anvil.rpc("evm_mine")
     assert l1.receipt(dead_hash) is not None  # it was never stuck: L1 takes it
+
+
+class RecordedPool(BaseProvider):
+    """Answers the pool methods as `answers` says (a JSON-RPC result, or an error object under
+    "error"), and -32601 for any other pool method."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        super().__init__()
+        self.answers = answers
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        if method not in self.answers:
+            return {"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": f"the method {method} does not exist/is not available"}}  # type: ignore[typeddict-item]
+        return {"jsonrpc": "2.0", "id": 1, "result": self.answers[method]}  # type: ignore[typeddict-item]
+
+
+def test_pooled_transactions_are_read_as_geth_anvil_and_reth_show_them() -> None:
+    """geth's `txpool_contentFrom` (decimal nonce keys, pending and queued), geth's
+    `txpool_content` (checksummed address keys), and `eth_getTransactionBySenderAndNonce` (anvil,
+    reth: a mined answer is not pooled); a legacy transaction's gas price is both fee caps."""
+    legacy = {"nonce": "0x7", "gasPrice": "0x64", "gas": "0x5208", "value": "0x0", "input": "0x", "to": OTHER.address}
+    dynamic = {"nonce": "0x8", "maxFeePerGas": "0xc8", "maxPriorityFeePerGas": "0xa", "gas": "0x5208", "value": "0x1", "input": "0x"}
+    content_from = L1Client(Web3(RecordedPool({"txpool_contentFrom": {"pending": {"7": legacy}, "queued": {"8": dynamic}}})))
+    assert content_from.pooled_transaction(SENDER.address, 7) == legacy and content_from.pooled_transaction(SENDER.address, 8) == dynamic
+    assert content_from.pooled_transaction(SENDER.address, 9) is None
+    content = L1Client(Web3(RecordedPool({"txpool_content": {"pending": {SENDER.address: {"7": legacy}}, "queued": {}}})))
+    assert content.pooled_transaction(SENDER.address.lower(), 7) == legacy and content.pooled_transaction(SENDER.address, 8) is None
+    by_nonce = L1Client(Web3(RecordedPool({"eth_getTransactionBySenderAndNonce": dict(dynamic, blockNumber=None)})))
+    assert by_nonce.pooled_transaction(SENDER.address, 8) is not None
+    mined = L1Client(Web3(RecordedPool({"eth_getTransactionBySenderAndNonce": dict(dynamic, blockNumber="0x5")})))
+    assert mined.pooled_transaction(SENDER.address, 8) is None
+    assert L1Client(Web3(RecordedPool({}))).pooled_transaction(SENDER.address, 8) is None  # a node showing no pool
+    assert pooled_fees(legacy) == FeeCaps(100, 100) and pooled_fees(dynamic) == FeeCaps(200, 10)
