@@ -21,7 +21,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from eth_account import Account
 from eth_typing import Address, ChecksumAddress
@@ -188,6 +188,11 @@ def derivation_trace_depth(rules: InputRules) -> int:
     """`DerivationBisection.DEPTH`: 2^depth L1 blocks hold the longest range S .. E
     (channel_timeout + sequencing_window + 1 blocks, `node.derive.derivation_commitment.derivation_range`)."""
     return (rules.channel_timeout + rules.sequencing_window).bit_length()
+
+
+#: The contract whose creation code is deployed as a contract's code, for the factory to copy
+#: (`blueprint_init`): EIP-170's cap on code applies to that creation code too.
+GAME_BLUEPRINT: Final = "OutputDisputeGame"
 
 
 def blueprint_init(code: bytes) -> bytes:
@@ -501,19 +506,21 @@ def deploy_l1_contracts(
 
 def _deploy_dispute_game(tx: _Transactor, oracle: Contract, setup: DisputeSetup, input_oracle: str | None,
                          bisection: str | None) -> Contract:
-    """OneStepProof (EVMTx, EVMPrecompiles, EVMStep), BlockFinishLeaf, the game's blueprint and
-    the factory, whose games ask `input_oracle` at the input leaf and `bisection` about a disputed
+    """OneStepProof (EVMTx, EVMPrecompiles, EVMStep), BlockFinishLeaf, the game's blueprint, the
+    code of its leaf steps (OutputDisputeGameLeaves) and the factory, whose games ask `input_oracle` at the input leaf and `bisection` about a disputed
     `derivationEnd` (None: no input leaf, no bisection)."""
     from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT
 
     step = tx.deploy("EVMStep", tx.deploy("EVMTx").address, tx.deploy("EVMPrecompiles").address)
     one_step = tx.deploy("OneStepProof", step.address, setup.proof_cost_limits)
     finish = tx.deploy("BlockFinishLeaf", to_checksum_address(SEQUENCER_FEE_VAULT), setup.l2_chain_id)
-    blueprint = tx.deploy_code("deploy the OutputDisputeGame blueprint", bytes(load_artifact("OutputDisputeGame").bytecode))
+    blueprint = tx.deploy_code(f"deploy the {GAME_BLUEPRINT} blueprint", bytes(load_artifact(GAME_BLUEPRINT).bytecode))
+    leaves = tx.deploy("OutputDisputeGameLeaves")
     c = setup.config
     game_config = (c.split_depth, c.tx_depth, c.max_clock_duration_s, c.clock_extension_s, c.bond_delay_s,
                    c.min_bond_wei, c.max_bond_wei, one_step.address, to_checksum_address(input_oracle or NO_ADDRESS),
-                   to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address, to_checksum_address(bisection or NO_ADDRESS))
+                   to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address, to_checksum_address(bisection or NO_ADDRESS),
+                   leaves.address)
     return tx.deploy("DisputeGameFactory", oracle.address, blueprint, setup.anchor_output_root, game_config)
 
 

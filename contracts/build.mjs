@@ -85,8 +85,12 @@ if (errors.length) process.exit(1);
 
 // An RWA asset (RWAToken) runs every function it does not define in RWATokenExtension, through its
 // fallback on its own storage: the asset's address answers both. So the RWAToken artifact's ABI
-// is the asset's whole interface: its own entries, then the extension's that it lacks.
-const FALLBACK_EXTENSIONS = { "src/L2/rwa/RWAToken.sol:RWAToken": "src/L2/rwa/RWATokenExtension.sol:RWATokenExtension" };
+// is the asset's whole interface: its own entries, then the extension's that it lacks. A dispute
+// game (OutputDisputeGame) runs its leaf steps in OutputDisputeGameLeaves the same way.
+const FALLBACK_EXTENSIONS = {
+  "src/L2/rwa/RWAToken.sol:RWAToken": "src/L2/rwa/RWATokenExtension.sol:RWATokenExtension",
+  "src/L1/dispute/OutputDisputeGame.sol:OutputDisputeGame": "src/L1/dispute/OutputDisputeGameLeaves.sol:OutputDisputeGameLeaves",
+};
 
 function abiKey(entry) {
   const types = (params) => (params || []).map((p) => (p.type.startsWith("tuple") ? JSON.stringify(p.components) + p.type : p.type));

@@ -23,14 +23,15 @@ from genesis.dev_accounts import dev_accounts
 #: The order (= deployer nonce) in which `bridge.l1_contracts.deploy_l1_contracts` deploys.
 #: Append only: every address is CREATE(deployer, position). After the five the genesis needs come
 #: the L1 block anchors and the dispute game's contracts (docs/fault-proofs.md, "The game"); the
-#: game's blueprint is `OutputDisputeGame`'s creation code deployed as code; then the input leaf's
+#: game's blueprint is `OutputDisputeGame`'s creation code deployed as code, followed by the code
+#: of its leaf steps, `OutputDisputeGameLeaves` (named by the factory's games); then the input leaf's
 #: `BatchReader`, `BlobReader` and `InputOracle` (the factory, deployed before them, names the oracle's address);
 #: then the derivation bisection's leaf `DerivationStep` and `DerivationBisection` (named by the
 #: factory's games the same way).
 DEVNET_L1_DEPLOY_ORDER: Final = ("HKDStablecoin", "SystemConfig", "OutputOracle", "LantauPortal", "BatchInbox",
                                  "L1BlockAnchors", "EVMTx", "EVMPrecompiles", "EVMStep", "OneStepProof",
-                                 "BlockFinishLeaf", "OutputDisputeGame", "DisputeGameFactory", "BatchReader",
-                                 "BlobReader", "InputOracle", "DerivationStep", "DerivationBisection")
+                                 "BlockFinishLeaf", "OutputDisputeGame", "OutputDisputeGameLeaves", "DisputeGameFactory",
+                                 "BatchReader", "BlobReader", "InputOracle", "DerivationStep", "DerivationBisection")
 #: Dev account of the test mnemonic that deploys the devnet's L1 contracts.
 DEVNET_L1_DEPLOYER_INDEX: Final = 0
 #: Gas limit of an L1 block on the devnet: anvil's default. A public L1's is of the same order.

@@ -98,6 +98,7 @@ def test_the_dispute_game_factory_is_the_only_challenger(devnet: L1Devnet) -> No
     assert tuple(config[:7]) == (rules.split_depth, rules.tx_depth, rules.max_clock_duration_s, rules.clock_extension_s,
                                  rules.bond_delay_s, rules.min_bond_wei, rules.max_bond_wei)
     assert config[7] == predicted["OneStepProof"] and config[10] == predicted["BlockFinishLeaf"]
+    assert config[12] == predicted["OutputDisputeGameLeaves"]  # the games' leaf steps
     # the input leaf: InputOracle, deployed after the factory at the address it was given, decides
     # with the rollup's parameters; its start block is the set-up's last, the rollup's l1_start_block
     assert config[8] == predicted["InputOracle"] == deployment.input_oracle

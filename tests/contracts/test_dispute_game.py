@@ -25,8 +25,9 @@ ANCHOR = b"\xaa" * 32
 MESSAGE_PASSER = "0x4200000000000000000000000000000000000016"
 
 
-def deploy_system(contracts: Contracts, tx_depth: int = TX_DEPTH) -> dict[str, Contract]:
-    """An `OutputOracle` whose challenger is a `DisputeGameFactory` of this module's rules with `tx_depth`."""
+def deploy_system(contracts: Contracts, tx_depth: int = TX_DEPTH, leaves: str | None = None) -> dict[str, Contract]:
+    """An `OutputOracle` whose challenger is a `DisputeGameFactory` of this module's rules with
+    `tx_depth`, its games' leaf steps in `leaves` (None: an `OutputDisputeGameLeaves` deployed here)."""
     from genesis.artifacts import load_artifact
 
     now = contracts.latest_timestamp()
@@ -36,7 +37,8 @@ def deploy_system(contracts: Contracts, tx_depth: int = TX_DEPTH) -> dict[str, C
     receipt = contracts.ok(0, _raw_create(contracts, blueprint_init(game_code)))
     finish = contracts.deploy("BlockFinishLeaf", "0x" + "42" * 20, 901)
     config = (SPLIT_DEPTH, tx_depth, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND,
-              "0x" + "00" * 20, "0x" + "00" * 20, MESSAGE_PASSER, finish.address, "0x" + "00" * 20)
+              "0x" + "00" * 20, "0x" + "00" * 20, MESSAGE_PASSER, finish.address, "0x" + "00" * 20,
+              leaves or contracts.deploy("OutputDisputeGameLeaves").address)
     factory = contracts.deploy("DisputeGameFactory", oracle.address, receipt["contractAddress"], ANCHOR, config)
     contracts.ok(OLD_CHALLENGER, oracle.functions.setChallenger(factory.address))
     return {"oracle": oracle, "factory": factory}
@@ -227,6 +229,47 @@ def test_refusals_by_name_leave_the_game_as_it_was(contracts: Contracts, system,
     assert contracts.revert_of(CHALLENGER, game.functions.claimCredit(contracts.address(CHALLENGER))) == ("GameNotResolved", ())
     assert contracts.revert_of(CHALLENGER, game.functions.resolveClaim(3)) == ("OutOfOrderResolution", ())
     del oracle
+
+
+def test_the_leaf_steps_run_in_the_leaves_contract_on_the_game_s_storage(contracts: Contracts, system, isolated) -> None:
+    """`stepTransaction`, `stepFinish`, `stepInput` and `inputsHashOfLeaf` are `OutputDisputeGameLeaves`'
+    code, reached through the game's `fallback` (the refusals above come from there, with the
+    game's claims). Called directly, the leaves contract reads its own storage, which holds no
+    claim; a call data the game does not know reverts and leaves the game as it was."""
+    from genesis.artifacts import load_artifact
+
+    factory = system["factory"]
+    _, game = open_game(contracts, system, b"\x31" * 32, b"\x32" * 32)
+    leaves = contracts.w3.eth.contract(address=factory.functions.config().call()[12],
+                                       abi=list(load_artifact("OutputDisputeGameLeaves").abi))
+    no_end = (bytes(32), bytes(32), bytes(32))
+    assert contracts.revert_of(DEFENDER, game.functions.stepInput(1, ([], 0), no_end, b"")) == ("NotABlockClaim", ())
+    assert contracts.revert_of(DEFENDER, leaves.functions.stepInput(1, ([], 0), no_end, b"")) == ("ClaimNotFound", (1,))
+    leaf = (3, b"\x44" * 32, 7, [b"\x45" * 32, b"\x46" * 32])
+    assert game.functions.inputsHashOfLeaf(2, leaf).call() == leaves.functions.inputsHashOfLeaf(2, leaf).call()
+    from web3.exceptions import ContractLogicError
+
+    with pytest.raises(ContractLogicError):  # no such function, in the game or its leaves
+        contracts.w3.eth.call({"from": contracts.address(DEFENDER), "to": game.address, "data": "0x12345678"})
+    assert game.functions.claimDataLen().call() == 2 and game.functions.status().call() == 0
+
+
+def test_a_game_without_leaves_code_is_never_created(contracts: Contracts, isolated) -> None:
+    """A factory whose `Config.leaves` holds no code would open games no step could decide: the
+    game's constructor refuses (`NoLeavesCode`), `create` reverts with it, no game exists and the
+    output stays as proposed."""
+    from genesis.artifacts import load_artifact
+
+    no_code = contracts.address(DEFENDER)  # an account without code
+    system = deploy_system(contracts, leaves=no_code)
+    oracle, factory = system["oracle"], system["factory"]
+    index = propose(contracts, oracle, b"\x41" * 32)
+    create = factory.functions.create(index, b"\x42" * 32)
+    tx = {"to": factory.address, "data": create._encode_transaction_data(), "value": factory.functions.createBond().call()}
+    game_abi = list(load_artifact("OutputDisputeGame").abi)
+    assert contracts.revert_of_raw(CHALLENGER, tx, game_abi) == ("NoLeavesCode", (no_code,))
+    assert factory.functions.gameCount().call() == 0
+    assert oracle.functions.getL2Output(index).call()[0] == b"\x41" * 32
 
 
 def test_the_inputs_hash_is_a_merkle_root_and_a_step_reads_one_leaf_of_it(contracts: Contracts, system, isolated) -> None:

@@ -290,7 +290,8 @@ def deploy_system(contracts: Contracts, anchor_output_root: bytes, starting_bloc
     one_step = contracts.deploy("OneStepProof", step.address, caps_abi(DEVNET_PROOF_COST_LIMITS))
     finish = contracts.deploy("BlockFinishLeaf", to_checksum_address(SEQUENCER_FEE_VAULT), GENESIS.chain_id)
     config = (SPLIT_DEPTH, TX_DEPTH, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND,
-              one_step.address, "0x" + "00" * 20, L2_TO_L1_MESSAGE_PASSER, finish.address, "0x" + "00" * 20)
+              one_step.address, "0x" + "00" * 20, L2_TO_L1_MESSAGE_PASSER, finish.address, "0x" + "00" * 20,
+              contracts.deploy("OutputDisputeGameLeaves").address)
     factory = contracts.deploy("DisputeGameFactory", oracle.address, receipt["contractAddress"],
                                anchor_output_root, config)
     contracts.ok(OLD_CHALLENGER, oracle.functions.setChallenger(factory.address))

@@ -649,7 +649,8 @@ def deploy_game_system(setup: Setup, starting_block: int, anchor: bytes, derivat
     ))["contractAddress"]
     finish = deploy("BlockFinishLeaf", to_checksum_address(SEQUENCER_FEE_VAULT), setup.l2.eth.chain_id)
     config = (SPLIT_DEPTH, TX_DEPTH, MAX_CLOCK_S, EXTENSION_S, BOND_DELAY_S, MIN_BOND, MAX_BOND, "0x" + "00" * 20,
-              setup.oracle.address, to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address, derivation)
+              setup.oracle.address, to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address, derivation,
+              deploy("OutputDisputeGameLeaves").address)
     factory = deploy("DisputeGameFactory", output_oracle.address, blueprint, anchor, config)
     transact(w3, OLD_CHALLENGER, output_oracle.functions.setChallenger(factory.address))
     return output_oracle, factory

@@ -90,7 +90,8 @@ HARDHAT_FIRST_CONTRACTS = (
     "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
     "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9",
     "0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9",
-    # then L1BlockAnchors and the dispute game (EVMTx ... DisputeGameFactory, BatchReader, BlobReader, InputOracle), nonces 5 to 15
+    # then L1BlockAnchors and the dispute game (EVMTx ... the game's blueprint, OutputDisputeGameLeaves,
+    # DisputeGameFactory, BatchReader, BlobReader, InputOracle), nonces 5 to 16
     "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707",
     "0x0165878A594ca255338adfa4d48449f69242Eb8F",
     "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853",
@@ -102,9 +103,10 @@ HARDHAT_FIRST_CONTRACTS = (
     "0x0DCd1Bf9A1b36cE34237eEaFef220932846BCD82",
     "0x9A676e781A523b5d0C0e43731313A708CB607508",
     "0x0B306BF915C4d645ff596e518fAf3F9669b97016",
-    # then the derivation bisection: DerivationStep and DerivationBisection, nonces 16 and 17
     "0x959922bE3CAee4b8Cd9a407cc3ac1C251C2007B1",
+    # then the derivation bisection: DerivationStep and DerivationBisection, nonces 17 and 18
     "0x9A9f2CCfdE556A7E9Ff0848998Aa4a0CFD8863AE",
+    "0x68B1D87F95878fE05B998F19b66F4baba5De1aed",
 )
 
 

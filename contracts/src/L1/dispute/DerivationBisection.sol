@@ -8,7 +8,7 @@ import {DerivationCommitment} from "../derive/DerivationCommitment.sol";
 import {DerivationStep} from "../derive/DerivationStep.sol";
 import {InputOracle} from "../derive/InputOracle.sol";
 import {L2ParentLib} from "../derive/L2ParentLib.sol";
-import {OutputDisputeGame} from "./OutputDisputeGame.sol";
+import {OutputDisputeGameBase} from "./OutputDisputeGameBase.sol";
 
 /// @notice What the bisection reads of the game a block claim is in (`OutputDisputeGame`'s getters).
 interface IBlockClaimGame {
@@ -57,10 +57,10 @@ contract DerivationBisection {
         uint256 l2BlockNumber;
         bytes32 parentOutput;
         bool rootResolved;
-        OutputDisputeGame.ClaimData[] claims;
+        OutputDisputeGameBase.ClaimData[] claims;
     }
 
-    // The refusals OP's mechanics share with the game are the game's own (`OutputDisputeGame.*`).
+    // The refusals OP's mechanics share with the game are the game's own (`OutputDisputeGameBase.*`).
     error BlockClaimResolved(uint256 blockClaim);
     /// @notice The claim is not a block subgame's root (it names no block inputs).
     error NotABlockClaim(uint256 claimIndex);
@@ -112,7 +112,7 @@ contract DerivationBisection {
         payable
         returns (bytes32 id)
     {
-        if (game.status() != 0) revert OutputDisputeGame.GameNotInProgress();
+        if (game.status() != 0) revert OutputDisputeGameBase.GameNotInProgress();
         id = bisectionId(address(game), blockClaim);
         Bisection storage b = _bisections[id];
         if (address(b.game) != address(0)) revert AlreadyOpen(id);
@@ -141,7 +141,7 @@ contract DerivationBisection {
         (,, address claimant,,,, uint64 ownDuration,) = b.game.claimData(blockClaim);
         uint64 answerDuration = b.game.getChallengerDuration(blockClaim);
         b.claims.push(
-            OutputDisputeGame.ClaimData(
+            OutputDisputeGameBase.ClaimData(
                 type(uint32).max, address(0), claimant, 0, b.game.blockDerivation(blockClaim), ROOT_POSITION, ownDuration,
                 uint64(block.timestamp) - answerDuration
             )
@@ -157,16 +157,16 @@ contract DerivationBisection {
 
     function _move(bytes32 id, address mover, uint256 parentIndex, bytes32 claim, bool isAttack, uint256 value) internal {
         Bisection storage b = _bisections[id];
-        if (b.game.status() != 0) revert OutputDisputeGame.GameNotInProgress();
-        if (parentIndex == 0 && !isAttack) revert OutputDisputeGame.CannotDefendRootClaim();
+        if (b.game.status() != 0) revert OutputDisputeGameBase.GameNotInProgress();
+        if (parentIndex == 0 && !isAttack) revert OutputDisputeGameBase.CannotDefendRootClaim();
         Position next = b.claims[parentIndex].position.move(isAttack);
         uint256 required = getRequiredBond(b.game, next);
-        if (value != required) revert OutputDisputeGame.IncorrectBondAmount(value, required);
+        if (value != required) revert OutputDisputeGameBase.IncorrectBondAmount(value, required);
         uint64 duration = _nextDuration(id, b, parentIndex);
         bytes32 key = keccak256(abi.encode(claim, next, parentIndex));
-        if (claimed[id][key]) revert OutputDisputeGame.ClaimAlreadyExists();
+        if (claimed[id][key]) revert OutputDisputeGameBase.ClaimAlreadyExists();
         claimed[id][key] = true;
-        b.claims.push(OutputDisputeGame.ClaimData(uint32(parentIndex), address(0), mover, uint128(value), claim, next, duration, uint64(block.timestamp)));
+        b.claims.push(OutputDisputeGameBase.ClaimData(uint32(parentIndex), address(0), mover, uint128(value), claim, next, duration, uint64(block.timestamp)));
         _subgames[id][parentIndex].push(b.claims.length - 1);
         emit Move(id, parentIndex, claim, mover);
     }
@@ -176,7 +176,7 @@ contract DerivationBisection {
     function _nextDuration(bytes32 id, Bisection storage b, uint256 parentIndex) internal view returns (uint64 duration) {
         uint64 maxClock = b.game.MAX_CLOCK_DURATION();
         duration = getChallengerDuration(id, parentIndex);
-        if (duration == maxClock) revert OutputDisputeGame.ClockTimeExceeded();
+        if (duration == maxClock) revert OutputDisputeGameBase.ClockTimeExceeded();
         uint64 extension = b.game.CLOCK_EXTENSION();
         if (duration > maxClock - extension) duration = maxClock - extension;
     }
@@ -196,7 +196,7 @@ contract DerivationBisection {
         bytes calldata evidence
     ) external {
         Bisection storage b = _open(id);
-        if (b.game.status() != 0) revert OutputDisputeGame.GameNotInProgress();
+        if (b.game.status() != 0) revert OutputDisputeGameBase.GameNotInProgress();
         (bytes32 preClaim, uint256 postIndex, uint256 l1Block) = _stepFrame(b, claimIndex, isAttack);
         bytes32 post = l1Block > b.last ? preClaim : leaf.step(b.l2BlockNumber, b.parentOutput, preClaim, l1Block, pre, inbox, evidence);
         _counter(id, b, claimIndex, postIndex, post);
@@ -204,11 +204,11 @@ contract DerivationBisection {
 
     /// @dev OP's agreement rule: the step counters the leaf iff the computed post contradicts it.
     function _counter(bytes32 id, Bisection storage b, uint256 claimIndex, uint256 postIndex, bytes32 post) internal {
-        OutputDisputeGame.ClaimData storage parent = b.claims[claimIndex];
-        OutputDisputeGame.ClaimData storage postClaim = b.claims[postIndex];
+        OutputDisputeGameBase.ClaimData storage parent = b.claims[claimIndex];
+        OutputDisputeGameBase.ClaimData storage postClaim = b.claims[postIndex];
         bool validStep = post == postClaim.claim;
         bool parentPostAgree = (parent.position.depth() - postClaim.position.depth()) % 2 == 0;
-        if (parentPostAgree == validStep) revert OutputDisputeGame.ValidStep();
+        if (parentPostAgree == validStep) revert OutputDisputeGameBase.ValidStep();
         parent.counteredBy = msg.sender;
         emit Stepped(id, claimIndex, msg.sender);
     }
@@ -220,16 +220,16 @@ contract DerivationBisection {
         view
         returns (bytes32 preClaim, uint256 postIndex, uint256 l1Block)
     {
-        OutputDisputeGame.ClaimData storage parent = _claim(b, claimIndex);
+        OutputDisputeGameBase.ClaimData storage parent = _claim(b, claimIndex);
         Position pos = parent.position;
-        if (pos.depth() != DEPTH) revert OutputDisputeGame.InvalidParent();
-        if (parent.counteredBy != address(0)) revert OutputDisputeGame.DuplicateStep();
+        if (pos.depth() != DEPTH) revert OutputDisputeGameBase.InvalidParent();
+        if (parent.counteredBy != address(0)) revert OutputDisputeGameBase.DuplicateStep();
         uint256 index = pos.indexAtDepth();
         if (isAttack) {
             preClaim = index == 0 ? DerivationCommitment.EMPTY : b.claims[_ancestorIndex(b, Position.wrap(pos.raw() - 1), parent.parentIndex)].claim;
             postIndex = claimIndex;
         } else {
-            if (index == (1 << DEPTH) - 1) revert OutputDisputeGame.InvalidParent(); // the root is the last index's post
+            if (index == (1 << DEPTH) - 1) revert OutputDisputeGameBase.InvalidParent(); // the root is the last index's post
             preClaim = parent.claim;
             index += 1;
             postIndex = _ancestorIndex(b, Position.wrap(pos.raw() + 1), parent.parentIndex);
@@ -244,15 +244,15 @@ contract DerivationBisection {
     ///         left-most standing child's claimant, to its stepper, else back to its claimant.
     function resolveClaim(bytes32 id, uint256 claimIndex) external {
         Bisection storage b = _open(id);
-        OutputDisputeGame.ClaimData storage claim = _claim(b, claimIndex);
-        if (getChallengerDuration(id, claimIndex) < b.game.MAX_CLOCK_DURATION()) revert OutputDisputeGame.ClockNotExpired();
-        if (resolvedClaims[id][claimIndex]) revert OutputDisputeGame.ClaimAlreadyResolved();
+        OutputDisputeGameBase.ClaimData storage claim = _claim(b, claimIndex);
+        if (getChallengerDuration(id, claimIndex) < b.game.MAX_CLOCK_DURATION()) revert OutputDisputeGameBase.ClockNotExpired();
+        if (resolvedClaims[id][claimIndex]) revert OutputDisputeGameBase.ClaimAlreadyResolved();
         uint256[] storage children = _subgames[id][claimIndex];
         address countered = claim.counteredBy;
         uint128 leftmost = type(uint128).max;
         for (uint256 i = 0; i < children.length; ++i) {
-            if (!resolvedClaims[id][children[i]]) revert OutputDisputeGame.OutOfOrderResolution();
-            OutputDisputeGame.ClaimData storage child = b.claims[children[i]];
+            if (!resolvedClaims[id][children[i]]) revert OutputDisputeGameBase.OutOfOrderResolution();
+            OutputDisputeGameBase.ClaimData storage child = b.claims[children[i]];
             if (child.counteredBy == address(0) && child.position.raw() < leftmost) {
                 countered = child.claimant;
                 leftmost = child.position.raw();
@@ -266,14 +266,14 @@ contract DerivationBisection {
 
     /// @notice Pays `recipient` its credit from `game`'s bisections, the game's `BOND_DELAY` after it resolved.
     function claimCredit(IBlockClaimGame game, address recipient) external {
-        if (game.status() == 0) revert OutputDisputeGame.GameNotResolved();
+        if (game.status() == 0) revert OutputDisputeGameBase.GameNotResolved();
         uint256 unlockAt = uint256(game.resolvedAt()) + game.BOND_DELAY();
-        if (block.timestamp < unlockAt) revert OutputDisputeGame.CreditLocked(unlockAt);
+        if (block.timestamp < unlockAt) revert OutputDisputeGameBase.CreditLocked(unlockAt);
         uint256 amount = credit[address(game)][recipient];
-        if (amount == 0) revert OutputDisputeGame.NoCreditToClaim();
+        if (amount == 0) revert OutputDisputeGameBase.NoCreditToClaim();
         credit[address(game)][recipient] = 0;
         (bool ok,) = recipient.call{value: amount}("");
-        if (!ok) revert OutputDisputeGame.BondTransferFailed();
+        if (!ok) revert OutputDisputeGameBase.BondTransferFailed();
     }
 
     // ---- reading ----------------------------------------------------------------------------
@@ -284,14 +284,14 @@ contract DerivationBisection {
     function rootCounteredBy(address game, uint256 blockClaim) external view returns (address) {
         Bisection storage b = _bisections[bisectionId(game, blockClaim)];
         if (address(b.game) == address(0)) return address(0);
-        if (!b.rootResolved) revert OutputDisputeGame.OutOfOrderResolution();
+        if (!b.rootResolved) revert OutputDisputeGameBase.OutOfOrderResolution();
         return b.claims[0].counteredBy;
     }
 
     /// @notice OP's: time on the clock of whoever would answer `claimIndex`, capped at the maximum.
     function getChallengerDuration(bytes32 id, uint256 claimIndex) public view returns (uint64) {
         Bisection storage b = _open(id);
-        OutputDisputeGame.ClaimData storage claim = _claim(b, claimIndex);
+        OutputDisputeGameBase.ClaimData storage claim = _claim(b, claimIndex);
         uint64 parentDuration = claim.parentIndex == type(uint32).max ? 0 : b.claims[claim.parentIndex].clockDuration;
         uint256 duration = uint256(parentDuration) + (block.timestamp - claim.clockTimestamp);
         uint64 maxClock = b.game.MAX_CLOCK_DURATION();
@@ -301,7 +301,7 @@ contract DerivationBisection {
     /// @notice OP's bond curve over the bisection's depth, between the game's bonds.
     function getRequiredBond(IBlockClaimGame game, Position position) public view returns (uint256) {
         uint256 depth = position.depth();
-        if (depth > DEPTH) revert OutputDisputeGame.GameDepthExceeded();
+        if (depth > DEPTH) revert OutputDisputeGameBase.GameDepthExceeded();
         return BondCurve.requiredBond(depth, DEPTH, game.MIN_BOND(), game.MAX_BOND());
     }
 
@@ -314,7 +314,7 @@ contract DerivationBisection {
         return (address(b.game), b.blockClaim, b.first, b.last, b.l2BlockNumber, b.parentOutput, b.claims.length);
     }
 
-    function claimData(bytes32 id, uint256 index) external view returns (OutputDisputeGame.ClaimData memory) {
+    function claimData(bytes32 id, uint256 index) external view returns (OutputDisputeGameBase.ClaimData memory) {
         return _claim(_open(id), index);
     }
 
@@ -325,8 +325,8 @@ contract DerivationBisection {
         if (address(b.game) == address(0)) revert NotOpen(id);
     }
 
-    function _claim(Bisection storage b, uint256 index) internal view returns (OutputDisputeGame.ClaimData storage) {
-        if (index >= b.claims.length) revert OutputDisputeGame.ClaimNotFound(index);
+    function _claim(Bisection storage b, uint256 index) internal view returns (OutputDisputeGameBase.ClaimData storage) {
+        if (index >= b.claims.length) revert OutputDisputeGameBase.ClaimNotFound(index);
         return b.claims[index];
     }
 

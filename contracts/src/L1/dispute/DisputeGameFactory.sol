@@ -5,6 +5,7 @@ import {OutputOracle} from "../OutputOracle.sol";
 import {BondCurve} from "./BondCurve.sol";
 import {IDisputeGameRegistry} from "./IDisputeGameRegistry.sol";
 import {OutputDisputeGame} from "./OutputDisputeGame.sol";
+import {OutputDisputeGameBase} from "./OutputDisputeGameBase.sol";
 
 /// @title DisputeGameFactory
 /// @notice The `OutputOracle`'s challenger: anyone may open an `OutputDisputeGame` about an
@@ -50,7 +51,7 @@ contract DisputeGameFactory is IDisputeGameRegistry {
     /// @notice Output root of the oracle's `startingBlockNumber` (the L2 genesis on a devnet): the
     ///         agreed start of a game about the first output.
     bytes32 public immutable anchorOutputRoot;
-    OutputDisputeGame.Config internal _config;
+    OutputDisputeGameBase.Config internal _config;
 
     OutputDisputeGame[] public games;
     /// @notice keccak256(abi.encode(outputIndex, outputRoot)) => its game.
@@ -62,7 +63,7 @@ contract DisputeGameFactory is IDisputeGameRegistry {
         OutputOracle oracle_,
         address gameBlueprint_,
         bytes32 anchorOutputRoot_,
-        OutputDisputeGame.Config memory config_
+        OutputDisputeGameBase.Config memory config_
     ) {
         oracle = oracle_;
         gameBlueprint = gameBlueprint_;
@@ -79,15 +80,15 @@ contract DisputeGameFactory is IDisputeGameRegistry {
         if (oracle.isOutputFinalized(outputIndex)) revert OutputFinal(outputIndex);
         bytes32 key = gameKey(outputIndex, disputed.outputRoot);
         if (address(gameOf[key]) != address(0)) revert GameAlreadyExists(address(gameOf[key]));
-        OutputDisputeGame.Output memory starting = outputIndex == 0
-            ? OutputDisputeGame.Output(anchorOutputRoot, oracle.startingBlockNumber())
+        OutputDisputeGameBase.Output memory starting = outputIndex == 0
+            ? OutputDisputeGameBase.Output(anchorOutputRoot, oracle.startingBlockNumber())
             : _outputAt(outputIndex - 1);
         bytes memory init = abi.encodePacked(
             gameBlueprint.code,
             abi.encode(
                 _config,
                 outputIndex,
-                OutputDisputeGame.Output(disputed.outputRoot, disputed.l2BlockNumber),
+                OutputDisputeGameBase.Output(disputed.outputRoot, disputed.l2BlockNumber),
                 starting,
                 oracle.proposer(),
                 msg.sender,
@@ -154,7 +155,7 @@ contract DisputeGameFactory is IDisputeGameRegistry {
         uint256 first = pending.count;
         uint256 count = first + txHashes.length;
         uint256 traceLength = 1 << _config.txDepth;
-        if (count >= traceLength) revert OutputDisputeGame.TooManyTransactions(count, traceLength - 1);
+        if (count >= traceLength) revert OutputDisputeGameBase.TooManyTransactions(count, traceLength - 1);
         bytes32[32] memory frontier = pending.frontier;
         for (uint256 k = 0; k < txHashes.length; ++k) {
             bytes32 node = txHashes[k];
@@ -216,13 +217,13 @@ contract DisputeGameFactory is IDisputeGameRegistry {
         return _open.length;
     }
 
-    function config() external view returns (OutputDisputeGame.Config memory) {
+    function config() external view returns (OutputDisputeGameBase.Config memory) {
         return _config;
     }
 
-    function _outputAt(uint256 index) internal view returns (OutputDisputeGame.Output memory) {
+    function _outputAt(uint256 index) internal view returns (OutputDisputeGameBase.Output memory) {
         OutputOracle.Proposal memory p = oracle.getL2Output(index);
-        return OutputDisputeGame.Output(p.outputRoot, p.l2BlockNumber);
+        return OutputDisputeGameBase.Output(p.outputRoot, p.l2BlockNumber);
     }
 
     function _close(uint256 slot) internal {
