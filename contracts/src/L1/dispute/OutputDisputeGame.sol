@@ -224,13 +224,20 @@ contract OutputDisputeGame is OutputDisputeGameBase {
     ///         this game's `GameParams` appended to the call data; their refusals and events are
     ///         this game's. Any other call data reverts there (no such function).
     fallback() external {
-        bytes memory forwarded = abi.encodePacked(msg.data, abi.encode(GameParams(
+        GameParams memory params = GameParams(
             SPLIT_DEPTH, MAX_DEPTH, TRACE_LENGTH, startingOutputRoot, startingBlockNumber, oneStepProof, inputOracle,
             messagePasser, finishLeaf
-        )));
+        );
         address target = leaves;
         assembly {
-            let ok := delegatecall(gas(), target, add(forwarded, 0x20), mload(forwarded), 0, 0)
+            // the call data, then the nine words of `params` (a memory struct of value types: inline)
+            let size := calldatasize()
+            let forwarded := mload(0x40)
+            calldatacopy(forwarded, 0, size)
+            for { let i := 0 } lt(i, 288) { i := add(i, 32) } {
+                mstore(add(add(forwarded, size), i), mload(add(params, i)))
+            }
+            let ok := delegatecall(gas(), target, forwarded, add(size, 288), 0, 0)
             returndatacopy(0, 0, returndatasize())
             if iszero(ok) { revert(0, returndatasize()) }
             return(0, returndatasize())

@@ -4,8 +4,10 @@ pragma solidity 0.8.28;
 import {Position, LibPosition} from "@eth-optimism/contracts-bedrock/src/dispute/lib/LibPosition.sol";
 import {StepTypes} from "../proof/StepTypes.sol";
 import {OutputRootLib} from "../lib/OutputRootLib.sol";
+import {OneStepProof} from "../proof/OneStepProof.sol";
 import {BlockFinishLeaf} from "./BlockFinishLeaf.sol";
 import {BlockAccumulator} from "./BlockAccumulator.sol";
+import {IInputOracle} from "./IInputOracle.sol";
 import {OutputDisputeGameBase} from "./OutputDisputeGameBase.sol";
 
 /// @title OutputDisputeGameLeaves
@@ -29,7 +31,7 @@ contract OutputDisputeGameLeaves is OutputDisputeGameBase {
     }
 
     /// @dev Bytes of `GameParams` at the end of the call data (nine words).
-    uint256 internal constant GAME_PARAMS_BYTES = 9 * 32;
+    uint256 internal constant GAME_PARAMS_BYTES = 288;
 
     /// @notice Counters a leaf about transaction k (or padding past the block's transactions) by
     ///         re-executing it on L1: claims below the split are hashes of `BlockAccumulator.Acc`;
@@ -55,13 +57,13 @@ contract OutputDisputeGameLeaves is OutputDisputeGameBase {
         BlockAccumulator.Tries calldata tries
     ) external {
         Frame memory f = _frame(claimIndex, isAttack);
-        uint256 traceLength = _game().traceLength;
+        uint256 traceLength = _traceLength();
         if (f.traceIndex == traceLength - 1) revert WrongLeafKind(f.traceIndex);
         if (input.count >= traceLength) revert TooManyTransactions(input.count, traceLength - 1);
         _checkInput(f.execRootIndex, f.traceIndex, input);
         if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
 
-        bytes32 preHash = f.traceIndex == 0 ? _game().finishLeaf.accumulator().initialHash(startingOutput.stateRoot) : f.preClaim;
+        bytes32 preHash = f.traceIndex == 0 ? _finishLeaf().accumulator().initialHash(startingOutput.stateRoot) : f.preClaim;
         bytes32 given = keccak256(abi.encode(pre));
         if (given != preHash) revert AccumulatorMismatch(preHash, given);
         // Padding past the block's transactions: no transaction, no change.
@@ -69,7 +71,7 @@ contract OutputDisputeGameLeaves is OutputDisputeGameBase {
             _counter(claimIndex, f, preHash);
             return;
         }
-        StepTypes.BlockContext memory ctx = _game().finishLeaf.blockContext(
+        StepTypes.BlockContext memory ctx = _finishLeaf().blockContext(
             f.blockNumber, startingOutput.latestBlockhash, input.timestamp, pre.cumulativeGasUsed, ancestry
         );
         _counter(claimIndex, f, _transactionPost(f.traceIndex, input, proof, ctx, pre, tries));
@@ -84,7 +86,7 @@ contract OutputDisputeGameLeaves is OutputDisputeGameBase {
         BlockAccumulator.Acc calldata pre,
         BlockAccumulator.Tries calldata tries
     ) internal view returns (bytes32) {
-        return _game().finishLeaf.accumulator().step(_game().oneStepProof, pre, k, input.txHash, proof, ctx, tries);
+        return _finishLeaf().accumulator().step(_oneStepProof(), pre, k, input.txHash, proof, ctx, tries);
     }
 
     /// @dev `input` must be leaf k of the inputs the subgame `execRootIndex` named.
@@ -109,13 +111,13 @@ contract OutputDisputeGameLeaves is OutputDisputeGameBase {
         BlockFinishLeaf.Finish calldata finish
     ) external {
         Frame memory f = _frame(claimIndex, isAttack);
-        if (f.traceIndex != _game().traceLength - 1) revert WrongLeafKind(f.traceIndex);
+        if (f.traceIndex != _traceLength() - 1) revert WrongLeafKind(f.traceIndex);
         if (OutputRootLib.hashOutputRootProof(startingOutput) != f.startingOutput) revert InvalidStartingOutput();
         _checkInput(f.execRootIndex, f.traceIndex, input);
         bytes32 given = keccak256(abi.encode(last));
         if (given != f.preClaim) revert AccumulatorMismatch(f.preClaim, given);
-        bytes32 output = _game().finishLeaf.outputRoot(
-            BlockFinishLeaf.Agreed(f.blockNumber, startingOutput.latestBlockhash, input.timestamp, last), _game().messagePasser, finish
+        bytes32 output = _finishLeaf().outputRoot(
+            BlockFinishLeaf.Agreed(f.blockNumber, startingOutput.latestBlockhash, input.timestamp, last), _messagePasser(), finish
         );
         _counter(claimIndex, f, output);
     }
@@ -132,8 +134,8 @@ contract OutputDisputeGameLeaves is OutputDisputeGameBase {
         external
     {
         if (status != GameStatus.IN_PROGRESS) revert GameNotInProgress();
-        if (_parent(execRootIndex).position.depth() != _game().splitDepth + 1) revert NotABlockClaim();
-        if (address(_game().inputOracle) == address(0)) revert LeafNotAvailable();
+        if (_parent(execRootIndex).position.depth() != _splitDepth() + 1) revert NotABlockClaim();
+        if (address(_inputOracle()) == address(0)) revert LeafNotAvailable();
         if (inputCounteredBy[execRootIndex] != address(0)) revert DuplicateStep();
         bytes32 expected = blockInputs[execRootIndex];
         bytes32 given = inputsHash(inputs);
@@ -141,7 +143,7 @@ contract OutputDisputeGameLeaves is OutputDisputeGameBase {
         if (keccak256(abi.encode(end)) != blockDerivation[execRootIndex]) revert DerivationMismatch();
         (, bytes32 parentOutput, uint256 blockNumber) = _blockOf(execRootIndex);
         // A block has at least its L1-info deposit: an empty list is a lie the oracle names.
-        if (!_game().inputOracle.refutes(blockNumber, parentOutput, inputs.txHashes, inputs.timestamp, end.found, evidence)) {
+        if (!_inputOracle().refutes(blockNumber, parentOutput, inputs.txHashes, inputs.timestamp, end.found, evidence)) {
             revert InputsMatch();
         }
         inputCounteredBy[execRootIndex] = msg.sender;
@@ -154,9 +156,9 @@ contract OutputDisputeGameLeaves is OutputDisputeGameBase {
         if (status != GameStatus.IN_PROGRESS) revert GameNotInProgress();
         ClaimData storage parent = _parent(claimIndex);
         Position parentPos = parent.position;
-        if (parentPos.move(isAttack).depth() != _game().maxDepth + 1) revert InvalidParent();
+        if (parentPos.move(isAttack).depth() != _maxDepth() + 1) revert InvalidParent();
         if (parent.counteredBy != address(0)) revert DuplicateStep();
-        uint256 traceLength = _game().traceLength;
+        uint256 traceLength = _traceLength();
         uint256 leaf = uint256(parentPos.indexAtDepth()) % traceLength;
         if (isAttack) {
             f.traceIndex = leaf;
@@ -204,20 +206,47 @@ contract OutputDisputeGameLeaves is OutputDisputeGameBase {
 
     // ---- the game's parameters -----------------------------------------------------------
 
-    /// @dev The calling game's parameters, the last `GAME_PARAMS_BYTES` of the call data.
-    function _game() internal pure returns (GameParams memory) {
-        return abi.decode(msg.data[msg.data.length - GAME_PARAMS_BYTES:], (GameParams));
+    /// @dev Word `i` of the calling game's `GameParams` (in the struct's field order), one of the
+    ///      last `GAME_PARAMS_BYTES` of the call data: read where needed, never decoded whole.
+    function _gameParam(uint256 i) internal pure returns (uint256 word) {
+        assembly {
+            word := calldataload(sub(calldatasize(), sub(GAME_PARAMS_BYTES, mul(i, 32))))
+        }
     }
 
     function _splitDepth() internal pure override returns (uint256) {
-        return _game().splitDepth;
+        return _gameParam(0);
+    }
+
+    function _maxDepth() internal pure returns (uint256) {
+        return _gameParam(1);
+    }
+
+    function _traceLength() internal pure returns (uint256) {
+        return _gameParam(2);
     }
 
     function _startingOutputRoot() internal pure override returns (bytes32) {
-        return _game().startingOutputRoot;
+        return bytes32(_gameParam(3));
     }
 
     function _startingBlockNumber() internal pure override returns (uint256) {
-        return _game().startingBlockNumber;
+        return _gameParam(4);
+    }
+
+    function _oneStepProof() internal pure returns (OneStepProof) {
+        return OneStepProof(address(uint160(_gameParam(5))));
+    }
+
+    function _inputOracle() internal pure returns (IInputOracle) {
+        return IInputOracle(address(uint160(_gameParam(6))));
+    }
+
+    function _messagePasser() internal pure returns (address) {
+        return address(uint160(_gameParam(7)));
+    }
+
+    function _finishLeaf() internal pure returns (BlockFinishLeaf) {
+        return BlockFinishLeaf(address(uint160(_gameParam(8))));
     }
 }
