@@ -35,7 +35,17 @@ from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR, L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT
 from node.batches import SingularBatch, decode_batch, encode_batch
-from node.channels import MAX_FRAME_DATA, Frame, decode_batcher_tx_data, decode_channel, encode_batcher_tx_data, encode_channel, split_channel
+from node.channels import (
+    MAX_FRAME_DATA,
+    Compression,
+    Frame,
+    compress,
+    decode_batcher_tx_data,
+    decode_channel,
+    encode_batcher_tx_data,
+    encode_channel,
+    split_channel,
+)
 from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, deposit_transaction
 from node.l1_block_ref import L1BlockRef
 from node.l1_header import encode_l1_header
@@ -609,6 +619,41 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     assert setup.found_of(later) == bytes(32)
     assert setup.check(later, l_hashes, l_timestamp, l_evidence) == ("ok", l_forced)
     assert setup.check(later, [*l_hashes, bytes(never_batched.hash)], l_timestamp, l_evidence) == ("NotDepositOnly", l_forced)
+
+
+def test_a_block_from_a_broken_channel_decided_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    """A channel whose stream breaks after its first batch (an RLP list follows it): node derives
+    block 1 from that batch (`read_channel` keeps the batches before a break), and the oracle,
+    reading the channel with `BatchReader.readChannel`, decides it the same: node's block accepted
+    with the batch derivation found, a transaction the batch does not carry refuted."""
+    # a window wide enough that deploying the oracle (a block per transaction) leaves it open
+    rollup_path = write_rollup(l1, tmp_path, sequencing_window=40, channel_timeout=4)
+    rollup = dataclasses.replace(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH), sequencing_window=40, channel_timeout=4)
+    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
+                            extra_args=("--role", "verifier", "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
+    l2 = Web3(Web3.HTTPProvider(verifier.rpc_url))
+    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
+    setup = Setup(l1, l1_w3, l2, oracle, abi)
+    start = rollup.l1_start_block
+    start_block, genesis = l1_w3.eth.get_block(start), l2.eth.get_block(0)
+    t1 = max(int(genesis["timestamp"]) + 1, int(start_block["timestamp"]))
+    one = SingularBatch(bytes(genesis["hash"]), start, bytes(start_block["hash"]), t1, ())
+    broken = compress(rlp.encode(encode_batch(one)) + b"\xc0" + rlp.encode(encode_batch(one)), Compression.FASTLZ)
+    setup.post_to_inbox(encode_batcher_tx_data([Frame(b"\xb1" * 16, 0, broken, True)]))
+    wait_until(lambda: l2.eth.block_number >= 1, 120, "block 1 derived")
+    wait_until(lambda: "channel ends early" in verifier.output, 60, "the break logged")
+    assert bytes(l2.eth.get_block(1)["parentHash"]) == bytes(genesis["hash"]) and int(l2.eth.get_block(1)["timestamp"]) == t1
+    assert "deposit_only=True" not in verifier.output
+    found = setup.found_of(1)
+    assert found != bytes(32), "the batch before the break is derivation's"
+    hashes, timestamp, evidence, forced = setup.honest(1)
+    shown = setup.with_batch(1, evidence, setup.inbox_blocks(start, l1_w3.eth.block_number), found)
+    assert shown is not None
+    assert setup.check(1, hashes, timestamp, shown) == ("ok", forced)
+    never_batched = Account.sign_transaction({"to": ACCOUNTS[5].address, "value": 1, "gas": 21_000, "maxFeePerGas": 10**11,
+                                              "maxPriorityFeePerGas": 1, "nonce": 0, "chainId": L2_CHAIN_ID}, ACCOUNTS[4].private_key)
+    assert setup.check(1, [*hashes, bytes(never_batched.hash)], timestamp, shown) == ("NotTheBatchedTransactions", forced)
+    assert setup.check(1, hashes, timestamp + 1, shown) == ("NotTheBatchTimestamp", 0)
 
 
 # --- the game's input leaf -------------------------------------------------------------------------
