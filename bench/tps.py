@@ -377,8 +377,8 @@ def run_rpc(args: argparse.Namespace) -> None:
 
 # --- all three comparisons of issue 13 in one run ----------------------------------------------
 
-#: The figures when issue 13 was filed (its text), and the last recorded ones (bench/README.md,
-#: issue 13's third session: before and after its changes), printed beside this run's.
+#: The figures when issue 13 was filed (its text), and the last recorded ones (bench/README.md;
+#: in process: issue 13's fourth session, before and after its flat state layer), printed beside this run's.
 ISSUE_BASELINE = {
     "e2e": "6-13 tx/s vs anvil ~1,000-1,480: ~0.01x",
     "e2e-cpu": "-",
@@ -393,9 +393,9 @@ PREVIOUS = {
     "e2e": "0.81-2.46x (load-dependent)",
     "e2e-cpu": "0.63-2.66x",
     "cadence": "p95 1.33 max 1.33 s, 3/18 out (load 14)",
-    "transfer": "2.79-2.90x cpu",
-    "erc20": "2.22-2.27x cpu",
-    "rwa-mix": "1.72 -> 2.08x cpu",
+    "transfer": "2.96 -> 3.72x cpu",
+    "erc20": "2.52 -> 3.63x cpu",
+    "rwa-mix": "1.98 -> 2.34-2.52x cpu",
     "derive": "0.66-0.89x wall, 1.02-1.05x crit.",
     "derive-production": "not measured",
 }
