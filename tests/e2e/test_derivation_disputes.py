@@ -229,6 +229,9 @@ def test_a_false_derivation_end_loses_the_bisection_to_a_challenger_killed_in_it
 
     warp(devnet, info.max_clock_duration_s + 1)  # nothing is owed any more: past the clocks
     wait_for("the game resolved", lambda: game.status() != 0, 240, logs)
+    # Read before the slow checks below (a `lantau dispute show` subprocess): the challenger claims
+    # both credits `bond_delay_s` (20 s) after the resolution, and then they read 0.
+    won_in_bisection, won_in_game = bisection.credit(game_address, CHALLENGER), game.credit(CHALLENGER)
     assert game.status() == CHALLENGER_WINS
     assert bisection.root_countered_by(game_address, claim) == CHALLENGER
     assert game.claim(claim).countered_by == CHALLENGER  # the block claim: countered by its derivationEnd's bisection
@@ -239,7 +242,6 @@ def test_a_false_derivation_end_loses_the_bisection_to_a_challenger_killed_in_it
         assert oracle.l2_output(index).output_root != posted.output_root
     forfeited = int(factory.contract.events.GameResolved().get_logs(from_block=0)[0]["args"]["forfeited"])
     assert forfeited >= oracle.required_bond() and game.credit(PROPOSER) == 0 == bisection.credit(game_address, PROPOSER)
-    won_in_bisection, won_in_game = bisection.credit(game_address, CHALLENGER), game.credit(CHALLENGER)
     assert won_in_bisection == sum(c.bond_wei for c in claims)  # every bond of the bisection, the liar's among them
     assert won_in_game >= forfeited
     wait_for("the challenger to claim every credit",
