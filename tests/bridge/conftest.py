@@ -10,7 +10,7 @@ import pytest
 from web3 import Web3
 
 from bridge.anvil import AnvilProcess
-from bridge.l1_contracts import L1Deployment, deploy_l1_contracts
+from bridge.l1_contracts import L1Deployment, OracleConfig, deploy_l1_contracts
 from genesis.dev_accounts import dev_accounts
 from tests.bridge.l1_harness import BATCHER_INDEX, L1
 from tests.harness import evm
@@ -23,10 +23,12 @@ def dev_keys() -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
-def deployment(w3: Web3, dev_keys: tuple[str, ...]) -> L1Deployment:  # noqa: F811
-    """The L1 contracts as the devnet deploys them (its `BatchInbox` contract is the inbox)."""
+def deployment(w3: Web3, dev_keys: tuple[str, ...], request: pytest.FixtureRequest) -> L1Deployment:  # noqa: F811
+    """The L1 contracts as the devnet deploys them (its `BatchInbox` contract is the inbox); a
+    test module may set `ORACLE_CONFIG` (an `OracleConfig`) for its own oracle and portal."""
     dev_addresses = [account.address for account in dev_accounts()]
-    return deploy_l1_contracts(w3, dev_keys[0], batcher=dev_addresses[BATCHER_INDEX], mint_to=dev_addresses)
+    oracle = getattr(request.module, "ORACLE_CONFIG", OracleConfig())
+    return deploy_l1_contracts(w3, dev_keys[0], batcher=dev_addresses[BATCHER_INDEX], mint_to=dev_addresses, oracle=oracle)
 
 
 @pytest.fixture

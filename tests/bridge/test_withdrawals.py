@@ -30,7 +30,7 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from bridge.anvil import AnvilProcess
-from bridge.l1_contracts import L1Deployment
+from bridge.l1_contracts import L1Deployment, OracleConfig
 from bridge.withdrawal import (
     MESSAGE_PASSER,
     NoOutputYet,
@@ -66,7 +66,12 @@ ALICE = dev_accounts()[0]  # the L2 account that withdraws
 HKD_UNIT = 10**6
 WEI_PER_UNIT = 10**12
 BOND = 10**16
-PERIOD_S = 12
+# The challenge period of this module's oracle and portal (the devnet's is 12 s): long enough that a
+# loaded machine's slow steps between a proof and the test's next mined block never pass it (the
+# tests jump over it with evm_mine; 12 s failed at load ~20). tests/bridge/conftest.py deploys with it.
+PERIOD_S = 600
+ORACLE_CONFIG = OracleConfig(finalization_period_s=PERIOD_S)
+MID_PERIOD_S = 120  # a point inside the period the tests mine at, likewise with slack
 INTERVAL = 10
 BACKING_UNITS = 1_000 * HKD_UNIT  # deposited into the portal before any withdrawal
 DEAD = "0x000000000000000000000000000000000000dEaD"
@@ -518,7 +523,7 @@ def test_re_proving_against_a_valid_output_does_not_reset_the_timer(world: World
     propose(l1, world, 2 * INTERVAL)
     later_proof = withdrawal_proof(world.l2, withdrawal, 2 * INTERVAL)
     record = proven_record(l1, withdrawal)
-    mine_at(l1, proven_at + 8)
+    mine_at(l1, proven_at + MID_PERIOD_S)
     # Anyone trying to prove it again, against the same output or a later one, is refused.
     refused(l1, world, ATTACKER, prove_call(l1, withdrawal, 0, proof), "WithdrawalAlreadyProven", (withdrawal.withdrawal_hash, 0))
     refused(l1, world, ATTACKER, prove_call(l1, withdrawal, 1, later_proof), "WithdrawalAlreadyProven",
@@ -568,7 +573,7 @@ def test_a_replaced_output_needs_a_new_proof_and_a_new_period(world: World, l1: 
 def test_the_same_root_posted_again_keeps_the_proof_but_waits_for_the_new_output(world: World, l1: L1) -> None:
     withdrawal, _, proven_at = propose_and_prove(l1, world, "main")
     l1.ok(CHALLENGER, l1.oracle.functions.invalidateOutput(0))
-    mine_at(l1, proven_at + 5)
+    mine_at(l1, proven_at + MID_PERIOD_S)
     reposted_at = timestamp_of(l1, propose(l1, world, INTERVAL))
     mine_at(l1, proven_at + PERIOD_S + 1)
     # The proof is old enough and its root is at its index again, but that output is young.
