@@ -161,7 +161,8 @@ def test_a_dishonest_challenger_loses_to_the_devnet_challenger(node_factory, dae
     defends the output down to the leaf, where the liar's step is refused by L1; the game resolves
     for the defender, the output stays and finalizes, and the liar's bonds go to the defender."""
     devnet_dir = tmp_path / "devnet"
-    node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1)
+    # no RWA sample: it runs before the devnet is ready, and took past the start timeout on a loaded machine
+    node_factory(data_dir=devnet_dir, command="devnet", block_time_s=1, extra_args=("--no-sample",))
     info = json.loads((devnet_dir / "devnet.json").read_text())
     l1 = L1Client.connect(info["l1_rpc"])
     oracle = OutputOracleClient(l1, info["contracts"]["OutputOracle"])
