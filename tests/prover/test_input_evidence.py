@@ -18,8 +18,12 @@ from eth.rlp.receipts import Receipt
 from eth.vm.forks.prague.receipts import PragueTypedReceipt
 from trie import HexaryTrie
 
+from eth_utils import keccak
+
+from node.batches import SingularBatch, encode_batch
+from node.channels import Frame, encode_batcher_tx_data, encode_channel
 from prover.input_evidence import (
-    OriginReceiptsNeeded, ReceiptsRootMismatch, block_evidence, deposit_receipt_proofs, encode_l1_receipt,
+    InboxBlock, OriginReceiptsNeeded, ReceiptsRootMismatch, block_evidence, deposit_receipt_proofs, encode_l1_receipt, find_batch,
     origin_chain_numbers, parent_origin_number,
 )
 
@@ -91,3 +95,20 @@ def test_the_origin_chain_ends_at_the_parents_origin_through_the_next_l1_block()
     assert origin_chain_numbers(40, 45) == [41, 40]
     assert origin_chain_numbers(40, 41) == [41, 40]
     assert origin_chain_numbers(40, 40) == [40]
+
+
+def test_a_batch_that_does_not_decode_is_passed_over_as_derivation_drops_it() -> None:
+    """The batcher's channel carries a batch that does not decode, then the block's batch: the
+    evidence gatherer finds the block's batch (it raised MalformedBatch before, so the challenger
+    could gather no evidence for any block whose window held such a channel), and a channel with
+    only the undecodable batch carries no block."""
+    batch = SingularBatch(keccak(b"parent"), 7, keccak(b"origin"), 1_000, ())
+    undecodable = b"\x00\xc1\x80"  # a singular batch that is not an RLP list of five
+    both = encode_batcher_tx_data([Frame(b"\x01" * 16, 0, encode_channel([undecodable, encode_batch(batch)]), True)])
+    alone = encode_batcher_tx_data([Frame(b"\x02" * 16, 0, encode_channel([undecodable]), True)])
+    inbox = [InboxBlock(9, [(0, keccak(alone)), (0, keccak(both))], [alone, both])]
+    found = find_batch(inbox, 1_000, chain_id=4852)
+    assert found is not None
+    evidence, origins = found
+    assert (evidence.batch_index, evidence.block_index, evidence.frames[0][2]) == (1, 0, 1) and list(origins) == [7]
+    assert find_batch(inbox[:1], 999, chain_id=4852) is None
