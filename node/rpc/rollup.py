@@ -11,10 +11,15 @@ block claim names as `derivationEnd` and `stepInput` shows)."""
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from typing import TYPE_CHECKING, Any, Callable
+from eth.abc import SignedTransactionAPI
+from eth_typing import Address, Hash32
 
 from node.derive.derivation_commitment import DerivationState, DerivationTrace, QueuedBatch, bank_hash, queue_hash
+from node.derive.l1_source import InboxTransaction
 from node.errors import InvalidParams
 from node.l1_block_ref import L1BlockRef
 from node.outputs import output_at_block, output_json
@@ -28,11 +33,50 @@ if TYPE_CHECKING:
     from node.service import L2Node
 
 
+class InboxByHash:
+    """`l1` with each block's inbox transactions read once: they are a fact of the block's hash, so
+    the answer kept for a hash is its answer after any reorg (`head` and `block_by_number` always ask
+    `l1`). A trace reads every L1 block of its range, and the challenger asks a trace per L1 block
+    (`lantau_derivationState`): without this, each asks L1 for the same blocks' transactions and
+    receipts again. At most `max_blocks` blocks are kept, the least recently read dropped first."""
+
+    def __init__(self, l1: "L1Source", max_blocks: int = 4096) -> None:
+        self._l1, self._max_blocks = l1, max_blocks
+        self._kept: OrderedDict[tuple[bytes, bytes], Sequence[InboxTransaction]] = OrderedDict()
+        self._lock = threading.Lock()  # traces run on worker threads (asyncio.to_thread)
+
+    def head(self) -> L1BlockRef:
+        return self._l1.head()
+
+    def block_by_number(self, number: int) -> L1BlockRef | None:
+        return self._l1.block_by_number(number)
+
+    def deposits(self, block: L1BlockRef) -> Sequence[SignedTransactionAPI]:
+        return self._l1.deposits(block)
+
+    def blobs(self, block: L1BlockRef, versioned_hashes: Sequence[Hash32]) -> list[bytes]:
+        return self._l1.blobs(block, versioned_hashes)
+
+    def inbox_transactions(self, block: L1BlockRef, inbox: Address) -> Sequence[InboxTransaction]:
+        key = (bytes(block.hash), bytes(inbox))
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+        transactions = self._l1.inbox_transactions(block, inbox)
+        with self._lock:
+            self._kept[key] = transactions
+            while len(self._kept) > self._max_blocks:
+                self._kept.popitem(last=False)
+        return transactions
+
+
 def rollup_methods(
     node: "L2Node", l1: "L1Source", l1_position: Callable[[], L1BlockRef | None], config: "RollupDerivationConfig | None" = None
 ) -> dict[str, RpcMethod]:
     """The rollup methods by name, for `L2Node.register_methods`. `l1_position`: the L1 block
     the derivation has read up to; `config`: derivation's parameters (the derivation methods)."""
+    traced_l1 = InboxByHash(l1)
 
     def trace_of(block_number: int) -> DerivationTrace:
         if config is None:
@@ -40,7 +84,7 @@ def rollup_methods(
         if block_number == 0:
             raise InvalidParams("invalid argument 0: block 0 has no parent")
         parent = node.chain.header_by_number(block_number - 1)
-        return DerivationTrace(config, node.chain, parent, l1)
+        return DerivationTrace(config, node.chain, parent, traced_l1)
 
     # A trace reads every L1 block of the range: off the event loop, as lantau_derivationEnd.
     async def lantau_derivation_trace(ctx: RpcContext, block_number: int) -> dict[str, Any]:
