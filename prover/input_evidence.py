@@ -243,6 +243,9 @@ class BatchEvidence:
     span_origin_headers: list[bytes] = field(default_factory=list)
     l2_ancestors: list[bytes] = field(default_factory=list)
     ancestor_origins: list[tuple[list[bytes], list[bytes]]] = field(default_factory=list)  # (L1Block account, number slot)
+    # The L1 block derivation read the channel in (0: its last frame's; later while an earlier channel
+    # held the bank's head). Not shown: `InputOracle` finds it from `found` (`_foundBatch`).
+    read_in: int = 0
 
     def as_abi(self) -> tuple:
         return (self.frames, self.batch_index, self.block_index, self.span_origin_headers, self.l2_ancestors, self.ancestor_origins)
@@ -250,22 +253,31 @@ class BatchEvidence:
     def found(self) -> bytes:
         """`found` when derivation takes this batch (`node.derive.derivation_commitment`'s
         `QueuedBatch.leaf`: its bytes as the channel carries them, the L1 block the channel became
-        whole in, the last of its frames' blocks), what `InputOracle` compares it with."""
+        read in: `read_in`, by default the last of its frames' blocks), what `InputOracle` compares it with."""
+        return self.found_if_read_in(self.read_in or max(f[0] for f in self.frames))
+
+    def found_if_read_in(self, l1_block: int) -> bytes:
+        """`found` if derivation read the channel in L1 block `l1_block`."""
         data = b"".join(decode_batcher_tx_data(frame_batcher_data(f))[f[4]].data for f in self.frames)
-        return bytes(QueuedBatch(read_channel(data).batches[self.batch_index], max(f[0] for f in self.frames)).leaf())
+        return bytes(QueuedBatch(read_channel(data).batches[self.batch_index], l1_block).leaf())
 
 
 def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int,
-               found: bytes | None = None) -> tuple[BatchEvidence, range] | None:
+               found: bytes | None = None, channel_timeout: int = 0) -> tuple[BatchEvidence, range] | None:
     """The channel, batch and span block that carry the L2 block of `timestamp`, read from the
     inbox with node's own decoders (`node.channels`, `node.batches`), and the L1 origins whose
     headers the oracle reads (that block's origin to the span's last, newest first); None if no
     batch carries it. With `found` (derivation's answer, `BatchEvidence.found`), only that batch:
-    a second batch for the same block is not the one derivation takes. The caller adds the headers
-    (`with_headers`)."""
+    a second batch for the same block is not the one derivation takes; read in its last frame's L1
+    block or up to `channel_timeout` blocks later (an earlier channel held the bank's head: `found`
+    names the block it was read in, `read_in`). The caller adds the headers (`with_headers`)."""
     for batch, origins in _batches_carrying(inbox_blocks, timestamp, chain_id=chain_id):
-        if found is None or batch.found() == found:
+        if found is None:
             return batch, origins
+        last_frame = max(f[0] for f in batch.frames)
+        for read_in in range(last_frame, last_frame + channel_timeout + 1):
+            if batch.found_if_read_in(read_in) == found:
+                return dataclasses.replace(batch, read_in=read_in), origins
     return None
 
 

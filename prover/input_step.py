@@ -49,11 +49,12 @@ class InputRollup:
     batcher: str
     sequencing_window: int  # L1 blocks after a block's origin in which its batch must land
     l1_start_block: int = 0  # the rollup's first L1 block (L2 genesis' origin for the derivation leaf)
+    channel_timeout: int = 0  # L1 blocks a channel may wait in the bank, read late behind an earlier one
 
     @classmethod
     def of(cls, rollup: Any) -> "InputRollup":
         return cls(rollup.l2_chain_id, rollup.contracts["LantauPortal"], rollup.batch_inbox, rollup.batcher_address,
-                   rollup.sequencing_window, rollup.l1_start_block)
+                   rollup.sequencing_window, rollup.l1_start_block, rollup.channel_timeout)
 
 
 def l1_origin_of(l1_info_tx: bytes, number: int) -> L1Origin:
@@ -126,7 +127,8 @@ class InputEvidenceSource:
         if found == bytes(32):
             return evidence
         last = min(self.l1.head().number, origin.number + self.rollup.sequencing_window)
-        carried = find_batch(self.inbox_blocks(origin.number, last), timestamp, chain_id=self.rollup.l2_chain_id, found=found)
+        carried = find_batch(self.inbox_blocks(origin.number, last), timestamp, chain_id=self.rollup.l2_chain_id, found=found,
+                             channel_timeout=self.rollup.channel_timeout)
         if carried is None:
             return evidence
         batch, origins = carried

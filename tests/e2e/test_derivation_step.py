@@ -41,6 +41,10 @@ from prover.derivation_evidence import (
     ancestors_needed, inbox_data_abi, judges_batches, l1_header_numbers, state_abi, step_config, step_evidence,
 )
 from prover.input_evidence import l1_block_slots, parent_proof
+from bridge.l1_client import L1Client
+from prover.input_step import InputEvidenceSource, InputRollup
+from prover.rollup_client import RollupClient
+from tests.e2e.test_input_oracle import deploy_oracle, oracle_call, raw_deposit
 from tests.e2e.test_verifier import wait_until, write_rollup
 from tests.harness.evm import decode_custom_error
 
@@ -237,6 +241,32 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
     assert found[4] is None  # the forced deposit-only block
     assert l2.eth.get_block(1)["timestamp"] == t1 and len(l2.eth.get_block(3)["transactions"]) == 2  # L1 info + the transfer
     assert steps >= 50 and left_open == start + WINDOW  # in block 4's range, still open at its end
+
+    # --- InputOracle takes the batch `found` names though node read its channel after its last frame
+    # landed (behind the unclosed head channel, until that timed out): found's inclusion is the block
+    # it was read in, and the oracle finds that block from `found` (before: NotTheFoundBatch for the
+    # batch derivation took, so a lie about block 1's transactions could not be refuted)
+    _, oracle, oracle_abi = deploy_oracle(l1, rollup)
+    source = InputEvidenceSource(L1Client(l1_w3), RollupClient(verifier.rpc_url), InputRollup.of(rollup))
+    block_one = l2.eth.get_block(1)
+    hashes = [bytes(h) for h in block_one["transactions"]]
+    found_one = bytes.fromhex(found[1]["leaf"][2:])
+    parent_one, evidence_one = source.parts(1, raw_deposit(l2, 1, hashes[0]), t1, found_one)
+    assert evidence_one.batch.read_in == found[1]["inclusion"] > max(f[0] for f in evidence_one.batch.frames) == first_valid_block
+    root_one = run.parent(1)[0]
+
+    def check_one(tx_hashes: list[bytes]) -> tuple[str, Any]:
+        return oracle_call(oracle.functions.checkInputs(1, root_one, parent_one.as_abi(), (tx_hashes, t1, found_one),
+                                                          evidence_one.as_abi()), oracle_abi)
+
+    assert check_one(hashes) == ("ok", 1)
+    assert check_one([*hashes, keccak(b"never batched")]) == ("NotTheBatchedTransactions", 1)
+    read_at_last_frame = dataclasses.replace(evidence_one.batch, read_in=0).found()
+    assert oracle_call(oracle.functions.checkInputs(1, root_one, parent_one.as_abi(), (hashes, t1, read_at_last_frame),
+                                                      evidence_one.as_abi()), oracle_abi)[0] == "ok"  # had it been read then
+    assert oracle_call(oracle.functions.checkInputs(1, root_one, parent_one.as_abi(), (hashes, t1, keccak(b"another")),
+                                                      evidence_one.as_abi()), oracle_abi) == (
+        "NotTheFoundBatch", (keccak(b"another"), read_at_last_frame))
 
     # --- the node's refusals of bad parameters: named, and it still serves ------------------------
     for params, message in ((["0x0"], "invalid argument 0: block 0 has no parent"),):

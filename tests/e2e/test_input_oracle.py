@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import random
 import time
 from pathlib import Path
 from typing import Any
@@ -200,6 +199,29 @@ class Setup:
         return self.oracle.functions.checkInputs(number, root, proof.as_abi(), claim, evidence.as_abi()).estimate_gas()
 
 
+def oracle_call(contract_call: Any, abi: list[dict[str, Any]]) -> tuple[str, Any]:
+    """An L1 view call: ("ok", its result) or its custom error by name (the oracle's lie by its name)."""
+    try:
+        return ("ok", contract_call.call())
+    except (ContractCustomError, ContractLogicError) as exc:
+        data = exc.data if isinstance(exc.data, str) else None
+        assert data, f"reverted without data: {exc!r}"
+        name, args = decode_custom_error(abi, bytes.fromhex(data.removeprefix("0x")))
+        return (LIES[args[0]], args[1]) if name == "InputsBreakRule" else (name, args)
+
+
+def raw_deposit(l2: Web3, number: int, tx_hash: bytes) -> bytes:
+    """Block `number`'s first transaction (its L1-info deposit) as raw bytes, rebuilt from the node's
+    JSON (op-geth's deposit fields) and checked against the block's own hash of it."""
+    tx = l2.provider.make_request("eth_getTransactionByBlockNumberAndIndex", [hex(number), "0x0"])["result"]
+    deposit = LantauTransactionBuilder.new_deposit_transaction(
+        source_hash=bytes.fromhex(tx["sourceHash"][2:]), from_=bytes.fromhex(tx["from"][2:]), to=bytes.fromhex(tx["to"][2:]),
+        mint=int(tx["mint"], 16), value=int(tx["value"], 16), gas=int(tx["gas"], 16), data=bytes.fromhex(tx["input"][2:]),
+        is_system_tx=bool(tx.get("isSystemTx")))
+    assert deposit.hash == tx_hash, f"block {number}: transaction 0 rebuilt to another hash"
+    return bytes(deposit.encode())
+
+
 def with_other_origin(span: Any, index: int) -> Any:
     """`span` with block `index` given another L1 origin the span format can still carry (each
     origin the one before or the next), or None if there is none."""
@@ -238,26 +260,6 @@ def deploy_oracle(l1: L1Devnet, rollup: Any) -> tuple[Web3, Contract, list[dict[
     return w3, oracle, abi
 
 
-#: `scripts/input_oracle_differential.py --blocks N`: run the chain on to N blocks with a random
-#: workload before deciding every block (CI: 0, the short chain above).
-LONG_RUN_BLOCKS = int(os.environ.get("INPUT_ORACLE_BLOCKS", "0"))
-
-
-def extend_randomly(setup: Setup, target: int) -> None:
-    """Idle stretches, bursts of up to 40 transfers (big span batches) and an HKD deposit every
-    ~25 blocks, until the chain has `target` blocks."""
-    rng = random.Random(int(os.environ.get("INPUT_ORACLE_SEED", "15")))
-    next_deposit = setup.l2.eth.block_number + 25
-    while setup.l2.eth.block_number < target:
-        send_transfers(setup.l2, rng.choice([0, 0, 1, 5, rng.randrange(10, 41)]))
-        if setup.l2.eth.block_number >= next_deposit:
-            depositor = ACCOUNTS[rng.choice([0, 2])]
-            deposit_hkd(setup.l1_w3, setup.l1.deployment, depositor.private_key, to=ACCOUNTS[rng.randrange(5, 10)].address,
-                        amount_units=rng.randrange(1, 10**7))
-            next_deposit += rng.randrange(15, 35)
-        time.sleep(rng.choice([0.2, 0.5, 1.5]))
-
-
 def send_transfers(l2: Web3, count: int) -> None:
     sender = ACCOUNTS[4]
     nonce = l2.eth.get_transaction_count(sender.address, "pending")
@@ -282,7 +284,6 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     send_transfers(l2, 2)
     deposit_blocks = {int(wait_for_l2_receipt(l2, d.l2_tx_hash, timeout_s=60)["blockNumber"]) for d in (first, second)}
     time.sleep(2)  # a few blocks with no user transaction
-    extend_randomly(setup, LONG_RUN_BLOCKS)
     head = l2.eth.block_number
     # the batcher posts them and the sequencer's own derivation confirms them
     wait_until(lambda: l2.provider.make_request("lantau_syncStatus", [])["result"]["safe_l2"]["number"] >= head, 120, "safe head")

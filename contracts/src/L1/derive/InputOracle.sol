@@ -325,13 +325,8 @@ contract InputOracle is IInputOracle {
         view
         returns (Lie, uint256)
     {
-        (bytes memory channel, uint256 inclusion) = _channel(b.frames);
-        (bytes[] memory batches,) = reader.readChannel(channel, MAX_RLP_BYTES_PER_CHANNEL); // those before a break count
-        if (b.batchIndex >= batches.length) revert BatchNotDerived("no such batch in the channel");
-        // The batch derivation takes, never the refuter's choice (a second valid batch is not it).
-        bytes32 shown = keccak256(abi.encode(keccak256(batches[b.batchIndex]), inclusion));
-        if (shown != claim.found) revert NotTheFoundBatch(claim.found, shown);
-        (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks) = _batchBlocks(batches[b.batchIndex], parent, b);
+        (bytes memory batch, uint256 inclusion) = _foundBatch(b, claim.found);
+        (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks) = _batchBlocks(batch, parent, b);
         _checkSpan(parent, header, blocks, b, inclusion);
         BatchReader.SpanBlock memory element = blocks[b.blockIndex];
         if (element.originNumber != originNumber) return (Lie.NotTheBatchOrigin, 0);
@@ -452,9 +447,24 @@ contract InputOracle is IInputOracle {
     /// @dev The channel's bytes from its frames, each shown in the inbox, and the L1 block it
     ///      became whole in (channel_bank.py: frames in number order, the last one closing it,
     ///      every frame within `channelTimeout` of the first).
-    function _channel(FrameTx[] memory frames) internal view returns (bytes memory channel, uint256 inclusion) {
+    /// @dev The batch shown and the L1 block derivation read it in, if it is the batch derivation
+    ///      takes (`found`), never the refuter's choice (a second valid batch is not it: NotTheFoundBatch).
+    ///      `found` names the block its channel was read in: its last frame's, or later while an
+    ///      earlier channel held the bank's head (channel_bank.py), never past its own timeout.
+    function _foundBatch(BatchEvidence memory b, bytes32 found) internal view returns (bytes memory batch, uint256 inclusion) {
+        (bytes memory channel, uint256 lastFrame, uint256 opened) = _channel(b.frames);
+        (bytes[] memory batches,) = reader.readChannel(channel, MAX_RLP_BYTES_PER_CHANNEL); // those before a break count
+        if (b.batchIndex >= batches.length) revert BatchNotDerived("no such batch in the channel");
+        batch = batches[b.batchIndex];
+        bytes32 batchHash = keccak256(batch);
+        for (inclusion = lastFrame; keccak256(abi.encode(batchHash, inclusion)) != found; inclusion++) {
+            if (inclusion >= opened + channelTimeout) revert NotTheFoundBatch(found, keccak256(abi.encode(batchHash, lastFrame)));
+        }
+    }
+
+    function _channel(FrameTx[] memory frames) internal view returns (bytes memory channel, uint256 inclusion, uint256 opened) {
         bytes16 id;
-        uint256 opened = type(uint256).max;
+        opened = type(uint256).max;
         for (uint256 i = 0; i < frames.length; i++) {
             FrameTx memory f = frames[i];
             if (!inbox.isBlockData(f.l1Block, f.items) || f.itemIndex >= f.items.length) revert BatchNotInInbox(f.l1Block, f.itemIndex);
