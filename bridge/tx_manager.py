@@ -302,7 +302,12 @@ class TxManager:
             self._take_over_due()
             gas = self.gas_of(candidate)
             signed = self._publish_new(candidate, gas)
-            return self._wait(candidate, signed)
+            try:
+                return self._wait(candidate, signed)
+            finally:
+                # Mined, or no longer waited for (NotMinedInTime): a nonce still pooled is then
+                # taken over by a later `send` as another process's would be.
+                self._sent_nonces.discard(signed.nonce)
 
     def _publish_new(self, candidate: TxCandidate, gas: int) -> SignedTx:
         for attempt in range(self.config.nonce_race_retries):

@@ -32,6 +32,7 @@ from bridge.l1_contracts import L1Deployment
 from bridge.tx_manager import (
     FeeCaps,
     NonceUsedElsewhere,
+    NotMinedInTime,
     PoolTakeoverRefused,
     TxCandidate,
     TxManager,
@@ -437,7 +438,7 @@ def raise_next_base_fee(anvil: AnvilProcess, l1: L1Client, base_fee: int) -> Non
 
 def test_a_dead_processs_stuck_transaction_is_taken_over_and_the_next_send_lands(anvil: AnvilProcess, l1: L1Client) -> None:
     """A manager pools a call (to, data, value) paying the base fee + 1 gwei and dies; the next
-    block's base fee rises tenfold above that, so the transaction can never land and would hold the key's nonce for ever.
+    block's base fee rises threefold above that, so the transaction can never land and would hold the key's nonce for ever.
     A new manager on the key sees the nonce pooled but not its own, finds the transaction
     (anvil: txpool_content), sends the same call again at market fees (at least +12.5 % on both
     caps, as geth's +10 % replacement rule wants), then its own transaction: both land in the next
@@ -445,7 +446,7 @@ def test_a_dead_processs_stuck_transaction_is_taken_over_and_the_next_send_lands
     call = TxCandidate(to=OTHER.address, data=b"\x01\x02", value=77, gas_limit=30_000)
     fees = low_fees(l1)
     nonce, dead_hash = pool_and_die(anvil, l1, call, fees)
-    raise_next_base_fee(anvil, l1, 10 * fees.max_fee_per_gas)
+    raise_next_base_fee(anvil, l1, 3 * fees.max_fee_per_gas)
     restarted = TxManager(l1, SENDER.private_key, FAST)
     assert restarted.foreign_nonces() == [nonce]
     thread, result = in_thread(lambda: restarted.send(transfer(5)))
@@ -458,7 +459,7 @@ def test_a_dead_processs_stuck_transaction_is_taken_over_and_the_next_send_lands
     assert receipt["status"] == 1 and l1.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == nonce + 1
     mined = l1.w3.eth.get_transaction(taken_over["hash"])
     assert (mined["to"], bytes(mined["input"]), mined["value"], mined["gas"]) == (OTHER.address, b"\x01\x02", 77, 30_000)
-    assert mined["maxFeePerGas"] >= 2 * 10 * fees.max_fee_per_gas and mined["maxPriorityFeePerGas"] >= GWEI * 1.125
+    assert mined["maxFeePerGas"] >= 2 * 3 * fees.max_fee_per_gas and mined["maxPriorityFeePerGas"] >= GWEI * 1.125
     assert l1.receipt(taken_over["hash"]) is not None and l1.receipt(dead_hash) is None
     assert restarted.counters.pool_takeovers == 1 and restarted.counters.pool_cancels == 0
     assert restarted.latest_nonce() == nonce + 2 and restarted.foreign_nonces() == []
@@ -472,7 +473,7 @@ def test_a_dead_processs_unknown_pooled_transaction_is_cancelled(anvil: AnvilPro
     call = TxCandidate(to=OTHER.address, value=99, gas_limit=21_000)
     fees = low_fees(l1)
     nonce, dead_hash = pool_and_die(anvil, l1, call, fees)
-    raise_next_base_fee(anvil, l1, 10 * fees.max_fee_per_gas)
+    raise_next_base_fee(anvil, l1, 3 * fees.max_fee_per_gas)
     blind = L1Client(Web3(GethWithoutTxpool(anvil)))
     assert blind.pooled_transaction(SENDER.address, nonce) is None and l1.pooled_transaction(SENDER.address, nonce) is not None
     restarted = TxManager(blind, SENDER.private_key, TxManagerConfig(poll_interval_s=0.05, resubmit_after_s=0.3, receipt_timeout_s=30))
@@ -534,7 +535,8 @@ class RecordedPool(BaseProvider):
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         if method not in self.answers:
-            return {"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": f"the method {method} does not exist/is not available"}}  # type: ignore[typeddict-item]
+            message = f"the method {method} does not exist/is not available"
+            return {"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": message}}  # type: ignore[typeddict-item]
         return {"jsonrpc": "2.0", "id": 1, "result": self.answers[method]}  # type: ignore[typeddict-item]
 
 
@@ -555,3 +557,26 @@ def test_pooled_transactions_are_read_as_geth_anvil_and_reth_show_them() -> None
     assert mined.pooled_transaction(SENDER.address, 8) is None
     assert L1Client(Web3(RecordedPool({}))).pooled_transaction(SENDER.address, 8) is None  # a node showing no pool
     assert pooled_fees(legacy) == FeeCaps(100, 100) and pooled_fees(dynamic) == FeeCaps(200, 10)
+
+
+def test_a_send_that_gave_up_waiting_is_taken_over_by_the_next_send(anvil: AnvilProcess, l1: L1Client) -> None:
+    """A send gives up (`NotMinedInTime`) on a transaction the next block's base fee has outgrown
+    (automine off, no bump within the wait): it stays pooled, and the manager's next send takes it
+    over like a dead process's (stuck: at once), so both land in the next block."""
+    anvil.rpc("evm_setAutomine", [False])
+    manager = TxManager(l1, SENDER.private_key, TxManagerConfig(poll_interval_s=0.05, receipt_timeout_s=0.5, resubmit_after_s=60))
+    fees = manager.market_fees()
+    with pytest.raises(NotMinedInTime):
+        manager.send(transfer(41))
+    [(key, gave_up)] = pooled(anvil, SENDER.address).items()
+    nonce = int(key)
+    raise_next_base_fee(anvil, l1, 2 * fees.max_fee_per_gas)
+    thread, result = in_thread(lambda: manager.send(transfer(42)))
+    wait_for(lambda: manager.counters.pool_takeovers == 1 and len(pooled(anvil, SENDER.address)) == 2)
+    [taken_over] = [tx for k, tx in pooled(anvil, SENDER.address).items() if int(k) == nonce]
+    assert taken_over["hash"] != gave_up["hash"] and int(taken_over["value"], 16) == 41
+    anvil.rpc("evm_mine")
+    thread.join(10)
+    assert "value" in result, result
+    assert l1.w3.eth.get_transaction(result["value"]["transactionHash"])["nonce"] == nonce + 1
+    assert l1.receipt(taken_over["hash"]) is not None and manager.latest_nonce() == nonce + 2
