@@ -87,8 +87,9 @@ def decode_storage_value(encoded: bytes) -> int:
 
 
 class CodeCache:
-    """Contract code by code hash, the most recently used `max_entries` of them. A hash names one
-    code, so an entry is never wrong for any chain, branch or database."""
+    """Contract code by code hash, the last `max_entries` codes put (first in, first out). A hash
+    names one code, so an entry is never wrong for any chain, branch or database. Threads may share
+    it: each dict operation is atomic under the GIL (two puts at once may evict one code more)."""
 
     def __init__(self, max_entries: int = 1_024) -> None:
         self._codes: OrderedDict[bytes, bytes] = OrderedDict()
