@@ -50,10 +50,17 @@ contract L1BlockAnchors {
     ///         one before), checked: `headers[0]`'s hash is the trusted hash at its number.
     ///         Reverts `UnanchoredL1Header` or `L1HeaderLib.HeaderChainBroken` otherwise.
     function verifyL1Header(bytes[] calldata headers) external view returns (L1HeaderLib.Header memory) {
+        L1HeaderLib.Header[] memory chain = verifyL1Headers(headers);
+        return chain[chain.length - 1];
+    }
+
+    /// @notice `verifyL1Header`'s check, returning every header of the chain decoded (newest first):
+    ///         a caller that reads several of them (`InputOracle`: a span's origins) decodes none again.
+    function verifyL1Headers(bytes[] calldata headers) public view returns (L1HeaderLib.Header[] memory) {
         if (headers.length == 0) revert L1HeaderLib.EmptyHeaderChain();
         L1HeaderLib.Header memory top = L1HeaderLib.decode(headers[0]);
         bytes32 trusted = trustedHash(top.number);
         if (trusted != top.hash) revert UnanchoredL1Header(top.number, top.hash);
-        return L1HeaderLib.walkBack(trusted, headers);
+        return L1HeaderLib.walkBackAll(trusted, headers);
     }
 }

@@ -388,7 +388,9 @@ contract InputOracle is IInputOracle {
     ) internal view {
         uint256 j = b.blockIndex;
         uint256 lastOrigin = blocks[blocks.length - 1].originNumber;
-        L1HeaderLib.Header memory last = anchors.verifyL1Header(b.spanOriginHeaders); // the whole chain: canonical
+        // the whole chain, canonical, each header decoded once (not again per span block)
+        L1HeaderLib.Header[] memory origins = anchors.verifyL1Headers(b.spanOriginHeaders);
+        L1HeaderLib.Header memory last = origins[origins.length - 1];
         uint256 firstOrigin = blocks[j].originNumber;
         if (b.spanOriginHeaders.length != lastOrigin - firstOrigin + 1 || last.number != firstOrigin) {
             revert EvidenceNeeded("the headers of the span's origins, newest first");
@@ -401,13 +403,13 @@ contract InputOracle is IInputOracle {
         uint256 previousOrigin = genesis ? type(uint256).max : parent.originNumber;
         for (uint256 k = j; k < blocks.length; k++) {
             uint256 origin = blocks[k].originNumber;
-            uint256 originTime = L1HeaderLib.decode(b.spanOriginHeaders[lastOrigin - origin]).timestamp;
+            uint256 originTime = origins[lastOrigin - origin].timestamp;
             if (blocks[k].timestamp < originTime) revert BatchNotDerived("span block before its L1 origin");
             if (blocks[k].timestamp > originTime + maxSequencerDrift) {
                 if (blocks[k].txCount > 0) revert BatchNotDerived("span block beyond the sequencer drift");
                 if (origin == previousOrigin) {
                     if (origin + 1 > lastOrigin) revert EvidenceNeeded("the L1 block after the span's last origin");
-                    uint256 nextTime = L1HeaderLib.decode(b.spanOriginHeaders[lastOrigin - origin - 1]).timestamp;
+                    uint256 nextTime = origins[lastOrigin - origin - 1].timestamp;
                     if (blocks[k].timestamp >= nextTime) revert BatchNotDerived("span block beyond the drift while the next origin was there");
                 }
             }
@@ -516,11 +518,12 @@ contract InputOracle is IInputOracle {
     {
         bool genesis = parent.originHash == bytes32(0);
         uint256 base = genesis ? l1StartBlock : parent.originNumber;
-        L1HeaderLib.Header memory parentOrigin = anchors.verifyL1Header(headers);
+        L1HeaderLib.Header[] memory chain = anchors.verifyL1Headers(headers);
+        L1HeaderLib.Header memory parentOrigin = chain[chain.length - 1];
         if (parentOrigin.number != base) revert OriginHeaderMismatch(base, parentOrigin.number);
         if (genesis) return (_l1InfoHash(parentOrigin, 0) == l1InfoHash, false, parentOrigin, next);
         if (headers.length >= 2) {
-            next = L1HeaderLib.decode(headers[headers.length - 2]);
+            next = chain[chain.length - 2];
         } else if (base + 1 < block.number) {
             revert EvidenceNeeded("the header of the L1 block after the parent's origin");
         }

@@ -63,12 +63,20 @@ library L1HeaderLib {
     ///         and each next one must be the parent of the one before. Returns the last, decoded.
     ///         O(n) in the headers walked: ~600 B of calldata and a few thousand gas per block.
     function walkBack(bytes32 trusted, bytes[] memory headers) internal pure returns (Header memory header) {
+        Header[] memory chain = walkBackAll(trusted, headers);
+        return chain[chain.length - 1];
+    }
+
+    /// @notice `walkBack`, returning every header of the chain decoded (newest first), so a caller
+    ///         reading several of them decodes none twice.
+    function walkBackAll(bytes32 trusted, bytes[] memory headers) internal pure returns (Header[] memory chain) {
         if (headers.length == 0) revert EmptyHeaderChain();
+        chain = new Header[](headers.length);
         bytes32 expected = trusted;
         for (uint256 i = 0; i < headers.length; i++) {
-            header = decode(headers[i]);
-            if (header.hash != expected) revert HeaderChainBroken(i, expected, header.hash);
-            expected = header.parentHash;
+            chain[i] = decode(headers[i]);
+            if (chain[i].hash != expected) revert HeaderChainBroken(i, expected, chain[i].hash);
+            expected = chain[i].parentHash;
         }
     }
 
