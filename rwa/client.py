@@ -712,7 +712,8 @@ class RWAClient:
 
     def affirm_trade(self, ticket: TradeTicket) -> dict[str, Any]:
         """Locks both legs of a signed trade in one transaction (`SettlementEngine.affirm`): a hold
-        on the seller's units for the engine (id = the trade id, until the trade's expiry, spending
+        on the seller's units for the engine (the engine's id = the trade id, kept by the token under
+        `holdIdOf(engine, trade id)` so no holder can take it first; until the trade's expiry, spending
         the seller's allowance to the engine) and the buyer's cash (native HKD out of its escrow, or
         an ERC-20 pay token out of its wallet). Either party, or anyone holding both signatures,
         affirms; a refusal (the engine's or the token's named error) is raised before anything is

@@ -679,6 +679,54 @@ def test_no_record_date_falls_inside_a_settlement_window(chain: Chain, market: M
     assert actions.functions.entitlement(count + 1, market.auction.address).call() == 0
 
 
+def test_a_cancelled_dividend_unschedules_its_record_time_and_clearings_resume(chain: Chain, market: Market) -> None:
+    """Two dividends share a record time inside the coming settlement window, so the clearing is
+    refused (`RecordTimeInSettlementWindow`). Cancelling one leaves the time scheduled (the other
+    still records at it); cancelling the last withdraws it from the token (`recordTimes`,
+    `isRecordTime`), and the same clearing goes through at once, before the record time would
+    have passed (before the fix it stayed refused until then). Only CorporateActions withdraws a
+    record time: the issuer's registrar, an agent with the corporate-actions role, is refused
+    `NotCorporateActions`; and CorporateActions itself is refused `RecordTimeNotPending` for a time
+    never scheduled or already passed (an eth_call from its address): each with the token's record
+    times as they were."""
+    f, actions, t = market.auction.functions, market.rwa.actions.functions, market.token.functions
+    auction_id, books, cutoff = _crossing_auction(market)
+    record = cutoff + 120
+    first = actions.distributionCount().call() + 1
+    for _ in range(2):
+        chain.send(_announce_dividend(market, record), market.issuer, value=1_000 * HKD)
+    assert actions.distributionsAt(market.token.address, record).call() == 2
+    market.close(cutoff)
+    paged = settlement(books, REFERENCE).paged(20)
+    clearing = f.submitClearing(*paged.clearing_args())
+    assert _refused(market, clearing, "RecordTimeInSettlementWindow", market.venue_keys[1].address).args[1] == record
+
+    chain.send(actions.cancelDistribution(first), market.issuer)
+    assert t.isRecordTime(record).call() and record in t.recordTimes().call()
+    assert _refused(market, clearing, "RecordTimeInSettlementWindow", market.venue_keys[1].address).args[1] == record
+
+    # Refusals on the token, with its record times intact.
+    times = t.recordTimes().call()
+    revert = chain.expect_revert(t.unscheduleRecordTime(record), market.registrar)
+    assert (revert.name, revert.args) == ("NotCorporateActions", (market.registrar,))
+    for never_or_passed in (record + 1, *[time for time in times if time < chain.now()][:1]):
+        revert = chain.revert_of(t.unscheduleRecordTime(never_or_passed), market.rwa.actions.address)
+        assert (revert.name, revert.args) == ("RecordTimeNotPending", (never_or_passed,))
+    assert t.recordTimes().call() == times and t.isRecordTime(record).call()
+
+    refund = chain.balance(market.issuer)
+    receipt = chain.send(actions.cancelDistribution(first + 1), market.issuer)
+    assert events(market.token, "RecordTimeUnscheduled", receipt) == [{"recordTime": record, "by": market.rwa.actions.address}]
+    assert chain.balance(market.issuer) > refund  # the HK$1,000 back, less the gas
+    assert not t.isRecordTime(record).call() and record not in t.recordTimes().call()
+    assert actions.distributionsAt(market.token.address, record).call() == 0
+    assert chain.now() < record  # not waiting for the cancelled record time to pass
+    chain.send(clearing, market.venue_keys[1].address)
+    market.settle_page(paged, 0)
+    market.claim_all(auction_id)
+    assert market.token.functions.balanceOf(market.auction.address).call() == 0
+
+
 def test_a_cancelled_auction_gives_a_seller_its_daily_volume_back(chain: Chain, market: Market) -> None:
     """Under a daily limit of 10 shares a seller's sale of 10 into custody uses its whole day;
     when the auction is cancelled (its buy page in no committed book) the refund gives the volume

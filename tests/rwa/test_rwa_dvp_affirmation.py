@@ -1,7 +1,7 @@
 """DvP with both legs locked on affirmation, in one transaction (issue 17, features: holds used by
 the settlement engine). `SettlementEngine.affirm` creates the hold on the seller's asset units
-(`RWAToken.createHoldFrom`, id = the trade id, notary = the engine, spending the seller's
-allowance to the engine) and locks the buyer's cash: native HKD out of its escrow, or the HKD
+(`RWAToken.createHoldFrom`, the engine's id = the trade id, kept under `holdIdOf(engine, trade
+id)`, notary = the engine, spending the seller's allowance to the engine) and locks the buyer's cash: native HKD out of its escrow, or the HKD
 stablecoin as an ERC-20 (the L1 token's contract, `HKDStablecoin`, here on L2 as the bridged
 token) out of its wallet into the engine. Both or neither: a failing affirm leaves no hold and no
 lock. From then neither leg can leave: the seller cannot transfer the held units, the buyer cannot
@@ -19,6 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
 
 from rwa.trade import Trade, sign_trade
 from rwa.types import NATIVE_HKD
@@ -53,8 +55,12 @@ def _setup(chain: Chain, rwa: RWASystem, label: str, *, token_cash: bool = False
     trade = Trade(seller.address, buyer.address, token.address, 400, pay_token, pay_amount, expiry, 1, 0)
     chain_id = chain.w3.eth.chain_id
     sigs = (sign_trade(trade, seller.key, chain_id, engine.address), sign_trade(trade, buyer.key, chain_id, engine.address))
+    trade_id = engine.functions.tradeId(trade.as_tuple()).call()
+    # The engine's hold of the trade, in the engine's namespace (computed here from its definition).
+    hold_id = keccak(abi_encode(["address", "bytes32"], [engine.address, trade_id]))
+    assert token.functions.holdIdOf(engine.address, trade_id).call() == hold_id
     return {"token": token, "issuer": issuer, "seller": seller.address, "buyer": buyer.address, "trade": trade,
-            "sigs": sigs, "id": engine.functions.tradeId(trade.as_tuple()).call(), "cash": cash}
+            "sigs": sigs, "id": trade_id, "hold": hold_id, "cash": cash}
 
 
 def _legs(chain: Chain, rwa: RWASystem, s: dict[str, Any]) -> tuple[int, ...]:
@@ -67,7 +73,7 @@ def _legs(chain: Chain, rwa: RWASystem, s: dict[str, Any]) -> tuple[int, ...]:
         balance = s["cash"].functions.balanceOf
         cash = (balance(s["seller"]).call(), balance(s["buyer"]).call(), balance(rwa.engine.address).call())
     return (t.balanceOf(s["seller"]).call(), t.balanceOf(s["buyer"]).call(), t.heldBalanceOf(s["seller"]).call(),
-            *cash, e.tradeStatus(s["id"]).call(), t.holdOf(s["id"]).call()[5])
+            *cash, e.tradeStatus(s["id"]).call(), t.holdOf(s["hold"]).call()[5])
 
 
 @pytest.mark.parametrize("token_cash", [False, True], ids=["native HKD", "HKD token"])
@@ -106,8 +112,8 @@ def test_one_affirm_locks_both_legs_then_settles(chain: Chain, rwa: RWASystem, t
 
     receipt = chain.send(e.affirm(trade, *s["sigs"]), s["issuer"])  # anyone with both signatures
     assert events(rwa.engine, "TradeAffirmed", receipt) == [
-        {"tradeId": s["id"], "holdId": s["id"], "payToken": s["trade"].pay_token, "lockedAmount": 500 * unit}]
-    assert t.holdOf(s["id"]).call() == [s["seller"], rwa.engine.address, s["buyer"], 400, s["trade"].expiry, ACTIVE]
+        {"tradeId": s["id"], "holdId": s["hold"], "payToken": s["trade"].pay_token, "lockedAmount": 500 * unit}]
+    assert t.holdOf(s["hold"]).call() == [s["seller"], rwa.engine.address, s["buyer"], 400, s["trade"].expiry, ACTIVE]
     if token_cash:  # the buyer's tokens sit in the engine
         assert _legs(chain, rwa, s) == (1_000, 0, 400, 0, 100 * unit, 500 * unit, AFFIRMED, ACTIVE)
     else:  # the cash only changed ledgers
@@ -122,7 +128,7 @@ def test_one_affirm_locks_both_legs_then_settles(chain: Chain, rwa: RWASystem, t
     assert chain.expect_revert(e.cancel(trade), s["buyer"]).name == "TradeIsAffirmed"
     assert chain.expect_revert(e.settle(trade, *s["sigs"]), s["issuer"]).name == "TradeIsAffirmed"
     assert chain.expect_revert(e.affirm(trade, *s["sigs"]), s["issuer"]).name == "TradeIsAffirmed"
-    assert chain.expect_revert(t.releaseHold(s["id"]), s["seller"]).name == "HoldNotExpired"
+    assert chain.expect_revert(t.releaseHold(s["hold"]), s["seller"]).name == "HoldNotExpired"
     assert chain.expect_revert(e.releaseAffirmed(trade), s["seller"]).name == "TradeNotExpired"
     assert _legs(chain, rwa, s) == locked
 
@@ -137,16 +143,27 @@ def test_one_affirm_locks_both_legs_then_settles(chain: Chain, rwa: RWASystem, t
     assert chain.expect_revert(e.settleAffirmed(trade), s["issuer"]).name == "TradeNotAffirmed"
 
 
-def test_a_hold_id_taken_refuses_the_affirm_and_locks_nothing(chain: Chain, rwa: RWASystem) -> None:
+def test_a_hold_made_with_the_trade_id_does_not_block_the_affirm(chain: Chain, rwa: RWASystem) -> None:
+    """Hold-id griefing: the trade id is known from the signed terms, so another holder of the
+    asset (and the seller itself) can make a hold with it before the affirm. Each such hold lives
+    in its creator's namespace, so the engine's hold is still free and the affirm locks both legs
+    (before namespacing, the affirm reverted `HoldExists` and the parties had to re-sign)."""
     s = _setup(chain, rwa, "squatted")
     t, e = s["token"].functions, rwa.engine.functions
+    griefer = chain.new_address("squatting holder", fund_wei=10**21)
+    rwa.register([griefer])
+    chain.send(t.mint(griefer, 5), s["issuer"])
     chain.send(t.approve(rwa.engine.address, 400), s["seller"])
-    chain.send(t.createHold(s["id"], s["issuer"], s["buyer"], 1, s["trade"].expiry), s["seller"])  # the trade id, taken
+    for creator in (griefer, s["seller"]):
+        chain.send(t.createHold(s["id"], creator, s["buyer"], 1, s["trade"].expiry), creator)  # the trade id
+        assert t.holdOf(keccak(abi_encode(["address", "bytes32"], [creator, s["id"]]))).call()[0] == creator
     before = _legs(chain, rwa, s)
-    revert = chain.expect_revert(e.affirm(s["trade"].as_tuple(), *s["sigs"]), s["issuer"])
-    assert (revert.name, revert.args) == ("HoldExists", (s["id"],))
-    assert _legs(chain, rwa, s) == before and e.escrowOf(s["buyer"]).call() == 600 * HKD
-    assert t.allowance(s["seller"], rwa.engine.address).call() == 400  # not spent
+    assert before[2:] == (1, 0, 600 * HKD, before[5], OPEN, NONE)  # the seller's own hold of 1 unit
+    receipt = chain.send(e.affirm(s["trade"].as_tuple(), *s["sigs"]), s["issuer"])
+    assert [ev["holdId"] for ev in events(rwa.engine, "TradeAffirmed", receipt)] == [s["hold"]]
+    assert _legs(chain, rwa, s) == (1_000, 0, 401, 0, 100 * HKD, before[5], AFFIRMED, ACTIVE)
+    chain.send(e.settleAffirmed(s["trade"].as_tuple()), s["issuer"])
+    assert _legs(chain, rwa, s)[:3] + _legs(chain, rwa, s)[6:] == (600, 400, 1, SETTLED, EXECUTED)
 
 
 @pytest.mark.parametrize("token_cash", [False, True], ids=["native HKD", "HKD token"])
@@ -173,7 +190,7 @@ def test_an_affirmed_trade_that_does_not_settle_releases_both_legs_after_expiry(
     assert chain.expect_revert(e.settleAffirmed(trade), s["seller"]).name == "TradeExpired"
     receipt = chain.send(e.releaseAffirmed(trade), s["issuer"])  # anyone, after expiry
     assert events(rwa.engine, "AffirmationReleased", receipt) == [
-        {"tradeId": s["id"], "holdId": s["id"], "refundedAmount": 500 * unit}
+        {"tradeId": s["id"], "holdId": s["hold"], "refundedAmount": 500 * unit}
     ]
     assert _legs(chain, rwa, s) == (*before[:6], CANCELLED, RELEASED)  # as before the trade
     if not token_cash:

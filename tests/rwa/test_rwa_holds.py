@@ -2,13 +2,18 @@
 the hold's notary (a venue, a settlement agent) executes, to the recipient named when the hold was
 made and through the asset's checks; anyone frees them after expiry. Held tokens stay in the
 balance (and in record-date snapshots) but cannot move, be burnt, force-transferred or recovered
-away. Every refusal leaves balances, holds and frozen amounts as they were."""
+away. Every refusal leaves balances, holds and frozen amounts as they were.
+
+Hold ids are namespaced by their creator: the hold a creator makes with its own id `u` is kept
+under `keccak256(abi.encode(creator, u))` (`holdIdOf`), so the same `u` used by someone else is
+another hold, never a `HoldExists` for the first creator."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from tests.rwa.rwa_chain import AGRICULTURAL, Chain, RWASystem, events
@@ -17,6 +22,11 @@ pytestmark = pytest.mark.rwa_backends("l2")
 
 ACTIVE, EXECUTED, RELEASED = 1, 2, 3  # HoldStatus
 BALANCE_FROZEN, RECEIVER_FROZEN = 5, 3  # TransferCodes
+
+
+def namespaced(creator: str, user_hold_id: bytes) -> bytes:
+    """The id a token keeps a hold under, computed here from its definition."""
+    return keccak(abi_encode(["address", "bytes32"], [creator, user_hold_id]))
 
 
 @pytest.fixture
@@ -28,14 +38,16 @@ def held(chain: Chain, rwa: RWASystem) -> dict[str, Any]:
     token = rwa.create_asset(issuer=issuer, agents=[issuer], name="Sheung Shui Lychee Receivable", symbol="SSLY",
                              asset_class=AGRICULTURAL, decimals=0)
     chain.send(token.functions.mint(seller, 1_000), issuer)
-    hold_id = keccak(text=f"trade {token.address} 1")
+    user_hold_id = keccak(text=f"trade {token.address} 1")
+    hold_id = namespaced(seller, user_hold_id)
+    assert token.functions.holdIdOf(seller, user_hold_id).call() == hold_id
     expiry = chain.now() + 3_600
-    receipt = chain.send(token.functions.createHold(hold_id, notary, buyer, 600, expiry), seller)
+    receipt = chain.send(token.functions.createHold(user_hold_id, notary, buyer, 600, expiry), seller)
     assert events(token, "HoldCreated", receipt) == [
         {"holdId": hold_id, "holder": seller, "notary": notary, "recipient": buyer, "amount": 600, "expiry": expiry}
     ]
     return {"token": token, "issuer": issuer, "seller": seller, "buyer": buyer, "notary": notary, "id": hold_id,
-            "expiry": expiry}
+            "user_id": user_hold_id, "expiry": expiry}
 
 
 def _state(h: dict[str, Any]) -> tuple[Any, ...]:
@@ -55,7 +67,7 @@ def test_held_tokens_stay_in_the_balance_but_do_not_move(chain: Chain, held: dic
     # The holder cannot hold the same tokens twice, nor reuse an id.
     revert = chain.expect_revert(t.createHold(keccak(text="second"), held["notary"], buyer, 401, held["expiry"]), seller)
     assert (revert.name, revert.args) == ("ERC7943InsufficientUnfrozenBalance", (seller, 401, 400))
-    revert = chain.expect_revert(t.createHold(held["id"], held["notary"], buyer, 1, held["expiry"]), seller)
+    revert = chain.expect_revert(t.createHold(held["user_id"], held["notary"], buyer, 1, held["expiry"]), seller)
     assert (revert.name, revert.args) == ("HoldExists", (held["id"],))
     revert = chain.expect_revert(t.createHold(keccak(text="late"), held["notary"], buyer, 1, chain.now() - 1), seller)
     assert revert.name == "InvalidHold"
@@ -113,9 +125,10 @@ def test_an_expired_hold_is_freed_by_anyone_and_cannot_execute(chain: Chain, rwa
                              asset_class=AGRICULTURAL, decimals=0)
     t = token.functions
     chain.send(t.mint(seller, 50), issuer)
-    hold_id = keccak(text=f"short {token.address}")
+    user_hold_id = keccak(text=f"short {token.address}")
+    hold_id = namespaced(seller, user_hold_id)
     expiry = chain.now() + 5
-    chain.send(t.createHold(hold_id, notary, buyer, 50, expiry), seller)
+    chain.send(t.createHold(user_hold_id, notary, buyer, 50, expiry), seller)
     chain.advance(10)
     revert = chain.expect_revert(t.executeHold(hold_id), notary)
     assert (revert.name, revert.args) == ("HoldExpired", (hold_id, expiry))
@@ -125,3 +138,24 @@ def test_an_expired_hold_is_freed_by_anyone_and_cannot_execute(chain: Chain, rwa
     assert (t.heldBalanceOf(seller).call(), t.holdOf(hold_id).call()[5]) == (0, RELEASED)
     chain.send(t.transfer(buyer, 50), seller)
     assert t.balanceOf(buyer).call() == 50
+
+
+def test_a_creators_hold_id_is_out_of_anyone_elses_reach(chain: Chain, held: dict[str, Any]) -> None:
+    """Another holder creating a hold with the seller's id makes its own hold (under its own
+    namespaced id) and leaves the seller's untouched; the seller's next id is still free to it."""
+    token, seller, buyer, notary = held["token"], held["seller"], held["buyer"], held["notary"]
+    t = token.functions
+    chain.send(t.transfer(buyer, 100), seller)
+    before = _state(held)
+    receipt = chain.send(t.createHold(held["user_id"], notary, seller, 100, held["expiry"]), buyer)
+    buyer_hold = namespaced(buyer, held["user_id"])
+    assert buyer_hold != held["id"]
+    assert [e["holdId"] for e in events(token, "HoldCreated", receipt)] == [buyer_hold]
+    assert t.holdOf(buyer_hold).call() == [buyer, notary, seller, 100, held["expiry"], ACTIVE]
+    assert _state(held) == before and t.heldBalanceOf(buyer).call() == 100
+    # The seller's own ids stay the seller's: a new one is free, and its first one still executes.
+    next_id = keccak(text="seller's next")
+    chain.send(t.createHold(next_id, notary, buyer, 100, held["expiry"]), seller)
+    assert t.holdOf(namespaced(seller, next_id)).call()[0] == seller
+    chain.send(t.executeHold(held["id"]), notary)
+    assert t.holdOf(held["id"]).call()[5] == EXECUTED and t.holdOf(buyer_hold).call()[5] == ACTIVE

@@ -153,6 +153,9 @@ contract CorporateActions is ReentrancyGuardTransient {
     mapping(address token => FractionCashOut) private _fractionCashOuts;
     /// @notice The coupon announced for each of a bond's coupon dates (0: none, or cancelled).
     mapping(address token => mapping(uint64 couponDate => uint256 id)) public couponOfDate;
+    /// @notice Distributions announced and not cancelled at each record time of a token: the last
+    /// one cancelled withdraws the record time from the token (`RWAToken.unscheduleRecordTime`).
+    mapping(address token => mapping(uint48 recordTime => uint256 count)) public distributionsAt;
 
     event DistributionAnnounced(
         uint256 indexed id,
@@ -285,6 +288,7 @@ contract CorporateActions is ReentrancyGuardTransient {
             d.couponNumerator = numerator;
             d.couponDenominator = denominator;
         }
+        distributionsAt[token][recordTime] += 1;
         d.token = token;
         d.recordTime = recordTime;
         d.kind = kind;
@@ -296,13 +300,16 @@ contract CorporateActions is ReentrancyGuardTransient {
     }
 
     /// @notice Withdraws a distribution before its record time and refunds the issuer recorded at
-    /// announcement the whole amount.
+    /// announcement the whole amount; the token's record time goes too when no other distribution
+    /// is recorded at it.
     function cancelDistribution(uint256 id) external nonReentrant returns (uint256 refundWei) {
         Distribution storage d = _open(id);
         _requireIssuerOrAgent(d.token);
         if (block.timestamp >= d.recordTime) revert RecordTimePassed(id, d.recordTime, block.timestamp);
         d.closed = true;
         if (d.kind == DistributionKind.Coupon) delete couponOfDate[d.token][d.payTime];
+        // No distribution left at this record time: withdraw it, so market clearings it held back resume.
+        if (--distributionsAt[d.token][d.recordTime] == 0) IRWAToken(d.token).unscheduleRecordTime(d.recordTime);
         refundWei = d.amountWei;
         emit DistributionCancelled(id, refundWei, d.issuer);
         _sendOrOwe(d.issuer, refundWei, gasleft());

@@ -146,6 +146,7 @@ interface IRWAToken {
     function multiplierAt(uint48 timepoint) external view returns (uint256);
     function divisorAt(uint48 timepoint) external view returns (uint256);
     function scheduleRecordTime(uint48 recordTime) external;
+    function unscheduleRecordTime(uint48 recordTime) external;
 }
 
 /// @notice Reason codes of `canTransfer`, shared by RWAToken (1-15) and Compliance (16-31), and

@@ -2,8 +2,9 @@
 pragma solidity 0.8.28;
 
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {AssetInfo, BondTerms, AgentRoles, TransferCodes, IIdentityRegistry, ICompliance} from "./RWACommon.sol";
-import {RWATokenBase, RWA_TOKEN_EXTENSION} from "./RWATokenBase.sol";
+import {RWATokenBase, RWA_TOKEN_EXTENSION, CORPORATE_ACTIONS} from "./RWATokenBase.sol";
 
 /// @notice Everything `RWAToken.initialize` needs; built by the AssetFactory.
 struct TokenConfig {
@@ -46,6 +47,22 @@ struct TokenConfig {
 /// unless a record date passed since the account last moved. Times that were never scheduled
 /// cannot be looked up (`NotARecordTime`): their history is not kept.
 ///
+/// A record time is withdrawn only by CorporateActions (`unscheduleRecordTime`), when it cancels
+/// the last distribution recorded at it, so a market clearing that a pending record time holds
+/// back (CallAuction refuses a settlement window spanning one) resumes at once.
+///
+/// Holds: a holder reserves part of its free balance for a notary (a venue, a settlement agent)
+/// until an expiry (`createHold`); the tokens stay in its balance and snapshots but cannot move,
+/// be burnt, force-transferred or recovered away (`TokensOnHold`) until the notary executes the
+/// hold to the recipient named in it, as a checked transfer by the holder (`executeHold`), or it
+/// is released (`releaseHold`: the notary any time, anyone after expiry). The held amount shares
+/// the slot a transfer already reads for frozen tokens; `frozenTokens` reports the agents' part.
+/// Hold ids are namespaced by their creator: a hold made with id `userHoldId` is kept under
+/// `holdIdOf(creator, userHoldId)` (the creator is the holder for `createHold`, the spender and
+/// notary for `createHoldFrom`), so nobody can occupy the id of another's hold: a holder who
+/// copies a pending trade's id from its signed terms takes only its own id, and the settlement
+/// engine's affirm (hold id = the trade id, in the engine's namespace) still goes through.
+///
 /// Stock splits are O(1) and exact: `scheduleSplit(ratio, effectiveTime)` appends the cumulative
 /// multiplier to a split history. A stored value (balance, history entry, frozen amount, supply)
 /// written at time k is worth
@@ -80,6 +97,36 @@ struct TokenConfig {
 /// normally deployed implementation does this in its constructor).
 contract RWAToken is RWATokenBase {
     using Checkpoints for Checkpoints.Trace208;
+
+    /// @notice `holdId` is the namespaced id (`holdIdOf(creator, userHoldId)`).
+    event HoldCreated(
+        bytes32 indexed holdId,
+        address indexed holder,
+        address indexed notary,
+        address recipient,
+        uint256 amount,
+        uint48 expiry
+    );
+    event HoldExecuted(bytes32 indexed holdId, address indexed notary, uint256 amount);
+    event HoldReleased(bytes32 indexed holdId, address indexed by, uint256 amount);
+    event RecordTimeUnscheduled(uint48 recordTime, address indexed by);
+
+    /// @notice ERC-7943: `amount` is more than the `unfrozen` part of the balance of `account`.
+    error ERC7943InsufficientUnfrozenBalance(address account, uint256 amount, uint256 unfrozen);
+    /// @notice The creator already used this id (`holdId` is the namespaced id).
+    error HoldExists(bytes32 holdId);
+    /// @notice A hold needs a notary, a recipient, an amount and an expiry in the future.
+    error InvalidHold(bytes32 holdId);
+    /// @notice The hold is not active (`status`: 0 none, 2 executed, 3 released).
+    error HoldNotActive(bytes32 holdId, uint8 status);
+    error NotHoldNotary(bytes32 holdId, address caller);
+    error HoldExpired(bytes32 holdId, uint48 expiry);
+    /// @notice Before its expiry only the notary releases a hold.
+    error HoldNotExpired(bytes32 holdId, uint48 expiry);
+    /// @notice Only CorporateActions withdraws a record time (its distributions rely on them).
+    error NotCorporateActions(address caller);
+    /// @notice `recordTime` is not a scheduled record time still to come.
+    error RecordTimeNotPending(uint48 recordTime);
 
     constructor() {
         _disableInitializers();
@@ -203,6 +250,126 @@ contract RWAToken is RWATokenBase {
         c.next = _recordTimes[c.head];
         _recordClock = c;
         emit RecordTimeScheduled(recordTime, msg.sender);
+    }
+
+    /// @notice Withdraws `recordTime`, scheduled and still to come (CorporateActions only, when it
+    /// cancels the last distribution recorded at it): `isRecordTime` and `recordTimes` forget it.
+    function unscheduleRecordTime(uint48 recordTime) external {
+        if (msg.sender != CORPORATE_ACTIONS) revert NotCorporateActions(msg.sender);
+        _advanceRecordClock();
+        if (!isRecordTime[recordTime] || recordTime < clock()) revert RecordTimeNotPending(recordTime);
+        RecordClock memory c = _recordClock;
+        // Pending times are [head, length), ascending, and `recordTime` (not passed) is among them.
+        uint256 last = _recordTimes.length - 1;
+        uint256 i = c.head;
+        while (_recordTimes[i] != recordTime) i += 1;
+        for (; i < last; ++i) {
+            _recordTimes[i] = _recordTimes[i + 1];
+        }
+        _recordTimes.pop();
+        isRecordTime[recordTime] = false;
+        c.next = c.head < last ? _recordTimes[c.head] : 0;
+        _recordClock = c;
+        emit RecordTimeUnscheduled(recordTime, msg.sender);
+    }
+
+    // --- holds -----------------------------------------------------------------------------------
+
+    /// @notice The id under which the hold `creator` made with its own id `userHoldId` is kept.
+    function holdIdOf(address creator, bytes32 userHoldId) public pure returns (bytes32) {
+        return keccak256(abi.encode(creator, userHoldId));
+    }
+
+    /// @notice Reserves `amount` of the caller's free tokens until `expiry`: they stay in the
+    /// caller's balance (and its record-date snapshots) but cannot move, except by `notary`
+    /// executing the hold, which transfers them to `recipient` through the asset's checks. A
+    /// counterparty, venue or escrow agent can so rely on the tokens being there at settlement.
+    /// Returns the hold's id, `holdIdOf(msg.sender, userHoldId)`.
+    function createHold(bytes32 userHoldId, address notary, address recipient, uint256 amount, uint48 expiry)
+        external
+        returns (bytes32 holdId)
+    {
+        return _createHold(holdIdOf(msg.sender, userHoldId), msg.sender, notary, recipient, amount, expiry);
+    }
+
+    /// @notice A spender creates a hold on `holder`'s tokens with itself as notary, spending
+    /// `amount` of the holder's allowance to it as `transferFrom` would (the hold is a transfer the
+    /// spender may make later): a settlement engine so locks a trade's asset leg in the same
+    /// transaction that affirms it. Returns the hold's id, `holdIdOf(msg.sender, userHoldId)`.
+    function createHoldFrom(address holder, bytes32 userHoldId, address recipient, uint256 amount, uint48 expiry)
+        external
+        returns (bytes32 holdId)
+    {
+        _spendAllowance(holder, amount);
+        return _createHold(holdIdOf(msg.sender, userHoldId), holder, msg.sender, recipient, amount, expiry);
+    }
+
+    function _createHold(bytes32 holdId, address holder, address notary, address recipient, uint256 amount, uint48 expiry)
+        private
+        returns (bytes32)
+    {
+        if (_holds[holdId].status != HoldStatus.None) revert HoldExists(holdId);
+        if (notary == address(0) || recipient == address(0) || amount == 0 || expiry <= clock()) {
+            revert InvalidHold(holdId);
+        }
+        uint256 free = _unfrozen(holder, _fine(_balances[holder])) / _unit();
+        if (amount > free) revert ERC7943InsufficientUnfrozenBalance(holder, amount, free);
+        uint256 fineAmount = amount * _unit();
+        _holds[holdId] = Hold(holder, expiry, HoldStatus.Active, notary, recipient, clock(), SafeCast.toUint208(fineAmount));
+        _addHeld(holder, fineAmount, true);
+        emit HoldCreated(holdId, holder, notary, recipient, amount, expiry);
+        return holdId;
+    }
+
+    /// @notice The notary moves the held tokens to the hold's recipient (before expiry), as a
+    /// transfer by the holder: identity, freeze, pause and compliance apply.
+    function executeHold(bytes32 holdId) external returns (bool) {
+        Hold storage h = _activeHold(holdId);
+        if (msg.sender != h.notary) revert NotHoldNotary(holdId, msg.sender);
+        if (clock() > h.expiry) revert HoldExpired(holdId, h.expiry);
+        uint256 fineAmount = h.amount * _growth(h.since, clock());
+        h.status = HoldStatus.Executed;
+        _addHeld(h.holder, fineAmount, false);
+        // Whole units move; a fraction a consolidation left in the hold stays with the holder.
+        uint256 amount = fineAmount / _unit();
+        _transferChecked(h.holder, h.recipient, amount);
+        emit HoldExecuted(holdId, msg.sender, amount);
+        return true;
+    }
+
+    /// @notice Frees the held tokens: the notary at any time, anyone once the hold has expired.
+    function releaseHold(bytes32 holdId) external returns (bool) {
+        Hold storage h = _activeHold(holdId);
+        if (msg.sender != h.notary && clock() <= h.expiry) revert HoldNotExpired(holdId, h.expiry);
+        uint256 fineAmount = h.amount * _growth(h.since, clock());
+        h.status = HoldStatus.Released;
+        _addHeld(h.holder, fineAmount, false);
+        emit HoldReleased(holdId, msg.sender, fineAmount / _unit());
+        return true;
+    }
+
+    /// @notice A hold's parties, its amount (split-adjusted), expiry and status, by its namespaced id.
+    function holdOf(bytes32 holdId)
+        external
+        view
+        returns (address holder, address notary, address recipient, uint256 amount, uint48 expiry, HoldStatus status)
+    {
+        Hold memory h = _holds[holdId];
+        return (h.holder, h.notary, h.recipient, h.amount * _growth(h.since, clock()) / _unit(), h.expiry, h.status);
+    }
+
+    function _activeHold(bytes32 holdId) private view returns (Hold storage h) {
+        h = _holds[holdId];
+        if (h.status != HoldStatus.Active) revert HoldNotActive(holdId, uint8(h.status));
+    }
+
+    /// @dev Adds (or removes) `amount` fine units to both the holds' part and the blocked total of
+    /// `holder`.
+    function _addHeld(address holder, uint256 amount, bool add) private {
+        uint256 held = _splitAdjusted(_held[holder]);
+        uint256 blocked = _blockedFine(holder);
+        _held[holder] = FrozenTokens(clock(), SafeCast.toUint208(add ? held + amount : held - amount));
+        _frozen[holder] = FrozenTokens(clock(), SafeCast.toUint208(add ? blocked + amount : blocked - amount));
     }
 
     function isAgent(address account) external view returns (bool) {

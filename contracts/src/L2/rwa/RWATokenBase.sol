@@ -20,6 +20,9 @@ import {
 /// @dev The one predeploy every RWAToken delegates its less frequent functions to
 /// (`genesis/predeploys.py` RWA_TOKEN_EXTENSION).
 address constant RWA_TOKEN_EXTENSION = 0x420000000000000000000000000000000000080a;
+/// @dev The CorporateActions predeploy (`genesis/predeploys.py` CORPORATE_ACTIONS): the only
+/// caller that may withdraw a record time.
+address constant CORPORATE_ACTIONS = 0x4200000000000000000000000000000000000805;
 
 /// @title RWATokenBase
 /// @notice The state, events, errors and internal rules of an RWA asset, shared by the two

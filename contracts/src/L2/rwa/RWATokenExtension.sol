@@ -17,7 +17,7 @@ import {RWATokenBase} from "./RWATokenBase.sol";
 /// @title RWATokenExtension
 /// @notice The less frequent functions of every RWA asset, run by the asset's `fallback` through
 /// DELEGATECALL on the asset's own storage (see RWAToken and RWATokenBase): the issuer's
-/// administration, batch forms, forced transfer, recovery, splits, ERC-1643 documents, holds,
+/// administration, batch forms, forced transfer, recovery, splits, ERC-1643 documents,
 /// ERC-165, ERC-7943 (uRWA) and ERC-2612 (permit). A predeploy at `RWA_TOKEN_EXTENSION`; called directly
 /// it only sees its own empty storage (no owner, no agents), so it can change nothing of an asset.
 ///
@@ -29,13 +29,6 @@ import {RWATokenBase} from "./RWATokenBase.sol";
 /// receipts stay frozen). `forcedTransfer(from, to, amount)` is the standard's form of the
 /// four-argument `forcedTransfer`, recorded with the legal reference `ERC7943_REFERENCE`; both
 /// emit the standard's `ForcedTransfer(from, to, amount)` as well as Lantau's detailed one.
-///
-/// Holds: a holder reserves part of its free balance for a notary (a venue, a settlement agent)
-/// until an expiry (`createHold`); the tokens stay in its balance and snapshots but cannot move,
-/// be burnt, force-transferred or recovered away (`TokensOnHold`) until the notary executes the
-/// hold to the recipient named in it, as a checked transfer by the holder (`executeHold`), or it
-/// is released (`releaseHold`: the notary any time, anyone after expiry). The held amount shares
-/// the slot a transfer already reads for frozen tokens; `frozenTokens` reports the agents' part.
 ///
 /// ERC-2612: `permit` approves by an EIP-712 signature of the owner over
 /// `Permit(owner, spender, value, nonce, deadline)`, domain `{name: the token's name, version "1",
@@ -53,29 +46,6 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
 
     /// @notice ERC-7943: tokens taken from `from` and given to `to` by an agent.
     event ForcedTransfer(address indexed from, address indexed to, uint256 amount);
-
-    event HoldCreated(
-        bytes32 indexed holdId,
-        address indexed holder,
-        address indexed notary,
-        address recipient,
-        uint256 amount,
-        uint48 expiry
-    );
-    event HoldExecuted(bytes32 indexed holdId, address indexed notary, uint256 amount);
-    event HoldReleased(bytes32 indexed holdId, address indexed by, uint256 amount);
-
-    /// @notice ERC-7943: `amount` is more than the `unfrozen` part of the balance of `account`.
-    error ERC7943InsufficientUnfrozenBalance(address account, uint256 amount, uint256 unfrozen);
-    error HoldExists(bytes32 holdId);
-    /// @notice A hold needs a notary, a recipient, an amount and an expiry in the future.
-    error InvalidHold(bytes32 holdId);
-    /// @notice The hold is not active (`status`: 0 none, 2 executed, 3 released).
-    error HoldNotActive(bytes32 holdId, uint8 status);
-    error NotHoldNotary(bytes32 holdId, address caller);
-    error HoldExpired(bytes32 holdId, uint48 expiry);
-    /// @notice Before its expiry only the notary releases a hold.
-    error HoldNotExpired(bytes32 holdId, uint48 expiry);
 
     /// @notice A permit past its deadline (unix seconds).
     error ERC2612ExpiredSignature(uint256 deadline);
@@ -144,91 +114,6 @@ contract RWATokenExtension is RWATokenBase, IERC165, IERC1643 {
     {
         _forcedTransfer(from, to, amount, ERC7943_REFERENCE);
         return true;
-    }
-
-    // --- holds -----------------------------------------------------------------------------------
-
-    /// @notice Reserves `amount` of the caller's free tokens until `expiry`: they stay in the
-    /// caller's balance (and its record-date snapshots) but cannot move, except by `notary`
-    /// executing the hold, which transfers them to `recipient` through the asset's checks. A
-    /// counterparty, venue or escrow agent can so rely on the tokens being there at settlement.
-    function createHold(bytes32 holdId, address notary, address recipient, uint256 amount, uint48 expiry) external {
-        _createHold(holdId, msg.sender, notary, recipient, amount, expiry);
-    }
-
-    /// @notice A spender creates a hold on `holder`'s tokens with itself as notary, spending
-    /// `amount` of the holder's allowance to it as `transferFrom` would (the hold is a transfer the
-    /// spender may make later): a settlement engine so locks a trade's asset leg in the same
-    /// transaction that affirms it.
-    function createHoldFrom(address holder, bytes32 holdId, address recipient, uint256 amount, uint48 expiry) external {
-        _spendAllowance(holder, amount);
-        _createHold(holdId, holder, msg.sender, recipient, amount, expiry);
-    }
-
-    function _createHold(bytes32 holdId, address holder, address notary, address recipient, uint256 amount, uint48 expiry)
-        private
-    {
-        if (_holds[holdId].status != HoldStatus.None) revert HoldExists(holdId);
-        if (notary == address(0) || recipient == address(0) || amount == 0 || expiry <= clock()) {
-            revert InvalidHold(holdId);
-        }
-        uint256 free = _unfrozen(holder, _fine(_balances[holder])) / _unit();
-        if (amount > free) revert ERC7943InsufficientUnfrozenBalance(holder, amount, free);
-        uint256 fineAmount = amount * _unit();
-        _holds[holdId] = Hold(holder, expiry, HoldStatus.Active, notary, recipient, clock(), SafeCast.toUint208(fineAmount));
-        _addHeld(holder, fineAmount, true);
-        emit HoldCreated(holdId, holder, notary, recipient, amount, expiry);
-    }
-
-    /// @notice The notary moves the held tokens to the hold's recipient (before expiry), as a
-    /// transfer by the holder: identity, freeze, pause and compliance apply.
-    function executeHold(bytes32 holdId) external returns (bool) {
-        Hold storage h = _activeHold(holdId);
-        if (msg.sender != h.notary) revert NotHoldNotary(holdId, msg.sender);
-        if (clock() > h.expiry) revert HoldExpired(holdId, h.expiry);
-        uint256 fineAmount = h.amount * _growth(h.since, clock());
-        h.status = HoldStatus.Executed;
-        _addHeld(h.holder, fineAmount, false);
-        // Whole units move; a fraction a consolidation left in the hold stays with the holder.
-        uint256 amount = fineAmount / _unit();
-        _transferChecked(h.holder, h.recipient, amount);
-        emit HoldExecuted(holdId, msg.sender, amount);
-        return true;
-    }
-
-    /// @notice Frees the held tokens: the notary at any time, anyone once the hold has expired.
-    function releaseHold(bytes32 holdId) external returns (bool) {
-        Hold storage h = _activeHold(holdId);
-        if (msg.sender != h.notary && clock() <= h.expiry) revert HoldNotExpired(holdId, h.expiry);
-        uint256 fineAmount = h.amount * _growth(h.since, clock());
-        h.status = HoldStatus.Released;
-        _addHeld(h.holder, fineAmount, false);
-        emit HoldReleased(holdId, msg.sender, fineAmount / _unit());
-        return true;
-    }
-
-    /// @notice A hold's parties, its amount (split-adjusted), expiry and status.
-    function holdOf(bytes32 holdId)
-        external
-        view
-        returns (address holder, address notary, address recipient, uint256 amount, uint48 expiry, HoldStatus status)
-    {
-        Hold memory h = _holds[holdId];
-        return (h.holder, h.notary, h.recipient, h.amount * _growth(h.since, clock()) / _unit(), h.expiry, h.status);
-    }
-
-    function _activeHold(bytes32 holdId) private view returns (Hold storage h) {
-        h = _holds[holdId];
-        if (h.status != HoldStatus.Active) revert HoldNotActive(holdId, uint8(h.status));
-    }
-
-    /// @dev Adds (or removes) `amount` fine units to both the holds' part and the blocked total of
-    /// `holder`.
-    function _addHeld(address holder, uint256 amount, bool add) private {
-        uint256 held = _splitAdjusted(_held[holder]);
-        uint256 blocked = _blockedFine(holder);
-        _held[holder] = FrozenTokens(clock(), SafeCast.toUint208(add ? held + amount : held - amount));
-        _frozen[holder] = FrozenTokens(clock(), SafeCast.toUint208(add ? blocked + amount : blocked - amount));
     }
 
     // --- ERC-2612 permit -------------------------------------------------------------------------

@@ -49,12 +49,13 @@ import {RWAOwnable, EIP712Dynamic} from "./RWACommon.sol";
 ///
 /// Affirmation (both legs locked before settlement), one transaction: anyone holding both parties'
 /// signatures calls `affirm(trade, ...)`, which locks both legs or neither. The asset leg: a hold on
-/// the token (`RWAToken.createHoldFrom(seller, holdId = the trade id, recipient = buyer, amount =
+/// the token (`RWAToken.createHoldFrom(seller, the trade id, recipient = buyer, amount =
 /// assetAmount, expiry = the trade's expiry)`, with this engine as notary, spending the seller's
-/// allowance to the engine as settling would). The cash leg: native HKD moves from the buyer's
+/// allowance to the engine as settling would; the token keeps it under `holdIdOf(engine, trade
+/// id)`, an id only the engine can create, so nobody can take it first). The cash leg: native HKD moves from the buyer's
 /// escrow into a lock for this trade; an ERC-20 leg (the HKD stablecoin as a token) moves from the
 /// buyer into the engine (`transferFrom`, the buyer's allowance), held for this trade. A failing
-/// affirm (a signature, the allowance, a frozen or short balance, a hold id taken) reverts whole:
+/// affirm (a signature, the allowance, a frozen or short balance) reverts whole:
 /// no hold, no lock. From then neither party can withdraw its leg or cancel the trade: the asset
 /// cannot move (the hold) and the cash is not the buyer's. `settleAffirmed(trade)` (anyone, until
 /// expiry) executes the hold - a checked transfer, so compliance still applies at settlement - and
@@ -78,13 +79,16 @@ interface IVenues {
     function isVenueAllowed(address asset, address venue) external view returns (bool);
 }
 
-/// @dev The holds of an RWAToken (RWATokenExtension) that affirmation uses.
+/// @dev The holds of an RWAToken that affirmation uses (ids namespaced by their creator: the
+/// engine's hold of a trade is `holdIdOf(engine, tradeId)`, out of any holder's reach).
 interface IHoldable {
     function holdOf(bytes32 holdId)
         external
         view
         returns (address holder, address notary, address recipient, uint256 amount, uint48 expiry, uint8 status);
-    function createHoldFrom(address holder, bytes32 holdId, address recipient, uint256 amount, uint48 expiry) external;
+    function createHoldFrom(address holder, bytes32 userHoldId, address recipient, uint256 amount, uint48 expiry)
+        external
+        returns (bytes32 holdId);
     function executeHold(bytes32 holdId) external returns (bool);
     function releaseHold(bytes32 holdId) external returns (bool);
 }
@@ -331,7 +335,7 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
     }
 
     /// @notice Locks both legs of a signed trade in one transaction (see the contract notes): a
-    /// hold on the seller's asset units (id = the trade id) and the buyer's cash, from its HKD
+    /// hold on the seller's asset units (the engine's id = the trade id) and the buyer's cash, from its HKD
     /// escrow or, for an ERC-20 cash leg, its token balance. `msg.value` is credited to the caller's
     /// escrow first.
     function affirm(Trade calldata t, bytes calldata sellerSignature, bytes calldata buyerSignature)
@@ -343,15 +347,15 @@ contract SettlementEngine is RWAOwnable, EIP712Dynamic, ReentrancyGuardTransient
         bytes32 id = tradeId(t);
         _checkTrade(id, t, sellerSignature, buyerSignature, msg.sender);
         tradeStatus[id] = TradeStatus.Affirmed;
-        affirmationOf[id] = Affirmation(id, t.payAmount);
         if (t.payToken == address(0)) {
             _debitEscrow(t.buyer, t.payAmount);
         } else {
             IERC20(t.payToken).safeTransferFrom(t.buyer, address(this), t.payAmount);
         }
         uint48 holdExpiry = t.expiry > type(uint48).max ? type(uint48).max : uint48(t.expiry);
-        IHoldable(t.asset).createHoldFrom(t.seller, id, t.buyer, t.assetAmount, holdExpiry);
-        emit TradeAffirmed(id, id, t.payToken, t.payAmount);
+        bytes32 holdId = IHoldable(t.asset).createHoldFrom(t.seller, id, t.buyer, t.assetAmount, holdExpiry);
+        affirmationOf[id] = Affirmation(holdId, t.payAmount);
+        emit TradeAffirmed(id, holdId, t.payToken, t.payAmount);
     }
 
     /// @notice Settles an affirmed trade until its expiry: the hold moves the asset (through the
