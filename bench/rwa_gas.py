@@ -72,6 +72,17 @@ through `RWAToken.createHoldFrom`, which spends the seller's allowance through t
     settle                   148,263   138,487    +7.1%   148,207 (+56)
     settleBatch / trade      103,450    94,213    +9.8%   103,393 (+57)
     coupon / holder           53,357    43,490   +22.7%   53,357 (0)
+
+Holds in RWAToken with ids namespaced by their creator (`holdIdOf`; moved out of
+RWATokenExtension, so a hold no longer goes through the fallback) and record times a cancelled
+distribution withdraws (`unscheduleRecordTime`): the hot paths are unchanged but for the selector
+dispatch of a larger RWAToken:
+
+    operation                    gas  baseline   change   before this change
+    transfer                  78,303    72,318    +8.3%   78,279 (+24)
+    settle                   148,310   138,487    +7.1%   148,263 (+47)
+    settleBatch / trade      103,497    94,213    +9.9%   103,450 (+47)
+    coupon / holder           53,285    43,490   +22.5%   53,357 (-72)
 """
 
 from __future__ import annotations
