@@ -750,10 +750,12 @@ def test_a_price_older_than_the_feeds_maximum_age_is_flagged_stale(browser: WebD
 
 
 def test_rollup_page_shows_a_resolved_dispute_game(browser: WebDriver, devnet: LantauNodeProcess) -> None:
-    """Kept last in the module: it moves L1's clock. The newest game (the one the dispute test
-    above opened with a lie nobody defends; opened here if none is) outlives the devnet's 60 s
-    chess clock after an anvil time warp, the devnet's challenger resolves it, and the page shows
-    the status and resolution time L1 gives."""
+    """Kept last in the module: it moves the devnet's clock. The newest game (the one the dispute
+    test above opened with a lie nobody defends; opened here if none is) outlives the devnet's
+    chess clock after a warp of the whole devnet (`bridge.devnet.warp_devnet`: L1's clock and the
+    sequencer's), the devnet's challenger resolves it, and the page shows the status and
+    resolution time L1 gives."""
+    from bridge.devnet import warp_devnet
     from bridge.l1_client import L1Client
     from bridge.l1_contract_clients import DisputeGameClient, DisputeGameFactoryClient, OutputOracleClient
     from bridge.tx_manager import TxManager
@@ -766,8 +768,7 @@ def test_rollup_page_shows_a_resolved_dispute_game(browser: WebDriver, devnet: L
         index = wait_for("an output on L1", lambda: oracle.next_output_index(), timeout_s=90, pause_s=1.0) - 1
         factory.create(TxManager(l1, dev_accounts()[8].private_key), index, b"\x11" * 32)
     game = DisputeGameClient(l1, factory.game_at(factory.game_count() - 1))
-    l1.rpc("evm_increaseTime", [game.info().max_clock_duration_s + 1])
-    l1.rpc("evm_mine", [])
+    warp_devnet(l1, info["l2_rpc"], game.info().max_clock_duration_s + 1)
     status = wait_for("the devnet's challenger to resolve the game", lambda: game.status(), timeout_s=90, pause_s=1.0)
 
     cells = reopen_until(browser, devnet, "the resolved game", lambda: (lambda row: row if row and row["status"] != "IN_PROGRESS" else None)(
