@@ -177,6 +177,11 @@ class Campaign:
         else:
             if kind == "duplicate":
                 data = self.last_batcher_data()
+                for _ in range(30):  # the batcher's first transaction may not be on L1 yet
+                    if data is not None:
+                        break
+                    time.sleep(1)
+                    data = self.last_batcher_data()
                 if data is None:
                     return
             else:
@@ -225,7 +230,8 @@ class Campaign:
         rule is CI's in test_input_oracle.py)."""
         plan = list(INVALID_KINDS) if every_event else []
         self.rng.shuffle(plan)
-        plan[len(plan) // 2:len(plan) // 2] = ["deposit", "reorg"] if every_event else []  # the deposit in the reorged blocks
+        # the deposit in the reorged blocks; the reorg first, so that it takes none of the invalid data away
+        plan[0:0] = ["deposit", "reorg"] if every_event else []
         if every_event:
             self.transfers(5)
         # the planned events spread over the middle of the run (from 20 % of the target on); the run
