@@ -55,8 +55,8 @@ from prover.input_step import InputEvidenceSource, InputRollup
 from prover.rollup_client import RollupClient
 from sequencer.batcher import inbox_call_gas
 from tests.e2e.test_input_oracle import (
-    ACCOUNTS, BATCHER, L2_CHAIN_ID, LIAR, ORACLE_BOND, ORACLE_DEPLOYER, PROPOSER, Setup, _refusal, deploy_game_system, deploy_oracle,
-    transact,
+    ACCOUNTS, BATCHER, L2_CHAIN_ID, LIAR, ORACLE_DEPLOYER, PROPOSER, Setup, _refusal, deploy_oracle,
+    game_at_block_one_of_four, transact,
 )
 from tests.e2e.test_verifier import wait_until, write_rollup
 from tests.harness.evm import decode_custom_error
@@ -181,14 +181,7 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
     assert number + 3 <= head
     start = number - 1
     outputs = {n: setup.parent_output(n + 1)[0] for n in range(start, start + 5)}
-    output_oracle, factory = deploy_game_system(setup, start, outputs[start])
-    transact(l1_w3, PROPOSER, output_oracle.functions.proposeL2Output(outputs[start + 4], start + 4, b"\x00" * 32, 0), value=ORACLE_BOND)
-    receipt = transact(l1_w3, LIAR, factory.functions.create(0, keccak(b"a lie about a blob-batched block")),
-                       value=factory.functions.createBond().call())
-    (created,) = factory.events.GameCreated().process_receipt(receipt)
-    game = l1_w3.eth.contract(address=created["args"]["game"], abi=list(load_artifact("OutputDisputeGame").abi))
-    bond = lambda depth: game.functions.getRequiredBond(1 << depth).call()  # noqa: E731
-    transact(l1_w3, PROPOSER, game.functions.attack(game.functions.claimData(1).call()[4], 1, outputs[start + 1]), value=bond(2))
+    game, bond = game_at_block_one_of_four(setup, start, outputs, b"a lie about a blob-batched block")
     end = DerivationEnd(keccak(b"bank"), keccak(b"queue"), setup._found[number])  # undisputed: no bisection here
     lie_inputs = ([*hashes, bytes(never_sent.hash)], timestamp)
     transact(l1_w3, LIAR, game.functions.moveToBlock(outputs[start + 1], 2, keccak(b"another output"), lie_inputs, end.commitment(), True),

@@ -17,7 +17,7 @@ import dataclasses
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import rlp
 from eth_abi import encode as abi_encode
@@ -267,6 +267,19 @@ def send_transfers(l2: Web3, count: int) -> None:
         tx = {"to": ACCOUNTS[5].address, "value": 10**15 + i, "gas": 21_000, "maxFeePerGas": 10**11,
               "maxPriorityFeePerGas": 10**9, "nonce": nonce + i, "chainId": l2.eth.chain_id}
         l2.eth.send_raw_transaction(Account.sign_transaction(tx, sender.private_key).raw_transaction)
+
+
+def verifier_with_oracle(node_factory: Any, l1: L1Devnet, tmp_path: Path, *, sequencing_window: int,
+                         channel_timeout: int) -> tuple[Any, Any, Setup]:
+    """A verifier alone (the test posts as the batcher) on the devnet's rollup with this window and
+    channel timeout, and an `InputOracle` beside it: (rollup config, verifier, setup)."""
+    rollup_path = write_rollup(l1, tmp_path, sequencing_window=sequencing_window, channel_timeout=channel_timeout)
+    rollup = dataclasses.replace(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH),
+                                 sequencing_window=sequencing_window, channel_timeout=channel_timeout)
+    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
+                            extra_args=("--role", "verifier", "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
+    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
+    return rollup, verifier, Setup(l1, l1_w3, Web3(Web3.HTTPProvider(verifier.rpc_url)), oracle, abi)
 
 
 def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
@@ -563,13 +576,8 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     posted nothing (which the L1-given rules alone allow), another timestamp, the parent's origin.
     Batcher data derivation drops changes nothing: garbage the frame stage drops whole, and a frame
     of a channel never closed (which the inbox alone could not tell from a batch)."""
-    rollup_path = write_rollup(l1, tmp_path, sequencing_window=6, channel_timeout=4)
-    rollup = dataclasses.replace(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH), sequencing_window=6, channel_timeout=4)
-    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
-                            extra_args=("--role", "verifier", "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
-    l2 = Web3(Web3.HTTPProvider(verifier.rpc_url))
-    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
-    setup = Setup(l1, l1_w3, l2, oracle, abi)
+    rollup, verifier, setup = verifier_with_oracle(node_factory, l1, tmp_path, sequencing_window=6, channel_timeout=4)
+    l1_w3, l2, oracle = setup.l1_w3, setup.l2, setup.oracle
     info = deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[7].address, amount_units=4_200_000)
     # garbage from the batcher in the deposit's window (an unknown derivation version, a truncated frame)
     for data in (b"\x01not a frame", b"\x00" + b"\x07" * 20):
@@ -628,13 +636,8 @@ def test_a_block_from_a_broken_channel_decided_on_l1(node_factory, l1: L1Devnet,
     reading the channel with `BatchReader.readChannel`, decides it the same: node's block accepted
     with the batch derivation found, a transaction the batch does not carry refuted."""
     # a window wide enough that deploying the oracle (a block per transaction) leaves it open
-    rollup_path = write_rollup(l1, tmp_path, sequencing_window=40, channel_timeout=4)
-    rollup = dataclasses.replace(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH), sequencing_window=40, channel_timeout=4)
-    verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
-                            extra_args=("--role", "verifier", "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
-    l2 = Web3(Web3.HTTPProvider(verifier.rpc_url))
-    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
-    setup = Setup(l1, l1_w3, l2, oracle, abi)
+    rollup, verifier, setup = verifier_with_oracle(node_factory, l1, tmp_path, sequencing_window=40, channel_timeout=4)
+    l1_w3, l2 = setup.l1_w3, setup.l2
     start = rollup.l1_start_block
     start_block, genesis = l1_w3.eth.get_block(start), l2.eth.get_block(0)
     t1 = max(int(genesis["timestamp"]) + 1, int(start_block["timestamp"]))
@@ -702,6 +705,21 @@ def deploy_game_system(setup: Setup, starting_block: int, anchor: bytes, derivat
     return output_oracle, factory
 
 
+def game_at_block_one_of_four(setup: Setup, start: int, outputs: dict[int, bytes], why: bytes) -> tuple[Contract, Callable[[int], int]]:
+    """A game system anchored at block `start`'s output, the output of `start` + 4 proposed, a game
+    against it opened by the liar (`why` hashed as its root claim) and answered by the proposer with
+    block `start` + 1's true output at depth 2: (the game, the bond of a move to a depth)."""
+    output_oracle, factory = deploy_game_system(setup, start, outputs[start])
+    l1_w3 = setup.l1_w3
+    transact(l1_w3, PROPOSER, output_oracle.functions.proposeL2Output(outputs[start + 4], start + 4, b"\x00" * 32, 0), value=ORACLE_BOND)
+    receipt = transact(l1_w3, LIAR, factory.functions.create(0, keccak(why)), value=factory.functions.createBond().call())
+    (created,) = factory.events.GameCreated().process_receipt(receipt)
+    game = l1_w3.eth.contract(address=created["args"]["game"], abi=list(load_artifact("OutputDisputeGame").abi))
+    bond = lambda depth: int(game.functions.getRequiredBond(1 << depth).call())  # noqa: E731
+    transact(l1_w3, PROPOSER, game.functions.attack(game.functions.claimData(1).call()[4], 1, outputs[start + 1]), value=bond(2))
+    return game, bond
+
+
 def transact(w3: Web3, sender: Any, call: Any, value: int = 0) -> Any:
     receipt = w3.eth.wait_for_transaction_receipt(call.transact({"from": sender.address, "value": value}))
     assert receipt["status"] == 1
@@ -728,16 +746,8 @@ def test_a_game_played_to_the_input_leaf(node_factory, l1: L1Devnet, tmp_path: P
     wait_until(lambda: l2.provider.make_request("lantau_syncStatus", [])["result"]["safe_l2"]["number"] >= start + 4, 120, "safe head")
     outputs = {n: setup.parent_output(n + 1)[0] for n in range(start, start + 5)}
 
-    output_oracle, factory = deploy_game_system(setup, start, outputs[start])
-    transact(l1_w3, PROPOSER, output_oracle.functions.proposeL2Output(outputs[start + 4], start + 4, b"\x00" * 32, 0), value=ORACLE_BOND)
-    receipt = transact(l1_w3, LIAR, factory.functions.create(0, keccak(b"a lie about block start+2")),
-                       value=factory.functions.createBond().call())
-    (created,) = factory.events.GameCreated().process_receipt(receipt)
-    game = l1_w3.eth.contract(address=created["args"]["game"], abi=list(load_artifact("OutputDisputeGame").abi))
-    bond = lambda depth: game.functions.getRequiredBond(1 << depth).call()  # noqa: E731
-
     # proposer: block start+1's true output (depth 2); liar: its block subgame with the deposit dropped
-    transact(l1_w3, PROPOSER, game.functions.attack(game.functions.claimData(1).call()[4], 1, outputs[start + 1]), value=bond(2))
+    game, bond = game_at_block_one_of_four(setup, start, outputs, b"a lie about block start+2")
     hashes, timestamp, evidence, forced = setup.honest(deposit_block)
     assert forced >= 2
     lie = [hashes[0], *hashes[2:]]
