@@ -26,9 +26,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Sequence
 
 from eth.abc import SignedTransactionAPI
-from eth_typing import Address, Hash32
+from eth_typing import Address
 
-from node.derive.l1_source import InboxTransaction, L1Source
+from node.derive.l1_source import ForwardingL1Source, InboxTransaction, L1Source
 from node.l1_block_ref import L1BlockRef
 
 log = logging.getLogger("lantau.derive")
@@ -38,9 +38,9 @@ DEFAULT_DEPTH = 8
 InboxListener = Callable[[Sequence[InboxTransaction]], None]
 
 
-class PrefetchingL1Source:
+class PrefetchingL1Source(ForwardingL1Source):
     def __init__(self, source: L1Source, *, inbox: Address, depth: int = DEFAULT_DEPTH, workers: int = 4) -> None:
-        self.source = source
+        super().__init__(source)
         self.inbox = inbox
         self.depth = depth
         self._workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lantau-l1-prefetch")
@@ -55,10 +55,7 @@ class PrefetchingL1Source:
         with self._lock:
             self._inbox_listeners.append(listener)
 
-    # --- L1Source ---------------------------------------------------------------------------
-
-    def head(self) -> L1BlockRef:
-        return self.source.head()
+    # --- L1Source (head and blobs: forwarded) ------------------------------------------------------
 
     def block_by_number(self, number: int) -> L1BlockRef | None:
         block = self.source.block_by_number(number)
@@ -76,9 +73,6 @@ class PrefetchingL1Source:
     def deposits(self, block: L1BlockRef) -> Sequence[SignedTransactionAPI]:
         ready = self._take(block, 2)
         return ready if ready is not None else self.source.deposits(block)  # type: ignore[return-value]
-
-    def blobs(self, block: L1BlockRef, versioned_hashes: Sequence[Hash32]) -> list[bytes]:
-        return self.source.blobs(block, versioned_hashes)
 
     def close(self) -> None:
         self._workers.shutdown(wait=False, cancel_futures=True)

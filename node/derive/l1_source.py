@@ -2,7 +2,9 @@
 
 `node/` defines it and never talks to L1 itself; `bridge/` implements it over an L1 RPC
 endpoint (and a beacon node's blob API). Tests may implement it over a real anvil too.
-`L1BlockRef` (node/l1_block_ref.py) is the block it hands out.
+`L1BlockRef` (node/l1_block_ref.py) is the block it hands out. `ForwardingL1Source` is the base of
+the wrappers that sit between derivation and its source and change one read (reading ahead,
+keeping answers, recording what derivation was given): each overrides that read alone.
 """
 
 from __future__ import annotations
@@ -69,3 +71,26 @@ class L1Source(Protocol):
         unreachable, or has pruned it), so the caller retries instead of skipping the data.
         """
         ...
+
+
+class ForwardingL1Source:
+    """An `L1Source` that forwards every read to `source`. A wrapper that changes some reads
+    subclasses it and overrides those alone, so a read added to `L1Source` is forwarded once, here."""
+
+    def __init__(self, source: L1Source) -> None:
+        self.source = source
+
+    def head(self) -> L1BlockRef:
+        return self.source.head()
+
+    def block_by_number(self, number: int) -> L1BlockRef | None:
+        return self.source.block_by_number(number)
+
+    def deposits(self, block: L1BlockRef) -> Sequence[SignedTransactionAPI]:
+        return self.source.deposits(block)
+
+    def inbox_transactions(self, block: L1BlockRef, inbox: Address) -> Sequence[InboxTransaction]:
+        return self.source.inbox_transactions(block, inbox)
+
+    def blobs(self, block: L1BlockRef, versioned_hashes: Sequence[Hash32]) -> list[bytes]:
+        return self.source.blobs(block, versioned_hashes)

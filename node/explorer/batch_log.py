@@ -18,13 +18,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from eth.abc import SignedTransactionAPI
-from eth_typing import Address, Hash32
+from eth_typing import Address
 
 from node.batches import SingularBatch, SpanBatch, decode_batch
 from node.blobs import BLOB_TX_TYPE, BlobEncodingError, decode_blob
 from node.channels import decode_batcher_tx_data, read_channel
-from node.derive.l1_source import InboxTransaction, L1Source
+from node.derive.l1_source import ForwardingL1Source, InboxTransaction, L1Source
 from node.errors import LantauError
 from node.l1_block_ref import L1BlockRef
 
@@ -179,24 +178,13 @@ def _channel_json(channel_id: bytes, summary: ChannelSummary | None) -> dict[str
             **({"error": summary.error} if summary.error else {})}
 
 
-class RecordingL1Source:
+class RecordingL1Source(ForwardingL1Source):
     """An `L1Source` that passes every read through and notes the batcher's transactions in a
     `BatchLog` (derivation reads them through it)."""
 
     def __init__(self, source: L1Source, log: BatchLog, *, batcher_address: Address) -> None:
-        self.source, self.log, self.batcher_address = source, log, bytes(batcher_address)
-
-    def head(self) -> L1BlockRef:
-        return self.source.head()
-
-    def block_by_number(self, number: int) -> L1BlockRef | None:
-        return self.source.block_by_number(number)
-
-    def deposits(self, block: L1BlockRef) -> Sequence[SignedTransactionAPI]:
-        return self.source.deposits(block)
-
-    def blobs(self, block: L1BlockRef, versioned_hashes: Sequence[Hash32]) -> list[bytes]:
-        return self.source.blobs(block, versioned_hashes)
+        super().__init__(source)
+        self.log, self.batcher_address = log, bytes(batcher_address)
 
     def inbox_transactions(self, block: L1BlockRef, inbox: Address) -> Sequence[InboxTransaction]:
         found = self.source.inbox_transactions(block, inbox)

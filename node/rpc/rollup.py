@@ -15,11 +15,10 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from eth.abc import SignedTransactionAPI
-from eth_typing import Address, Hash32
+from eth_typing import Address
 
 from node.derive.derivation_commitment import DerivationState, DerivationTrace, QueuedBatch, bank_hash, queue_hash
-from node.derive.l1_source import InboxTransaction
+from node.derive.l1_source import ForwardingL1Source, InboxTransaction
 from node.errors import InvalidParams
 from node.l1_block_ref import L1BlockRef
 from node.outputs import output_at_block, output_json
@@ -33,29 +32,18 @@ if TYPE_CHECKING:
     from node.service import L2Node
 
 
-class InboxByHash:
+class InboxByHash(ForwardingL1Source):
     """`l1` with each block's inbox transactions read once: they are a fact of the block's hash, so
-    the answer kept for a hash is its answer after any reorg (`head` and `block_by_number` always ask
+    the answer kept for a hash is its answer after any reorg (every other read is forwarded to
     `l1`). A trace reads every L1 block of its range, and the challenger asks a trace per L1 block
     (`lantau_derivationState`): without this, each asks L1 for the same blocks' transactions and
     receipts again. At most `max_blocks` blocks are kept, the least recently read dropped first."""
 
     def __init__(self, l1: "L1Source", max_blocks: int = 4096) -> None:
-        self._l1, self._max_blocks = l1, max_blocks
+        super().__init__(l1)
+        self._max_blocks = max_blocks
         self._kept: OrderedDict[tuple[bytes, bytes], Sequence[InboxTransaction]] = OrderedDict()
         self._lock = threading.Lock()  # traces run on worker threads (asyncio.to_thread)
-
-    def head(self) -> L1BlockRef:
-        return self._l1.head()
-
-    def block_by_number(self, number: int) -> L1BlockRef | None:
-        return self._l1.block_by_number(number)
-
-    def deposits(self, block: L1BlockRef) -> Sequence[SignedTransactionAPI]:
-        return self._l1.deposits(block)
-
-    def blobs(self, block: L1BlockRef, versioned_hashes: Sequence[Hash32]) -> list[bytes]:
-        return self._l1.blobs(block, versioned_hashes)
 
     def inbox_transactions(self, block: L1BlockRef, inbox: Address) -> Sequence[InboxTransaction]:
         key = (bytes(block.hash), bytes(inbox))
@@ -63,7 +51,7 @@ class InboxByHash:
             if key in self._kept:
                 self._kept.move_to_end(key)
                 return self._kept[key]
-        transactions = self._l1.inbox_transactions(block, inbox)
+        transactions = self.source.inbox_transactions(block, inbox)
         with self._lock:
             self._kept[key] = transactions
             while len(self._kept) > self._max_blocks:
