@@ -22,6 +22,9 @@ op-service's txmgr.
                  not send (a dead process's, killed -9 before it could bump them) are taken over
                  by `send` (`take_over_pool`): at once when their fee cap is below the next
                  block's base fee (they cannot land), otherwise once seen for `resubmit_after_s`;
+                 looked for off the hot path: when the pending nonce a send signs on is not the
+                 one this process's last mined send left (start-up, a send that gave up, another
+                 writer on the key) and while a send waits, never on a send that follows its own;
                  each is sent again (same to, data, value) at `bump_fee_caps` of its pooled fees,
                  or, when the node shows no such transaction (`L1Client.pooled_transaction`:
                  txpool_contentFrom, txpool_content, eth_getTransactionBySenderAndNonce), replaced
@@ -211,6 +214,10 @@ class TxManager:
         self._sidecars: dict[tuple[bytes, ...], BlobSidecar] = {}
         self._sent_nonces: set[int] = set()  # nonces this process published on
         self._foreign_since: dict[int, float] = {}  # pooled nonces not ours -> when first seen
+        # The pending nonce when only this process's sends moved the key since the last one mined
+        # (None: not known, at start-up or after a send that did not end in its receipt). A send
+        # signing on it has no foreign nonce below it to look for.
+        self._own_next_nonce: int | None = None
         self.counters = _Counters()
 
     @property
@@ -299,19 +306,27 @@ class TxManager:
         judges a revert). Blocking; raises `L1CallReverted` when the gas estimate reverts,
         `L1TxRefused` when L1 will not take it, `TemporaryError` when L1 is unreachable."""
         with self._lock:
-            self._take_over_due()
             gas = self.gas_of(candidate)
             signed = self._publish_new(candidate, gas)
+            self._own_next_nonce = None
             try:
-                return self._wait(candidate, signed)
+                receipt = self._wait(candidate, signed)
             finally:
                 # Mined, or no longer waited for (NotMinedInTime): a nonce still pooled is then
                 # taken over by a later `send` as another process's would be.
                 self._sent_nonces.discard(signed.nonce)
+            self._own_next_nonce = signed.nonce + 1
+            return receipt
 
     def _publish_new(self, candidate: TxCandidate, gas: int) -> SignedTx:
         for attempt in range(self.config.nonce_race_retries):
-            signed = self.sign(candidate, nonce=self.pending_nonce(), fees=self.market_fees(), gas=gas)
+            nonce = self.pending_nonce()
+            if nonce != self._own_next_nonce:
+                # Not where our last mined send left the key: a dead process's (or our own given-up)
+                # nonces may be pooled below it, or another writer's. Take over those that are due.
+                self._take_over_due()
+                self._own_next_nonce = nonce  # looked: a retry on this nonce does not look again
+            signed = self.sign(candidate, nonce=nonce, fees=self.market_fees(), gas=gas)
             try:
                 self.publish(signed)
                 return signed

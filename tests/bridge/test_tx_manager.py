@@ -580,3 +580,57 @@ def test_a_send_that_gave_up_waiting_is_taken_over_by_the_next_send(anvil: Anvil
     assert "value" in result, result
     assert l1.w3.eth.get_transaction(result["value"]["transactionHash"])["nonce"] == nonce + 1
     assert l1.receipt(taken_over["hash"]) is not None and manager.latest_nonce() == nonce + 2
+
+
+class CountingProvider(BaseProvider):
+    """anvil, counting the JSON-RPC requests by method."""
+
+    def __init__(self, anvil: AnvilProcess) -> None:
+        super().__init__()
+        self.anvil = Web3(Web3.HTTPProvider(anvil.rpc_url)).provider
+        self.requests: list[str] = []
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        self.requests.append(str(method))
+        return self.anvil.make_request(method, params)
+
+
+def test_a_send_after_its_own_mined_send_does_not_look_for_foreign_nonces(anvil: AnvilProcess, l1: L1Client) -> None:
+    """The takeover's reads (the key's latest and pending nonce, the next base fee) are off the hot
+    path: before it publishes, the first send of a manager looks (eth_getTransactionCount latest and
+    pending, then pending to sign on); a send that follows its own mined one reads only the pending
+    nonce it signs on. (The wait's polls after publishing depend on how soon anvil mines.)"""
+    provider = CountingProvider(anvil)
+    manager = TxManager(L1Client(Web3(provider)), SENDER.private_key, FAST)
+
+    def nonce_reads_before_publishing() -> int:
+        provider.requests.clear()
+        assert manager.send(transfer())["status"] == 1
+        return provider.requests[:provider.requests.index("eth_sendRawTransaction")].count("eth_getTransactionCount")
+
+    assert nonce_reads_before_publishing() == 3
+    assert [nonce_reads_before_publishing() for _ in range(3)] == [1, 1, 1]
+
+
+def test_a_dead_processs_nonce_pooled_after_our_last_send_is_taken_over_by_the_next(anvil: AnvilProcess, l1: L1Client) -> None:
+    """A manager's send is mined; then another process on the key pools a call on the very nonce
+    the manager would sign on next and dies, and the next block's base fee outgrows it. The
+    manager's next send finds the pending nonce past where its own send left it, so it looks,
+    takes the stuck nonce over (same call, market fees) and both land in order."""
+    manager = TxManager(l1, SENDER.private_key, FAST)
+    first = manager.send(transfer(1))
+    call = TxCandidate(to=OTHER.address, data=b"\x03", value=55, gas_limit=30_000)
+    fees = low_fees(l1)
+    nonce, dead_hash = pool_and_die(anvil, l1, call, fees)
+    assert nonce == l1.w3.eth.get_transaction(first["transactionHash"])["nonce"] + 1
+    raise_next_base_fee(anvil, l1, 3 * fees.max_fee_per_gas)
+    thread, result = in_thread(lambda: manager.send(transfer(6)))
+    wait_for(lambda: manager.counters.pool_takeovers == 1 and len(pooled(anvil, SENDER.address)) == 2)
+    [taken_over] = [tx for key, tx in pooled(anvil, SENDER.address).items() if int(key) == nonce]
+    assert taken_over["hash"] != dead_hash and int(taken_over["value"], 16) == 55
+    anvil.rpc("evm_mine")
+    thread.join(10)
+    assert "value" in result, result
+    assert l1.w3.eth.get_transaction(result["value"]["transactionHash"])["nonce"] == nonce + 1
+    assert l1.receipt(taken_over["hash"]) is not None and l1.receipt(dead_hash) is None
+    assert manager.latest_nonce() == nonce + 2
