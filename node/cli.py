@@ -228,7 +228,7 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         node.register_methods(admin_methods(producer, node.chain))
     if producer is not None and dev_clock is not None:
         node.register_methods(dev_methods(DevControls(
-            node.chain, producer, dev_clock, chain_lock, on_new_head=node.notify_new_head, safe_head=node.safe_head,
+            node.chain, producer, dev_clock, chain_lock, on_rewound_head=node.notify_rewound_head, safe_head=node.safe_head,
             has_l1=l1 is not None, l1_clock=_anvil_clock(l1.rpc_url) if l1 is not None else None,
         )))
 

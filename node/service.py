@@ -2,8 +2,16 @@
 
 `L2Node` is what the JSON-RPC layer (`node.rpc.backend.RpcBackend`) and the sequencer talk to.
 It owns no loop of its own; block production is the sequencer's service, derivation the
-verifier's. Every block that becomes canonical goes through `on_new_block`, which prunes the
-pool, lets the pool compact its journal and wakes subscribers.
+verifier's. Every block that becomes canonical goes through `on_new_block`, which resets the
+pool onto it, lets the pool compact its journal and wakes subscribers.
+
+The pool follows one head of its own, `pool_head`, and admission checks against that head's
+state, under the lock that moves it: so a transaction is never checked against one head and
+pooled beside transactions sorted by another. Moving the pool to a head that is not a child of
+its own (the sequencer rebuilding from an older parent after an L1 reorg, derivation replacing
+unsafe blocks) is geth's pool reset: the user transactions of the blocks that left the chain
+come back to the pool, unless the new branch has them; those the new chain mined meanwhile stay
+out (nonce too low), and pending/queued are derived again from the new head's nonces.
 """
 
 from __future__ import annotations
@@ -11,29 +19,34 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI, StateAPI
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+from eth_utils import keccak
 
 from genesis.config import GenesisConfig
 from node import durability
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.chain import BuiltBlock, Chain
-from node.errors import LantauError, ReadOnlyNode
+from node.errors import ReadOnlyNode
 from node.heads import Heads
 from node.metrics import MetricsRegistry
 from node.rpc.context import RpcMethod
 from node.syncing import SyncProgress
 from node.tx_journal import TxJournal
-from node.txpool import TxPool, TxPoolConfig
+from node.txpool import PooledTransaction, TxPool, TxPoolConfig
 
 log = logging.getLogger("lantau.node")
 
 CLIENT_VERSION = "lantau/v0.1.0/python"
 SUBSCRIBER_QUEUE_SIZE = 1024
+#: The deepest reorg whose dropped blocks' transactions return to the pool (geth: 64 blocks; an
+#: L2 block every second makes reorgs of an L1 reorg's length in seconds, so more here).
+MAX_RETURNED_REORG_BLOCKS = 1024
 
 
 @dataclass
@@ -51,6 +64,10 @@ class L2Node:
     _subscribers: set["asyncio.Queue[BlockHeaderAPI]"] = field(default_factory=set)
     _tx_arrived: asyncio.Event | None = None
     _admission_cache: tuple[bytes, StateAPI, int] | None = None
+    #: The head the pool was last reset to (`reset_pool`); admission checks against its state.
+    pool_head: BlockHeaderAPI | None = None
+    #: Orders pool resets and admissions: a transaction is checked against the pool's own head.
+    _pool_head_lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
     def open(
@@ -62,7 +79,7 @@ class L2Node:
         pool = TxPool(pool_config or TxPoolConfig(chain_id=genesis.chain_id, block_gas_limit=genesis.gas_limit), journal=journal)
         node = cls(chain=chain, txpool=pool, journal=journal, read_only=read_only)
         node._register_metrics()
-        head = chain.head
+        head = node.pool_head = chain.head
         restored = pool.restore(chain.state_at(head), node.next_base_fee(head))
         if restored:
             log.info("restored transactions from the journal", extra={"restored": restored})
@@ -108,12 +125,11 @@ class L2Node:
     async def send_raw_transaction(self, raw: bytes) -> bytes:
         if self.read_only:
             raise ReadOnlyNode("this node is a verifier: it builds blocks from L1 data only; send transactions to the sequencer")
-        state, base_fee = self._admission_view()
         # With a journal the pool writes the transaction before accepting it, and it is fsynced
         # before anyone is told: an acknowledged transaction survives kill -9 and power loss.
         # The fsync is owed to the end of the JSON-RPC request (`node.durability`), so a batch
         # shares one; in worker threads, so it never stalls the event loop.
-        pooled, ticket = await asyncio.to_thread(self.txpool.admit, raw, state, base_fee)
+        pooled, ticket = await asyncio.to_thread(self._admit, raw)
         if ticket is not None:
             make_durable = functools.partial(self.txpool.make_durable, pooled, ticket)
             if not durability.defer(make_durable):
@@ -122,13 +138,22 @@ class L2Node:
             self._tx_arrived.set()
         return pooled.hash
 
+    def _admit(self, raw: bytes) -> "tuple[PooledTransaction, int | None]":
+        """`TxPool.admit` against the pool's head, which no reset moves meanwhile: checked
+        against the chain's head instead, a send landing while the sequencer rebuilds from an
+        older parent took the transactions just returned to the pool for stale (mined, as that
+        head says) and dropped them, leaving the sender's later nonces queued behind a gap."""
+        with self._pool_head_lock:
+            state, base_fee = self._admission_view()
+            return self.txpool.admit(raw, state, base_fee)
+
     def _admission_view(self) -> tuple[StateAPI, int]:
-        """The head's state and the next base fee, which admission checks against. One view
+        """The pool head's state and the next base fee, which admission checks against. One view
         per head, shared by the sends that arrive while it is the head: building a py-evm
         state costs ~0.3 ms, and its account cache then serves a sender's next transaction.
         Keyed by the head's hash, so a new head or a reorg gets a fresh one; only the pool
         reads it (`TxPool.admit`, under the pool's lock)."""
-        head = self.chain.head
+        head = self.pool_head or self.chain.head
         cached = self._admission_cache
         if cached is None or cached[0] != head.hash:
             cached = self._admission_cache = (head.hash, self.chain.state_at(head), self.next_base_fee(head))
@@ -142,17 +167,51 @@ class L2Node:
     def select_transactions(self, parent: BlockHeaderAPI, gas_limit: int) -> list[SignedTransactionAPI]:
         return self.txpool.select(gas_limit, self.next_base_fee(parent))
 
-    def return_to_pool(self, abandoned: "tuple[BlockHeaderAPI, ...]", new_parent: BlockHeaderAPI) -> None:
-        """Put the user transactions of abandoned (reorged-out) L2 blocks back into the pool."""
-        state, base_fee = self.chain.state_at(new_parent), self.next_base_fee(new_parent)
-        for header in reversed(abandoned):
-            for raw in self.chain.raw_transactions(header.hash):
-                if raw[:1] == b"\x7e":
-                    continue  # deposits come back from L1 by themselves, or not at all
-                try:
-                    self.txpool.add_raw(raw, state, base_fee, require_base_fee=False)
-                except LantauError:
-                    pass
+    def reset_pool(self, new_head: BlockHeaderAPI, *, return_dropped: bool = True) -> int:
+        """Move the pool onto `new_head` (geth's pool reset); answers how many transactions of
+        dropped blocks came back. The sequencer calls it with the older parent it rebuilds
+        from before building there, so the abandoned blocks' transactions are selectable at
+        once; every new canonical head comes through here too (`notify_new_head`).
+        `return_dropped=False`: the blocks above are gone with their transactions (dev mode's
+        evm_revert, as anvil's and geth's setHead); a verifier takes no transactions at all."""
+        with self._pool_head_lock:
+            old_head = self.pool_head
+            returned: list[bytes] = []
+            if return_dropped and not self.read_only and old_head is not None:
+                returned = self._dropped_transactions(old_head, new_head)
+            back = self.txpool.reset(self.chain.state_at(new_head), self.next_base_fee(new_head), returned)
+            self.pool_head = new_head
+        if returned:
+            log.info("reorg: transactions of dropped blocks back in the pool", extra={
+                "from_head": old_head.block_number if old_head else None, "to_head": new_head.block_number,
+                "dropped": len(returned), "back": back,
+            })
+        return back
+
+    def _dropped_transactions(self, old_head: BlockHeaderAPI, new_head: BlockHeaderAPI) -> list[bytes]:
+        """The raw user transactions of the blocks from `old_head` back to its common ancestor
+        with `new_head`, oldest first, less those the new branch holds (geth's TxDifference).
+        Deposits never come back: L1 brings them again, or not at all."""
+        if new_head.parent_hash == old_head.hash or new_head.hash == old_head.hash:
+            return []  # the chain grew (or stayed): nothing left it
+        chain = self.chain
+        dropped: list[BlockHeaderAPI] = []
+        included: set[bytes] = set()
+        old, new = old_head, new_head
+        while old.hash != new.hash:
+            if len(dropped) > MAX_RETURNED_REORG_BLOCKS:
+                log.warning("reorg deeper than %d blocks: its transactions do not come back", MAX_RETURNED_REORG_BLOCKS)
+                return []
+            if old.block_number >= new.block_number:
+                dropped.append(old)
+                old = chain.header_by_hash(old.parent_hash)
+            else:
+                included.update(keccak(raw) for raw in chain.raw_transactions(new.hash))
+                new = chain.header_by_hash(new.parent_hash)
+        return [
+            raw for header in reversed(dropped) for raw in chain.raw_transactions(header.hash)
+            if raw[:1] != b"\x7e" and keccak(raw) not in included
+        ]
 
     # --- blocks ------------------------------------------------------------------------------
 
@@ -160,8 +219,18 @@ class L2Node:
         self.notify_new_head(built.header)
 
     def notify_new_head(self, header: BlockHeaderAPI) -> None:
-        """A new canonical head (built here, or derived from L1): prune the pool, wake subscribers."""
-        self.txpool.on_new_head(self.chain.state_at(header), self.next_base_fee(header))
+        """A new canonical head (built here, or derived from L1): reset the pool onto it (a
+        replaced branch's transactions come back), wake subscribers."""
+        self.reset_pool(header)
+        self._wake_subscribers(header)
+
+    def notify_rewound_head(self, header: BlockHeaderAPI) -> None:
+        """The head went back to an ancestor and the blocks above are gone with their
+        transactions (dev mode's evm_revert, as anvil's): the pool follows, takes nothing back."""
+        self.reset_pool(header, return_dropped=False)
+        self._wake_subscribers(header)
+
+    def _wake_subscribers(self, header: BlockHeaderAPI) -> None:
         for queue in list(self._subscribers):
             if queue.full():
                 queue.get_nowait()  # a slow subscriber loses its oldest head, never blocks the node

@@ -35,6 +35,11 @@ acknowledged (restored from the journal, or returned from reorged-out blocks): l
 would break the promise the journal keeps, and the base fee may fall back under their cap;
 `select` skips them until it does.
 
+A new head comes in through `reset` (geth's pool reset on a new head): what the head made
+invalid leaves, and the user transactions of blocks a reorg dropped come back (the node finds
+them, `node.service.L2Node.reset_pool`), checked against the new head, so those it mined
+meanwhile are refused as nonce too low; pending and queued follow from the new head's nonces.
+
 If given a `TxJournal`, the pool appends every accepted transaction to it before `add_raw`
 returns, so an acknowledged transaction survives a crash; `restore` reads it back at start.
 """
@@ -46,7 +51,7 @@ import heapq
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Callable, Protocol, Sequence, TypeVar
 
 from eth.abc import SignedTransactionAPI, TransactionBuilderAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, GAS_TX, SECPK1_N, UINT_256_MAX
@@ -423,10 +428,15 @@ class TxPool:
 
     @_locked
     def pending_nonce(self, address: Address, state: AccountStateReader) -> int:
-        """The next nonce for `address`, counting its pending transactions (as geth's
-        eth_getTransactionCount with "pending")."""
+        """The next nonce for `address` (as geth's eth_getTransactionCount with "pending"):
+        the larger of `state`'s nonce and the end of the sender's pending run in the pool, and
+        past any pooled nonces that follow on from there. Never below `state`'s nonce, and
+        never below the pool's run when `state` is a head the pool has not been reset to yet
+        (a block just built on an older parent, before `reset` brought its transactions back)."""
         nonce = state.get_nonce(address)
         txs = self._by_sender.get(address, {})
+        if txs:
+            nonce = max(nonce, self._account_nonce[address] + len(self._pending_run(address)))
         while nonce in txs:
             nonce += 1
         return nonce
@@ -474,6 +484,30 @@ class TxPool:
         return selected
 
     # --- a new head -----------------------------------------------------------------------
+
+    @_locked
+    def reset(self, state: AccountStateReader, base_fee: int, returned: Sequence[bytes] = ()) -> int:
+        """Move the pool onto a new head (geth's pool reset): prune what the head made invalid
+        (`on_new_head`), then take back `returned`, the user transactions of blocks that left
+        the canonical chain (oldest first), validated against the new head as any other
+        transaction but whatever their fee cap now (the node acknowledged them once). Those the
+        new chain mined meanwhile are refused as nonce too low and stay out. Each taken back is
+        journaled again (its record may have been compacted away since it was mined), with one
+        fsync for all. Answers how many came back."""
+        self.on_new_head(state, base_fee)
+        back, ticket = 0, None
+        for raw in returned:
+            try:
+                _, ticket_of_raw = self._add(bytes(raw), state, base_fee, journal=self._journal is not None,
+                                             require_base_fee=False, sync=False)
+            except LantauError:
+                continue
+            back += 1
+            ticket = ticket_of_raw if ticket_of_raw is not None else ticket
+        if ticket is not None:
+            assert self._journal is not None
+            self._journal.sync(ticket)
+        return back
 
     @_locked
     def on_new_head(self, state: AccountStateReader, base_fee: int) -> None:

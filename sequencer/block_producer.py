@@ -96,7 +96,7 @@ class BlockProducer:
         plan = plan_next_block(self.node.chain, head, timestamp, self.l1, l1_start_block=self.l1_start_block)
         if plan.abandoned:
             log.warning("L1 reorg: rebuilding unsafe L2 blocks", extra={"from_block": plan.parent.block_number + 1, "abandoned": len(plan.abandoned)})
-            self.node.return_to_pool(plan.abandoned, plan.parent)
+            self.node.reset_pool(plan.parent)  # their transactions back, selectable in the rebuilt block
         attributes = plan.attributes(timestamp)
         if on_the_clock and attributes.timestamp > now:
             raise SlotSkipped(f"the next block's timestamp {attributes.timestamp} would be ahead of the wall clock")

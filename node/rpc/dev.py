@@ -191,7 +191,7 @@ class DevControls:
     producer: BlockProducing
     clock: DevClock
     chain_lock: asyncio.Lock
-    on_new_head: Callable[[BlockHeaderAPI], None]
+    on_rewound_head: Callable[[BlockHeaderAPI], None]  # evm_revert: the pool follows, takes nothing back
     safe_head: Callable[[], BlockHeaderAPI]
     has_l1: bool
     l1_clock: L1Clock | None = None  # an anvil L1's clock (the composition root wires it)
@@ -291,7 +291,7 @@ class DevControls:
             for later in [i for i in self.snapshots if i >= snapshot_id]:
                 del self.snapshots[later]
             self.clock.offset_s = offset_s
-        self.on_new_head(self.chain.head)
+        self.on_rewound_head(self.chain.head)
         return True
 
 

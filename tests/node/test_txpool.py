@@ -560,6 +560,34 @@ def test_gap_makes_queued_and_closing_it_promotes(state: DictState) -> None:
     assert pool.pending_nonce(ALICE, state) == 7
 
 
+def test_pending_nonce_is_never_below_the_pooled_run_nor_the_state(state: DictState) -> None:
+    """pending = max(the state's nonce, the end of the run the pool holds from its own head's
+    nonce). Was: counted from the state passed alone, so a head replaced by a lower-nonce one
+    (before the pool's reset) answered 0 for a sender with 5..7 pooled on top of nonce 5."""
+    pool = new_pool()
+    state.nonces[ALICE] = 5
+    for nonce in (5, 6, 7, 9):
+        pool.add_raw(dynamic(0, nonce, GWEI, 2 * GWEI), state, GWEI)
+    replaced = rich_state()  # a head with none of Alice's transactions mined
+    assert pool.pending_nonce(ALICE, replaced) == 8
+    state.nonces[ALICE] = 9  # a head that mined 5..8 elsewhere: its nonce, then the pooled 9
+    assert pool.pending_nonce(ALICE, state) == 10
+
+
+def test_reset_takes_back_dropped_transactions_and_refuses_the_mined(state: DictState) -> None:
+    """A reset onto a head that dropped Alice's 0..2 and mined 0 again elsewhere: 1 and 2 come
+    back pending before the pooled 3, 0 stays out (nonce too low), a fee cap below the base fee
+    is taken back (acknowledged once)."""
+    pool = new_pool()
+    state.nonces[ALICE] = 3
+    pool.add_raw(dynamic(0, 3, GWEI, 2 * GWEI), state, GWEI)
+    state.nonces[ALICE] = 1
+    returned = [dynamic(0, n, GWEI, 2 * GWEI) for n in (0, 1, 2)]
+    assert pool.reset(state, 5 * GWEI, returned) == 2
+    assert nonces(pool.pending()) == {ALICE: [1, 2, 3]} and pool.queued() == {}
+    assert pool.pending_nonce(ALICE, state) == 4
+
+
 def test_queued_transactions_are_never_selected(state: DictState) -> None:
     pool = new_pool()
     pool.add_raw(dynamic(0, 1, 9 * GWEI, 20 * GWEI), state, GWEI)
