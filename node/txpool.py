@@ -240,10 +240,11 @@ class TxPool:
 
     def _add(
         self, raw: bytes, state: AccountStateReader, base_fee: int, *, journal: bool, require_base_fee: bool,
-        sync: bool = True,
+        sync: bool = True, check_balance: bool = True,
     ) -> tuple[PooledTransaction, int | None]:
         """Validate and pool; with `journal`, write it there first: fsynced if `sync`, else
-        also return the journal ticket to sync before acknowledging."""
+        also return the journal ticket to sync before acknowledging. `check_balance=False`:
+        the caller checks balances after (`reset`)."""
         config = self.config
         if len(raw) > config.max_tx_size_bytes:
             raise OversizedTransaction(len(raw), config.max_tx_size_bytes)
@@ -272,7 +273,7 @@ class TxPool:
         balance = state.get_balance(sender)
         others_cost = sum(t.cost for n, t in own.items() if n != nonce)
         cost = others_cost + gas * max_fee + tx.value
-        if cost > balance:
+        if check_balance and cost > balance:
             raise InsufficientFunds(to_checksum_address(sender), balance, cost)
 
         if replaced is None:
@@ -491,23 +492,29 @@ class TxPool:
         (`on_new_head`), then take back `returned`, the user transactions of blocks that left
         the canonical chain (oldest first), validated against the new head as any other
         transaction but whatever their fee cap now (the node acknowledged them once). Those the
-        new chain mined meanwhile are refused as nonce too low and stay out. Each taken back is
-        journaled again (its record may have been compacted away since it was mined), with one
-        fsync for all. Answers how many came back."""
+        new chain mined meanwhile are refused as nonce too low and stay out. Their balance is
+        checked after, by `on_new_head`'s walk up each sender's nonces: a returned transaction
+        comes before the sender's later pooled ones, so if the balance runs short the later ones
+        go, not it (checked one by one against the pool, it would leave a gap under them).
+        Each taken back is journaled again (its record may have been compacted away since it
+        was mined), with one fsync for all. Answers how many came back."""
         self.on_new_head(state, base_fee)
-        back, ticket = 0, None
+        taken: list[PooledTransaction] = []
+        ticket = None
         for raw in returned:
             try:
-                _, ticket_of_raw = self._add(bytes(raw), state, base_fee, journal=self._journal is not None,
-                                             require_base_fee=False, sync=False)
+                pooled, ticket_of_raw = self._add(bytes(raw), state, base_fee, journal=self._journal is not None,
+                                                  require_base_fee=False, sync=False, check_balance=False)
             except LantauError:
                 continue
-            back += 1
+            taken.append(pooled)
             ticket = ticket_of_raw if ticket_of_raw is not None else ticket
+        if taken:
+            self.on_new_head(state, base_fee)
         if ticket is not None:
             assert self._journal is not None
             self._journal.sync(ticket)
-        return back
+        return sum(1 for pooled in taken if self._by_hash.get(pooled.hash) is pooled)
 
     @_locked
     def on_new_head(self, state: AccountStateReader, base_fee: int) -> None:

@@ -588,6 +588,21 @@ def test_reset_takes_back_dropped_transactions_and_refuses_the_mined(state: Dict
     assert pool.pending_nonce(ALICE, state) == 4
 
 
+def test_reset_keeps_a_returned_transaction_before_later_ones_when_the_balance_runs_short(state: DictState) -> None:
+    """Alice's 2 and 3 pooled; the reorg returns 1 onto a head where she can pay for two: 1 and 2
+    stay pending, 3 goes. Checked alone against the pool (2 and 3 counted), 1 was refused for
+    funds and 2 and 3 sat queued behind it."""
+    pool = new_pool()
+    cost = 21_000 * 2 * GWEI
+    state.nonces[ALICE] = 2
+    for nonce in (2, 3):
+        pool.add_raw(dynamic(0, nonce, GWEI, 2 * GWEI), state, GWEI)
+    reorged = DictState(nonces={ALICE: 1}, balances={ALICE: 2 * cost})
+    assert pool.reset(reorged, GWEI, [dynamic(0, 1, GWEI, 2 * GWEI)]) == 1
+    assert nonces(pool.pending()) == {ALICE: [1, 2]} and pool.queued() == {}
+    assert pool.pending_nonce(ALICE, reorged) == 3
+
+
 def test_queued_transactions_are_never_selected(state: DictState) -> None:
     pool = new_pool()
     pool.add_raw(dynamic(0, 1, 9 * GWEI, 20 * GWEI), state, GWEI)
