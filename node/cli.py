@@ -101,6 +101,7 @@ class NodeSettings:
     devnet_dir: Optional[Path] = None  # read l1_rpc and rollup.json from a running devnet
     l1_confirmations: int = 0
     devnet_l1: bool = False  # start anvil and deploy the L1 contracts first (`lantau devnet`)
+    devnet_l1_block_time_s: int = 2  # that anvil's interval mining, whole seconds
     batcher_key: Optional[str] = None  # run the batcher in this process
     batcher_blobs: bool = False  # post batches as EIP-4844 blobs instead of calldata
     proposer_key: Optional[str] = None  # run the proposer in this process
@@ -146,7 +147,8 @@ async def serve_node(settings: NodeSettings, lock: Optional[DataDirLock] = None)
         from bridge.devnet import save_deployment, save_rollup_config, start_l1_devnet
 
         log.info("starting the L1 devnet (anvil) and deploying the L1 contracts")
-        l1_devnet = await asyncio.to_thread(start_l1_devnet, GenesisConfig.load(settings.genesis_path))
+        l1_devnet = await asyncio.to_thread(start_l1_devnet, GenesisConfig.load(settings.genesis_path),
+                                            block_time_s=settings.devnet_l1_block_time_s)
         l1_rpc = l1_devnet.anvil.rpc_url
         save_deployment(l1_devnet.deployment, settings.data_dir)
         rollup_path = save_rollup_config(l1_devnet.deployment, settings.genesis_path, settings.data_dir)
@@ -525,6 +527,7 @@ def devnet_command(
     block_time: BlockTime = 1.0,
     genesis: GenesisFile = DEVNET_GENESIS_PATH,
     l1: Annotated[bool, typer.Option("--l1/--no-l1", envvar="LANTAU_L1", help="Also start an L1 (anvil) with the HKD token and portal.")] = True,
+    l1_block_time: Annotated[int, typer.Option("--l1-block-time", envvar="LANTAU_L1_BLOCK_TIME", min=1, metavar="SECONDS", help="Seconds between the L1's blocks (anvil's interval mining, whole seconds). A sequencing window is counted in L1 blocks: 1 s halves the wall time a derivation range takes to be on L1.")] = 2,
     proposer: Annotated[bool, typer.Option("--proposer/--no-proposer", envvar="LANTAU_PROPOSER", help="Run the proposer in the devnet (or run `lantau proposer --devnet DIR` yourself).")] = True,
     challenger: Annotated[bool, typer.Option("--challenger/--no-challenger", envvar="LANTAU_CHALLENGER", help="Run an honest challenger in the devnet (dev account 3; or run `lantau challenger --devnet DIR` yourself).")] = True,
     rpc_cors: RpcCors = "*",
@@ -542,7 +545,8 @@ def devnet_command(
         raise typer.BadParameter("the simulated devices are the sample warehouse receipts': drop --no-sample", param_hint="--simulate-devices")
     accounts = dev_accounts()
     _run(NodeSettings(data_dir, genesis, rpc_host, rpc_port, block_time, admin=True, print_banner=True,
-                      info_path=data_dir / "devnet.json", run_sample=sample, simulate_devices_s=simulate_devices, devnet_l1=l1, rpc_cors=rpc_cors, dev_rpc=True,
+                      info_path=data_dir / "devnet.json", run_sample=sample, simulate_devices_s=simulate_devices, devnet_l1=l1,
+                      devnet_l1_block_time_s=l1_block_time, rpc_cors=rpc_cors, dev_rpc=True,
                       # The devnet's roles: batcher = dev account 1, proposer = dev account 2, challenger = 3.
                       batcher_key=accounts[1].private_key if l1 else None,
                       proposer_key=accounts[2].private_key if l1 and proposer else None,
