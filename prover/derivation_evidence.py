@@ -10,22 +10,29 @@ pre-state and the block's data (`DerivationStep.Evidence`):
   newest first, when the step judges a batch (`l1_header_numbers`): the batch queue reads those
   blocks' timestamps and hashes;
 - the parent's L2 ancestors n-2, n-3, ... when a judged span batch overlaps the agreed chain
-  (`ancestors_needed`), each with the L1 origin it recorded (`L1Block`'s number slot).
+  (`overlap_needed` - 1 of them), each with the L1 origin it recorded (`L1Block`'s number slot);
+- then the user transactions of the parent and of those ancestors (`user_transactions_evidence`,
+  from each block's raw transactions): the span's overlapping blocks must carry exactly them.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+import rlp
 from eth_abi import encode as abi_encode
+from trie import HexaryTrie
 
 from bridge.l1_contracts import InputRules, derivation_step_config
 from node.batches import SpanBatch, decode_batch
+from node.deposit_tx import DEPOSIT_TX_TYPE
+from prover.errors import WitnessError
 from prover.input_evidence import PARENT_PROOF_ABI, ParentProof, _bytes
 
 STATE_ABI = "((bytes16,uint256,uint256,(uint256,bytes)[])[],(bytes,uint256)[],bytes32)"
 INBOX_DATA_ABI = "((uint8,bytes32)[],bytes[])"
-STEP_EVIDENCE_ABI = f"({PARENT_PROOF_ABI},bytes[],bytes[],(bytes[],bytes[])[])"
+STEP_EVIDENCE_ABI = f"({PARENT_PROOF_ABI},bytes[],bytes[],(bytes[],bytes[])[],bytes[])"
+USER_TRANSACTIONS_ABI = "(uint256,bytes[][])"
 
 
 def state_abi(state: Mapping[str, Any]) -> tuple:
@@ -56,9 +63,11 @@ def l1_header_numbers(l1_block: int, parent_origin: int) -> list[int]:
     return list(range(l1_block, parent_origin - 1, -1))
 
 
-def ancestors_needed(state: Mapping[str, Any], parent_number: int, parent_timestamp: int, chain_id: int) -> int:
-    """How many of the parent's L2 ancestors (n-2, n-3, ...) the step compares: the span batches it
-    judges that overlap the agreed chain by k blocks need k - 1 (one reaching L2 genesis none)."""
+def overlap_needed(state: Mapping[str, Any], parent_number: int, parent_timestamp: int, chain_id: int) -> int:
+    """How many blocks of the agreed chain, the parent and its ancestors n-2, n-3, ..., the step
+    compares with the span batches it judges: the most any of them overlaps it by (one reaching L2
+    genesis none). Their user transactions are shown for all of them, their headers and L1 origins
+    for the ancestors."""
     if not judges_batches(state):
         return 0
     needed = 0
@@ -68,8 +77,24 @@ def ancestors_needed(state: Mapping[str, Any], parent_number: int, parent_timest
             continue
         overlap = sum(1 for element in batch.elements if element.timestamp <= parent_timestamp)
         if 0 < overlap <= parent_number:
-            needed = max(needed, overlap - 1)
+            needed = max(needed, overlap)
     return needed
+
+
+def user_transactions_evidence(raw_transactions: Sequence[bytes], transactions_root: bytes) -> bytes:
+    """abi.encode(`L2ParentLib.UserTransactions`) of an agreed L2 block from its raw transactions (the
+    trie values, in order; `lantau_disputeBlock`'s `rawTransactions`): where its deposits end
+    (`first`), then Merkle proofs under key rlp(i) of transaction `first - 1` (a deposit), of each
+    user transaction, and of the key after the last (absent). The trie is rebuilt here and must
+    hash to the header's `transactions_root`."""
+    trie = HexaryTrie({})
+    for index, raw in enumerate(raw_transactions):
+        trie[rlp.encode(index)] = raw
+    if trie.root_hash != transactions_root:
+        raise WitnessError(f"transactions rebuild to root {trie.root_hash.hex()}, not the header's {transactions_root.hex()}")
+    first = next((i for i, raw in enumerate(raw_transactions) if raw[:1] != bytes([DEPOSIT_TX_TYPE])), len(raw_transactions))
+    proofs = [[rlp.encode(node) for node in trie.get_proof(rlp.encode(index))] for index in range(first - 1, len(raw_transactions) + 1)]
+    return abi_encode([USER_TRANSACTIONS_ABI], [(first, proofs)])
 
 
 def step_evidence(
@@ -77,9 +102,13 @@ def step_evidence(
     l1_headers: Sequence[bytes] = (),
     l2_ancestors: Sequence[bytes] = (),
     ancestor_origins: Sequence[tuple[list[bytes], list[bytes]]] = (),
+    user_txs: Sequence[bytes] = (),
 ) -> bytes:
-    """The `evidence` bytes of `DerivationStep.step`: abi.encode(Evidence)."""
-    return abi_encode([STEP_EVIDENCE_ABI], [(parent.as_abi(), list(l1_headers), list(l2_ancestors), list(ancestor_origins))])
+    """The `evidence` bytes of `DerivationStep.step`: abi.encode(Evidence). `user_txs`: for a span
+    overlapping the agreed chain, `user_transactions_evidence` of the parent and of each of
+    `l2_ancestors`."""
+    return abi_encode([STEP_EVIDENCE_ABI],
+                      [(parent.as_abi(), list(l1_headers), list(l2_ancestors), list(ancestor_origins), list(user_txs))])
 
 
 def step_config(*, anchors: str, inbox: str, reader: str, blob_reader: str, rollup: Any, l2_chain_id: int,

@@ -26,7 +26,7 @@ from bridge.l1_contract_clients import NO_ADDRESS, BisectionInfo, Claim
 from genesis.predeploys import L1_BLOCK
 from node.l1_header import encode_l1_header
 from prover.derivation_evidence import (
-    ancestors_needed, inbox_data_abi, judges_batches, l1_header_numbers, state_abi, step_evidence,
+    inbox_data_abi, judges_batches, l1_header_numbers, overlap_needed, state_abi, step_evidence, user_transactions_evidence,
 )
 from prover.dispute_block import DerivationCommitments
 from prover.dispute_player import trace_index
@@ -132,8 +132,8 @@ class DerivationStepSource:
         if judges_batches(state) and l1_block >= origin:
             headers = [encode_l1_header(self.l1.w3.eth.get_block(n)) for n in l1_header_numbers(l1_block, origin)]
         parent = self.l2.block(number - 1)
-        count = ancestors_needed(state, number - 1, int(parent["timestamp"], 16), self.inputs.rollup.l2_chain_id)
-        below = [number - 2 - k for k in range(count)]
+        overlap = overlap_needed(state, number - 1, int(parent["timestamp"], 16), self.inputs.rollup.l2_chain_id)
+        below = [number - 2 - k for k in range(max(overlap - 1, 0))]
         ancestors = [encode_l1_header(self.l2.block(n)) for n in below]
         origins = []
         for n in below:
@@ -142,7 +142,13 @@ class DerivationStepSource:
                             [bytes.fromhex(x[2:]) for x in p["storageProof"][0]["proof"]]))
         inbox = self.inputs.inbox_blocks(l1_block, l1_block)
         items, shown = (inbox[0].items, inbox[0].shown) if inbox else ([], [])
-        return state_abi(state), inbox_data_abi(items, shown), step_evidence(proof, headers, ancestors, origins)
+        user_txs = [self._user_transactions(n) for n in range(number - 1, number - 1 - overlap, -1)]
+        return state_abi(state), inbox_data_abi(items, shown), step_evidence(proof, headers, ancestors, origins, user_txs)
+
+    def _user_transactions(self, number: int) -> bytes:
+        """`user_transactions_evidence` of L2 block `number`, from its raw transactions as the node serves them."""
+        raws = [bytes.fromhex(raw[2:]) for raw in self.l2.dispute_block(number)["rawTransactions"]]
+        return user_transactions_evidence(raws, bytes.fromhex(self.l2.block(number)["transactionsRoot"][2:]))
 
     def _parent_origin(self, number: int) -> int:
         """The parent's L1 origin number (at L2 genesis: the rollup's start block)."""

@@ -20,6 +20,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import eth_abi
 import pytest
 import rlp
 from eth_account import Account
@@ -38,7 +39,8 @@ from node.channels import Compression, Frame, compress, encode_batcher_tx_data, 
 from node.l1_header import encode_l1_header
 from node.output_root import output_root
 from prover.derivation_evidence import (
-    ancestors_needed, inbox_data_abi, judges_batches, l1_header_numbers, state_abi, step_config, step_evidence,
+    USER_TRANSACTIONS_ABI, inbox_data_abi, judges_batches, l1_header_numbers, overlap_needed, state_abi, step_config,
+    step_evidence, user_transactions_evidence,
 )
 from prover.input_evidence import l1_block_slots, parent_proof
 from bridge.l1_client import L1Client
@@ -117,15 +119,21 @@ class Run:
         if judges_batches(state) and l1_block >= origin:
             headers = [encode_l1_header(self.l1_w3.eth.get_block(n)) for n in l1_header_numbers(l1_block, origin)]
         parent_block = self.l2.eth.get_block(number - 1)
-        count = ancestors_needed(state, number - 1, int(parent_block["timestamp"]), L2_CHAIN_ID)
-        below = [number - 2 - k for k in range(count)]
+        overlap = overlap_needed(state, number - 1, int(parent_block["timestamp"]), L2_CHAIN_ID)
+        below = [number - 2 - k for k in range(max(overlap - 1, 0))]
         ancestors = [encode_l1_header(self.l2.eth.get_block(n)) for n in below]
         origins = []
         for n in below:
             p = self.rpc("eth_getProof", to_checksum_address(L1_BLOCK), [hex(l1_block_slots()[0])], hex(n))
             origins.append(([bytes.fromhex(x[2:]) for x in p["accountProof"]], [bytes.fromhex(x[2:]) for x in p["storageProof"][0]["proof"]]))
-        evidence = step_evidence(proof, headers, ancestors, origins)
+        user_txs = [self.user_transactions(n) for n in range(number - 1, number - 1 - overlap, -1)]
+        evidence = step_evidence(proof, headers, ancestors, origins, user_txs)
         return (number, root, bytes.fromhex(state["commitment"][2:]), l1_block, state_abi(state), self.inbox_data(l1_block), evidence)
+
+    def user_transactions(self, number: int) -> bytes:
+        """`user_transactions_evidence` of L2 block `number` (its raw transactions as the node serves them)."""
+        raws = [bytes.fromhex(raw[2:]) for raw in self.rpc("lantau_disputeBlock", hex(number))["rawTransactions"]]
+        return user_transactions_evidence(raws, bytes(self.l2.eth.get_block(number)["transactionsRoot"]))
 
     def call(self, args: tuple, block: int | str = "latest") -> tuple[str, Any]:
         """The step as an L1 call at `block` (an older block: as if L1 were there)."""
@@ -201,6 +209,25 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
         [one, dataclasses.replace(one, timestamp=t1 + 1), dataclasses.replace(one, timestamp=t1 + 2, transactions=(bytes(transfer.raw_transaction),))],
         chain_id=L2_CHAIN_ID,
     )
+    # spans the batcher posts after the honest one, each for blocks 1-4 and off the agreed chain in
+    # the transactions of a block it overlaps when judged for block 4: node drops them ("span batch
+    # disagrees with safe block k"), and L1 must too (it compares those blocks' user transactions,
+    # proven in their transactions roots), else the first of them would be block 4's batch
+    def signed(value: int, key: Any = ACCOUNTS[4].private_key) -> bytes:
+        return bytes(Account.sign_transaction({"to": ACCOUNTS[5].address, "value": value, "gas": 21_000, "maxFeePerGas": 10**11,
+                                               "maxPriorityFeePerGas": 10**9, "nonce": 0, "chainId": L2_CHAIN_ID}, key).raw_transaction)
+
+    def off_chain_span(first: tuple[bytes, ...], third: tuple[bytes, ...]) -> SpanBatch:
+        blocks = [dataclasses.replace(one, transactions=first), dataclasses.replace(one, timestamp=t1 + 1),
+                  dataclasses.replace(one, timestamp=t1 + 2, transactions=third), dataclasses.replace(one, timestamp=t1 + 3)]
+        return SpanBatch.from_singular_batches(blocks, chain_id=L2_CHAIN_ID)
+
+    transferred = (bytes(transfer.raw_transaction),)
+    off_chain = {
+        "an extra transaction in block 1": off_chain_span((signed(1, ACCOUNTS[3].private_key),), transferred),
+        "block 3's transaction missing": off_chain_span((), ()),
+        "another transaction in block 3": off_chain_span((), (signed(2 * 10**15),)),
+    }
     undecodable = b"\x00" + b"\xc1\x80"  # a singular batch that is not an RLP list of five
     unclosed = encode_batcher_tx_data([Frame(b"\x0f" * 16, 0, b"never closed", False)])
 
@@ -209,6 +236,7 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
     first_valid_block = run.post(channel_tx(b"\xa1" * 16, encode_batch(one)))
     run.post(channel_tx(b"\xa2" * 16, encode_batch(one)), channel_tx(b"\xa3" * 16, encode_batch(another_one)))
     run.post(channel_tx(b"\xa4" * 16, encode_batch(span)))
+    off_chain_block = run.post(*(channel_tx(bytes([0xb0 + i]) * 16, encode_batch(s)) for i, s in enumerate(off_chain.values())))
     while l1_w3.eth.block_number < start + WINDOW - 1:
         l1_w3.provider.make_request("evm_mine", [])
     left_open = run.post(encode_batcher_tx_data([Frame(b"\x0e" * 16, 0, b"left open", False)]))
@@ -216,6 +244,8 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
         l1_w3.provider.make_request("evm_mine", [])
     wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 4, 120, "the verifier's safe head at block 4")
     assert "dropping channel: timed out" in verifier.output and "dropping batch" in verifier.output
+    for k in (1, 3):  # the extra and the other transaction (block 1), the missing and the other one (block 3)
+        assert f"span batch disagrees with safe block {k}" in verifier.output
 
     found: dict[int, Any] = {}
     run_commitments: dict[int, list[bytes]] = {}
@@ -320,14 +350,45 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
                                    [encode_l1_header(l2.eth.get_block(0))], [([], [])])
     assert run.call((*three[:6], wrong_ancestor)) == ("L2AncestorMismatch", (0,))
     assert run.call(args) == expected and run.call(three)[0] == "ok"
+    # block 4 judges the off-chain spans (overlapping blocks 1-3): each block's user transactions
+    # shown by proofs in its transactions root; evidence that does not show them is refused by name
+    four = run.step_args(4, off_chain_block, start)
+    assert run.call(four) == ("ok", run_commitments[4][off_chain_block - start])
+    number4, root4, pre4, b4, state4, inbox4, _ = four
+    _, proof4 = run.parent(4)
+    headers4 = [encode_l1_header(l1_w3.eth.get_block(n)) for n in l1_header_numbers(off_chain_block, start)]
+    ancestors4 = [encode_l1_header(l2.eth.get_block(n)) for n in (2, 1)]
+    origins4 = []
+    for n in (2, 1):
+        p = run.rpc("eth_getProof", to_checksum_address(L1_BLOCK), [hex(l1_block_slots()[0])], hex(n))
+        origins4.append(([bytes.fromhex(x[2:]) for x in p["accountProof"]], [bytes.fromhex(x[2:]) for x in p["storageProof"][0]["proof"]]))
+    user_txs4 = [run.user_transactions(n) for n in (3, 2, 1)]
+
+    def step4(user_txs: list[bytes]) -> tuple[str, Any]:
+        return run.call((number4, root4, pre4, b4, state4, inbox4, step_evidence(proof4, headers4, ancestors4, origins4, user_txs)))
+
+    assert step4(user_txs4) == run.call(four)
+    assert step4(user_txs4[:2]) == ("UserTransactionsNeeded", (2, 3))  # block 1's not shown
+    first3, proofs3 = eth_abi.decode([USER_TRANSACTIONS_ABI], user_txs4[0])[0]
+    assert first3 == 1 and len(proofs3) == 3  # block 3: the L1-info deposit, the transfer, then absent
+    shifted = eth_abi.encode([USER_TRANSACTIONS_ABI], [(2, list(proofs3[1:]))])  # the transfer taken for a deposit
+    assert step4([shifted, *user_txs4[1:]]) == ("NotWhereDepositsEnd", (2,))
+    cut = eth_abi.encode([USER_TRANSACTIONS_ABI], [(1, list(proofs3[:2]))])  # no proof of the end
+    assert step4([cut, *user_txs4[1:]]) == ("UserTransactionsNotShown", (2,))
+    assert step4([user_txs4[2], *user_txs4[1:]])[0] == "InvalidNodeHash"  # block 1's proofs for block 3
+    assert run.call(four) == ("ok", run_commitments[4][off_chain_block - start])  # nothing changed
 
     # --- L1 gas per leaf ---------------------------------------------------------------------------
     gas = {
         "empty L1 block": step.functions.step(*run.step_args(1, start + 1, start)).estimate_gas(),
         "garbage + an unclosed channel's frame": step.functions.step(*run.step_args(1, garbage_block, start)).estimate_gas(),
-        "5 channels read (behind the timed-out one), block 1's batch found": step.functions.step(*args).estimate_gas(),
+        "8 channels read (behind the timed-out one), block 1's batch found": step.functions.step(*args).estimate_gas(),
         "the span found for block 3 (1 L2 ancestor)": step.functions.step(*three).estimate_gas(),
+        "block 4: 3 off-chain spans dropped (3 blocks' user transactions proven)": step.functions.step(*four).estimate_gas(),
         "found already (state unchanged)": step.functions.step(*run.step_args(1, start + WINDOW - 1, start)).estimate_gas(),
+        "BatchReader.userTransactions of block 3 (L1-info deposit, 1 transfer: 3 proofs), as a transaction":
+            run.l1_w3.eth.contract(address=step.functions.reader().call(), abi=list(load_artifact("BatchReader").abi)).functions
+            .userTransactions(bytes(l2.eth.get_block(3)["transactionsRoot"]), user_txs4[0]).estimate_gas(),
     }
     print(f"\nDerivationStep: {steps} steps equal node's commitments; L1 gas per leaf: {gas}")
 

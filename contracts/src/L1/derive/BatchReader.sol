@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {FastLZ} from "../lib/FastLZ.sol";
+import {L2ParentLib} from "./L2ParentLib.sol";
 import {RLPItem, RLPReader} from "../lib/RLPReader.sol";
 import {RLPWriter} from "../lib/RLPWriter.sol";
 
@@ -11,7 +12,10 @@ import {RLPWriter} from "../lib/RLPWriter.sol";
 ///         with each transaction rebuilt in its EIP-2718 bytes (so its hash is the L2's). Every
 ///         refusal is a named error; node's refusal of the same input is a `MalformedBatch`,
 ///         `MalformedChannel` or `MalformedBatcherTransaction` subclass (docs/batches.md).
-///         Pure functions, deployed as a contract so the oracle and tests can call them.
+///         Pure functions, deployed as a contract so the oracle and tests can call them. Beside
+///         them, the other side of a span overlapping the agreed chain: an agreed L2 block's user
+///         transactions from their proofs (`userTransactions`, L2ParentLib's), which the
+///         derivation leaf compares with the span's (BatchRules `_overlapMismatch`).
 contract BatchReader {
     uint256 internal constant CHANNEL_ID_LENGTH = 16;
     uint256 internal constant MAX_FRAME_DATA = 1_000_000;
@@ -72,6 +76,12 @@ contract BatchReader {
     error TrailingBatchData(uint256 extra);
     error InvalidBatchTransaction(uint256 index);
     error BlockNotInSpan(uint256 index, uint256 blocks);
+
+    /// @notice The user transactions' hashes of the L2 block whose transactions root is `root`, from
+    ///         `shown` = abi.encode(L2ParentLib.UserTransactions) (`L2ParentLib.userTransactions`).
+    function userTransactions(bytes32 root, bytes calldata shown) external pure returns (bytes32[] memory) {
+        return L2ParentLib.userTransactions(root, abi.decode(shown, (L2ParentLib.UserTransactions)));
+    }
 
     // --- frames and channels ----------------------------------------------------------------
 
@@ -183,7 +193,7 @@ contract BatchReader {
         pure
         returns (SpanHeader memory header, SpanBlock[] memory blocks)
     {
-        return _decodeSpan(batch, chainId, ALL_BLOCKS);
+        return _decodeSpan(batch, chainId, ALL_BLOCKS, false);
     }
 
     /// @notice `decodeSpan` with only block `blockIndex`'s transactions rebuilt and hashed (every
@@ -195,11 +205,24 @@ contract BatchReader {
         pure
         returns (SpanHeader memory header, SpanBlock[] memory blocks)
     {
-        (header, blocks) = _decodeSpan(batch, chainId, blockIndex);
+        (header, blocks) = _decodeSpan(batch, chainId, blockIndex, false);
         if (blockIndex >= blocks.length) revert BlockNotInSpan(blockIndex, blocks.length);
     }
 
-    function _decodeSpan(bytes memory batch, uint256 chainId, uint256 only)
+    /// @notice `decodeSpan` with the transactions of the blocks at or before `parentTimestamp` rebuilt
+    ///         and hashed (every transaction still checked): the blocks a span overlapping the agreed
+    ///         chain must share with it (batch_queue.py `_overlap_mismatch`); the others' `txHashes` empty.
+    function decodeSpanOverlap(bytes memory batch, uint256 chainId, uint256 parentTimestamp)
+        public
+        pure
+        returns (SpanHeader memory header, SpanBlock[] memory blocks)
+    {
+        return _decodeSpan(batch, chainId, parentTimestamp, true);
+    }
+
+    /// @dev The blocks whose transactions are rebuilt and hashed: block `only` (ALL_BLOCKS: all), or
+    ///      (`byTime`) every block at or before time `only`, a prefix of the span.
+    function _decodeSpan(bytes memory batch, uint256 chainId, uint256 only, bool byTime)
         private
         pure
         returns (SpanHeader memory header, SpanBlock[] memory blocks)
@@ -209,12 +232,14 @@ contract BatchReader {
         uint256[] memory txCounts;
         uint256 total;
         (header, blocks, txCounts, total) = _readSpanHead(c);
-        (uint256 hashFrom, uint256 hashTo) = _hashRange(txCounts, only, total);
+        (uint256 fromBlock, uint256 toBlock) = only == ALL_BLOCKS ? (0, blocks.length) : (only, only + 1);
+        if (byTime) for (fromBlock = toBlock = 0; toBlock < blocks.length && blocks[toBlock].timestamp <= only; toBlock++) {}
+        (uint256 hashFrom, uint256 hashTo) = _hashRange(txCounts, fromBlock, toBlock);
         bytes32[] memory hashes = _spanTxs(c, total, chainId, hashFrom, hashTo);
         if (c.pos != batch.length) revert TrailingBatchData(batch.length - c.pos);
         uint256 cursor;
         for (uint256 i = 0; i < blocks.length; i++) {
-            bool wanted = only == ALL_BLOCKS || only == i;
+            bool wanted = i >= fromBlock && i < toBlock;
             blocks[i].txCount = txCounts[i];
             blocks[i].txHashes = new bytes32[](wanted ? txCounts[i] : 0);
             for (uint256 k = 0; k < txCounts[i]; k++) {
@@ -262,11 +287,12 @@ contract BatchReader {
         }
     }
 
-    /// @dev The transactions to rebuild: all, or those of block `only`.
-    function _hashRange(uint256[] memory txCounts, uint256 only, uint256 total) private pure returns (uint256 from, uint256 to) {
-        if (only == ALL_BLOCKS) return (0, total);
-        for (uint256 i = 0; i < only && i < txCounts.length; i++) from += txCounts[i];
-        to = only < txCounts.length ? from + txCounts[only] : from;
+    /// @dev The transactions to rebuild: those of blocks `fromBlock` .. `toBlock` - 1.
+    function _hashRange(uint256[] memory txCounts, uint256 fromBlock, uint256 toBlock) private pure returns (uint256 from, uint256 to) {
+        for (uint256 i = 0; i < toBlock && i < txCounts.length; i++) {
+            if (i < fromBlock) from += txCounts[i];
+            to += txCounts[i];
+        }
     }
 
     function _spanTxs(Cursor memory c, uint256 total, uint256 chainId, uint256 hashFrom, uint256 hashTo)

@@ -41,6 +41,8 @@ library BatchRules {
 
     /// @notice The parent's L2 ancestors a span overlapping the safe chain needs were not shown.
     error AncestorsNeeded(uint256 shown, uint256 needed);
+    /// @notice The user transactions of the span's blocks at or before the parent were not all shown.
+    error UserTransactionsNeeded(uint256 shown, uint256 needed);
 
     /// @notice batch_queue.py `add`: kept for judging, or dropped for good on arrival.
     function arrives(Params memory p, uint256 firstOrigin, uint256 lastOrigin, uint256 inclusion) internal pure returns (bool) {
@@ -90,23 +92,26 @@ library BatchRules {
     }
 
     /// @notice `_check_span`: the span's blocks at or before the parent must be the agreed chain's
-    ///         (`ancestors`: n-2, n-3, ...; their transactions are not compared on L1), its first
-    ///         block after the parent built on it, each later block obeying `checkBlock`, and the
-    ///         last origin the one `l1_origin_check` names.
+    ///         (`ancestors`: n-2, n-3, ...; `userTxs`: the user transactions' hashes of the parent,
+    ///         n-2, n-3, ..., proven in their transactions roots), its first block after the parent
+    ///         built on it, each later block obeying `checkBlock`, and the last origin the one
+    ///         `l1_origin_check` names. `blocks` must carry the hashes of the overlapping blocks'
+    ///         transactions (`BatchReader.decodeSpanOverlap`).
     function judgeSpan(
         Params memory p,
         L2ParentLib.Parent memory parent,
         L1Read memory l1,
         BatchReader.SpanHeader memory header,
         BatchReader.SpanBlock[] memory blocks,
-        Ancestor[] memory ancestors
+        Ancestor[] memory ancestors,
+        bytes32[][] memory userTxs
     ) internal pure returns (Verdict) {
         if (blocks[blocks.length - 1].timestamp <= parent.timestamp) return Verdict.Drop;
         uint256 overlap;
         while (blocks[overlap].timestamp <= parent.timestamp) overlap++;
         if (overlap == 0) {
             if (header.parentCheck != bytes20(parent.hash)) return Verdict.Future;
-        } else if (_overlapMismatch(parent, header, blocks, overlap, ancestors)) {
+        } else if (_overlapMismatch(parent, header, blocks, overlap, ancestors, userTxs)) {
             return Verdict.Drop;
         }
         uint256 parentTimestamp = parent.timestamp;
@@ -125,13 +130,15 @@ library BatchRules {
     }
 
     /// @dev `_overlap_mismatch`: true iff the span's first `overlap` blocks are not the agreed
-    ///      chain's last ones (walked back from the parent), or it starts at or before L2 genesis.
+    ///      chain's last ones (walked back from the parent: timestamps, L1 origins, user
+    ///      transactions), or it starts at or before L2 genesis.
     function _overlapMismatch(
         L2ParentLib.Parent memory parent,
         BatchReader.SpanHeader memory header,
         BatchReader.SpanBlock[] memory blocks,
         uint256 overlap,
-        Ancestor[] memory ancestors
+        Ancestor[] memory ancestors,
+        bytes32[][] memory userTxs
     ) private pure returns (bool) {
         // Block overlap-1 of the span is the parent; block overlap-1-k the parent's k-th ancestor.
         if (overlap > parent.number) return true; // reaches L2 genesis (or before it)
@@ -143,6 +150,13 @@ library BatchRules {
             if (blocks[overlap - 1 - k].timestamp != a.timestamp || blocks[overlap - 1 - k].originNumber != a.originNumber) return true;
             before = a.parentHash;
         }
-        return bytes20(before) != header.parentCheck;
+        if (bytes20(before) != header.parentCheck) return true;
+        if (overlap > userTxs.length) revert UserTransactionsNeeded(userTxs.length, overlap);
+        for (uint256 k = 0; k < overlap; k++) {
+            bytes32[] memory spanTxs = blocks[overlap - 1 - k].txHashes;
+            if (spanTxs.length != userTxs[k].length) return true;
+            for (uint256 i = 0; i < spanTxs.length; i++) if (spanTxs[i] != userTxs[k][i]) return true;
+        }
+        return false;
     }
 }

@@ -25,7 +25,7 @@ import {L2ParentLib} from "./L2ParentLib.sol";
 ///           channels      a channel read is decoded by `BatchReader.readChannel` as channels.py's
 ///                         `read_channel` (the batches before a break in the stream kept, none from
 ///                         a broken FastLZ stream or an unknown compression), each batch by
-///                         `decodeSpanBlock` / `decodeSingular` (one that does not decode is dropped);
+///                         `decodeSpanOverlap` / `decodeSingular` (one that does not decode is dropped);
 ///           batch queue   batch_queue.py: arrival checks, then every batch held judged in order
 ///                         against the agreed parent (`BatchRules`): dropped, kept, or taken (`found`),
 ///         and returns the post state's commitment. Once `found` is set the state no longer changes.
@@ -37,6 +37,7 @@ contract DerivationStep is IDerivationStep {
         //                         needed when a batch is judged and b is at or after that origin
         bytes[] l2Ancestors; //    headers of L2 blocks n-2, n-3, ... (a span overlapping the agreed chain)
         InputOracle.AncestorOrigin[] ancestorOrigins; // for each of l2Ancestors
+        bytes[] userTxs; // abi.encode(L2ParentLib.UserTransactions) of the parent, then of each of l2Ancestors (a span overlapping them)
     }
 
     struct Config {
@@ -294,10 +295,10 @@ contract DerivationStep is IDerivationStep {
     function _judge(Work memory w, L2ParentLib.Parent memory parent, uint256 b, uint256 origin, Evidence memory ev) internal view {
         if (w.queueCount == 0) return;
         BatchRules.L1Read memory l1 = _l1Read(b, origin, ev.l1Headers);
-        BatchRules.Ancestor[] memory ancestors = _ancestors(parent, ev);
+        (BatchRules.Ancestor[] memory ancestors, bytes32[][] memory userTxs) = _ancestors(parent, ev);
         uint256 i = 0;
         while (i < w.queueCount) {
-            BatchRules.Verdict v = _verdict(parent, l1, w.queue[i], ancestors);
+            BatchRules.Verdict v = _verdict(parent, l1, w.queue[i], ancestors, userTxs);
             if (v == BatchRules.Verdict.Accept) {
                 w.found = DerivationCommitment.foundLeaf(keccak256(w.queue[i]), w.inclusions[i]);
                 _dropQueued(w, i);
@@ -308,14 +309,17 @@ contract DerivationStep is IDerivationStep {
         }
     }
 
-    function _verdict(L2ParentLib.Parent memory parent, BatchRules.L1Read memory l1, bytes memory batch, BatchRules.Ancestor[] memory ancestors)
-        internal
-        view
-        returns (BatchRules.Verdict)
-    {
+    function _verdict(
+        L2ParentLib.Parent memory parent,
+        BatchRules.L1Read memory l1,
+        bytes memory batch,
+        BatchRules.Ancestor[] memory ancestors,
+        bytes32[][] memory userTxs
+    ) internal view returns (BatchRules.Verdict) {
         if (uint8(batch[0]) == 0) return BatchRules.judgeSingular(_params(), parent, l1, reader.decodeSingular(batch, l2ChainId));
-        (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks) = reader.decodeSpanBlock(batch, l2ChainId, 0);
-        return BatchRules.judgeSpan(_params(), parent, l1, header, blocks, ancestors);
+        (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks) =
+            reader.decodeSpanOverlap(batch, l2ChainId, parent.timestamp);
+        return BatchRules.judgeSpan(_params(), parent, l1, header, blocks, ancestors, userTxs);
     }
 
     /// @dev A batch's first and last L1 origin; `decoded` false if node's `decode_batch` refuses it
@@ -360,14 +364,24 @@ contract DerivationStep is IDerivationStep {
         }
     }
 
-    /// @dev The parent's ancestors shown, each the parent of the one before, its L1 origin proven in its state.
-    function _ancestors(L2ParentLib.Parent memory parent, Evidence memory ev) internal view returns (BatchRules.Ancestor[] memory out) {
+    /// @dev The parent's ancestors shown, each the parent of the one before, its L1 origin proven in
+    ///      its state; and the user transactions shown of the parent and those ancestors (`userTxs[0]`
+    ///      the parent's), proven in their transactions roots.
+    function _ancestors(L2ParentLib.Parent memory parent, Evidence memory ev)
+        internal
+        view
+        returns (BatchRules.Ancestor[] memory out, bytes32[][] memory userTxs)
+    {
         if (ev.ancestorOrigins.length != ev.l2Ancestors.length) revert EvidenceNeeded("the L1 origin of each L2 ancestor");
+        if (ev.userTxs.length > ev.l2Ancestors.length + 1) revert BatchRules.UserTransactionsNeeded(ev.userTxs.length, ev.l2Ancestors.length + 1);
         out = new BatchRules.Ancestor[](ev.l2Ancestors.length);
+        userTxs = new bytes32[][](ev.userTxs.length);
+        if (userTxs.length > 0) userTxs[0] = reader.userTransactions(parent.transactionsRoot, ev.userTxs[0]);
         bytes32 next = parent.parentHash;
         for (uint256 k = 0; k < out.length; k++) {
             L1HeaderLib.Header memory h = L2ParentLib.ancestor(ev.l2Ancestors[k], next, k);
             out[k] = BatchRules.Ancestor(h.parentHash, h.timestamp, L2ParentLib.originNumber(h.stateRoot, ev.ancestorOrigins[k], numberSlot));
+            if (k + 1 < userTxs.length) userTxs[k + 1] = reader.userTransactions(h.transactionsRoot, ev.userTxs[k + 1]);
             next = h.parentHash;
         }
     }

@@ -32,6 +32,7 @@ library L1HeaderLib {
         bytes32 mixHash;
         uint256 baseFee;
         uint256 excessBlobGas;
+        bytes32 transactionsRoot; // an L2 header's: what the span overlap check proves transactions in
     }
 
     /// @notice The RLP is a list of fewer than 16 items: not a post-London header.
@@ -51,6 +52,7 @@ library L1HeaderLib {
         header.hash = keccak256(rlpHeader);
         header.parentHash = _word(fields, 0);
         header.stateRoot = _word(fields, 3);
+        header.transactionsRoot = _word(fields, 4);
         header.receiptsRoot = _word(fields, 5);
         header.number = uint256(_uintField(fields, 8));
         header.timestamp = uint256(_uintField(fields, 11));
