@@ -54,13 +54,10 @@ from eth.abc import (
 from eth._utils.address import generate_contract_address
 from eth.constants import CREATE_CONTRACT_ADDRESS, EMPTY_SHA3, GAS_TX
 from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
-from eth.exceptions import Halt, OutOfGas, VMError
+from eth.exceptions import VMError
 from eth.vm.computation import NO_RESULT
-from eth.vm.logic.invalid import InvalidOpcode
 from eth.rlp.receipts import Receipt
 from eth.vm.message import Message
-from eth.vm.opcode import _FastOpcode
-from eth.vm.opcode_values import STOP
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.blocks import PragueBlock, PragueBlockHeader
@@ -81,6 +78,7 @@ from genesis.predeploys import BASE_FEE_VAULT
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.deposit_tx import DEPOSIT_TX_TYPE, DepositPayloadDecoder, DepositReceipt, DepositTransaction, is_deposit
 from node.code_stream import AnalyzedCodeStream
+from node.evm_interpreter import check_inlined_table, run_frame, run_frame_inlined
 from node.evm_stack import FastStack, extend_memory_fast, inline_opcodes
 from node.state_db import FlatAccountDB
 from node.tx_sender import SIGNED_TYPED_TX_TYPES, recover_typed_sender
@@ -247,21 +245,25 @@ class ProofCostMeter:
         return ProofCosts(*used, exceeded=exceeded)
 
 
+LANTAU_OPCODES = {**PragueComputation.opcodes, **inline_opcodes(PragueComputation.opcodes)}  # node.evm_stack
+check_inlined_table(LANTAU_OPCODES)  # the loop's inlined instructions charge this table's gas
+
+
 class LantauComputation(PragueComputation):
     """Prague's computation, counting instructions, init code and memory for the proof-cost rule,
     with the L2's precompiles (`node.precompiles`: MODEXP as the EIPs define it).
 
-    `apply_computation` is py-evm's with the code stream's iteration, the gas charge of a plain
-    instruction and the count in the loop itself, and its debug2 logging left out; the most run
-    instructions are `node.evm_stack.inline_opcodes`. An instruction counts when dispatched, the STOP
-    py-evm dispatches past the end of the code included; precompiles dispatch none. A frame's
+    `apply_computation` is py-evm's with its interpreter loop `node.evm_interpreter.run_frame_inlined`
+    (the most run instructions in the loop itself; `run_frame` for a table of wrapped entries, as
+    tracing installs) and its debug2 logging left out. An instruction counts when dispatched, the
+    STOP py-evm dispatches past the end of the code included; precompiles dispatch none. A frame's
     memory is added when it exits (memory only grows, so that is its largest); a frame counts
     when entered (precompile calls too; a call refused before its frame, e.g. at depth 1024 or
     for want of balance, enters none).
     """
 
     _precompiles = LANTAU_PRECOMPILES
-    opcodes = {**PragueComputation.opcodes, **inline_opcodes(PragueComputation.opcodes)}  # node.evm_stack
+    opcodes = LANTAU_OPCODES
 
     def __init__(self, state: StateAPI, message: MessageAPI, transaction_context: TransactionContextAPI) -> None:
         super().__init__(state, message, transaction_context)
@@ -298,45 +300,10 @@ class LantauComputation(PragueComputation):
                     precompile(computation)
                 return computation
 
-            opcode_lookup = computation.opcodes
-            gas_meter = computation._gas_meter
-            code = computation.code
-            raw_code = code._raw_code_bytes  # type: ignore[attr-defined]
-            code_length = len(raw_code)
-            dispatched = 0
-            try:
-                while True:
-                    # CodeStream.__iter__ in line (a generator resumed per instruction): the byte
-                    # at the program counter, which moves past it; past the end, STOP (whose
-                    # Halt ends the loop) with the counter left where it is.
-                    pc = code.program_counter
-                    if pc < code_length:
-                        opcode = raw_code[pc]
-                        code.program_counter = pc + 1
-                    else:
-                        opcode = STOP
-                    dispatched += 1
-                    try:
-                        opcode_fn = opcode_lookup[opcode]
-                    except KeyError:
-                        opcode_fn = InvalidOpcode(opcode)
-                    try:
-                        if type(opcode_fn) is _FastOpcode:
-                            # _FastOpcode.__call__ with GasMeter.consume_gas inlined: two Python
-                            # calls fewer per instruction, the same charge and the same error.
-                            cost = opcode_fn.gas_cost
-                            if cost > gas_meter.gas_remaining:
-                                raise OutOfGas(f"Out of gas: Needed {cost} - Remaining {gas_meter.gas_remaining}"
-                                               f" - Reason: {opcode_fn.mnemonic}")
-                            gas_meter.gas_remaining -= cost
-                            opcode_fn.logic_fn(computation)
-                        else:
-                            opcode_fn(computation=computation)
-                    except Halt:
-                        break
-            finally:  # an exceptional halt (out of gas, revert, ...) counts too
-                meter.opcodes += dispatched
-                meter.memory_bytes += len(computation._memory)  # memory never shrinks: its largest
+            if cls.opcodes is LANTAU_OPCODES:
+                run_frame_inlined(computation, meter)  # node.evm_interpreter
+            else:  # a table of wrapped entries (tracing, deadlines): each instruction through it
+                run_frame(computation, meter)
         return computation
 
 

@@ -1,0 +1,360 @@
+"""The interpreter loop of one Lantau call frame, with the most run instructions in the loop itself.
+
+py-evm runs an instruction as a call of its table entry (`_FastOpcode.__call__`), which calls
+`GasMeter.consume_gas` and the instruction's logic, which calls the stack's methods: three to
+five Python calls for a PUSH1. `run_frame_inlined` keeps the program counter, the gas left and
+the stack's list in local variables and does the instructions that make up ~90 % of what
+Lantau's contracts dispatch (PUSH0-PUSH32, DUP1-DUP16, SWAP1-SWAP16, POP, JUMPDEST, JUMP,
+JUMPI, MLOAD, MSTORE, STOP, and ADD, MUL, SUB, DIV, LT, GT, EQ, ISZERO, AND, OR, XOR, NOT, SHL,
+SHR) in line, without a call; every other instruction goes through its table entry as before,
+with the program counter and the gas written back to the frame first and read again after.
+
+Each inlined instruction charges its table entry's gas first (`INLINED_GAS_COSTS`, checked
+against the table when the module loads), then does py-evm's checks in py-evm's order and raises
+py-evm's errors with py-evm's messages; a frame that ends (halt or error) has its program
+counter and gas in the frame as py-evm would leave them. A jump that lands on a JUMPDEST with
+gas for it runs that JUMPDEST too (one pass of the loop fewer; it counts as dispatched).
+
+Stack items stay py-evm's mix of ints and bytes (an item is a word whatever its form, and every
+reader converts): PUSHes push the int of their bytes, read from one analysis per code
+(`node.code_stream.push_values`), MLOAD the int of the word; items other instructions push (bytes
+of CALLDATALOAD, addresses) are converted when an inlined instruction pops them.
+
+`run_frame` is the loop for any other table (a tracer's or a deadline's wrapped entries): every
+instruction through its entry, in the same order, with the same counts.
+
+Both count, for the proof-cost rule (`node.vm.ProofCostMeter`), every instruction dispatched,
+the STOP past the end of the code included, and the frame's memory when it exits.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Union
+
+from eth.abc import ComputationAPI, OpcodeAPI
+from eth.constants import UINT_256_MAX
+from eth.exceptions import FullStack, Halt, InsufficientStack, InvalidInstruction, InvalidJumpDestination, OutOfGas
+from eth.vm import opcode_values as op
+from eth.vm.logic.invalid import InvalidOpcode
+from eth.vm.opcode import _FastOpcode
+from eth.vm.stack import to_int
+
+STACK_LIMIT = 1024
+
+# The gas each inlined instruction's table entry charges (Prague's; checked by `check_inlined_table`).
+GAS_PUSH = GAS_DUP = GAS_SWAP = GAS_MEMORY_WORD = 3  # PUSH1-32, DUP, SWAP; MLOAD and MSTORE before growth
+GAS_PUSH0 = GAS_POP = 2
+GAS_JUMPDEST = 1
+GAS_JUMP = 8
+GAS_JUMPI = 10
+GAS_ALU = 3  # ADD SUB LT GT EQ ISZERO AND OR XOR NOT SHL SHR
+GAS_MUL_DIV = 5
+# The two-operand instructions done in line, and what each charges (0: not inlined).
+TWO_OPERAND_GAS: tuple[int, ...] = tuple(
+    {op.ADD: GAS_ALU, op.MUL: GAS_MUL_DIV, op.SUB: GAS_ALU, op.DIV: GAS_MUL_DIV, op.LT: GAS_ALU, op.GT: GAS_ALU,
+     op.EQ: GAS_ALU, op.AND: GAS_ALU, op.OR: GAS_ALU, op.XOR: GAS_ALU, op.SHL: GAS_ALU, op.SHR: GAS_ALU}.get(code, 0)
+    for code in range(0x20)
+)
+INLINED_GAS_COSTS: dict[int, int] = {
+    **{code: GAS_PUSH for code in range(op.PUSH1, op.PUSH32 + 1)},
+    **{code: GAS_DUP for code in range(op.DUP1, op.DUP16 + 1)},
+    **{code: GAS_SWAP for code in range(op.SWAP1, op.SWAP16 + 1)},
+    op.PUSH0: GAS_PUSH0, op.POP: GAS_POP, op.JUMPDEST: GAS_JUMPDEST, op.JUMP: GAS_JUMP, op.JUMPI: GAS_JUMPI,
+    op.MLOAD: GAS_MEMORY_WORD, op.MSTORE: GAS_MEMORY_WORD, op.STOP: 0, op.ISZERO: GAS_ALU, op.NOT: GAS_ALU,
+    **{code: cost for code, cost in enumerate(TWO_OPERAND_GAS) if cost},
+}
+
+
+def check_inlined_table(table: Mapping[int, OpcodeAPI]) -> None:
+    """Raise unless every instruction done in line is a plain entry of `table` charging what the
+    loop charges (the loop would otherwise charge other gas than the fork's table)."""
+    for opcode, cost in INLINED_GAS_COSTS.items():
+        entry = table[opcode]
+        if type(entry) is not _FastOpcode or entry.gas_cost != cost:
+            raise TypeError(f"opcode {opcode:#x} ({entry.mnemonic}) is not a plain entry charging {cost} gas")
+
+
+def _out_of_gas(table: Mapping[int, OpcodeAPI], opcode: int, cost: int, gas: int) -> OutOfGas:
+    return OutOfGas(f"Out of gas: Needed {cost} - Remaining {gas} - Reason: {table[opcode].mnemonic}")
+
+
+def _underflow(wanted: int, had: int) -> InsufficientStack:
+    if wanted == 1:
+        return InsufficientStack("Wanted 1 stack item, had none")
+    return InsufficientStack(f"Wanted {wanted} stack items, only had {had}")
+
+
+def _int(value: Union[int, bytes]) -> int:
+    """A stack item that is not an int, as py-evm's `to_int` reads it."""
+    return int.from_bytes(value, "big") if value.__class__ is bytes else to_int(value)  # type: ignore[arg-type]
+
+
+def run_frame_inlined(computation: Any, meter: Any) -> None:
+    """Run `computation`'s code until it halts or raises; `meter` counts its instructions and
+    memory (see the module doc). `computation` is a LantauComputation with Lantau's own table."""
+    table = computation.opcodes
+    gas_meter = computation._gas_meter
+    code = computation.code
+    raw_code = code._raw_code_bytes
+    code_length = len(raw_code)
+    push_data = code._push_data
+    push_values = code._push_values
+    stack: list[Union[int, bytes]] = computation._stack.values
+    memory_of = computation._memory
+    pc: int = code.program_counter
+    gas: int = gas_meter.gas_remaining  # -1 while the frame's gas meter holds the gas (an entry runs)
+    dispatched = 0
+    try:
+        while True:
+            if pc >= code_length:  # past the end: STOP, the counter left where it is
+                dispatched += 1
+                break
+            opcode = raw_code[pc]
+            dispatched += 1
+            if opcode >= op.PUSH1:
+                if opcode <= op.PUSH32:
+                    if gas < GAS_PUSH:
+                        raise _out_of_gas(table, opcode, GAS_PUSH, gas)
+                    gas -= GAS_PUSH
+                    if len(stack) >= STACK_LIMIT:
+                        raise FullStack("Stack limit reached")
+                    stack.append(push_values[pc])
+                    pc += opcode - op.PUSH0 + 1
+                    continue
+                if opcode <= op.DUP16:
+                    if gas < GAS_DUP:
+                        raise _out_of_gas(table, opcode, GAS_DUP, gas)
+                    gas -= GAS_DUP
+                    if len(stack) > STACK_LIMIT - 1:
+                        raise FullStack("Stack limit reached")
+                    position = opcode - op.DUP1 + 1
+                    if position > len(stack):
+                        raise InsufficientStack(f"Insufficient stack items for DUP{position}")
+                    stack.append(stack[-position])
+                    pc += 1
+                    continue
+                if opcode <= op.SWAP16:
+                    if gas < GAS_SWAP:
+                        raise _out_of_gas(table, opcode, GAS_SWAP, gas)
+                    gas -= GAS_SWAP
+                    index = op.SWAP1 - opcode - 2
+                    if -index > len(stack):
+                        raise InsufficientStack(f"Insufficient stack items for SWAP{opcode - op.SWAP1 + 1}")
+                    stack[-1], stack[index] = stack[index], stack[-1]
+                    pc += 1
+                    continue
+            elif opcode == op.PUSH0:
+                if gas < GAS_PUSH0:
+                    raise _out_of_gas(table, opcode, GAS_PUSH0, gas)
+                gas -= GAS_PUSH0
+                if len(stack) >= STACK_LIMIT:
+                    raise FullStack("Stack limit reached")
+                stack.append(0)
+                pc += 1
+                continue
+            elif opcode == op.JUMPDEST:
+                if gas < GAS_JUMPDEST:
+                    raise _out_of_gas(table, opcode, GAS_JUMPDEST, gas)
+                gas -= GAS_JUMPDEST
+                pc += 1
+                continue
+            elif opcode == op.POP:
+                if gas < GAS_POP:
+                    raise _out_of_gas(table, opcode, GAS_POP, gas)
+                gas -= GAS_POP
+                if not stack:
+                    raise _underflow(1, 0)
+                stack.pop()
+                pc += 1
+                continue
+            elif opcode == op.JUMP or opcode == op.JUMPI:
+                if opcode == op.JUMP:
+                    if gas < GAS_JUMP:
+                        raise _out_of_gas(table, opcode, GAS_JUMP, gas)
+                    gas -= GAS_JUMP
+                    if not stack:
+                        raise _underflow(1, 0)
+                    destination = stack.pop()
+                else:
+                    if gas < GAS_JUMPI:
+                        raise _out_of_gas(table, opcode, GAS_JUMPI, gas)
+                    gas -= GAS_JUMPI
+                    if len(stack) < 2:
+                        raise _underflow(2, len(stack))
+                    destination = stack.pop()
+                    condition = stack.pop()
+                    if condition.__class__ is not int:
+                        condition = _int(condition)
+                    if not condition:
+                        pc += 1
+                        continue
+                if destination.__class__ is not int:
+                    destination = _int(destination)
+                pc = destination  # type: ignore[assignment]
+                if pc >= code_length or raw_code[pc] != op.JUMPDEST:
+                    raise InvalidJumpDestination("Invalid Jump Destination")
+                if push_data[pc]:
+                    raise InvalidInstruction("Jump resulted in invalid instruction")
+                if gas >= GAS_JUMPDEST:  # the JUMPDEST landed on, run here
+                    gas -= GAS_JUMPDEST
+                    dispatched += 1
+                    pc += 1
+                continue
+            elif opcode < 0x20:
+                cost = TWO_OPERAND_GAS[opcode]
+                if cost:
+                    if gas < cost:
+                        raise _out_of_gas(table, opcode, cost, gas)
+                    gas -= cost
+                    if len(stack) < 2:
+                        raise _underflow(2, len(stack))
+                    left = stack.pop()
+                    right = stack[-1]
+                    if left.__class__ is not int:
+                        left = _int(left)
+                    if right.__class__ is not int:
+                        right = _int(right)
+                    if opcode == op.AND:
+                        stack[-1] = left & right  # type: ignore[operator]
+                    elif opcode == op.ADD:
+                        stack[-1] = (left + right) & UINT_256_MAX  # type: ignore[operator]
+                    elif opcode == op.SUB:
+                        stack[-1] = (left - right) & UINT_256_MAX  # type: ignore[operator]
+                    elif opcode == op.SHL:
+                        stack[-1] = 0 if left >= 256 else (right << left) & UINT_256_MAX  # type: ignore[operator]
+                    elif opcode == op.EQ:
+                        stack[-1] = 1 if left == right else 0
+                    elif opcode == op.GT:
+                        stack[-1] = 1 if left > right else 0  # type: ignore[operator]
+                    elif opcode == op.LT:
+                        stack[-1] = 1 if left < right else 0  # type: ignore[operator]
+                    elif opcode == op.DIV:
+                        stack[-1] = 0 if right == 0 else left // right  # type: ignore[operator]
+                    elif opcode == op.SHR:
+                        stack[-1] = 0 if left >= 256 else right >> left  # type: ignore[operator]
+                    elif opcode == op.MUL:
+                        stack[-1] = (left * right) & UINT_256_MAX  # type: ignore[operator]
+                    elif opcode == op.OR:
+                        stack[-1] = left | right  # type: ignore[operator]
+                    else:  # XOR
+                        stack[-1] = left ^ right  # type: ignore[operator]
+                    pc += 1
+                    continue
+                if opcode == op.ISZERO or opcode == op.NOT:
+                    if gas < GAS_ALU:
+                        raise _out_of_gas(table, opcode, GAS_ALU, gas)
+                    gas -= GAS_ALU
+                    if not stack:
+                        raise _underflow(1, 0)
+                    value = stack[-1]
+                    if value.__class__ is not int:
+                        value = _int(value)
+                    stack[-1] = (0 if value else 1) if opcode == op.ISZERO else UINT_256_MAX - value  # type: ignore[operator]
+                    pc += 1
+                    continue
+                if opcode == op.STOP:
+                    pc += 1
+                    break
+            elif opcode == op.MSTORE or opcode == op.MLOAD:
+                if gas < GAS_MEMORY_WORD:
+                    raise _out_of_gas(table, opcode, GAS_MEMORY_WORD, gas)
+                gas -= GAS_MEMORY_WORD
+                if not stack:
+                    raise _underflow(1, 0)
+                start = stack.pop()
+                if start.__class__ is not int:
+                    start = _int(start)
+                if opcode == op.MSTORE:
+                    if not stack:
+                        raise _underflow(1, 0)
+                    value = stack.pop()
+                    if value.__class__ is int:
+                        word = value.to_bytes(32, "big")  # type: ignore[union-attr]
+                    else:
+                        word = _int(value).to_bytes(32, "big")
+                memory = memory_of._bytes
+                if start + 32 > len(memory):  # type: ignore[operator]
+                    code.program_counter = pc + 1
+                    gas_meter.gas_remaining = gas
+                    gas = -1
+                    computation.extend_memory(start, 32)  # charges the growth (or raises)
+                    gas = gas_meter.gas_remaining
+                    memory = memory_of._bytes
+                if opcode == op.MSTORE:
+                    memory[start:start + 32] = word  # type: ignore[index]
+                else:
+                    if len(stack) >= STACK_LIMIT:  # cannot happen: one item was just popped
+                        raise FullStack("Stack limit reached")
+                    stack.append(int.from_bytes(memory[start:start + 32], "big"))  # type: ignore[index]
+                pc += 1
+                continue
+            # Any other instruction: its table entry, with the frame's counter and gas in place.
+            code.program_counter = pc + 1
+            gas_meter.gas_remaining = gas
+            gas = -1
+            try:
+                opcode_fn = table[opcode]
+            except KeyError:
+                opcode_fn = InvalidOpcode(opcode)
+            if type(opcode_fn) is _FastOpcode:
+                cost = opcode_fn.gas_cost
+                if cost > gas_meter.gas_remaining:
+                    raise OutOfGas(f"Out of gas: Needed {cost} - Remaining {gas_meter.gas_remaining}"
+                                   f" - Reason: {opcode_fn.mnemonic}")
+                gas_meter.gas_remaining -= cost
+                opcode_fn.logic_fn(computation)
+            else:
+                opcode_fn(computation=computation)
+            gas = gas_meter.gas_remaining
+            pc = code.program_counter
+    except Halt:
+        pass
+    finally:  # an exceptional halt (out of gas, revert, ...) counts too
+        if gas >= 0:  # the loop held the counter and the gas: the frame gets them back
+            code.program_counter = pc
+            gas_meter.gas_remaining = gas
+        meter.opcodes += dispatched
+        meter.memory_bytes += len(computation._memory)  # memory never shrinks: its largest
+
+
+def run_frame(computation: ComputationAPI, meter: Any) -> None:
+    """Run `computation`'s code with every instruction through its table entry (for a table whose
+    entries are wrapped: tracing, deadlines)."""
+    opcode_lookup = computation.opcodes
+    gas_meter = computation._gas_meter  # type: ignore[attr-defined]
+    code = computation.code
+    raw_code = code._raw_code_bytes  # type: ignore[attr-defined]
+    code_length = len(raw_code)
+    dispatched = 0
+    try:
+        while True:
+            # CodeStream.__iter__ in line: the byte at the program counter, which moves past it;
+            # past the end, STOP (whose Halt ends the loop) with the counter left where it is.
+            pc = code.program_counter
+            if pc < code_length:
+                opcode = raw_code[pc]
+                code.program_counter = pc + 1
+            else:
+                opcode = op.STOP
+            dispatched += 1
+            try:
+                opcode_fn = opcode_lookup[opcode]
+            except KeyError:
+                opcode_fn = InvalidOpcode(opcode)
+            try:
+                if type(opcode_fn) is _FastOpcode:
+                    # _FastOpcode.__call__ with GasMeter.consume_gas inlined: two Python calls
+                    # fewer per instruction, the same charge and the same error.
+                    cost = opcode_fn.gas_cost
+                    if cost > gas_meter.gas_remaining:
+                        raise OutOfGas(f"Out of gas: Needed {cost} - Remaining {gas_meter.gas_remaining}"
+                                       f" - Reason: {opcode_fn.mnemonic}")
+                    gas_meter.gas_remaining -= cost
+                    opcode_fn.logic_fn(computation)
+                else:
+                    opcode_fn(computation=computation)
+            except Halt:
+                break
+    finally:
+        meter.opcodes += dispatched
+        meter.memory_bytes += len(computation._memory)  # type: ignore[attr-defined]
