@@ -8,7 +8,7 @@ import {DerivationCommitment} from "../derive/DerivationCommitment.sol";
 import {DerivationStep} from "../derive/DerivationStep.sol";
 import {InputOracle} from "../derive/InputOracle.sol";
 import {L2ParentLib} from "../derive/L2ParentLib.sol";
-import {OutputDisputeGameBase} from "./OutputDisputeGameBase.sol";
+import {ClaimTree, OutputDisputeGameBase} from "./OutputDisputeGameBase.sol";
 
 /// @notice What the bisection reads of the game a block claim is in (`OutputDisputeGame`'s getters).
 interface IBlockClaimGame {
@@ -47,6 +47,7 @@ interface IBlockClaimGame {
 ///         bottom-up, credit paid `BOND_DELAY` after the game resolved.
 contract DerivationBisection {
     using LibPosition for Position;
+    using ClaimTree for OutputDisputeGameBase.ClaimData[];
 
     /// @notice One bisection: the block claim's game and index, the L1 blocks S .. E, its claims.
     struct Bisection {
@@ -226,13 +227,13 @@ contract DerivationBisection {
         if (parent.counteredBy != address(0)) revert OutputDisputeGameBase.DuplicateStep();
         uint256 index = pos.indexAtDepth();
         if (isAttack) {
-            preClaim = index == 0 ? DerivationCommitment.EMPTY : b.claims[_ancestorIndex(b, Position.wrap(pos.raw() - 1), parent.parentIndex)].claim;
+            preClaim = index == 0 ? DerivationCommitment.EMPTY : b.claims[b.claims.ancestorIndex(Position.wrap(pos.raw() - 1).traceAncestor(), parent.parentIndex)].claim;
             postIndex = claimIndex;
         } else {
             if (index == (1 << DEPTH) - 1) revert OutputDisputeGameBase.InvalidParent(); // the root is the last index's post
             preClaim = parent.claim;
             index += 1;
-            postIndex = _ancestorIndex(b, Position.wrap(pos.raw() + 1), parent.parentIndex);
+            postIndex = b.claims.ancestorIndex(Position.wrap(pos.raw() + 1).traceAncestor(), parent.parentIndex);
         }
         l1Block = b.first + index;
     }
@@ -328,12 +329,5 @@ contract DerivationBisection {
     function _claim(Bisection storage b, uint256 index) internal view returns (OutputDisputeGameBase.ClaimData storage) {
         if (index >= b.claims.length) revert OutputDisputeGameBase.ClaimNotFound(index);
         return b.claims[index];
-    }
-
-    /// @dev OP's `_findTraceAncestor`: the claim up the path from `start` committing to `pos`'s trace index.
-    function _ancestorIndex(Bisection storage b, Position pos, uint256 start) internal view returns (uint256 index) {
-        Position target = pos.traceAncestor();
-        index = start;
-        while (b.claims[index].position.raw() != target.raw()) index = b.claims[index].parentIndex;
     }
 }

@@ -231,14 +231,32 @@ abstract contract OutputDisputeGameBase {
     }
 
     /// @dev OP's `_findTraceAncestor`: the claim up the path from `start` that commits to the same
-    ///      trace index as `pos` (within the block subgame unless `global`).
+    ///      trace index as `pos` (within the block subgame unless `global`); `_traceAncestorIndex`, its index.
     function _findTraceAncestor(Position pos, uint256 start, bool global) internal view returns (ClaimData storage) {
         return claimData[_traceAncestorIndex(pos, start, global)];
     }
 
-    function _traceAncestorIndex(Position pos, uint256 start, bool global) internal view returns (uint256 index) {
-        Position target = global ? pos.traceAncestor() : pos.traceAncestorBounded(_splitDepth());
+    function _traceAncestorIndex(Position pos, uint256 start, bool global) internal view returns (uint256) {
+        return ClaimTree.ancestorIndex(claimData, global ? pos.traceAncestor() : pos.traceAncestorBounded(_splitDepth()), start);
+    }
+}
+
+/// @title ClaimTree
+/// @notice The walk up a claim tree (OP's `claimData`: each claim names its parent's index) that the
+///         game, its leaves and `DerivationBisection` share.
+library ClaimTree {
+    /// @notice The index of the claim at `target` on the path up from `start` (OP's
+    ///         `_findTraceAncestor` walk; `target` is a trace ancestor of a position below `start`).
+    function ancestorIndex(OutputDisputeGameBase.ClaimData[] storage claims, Position target, uint256 start)
+        internal
+        view
+        returns (uint256 index)
+    {
         index = start;
-        while (claimData[index].position.raw() != target.raw()) index = claimData[index].parentIndex;
+        OutputDisputeGameBase.ClaimData storage claim = claims[index];
+        while (claim.position.raw() != target.raw()) {
+            index = claim.parentIndex; // each claim read once: one bounds check and slot per step up
+            claim = claims[index];
+        }
     }
 }
