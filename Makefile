@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: devnet test test-unit test-e2e test-campaigns bench setup browser clean
+.PHONY: devnet test test-unit test-e2e test-campaigns test-durations bench setup browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,8 @@ devnet: $(STAMP) node_modules/.installed
 
 # Test files run on TEST_WORKERS processes (pytest-xdist): a file's tests stay on one worker, so
 # its module fixtures start once; every process a test starts binds port 0 in the test's own tmp
-# dir. The files that start processes go first (tests/conftest.py), the short ones fill the end.
+# dir. The files that start processes go first, the longest first by tests/durations.json
+# (tests/conftest.py), so the workers end together on the short ones.
 TEST_WORKERS ?= 2
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
@@ -47,6 +48,11 @@ test-e2e: setup
 # the long scenarios CI deselects (marker `campaign`, tests/conftest.py)
 test-campaigns: setup
 	ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q -p no:cacheprovider $(PARALLEL) tests -m campaign
+
+# CI's run (as `make test`), recording each file's seconds in tests/durations.json (commit it when
+# files that start processes were added or got much longer or shorter: it orders them)
+test-durations: setup
+	CI=true LANTAU_RECORD_DURATIONS=1 ETH_HASH_BACKEND=pysha3 $(PY) -m pytest -q -p no:cacheprovider $(PARALLEL) tests
 
 bench: setup
 	ETH_HASH_BACKEND=pysha3 $(PY) bench/tps.py --all

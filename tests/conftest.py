@@ -8,9 +8,12 @@ other test that tries to start a process fails, naming the marker, instead of ru
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,12 +43,63 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = files_that_start_processes_first(items)
 
 
-def files_that_start_processes_first(items: list[pytest.Item]) -> list[pytest.Item]:
-    """The files with an e2e test (seconds to minutes each) before the rest (milliseconds), each
-    file's tests together and in their order: `make test`'s workers (pytest-xdist, a file at a
-    time, in this order) start on the long files and end on short ones, not on one long file."""
+# Seconds each file's tests took in a `make test` run (setup, call and teardown summed), written
+# by `make test-durations`: the order the workers take the files that start processes in.
+FILE_SECONDS_PATH = Path(__file__).with_name("durations.json")
+# A file that starts processes and is not in FILE_SECONDS_PATH yet (a new e2e test: "seconds to
+# ~1 minute"): placed among the recorded files as if it took this long.
+UNRECORDED_FILE_S = 30.0
+
+
+def recorded_file_seconds() -> dict[str, float]:
+    """FILE_SECONDS_PATH's figures by path relative to the repository ({} if there is no record)."""
+    if not FILE_SECONDS_PATH.exists():
+        return {}
+    return {str(path): float(seconds) for path, seconds in json.loads(FILE_SECONDS_PATH.read_text()).items()}
+
+
+def files_that_start_processes_first(items: list[pytest.Item], recorded: dict[str, float] | None = None) -> list[pytest.Item]:
+    """The files with an e2e test (seconds to minutes each) before the rest (milliseconds), the
+    longest first by `recorded` (FILE_SECONDS_PATH's), each file's tests together and in their
+    order: `make test`'s workers (pytest-xdist, a file at a time, in this order) start on the
+    longest files and end on short ones together, instead of one worker taking a long file late
+    while the other runs out of work."""
     slow_files = {item.path for item in items if item.get_closest_marker("e2e") is not None}
-    return sorted(items, key=lambda item: item.path not in slow_files)  # stable: the order within each group stays
+    recorded = recorded_file_seconds() if recorded is None else recorded
+
+    def order(item: pytest.Item) -> tuple[bool, float]:
+        if item.path not in slow_files:
+            return (True, 0.0)  # the fast files keep their collection order
+        return (False, -recorded.get(_repo_path(item.path), UNRECORDED_FILE_S))
+
+    return sorted(items, key=order)  # stable: the order within each file stays
+
+
+def _repo_path(path: Path) -> str:
+    return path.relative_to(FILE_SECONDS_PATH.parent.parent).as_posix()
+
+
+class FileSeconds:
+    """`LANTAU_RECORD_DURATIONS=1` (`make test-durations`): sums every test report's duration by
+    file (on pytest-xdist's controller, which sees every worker's reports) and writes the sums to
+    FILE_SECONDS_PATH when the run ends, unless it was interrupted (a failed test's seconds still
+    say how long its file keeps a worker)."""
+
+    def __init__(self) -> None:
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.seconds[report.nodeid.split("::", 1)[0]] += report.duration
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and self.seconds:
+            figures = {path: round(seconds, 1) for path, seconds in sorted(self.seconds.items(), key=lambda kv: -kv[1])}
+            FILE_SECONDS_PATH.write_text(json.dumps(figures, indent=1) + "\n")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("LANTAU_RECORD_DURATIONS") and not hasattr(config, "workerinput"):  # not on an xdist worker
+        config.pluginmanager.register(FileSeconds(), "lantau-file-seconds")
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
