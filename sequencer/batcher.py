@@ -30,8 +30,11 @@ the one "sign, send" path), persists the records (batcher_state.py) and keeps th
    (a frame per blob, up to `max_blobs_per_tx` blobs, for blob transactions), at most
    `max_pending_txs` transactions not yet included.
 6. **Bump** the fees of a transaction not included the `TxManager`'s `resubmit_after_s` after it
-   was sent: the same nonce with the `TxManager`'s one bump rule (`bridge.tx_manager.bump_fee_caps`:
-   +12.5 %, blob fee +100 %, never below the market, never above `max_fee_per_gas_limit`).
+   was sent, or at once when L1 refused to take its recorded bytes (a restart's re-send whose fees
+   a rising base fee outgrew): the same nonce with the `TxManager`'s one bump rule
+   (`bridge.tx_manager.bump_fee_caps`: +12.5 %, blob fee +100 %, never below the market, never above
+   `max_fee_per_gas_limit`). A pooled blob transaction is the batcher's alone to replace: the
+   `TxManager`'s takeover leaves it (the pool does not show its blobs).
 7. **Persist** (batcher_state.py) whatever changed. A transaction is recorded *before* it is
    sent (write-ahead), so a crash between the two leaves a record to re-sign and send, never a
    nonce the batcher forgot.
@@ -418,7 +421,10 @@ class Batcher:
         now = time.time()
         resubmit_after_s = self.txmgr.config.resubmit_after_s
         for channel, tx in self.manager.live_txs():
-            if tx.included or tx.sent_at is None or now - tx.sent_at < resubmit_after_s:
+            # Not sent yet here means L1 refused this round's send of the recorded bytes (after a
+            # restart, its fees may be below a base fee that rose while the batcher was down, the
+            # pooled copy dropped): bump it now, or its nonce stays a gap every later batch waits behind.
+            if tx.included or (tx.sent_at is not None and now - tx.sent_at < resubmit_after_s):
                 continue
             old = FeeCaps(tx.max_fee_per_gas, tx.max_priority_fee_per_gas, tx.max_fee_per_blob_gas)
             bumped = self.txmgr.bump(old, market, blob=tx.blob)
@@ -433,7 +439,8 @@ class Batcher:
                 bumped.max_fee_per_gas, bumped.max_priority_fee_per_gas, bumped.max_fee_per_blob_gas)
             tx.hashes.append(self._sign(channel, tx).hash)
             self._save()  # write-ahead, as for a new transaction
-            if self._send(channel, tx, reason=f"fee bump after {now - tx.sent_at:.0f} s"):
+            waited = "its send refused" if tx.sent_at is None else f"{now - tx.sent_at:.0f} s"
+            if self._send(channel, tx, reason=f"fee bump after {waited}"):
                 self.manager.tx_bumped(tx)
                 log.warning(
                     "bumped the fees of a stuck batcher transaction",

@@ -282,6 +282,56 @@ def test_restart_mid_channel_resends_it_identically_and_no_frame_twice(rollup: R
                 state_path=rollup.state_path)
 
 
+def test_a_blob_batcher_killed_after_sending_bumps_a_blob_tx_the_base_fee_outgrew(rollup: Rollup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kill -9 of a blob batcher just after its blob transaction reached L1's pool: on disk, its
+    write-ahead record, the send not yet noted. The `TxManager` leaves a pooled blob transaction to
+    the batcher (it cannot re-send blobs the pool does not show), so the batcher must answer for it.
+    While it is down the next block's base fee rises to 3x the transaction's fee cap and L1 drops
+    it (anvil evicts a transaction under the base fee of a block it mines). The restarted batcher's
+    re-send of the recorded bytes is refused (fee too low); it used to stop there, the nonce a gap
+    every later batch queued behind; now a record L1 refused is bumped in the same step (fees at
+    least the market's, the blob fee doubled), the replacement lands on the same nonce, the
+    channel's one frame lands once and the chain derives."""
+    rollup.build(10)
+    rollup.rpc("evm_setAutomine", False)
+    first_w3 = rollup.new_web3()
+    real_send = first_w3.eth.send_raw_transaction
+
+    def send_then_die(raw: bytes) -> Any:
+        real_send(raw)
+        raise KeyboardInterrupt("the batcher process dies")
+
+    monkeypatch.setattr(first_w3.eth, "send_raw_transaction", send_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        rollup.batcher(first_w3, use_blobs=True).step(close_open_channel=True)
+    pool = rollup.rpc("txpool_content")["pending"][BATCHER.address.lower()]
+    [(nonce_key, pooled)] = pool.items()
+    assert int(pooled["type"], 16) == BLOB_TX_TYPE
+
+    rollup.rpc("anvil_setNextBlockBaseFeePerGas", hex(3 * int(pooled["maxFeePerGas"], 16)))
+    rollup.mine(1)
+    assert BATCHER.address.lower() not in rollup.rpc("txpool_content")["pending"]  # dropped by L1
+
+    second = rollup.batcher(use_blobs=True)
+    [tx] = second.state.channels[0].txs
+    assert (tx.nonce, tx.hashes, tx.sent_at) == (int(nonce_key), [pooled["hash"]], None)  # the dead one's record
+    report = second.step()
+    assert report.fee_bumps == 1 and len(tx.hashes) == 2
+    [(key, replacement)] = rollup.rpc("txpool_content")["pending"][BATCHER.address.lower()].items()
+    assert (int(key), replacement["hash"]) == (tx.nonce, tx.hashes[-1])
+    assert int(replacement["maxFeePerGas"], 16) >= 3 * int(pooled["maxFeePerGas"], 16)
+    assert int(replacement["maxFeePerBlobGas"], 16) >= 2 * int(pooled["maxFeePerBlobGas"], 16)
+
+    rollup.rpc("evm_setAutomine", True)
+    rollup.mine(1)
+    rollup.post_until_safe(second)
+    assert rollup.w3.eth.get_transaction_receipt(tx.hashes[-1])["status"] == 1
+    assert rollup.w3.eth.get_transaction(tx.hashes[-1])["nonce"] == tx.nonce
+    assert set(rollup.inbox_frames().values()) == {1}  # no frame twice
+    # The window widened as in the restart test above: the devnet's deployment's L1 blocks, not the subject.
+    rollup.assert_derived(rollup.derive(sequencing_window=4 * SEQUENCING_WINDOW))
+
+
 def test_run_and_stop_post_the_open_channel(rollup: Rollup) -> None:
     """`stop()` closes the channel being filled and sends it: nothing taken from the chain is
     left unposted; a batcher started again from the state file confirms it."""
