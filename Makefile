@@ -32,8 +32,10 @@ devnet: $(STAMP) node_modules/.installed
 # Test files run on TEST_WORKERS processes (pytest-xdist): a file's tests stay on one worker, so
 # its module fixtures start once; every process a test starts binds port 0 in the test's own tmp
 # dir. The files that start processes go first, the longest first by tests/durations.json
-# (tests/conftest.py), so the workers end together on the short ones.
-TEST_WORKERS ?= 2
+# (tests/conftest.py), so the workers end together on the short ones. Three on CI's two cores: an
+# end-to-end test mostly waits on L1 and L2 blocks (test_derivation_disputes used 61 CPU-s in 250 s
+# of wall time), so a third worker fills the cores while the other two wait.
+TEST_WORKERS ?= 3
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: setup
