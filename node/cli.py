@@ -201,7 +201,8 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
     if is_sequencer:
         producer = BlockProducer(
             node, ProducerConfig(block_time_s=settings.block_time_s), l1=l1.source if l1 else None,
-            l1_start_block=l1.rollup.l1_start_block if l1 else 0, chain_lock=chain_lock,
+            l1_start_block=l1.rollup.l1_start_block if l1 else 0,
+            sequencing_window=l1.rollup.sequencing_window if l1 else None, chain_lock=chain_lock,
             **({"clock": dev_clock} if dev_clock is not None else {}),
         )
         services.append(producer)

@@ -356,6 +356,7 @@ class Batcher:
             header = self.chain.header_by_hash(Hash32(block_hash))
             raws = self.chain.raw_transactions(Hash32(block_hash))
             batch, starts_epoch = batch_of_block(number, header.parent_hash, header.timestamp, raws)
+            self.manager.close_before_fresh_block(batch.l1_origin_number, l1_head)
             self.manager.add_block(number, block_hash, batch, starts_epoch)
             number += 1
         self.manager.close_if_due(l1_head, shutting_down=close_open_channel)

@@ -13,6 +13,11 @@ timestamp gap (the OP Stack's sequencer likewise never builds a block whose time
 future, and a verifier fills no gaps). If the head is ahead of the clock already (an
 operator's clock stepped back), the loop waits for the clock to pass it.
 
+Behind L1 (after a stop longer than the sequencing window: sequencer/l1_origin.py, "Catching
+up"), the blocks that catch up are stamped by their origins, in the past, and built back to back
+without waiting for a slot, so the origin gains on L1; those whose batch could land after the
+window are the deposit-only blocks derivation forces there (no pool transactions).
+
 With `block_time_s == 0` blocks are built on demand: as soon as transactions arrive (the way
 anvil's automine works), which tests and scripts rely on. Building runs in a worker thread so
 the JSON-RPC server keeps answering; each block is persisted atomically by `Chain.build_block`,
@@ -47,6 +52,14 @@ log = logging.getLogger("lantau.sequencer")
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedBlock:
+    parent: BlockHeaderAPI
+    attributes: BlockAttributes
+    catching_up: bool = False  # behind L1: stamped by its origin; the loop builds the next at once
+    deposit_only: bool = False  # the block derivation forces there (sequencer/l1_origin.py, "Catching up")
+
+
+@dataclass(frozen=True, slots=True)
 class ProducerConfig:
     block_time_s: float = 1.0
     # No fee recipient here: derivation pays the SequencerFeeVault, so a configurable one would
@@ -60,13 +73,15 @@ class ProducerConfig:
 class BlockProducer:
     def __init__(
         self, node: L2Node, config: ProducerConfig, l1: L1Source | None = None, *,
-        l1_start_block: int = 0, chain_lock: asyncio.Lock | None = None,
+        l1_start_block: int = 0, sequencing_window: int | None = None, chain_lock: asyncio.Lock | None = None,
         clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.node = node
         self.config = config
         self.l1 = l1
         self.l1_start_block = l1_start_block
+        self.sequencing_window = sequencing_window  # the rollup's: catching up (sequencer/l1_origin.py)
+        self.catching_up = False  # the last block built caught up on L1: build the next one at once
         # `admin_stopSequencer`: the interval loop builds nothing until `admin_startSequencer`
         # (dev controls still may), so nothing new is batched: on a devnet, L1 then passes the
         # sequencing windows and derivation forces deposit-only blocks (forced inclusion).
@@ -85,6 +100,11 @@ class BlockProducer:
 
         Blocking (reads L1): call it from a worker thread.
         """
+        planned = self.plan_block(on_the_clock=on_the_clock)
+        return planned.parent, planned.attributes
+
+    def plan_block(self, *, on_the_clock: bool = False) -> PlannedBlock:
+        """`next_attributes`, with whether the block catches up on L1 and takes no pool transactions."""
         head = self.node.chain.head
         # Timestamps strictly increase; on demand several blocks may share a wall-clock second.
         now = self.clock()
@@ -92,23 +112,26 @@ class BlockProducer:
         if on_the_clock and timestamp > now:
             raise SlotSkipped(f"the next block's timestamp {timestamp} would be ahead of the wall clock")
         if self.l1 is None:
-            return head, attributes_on(head, timestamp, ())
-        plan = plan_next_block(self.node.chain, head, timestamp, self.l1, l1_start_block=self.l1_start_block)
+            return PlannedBlock(head, attributes_on(head, timestamp, ()))
+        plan = plan_next_block(self.node.chain, head, timestamp, self.l1, l1_start_block=self.l1_start_block,
+                               sequencing_window=self.sequencing_window)
         if plan.abandoned:
             log.warning("L1 reorg: rebuilding unsafe L2 blocks", extra={"from_block": plan.parent.block_number + 1, "abandoned": len(plan.abandoned)})
             self.node.reset_pool(plan.parent)  # their transactions back, selectable in the rebuilt block
         attributes = plan.attributes(timestamp)
         if on_the_clock and attributes.timestamp > now:
             raise SlotSkipped(f"the next block's timestamp {attributes.timestamp} would be ahead of the wall clock")
-        return plan.parent, attributes
+        return PlannedBlock(plan.parent, attributes, catching_up=plan.catching_up, deposit_only=plan.deposit_only)
 
     def _build(
         self, on_the_clock: bool = False, state_edits: Callable[[StateAPI], None] | None = None,
         dev_transactions: Sequence[SignedTransactionAPI] = (),
     ) -> BuiltBlock:
-        parent, attributes = self.next_attributes(on_the_clock=on_the_clock)
+        planned = self.plan_block(on_the_clock=on_the_clock)
+        parent, attributes = planned.parent, planned.attributes
+        self.catching_up = planned.catching_up
         reserved_gas = sum(t.gas for t in attributes.forced_transactions) + sum(t.gas for t in dev_transactions)
-        transactions = self.node.select_transactions(parent, attributes.gas_limit - reserved_gas)
+        transactions = [] if planned.deposit_only else self.node.select_transactions(parent, attributes.gas_limit - reserved_gas)
         # Dev transactions go after the pool's, which may hold the same sender's earlier nonces.
         stop_filling = None
         if on_the_clock and not dev_transactions:  # the interval loop: the block must fit its slot
@@ -166,7 +189,12 @@ class BlockProducer:
                 try:
                     await self.produce_block(on_the_clock=True)
                 except TemporaryError as exc:
+                    self.catching_up = False
                     log.warning("block skipped: %s", exc)
+                if self.catching_up:  # behind L1: the next block at once, not at the next slot
+                    next_tick = time.monotonic()
+                    await asyncio.sleep(0)
+                    continue
             next_tick += block_time_s
             now = time.monotonic()
             if next_tick < now:

@@ -8,6 +8,9 @@ is unit-tested with plain values (tests/sequencer/test_channel_manager.py).
     close_if_due(...)       ... or `max_channel_duration_s` after it opened, when the sequencing
                             window of its first block's L1 origin is within `sub_safety_margin`
                             L1 blocks of closing, or on shutdown
+    close_before_fresh_block(...)
+                            ... and before a block whose window does not end soon joins a channel
+                            whose first block's does (stale blocks never drag fresh ones)
     next_tx_frames()        frames out: the oldest unsent frames (one per calldata transaction,
                             up to `max_blobs_per_tx` per blob transaction), while fewer than
                             `max_pending_txs` transactions are not included
@@ -225,8 +228,30 @@ class ChannelManager:
             self._close_open("shutting down")
         elif self._clock() - self.open.opened_at >= self.config.max_channel_duration_s:
             self._close_open(f"open for {self.config.max_channel_duration_s} s")
-        elif l1_head >= self.open.first_origin + self.config.sequencing_window - self.config.sub_safety_margin:
+        elif self._window_ends_soon(self.open.first_origin, l1_head):
             self._close_open(f"sequencing window of L1 origin {self.open.first_origin} ends soon")
+
+    def close_before_fresh_block(self, origin_number: int, l1_head: int) -> None:
+        """Close the open channel before a block of L1 origin `origin_number` joins it, when the
+        channel's first origin's window ends soon and the block's does not. A span batch lands
+        within its FIRST block's window or is dropped whole, so stale blocks (a sequencer catching
+        up after a stop longer than the window: sequencer/l1_origin.py) must not drag fresh ones
+        past their window; stale blocks still share channels among themselves."""
+        if self.open is None or not self.open.blocks:
+            return
+        if self._stale(self.open.first_origin, l1_head) and not self._stale(origin_number, l1_head):
+            self._close_open(f"sequencing window of L1 origin {self.open.first_origin} ends soon, "
+                             f"before a block of origin {origin_number} joins")
+
+    def _window_ends_soon(self, origin_number: int, l1_head: int) -> bool:
+        return l1_head >= origin_number + self.config.sequencing_window - self.config.sub_safety_margin
+
+    def _stale(self, origin_number: int, l1_head: int) -> bool:
+        """The window of `origin_number` ends within `sub_safety_margin` L1 blocks, at most half a
+        window (a window under the margin would leave no block fresh): a stale block, as the
+        sequencer's catch-up counts them (`sequencer.l1_origin.catch_up_lag`)."""
+        window = self.config.sequencing_window
+        return l1_head >= origin_number + window - min(self.config.sub_safety_margin, window // 2)
 
     def _close_open(self, reason: str) -> None:
         assert self.open is not None and self.open.blocks

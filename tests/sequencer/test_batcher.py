@@ -77,7 +77,10 @@ class Rollup:
             sequence_block(self.chain, self.l1, int(time.time()), txs if transfers else [])
 
     def batcher(self, w3: Web3 | None = None, *, resubmit_after_s: float = 24.0, **overrides: Any) -> Batcher:
-        config = BatcherConfig(batch_inbox=self.devnet.deployment.batch_inbox, **overrides)
+        # `sub_safety_margin` 0: the chain here starts at L1 origin 0 with L1 some 40 blocks on (the
+        # deployment's), so with the default margin its first blocks' windows "end soon" and each
+        # would close its channel before the fresher blocks after it (close_before_fresh_block)
+        config = BatcherConfig(batch_inbox=self.devnet.deployment.batch_inbox, **{"sub_safety_margin": 0, **overrides})
         txmgr = TxManager(L1Client(w3 or self.w3), BATCHER.private_key, TxManagerConfig(resubmit_after_s=resubmit_after_s))
         return Batcher(self.chain, txmgr, config=config, state_path=self.state_path)
 
@@ -429,13 +432,14 @@ def test_a_channel_that_cannot_complete_in_time_is_rebuilt_under_a_new_id(rollup
     the rest (the batcher was down). Derivation will drop that channel, so the batcher abandons
     it and posts the same L2 blocks in a new channel; the verifier derives them from that one."""
     rollup.build(10)
-    first = rollup.batcher(max_frame_data=200, max_pending_txs=1, channel_timeout=10)
+    window = 4 * SEQUENCING_WINDOW  # L1 moves on: the verifier's window, and so the batcher's
+    first = rollup.batcher(max_frame_data=200, max_pending_txs=1, channel_timeout=10, sequencing_window=window)
     first.step()
     timed_out = first.state.channels[0]
     assert len(timed_out.frames) >= 3 and [tx.frames for tx in timed_out.txs] == [[0]]
     rollup.mine(10)
 
-    second = rollup.batcher(max_frame_data=200, channel_timeout=10)
+    second = rollup.batcher(max_frame_data=200, channel_timeout=10, sequencing_window=window)
     report = second.step()
     assert report.channels_abandoned == 1 and report.channels_closed == 1
     # The abandoned channel's one transaction is already safe: nothing left to watch.
@@ -451,7 +455,7 @@ def test_a_channel_that_cannot_complete_in_time_is_rebuilt_under_a_new_id(rollup
     # the devnet's deployment (the dispute contracts included) and this test's 10-block wait put
     # L1 more than SEQUENCING_WINDOW past block 10's epoch: derivation would rightly force an
     # empty block 11 for the next epoch. The window is not what this test is about.
-    rollup.assert_derived(rollup.derive(channel_timeout=10, sequencing_window=4 * SEQUENCING_WINDOW))
+    rollup.assert_derived(rollup.derive(channel_timeout=10, sequencing_window=window))
 
 
 def test_an_l1_reorg_of_origins_reorganises_l2_and_the_batcher_follows(rollup: Rollup) -> None:

@@ -123,6 +123,21 @@ def test_duration_and_sequencing_window_close_the_open_channel() -> None:
     assert m.open is None and len(m.state.channels) == 3
 
 
+def test_stale_blocks_never_drag_a_fresh_block_into_their_channel() -> None:
+    """A span batch lands within its FIRST block's window or is dropped whole: blocks of origin 5
+    (window 40, margin 10: ending soon from L1 block 35) share a channel, and it closes before a
+    block of origin 30 (its window far) would join them; fresh blocks then share the next one."""
+    m = manager(sequencing_window=40, sub_safety_margin=10)
+    for number, origin in ((1, 5), (2, 5), (3, 30), (4, 30)):
+        m.close_before_fresh_block(origin, l1_head=36)
+        m.add_block(number, block_hash(number), batch(number, origin), starts_epoch=number in (1, 3))
+    [stale] = m.state.channels
+    assert (stale.first_block, stale.last_block) == (1, 2)
+    assert m.open is not None and [n for n, _ in m.open.blocks] == [3, 4]
+    m.close_before_fresh_block(31, l1_head=36)  # the open channel's window is far: nothing closes
+    assert len(m.state.channels) == 1 and m.open is not None
+
+
 def test_confirmation_moves_safe_l2_in_channel_order() -> None:
     m = manager(max_channel_blocks=2)
     add(m, 1, 4)
