@@ -33,6 +33,6 @@ def run_campaign(doc: str, test: str, selector: str, options: Sequence[CampaignO
         parser.add_argument(f"--{option.name}", type=int, default=option.default, help=f"{option.help} (default {option.default})")
     args = parser.parse_args()
     env = {**os.environ, "ETH_HASH_BACKEND": "pysha3"}
-    env.update({option.env: str(getattr(args, option.name)) for option in options})
+    env.update({option.env: str(getattr(args, option.name.replace("-", "_"))) for option in options})
     command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "--timeout=0", test, "-k", selector]
     return subprocess.run(command, cwd=REPO_ROOT, env=env, check=False).returncode

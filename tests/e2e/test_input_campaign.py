@@ -50,12 +50,14 @@ from bridge.devnet import L1Devnet, devnet_rollup_config
 from bridge.l1_client import L1Client
 from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
+from node.batch_inbox import BLOBS_KIND
 from node.batches import SingularBatch, encode_batch
 from node.channels import Frame, encode_batcher_tx_data, encode_channel
 from prover.derivation_evidence import inbox_data_abi
 from prover.derivation_player import DerivationStepSource
 from prover.input_evidence import InboxBlock, find_batch
 from prover.input_step import InputEvidenceSource, InputRollup
+from prover.errors import RollupRpcError
 from prover.rollup_client import RollupClient
 from tests.e2e.test_derivation_step import deploy_step
 from tests.e2e.test_input_oracle import deploy_oracle, oracle_call as call, raw_deposit
@@ -91,6 +93,8 @@ class Campaign:
     reorged: list[range] = dataclasses.field(default_factory=list)  # the L1 blocks each reorg replaced
     events: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     sender: int = 0  # which of SENDERS sends the transfers
+    sequencer: Any = None  # the `lantau node` process (restarted once with `--batcher-blobs`)
+    blobs_from: int | None = None  # the chain height at which the batcher turns to blobs
     _inbox: dict[int, tuple] = dataclasses.field(default_factory=dict)
 
     # --- the workload ------------------------------------------------------------------------------
@@ -140,6 +144,15 @@ class Campaign:
         reply = self.l2.provider.make_request("admin_startSequencer", [])
         assert "error" not in reply, reply
         self.events["sequencer stops"] += 1
+
+    def batcher_to_blobs(self) -> None:
+        """The sequencer restarted (SIGTERM, the same data directory) with `--batcher-blobs`: its
+        batcher re-sends the channels in flight as they were, and posts every later one in blobs."""
+        self.sequencer.stop()
+        self.sequencer.extra_args = (*self.sequencer.extra_args, "--batcher-blobs")
+        self.sequencer.start()
+        self.l2 = Web3(Web3.HTTPProvider(self.sequencer.rpc_url))
+        self.events["batcher turned to blobs at block"] = self.l2.eth.block_number
 
     def safe_head(self) -> int:
         return int(self.l2.provider.make_request("lantau_syncStatus", [])["result"]["safe_l2"]["number"])
@@ -238,6 +251,9 @@ class Campaign:
         # goes on until each has happened
         due = [(round(target * (0.2 + 0.5 * k / max(1, len(plan)))), event) for k, event in enumerate(plan)]
         while self.l2.eth.block_number < target or due:
+            if self.blobs_from is not None and self.l2.eth.block_number >= self.blobs_from:
+                self.blobs_from = None
+                self.batcher_to_blobs()
             if due and due[0][0] <= self.l2.eth.block_number:
                 event = due.pop(0)[1]
             else:
@@ -258,6 +274,18 @@ class Campaign:
 
 
 # --- deciding every block on L1 -----------------------------------------------------------------------
+
+
+def retried(call: Any, *args: Any) -> Any:
+    """`call(*args)`, again (up to 3 times) when the node's RPC timed out: deciding a long chain on
+    a loaded box asks `eth_getProof` of many blocks at once, and its 5 s EVM timeout may cut one."""
+    for attempt in range(3):
+        try:
+            return call(*args)
+        except RollupRpcError as exc:
+            if "timed out" not in str(exc) or attempt == 2:
+                raise
+            time.sleep(2)
 
 
 def leaf(batch: bytes, inclusion: int) -> bytes:
@@ -300,7 +328,7 @@ def decide_every_block(campaign: Campaign, oracle: Any, oracle_abi: list, step: 
         assert found not in invalid_leaves, f"block {number}: derivation took an invalid batch"
         # the block's inputs, with the batch node's end state names
         l1_info_tx = raw_deposit(l2, number, hashes[0])
-        parent, evidence = inputs.parts(number, l1_info_tx, int(block["timestamp"]), found)
+        parent, evidence = retried(inputs.parts, number, l1_info_tx, int(block["timestamp"]), found)
         root = node.output_at(number - 1)
         claim = (hashes, int(block["timestamp"]), found)
         assert call(oracle.functions.checkInputs(number, root, parent.as_abi(), claim, evidence.as_abi()), oracle_abi) == ("ok", forced), (
@@ -314,6 +342,7 @@ def decide_every_block(campaign: Campaign, oracle: Any, oracle_abi: list, step: 
             "NotTheL1InfoDeposit", 0), f"block {number}"
         kind = "forced" if found == bytes(32) else ("deposits" if evidence.deposits else ("empty" if len(hashes) == forced else "user txs"))
         tally[kind] += 1
+        tally["batch in blobs"] += any(items[item][0] == BLOBS_KIND for _, items, item, _, _ in evidence.batch.frames)
         tally["with deposits"] += bool(evidence.deposits)
         # a second batch for the block (the batcher's data posted again): never the one L1 decides with
         posted = evidence.batch.frames[0][0] if evidence.batch.frames else 0  # no batch shown for a forced block
@@ -342,6 +371,10 @@ def decide_every_block(campaign: Campaign, oracle: Any, oracle_abi: list, step: 
     for b, injected in landed.items():
         for i in injected:
             tally[f"dropped by both: {i.kind}"] += b in stepped_blocks
+    # the batcher's blob transactions on L1, each an inbox item of kind 1 the leaves read (every L1
+    # block of the long run is stepped: "L1 blocks stepped")
+    tally["blob items on L1"] = sum(kind == BLOBS_KIND for block in campaign.inbox_blocks(campaign.rollup.l1_start_block, l1_w3.eth.block_number)
+                                    for kind, _ in block.items)
     return tally
 
 
@@ -360,7 +393,7 @@ def step_range(campaign: Campaign, steps: DerivationStepSource, step: Any, step_
         if found_in is not None and b > found_in + 1:
             pre, _, evidence = served(found_in + 1)
             return pre, campaign.inbox_data(b), evidence
-        return steps.step_args(number, b, last)
+        return retried(steps.step_args, number, b, last)
 
     def check(b: int) -> None:
         pre_commitment = commitments[b - first - 1] if b > first else keccak(bytes(96))
@@ -395,17 +428,23 @@ def other_batches(inputs: InputEvidenceSource, posted: int, timestamp: int, foun
 
 
 def run_campaign(node_factory: Any, l1: L1Devnet, tmp_path: Path, *, blocks: int, seed: int, every_event: bool,
-                 every_l1_block: bool) -> collections.Counter:
+                 every_l1_block: bool, blob_share_percent: int = 0) -> collections.Counter:
+    """`blob_share_percent`: the last that share of the chain's blocks batched in blobs (the
+    sequencer restarted with `--batcher-blobs` there; 100: from the start)."""
     rollup_path = write_rollup(l1, tmp_path, sequencing_window=WINDOW, channel_timeout=TIMEOUT)
     rollup = dataclasses.replace(devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH), sequencing_window=WINDOW, channel_timeout=TIMEOUT)
+    blobs_now = ("--batcher-blobs",) if blob_share_percent >= 100 else ()
     sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5, extra_args=(
-        "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key, "--admin"))
+        "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key, "--admin", *blobs_now))
     l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url))
     l1_w3, oracle, oracle_abi = deploy_oracle(l1, rollup)
     _, step, step_abi = deploy_step(l1, rollup)
-    campaign = Campaign(l1, l1_w3, l2, rollup, random.Random(seed))
+    campaign = Campaign(l1, l1_w3, l2, rollup, random.Random(seed), sequencer=sequencer)
+    if 0 < blob_share_percent < 100:
+        campaign.blobs_from = blocks * (100 - blob_share_percent) // 100
     started = time.monotonic()
     campaign.run(blocks, every_event=every_event)
+    l2 = campaign.l2  # the restarted sequencer's
     head = l2.eth.block_number
     wait_until(lambda: campaign.safe_head() >= head, 180, "the sequencer's safe head")
     # every block's range on L1 (E, the window's end after its parent's origin, below L1's head)
@@ -436,5 +475,11 @@ def test_every_block_decided_on_l1_through_reorgs_and_invalid_batches(node_facto
 def test_input_oracle_campaign(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
     """`scripts/input_oracle_differential.py --blocks N --seed S`: the long random chain."""
     blocks, seed = int(os.environ.get("INPUT_ORACLE_BLOCKS", "300")), int(os.environ.get("INPUT_ORACLE_SEED", "7"))
-    tally = run_campaign(node_factory, l1, tmp_path, blocks=blocks, seed=seed, every_event=False, every_l1_block=True)
+    blob_share = int(os.environ.get("INPUT_ORACLE_BLOBS", "0"))
+    tally = run_campaign(node_factory, l1, tmp_path, blocks=blocks, seed=seed, every_event=False, every_l1_block=True,
+                         blob_share_percent=blob_share)
     assert tally["user txs"] >= 1 and tally["deposits"] >= 1, tally
+    # the sequencer keeps batching: most blocks come from its batches, not forced over
+    assert tally["forced"] * 2 <= blocks, tally
+    if blob_share:
+        assert tally["batch in blobs"] >= 1 and tally["blob items on L1"] >= 1, tally
