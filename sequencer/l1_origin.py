@@ -19,8 +19,8 @@ one L1 block per L2 block, so the sequencer must build faster than L1 moves, and
 whole seconds, never ahead of the clock: a block stamped by the wall clock cannot move faster than
 L1 blocks of a second. So, as op-node's sequencer builds its late blocks back to back at
 `parent.time + block_time`:
-- while the L1 block after the next origin is on L1 too (the chain is 2 or more L1 blocks
-  behind), the next block takes the next origin and is stamped by it, not by the clock:
+- while two L1 blocks after the next origin are on L1 (the chain is 3 or more L1 blocks behind),
+  the next block takes the next origin and is stamped by it, not by the clock:
   max(parent.timestamp + 1, origin.timestamp), and the producer builds it without waiting for
   its slot (`EpochPlan.catching_up`);
 - while the next origin's window ends within `CATCH_UP_LANDING_L1_BLOCKS` (at most half a window)
@@ -79,8 +79,12 @@ def catch_up_lag(sequencing_window: int) -> int:
 
 
 def _behind(origin: L1BlockRef, l1_tip: L1BlockRef, l2_timestamp: int, source: L1Source) -> bool:
-    """The L1 block after `origin` is on L1 and not newer than the L2 block: the chain is behind."""
-    after = source.block_by_number(origin.number + 1) if origin.number < l1_tip.number else None
+    """The chain is behind L1 at `origin`: two L1 blocks after it exist, and the first of them is
+    not newer than the L2 block. (Two, not one: a chain that keeps one L1 block behind is on time,
+    and a dev clock travelled ahead of L1 (`evm_increaseTime`) is not taken for a chain behind.)"""
+    if l1_tip.number < origin.number + 2:
+        return False
+    after = source.block_by_number(origin.number + 1)
     return after is not None and after.timestamp <= l2_timestamp
 
 
