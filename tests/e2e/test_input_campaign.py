@@ -204,8 +204,13 @@ class Campaign:
                 batch = encode_batch(SingularBatch(parent, int(origin["number"]), bytes(origin["hash"]), int(head["timestamp"]) + 1, ()))
                 data = encode_batcher_tx_data([Frame(channel_id, 0, encode_channel([batch]), True)])
         for _ in range(3):
-            sent = self.l1_w3.eth.send_transaction({"from": BATCHER.address, "to": self.l1.deployment.batch_inbox, "data": data,
-                                                    "gas": 2_000_000})
+            try:
+                sent = self.l1_w3.eth.send_transaction({"from": BATCHER.address, "to": self.l1.deployment.batch_inbox, "data": data,
+                                                        "gas": 2_000_000})
+            except Web3RPCError as exc:  # the batcher's transaction took anvil's nonce meanwhile: again
+                assert "nonce too low" in str(exc), exc
+                self.events["invalid batcher data sent again"] += 1
+                continue
             try:
                 self.l1_w3.eth.wait_for_transaction_receipt(sent, timeout=15)
             except Exception:  # the batcher's own transaction took the nonce (it replaces a pooled one): again
@@ -450,6 +455,7 @@ def run_campaign(node_factory: Any, l1: L1Devnet, tmp_path: Path, *, blocks: int
     # every block's range on L1 (E, the window's end after its parent's origin, below L1's head)
     wait_until(lambda: _range_on_l1(sequencer, head, l1_w3), 120, "the last block's range on L1")
     ran = time.monotonic() - started
+    print(f"\nworkload done in {ran:.0f} s: {head} blocks, {dict(campaign.events)}", flush=True)
     tally = decide_every_block(campaign, oracle, oracle_abi, step, step_abi, head, every_l1_block=every_l1_block)
     print(f"\ninput-oracle campaign (seed {seed}): {head} blocks, workload {dict(campaign.events)}; "
           f"decided on L1 as node derived them: {dict(tally)}; workload {ran:.0f} s, deciding {time.monotonic() - started - ran:.0f} s")
