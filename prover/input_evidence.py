@@ -44,7 +44,7 @@ from node.l1_header import encode_l1_header
 from prover.blob_evidence import BlobEvidence, blob_evidence, shown_blob_data, shown_blobs
 
 PARENT_PROOF_ABI = "((bytes32,bytes32,bytes32,bytes32),bytes,bytes[],bytes[],bytes[],bytes[])"
-BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256,bytes[],bytes[],(bytes[],bytes[])[])"
+BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256)"
 EVIDENCE_ABI = f"(bytes[],(address,address,bytes,uint256)[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][])"
 CONFIG_ABI = "(address,address,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256[3])"
 OUTPUT_VERSION_V0 = bytes(32)
@@ -240,15 +240,12 @@ class BatchEvidence:
     frames: list[tuple[int, list[tuple[int, bytes]], int, bytes, int]] = field(default_factory=list)
     batch_index: int = 0
     block_index: int = 0
-    span_origin_headers: list[bytes] = field(default_factory=list)
-    l2_ancestors: list[bytes] = field(default_factory=list)
-    ancestor_origins: list[tuple[list[bytes], list[bytes]]] = field(default_factory=list)  # (L1Block account, number slot)
     # The L1 block derivation read the channel in (0: its last frame's; later while an earlier channel
     # held the bank's head). Not shown: `InputOracle` finds it from `found` (`_foundBatch`).
     read_in: int = 0
 
     def as_abi(self) -> tuple:
-        return (self.frames, self.batch_index, self.block_index, self.span_origin_headers, self.l2_ancestors, self.ancestor_origins)
+        return (self.frames, self.batch_index, self.block_index)
 
     def found(self) -> bytes:
         """`found` when derivation takes this batch (`node.derive.derivation_commitment`'s
@@ -263,25 +260,24 @@ class BatchEvidence:
 
 
 def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int,
-               found: bytes | None = None, channel_timeout: int = 0) -> tuple[BatchEvidence, range] | None:
+               found: bytes | None = None, channel_timeout: int = 0) -> BatchEvidence | None:
     """The channel, batch and span block that carry the L2 block of `timestamp`, read from the
-    inbox with node's own decoders (`node.channels`, `node.batches`), and the L1 origins whose
-    headers the oracle reads (that block's origin to the span's last, newest first); None if no
-    batch carries it. With `found` (derivation's answer, `BatchEvidence.found`), only that batch:
-    a second batch for the same block is not the one derivation takes; read in its last frame's L1
-    block or up to `channel_timeout` blocks later (an earlier channel held the bank's head: `found`
-    names the block it was read in, `read_in`). The caller adds the headers (`with_headers`)."""
-    for batch, origins in _batches_carrying(inbox_blocks, timestamp, chain_id=chain_id):
+    inbox with node's own decoders (`node.channels`, `node.batches`); None if no batch carries it.
+    With `found` (derivation's answer, `BatchEvidence.found`), only that batch: a second batch for
+    the same block is not the one derivation takes; read in its last frame's L1 block or up to
+    `channel_timeout` blocks later (an earlier channel held the bank's head: `found` names the
+    block it was read in, `read_in`)."""
+    for batch in _batches_carrying(inbox_blocks, timestamp, chain_id=chain_id):
         if found is None:
-            return batch, origins
+            return batch
         last_frame = max(f[0] for f in batch.frames)
         for read_in in range(last_frame, last_frame + channel_timeout + 1):
             if batch.found_if_read_in(read_in) == found:
-                return dataclasses.replace(batch, read_in=read_in), origins
+                return dataclasses.replace(batch, read_in=read_in)
     return None
 
 
-def _batches_carrying(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int) -> Iterator[tuple[BatchEvidence, range]]:
+def _batches_carrying(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int) -> Iterator[BatchEvidence]:
     """Every (channel, batch, span block) of the inbox that carries the L2 block of `timestamp`,
     channels in the order their first frame was read."""
     # channel id -> frame number -> (the frame's data, where it was first read)
@@ -307,35 +303,11 @@ def _batches_carrying(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, cha
                 continue  # derivation drops a batch that does not decode
             if isinstance(span, SingularBatch):
                 if span.timestamp == timestamp:
-                    yield BatchEvidence(list(shown), batch_index, 0), range(span.l1_origin_number, span.l1_origin_number - 1, -1)
+                    yield BatchEvidence(list(shown), batch_index, 0)
                 continue
             for block_index, element in enumerate(span.elements):
                 if element.timestamp == timestamp:
-                    origins = range(span.elements[-1].l1_origin_number, element.l1_origin_number - 1, -1)
-                    yield BatchEvidence(list(shown), batch_index, block_index), origins
-
-
-def with_headers(
-    batch: BatchEvidence,
-    origin_blocks: Sequence[Mapping[str, Any]],
-    l2_ancestors: Sequence[Mapping[str, Any]],
-    ancestor_l1_block_proofs: Sequence[Mapping[str, Any]],
-) -> BatchEvidence:
-    """`batch` with the headers of the L1 origins `find_batch` named (newest first, the newest
-    recent on L1), the L2 headers of the span's blocks before the parent (L2 blocks n-2 down to
-    n-block_index) and, for each, `eth_getProof(L1Block, [its number slot])` at that block (the L1
-    origin it recorded, which the oracle compares with the span's)."""
-    if len(ancestor_l1_block_proofs) != len(l2_ancestors):
-        raise ValueError("one L1Block proof per L2 ancestor")
-    number_slot = l1_block_slots()[0]
-    origins = []
-    for proof in ancestor_l1_block_proofs:
-        storage = {_int(entry["key"]): [_bytes(n) for n in entry["proof"]] for entry in proof["storageProof"]}
-        origins.append(([_bytes(n) for n in proof["accountProof"]], storage[number_slot]))
-    return dataclasses.replace(
-        batch, span_origin_headers=[encode_l1_header(b) for b in origin_blocks], l2_ancestors=[encode_l1_header(b) for b in l2_ancestors],
-        ancestor_origins=origins,
-    )
+                    yield BatchEvidence(list(shown), batch_index, block_index)
 
 
 def origin_chain_numbers(parent_origin_number: int, l1_head: int) -> list[int]:

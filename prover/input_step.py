@@ -34,7 +34,7 @@ from node.l1_info import L1Origin, l1_origin_of_transactions
 from node.vm import LantauTransactionBuilder
 from prover.input_evidence import (
     Evidence, InboxBlock, ParentProof, block_evidence, encode_evidence, find_batch, inbox_block, l1_block_slots,
-    origin_chain_numbers, parent_origin_number, parent_proof, with_headers,
+    origin_chain_numbers, parent_origin_number, parent_proof,
 )
 from prover.rollup_client import RollupClient
 
@@ -127,14 +127,6 @@ class InputEvidenceSource:
         if found == bytes(32):
             return evidence
         last = min(self.l1.head().number, origin.number + self.rollup.sequencing_window)
-        carried = find_batch(self.inbox_blocks(origin.number, last), timestamp, chain_id=self.rollup.l2_chain_id, found=found,
-                             channel_timeout=self.rollup.channel_timeout)
-        if carried is None:
-            return evidence
-        batch, origins = carried
-        below = [number - 2 - k for k in range(batch.block_index - 1)]
-        ancestors = [self.l2.block(n) for n in below]
-        number_slot = [hex(l1_block_slots()[0])]
-        ancestor_origins = [self.l2.proof(to_checksum_address(L1_BLOCK), number_slot, n) for n in below]
-        headers = [self.l1.w3.eth.get_block(o) for o in origins]
-        return dataclasses.replace(evidence, batch=with_headers(batch, headers, ancestors, ancestor_origins))
+        batch = find_batch(self.inbox_blocks(origin.number, last), timestamp, chain_id=self.rollup.l2_chain_id, found=found,
+                           channel_timeout=self.rollup.channel_timeout)
+        return evidence if batch is None else dataclasses.replace(evidence, batch=batch)

@@ -428,7 +428,7 @@ def other_batches(inputs: InputEvidenceSource, posted: int, timestamp: int, foun
         carried = find_batch(blocks[k:k + 1], timestamp, chain_id=L2_CHAIN_ID)
         taken = find_batch(blocks[k:k + 1], timestamp, chain_id=L2_CHAIN_ID, found=found, channel_timeout=TIMEOUT)
         if carried is not None and taken is None:
-            others.append(carried[0])
+            others.append(carried)
     return others
 
 

@@ -107,8 +107,7 @@ def test_a_batch_that_does_not_decode_is_passed_over_as_derivation_drops_it() ->
     both = encode_batcher_tx_data([Frame(b"\x01" * 16, 0, encode_channel([undecodable, encode_batch(batch)]), True)])
     alone = encode_batcher_tx_data([Frame(b"\x02" * 16, 0, encode_channel([undecodable]), True)])
     inbox = [InboxBlock(9, [(0, keccak(alone)), (0, keccak(both))], [alone, both])]
-    found = find_batch(inbox, 1_000, chain_id=4852)
-    assert found is not None
-    evidence, origins = found
-    assert (evidence.batch_index, evidence.block_index, evidence.frames[0][2]) == (1, 0, 1) and list(origins) == [7]
+    evidence = find_batch(inbox, 1_000, chain_id=4852)
+    assert evidence is not None
+    assert (evidence.batch_index, evidence.block_index, evidence.frames[0][2]) == (1, 0, 1)
     assert find_batch(inbox[:1], 999, chain_id=4852) is None

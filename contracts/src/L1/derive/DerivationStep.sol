@@ -36,7 +36,7 @@ contract DerivationStep is IDerivationStep {
         bytes[] l1Headers; //      newest first, L1 block b down to the parent's L1 origin (at genesis `l1StartBlock`);
         //                         needed when a batch is judged and b is at or after that origin
         bytes[] l2Ancestors; //    headers of L2 blocks n-2, n-3, ... (a span overlapping the agreed chain)
-        InputOracle.AncestorOrigin[] ancestorOrigins; // for each of l2Ancestors
+        L2ParentLib.AncestorOrigin[] ancestorOrigins; // for each of l2Ancestors
         bytes[] userTxs; // abi.encode(L2ParentLib.UserTransactions) of the parent, then of each of l2Ancestors (a span overlapping them)
     }
 

@@ -84,26 +84,14 @@ contract InputOracle is IInputOracle {
     }
 
     /// @notice The batch that gives the block its user transactions: the channel's frames in
-    ///         frame-number order, which batch of the channel, which block of that span batch, the
-    ///         headers of the L1 origins of that block and the span's later ones (newest first:
-    ///         the span's last origin, whose hash `l1_origin_check` names, down to the block's own
-    ///         origin, each the parent of the one before; the first anchored or recent), the L2
-    ///         headers of the span's blocks before the parent, and the L1 origin each of those
-    ///         recorded (the `L1Block` predeploy's account and number slot in its state root).
+    ///         frame-number order, which batch of the channel, which block of that batch (the span's
+    ///         first block after the parent). The batch is the one `found` names, which the derivation
+    ///         leaf decided under every rule of batch_queue.py, so its rules are not judged again here
+    ///         (docs/fault-proofs.md, "Why stepInput does not judge the found batch again").
     struct BatchEvidence {
         FrameTx[] frames;
         uint256 batchIndex;
         uint256 blockIndex;
-        bytes[] spanOriginHeaders;
-        bytes[] l2Ancestors; // headers of L2 blocks n-2, n-3, ... n-blockIndex (the span's blocks before the parent)
-        AncestorOrigin[] ancestorOrigins; // for each of l2Ancestors, in the same order
-    }
-
-    /// @notice Where an L2 block recorded its L1 origin: `L1Block`'s account and number slot, proven
-    ///         in the block's state root.
-    struct AncestorOrigin {
-        bytes[] l1BlockAccount;
-        bytes[] numberSlot;
     }
 
     /// @notice The rule a claim breaks (None: it obeys every rule this oracle decides).
@@ -141,7 +129,8 @@ contract InputOracle is IInputOracle {
     error ChannelIncomplete(uint256 frame);
     /// @notice Derivation drops the channel or batch shown (`reason`: why), so it gives no block.
     error BatchNotDerived(string reason);
-    error L1OriginCheckMismatch(uint256 l1Block);
+    /// @notice Block `blockIndex` of the batch shown is not its first after the parent (a singular batch's: 0).
+    error NotTheBlockAfterTheParent(uint256 blockIndex);
     /// @notice The batch shown is not the one derivation takes (`found`; `shown`: the shown batch's leaf).
     error NotTheFoundBatch(bytes32 found, bytes32 shown);
 
@@ -318,17 +307,15 @@ contract InputOracle is IInputOracle {
 
     // --- the batch ----------------------------------------------------------------------------
 
-    /// @dev The block's element of the batch shown (batch_queue.py's rules for a batch to give the
-    ///      block after the parent), against the claim: same origin, timestamp, user transactions.
+    /// @dev The block's element of the batch `found` names, against the claim: same origin,
+    ///      timestamp, user transactions.
     function _batchLie(L2ParentLib.Parent memory parent, Claim memory claim, uint256 originNumber, uint256 forced, BatchEvidence memory b)
         internal
         view
         returns (Lie, uint256)
     {
-        (bytes memory batch, uint256 inclusion) = _foundBatch(b, claim.found);
-        (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks) = _batchBlocks(batch, parent, b);
-        _checkSpan(parent, header, blocks, b, inclusion);
-        BatchReader.SpanBlock memory element = blocks[b.blockIndex];
+        bytes memory batch = _foundBatch(b, claim.found);
+        BatchReader.SpanBlock memory element = _foundBlock(batch, parent, b.blockIndex);
         if (element.originNumber != originNumber) return (Lie.NotTheBatchOrigin, 0);
         if (element.timestamp != claim.timestamp) return (Lie.NotTheBatchTimestamp, 0);
         uint256 n = element.txHashes.length;
@@ -341,129 +328,47 @@ contract InputOracle is IInputOracle {
         return (Lie.None, 0);
     }
 
-    /// @dev The batch's blocks: a span's, or a singular batch (version 0) as a span of one block
-    ///      whose parent and L1 origin hashes, which it names whole, are checked whole.
-    function _batchBlocks(bytes memory encoded, L2ParentLib.Parent memory parent, BatchEvidence memory b)
+    /// @dev Block `j` of the batch derivation takes for the block after the parent, which must be
+    ///      that block: a singular batch's one (j = 0), or the span's first after the parent's
+    ///      timestamp (batch_queue.py's `overlap`: the span's blocks at or before the parent come
+    ///      first, its timestamps increase). Every other rule of the batch the derivation leaf
+    ///      decided when it set `found`; only which of its blocks is this one is left to pin, else a
+    ///      liar would show another block of the true batch against a true claim.
+    function _foundBlock(bytes memory encoded, L2ParentLib.Parent memory parent, uint256 j)
         internal
         view
-        returns (BatchReader.SpanHeader memory header, BatchReader.SpanBlock[] memory blocks)
+        returns (BatchReader.SpanBlock memory)
     {
-        if (encoded.length == 0 || uint8(encoded[0]) != 0) return reader.decodeSpanBlock(encoded, l2ChainId, b.blockIndex);
+        if (encoded.length == 0 || uint8(encoded[0]) != 0) {
+            (, BatchReader.SpanBlock[] memory blocks) = reader.decodeSpanBlock(encoded, l2ChainId, j);
+            if (blocks[j].timestamp <= parent.timestamp || (j > 0 && blocks[j - 1].timestamp > parent.timestamp)) {
+                revert NotTheBlockAfterTheParent(j);
+            }
+            return blocks[j];
+        }
         BatchReader.SingularBatch memory s = reader.decodeSingular(encoded, l2ChainId);
-        if (b.blockIndex != 0) revert BatchNotDerived("a singular batch has one block");
-        if (s.parentHash != parent.hash) revert BatchNotDerived("parent_check is not the span's parent");
-        if (b.spanOriginHeaders.length == 0 || keccak256(b.spanOriginHeaders[0]) != s.originHash) revert L1OriginCheckMismatch(s.originNumber);
-        header = BatchReader.SpanHeader(bytes20(s.parentHash), bytes20(s.originHash));
-        blocks = new BatchReader.SpanBlock[](1);
-        blocks[0] = BatchReader.SpanBlock(s.timestamp, s.originNumber, s.txHashes.length, s.txHashes);
+        if (j != 0) revert NotTheBlockAfterTheParent(j);
+        return BatchReader.SpanBlock(s.timestamp, s.originNumber, s.txHashes.length, s.txHashes);
     }
 
-    /// @dev The span gives the block after the parent: included in time (batch_queue.py `add`),
-    ///      its block `blockIndex` the first after the parent, built on it (`parent_check`), its
-    ///      last origin the L1 block `l1_origin_check` names.
-    function _checkSpan(
-        L2ParentLib.Parent memory parent,
-        BatchReader.SpanHeader memory header,
-        BatchReader.SpanBlock[] memory blocks,
-        BatchEvidence memory b,
-        uint256 inclusion
-    ) internal view {
-        uint256 lastOrigin = blocks[blocks.length - 1].originNumber;
-        if (lastOrigin > inclusion) revert BatchNotDerived("L1 origin after its inclusion block");
-        if (blocks[0].originNumber + sequencingWindow <= inclusion) revert BatchNotDerived("included after its sequencing window");
-        if (blocks[b.blockIndex].timestamp <= parent.timestamp) revert BatchNotDerived("the block is at or before the parent");
-        if (header.parentCheck != bytes20(_spanParent(parent, blocks, b))) revert BatchNotDerived("parent_check is not the span's parent");
-        _checkSpanBlocks(parent, header, blocks, b);
-    }
-
-    /// @dev node drops a whole span when one of its blocks after the parent breaks a rule
-    ///      (batch_queue.py `_check_span`, `_check_block`): the block's origin the parent's or
-    ///      the next, each block not before its origin, within the drift (or empty and unable to
-    ///      move on); the last origin's hash is `l1_origin_check`.
-    function _checkSpanBlocks(
-        L2ParentLib.Parent memory parent,
-        BatchReader.SpanHeader memory header,
-        BatchReader.SpanBlock[] memory blocks,
-        BatchEvidence memory b
-    ) internal view {
-        uint256 j = b.blockIndex;
-        uint256 lastOrigin = blocks[blocks.length - 1].originNumber;
-        // the whole chain, canonical, each header decoded once (not again per span block)
-        L1HeaderLib.Header[] memory origins = anchors.verifyL1Headers(b.spanOriginHeaders);
-        L1HeaderLib.Header memory last = origins[origins.length - 1];
-        uint256 firstOrigin = blocks[j].originNumber;
-        if (b.spanOriginHeaders.length != lastOrigin - firstOrigin + 1 || last.number != firstOrigin) {
-            revert EvidenceNeeded("the headers of the span's origins, newest first");
-        }
-        if (bytes20(keccak256(b.spanOriginHeaders[0])) != header.l1OriginCheck) revert L1OriginCheckMismatch(lastOrigin);
-        bool genesis = parent.originHash == bytes32(0);
-        if (genesis ? firstOrigin != l1StartBlock : (firstOrigin != parent.originNumber && firstOrigin != parent.originNumber + 1)) {
-            revert BatchNotDerived("span block's L1 origin is not the parent's or the next");
-        }
-        uint256 previousOrigin = genesis ? type(uint256).max : parent.originNumber;
-        for (uint256 k = j; k < blocks.length; k++) {
-            uint256 origin = blocks[k].originNumber;
-            uint256 originTime = origins[lastOrigin - origin].timestamp;
-            if (blocks[k].timestamp < originTime) revert BatchNotDerived("span block before its L1 origin");
-            if (blocks[k].timestamp > originTime + maxSequencerDrift) {
-                if (blocks[k].txCount > 0) revert BatchNotDerived("span block beyond the sequencer drift");
-                if (origin == previousOrigin) {
-                    if (origin + 1 > lastOrigin) revert EvidenceNeeded("the L1 block after the span's last origin");
-                    uint256 nextTime = origins[lastOrigin - origin - 1].timestamp;
-                    if (blocks[k].timestamp >= nextTime) revert BatchNotDerived("span block beyond the drift while the next origin was there");
-                }
-            }
-            previousOrigin = origin;
-        }
-    }
-
-    /// @dev The hash of the block before the span's first block. The span's blocks before block
-    ///      `blockIndex` are the agreed chain's last ones (node: `_overlap_mismatch`, here their
-    ///      timestamps and L1 origins against the headers and `L1Block` storage shown, walked back
-    ///      from the parent; not yet their transactions), and none of them is L2 genesis.
-    function _spanParent(L2ParentLib.Parent memory parent, BatchReader.SpanBlock[] memory blocks, BatchEvidence memory b)
-        internal
-        view
-        returns (bytes32)
-    {
-        uint256 j = b.blockIndex;
-        if (j == 0) return parent.hash;
-        if (j > parent.number) revert BatchNotDerived("span batch starts before L2 genesis");
-        if (blocks[j - 1].timestamp != parent.timestamp || blocks[j - 1].originNumber != parent.originNumber) {
-            revert BatchNotDerived("span disagrees with the agreed chain");
-        }
-        if (b.l2Ancestors.length != j - 1) revert EvidenceNeeded("the L2 headers of the span's blocks before the parent");
-        if (b.ancestorOrigins.length != j - 1) revert EvidenceNeeded("the L1 origins of the span's blocks before the parent");
-        bytes32 next = parent.parentHash;
-        for (uint256 k = 0; k < j - 1; k++) {
-            L1HeaderLib.Header memory h = L2ParentLib.ancestor(b.l2Ancestors[k], next, k);
-            uint256 origin = L2ParentLib.originNumber(h.stateRoot, b.ancestorOrigins[k], numberSlot);
-            if (blocks[j - 2 - k].timestamp != h.timestamp || blocks[j - 2 - k].originNumber != origin) {
-                revert BatchNotDerived("span disagrees with the agreed chain");
-            }
-            next = h.parentHash;
-        }
-        return next;
-    }
-
-    /// @dev The channel's bytes from its frames, each shown in the inbox, and the L1 block it
-    ///      became whole in (channel_bank.py: frames in number order, the last one closing it,
-    ///      every frame within `channelTimeout` of the first).
-    /// @dev The batch shown and the L1 block derivation read it in, if it is the batch derivation
-    ///      takes (`found`), never the refuter's choice (a second valid batch is not it: NotTheFoundBatch).
-    ///      `found` names the block its channel was read in: its last frame's, or later while an
-    ///      earlier channel held the bank's head (channel_bank.py), never past its own timeout.
-    function _foundBatch(BatchEvidence memory b, bytes32 found) internal view returns (bytes memory batch, uint256 inclusion) {
+    /// @dev The batch shown, if it is the batch derivation takes (`found`), never the refuter's
+    ///      choice (a second valid batch is not it: NotTheFoundBatch). `found` names the block its
+    ///      channel was read in: its last frame's, or later while an earlier channel held the bank's
+    ///      head (channel_bank.py), never past its own timeout.
+    function _foundBatch(BatchEvidence memory b, bytes32 found) internal view returns (bytes memory batch) {
         (bytes memory channel, uint256 lastFrame, uint256 opened) = _channel(b.frames);
         (bytes[] memory batches,) = reader.readChannel(channel, MAX_RLP_BYTES_PER_CHANNEL); // those before a break count
         if (b.batchIndex >= batches.length) revert BatchNotDerived("no such batch in the channel");
         batch = batches[b.batchIndex];
         bytes32 batchHash = keccak256(batch);
-        for (inclusion = lastFrame; keccak256(abi.encode(batchHash, inclusion)) != found; inclusion++) {
+        for (uint256 inclusion = lastFrame; keccak256(abi.encode(batchHash, inclusion)) != found; inclusion++) {
             if (inclusion >= opened + channelTimeout) revert NotTheFoundBatch(found, keccak256(abi.encode(batchHash, lastFrame)));
         }
     }
 
+    /// @dev The channel's bytes from its frames, each shown in the inbox, and the L1 block it
+    ///      became whole in (channel_bank.py: frames in number order, the last one closing it,
+    ///      every frame within `channelTimeout` of the first).
     function _channel(FrameTx[] memory frames) internal view returns (bytes memory channel, uint256 inclusion, uint256 opened) {
         bytes16 id;
         opened = type(uint256).max;

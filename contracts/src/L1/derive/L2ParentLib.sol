@@ -14,7 +14,7 @@ import {InputOracle} from "./InputOracle.sol";
 /// @notice An agreed L2 block as derivation knows it (`safe_head`, `safe_origin`), proven against
 ///         its output root: its header, and the `L1Block` predeploy's number / hash / sequence
 ///         number slots by Merkle proofs in its state (`InputOracle.ParentProof`); the L1 origin
-///         an older L2 block recorded (`InputOracle.AncestorOrigin`); and an agreed block's user
+///         an older L2 block recorded (`AncestorOrigin`); and an agreed block's user
 ///         transactions, proven in its `transactionsRoot` (`UserTransactions`).
 library L2ParentLib {
     struct Parent {
@@ -26,6 +26,13 @@ library L2ParentLib {
         bytes32 originHash; // 0 at L2 genesis (no L1 origin yet)
         uint256 sequenceNumber;
         bytes32 transactionsRoot;
+    }
+
+    /// @notice Where an L2 block recorded its L1 origin: `L1Block`'s account and number slot, proven
+    ///         in the block's state root.
+    struct AncestorOrigin {
+        bytes[] l1BlockAccount;
+        bytes[] numberSlot;
     }
 
     /// @notice An agreed L2 block's user transactions (batch_queue.py `_overlap_mismatch`: its
@@ -99,7 +106,7 @@ library L2ParentLib {
     }
 
     /// @notice The L1 origin number an L2 block with state root `stateRoot` recorded.
-    function originNumber(bytes32 stateRoot, InputOracle.AncestorOrigin memory proof, uint256 numberSlot) internal pure returns (uint256) {
+    function originNumber(bytes32 stateRoot, AncestorOrigin memory proof, uint256 numberSlot) internal pure returns (uint256) {
         return uint64(slot(numberSlot, proof.numberSlot, l1BlockStorageRoot(stateRoot, proof.l1BlockAccount)));
     }
 
