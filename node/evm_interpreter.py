@@ -3,11 +3,14 @@
 py-evm runs an instruction as a call of its table entry (`_FastOpcode.__call__`), which calls
 `GasMeter.consume_gas` and the instruction's logic, which calls the stack's methods: three to
 five Python calls for a PUSH1. `run_frame_inlined` keeps the program counter, the gas left and
-the stack's list in local variables and does the instructions that make up ~90 % of what
+the stack's list in local variables and does the instructions that make up ~95 % of what
 Lantau's contracts dispatch (PUSH0-PUSH32, DUP1-DUP16, SWAP1-SWAP16, POP, JUMPDEST, JUMP,
-JUMPI, MLOAD, MSTORE, STOP, and ADD, MUL, SUB, DIV, LT, GT, EQ, ISZERO, AND, OR, XOR, NOT, SHL,
-SHR) in line, without a call; every other instruction goes through its table entry as before,
-with the program counter and the gas written back to the frame first and read again after.
+JUMPI, MLOAD, MSTORE, STOP, ADD, MUL, SUB, DIV, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR, XOR, NOT,
+SHL, SHR; and after py-evm's own logic, which the table must hold (`PY_EVM_LOGIC`): SLOAD,
+SHA3, CALLDATALOAD, CALLER, CALLVALUE, CALLDATASIZE, RETURNDATASIZE, GAS) in line, without a
+call; every other instruction goes through its table entry as before, with the program counter
+and the gas written back to the frame first and read again after. SLOAD goes through the state's
+own methods (warmth, the proof-cost counter, the read), as py-evm's does.
 
 Each inlined instruction charges its table entry's gas first (`INLINED_GAS_COSTS`, checked
 against the table when the module loads), then does py-evm's checks in py-evm's order and raises
@@ -17,8 +20,8 @@ gas for it runs that JUMPDEST too (one pass of the loop fewer; it counts as disp
 
 Stack items stay py-evm's mix of ints and bytes (an item is a word whatever its form, and every
 reader converts): PUSHes push the int of their bytes, read from one analysis per code
-(`node.code_stream.push_values`), MLOAD the int of the word; items other instructions push (bytes
-of CALLDATALOAD, addresses) are converted when an inlined instruction pops them.
+(`node.code_stream.push_values`), MLOAD and CALLDATALOAD the int of the word; items other
+instructions push (addresses, hashes) are converted when an inlined instruction pops them.
 
 `run_frame` is the loop for any other table (a tracer's or a deadline's wrapped entries): every
 instruction through its entry, in the same order, with the same counts.
@@ -29,12 +32,17 @@ the STOP past the end of the code included, and the frame's memory when it exits
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 from eth.abc import ComputationAPI, OpcodeAPI
 from eth.constants import UINT_256_MAX
 from eth.exceptions import FullStack, Halt, InsufficientStack, InvalidInstruction, InvalidJumpDestination, OutOfGas
 from eth.vm import opcode_values as op
+from eth.vm.forks.berlin import logic as berlin_logic
+from eth.vm.forks.berlin.constants import COLD_SLOAD_COST, WARM_STORAGE_READ_COST
+from eth.vm.logic import comparison, context, flow
+from eth.vm.logic import sha3 as sha3_logic
+from eth_hash.auto import keccak
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
 from eth.vm.stack import to_int
@@ -55,6 +63,12 @@ TWO_OPERAND_GAS: tuple[int, ...] = tuple(
      op.EQ: GAS_ALU, op.AND: GAS_ALU, op.OR: GAS_ALU, op.XOR: GAS_ALU, op.SHL: GAS_ALU, op.SHR: GAS_ALU}.get(code, 0)
     for code in range(0x20)
 )
+GAS_SHA3 = 30
+GAS_SHA3WORD = 6
+GAS_CALLDATALOAD = 3
+GAS_CONTEXT_READ = 2
+CONTEXT_READS = frozenset((op.CALLER, op.CALLVALUE, op.CALLDATASIZE, op.RETURNDATASIZE, op.GAS))
+SIGNED_MAX = 2**255 - 1
 INLINED_GAS_COSTS: dict[int, int] = {
     **{code: GAS_PUSH for code in range(op.PUSH1, op.PUSH32 + 1)},
     **{code: GAS_DUP for code in range(op.DUP1, op.DUP16 + 1)},
@@ -62,6 +76,14 @@ INLINED_GAS_COSTS: dict[int, int] = {
     op.PUSH0: GAS_PUSH0, op.POP: GAS_POP, op.JUMPDEST: GAS_JUMPDEST, op.JUMP: GAS_JUMP, op.JUMPI: GAS_JUMPI,
     op.MLOAD: GAS_MEMORY_WORD, op.MSTORE: GAS_MEMORY_WORD, op.STOP: 0, op.ISZERO: GAS_ALU, op.NOT: GAS_ALU,
     **{code: cost for code, cost in enumerate(TWO_OPERAND_GAS) if cost},
+    op.SLT: GAS_ALU, op.SGT: GAS_ALU, op.SLOAD: 0, op.SHA3: GAS_SHA3, op.CALLDATALOAD: GAS_CALLDATALOAD,
+    **{code: GAS_CONTEXT_READ for code in CONTEXT_READS},
+}
+# The instructions done in line after py-evm's own logic: the table must hold that logic.
+PY_EVM_LOGIC: dict[int, Callable[..., None]] = {
+    op.SLOAD: berlin_logic.sload_eip2929, op.SHA3: sha3_logic.sha3, op.CALLDATALOAD: context.calldataload,
+    op.CALLER: context.caller, op.CALLVALUE: context.callvalue, op.CALLDATASIZE: context.calldatasize,
+    op.RETURNDATASIZE: context.returndatasize, op.GAS: flow.gas, op.SLT: comparison.slt, op.SGT: comparison.sgt,
 }
 
 
@@ -72,6 +94,8 @@ def check_inlined_table(table: Mapping[int, OpcodeAPI]) -> None:
         entry = table[opcode]
         if type(entry) is not _FastOpcode or entry.gas_cost != cost:
             raise TypeError(f"opcode {opcode:#x} ({entry.mnemonic}) is not a plain entry charging {cost} gas")
+        if opcode in PY_EVM_LOGIC and entry.logic_fn is not PY_EVM_LOGIC[opcode]:
+            raise TypeError(f"opcode {opcode:#x} ({entry.mnemonic}) is not py-evm's {PY_EVM_LOGIC[opcode].__name__}")
 
 
 def _out_of_gas(table: Mapping[int, OpcodeAPI], opcode: int, cost: int, gas: int) -> OutOfGas:
@@ -101,6 +125,9 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
     push_values = code._push_values
     stack: list[Union[int, bytes]] = computation._stack.values
     memory_of = computation._memory
+    message = computation.msg
+    state = computation.state
+    calldata: Optional[bytes] = None  # the message's data as bytes, read at the first CALLDATALOAD
     pc: int = code.program_counter
     gas: int = gas_meter.gas_remaining  # -1 while the frame's gas meter holds the gas (an entry runs)
     dispatched = 0
@@ -252,6 +279,28 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                     stack[-1] = (0 if value else 1) if opcode == op.ISZERO else UINT_256_MAX - value  # type: ignore[operator]
                     pc += 1
                     continue
+                if opcode == op.SLT or opcode == op.SGT:
+                    if gas < GAS_ALU:
+                        raise _out_of_gas(table, opcode, GAS_ALU, gas)
+                    gas -= GAS_ALU
+                    if len(stack) < 2:
+                        raise _underflow(2, len(stack))
+                    left = stack.pop()
+                    right = stack[-1]
+                    if left.__class__ is not int:
+                        left = _int(left)
+                    if right.__class__ is not int:
+                        right = _int(right)
+                    if left > SIGNED_MAX:  # type: ignore[operator]
+                        left -= 1 << 256  # type: ignore[operator]
+                    if right > SIGNED_MAX:  # type: ignore[operator]
+                        right -= 1 << 256  # type: ignore[operator]
+                    if opcode == op.SLT:
+                        stack[-1] = 1 if left < right else 0  # type: ignore[operator]
+                    else:
+                        stack[-1] = 1 if left > right else 0  # type: ignore[operator]
+                    pc += 1
+                    continue
                 if opcode == op.STOP:
                     pc += 1
                     break
@@ -286,6 +335,84 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                     if len(stack) >= STACK_LIMIT:  # cannot happen: one item was just popped
                         raise FullStack("Stack limit reached")
                     stack.append(int.from_bytes(memory[start:start + 32], "big"))  # type: ignore[index]
+                pc += 1
+                continue
+            elif opcode == op.SLOAD:  # berlin's sload_eip2929 (its entry charges 0 first)
+                if not stack:
+                    raise _underflow(1, 0)
+                slot = stack.pop()
+                if slot.__class__ is not int:
+                    slot = _int(slot)
+                storage_address = message.storage_address
+                if state.is_storage_warm(storage_address, slot):
+                    cost = WARM_STORAGE_READ_COST
+                else:
+                    state.mark_storage_warm(storage_address, slot)
+                    cost = COLD_SLOAD_COST
+                if gas < cost:
+                    raise OutOfGas(f"Out of gas: Needed {cost} - Remaining {gas} - Reason: SLOAD")
+                gas -= cost
+                stack.append(state.get_storage(address=storage_address, slot=slot))
+                pc += 1
+                continue
+            elif opcode == op.SHA3:  # py-evm's sha3
+                if gas < GAS_SHA3:
+                    raise _out_of_gas(table, opcode, GAS_SHA3, gas)
+                gas -= GAS_SHA3
+                if len(stack) < 2:
+                    raise _underflow(2, len(stack))
+                start = stack.pop()
+                size = stack.pop()
+                if start.__class__ is not int:
+                    start = _int(start)
+                if size.__class__ is not int:
+                    size = _int(size)
+                memory = memory_of._bytes
+                if size and start + size > len(memory):  # type: ignore[operator]
+                    code.program_counter = pc + 1
+                    gas_meter.gas_remaining = gas
+                    gas = -1
+                    computation.extend_memory(start, size)  # charges the growth (or raises)
+                    gas = gas_meter.gas_remaining
+                    memory = memory_of._bytes
+                data = bytes(memory[start:start + size])  # type: ignore[index, operator]
+                cost = GAS_SHA3WORD * ((len(data) + 31) // 32)
+                if gas < cost:
+                    raise OutOfGas(f"Out of gas: Needed {cost} - Remaining {gas} - Reason: SHA3: word gas cost")
+                gas -= cost
+                stack.append(keccak(data))
+                pc += 1
+                continue
+            elif opcode == op.CALLDATALOAD:  # py-evm's calldataload; the word as an int
+                if gas < GAS_CALLDATALOAD:
+                    raise _out_of_gas(table, opcode, GAS_CALLDATALOAD, gas)
+                gas -= GAS_CALLDATALOAD
+                if not stack:
+                    raise _underflow(1, 0)
+                start = stack.pop()
+                if start.__class__ is not int:
+                    start = _int(start)
+                if calldata is None:
+                    calldata = message.data_as_bytes
+                stack.append(int.from_bytes(calldata[start:start + 32].ljust(32, b"\x00"), "big"))  # type: ignore[index, operator]
+                pc += 1
+                continue
+            elif opcode in CONTEXT_READS:  # CALLER CALLVALUE CALLDATASIZE RETURNDATASIZE GAS: charge 2, push
+                if gas < GAS_CONTEXT_READ:
+                    raise _out_of_gas(table, opcode, GAS_CONTEXT_READ, gas)
+                gas -= GAS_CONTEXT_READ
+                if len(stack) >= STACK_LIMIT:
+                    raise FullStack("Stack limit reached")
+                if opcode == op.CALLDATASIZE:
+                    stack.append(len(message.data))
+                elif opcode == op.RETURNDATASIZE:
+                    stack.append(len(computation.return_data))
+                elif opcode == op.CALLVALUE:
+                    stack.append(message.value)
+                elif opcode == op.CALLER:
+                    stack.append(message.sender)
+                else:  # GAS: what is left after its own charge
+                    stack.append(gas)
                 pc += 1
                 continue
             # Any other instruction: its table entry, with the frame's counter and gas in place.

@@ -193,8 +193,8 @@ def _run(pre: dict[bytes, PreAccount], to: bytes, gas: int, state_class: Any = L
     sender = Account.from_key(SENDER_KEY)
     pre = {bytes.fromhex(sender.address[2:]): PreAccount(balance=10**18), **pre}
     ctx = StepContext(base_fee=0)
-    tx = {"to": to, "value": 0, "gas": gas, "maxFeePerGas": 1, "maxPriorityFeePerGas": 1, "nonce": 0,
-          "chainId": ctx.chain_id, "type": 2, "data": b""}
+    tx = {"to": to, "value": 3, "gas": gas, "maxFeePerGas": 1, "maxPriorityFeePerGas": 1, "nonce": 0,
+          "chainId": ctx.chain_id, "type": 2, "data": bytes(range(1, 40))}
     raw = bytes(Account.sign_transaction(tx, SENDER_KEY).raw_transaction)
     return _outcome(state_class, pre, raw, ctx)
 
@@ -227,6 +227,29 @@ def test_the_program_exercises_every_frame_kind() -> None:
 def test_several_frames_match_py_evm_at_every_gas_limit() -> None:
     for gas in _gas_limits(PRE, TOP):
         assert _run(PRE, TOP, gas) == _run(PRE, TOP, gas, REFERENCE_STATE), gas
+
+
+def _readers() -> bytes:
+    """SLT/SGT on both signs, SHA3 growing memory, CALLDATALOAD in and past the data, SLOAD cold
+    and warm, GAS, CALLVALUE, CALLER, CALLDATASIZE, RETURNDATASIZE: each result to a slot."""
+    minus_one = b"\x7f" + b"\xff" * 32
+    code = b""
+    for slot, (right, left, opcode) in enumerate([(b"\x60\x01", minus_one, 0x12), (minus_one, b"\x60\x01", 0x12),
+                                                  (b"\x60\x01", minus_one, 0x13), (minus_one, b"\x60\x01", 0x13),
+                                                  (minus_one, minus_one, 0x12)]):
+        code += right + left + bytes([opcode]) + _push(slot) + b"\x55"
+    code += bytes.fromhex("6050 6010 20 6010 55")  # keccak(memory[0x10:0x60]) -> slot 16
+    code += bytes.fromhex("5f35 6011 55" "6002 35 6012 55" "61ffff 35 6013 55")  # CALLDATALOAD 0, 2, 0xffff
+    code += bytes.fromhex("6010 54 6014 55" "6010 54 6015 55")  # SLOAD 16 twice (cold, warm)
+    code += bytes.fromhex("5a 6016 55" "34 6017 55" "33 6018 55" "36 6019 55" "3d 601a 55" "00")
+    return code
+
+
+def test_inlined_readers_match_py_evm_at_every_gas_limit() -> None:
+    readers = b"\xca" * 20
+    pre = {readers: PreAccount(code=_readers(), storage={16: 5})}
+    for gas in _gas_limits(pre, readers):
+        assert _run(pre, readers, gas) == _run(pre, readers, gas, REFERENCE_STATE), gas
 
 
 def _recursion(depth_slot: int) -> bytes:
