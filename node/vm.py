@@ -57,6 +57,8 @@ from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
 from eth.exceptions import VMError
 from eth.vm.computation import NO_RESULT
 from eth.rlp.receipts import Receipt
+from eth.typing import BytesOrView
+from eth.vm.memory import Memory
 from eth.vm.message import Message
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
@@ -78,6 +80,7 @@ from genesis.predeploys import BASE_FEE_VAULT
 from genesis.rollup_config import DEVNET_PROOF_COST_LIMITS, ProofCostLimits
 from node.deposit_tx import DEPOSIT_TX_TYPE, DepositPayloadDecoder, DepositReceipt, DepositTransaction, is_deposit
 from node.code_stream import AnalyzedCodeStream
+from node.evm_frames import bind_stack_proxies, child_message
 from node.evm_interpreter import check_inlined_table, run_frame, run_frame_inlined
 from node.evm_stack import FastStack, extend_memory_fast, inline_opcodes
 from node.state_db import FlatAccountDB
@@ -266,9 +269,27 @@ class LantauComputation(PragueComputation):
     opcodes = LANTAU_OPCODES
 
     def __init__(self, state: StateAPI, message: MessageAPI, transaction_context: TransactionContextAPI) -> None:
-        super().__init__(state, message, transaction_context)
+        # BaseComputation.__init__ and Shanghai's in one, without the code stream and stack they
+        # make for Lantau's to replace (tests/node/test_evm_interpreter.py: the same attributes)
+        self.state = state
+        self.msg = message
+        self.transaction_context = transaction_context
         self.code = AnalyzedCodeStream(message.code)  # jump targets from one analysis per code (node.code_stream)
-        self._stack = FastStack()  # py-evm's stack, common conversions inlined (node.evm_stack)
+        self._gas_meter = self._configure_gas_meter()
+        self.children = []
+        self.accounts_to_delete = []
+        self.beneficiaries = []
+        stack = FastStack()  # py-evm's stack, common conversions inlined (node.evm_stack)
+        self._stack = stack
+        bind_stack_proxies(self, stack)  # node.evm_frames
+        self._memory = Memory()
+        self._log_entries = []
+        self.data_floor_cost = 0
+        state.mark_address_warm(state.coinbase)  # EIP-3651 (Shanghai): the coinbase is warm
+
+    def prepare_child_message(self, gas: int, to: Address, value: int, data: BytesOrView, code: bytes,
+                              **kwargs: Any) -> MessageAPI:
+        return child_message(self.msg, gas, to, value, data, code, **kwargs)  # type: ignore[arg-type]  # node.evm_frames
 
     def extend_memory(self, start_position: int, size: int) -> None:
         extend_memory_fast(self, start_position, size)

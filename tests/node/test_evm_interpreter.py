@@ -266,3 +266,39 @@ def test_deep_recursion_matches_py_evm() -> None:
         ours = _run(pre, recursive, gas)
         assert ours == _run(pre, recursive, gas, REFERENCE_STATE), gas
         assert ours[0] is True and ours[-1].frames > 50, ours
+
+
+def test_a_frame_has_py_evms_attributes() -> None:
+    """`LantauComputation.__init__` (py-evm's chain of __init__s in one): the attributes py-evm's
+    Prague computation sets, with equal values (the stack's and the code stream's kinds aside),
+    the stack proxies bound to the frame's own stack, the coinbase warm; and a child message
+    built by `node.evm_frames.child_message` equal, slot by slot, to py-evm's."""
+    from eth.vm.message import Message
+
+    ctx = StepContext(base_fee=0)
+    _, db, root = pre_state({TOP: PreAccount(code=TOP_CODE)}, ctx, DEVNET_PROOF_COST_LIMITS, LantauState)
+    states = [LantauState(db, ctx.execution_context(), root) for _ in range(2)]
+    message = Message(gas=50_000, to=TOP, sender=CHILD, value=7, data=b"\x01\x02", code=TOP_CODE, depth=3)
+    context = states[0].get_transaction_context(LantauTransactionBuilder.decode(
+        bytes(Account.sign_transaction({"to": TOP, "value": 0, "gas": 50_000, "maxFeePerGas": 1, "maxPriorityFeePerGas": 1,
+                                        "nonce": 0, "chainId": ctx.chain_id, "type": 2, "data": b""},
+                                       SENDER_KEY).raw_transaction)))
+    ours = LantauComputation(states[0], message, context)
+    stock = PragueComputation(states[1], message, context)
+    proxies = {"stack_" + name for name in ("pop_ints", "pop_bytes", "pop_any", "pop1_int", "pop1_bytes", "pop1_any",
+                                            "push_int", "push_bytes")}
+    assert set(vars(ours)) == set(vars(stock)) | proxies
+    for name, value in vars(stock).items():
+        if name in ("state", "code", "_stack", "_memory", "_gas_meter"):  # each its own (compared below)
+            continue
+        assert getattr(ours, name) == value, name
+    assert ours.state is states[0] and ours._gas_meter.gas_remaining == stock._gas_meter.gas_remaining == 50_000
+    assert ours._gas_meter.refund_strategy is stock._gas_meter.refund_strategy
+    assert ours.stack_push_int.__self__ is ours._stack and bytes(ours._memory._bytes) == b""
+    assert states[0].is_address_warm(states[0].coinbase) and states[1].is_address_warm(states[1].coinbase)
+    kwargs = {"sender": CHILD, "code_address": REVERTER, "should_transfer_value": False, "is_static": True}
+    for extra in ({}, kwargs, {"create_address": FACTORY}):
+        mine = ours.prepare_child_message(gas=9, to=TOP, value=0, data=b"\x05", code=b"\x00", **extra)
+        theirs = stock.prepare_child_message(gas=9, to=TOP, value=0, data=b"\x05", code=b"\x00", **extra)
+        assert {slot: getattr(mine, slot, None) for slot in Message.__slots__} == \
+            {slot: getattr(theirs, slot, None) for slot in Message.__slots__}
