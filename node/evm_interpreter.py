@@ -133,44 +133,124 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
     dispatched = 0
     try:
         while True:
-            if pc >= code_length:  # past the end: STOP, the counter left where it is
+            try:
+                opcode = raw_code[pc]
+            except IndexError:  # past the end: STOP, the counter left where it is
                 dispatched += 1
                 break
-            opcode = raw_code[pc]
             dispatched += 1
-            if opcode >= op.PUSH1:
-                if opcode <= op.PUSH32:
+            if opcode >= 0x60:  # PUSH1 and up
+                if opcode <= 0x7F:  # PUSH1-PUSH32
                     if gas < GAS_PUSH:
                         raise _out_of_gas(table, opcode, GAS_PUSH, gas)
                     gas -= GAS_PUSH
                     if len(stack) >= STACK_LIMIT:
                         raise FullStack("Stack limit reached")
                     stack.append(push_values[pc])
-                    pc += opcode - op.PUSH0 + 1
+                    pc += opcode - 0x5E  # past the PUSH and its data
                     continue
-                if opcode <= op.DUP16:
+                if opcode <= 0x8F:  # DUP1-DUP16
                     if gas < GAS_DUP:
                         raise _out_of_gas(table, opcode, GAS_DUP, gas)
                     gas -= GAS_DUP
-                    if len(stack) > STACK_LIMIT - 1:
+                    depth = len(stack)
+                    if depth >= STACK_LIMIT:
                         raise FullStack("Stack limit reached")
-                    position = opcode - op.DUP1 + 1
-                    if position > len(stack):
+                    position = opcode - 0x7F
+                    if position > depth:
                         raise InsufficientStack(f"Insufficient stack items for DUP{position}")
                     stack.append(stack[-position])
                     pc += 1
                     continue
-                if opcode <= op.SWAP16:
+                if opcode <= 0x9F:  # SWAP1-SWAP16
                     if gas < GAS_SWAP:
                         raise _out_of_gas(table, opcode, GAS_SWAP, gas)
                     gas -= GAS_SWAP
-                    index = op.SWAP1 - opcode - 2
-                    if -index > len(stack):
-                        raise InsufficientStack(f"Insufficient stack items for SWAP{opcode - op.SWAP1 + 1}")
-                    stack[-1], stack[index] = stack[index], stack[-1]
+                    index = 0x8E - opcode  # SWAPn swaps the top with the item n below it
+                    try:
+                        stack[-1], stack[index] = stack[index], stack[-1]
+                    except IndexError:
+                        raise InsufficientStack(f"Insufficient stack items for SWAP{opcode - 0x8F}") from None
                     pc += 1
                     continue
-            elif opcode == op.PUSH0:
+            elif opcode < 0x20:  # arithmetic, comparison, bitwise; STOP
+                cost = TWO_OPERAND_GAS[opcode]
+                if cost:
+                    if gas < cost:
+                        raise _out_of_gas(table, opcode, cost, gas)
+                    gas -= cost
+                    if len(stack) < 2:
+                        raise _underflow(2, len(stack))
+                    left = stack.pop()
+                    right = stack[-1]
+                    if left.__class__ is not int:
+                        left = _int(left)
+                    if right.__class__ is not int:
+                        right = _int(right)
+                    if opcode == 0x16:  # AND
+                        stack[-1] = left & right  # type: ignore[operator]
+                    elif opcode == 0x01:  # ADD
+                        stack[-1] = (left + right) & UINT_256_MAX  # type: ignore[operator]
+                    elif opcode == 0x03:  # SUB
+                        stack[-1] = (left - right) & UINT_256_MAX  # type: ignore[operator]
+                    elif opcode == 0x1B:  # SHL
+                        stack[-1] = 0 if left >= 256 else (right << left) & UINT_256_MAX  # type: ignore[operator]
+                    elif opcode == 0x14:  # EQ
+                        stack[-1] = 1 if left == right else 0
+                    elif opcode == 0x11:  # GT
+                        stack[-1] = 1 if left > right else 0  # type: ignore[operator]
+                    elif opcode == 0x10:  # LT
+                        stack[-1] = 1 if left < right else 0  # type: ignore[operator]
+                    elif opcode == 0x04:  # DIV
+                        stack[-1] = 0 if right == 0 else left // right  # type: ignore[operator]
+                    elif opcode == 0x1C:  # SHR
+                        stack[-1] = 0 if left >= 256 else right >> left  # type: ignore[operator]
+                    elif opcode == 0x02:  # MUL
+                        stack[-1] = (left * right) & UINT_256_MAX  # type: ignore[operator]
+                    elif opcode == 0x17:  # OR
+                        stack[-1] = left | right  # type: ignore[operator]
+                    else:  # XOR
+                        stack[-1] = left ^ right  # type: ignore[operator]
+                    pc += 1
+                    continue
+                if opcode == 0x15 or opcode == 0x19:  # ISZERO, NOT
+                    if gas < GAS_ALU:
+                        raise _out_of_gas(table, opcode, GAS_ALU, gas)
+                    gas -= GAS_ALU
+                    if not stack:
+                        raise _underflow(1, 0)
+                    value = stack[-1]
+                    if value.__class__ is not int:
+                        value = _int(value)
+                    stack[-1] = (0 if value else 1) if opcode == 0x15 else UINT_256_MAX - value  # type: ignore[operator]
+                    pc += 1
+                    continue
+                if opcode == 0x12 or opcode == 0x13:  # SLT, SGT
+                    if gas < GAS_ALU:
+                        raise _out_of_gas(table, opcode, GAS_ALU, gas)
+                    gas -= GAS_ALU
+                    if len(stack) < 2:
+                        raise _underflow(2, len(stack))
+                    left = stack.pop()
+                    right = stack[-1]
+                    if left.__class__ is not int:
+                        left = _int(left)
+                    if right.__class__ is not int:
+                        right = _int(right)
+                    if left > SIGNED_MAX:  # type: ignore[operator]
+                        left -= 1 << 256  # type: ignore[operator]
+                    if right > SIGNED_MAX:  # type: ignore[operator]
+                        right -= 1 << 256  # type: ignore[operator]
+                    if opcode == 0x12:  # SLT
+                        stack[-1] = 1 if left < right else 0  # type: ignore[operator]
+                    else:
+                        stack[-1] = 1 if left > right else 0  # type: ignore[operator]
+                    pc += 1
+                    continue
+                if opcode == 0x00:  # STOP
+                    pc += 1
+                    break
+            elif opcode == 0x5F:  # PUSH0
                 if gas < GAS_PUSH0:
                     raise _out_of_gas(table, opcode, GAS_PUSH0, gas)
                 gas -= GAS_PUSH0
@@ -179,13 +259,13 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                 stack.append(0)
                 pc += 1
                 continue
-            elif opcode == op.JUMPDEST:
+            elif opcode == 0x5B:  # JUMPDEST
                 if gas < GAS_JUMPDEST:
                     raise _out_of_gas(table, opcode, GAS_JUMPDEST, gas)
                 gas -= GAS_JUMPDEST
                 pc += 1
                 continue
-            elif opcode == op.POP:
+            elif opcode == 0x50:  # POP
                 if gas < GAS_POP:
                     raise _out_of_gas(table, opcode, GAS_POP, gas)
                 gas -= GAS_POP
@@ -194,8 +274,8 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                 stack.pop()
                 pc += 1
                 continue
-            elif opcode == op.JUMP or opcode == op.JUMPI:
-                if opcode == op.JUMP:
+            elif opcode == 0x56 or opcode == 0x57:  # JUMP, JUMPI
+                if opcode == 0x56:
                     if gas < GAS_JUMP:
                         raise _out_of_gas(table, opcode, GAS_JUMP, gas)
                     gas -= GAS_JUMP
@@ -218,7 +298,7 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                 if destination.__class__ is not int:
                     destination = _int(destination)
                 pc = destination  # type: ignore[assignment]
-                if pc >= code_length or raw_code[pc] != op.JUMPDEST:
+                if pc >= code_length or raw_code[pc] != 0x5B:
                     raise InvalidJumpDestination("Invalid Jump Destination")
                 if push_data[pc]:
                     raise InvalidInstruction("Jump resulted in invalid instruction")
@@ -227,84 +307,7 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                     dispatched += 1
                     pc += 1
                 continue
-            elif opcode < 0x20:
-                cost = TWO_OPERAND_GAS[opcode]
-                if cost:
-                    if gas < cost:
-                        raise _out_of_gas(table, opcode, cost, gas)
-                    gas -= cost
-                    if len(stack) < 2:
-                        raise _underflow(2, len(stack))
-                    left = stack.pop()
-                    right = stack[-1]
-                    if left.__class__ is not int:
-                        left = _int(left)
-                    if right.__class__ is not int:
-                        right = _int(right)
-                    if opcode == op.AND:
-                        stack[-1] = left & right  # type: ignore[operator]
-                    elif opcode == op.ADD:
-                        stack[-1] = (left + right) & UINT_256_MAX  # type: ignore[operator]
-                    elif opcode == op.SUB:
-                        stack[-1] = (left - right) & UINT_256_MAX  # type: ignore[operator]
-                    elif opcode == op.SHL:
-                        stack[-1] = 0 if left >= 256 else (right << left) & UINT_256_MAX  # type: ignore[operator]
-                    elif opcode == op.EQ:
-                        stack[-1] = 1 if left == right else 0
-                    elif opcode == op.GT:
-                        stack[-1] = 1 if left > right else 0  # type: ignore[operator]
-                    elif opcode == op.LT:
-                        stack[-1] = 1 if left < right else 0  # type: ignore[operator]
-                    elif opcode == op.DIV:
-                        stack[-1] = 0 if right == 0 else left // right  # type: ignore[operator]
-                    elif opcode == op.SHR:
-                        stack[-1] = 0 if left >= 256 else right >> left  # type: ignore[operator]
-                    elif opcode == op.MUL:
-                        stack[-1] = (left * right) & UINT_256_MAX  # type: ignore[operator]
-                    elif opcode == op.OR:
-                        stack[-1] = left | right  # type: ignore[operator]
-                    else:  # XOR
-                        stack[-1] = left ^ right  # type: ignore[operator]
-                    pc += 1
-                    continue
-                if opcode == op.ISZERO or opcode == op.NOT:
-                    if gas < GAS_ALU:
-                        raise _out_of_gas(table, opcode, GAS_ALU, gas)
-                    gas -= GAS_ALU
-                    if not stack:
-                        raise _underflow(1, 0)
-                    value = stack[-1]
-                    if value.__class__ is not int:
-                        value = _int(value)
-                    stack[-1] = (0 if value else 1) if opcode == op.ISZERO else UINT_256_MAX - value  # type: ignore[operator]
-                    pc += 1
-                    continue
-                if opcode == op.SLT or opcode == op.SGT:
-                    if gas < GAS_ALU:
-                        raise _out_of_gas(table, opcode, GAS_ALU, gas)
-                    gas -= GAS_ALU
-                    if len(stack) < 2:
-                        raise _underflow(2, len(stack))
-                    left = stack.pop()
-                    right = stack[-1]
-                    if left.__class__ is not int:
-                        left = _int(left)
-                    if right.__class__ is not int:
-                        right = _int(right)
-                    if left > SIGNED_MAX:  # type: ignore[operator]
-                        left -= 1 << 256  # type: ignore[operator]
-                    if right > SIGNED_MAX:  # type: ignore[operator]
-                        right -= 1 << 256  # type: ignore[operator]
-                    if opcode == op.SLT:
-                        stack[-1] = 1 if left < right else 0  # type: ignore[operator]
-                    else:
-                        stack[-1] = 1 if left > right else 0  # type: ignore[operator]
-                    pc += 1
-                    continue
-                if opcode == op.STOP:
-                    pc += 1
-                    break
-            elif opcode == op.MSTORE or opcode == op.MLOAD:
+            elif opcode == 0x52 or opcode == 0x51:  # MSTORE, MLOAD
                 if gas < GAS_MEMORY_WORD:
                     raise _out_of_gas(table, opcode, GAS_MEMORY_WORD, gas)
                 gas -= GAS_MEMORY_WORD
@@ -313,7 +316,7 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                 start = stack.pop()
                 if start.__class__ is not int:
                     start = _int(start)
-                if opcode == op.MSTORE:
+                if opcode == 0x52:  # MSTORE
                     if not stack:
                         raise _underflow(1, 0)
                     value = stack.pop()
@@ -329,7 +332,7 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                     computation.extend_memory(start, 32)  # charges the growth (or raises)
                     gas = gas_meter.gas_remaining
                     memory = memory_of._bytes
-                if opcode == op.MSTORE:
+                if opcode == 0x52:  # MSTORE
                     memory[start:start + 32] = word  # type: ignore[index]
                 else:
                     if len(stack) >= STACK_LIMIT:  # cannot happen: one item was just popped
@@ -337,7 +340,7 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                     stack.append(int.from_bytes(memory[start:start + 32], "big"))  # type: ignore[index]
                 pc += 1
                 continue
-            elif opcode == op.SLOAD:  # berlin's sload_eip2929 (its entry charges 0 first)
+            elif opcode == 0x54:  # SLOAD: berlin's sload_eip2929 (its entry charges 0 first)
                 if not stack:
                     raise _underflow(1, 0)
                 slot = stack.pop()
@@ -355,7 +358,7 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                 stack.append(state.get_storage(address=storage_address, slot=slot))
                 pc += 1
                 continue
-            elif opcode == op.SHA3:  # py-evm's sha3
+            elif opcode == 0x20:  # SHA3: py-evm's sha3
                 if gas < GAS_SHA3:
                     raise _out_of_gas(table, opcode, GAS_SHA3, gas)
                 gas -= GAS_SHA3
@@ -383,7 +386,7 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                 stack.append(keccak(data))
                 pc += 1
                 continue
-            elif opcode == op.CALLDATALOAD:  # py-evm's calldataload; the word as an int
+            elif opcode == 0x35:  # CALLDATALOAD: py-evm's calldataload; the word as an int
                 if gas < GAS_CALLDATALOAD:
                     raise _out_of_gas(table, opcode, GAS_CALLDATALOAD, gas)
                 gas -= GAS_CALLDATALOAD
@@ -403,13 +406,13 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                 gas -= GAS_CONTEXT_READ
                 if len(stack) >= STACK_LIMIT:
                     raise FullStack("Stack limit reached")
-                if opcode == op.CALLDATASIZE:
+                if opcode == 0x36:  # CALLDATASIZE
                     stack.append(len(message.data))
-                elif opcode == op.RETURNDATASIZE:
+                elif opcode == 0x3D:  # RETURNDATASIZE
                     stack.append(len(computation.return_data))
-                elif opcode == op.CALLVALUE:
+                elif opcode == 0x34:  # CALLVALUE
                     stack.append(message.value)
-                elif opcode == op.CALLER:
+                elif opcode == 0x33:  # CALLER
                     stack.append(message.sender)
                 else:  # GAS: what is left after its own charge
                     stack.append(gas)
