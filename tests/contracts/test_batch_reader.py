@@ -236,9 +236,10 @@ def test_every_break_read_alike(reader: Any) -> None:
     assert read_alike(reader, encode_channel(batches), len(b"".join(rlp.encode(b) for b in batches))) == (3, "none")  # the limit is inclusive
 
 
-def test_a_batcher_sized_channel_read_alike(reader: Any) -> None:
+def test_a_batcher_sized_channel_read_alike(reader: Any, contracts: Contracts) -> None:
     """A channel of the batcher's size (100 KB compressed target) of HKD transfers in one span;
-    prints the L1 gas of reading it (FastLZ + framing) and of decoding its span batch."""
+    prints the L1 gas of reading it (FastLZ + framing) and of decoding its span batch, with its
+    calldata (eth_estimateGas) and without (`BatchReaderHarness`: as inside the oracle)."""
     rng = random.Random(99)
     elements, timestamp = [], 1_750_000_000
     for block in range(60):
@@ -264,9 +265,14 @@ def test_a_batcher_sized_channel_read_alike(reader: Any) -> None:
         (t, o, hashes if i == 30 else []) for i, (t, o, hashes) in enumerate(node_span(batch)[1])
     ]
     one_gas = one.estimate_gas({"gas": 2_000_000_000})
+    harness = contracts.deploy("BatchReaderHarness")
+    in_memory, tx_count = harness.functions.decodeSpanBlockGas(batch, CHAIN_ID, 30).call(transaction={"gas": 2_000_000_000})
+    decided, hashes = harness.functions.channelBlockGas(channel, MAX_RLP_BYTES_PER_CHANNEL, CHAIN_ID, 30).call(transaction={"gas": 2_000_000_000})
+    assert (tx_count, [bytes(h) for h in hashes]) == (720, node_span(batch)[1][30][2])
     print(f"\nchannel of {len(channel):,} B ({len(batch):,} B span batch, 60 blocks, 720 transfers): L1 gas to read it "
           f"{read_gas:,}; to decode the span with every transaction rebuilt {span_gas:,} ({span_gas // 720:,} per transaction), "
-          f"with one block's 12 rebuilt and all checked {one_gas:,}")
+          f"with one block's 12 rebuilt and all checked {one_gas:,}; without calldata: decoding the span {in_memory:,} "
+          f"({in_memory // 720:,} per transaction), reading the channel and deciding one block {decided:,}")
 
 
 def _node_refuses(batch: bytes) -> bool:

@@ -172,20 +172,6 @@ contract BatchReader {
         uint256 pos;
     }
 
-    /// @dev One transaction's fields as the span batch stores them.
-    struct SpanTx {
-        uint256 txType;
-        RLPItem[] fields;
-        uint256 r;
-        uint256 s;
-        bool creation;
-        address to;
-        uint256 yParity;
-        uint256 nonce;
-        uint256 gas;
-        bool protectedLegacy;
-    }
-
     /// @notice A span batch (`node.batches._decode_span`): its two checks and its blocks, each
     ///         transaction's hash that of its rebuilt EIP-2718 bytes for chain `chainId`.
     function decodeSpan(bytes memory batch, uint256 chainId)
@@ -243,7 +229,7 @@ contract BatchReader {
             blocks[i].txCount = txCounts[i];
             blocks[i].txHashes = new bytes32[](wanted ? txCounts[i] : 0);
             for (uint256 k = 0; k < txCounts[i]; k++) {
-                if (wanted) blocks[i].txHashes[k] = hashes[cursor];
+                if (wanted) blocks[i].txHashes[k] = hashes[cursor - hashFrom];
                 cursor++;
             }
         }
@@ -295,80 +281,372 @@ contract BatchReader {
         }
     }
 
+    /// @dev One transaction's fields as the span batch stores them.
+    struct SpanTx {
+        uint256 txType;
+        RLPItem[] fields;
+        uint256 r;
+        uint256 s;
+        bool creation;
+        address to;
+        uint256 yParity;
+        uint256 nonce;
+        uint256 gas;
+    }
+
+    /// @dev Where the parts of a span's transaction section start in the batch.
+    struct TxSection {
+        uint256 creationAt;
+        uint256 creationLen;
+        uint256 yAt;
+        uint256 yLen;
+        uint256 sigsAt;
+        uint256 tosAt;
+        uint256 datasAt;
+    }
+
+    /// @dev The errors the transaction section's assembly reverts with, one selector per 32 bits
+    ///      (index k at bits 32k): the same errors, with the same arguments, as the Solidity reader
+    ///      before it (RLPReader's for an item header `readList` refuses).
+    function _txSectionErrors() private pure returns (uint256) {
+        return uint256(uint32(TruncatedBatch.selector)) | (uint256(uint32(MalformedBatch.selector)) << 32)
+            | (uint256(uint32(NonCanonicalBatch.selector)) << 64) | (uint256(uint32(InvalidBatchTransaction.selector)) << 96)
+            | (uint256(uint32(RLPReader.RLPTruncated.selector)) << 128)
+            | (uint256(uint32(RLPReader.RLPNonCanonicalSingleByte.selector)) << 160)
+            | (uint256(uint32(RLPReader.RLPNonCanonicalLength.selector)) << 192);
+    }
+
+    /// @dev The span's transactions (`node.batches._decode_span_txs`), read in node's order so that
+    ///      the first problem is the one named: the bit lists, signatures and `to`s; every tx_data
+    ///      framed; the nonces and gas limits; the protected bits; then every transaction's fields.
+    ///      Transactions `hashFrom`.. `hashTo` are rebuilt and hashed. The section is walked in
+    ///      place, in assembly, with nothing allocated per transaction (docs/fault-proofs.md, "BatchReader
+    ///      on a channel of the batcher's size": ~13k gas a transfer before, in Solidity).
     function _spanTxs(Cursor memory c, uint256 total, uint256 chainId, uint256 hashFrom, uint256 hashTo)
         private
         pure
         returns (bytes32[] memory hashes)
     {
-        SpanTx[] memory txs = new SpanTx[](total);
-        uint256 creations = _readBitsAndSigs(c, txs);
-        uint256 legacyCount = _readTosAndDatas(c, txs, creations);
-        for (uint256 i = 0; i < total; i++) txs[i].nonce = _uvarint(c);
-        for (uint256 i = 0; i < total; i++) txs[i].gas = _uvarint(c);
-        (uint256 protectedAt, uint256 protectedLen) = _bitlist(c, legacyCount);
-        uint256 legacyIndex;
-        hashes = new bytes32[](total);
-        for (uint256 i = 0; i < total; i++) {
-            if (txs[i].txType == LEGACY_TX) {
-                txs[i].protectedLegacy = _bit(c.data, protectedAt, protectedLen, legacyIndex++);
-                // node: a user transaction on L2 is EIP-155 protected (node.user_tx.check_chain_id)
-                if (!txs[i].protectedLegacy) revert InvalidBatchTransaction(i);
-            }
-            if (i >= hashFrom && i < hashTo) {
-                hashes[i] = keccak256(_rebuild(txs[i], chainId, i));
-            } else {
-                _checkFields(txs[i], i);
-            }
-        }
-    }
-
-    function _readBitsAndSigs(Cursor memory c, SpanTx[] memory txs) private pure returns (uint256 creations) {
-        uint256 total = txs.length;
-        (uint256 creationAt, uint256 creationLen) = _bitlist(c, total);
-        (uint256 yAt, uint256 yLen) = _bitlist(c, total);
-        uint256 sigsAt = c.pos;
+        TxSection memory s;
+        (s.creationAt, s.creationLen) = _bitlist(c, total);
+        (s.yAt, s.yLen) = _bitlist(c, total);
+        s.sigsAt = c.pos;
         _skip(c, 64 * total);
-        for (uint256 i = 0; i < total; i++) {
-            txs[i].creation = _bit(c.data, creationAt, creationLen, i);
-            if (txs[i].creation) creations++;
-            txs[i].yParity = _bit(c.data, yAt, yLen, i) ? 1 : 0;
-            txs[i].r = _word(c.data, sigsAt + 64 * i);
-            txs[i].s = _word(c.data, sigsAt + 64 * i + 32);
+        s.tosAt = c.pos;
+        _skip(c, 20 * (total - _countBits(c.data, s.creationAt, s.creationLen, total)));
+        s.datasAt = c.pos;
+        uint256 legacyCount;
+        uint256 at; // transaction hashFrom's tx_data
+        (c.pos, legacyCount, at) = _txDataPass(c.data, c.pos, total, 0, hashFrom, true);
+        // wanted[2k], wanted[2k + 1]: transaction hashFrom + k's nonce and gas
+        uint256[] memory wanted = new uint256[](2 * (hashTo - hashFrom));
+        c.pos = _uvarints(c.data, c.pos, total, hashFrom, wanted, 0);
+        c.pos = _uvarints(c.data, c.pos, total, hashFrom, wanted, 1);
+        _txDataPass(c.data, s.datasAt, total, _bitlistLast(c, legacyCount), 0, false);
+        hashes = new bytes32[](hashTo - hashFrom);
+        uint256 toIndex = hashFrom - _countBits(c.data, s.creationAt, s.creationLen, hashFrom);
+        for (uint256 k = 0; k < hashes.length; k++) {
+            uint256 i = hashFrom + k;
+            SpanTx memory t;
+            if (uint8(c.data[at]) < 0xc0) t.txType = uint8(c.data[at++]);
+            RLPItem list = RLPReader.itemAt(c.data, at);
+            at += list.length();
+            t.fields = list.readList();
+            t.nonce = wanted[2 * k];
+            t.gas = wanted[2 * k + 1];
+            t.creation = _bit(c.data, s.creationAt, s.creationLen, i);
+            if (!t.creation) t.to = address(bytes20(bytes32(_word(c.data, s.tosAt + 20 * toIndex++))));
+            t.yParity = _bit(c.data, s.yAt, s.yLen, i) ? 1 : 0;
+            t.r = _word(c.data, s.sigsAt + 64 * i);
+            t.s = _word(c.data, s.sigsAt + 64 * i + 32);
+            hashes[k] = keccak256(_encodeTx(t, chainId));
         }
     }
 
-    function _readTosAndDatas(Cursor memory c, SpanTx[] memory txs, uint256 creations) private pure returns (uint256 legacyCount) {
-        uint256 tosAt = c.pos;
-        _skip(c, 20 * (txs.length - creations));
-        uint256 toCursor;
-        for (uint256 i = 0; i < txs.length; i++) {
-            if (!txs[i].creation) {
-                txs[i].to = address(bytes20(bytes32(_word(c.data, tosAt + 20 * toCursor++))));
+    /// @dev One pass over `txCount` tx_datas (`type ‖ rlp(list)`, or a legacy `rlp(list)`) from `startAt`.
+    ///      `frame`: the first reading, as node's `_decode_span_txs` frames them: a batchable type
+    ///      (else InvalidBatchTransaction(i)), a canonical RLP list that fits (else TruncatedBatch or
+    ///      MalformedBatch at its offset, as `_rlpAt`), its items' headers as `RLPReader.readList`
+    ///      checks them (RLPReader's errors), 3 / 4 / 5 of them (else MalformedBatch); returns the
+    ///      end, the legacy count and the offset of transaction `firstIndex`'s tx_data. Else the second, on tx_datas already framed, numbered from
+    ///      `firstIndex`: a legacy transaction's protected
+    ///      bit (bit i of the bitlist whose last byte is at memory `bitsLast`; 0: no bits, a
+    ///      singular batch's transaction, whose v is checked whole) must be set, and the fields
+    ///      are as node's decoder takes them: integers canonical (a string of at most 32 bytes,
+    ///      no leading zero), data a string, the access list [[address (20 bytes), [slot (32
+    ///      bytes), ...]], ...] (else InvalidBatchTransaction(i), or RLPReader's error for a
+    ///      nested item's header). Errors and their arguments are the Solidity reader's before it.
+    function _txDataPass(bytes memory data, uint256 startAt, uint256 txCount, uint256 bitsLast, uint256 firstIndex, bool frame)
+        private
+        pure
+        returns (uint256 stopAt, uint256 legacyCount, uint256 keptAt)
+    {
+        {
+            uint256 errors = _txSectionErrors();
+            assembly ("memory-safe") {
+                mstore(0, errors) // scratch space: the selectors `fail` reads, below
             }
-            if (c.pos >= c.data.length) revert TruncatedBatch(c.pos);
-            uint8 first = uint8(c.data[c.pos]);
-            if (first >= 0xc0) {
-                txs[i].txType = LEGACY_TX;
-                legacyCount++;
-            } else if (first == ACCESS_LIST_TX || first == DYNAMIC_FEE_TX) {
-                txs[i].txType = first;
-                c.pos++;
-            } else {
-                revert InvalidBatchTransaction(i);
+        }
+        assembly ("memory-safe") {
+            // `fail(k, a)`: the error of `_txSectionErrors` index k (0 TruncatedBatch, 1 MalformedBatch,
+            // 3 InvalidBatchTransaction) with argument a
+            function fail(k, a) {
+                let p := mload(0x40)
+                mstore(p, shl(224, shr(shl(5, k), mload(0))))
+                mstore(add(p, 4), a)
+                revert(p, 0x24)
             }
-            RLPItem item = _rlpAt(c);
-            if (!item.isList()) revert MalformedBatch(c.pos);
-            txs[i].fields = item.readList();
-            uint256 expected = txs[i].txType == LEGACY_TX ? 3 : (txs[i].txType == ACCESS_LIST_TX ? 4 : 5);
-            if (txs[i].fields.length != expected) revert MalformedBatch(c.pos);
-            c.pos += item.length();
+            function failRLPTruncated(needed, available) {
+                let p := mload(0x40)
+                mstore(p, shl(224, shr(128, mload(0))))
+                mstore(add(p, 4), needed)
+                mstore(add(p, 0x24), available)
+                revert(p, 0x44)
+            }
+            // 5 RLPNonCanonicalSingleByte, 6 RLPNonCanonicalLength
+            function failBare(k) {
+                mstore(0x20, shl(224, shr(shl(5, k), mload(0))))
+                revert(0x20, 4)
+            }
+            function longLength(p, lengthOfLength) -> l {
+                l := shr(sub(256, shl(3, lengthOfLength)), mload(add(p, 1)))
+            }
+            // the size of the item at p, whose header is known to be valid
+            function itemSize(p) -> size {
+                let prefix := byte(0, mload(p))
+                size := 1
+                if gt(prefix, 0x7f) {
+                    switch lt(prefix, 0xc0)
+                    case 1 {
+                        switch lt(prefix, 0xb8)
+                        case 1 { size := sub(prefix, 0x7f) }
+                        default { size := add(sub(prefix, 0xb6), longLength(p, sub(prefix, 0xb7))) }
+                    }
+                    default {
+                        switch lt(prefix, 0xf8)
+                        case 1 { size := sub(prefix, 0xbf) }
+                        default { size := add(sub(prefix, 0xf6), longLength(p, sub(prefix, 0xf7))) }
+                    }
+                }
+            }
+            // the payload of the list at p, whose header is known to be valid
+            function listPayload(p) -> start, end {
+                let prefix := byte(0, mload(p))
+                switch lt(prefix, 0xf8)
+                case 1 {
+                    start := add(p, 1)
+                    end := add(start, sub(prefix, 0xc0))
+                }
+                default {
+                    start := add(p, sub(prefix, 0xf6))
+                    end := add(start, longLength(p, sub(prefix, 0xf7)))
+                }
+            }
+            // RLPReader.readList's checks of the items in [start, end): their number. One-byte
+            // headers other than 0x81 need only fit (RLPReader._shortItemSize); 0x81 and the long
+            // forms (bits set in the mask) go through RLPReader._decodeHeader's checks.
+            function checkedItems(start, end) -> count {
+                for {} lt(start, end) { count := add(count, 1) } {
+                    let prefix := byte(0, mload(start))
+                    let size := 1
+                    if gt(prefix, 0x7f) {
+                        switch and(shr(prefix, 0xff00000000000000ff0000000000000200000000000000000000000000000000), 1)
+                        case 0 {
+                            size := sub(prefix, 0x7f)
+                            if gt(prefix, 0xbf) { size := sub(prefix, 0xbf) }
+                            if gt(size, sub(end, start)) { failRLPTruncated(size, sub(end, start)) }
+                        }
+                        default { size := decodedSize(start, prefix, sub(end, start)) }
+                    }
+                    start := add(start, size)
+                }
+            }
+            function decodedSize(p, prefix, available) -> size {
+                if eq(prefix, 0x81) {
+                    if lt(available, 2) { failRLPTruncated(2, available) }
+                    if lt(byte(0, mload(add(p, 1))), 0x80) { failBare(5) }
+                    size := 2
+                    leave
+                }
+                let offset := sub(prefix, 0xb6)
+                if gt(prefix, 0xbf) { offset := sub(prefix, 0xf6) }
+                if lt(available, offset) { failRLPTruncated(offset, available) }
+                if iszero(byte(0, mload(add(p, 1)))) { failBare(6) }
+                let payload := longLength(p, sub(offset, 1))
+                if lt(payload, 56) { failBare(6) }
+                size := add(offset, payload)
+                if lt(sub(available, offset), payload) { failRLPTruncated(size, available) }
+            }
+
+            // --- the first reading
+            function frameAll(base, len, pos, total, from) -> end, legacy, fromAt {
+                for { let i := 0 } lt(i, total) { i := add(i, 1) } {
+                    if eq(i, from) { fromAt := pos }
+                    let kind, next := frameTx(base, len, pos, i)
+                    legacy := add(legacy, iszero(kind))
+                    pos := next
+                }
+                end := pos
+            }
+            // transaction i's tx_data at offset pos: its type (0 legacy), its list's offset, the offset after it
+            function frameTx(base, len, pos, i) -> kind, next {
+                if iszero(lt(pos, len)) { fail(0, pos) }
+                kind := byte(0, mload(add(base, pos)))
+                let fields := 3
+                switch lt(kind, 0xc0)
+                case 1 {
+                    if iszero(or(eq(kind, 1), eq(kind, 2))) { fail(3, i) }
+                    fields := add(kind, 3)
+                    pos := add(pos, 1)
+                    if iszero(lt(pos, len)) { fail(0, pos) }
+                }
+                default { kind := 0 }
+                next := add(pos, frameList(add(base, pos), sub(len, pos), pos, fields))
+            }
+            // the list at p (offset `at`, `available` bytes left): canonical, fitting, its items'
+            // headers valid, `fields` of them; its size
+            function frameList(p, available, at, fields) -> size {
+                let prefix := byte(0, mload(p))
+                if lt(prefix, 0xc0) { fail(1, at) }
+                let start := add(p, 1)
+                let payload := sub(prefix, 0xc0)
+                if gt(prefix, 0xf7) {
+                    start := add(p, sub(prefix, 0xf6))
+                    if or(lt(available, sub(prefix, 0xf6)), iszero(byte(0, mload(add(p, 1))))) { fail(1, at) }
+                    payload := longLength(p, sub(prefix, 0xf7))
+                    if lt(payload, 56) { fail(1, at) }
+                }
+                size := add(sub(start, p), payload)
+                if lt(available, size) { fail(1, at) }
+                if iszero(eq(checkedItems(start, add(start, payload)), fields)) { fail(1, at) }
+            }
+
+            // --- the second reading
+            function checkAll(base, pos, first, last, protectedLast) -> end {
+                let legacyIndex := 0
+                let p := add(base, pos)
+                for { let i := first } lt(i, last) { i := add(i, 1) } {
+                    let kind := byte(0, mload(p))
+                    switch lt(kind, 0xc0)
+                    case 1 { p := checkTyped(add(p, 1), kind, i) }
+                    default {
+                        if protectedLast {
+                            let bits := byte(0, mload(sub(protectedLast, shr(3, legacyIndex))))
+                            if iszero(and(shr(and(legacyIndex, 7), bits), 1)) { fail(3, i) }
+                            legacyIndex := add(legacyIndex, 1)
+                        }
+                        p := checkLegacy(p, i)
+                    }
+                }
+                end := sub(p, base)
+            }
+            // [value, gas_price, data]
+            function checkLegacy(p, i) -> after {
+                let field, end := listPayload(p)
+                field := checkUint(checkUint(field, i), i)
+                if gt(byte(0, mload(field)), 0xbf) { fail(3, i) }
+                after := end
+            }
+            // 0x01: [value, gas_price, data, access_list]; 0x02: [value, tip, fee_cap, data, access_list]
+            function checkTyped(p, kind, i) -> after {
+                let field, end := listPayload(p)
+                field := checkUint(checkUint(field, i), i)
+                if eq(kind, 2) { field := checkUint(field, i) }
+                if gt(byte(0, mload(field)), 0xbf) { fail(3, i) }
+                field := add(field, itemSize(field))
+                if iszero(eq(byte(0, mload(field)), 0xc0)) { checkAccessList(field, i) }
+                after := end
+            }
+            // an integer: not a list, no leading zero byte, at most 32 bytes (0xa1.. is 33 or a long
+            // form); the offset after it
+            function checkUint(field, i) -> next {
+                let prefix := byte(0, mload(field))
+                if or(or(gt(prefix, 0xa0), iszero(prefix)), and(gt(prefix, 0x80), iszero(byte(0, mload(add(field, 1)))))) {
+                    fail(3, i)
+                }
+                next := add(field, 1)
+                if gt(prefix, 0x80) { next := add(field, sub(prefix, 0x7f)) }
+            }
+            function checkAccessList(p, i) {
+                if lt(byte(0, mload(p)), 0xc0) { fail(3, i) }
+                let start, end := listPayload(p)
+                pop(checkedItems(start, end))
+                for { let entry := start } lt(entry, end) { entry := add(entry, itemSize(entry)) } { checkAccessListEntry(entry, i) }
+            }
+            // [address: a 20-byte string (0x94 ‖ 20 bytes), [slot: a 32-byte string (0xa0 ‖ 32 bytes), ...]]
+            function checkAccessListEntry(entry, i) {
+                if lt(byte(0, mload(entry)), 0xc0) { fail(3, i) }
+                let pairStart, pairEnd := listPayload(entry)
+                if iszero(eq(checkedItems(pairStart, pairEnd), 2)) { fail(3, i) }
+                let slots := add(pairStart, itemSize(pairStart))
+                if or(gt(byte(0, mload(pairStart)), 0xbf), lt(byte(0, mload(slots)), 0xc0)) { fail(3, i) }
+                if iszero(eq(byte(0, mload(pairStart)), 0x94)) { fail(3, i) }
+                let slotsStart, slotsEnd := listPayload(slots)
+                pop(checkedItems(slotsStart, slotsEnd))
+                for { let slot := slotsStart } lt(slot, slotsEnd) { slot := add(slot, 33) } {
+                    if iszero(eq(byte(0, mload(slot)), 0xa0)) { fail(3, i) }
+                }
+            }
+
+            switch frame
+            case 1 { stopAt, legacyCount, keptAt := frameAll(add(data, 32), mload(data), startAt, txCount, firstIndex) }
+            default { stopAt := checkAll(add(data, 32), startAt, firstIndex, add(firstIndex, txCount), bitsLast) }
         }
     }
 
-    /// @dev The transaction's EIP-2718 bytes (node.batches._decode_span_txs), its fields checked
-    ///      as node's decoder checks them (canonical integers, a 20-byte address list).
-    function _rebuild(SpanTx memory t, uint256 chainId, uint256 index) private pure returns (bytes memory) {
-        _checkFields(t, index);
+    /// @dev `count` uvarints from `pos` (`_uvarint`'s rules and errors); that of transaction
+    ///      `from + k` kept in `wanted[2k + slot]`. Returns the offset after them.
+    function _uvarints(bytes memory data, uint256 pos, uint256 count, uint256 from, uint256[] memory wanted, uint256 slot)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 errors = _txSectionErrors();
+        assembly ("memory-safe") {
+            // errors: 0 TruncatedBatch, 1 MalformedBatch, 2 NonCanonicalBatch
+            function fail(errs, k, a) {
+                let p := mload(0x40)
+                mstore(p, shl(224, shr(shl(5, k), errs)))
+                mstore(add(p, 4), a)
+                revert(p, 0x24)
+            }
+            function uvarint(base, len, at, errs) -> value, next {
+                if iszero(lt(at, len)) { fail(errs, 0, at) }
+                let b := byte(0, mload(add(base, at)))
+                next := add(at, 1)
+                value := and(b, 0x7f)
+                if gt(b, 0x7f) {
+                    let shift := 7
+                    for { let n := 1 } 1 { n := add(n, 1) } {
+                        if eq(n, 10) { fail(errs, 1, next) }
+                        if iszero(lt(next, len)) { fail(errs, 0, next) }
+                        b := byte(0, mload(add(base, next)))
+                        next := add(next, 1)
+                        value := or(value, shl(shift, and(b, 0x7f)))
+                        if lt(b, 0x80) {
+                            if gt(value, 0xffffffffffffffff) { fail(errs, 1, next) }
+                            if iszero(b) { fail(errs, 2, next) }
+                            break
+                        }
+                        shift := add(shift, 7)
+                    }
+                }
+            }
+            let base := add(data, 32)
+            let len := mload(data)
+            let wantedCount := shr(1, mload(wanted))
+            let out := add(add(wanted, 32), shl(5, slot))
+            for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+                let value := 0
+                value, pos := uvarint(base, len, pos, errors)
+                if lt(sub(i, from), wantedCount) { mstore(add(out, shl(6, sub(i, from))), value) }
+            }
+        }
+        return pos;
+    }
+
+    /// @dev The transaction's EIP-2718 bytes (node.batches._decode_span_txs), from fields checked.
+    function _encodeTx(SpanTx memory t, uint256 chainId) private pure returns (bytes memory) {
         RLPItem[] memory f = t.fields;
         bytes memory to = t.creation ? bytes(hex"80") : RLPWriter.writeAddress(t.to);
         if (t.txType == LEGACY_TX) {
@@ -394,24 +672,8 @@ contract BatchReader {
         return abi.encodePacked(RLPWriter.writeUint(v), RLPWriter.writeUint(t.r), RLPWriter.writeUint(t.s));
     }
 
-    /// @dev The tx_data fields as node's decoder takes them: integers canonical, data a string,
-    ///      the access list well formed.
-    function _checkFields(SpanTx memory t, uint256 index) private pure {
-        RLPItem[] memory f = t.fields;
-        uint256 dataAt = t.txType == DYNAMIC_FEE_TX ? 3 : 2;
-        for (uint256 k = 0; k < f.length; k++) {
-            if (t.txType != LEGACY_TX && k == f.length - 1) {
-                _checkAccessList(f[k], index);
-            } else if (k != dataAt) {
-                _checkUint(f[k], index);
-            } else if (f[k].isList()) {
-                revert InvalidBatchTransaction(index);
-            }
-        }
-    }
-
-    /// @dev An RLP integer as py-evm reads one canonically: a string of at most 32 bytes, no
-    ///      leading zero byte.
+    /// @dev An RLP integer of a raw transaction as py-evm reads one canonically: a string of at
+    ///      most 32 bytes, no leading zero byte (the tx_data's integers: `_txData`).
     function _checkUint(RLPItem item, uint256 index) private pure {
         if (item.isList()) revert InvalidBatchTransaction(index);
         (uint256 at, uint256 len) = item.stringPayload();
@@ -422,25 +684,6 @@ contract BatchReader {
                 firstByte := byte(0, mload(at))
             }
             if (firstByte == 0) revert InvalidBatchTransaction(index);
-        }
-    }
-
-    /// @dev An access list: [[address (20 bytes), [slot (32 bytes), ...]], ...].
-    function _checkAccessList(RLPItem item, uint256 index) private pure {
-        if (!item.isList()) revert InvalidBatchTransaction(index);
-        RLPItem[] memory entries = item.readList();
-        for (uint256 e = 0; e < entries.length; e++) {
-            if (!entries[e].isList()) revert InvalidBatchTransaction(index);
-            RLPItem[] memory pair = entries[e].readList();
-            if (pair.length != 2 || pair[0].isList() || !pair[1].isList()) revert InvalidBatchTransaction(index);
-            (, uint256 addrLen) = pair[0].stringPayload();
-            if (addrLen != 20) revert InvalidBatchTransaction(index);
-            RLPItem[] memory slots = pair[1].readList();
-            for (uint256 k = 0; k < slots.length; k++) {
-                if (slots[k].isList()) revert InvalidBatchTransaction(index);
-                (, uint256 slotLen) = slots[k].stringPayload();
-                if (slotLen != 32) revert InvalidBatchTransaction(index);
-            }
         }
     }
 
@@ -514,7 +757,7 @@ contract BatchReader {
         if (t.txType == LEGACY_TX) {
             (t.fields[1], t.fields[2]) = (f[1], f[5]); // gas_price, data
             if (v != chainId * 2 + 35 && v != chainId * 2 + 36) revert InvalidBatchTransaction(index);
-            (t.yParity, t.protectedLegacy) = (v - chainId * 2 - 35, true);
+            t.yParity = v - chainId * 2 - 35;
         } else {
             if (_rawUint(f[0], index) != chainId || v > 1) revert InvalidBatchTransaction(index);
             t.yParity = v;
@@ -523,7 +766,18 @@ contract BatchReader {
                 t.fields[k] = k < gasAt - 1 ? f[1 + k] : f[k + 4];
             }
         }
-        if (keccak256(_rebuild(t, chainId, index)) != keccak256(raw)) revert InvalidBatchTransaction(index);
+        _checkSpanFields(t, index);
+        if (keccak256(_encodeTx(t, chainId)) != keccak256(raw)) revert InvalidBatchTransaction(index);
+    }
+
+    /// @dev The fields a span batch would store for `t` checked by the span's own rule (`_txData`'s
+    ///      second reading), on their tx_data as a span batch holds it.
+    function _checkSpanFields(SpanTx memory t, uint256 index) private pure {
+        bytes memory payload;
+        for (uint256 k = 0; k < t.fields.length; k++) payload = abi.encodePacked(payload, t.fields[k].readRawBytes());
+        bytes memory txData = RLPWriter.writeList(payload);
+        if (t.txType != LEGACY_TX) txData = abi.encodePacked(uint8(t.txType), txData);
+        _txDataPass(txData, 0, 1, 0, index, false);
     }
 
     function _rawUint(RLPItem item, uint256 index) private pure returns (uint256 value) {
@@ -574,6 +828,12 @@ contract BatchReader {
         if (n % 8 != 0 && len > 0 && (uint8(c.data[at]) >> (n % 8)) != 0) revert InvalidSpanBatch(at);
     }
 
+    /// @dev `_bitlist`, returning the memory address of its last byte (where bits 0..7 are).
+    function _bitlistLast(Cursor memory c, uint256 n) private pure returns (uint256) {
+        (uint256 at, uint256 len) = _bitlist(c, n);
+        return _base(c.data) + at + len - 1;
+    }
+
     function _bit(bytes memory data, uint256 at, uint256 len, uint256 i) private pure returns (bool) {
         return (uint8(data[at + len - 1 - i / 8]) >> (i % 8)) & 1 == 1;
     }
@@ -593,6 +853,27 @@ contract BatchReader {
         out = new bytes(n);
         assembly ("memory-safe") {
             mcopy(add(out, 32), add(add(data, 32), at), n)
+        }
+    }
+
+    /// @dev The number of bits set among bits 0 .. n-1 of the bitlist of `len` bytes at `at`.
+    function _countBits(bytes memory data, uint256 at, uint256 len, uint256 n) private pure returns (uint256 count) {
+        assembly ("memory-safe") {
+            let last := add(add(data, 32), sub(add(at, len), 1)) // bit i is in the byte at last - i / 8
+            for { let i := 0 } lt(i, n) { i := add(i, 8) } {
+                let b := byte(0, mload(sub(last, shr(3, i))))
+                if lt(sub(n, i), 8) { b := and(b, sub(shl(sub(n, i), 1), 1)) }
+                b := sub(b, and(shr(1, b), 0x55))
+                b := add(and(b, 0x33), and(shr(2, b), 0x33))
+                count := add(count, and(add(b, shr(4, b)), 0x0f))
+            }
+        }
+    }
+
+    /// @dev The memory address of `data`'s first byte.
+    function _base(bytes memory data) private pure returns (uint256 base) {
+        assembly ("memory-safe") {
+            base := add(data, 32)
         }
     }
 

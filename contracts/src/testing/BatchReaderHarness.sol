@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {BatchReader} from "../L1/derive/BatchReader.sol";
+
+/// @notice `BatchReader`'s L1 gas without the calldata that carries its input, for
+///         tests/contracts/test_batch_reader.py and bench/span_checks.py: what the reader costs inside
+///         the oracle, where the evidence's calldata is paid once, as the compressed channel.
+contract BatchReaderHarness is BatchReader {
+    /// @notice Gas of `decodeSpanBlock` on a batch already in memory (its copy from calldata not counted).
+    function decodeSpanBlockGas(bytes calldata batch, uint256 chainId, uint256 blockIndex)
+        external
+        view
+        returns (uint256 gasUsed, uint256 txCount)
+    {
+        bytes memory data = batch;
+        uint256 before = gasleft();
+        (, SpanBlock[] memory blocks) = decodeSpanBlock(data, chainId, blockIndex);
+        gasUsed = before - gasleft();
+        for (uint256 i = 0; i < blocks.length; i++) txCount += blocks[i].txCount;
+    }
+
+    /// @notice Gas of deciding block `blockIndex` of a channel's first batch as the oracle reads
+    ///         it: `readChannel` (FastLZ, framing) then `decodeSpanBlock`; the block's tx hashes.
+    function channelBlockGas(bytes calldata channel, uint256 maxSize, uint256 chainId, uint256 blockIndex)
+        external
+        view
+        returns (uint256 gasUsed, bytes32[] memory txHashes)
+    {
+        bytes memory data = channel;
+        uint256 before = gasleft();
+        (bytes[] memory batches, bytes4 stop) = readChannel(data, maxSize);
+        require(stop == 0 && batches.length > 0, "channel does not read");
+        (, SpanBlock[] memory blocks) = decodeSpanBlock(batches[0], chainId, blockIndex);
+        gasUsed = before - gasleft();
+        txHashes = blocks[blockIndex].txHashes;
+    }
+}
