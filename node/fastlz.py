@@ -114,10 +114,12 @@ def compress(data: bytes) -> bytes:
     return bytes(out)
 
 
-def decompress(stream: bytes, max_size: int) -> bytes:
+def decompress(stream: bytes, max_size: int, *, into: bytearray | None = None) -> bytes:
     """The bytes `stream` encodes; a named `CorruptChannel` error if any instruction is malformed
-    and `FastLZTooLarge` past `max_size` output bytes (checked before anything is written)."""
-    out = bytearray()
+    and `FastLZTooLarge` past `max_size` output bytes (checked before anything is written).
+    `into`, if given, receives the output as it is written, so a caller keeps what came out before
+    an error (the staged L1 reader's windows: prover/channel_stages.py)."""
+    out = bytearray() if into is None else into
     pos, end = 0, len(stream)
     while pos < end:
         c = stream[pos]

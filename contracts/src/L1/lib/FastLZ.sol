@@ -22,13 +22,12 @@ library FastLZ {
 
     /// @notice The bytes that `data[offset:]` encodes, at most `maxSize` of them.
     function decompress(bytes memory data, uint256 offset, uint256 maxSize) internal pure returns (bytes memory result) {
+        uint256 next;
         uint256 failure;
-        uint256 position;
-        uint256 distance;
-        uint256 produced;
-        (result, failure, position, distance, produced) = _decode(data, offset, maxSize);
+        (result, next, failure) = decodeStage(data, offset, "", 0, maxSize, type(uint256).max);
+        uint256 position = next > offset ? next - offset : 0; // where the failing instruction starts
         if (failure == 1) revert FastLZTruncated(position);
-        if (failure == 2) revert FastLZBadBackReference(position, distance, produced);
+        if (failure == 2) revert FastLZBadBackReference(position, _distanceAt(data, next), result.length);
         if (failure == 3) revert FastLZTooLarge(maxSize);
     }
 
@@ -37,26 +36,40 @@ library FastLZ {
     ///         derivation reads a broken channel).
     function tryDecompress(bytes memory data, uint256 offset, uint256 maxSize) internal pure returns (bytes memory result, bytes4 error) {
         uint256 failure;
-        (result, failure,,,) = _decode(data, offset, maxSize);
+        (result,, failure) = decodeStage(data, offset, "", 0, maxSize, type(uint256).max);
         if (failure == 1) return (result, FastLZTruncated.selector);
         if (failure == 2) return (result, FastLZBadBackReference.selector);
         if (failure == 3) return (result, FastLZTooLarge.selector);
     }
 
-    /// @dev failure 0: none, 1: truncated, 2: bad back-reference, 3: too large (with where and why).
-    function _decode(bytes memory data, uint256 offset, uint256 maxSize)
-        private
+    /// @notice One stage of a decode staged across L1 transactions (docs/fault-proofs.md,
+    ///         "Canonical batch format"): the instructions of `data` from `offset` on, after
+    ///         `produced` bytes of output whose last min(8192, produced) are `window` (a match
+    ///         reaches at most 8,192 bytes back). Stops at the data's end, at the first bad
+    ///         instruction, or at the first instruction boundary once `budget` new bytes came out.
+    /// @return output    `window` followed by the new bytes
+    /// @return next      the offset of the first instruction not decoded
+    /// @return failure   0, or 1 truncated, 2 bad back-reference, 3 too large (`produced` plus the new
+    ///                   bytes would pass `maxSize`); `next` is then the failing instruction's offset.
+    ///         The one decoding loop: `decompress` is one stage from the start without a budget.
+    function decodeStage(bytes memory data, uint256 offset, bytes memory window, uint256 produced, uint256 maxSize, uint256 budget)
+        internal
         pure
-        returns (bytes memory result, uint256 failure, uint256 position, uint256 distance, uint256 produced)
+        returns (bytes memory output, uint256 next, uint256 failure)
     {
         assembly ("memory-safe") {
-            result := mload(0x40)
-            let out := add(result, 0x20)
-            let op := out
-            let end := add(add(data, 0x20), mload(data))
-            let start := add(add(data, 0x20), offset)
-            if gt(start, end) { start := end }
-            for { let ip := start } lt(ip, end) {} {
+            output := mload(0x40)
+            let out := add(output, 0x20)
+            let windowLength := mload(window)
+            for { let j := 0 } lt(j, windowLength) { j := add(j, 0x20) } { mstore(add(out, j), mload(add(add(window, 0x20), j))) }
+            let base := add(out, windowLength)
+            let op := base
+            let dataStart := add(data, 0x20)
+            let end := add(dataStart, mload(data))
+            let ip := add(dataStart, offset)
+            if gt(ip, end) { ip := end }
+            for {} and(lt(ip, end), lt(sub(op, base), budget)) {} {
+                let total := add(produced, sub(op, base))
                 let w := mload(ip)
                 let c := byte(0, w)
                 let t := shr(5, c)
@@ -64,10 +77,9 @@ library FastLZ {
                     let run := add(c, 1)
                     if gt(add(add(ip, 1), run), end) {
                         failure := 1
-                        position := sub(ip, start)
                         break
                     }
-                    if gt(add(sub(op, out), run), maxSize) {
+                    if gt(add(total, run), maxSize) {
                         failure := 3
                         break
                     }
@@ -79,23 +91,19 @@ library FastLZ {
                 let g := eq(t, 7)
                 if gt(add(add(ip, 2), g), end) {
                     failure := 1
-                    position := sub(ip, start)
                     break
                 }
-                let l := add(2, xor(t, mul(g, xor(t, add(7, byte(1, w)))))) // t + 2, or n + 9
-                let s := add(add(shl(8, and(0x1f, c)), byte(add(1, g), w)), 1) // distance
-                if gt(s, sub(op, out)) {
+                let l := add(2, xor(t, mul(g, xor(t, add(7, byte(1, w))))))
+                let s := add(add(shl(8, and(0x1f, c)), byte(add(1, g), w)), 1)
+                if gt(s, total) {
                     failure := 2
-                    position := sub(ip, start)
-                    distance := s
-                    produced := sub(op, out)
                     break
                 }
-                if gt(add(sub(op, out), l), maxSize) {
+                if gt(add(total, l), maxSize) {
                     failure := 3
                     break
                 }
-                let r := sub(op, s)
+                let r := sub(op, s) // within the window: s <= min(8192, total)
                 switch lt(s, 0x20)
                 case 0 {
                     for { let j := 0 } lt(j, l) { j := add(j, 0x20) } { mstore(add(op, j), mload(add(r, j))) }
@@ -112,9 +120,17 @@ library FastLZ {
                 ip := add(ip, add(2, g))
                 op := add(op, l)
             }
-            mstore(result, sub(op, out))
-            mstore(op, 0) // the copies wrote up to 31 bytes past the end
+            next := sub(ip, dataStart)
+            mstore(output, sub(op, out))
+            mstore(op, 0)
             mstore(0x40, add(op, 0x20))
         }
+    }
+
+    /// @dev The distance of the match instruction at `data[at]` (a failing one: `decompress`'s error).
+    function _distanceAt(bytes memory data, uint256 at) private pure returns (uint256) {
+        uint256 c = uint8(data[at]);
+        uint256 low = uint8(data[at + ((c >> 5) == 7 ? 2 : 1)]);
+        return (((c & 0x1f) << 8) | low) + 1;
     }
 }
