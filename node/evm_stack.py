@@ -18,6 +18,10 @@ past the end of the code, PUSH0's empty bytes; results as ints), raises the same
 the same messages, and keeps its table entry's mnemonic and gas cost; memory grows through
 `extend_memory` (charged as before) unless it already covers the word.
 
+These entries serve the loop that goes through the table (`node.evm_interpreter.run_frame`:
+tracing's and deadlines' wrapped tables); Lantau's own loop (`run_frame_inlined`) does the same
+instructions in line, without a call.
+
 `extend_memory_fast` is `BaseComputation.extend_memory` with the common case first: memory
 that already covers `[start, start + size)` costs no gas and does not grow (py-evm's memory
 is always a whole number of 32-byte words, so its expansion cost could not rise), and is
