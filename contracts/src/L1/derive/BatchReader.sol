@@ -359,7 +359,7 @@ contract BatchReader {
             t.yParity = _bit(c.data, s.yAt, s.yLen, i) ? 1 : 0;
             t.r = _word(c.data, s.sigsAt + 64 * i);
             t.s = _word(c.data, s.sigsAt + 64 * i + 32);
-            hashes[k] = keccak256(_encodeTx(t, chainId));
+            hashes[k] = _txHash(t, chainId);
         }
     }
 
@@ -645,31 +645,100 @@ contract BatchReader {
         return pos;
     }
 
-    /// @dev The transaction's EIP-2718 bytes (node.batches._decode_span_txs), from fields checked.
-    function _encodeTx(SpanTx memory t, uint256 chainId) private pure returns (bytes memory) {
+    /// @dev The hash of the transaction's EIP-2718 bytes (node.batches._decode_span_txs), from fields
+    ///      checked. The bytes are written past the free memory pointer, never allocated: a block of
+    ///      hundreds of transactions rebuilt leaves no memory behind to grow the next one's cost.
+    ///        legacy  rlp([nonce, gas_price, gas, to, value, data, v, r, s])
+    ///        0x01 ‖  rlp([chain_id, nonce, gas_price, gas, to, value, data, access_list, y, r, s])
+    ///        0x02 ‖  rlp([chain_id, nonce, tip, fee_cap, gas, to, value, data, access_list, y, r, s])
+    function _txHash(SpanTx memory t, uint256 chainId) private pure returns (bytes32) {
         RLPItem[] memory f = t.fields;
-        bytes memory to = t.creation ? bytes(hex"80") : RLPWriter.writeAddress(t.to);
-        if (t.txType == LEGACY_TX) {
-            // [nonce, gas_price, gas, to, value, data, v, r, s]
-            bytes memory head = abi.encodePacked(RLPWriter.writeUint(t.nonce), f[1].readRawBytes(), RLPWriter.writeUint(t.gas), to);
-            return RLPWriter.writeList(abi.encodePacked(head, f[0].readRawBytes(), f[2].readRawBytes(), _sigTail(t, chainId * 2 + 35 + t.yParity)));
+        uint256 body;
+        assembly ("memory-safe") {
+            body := add(mload(0x40), 10) // room for the type byte and the list's header
         }
-        bytes memory start = abi.encodePacked(RLPWriter.writeUint(chainId), RLPWriter.writeUint(t.nonce));
-        if (t.txType == ACCESS_LIST_TX) {
-            // 0x01 ‖ [chain_id, nonce, gas_price, gas, to, value, data, access_list, y, r, s]
-            bytes memory head = abi.encodePacked(start, f[1].readRawBytes(), RLPWriter.writeUint(t.gas), to);
-            bytes memory body = abi.encodePacked(head, f[0].readRawBytes(), f[2].readRawBytes(), f[3].readRawBytes());
-            return abi.encodePacked(bytes1(ACCESS_LIST_TX), RLPWriter.writeList(abi.encodePacked(body, _sigTail(t, t.yParity))));
-        }
-        // 0x02 ‖ [chain_id, nonce, tip, fee_cap, gas, to, value, data, access_list, y, r, s]
-        bytes memory fees = abi.encodePacked(start, f[1].readRawBytes(), f[2].readRawBytes(), RLPWriter.writeUint(t.gas), to);
-        bytes memory rest = abi.encodePacked(fees, f[0].readRawBytes(), f[3].readRawBytes(), f[4].readRawBytes());
-        return abi.encodePacked(bytes1(DYNAMIC_FEE_TX), RLPWriter.writeList(abi.encodePacked(rest, _sigTail(t, t.yParity))));
+        uint256 p = body;
+        if (t.txType != LEGACY_TX) p = _putUint(p, chainId);
+        p = _putRaw(_putUint(p, t.nonce), f[1]); // gas_price, or tip
+        if (t.txType == DYNAMIC_FEE_TX) p = _putRaw(p, f[2]); // fee_cap
+        p = _putTo(_putUint(p, t.gas), t.creation, t.to);
+        p = _putRaw(_putRaw(p, f[0]), f[f.length - (t.txType == LEGACY_TX ? 1 : 2)]); // value, data
+        if (t.txType != LEGACY_TX) p = _putRaw(p, f[f.length - 1]); // access_list
+        p = _putUint(p, t.txType == LEGACY_TX ? chainId * 2 + 35 + t.yParity : t.yParity);
+        p = _putUint(_putUint(p, t.r), t.s);
+        return _hashList(body, p - body, t.txType);
     }
 
-    /// @dev v (or y), r, s: r and s as minimal integers.
-    function _sigTail(SpanTx memory t, uint256 v) private pure returns (bytes memory) {
-        return abi.encodePacked(RLPWriter.writeUint(v), RLPWriter.writeUint(t.r), RLPWriter.writeUint(t.s));
+    /// @dev The RLP integer `x` written at memory `p`; the address after it.
+    function _putUint(uint256 p, uint256 x) private pure returns (uint256 next) {
+        assembly ("memory-safe") {
+            switch lt(x, 0x80)
+            case 1 {
+                mstore8(p, or(x, shl(7, iszero(x)))) // 0 is the empty string 0x80
+                next := add(p, 1)
+            }
+            default {
+                // n + 1 bytes: n the index of x's highest non-zero byte
+                let n := shl(4, iszero(iszero(shr(128, x))))
+                if shr(add(shl(3, n), 64), x) { n := add(n, 8) }
+                if shr(add(shl(3, n), 32), x) { n := add(n, 4) }
+                if shr(add(shl(3, n), 16), x) { n := add(n, 2) }
+                if shr(add(shl(3, n), 8), x) { n := add(n, 1) }
+                mstore8(p, add(0x81, n))
+                mstore(add(p, 1), shl(shl(3, sub(31, n)), x))
+                next := add(p, add(n, 2))
+            }
+        }
+    }
+
+    /// @dev The RLP item `item` (header included) copied to memory `p`; the address after it.
+    function _putRaw(uint256 p, RLPItem item) private pure returns (uint256 next) {
+        uint256 from = item.ptr();
+        uint256 size = item.length();
+        assembly ("memory-safe") {
+            mcopy(p, from, size)
+            next := add(p, size)
+        }
+    }
+
+    /// @dev `to` at memory `p`: the empty string for a creation, else 0x94 ‖ 20 bytes.
+    function _putTo(uint256 p, bool creation, address to) private pure returns (uint256 next) {
+        assembly ("memory-safe") {
+            switch creation
+            case 1 {
+                mstore8(p, 0x80)
+                next := add(p, 1)
+            }
+            default {
+                mstore8(p, 0x94)
+                mstore(add(p, 1), shl(96, to))
+                next := add(p, 21)
+            }
+        }
+    }
+
+    /// @dev keccak256 of `type ‖ rlp_list_header(length) ‖ payload` (no type byte for legacy),
+    ///      the payload's `length` bytes at memory `body`, with 10 bytes free before it.
+    function _hashList(uint256 body, uint256 length, uint256 txType) private pure returns (bytes32 digest) {
+        assembly ("memory-safe") {
+            let start := sub(body, 1)
+            switch lt(length, 56)
+            case 1 { mstore8(start, add(0xc0, length)) }
+            default {
+                let n := 1 // bytes of the length (a transaction is far below 2**64 bytes)
+                if shr(8, length) { n := 2 }
+                if shr(16, length) { n := 3 }
+                if shr(24, length) { n := 4 }
+                start := sub(body, add(n, 1))
+                mstore8(start, add(0xf7, n))
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } { mstore8(add(start, sub(n, i)), shr(shl(3, i), length)) }
+            }
+            if txType {
+                start := sub(start, 1)
+                mstore8(start, txType)
+            }
+            digest := keccak256(start, sub(add(body, length), start))
+        }
     }
 
     /// @dev An RLP integer of a raw transaction as py-evm reads one canonically: a string of at
@@ -767,7 +836,7 @@ contract BatchReader {
             }
         }
         _checkSpanFields(t, index);
-        if (keccak256(_encodeTx(t, chainId)) != keccak256(raw)) revert InvalidBatchTransaction(index);
+        if (_txHash(t, chainId) != keccak256(raw)) revert InvalidBatchTransaction(index);
     }
 
     /// @dev The fields a span batch would store for `t` checked by the span's own rule (`_txData`'s
