@@ -299,6 +299,7 @@ class ChannelBuilder:
     target_size: int = 100_000
     max_frame_data: int = 120_000
     max_decompressed_size: int = MAX_RLP_BYTES_PER_CHANNEL
+    max_transactions: int | None = None  # user transactions a channel holds at most (None: no cap)
     _batches: list[SingularBatch] = field(default_factory=list, init=False, repr=False)
     _singular_bytes: list[bytes] = field(default_factory=list, init=False, repr=False)
     _starts_epoch: bool = field(default=False, init=False, repr=False)
@@ -308,6 +309,7 @@ class ChannelBuilder:
     _exact_size: int = field(default=0, init=False, repr=False)  # compressed size when last computed ...
     _checked_rlp_size: int = field(default=0, init=False, repr=False)  # ... and _rlp_size_bound then
     _closed: bool = field(default=False, init=False, repr=False)
+    _transactions: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.channel_id) != CHANNEL_ID_LENGTH:
@@ -324,7 +326,8 @@ class ChannelBuilder:
     def add_batch(self, batch: SingularBatch, *, starts_epoch: bool = False) -> None:
         """Add the next block. `starts_epoch` (its sequence number is 0) only feeds the span
         batch's first origin bit. Raises `ChannelClosed`; `ChannelFull` (nothing added) when the
-        channel would decompress to more than `max_decompressed_size`; `UnencodableBatch` when
+        channel would decompress to more than `max_decompressed_size` or, holding blocks already,
+        would hold more than `max_transactions` user transactions; `UnencodableBatch` when
         the batch cannot be encoded (or, for spans, does not follow the previous block)."""
         if self._closed:
             raise ChannelClosed()
@@ -342,9 +345,14 @@ class ChannelBuilder:
             growth = len(rlp.encode(encoded))
         if self._rlp_size_bound + growth > self.max_decompressed_size:
             raise ChannelFull(f"channel would decompress to more than {self.max_decompressed_size} bytes")
+        # A block past the cap opens the next channel (one block alone over it still goes in: it
+        # must be batched, and the cap bounds the checks of the channel's other blocks).
+        if self.max_transactions is not None and self._batches and self._transactions + len(batch.transactions) > self.max_transactions:
+            raise ChannelFull(f"channel would hold more than {self.max_transactions} transactions")
         if not self._batches:
             self._starts_epoch = starts_epoch
         self._batches.append(batch)
+        self._transactions += len(batch.transactions)
         self._singular_bytes.append(encoded)
         self._rlp_size_bound += growth
         self._cache = None

@@ -69,6 +69,12 @@ class BatcherConfig:
     span_batches: bool = DEFAULT_SPAN_BATCHES
     use_blobs: bool = False
     target_channel_size: int = 100_000  # compressed bytes: about one blob, or one calldata tx
+    # The fault proof decides a block on L1 by checking every transaction of its channel's span in
+    # one L1 transaction: 1,600 ERC-20 transfers (2,000 HKD transfers) fit 16,777,216 gas with the
+    # oracle's other work, 1,800 do not (bench/span_checks.py, docs/batches.md "Channel size"); the
+    # cap keeps a margin for the leaf's other evidence, and bounds a channel's overshoot past the
+    # target (the block that crosses it stays in).
+    max_channel_transactions: int = 1_500
     max_frame_data: int = 120_000  # calldata frames (geth's pool takes txs up to 128 KiB)
     max_blobs_per_tx: int = MAX_BLOBS_PER_TX
     max_channel_blocks: int = 10  # devnet: with 1 s L2 blocks, safe moves within seconds
@@ -84,8 +90,8 @@ class BatcherConfig:
             raise ValueError(f"max_frame_data must be in 1..{MAX_FRAME_DATA}")
         if not 1 <= self.max_blobs_per_tx <= MAX_BLOBS_PER_TX:
             raise ValueError(f"max_blobs_per_tx must be in 1..{MAX_BLOBS_PER_TX}")
-        if self.max_channel_blocks < 1 or self.max_pending_txs < 1:
-            raise ValueError("max_channel_blocks and max_pending_txs must be >= 1")
+        if self.max_channel_blocks < 1 or self.max_pending_txs < 1 or self.max_channel_transactions < 1:
+            raise ValueError("max_channel_blocks, max_pending_txs and max_channel_transactions must be >= 1")
 
 
 @dataclass
@@ -194,6 +200,7 @@ class ChannelManager:
             span_batches=self.config.span_batches,
             target_size=self.config.target_channel_size,
             max_frame_data=BLOB_FRAME_DATA if self.config.use_blobs else self.config.max_frame_data,
+            max_transactions=self.config.max_channel_transactions,
         )
 
     def add_block(self, number: int, block_hash: bytes, batch: SingularBatch, starts_epoch: bool) -> None:
@@ -207,10 +214,10 @@ class ChannelManager:
             try:
                 self.open.builder.add_batch(batch, starts_epoch=starts_epoch)
                 break
-            except ChannelFull:
+            except ChannelFull as exc:
                 if not self.open.blocks:
                     raise BatcherError(f"L2 block {number} alone exceeds a channel's decompressed size limit")
-                self._close_open("full (decompressed size limit)")
+                self._close_open(f"full ({exc})")
             except UnencodableBatch as exc:
                 raise BatcherError(f"cannot batch L2 block {number}: {exc}") from exc
         assert self.open is not None

@@ -239,3 +239,28 @@ def test_blob_count_bound_is_the_protocol_one_and_refused_past_it() -> None:
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     assert not {name for name in imported if name.split(".")[0] == "bridge"}
+
+
+def test_a_busy_batchers_channels_stay_under_the_transaction_cap() -> None:
+    """Blocks of 7-23 transactions against a cap of 50: every channel holds at most 50 (the block
+    that would pass it opens the next channel, nothing lost, blocks in order), and the default cap
+    is the one docs/batches.md states (what one L1 transaction can decide, bench/span_checks.py)."""
+    from eth_account import Account
+
+    from genesis.dev_accounts import dev_accounts
+
+    sender, receiver = dev_accounts()[:2]
+    raw = bytes(Account.sign_transaction({"nonce": 0, "gas": 21_000, "to": receiver.address, "value": 1, "maxFeePerGas": 10**9,
+                                          "maxPriorityFeePerGas": 1, "chainId": CHAIN_ID, "type": 2}, sender.private_key).raw_transaction)
+    m = manager(max_channel_transactions=50, max_channel_blocks=100)
+    sizes = [7 + (number * 5) % 17 for number in range(1, 41)]
+    for number, size in enumerate(sizes, start=1):
+        m.add_block(number, block_hash(number), batch(number, transactions=(raw,) * size), starts_epoch=number == 1)
+    channels = [(c.first_block, c.last_block) for c in m.state.channels]
+    held = [sum(sizes[first - 1:last]) for first, last in channels]
+    assert len(channels) >= 8 and max(held) <= 50, held
+    assert [first for first, _ in channels] == [1] + [last + 1 for _, last in channels[:-1]]  # no block lost or repeated
+    assert all(h + sizes[last] > 50 for h, (_, last) in zip(held, channels))  # each closed when the next block would pass the cap
+    assert BatcherConfig(batch_inbox="0x" + "ff" * 20).max_channel_transactions == 1_500
+    with pytest.raises(ValueError, match="max_channel_transactions"):
+        BatcherConfig(batch_inbox="0x" + "ff" * 20, max_channel_transactions=0)
