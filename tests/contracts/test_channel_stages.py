@@ -147,7 +147,7 @@ def broken(content: bytes, kind: str) -> bytes:
     return channel_of(content)
 
 
-@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("seed", [0])
 def test_random_channels_read_by_small_stages_as_node(contracts: Contracts, stages: Contract, l1: L1Client, seed: int) -> None:
     """Stages of a few KB over random channels (items, headers and matches straddling every stage
     end), each broken in one of node's ways: the staged read is node's read_channel."""
@@ -224,10 +224,10 @@ def test_a_late_fastlz_error_drops_the_batches_framed_before_it(contracts: Contr
 
 
 def test_a_stage_of_tiny_batches_fits_by_a_smaller_budget(contracts: Contracts, stages: Contract, l1: L1Client) -> None:
-    """300 KB of one-byte batches (RLP's bytes below 0x80, each its own item, as node reads them):
+    """100 KB of one-byte batches (RLP's bytes below 0x80, each its own item, as node reads them):
     framing costs a keccak a batch, so the driver halves a stage's budget until its gas fits; every
     stage under the cap, and batches from the middle and the end read back as node's."""
-    content = bytes(range(0x7F)) * 2_400
+    content = bytes(range(0x7F)) * 800
     channel = channel_of(content)
     receipts = read_by_stages(l1, contracts, stages, channel, budget=320_000)
     gas = [r["gasUsed"] for r in receipts]
@@ -236,7 +236,7 @@ def test_a_stage_of_tiny_batches_fits_by_a_smaller_budget(contracts: Contracts, 
     batches = read_channel(channel).batches
     assert stages.functions.readOf(keccak(channel)).call()[2] == len(batches) == len(content)
     driver = driver_of(l1, contracts, stages, channel, 320_000)
-    for i in (0, 150_001, len(content) - 1):
+    for i in (0, 50_001, len(content) - 1):
         shown = driver.staged_batch(i)
         assert bytes(stages.functions.batch(*shown.call_args()).call(CALL)) == batches[i]
 
