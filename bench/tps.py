@@ -389,15 +389,15 @@ ISSUE_BASELINE = {
     "derive-production": "not measured",
     "cadence": "36 s gap after a 900-tx block",
 }
-PREVIOUS = {
-    "e2e": "0.81-2.46x (load-dependent)",
-    "e2e-cpu": "0.63-2.66x",
-    "cadence": "p95 1.33 max 1.33 s, 3/18 out (load 14)",
-    "transfer": "2.96 -> 3.72x cpu",
-    "erc20": "2.52 -> 3.63x cpu",
-    "rwa-mix": "1.98 -> 2.34-2.52x cpu",
-    "derive": "0.66-0.89x wall, 1.02-1.05x crit.",
-    "derive-production": "not measured",
+PREVIOUS = {  # `make bench` on an idle machine, 2026-12-05 (main 39d50fc; the e2e pair an hour earlier too)
+    "e2e": "1.29-2.92x (anvil 390-881 tx/s)",
+    "e2e-cpu": "1.50-3.59x",
+    "cadence": "p95 1.04-1.06 max 1.06 s, 0/15 out",
+    "transfer": "3.22x cpu",
+    "erc20": "3.47x cpu",
+    "rwa-mix": "3.61x cpu",
+    "derive": "0.79x wall, 0.97x crit.",
+    "derive-production": "1.70x wall, 2.02x crit.",
 }
 GOAL = {"e2e": ">= 0.5x", "e2e-cpu": "", "cadence": "all 0.8-1.2 s", "transfer": ">= 3x", "erc20": ">= 3x",
         "rwa-mix": ">= 3x", "derive": ">= 1.5x", "derive-production": ">= 1.5x"}
