@@ -282,4 +282,6 @@ def test_blobs_the_batcher_posted_read_on_l1_as_node_derives_them(tmp_path: Path
                     on_l1.append(bytes(reader.functions.read(*evidence.read_args()).call()))
             assert tuple(on_l1) == derived.batcher_data and all(d[0] == 0 for d in on_l1)
             read += len(on_l1)
-        assert read == batcher.metrics.frames_posted == 2
+        # one frame a channel; how many channels 10 blocks make depends on L1's head (the batcher
+        # closes a channel of stale blocks before a fresh block joins it: sequencer/channel_manager)
+        assert read == batcher.metrics.frames_posted == batcher.metrics.channels_confirmed >= 2
