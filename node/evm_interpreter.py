@@ -60,7 +60,8 @@ GAS_MUL_DIV = 5
 # The two-operand instructions done in line, and what each charges (0: not inlined).
 TWO_OPERAND_GAS: tuple[int, ...] = tuple(
     {op.ADD: GAS_ALU, op.MUL: GAS_MUL_DIV, op.SUB: GAS_ALU, op.DIV: GAS_MUL_DIV, op.LT: GAS_ALU, op.GT: GAS_ALU,
-     op.EQ: GAS_ALU, op.AND: GAS_ALU, op.OR: GAS_ALU, op.XOR: GAS_ALU, op.SHL: GAS_ALU, op.SHR: GAS_ALU}.get(code, 0)
+     op.EQ: GAS_ALU, op.AND: GAS_ALU, op.OR: GAS_ALU, op.XOR: GAS_ALU, op.SHL: GAS_ALU, op.SHR: GAS_ALU,
+     op.SLT: GAS_ALU, op.SGT: GAS_ALU}.get(code, 0)
     for code in range(0x20)
 )
 GAS_SHA3 = 30
@@ -76,7 +77,7 @@ INLINED_GAS_COSTS: dict[int, int] = {
     op.PUSH0: GAS_PUSH0, op.POP: GAS_POP, op.JUMPDEST: GAS_JUMPDEST, op.JUMP: GAS_JUMP, op.JUMPI: GAS_JUMPI,
     op.MLOAD: GAS_MEMORY_WORD, op.MSTORE: GAS_MEMORY_WORD, op.STOP: 0, op.ISZERO: GAS_ALU, op.NOT: GAS_ALU,
     **{code: cost for code, cost in enumerate(TWO_OPERAND_GAS) if cost},
-    op.SLT: GAS_ALU, op.SGT: GAS_ALU, op.SLOAD: 0, op.SHA3: GAS_SHA3, op.CALLDATALOAD: GAS_CALLDATALOAD,
+    op.SLOAD: 0, op.SHA3: GAS_SHA3, op.CALLDATALOAD: GAS_CALLDATALOAD,
     **{code: GAS_CONTEXT_READ for code in CONTEXT_READS},
 }
 # The instructions done in line after py-evm's own logic: the table must hold that logic.
@@ -209,6 +210,15 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                         stack[-1] = (left * right) & UINT_256_MAX  # type: ignore[operator]
                     elif opcode == 0x17:  # OR
                         stack[-1] = left | right  # type: ignore[operator]
+                    elif opcode == 0x12 or opcode == 0x13:  # SLT, SGT: as two's-complement signed words
+                        if left > SIGNED_MAX:  # type: ignore[operator]
+                            left -= 1 << 256  # type: ignore[operator]
+                        if right > SIGNED_MAX:  # type: ignore[operator]
+                            right -= 1 << 256  # type: ignore[operator]
+                        if opcode == 0x12:  # SLT
+                            stack[-1] = 1 if left < right else 0  # type: ignore[operator]
+                        else:
+                            stack[-1] = 1 if left > right else 0  # type: ignore[operator]
                     else:  # XOR
                         stack[-1] = left ^ right  # type: ignore[operator]
                     pc += 1
@@ -223,28 +233,6 @@ def run_frame_inlined(computation: Any, meter: Any) -> None:
                     if value.__class__ is not int:
                         value = _int(value)
                     stack[-1] = (0 if value else 1) if opcode == 0x15 else UINT_256_MAX - value  # type: ignore[operator]
-                    pc += 1
-                    continue
-                if opcode == 0x12 or opcode == 0x13:  # SLT, SGT
-                    if gas < GAS_ALU:
-                        raise _out_of_gas(table, opcode, GAS_ALU, gas)
-                    gas -= GAS_ALU
-                    if len(stack) < 2:
-                        raise _underflow(2, len(stack))
-                    left = stack.pop()
-                    right = stack[-1]
-                    if left.__class__ is not int:
-                        left = _int(left)
-                    if right.__class__ is not int:
-                        right = _int(right)
-                    if left > SIGNED_MAX:  # type: ignore[operator]
-                        left -= 1 << 256  # type: ignore[operator]
-                    if right > SIGNED_MAX:  # type: ignore[operator]
-                        right -= 1 << 256  # type: ignore[operator]
-                    if opcode == 0x12:  # SLT
-                        stack[-1] = 1 if left < right else 0  # type: ignore[operator]
-                    else:
-                        stack[-1] = 1 if left > right else 0  # type: ignore[operator]
                     pc += 1
                     continue
                 if opcode == 0x00:  # STOP
