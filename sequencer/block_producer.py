@@ -42,7 +42,7 @@ from node.errors import ShuttingDown, TemporaryError
 from node.lifecycle import StopSignal
 from node.service import L2Node
 from sequencer.errors import SlotSkipped
-from sequencer.l1_origin import plan_next_block
+from sequencer.l1_origin import EpochPlan, plan_next_block
 
 #: On demand (block time 0), how often the loop looks at the pool without being woken.
 ON_DEMAND_RECHECK_S = 1.0
@@ -50,13 +50,23 @@ ON_DEMAND_RECHECK_S = 1.0
 log = logging.getLogger("lantau.sequencer")
 
 
-
 @dataclass(frozen=True, slots=True)
 class PlannedBlock:
     parent: BlockHeaderAPI
     attributes: BlockAttributes
-    catching_up: bool = False  # behind L1: stamped by its origin; the loop builds the next at once
-    deposit_only: bool = False  # the block derivation forces there (sequencer/l1_origin.py, "Catching up")
+    #: The L1 origin's plan (`sequencer.l1_origin.plan_next_block`), which says whether the block
+    #: catches up and takes no pool transactions; None without an L1 (neither, ever).
+    plan: EpochPlan | None = None
+
+    @property
+    def catching_up(self) -> bool:
+        """Behind L1: stamped by its origin; the loop builds the next at once (`EpochPlan.catching_up`)."""
+        return self.plan is not None and self.plan.catching_up
+
+    @property
+    def deposit_only(self) -> bool:
+        """The block derivation forces there, no pool transactions (`EpochPlan.deposit_only`)."""
+        return self.plan is not None and self.plan.deposit_only
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +131,7 @@ class BlockProducer:
         attributes = plan.attributes(timestamp)
         if on_the_clock and attributes.timestamp > now:
             raise SlotSkipped(f"the next block's timestamp {attributes.timestamp} would be ahead of the wall clock")
-        return PlannedBlock(plan.parent, attributes, catching_up=plan.catching_up, deposit_only=plan.deposit_only)
+        return PlannedBlock(plan.parent, attributes, plan)
 
     def _build(
         self, on_the_clock: bool = False, state_edits: Callable[[StateAPI], None] | None = None,

@@ -173,3 +173,38 @@ async def test_admin_stop_and_start_sequencer_pause_the_interval_loop(node: L2No
         await producer.stop()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_planned_block_carries_its_epoch_plan_and_a_forced_one_takes_no_pool_transactions(node: L2Node) -> None:
+    """`PlannedBlock` carries the L1 origin's `EpochPlan` (sequencer/l1_origin.py) rather than a
+    copy of its flags: a chain far behind L1 (window 8, L1's head 9 blocks past the first origin)
+    plans the block derivation forces there, and the producer builds it without the pooled
+    transfer; without an L1 there is no plan, and the block takes the pool's."""
+    from eth_account import Account
+
+    from genesis.dev_accounts import dev_accounts
+    from sequencer.l1_origin import EpochPlan
+    from tests.harness.l1_history import L1History
+
+    l1 = L1History()
+    for k in range(10):
+        l1.append(100 + k)
+    producer = BlockProducer(node, ProducerConfig(block_time_s=1.0), l1, sequencing_window=8, clock=lambda: 200.0)
+    first = await producer.produce_block()  # origin 0: catches up, not forced (no window before the first origin)
+    assert first.header.timestamp == 100 and producer.catching_up
+    head = node.chain.head
+    raw = Account.sign_transaction(
+        {"type": 2, "chainId": GenesisConfig.load().chain_id, "nonce": 0, "to": "0x" + "11" * 20, "value": 1,
+         "gas": 21_000, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 1},
+        dev_accounts()[3].private_key,
+    ).raw_transaction
+    node.txpool.add_raw(bytes(raw), node.chain.state_at(head), node.next_base_fee(head))
+    planned = producer.plan_block()
+    assert isinstance(planned.plan, EpochPlan) and planned.plan.origin.number == 1 and planned.parent == head
+    assert (planned.catching_up, planned.deposit_only) == (planned.plan.catching_up, planned.plan.deposit_only) == (True, True)
+    forced = await producer.produce_block()
+    assert len(forced.block.transactions) == 1 and len(node.txpool) == 1  # the L1-info deposit alone; the transfer waits
+    on_its_own = BlockProducer(node, ProducerConfig(block_time_s=1.0), clock=lambda: 300.0)
+    unplanned = on_its_own.plan_block()
+    assert unplanned.plan is None and not unplanned.catching_up and not unplanned.deposit_only
+    assert len((await on_its_own.produce_block()).block.transactions) == 1 and len(node.txpool) == 0
