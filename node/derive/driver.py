@@ -4,6 +4,9 @@ A verifier runs it alone: every block it has comes from L1 data. A sequencer run
 its block producer ("the sequencer checks itself"): a derived block that equals the
 sequencer's own unsafe block is adopted and becomes safe; one that differs replaces it and is
 logged as an error, loudly — it means the sequencer built something L1 data does not support.
+A derived block past the sequencer's head (a sequencer stopped, or behind, while the windows of
+its next origins passed: derivation forces their deposit-only blocks) replaces nothing: the chain
+grows from L1, logged as such, not as a difference.
 
 Both writers (producer, driver) share one lock, so neither builds on a head the other is
 about to replace.
@@ -51,10 +54,11 @@ class DerivationDriver:
         derived: list[DerivedBlock] = []
         try:
             for _ in range(MAX_BLOCKS_PER_STEP):
+                head_before = self.pipeline.chain.head
                 block = self.pipeline.step()
                 if block is None:
                     break
-                self._record(block)
+                self._record(block, head_before)
                 derived.append(block)
             self._finalize()
         except ResetError as exc:
@@ -82,13 +86,20 @@ class DerivationDriver:
             return self.poll_interval_s
         return min(MAX_RETRY_INTERVAL_S, self.poll_interval_s * 2 ** min(self.l1_failures, 16))
 
-    def _record(self, block: DerivedBlock) -> None:
+    def _record(self, block: DerivedBlock, head_before: BlockHeaderAPI) -> None:
+        """`head_before`: the chain's head before `block` was derived. A block built on it
+        extends the chain (nothing of the sequencer's is replaced); one built on an older
+        block replaces the sequencer's blocks above that one."""
         if block.built is not None and self.is_sequencer:
-            self.mismatches += 1
-            log.error(
-                "derived block differs from the sequencer's own: the sequencer's unsafe chain was replaced",
-                extra={"number": block.header.block_number, "derived_hash": encode_hex(block.header.hash)},
-            )
+            extra = {"number": block.header.block_number, "derived_hash": encode_hex(block.header.hash),
+                     "deposit_only": block.deposit_only, "sequencer_head": head_before.block_number}
+            if block.header.parent_hash == head_before.hash:
+                log.info("derived block extends the chain past the sequencer's head: the sequencer built no block"
+                         " there (stopped, or behind L1), nothing was replaced", extra=extra)
+            else:
+                self.mismatches += 1
+                log.error("derived block differs from the sequencer's own: the sequencer's unsafe chain was replaced",
+                          extra={**extra, "replaced_blocks": head_before.block_number - block.header.block_number + 1})
         self.heads.set_safe(block.header, block.derived_from)
         self._pending_finality.append((block.header, block.derived_from))
         if block.built is not None:

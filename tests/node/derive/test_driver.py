@@ -82,3 +82,57 @@ def test_the_retry_interval_doubles_up_to_the_cap() -> None:
         driver.l1_failures = failures
         intervals.append(driver.retry_interval_s())
     assert intervals == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]
+
+
+def sequencer_driver(chain: Chain, l1: L1History, heads_seen: list) -> DerivationDriver:
+    return DerivationDriver(
+        DerivationPipeline(config(sequencing_window=2), l1, chain), Heads(chain), asyncio.Lock(),
+        on_new_head=heads_seen.append, l1_finalized=lambda: None, is_sequencer=True,
+    )
+
+
+def test_derivation_past_a_stopped_sequencers_head_is_logged_as_growth_not_as_a_difference(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Was: every block a sequencer's derivation built was logged "derived block differs from the
+    sequencer's own" (an error, counted in `mismatches`), also the deposit-only blocks forced past
+    the head of a sequencer that was stopped while their windows passed, where nothing differs:
+    the chain grows from L1. Now those are an info record saying so; a block that really replaces
+    the sequencer's is still the error."""
+    from tests.node.derive.sequencing import Wallets, sequence_block
+
+    l1 = L1History()
+    l1.append(100, mints=(5,))
+    chain = Chain.open(None, GENESIS)
+    stopped_head = sequence_block(chain, l1, 100).header  # the block derivation forces there; then the sequencer stops
+    for k in range(1, 4):
+        l1.append(100 + 12 * k)
+    seen: list = []
+    driver = sequencer_driver(chain, l1, seen)
+    with caplog.at_level(logging.INFO, logger="lantau.derive"):
+        derived = driver.step()
+    built = [d for d in derived if d.built is not None]
+    assert built and all(d.deposit_only for d in built) and built[0].header.parent_hash == stopped_head.hash
+    assert derived[0].built is None and derived[0].header.hash == stopped_head.hash  # the sequencer's own, adopted
+    records = [r for r in caplog.records if "derived block" in r.getMessage()]
+    assert [r.levelno for r in records] == [logging.INFO] * len(built)
+    assert all(r.getMessage().startswith("derived block extends the chain past the sequencer's head") for r in records)
+    assert [(r.number, r.sequencer_head) for r in records] == [(d.header.block_number, d.header.block_number - 1) for d in built]
+    assert driver.mismatches == 0 and seen == [d.header for d in built] and chain.head.hash == built[-1].header.hash
+
+    # A block of the sequencer's own that L1 contradicts (never posted, its window passed): replaced.
+    wallets = Wallets()
+    chain = Chain.open(None, GENESIS)
+    l1 = L1History()
+    l1.append(100, mints=(5,))
+    unsafe = [sequence_block(chain, l1, 101 + i, [wallets.transfer()]).header for i in range(3)]
+    for k in range(1, 3):
+        l1.append(100 + 12 * k)
+    caplog.clear()
+    driver = sequencer_driver(chain, l1, [])
+    with caplog.at_level(logging.INFO, logger="lantau.derive"):
+        [forced] = driver.step()
+    [record] = [r for r in caplog.records if "derived block" in r.getMessage()]
+    assert record.levelno == logging.ERROR and record.getMessage().startswith("derived block differs from the sequencer's own")
+    assert (record.number, record.sequencer_head, record.replaced_blocks) == (1, 3, 3) and forced.header.hash != unsafe[0].hash
+    assert driver.mismatches == 1
