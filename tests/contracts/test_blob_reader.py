@@ -10,6 +10,7 @@ right evidence afterwards."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import time
@@ -44,7 +45,7 @@ from node.chain import Chain
 from node.derive.l1_source import InboxTransaction
 from node.derive.retrieval import retrieve
 from node.errors import BlobEncodingError
-from prover.blob_evidence import BlobEvidence, blob_evidence
+from prover.blob_evidence import BlobEvidence, blob_evidence, shown_blobs
 from sequencer.batcher import Batcher, BatcherConfig
 from tests.harness.devnet import running_l1_devnet
 from tests.harness.evm import Contracts, dev_keys
@@ -221,6 +222,29 @@ def test_a_shown_blob_that_is_not_an_encoding_is_proven_then_refused_by_its_enco
     evidence = evidence_for([blob], 0)
     reader.functions.verify(*evidence.read_args()).call()
     assert refusal(contracts, reader, *evidence.read_args()) == ("BlobTrailingData", ())
+
+
+def test_a_blob_transactions_items_read_on_l1_bad_encodings_left_out(contracts: Contracts, reader: Any) -> None:
+    """`readItem` (DerivationStep's reading of a kind-1 item): every blob of the transaction shown,
+    each proven and decoded; a blob whose encoding node refuses is left out (derivation drops it),
+    the others kept in order; evidence that does not show every blob at its index is refused by name."""
+    rng = random.Random(13)
+    bad = bytearray(encode_blob(b"lantau"))
+    bad[BLOB_SIZE - 1] = 0x2A  # trailing data: BlobTrailingData
+    blobs = [encode_blob(rng.randbytes(2_000)), bytes(bad), encode_blob(rng.randbytes(500))]
+    shown = [evidence_for(blobs, index) for index in range(3)]
+    item = bytes(shown[0].item)
+    kept = [bytes(d) for d in reader.functions.readItem(item, shown_blobs(shown)).call()]
+    assert kept == [decode_blob(blobs[0]), decode_blob(blobs[2])]
+    assert contracts.revert_of(0, reader.functions.readItem(item, shown_blobs(shown[:2]))) == ("BlobsNotShown", (item, 0))
+    assert contracts.revert_of(0, reader.functions.readItem(item, shown_blobs([shown[1], shown[0], shown[2]]))) == ("BlobsNotShown", (item, 0))
+    assert contracts.revert_of(0, reader.functions.readItem(item, shown_blobs([]))) == ("BlobsNotShown", (item, 0))
+    assert contracts.revert_of(0, reader.functions.readItem(item, b"\x00" * 31)) == ("BlobsNotShown", (item, 0))
+    flipped = bytearray(shown[2].blob)
+    flipped[40] ^= 0x01
+    wrong = shown_blobs([*shown[:2], dataclasses.replace(shown[2], blob=bytes(flipped))])
+    assert contracts.revert_of(0, reader.functions.readItem(item, wrong)) == ("BlobNotProven", (bytes(shown[2].versioned_hashes[2]),))
+    assert [bytes(d) for d in reader.functions.readItem(item, shown_blobs(shown)).call()] == kept  # a view: nothing changed
 
 
 def test_gas_of_reading_a_full_blob(contracts: Contracts, reader: Any) -> None:

@@ -62,6 +62,8 @@ contract BlobReader {
         bytes proof;
     }
 
+    /// @notice A blob transaction's blobs are not all shown, each at its index (`at`: the first that is not).
+    error BlobsNotShown(bytes32 item, uint256 at);
     /// @notice The versioned hashes shown do not hash to the inbox's item for the blob transaction.
     error BlobsNotInItem(bytes32 item);
     error BlobIndexOutOfRange(uint256 index, uint256 blobs);
@@ -99,6 +101,49 @@ contract BlobReader {
             let start := sub(data, 32)
             mstore(start, 0x20)
             return(start, add(64, and(add(mload(data), 31), not(31))))
+        }
+    }
+
+    /// @notice The batcher data items of a blob transaction whose inbox item is `item` (retrieval.py:
+    ///         each blob one item, in order), from `shown` = abi.encode(ShownBlob[]), every blob of the
+    ///         transaction at its index: each `verify`d, then decoded; a blob whose encoding node
+    ///         refuses (`UnknownBlobEncodingVersion`, `BlobDataTooLong`, `BlobFieldElementTopBitsSet`,
+    ///         `BlobTrailingData`) is dropped, as derivation drops it, and left out. Evidence that does
+    ///         not show the transaction's blobs is refused by name (`BlobsNotShown`, `verify`'s errors).
+    ///         `shown` is read in place from calldata, never copied.
+    function readItem(bytes32 item, bytes calldata shown) external view returns (bytes[] memory kept) {
+        ShownBlob[] calldata blobs = _shownBlobs(item, shown);
+        kept = new bytes[](blobs.length);
+        uint256 count;
+        for (uint256 k = 0; k < blobs.length; k++) {
+            ShownBlob calldata s = blobs[k];
+            if (s.index != k || s.versionedHashes.length != blobs.length) revert BlobsNotShown(item, k);
+            verify(item, s.versionedHashes, k, s.blob, s.commitment, s.proof);
+            (bytes memory data, bool refused) = _decode(s.blob);
+            if (!refused) kept[count++] = data;
+        }
+        assembly ("memory-safe") {
+            mstore(kept, count)
+        }
+    }
+
+    /// @dev `shown` (abi.encode(ShownBlob[])) as the calldata array it encodes: its head must lie
+    ///      in `shown` and the array must not be empty; the array's elements are read through solc's
+    ///      checked calldata accessors.
+    function _shownBlobs(bytes32 item, bytes calldata shown) private pure returns (ShownBlob[] calldata blobs) {
+        if (shown.length < 64) revert BlobsNotShown(item, 0);
+        uint256 head = uint256(bytes32(shown[0:32]));
+        if (head > shown.length - 32) revert BlobsNotShown(item, 0);
+        uint256 at;
+        uint256 length;
+        assembly ("memory-safe") {
+            at := add(shown.offset, head)
+            length := calldataload(at)
+        }
+        if (length == 0 || length > (shown.length - head - 32) / 32) revert BlobsNotShown(item, 0);
+        assembly ("memory-safe") {
+            blobs.offset := add(at, 32)
+            blobs.length := length
         }
     }
 
@@ -252,9 +297,21 @@ contract BlobReader {
     /// @notice The data a version-0 blob carries (node: `decode_blob`), refused as node refuses it.
     function decode(bytes calldata blob) public pure returns (bytes memory data) {
         if (blob.length != BLOB_SIZE) revert WrongBlobSize(blob.length);
-        if (uint8(blob[1]) != 0) revert UnknownBlobEncodingVersion(uint8(blob[1]));
+        bool refused;
+        (data, refused) = _decode(blob);
+        if (refused) {
+            assembly ("memory-safe") {
+                revert(add(data, 32), mload(data))
+            }
+        }
+    }
+
+    /// @dev `decode` of a blob of BLOB_SIZE bytes: its data, or (`refused`) the encoding error
+    ///      node's `decode_blob` raises, ABI-encoded.
+    function _decode(bytes calldata blob) private pure returns (bytes memory data, bool refused) {
+        if (uint8(blob[1]) != 0) return (abi.encodeWithSelector(UnknownBlobEncodingVersion.selector, uint8(blob[1])), true);
         uint256 length = uint24(bytes3(blob[2:5]));
-        if (length > MAX_BLOB_DATA_SIZE) revert BlobDataTooLong(length);
+        if (length > MAX_BLOB_DATA_SIZE) return (abi.encodeWithSelector(BlobDataTooLong.selector, length), true);
         uint256 badRound; // 1 + the first round with a field element's top bit set
         bool trailing;
         assembly ("memory-safe") {
@@ -305,8 +362,8 @@ contract BlobReader {
                 mstore(0x40, add(add(data, 32), and(add(length, 31), not(31))))
             }
         }
-        if (badRound != 0) revert BlobFieldElementTopBitsSet(badRound - 1);
-        if (trailing) revert BlobTrailingData();
+        if (badRound != 0) return (abi.encodeWithSelector(BlobFieldElementTopBitsSet.selector, badRound - 1), true);
+        if (trailing) return (abi.encodeWithSelector(BlobTrailingData.selector), true);
     }
 
     function _bitrev12(uint256 k) private pure returns (uint256 reversed) {

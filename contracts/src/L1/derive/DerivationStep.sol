@@ -18,7 +18,7 @@ import {L2ParentLib} from "./L2ParentLib.sol";
 ///         (docs/fault-proofs.md, "Which batch, and the absence of one"). On the pre state shown
 ///         (checked against the agreed commitment) it runs L1 block b's batcher data, checked
 ///         against `BatchInbox.batchHashChain[b]` (a calldata item's bytes by their hash, each blob
-///         of a blob item by `BlobReader`: one point evaluation, decoded as node/blobs.py does), through
+///         of a blob item by `BlobReader.readItem`: one point evaluation, decoded as node/blobs.py does), through
 ///           frames        node/derive/frames.py: a transaction the frame stage refuses is dropped whole;
 ///           channel bank  channel_bank.py: insert, duplicate, closing, timeout and prune rules, then
 ///                         the first channel read while ready (a timed-out first channel dropped);
@@ -63,8 +63,6 @@ contract DerivationStep is IDerivationStep {
     /// @notice The step cannot be decided from this evidence (or not on L1 yet: an L1 block at or
     ///         past `block.number`, or past the range while its end E is not on L1): `what`.
     error EvidenceNeeded(string what);
-    /// @notice A blob transaction's blobs are not all shown, each at its index (`at`: the first that is not).
-    error BlobsNotShown(bytes32 item, uint256 at);
 
     /// @notice Decompressed bytes a channel may have (node: `MAX_RLP_BYTES_PER_CHANNEL`).
     uint256 public constant MAX_RLP_BYTES_PER_CHANNEL = 10_000_000;
@@ -179,33 +177,20 @@ contract DerivationStep is IDerivationStep {
 
     /// @dev A blob transaction (kind 1): each of its blobs is one batcher data item (retrieval.py),
     ///      every one shown, in order (`shown` = abi.encode(BlobReader.ShownBlob[])), read by
-    ///      `BlobReader` against the inbox's item; a blob whose encoding node refuses is dropped.
+    ///      `BlobReader.readItem` against the inbox's item, which leaves out a blob whose encoding
+    ///      node refuses; its refusals of the evidence are its named errors, and a read that could
+    ///      not finish (no revert data: out of gas) decides nothing.
     function _readBlobs(Work memory w, bytes32 item, bytes calldata shown, uint256 b) internal view {
-        BlobReader.ShownBlob[] memory blobs = abi.decode(shown, (BlobReader.ShownBlob[]));
-        if (blobs.length == 0) revert BlobsNotShown(item, 0);
-        for (uint256 k = 0; k < blobs.length; k++) {
-            BlobReader.ShownBlob memory s = blobs[k];
-            if (s.index != k || s.versionedHashes.length != blobs.length) revert BlobsNotShown(item, k);
-            try blobReader.read(item, s.versionedHashes, k, s.blob, s.commitment, s.proof) returns (bytes memory batcherData) {
-                _readBatcherData(w, batcherData, b);
-            } catch (bytes memory reason) {
-                _blobDropped(reason);
+        bytes[] memory kept;
+        try blobReader.readItem(item, shown) returns (bytes[] memory read) {
+            kept = read;
+        } catch (bytes memory reason) {
+            if (reason.length < 4) revert EvidenceNeeded("a blob the reader could not finish");
+            assembly ("memory-safe") {
+                revert(add(reason, 32), mload(reason))
             }
         }
-    }
-
-    /// @dev Only a shown blob's encoding refusals (node's `BlobEncodingError`s) drop it; evidence that
-    ///      does not show the blob is refused by `BlobReader`'s name; anything else decides nothing.
-    function _blobDropped(bytes memory reason) internal pure {
-        bytes4 selector = reason.length >= 4 ? bytes4(reason) : bytes4(0);
-        if (
-            selector == BlobReader.UnknownBlobEncodingVersion.selector || selector == BlobReader.BlobDataTooLong.selector
-                || selector == BlobReader.BlobFieldElementTopBitsSet.selector || selector == BlobReader.BlobTrailingData.selector
-        ) return;
-        if (selector == bytes4(0)) revert EvidenceNeeded("a blob the reader could not finish");
-        assembly ("memory-safe") {
-            revert(add(reason, 32), mload(reason))
-        }
+        for (uint256 k = 0; k < kept.length; k++) _readBatcherData(w, kept[k], b);
     }
 
     /// @dev Only the frame stage's own refusals drop a transaction; any other revert decides nothing.
