@@ -213,7 +213,8 @@ async def _serve(settings: NodeSettings, genesis: GenesisConfig, l1: Optional[L1
         # The explorer's batch log notes the batcher transactions derivation reads (node.explorer.batch_log).
         batch_log = BatchLog(genesis.chain_id)
         recorded = RecordingL1Source(l1.source, batch_log, batcher_address=rollup.batcher_address)
-        pipeline = DerivationPipeline(rollup, PrefetchingL1Source(recorded, inbox=rollup.batch_inbox), node.chain)
+        pipeline = DerivationPipeline(rollup, PrefetchingL1Source(recorded, inbox=rollup.batch_inbox), node.chain,
+                                      before_replacing=node.keep_replaced_transactions)
         driver = DerivationDriver(
             pipeline, node.heads, chain_lock, on_new_head=node.notify_new_head,
             l1_finalized=lambda: l1.source.block_by_tag("finalized"), is_sequencer=is_sequencer,

@@ -12,6 +12,16 @@ its own (the sequencer rebuilding from an older parent after an L1 reorg, deriva
 unsafe blocks) is geth's pool reset: the user transactions of the blocks that left the chain
 come back to the pool, unless the new branch has them; those the new chain mined meanwhile stay
 out (nonce too low), and pending/queued are derived again from the new head's nonces.
+
+Crash safety of that reset. The sequencer resets the pool onto the older parent before it builds
+there, so the abandoned blocks' transactions are journaled before the chain drops them.
+Derivation writes its block first and the reset follows (`notify_new_head`); a crash between the
+two would leave the replaced blocks' user transactions in neither the new chain nor the pool (the
+journal forgets a transaction once it is mined and the journal compacted). So derivation asks the
+node first (`keep_replaced_transactions`, the pipeline's `before_replacing`): their raw
+transactions are written to the journal and fsynced before the chain write, and a restart's
+`TxPool.restore` takes them back (those the new chain holds are refused as nonce too low).
+`TEST_SEAM_KILL_BEFORE_POOL_RESET` kills the process in that window, for the kill -9 test.
 """
 
 from __future__ import annotations
@@ -19,6 +29,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+import signal
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +59,11 @@ SUBSCRIBER_QUEUE_SIZE = 1024
 #: The deepest reorg whose dropped blocks' transactions return to the pool (geth: 64 blocks; an
 #: L2 block every second makes reorgs of an L1 reorg's length in seconds, so more here).
 MAX_RETURNED_REORG_BLOCKS = 1024
+#: Test seam, never set in production: with this environment variable set to 1 the node kills
+#: itself (SIGKILL, as kill -9) when derivation has written a chain that replaced unsafe blocks
+#: with user transactions and the pool has not taken them back yet, the window the journal covers
+#: (`L2Node.keep_replaced_transactions`; tests/e2e/test_pool_reorg.py).
+TEST_SEAM_KILL_BEFORE_POOL_RESET = "LANTAU_TEST_SEAM_KILL_BEFORE_POOL_RESET"
 
 
 @dataclass
@@ -179,6 +196,9 @@ class L2Node:
             returned: list[bytes] = []
             if return_dropped and not self.read_only and old_head is not None:
                 returned = self._dropped_transactions(old_head, new_head)
+            if returned and self.chain.head.hash == new_head.hash and os.environ.get(TEST_SEAM_KILL_BEFORE_POOL_RESET) == "1":
+                log.warning("test seam %s: killing the node between the chain write and the pool reset", TEST_SEAM_KILL_BEFORE_POOL_RESET)
+                os.kill(os.getpid(), signal.SIGKILL)
             back = self.txpool.reset(self.chain.state_at(new_head), self.next_base_fee(new_head), returned)
             self.pool_head = new_head
         if returned:
@@ -187,6 +207,23 @@ class L2Node:
                 "dropped": len(returned), "back": back,
             })
         return back
+
+    def keep_replaced_transactions(self, parent: BlockHeaderAPI) -> int:
+        """Derivation is about to build on `parent`, replacing the canonical blocks above it:
+        write their user transactions to the journal (fsynced) before that chain write, so a
+        crash before `reset_pool` takes them back loses none (the module's docstring, "Crash
+        safety"). Answers how many were journaled; a verifier, or a node without a journal,
+        keeps none (it takes no transactions, or has nowhere to keep them)."""
+        if self.read_only or self.journal is None:
+            return 0
+        with self._pool_head_lock:
+            leaving = self._dropped_transactions(self.chain.head, parent)
+            self.txpool.journal_transactions(leaving)
+        if leaving:
+            log.info("journaled the transactions of unsafe blocks derivation replaces", extra={
+                "from_block": parent.block_number + 1, "to_head": self.chain.head.block_number, "transactions": len(leaving),
+            })
+        return len(leaving)
 
     def _dropped_transactions(self, old_head: BlockHeaderAPI, new_head: BlockHeaderAPI) -> list[bytes]:
         """The raw user transactions of the blocks from `old_head` back to its common ancestor

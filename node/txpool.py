@@ -497,8 +497,10 @@ class TxPool:
         comes before the sender's later pooled ones, so if the balance runs short the later ones
         go, not it (checked one by one against the pool, it would leave a gap under them).
         Each taken back is journaled again (its record may have been compacted away since it
-        was mined), with one fsync for all. Answers how many came back."""
-        self.on_new_head(state, base_fee)
+        was mined), with one fsync for all, and the journal is compacted only after that, so no
+        moment has a returned transaction in neither the journal nor the chain. Answers how many
+        came back."""
+        self._prune_to(state)
         taken: list[PooledTransaction] = []
         ticket = None
         for raw in returned:
@@ -510,11 +512,27 @@ class TxPool:
             taken.append(pooled)
             ticket = ticket_of_raw if ticket_of_raw is not None else ticket
         if taken:
-            self.on_new_head(state, base_fee)
+            self._prune_to(state)
         if ticket is not None:
             assert self._journal is not None
             self._journal.sync(ticket)
+        self._compact_journal_if_due()
         return sum(1 for pooled in taken if self._by_hash.get(pooled.hash) is pooled)
+
+    @_locked
+    def journal_transactions(self, raws: Sequence[bytes]) -> None:
+        """Write `raws` to the journal, one fsync for all, pooling none of them: the user
+        transactions of blocks about to leave the chain, made durable before the chain write
+        that drops them (`node.service.L2Node.keep_replaced_transactions`). A crash before
+        `reset` takes them back then finds them at start (`restore`: those the new chain holds
+        are refused as nonce too low, the others come back)."""
+        if self._journal is None or not raws:
+            return
+        ticket = 0
+        for raw in raws:
+            ticket = self._journal.write(bytes(raw))
+        self._journal_records += len(raws)
+        self._journal.sync(ticket)
 
     @_locked
     def on_new_head(self, state: AccountStateReader, base_fee: int) -> None:
@@ -526,6 +544,11 @@ class TxPool:
         follows a dropped transaction becomes queued; a filled gap promotes queued ones.
         `base_fee` is accepted for the caller's symmetry with `select`; a transaction whose
         fee cap is below it stays (the base fee may fall) but is never selected meanwhile."""
+        self._prune_to(state)
+        self._compact_journal_if_due()
+
+    def _prune_to(self, state: AccountStateReader) -> None:
+        """`on_new_head`'s pruning, without the journal's compaction."""
         for sender in list(self._by_sender):
             txs = self._by_sender[sender]
             account_nonce = state.get_nonce(sender)
@@ -539,9 +562,10 @@ class TxPool:
                     spent += pooled.cost
             if sender in self._by_sender:
                 self._account_nonce[sender] = account_nonce
-        if self._journal is not None:
-            if self._journal_records > 2 * len(self) + _JOURNAL_SLACK_RECORDS:
-                self._compact_journal()
+
+    def _compact_journal_if_due(self) -> None:
+        if self._journal is not None and self._journal_records > 2 * len(self) + _JOURNAL_SLACK_RECORDS:
+            self._compact_journal()
 
     # --- internals ------------------------------------------------------------------------
 

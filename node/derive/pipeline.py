@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth.exceptions import PyEVMError
@@ -73,11 +74,16 @@ class DerivationPipeline:
         chain: Chain,
         *,
         safe_head: BlockHeaderAPI | None = None,
+        before_replacing: Callable[[BlockHeaderAPI], object] | None = None,
     ) -> None:
-        """Derive on top of `safe_head` (default: L2 genesis, i.e. everything from L1)."""
+        """Derive on top of `safe_head` (default: L2 genesis, i.e. everything from L1).
+        `before_replacing(parent)` is called before a derived block is built on `parent` while
+        the chain holds blocks above it, which the build replaces (the node journals their
+        transactions first: `node.service.L2Node.keep_replaced_transactions`)."""
         self.config = config
         self.l1 = l1
         self.chain = chain
+        self.before_replacing = before_replacing
         self._derived_from: dict[bytes, L1BlockRef] = {}
         self.channels_ahead = ChannelsAhead(
             chain_id=chain.chain_id, max_decompressed_size=config.max_channel_rlp_bytes, batcher=config.batcher_address
@@ -179,6 +185,8 @@ class DerivationPipeline:
         built: BuiltBlock | None = None
         header = self._existing_block(inputs)
         if header is None:
+            if self.before_replacing is not None and self.chain.head.hash != inputs.parent.hash:
+                self.before_replacing(inputs.parent)
             try:
                 built = self.chain.build_block(inputs.parent, inputs.attributes, inputs.transactions)
             except (ValidationError, PyEVMError) as exc:

@@ -145,3 +145,55 @@ def test_an_l1_reorg_rebuild_loses_no_pooled_transaction_and_opens_no_nonce_gap(
     assert rpc(l2, "txpool_status") == {"pending": "0x0", "queued": "0x0"}
     assert l2.eth.get_balance(SENDER.address) == balance
     assert l2.eth.get_transaction_count(SENDER.address, "pending") == sender.nonce + 1
+
+
+def test_a_kill_9_between_derivations_chain_write_and_the_pool_reset_loses_no_transaction(
+    node_factory, l1: L1Devnet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sequencer without a batcher mines five transfers in unsafe blocks and restarts (its
+    journal compacted: they are mined, so it keeps none of them). L1 then passes their origins'
+    sequencing windows, so derivation forces deposit-only blocks in their place, and the node is
+    killed -9 after that chain write, before the pool takes them back (the test seam
+    `TEST_SEAM_KILL_BEFORE_POOL_RESET`). Was: restarted, the node had them in neither its chain
+    nor its pool, lost for good. Now they were journaled before the write
+    (`L2Node.keep_replaced_transactions`): the restarted node pools them and mines each once."""
+    from bridge.devnet import devnet_rollup_config
+    from genesis.config import DEVNET_GENESIS_PATH
+    from node.service import TEST_SEAM_KILL_BEFORE_POOL_RESET
+    from tests.e2e.test_verifier import write_rollup
+
+    # The window: the first L2 origin's ends a few L1 blocks past L1's head now, so nothing is
+    # forced until the test mines.
+    start_block = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH).l1_start_block
+    window = int(l1.anvil.rpc("eth_blockNumber"), 16) - start_block + 3
+    args = ("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(write_rollup(l1, tmp_path, sequencing_window=window)))
+    data_dir = tmp_path / "l2"
+    node = node_factory(data_dir=data_dir, block_time_s=0.25, extra_args=args)
+    l2 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
+    chain_id = l2.eth.chain_id
+    start_nonce = l2.eth.get_transaction_count(SENDER.address)
+    sent = [bytes(l2.eth.send_raw_transaction(transfer(chain_id, start_nonce + i))) for i in range(5)]
+    wait_until(lambda: all(included_once(l2, h) for h in sent), 60, "the five transfers in unsafe blocks")
+    replaced = l2.eth.get_transaction_receipt(sent[0])
+    assert rpc(l2, "lantau_syncStatus")["safe_l2"]["number"] == 0  # nothing batched: all of it unsafe
+
+    node.stop()
+    monkeypatch.setenv(TEST_SEAM_KILL_BEFORE_POOL_RESET, "1")
+    node = node_factory(data_dir=data_dir, block_time_s=0.25, extra_args=args)
+    monkeypatch.delenv(TEST_SEAM_KILL_BEFORE_POOL_RESET)
+    l2 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
+    assert rpc(l2, "txpool_status") == {"pending": "0x0", "queued": "0x0"}
+    assert (data_dir / "transactions.journal").stat().st_size == 0  # compacted at start: they are mined
+    mine_l1(l1.anvil, window + 3)  # past every origin's window so far: derivation forces blocks
+    assert node.process is not None
+    node.process.wait(timeout=120)
+    assert node.process.returncode == -9, node.output[-3000:]
+    assert f"test seam {TEST_SEAM_KILL_BEFORE_POOL_RESET}" in node.output
+    assert "journaled the transactions of unsafe blocks derivation replaces" in node.output
+
+    node = node_factory(data_dir=data_dir, block_time_s=0.25, extra_args=args)
+    l2 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
+    assert canonical_hash(l2, replaced["blockNumber"]) != replaced["blockHash"]  # the block they were in is gone
+    wait_until(lambda: all(included_once(l2, h) for h in sent), 60, "the five transfers mined again after the kill")
+    assert l2.eth.get_transaction_count(SENDER.address, "latest") == start_nonce + 5
+    assert rpc(l2, "txpool_status") == {"pending": "0x0", "queued": "0x0"}

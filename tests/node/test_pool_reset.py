@@ -195,3 +195,31 @@ async def test_evm_revert_takes_nothing_back(node: L2Node) -> None:
     node.notify_rewound_head(genesis)
     assert head_nonce(node) == 0 and pool_nonces(node) == ([], [2])
     assert pending_nonce(node) == 0
+
+
+async def test_transactions_of_blocks_derivation_replaces_survive_a_crash_before_the_pool_reset(tmp_path: Path) -> None:
+    """Derivation writes its block, then the pool takes the replaced blocks' transactions back;
+    a crash between the two lost them once the journal had been compacted after they were mined
+    (a restart compacts it). Now `keep_replaced_transactions` journals them before the chain write:
+    a node opened again on the data dir (no reset ever ran) has them pending, nonces 0..4, and
+    the replacement chain's head nonce is 0. The next block mines each once."""
+    data_dir = tmp_path / "l2"
+    node = L2Node.open(data_dir, GENESIS)
+    genesis = node.chain.head
+    await send(node, *range(5))
+    build_on(node, genesis, genesis.timestamp + 1)
+    assert head_nonce(node) == 5 and len(node.txpool) == 0
+    node.close()
+    node = L2Node.open(data_dir, GENESIS)  # a restart: the journal compacted to the (empty) pool
+    assert (data_dir / "transactions.journal").stat().st_size == 0
+    assert node.keep_replaced_transactions(genesis) == 5  # what the pipeline calls before the write
+    node.chain.build_block(genesis, attributes_on(genesis, genesis.timestamp + 5, ()), [])
+    node.close()  # the crash: the pool is never reset onto the replacement
+    node = L2Node.open(data_dir, GENESIS)
+    try:
+        assert head_nonce(node) == 0 and pool_nonces(node) == (list(range(5)), [])
+        build_on(node, node.chain.head, node.chain.head.timestamp + 1)
+        assert head_nonce(node) == 5 and all(mined_once(node, transfer(n)) for n in range(5)) and len(node.txpool) == 0
+        assert node.keep_replaced_transactions(node.chain.head) == 0  # nothing above the head: nothing leaves
+    finally:
+        node.close()
