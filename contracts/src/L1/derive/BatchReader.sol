@@ -294,16 +294,26 @@ contract BatchReader {
         uint256 gas;
     }
 
-    /// @dev Where the parts of a span's transaction section start in the batch.
+    /// @dev Where the parts of a span's transaction section start in the batch, and what the
+    ///      rebuild of transactions `hashFrom`.. reads besides (`_txDataPass`'s third reading reads
+    ///      these words by offset: keep the order).
     struct TxSection {
         uint256 creationAt;
         uint256 creationLen;
         uint256 yAt;
         uint256 yLen;
         uint256 sigsAt;
-        uint256 tosAt;
+        uint256 tosAt; // the first rebuilt transaction's `to` (the section's first, before the rebuild)
         uint256 datasAt;
+        uint256 chainId;
+        uint256[] nonceGas; // transaction hashFrom + k's nonce and gas at 2k, 2k + 1
+        bytes32[] hashes; // where the rebuilt transactions' hashes go
+        uint256 protectedLast; // memory address of the protected bits' last byte (0: none, a singular batch's)
     }
+
+    uint256 private constant CHECK_FIELDS = 0; // `_txDataPass`'s readings
+    uint256 private constant FRAME = 1;
+    uint256 private constant REBUILD = 2;
 
     /// @dev The errors the transaction section's assembly reverts with, one selector per 32 bits
     ///      (index k at bits 32k): the same errors, with the same arguments, as the Solidity reader
@@ -321,7 +331,8 @@ contract BatchReader {
     ///      framed; the nonces and gas limits; the protected bits; then every transaction's fields.
     ///      Transactions `hashFrom`.. `hashTo` are rebuilt and hashed. The section is walked in
     ///      place, in assembly, with nothing allocated per transaction (docs/fault-proofs.md, "BatchReader
-    ///      on a channel of the batcher's size": ~13k gas a transfer before, in Solidity).
+    ///      on a channel of the batcher's size": ~13k gas a transfer before, in Solidity); the rebuild
+    ///      too (`_txDataPass`'s third reading: ~11k gas a transfer before, in Solidity).
     function _spanTxs(Cursor memory c, uint256 total, uint256 chainId, uint256 hashFrom, uint256 hashTo)
         private
         pure
@@ -337,46 +348,46 @@ contract BatchReader {
         s.datasAt = c.pos;
         uint256 legacyCount;
         uint256 at; // transaction hashFrom's tx_data
-        (c.pos, legacyCount, at) = _txDataPass(c.data, c.pos, total, 0, hashFrom, true);
-        // wanted[2k], wanted[2k + 1]: transaction hashFrom + k's nonce and gas
-        uint256[] memory wanted = new uint256[](2 * (hashTo - hashFrom));
-        c.pos = _uvarints(c.data, c.pos, total, hashFrom, wanted, 0);
-        c.pos = _uvarints(c.data, c.pos, total, hashFrom, wanted, 1);
-        _txDataPass(c.data, s.datasAt, total, _bitlistLast(c, legacyCount), 0, false);
-        hashes = new bytes32[](hashTo - hashFrom);
-        uint256 toIndex = hashFrom - _countBits(c.data, s.creationAt, s.creationLen, hashFrom);
-        for (uint256 k = 0; k < hashes.length; k++) {
-            uint256 i = hashFrom + k;
-            SpanTx memory t;
-            if (uint8(c.data[at]) < 0xc0) t.txType = uint8(c.data[at++]);
-            RLPItem list = RLPReader.itemAt(c.data, at);
-            at += list.length();
-            t.fields = list.readList();
-            t.nonce = wanted[2 * k];
-            t.gas = wanted[2 * k + 1];
-            t.creation = _bit(c.data, s.creationAt, s.creationLen, i);
-            if (!t.creation) t.to = address(bytes20(bytes32(_word(c.data, s.tosAt + 20 * toIndex++))));
-            t.yParity = _bit(c.data, s.yAt, s.yLen, i) ? 1 : 0;
-            t.r = _word(c.data, s.sigsAt + 64 * i);
-            t.s = _word(c.data, s.sigsAt + 64 * i + 32);
-            hashes[k] = _txHash(t, chainId);
-        }
+        (c.pos, legacyCount, at) = _txDataPass(c.data, c.pos, total, hashFrom, FRAME, s);
+        s.nonceGas = new uint256[](2 * (hashTo - hashFrom));
+        c.pos = _uvarints(c.data, c.pos, total, hashFrom, s.nonceGas, 0);
+        c.pos = _uvarints(c.data, c.pos, total, hashFrom, s.nonceGas, 1);
+        s.protectedLast = _bitlistLast(c, legacyCount);
+        _txDataPass(c.data, s.datasAt, total, 0, CHECK_FIELDS, s);
+        hashes = s.hashes = new bytes32[](hashTo - hashFrom);
+        s.tosAt += 20 * (hashFrom - _countBits(c.data, s.creationAt, s.creationLen, hashFrom));
+        s.chainId = chainId;
+        _txDataPass(c.data, at, hashTo - hashFrom, hashFrom, REBUILD, s);
     }
 
     /// @dev One pass over `txCount` tx_datas (`type ‖ rlp(list)`, or a legacy `rlp(list)`) from `startAt`.
-    ///      `frame`: the first reading, as node's `_decode_span_txs` frames them: a batchable type
+    ///      `FRAME`: the first reading, as node's `_decode_span_txs` frames them: a batchable type
     ///      (else InvalidBatchTransaction(i)), a canonical RLP list that fits (else TruncatedBatch or
     ///      MalformedBatch at its offset, as `_rlpAt`), its items' headers as `RLPReader.readList`
     ///      checks them (RLPReader's errors), 3 / 4 / 5 of them (else MalformedBatch); returns the
-    ///      end, the legacy count and the offset of transaction `firstIndex`'s tx_data. Else the second, on tx_datas already framed, numbered from
+    ///      end, the legacy count and the offset of transaction `firstIndex`'s tx_data. `CHECK_FIELDS`: the second, on tx_datas already framed, numbered from
     ///      `firstIndex`: a legacy transaction's protected
-    ///      bit (bit i of the bitlist whose last byte is at memory `bitsLast`; 0: no bits, a
+    ///      bit (bit i of the bitlist whose last byte is at memory `s.protectedLast`; 0: no bits, a
     ///      singular batch's transaction, whose v is checked whole) must be set, and the fields
     ///      are as node's decoder takes them: integers canonical (a string of at most 32 bytes,
     ///      no leading zero), data a string, the access list [[address (20 bytes), [slot (32
     ///      bytes), ...]], ...] (else InvalidBatchTransaction(i), or RLPReader's error for a
     ///      nested item's header). Errors and their arguments are the Solidity reader's before it.
-    function _txDataPass(bytes memory data, uint256 startAt, uint256 txCount, uint256 bitsLast, uint256 firstIndex, bool frame)
+    ///      `REBUILD`: the third, on tx_datas checked, transaction `firstIndex`'s at `startAt`: each
+    ///      transaction's EIP-2718 bytes written past the free memory pointer (never allocated: a block
+    ///      of hundreds of transactions leaves no memory behind to grow the next one's cost) from its
+    ///      tx_data and `s` (its bits, signature, `to`, nonce and gas), hashed into `s.hashes`:
+    ///        legacy  rlp([nonce, gas_price, gas, to, value, data, v, r, s])
+    ///        0x01 ‖  rlp([chain_id, nonce, gas_price, gas, to, value, data, access_list, y, r, s])
+    ///        0x02 ‖  rlp([chain_id, nonce, tip, fee_cap, gas, to, value, data, access_list, y, r, s])
+    function _txDataPass(
+        bytes memory data,
+        uint256 startAt,
+        uint256 txCount,
+        uint256 firstIndex,
+        uint256 mode,
+        TxSection memory s
+    )
         private
         pure
         returns (uint256 stopAt, uint256 legacyCount, uint256 keptAt)
@@ -588,9 +599,127 @@ contract BatchReader {
                 }
             }
 
-            switch frame
+            // --- the third reading
+            // the RLP integer x at memory q; the address after it
+            function putUint(q, x) -> next {
+                switch lt(x, 0x80)
+                case 1 {
+                    mstore8(q, or(x, shl(7, iszero(x)))) // 0 is the empty string 0x80
+                    next := add(q, 1)
+                }
+                default {
+                    // n + 1 bytes: n the index of x's highest non-zero byte
+                    let n := shl(4, iszero(iszero(shr(128, x))))
+                    if shr(add(shl(3, n), 64), x) { n := add(n, 8) }
+                    if shr(add(shl(3, n), 32), x) { n := add(n, 4) }
+                    if shr(add(shl(3, n), 16), x) { n := add(n, 2) }
+                    if shr(add(shl(3, n), 8), x) { n := add(n, 1) }
+                    mstore8(q, add(0x81, n))
+                    mstore(add(q, 1), shl(shl(3, sub(31, n)), x))
+                    next := add(q, add(n, 2))
+                }
+            }
+            // the bytes [from, to) copied to memory q; the address after them
+            function put(q, from, to) -> next {
+                mcopy(q, from, sub(to, from))
+                next := add(q, sub(to, from))
+            }
+            // bit i of the bitlist whose last byte is at memory `last`
+            function bitAt(last, i) -> b {
+                b := and(shr(and(i, 7), byte(0, mload(sub(last, shr(3, i))))), 1)
+            }
+            // keccak256 of `kind ‖ rlp_list_header(length) ‖ payload` (no type byte for legacy), the
+            // payload's `length` bytes at memory `body`, with 10 bytes free before it
+            function hashList(body, length, kind) -> digest {
+                let start := sub(body, 1)
+                switch lt(length, 56)
+                case 1 { mstore8(start, add(0xc0, length)) }
+                default {
+                    let n := 1 // bytes of the length (a transaction is far below 2**64 bytes)
+                    if shr(8, length) { n := 2 }
+                    if shr(16, length) { n := 3 }
+                    if shr(24, length) { n := 4 }
+                    start := sub(body, add(n, 1))
+                    mstore8(start, add(0xf7, n))
+                    for { let b := 0 } lt(b, n) { b := add(b, 1) } { mstore8(add(start, sub(n, b)), shr(shl(3, b), length)) }
+                }
+                if kind {
+                    start := sub(start, 1)
+                    mstore8(start, kind)
+                }
+                digest := keccak256(start, sub(add(body, length), start))
+            }
+            // `to` at memory q: the empty string for a creation, else 0x94 ‖ the 20 bytes at memory `tos`
+            function putTo(q, creation, tos) -> next {
+                switch creation
+                case 1 {
+                    mstore8(q, 0x80)
+                    next := add(q, 1)
+                }
+                default {
+                    mstore8(q, 0x94)
+                    mstore(add(q, 1), mload(tos)) // the 12 bytes after the 20 are overwritten or not hashed
+                    next := add(q, 21)
+                }
+            }
+            // [gas_price | tip, fee_cap,] gas, to, value, data[, access_list] of the tx_data list at p
+            // (type `kind`) written at q; `to` written by `putTo(.., creation, tos)`
+            function putFields(q, p, kind, gasLimit, creation, tos) -> next {
+                let value, end := listPayload(p)
+                let price := add(value, itemSize(value))
+                let dataItem := add(price, itemSize(price))
+                if eq(kind, 2) { dataItem := add(dataItem, itemSize(dataItem)) }
+                q := putUint(put(q, price, dataItem), gasLimit)
+                q := put(putTo(q, creation, tos), value, price)
+                price := add(dataItem, itemSize(dataItem)) // now: after the data
+                next := put(q, dataItem, price)
+                if kind { next := put(next, price, end) } // access_list
+            }
+            // nonce, then `putFields`, of transaction i (the k-th rebuilt) at q; moves `sec`'s `to` on
+            function putNonceAndFields(q, p, kind, base, i, k, sec) -> next {
+                let nonceGas := add(add(mload(add(sec, 0x100)), 0x20), shl(6, k))
+                let creation := bitAt(add(base, sub(add(mload(sec), mload(add(sec, 0x20))), 1)), i)
+                let tos := add(base, mload(add(sec, 0xa0)))
+                next := putFields(putUint(q, mload(nonceGas)), p, kind, mload(add(nonceGas, 0x20)), creation, tos)
+                if iszero(creation) { mstore(add(sec, 0xa0), add(mload(add(sec, 0xa0)), 20)) }
+            }
+            // v (legacy: EIP-155's) or y, r, s of transaction i at q
+            function putSignature(q, kind, base, i, sec) -> next {
+                let y := bitAt(add(base, sub(add(mload(add(sec, 0x40)), mload(add(sec, 0x60))), 1)), i)
+                switch kind
+                case 0 { q := putUint(q, add(add(shl(1, mload(add(sec, 0xe0))), 35), y)) }
+                default { q := putUint(q, y) }
+                let sig := add(add(base, mload(add(sec, 0x80))), shl(6, i))
+                next := putUint(putUint(q, mload(sig)), mload(add(sig, 0x20)))
+            }
+            // transaction `first` + k's tx_data at memory p: its hash and the memory after its tx_data
+            function rebuildTx(base, p, first, k, sec) -> digest, after {
+                let kind := byte(0, mload(p))
+                switch lt(kind, 0xc0)
+                case 1 { p := add(p, 1) }
+                default { kind := 0 }
+                after := add(p, itemSize(p))
+                let body := add(mload(0x40), 10)
+                let q := body
+                if kind { q := putUint(q, mload(add(sec, 0xe0))) } // chain_id
+                q := putNonceAndFields(q, p, kind, base, add(first, k), k, sec)
+                q := putSignature(q, kind, base, add(first, k), sec)
+                digest := hashList(body, sub(q, body), kind)
+            }
+            function rebuildAll(base, pos, first, count, sec) {
+                let p := add(base, pos)
+                let out := add(mload(add(sec, 0x120)), 0x20)
+                for { let k := 0 } lt(k, count) { k := add(k, 1) } {
+                    let digest, after := rebuildTx(base, p, first, k, sec)
+                    mstore(add(out, shl(5, k)), digest)
+                    p := after
+                }
+            }
+
+            switch mode
             case 1 { stopAt, legacyCount, keptAt := frameAll(add(data, 32), mload(data), startAt, txCount, firstIndex) }
-            default { stopAt := checkAll(add(data, 32), startAt, firstIndex, add(firstIndex, txCount), bitsLast) }
+            case 2 { rebuildAll(add(data, 32), startAt, firstIndex, txCount, s) }
+            default { stopAt := checkAll(add(data, 32), startAt, firstIndex, add(firstIndex, txCount), mload(add(s, 0x140))) }
         }
     }
 
@@ -643,102 +772,6 @@ contract BatchReader {
             }
         }
         return pos;
-    }
-
-    /// @dev The hash of the transaction's EIP-2718 bytes (node.batches._decode_span_txs), from fields
-    ///      checked. The bytes are written past the free memory pointer, never allocated: a block of
-    ///      hundreds of transactions rebuilt leaves no memory behind to grow the next one's cost.
-    ///        legacy  rlp([nonce, gas_price, gas, to, value, data, v, r, s])
-    ///        0x01 ‖  rlp([chain_id, nonce, gas_price, gas, to, value, data, access_list, y, r, s])
-    ///        0x02 ‖  rlp([chain_id, nonce, tip, fee_cap, gas, to, value, data, access_list, y, r, s])
-    function _txHash(SpanTx memory t, uint256 chainId) private pure returns (bytes32) {
-        RLPItem[] memory f = t.fields;
-        uint256 body;
-        assembly ("memory-safe") {
-            body := add(mload(0x40), 10) // room for the type byte and the list's header
-        }
-        uint256 p = body;
-        if (t.txType != LEGACY_TX) p = _putUint(p, chainId);
-        p = _putRaw(_putUint(p, t.nonce), f[1]); // gas_price, or tip
-        if (t.txType == DYNAMIC_FEE_TX) p = _putRaw(p, f[2]); // fee_cap
-        p = _putTo(_putUint(p, t.gas), t.creation, t.to);
-        p = _putRaw(_putRaw(p, f[0]), f[f.length - (t.txType == LEGACY_TX ? 1 : 2)]); // value, data
-        if (t.txType != LEGACY_TX) p = _putRaw(p, f[f.length - 1]); // access_list
-        p = _putUint(p, t.txType == LEGACY_TX ? chainId * 2 + 35 + t.yParity : t.yParity);
-        p = _putUint(_putUint(p, t.r), t.s);
-        return _hashList(body, p - body, t.txType);
-    }
-
-    /// @dev The RLP integer `x` written at memory `p`; the address after it.
-    function _putUint(uint256 p, uint256 x) private pure returns (uint256 next) {
-        assembly ("memory-safe") {
-            switch lt(x, 0x80)
-            case 1 {
-                mstore8(p, or(x, shl(7, iszero(x)))) // 0 is the empty string 0x80
-                next := add(p, 1)
-            }
-            default {
-                // n + 1 bytes: n the index of x's highest non-zero byte
-                let n := shl(4, iszero(iszero(shr(128, x))))
-                if shr(add(shl(3, n), 64), x) { n := add(n, 8) }
-                if shr(add(shl(3, n), 32), x) { n := add(n, 4) }
-                if shr(add(shl(3, n), 16), x) { n := add(n, 2) }
-                if shr(add(shl(3, n), 8), x) { n := add(n, 1) }
-                mstore8(p, add(0x81, n))
-                mstore(add(p, 1), shl(shl(3, sub(31, n)), x))
-                next := add(p, add(n, 2))
-            }
-        }
-    }
-
-    /// @dev The RLP item `item` (header included) copied to memory `p`; the address after it.
-    function _putRaw(uint256 p, RLPItem item) private pure returns (uint256 next) {
-        uint256 from = item.ptr();
-        uint256 size = item.length();
-        assembly ("memory-safe") {
-            mcopy(p, from, size)
-            next := add(p, size)
-        }
-    }
-
-    /// @dev `to` at memory `p`: the empty string for a creation, else 0x94 ‖ 20 bytes.
-    function _putTo(uint256 p, bool creation, address to) private pure returns (uint256 next) {
-        assembly ("memory-safe") {
-            switch creation
-            case 1 {
-                mstore8(p, 0x80)
-                next := add(p, 1)
-            }
-            default {
-                mstore8(p, 0x94)
-                mstore(add(p, 1), shl(96, to))
-                next := add(p, 21)
-            }
-        }
-    }
-
-    /// @dev keccak256 of `type ‖ rlp_list_header(length) ‖ payload` (no type byte for legacy),
-    ///      the payload's `length` bytes at memory `body`, with 10 bytes free before it.
-    function _hashList(uint256 body, uint256 length, uint256 txType) private pure returns (bytes32 digest) {
-        assembly ("memory-safe") {
-            let start := sub(body, 1)
-            switch lt(length, 56)
-            case 1 { mstore8(start, add(0xc0, length)) }
-            default {
-                let n := 1 // bytes of the length (a transaction is far below 2**64 bytes)
-                if shr(8, length) { n := 2 }
-                if shr(16, length) { n := 3 }
-                if shr(24, length) { n := 4 }
-                start := sub(body, add(n, 1))
-                mstore8(start, add(0xf7, n))
-                for { let i := 0 } lt(i, n) { i := add(i, 1) } { mstore8(add(start, sub(n, i)), shr(shl(3, i), length)) }
-            }
-            if txType {
-                start := sub(start, 1)
-                mstore8(start, txType)
-            }
-            digest := keccak256(start, sub(add(body, length), start))
-        }
     }
 
     /// @dev An RLP integer of a raw transaction as py-evm reads one canonically: a string of at
@@ -835,18 +868,26 @@ contract BatchReader {
                 t.fields[k] = k < gasAt - 1 ? f[1 + k] : f[k + 4];
             }
         }
-        _checkSpanFields(t, index);
-        if (_txHash(t, chainId) != keccak256(raw)) revert InvalidBatchTransaction(index);
+        if (_spanOfOne(t, index, chainId) != keccak256(raw)) revert InvalidBatchTransaction(index);
     }
 
-    /// @dev The fields a span batch would store for `t` checked by the span's own rule (`_txData`'s
-    ///      second reading), on their tx_data as a span batch holds it.
-    function _checkSpanFields(SpanTx memory t, uint256 index) private pure {
+    /// @dev `t` as a span batch of it would store it, a transaction section of one (creation and y
+    ///      bits, r, s, `to`, tx_data), its fields checked by the span's own rule (`_txDataPass`'s
+    ///      second reading) and rebuilt by its third: the hash of its EIP-2718 bytes.
+    function _spanOfOne(SpanTx memory t, uint256 index, uint256 chainId) private pure returns (bytes32) {
         bytes memory payload;
         for (uint256 k = 0; k < t.fields.length; k++) payload = abi.encodePacked(payload, t.fields[k].readRawBytes());
         bytes memory txData = RLPWriter.writeList(payload);
         if (t.txType != LEGACY_TX) txData = abi.encodePacked(uint8(t.txType), txData);
-        _txDataPass(txData, 0, 1, 0, index, false);
+        bytes memory to = t.creation ? bytes("") : abi.encodePacked(t.to);
+        bytes memory section = abi.encodePacked(t.creation, uint8(t.yParity), t.r, t.s, to, txData);
+        TxSection memory s;
+        (s.creationLen, s.yAt, s.yLen, s.sigsAt, s.tosAt, s.datasAt) = (1, 1, 1, 2, 66, 66 + to.length);
+        _txDataPass(section, s.datasAt, 1, index, CHECK_FIELDS, s);
+        s.nonceGas = new uint256[](2);
+        (s.nonceGas[0], s.nonceGas[1], s.chainId, s.hashes) = (t.nonce, t.gas, chainId, new bytes32[](1));
+        _txDataPass(section, s.datasAt, 1, 0, REBUILD, s);
+        return s.hashes[0];
     }
 
     function _rawUint(RLPItem item, uint256 index) private pure returns (uint256 value) {
@@ -943,12 +984,6 @@ contract BatchReader {
     function _base(bytes memory data) private pure returns (uint256 base) {
         assembly ("memory-safe") {
             base := add(data, 32)
-        }
-    }
-
-    function _word(bytes memory data, uint256 at) private pure returns (uint256 w) {
-        assembly ("memory-safe") {
-            w := mload(add(add(data, 32), at))
         }
     }
 }
