@@ -1,6 +1,6 @@
 """Arguments of the derivation leaf (`IDerivationStep.step`, contracts/src/L1/derive/DerivationStep.sol),
-built from JSON-RPC answers: the node's `lantau_derivationState` (the pre-state whole and the
-batches reaching the queue in the L1 block; node/derive/derivation_commitment.py computes both),
+built from JSON-RPC answers: the node's `lantau_derivationState` (the pre-state, frames by hash
+with the data of the channels the block reads, and the batches reaching the queue in the L1 block; node/derive/derivation_commitment.py computes both),
 L1's inbox data for the block, and the L2 proofs of the agreed parent and its ancestors.
 
 The rules are node's; this module only gathers and encodes. What the leaf reads beyond the
@@ -29,16 +29,18 @@ from node.deposit_tx import DEPOSIT_TX_TYPE
 from prover.errors import WitnessError
 from prover.input_evidence import PARENT_PROOF_ABI, ParentProof, _bytes
 
-STATE_ABI = "((bytes16,uint256,uint256,(uint256,bytes)[])[],(bytes,uint256)[],bytes32)"
+STATE_ABI = "((bytes16,uint256,uint256,(uint256,uint256,bytes32,bytes)[])[],(bytes,uint256)[],bytes32)"
 INBOX_DATA_ABI = "((uint8,bytes32)[],bytes[])"
 STEP_EVIDENCE_ABI = f"({PARENT_PROOF_ABI},bytes[],bytes[],(bytes[],bytes[])[],bytes[])"
 USER_TRANSACTIONS_ABI = "(uint256,bytes[][])"
 
 
 def state_abi(state: Mapping[str, Any]) -> tuple:
-    """`IDerivationStep.State` from a `lantau_derivationState` answer."""
+    """`IDerivationStep.State` from a `lantau_derivationState` answer: every frame by its length and
+    hash, its data shown only for a channel that leaves the bank in the L1 block (`read`)."""
     channels = [
-        (_bytes(c["id"]), int(c["openBlock"]), int(c["closing"]), [(int(f["number"]), _bytes(f["data"])) for f in c["frames"]])
+        (_bytes(c["id"]), int(c["openBlock"]), int(c["closing"]),
+         [(int(f["number"]), int(f["length"]), _bytes(f["dataHash"]), _bytes(f["data"]) if c["read"] else b"") for f in c["frames"]])
         for c in state["channels"]
     ]
     queue = [(_bytes(q["batch"]), int(q["inclusion"])) for q in state["queue"]]

@@ -10,8 +10,10 @@
 - A channel is ready when it has its last frame and every frame before it. Channels are read
   in the order they opened, and only the first: a later channel that is ready waits for the
   first to be read or to time out.
-- The bank holds at most `max_size` bytes (frame data + 200 per frame, as OP's); past that,
-  the oldest channels are dropped.
+- The bank holds at most `max_size` bytes (frame data + 200 per frame, as OP's) and at most
+  `MAX_CHANNEL_BANK_FRAMES` frames (Lantau's: the leaf on L1 is shown every frame held by its
+  length and hash, docs/batches.md "What a derivation step is shown"); past either, the oldest
+  channels are dropped.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ log = logging.getLogger("lantau.derive")
 #: OP's MaxChannelBankSize and per-frame accounting overhead.
 MAX_CHANNEL_BANK_SIZE = 100_000_000
 FRAME_ACCOUNTING_OVERHEAD = 200
+#: Frames the bank holds at most (Lantau's rule, not OP's): an honest batcher's L1 block brings at
+#: most ~25 (16 pending transactions, a block's blobs), and its complete channels are read in it.
+MAX_CHANNEL_BANK_FRAMES = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +63,22 @@ class _Channel:
 
 
 class ChannelBank:
-    def __init__(self, channel_timeout: int, max_size: int = MAX_CHANNEL_BANK_SIZE) -> None:
+    def __init__(self, channel_timeout: int, max_size: int = MAX_CHANNEL_BANK_SIZE, max_frames: int = MAX_CHANNEL_BANK_FRAMES) -> None:
         self.channel_timeout = channel_timeout
         self.max_size = max_size
+        self.max_frames = max_frames
         self._channels: "OrderedDict[bytes, _Channel]" = OrderedDict()  # in order of opening
         self._size = 0
+        self._frames = 0
 
     @property
     def size(self) -> int:
         return self._size
+
+    @property
+    def frames(self) -> int:
+        """The frames held, in every channel."""
+        return self._frames
 
     def __len__(self) -> int:
         return len(self._channels)
@@ -97,9 +109,9 @@ class ChannelBank:
         if frame.is_last:
             channel.last_frame = frame.number
             for number in [n for n in channel.frames if n > frame.number]:
-                self._account(channel, -(len(channel.frames.pop(number)) + FRAME_ACCOUNTING_OVERHEAD))
+                self._account(channel, -(len(channel.frames.pop(number)) + FRAME_ACCOUNTING_OVERHEAD), -1)
         channel.frames[frame.number] = frame.data
-        self._account(channel, len(frame.data) + FRAME_ACCOUNTING_OVERHEAD)
+        self._account(channel, len(frame.data) + FRAME_ACCOUNTING_OVERHEAD, 1)
         self._prune()
 
     def _refusal(self, channel: _Channel, frame: Frame, current: L1BlockRef) -> str | None:
@@ -114,14 +126,21 @@ class ChannelBank:
                 return "frame after the channel's last frame"
         return None
 
-    def _account(self, channel: _Channel, delta: int) -> None:
+    def _account(self, channel: _Channel, delta: int, frames: int) -> None:
         channel.size += delta
         self._size += delta
+        self._frames += frames
+
+    def _remove(self, channel_id: bytes) -> _Channel:
+        channel = self._channels.pop(channel_id)
+        self._size -= channel.size
+        self._frames -= len(channel.frames)
+        return channel
 
     def _prune(self) -> None:
-        while self._size > self.max_size and self._channels:
-            channel_id, channel = self._channels.popitem(last=False)
-            self._size -= channel.size
+        while (self._size > self.max_size or self._frames > self.max_frames) and self._channels:
+            channel_id = next(iter(self._channels))
+            self._remove(channel_id)
             log.warning("channel bank full: dropping oldest channel", extra={"channel": channel_id.hex()})
 
     def read(self, current: L1BlockRef) -> bytes | None:
@@ -129,8 +148,7 @@ class ChannelBank:
         while self._channels:
             channel_id, channel = next(iter(self._channels.items()))
             if self._timed_out(channel, current):
-                del self._channels[channel_id]
-                self._size -= channel.size
+                self._remove(channel_id)
                 log.warning(
                     "dropping channel: timed out",
                     extra={"channel": channel_id.hex(), "opened_at": channel.open_block.number, "l1_block": current.number},
@@ -138,7 +156,5 @@ class ChannelBank:
                 continue
             if not channel.ready:
                 return None
-            del self._channels[channel_id]
-            self._size -= channel.size
-            return channel.data()
+            return self._remove(channel_id).data()
         return None

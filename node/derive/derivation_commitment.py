@@ -15,7 +15,8 @@ business). No batch found after E: block n is the forced deposit-only block.
 Encoding (the Solidity twin is `contracts/src/L1/derive/DerivationCommitment.sol`; abi.encode of
 static words, keccak256):
 
-    frames_hash(channel) = f_k;  f_0 = 0,  f_i = keccak(abi.encode(f_{i-1}, uint256 number_i, keccak(data_i)))
+    frames_hash(channel) = f_k;  f_0 = 0,  f_i = keccak(abi.encode(f_{i-1}, uint256 number_i, keccak(data_i),
+                                                       uint256 len(data_i)))
                          over the channel's frames in number order
     bank_hash            = c_m;  c_0 = 0,  c_i = keccak(abi.encode(c_{i-1}, bytes16 channelId, uint256 openBlock,
                                                        uint256 closing, frames_hash))
@@ -27,8 +28,11 @@ static words, keccak256):
     found                = 0, or keccak(abi.encode(keccak(batch), uint256 inclusion)) of the batch taken
     commitment           = keccak(abi.encode(bank_hash, queue_hash, found))
 
-The bank's size counter is the frames' data lengths plus 200 per frame: it follows from the
-frames, so it is not committed separately.
+The bank's counters (bytes: the frames' data lengths plus 200 per frame; frames) follow from the
+frames' lengths, so they are not committed separately. No frame's bytes are: the leaf is shown
+each frame by its length and hash, and the data only of the channels it reads (`Frame` in
+IDerivationStep.sol; `channels_read` says which), so the state shown is ~200 B a frame whatever the
+frames carry (docs/batches.md "What a derivation step is shown").
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ class QueuedBatch:
 def frames_hash(channel: OpenChannel) -> Hash32:
     acc = ZERO
     for number, data in channel.frames:
-        acc = Hash32(keccak(acc + _word(number) + keccak(data)))
+        acc = Hash32(keccak(acc + _word(number) + keccak(data) + _word(len(data))))
     return acc
 
 
@@ -185,6 +189,12 @@ class DerivationTrace:
         """The pre-state of the step over `l1_block` (at S: the empty state)."""
         self._check_in_range(l1_block)
         return EMPTY_STATE if l1_block == self.first else self._states[l1_block - self.first - 1]
+
+    def channels_read(self, l1_block: int) -> frozenset[bytes]:
+        """The ids of the pre-state's channels that leave the bank in `l1_block` (read, timed out or
+        pruned): the leaf is shown their frames' data (it reads a complete one), the others' by hash."""
+        after = {c.channel_id for c in self.state_after(l1_block).channels}
+        return frozenset(c.channel_id for c in self.state_before(l1_block).channels if c.channel_id not in after)
 
     def arrivals(self, l1_block: int) -> tuple[QueuedBatch, ...]:
         """The batches that reached the queue in `l1_block` (past the arrival checks), in order:

@@ -4,7 +4,8 @@ read by the proposer (`prover.rollup_client`) and `lantau status`; and for the d
 bisection over L1 blocks (node/derive/derivation_commitment.py), `lantau_derivationTrace(blockNumber)`
 (the range S .. E for the block on its canonical parent, the commitment after each L1 block of it
 and the batch found) and `lantau_derivationState(blockNumber, l1Block)` (the state before that L1
-block, whole: the pre-state a leaf step shows; and the batches that reach the queue in that block),
+block: the pre-state a leaf step shows, each frame with its length, hash and data, each channel
+with whether it leaves the bank in that block; and the batches that reach the queue in it),
 `lantau_derivationEnd(blockNumber)` (the state after E as {bankHash, queueHash, found}: what a
 block claim names as `derivationEnd` and `stepInput` shows)."""
 
@@ -16,6 +17,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from eth_typing import Address
+from eth_utils import keccak
 
 from node.derive.derivation_commitment import DerivationState, DerivationTrace, QueuedBatch, bank_hash, queue_hash
 from node.derive.l1_source import ForwardingL1Source, InboxTransaction
@@ -86,7 +88,8 @@ def rollup_methods(
     async def lantau_derivation_state(ctx: RpcContext, block_number: int, l1_block: int) -> dict[str, Any]:
         trace = await asyncio.to_thread(trace_of, block_number)
         # An L1 block outside S .. E: the trace's L1BlockOutsideDerivationRange (-32602).
-        return {**_state_json(trace.state_before(l1_block)), "arrivals": [_queued_json(q) for q in trace.arrivals(l1_block)]}
+        return {**_state_json(trace.state_before(l1_block), trace.channels_read(l1_block)),
+                "arrivals": [_queued_json(q) for q in trace.arrivals(l1_block)]}
 
     async def lantau_derivation_end(ctx: RpcContext, block_number: int) -> dict[str, Any]:
         trace = await asyncio.to_thread(trace_of, block_number)
@@ -137,14 +140,17 @@ def _end_json(state: DerivationState) -> dict[str, str]:
     return {"bankHash": "0x" + bank_hash(state.channels).hex(), "queueHash": "0x" + queue_hash(state.queue).hex(), "found": "0x" + found.hex()}
 
 
-def _state_json(state: DerivationState) -> dict[str, Any]:
-    """A state whole, as `IDerivationStep.State` takes it (`found`: its leaf, or zero)."""
+def _state_json(state: DerivationState, read: frozenset[bytes] = frozenset()) -> dict[str, Any]:
+    """A state whole, as `IDerivationStep.State` takes it (`found`: its leaf, or zero); each frame with
+    its length, hash and data, and each channel whether it leaves the bank in the L1 block stepped
+    (`read`: then the leaf is shown its frames' data, else their hashes only)."""
     return {
         "channels": [
             {
                 "id": "0x" + c.channel_id.hex(), "openBlock": c.open_block,
-                "closing": 0 if c.last_frame is None else c.last_frame + 1,
-                "frames": [{"number": number, "data": "0x" + data.hex()} for number, data in c.frames],
+                "closing": 0 if c.last_frame is None else c.last_frame + 1, "read": c.channel_id in read,
+                "frames": [{"number": number, "length": len(data), "dataHash": "0x" + keccak(data).hex(), "data": "0x" + data.hex()}
+                           for number, data in c.frames],
             }
             for c in state.channels
         ],

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from node.channels import Frame
-from node.derive.channel_bank import FRAME_ACCOUNTING_OVERHEAD, ChannelBank
+from node.derive.channel_bank import FRAME_ACCOUNTING_OVERHEAD, MAX_CHANNEL_BANK_FRAMES, ChannelBank
 from node.derive.l1_source import L1BlockRef
 
 A, B, C = b"\xaa" * 16, b"\xbb" * 16, b"\xcc" * 16
@@ -109,3 +109,38 @@ def test_the_bank_drops_its_oldest_channels_past_its_size() -> None:
     assert len(bank) == 2 and bank.size == 2 * (FRAME_ACCOUNTING_OVERHEAD + 10)
     assert bank.read(l1(1)) == b"b" * 10
     assert bank.read(l1(1)) == b"c" * 10
+
+
+def test_the_bank_drops_its_oldest_channels_past_its_frames(caplog: pytest.LogCaptureFixture) -> None:
+    """At most MAX_CHANNEL_BANK_FRAMES frames: a frame past it drops the oldest channels (all their
+    frames), whatever their size; the counters follow every way a frame leaves."""
+    bank = ChannelBank(channel_timeout=10)
+    for k in range(MAX_CHANNEL_BANK_FRAMES - 2):
+        bank.add_frame(frame(bytes([k]) * 16, 0, b"x"), l1(1))  # channels of one frame, never closed
+    bank.add_frame(frame(A, 1, b"a1"), l1(2))
+    bank.add_frame(frame(A, 0, b"a0"), l1(2))
+    assert bank.frames == MAX_CHANNEL_BANK_FRAMES and len(bank) == MAX_CHANNEL_BANK_FRAMES - 1
+    with caplog.at_level(logging.WARNING, logger="lantau.derive"):
+        bank.add_frame(frame(B, 0, b"b", last=True), l1(2))
+    assert reasons(caplog) == ["channel bank full: dropping oldest channel"]
+    assert bank.frames == MAX_CHANNEL_BANK_FRAMES and len(bank) == MAX_CHANNEL_BANK_FRAMES - 1
+    assert bank.open_channels()[0].channel_id == bytes([1]) * 16  # channel 0 went, the rest in order
+    bank.add_frame(frame(A, 0, b"a0", last=True), l1(2))  # a duplicate: dropped, nothing counted
+    bank.add_frame(frame(A, 1, b"a1", last=True), l1(2))  # duplicate too
+    assert bank.frames == MAX_CHANNEL_BANK_FRAMES
+    assert bank.read(l1(12)) is None  # every channel opened at 1 timed out (dropped), A (opened at 2) not complete
+    assert bank.frames == 3 and len(bank) == 2
+
+
+def test_an_honest_blocks_frames_are_all_read() -> None:
+    """An honest batcher's busiest L1 block, 16 pending calldata transactions and 9 blobs, each one
+    frame of a whole channel, behind the open channel it is sending: all held, then all read."""
+    bank = ChannelBank(channel_timeout=10)
+    bank.add_frame(frame(A, 0, b"a" * 1000), l1(1))
+    whole = [bytes([k]) * 16 for k in range(25)]
+    for k, channel in enumerate(whole):
+        bank.add_frame(frame(channel, 0, bytes([k]) * 100, last=True), l1(2))
+    bank.add_frame(frame(A, 1, b"a", last=True), l1(2))
+    assert bank.frames == 27 <= MAX_CHANNEL_BANK_FRAMES
+    read = [bank.read(l1(2)) for _ in range(26)]
+    assert read == [b"a" * 1001, *(bytes([k]) * 100 for k in range(25))] and bank.frames == 0 and bank.size == 0

@@ -22,7 +22,7 @@ library DerivationCommitment {
 
     function framesHash(IDerivationStep.Frame[] memory frames) internal pure returns (bytes32 acc) {
         for (uint256 i = 0; i < frames.length; i++) {
-            acc = keccak256(abi.encode(acc, frames[i].number, keccak256(frames[i].data)));
+            acc = keccak256(abi.encode(acc, frames[i].number, frames[i].dataHash, frames[i].length));
         }
     }
 

@@ -20,8 +20,11 @@ import {L2ParentLib} from "./L2ParentLib.sol";
 ///         against `BatchInbox.batchHashChain[b]` (a calldata item's bytes by their hash, each blob
 ///         of a blob item by `BlobReader.readItem`: one point evaluation, decoded as node/blobs.py does), through
 ///           frames        node/derive/frames.py: a transaction the frame stage refuses is dropped whole;
-///           channel bank  channel_bank.py: insert, duplicate, closing, timeout and prune rules, then
-///                         the first channel read while ready (a timed-out first channel dropped);
+///           channel bank  channel_bank.py: insert, duplicate, closing, timeout and prune rules (at
+///                         most 100 MB and 64 frames held), then the first channel read while ready
+///                         (a timed-out first channel dropped); the pre state carries each frame by
+///                         its length and hash, its data shown only for a channel the step reads
+///                         (`FrameDataNotShown`);
 ///           channels      a channel read is decoded by `BatchReader.readChannel` as channels.py's
 ///                         `read_channel` (the batches before a break in the stream kept, none from
 ///                         a broken FastLZ stream or an unknown compression), each batch by
@@ -64,11 +67,18 @@ contract DerivationStep is IDerivationStep {
     ///         past `block.number`, or past the range while its end E is not on L1): `what`.
     error EvidenceNeeded(string what);
 
+    /// @notice A frame of a channel the step reads is not shown: its data is not the bytes whose
+    ///         length and hash the state commits to (the state carries frames by hash; the data of
+    ///         each channel read in the step must be shown with it).
+    error FrameDataNotShown(bytes16 channel, uint256 frame);
+
     /// @notice Decompressed bytes a channel may have (node: `MAX_RLP_BYTES_PER_CHANNEL`).
     uint256 public constant MAX_RLP_BYTES_PER_CHANNEL = 10_000_000;
     /// @notice channel_bank.py's `MAX_CHANNEL_BANK_SIZE` and `FRAME_ACCOUNTING_OVERHEAD`.
     uint256 public constant MAX_CHANNEL_BANK_SIZE = 100_000_000;
     uint256 public constant FRAME_ACCOUNTING_OVERHEAD = 200;
+    /// @notice channel_bank.py's `MAX_CHANNEL_BANK_FRAMES`: the frames the bank holds at most.
+    uint256 public constant MAX_CHANNEL_BANK_FRAMES = 64;
     /// @notice batch_queue.py's `MAX_BUFFERED_BATCHES`.
     uint256 public constant MAX_BUFFERED_BATCHES = 10_000;
 
@@ -103,6 +113,7 @@ contract DerivationStep is IDerivationStep {
         Channel[] channels;
         uint256 channelCount;
         uint256 bankSize;
+        uint256 bankFrames;
         bytes[] queue;
         uint256[] inclusions;
         uint256 queueCount;
@@ -226,15 +237,17 @@ contract DerivationStep is IDerivationStep {
             uint256 kept;
             for (uint256 k = 0; k < c.frames.length; k++) {
                 if (c.frames[k].number <= frame.number) kept++;
-                else w.bankSize -= c.frames[k].data.length + FRAME_ACCOUNTING_OVERHEAD;
+                else _account(w, c.frames[k], false);
             }
             Frame[] memory trimmed = new Frame[](kept);
             for (uint256 k = 0; k < kept; k++) trimmed[k] = c.frames[k]; // sorted: the kept ones come first
             c.frames = trimmed;
         }
-        c.frames = _insert(c.frames, Frame(frame.number, frame.data));
-        w.bankSize += frame.data.length + FRAME_ACCOUNTING_OVERHEAD;
-        while (w.bankSize > MAX_CHANNEL_BANK_SIZE && w.channelCount > 0) _removeFirst(w); // prune the oldest
+        Frame memory added = Frame(frame.number, frame.data.length, keccak256(frame.data), frame.data);
+        c.frames = _insert(c.frames, added);
+        _account(w, added, true);
+        // prune the oldest
+        while ((w.bankSize > MAX_CHANNEL_BANK_SIZE || w.bankFrames > MAX_CHANNEL_BANK_FRAMES) && w.channelCount > 0) _removeFirst(w);
     }
 
     /// @dev channel_bank.py `read`, until it gives nothing: each complete first channel is decoded
@@ -249,7 +262,11 @@ contract DerivationStep is IDerivationStep {
             if (c.closing == 0 || c.frames.length != c.closing) return;
             _removeFirst(w);
             bytes memory channel;
-            for (uint256 k = 0; k < c.frames.length; k++) channel = bytes.concat(channel, c.frames[k].data);
+            for (uint256 k = 0; k < c.frames.length; k++) {
+                Frame memory f = c.frames[k];
+                if (f.data.length != f.length || keccak256(f.data) != f.dataHash) revert FrameDataNotShown(c.id, f.number);
+                channel = bytes.concat(channel, f.data);
+            }
             _queueChannel(w, channel, b);
         }
     }
@@ -381,9 +398,7 @@ contract DerivationStep is IDerivationStep {
         w.channels = new Channel[](pre.channels.length + 4);
         for (uint256 i = 0; i < pre.channels.length; i++) {
             w.channels[i] = pre.channels[i];
-            for (uint256 k = 0; k < pre.channels[i].frames.length; k++) {
-                w.bankSize += pre.channels[i].frames[k].data.length + FRAME_ACCOUNTING_OVERHEAD;
-            }
+            for (uint256 k = 0; k < pre.channels[i].frames.length; k++) _account(w, w.channels[i].frames[k], true);
         }
         w.channelCount = pre.channels.length;
         w.queue = new bytes[](pre.queue.length + 4);
@@ -422,9 +437,15 @@ contract DerivationStep is IDerivationStep {
 
     function _removeFirst(Work memory w) internal pure {
         Channel memory c = w.channels[0];
-        for (uint256 k = 0; k < c.frames.length; k++) w.bankSize -= c.frames[k].data.length + FRAME_ACCOUNTING_OVERHEAD;
+        for (uint256 k = 0; k < c.frames.length; k++) _account(w, c.frames[k], false);
         for (uint256 i = 1; i < w.channelCount; i++) w.channels[i - 1] = w.channels[i];
         w.channelCount--;
+    }
+
+    /// @dev The bank's counters (channel_bank.py `_account`): a frame's length plus the overhead, and one frame.
+    function _account(Work memory w, Frame memory f, bool added) internal pure {
+        if (added) (w.bankSize, w.bankFrames) = (w.bankSize + f.length + FRAME_ACCOUNTING_OVERHEAD, w.bankFrames + 1);
+        else (w.bankSize, w.bankFrames) = (w.bankSize - f.length - FRAME_ACCOUNTING_OVERHEAD, w.bankFrames - 1);
     }
 
     function _dropQueued(Work memory w, uint256 at) internal pure {

@@ -13,9 +13,13 @@ import {BatchInbox} from "../BatchInbox.sol";
 ///         block b's batcher data on the pre state (shown whole, checked against `preCommitment`)
 ///         and returns the post state's commitment. Implemented by `DerivationStep.sol`.
 interface IDerivationStep {
-    /// @notice A received frame of an open channel: its number and data.
+    /// @notice A received frame of an open channel: its number, its data's length and keccak256
+    ///         (what the state commits to), and its data, shown only when the step reads the channel
+    ///         (else empty: the state carries no frame's bytes; `DerivationStep.FrameDataNotShown`).
     struct Frame {
         uint256 number;
+        uint256 length;
+        bytes32 dataHash;
         bytes data;
     }
 
