@@ -13,8 +13,9 @@ op-service's txmgr.
         wait:    until the receipt is in a canonical block with `confirmations` blocks
         stuck:   `resubmit_after_s` without inclusion: the same nonce again with fees
                  `bump_fee_caps` (+12.5 %, at least +1 wei: geth's and anvil's pools want
-                 +10 % to replace, their blob pools +100 %), never below the market, never
-                 above `max_fee_per_gas_limit`
+                 +10 % to replace; a blob transaction's three caps +100 %, as geth's and reth's
+                 blob pools want of a blob transaction's replacement), never below the market,
+                 never above `max_fee_per_gas_limit`
         dropped: a transaction that L1 forgot (an L1 reorg took its block away, or a pool
                  evicted it) is sent again, byte for byte (the same hash)
 
@@ -29,9 +30,19 @@ op-service's txmgr.
                  or, when the node shows no such transaction (`L1Client.pooled_transaction`:
                  txpool_contentFrom, txpool_content, eth_getTransactionBySenderAndNonce), replaced
                  by a "cancel" (a 0-value self-transfer at the market's fees bumped once), so no
-                 nonce stays a gap that every later transaction of the key queues behind. A pooled
-                 blob transaction is left to its owner's records (the pool does not show its
-                 blobs; the batcher re-sends and bumps its own from its write-ahead state).
+                 nonce stays a gap that every later transaction of the key queues behind.
+        blobs:   a pooled blob transaction is cancelled by a blob transaction (a 0-value
+                 self-transfer carrying one empty blob), never by a plain one: a blob pool takes
+                 a blob transaction's replacement only from another blob transaction paying at
+                 least twice each of its fee caps (geth keeps an account's transactions in one
+                 pool; its blob pool's and reth's price bump is 100 %; anvil takes anything
+                 paying 10 % more, so the tests check the rule, not anvil). Its blobs are not
+                 sent again: geth's pool does not show them, and the batcher that posted them
+                 posts its channels again. A key that sends blobs (the batcher: `blob_sender`)
+                 cancels a nonce L1 hides the same way. Nonces the caller's own records answer
+                 for (`owned`: the batcher's write-ahead state) are left to it; a batcher whose
+                 state was lost owns none, so the nonce the dead one left pooled is cancelled,
+                 not left a gap every later batch queues behind.
 
 Services that must persist what they sent (the batcher: write-ahead records, identical
 re-sends after a restart) use the same rules one step at a time: `market_fees`, `sign`
@@ -44,7 +55,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +64,7 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import encode_hex, to_checksum_address
 
-from bridge.blob_tx import BlobSidecar, blob_sidecar, sign_blob_transaction
+from bridge.blob_tx import BLOB_TX_TYPE, BlobSidecar, blob_sidecar, encode_blob, sign_blob_transaction
 from bridge.l1_client import L1Client, L1NonceTooLow, L1ReplacementUnderpriced, L1TxRefused
 from node.errors import LantauError, TemporaryError
 from node.l1_block_ref import L1BlockRef
@@ -63,7 +74,9 @@ log = logging.getLogger("lantau.txmgr")
 
 TX_BASE_GAS = 21_000
 FEE_BUMP_PERCENT = 12.5  # above geth's 10 % replacement rule, OP's txmgr's price bump
-BLOB_FEE_BUMP_PERCENT = 100.0  # geth's blob pool wants the blob fee doubled
+BLOB_FEE_BUMP_PERCENT = 100.0  # geth's and reth's blob pools want each of a blob transaction's fee caps doubled
+#: A blob cancel's one blob: empty (node.blobs' encoding of no bytes).
+CANCEL_BLOB = encode_blob(b"")
 
 
 class TxManagerError(LantauError):
@@ -118,7 +131,7 @@ class SignedTx:
 @dataclass(frozen=True, slots=True)
 class PoolTakeover:
     """What `take_over_pool` did: the replacements of found transactions, the cancels of unknown
-    ones, the refusals, and the nonces left (blob transactions)."""
+    ones and of blob transactions, the refusals, and the nonces left (`owned` by the caller)."""
 
     replaced: tuple[SignedTx, ...] = ()
     cancelled: tuple[SignedTx, ...] = ()
@@ -182,10 +195,12 @@ def _raised(old: int, percent: float) -> int:
 
 def bump_fee_caps(old: FeeCaps, market: FeeCaps, *, blob: bool, limit: int) -> FeeCaps | None:
     """The fees of a replacement of a transaction sent with `old`: each cap +`FEE_BUMP_PERCENT`
-    (at least +1 wei), the blob fee cap +`BLOB_FEE_BUMP_PERCENT`, none below the market's; None
+    (at least +1 wei), a blob transaction's three caps (max fee, tip, blob fee) each
+    +`BLOB_FEE_BUMP_PERCENT` (a blob pool's replacement rule), none below the market's; None
     when the max fee would pass `limit` (the operator's ceiling)."""
-    tip = max(market.max_priority_fee_per_gas, _raised(old.max_priority_fee_per_gas, FEE_BUMP_PERCENT))
-    fee = max(market.max_fee_per_gas, _raised(old.max_fee_per_gas, FEE_BUMP_PERCENT), tip)
+    percent = BLOB_FEE_BUMP_PERCENT if blob else FEE_BUMP_PERCENT
+    tip = max(market.max_priority_fee_per_gas, _raised(old.max_priority_fee_per_gas, percent))
+    fee = max(market.max_fee_per_gas, _raised(old.max_fee_per_gas, percent), tip)
     blob_fee = max(market.max_fee_per_blob_gas, _raised(old.max_fee_per_blob_gas, BLOB_FEE_BUMP_PERCENT)) if blob else 0
     if fee > limit:
         return None
@@ -199,7 +214,7 @@ class _Counters:
     resubmissions: int = 0  # the same bytes again, after L1 forgot them
     nonce_races: int = 0
     pool_takeovers: int = 0  # another process's pooled transactions sent again at market fees
-    pool_cancels: int = 0  # unknown pooled transactions replaced by a 0-value self-transfer
+    pool_cancels: int = 0  # unknown (or blob) pooled transactions replaced by a 0-value self-transfer
     pool_takeovers_refused: int = 0
 
 
@@ -324,7 +339,7 @@ class TxManager:
             if nonce != self._own_next_nonce:
                 # Not where our last mined send left the key: a dead process's (or our own given-up)
                 # nonces may be pooled below it, or another writer's. Take over those that are due.
-                self._take_over_due()
+                self.take_over_due()
                 self._own_next_nonce = nonce  # looked: a retry on this nonce does not look again
             signed = self.sign(candidate, nonce=nonce, fees=self.market_fees(), gas=gas)
             try:
@@ -367,7 +382,7 @@ class TxManager:
                     # grace (NonceUsedElsewhere), tells which one L1 took.
                     log.info("nonce %d held by another transaction (%s): waiting for L1", signed.nonce, exc.message)
             elif time.monotonic() - sent_at >= self.config.resubmit_after_s:
-                self._take_over_due()  # ours may wait behind another process's stuck nonce
+                self.take_over_due()  # ours may wait behind another process's stuck nonce
                 replacement = self._replacement(candidate, versions[-1])
                 if replacement is not None:
                     versions.append(replacement)
@@ -403,10 +418,11 @@ class TxManager:
         latest, pending = self.l1.nonce(self.address, "latest"), self.l1.nonce(self.address, "pending")
         return [nonce for nonce in range(latest, pending) if nonce not in self._sent_nonces]
 
-    def _take_over_due(self) -> PoolTakeover:
+    def take_over_due(self, *, owned: Collection[int] = (), blob_sender: bool = False) -> PoolTakeover:
         """`take_over_pool` of the foreign nonces that are due: stuck below the next block's base
-        fee, or seen for `resubmit_after_s`."""
-        foreign = self.foreign_nonces()
+        fee, or seen for `resubmit_after_s`; none of `owned` (the nonces the caller's own records
+        answer for). `blob_sender`: as `take_over_pool`'s."""
+        foreign = [nonce for nonce in self.foreign_nonces() if nonce not in owned]
         now = time.monotonic()
         self._foreign_since = {nonce: self._foreign_since.get(nonce, now) for nonce in foreign}
         if not foreign:
@@ -418,14 +434,18 @@ class TxManager:
             stuck = pooled is not None and pooled_fees(pooled).max_fee_per_gas < next_base_fee
             if stuck or now - self._foreign_since[nonce] >= self.config.resubmit_after_s:
                 due.append(nonce)
-        return self.take_over_pool(due) if due else PoolTakeover()
+        return self.take_over_pool(due, blob_sender=blob_sender) if due else PoolTakeover()
 
-    def take_over_pool(self, nonces: Sequence[int] | None = None) -> PoolTakeover:
+    def take_over_pool(self, nonces: Sequence[int] | None = None, *, owned: Collection[int] = (),
+                       blob_sender: bool = False) -> PoolTakeover:
         """Fill each of `nonces` (default: every foreign nonce, `foreign_nonces`) with a
         transaction that pays today's market: the pooled one's call again at `bump_fee_caps` of
         its fees, or a cancel (0-value self-transfer, the market's fees bumped once) when L1 shows
-        no pooled transaction there. A refusal is reported (`PoolTakeoverRefused`), not raised:
-        the pool keeps what it held and the caller's own transaction goes on."""
+        no pooled transaction there. A pooled blob transaction gets a blob cancel (one empty
+        blob, each fee cap at least doubled: a blob pool's replacement rule), and so does a nonce
+        L1 hides when the key is a `blob_sender`. Nonces in `owned` are left to the caller's
+        records. A refusal is reported (`PoolTakeoverRefused`), not raised: the pool keeps what
+        it held and the caller's own transaction goes on."""
         nonces = list(self.foreign_nonces() if nonces is None else nonces)
         replaced: list[SignedTx] = []
         cancelled: list[SignedTx] = []
@@ -435,14 +455,14 @@ class TxManager:
             return PoolTakeover()
         market = self.market_fees()
         for nonce in nonces:
-            pooled = self.l1.pooled_transaction(self.address, nonce)
-            if pooled is not None and int(pooled.get("type", "0x0"), 16) == 3:
-                log.warning("pooled blob transaction of another process left to its owner", extra={"nonce": nonce, "tx": pooled.get("hash")})
+            if nonce in owned:
                 left.append(nonce)
                 continue
-            action = "cancel" if pooled is None else "replace"
-            candidate, old, gas = self._takeover_call(pooled, market)
-            fees = self.bump(old, market, blob=False)
+            pooled = self.l1.pooled_transaction(self.address, nonce)
+            blob = blob_sender if pooled is None else int(pooled.get("type", "0x0"), 16) == BLOB_TX_TYPE
+            action = "cancel" if pooled is None or blob else "replace"
+            candidate, old, gas = self._takeover_call(pooled, market, blob=blob)
+            fees = self.bump(old, market, blob=blob)
             if fees is None:
                 refusal = PoolTakeoverRefused(nonce, action, f"fees above the limit of {self.config.max_fee_per_gas_limit} wei")
             else:
@@ -452,9 +472,9 @@ class TxManager:
                 except L1TxRefused as exc:
                     refusal = PoolTakeoverRefused(nonce, action, exc.message, exc)
                 else:
-                    (cancelled if pooled is None else replaced).append(signed)
+                    (cancelled if action == "cancel" else replaced).append(signed)
                     self._foreign_since.pop(nonce, None)
-                    if pooled is None:
+                    if action == "cancel":
                         self.counters.pool_cancels += 1
                     else:
                         self.counters.pool_takeovers += 1
@@ -467,10 +487,13 @@ class TxManager:
             refused.append(refusal)
         return PoolTakeover(tuple(replaced), tuple(cancelled), tuple(refused), tuple(left))
 
-    def _takeover_call(self, pooled: dict[str, Any] | None, market: FeeCaps) -> tuple[TxCandidate, FeeCaps, int]:
-        """(the call to send, the fees to bump from, its gas) for a pooled transaction (None: a cancel)."""
-        if pooled is None:
-            return TxCandidate(to=self.address, value=0, gas_limit=TX_BASE_GAS), market, TX_BASE_GAS
+    def _takeover_call(self, pooled: dict[str, Any] | None, market: FeeCaps, *, blob: bool) -> tuple[TxCandidate, FeeCaps, int]:
+        """(the call to send, the fees to bump from, its gas) for a pooled transaction (None: a
+        cancel at the market's fees). `blob`: a cancel carrying one empty blob."""
+        if pooled is None or blob:
+            old = market if pooled is None else pooled_fees(pooled)
+            cancel = TxCandidate(to=self.address, value=0, gas_limit=TX_BASE_GAS, blobs=(CANCEL_BLOB,) if blob else ())
+            return cancel, old, TX_BASE_GAS
         data = bytes.fromhex(str(pooled.get("input") or pooled.get("data") or "0x").removeprefix("0x"))
         gas = int(pooled["gas"], 16)
         return TxCandidate(to=pooled.get("to"), data=data, value=int(pooled["value"], 16), gas_limit=gas), pooled_fees(pooled), gas
@@ -478,9 +501,10 @@ class TxManager:
 
 def pooled_fees(pooled: dict[str, Any]) -> FeeCaps:
     """The fee caps of a pooled transaction as L1 shows it (hex quantities); a legacy or EIP-2930
-    transaction's gas price is both caps."""
+    transaction's gas price is both caps; a blob transaction's blob fee cap too."""
     if "maxFeePerGas" in pooled:
-        return FeeCaps(int(pooled["maxFeePerGas"], 16), int(pooled["maxPriorityFeePerGas"], 16))
+        return FeeCaps(int(pooled["maxFeePerGas"], 16), int(pooled["maxPriorityFeePerGas"], 16),
+                       int(pooled.get("maxFeePerBlobGas", "0x0"), 16))
     price = int(pooled["gasPrice"], 16)
     return FeeCaps(price, price)
 

@@ -34,9 +34,11 @@ the one "sign, send" path), persists the records (batcher_state.py) and keeps th
 6. **Bump** the fees of a transaction not included the `TxManager`'s `resubmit_after_s` after it
    was sent, or at once when L1 refused to take its recorded bytes (a restart's re-send whose fees
    a rising base fee outgrew): the same nonce with the `TxManager`'s one bump rule
-   (`bridge.tx_manager.bump_fee_caps`: +12.5 %, blob fee +100 %, never below the market, never above
-   `max_fee_per_gas_limit`). A pooled blob transaction is the batcher's alone to replace: the
-   `TxManager`'s takeover leaves it (the pool does not show its blobs).
+   (`bridge.tx_manager.bump_fee_caps`: +12.5 %, a blob transaction's three fee caps +100 %, a blob
+   pool's replacement rule; never below the market, never above `max_fee_per_gas_limit`). A pooled
+   nonce of the key that no record answers for (the state file lost while a transaction was
+   pending) is the `TxManager`'s to take over (`take_over_due`, its records' nonces `owned`): a
+   blob transaction is cancelled by a blob transaction, so a lost state leaves no nonce gap.
 7. **Persist** (batcher_state.py) whatever changed. A transaction is recorded *before* it is
    sent (write-ahead), so a crash between the two leaves a record to re-sign and send, never a
    nonce the batcher forgot.
@@ -299,6 +301,10 @@ class Batcher:
                     manager.dirty = True
                 manager.check_l2_reorg(self.chain.canonical_hash)
                 self._track(latest_nonce)
+                # Pooled nonces of the key no record answers for (the state file was lost while a
+                # transaction was pending): the `TxManager` takes them over once due, a blob one by
+                # a blob cancel, so none stays a gap that every later batch queues behind.
+                self.txmgr.take_over_due(owned={tx.nonce for _, tx in manager.live_txs()}, blob_sender=self.config.use_blobs)
                 manager.time_out(head.number)
                 if manager.confirm(safe.number):
                     self.state.l1_anchor_number, self.state.l1_anchor_hash = safe.number, encode_hex(safe.hash)

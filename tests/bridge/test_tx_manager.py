@@ -16,6 +16,7 @@ from web3.providers import BaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from bridge.anvil import AnvilProcess
+from bridge.blob_tx import encode_blob
 from bridge.l1_client import (
     L1CallReverted,
     L1Client,
@@ -99,7 +100,8 @@ def test_fee_caps_are_twice_the_base_fee_plus_the_tip() -> None:
 
 def test_one_fee_bump_rule_12_5_percent_at_least_one_wei_never_below_market() -> None:
     market = FeeCaps(0, 0, 0)
-    assert bump_fee_caps(FeeCaps(1000, 100, 10), market, blob=True, limit=10**9) == FeeCaps(1125, 113, 20)
+    # a blob transaction's three caps doubled: a blob pool's replacement rule (geth's and reth's price bump 100 %)
+    assert bump_fee_caps(FeeCaps(1000, 100, 10), market, blob=True, limit=10**9) == FeeCaps(2000, 200, 20)
     assert bump_fee_caps(FeeCaps(1, 1, 1), market, blob=False, limit=10**9) == FeeCaps(2, 2, 0)  # +1 wei on tiny fees
     # geth's pool wants +10 %; 12.5 % rounded up always clears it.
     for fee in (9, 10, 11, 999, 10**9 + 7):
@@ -634,3 +636,69 @@ def test_a_dead_processs_nonce_pooled_after_our_last_send_is_taken_over_by_the_n
     assert l1.w3.eth.get_transaction(result["value"]["transactionHash"])["nonce"] == nonce + 1
     assert l1.receipt(taken_over["hash"]) is not None and l1.receipt(dead_hash) is None
     assert manager.latest_nonce() == nonce + 2
+
+
+def blob_call() -> TxCandidate:
+    """A batcher's blob transaction: one blob of frame bytes to the inbox stand-in."""
+    return TxCandidate(to=OTHER.address, blobs=(encode_blob(b"frame of a dead batcher"),), gas_limit=21_000)
+
+
+def assert_blob_cancel(cancel: dict[str, Any], replaced: FeeCaps) -> None:
+    """`cancel` (as the pool shows it) is a blob transaction (a 0-value self-transfer carrying one
+    blob) paying at least twice each fee cap of the transaction it replaced: the blob pool's
+    replacement rule, checked here because anvil takes any transaction paying 10 % more."""
+    assert int(cancel["type"], 16) == 3 and len(cancel["blobVersionedHashes"]) == 1
+    assert (Web3.to_checksum_address(cancel["to"]), int(cancel["value"], 16)) == (SENDER.address, 0)
+    assert int(cancel["maxFeePerGas"], 16) >= 2 * replaced.max_fee_per_gas
+    assert int(cancel["maxPriorityFeePerGas"], 16) >= 2 * replaced.max_priority_fee_per_gas
+    assert int(cancel["maxFeePerBlobGas"], 16) >= 2 * replaced.max_fee_per_blob_gas
+
+
+def test_a_dead_batchers_pooled_blob_transaction_is_cancelled_by_a_blob_transaction(anvil: AnvilProcess, l1: L1Client) -> None:
+    """A batcher pools a blob transaction and dies with its state file lost; the next base fee
+    outgrows it. Was: the takeover left every pooled blob transaction "to its owner", whose
+    records were gone, so the nonce stayed a gap and every later transaction of the key queued
+    behind it for good (anvil evicts the stuck one when it mines, the later ones stay queued). Now
+    it is cancelled by a blob transaction whose three fee caps each at least double the pooled
+    one's (a blob pool takes nothing less); the cancel lands, the dead blob transaction never
+    does, and the key's next send lands after it. A nonce the caller's records own is left."""
+    dead_fees = FeeCaps(l1.fee_market().base_fee + GWEI, GWEI, 10)
+    nonce, dead_hash = pool_and_die(anvil, l1, blob_call(), dead_fees)
+    raise_next_base_fee(anvil, l1, 3 * dead_fees.max_fee_per_gas)
+    restarted = TxManager(l1, SENDER.private_key, FAST)
+    assert restarted.take_over_pool(owned={nonce}).left == (nonce,) and restarted.counters.sent == 0
+    report = restarted.take_over_pool()
+    [cancel] = report.cancelled
+    assert report.left == () and report.replaced == () and restarted.counters.pool_cancels == 1
+    [(key, pooled_cancel)] = pooled(anvil, SENDER.address).items()
+    assert (int(key), pooled_cancel["hash"]) == (nonce, cancel.hash)
+    assert_blob_cancel(pooled_cancel, dead_fees)
+    anvil.rpc("evm_mine")
+    assert l1.receipt(cancel.hash)["status"] == 1 and l1.receipt(dead_hash) is None
+    anvil.rpc("evm_setAutomine", [True])
+    receipt = restarted.send(transfer(7))
+    assert l1.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == nonce + 1
+
+
+def test_a_blob_senders_nonce_the_pool_hides_is_cancelled_by_a_blob_transaction(anvil: AnvilProcess, l1: L1Client) -> None:
+    """The same behind an L1 that shows no pool (geth's default http.api): a key that sends blobs
+    (`blob_sender`, the batcher with blobs) cancels the hidden nonce with a blob transaction at
+    the market's fees doubled, as geth keeps an account's transactions in one pool and its blob
+    pool takes a blob transaction's replacement only from another one (was: a plain 0-value
+    transfer, which anvil takes but geth refuses). A key that sends no blobs still cancels with a
+    plain transfer (`test_a_dead_processs_unknown_pooled_transaction_is_cancelled`)."""
+    # the dead batcher paid the market's blob fee cap (a cancel blind to the pool outbids that, doubled)
+    dead_fees = FeeCaps(l1.fee_market().base_fee + GWEI, GWEI, TxManager(l1, SENDER.private_key).market_fees().max_fee_per_blob_gas)
+    nonce, dead_hash = pool_and_die(anvil, l1, blob_call(), dead_fees)
+    raise_next_base_fee(anvil, l1, 3 * dead_fees.max_fee_per_gas)
+    # (a fee limit above the market's doubled max fee: earlier tests in this module raised L1's base fee)
+    roomy = TxManagerConfig(poll_interval_s=0.05, receipt_timeout_s=30.0, max_fee_per_gas_limit=10**15)
+    blind = TxManager(L1Client(Web3(GethWithoutTxpool(anvil))), SENDER.private_key, roomy)
+    market = blind.market_fees()
+    [cancel] = blind.take_over_pool(blob_sender=True).cancelled
+    [(key, pooled_cancel)] = pooled(anvil, SENDER.address).items()
+    assert (int(key), pooled_cancel["hash"]) == (nonce, cancel.hash)
+    assert_blob_cancel(pooled_cancel, dead_fees)
+    assert cancel.fees == FeeCaps(2 * market.max_fee_per_gas, 2 * market.max_priority_fee_per_gas, 2 * market.max_fee_per_blob_gas)
+    anvil.rpc("evm_mine")
+    assert l1.receipt(cancel.hash)["status"] == 1 and l1.receipt(dead_hash) is None

@@ -335,6 +335,44 @@ def test_a_blob_batcher_killed_after_sending_bumps_a_blob_tx_the_base_fee_outgre
     rollup.assert_derived(rollup.derive(sequencing_window=4 * SEQUENCING_WINDOW))
 
 
+def test_a_blob_batcher_whose_state_file_was_lost_cancels_the_dead_ones_pooled_blob_transaction(rollup: Rollup) -> None:
+    """A blob batcher pools its blob transaction and its state file is lost (a new disk, an
+    operator's `rm`); the next base fee outgrows the pooled transaction. The new batcher starts
+    on L1's pending nonce, one past it, and knows nothing of it. Was: the `TxManager` left every
+    pooled blob transaction "to its owner" and the batcher never asked it anyway, so the nonce
+    stayed a gap: anvil evicts the stuck transaction when it mines, and every batch after it
+    stayed queued for good. Now the batcher's step has the `TxManager` take over nonces no record
+    of it owns: the dead one's is cancelled by a blob transaction paying at least twice each of
+    its fee caps (a blob pool's replacement rule), it lands, the batcher's own batches land after
+    it and the chain derives."""
+    rollup.build(10)
+    rollup.rpc("evm_setAutomine", False)
+    rollup.batcher(use_blobs=True).step(close_open_channel=True)
+    [(nonce_key, dead)] = rollup.rpc("txpool_content")["pending"][BATCHER.address.lower()].items()
+    assert int(dead["type"], 16) == BLOB_TX_TYPE
+    rollup.state_path.unlink()  # the state file is lost
+    rollup.rpc("anvil_setNextBlockBaseFeePerGas", hex(3 * int(dead["maxFeePerGas"], 16)))
+
+    second = rollup.batcher(use_blobs=True)
+    assert second.state.channels == [] and second.state.next_nonce == int(nonce_key) + 1
+    second.step(close_open_channel=True)
+    pool = rollup.rpc("txpool_content")["pending"][BATCHER.address.lower()]
+    cancel = pool[nonce_key]
+    assert cancel["hash"] != dead["hash"] and int(cancel["type"], 16) == BLOB_TX_TYPE
+    assert (Web3.to_checksum_address(cancel["to"]), int(cancel["value"], 16)) == (BATCHER.address, 0)
+    for cap in ("maxFeePerGas", "maxPriorityFeePerGas", "maxFeePerBlobGas"):
+        assert int(cancel[cap], 16) >= 2 * int(dead[cap], 16), cap
+    assert second.txmgr.counters.pool_cancels == 1
+
+    rollup.rpc("evm_setAutomine", True)
+    rollup.mine(1)
+    rollup.post_until_safe(second)
+    assert rollup.w3.eth.get_transaction_receipt(cancel["hash"])["status"] == 1
+    assert rollup.l1.w3.eth.get_transaction_count(BATCHER.address) > int(nonce_key) + 1
+    # The window widened as in the restart test above: the devnet's deployment's L1 blocks, not the subject.
+    rollup.assert_derived(rollup.derive(sequencing_window=4 * SEQUENCING_WINDOW))
+
+
 def test_run_and_stop_post_the_open_channel(rollup: Rollup) -> None:
     """`stop()` closes the channel being filled and sends it: nothing taken from the chain is
     left unposted; a batcher started again from the state file confirms it."""
