@@ -95,7 +95,7 @@ def status_command(
         typer.echo(json.dumps(_withdrawal_stage(l1, l2, deployment, tx)))
         return
     try:
-        info = deposit_info_from_receipt(l1_receipt)
+        info = deposit_info_from_receipt(l1, l1_receipt)
     except LantauError as exc:
         raise typer.Exit(_fail(error_line(exc)))
     try:

@@ -1,8 +1,9 @@
 """Client side of a deposit: approve + `LantauPortal.depositHKD` on L1, then follow it to L2.
 
 The L2 transaction of a deposit is known before it lands: its hash is the hash of the 0x7E
-transaction built from the L1 log (source hash = f(L1 block hash, log index)), so status is a
-plain `eth_getTransactionReceipt` on L2.
+transaction built from the L1 log (source hash = f(L1 block hash, the log's position among the
+block's portal deposits), read with the block's portal logs), so status is a plain
+`eth_getTransactionReceipt` on L2.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bridge.l1_contract_clients import HkdTokenClient, PortalClient
 from bridge.l1_contracts import L1Deployment
 from bridge.tx_manager import TxManager
 from node.errors import LantauError
-from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, decode_deposit_log, deposit_transaction
+from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, decode_deposit_log, deposit_transaction, positioned
 
 DEFAULT_DEPOSIT_GAS = 100_000
 
@@ -42,7 +43,7 @@ def deposit_hkd(w3: Web3, deployment: L1Deployment, private_key: str, *, to: str
     txmgr = TxManager(l1, private_key)
     _ok("approve the portal", lambda: HkdTokenClient(l1, deployment.hkd_stablecoin).approve(txmgr, deployment.lantau_portal, amount_units))
     receipt = _ok("depositHKD", lambda: PortalClient(l1, deployment.lantau_portal).deposit_hkd(txmgr, to, amount_units, gas_limit, data))
-    return deposit_info_from_receipt(receipt)
+    return deposit_info_from_receipt(w3, receipt)
 
 
 def _ok(step: str, send: Callable[[], dict]) -> dict:
@@ -55,10 +56,14 @@ def _ok(step: str, send: Callable[[], dict]) -> dict:
     return receipt
 
 
-def deposit_info_from_receipt(receipt: dict) -> DepositReceiptInfo:
+def deposit_info_from_receipt(w3: Web3, receipt: dict) -> DepositReceiptInfo:
+    """The deposit an L1 receipt made (its first portal log), its position read from its L1
+    block's portal deposits on `w3`."""
     for entry in receipt["logs"]:
         if entry["topics"] and bytes(entry["topics"][0]) == TRANSACTION_DEPOSITED_TOPIC:
-            event = decode_deposit_log(entry)
+            block_logs = w3.eth.get_logs({"blockHash": entry["blockHash"], "address": entry["address"], "topics": [TRANSACTION_DEPOSITED_TOPIC]})
+            position = next(p for p, e in positioned(block_logs) if int(e["logIndex"]) == int(entry["logIndex"]))
+            event = decode_deposit_log(entry, position)
             l2_tx = deposit_transaction(event)
             return DepositReceiptInfo(bytes(receipt["transactionHash"]), int(receipt["blockNumber"]), l2_tx.hash, event.mint, int(receipt["gasUsed"]))
     raise DepositError(f"L1 transaction {bytes(receipt['transactionHash']).hex()} made no deposit")

@@ -2,7 +2,8 @@
 
 Deposits of a block are read by block hash (`eth_getLogs` with `blockHash`), so a log from a
 block that was reorged out can never be mixed into its replacement: every deposit is keyed by
-(l1_block_hash, log_index), which is exactly its source hash.
+(l1_block_hash, its position among the block's portal deposits), which is exactly its source hash
+(`node.deposit_event`).
 
 Blobs (EIP-4844) are not in the execution layer: `blobs` reads them from a beacon node's
 `GET /eth/v1/beacon/blobs/{block_id}?versioned_hashes=...` (anvil serves it on its RPC port,
@@ -32,7 +33,7 @@ from web3.exceptions import BlockNotFound
 from bridge.l1_client import L1Client, transport_errors
 from node.blobs import BLOB_SIZE, blob_versioned_hash
 from node.derive.l1_source import InboxTransaction
-from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, MalformedDepositLog, decode_deposit_log, deposit_transaction
+from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, MalformedDepositLog, decode_deposit_log, deposit_transaction, positioned
 from node.errors import TemporaryError
 from node.l1_block_ref import L1BlockRef
 
@@ -84,13 +85,14 @@ class RpcL1Source:
         except ValueError as exc:
             raise TemporaryError(f"cannot read deposits of L1 block {block.number}: {exc}") from exc
         deposits = []
-        for entry in sorted(logs, key=lambda e: e["logIndex"]):
+        for position, entry in positioned(logs):
             if bytes(entry["blockHash"]) != block.hash:
                 raise TemporaryError(f"L1 block {block.number} changed while reading its deposits")
             try:
-                event = decode_deposit_log(entry)
+                event = decode_deposit_log(entry, position)
             except MalformedDepositLog as exc:
-                # The portal cannot emit this; skip it loudly rather than halt the chain.
+                # The portal cannot emit this; skip it loudly rather than halt the chain (its
+                # position stays taken: the portal's chain has a link for it).
                 log.error("skipping malformed deposit log", extra={"l1_block": block.number, "reason": str(exc)})
                 continue
             deposits.append(deposit_transaction(event))

@@ -48,7 +48,7 @@ from bridge.l1_contract_clients import GAME_STATUS, DisputeGameClient, DisputeGa
 from bridge.l1_log_cache import L1LogCache
 from bridge.withdrawal import withdrawal_stage, withdrawal_status_of
 from genesis.predeploys import L2_TO_L1_MESSAGE_PASSER
-from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, MalformedDepositLog, decode_deposit_log, deposit_transaction
+from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, MalformedDepositLog, decode_deposit_log, deposit_transaction, positioned
 from node.errors import InvalidParams
 from node.rpc.context import RpcContext, RpcMethod
 from node.rpc.filters import LogMatcher, block_log_entries
@@ -209,9 +209,13 @@ class RollupL1View:
         portal = self.rollup.contracts["LantauPortal"]
         entries, next_cursor = self._newest_logs(portal, "0x" + TRANSACTION_DEPOSITED_TOPIC.hex(), limit, before)
         rows: list[dict[str, Any]] = []
+        positions: dict[str, dict[int, int]] = {}  # by L1 block hash: log index -> position
         for entry in entries:
+            block_hash = entry["blockHash"]
+            if block_hash not in positions:
+                positions[block_hash] = self._deposit_positions(portal, block_hash)
             try:
-                event = decode_deposit_log(entry)
+                event = decode_deposit_log(entry, positions[block_hash][int(entry["logIndex"], 16)])
             except MalformedDepositLog as exc:
                 rows.append({"l1TxHash": entry["transactionHash"], "error": str(exc)})
                 continue
@@ -226,6 +230,12 @@ class RollupL1View:
                 "stage": self._l2_stage(location.block_number) if location else "initiated",
             })
         return page(rows, next_cursor)
+
+    def _deposit_positions(self, portal: str, block_hash: str) -> dict[int, int]:
+        """Each portal deposit log of L1 block `block_hash` (by log index): its position among
+        them, which its source hash names (`node.deposit_event.positioned`)."""
+        logs = self.l1.rpc("eth_getLogs", [{"blockHash": block_hash, "address": portal, "topics": ["0x" + TRANSACTION_DEPOSITED_TOPIC.hex()]}])
+        return {int(entry["logIndex"], 16): position for position, entry in positioned(logs)}
 
     def withdrawals(self, limit: int, before_block: int | None = None) -> dict[str, Any]:
         chain = self.node.chain

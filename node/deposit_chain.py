@@ -16,10 +16,9 @@ its L1 origin's, none added, none dropped, in log order:
     data                  the rest, no length prefix
 
 The leaf is keccak256(from ‖ to ‖ opaqueData) of the portal's `TransactionDeposited` log
-(node/deposit_event.py). Every field of the 0x7E transaction is covered except its source hash:
-the portal cannot know the log index during the transaction, so the source hash
-(keccak(0 ‖ keccak(l1BlockHash ‖ logIndex))) is checked separately, from the L1 origin's hash
-and its receipts.
+(node/deposit_event.py). It covers every field of the 0x7E transaction, the source hash too:
+that names the L1 block's hash and the deposit's position in it (keccak(256 ‖ keccak(l1BlockHash
+‖ position)), node/deposit_tx.py), and the position of deposit i is its link c_i here.
 """
 
 from __future__ import annotations

@@ -15,20 +15,24 @@ Log layout, as LantauPortal emits it and op-node reads it:
       byte  72       bool    isCreation  (0 or 1)
       bytes 73..     bytes   data        (the rest, no length prefix)
 
-The source hash that makes every user deposit's L2 transaction unique is the OP Stack's:
-    keccak256(bytes32(uint256(0)) ++ keccak256(l1BlockHash ++ bytes32(uint256(logIndex))))
-where 0 is the user-deposit domain and `logIndex` is the log's index within its L1 block.
+The source hash that makes every user deposit's L2 transaction unique is Lantau's (issue 15,
+`node.deposit_tx`): keccak256(bytes32(uint256(256)) ++ keccak256(l1BlockHash ++ bytes32(position)))
+with `position` the log's place among the portal's `TransactionDeposited` logs of its L1 block,
+from 0 (`positioned`): the link of `LantauPortal.depositHashChain[block]` the portal appended with
+the log. Not the OP Stack's log index in the whole block, which L1 could only prove from the block's
+receipts up to the deposit's.
 
 `decode_deposit_log` is pure and strict: any log the portal cannot have emitted raises a
 `MalformedDepositLog` that says what is wrong. `deposit_transaction` maps a decoded event to
 its L2 transaction (type 0x7E): the one mapping, used by derivation's L1 source and by the
 deposit client that predicts a deposit's L2 hash. A consensus format, so it lives in `node/`;
-bridge/ only fetches the logs.
+bridge/ only fetches the logs (every portal `TransactionDeposited` log of the block: a position
+counts them all).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +62,8 @@ class DepositEvent:
 
     l1_block_hash: Hash32
     l1_block_number: int
-    log_index: int  # index of the log in its L1 block (not in its transaction)
+    log_index: int  # index of the log in its L1 block (not in its transaction); shown, not hashed
+    position: int  # place among the portal's deposits of its L1 block, from 0: the source hash's
     tx_hash: Hash32
     from_address: Address  # the L2 sender, already aliased by the portal where it applies
     to_address: Address | None  # None for a contract creation
@@ -71,24 +76,39 @@ class DepositEvent:
 
     @property
     def source_hash(self) -> Hash32:
-        return deposit_source_hash(self.l1_block_hash, self.log_index)
+        return deposit_source_hash(self.l1_block_hash, self.position)
 
 
-def deposit_source_hash(l1_block_hash: bytes, log_index: int) -> Hash32:
-    """Source hash of a user deposit (OP Stack domain 0), unique per (L1 block, log index).
+def deposit_source_hash(l1_block_hash: bytes, position: int) -> Hash32:
+    """Source hash of a user deposit (Lantau's domain 256), unique per (L1 block, position).
 
     The rule lives in `node.deposit_tx`; this checks the inputs a log can get wrong."""
     if len(l1_block_hash) != 32:
         raise ValueError(f"L1 block hash must be 32 bytes, got {len(l1_block_hash)}")
-    if not 0 <= log_index < 2**256:
-        raise ValueError(f"log index out of range: {log_index}")
-    return user_deposit_source_hash(l1_block_hash, log_index)
+    if not 0 <= position < 2**256:
+        raise ValueError(f"deposit position out of range: {position}")
+    return user_deposit_source_hash(l1_block_hash, position)
 
 
-def decode_deposit_log(log: Mapping[str, Any]) -> DepositEvent:
+def positioned(logs: Iterable[Mapping[str, Any]]) -> list[tuple[int, Mapping[str, Any]]]:
+    """Every portal `TransactionDeposited` log of one L1 block, in log order, each with its
+    position (from 0). `logs` must be all of them (`eth_getLogs` by block hash, the portal's
+    address and the event's topic): a position counts every one, a malformed one too."""
+    ordered = sorted(logs, key=lambda entry: _as_int(_field(entry, "logIndex"), "logIndex"))
+    return list(enumerate(ordered))
+
+
+def decode_block_deposits(logs: Iterable[Mapping[str, Any]]) -> list[DepositEvent]:
+    """Every portal deposit of one L1 block (all its portal `TransactionDeposited` logs, in any
+    order), decoded in log order; `MalformedDepositLog` on any the portal cannot have emitted."""
+    return [decode_deposit_log(entry, position) for position, entry in positioned(logs)]
+
+
+def decode_deposit_log(log: Mapping[str, Any], position: int) -> DepositEvent:
     """Decode a `TransactionDeposited` log, as web3.py returns it (HexBytes, ints) or as raw
-    JSON-RPC returns it (0x-hex strings). Does not check the log's address: the caller asks
-    L1 for the portal's logs only."""
+    JSON-RPC returns it (0x-hex strings), the `position`-th portal deposit of its L1 block
+    (`positioned`). Does not check the log's address: the caller asks L1 for the portal's logs
+    only."""
     topics = [_as_bytes(t, "topic") for t in _field(log, "topics")]
     if len(topics) != 4:
         raise MalformedDepositLog(f"expected 4 topics (event, from, to, version), got {len(topics)}")
@@ -123,6 +143,7 @@ def decode_deposit_log(log: Mapping[str, Any]) -> DepositEvent:
         l1_block_hash=Hash32(block_hash),
         l1_block_number=_as_int(_field(log, "blockNumber"), "blockNumber"),
         log_index=_as_int(_field(log, "logIndex"), "logIndex"),
+        position=position,
         tx_hash=Hash32(tx_hash),
         from_address=from_address,
         to_address=None if is_creation else to_topic,

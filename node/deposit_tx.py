@@ -17,10 +17,21 @@ No signature, no nonce field: the sender's nonce is still incremented on L2. The
 (type 0x7E) is `rlp([status, cumulativeGasUsed, logsBloom, logs, depositNonce,
 depositReceiptVersion])` with depositReceiptVersion = 1 (the OP Stack's Canyon format).
 
-Source hashes (OP Stack "deposits" spec):
+Source hashes:
 
-    user deposit:  keccak256(bytes32(0) || keccak256(l1BlockHash || bytes32(logIndex)))
+    user deposit:  keccak256(bytes32(256) || keccak256(l1BlockHash || bytes32(position)))
     L1 info:       keccak256(bytes32(1) || keccak256(l1BlockHash || bytes32(sequenceNumber)))
+
+The L1-info deposit's is the OP Stack's (its "deposits" spec). A user deposit's is Lantau's own
+(issue 15): `position` is the deposit's place among its L1 block's portal deposits, counted from 0,
+i.e. the link `LantauPortal.depositHashChain[block]` appended for it, where the OP Stack names the
+log's index in the whole L1 block. The portal's chain fixes the position, so L1 decides a block's
+deposits from the chain alone (`InputOracle`); a log index needed the block's receipts up to the
+deposit's, which anyone could make larger than one L1 transaction. It has a domain of its own,
+256, beside OP's 0 (user deposit by log index), 1 (L1 info), 2 (upgrade) and 3 (deposit context):
+a hash by position never equals OP's hash of another deposit at the same number, so a tool that
+computes OP's source hash finds no transaction instead of a wrong one, and OP's small domains can
+grow without meeting it.
 """
 
 from __future__ import annotations
@@ -43,7 +54,7 @@ from rlp.sedes import CountableList, big_endian_int, binary, boolean
 
 DEPOSIT_TX_TYPE = 0x7E
 DEPOSIT_RECEIPT_VERSION = 1
-USER_DEPOSIT_DOMAIN = 0
+USER_DEPOSIT_DOMAIN = 256  # Lantau's: a user deposit by its position in the L1 block (module doc)
 L1_INFO_DEPOSIT_DOMAIN = 1
 
 _TX_GAS = 21_000
@@ -51,8 +62,9 @@ _TX_CREATE_GAS = 53_000
 _TX_DATA_ZERO_GAS = 4
 
 
-def user_deposit_source_hash(l1_block_hash: bytes, log_index: int) -> Hash32:
-    inner = keccak(l1_block_hash + log_index.to_bytes(32, "big"))
+def user_deposit_source_hash(l1_block_hash: bytes, position: int) -> Hash32:
+    """The source hash of the `position`-th portal deposit (from 0) of L1 block `l1_block_hash`."""
+    inner = keccak(l1_block_hash + position.to_bytes(32, "big"))
     return Hash32(keccak(USER_DEPOSIT_DOMAIN.to_bytes(32, "big") + inner))
 
 

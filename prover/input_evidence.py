@@ -7,10 +7,10 @@ L1 origin's deposits in the origin's first block), built here from the origin's 
 with node's own deposit decoding (`node.deposit_event`), exactly as derivation builds them; the
 oracle rebuilds the same bytes in Solidity (`DepositTxLib`) and checks the claim against them.
 
-A user deposit's source hash names its log's index in the L1 block, which the portal's hash chain
-cannot fix: `deposit_receipt_proofs` proves it from the origin's receipts (`eth_getBlockReceipts`,
-rebuilt into L1's receipts trie and checked against the header's `receiptsRoot` here, then on L1 by
-`DepositLogLib`).
+A user deposit's source hash names its position among the origin's portal deposits
+(`node.deposit_event`), which the portal's hash chain fixes: the deposits shown are the whole
+evidence for them (once their log indexes too, proven from the origin's receipts, which could
+exceed one L1 transaction).
 
 `encode_evidence(parent, evidence)` is the `evidence` argument of `IInputOracle.refutes`:
 abi.encode(ParentProof, Evidence), in `InputOracle`'s struct layouts (`PARENT_PROOF_ABI`,
@@ -23,18 +23,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
 
-import rlp
 from eth.abc import SignedTransactionAPI
 from eth_abi import encode as abi_encode
 from eth_typing import Hash32
-from trie import HexaryTrie
 
 from bridge.l1_contracts import InputRules, input_oracle_config, l1_block_slots  # noqa: F401  (l1_block_slots re-exported)
 from node.batch_inbox import CALLDATA_KIND, batch_item
 from node.batches import SingularBatch, decode_batch
 from node.blobs import decode_blob
 from node.channels import decode_batcher_tx_data, read_channel
-from node.deposit_event import DepositEvent, decode_deposit_log, deposit_transaction
+from node.deposit_event import DepositEvent, decode_block_deposits, deposit_transaction
 from node.derive.attributes import forced_transactions
 from node.derive.derivation_commitment import QueuedBatch
 from node.derive.l1_source import InboxTransaction
@@ -45,7 +43,7 @@ from prover.blob_evidence import BlobEvidence, blob_evidence, shown_blob_data, s
 
 PARENT_PROOF_ABI = "((bytes32,bytes32,bytes32,bytes32),bytes,bytes[],bytes[],bytes[],bytes[])"
 BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256)"
-EVIDENCE_ABI = f"(bytes[],(address,address,bytes,uint256)[],uint256[],bytes[],{BATCH_EVIDENCE_ABI},bytes[][])"
+EVIDENCE_ABI = f"(bytes[],(address,address,bytes)[],uint256[],bytes[],{BATCH_EVIDENCE_ABI})"
 CONFIG_ABI = "(address,address,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256[3])"
 OUTPUT_VERSION_V0 = bytes(32)
 
@@ -103,7 +101,6 @@ class UserDeposit:
     from_address: bytes
     to_address: bytes  # 20 zero bytes for a creation (as the portal's hash chain has it)
     opaque_data: bytes
-    log_index: int
 
     @classmethod
     def of(cls, event: DepositEvent) -> "UserDeposit":
@@ -112,15 +109,15 @@ class UserDeposit:
             + bytes([event.is_creation]) + event.data
         )
         to = bytes(20) if event.to_address is None else bytes(event.to_address)
-        return cls(bytes(event.from_address), to, opaque, event.log_index)
+        return cls(bytes(event.from_address), to, opaque)
 
     def as_abi(self) -> tuple:
-        return (self.from_address, self.to_address, self.opaque_data, self.log_index)
+        return (self.from_address, self.to_address, self.opaque_data)
 
 
 def deposit_events(logs: Sequence[Mapping[str, Any]]) -> list[DepositEvent]:
-    """The portal's `TransactionDeposited` logs of one L1 block, in log order, decoded."""
-    return [decode_deposit_log(entry) for entry in sorted(logs, key=lambda e: int(e["logIndex"]))]
+    """The portal's `TransactionDeposited` logs of one L1 block (all of them), in log order, decoded."""
+    return decode_block_deposits(logs)
 
 
 def l1_block_ref(block: Mapping[str, Any]) -> L1BlockRef:
@@ -136,49 +133,6 @@ def expected_forced_transactions(
     """What derivation puts first in a block of this L1 origin and sequence number (node's rule)."""
     deposits = [deposit_transaction(event) for event in deposit_events(deposit_logs)]
     return forced_transactions(l1_block_ref(origin_block), sequence_number, deposits)
-
-
-class ReceiptsRootMismatch(LantauError):
-    """The receipts an L1 node returned do not rebuild the block header's `receiptsRoot`."""
-
-    def __init__(self, block_number: int, header_root: bytes, rebuilt_root: bytes) -> None:
-        super().__init__(
-            f"receipts of L1 block {block_number} rebuild root 0x{rebuilt_root.hex()}, its header says 0x{header_root.hex()}"
-        )
-        self.block_number, self.header_root, self.rebuilt_root = block_number, header_root, rebuilt_root
-
-
-class OriginReceiptsNeeded(LantauError):
-    """Evidence for a block that carries its origin's deposits, built without the origin's receipts."""
-
-    def __init__(self, origin_number: int) -> None:
-        super().__init__(f"the receipts of L1 block {origin_number} are needed to prove its deposits' log indexes")
-        self.origin_number = origin_number
-
-
-def encode_l1_receipt(receipt: Mapping[str, Any]) -> bytes:
-    """A receipt as L1's receipts trie holds it (EIP-2718): type byte unless legacy, then
-    rlp([status, cumulativeGasUsed, logsBloom, [[address, [topics], data], ...]])."""
-    logs = [[_bytes(e["address"]), [_bytes(t) for t in e["topics"]], _bytes(e["data"])] for e in receipt["logs"]]
-    body = rlp.encode([_int(receipt["status"]), _int(receipt["cumulativeGasUsed"]), _bytes(receipt["logsBloom"]), logs])
-    kind = _int(receipt.get("type", 0))
-    return body if kind == 0 else bytes([kind]) + body
-
-
-def deposit_receipt_proofs(origin_block: Mapping[str, Any], receipts: Sequence[Mapping[str, Any]], deposit_logs: Sequence[Mapping[str, Any]]) -> list[list[bytes]]:
-    """`Evidence.origin_receipt_proofs`: Merkle proofs of the origin's receipts 0..t (t: the
-    transaction of its last deposit log) in its `receiptsRoot`; none without deposits. `receipts`:
-    the block's `eth_getBlockReceipts`, in transaction order."""
-    if not deposit_logs:
-        return []
-    trie = HexaryTrie({})
-    for index, receipt in enumerate(receipts):
-        trie[rlp.encode(index)] = encode_l1_receipt(receipt)
-    header_root = _bytes(origin_block["receiptsRoot"])
-    if trie.root_hash != header_root:
-        raise ReceiptsRootMismatch(int(origin_block["number"]), header_root, trie.root_hash)
-    last = max(_int(entry["transactionIndex"]) for entry in deposit_logs)
-    return [[rlp.encode(node) for node in trie.get_proof(rlp.encode(index))] for index in range(last + 1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,13 +289,12 @@ class Evidence:
     deposits: list[UserDeposit] = field(default_factory=list)
     raw_txs: dict[int, bytes] = field(default_factory=dict)
     batch: BatchEvidence = field(default_factory=BatchEvidence)
-    origin_receipt_proofs: list[list[bytes]] = field(default_factory=list)
 
     def as_abi(self) -> tuple:
         indexes = sorted(self.raw_txs)
         return (
             self.origin_headers, [d.as_abi() for d in self.deposits],
-            indexes, [self.raw_txs[i] for i in indexes], self.batch.as_abi(), self.origin_receipt_proofs,
+            indexes, [self.raw_txs[i] for i in indexes], self.batch.as_abi(),
         )
 
 
@@ -351,21 +304,15 @@ def block_evidence(
     sequence_number: int,
     deposit_logs: Sequence[Mapping[str, Any]],
     *,
-    origin_receipts: Sequence[Mapping[str, Any]] = (),
     raw_txs: Mapping[int, bytes] | None = None,
 ) -> Evidence:
     """The evidence for a block of L1 origin `origin_block` and that sequence number. `origin_chain`:
     the L1 blocks `origin_chain_numbers` names, newest first, the first recent on L1.
-    `origin_receipts` (the origin's `eth_getBlockReceipts`) are needed when the block carries the
-    origin's deposits (sequence number 0 and any deposit log): they prove the deposits' log indexes."""
-    carries_deposits = sequence_number == 0 and len(deposit_logs) > 0
-    if carries_deposits and not origin_receipts:
-        raise OriginReceiptsNeeded(int(origin_block["number"]))
+    `deposit_logs`: all the origin's portal `TransactionDeposited` logs (shown in its first block)."""
     return Evidence(
         origin_headers=[encode_l1_header(block) for block in origin_chain],
         deposits=[UserDeposit.of(e) for e in deposit_events(deposit_logs)] if sequence_number == 0 else [],
         raw_txs=dict(raw_txs or {}),
-        origin_receipt_proofs=deposit_receipt_proofs(origin_block, origin_receipts, deposit_logs) if carries_deposits else [],
     )
 
 

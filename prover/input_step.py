@@ -96,12 +96,10 @@ class InputEvidenceSource:
         origin = l1_origin_of(l1_info_tx, number)
         origin_block = self.l1.w3.eth.get_block(origin.number)
         logs = self.deposit_logs(origin_block) if origin.sequence_number == 0 else []
-        # the origin's receipts prove the deposits' log indexes (their source hashes)
-        receipts = self.l1.rpc("eth_getBlockReceipts", [hex(origin.number)]) if logs else []
         # the parent's origin and the next L1 block: the oracle rebuilds the L1-info deposit from them
         chain = origin_chain_numbers(parent_origin_number(number, origin.number, origin.sequence_number), self.l1.head().number)
         origin_chain = [self.l1.w3.eth.get_block(n) for n in chain]
-        evidence = block_evidence(origin_chain, origin_block, origin.sequence_number, logs, origin_receipts=receipts)
+        evidence = block_evidence(origin_chain, origin_block, origin.sequence_number, logs)
         return self.parent_proof(number), self.with_batch(number, timestamp, origin, evidence, found)
 
     def parent_proof(self, number: int) -> ParentProof:

@@ -1,6 +1,7 @@
 """LantauPortal on a real anvil: HKD deposits emit the OP Stack `TransactionDeposited` log with
-exact 6 -> 18 decimal scaling, contract senders are aliased, and every refused deposit reverts
-with its own readable error, moves nothing and emits nothing."""
+exact 6 -> 18 decimal scaling, contract senders are aliased, every refused deposit reverts
+with its own readable error, moves nothing and emits nothing, and one L1 block holds at most
+`MAX_BLOCK_DEPOSITS` deposits carrying `MAX_BLOCK_DEPOSIT_DATA` bytes of data."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from web3.contract.contract import ContractFunction
 from web3.logs import DISCARD
 from web3.types import Nonce
 
-from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, DepositEvent, decode_deposit_log
+from node.deposit_chain import deposit_hash_chain
+from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, DepositEvent, decode_block_deposits, decode_deposit_log, deposit_transaction
 from bridge.l1_contracts import DEVNET_MINT_AMOUNT, HKD_UNIT
 
 from tests.bridge.l1_harness import L1, sign_permit
@@ -31,11 +33,10 @@ def alias(address: str) -> str:
 
 
 def deposits_in(l1: L1, receipt: dict[str, Any]) -> list[DepositEvent]:
-    return [
-        decode_deposit_log(log)
-        for log in receipt["logs"]
-        if log["address"] == l1.portal.address and bytes(log["topics"][0]) == TRANSACTION_DEPOSITED_TOPIC
-    ]
+    """The deposits of `receipt`, its L1 block's only transaction (automine): their positions in the
+    block are their places among its portal logs."""
+    logs = [log for log in receipt["logs"] if log["address"] == l1.portal.address and bytes(log["topics"][0]) == TRANSACTION_DEPOSITED_TOPIC]
+    return [decode_deposit_log(log, position) for position, log in enumerate(logs)]
 
 
 def hkd_deposit(l1: L1, sender: int, amount: int, *, to: int = RECIPIENT, data: bytes = b"") -> dict[str, Any]:
@@ -310,11 +311,76 @@ def test_refused_deposit_names_its_cause_and_moves_nothing(l1: L1, case: Case) -
 
 
 def test_a_creation_at_exactly_its_l2_intrinsic_gas_is_accepted(l1: L1) -> None:
-    init_code = b"\x60" * 49_152  # the EIP-3860 maximum: 1,536 words
-    minimum = 21_000 + 32_000 + 16 * 49_152 + 2 * 1_536
+    init_code = b"\x60" * 16_384  # the most data one L1 block's deposits carry: 512 words
+    minimum = 21_000 + 32_000 + 16 * 16_384 + 2 * 512
     receipt = l1.ok(DEPOSITOR, l1.portal.functions.depositTransaction("0x" + "00" * 20, 0, minimum, True, init_code))
     (deposit,) = deposits_in(l1, receipt)
-    assert (deposit.is_creation, deposit.gas_limit, deposit.data) == (True, 842_504, init_code)
+    assert (deposit.is_creation, deposit.gas_limit, deposit.data) == (True, 316_168, init_code)
+
+
+def in_one_block(l1: L1, index: int, calls: list[ContractFunction], gas: int = 400_000) -> list[dict[str, Any]]:
+    """`calls` sent by account `index` and mined in one L1 block (automine off meanwhile), in order."""
+    account = l1.account(index)
+    nonce = l1.w3.eth.get_transaction_count(account.address)
+    l1.anvil.rpc("evm_setAutomine", [False])
+    try:
+        hashes = []
+        for offset, call in enumerate(calls):
+            tx: dict[str, Any] = dict(call.build_transaction({"from": account.address, "nonce": Nonce(nonce + offset), "gas": gas}))  # type: ignore[arg-type]
+            hashes.append(l1.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
+        l1.anvil.rpc("evm_mine")
+    finally:
+        l1.anvil.rpc("evm_setAutomine", [True])
+    receipts = [dict(l1.w3.eth.wait_for_transaction_receipt(h)) for h in hashes]
+    assert len({r["blockNumber"] for r in receipts}) == 1
+    return receipts
+
+
+def block_deposits(l1: L1, receipt: dict[str, Any]) -> list[DepositEvent]:
+    """Every portal deposit of `receipt`'s L1 block, in log order."""
+    logs = l1.w3.eth.get_logs({"blockHash": receipt["blockHash"], "address": l1.portal.address, "topics": [TRANSACTION_DEPOSITED_TOPIC]})
+    return decode_block_deposits(logs)
+
+
+def test_deposits_are_bounded_per_l1_block(l1: L1) -> None:
+    """One L1 block takes `MAX_BLOCK_DEPOSITS` (64) deposits; the next reverts `BlockDepositsFull`
+    with nothing recorded: the block's chain, its deposits and the portal's totals are the 64's, and
+    the following block takes deposits again. Each L2 transaction is named by its position."""
+    portal = l1.portal.functions
+    assert (portal.MAX_BLOCK_DEPOSITS().call(), portal.MAX_BLOCK_DEPOSIT_DATA().call()) == (64, 16_384)
+    calls = [portal.depositTransaction(l1.address(RECIPIENT), 0, 21_000 + 16 * 3, False, i.to_bytes(3, "big")) for i in range(65)]
+    receipts = in_one_block(l1, DEPOSITOR, calls)
+    assert [r["status"] for r in receipts] == [1] * 64 + [0] and receipts[-1]["logs"] == []
+    number = receipts[0]["blockNumber"]
+    revert = l1.revert_of(DEPOSITOR, calls[-1])  # an eth_call runs in the latest block: its count is spent
+    assert (revert.name, revert.args) == ("BlockDepositsFull", (64,))
+    events = block_deposits(l1, receipts[0])
+    assert [e.data for e in events] == [i.to_bytes(3, "big") for i in range(64)] and [e.position for e in events] == list(range(64))
+    assert portal.depositHashChain(number).call() == deposit_hash_chain(deposit_transaction(e) for e in events)
+    assert len({deposit_transaction(e).hash for e in events}) == 64
+    after = l1.ok(DEPOSITOR, calls[-1])
+    assert after["blockNumber"] == number + 1 and [e.position for e in block_deposits(l1, after)] == [0]
+    assert portal.depositHashChain(number).call() == deposit_hash_chain(deposit_transaction(e) for e in events)
+
+
+def test_deposit_data_is_bounded_per_l1_block(l1: L1) -> None:
+    """One L1 block's deposits carry at most `MAX_BLOCK_DEPOSIT_DATA` (16,384) bytes of data; a
+    deposit past it reverts `BlockDepositDataFull(used, size, max)`, moving no HKD, and the next
+    L1 block takes it."""
+    _approve(l1, 3 * HKD_UNIT)
+    portal = l1.portal.functions
+    calls = [portal.depositHKD(l1.address(RECIPIENT), HKD_UNIT, 21_000 + 16 * size, b"\x5a" * size) for size in (16_000, 384, 1)]
+    totals = (portal.totalDeposited().call(), l1.hkd_balance(l1.portal.address))
+    receipts = in_one_block(l1, DEPOSITOR, calls, gas=2_000_000)
+    assert [r["status"] for r in receipts] == [1, 1, 0]
+    number = receipts[0]["blockNumber"]
+    revert = l1.revert_of(DEPOSITOR, calls[-1])
+    assert (revert.name, revert.args) == ("BlockDepositDataFull", (16_384, 1, 16_384))
+    events = block_deposits(l1, receipts[0])
+    assert [len(e.data) for e in events] == [16_000, 384]
+    assert portal.depositHashChain(number).call() == deposit_hash_chain(deposit_transaction(e) for e in events)
+    assert (portal.totalDeposited().call(), l1.hkd_balance(l1.portal.address)) == (totals[0] + 2 * HKD_UNIT, totals[1] + 2 * HKD_UNIT)
+    assert l1.ok(DEPOSITOR, calls[-1])["status"] == 1  # the next block has its own budget
 
 
 def test_deposit_gas_is_budgeted_per_l1_block(l1: L1) -> None:

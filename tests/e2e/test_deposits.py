@@ -188,7 +188,7 @@ def test_a_deposit_reorged_out_and_included_again_mints_once(node_factory, l1: L
     mine_l1(l1.anvil)  # an empty block where the approve was: the same transactions land later
     for raw in raw_txs:
         l1.anvil.rpc("eth_sendRawTransaction", [raw])
-    again = deposit_info_from_receipt(l1_w3.eth.wait_for_transaction_receipt(first.l1_tx_hash, timeout=30))
+    again = deposit_info_from_receipt(l1_w3, l1_w3.eth.wait_for_transaction_receipt(first.l1_tx_hash, timeout=30))
     assert again.l1_block_number == first.l1_block_number + 1 and again.l2_tx_hash != first.l2_tx_hash
     mine_l1(l1.anvil, 3)
     receipt = wait_for_l2_receipt(l2_w3, again.l2_tx_hash, timeout_s=60)

@@ -86,7 +86,7 @@ def test_hostile_deposits_neither_stop_the_sequencer_nor_a_verifier(node_factory
             continue
         receipt = sender.send(candidate_of(call))
         assert receipt["status"] == 1, f"{shape.name}: the L1 deposit itself reverted"
-        sent.append((shape, deposit_info_from_receipt(receipt).l2_tx_hash))
+        sent.append((shape, deposit_info_from_receipt(l1_w3, receipt).l2_tx_hash))
     assert sent[0][0].name == "value above the L2 balance"
 
     minted = 0

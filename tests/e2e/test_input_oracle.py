@@ -151,9 +151,8 @@ class Setup:
         forced = expected_forced_transactions(origin, sequence, logs)
         hashes = [bytes(h) for h in block["transactions"]]
         assert hashes[: len(forced)] == [tx.hash for tx in forced], f"block {number}: node's forced transactions differ"
-        receipts = self.l1_w3.provider.make_request("eth_getBlockReceipts", [hex(origin_number)])["result"] if logs else []
         chain = origin_chain_numbers(parent_origin_number(number, origin_number, sequence), self.l1_w3.eth.block_number)
-        evidence = block_evidence([self.l1_w3.eth.get_block(n) for n in chain], origin, sequence, logs, origin_receipts=receipts)
+        evidence = block_evidence([self.l1_w3.eth.get_block(n) for n in chain], origin, sequence, logs)
         return hashes, int(block["timestamp"]), evidence, len(forced)
 
     def l1_info_tx(self, number: int) -> bytes:
@@ -386,7 +385,7 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     p_ref = L1BlockRef(p_origin, bytes(p_block["hash"]), bytes(p_block["parentHash"]), int(p_block["timestamp"]), int(p_block["baseFeePerGas"]))
     stay = l1_info_deposit(p_ref, p_sequence + 1)
     q_hashes, q_timestamp, q_evidence, _ = setup.honest(q)
-    stayed = dataclasses.replace(q_evidence, deposits=[], origin_receipt_proofs=[])
+    stayed = dataclasses.replace(q_evidence, deposits=[])
     assert setup.check(q, [stay.hash], q_timestamp, stayed) == ("ok", 1)
     assert setup.check(q, [stay.hash], q_timestamp, dataclasses.replace(stayed, batch=batched[q].batch)) == ("NotTheBatchOrigin", 0)
     late = int(p_block["timestamp"]) + rollup.max_sequencer_drift + 1
@@ -417,17 +416,25 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     assert setup.refutes(number, lie, timestamp, shown) is True
     # a deposit replaced by a forged one in the deposits' place
     assert setup.check(number, [hashes[0], forged.hash, *hashes[2:]], timestamp, evidence) == ("WrongDeposit", 1)
-    # a deposit with another source hash (its log index moved): the origin's receipts fix the index,
-    # so the claim is refuted, and a refuter showing that index is refused
+    # a deposit with another source hash: its position moved by one, or OP's hash by its log index;
+    # the portal's chain fixes every position, so the claim is refuted (`WrongDeposit`), and
+    # deposits shown in another order, or one left out, are not the portal's (`DepositsNotL1s`)
     first_event = deposit_events(setup.deposit_logs(origin_number))[0]
-    resourced = deposit_transaction(dataclasses.replace(first_event, log_index=first_event.log_index + 1))
-    assert setup.check(number, [hashes[0], resourced.hash, *hashes[2:]], timestamp, evidence) == ("WrongDeposit", 1)
-    shifted = [dataclasses.replace(evidence.deposits[0], log_index=first_event.log_index + 1), *evidence.deposits[1:]]
-    assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, deposits=shifted)) == (
-        "DepositLogIndexNotL1s", (0, first_event.log_index + 1, first_event.log_index))
-    assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, origin_receipt_proofs=evidence.origin_receipt_proofs[:-1])) == (
-        "DepositReceiptsShort", (len(evidence.deposits) - 1,))
-    assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, origin_receipt_proofs=[])) == ("DepositReceiptsShort", (0,))
+    moved = deposit_transaction(dataclasses.replace(first_event, position=first_event.position + 1))
+    assert setup.check(number, [hashes[0], moved.hash, *hashes[2:]], timestamp, evidence) == ("WrongDeposit", 1)
+    by_log_index = LantauTransactionBuilder.new_deposit_transaction(
+        source_hash=keccak(bytes(32) + keccak(bytes(first_event.l1_block_hash) + first_event.log_index.to_bytes(32, "big"))),
+        from_=first_event.from_address, to=first_event.to_address or b"", mint=first_event.mint, value=first_event.value,
+        gas=first_event.gas_limit, data=first_event.data,
+    )
+    assert setup.check(number, [hashes[0], by_log_index.hash, *hashes[2:]], timestamp, evidence) == ("WrongDeposit", 1)
+    assert setup.refutes(number, [hashes[0], moved.hash, *hashes[2:]], timestamp, evidence) is True
+    portal_chain = l1.deployment.contract(l1_w3, "LantauPortal").functions.depositHashChain(origin_number).call()
+    left_out = setup.check(number, hashes, timestamp, dataclasses.replace(evidence, deposits=evidence.deposits[1:]))
+    assert left_out[0] == "DepositsNotL1s" and left_out[1][:2] == (origin_number, portal_chain), left_out
+    if len(evidence.deposits) > 1:
+        swapped = [evidence.deposits[1], evidence.deposits[0], *evidence.deposits[2:]]
+        assert setup.check(number, hashes, timestamp, dataclasses.replace(evidence, deposits=swapped))[0] == "DepositsNotL1s"
     # a wrong L1 origin: the origin's number with another block's hash, and an origin too far ahead
     origin = l1_w3.eth.get_block(origin_number)
     other = l1_w3.eth.get_block(origin_number - 1)
@@ -599,7 +606,7 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
     p_block = l1_w3.eth.get_block(p_origin)
     stay = l1_info_deposit(L1BlockRef(p_origin, bytes(p_block["hash"]), bytes(p_block["parentHash"]), int(p_block["timestamp"]),
                                       int(p_block["baseFeePerGas"])), p_sequence + 1)
-    stayed = dataclasses.replace(evidence, deposits=[], origin_receipt_proofs=[])
+    stayed = dataclasses.replace(evidence, deposits=[])
     assert setup.check(number, [stay.hash], timestamp, stayed) == ("NotTheForcedOrigin", 0)
     # with a batch found (any non-zero `found`, none shown), the L1-given rules alone allow these
     assert setup.check(number, [stay.hash], timestamp, stayed, found=keccak(b"a batch")) == ("ok", 1)

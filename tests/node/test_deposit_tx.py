@@ -44,7 +44,9 @@ def test_encoding_is_the_op_stack_layout() -> None:
 
 def test_source_hash_domains() -> None:
     block_hash = bytes(range(32))
-    assert user_deposit_source_hash(block_hash, 5) == keccak(bytes(32) + keccak(block_hash + (5).to_bytes(32, "big")))
+    # a user deposit by its position in its L1 block, in Lantau's domain 256 (OP's 0 is by log index)
+    assert user_deposit_source_hash(block_hash, 5) == keccak((256).to_bytes(32, "big") + keccak(block_hash + (5).to_bytes(32, "big")))
+    assert user_deposit_source_hash(block_hash, 5) != keccak(bytes(32) + keccak(block_hash + (5).to_bytes(32, "big")))
     assert l1_info_source_hash(block_hash, 5) == keccak((1).to_bytes(32, "big") + keccak(block_hash + (5).to_bytes(32, "big")))
     assert user_deposit_source_hash(block_hash, 5) != l1_info_source_hash(block_hash, 5)
 

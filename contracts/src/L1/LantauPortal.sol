@@ -75,6 +75,18 @@ contract LantauPortal is ResourceMetering {
     uint64 public constant INITCODE_WORD_GAS = 2;
     /// @notice Largest init code the L2 executes (EIP-3860: 2 * 24,576 bytes).
     uint256 public constant MAX_INITCODE_SIZE = 49_152;
+    /// @notice Most deposits one L1 block may hold, and most bytes of `data` all of them together
+    ///         (issue 15): `InputOracle` shows every deposit of an L2 block's L1 origin in the one
+    ///         L1 transaction that decides the block, so the worst origin must fit one with room
+    ///         for the rest of the evidence (a batch). Measured on anvil (tests/e2e/test_deposit_bounds.py):
+    ///         64 deposits carrying 16,384 bytes in all, after 300 other transactions, are decided
+    ///         by `checkInputs` in 39,812 bytes of calldata and 1,316,402 gas (of 128 KiB and
+    ///         16,777,216); unbounded, 952 deposits (the 20M market's most) took 279,172 bytes and
+    ///         13.9M gas, ten 120,000-byte deposits 1.2 MB.
+    ///         A deposit past either bound reverts (`BlockDepositsFull`, `BlockDepositDataFull`):
+    ///         the next L1 block takes it. docs/batches.md, "Deposits".
+    uint256 public constant MAX_BLOCK_DEPOSITS = 64;
+    uint256 public constant MAX_BLOCK_DEPOSIT_DATA = 16_384;
 
     HKDStablecoin public immutable hkd;
     SystemConfig public immutable systemConfig;
@@ -106,6 +118,9 @@ contract LantauPortal is ResourceMetering {
     struct DepositState {
         uint120 totalDeposited; // sum of all L1 HKD deposited, 6-decimal units
         bool guardianPaused; //    set by the guardian; the token's own pause also counts
+        uint64 blockNumber; //     the L1 block the two counts below are of
+        uint16 blockDeposits; //   deposits in it so far (at most MAX_BLOCK_DEPOSITS)
+        uint32 blockDataBytes; //  bytes of `data` they carry (at most MAX_BLOCK_DEPOSIT_DATA)
     }
 
     /// @notice May pause and unpause the portal, and hand the role on.
@@ -122,9 +137,11 @@ contract LantauPortal is ResourceMetering {
     ///         c_0 = 0, c_i = keccak256(c_{i-1} ‖ keccak256(from ‖ to ‖ opaqueData_i)), with `from`
     ///         and `to` as the log's topics (20 bytes each; `to` is 0 for a creation) and
     ///         `opaqueData` as the log's (mint ‖ value ‖ gasLimit ‖ isCreation ‖ data). 0 for a
-    ///         block without deposits. It fixes every field of the L2 deposit transaction (0x7E)
-    ///         but its source hash (the log index is not known during the transaction); the
-    ///         Python twin is `node.deposit_chain.deposit_hash_chain`.
+    ///         block without deposits. It fixes every field of the L2 deposit transaction (0x7E),
+    ///         its source hash too: that names the L1 block's hash and the deposit's position i - 1
+    ///         (from 0) among the block's deposits (node/deposit_tx.py; issue 15: not OP's log
+    ///         index, which L1 could only prove from the block's receipts). The Python twin is
+    ///         `node.deposit_chain.deposit_hash_chain`.
     mapping(uint256 l1BlockNumber => bytes32) public depositHashChain;
     /// @notice The L2 sender of the withdrawal whose call is running (so that its target can tell
     ///         who sent it), `DEFAULT_L2_SENDER` otherwise. OP's `l2Sender`.
@@ -148,6 +165,10 @@ contract LantauPortal is ResourceMetering {
     error GasLimitTooHigh(uint64 given, uint64 maximum);
     /// @notice The deposit's data is longer than `SystemConfig.maxDepositDataSize`.
     error DataTooLarge(uint256 size, uint256 max);
+    /// @notice This L1 block already holds `MAX_BLOCK_DEPOSITS` deposits.
+    error BlockDepositsFull(uint256 max);
+    /// @notice The deposit's `size` bytes of data on the `used` this L1 block's deposits carry exceed `max`.
+    error BlockDepositDataFull(uint256 used, uint256 size, uint256 max);
     /// @notice The portal (guardian) or the HKD token (issuer) is paused.
     error Paused();
     /// @notice The HKD issuer froze this depositor.
@@ -263,8 +284,9 @@ contract LantauPortal is ResourceMetering {
         if (hkd.isFrozen(msg.sender)) revert AccountFrozen(msg.sender);
     }
 
-    /// @dev Checks the data size and gas limit, and returns the deposit state for the caller to
-    ///      update and store (the `metered` modifier then buys the gas). The L2 turns a
+    /// @dev Checks the data size and gas limit and counts the deposit in its L1 block (at most
+    ///      `MAX_BLOCK_DEPOSITS`, `MAX_BLOCK_DEPOSIT_DATA` bytes of data), and returns the deposit
+    ///      state for the caller to update and store (the `metered` modifier then buys the gas). The L2 turns a
     ///      deposit that fails its intrinsic checks into a failed (status 0) transaction; these
     ///      checks, the L2's own (EIP-2 creation gas, EIP-3860 init code size and word gas, and
     ///      calldata at a conservative 16 gas per byte, zero bytes included), refuse it here first,
@@ -282,6 +304,15 @@ contract LantauPortal is ResourceMetering {
         if (gasLimit < minimum) revert GasLimitTooLow(gasLimit, minimum);
         if (gasLimit > limits.maxResourceLimit) revert GasLimitTooHigh(gasLimit, limits.maxResourceLimit);
         state = _deposits;
+        if (state.blockNumber != block.number) {
+            (state.blockNumber, state.blockDeposits, state.blockDataBytes) = (uint64(block.number), 0, 0);
+        }
+        if (state.blockDeposits >= MAX_BLOCK_DEPOSITS) revert BlockDepositsFull(MAX_BLOCK_DEPOSITS);
+        if (state.blockDataBytes + dataLength > MAX_BLOCK_DEPOSIT_DATA) {
+            revert BlockDepositDataFull(state.blockDataBytes, dataLength, MAX_BLOCK_DEPOSIT_DATA);
+        }
+        state.blockDeposits += 1;
+        state.blockDataBytes += uint32(dataLength);
     }
 
     function _emitDeposit(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes calldata data)

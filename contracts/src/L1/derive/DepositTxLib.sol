@@ -11,8 +11,10 @@ import {RLPWriter} from "../lib/RLPWriter.sol";
 ///
 ///             0x7E ‖ rlp([sourceHash, from, to, mint, value, gas, isSystemTx, data])
 ///
-///         sourceHash: user deposit keccak256(uint256(0) ‖ keccak256(l1BlockHash ‖ uint256 logIndex)),
-///         L1-info keccak256(uint256(1) ‖ keccak256(l1BlockHash ‖ uint256 sequenceNumber))
+///         sourceHash: user deposit keccak256(uint256(256) ‖ keccak256(l1BlockHash ‖ uint256 position)),
+///         `position` the deposit's place among its L1 block's portal deposits from 0 (the link of
+///         `depositHashChain[block]` the portal appended for it; Lantau's domain 256, not OP's log
+///         index), L1-info keccak256(uint256(1) ‖ keccak256(l1BlockHash ‖ uint256 sequenceNumber))
 ///         (node/deposit_tx.py); `to` is the empty string for a creation; isSystemTx is false.
 library DepositTxLib {
     address internal constant L1_INFO_DEPOSITOR = 0xDeaDDEaDDeAdDeAdDEAdDEaddeAddEAdDEAd0001;
@@ -20,7 +22,7 @@ library DepositTxLib {
     uint256 internal constant L1_INFO_DEPOSIT_GAS = 1_000_000;
     /// @notice `setL1BlockValues(uint64,uint64,uint256,bytes32,uint64)`.
     bytes4 internal constant SET_L1_BLOCK_VALUES = bytes4(keccak256("setL1BlockValues(uint64,uint64,uint256,bytes32,uint64)"));
-    uint256 internal constant USER_DEPOSIT_DOMAIN = 0;
+    uint256 internal constant USER_DEPOSIT_DOMAIN = 256;
     uint256 internal constant L1_INFO_DEPOSIT_DOMAIN = 1;
     uint8 internal constant DEPOSIT_TX_TYPE = 0x7E;
 
@@ -35,12 +37,12 @@ library DepositTxLib {
 
     /// @notice A user deposit as the portal logged it (`TransactionDeposited`): the L2 sender (already
     ///         aliased), the recipient (0 for a creation), opaqueData = mint ‖ value ‖ uint64 gas ‖
-    ///         isCreation ‖ data, and the log's index in its L1 block (its source hash).
+    ///         isCreation ‖ data. Its position in its L1 block (its source hash) is its place in the
+    ///         list the portal's chain fixes.
     struct UserDeposit {
         address from;
         address to;
         bytes opaqueData;
-        uint256 logIndex;
     }
 
     /// @notice opaqueData shorter than its fixed 73-byte head, or a creation flag other than 0/1.
@@ -50,8 +52,8 @@ library DepositTxLib {
         return keccak256(abi.encode(L1_INFO_DEPOSIT_DOMAIN, keccak256(abi.encode(l1BlockHash, sequenceNumber))));
     }
 
-    function userDepositSourceHash(bytes32 l1BlockHash, uint256 logIndex) internal pure returns (bytes32) {
-        return keccak256(abi.encode(USER_DEPOSIT_DOMAIN, keccak256(abi.encode(l1BlockHash, logIndex))));
+    function userDepositSourceHash(bytes32 l1BlockHash, uint256 position) internal pure returns (bytes32) {
+        return keccak256(abi.encode(USER_DEPOSIT_DOMAIN, keccak256(abi.encode(l1BlockHash, position))));
     }
 
     /// @notice The L1-info deposit of a block with L1 origin `info` (node.l1_info.l1_info_deposit).
@@ -65,9 +67,9 @@ library DepositTxLib {
         );
     }
 
-    /// @notice The deposit transaction a portal log makes in L1 block `l1BlockHash`
-    ///         (node.deposit_event.deposit_transaction).
-    function userDeposit(bytes32 l1BlockHash, UserDeposit memory d) internal pure returns (bytes memory) {
+    /// @notice The deposit transaction the `position`-th portal deposit (from 0) of L1 block
+    ///         `l1BlockHash` makes (node.deposit_event.deposit_transaction).
+    function userDeposit(bytes32 l1BlockHash, uint256 position, UserDeposit memory d) internal pure returns (bytes memory) {
         bytes memory opaque = d.opaqueData;
         if (opaque.length < 73 || uint8(opaque[72]) > 1) revert MalformedOpaqueData(opaque.length);
         uint256 mint;
@@ -80,10 +82,10 @@ library DepositTxLib {
         }
         bool creation = uint8(opaque[72]) == 1;
         bytes memory data = new bytes(opaque.length - 73);
-        for (uint256 i = 0; i < data.length; i++) {
-            data[i] = opaque[73 + i];
+        assembly ("memory-safe") {
+            mcopy(add(data, 32), add(opaque, 105), mload(data))
         }
-        return encode(userDepositSourceHash(l1BlockHash, d.logIndex), d.from, d.to, creation, mint, value, gasLimit, data);
+        return encode(userDepositSourceHash(l1BlockHash, position), d.from, d.to, creation, mint, value, gasLimit, data);
     }
 
     /// @notice keccak256(from ‖ to ‖ opaqueData): one link of the portal's `depositHashChain`.

@@ -6,7 +6,6 @@ import {L1BlockAnchors} from "../L1BlockAnchors.sol";
 import {L1HeaderLib} from "../lib/L1HeaderLib.sol";
 import {OutputRootLib} from "../lib/OutputRootLib.sol";
 import {DepositTxLib} from "./DepositTxLib.sol";
-import {DepositLogLib} from "./DepositLogLib.sol";
 import {L2ParentLib} from "./L2ParentLib.sol";
 import {BatchReader} from "./BatchReader.sol";
 import {BlobReader} from "./BlobReader.sol";
@@ -58,9 +57,6 @@ contract InputOracle is IInputOracle {
     ///         rebuilds both L1-info deposits from them, `_claimedOrigin`); `deposits` the claimed
     ///         origin's portal deposits (first block of an origin); `rawTxs` the raw transactions at
     ///         positions `rawTxIndexes`;
-    ///         `originReceiptProofs[i]` the Merkle proof of the origin's receipt i in its
-    ///         `receiptsRoot`, for i = 0 up to the last deposit's transaction (proves each deposit's
-    ///         log index: `DepositLogLib`; none when the block has no deposits);
     ///         `batch` the batch `found` names (none shown: its rules are not checked).
     struct Evidence {
         bytes[] originHeaders;
@@ -68,7 +64,6 @@ contract InputOracle is IInputOracle {
         uint256[] rawTxIndexes;
         bytes[] rawTxs;
         BatchEvidence batch; // no frames: no batch shown
-        bytes[][] originReceiptProofs;
     }
 
     /// @notice One frame of the channel, in the batcher transaction that carried it: L1 block
@@ -241,7 +236,7 @@ contract InputOracle is IInputOracle {
         // Deposits: the origin's, in the first block of the origin; none anywhere else.
         forced = 1;
         if (!sameOrigin) {
-            (Lie lie, uint256 index) = _checkDeposits(origin, claim.txHashes, ev.deposits, ev.originReceiptProofs);
+            (Lie lie, uint256 index) = _checkDeposits(origin, claim.txHashes, ev.deposits);
             if (lie != Lie.None) return (lie, index, forced);
             forced += ev.deposits.length;
         }
@@ -446,23 +441,21 @@ contract InputOracle is IInputOracle {
     }
 
     /// @dev The claim's transactions 1..k must be the origin's k portal deposits, in order: their
-    ///      fields the portal's hash chain, their log indexes (source hashes) the origin's receipts.
-    function _checkDeposits(
-        L1HeaderLib.Header memory origin,
-        bytes32[] memory txHashes,
-        DepositTxLib.UserDeposit[] memory deposits,
-        bytes[][] memory receiptProofs
-    ) internal view returns (Lie, uint256) {
+    ///      fields and their positions (source hashes) the portal's hash chain.
+    function _checkDeposits(L1HeaderLib.Header memory origin, bytes32[] memory txHashes, DepositTxLib.UserDeposit[] memory deposits)
+        internal
+        view
+        returns (Lie, uint256)
+    {
         bytes32 chain;
         for (uint256 i = 0; i < deposits.length; i++) {
             chain = keccak256(abi.encodePacked(chain, DepositTxLib.depositLeaf(deposits[i])));
         }
         bytes32 portalChain = portal.depositHashChain(origin.number);
         if (chain != portalChain) revert DepositsNotL1s(origin.number, portalChain, chain);
-        DepositLogLib.checkLogIndexes(origin.receiptsRoot, address(portal), deposits, receiptProofs);
         for (uint256 i = 0; i < deposits.length; i++) {
             if (txHashes.length <= 1 + i) return (Lie.MissingDeposit, 1 + i);
-            if (keccak256(DepositTxLib.userDeposit(origin.hash, deposits[i])) != txHashes[1 + i]) return (Lie.WrongDeposit, 1 + i);
+            if (keccak256(DepositTxLib.userDeposit(origin.hash, i, deposits[i])) != txHashes[1 + i]) return (Lie.WrongDeposit, 1 + i);
         }
         return (Lie.None, 0);
     }
