@@ -57,6 +57,8 @@ hashes are not stored either: derivation fills them in from the L2 chain it buil
 L1 blocks it has read, and checks the two 20-byte prefixes.
 
 Rules for decoding (`decode_batch`), each with its named error (node/errors.py):
+- at most `MAX_BLOCK_USER_TRANSACTIONS` user transactions in any one block of the batch
+  (`BlockTooManyTransactions`): a singular batch's tx_list, each of a span's block_tx_counts;
 - exactly one encoding per batch: the decoded batch is re-encoded and must give the input
   back (`NonCanonicalBatch`; this also refuses non-minimal varints and RLP);
 - every transaction is checked by `decode_batch_transaction`: one a user may send on L2
@@ -79,6 +81,7 @@ from rlp.exceptions import RLPException
 
 from node.deposit_tx import is_deposit
 from node.errors import (
+    BlockTooManyTransactions,
     EmptyBatch,
     InvalidBatchTransaction,
     InvalidTransaction,
@@ -103,6 +106,14 @@ SPAN_BATCH_VERSION = 0x01
 
 #: As the OP Stack's: bounds block_count, each block's tx count and the total tx count.
 MAX_SPAN_BATCH_ELEMENT_COUNT = 10_000_000
+#: One L2 block's user transactions at most (its deposits not counted), a decode rule of both batch
+#: versions: the fault proof decides a block on L1 by checking, rebuilding and hashing every one of
+#: them in one L1 transaction (InputOracle, BatchReader), and a singular batch of 500 transfers /
+#: ERC-20 transfers / access-list or calldata transactions filling a ~100 KB channel takes 12.0M /
+#: 12.6M / 14.7M / 14.0M of the 0.9 x 16,777,216 it may use (bench/block_checks.py; a span of them
+#: less: 7.6M for 600 transfers). Lantau's own rule (not OP's); docs/batches.md "One L2 block's user
+#: transactions". BatchReader.MAX_BLOCK_USER_TRANSACTIONS is its twin; the sequencer reads this one.
+MAX_BLOCK_USER_TRANSACTIONS = 500
 HASH_CHECK_LENGTH = 20
 
 #: A span batch's tx_data types: the user transaction types (`node.user_tx.USER_TX_TYPES`).
@@ -223,7 +234,8 @@ def decode_batch_transaction(raw: bytes, *, chain_id: int) -> SignedTransactionA
 
     Checks, in order: a transaction a user may send on this chain (`node.user_tx`: type,
     nesting, canonical RLP, chain id); nonce and gas fit a u64, amounts and signature values
-    a u256 — so every transaction a singular batch may hold also fits a span batch.
+    a u256, a typed transaction's y parity 0 or 1 — so every transaction a singular batch may
+    hold also fits a span batch.
     """
     try:
         tx = decode_user_transaction(raw)
@@ -237,6 +249,10 @@ def decode_batch_transaction(raw: bytes, *, chain_id: int) -> SignedTransactionA
     amounts = (tx.value, tx.r, tx.s, tx.max_fee_per_gas, tx.max_priority_fee_per_gas)
     if any(amount > U256_MAX for amount in amounts):
         raise InvalidBatchTransaction("value, fee or signature beyond 2**256 - 1")
+    # A typed transaction's y parity is one bit in a span batch (and on L1's reader): py-evm's
+    # decoder takes any integer there.
+    if raw[0] in (ACCESS_LIST_TX, DYNAMIC_FEE_TX) and tx.y_parity > 1:
+        raise InvalidBatchTransaction(f"y parity {tx.y_parity}: not 0 or 1")
     return tx
 
 
@@ -328,7 +344,11 @@ def _decode_singular(data: bytes, chain_id: int) -> SingularBatch:
         raise MalformedBatch("parent_hash must be 32 bytes")
     if not (isinstance(origin_hash, bytes) and len(origin_hash) == 32):
         raise MalformedBatch("epoch_hash must be 32 bytes")
-    if not isinstance(transactions, list) or not all(isinstance(tx, bytes) for tx in transactions):
+    if not isinstance(transactions, list):
+        raise MalformedBatch("tx_list must be a list of byte strings")
+    if len(transactions) > MAX_BLOCK_USER_TRANSACTIONS:
+        raise BlockTooManyTransactions(0, len(transactions), MAX_BLOCK_USER_TRANSACTIONS)
+    if not all(isinstance(tx, bytes) for tx in transactions):
         raise MalformedBatch("tx_list must be a list of byte strings")
     for raw in transactions:
         decode_batch_transaction(raw, chain_id=chain_id)
@@ -506,8 +526,10 @@ def _decode_span(data: bytes, chain_id: int) -> SpanBatch:
         raise MalformedBatch("timestamp beyond 2**64 - 1")
     tx_counts = []
     total_txs = 0
-    for _ in range(block_count):
+    for index in range(block_count):
         count = reader.uvarint("block_tx_count")
+        if count > MAX_BLOCK_USER_TRANSACTIONS:
+            raise BlockTooManyTransactions(index, count, MAX_BLOCK_USER_TRANSACTIONS)
         total_txs += count
         if total_txs > MAX_SPAN_BATCH_ELEMENT_COUNT:
             raise SpanBatchTooLarge("total tx count", total_txs, MAX_SPAN_BATCH_ELEMENT_COUNT)

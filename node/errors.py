@@ -482,6 +482,15 @@ class SpanBatchTooLarge(MalformedBatch):
         self.what, self.count, self.limit = what, count, limit
 
 
+class BlockTooManyTransactions(MalformedBatch):
+    """A batch giving one L2 block more user transactions than a block may hold
+    (`node.batches.MAX_BLOCK_USER_TRANSACTIONS`: what one L1 transaction can decide)."""
+
+    def __init__(self, block_index: int, count: int, limit: int) -> None:
+        super().__init__(f"block {block_index} of the batch has {count} user transactions, limit {limit}")
+        self.block_index, self.count, self.limit = block_index, count, limit
+
+
 class InvalidSpanBatch(MalformedBatch):
     """A span batch whose fields are well formed but contradict each other (no blocks, an L1
     origin below zero, bits beyond the bitlist's length, timestamps that do not increase)."""

@@ -60,6 +60,7 @@ from eth_keys.exceptions import BadSignature
 from eth_typing import Address, Hash32
 from eth_utils import ValidationError, to_checksum_address
 
+from node.batches import MAX_BLOCK_USER_TRANSACTIONS
 from node.errors import (
     AccountLimitExceeded,
     AlreadyKnown,
@@ -84,6 +85,11 @@ from node.user_tx import check_chain_id, decode_user_transaction
 from node.vm import LantauTransactionBuilder, check_sender_is_eoa, check_tip_within_fee_cap, floor_data_gas, intrinsic_gas
 
 NONCE_MAX = 2**64 - 1  # EIP-2681: a nonce can never reach this
+#: A block's user transactions' bytes at most (the sequencer's rule, not derivation's): a block's
+#: batch then fits one batcher channel of the ~100 KB target (sequencer/channel_manager.py), which the
+#: fault proof reads in one L1 transaction (docs/batches.md "One L2 block's user transactions"). A
+#: block's first transaction is taken whatever its size (up to the pool's max_tx_size_bytes).
+MAX_BLOCK_USER_TX_BYTES = 96_000
 # Journal compaction: rewrite once the file holds this many more records than the pool.
 _JOURNAL_SLACK_RECORDS = 1024
 T = TypeVar("T")
@@ -460,10 +466,12 @@ class TxPool:
 
     @_locked
     def select(self, gas_limit: int, base_fee: int) -> list[SignedTransactionAPI]:
-        """Transactions for a block: by effective tip, each sender's in nonce order.
+        """Transactions for a block: by effective tip, each sender's in nonce order, at most
+        `MAX_BLOCK_USER_TRANSACTIONS` (derivation's bound: a block over it is never derived) and
+        `MAX_BLOCK_USER_TX_BYTES` of them (after the first); the rest wait for the next block.
 
-        A sender whose next transaction cannot pay the base fee, or does not fit in the gas
-        left, contributes nothing more to this block (its later nonces cannot go first)."""
+        A sender whose next transaction cannot pay the base fee, or does not fit in the gas or
+        bytes left, contributes nothing more to this block (its later nonces cannot go first)."""
         runs = {sender: run for sender in self._by_sender if (run := self._pending_run(sender))}
         heap: list[tuple[int, int, Address, int]] = []
         for sender, run in runs.items():
@@ -471,13 +479,15 @@ class TxPool:
         heapq.heapify(heap)
         selected: list[SignedTransactionAPI] = []
         gas_left = gas_limit
-        while heap and gas_left >= GAS_TX:
+        bytes_left = MAX_BLOCK_USER_TX_BYTES
+        while heap and gas_left >= GAS_TX and len(selected) < MAX_BLOCK_USER_TRANSACTIONS:
             _, _, sender, index = heapq.heappop(heap)
             pooled = runs[sender][index]
-            if pooled.max_fee < base_fee or pooled.gas > gas_left:
+            if pooled.max_fee < base_fee or pooled.gas > gas_left or (selected and pooled.size > bytes_left):
                 continue
             selected.append(pooled.tx)
             gas_left -= pooled.gas
+            bytes_left -= pooled.size
             if index + 1 < len(runs[sender]):
                 following = runs[sender][index + 1]
                 entry = (-following.effective_tip(base_fee), following.arrival, sender, index + 1)

@@ -371,3 +371,120 @@ def test_random_singular_batches_read_alike(reader: Any) -> None:
         assert _node_refuses(batch), name
         assert l1_refusal(reader, reader.functions.decodeSingular(batch, CHAIN_ID)) in {
             "InvalidBatchTransaction", "TrailingBatchData", "RLPTruncated", "MalformedBatch"}, name
+
+
+def _rlp_list(items: list[bytes]) -> bytes:
+    """An RLP list of items already encoded (some of them on purpose not canonically)."""
+    payload = b"".join(items)
+    if len(payload) < 56:
+        return bytes([0xC0 + len(payload)]) + payload
+    length = len(payload).to_bytes((len(payload).bit_length() + 7) // 8, "big")
+    return bytes([0xF7 + len(length)]) + length + payload
+
+
+def test_singular_transactions_refused_alike(reader: Any) -> None:
+    """A singular batch's transactions are read in place on L1 (`_spanOfRaw`) and rebuilt: each way a
+    raw transaction can be what node's `decode_batch_transaction` refuses, in its list, its integers,
+    its `to`, its signature or its items' RLP, is refused on L1 too (InvalidBatchTransaction, or the
+    span reader's RLP and framing errors for an item's header); the valid ones around them still read
+    as node reads them."""
+    rng = random.Random(5)
+    dynamic = bytes(Account.sign_transaction({"nonce": 5, "gas": 50_000, "maxFeePerGas": 10**9, "maxPriorityFeePerGas": 1, "chainId": CHAIN_ID,
+                                              "to": SENDERS[1].address, "value": 7, "data": b"\x05\x06", "type": 2},
+                                             SENDERS[0].private_key).raw_transaction)
+    legacy = bytes(Account.sign_transaction({"nonce": 5, "gas": 50_000, "gasPrice": 10**9, "chainId": CHAIN_ID, "to": SENDERS[1].address,
+                                             "value": 7, "data": b"\x05"}, SENDERS[0].private_key).raw_transaction)
+    d = [rlp.encode(f) for f in rlp.decode(dynamic[1:])]  # chain_id, nonce, tip, fee_cap, gas, to, value, data, access_list, y, r, s
+    g = [rlp.encode(f) for f in rlp.decode(legacy)]  # nonce, gas_price, gas, to, value, data, v, r, s
+
+    def typed(items: list[bytes]) -> bytes:
+        return b"\x02" + _rlp_list(items)
+
+    def swap(items: list[bytes], at: int, item: bytes) -> list[bytes]:
+        return items[:at] + [item] + items[at + 1:]
+
+    bad_txs = {
+        "nonce with a leading zero": typed(swap(d, 1, b"\x82\x00\x05")),
+        "nonce wrapped as a one-byte string": typed(swap(d, 1, b"\x81\x05")),
+        "nonce beyond 2**64 - 1": typed(swap(d, 1, rlp.encode(2**64))),
+        "gas beyond 2**64 - 1": typed(swap(d, 4, rlp.encode(2**64))),
+        "value of 33 bytes": typed(swap(d, 6, rlp.encode(2**260))),
+        "a tip as a list": typed(swap(d, 2, b"\xc0")),
+        "data's byte wrapped as a string": typed(swap(d, 7, b"\x81\x05")),
+        "data in a long header": typed(swap(d, 7, b"\xb8\x02\x05\x06")),
+        "to of 19 bytes": typed(swap(d, 5, rlp.encode(bytes(19)))),
+        "an access list that is a string": typed(swap(d, 8, b"\x80")),
+        "y of 2": typed(swap(d, 9, rlp.encode(2))),
+        "another chain's id": typed(swap(d, 0, rlp.encode(CHAIN_ID + 1))),
+        "r of 33 bytes": typed(swap(d, 10, rlp.encode(2**256 + 1))),
+        "one item more": typed(d + [b"\x80"]),
+        "one item less": typed(d[:-1]),
+        "a byte after the list": dynamic + b"\x00",
+        "the list's header in its long form": b"\x02\xf8" + bytes([len(b"".join(d))]) + b"".join(d) if len(b"".join(d)) < 56 else dynamic + b"\x00",
+        "blob type": b"\x03" + dynamic[1:],
+        "the type byte alone": b"\x02",
+        "legacy without EIP-155": _rlp_list(swap(g, 6, rlp.encode(27))),
+        "legacy with v of another chain": _rlp_list(swap(g, 6, rlp.encode(2 * (CHAIN_ID + 1) + 35))),
+        "legacy with 8 items": _rlp_list(g[:-1]),
+    }
+    for name, raw in bad_txs.items():
+        batch = b"\x00" + rlp.encode([bytes(32), 1, bytes(32), 1, [random_transaction(rng, 0), raw]])
+        assert _node_refuses(batch), name
+        assert l1_refusal(reader, reader.functions.decodeSingular(batch, CHAIN_ID)) in {
+            "InvalidBatchTransaction", "MalformedBatch", "RLPNonCanonicalSingleByte", "RLPNonCanonicalLength"}, name
+    good = (dynamic, legacy, random_transaction(rng, 1))
+    batch = encode_batch(SingularBatch(bytes(32), 1, bytes(32), 1, good))
+    assert [bytes(h) for h in reader.functions.decodeSingular(batch, CHAIN_ID).call()[4]] == [keccak(raw) for raw in good]
+
+
+def _transfers(count: int) -> tuple[bytes, ...]:
+    return tuple(bytes(Account.sign_transaction({"nonce": n, "gas": 21_000, "maxFeePerGas": 10**9, "maxPriorityFeePerGas": 1,
+                                                 "chainId": CHAIN_ID, "to": SENDERS[1].address, "value": n + 1, "type": 2},
+                                                SENDERS[n % 6].private_key).raw_transaction) for n in range(count))
+
+
+def test_block_transaction_bound_read_alike(reader: Any, contracts: Contracts) -> None:
+    """A block's user transactions are at most MAX_BLOCK_USER_TRANSACTIONS, in either batch version:
+    one over it is refused by node (`BlockTooManyTransactions`) and by L1 (`BlockTooManyTransactions
+    (blockIndex, count)`, as DerivationStep's try drops an undecodable batch), whichever block of the
+    span it is; a block at the bound is read alike, and deciding it (the channel read, every
+    transaction checked, rebuilt and hashed) is measured against 0.9 of EIP-7825's cap with the
+    channel's calldata and the oracle's other work (bench/span_checks.py's model)."""
+    from bench.span_checks import leaf_gas
+    from node.batches import MAX_BLOCK_USER_TRANSACTIONS
+    from prover.staged_step import EIP_7825_TX_GAS_CAP
+
+    assert reader.functions.MAX_BLOCK_USER_TRANSACTIONS().call() == MAX_BLOCK_USER_TRANSACTIONS
+    at_bound = _transfers(MAX_BLOCK_USER_TRANSACTIONS + 1)
+    over, full = at_bound, at_bound[:-1]
+    small = at_bound[:3]
+    spans = {
+        "first block over": (SpanBatchElement(1000, 7, over), SpanBatchElement(1001, 7, small)),
+        "second block over": (SpanBatchElement(1000, 7, small), SpanBatchElement(1001, 8, over)),
+    }
+    for name, elements in spans.items():
+        batch = encode_batch(SpanBatch(CHAIN_ID, bytes(20), bytes(20), False, elements))
+        with pytest.raises(LantauError, match="user transactions, limit"):
+            decode_batch(batch, chain_id=CHAIN_ID)
+        for call in (reader.functions.decodeSpan(batch, CHAIN_ID), reader.functions.decodeSpanBlock(batch, CHAIN_ID, 0)):
+            assert l1_refusal(reader, call) == "BlockTooManyTransactions", name
+    singular_over = encode_batch(SingularBatch(bytes(32), 7, bytes(32), 1000, over))
+    with pytest.raises(LantauError, match="user transactions, limit"):
+        decode_batch(singular_over, chain_id=CHAIN_ID)
+    assert l1_refusal(reader, reader.functions.decodeSingular(singular_over, CHAIN_ID)) == "BlockTooManyTransactions"
+
+    harness = contracts.deploy("BatchReaderHarness")
+    budget = EIP_7825_TX_GAS_CAP * 9 // 10
+    hashes = [keccak(raw) for raw in full]
+    span = encode_batch(SpanBatch(CHAIN_ID, bytes(20), bytes(20), False, (SpanBatchElement(1000, 7, full),)))
+    singular = encode_batch(SingularBatch(bytes(32), 7, bytes(32), 1000, full))
+    for name, batch in (("span", span), ("singular", singular)):
+        assert decode_batch(batch, chain_id=CHAIN_ID) is not None
+        channel = encode_channel([batch])
+        execution, l1_hashes = harness.functions.channelBlockGas(channel, MAX_RLP_BYTES_PER_CHANNEL, CHAIN_ID, 0).call(
+            transaction={"gas": 2_000_000_000})
+        assert [bytes(h) for h in l1_hashes] == hashes
+        total = leaf_gas(channel, execution)
+        print(f"{name} batch, one block of {MAX_BLOCK_USER_TRANSACTIONS} transfers: read and decided {execution:,} gas, "
+              f"L1 transaction (modelled) {total:,} of {budget:,}")
+        assert total < budget

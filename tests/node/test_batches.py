@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
 from node.batches import (
+    MAX_BLOCK_USER_TRANSACTIONS,
     MAX_SPAN_BATCH_ELEMENT_COUNT,
     SingularBatch,
     SpanBatch,
@@ -24,6 +25,7 @@ from node.batches import (
 )
 from node.chain import Chain
 from node.errors import (
+    BlockTooManyTransactions,
     EmptyBatch,
     InvalidBatchTransaction,
     InvalidSpanBatch,
@@ -241,7 +243,9 @@ def test_hand_assembled_minimal_span_decodes() -> None:
         (_span_bytes(txs=b"", block_count=b"\x02", origin_bits=b"\x00", deltas=b"\x00", tx_counts=b"\x00\x00"), InvalidSpanBatch),
         (_span_bytes(txs=b"", block_count=b"\x02", origin_bits=b"\x02", deltas=b"\x01", tx_counts=b"\x00\x00", last_origin=b"\x00"), InvalidSpanBatch),
         (_span_bytes(txs=b"", block_count=uvarint(MAX_SPAN_BATCH_ELEMENT_COUNT + 1)), SpanBatchTooLarge),
-        (_span_bytes(txs=b"", tx_counts=uvarint(MAX_SPAN_BATCH_ELEMENT_COUNT + 1)), SpanBatchTooLarge),
+        (_span_bytes(txs=b"", tx_counts=uvarint(MAX_SPAN_BATCH_ELEMENT_COUNT + 1)), BlockTooManyTransactions),
+        (_span_bytes(txs=b"", tx_counts=uvarint(MAX_BLOCK_USER_TRANSACTIONS + 1)), BlockTooManyTransactions),
+        (_span_bytes(txs=b"", tx_counts=uvarint(MAX_BLOCK_USER_TRANSACTIONS)), TruncatedBatch),  # at the bound: read on
         (_span_bytes(txs=b"", timestamp=b"\xff" * 10 + b"\x01"), MalformedBatch),  # uvarint longer than 10 bytes
         (_span_bytes(txs=b"", timestamp=b"\xff" * 9 + b"\x7f"), MalformedBatch),  # beyond u64
         (_span_bytes(txs=b"", block_count=b"\x81\x00"), NonCanonicalBatch),  # 1 as a two-byte uvarint

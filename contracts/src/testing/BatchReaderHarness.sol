@@ -21,7 +21,8 @@ contract BatchReaderHarness is BatchReader {
     }
 
     /// @notice Gas of deciding block `blockIndex` of a channel's first batch as the oracle reads
-    ///         it: `readChannel` (FastLZ, framing) then `decodeSpanBlock`; the block's tx hashes.
+    ///         it: `readChannel` (FastLZ, framing) then `decodeSpanBlock` (`decodeSingular` for a
+    ///         singular batch, block 0); the block's tx hashes.
     function channelBlockGas(bytes calldata channel, uint256 maxSize, uint256 chainId, uint256 blockIndex)
         external
         view
@@ -31,8 +32,13 @@ contract BatchReaderHarness is BatchReader {
         uint256 before = gasleft();
         (bytes[] memory batches, bytes4 stop) = readChannel(data, maxSize);
         require(stop == 0 && batches.length > 0, "channel does not read");
-        (, SpanBlock[] memory blocks) = decodeSpanBlock(batches[0], chainId, blockIndex);
+        if (uint8(batches[0][0]) == SINGULAR_BATCH_VERSION) {
+            txHashes = decodeSingular(batches[0], chainId).txHashes;
+        } else {
+            (, SpanBlock[] memory blocks) = decodeSpanBlock(batches[0], chainId, blockIndex);
+            txHashes = blocks[blockIndex].txHashes;
+        }
         gasUsed = before - gasleft();
-        txHashes = blocks[blockIndex].txHashes;
     }
+
 }

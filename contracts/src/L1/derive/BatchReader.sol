@@ -4,7 +4,6 @@ pragma solidity 0.8.28;
 import {FastLZ} from "../lib/FastLZ.sol";
 import {L2ParentLib} from "./L2ParentLib.sol";
 import {RLPItem, RLPReader} from "../lib/RLPReader.sol";
-import {RLPWriter} from "../lib/RLPWriter.sol";
 
 /// @title BatchReader
 /// @notice The batcher's data read on L1 exactly as node/channels.py and node/batches.py read it:
@@ -21,6 +20,10 @@ contract BatchReader {
     uint256 internal constant MAX_FRAME_DATA = 1_000_000;
     uint8 internal constant FASTLZ_CHANNEL_PREFIX = 0x02;
     uint256 internal constant MAX_SPAN_BATCH_ELEMENT_COUNT = 10_000_000;
+    /// @notice One L2 block's user transactions at most, in either batch version (node.batches'
+    ///         MAX_BLOCK_USER_TRANSACTIONS, its home and why: every one is checked, rebuilt and hashed
+    ///         when the block is decided, in one L1 transaction).
+    uint256 public constant MAX_BLOCK_USER_TRANSACTIONS = 500;
     uint8 internal constant SPAN_BATCH_VERSION = 0x01;
     uint8 internal constant SINGULAR_BATCH_VERSION = 0x00;
     uint8 internal constant ACCESS_LIST_TX = 0x01;
@@ -76,6 +79,7 @@ contract BatchReader {
     error TrailingBatchData(uint256 extra);
     error InvalidBatchTransaction(uint256 index);
     error BlockNotInSpan(uint256 index, uint256 blocks);
+    error BlockTooManyTransactions(uint256 blockIndex, uint256 count);
 
     /// @notice The user transactions' hashes of the L2 block whose transactions root is `root`, from
     ///         `shown` = abi.encode(L2ParentLib.UserTransactions) (`L2ParentLib.userTransactions`).
@@ -260,6 +264,7 @@ contract BatchReader {
         txCounts = new uint256[](count);
         for (uint256 i = 0; i < count; i++) {
             txCounts[i] = _uvarint(c);
+            if (txCounts[i] > MAX_BLOCK_USER_TRANSACTIONS) revert BlockTooManyTransactions(i, txCounts[i]);
             total += txCounts[i];
             if (total > MAX_SPAN_BATCH_ELEMENT_COUNT) revert SpanBatchTooLarge(total);
         }
@@ -279,19 +284,6 @@ contract BatchReader {
             if (i < fromBlock) from += txCounts[i];
             to += txCounts[i];
         }
-    }
-
-    /// @dev One transaction's fields as the span batch stores them.
-    struct SpanTx {
-        uint256 txType;
-        RLPItem[] fields;
-        uint256 r;
-        uint256 s;
-        bool creation;
-        address to;
-        uint256 yParity;
-        uint256 nonce;
-        uint256 gas;
     }
 
     /// @dev Where the parts of a span's transaction section start in the batch, and what the
@@ -774,21 +766,6 @@ contract BatchReader {
         return pos;
     }
 
-    /// @dev An RLP integer of a raw transaction as py-evm reads one canonically: a string of at
-    ///      most 32 bytes, no leading zero byte (the tx_data's integers: `_txData`).
-    function _checkUint(RLPItem item, uint256 index) private pure {
-        if (item.isList()) revert InvalidBatchTransaction(index);
-        (uint256 at, uint256 len) = item.stringPayload();
-        if (len > 32) revert InvalidBatchTransaction(index);
-        if (len > 0) {
-            uint256 firstByte;
-            assembly ("memory-safe") {
-                firstByte := byte(0, mload(at))
-            }
-            if (firstByte == 0) revert InvalidBatchTransaction(index);
-        }
-    }
-
     // --- singular batches -----------------------------------------------------------------------
 
     /// @notice A singular batch (`node.batches._decode_singular`): 0x00 ++ rlp([parent_hash,
@@ -810,12 +787,27 @@ contract BatchReader {
         out.originNumber = _u64(f[1]);
         out.timestamp = _u64(f[3]);
         RLPItem[] memory txs = f[4].readList();
+        if (txs.length > MAX_BLOCK_USER_TRANSACTIONS) revert BlockTooManyTransactions(0, txs.length);
         out.txHashes = new bytes32[](txs.length);
         for (uint256 i = 0; i < txs.length; i++) {
             if (txs[i].isList()) revert MalformedBatch(1);
-            bytes memory raw = txs[i].readBytes();
-            _checkRawTx(raw, chainId, i);
-            out.txHashes[i] = keccak256(raw);
+            // What one transaction's check allocates is dropped after it (the free memory pointer
+            // set back): a block of hundreds of transactions must not grow memory, whose cost is
+            // quadratic, with each one's copies (67k gas a transfer at 1,000 before).
+            uint256 mark;
+            assembly ("memory-safe") {
+                mark := mload(0x40)
+            }
+            (uint256 rawAt, uint256 rawLength) = txs[i].stringPayload();
+            bytes32 digest;
+            assembly ("memory-safe") {
+                digest := keccak256(rawAt, rawLength)
+            }
+            if (_rawTxRebuilt(rawAt, rawLength, chainId, i) != digest) revert InvalidBatchTransaction(i);
+            out.txHashes[i] = digest;
+            assembly ("memory-safe") {
+                mstore(0x40, mark)
+            }
         }
     }
 
@@ -826,82 +818,181 @@ contract BatchReader {
         for (uint256 i = 0; i < b.length; i++) value = (value << 8) | uint8(b[i]);
     }
 
-    /// @dev `raw` read into the span's fields and rebuilt: the same bytes iff node takes it.
-    function _checkRawTx(bytes memory raw, uint256 chainId, uint256 index) private pure {
-        if (raw.length == 0) revert InvalidBatchTransaction(index);
-        SpanTx memory t;
-        uint8 first = uint8(raw[0]);
-        RLPItem body;
-        if (first >= 0xc0) {
-            t.txType = LEGACY_TX;
-            body = RLPReader.itemAt(raw, 0);
-        } else if (first == ACCESS_LIST_TX || first == DYNAMIC_FEE_TX) {
-            t.txType = first;
-            body = RLPReader.itemAt(raw, 1);
-        } else {
-            revert InvalidBatchTransaction(index);
-        }
-        if (!body.isList()) revert InvalidBatchTransaction(index);
-        RLPItem[] memory f = body.readList();
-        // legacy [nonce, gas_price, gas, to, value, data, v, r, s]; 0x01 [chain_id, nonce, gas_price,
-        // gas, to, value, data, access_list, y, r, s]; 0x02 [chain_id, nonce, tip, fee_cap, gas, ...]
-        uint256 gasAt = t.txType == LEGACY_TX ? 2 : (t.txType == ACCESS_LIST_TX ? 3 : 4);
-        if (f.length != gasAt + 7 + (t.txType == LEGACY_TX ? 0 : 1)) revert InvalidBatchTransaction(index);
-        t.nonce = _rawUint(f[gasAt == 2 ? 0 : 1], index);
-        t.gas = _rawUint(f[gasAt], index);
-        if (t.nonce > type(uint64).max || t.gas > type(uint64).max) revert InvalidBatchTransaction(index);
-        _readTo(t, f[gasAt + 1], index);
-        uint256 v = _rawUint(f[f.length - 3], index);
-        t.r = _rawUint(f[f.length - 2], index);
-        t.s = _rawUint(f[f.length - 1], index);
-        t.fields = new RLPItem[](t.txType == LEGACY_TX ? 3 : (t.txType == ACCESS_LIST_TX ? 4 : 5));
-        t.fields[0] = f[gasAt + 2]; // value
-        if (t.txType == LEGACY_TX) {
-            (t.fields[1], t.fields[2]) = (f[1], f[5]); // gas_price, data
-            if (v != chainId * 2 + 35 && v != chainId * 2 + 36) revert InvalidBatchTransaction(index);
-            t.yParity = v - chainId * 2 - 35;
-        } else {
-            if (_rawUint(f[0], index) != chainId || v > 1) revert InvalidBatchTransaction(index);
-            t.yParity = v;
-            for (uint256 k = 1; k < t.fields.length; k++) {
-                // 0x01: gas_price, data, access_list; 0x02: tip, fee_cap, data, access_list
-                t.fields[k] = k < gasAt - 1 ? f[1 + k] : f[k + 4];
-            }
-        }
-        if (_spanOfOne(t, index, chainId) != keccak256(raw)) revert InvalidBatchTransaction(index);
-    }
-
-    /// @dev `t` as a span batch of it would store it, a transaction section of one (creation and y
-    ///      bits, r, s, `to`, tx_data), its fields checked by the span's own rule (`_txDataPass`'s
-    ///      second reading) and rebuilt by its third: the hash of its EIP-2718 bytes.
-    function _spanOfOne(SpanTx memory t, uint256 index, uint256 chainId) private pure returns (bytes32) {
-        bytes memory payload;
-        for (uint256 k = 0; k < t.fields.length; k++) payload = abi.encodePacked(payload, t.fields[k].readRawBytes());
-        bytes memory txData = RLPWriter.writeList(payload);
-        if (t.txType != LEGACY_TX) txData = abi.encodePacked(uint8(t.txType), txData);
-        bytes memory to = t.creation ? bytes("") : abi.encodePacked(t.to);
-        bytes memory section = abi.encodePacked(t.creation, uint8(t.yParity), t.r, t.s, to, txData);
+    /// @dev The hash of the raw transaction at memory [rawAt, rawAt + rawLength) read into the span's
+    ///      fields and rebuilt: the raw transaction's own hash iff node's `decode_batch_transaction`
+    ///      takes it (type 1 or 2 of chain `chainId`, or EIP-155 legacy; its fields as a span's
+    ///      reader checks them; nonce and gas within a u64; canonical, since the rebuild is). The
+    ///      fields are read in place (`_spanOfRaw`) into a transaction section of one, which the span's
+    ///      own readings frame (`FRAME`: its items' headers canonical), check (`CHECK_FIELDS`) and
+    ///      rebuild (`REBUILD`).
+    function _rawTxRebuilt(uint256 rawAt, uint256 rawLength, uint256 chainId, uint256 index) private pure returns (bytes32) {
+        (bytes memory section, uint256 nonce, uint256 gasLimit, bool ok) = _spanOfRaw(rawAt, rawLength, chainId);
+        if (!ok) revert InvalidBatchTransaction(index);
         TxSection memory s;
-        (s.creationLen, s.yAt, s.yLen, s.sigsAt, s.tosAt, s.datasAt) = (1, 1, 1, 2, 66, 66 + to.length);
+        // creation bit, y bit, r, s, `to` (none for a creation), tx_data
+        (s.creationLen, s.yAt, s.yLen, s.sigsAt, s.tosAt) = (1, 1, 1, 2, 66);
+        s.datasAt = uint8(section[0]) == 1 ? 66 : 86;
+        _txDataPass(section, s.datasAt, 1, index, FRAME, s);
         _txDataPass(section, s.datasAt, 1, index, CHECK_FIELDS, s);
         s.nonceGas = new uint256[](2);
-        (s.nonceGas[0], s.nonceGas[1], s.chainId, s.hashes) = (t.nonce, t.gas, chainId, new bytes32[](1));
+        (s.nonceGas[0], s.nonceGas[1], s.chainId, s.hashes) = (nonce, gasLimit, chainId, new bytes32[](1));
         _txDataPass(section, s.datasAt, 1, 0, REBUILD, s);
         return s.hashes[0];
     }
 
-    function _rawUint(RLPItem item, uint256 index) private pure returns (uint256 value) {
-        _checkUint(item, index);
-        bytes memory b = item.readBytes();
-        for (uint256 i = 0; i < b.length; i++) value = (value << 8) | uint8(b[i]);
-    }
+    /// @dev The raw transaction at memory [p, p + len) as a span's transaction section of one:
+    ///      creation bit ‖ y bit ‖ r ‖ s ‖ `to` ‖ tx_data, with its nonce and gas; `ok` false if it is
+    ///      not a transaction of a batchable type whose list fills it, with 9 (legacy), 11 (0x01) or
+    ///      12 (0x02) items, integers of at most 32 bytes (nonce and gas: 8), `to` empty or 20 bytes,
+    ///      EIP-155 v or this chain's id and y <= 1. What it does not check (canonical integers and
+    ///      headers, the tx_data's fields) the span's readings check, or the rebuild differs.
+    function _spanOfRaw(uint256 p, uint256 len, uint256 chainId)
+        private
+        pure
+        returns (bytes memory section, uint256 nonce, uint256 gasLimit, bool ok)
+    {
+        assembly ("memory-safe") {
+            // the size of the item at q (a header read as it claims; the caller checks it fits)
+            function size(q) -> n {
+                let prefix := byte(0, mload(q))
+                n := 1
+                if gt(prefix, 0x7f) {
+                    let base := 0x80
+                    if gt(prefix, 0xbf) { base := 0xc0 }
+                    n := add(sub(prefix, base), 1)
+                    if gt(sub(prefix, base), 55) {
+                        let lol := sub(prefix, add(base, 55))
+                        n := add(add(1, lol), shr(sub(256, shl(3, lol)), mload(add(q, 1))))
+                    }
+                }
+            }
+            // an integer item of at most 32 bytes at q: its value, and whether it is one
+            function uintAt(q) -> value, valid {
+                let prefix := byte(0, mload(q))
+                valid := lt(prefix, 0xa1)
+                value := prefix
+                if gt(prefix, 0x7f) { value := shr(sub(256, shl(3, sub(prefix, 0x80))), mload(add(q, 1))) }
+            }
+            // the items of the list at `list` ending at `end`, their addresses in the words at
+            // `fields` and their sizes in the words 0x200 after: their count (at most 13 read)
+            function readItems(list, end, fields) -> count {
+                let prefix := byte(0, mload(list))
+                let q := add(list, 1)
+                if gt(prefix, 0xf7) { q := add(q, sub(prefix, 0xf7)) }
+                for {} and(lt(q, end), lt(count, 13)) { count := add(count, 1) } {
+                    let n := size(q)
+                    mstore(add(fields, shl(5, count)), q)
+                    mstore(add(add(fields, 0x200), shl(5, count)), n)
+                    q := add(q, n)
+                }
+                if iszero(eq(q, end)) { count := 0 }
+            }
+            // y (legacy: from EIP-155's v), r, s written at w + 1, w + 2, w + 34; whether they are
+            // integers, v is EIP-155's for chain `id` (legacy) or y <= 1 and the chain id `id`
+            function writeSignature(w, fields, count, kind, id) -> valid {
+                let x, good := uintAt(mload(add(fields, shl(5, sub(count, 2)))))
+                mstore(add(w, 2), x)
+                valid := good
+                x, good := uintAt(mload(add(fields, shl(5, sub(count, 1)))))
+                mstore(add(w, 34), x)
+                valid := and(valid, good)
+                x, good := uintAt(mload(add(fields, shl(5, sub(count, 3)))))
+                valid := and(valid, good)
+                switch kind
+                case 0 { x := sub(x, add(shl(1, id), 35)) } // below: wraps, refused as y > 1
+                default {
+                    let shown, shownGood := uintAt(mload(fields))
+                    valid := and(valid, and(shownGood, eq(shown, id)))
+                }
+                valid := and(valid, lt(x, 2))
+                mstore8(add(w, 1), x)
+            }
+            // the items k in [from, to) copied to w; the address after them
+            function copyItems(w, fields, from, to) -> next {
+                for { let k := from } lt(k, to) { k := add(k, 1) } {
+                    let n := mload(add(add(fields, 0x200), shl(5, k)))
+                    mcopy(w, mload(add(fields, shl(5, k))), n)
+                    w := add(w, n)
+                }
+                next := w
+            }
+            // tx_data (type ‖ rlp([value, gas_price | tip, fee_cap, data, access_list]), no type for
+            // legacy) at w from the items; the address after it
+            function writeTxData(w, fields, count, kind, gasAt) -> next {
+                let first := iszero(iszero(kind)) // the nonce's index
+                // [value] ++ items first + 1 .. gasAt - 1 ++ items gasAt + 3 .. count - 4
+                let payloadLength := copyItemsSize(fields, add(gasAt, 2), add(gasAt, 3))
+                payloadLength := add(payloadLength, copyItemsSize(fields, add(first, 1), gasAt))
+                payloadLength := add(payloadLength, copyItemsSize(fields, add(gasAt, 3), sub(count, 3)))
+                if kind {
+                    mstore8(w, kind)
+                    w := add(w, 1)
+                }
+                switch lt(payloadLength, 56)
+                case 1 {
+                    mstore8(w, add(0xc0, payloadLength))
+                    w := add(w, 1)
+                }
+                default {
+                    let n := 1
+                    if shr(8, payloadLength) { n := 2 }
+                    if shr(16, payloadLength) { n := 3 }
+                    mstore8(w, add(0xf7, n))
+                    mstore(add(w, 1), shl(sub(256, shl(3, n)), payloadLength))
+                    w := add(w, add(1, n))
+                }
+                w := copyItems(w, fields, add(gasAt, 2), add(gasAt, 3))
+                w := copyItems(w, fields, add(first, 1), gasAt)
+                next := copyItems(w, fields, add(gasAt, 3), sub(count, 3))
+            }
+            function copyItemsSize(fields, from, to) -> total {
+                for { let k := from } lt(k, to) { k := add(k, 1) } { total := add(total, mload(add(add(fields, 0x200), shl(5, k)))) }
+            }
 
-    function _readTo(SpanTx memory t, RLPItem item, uint256 index) private pure {
-        if (item.isList()) revert InvalidBatchTransaction(index);
-        bytes memory to = item.readBytes();
-        if (to.length == 0) t.creation = true;
-        else if (to.length == 20) t.to = address(bytes20(to));
-        else revert InvalidBatchTransaction(index);
+            let end := add(p, len)
+            let kind := byte(0, mload(p))
+            let list := p
+            if lt(kind, 0xc0) { list := add(p, 1) }
+            ok := and(gt(len, 0), or(gt(kind, 0xbf), or(eq(kind, 1), eq(kind, 2))))
+            if lt(kind, 0xc0) { ok := and(ok, gt(len, 1)) }
+            if gt(kind, 0xbf) { kind := 0 }
+            if ok { ok := and(gt(byte(0, mload(list)), 0xbf), eq(add(list, size(list)), end)) }
+            let fields := mload(0x40) // the items' addresses and sizes, in scratch words
+            let count := 0
+            if ok {
+                count := readItems(list, end, fields)
+                // 9, 11 or 12 items (legacy, 0x01, 0x02)
+                ok := eq(count, add(9, mul(iszero(iszero(kind)), add(kind, 1))))
+            }
+            if ok {
+                // legacy [nonce, gas_price, gas, to, value, data, v, r, s]; 0x01 [chain_id, nonce,
+                // gas_price, gas, to, value, data, access_list, y, r, s]; 0x02 [chain_id, nonce, tip,
+                // fee_cap, gas, to, value, data, access_list, y, r, s]
+                let gasAt := add(iszero(iszero(kind)), add(2, eq(kind, 2)))
+                let good := 0
+                nonce, good := uintAt(mload(add(fields, shl(5, iszero(iszero(kind))))))
+                ok := good
+                gasLimit, good := uintAt(mload(add(fields, shl(5, gasAt))))
+                ok := and(ok, and(good, iszero(or(shr(64, nonce), shr(64, gasLimit)))))
+                section := add(fields, 0x400) // after the scratch words
+                let w := add(section, 32)
+                ok := and(ok, writeSignature(w, fields, count, kind, chainId))
+                let to := mload(add(fields, shl(5, add(gasAt, 1))))
+                mstore8(w, eq(byte(0, mload(to)), 0x80)) // the creation bit
+                w := add(w, 66)
+                switch byte(0, mload(to))
+                case 0x80 {}
+                case 0x94 {
+                    mcopy(w, add(to, 1), 20)
+                    w := add(w, 20)
+                }
+                default { ok := 0 }
+                w := writeTxData(w, fields, count, kind, gasAt)
+                mstore(section, sub(w, add(section, 32)))
+                mstore(0x40, and(add(w, 31), not(31)))
+            }
+            if iszero(ok) { section := 0x60 }
+        }
     }
 
     // --- small readers ------------------------------------------------------------------------
