@@ -2,8 +2,10 @@
 block's user transactions"): the sequencer never builds a block over it, and a batch with a block
 over it, posted on L1 as the batcher, is dropped by node (a logged reason) and by L1 alike.
 
-- A real `lantau node` sequencer under a flood (10 senders, 1,200 transfers sent while a block is
-  5 s long) builds blocks of exactly the bound, none over, and mines every transaction later.
+- A real `lantau node` sequencer with its batcher on a real anvil, under a flood (10 senders, 1,200
+  transfers sent while a block is 5 s long), builds blocks of exactly the bound, none over, and
+  mines every transaction later; the fullest block, batched by its batcher, is decided on L1 by
+  `InputOracle.checkInputs` with its batch shown (its gas printed, under EIP-7825's cap).
 - A verifier alone on a real anvil where the test is the batcher: a singular batch and a span
   batch for block 1 with 501 transfers are posted first, then a valid batch. Node drops both with
   the reason, takes the valid one, and the chain goes on (block 2); `DerivationStep.step` gives
@@ -15,17 +17,21 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
 from web3 import Web3
 
-from bridge.devnet import L1Devnet
+from bridge.devnet import L1Devnet, devnet_rollup_config
+from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
 from node.batches import MAX_BLOCK_USER_TRANSACTIONS, SpanBatch, encode_batch
 from node.txpool import MAX_BLOCK_USER_TX_BYTES
+from prover.staged_step import EIP_7825_TX_GAS_CAP
 from tests.e2e.test_derivation_step import BATCHER, L2_CHAIN_ID, WINDOW, channel_tx, start_run
-from tests.e2e.test_verifier import wait_until
+from tests.e2e.test_input_oracle import Setup, deploy_oracle
+from tests.e2e.test_verifier import wait_until, write_rollup
 
 SENDERS = dev_accounts()[:10]
 RECIPIENT = Web3.to_checksum_address("0x" + "5b" * 20)
@@ -41,14 +47,11 @@ def user_transactions(block: dict) -> int:
     return sum(1 for tx in block["transactions"] if tx["type"] != 0x7E)
 
 
-@pytest.fixture
-def l1_block_time_s() -> None:
-    """The `l1` devnet on automine: L1 moves only when the test sends or mines."""
-    return None
-
-
-def test_a_flooded_sequencer_builds_blocks_at_the_bound_and_mines_everything(node_factory, tmp_path: Path) -> None:
-    node = node_factory(data_dir=tmp_path / "sequencer", block_time_s=5)
+def test_a_flooded_sequencer_builds_blocks_at_the_bound_and_mines_everything(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    rollup_path = write_rollup(l1, tmp_path)
+    rollup = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH)
+    node = node_factory(data_dir=tmp_path / "sequencer", block_time_s=5, extra_args=(
+        "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key))
     l2 = Web3(Web3.HTTPProvider(node.rpc_url))
     per_sender = 120
     raws = [transfer(s, n) for n in range(per_sender) for s in range(len(SENDERS))]
@@ -65,6 +68,26 @@ def test_a_flooded_sequencer_builds_blocks_at_the_bound_and_mines_everything(nod
     assert counts.count(MAX_BLOCK_USER_TRANSACTIONS) >= 1
     assert {bytes(tx["hash"]) for b in blocks for tx in b["transactions"] if tx["type"] != 0x7E} == set(hashes)
 
+    # the fullest block, batched by the sequencer's batcher, decided on L1 with its batch shown
+    fullest = int(blocks[counts.index(MAX_BLOCK_USER_TRANSACTIONS)]["number"])
+    wait_until(lambda: l2.provider.make_request("lantau_syncStatus", [])["result"]["safe_l2"]["number"] >= fullest, 180, "safe head")
+    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
+    setup = Setup(l1, l1_w3, l2, oracle, abi)
+    decide_at_the_bound(setup, fullest, rollup.l1_start_block)
+
+
+def decide_at_the_bound(setup: Any, number: int, start: int) -> None:
+    hashes, timestamp, evidence, forced = setup.honest(number)
+    assert len(hashes) - forced == MAX_BLOCK_USER_TRANSACTIONS
+    shown = setup.with_batch(number, evidence, setup.inbox_blocks(start, setup.l1_w3.eth.block_number))
+    assert shown is not None, "no batch carries the block"
+    assert setup.check(number, hashes, timestamp, shown) == ("ok", forced)
+    assert setup.check(number, [*hashes[:-1], hashes[-2]], timestamp, shown) == ("NotTheBatchedTransactions", len(hashes) - 1)
+    gas = setup.gas(number, hashes, timestamp, shown)
+    print(f"InputOracle.checkInputs on a block of {MAX_BLOCK_USER_TRANSACTIONS} transfers with its batch shown: {gas:,} gas "
+          f"(EIP-7825: {EIP_7825_TX_GAS_CAP:,})")
+    assert gas < EIP_7825_TX_GAS_CAP * 9 // 10
+
 
 def _mined(l2: Web3, tx_hash: bytes) -> bool:
     try:
@@ -73,7 +96,8 @@ def _mined(l2: Web3, tx_hash: bytes) -> bool:
         return False
 
 
-def test_a_batch_with_a_block_over_the_bound_is_dropped_by_node_and_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+@pytest.mark.parametrize("l1_block_time_s", [None])  # the `l1` devnet on automine: L1 moves when the test sends or mines
+def test_a_batch_with_a_block_over_the_bound_is_dropped_by_node_and_l1(node_factory, l1: L1Devnet, tmp_path: Path, l1_block_time_s: None) -> None:
     leaf = start_run(node_factory, l1, tmp_path)
     run, rollup, verifier, one = leaf.run, leaf.rollup, leaf.verifier, leaf.one
     l1_w3, start = run.l1_w3, rollup.l1_start_block

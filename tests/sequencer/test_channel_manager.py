@@ -261,6 +261,6 @@ def test_a_busy_batchers_channels_stay_under_the_transaction_cap() -> None:
     assert len(channels) >= 8 and max(held) <= 50, held
     assert [first for first, _ in channels] == [1] + [last + 1 for _, last in channels[:-1]]  # no block lost or repeated
     assert all(h + sizes[last] > 50 for h, (_, last) in zip(held, channels))  # each closed when the next block would pass the cap
-    assert BatcherConfig(batch_inbox="0x" + "ff" * 20).max_channel_transactions == 1_500
+    assert BatcherConfig(batch_inbox="0x" + "ff" * 20).max_channel_transactions == 1_000  # two blocks at the bound
     with pytest.raises(ValueError, match="max_channel_transactions"):
         BatcherConfig(batch_inbox="0x" + "ff" * 20, max_channel_transactions=0)
