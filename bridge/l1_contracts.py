@@ -167,12 +167,11 @@ def l1_block_slots() -> tuple[int, int, int]:
     return artifact.storage_slot("number"), artifact.storage_slot("hash"), artifact.storage_slot("sequenceNumber")
 
 
-def input_oracle_config(*, anchors: str, portal: str, inbox: str, reader: str, blob_reader: str, l1_start_block: int,
-                        rules: InputRules) -> tuple[Any, ...]:
-    """`InputOracle.Config`: the L1 contracts it reads and the rollup's parameters."""
-    return (to_checksum_address(anchors), to_checksum_address(portal), to_checksum_address(inbox),
-            to_checksum_address(reader), to_checksum_address(blob_reader), l1_start_block, rules.max_sequencer_drift, rules.sequencing_window,
-            rules.channel_timeout, rules.l2_chain_id, list(l1_block_slots()))
+def input_oracle_config(*, anchors: str, portal: str, reader: str, l1_start_block: int, rules: InputRules) -> tuple[Any, ...]:
+    """`InputOracle.Config`: the L1 contracts it reads and the rollup's parameters (no inbox, no
+    blob reader, no channel timeout: it takes the found batch by its hash, the channel shown whole)."""
+    return (to_checksum_address(anchors), to_checksum_address(portal), to_checksum_address(reader), l1_start_block,
+            rules.max_sequencer_drift, rules.sequencing_window, rules.l2_chain_id, list(l1_block_slots()))
 
 
 def derivation_step_config(*, anchors: str, inbox: str, reader: str, blob_reader: str, l1_start_block: int,
@@ -452,13 +451,15 @@ def deploy_l1_contracts(
             if start_block is None:
                 # BatchReader, BlobReader, InputOracle, DerivationStep, DerivationBisection, the rest
                 start_block = L1Client(w3).head().number + 5 + still_to_come
-            input_oracle = _deploy_input_oracle(tx, disputes.input_rules, start_block, anchors=anchors.address,
-                                                portal=portal.address, inbox=inbox.address)
+            reader, blob_reader = tx.deploy("BatchReader"), tx.deploy("BlobReader")
+            input_oracle = tx.deploy("InputOracle", input_oracle_config(
+                anchors=anchors.address, portal=portal.address, reader=reader.address, l1_start_block=start_block,
+                rules=disputes.input_rules))
             if input_oracle.address != input_oracle_address:
                 raise L1DeploymentError(f"InputOracle landed at {input_oracle.address}, the factory was given {input_oracle_address}")
             derivation_step, bisection = _deploy_derivation_bisection(
                 tx, disputes.input_rules, start_block, anchors=anchors.address, inbox=inbox.address,
-                reader=input_oracle.functions.reader().call(), blob_reader=input_oracle.functions.blobReader().call())
+                reader=reader.address, blob_reader=blob_reader.address)
             if bisection.address != bisection_address:
                 raise L1DeploymentError(f"DerivationBisection landed at {bisection.address}, the factory was given {bisection_address}")
         tx.send("hand the oracle's challenger role to the dispute game factory",
@@ -522,16 +523,6 @@ def _deploy_dispute_game(tx: _Transactor, oracle: Contract, setup: DisputeSetup,
                    to_checksum_address(L2_TO_L1_MESSAGE_PASSER), finish.address, to_checksum_address(bisection or NO_ADDRESS),
                    leaves.address)
     return tx.deploy("DisputeGameFactory", oracle.address, blueprint, setup.anchor_output_root, game_config)
-
-
-def _deploy_input_oracle(tx: _Transactor, rules: InputRules, l1_start_block: int, *, anchors: str, portal: str,
-                         inbox: str) -> Contract:
-    """BatchReader, BlobReader and InputOracle (docs/fault-proofs.md, "Deciding a block's inputs on L1")."""
-    reader = tx.deploy("BatchReader")
-    blob_reader = tx.deploy("BlobReader")
-    config = input_oracle_config(anchors=anchors, portal=portal, inbox=inbox, reader=reader.address,
-                                 blob_reader=blob_reader.address, l1_start_block=l1_start_block, rules=rules)
-    return tx.deploy("InputOracle", config)
 
 
 def _deploy_derivation_bisection(tx: _Transactor, rules: InputRules, l1_start_block: int, *, anchors: str, inbox: str,

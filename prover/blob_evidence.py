@@ -15,11 +15,10 @@ from typing import Sequence
 
 from eth_typing import Hash32
 
-from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 
 from node.batch_inbox import BLOBS_KIND, batch_item
-from node.blobs import blob_kzg_proof, decode_blob, kzg_commitment, versioned_hash
+from node.blobs import blob_kzg_proof, kzg_commitment, versioned_hash
 from node.derive.l1_source import InboxTransaction
 from node.errors import LantauError
 
@@ -50,21 +49,10 @@ class BlobEvidence:
         """`BlobReader.ShownBlob` (`read_args` without the item, which L1 has)."""
         return ([bytes(h) for h in self.versioned_hashes], self.index, self.blob, self.commitment, self.proof)
 
-    def shown(self) -> bytes:
-        """abi.encode(ShownBlob): an `InputOracle.FrameTx`'s data for a frame this blob carries."""
-        return abi_encode([SHOWN_BLOB_ABI], [self.shown_abi()])
-
 
 def shown_blobs(evidence: Sequence[BlobEvidence]) -> bytes:
     """abi.encode(ShownBlob[]): `IDerivationStep.InboxData`'s data for a blob item, every blob in order."""
     return abi_encode([f"{SHOWN_BLOB_ABI}[]"], [[e.shown_abi() for e in evidence]])
-
-
-def shown_blob_data(shown: bytes) -> bytes:
-    """The batcher data of the blob `BlobEvidence.shown` encodes, as derivation decodes it
-    (`node.blobs.decode_blob`: raises its `BlobEncodingError`)."""
-    (_, _, blob, _, _), = abi_decode([SHOWN_BLOB_ABI], shown)
-    return decode_blob(bytes(blob))
 
 
 def blob_evidence(tx: InboxTransaction, blobs: Sequence[bytes]) -> tuple[BlobEvidence, ...]:

@@ -39,24 +39,21 @@ from node.derive.l1_source import InboxTransaction
 from node.l1_block_ref import L1BlockRef
 from node.errors import BlobEncodingError, LantauError
 from node.l1_header import encode_l1_header
-from prover.blob_evidence import BlobEvidence, blob_evidence, shown_blob_data, shown_blobs
+from prover.blob_evidence import BlobEvidence, blob_evidence, shown_blobs
 
 PARENT_PROOF_ABI = "((bytes32,bytes32,bytes32,bytes32),bytes,bytes[],bytes[],bytes[],bytes[])"
-BATCH_EVIDENCE_ABI = "((uint256,(uint8,bytes32)[],uint256,bytes,uint256)[],uint256,uint256)"
+BATCH_EVIDENCE_ABI = "(bytes,uint256,uint256,uint256)"
 EVIDENCE_ABI = f"(bytes[],(address,address,bytes)[],uint256[],bytes[],{BATCH_EVIDENCE_ABI})"
-CONFIG_ABI = "(address,address,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256[3])"
+CONFIG_ABI = "(address,address,address,uint256,uint256,uint256,uint256,uint256[3])"
 OUTPUT_VERSION_V0 = bytes(32)
 
 
-def oracle_config(
-    *, anchors: str, portal: str, inbox: str, reader: str, blob_reader: str, rollup: Any, l2_chain_id: int,
-) -> tuple:
+def oracle_config(*, anchors: str, portal: str, reader: str, rollup: Any, l2_chain_id: int) -> tuple:
     """`InputOracle.Config` for a rollup (`genesis.rollup_config.RollupConfig`): what its
     constructor takes (bridge's `input_oracle_config`, which the devnet deploys it with)."""
     rules = InputRules(l2_chain_id=l2_chain_id, max_sequencer_drift=rollup.max_sequencer_drift,
                        sequencing_window=rollup.sequencing_window, channel_timeout=rollup.channel_timeout)
-    return input_oracle_config(anchors=anchors, portal=portal, inbox=inbox, reader=reader, blob_reader=blob_reader,
-                               l1_start_block=rollup.l1_start_block, rules=rules)
+    return input_oracle_config(anchors=anchors, portal=portal, reader=reader, l1_start_block=rollup.l1_start_block, rules=rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,21 +145,20 @@ class InboxBlock:
     shown: list[bytes]
     blobs: dict[int, tuple[BlobEvidence, ...]] = field(default_factory=dict)
 
-    def batcher_data(self) -> Iterator[tuple[int, bytes, bytes]]:
-        """(item index, what an `InputOracle.FrameTx` shows, the batcher data) of each data item
-        derivation reads from the block (node/derive/retrieval.py): a calldata transaction's
-        calldata, each blob of a blob transaction decoded; a blob whose encoding node refuses
-        gives none (derivation drops it)."""
+    def batcher_data(self) -> Iterator[tuple[int, bytes]]:
+        """(item index, the batcher data) of each data item derivation reads from the block
+        (node/derive/retrieval.py): a calldata transaction's calldata, each blob of a blob
+        transaction decoded; a blob whose encoding node refuses gives none (derivation drops it)."""
         for index, (kind, _) in enumerate(self.items):
             if kind == CALLDATA_KIND:
-                yield index, self.shown[index], self.shown[index]
+                yield index, self.shown[index]
                 continue
             for evidence in self.blobs[index]:
                 try:
                     data = decode_blob(evidence.blob)
                 except BlobEncodingError:
                     continue
-                yield index, evidence.shown(), data
+                yield index, data
 
 
 def inbox_block(number: int, txs: Sequence[InboxTransaction], blobs: Sequence[Sequence[bytes]]) -> InboxBlock:
@@ -181,74 +177,83 @@ def inbox_block(number: int, txs: Sequence[InboxTransaction], blobs: Sequence[Se
     return InboxBlock(number, items, shown, evidence)
 
 
-def frame_batcher_data(frame: tuple[int, list[tuple[int, bytes]], int, bytes, int]) -> bytes:
-    """The batcher data an `InputOracle.FrameTx` shows (its item's calldata, or its blob decoded)."""
-    _, items, item_index, shown, _ = frame
-    return shown if items[item_index][0] == CALLDATA_KIND else shown_blob_data(shown)
+@dataclass(frozen=True, slots=True)
+class PostedFrame:
+    """Where the batcher posted one frame of a channel: the L1 block, its inbox item (index in the
+    block's `InboxBlock.items`) and the item's kind (calldata or blobs). The prover's record of where
+    it found the channel; `InputOracle` is shown none of it."""
+
+    l1_block: int
+    item_index: int
+    kind: int
 
 
 @dataclass(frozen=True, slots=True)
 class BatchEvidence:
-    """`InputOracle.BatchEvidence`: see its NatSpec. Empty: no batch shown."""
+    """`InputOracle.BatchEvidence`: see its NatSpec. An empty channel: no batch shown."""
 
-    frames: list[tuple[int, list[tuple[int, bytes]], int, bytes, int]] = field(default_factory=list)
+    channel: bytes = b""
     batch_index: int = 0
+    inclusion: int = 0  # the L1 block derivation read the channel in (`found`'s; the oracle checks it through `found`)
     block_index: int = 0
-    # The L1 block derivation read the channel in (0: its last frame's; later while an earlier channel
-    # held the bank's head). Not shown: `InputOracle` finds it from `found` (`_foundBatch`).
-    read_in: int = 0
+    posted: tuple[PostedFrame, ...] = ()  # not shown: where the frames were found, in frame-number order
 
     def as_abi(self) -> tuple:
-        return (self.frames, self.batch_index, self.block_index)
+        return (self.channel, self.batch_index, self.inclusion, self.block_index)
+
+    def batch(self) -> bytes:
+        """The batch's bytes, as derivation reads them from the channel (`node.channels.read_channel`)."""
+        return read_channel(self.channel).batches[self.batch_index]
 
     def found(self) -> bytes:
-        """`found` when derivation takes this batch (`node.derive.derivation_commitment`'s
-        `QueuedBatch.leaf`: its bytes as the channel carries them, the L1 block the channel became
-        read in: `read_in`, by default the last of its frames' blocks), what `InputOracle` compares it with."""
-        return self.found_if_read_in(self.read_in or max(f[0] for f in self.frames))
+        """`found` when derivation takes this batch, read in L1 block `inclusion`
+        (`node.derive.derivation_commitment`'s `QueuedBatch.leaf`): what `InputOracle` compares it with."""
+        return bytes(QueuedBatch(self.batch(), self.inclusion).leaf())
 
-    def found_if_read_in(self, l1_block: int) -> bytes:
-        """`found` if derivation read the channel in L1 block `l1_block`."""
-        data = b"".join(decode_batcher_tx_data(frame_batcher_data(f))[f[4]].data for f in self.frames)
-        return bytes(QueuedBatch(read_channel(data).batches[self.batch_index], l1_block).leaf())
+    def last_frame_block(self) -> int:
+        """The L1 block the channel's last frame landed in: the earliest derivation can read it."""
+        return max(frame.l1_block for frame in self.posted)
 
 
 def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int,
                found: bytes | None = None, channel_timeout: int = 0) -> BatchEvidence | None:
     """The channel, batch and span block that carry the L2 block of `timestamp`, read from the
     inbox with node's own decoders (`node.channels`, `node.batches`); None if no batch carries it.
-    With `found` (derivation's answer, `BatchEvidence.found`), only that batch: a second batch for
-    the same block is not the one derivation takes; read in its last frame's L1 block or up to
+    Without `found`, the first (its inclusion the channel's last frame's L1 block). With `found`
+    (derivation's answer, `BatchEvidence.found`), only that batch: a second batch for the same
+    block is not the one derivation takes; read in its last frame's L1 block or up to
     `channel_timeout` blocks later (an earlier channel held the bank's head: `found` names the
-    block it was read in, `read_in`)."""
+    block it was read in, the evidence's `inclusion`)."""
     for batch in _batches_carrying(inbox_blocks, timestamp, chain_id=chain_id):
         if found is None:
             return batch
-        last_frame = max(f[0] for f in batch.frames)
-        for read_in in range(last_frame, last_frame + channel_timeout + 1):
-            if batch.found_if_read_in(read_in) == found:
-                return dataclasses.replace(batch, read_in=read_in)
+        for inclusion in range(batch.inclusion, batch.inclusion + channel_timeout + 1):
+            read_in = dataclasses.replace(batch, inclusion=inclusion)
+            if read_in.found() == found:
+                return read_in
     return None
 
 
 def _batches_carrying(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int) -> Iterator[BatchEvidence]:
     """Every (channel, batch, span block) of the inbox that carries the L2 block of `timestamp`,
-    channels in the order their first frame was read."""
+    channels in the order their first frame was read, each read in its last frame's L1 block."""
     # channel id -> frame number -> (the frame's data, where it was first read)
-    channels: dict[bytes, dict[int, tuple[bytes, tuple[int, list[tuple[int, bytes]], int, bytes, int]]]] = {}
+    channels: dict[bytes, dict[int, tuple[bytes, PostedFrame]]] = {}
     for block in inbox_blocks:
-        for index, shown, data in block.batcher_data():
+        for index, data in block.batcher_data():
             try:
                 frames = decode_batcher_tx_data(data)
             except LantauError:
                 continue
-            for frame_index, frame in enumerate(frames):
-                channels.setdefault(frame.channel_id, {}).setdefault(frame.number, (frame.data, (block.number, block.items, index, shown, frame_index)))
+            for frame in frames:
+                posted = PostedFrame(block.number, index, block.items[index][0])
+                channels.setdefault(frame.channel_id, {}).setdefault(frame.number, (frame.data, posted))
     for parts in channels.values():
         if sorted(parts) != list(range(len(parts))):
             continue
-        shown = [parts[i][1] for i in range(len(parts))]
+        posted = tuple(parts[i][1] for i in range(len(parts)))
         channel = b"".join(parts[i][0] for i in range(len(parts)))
+        inclusion = max(frame.l1_block for frame in posted)
         # derivation keeps the batches before a break in the channel's stream (read_channel)
         for batch_index, encoded in enumerate(read_channel(channel).batches):
             try:
@@ -257,11 +262,11 @@ def _batches_carrying(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, cha
                 continue  # derivation drops a batch that does not decode
             if isinstance(span, SingularBatch):
                 if span.timestamp == timestamp:
-                    yield BatchEvidence(list(shown), batch_index, 0)
+                    yield BatchEvidence(channel, batch_index, inclusion, 0, posted)
                 continue
             for block_index, element in enumerate(span.elements):
                 if element.timestamp == timestamp:
-                    yield BatchEvidence(list(shown), batch_index, block_index)
+                    yield BatchEvidence(channel, batch_index, inclusion, block_index, posted)
 
 
 def origin_chain_numbers(parent_origin_number: int, l1_head: int) -> list[int]:

@@ -7,11 +7,11 @@ order) against the named ones. When they differ, `stepInput` shows the oracle wh
 to for that block: the parent's proofs against the agreed output root, the headers of the parent's
 L1 origin and of the L1 block after it (the oracle rebuilds from them the L1-info deposits the block
 may start with: any other transaction 0 is a lie), the block's own L1 origin's deposits (first block
-of an origin), and the batch that
-carries the block (its channel's frames as the inbox recorded them: a calldata transaction's
-calldata, or the blob carrying the frame with its KZG commitment and proof, read from the L1 node's
-beacon API; the span's L1 origin headers, the L2 ancestors the span starts from). The oracle then names the rule the other side broke (a
-forged or dropped deposit, a transaction no batch carried, ...); the player never judges it
+of an origin), and the batch derivation took for the block (`found`): its channel's bytes, whole,
+read from the inbox's calldata or blobs (the blobs from the L1 node's beacon API) by node's own
+decoders, which batch of it, the L1 block the channel was read in, which block of the batch; the
+oracle takes it by its hash, no frame or blob shown. The oracle then names the rule the other side
+broke (a forged or dropped deposit, a transaction no batch carried, ...); the player never judges it
 itself: L1 decides, and a step L1 finds no lie in (`InputsMatch`) is never sent.
 
 `input_evidence` gathers the oracle's structures from answers; this module asks the two chains.

@@ -3,10 +3,10 @@ blob items): a real sequencer whose batcher posts its batches as EIP-4844 blob t
 (`--batcher-blobs`) to the devnet's `BatchInbox` on a real anvil, which records each as a kind-1
 item (keccak of its versioned hashes).
 
-- `InputOracle`: every L2 block is decided with the batch that carries it, its frames read from
-  their blobs by `BlobReader` (the blob from anvil's beacon API, its KZG commitment and EIP-4844
-  proof: `prover.blob_evidence`), and a transaction no batch carried is refuted; in a game, the
-  proposer's `stepInput` with the challenger's evidence (`InputEvidenceSource.parts`) counters a
+- `InputOracle`: every L2 block is decided with the batch derivation took for it, taken by its hash
+  (`found`): the prover reads the frames from their blobs (anvil's beacon API) and shows the channel's
+  bytes whole, no blob (the oracle reads none); a transaction no batch carried is refuted; in a game,
+  the proposer's `stepInput` with the challenger's evidence (`InputEvidenceSource.parts`) counters a
   block claim naming it, and the true inputs' step is refused (`InputsMatch`).
 - `DerivationStep`: for every L1 block with blob items in a blob-batched L2 block's range S .. E
   (the batch derivation takes, and a full blob of ~130 KB batcher data whose batch derivation
@@ -15,14 +15,13 @@ item (keccak of its versioned hashes).
   (`prover.derivation_player.DerivationStepSource`), is the node's own commitment
   (`lantau_derivationTrace`): the blobs run through frames, channel bank and batch queue on L1
   as node/derive runs them, within EIP-7825's 16,777,216 gas per transaction.
-- Bad blob evidence (a wrong blob byte, a wrong proof, versioned hashes not the inbox's item, a
-  commitment that is not the versioned hash's, a blob left out) is refused by name, and the same
-  call with L1's data gives the same answer afterwards (oracle and leaf are views: no state to lose).
+- Bad blob evidence at the leaf (a wrong blob byte, a wrong proof, versioned hashes not the inbox's
+  item, a blob left out) is refused by name, and the same call with L1's data gives the same answer
+  afterwards (the leaf is a view: no state to lose).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from pathlib import Path
@@ -71,12 +70,6 @@ def l1_block_time_s() -> None:
 
 #: EIP-7825's cap on one transaction's gas: a leaf must fit it.
 EIP_7825_TX_GAS_CAP = 16_777_216
-
-
-def with_frame_data(shown: Evidence, data: bytes) -> Evidence:
-    """`shown` with its first frame's data (the blob evidence) replaced."""
-    frame = shown.batch.frames[0]
-    return dataclasses.replace(shown, batch=dataclasses.replace(shown.batch, frames=[(*frame[:3], data, frame[4]), *shown.batch.frames[1:]]))
 
 
 def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
@@ -132,7 +125,7 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
             continue
         shown = setup.with_batch(number, evidence, inbox, found=found)
         assert shown is not None, f"block {number}: derivation's batch not in the inbox"
-        assert all(items[index][0] == BLOBS_KIND for _, items, index, _, _ in shown.batch.frames)
+        assert shown.batch.posted and all(frame.kind == BLOBS_KIND for frame in shown.batch.posted)
         assert setup.check(number, hashes, timestamp, shown, found=found) == ("ok", forced), f"block {number} with its blob batch"
         batched[number] = shown
         decided["blob batch"] += 1
@@ -148,32 +141,11 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
     assert setup.refutes(number, [*hashes, bytes(never_sent.hash)], timestamp, shown) is True
     assert setup.check(number, [*hashes[:forced], *hashes[forced + 1:]], timestamp, shown) == ("NotTheBatchedTransactions", forced)
 
-    # bad blob evidence: refused by name; the honest claim with L1's blob still decided afterwards
-    frame = shown.batch.frames[0]
-    item = frame[1][frame[2]][1]
-    (hashes_shown, index, blob, commitment, proof), = abi_decode([SHOWN_BLOB_ABI], frame[3])
-    hashes_shown, blob = [bytes(h) for h in hashes_shown], bytes(blob)
-    named = hashes_shown[index]
-    other_blob = encode_blob(b"\x00another blob")
-    other_commitment = kzg_commitment(other_blob)
-
-    def shown_blob(**changes: Any) -> bytes:
-        fields = dict(hashes=hashes_shown, index=index, blob=blob, commitment=bytes(commitment), proof=bytes(proof))
-        fields.update(changes)
-        return abi_encode([SHOWN_BLOB_ABI], [tuple(fields.values())])
-
-    wrong_byte = blob[:40] + bytes([blob[40] ^ 1]) + blob[41:]  # a data byte (element 1's low bytes)
-    assert setup.check(number, hashes, timestamp, with_frame_data(shown, shown_blob(blob=wrong_byte))) == ("BlobNotProven", (named,))
-    wrong_proof = blob_kzg_proof(other_blob, other_commitment)
-    assert setup.check(number, hashes, timestamp, with_frame_data(shown, shown_blob(proof=wrong_proof))) == ("BlobNotProven", (named,))
-    other_hash = versioned_hash(other_commitment)
-    assert setup.check(number, hashes, timestamp, with_frame_data(shown, shown_blob(hashes=[other_hash]))) == ("BlobsNotInItem", (item,))
-    # another blob, whole and proven against its own commitment, is still not the one the item names
-    assert setup.check(number, hashes, timestamp, with_frame_data(shown, shown_blob(
-        blob=other_blob, commitment=other_commitment, proof=wrong_proof))) == ("CommitmentNotVersionedHash", (named, other_hash))
-    assert setup.check(number, hashes, timestamp, with_frame_data(shown, shown_blob(index=len(hashes_shown)))) == (
-        "BlobIndexOutOfRange", (len(hashes_shown), len(hashes_shown)))
-    assert setup.check(number, hashes, timestamp, shown) == ("ok", forced)
+    # decided without any blob shown: the evidence is the channel's bytes (no blob, commitment or
+    # proof; before, a whole 131,072-byte blob per frame read by `BlobReader`)
+    root, parent = setup.parent_output(number)
+    shown_bytes = len(encode_evidence(parent, shown))
+    assert shown_bytes < MAX_BLOB_DATA_SIZE // 4 and len(shown.batch.channel) < shown_bytes, (shown_bytes, len(shown.batch.channel))
 
     # --- a game played to the input leaf on the blob batch: the liar's block claim names a transaction
     # no batch carried; the proposer's stepInput, with the evidence the challenger builds (its batch's
@@ -188,7 +160,8 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
              value=bond(3))
     inputs_source = InputEvidenceSource(L1Client(l1_w3), RollupClient(sequencer.rpc_url), InputRollup.of(rollup))
     parent, evidence = inputs_source.parts(number, setup.l1_info_tx(number), timestamp, end.found)
-    assert evidence.batch.frames and all(items[index][0] == BLOBS_KIND for _, items, index, _, _ in evidence.batch.frames)
+    assert evidence.batch.posted and all(frame.kind == BLOBS_KIND for frame in evidence.batch.posted)
+    assert evidence.batch == shown.batch  # the same channel, batch, inclusion and block as derivation's
     step_input = game.functions.stepInput(3, lie_inputs, end.abi_tuple(), encode_evidence(parent, evidence))
     step_input_gas = int(transact(l1_w3, PROPOSER, step_input)["gasUsed"])
     assert game.functions.inputCounteredBy(3).call() == PROPOSER.address
@@ -202,7 +175,7 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
 
     # --- DerivationStep: every L1 block of the last batched block's range (the full blob's L1 block
     # among them), as the challenger shows it ----------------------------------------------------------
-    leaf, leaf_abi = deploy_leaf(l1_w3, oracle, rollup, abi)
+    leaf, leaf_abi = deploy_leaf(l1_w3, oracle, l1.deployment.batch_inbox, rollup, abi)
     stepped = max(batched)
     first, last = leaf.functions.derivationRange(stepped == 1, setup.origin_of(stepped - 1)[0]).call()
     assert first <= full_block <= last < l1_w3.eth.block_number - 1
@@ -244,6 +217,9 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
         replaced[at] = abi_encode([f"{SHOWN_BLOB_ABI}[]"], [list(blobs)])
         return (*args[:5], (items, replaced), args[6])
 
+    other_blob = encode_blob(b"\x00another blob")
+    other_commitment = kzg_commitment(other_blob)
+    wrong_proof, other_hash = blob_kzg_proof(other_blob, other_commitment), versioned_hash(other_commitment)
     b0 = bytes(first_blob[2])
     assert call(leaf, leaf_abi, with_blobs((first_blob[0], 0, b0[:40] + bytes([b0[40] ^ 1]) + b0[41:], *first_blob[3:]), *blobs_shown[1:])) == (
         "BlobNotProven", (blob_hash,))
@@ -252,7 +228,8 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
     assert call(leaf, leaf_abi, with_blobs()) == ("BlobsNotShown", (items[at][1], 0))
     assert call(leaf, leaf_abi, args) == ("ok", commitments[found_at - first])
     print(f"\nblob-carried batches: L2 blocks decided by InputOracle {decided} (checkInputs of block {number}, "
-          f"{len(hashes) - forced} user txs, its batch in a blob: {gas:,} L1 gas); DerivationStep for block {stepped} over L1 blocks "
+          f"{len(hashes) - forced} user txs, its batch in a blob, the channel shown ({len(shown.batch.channel):,} B, evidence "
+          f"{shown_bytes:,} B): {gas:,} L1 gas); DerivationStep for block {stepped} over L1 blocks "
           f"{first}..{last}, {len(blob_blocks)} with blob items; the step reading the found batch's blob: {step_gas:,} L1 gas, "
           f"a full blob ({len(full):,} bytes, one frame, its channel and batch read): {full_gas:,} L1 gas; "
           f"the game's stepInput countering a transaction no blob batch carried: {step_input_gas:,} L1 gas")
@@ -283,17 +260,21 @@ def rpc(w3: Web3, method: str, *params: Any) -> Any:
     return reply["result"]
 
 
-def deploy_leaf(w3: Web3, oracle: Contract, rollup: Any, oracle_abi: list[dict[str, Any]]) -> tuple[Contract, list[dict[str, Any]]]:
-    """`DerivationStep` beside the oracle, reading the same inbox, BatchReader and BlobReader."""
-    artifact = load_artifact("DerivationStep")
-    config = step_config(anchors=oracle.functions.anchors().call(), inbox=oracle.functions.inbox().call(),
-                         reader=oracle.functions.reader().call(), blob_reader=oracle.functions.blobReader().call(),
-                         rollup=rollup, l2_chain_id=L2_CHAIN_ID, l1_block_slots=l1_block_slots())
-    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.contract(abi=list(artifact.abi), bytecode=artifact.bytecode).constructor(
-        config).transact({"from": ORACLE_DEPLOYER.address}))
-    assert receipt["status"] == 1
-    leaf = w3.eth.contract(address=receipt["contractAddress"], abi=list(artifact.abi))
-    errors = [e for name in ("L2ParentLib", "BatchRules", "L1HeaderLib") for e in load_artifact(name).abi if e["type"] == "error"]
+def deploy_leaf(w3: Web3, oracle: Contract, inbox: str, rollup: Any, oracle_abi: list[dict[str, Any]]) -> tuple[Contract, list[dict[str, Any]]]:
+    """`DerivationStep` beside the oracle, reading the inbox `inbox`, the oracle's BatchReader and a
+    BlobReader of its own."""
+
+    def deploy(name: str, *args: Any) -> Contract:
+        artifact = load_artifact(name)
+        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.contract(abi=list(artifact.abi), bytecode=artifact.bytecode).constructor(
+            *args).transact({"from": ORACLE_DEPLOYER.address}))
+        assert receipt["status"] == 1
+        return w3.eth.contract(address=receipt["contractAddress"], abi=list(artifact.abi))
+
+    leaf = deploy("DerivationStep", step_config(anchors=oracle.functions.anchors().call(), inbox=inbox,
+                                                reader=oracle.functions.reader().call(), blob_reader=deploy("BlobReader").address,
+                                                rollup=rollup, l2_chain_id=L2_CHAIN_ID, l1_block_slots=l1_block_slots()))
+    errors = [e for name in ("L2ParentLib", "BatchRules", "L1HeaderLib", "BlobReader") for e in load_artifact(name).abi if e["type"] == "error"]
     return leaf, [*leaf.abi, *oracle_abi, *errors]
 
 

@@ -274,15 +274,16 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
 
     # --- InputOracle takes the batch `found` names though node read its channel after its last frame
     # landed (behind the unclosed head channel, until that timed out): found's inclusion is the block
-    # it was read in, and the oracle finds that block from `found` (before: NotTheFoundBatch for the
-    # batch derivation took, so a lie about block 1's transactions could not be refuted)
+    # it was read in, which the evidence names (`BatchEvidence.inclusion`, found by the prover from
+    # `found`; once NotTheFoundBatch for the batch derivation took, so a lie about block 1's
+    # transactions could not be refuted)
     _, oracle, oracle_abi = deploy_oracle(l1, rollup)
     source = InputEvidenceSource(L1Client(l1_w3), RollupClient(verifier.rpc_url), InputRollup.of(rollup))
     block_one = l2.eth.get_block(1)
     hashes = [bytes(h) for h in block_one["transactions"]]
     found_one = bytes.fromhex(found[1]["leaf"][2:])
     parent_one, evidence_one = source.parts(1, raw_deposit(l2, 1, hashes[0]), t1, found_one)
-    assert evidence_one.batch.read_in == found[1]["inclusion"] > max(f[0] for f in evidence_one.batch.frames) == first_valid_block
+    assert evidence_one.batch.inclusion == found[1]["inclusion"] > evidence_one.batch.last_frame_block() == first_valid_block
     root_one = run.parent(1)[0]
 
     def check_one(tx_hashes: list[bytes]) -> tuple[str, Any]:
@@ -291,12 +292,18 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
 
     assert check_one(hashes) == ("ok", 1)
     assert check_one([*hashes, keccak(b"never batched")]) == ("NotTheBatchedTransactions", 1)
-    read_at_last_frame = dataclasses.replace(evidence_one.batch, read_in=0).found()
+    # the same batch named read at its last frame's block: not derivation's `found` (refused by
+    # name), though the oracle would take it had derivation read it then
+    at_last_frame = dataclasses.replace(evidence_one, batch=dataclasses.replace(
+        evidence_one.batch, inclusion=evidence_one.batch.last_frame_block()))
+    read_at_last_frame = at_last_frame.batch.found()
+    assert oracle_call(oracle.functions.checkInputs(1, root_one, parent_one.as_abi(), (hashes, t1, found_one),
+                                                      at_last_frame.as_abi()), oracle_abi) == ("NotTheFoundBatch", (found_one, read_at_last_frame))
     assert oracle_call(oracle.functions.checkInputs(1, root_one, parent_one.as_abi(), (hashes, t1, read_at_last_frame),
-                                                      evidence_one.as_abi()), oracle_abi)[0] == "ok"  # had it been read then
+                                                      at_last_frame.as_abi()), oracle_abi)[0] == "ok"  # had it been read then
     assert oracle_call(oracle.functions.checkInputs(1, root_one, parent_one.as_abi(), (hashes, t1, keccak(b"another")),
                                                       evidence_one.as_abi()), oracle_abi) == (
-        "NotTheFoundBatch", (keccak(b"another"), read_at_last_frame))
+        "NotTheFoundBatch", (keccak(b"another"), found_one))
 
     # --- the node's refusals of bad parameters: named, and it still serves ------------------------
     for params, message in ((["0x0"], "invalid argument 0: block 0 has no parent"),):

@@ -339,7 +339,7 @@ def decide_every_block(campaign: Campaign, oracle: Any, oracle_abi: list, step: 
         assert call(oracle.functions.checkInputs(number, root, parent.as_abi(), claim, evidence.as_abi()), oracle_abi) == ("ok", forced), (
             f"block {number}")
         if found != bytes(32):
-            assert evidence.batch.frames and evidence.batch.found() == found, (
+            assert evidence.batch.channel and evidence.batch.found() == found, (
                 f"block {number}: the challenger's source did not find the batch derivation took: {trace['found']}, "
                 f"origin {inputs_origin(l1_info_tx, number)}, L1 head {l1_w3.eth.block_number}")
         made_up = ([keccak(b"made-up L1 info"), *hashes[1:]], int(block["timestamp"]), found)
@@ -347,14 +347,13 @@ def decide_every_block(campaign: Campaign, oracle: Any, oracle_abi: list, step: 
             "NotTheL1InfoDeposit", 0), f"block {number}"
         kind = "forced" if found == bytes(32) else ("deposits" if evidence.deposits else ("empty" if len(hashes) == forced else "user txs"))
         tally[kind] += 1
-        tally["batch in blobs"] += any(items[item][0] == BLOBS_KIND for _, items, item, _, _ in evidence.batch.frames)
+        tally["batch in blobs"] += any(frame.kind == BLOBS_KIND for frame in evidence.batch.posted)
         tally["with deposits"] += bool(evidence.deposits)
         # a second batch for the block (the batcher's data posted again): never the one L1 decides with
-        posted = evidence.batch.frames[0][0] if evidence.batch.frames else 0  # no batch shown for a forced block
+        posted = evidence.batch.posted[0].l1_block if evidence.batch.posted else 0  # no batch shown for a forced block
         if posted and any(posted <= b <= posted + WINDOW for b in duplicated):
             for other in other_batches(inputs, posted, int(block["timestamp"]), found):
-                shown = dataclasses.replace(evidence, batch=dataclasses.replace(evidence.batch, frames=other.frames,
-                                                                                batch_index=other.batch_index))
+                shown = dataclasses.replace(evidence, batch=other)
                 assert call(oracle.functions.checkInputs(number, root, parent.as_abi(), claim, shown.as_abi()), oracle_abi) == (
                     "NotTheFoundBatch", (found, other.found())), f"block {number}"
                 tally["second batch refuted NotTheFoundBatch"] += 1

@@ -39,7 +39,6 @@ from node.channels import (
     Compression,
     Frame,
     compress,
-    decode_batcher_tx_data,
     decode_channel,
     encode_batcher_tx_data,
     encode_channel,
@@ -242,12 +241,10 @@ def deploy_oracle(l1: L1Devnet, rollup: Any) -> tuple[Web3, Contract, list[dict[
 
     anchors = deploy("L1BlockAnchors")
     reader = deploy("BatchReader")
-    blob_reader = deploy("BlobReader")
-    config = oracle_config(anchors=anchors.address, portal=l1.deployment.lantau_portal, inbox=l1.deployment.batch_inbox,
-                           reader=reader.address, blob_reader=blob_reader.address, rollup=rollup, l2_chain_id=L2_CHAIN_ID)
+    config = oracle_config(anchors=anchors.address, portal=l1.deployment.lantau_portal, reader=reader.address, rollup=rollup,
+                           l2_chain_id=L2_CHAIN_ID)
     oracle = deploy("InputOracle", config)
     abi = [*oracle.abi, *[e for e in anchors.abi if e["type"] == "error"], *[e for e in reader.abi if e["type"] == "error"],
-           *[e for e in blob_reader.abi if e["type"] == "error"],
            *[e for e in load_artifact("OutputDisputeGame").abi if e["type"] == "error" and e["name"] == "NotAHeader"]]
     return w3, oracle, abi
 
@@ -334,18 +331,46 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     assert setup.check(number, [*hashes[:forced], *hashes[forced + 1:]], timestamp, shown) == ("NotTheBatchedTransactions", forced)
     assert setup.check(number, [*hashes[:forced], bytes(never_sent.hash), *hashes[forced + 1:]], timestamp, shown) == ("NotTheBatchedTransactions", forced)
     assert setup.check(number, hashes, timestamp + 1, shown) == ("NotTheBatchTimestamp", 0)
-    frame = shown.batch.frames[0]
-    tampered_data = frame[3][:-2] + bytes([frame[3][-2] ^ 1]) + frame[3][-1:]
-    tampered = dataclasses.replace(shown, batch=dataclasses.replace(shown.batch, frames=[(frame[0], frame[1], frame[2], tampered_data, frame[4]), *shown.batch.frames[1:]]))
-    assert setup.check(number, hashes, timestamp, tampered) == ("BatchNotInInbox", (frame[0], frame[2]))
-    moved = dataclasses.replace(shown, batch=dataclasses.replace(shown.batch, frames=[(frame[0] + 1, frame[1], frame[2], frame[3], frame[4]), *shown.batch.frames[1:]]))
-    assert setup.check(number, hashes, timestamp, moved)[0] == "BatchNotInInbox"
-    assert setup.check(number, hashes, timestamp, shown) == ("ok", forced)
-    # more batch evidence refused by name: frames not one channel, a block before the parent's,
-    # a wrong ancestor, a wrong last-origin header, a raw transaction that is not the claim's
-    batch = shown.batch
-    assert setup.check(number, hashes, timestamp, dataclasses.replace(shown, batch=dataclasses.replace(
-        batch, frames=[*batch.frames, batch.frames[0]]))) == ("ChannelIncomplete", (len(batch.frames) - 1,))
+    # the batch is taken by the hash `found` binds, not through the inbox: evidence that does not
+    # read to derivation's batch, read in derivation's L1 block, is refused by name (nothing decided)
+    found, batch = setup.found_of(number), shown.batch
+    assert found == batch.found()
+
+    def with_batch(**changes: Any) -> Evidence:
+        return dataclasses.replace(shown, batch=dataclasses.replace(batch, **changes))
+
+    def leaf_of(channel: bytes, batch_index: int, inclusion: int) -> bytes:
+        return dataclasses.replace(batch, channel=channel, batch_index=batch_index, inclusion=inclusion).found()
+
+    other = next(e.batch for n, e in batched.items() if e.batch.channel != batch.channel)  # another channel of the batcher's
+    assert setup.check(number, hashes, timestamp, with_batch(channel=other.channel, batch_index=other.batch_index)) == (
+        "NotTheFoundBatch", (found, leaf_of(other.channel, other.batch_index, batch.inclusion)))
+    batches = decode_channel(batch.channel)
+    assert setup.check(number, hashes, timestamp, with_batch(batch_index=len(batches))) == ("NoBatchAt", (len(batches), len(batches)))
+    assert setup.check(number, hashes, timestamp, with_batch(inclusion=batch.inclusion + 1)) == (
+        "NotTheFoundBatch", (found, leaf_of(batch.channel, batch.batch_index, batch.inclusion + 1)))
+    # bytes that read to another batch: the batch with one transaction left out, in a channel that
+    # reads (the transactions of the claim's block among the batch's others)
+    span = decode_batch(batches[batch.batch_index], chain_id=L2_CHAIN_ID)
+    element = span.elements[batch.block_index]
+    shorter = dataclasses.replace(span, elements=tuple(dataclasses.replace(e, transactions=e.transactions[:-1]) if e is element else e
+                                                       for e in span.elements))
+    changed = encode_channel([*batches[:batch.batch_index], encode_batch(shorter)])
+    assert setup.check(number, hashes, timestamp, with_batch(channel=changed)) == (
+        "NotTheFoundBatch", (found, leaf_of(changed, batch.batch_index, batch.inclusion)))
+    # bytes that read to no batch (not a FastLZ channel: `readChannel` gives none, as node's `read_channel`)
+    assert setup.check(number, hashes, timestamp, with_batch(channel=b"\x00" + batch.channel[1:])) == (
+        "NoBatchAt", (batch.batch_index, 0))
+    # any bytes that read to a batch with that hash are that batch: derivation's batch first in a
+    # channel the batcher never posted (another batch after it) decides the block as the posted one does
+    elsewhere = encode_channel([batches[batch.batch_index], encode_batch(shorter)])
+    assert elsewhere != batch.channel
+    assert setup.check(number, hashes, timestamp, with_batch(channel=elsewhere, batch_index=0)) == ("ok", forced)
+    assert setup.check(number, [*hashes, bytes(never_sent.hash)], timestamp, with_batch(channel=elsewhere, batch_index=0)) == (
+        "NotTheBatchedTransactions", len(hashes))
+    assert setup.check(number, hashes, timestamp, shown) == ("ok", forced)  # the honest claim, decided again
+    # more batch evidence refused by name: a block before the parent's, a raw transaction that is
+    # not the claim's
     deep = next(n for n in sorted(batched) if batched[n].batch.block_index > 1)  # past its span's second block
     d_hashes, d_timestamp, _, _ = setup.honest(deep)
     d_shown, d_batch = batched[deep], batched[deep].batch
@@ -356,7 +381,7 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     for other in (j - 1, j + 1):
         assert setup.check(deep, d_hashes, d_timestamp, dataclasses.replace(d_shown, batch=dataclasses.replace(
             d_batch, block_index=other))) == ("NotTheBlockAfterTheParent", (other,))
-    first_of_span = [n for n in batched if batched[n].batch.frames == d_batch.frames and batched[n].batch.block_index <= 1]
+    first_of_span = [n for n in batched if batched[n].batch.channel == d_batch.channel and batched[n].batch.block_index <= 1]
     print(f"\nL1 gas of checkInputs, block {deep} with its batch (block {j} of its span): "
           f"{setup.gas(deep, d_hashes, d_timestamp, d_shown):,}; blocks of its span at index 0 or 1: "
           f"{[(n, setup.gas(n, *setup.honest(n)[:2], batched[n])) for n in first_of_span]}")
@@ -480,8 +505,7 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
         found = setup.with_batch(candidate, setup.honest(candidate)[2], recent_inbox)
         if found is None or found.batch.block_index < 2:
             continue
-        channel = b"".join(decode_batcher_tx_data(f[3])[f[4]].data for f in found.batch.frames)
-        span = decode_batch(decode_channel(channel)[found.batch.batch_index], chain_id=L2_CHAIN_ID)
+        span = decode_batch(found.batch.batch(), chain_id=L2_CHAIN_ID)
         conflicting = with_other_origin(span, found.batch.block_index - 2)  # the block before the parent
         if conflicting is not None:
             c, c_shown = candidate, found
@@ -492,17 +516,20 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     c_found = setup.found_of(c)
     sequencer.stop()  # its batcher would race these transactions' nonces; L2 is not read below
 
-    def post(batch: Any) -> tuple[int, list[tuple[int, bytes]], int, bytes, int]:
-        """`batch` posted by the batcher in a channel of its own: its frame as the oracle reads it."""
-        data = encode_batcher_tx_data(split_channel(os.urandom(16), encode_channel([encode_batch(batch)]), MAX_FRAME_DATA))
+    def post(batch: Any, block_index: int) -> BatchEvidence:
+        """`batch` posted by the batcher in a channel of its own: the evidence of its block
+        `block_index`, the channel read in the L1 block it landed in."""
+        channel = encode_channel([encode_batch(batch)])
+        data = encode_batcher_tx_data(split_channel(os.urandom(16), channel, MAX_FRAME_DATA))
         receipt = l1_w3.eth.wait_for_transaction_receipt(l1_w3.eth.send_transaction(
             {"from": BATCHER.address, "to": l1.deployment.batch_inbox, "data": data, "gas": 2_000_000}))
         assert receipt["status"] == 1
         (recorded,) = setup.inbox_blocks(receipt["blockNumber"], receipt["blockNumber"])
-        return (recorded.number, recorded.items, recorded.shown.index(data), data, 0)
+        assert data in recorded.shown
+        return BatchEvidence(channel, 0, recorded.number, block_index)
 
-    def shown_with(frame: tuple[int, list[tuple[int, bytes]], int, bytes, int]) -> Evidence:
-        return dataclasses.replace(c_shown, batch=dataclasses.replace(c_shown.batch, frames=[frame], batch_index=0))
+    def shown_with(batch: BatchEvidence) -> Evidence:
+        return dataclasses.replace(c_shown, batch=batch)
 
     def check_as_found(shown: Evidence, hashes: list[bytes] = c_hashes, timestamp: int = c_timestamp) -> Any:
         """`check` as if derivation took the batch shown (its own leaf as `found`): the reader's rules."""
@@ -511,11 +538,11 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     # node drops it; so does the leaf that decides `found` (`DerivationStep`, its span rules:
     # test_derivation_step.py); the oracle decides with derivation's batch only, so shown for block
     # c it is refused by name, and the true claim is refuted by nothing
-    off_chain = shown_with(post(conflicting))
+    off_chain = shown_with(post(conflicting, c_shown.batch.block_index))
     assert setup.check(c, c_hashes, c_timestamp, off_chain, parent=c_parent, parent_root=c_root) == (
         "NotTheFoundBatch", (c_found, off_chain.batch.found()))
     # the same span with the true origins, posted the same way, is read alike
-    again = shown_with(post(span))
+    again = shown_with(post(span, c_shown.batch.block_index))
     assert check_as_found(again) == ("ok", c_forced)
     # but it is a second batch for block c, after the one derivation took: shown against derivation's
     # `found`, it is refused by name (a batch the refuter chose is never the one L1 decides with)
@@ -530,14 +557,14 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
                              element.transactions)
 
     def single(batch: SingularBatch) -> Evidence:
-        return dataclasses.replace(c_shown, batch=BatchEvidence([post(batch)], 0, 0))
+        return shown_with(post(batch, 0))
 
     as_singular = single(singular)
     assert check_as_found(as_singular) == ("ok", c_forced)
     gas_of = lambda shown: oracle.functions.checkInputs(  # noqa: E731
         c, c_root, c_parent.as_abi(), (c_hashes, c_timestamp, shown.batch.found()), shown.as_abi()).estimate_gas()
     print(f"\nL1 gas of checkInputs, block {c} ({len(c_hashes) - c_forced} user txs) with its batch: as a singular batch "
-          f"{gas_of(as_singular):,}; as one block of its own span re-posted {gas_of(shown_with(post(span))):,}")
+          f"{gas_of(as_singular):,}; as one block of its own span re-posted {gas_of(shown_with(post(span, c_shown.batch.block_index))):,}")
     assert check_as_found(single(singular), [*c_hashes, keccak(b"never batched")]) == ("NotTheBatchedTransactions", len(c_hashes))
     # one on another parent, or naming another L1 block's hash, derivation drops (the leaf's
     # `judgeSingular`): never `found`, so shown against derivation's it is refused by name
@@ -842,7 +869,7 @@ def test_a_derivation_end_disputed_by_bisection(node_factory, l1: L1Devnet, tmp_
         return l1_w3.eth.contract(address=receipt["contractAddress"], abi=list(artifact.abi))
 
     leaf = deploy("DerivationStep", step_config(anchors=oracle.functions.anchors().call(), inbox=l1.deployment.batch_inbox,
-                                                reader=oracle.functions.reader().call(), blob_reader=oracle.functions.blobReader().call(),
+                                                reader=oracle.functions.reader().call(), blob_reader=deploy("BlobReader").address,
                                                 rollup=rollup, l2_chain_id=L2_CHAIN_ID,
                                                 l1_block_slots=l1_block_slots()))
     bisection = deploy("DerivationBisection", depth, leaf.address)

@@ -1,16 +1,21 @@
 """`prover.input_evidence` without a chain: which L1 headers the evidence shows for the oracle to
-rebuild the L1-info deposit from; which batcher data the frame stage drops whole. (On a real
-anvil: tests/e2e/test_input_oracle.py.)"""
+rebuild the L1-info deposit from; which batcher data the frame stage drops whole; the found batch's
+evidence (its channel whole, the L1 block it was read in). (On a real anvil:
+tests/e2e/test_input_oracle.py.)"""
 
 from __future__ import annotations
 
+import dataclasses
+
+from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from node.batches import SingularBatch, encode_batch
 from node.channels import Frame, encode_batcher_tx_data, encode_channel
 from prover.input_evidence import (
-    InboxBlock, find_batch, origin_chain_numbers, parent_origin_number,
+    InboxBlock, PostedFrame, find_batch, origin_chain_numbers, parent_origin_number,
 )
+
 
 def test_the_origin_chain_ends_at_the_parents_origin_through_the_next_l1_block() -> None:
     """Block n's parent's origin: the block's own (a later block of the origin), the one before (the
@@ -36,5 +41,29 @@ def test_a_batch_that_does_not_decode_is_passed_over_as_derivation_drops_it() ->
     inbox = [InboxBlock(9, [(0, keccak(alone)), (0, keccak(both))], [alone, both])]
     evidence = find_batch(inbox, 1_000, chain_id=4852)
     assert evidence is not None
-    assert (evidence.batch_index, evidence.block_index, evidence.frames[0][2]) == (1, 0, 1)
+    assert (evidence.batch_index, evidence.block_index, evidence.posted) == (1, 0, (PostedFrame(9, 1, 0),))
+    # the channel's bytes shown whole, read in its last frame's L1 block; `found` their batch's leaf
+    assert (evidence.channel, evidence.inclusion) == (encode_channel([undecodable, encode_batch(batch)]), 9)
+    assert evidence.batch() == encode_batch(batch)
+    assert evidence.found() == keccak(abi_encode(["bytes32", "uint256"], [keccak(encode_batch(batch)), 9]))
     assert find_batch(inbox[:1], 999, chain_id=4852) is None
+
+
+def test_the_found_batch_is_found_in_the_l1_block_derivation_read_it_in() -> None:
+    """A channel of three frames over two L1 blocks (one frame in a transaction of its own, two in
+    the next block's): the evidence is the channel whole, read in the last frame's block; with
+    derivation's `found` naming a later block (an earlier channel held the bank's head), that block
+    as `inclusion`, within the channel timeout; a `found` no read of the channel gives, none."""
+    batch = SingularBatch(keccak(b"parent"), 7, keccak(b"origin"), 1_000, ())
+    channel = encode_channel([encode_batch(batch)])
+    frames = [Frame(b"\x03" * 16, n, channel[n * 10:(n + 1) * 10] if n < 2 else channel[20:], n == 2) for n in range(3)]
+    first, rest = encode_batcher_tx_data(frames[:1]), encode_batcher_tx_data(frames[1:])
+    inbox = [InboxBlock(11, [(0, keccak(first))], [first]), InboxBlock(12, [(0, keccak(rest))], [rest])]
+    evidence = find_batch(inbox, 1_000, chain_id=4852)
+    assert evidence is not None
+    assert (evidence.channel, evidence.inclusion, evidence.last_frame_block()) == (channel, 12, 12)
+    assert evidence.posted == (PostedFrame(11, 0, 0), PostedFrame(12, 0, 0), PostedFrame(12, 0, 0))
+    read_late = dataclasses.replace(evidence, inclusion=14).found()
+    taken = find_batch(inbox, 1_000, chain_id=4852, found=read_late, channel_timeout=2)
+    assert taken is not None and taken.inclusion == 14 and taken.found() == read_late
+    assert find_batch(inbox, 1_000, chain_id=4852, found=read_late, channel_timeout=1) is None

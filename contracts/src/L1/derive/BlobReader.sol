@@ -53,7 +53,7 @@ contract BlobReader {
     address internal constant MODEXP = address(0x05);
 
     /// @notice One blob of a blob batcher transaction as a caller shows it: `read`'s arguments after
-    ///         the item (InputOracle's frame in a blob, DerivationStep's blobs of a kind-1 item).
+    ///         the item (DerivationStep's blobs of a kind-1 item; `InputOracle` reads none).
     struct ShownBlob {
         bytes32[] versionedHashes;
         uint256 index;

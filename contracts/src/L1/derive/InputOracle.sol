@@ -8,8 +8,6 @@ import {OutputRootLib} from "../lib/OutputRootLib.sol";
 import {DepositTxLib} from "./DepositTxLib.sol";
 import {L2ParentLib} from "./L2ParentLib.sol";
 import {BatchReader} from "./BatchReader.sol";
-import {BlobReader} from "./BlobReader.sol";
-import {BatchInbox} from "../BatchInbox.sol";
 
 interface IDepositHashChain {
     function depositHashChain(uint256 l1BlockNumber) external view returns (bytes32);
@@ -63,29 +61,22 @@ contract InputOracle is IInputOracle {
         DepositTxLib.UserDeposit[] deposits;
         uint256[] rawTxIndexes;
         bytes[] rawTxs;
-        BatchEvidence batch; // no frames: no batch shown
+        BatchEvidence batch; // an empty channel: no batch shown
     }
 
-    /// @notice One frame of the channel, in the batcher transaction that carried it: L1 block
-    ///         `l1Block`'s inbox items (`BatchInbox.isBlockData`), the item's data (a calldata item's
-    ///         calldata; for a blob item, abi.encode(BlobReader.ShownBlob) of the blob carrying the
-    ///         frame, read by `BlobReader`), and which frame of that batcher data this is.
-    struct FrameTx {
-        uint256 l1Block;
-        BatchInbox.Item[] items;
-        uint256 itemIndex;
-        bytes data;
-        uint256 frameIndex;
-    }
-
-    /// @notice The batch that gives the block its user transactions: the channel's frames in
-    ///         frame-number order, which batch of the channel, which block of that batch (the span's
-    ///         first block after the parent). The batch is the one `found` names, which the derivation
-    ///         leaf decided under every rule of batch_queue.py, so its rules are not judged again here
-    ///         (docs/fault-proofs.md, "Why stepInput does not judge the found batch again").
+    /// @notice The batch that gives the block its user transactions, by the hash `found` binds:
+    ///         the channel's bytes (its frames' data concatenated in frame-number order, FastLZ,
+    ///         shown whole, wherever the batcher posted them: calldata or blobs, one L1 block or
+    ///         several), which batch of the channel, the L1 block derivation read the channel in
+    ///         (`found`'s inclusion), which block of that batch (the span's first after the parent).
+    ///         The batch is the one `found` names, which the derivation leaf decided under every
+    ///         rule of channel_bank.py and batch_queue.py, so neither its place in the inbox nor
+    ///         its rules are judged again here (docs/fault-proofs.md, "Why stepInput does not judge
+    ///         the found batch again").
     struct BatchEvidence {
-        FrameTx[] frames;
+        bytes channel;
         uint256 batchIndex;
+        uint256 inclusion;
         uint256 blockIndex;
     }
 
@@ -118,12 +109,8 @@ contract InputOracle is IInputOracle {
     error DepositsNotL1s(uint256 l1Block, bytes32 portalChain, bytes32 shownChain);
     error RawTxMismatch(uint256 index);
     error EvidenceNeeded(string what);
-    /// @notice A frame's transaction is not one the inbox recorded for that L1 block as the batcher's calldata.
-    error BatchNotInInbox(uint256 l1Block, uint256 itemIndex);
-    /// @notice The frames shown are not one whole channel (same id, numbers 0..n-1, only the last closing it).
-    error ChannelIncomplete(uint256 frame);
-    /// @notice Derivation drops the channel or batch shown (`reason`: why), so it gives no block.
-    error BatchNotDerived(string reason);
+    /// @notice The channel shown reads to `batches` batches, none at `batchIndex`.
+    error NoBatchAt(uint256 batchIndex, uint256 batches);
     /// @notice Block `blockIndex` of the batch shown is not its first after the parent (a singular batch's: 0).
     error NotTheBlockAfterTheParent(uint256 blockIndex);
     /// @notice The batch shown is not the one derivation takes (`found`; `shown`: the shown batch's leaf).
@@ -136,26 +123,20 @@ contract InputOracle is IInputOracle {
     struct Config {
         L1BlockAnchors anchors;
         IDepositHashChain portal;
-        BatchInbox inbox;
         BatchReader reader;
-        BlobReader blobReader;
         uint256 l1StartBlock; //      the L1 origin of L2 block 1 (rollup config)
         uint256 maxSequencerDrift; // seconds (rollup config)
         uint256 sequencingWindow; //  L1 blocks (rollup config)
-        uint256 channelTimeout; //    L1 blocks (rollup config)
         uint256 l2ChainId;
         uint256[3] l1BlockSlots; //   L1Block's slots of number, hash, sequenceNumber (its storage layout)
     }
 
     L1BlockAnchors public immutable anchors;
     IDepositHashChain public immutable portal;
-    BatchInbox public immutable inbox;
     BatchReader public immutable reader;
-    BlobReader public immutable blobReader;
     uint256 public immutable l1StartBlock;
     uint256 public immutable maxSequencerDrift;
     uint256 public immutable sequencingWindow;
-    uint256 public immutable channelTimeout;
     uint256 public immutable l2ChainId;
     uint256 public immutable numberSlot;
     uint256 public immutable hashSlot;
@@ -167,13 +148,10 @@ contract InputOracle is IInputOracle {
     constructor(Config memory cfg) {
         anchors = cfg.anchors;
         portal = cfg.portal;
-        inbox = cfg.inbox;
         reader = cfg.reader;
-        blobReader = cfg.blobReader;
         l1StartBlock = cfg.l1StartBlock;
         maxSequencerDrift = cfg.maxSequencerDrift;
         sequencingWindow = cfg.sequencingWindow;
-        channelTimeout = cfg.channelTimeout;
         l2ChainId = cfg.l2ChainId;
         (numberSlot, hashSlot, sequenceSlot) = (cfg.l1BlockSlots[0], cfg.l1BlockSlots[1], cfg.l1BlockSlots[2]);
     }
@@ -275,7 +253,7 @@ contract InputOracle is IInputOracle {
                 if (claim.timestamp >= next.timestamp) return (Lie.BeyondSequencerDrift, 0);
             }
         }
-        if (ev.batch.frames.length > 0) return _batchLie(parent, claim, origin.number, forced, ev.batch);
+        if (ev.batch.channel.length > 0) return _batchLie(parent, claim, origin.number, forced, ev.batch);
         return (Lie.None, 0);
     }
 
@@ -347,52 +325,18 @@ contract InputOracle is IInputOracle {
     }
 
     /// @dev The batch shown, if it is the batch derivation takes (`found`), never the refuter's
-    ///      choice (a second valid batch is not it: NotTheFoundBatch). `found` names the block its
-    ///      channel was read in: its last frame's, or later while an earlier channel held the bank's
-    ///      head (channel_bank.py), never past its own timeout.
+    ///      choice (a second valid batch is not it: NotTheFoundBatch). `found` is keccak256 of the
+    ///      batch's hash and the L1 block its channel was read in; the hash binds the batch, so any
+    ///      bytes that read to a batch with that hash are that batch, whichever channel bytes (and
+    ///      whichever batcher transactions, calldata or blobs) the refuter shows them in: where
+    ///      the batch came from and whether derivation reads it there is the derivation leaf's
+    ///      judgment, made when it set `found`.
     function _foundBatch(BatchEvidence memory b, bytes32 found) internal view returns (bytes memory batch) {
-        (bytes memory channel, uint256 lastFrame, uint256 opened) = _channel(b.frames);
-        (bytes[] memory batches,) = reader.readChannel(channel, MAX_RLP_BYTES_PER_CHANNEL); // those before a break count
-        if (b.batchIndex >= batches.length) revert BatchNotDerived("no such batch in the channel");
+        (bytes[] memory batches,) = reader.readChannel(b.channel, MAX_RLP_BYTES_PER_CHANNEL); // those before a break count
+        if (b.batchIndex >= batches.length) revert NoBatchAt(b.batchIndex, batches.length);
         batch = batches[b.batchIndex];
-        bytes32 batchHash = keccak256(batch);
-        for (uint256 inclusion = lastFrame; keccak256(abi.encode(batchHash, inclusion)) != found; inclusion++) {
-            if (inclusion >= opened + channelTimeout) revert NotTheFoundBatch(found, keccak256(abi.encode(batchHash, lastFrame)));
-        }
-    }
-
-    /// @dev The channel's bytes from its frames, each shown in the inbox, and the L1 block it
-    ///      became whole in (channel_bank.py: frames in number order, the last one closing it,
-    ///      every frame within `channelTimeout` of the first).
-    function _channel(FrameTx[] memory frames) internal view returns (bytes memory channel, uint256 inclusion, uint256 opened) {
-        bytes16 id;
-        opened = type(uint256).max;
-        for (uint256 i = 0; i < frames.length; i++) {
-            FrameTx memory f = frames[i];
-            if (!inbox.isBlockData(f.l1Block, f.items) || f.itemIndex >= f.items.length) revert BatchNotInInbox(f.l1Block, f.itemIndex);
-            BatchReader.Frame[] memory inTx = reader.frames(_batcherData(f));
-            if (f.frameIndex >= inTx.length) revert ChannelIncomplete(i);
-            BatchReader.Frame memory frame = inTx[f.frameIndex];
-            if (i == 0) id = frame.channelId;
-            if (frame.channelId != id || frame.number != i || frame.isLast != (i == frames.length - 1)) revert ChannelIncomplete(i);
-            if (f.l1Block < opened) opened = f.l1Block;
-            if (f.l1Block > inclusion) inclusion = f.l1Block;
-            channel = bytes.concat(channel, frame.data);
-        }
-        if (inclusion > opened + channelTimeout) revert BatchNotDerived("channel timed out");
-    }
-
-    /// @dev The batcher data a frame shown was read from: a calldata item's bytes (their hash the
-    ///      item), or a blob of a blob item, shown to be that blob and decoded by `BlobReader` (its
-    ///      named refusals revert: evidence that is not the blob, or a blob derivation drops).
-    function _batcherData(FrameTx memory f) internal view returns (bytes memory) {
-        BatchInbox.Item memory item = f.items[f.itemIndex];
-        if (item.kind == 0) {
-            if (item.dataHash != keccak256(f.data)) revert BatchNotInInbox(f.l1Block, f.itemIndex);
-            return f.data;
-        }
-        BlobReader.ShownBlob memory s = abi.decode(f.data, (BlobReader.ShownBlob));
-        return blobReader.read(item.dataHash, s.versionedHashes, s.index, s.blob, s.commitment, s.proof);
+        bytes32 shown = keccak256(abi.encode(keccak256(batch), b.inclusion));
+        if (shown != found) revert NotTheFoundBatch(found, shown);
     }
 
     // --- the parts ----------------------------------------------------------------------------
