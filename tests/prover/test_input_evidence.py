@@ -8,12 +8,16 @@ from __future__ import annotations
 import dataclasses
 
 from eth_abi import encode as abi_encode
+from eth_typing import Address
 from eth_utils import keccak
 
+from node.batch_inbox import BLOBS_KIND
 from node.batches import SingularBatch, encode_batch
+from node.blobs import blob_versioned_hash, encode_blob
 from node.channels import Frame, encode_batcher_tx_data, encode_channel
+from node.derive.l1_source import InboxTransaction
 from prover.input_evidence import (
-    InboxBlock, PostedFrame, find_batch, origin_chain_numbers, parent_origin_number,
+    BATCH_EVIDENCE_ABI, InboxBlock, PostedFrame, find_batch, inbox_block, origin_chain_numbers, parent_origin_number,
 )
 
 
@@ -67,3 +71,22 @@ def test_the_found_batch_is_found_in_the_l1_block_derivation_read_it_in() -> Non
     taken = find_batch(inbox, 1_000, chain_id=4852, found=read_late, channel_timeout=2)
     assert taken is not None and taken.inclusion == 14 and taken.found() == read_late
     assert find_batch(inbox, 1_000, chain_id=4852, found=read_late, channel_timeout=1) is None
+
+
+def test_a_channel_over_three_blobs_is_shown_as_its_bytes() -> None:
+    """A blob batcher transaction of three blobs, a frame of the channel in each (the real blobs, KZG
+    commitments and proofs: `inbox_block`): the evidence is the channel's bytes, read from the three
+    blobs as derivation reads them, and `InputOracle`'s evidence carries no blob (before, one whole
+    131,072-byte blob per frame: three blobs' calldata in one L1 transaction)."""
+    batch = SingularBatch(keccak(b"parent"), 7, keccak(b"origin"), 1_000, ())
+    channel = encode_channel([encode_batch(batch)])
+    cut = [0, len(channel) // 3, 2 * len(channel) // 3, len(channel)]
+    blobs = [encode_blob(encode_batcher_tx_data([Frame(b"\x04" * 16, n, channel[cut[n]:cut[n + 1]], n == 2)])) for n in range(3)]
+    tx = InboxTransaction(index=0, sender=Address(bytes(20)), data=b"", tx_type=3,
+                          blob_versioned_hashes=tuple(blob_versioned_hash(blob) for blob in blobs))
+    evidence = find_batch([inbox_block(21, [tx], [blobs])], 1_000, chain_id=4852)
+    assert evidence is not None
+    assert (evidence.channel, evidence.batch(), evidence.inclusion) == (channel, encode_batch(batch), 21)
+    assert evidence.posted == tuple(PostedFrame(21, 0, BLOBS_KIND) for _ in range(3))
+    shown = abi_encode([BATCH_EVIDENCE_ABI], [evidence.as_abi()])
+    assert len(channel) < len(shown) < len(channel) + 32 * 8  # the channel and four words, no blob
