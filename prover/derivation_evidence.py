@@ -37,7 +37,7 @@ USER_TRANSACTIONS_ABI = "(uint256,bytes[][])"
 
 def state_abi(state: Mapping[str, Any]) -> tuple:
     """`IDerivationStep.State` from a `lantau_derivationState` answer: every frame by its length and
-    hash, its data shown only for a channel that leaves the bank in the L1 block (`read`)."""
+    hash, its data shown only for a channel the bank reads in the L1 block (`read`)."""
     channels = [
         (_bytes(c["id"]), int(c["openBlock"]), int(c["closing"]),
          [(int(f["number"]), int(f["length"]), _bytes(f["dataHash"]), _bytes(f["data"]) if c["read"] else b"") for f in c["frames"]])

@@ -25,11 +25,20 @@ Span batch (node/batches.py), as OP's span batch rules, simplified:
   must be S's hash prefix (else future); if it starts at or before S, the blocks up to S must
   be S's chain itself (same timestamps, origins and transactions, and parent_check that of
   the block before the span) — else drop; only the blocks after S are applied;
-- those blocks are checked in turn as singular batches would be (origin steps, timestamps,
-  drift), and the last one's origin against l1_origin_check; one bad block drops the whole
-  span. An accepted span is handed out one block at a time, each on the block before it.
+- the last block's origin against l1_origin_check (first: drop), then those blocks are checked
+  in turn as singular batches would be (origin steps, timestamps, drift); one bad block drops
+  the whole span. An accepted span is handed out one block at a time, each on the block before it.
 
 Batches are judged in arrival order; the first accepted one is the next block.
+
+On an agreed parent (`next_batch(..., agreed_parent=True)`: the derivation trace the dispute game
+bisects over, node/derive/derivation_commitment.py, whose safe head is the parent of the one block
+it decides) a batch on another parent is never that block's: it is dropped, not kept (the
+pipeline keeps it for the blocks after). The only other "future" is a block waiting on the drift
+rule's next L1 block, whose origin is then the L1 block b the batch is included in: a singular
+batch's parent (the agreed one) would have origin b, so the batch, in b, would carry a hash made
+from b's; a span's last block would have origin b, checked first against `l1_origin_check`, b's
+hash in b. No batch can, so the trace's queue is empty after every L1 block.
 """
 
 from __future__ import annotations
@@ -135,8 +144,11 @@ class BatchQueue:
         safe_origin: L1Origin | None,
         l1_blocks: Mapping[int, L1BlockRef],
         chain: SafeChain,
+        *,
+        agreed_parent: bool = False,
     ) -> NextBatch | None:
-        """The batch for the block after `safe_head`, or None if none is valid yet."""
+        """The batch for the block after `safe_head`, or None if none is valid yet. `agreed_parent`:
+        `safe_head` is the only parent asked about (a batch on another parent is dropped)."""
         if self._span is not None:
             taken = self._next_from_span(safe_head)
             if taken is not None:
@@ -145,12 +157,12 @@ class BatchQueue:
         found: NextBatch | None = None
         for index, item in enumerate(self._buffer):
             if isinstance(item.batch, SingularBatch):
-                verdict, reason, origin = self._check_singular(item.batch, safe_head, safe_origin, l1_blocks)
+                verdict, reason, origin = self._check_singular(item.batch, safe_head, safe_origin, l1_blocks, agreed_parent)
                 if verdict is Verdict.ACCEPT:
                     assert origin is not None
                     found = NextBatch(item.batch, origin, item.inclusion)
             else:
-                verdict, reason, blocks = self._check_span(item.batch, safe_head, safe_origin, l1_blocks, chain)
+                verdict, reason, blocks = self._check_span(item.batch, safe_head, safe_origin, l1_blocks, chain, agreed_parent)
                 if verdict is Verdict.ACCEPT:
                     self._span = _SpanCursor(blocks, item.inclusion, safe_head.timestamp)
                     found = self._next_from_span(safe_head)
@@ -183,12 +195,13 @@ class BatchQueue:
     # --- the rules ------------------------------------------------------------------------------
 
     def _check_singular(
-        self, batch: SingularBatch, safe_head: BlockHeaderAPI, safe_origin: L1Origin | None, l1_blocks: Mapping[int, L1BlockRef]
+        self, batch: SingularBatch, safe_head: BlockHeaderAPI, safe_origin: L1Origin | None, l1_blocks: Mapping[int, L1BlockRef],
+        agreed_parent: bool,
     ) -> tuple[Verdict, str, L1BlockRef | None]:
         if batch.timestamp <= safe_head.timestamp:
             return Verdict.DROP, f"old: timestamp {batch.timestamp} is not after the safe head's {safe_head.timestamp}", None
         if batch.parent_hash != safe_head.hash:
-            return Verdict.FUTURE, "parent not derived yet", None
+            return (*_other_parent(agreed_parent), None)
         verdict, reason, origin = self._check_block(
             batch.timestamp, batch.l1_origin_number, len(batch.transactions) == 0, safe_head.timestamp,
             safe_origin.number if safe_origin else None, l1_blocks,
@@ -240,6 +253,7 @@ class BatchQueue:
         safe_origin: L1Origin | None,
         l1_blocks: Mapping[int, L1BlockRef],
         chain: SafeChain,
+        agreed_parent: bool,
     ) -> tuple[Verdict, str, list[tuple[SpanBatchElement, L1BlockRef]]]:
         elements = span.elements
         if elements[-1].timestamp <= safe_head.timestamp:
@@ -247,11 +261,17 @@ class BatchQueue:
         overlap = sum(1 for e in elements if e.timestamp <= safe_head.timestamp)
         if overlap == 0:
             if span.parent_check != safe_head.hash[:HASH_CHECK_LENGTH]:
-                return Verdict.FUTURE, "parent not derived yet", []
+                return (*_other_parent(agreed_parent), [])
         else:
             reason = _overlap_mismatch(span, overlap, safe_head, chain)
             if reason:
                 return Verdict.DROP, reason, []
+        # The last block's origin first (as late, the outcome is the same: such a span is never
+        # accepted), so that no span waits on the drift rule's next L1 block unless it names the
+        # hash of the L1 block it is included in: none can, and the trace keeps no batch.
+        last_origin = l1_blocks.get(elements[-1].l1_origin_number)
+        if last_origin is None or last_origin.hash[:HASH_CHECK_LENGTH] != span.l1_origin_check:
+            return Verdict.DROP, "l1_origin_check does not match the last block's L1 origin", []
         blocks: list[tuple[SpanBatchElement, L1BlockRef]] = []
         parent_timestamp = safe_head.timestamp
         parent_origin = safe_origin.number if safe_origin else None
@@ -264,9 +284,14 @@ class BatchQueue:
             assert origin is not None
             blocks.append((element, origin))
             parent_timestamp, parent_origin = element.timestamp, element.l1_origin_number
-        if blocks[-1][1].hash[:HASH_CHECK_LENGTH] != span.l1_origin_check:
-            return Verdict.DROP, "l1_origin_check does not match the last block's L1 origin", []
         return Verdict.ACCEPT, "", blocks
+
+
+def _other_parent(agreed_parent: bool) -> tuple[Verdict, str]:
+    """A batch built on another block than the safe head: kept for later, or on an agreed parent dropped."""
+    if agreed_parent:
+        return Verdict.DROP, "its parent is not the agreed parent: never this block's batch"
+    return Verdict.FUTURE, "parent not derived yet"
 
 
 def _overlap_mismatch(span: SpanBatch, overlap: int, safe_head: BlockHeaderAPI, chain: SafeChain) -> str | None:

@@ -145,6 +145,11 @@ class ChannelBank:
 
     def read(self, current: L1BlockRef) -> bytes | None:
         """The data of the first channel if it is complete; drops it first if it timed out."""
+        read = self.read_channel(current)
+        return None if read is None else read[1]
+
+    def read_channel(self, current: L1BlockRef) -> tuple[bytes, bytes] | None:
+        """`read`, with the channel's id: (id, data)."""
         while self._channels:
             channel_id, channel = next(iter(self._channels.items()))
             if self._timed_out(channel, current):
@@ -156,5 +161,5 @@ class ChannelBank:
                 continue
             if not channel.ready:
                 return None
-            return self._remove(channel_id).data()
+            return channel_id, self._remove(channel_id).data()
         return None

@@ -142,6 +142,7 @@ class DerivationTrace:
         self.l1_data: dict[int, L1BlockData] = {}
         self._states: list[DerivationState] = []
         self._arrivals: dict[int, tuple[QueuedBatch, ...]] = {}
+        self._read: dict[int, frozenset[bytes]] = {}
         self._run(chain, l1)
 
     def _run(self, chain: Chain, l1: L1Source) -> None:
@@ -166,7 +167,10 @@ class DerivationTrace:
             for frame in frames_from_batcher_data(data.batcher_data, l1_block=number):
                 bank.add_frame(frame, block)
             arrived: list[QueuedBatch] = []
-            while (channel := bank.read(block)) is not None:
+            read: set[bytes] = set()
+            while (taken_channel := bank.read_channel(block)) is not None:
+                channel_id, channel = taken_channel
+                read.add(channel_id)
                 contents = read_channel(channel, max_decompressed_size=self.config.max_channel_rlp_bytes)
                 decoded, _ = decode_channel_batches(contents, chain.chain_id)
                 for encoded, batch in decoded:
@@ -175,7 +179,9 @@ class DerivationTrace:
                     if any(held is batch for held, _ in queue.buffered()):
                         arrived.append(QueuedBatch(encoded, number))
             self._arrivals[number] = tuple(arrived)
-            taken = queue.next_batch(self.parent, self.parent_origin, l1_blocks, chain)
+            self._read[number] = frozenset(read)
+            # On the agreed parent a batch on another is dropped, so the queue keeps nothing.
+            taken = queue.next_batch(self.parent, self.parent_origin, l1_blocks, chain, agreed_parent=True)
             if taken is not None:
                 assert taken.source is not None  # the first block after the parent comes from the buffer
                 found = QueuedBatch(encodings[id(taken.source)], taken.inclusion.number)
@@ -191,10 +197,10 @@ class DerivationTrace:
         return EMPTY_STATE if l1_block == self.first else self._states[l1_block - self.first - 1]
 
     def channels_read(self, l1_block: int) -> frozenset[bytes]:
-        """The ids of the pre-state's channels that leave the bank in `l1_block` (read, timed out or
-        pruned): the leaf is shown their frames' data (it reads a complete one), the others' by hash."""
-        after = {c.channel_id for c in self.state_after(l1_block).channels}
-        return frozenset(c.channel_id for c in self.state_before(l1_block).channels if c.channel_id not in after)
+        """The ids of the channels the bank reads (whole) in `l1_block`: the leaf is shown the data
+        of their frames in the pre-state, every other frame by its length and hash only."""
+        self._check_in_range(l1_block)
+        return self._read.get(l1_block, frozenset())
 
     def arrivals(self, l1_block: int) -> tuple[QueuedBatch, ...]:
         """The batches that reached the queue in `l1_block` (past the arrival checks), in order:

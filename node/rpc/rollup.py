@@ -5,7 +5,7 @@ bisection over L1 blocks (node/derive/derivation_commitment.py), `lantau_derivat
 (the range S .. E for the block on its canonical parent, the commitment after each L1 block of it
 and the batch found) and `lantau_derivationState(blockNumber, l1Block)` (the state before that L1
 block: the pre-state a leaf step shows, each frame with its length, hash and data, each channel
-with whether it leaves the bank in that block; and the batches that reach the queue in it),
+with whether the bank reads it in that block; and the batches that reach the queue in it),
 `lantau_derivationEnd(blockNumber)` (the state after E as {bankHash, queueHash, found}: what a
 block claim names as `derivationEnd` and `stepInput` shows)."""
 
@@ -142,8 +142,8 @@ def _end_json(state: DerivationState) -> dict[str, str]:
 
 def _state_json(state: DerivationState, read: frozenset[bytes] = frozenset()) -> dict[str, Any]:
     """A state whole, as `IDerivationStep.State` takes it (`found`: its leaf, or zero); each frame with
-    its length, hash and data, and each channel whether it leaves the bank in the L1 block stepped
-    (`read`: then the leaf is shown its frames' data, else their hashes only)."""
+    its length, hash and data, and each channel whether the bank reads it in the L1 block stepped
+    (`read`: then the leaf is shown its frames' data, else their lengths and hashes only)."""
     return {
         "channels": [
             {

@@ -17,6 +17,7 @@ with the right data still gives the node's commitment afterwards (the leaf has n
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +40,14 @@ from node.channels import Compression, Frame, compress, encode_batcher_tx_data, 
 from node.l1_header import encode_l1_header
 from node.output_root import output_root
 from prover.derivation_evidence import (
+    STATE_ABI,
     USER_TRANSACTIONS_ABI, inbox_data_abi, judges_batches, l1_header_numbers, overlap_needed, state_abi, step_config,
     step_evidence, user_transactions_evidence,
 )
 from prover.input_evidence import l1_block_slots, parent_proof
 from bridge.l1_client import L1Client
 from prover.input_step import InputEvidenceSource, InputRollup
+from prover.staged_step import EIP_7825_TX_GAS_CAP
 from prover.rollup_client import RollupClient
 from tests.e2e.test_input_oracle import deploy_oracle, oracle_call, raw_deposit
 from tests.e2e.test_verifier import wait_until, write_rollup
@@ -405,7 +408,8 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     over L1 blocks and transactions (two frames in one), a duplicate frame, a second last frame, a
     frame after the last, a late last frame dropping the frames after it, the head-of-line channel
     holding a complete one behind it; then both read in one L1 block, the first valid batch found
-    and the other kept (its parent is never derived); a batch included after its window and one
+    and the other (built on genesis) dropped by block 2's trace (never the batch of the block on
+    the agreed parent, block 1); a batch included after its window and one
     naming an L1 origin after its inclusion, dropped on arrival. Every L1 block of blocks 1 and 2
     (2 the forced block) steps to node's commitment."""
     leaf = start_run(node_factory, l1, tmp_path)
@@ -438,8 +442,9 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     arrivals_block = run.post(channel_tx(b"\xf0" * 16, encode_batch(late), encode_batch(ahead)))
     assert arrivals_block == start + WINDOW
     # A channel whose stream breaks after two batches (an RLP list follows them), in the last L1
-    # block of block 3's range only: node keeps the two batches before the break (each for a parent
-    # never derived: kept, waiting) and drops the rest; the leaf reads it so.
+    # block of block 3's range only: node keeps the two batches before the break (each on a parent
+    # that is not block 3's: they arrive, then are dropped on the agreed parent) and drops the rest;
+    # the leaf reads it so.
     waiting = [SingularBatch(b"\x99" * 32, start + 2, bytes(32), t1 + 100 + k, ()) for k in range(2)]
     broken = compress(b"".join(rlp.encode(encode_batch(w)) for w in waiting) + b"\xc0" + rlp.encode(encode_batch(other)),
                       Compression.FASTLZ)
@@ -465,11 +470,14 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     held = run.rpc("lantau_derivationState", hex(1), hex(completed))
     assert [c["id"] for c in held["channels"]] == ["0x" + dd.hex(), "0x" + ee.hex()]
     assert [f["number"] for f in held["channels"][1]["frames"]] == [0, 1] and held["channels"][1]["closing"] == 2
-    # for block 2 (on block 1), `one` is old and `other` (built on genesis) waits for a parent never derived
+    # for block 2 (on block 1), `one` is old and `other` (built on genesis) is never its batch: both
+    # dropped, nothing kept (the pipeline keeps `other`, waiting for a parent never derived)
     after = run.rpc("lantau_derivationState", hex(2), hex(completed + 1))
-    assert after["channels"] == [] and [bytes.fromhex(q["batch"][2:]) for q in after["queue"]] == [encode_batch(other)]
+    assert after["channels"] == [] and after["queue"] == []
+    assert [bytes.fromhex(q["batch"][2:]) for q in run.rpc("lantau_derivationState", hex(2), hex(completed))["arrivals"]] == [
+        encode_batch(one), encode_batch(other)]
     last = run.rpc("lantau_derivationState", hex(2), hex(arrivals_block))
-    assert last["arrivals"] == [] and [bytes.fromhex(q["batch"][2:]) for q in last["queue"]] == [encode_batch(other)]
+    assert last["arrivals"] == [] and last["queue"] == []
     print(f"\nbank rules: {steps} steps equal node's commitments")
 
     trace = run.rpc("lantau_derivationTrace", "0x3")
@@ -479,4 +487,65 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     for b in (broken_block - 1, broken_block):
         assert run.call(run.step_args(3, b, start)) == ("ok", bytes.fromhex(trace["commitments"][b - trace["first"]][2:])), b
     broken_gas = run.step.functions.step(*run.step_args(3, broken_block, start)).estimate_gas()
-    print(f"broken channel: L1 block {broken_block} steps to node's commitment, its 2 batches before the break queued; L1 gas {broken_gas:,}")
+    print(f"broken channel: L1 block {broken_block} steps to node's commitment, its 2 batches before the break arriving (then dropped: not on block 3's parent); L1 gas {broken_gas:,}")
+
+
+OTHERS = 100  # batches on other parents in one channel: each costs the step reading it ~90k gas (decoded twice)
+
+
+def test_a_hostile_batchers_pending_data_steps_in_one_transaction(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    """What a batcher may leave pending, met on L1 as node meets it, each step of block 1's range
+    one L1 transaction: 100 one-byte frames each opening a channel never closed (the bank keeps the
+    newest 64 frames: `MAX_CHANNEL_BANK_FRAMES`), an open 40 KB frame, a channel of 100 batches on
+    other parents (dropped on the agreed parent), and block 1's batch in a channel whose first frame
+    waits in the bank, read when the open channels before it time out. Every pre-state carries its
+    frames by hash (no frame's bytes but those of the channels its step reads) and no queue; every
+    step equals node's commitment; the step whose pre-state is largest and the one that reads the
+    channels are printed (calldata, gas); the read channel's frame data left out is
+    `FrameDataNotShown`."""
+    leaf = start_run(node_factory, l1, tmp_path)
+    run, start, one = leaf.run, leaf.rollup.l1_start_block, leaf.one
+    l1_w3 = run.l1_w3
+    tiny = encode_batcher_tx_data([Frame(bytes([k]) * 15 + b"\x01", 0, b"\x01", False) for k in range(100)])
+    big = encode_batcher_tx_data([Frame(b"\xb1" * 16, 0, os.urandom(40_000), False)])  # run.post gives 2M gas: 40 a byte
+    others = channel_tx(b"\xc1" * 16, *(encode_batch(dataclasses.replace(one, parent_hash=os.urandom(32))) for _ in range(OTHERS)))
+    ours = encode_channel([encode_batch(one)])
+    first = run.post(tiny, big)
+    run.post(others, encode_batcher_tx_data([Frame(b"\xd1" * 16, 0, ours[:10], False)]))  # behind the open ones
+    run.post(encode_batcher_tx_data([Frame(b"\xd1" * 16, 1, ours[10:], True)]))
+    read_at = first + TIMEOUT + 1  # the open channels time out: the two opened a block later read, in order
+    assert read_at <= start + WINDOW - 1, (first, start)  # within block 1's range
+    while l1_w3.eth.block_number < start + WINDOW + 1:
+        l1_w3.provider.make_request("evm_mine", [])
+    wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 1, 120, "the verifier's safe head at block 1")
+    trace = run.rpc("lantau_derivationTrace", "0x1")
+    assert bytes.fromhex(trace["found"]["batch"][2:]) == encode_batch(one) and trace["found"]["inclusion"] == read_at
+
+    costs: dict[int, tuple[int, int, int]] = {}  # L1 block -> (pre-state bytes, calldata bytes, gas)
+    for b in range(trace["first"], trace["last"] + 1):
+        args = run.step_args(1, b, start)
+        state = run.rpc("lantau_derivationState", "0x1", hex(b))
+        assert state["queue"] == [] and sum(len(c["frames"]) for c in state["channels"]) <= 64, b
+        assert run.call(args) == ("ok", bytes.fromhex(trace["commitments"][b - trace["first"]][2:])), f"L1 block {b}"
+        pre = len(eth_abi.encode([STATE_ABI], [args[4]]))
+        call = run.step.functions.step(*args)
+        costs[b] = (pre, len(call._encode_transaction_data()) // 2 - 1, call.estimate_gas())
+    held = run.rpc("lantau_derivationState", "0x1", hex(read_at))
+    assert [c["read"] for c in held["channels"]].count(True) == 2  # the other parents' channel and ours
+    assert bytes.fromhex(held["channels"][-1]["id"][2:]) == b"\xd1" * 16 and held["channels"][-1]["read"]
+    worst = max(costs, key=lambda b: costs[b][0])
+    for b in (worst, read_at):
+        assert costs[b][1] < 128 * 1024 and costs[b][2] < EIP_7825_TX_GAS_CAP, (b, costs[b])
+    # our channel's first frame, in the pre-state, shown without its data: the step cannot read it
+    args = run.step_args(1, read_at, start)
+    channels = [list(c) for c in args[4][0]]
+    channels[-1][3] = [(number, length, data_hash, b"") for number, length, data_hash, _ in channels[-1][3]]
+    stripped = (*args[:4], ([tuple(c) for c in channels], *args[4][1:]), *args[5:])
+    assert run.call(stripped) == ("FrameDataNotShown", (b"\xd1" * 16, 0))
+    assert run.call(args) == ("ok", bytes.fromhex(trace["commitments"][read_at - trace["first"]][2:]))
+    print(f"\nhostile pending data: {len(costs)} steps equal node's commitments; largest pre-state at L1 block {worst}: "
+          f"{costs[worst][0]:,} B (64 frames by hash), the step {costs[worst][1]:,} B of calldata, {costs[worst][2]:,} gas; "
+          f"the step reading the channels ({OTHERS} batches on other parents dropped, block 1's found) at {read_at}: pre-state {costs[read_at][0]:,} B, "
+          f"{costs[read_at][1]:,} B of calldata, {costs[read_at][2]:,} gas; "
+          f"(before: every frame's bytes in the state, 100 MB of frames allowed, 10,000 batches); every step "
+          f"(L1 block: pre-state B, calldata B, gas): {costs}")

@@ -96,6 +96,21 @@ def test_future_batches_wait_for_their_parent(world: World) -> None:
     assert next_for(q, world, 2).batch == world.batch(3)
 
 
+def test_on_an_agreed_parent_a_batch_on_another_is_dropped(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """The derivation trace asks about one parent only: block 3's batch (singular, and a span of
+    blocks 3-4) is never block 2's, so it is dropped there, where the pipeline keeps it."""
+    span = span_of(world, 3, 4)
+    q = queue()
+    q.add(world.batch(3), world.l1.blocks[2])
+    q.add(span, world.l1.blocks[2])
+    with caplog.at_level(logging.WARNING, logger="lantau.derive"):
+        assert q.next_batch(world.header(1), world.origin(1), world.l1_blocks, world.chain, agreed_parent=True) is None
+    assert dropped(caplog) == ["dropping batch: its parent is not the agreed parent: never this block's batch"] * 2
+    assert len(q) == 0
+    q.add(world.batch(3), world.l1.blocks[2])
+    assert next_for(q, world, 1) is None and len(q) == 1  # the pipeline's question: kept
+
+
 @pytest.mark.parametrize(
     "change, reason",
     [

@@ -148,8 +148,9 @@ def test_an_l1_block_outside_the_range_is_refused_by_name() -> None:
     assert trace.commitments() == before and trace.state_after(7).commitment() == before[7]
 
 
-def test_a_batch_for_a_later_block_is_kept_for_later() -> None:
-    """A batch whose parent is not derived yet (block 2's, before block 1's) waits in the queue."""
+def test_a_batch_for_a_later_block_is_dropped_on_the_agreed_parent() -> None:
+    """A batch whose parent is not the agreed one (block 2's, before block 1's) is never block 1's:
+    the trace drops it (the pipeline keeps it for block 2), so nothing waits in the queue."""
     l1 = L1History()
     sequencer = Chain.open(None, GENESIS)
     l1.append(100)
@@ -160,5 +161,7 @@ def test_a_batch_for_a_later_block_is_kept_for_later() -> None:
     for _ in range(6):
         l1.append(100 + 12 * len(l1.blocks))
     trace = DerivationTrace(config(), sequencer, sequencer.header_by_number(0), l1)
-    assert trace.state_after(1).queue == (QueuedBatch(two, 1),)
-    assert trace.state_after(2) == DerivationState((), (QueuedBatch(two, 1),), QueuedBatch(one, 2))
+    assert trace.arrivals(1) == (QueuedBatch(two, 1),) and trace.state_after(1) == EMPTY_STATE
+    assert trace.state_after(2) == DerivationState((), (), QueuedBatch(one, 2))
+    # block 2's own trace (parent: block 1) finds it where it came
+    assert DerivationTrace(config(), sequencer, sequencer.header_by_number(1), l1).found == QueuedBatch(two, 1)

@@ -8,7 +8,9 @@ import {L2ParentLib} from "./L2ParentLib.sol";
 /// @notice node/derive/batch_queue.py's verdicts on a batch for the block after the safe head
 ///         (the agreed parent): accept, drop, or future (kept for a later L1 block). Arrival
 ///         (`add`), singular batches (`_check_singular`), span batches (`_check_span`,
-///         `_overlap_mismatch`) and the rules every block obeys (`_check_block`), in node's order.
+///         `_overlap_mismatch`) and the rules every block obeys (`_check_block`), in node's order,
+///         on an agreed parent (`next_batch(..., agreed_parent=True)`): a batch built on another
+///         block is never this block's, so it is dropped, not kept.
 library BatchRules {
     enum Verdict {
         Accept,
@@ -83,7 +85,7 @@ library BatchRules {
         returns (Verdict)
     {
         if (s.timestamp <= parent.timestamp) return Verdict.Drop;
-        if (s.parentHash != parent.hash) return Verdict.Future;
+        if (s.parentHash != parent.hash) return Verdict.Drop; // another parent: never this block's
         bool hasOrigin = parent.originHash != bytes32(0);
         (Verdict v, bytes32 originHash) =
             checkBlock(p, l1, s.timestamp, s.originNumber, s.txHashes.length == 0, parent.timestamp, hasOrigin, parent.originNumber);
@@ -94,8 +96,8 @@ library BatchRules {
     /// @notice `_check_span`: the span's blocks at or before the parent must be the agreed chain's
     ///         (`ancestors`: n-2, n-3, ...; `userTxs`: the user transactions' hashes of the parent,
     ///         n-2, n-3, ..., proven in their transactions roots), its first block after the parent
-    ///         built on it, each later block obeying `checkBlock`, and the last origin the one
-    ///         `l1_origin_check` names. `blocks` must carry the hashes of the overlapping blocks'
+    ///         built on it, the last origin the one `l1_origin_check` names, each later block
+    ///         obeying `checkBlock`. `blocks` must carry the hashes of the overlapping blocks'
     ///         transactions (`BatchReader.decodeSpanOverlap`).
     function judgeSpan(
         Params memory p,
@@ -110,23 +112,27 @@ library BatchRules {
         uint256 overlap;
         while (blocks[overlap].timestamp <= parent.timestamp) overlap++;
         if (overlap == 0) {
-            if (header.parentCheck != bytes20(parent.hash)) return Verdict.Future;
+            if (header.parentCheck != bytes20(parent.hash)) return Verdict.Drop;
         } else if (_overlapMismatch(parent, header, blocks, overlap, ancestors, userTxs)) {
+            return Verdict.Drop;
+        }
+        // the last block's origin first (node's order): a span waits on the next L1 block only if
+        // it names the hash of the block it is in
+        uint256 lastOrigin = blocks[blocks.length - 1].originNumber;
+        if (lastOrigin < l1.first || lastOrigin > l1.current || bytes20(l1.hashes[lastOrigin - l1.first]) != header.l1OriginCheck) {
             return Verdict.Drop;
         }
         uint256 parentTimestamp = parent.timestamp;
         bool hasOrigin = parent.originHash != bytes32(0);
         uint256 parentOrigin = parent.originNumber;
-        bytes32 originHash;
         for (uint256 i = overlap; i < blocks.length; i++) {
-            Verdict v;
-            (v, originHash) = checkBlock(
+            (Verdict v,) = checkBlock(
                 p, l1, blocks[i].timestamp, blocks[i].originNumber, blocks[i].txCount == 0, parentTimestamp, hasOrigin, parentOrigin
             );
             if (v != Verdict.Accept) return v;
             (parentTimestamp, hasOrigin, parentOrigin) = (blocks[i].timestamp, true, blocks[i].originNumber);
         }
-        return bytes20(originHash) == header.l1OriginCheck ? Verdict.Accept : Verdict.Drop;
+        return Verdict.Accept;
     }
 
     /// @dev `_overlap_mismatch`: true iff the span's first `overlap` blocks are not the agreed

@@ -292,8 +292,11 @@ contract DerivationStep is IDerivationStep {
 
     // --- the batch queue --------------------------------------------------------------------------
 
-    /// @dev batch_queue.py `next_batch` for the block after the parent: every batch held, in order,
-    ///      dropped, kept, or taken (then the rest kept as they are).
+    /// @dev batch_queue.py `next_batch` on the agreed parent: every batch held, in order, dropped,
+    ///      kept, or taken (then the rest kept as they are). A batch on another parent is dropped,
+    ///      so one is kept only while it waits on the drift rule's next L1 block, b + 1: a batch
+    ///      of origin b included in b, whose bytes would hold b's hash (none can: the queue shown
+    ///      is empty; batch_queue.py's docstring).
     function _judge(Work memory w, L2ParentLib.Parent memory parent, uint256 b, uint256 origin, Evidence memory ev) internal view {
         if (w.queueCount == 0) return;
         BatchRules.L1Read memory l1 = _l1Read(b, origin, ev.l1Headers);
