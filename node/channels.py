@@ -15,7 +15,11 @@ where it cannot decode zlib or brotli, so derivation refuses the other two
 
 A FastLZ channel that is malformed anywhere (`FastLZTruncated`, `FastLZBadBackReference`) or
 decodes to more than `MAX_RLP_BYTES_PER_CHANNEL` bytes (`FastLZTooLarge`) counts for nothing,
-as the L1 decoder reverts on it. For zlib and brotli, decompression stops at the limit (a zip
+as the L1 decoder reverts on it; so does a channel of more than `MAX_CHANNEL_BYTES` compressed
+bytes (`ChannelTooLong`). Only its first `MAX_BATCHES_PER_CHANNEL` batches count
+(`TooManyBatches`, as a framing break after them). These three bounds are what one L1
+transaction (the derivation leaf, `DerivationStep`, EIP-7825's 16,777,216 gas) can decode and
+judge of one channel (docs/batches.md, "What one derivation step reads"). For zlib and brotli, decompression stops at the limit (a zip
 bomb guard): the batches wholly inside it still count, the rest of the channel does not, and
 bytes after the end of the compressed stream are ignored.
 
@@ -60,6 +64,7 @@ from node.errors import (
     ChannelClosed,
     ChannelFull,
     ChannelTooLarge,
+    ChannelTooLong,
     CodecError,
     CorruptChannel,
     EmptyBatcherTransaction,
@@ -69,6 +74,7 @@ from node.errors import (
     InvalidFrameFlag,
     NoFrames,
     RetiredChannelCompression,
+    TooManyBatches,
     TruncatedFrame,
     UnencodableBatch,
     UnknownChannelCompression,
@@ -83,8 +89,14 @@ MAX_FRAME_NUMBER = 0xFFFF
 MAX_FRAME_DATA = 1_000_000
 #: channel_id + frame_number + frame_data_length + is_last
 FRAME_OVERHEAD = CHANNEL_ID_LENGTH + 2 + 4 + 1
-#: OP's (Bedrock) limit on a channel's decompressed size.
-MAX_RLP_BYTES_PER_CHANNEL = 10_000_000
+#: A channel's decompressed size (OP's: 10,000,000), compressed size and batch count at most: what
+#: one derivation step on L1 decodes and judges within 0.9 of EIP-7825's 16,777,216 gas (docs/
+#: batches.md "What one derivation step reads"; measured in tests/e2e/test_inbox_bounds.py). The
+#: batcher's channels stay within them (`ChannelBuilder`: the decompressed size; FastLZ adds at
+#: most 1 byte in 32, so a channel within it is within `MAX_CHANNEL_BYTES`).
+MAX_RLP_BYTES_PER_CHANNEL = 64_000
+MAX_CHANNEL_BYTES = 66_048
+MAX_BATCHES_PER_CHANNEL = 64
 BROTLI_CHANNEL_PREFIX = 0x01
 FASTLZ_CHANNEL_PREFIX = 0x02
 
@@ -143,7 +155,11 @@ class ChannelContents:
 def read_channel(channel: bytes, *, max_decompressed_size: int = MAX_RLP_BYTES_PER_CHANNEL,
                  compressions: frozenset[Compression] = CANONICAL_COMPRESSIONS) -> ChannelContents:
     """Decompress and split a channel, keeping every batch that precedes a problem (as OP's).
-    A channel in a compression outside `compressions` gives `RetiredChannelCompression`."""
+    A channel in a compression outside `compressions` gives `RetiredChannelCompression`; one of
+    more than `MAX_CHANNEL_BYTES` gives nothing (`ChannelTooLong`); past `MAX_BATCHES_PER_CHANNEL`
+    batches the rest is not read (`TooManyBatches`)."""
+    if len(channel) > MAX_CHANNEL_BYTES:
+        return ChannelContents((), ChannelTooLong(len(channel), MAX_CHANNEL_BYTES))
     try:
         if (compression := compression_of(channel)) not in compressions:
             raise RetiredChannelCompression(compression.value)
@@ -153,6 +169,8 @@ def read_channel(channel: bytes, *, max_decompressed_size: int = MAX_RLP_BYTES_P
     batches: list[bytes] = []
     pos = 0
     while pos < len(decompressed):
+        if len(batches) == MAX_BATCHES_PER_CHANNEL:
+            return ChannelContents(tuple(batches), TooManyBatches(MAX_BATCHES_PER_CHANNEL))
         try:
             start, end, is_list = rlp_item_bounds(decompressed, pos)
         except RlpFramingError as exc:

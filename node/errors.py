@@ -547,6 +547,25 @@ class InvalidChannelFraming(MalformedChannel):
     """The decompressed stream is not a sequence of RLP byte strings (one per batch)."""
 
 
+class ChannelTooLong(MalformedChannel):
+    """A channel of more compressed bytes than one derivation step may read (`MAX_CHANNEL_BYTES`):
+    none of its batches count."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"channel of {size} compressed bytes, at most {limit}")
+        self.size = size
+        self.limit = limit
+
+
+class TooManyBatches(MalformedChannel):
+    """A channel holding more batches than one derivation step may read (`MAX_BATCHES_PER_CHANNEL`):
+    the first ones count, as before a framing break."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"channel holds more than {limit} batches")
+        self.limit = limit
+
+
 class MalformedBatcherTransaction(CodecError):
     """Batcher transaction data that is not `version ++ frames` (node/channels.py)."""
 

@@ -61,6 +61,7 @@ from eth_typing import Address, Hash32
 from eth_utils import ValidationError, to_checksum_address
 
 from node.batches import MAX_BLOCK_USER_TRANSACTIONS
+from node.channels import MAX_RLP_BYTES_PER_CHANNEL
 from node.errors import (
     AccountLimitExceeded,
     AlreadyKnown,
@@ -86,10 +87,11 @@ from node.vm import LantauTransactionBuilder, check_sender_is_eoa, check_tip_wit
 
 NONCE_MAX = 2**64 - 1  # EIP-2681: a nonce can never reach this
 #: A block's user transactions' bytes at most (the sequencer's rule, not derivation's): a block's
-#: batch then fits one batcher channel of the ~100 KB target (sequencer/channel_manager.py), which the
-#: fault proof reads in one L1 transaction (docs/batches.md "One L2 block's user transactions"). A
+#: batch then fits one batcher channel, `MAX_RLP_BYTES_PER_CHANNEL` decompressed less a span's
+#: overhead (8 bytes a transaction and a block's fields, `ChannelBuilder`'s bound), which the fault
+#: proof reads in one L1 transaction (docs/batches.md "What one derivation step reads"). A
 #: block's first transaction is taken whatever its size (up to the pool's max_tx_size_bytes).
-MAX_BLOCK_USER_TX_BYTES = 96_000
+MAX_BLOCK_USER_TX_BYTES = MAX_RLP_BYTES_PER_CHANNEL - 8 * MAX_BLOCK_USER_TRANSACTIONS - 256  # 59,744
 # Journal compaction: rewrite once the file holds this many more records than the pool.
 _JOURNAL_SLACK_RECORDS = 1024
 T = TypeVar("T")

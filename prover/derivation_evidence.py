@@ -27,6 +27,7 @@ from bridge.l1_contracts import InputRules, derivation_step_config
 from node.batches import SpanBatch, decode_batch
 from node.deposit_tx import DEPOSIT_TX_TYPE
 from prover.errors import WitnessError
+from node.channels import MAX_CHANNEL_BYTES
 from prover.input_evidence import PARENT_PROOF_ABI, ParentProof, _bytes
 
 STATE_ABI = "((bytes16,uint256,uint256,(uint256,uint256,bytes32,bytes)[])[],(bytes,uint256)[],bytes32)"
@@ -37,10 +38,14 @@ USER_TRANSACTIONS_ABI = "(uint256,bytes[][])"
 
 def state_abi(state: Mapping[str, Any]) -> tuple:
     """`IDerivationStep.State` from a `lantau_derivationState` answer: every frame by its length and
-    hash, its data shown only for a channel the bank reads in the L1 block (`read`)."""
+    hash, its data shown only for a channel the bank reads in the L1 block (`read`) and is not past
+    `MAX_CHANNEL_BYTES` (such a channel gives no batch, decided from its frames' lengths)."""
+    def shown(c: Mapping[str, Any]) -> bool:
+        return bool(c["read"]) and sum(int(f["length"]) for f in c["frames"]) <= MAX_CHANNEL_BYTES
+
     channels = [
         (_bytes(c["id"]), int(c["openBlock"]), int(c["closing"]),
-         [(int(f["number"]), int(f["length"]), _bytes(f["dataHash"]), _bytes(f["data"]) if c["read"] else b"") for f in c["frames"]])
+         [(int(f["number"]), int(f["length"]), _bytes(f["dataHash"]), _bytes(f["data"]) if shown(c) else b"") for f in c["frames"]])
         for c in state["channels"]
     ]
     queue = [(_bytes(q["batch"]), int(q["inclusion"])) for q in state["queue"]]

@@ -30,7 +30,9 @@ the one "sign, send" path), persists the records (batcher_state.py) and keeps th
    the fault proof can decide in one L1 transaction: docs/batches.md, "Channel size").
 5. **Send** the frames of closed channels, oldest first, one frame per calldata transaction
    (a frame per blob, up to `max_blobs_per_tx` blobs, for blob transactions), at most
-   `max_pending_txs` transactions not yet included.
+   `max_pending_txs` transactions not yet included: no more than one L1 block's bound of batcher
+   data takes (`MAX_BATCHER_DATA_PER_L1_BLOCK`, node/batch_inbox.py: one blob, or two calldata
+   channels of the chain's largest), as they may all land in one block.
 6. **Bump** the fees of a transaction not included the `TxManager`'s `resubmit_after_s` after it
    was sent, or at once when L1 refused to take its recorded bytes (a restart's re-send whose fees
    a rising base fee outgrew): the same nonce with the `TxManager`'s one bump rule
@@ -122,8 +124,9 @@ __all__ = [
 ]
 
 #: L1 gas the `BatchInbox` contract's fixed work takes at most: `SystemConfig.batcher()` (a cold
-#: account and slot), the code check, BLOBHASH, and the block's hash chain (a cold SSTORE, 22,100
-#: for a block's first batcher transaction). Measured ~28,000
+#: account and slot), the code check, BLOBHASH, the block's hash chain (a cold SSTORE, 22,100
+#: for a block's first batcher transaction) and the block's batcher-data count (a 5,000 update).
+#: Measured ~33,000
 #: (`tests/bridge/test_batch_inbox.py::test_measure_inbox_gas`).
 INBOX_FIXED_GAS = 40_000
 

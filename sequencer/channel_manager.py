@@ -40,8 +40,12 @@ from eth_utils import encode_hex
 
 from genesis.rollup_config import CHANNEL_TIMEOUT, SEQUENCING_WINDOW
 from node.batches import MAX_BLOCK_USER_TRANSACTIONS, SingularBatch
+from node.batch_inbox import MAX_BATCHER_DATA_PER_L1_BLOCK, batcher_data_size
 from node.blobs import MAX_BLOB_DATA_SIZE, MAX_BLOBS_PER_TX
-from node.channels import FRAME_OVERHEAD, MAX_FRAME_DATA, ChannelBuilder, Compression, Frame, encode_batcher_tx_data
+from node.channels import (
+    FRAME_OVERHEAD, MAX_BATCHES_PER_CHANNEL, MAX_CHANNEL_BYTES, MAX_FRAME_DATA, ChannelBuilder, Compression, Frame,
+    encode_batcher_tx_data,
+)
 from node.deposit_tx import DEPOSIT_TX_TYPE
 from node.errors import ChannelFull, UnencodableBatch
 from node.l1_info import l1_origin_of_transactions
@@ -68,7 +72,9 @@ class BatcherConfig:
     compression: Compression = DEFAULT_COMPRESSION
     span_batches: bool = DEFAULT_SPAN_BATCHES
     use_blobs: bool = False
-    target_channel_size: int = 100_000  # compressed bytes: about one blob, or one calldata tx
+    # Compressed bytes. The chain's channel bounds (node/channels.py: MAX_RLP_BYTES_PER_CHANNEL, which
+    # `ChannelBuilder` applies, and MAX_CHANNEL_BYTES) close a channel first at the defaults.
+    target_channel_size: int = MAX_CHANNEL_BYTES
     # The fault proof decides a block on L1 by checking every transaction of its channel's span in
     # one L1 transaction: 1,600 ERC-20 transfers (2,000 HKD transfers) fit 16,777,216 gas with the
     # oracle's other work, 1,800 do not (bench/span_checks.py, docs/batches.md "Channel size"); the
@@ -76,16 +82,21 @@ class BatcherConfig:
     # target (the block that crosses it stays in). With blocks of up to MAX_BLOCK_USER_TRANSACTIONS
     # (500), each rebuilt and hashed when decided, two such blocks: a channel of 500 + 500 + 500
     # ERC-20 transfers is 16.1M modelled (bench/span_checks.py's model; checkInputs measured 2.2M
-    # above the model on a 96 KB channel), 500 + 500 11.6M.
+    # above the model on a 96 KB channel), 500 + 500 11.6M. (The chain's channel bounds,
+    # MAX_RLP_BYTES_PER_CHANNEL, close a channel first at the defaults.)
     max_channel_transactions: int = 2 * MAX_BLOCK_USER_TRANSACTIONS
-    max_frame_data: int = 120_000  # calldata frames (geth's pool takes txs up to 128 KiB)
-    max_blobs_per_tx: int = MAX_BLOBS_PER_TX
+    max_frame_data: int = MAX_CHANNEL_BYTES  # calldata frames: a channel in one transaction
+    # One L1 block carries at most MAX_BATCHER_DATA_PER_L1_BLOCK bytes of batcher data (the inbox
+    # reverts a transaction past it: node/batch_inbox.py), a blob counting 131,072: one blob.
+    max_blobs_per_tx: int = 1
     max_channel_blocks: int = 10  # devnet: with 1 s L2 blocks, safe moves within seconds
     max_channel_duration_s: float = 10.0
     sequencing_window: int = SEQUENCING_WINDOW  # the rollup config's
     channel_timeout: int = CHANNEL_TIMEOUT  # the rollup config's
     sub_safety_margin: int = 10  # close a channel this many L1 blocks before its window ends
-    max_pending_txs: int = 16  # sent, not yet included
+    # Sent, not yet included. They may all land in one L1 block, whose batcher data is bounded
+    # (node/batch_inbox.py), and derivation reads one channel an L1 block (channel_bank.py): one.
+    max_pending_txs: int = 1
     poll_interval_s: float = 1.0
 
     def __post_init__(self) -> None:
@@ -95,6 +106,18 @@ class BatcherConfig:
             raise ValueError(f"max_blobs_per_tx must be in 1..{MAX_BLOBS_PER_TX}")
         if self.max_channel_blocks < 1 or self.max_pending_txs < 1 or self.max_channel_transactions < 1:
             raise ValueError("max_channel_blocks, max_pending_txs and max_channel_transactions must be >= 1")
+        if self.max_pending_txs * self.largest_tx_data > MAX_BATCHER_DATA_PER_L1_BLOCK:
+            raise ValueError(f"{self.max_pending_txs} pending transactions of up to {self.largest_tx_data} bytes could pass "
+                             f"an L1 block's {MAX_BATCHER_DATA_PER_L1_BLOCK} bytes of batcher data")
+        if not self.span_batches and self.max_channel_blocks > MAX_BATCHES_PER_CHANNEL:
+            raise ValueError(f"singular batches: max_channel_blocks must be at most {MAX_BATCHES_PER_CHANNEL} (batches a channel holds)")
+
+    @property
+    def largest_tx_data(self) -> int:
+        """The most one batcher transaction counts against its L1 block's bound."""
+        if self.use_blobs:
+            return batcher_data_size(b"", self.max_blobs_per_tx)
+        return 1 + FRAME_OVERHEAD + self.max_frame_data
 
 
 @dataclass

@@ -9,7 +9,12 @@
   after it.
 - A channel is ready when it has its last frame and every frame before it. Channels are read
   in the order they opened, and only the first: a later channel that is ready waits for the
-  first to be read or to time out.
+  first to be read or to time out. **At most one channel is read per L1 block** (`read`, called
+  once a block by the pipeline and by derivation_commitment.py): the rest wait for the next
+  blocks, so one derivation step on L1 (`DerivationStep`) decodes one channel, within the
+  channel bounds of node/channels.py (docs/batches.md, "What one derivation step reads"). A
+  complete channel waiting its turn does not time out (it took its last frame in time; only an
+  incomplete one is dropped at the head for its timeout).
 - The bank holds at most `max_size` bytes (frame data + 200 per frame, as OP's) and at most
   `MAX_CHANNEL_BANK_FRAMES` frames (Lantau's: the leaf on L1 is shown every frame held by its
   length and hash, docs/batches.md "What a derivation step is shown"); past either, the oldest
@@ -144,7 +149,8 @@ class ChannelBank:
             log.warning("channel bank full: dropping oldest channel", extra={"channel": channel_id.hex()})
 
     def read(self, current: L1BlockRef) -> bytes | None:
-        """The data of the first channel if it is complete; drops it first if it timed out."""
+        """The data of the first channel if it is complete; drops it first if it timed out
+        incomplete. Called once per L1 block: one channel is read an L1 block at most."""
         read = self.read_channel(current)
         return None if read is None else read[1]
 
@@ -152,7 +158,7 @@ class ChannelBank:
         """`read`, with the channel's id: (id, data)."""
         while self._channels:
             channel_id, channel = next(iter(self._channels.items()))
-            if self._timed_out(channel, current):
+            if not channel.ready and self._timed_out(channel, current):
                 self._remove(channel_id)
                 log.warning(
                     "dropping channel: timed out",

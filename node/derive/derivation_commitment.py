@@ -168,7 +168,7 @@ class DerivationTrace:
                 bank.add_frame(frame, block)
             arrived: list[QueuedBatch] = []
             read: set[bytes] = set()
-            while (taken_channel := bank.read_channel(block)) is not None:
+            if (taken_channel := bank.read_channel(block)) is not None:  # one channel an L1 block (channel_bank.py)
                 channel_id, channel = taken_channel
                 read.add(channel_id)
                 contents = read_channel(channel, max_decompressed_size=self.config.max_channel_rlp_bytes)

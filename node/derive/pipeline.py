@@ -142,7 +142,8 @@ class DerivationPipeline:
         self._deposits[block.hash] = data.deposits
         for frame in frames_from_batcher_data(data.batcher_data, l1_block=block.number):
             self.channel_bank.add_frame(frame, block)
-        while (channel := self.channel_bank.read(block)) is not None:
+        # One channel read an L1 block at most (channel_bank.py: what one derivation step decodes).
+        if (channel := self.channel_bank.read(block)) is not None:
             # Decoded by the worker process ahead if the L1 prefetcher had it, senders and all.
             decoded = self.channels_ahead.decoded(channel)
             if decoded.channel_error is not None:

@@ -16,7 +16,9 @@ from web3.types import Nonce
 from bridge.l1_client import L1Client
 from bridge.l1_source import RpcL1Source
 from bridge.tx_manager import TxCandidate, TxManager, calldata_gas
-from node.batch_inbox import BLOBS_KIND, CALLDATA_KIND, EMPTY_BATCH_CHAIN, batch_hash_chain, batch_item
+from node.batch_inbox import (
+    BLOBS_KIND, CALLDATA_KIND, EMPTY_BATCH_CHAIN, MAX_BATCHER_DATA_PER_L1_BLOCK, batch_hash_chain, batch_item,
+)
 from node.blobs import encode_blob
 from node.derive.retrieval import retrieve
 from sequencer.batcher import inbox_call_gas
@@ -80,6 +82,41 @@ def test_inbox_records_batcher_data_as_derivation_reads_it(l1: L1, inbox: Any) -
     assert bytes(inbox.functions.batchHashChain(number - 1).call()) == EMPTY_BATCH_CHAIN
 
 
+def test_an_l1_blocks_batcher_data_past_its_bound_reverts_and_derivation_ignores_it(l1: L1, inbox: Any) -> None:
+    """`MAX_BATCHER_DATA_PER_L1_BLOCK` (131,072): two calldata transactions of 70,000 bytes in one
+    L1 block, the second reverts `BatcherDataOverBlockBound(140000, 131072)` and the chain records
+    only the first; retrieval reads only the first ("reverted on L1"); the next block counts afresh."""
+    assert inbox.functions.MAX_BATCHER_DATA_PER_L1_BLOCK().call() == MAX_BATCHER_DATA_PER_L1_BLOCK
+    first, second, third = (b"\x00" + os.urandom(69_999) for _ in range(3))
+    l1.anvil.rpc("evm_setAutomine", [False])
+    try:
+        hashes = [_post(l1, BATCHER_INDEX, inbox.address, d, inbox_call_gas(d)) for d in (first, second)]
+        l1.anvil.rpc("evm_mine")
+    finally:
+        l1.anvil.rpc("evm_setAutomine", [True])
+    receipts = [l1.w3.eth.wait_for_transaction_receipt(h) for h in hashes]
+    assert [r["status"] for r in receipts] == [1, 0] and receipts[0]["blockNumber"] == receipts[1]["blockNumber"]
+    number = receipts[0]["blockNumber"]
+    try:
+        l1.w3.eth.call({"from": l1.address(BATCHER_INDEX), "to": inbox.address, "data": second, "gas": inbox_call_gas(second)},
+                       block_identifier=number)
+    except Exception as exc:  # noqa: BLE001 -- web3's custom-error exception carries the revert data
+        expected = keccak(text="BatcherDataOverBlockBound(uint256,uint256)")[:4] + (140_000).to_bytes(32, "big")
+        assert (expected + MAX_BATCHER_DATA_PER_L1_BLOCK.to_bytes(32, "big")).hex() in str(exc)
+    else:
+        raise AssertionError("the block's second 70,000 bytes did not revert")
+    source = RpcL1Source(l1.w3, l1.portal.address)
+    block = source.block_by_number(number)
+    assert block is not None
+    data = retrieve(source, block, batch_inbox=to_canonical_address(inbox.address),
+                    batcher_address=to_canonical_address(l1.address(BATCHER_INDEX)))
+    assert data.batcher_data == (first,)
+    assert bytes(inbox.functions.batchHashChain(number).call()) == batch_hash_chain(
+        [tx for tx in source.inbox_transactions(block, to_canonical_address(inbox.address)) if tx.succeeded])
+    later = _batcher(l1).send(TxCandidate(to=inbox.address, data=third, gas_limit=inbox_call_gas(third)))
+    assert later["status"] == 1 and later["blockNumber"] > number
+
+
 def test_stranger_gets_a_named_error_and_changes_nothing(l1: L1, inbox: Any) -> None:
     before = bytes(inbox.functions.batchHashChain(l1.w3.eth.block_number + 1).call())
     try:
@@ -126,14 +163,18 @@ def test_measure_inbox_gas(l1: L1, inbox: Any) -> None:
 def test_blob_transaction_is_recorded_by_its_versioned_hashes(l1: L1, inbox: Any) -> None:
     # Last in the module: after evm_revert, anvil mines a later blob transaction of the same
     # account without serving its receipt (a snapshot quirk), so blob tests must not follow one.
+    # A blob counts 131,072 bytes against its L1 block's bound: two blobs revert (nothing recorded,
+    # never read by derivation), one is recorded.
     batcher = _batcher(l1)
     blobs = (encode_blob(b"\x00" + os.urandom(1000)), encode_blob(b"\x00" + os.urandom(500)))
-    receipt = batcher.send(TxCandidate(to=inbox.address, blobs=blobs, gas_limit=inbox_call_gas(b"")))
+    two = batcher.send(TxCandidate(to=inbox.address, blobs=blobs, gas_limit=inbox_call_gas(b"")))
+    assert two["status"] == 0 and bytes(inbox.functions.batchHashChain(two["blockNumber"]).call()) == EMPTY_BATCH_CHAIN
+    receipt = batcher.send(TxCandidate(to=inbox.address, blobs=blobs[:1], gas_limit=inbox_call_gas(b"")))
     assert receipt["status"] == 1
     source = RpcL1Source(l1.w3, l1.portal.address)
     block = source.block_by_number(receipt["blockNumber"])
     assert block is not None
     (tx,) = source.inbox_transactions(block, to_canonical_address(inbox.address))
     kind, item = batch_item(tx)
-    assert kind == BLOBS_KIND and len(tx.blob_versioned_hashes) == 2
+    assert kind == BLOBS_KIND and len(tx.blob_versioned_hashes) == 1
     assert bytes(inbox.functions.batchHashChain(block.number).call()) == batch_hash_chain([tx])

@@ -29,6 +29,7 @@ from bridge.anvil import AnvilOptions
 from genesis.dev_accounts import dev_accounts
 from node.batches import SingularBatch, SpanBatch, SpanBatchElement, decode_batch, encode_batch
 from node.channels import (
+    MAX_BATCHES_PER_CHANNEL,
     MAX_RLP_BYTES_PER_CHANNEL,
     Compression,
     compress,
@@ -237,16 +238,16 @@ def test_every_break_read_alike(reader: Any) -> None:
 
 
 def test_a_batcher_sized_channel_read_alike(reader: Any, contracts: Contracts) -> None:
-    """A channel of the batcher's size (100 KB compressed target) of HKD transfers in one span;
+    """A channel of the batcher's size (the chain's bound: 48,000 bytes decompressed) of HKD transfers in one span;
     prints the L1 gas of reading it (FastLZ + framing) and of decoding its span batch, with its
     calldata (eth_estimateGas) and without (`BatchReaderHarness`: as inside the oracle)."""
     rng = random.Random(99)
     elements, timestamp = [], 1_750_000_000
     for block in range(60):
         txs = []
-        for i in range(12):
+        for i in range(6):
             sender = SENDERS[(block + i) % len(SENDERS)]
-            tx = {"nonce": block * 12 + i, "gas": 21_000, "to": SENDERS[(i + 1) % len(SENDERS)].address, "value": rng.randrange(1, 10**18),
+            tx = {"nonce": block * 6 + i, "gas": 21_000, "to": SENDERS[(i + 1) % len(SENDERS)].address, "value": rng.randrange(1, 10**18),
                   "maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 10**6, "chainId": CHAIN_ID, "type": 2}
             txs.append(bytes(Account.sign_transaction(tx, sender.private_key).raw_transaction))
         elements.append(SpanBatchElement(timestamp + 2 * block, 1000 + block // 6, tuple(txs)))
@@ -268,11 +269,21 @@ def test_a_batcher_sized_channel_read_alike(reader: Any, contracts: Contracts) -
     harness = contracts.deploy("BatchReaderHarness")
     in_memory, tx_count = harness.functions.decodeSpanBlockGas(batch, CHAIN_ID, 30).call(transaction={"gas": 2_000_000_000})
     decided, hashes = harness.functions.channelBlockGas(channel, MAX_RLP_BYTES_PER_CHANNEL, CHAIN_ID, 30).call(transaction={"gas": 2_000_000_000})
-    assert (tx_count, [bytes(h) for h in hashes]) == (720, node_span(batch)[1][30][2])
-    print(f"\nchannel of {len(channel):,} B ({len(batch):,} B span batch, 60 blocks, 720 transfers): L1 gas to read it "
-          f"{read_gas:,}; to decode the span with every transaction rebuilt {span_gas:,} ({span_gas // 720:,} per transaction), "
-          f"with one block's 12 rebuilt and all checked {one_gas:,}; without calldata: decoding the span {in_memory:,} "
-          f"({in_memory // 720:,} per transaction), reading the channel and deciding one block {decided:,}")
+    assert (tx_count, [bytes(h) for h in hashes]) == (360, node_span(batch)[1][30][2])
+    print(f"\nchannel of {len(channel):,} B ({len(batch):,} B span batch, 60 blocks, 360 transfers): L1 gas to read it "
+          f"{read_gas:,}; to decode the span with every transaction rebuilt {span_gas:,} ({span_gas // 360:,} per transaction), "
+          f"with one block's 6 rebuilt and all checked {one_gas:,}; without calldata: decoding the span {in_memory:,} "
+          f"({in_memory // 360:,} per transaction), reading the channel and deciding one block {decided:,}")
+
+
+def test_the_batch_bound_reads_alike(reader: Any) -> None:
+    """node/channels.py's `MAX_BATCHES_PER_CHANNEL` on L1 (`readChannel`): a channel of one batch more
+    keeps the first ones (`TooManyBatches`), as node reads them; one at the bound reads whole. (The
+    byte bounds: `DerivationStep`, tests/e2e/test_inbox_bounds.py.)"""
+    assert reader.functions.MAX_BATCHES_PER_CHANNEL().call() == MAX_BATCHES_PER_CHANNEL
+    batches = [b"\x00" + bytes([i]) for i in range(MAX_BATCHES_PER_CHANNEL + 1)]
+    assert read_alike(reader, encode_channel(batches[:-1]), MAX_RLP_BYTES_PER_CHANNEL) == (MAX_BATCHES_PER_CHANNEL, "none")
+    assert read_alike(reader, encode_channel(batches), MAX_RLP_BYTES_PER_CHANNEL) == (MAX_BATCHES_PER_CHANNEL, "TooManyBatches")
 
 
 def _node_refuses(batch: bytes) -> bool:

@@ -9,8 +9,8 @@ item (keccak of its versioned hashes).
   the proposer's `stepInput` with the challenger's evidence (`InputEvidenceSource.parts`) counters a
   block claim naming it, and the true inputs' step is refused (`InputsMatch`).
 - `DerivationStep`: for every L1 block with blob items in a blob-batched L2 block's range S .. E
-  (the batch derivation takes, and a full blob of ~130 KB batcher data whose batch derivation
-  drops), and the L1 block after each, the leaf's post state on the node's pre state
+  (the batch derivation takes, and a full blob of ~130 KB batcher data whose channel derivation
+  drops: past `MAX_CHANNEL_BYTES`), and the L1 block after each, the leaf's post state on the node's pre state
   (`lantau_derivationState`), with the arguments the challenger builds
   (`prover.derivation_player.DerivationStepSource`), is the node's own commitment
   (`lantau_derivationTrace`): the blobs run through frames, channel bank and batch queue on L1
@@ -87,8 +87,8 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
     for tx_hash in (*sent, deposit.l2_tx_hash):
         wait_for_l2_receipt(l2, tx_hash, timeout_s=120)
     time.sleep(1)  # a few blocks with no user transaction
-    # --- a full blob: one frame closing a FastLZ channel of ~126 KB (incompressible) whose one batch
-    # derivation drops (unknown batch type), read on L1 to its end by the step below --------------
+    # --- a full blob: one frame closing a FastLZ channel of ~126 KB (incompressible), past the chain's
+    # MAX_CHANNEL_BYTES: derivation drops it whole ("channel ends early"), the step below likewise ---
     rpc(l2, "admin_stopSequencer")  # its batcher has nothing left to post: the batcher key is the test's
     head = l2.eth.block_number
     wait_until(lambda: rpc(l2, "lantau_syncStatus")["safe_l2"]["number"] >= head, 120, "everything posted")
@@ -202,7 +202,7 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
     step_gas = leaf.functions.step(*blob_blocks[found_at]).estimate_gas()
     full_gas = leaf.functions.step(*blob_blocks[full_block]).estimate_gas()
     assert full_gas < EIP_7825_TX_GAS_CAP
-    assert "dropping batch" in sequencer.output  # node dropped the full blob's batch too (the commitments agree)
+    assert "compressed bytes, at most" in sequencer.output  # node dropped the full blob's channel too (the commitments agree)
 
     # bad blob evidence at the leaf: refused by name, the step with L1's blobs unchanged afterwards
     args = blob_blocks[found_at]
@@ -231,7 +231,7 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
           f"{len(hashes) - forced} user txs, its batch in a blob, the channel shown ({len(shown.batch.channel):,} B, evidence "
           f"{shown_bytes:,} B): {gas:,} L1 gas); DerivationStep for block {stepped} over L1 blocks "
           f"{first}..{last}, {len(blob_blocks)} with blob items; the step reading the found batch's blob: {step_gas:,} L1 gas, "
-          f"a full blob ({len(full):,} bytes, one frame, its channel and batch read): {full_gas:,} L1 gas; "
+          f"a full blob ({len(full):,} bytes, one frame, its channel past the bound): {full_gas:,} L1 gas; "
           f"the game's stepInput countering a transaction no blob batch carried: {step_input_gas:,} L1 gas")
 
 

@@ -113,6 +113,7 @@ def test_a_batch_with_a_block_over_the_bound_is_dropped_by_node_and_l1(node_fact
     receipts = [l1_w3.eth.wait_for_transaction_receipt(h) for h in sent]
     assert all(r["status"] == 1 for r in receipts)
     over_block = int(receipts[0]["blockNumber"])
+    l1_w3.provider.make_request("evm_mine", [])  # one channel is read an L1 block: the span's in this one
     valid_block = run.post(channel_tx(b"\xc2" * 16, encode_batch(one)))
     while l1_w3.eth.block_number < start + WINDOW + 1:
         l1_w3.provider.make_request("evm_mine", [])
@@ -127,9 +128,9 @@ def test_a_batch_with_a_block_over_the_bound_is_dropped_by_node_and_l1(node_fact
     for b in range(trace["first"], trace["last"] + 1):
         args = run.step_args(1, b, start)
         assert run.call(args) == ("ok", commitments[b - trace["first"]]), f"L1 block {b}"
-        if b == over_block:
+        if b in (over_block, over_block + 1):
             gas = run.step.functions.step(*args).estimate_gas()
-            print(f"DerivationStep.step on the L1 block with both batches over the bound: {gas:,} gas")
+            print(f"DerivationStep.step on L1 block {b}, reading a batch over the bound: {gas:,} gas")
             assert gas < 16_777_216
         stepped.append(b)
     assert over_block in stepped and valid_block in stepped

@@ -57,7 +57,7 @@ ACCOUNTS = dev_accounts()
 BATCHER = ACCOUNTS[1]
 DEPLOYER = ACCOUNTS[6]
 L2_CHAIN_ID = 4852
-WINDOW, TIMEOUT = 12, 4
+WINDOW, TIMEOUT = 20, 4  # the window holds the 8 channels read one an L1 block behind the unclosed one
 
 
 @pytest.fixture
@@ -266,10 +266,13 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
             args = run.step_args(number, b, start)
             assert run.call(args) == ("ok", commitments[b - trace["first"]]), f"block {number}, L1 block {b}"
             steps += 1
-    # the first valid batch in arrival order: the unclosed channel timed out at start + 4 + 4 + 1,
-    # then every channel behind it was read in that block, in order
+    # the first valid batch in arrival order: the unclosed channel timed out at garbage_block + 4 + 1,
+    # then the channels behind it were read in order, one an L1 block (channel_bank.py): the first
+    # (wrong origin, undecodable) there, the first valid batch's in the next block, the span 3 later
     timed_out = garbage_block + TIMEOUT + 1
-    assert found[1] is not None and bytes.fromhex(found[1]["batch"][2:]) == encode_batch(one) and found[1]["inclusion"] == timed_out
+    found_block, span_block = timed_out + 1, timed_out + 4
+    assert found[1] is not None and bytes.fromhex(found[1]["batch"][2:]) == encode_batch(one) and found[1]["inclusion"] == found_block
+    assert found[2]["inclusion"] == span_block
     assert bytes.fromhex(found[2]["batch"][2:]) == encode_batch(span) and found[3]["batch"] == found[2]["batch"]
     assert found[4] is None  # the forced deposit-only block
     assert l2.eth.get_block(1)["timestamp"] == t1 and len(l2.eth.get_block(3)["transactions"]) == 2  # L1 info + the transfer
@@ -321,7 +324,7 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
     assert run.rpc("lantau_derivationTrace", "0x1")["found"] == found[1]
 
     # --- refusals: each named; the same step with L1's data still gives node's commitment --------
-    args = run.step_args(1, timed_out, start)
+    args = run.step_args(1, found_block, start)
     expected = run.call(args)
     assert expected[0] == "ok"
     number, root, pre_commitment, b, pre, inbox, evidence = args
@@ -353,20 +356,24 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
     assert run.call((number, keccak(b"another root"), pre_commitment, b, pre, inbox, evidence))[0] == "ParentOutputMismatch"
     _, proof = run.parent(1)
     assert run.call((number, root, pre_commitment, b, pre, inbox, step_evidence(proof)))[0] == "EvidenceNeeded"
-    three = run.step_args(3, timed_out, start)
-    assert run.rpc("lantau_derivationState", hex(3), hex(timed_out))["arrivals"], "the span is judged"
+    three = run.step_args(3, span_block, start)
+    assert run.rpc("lantau_derivationState", hex(3), hex(span_block))["arrivals"], "the span is judged"
     _, proof3 = run.parent(3)
-    wrong_ancestor = step_evidence(proof3, [encode_l1_header(l1_w3.eth.get_block(n)) for n in l1_header_numbers(timed_out, start)],
+    wrong_ancestor = step_evidence(proof3, [encode_l1_header(l1_w3.eth.get_block(n)) for n in l1_header_numbers(span_block, start)],
                                    [encode_l1_header(l2.eth.get_block(0))], [([], [])])
     assert run.call((*three[:6], wrong_ancestor)) == ("L2AncestorMismatch", (0,))
     assert run.call(args) == expected and run.call(three)[0] == "ok"
-    # block 4 judges the off-chain spans (overlapping blocks 1-3): each block's user transactions
-    # shown by proofs in its transactions root; evidence that does not show them is refused by name
-    four = run.step_args(4, off_chain_block, start)
-    assert run.call(four) == ("ok", run_commitments[4][off_chain_block - start])
+    # block 4 judges the off-chain spans (overlapping blocks 1-3), one an L1 block from timed_out + 5:
+    # the second ("block 3's transaction missing") compares blocks 1 to 3, each block's user
+    # transactions shown by proofs in its transactions root; evidence that does not show them is
+    # refused by name
+    off_chain_read = timed_out + 6
+    assert off_chain_read > off_chain_block
+    four = run.step_args(4, off_chain_read, start)
+    assert run.call(four) == ("ok", run_commitments[4][off_chain_read - start])
     number4, root4, pre4, b4, state4, inbox4, _ = four
     _, proof4 = run.parent(4)
-    headers4 = [encode_l1_header(l1_w3.eth.get_block(n)) for n in l1_header_numbers(off_chain_block, start)]
+    headers4 = [encode_l1_header(l1_w3.eth.get_block(n)) for n in l1_header_numbers(off_chain_read, start)]
     ancestors4 = [encode_l1_header(l2.eth.get_block(n)) for n in (2, 1)]
     origins4 = []
     for n in (2, 1):
@@ -386,7 +393,7 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
     cut = eth_abi.encode([USER_TRANSACTIONS_ABI], [(1, list(proofs3[:2]))])  # no proof of the end
     assert step4([cut, *user_txs4[1:]]) == ("UserTransactionsNotShown", (2,))
     assert step4([user_txs4[2], *user_txs4[1:]])[0] == "InvalidNodeHash"  # block 1's proofs for block 3
-    assert run.call(four) == ("ok", run_commitments[4][off_chain_block - start])  # nothing changed
+    assert run.call(four) == ("ok", run_commitments[4][off_chain_read - start])  # nothing changed
 
     # --- L1 gas per leaf ---------------------------------------------------------------------------
     gas = {
@@ -407,7 +414,7 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     """The channel bank's rules, each met on L1 as node meets it: frames out of order and spread
     over L1 blocks and transactions (two frames in one), a duplicate frame, a second last frame, a
     frame after the last, a late last frame dropping the frames after it, the head-of-line channel
-    holding a complete one behind it; then both read in one L1 block, the first valid batch found
+    holding a complete one behind it; then both read, one an L1 block, the first valid batch found
     and the other (built on genesis) dropped by block 2's trace (never the batch of the block on
     the agreed parent, block 1); a batch included after its window and one
     naming an L1 origin after its inclusion, dropped on arrival. Every L1 block of blocks 1 and 2
@@ -471,11 +478,15 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     assert [c["id"] for c in held["channels"]] == ["0x" + dd.hex(), "0x" + ee.hex()]
     assert [f["number"] for f in held["channels"][1]["frames"]] == [0, 1] and held["channels"][1]["closing"] == 2
     # for block 2 (on block 1), `one` is old and `other` (built on genesis) is never its batch: both
-    # dropped, nothing kept (the pipeline keeps `other`, waiting for a parent never derived)
+    # dropped, nothing kept (the pipeline keeps `other`, waiting for a parent never derived); E,
+    # complete behind D, is read in the next L1 block (one channel an L1 block)
     after = run.rpc("lantau_derivationState", hex(2), hex(completed + 1))
-    assert after["channels"] == [] and after["queue"] == []
+    assert [c["id"] for c in after["channels"]] == ["0x" + ee.hex()] and after["queue"] == []
     assert [bytes.fromhex(q["batch"][2:]) for q in run.rpc("lantau_derivationState", hex(2), hex(completed))["arrivals"]] == [
-        encode_batch(one), encode_batch(other)]
+        encode_batch(one)]
+    assert [bytes.fromhex(q["batch"][2:]) for q in after["arrivals"]] == [encode_batch(other)]
+    after = run.rpc("lantau_derivationState", hex(2), hex(completed + 2))
+    assert after["channels"] == [] and after["queue"] == []
     last = run.rpc("lantau_derivationState", hex(2), hex(arrivals_block))
     assert last["arrivals"] == [] and last["queue"] == []
     print(f"\nbank rules: {steps} steps equal node's commitments")

@@ -21,8 +21,12 @@ from node.channels import (
     BROTLI_CHANNEL_PREFIX,
     FASTLZ_CHANNEL_PREFIX,
     FRAME_OVERHEAD,
+    MAX_BATCHES_PER_CHANNEL,
+    MAX_CHANNEL_BYTES,
     MAX_FRAME_DATA,
+    MAX_RLP_BYTES_PER_CHANNEL,
     ChannelBuilder,
+    ChannelContents,
     Compression,
     Frame,
     compress,
@@ -38,6 +42,7 @@ from node.errors import (
     ChannelClosed,
     ChannelFull,
     ChannelTooLarge,
+    ChannelTooLong,
     CorruptChannel,
     EmptyBatcherTransaction,
     FrameTooLarge,
@@ -46,6 +51,7 @@ from node.errors import (
     MalformedBatcherTransaction,
     NoFrames,
     RetiredChannelCompression,
+    TooManyBatches,
     TruncatedFrame,
     UnencodableBatch,
     UnknownChannelCompression,
@@ -192,28 +198,52 @@ def test_a_fastlz_back_reference_before_the_output_is_refused_by_name() -> None:
 
 
 def test_a_fastlz_bomb_is_refused_whole() -> None:
-    """A FastLZ match writes 264 bytes for 3: a 100 KB stream of them decodes to ~9 MB. Past the
-    cap the whole channel counts for nothing (the L1 decoder reverts), batches before it too."""
+    """A FastLZ match writes 264 bytes for 3: a 45 KB stream of them decodes to ~4 MB. Past the
+    cap (`MAX_RLP_BYTES_PER_CHANNEL`) the whole channel counts for nothing (the L1 decoder
+    reverts), batches before it too."""
     small = rlp.encode(b"\x00small")
-    stream = bytes([len(small) - 1]) + small + b"\x00\x00" + bytes([0xE0, 255, 0]) * 40_000  # a literal zero, then matches
+    stream = bytes([len(small) - 1]) + small + b"\x00\x00" + bytes([0xE0, 255, 0]) * 15_000  # a literal zero, then matches
     channel = bytes([FASTLZ_CHANNEL_PREFIX]) + stream
-    assert len(channel) < 130_000
-    contents = read_channel(channel, max_decompressed_size=5_000_000)
+    assert len(channel) <= MAX_CHANNEL_BYTES
+    contents = read_channel(channel)
     assert contents.batches == () and isinstance(contents.error, fastlz.FastLZTooLarge)
-    assert isinstance(contents.error, ChannelTooLarge)
-    assert len(fastlz.decompress(stream, 20_000_000)) == len(small) + 1 + 264 * 40_000
+    assert isinstance(contents.error, ChannelTooLarge) and contents.error.limit == MAX_RLP_BYTES_PER_CHANNEL
+    assert len(fastlz.decompress(stream, 20_000_000)) == len(small) + 1 + 264 * 15_000
+
+
+def test_a_channel_past_the_compressed_bound_counts_for_nothing() -> None:
+    """`MAX_CHANNEL_BYTES`: a channel at the bound is read, one a byte longer gives no batch
+    (`ChannelTooLong`)."""
+    batch = b"\x00" + random.Random(5).randbytes(MAX_CHANNEL_BYTES // 2 - 4)
+    content = rlp.encode(batch)  # MAX_CHANNEL_BYTES / 2 bytes, written as a 2-byte literal run then 1-byte ones
+    at_bound = bytes([FASTLZ_CHANNEL_PREFIX, 1]) + content[:2] + b"".join(bytes([0, x]) for x in content[2:])
+    assert len(at_bound) == MAX_CHANNEL_BYTES
+    assert read_channel(at_bound) == ChannelContents((batch,), None)
+    over = read_channel(at_bound + b"\x00")
+    assert over.batches == () and isinstance(over.error, ChannelTooLong)
+    assert (over.error.size, over.error.limit) == (MAX_CHANNEL_BYTES + 1, MAX_CHANNEL_BYTES)
+
+
+def test_only_the_first_batches_of_a_channel_count() -> None:
+    """`MAX_BATCHES_PER_CHANNEL` batches are read; a channel with more keeps those (`TooManyBatches`,
+    as a framing break after them); one at the bound reads whole."""
+    batches = [b"\x00" + bytes([i]) for i in range(MAX_BATCHES_PER_CHANNEL + 1)]
+    assert read_channel(encode_channel(batches[:-1])) == ChannelContents(tuple(batches[:-1]), None)
+    contents = read_channel(encode_channel(batches))
+    assert contents.batches == tuple(batches[:-1]) and isinstance(contents.error, TooManyBatches)
+    assert contents.error.limit == MAX_BATCHES_PER_CHANNEL
 
 
 @pytest.mark.parametrize("compression", [Compression.ZLIB, Compression.BROTLI])
 def test_zip_bomb_stops_at_the_limit_and_keeps_the_batches_inside_it(compression: Compression) -> None:
-    """20 MB of one batch after a small one compresses to under 100 KB; reading stops at 10 MB."""
-    small, bomb = b"\x00small", b"\x00" + bytes(20_000_000)
+    """2 MB of one batch after a small one compresses to ~9 KB; reading stops at the limit."""
+    small, bomb = b"\x00small", b"\x00" + bytes(2_000_000)
     content = rlp.encode(small) + rlp.encode(bomb)
     if compression is Compression.ZLIB:  # fast settings: the format is the same at every level
         channel = zlib.compress(content, 1)
     else:
         channel = bytes([BROTLI_CHANNEL_PREFIX]) + brotli.compress(content, quality=1)
-    assert len(channel) < 100_000
+    assert len(channel) < MAX_CHANNEL_BYTES
     with pytest.raises(ChannelTooLarge):
         decode_channel(channel, compressions=ALL)
     contents = read_channel(channel, compressions=ALL)
@@ -342,7 +372,7 @@ def test_size_of_500_transfers_singular_vs_span_zlib_vs_brotli() -> None:
     sizes = {}
     for span in (False, True):
         for compression in Compression:
-            builder = ChannelBuilder(CHANNEL_ID, CHAIN_ID, compression, span, target_size=10**9)
+            builder = ChannelBuilder(CHANNEL_ID, CHAIN_ID, compression, span, target_size=10**9, max_decompressed_size=10**9)
             for batch in batches:
                 builder.add_batch(batch)
             sizes[("span" if span else "singular", compression.value)] = builder.compressed_size

@@ -80,7 +80,11 @@ class Rollup:
         # `sub_safety_margin` 0: the chain here starts at L1 origin 0 with L1 some 40 blocks on (the
         # deployment's), so with the default margin its first blocks' windows "end soon" and each
         # would close its channel before the fresher blocks after it (close_before_fresh_block)
-        config = BatcherConfig(batch_inbox=self.devnet.deployment.batch_inbox, **{"sub_safety_margin": 0, **overrides})
+        # Calldata: frames of at most 40,000 bytes and 3 transactions in flight (120,072 bytes: within
+        # an L1 block's 131,072 of batcher data, node/batch_inbox.py), so a round sends several
+        # channels at once; a blob batcher keeps the default (one blob in flight).
+        defaults: dict[str, Any] = {"sub_safety_margin": 0} | ({} if overrides.get("use_blobs") else {"max_frame_data": 40_000, "max_pending_txs": 3})
+        config = BatcherConfig(batch_inbox=self.devnet.deployment.batch_inbox, **{**defaults, **overrides})
         txmgr = TxManager(L1Client(w3 or self.w3), BATCHER.private_key, TxManagerConfig(resubmit_after_s=resubmit_after_s))
         return Batcher(self.chain, txmgr, config=config, state_path=self.state_path)
 
@@ -477,7 +481,7 @@ def test_a_channel_that_cannot_complete_in_time_is_rebuilt_under_a_new_id(rollup
     assert len(timed_out.frames) >= 3 and [tx.frames for tx in timed_out.txs] == [[0]]
     rollup.mine(10)
 
-    second = rollup.batcher(max_frame_data=200, channel_timeout=10, sequencing_window=window)
+    second = rollup.batcher(max_frame_data=200, max_pending_txs=16, channel_timeout=10, sequencing_window=window)  # 16 x 224 B
     report = second.step()
     assert report.channels_abandoned == 1 and report.channels_closed == 1
     # The abandoned channel's one transaction is already safe: nothing left to watch.

@@ -39,6 +39,8 @@ def batch(number: int, origin: int = 1, transactions: tuple[bytes, ...] = ()) ->
 
 
 def manager(clock: Clock | None = None, **overrides: object) -> ChannelManager:
+    if not overrides.get("use_blobs"):  # two calldata frames of 60,000 bytes fit an L1 block's 131,072
+        overrides = {"max_frame_data": 60_000, "max_pending_txs": 2, **overrides}
     config = BatcherConfig(batch_inbox="0x" + "ff" * 20, compression=Compression.FASTLZ, span_batches=False, **overrides)  # type: ignore[arg-type]
     state = BatcherState(l1_chain_id=900, l2_genesis_hash=GENESIS, batcher="0x" + "01" * 20, batch_inbox=config.batch_inbox,
                          safe_l2_number=0, safe_l2_hash=GENESIS, next_nonce=7)
@@ -96,12 +98,20 @@ def test_small_frames_one_per_calldata_tx_up_to_max_pending() -> None:
     assert m.metrics.txs_sent == 3 and m.metrics.frames_posted == 3 and m.metrics.l2_blocks_posted == 0
 
 
-def test_blob_channels_put_several_frames_in_one_transaction() -> None:
-    m = manager(use_blobs=True, max_blobs_per_tx=2, max_channel_blocks=2)
+def test_blob_channels_send_one_blob_a_transaction() -> None:
+    """An L1 block carries at most one blob of batcher data (node/batch_inbox.py: the inbox reverts
+    past it), so a channel of 3 blobs goes out one blob a transaction, one transaction in flight;
+    a configuration that could put more in one L1 block is refused."""
+    m = manager(use_blobs=True, max_channel_blocks=2)
     add(m, 1, 2)
     [channel] = m.state.channels
     channel.frames = channel.frames * 3  # pretend the channel needed 3 blobs
-    assert channel.blob and m.next_tx_frames() == (channel, [0, 1])
+    assert channel.blob and m.next_tx_frames() == (channel, [0])
+    for bad in ({"max_blobs_per_tx": 2}, {"max_pending_txs": 2}):
+        with pytest.raises(ValueError, match="could pass an L1 block's 131072 bytes of batcher data"):
+            manager(use_blobs=True, **bad)
+    with pytest.raises(ValueError, match="could pass"):
+        manager(max_pending_txs=3)  # 3 calldata frames of 60,000 bytes
 
 
 def test_duration_and_sequencing_window_close_the_open_channel() -> None:
@@ -232,7 +242,7 @@ def test_blob_count_bound_is_the_protocol_one_and_refused_past_it() -> None:
     """The manager plans blob transactions by node.blobs' EIP-7594 limit (6), the same number
     bridge.blob_tx signs by, without importing the L1 I/O layer (it does no I/O)."""
     assert MAX_BLOBS_PER_TX == SIGNED_BLOBS_LIMIT == 6
-    assert BatcherConfig(batch_inbox="0x" + "ff" * 20).max_blobs_per_tx == 6
+    assert BatcherConfig(batch_inbox="0x" + "ff" * 20).max_blobs_per_tx == 1  # an L1 block's bound: one blob
     with pytest.raises(ValueError, match=r"max_blobs_per_tx must be in 1\.\.6"):
         manager(use_blobs=True, max_blobs_per_tx=7)
     tree = ast.parse(Path(channel_manager.__file__).read_text())
@@ -252,7 +262,7 @@ def test_a_busy_batchers_channels_stay_under_the_transaction_cap() -> None:
     sender, receiver = dev_accounts()[:2]
     raw = bytes(Account.sign_transaction({"nonce": 0, "gas": 21_000, "to": receiver.address, "value": 1, "maxFeePerGas": 10**9,
                                           "maxPriorityFeePerGas": 1, "chainId": CHAIN_ID, "type": 2}, sender.private_key).raw_transaction)
-    m = manager(max_channel_transactions=50, max_channel_blocks=100)
+    m = manager(max_channel_transactions=50, max_channel_blocks=64)
     sizes = [7 + (number * 5) % 17 for number in range(1, 41)]
     for number, size in enumerate(sizes, start=1):
         m.add_block(number, block_hash(number), batch(number, transactions=(raw,) * size), starts_epoch=number == 1)

@@ -19,6 +19,13 @@ import {SystemConfig} from "./SystemConfig.sol";
 ///         Only the configured batcher (`SystemConfig.batcher()`) may post: anyone else reverts
 ///         with `NotBatcher`, and derivation ignores reverted inbox transactions (it reads
 ///         receipts), so the data derivation reads from L1 block B is exactly what c_n commits to.
+///
+///         One L1 block takes at most `MAX_BATCHER_DATA_PER_L1_BLOCK` bytes of batcher data, counted
+///         as the derivation leaf is shown them: a calldata transaction its calldata, a blob
+///         transaction 131,072 a blob. A transaction that would pass it reverts
+///         (`BatcherDataOverBlockBound`), so derivation, which ignores reverted inbox transactions,
+///         never reads it, and `DerivationStep` is never shown more than one L1 transaction can
+///         carry (docs/batches.md, "What one derivation step reads"; node/batch_inbox.py).
 /// @dev    The batcher must be a plain EOA: an account with code (a contract, or an EIP-7702
 ///         delegated EOA) could call the inbox from inside a transaction sent elsewhere, which
 ///         L1 would record but derivation (which reads transactions whose `to` is the inbox) would
@@ -27,7 +34,15 @@ contract BatchInbox {
     uint8 public constant CALLDATA_KIND = 0;
     uint8 public constant BLOBS_KIND = 1;
 
+    /// @notice Batcher data bytes one L1 block may carry (node/batch_inbox.py's twin).
+    uint256 public constant MAX_BATCHER_DATA_PER_L1_BLOCK = 131_072;
+    /// @notice What a blob counts: the derivation leaf reads it as 131,072 bytes of calldata.
+    uint256 public constant BLOB_SIZE = 131_072;
+
     SystemConfig public immutable systemConfig;
+
+    /// @dev The L1 block whose batcher data is being counted (high 128 bits) and its bytes so far.
+    uint256 private blockUsage;
 
     /// @notice Per L1 block number, the hash chain of the batcher's transactions in it.
     mapping(uint256 l1BlockNumber => bytes32) public batchHashChain;
@@ -42,9 +57,12 @@ contract BatchInbox {
     error NotBatcher(address sender);
     /// @notice The batcher account has code, so its calls to the inbox need not be transactions to it.
     error BatcherHasCode(address batcher);
+    /// @notice This transaction would take its L1 block's batcher data to `size` bytes, past `limit`.
+    error BatcherDataOverBlockBound(uint256 size, uint256 limit);
 
     constructor(SystemConfig systemConfig_) {
         systemConfig = systemConfig_;
+        blockUsage = 1; // non-zero from the start: every batcher transaction's write is a 5,000-gas update
     }
 
     /// @notice Records the calling transaction (any calldata; no value) in this block's chain.
@@ -53,6 +71,7 @@ contract BatchInbox {
         if (msg.sender.code.length != 0) revert BatcherHasCode(msg.sender);
         uint8 kind = CALLDATA_KIND;
         bytes32 dataHash;
+        uint256 size = msg.data.length;
         if (blobhash(0) != bytes32(0)) {
             kind = BLOBS_KIND;
             assembly ("memory-safe") {
@@ -65,10 +84,15 @@ contract BatchInbox {
                     at := add(at, 32)
                 }
                 dataHash := keccak256(start, sub(at, start))
+                size := mul(shr(5, sub(at, start)), BLOB_SIZE)
             }
         } else {
             dataHash = keccak256(msg.data);
         }
+        uint256 usage = blockUsage;
+        if (usage >> 128 == block.number) size += uint128(usage);
+        if (size > MAX_BATCHER_DATA_PER_L1_BLOCK) revert BatcherDataOverBlockBound(size, MAX_BATCHER_DATA_PER_L1_BLOCK);
+        blockUsage = (block.number << 128) | size;
         batchHashChain[block.number] = keccak256(abi.encodePacked(batchHashChain[block.number], kind, dataHash));
     }
 

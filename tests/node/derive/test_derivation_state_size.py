@@ -14,7 +14,7 @@ from eth_abi import encode as abi_encode
 
 from node.batches import SingularBatch, encode_batch
 from node.chain import Chain
-from node.channels import FRAME_OVERHEAD, Frame, encode_batcher_tx_data, encode_channel
+from node.channels import FRAME_OVERHEAD, MAX_BATCHES_PER_CHANNEL, Frame, encode_batcher_tx_data, encode_channel
 from node.derive.channel_bank import MAX_CHANNEL_BANK_FRAMES
 from node.derive.derivation_commitment import DerivationState, DerivationTrace
 from node.rpc.rollup import _state_json

@@ -30,6 +30,9 @@ contract BatchReader {
     uint8 internal constant DYNAMIC_FEE_TX = 0x02;
     uint256 internal constant LEGACY_TX = 0x00;
     uint256 internal constant ALL_BLOCKS = type(uint256).max;
+    /// @notice node/channels.py's `MAX_BATCHES_PER_CHANNEL`: the batches of a channel that count, at
+    ///         most (what one derivation step reads; its byte bounds: `DerivationStep`).
+    uint256 public constant MAX_BATCHES_PER_CHANNEL = 64;
 
     struct Frame {
         bytes16 channelId;
@@ -69,6 +72,8 @@ contract BatchReader {
     error UnknownChannelCompression();
     /// @notice `readChannel`'s `stop`: the decompressed stream is not a list of canonical RLP byte strings.
     error InvalidChannelFraming();
+    /// @notice `readChannel`'s `stop`: a batch past the first `MAX_BATCHES_PER_CHANNEL` (those count).
+    error TooManyBatches(uint256 limit);
     error NotASpanBatch(uint256 version);
     error NotASingularBatch(uint256 version);
     error TruncatedBatch(uint256 position);
@@ -118,7 +123,8 @@ contract BatchReader {
     ///         problem (0: none): `UnknownChannelCompression` or a FastLZ error (`FastLZTruncated`,
     ///         `FastLZBadBackReference`, `FastLZTooLarge`: the stream gives no batch at all), or
     ///         `InvalidChannelFraming` (a batch cut mid-way, trailing bytes that are not a canonical
-    ///         RLP string, an RLP list: the batches before it kept, the rest dropped).
+    ///         RLP string, an RLP list: the batches before it kept, the rest dropped), `TooManyBatches`
+    ///         (the first `MAX_BATCHES_PER_CHANNEL` kept).
     function readChannel(bytes memory channel, uint256 maxSize) public pure returns (bytes[] memory batches, bytes4 stop) {
         if (channel.length == 0 || uint8(channel[0]) != FASTLZ_CHANNEL_PREFIX) return (batches, UnknownChannelCompression.selector);
         bytes memory stream;
@@ -127,6 +133,10 @@ contract BatchReader {
         uint256 count;
         uint256 pos;
         while (pos < stream.length) {
+            if (count == MAX_BATCHES_PER_CHANNEL) {
+                stop = TooManyBatches.selector;
+                break;
+            }
             (bool ok, bool isList) = _itemHeader(stream, pos);
             if (!ok || isList) {
                 stop = InvalidChannelFraming.selector;

@@ -72,8 +72,12 @@ contract DerivationStep is IDerivationStep {
     ///         each channel read in the step must be shown with it).
     error FrameDataNotShown(bytes16 channel, uint256 frame);
 
-    /// @notice Decompressed bytes a channel may have (node: `MAX_RLP_BYTES_PER_CHANNEL`).
-    uint256 public constant MAX_RLP_BYTES_PER_CHANNEL = 10_000_000;
+    /// @notice Decompressed bytes a channel may have (node/channels.py `MAX_RLP_BYTES_PER_CHANNEL`: what
+    ///         one step decodes and judges; its batches: `BatchReader.readChannel`).
+    uint256 public constant MAX_RLP_BYTES_PER_CHANNEL = 64_000;
+    /// @notice node/channels.py `MAX_CHANNEL_BYTES`: a longer channel gives no batch, decided from its
+    ///         frames' lengths (the state's), so its data is never shown.
+    uint256 public constant MAX_CHANNEL_BYTES = 66_048;
     /// @notice channel_bank.py's `MAX_CHANNEL_BANK_SIZE` and `FRAME_ACCOUNTING_OVERHEAD`.
     uint256 public constant MAX_CHANNEL_BANK_SIZE = 100_000_000;
     uint256 public constant FRAME_ACCOUNTING_OVERHEAD = 200;
@@ -250,24 +254,29 @@ contract DerivationStep is IDerivationStep {
         while ((w.bankSize > MAX_CHANNEL_BANK_SIZE || w.bankFrames > MAX_CHANNEL_BANK_FRAMES) && w.channelCount > 0) _removeFirst(w);
     }
 
-    /// @dev channel_bank.py `read`, until it gives nothing: each complete first channel is decoded
-    ///      and its batches queued.
+    /// @dev channel_bank.py `read`, once an L1 block: timed-out incomplete first channels dropped, then
+    ///      the first channel decoded and its batches queued if it is complete (one channel an L1 block;
+    ///      a complete one waiting its turn does not time out).
     function _readChannels(Work memory w, uint256 b) internal view {
         while (w.channelCount > 0) {
             Channel memory c = w.channels[0];
-            if (c.openBlock + channelTimeout < b) {
+            bool complete = c.closing != 0 && c.frames.length == c.closing;
+            if (!complete && c.openBlock + channelTimeout < b) {
                 _removeFirst(w);
                 continue;
             }
-            if (c.closing == 0 || c.frames.length != c.closing) return;
+            if (!complete) return;
             _removeFirst(w);
+            uint256 length;
+            for (uint256 k = 0; k < c.frames.length; k++) length += c.frames[k].length;
+            if (length > MAX_CHANNEL_BYTES) return; // node's ChannelTooLong: no batch, its data never shown
             bytes memory channel;
             for (uint256 k = 0; k < c.frames.length; k++) {
                 Frame memory f = c.frames[k];
                 if (f.data.length != f.length || keccak256(f.data) != f.dataHash) revert FrameDataNotShown(c.id, f.number);
                 channel = bytes.concat(channel, f.data);
             }
-            _queueChannel(w, channel, b);
+            return _queueChannel(w, channel, b);
         }
     }
 

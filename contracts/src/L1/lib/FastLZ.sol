@@ -42,8 +42,9 @@ library FastLZ {
         if (failure == 3) return (result, FastLZTooLarge.selector);
     }
 
-    /// @notice One stage of a decode staged across L1 transactions (docs/fault-proofs.md,
-    ///         "Canonical batch format"): the instructions of `data` from `offset` on, after
+    /// @notice One stage of a decode (a staged reader across L1 transactions used it until the
+    ///         channel bounds made it unneeded: docs/fault-proofs.md, "Staged channel reads"): the
+    ///         instructions of `data` from `offset` on, after
     ///         `produced` bytes of output whose last min(8192, produced) are `window` (a match
     ///         reaches at most 8,192 bytes back). Stops at the data's end, at the first bad
     ///         instruction, or at the first instruction boundary once `budget` new bytes came out.
