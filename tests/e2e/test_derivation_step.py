@@ -509,7 +509,8 @@ def test_a_hostile_batchers_pending_data_steps_in_one_transaction(node_factory, 
     one L1 transaction: 100 one-byte frames each opening a channel never closed (the bank keeps the
     newest 64 frames: `MAX_CHANNEL_BANK_FRAMES`), an open 40 KB frame, a channel of 100 batches on
     other parents (dropped on the agreed parent), and block 1's batch in a channel whose first frame
-    waits in the bank, read when the open channels before it time out. Every pre-state carries its
+    waits in the bank, read when the open channels before it time out (the other parents' channel
+    there, ours in the next L1 block: one channel an L1 block). Every pre-state carries its
     frames by hash (no frame's bytes but those of the channels its step reads) and no queue; every
     step equals node's commitment; the step whose pre-state is largest and the one that reads the
     channels are printed (calldata, gas); the read channel's frame data left out is
@@ -524,13 +525,14 @@ def test_a_hostile_batchers_pending_data_steps_in_one_transaction(node_factory, 
     first = run.post(tiny, big)
     run.post(others, encode_batcher_tx_data([Frame(b"\xd1" * 16, 0, ours[:10], False)]))  # behind the open ones
     run.post(encode_batcher_tx_data([Frame(b"\xd1" * 16, 1, ours[10:], True)]))
-    read_at = first + TIMEOUT + 1  # the open channels time out: the two opened a block later read, in order
-    assert read_at <= start + WINDOW - 1, (first, start)  # within block 1's range
+    read_at = first + TIMEOUT + 1  # the open channels time out: the two opened a block later read, in order,
+    ours_at = read_at + 1  # one an L1 block
+    assert ours_at <= start + WINDOW - 1, (first, start)  # within block 1's range
     while l1_w3.eth.block_number < start + WINDOW + 1:
         l1_w3.provider.make_request("evm_mine", [])
     wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 1, 120, "the verifier's safe head at block 1")
     trace = run.rpc("lantau_derivationTrace", "0x1")
-    assert bytes.fromhex(trace["found"]["batch"][2:]) == encode_batch(one) and trace["found"]["inclusion"] == read_at
+    assert bytes.fromhex(trace["found"]["batch"][2:]) == encode_batch(one) and trace["found"]["inclusion"] == ours_at
 
     costs: dict[int, tuple[int, int, int]] = {}  # L1 block -> (pre-state bytes, calldata bytes, gas)
     for b in range(trace["first"], trace["last"] + 1):
@@ -542,21 +544,23 @@ def test_a_hostile_batchers_pending_data_steps_in_one_transaction(node_factory, 
         call = run.step.functions.step(*args)
         costs[b] = (pre, len(call._encode_transaction_data()) // 2 - 1, call.estimate_gas())
     held = run.rpc("lantau_derivationState", "0x1", hex(read_at))
-    assert [c["read"] for c in held["channels"]].count(True) == 2  # the other parents' channel and ours
+    assert [c["id"] for c in held["channels"] if c["read"]] == ["0x" + "c1" * 16]  # the other parents' channel alone
+    held = run.rpc("lantau_derivationState", "0x1", hex(ours_at))
     assert bytes.fromhex(held["channels"][-1]["id"][2:]) == b"\xd1" * 16 and held["channels"][-1]["read"]
     worst = max(costs, key=lambda b: costs[b][0])
-    for b in (worst, read_at):
+    for b in (worst, read_at, ours_at):
         assert costs[b][1] < 128 * 1024 and costs[b][2] < EIP_7825_TX_GAS_CAP, (b, costs[b])
     # our channel's first frame, in the pre-state, shown without its data: the step cannot read it
-    args = run.step_args(1, read_at, start)
+    args = run.step_args(1, ours_at, start)
     channels = [list(c) for c in args[4][0]]
     channels[-1][3] = [(number, length, data_hash, b"") for number, length, data_hash, _ in channels[-1][3]]
     stripped = (*args[:4], ([tuple(c) for c in channels], *args[4][1:]), *args[5:])
     assert run.call(stripped) == ("FrameDataNotShown", (b"\xd1" * 16, 0))
-    assert run.call(args) == ("ok", bytes.fromhex(trace["commitments"][read_at - trace["first"]][2:]))
+    assert run.call(args) == ("ok", bytes.fromhex(trace["commitments"][ours_at - trace["first"]][2:]))
     print(f"\nhostile pending data: {len(costs)} steps equal node's commitments; largest pre-state at L1 block {worst}: "
           f"{costs[worst][0]:,} B (64 frames by hash), the step {costs[worst][1]:,} B of calldata, {costs[worst][2]:,} gas; "
-          f"the step reading the channels ({OTHERS} batches on other parents dropped, block 1's found) at {read_at}: pre-state {costs[read_at][0]:,} B, "
-          f"{costs[read_at][1]:,} B of calldata, {costs[read_at][2]:,} gas; "
+          f"the step reading the other parents' channel ({OTHERS} batches, the first 64 read and dropped) at {read_at}: pre-state "
+          f"{costs[read_at][0]:,} B, {costs[read_at][1]:,} B of calldata, {costs[read_at][2]:,} gas; the one reading ours (block 1's "
+          f"batch found) at {ours_at}: {costs[ours_at][1]:,} B of calldata, {costs[ours_at][2]:,} gas; "
           f"(before: every frame's bytes in the state, 100 MB of frames allowed, 10,000 batches); every step "
           f"(L1 block: pre-state B, calldata B, gas): {costs}")
