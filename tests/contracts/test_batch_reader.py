@@ -499,3 +499,28 @@ def test_block_transaction_bound_read_alike(reader: Any, contracts: Contracts) -
         print(f"{name} batch, one block of {MAX_BLOCK_USER_TRANSACTIONS} transfers: read and decided {execution:,} gas, "
               f"L1 transaction (modelled) {total:,} of {budget:,}")
         assert total < budget
+
+
+def test_found_blocks_hashed_as_decided(reader: Any) -> None:
+    """`foundSpanBlock` and `foundSingular`, what `InputOracle.checkInputs` reads a `found` batch with
+    (no field checks: derivation decoded that batch under every rule before it set `found`), give the
+    same timestamp, origin and transaction hashes as `decodeSpanBlock` / `decodeSingular` and node,
+    for every block of random valid batches of every batchable kind."""
+    rng = random.Random(33)
+    blocks_seen = 0
+    for _ in range(max(CASES // 2, 4)):
+        batch = random_span(rng, rng.randrange(1, 6), rng.choice([3, 10]))
+        _, node_blocks = node_span(batch)
+        for j, (timestamp, origin, hashes) in enumerate(node_blocks):
+            found, previous = reader.functions.foundSpanBlock(batch, CHAIN_ID, j).call(transaction={"gas": 2_000_000_000})
+            _, decided = reader.functions.decodeSpanBlock(batch, CHAIN_ID, j).call(transaction={"gas": 2_000_000_000})
+            assert found == decided[j] and previous == (decided[j - 1][0] if j else 0)
+            assert (found[0], found[1], [bytes(h) for h in found[3]]) == (timestamp, origin, hashes)
+            blocks_seen += 1
+        txs = tuple(random_transaction(rng, rng.randrange(2**20)) for _ in range(rng.randrange(0, 8)))
+        singular = encode_batch(SingularBatch(rng.randbytes(32), rng.randrange(10**6), rng.randbytes(32), rng.randrange(2**40), txs))
+        found_singular = reader.functions.foundSingular(singular).call()
+        decided_singular = reader.functions.decodeSingular(singular, CHAIN_ID).call(transaction={"gas": 2_000_000_000})
+        assert (found_singular[1], found_singular[3], found_singular[4]) == (decided_singular[1], decided_singular[3], decided_singular[4])
+        assert [bytes(h) for h in found_singular[4]] == [keccak(raw) for raw in txs]
+    print(f"\n{blocks_seen} span blocks and {max(CASES // 2, 4)} singular batches: found reads equal the checked decode")

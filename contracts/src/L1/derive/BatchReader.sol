@@ -184,6 +184,7 @@ contract BatchReader {
     struct Cursor {
         bytes data;
         uint256 pos;
+        bool found; // a span's batch derivation took: its transactions' fields not checked (`foundSpanBlock`)
     }
 
     /// @notice A span batch (`node.batches._decode_span`): its two checks and its blocks, each
@@ -193,7 +194,7 @@ contract BatchReader {
         pure
         returns (SpanHeader memory header, SpanBlock[] memory blocks)
     {
-        return _decodeSpan(batch, chainId, ALL_BLOCKS, false);
+        return _decodeSpan(batch, chainId, ALL_BLOCKS, BY_BLOCK);
     }
 
     /// @notice `decodeSpan` with only block `blockIndex`'s transactions rebuilt and hashed (every
@@ -205,8 +206,7 @@ contract BatchReader {
         pure
         returns (SpanHeader memory header, SpanBlock[] memory blocks)
     {
-        (header, blocks) = _decodeSpan(batch, chainId, blockIndex, false);
-        if (blockIndex >= blocks.length) revert BlockNotInSpan(blockIndex, blocks.length);
+        return _spanBlock(batch, chainId, blockIndex, BY_BLOCK);
     }
 
     /// @notice `decodeSpan` with the transactions of the blocks at or before `parentTimestamp` rebuilt
@@ -217,35 +217,84 @@ contract BatchReader {
         pure
         returns (SpanHeader memory header, SpanBlock[] memory blocks)
     {
-        return _decodeSpan(batch, chainId, parentTimestamp, true);
+        return _decodeSpan(batch, chainId, parentTimestamp, BY_TIME);
     }
 
+    /// @notice `decodeSpanBlock` of a batch derivation already took (InputOracle's `found`): block
+    ///         `blockIndex`'s transactions located, rebuilt and hashed, without the transactions'
+    ///         field checks (`CHECK_FIELDS`), which only revert and which the derivation leaf ran on
+    ///         these very bytes before it set `found` (docs/fault-proofs.md "Deciding a block's
+    ///         inputs on L1": why this is sound). On any other batch its hashes mean nothing.
+    ///         Returns the block and the timestamp of the block before it (0 for the first).
+    function foundSpanBlock(bytes memory batch, uint256 chainId, uint256 blockIndex)
+        public
+        pure
+        returns (SpanBlock memory, uint256 previousTimestamp)
+    {
+        (, SpanBlock[] memory blocks) = _spanBlock(batch, chainId, blockIndex, FOUND);
+        return (blocks[blockIndex], blockIndex > 0 ? blocks[blockIndex - 1].timestamp : 0);
+    }
+
+    function _spanBlock(bytes memory batch, uint256 chainId, uint256 blockIndex, uint256 how)
+        private
+        pure
+        returns (SpanHeader memory header, SpanBlock[] memory blocks)
+    {
+        (header, blocks) = _decodeSpan(batch, chainId, blockIndex, how);
+        if (blockIndex >= blocks.length) revert BlockNotInSpan(blockIndex, blocks.length);
+    }
+
+    /// @notice `decodeSingular` of a batch derivation already took (`found`): each transaction's hash
+    ///         is keccak256 of its bytes as the batch carries them, none read or rebuilt (the
+    ///         derivation leaf's `decodeSingular` checked each one's rebuild equals them). On any
+    ///         other batch its hashes mean nothing.
+    function foundSingular(bytes memory batch) public pure returns (SingularBatch memory out) {
+        RLPItem[] memory f = RLPReader.itemAt(batch, 1).readList();
+        out.originNumber = _u64(f[1]);
+        out.timestamp = _u64(f[3]);
+        RLPItem[] memory txs = f[4].readList();
+        out.txHashes = new bytes32[](txs.length);
+        for (uint256 i = 0; i < txs.length; i++) {
+            (uint256 rawAt, uint256 rawLength) = txs[i].stringPayload();
+            bytes32 digest;
+            assembly ("memory-safe") {
+                digest := keccak256(rawAt, rawLength)
+            }
+            out.txHashes[i] = digest;
+        }
+    }
+
+    uint256 private constant BY_BLOCK = 0; // `_decodeSpan`'s `how`
+    uint256 private constant BY_TIME = 1;
+    uint256 private constant FOUND = 2;
+
     /// @dev The blocks whose transactions are rebuilt and hashed: block `only` (ALL_BLOCKS: all), or
-    ///      (`byTime`) every block at or before time `only`, a prefix of the span.
-    function _decodeSpan(bytes memory batch, uint256 chainId, uint256 only, bool byTime)
+    ///      (`how` BY_TIME) every block at or before time `only`, a prefix of the span. `how` FOUND: as
+    ///      BY_BLOCK, the transactions' fields not checked (`foundSpanBlock`).
+    function _decodeSpan(bytes memory batch, uint256 chainId, uint256 only, uint256 how)
         private
         pure
         returns (SpanHeader memory header, SpanBlock[] memory blocks)
     {
         if (batch.length == 0 || uint8(batch[0]) != SPAN_BATCH_VERSION) revert NotASpanBatch(batch.length == 0 ? 256 : uint8(batch[0]));
-        Cursor memory c = Cursor(batch, 1);
+        Cursor memory c = Cursor(batch, 1, how == FOUND);
         uint256[] memory txCounts;
         uint256 total;
         (header, blocks, txCounts, total) = _readSpanHead(c);
         (uint256 fromBlock, uint256 toBlock) = only == ALL_BLOCKS ? (0, blocks.length) : (only, only + 1);
-        if (byTime) for (fromBlock = toBlock = 0; toBlock < blocks.length && blocks[toBlock].timestamp <= only; toBlock++) {}
-        (uint256 hashFrom, uint256 hashTo) = _hashRange(txCounts, fromBlock, toBlock);
-        bytes32[] memory hashes = _spanTxs(c, total, chainId, hashFrom, hashTo);
+        if (how == BY_TIME) for (fromBlock = toBlock = 0; toBlock < blocks.length && blocks[toBlock].timestamp <= only; toBlock++) {}
+        bytes32[] memory hashes;
+        {
+            (uint256 hashFrom, uint256 hashTo) = _hashRange(txCounts, fromBlock, toBlock);
+            hashes = _spanTxs(c, total, chainId, hashFrom, hashTo);
+        }
         if (c.pos != batch.length) revert TrailingBatchData(batch.length - c.pos);
-        uint256 cursor;
+        uint256 cursor; // the next of `hashes`: the wanted blocks' transactions, in order
         for (uint256 i = 0; i < blocks.length; i++) {
             bool wanted = i >= fromBlock && i < toBlock;
             blocks[i].txCount = txCounts[i];
             blocks[i].txHashes = new bytes32[](wanted ? txCounts[i] : 0);
-            for (uint256 k = 0; k < txCounts[i]; k++) {
-                if (wanted) blocks[i].txHashes[k] = hashes[cursor - hashFrom];
-                cursor++;
-            }
+            for (uint256 k = 0; wanted && k < txCounts[i]; k++) blocks[i].txHashes[k] = hashes[cursor++];
         }
     }
 
@@ -355,7 +404,7 @@ contract BatchReader {
         c.pos = _uvarints(c.data, c.pos, total, hashFrom, s.nonceGas, 0);
         c.pos = _uvarints(c.data, c.pos, total, hashFrom, s.nonceGas, 1);
         s.protectedLast = _bitlistLast(c, legacyCount);
-        _txDataPass(c.data, s.datasAt, total, 0, CHECK_FIELDS, s);
+        if (!c.found) _txDataPass(c.data, s.datasAt, total, 0, CHECK_FIELDS, s);
         hashes = s.hashes = new bytes32[](hashTo - hashFrom);
         s.tosAt += 20 * (hashFrom - _countBits(c.data, s.creationAt, s.creationLen, hashFrom));
         s.chainId = chainId;

@@ -306,20 +306,22 @@ contract InputOracle is IInputOracle {
     ///      timestamp (batch_queue.py's `overlap`: the span's blocks at or before the parent come
     ///      first, its timestamps increase). Every other rule of the batch the derivation leaf
     ///      decided when it set `found`; only which of its blocks is this one is left to pin, else a
-    ///      liar would show another block of the true batch against a true claim.
+    ///      liar would show another block of the true batch against a true claim. So its
+    ///      transactions are only located, rebuilt and hashed (`foundSpanBlock`; a singular batch's
+    ///      hashed as carried, `foundSingular`), not checked again.
     function _foundBlock(bytes memory encoded, L2ParentLib.Parent memory parent, uint256 j)
         internal
         view
         returns (BatchReader.SpanBlock memory)
     {
         if (encoded.length == 0 || uint8(encoded[0]) != 0) {
-            (, BatchReader.SpanBlock[] memory blocks) = reader.decodeSpanBlock(encoded, l2ChainId, j);
-            if (blocks[j].timestamp <= parent.timestamp || (j > 0 && blocks[j - 1].timestamp > parent.timestamp)) {
+            (BatchReader.SpanBlock memory element, uint256 previousTimestamp) = reader.foundSpanBlock(encoded, l2ChainId, j);
+            if (element.timestamp <= parent.timestamp || (j > 0 && previousTimestamp > parent.timestamp)) {
                 revert NotTheBlockAfterTheParent(j);
             }
-            return blocks[j];
+            return element;
         }
-        BatchReader.SingularBatch memory s = reader.decodeSingular(encoded, l2ChainId);
+        BatchReader.SingularBatch memory s = reader.foundSingular(encoded);
         if (j != 0) revert NotTheBlockAfterTheParent(j);
         return BatchReader.SpanBlock(s.timestamp, s.originNumber, s.txHashes.length, s.txHashes);
     }
