@@ -24,7 +24,7 @@ library FastLZ {
     function decompress(bytes memory data, uint256 offset, uint256 maxSize) internal pure returns (bytes memory result) {
         uint256 next;
         uint256 failure;
-        (result, next, failure) = decodeStage(data, offset, "", 0, maxSize, type(uint256).max);
+        (result, next, failure) = _decode(data, offset, maxSize);
         uint256 position = next > offset ? next - offset : 0; // where the failing instruction starts
         if (failure == 1) revert FastLZTruncated(position);
         if (failure == 2) revert FastLZBadBackReference(position, _distanceAt(data, next), result.length);
@@ -36,41 +36,33 @@ library FastLZ {
     ///         derivation reads a broken channel).
     function tryDecompress(bytes memory data, uint256 offset, uint256 maxSize) internal pure returns (bytes memory result, bytes4 error) {
         uint256 failure;
-        (result,, failure) = decodeStage(data, offset, "", 0, maxSize, type(uint256).max);
+        (result,, failure) = _decode(data, offset, maxSize);
         if (failure == 1) return (result, FastLZTruncated.selector);
         if (failure == 2) return (result, FastLZBadBackReference.selector);
         if (failure == 3) return (result, FastLZTooLarge.selector);
     }
 
-    /// @notice One stage of a decode (a staged reader across L1 transactions used it until the
-    ///         channel bounds made it unneeded: docs/fault-proofs.md, "Staged channel reads"): the
-    ///         instructions of `data` from `offset` on, after
-    ///         `produced` bytes of output whose last min(8192, produced) are `window` (a match
-    ///         reaches at most 8,192 bytes back). Stops at the data's end, at the first bad
-    ///         instruction, or at the first instruction boundary once `budget` new bytes came out.
-    /// @return output    `window` followed by the new bytes
+    /// @dev The one decoding loop (`decompress`, `tryDecompress`): the instructions of `data` from
+    ///      `offset` on, to the data's end or the first bad instruction.
+    /// @return output    the bytes decoded (up to the failing instruction)
     /// @return next      the offset of the first instruction not decoded
-    /// @return failure   0, or 1 truncated, 2 bad back-reference, 3 too large (`produced` plus the new
-    ///                   bytes would pass `maxSize`); `next` is then the failing instruction's offset.
-    ///         The one decoding loop: `decompress` is one stage from the start without a budget.
-    function decodeStage(bytes memory data, uint256 offset, bytes memory window, uint256 produced, uint256 maxSize, uint256 budget)
-        internal
+    /// @return failure   0, or 1 truncated, 2 bad back-reference, 3 too large (the output would pass
+    ///                   `maxSize`); `next` is then the failing instruction's offset.
+    function _decode(bytes memory data, uint256 offset, uint256 maxSize)
+        private
         pure
         returns (bytes memory output, uint256 next, uint256 failure)
     {
         assembly ("memory-safe") {
             output := mload(0x40)
             let out := add(output, 0x20)
-            let windowLength := mload(window)
-            for { let j := 0 } lt(j, windowLength) { j := add(j, 0x20) } { mstore(add(out, j), mload(add(add(window, 0x20), j))) }
-            let base := add(out, windowLength)
-            let op := base
+            let op := out
             let dataStart := add(data, 0x20)
             let end := add(dataStart, mload(data))
             let ip := add(dataStart, offset)
             if gt(ip, end) { ip := end }
-            for {} and(lt(ip, end), lt(sub(op, base), budget)) {} {
-                let total := add(produced, sub(op, base))
+            for {} lt(ip, end) {} {
+                let total := sub(op, out)
                 let w := mload(ip)
                 let c := byte(0, w)
                 let t := shr(5, c)
@@ -104,7 +96,7 @@ library FastLZ {
                     failure := 3
                     break
                 }
-                let r := sub(op, s) // within the window: s <= min(8192, total)
+                let r := sub(op, s) // s <= total: within the output
                 switch lt(s, 0x20)
                 case 0 {
                     for { let j := 0 } lt(j, l) { j := add(j, 0x20) } { mstore(add(op, j), mload(add(r, j))) }
