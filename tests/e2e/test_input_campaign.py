@@ -96,6 +96,8 @@ class Campaign:
     sequencer: Any = None  # the `lantau node` process (restarted once with `--batcher-blobs`)
     blobs_from: int | None = None  # the chain height at which the batcher turns to blobs
     _inbox: dict[int, tuple] = dataclasses.field(default_factory=dict)
+    log_lines: list[str] = dataclasses.field(default_factory=list)  # the sequencer's log before a restart
+    _progress_at: float = 0.0
 
     # --- the workload ------------------------------------------------------------------------------
 
@@ -149,10 +151,20 @@ class Campaign:
         """The sequencer restarted (SIGTERM, the same data directory) with `--batcher-blobs`: its
         batcher re-sends the channels in flight as they were, and posts every later one in blobs."""
         self.sequencer.stop()
+        self.log_lines.extend(self.sequencer.lines)  # the first process's log, kept for the run's log file
         self.sequencer.extra_args = (*self.sequencer.extra_args, "--batcher-blobs")
         self.sequencer.start()
         self.l2 = Web3(Web3.HTTPProvider(self.sequencer.rpc_url))
         self.events["batcher turned to blobs at block"] = self.l2.eth.block_number
+
+    def progress(self) -> None:
+        """Every 20 s: the chain's head and safe head and L1's head (a batcher or safe head falling
+        behind shows here, not only in the end's wait)."""
+        if time.monotonic() - self._progress_at < 20:
+            return
+        self._progress_at = time.monotonic()
+        print(f"workload: head {self.l2.eth.block_number}, safe {self.safe_head()}, L1 {self.l1_w3.eth.block_number}, "
+              f"{dict(self.events)}", flush=True)
 
     def safe_head(self) -> int:
         return int(self.l2.provider.make_request("lantau_syncStatus", [])["result"]["safe_l2"]["number"])
@@ -256,6 +268,7 @@ class Campaign:
         # goes on until each has happened
         due = [(round(target * (0.2 + 0.5 * k / max(1, len(plan)))), event) for k, event in enumerate(plan)]
         while self.l2.eth.block_number < target or due:
+            self.progress()
             if self.blobs_from is not None and self.l2.eth.block_number >= self.blobs_from:
                 self.blobs_from = None
                 self.batcher_to_blobs()
@@ -447,12 +460,15 @@ def run_campaign(node_factory: Any, l1: L1Devnet, tmp_path: Path, *, blocks: int
     if 0 < blob_share_percent < 100:
         campaign.blobs_from = blocks * (100 - blob_share_percent) // 100
     started = time.monotonic()
-    campaign.run(blocks, every_event=every_event)
-    l2 = campaign.l2  # the restarted sequencer's
-    head = l2.eth.block_number
-    wait_until(lambda: campaign.safe_head() >= head, 180, "the sequencer's safe head")
-    # every block's range on L1 (E, the window's end after its parent's origin, below L1's head)
-    wait_until(lambda: _range_on_l1(sequencer, head, l1_w3), 120, "the last block's range on L1")
+    try:
+        campaign.run(blocks, every_event=every_event)
+        l2 = campaign.l2  # the restarted sequencer's
+        head = l2.eth.block_number
+        wait_until(lambda: campaign.safe_head() >= head, 180, "the sequencer's safe head")
+        # every block's range on L1 (E, the window's end after its parent's origin, below L1's head)
+        wait_until(lambda: _range_on_l1(sequencer, head, l1_w3), 120, "the last block's range on L1")
+    finally:  # the sequencer's log for the run's reader (tmp_path is kept by pytest)
+        (tmp_path / "sequencer.log").write_text("".join(campaign.log_lines + sequencer.lines))
     ran = time.monotonic() - started
     print(f"\nworkload done in {ran:.0f} s: {head} blocks, {dict(campaign.events)}", flush=True)
     tally = decide_every_block(campaign, oracle, oracle_abi, step, step_abi, head, every_l1_block=every_l1_block)
@@ -477,6 +493,7 @@ def test_every_block_decided_on_l1_through_reorgs_and_invalid_batches(node_facto
 
 
 @pytest.mark.campaign
+@pytest.mark.timeout(0)  # 300 blocks: a workload of ~5 min alone, past pyproject's 300 s for one test
 def test_input_oracle_campaign(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
     """`scripts/input_oracle_differential.py --blocks N --seed S`: the long random chain."""
     blocks, seed = int(os.environ.get("INPUT_ORACLE_BLOCKS", "300")), int(os.environ.get("INPUT_ORACLE_SEED", "7"))
