@@ -36,12 +36,14 @@ from genesis.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR, L2_TO_L1_MESSAGE_PAS
 from node.batches import SingularBatch, decode_batch, encode_batch
 from node.channels import (
     MAX_FRAME_DATA,
+    MAX_RLP_BYTES_PER_CHANNEL,
     Compression,
     Frame,
     compress,
     decode_channel,
     encode_batcher_tx_data,
     encode_channel,
+    read_channel,
     split_channel,
 )
 from node.deposit_event import TRANSACTION_DEPOSITED_TOPIC, deposit_transaction
@@ -368,6 +370,12 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     assert setup.check(number, hashes, timestamp, with_batch(channel=elsewhere, batch_index=0)) == ("ok", forced)
     assert setup.check(number, [*hashes, bytes(never_sent.hash)], timestamp, with_batch(channel=elsewhere, batch_index=0)) == (
         "NotTheBatchedTransactions", len(hashes))
+    # ... but not in a channel that decodes past MAX_RLP_BYTES_PER_CHANNEL (64,000 B; InputOracle read to
+    # 10 MB before): node's read_channel gives it nothing, and so does the oracle, with the bound
+    # DerivationStep judges channels by (BatchReader.sol's MAX_RLP_BYTES_PER_CHANNEL, one constant)
+    too_large = encode_channel([batches[batch.batch_index], bytes(MAX_RLP_BYTES_PER_CHANNEL)])
+    assert read_channel(too_large).batches == ()
+    assert setup.check(number, hashes, timestamp, with_batch(channel=too_large, batch_index=0)) == ("NoBatchAt", (0, 0))
     assert setup.check(number, hashes, timestamp, shown) == ("ok", forced)  # the honest claim, decided again
     # more batch evidence refused by name: a block before the parent's, a raw transaction that is
     # not the claim's

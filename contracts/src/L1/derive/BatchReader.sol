@@ -5,6 +5,11 @@ import {FastLZ} from "../lib/FastLZ.sol";
 import {L2ParentLib} from "./L2ParentLib.sol";
 import {RLPItem, RLPReader} from "../lib/RLPReader.sol";
 
+/// @dev Decompressed bytes a channel may have (node/channels.py `MAX_RLP_BYTES_PER_CHANNEL`, its
+///      home on L1): what one derivation step decodes and judges (`DerivationStep`), and what
+///      `InputOracle` reads a found batch's channel to.
+uint256 constant MAX_RLP_BYTES_PER_CHANNEL = 64_000;
+
 /// @title BatchReader
 /// @notice The batcher's data read on L1 exactly as node/channels.py and node/batches.py read it:
 ///         a batcher transaction's frames, a FastLZ channel's batches, and a span batch's blocks

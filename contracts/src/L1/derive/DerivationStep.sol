@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {BatchInbox} from "../BatchInbox.sol";
 import {L1BlockAnchors} from "../L1BlockAnchors.sol";
 import {L1HeaderLib} from "../lib/L1HeaderLib.sol";
-import {BatchReader} from "./BatchReader.sol";
+import {BatchReader, MAX_RLP_BYTES_PER_CHANNEL} from "./BatchReader.sol";
 import {BlobReader} from "./BlobReader.sol";
 import {BatchRules} from "./BatchRules.sol";
 import {DerivationCommitment} from "./DerivationCommitment.sol";
@@ -72,9 +72,6 @@ contract DerivationStep is IDerivationStep {
     ///         each channel read in the step must be shown with it).
     error FrameDataNotShown(bytes16 channel, uint256 frame);
 
-    /// @notice Decompressed bytes a channel may have (node/channels.py `MAX_RLP_BYTES_PER_CHANNEL`: what
-    ///         one step decodes and judges; its batches: `BatchReader.readChannel`).
-    uint256 public constant MAX_RLP_BYTES_PER_CHANNEL = 64_000;
     /// @notice node/channels.py `MAX_CHANNEL_BYTES`: a longer channel gives no batch, decided from its
     ///         frames' lengths (the state's), so its data is never shown.
     uint256 public constant MAX_CHANNEL_BYTES = 66_048;

@@ -7,7 +7,7 @@ import {L1HeaderLib} from "../lib/L1HeaderLib.sol";
 import {OutputRootLib} from "../lib/OutputRootLib.sol";
 import {DepositTxLib} from "./DepositTxLib.sol";
 import {L2ParentLib} from "./L2ParentLib.sol";
-import {BatchReader} from "./BatchReader.sol";
+import {BatchReader, MAX_RLP_BYTES_PER_CHANNEL} from "./BatchReader.sol";
 
 interface IDepositHashChain {
     function depositHashChain(uint256 l1BlockNumber) external view returns (bytes32);
@@ -141,9 +141,6 @@ contract InputOracle is IInputOracle {
     uint256 public immutable numberSlot;
     uint256 public immutable hashSlot;
     uint256 public immutable sequenceSlot;
-
-    /// @notice Decompressed bytes a channel may have (node: `MAX_RLP_BYTES_PER_CHANNEL`).
-    uint256 public constant MAX_RLP_BYTES_PER_CHANNEL = 10_000_000;
 
     constructor(Config memory cfg) {
         anchors = cfg.anchors;
