@@ -90,7 +90,8 @@ NONCE_MAX = 2**64 - 1  # EIP-2681: a nonce can never reach this
 #: batch then fits one batcher channel, `MAX_RLP_BYTES_PER_CHANNEL` decompressed less a span's
 #: overhead (8 bytes a transaction and a block's fields, `ChannelBuilder`'s bound), which the fault
 #: proof reads in one L1 transaction (docs/batches.md "What one derivation step reads"). A
-#: block's first transaction is taken whatever its size (up to the pool's max_tx_size_bytes).
+#: block's first transaction is taken whatever its size; the pool admits none larger than this
+#: (`TxPoolConfig.max_tx_size_bytes` at most), so every pooled transaction can be batched.
 MAX_BLOCK_USER_TX_BYTES = MAX_RLP_BYTES_PER_CHANNEL - 8 * MAX_BLOCK_USER_TRANSACTIONS - 256  # 59,744
 # Journal compaction: rewrite once the file holds this many more records than the pool.
 _JOURNAL_SLACK_RECORDS = 1024
@@ -109,7 +110,9 @@ class AccountStateReader(Protocol):
 class TxPoolConfig:
     chain_id: int
     block_gas_limit: int
-    max_tx_size_bytes: int = 128 * 1024
+    # At most MAX_BLOCK_USER_TX_BYTES (geth's 128 KiB would admit transactions no block's batch
+    # can carry: the sequencer's block would never be safe; __post_init__ refuses a larger cap).
+    max_tx_size_bytes: int = MAX_BLOCK_USER_TX_BYTES
     # Fee floor on the priority fee: 1 wei, geth's --txpool.pricelimit default. With it every
     # transaction costs its sender something (gas * fee cap >= 21,000 wei), so the balance
     # check refuses keys that hold nothing: zero-fee transactions from unfunded keys would
@@ -128,6 +131,11 @@ class TxPoolConfig:
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"txpool: {name} must be at least 1, got {getattr(self, name)}")
+        if self.max_tx_size_bytes > MAX_BLOCK_USER_TX_BYTES:
+            raise ConfigError(
+                f"txpool: max_tx_size_bytes {self.max_tx_size_bytes} is over MAX_BLOCK_USER_TX_BYTES "
+                f"{MAX_BLOCK_USER_TX_BYTES}: a larger transaction fits no batcher channel, so never reaches L1"
+            )
         for name in ("min_tip_wei", "price_bump_percent"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"txpool: {name} must not be negative, got {getattr(self, name)}")

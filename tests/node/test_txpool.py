@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from genesis.dev_accounts import TEST_MNEMONIC
 from node.errors import (
+    ConfigError,
     AccountLimitExceeded,
     AlreadyKnown,
     FeeTooLow,
@@ -44,7 +45,7 @@ from node.errors import (
     WrongChainId,
 )
 from node.tx_journal import TxJournal
-from node.txpool import PooledTransaction, TxPool, TxPoolConfig
+from node.txpool import MAX_BLOCK_USER_TX_BYTES, PooledTransaction, TxPool, TxPoolConfig
 
 CHAIN_ID = 42069
 BLOCK_GAS_LIMIT = 30_000_000
@@ -207,6 +208,33 @@ def test_rejects_oversized(pool: TxPool, state: DictState) -> None:
         pool, state, raw, OversizedTransaction,
         f"oversized data: transaction size {len(raw)} bytes, limit 4096",
     )
+
+
+def sized(nonce: int, size: int) -> bytes:
+    """Alice's transaction of exactly `size` encoded bytes (calldata pads it)."""
+    data_length = size - len(dynamic(0, nonce, GWEI, 2 * GWEI, data=b"\x01" * (size - 200), gas=3_000_000)) + size - 200
+    raw = dynamic(0, nonce, GWEI, 2 * GWEI, data=b"\x01" * data_length, gas=3_000_000)
+    assert len(raw) == size
+    return raw
+
+
+def test_refuses_a_transaction_no_batch_can_carry(state: DictState) -> None:
+    """The default cap is MAX_BLOCK_USER_TX_BYTES (59,744; it was geth's 128 KiB): a larger
+    transaction fits no batcher channel (64,000 bytes decompressed), so its block would never be
+    safe. Refused by name at admission, the pool unchanged; one of exactly the cap is taken."""
+    pool = new_pool()
+    pool.add_raw(dynamic(1, 0, GWEI, 2 * GWEI), state, base_fee=GWEI)
+    assert_rejected(
+        pool, state, sized(0, MAX_BLOCK_USER_TX_BYTES + 1), OversizedTransaction,
+        f"oversized data: transaction size {MAX_BLOCK_USER_TX_BYTES + 1} bytes, limit {MAX_BLOCK_USER_TX_BYTES}",
+    )
+    assert pool.add_raw(sized(0, MAX_BLOCK_USER_TX_BYTES), state, base_fee=GWEI).size == MAX_BLOCK_USER_TX_BYTES
+    assert len(pool) == 2
+
+
+def test_config_refuses_a_cap_past_what_a_batch_carries() -> None:
+    with pytest.raises(ConfigError, match="max_tx_size_bytes 131072 is over MAX_BLOCK_USER_TX_BYTES 59744"):
+        TxPoolConfig(chain_id=CHAIN_ID, block_gas_limit=BLOCK_GAS_LIMIT, max_tx_size_bytes=128 * 1024)
 
 
 @pytest.mark.parametrize(
