@@ -35,14 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from eth_account import Account  # noqa: E402
 from web3 import Web3  # noqa: E402
 
-from bench.span_checks import CHAIN_ID, SENDERS, TOKEN, leaf_gas, signed  # noqa: E402
+from bench.span_checks import CHAIN_ID, READ_CAP, SENDERS, TOKEN, leaf_gas, signed  # noqa: E402
 from bridge.anvil import AnvilOptions, AnvilProcess  # noqa: E402
 from node.batches import SingularBatch, SpanBatch, SpanBatchElement, encode_batch  # noqa: E402
 from node.channels import encode_channel  # noqa: E402
-
-#: The decoder's cost on channels of any size, past the chain's channel bounds (docs/batches.md
-#: "What one derivation step reads": derivation reads none past 64,000 bytes out).
-READ_CAP = 10_000_000
 from prover.staged_step import EIP_7825_TX_GAS_CAP  # noqa: E402
 from tests.harness.evm import Contracts, dev_keys  # noqa: E402
 

@@ -43,7 +43,8 @@ from tests.harness.evm import Contracts, dev_keys  # noqa: E402
 CHAIN_ID = 4852
 ORACLE_REST = 485_966
 #: The reader's cost on channels of any size (BatchReaderHarness skips the chain's channel bounds,
-#: docs/batches.md "What one derivation step reads": derivation reads none past 48,000 bytes out).
+#: docs/batches.md "What one derivation step reads": derivation reads none past 64,000 bytes out);
+#: bench/block_checks.py reads it from here.
 READ_CAP = 10_000_000
 TXS_PER_BLOCK = 12
 SENDERS = dev_accounts()[:6]
