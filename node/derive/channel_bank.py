@@ -7,14 +7,18 @@
   (duplicate); it is a second last frame; the channel is closed and its number is past the
   last frame; its channel has timed out. A last frame drops already-received frames numbered
   after it.
-- A channel is ready when it has its last frame and every frame before it. Channels are read
-  in the order they opened, and only the first: a later channel that is ready waits for the
-  first to be read or to time out. **At most one channel is read per L1 block** (`read`, called
-  once a block by the pipeline and by derivation_commitment.py): the rest wait for the next
-  blocks, so one derivation step on L1 (`DerivationStep`) decodes one channel, within the
-  channel bounds of node/channels.py (docs/batches.md, "What one derivation step reads"). A
-  complete channel waiting its turn does not time out (it took its last frame in time; only an
-  incomplete one is dropped at the head for its timeout).
+- A channel is ready when it has its last frame and every frame before it. **At most one channel
+  becomes ready in an L1 block**: a frame that would make a channel ready while the bank holds
+  another ready one drops that channel (logged: "second channel completed in one L1 block"), so
+  the bank holds at most one ready channel, and `read` (called once a block, after the block's
+  frames, by the pipeline and by derivation_commitment.py) reads it in the block it became ready:
+  the first ready channel in the order of opening, whatever the channels before it (Canyon's
+  rule), after the timed-out incomplete channels at the head are dropped. No ready channel is
+  left after a block's read, so there is no backlog of complete channels: one derivation step on
+  L1 (`DerivationStep`) decodes at most one channel, the one completed in its L1 block, within
+  the channel bounds of node/channels.py (docs/batches.md, "What one derivation step reads"),
+  and a derivation trace that starts with an empty bank reads every channel completed in its
+  range in the same block as node's pipeline (docs/batches.md, "No backlog of channels").
 - The bank holds at most `max_size` bytes (frame data + 200 per frame, as OP's) and at most
   `MAX_CHANNEL_BANK_FRAMES` frames (Lantau's: the leaf on L1 is shown every frame held by its
   length and hash, docs/batches.md "What a derivation step is shown"); past either, the oldest
@@ -117,6 +121,12 @@ class ChannelBank:
                 self._account(channel, -(len(channel.frames.pop(number)) + FRAME_ACCOUNTING_OVERHEAD), -1)
         channel.frames[frame.number] = frame.data
         self._account(channel, len(frame.data) + FRAME_ACCOUNTING_OVERHEAD, 1)
+        if channel.ready and any(other.ready for other in self._channels.values() if other is not channel):
+            self._remove(frame.channel_id)
+            log.warning(
+                "dropping channel: second channel completed in one L1 block",
+                extra={"channel": frame.channel_id.hex(), "frame": frame.number, "l1_block": current.number},
+            )
         self._prune()
 
     def _refusal(self, channel: _Channel, frame: Frame, current: L1BlockRef) -> str | None:
@@ -149,8 +159,9 @@ class ChannelBank:
             log.warning("channel bank full: dropping oldest channel", extra={"channel": channel_id.hex()})
 
     def read(self, current: L1BlockRef) -> bytes | None:
-        """The data of the first channel if it is complete; drops it first if it timed out
-        incomplete. Called once per L1 block: one channel is read an L1 block at most."""
+        """The data of the ready channel, if the bank holds one (at most one: `add_frame`), after
+        the timed-out incomplete channels at the head are dropped. Called once per L1 block, after
+        its frames: the channel read is the one completed in that block."""
         read = self.read_channel(current)
         return None if read is None else read[1]
 
@@ -158,14 +169,12 @@ class ChannelBank:
         """`read`, with the channel's id: (id, data)."""
         while self._channels:
             channel_id, channel = next(iter(self._channels.items()))
-            if not channel.ready and self._timed_out(channel, current):
-                self._remove(channel_id)
-                log.warning(
-                    "dropping channel: timed out",
-                    extra={"channel": channel_id.hex(), "opened_at": channel.open_block.number, "l1_block": current.number},
-                )
-                continue
-            if not channel.ready:
-                return None
-            return channel_id, self._remove(channel_id).data()
-        return None
+            if channel.ready or not self._timed_out(channel, current):
+                break
+            self._remove(channel_id)
+            log.warning(
+                "dropping channel: timed out",
+                extra={"channel": channel_id.hex(), "opened_at": channel.open_block.number, "l1_block": current.number},
+            )
+        ready = next((channel_id for channel_id, channel in self._channels.items() if channel.ready), None)
+        return None if ready is None else (ready, self._remove(ready).data())

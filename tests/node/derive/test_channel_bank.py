@@ -82,33 +82,65 @@ def test_a_channel_must_complete_within_the_timeout(caplog: pytest.LogCaptureFix
     assert bank.read(l1(14)) == b"xy"
 
 
-def test_only_the_first_opened_channel_is_read() -> None:
+def test_a_ready_channel_is_read_past_an_incomplete_first_one() -> None:
+    """Canyon's rule: the first ready channel in the order of opening, not only the first channel."""
     bank = ChannelBank(channel_timeout=4)
     bank.add_frame(frame(A, 0, b"aa"), l1(1))
     bank.add_frame(frame(B, 0, b"bb", last=True), l1(1))
-    assert bank.read(l1(1)) is None  # B is ready but waits for A
+    assert bank.read(l1(1)) == b"bb"  # B, completed in block 1, read in it; A still open
     bank.add_frame(frame(A, 1, b"a2", last=True), l1(2))
     assert bank.read(l1(2)) == b"aaa2"
-    assert bank.read(l1(2)) == b"bb"
+    assert bank.read(l1(2)) is None and len(bank) == 0 and bank.size == 0 and bank.frames == 0
 
 
-def test_a_timed_out_first_channel_lets_the_next_one_through() -> None:
+def test_a_second_channel_completed_in_one_l1_block_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    """At most one channel becomes ready in an L1 block: the frame completing a second one drops
+    that channel (all its frames), the first is read in the block, and no ready channel is left to
+    wait: no backlog (docs/batches.md, "No backlog of channels")."""
+    bank = ChannelBank(channel_timeout=4)
+    bank.add_frame(frame(C, 0, b"cc"), l1(1))  # open, incomplete, first in the bank's order
+    bank.add_frame(frame(B, 0, b"b0"), l1(2))
+    bank.add_frame(frame(A, 0, b"aa", last=True), l1(2))  # the first channel completed in block 2
+    with caplog.at_level(logging.WARNING, logger="lantau.derive"):
+        bank.add_frame(frame(B, 1, b"b1", last=True), l1(2))  # would complete a second one
+    assert reasons(caplog) == ["dropping channel: second channel completed in one L1 block"]
+    assert [c.channel_id for c in bank.open_channels()] == [C, A]
+    assert bank.frames == 2 and bank.size == 2 * (FRAME_ACCOUNTING_OVERHEAD + 2)
+    assert bank.read(l1(2)) == b"aa"
+    assert bank.read(l1(2)) is None and [c.channel_id for c in bank.open_channels()] == [C]
+    # B's frames sent again in the next block make a new channel B, read in that block.
+    bank.add_frame(frame(B, 0, b"b0"), l1(3))
+    bank.add_frame(frame(B, 1, b"b1", last=True), l1(3))
+    assert bank.read(l1(3)) == b"b0b1" and bank.frames == 1
+
+
+def test_a_channel_completed_in_a_block_is_read_in_it_not_later() -> None:
+    """The channel read in a block is the one completed in it: a ready channel never waits, so
+    none is read in a later block (the backlog d046248's one-read-a-block rule allowed)."""
+    bank = ChannelBank(channel_timeout=4)
+    for number, channel in enumerate((A, B, C), start=1):
+        bank.add_frame(frame(channel, 0, bytes([number]), last=True), l1(number))
+        assert bank.read(l1(number)) == bytes([number])
+        assert len(bank) == 0
+
+
+def test_a_timed_out_first_channel_is_dropped_at_the_read() -> None:
     bank = ChannelBank(channel_timeout=2)
     bank.add_frame(frame(A, 0, b"aa"), l1(1))
-    bank.add_frame(frame(B, 0, b"bb", last=True), l1(3))
-    assert bank.read(l1(3)) is None
-    assert bank.read(l1(4)) == b"bb"  # A (opened at 1) timed out at 4
+    bank.add_frame(frame(B, 0, b"b0"), l1(3))
+    assert bank.read(l1(3)) is None and len(bank) == 2
+    assert bank.read(l1(4)) is None  # A (opened at 1) timed out at 4
+    assert [c.channel_id for c in bank.open_channels()] == [B]
 
 
 def test_the_bank_drops_its_oldest_channels_past_its_size() -> None:
     bank = ChannelBank(channel_timeout=10, max_size=2 * (FRAME_ACCOUNTING_OVERHEAD + 10))
     bank.add_frame(frame(A, 0, b"a" * 10), l1(1))
-    bank.add_frame(frame(B, 0, b"b" * 10, last=True), l1(1))
-    assert bank.read(l1(1)) is None  # A first, incomplete
+    bank.add_frame(frame(B, 0, b"b" * 10), l1(1))
     bank.add_frame(frame(C, 0, b"c" * 10, last=True), l1(1))  # 3 x 210 bytes > 420: A goes
     assert len(bank) == 2 and bank.size == 2 * (FRAME_ACCOUNTING_OVERHEAD + 10)
-    assert bank.read(l1(1)) == b"b" * 10
     assert bank.read(l1(1)) == b"c" * 10
+    assert [c.channel_id for c in bank.open_channels()] == [B]
 
 
 def test_the_bank_drops_its_oldest_channels_past_its_frames(caplog: pytest.LogCaptureFixture) -> None:
@@ -128,19 +160,19 @@ def test_the_bank_drops_its_oldest_channels_past_its_frames(caplog: pytest.LogCa
     bank.add_frame(frame(A, 0, b"a0", last=True), l1(2))  # a duplicate: dropped, nothing counted
     bank.add_frame(frame(A, 1, b"a1", last=True), l1(2))  # duplicate too
     assert bank.frames == MAX_CHANNEL_BANK_FRAMES
+    assert bank.read(l1(2)) == b"b"  # B, ready, read in its block past the incomplete ones
     assert bank.read(l1(12)) is None  # every channel opened at 1 timed out (dropped), A (opened at 2) not complete
-    assert bank.frames == 3 and len(bank) == 2
+    assert bank.frames == 2 and len(bank) == 1
 
 
-def test_an_honest_blocks_frames_are_all_read() -> None:
-    """An honest batcher's busiest L1 block, 16 pending calldata transactions and 9 blobs, each one
-    frame of a whole channel, behind the open channel it is sending: all held, then all read."""
-    bank = ChannelBank(channel_timeout=10)
+def test_an_honest_blocks_channel_is_read_in_it() -> None:
+    """The honest batcher (sequencer/channel_manager.py: one transaction in flight, one channel a
+    transaction) completes at most one channel an L1 block: each is read in its block, also
+    behind a channel left open (an older batcher's, another sender's)."""
+    bank = ChannelBank(channel_timeout=30)
     bank.add_frame(frame(A, 0, b"a" * 1000), l1(1))
     whole = [bytes([k]) * 16 for k in range(25)]
     for k, channel in enumerate(whole):
-        bank.add_frame(frame(channel, 0, bytes([k]) * 100, last=True), l1(2))
-    bank.add_frame(frame(A, 1, b"a", last=True), l1(2))
-    assert bank.frames == 27 <= MAX_CHANNEL_BANK_FRAMES
-    read = [bank.read(l1(2)) for _ in range(26)]
-    assert read == [b"a" * 1001, *(bytes([k]) * 100 for k in range(25))] and bank.frames == 0 and bank.size == 0
+        bank.add_frame(frame(channel, 0, bytes([k]) * 100, last=True), l1(2 + k))
+        assert bank.read(l1(2 + k)) == bytes([k]) * 100
+    assert bank.frames == 1 and bank.read(l1(32)) is None and bank.frames == 0 and bank.size == 0

@@ -21,8 +21,9 @@ import {L2ParentLib} from "./L2ParentLib.sol";
 ///         of a blob item by `BlobReader.readItem`: one point evaluation, decoded as node/blobs.py does), through
 ///           frames        node/derive/frames.py: a transaction the frame stage refuses is dropped whole;
 ///           channel bank  channel_bank.py: insert, duplicate, closing, timeout and prune rules (at
-///                         most 100 MB and 64 frames held), then the first channel read while ready
-///                         (a timed-out first channel dropped); the pre state carries each frame by
+///                         most 100 MB and 64 frames held, a second channel completed in one L1
+///                         block dropped), then the complete channel read (timed-out incomplete
+///                         first channels dropped); the pre state carries each frame by
 ///                         its length and hash, its data shown only for a channel the step reads
 ///                         (`FrameDataNotShown`);
 ///           channels      a channel read is decoded by `BatchReader.readChannel` as channels.py's
@@ -233,6 +234,7 @@ contract DerivationStep is IDerivationStep {
         if (c.openBlock + channelTimeout < b) return; //              timed out
         if (_hasFrame(c, frame.number)) return; //                      duplicate
         if (c.closing != 0 && (frame.isLast || frame.number >= c.closing)) return; // second last / after the last
+        bool another = _firstComplete(w) < w.channelCount; // c is not: its frames are all refused
         if (frame.isLast) {
             c.closing = uint256(frame.number) + 1;
             uint256 kept;
@@ -247,23 +249,20 @@ contract DerivationStep is IDerivationStep {
         Frame memory added = Frame(frame.number, frame.data.length, keccak256(frame.data), frame.data);
         c.frames = _insert(c.frames, added);
         _account(w, added, true);
+        // a second channel completed in one L1 block is dropped (at most one ready: no backlog)
+        if (another && _complete(c)) _removeAt(w, at);
         // prune the oldest
-        while ((w.bankSize > MAX_CHANNEL_BANK_SIZE || w.bankFrames > MAX_CHANNEL_BANK_FRAMES) && w.channelCount > 0) _removeFirst(w);
+        while ((w.bankSize > MAX_CHANNEL_BANK_SIZE || w.bankFrames > MAX_CHANNEL_BANK_FRAMES) && w.channelCount > 0) _removeAt(w, 0);
     }
 
     /// @dev channel_bank.py `read`, once an L1 block: timed-out incomplete first channels dropped, then
-    ///      the first channel decoded and its batches queued if it is complete (one channel an L1 block;
-    ///      a complete one waiting its turn does not time out).
+    ///      the complete channel (at most one, completed in block b: `_addFrame`) decoded and its batches queued.
     function _readChannels(Work memory w, uint256 b) internal view {
-        while (w.channelCount > 0) {
-            Channel memory c = w.channels[0];
-            bool complete = c.closing != 0 && c.frames.length == c.closing;
-            if (!complete && c.openBlock + channelTimeout < b) {
-                _removeFirst(w);
-                continue;
-            }
-            if (!complete) return;
-            _removeFirst(w);
+        while (w.channelCount > 0 && !_complete(w.channels[0]) && w.channels[0].openBlock + channelTimeout < b) _removeAt(w, 0);
+        uint256 at = _firstComplete(w);
+        if (at < w.channelCount) {
+            Channel memory c = w.channels[at];
+            _removeAt(w, at);
             uint256 length;
             for (uint256 k = 0; k < c.frames.length; k++) length += c.frames[k].length;
             if (length > MAX_CHANNEL_BYTES) return; // node's ChannelTooLong: no batch, its data never shown
@@ -444,11 +443,20 @@ contract DerivationStep is IDerivationStep {
         if (!placed) out[j] = f;
     }
 
-    function _removeFirst(Work memory w) internal pure {
-        Channel memory c = w.channels[0];
+    function _removeAt(Work memory w, uint256 at) internal pure {
+        Channel memory c = w.channels[at];
         for (uint256 k = 0; k < c.frames.length; k++) _account(w, c.frames[k], false);
-        for (uint256 i = 1; i < w.channelCount; i++) w.channels[i - 1] = w.channels[i];
+        for (uint256 i = at + 1; i < w.channelCount; i++) w.channels[i - 1] = w.channels[i];
         w.channelCount--;
+    }
+
+    function _complete(Channel memory c) internal pure returns (bool) {
+        return c.closing != 0 && c.frames.length == c.closing;
+    }
+
+    /// @dev The index of the first complete channel held, `channelCount` if none.
+    function _firstComplete(Work memory w) internal pure returns (uint256 i) {
+        while (i < w.channelCount && !_complete(w.channels[i])) i++;
     }
 
     /// @dev The bank's counters (channel_bank.py `_account`): a frame's length plus the overhead, and one frame.
