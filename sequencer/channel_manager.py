@@ -13,7 +13,8 @@ is unit-tested with plain values (tests/sequencer/test_channel_manager.py).
                             whose first block's does (stale blocks never drag fresh ones)
     next_tx_frames()        frames out: the oldest unsent frames (one per calldata transaction,
                             up to `max_blobs_per_tx` per blob transaction), while fewer than
-                            `max_pending_txs` transactions are not included
+                            `max_pending_txs` transactions are not included; a channel's last
+                            frame not while another channel's is (one channel completes an L1 block)
     tx_recorded / tx_sent / tx_included / tx_reorged / tx_failed
                             what the service did with a transaction, and what L1 did with it
     time_out(l1_head)       a channel whose first frame landed in L1 block O, still incomplete at
@@ -380,15 +381,22 @@ class ChannelManager:
     def next_tx_frames(self) -> tuple[ChannelRecord, list[int]] | None:
         """The channel and frame numbers the next new transaction carries, or None (nothing to
         send, or `max_pending_txs` transactions not yet included)."""
-        pending = sum(1 for _, tx in self.live_txs() if not tx.included)
-        if pending >= self.config.max_pending_txs:
+        pending = [(channel, tx) for channel, tx in self.live_txs() if not tx.included]
+        if len(pending) >= self.config.max_pending_txs:
             return None
         for channel in self.state.channels:
             if channel.abandoned:
                 continue
             unassigned = channel.unassigned_frames()
             if unassigned:
-                return channel, unassigned[: self.config.max_blobs_per_tx if channel.blob else 1]
+                numbers = unassigned[: self.config.max_blobs_per_tx if channel.blob else 1]
+                # Derivation lets one channel complete an L1 block (node/derive/channel_bank.py):
+                # a channel's last frame waits while another's is pending (they could land together).
+                # A sender's transactions land in nonce order, so the channel completes with it.
+                closing = len(channel.frames) - 1 in numbers
+                if closing and any(len(c.frames) - 1 in tx.frames for c, tx in pending if c is not channel):
+                    return None
+                return channel, numbers
         return None
 
     def frames(self, channel: ChannelRecord, numbers: list[int]) -> list[Frame]:

@@ -234,12 +234,13 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
     undecodable = b"\x00" + b"\xc1\x80"  # a singular batch that is not an RLP list of five
     unclosed = encode_batcher_tx_data([Frame(b"\x0f" * 16, 0, b"never closed", False)])
 
-    garbage_block = run.post(b"\x01not a frame", unclosed)  # the unclosed channel holds the bank's head
+    garbage_block = run.post(b"\x01not a frame", unclosed)  # the unclosed channel first in the bank, never read
     run.post(channel_tx(b"\xa0" * 16, encode_batch(wrong_origin), undecodable))
     first_valid_block = run.post(channel_tx(b"\xa1" * 16, encode_batch(one)))
-    run.post(channel_tx(b"\xa2" * 16, encode_batch(one)), channel_tx(b"\xa3" * 16, encode_batch(another_one)))
-    run.post(channel_tx(b"\xa4" * 16, encode_batch(span)))
-    off_chain_block = run.post(*(channel_tx(bytes([0xb0 + i]) * 16, encode_batch(s)) for i, s in enumerate(off_chain.values())))
+    # two channels completed in one L1 block: the second (a3) dropped, a2 read
+    two_block = run.post(channel_tx(b"\xa2" * 16, encode_batch(one)), channel_tx(b"\xa3" * 16, encode_batch(another_one)))
+    span_block = run.post(channel_tx(b"\xa4" * 16, encode_batch(span)))
+    off_chain_blocks = [run.post(channel_tx(bytes([0xb0 + i]) * 16, encode_batch(s))) for i, s in enumerate(off_chain.values())]
     while l1_w3.eth.block_number < start + WINDOW - 1:
         l1_w3.provider.make_request("evm_mine", [])
     left_open = run.post(encode_batcher_tx_data([Frame(b"\x0e" * 16, 0, b"left open", False)]))
@@ -247,6 +248,7 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
         l1_w3.provider.make_request("evm_mine", [])
     wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 4, 120, "the verifier's safe head at block 4")
     assert "dropping channel: timed out" in verifier.output and "dropping batch" in verifier.output
+    assert verifier.output.count("dropping channel: second channel completed in one L1 block") == 1
     for k in (1, 3):  # the extra and the other transaction (block 1), the missing and the other one (block 3)
         assert f"span batch disagrees with safe block {k}" in verifier.output
 
@@ -266,11 +268,12 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
             args = run.step_args(number, b, start)
             assert run.call(args) == ("ok", commitments[b - trace["first"]]), f"block {number}, L1 block {b}"
             steps += 1
-    # the first valid batch in arrival order: the unclosed channel timed out at garbage_block + 4 + 1,
-    # then the channels behind it were read in order, one an L1 block (channel_bank.py): the first
-    # (wrong origin, undecodable) there, the first valid batch's in the next block, the span 3 later
-    timed_out = garbage_block + TIMEOUT + 1
-    found_block, span_block = timed_out + 1, timed_out + 4
+    # the first valid batch in arrival order: each channel read in the L1 block that completed it,
+    # past the unclosed one (channel_bank.py; it times out at garbage_block + TIMEOUT + 1): the
+    # first valid batch's where it was posted, the span where it was posted
+    found_block = first_valid_block
+    arrived = run.rpc("lantau_derivationState", hex(2), hex(two_block))["arrivals"]
+    assert [bytes.fromhex(q["batch"][2:]) for q in arrived] == [encode_batch(one)], "a2's batch alone: a3 dropped"
     assert found[1] is not None and bytes.fromhex(found[1]["batch"][2:]) == encode_batch(one) and found[1]["inclusion"] == found_block
     assert found[2]["inclusion"] == span_block
     assert bytes.fromhex(found[2]["batch"][2:]) == encode_batch(span) and found[3]["batch"] == found[2]["batch"]
@@ -278,18 +281,16 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
     assert l2.eth.get_block(1)["timestamp"] == t1 and len(l2.eth.get_block(3)["transactions"]) == 2  # L1 info + the transfer
     assert steps >= 50 and left_open == start + WINDOW  # in block 4's range, still open at its end
 
-    # --- InputOracle takes the batch `found` names though node read its channel after its last frame
-    # landed (behind the unclosed head channel, until that timed out): found's inclusion is the block
-    # it was read in, which the evidence names (`BatchEvidence.inclusion`, found by the prover from
-    # `found`; once NotTheFoundBatch for the batch derivation took, so a lie about block 1's
-    # transactions could not be refuted)
+    # --- InputOracle takes the batch `found` names: found's inclusion is the block its channel was
+    # read in, the block its last frame landed in (no channel waits: channel_bank.py), which the
+    # evidence names (`BatchEvidence.inclusion`, found by the prover from `found`)
     _, oracle, oracle_abi = deploy_oracle(l1, rollup)
     source = InputEvidenceSource(L1Client(l1_w3), RollupClient(verifier.rpc_url), InputRollup.of(rollup))
     block_one = l2.eth.get_block(1)
     hashes = [bytes(h) for h in block_one["transactions"]]
     found_one = bytes.fromhex(found[1]["leaf"][2:])
     parent_one, evidence_one = source.parts(1, raw_deposit(l2, 1, hashes[0]), t1, found_one)
-    assert evidence_one.batch.inclusion == found[1]["inclusion"] > evidence_one.batch.last_frame_block() == first_valid_block
+    assert evidence_one.batch.inclusion == found[1]["inclusion"] == evidence_one.batch.last_frame_block() == first_valid_block
     root_one = run.parent(1)[0]
 
     def check_one(tx_hashes: list[bytes]) -> tuple[str, Any]:
@@ -298,10 +299,10 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
 
     assert check_one(hashes) == ("ok", 1)
     assert check_one([*hashes, keccak(b"never batched")]) == ("NotTheBatchedTransactions", 1)
-    # the same batch named read at its last frame's block: not derivation's `found` (refused by
+    # the same batch named read a block after its last frame's: not derivation's `found` (refused by
     # name), though the oracle would take it had derivation read it then
     at_last_frame = dataclasses.replace(evidence_one, batch=dataclasses.replace(
-        evidence_one.batch, inclusion=evidence_one.batch.last_frame_block()))
+        evidence_one.batch, inclusion=evidence_one.batch.last_frame_block() + 1))
     read_at_last_frame = at_last_frame.batch.found()
     assert oracle_call(oracle.functions.checkInputs(1, root_one, parent_one.as_abi(), (hashes, t1, found_one),
                                                       at_last_frame.as_abi()), oracle_abi) == ("NotTheFoundBatch", (found_one, read_at_last_frame))
@@ -363,12 +364,11 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
                                    [encode_l1_header(l2.eth.get_block(0))], [([], [])])
     assert run.call((*three[:6], wrong_ancestor)) == ("L2AncestorMismatch", (0,))
     assert run.call(args) == expected and run.call(three)[0] == "ok"
-    # block 4 judges the off-chain spans (overlapping blocks 1-3), one an L1 block from timed_out + 5:
-    # the second ("block 3's transaction missing") compares blocks 1 to 3, each block's user
+    # block 4 judges the off-chain spans (overlapping blocks 1-3), one an L1 block as posted: the
+    # second ("block 3's transaction missing") compares blocks 1 to 3, each block's user
     # transactions shown by proofs in its transactions root; evidence that does not show them is
     # refused by name
-    off_chain_read = timed_out + 6
-    assert off_chain_read > off_chain_block
+    off_chain_read = off_chain_blocks[1]
     four = run.step_args(4, off_chain_read, start)
     assert run.call(four) == ("ok", run_commitments[4][off_chain_read - start])
     number4, root4, pre4, b4, state4, inbox4, _ = four
@@ -399,7 +399,7 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
     gas = {
         "empty L1 block": step.functions.step(*run.step_args(1, start + 1, start)).estimate_gas(),
         "garbage + an unclosed channel's frame": step.functions.step(*run.step_args(1, garbage_block, start)).estimate_gas(),
-        "8 channels read (behind the timed-out one), block 1's batch found": step.functions.step(*args).estimate_gas(),
+        "a channel read (past the unclosed one), block 1's batch found": step.functions.step(*args).estimate_gas(),
         "the span found for block 3 (1 L2 ancestor)": step.functions.step(*three).estimate_gas(),
         "block 4: 3 off-chain spans dropped (3 blocks' user transactions proven)": step.functions.step(*four).estimate_gas(),
         "found already (state unchanged)": step.functions.step(*run.step_args(1, start + WINDOW - 1, start)).estimate_gas(),
@@ -413,8 +413,8 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
 def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
     """The channel bank's rules, each met on L1 as node meets it: frames out of order and spread
     over L1 blocks and transactions (two frames in one), a duplicate frame, a second last frame, a
-    frame after the last, a late last frame dropping the frames after it, the head-of-line channel
-    holding a complete one behind it; then both read, one an L1 block, the first valid batch found
+    frame after the last, a late last frame dropping the frames after it; each channel read in the L1 block that
+    completes it (no channel waits), the first valid batch found
     and the other (built on genesis) dropped by block 2's trace (never the batch of the block on
     the agreed parent, block 1); a batch included after its window and one
     naming an L1 origin after its inclusion, dropped on arrival. Every L1 block of blocks 1 and 2
@@ -436,8 +436,8 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     run.post(frames(Frame(dd, 0, b"replayed", False)), frames(Frame(dd, 3, b"after the last", False)),
              frames(Frame(dd, 1, b"second last", True)))  # duplicate, after the last, a second last: each dropped
     run.post(frames(Frame(ee, 0, e0, False), Frame(ee, 2, b"trimmed", False), Frame(ee, 3, b"trimmed", False)))
-    run.post(frames(Frame(ee, 1, e1, True)))  # E's late last frame drops its frames 2 and 3: E whole, behind D
-    completed = run.post(frames(Frame(dd, 1, d1, False)))  # D whole: D then E read, D's batch found
+    completed = run.post(frames(Frame(dd, 1, d1, False)))  # D whole: read, D's batch found
+    e_block = run.post(frames(Frame(ee, 1, e1, True)))  # E's late last frame drops its frames 2 and 3: E whole, read
     wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 1, 120, "the verifier's safe head at block 1")
     block_one = l2.eth.get_block(1)
     while l1_w3.eth.block_number < start + WINDOW - 1:
@@ -475,17 +475,17 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     assert bytes.fromhex(found[1]["batch"][2:]) == encode_batch(one) and found[1]["inclusion"] == completed
     assert found[2] is None and l2.eth.get_block(1)["timestamp"] == t1
     held = run.rpc("lantau_derivationState", hex(1), hex(completed))
-    assert [c["id"] for c in held["channels"]] == ["0x" + dd.hex(), "0x" + ee.hex()]
-    assert [f["number"] for f in held["channels"][1]["frames"]] == [0, 1] and held["channels"][1]["closing"] == 2
+    assert [c["id"] for c in held["channels"]] == ["0x" + dd.hex(), "0x" + ee.hex()] and held["channels"][0]["read"]
+    assert [f["number"] for f in held["channels"][1]["frames"]] == [0, 2, 3] and held["channels"][1]["closing"] == 0  # before b
     # for block 2 (on block 1), `one` is old and `other` (built on genesis) is never its batch: both
-    # dropped, nothing kept (the pipeline keeps `other`, waiting for a parent never derived); E,
-    # complete behind D, is read in the next L1 block (one channel an L1 block)
-    after = run.rpc("lantau_derivationState", hex(2), hex(completed + 1))
-    assert [c["id"] for c in after["channels"]] == ["0x" + ee.hex()] and after["queue"] == []
+    # dropped, nothing kept (the pipeline keeps `other`, waiting for a parent never derived); D read
+    # in the L1 block completing it, E in the next, completing E
     assert [bytes.fromhex(q["batch"][2:]) for q in run.rpc("lantau_derivationState", hex(2), hex(completed))["arrivals"]] == [
         encode_batch(one)]
+    after = run.rpc("lantau_derivationState", hex(2), hex(e_block))
+    assert [c["id"] for c in after["channels"]] == ["0x" + ee.hex()] and after["channels"][0]["read"] and after["queue"] == []
     assert [bytes.fromhex(q["batch"][2:]) for q in after["arrivals"]] == [encode_batch(other)]
-    after = run.rpc("lantau_derivationState", hex(2), hex(completed + 2))
+    after = run.rpc("lantau_derivationState", hex(2), hex(e_block + 1))
     assert after["channels"] == [] and after["queue"] == []
     last = run.rpc("lantau_derivationState", hex(2), hex(arrivals_block))
     assert last["arrivals"] == [] and last["queue"] == []
@@ -509,8 +509,8 @@ def test_a_hostile_batchers_pending_data_steps_in_one_transaction(node_factory, 
     one L1 transaction: 100 one-byte frames each opening a channel never closed (the bank keeps the
     newest 64 frames: `MAX_CHANNEL_BANK_FRAMES`), an open 40 KB frame, a channel of 100 batches on
     other parents (dropped on the agreed parent), and block 1's batch in a channel whose first frame
-    waits in the bank, read when the open channels before it time out (the other parents' channel
-    there, ours in the next L1 block: one channel an L1 block). Every pre-state carries its
+    waits in the bank behind the open channels (the other parents' channel read in its block past
+    them, ours in the block its last frame lands: each channel read in the L1 block completing it). Every pre-state carries its
     frames by hash (no frame's bytes but those of the channels its step reads) and no queue; every
     step equals node's commitment; the step whose pre-state is largest and the one that reads the
     channels are printed (calldata, gas); the read channel's frame data left out is
@@ -525,8 +525,8 @@ def test_a_hostile_batchers_pending_data_steps_in_one_transaction(node_factory, 
     first = run.post(tiny, big)
     run.post(others, encode_batcher_tx_data([Frame(b"\xd1" * 16, 0, ours[:10], False)]))  # behind the open ones
     run.post(encode_batcher_tx_data([Frame(b"\xd1" * 16, 1, ours[10:], True)]))
-    read_at = first + TIMEOUT + 1  # the open channels time out: the two opened a block later read, in order,
-    ours_at = read_at + 1  # one an L1 block
+    read_at = first + 1  # the other parents' channel, read past the open ones
+    ours_at = read_at + 1  # ours, read when its last frame lands
     assert ours_at <= start + WINDOW - 1, (first, start)  # within block 1's range
     while l1_w3.eth.block_number < start + WINDOW + 1:
         l1_w3.provider.make_request("evm_mine", [])
@@ -544,7 +544,7 @@ def test_a_hostile_batchers_pending_data_steps_in_one_transaction(node_factory, 
         call = run.step.functions.step(*args)
         costs[b] = (pre, len(call._encode_transaction_data()) // 2 - 1, call.estimate_gas())
     held = run.rpc("lantau_derivationState", "0x1", hex(read_at))
-    assert [c["id"] for c in held["channels"] if c["read"]] == ["0x" + "c1" * 16]  # the other parents' channel alone
+    assert not any(c["read"] for c in held["channels"])  # the other parents' channel, whole in block read_at, not held before it
     held = run.rpc("lantau_derivationState", "0x1", hex(ours_at))
     assert bytes.fromhex(held["channels"][-1]["id"][2:]) == b"\xd1" * 16 and held["channels"][-1]["read"]
     worst = max(costs, key=lambda b: costs[b][0])

@@ -8,10 +8,11 @@ L1"), a channel past 66,048 compressed bytes (`ChannelTooLong`), one of 66,048 b
 literal runs (FastLZ's dearest stream) holding more than 64 batches (`TooManyBatches`: the first 64
 read), a bomb past 64,000 decompressed bytes (`FastLZTooLarge`), the largest span of transfers
 within the bounds (judged and dropped: not on the parent), two channels completed in one L1 block
-(the second read in the next block), then the batch for block 1. Node logs each drop; on EVERY L1
+(the first read there, the second, block 1's batch, dropped: "second channel completed in one L1
+block"), then block 1's batch again in a new channel in the next block. Node logs each drop; on EVERY L1
 block of the range the step on node's pre-state gives node's commitment (`lantau_derivationTrace`);
 the worst step's gas and calldata are printed and stay within 0.9 of EIP-7825's 16,777,216; block 1
-is derived from the batch posted last (the chain goes on).
+is derived from the batch posted last (the chain goes on), node's block 1 is the one the trace decides.
 """
 
 from __future__ import annotations
@@ -90,16 +91,18 @@ def test_hostile_batcher_data_is_dropped_alike_and_every_step_fits(node_factory,
             break
     span_channel = bytes([FASTLZ_CHANNEL_PREFIX]) + fastlz.compress(content)
     shapes[f"a span of {count} transfers ({len(span_channel):,} B to {len(content):,} B)"], _ = post_big(run, closed(b"\x22" * 16, span_channel))
-    # two channels completed in one L1 block: the junk one read there, the batch for block 1 in the next
+    # two channels completed in one L1 block: the junk one read there, the second (block 1's batch)
+    # dropped; the batch sent again (a new channel) in the next block, read there
     two_block, _ = post_big(run, closed(b"\x23" * 16, b"\x02\x00\x05"), channel_tx(b"\x30" * 16, encode_batch(one)))
-    shapes["two channels completed (the first read)"] = two_block
-    shapes["the next block (the second channel read: block 1's batch)"] = two_block + 1
-    run.l1_w3.provider.make_request("evm_mine", [])
+    shapes["two channels completed (the first read, the second dropped)"] = two_block
+    assert run.post(channel_tx(b"\x31" * 16, encode_batch(one))) == two_block + 1
+    shapes["the next block (block 1's batch sent again, read)"] = two_block + 1
     while run.l1_w3.eth.block_number < start + WINDOW:
         run.l1_w3.provider.make_request("evm_mine", [])
     wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 1, 300, "the verifier's safe head at block 1")
     for reason in ("ignoring inbox transaction: reverted on L1", f"channel of 69976 compressed bytes, at most {MAX_CHANNEL_BYTES}",
-                   f"channel holds more than {MAX_BATCHES_PER_CHANNEL} batches", f"channel decompresses to more than {MAX_RLP_BYTES_PER_CHANNEL} bytes"):
+                   f"channel holds more than {MAX_BATCHES_PER_CHANNEL} batches", f"channel decompresses to more than {MAX_RLP_BYTES_PER_CHANNEL} bytes",
+                   "dropping channel: second channel completed in one L1 block"):
         assert reason in verifier.output, reason
 
     trace = run.rpc("lantau_derivationTrace", "0x1")

@@ -98,6 +98,23 @@ def test_small_frames_one_per_calldata_tx_up_to_max_pending() -> None:
     assert m.metrics.txs_sent == 3 and m.metrics.frames_posted == 3 and m.metrics.l2_blocks_posted == 0
 
 
+def test_two_channels_never_complete_in_one_l1_block() -> None:
+    """Derivation reads one channel an L1 block and drops a second completed in it
+    (node/derive/channel_bank.py): with transactions to spare, a channel's last frame still waits
+    until the transaction carrying another channel's last frame is included; its other frames go."""
+    m = manager(max_frame_data=40, max_pending_txs=4, max_channel_blocks=2)
+    add(m, 1, 4)
+    first, second = m.state.channels
+    assert (len(first.frames), len(second.frames)) == (1, 2)
+    sent = send_all(m)  # first's only frame (its last), second's frame 0; second's last waits
+    assert [tx.frames for tx in sent] == [[0], [0]] and [tx.nonce for tx in sent] == [7, 8]
+    assert m.next_tx_frames() is None  # two transactions to spare
+    include(m, sent[1:], l1_block=100)  # (not in nonce order: the test's, not L1's)
+    assert m.next_tx_frames() is None  # first's last frame still pending
+    include(m, sent[:1], l1_block=100)
+    assert m.next_tx_frames() == (second, [1])  # first's included: second may complete, in a later L1 block
+
+
 def test_blob_channels_send_one_blob_a_transaction() -> None:
     """An L1 block carries at most one blob of batcher data (node/batch_inbox.py: the inbox reverts
     past it), so a channel of 3 blobs goes out one blob a transaction, one transaction in flight;
@@ -151,11 +168,11 @@ def test_stale_blocks_never_drag_a_fresh_block_into_their_channel() -> None:
 def test_confirmation_moves_safe_l2_in_channel_order() -> None:
     m = manager(max_channel_blocks=2)
     add(m, 1, 4)
-    first, second = send_all(m)
-    include(m, [second], l1_block=10)
-    assert not m.confirm(l1_safe=10)  # the first channel is not in yet: safe_l2 cannot skip it
+    [first] = send_all(m)  # the second channel's last frame waits for the first's (one completes an L1 block)
     include(m, [first], l1_block=11)
-    assert not m.confirm(l1_safe=10)  # included, but above L1's safe block
+    [second] = send_all(m)
+    include(m, [second], l1_block=10)
+    assert not m.confirm(l1_safe=10)  # the first channel is not in the safe block: safe_l2 cannot skip it
     assert m.confirm(l1_safe=11)
     assert m.state.safe_l2_number == 4 and m.state.channels == [] and m.metrics.channels_confirmed == 2
     assert m.metrics.l2_blocks_posted == 4 and m.next_block() == 5
