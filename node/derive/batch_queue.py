@@ -11,6 +11,7 @@ On arrival (inclusion in L1 block I):
 
 Singular batch B, against S:
 - drop   B.timestamp <= S.timestamp (old: that height is already derived);
+- drop   B's origin is before O (O only grows: it can never be valid);
 - future B.parent_hash != S.hash (its parent is not derived yet);
 - drop   B's origin is neither O nor O + 1 (at L2 genesis: not L1 block 0);
 - drop   B's origin hash is not the hash of the L1 block read at that number;
@@ -21,7 +22,8 @@ Singular batch B, against S:
 - accept.
 
 Span batch (node/batches.py), as OP's span batch rules, simplified:
-- drop if its last block is at or before S; if its first block is after S, its parent_check
+- drop if its last block is at or before S, or its last block's origin is before O; if its
+  first block is after S, its parent_check
   must be S's hash prefix (else future); if it starts at or before S, the blocks up to S must
   be S's chain itself (same timestamps, origins and transactions, and parent_check that of
   the block before the span) — else drop; only the blocks after S are applied;
@@ -33,12 +35,27 @@ Batches are judged in arrival order; the first accepted one is the next block.
 
 On an agreed parent (`next_batch(..., agreed_parent=True)`: the derivation trace the dispute game
 bisects over, node/derive/derivation_commitment.py, whose safe head is the parent of the one block
-it decides) a batch on another parent is never that block's: it is dropped, not kept (the
-pipeline keeps it for the blocks after). The only other "future" is a block waiting on the drift
-rule's next L1 block, whose origin is then the L1 block b the batch is included in: a singular
-batch's parent (the agreed one) would have origin b, so the batch, in b, would carry a hash made
-from b's; a span's last block would have origin b, checked first against `l1_origin_check`, b's
-hash in b. No batch can, so the trace's queue is empty after every L1 block.
+it decides) a batch on another parent is never that block's: it is dropped, not kept. The only
+other "future" is a block waiting on the drift rule's next L1 block, whose origin is then the L1
+block b the batch is included in: a singular batch's parent (the agreed one) would have origin b,
+so the batch, in b, would carry a hash made from b's; a span's last block would have origin b,
+checked first against `l1_origin_check`, b's hash in b. No batch can, so the trace's queue is
+empty after every L1 block.
+
+The pipeline keeps a batch on another parent (future), with no cap: this is what makes its chain
+the trace's. The trace for block n+1 re-reads L1 from S(n+1) = O(n) - channel_timeout, so it sees
+every batch for n+1, including one posted before n's own (its origin, hence its inclusion, is at
+or after O(n) >= S(n+1)); a pipeline that dropped it when it came (as OP's Holocene does) would
+derive n+1 otherwise than the trace, and than itself restarted at n (`reset` starts at the same
+S). Batches before the safe head's own are therefore judged again once it moves, exactly as the
+trace judges them on the agreed parent, and no batch is dropped for room: a cap that dropped the
+oldest (the former MAX_BUFFERED_BATCHES = 10,000) let a flood of batches on other parents push out
+one the trace then finds. What bounds the queue instead is the origin rule: a batch whose last
+origin is before O is dropped (never valid: O only grows), and every other was included at or
+after its origin, so at or after O, in an L1 block read so far, and the pipeline reads no further
+than O + 1 + sequencing_window without deriving (the forced block). One channel read an L1 block,
+of at most MAX_BATCHES_PER_CHANNEL = 64 batches: the queue holds at most
+64 * (sequencing_window + 2) batches, whatever the batcher posts.
 """
 
 from __future__ import annotations
@@ -59,9 +76,6 @@ from node.l1_block_ref import L1BlockRef
 from node.l1_info import L1Origin, l1_origin_of_transactions
 
 log = logging.getLogger("lantau.derive")
-
-MAX_BUFFERED_BATCHES = 10_000
-
 
 class Verdict(enum.Enum):
     ACCEPT = "accept"
@@ -104,12 +118,11 @@ class _SpanCursor:
 
 class BatchQueue:
     def __init__(
-        self, *, sequencing_window: int, max_sequencer_drift: int, max_buffered: int = MAX_BUFFERED_BATCHES, l1_start_block: int = 0
+        self, *, sequencing_window: int, max_sequencer_drift: int, l1_start_block: int = 0
     ) -> None:
         self.sequencing_window = sequencing_window
         self.l1_start_block = l1_start_block  # the L1 origin of the first L2 block
         self.max_sequencer_drift = max_sequencer_drift
-        self.max_buffered = max_buffered
         self._buffer: list[_Buffered] = []
         self._span: _SpanCursor | None = None
 
@@ -131,10 +144,7 @@ class BatchQueue:
         if first_origin + self.sequencing_window <= inclusion.number:
             _drop(batch, inclusion, f"included in L1 block {inclusion.number}, after the sequencing window of origin {first_origin}")
             return
-        self._buffer.append(_Buffered(batch, inclusion))
-        if len(self._buffer) > self.max_buffered:
-            oldest = self._buffer.pop(0)
-            _drop(oldest.batch, oldest.inclusion, "batch buffer full: dropping the oldest future batch")
+        self._buffer.append(_Buffered(batch, inclusion))  # no cap: the origin rule bounds the queue (above)
 
     # --- the next batch -------------------------------------------------------------------------
 
@@ -200,6 +210,8 @@ class BatchQueue:
     ) -> tuple[Verdict, str, L1BlockRef | None]:
         if batch.timestamp <= safe_head.timestamp:
             return Verdict.DROP, f"old: timestamp {batch.timestamp} is not after the safe head's {safe_head.timestamp}", None
+        if (reason := _origin_passed(batch.l1_origin_number, safe_origin)) is not None:
+            return Verdict.DROP, reason, None
         if batch.parent_hash != safe_head.hash:
             return (*_other_parent(agreed_parent), None)
         verdict, reason, origin = self._check_block(
@@ -258,6 +270,8 @@ class BatchQueue:
         elements = span.elements
         if elements[-1].timestamp <= safe_head.timestamp:
             return Verdict.DROP, "old: the whole span is at or before the safe head", []
+        if (reason := _origin_passed(elements[-1].l1_origin_number, safe_origin)) is not None:
+            return Verdict.DROP, f"span's last block: {reason}", []
         overlap = sum(1 for e in elements if e.timestamp <= safe_head.timestamp)
         if overlap == 0:
             if span.parent_check != safe_head.hash[:HASH_CHECK_LENGTH]:
@@ -287,8 +301,18 @@ class BatchQueue:
         return Verdict.ACCEPT, "", blocks
 
 
+def _origin_passed(origin_number: int, safe_origin: L1Origin | None) -> str | None:
+    """Why a batch (a span: its last block) of this L1 origin can never be valid after a safe head
+    of `safe_origin` (None: it still can). On an agreed parent the origin rule drops it anyway; in
+    the pipeline this is what bounds the queue (module docstring)."""
+    if safe_origin is not None and origin_number < safe_origin.number:
+        return f"L1 origin {origin_number} is before the safe head's {safe_origin.number}: never valid"
+    return None
+
+
 def _other_parent(agreed_parent: bool) -> tuple[Verdict, str]:
-    """A batch built on another block than the safe head: kept for later, or on an agreed parent dropped."""
+    """A batch built on another block than the safe head: kept for later (the pipeline), or on an
+    agreed parent dropped (the trace): the same chain either way (module docstring)."""
     if agreed_parent:
         return Verdict.DROP, "its parent is not the agreed parent: never this block's batch"
     return Verdict.FUTURE, "parent not derived yet"

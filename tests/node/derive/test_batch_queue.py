@@ -169,13 +169,38 @@ def test_inclusion_rules_on_arrival(world: World, caplog: pytest.LogCaptureFixtu
     assert len(q) == 1
 
 
-def test_the_buffer_is_bounded(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    q = queue(max_buffered=2)
+def test_a_batch_whose_origin_the_safe_head_has_passed_is_dropped(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """What bounds the pipeline's queue: the safe head's origin only grows, so a batch (a span: its
+    last block) of an earlier origin is never valid, whatever parent it names."""
+    q = queue()
+    stale = dataclasses.replace(world.batch(5), parent_hash=keccak(b"elsewhere"), l1_origin_number=0)
+    q.add(stale, world.l1.blocks[1])  # origin 0, on another parent: future while the safe head's origin is 0
+    late = SpanBatch.from_singular_batches([dataclasses.replace(world.batch(4), timestamp=130)], chain_id=GENESIS.chain_id, starts_epoch=True)
+    q.add(dataclasses.replace(late, parent_check=keccak(b"elsewhere")[:20]), world.l1.blocks[2])  # origin 1, after block 5
+    assert next_for(q, world, 1) is None and len(q) == 2  # origin 0: both kept
     with caplog.at_level(logging.WARNING, logger="lantau.derive"):
-        for number in (4, 5, 6):
-            q.add(world.batch(number), world.l1.blocks[3])
-    assert dropped(caplog) == ["dropping batch: batch buffer full: dropping the oldest future batch"]
-    assert len(q) == 2
+        assert next_for(q, world, 3) is None  # origin 1: the singular batch can never be valid
+        assert next_for(q, world, 5) is None  # origin 2: neither can the span
+    assert dropped(caplog) == [
+        "dropping batch: L1 origin 0 is before the safe head's 1: never valid",
+        "dropping batch: span's last block: L1 origin 1 is before the safe head's 2: never valid",
+    ]
+    assert len(q) == 0
+
+
+def test_no_flood_of_batches_on_other_parents_pushes_out_the_next_blocks(world: World) -> None:
+    """Block 3's batch posted before block 2's, then more batches on other parents than the former
+    cap (MAX_BUFFERED_BATCHES = 10,000, which dropped the oldest): block 3's is still taken after
+    block 2's, as the trace from block 2 (which re-reads from S) takes it."""
+    q = queue()
+    q.add(world.batch(3), world.l1.blocks[1])
+    junk = world.batch(4)
+    for i in range(10_001):
+        q.add(dataclasses.replace(junk, parent_hash=keccak(i.to_bytes(4, "big"))), world.l1.blocks[1])
+    q.add(world.batch(2), world.l1.blocks[1])
+    assert next_for(q, world, 1).batch == world.batch(2)
+    assert next_for(q, world, 2).batch == world.batch(3)
+    assert len(q) == 10_001  # the junk: origin 1 is the safe head's, so kept until it passes or is old
 
 
 # --- span batches ------------------------------------------------------------------------------

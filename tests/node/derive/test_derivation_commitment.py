@@ -3,6 +3,8 @@ from the empty state at S over S .. E for the block after an agreed parent."""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 
 import pytest
@@ -165,3 +167,35 @@ def test_a_batch_for_a_later_block_is_dropped_on_the_agreed_parent() -> None:
     assert trace.state_after(2) == DerivationState((), (), QueuedBatch(one, 2))
     # block 2's own trace (parent: block 1) finds it where it came
     assert DerivationTrace(config(), sequencer, sequencer.header_by_number(1), l1).found == QueuedBatch(two, 1)
+
+
+def test_the_pipeline_keeps_a_batch_posted_before_its_parents_and_derives_what_the_trace_finds(caplog: pytest.LogCaptureFixture) -> None:
+    """Block 2's batch posted (L1 block 1) before block 1's (L1 block 2), with junk on other parents
+    between: the pipeline keeps block 2's (future), takes block 1's, then block 2's, the very batch
+    each block's trace finds; a pipeline started again at block 1 (a restart, the trace's S) too.
+    Dropping it on arrival (OP's Holocene) would leave block 2 to a later batch or its window while
+    block 2's trace, re-reading from S, finds it."""
+    l1 = L1History()
+    sequencer = Chain.open(None, GENESIS)
+    l1.append(100)
+    one = encode_batch(batch_from_block(sequence_block(sequencer, l1, 101).block))
+    two_block = sequence_block(sequencer, l1, 103).block
+    two = encode_batch(batch_from_block(two_block))
+    junk = [encode_batch(dataclasses.replace(batch_from_block(two_block), parent_hash=keccak(bytes([i])))) for i in range(3)]
+    _post(l1, b"\x04" * 16, Frame(b"\x04" * 16, 0, encode_channel([two, *junk]), True))
+    _post(l1, b"\x05" * 16, Frame(b"\x05" * 16, 0, encode_channel([*junk, one]), True))
+    for _ in range(6):
+        l1.append(100 + 12 * len(l1.blocks))
+    verifier = Chain.open(None, GENESIS)
+    with caplog.at_level(logging.WARNING, logger="lantau.derive"):
+        derived = derive_all(DerivationPipeline(config(), l1, verifier))
+    assert not [r for r in caplog.records if r.getMessage().startswith("dropping batch") and "parent" in r.getMessage()]
+    assert [d.header.hash for d in derived[:2]] == [sequencer.header_by_number(1).hash, sequencer.header_by_number(2).hash]
+    assert [d.derived_from.number for d in derived[:2]] == [2, 2]
+    for block, batch, inclusion in ((1, one, 2), (2, two, 1)):
+        trace = DerivationTrace(config(), verifier, verifier.header_by_number(block - 1), l1)
+        assert trace.found == QueuedBatch(batch, inclusion)
+    restarted = Chain.open(None, GENESIS)
+    first = derive_all(DerivationPipeline(config(), l1, restarted))[0]
+    again = derive_all(DerivationPipeline(config(), l1, restarted, safe_head=first.header))
+    assert again[0].header.hash == derived[1].header.hash

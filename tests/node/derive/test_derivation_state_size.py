@@ -102,5 +102,5 @@ def test_many_future_batches() -> None:
     size, state, gas, floor = _worst_pre_state([[encode_batcher_tx_data([Frame(os.urandom(16), 0, channel, True)])]])
     print(f"\nfuture batches: {len(batches):,} on other parents ({len(batches[0])} B each, {len(channel):,} B compressed in one "
           f"transaction): {len(state.queue)} held, pre-state {size:,} B (was 2,000 held, 448,192 B: 224 B a batch, 10,000 at "
-          f"MAX_BUFFERED_BATCHES), its calldata {gas:,} gas (EIP-7623 floor {floor:,})")
+          f"the former MAX_BUFFERED_BATCHES), its calldata {gas:,} gas (EIP-7623 floor {floor:,})")
     assert state.queue == () and size <= 6 * 32

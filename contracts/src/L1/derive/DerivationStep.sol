@@ -81,8 +81,6 @@ contract DerivationStep is IDerivationStep {
     uint256 public constant FRAME_ACCOUNTING_OVERHEAD = 200;
     /// @notice channel_bank.py's `MAX_CHANNEL_BANK_FRAMES`: the frames the bank holds at most.
     uint256 public constant MAX_CHANNEL_BANK_FRAMES = 64;
-    /// @notice batch_queue.py's `MAX_BUFFERED_BATCHES`.
-    uint256 public constant MAX_BUFFERED_BATCHES = 10_000;
 
     L1BlockAnchors public immutable anchors;
     BatchInbox public immutable inbox;
@@ -290,8 +288,7 @@ contract DerivationStep is IDerivationStep {
             if (!decoded || !BatchRules.arrives(_params(), firstOrigin, lastOrigin, b)) continue;
             if (w.queueCount == w.queue.length) (w.queue, w.inclusions) = _growQueue(w.queue, w.inclusions);
             (w.queue[w.queueCount], w.inclusions[w.queueCount]) = (batches[i], b);
-            w.queueCount++;
-            if (w.queueCount > MAX_BUFFERED_BATCHES) _dropQueued(w, 0);
+            w.queueCount++; // no cap, as node's (batch_queue.py): an agreed pre-state's queue is empty, so one channel's 64 at most
         }
     }
 
