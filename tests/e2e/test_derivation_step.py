@@ -564,3 +564,47 @@ def test_a_hostile_batchers_pending_data_steps_in_one_transaction(node_factory, 
           f"batch found) at {ours_at}: {costs[ours_at][1]:,} B of calldata, {costs[ours_at][2]:,} gas; "
           f"(before: every frame's bytes in the state, 100 MB of frames allowed, 10,000 batches); every step "
           f"(L1 block: pre-state B, calldata B, gas): {costs}")
+
+
+def test_a_batch_posted_before_its_parents_is_the_one_node_and_the_leaf_take(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    """Block 2's batch posted (with batches on other parents) an L1 block before block 1's: the
+    verifier keeps it (batch_queue.py: future, uncapped) and derives block 2 from it, the batch
+    block 2's trace finds re-reading from S (docs/batches.md "One rule for a batch on another
+    parent"); every step of both blocks' ranges on L1 equals node's commitment."""
+    from bridge.l1_source import RpcL1Source
+    from genesis.config import GenesisConfig
+    from node.chain import Chain
+    from node.derive.attributes import inputs_from_batch
+
+    leaf = start_run(node_factory, l1, tmp_path)
+    run, rollup, start, one, t1 = leaf.run, leaf.rollup, leaf.rollup.l1_start_block, leaf.one, leaf.t1
+    l1_w3 = run.l1_w3
+    # block 1 as node will build it from `one` (its hash is block 2's parent hash)
+    source = RpcL1Source.connect(l1.anvil.rpc_url, rollup.contracts["LantauPortal"])
+    origin = source.block_by_number(start)
+    assert origin is not None
+    scratch = Chain.open(None, GenesisConfig.load(DEVNET_GENESIS_PATH))
+    inputs = inputs_from_batch(scratch.header_by_number(0), None, one, origin, tuple(source.deposits(origin)))
+    block_one = scratch.build_block(inputs.parent, inputs.attributes, inputs.transactions).header
+    two = SingularBatch(bytes(block_one.hash), start, bytes(leaf.start_block["hash"]), t1 + 1, ())
+    junk = [encode_batch(dataclasses.replace(two, parent_hash=os.urandom(32))) for _ in range(8)]  # on other parents
+    two_at = run.post(channel_tx(b"\xe2" * 16, *junk[:4], encode_batch(two), *junk[4:]))
+    one_at = run.post(channel_tx(b"\xe1" * 16, *junk, encode_batch(one)))
+    assert start <= two_at < one_at <= start + WINDOW - 1
+    while l1_w3.eth.block_number < start + WINDOW + 2:
+        l1_w3.provider.make_request("evm_mine", [])
+    wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 2, 120, "the verifier's safe head at block 2")
+    assert bytes(run.l2.eth.get_block(1)["hash"]) == block_one.hash
+    node_two = run.l2.eth.get_block(2)
+    assert int(node_two["timestamp"]) == t1 + 1 and len(node_two["transactions"]) == 1  # two's block, not a forced one
+    steps = 0
+    for number, batch, inclusion in ((1, one, one_at), (2, two, two_at)):
+        trace = run.rpc("lantau_derivationTrace", hex(number))
+        assert bytes.fromhex(trace["found"]["batch"][2:]) == encode_batch(batch) and trace["found"]["inclusion"] == inclusion
+        for b in range(trace["first"], trace["last"] + 1):
+            if b <= inclusion:  # before found: nothing kept (after it, the rest of its channel, unjudged)
+                assert run.rpc("lantau_derivationState", hex(number), hex(b))["queue"] == [], (number, b)
+            assert run.call(run.step_args(number, b, start)) == ("ok", bytes.fromhex(trace["commitments"][b - trace["first"]][2:])), (number, b)
+            steps += 1
+    print(f"\nblock 2's batch before block 1's: node's block 2 from it (inclusion {two_at}, block 1's {one_at}); "
+          f"{steps} steps on L1 equal node's commitments")
