@@ -303,7 +303,7 @@ class Batcher:
                     self.state.next_nonce = latest_nonce
                     manager.dirty = True
                 manager.check_l2_reorg(self.chain.canonical_hash)
-                self._track(latest_nonce)
+                self._track()
                 # Pooled nonces of the key no record answers for (the state file was lost while a
                 # transaction was pending): the `TxManager` takes them over once due, a blob one by
                 # a blob cancel, so none stays a gap that every later batch queues behind.
@@ -323,8 +323,9 @@ class Batcher:
 
     # --- 1. tracking ----------------------------------------------------------------------------
 
-    def _track(self, latest_nonce: int) -> None:
+    def _track(self) -> None:
         manager = self.manager
+        latest_nonce: int | None = None  # read after the receipts it is judged with (below)
         for channel, tx in sorted(manager.live_txs(), key=lambda item: item[1].nonce):
             if tx.included:
                 assert tx.included_block is not None
@@ -343,7 +344,12 @@ class Batcher:
                 continue
             if tx.sent_at is not None and self.txmgr.in_pool(tx.hashes):
                 continue
-            # Recorded but never sent (a crash after the write-ahead), or forgotten by L1.
+            # Recorded but never sent (a crash after the write-ahead), or forgotten by L1. Its nonce
+            # is used elsewhere only by L1's nonce read now, after its receipt was missed: one read
+            # at the step's start may predate an L1 reorg that dropped this transaction (and the
+            # ones that used the nonces after it), so the frames would go out at a nonce past a gap.
+            if latest_nonce is None:
+                latest_nonce = self.txmgr.latest_nonce()
             if tx.nonce < latest_nonce:
                 manager.tx_failed(channel, tx)  # its nonce is used by a transaction the batcher does not know
                 continue

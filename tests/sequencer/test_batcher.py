@@ -449,6 +449,37 @@ def test_l1_reorg_dropping_a_batch_is_reposted_and_the_verifier_reconverges(roll
     assert set(rollup.inbox_frames().values()) == {1}
 
 
+def test_an_l1_reorg_during_a_step_leaves_no_nonce_gap(rollup: Rollup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The step reads L1's nonce first; an L1 reorg dropping the batcher's included transaction
+    after that read (the 300-block campaign: a 3-block reorg between the read and the receipts)
+    must not make its nonce look used elsewhere: before, the frames went out again one nonce past
+    L1's, a gap that held every later batch until someone else used the batcher key."""
+    rollup.build(10)
+    batcher = rollup.batcher()
+    rollup.post_until_safe(batcher)
+    rollup.build(10)
+    snapshot = rollup.rpc("evm_snapshot")
+    batcher.step()
+    batcher.step()
+    tx = batcher.state.channels[0].txs[0]
+    assert tx.included and batcher.txmgr.latest_nonce() == tx.nonce + 1
+    check_l2_reorg = batcher.manager.check_l2_reorg
+
+    def reorg_after_the_nonce_read(canonical_hash: Any) -> None:  # between the step's nonce read and its receipts
+        rollup.rpc("evm_revert", snapshot)
+        rollup.mine(2)
+        check_l2_reorg(canonical_hash)
+
+    monkeypatch.setattr(batcher.manager, "check_l2_reorg", reorg_after_the_nonce_read)
+    report = batcher.step()
+    monkeypatch.undo()
+    assert report.reposts == 1 and batcher.state.channels[0].txs == [tx] and tx.reorged == 1  # the same nonce again
+    batcher.step()
+    assert tx.included
+    rollup.post_until_safe(batcher)
+    rollup.assert_derived(rollup.derive())
+
+
 def test_a_stuck_transaction_gets_its_fees_bumped(rollup: Rollup) -> None:
     rollup.build(10)
     rollup.rpc("evm_setAutomine", False)
