@@ -121,15 +121,13 @@ def test_a_batch_with_a_block_over_the_bound_is_dropped_by_node_and_l1(node_fact
     singular_over = dataclasses.replace(one, transactions=over)
     span_over = SpanBatch.from_singular_batches([singular_over], chain_id=L2_CHAIN_ID)
 
-    l1_w3.provider.make_request("evm_setAutomine", [False])
+    # automine: each channel in an L1 block of its own (one channel completes an L1 block)
     sent = [l1_w3.eth.send_transaction({"from": BATCHER.address, "to": l1.deployment.batch_inbox, "data": data, "gas": 6_000_000})
             for data in (channel_tx(b"\xc0" * 16, encode_batch(singular_over)), channel_tx(b"\xc1" * 16, encode_batch(span_over)))]
-    l1_w3.provider.make_request("evm_mine", [])
-    l1_w3.provider.make_request("evm_setAutomine", [True])
     receipts = [l1_w3.eth.wait_for_transaction_receipt(h) for h in sent]
     assert all(r["status"] == 1 for r in receipts)
+    assert receipts[0]["blockNumber"] != receipts[1]["blockNumber"]
     over_block = int(receipts[0]["blockNumber"])
-    l1_w3.provider.make_request("evm_mine", [])  # one channel is read an L1 block: the span's in this one
     valid_block = run.post(channel_tx(b"\xc2" * 16, encode_batch(one)))
     while l1_w3.eth.block_number < start + WINDOW + 1:
         l1_w3.provider.make_request("evm_mine", [])

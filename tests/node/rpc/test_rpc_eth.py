@@ -265,9 +265,10 @@ def _nested_rlp_lists(depth: int) -> bytes:
 
 
 async def test_deeply_nested_rlp_is_refused_before_decoding(node: Node) -> None:
-    """30,000 nested empty lists (98 KB, under the pool's size cap) overflow the C stack of
-    the RLP decoder; the RPC refuses them first, and the node lives on."""
-    for raw in (b"\x02" + _nested_rlp_lists(30_000), _nested_rlp_lists(30_000)):
+    """19,000 nested empty lists (56,791 B, under the pool's size cap of 59,744 B; 30,000 overflowed
+    the C stack of the RLP decoder when the cap was 128 KiB): the RPC refuses them before decoding,
+    and the node lives on."""
+    for raw in (b"\x02" + _nested_rlp_lists(19_000), _nested_rlp_lists(19_000)):
         error = await node.error("eth_sendRawTransaction", "0x" + raw.hex())
         assert (error.code, error.message) == (
             -32000, "invalid transaction encoding: RLP lists nested deeper than 16 levels")
