@@ -16,10 +16,14 @@ the one "sign, send" path), persists the records (batcher_state.py) and keeps th
    dropped (a reorg, or a pool that forgot it) is sent again, signed again to the same bytes
    (same nonce and fees: the same hash). A nonce that L1 used for something else frees the
    frames it carried: they go out again under a new nonce.
-2. **Time out**: a channel whose first frame landed in L1 block O and is still incomplete when
-   L1 reaches O + channel_timeout would be dropped by derivation: it and every later channel are
-   abandoned and their L2 blocks go into a new channel (the abandoned transactions still settle,
-   their frames are just never completed).
+2. **Requeue, time out**: node's channel bank, replayed over the batcher's landed transactions
+   in their L1 blocks, must read every channel whose frames all landed; one it does not (two
+   closing transactions that an L1 reorg put into one block: derivation drops the second,
+   docs/batches.md "What one derivation step reads") is abandoned with every later channel, and
+   their L2 blocks go into a new channel (`ChannelManager.requeue_unread`). A channel whose first
+   frame landed in L1 block O and is still incomplete when L1 reaches O + channel_timeout would
+   be dropped by derivation: it and every later channel are abandoned the same way (the
+   abandoned transactions still settle, their frames are just never completed).
 3. **Confirm**: a channel whose every frame is in an L1 block at or below L1's `safe` block is
    done: `safe_l2` moves to its last L2 block and it leaves the state.
 4. **Fill**: L2 blocks after the last one in a channel, up to the chain's head, go into the open
@@ -282,7 +286,7 @@ class Batcher:
     # --- one round ------------------------------------------------------------------------------
 
     def step(self, *, close_open_channel: bool = False) -> StepReport:
-        """One round of track, time out, confirm, fill, send, bump, persist (see the docstring).
+        """One round of track, requeue, time out, confirm, fill, send, bump, persist (see the docstring).
 
         Blocking (L1 and chain I/O). Raises `TemporaryError` when L1 is unreachable: nothing is
         lost, call it again later."""
@@ -308,6 +312,7 @@ class Batcher:
                 # transaction was pending): the `TxManager` takes them over once due, a blob one by
                 # a blob cancel, so none stays a gap that every later batch queues behind.
                 self.txmgr.take_over_due(owned={tx.nonce for _, tx in manager.live_txs()}, blob_sender=self.config.use_blobs)
+                manager.requeue_unread()
                 manager.time_out(head.number)
                 if manager.confirm(safe.number):
                     self.state.l1_anchor_number, self.state.l1_anchor_hash = safe.number, encode_hex(safe.hash)

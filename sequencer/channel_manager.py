@@ -17,6 +17,11 @@ is unit-tested with plain values (tests/sequencer/test_channel_manager.py).
                             frame not while another channel's is (one channel completes an L1 block)
     tx_recorded / tx_sent / tx_included / tx_reorged / tx_failed
                             what the service did with a transaction, and what L1 did with it
+    requeue_unread()        a channel whose every frame landed but that derivation does not read
+                            (node's own channel bank, replayed over the batcher's transactions in
+                            their L1 blocks: e.g. two closing transactions that an L1 reorg put
+                            into one block, the second channel dropped) is abandoned with every
+                            later one: their L2 blocks go into new channels
     time_out(l1_head)       a channel whose first frame landed in L1 block O, still incomplete at
                             O + channel_timeout, would be dropped by derivation: it and every
                             later channel are abandoned, their L2 blocks go into new channels
@@ -32,9 +37,12 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import groupby
 
 from eth_typing import Hash32
 from eth_utils import encode_hex
@@ -48,7 +56,9 @@ from node.channels import (
     encode_batcher_tx_data,
 )
 from node.deposit_tx import DEPOSIT_TX_TYPE
+from node.derive.channel_bank import ChannelBank
 from node.errors import ChannelFull, UnencodableBatch
+from node.l1_block_ref import L1BlockRef
 from node.l1_info import l1_origin_of_transactions
 from node.vm import LantauVM
 from sequencer.batcher_metrics import BatcherMetrics
@@ -313,6 +323,50 @@ class ChannelManager:
                    "frames": len(frames), "compressed": builder.compressed_size, "uncompressed": channel.rlp_bytes},
         )
 
+    # --- what derivation reads -------------------------------------------------------------------
+
+    def requeue_unread(self) -> None:
+        """Abandon the first channel whose every frame has landed on L1 but that derivation does
+        not read, and every later one: their L2 blocks go into new channels (new ids).
+
+        Derivation reads only the batcher's transactions, and the records hold every frame the
+        batcher posted and the L1 block each landed in; so node's own `ChannelBank` (the chain's
+        rules in one place: one channel completed per L1 block, timeouts, the frames it refuses),
+        fed those frames block by block in nonce order (a sender's order within a block), reads
+        exactly the channels node's derivation reads. One transaction in flight keeps two closing
+        frames out of one block, but an L1 reorg can re-include two that landed apart in one
+        block: the second channel is dropped by derivation, and without this the batcher would
+        count it safe and never send its blocks again (the safe head stalls until the window
+        forces deposit-only blocks over the sequencer's). Found when the second lands, so its
+        blocks go out again in the next transaction."""
+        landed = sorted(
+            ((tx.included_block, tx.nonce, tx.included_block_hash, channel, tx)
+             for channel in self.state.channels for tx in channel.txs if tx.included),
+            key=lambda item: (item[0], item[1]),
+        )
+        if not landed:
+            return
+        bank, read = ChannelBank(self.config.channel_timeout), set()
+        with _quiet(logging.getLogger("lantau.derive")):  # a replay, not derivation: its drops are reported below
+            for (number, block_hash), txs in groupby(landed, key=lambda item: (item[0], item[2])):
+                current = L1BlockRef(number, Hash32(_bytes(block_hash)), Hash32(bytes(32)), 0, 0)
+                for *_, channel, tx in txs:
+                    for frame in self.frames(channel, tx.frames):
+                        bank.add_frame(frame, current)
+                found = bank.read_channel(current)
+                if found is not None:
+                    read.add(found[0].hex())
+        for index, channel in enumerate(self.state.channels):
+            if channel.abandoned or channel.channel_id in read or channel.unassigned_frames():
+                continue
+            if not all(tx.included for tx in channel.txs):
+                continue
+            blocks = sorted({tx.included_block for tx in channel.txs})  # type: ignore[type-var]
+            self.metrics.channels_unread += 1
+            self.abandon_from(index, f"landed in L1 block(s) {blocks} but derivation does not read it "
+                                     "(a second channel completed in one L1 block, or a frame refused)")
+            return
+
     # --- timeouts -------------------------------------------------------------------------------
 
     def time_out(self, l1_head: int) -> None:
@@ -458,6 +512,28 @@ class ChannelManager:
         )
         channel.txs.remove(tx)
         self.dirty = True
+
+
+class _ThreadFilter(logging.Filter):
+    """Drops the records one thread logs (the others' pass)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread != self.thread
+
+
+@contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """Silence `logger` in this thread only (node's derivation may log on it from another)."""
+    quiet = _ThreadFilter()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def _bytes(hex_value: str) -> bytes:

@@ -10,6 +10,7 @@ with `--slots-in-an-epoch 4`, so L1's `safe` block is the head minus 4 (measured
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -447,6 +448,52 @@ def test_l1_reorg_dropping_a_batch_is_reposted_and_the_verifier_reconverges(roll
     rollup.post_until_safe(batcher)
     rollup.assert_derived(verifier)
     assert set(rollup.inbox_frames().values()) == {1}
+
+
+def test_two_closing_transactions_an_l1_reorg_puts_in_one_block_the_dropped_channel_is_batched_again(
+        rollup: Rollup, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Channels A (blocks 11-20) and B (21-30) land in L1 blocks of their own; an L1 reorg takes
+    both away and L1 includes both again in one block: derivation reads A there and drops B (one
+    channel completed an L1 block). The batcher sees it on inclusion (node's channel bank replayed
+    over its records), abandons B and batches 21-30 again under a new id, which survives a restart;
+    a verifier derives every block from the batches, none forced. Before, the batcher counted B
+    safe and never sent 21-30 again: the verifier stopped at 20 (until the window forced
+    deposit-only blocks over the sequencer's)."""
+    rollup.build(10)
+    batcher = rollup.batcher()
+    rollup.post_until_safe(batcher)
+    rollup.build(20)  # blocks 11-30, origins all before the snapshot
+    snapshot = rollup.rpc("evm_snapshot")
+    for _ in range(3):
+        batcher.step()  # A sent; A included, B sent (its closing frame waited for A's); B included
+    a, b = batcher.state.channels
+    assert [(c.first_block, c.last_block) for c in (a, b)] == [(11, 20), (21, 30)]
+    assert a.txs[0].included_block < b.txs[0].included_block
+
+    rollup.rpc("evm_revert", snapshot)  # both L1 blocks gone
+    rollup.rpc("evm_setAutomine", False)
+    assert batcher.step().reposts == 2  # both sent again, the same transactions
+    rollup.mine(1)
+    report = batcher.step()
+    assert a.txs[0].included_block == b.txs[0].included_block  # one L1 block
+    assert report.channels_abandoned == 1 and batcher.metrics.channels_unread == 1
+    assert b.abandoned is not None and "derivation does not read it" in b.abandoned and a.abandoned is None
+    again = batcher.state.channels[2]
+    assert (again.first_block, again.last_block, len(again.txs)) == (21, 30, 1) and again.channel_id != b.channel_id
+
+    restarted = rollup.batcher()  # the state file holds the abandoned channel and its replacement
+    assert [(c.channel_id, c.abandoned) for c in restarted.state.channels] == [(c.channel_id, c.abandoned) for c in (a, b, again)]
+    assert restarted.state.channels[2].txs[0].hashes == again.txs[0].hashes
+    rollup.rpc("evm_setAutomine", True)
+    rollup.mine(1)
+    with caplog.at_level(logging.WARNING, logger="lantau.derive"):
+        rollup.post_until_safe(restarted)
+        verifier = rollup.derive()
+    assert restarted.safe_l2_block == 30 and restarted.metrics.channels_unread == 1
+    drops = [r for r in caplog.records if r.getMessage() == "dropping channel: second channel completed in one L1 block"]
+    assert [r.channel for r in drops] == [b.channel_id]  # type: ignore[attr-defined]
+    assert not any("deposit-only" in r.getMessage() for r in caplog.records)  # no block forced
+    rollup.assert_derived(verifier)  # every block the sequencer's, 21-30 from the new channel
 
 
 def test_an_l1_reorg_during_a_step_leaves_no_nonce_gap(rollup: Rollup, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -115,6 +115,34 @@ def test_two_channels_never_complete_in_one_l1_block() -> None:
     assert m.next_tx_frames() == (second, [1])  # first's included: second may complete, in a later L1 block
 
 
+def test_a_channel_derivation_does_not_read_is_requeued_with_the_later_ones() -> None:
+    """Two closing transactions that landed apart and an L1 reorg put into one block: node's
+    channel bank, replayed over the records, reads the first channel there and drops the second
+    (one channel completed an L1 block); the second and every later channel are abandoned and
+    their blocks batched again under a new id. Landed apart, nothing is requeued."""
+    m = manager(max_pending_txs=1, max_channel_blocks=2)
+    add(m, 1, 6)
+    first, second, third = m.state.channels
+    [a] = send_all(m)
+    include(m, [a], l1_block=3)
+    [b] = send_all(m)
+    include(m, [b], l1_block=4)
+    m.requeue_unread()
+    assert not any(c.abandoned for c in m.state.channels) and m.metrics.channels_unread == 0
+    m.tx_reorged(first, a)
+    m.tx_reorged(second, b)
+    include(m, [a, b], l1_block=3)  # both again, in one block
+    m.requeue_unread()
+    assert (first.abandoned, m.metrics.channels_unread) == (None, 1)
+    assert second.abandoned is not None and "L1 block(s) [3] but derivation does not read it" in second.abandoned
+    assert third.abandoned is not None and m.next_block() == 3  # blocks 3-6 go into new channels
+    add(m, 3, 6)
+    assert [(c.first_block, c.last_block) for c in m.state.channels[3:]] == [(3, 4), (5, 6)]
+    assert send_all(m) == m.state.channels[3].txs and m.state.channels[3].channel_id != second.channel_id
+    m.requeue_unread()  # the abandoned channel is not requeued twice
+    assert m.metrics.channels_unread == 1
+
+
 def test_blob_channels_send_one_blob_a_transaction() -> None:
     """An L1 block carries at most one blob of batcher data (node/batch_inbox.py: the inbox reverts
     past it), so a channel of 3 blobs goes out one blob a transaction, one transaction in flight;
