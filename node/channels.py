@@ -26,7 +26,10 @@ bytes after the end of the compressed stream are ignored.
 A channel is cut into **frames** that fit L1 transactions::
 
     frame = channel_id ++ frame_number ++ frame_data_length ++ frame_data ++ is_last
-        channel_id         16 bytes   random, chosen by the batcher
+        channel_id         16 bytes   u64 BE o ++ 8 bytes chosen by the batcher: o names the L1
+                                      block the channel opens at (`channel_id`; a frame read from
+                                      L1 block b counts only if o <= b <= o + channel_timeout:
+                                      node/derive/channel_bank.py)
         frame_number       u16 BE     0, 1, 2, ... within the channel
         frame_data_length  u32 BE     <= MAX_FRAME_DATA (1,000,000)
         frame_data         bytes      a slice of the channel
@@ -89,6 +92,9 @@ MAX_FRAME_NUMBER = 0xFFFF
 MAX_FRAME_DATA = 1_000_000
 #: channel_id + frame_number + frame_data_length + is_last
 FRAME_OVERHEAD = CHANNEL_ID_LENGTH + 2 + 4 + 1
+#: A channel id's bytes naming its opening L1 block (u64 BE), and the batcher's own bytes after them.
+CHANNEL_OPEN_BLOCK_LENGTH = 8
+CHANNEL_NONCE_LENGTH = CHANNEL_ID_LENGTH - CHANNEL_OPEN_BLOCK_LENGTH
 #: A channel's decompressed size (OP's: 10,000,000), compressed size and batch count at most: what
 #: one derivation step on L1 decodes and judges within 0.9 of EIP-7825's 16,777,216 gas (docs/
 #: batches.md "What one derivation step reads"; measured in tests/e2e/test_inbox_bounds.py). The
@@ -222,6 +228,23 @@ def _decompress(channel: bytes, limit: int) -> tuple[bytes, CodecError | None]:
 
 
 # --- frames ---------------------------------------------------------------------------------------
+
+
+def channel_id(open_block: int, nonce: bytes) -> bytes:
+    """The id of a channel opening at L1 block `open_block`: u64_be(open_block) ++ `nonce` (8 bytes
+    the batcher chooses). A chain rule (docs/batches.md "Frame"): the channel bank counts the
+    channel's timeout from that block, orders channels by it and drops a frame read outside
+    [open_block, open_block + channel_timeout] (node/derive/channel_bank.py)."""
+    if not 0 <= open_block < 1 << 64:
+        raise ValueError("a channel's open block must fit a u64")
+    if len(nonce) != CHANNEL_NONCE_LENGTH:
+        raise ValueError(f"a channel id's nonce is {CHANNEL_NONCE_LENGTH} bytes")
+    return open_block.to_bytes(CHANNEL_OPEN_BLOCK_LENGTH, "big") + nonce
+
+
+def channel_open_block(channel_id: bytes) -> int:
+    """The L1 block a channel id names (`channel_id`)."""
+    return int.from_bytes(channel_id[:CHANNEL_OPEN_BLOCK_LENGTH], "big")
 
 
 @dataclass(frozen=True, slots=True)

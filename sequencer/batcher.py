@@ -313,6 +313,7 @@ class Batcher:
                 # a blob cancel, so none stays a gap that every later batch queues behind.
                 self.txmgr.take_over_due(owned={tx.nonce for _, tx in manager.live_txs()}, blob_sender=self.config.use_blobs)
                 manager.requeue_unread()
+                manager.l1_head = head.number
                 manager.time_out(head.number)
                 if manager.confirm(safe.number):
                     self.state.l1_anchor_number, self.state.l1_anchor_hash = safe.number, encode_hex(safe.hash)

@@ -14,16 +14,19 @@ is unit-tested with plain values (tests/sequencer/test_channel_manager.py).
     next_tx_frames()        frames out: the oldest unsent frames (one per calldata transaction,
                             up to `max_blobs_per_tx` per blob transaction), while fewer than
                             `max_pending_txs` transactions are not included; a channel's last
-                            frame not while another channel's is (one channel completes an L1 block)
+                            frame not while another channel's is (one channel completes an L1 block);
+                            a channel is named when its first frames go out: its id names `l1_head`
+                            (node/channels.py `channel_id`), so its transactions land after that block
     tx_recorded / tx_sent / tx_included / tx_reorged / tx_failed
                             what the service did with a transaction, and what L1 did with it
     requeue_unread()        a channel whose every frame landed but that derivation does not read
                             (node's own channel bank, replayed over the batcher's transactions in
                             their L1 blocks: e.g. two closing transactions that an L1 reorg put
-                            into one block, the second channel dropped) is abandoned with every
-                            later one: their L2 blocks go into new channels
-    time_out(l1_head)       a channel whose first frame landed in L1 block O, still incomplete at
-                            O + channel_timeout, would be dropped by derivation: it and every
+                            into one block, the second channel dropped; a frame that landed before
+                            the block its channel id names) is abandoned with every later one:
+                            their L2 blocks go into new channels
+    time_out(l1_head)       a channel whose id names L1 block o, still incomplete at
+                            o + channel_timeout, would be dropped by derivation: it and every
                             later channel are abandoned, their L2 blocks go into new channels
     confirm(l1_safe)        a channel whose every frame is in a block at or below L1's safe block
                             is done: `safe_l2` moves to its last block
@@ -52,8 +55,8 @@ from node.batches import MAX_BLOCK_USER_TRANSACTIONS, SingularBatch
 from node.batch_inbox import MAX_BATCHER_DATA_PER_L1_BLOCK, batcher_data_size
 from node.blobs import MAX_BLOB_DATA_SIZE, MAX_BLOBS_PER_TX
 from node.channels import (
-    FRAME_OVERHEAD, MAX_BATCHES_PER_CHANNEL, MAX_CHANNEL_BYTES, MAX_FRAME_DATA, ChannelBuilder, Compression, Frame,
-    encode_batcher_tx_data,
+    CHANNEL_ID_LENGTH, CHANNEL_NONCE_LENGTH, FRAME_OVERHEAD, MAX_BATCHES_PER_CHANNEL, MAX_CHANNEL_BYTES, MAX_FRAME_DATA,
+    ChannelBuilder, Compression, Frame, channel_id, channel_open_block, encode_batcher_tx_data,
 )
 from node.deposit_tx import DEPOSIT_TX_TYPE
 from node.derive.channel_bank import ChannelBank
@@ -177,10 +180,12 @@ class ChannelManager:
         *,
         chain_id: int,
         clock: Callable[[], float] = time.monotonic,
-        new_channel_id: Callable[[], bytes] = lambda: os.urandom(16),
+        new_channel_nonce: Callable[[], bytes] = lambda: os.urandom(CHANNEL_NONCE_LENGTH),
     ) -> None:
         self.state, self.config, self.chain_id = state, config, chain_id
-        self._clock, self._new_channel_id = clock, new_channel_id
+        self._clock, self._new_channel_nonce = clock, new_channel_nonce
+        #: The L1 head the service last read (set each step): the block a channel's id names.
+        self.l1_head = 0
         self.open: OpenChannel | None = None
         self.dirty = False
         self.counts = RoundCounts()
@@ -231,7 +236,7 @@ class ChannelManager:
 
     def _new_builder(self) -> ChannelBuilder:
         return ChannelBuilder(
-            channel_id=self._new_channel_id(),
+            channel_id=bytes(CHANNEL_ID_LENGTH),  # only the frames' data is kept: named when they go out
             chain_id=self.chain_id,
             compression=self.config.compression,
             span_batches=self.config.span_batches,
@@ -303,7 +308,7 @@ class ChannelManager:
         frames = builder.frames()
         first, last = self.open.blocks[0], self.open.blocks[-1]
         channel = ChannelRecord(
-            channel_id=builder.channel_id.hex(),
+            channel_id="",  # named when its first frames go out (`next_tx_frames`)
             first_block=first[0],
             last_block=last[0],
             last_block_hash=encode_hex(last[1]),
@@ -319,7 +324,7 @@ class ChannelManager:
         self.metrics.channels_opened += 1
         log.info(
             "channel closed: %s", reason,
-            extra={"channel": channel.channel_id, "l2_blocks": f"{channel.first_block}-{channel.last_block}",
+            extra={"l2_blocks": f"{channel.first_block}-{channel.last_block}",
                    "frames": len(frames), "compressed": builder.compressed_size, "uncompressed": channel.rlp_bytes},
         )
 
@@ -370,13 +375,18 @@ class ChannelManager:
     # --- timeouts -------------------------------------------------------------------------------
 
     def time_out(self, l1_head: int) -> None:
+        """Abandon the first channel derivation would time out, and every later one: one whose id
+        names L1 block o (node/channels.py `channel_id`) not complete by o + channel_timeout (counted
+        from o, as derivation counts it). A frame that landed before o (an L1 reorg to a shorter
+        chain) is dropped by derivation: `requeue_unread` finds its channel unread."""
         for index, channel in enumerate(self.state.channels):
-            if channel.abandoned:
-                continue
-            included = [tx.included_block for tx in channel.txs if tx.included_block is not None]
-            complete = not channel.unassigned_frames() and all(tx.included for tx in channel.txs)
-            if included and not complete and l1_head >= min(included) + self.config.channel_timeout:
-                self.abandon_from(index, f"channel timed out: opened in L1 block {min(included)}, incomplete at {l1_head}")
+            if channel.abandoned or not channel.txs:
+                continue  # not named yet: nothing of it is on L1
+            opened = channel_open_block(bytes.fromhex(channel.channel_id))
+            last = opened + self.config.channel_timeout
+            complete = not channel.unassigned_frames() and all(b is not None and b <= last for b in (tx.included_block for tx in channel.txs))
+            if not complete and l1_head >= last:
+                self.abandon_from(index, f"channel timed out: its id names L1 block {opened}, incomplete at {l1_head}")
                 return
 
     def abandon_from(self, index: int, reason: str) -> None:
@@ -450,6 +460,9 @@ class ChannelManager:
                 closing = len(channel.frames) - 1 in numbers
                 if closing and any(len(c.frames) - 1 in tx.frames for c, tx in pending if c is not channel):
                     return None
+                if not channel.txs:  # none of its frames is out under an id: name it after the L1 head
+                    channel.channel_id = channel_id(self.l1_head, self._new_channel_nonce()).hex()
+                    self.dirty = True
                 return channel, numbers
         return None
 

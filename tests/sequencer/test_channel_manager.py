@@ -13,7 +13,7 @@ import sequencer.channel_manager as channel_manager
 from bridge.blob_tx import MAX_BLOBS_PER_TX as SIGNED_BLOBS_LIMIT
 from node.batches import SingularBatch, SpanBatch, decode_batch
 from node.blobs import MAX_BLOBS_PER_TX
-from node.channels import Compression, decode_batcher_tx_data, read_channel
+from node.channels import Compression, channel_id, channel_open_block, decode_batcher_tx_data, read_channel
 from node.errors import ChannelFull
 from sequencer.batcher_state import BatcherState, TxRecord
 from sequencer.channel_manager import BatcherConfig, BatcherError, ChannelManager, batch_of_block
@@ -44,8 +44,8 @@ def manager(clock: Clock | None = None, **overrides: object) -> ChannelManager:
     config = BatcherConfig(batch_inbox="0x" + "ff" * 20, compression=Compression.FASTLZ, span_batches=False, **overrides)  # type: ignore[arg-type]
     state = BatcherState(l1_chain_id=900, l2_genesis_hash=GENESIS, batcher="0x" + "01" * 20, batch_inbox=config.batch_inbox,
                          safe_l2_number=0, safe_l2_hash=GENESIS, next_nonce=7)
-    ids = iter(bytes([i]) * 16 for i in range(1, 100))
-    return ChannelManager(state, config, chain_id=CHAIN_ID, clock=clock or Clock(), new_channel_id=lambda: next(ids))
+    nonces = iter(bytes([i]) * 8 for i in range(1, 100))
+    return ChannelManager(state, config, chain_id=CHAIN_ID, clock=clock or Clock(), new_channel_nonce=lambda: next(nonces))
 
 
 def add(m: ChannelManager, first: int, last: int, origin: int = 1) -> None:
@@ -79,8 +79,9 @@ def test_a_channel_closes_at_max_blocks_and_its_frames_carry_the_batches() -> No
     assert m.open is not None and m.open.blocks == [(7, block_hash(7))] and m.next_block() == 8
     assert (m.counts.blocks_added, m.counts.channels_closed, m.metrics.channels_opened) == (7, 2, 2)
     channel = m.state.channels[0]
+    assert channel.channel_id == "" and m.next_tx_frames() == (channel, [0])  # named when it goes out
     frames = decode_batcher_tx_data(m.tx_data(channel, [0]))
-    assert len(frames) == 1 and frames[0].is_last and frames[0].channel_id == bytes([1]) * 16
+    assert len(frames) == 1 and frames[0].is_last and frames[0].channel_id == channel_id(0, bytes([1]) * 8)
     decoded = [decode_batch(raw, chain_id=CHAIN_ID) for raw in read_channel(frames[0].data).batches]
     assert decoded == [batch(1), batch(2), batch(3)]
 
@@ -207,18 +208,40 @@ def test_confirmation_moves_safe_l2_in_channel_order() -> None:
 
 
 def test_a_channel_incomplete_at_the_timeout_is_abandoned_with_the_later_ones() -> None:
+    """The timeout counts from the L1 block the channel's id names (the head when its first
+    frames went out, 99), as derivation counts it: incomplete at 99 + 20, it is abandoned."""
     m = manager(max_frame_data=40, max_pending_txs=1, max_channel_blocks=5, channel_timeout=20)
     add(m, 1, 5)
     add(m, 6, 6)
+    m.l1_head = 99
     [tx] = send_all(m)
+    assert channel_open_block(bytes.fromhex(m.state.channels[0].channel_id)) == 99
     include(m, [tx], l1_block=100)
-    m.time_out(l1_head=119)
+    m.time_out(l1_head=118)
     assert not m.state.channels[0].abandoned
-    m.time_out(l1_head=120)
-    assert m.state.channels[0].abandoned.startswith("channel timed out") and m.open is None
+    m.time_out(l1_head=119)
+    assert m.state.channels[0].abandoned == "channel timed out: its id names L1 block 99, incomplete at 119" and m.open is None
     assert m.counts.channels_abandoned == 1 and m.next_block() == 1  # blocks 1-6 go out again
     m.confirm(l1_safe=120)  # the abandoned channel's one transaction settled: nothing left to watch
     assert m.state.channels == []
+
+
+def test_a_channel_is_named_after_the_l1_head_when_its_first_frames_go_out() -> None:
+    """A channel closed while others wait is named when its first frame goes out, after the L1 head
+    then (its transaction lands after it: node/channels.py `channel_id`), not when it closed: a
+    backlog of closed channels does not eat their timeout."""
+    m = manager(max_pending_txs=1, max_channel_blocks=1)
+    m.l1_head = 5
+    add(m, 1, 2)
+    first, second = m.state.channels
+    [tx] = send_all(m)
+    assert channel_open_block(bytes.fromhex(first.channel_id)) == 5 and second.channel_id == ""
+    include(m, [tx], l1_block=6)
+    m.l1_head = 40
+    send_all(m)
+    assert channel_open_block(bytes.fromhex(second.channel_id)) == 40 and first.channel_id[16:] != second.channel_id[16:]
+    m.time_out(l1_head=40)
+    assert not first.abandoned and not second.abandoned  # first complete in 6 <= 5 + 20
 
 
 def test_an_l2_reorg_abandons_the_channel_whose_last_block_changed() -> None:
@@ -278,6 +301,7 @@ def test_span_batches_round_trip_through_the_frames() -> None:
     config_manager.config = BatcherConfig(batch_inbox="0x" + "ff" * 20, span_batches=True, max_channel_blocks=3)
     add(config_manager, 1, 3)
     [channel] = config_manager.state.channels
+    assert config_manager.next_tx_frames() == (channel, [0])
     [frame] = decode_batcher_tx_data(config_manager.tx_data(channel, [0]))
     [span] = [decode_batch(raw, chain_id=CHAIN_ID) for raw in read_channel(frame.data).batches]
     assert isinstance(span, SpanBatch) and len(span.elements) == 3
