@@ -14,7 +14,7 @@ batcher, succeeded), so the chain of what it read equals `batchHashChain(block)`
 
 One L1 block carries at most `MAX_BATCHER_DATA_PER_L1_BLOCK` bytes of batcher data, counted as the
 derivation leaf (`DerivationStep`) is shown them (`batcher_data_size`: a calldata transaction its
-calldata, a blob transaction 131,072 a blob): the inbox reverts a transaction that would pass it
+calldata, a blob transaction 65,536 a blob: the blob's first half, all derivation reads of it): the inbox reverts a transaction that would pass it
 (`BatcherDataOverBlockBound`), so derivation, which reads only successful inbox transactions,
 drops it ("ignoring inbox transaction: reverted on L1"). The batcher plans by these (one
 transaction in flight, frames and blobs within the bound: sequencer/channel_manager.py).
@@ -27,21 +27,22 @@ from typing import Iterable
 from eth_typing import Hash32
 from eth_utils import keccak
 
-from node.blobs import BLOB_SIZE, BLOB_TX_TYPE
+from node.blobs import BLOB_TX_TYPE, HALF_SIZE
 from node.derive.l1_source import InboxTransaction
 
 CALLDATA_KIND = 0
 BLOBS_KIND = 1
 EMPTY_BATCH_CHAIN = Hash32(bytes(32))
-#: `BatchInbox.MAX_BATCHER_DATA_PER_L1_BLOCK`: one full blob, or 128 KiB of calldata. The most one
+#: `BatchInbox.MAX_BATCHER_DATA_PER_L1_BLOCK`: two blobs, or 128 KiB of calldata. The most one
 #: derivation step reads of an L1 block's inbox data (docs/batches.md "What one derivation step reads").
 MAX_BATCHER_DATA_PER_L1_BLOCK = 131_072
 
 
 def batcher_data_size(calldata: bytes, blobs: int) -> int:
-    """What a batcher transaction counts against its L1 block's bound: its calldata, or `BLOB_SIZE`
-    a blob for a blob transaction (its calldata ignored), as the inbox counts it."""
-    return blobs * BLOB_SIZE if blobs else len(calldata)
+    """What a batcher transaction counts against its L1 block's bound: its calldata, or `HALF_SIZE`
+    (65,536: the half the leaf is shown) a blob for a blob transaction (its calldata ignored), as
+    the inbox counts it."""
+    return blobs * HALF_SIZE if blobs else len(calldata)
 
 
 def batch_item(tx: InboxTransaction) -> tuple[int, Hash32]:

@@ -700,7 +700,7 @@ class BlobEncodingError(CodecError):
 
 
 class WrongBlobSize(BlobEncodingError):
-    """Bytes of another length than a blob's 131,072."""
+    """Bytes of another length than a blob's 131,072 (or, shown on L1, its first half's 65,536)."""
 
 
 class UnknownBlobEncodingVersion(BlobEncodingError):

@@ -1,11 +1,13 @@
 """Evidence that a blob batcher transaction carried some data, as `BlobReader`
-(contracts/src/L1/derive/BlobReader.sol) reads it on L1: the blob's 131,072 bytes, its KZG
-commitment and EIP-4844's blob proof, beside the transaction's versioned hashes (which hash to
-the inbox's kind-1 item, `node.batch_inbox.batch_item`).
+(contracts/src/L1/derive/BlobReader.sol) reads it on L1: the blob's first half (65,536 bytes: all
+derivation reads of a blob, node/blobs.py), p's KZG commitment, the quotient q's commitment
+(p - h = (X^2048 - 1) q, h the half's interpolant) and both polynomials opened at
+r = keccak256(C ‖ C_q ‖ half) (`node.blobs.open_half`), beside the transaction's versioned hashes
+(which hash to the inbox's kind-1 item, `node.batch_inbox.batch_item`).
 
 The blobs come from `L1Source.blobs` (a beacon node's, checked against the versioned hashes);
-the commitment and proof are computed here (`node.blobs`), ~0.15-0.3 s a blob on the shared box. A beacon
-node's blob sidecar carries the same commitment and proof.
+the rest is computed here (`node.blobs.open_half`: two NTTs, q's commitment, two openings). A
+beacon node's sidecar carries only C: q and the openings at r are the prover's own.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ from eth_typing import Hash32
 from eth_abi import encode as abi_encode
 
 from node.batch_inbox import BLOBS_KIND, batch_item
-from node.blobs import blob_kzg_proof, kzg_commitment, versioned_hash
+from node.blobs import HALF_SIZE, HalfOpening, open_half, versioned_hash
 from node.derive.l1_source import InboxTransaction
 from node.errors import LantauError
 
 
-#: `BlobReader.ShownBlob`: `read`'s arguments after the item, how the leaves are shown one blob.
-SHOWN_BLOB_ABI = "(bytes32[],uint256,bytes,bytes,bytes)"
+#: `BlobReader.ShownBlob`: `read`'s argument after the item, how the leaves are shown one blob.
+SHOWN_BLOB_ABI = "(bytes32[],uint256,bytes,bytes,bytes,uint256,uint256,bytes,bytes)"
 
 
 class BlobEvidenceError(LantauError):
@@ -38,16 +40,17 @@ class BlobEvidence:
     item: Hash32  # the inbox's item for the transaction: keccak256 of its versioned hashes
     versioned_hashes: tuple[Hash32, ...]
     index: int
-    blob: bytes
-    commitment: bytes  # 48 bytes
-    proof: bytes  # 48 bytes
+    half: bytes  # the blob's first HALF_SIZE bytes
+    opening: HalfOpening
 
-    def read_args(self) -> tuple[bytes, list[bytes], int, bytes, bytes, bytes]:
-        return (bytes(self.item), *self.shown_abi())
+    def read_args(self) -> tuple[bytes, tuple[list[bytes], int, bytes, bytes, bytes, int, int, bytes, bytes]]:
+        return (bytes(self.item), self.shown_abi())
 
-    def shown_abi(self) -> tuple[list[bytes], int, bytes, bytes, bytes]:
+    def shown_abi(self) -> tuple[list[bytes], int, bytes, bytes, bytes, int, int, bytes, bytes]:
         """`BlobReader.ShownBlob` (`read_args` without the item, which L1 has)."""
-        return ([bytes(h) for h in self.versioned_hashes], self.index, self.blob, self.commitment, self.proof)
+        o = self.opening
+        return ([bytes(h) for h in self.versioned_hashes], self.index, self.half, o.commitment, o.quotient_commitment,
+                o.y, o.quotient_y, o.proof, o.quotient_proof)
 
 
 def shown_blobs(evidence: Sequence[BlobEvidence]) -> bytes:
@@ -65,8 +68,8 @@ def blob_evidence(tx: InboxTransaction, blobs: Sequence[bytes]) -> tuple[BlobEvi
         raise BlobEvidenceError(f"transaction {tx.index} has {len(tx.blob_versioned_hashes)} blobs, {len(blobs)} given")
     out = []
     for index, blob in enumerate(blobs):
-        commitment = kzg_commitment(blob)
-        if versioned_hash(commitment) != tx.blob_versioned_hashes[index]:
+        opening = open_half(blob)
+        if versioned_hash(opening.commitment) != tx.blob_versioned_hashes[index]:
             raise BlobEvidenceError(f"blob {index} given is not the one transaction {tx.index} names")
-        out.append(BlobEvidence(item, tx.blob_versioned_hashes, index, blob, commitment, blob_kzg_proof(blob, commitment)))
+        out.append(BlobEvidence(item, tx.blob_versioned_hashes, index, blob[:HALF_SIZE], opening))
     return tuple(out)

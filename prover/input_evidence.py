@@ -30,7 +30,7 @@ from eth_typing import Hash32
 from bridge.l1_contracts import InputRules, input_oracle_config, l1_block_slots  # noqa: F401  (l1_block_slots re-exported)
 from node.batch_inbox import CALLDATA_KIND, batch_item
 from node.batches import SingularBatch, decode_batch
-from node.blobs import decode_blob
+from node.blobs import decode_half
 from node.channels import decode_batcher_tx_data, read_channel
 from node.deposit_event import DepositEvent, decode_block_deposits, deposit_transaction
 from node.derive.attributes import forced_transactions
@@ -136,8 +136,8 @@ def expected_forced_transactions(
 class InboxBlock:
     """The batcher transactions the inbox recorded in one L1 block, in block order: each one's
     (kind, item hash) (`node.batch_inbox.batch_item`) and its data as the leaves are shown it
-    (`IDerivationStep.InboxData`): a calldata transaction's calldata, a blob transaction's blobs
-    with their KZG commitments and proofs (`prover.blob_evidence.shown_blobs`); `blobs` each blob
+    (`IDerivationStep.InboxData`): a calldata transaction's calldata, a blob transaction's blobs'
+    first halves with their KZG evidence (`prover.blob_evidence.shown_blobs`); `blobs` each blob
     transaction's `BlobEvidence` by item index."""
 
     number: int
@@ -155,7 +155,7 @@ class InboxBlock:
                 continue
             for evidence in self.blobs[index]:
                 try:
-                    data = decode_blob(evidence.blob)
+                    data = decode_half(evidence.half)
                 except BlobEncodingError:
                     continue
                 yield index, data

@@ -163,18 +163,19 @@ def test_measure_inbox_gas(l1: L1, inbox: Any) -> None:
 def test_blob_transaction_is_recorded_by_its_versioned_hashes(l1: L1, inbox: Any) -> None:
     # Last in the module: after evm_revert, anvil mines a later blob transaction of the same
     # account without serving its receipt (a snapshot quirk), so blob tests must not follow one.
-    # A blob counts 131,072 bytes against its L1 block's bound: two blobs revert (nothing recorded,
-    # never read by derivation), one is recorded.
+    # A blob counts 65,536 bytes (its first half, what the derivation leaf is shown) against its
+    # L1 block's bound of 131,072: three blobs revert (nothing recorded, never read by derivation),
+    # two are recorded.
     batcher = _batcher(l1)
-    blobs = (encode_blob(b"\x00" + os.urandom(1000)), encode_blob(b"\x00" + os.urandom(500)))
-    two = batcher.send(TxCandidate(to=inbox.address, blobs=blobs, gas_limit=inbox_call_gas(b"")))
-    assert two["status"] == 0 and bytes(inbox.functions.batchHashChain(two["blockNumber"]).call()) == EMPTY_BATCH_CHAIN
-    receipt = batcher.send(TxCandidate(to=inbox.address, blobs=blobs[:1], gas_limit=inbox_call_gas(b"")))
+    blobs = tuple(encode_blob(b"\x00" + os.urandom(n)) for n in (1000, 500, 200))
+    three = batcher.send(TxCandidate(to=inbox.address, blobs=blobs, gas_limit=inbox_call_gas(b"")))
+    assert three["status"] == 0 and bytes(inbox.functions.batchHashChain(three["blockNumber"]).call()) == EMPTY_BATCH_CHAIN
+    receipt = batcher.send(TxCandidate(to=inbox.address, blobs=blobs[:2], gas_limit=inbox_call_gas(b"")))
     assert receipt["status"] == 1
     source = RpcL1Source(l1.w3, l1.portal.address)
     block = source.block_by_number(receipt["blockNumber"])
     assert block is not None
     (tx,) = source.inbox_transactions(block, to_canonical_address(inbox.address))
     kind, item = batch_item(tx)
-    assert kind == BLOBS_KIND and len(tx.blob_versioned_hashes) == 1
+    assert kind == BLOBS_KIND and len(tx.blob_versioned_hashes) == 2
     assert bytes(inbox.functions.batchHashChain(block.number).call()) == batch_hash_chain([tx])

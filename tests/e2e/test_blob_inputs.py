@@ -9,14 +9,14 @@ item (keccak of its versioned hashes).
   the proposer's `stepInput` with the challenger's evidence (`InputEvidenceSource.parts`) counters a
   block claim naming it, and the true inputs' step is refused (`InputsMatch`).
 - `DerivationStep`: for every L1 block with blob items in a blob-batched L2 block's range S .. E
-  (the batch derivation takes, and a full blob of ~130 KB batcher data whose channel derivation
-  drops: past `MAX_CHANNEL_BYTES`), and the L1 block after each, the leaf's post state on the node's pre state
+  (the batch derivation takes, and a full blob of 65,020 bytes of batcher data: one frame closing a
+  channel of one undecodable batch, dropped), and the L1 block after each, the leaf's post state on the node's pre state
   (`lantau_derivationState`), with the arguments the challenger builds
   (`prover.derivation_player.DerivationStepSource`), is the node's own commitment
   (`lantau_derivationTrace`): the blobs run through frames, channel bank and batch queue on L1
   as node/derive runs them, within EIP-7825's 16,777,216 gas per transaction.
-- Bad blob evidence at the leaf (a wrong blob byte, a wrong proof, versioned hashes not the inbox's
-  item, a blob left out) is refused by name, and the same call with L1's data gives the same answer
+- Bad blob evidence at the leaf (a wrong byte of the half, a wrong proof, a wrong quotient
+  commitment, swapped proofs, versioned hashes not the inbox's item, a blob left out) is refused by name, and the same call with L1's data gives the same answer
   afterwards (the leaf is a view: no state to lose).
 """
 
@@ -43,7 +43,7 @@ from genesis.artifacts import load_artifact
 from genesis.config import DEVNET_GENESIS_PATH
 from node.batch_inbox import BLOBS_KIND
 from bridge.tx_manager import TxCandidate, TxManager
-from node.blobs import MAX_BLOB_DATA_SIZE, blob_kzg_proof, encode_blob, kzg_commitment, versioned_hash
+from node.blobs import HALF_SIZE, MAX_BLOB_DATA_SIZE, encode_blob, open_half, versioned_hash
 from node.channels import Frame, encode_batcher_tx_data, encode_channel
 from prover.blob_evidence import SHOWN_BLOB_ABI
 from prover.derivation_evidence import step_config
@@ -87,12 +87,12 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
     for tx_hash in (*sent, deposit.l2_tx_hash):
         wait_for_l2_receipt(l2, tx_hash, timeout_s=120)
     time.sleep(1)  # a few blocks with no user transaction
-    # --- a full blob: one frame closing a FastLZ channel of ~126 KB (incompressible), past the chain's
-    # MAX_CHANNEL_BYTES: derivation drops it whole ("channel ends early"), the step below likewise ---
+    # --- a full blob: one frame closing a FastLZ channel of ~63 KB (incompressible) holding one batch
+    # of an unknown version: derivation drops the batch, the step below likewise ---
     rpc(l2, "admin_stopSequencer")  # its batcher has nothing left to post: the batcher key is the test's
     head = l2.eth.block_number
     wait_until(lambda: rpc(l2, "lantau_syncStatus")["safe_l2"]["number"] >= head, 120, "everything posted")
-    full = full_blob_data(126_200)
+    full = full_blob_data(63_400)
     assert MAX_BLOB_DATA_SIZE - 500 < len(full) <= MAX_BLOB_DATA_SIZE
     receipt = TxManager(L1Client(l1_w3), BATCHER.private_key).send(
         TxCandidate(to=l1.deployment.batch_inbox, blobs=(encode_blob(full),), gas_limit=inbox_call_gas(b"")))
@@ -202,7 +202,10 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
     step_gas = leaf.functions.step(*blob_blocks[found_at]).estimate_gas()
     full_gas = leaf.functions.step(*blob_blocks[full_block]).estimate_gas()
     assert full_gas < EIP_7825_TX_GAS_CAP
-    assert "compressed bytes, at most" in sequencer.output  # node dropped the full blob's channel too (the commitments agree)
+    assert "unknown batch version 0x07" in sequencer.output  # node dropped the full blob's batch too (the commitments agree)
+    step_bytes = {b: len(bytes.fromhex(leaf.functions.step(*blob_blocks[b])._encode_transaction_data()[2:])) for b in (found_at, full_block)}
+    assert all(len(d) <= HALF_SIZE + 1_000 for d in blob_blocks[full_block][5][1])  # a blob is shown by its half
+    assert max(step_bytes.values()) < 120_000  # under geth's 128 KiB pool limit with a transaction's envelope
 
     # bad blob evidence at the leaf: refused by name, the step with L1's blobs unchanged afterwards
     args = blob_blocks[found_at]
@@ -217,13 +220,18 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
         replaced[at] = abi_encode([f"{SHOWN_BLOB_ABI}[]"], [list(blobs)])
         return (*args[:5], (items, replaced), args[6])
 
-    other_blob = encode_blob(b"\x00another blob")
-    other_commitment = kzg_commitment(other_blob)
-    wrong_proof, other_hash = blob_kzg_proof(other_blob, other_commitment), versioned_hash(other_commitment)
+    other = open_half(encode_blob(b"\x00another blob"))
+    other_hash = versioned_hash(other.commitment)
+    # ShownBlob: (versioned hashes, index, half, C, C_q, y, y_q, proof, quotient proof)
     b0 = bytes(first_blob[2])
     assert call(leaf, leaf_abi, with_blobs((first_blob[0], 0, b0[:40] + bytes([b0[40] ^ 1]) + b0[41:], *first_blob[3:]), *blobs_shown[1:])) == (
         "BlobNotProven", (blob_hash,))
-    assert call(leaf, leaf_abi, with_blobs((first_blob[0], 0, b0, first_blob[3], wrong_proof), *blobs_shown[1:])) == ("BlobNotProven", (blob_hash,))
+    assert call(leaf, leaf_abi, with_blobs((*first_blob[:7], other.proof, first_blob[8]), *blobs_shown[1:])) == ("BlobNotProven", (blob_hash,))
+    assert call(leaf, leaf_abi, with_blobs((*first_blob[:4], other.quotient_commitment, *first_blob[5:]), *blobs_shown[1:])) == (
+        "BlobNotProven", (blob_hash,))
+    assert call(leaf, leaf_abi, with_blobs((*first_blob[:7], first_blob[8], first_blob[7]), *blobs_shown[1:])) == ("BlobNotProven", (blob_hash,))
+    assert call(leaf, leaf_abi, with_blobs((*first_blob[:8], other.quotient_proof), *blobs_shown[1:])) == (
+        "QuotientNotProven", (bytes(versioned_hash(first_blob[4])),))
     assert call(leaf, leaf_abi, with_blobs(([other_hash] * len(blobs_shown), 0, *first_blob[2:]), *blobs_shown[1:])) == ("BlobsNotInItem", (items[at][1],))
     assert call(leaf, leaf_abi, with_blobs()) == ("BlobsNotShown", (items[at][1], 0))
     assert call(leaf, leaf_abi, args) == ("ok", commitments[found_at - first])
@@ -231,7 +239,8 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
           f"{len(hashes) - forced} user txs, its batch in a blob, the channel shown ({len(shown.batch.channel):,} B, evidence "
           f"{shown_bytes:,} B): {gas:,} L1 gas); DerivationStep for block {stepped} over L1 blocks "
           f"{first}..{last}, {len(blob_blocks)} with blob items; the step reading the found batch's blob: {step_gas:,} L1 gas, "
-          f"a full blob ({len(full):,} bytes, one frame, its channel past the bound): {full_gas:,} L1 gas; "
+          f"{step_bytes[found_at]:,} B of calldata; a full blob ({len(full):,} bytes, one frame, its batch dropped): "
+          f"{full_gas:,} L1 gas, {step_bytes[full_block]:,} B of calldata; "
           f"the game's stepInput countering a transaction no blob batch carried: {step_input_gas:,} L1 gas")
 
 

@@ -1,9 +1,12 @@
-"""The blob data encoding (OP's version 0) and versioned hashes (node/blobs.py)."""
+"""The blob data encoding (OP's version 0 over a blob's first half), versioned hashes and the
+half's quotient evidence (node/blobs.py)."""
 
 from __future__ import annotations
 
 import hashlib
+import random
 
+import ckzg
 import pytest
 from hexbytes import HexBytes
 from hypothesis import given, settings
@@ -11,12 +14,19 @@ from hypothesis import strategies as st
 
 from node.blobs import (
     BLOB_SIZE,
+    BLS_MODULUS,
+    HALF_SIZE,
     MAX_BLOB_DATA_SIZE,
+    ROOT_OF_UNITY,
     BlobEncodingError,
     blob_versioned_hash,
     decode_blob,
     encode_blob,
+    half_challenge,
     kzg_commitment,
+    kzg_trusted_setup,
+    open_half,
+    quotient_blob,
 )
 from node.errors import CodecError
 
@@ -40,7 +50,7 @@ def test_blob_encoding_layout_and_refusals() -> None:
     with pytest.raises(BlobEncodingError, match="top bit"):
         decode_blob(blob[:64] + bytes([0x40]) + blob[65:])
     with pytest.raises(BlobEncodingError, match="after the blob's data"):
-        decode_blob(blob[:-1] + b"\x01")
+        decode_blob(blob[: HALF_SIZE - 1] + b"\x01" + blob[HALF_SIZE:])
     with pytest.raises(BlobEncodingError, match="version"):
         decode_blob(blob[:1] + b"\x01" + blob[2:])
 
@@ -60,15 +70,59 @@ def test_decoding_refuses_what_no_encoder_writes() -> None:
     blob = encode_blob(b"abc")
     with pytest.raises(BlobEncodingError, match="a blob is 131072 bytes, got 131071"):
         decode_blob(blob[:-1])
-    with pytest.raises(BlobEncodingError, match="announces 130045 bytes"):
+    assert MAX_BLOB_DATA_SIZE == 65_020 and HALF_SIZE == BLOB_SIZE // 2
+    with pytest.raises(BlobEncodingError, match="announces 65021 bytes"):
         decode_blob(blob[:2] + (MAX_BLOB_DATA_SIZE + 1).to_bytes(3, "big") + blob[5:])
     # The length says 2: the third data byte ("c") is then padding that is not zero.
     with pytest.raises(BlobEncodingError, match="after the blob's data"):
         decode_blob(blob[:2] + (2).to_bytes(3, "big") + blob[5:])
-    # A top bit in the last field element of the last round.
-    with pytest.raises(BlobEncodingError, match="round 1023"):
-        decode_blob(blob[: BLOB_SIZE - 32] + b"\x80" + blob[BLOB_SIZE - 31 :])
+    # A top bit in the last field element of the last round read (the half's).
+    with pytest.raises(BlobEncodingError, match="round 511"):
+        decode_blob(blob[: HALF_SIZE - 32] + b"\x80" + blob[HALF_SIZE - 31 :])
     assert issubclass(BlobEncodingError, CodecError)  # derivation logs it as a reason, never crashes
+
+
+def test_the_second_half_is_not_read() -> None:
+    """Whatever a blob's last 2048 elements hold (top bits set, non-zero bytes, elements over the
+    modulus), its data is its first half's: derivation never reads them."""
+    rng = random.Random(2)
+    data = rng.randbytes(MAX_BLOB_DATA_SIZE)
+    blob = encode_blob(data)
+    assert blob[HALF_SIZE:] == bytes(HALF_SIZE)
+    for tail in (b"\xff" * HALF_SIZE, rng.randbytes(HALF_SIZE), encode_blob(b"another")[:HALF_SIZE]):
+        assert decode_blob(blob[:HALF_SIZE] + tail) == data
+
+
+def test_the_quotient_divides_p_minus_the_halfs_interpolant() -> None:
+    """For random blobs (random second halves included), q from `quotient_blob` satisfies
+    p(x) - h(x) = (x^2048 - 1) q(x), at r (c-kzg's openings, the values L1 checks) and at a
+    random point (c-kzg evaluating p and q); h evaluated here by Lagrange over the half's points."""
+    rng = random.Random(3)
+
+    def h_at(half: bytes, x: int) -> int:
+        total = 0
+        for i in range(2048):
+            point = pow(ROOT_OF_UNITY, int(format(i, "012b")[::-1], 2), BLS_MODULUS)
+            assert pow(point, 2048, BLS_MODULUS) == 1  # the half's points: 2048th roots of unity
+            total += int.from_bytes(half[32 * i:32 * i + 32], "big") * point * pow(x - point, BLS_MODULUS - 2, BLS_MODULUS)
+        return (pow(x, 2048, BLS_MODULUS) - 1) * pow(2048, BLS_MODULUS - 2, BLS_MODULUS) * total % BLS_MODULUS
+
+    def at(blob: bytes, x: int) -> int:
+        return int.from_bytes(bytes(ckzg.compute_kzg_proof(blob, x.to_bytes(32, "big"), kzg_trusted_setup())[1]), "big")
+
+    for case in range(3):
+        blob = encode_blob(rng.randbytes(rng.randrange(MAX_BLOB_DATA_SIZE)))
+        if case:
+            blob = blob[:HALF_SIZE] + b"".join(rng.randrange(BLS_MODULUS).to_bytes(32, "big") for _ in range(2048))
+        opening = open_half(blob)
+        r = half_challenge(opening.commitment, opening.quotient_commitment, blob[:HALF_SIZE])
+        assert (opening.y - h_at(blob[:HALF_SIZE], r)) % BLS_MODULUS == (pow(r, 2048, BLS_MODULUS) - 1) * opening.quotient_y % BLS_MODULUS
+        x = rng.randrange(BLS_MODULUS)
+        quotient = quotient_blob(blob)
+        assert (at(blob, x) - h_at(blob[:HALF_SIZE], x)) % BLS_MODULUS == (pow(x, 2048, BLS_MODULUS) - 1) * at(quotient, x) % BLS_MODULUS
+        assert opening.commitment == kzg_commitment(blob) and opening.quotient_commitment == kzg_commitment(quotient)
+    with pytest.raises(BlobEncodingError, match="not a valid blob"):
+        quotient_blob(b"\xff" * BLOB_SIZE)
 
 
 @settings(max_examples=40, deadline=None)

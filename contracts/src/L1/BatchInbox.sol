@@ -22,7 +22,7 @@ import {SystemConfig} from "./SystemConfig.sol";
 ///
 ///         One L1 block takes at most `MAX_BATCHER_DATA_PER_L1_BLOCK` bytes of batcher data, counted
 ///         as the derivation leaf is shown them: a calldata transaction its calldata, a blob
-///         transaction 131,072 a blob. A transaction that would pass it reverts
+///         transaction 65,536 a blob (its first half: all derivation reads of a blob). A transaction that would pass it reverts
 ///         (`BatcherDataOverBlockBound`), so derivation, which ignores reverted inbox transactions,
 ///         never reads it, and `DerivationStep` is never shown more than one L1 transaction can
 ///         carry (docs/batches.md, "What one derivation step reads"; node/batch_inbox.py).
@@ -36,8 +36,8 @@ contract BatchInbox {
 
     /// @notice Batcher data bytes one L1 block may carry (node/batch_inbox.py's twin).
     uint256 public constant MAX_BATCHER_DATA_PER_L1_BLOCK = 131_072;
-    /// @notice What a blob counts: the derivation leaf reads it as 131,072 bytes of calldata.
-    uint256 public constant BLOB_SIZE = 131_072;
+    /// @notice What a blob counts: the derivation leaf is shown its first half, 65,536 bytes of calldata.
+    uint256 public constant BLOB_HALF_SIZE = 65_536;
 
     SystemConfig public immutable systemConfig;
 
@@ -84,7 +84,7 @@ contract BatchInbox {
                     at := add(at, 32)
                 }
                 dataHash := keccak256(start, sub(at, start))
-                size := mul(shr(5, sub(at, start)), BLOB_SIZE)
+                size := mul(shr(5, sub(at, start)), BLOB_HALF_SIZE)
             }
         } else {
             dataHash = keccak256(msg.data);

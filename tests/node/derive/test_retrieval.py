@@ -11,7 +11,7 @@ import pytest
 from eth_typing import Hash32
 from eth_utils import to_canonical_address
 
-from node.blobs import BLOB_SIZE, blob_versioned_hash, encode_blob
+from node.blobs import BLOB_SIZE, HALF_SIZE, blob_versioned_hash, encode_blob
 from node.channels import Frame, encode_batcher_tx_data
 from node.derive.frames import frames_from_batcher_data
 from node.derive.l1_source import L1BlockRef
@@ -102,18 +102,22 @@ def test_a_blob_named_twice_is_fetched_once_and_read_twice() -> None:
 def test_undecodable_blobs_are_dropped_with_a_reason_and_the_others_count(caplog: pytest.LogCaptureFixture) -> None:
     """Each bad blob below is a valid blob for KZG (every field element below the modulus),
     so L1 can carry it; each breaks one rule of the blob encoding and is dropped alone. A blob
-    that decodes to bad batcher data passes retrieval; the frame stage drops it, also alone."""
+    that decodes to bad batcher data passes retrieval; the frame stage drops it, also alone. A
+    blob's second half is not read: top bits and bytes there change nothing."""
     good_0, good_1 = frame_data(1, 0, b"zero"), frame_data(1, 1, b"one", is_last=True)
     base = encode_blob(good_0)
     wrong_version = base[:1] + b"\x01" + base[2:]
     top_bit = base[:64] + bytes([base[64] | 0x40]) + base[65:]  # field element 2
-    trailing = base[:-1] + b"\x01"  # a byte past the data in the last field element
-    too_long = base[:2] + (130_045).to_bytes(3, "big") + base[5:]
+    trailing = base[:HALF_SIZE - 1] + b"\x01" + base[HALF_SIZE:]  # a byte past the data in the half's last field element
+    too_long = base[:2] + (65_021).to_bytes(3, "big") + base[5:]
+    one = encode_blob(good_1)
+    tail = one[:HALF_SIZE] + (b"\x40" + b"\x07" * 31) * 2048  # top bits in the half not read
+    assert tail != one
     not_frames = encode_blob(b"\x00" + b"\xff" * 30)
     l1 = L1History()
     block = l1.append(100, txs=[
         blob_tx(wrong_version, encode_blob(good_0), top_bit),
-        blob_tx(trailing, too_long, not_frames, encode_blob(good_1)),
+        blob_tx(trailing, too_long, not_frames, tail),
     ])
     with caplog.at_level(logging.INFO, logger="lantau.derive"):
         data = retrieve(l1, block, batch_inbox=BATCH_INBOX, batcher_address=BATCHER)
@@ -126,7 +130,7 @@ def test_undecodable_blobs_are_dropped_with_a_reason_and_the_others_count(caplog
         (0, 0, "UnknownBlobEncodingVersion", "dropping blob: unknown blob encoding version 1"),
         (0, 2, "BlobFieldElementTopBitsSet", "dropping blob: field element in round 0 has a top bit set"),
         (1, 0, "BlobTrailingData", "dropping blob: non-zero bytes after the blob's data"),
-        (1, 1, "BlobDataTooLong", "dropping blob: blob announces 130045 bytes, at most 130044 fit"),
+        (1, 1, "BlobDataTooLong", "dropping blob: blob announces 65021 bytes, at most 65020 fit"),
     ]
     assert any(r.getMessage().startswith("dropping batcher transaction") for r in caplog.records)
 

@@ -2,64 +2,78 @@
 pragma solidity 0.8.28;
 
 /// @title BlobReader
-/// @notice The batcher's blob data read on L1: a blob's 131,072 bytes given as calldata are
-///         shown to be the blob a batcher transaction named (the inbox's kind-1 item), then
-///         decoded exactly as node/blobs.py's `decode_blob` decodes it (OP's version-0 blob
-///         encoding, docs/batches.md "Blob transaction").
+/// @notice The batcher's blob data read on L1: a blob's first half (its first 2,048 field
+///         elements, 65,536 bytes) given as calldata is shown to be the first half of the blob a
+///         batcher transaction named (the inbox's kind-1 item), then decoded exactly as
+///         node/blobs.py's `decode_blob` decodes it (version 0 over the first half: Lantau's rule,
+///         docs/batches.md "Blob transaction"). The second half is never shown: derivation does
+///         not read it.
 ///
-///         Checking the bytes against the versioned hash takes one point evaluation (EIP-4844's
-///         precompile 0x0a) at EIP-4844's own Fiat-Shamir point, the one a blob sidecar's
-///         `kzg_proof` opens (`verify_blob_kzg_proof`):
+///         In EIP-4844's bit-reversed order element i sits at ω^bitrev12(i); for i < 2048 the
+///         exponent is even, so the half's points are the 2048th roots of unity, whose vanishing
+///         polynomial is X^2048 - 1. With p the blob's polynomial (commitment C, named by the
+///         versioned hash) and h the degree < 2048 interpolant of the shown half on those
+///         points, p - h vanishes there: p - h = (X^2048 - 1) q, deg q < 2048. The caller shows
+///         C, q's commitment C_q, y = p(r), y_q = q(r) and two KZG proofs, at
 ///
-///           z = sha256("FSBLOBVERIFY_V1_" ‖ uint128(4096) ‖ blob ‖ commitment) mod BLS_MODULUS
-///           y = p(z), p the polynomial whose value at ω^bitrev(i) is field element i of the blob,
-///               evaluated on L1 from the calldata (barycentric formula, below)
-///           precompile(versionedHash, z, y, commitment, proof) succeeds
+///           r = keccak256(C ‖ C_q ‖ half) mod BLS_MODULUS
 ///
-///         The commitment binds one polynomial of degree < 4096; bytes that are not its values
-///         give another polynomial, which agrees with it at z (fixed by hashing those bytes and
-///         the commitment) with probability at most 4096 / BLS_MODULUS. So the blob is the one the
-///         versioned hash names, without reading it element by element (one precompile call per
-///         32 bytes, ~200M gas for a blob).
+///         and L1 checks both openings with EIP-4844's precompile 0x0a (q's under its own
+///         versioned hash 0x01 ‖ sha256(C_q)[1:]), computes h(r) from the calldata (barycentric
+///         formula over the 2,048 points, below) and requires y - h(r) = (r^2048 - 1) · y_q.
+///         The half and C_q are fixed before r: a half that is not p's makes p - h another
+///         polynomial than (X^2048 - 1) q, the two (degree < 4096) agree at r with probability
+///         at most 4096 / BLS_MODULUS, and a wrong half passes with probability <= ~6144 / 2^254.
 ///
 ///         Every refusal is a named error. Refusals of the evidence (it does not show the named
-///         blob): `BlobsNotInItem`, `BlobIndexOutOfRange`, `WrongBlobSize`, `WrongCommitmentLength`,
-///         `WrongProofLength`, `CommitmentNotVersionedHash`, `FieldElementNotCanonical`,
-///         `BlobNotProven` (a wrong byte or a wrong proof: L1 cannot tell which). Refusals of a
-///         shown blob's encoding, each node's `BlobEncodingError` subclass of the same name
+///         blob's half): `BlobsNotInItem`, `BlobIndexOutOfRange`, `WrongBlobSize` (the half not
+///         65,536 bytes), `WrongCommitmentLength`, `WrongProofLength`, `CommitmentNotVersionedHash`,
+///         `FieldElementNotCanonical`, `BlobNotProven` (p's opening refused: a wrong y or proof,
+///         or another r from a changed half or C_q), `QuotientNotProven` (q's opening refused),
+///         `HalfNotInBlob` (both open, the identity fails: the half is not the blob's). Refusals
+///         of a shown half's encoding, each node's `BlobEncodingError` subclass of the same name
 ///         (derivation drops such a blob with that reason): `UnknownBlobEncodingVersion`,
 ///         `BlobDataTooLong`, `BlobFieldElementTopBitsSet`, `BlobTrailingData`.
-///         Pure functions and precompile calls, deployed as a contract so the input oracle (which
-///         has no code size to spare) and tests can call it.
+///         Pure functions and precompile calls, deployed as a contract so the derivation leaf
+///         (which has no code size to spare) and tests can call it.
 contract BlobReader {
     uint256 public constant FIELD_ELEMENTS_PER_BLOB = 4096;
-    uint256 public constant BLOB_SIZE = 131_072;
+    /// @notice The elements derivation reads and L1 is shown: the blob's first half.
+    uint256 public constant HALF_ELEMENTS = 2048;
+    uint256 public constant HALF_SIZE = 65_536;
     /// @notice The BLS12-381 scalar field's modulus: blob field elements are below it.
     uint256 public constant BLS_MODULUS = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
     /// @notice ω = 7^((BLS_MODULUS - 1) / 4096): EIP-4844's primitive 4096th root of unity.
     uint256 public constant ROOT_OF_UNITY = 0x564c0a11a0f704f4fc3e8acfe0f8245f0ad1347b378fbf96e206da11a5d36306;
-    /// @dev ω^1024, a square root of -1: the four roots ω^k, -ω^k, iω^k, -iω^k are blob elements
-    ///      4j .. 4j + 3 for j = bitrev10(k).
+    /// @dev ω², a primitive 2048th root of unity: the half's points are its powers.
+    uint256 internal constant HALF_ROOT = 0x6d031f1b5c49c83409f1ca610a08f16655ea6811be9c622d4a838b5d59cd79e5;
+    /// @dev ω^1024, a square root of -1: the four roots ω^2k, -ω^2k, iω^2k, -iω^2k (k < 512) are
+    ///      blob elements 4j .. 4j + 3 for j = bitrev9(k).
     uint256 internal constant ROOT_OF_MINUS_ONE = 0x8d51ccce760304d0ec030002760300000001000000000000;
-    /// @dev 4096^-1 mod BLS_MODULUS.
-    uint256 internal constant INVERSE_WIDTH = 0x73e66878b46ae3705eb6a46a89213de7d3686828bfce5c19400fffff00100001;
-    uint256 public constant MAX_BLOB_DATA_SIZE = 130_044; // 1024 rounds of 127 bytes, less version and length
-    uint256 internal constant ROUNDS = 1024;
+    /// @dev 2048^-1 mod BLS_MODULUS.
+    uint256 internal constant INVERSE_HALF_WIDTH = 0x73df299e3f3849988a3370cd08a0a3ca53132c4e7f9e5c33801fffff00200001;
+    uint256 public constant MAX_BLOB_DATA_SIZE = 65_020; // 512 rounds of 127 bytes, less version and length
+    uint256 internal constant ROUNDS = 512;
     uint256 internal constant KZG_LENGTH = 48;
     bytes1 internal constant VERSIONED_HASH_VERSION_KZG = 0x01;
-    bytes16 internal constant FIAT_SHAMIR_DOMAIN = "FSBLOBVERIFY_V1_";
     address internal constant POINT_EVALUATION = address(0x0a);
     uint256 internal constant POINT_EVALUATION_GAS = 50_000; // EIP-4844's price; a failing call burns what it is given
     address internal constant MODEXP = address(0x05);
 
-    /// @notice One blob of a blob batcher transaction as a caller shows it: `read`'s arguments after
-    ///         the item (DerivationStep's blobs of a kind-1 item; `InputOracle` reads none).
+    /// @notice One blob of a blob batcher transaction as a caller shows it (DerivationStep's blobs
+    ///         of a kind-1 item; `InputOracle` reads none): its first half and the evidence that
+    ///         the half is the first half of blob `index` of the transaction (node/blobs.py
+    ///         `open_half`, prover/blob_evidence.py).
     struct ShownBlob {
         bytes32[] versionedHashes;
         uint256 index;
-        bytes blob;
-        bytes commitment;
-        bytes proof;
+        bytes half; // the blob's first 65,536 bytes
+        bytes commitment; // C, the blob's KZG commitment (48 bytes)
+        bytes quotientCommitment; // C_q (48 bytes)
+        uint256 y; // p(r)
+        uint256 quotientY; // q(r)
+        bytes proof; // p's opening at r (48 bytes)
+        bytes quotientProof; // q's opening at r (48 bytes)
     }
 
     /// @notice A blob transaction's blobs are not all shown, each at its index (`at`: the first that is not).
@@ -74,8 +88,12 @@ contract BlobReader {
     error CommitmentNotVersionedHash(bytes32 expected, bytes32 commitmentHash);
     /// @notice A 32-byte field element at or above BLS_MODULUS: no blob has it.
     error FieldElementNotCanonical(uint256 index);
-    /// @notice The point evaluation failed: the bytes are not the committed blob, or the proof is wrong.
+    /// @notice p's opening at r failed: a wrong y or proof, or r moved (a changed half or C_q).
     error BlobNotProven(bytes32 versionedHash);
+    /// @notice q's opening at r failed (`quotientHash` = 0x01 ‖ sha256(C_q)[1:]).
+    error QuotientNotProven(bytes32 quotientHash);
+    /// @notice Both openings hold but p(r) - h(r) != (r^2048 - 1) q(r): the half is not the blob's.
+    error HalfNotInBlob(bytes32 versionedHash);
     error PointNotInField(uint256 z);
     // node/errors.py's BlobEncodingError subclasses, same names and order of checks
     error UnknownBlobEncodingVersion(uint256 version);
@@ -83,21 +101,14 @@ contract BlobReader {
     error BlobFieldElementTopBitsSet(uint256 round);
     error BlobTrailingData();
 
-    /// @notice The data of blob `index` of a blob batcher transaction whose inbox item is `item`
-    ///         (`keccak256(versionedHash_0 ‖ …)`, BatchInbox kind 1): `verify`, then `decode`.
-    function read(
-        bytes32 item,
-        bytes32[] calldata versionedHashes,
-        uint256 index,
-        bytes calldata blob,
-        bytes calldata commitment,
-        bytes calldata proof
-    ) external view returns (bytes memory) {
-        verify(item, versionedHashes, index, blob, commitment, proof);
-        bytes memory data = decode(blob);
+    /// @notice The data of blob `shown.index` of a blob batcher transaction whose inbox item is
+    ///         `item` (`keccak256(versionedHash_0 ‖ …)`, BatchInbox kind 1): `verify`, then `decode`.
+    function read(bytes32 item, ShownBlob calldata shown) external view returns (bytes memory) {
+        verify(item, shown);
+        bytes memory data = decode(shown.half);
         assembly ("memory-safe") {
             // ABI-encoded in place (the offset word over what precedes `data`, the padding after
-            // it zero: decode checked those bytes), not copied: a blob's data is ~130 KB.
+            // it zero: decode checked those bytes), not copied.
             let start := sub(data, 32)
             mstore(start, 0x20)
             return(start, add(64, and(add(mload(data), 31), not(31))))
@@ -118,8 +129,8 @@ contract BlobReader {
         for (uint256 k = 0; k < blobs.length; k++) {
             ShownBlob calldata s = blobs[k];
             if (s.index != k || s.versionedHashes.length != blobs.length) revert BlobsNotShown(item, k);
-            verify(item, s.versionedHashes, k, s.blob, s.commitment, s.proof);
-            (bytes memory data, bool refused) = _decode(s.blob);
+            verify(item, s);
+            (bytes memory data, bool refused) = _decode(s.half);
             if (!refused) kept[count++] = data;
         }
         assembly ("memory-safe") {
@@ -147,31 +158,33 @@ contract BlobReader {
         }
     }
 
-    /// @notice Reverts unless `blob` is blob `index` of the transaction whose versioned hashes
-    ///         hash to `item`, shown by `commitment` and the KZG `proof` at the Fiat-Shamir point.
-    function verify(
-        bytes32 item,
-        bytes32[] calldata versionedHashes,
-        uint256 index,
-        bytes calldata blob,
-        bytes calldata commitment,
-        bytes calldata proof
-    ) public view {
-        if (keccak256(abi.encodePacked(versionedHashes)) != item) revert BlobsNotInItem(item);
-        if (index >= versionedHashes.length) revert BlobIndexOutOfRange(index, versionedHashes.length);
-        if (blob.length != BLOB_SIZE) revert WrongBlobSize(blob.length);
-        if (commitment.length != KZG_LENGTH) revert WrongCommitmentLength(commitment.length);
-        if (proof.length != KZG_LENGTH) revert WrongProofLength(proof.length);
-        bytes32 named = versionedHashes[index];
-        bytes32 shown = versionedHash(commitment);
-        if (shown != named) revert CommitmentNotVersionedHash(named, shown);
-        uint256 z = challenge(blob, commitment);
-        uint256 y = evaluate(blob, z);
-        (bool ok, bytes memory out) =
-            POINT_EVALUATION.staticcall{gas: POINT_EVALUATION_GAS}(abi.encodePacked(named, z, y, commitment, proof));
-        if (!ok || out.length != 64) revert BlobNotProven(named);
-        (uint256 width, uint256 modulus) = abi.decode(out, (uint256, uint256));
-        if (width != FIELD_ELEMENTS_PER_BLOB || modulus != BLS_MODULUS) revert BlobNotProven(named);
+    /// @notice Reverts unless `shown.half` is the first half of blob `shown.index` of the
+    ///         transaction whose versioned hashes hash to `item`: p and q open at r, and
+    ///         p(r) - h(r) = (r^2048 - 1) q(r).
+    function verify(bytes32 item, ShownBlob calldata shown) public view {
+        bytes32[] calldata hashes = shown.versionedHashes;
+        if (keccak256(abi.encodePacked(hashes)) != item) revert BlobsNotInItem(item);
+        if (shown.index >= hashes.length) revert BlobIndexOutOfRange(shown.index, hashes.length);
+        if (shown.half.length != HALF_SIZE) revert WrongBlobSize(shown.half.length);
+        if (shown.proof.length != KZG_LENGTH) revert WrongProofLength(shown.proof.length);
+        if (shown.quotientProof.length != KZG_LENGTH) revert WrongProofLength(shown.quotientProof.length);
+        bytes32 named = hashes[shown.index];
+        uint256 r = challenge(shown.commitment, shown.quotientCommitment, shown.half);
+        bytes32 commitmentHash = versionedHash(shown.commitment);
+        if (commitmentHash != named) revert CommitmentNotVersionedHash(named, commitmentHash);
+        if (!_opens(named, r, shown.y, shown.commitment, shown.proof)) revert BlobNotProven(named);
+        bytes32 quotientHash = versionedHash(shown.quotientCommitment);
+        if (!_opens(quotientHash, r, shown.quotientY, shown.quotientCommitment, shown.quotientProof)) {
+            revert QuotientNotProven(quotientHash);
+        }
+        uint256 h = evaluate(shown.half, r);
+        uint256 vanishing = r;
+        for (uint256 i = 0; i < 11; i++) vanishing = mulmod(vanishing, vanishing, BLS_MODULUS); // r^2048
+        vanishing = addmod(vanishing, BLS_MODULUS - 1, BLS_MODULUS);
+        // y and y_q are below the modulus: the precompile refuses either otherwise
+        if (addmod(shown.y, BLS_MODULUS - h, BLS_MODULUS) != mulmod(vanishing, shown.quotientY, BLS_MODULUS)) {
+            revert HalfNotInBlob(named);
+        }
     }
 
     /// @notice EIP-4844's versioned hash of a KZG commitment: 0x01 ‖ sha256(commitment)[1:].
@@ -179,35 +192,50 @@ contract BlobReader {
         return (sha256(commitment) & bytes32(type(uint256).max >> 8)) | bytes32(VERSIONED_HASH_VERSION_KZG);
     }
 
-    /// @notice EIP-4844's `compute_challenge(blob, commitment)`.
-    function challenge(bytes calldata blob, bytes calldata commitment) public view returns (uint256 z) {
-        bytes32 prefix = bytes32(abi.encodePacked(FIAT_SHAMIR_DOMAIN, uint128(FIELD_ELEMENTS_PER_BLOB)));
-        bool ok;
+    /// @notice r = keccak256(C ‖ C_q ‖ half) mod BLS_MODULUS (node/blobs.py `half_challenge`).
+    function challenge(bytes calldata commitment, bytes calldata quotientCommitment, bytes calldata half)
+        public
+        pure
+        returns (uint256 r)
+    {
+        if (commitment.length != KZG_LENGTH) revert WrongCommitmentLength(commitment.length);
+        if (quotientCommitment.length != KZG_LENGTH) revert WrongCommitmentLength(quotientCommitment.length);
         assembly ("memory-safe") {
-            // Hashed from free memory without allocating it: `decode` writes the blob's data there next.
+            // Hashed from free memory without allocating it: `decode` writes the data there next.
             let m := mload(0x40)
-            mstore(m, prefix)
-            calldatacopy(add(m, 32), blob.offset, blob.length)
-            calldatacopy(add(add(m, 32), blob.length), commitment.offset, commitment.length)
-            ok := staticcall(gas(), 0x02, m, add(add(32, blob.length), commitment.length), 0x00, 0x20)
-            z := mod(mload(0x00), BLS_MODULUS)
+            calldatacopy(m, commitment.offset, KZG_LENGTH)
+            calldatacopy(add(m, KZG_LENGTH), quotientCommitment.offset, KZG_LENGTH)
+            calldatacopy(add(m, 96), half.offset, half.length)
+            r := mod(keccak256(m, add(96, half.length)), BLS_MODULUS)
         }
-        require(ok);
     }
 
-    /// @notice The blob's polynomial at `z` (EIP-4844's `evaluate_polynomial_in_evaluation_form`):
-    ///         with ω_k = ω^k and f_k the field element at blob index bitrev12(k),
-    ///           p(z) = (z^4096 - 1) / 4096 · Σ_k f_k ω_k / (z - ω_k),   or f_k if z = ω_k.
-    ///         Four terms at a time: for k < 1024 and r = ω^k, blob elements 4j .. 4j + 3
-    ///         (j = bitrev10(k), one 128-byte run of calldata) sit at r, -r, ir, -ir (i = ω^1024),
-    ///         whose four terms share the denominator z^4 - r^4:
+    /// @dev True iff the point-evaluation precompile accepts (hash, z, y, commitment, proof).
+    function _opens(bytes32 hash, uint256 z, uint256 y, bytes calldata commitment, bytes calldata proof)
+        private
+        view
+        returns (bool)
+    {
+        (bool ok, bytes memory out) =
+            POINT_EVALUATION.staticcall{gas: POINT_EVALUATION_GAS}(abi.encodePacked(hash, z, y, commitment, proof));
+        if (!ok || out.length != 64) return false;
+        (uint256 width, uint256 modulus) = abi.decode(out, (uint256, uint256));
+        return width == FIELD_ELEMENTS_PER_BLOB && modulus == BLS_MODULUS;
+    }
+
+    /// @notice h(z), h the degree < 2048 polynomial whose value at ω^bitrev12(i) is field element
+    ///         i of `half` (i < 2048: the points are the 2048th roots of unity ω_k = ω^2k):
+    ///           h(z) = (z^2048 - 1) / 2048 · Σ_k g_k ω_k / (z - ω_k),   or g_k if z = ω_k,
+    ///         g_k the element at half index bitrev11(k). Four terms at a time: for k < 512 and
+    ///         r = ω^2k, half elements 4j .. 4j + 3 (j = bitrev9(k), one 128-byte run of calldata)
+    ///         sit at r, -r, ir, -ir (i = ω^1024), whose four terms share the denominator z^4 - r^4:
     ///           f0 r/(z-r) + f1 (-r)/(z+r) = ((f0-f1) zr + (f0+f1) r²) / (z² - r²) = N1 / (z² - r²)
     ///           f2 ir/(z-ir) + f3 (-ir)/(z+ir) = ((f2-f3) zr i - (f2+f3) r²) / (z² + r²) = N2 / (z² + r²)
     ///           sum = (N1 (z² + r²) + N2 (z² - r²)) / (z^4 - r^4)
     ///         The sum is kept as one fraction num/den, so the loop needs no inverse and one
     ///         modular inversion (MODEXP) finishes it.
-    function evaluate(bytes calldata blob, uint256 z) public view returns (uint256 y) {
-        if (blob.length != BLOB_SIZE) revert WrongBlobSize(blob.length);
+    function evaluate(bytes calldata half, uint256 z) public view returns (uint256 y) {
+        if (half.length != HALF_SIZE) revert WrongBlobSize(half.length);
         if (z >= BLS_MODULUS) revert PointNotInField(z);
         uint256 num;
         uint256 den;
@@ -240,7 +268,7 @@ contract BlobReader {
 
             // The modulus on the stack: solc reads a big constant with CODECOPY at each use.
             let p := BLS_MODULUS
-            let base := blob.offset // copies of the arguments near the top of the stack
+            let base := half.offset // copies of the arguments near the top of the stack
             let point := z
             let z2 := mulmod(point, point, p)
             let z4 := mulmod(z2, z2, p)
@@ -248,11 +276,12 @@ contract BlobReader {
             let denominator := 1
             let r := 1
             let stopped := 0
-            for { let k := 0 } lt(k, 1024) { k := add(k, 1) } {
-                // bitrev12(k), a multiple of 4: bits reversed within nibbles, then nibbles reversed
+            for { let k := 0 } lt(k, 512) { k := add(k, 1) } {
+                // bitrev11(k) = bitrev12(k) / 2, a multiple of 4: bits reversed within nibbles,
+                // then nibbles reversed, then halved
                 let a := or(shl(1, and(k, 0x555)), shr(1, and(k, 0xaaa)))
                 a := or(shl(2, and(a, 0x333)), shr(2, and(a, 0xccc)))
-                a := or(or(shl(8, and(a, 0xf)), and(a, 0xf0)), shr(8, a))
+                a := shr(1, or(or(shl(8, and(a, 0xf)), and(a, 0xf0)), shr(8, a)))
                 let r2 := mulmod(r, r, p)
                 let zr := mulmod(point, r, p)
                 let src := add(base, shl(5, a))
@@ -268,7 +297,7 @@ contract BlobReader {
                     sum := addmod(mulmod(sum, d, p), mulmod(n, denominator, p), p)
                     denominator := mulmod(denominator, d, p)
                 }
-                r := mulmod(r, ROOT_OF_UNITY, p)
+                r := mulmod(r, HALF_ROOT, p)
             }
             num := sum
             den := denominator
@@ -276,7 +305,7 @@ contract BlobReader {
         }
         if (outcome >> 32 == 1) {
             uint256 first = uint32(outcome);
-            while (uint256(bytes32(blob[first * 32:first * 32 + 32])) < BLS_MODULUS) first++;
+            while (uint256(bytes32(half[first * 32:first * 32 + 32])) < BLS_MODULUS) first++;
             revert FieldElementNotCanonical(first);
         }
         if (outcome >> 33 == 1) {
@@ -286,19 +315,20 @@ contract BlobReader {
             if (z == BLS_MODULUS - root) at += 1;
             else if (z == mulmod(root, ROOT_OF_MINUS_ONE, BLS_MODULUS)) at += 2;
             else if (z != root) at += 3;
-            return uint256(bytes32(blob[at * 32:at * 32 + 32]));
+            return uint256(bytes32(half[at * 32:at * 32 + 32]));
         }
         uint256 zPow = z;
-        for (uint256 i = 0; i < 12; i++) zPow = mulmod(zPow, zPow, BLS_MODULUS); // z^4096
-        uint256 scale = mulmod(addmod(zPow, BLS_MODULUS - 1, BLS_MODULUS), INVERSE_WIDTH, BLS_MODULUS);
+        for (uint256 i = 0; i < 11; i++) zPow = mulmod(zPow, zPow, BLS_MODULUS); // z^2048
+        uint256 scale = mulmod(addmod(zPow, BLS_MODULUS - 1, BLS_MODULUS), INVERSE_HALF_WIDTH, BLS_MODULUS);
         y = mulmod(scale, mulmod(num, _inverse(den), BLS_MODULUS), BLS_MODULUS);
     }
 
-    /// @notice The data a version-0 blob carries (node: `decode_blob`), refused as node refuses it.
-    function decode(bytes calldata blob) public pure returns (bytes memory data) {
-        if (blob.length != BLOB_SIZE) revert WrongBlobSize(blob.length);
+    /// @notice The data of a version-0 blob whose first half is `half` (node: `decode_blob`, which
+    ///         reads only that half), refused as node refuses it.
+    function decode(bytes calldata half) public pure returns (bytes memory data) {
+        if (half.length != HALF_SIZE) revert WrongBlobSize(half.length);
         bool refused;
-        (data, refused) = _decode(blob);
+        (data, refused) = _decode(half);
         if (refused) {
             assembly ("memory-safe") {
                 revert(add(data, 32), mload(data))
@@ -306,7 +336,7 @@ contract BlobReader {
         }
     }
 
-    /// @dev `decode` of a blob of BLOB_SIZE bytes: its data, or (`refused`) the encoding error
+    /// @dev `decode` of a half of HALF_SIZE bytes: its data, or (`refused`) the encoding error
     ///      node's `decode_blob` raises, ABI-encoded.
     function _decode(bytes calldata blob) private pure returns (bytes memory data, bool refused) {
         if (uint8(blob[1]) != 0) return (abi.encodeWithSelector(UnknownBlobEncodingVersion.selector, uint8(blob[1])), true);
