@@ -101,8 +101,10 @@ class BatcherConfig:
     max_channel_transactions: int = 2 * MAX_BLOCK_USER_TRANSACTIONS
     max_frame_data: int = MAX_CHANNEL_BYTES  # calldata frames: a channel in one transaction
     # One L1 block carries at most MAX_BATCHER_DATA_PER_L1_BLOCK bytes of batcher data (the inbox
-    # reverts a transaction past it: node/batch_inbox.py), a blob counting 131,072: one blob.
-    max_blobs_per_tx: int = 1
+    # reverts a transaction past it: node/batch_inbox.py), a blob counting 65,536: two blobs. A blob
+    # holds 65,020 bytes of data (node/blobs.py), under a channel's MAX_CHANNEL_BYTES plus framing:
+    # a channel that does not fit one blob goes out as two frames in two blobs of one transaction.
+    max_blobs_per_tx: int = 2
     max_channel_blocks: int = 10  # devnet: with 1 s L2 blocks, safe moves within seconds
     max_channel_duration_s: float = 10.0
     sequencing_window: int = SEQUENCING_WINDOW  # the rollup config's

@@ -13,10 +13,10 @@ import sequencer.channel_manager as channel_manager
 from bridge.blob_tx import MAX_BLOBS_PER_TX as SIGNED_BLOBS_LIMIT
 from node.batches import SingularBatch, SpanBatch, decode_batch
 from node.blobs import MAX_BLOBS_PER_TX
-from node.channels import Compression, channel_id, channel_open_block, decode_batcher_tx_data, read_channel
+from node.channels import MAX_CHANNEL_BYTES, Compression, channel_id, channel_open_block, decode_batcher_tx_data, read_channel
 from node.errors import ChannelFull
 from sequencer.batcher_state import BatcherState, TxRecord
-from sequencer.channel_manager import BatcherConfig, BatcherError, ChannelManager, batch_of_block
+from sequencer.channel_manager import BLOB_FRAME_DATA, BatcherConfig, BatcherError, ChannelManager, batch_of_block
 
 CHAIN_ID = 42
 GENESIS = "0x" + "00" * 32
@@ -144,16 +144,20 @@ def test_a_channel_derivation_does_not_read_is_requeued_with_the_later_ones() ->
     assert m.metrics.channels_unread == 1
 
 
-def test_blob_channels_send_one_blob_a_transaction() -> None:
-    """An L1 block carries at most one blob of batcher data (node/batch_inbox.py: the inbox reverts
-    past it), so a channel of 3 blobs goes out one blob a transaction, one transaction in flight;
-    a configuration that could put more in one L1 block is refused."""
+def test_blob_channels_send_two_blobs_a_transaction_at_most() -> None:
+    """An L1 block carries at most two blobs of batcher data (node/batch_inbox.py: a blob counts
+    its first half, 65,536 bytes; the inbox reverts past 131,072), so a channel's frames go out at
+    most two blobs a transaction, one transaction in flight; a configuration that could put more
+    in one L1 block is refused. A channel of the chain's largest (MAX_CHANNEL_BYTES) does not fit
+    one blob's 65,020 bytes: it is two frames, in two blobs of one transaction."""
+    assert BLOB_FRAME_DATA < MAX_CHANNEL_BYTES <= 2 * BLOB_FRAME_DATA
     m = manager(use_blobs=True, max_channel_blocks=2)
     add(m, 1, 2)
     [channel] = m.state.channels
+    assert channel.blob and m.next_tx_frames() == (channel, [0])  # one frame: one blob
     channel.frames = channel.frames * 3  # pretend the channel needed 3 blobs
-    assert channel.blob and m.next_tx_frames() == (channel, [0])
-    for bad in ({"max_blobs_per_tx": 2}, {"max_pending_txs": 2}):
+    assert m.next_tx_frames() == (channel, [0, 1])
+    for bad in ({"max_blobs_per_tx": 3}, {"max_pending_txs": 2}):
         with pytest.raises(ValueError, match="could pass an L1 block's 131072 bytes of batcher data"):
             manager(use_blobs=True, **bad)
     with pytest.raises(ValueError, match="could pass"):
@@ -311,7 +315,7 @@ def test_blob_count_bound_is_the_protocol_one_and_refused_past_it() -> None:
     """The manager plans blob transactions by node.blobs' EIP-7594 limit (6), the same number
     bridge.blob_tx signs by, without importing the L1 I/O layer (it does no I/O)."""
     assert MAX_BLOBS_PER_TX == SIGNED_BLOBS_LIMIT == 6
-    assert BatcherConfig(batch_inbox="0x" + "ff" * 20).max_blobs_per_tx == 1  # an L1 block's bound: one blob
+    assert BatcherConfig(batch_inbox="0x" + "ff" * 20).max_blobs_per_tx == 2  # an L1 block's bound: two blobs
     with pytest.raises(ValueError, match=r"max_blobs_per_tx must be in 1\.\.6"):
         manager(use_blobs=True, max_blobs_per_tx=7)
     tree = ast.parse(Path(channel_manager.__file__).read_text())
