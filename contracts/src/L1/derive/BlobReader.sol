@@ -21,9 +21,9 @@ pragma solidity 0.8.28;
 ///         and L1 checks both openings with EIP-4844's precompile 0x0a (q's under its own
 ///         versioned hash 0x01 ‖ sha256(C_q)[1:]), computes h(r) from the calldata (barycentric
 ///         formula over the 2,048 points, below) and requires y - h(r) = (r^2048 - 1) · y_q.
-///         The half and C_q are fixed before r: a half that is not p's makes p - h another
-///         polynomial than (X^2048 - 1) q, the two (degree < 4096) agree at r with probability
-///         at most 4096 / BLS_MODULUS, and a wrong half passes with probability <= ~6144 / 2^254.
+///         The half and C_q are fixed before r (hashed into it): a half that is not p's leaves
+///         p - h - (X^2048 - 1) q a non-zero polynomial of degree < 4096, so a wrong half passes
+///         with probability <= ~6144 / 2^254.
 ///
 ///         Every refusal is a named error. Refusals of the evidence (it does not show the named
 ///         blob's half): `BlobsNotInItem`, `BlobIndexOutOfRange`, `WrongBlobSize` (the half not
