@@ -21,6 +21,7 @@ from typing import Any
 
 import ckzg
 import pytest
+from eth_account import Account
 from eth_utils import keccak, to_canonical_address
 from web3 import Web3
 
@@ -29,6 +30,7 @@ from bridge.l1_source import RpcL1Source
 from bridge.tx_manager import TxManager
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
+from genesis.rollup_config import CHANNEL_TIMEOUT, MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW
 from node.batch_inbox import BLOBS_KIND, batch_item
 from node.blobs import (
     BLOB_SIZE,
@@ -44,7 +46,9 @@ from node.blobs import (
     versioned_hash,
 )
 from node.chain import Chain
+from node.derive.config import RollupDerivationConfig
 from node.derive.l1_source import InboxTransaction
+from node.derive.pipeline import DerivationPipeline
 from node.derive.retrieval import retrieve
 from node.errors import BlobEncodingError
 from prover.blob_evidence import BlobEvidence, blob_evidence, shown_blobs
@@ -315,6 +319,18 @@ def test_gas_of_reading_a_full_blob(contracts: Contracts, reader: Any) -> None:
 # --- a blob the batcher posted ---------------------------------------------------------------------
 
 
+def post_in_blobs(devnet: Any, w3: Web3, chain: Chain, tmp_path: Path, *, max_channel_blocks: int) -> Batcher:
+    """A blob batcher on the devnet's inbox, stepped (L1 mined 4 blocks a round) until every block of `chain` is safe."""
+    config = BatcherConfig(batch_inbox=devnet.deployment.batch_inbox, use_blobs=True, max_channel_blocks=max_channel_blocks)
+    batcher = Batcher(chain, TxManager(L1Client(w3), BATCHER.private_key), config=config, state_path=tmp_path / "batcher.json")
+    for _ in range(30):
+        batcher.step(close_open_channel=True)
+        if batcher.safe_l2_block == chain.head.block_number and not batcher.state.channels:
+            return batcher
+        devnet.anvil.rpc("anvil_mine", ["0x4"])
+    raise AssertionError(f"blocks not posted: safe L2 {batcher.safe_l2_block} of {chain.head.block_number}")
+
+
 @pytest.mark.e2e
 def test_blobs_the_batcher_posted_read_on_l1_as_node_derives_them(tmp_path: Path) -> None:
     """The sequencer's batcher posts L2 blocks in blob transactions to the devnet's BatchInbox;
@@ -330,15 +346,7 @@ def test_blobs_the_batcher_posted_read_on_l1_as_node_derives_them(tmp_path: Path
         chain, wallets = Chain.open(None, GENESIS), Wallets()
         for _ in range(10):
             sequence_block(chain, l1, int(time.time()), [wallets.transfer() for _ in range(wallets.rng.randrange(4))])
-        config = BatcherConfig(batch_inbox=devnet.deployment.batch_inbox, use_blobs=True, max_channel_blocks=5)
-        batcher = Batcher(chain, TxManager(L1Client(w3), BATCHER.private_key), config=config, state_path=tmp_path / "batcher.json")
-        for _ in range(30):
-            batcher.step(close_open_channel=True)
-            if batcher.safe_l2_block == chain.head.block_number and not batcher.state.channels:
-                break
-            devnet.anvil.rpc("anvil_mine", ["0x4"])
-        else:
-            raise AssertionError(f"blocks not posted: safe L2 {batcher.safe_l2_block} of {chain.head.block_number}")
+        batcher = post_in_blobs(devnet, w3, chain, tmp_path, max_channel_blocks=5)
 
         inbox_address = to_canonical_address(devnet.deployment.batch_inbox)
         read = 0
@@ -360,3 +368,64 @@ def test_blobs_the_batcher_posted_read_on_l1_as_node_derives_them(tmp_path: Path
         # one frame a channel; how many channels 10 blocks make depends on L1's head (the batcher
         # closes a channel of stale blocks before a fresh block joins it: sequencer/channel_manager)
         assert read == batcher.metrics.frames_posted == batcher.metrics.channels_confirmed >= 2
+
+
+@pytest.mark.e2e
+def test_a_channel_past_one_blob_goes_out_in_two_blobs_of_one_transaction(tmp_path: Path) -> None:
+    """A channel of near-incompressible transactions whose FastLZ bytes pass one blob's 65,020
+    bytes of data (under MAX_CHANNEL_BYTES): the honest batcher cuts it into two frames and posts
+    them as two blobs of one transaction (2 x 65,536 = the L1 block's bound, recorded by the
+    inbox); `BlobReader.readItem` reads the transaction's two items on L1 as retrieval reads them,
+    and a verifier's pipeline derives the sequencer's blocks from them."""
+    rng = random.Random(21)
+    with running_l1_devnet(block_time_s=None, genesis=GENESIS) as devnet:
+        w3 = Web3(Web3.HTTPProvider(devnet.anvil.rpc_url, request_kwargs={"timeout": 60}))
+        l1 = RpcL1Source(w3, devnet.deployment.lantau_portal)
+        contracts = Contracts(w3=w3, anvil=devnet.anvil, keys=dev_keys())
+        reader = contracts.deploy("BlobReader", sender=DEPLOYER)
+        chain = Chain.open(None, GENESIS)
+        sender = dev_accounts()[4]
+        nonce = 0
+
+        def data_tx(size: int) -> bytes:
+            nonlocal nonce
+            tx = {"to": dev_accounts()[5].address, "value": 1, "data": rng.randbytes(size), "gas": 21_000 + 16 * size + 10_000,
+                  "nonce": nonce, "chainId": GENESIS.chain_id, "type": 2, "maxFeePerGas": 3 * 10**9, "maxPriorityFeePerGas": 1}
+            nonce += 1
+            return bytes(Account.sign_transaction(tx, sender.private_key).raw_transaction)
+
+        # ~58.9 KB then ~4.3 KB of random calldata: one channel (under 64,000 decompressed bytes), whose
+        # FastLZ stream (+1 byte in 32 on random data) passes BLOB_FRAME_DATA
+        sequence_block(chain, l1, int(time.time()), [data_tx(14_700) for _ in range(4)])
+        sequence_block(chain, l1, int(time.time()), [data_tx(4_300)])
+        batcher = post_in_blobs(devnet, w3, chain, tmp_path, max_channel_blocks=2)
+        assert batcher.metrics.channels_confirmed == 1 and batcher.metrics.frames_posted == 2
+
+        inbox_address = to_canonical_address(devnet.deployment.batch_inbox)
+        blob_txs = []
+        for number in range(w3.eth.block_number + 1):
+            block = l1.block_by_number(number)
+            assert block is not None
+            for tx in l1.inbox_transactions(block, inbox_address):
+                if tx.succeeded and tx.tx_type == 3:
+                    blob_txs.append((block, tx))
+        [(block, tx)] = blob_txs  # one transaction ...
+        assert len(tx.blob_versioned_hashes) == 2  # ... of two blobs
+        derived = retrieve(l1, block, batch_inbox=inbox_address, batcher_address=to_canonical_address(BATCHER.address))
+        assert [len(d) == MAX_BLOB_DATA_SIZE for d in derived.batcher_data] == [True, False]  # a full first frame, the rest
+        evidence = blob_evidence(tx, l1.blobs(block, tx.blob_versioned_hashes))
+        shown = shown_blobs(evidence)
+        on_l1 = tuple(bytes(d) for d in reader.functions.readItem(bytes(evidence[0].item), shown).call())
+        assert on_l1 == derived.batcher_data
+        # The step over this L1 block is shown both halves: over geth's 128 KiB with the state (open,
+        # docs/batches.md "What one derivation step reads")
+        assert len(shown) > 2 * HALF_SIZE
+        print(f"two-blob transaction: {len(shown):,} B of ShownBlob[] for the derivation step")
+
+        verifier = Chain.open(None, GENESIS)
+        pipeline = DerivationPipeline(RollupDerivationConfig(
+            batch_inbox=inbox_address, batcher_address=to_canonical_address(BATCHER.address), sequencing_window=SEQUENCING_WINDOW,
+            channel_timeout=CHANNEL_TIMEOUT, max_sequencer_drift=MAX_SEQUENCER_DRIFT), l1, verifier)
+        while pipeline.step() is not None:
+            pass
+        assert pipeline.safe_head.hash == chain.head.hash
