@@ -29,9 +29,13 @@ the one "sign, send" path), persists the records (batcher_state.py) and keeps th
 4. **Fill**: L2 blocks after the last one in a channel, up to the chain's head, go into the open
    `ChannelBuilder`. It closes when it reaches `target_channel_size` compressed bytes, holds
    `max_channel_blocks` blocks, is `max_channel_duration_s` old, or when the sequencing window
-   of its first block's L1 origin is within `sub_safety_margin` L1 blocks of closing; and before
-   a block that would make it hold more than `max_channel_transactions` user transactions (what
-   the fault proof can decide in one L1 transaction: docs/batches.md, "Channel size").
+   of its first block's L1 origin is within `sub_safety_margin` L1 blocks of closing (these two
+   only once it could go out at once: while a transaction is pending it would only wait in line,
+   so it takes the blocks built meanwhile); before a block that would make it hold more than
+   `max_channel_transactions` user transactions (what the fault proof can decide in one L1
+   transaction: docs/batches.md, "Channel size"); and before a block whose window does not end
+   soon joins stale blocks, or one that could still land in its window joins a channel that
+   cannot land in its first block's (a span counts in its first block's window or not at all).
 5. **Send** the frames of closed channels, oldest first, one frame per calldata transaction
    (a frame per blob, up to `max_blobs_per_tx` blobs, for blob transactions), at most
    `max_pending_txs` transactions not yet included: no more than one L1 block's bound of batcher

@@ -7,10 +7,14 @@ is unit-tested with plain values (tests/sequencer/test_channel_manager.py).
                             bytes, `max_channel_blocks` blocks, the decompressed size limit
     close_if_due(...)       ... or `max_channel_duration_s` after it opened, when the sequencing
                             window of its first block's L1 origin is within `sub_safety_margin`
-                            L1 blocks of closing, or on shutdown
+                            L1 blocks of closing (either only once it could go out at once: a
+                            transaction to spare, no closing frame pending, no older channel waiting),
+                            or on shutdown
     close_before_fresh_block(...)
                             ... and before a block whose window does not end soon joins a channel
-                            whose first block's does (stale blocks never drag fresh ones)
+                            whose first block's does (stale blocks never drag fresh ones), or
+                            that could land in its window in the next channel joins one that
+                            cannot land in its first block's
     next_tx_frames()        frames out: the oldest unsent frames (one per calldata transaction,
                             up to `max_blobs_per_tx` per blob transaction), while fewer than
                             `max_pending_txs` transactions are not included; a channel's last
@@ -273,26 +277,63 @@ class ChannelManager:
             self._close_open(f"{self.config.max_channel_blocks} blocks")
 
     def close_if_due(self, l1_head: int, *, shutting_down: bool = False) -> None:
+        """Close the open channel on shutdown, or once it is due (its age, its first origin's
+        window) and it could go out now: while a transaction is pending or an older channel
+        still waits for its frames to go out, a due channel closed now would only wait in line
+        and would land no sooner, so it stays open and takes the blocks built meanwhile (a
+        sequencer catching up builds them back to back: several stale blocks per channel rather
+        than one; its first block's window is met as well, as it is sent in the same step it
+        would have been). The limits of size, blocks and transactions (`add_block`) and a fresh
+        block after stale ones (`close_before_fresh_block`) still close it at once."""
         if self.open is None or not self.open.blocks:
             return
         if shutting_down:
             self._close_open("shutting down")
+        elif not self._sendable_now():
+            return
         elif self._clock() - self.open.opened_at >= self.config.max_channel_duration_s:
             self._close_open(f"open for {self.config.max_channel_duration_s} s")
         elif self._window_ends_soon(self.open.first_origin, l1_head):
             self._close_open(f"sequencing window of L1 origin {self.open.first_origin} ends soon")
+
+    def _sendable_now(self) -> bool:
+        """A channel closed now would go out this round: a transaction to spare (`max_pending_txs`),
+        no other channel's last frame pending (`next_tx_frames` holds a closing frame then; a
+        channel of several frames could send its first ones, but waits the one L1 block too) and
+        no older channel with frames not yet sent."""
+        pending = [(channel, tx) for channel, tx in self.live_txs() if not tx.included]
+        if len(pending) >= self.config.max_pending_txs or any(len(c.frames) - 1 in tx.frames for c, tx in pending):
+            return False
+        return not any(channel.unassigned_frames() for channel in self.state.channels if not channel.abandoned)
 
     def close_before_fresh_block(self, origin_number: int, l1_head: int) -> None:
         """Close the open channel before a block of L1 origin `origin_number` joins it, when the
         channel's first origin's window ends soon and the block's does not. A span batch lands
         within its FIRST block's window or is dropped whole, so stale blocks (a sequencer catching
         up after a stop longer than the window: sequencer/l1_origin.py) must not drag fresh ones
-        past their window; stale blocks still share channels among themselves."""
+        past their window; stale blocks still share channels among themselves, but a block whose
+        window a channel after this one could still meet never joins this one if it cannot meet
+        its first block's (a sequencer catching up builds its first blocks as the very blocks
+        derivation forces, their batches too late by design: the blocks after them must not go
+        down with them)."""
         if self.open is None or not self.open.blocks:
             return
-        if self._stale(self.open.first_origin, l1_head) and not self._stale(origin_number, l1_head):
-            self._close_open(f"sequencing window of L1 origin {self.open.first_origin} ends soon, "
-                             f"before a block of origin {origin_number} joins")
+        first = self.open.first_origin
+        if self._stale(first, l1_head) and not self._stale(origin_number, l1_head):
+            self._close_open(f"sequencing window of L1 origin {first} ends soon, before a block of origin {origin_number} joins")
+        elif self._misses_window(first, l1_head) and not self._misses_window(origin_number, l1_head, behind=1):
+            self._close_open(f"it cannot land in the sequencing window of L1 origin {first}, "
+                             f"a block of origin {origin_number} still can in the next channel")
+
+    def _misses_window(self, origin_number: int, l1_head: int, *, behind: int = 0) -> bool:
+        """A channel closed now, `behind` channels after the open one, whose first block has L1
+        origin `origin_number`, cannot land in that origin's window: derivation counts a batch
+        included in [origin, origin + sequencing_window), and the channel lands at the earliest
+        in the next L1 block plus one for every transaction ahead of it (pending, or to carry an
+        older channel's frames: one channel completes an L1 block)."""
+        ahead = sum(1 for _, tx in self.live_txs() if not tx.included)
+        ahead += sum(len(channel.unassigned_frames()) for channel in self.state.channels if not channel.abandoned)
+        return l1_head + 1 + ahead + behind >= origin_number + self.config.sequencing_window
 
     def _window_ends_soon(self, origin_number: int, l1_head: int) -> bool:
         return l1_head >= origin_number + self.config.sequencing_window - self.config.sub_safety_margin

@@ -50,9 +50,11 @@ def test_sequencer_batches_in_time_again_after_stops_past_its_window(node_factor
     for stop in range(2):
         # on time: the sequencer's blocks reach L1 within their windows (at the first stop: a loaded
         # machine may start the node a window after the rollup's first L1 block, the same catch-up;
-        # at the second: it caught up after the first stop; since one channel completes an L1 block
-        # and the batcher holds a channel's last frame while another's is pending, catching up takes
-        # longer: this test 55 -> 93 s idle, and CI at load ran past a 90 s wait here)
+        # at the second: it caught up after the first stop; one channel completes an L1 block, and
+        # a batcher closing a one-block channel every step queued them faster than L1 took them:
+        # at load 6-8 this test took 140 s or ran past this wait; a due channel now stays open while
+        # a transaction is pending, 55 s at that load, ~54 s idle either way: docs/batches.md,
+        # "The sequencer catching up")
         wait_until(lambda: on_time(l2, l1_w3), 180, f"the sequencer on time before stop {stop + 1}")
         rpc(l2, "admin_stopSequencer")
         stopped_at = l2.eth.block_number

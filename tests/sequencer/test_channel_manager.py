@@ -176,7 +176,13 @@ def test_duration_and_sequencing_window_close_the_open_channel() -> None:
     add(m, 3, 3, origin=5)
     m.close_if_due(l1_head=34)
     assert m.open is not None
-    m.close_if_due(l1_head=35)  # 5 + 40 - 10
+    m.close_if_due(l1_head=35)  # 5 + 40 - 10, but block 1-2's channel is not sent yet: it would wait
+    assert m.open is not None
+    [tx] = send_all(m)
+    m.close_if_due(l1_head=35)  # ... nor while its transaction is pending (max_pending_txs)
+    assert m.open is not None
+    include(m, [tx], l1_block=35)
+    m.close_if_due(l1_head=35)  # now it goes out at once
     assert m.open is None and m.state.channels[-1].last_block == 3
     add(m, 4, 4, origin=5)
     m.close_if_due(l1_head=0, shutting_down=True)
@@ -196,6 +202,32 @@ def test_stale_blocks_never_drag_a_fresh_block_into_their_channel() -> None:
     assert m.open is not None and [n for n, _ in m.open.blocks] == [3, 4]
     m.close_before_fresh_block(31, l1_head=36)  # the open channel's window is far: nothing closes
     assert len(m.state.channels) == 1 and m.open is not None
+
+
+def test_a_block_that_can_still_land_never_joins_a_channel_that_cannot() -> None:
+    """A sequencer catching up (window 6, L1 head 57: test_sequencer_catch_up's log) builds blocks
+    of origins 51, 52, 53 (the blocks derivation forces: their batches land too late whatever the
+    batcher does), then 54, whose batch counts if it lands by L1 block 59. A channel closed now
+    lands in 58 at the earliest, after origin 51's window [51, 57): block 54 would go down with it
+    (the span counts in its first block's window or not at all), so it starts the next channel,
+    which lands in 59. With a transaction ahead, that channel too would land after 59: it joins."""
+    def fill(m: ChannelManager, l1_head: int) -> None:
+        for number, origin in ((21, 51), (22, 52), (23, 53), (24, 54), (25, 55)):
+            m.close_before_fresh_block(origin, l1_head)
+            m.add_block(number, block_hash(number), batch(number, origin), starts_epoch=True)
+
+    m = manager(sequencing_window=6, sub_safety_margin=10, max_pending_txs=1)
+    m.state.safe_l2_number = 20
+    fill(m, l1_head=57)
+    assert [(c.first_block, c.last_block) for c in m.state.channels] == [(21, 23), (24, 24)]
+    assert m.open is not None and [n for n, _ in m.open.blocks] == [25]  # origin 55's window is far: not with stale 54
+    busy = manager(sequencing_window=6, sub_safety_margin=10, max_pending_txs=1)
+    busy.state.safe_l2_number = 19
+    add(busy, 20, 20, origin=50)
+    busy.close_if_due(l1_head=57)
+    assert len(send_all(busy)) == 1  # block 20's channel, pending
+    fill(busy, l1_head=57)
+    assert [(c.first_block, c.last_block) for c in busy.state.channels[1:]] == [(21, 24)]
 
 
 def test_confirmation_moves_safe_l2_in_channel_order() -> None:
