@@ -37,10 +37,11 @@ the one "sign, send" path), persists the records (batcher_state.py) and keeps th
    soon joins stale blocks, or one that could still land in its window joins a channel that
    cannot land in its first block's (a span counts in its first block's window or not at all).
 5. **Send** the frames of closed channels, oldest first, one frame per calldata transaction
-   (a frame per blob, up to `max_blobs_per_tx` blobs, for blob transactions), at most
-   `max_pending_txs` transactions not yet included: no more than one L1 block's bound of batcher
-   data takes (`MAX_BATCHER_DATA_PER_L1_BLOCK`, node/batch_inbox.py: two blobs, or two calldata
-   channels of the chain's largest), as they may all land in one block.
+   (a frame per blob, up to `max_blobs_per_tx` blobs, for blob transactions; a channel past one
+   blob's data goes out in calldata: sequencer/channel_manager.py), at most `max_pending_txs`
+   transactions not yet included: no more than one L1 block's bound of batcher data takes
+   (`MAX_BATCHER_DATA_PER_L1_BLOCK`, node/batch_inbox.py: two blobs, or two calldata channels of
+   the chain's largest), as they may all land in one block.
 6. **Bump** the fees of a transaction not included the `TxManager`'s `resubmit_after_s` after it
    was sent, or at once when L1 refused to take its recorded bytes (a restart's re-send whose fees
    a rising base fee outgrew): the same nonce with the `TxManager`'s one bump rule

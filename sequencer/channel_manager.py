@@ -60,7 +60,7 @@ from node.batch_inbox import MAX_BATCHER_DATA_PER_L1_BLOCK, batcher_data_size
 from node.blobs import MAX_BLOB_DATA_SIZE, MAX_BLOBS_PER_TX
 from node.channels import (
     CHANNEL_ID_LENGTH, CHANNEL_NONCE_LENGTH, FRAME_OVERHEAD, MAX_BATCHES_PER_CHANNEL, MAX_CHANNEL_BYTES, MAX_FRAME_DATA,
-    ChannelBuilder, Compression, Frame, channel_id, channel_open_block, encode_batcher_tx_data,
+    ChannelBuilder, Compression, Frame, channel_id, channel_open_block, encode_batcher_tx_data, split_channel,
 )
 from node.deposit_tx import DEPOSIT_TX_TYPE
 from node.derive.channel_bank import ChannelBank
@@ -105,10 +105,11 @@ class BatcherConfig:
     max_channel_transactions: int = 2 * MAX_BLOCK_USER_TRANSACTIONS
     max_frame_data: int = MAX_CHANNEL_BYTES  # calldata frames: a channel in one transaction
     # One L1 block carries at most MAX_BATCHER_DATA_PER_L1_BLOCK bytes of batcher data (the inbox
-    # reverts a transaction past it: node/batch_inbox.py), a blob counting 65,536: two blobs. A blob
-    # holds 65,020 bytes of data (node/blobs.py), under a channel's MAX_CHANNEL_BYTES plus framing:
-    # a channel that does not fit one blob goes out as two frames in two blobs of one transaction.
-    max_blobs_per_tx: int = 2
+    # reverts a transaction past it: node/batch_inbox.py), a blob counting 65,536. A blob holds
+    # 65,020 bytes of data (node/blobs.py), under a channel's MAX_CHANNEL_BYTES plus framing: a
+    # channel that does not fit one blob goes out in calldata (`_close_open`), so a blob channel is
+    # one frame, one blob: two blobs in one transaction would put a step over geth's 128 KiB.
+    max_blobs_per_tx: int = 1
     max_channel_blocks: int = 10  # devnet: with 1 s L2 blocks, safe moves within seconds
     max_channel_duration_s: float = 10.0
     sequencing_window: int = SEQUENCING_WINDOW  # the rollup config's
@@ -135,9 +136,10 @@ class BatcherConfig:
     @property
     def largest_tx_data(self) -> int:
         """The most one batcher transaction counts against its L1 block's bound."""
-        if self.use_blobs:
-            return batcher_data_size(b"", self.max_blobs_per_tx)
-        return 1 + FRAME_OVERHEAD + self.max_frame_data
+        calldata = 1 + FRAME_OVERHEAD + self.max_frame_data
+        if self.use_blobs:  # a channel past one blob goes out in calldata
+            return max(batcher_data_size(b"", self.max_blobs_per_tx), calldata)
+        return calldata
 
 
 @dataclass
@@ -349,6 +351,13 @@ class ChannelManager:
         assert self.open is not None and self.open.blocks
         builder = self.open.builder
         frames = builder.frames()
+        # A blob is read by its first half (node/blobs.py: 65,020 bytes of data) and a derivation step
+        # is shown every blob item of its L1 block: a channel past one blob (near-incompressible data,
+        # up to MAX_CHANNEL_BYTES) goes out in calldata, one transaction, so the step over its block
+        # is shown ~66 KB, not two halves (132,800 B, over geth's 128 KiB transaction bound).
+        blob = self.config.use_blobs and len(frames) == 1
+        if self.config.use_blobs and not blob:
+            frames = split_channel(builder.channel_id, builder.channel_bytes(), self.config.max_frame_data)
         first, last = self.open.blocks[0], self.open.blocks[-1]
         channel = ChannelRecord(
             channel_id="",  # named when its first frames go out (`next_tx_frames`)
@@ -356,7 +365,7 @@ class ChannelManager:
             last_block=last[0],
             last_block_hash=encode_hex(last[1]),
             frames=[frame.data.hex() for frame in frames],
-            blob=self.config.use_blobs,
+            blob=blob,
             block_count=len(self.open.blocks),
             rlp_bytes=len(builder.rlp_batches()),
         )

@@ -31,7 +31,7 @@ from bridge.tx_manager import TxManager
 from genesis.artifacts import load_artifact
 from genesis.dev_accounts import dev_accounts
 from genesis.rollup_config import CHANNEL_TIMEOUT, MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW
-from node.batch_inbox import BLOBS_KIND, batch_item
+from node.batch_inbox import BLOBS_KIND, CALLDATA_KIND, batch_item
 from node.blobs import (
     BLOB_SIZE,
     BLS_MODULUS,
@@ -46,6 +46,7 @@ from node.blobs import (
     versioned_hash,
 )
 from node.chain import Chain
+from node.channels import FRAME_OVERHEAD, MAX_CHANNEL_BYTES
 from node.derive.config import RollupDerivationConfig
 from node.derive.l1_source import InboxTransaction
 from node.derive.pipeline import DerivationPipeline
@@ -371,18 +372,16 @@ def test_blobs_the_batcher_posted_read_on_l1_as_node_derives_them(tmp_path: Path
 
 
 @pytest.mark.e2e
-def test_a_channel_past_one_blob_goes_out_in_two_blobs_of_one_transaction(tmp_path: Path) -> None:
+def test_a_channel_past_one_blob_goes_out_in_calldata(tmp_path: Path) -> None:
     """A channel of near-incompressible transactions whose FastLZ bytes pass one blob's 65,020
-    bytes of data (under MAX_CHANNEL_BYTES): the honest batcher cuts it into two frames and posts
-    them as two blobs of one transaction (2 x 65,536 = the L1 block's bound, recorded by the
-    inbox); `BlobReader.readItem` reads the transaction's two items on L1 as retrieval reads them,
-    and a verifier's pipeline derives the sequencer's blocks from them."""
+    bytes of data (under MAX_CHANNEL_BYTES), from a batcher posting in blobs: it goes out as one
+    frame in one calldata transaction (two blobs would show the step over its L1 block 132,800 B of
+    `ShownBlob[]`, over geth's 128 KiB), the inbox records it, and a verifier's pipeline derives the
+    sequencer's blocks from it."""
     rng = random.Random(21)
     with running_l1_devnet(block_time_s=None, genesis=GENESIS) as devnet:
         w3 = Web3(Web3.HTTPProvider(devnet.anvil.rpc_url, request_kwargs={"timeout": 60}))
         l1 = RpcL1Source(w3, devnet.deployment.lantau_portal)
-        contracts = Contracts(w3=w3, anvil=devnet.anvil, keys=dev_keys())
-        reader = contracts.deploy("BlobReader", sender=DEPLOYER)
         chain = Chain.open(None, GENESIS)
         sender = dev_accounts()[4]
         nonce = 0
@@ -399,28 +398,21 @@ def test_a_channel_past_one_blob_goes_out_in_two_blobs_of_one_transaction(tmp_pa
         sequence_block(chain, l1, int(time.time()), [data_tx(14_700) for _ in range(4)])
         sequence_block(chain, l1, int(time.time()), [data_tx(4_300)])
         batcher = post_in_blobs(devnet, w3, chain, tmp_path, max_channel_blocks=2)
-        assert batcher.metrics.channels_confirmed == 1 and batcher.metrics.frames_posted == 2
+        assert batcher.metrics.channels_confirmed == 1 and batcher.metrics.frames_posted == 1
 
         inbox_address = to_canonical_address(devnet.deployment.batch_inbox)
-        blob_txs = []
+        batcher_txs = []
         for number in range(w3.eth.block_number + 1):
             block = l1.block_by_number(number)
             assert block is not None
-            for tx in l1.inbox_transactions(block, inbox_address):
-                if tx.succeeded and tx.tx_type == 3:
-                    blob_txs.append((block, tx))
-        [(block, tx)] = blob_txs  # one transaction ...
-        assert len(tx.blob_versioned_hashes) == 2  # ... of two blobs
+            batcher_txs += [(block, tx) for tx in l1.inbox_transactions(block, inbox_address) if tx.succeeded]
+        [(block, tx)] = batcher_txs  # one transaction, in calldata
+        assert tx.tx_type != 3 and not tx.blob_versioned_hashes
+        assert MAX_BLOB_DATA_SIZE < len(tx.data) <= 1 + FRAME_OVERHEAD + MAX_CHANNEL_BYTES
+        assert batch_item(tx)[0] == CALLDATA_KIND
         derived = retrieve(l1, block, batch_inbox=inbox_address, batcher_address=to_canonical_address(BATCHER.address))
-        assert [len(d) == MAX_BLOB_DATA_SIZE for d in derived.batcher_data] == [True, False]  # a full first frame, the rest
-        evidence = blob_evidence(tx, l1.blobs(block, tx.blob_versioned_hashes))
-        shown = shown_blobs(evidence)
-        on_l1 = tuple(bytes(d) for d in reader.functions.readItem(bytes(evidence[0].item), shown).call())
-        assert on_l1 == derived.batcher_data
-        # The step over this L1 block is shown both halves: over geth's 128 KiB with the state (open,
-        # docs/batches.md "What one derivation step reads")
-        assert len(shown) > 2 * HALF_SIZE
-        print(f"two-blob transaction: {len(shown):,} B of ShownBlob[] for the derivation step")
+        assert derived.batcher_data == (bytes(tx.data),)
+        print(f"a channel past one blob: one calldata transaction of {len(tx.data):,} B (two blobs' ShownBlob[] was 132,800 B)")
 
         verifier = Chain.open(None, GENESIS)
         pipeline = DerivationPipeline(RollupDerivationConfig(

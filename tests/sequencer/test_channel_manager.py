@@ -4,6 +4,7 @@ did told back through the tx callbacks. A fake clock drives the duration rule.""
 from __future__ import annotations
 
 import ast
+import random
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import sequencer.channel_manager as channel_manager
 from bridge.blob_tx import MAX_BLOBS_PER_TX as SIGNED_BLOBS_LIMIT
 from node.batches import SingularBatch, SpanBatch, decode_batch
 from node.blobs import MAX_BLOBS_PER_TX
+from node.batch_inbox import MAX_BATCHER_DATA_PER_L1_BLOCK
 from node.channels import MAX_CHANNEL_BYTES, Compression, channel_id, channel_open_block, decode_batcher_tx_data, read_channel
 from node.errors import ChannelFull
 from sequencer.batcher_state import BatcherState, TxRecord
@@ -144,19 +146,48 @@ def test_a_channel_derivation_does_not_read_is_requeued_with_the_later_ones() ->
     assert m.metrics.channels_unread == 1
 
 
-def test_blob_channels_send_two_blobs_a_transaction_at_most() -> None:
-    """An L1 block carries at most two blobs of batcher data (node/batch_inbox.py: a blob counts
-    its first half, 65,536 bytes; the inbox reverts past 131,072), so a channel's frames go out at
-    most two blobs a transaction, one transaction in flight; a configuration that could put more
-    in one L1 block is refused. A channel of the chain's largest (MAX_CHANNEL_BYTES) does not fit
-    one blob's 65,020 bytes: it is two frames, in two blobs of one transaction."""
+def random_data_tx(rng: random.Random, nonce: int, size: int) -> bytes:
+    """A signed transaction carrying `size` random (incompressible) calldata bytes."""
+    from eth_account import Account
+
+    from genesis.dev_accounts import dev_accounts
+
+    sender, receiver = dev_accounts()[:2]
+    return bytes(Account.sign_transaction({"nonce": nonce, "gas": 21_000 + 16 * size, "to": receiver.address, "value": 1, "data": rng.randbytes(size),
+                                           "maxFeePerGas": 10**9, "maxPriorityFeePerGas": 1, "chainId": CHAIN_ID, "type": 2},
+                                          sender.private_key).raw_transaction)
+
+
+def test_blob_channels_are_one_blob_and_a_channel_past_one_blob_goes_out_in_calldata() -> None:
+    """A blob holds 65,020 bytes of data (node/blobs.py: its first half), under a channel's
+    MAX_CHANNEL_BYTES plus framing. A blob channel is one frame in one blob; a channel of
+    near-incompressible data past one blob goes out in calldata, one frame in one transaction
+    (two blobs in one transaction would show a step over geth's 128 KiB: docs/batches.md "What one
+    derivation step reads"), and a later channel goes in a blob again. A configuration that could
+    put more than an L1 block's batcher data in flight is refused."""
     assert BLOB_FRAME_DATA < MAX_CHANNEL_BYTES <= 2 * BLOB_FRAME_DATA
+    assert BatcherConfig(batch_inbox="0x" + "ff" * 20).max_blobs_per_tx == 1
+    rng = random.Random(3)
     m = manager(use_blobs=True, max_channel_blocks=2)
     add(m, 1, 2)
-    [channel] = m.state.channels
-    assert channel.blob and m.next_tx_frames() == (channel, [0])  # one frame: one blob
-    channel.frames = channel.frames * 3  # pretend the channel needed 3 blobs
-    assert m.next_tx_frames() == (channel, [0, 1])
+    # ~63 KB of random calldata (FastLZ adds a byte in 32): passes one blob's data, not MAX_CHANNEL_BYTES
+    m.add_block(3, block_hash(3), batch(3, transactions=tuple(random_data_tx(rng, n, 15_700) for n in range(4))), starts_epoch=True)
+    add(m, 4, 6)
+    small, big, later = m.state.channels
+    assert (big.first_block, big.last_block, later.first_block, later.last_block) == (3, 4, 5, 6)
+    assert [len(bytes.fromhex(f)) for f in big.frames] == [sum(len(bytes.fromhex(f)) for f in big.frames)]
+    assert BLOB_FRAME_DATA < len(bytes.fromhex(big.frames[0])) <= MAX_CHANNEL_BYTES
+    assert (small.blob, big.blob, later.blob) == (True, False, True)
+    assert [len(c.frames) for c in (small, later)] == [1, 1]
+    sent = []
+    for l1_block in range(10, 13):  # one transaction in flight: each included before the next goes out
+        [tx] = send_all(m)
+        include(m, [tx], l1_block)
+        sent.append(tx)
+    assert not send_all(m)
+    assert [(tx.blob, tx.frames) for tx in sent] == [(True, [0]), (False, [0]), (True, [0])]
+    data = m.tx_data(big, [0])
+    assert BLOB_FRAME_DATA < len(data) <= m.config.largest_tx_data <= MAX_BATCHER_DATA_PER_L1_BLOCK
     for bad in ({"max_blobs_per_tx": 3}, {"max_pending_txs": 2}):
         with pytest.raises(ValueError, match="could pass an L1 block's 131072 bytes of batcher data"):
             manager(use_blobs=True, **bad)
@@ -347,7 +378,7 @@ def test_blob_count_bound_is_the_protocol_one_and_refused_past_it() -> None:
     """The manager plans blob transactions by node.blobs' EIP-7594 limit (6), the same number
     bridge.blob_tx signs by, without importing the L1 I/O layer (it does no I/O)."""
     assert MAX_BLOBS_PER_TX == SIGNED_BLOBS_LIMIT == 6
-    assert BatcherConfig(batch_inbox="0x" + "ff" * 20).max_blobs_per_tx == 2  # an L1 block's bound: two blobs
+    assert BatcherConfig(batch_inbox="0x" + "ff" * 20).max_blobs_per_tx == 1  # a channel past one blob goes in calldata
     with pytest.raises(ValueError, match=r"max_blobs_per_tx must be in 1\.\.6"):
         manager(use_blobs=True, max_blobs_per_tx=7)
     tree = ast.parse(Path(channel_manager.__file__).read_text())
