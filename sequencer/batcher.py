@@ -84,10 +84,12 @@ Channels are span batches compressed with FastLZ level 1 (`node.channels`, the
 `Compression.FASTLZ` default), because the dispute must decode them on L1 and brotli cannot be
 decoded there: `contracts/src/L1/lib/FastLZ.sol` reads a channel in one L1 transaction up to
 ~1.5 MB decompressed (docs/fault-proofs.md, "Canonical batch format"). A channel stays under it:
-the batcher closes channels at 100 KB compressed.
+the batcher closes channels at `MAX_CHANNEL_BYTES` (66,048) compressed.
 Blobs: 131,072 blob gas per blob whatever its fill, plus 21,000 gas per blob transaction; the
-one ~43 KB channel above in a blob is 262 blob gas + 42 gas per L2 transaction (87 blob gas if
-the blob were full), against 3,465 gas in calldata.
+one 46 KB FastLZ channel above in a blob is 262 blob gas + 42 gas per L2 transaction, against
+3,685 gas in calldata. A full blob holds 64,996 B of frame data (its first half: node/blobs.py),
+706 HKD transfers at 92.1 B: 186 blob gas per L2 transaction (665 ERC-20 transfers, 197; the
+bench prints it; 87 was for a whole 130 KB blob at brotli's density, which L1 cannot decode).
 
 Calldata is the default (`use_blobs=False`): at devnet volumes a channel fills a few percent of
 a blob, and a blob costs a fixed 131,072 blob gas plus a beacon-API read for every verifier.
