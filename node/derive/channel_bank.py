@@ -1,18 +1,27 @@
-"""Stage 4, the channel bank: frames -> complete channels (the OP Stack's Canyon rules).
+"""Stage 4, the channel bank: frames -> complete channels (the OP Stack's Canyon rules, and Lantau's
+channel id rule).
 
-- A channel opens at the L1 block where its first frame (by arrival) was read; every frame
-  must arrive by L1 block `open + channel_timeout`, or the channel is dropped.
+- A channel's id names the L1 block o it opens at (`node.channels.channel_id`: u64_be(o) ++ 8 bytes
+  the batcher chooses; Lantau's rule, not OP's). A frame read from L1 block b is dropped (logged:
+  "channel id names L1 block o outside [b - channel_timeout, b]") unless o <= b <= o +
+  `channel_timeout`; the channel is dropped once incomplete past o + `channel_timeout`. So a
+  channel's timeout and its place in the bank depend on its id alone, never on which of its frames
+  a reader saw first: node's pipeline (reading from the chain's first L1 block) and a derivation
+  trace starting with an empty bank at S hold a channel alike (docs/batches.md, "No backlog of
+  channels").
+- The bank is in the order of (o, then order of opening): a new channel goes after every channel
+  held with an open block <= its own. Pruning and the timed-out sweep take the head.
 - Frames of one channel may arrive in any order and across L1 blocks; they are assembled by
-  frame number. A frame is dropped (with a logged reason) when: its number was already seen
-  (duplicate); it is a second last frame; the channel is closed and its number is past the
-  last frame; its channel has timed out. A last frame drops already-received frames numbered
+  frame number. A frame is dropped (with a logged reason) when: its id names an L1 block out of
+  range (above); its number was already seen (duplicate); it is a second last frame; the channel
+  is closed and its number is past the last frame. A last frame drops already-received frames numbered
   after it.
 - A channel is ready when it has its last frame and every frame before it. **At most one channel
   becomes ready in an L1 block**: a frame that would make a channel ready while the bank holds
   another ready one drops that channel (logged: "second channel completed in one L1 block"), so
   the bank holds at most one ready channel, and `read` (called once a block, after the block's
   frames, by the pipeline and by derivation_commitment.py) reads it in the block it became ready:
-  the first ready channel in the order of opening, whatever the channels before it (Canyon's
+  the first ready channel in the bank's order, whatever the channels before it (Canyon's
   rule), after the timed-out incomplete channels at the head are dropped. No ready channel is
   left after a block's read, so there is no backlog of complete channels: one derivation step on
   L1 (`DerivationStep`) decodes at most one channel, the one completed in its L1 block, within
@@ -31,7 +40,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from node.channels import Frame
+from node.channels import Frame, channel_open_block
 from node.l1_block_ref import L1BlockRef
 
 log = logging.getLogger("lantau.derive")
@@ -58,7 +67,7 @@ class OpenChannel:
 @dataclass
 class _Channel:
     channel_id: bytes
-    open_block: L1BlockRef
+    open_block: int  # the L1 block its id names
     frames: dict[int, bytes] = field(default_factory=dict)
     last_frame: int | None = None
     size: int = 0
@@ -76,7 +85,7 @@ class ChannelBank:
         self.channel_timeout = channel_timeout
         self.max_size = max_size
         self.max_frames = max_frames
-        self._channels: "OrderedDict[bytes, _Channel]" = OrderedDict()  # in order of opening
+        self._channels: "OrderedDict[bytes, _Channel]" = OrderedDict()  # by open block, then order of opening
         self._size = 0
         self._frames = 0
 
@@ -93,28 +102,27 @@ class ChannelBank:
         return len(self._channels)
 
     def open_channels(self) -> tuple[OpenChannel, ...]:
-        """The channels held, in the bank's order (of opening)."""
+        """The channels held, in the bank's order (by open block, then order of opening)."""
         return tuple(
-            OpenChannel(c.channel_id, c.open_block.number, tuple(sorted(c.frames.items())), c.last_frame)
+            OpenChannel(c.channel_id, c.open_block, tuple(sorted(c.frames.items())), c.last_frame)
             for c in self._channels.values()
         )
 
     def _timed_out(self, channel: _Channel, current: L1BlockRef) -> bool:
-        return channel.open_block.number + self.channel_timeout < current.number
+        return channel.open_block + self.channel_timeout < current.number
 
     def add_frame(self, frame: Frame, current: L1BlockRef) -> None:
         """Take a frame read from L1 block `current`."""
         channel = self._channels.get(frame.channel_id)
-        if channel is None:
-            channel = _Channel(frame.channel_id, current)
-            self._channels[frame.channel_id] = channel
-        reason = self._refusal(channel, frame, current)
+        reason = self._out_of_range(frame, current) or (None if channel is None else self._refusal(channel, frame))
         if reason is not None:
             log.warning(
                 "dropping frame: %s", reason,
                 extra={"channel": frame.channel_id.hex(), "frame": frame.number, "l1_block": current.number},
             )
             return
+        if channel is None:
+            channel = self._open(frame.channel_id)
         if frame.is_last:
             channel.last_frame = frame.number
             for number in [n for n in channel.frames if n > frame.number]:
@@ -129,9 +137,25 @@ class ChannelBank:
             )
         self._prune()
 
-    def _refusal(self, channel: _Channel, frame: Frame, current: L1BlockRef) -> str | None:
-        if self._timed_out(channel, current):
-            return "channel timed out"
+    def _out_of_range(self, frame: Frame, current: L1BlockRef) -> str | None:
+        """The channel id rule: a frame of L1 block b counts only if its id names a block o with
+        o <= b <= o + channel_timeout (so its channel, held or not, has not timed out)."""
+        opened = channel_open_block(frame.channel_id)
+        if opened <= current.number <= opened + self.channel_timeout:
+            return None
+        return f"channel id names L1 block {opened} outside [{max(0, current.number - self.channel_timeout)}, {current.number}]"
+
+    def _open(self, channel_id: bytes) -> _Channel:
+        """A new channel, placed after every channel held whose open block is at or before its own."""
+        channel = _Channel(channel_id, channel_open_block(channel_id))
+        later = [(key, held) for key, held in self._channels.items() if held.open_block > channel.open_block]
+        for key, _ in later:
+            del self._channels[key]
+        self._channels[channel_id] = channel
+        self._channels.update(later)
+        return channel
+
+    def _refusal(self, channel: _Channel, frame: Frame) -> str | None:
         if frame.number in channel.frames:
             return "duplicate frame"
         if channel.last_frame is not None:
@@ -174,7 +198,7 @@ class ChannelBank:
             self._remove(channel_id)
             log.warning(
                 "dropping channel: timed out",
-                extra={"channel": channel_id.hex(), "opened_at": channel.open_block.number, "l1_block": current.number},
+                extra={"channel": channel_id.hex(), "opened_at": channel.open_block, "l1_block": current.number},
             )
         ready = next((channel_id for channel_id, channel in self._channels.items() if channel.ready), None)
         return None if ready is None else (ready, self._remove(ready).data())

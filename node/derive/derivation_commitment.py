@@ -20,7 +20,8 @@ static words, keccak256):
                          over the channel's frames in number order
     bank_hash            = c_m;  c_0 = 0,  c_i = keccak(abi.encode(c_{i-1}, bytes16 channelId, uint256 openBlock,
                                                        uint256 closing, frames_hash))
-                         over the bank's channels in its order (of opening); closing = the last frame's
+                         over the bank's channels in its order (by openBlock, then order of opening);
+                         openBlock = the L1 block the channel id names (its first 8 bytes); closing = the last frame's
                          number + 1, 0 while the channel has no last frame
     queue_hash           = q_k;  q_0 = 0,  q_i = keccak(abi.encode(q_{i-1}, keccak(batch_i), uint256 inclusion_i))
                          over the batches the queue keeps for later, in arrival order (batch: its bytes

@@ -44,7 +44,7 @@ from genesis.config import DEVNET_GENESIS_PATH
 from node.batch_inbox import BLOBS_KIND
 from bridge.tx_manager import TxCandidate, TxManager
 from node.blobs import HALF_SIZE, MAX_BLOB_DATA_SIZE, encode_blob, open_half, versioned_hash
-from node.channels import Frame, encode_batcher_tx_data, encode_channel
+from node.channels import Frame, channel_id, encode_batcher_tx_data, encode_channel
 from prover.blob_evidence import SHOWN_BLOB_ABI
 from prover.derivation_evidence import step_config
 from prover.derivation_player import DerivationStepSource
@@ -92,7 +92,7 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
     rpc(l2, "admin_stopSequencer")  # its batcher has nothing left to post: the batcher key is the test's
     head = l2.eth.block_number
     wait_until(lambda: rpc(l2, "lantau_syncStatus")["safe_l2"]["number"] >= head, 120, "everything posted")
-    full = full_blob_data(63_400)
+    full = full_blob_data(63_400, open_block=l1_w3.eth.block_number)
     assert MAX_BLOB_DATA_SIZE - 500 < len(full) <= MAX_BLOB_DATA_SIZE
     receipt = TxManager(L1Client(l1_w3), BATCHER.private_key).send(
         TxCandidate(to=l1.deployment.batch_inbox, blobs=(encode_blob(full),), gas_limit=inbox_call_gas(b"")))
@@ -251,13 +251,13 @@ def transfer(l2: Web3, nonce: int) -> bytes:
     return bytes(l2.eth.send_raw_transaction(Account.sign_transaction(tx, ACCOUNTS[4].private_key).raw_transaction))
 
 
-def full_blob_data(batch_bytes: int) -> bytes:
+def full_blob_data(batch_bytes: int, open_block: int) -> bytes:
     """Batcher data that (nearly) fills a blob: one frame closing a FastLZ channel of one
     `batch_bytes`-byte batch of unknown type (random, so FastLZ cannot shrink it), shortened until
-    it fits."""
+    it fits; its channel id names L1 block `open_block`."""
     while True:
         channel = encode_channel([b"\x07" + os.urandom(batch_bytes - 1)])
-        data = encode_batcher_tx_data([Frame(os.urandom(16), 0, channel, True)])
+        data = encode_batcher_tx_data([Frame(channel_id(open_block, os.urandom(8)), 0, channel, True)])
         if len(data) <= MAX_BLOB_DATA_SIZE:
             return data
         batch_bytes -= 100

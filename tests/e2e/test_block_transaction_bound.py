@@ -123,12 +123,12 @@ def test_a_batch_with_a_block_over_the_bound_is_dropped_by_node_and_l1(node_fact
 
     # automine: each channel in an L1 block of its own (one channel completes an L1 block)
     sent = [l1_w3.eth.send_transaction({"from": BATCHER.address, "to": l1.deployment.batch_inbox, "data": data, "gas": 6_000_000})
-            for data in (channel_tx(b"\xc0" * 16, encode_batch(singular_over)), channel_tx(b"\xc1" * 16, encode_batch(span_over)))]
+            for data in (channel_tx(run.channel_id(0xc0), encode_batch(singular_over)), channel_tx(run.channel_id(0xc1), encode_batch(span_over)))]
     receipts = [l1_w3.eth.wait_for_transaction_receipt(h) for h in sent]
     assert all(r["status"] == 1 for r in receipts)
     assert receipts[0]["blockNumber"] != receipts[1]["blockNumber"]
     over_block = int(receipts[0]["blockNumber"])
-    valid_block = run.post(channel_tx(b"\xc2" * 16, encode_batch(one)))
+    valid_block = run.post(channel_tx(run.channel_id(0xc2), encode_batch(one)))
     while l1_w3.eth.block_number < start + WINDOW + 1:
         l1_w3.provider.make_request("evm_mine", [])
     wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 2, 120, "the verifier's safe head past block 1")

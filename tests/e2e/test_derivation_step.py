@@ -36,7 +36,7 @@ from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
 from genesis.predeploys import L1_BLOCK, L2_TO_L1_MESSAGE_PASSER
 from node.batches import SingularBatch, SpanBatch, encode_batch
-from node.channels import Compression, Frame, compress, encode_batcher_tx_data, encode_channel
+from node.channels import Compression, Frame, channel_id, compress, encode_batcher_tx_data, encode_channel
 from node.l1_header import encode_l1_header
 from node.output_root import output_root
 from prover.derivation_evidence import (
@@ -78,6 +78,11 @@ class Run:
         reply = self.l2.provider.make_request(method, list(params))
         assert "error" not in reply, reply
         return reply["result"]
+
+    def channel_id(self, tag: int) -> bytes:
+        """A valid channel id (node/channels.py `channel_id`): it names the L1 head, as the honest
+        batcher's do (the next `post` lands after it)."""
+        return channel_id(self.l1_w3.eth.block_number, tag.to_bytes(8, "big"))
 
     def post(self, *calldata: bytes) -> int:
         """Each `calldata` sent by the batcher to the inbox, all in one L1 block; that block."""
@@ -232,18 +237,18 @@ def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1De
         "another transaction in block 3": off_chain_span((), (signed(2 * 10**15),)),
     }
     undecodable = b"\x00" + b"\xc1\x80"  # a singular batch that is not an RLP list of five
-    unclosed = encode_batcher_tx_data([Frame(b"\x0f" * 16, 0, b"never closed", False)])
+    unclosed = encode_batcher_tx_data([Frame(run.channel_id(0x0f), 0, b"never closed", False)])
 
     garbage_block = run.post(b"\x01not a frame", unclosed)  # the unclosed channel first in the bank, never read
-    run.post(channel_tx(b"\xa0" * 16, encode_batch(wrong_origin), undecodable))
-    first_valid_block = run.post(channel_tx(b"\xa1" * 16, encode_batch(one)))
+    run.post(channel_tx(run.channel_id(0xa0), encode_batch(wrong_origin), undecodable))
+    first_valid_block = run.post(channel_tx(run.channel_id(0xa1), encode_batch(one)))
     # two channels completed in one L1 block: the second (a3) dropped, a2 read
-    two_block = run.post(channel_tx(b"\xa2" * 16, encode_batch(one)), channel_tx(b"\xa3" * 16, encode_batch(another_one)))
-    span_block = run.post(channel_tx(b"\xa4" * 16, encode_batch(span)))
-    off_chain_blocks = [run.post(channel_tx(bytes([0xb0 + i]) * 16, encode_batch(s))) for i, s in enumerate(off_chain.values())]
+    two_block = run.post(channel_tx(run.channel_id(0xa2), encode_batch(one)), channel_tx(run.channel_id(0xa3), encode_batch(another_one)))
+    span_block = run.post(channel_tx(run.channel_id(0xa4), encode_batch(span)))
+    off_chain_blocks = [run.post(channel_tx(run.channel_id(0xb0 + i), encode_batch(s))) for i, s in enumerate(off_chain.values())]
     while l1_w3.eth.block_number < start + WINDOW - 1:
         l1_w3.provider.make_request("evm_mine", [])
-    left_open = run.post(encode_batcher_tx_data([Frame(b"\x0e" * 16, 0, b"left open", False)]))
+    left_open = run.post(encode_batcher_tx_data([Frame(run.channel_id(0x0e), 0, b"left open", False)]))
     while l1_w3.eth.block_number < start + WINDOW + 3:
         l1_w3.provider.make_request("evm_mine", [])
     wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 4, 120, "the verifier's safe head at block 4")
@@ -427,7 +432,7 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     d0, d1, d2 = d[:5], d[5:9], d[9:]
     e = encode_channel([encode_batch(other)])
     e0, e1 = e[:6], e[6:]
-    dd, ee = b"\xd0" * 16, b"\xe0" * 16
+    dd = run.channel_id(0xd0)  # names the L1 head: D's frames land in the 4 blocks after it (TIMEOUT)
 
     def frames(*parts: Frame) -> bytes:
         return encode_batcher_tx_data(list(parts))
@@ -435,6 +440,7 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     run.post(frames(Frame(dd, 2, d2, True), Frame(dd, 0, d0, False)), b"\x00" + b"\x07" * 20)  # out of order, 2 in a tx; garbage
     run.post(frames(Frame(dd, 0, b"replayed", False)), frames(Frame(dd, 3, b"after the last", False)),
              frames(Frame(dd, 1, b"second last", True)))  # duplicate, after the last, a second last: each dropped
+    ee = run.channel_id(0xe0)
     run.post(frames(Frame(ee, 0, e0, False), Frame(ee, 2, b"trimmed", False), Frame(ee, 3, b"trimmed", False)))
     completed = run.post(frames(Frame(dd, 1, d1, False)))  # D whole: read, D's batch found
     e_block = run.post(frames(Frame(ee, 1, e1, True)))  # E's late last frame drops its frames 2 and 3: E whole, read
@@ -446,7 +452,7 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     # one naming an L1 origin after its inclusion block: both dropped on arrival
     late = SingularBatch(bytes(block_one["hash"]), start, bytes(start_block["hash"]), t1 + 1, ())
     ahead = dataclasses.replace(late, l1_origin_number=start + WINDOW + 1)
-    arrivals_block = run.post(channel_tx(b"\xf0" * 16, encode_batch(late), encode_batch(ahead)))
+    arrivals_block = run.post(channel_tx(run.channel_id(0xf0), encode_batch(late), encode_batch(ahead)))
     assert arrivals_block == start + WINDOW
     # A channel whose stream breaks after two batches (an RLP list follows them), in the last L1
     # block of block 3's range only: node keeps the two batches before the break (each on a parent
@@ -455,7 +461,7 @@ def test_the_banks_frame_rules_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_
     waiting = [SingularBatch(b"\x99" * 32, start + 2, bytes(32), t1 + 100 + k, ()) for k in range(2)]
     broken = compress(b"".join(rlp.encode(encode_batch(w)) for w in waiting) + b"\xc0" + rlp.encode(encode_batch(other)),
                       Compression.FASTLZ)
-    broken_block = run.post(encode_batcher_tx_data([Frame(b"\xb0" * 16, 0, broken, True)]))
+    broken_block = run.post(encode_batcher_tx_data([Frame(run.channel_id(0xb0), 0, broken, True)]))
     while l1_w3.eth.block_number < start + WINDOW + 3:
         l1_w3.provider.make_request("evm_mine", [])
     wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= 3, 120, "the verifier's safe head at block 3")
@@ -518,13 +524,14 @@ def test_a_hostile_batchers_pending_data_steps_in_one_transaction(node_factory, 
     leaf = start_run(node_factory, l1, tmp_path)
     run, start, one = leaf.run, leaf.rollup.l1_start_block, leaf.one
     l1_w3 = run.l1_w3
-    tiny = encode_batcher_tx_data([Frame(bytes([k]) * 15 + b"\x01", 0, b"\x01", False) for k in range(100)])
-    big = encode_batcher_tx_data([Frame(b"\xb1" * 16, 0, os.urandom(40_000), False)])  # run.post gives 2M gas: 40 a byte
-    others = channel_tx(b"\xc1" * 16, *(encode_batch(dataclasses.replace(one, parent_hash=os.urandom(32))) for _ in range(OTHERS)))
+    tiny = encode_batcher_tx_data([Frame(run.channel_id(0x100 + k), 0, b"\x01", False) for k in range(100)])
+    big = encode_batcher_tx_data([Frame(run.channel_id(0xb1), 0, os.urandom(40_000), False)])  # run.post gives 2M gas: 40 a byte
+    others = channel_tx(run.channel_id(0xc1), *(encode_batch(dataclasses.replace(one, parent_hash=os.urandom(32))) for _ in range(OTHERS)))
     ours = encode_channel([encode_batch(one)])
     first = run.post(tiny, big)
-    run.post(others, encode_batcher_tx_data([Frame(b"\xd1" * 16, 0, ours[:10], False)]))  # behind the open ones
-    run.post(encode_batcher_tx_data([Frame(b"\xd1" * 16, 1, ours[10:], True)]))
+    d1 = run.channel_id(0xd1)
+    run.post(others, encode_batcher_tx_data([Frame(d1, 0, ours[:10], False)]))  # behind the open ones
+    run.post(encode_batcher_tx_data([Frame(d1, 1, ours[10:], True)]))
     read_at = first + 1  # the other parents' channel, read past the open ones
     ours_at = read_at + 1  # ours, read when its last frame lands
     assert ours_at <= start + WINDOW - 1, (first, start)  # within block 1's range
@@ -546,7 +553,7 @@ def test_a_hostile_batchers_pending_data_steps_in_one_transaction(node_factory, 
     held = run.rpc("lantau_derivationState", "0x1", hex(read_at))
     assert not any(c["read"] for c in held["channels"])  # the other parents' channel, whole in block read_at, not held before it
     held = run.rpc("lantau_derivationState", "0x1", hex(ours_at))
-    assert bytes.fromhex(held["channels"][-1]["id"][2:]) == b"\xd1" * 16 and held["channels"][-1]["read"]
+    assert bytes.fromhex(held["channels"][-1]["id"][2:]) == d1 and held["channels"][-1]["read"]
     worst = max(costs, key=lambda b: costs[b][0])
     for b in (worst, read_at, ours_at):
         assert costs[b][1] < 128 * 1024 and costs[b][2] < EIP_7825_TX_GAS_CAP, (b, costs[b])
@@ -555,7 +562,7 @@ def test_a_hostile_batchers_pending_data_steps_in_one_transaction(node_factory, 
     channels = [list(c) for c in args[4][0]]
     channels[-1][3] = [(number, length, data_hash, b"") for number, length, data_hash, _ in channels[-1][3]]
     stripped = (*args[:4], ([tuple(c) for c in channels], *args[4][1:]), *args[5:])
-    assert run.call(stripped) == ("FrameDataNotShown", (b"\xd1" * 16, 0))
+    assert run.call(stripped) == ("FrameDataNotShown", (d1, 0))
     assert run.call(args) == ("ok", bytes.fromhex(trace["commitments"][ours_at - trace["first"]][2:]))
     print(f"\nhostile pending data: {len(costs)} steps equal node's commitments; largest pre-state at L1 block {worst}: "
           f"{costs[worst][0]:,} B (64 frames by hash), the step {costs[worst][1]:,} B of calldata, {costs[worst][2]:,} gas; "
@@ -588,8 +595,8 @@ def test_a_batch_posted_before_its_parents_is_the_one_node_and_the_leaf_take(nod
     block_one = scratch.build_block(inputs.parent, inputs.attributes, inputs.transactions).header
     two = SingularBatch(bytes(block_one.hash), start, bytes(leaf.start_block["hash"]), t1 + 1, ())
     junk = [encode_batch(dataclasses.replace(two, parent_hash=os.urandom(32))) for _ in range(8)]  # on other parents
-    two_at = run.post(channel_tx(b"\xe2" * 16, *junk[:4], encode_batch(two), *junk[4:]))
-    one_at = run.post(channel_tx(b"\xe1" * 16, *junk, encode_batch(one)))
+    two_at = run.post(channel_tx(run.channel_id(0xe2), *junk[:4], encode_batch(two), *junk[4:]))
+    one_at = run.post(channel_tx(run.channel_id(0xe1), *junk, encode_batch(one)))
     assert start <= two_at < one_at <= start + WINDOW - 1
     while l1_w3.eth.block_number < start + WINDOW + 2:
         l1_w3.provider.make_request("evm_mine", [])
@@ -608,3 +615,77 @@ def test_a_batch_posted_before_its_parents_is_the_one_node_and_the_leaf_take(nod
             steps += 1
     print(f"\nblock 2's batch before block 1's: node's block 2 from it (inclusion {two_at}, block 1's {one_at}); "
           f"{steps} steps on L1 equal node's commitments")
+
+
+def test_a_channel_id_used_again_across_the_start_is_one_channel_on_l1_as_in_node(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    """Issue 15's open hole 1, posted by the batcher key (docs/batches.md "No backlog of channels"):
+    for block n on a parent of L1 origin O, its trace starting from an empty bank at S = O - TIMEOUT,
+    frame 0 of channel x in L1 block S - 1, frame 1 (empty) in S + 1, and in O + 1 frame 0 again and
+    the last frame 2, the three making a channel of n's valid batch. Before the channel id rule the
+    trace opened x at S + 1, completed it in O + 1 and found n's batch there, while node's pipeline
+    (x opened at S - 1, timed out at O - 1, a new x in O + 1 missing frame 1) never read it: node's
+    block n was the forced one, L1's decision the batch. x's id names the block before S - 1 (the L1
+    head when it was made), so node and L1 hold it alike as one channel opened there, and both drop
+    the frames of O + 1 ("channel id names L1 block ... outside ..."): block n is the forced block
+    in node's chain and in the trace (nothing found), and every step of n's range on
+    `DerivationStep` equals node's commitment."""
+    from bridge.l1_source import RpcL1Source
+    from genesis.config import GenesisConfig
+    from node.chain import Chain
+    from node.derive.attributes import inputs_from_batch
+    from node.l1_info import L1Origin
+
+    leaf = start_run(node_factory, l1, tmp_path)
+    run, rollup, start, t1 = leaf.run, leaf.rollup, leaf.rollup.l1_start_block, leaf.t1
+    l1_w3 = run.l1_w3
+    x = run.channel_id(0x5A)
+    named = l1_w3.eth.block_number  # the block x's id names
+    first_s = named + 2  # S: x's frame 0 lands in S - 1
+    origin_o = first_s + TIMEOUT  # O: n's parent's L1 origin
+    m = origin_o - start + 1  # blocks 1 .. m, block i of L1 origin start + i - 1: block m's is O
+    n = m + 1
+    assert run.post(encode_batcher_tx_data([Frame(x, 0, b"frame 0, before S", False)])) == first_s - 1
+    l1_w3.provider.make_request("evm_mine", [])
+    assert run.post(encode_batcher_tx_data([Frame(x, 1, b"", False)])) == first_s + 1
+    while l1_w3.eth.block_number < origin_o:
+        l1_w3.provider.make_request("evm_mine", [])
+    # blocks 1 .. m as node will build them from their batches (block m's hash is n's parent hash)
+    source = RpcL1Source.connect(l1.anvil.rpc_url, rollup.contracts["LantauPortal"])
+    scratch = Chain.open(None, GenesisConfig.load(DEVNET_GENESIS_PATH))
+    parent, parent_origin, timestamp, batches = scratch.header_by_number(0), None, t1 - 1, []
+    for i in range(1, m + 1):
+        origin = source.block_by_number(start + i - 1)
+        assert origin is not None
+        timestamp = max(timestamp + 1, origin.timestamp)
+        batch = SingularBatch(bytes(parent.hash), origin.number, bytes(origin.hash), timestamp, ())
+        inputs = inputs_from_batch(parent, parent_origin, batch, origin, tuple(source.deposits(origin)))
+        parent = scratch.build_block(inputs.parent, inputs.attributes, inputs.transactions).header
+        parent_origin, batches = L1Origin(origin.number, origin.hash, inputs.sequence_number), [*batches, batch]
+    block_o = l1_w3.eth.get_block(origin_o)
+    n_batch = SingularBatch(bytes(parent.hash), origin_o, bytes(block_o["hash"]), timestamp + 1, ())
+    x_channel = encode_channel([encode_batch(n_batch)])  # frame 1 (empty) between x_channel[:10] and the rest
+    again = run.post(encode_batcher_tx_data([Frame(x, 0, x_channel[:10], False), Frame(x, 2, x_channel[10:], True)]))
+    assert again == origin_o + 1
+    chain_at = run.post(channel_tx(run.channel_id(0x5B), *(encode_batch(b) for b in batches)))  # blocks 1 .. m
+    assert chain_at < start + WINDOW  # block 1's batch within its window
+    while l1_w3.eth.block_number < origin_o + WINDOW + 2:
+        l1_w3.provider.make_request("evm_mine", [])
+    wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= n, 180, f"the verifier's safe head at block {n}")
+    assert bytes(run.l2.eth.get_block(m)["hash"]) == parent.hash
+    dropped = f"channel id names L1 block {named} outside [{again - TIMEOUT}, {again}]"
+    assert leaf.verifier.output.count(dropped) == 2  # frames 0 and 2 of O + 1
+    assert run.parent_origin(n) == origin_o
+    node_n = run.l2.eth.get_block(n)
+    assert run.parent_origin(n + 1) == origin_o + 1 and len(node_n["transactions"]) == 1  # forced: L1 info alone
+
+    trace = run.rpc("lantau_derivationTrace", hex(n))
+    assert (trace["first"], trace["last"]) == (first_s, origin_o + WINDOW) and trace["found"] is None
+    held = run.rpc("lantau_derivationState", hex(n), hex(first_s + 2))["channels"]  # the pre-state of S + 2
+    assert [(c["id"], c["openBlock"], [f["number"] for f in c["frames"]]) for c in held] == [("0x" + x.hex(), named, [1])]
+    assert run.rpc("lantau_derivationState", hex(n), hex(again + 1))["channels"] == []  # x timed out, O + 1's frames dropped
+    steps = 0
+    for b in range(trace["first"], trace["last"] + 1):
+        assert run.call(run.step_args(n, b, start)) == ("ok", bytes.fromhex(trace["commitments"][b - trace["first"]][2:])), b
+        steps += 1
+    print(f"\nchannel id used again across S = {first_s} (block {n}, O = {origin_o}): node's block {n} the forced one, "
+          f"the trace finds nothing; {steps} steps on L1 equal node's commitments")

@@ -70,17 +70,17 @@ def test_hostile_batcher_data_is_dropped_alike_and_every_step_fits(node_factory,
     shapes: dict[str, int] = {}
 
     # an L1 block's batcher data past its bound: the second 70,000 bytes revert in the inbox
-    junk = [closed(bytes([0x10 + i]) * 16, b"\x02" + rng.randbytes(69_975)) for i in range(2)]
+    junk = [closed(run.channel_id(0x10 + i), b"\x02" + rng.randbytes(69_975)) for i in range(2)]
     assert all(len(j) == 70_000 for j in junk) and 2 * 70_000 > MAX_BATCHER_DATA_PER_L1_BLOCK
     shapes["two 70,000-byte transactions (the second reverted; the first a channel over 66,048 bytes)"], statuses = post_big(run, *junk)
     assert statuses == [1, 0]
     # 66,048 bytes of one-byte literal runs: 33,023 one-byte batches, the first 64 read
     literals = one_byte_literals(bytes(rng.randrange(0x80) for _ in range((MAX_CHANNEL_BYTES - 1) // 2)))
     assert len(literals) <= MAX_CHANNEL_BYTES and len(read_channel(literals).batches) == MAX_BATCHES_PER_CHANNEL
-    shapes[f"a {len(literals):,}-byte channel of one-byte literal runs ({len(literals) // 2:,} batches)"], _ = post_big(run, closed(b"\x20" * 16, literals))
+    shapes[f"a {len(literals):,}-byte channel of one-byte literal runs ({len(literals) // 2:,} batches)"], _ = post_big(run, closed(run.channel_id(0x20), literals))
     # a bomb: one batch of 1 MB in 11 KB
     bomb = bytes([FASTLZ_CHANNEL_PREFIX]) + fastlz.compress(rlp.encode(b"\x01" + bytes(999_990)))
-    shapes[f"a bomb ({len(bomb):,} B to 1 MB)"], _ = post_big(run, closed(b"\x21" * 16, bomb))
+    shapes[f"a bomb ({len(bomb):,} B to 1 MB)"], _ = post_big(run, closed(run.channel_id(0x21), bomb))
     # the largest span of transfers within the bounds, on no agreed parent: decoded, judged, dropped
     txs = [signed("transfer", n, rng) for n in range(800)]
     for count in range(800, 0, -10):
@@ -90,12 +90,12 @@ def test_hostile_batcher_data_is_dropped_alike_and_every_step_fits(node_factory,
         if len(content) <= MAX_RLP_BYTES_PER_CHANNEL:
             break
     span_channel = bytes([FASTLZ_CHANNEL_PREFIX]) + fastlz.compress(content)
-    shapes[f"a span of {count} transfers ({len(span_channel):,} B to {len(content):,} B)"], _ = post_big(run, closed(b"\x22" * 16, span_channel))
+    shapes[f"a span of {count} transfers ({len(span_channel):,} B to {len(content):,} B)"], _ = post_big(run, closed(run.channel_id(0x22), span_channel))
     # two channels completed in one L1 block: the junk one read there, the second (block 1's batch)
     # dropped; the batch sent again (a new channel) in the next block, read there
-    two_block, _ = post_big(run, closed(b"\x23" * 16, b"\x02\x00\x05"), channel_tx(b"\x30" * 16, encode_batch(one)))
+    two_block, _ = post_big(run, closed(run.channel_id(0x23), b"\x02\x00\x05"), channel_tx(run.channel_id(0x30), encode_batch(one)))
     shapes["two channels completed (the first read, the second dropped)"] = two_block
-    assert run.post(channel_tx(b"\x31" * 16, encode_batch(one))) == two_block + 1
+    assert run.post(channel_tx(run.channel_id(0x31), encode_batch(one))) == two_block + 1
     shapes["the next block (block 1's batch sent again, read)"] = two_block + 1
     while run.l1_w3.eth.block_number < start + WINDOW:
         run.l1_w3.provider.make_request("evm_mine", [])

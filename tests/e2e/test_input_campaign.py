@@ -9,7 +9,10 @@ derivation to force deposit-only blocks, L1 reorgs (`anvil_reorg`: the batcher's
 the reorged blocks are sent again by the batcher, the deposits and approvals re-posted by the
 workload) and invalid batcher data sent from the batcher's address (garbage, a channel never
 closed, so timed out, a batch that does not decode, a batch on a wrong parent, a batch included
-after its origin's sequencing window, a duplicate of an earlier batcher transaction). Then, for
+after its origin's sequencing window, a duplicate of an earlier batcher transaction, a channel id
+used again across a trace's start S (issue 15's hole 1: frame 0, then frame 1 two L1 blocks later,
+then frames 0 and 2 again past the id's block + channel timeout), a frame whose channel id names an
+L1 block out of range). Then, for
 every L2 block n:
 
 - node's `lantau_derivationEnd(n)` is the last commitment of its `lantau_derivationTrace(n)`, and
@@ -52,7 +55,7 @@ from genesis.config import DEVNET_GENESIS_PATH
 from genesis.dev_accounts import dev_accounts
 from node.batch_inbox import BLOBS_KIND
 from node.batches import SingularBatch, encode_batch
-from node.channels import Frame, encode_batcher_tx_data, encode_channel
+from node.channels import Frame, channel_id, encode_batcher_tx_data, encode_channel
 from prover.derivation_evidence import inbox_data_abi
 from prover.derivation_player import DerivationStepSource
 from prover.input_evidence import InboxBlock, find_batch
@@ -69,7 +72,8 @@ SENDERS, RECEIVER = (ACCOUNTS[4], ACCOUNTS[3], ACCOUNTS[7], ACCOUNTS[8]), ACCOUN
 DEPOSITORS = (ACCOUNTS[0], ACCOUNTS[2])
 L2_CHAIN_ID = 4852
 WINDOW, TIMEOUT = 20, 4  # the batcher closes a channel within 10 s (10 L1 blocks): a window of 20 leaves it room
-INVALID_KINDS = ("garbage", "timed-out channel", "undecodable", "wrong parent", "out of window", "duplicate")
+INVALID_KINDS = ("garbage", "timed-out channel", "undecodable", "wrong parent", "out of window", "duplicate",
+                 "channel id used again across S", "channel id naming an L1 block out of range")
 DEPOSIT_TX_TYPE = 0x7E
 
 
@@ -190,15 +194,38 @@ class Campaign:
         picks the nonce; the batcher's own transactions step over it, batcher.py's rule)."""
         head = self.l2.eth.get_block("latest")
         l1_head = self.l1_w3.eth.get_block("latest")
-        channel_id = self.rng.randbytes(16)
+        named = channel_id(int(l1_head["number"]), self.rng.randbytes(8))  # names the L1 head: in range where it lands
         batch: bytes | None = None
+        # a batch for the block after the L2 head, where one of the kinds below carries one
+        next_batch = encode_batch(SingularBatch(bytes(head["hash"]), int(l1_head["number"]) - 1,
+                                                bytes(self.l1_w3.eth.get_block(int(l1_head["number"]) - 1)["hash"]),
+                                                int(head["timestamp"]) + 1, ()))
+        if kind == "channel id used again across S":
+            # frame 0 of x, frame 1 two L1 blocks later (a trace starting between them holds x from
+            # frame 1 on, node's pipeline from frame 0), then frames 0 and 2 again once x's id is
+            # past the channel timeout: both drop those (and x timed out), so the channel is never read
+            self._send_invalid(kind, encode_batcher_tx_data([Frame(named, 0, b"x before S", False)]), None)
+            self._wait_l1(int(l1_head["number"]) + 2)
+            self._send_invalid(kind, encode_batcher_tx_data([Frame(named, 1, b"", False)]), None)
+            self._wait_l1(int(l1_head["number"]) + TIMEOUT)
+            channel = encode_channel([next_batch])
+            self._send_invalid(kind, encode_batcher_tx_data([Frame(named, 0, channel[:10], False), Frame(named, 2, channel[10:], True)]),
+                               next_batch)
+            return
+        if kind == "channel id naming an L1 block out of range":
+            # a block after the one it lands in (far enough for a slow landing), or more than the
+            # channel timeout before it
+            opened = self.rng.choice([int(l1_head["number"]) + 100, max(0, int(l1_head["number"]) - TIMEOUT - 2)])
+            data = encode_batcher_tx_data([Frame(channel_id(opened, self.rng.randbytes(8)), 0, encode_channel([next_batch]), True)])
+            self._send_invalid(kind, data, next_batch)
+            return
         if kind == "garbage":
             data = self.rng.choice([b"\x01", b"\x00"]) + self.rng.randbytes(self.rng.randrange(1, 200))
         elif kind == "timed-out channel":
-            data = encode_batcher_tx_data([Frame(channel_id, 0, self.rng.randbytes(40), False)])
+            data = encode_batcher_tx_data([Frame(named, 0, self.rng.randbytes(40), False)])
         elif kind == "undecodable":
             batch = b"\x00\xc1\x80"  # a singular batch that is not an RLP list of five
-            data = encode_batcher_tx_data([Frame(channel_id, 0, encode_channel([batch]), True)])
+            data = encode_batcher_tx_data([Frame(named, 0, encode_channel([batch]), True)])
         else:
             if kind == "duplicate":
                 data = self.last_batcher_data()
@@ -214,7 +241,15 @@ class Campaign:
                                                                                              l1_head["number"] - WINDOW - 2))
                 parent = keccak(self.rng.randbytes(8)) if kind == "wrong parent" else bytes(head["hash"])
                 batch = encode_batch(SingularBatch(parent, int(origin["number"]), bytes(origin["hash"]), int(head["timestamp"]) + 1, ()))
-                data = encode_batcher_tx_data([Frame(channel_id, 0, encode_channel([batch]), True)])
+                data = encode_batcher_tx_data([Frame(named, 0, encode_channel([batch]), True)])
+        self._send_invalid(kind, data, batch)
+
+    def _wait_l1(self, number: int) -> None:
+        """Until L1's head is at `number` or past it (1 s blocks)."""
+        wait_until(lambda: self.l1_w3.eth.block_number >= number, 60, f"L1 block {number}")
+
+    def _send_invalid(self, kind: str, data: bytes, batch: bytes | None) -> None:
+        """`data` sent to the inbox from the batcher's address, noted as injected (`batch`: the batch it carries)."""
         for _ in range(3):
             try:
                 sent = self.l1_w3.eth.send_transaction({"from": BATCHER.address, "to": self.l1.deployment.batch_inbox, "data": data,

@@ -39,6 +39,7 @@ from node.channels import (
     MAX_RLP_BYTES_PER_CHANNEL,
     Compression,
     Frame,
+    channel_id,
     compress,
     decode_channel,
     encode_batcher_tx_data,
@@ -528,7 +529,7 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
         """`batch` posted by the batcher in a channel of its own: the evidence of its block
         `block_index`, the channel read in the L1 block it landed in."""
         channel = encode_channel([encode_batch(batch)])
-        data = encode_batcher_tx_data(split_channel(os.urandom(16), channel, MAX_FRAME_DATA))
+        data = encode_batcher_tx_data(split_channel(channel_id(l1_w3.eth.block_number, os.urandom(8)), channel, MAX_FRAME_DATA))
         receipt = l1_w3.eth.wait_for_transaction_receipt(l1_w3.eth.send_transaction(
             {"from": BATCHER.address, "to": l1.deployment.batch_inbox, "data": data, "gas": 2_000_000}))
         assert receipt["status"] == 1
@@ -656,7 +657,7 @@ def test_a_forced_deposit_only_block_decided_on_l1(node_factory, l1: L1Devnet, t
 
     # a frame in the window of a channel never closed (derivation drops it later, in the channel
     # bank): with derivation's answer agreed, the next forced block is decided like the others
-    frame_block = setup.post_to_inbox(encode_batcher_tx_data([Frame(b"\x42" * 16, 0, b"never closed", False)]))
+    frame_block = setup.post_to_inbox(encode_batcher_tx_data([Frame(channel_id(setup.l1_w3.eth.block_number, b"\x42" * 8), 0, b"never closed", False)]))
     wait_until(lambda: any(setup.origin_of(n)[0] == frame_block + 1 for n in range(l2.eth.block_number, 0, -1)), 120,
                "the forced block after the frame")
     later = next(n for n in range(l2.eth.block_number, 0, -1) if setup.origin_of(n)[0] == frame_block + 1 and setup.origin_of(n)[1] == 0)
@@ -679,7 +680,7 @@ def test_a_block_from_a_broken_channel_decided_on_l1(node_factory, l1: L1Devnet,
     t1 = max(int(genesis["timestamp"]) + 1, int(start_block["timestamp"]))
     one = SingularBatch(bytes(genesis["hash"]), start, bytes(start_block["hash"]), t1, ())
     broken = compress(rlp.encode(encode_batch(one)) + b"\xc0" + rlp.encode(encode_batch(one)), Compression.FASTLZ)
-    setup.post_to_inbox(encode_batcher_tx_data([Frame(b"\xb1" * 16, 0, broken, True)]))
+    setup.post_to_inbox(encode_batcher_tx_data([Frame(channel_id(l1_w3.eth.block_number, b"\xb1" * 8), 0, broken, True)]))
     wait_until(lambda: l2.eth.block_number >= 1, 120, "block 1 derived")
     wait_until(lambda: "channel ends early" in verifier.output, 60, "the break logged")
     assert bytes(l2.eth.get_block(1)["parentHash"]) == bytes(genesis["hash"]) and int(l2.eth.get_block(1)["timestamp"]) == t1

@@ -146,6 +146,30 @@ def test_a_channel_derivation_does_not_read_is_requeued_with_the_later_ones() ->
     assert m.metrics.channels_unread == 1
 
 
+def test_a_frame_that_landed_before_the_block_its_id_names_is_batched_again() -> None:
+    """An L1 reorg to a shorter chain can put a transaction in a block before the one its channel
+    id names (the L1 head when it went out): derivation drops that frame ("channel id names L1
+    block o outside ...", node/derive/channel_bank.py), so `requeue_unread` (node's bank replayed)
+    abandons the channel and the later ones, and their blocks go out again under an id naming the
+    new head."""
+    m = manager(max_pending_txs=1, max_channel_blocks=2)
+    m.l1_head = 30
+    add(m, 1, 2)
+    [tx] = send_all(m)
+    [channel] = m.state.channels
+    include(m, [tx], l1_block=31)
+    m.requeue_unread()
+    assert not channel.abandoned
+    m.tx_reorged(channel, tx)
+    include(m, [tx], l1_block=28)  # the same bytes, sent again, land in the shorter chain's block 28
+    m.requeue_unread()
+    assert channel.abandoned is not None and "L1 block(s) [28] but derivation does not read it" in channel.abandoned
+    m.l1_head = 28
+    add(m, 1, 2)
+    send_all(m)
+    assert channel_open_block(bytes.fromhex(m.state.channels[-1].channel_id)) == 28
+
+
 def random_data_tx(rng: random.Random, nonce: int, size: int) -> bytes:
     """A signed transaction carrying `size` random (incompressible) calldata bytes."""
     from eth_account import Account

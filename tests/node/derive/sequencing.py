@@ -14,7 +14,7 @@ from genesis.config import GenesisConfig
 from genesis.dev_accounts import dev_accounts
 from genesis.rollup_config import MAX_SEQUENCER_DRIFT
 from node.chain import BuiltBlock, Chain
-from node.channels import ChannelBuilder, Compression, encode_batcher_tx_data
+from node.channels import ChannelBuilder, Compression, channel_id, encode_batcher_tx_data
 from node.derive.config import RollupDerivationConfig
 from node.vm import LantauVM
 from sequencer.l1_origin import plan_next_block
@@ -70,10 +70,13 @@ class Batcher:
     frames_per_tx: int = 1
     channel_count: int = 0
 
-    def post(self, blocks: list) -> list[SentTransaction]:
+    def post(self, blocks: list, open_block: int) -> list[SentTransaction]:
+        """The transactions carrying `blocks` as one channel whose id names L1 block `open_block`
+        (the L1 head the batcher knows: they land after it, node/channels.py `channel_id`)."""
         self.channel_count += 1
         builder = ChannelBuilder(
-            channel_id=keccak(b"channel" + self.channel_count.to_bytes(4, "big"))[:16], chain_id=GENESIS.chain_id,
+            channel_id=channel_id(open_block, keccak(b"channel" + self.channel_count.to_bytes(4, "big"))[:8]),
+            chain_id=GENESIS.chain_id,
             compression=self.compression, span_batches=self.span_batches, target_size=10**9,
             max_frame_data=self.max_frame_data,
         )

@@ -14,7 +14,7 @@ from eth_utils import keccak
 
 from node.batches import batch_from_block, encode_batch
 from node.chain import Chain
-from node.channels import Frame, encode_batcher_tx_data, encode_channel
+from node.channels import Frame, channel_id, encode_batcher_tx_data, encode_channel
 from node.derive.channel_bank import OpenChannel
 from node.derive.derivation_commitment import (
     EMPTY_STATE, DerivationState, DerivationTrace, QueuedBatch, derivation_range,
@@ -30,18 +30,18 @@ from tests.node.derive.test_pipeline import Scenario, derive_all
 
 def test_the_encoding_by_hand() -> None:
     """Known answer from eth_abi (an independent encoder): one channel of two frames, one queued batch, found."""
-    channel = OpenChannel(b"\x11" * 16, 7, ((0, b"ab"), (1, b"cde")), 1)
+    channel = OpenChannel(cid(0x11, 7), 7, ((0, b"ab"), (1, b"cde")), 1)
     queued = QueuedBatch(b"\x01batch", 9)
     found = QueuedBatch(b"\x00other", 10)
     f1 = keccak(encode(["bytes32", "uint256", "bytes32", "uint256"], [bytes(32), 0, keccak(b"ab"), 2]))
     f2 = keccak(encode(["bytes32", "uint256", "bytes32", "uint256"], [f1, 1, keccak(b"cde"), 3]))
-    bank = keccak(encode(["bytes32", "bytes16", "uint256", "uint256", "bytes32"], [bytes(32), b"\x11" * 16, 7, 2, f2]))
+    bank = keccak(encode(["bytes32", "bytes16", "uint256", "uint256", "bytes32"], [bytes(32), cid(0x11, 7), 7, 2, f2]))
     queue = keccak(encode(["bytes32", "bytes32", "uint256"], [bytes(32), keccak(b"\x01batch"), 9]))
     found_leaf = keccak(encode(["bytes32", "uint256"], [keccak(b"\x00other"), 10]))
     expected = keccak(encode(["bytes32", "bytes32", "bytes32"], [bank, queue, found_leaf]))
     assert DerivationState((channel,), (queued,), found).commitment() == expected
     assert EMPTY_STATE.commitment() == keccak(bytes(96))
-    open_channel = OpenChannel(b"\x11" * 16, 7, ((0, b"ab"),), None)  # no last frame: closing 0
+    open_channel = OpenChannel(cid(0x11, 7), 7, ((0, b"ab"),), None)  # no last frame: closing 0
     assert DerivationState((open_channel,), (), None).commitment() != DerivationState((channel,), (), None).commitment()
 
 
@@ -92,15 +92,20 @@ def _single_block_chain() -> tuple[L1History, Chain, bytes]:
     return l1, sequencer, batch
 
 
-def _post(l1: L1History, channel_id: bytes, *frames: Frame, timestamp: int | None = None) -> None:
+def cid(tag: int, open_block: int) -> bytes:
+    """A valid channel id naming L1 block `open_block` (node/channels.py `channel_id`)."""
+    return channel_id(open_block, bytes([tag]) * 8)
+
+
+def _post(l1: L1History, *frames: Frame, timestamp: int | None = None) -> None:
     l1.append(timestamp or 100 + 12 * len(l1.blocks), txs=[batcher_tx(encode_batcher_tx_data(list(frames)))])
 
 
 def test_a_second_valid_batch_for_the_block_changes_nothing_found() -> None:
     l1, sequencer, batch = _single_block_chain()
     first = encode_channel([batch])
-    _post(l1, b"\x01" * 16, Frame(b"\x01" * 16, 0, first, True))
-    _post(l1, b"\x02" * 16, Frame(b"\x02" * 16, 0, first, True))  # the same batch again, another channel
+    _post(l1, Frame(cid(0x01, len(l1.blocks)), 0, first, True))
+    _post(l1, Frame(cid(0x02, len(l1.blocks)), 0, first, True))  # the same batch again, another channel
     for _ in range(6):
         l1.append(100 + 12 * len(l1.blocks))
     genesis = sequencer.header_by_number(0)
@@ -116,8 +121,8 @@ def test_garbage_an_unclosed_and_a_timed_out_channel_find_nothing() -> None:
     times out (channel_timeout 4), then dropped; no batch: the block is the forced one."""
     l1, sequencer, batch = _single_block_chain()
     channel = encode_channel([batch])
-    l1.append(112, txs=[batcher_tx(os.urandom(200)), batcher_tx(b"\x00" + b"\x66" * 16 + b"\x00\x00\x00\x00\x00\x05hello\x01")])
-    _post(l1, b"\x03" * 16, Frame(b"\x03" * 16, 0, channel[:10], False))  # opens at 2, never closed
+    l1.append(112, txs=[batcher_tx(os.urandom(200)), batcher_tx(b"\x00" + cid(0x66, 1) + b"\x00\x00\x00\x00\x00\x05hello\x01")])
+    _post(l1, Frame(cid(0x03, len(l1.blocks)), 0, channel[:10], False))  # opens at 2, never closed
     for _ in range(5):
         l1.append(100 + 12 * len(l1.blocks))
     trace = DerivationTrace(config(), sequencer, sequencer.header_by_number(0), l1)
@@ -125,7 +130,7 @@ def test_garbage_an_unclosed_and_a_timed_out_channel_find_nothing() -> None:
     assert trace.found is None
     assert trace.state_after(1) == EMPTY_STATE
     held = trace.state_after(2).channels
-    assert held == (OpenChannel(b"\x03" * 16, 2, ((0, channel[:10]),), None),)
+    assert held == (OpenChannel(cid(3, 2), 2, ((0, channel[:10]),), None),)
     assert trace.state_after(6).channels == held  # 2 + 4 = 6: not yet timed out
     # The bank drops a timed-out channel when it is read again: the channel stays until a read.
     assert trace.state_after(7).channels == ()
@@ -158,8 +163,8 @@ def test_a_batch_for_a_later_block_is_dropped_on_the_agreed_parent() -> None:
     l1.append(100)
     one = encode_batch(batch_from_block(sequence_block(sequencer, l1, 101).block))
     two = encode_batch(batch_from_block(sequence_block(sequencer, l1, 103).block))
-    _post(l1, b"\x04" * 16, Frame(b"\x04" * 16, 0, encode_channel([two]), True))
-    _post(l1, b"\x05" * 16, Frame(b"\x05" * 16, 0, encode_channel([one]), True))
+    _post(l1, Frame(cid(0x04, len(l1.blocks)), 0, encode_channel([two]), True))
+    _post(l1, Frame(cid(0x05, len(l1.blocks)), 0, encode_channel([one]), True))
     for _ in range(6):
         l1.append(100 + 12 * len(l1.blocks))
     trace = DerivationTrace(config(), sequencer, sequencer.header_by_number(0), l1)
@@ -182,8 +187,8 @@ def test_the_pipeline_keeps_a_batch_posted_before_its_parents_and_derives_what_t
     two_block = sequence_block(sequencer, l1, 103).block
     two = encode_batch(batch_from_block(two_block))
     junk = [encode_batch(dataclasses.replace(batch_from_block(two_block), parent_hash=keccak(bytes([i])))) for i in range(3)]
-    _post(l1, b"\x04" * 16, Frame(b"\x04" * 16, 0, encode_channel([two, *junk]), True))
-    _post(l1, b"\x05" * 16, Frame(b"\x05" * 16, 0, encode_channel([*junk, one]), True))
+    _post(l1, Frame(cid(0x04, len(l1.blocks)), 0, encode_channel([two, *junk]), True))
+    _post(l1, Frame(cid(0x05, len(l1.blocks)), 0, encode_channel([*junk, one]), True))
     for _ in range(6):
         l1.append(100 + 12 * len(l1.blocks))
     verifier = Chain.open(None, GENESIS)

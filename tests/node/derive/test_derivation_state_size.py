@@ -14,7 +14,7 @@ from eth_abi import encode as abi_encode
 
 from node.batches import SingularBatch, encode_batch
 from node.chain import Chain
-from node.channels import FRAME_OVERHEAD, MAX_BATCHES_PER_CHANNEL, Frame, encode_batcher_tx_data, encode_channel
+from node.channels import FRAME_OVERHEAD, MAX_BATCHES_PER_CHANNEL, Frame, channel_id, encode_batcher_tx_data, encode_channel
 from node.derive.channel_bank import MAX_CHANNEL_BANK_FRAMES
 from node.derive.derivation_commitment import DerivationState, DerivationTrace
 from node.rpc.rollup import _state_json
@@ -49,7 +49,8 @@ def state_bytes(state: DerivationState) -> int:
 
 
 def _worst_pre_state(posted: list[list[bytes]]) -> tuple[int, DerivationState, int, int]:
-    """Node's stages over L1 blocks 1.. carrying `posted` (each block's batcher transactions' data),
+    """Node's stages over L1 blocks 1.. carrying `posted` (each block's batcher transactions' data,
+    its channel ids naming L1 block 1),
     then empty blocks to the range's end, for L2 block 1: the largest state after an L1 block
     (what a step's pre-state may be), its calldata size, and the calldata's gas and EIP-7623 floor."""
     l1 = L1History()
@@ -70,7 +71,7 @@ def test_many_open_channels_of_tiny_frames() -> None:
     """One full batcher transaction per L1 block of one-byte frames, each opening a channel that
     never closes: every one stays in the bank until it times out or the bank's cap prunes it."""
     per_tx = TX_DATA // (FRAME_OVERHEAD + 1)
-    posted = [[encode_batcher_tx_data([Frame(os.urandom(16), 0, b"\x01", False) for _ in range(per_tx)])] for _ in range(3)]
+    posted = [[encode_batcher_tx_data([Frame(channel_id(1, os.urandom(8)), 0, b"\x01", False) for _ in range(per_tx)])] for _ in range(3)]
     size, state, gas, floor = _worst_pre_state(posted)
     frames = sum(len(c.frames) for c in state.channels)
     print(f"\nopen channels: {per_tx:,} one-byte frames a transaction, each opening a channel, 3 L1 blocks: the bank holds "
@@ -84,7 +85,7 @@ def test_many_open_channels_of_tiny_frames() -> None:
 def test_big_frames_left_open() -> None:
     """A full batcher transaction per L1 block: one frame of ~127 KB of a channel never closed."""
     data = TX_DATA - FRAME_OVERHEAD - 1
-    size, state, gas, floor = _worst_pre_state([[encode_batcher_tx_data([Frame(os.urandom(16), 0, os.urandom(data), False)])]
+    size, state, gas, floor = _worst_pre_state([[encode_batcher_tx_data([Frame(channel_id(1, os.urandom(8)), 0, os.urandom(data), False)])]
                                                 for _ in range(3)])
     print(f"\nbig open frames: {len(state.channels)} channels of one {data:,} B frame: pre-state {size:,} B "
           f"(was 391,296 B), its calldata {gas:,} gas (EIP-7623 floor {floor:,})")
@@ -99,7 +100,7 @@ def test_many_future_batches() -> None:
     batches = [encode_batch(SingularBatch(os.urandom(32), 0, origin_hash, 200 + i, ())) for i in range(2_000)]
     channel = encode_channel(batches)
     assert len(channel) < TX_DATA
-    size, state, gas, floor = _worst_pre_state([[encode_batcher_tx_data([Frame(os.urandom(16), 0, channel, True)])]])
+    size, state, gas, floor = _worst_pre_state([[encode_batcher_tx_data([Frame(channel_id(1, os.urandom(8)), 0, channel, True)])]])
     print(f"\nfuture batches: {len(batches):,} on other parents ({len(batches[0])} B each, {len(channel):,} B compressed in one "
           f"transaction): {len(state.queue)} held, pre-state {size:,} B (was 2,000 held, 448,192 B: 224 B a batch, 10,000 at "
           f"the former MAX_BUFFERED_BATCHES), its calldata {gas:,} gas (EIP-7623 floor {floor:,})")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from node.chain import Chain
-from node.channels import Compression, Frame, encode_batcher_tx_data, encode_channel
+from node.channels import Compression, Frame, channel_id, encode_batcher_tx_data, encode_channel
 from node.batches import SingularBatch, batch_from_block, encode_batch
 from node.derive.pipeline import DerivationPipeline, DerivedBlock
 from node.errors import ResetError, TemporaryError
@@ -44,7 +44,7 @@ class Scenario:
             now = 100 + L1_BLOCK_TIME * (k - 1) + L2_BLOCK_TIME * j
             txs = [self.wallets.transfer(legacy=(j == 3)) for _ in range(self.wallets.rng.randrange(4))]
             self.blocks.append(sequence_block(self.chain, self.l1, now, txs).block)
-        posting = self.batcher.post(self.blocks[self.posted :])
+        posting = self.batcher.post(self.blocks[self.posted :], open_block=k - 1)
         self.posted = len(self.blocks)
         if self.split_channels:
             half = len(posting) // 2
@@ -91,8 +91,9 @@ def test_verifier_derives_the_sequencers_blocks_ignoring_garbage(batcher: Batche
     # counted, it would replace the sequencer's block 1. The batcher's key also posts junk.
     forged = SingularBatch(scenario.chain.header_by_number(0).hash, 0, scenario.l1.blocks[0].hash, 101, ())
     forged_channel = encode_channel([encode_batch(forged)])
-    forged_tx = batcher_tx(encode_batcher_tx_data([Frame(b"\x55" * 16, 0, forged_channel, True)]), sender=STRANGER)
-    junk = [batcher_tx(os.urandom(300)), batcher_tx(b"\x00" + b"\x66" * 16 + b"\x00\x00\x00\x00\x00\x05hello\x01")]
+    forged_tx = batcher_tx(encode_batcher_tx_data([Frame(channel_id(1, b"\x55" * 8), 0, forged_channel, True)]), sender=STRANGER)
+    # posted in L1 blocks 1 and 5 (rounds 0 and 4), naming L1 block 1 (channel_timeout 4)
+    junk = [batcher_tx(os.urandom(300)), batcher_tx(b"\x00" + channel_id(1, b"\x66" * 8) + b"\x00\x00\x00\x00\x00\x05hello\x01")]
     incremental = DerivationPipeline(config(), scenario.l1, Chain.open(None, GENESIS))
     derived_while_growing: list[DerivedBlock] = []
     with caplog.at_level(logging.INFO, logger="lantau.derive"):
@@ -185,7 +186,7 @@ def test_sequencing_window_forces_deposit_only_blocks() -> None:
     pipeline = DerivationPipeline(config(sequencing_window=4), l1, verifier)
     assert pipeline.step() is None and pipeline.l1_position.number == 3
     channel = encode_channel([encode_batch(late_batch)])
-    l1.append(148, txs=[batcher_tx(encode_batcher_tx_data([Frame(b"\x01" * 16, 0, channel, True)]))])
+    l1.append(148, txs=[batcher_tx(encode_batcher_tx_data([Frame(channel_id(4, b"\x01" * 8), 0, channel, True)]))])
     first = pipeline.step()
     assert first.deposit_only and first.derived_from.number == 4 and first.l1_origin.number == 0
     assert GENESIS.timestamp < 100 and first.header.timestamp == 100  # max(genesis + 1, origin 0's 100)

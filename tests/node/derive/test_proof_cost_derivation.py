@@ -34,7 +34,7 @@ def test_a_verifier_derives_the_same_failure_past_a_cap() -> None:
     sequencer = Chain.open(None, GENESIS)
     built = sequence_block(sequencer, l1, 101, [creation_touching(cap - 3, 0), creation_touching(cap - 2, 1)])
     blocks = [built.block, sequence_block(sequencer, l1, 103).block]
-    l1.append(112, txs=Batcher().post(blocks))
+    l1.append(112, txs=Batcher().post(blocks, open_block=0))
     l1.append(124)
 
     statuses = [r.state_root for r in built.receipts[-2:]]  # after the deposits

@@ -4,11 +4,7 @@ pragma solidity 0.8.28;
 import {FastLZ} from "../lib/FastLZ.sol";
 import {L2ParentLib} from "./L2ParentLib.sol";
 import {RLPItem, RLPReader} from "../lib/RLPReader.sol";
-
-/// @dev Decompressed bytes a channel may have (node/channels.py `MAX_RLP_BYTES_PER_CHANNEL`, its
-///      home on L1): what one derivation step decodes and judges (`DerivationStep`), and what
-///      `InputOracle` reads a found batch's channel to.
-uint256 constant MAX_RLP_BYTES_PER_CHANNEL = 64_000;
+import {MAX_BATCHES_PER_CHANNEL as BATCHES_PER_CHANNEL} from "./ChannelBounds.sol";
 
 /// @title BatchReader
 /// @notice The batcher's data read on L1 exactly as node/channels.py and node/batches.py read it:
@@ -36,8 +32,8 @@ contract BatchReader {
     uint256 internal constant LEGACY_TX = 0x00;
     uint256 internal constant ALL_BLOCKS = type(uint256).max;
     /// @notice node/channels.py's `MAX_BATCHES_PER_CHANNEL`: the batches of a channel that count, at
-    ///         most (what one derivation step reads; its byte bounds: `DerivationStep`).
-    uint256 public constant MAX_BATCHES_PER_CHANNEL = 64;
+    ///         most (what one derivation step reads; its home and the byte bounds: ChannelBounds.sol).
+    uint256 public constant MAX_BATCHES_PER_CHANNEL = BATCHES_PER_CHANNEL;
 
     struct Frame {
         bytes16 channelId;
@@ -212,6 +208,19 @@ contract BatchReader {
         returns (SpanHeader memory header, SpanBlock[] memory blocks)
     {
         return _spanBlock(batch, chainId, blockIndex, BY_BLOCK);
+    }
+
+    /// @notice A batch's first and last L1 origin (a singular batch's one, a span's first and last
+    ///         block's), decoded as `decodeSingular` (version 0) or `decodeSpanBlock` of its first block
+    ///         decode it: their named errors where node's `decode_batch` refuses the batch. What
+    ///         `DerivationStep` checks a batch's arrival with (batch_queue.py).
+    function origins(bytes memory batch, uint256 chainId) external pure returns (uint256 first, uint256 last) {
+        if (batch.length > 0 && uint8(batch[0]) == SINGULAR_BATCH_VERSION) {
+            first = decodeSingular(batch, chainId).originNumber;
+            return (first, first);
+        }
+        (, SpanBlock[] memory blocks) = decodeSpanBlock(batch, chainId, 0);
+        return (blocks[0].originNumber, blocks[blocks.length - 1].originNumber);
     }
 
     /// @notice `decodeSpan` with the transactions of the blocks at or before `parentTimestamp` rebuilt

@@ -4,7 +4,10 @@ pragma solidity 0.8.28;
 import {BatchInbox} from "../BatchInbox.sol";
 import {L1BlockAnchors} from "../L1BlockAnchors.sol";
 import {L1HeaderLib} from "../lib/L1HeaderLib.sol";
-import {BatchReader, MAX_RLP_BYTES_PER_CHANNEL} from "./BatchReader.sol";
+import {BatchReader} from "./BatchReader.sol";
+import {
+    FRAME_ACCOUNTING_OVERHEAD, MAX_CHANNEL_BANK_FRAMES, MAX_CHANNEL_BANK_SIZE, MAX_CHANNEL_BYTES, MAX_RLP_BYTES_PER_CHANNEL
+} from "./ChannelBounds.sol";
 import {BlobReader} from "./BlobReader.sol";
 import {BatchRules} from "./BatchRules.sol";
 import {DerivationCommitment} from "./DerivationCommitment.sol";
@@ -20,7 +23,8 @@ import {L2ParentLib} from "./L2ParentLib.sol";
 ///         against `BatchInbox.batchHashChain[b]` (a calldata item's bytes by their hash, each blob
 ///         of a blob item by `BlobReader.readItem`: one point evaluation, decoded as node/blobs.py does), through
 ///           frames        node/derive/frames.py: a transaction the frame stage refuses is dropped whole;
-///           channel bank  channel_bank.py: insert, duplicate, closing, timeout and prune rules (at
+///           channel bank  channel_bank.py: the channel id rule (it names the L1 block the channel
+///                         opens at), insert, duplicate, closing, timeout and prune rules (at
 ///                         most 100 MB and 64 frames held, a second channel completed in one L1
 ///                         block dropped), then the complete channel read (timed-out incomplete
 ///                         first channels dropped); the pre state carries each frame by
@@ -72,15 +76,6 @@ contract DerivationStep is IDerivationStep {
     ///         length and hash the state commits to (the state carries frames by hash; the data of
     ///         each channel read in the step must be shown with it).
     error FrameDataNotShown(bytes16 channel, uint256 frame);
-
-    /// @notice node/channels.py `MAX_CHANNEL_BYTES`: a longer channel gives no batch, decided from its
-    ///         frames' lengths (the state's), so its data is never shown.
-    uint256 public constant MAX_CHANNEL_BYTES = 66_048;
-    /// @notice channel_bank.py's `MAX_CHANNEL_BANK_SIZE` and `FRAME_ACCOUNTING_OVERHEAD`.
-    uint256 public constant MAX_CHANNEL_BANK_SIZE = 100_000_000;
-    uint256 public constant FRAME_ACCOUNTING_OVERHEAD = 200;
-    /// @notice channel_bank.py's `MAX_CHANNEL_BANK_FRAMES`: the frames the bank holds at most.
-    uint256 public constant MAX_CHANNEL_BANK_FRAMES = 64;
 
     L1BlockAnchors public immutable anchors;
     BatchInbox public immutable inbox;
@@ -214,22 +209,27 @@ contract DerivationStep is IDerivationStep {
         ) revert EvidenceNeeded("batcher data the frame stage reads to its end");
     }
 
-    /// @dev channel_bank.py `add_frame`.
+    /// @dev channel_bank.py `add_frame`. The channel id names the L1 block o the channel opens at
+    ///      (node/channels.py `channel_id`: its first 8 bytes, big-endian): a frame of block b counts
+    ///      only if o <= b <= o + channelTimeout, and a new channel goes after every channel held
+    ///      whose open block is at or before o (the bank in the order of (o, opening)).
     function _addFrame(Work memory w, BatchReader.Frame memory frame, uint256 b) internal view {
+        uint256 o = uint64(bytes8(frame.channelId));
+        if (o > b || o + channelTimeout < b) return; //              out of range (so never timed out)
         uint256 at = w.channelCount;
-        for (uint256 i = 0; i < w.channelCount; i++) {
-            if (w.channels[i].id == frame.channelId) {
-                at = i;
-                break;
-            }
+        uint256 place = w.channelCount; // where a new channel goes
+        for (uint256 i = w.channelCount; i > 0; i--) {
+            if (w.channels[i - 1].id == frame.channelId) at = i - 1;
+            if (w.channels[i - 1].openBlock > o) place = i - 1;
         }
         if (at == w.channelCount) {
-            if (at == w.channels.length) w.channels = _grow(w.channels);
-            w.channels[at] = Channel(frame.channelId, b, 0, new Frame[](0));
+            if (w.channelCount == w.channels.length) w.channels = _grow(w.channels);
+            for (uint256 i = w.channelCount; i > place; i--) w.channels[i] = w.channels[i - 1];
+            w.channels[place] = Channel(frame.channelId, o, 0, new Frame[](0));
             w.channelCount++;
+            at = place;
         }
         Channel memory c = w.channels[at];
-        if (c.openBlock + channelTimeout < b) return; //              timed out
         if (_hasFrame(c, frame.number)) return; //                      duplicate
         if (c.closing != 0 && (frame.isLast || frame.number >= c.closing)) return; // second last / after the last
         bool another = _firstComplete(w) < w.channelCount; // c is not: its frames are all refused
@@ -329,22 +329,13 @@ contract DerivationStep is IDerivationStep {
         return BatchRules.judgeSpan(_params(), parent, l1, header, blocks, ancestors, userTxs);
     }
 
-    /// @dev A batch's first and last L1 origin; `decoded` false if node's `decode_batch` refuses it
-    ///      (BatchReader's named errors; anything else decides nothing).
+    /// @dev A batch's first and last L1 origin (`BatchReader.origins`); `decoded` false if node's
+    ///      `decode_batch` refuses it (BatchReader's named errors; anything else decides nothing).
     function _origins(bytes memory batch) internal view returns (bool decoded, uint256 firstOrigin, uint256 lastOrigin) {
-        if (batch.length > 0 && uint8(batch[0]) == 0) {
-            try reader.decodeSingular(batch, l2ChainId) returns (BatchReader.SingularBatch memory s) {
-                return (true, s.originNumber, s.originNumber);
-            } catch (bytes memory reason) {
-                _decodeRefused(reason);
-                return (false, 0, 0);
-            }
-        }
-        try reader.decodeSpanBlock(batch, l2ChainId, 0) returns (BatchReader.SpanHeader memory, BatchReader.SpanBlock[] memory blocks) {
-            return (true, blocks[0].originNumber, blocks[blocks.length - 1].originNumber);
+        try reader.origins(batch, l2ChainId) returns (uint256 first, uint256 last) {
+            return (true, first, last);
         } catch (bytes memory reason) {
             _decodeRefused(reason);
-            return (false, 0, 0);
         }
     }
 

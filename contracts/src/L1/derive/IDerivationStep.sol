@@ -23,7 +23,8 @@ interface IDerivationStep {
         bytes data;
     }
 
-    /// @notice A channel in the bank: id, the L1 block it opened in, the closing frame's number + 1
+    /// @notice A channel in the bank: id, the L1 block it opens at (the one its id names: the id's first
+    ///         8 bytes, big-endian; node/channels.py `channel_id`), the closing frame's number + 1
     ///         (0 while no last frame arrived), its frames in number order.
     struct Channel {
         bytes16 id;
@@ -39,7 +40,7 @@ interface IDerivationStep {
         uint256 inclusion;
     }
 
-    /// @notice Derivation's state after an L1 block: the bank's channels in its order (of opening),
+    /// @notice Derivation's state after an L1 block: the bank's channels in its order (by openBlock, then of opening),
     ///         the queue's batches in arrival order, and `found` (0, or
     ///         `DerivationCommitment.foundLeaf` of the batch taken for block n).
     struct State {

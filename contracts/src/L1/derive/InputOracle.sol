@@ -7,7 +7,8 @@ import {L1HeaderLib} from "../lib/L1HeaderLib.sol";
 import {OutputRootLib} from "../lib/OutputRootLib.sol";
 import {DepositTxLib} from "./DepositTxLib.sol";
 import {L2ParentLib} from "./L2ParentLib.sol";
-import {BatchReader, MAX_RLP_BYTES_PER_CHANNEL} from "./BatchReader.sol";
+import {BatchReader} from "./BatchReader.sol";
+import {MAX_RLP_BYTES_PER_CHANNEL} from "./ChannelBounds.sol";
 
 interface IDepositHashChain {
     function depositHashChain(uint256 l1BlockNumber) external view returns (bytes32);
