@@ -14,7 +14,7 @@ from eth_utils import keccak
 from node.batch_inbox import BLOBS_KIND
 from node.batches import SingularBatch, encode_batch
 from node.blobs import blob_versioned_hash, encode_blob
-from node.channels import Frame, encode_batcher_tx_data, encode_channel
+from node.channels import Frame, channel_id, encode_batcher_tx_data, encode_channel
 from node.derive.l1_source import InboxTransaction
 from prover.input_evidence import (
     BATCH_EVIDENCE_ABI, InboxBlock, PostedFrame, find_batch, inbox_block, origin_chain_numbers, parent_origin_number,
@@ -40,8 +40,8 @@ def test_a_batch_that_does_not_decode_is_passed_over_as_derivation_drops_it() ->
     only the undecodable batch carries no block."""
     batch = SingularBatch(keccak(b"parent"), 7, keccak(b"origin"), 1_000, ())
     undecodable = b"\x00\xc1\x80"  # a singular batch that is not an RLP list of five
-    both = encode_batcher_tx_data([Frame(b"\x01" * 16, 0, encode_channel([undecodable, encode_batch(batch)]), True)])
-    alone = encode_batcher_tx_data([Frame(b"\x02" * 16, 0, encode_channel([undecodable]), True)])
+    both = encode_batcher_tx_data([Frame(channel_id(9, b"\x01" * 8), 0, encode_channel([undecodable, encode_batch(batch)]), True)])
+    alone = encode_batcher_tx_data([Frame(channel_id(9, b"\x02" * 8), 0, encode_channel([undecodable]), True)])
     inbox = [InboxBlock(9, [(0, keccak(alone)), (0, keccak(both))], [alone, both])]
     evidence = find_batch(inbox, 1_000, chain_id=4852)
     assert evidence is not None
@@ -60,7 +60,7 @@ def test_the_found_batch_is_found_in_the_l1_block_derivation_read_it_in() -> Non
     as `inclusion`, within the channel timeout; a `found` no read of the channel gives, none."""
     batch = SingularBatch(keccak(b"parent"), 7, keccak(b"origin"), 1_000, ())
     channel = encode_channel([encode_batch(batch)])
-    frames = [Frame(b"\x03" * 16, n, channel[n * 10:(n + 1) * 10] if n < 2 else channel[20:], n == 2) for n in range(3)]
+    frames = [Frame(channel_id(11, b"\x03" * 8), n, channel[n * 10:(n + 1) * 10] if n < 2 else channel[20:], n == 2) for n in range(3)]
     first, rest = encode_batcher_tx_data(frames[:1]), encode_batcher_tx_data(frames[1:])
     inbox = [InboxBlock(11, [(0, keccak(first))], [first]), InboxBlock(12, [(0, keccak(rest))], [rest])]
     evidence = find_batch(inbox, 1_000, chain_id=4852)
@@ -81,7 +81,7 @@ def test_a_channel_over_three_blobs_is_shown_as_its_bytes() -> None:
     batch = SingularBatch(keccak(b"parent"), 7, keccak(b"origin"), 1_000, ())
     channel = encode_channel([encode_batch(batch)])
     cut = [0, len(channel) // 3, 2 * len(channel) // 3, len(channel)]
-    blobs = [encode_blob(encode_batcher_tx_data([Frame(b"\x04" * 16, n, channel[cut[n]:cut[n + 1]], n == 2)])) for n in range(3)]
+    blobs = [encode_blob(encode_batcher_tx_data([Frame(channel_id(21, b"\x04" * 8), n, channel[cut[n]:cut[n + 1]], n == 2)])) for n in range(3)]
     tx = InboxTransaction(index=0, sender=Address(bytes(20)), data=b"", tx_type=3,
                           blob_versioned_hashes=tuple(blob_versioned_hash(blob) for blob in blobs))
     evidence = find_batch([inbox_block(21, [tx], [blobs])], 1_000, chain_id=4852)

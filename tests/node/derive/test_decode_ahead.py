@@ -16,7 +16,7 @@ from eth_keys.exceptions import BadSignature
 
 from node.batches import SingularBatch, SpanBatch, encode_batch
 from node.chain import Chain
-from node.channels import MAX_RLP_BYTES_PER_CHANNEL, ChannelBuilder, Frame, encode_batcher_tx_data, encode_channel, split_channel
+from node.channels import MAX_RLP_BYTES_PER_CHANNEL, ChannelBuilder, Frame, channel_id, encode_batcher_tx_data, encode_channel, split_channel
 from node.derive.decode_ahead import ChannelsAhead, DecodedChannel, batch_transactions, decode_channel
 from node.derive.l1_prefetch import PrefetchingL1Source
 from node.derive.l1_source import InboxTransaction
@@ -39,8 +39,8 @@ def worker() -> Iterator[WorkerProcess]:
     worker.close()
 
 
-def span_channel(blocks: list, channel_id: bytes) -> tuple[bytes, list[Frame]]:
-    builder = ChannelBuilder(channel_id=channel_id, chain_id=CHAIN_ID, span_batches=True, target_size=10**9, max_frame_data=400)
+def span_channel(blocks: list, identity: bytes) -> tuple[bytes, list[Frame]]:
+    builder = ChannelBuilder(channel_id=identity, chain_id=CHAIN_ID, span_batches=True, target_size=10**9, max_frame_data=400)
     for block in blocks:
         builder.add_block(block)
     return builder.channel_bytes(), builder.frames()
@@ -67,7 +67,7 @@ def test_a_channel_assembled_ahead_is_decoded_by_the_worker_with_its_senders(wor
     recovered = RecoveredAhead(worker)
     ahead = ChannelsAhead(chain_id=CHAIN_ID, max_decompressed_size=MAX_RLP_BYTES_PER_CHANNEL, batcher=BATCHER,
                           worker=worker, recovered=recovered)
-    channel, frames = span_channel(sequenced_blocks, b"\x01" * 16)
+    channel, frames = span_channel(sequenced_blocks, channel_id(0, b"\x01" * 8))
     assert len(frames) >= 3
     # Frames arrive over two L1 blocks, last frame first: assembled by number all the same.
     ahead.offer(inbox(frames[::-1][:2]))
@@ -133,7 +133,7 @@ def test_a_signature_no_key_recovers_from_crosses_without_a_sender_and_execution
 def test_a_transaction_no_worker_decoded_is_decoded_here_errors_included(worker: WorkerProcess, sequenced_blocks: list) -> None:
     ahead = ChannelsAhead(chain_id=CHAIN_ID, max_decompressed_size=MAX_RLP_BYTES_PER_CHANNEL, batcher=BATCHER,
                           worker=worker, recovered=RecoveredAhead(worker))
-    channel, frames = span_channel(sequenced_blocks, b"\x07" * 16)
+    channel, frames = span_channel(sequenced_blocks, channel_id(0, b"\x07" * 8))
     ahead.offer(inbox(frames))
     raws = batch_transactions(ahead.decoded(channel).batches[0])
     # Bytes no builder decodes: the builder's own error, as without decoding ahead ...
@@ -151,32 +151,32 @@ def test_other_bytes_a_stranger_or_a_dead_worker_decode_in_the_node_process(work
     ahead = ChannelsAhead(chain_id=CHAIN_ID, max_decompressed_size=MAX_RLP_BYTES_PER_CHANNEL, batcher=BATCHER,
                           worker=worker, recovered=RecoveredAhead(worker))
     # A stranger's frames are never assembled: its channel is decoded here if the bank ever reads it.
-    channel, frames = span_channel(sequenced_blocks[:3], b"\x02" * 16)
+    channel, frames = span_channel(sequenced_blocks[:3], channel_id(0, b"\x02" * 8))
     ahead.offer(inbox(frames, sender=STRANGER))
     assert ahead.decoded(channel) == local(channel) and ahead.taken == 0
 
     # A channel with a malformed second batch: the answer names it as the node process would.
     good = encode_batch(SingularBatch(b"\x11" * 32, 0, b"\x22" * 32, 5, ()))
     bad_channel = encode_channel([good, b"\x01\xff\xff"])
-    ahead.offer(inbox(split_channel(b"\x03" * 16, bad_channel, 10_000)))
+    ahead.offer(inbox(split_channel(channel_id(0, b"\x03" * 8), bad_channel, 10_000)))
     answer = ahead.decoded(bad_channel)
     assert ahead.taken == 1
     assert answer == local(bad_channel) and answer.dropped and answer.dropped[0][0] == 1
     assert len(answer.batches) == 1
 
     # Bytes that differ from every guess (the bank's channel is what counts): decoded here.
-    other, other_frames = span_channel(sequenced_blocks[:2], b"\x04" * 16)
+    other, other_frames = span_channel(sequenced_blocks[:2], channel_id(0, b"\x04" * 8))
     ahead.offer(inbox(other_frames[:-1]))  # the last frame never read ahead
     assert ahead.decoded(other) == local(other) and ahead.taken == 1
 
     # The worker dies with a decoding under way (or before it was sent): decoded here, and a
     # new worker takes the next one.
-    channel, frames = span_channel(sequenced_blocks, b"\x05" * 16)
+    channel, frames = span_channel(sequenced_blocks, channel_id(0, b"\x05" * 8))
     os.kill(worker.pid, signal.SIGKILL)
     ahead.offer(inbox(frames))
     assert ahead.decoded(channel) == local(channel)
     worker.start().result(timeout=120)
-    channel, frames = span_channel(sequenced_blocks[1:], b"\x06" * 16)
+    channel, frames = span_channel(sequenced_blocks[1:], channel_id(0, b"\x06" * 8))
     ahead.offer(inbox(frames))
     decoded = ahead.decoded(channel)
     assert decoded.batches == local(channel).batches and ahead.taken == 2

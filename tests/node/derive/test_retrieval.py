@@ -12,7 +12,7 @@ from eth_typing import Hash32
 from eth_utils import to_canonical_address
 
 from node.blobs import BLOB_SIZE, HALF_SIZE, blob_versioned_hash, encode_blob
-from node.channels import Frame, encode_batcher_tx_data
+from node.channels import Frame, channel_id, encode_batcher_tx_data
 from node.derive.frames import frames_from_batcher_data
 from node.derive.l1_source import L1BlockRef
 from node.derive.retrieval import retrieve
@@ -24,7 +24,7 @@ ELSEWHERE = to_canonical_address("0x" + "0e" * 20)
 
 def frame_data(channel: int, number: int, payload: bytes, is_last: bool = False) -> bytes:
     """Batcher data of one frame: 0x00 ++ frame."""
-    return encode_batcher_tx_data([Frame(bytes([channel]) * 16, number, payload, is_last)])
+    return encode_batcher_tx_data([Frame(channel_id(0, bytes([channel]) * 8), number, payload, is_last)])
 
 
 @dataclass
@@ -81,7 +81,7 @@ def test_blobs_of_the_batchers_blob_transactions_are_batcher_data_in_block_order
     assert data.batcher_data == (first, in_blob_0, in_blob_1, last)
     assert l1.blob_requests == [[blob_versioned_hash(encode_blob(in_blob_0)), blob_versioned_hash(encode_blob(in_blob_1))]]
     frames = frames_from_batcher_data(data.batcher_data, l1_block=block.number)
-    assert [(f.channel_id[0], f.number, f.data) for f in frames] == [(1, n, bytes([n]) * (n + 1)) for n in range(4)]
+    assert [(f.channel_id[-1], f.number, f.data) for f in frames] == [(1, n, bytes([n]) * (n + 1)) for n in range(4)]
     assert "ignoring the calldata of a batcher blob transaction" in [r.getMessage() for r in caplog.records]
     # A block without a batcher blob transaction asks the source for no blob at all.
     retrieve(l1, l1.blocks[0], batch_inbox=BATCH_INBOX, batcher_address=BATCHER)
