@@ -27,7 +27,7 @@ from genesis.dev_accounts import dev_accounts
 from genesis.rollup_config import CHANNEL_TIMEOUT, MAX_SEQUENCER_DRIFT, SEQUENCING_WINDOW
 from node.blobs import BLOB_TX_TYPE, decode_blob
 from node.chain import Chain
-from node.channels import Compression, decode_batcher_tx_data
+from node.channels import Compression, channel_open_block, decode_batcher_tx_data
 from node.derive.config import RollupDerivationConfig
 from node.derive.pipeline import DerivationPipeline
 from node.errors import ResetError, TemporaryError
@@ -494,6 +494,44 @@ def test_two_closing_transactions_an_l1_reorg_puts_in_one_block_the_dropped_chan
     assert [r.channel for r in drops] == [b.channel_id]  # type: ignore[attr-defined]
     assert not any("deposit-only" in r.getMessage() for r in caplog.records)  # no block forced
     rollup.assert_derived(verifier)  # every block the sequencer's, 21-30 from the new channel
+
+
+def test_a_channel_an_l1_reorg_to_a_shorter_chain_lands_before_the_block_its_id_names_is_batched_again(
+        rollup: Rollup, caplog: pytest.LogCaptureFixture) -> None:
+    """A channel's id names the L1 head when its first frame went out (node/channels.py `channel_id`);
+    derivation drops a frame that lands before that block. An L1 reorg to a shorter chain (evm_revert
+    three blocks back) has the batcher send its transaction again, and L1 includes it below the block
+    its id names: node's bank refuses the frame, so the batcher's replay finds the channel unread and
+    batches its blocks again under an id naming the new head; a verifier derives every block."""
+    rollup.build(10)
+    batcher = rollup.batcher()
+    rollup.post_until_safe(batcher)
+    rollup.build(10)  # blocks 11-20, origins all before the snapshot
+    snapshot = rollup.rpc("evm_snapshot")
+    rollup.mine(3)
+    batcher.step()  # named after the L1 head, 3 blocks past the snapshot; included at once (automine)
+    batcher.step()
+    [channel] = batcher.state.channels
+    named = channel_open_block(bytes.fromhex(channel.channel_id))
+    assert channel.txs[0].included_block == named + 1
+
+    rollup.rpc("evm_revert", snapshot)  # L1 back 4 blocks, its head now below the block the id names
+    rollup.rpc("evm_setAutomine", False)
+    assert batcher.step().reposts == 1
+    rollup.mine(1)
+    report = batcher.step()
+    assert channel.txs[0].included_block < named  # landed before the block its id names
+    assert report.channels_abandoned == 1 and channel.abandoned is not None and "derivation does not read it" in channel.abandoned
+    again = batcher.state.channels[1]
+    assert (again.first_block, again.last_block) == (11, 20) and channel_open_block(bytes.fromhex(again.channel_id)) < named
+    rollup.rpc("evm_setAutomine", True)
+    rollup.mine(1)
+    with caplog.at_level(logging.WARNING, logger="lantau.derive"):
+        rollup.post_until_safe(batcher)
+        verifier = rollup.derive()
+    assert batcher.safe_l2_block == 20
+    assert any(r.getMessage().startswith(f"dropping frame: channel id names L1 block {named} outside") for r in caplog.records)
+    rollup.assert_derived(verifier)
 
 
 def test_an_l1_reorg_during_a_step_leaves_no_nonce_gap(rollup: Rollup, monkeypatch: pytest.MonkeyPatch) -> None:
