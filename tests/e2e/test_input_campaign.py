@@ -25,7 +25,9 @@ every L2 block n:
   (`lantau_derivationState`, arguments from the challenger's `DerivationStepSource`) returns
   node's commitment after b.
 
-No invalid batch is ever `found`. CI runs a short chain with each kind of event at least once; the
+No invalid batch is ever `found`. The tally gives the largest calldata (the L1 transaction's input)
+of a `DerivationStep.step` and of a `checkInputs`, apart for L1 blocks with the campaign's invalid
+data and for those with only the honest batcher's (against geth's 128 KiB pool limit). CI runs a short chain with each kind of event at least once; the
 long run (`campaign`) is `python scripts/input_oracle_differential.py --blocks 300 --seed 7`.
 """
 
@@ -37,7 +39,9 @@ import functools
 import dataclasses
 import os
 import random
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -365,6 +369,16 @@ def decide_every_block(campaign: Campaign, oracle: Any, oracle_abi: list, step: 
     stepped_blocks: set[int] = set()
     duplicated = {b for b, injected in landed.items() for i in injected if i.kind == "duplicate"}
     only = None if every_l1_block else {*landed, *(b for r in campaign.reorged for b in r)}
+    largest = collections.Counter({f"largest {what} B, {blocks}": 0 for what in ("DerivationStep.step", "checkInputs")
+                                   for blocks in ("honest", "with invalid data")})  # 0: no such call
+    largest_lock = threading.Lock()
+
+    def note(what: str, l1_blocks: set[int], data: str) -> None:
+        """`data` (a call's hex input) against the largest of `what` so far, apart for L1 blocks with
+        the campaign's invalid data and for those with only the honest batcher's."""
+        key = f"largest {what} B, {'with invalid data' if l1_blocks & set(landed) else 'honest'}"
+        with largest_lock:
+            largest[key] = max(largest[key], len(data.removeprefix("0x")) // 2)
 
     def decide(number: int) -> collections.Counter:
         """Block `number` decided on L1 (its oracle checks and every L1 block of its range); its tally."""
@@ -386,6 +400,8 @@ def decide_every_block(campaign: Campaign, oracle: Any, oracle_abi: list, step: 
         claim = (hashes, int(block["timestamp"]), found)
         assert call(oracle.functions.checkInputs(number, root, parent.as_abi(), claim, evidence.as_abi()), oracle_abi) == ("ok", forced), (
             f"block {number}")
+        note("checkInputs", {frame.l1_block for frame in evidence.batch.posted},
+             oracle.encode_abi("checkInputs", args=(number, root, parent.as_abi(), claim, evidence.as_abi())))
         if found != bytes(32):
             assert evidence.batch.channel and evidence.batch.found() == found, (
                 f"block {number}: the challenger's source did not find the batch derivation took: {trace['found']}, "
@@ -407,7 +423,7 @@ def decide_every_block(campaign: Campaign, oracle: Any, oracle_abi: list, step: 
                 tally["second batch refuted NotTheFoundBatch"] += 1
         # the L1 blocks of its range through the leaf
         first, last = int(trace["first"]), int(trace["last"])
-        for b in step_range(campaign, steps, step, step_abi, number, root, trace, commitments, only=only):
+        for b in step_range(campaign, steps, step, step_abi, number, root, trace, commitments, only=only, note=note):
             tally["L1 blocks stepped"] += 1
             stepped_blocks.add(b)
         if any(set(range(first, last + 1)) & set(r) for r in campaign.reorged):
@@ -427,11 +443,14 @@ def decide_every_block(campaign: Campaign, oracle: Any, oracle_abi: list, step: 
     # block of the long run is stepped: "L1 blocks stepped")
     tally["blob items on L1"] = sum(kind == BLOBS_KIND for block in campaign.inbox_blocks(campaign.rollup.l1_start_block, l1_w3.eth.block_number)
                                     for kind, _ in block.items)
+    print(f"largest calldata of an L1 transaction (geth's pool takes up to 131,072 B): {dict(largest)}", flush=True)
+    tally.update(largest)
     return tally
 
 
 def step_range(campaign: Campaign, steps: DerivationStepSource, step: Any, step_abi: list, number: int, root: bytes,
-               trace: dict[str, Any], commitments: list[bytes], *, only: set[int] | None) -> list[int]:
+               trace: dict[str, Any], commitments: list[bytes], *, only: set[int] | None,
+               note: Callable[[str, set[int], str], None]) -> list[int]:
     """`DerivationStep.step` over the L1 blocks of block `number`'s range, each equal to node's
     commitment after it; the blocks stepped. All of S .. E, or (CI's share) those in `only` (the
     blocks the workload's events touched), the range's first and the one derivation found the batch in.
@@ -452,6 +471,7 @@ def step_range(campaign: Campaign, steps: DerivationStepSource, step: Any, step_
         pre, inbox, evidence = served(b)
         result = call(step.functions.step(number, root, pre_commitment, b, pre, inbox, evidence), step_abi)
         assert result == ("ok", commitments[b - first]), f"block {number}, L1 block {b}: {result}"
+        note("DerivationStep.step", {b}, step.encode_abi("step", args=(number, root, pre_commitment, b, pre, inbox, evidence)))
 
     if found_in is not None and found_in + 1 <= last:
         served = functools.lru_cache(maxsize=None)(served)  # type: ignore[assignment]
@@ -525,6 +545,9 @@ def test_every_block_decided_on_l1_through_reorgs_and_invalid_batches(node_facto
     tally = run_campaign(node_factory, l1, tmp_path, blocks=16, seed=15, every_event=True, every_l1_block=False)
     assert tally["user txs"] >= 1 and tally["after a reorg"] >= 1, tally
     assert all(tally[f"dropped by both: {kind}"] >= 1 for kind in INVALID_KINDS), tally
+    # every honest L1 transaction of the dispute under geth's 128 KiB pool limit (measured, seed 15, three
+    # runs: the largest step 28,932-34,948 B, checkInputs 5,700-5,860 B; over a block with invalid data 36-38 KB)
+    assert 0 < tally["largest DerivationStep.step B, honest"] < 131_072 and 0 < tally["largest checkInputs B, honest"] < 131_072, tally
 
 
 @pytest.mark.campaign
