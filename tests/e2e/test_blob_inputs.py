@@ -18,6 +18,8 @@ item (keccak of its versioned hashes).
 - Bad blob evidence at the leaf (a wrong byte of the half, a wrong proof, a wrong quotient
   commitment, swapped proofs, versioned hashes not the inbox's item, a blob left out) is refused by name, and the same call with L1's data gives the same answer
   afterwards (the leaf is a view: no state to lose).
+- A channel of near-incompressible transactions past one blob goes out in calldata, and the step
+  over its L1 block is node's commitment and under geth's 128 KiB.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from bridge.devnet import L1Devnet, devnet_rollup_config
 from bridge.l1_client import L1Client
 from genesis.artifacts import load_artifact
 from genesis.config import DEVNET_GENESIS_PATH
-from node.batch_inbox import BLOBS_KIND
+from node.batch_inbox import BLOBS_KIND, CALLDATA_KIND
 from bridge.tx_manager import TxCandidate, TxManager
 from node.blobs import HALF_SIZE, MAX_BLOB_DATA_SIZE, encode_blob, open_half, versioned_hash
 from node.channels import Frame, channel_id, encode_batcher_tx_data, encode_channel
@@ -73,13 +75,8 @@ EIP_7825_TX_GAS_CAP = 16_777_216
 
 
 def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
-    rollup_path = write_rollup(l1, tmp_path)
-    rollup = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH)
-    sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5, extra_args=(
-        "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key, "--batcher-blobs", "--admin"))
-    l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url, request_kwargs={"timeout": 120}))
-    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
-    setup = Setup(l1, l1_w3, l2, oracle, abi)
+    sequencer, rollup, setup = blob_sequencer(node_factory, l1, tmp_path)
+    l2, l1_w3, oracle, abi = setup.l2, setup.l1_w3, setup.oracle, setup.abi
 
     sent = [transfer(l2, nonce) for nonce in range(3)]
     deposit = deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[9].address, amount_units=1_230_000)
@@ -244,6 +241,18 @@ def test_blob_carried_batches_decided_on_l1(node_factory, l1: L1Devnet, tmp_path
           f"the game's stepInput countering a transaction no blob batch carried: {step_input_gas:,} L1 gas")
 
 
+def blob_sequencer(node_factory: Any, l1: L1Devnet, tmp_path: Path) -> tuple[Any, Any, Setup]:
+    """A `lantau node` sequencer whose batcher posts in blobs (`--batcher-blobs`) on the `l1` devnet,
+    its rollup config, and an `InputOracle` deployed beside it (`Setup`)."""
+    rollup_path = write_rollup(l1, tmp_path)
+    rollup = devnet_rollup_config(l1.deployment, DEVNET_GENESIS_PATH)
+    sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5, extra_args=(
+        "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key, "--batcher-blobs", "--admin"))
+    l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url, request_kwargs={"timeout": 120}))
+    l1_w3, oracle, abi = deploy_oracle(l1, rollup)
+    return sequencer, rollup, Setup(l1, l1_w3, l2, oracle, abi)
+
+
 def transfer(l2: Web3, nonce: int) -> bytes:
     """A transfer from dev account 4 with that nonce (counted here: the pool's pending count may lag)."""
     tx = {"to": ACCOUNTS[5].address, "value": 10**15 + nonce, "gas": 21_000, "maxFeePerGas": 10**11,
@@ -295,3 +304,52 @@ def call(leaf: Contract, abi: list[dict[str, Any]], args: tuple[Any, ...]) -> tu
         data = exc.data if isinstance(exc.data, str) else None
         assert data, f"reverted without data: {exc!r}"
         return decode_custom_error(abi, bytes.fromhex(data.removeprefix("0x")))
+
+
+def test_a_channel_past_one_blob_steps_under_128_kib(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    """A blob batcher's channel of near-incompressible transactions past one blob's 65,020 bytes of
+    data goes out in calldata (sequencer/channel_manager.py); the `DerivationStep` over the L1 block
+    it lands in, with the arguments the challenger builds, gives node's commitment, and its calldata
+    is under geth's 128 KiB (two blobs of one transaction were 132,800 B of `ShownBlob[]` alone)."""
+    sequencer, rollup, setup = blob_sequencer(node_factory, l1, tmp_path)
+    l2, l1_w3, oracle, abi = setup.l2, setup.l1_w3, setup.oracle, setup.abi
+    rpc(l2, "admin_stopSequencer")  # the pool fills while no block is built: the next blocks take it in order
+    wait_until(lambda: rpc(l2, "lantau_syncStatus")["safe_l2"]["number"] >= l2.eth.block_number, 120, "everything posted")
+    # ~58.8 KB then ~4.3 KB of random calldata: a block at the pool's 59,744 B, then the rest; one channel
+    # (under 64,000 decompressed bytes) whose FastLZ stream (+1 byte in 32 on random data) passes one blob
+    sent = [random_data_tx(l2, nonce, size) for nonce, size in enumerate((14_700, 14_700, 14_700, 14_700, 4_300))]
+    rpc(l2, "admin_startSequencer")
+    receipts = [wait_for_l2_receipt(l2, tx_hash, timeout_s=120) for tx_hash in sent]
+    assert all(r["status"] == 1 for r in receipts)
+    batched = sorted({int(r["blockNumber"]) for r in receipts})
+    head = l2.eth.block_number
+    wait_until(lambda: rpc(l2, "lantau_syncStatus")["safe_l2"]["number"] >= head, 120, "the blocks posted")
+    range_end = setup.origin_of(head)[0] + rollup.sequencing_window
+    l1_w3.provider.make_request("anvil_mine", [hex(max(0, range_end + 2 - l1_w3.eth.block_number))])
+
+    number = batched[0]
+    trace = rpc(l2, "lantau_derivationTrace", hex(number))
+    assert trace["found"] is not None
+    found_at, first, last = int(trace["found"]["inclusion"]), int(trace["first"]), int(trace["last"])
+    [block] = setup.inbox_blocks(found_at, found_at)
+    kinds = [kind for kind, _ in block.items]
+    assert kinds == [CALLDATA_KIND] and MAX_BLOB_DATA_SIZE < len(block.shown[0]), (kinds, [len(d) for d in block.shown])
+    leaf, leaf_abi = deploy_leaf(l1_w3, oracle, l1.deployment.batch_inbox, rollup, abi)
+    source = DerivationStepSource(InputEvidenceSource(L1Client(l1_w3), RollupClient(sequencer.rpc_url), InputRollup.of(rollup)))
+    pre, inbox_data, evidence = source.step_args(number, found_at, last)
+    pre_commitment = bytes.fromhex(rpc(l2, "lantau_derivationState", hex(number), hex(found_at))["commitment"][2:])
+    args = (number, setup.parent_output(number)[0], pre_commitment, found_at, pre, inbox_data, evidence)
+    commitments = [bytes.fromhex(c[2:]) for c in trace["commitments"]]
+    assert call(leaf, leaf_abi, args) == ("ok", commitments[found_at - first])
+    step_bytes = len(bytes.fromhex(leaf.functions.step(*args)._encode_transaction_data()[2:]))
+    step_gas = leaf.functions.step(*args).estimate_gas()
+    assert step_bytes < 120_000 and step_gas < EIP_7825_TX_GAS_CAP  # under geth's 128 KiB with a transaction's envelope
+    print(f"\na channel past one blob (L2 blocks {batched}): one calldata transaction of {len(block.shown[0]):,} B; the step over "
+          f"its L1 block {step_bytes:,} B of calldata, {step_gas:,} L1 gas")
+
+
+def random_data_tx(l2: Web3, nonce: int, size: int) -> bytes:
+    """A transaction from dev account 4 carrying `size` random (incompressible) calldata bytes."""
+    tx = {"to": ACCOUNTS[5].address, "value": 1, "data": os.urandom(size), "gas": 21_000 + 40 * size, "maxFeePerGas": 10**11,
+          "maxPriorityFeePerGas": 10**9, "nonce": nonce, "chainId": L2_CHAIN_ID}
+    return bytes(l2.eth.send_raw_transaction(Account.sign_transaction(tx, ACCOUNTS[4].private_key).raw_transaction))
