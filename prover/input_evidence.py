@@ -237,8 +237,12 @@ def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: 
 def _batches_carrying(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int) -> Iterator[BatchEvidence]:
     """Every (channel, batch, span block) of the inbox that carries the L2 block of `timestamp`,
     channels in the order their first frame was read, each read in its last frame's L1 block."""
-    # channel id -> frame number -> (the frame's data, where it was first read)
-    channels: dict[bytes, dict[int, tuple[bytes, PostedFrame]]] = {}
+    # channel id -> frame number -> (the frame's data, where it was first read), for the channels
+    # still open; a channel leaves it once whole (its last frame and every one before it), as the
+    # channel bank reads or drops it then: a later frame of that id opens another channel (an id
+    # used again, within the blocks it names: node/derive/channel_bank.py)
+    open_parts: dict[bytes, dict[int, tuple[bytes, PostedFrame]]] = {}
+    opened: list[dict[int, tuple[bytes, PostedFrame]]] = []  # every channel, in the order its first frame was read
     for block in inbox_blocks:
         for index, data in block.batcher_data():
             try:
@@ -247,8 +251,16 @@ def _batches_carrying(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, cha
                 continue
             for frame in frames:
                 posted = PostedFrame(block.number, index, block.items[index][0])
-                channels.setdefault(frame.channel_id, {}).setdefault(frame.number, (frame.data, posted))
-    for parts in channels.values():
+                parts = open_parts.get(frame.channel_id)
+                if parts is None:
+                    parts = open_parts[frame.channel_id] = {}
+                    opened.append(parts)
+                kept = parts.setdefault(frame.number, (frame.data, posted))
+                if frame.is_last and kept[1] is posted and all(n in parts for n in range(frame.number)):
+                    for after in [n for n in parts if n > frame.number]:
+                        del parts[after]
+                    del open_parts[frame.channel_id]
+    for parts in opened:
         if sorted(parts) != list(range(len(parts))):
             continue
         posted = tuple(parts[i][1] for i in range(len(parts)))

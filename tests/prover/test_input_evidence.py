@@ -73,6 +73,24 @@ def test_the_found_batch_is_found_in_the_l1_block_derivation_read_it_in() -> Non
     assert find_batch(inbox, 1_000, chain_id=4852, found=read_late, channel_timeout=1) is None
 
 
+def test_a_channel_id_used_again_is_another_channel() -> None:
+    """A channel id used again after its channel was whole (both within the blocks the id names,
+    so node's bank reads the first channel in L1 block 9 and the second in 10): the evidence is the
+    second channel, the one carrying the block's batch (before, the id's frames were merged and
+    the first channel's frame 0 hid the second's: no evidence for a block node derived)."""
+    x = channel_id(9, b"\x05" * 8)
+    other = SingularBatch(keccak(b"other parent"), 7, keccak(b"origin"), 999, ())
+    batch = SingularBatch(keccak(b"parent"), 7, keccak(b"origin"), 1_000, ())
+    first = encode_batcher_tx_data([Frame(x, 0, encode_channel([encode_batch(other)]), True)])
+    second = encode_batcher_tx_data([Frame(x, 0, encode_channel([encode_batch(batch)]), True)])
+    inbox = [InboxBlock(9, [(0, keccak(first))], [first]), InboxBlock(10, [(0, keccak(second))], [second])]
+    evidence = find_batch(inbox, 1_000, chain_id=4852)
+    assert evidence is not None and evidence.batch() == encode_batch(batch)
+    assert (evidence.inclusion, evidence.posted) == (10, (PostedFrame(10, 0, 0),))
+    earlier = find_batch(inbox, 999, chain_id=4852)
+    assert earlier is not None and earlier.batch() == encode_batch(other) and earlier.inclusion == 9
+
+
 def test_a_channel_over_three_blobs_is_shown_as_its_bytes() -> None:
     """A blob batcher transaction of three blobs, a frame of the channel in each (the real blobs, KZG
     commitments and proofs: `inbox_block`): the evidence is the channel's bytes, read from the three
