@@ -15,12 +15,17 @@ the one "sign, send" path), persists the records (batcher_state.py) and keeps th
    check that an included one is still in the canonical L1 block; a transaction that L1
    dropped (a reorg, or a pool that forgot it) is sent again, signed again to the same bytes
    (same nonce and fees: the same hash). A nonce that L1 used for something else frees the
-   frames it carried: they go out again under a new nonce.
+   frames it carried: they go out again under a new nonce. An inclusion records its receipt
+   status: a reverted transaction (the inbox's bound of batcher data an L1 block, passed when a
+   reorg re-includes two in one block) used its nonce, but derivation ignores it. A revert whose
+   cause is permanent (the key is not the inbox's batcher, or reverts in a row) is logged once and
+   stops new transactions, checked again with a back-off (`_check_permanent_revert`).
 2. **Requeue, time out**: node's channel bank, replayed over the batcher's landed transactions
    in their L1 blocks, must read every channel whose frames all landed; one it does not (two
    closing transactions that an L1 reorg put into one block: derivation drops the second,
-   docs/batches.md "What one derivation step reads") is abandoned with every later channel, and
-   their L2 blocks go into a new channel (`ChannelManager.requeue_unread`). A channel whose first
+   docs/batches.md "What one derivation step reads"), or one with a reverted transaction, is
+   abandoned with every later channel, and their L2 blocks go into a new channel
+   (`ChannelManager.requeue_unread`). A channel whose first
    frame landed in L1 block O and is still incomplete when L1 reaches O + channel_timeout would
    be dropped by derivation: it and every later channel are abandoned the same way (the
    abandoned transactions still settle, their frames are just never completed).
@@ -142,6 +147,13 @@ __all__ = [
 INBOX_FIXED_GAS = 40_000
 
 
+#: Reverts in a row (no batcher transaction included between) taken as a permanent cause even
+#: when L1 shows none of the known ones; and the back-off before new transactions are tried again.
+REVERTS_IN_A_ROW = 3
+MIN_REVERT_BACKOFF_S = 30.0
+MAX_REVERT_BACKOFF_S = 600.0
+
+
 def inbox_call_gas(data: bytes) -> int:
     """The gas limit of a batcher transaction to the `BatchInbox` carrying `data` (b"" for a blob
     transaction): its intrinsic cost plus the inbox's work (the fixed part, and per 32-byte word
@@ -193,6 +205,10 @@ class Batcher:
         self.state = self._load_or_create_state()
         self.manager = ChannelManager(self.state, config, chain_id=chain.chain_id)
         self._step_lock = threading.Lock()
+        self._reverts_in_a_row = 0
+        self._blocked: tuple[str, float] | None = None  # (the permanent cause of reverts, checked again at)
+        self._reported: str | None = None  # the cause last logged (each is logged once)
+        self._backoff_s = MIN_REVERT_BACKOFF_S
         self._stopping = StopSignal()
         self._stopped = asyncio.Event()
         self._running = False
@@ -325,7 +341,10 @@ class Batcher:
                 if manager.confirm(safe.number):
                     self.state.l1_anchor_number, self.state.l1_anchor_hash = safe.number, encode_hex(safe.hash)
                 self._fill(head.number, close_open_channel)
-                self._send_new(fees)
+                if self._blocked is not None and time.monotonic() >= self._blocked[1]:
+                    self._check_permanent_revert()
+                if self._blocked is None:
+                    self._send_new(fees)
                 self._bump_stuck(fees)
             except OSError as exc:
                 raise TemporaryError(f"L1 request failed: {exc}") from exc
@@ -347,13 +366,16 @@ class Batcher:
                 manager.tx_reorged(channel, tx)
             receipt = self.txmgr.find_receipt(tx.hashes)
             if receipt is not None:
+                reverted = int(receipt["status"]) == 0
                 manager.tx_included(channel, tx, encode_hex(receipt["transactionHash"]), int(receipt["blockNumber"]),
-                                    encode_hex(receipt["blockHash"]), time.time())
-                log.info(
-                    "batcher transaction included",
+                                    encode_hex(receipt["blockHash"]), time.time(), reverted=reverted)
+                log.log(
+                    logging.WARNING if reverted else logging.INFO,
+                    "batcher transaction reverted on L1: its channel is batched again" if reverted else "batcher transaction included",
                     extra={"tx": tx.included_hash, "l1_block": tx.included_block, "channel": channel.channel_id,
                            "frames": tx.frames, "gas_used": int(receipt["gasUsed"]), "status": int(receipt["status"])},
                 )
+                self._note_outcome(reverted)
                 continue
             if tx.sent_at is not None and self.txmgr.in_pool(tx.hashes):
                 continue
@@ -369,6 +391,57 @@ class Batcher:
             reason = "recorded, not sent yet" if tx.sent_at is None else ("L1 reorg" if tx.reorged else "dropped by L1's pool")
             if self._send(channel, tx, reason=reason):
                 manager.tx_sent(channel, tx, time.time(), repost=True)
+
+    # --- reverts ----------------------------------------------------------------------------------
+
+    def _note_outcome(self, reverted: bool) -> None:
+        """Count reverts in a row; on one, look for a cause no new transaction would escape."""
+        if not reverted:
+            self._reverts_in_a_row, self._reported, self._backoff_s = 0, None, MIN_REVERT_BACKOFF_S
+            return
+        self._reverts_in_a_row += 1
+        if self._blocked is None:
+            self._check_permanent_revert()
+
+    def _permanent_revert_cause(self) -> str | None:
+        """Why every batcher transaction would revert, read from L1 now (the inbox's `NotBatcher`,
+        `BatcherHasCode`), or `REVERTS_IN_A_ROW` reverts with no inclusion between; else None (a
+        revert over an L1 block's batcher-data bound, `BatcherDataOverBlockBound`, is that block's)."""
+        inbox = self.l1.contract("BatchInbox", self.batch_inbox)
+        system_config = self.l1.call(inbox.functions.systemConfig())
+        batcher = to_checksum_address(self.l1.call(self.l1.contract("SystemConfig", system_config).functions.batcher()))
+        if batcher != to_checksum_address(self.txmgr.address):
+            return (f"the inbox's batcher (SystemConfig.batcher()) is {batcher}, not this batcher's key"
+                    f" {self.txmgr.address} (NotBatcher)")
+        if self.l1.w3.eth.get_code(to_checksum_address(self.txmgr.address)):
+            return f"the batcher account {self.txmgr.address} has code (BatcherHasCode)"
+        if self._reverts_in_a_row >= REVERTS_IN_A_ROW:
+            return f"{self._reverts_in_a_row} batcher transactions in a row reverted on L1, cause unknown"
+        return None
+
+    def _check_permanent_revert(self) -> None:
+        """Send no new transaction while a permanent cause of reverts lasts: each cause logged once
+        as an error, checked again after a back-off doubling from `MIN_REVERT_BACKOFF_S` to
+        `MAX_REVERT_BACKOFF_S` (an unknown cause gets one more transaction each time)."""
+        if self._blocked is not None and self._reverts_in_a_row >= REVERTS_IN_A_ROW:
+            self._reverts_in_a_row = REVERTS_IN_A_ROW - 1  # try once more: one more revert blocks again
+        cause = self._permanent_revert_cause()
+        if cause is None:
+            if self._blocked is not None:
+                log.warning("batcher transactions should no longer revert: sending again", extra={"was": self._blocked[0]})
+            self._blocked = None
+            return
+        if cause != self._reported:
+            log.error("every batcher transaction reverts on L1: %s; no new one is sent until that changes"
+                      " (checked again after %.0f s, backing off)", cause, self._backoff_s)
+            self._reported = cause
+        self._blocked = (cause, time.monotonic() + self._backoff_s)
+        self._backoff_s = min(2 * self._backoff_s, MAX_REVERT_BACKOFF_S)
+
+    @property
+    def sending_blocked(self) -> str | None:
+        """The permanent cause of reverts the batcher is waiting out, or None."""
+        return None if self._blocked is None else self._blocked[0]
 
     def _block_hash(self, number: int) -> str | None:
         found = self.l1.block_hash(number)

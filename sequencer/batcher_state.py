@@ -52,6 +52,9 @@ class TxRecord:
     included_hash: str | None = None  # the version L1 included ...
     included_block: int | None = None  # ... in this block ...
     included_block_hash: str | None = None  # ... with this hash
+    # ... and it reverted there (receipt status 0: derivation ignores it, so its frames are not on L1,
+    # though its nonce is used). Absent from records written before it: False.
+    reverted: bool = False
     reorged: int = 0  # times an L1 reorg dropped it after inclusion
 
     @property

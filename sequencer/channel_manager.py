@@ -27,8 +27,9 @@ is unit-tested with plain values (tests/sequencer/test_channel_manager.py).
                             (node's own channel bank, replayed over the batcher's transactions in
                             their L1 blocks: e.g. two closing transactions that an L1 reorg put
                             into one block, the second channel dropped; a frame that landed before
-                            the block its channel id names) is abandoned with every later one:
-                            their L2 blocks go into new channels
+                            the block its channel id names), or one a transaction of which reverted
+                            on L1 (derivation ignores it: the replay skips it), is abandoned with
+                            every later one: their L2 blocks go into new channels
     time_out(l1_head)       a channel whose id names L1 block o, still incomplete at
                             o + channel_timeout, would be dropped by derivation: it and every
                             later channel are abandoned, their L2 blocks go into new channels
@@ -396,13 +397,13 @@ class ChannelManager:
         count it safe and never send its blocks again (the safe head stalls until the window
         forces deposit-only blocks over the sequencer's). Found when the second lands, so its
         blocks go out again in the next transaction."""
+        # A transaction that reverted on L1 is ignored by derivation ("reverted on L1"): its frames
+        # are not fed, and its channel is abandoned at once (below), its unsent frames never sent.
         landed = sorted(
             ((tx.included_block, tx.nonce, tx.included_block_hash, channel, tx)
-             for channel in self.state.channels for tx in channel.txs if tx.included),
+             for channel in self.state.channels for tx in channel.txs if tx.included and not tx.reverted),
             key=lambda item: (item[0], item[1]),
         )
-        if not landed:
-            return
         bank, read = ChannelBank(self.config.channel_timeout), set()
         with _quiet(logging.getLogger("lantau.derive")):  # a replay, not derivation: its drops are reported below
             for (number, block_hash), txs in groupby(landed, key=lambda item: (item[0], item[2])):
@@ -414,7 +415,16 @@ class ChannelManager:
                 if found is not None:
                     read.add(found[0].hex())
         for index, channel in enumerate(self.state.channels):
-            if channel.abandoned or channel.channel_id in read or channel.unassigned_frames():
+            if channel.abandoned:
+                continue
+            reverted = [tx for tx in channel.txs if tx.reverted]
+            if reverted:
+                self.metrics.channels_unread += 1
+                self.abandon_from(index, "its transaction(s) " + ", ".join(
+                    f"nonce {tx.nonce} in L1 block {tx.included_block}" for tx in reverted)
+                    + " reverted on L1: derivation ignores them")
+                return
+            if channel.channel_id in read or channel.unassigned_frames():
                 continue
             if not all(tx.included for tx in channel.txs):
                 continue
@@ -551,11 +561,17 @@ class ChannelManager:
         self.metrics.fee_bumps += 1
         self.dirty = True
 
-    def tx_included(self, channel: ChannelRecord, tx: TxRecord, tx_hash: str, block_number: int, block_hash: str, now: float) -> None:
+    def tx_included(self, channel: ChannelRecord, tx: TxRecord, tx_hash: str, block_number: int, block_hash: str, now: float,
+                    *, reverted: bool = False) -> None:
+        """L1 included `tx` (its nonce is used either way); `reverted`: with receipt status 0, so
+        derivation ignores it and `requeue_unread` batches its channel's blocks again."""
         if tx.sent_at is None:  # sent just before a crash that kept it from being noted
             tx.sent_at = now
             self.metrics.count_first_send(channel, tx, {n: len(self.tx_data(channel, [n])) for n in tx.frames}, now)
         tx.included_hash, tx.included_block, tx.included_block_hash = tx_hash, block_number, block_hash
+        tx.reverted = reverted
+        if reverted:
+            self.metrics.txs_reverted += 1
         self.counts.txs_included += 1
         self.dirty = True
 
@@ -567,6 +583,7 @@ class ChannelManager:
             extra={"tx": tx.included_hash, "l1_block": tx.included_block, "channel": channel.channel_id, "nonce": tx.nonce},
         )
         tx.included_hash = tx.included_block = tx.included_block_hash = None
+        tx.reverted = False
         self.dirty = True
 
     def tx_failed(self, channel: ChannelRecord, tx: TxRecord) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from eth_account import Account
 from eth_utils import to_canonical_address
 from web3 import Web3
 
@@ -35,6 +36,7 @@ from node.l1_info import read_l1_origin
 from bridge.l1_client import L1Client
 from bridge.tx_manager import TxManager, TxManagerConfig, calldata_gas
 from sequencer.batcher import Batcher, BatcherConfig, BatcherStateError, inbox_call_gas
+from sequencer.batcher_state import ChannelRecord
 from tests.harness.devnet import running_l1_devnet
 from tests.node.derive.sequencing import GENESIS, Wallets, sequence_block
 
@@ -450,6 +452,22 @@ def test_l1_reorg_dropping_a_batch_is_reposted_and_the_verifier_reconverges(roll
     assert set(rollup.inbox_frames().values()) == {1}
 
 
+def _restart_and_derive(rollup: Rollup, channels: list[ChannelRecord], caplog: pytest.LogCaptureFixture, level: int,
+                        **config: Any) -> tuple[Batcher, Chain]:
+    """Restart the batcher on its state file (it must hold `channels`, abandoned or not, the last
+    one's transaction the same), mine on, post until safe and derive, capturing derivation's log."""
+    restarted = rollup.batcher(**config)
+    assert [(c.channel_id, c.abandoned) for c in restarted.state.channels] == [(c.channel_id, c.abandoned) for c in channels]
+    assert [[tx.reverted for tx in c.txs] for c in restarted.state.channels] == [[tx.reverted for tx in c.txs] for c in channels]
+    assert restarted.state.channels[-1].txs[0].hashes == channels[-1].txs[0].hashes
+    rollup.rpc("evm_setAutomine", True)
+    rollup.mine(1)
+    with caplog.at_level(level, logger="lantau.derive"):
+        rollup.post_until_safe(restarted)
+        verifier = rollup.derive()
+    return restarted, verifier
+
+
 def test_two_closing_transactions_an_l1_reorg_puts_in_one_block_the_dropped_channel_is_batched_again(
         rollup: Rollup, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """Channels A (blocks 11-20) and B (21-30) land in L1 blocks of their own; an L1 reorg takes
@@ -481,19 +499,102 @@ def test_two_closing_transactions_an_l1_reorg_puts_in_one_block_the_dropped_chan
     again = batcher.state.channels[2]
     assert (again.first_block, again.last_block, len(again.txs)) == (21, 30, 1) and again.channel_id != b.channel_id
 
-    restarted = rollup.batcher()  # the state file holds the abandoned channel and its replacement
-    assert [(c.channel_id, c.abandoned) for c in restarted.state.channels] == [(c.channel_id, c.abandoned) for c in (a, b, again)]
-    assert restarted.state.channels[2].txs[0].hashes == again.txs[0].hashes
-    rollup.rpc("evm_setAutomine", True)
-    rollup.mine(1)
-    with caplog.at_level(logging.WARNING, logger="lantau.derive"):
-        rollup.post_until_safe(restarted)
-        verifier = rollup.derive()
+    restarted, verifier = _restart_and_derive(rollup, [a, b, again], caplog, logging.WARNING)
     assert restarted.safe_l2_block == 30 and restarted.metrics.channels_unread == 1
     drops = [r for r in caplog.records if r.getMessage() == "dropping channel: second channel completed in one L1 block"]
     assert [r.channel for r in drops] == [b.channel_id]  # type: ignore[attr-defined]
     assert not any("deposit-only" in r.getMessage() for r in caplog.records)  # no block forced
     rollup.assert_derived(verifier)  # every block the sequencer's, 21-30 from the new channel
+
+
+def _data_transfer(wallets: Wallets, size: int) -> bytes:
+    """An L2 transaction carrying `size` random bytes of calldata (incompressible: its channel's size is its data's)."""
+    sender = wallets.rng.randrange(len(ACCOUNTS))
+    nonce = wallets.nonces.get(sender, 0)
+    wallets.nonces[sender] = nonce + 1
+    tx = {"to": ACCOUNTS[0].address, "value": 1, "data": wallets.rng.randbytes(size), "gas": 21_000 + 40 * size,
+          "nonce": nonce, "chainId": GENESIS.chain_id, "type": 2, "maxFeePerGas": 3 * 10**9, "maxPriorityFeePerGas": 1}
+    return bytes(Account.sign_transaction(tx, ACCOUNTS[sender].private_key).raw_transaction)
+
+
+def test_a_batcher_transaction_that_reverts_on_l1_does_not_count_as_landed(
+        rollup: Rollup, caplog: pytest.LogCaptureFixture) -> None:
+    """A blob channel A (L2 6-8) and the first calldata frame of a channel B past one blob (L2 9-11,
+    frames of 65,600 B) land in L1 blocks of their own; an L1 reorg takes both away and L1 includes
+    both again in one block: 65,536 + 65,624 B of batcher data, past the block's 131,072, so the
+    inbox reverts B's frame (BatcherDataOverBlockBound) and derivation ignores it. The batcher
+    records the revert, abandons B before its closing frame goes out and batches 9-11 again under a
+    new id at the next nonce (the reverted one used its nonce); the state survives a restart and a
+    verifier derives every block from the batches, none forced. Before, the reverted frame counted
+    as landed: B's closing frame went out, the batcher counted B safe (safe_l2 11) and never sent
+    9-11 again, while the verifier stopped at 8."""
+    rollup.build(5)
+    config: dict[str, Any] = {"use_blobs": True, "max_frame_data": 65_600}
+    batcher = rollup.batcher(**config)
+    rollup.post_until_safe(batcher)
+    rollup.rpc("evm_setAutomine", False)
+    rollup.build(3)  # A: 6-8, a few transfers: one blob
+    batcher.step(close_open_channel=True)  # A closed and sent
+    for _ in range(3):  # B: 9-11, ~64 KB of random data: past one blob, two calldata frames
+        sequence_block(rollup.chain, rollup.l1, int(time.time()), [_data_transfer(rollup.wallets, 21_180)])
+    batcher.step(close_open_channel=True)  # B closed; its frames wait for A's inclusion
+    a, b = batcher.state.channels
+    assert [(c.first_block, c.last_block, c.blob, len(c.frames)) for c in (a, b)] == [(6, 8, True, 1), (9, 11, False, 2)]
+    assert len(bytes.fromhex(b.frames[0])) == 65_600
+    snapshot = rollup.rpc("evm_snapshot")  # the L2 blocks' origins all before it
+    rollup.mine(1)  # A
+    batcher.step()  # A included; B's frame 0 sent (its closing frame waits: one transaction in flight)
+    rollup.mine(1)  # B's frame 0, in a block of its own
+    [b0] = b.txs
+    landed = rollup.w3.eth.get_transaction_receipt(b0.hashes[-1])
+    assert landed["status"] == 1 and landed["blockNumber"] == a.txs[0].included_block + 1
+
+    rollup.rpc("evm_revert", snapshot)  # both L1 blocks gone
+    batcher.step()  # both sent again, the same transactions
+    rollup.mine(1)
+    report = batcher.step(close_open_channel=True)  # (closes the channel of 9-11 again at once)
+    assert a.txs[0].included_block == b0.included_block and not a.txs[0].reverted
+    receipt = rollup.w3.eth.get_transaction_receipt(b0.included_hash)
+    assert receipt["status"] == 0 and b0.reverted and batcher.metrics.txs_reverted == 1
+    assert report.channels_abandoned == 1 and b.abandoned is not None and "reverted on L1" in b.abandoned
+    assert [tx.frames for tx in b.txs] == [[0]]  # its closing frame never went out
+    again = batcher.state.channels[2]
+    assert (again.first_block, again.last_block) == (9, 11) and again.channel_id != b.channel_id
+    assert again.txs[0].nonce == b0.nonce + 1 == batcher.state.next_nonce - 1  # no gap, no reuse
+    assert batcher.sending_blocked is None  # a block's bound: not a permanent cause
+
+    # The state file holds the revert, the abandoned channel and its replacement.
+    restarted, verifier = _restart_and_derive(rollup, [a, b, again], caplog, logging.INFO, **config)
+    assert restarted.safe_l2_block == 11 and restarted.metrics.txs_reverted == 1
+    assert any(r.getMessage() == "ignoring inbox transaction: reverted on L1" for r in caplog.records)
+    assert not any("deposit-only" in r.getMessage() for r in caplog.records)  # no block forced
+    rollup.assert_derived(verifier)  # every block the sequencer's, 9-11 from the new channel
+    assert rollup.w3.eth.get_transaction_count(BATCHER.address) == restarted.state.next_nonce
+
+
+def test_a_batcher_whose_key_is_not_the_inboxs_logs_the_cause_once_and_backs_off(
+        rollup: Rollup, caplog: pytest.LogCaptureFixture) -> None:
+    """Every transaction of a key that is not SystemConfig's batcher reverts (NotBatcher): after the
+    first revert the batcher logs the cause once as an error and sends nothing new, step after step,
+    while its blocks are batched again and wait; its one transaction used one nonce."""
+    rollup.build(5)
+    stranger = ACCOUNTS[2]
+    config = BatcherConfig(batch_inbox=rollup.devnet.deployment.batch_inbox, sub_safety_margin=0)
+    txmgr = TxManager(L1Client(rollup.w3), stranger.private_key, TxManagerConfig())
+    batcher = Batcher(rollup.chain, txmgr, config=config, state_path=rollup.state_path)
+    nonce = rollup.w3.eth.get_transaction_count(stranger.address)
+    with caplog.at_level(logging.WARNING, logger="lantau.batcher"):
+        batcher.step(close_open_channel=True)  # sent, mined (automine), reverted: seen next step
+        for _ in range(5):  # its blocks batched again each time, nothing sent
+            report = batcher.step(close_open_channel=True)
+            rollup.mine(1)
+    assert report.txs_sent == 0 and batcher.metrics.txs_sent == 1 and batcher.metrics.txs_reverted == 1
+    assert batcher.sending_blocked is not None and "NotBatcher" in batcher.sending_blocked
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "NotBatcher" in errors[0] and stranger.address in errors[0]
+    assert rollup.w3.eth.get_transaction_count(stranger.address) == nonce + 1 == batcher.state.next_nonce
+    assert batcher.safe_l2_block == 0 and batcher.metrics.channels_abandoned == 1  # the reverted one, retired once settled
+    assert [(c.first_block, c.last_block, c.txs, c.abandoned) for c in batcher.state.channels] == [(1, 5, [], None)]  # waits
 
 
 def test_a_channel_an_l1_reorg_to_a_shorter_chain_lands_before_the_block_its_id_names_is_batched_again(

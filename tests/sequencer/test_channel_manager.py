@@ -4,6 +4,7 @@ did told back through the tx callbacks. A fake clock drives the duration rule.""
 from __future__ import annotations
 
 import ast
+import json
 import random
 from pathlib import Path
 
@@ -145,6 +146,36 @@ def test_a_channel_derivation_does_not_read_is_requeued_with_the_later_ones() ->
     m.requeue_unread()  # the abandoned channel is not requeued twice
     assert m.metrics.channels_unread == 1
 
+
+def test_a_channel_with_a_reverted_transaction_is_batched_again_and_old_records_read_as_landed() -> None:
+    """A transaction L1 included with receipt status 0 used its nonce but derivation ignores it: the
+    replay skips it, its channel (its closing frame not sent yet) and every later one are abandoned
+    and their blocks batched again at the next nonce. The flag persists; a record written before it
+    (no "reverted", no "txs_reverted") reads as a successful inclusion, as before."""
+    m = manager(max_pending_txs=1, max_frame_data=20, max_channel_blocks=2)
+    add(m, 1, 4)
+    first, second = m.state.channels
+    assert len(first.frames) > 1
+    [a] = send_all(m)
+    m.tx_included(first, a, a.hashes[-1], 3, f"0x{3:064x}", now=6.0, reverted=True)
+    m.requeue_unread()
+    assert first.abandoned is not None and "nonce 7 in L1 block 3 reverted on L1" in first.abandoned
+    assert second.abandoned is not None and (m.metrics.channels_unread, m.metrics.txs_reverted) == (1, 1)
+    assert first.txs == [a] and m.next_block() == 1  # its other frames never go out; blocks 1-4 again
+    add(m, 1, 4)
+    [again] = send_all(m)[:1]
+    assert again.nonce == 8 and m.state.channels[2].channel_id != first.channel_id  # no gap, no reuse
+    restored = BatcherState.from_json(m.state.to_json())
+    assert restored.channels[0].txs[0].reverted and restored.metrics.txs_reverted == 1
+    old = json.loads(m.state.to_json())
+    del old["metrics"]["txs_reverted"]
+    for channel in old["channels"]:
+        for tx in channel["txs"]:
+            del tx["reverted"]
+    read = BatcherState.from_json(json.dumps(old))
+    assert not read.channels[0].txs[0].reverted and read.channels[0].txs[0].included and read.metrics.txs_reverted == 0
+    m.tx_reorged(first, a)  # an L1 reorg takes the reverted inclusion away: no longer reverted
+    assert not a.reverted and not a.included
 
 def test_a_frame_that_landed_before_the_block_its_id_names_is_batched_again() -> None:
     """An L1 reorg to a shorter chain can put a transaction in a block before the one its channel
