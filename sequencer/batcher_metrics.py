@@ -17,7 +17,7 @@ class BatcherMetrics:
     channels_opened: int = 0
     channels_confirmed: int = 0
     channels_abandoned: int = 0
-    channels_unread: int = 0  # all frames landed, derivation reads it not (`ChannelManager.requeue_unread`): abandoned
+    channels_unread: int = 0  # all frames landed, derivation reads it not, or one of its txs reverted (`ChannelManager.requeue_unread`): abandoned
     txs_reverted: int = 0  # included with receipt status 0: derivation ignores them, their channel is batched again
     frames_posted: int = 0  # distinct frames sent for the first time (re-sends are `reposts`)
     bytes_posted: int = 0  # batcher tx data bytes of those frames (calldata, or blob data)

@@ -396,7 +396,9 @@ class ChannelManager:
         block: the second channel is dropped by derivation, and without this the batcher would
         count it safe and never send its blocks again (the safe head stalls until the window
         forces deposit-only blocks over the sequencer's). Found when the second lands, so its
-        blocks go out again in the next transaction."""
+        blocks go out again in the next transaction. A channel with a transaction that reverted on
+        L1 (its block's batcher-data bound passed: the same reorg can re-include two past it) is
+        abandoned as soon as the revert is seen, before its remaining frames go out."""
         # A transaction that reverted on L1 is ignored by derivation ("reverted on L1"): its frames
         # are not fed, and its channel is abandoned at once (below), its unsent frames never sent.
         landed = sorted(
