@@ -216,21 +216,18 @@ class BatchEvidence:
 
 
 def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int,
-               found: bytes | None = None, channel_timeout: int = 0) -> BatchEvidence | None:
+               found: bytes | None = None, included_from: int = 0) -> BatchEvidence | None:
     """The channel, batch and span block that carry the L2 block of `timestamp`, read from the
     inbox with node's own decoders (`node.channels`, `node.batches`); None if no batch carries it.
-    Without `found`, the first (its inclusion the channel's last frame's L1 block). With `found`
-    (derivation's answer, `BatchEvidence.found`), only that batch: a second batch for the same
-    block is not the one derivation takes; read in its last frame's L1 block or up to
-    `channel_timeout` blocks later (an earlier channel held the bank's head: `found` names the
-    block it was read in, the evidence's `inclusion`)."""
+    Only batches whose channel completes in L1 block `included_from` or later (a block's L1 origin:
+    its batch names the origin's hash, so it cannot complete before it). Derivation reads a channel
+    in the L1 block its last frame completes it (one completion a block, no backlog: docs/batches.md
+    "No backlog of channels"), so the evidence's `inclusion` is that block. Without `found`, the
+    first such batch; with `found` (derivation's answer, `BatchEvidence.found`), only the batch
+    whose leaf it is: a second batch for the same block is not the one derivation takes."""
     for batch in _batches_carrying(inbox_blocks, timestamp, chain_id=chain_id):
-        if found is None:
+        if batch.inclusion >= included_from and (found is None or batch.found() == found):
             return batch
-        for inclusion in range(batch.inclusion, batch.inclusion + channel_timeout + 1):
-            read_in = dataclasses.replace(batch, inclusion=inclusion)
-            if read_in.found() == found:
-                return read_in
     return None
 
 

@@ -49,7 +49,7 @@ class InputRollup:
     batcher: str
     sequencing_window: int  # L1 blocks after a block's origin in which its batch must land
     l1_start_block: int = 0  # the rollup's first L1 block (L2 genesis' origin for the derivation leaf)
-    channel_timeout: int = 0  # L1 blocks a channel may wait in the bank, read late behind an earlier one
+    channel_timeout: int = 0  # L1 blocks a channel lives from the block its id names: its frames may precede the origin
 
     @classmethod
     def of(cls, rollup: Any) -> "InputRollup":
@@ -119,12 +119,16 @@ class InputEvidenceSource:
         return read_inbox_blocks(RpcL1Source(self.l1.w3, self.rollup.portal), self.rollup.batch_inbox, self.rollup.batcher, first, last)
 
     def with_batch(self, number: int, timestamp: int, origin: L1Origin, evidence: Evidence, found: bytes | None = None) -> Evidence:
-        """`evidence` with the batch that carries block `number` (from its origin to the end of its
-        sequencing window, or L1's head): with `found`, the one derivation takes (`BatchEvidence.found`);
-        none if L1 has none (a deposit-only block: `found` = 0 decides it, no batch is shown)."""
+        """`evidence` with the batch that carries block `number`: with `found`, the one derivation
+        takes (`BatchEvidence.found`); none if L1 has none (a deposit-only block: `found` = 0 decides
+        it, no batch is shown). The inbox is read from `channel_timeout` L1 blocks before the block's
+        origin (a channel's frames may land from the block its id names, o >= its completion -
+        `channel_timeout`, so before the origin: docs/batches.md "Frame") to the end of its
+        sequencing window (or L1's head); only channels completed at or after the origin count."""
         if found == bytes(32):
             return evidence
+        first = max(self.rollup.l1_start_block, origin.number - self.rollup.channel_timeout)
         last = min(self.l1.head().number, origin.number + self.rollup.sequencing_window)
-        batch = find_batch(self.inbox_blocks(origin.number, last), timestamp, chain_id=self.rollup.l2_chain_id, found=found,
-                           channel_timeout=self.rollup.channel_timeout)
+        batch = find_batch(self.inbox_blocks(first, last), timestamp, chain_id=self.rollup.l2_chain_id, found=found,
+                           included_from=origin.number)
         return evidence if batch is None else dataclasses.replace(evidence, batch=batch)

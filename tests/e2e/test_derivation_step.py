@@ -44,7 +44,7 @@ from prover.derivation_evidence import (
     USER_TRANSACTIONS_ABI, inbox_data_abi, judges_batches, l1_header_numbers, overlap_needed, state_abi, step_config,
     step_evidence, user_transactions_evidence,
 )
-from prover.input_evidence import l1_block_slots, parent_proof
+from prover.input_evidence import encode_evidence, l1_block_slots, parent_proof
 from bridge.l1_client import L1Client
 from prover.input_step import InputEvidenceSource, InputRollup
 from prover.staged_step import EIP_7825_TX_GAS_CAP
@@ -203,6 +203,29 @@ def start_run(node_factory: Any, l1: L1Devnet, tmp_path: Path) -> LeafRun:
     t1 = max(int(genesis["timestamp"]) + 1, int(start_block["timestamp"]))
     one = SingularBatch(bytes(genesis["hash"]), start, bytes(start_block["hash"]), t1, ())
     return LeafRun(Run(l1, l1_w3, l2, step, abi), rollup, verifier, start_block, t1, one)
+
+
+def built_chain(leaf: LeafRun, m: int) -> tuple[Any, list[SingularBatch]]:
+    """L2 blocks 1 .. m as node builds them from empty singular batches, block i on L1 origin
+    l1_start_block + i - 1 (a scratch chain): block m's header and the m batches."""
+    from bridge.l1_source import RpcL1Source
+    from genesis.config import GenesisConfig
+    from node.chain import Chain
+    from node.derive.attributes import inputs_from_batch
+    from node.l1_info import L1Origin
+
+    source = RpcL1Source.connect(leaf.run.l1.anvil.rpc_url, leaf.rollup.contracts["LantauPortal"])
+    scratch = Chain.open(None, GenesisConfig.load(DEVNET_GENESIS_PATH))
+    parent, parent_origin, timestamp, batches = scratch.header_by_number(0), None, leaf.t1 - 1, []
+    for i in range(1, m + 1):
+        origin = source.block_by_number(leaf.rollup.l1_start_block + i - 1)
+        assert origin is not None
+        timestamp = max(timestamp + 1, origin.timestamp)
+        batch = SingularBatch(bytes(parent.hash), origin.number, bytes(origin.hash), timestamp, ())
+        inputs = inputs_from_batch(parent, parent_origin, batch, origin, tuple(source.deposits(origin)))
+        parent = scratch.build_block(inputs.parent, inputs.attributes, inputs.transactions).header
+        parent_origin, batches = L1Origin(origin.number, origin.hash, inputs.sequence_number), [*batches, batch]
+    return parent, batches
 
 
 def test_the_leaf_steps_every_l1_block_as_node_derives_it(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
@@ -629,14 +652,8 @@ def test_a_channel_id_used_again_across_the_start_is_one_channel_on_l1_as_in_nod
     the frames of O + 1 ("channel id names L1 block ... outside ..."): block n is the forced block
     in node's chain and in the trace (nothing found), and every step of n's range on
     `DerivationStep` equals node's commitment."""
-    from bridge.l1_source import RpcL1Source
-    from genesis.config import GenesisConfig
-    from node.chain import Chain
-    from node.derive.attributes import inputs_from_batch
-    from node.l1_info import L1Origin
-
     leaf = start_run(node_factory, l1, tmp_path)
-    run, rollup, start, t1 = leaf.run, leaf.rollup, leaf.rollup.l1_start_block, leaf.t1
+    run, start = leaf.run, leaf.rollup.l1_start_block
     l1_w3 = run.l1_w3
     x = run.channel_id(0x5A)
     named = l1_w3.eth.block_number  # the block x's id names
@@ -650,17 +667,8 @@ def test_a_channel_id_used_again_across_the_start_is_one_channel_on_l1_as_in_nod
     while l1_w3.eth.block_number < origin_o:
         l1_w3.provider.make_request("evm_mine", [])
     # blocks 1 .. m as node will build them from their batches (block m's hash is n's parent hash)
-    source = RpcL1Source.connect(l1.anvil.rpc_url, rollup.contracts["LantauPortal"])
-    scratch = Chain.open(None, GenesisConfig.load(DEVNET_GENESIS_PATH))
-    parent, parent_origin, timestamp, batches = scratch.header_by_number(0), None, t1 - 1, []
-    for i in range(1, m + 1):
-        origin = source.block_by_number(start + i - 1)
-        assert origin is not None
-        timestamp = max(timestamp + 1, origin.timestamp)
-        batch = SingularBatch(bytes(parent.hash), origin.number, bytes(origin.hash), timestamp, ())
-        inputs = inputs_from_batch(parent, parent_origin, batch, origin, tuple(source.deposits(origin)))
-        parent = scratch.build_block(inputs.parent, inputs.attributes, inputs.transactions).header
-        parent_origin, batches = L1Origin(origin.number, origin.hash, inputs.sequence_number), [*batches, batch]
+    parent, batches = built_chain(leaf, m)
+    timestamp = batches[-1].timestamp
     block_o = l1_w3.eth.get_block(origin_o)
     n_batch = SingularBatch(bytes(parent.hash), origin_o, bytes(block_o["hash"]), timestamp + 1, ())
     x_channel = encode_channel([encode_batch(n_batch)])  # frame 1 (empty) between x_channel[:10] and the rest
@@ -689,3 +697,68 @@ def test_a_channel_id_used_again_across_the_start_is_one_channel_on_l1_as_in_nod
         steps += 1
     print(f"\nchannel id used again across S = {first_s} (block {n}, O = {origin_o}): node's block {n} the forced one, "
           f"the trace finds nothing; {steps} steps on L1 equal node's commitments")
+
+
+def test_a_channel_begun_before_the_blocks_origin_is_its_evidence_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    """Issue 15: block n's batch (a transfer in it) in channel x whose id names L1 block o, frame 0
+    posted by the batcher key in o + 1, before n's L1 origin O = o + 3, and the last frame in O + 1
+    (within o + `channel_timeout`, so node's bank reads x there). Node derives n from that batch; the
+    challenger's evidence source (`InputEvidenceSource.with_batch`) reads the inbox from O -
+    `channel_timeout` on and shows x whole (before: from O on, x never assembled, no evidence for a
+    block node derived), and `InputOracle` accepts node's block with it and refutes a transaction
+    the batch does not carry (what `stepInput` asks)."""
+    from bridge.l1_source import RpcL1Source
+    from node.derive.derivation_commitment import QueuedBatch
+
+    leaf = start_run(node_factory, l1, tmp_path)
+    run, rollup, start = leaf.run, leaf.rollup, leaf.rollup.l1_start_block
+    l1_w3 = run.l1_w3
+    _, oracle, oracle_abi = deploy_oracle(l1, rollup)
+    x = run.channel_id(0x15)
+    named = l1_w3.eth.block_number  # o, the block x's id names
+    assert run.post(encode_batcher_tx_data([Frame(x, 0, b"\x02", False)])) == named + 1  # FastLZ's version byte
+    l1_w3.provider.make_request("evm_mine", [])
+    # blocks 1 .. m as node will build them from their batches, block m's origin O - 1 = o + 2
+    m = named + 2 - start + 1
+    parent, batches = built_chain(leaf, m)
+    timestamp = batches[-1].timestamp
+    source = RpcL1Source.connect(l1.anvil.rpc_url, rollup.contracts["LantauPortal"])
+    origin_o = run.post(channel_tx(run.channel_id(0x16), *(encode_batch(b) for b in batches)))  # blocks 1 .. m, in O
+    assert origin_o == named + 3 and origin_o < start + WINDOW
+    n = m + 1
+    o_ref = source.block_by_number(origin_o)
+    assert o_ref is not None and o_ref.timestamp <= timestamp + 1
+    transfer = Account.sign_transaction({"to": ACCOUNTS[5].address, "value": 1, "gas": 21_000, "maxFeePerGas": 10**11,
+                                         "maxPriorityFeePerGas": 1, "nonce": 0, "chainId": L2_CHAIN_ID}, ACCOUNTS[4].private_key)
+    n_batch = SingularBatch(bytes(parent.hash), origin_o, bytes(o_ref.hash), timestamp + 1, (bytes(transfer.raw_transaction),))
+    x_channel = encode_channel([encode_batch(n_batch)])
+    assert x_channel[:1] == b"\x02"
+    completed = run.post(encode_batcher_tx_data([Frame(x, 1, x_channel[1:], True)]))
+    assert completed == origin_o + 1 <= named + TIMEOUT
+    while l1_w3.eth.block_number < origin_o + WINDOW + 2:
+        l1_w3.provider.make_request("evm_mine", [])
+    wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= n, 180, f"the verifier's safe head at block {n}")
+    assert bytes(run.l2.eth.get_block(m)["hash"]) == parent.hash
+    node_n = run.l2.eth.get_block(n)
+    assert [bytes(h) for h in node_n["transactions"]][1:] == [bytes(transfer.hash)] and run.parent_origin(n + 1) == origin_o
+    found = bytes(QueuedBatch(encode_batch(n_batch), completed).leaf())
+    trace = run.rpc("lantau_derivationTrace", hex(n))
+    assert bytes.fromhex(trace["found"]["batch"][2:]) == encode_batch(n_batch) and trace["found"]["inclusion"] == completed
+
+    inputs = InputEvidenceSource(L1Client(l1_w3), RollupClient(leaf.verifier.rpc_url), InputRollup.of(rollup))
+    l1_info_tx = bytes.fromhex(run.rpc("lantau_disputeBlock", hex(n))["rawTransactions"][0][2:])
+    parent_shown, evidence = inputs.parts(n, l1_info_tx, int(node_n["timestamp"]), found)
+    assert evidence.batch.channel == x_channel and evidence.batch.inclusion == completed
+    assert [frame.l1_block for frame in evidence.batch.posted] == [named + 1, completed]
+    root, _ = run.parent(n)
+    hashes = [bytes(h) for h in node_n["transactions"]]
+    claim = (hashes, int(node_n["timestamp"]), found)
+    assert oracle_call(oracle.functions.checkInputs(n, root, parent_shown.as_abi(), claim, evidence.as_abi()), oracle_abi) == ("ok", 1)
+    shown = encode_evidence(parent_shown, evidence)
+    assert oracle.functions.refutes(n, root, hashes, int(node_n["timestamp"]), found, shown).call() is False
+    never_batched = Account.sign_transaction({"to": ACCOUNTS[5].address, "value": 2, "gas": 21_000, "maxFeePerGas": 10**11,
+                                              "maxPriorityFeePerGas": 1, "nonce": 1, "chainId": L2_CHAIN_ID}, ACCOUNTS[4].private_key)
+    lie = [*hashes, bytes(never_batched.hash)]
+    assert oracle.functions.refutes(n, root, lie, int(node_n["timestamp"]), found, shown).call() is True
+    print(f"\nblock {n}'s channel begun in L1 block {named + 1}, before its origin {origin_o}, completed in {completed}: "
+          f"node derives {n} from it, the evidence shows it whole, InputOracle accepts node's block and refutes an added tx")

@@ -493,7 +493,7 @@ def other_batches(inputs: InputEvidenceSource, posted: int, timestamp: int, foun
     others = []
     for k in range(len(blocks)):
         carried = find_batch(blocks[k:k + 1], timestamp, chain_id=L2_CHAIN_ID)
-        taken = find_batch(blocks[k:k + 1], timestamp, chain_id=L2_CHAIN_ID, found=found, channel_timeout=TIMEOUT)
+        taken = find_batch(blocks[k:k + 1], timestamp, chain_id=L2_CHAIN_ID, found=found)
         if carried is not None and taken is None:
             others.append(carried)
     return others

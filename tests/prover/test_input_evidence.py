@@ -55,9 +55,10 @@ def test_a_batch_that_does_not_decode_is_passed_over_as_derivation_drops_it() ->
 
 def test_the_found_batch_is_found_in_the_l1_block_derivation_read_it_in() -> None:
     """A channel of three frames over two L1 blocks (one frame in a transaction of its own, two in
-    the next block's): the evidence is the channel whole, read in the last frame's block; with
-    derivation's `found` naming a later block (an earlier channel held the bank's head), that block
-    as `inclusion`, within the channel timeout; a `found` no read of the channel gives, none."""
+    the next block's): the evidence is the channel whole, read in the last frame's block; a `found`
+    naming a later block (a channel read late, which one completion a block rules out: docs/batches.md
+    "No backlog of channels") or an earlier one gives none, nor does a channel completed before
+    `included_from` (the block's L1 origin)."""
     batch = SingularBatch(keccak(b"parent"), 7, keccak(b"origin"), 1_000, ())
     channel = encode_channel([encode_batch(batch)])
     frames = [Frame(channel_id(11, b"\x03" * 8), n, channel[n * 10:(n + 1) * 10] if n < 2 else channel[20:], n == 2) for n in range(3)]
@@ -67,10 +68,10 @@ def test_the_found_batch_is_found_in_the_l1_block_derivation_read_it_in() -> Non
     assert evidence is not None
     assert (evidence.channel, evidence.inclusion, evidence.last_frame_block()) == (channel, 12, 12)
     assert evidence.posted == (PostedFrame(11, 0, 0), PostedFrame(12, 0, 0), PostedFrame(12, 0, 0))
-    read_late = dataclasses.replace(evidence, inclusion=14).found()
-    taken = find_batch(inbox, 1_000, chain_id=4852, found=read_late, channel_timeout=2)
-    assert taken is not None and taken.inclusion == 14 and taken.found() == read_late
-    assert find_batch(inbox, 1_000, chain_id=4852, found=read_late, channel_timeout=1) is None
+    assert find_batch(inbox, 1_000, chain_id=4852, found=evidence.found(), included_from=12) == evidence
+    for inclusion in (11, 13, 14):
+        assert find_batch(inbox, 1_000, chain_id=4852, found=dataclasses.replace(evidence, inclusion=inclusion).found()) is None
+    assert find_batch(inbox, 1_000, chain_id=4852, included_from=13) is None
 
 
 def test_a_channel_id_used_again_is_another_channel() -> None:
