@@ -31,10 +31,12 @@ from bridge.l1_contracts import InputRules, input_oracle_config, l1_block_slots 
 from node.batch_inbox import CALLDATA_KIND, batch_item
 from node.batches import SingularBatch, decode_batch
 from node.blobs import decode_half
-from node.channels import decode_batcher_tx_data, read_channel
+from node.channels import read_channel
 from node.deposit_event import DepositEvent, decode_block_deposits, deposit_transaction
 from node.derive.attributes import forced_transactions
+from node.derive.channel_bank import ChannelBank
 from node.derive.derivation_commitment import QueuedBatch
+from node.derive.frames import frames_from_batcher_data
 from node.derive.l1_source import InboxTransaction
 from node.l1_block_ref import L1BlockRef
 from node.errors import BlobEncodingError, LantauError
@@ -215,67 +217,90 @@ class BatchEvidence:
         return max(frame.l1_block for frame in self.posted)
 
 
-def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int,
+def find_batch(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int, channel_timeout: int,
                found: bytes | None = None, included_from: int = 0) -> BatchEvidence | None:
     """The channel, batch and span block that carry the L2 block of `timestamp`, read from the
-    inbox with node's own decoders (`node.channels`, `node.batches`); None if no batch carries it.
-    Only batches whose channel completes in L1 block `included_from` or later (a block's L1 origin:
-    its batch names the origin's hash, so it cannot complete before it). Derivation reads a channel
-    in the L1 block its last frame completes it (one completion a block, no backlog: docs/batches.md
-    "No backlog of channels"), so the evidence's `inclusion` is that block. Without `found`, the
-    first such batch; with `found` (derivation's answer, `BatchEvidence.found`), only the batch
-    whose leaf it is: a second batch for the same block is not the one derivation takes."""
-    for batch in _batches_carrying(inbox_blocks, timestamp, chain_id=chain_id):
-        if batch.inclusion >= included_from and (found is None or batch.found() == found):
+    inbox with node's own stages and decoders (`channels_read`: node's channel bank; `node.channels`,
+    `node.batches`); None if no batch carries it. `inbox_blocks`: from the L1 block a derivation
+    trace starts at (S: an empty bank there), in order. Only batches whose channel the bank reads in
+    L1 block `included_from` or later (a block's L1 origin: its batch names the origin's hash, so it
+    cannot be read before it). The evidence's `inclusion` is the block the bank reads the channel in
+    (the one its last frame completes it in: one completion a block, no backlog, docs/batches.md "No
+    backlog of channels"). Without `found`, the first such batch; with `found` (derivation's answer,
+    `BatchEvidence.found`), only the batch whose leaf it is: a second batch for the same block is
+    not the one derivation takes."""
+    channels = (read for read in channels_read(inbox_blocks, channel_timeout=channel_timeout) if read.inclusion >= included_from)
+    for batch in _batches_carrying(channels, timestamp, chain_id=chain_id):
+        if found is None or batch.found() == found:
             return batch
     return None
 
 
-def _batches_carrying(inbox_blocks: Sequence[InboxBlock], timestamp: int, *, chain_id: int) -> Iterator[BatchEvidence]:
-    """Every (channel, batch, span block) of the inbox that carries the L2 block of `timestamp`,
-    channels in the order their first frame was read, each read in its last frame's L1 block."""
-    # channel id -> frame number -> (the frame's data, where it was first read), for the channels
-    # still open; a channel leaves it once whole (its last frame and every one before it), as the
-    # channel bank reads or drops it then: a later frame of that id opens another channel (an id
-    # used again, within the blocks it names: node/derive/channel_bank.py)
-    open_parts: dict[bytes, dict[int, tuple[bytes, PostedFrame]]] = {}
-    opened: list[dict[int, tuple[bytes, PostedFrame]]] = []  # every channel, in the order its first frame was read
-    for block in inbox_blocks:
-        for index, data in block.batcher_data():
-            try:
-                frames = decode_batcher_tx_data(data)
-            except LantauError:
-                continue
-            for frame in frames:
-                posted = PostedFrame(block.number, index, block.items[index][0])
-                parts = open_parts.get(frame.channel_id)
-                if parts is None:
-                    parts = open_parts[frame.channel_id] = {}
-                    opened.append(parts)
-                kept = parts.setdefault(frame.number, (frame.data, posted))
-                if frame.is_last and kept[1] is posted and all(n in parts for n in range(frame.number)):
-                    for after in [n for n in parts if n > frame.number]:
-                        del parts[after]
-                    del open_parts[frame.channel_id]
-    for parts in opened:
-        if sorted(parts) != list(range(len(parts))):
-            continue
-        posted = tuple(parts[i][1] for i in range(len(parts)))
-        channel = b"".join(parts[i][0] for i in range(len(parts)))
-        inclusion = max(frame.l1_block for frame in posted)
+@dataclass(frozen=True, slots=True)
+class ReadChannel:
+    """A channel node's channel bank reads: its bytes, the L1 block it is read in and where each of
+    its frames was posted, in frame-number order."""
+
+    channel: bytes
+    inclusion: int
+    posted: tuple[PostedFrame, ...]
+
+
+def channels_read(inbox_blocks: Sequence[InboxBlock], *, channel_timeout: int) -> Iterator[ReadChannel]:
+    """The channels node's `ChannelBank` reads from the inbox, in the order it reads them: the bank
+    replayed from empty at the first block given (as a derivation trace starts at S:
+    node/derive/derivation_commitment.py) over every L1 block number from there to the last given,
+    each block's frames (node's frame stage, one batcher data item at a time) then its one
+    `read_channel`. The chain's rules (the channel id's block range, one completion a block, timeouts,
+    pruning) are the bank's alone (node/derive/channel_bank.py); this only notes where each frame
+    the bank took was posted."""
+    if not inbox_blocks:
+        return
+    by_number = {block.number: block for block in inbox_blocks}
+    bank = ChannelBank(channel_timeout)
+    places: dict[tuple[bytes, int], PostedFrame] = {}  # (channel id, frame number) -> where the held frame was posted
+    for number in range(inbox_blocks[0].number, inbox_blocks[-1].number + 1):
+        current = L1BlockRef(number, Hash32(bytes(32)), Hash32(bytes(32)), 0, 0)  # the bank reads the number alone
+        block = by_number.get(number)
+        for index, data in block.batcher_data() if block is not None else ():
+            posted = PostedFrame(number, index, block.items[index][0])
+            for frame in frames_from_batcher_data([data], l1_block=number):
+                key = (frame.channel_id, frame.number)
+                held = _holds(bank, key)
+                bank.add_frame(frame, current)
+                if not held and _holds(bank, key):
+                    places[key] = posted
+        closing = {channel.channel_id: channel.last_frame for channel in bank.open_channels()}
+        read = bank.read_channel(current)
+        if read is not None:
+            channel_id, channel = read
+            last = closing[channel_id]
+            assert last is not None  # a channel read is whole
+            yield ReadChannel(channel, number, tuple(places[(channel_id, n)] for n in range(last + 1)))
+
+
+def _holds(bank: ChannelBank, key: tuple[bytes, int]) -> bool:
+    """Whether the bank holds frame `key` (channel id, frame number)."""
+    channel_id, number = key
+    return any(channel.channel_id == channel_id and any(n == number for n, _ in channel.frames) for channel in bank.open_channels())
+
+
+def _batches_carrying(channels: Iterator[ReadChannel], timestamp: int, *, chain_id: int) -> Iterator[BatchEvidence]:
+    """Every (channel, batch, span block) of the channels read that carries the L2 block of `timestamp`."""
+    for read in channels:
         # derivation keeps the batches before a break in the channel's stream (read_channel)
-        for batch_index, encoded in enumerate(read_channel(channel).batches):
+        for batch_index, encoded in enumerate(read_channel(read.channel).batches):
             try:
                 span = decode_batch(encoded, chain_id=chain_id)
             except LantauError:
                 continue  # derivation drops a batch that does not decode
             if isinstance(span, SingularBatch):
                 if span.timestamp == timestamp:
-                    yield BatchEvidence(channel, batch_index, inclusion, 0, posted)
+                    yield BatchEvidence(read.channel, batch_index, read.inclusion, 0, read.posted)
                 continue
             for block_index, element in enumerate(span.elements):
                 if element.timestamp == timestamp:
-                    yield BatchEvidence(channel, batch_index, inclusion, block_index, posted)
+                    yield BatchEvidence(read.channel, batch_index, read.inclusion, block_index, read.posted)
 
 
 def origin_chain_numbers(parent_origin_number: int, l1_head: int) -> list[int]:

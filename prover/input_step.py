@@ -129,6 +129,7 @@ class InputEvidenceSource:
             return evidence
         first = max(self.rollup.l1_start_block, origin.number - self.rollup.channel_timeout)
         last = min(self.l1.head().number, origin.number + self.rollup.sequencing_window)
-        batch = find_batch(self.inbox_blocks(first, last), timestamp, chain_id=self.rollup.l2_chain_id, found=found,
+        batch = find_batch(self.inbox_blocks(first, last), timestamp, chain_id=self.rollup.l2_chain_id,
+                           channel_timeout=self.rollup.channel_timeout, found=found,
                            included_from=origin.number)
         return evidence if batch is None else dataclasses.replace(evidence, batch=batch)

@@ -492,8 +492,8 @@ def other_batches(inputs: InputEvidenceSource, posted: int, timestamp: int, foun
     blocks = inputs.inbox_blocks(posted, min(inputs.l1.head().number, posted + WINDOW))
     others = []
     for k in range(len(blocks)):
-        carried = find_batch(blocks[k:k + 1], timestamp, chain_id=L2_CHAIN_ID)
-        taken = find_batch(blocks[k:k + 1], timestamp, chain_id=L2_CHAIN_ID, found=found)
+        carried = find_batch(blocks[k:k + 1], timestamp, chain_id=L2_CHAIN_ID, channel_timeout=inputs.rollup.channel_timeout)
+        taken = find_batch(blocks[k:k + 1], timestamp, chain_id=L2_CHAIN_ID, channel_timeout=inputs.rollup.channel_timeout, found=found)
         if carried is not None and taken is None:
             others.append(carried)
     return others

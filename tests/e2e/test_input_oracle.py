@@ -87,6 +87,7 @@ class Setup:
     l2: Web3
     oracle: Contract
     abi: list[dict[str, Any]]
+    rollup: Any  # the rollup config the node runs (`genesis.rollup_config.RollupConfig`)
     _found: dict[int, bytes] = dataclasses.field(default_factory=dict)
 
     # --- what the chains say -------------------------------------------------------------------
@@ -113,12 +114,16 @@ class Setup:
 
     def found_of(self, number: int) -> bytes:
         """Derivation's `found` for L2 block `number`: the leaf of the first batch the inbox carries
-        for it, from its L1 origin on (`BatchEvidence.found`; the sequencer's batcher posts each
-        block once), or zero when none does (a deposit-only block)."""
+        for it in a channel node's bank reads from its L1 origin on (`BatchEvidence.found`; the
+        sequencer's batcher posts each block once), the inbox read from `channel_timeout` blocks
+        before the origin as the prover's `InputEvidenceSource.with_batch` reads it, or zero when
+        none does (a deposit-only block)."""
         if number not in self._found:
             origin_number, _ = self.origin_of(number)
             timestamp = int(self.l2.eth.get_block(number)["timestamp"])
-            carried = find_batch(self.inbox_blocks(origin_number, self.l1_w3.eth.block_number), timestamp, chain_id=L2_CHAIN_ID)
+            first = max(self.rollup.l1_start_block, origin_number - self.rollup.channel_timeout)
+            carried = find_batch(self.inbox_blocks(first, self.l1_w3.eth.block_number), timestamp, chain_id=L2_CHAIN_ID,
+                                 channel_timeout=self.rollup.channel_timeout, included_from=origin_number)
             self._found[number] = carried.found() if carried is not None else bytes(32)
         return self._found[number]
 
@@ -140,7 +145,7 @@ class Setup:
         """`evidence` with the batch that carries block `number` (with `found`: the one derivation
         takes; None if none does)."""
         block = self.l2.eth.get_block(number)
-        batch = find_batch(inbox, int(block["timestamp"]), chain_id=L2_CHAIN_ID, found=found)
+        batch = find_batch(inbox, int(block["timestamp"]), chain_id=L2_CHAIN_ID, channel_timeout=self.rollup.channel_timeout, found=found)
         return None if batch is None else dataclasses.replace(evidence, batch=batch)
 
     def honest(self, number: int) -> tuple[list[bytes], int, Evidence, int]:
@@ -271,7 +276,7 @@ def verifier_with_oracle(node_factory: Any, l1: L1Devnet, tmp_path: Path, *, seq
     verifier = node_factory(data_dir=tmp_path / "verifier", block_time_s=1,
                             extra_args=("--role", "verifier", "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path)))
     l1_w3, oracle, abi = deploy_oracle(l1, rollup)
-    return rollup, verifier, Setup(l1, l1_w3, Web3(Web3.HTTPProvider(verifier.rpc_url)), oracle, abi)
+    return rollup, verifier, Setup(l1, l1_w3, Web3(Web3.HTTPProvider(verifier.rpc_url)), oracle, abi, rollup)
 
 
 def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
@@ -281,7 +286,7 @@ def test_inputs_of_a_sequencers_blocks_decided_on_l1(node_factory, l1: L1Devnet,
     sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5, extra_args=(*l1_args, "--batcher-key", BATCHER.private_key))
     l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url))
     l1_w3, oracle, abi = deploy_oracle(l1, rollup)
-    setup = Setup(l1, l1_w3, l2, oracle, abi)
+    setup = Setup(l1, l1_w3, l2, oracle, abi, rollup)
 
     send_transfers(l2, 3)
     first = deposit_hkd(l1_w3, l1.deployment, ACCOUNTS[0].private_key, to=ACCOUNTS[9].address, amount_units=1_230_000)
@@ -712,7 +717,7 @@ def sequencer_with_oracle(node_factory: Any, l1: L1Devnet, tmp_path: Path) -> tu
     sequencer = node_factory(data_dir=tmp_path / "sequencer", block_time_s=0.5,
                              extra_args=("--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key))
     l1_w3, oracle, abi = deploy_oracle(l1, rollup)
-    return rollup, Setup(l1, l1_w3, Web3(Web3.HTTPProvider(sequencer.rpc_url)), oracle, abi)
+    return rollup, Setup(l1, l1_w3, Web3(Web3.HTTPProvider(sequencer.rpc_url)), oracle, abi, rollup)
 
 
 def deploy_game_system(setup: Setup, starting_block: int, anchor: bytes, derivation: str = "0x" + "00" * 20) -> tuple[Contract, Contract]:
