@@ -699,6 +699,16 @@ def test_a_channel_id_used_again_across_the_start_is_one_channel_on_l1_as_in_nod
           f"the trace finds nothing; {steps} steps on L1 equal node's commitments")
 
 
+def safe_block(run: Run, n: int, origin: int, parent: Any) -> Any:
+    """Node's block n, of L1 origin `origin`, once L1 is past its window and the verifier's safe head
+    reached it, on block n - 1 as built (`parent`)."""
+    while run.l1_w3.eth.block_number < origin + WINDOW + 2:
+        run.l1_w3.provider.make_request("evm_mine", [])
+    wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= n, 180, f"the verifier's safe head at block {n}")
+    assert bytes(run.l2.eth.get_block(n - 1)["hash"]) == parent.hash
+    return run.l2.eth.get_block(n)
+
+
 def test_a_channel_begun_before_the_blocks_origin_is_its_evidence_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
     """Issue 15: block n's batch (a transfer in it) in channel x whose id names L1 block o, frame 0
     posted by the batcher key in o + 1, before n's L1 origin O = o + 3, and the last frame in O + 1
@@ -735,11 +745,7 @@ def test_a_channel_begun_before_the_blocks_origin_is_its_evidence_on_l1(node_fac
     assert x_channel[:1] == b"\x02"
     completed = run.post(encode_batcher_tx_data([Frame(x, 1, x_channel[1:], True)]))
     assert completed == origin_o + 1 <= named + TIMEOUT
-    while l1_w3.eth.block_number < origin_o + WINDOW + 2:
-        l1_w3.provider.make_request("evm_mine", [])
-    wait_until(lambda: run.rpc("lantau_syncStatus")["safe_l2"]["number"] >= n, 180, f"the verifier's safe head at block {n}")
-    assert bytes(run.l2.eth.get_block(m)["hash"]) == parent.hash
-    node_n = run.l2.eth.get_block(n)
+    node_n = safe_block(run, n, origin_o, parent)
     assert [bytes(h) for h in node_n["transactions"]][1:] == [bytes(transfer.hash)] and run.parent_origin(n + 1) == origin_o
     found = bytes(QueuedBatch(encode_batch(n_batch), completed).leaf())
     trace = run.rpc("lantau_derivationTrace", hex(n))
@@ -762,3 +768,60 @@ def test_a_channel_begun_before_the_blocks_origin_is_its_evidence_on_l1(node_fac
     assert oracle.functions.refutes(n, root, lie, int(node_n["timestamp"]), found, shown).call() is True
     print(f"\nblock {n}'s channel begun in L1 block {named + 1}, before its origin {origin_o}, completed in {completed}: "
           f"node derives {n} from it, the evidence shows it whole, InputOracle accepts node's block and refutes an added tx")
+
+
+def test_frames_the_bank_refuses_hide_no_evidence_on_l1(node_factory, l1: L1Devnet, tmp_path: Path) -> None:
+    """Issue 15: block n's batch (a transfer in it) in channel x, one frame, whose id names L1 block
+    o; a hostile frame 0 of x posted in o - 1 (node's bank drops it: before the block x's id names),
+    channel y (ahead of x in the bank: its id names o - 1) opened in o and completed in the same L1
+    block as x, right after it, carrying another batch for n (the bank drops y: a second completion
+    in one block). Node derives n from x's batch; the challenger's evidence (`InputEvidenceSource`,
+    node's own `ChannelBank` replayed over the inbox) is the batch node's trace found, with and
+    without `found`, and `InputOracle` accepts node's block with it. Before (the prover's own channel
+    assembly), the hostile frame hid x: no batch with x's `found`, y's batch without."""
+    from bridge.l1_source import RpcL1Source
+
+    leaf = start_run(node_factory, l1, tmp_path)
+    run, rollup, start = leaf.run, leaf.rollup, leaf.rollup.l1_start_block
+    l1_w3 = run.l1_w3
+    _, oracle, oracle_abi = deploy_oracle(l1, rollup)
+    named = l1_w3.eth.block_number + 2  # o: the block x's id names, after the hostile frame's
+    x = channel_id(named, (0x17).to_bytes(8, "big"))
+    assert run.post(encode_batcher_tx_data([Frame(x, 0, b"\x02hostile", False)])) == named - 1
+    y = run.channel_id(0x18)  # names o - 1
+    l1_w3.provider.make_request("evm_mine", [])  # o
+    m = named - start + 1  # blocks 1 .. m as node will build them, block m's origin o
+    parent, batches = built_chain(leaf, m)
+    timestamp = batches[-1].timestamp
+    source = RpcL1Source.connect(l1.anvil.rpc_url, rollup.contracts["LantauPortal"])
+    origin_o = run.post(channel_tx(run.channel_id(0x19), *(encode_batch(b) for b in batches)))  # blocks 1 .. m, in o + 1
+    assert origin_o == named + 1 and origin_o < start + WINDOW
+    o_ref = source.block_by_number(origin_o)
+    assert o_ref is not None and o_ref.timestamp <= timestamp + 1
+    n = m + 1
+    transfer = Account.sign_transaction({"to": ACCOUNTS[5].address, "value": 1, "gas": 21_000, "maxFeePerGas": 10**11,
+                                         "maxPriorityFeePerGas": 1, "nonce": 0, "chainId": L2_CHAIN_ID}, ACCOUNTS[4].private_key)
+    n_batch = SingularBatch(bytes(parent.hash), origin_o, bytes(o_ref.hash), timestamp + 1, (bytes(transfer.raw_transaction),))
+    y_batch = dataclasses.replace(n_batch, transactions=())
+    x_channel, y_channel = encode_channel([encode_batch(n_batch)]), encode_channel([encode_batch(y_batch)])
+    assert run.post(encode_batcher_tx_data([Frame(y, 0, y_channel[:1], False)])) == origin_o + 1
+    completed = run.post(encode_batcher_tx_data([Frame(x, 0, x_channel, True)]), encode_batcher_tx_data([Frame(y, 1, y_channel[1:], True)]))
+    assert completed == origin_o + 2 <= named + TIMEOUT
+    node_n = safe_block(run, n, origin_o, parent)
+    assert [bytes(h) for h in node_n["transactions"]][1:] == [bytes(transfer.hash)]
+    trace = run.rpc("lantau_derivationTrace", hex(n))  # node's own trace: what derivation found for n
+    found_batch, inclusion = bytes.fromhex(trace["found"]["batch"][2:]), trace["found"]["inclusion"]
+    assert (found_batch, inclusion) == (encode_batch(n_batch), completed)
+
+    inputs = InputEvidenceSource(L1Client(l1_w3), RollupClient(leaf.verifier.rpc_url), InputRollup.of(rollup))
+    l1_info_tx = bytes.fromhex(run.rpc("lantau_disputeBlock", hex(n))["rawTransactions"][0][2:])
+    parent_shown, evidence = inputs.parts(n, l1_info_tx, int(node_n["timestamp"]))
+    found = evidence.batch.found()
+    assert (evidence.batch.batch(), evidence.batch.inclusion) == (found_batch, inclusion)
+    assert [(frame.l1_block, frame.item_index) for frame in evidence.batch.posted] == [(completed, 0)]
+    assert inputs.parts(n, l1_info_tx, int(node_n["timestamp"]), found)[1] == evidence
+    root, _ = run.parent(n)
+    claim = ([bytes(h) for h in node_n["transactions"]], int(node_n["timestamp"]), found)
+    assert oracle_call(oracle.functions.checkInputs(n, root, parent_shown.as_abi(), claim, evidence.as_abi()), oracle_abi) == ("ok", 1)
+    print(f"\nblock {n}: x's hostile frame 0 in {named - 1} (x names {named}), y completed after x in {completed}: "
+          f"the evidence is the batch node's trace found, InputOracle accepts node's block with it")
