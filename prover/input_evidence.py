@@ -257,7 +257,7 @@ def channels_read(inbox_blocks: Sequence[InboxBlock], *, channel_timeout: int) -
     if not inbox_blocks:
         return
     by_number = {block.number: block for block in inbox_blocks}
-    bank = ChannelBank(channel_timeout)
+    bank = ChannelBank(channel_timeout, replay=True)
     places: dict[tuple[bytes, int], PostedFrame] = {}  # (channel id, frame number) -> where the held frame was posted
     for number in range(inbox_blocks[0].number, inbox_blocks[-1].number + 1):
         current = L1BlockRef(number, Hash32(bytes(32)), Hash32(bytes(32)), 0, 0)  # the bank reads the number alone

@@ -25,8 +25,8 @@ the one "sign, send" path), persists the records (batcher_state.py) and keeps th
    closing transactions that an L1 reorg put into one block: derivation drops the second,
    docs/batches.md "What one derivation step reads"), or one with a reverted transaction, is
    abandoned with every later channel, and their L2 blocks go into a new channel
-   (`ChannelManager.requeue_unread`). A channel whose first
-   frame landed in L1 block O and is still incomplete when L1 reaches O + channel_timeout would
+   (`ChannelManager.requeue_unread`). A channel whose id names L1 block o (the head when its
+   first frames went out) and is still incomplete when L1 reaches o + channel_timeout would
    be dropped by derivation: it and every later channel are abandoned the same way (the
    abandoned transactions still settle, their frames are just never completed).
 3. **Confirm**: a channel whose every frame is in an L1 block at or below L1's `safe` block is

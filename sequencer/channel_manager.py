@@ -45,10 +45,8 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -406,16 +404,15 @@ class ChannelManager:
              for channel in self.state.channels for tx in channel.txs if tx.included and not tx.reverted),
             key=lambda item: (item[0], item[1]),
         )
-        bank, read = ChannelBank(self.config.channel_timeout), set()
-        with _quiet(logging.getLogger("lantau.derive")):  # a replay, not derivation: its drops are reported below
-            for (number, block_hash), txs in groupby(landed, key=lambda item: (item[0], item[2])):
-                current = L1BlockRef(number, Hash32(_bytes(block_hash)), Hash32(bytes(32)), 0, 0)
-                for *_, channel, tx in txs:
-                    for frame in self.frames(channel, tx.frames):
-                        bank.add_frame(frame, current)
-                found = bank.read_channel(current)
-                if found is not None:
-                    read.add(found[0].hex())
+        bank, read = ChannelBank(self.config.channel_timeout, replay=True), set()  # its drops are reported below
+        for (number, block_hash), txs in groupby(landed, key=lambda item: (item[0], item[2])):
+            current = L1BlockRef(number, Hash32(_bytes(block_hash)), Hash32(bytes(32)), 0, 0)
+            for *_, channel, tx in txs:
+                for frame in self.frames(channel, tx.frames):
+                    bank.add_frame(frame, current)
+            found = bank.read_channel(current)
+            if found is not None:
+                read.add(found[0].hex())
         for index, channel in enumerate(self.state.channels):
             if channel.abandoned:
                 continue
@@ -596,28 +593,6 @@ class ChannelManager:
         )
         channel.txs.remove(tx)
         self.dirty = True
-
-
-class _ThreadFilter(logging.Filter):
-    """Drops the records one thread logs (the others' pass)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.thread = threading.get_ident()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.thread != self.thread
-
-
-@contextmanager
-def _quiet(logger: logging.Logger) -> Iterator[None]:
-    """Silence `logger` in this thread only (node's derivation may log on it from another)."""
-    quiet = _ThreadFilter()
-    logger.addFilter(quiet)
-    try:
-        yield
-    finally:
-        logger.removeFilter(quiet)
 
 
 def _bytes(hex_value: str) -> bytes:

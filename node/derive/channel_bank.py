@@ -81,8 +81,14 @@ class _Channel:
 
 
 class ChannelBank:
-    def __init__(self, channel_timeout: int, max_size: int = MAX_CHANNEL_BANK_SIZE, max_frames: int = MAX_CHANNEL_BANK_FRAMES) -> None:
+    def __init__(
+        self, channel_timeout: int, max_size: int = MAX_CHANNEL_BANK_SIZE, max_frames: int = MAX_CHANNEL_BANK_FRAMES,
+        *, replay: bool = False,
+    ) -> None:
+        """`replay`: a bank that only replays what derivation did (the batcher's and the challenger's
+        reading of the inbox) logs what it drops at DEBUG: derivation itself reports it."""
         self.channel_timeout = channel_timeout
+        self._drop_level = logging.DEBUG if replay else logging.WARNING
         self.max_size = max_size
         self.max_frames = max_frames
         self._channels: "OrderedDict[bytes, _Channel]" = OrderedDict()  # by open block, then order of opening
@@ -116,8 +122,8 @@ class ChannelBank:
         channel = self._channels.get(frame.channel_id)
         reason = self._out_of_range(frame, current) or (None if channel is None else self._refusal(channel, frame))
         if reason is not None:
-            log.warning(
-                "dropping frame: %s", reason,
+            log.log(
+                self._drop_level, "dropping frame: %s", reason,
                 extra={"channel": frame.channel_id.hex(), "frame": frame.number, "l1_block": current.number},
             )
             return
@@ -131,8 +137,8 @@ class ChannelBank:
         self._account(channel, len(frame.data) + FRAME_ACCOUNTING_OVERHEAD, 1)
         if channel.ready and any(other.ready for other in self._channels.values() if other is not channel):
             self._remove(frame.channel_id)
-            log.warning(
-                "dropping channel: second channel completed in one L1 block",
+            log.log(
+                self._drop_level, "dropping channel: second channel completed in one L1 block",
                 extra={"channel": frame.channel_id.hex(), "frame": frame.number, "l1_block": current.number},
             )
         self._prune()
@@ -180,7 +186,7 @@ class ChannelBank:
         while (self._size > self.max_size or self._frames > self.max_frames) and self._channels:
             channel_id = next(iter(self._channels))
             self._remove(channel_id)
-            log.warning("channel bank full: dropping oldest channel", extra={"channel": channel_id.hex()})
+            log.log(self._drop_level, "channel bank full: dropping oldest channel", extra={"channel": channel_id.hex()})
 
     def read(self, current: L1BlockRef) -> bytes | None:
         """The data of the ready channel, if the bank holds one (at most one: `add_frame`), after
@@ -196,8 +202,8 @@ class ChannelBank:
             if channel.ready or not self._timed_out(channel, current):
                 break
             self._remove(channel_id)
-            log.warning(
-                "dropping channel: timed out",
+            log.log(
+                self._drop_level, "dropping channel: timed out",
                 extra={"channel": channel_id.hex(), "opened_at": channel.open_block, "l1_block": current.number},
             )
         ready = next((channel_id for channel_id, channel in self._channels.items() if channel.ready), None)
