@@ -250,7 +250,7 @@ def blob_sequencer(node_factory: Any, l1: L1Devnet, tmp_path: Path) -> tuple[Any
         "--l1-rpc", l1.anvil.rpc_url, "--rollup-config", str(rollup_path), "--batcher-key", BATCHER.private_key, "--batcher-blobs", "--admin"))
     l2 = Web3(Web3.HTTPProvider(sequencer.rpc_url, request_kwargs={"timeout": 120}))
     l1_w3, oracle, abi = deploy_oracle(l1, rollup)
-    return sequencer, rollup, Setup(l1, l1_w3, l2, oracle, abi)
+    return sequencer, rollup, Setup(l1, l1_w3, l2, oracle, abi, rollup)
 
 
 def transfer(l2: Web3, nonce: int) -> bytes:

@@ -73,7 +73,7 @@ def test_a_flooded_sequencer_builds_blocks_at_the_bound_and_mines_everything(nod
     fullest = int(blocks[counts.index(MAX_BLOCK_USER_TRANSACTIONS)]["number"])
     wait_until(lambda: l2.provider.make_request("lantau_syncStatus", [])["result"]["safe_l2"]["number"] >= fullest, 180, "safe head")
     l1_w3, oracle, abi = deploy_oracle(l1, rollup)
-    setup = Setup(l1, l1_w3, l2, oracle, abi)
+    setup = Setup(l1, l1_w3, l2, oracle, abi, rollup)
     decide_at_the_bound(setup, fullest, rollup.l1_start_block)
 
 

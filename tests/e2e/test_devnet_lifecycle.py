@@ -122,8 +122,11 @@ def test_a_devnet_restarted_on_its_data_dir_works_and_its_batches_land(node_fact
     # `lantau status --watch`: a live view (in a pipe, a line per refresh) until Ctrl-C, which
     # ends it with status 0 and no traceback.
     env = dict(os.environ, ETH_HASH_BACKEND="pysha3", PYTHONUNBUFFERED="1")
+    # Ctrl-C as a terminal sends it: a run whose SIGINT is ignored by inheritance (a shell's
+    # background job: `make test &`) would otherwise start the watch deaf to it.
     watch = subprocess.Popen([sys.executable, "-m", "node.cli", "status", "--watch", "--interval", "0.5", "--devnet", str(data_dir)],
-                             cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     refreshes: list[str] = []
     try:
         assert watch.stdout is not None
