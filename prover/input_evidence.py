@@ -258,31 +258,22 @@ def channels_read(inbox_blocks: Sequence[InboxBlock], *, channel_timeout: int) -
         return
     by_number = {block.number: block for block in inbox_blocks}
     bank = ChannelBank(channel_timeout, replay=True)
-    places: dict[tuple[bytes, int], PostedFrame] = {}  # (channel id, frame number) -> where the held frame was posted
+    places: dict[tuple[bytes, int], PostedFrame] = {}  # (channel id, frame number) -> where the taken frame was posted
+    lasts: dict[bytes, int] = {}  # channel id -> the number of the last frame the bank took for it
     for number in range(inbox_blocks[0].number, inbox_blocks[-1].number + 1):
         current = L1BlockRef(number, Hash32(bytes(32)), Hash32(bytes(32)), 0, 0)  # the bank reads the number alone
         block = by_number.get(number)
         for index, data in block.batcher_data() if block is not None else ():
             posted = PostedFrame(number, index, block.items[index][0])
             for frame in frames_from_batcher_data([data], l1_block=number):
-                key = (frame.channel_id, frame.number)
-                held = _holds(bank, key)
-                bank.add_frame(frame, current)
-                if not held and _holds(bank, key):
-                    places[key] = posted
-        closing = {channel.channel_id: channel.last_frame for channel in bank.open_channels()}
+                if bank.add_frame(frame, current):
+                    places[(frame.channel_id, frame.number)] = posted
+                    if frame.is_last:
+                        lasts[frame.channel_id] = frame.number
         read = bank.read_channel(current)
         if read is not None:
-            channel_id, channel = read
-            last = closing[channel_id]
-            assert last is not None  # a channel read is whole
-            yield ReadChannel(channel, number, tuple(places[(channel_id, n)] for n in range(last + 1)))
-
-
-def _holds(bank: ChannelBank, key: tuple[bytes, int]) -> bool:
-    """Whether the bank holds frame `key` (channel id, frame number)."""
-    channel_id, number = key
-    return any(channel.channel_id == channel_id and any(n == number for n, _ in channel.frames) for channel in bank.open_channels())
+            channel_id, channel = read  # whole: its last frame and every one before it taken
+            yield ReadChannel(channel, number, tuple(places[(channel_id, n)] for n in range(lasts[channel_id] + 1)))
 
 
 def _batches_carrying(channels: Iterator[ReadChannel], timestamp: int, *, chain_id: int) -> Iterator[BatchEvidence]:

@@ -117,8 +117,10 @@ class ChannelBank:
     def _timed_out(self, channel: _Channel, current: L1BlockRef) -> bool:
         return channel.open_block + self.channel_timeout < current.number
 
-    def add_frame(self, frame: Frame, current: L1BlockRef) -> None:
-        """Take a frame read from L1 block `current`."""
+    def add_frame(self, frame: Frame, current: L1BlockRef) -> bool:
+        """Take a frame read from L1 block `current`; False if it is dropped (its reason logged),
+        True if its channel took it (the channel may then be dropped whole: a second completion,
+        pruning)."""
         channel = self._channels.get(frame.channel_id)
         reason = self._out_of_range(frame, current) or (None if channel is None else self._refusal(channel, frame))
         if reason is not None:
@@ -126,7 +128,7 @@ class ChannelBank:
                 self._drop_level, "dropping frame: %s", reason,
                 extra={"channel": frame.channel_id.hex(), "frame": frame.number, "l1_block": current.number},
             )
-            return
+            return False
         if channel is None:
             channel = self._open(frame.channel_id)
         if frame.is_last:
@@ -142,6 +144,7 @@ class ChannelBank:
                 extra={"channel": frame.channel_id.hex(), "frame": frame.number, "l1_block": current.number},
             )
         self._prune()
+        return True
 
     def _out_of_range(self, frame: Frame, current: L1BlockRef) -> str | None:
         """The channel id rule: a frame of L1 block b counts only if its id names a block o with
